@@ -1,0 +1,49 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+/** Workflow code runs in Temporal's deterministic sandbox: it may import only
+ * @temporalio/workflow, its ./ siblings, and types from elsewhere. */
+const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.venv/', 'data/', 'coverage/', 'docs/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
+        AbortController: 'readonly', AbortSignal: 'readonly', FormData: 'readonly', TextDecoder: 'readonly',
+        TextEncoder: 'readonly', fetch: 'readonly', Request: 'readonly', Response: 'readonly', Blob: 'readonly',
+        structuredClone: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, 'undici', 'pg', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map(
+            (name) => ({ name, message: 'Workflow code must be deterministic: no I/O modules in src/workflows.' }),
+          ),
+          patterns: [
+            {
+              group: ['../apis/*', '../apis/**', '../effects/*', '../effects/**', '../config*', '../simulators/**', '../activities/**', '../client/**', '../cli*', '../worker*'],
+              allowTypeImports: true,
+              message: 'Workflow files import only @temporalio/workflow, ./ siblings and `import type` from elsewhere.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,266 @@
+/**
+ * HTTP transport shared by both API clients.
+ *
+ * One undici Agent per client, with keep-alive and explicit connect, headers and body
+ * timeouts. Undici's own retry stays off (a plain Agent never retries a POST): Temporal
+ * owns retries, and only the activity knows whether a retry is safe.
+ * TLS verification is never switched off: there is no option here to do so.
+ *
+ * Every call ends in exactly one outcome (see ./outcome.ts). This module decides the
+ * transport half of that: `not-sent` when the connection was never established,
+ * `unknown` when the request may have been received but no trustworthy answer came back,
+ * and the HTTP-status half (`rejected` for 3xx/4xx without a vendor answer, `unknown` for 5xx).
+ * What a 2xx body means is for each API's own errors.ts.
+ */
+import { Agent, buildConnector, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import {
+  ApiRejectedError,
+  OutcomeUnknownError,
+  RequestNotSentError,
+  apiLabel,
+} from './outcome.ts';
+import type { ApiName } from './outcome.ts';
+
+export interface HttpTimeouts {
+  /** TCP + TLS handshake. A connect that times out has sent nothing. */
+  connectMs: number;
+  /** From the request being written to the response headers arriving. */
+  headersMs: number;
+  /** Longest pause between two chunks of the response body. */
+  bodyMs: number;
+}
+
+export const defaultHttpTimeouts: Readonly<HttpTimeouts> = Object.freeze({
+  connectMs: 5_000,
+  headersMs: 30_000,
+  bodyMs: 30_000,
+});
+
+/** Answers from both APIs are small JSON documents; anything larger is not one of them. */
+export const defaultMaxResponseBytes = 4 * 1024 * 1024;
+
+export interface HttpTransportOptions {
+  timeouts?: Partial<HttpTimeouts>;
+  maxResponseBytes?: number;
+  /** Extra CA certificates to trust (PEM), e.g. a company proxy. Verification stays on. */
+  ca?: string | Buffer | undefined;
+  keepAliveTimeoutMs?: number;
+}
+
+/** Marks errors raised while connecting: nothing can have been written to the server. */
+const connectPhaseFailure = Symbol('orderflow.connectPhaseFailure');
+
+function markConnectFailure(error: Error): Error {
+  Object.defineProperty(error, connectPhaseFailure, { value: true });
+  return error;
+}
+
+function isConnectFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && connectPhaseFailure in error;
+}
+
+export interface HttpTransport {
+  readonly dispatcher: Dispatcher;
+  readonly maxResponseBytes: number;
+  close(): Promise<void>;
+}
+
+export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
+  const timeouts = { ...defaultHttpTimeouts, ...options.timeouts };
+  const baseConnector = buildConnector({
+    timeout: timeouts.connectMs,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+  });
+  const connector: buildConnector.connector = (connectOptions, callback) => {
+    baseConnector(connectOptions, (...args) => {
+      const [error] = args;
+      if (error) callback(markConnectFailure(error), null);
+      else callback(...args);
+    });
+  };
+  const agent = new Agent({
+    connect: connector,
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+    pipelining: 1,
+  });
+  return {
+    dispatcher: agent,
+    maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+    close: () => agent.close(),
+  };
+}
+
+export interface HttpPostRequest {
+  api: ApiName;
+  /** The action or method, for messages and error fields. */
+  operation: string;
+  url: URL;
+  body: string | FormData;
+  headers?: Record<string, string>;
+  /**
+   * True when sending the same request twice changes nothing more than sending it once
+   * (reads, deletes). Decides whether an `unknown` outcome may simply be retried.
+   */
+  idempotent: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+export interface HttpResponse {
+  status: number;
+  contentType: string;
+  bodyText: string;
+}
+
+/** The URL without its query string: the query carries signatures and is never printed. */
+export function describeEndpoint(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const { code } = error as { code: unknown };
+    if (typeof code === 'string' && code.length > 0) return code;
+  }
+  if (error instanceof Error && error.name === 'AbortError') return 'ABORTED';
+  return 'UNKNOWN_TRANSPORT_ERROR';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Sends one POST and reads the whole answer, or throws the transport outcome:
+ * {@link RequestNotSentError} or {@link OutcomeUnknownError}. HTTP statuses are not
+ * judged here (see {@link classifyHttpStatus}).
+ */
+export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
+  const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(req.url, {
+      method: 'POST',
+      dispatcher: transport.dispatcher,
+      headers: req.headers ?? {},
+      body: req.body,
+      signal: req.signal,
+    });
+  } catch (error) {
+    const code = errorCode(error);
+    if (isConnectFailure(error)) {
+      throw new RequestNotSentError(
+        `${where}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
+          'Check the API URL, DNS, the network and the server certificate; retrying is safe.',
+        { api: req.api, operation: req.operation, retryable: true, code, cause: error },
+      );
+    }
+    throw new OutcomeUnknownError(
+      `${where}: the request was sent but no answer arrived (${code}: ${errorText(error)}); ` +
+        'it may or may not have taken effect. Reconcile before retrying.',
+      { api: req.api, operation: req.operation, retryable: req.idempotent, code, cause: error },
+    );
+  }
+
+  const contentType = String(response.headers['content-type'] ?? '');
+  const chunks: Buffer[] = [];
+  let received = 0;
+  try {
+    for await (const chunk of response.body) {
+      const buffer = chunk as Buffer;
+      received += buffer.length;
+      if (received > transport.maxResponseBytes) {
+        response.body.destroy();
+        throw new OutcomeUnknownError(
+          `${where}: the answer (HTTP ${response.statusCode}) exceeded ${transport.maxResponseBytes} bytes ` +
+            'and was not read; the request may have taken effect. Check what the endpoint is and reconcile.',
+          {
+            api: req.api,
+            operation: req.operation,
+            retryable: req.idempotent,
+            code: 'RESPONSE_TOO_LARGE',
+            httpStatus: response.statusCode,
+          },
+        );
+      }
+      chunks.push(buffer);
+    }
+  } catch (error) {
+    if (error instanceof OutcomeUnknownError) throw error;
+    const code = errorCode(error);
+    throw new OutcomeUnknownError(
+      `${where}: the answer (HTTP ${response.statusCode}) broke off while being read (${code}: ${errorText(error)}); ` +
+        'the request may have taken effect. Reconcile before retrying.',
+      {
+        api: req.api,
+        operation: req.operation,
+        retryable: req.idempotent,
+        code,
+        httpStatus: response.statusCode,
+        cause: error,
+      },
+    );
+  }
+  return {
+    status: response.statusCode,
+    contentType,
+    bodyText: Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+/** A short, printable excerpt of a body for error messages (no secrets are ever in bodies). */
+export function excerpt(text: string, max = 120): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/**
+ * The status half of the outcome for an answer that is not the API's own JSON:
+ * 5xx (a proxy or the app crashed, maybe after acting) → unknown; 408 and 429 (refused
+ * before processing, try later) → rejected, retryable; other 3xx/4xx (wrong URL,
+ * blocked, redirect to a login page) → rejected, final.
+ */
+export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): never {
+  const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  const status = response.status;
+  const code = `HTTP_${status}`;
+  const body = excerpt(response.bodyText);
+  if (status >= 500) {
+    throw new OutcomeUnknownError(
+      `${where}: HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
+        'the server may have acted before failing. Reconcile before retrying.',
+      { api: req.api, operation: req.operation, retryable: req.idempotent, code, httpStatus: status },
+    );
+  }
+  const retryable = status === 408 || status === 429;
+  throw new ApiRejectedError(
+    `${where}: HTTP ${status} (${body}); the request was refused. ` +
+      (retryable ? 'Retry later.' : 'Check the API URL and the credentials.'),
+    { api: req.api, operation: req.operation, retryable, code, httpStatus: status },
+  );
+}
+
+/**
+ * Parses an answer as JSON, or throws `unknown`: a body that is not JSON (an HTML error
+ * page, a truncated document) cannot tell whether the request took effect.
+ */
+export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): unknown {
+  try {
+    return JSON.parse(response.bodyText) as unknown;
+  } catch {
+    const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+    throw new OutcomeUnknownError(
+      `${where}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText) || 'empty'}); ` +
+        'the request may have taken effect. Reconcile before retrying.',
+      {
+        api: req.api,
+        operation: req.operation,
+        retryable: req.idempotent,
+        code: 'INVALID_JSON',
+        httpStatus: response.status,
+      },
+    );
+  }
+}
