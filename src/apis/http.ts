@@ -13,7 +13,7 @@
  * What a 2xx body means is for each API's own errors.ts.
  */
 import { Agent, buildConnector, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
 import {
   ApiRejectedError,
   OutcomeUnknownError,
