@@ -1,0 +1,142 @@
+/**
+ * Fault injection shared by both simulators.
+ *
+ * A fault applies to the next `count` calls of one operation (a WebTV action such as
+ * `add_subtract_credit`, a JustClick method such as `DeleteOrder`, or `*` for any).
+ * Faults are consumed in the order they were added.
+ *
+ * | kind              | what the simulator does                                            | effect committed? |
+ * |-------------------|--------------------------------------------------------------------|-------------------|
+ * | `error`           | answers the documented error `code` (with `text`, or the documented one) | no          |
+ * | `http-status`     | answers HTTP `status` with `body` (default: a small HTML page)     | no                |
+ * | `latency`         | waits `ms`, then handles the call normally                         | yes               |
+ * | `apply-then-drop` | handles the call, then destroys the socket without answering       | yes               |
+ * | `broken-json`     | handles the call, then answers with a truncated JSON document      | yes               |
+ * | `wrong-hash`      | (JustClick) handles the call, then signs the answer with a wrong hash | yes            |
+ */
+
+export type FaultKind = 'error' | 'http-status' | 'latency' | 'apply-then-drop' | 'broken-json' | 'wrong-hash';
+
+interface FaultBase {
+  /** Action or method name, or `*` for every operation. */
+  operation: string;
+  /** How many of the next matching calls this fault applies to (default 1). */
+  count: number;
+}
+
+export interface ErrorFault extends FaultBase {
+  kind: 'error';
+  /** WebTV: the `error` code (`ERROR_NO_ORDER`); JustClick: the numeric `error_code` as text. */
+  code: string;
+  /** The vendor text; when omitted, the simulator uses the documented text for the code. */
+  text?: string | undefined;
+}
+
+export interface HttpStatusFault extends FaultBase {
+  kind: 'http-status';
+  status: number;
+  body?: string | undefined;
+  contentType?: string | undefined;
+}
+
+export interface LatencyFault extends FaultBase {
+  kind: 'latency';
+  ms: number;
+}
+
+export interface SimpleFault extends FaultBase {
+  kind: 'apply-then-drop' | 'broken-json' | 'wrong-hash';
+}
+
+export type Fault = ErrorFault | HttpStatusFault | LatencyFault | SimpleFault;
+
+export class InvalidFaultError extends Error {
+  override readonly name = 'InvalidFaultError';
+}
+
+const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
+
+/** Validates a fault as received from the admin API or a test; lists every problem. */
+export function parseFault(input: unknown, knownOperations: readonly string[], supportedKinds: readonly FaultKind[] = faultKinds): Fault {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidFaultError('a fault is a JSON object such as {"operation":"cancel_order","kind":"error","code":"ERROR"}');
+  }
+  const raw = input as Record<string, unknown>;
+  const problems: string[] = [];
+  const operation = raw['operation'] ?? '*';
+  if (typeof operation !== 'string' || (operation !== '*' && !knownOperations.includes(operation))) {
+    problems.push(`operation must be "*" or one of ${knownOperations.join(', ')}; got ${JSON.stringify(operation)}`);
+  }
+  const count = raw['count'] ?? 1;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
+    problems.push(`count must be a whole number from 1 to 10000; got ${JSON.stringify(count)}`);
+  }
+  const kind = raw['kind'];
+  if (typeof kind !== 'string' || !supportedKinds.includes(kind as FaultKind)) {
+    problems.push(`kind must be one of ${supportedKinds.join(', ')}; got ${JSON.stringify(kind)}`);
+  }
+  if (kind === 'error') {
+    const code = raw['code'];
+    if (typeof code !== 'string' && typeof code !== 'number') problems.push('an error fault needs "code"');
+    if (raw['text'] !== undefined && typeof raw['text'] !== 'string') problems.push('"text" must be a string');
+  }
+  if (kind === 'http-status') {
+    const status = raw['status'];
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+      problems.push(`an http-status fault needs "status" from 100 to 599; got ${JSON.stringify(status)}`);
+    }
+    if (raw['body'] !== undefined && typeof raw['body'] !== 'string') problems.push('"body" must be a string');
+    if (raw['contentType'] !== undefined && typeof raw['contentType'] !== 'string') problems.push('"contentType" must be a string');
+  }
+  if (kind === 'latency') {
+    const ms = raw['ms'];
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+      problems.push(`a latency fault needs "ms" from 0 to 600000; got ${JSON.stringify(ms)}`);
+    }
+  }
+  if (problems.length > 0) throw new InvalidFaultError(`invalid fault: ${problems.join('; ')}`);
+  const base = { operation: operation as string, count: count as number };
+  switch (kind as FaultKind) {
+    case 'error':
+      return { ...base, kind: 'error', code: String(raw['code']), text: raw['text'] as string | undefined };
+    case 'http-status':
+      return {
+        ...base,
+        kind: 'http-status',
+        status: raw['status'] as number,
+        body: raw['body'] as string | undefined,
+        contentType: raw['contentType'] as string | undefined,
+      };
+    case 'latency':
+      return { ...base, kind: 'latency', ms: raw['ms'] as number };
+    default:
+      return { ...base, kind: kind as SimpleFault['kind'] };
+  }
+}
+
+/** The queue of pending faults of one simulator. */
+export class FaultPlan {
+  private readonly pending: Fault[] = [];
+
+  add(fault: Fault): void {
+    this.pending.push({ ...fault });
+  }
+
+  /** Takes one use of the first fault matching the operation, if any. */
+  take(operation: string): Fault | undefined {
+    const index = this.pending.findIndex((fault) => fault.operation === '*' || fault.operation === operation);
+    if (index < 0) return undefined;
+    const fault = this.pending[index]!;
+    fault.count -= 1;
+    if (fault.count <= 0) this.pending.splice(index, 1);
+    return { ...fault, count: 1 };
+  }
+
+  list(): Fault[] {
+    return this.pending.map((fault) => ({ ...fault }));
+  }
+
+  clear(): void {
+    this.pending.length = 0;
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The HTTP server both simulators run on: body parsing (multipart and urlencoded),
+ * the fault queue, the call log, and the admin API under `/_sim/` on the same port.
+ *
+ * Admin API (JSON in, JSON out):
+ *   GET    /_sim/state    read-only snapshot of the simulator's state
+ *   GET    /_sim/calls    the call log: every API request with its operation and outcome
+ *   GET    /_sim/faults   pending faults
+ *   POST   /_sim/faults   add a fault (see ./faults.ts), e.g. {"operation":"cancel_order","kind":"error","code":"ERROR","count":2}
+ *   DELETE /_sim/faults   remove every pending fault
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultPlan, InvalidFaultError, parseFault } from './faults.ts';
+import type { ErrorFault, Fault, FaultKind } from './faults.ts';
+
+/** One request as the simulated API sees it. */
+export interface SimRequest {
+  method: string;
+  url: URL;
+  /** Body fields in the order received, names as sent (`goods[0][good_name]`). */
+  fields: Array<[name: string, value: string]>;
+  contentType: string;
+  rawBody: string;
+  receivedAt: Date;
+}
+
+export interface SimAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** What one simulated API provides to the harness. */
+export interface SimulatedApi {
+  readonly name: string;
+  readonly operations: readonly string[];
+  readonly faultKinds: readonly FaultKind[];
+  /** The operation a request is for (`cancel_order`, `DeleteOrder`), or undefined if none. */
+  operationOf(request: SimRequest): string | undefined;
+  /** Handles a request and commits its effect. `fault` is passed for faults that shape the answer. */
+  handle(request: SimRequest, fault: Fault | undefined): SimAnswer;
+  /** The documented error answer for an `error` fault; commits nothing. */
+  renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer;
+  /** A read-only, JSON-serialisable snapshot of the state. */
+  snapshot(): unknown;
+}
+
+export interface CallLogEntry {
+  at: string;
+  operation: string | null;
+  query: Record<string, string>;
+  fields: Record<string, string>;
+  fault: FaultKind | null;
+  status: number | null;
+  answer: string | null;
+}
+
+export interface SimulatorHandle {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  readonly origin: string;
+  readonly port: number;
+  readonly faults: FaultPlan;
+  readonly calls: readonly CallLogEntry[];
+  addFault(fault: unknown): Fault;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  host?: string;
+  port?: number;
+  /** Hidden from the call log: query and body fields whose values are secrets or signatures. */
+  redactFields?: readonly string[];
+}
+
+const maxBodyBytes = 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maxBodyBytes) throw new Error(`request body larger than ${maxBodyBytes} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses multipart/form-data (what PHP's curl sends for an array) and urlencoded bodies. */
+export async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
+  if (raw.length === 0) return [];
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'application/x-www-form-urlencoded' || type === '') {
+    return [...new URLSearchParams(raw.toString('utf8'))];
+  }
+  if (type === 'multipart/form-data') {
+    const form = await new Request('http://simulator.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: new Uint8Array(raw),
+    }).formData();
+    const fields: Array<[string, string]> = [];
+    for (const [name, value] of form.entries()) {
+      fields.push([name, typeof value === 'string' ? value : await value.text()]);
+    }
+    return fields;
+  }
+  throw new Error(`unsupported content type ${JSON.stringify(contentType)}; send multipart/form-data or application/x-www-form-urlencoded`);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendAnswer(res: ServerResponse, answer: SimAnswer): void {
+  res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+}
+
+const defaultErrorPage = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
+
+export async function startSimulatorServer(api: SimulatedApi, options: StartOptions = {}): Promise<SimulatorHandle> {
+  const faults = new FaultPlan();
+  const calls: CallLogEntry[] = [];
+  const redact = new Set(options.redactFields ?? []);
+  const redacted = (entries: Iterable<[string, string]>): Record<string, string> =>
+    Object.fromEntries([...entries].map(([name, value]) => [name, redact.has(name) ? '[redacted]' : value]));
+
+  const addFault = (input: unknown): Fault => {
+    const fault = parseFault(input, api.operations, api.faultKinds);
+    faults.add(fault);
+    return fault;
+  };
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    switch (route) {
+      case 'GET /_sim/state':
+        return sendJson(res, 200, api.snapshot());
+      case 'GET /_sim/calls':
+        return sendJson(res, 200, calls);
+      case 'GET /_sim/faults':
+        return sendJson(res, 200, faults.list());
+      case 'DELETE /_sim/faults':
+        faults.clear();
+        return sendJson(res, 200, { ok: 'faults cleared' });
+      case 'POST /_sim/faults': {
+        let input: unknown;
+        try {
+          input = JSON.parse((await readBody(req)).toString('utf8'));
+        } catch {
+          return sendJson(res, 400, { error: 'the body must be a JSON fault object' });
+        }
+        try {
+          return sendJson(res, 201, addFault(input));
+        } catch (error) {
+          if (error instanceof InvalidFaultError) return sendJson(res, 400, { error: error.message });
+          throw error;
+        }
+      }
+      default:
+        return sendJson(res, 404, {
+          error: `no admin route ${route}; use GET /_sim/state, GET /_sim/calls, GET|POST|DELETE /_sim/faults`,
+        });
+    }
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const contentType = String(req.headers['content-type'] ?? '');
+    const raw = await readBody(req);
+    let fields: Array<[string, string]>;
+    try {
+      fields = await parseFormBody(contentType, raw);
+    } catch (error) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    const request: SimRequest = {
+      method: req.method ?? 'GET',
+      url,
+      fields,
+      contentType,
+      rawBody: raw.toString('utf8'),
+      receivedAt: new Date(),
+    };
+    const operation = api.operationOf(request);
+    const fault = operation === undefined ? undefined : faults.take(operation);
+    const entry: CallLogEntry = {
+      at: request.receivedAt.toISOString(),
+      operation: operation ?? null,
+      query: redacted(url.searchParams.entries()),
+      fields: redacted(fields),
+      fault: fault?.kind ?? null,
+      status: null,
+      answer: null,
+    };
+    calls.push(entry);
+
+    if (fault?.kind === 'latency') await sleep(fault.ms);
+    if (fault?.kind === 'error') {
+      const answer = api.renderFaultError(request, fault);
+      entry.status = answer.status;
+      entry.answer = answer.body;
+      return sendAnswer(res, answer);
+    }
+    if (fault?.kind === 'http-status') {
+      const answer: SimAnswer = {
+        status: fault.status,
+        contentType: fault.contentType ?? 'text/html',
+        body: fault.body ?? defaultErrorPage.replaceAll('502 Bad Gateway', `${fault.status} Simulated failure`),
+      };
+      entry.status = answer.status;
+      entry.answer = answer.body;
+      return sendAnswer(res, answer);
+    }
+    const answer = api.handle(request, fault);
+    entry.status = answer.status;
+    entry.answer = answer.body;
+    if (fault?.kind === 'apply-then-drop') {
+      entry.status = null;
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'broken-json') {
+      return sendAnswer(res, { ...answer, body: answer.body.slice(0, Math.max(1, Math.floor(answer.body.length / 2))) });
+    }
+    return sendAnswer(res, answer);
+  }
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const work = url.pathname.startsWith('/_sim/') || url.pathname === '/_sim' ? handleAdmin(req, res, url) : handleApi(req, res, url);
+    work.catch((error: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`simulator error: ${error instanceof Error ? error.message : String(error)}`);
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    origin: `http://${host}:${address.port}`,
+    port: address.port,
+    faults,
+    calls,
+    addFault,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
