@@ -1,0 +1,25 @@
+/**
+ * The typed search attributes every orderflow run carries, so ops can find runs in the
+ * Temporal UI (e.g. `OrderflowState = "awaiting-operator"`, `StoreUserId = 7`).
+ *
+ * Registered on the dev server by set-up, by `npm start` and by the tests' global setup;
+ * on a real cluster, register them once with `temporal operator search-attribute create`
+ * (the README lists the command). Workflow code imports this module, so it may use only
+ * @temporalio/common.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+export const orderflowSearchAttributes = {
+  /** running | awaiting-operator | completed | failed | compensated | partially-compensated */
+  state: defineSearchAttributeKey('OrderflowState', 'KEYWORD'),
+  /** The step the run is at (or stopped at), e.g. add-credit, cancel-order. */
+  step: defineSearchAttributeKey('OrderflowStep', 'KEYWORD'),
+  storeUserId: defineSearchAttributeKey('StoreUserId', 'INT'),
+  storeOrderId: defineSearchAttributeKey('StoreOrderId', 'INT'),
+  justClickBillId: defineSearchAttributeKey('JustClickBillId', 'KEYWORD'),
+} as const;
+
+/** `NAME=Type` pairs for `temporal server start-dev --search-attribute` and `operator search-attribute create`. */
+export const searchAttributeRegistrations: ReadonlyArray<{ name: string; cliType: 'Keyword' | 'Int' }> = Object.values(
+  orderflowSearchAttributes,
+).map((key) => ({ name: key.name, cliType: key.type === 'INT' ? 'Int' : 'Keyword' }));
