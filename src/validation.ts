@@ -1,0 +1,151 @@
+/**
+ * Input validation for every workflow, in one place. Pure code: the starters, the CLI and
+ * the workflows themselves (which run it first, deterministically) all call it, so bad
+ * input is refused early, with every problem listed, and causes no call to any API.
+ */
+import { InvalidAmountError, formatCents, parsePositiveAmount } from './money.ts';
+import type {
+  AdjustCreditInput,
+  CancelOrderInput,
+  ProcessPaidOrderInput,
+  RefundAndCancelInput,
+} from './contracts.ts';
+
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  readonly problems: readonly string[];
+  constructor(what: string, problems: readonly string[]) {
+    super(`${what}: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function asFields(input: unknown, problems: string[]): Fields {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    problems.push('the input must be a JSON object');
+    return {};
+  }
+  return input as Fields;
+}
+
+function positiveId(fields: Fields, name: string, problems: string[]): number {
+  const value = fields[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    problems.push(`${name} must be a whole number ≥ 1 (got ${JSON.stringify(value) ?? 'nothing'})`);
+    return 0;
+  }
+  return value;
+}
+
+function text(fields: Fields, name: string, problems: string[], options: { max: number; optional?: boolean }): string | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null || value === '') {
+    if (!options.optional) problems.push(`${name} is required (a non-empty text)`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    problems.push(`${name} must be a non-empty text`);
+    return undefined;
+  }
+  if (value.length > options.max) {
+    problems.push(`${name} must be at most ${options.max} characters`);
+    return undefined;
+  }
+  return value.trim();
+}
+
+const billIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function billId(fields: Fields, problems: string[]): string | undefined {
+  const value = fields['justclickBillId'];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || !billIdPattern.test(value)) {
+    problems.push(`justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(value)})`);
+    return undefined;
+  }
+  return value;
+}
+
+function amount(fields: Fields, problems: string[]): string {
+  const value = fields['amount'];
+  if (typeof value !== 'string') {
+    problems.push(`amount must be a decimal text such as "5.00" (got ${JSON.stringify(value) ?? 'nothing'})`);
+    return '';
+  }
+  try {
+    return formatCents(parsePositiveAmount(value, 'amount'));
+  } catch (error) {
+    if (error instanceof InvalidAmountError) {
+      problems.push(error.message);
+      return '';
+    }
+    throw error;
+  }
+}
+
+function finish<T>(what: string, problems: string[], value: T): T {
+  if (problems.length > 0) throw new InputError(what, problems);
+  return value;
+}
+
+/** Durations accepted for waits: a number and a unit, e.g. `30 minutes`, `24 hours`, `7 days`. */
+const durationPattern = /^(\d{1,6})\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/;
+
+export function validateRefundAndCancel(input: unknown): RefundAndCancelInput {
+  const problems: string[] = [];
+  const fields = asFields(input, problems);
+  return finish('refund-and-cancel input refused', problems, {
+    userId: positiveId(fields, 'userId', problems),
+    orderId: positiveId(fields, 'orderId', problems),
+    amount: amount(fields, problems),
+    justclickBillId: billId(fields, problems),
+    reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
+    requestedBy: text(fields, 'requestedBy', problems, { max: 200 }) ?? '',
+  });
+}
+
+export function validateProcessPaidOrder(input: unknown): ProcessPaidOrderInput {
+  const problems: string[] = [];
+  const fields = asFields(input, problems);
+  const deadline = fields['paymentDeadline'];
+  if (deadline !== undefined && (typeof deadline !== 'string' || !durationPattern.test(deadline.trim()))) {
+    problems.push(`paymentDeadline must be a duration such as "30 minutes", "24 hours" or "7 days" (got ${JSON.stringify(deadline)})`);
+  }
+  return finish('process-paid-order input refused', problems, {
+    userId: positiveId(fields, 'userId', problems),
+    orderId: positiveId(fields, 'orderId', problems),
+    justclickBillId: billId(fields, problems),
+    paymentDeadline: typeof deadline === 'string' ? deadline.trim() : undefined,
+  });
+}
+
+export function validateAdjustCredit(input: unknown): AdjustCreditInput {
+  const problems: string[] = [];
+  const fields = asFields(input, problems);
+  const action = fields['action'];
+  if (action !== 'add' && action !== 'subtract') problems.push(`action must be "add" or "subtract" (got ${JSON.stringify(action) ?? 'nothing'})`);
+  return finish('adjust-credit input refused', problems, {
+    userId: positiveId(fields, 'userId', problems),
+    action: action === 'subtract' ? 'subtract' : 'add',
+    amount: amount(fields, problems),
+    description: text(fields, 'description', problems, { max: 255 }) ?? '',
+    reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
+    requestedBy: text(fields, 'requestedBy', problems, { max: 200, optional: true }),
+  });
+}
+
+export function validateCancelOrder(input: unknown): CancelOrderInput {
+  const problems: string[] = [];
+  const fields = asFields(input, problems);
+  const requester = fields['requester'];
+  if (requester !== 'ADMIN' && requester !== 'BUYER') problems.push(`requester must be "ADMIN" or "BUYER" (got ${JSON.stringify(requester) ?? 'nothing'})`);
+  return finish('cancel-order input refused', problems, {
+    userId: positiveId(fields, 'userId', problems),
+    orderId: positiveId(fields, 'orderId', problems),
+    justclickBillId: billId(fields, problems),
+    requester: requester === 'BUYER' ? 'BUYER' : 'ADMIN',
+    reason: text(fields, 'reason', problems, { max: 500, optional: true }),
+  });
+}

@@ -1,0 +1,74 @@
+/** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { FailureType, RunState } from '../contracts.ts';
+import type { CancelOrderInput, OrderflowActivities, RunResult } from '../contracts.ts';
+import { effectOptions, readOptions } from './options.ts';
+import { Run } from './operator.ts';
+import { failAborted, performStep } from './saga.ts';
+import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { validateCancelOrder } from '../validation.ts';
+
+const effects = proxyActivities<OrderflowActivities>(effectOptions);
+const reads = proxyActivities<OrderflowActivities>(readOptions);
+
+export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
+  const input = checkedInput(validateCancelOrder, rawInput);
+  const { userId, orderId, justclickBillId, requester } = input;
+  const run = new Run('cancelOrder', ['confirm-order', 'cancel-order', 'delete-justclick-bill'], { userId, orderId, justclickBillId });
+  if (justclickBillId === undefined) run.setStep('delete-justclick-bill', 'not-needed', 'no JustClick bill was given');
+  const cancelKey = run.effectKey('cancel-order');
+  const what = `Cancellation of order ${orderId} for store user ${userId}`;
+
+  const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled');
+  if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
+  if (confirmed.kind === 'refused') {
+    run.setState(RunState.Failed);
+    throw ApplicationFailure.create({ type: FailureType.OrderNotCurrent, nonRetryable: true, message: `${what} refused: ${confirmed.why} Nothing was changed.` });
+  }
+
+  const cancelled = await performStep(run, {
+    name: 'cancel-order',
+    effectKey: cancelKey,
+    userId,
+    run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester }),
+    describe: (result) => result.detail,
+    onBusinessFailure: 'return',
+    choices: {
+      retry: 'The order was NOT cancelled (you checked): cancel it again.',
+      skip: 'The order IS cancelled (you checked, or cancelled it by hand): go on.',
+      abort: 'Stop now and leave the order as it is.',
+    },
+  });
+  if (cancelled.kind === 'abort' || cancelled.kind === 'compensate') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
+  if (cancelled.kind === 'business-failure') {
+    run.setState(RunState.Failed);
+    throw ApplicationFailure.create({
+      type: cancelled.failure.type,
+      nonRetryable: true,
+      message: `${what} was refused: ${cancelled.failure.message} Nothing was changed.`,
+      details: [cancelled.failure],
+    });
+  }
+
+  if (justclickBillId !== undefined) {
+    const deleteKey = run.effectKey('delete-justclick-bill');
+    const deleted = await performStep(run, {
+      name: 'delete-justclick-bill',
+      effectKey: deleteKey,
+      userId,
+      run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
+      describe: (result) => result.detail,
+      onBusinessFailure: 'operator',
+      choices: {
+        retry: 'Try deleting the JustClick bill again.',
+        skip: 'The bill is gone or will be handled by hand: finish as completed.',
+        abort: 'Stop now: the order stays cancelled; the JustClick bill stays.',
+      },
+    });
+    if (deleted.kind === 'abort' || deleted.kind === 'compensate') {
+      failAborted(run, deleted.decision, `${what}: cancelled, but the JustClick bill ${justclickBillId} was not deleted.`);
+    }
+  }
+  run.setState(RunState.Completed);
+  return run.result('completed', `${what}: done.`);
+}

@@ -1,0 +1,6 @@
+/** Every workflow orderflow's worker runs. Deterministic code only (see eslint.config.js). */
+export { refundAndCancel } from './refund-and-cancel.ts';
+export { processPaidOrder, paymentReceivedSignal } from './process-paid-order.ts';
+export { adjustCredit } from './adjust-credit.ts';
+export { cancelOrder } from './cancel-order.ts';
+export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';

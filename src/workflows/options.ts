@@ -1,0 +1,54 @@
+/**
+ * Activity option presets. Each says why it is what it is.
+ *
+ * Retry classification itself is not decided here: activities throw ApplicationFailures
+ * marked non-retryable when a retry cannot help (src/activities/failures.ts decides).
+ * These presets only bound how long and how often Temporal retries the rest.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Reads (get_cart, list_orders, get_credit). Safe to repeat, so retry briskly; after about
+ * five minutes of failures a person should look (the run then asks an operator).
+ * startToClose covers one HTTP call: connect 5 s + headers 30 s + body 30 s, with margin.
+ */
+export const readOptions: ActivityOptions = {
+  startToCloseTimeout: '90 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 12,
+  },
+};
+
+/**
+ * Changes (credit, cancel, process, JustClick). Each attempt may wait for the per-user lock,
+ * observe, call and record, so it gets more time than a read. Retries are safe because the
+ * ledger makes every attempt after the first reconcile instead of calling again; the first
+ * retry waits 2 s so that a request that was still in flight has landed before we look.
+ * After about ten minutes the run asks an operator instead of retrying for ever.
+ */
+export const effectOptions: ActivityOptions = {
+  startToCloseTimeout: '3 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 14,
+  },
+};
+
+/**
+ * Ledger-only bookkeeping (operator resolutions, audit). Local to our own database: quick,
+ * and retried for a long time, because losing an operator's decision is not acceptable.
+ */
+export const bookkeepingOptions: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 0,
+  },
+};

@@ -1,0 +1,108 @@
+/**
+ * Process a paid order: confirm → process (guarded) → mark the JustClick bill paid.
+ * While the order has an amount due, the run waits durably for a `paymentReceived` signal
+ * up to a deadline (default 24 hours), then asks an operator.
+ */
+import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { FailureType, RunState, signalNames } from '../contracts.ts';
+import type { OrderflowActivities, PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
+import { effectOptions, readOptions } from './options.ts';
+import { Run, describeFailureLine } from './operator.ts';
+import { auditDecision, failAborted, performStep } from './saga.ts';
+import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { validateProcessPaidOrder } from '../validation.ts';
+
+const effects = proxyActivities<OrderflowActivities>(effectOptions);
+const reads = proxyActivities<OrderflowActivities>(readOptions);
+
+export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
+export const defaultPaymentDeadline = '24 hours';
+
+export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise<RunResult> {
+  const input = checkedInput(validateProcessPaidOrder, rawInput);
+  const { userId, orderId, justclickBillId } = input;
+  const deadline = input.paymentDeadline ?? defaultPaymentDeadline;
+  const run = new Run('processPaidOrder', ['confirm-order', 'process-order', 'mark-justclick-bill-paid'], { userId, orderId, justclickBillId });
+  if (justclickBillId === undefined) run.setStep('mark-justclick-bill-paid', 'not-needed', 'no JustClick bill was given');
+  let paymentsSignalled = 0;
+  setHandler(paymentReceivedSignal, () => {
+    paymentsSignalled += 1;
+  });
+  const processKey = run.effectKey('process-order');
+  const what = `Processing of order ${orderId} for store user ${userId}`;
+
+  const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: processKey }, 'processed');
+  if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
+  if (confirmed.kind === 'refused') {
+    run.setState(RunState.Failed);
+    throw ApplicationFailure.create({ type: FailureType.OrderNotCurrent, nonRetryable: true, message: `${what} refused: ${confirmed.why} Nothing was changed.` });
+  }
+
+  for (;;) {
+    const processed = await performStep(run, {
+      name: 'process-order',
+      effectKey: processKey,
+      userId,
+      run: () => effects.processCurrentOrder({ effectKey: processKey, workflowId: run.workflowId, userId, orderId }),
+      describe: (result) => result.detail,
+      onBusinessFailure: 'return',
+      choices: {
+        retry: 'The order was NOT processed (you checked): process it again.',
+        skip: 'The order IS processed (you checked, or did it by hand): go on.',
+        abort: 'Stop now and leave the order unprocessed.',
+      },
+    });
+    if (processed.kind === 'done' || processed.kind === 'skipped') break;
+    if (processed.kind === 'abort' || processed.kind === 'compensate') failAborted(run, processed.decision, `${what} stopped at process-order.`);
+    if (processed.kind !== 'business-failure') continue;
+    if (processed.failure.type !== FailureType.AmountDue) {
+      run.setState(RunState.Failed);
+      throw ApplicationFailure.create({
+        type: processed.failure.type,
+        nonRetryable: true,
+        message: `${what} was refused: ${processed.failure.message}`,
+        details: [processed.failure],
+      });
+    }
+    // An amount is due: wait for a payment signal, then try again; past the deadline ask a person.
+    const seen = paymentsSignalled;
+    run.setState(RunState.WaitingForPayment);
+    run.setStep('process-order', 'pending', `amount due; waiting up to ${deadline} for the paymentReceived signal`);
+    const paid = await condition(() => paymentsSignalled > seen, deadline);
+    run.setState(RunState.Running);
+    if (paid) continue;
+    const decision = await run.awaitOperator({
+      step: 'process-order',
+      reason: `The order still has an amount due and no paymentReceived signal arrived within ${deadline}.`,
+      failure: { ...processed.failure, message: `${describeFailureLine(processed.failure)}: ${processed.failure.message}` },
+      choices: {
+        retry: 'Try processing the order again now (the payment arrived by other means); if an amount is still due, wait again.',
+        abort: 'Stop: leave the order unprocessed.',
+      },
+    });
+    await auditDecision(run, 'process-order', decision, processed.failure, userId);
+    if (decision.action === 'abort') failAborted(run, decision, `${what} stopped while an amount was due.`);
+  }
+
+  if (justclickBillId !== undefined) {
+    const markKey = run.effectKey('mark-justclick-bill-paid');
+    const marked = await performStep(run, {
+      name: 'mark-justclick-bill-paid',
+      effectKey: markKey,
+      userId,
+      run: () => effects.markJustClickBillPaid({ effectKey: markKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
+      describe: (result) => result.detail,
+      onBusinessFailure: 'operator',
+      choices: {
+        retry: 'Try marking the JustClick bill paid again.',
+        skip: 'The bill is marked paid or will be handled by hand: finish as completed.',
+        abort: 'Stop now: the order stays processed; the JustClick bill stays as it is.',
+      },
+    });
+    if (marked.kind === 'abort' || marked.kind === 'compensate') {
+      failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
+    }
+  }
+  run.setState(RunState.Completed);
+  return run.result('completed', `${what}: done.`);
+}

@@ -1,0 +1,136 @@
+/**
+ * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the
+ * JustClick bill.
+ *
+ * Before the pivot a business failure undoes the credit (registered before it was added);
+ * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
+ * retries wait for an operator.
+ */
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { FailureType, RunState } from '../contracts.ts';
+import type { OrderflowActivities, RefundAndCancelInput, RunResult } from '../contracts.ts';
+import { effectOptions, readOptions } from './options.ts';
+import { Run } from './operator.ts';
+import { Compensations, compensateAndEnd, failAborted, performStep } from './saga.ts';
+import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { validateRefundAndCancel } from '../validation.ts';
+
+const effects = proxyActivities<OrderflowActivities>(effectOptions);
+const reads = proxyActivities<OrderflowActivities>(readOptions);
+
+export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
+
+export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<RunResult> {
+  const input = checkedInput(validateRefundAndCancel, rawInput);
+  const { userId, orderId, amount, justclickBillId } = input;
+  const run = new Run('refundAndCancel', refundAndCancelSteps, { userId, orderId, justclickBillId });
+  if (justclickBillId === undefined) run.setStep('delete-justclick-bill', 'not-needed', 'no JustClick bill was given');
+  const saga = new Compensations();
+  const addCreditKey = run.effectKey('add-credit');
+  const cancelKey = run.effectKey('cancel-order');
+  const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
+
+  // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
+  const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled');
+  if (confirmed.kind !== 'done') {
+    if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
+    run.setState(RunState.Failed);
+    throw ApplicationFailure.create({
+      type: FailureType.OrderNotCurrent,
+      nonRetryable: true,
+      message: `${what} refused: ${confirmed.why} Nothing was changed.`,
+    });
+  }
+
+  // 2. Add the credit; its undo is registered first.
+  const undoKey = run.effectKey('undo-add-credit');
+  saga.register({
+    name: 'undo-add-credit',
+    effectKey: undoKey,
+    userId,
+    run: () =>
+      effects.undoCreditChange({
+        effectKey: undoKey,
+        forwardEffectKey: addCreditKey,
+        workflowId: run.workflowId,
+        userId,
+        amount,
+        description: `orderflow: undo refund for order ${orderId}`,
+      }),
+  });
+  const credit = await performStep(run, {
+    name: 'add-credit',
+    effectKey: addCreditKey,
+    userId,
+    run: () =>
+      effects.applyCreditChange({
+        effectKey: addCreditKey,
+        workflowId: run.workflowId,
+        userId,
+        creditAction: 'add',
+        amount,
+        description: `Refund for order ${orderId}: ${input.reason}`,
+      }),
+    describe: (result) => result.detail,
+    onBusinessFailure: 'return',
+    choices: {
+      retry: 'The credit was NOT added (you checked): add it again.',
+      skip: 'The credit WAS added (you checked, or added it by hand): go on to cancel the order.',
+      compensate: 'Undo any credit added by this run and end the run as compensated; the order stays as it is.',
+      abort: 'Stop now and leave everything as it is.',
+    },
+  });
+  if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
+  if (credit.kind === 'business-failure' || credit.kind === 'compensate') {
+    const why = credit.kind === 'compensate'
+      ? `${what}: ${credit.decision.operator} chose to compensate (${credit.decision.note}).`
+      : `${what} failed at add-credit: ${credit.failure.message}`;
+    return compensateAndEnd(run, saga, why);
+  }
+
+  // 3. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
+  const cancelled = await performStep(run, {
+    name: 'cancel-order',
+    effectKey: cancelKey,
+    userId,
+    run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester: 'ADMIN' }),
+    describe: (result) => result.detail,
+    onBusinessFailure: 'return',
+    choices: {
+      retry: 'The order was NOT cancelled (you checked): cancel it again.',
+      skip: 'The order IS cancelled (you checked, or cancelled it by hand): go on.',
+      compensate: 'Take the refunded credit back and end the run as compensated; the order stays as it is.',
+      abort: 'Stop now: the credit stays added and the order stays as it is.',
+    },
+  });
+  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
+  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') {
+    const why = cancelled.kind === 'compensate'
+      ? `${what}: ${cancelled.decision.operator} chose to compensate (${cancelled.decision.note}).`
+      : `${what} failed at cancel-order: ${cancelled.failure.message}`;
+    return compensateAndEnd(run, saga, why);
+  }
+  saga.clear();
+
+  // 4. Delete the mirrored JustClick bill: forward only.
+  if (justclickBillId !== undefined) {
+    const deleteKey = run.effectKey('delete-justclick-bill');
+    const deleted = await performStep(run, {
+      name: 'delete-justclick-bill',
+      effectKey: deleteKey,
+      userId,
+      run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
+      describe: (result) => result.detail,
+      onBusinessFailure: 'operator',
+      choices: {
+        retry: 'Try deleting the JustClick bill again (for example after JustClick is back or its secret is fixed).',
+        skip: 'The bill is gone or will be handled by hand: finish the run as completed.',
+        abort: 'Stop now: the refund and the cancellation stand; the JustClick bill stays.',
+      },
+    });
+    if (deleted.kind === 'abort') failAborted(run, deleted.decision, `${what}: refunded and cancelled, but the JustClick bill ${justclickBillId} was not deleted.`);
+  }
+
+  run.setState(RunState.Completed);
+  return run.result('completed', `${what}: done.`);
+}

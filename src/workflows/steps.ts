@@ -1,0 +1,70 @@
+/** Steps more than one workflow uses. */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { FailureType } from '../contracts.ts';
+import type { ObserveOrderInput, OperatorDecision, OrderObservation, OrderflowActivities } from '../contracts.ts';
+import { InputError } from '../validation.ts';
+import { performStep } from './saga.ts';
+import type { Run } from './operator.ts';
+
+/** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
+export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
+  try {
+    return validate(input);
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
+    }
+    throw error;
+  }
+}
+
+export type ConfirmOutcome =
+  | { kind: 'done'; observation: OrderObservation }
+  | { kind: 'refused'; why: string; observation: OrderObservation }
+  | { kind: 'abort'; decision: OperatorDecision };
+
+/**
+ * Confirms the order is the user's current one. An order already in `changedState`
+ * (cancelled / processed) by this run's own effect counts as confirmed: that is a re-run
+ * after a reset, and the ledger will answer the later steps from what it recorded.
+ */
+export async function confirmCurrentOrder(
+  run: Run,
+  reads: Pick<OrderflowActivities, 'observeOrder'>,
+  input: ObserveOrderInput,
+  changedState: 'cancelled' | 'processed',
+): Promise<ConfirmOutcome> {
+  const outcome = await performStep(run, {
+    name: 'confirm-order',
+    userId: input.userId,
+    run: () => reads.observeOrder(input),
+    describe: (observation) => describeObservation(observation),
+    onBusinessFailure: 'operator',
+    choices: {
+      retry: 'Read the order again.',
+      abort: 'Stop now; nothing has been changed.',
+    },
+  });
+  if (outcome.kind === 'abort') return outcome;
+  if (outcome.kind !== 'done') {
+    // retry/abort are the only choices offered, so anything else is a bug in this file.
+    throw new Error(`confirm-order ended as ${outcome.kind}, which it never offers`);
+  }
+  const observation = outcome.value;
+  if (observation.state === 'current') return { kind: 'done', observation };
+  if (observation.state === changedState && observation.changedByThisRun) return { kind: 'done', observation };
+  const why = observation.state === 'absent'
+    ? `store user ${input.userId} has no order ${input.orderId}.`
+    : `order ${input.orderId} of store user ${input.userId} is ${observation.state}, not the current order` +
+      (observation.currentOrderId === null ? ' (the user has no current order).' : ` (the current order is ${observation.currentOrderId}).`);
+  run.setStep('confirm-order', 'failed', why);
+  return { kind: 'refused', why, observation };
+}
+
+export function describeObservation(observation: OrderObservation): string {
+  const parts = [`order ${observation.orderId} is ${observation.state}`, `payment ${observation.paymentStatus}`];
+  if (observation.total !== null) parts.push(`total ${observation.total}`);
+  if (observation.amountDue !== null) parts.push(`amount due ${observation.amountDue}`);
+  if (observation.changedByThisRun) parts.push('changed by this run earlier');
+  return parts.join(', ');
+}
