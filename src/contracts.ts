@@ -161,6 +161,12 @@ export interface AdjustCreditInput {
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
+  /**
+   * The caller's idempotency key for this adjustment (e.g. a coupon redemption id). The
+   * workflow id is built from it; without it, from the adjustment's content, so that the
+   * same request sent twice is one run.
+   */
+  requestId?: string | undefined;
 }
 
 export interface CancelOrderInput {

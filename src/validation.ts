@@ -133,7 +133,20 @@ export function validateAdjustCredit(input: unknown): AdjustCreditInput {
     description: text(fields, 'description', problems, { max: 255 }) ?? '',
     reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
     requestedBy: text(fields, 'requestedBy', problems, { max: 200, optional: true }),
+    requestId: requestId(fields, problems),
   });
+}
+
+const requestIdPattern = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+function requestId(fields: Fields, problems: string[]): string | undefined {
+  const value = fields['requestId'];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || !requestIdPattern.test(value)) {
+    problems.push(`requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got ${JSON.stringify(value)})`);
+    return undefined;
+  }
+  return value;
 }
 
 export function validateCancelOrder(input: unknown): CancelOrderInput {

@@ -187,9 +187,16 @@ export class Run {
     return workflowInfo().workflowId;
   }
 
-  /** The effect key of a step: `<workflowId>/<step>`; stable across retries, crashes and resets. */
+  /**
+   * The effect key of a step: `<workflowId>/<firstExecutionRunId>/<step>`. Stable across
+   * activity retries, worker crashes and resets (a reset keeps the chain's first run id,
+   * so a re-run finds what the ledger recorded and applies nothing twice). A NEW run for
+   * the same business key, allowed after a failed one, gets new keys: its effects are new
+   * intentions (the failed run's credit was undone, so the retry must add it again).
+   */
   effectKey(step: string): string {
-    return `${workflowInfo().workflowId}/${step}`;
+    const info = workflowInfo();
+    return `${info.workflowId}/${info.firstExecutionRunId}/${step}`;
   }
 
   status(): RunStatus {

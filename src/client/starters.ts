@@ -1,0 +1,171 @@
+/**
+ * Typed starters for backend systems: one function per workflow.
+ *
+ * Input is validated before anything is sent to Temporal. The workflow id is the
+ * business key (./workflow-ids.ts), with conflict policy USE_EXISTING (a request sent
+ * while its run is going joins that run) and reuse policy ALLOW_DUPLICATE_FAILED_ONLY
+ * (after a success, the same request is refused by Temporal and we answer with the
+ * existing run; after a failure, a new run may start).
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { RunState } from '../contracts.ts';
+import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
+import { validateAdjustCredit, validateCancelOrder, validateProcessPaidOrder, validateRefundAndCancel } from '../validation.ts';
+import { workflowIds } from './workflow-ids.ts';
+
+export interface StarterOptions {
+  client: Client;
+  taskQueue: string;
+}
+
+export interface StartedRun {
+  workflowId: string;
+  /** The run that answers for this business key (the new one, or the one that existed). */
+  runId: string | undefined;
+  /** True when this call started a new run; false when it found the run already there. */
+  started: boolean;
+  handle: WorkflowHandle;
+}
+
+export type WorkflowTypeName = 'refundAndCancel' | 'processPaidOrder' | 'adjustCredit' | 'cancelOrder';
+
+interface StartPlan {
+  workflowType: WorkflowTypeName;
+  workflowId: string;
+  input: object;
+  summary: string;
+  details: string;
+  searchAttributes: TypedSearchAttributes | Array<{ key: (typeof orderflowSearchAttributes)[keyof typeof orderflowSearchAttributes]; value: string | number }>;
+}
+
+function identityAttributes(userId: number, orderId?: number, billId?: string): StartPlan['searchAttributes'] {
+  const pairs: Array<{ key: (typeof orderflowSearchAttributes)[keyof typeof orderflowSearchAttributes]; value: string | number }> = [
+    { key: orderflowSearchAttributes.state, value: RunState.Running },
+    { key: orderflowSearchAttributes.storeUserId, value: userId },
+  ];
+  if (orderId !== undefined) pairs.push({ key: orderflowSearchAttributes.storeOrderId, value: orderId });
+  if (billId !== undefined) pairs.push({ key: orderflowSearchAttributes.justClickBillId, value: billId });
+  return pairs;
+}
+
+function detailsTable(rows: Record<string, string | number | undefined>): string {
+  const lines = ['| field | value |', '|---|---|'];
+  for (const [name, value] of Object.entries(rows)) {
+    if (value !== undefined) lines.push(`| ${name} | ${String(value).replace(/\|/g, '\\|')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Is a run with this id going right now? Informational only (the start itself is atomic). */
+async function runningRunId(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.status.name === 'RUNNING' ? description.runId : undefined;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function start(options: StarterOptions, plan: StartPlan): Promise<StartedRun> {
+  const runningBefore = await runningRunId(options.client, plan.workflowId);
+  try {
+    const handle = await options.client.workflow.start(plan.workflowType, {
+      taskQueue: options.taskQueue,
+      workflowId: plan.workflowId,
+      args: [plan.input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: plan.searchAttributes as never,
+      staticSummary: plan.summary,
+      staticDetails: plan.details,
+    });
+    const started = runningBefore === undefined || runningBefore !== handle.firstExecutionRunId;
+    return { workflowId: plan.workflowId, runId: handle.firstExecutionRunId, started, handle };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      // Refused by the reuse policy: a run with this business key already succeeded.
+      const handle = options.client.workflow.getHandle(plan.workflowId);
+      const description = await handle.describe();
+      return { workflowId: plan.workflowId, runId: description.runId, started: false, handle };
+    }
+    throw error;
+  }
+}
+
+export async function startRefundAndCancel(options: StarterOptions, rawInput: RefundAndCancelInput): Promise<StartedRun> {
+  const input = validateRefundAndCancel(rawInput);
+  return start(options, {
+    workflowType: 'refundAndCancel',
+    workflowId: workflowIds.refundAndCancel(input),
+    input,
+    summary: `Refund ${input.amount} and cancel order ${input.orderId} for store user ${input.userId}`,
+    details: detailsTable({
+      user: input.userId,
+      order: input.orderId,
+      amount: input.amount,
+      'JustClick bill': input.justclickBillId,
+      reason: input.reason,
+      'requested by': input.requestedBy,
+    }),
+    searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
+  });
+}
+
+export async function startProcessPaidOrder(options: StarterOptions, rawInput: ProcessPaidOrderInput): Promise<StartedRun> {
+  const input = validateProcessPaidOrder(rawInput);
+  return start(options, {
+    workflowType: 'processPaidOrder',
+    workflowId: workflowIds.processPaidOrder(input),
+    input,
+    summary: `Process paid order ${input.orderId} for store user ${input.userId}`,
+    details: detailsTable({
+      user: input.userId,
+      order: input.orderId,
+      'JustClick bill': input.justclickBillId,
+      'payment deadline': input.paymentDeadline ?? '24 hours',
+    }),
+    searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
+  });
+}
+
+export async function startAdjustCredit(options: StarterOptions, rawInput: AdjustCreditInput): Promise<StartedRun> {
+  const input = validateAdjustCredit(rawInput);
+  return start(options, {
+    workflowType: 'adjustCredit',
+    workflowId: workflowIds.adjustCredit(input),
+    input,
+    summary: `${input.action === 'add' ? 'Add' : 'Subtract'} ${input.amount} credit ${input.action === 'add' ? 'to' : 'from'} store user ${input.userId}`,
+    details: detailsTable({
+      user: input.userId,
+      action: input.action,
+      amount: input.amount,
+      description: input.description,
+      reason: input.reason,
+      'requested by': input.requestedBy,
+      'request id': input.requestId,
+    }),
+    searchAttributes: identityAttributes(input.userId),
+  });
+}
+
+export async function startCancelOrder(options: StarterOptions, rawInput: CancelOrderInput): Promise<StartedRun> {
+  const input = validateCancelOrder(rawInput);
+  return start(options, {
+    workflowType: 'cancelOrder',
+    workflowId: workflowIds.cancelOrder(input),
+    input,
+    summary: `Cancel order ${input.orderId} for store user ${input.userId} (requested by ${input.requester})`,
+    details: detailsTable({
+      user: input.userId,
+      order: input.orderId,
+      'JustClick bill': input.justclickBillId,
+      requester: input.requester,
+      reason: input.reason,
+    }),
+    searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
+  });
+}
