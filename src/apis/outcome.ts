@@ -33,6 +33,12 @@ export interface ApiCallErrorOptions {
   vendorText?: string | undefined;
   /** HTTP status when a response was received. */
   httpStatus?: number | undefined;
+  /**
+   * The API refused our credentials, signature, address or account (not the request's
+   * content): retrying cannot help until a person fixes the configuration. Decided by each
+   * API's error table.
+   */
+  accessProblem?: boolean | undefined;
   cause?: unknown;
 }
 
@@ -44,6 +50,7 @@ export abstract class ApiCallError extends Error {
   readonly code: string;
   readonly vendorText: string | undefined;
   readonly httpStatus: number | undefined;
+  readonly accessProblem: boolean;
 
   constructor(message: string, options: ApiCallErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -53,6 +60,7 @@ export abstract class ApiCallError extends Error {
     this.code = options.code;
     this.vendorText = options.vendorText;
     this.httpStatus = options.httpStatus;
+    this.accessProblem = options.accessProblem ?? false;
   }
 
   /** A plain, secret-free summary for logs, ledgers and workflow failure details. */
@@ -65,6 +73,7 @@ export abstract class ApiCallError extends Error {
       vendorText: this.vendorText ?? null,
       httpStatus: this.httpStatus ?? null,
       retryable: this.retryable,
+      accessProblem: this.accessProblem,
       message: this.message,
     };
   }
@@ -78,6 +87,7 @@ export interface ApiCallErrorSummary {
   vendorText: string | null;
   httpStatus: number | null;
   retryable: boolean;
+  accessProblem: boolean;
   message: string;
 }
 

@@ -1,0 +1,73 @@
+/**
+ * The one place that turns what an activity ran into (an API outcome, a ledger lock
+ * timeout, a guard) into an ApplicationFailure with a stable type (src/contracts.ts) and
+ * the right retryability. Workflows branch on these types; Temporal retries exactly the
+ * retryable ones.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../contracts.ts';
+import type { FailureSummary } from '../contracts.ts';
+import { ApiCallError } from '../apis/outcome.ts';
+
+/** Vendor answers that mean "a person must fix our configuration", by API. */
+function isAccessProblem(error: ApiCallError): boolean {
+  if (error.outcome !== 'rejected' || error.retryable) return false;
+  if (error.httpStatus === 401 || error.httpStatus === 403 || error.httpStatus === 404) return true;
+  return error.accessProblem;
+}
+
+/** Vendor codes that have their own failure type, because workflows act on them. */
+const specificRejections: ReadonlyArray<{ api: string; code: string; type: FailureType }> = [
+  { api: 'webtv', code: 'ERROR_CANT_SUBTRACT', type: FailureType.CreditAlreadySpent },
+  { api: 'webtv', code: 'ERROR_AMOUNT_DUE', type: FailureType.AmountDue },
+  { api: 'webtv', code: 'ERROR_NO_ORDER', type: FailureType.OrderNotCurrent },
+];
+
+export function summaryOf(error: ApiCallError, observed?: Record<string, string>): FailureSummary {
+  return {
+    type: failureTypeOf(error),
+    message: error.message,
+    api: error.api,
+    operation: error.operation,
+    code: error.code,
+    vendorText: error.vendorText,
+    observed,
+  };
+}
+
+export function failureTypeOf(error: ApiCallError): FailureType {
+  switch (error.outcome) {
+    case 'not-sent':
+      return FailureType.ApiNotReached;
+    case 'unknown':
+      return error.code === 'BAD_RESPONSE_HASH' ? FailureType.ResponseNotTrusted : FailureType.OutcomePending;
+    case 'rejected': {
+      if (isAccessProblem(error)) return FailureType.ApiAccessDenied;
+      if (error.retryable) return FailureType.ApiRetryableRejection;
+      const specific = specificRejections.find((rule) => rule.api === error.api && rule.code === error.code);
+      return specific?.type ?? FailureType.ApiRejected;
+    }
+  }
+}
+
+/**
+ * The failure for an API error. `unknown` outcomes stay retryable: the ledger recorded
+ * them, and the next attempt reconciles before it acts. Access problems are not retried
+ * (retrying with the same credentials cannot help); the run asks an operator.
+ */
+export function apiFailure(error: ApiCallError, observed?: Record<string, string>, messagePrefix = ''): ApplicationFailure {
+  const summary = summaryOf(error, observed);
+  const nonRetryable = error.outcome === 'rejected' && !error.retryable;
+  return ApplicationFailure.create({
+    type: summary.type,
+    message: `${messagePrefix}${error.message}`,
+    nonRetryable,
+    details: [summary],
+    cause: error,
+  });
+}
+
+export function failure(type: FailureType, message: string, options: { nonRetryable: boolean; observed?: Record<string, string> }): ApplicationFailure {
+  const summary: FailureSummary = { type, message, observed: options.observed };
+  return ApplicationFailure.create({ type, message, nonRetryable: options.nonRetryable, details: [summary] });
+}
