@@ -1,0 +1,133 @@
+/**
+ * The composition root: config → clients → ledger → activities → Worker.
+ *
+ * Run it with `orderflow worker` (or `node src/worker.ts`). It connects to Temporal at
+ * TEMPORAL_ADDRESS, polls ORDERFLOW_TASK_QUEUE, writes structured (JSON) logs through the
+ * Temporal runtime logger, optionally serves Prometheus metrics on ORDERFLOW_METRICS_PORT,
+ * and shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish or time out).
+ */
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { LogLevel, LogMetadata } from '@temporalio/worker';
+import { createActivities } from './activities/index.ts';
+import { createJustClickClient } from './apis/justclick/client.ts';
+import type { JustClickClient } from './apis/justclick/client.ts';
+import { createWebTvClient } from './apis/webtv/client.ts';
+import { loadConfig } from './config.ts';
+import type { Config, Environment, LedgerConfig } from './config.ts';
+import { openLedger } from './effects/index.ts';
+import type { EffectLedger } from './effects/types.ts';
+
+/** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
+export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+export function ledgerUrl(ledger: LedgerConfig): string {
+  return ledger.kind === 'sqlite' ? `sqlite:${ledger.path}` : ledger.url.reveal();
+}
+
+/** One JSON object per line on stderr: easy to ship, easy to grep. */
+function jsonLogLine(entry: { level: LogLevel; message: string; meta?: LogMetadata; timestampNanos: bigint }): void {
+  const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  process.stderr.write(`${JSON.stringify({ at, level: entry.level, message: entry.message, ...entry.meta })}\n`);
+}
+
+let runtimeInstalled = false;
+
+/** Installs the Temporal runtime once per process: logger and optional metrics. */
+export function installRuntime(options: { metricsPort?: number | undefined; logLevel?: LogLevel }): void {
+  if (runtimeInstalled) return;
+  Runtime.install({
+    logger: new DefaultLogger(options.logLevel ?? 'INFO', jsonLogLine),
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN' }, forward: {} },
+      ...(options.metricsPort === undefined ? {} : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}` } } }),
+    },
+  });
+  runtimeInstalled = true;
+}
+
+export interface OrderflowWorker {
+  readonly worker: Worker;
+  readonly ledger: EffectLedger;
+  /** Runs until shutdown (a signal, or `shutdown()`), then releases every resource. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export interface CreateWorkerOptions {
+  env?: Environment;
+  /** Use this connection instead of connecting to TEMPORAL_ADDRESS (tests). */
+  connection?: NativeConnection;
+  /** Override the task queue (tests). */
+  taskQueue?: string;
+}
+
+export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
+  const env = options.env ?? process.env;
+  // JustClick is optional: without it, JustClick steps wait for an operator to configure it.
+  const config: Config<'webtv' | 'temporal' | 'ledger'> & Partial<Config<'justclick'>> = env['JUSTCLICK_LOGIN']
+    ? loadConfig(env, ['webtv', 'justclick', 'temporal', 'ledger'])
+    : loadConfig(env, ['webtv', 'temporal', 'ledger']);
+
+  const webtv = createWebTvClient({ apiUrl: config.webtv.apiUrl, keyId: config.webtv.keyId, sharedSecret: config.webtv.sharedSecret.reveal() });
+  let justclick: JustClickClient | undefined;
+  if (config.justclick) {
+    justclick = createJustClickClient({ login: config.justclick.login, secret: config.justclick.secret.reveal(), apiUrl: config.justclick.apiUrl });
+  }
+  const ledger = await openLedger(ledgerUrl(config.ledger));
+  const ownsConnection = options.connection === undefined;
+  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const closeAll = async (): Promise<void> => {
+    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
+  };
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+      workflowsPath,
+      activities: createActivities({ webtv, justclick, ledger }),
+    });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  return {
+    worker,
+    ledger,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await closeAll();
+      }
+    },
+    shutdown() {
+      worker.shutdown();
+    },
+  };
+}
+
+/** `orderflow worker`: runs until SIGINT/SIGTERM. */
+export async function runWorkerProcess(env: Environment = process.env): Promise<void> {
+  const metricsPort = env['ORDERFLOW_METRICS_PORT'] ? Number(env['ORDERFLOW_METRICS_PORT']) : undefined;
+  installRuntime({ metricsPort });
+  const orderflow = await createOrderflowWorker({ env });
+  const log = Runtime.instance().logger;
+  log.info('orderflow worker started', {
+    taskQueue: orderflow.worker.options.taskQueue,
+    namespace: orderflow.worker.options.namespace,
+    ledger: orderflow.ledger.location,
+    metrics: metricsPort === undefined ? 'off' : `http://0.0.0.0:${metricsPort}/metrics`,
+  });
+  await orderflow.run();
+  log.info('orderflow worker stopped');
+}
+
+if (import.meta.main) {
+  runWorkerProcess().catch((error: unknown) => {
+    process.stderr.write(`orderflow worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
