@@ -70,6 +70,27 @@ function signal(): AbortSignal | undefined {
   }
 }
 
+/**
+ * Heartbeats every few seconds while a changing activity runs, so that a worker that dies
+ * (SIGKILL, lost host) is noticed after the heartbeat timeout (see effectOptions), not
+ * after the whole start-to-close timeout.
+ */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return fn();
+  }
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), 3_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function fromLedger(record: EffectRecord, detail: string): EffectResult {
   return { effectKey: record.key, status: 'applied', fromLedger: true, detail: `${detail} (recorded ${record.updatedAt}, not repeated)` };
 }
@@ -363,6 +384,36 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
     return { effectKey, status: 'applied', fromLedger: false, detail };
   }
 
+  /** Takes back a credit change, once; nothing when the forward change never happened. */
+  async function undoCredit(input: CompensationInput): Promise<EffectResult> {
+    const recordedUndo = await ledger.get(input.effectKey);
+    if (recordedUndo && isDone(recordedUndo)) return fromLedger(recordedUndo, `${input.amount} credit taken back from store user ${input.userId}`);
+    const forward = await ledger.get(input.forwardEffectKey);
+    if (forward === undefined || forward.state === 'rejected' || forward.state === 'resolved-not-applied') {
+      return { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
+    }
+    if (forward.state === 'pending' || forward.state === 'unknown') {
+      // Settle the forward effect first, under the same rules as its own retries.
+      const before = observedCredit(forward);
+      const now = await underUserLock(input.userId, input.forwardEffectKey, () => readCredit(input.userId));
+      const amount = parsePositiveAmount(input.amount);
+      if (before !== undefined && now.creditCents === before) {
+        await ledger.record(input.forwardEffectKey, 'resolved-not-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was never added' });
+        return { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
+      }
+      if (before === undefined || now.creditCents !== before + amount) {
+        throw failure(
+          FailureType.OutcomeUnknown,
+          `Cannot tell whether the credit being undone was ever added: store user ${input.userId} had ${before === undefined ? 'an unrecorded credit' : formatCents(before)} before, has ${now.credit} now. ` +
+            'Take it back by hand if it was added, then choose skip; or retry once the balance tells.',
+          { nonRetryable: true, observed: { 'credit before': before === undefined ? 'not recorded' : formatCents(before), 'credit now': now.credit } },
+        );
+      }
+      await ledger.record(input.forwardEffectKey, 'resolved-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was added' });
+    }
+    return creditEffect({ ...input, creditAction: 'subtract' });
+  }
+
   return {
     async observeOrder(input: ObserveOrderInput): Promise<OrderObservation> {
       const { userId, orderId } = input;
@@ -392,60 +443,35 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
     },
 
     applyCreditChange(input: CreditEffectInput): Promise<EffectResult> {
-      return creditEffect(input);
+      return heartbeating(() => creditEffect(input));
     },
 
-    async undoCreditChange(input: CompensationInput): Promise<EffectResult> {
-      const recordedUndo = await ledger.get(input.effectKey);
-      if (recordedUndo && isDone(recordedUndo)) return fromLedger(recordedUndo, `${input.amount} credit taken back from store user ${input.userId}`);
-      const forward = await ledger.get(input.forwardEffectKey);
-      if (forward === undefined || forward.state === 'rejected' || forward.state === 'resolved-not-applied') {
-        return { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
-      }
-      if (forward.state === 'pending' || forward.state === 'unknown') {
-        // Settle the forward effect first, under the same rules as its own retries.
-        const before = observedCredit(forward);
-        const now = await underUserLock(input.userId, input.forwardEffectKey, () => readCredit(input.userId));
-        const amount = parsePositiveAmount(input.amount);
-        if (before !== undefined && now.creditCents === before) {
-          await ledger.record(input.forwardEffectKey, 'resolved-not-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was never added' });
-          return { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
-        }
-        if (before === undefined || now.creditCents !== before + amount) {
-          throw failure(
-            FailureType.OutcomeUnknown,
-            `Cannot tell whether the credit being undone was ever added: store user ${input.userId} had ${before === undefined ? 'an unrecorded credit' : formatCents(before)} before, has ${now.credit} now. ` +
-              'Take it back by hand if it was added, then choose skip; or retry once the balance tells.',
-            { nonRetryable: true, observed: { 'credit before': before === undefined ? 'not recorded' : formatCents(before), 'credit now': now.credit } },
-          );
-        }
-        await ledger.record(input.forwardEffectKey, 'resolved-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was added' });
-      }
-      return creditEffect({ ...input, creditAction: 'subtract' });
+    undoCreditChange(input: CompensationInput): Promise<EffectResult> {
+      return heartbeating(() => undoCredit(input));
     },
 
     cancelCurrentOrder(input: OrderEffectInput): Promise<EffectResult> {
-      return orderEffect(input, 'cancel');
+      return heartbeating(() => orderEffect(input, 'cancel'));
     },
 
     processCurrentOrder(input: OrderEffectInput): Promise<EffectResult> {
-      return orderEffect(input, 'process');
+      return heartbeating(() => orderEffect(input, 'process'));
     },
 
     deleteJustClickBill(input: BillEffectInput): Promise<EffectResult> {
-      return billEffect(input, 'justclick.delete', async (client) => {
+      return heartbeating(() => billEffect(input, 'justclick.delete', async (client) => {
         const outcome = await client.deleteOrder(input.billId, signal());
         return outcome.status === 'deleted'
           ? `JustClick bill ${input.billId} deleted`
           : `JustClick bill ${input.billId} was already absent (${outcome.code} ${outcome.text})`;
-      });
+      }));
     },
 
     markJustClickBillPaid(input: BillEffectInput): Promise<EffectResult> {
-      return billEffect(input, 'justclick.mark-paid', async (client) => {
+      return heartbeating(() => billEffect(input, 'justclick.mark-paid', async (client) => {
         await client.updateOrderStatus(input.billId, 'paid', { date: Math.floor(Date.now() / 1000) }, signal());
         return `JustClick bill ${input.billId} marked paid`;
-      });
+      }));
     },
 
     async resolveEffect(input: ResolveEffectInput): Promise<void> {

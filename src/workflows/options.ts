@@ -28,9 +28,13 @@ export const readOptions: ActivityOptions = {
  * ledger makes every attempt after the first reconcile instead of calling again; the first
  * retry waits 2 s so that a request that was still in flight has landed before we look.
  * After about ten minutes the run asks an operator instead of retrying for ever.
+ * A worker that dies mid-attempt (SIGKILL) stops heartbeating; the attempt is retried on
+ * another worker after the heartbeat timeout, and the ledger makes that retry reconcile.
  */
 export const effectOptions: ActivityOptions = {
   startToCloseTimeout: '3 minutes',
+  // The activity heartbeats every 3 s: a worker that dies mid-call is noticed in 20 s.
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
