@@ -365,7 +365,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
     if (recorded === undefined) {
       await ledger.begin(effectKey, { ...context, kind, userId: input.userId ?? null, request: { billId } });
     } else if (recorded.state === 'rejected' || recorded.state === 'resolved-not-applied') {
-      await ledger.record(effectKey, 'pending', { ...context, note: 'new attempt' });
+      await ledger.record(effectKey, 'pending', { ...context, observedBefore: { billId }, note: 'new attempt' });
     } else {
       await ledger.recordAttempt(effectKey, context);
     }
@@ -485,7 +485,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
         }
         if (row.state === 'rejected' || row.state === 'resolved-not-applied') {
           // The operator says it did happen after all (done by hand): record their word.
-          await ledger.record(input.effectKey, 'pending', { ...context, observedBefore: row.observedBefore ?? null, note: 'armed to record an operator decision' });
+          await ledger.record(input.effectKey, 'pending', { ...context, observedBefore: row.observedBefore ?? { armedBy: input.operator }, note: 'armed to record an operator decision' });
         }
         await ledger.record(input.effectKey, input.resolution, { ...context, note });
         return;

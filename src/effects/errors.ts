@@ -1,0 +1,119 @@
+/**
+ * Errors of the effect ledger. Callers branch on the class (`instanceof`) and its fields,
+ * never on message text. Messages say what happened, to which key or user, and what to do;
+ * they never contain secrets (ledger URLs are shown without their password).
+ */
+import type { EffectState } from './types.ts';
+
+export class LedgerError extends Error {
+  override readonly name: string = 'LedgerError';
+}
+
+/** The ledger URL or an open option is unusable. */
+export class LedgerConfigError extends LedgerError {
+  override readonly name = 'LedgerConfigError';
+}
+
+/** A key, kind, user id, owner or JSON value that the ledger refuses to store. */
+export class InvalidLedgerInputError extends LedgerError {
+  override readonly name = 'InvalidLedgerInputError';
+}
+
+export class EffectNotFoundError extends LedgerError {
+  override readonly name = 'EffectNotFoundError';
+  readonly key: string;
+
+  constructor(key: string, action: string) {
+    super(`Cannot ${action} effect ${JSON.stringify(key)}: the ledger has no such effect. Call begin() first.`);
+    this.key = key;
+  }
+}
+
+/** `begin` was called for an existing key with a different kind or user: two effects share a key. */
+export class EffectKeyConflictError extends LedgerError {
+  override readonly name = 'EffectKeyConflictError';
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super(message);
+    this.key = key;
+  }
+}
+
+/**
+ * A change the ledger refused:
+ * - `forbidden`: the transition is not allowed from the current state (e.g. a final state);
+ * - `stale`: the row changed since the caller read it (`expectRevision` did not match).
+ * A worker that loses a race sees one of these, never a silent overwrite.
+ */
+export class EffectTransitionError extends LedgerError {
+  override readonly name = 'EffectTransitionError';
+  readonly key: string;
+  readonly currentState: EffectState;
+  /** The state asked for, or `attempt` / `note` for recordAttempt / addNote. */
+  readonly requested: EffectState | 'attempt' | 'note';
+  readonly reason: 'forbidden' | 'stale';
+  readonly currentRevision: number;
+
+  constructor(options: {
+    key: string;
+    currentState: EffectState;
+    requested: EffectState | 'attempt' | 'note';
+    reason: 'forbidden' | 'stale';
+    currentRevision: number;
+    message: string;
+  }) {
+    super(options.message);
+    this.key = options.key;
+    this.currentState = options.currentState;
+    this.requested = options.requested;
+    this.reason = options.reason;
+    this.currentRevision = options.currentRevision;
+  }
+}
+
+/** Waited `waitedMs` for a user's lock and someone else still holds it. */
+export class UserLockTimeoutError extends LedgerError {
+  override readonly name = 'UserLockTimeoutError';
+  readonly userId: string;
+  readonly waitedMs: number;
+  /** The holder's owner string when last seen, if any. */
+  readonly holder: string | undefined;
+  /** Until when the holder's lease ran when last seen (ISO), if known. */
+  readonly heldUntil: string | undefined;
+
+  constructor(userId: string, waitedMs: number, holder: string | undefined, heldUntil: string | undefined) {
+    const held =
+      holder === undefined
+        ? 'it kept being taken by others'
+        : `it is held by ${JSON.stringify(holder)} until ${heldUntil ?? 'an unknown time'} (a lease the holder renews while it works)`;
+    super(
+      `Timed out after ${waitedMs} ms waiting for the lock on store user ${JSON.stringify(userId)}: ${held}. ` +
+        'Retry later; a holder that crashed lets go when its lease runs out.',
+    );
+    this.userId = userId;
+    this.waitedMs = waitedMs;
+    this.holder = holder;
+    this.heldUntil = heldUntil;
+  }
+}
+
+/** The lease could not be renewed in time (database unreachable, or it expired and was taken). */
+export class UserLockLostError extends LedgerError {
+  override readonly name = 'UserLockLostError';
+  readonly userId: string;
+  readonly owner: string;
+
+  constructor(userId: string, owner: string, why: string) {
+    super(
+      `Lost the lock on store user ${JSON.stringify(userId)} held by ${JSON.stringify(owner)}: ${why}. ` +
+        'Stop before the next external call; the activity retry will reconcile from the ledger.',
+    );
+    this.userId = userId;
+    this.owner = owner;
+  }
+}
+
+export class LedgerClosedError extends LedgerError {
+  override readonly name = 'LedgerClosedError';
+}

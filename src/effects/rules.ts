@@ -1,0 +1,245 @@
+/**
+ * The ledger's rules that do not depend on a database: effect keys, allowed state
+ * transitions, and what may be stored (bounded identifiers, strict JSON, no secrets).
+ */
+import { InvalidLedgerInputError } from './errors.ts';
+import type { EffectState, JsonValue } from './types.ts';
+
+/** Temporal's default limit for workflow ids. */
+export const maxWorkflowIdLength = 1000;
+export const maxStepLength = 200;
+export const maxIdentifierLength = 200;
+export const maxNoteLength = 10_000;
+/** A stored JSON document larger than this is not a business request or API answer. */
+export const maxJsonChars = 1_000_000;
+
+/**
+ * Allowed transitions. `applied` and `resolved-applied` are final: the effect happened.
+ * `rejected` and `resolved-not-applied` mean it did not happen; either may be armed again
+ * as `pending` (with a fresh observation) when a later attempt makes the call again, e.g.
+ * an operator's retry after the user paid, or a re-run after a reset.
+ */
+export const allowedEffectTransitions: Readonly<Record<EffectState, readonly EffectState[]>> = Object.freeze({
+  pending: ['applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied'],
+  unknown: ['resolved-applied', 'resolved-not-applied'],
+  'resolved-not-applied': ['pending'],
+  applied: [],
+  rejected: ['pending'],
+  'resolved-applied': [],
+});
+
+export function isFinalEffectState(state: EffectState): boolean {
+  return allowedEffectTransitions[state].length === 0;
+}
+
+export function isEffectTransitionAllowed(from: EffectState, to: EffectState): boolean {
+  return allowedEffectTransitions[from].includes(to);
+}
+
+// Printable, no whitespace other than a plain space, no control characters.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+const stepPattern = /^[A-Za-z0-9][A-Za-z0-9._:#-]*$/;
+const kindPattern = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
+
+export interface ParsedEffectKey {
+  workflowId: string;
+  step: string;
+}
+
+/** Builds `<workflowId>/<step>`, validating both halves. */
+export function effectKey(workflowId: string, step: string): string {
+  const key = `${workflowId}/${step}`;
+  parseEffectKey(key);
+  return key;
+}
+
+/**
+ * Splits `<workflowId>/<step>` at the last `/` (workflow ids contain slashes, steps do not).
+ */
+export function parseEffectKey(key: string): ParsedEffectKey {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new InvalidLedgerInputError('Effect key is empty: expected "<workflowId>/<step>".');
+  }
+  const shown = JSON.stringify(key.length > 120 ? `${key.slice(0, 120)}...` : key);
+  const slash = key.lastIndexOf('/');
+  if (slash <= 0 || slash === key.length - 1) {
+    throw new InvalidLedgerInputError(
+      `Effect key ${shown} is not "<workflowId>/<step>": both halves must be non-empty.`,
+    );
+  }
+  const workflowId = key.slice(0, slash);
+  const step = key.slice(slash + 1);
+  if (workflowId.length > maxWorkflowIdLength) {
+    throw new InvalidLedgerInputError(
+      `Effect key ${shown}: the workflow id is ${workflowId.length} characters, more than ${maxWorkflowIdLength}.`,
+    );
+  }
+  if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
+    throw new InvalidLedgerInputError(
+      `Effect key ${shown}: the workflow id has control characters or surrounding spaces.`,
+    );
+  }
+  if (step.length > maxStepLength || !stepPattern.test(step)) {
+    throw new InvalidLedgerInputError(
+      `Effect key ${shown}: the step ${JSON.stringify(step)} must be 1-${maxStepLength} characters of ` +
+        'letters, digits and . _ : # - (starting with a letter or digit).',
+    );
+  }
+  return { workflowId, step };
+}
+
+export function assertKind(kind: string): void {
+  assertDottedName(kind, 'Effect kind', 64);
+}
+
+/** Lower-case words joined by . _ or - (`credit.add`, `operator.decision`). */
+export function assertDottedName(value: string, what: string, maxLength: number): void {
+  if (typeof value !== 'string' || value.length > maxLength || !kindPattern.test(value)) {
+    throw new InvalidLedgerInputError(
+      `${what} ${describe(value)} must be 1-${maxLength} characters of lower-case words joined by . _ or - (like "credit.add").`,
+    );
+  }
+}
+
+export function assertWorkflowId(workflowId: string): void {
+  if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > maxWorkflowIdLength) {
+    throw new InvalidLedgerInputError(
+      `Workflow id ${describe(workflowId)} must be a string of 1-${maxWorkflowIdLength} characters.`,
+    );
+  }
+  if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
+    throw new InvalidLedgerInputError(`Workflow id ${describe(workflowId)} has control characters or surrounding spaces.`);
+  }
+}
+
+/** A short identifier (owner, actor, run id, event name, workflow id in audit): printable and bounded. */
+export function assertIdentifier(value: string, what: string, maxLength = maxIdentifierLength): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    throw new InvalidLedgerInputError(`${what} must be a string of 1-${maxLength} characters, got ${describe(value)}.`);
+  }
+  if (controlCharacters.test(value) || value.trim() !== value) {
+    throw new InvalidLedgerInputError(`${what} ${describe(value)} has control characters or surrounding spaces.`);
+  }
+}
+
+export function optionalIdentifier(value: string | undefined, what: string): string | null {
+  if (value === undefined) return null;
+  assertIdentifier(value, what);
+  return value;
+}
+
+/**
+ * Store user ids are integers; they are kept as decimal strings so that JustClick-style
+ * string ids fit too. A number must be a non-negative safe integer.
+ */
+export function normalizeUserId(userId: string | number): string {
+  if (typeof userId === 'number') {
+    if (!Number.isSafeInteger(userId) || userId < 0) {
+      throw new InvalidLedgerInputError(`Store user id ${userId} is not a non-negative whole number.`);
+    }
+    return String(userId);
+  }
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128 || /\s/u.test(userId) || controlCharacters.test(userId)) {
+    throw new InvalidLedgerInputError(
+      `Store user id ${describe(userId)} must be a number or a string of 1-128 characters without spaces.`,
+    );
+  }
+  return userId;
+}
+
+export function optionalUserId(userId: string | number | null | undefined): string | null {
+  return userId === undefined || userId === null ? null : normalizeUserId(userId);
+}
+
+export function assertNote(text: string): void {
+  if (typeof text !== 'string' || text.trim().length === 0 || text.length > maxNoteLength) {
+    throw new InvalidLedgerInputError(`A note must be non-empty text of at most ${maxNoteLength} characters.`);
+  }
+}
+
+/** Property names that may carry secrets: the ledger refuses them anywhere in stored JSON. */
+const secretLikeName = /secret|passw(or)?d|signature|authorization|api[_-]?key|private[_-]?key|^key$/i;
+
+/**
+ * Serializes a JSON value exactly (strings and numbers as given), refusing what JSON
+ * would silently change or what must not be stored:
+ * non-finite numbers, bigint, functions, class instances (Date, Map, Error...), cycles,
+ * and property names that look like secrets.
+ */
+export function toJsonText(value: JsonValue, what: string): string {
+  checkJson(value, what, '$', new Set());
+  const text = JSON.stringify(value);
+  if (text.length > maxJsonChars) {
+    throw new InvalidLedgerInputError(`${what} is ${text.length} characters of JSON, more than ${maxJsonChars}.`);
+  }
+  return text;
+}
+
+export function optionalJsonText(value: JsonValue | undefined, what: string): string | null {
+  return value === undefined ? null : toJsonText(value, what);
+}
+
+function checkJson(value: unknown, what: string, path: string, ancestors: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new InvalidLedgerInputError(`${what} has ${value} at ${path}: JSON cannot hold it (it would become null).`);
+      }
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (ancestors.has(value)) throw new InvalidLedgerInputError(`${what} refers to itself at ${path}.`);
+      ancestors.add(value);
+      if (Array.isArray(value)) {
+        value.forEach((item: unknown, index) => {
+          if (item === undefined) {
+            throw new InvalidLedgerInputError(`${what} has undefined at ${path}[${index}]: use null.`);
+          }
+          checkJson(item, what, `${path}[${index}]`, ancestors);
+        });
+      } else {
+        const prototype: unknown = Object.getPrototypeOf(value);
+        if (prototype !== Object.prototype && prototype !== null) {
+          throw new InvalidLedgerInputError(
+            `${what} has a non-plain object at ${path}: pass plain JSON (convert dates to ISO strings, errors to their toJSON()).`,
+          );
+        }
+        for (const [name, item] of Object.entries(value)) {
+          if (secretLikeName.test(name)) {
+            throw new InvalidLedgerInputError(
+              `${what} has a property named ${JSON.stringify(name)} at ${path}: secrets, keys and signatures never go in the ledger. Store only business fields.`,
+            );
+          }
+          if (item !== undefined) checkJson(item, what, `${path}.${name}`, ancestors);
+        }
+      }
+      ancestors.delete(value);
+      return;
+    }
+    default:
+      throw new InvalidLedgerInputError(`${what} has a ${typeof value} at ${path}: only JSON values can be stored.`);
+  }
+}
+
+export function clampLimit(limit: number | undefined, what: string): number {
+  if (limit === undefined) return 1000;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new InvalidLedgerInputError(`${what} limit must be a whole number from 1 to 10000, got ${limit}.`);
+  }
+  return limit;
+}
+
+export function assertDuration(value: number, what: string, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidLedgerInputError(`${what} must be a whole number of milliseconds from ${min} to ${max}, got ${value}.`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  return typeof value;
+}

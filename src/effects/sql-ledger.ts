@@ -1,0 +1,708 @@
+/**
+ * The effect ledger on top of a small SQL driver: one implementation of the rules for
+ * both backends (./sqlite.ts, ./postgres.ts), so both behave the same and pass one suite.
+ *
+ * Concurrency:
+ * - `begin` is `INSERT ... ON CONFLICT (key) DO NOTHING`: of two racing workers exactly
+ *   one creates the row, the other gets it back with `created: false`.
+ * - Every later change is a compare-and-set on the row's `revision`
+ *   (`UPDATE ... WHERE key = ? AND revision = ?`); the loser re-reads and re-checks the
+ *   transition against the winner's state, so two workers racing cannot both win.
+ * - Each change and its audit event are written in one transaction.
+ * - The per-user lock is a lease row in `user_locks` (owner, random token, expiry),
+ *   renewed every third of the lease while the caller's function runs, and deleted
+ *   afterwards. A holder that dies stops renewing, and its lease runs out. Times come
+ *   from the database's clock (PostgreSQL: the server's, so hosts' clocks do not matter).
+ *   No transaction is held while the caller's function runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  EffectKeyConflictError,
+  EffectNotFoundError,
+  EffectTransitionError,
+  InvalidLedgerInputError,
+  LedgerClosedError,
+  LedgerError,
+  UserLockLostError,
+  UserLockTimeoutError,
+} from './errors.ts';
+import {
+  allowedEffectTransitions,
+  assertDottedName,
+  assertDuration,
+  assertIdentifier,
+  assertKind,
+  assertNote,
+  assertWorkflowId,
+  clampLimit,
+  isEffectTransitionAllowed,
+  isFinalEffectState,
+  normalizeUserId,
+  optionalIdentifier,
+  optionalJsonText,
+  optionalUserId,
+  parseEffectKey,
+  toJsonText,
+} from './rules.ts';
+import { effectStates } from './types.ts';
+import type {
+  AddNoteInput,
+  AuditContext,
+  AuditEvent,
+  AuditEventInput,
+  BeginEffectInput,
+  BeginEffectResult,
+  EffectLedger,
+  EffectNote,
+  EffectRecord,
+  EffectState,
+  HeldUserLock,
+  JsonValue,
+  LedgerBackend,
+  ListAuditFilter,
+  ListEffectsFilter,
+  RecordAttemptOptions,
+  RecordEffectOptions,
+  UserLockOptions,
+} from './types.ts';
+
+export type SqlParam = string | number | null;
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlExecutor {
+  /** `$1, $2, ...` placeholders; every value is a parameter. */
+  query(sql: string, params?: readonly SqlParam[]): Promise<SqlRow[]>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly backend: LedgerBackend;
+  readonly location: string;
+  /** An SQL expression for "now" as integer epoch milliseconds on the database's clock. */
+  readonly nowMs: string;
+  /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** A JSON column as read back: text (SQLite) or already parsed (PostgreSQL `json`). */
+  readJson(value: unknown): JsonValue | null;
+  close(): Promise<void>;
+}
+
+export interface LedgerDefaults {
+  lockWaitMs: number;
+  lockLeaseMs: number;
+  /** Longest pause between two tries to take a busy lock. */
+  lockPollMaxMs: number;
+  /** Told about failures nobody awaits (lease renewal, lock release). Never given secrets. */
+  onBackgroundError: (error: Error, context: string) => void;
+}
+
+const effectColumns =
+  'key, workflow_id, step, kind, user_id, state, request, observed_before, response, observed_after, notes, attempts, revision, created_at, updated_at';
+const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
+
+/** How often a compare-and-set may lose before we give up (only under pathological contention). */
+const maxChangeRounds = 100;
+
+interface PlannedChange {
+  state: EffectState;
+  attempts: number;
+  observedBeforeText: string | null;
+  responseText: string | null;
+  observedAfterText: string | null;
+  note: { actor: string | null; text: string } | undefined;
+  event: string;
+  details: Record<string, JsonValue>;
+}
+
+export class SqlEffectLedger implements EffectLedger {
+  readonly backend: LedgerBackend;
+  readonly location: string;
+  readonly #driver: SqlDriver;
+  readonly #defaults: LedgerDefaults;
+  #closed = false;
+
+  constructor(driver: SqlDriver, defaults: LedgerDefaults) {
+    this.#driver = driver;
+    this.#defaults = defaults;
+    this.backend = driver.backend;
+    this.location = driver.location;
+  }
+
+  async get(key: string): Promise<EffectRecord | undefined> {
+    parseEffectKey(key);
+    this.#assertOpen();
+    const rows = await this.#driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]);
+    return rows[0] === undefined ? undefined : this.#effectFromRow(rows[0]);
+  }
+
+  async begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult> {
+    const { workflowId, step } = parseEffectKey(key);
+    assertKind(input.kind);
+    const userId = optionalUserId(input.userId);
+    const requestText = toJsonText(input.request, `The request of effect ${key}`);
+    const observedBeforeText = optionalJsonText(input.observedBefore, `What was observed before effect ${key}`);
+    const runId = optionalIdentifier(input.runId, 'Run id');
+    const actor = optionalIdentifier(input.actor, 'Actor');
+    this.#assertOpen();
+
+    const created = await this.#driver.transaction(async (tx) => {
+      const now = await this.#now(tx);
+      const rows = await tx.query(
+        `INSERT INTO effects (${effectColumns})
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, $8, $8)
+         ON CONFLICT (key) DO NOTHING
+         RETURNING ${effectColumns}`,
+        [key, workflowId, step, input.kind, userId, requestText, observedBeforeText, now],
+      );
+      if (rows[0] === undefined) return undefined;
+      const effect = this.#effectFromRow(rows[0]);
+      const details: Record<string, JsonValue> = {
+        kind: input.kind,
+        to: 'pending',
+        attempts: 1,
+        revision: 1,
+        request: input.request,
+      };
+      if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
+      await this.#insertAudit(tx, now, {
+        workflowId,
+        runId,
+        effectKey: key,
+        userId,
+        event: 'effect.pending',
+        detailsText: JSON.stringify(details),
+        actor,
+      });
+      return effect;
+    });
+    if (created !== undefined) return { effect: created, created: true };
+
+    const existing = await this.get(key);
+    if (existing === undefined) {
+      throw new LedgerError(`Effect ${JSON.stringify(key)} existed a moment ago and is gone: effects are never deleted; check the database.`);
+    }
+    if (existing.kind !== input.kind || existing.userId !== userId) {
+      throw new EffectKeyConflictError(
+        key,
+        `Effect key ${JSON.stringify(key)} is already used by a ${existing.kind} effect for user ${existing.userId ?? 'none'}, ` +
+          `not ${input.kind} for user ${userId ?? 'none'}: two different effects must have different step names.`,
+      );
+    }
+    return { effect: existing, created: false };
+  }
+
+  async record(key: string, state: EffectState, options: RecordEffectOptions = {}): Promise<EffectRecord> {
+    if (!effectStates.includes(state)) {
+      throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
+    }
+    const responseText = optionalJsonText(options.response, `The response of effect ${key}`);
+    const observedAfterText = optionalJsonText(options.observedAfter, `What was observed after effect ${key}`);
+    const observedBeforeText = optionalJsonText(options.observedBefore, `What was observed before effect ${key}`);
+    if (options.note !== undefined) assertNote(options.note);
+    const actor = optionalIdentifier(options.actor, 'Actor');
+    if (state === 'pending' && observedBeforeText === null) {
+      throw new InvalidLedgerInputError(
+        `Arming effect ${JSON.stringify(key)} as pending again needs observedBefore: observe before calling again.`,
+      );
+    }
+
+    return this.#change(key, 'record', state, options, (current) => {
+      if (!isEffectTransitionAllowed(current.state, state)) {
+        throw new EffectTransitionError({
+          key,
+          currentState: current.state,
+          requested: state,
+          reason: 'forbidden',
+          currentRevision: current.revision,
+          message: forbiddenMessage(key, current.state, state),
+        });
+      }
+      const details: Record<string, JsonValue> = { kind: current.kind, from: current.state, to: state };
+      if (options.response !== undefined) details['response'] = options.response;
+      if (options.observedBefore !== undefined) details['observedBefore'] = options.observedBefore;
+      if (options.observedAfter !== undefined) details['observedAfter'] = options.observedAfter;
+      if (options.note !== undefined) details['note'] = options.note;
+      const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
+      details['attempts'] = attempts;
+      return {
+        state,
+        attempts,
+        observedBeforeText,
+        responseText,
+        observedAfterText,
+        note: options.note === undefined ? undefined : { actor, text: options.note },
+        event: `effect.${state}`,
+        details,
+      };
+    });
+  }
+
+  async recordAttempt(key: string, options: RecordAttemptOptions = {}): Promise<EffectRecord> {
+    return this.#change(key, 'count an attempt of', 'attempt', options, (current) => {
+      if (isFinalEffectState(current.state)) {
+        throw new EffectTransitionError({
+          key,
+          currentState: current.state,
+          requested: 'attempt',
+          reason: 'forbidden',
+          currentRevision: current.revision,
+          message:
+            `Effect ${JSON.stringify(key)} is ${current.state}, which is final: no further call may be made. ` +
+            'Return the recorded outcome instead.',
+        });
+      }
+      return {
+        state: current.state,
+        attempts: current.attempts + 1,
+        observedBeforeText: null,
+        responseText: null,
+        observedAfterText: null,
+        note: undefined,
+        event: 'effect.attempt',
+        details: { kind: current.kind, state: current.state, attempts: current.attempts + 1 },
+      };
+    });
+  }
+
+  async addNote(key: string, input: AddNoteInput): Promise<EffectRecord> {
+    assertNote(input.text);
+    const actor = optionalIdentifier(input.actor, 'Actor');
+    return this.#change(key, 'add a note to', 'note', input, (current) => ({
+      state: current.state,
+      attempts: current.attempts,
+      observedBeforeText: null,
+      responseText: null,
+      observedAfterText: null,
+      note: { actor, text: input.text },
+      event: 'effect.note',
+      details: { kind: current.kind, state: current.state, note: input.text },
+    }));
+  }
+
+  async listEffects(filter: ListEffectsFilter = {}): Promise<EffectRecord[]> {
+    const where = new WhereBuilder();
+    if (filter.workflowId !== undefined) {
+      assertWorkflowId(filter.workflowId);
+      where.add((p) => `workflow_id = ${p}`, filter.workflowId);
+    }
+    if (filter.userId !== undefined) where.add((p) => `user_id = ${p}`, normalizeUserId(filter.userId));
+    if (filter.kind !== undefined) {
+      assertKind(filter.kind);
+      where.add((p) => `kind = ${p}`, filter.kind);
+    }
+    if (filter.state !== undefined) {
+      const states: readonly EffectState[] = typeof filter.state === 'string' ? [filter.state] : filter.state;
+      for (const state of states) {
+        if (!effectStates.includes(state)) {
+          throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
+        }
+      }
+      if (states.length === 0) return [];
+      where.addIn('state', states);
+    }
+    const limit = clampLimit(filter.limit, 'listEffects');
+    this.#assertOpen();
+    const rows = await this.#driver.query(
+      `SELECT ${effectColumns} FROM effects${where.sql()} ORDER BY created_at, key LIMIT ${where.param(limit)}`,
+      where.params,
+    );
+    return rows.map((row) => this.#effectFromRow(row));
+  }
+
+  async audit(input: AuditEventInput): Promise<AuditEvent> {
+    assertWorkflowId(input.workflowId);
+    assertDottedName(input.event, 'Audit event name', 100);
+    if (input.effectKey !== undefined) parseEffectKey(input.effectKey);
+    const runId = optionalIdentifier(input.runId, 'Run id');
+    const actor = optionalIdentifier(input.actor, 'Actor');
+    const userId = optionalUserId(input.userId);
+    const detailsText = toJsonText(input.details, `The details of audit event ${input.event}`);
+    const atMs = input.at === undefined ? null : epochMsFrom(input.at);
+    this.#assertOpen();
+    const row = await this.#driver.transaction(async (tx) =>
+      this.#insertAudit(tx, atMs ?? (await this.#now(tx)), {
+        workflowId: input.workflowId,
+        runId,
+        effectKey: input.effectKey ?? null,
+        userId,
+        event: input.event,
+        detailsText,
+        actor,
+      }),
+    );
+    return this.#auditFromRow(row);
+  }
+
+  async listAudit(filter: ListAuditFilter = {}): Promise<AuditEvent[]> {
+    const where = new WhereBuilder();
+    if (filter.workflowId !== undefined) {
+      assertWorkflowId(filter.workflowId);
+      where.add((p) => `workflow_id = ${p}`, filter.workflowId);
+    }
+    if (filter.userId !== undefined) where.add((p) => `user_id = ${p}`, normalizeUserId(filter.userId));
+    if (filter.effectKey !== undefined) {
+      parseEffectKey(filter.effectKey);
+      where.add((p) => `effect_key = ${p}`, filter.effectKey);
+    }
+    if (filter.event !== undefined) {
+      assertDottedName(filter.event, 'Audit event name', 100);
+      where.add((p) => `event = ${p}`, filter.event);
+    }
+    const limit = clampLimit(filter.limit, 'listAudit');
+    this.#assertOpen();
+    const rows = await this.#driver.query(
+      `SELECT ${auditColumns} FROM audit_events${where.sql()} ORDER BY id LIMIT ${where.param(limit)}`,
+      where.params,
+    );
+    return rows.map((row) => this.#auditFromRow(row));
+  }
+
+  async withUserLock<T>(
+    userIdInput: string | number,
+    owner: string,
+    fn: (lock: HeldUserLock) => Promise<T>,
+    options: UserLockOptions = {},
+  ): Promise<T> {
+    const userId = normalizeUserId(userIdInput);
+    assertIdentifier(owner, 'Lock owner');
+    const waitMs = options.waitMs ?? this.#defaults.lockWaitMs;
+    const leaseMs = options.leaseMs ?? this.#defaults.lockLeaseMs;
+    assertDuration(waitMs, 'Lock waitMs', 0, 3_600_000);
+    assertDuration(leaseMs, 'Lock leaseMs', 100, 3_600_000);
+    this.#assertOpen();
+
+    const token = randomUUID();
+    const startedAt = performance.now();
+    let pauseMs = 10;
+    let sentAt: number;
+    for (;;) {
+      sentAt = performance.now();
+      if (await this.#tryAcquire(userId, owner, token, leaseMs)) break;
+      const holder = await this.#readHolder(userId);
+      const waited = performance.now() - startedAt;
+      if (waited >= waitMs) {
+        throw new UserLockTimeoutError(userId, Math.round(waited), holder?.owner, holder?.heldUntil);
+      }
+      pauseMs = Math.min(pauseMs * 2, this.#defaults.lockPollMaxMs);
+      await sleep(Math.max(1, Math.min(pauseMs * (0.5 + Math.random() / 2), waitMs - waited)));
+      this.#assertOpen();
+    }
+
+    // Held. Renew every third of the lease; the lease counts from before the acquiring
+    // statement was sent, so our local idea of its expiry is never late.
+    const controller = new AbortController();
+    let leaseRunsOutAt = sentAt + leaseMs;
+    let renewal: Promise<void> | undefined;
+    const lose = (why: string): void => {
+      if (!controller.signal.aborted) controller.abort(new UserLockLostError(userId, owner, why));
+    };
+    const tick = (): void => {
+      if (controller.signal.aborted) return;
+      if (performance.now() >= leaseRunsOutAt) {
+        lose('its lease ran out before it could be renewed');
+        return;
+      }
+      if (renewal !== undefined) return;
+      const renewSentAt = performance.now();
+      renewal = this.#renew(userId, token, leaseMs)
+        .then(
+          (renewed) => {
+            if (renewed) leaseRunsOutAt = renewSentAt + leaseMs;
+            else lose('its lease had run out and the lock was released or taken by another holder');
+          },
+          (error: unknown) => this.#reportBackgroundError(error, `renewing the lock on store user ${userId}`),
+        )
+        .finally(() => {
+          renewal = undefined;
+        });
+    };
+    const timer = setInterval(tick, Math.max(10, Math.floor(leaseMs / 3)));
+
+    try {
+      return await fn({ userId, owner, signal: controller.signal });
+    } finally {
+      clearInterval(timer);
+      await renewal;
+      try {
+        await this.#release(userId, token);
+      } catch (error) {
+        // The lease runs out by itself; others wait at most that long.
+        this.#reportBackgroundError(error, `releasing the lock on store user ${userId}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#driver.close();
+  }
+
+  // --- internals ---
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LedgerClosedError(`The effect ledger at ${this.location} is closed; open a new one.`);
+  }
+
+  async #now(executor: SqlExecutor): Promise<number> {
+    const rows = await executor.query(`SELECT ${this.#driver.nowMs} AS now_ms`);
+    return toInteger(rows[0]?.['now_ms'], 'now_ms');
+  }
+
+  /** Reads, checks, and compare-and-sets on `revision`; re-checks against the winner if it loses. */
+  async #change(
+    key: string,
+    action: string,
+    requested: EffectState | 'attempt' | 'note',
+    context: AuditContext & { expectRevision?: number | undefined },
+    plan: (current: EffectRecord) => PlannedChange,
+  ): Promise<EffectRecord> {
+    const { workflowId } = parseEffectKey(key);
+    const runId = optionalIdentifier(context.runId, 'Run id');
+    const actor = optionalIdentifier(context.actor, 'Actor');
+    if (context.expectRevision !== undefined && (!Number.isSafeInteger(context.expectRevision) || context.expectRevision < 1)) {
+      throw new InvalidLedgerInputError(`expectRevision must be a whole number from 1, got ${context.expectRevision}.`);
+    }
+    for (let round = 0; round < maxChangeRounds; round++) {
+      const current = await this.get(key);
+      if (current === undefined) throw new EffectNotFoundError(key, action);
+      if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
+        throw new EffectTransitionError({
+          key,
+          currentState: current.state,
+          requested,
+          reason: 'stale',
+          currentRevision: current.revision,
+          message:
+            `Effect ${JSON.stringify(key)} changed since it was read (revision ${context.expectRevision}, now ${current.revision}, ` +
+            `state ${current.state}): another worker got there first. Read it again and decide from what it says now.`,
+        });
+      }
+      const change = plan(current);
+      const updated = await this.#driver.transaction(async (tx) => {
+        const now = await this.#now(tx);
+        const notes: EffectNote[] =
+          change.note === undefined
+            ? current.notes
+            : [...current.notes, { at: new Date(now).toISOString(), actor: change.note.actor, text: change.note.text }];
+        const rows = await tx.query(
+          `UPDATE effects SET
+             state = $1,
+             attempts = $2,
+             observed_before = COALESCE($3, observed_before),
+             response = COALESCE($4, response),
+             observed_after = COALESCE($5, observed_after),
+             notes = $6,
+             revision = revision + 1,
+             updated_at = $7
+           WHERE key = $8 AND revision = $9
+           RETURNING ${effectColumns}`,
+          [
+            change.state,
+            change.attempts,
+            change.observedBeforeText,
+            change.responseText,
+            change.observedAfterText,
+            JSON.stringify(notes),
+            now,
+            key,
+            current.revision,
+          ],
+        );
+        if (rows[0] === undefined) return undefined;
+        const effect = this.#effectFromRow(rows[0]);
+        await this.#insertAudit(tx, now, {
+          workflowId,
+          runId,
+          effectKey: key,
+          userId: effect.userId,
+          event: change.event,
+          detailsText: JSON.stringify({ ...change.details, revision: effect.revision }),
+          actor,
+        });
+        return effect;
+      });
+      if (updated !== undefined) return updated;
+      // Lost the compare-and-set: someone changed the row between our read and write.
+    }
+    throw new LedgerError(
+      `Effect ${JSON.stringify(key)} kept changing while trying to ${action} it (${maxChangeRounds} rounds): something is rewriting it in a loop.`,
+    );
+  }
+
+  async #insertAudit(
+    tx: SqlExecutor,
+    atMs: number,
+    event: {
+      workflowId: string;
+      runId: string | null;
+      effectKey: string | null;
+      userId: string | null;
+      event: string;
+      detailsText: string;
+      actor: string | null;
+    },
+  ): Promise<SqlRow> {
+    const rows = await tx.query(
+      `INSERT INTO audit_events (at, workflow_id, run_id, effect_key, user_id, event, details, actor)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       RETURNING ${auditColumns}`,
+      [atMs, event.workflowId, event.runId, event.effectKey, event.userId, event.event, event.detailsText, event.actor],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new LedgerError('Writing an audit event returned no row: check the audit_events table.');
+    return row;
+  }
+
+  async #tryAcquire(userId: string, owner: string, token: string, leaseMs: number): Promise<boolean> {
+    const now = this.#driver.nowMs;
+    const rows = await this.#driver.query(
+      `INSERT INTO user_locks (user_id, owner, token, acquired_at, expires_at)
+       VALUES ($1, $2, $3, ${now}, ${now} + $4)
+       ON CONFLICT (user_id) DO UPDATE SET
+         owner = excluded.owner, token = excluded.token,
+         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+       WHERE user_locks.expires_at <= ${now}
+       RETURNING token`,
+      [userId, owner, token, leaseMs],
+    );
+    return rows[0]?.['token'] === token;
+  }
+
+  async #readHolder(userId: string): Promise<{ owner: string; heldUntil: string } | undefined> {
+    const rows = await this.#driver.query('SELECT owner, expires_at FROM user_locks WHERE user_id = $1', [userId]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { owner: String(row['owner']), heldUntil: isoFromMs(toInteger(row['expires_at'], 'expires_at')) };
+  }
+
+  async #renew(userId: string, token: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.#driver.query(
+      `UPDATE user_locks SET expires_at = ${this.#driver.nowMs} + $3
+       WHERE user_id = $1 AND token = $2 AND expires_at > ${this.#driver.nowMs}
+       RETURNING token`,
+      [userId, token, leaseMs],
+    );
+    return rows[0] !== undefined;
+  }
+
+  async #release(userId: string, token: string): Promise<void> {
+    await this.#driver.query('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [userId, token]);
+  }
+
+  #reportBackgroundError(error: unknown, context: string): void {
+    try {
+      this.#defaults.onBackgroundError(error instanceof Error ? error : new Error(String(error)), context);
+    } catch {
+      // A failing reporter must not break the lock.
+    }
+  }
+
+  #effectFromRow(row: SqlRow): EffectRecord {
+    const state = String(row['state']);
+    if (!isEffectState(state)) throw new LedgerError(`The ledger holds an unknown effect state ${JSON.stringify(state)}: is this orderflow older than the database?`);
+    return {
+      key: String(row['key']),
+      workflowId: String(row['workflow_id']),
+      step: String(row['step']),
+      kind: String(row['kind']),
+      userId: row['user_id'] === null ? null : String(row['user_id']),
+      state,
+      request: this.#driver.readJson(row['request']),
+      observedBefore: this.#driver.readJson(row['observed_before']),
+      response: this.#driver.readJson(row['response']),
+      observedAfter: this.#driver.readJson(row['observed_after']),
+      notes: notesFrom(this.#driver.readJson(row['notes'])),
+      attempts: toInteger(row['attempts'], 'attempts'),
+      revision: toInteger(row['revision'], 'revision'),
+      createdAt: isoFromMs(toInteger(row['created_at'], 'created_at')),
+      updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
+    };
+  }
+
+  #auditFromRow(row: SqlRow): AuditEvent {
+    return {
+      id: toInteger(row['id'], 'id'),
+      at: isoFromMs(toInteger(row['at'], 'at')),
+      workflowId: String(row['workflow_id']),
+      runId: nullableString(row['run_id']),
+      effectKey: nullableString(row['effect_key']),
+      userId: nullableString(row['user_id']),
+      event: String(row['event']),
+      details: this.#driver.readJson(row['details']),
+      actor: nullableString(row['actor']),
+    };
+  }
+}
+
+/** Collects WHERE conditions with numbered placeholders. */
+class WhereBuilder {
+  readonly params: SqlParam[] = [];
+  readonly #conditions: string[] = [];
+
+  param(value: SqlParam): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  add(condition: (placeholder: string) => string, value: SqlParam): void {
+    this.#conditions.push(condition(this.param(value)));
+  }
+
+  addIn(column: string, values: readonly SqlParam[]): void {
+    this.#conditions.push(`${column} IN (${values.map((value) => this.param(value)).join(', ')})`);
+  }
+
+  sql(): string {
+    return this.#conditions.length === 0 ? '' : ` WHERE ${this.#conditions.join(' AND ')}`;
+  }
+}
+
+function forbiddenMessage(key: string, from: EffectState, to: EffectState): string {
+  const allowed = allowedEffectTransitions[from];
+  if (allowed.length === 0) {
+    return `Effect ${JSON.stringify(key)} is already ${from}, which is final: it cannot become ${to}. ` +
+      'Use the recorded outcome (another worker may have recorded it first).';
+  }
+  const hint = from === 'unknown' ? ' Reconcile first: decide from what is observed whether it took effect.' : '';
+  return `Effect ${JSON.stringify(key)} is ${from} and cannot become ${to}: from ${from} it may only become ${allowed.join(' or ')}.${hint}`;
+}
+
+function isEffectState(value: string): value is EffectState {
+  return (effectStates as readonly string[]).includes(value);
+}
+
+function notesFrom(value: JsonValue | null): EffectNote[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return [];
+    const text = item['text'];
+    const at = item['at'];
+    const actor = item['actor'];
+    if (typeof text !== 'string' || typeof at !== 'string') return [];
+    return [{ at, actor: typeof actor === 'string' ? actor : null, text }];
+  });
+}
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+/** Integers come back as number (SQLite, int4) or string (PostgreSQL int8). */
+function toInteger(value: unknown, column: string): number {
+  const number = typeof value === 'number' ? value : typeof value === 'string' || typeof value === 'bigint' ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number)) throw new LedgerError(`The ledger returned ${String(value)} for ${column}, not a whole number.`);
+  return number;
+}
+
+function isoFromMs(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function epochMsFrom(at: Date | string): number {
+  const ms = at instanceof Date ? at.getTime() : Date.parse(at);
+  if (!Number.isFinite(ms) || (typeof at === 'string' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(at))) {
+    throw new InvalidLedgerInputError(`Audit time ${JSON.stringify(String(at))} is not a valid date or an ISO-8601 time with a zone (like 2025-01-31T12:00:00Z).`);
+  }
+  return ms;
+}
