@@ -1,0 +1,292 @@
+/**
+ * Client for the WS.WebTV platform API, section `store` (API-NOTES.md §1).
+ *
+ * One method per action. Each call is one POST (urlencoded body) to a freshly signed URL
+ * (new salt, current timestamp: retries by the caller are signed anew), and ends in one of
+ * the four outcomes of ../outcome.ts: a normalised value, or a thrown
+ * ApiRejectedError / RequestNotSentError / OutcomeUnknownError. This client never retries:
+ * Temporal owns retries, and only the activity knows whether a retry is safe.
+ *
+ * Inputs are checked before anything is sent ({@link InvalidWebTvInputError}).
+ * The shared secret lives only in this module's closure: it is never sent, and never
+ * appears in errors, messages, `toJSON()` or inspect output.
+ */
+import { createHttpTransport, sendPost } from '../http.ts';
+import type { HttpTransport } from '../http.ts';
+import { formatCents } from '../../money.ts';
+import type { Cents } from '../../money.ts';
+import { InvalidWebTvInputError, interpretWebTvAnswer } from './errors.ts';
+import { buildSignedUrl } from './signing.ts';
+import {
+  isReadOnlyWebTvAction,
+  isWebTvAction,
+  parseWebTvActionDone,
+  parseWebTvCart,
+  parseWebTvCredit,
+  parseWebTvOrders,
+  parseWebTvPlacedOrder,
+  webTvActions,
+} from './types.ts';
+import type {
+  WebTvAction,
+  WebTvActionDone,
+  WebTvCallContext,
+  WebTvCart,
+  WebTvCredit,
+  WebTvOrder,
+  WebTvPlacedOrder,
+  WebTvSuccessAnswer,
+} from './types.ts';
+
+export interface WebTvClientOptions {
+  /** The installation's endpoint, e.g. https://store.example/api.php */
+  apiUrl: string;
+  /** The public Key ID of the API credential. */
+  keyId: string;
+  /** The credential's shared secret. Never printed. */
+  sharedSecret: string;
+  /** Defaults to a new `createHttpTransport()`, closed by `close()`. A given transport is the caller's to close. */
+  transport?: HttpTransport;
+  /** Unix seconds, for tests. Defaults to the system clock. */
+  now?: () => number;
+}
+
+export type WebTvRequester = 'ADMIN' | 'BUYER';
+
+export interface WebTvCancelOrderOptions {
+  /** Who asks for the cancellation: the shop or an application (`ADMIN`), or the buyer. */
+  requester?: WebTvRequester;
+}
+
+export interface WebTvCreditChange {
+  creditAction: 'add' | 'subtract';
+  /** Above 0; sent as a decimal string ("5.00"). */
+  amount: Cents;
+  /** Why the credit changes, e.g. "Refund of ORD00322". */
+  description?: string;
+}
+
+export interface WebTvCartChange {
+  cartAction: 'add' | 'remove' | 'empty';
+  /** Required for add and remove. */
+  productId?: number;
+  /** Whole number above 0; the API's default is 1. */
+  productQty?: number;
+}
+
+export interface WebTvPlaceOrderOptions {
+  notifyBuyer?: boolean;
+  buyerIp?: string;
+  buyerUserAgent?: string;
+}
+
+export interface WebTvClient {
+  readonly apiUrl: string;
+  readonly keyId: string;
+  /** Cancels the user's current order (status 0). */
+  cancelOrder(userId: number, options?: WebTvCancelOrderOptions, signal?: AbortSignal): Promise<WebTvActionDone>;
+  /** Marks the user's fully paid current order as paid and delivers it. */
+  processOrder(userId: number, signal?: AbortSignal): Promise<WebTvActionDone>;
+  /** Every order of the user, the current one included. Read-only. */
+  listOrders(userId: number, signal?: AbortSignal): Promise<WebTvOrder[]>;
+  /** Not idempotent, and the API takes no idempotency key: see API-NOTES.md. */
+  addSubtractCredit(userId: number, change: WebTvCreditChange, signal?: AbortSignal): Promise<WebTvActionDone>;
+  /** Read-only. */
+  getCredit(userId: number, signal?: AbortSignal): Promise<WebTvCredit>;
+  /** The cart, or the current order once placed. Read-only. */
+  getCart(userId: number, signal?: AbortSignal): Promise<WebTvCart>;
+  modifyCart(userId: number, change: WebTvCartChange, signal?: AbortSignal): Promise<WebTvActionDone>;
+  /** Turns the cart into the current order; the user's credit pays what it can. */
+  placeOrder(userId: number, options?: WebTvPlaceOrderOptions, signal?: AbortSignal): Promise<WebTvPlacedOrder>;
+  /** Any action with raw POST fields; returns the parsed success JSON object. */
+  call(action: WebTvAction, userId: number, fields: Record<string, string>, signal?: AbortSignal): Promise<WebTvSuccessAnswer>;
+  /** Closes the transport if the client created it. */
+  close(): Promise<void>;
+  /** Secret-free description. */
+  toJSON(): { api: 'webtv'; apiUrl: string; keyId: string };
+}
+
+function invalid(field: string, message: string): InvalidWebTvInputError {
+  return new InvalidWebTvInputError(field, `WebTV store API client: ${message}`);
+}
+
+function checkUserId(action: string, userId: unknown): number {
+  if (typeof userId !== 'number' || !Number.isSafeInteger(userId) || userId < 1) {
+    throw invalid('userId', `${action} needs a store user id that is a whole number from 1 up; got ${JSON.stringify(userId) ?? String(userId)}. Nothing was sent.`);
+  }
+  return userId;
+}
+
+function checkPositiveInteger(action: string, field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalid(field, `${action}: ${field} must be a whole number from 1 up; got ${JSON.stringify(value) ?? String(value)}. Nothing was sent.`);
+  }
+  return value;
+}
+
+function checkOneOf<T extends string>(action: string, field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(field, `${action}: ${field} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${JSON.stringify(value) ?? String(value)}. Nothing was sent.`);
+  }
+  return value as T;
+}
+
+function checkText(action: string, field: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalid(field, `${action}: ${field} must be text; got ${typeof value}. Nothing was sent.`);
+  return value;
+}
+
+function checkOptions(options: WebTvClientOptions): URL {
+  const problems: string[] = [];
+  let url: URL | undefined;
+  if (typeof options.apiUrl !== 'string') {
+    problems.push('apiUrl must be the URL of api.php');
+  } else {
+    try {
+      url = new URL(options.apiUrl);
+    } catch {
+      problems.push(`apiUrl ${JSON.stringify(options.apiUrl)} is not a URL`);
+    }
+    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') {
+      problems.push(`apiUrl must be an http(s) URL; got protocol ${url.protocol}`);
+    }
+    if (url && (url.username !== '' || url.password !== '')) {
+      problems.push('apiUrl must not contain a user name or password');
+    }
+  }
+  if (typeof options.keyId !== 'string' || options.keyId.trim() === '') problems.push('keyId (the public Key ID) is empty');
+  if (typeof options.sharedSecret !== 'string' || options.sharedSecret === '') problems.push('sharedSecret is empty');
+  if (options.now !== undefined && typeof options.now !== 'function') problems.push('now must be a function returning Unix seconds');
+  if (problems.length > 0 || url === undefined) {
+    throw invalid('options', `invalid options: ${problems.join('; ')}.`);
+  }
+  return url;
+}
+
+export function createWebTvClient(options: WebTvClientOptions): WebTvClient {
+  const baseUrl = checkOptions(options);
+  const apiUrl = baseUrl.toString();
+  const credentials = { keyId: options.keyId, sharedSecret: options.sharedSecret };
+  const ownsTransport = options.transport === undefined;
+  const transport = options.transport ?? createHttpTransport();
+  const now = options.now ?? (() => Date.now() / 1000);
+
+  async function send(
+    action: WebTvAction,
+    userId: number,
+    fields: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ answer: WebTvSuccessAnswer; context: WebTvCallContext }> {
+    const timestamp = Math.floor(now());
+    if (!Number.isSafeInteger(timestamp)) throw invalid('now', `${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds. Nothing was sent.`);
+    // Fresh salt and the current timestamp on every attempt.
+    const url = buildSignedUrl(baseUrl, action, userId, credentials, { timestamp });
+    const context: WebTvCallContext = { action, userId, url, idempotent: isReadOnlyWebTvAction(action) };
+    const response = await sendPost(transport, {
+      api: 'webtv',
+      operation: action,
+      url,
+      body: new URLSearchParams(fields).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      idempotent: context.idempotent,
+      signal,
+    });
+    return { answer: interpretWebTvAnswer(context, response), context };
+  }
+
+  async function done(action: WebTvAction, userId: number, fields: Record<string, string>, signal: AbortSignal | undefined): Promise<WebTvActionDone> {
+    const { answer, context } = await send(action, userId, fields, signal);
+    return parseWebTvActionDone(answer, context);
+  }
+
+  const client: WebTvClient = {
+    apiUrl,
+    keyId: options.keyId,
+
+    async cancelOrder(userId, cancelOptions = {}, signal) {
+      checkUserId('cancel_order', userId);
+      const fields: Record<string, string> = {};
+      if (cancelOptions.requester !== undefined) {
+        fields['requester'] = checkOneOf('cancel_order', 'requester', cancelOptions.requester, ['ADMIN', 'BUYER'] as const);
+      }
+      return done('cancel_order', userId, fields, signal);
+    },
+
+    async processOrder(userId, signal) {
+      checkUserId('process_order', userId);
+      return done('process_order', userId, {}, signal);
+    },
+
+    async listOrders(userId, signal) {
+      checkUserId('list_orders', userId);
+      const { answer, context } = await send('list_orders', userId, {}, signal);
+      return parseWebTvOrders(answer, context);
+    },
+
+    async addSubtractCredit(userId, change, signal) {
+      const action = 'add_subtract_credit';
+      checkUserId(action, userId);
+      const creditAction = checkOneOf(action, 'creditAction', change.creditAction, ['add', 'subtract'] as const);
+      if (typeof change.amount !== 'number' || !Number.isSafeInteger(change.amount) || change.amount <= 0) {
+        throw invalid('amount', `${action}: amount must be a whole number of cents above 0; got ${String(change.amount)}. Nothing was sent.`);
+      }
+      const fields: Record<string, string> = { creditAction, amount: formatCents(change.amount) };
+      if (change.description !== undefined) fields['description'] = checkText(action, 'description', change.description);
+      return done(action, userId, fields, signal);
+    },
+
+    async getCredit(userId, signal) {
+      checkUserId('get_credit', userId);
+      const { answer, context } = await send('get_credit', userId, {}, signal);
+      return parseWebTvCredit(answer, context);
+    },
+
+    async getCart(userId, signal) {
+      checkUserId('get_cart', userId);
+      const { answer, context } = await send('get_cart', userId, {}, signal);
+      return parseWebTvCart(answer, context);
+    },
+
+    async modifyCart(userId, change, signal) {
+      const action = 'modify_cart';
+      checkUserId(action, userId);
+      const cartAction = checkOneOf(action, 'cartAction', change.cartAction, ['add', 'remove', 'empty'] as const);
+      const fields: Record<string, string> = { cartAction };
+      if (cartAction !== 'empty') {
+        if (change.productId === undefined) throw invalid('productId', `${action}: cartAction "${cartAction}" needs productId. Nothing was sent.`);
+        fields['productID'] = String(checkPositiveInteger(action, 'productId', change.productId));
+        if (change.productQty !== undefined) fields['productQty'] = String(checkPositiveInteger(action, 'productQty', change.productQty));
+      }
+      return done(action, userId, fields, signal);
+    },
+
+    async placeOrder(userId, placeOptions = {}, signal) {
+      const action = 'place_order';
+      checkUserId(action, userId);
+      const fields: Record<string, string> = {};
+      if (placeOptions.notifyBuyer !== undefined) {
+        if (typeof placeOptions.notifyBuyer !== 'boolean') throw invalid('notifyBuyer', `${action}: notifyBuyer must be true or false. Nothing was sent.`);
+        fields['notify_buyer'] = placeOptions.notifyBuyer ? '1' : '0';
+      }
+      if (placeOptions.buyerIp !== undefined) fields['buyer_ip'] = checkText(action, 'buyerIp', placeOptions.buyerIp);
+      if (placeOptions.buyerUserAgent !== undefined) fields['buyer_useragent'] = checkText(action, 'buyerUserAgent', placeOptions.buyerUserAgent);
+      const { answer, context } = await send(action, userId, fields, signal);
+      return parseWebTvPlacedOrder(answer, context);
+    },
+
+    async call(action, userId, fields, signal) {
+      if (!isWebTvAction(action)) {
+        throw invalid('action', `unknown action ${JSON.stringify(action)}; known: ${webTvActions.join(', ')}. Nothing was sent.`);
+      }
+      checkUserId(action, userId);
+      if (typeof fields !== 'object' || fields === null) throw invalid('fields', `${action}: fields must be an object of text values. Nothing was sent.`);
+      for (const [name, value] of Object.entries(fields)) checkText(action, `fields.${name}`, value);
+      return (await send(action, userId, fields, signal)).answer;
+    },
+
+    close: () => (ownsTransport ? transport.close() : Promise.resolve()),
+
+    toJSON: () => ({ api: 'webtv', apiUrl, keyId: options.keyId }),
+  };
+  return Object.freeze(client);
+}

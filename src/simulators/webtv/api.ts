@@ -1,0 +1,354 @@
+/**
+ * The WebTV store API as the simulator answers it (API-NOTES.md §1), plugged into the
+ * shared harness as a {@link SimulatedApi}.
+ *
+ * Order of checks for a request to `/api.php`:
+ *  1. authentication: missing `signature`/`key`/`salt`/`timestamp` → `Missing signature`;
+ *     unknown key → `Invalid key`; wrong signature → `Invalid signature`; timestamp further
+ *     than the expiry from the simulator's clock (either way) → `Request expired`; salt
+ *     seen within the window → `Salt already used` (all `REQUEST_ERROR`);
+ *  2. method: anything but POST → `REQUEST_ERROR | Invalid request method` (assumed: the
+ *     docs call every action with POST; refusing GET makes a client that forgot it fail
+ *     here rather than in production, whatever the real server does);
+ *  3. `go=store` and a known `do`;
+ *  4. `iq`: missing, not numeric, below 1 or no such user → `REQUEST_ERROR | Invalid User ID`
+ *     (modify_cart instead answers `ERROR | User not found` for a well-formed id that is not
+ *     a user, as its documentation lists that error and not Invalid User ID);
+ *  5. the action, with its documented errors.
+ * Every answer is HTTP 200, JSON encoded like PHP's `json_encode` defaults, numbers as
+ * strings except place_order's `id`. Content type `text/html; charset=UTF-8`, PHP's default
+ * (assumed: nothing says the vendor sets a JSON type), so clients cannot rely on it.
+ *
+ * Error texts assumed where API-NOTES.md names none: see {@link assumedErrorTexts} and the
+ * `REQUEST_ERROR` texts `Invalid request method`, `Invalid API section`, `Invalid API action`.
+ * The codes of modify_cart's three validation errors are assumed to be `REQUEST_ERROR`.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
+import type { Cents } from '../../money.ts';
+import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
+import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
+import { formatMoney, orderNumber } from './state.ts';
+import type { WebTvSimOrder, WebTvSimState, WebTvSimUser } from './state.ts';
+
+/** The simulator's own list of actions (kept apart from the client's on purpose). */
+export const simulatedWebTvActions = [
+  'cancel_order',
+  'process_order',
+  'list_orders',
+  'add_subtract_credit',
+  'get_credit',
+  'get_cart',
+  'modify_cart',
+  'place_order',
+] as const;
+type SimAction = (typeof simulatedWebTvActions)[number];
+
+/** Texts the documentation leaves unnamed; chosen here, assumed. */
+export const assumedErrorTexts = Object.freeze({
+  ERROR_ORDER_ALREADY_PLACED: 'There is already an order in progress',
+  ERROR_EMPTY_CART: 'The cart is empty',
+  ERROR_MIN_PURCHASE: 'The order does not reach the minimum purchase amount',
+  CART_ACTION_ERROR: "The cart can't be modified while there is an order in progress",
+});
+
+/** The documented `error_long` per action and code, used by `error` faults without `text`. */
+const faultTexts: Record<SimAction, Readonly<Record<string, string>>> = {
+  cancel_order: { ERROR_NO_ORDER: 'There is no order to cancel', ERROR: 'Error cancelling the order' },
+  process_order: {
+    ERROR_NO_ORDER: 'There is no order to process',
+    ERROR_AMOUNT_DUE: "Can't process the order because there is amount due",
+    ERROR_CURRENCY_MISMATCH: "Can't process the order because the order currency does not match the Store configuration currency",
+    ERROR_PROCESSING: 'Error while processing the order',
+  },
+  list_orders: {},
+  add_subtract_credit: { ERROR_CANT_SUBTRACT: "Can't subtract credit because the user does not have any available" },
+  get_credit: {},
+  get_cart: {},
+  modify_cart: { ERROR: 'User not found', CART_ACTION_ERROR: assumedErrorTexts.CART_ACTION_ERROR },
+  place_order: {
+    ERROR_ORDER_ALREADY_PLACED: assumedErrorTexts.ERROR_ORDER_ALREADY_PLACED,
+    ERROR_EMPTY_CART: assumedErrorTexts.ERROR_EMPTY_CART,
+    ERROR_MIN_PURCHASE: assumedErrorTexts.ERROR_MIN_PURCHASE,
+  },
+};
+
+/** `json_encode` with PHP's default flags: non-ASCII as `\uXXXX` (UTF-16 units), `/` as `\/`. */
+export function phpJsonEncode(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replaceAll('/', '\\/');
+}
+
+const phpContentType = 'text/html; charset=UTF-8';
+
+function answer(value: unknown): SimAnswer {
+  return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };
+}
+
+function failure(code: string, text: string): SimAnswer {
+  return answer({ error: code, error_long: text });
+}
+
+const requestError = (text: string): SimAnswer => failure('REQUEST_ERROR', text);
+
+const notFound: SimAnswer = {
+  status: 404,
+  contentType: phpContentType,
+  body: '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The WebTV API is at /api.php.</p></body></html>',
+};
+
+const digits = /^[0-9]+$/;
+
+function wholeNumber(text: string | undefined): number | undefined {
+  if (text === undefined || !digits.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+function isSimAction(value: string | null): value is SimAction {
+  return value !== null && (simulatedWebTvActions as readonly string[]).includes(value);
+}
+
+function dateFormatted(unixSeconds: number): string {
+  const date = new Date(unixSeconds * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(date.getUTCDate())}/${two(date.getUTCMonth() + 1)}/${date.getUTCFullYear()}`;
+}
+
+const paymentTexts = ['Unpaid', 'Paid', 'Cancelled'] as const;
+
+export interface WebTvSimulatedApiOptions {
+  credentials: ReadonlyArray<{ keyId: string; sharedSecret: string }>;
+  requestExpirySeconds: number;
+  state: WebTvSimState;
+}
+
+export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): SimulatedApi {
+  const secrets = new Map(options.credentials.map((credential) => [credential.keyId, credential.sharedSecret]));
+  const expiry = options.requestExpirySeconds;
+  const state = options.state;
+  /** `<key> <salt>` → the time after which the salt's request could not be accepted anyway. */
+  const seenSalts = new Map<string, number>();
+
+  function authenticate(query: URLSearchParams): SimAnswer | undefined {
+    const signature = query.get('signature');
+    const key = query.get('key');
+    const salt = query.get('salt');
+    const timestamp = query.get('timestamp');
+    if (!signature || !key || !salt || !timestamp) return requestError('Missing signature');
+    const secret = secrets.get(key);
+    if (secret === undefined) return requestError('Invalid key');
+    // Computed here from the documented formula, independently of the client's signing.ts.
+    const expected = Buffer.from(createHmac('sha256', secret).update(salt + timestamp).digest('base64'));
+    const received = Buffer.from(signature);
+    if (expected.length !== received.length || !timingSafeEqual(expected, received)) return requestError('Invalid signature');
+    const now = state.currentTime();
+    const sentAt = wholeNumber(timestamp);
+    if (sentAt === undefined || Math.abs(now - sentAt) > expiry) return requestError('Request expired');
+    for (const [seen, forgetAt] of seenSalts) if (forgetAt < now) seenSalts.delete(seen);
+    const saltKey = `${key} ${salt}`;
+    if (seenSalts.has(saltKey)) return requestError('Salt already used');
+    seenSalts.set(saltKey, sentAt + expiry);
+    return undefined;
+  }
+
+  function orderJson(order: WebTvSimOrder): Record<string, string> {
+    return {
+      date: String(order.date),
+      date_formatted: dateFormatted(order.date),
+      id: String(order.id),
+      id_currency: String(order.currencyId),
+      invoice_url: order.invoiceUrl,
+      order_number: orderNumber(order.id),
+      status: String(order.status),
+      status_payment: String(order.statusPayment),
+      status_payment_text: paymentTexts[order.statusPayment],
+      total: formatCents(order.total),
+      total_formatted: formatMoney(order.total, order.currencyId),
+      total_paid: formatCents(order.paid),
+      total_paid_formatted: formatMoney(order.paid, order.currencyId),
+    };
+  }
+
+  const flag = (value: boolean): string => (value ? '1' : '0');
+  const current = (user: WebTvSimUser): WebTvSimOrder | undefined => user.orders.find((order) => order.status === 0);
+
+  const actions: Record<SimAction, (user: WebTvSimUser, fields: Map<string, string>) => SimAnswer> = {
+    cancel_order(user) {
+      const order = current(user);
+      if (!order) return failure('ERROR_NO_ORDER', 'There is no order to cancel');
+      order.status = 2;
+      order.statusPayment = 2;
+      return answer({ ok: 'The order was cancelled' });
+    },
+
+    process_order(user) {
+      const order = current(user);
+      if (!order) return failure('ERROR_NO_ORDER', 'There is no order to process');
+      if (order.total - order.paid > 0) return failure('ERROR_AMOUNT_DUE', "Can't process the order because there is amount due");
+      if (order.currencyId !== state.storeCurrencyId) {
+        return failure(
+          'ERROR_CURRENCY_MISMATCH',
+          "Can't process the order because the order currency does not match the Store configuration currency",
+        );
+      }
+      order.status = 1;
+      order.statusPayment = 1;
+      order.invoiceUrl = `https://webtv-simulator.invalid/invoice.php?order=${order.id}`;
+      for (const line of order.lines) user.delivered.push(line.productId);
+      return answer({ ok: 'Order was processed' });
+    },
+
+    list_orders(user) {
+      const newestFirst = [...user.orders].sort((a, b) => b.id - a.id);
+      return answer({ list: newestFirst.map(orderJson) });
+    },
+
+    add_subtract_credit(user, fields) {
+      const creditAction = fields.get('creditAction');
+      if (creditAction !== 'add' && creditAction !== 'subtract') return requestError('Invalid credit action');
+      let amount: Cents;
+      try {
+        amount = parseDecimalAmount(fields.get('amount') ?? '');
+      } catch (error) {
+        if (error instanceof InvalidAmountError) return requestError('Invalid amount');
+        throw error;
+      }
+      if (amount <= 0) return requestError('Invalid amount');
+      if (creditAction === 'subtract') {
+        // Documented for a credit of 0; assumed for a credit below the amount.
+        if (user.credit === 0 || user.credit < amount) {
+          return failure('ERROR_CANT_SUBTRACT', "Can't subtract credit because the user does not have any available");
+        }
+        user.credit = (user.credit - amount) as Cents;
+      } else {
+        user.credit = (user.credit + amount) as Cents;
+      }
+      user.creditLog.push({ at: state.currentTime(), change: creditAction, amount, description: fields.get('description') ?? '' });
+      return answer({ ok: 'Credit action was performed' });
+    },
+
+    get_credit(user) {
+      return answer({
+        data: { buyer_credit: formatCents(user.credit), buyer_credit_formatted: formatMoney(user.credit, state.storeCurrencyId) },
+      });
+    },
+
+    get_cart(user) {
+      const order = current(user);
+      const productFlags = (productIds: number[]): { credit: boolean; subscription: boolean } => ({
+        credit: productIds.some((id) => state.products.get(id)?.isCreditProduct === true),
+        subscription: productIds.some((id) => state.products.get(id)?.isSubscription === true),
+      });
+      if (order) {
+        const flags = productFlags(order.lines.map((line) => line.productId));
+        return answer({
+          data: {
+            order_id: String(order.id),
+            order_num_products: String(order.lines.reduce((sum, line) => sum + line.quantity, 0)),
+            buyer_credit: formatCents(user.credit),
+            order_amount_due: formatCents(order.total - order.paid),
+            order_amount_paid: formatCents(order.paid),
+            order_has_credit_product: flag(flags.credit),
+            order_min_purchase_check: '1',
+            order_contains_subscription: flag(flags.subscription),
+          },
+        });
+      }
+      const total = state.cartTotal(user);
+      const flags = productFlags([...user.cart.keys()]);
+      return answer({
+        data: {
+          order_id: null,
+          order_num_products: String([...user.cart.values()].reduce((sum, quantity) => sum + quantity, 0)),
+          buyer_credit: formatCents(user.credit),
+          order_amount_due: formatCents(total),
+          order_amount_paid: '0.00',
+          order_has_credit_product: flag(flags.credit),
+          order_min_purchase_check: flag(total >= state.minPurchase),
+          order_contains_subscription: flag(flags.subscription),
+        },
+      });
+    },
+
+    modify_cart(user, fields) {
+      const cartAction = fields.get('cartAction');
+      if (cartAction !== 'add' && cartAction !== 'remove' && cartAction !== 'empty') return requestError('Invalid cart action');
+      let productId: number | undefined;
+      let quantity = 1;
+      if (cartAction !== 'empty') {
+        productId = wholeNumber(fields.get('productID'));
+        if (productId === undefined || productId < 1 || !state.products.has(productId)) return requestError('Invalid or missing product ID');
+        const quantityText = fields.get('productQty');
+        if (quantityText !== undefined && quantityText !== '') {
+          const parsed = wholeNumber(quantityText);
+          if (parsed === undefined || parsed < 1) return requestError('Invalid product quantity');
+          quantity = parsed;
+        }
+      }
+      if (current(user)) return failure('CART_ACTION_ERROR', assumedErrorTexts.CART_ACTION_ERROR);
+      if (cartAction === 'empty') {
+        user.cart.clear();
+      } else if (productId !== undefined) {
+        const left = (user.cart.get(productId) ?? 0) + (cartAction === 'add' ? quantity : -quantity);
+        if (left > 0) user.cart.set(productId, left);
+        else user.cart.delete(productId);
+      }
+      return answer({ ok: 'Cart action was performed' });
+    },
+
+    place_order(user, fields) {
+      if (current(user)) return failure('ERROR_ORDER_ALREADY_PLACED', assumedErrorTexts.ERROR_ORDER_ALREADY_PLACED);
+      if (user.cart.size === 0) return failure('ERROR_EMPTY_CART', assumedErrorTexts.ERROR_EMPTY_CART);
+      if (state.cartTotal(user) < state.minPurchase) return failure('ERROR_MIN_PURCHASE', assumedErrorTexts.ERROR_MIN_PURCHASE);
+      const order = state.placeOrder(user, {
+        notifyBuyer: fields.get('notify_buyer') === '1',
+        buyerIp: fields.get('buyer_ip') ?? '',
+        buyerUserAgent: fields.get('buyer_useragent') ?? '',
+      });
+      // The one documented numeric id.
+      return answer({ ok: 'Order was placed', id: order.id });
+    },
+  };
+
+  const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json'];
+
+  return {
+    name: 'webtv',
+    operations: simulatedWebTvActions,
+    faultKinds,
+
+    operationOf(request: SimRequest): string | undefined {
+      if (request.url.pathname !== '/api.php') return undefined;
+      const action = request.url.searchParams.get('do');
+      return isSimAction(action) ? action : undefined;
+    },
+
+    handle(request: SimRequest, _fault: Fault | undefined): SimAnswer {
+      if (request.url.pathname !== '/api.php') return notFound;
+      const query = request.url.searchParams;
+      const refused = authenticate(query);
+      if (refused) return refused;
+      if (request.method !== 'POST') return requestError('Invalid request method');
+      if (query.get('go') !== 'store') return requestError('Invalid API section');
+      const action = query.get('do');
+      if (!isSimAction(action)) return requestError('Invalid API action');
+      const userId = wholeNumber(query.get('iq') ?? undefined);
+      if (userId === undefined || userId < 1) return requestError('Invalid User ID');
+      const user = state.user(userId);
+      if (!user) return action === 'modify_cart' ? failure('ERROR', 'User not found') : requestError('Invalid User ID');
+      // PHP's $_POST: the last of repeated names wins.
+      const fields = new Map(request.fields);
+      return actions[action](user, fields);
+    },
+
+    renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer {
+      const action = request.url.searchParams.get('do');
+      const text = fault.text ?? (isSimAction(action) ? faultTexts[action][fault.code] : undefined) ?? 'Simulated error';
+      return failure(fault.code, text);
+    },
+
+    snapshot: () => state.snapshot(),
+  };
+}

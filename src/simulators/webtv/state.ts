@@ -1,0 +1,295 @@
+/**
+ * In-memory state of the WebTV store simulator: users (credit, cart, orders), products,
+ * and the store's settings. Tests reach it directly through `simulator.state`; the API
+ * side (./api.ts) changes it only through the actions the real API offers.
+ *
+ * Assumed where the documentation is silent (API-NOTES.md "Undocumented, and assumed"):
+ *  - Credit never goes below 0.
+ *  - Placing an order uses the user's credit to pay as much of the amount due as it can,
+ *    unless the order contains a credit product.
+ *  - Cancelling an order does not give credit back; processing it delivers its products.
+ *  - Order ids are global to the store and start at 319 (the documented example's id).
+ *  - A cart holds product ids with quantities; `order_num_products` is the sum of the
+ *    quantities.
+ * No credentials are kept here: the state can be shown as it is.
+ */
+import { formatCents } from '../../money.ts';
+import type { Cents } from '../../money.ts';
+
+/** The documented example's currency: id 5, euros, shown as "5.50€". */
+export const euroCurrencyId = 5;
+
+/** How amounts of a currency are formatted ("5.50€", "$5.50"). Unknown ids print the bare amount. */
+export const simulatedCurrencies: Readonly<Record<number, { prefix: string; suffix: string }>> = Object.freeze({
+  1: { prefix: '$', suffix: '' },
+  2: { prefix: '£', suffix: '' },
+  5: { prefix: '', suffix: '€' },
+});
+
+export function formatMoney(cents: Cents | number, currencyId: number): string {
+  const currency = simulatedCurrencies[currencyId] ?? { prefix: '', suffix: '' };
+  return `${currency.prefix}${formatCents(cents)}${currency.suffix}`;
+}
+
+export interface WebTvSimProduct {
+  readonly id: number;
+  name: string;
+  price: Cents;
+  /** A product that buys credit: the buyer's credit does not pay an order containing one. */
+  isCreditProduct: boolean;
+  isSubscription: boolean;
+}
+
+export interface WebTvSimOrderLine {
+  productId: number;
+  quantity: number;
+  unitPrice: Cents;
+}
+
+export type WebTvSimOrderStatus = 0 | 1 | 2;
+
+export interface WebTvSimOrder {
+  readonly id: number;
+  readonly userId: number;
+  /** Unix seconds. */
+  readonly date: number;
+  currencyId: number;
+  lines: WebTvSimOrderLine[];
+  total: Cents;
+  paid: Cents;
+  /** 0 current, 1 ordered/processed, 2 cancelled. */
+  status: WebTvSimOrderStatus;
+  /** 0 unpaid, 1 paid, 2 cancelled. */
+  statusPayment: WebTvSimOrderStatus;
+  invoiceUrl: string;
+  notifyBuyer: boolean;
+  buyerIp: string;
+  buyerUserAgent: string;
+}
+
+export interface WebTvSimCreditEntry {
+  /** Unix seconds. */
+  at: number;
+  change: 'add' | 'subtract' | 'order-payment';
+  amount: Cents;
+  description: string;
+}
+
+export interface WebTvSimUser {
+  readonly id: number;
+  credit: Cents;
+  /** product id → quantity */
+  cart: Map<number, number>;
+  /** Every order, oldest first; the current one (status 0) included. */
+  orders: WebTvSimOrder[];
+  /** Product ids delivered by processed orders. */
+  delivered: number[];
+  creditLog: WebTvSimCreditEntry[];
+}
+
+export class WebTvSimStateError extends Error {
+  override readonly name = 'WebTvSimStateError';
+}
+
+function checkId(what: string, id: number): void {
+  if (!Number.isSafeInteger(id) || id < 1) throw new WebTvSimStateError(`${what} must be a whole number from 1 up; got ${id}`);
+}
+
+function checkCents(what: string, cents: number): asserts cents is Cents {
+  if (!Number.isSafeInteger(cents) || cents < 0) throw new WebTvSimStateError(`${what} must be whole, non-negative cents; got ${cents}`);
+}
+
+export class WebTvSimState {
+  /** The store's configured currency; orders keep the currency they were placed in. */
+  storeCurrencyId = euroCurrencyId;
+  /** Minimum cart total for place_order (ERROR_MIN_PURCHASE); 0 = none. */
+  minPurchase = 0 as Cents;
+
+  readonly users = new Map<number, WebTvSimUser>();
+  readonly products = new Map<number, WebTvSimProduct>();
+  private nextOrderId = 319;
+  private readonly now: () => number;
+
+  constructor(now: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.now = now;
+  }
+
+  /** Unix seconds, from the simulator's clock. */
+  currentTime(): number {
+    return Math.floor(this.now());
+  }
+
+  addUser(id: number, init: { credit?: Cents } = {}): WebTvSimUser {
+    checkId('a user id', id);
+    if (this.users.has(id)) throw new WebTvSimStateError(`user ${id} already exists`);
+    const credit = init.credit ?? (0 as Cents);
+    checkCents('credit', credit);
+    const user: WebTvSimUser = { id, credit, cart: new Map(), orders: [], delivered: [], creditLog: [] };
+    this.users.set(id, user);
+    return user;
+  }
+
+  user(id: number): WebTvSimUser | undefined {
+    return this.users.get(id);
+  }
+
+  requireUser(id: number): WebTvSimUser {
+    const user = this.users.get(id);
+    if (!user) throw new WebTvSimStateError(`no user ${id} in the simulator; add it with state.addUser(${id})`);
+    return user;
+  }
+
+  setCredit(userId: number, credit: Cents): void {
+    checkCents('credit', credit);
+    this.requireUser(userId).credit = credit;
+  }
+
+  creditOf(userId: number): Cents {
+    return this.requireUser(userId).credit;
+  }
+
+  addProduct(product: { id?: number; name: string; price: Cents; isCreditProduct?: boolean; isSubscription?: boolean }): WebTvSimProduct {
+    const id = product.id ?? Math.max(0, ...this.products.keys()) + 1;
+    checkId('a product id', id);
+    checkCents('price', product.price);
+    if (this.products.has(id)) throw new WebTvSimStateError(`product ${id} already exists`);
+    const created: WebTvSimProduct = {
+      id,
+      name: product.name,
+      price: product.price,
+      isCreditProduct: product.isCreditProduct ?? false,
+      isSubscription: product.isSubscription ?? false,
+    };
+    this.products.set(id, created);
+    return created;
+  }
+
+  /** The user's current order (status 0), if any. */
+  currentOrder(userId: number): WebTvSimOrder | undefined {
+    return this.requireUser(userId).orders.find((order) => order.status === 0);
+  }
+
+  cartTotal(user: WebTvSimUser): Cents {
+    let total = 0;
+    for (const [productId, quantity] of user.cart) total += (this.products.get(productId)?.price ?? 0) * quantity;
+    return total as Cents;
+  }
+
+  /** Records a payment of the current order by other means (a payment gateway), for tests. */
+  recordPayment(userId: number, amount: Cents): WebTvSimOrder {
+    checkCents('amount', amount);
+    const order = this.currentOrder(userId);
+    if (!order) throw new WebTvSimStateError(`user ${userId} has no current order to pay`);
+    order.paid = Math.min(order.total, order.paid + amount) as Cents;
+    return order;
+  }
+
+  /** place_order's effect: the cart becomes the current order, paid by credit as far as it goes. */
+  placeOrder(user: WebTvSimUser, details: { notifyBuyer: boolean; buyerIp: string; buyerUserAgent: string }): WebTvSimOrder {
+    const lines: WebTvSimOrderLine[] = [...user.cart].map(([productId, quantity]) => ({
+      productId,
+      quantity,
+      unitPrice: this.products.get(productId)?.price ?? (0 as Cents),
+    }));
+    const total = this.cartTotal(user);
+    const hasCreditProduct = lines.some((line) => this.products.get(line.productId)?.isCreditProduct === true);
+    const paidByCredit = hasCreditProduct ? 0 : Math.min(user.credit, total);
+    const at = this.currentTime();
+    const order: WebTvSimOrder = {
+      id: this.nextOrderId++,
+      userId: user.id,
+      date: at,
+      currencyId: this.storeCurrencyId,
+      lines,
+      total,
+      paid: paidByCredit as Cents,
+      status: 0,
+      statusPayment: 0,
+      invoiceUrl: '',
+      ...details,
+    };
+    if (paidByCredit > 0) {
+      user.credit = (user.credit - paidByCredit) as Cents;
+      user.creditLog.push({ at, change: 'order-payment', amount: paidByCredit as Cents, description: `Payment of order ${orderNumber(order.id)}` });
+    }
+    user.orders.push(order);
+    user.cart.clear();
+    return order;
+  }
+
+  /** A read-only, JSON-serialisable view (money as decimal strings). */
+  snapshot(): WebTvSimSnapshot {
+    return {
+      store: {
+        currencyId: this.storeCurrencyId,
+        minPurchase: formatCents(this.minPurchase),
+        nextOrderId: this.nextOrderId,
+      },
+      products: [...this.products.values()].map((product) => ({ ...product, price: formatCents(product.price) })),
+      users: [...this.users.values()].map((user) => {
+        const current = user.orders.find((order) => order.status === 0);
+        return {
+          id: user.id,
+          credit: formatCents(user.credit),
+          cart: [...user.cart].map(([productId, quantity]) => ({ productId, quantity })),
+          currentOrderId: current?.id ?? null,
+          orders: user.orders.map((order) => ({
+            id: order.id,
+            orderNumber: orderNumber(order.id),
+            date: order.date,
+            currencyId: order.currencyId,
+            status: order.status,
+            statusPayment: order.statusPayment,
+            total: formatCents(order.total),
+            paid: formatCents(order.paid),
+            lines: order.lines.map((line) => ({ ...line, unitPrice: formatCents(line.unitPrice) })),
+          })),
+          delivered: [...user.delivered],
+          creditLog: user.creditLog.map((entry) => ({ ...entry, amount: formatCents(entry.amount) })),
+        };
+      }),
+    };
+  }
+}
+
+export interface WebTvSimSnapshot {
+  store: { currencyId: number; minPurchase: string; nextOrderId: number };
+  products: Array<{ id: number; name: string; price: string; isCreditProduct: boolean; isSubscription: boolean }>;
+  users: Array<{
+    id: number;
+    credit: string;
+    cart: Array<{ productId: number; quantity: number }>;
+    currentOrderId: number | null;
+    orders: Array<{
+      id: number;
+      orderNumber: string;
+      date: number;
+      currencyId: number;
+      status: number;
+      statusPayment: number;
+      total: string;
+      paid: string;
+      lines: Array<{ productId: number; quantity: number; unitPrice: string }>;
+    }>;
+    delivered: number[];
+    creditLog: Array<{ at: number; change: string; amount: string; description: string }>;
+  }>;
+}
+
+/** "ORD00322" for 322. */
+export function orderNumber(id: number): string {
+  return `ORD${String(id).padStart(5, '0')}`;
+}
+
+/** The demo seed: users 1–100 with no credit and empty carts, products 1–5 priced in EUR. */
+export function seedDemo(state: WebTvSimState): void {
+  for (let id = 1; id <= 100; id++) state.addUser(id);
+  const products: Array<[string, number]> = [
+    ['Pay-per-view: Concert', 550],
+    ['Film rental (48 h)', 399],
+    ['Season pass', 2999],
+    ['Documentary download', 1250],
+    ['Live event ticket', 1500],
+  ];
+  products.forEach(([name, cents], index) => state.addProduct({ id: index + 1, name, price: cents as Cents }));
+}
