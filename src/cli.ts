@@ -1,0 +1,98 @@
+/**
+ * The `orderflow` command. Run through `bin/orderflow`, which picks Node 24 and runs this
+ * file (a checkout) or dist/cli.js (an installed package).
+ *
+ * Commands form a table (`commands` below); add one by writing a {@link LeafCommand}
+ * or {@link GroupCommand} in src/cli/ and listing it here.
+ *
+ * Exit status: 0 success; 1 an API call failed or another runtime failure;
+ * 2 bad usage or bad configuration (nothing was sent).
+ */
+import { readFileSync } from 'node:fs';
+import { apiCommand } from './cli/api.ts';
+import { dispatch, exitCodes } from './cli/framework.ts';
+import type { CliContext, Command, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
+import { simulateCommand } from './cli/simulate.ts';
+import type { Environment } from './config.ts';
+
+export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
+export { exitCodes } from './cli/framework.ts';
+
+export const commands: readonly Command[] = [apiCommand, simulateCommand];
+
+export const rootCommand: GroupCommand = {
+  name: 'orderflow',
+  summary: 'Durable order operations across the WebTV store API and JustClick, on Temporal',
+  help: `Durable order operations (refund and cancel, process paid orders, credit
+adjustments) across the WebTV store API and JustClick, on Temporal.`,
+  footer: `Options:
+  -h, --help             Show help; works after any command, e.g. orderflow api webtv --help
+  --version              Print the version
+
+Configuration comes from environment variables (WEBTV_API_URL, WEBTV_KEY_ID,
+WEBTV_SHARED_SECRET, JUSTCLICK_LOGIN, JUSTCLICK_SECRET, ...); secrets may be given
+as files with the _FILE variants. See "Configuration" in README.md.
+
+Exit status: 0 success; 1 an API call failed; 2 bad usage or bad configuration.
+
+Examples:
+  orderflow simulate --seed demo
+  orderflow api webtv get_credit --user 42
+  orderflow api justclick DeleteOrder --set bill_id=1111`,
+  subcommands: commands,
+};
+
+function readVersion(): string {
+  // ../package.json both from src/cli.ts and from dist/cli.js.
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
+
+export interface RunCliOptions {
+  env?: Environment;
+  stdout?: TextOutput;
+  stderr?: TextOutput;
+  /** Defaults to the first SIGINT or SIGTERM of this process. */
+  waitForShutdown?: () => Promise<string>;
+}
+
+/** Waits for SIGINT or SIGTERM; a second signal while shutting down exits at once (130). */
+function waitForProcessSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const forceExit = (): void => process.exit(130);
+      process.once('SIGINT', forceExit);
+      process.once('SIGTERM', forceExit);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Runs `orderflow <args>` and returns the exit status; never calls process.exit. */
+export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
+  const context: CliContext = {
+    env: options.env ?? process.env,
+    stdout: options.stdout ?? process.stdout,
+    stderr: options.stderr ?? process.stderr,
+    waitForShutdown: options.waitForShutdown ?? waitForProcessSignal,
+  };
+  if (args[0] === '--version') {
+    context.stdout.write(`orderflow ${readVersion()}\n`);
+    return exitCodes.ok;
+  }
+  try {
+    return await dispatch(rootCommand, args, context);
+  } catch (error) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    context.stderr.write(`orderflow: unexpected failure (a bug; please report it with this output):\n${detail}\n`);
+    return exitCodes.failed;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

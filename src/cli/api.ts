@@ -1,0 +1,181 @@
+/**
+ * `orderflow api webtv|justclick`: one signed call to one API, its answer printed as JSON.
+ *
+ * Usage problems are found before the configuration is read and before anything is sent,
+ * so a mistyped command never reaches an API. The clients are loaded only when a call is
+ * made.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { ApiRejectedError } from '../apis/outcome.ts';
+import { isWebTvAction, webTvActions } from '../apis/webtv/types.ts';
+import { UsageError, exitCodes, parseSetOptions, reportApiFailure, withUsageErrors, wrapText } from './framework.ts';
+import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
+
+function printJson(context: CliContext, value: unknown): void {
+  context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function parseUserId(value: string | undefined): number {
+  if (value === undefined) throw new UsageError('--user <id> is required: the WebTV user id the action acts on (the API\'s "iq").');
+  const userId = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!(Number.isSafeInteger(userId) && userId >= 1)) {
+    throw new UsageError(`--user ${JSON.stringify(value)} is not a user id; give a whole number of 1 or more.`);
+  }
+  return userId;
+}
+
+const webTvActionList = webTvActions.join(', ');
+
+export const apiWebTvCommand: LeafCommand = {
+  name: 'webtv',
+  summary: 'Call one WebTV store action for one user and print the JSON answer',
+  usage: 'api webtv <action> --user <id> [--set name=value]...',
+  help: `Calls one action of the WebTV store API (section "store") for one user, signed with
+WEBTV_KEY_ID and WEBTV_SHARED_SECRET, at WEBTV_API_URL, and prints the JSON answer.
+
+${wrapText(`Actions: ${webTvActionList}.`, 88, 2)}
+
+Options:
+  --user, -u <id>        The WebTV user id the action acts on (required)
+  --set name=value       A POST field for the action; repeat for several
+  -h, --help             Show this help
+
+On an API error the code and text are printed on stderr as "CODE | text", followed by
+what it means, and the exit status is 1. Bad usage or configuration exits with 2
+without sending anything.
+
+Beware: actions that change something (cancel_order, process_order,
+add_subtract_credit, modify_cart, place_order) take effect immediately, and
+add_subtract_credit is not idempotent: do not repeat it after an unknown outcome
+without checking get_credit first.
+
+Examples:
+  orderflow api webtv get_credit --user 42
+  orderflow api webtv list_orders --user 42
+  orderflow api webtv add_subtract_credit --user 42 --set creditAction=add --set amount=5.50 --set "description=Goodwill"
+  orderflow api webtv cancel_order --user 42 --set requester=ADMIN
+`,
+  async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({
+        args: [...args],
+        options: { user: { type: 'string', short: 'u' }, set: { type: 'string', multiple: true } },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    const [action, ...extra] = positionals;
+    if (action === undefined) throw new UsageError(`the action is missing; it is one of: ${webTvActionList}.`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}; give one action, and fields with --set name=value.`);
+    if (!isWebTvAction(action)) throw new UsageError(`unknown action ${JSON.stringify(action)}; the actions are: ${webTvActionList}.`);
+    const userId = parseUserId(values.user);
+    const fields: Record<string, string> = {};
+    for (const [name, value] of parseSetOptions(values.set)) {
+      if (Object.hasOwn(fields, name)) throw new UsageError(`--set ${name}=... is given twice; give each field once.`);
+      fields[name] = value;
+    }
+
+    const config = loadConfig(context.env, ['webtv']);
+    const { createWebTvClient } = await import('../apis/webtv/client.ts');
+    const { InvalidWebTvInputError } = await import('../apis/webtv/errors.ts');
+    const client = createWebTvClient({
+      apiUrl: config.webtv.apiUrl,
+      keyId: config.webtv.keyId,
+      sharedSecret: config.webtv.sharedSecret.reveal(),
+    });
+    try {
+      printJson(context, await client.call(action, userId, fields));
+      return exitCodes.ok;
+    } catch (error) {
+      // Refused by the client before sending: a usage problem.
+      if (error instanceof InvalidWebTvInputError) throw new UsageError(error.message);
+      return reportApiFailure(context, error);
+    } finally {
+      await client.close();
+    }
+  },
+};
+
+/** JustClick methods are path segments: `<apiUrl>/DeleteOrder` (the client's own rule). */
+const methodName = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+export const apiJustClickCommand: LeafCommand = {
+  name: 'justclick',
+  summary: 'Call one JustClick API method and print the verified JSON answer',
+  usage: 'api justclick <Method> [--set name=value]...',
+  help: `Calls one JustClick API method, signed with JUSTCLICK_LOGIN and JUSTCLICK_SECRET,
+at JUSTCLICK_API_URL (default https://<login>.justclick.ru/api), verifies the
+signature of the answer, and prints the answer as JSON.
+
+Field names may be PHP-style nested keys, as the API expects for lists:
+goods[0][good_name]=... goods[0][good_sum]=... are sent as one "goods" array.
+
+Options:
+  --set name=value       A request field; repeat for several (order is kept)
+  -h, --help             Show this help
+
+On an API error the code and text are printed on stderr as "CODE | text", followed by
+what it means, and the exit status is 1 (DeleteOrder of an order that does not exist
+answers 200 or 302: it is already absent). An answer whose signature does not match
+is refused (exit 1). Bad usage or configuration exits with 2 without sending anything.
+
+Examples:
+  orderflow api justclick DeleteOrder --set bill_id=1111
+  orderflow api justclick CreateOrder --set bill_id=1111 --set bill_email=buyer@example.com \\
+      --set "goods[0][good_name]=course" --set "goods[0][good_sum]=990.00"
+  orderflow api justclick UpdateOrderStatus --set bill_id=1111 --set status=sale
+`,
+  async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({
+        args: [...args],
+        options: { set: { type: 'string', multiple: true } },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    const [method, ...extra] = positionals;
+    if (method === undefined) throw new UsageError('the method is missing, e.g. DeleteOrder or CreateOrder.');
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}; give one method, and fields with --set name=value.`);
+    if (!methodName.test(method)) {
+      throw new UsageError(`${JSON.stringify(method)} is not a JustClick method name; method names are letters, digits and underscores, e.g. DeleteOrder.`);
+    }
+    const { nestPhpFields } = await import('../apis/justclick/signing.ts');
+    let params: ReturnType<typeof nestPhpFields>;
+    try {
+      params = nestPhpFields(parseSetOptions(values.set));
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`the --set fields do not form valid PHP-style fields: ${error instanceof Error ? error.message : String(error)}`);
+    }
+
+    const config = loadConfig(context.env, ['justclick']);
+    const { createJustClickClient } = await import('../apis/justclick/client.ts');
+    const client = createJustClickClient({
+      login: config.justclick.login,
+      secret: config.justclick.secret.reveal(),
+      apiUrl: config.justclick.apiUrl,
+    });
+    try {
+      printJson(context, await client.call(method, params));
+      return exitCodes.ok;
+    } catch (error) {
+      // Refused by the client before sending (see refuseJustClickInput): a usage problem.
+      if (error instanceof ApiRejectedError && error.code === 'INVALID_INPUT' && error.httpStatus === undefined) {
+        throw new UsageError(error.message);
+      }
+      return reportApiFailure(context, error);
+    } finally {
+      await client.close();
+    }
+  },
+};
+
+export const apiCommand: GroupCommand = {
+  name: 'api',
+  summary: 'Call one WebTV store action or JustClick method, signed, and print the answer',
+  help: `Sends one signed request to one of the two APIs and prints its answer. For trying
+credentials, inspecting a user's state, and repairs by hand; workflows do not use it.`,
+  subcommands: [apiWebTvCommand, apiJustClickCommand],
+};

@@ -1,0 +1,215 @@
+/**
+ * The command framework behind `orderflow`: a tree of commands, each with its own help,
+ * dispatched from argv. A group (`api`) lists subcommands; a leaf (`api webtv`) runs.
+ *
+ * Exit status, the same for every command:
+ *   0  success
+ *   1  an API call failed (rejected, not sent, or outcome unknown) or another runtime failure
+ *   2  bad usage or bad configuration; nothing was sent to any API
+ */
+import { ConfigError } from '../config.ts';
+import type { Environment } from '../config.ts';
+import { isApiCallError } from '../apis/outcome.ts';
+
+export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2 } as const);
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+
+export interface TextOutput {
+  write(text: string): unknown;
+}
+
+export interface CliContext {
+  readonly env: Environment;
+  readonly stdout: TextOutput;
+  readonly stderr: TextOutput;
+  /**
+   * Resolves with the signal's name on the first SIGINT or SIGTERM after the call. The
+   * handlers are installed by the call, synchronously, and only when a command asks
+   * (long-running commands), so that a short command stays interruptible the ordinary way.
+   */
+  waitForShutdown(): Promise<string>;
+}
+
+interface CommandBase {
+  readonly name: string;
+  /** One line, shown in the parent's command list. */
+  readonly summary: string;
+  /** The help text after the usage line: description, options, examples. */
+  readonly help: string;
+}
+
+export interface LeafCommand extends CommandBase {
+  /** The synopsis after `orderflow`, e.g. `api webtv <action> --user <id> [--set name=value]...`. */
+  readonly usage: string;
+  /** Runs with the arguments after the command's name. Throw {@link UsageError} for bad usage. */
+  run(args: readonly string[], context: CliContext): Promise<ExitCode>;
+}
+
+export interface GroupCommand extends CommandBase {
+  readonly subcommands: readonly Command[];
+  /** Help text shown after the list of commands: options, examples. */
+  readonly footer?: string;
+}
+
+export type Command = LeafCommand | GroupCommand;
+
+function isGroup(command: Command): command is GroupCommand {
+  return 'subcommands' in command;
+}
+
+/** Wraps `text` at `width` columns, indenting continuation lines by `indent` spaces. */
+export function wrapText(text: string, width = 88, indent = 0): string {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter((part) => part !== '')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = ' '.repeat(indent) + word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  if (current !== '') lines.push(current);
+  return lines.join('\n');
+}
+
+/** Bad usage: printed with the command's usage line; exit 2; nothing was sent. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const helpFlags = new Set(['--help', '-h']);
+
+function wantsHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (helpFlags.has(arg)) return true;
+  }
+  return false;
+}
+
+function line(output: TextOutput, text = ''): void {
+  output.write(`${text}\n`);
+}
+
+function commandPath(path: readonly Command[]): string {
+  return ['orderflow', ...path.slice(1).map((command) => command.name)].join(' ');
+}
+
+function usageOf(path: readonly Command[]): string {
+  const command = path[path.length - 1];
+  if (command === undefined) return 'orderflow';
+  if (isGroup(command)) return `${commandPath(path)} <command> [options]`;
+  return `orderflow ${command.usage}`;
+}
+
+export function renderHelp(path: readonly Command[]): string {
+  const command = path[path.length - 1];
+  if (command === undefined) return '';
+  const parts = [`Usage: ${usageOf(path)}`, '', command.help.trimEnd()];
+  if (isGroup(command)) {
+    const width = Math.max(...command.subcommands.map((sub) => sub.name.length)) + 2;
+    parts.push('', 'Commands:');
+    for (const sub of command.subcommands) parts.push(`  ${sub.name.padEnd(width)}${sub.summary}`);
+    if (command.footer !== undefined) parts.push('', command.footer.trimEnd());
+    parts.push('', `Run '${commandPath(path)} <command> --help' for a command's options and examples.`);
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+function reportUsage(context: CliContext, path: readonly Command[], message: string): ExitCode {
+  line(context.stderr, `${commandPath(path)}: ${message}`);
+  line(context.stderr, `Usage: ${usageOf(path)}`);
+  line(context.stderr, `Run '${commandPath(path)} --help' for more.`);
+  return exitCodes.usage;
+}
+
+/** Prints an API call failure and returns exit status 1. */
+export function reportApiFailure(context: CliContext, error: unknown): ExitCode {
+  if (!isApiCallError(error)) throw error;
+  if (error.outcome === 'rejected') {
+    line(context.stderr, `${error.code} | ${error.vendorText ?? '(no text from the API)'}`);
+  }
+  line(context.stderr, error.message);
+  return exitCodes.failed;
+}
+
+/** Runs the command that `args` names under `root` and returns the exit status. */
+export async function dispatch(root: GroupCommand, args: readonly string[], context: CliContext): Promise<ExitCode> {
+  const path: Command[] = [root];
+  let rest = args;
+  let command: Command = root;
+  while (isGroup(command)) {
+    const [first, ...others] = rest;
+    if (first === undefined) {
+      context.stderr.write(renderHelp(path));
+      return exitCodes.usage;
+    }
+    if (helpFlags.has(first) || first === 'help') {
+      context.stdout.write(renderHelp(path));
+      return exitCodes.ok;
+    }
+    const next: Command | undefined = command.subcommands.find((sub) => sub.name === first);
+    if (next === undefined) {
+      const known = command.subcommands.map((sub) => sub.name).join(', ');
+      const what = first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}"`;
+      return reportUsage(context, path, `${what}; the commands are: ${known}.`);
+    }
+    path.push(next);
+    command = next;
+    rest = others;
+  }
+  if (wantsHelp(rest)) {
+    context.stdout.write(renderHelp(path));
+    return exitCodes.ok;
+  }
+  try {
+    return await command.run(rest, context);
+  } catch (error) {
+    if (error instanceof UsageError) return reportUsage(context, path, error.message);
+    if (error instanceof ConfigError) {
+      line(context.stderr, error.message);
+      return exitCodes.usage;
+    }
+    if (isApiCallError(error)) return reportApiFailure(context, error);
+    throw error;
+  }
+}
+
+/**
+ * Runs a `node:util` parseArgs call (strict), turning its errors into {@link UsageError}s:
+ * `withUsageErrors(() => parseArgs({ args: [...args], options, strict: true }))`.
+ */
+export function withUsageErrors<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof TypeError && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(error.message.replace(/\. To specify a positional argument.*$/s, '.'));
+    }
+    throw error;
+  }
+}
+
+/** `--set name=value` pairs, in order; the name must be non-empty. */
+export function parseSetOptions(values: readonly string[] | undefined): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const value of values ?? []) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) {
+      throw new UsageError(`--set ${JSON.stringify(value)} must have the form name=value (the value may be empty: name=).`);
+    }
+    pairs.push([value.slice(0, equals), value.slice(equals + 1)]);
+  }
+  return pairs;
+}
+
+/** A TCP port option: 0 (any free port) to 65535. */
+export function parsePortOption(option: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new UsageError(`${option} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535, or 0 for any free port.`);
+  }
+  return port;
+}

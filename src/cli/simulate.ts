@@ -1,0 +1,156 @@
+/**
+ * `orderflow simulate`: runs the local WebTV and JustClick simulators until SIGINT or
+ * SIGTERM, accepting the credentials from the same environment variables the clients use.
+ */
+import { parseArgs } from 'node:util';
+import { loadSimulatorCredentials } from '../config.ts';
+import { UsageError, exitCodes, parsePortOption, withUsageErrors } from './framework.ts';
+import type { CliContext, ExitCode, LeafCommand } from './framework.ts';
+
+export const defaultWebTvSimulatorPort = 8081;
+export const defaultJustClickSimulatorPort = 8082;
+
+interface RunningSimulator {
+  readonly label: string;
+  readonly urlVariable: 'WEBTV_API_URL' | 'JUSTCLICK_API_URL';
+  readonly origin: string;
+  readonly apiUrl: string;
+  close(): Promise<void>;
+}
+
+function describeStartFailure(label: string, host: string, port: number, option: string, error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') return `The ${label} could not listen on ${where}: the port is in use. Choose another with ${option} <port>, or ${option} 0 for any free port.`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `The ${label} could not listen on ${where}: this machine has no such address. Check --host.`;
+  if (code === 'EACCES') return `The ${label} may not listen on ${where} (permission denied). Use a port above 1023.`;
+  return `The ${label} could not start on ${where}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+export const simulateCommand: LeafCommand = {
+  name: 'simulate',
+  summary: 'Run local simulators of both APIs for development and tests',
+  usage: 'simulate [--webtv-port N] [--justclick-port N] [--host 127.0.0.1] [--seed demo|empty]',
+  help: `Runs faithful local stand-ins for the WebTV store API and JustClick until Ctrl-C
+(SIGINT) or SIGTERM. They accept the credentials from the same variables the clients
+use: WEBTV_KEY_ID and WEBTV_SHARED_SECRET (or their _FILE variants) for WebTV,
+JUSTCLICK_LOGIN and JUSTCLICK_SECRET for JustClick. A simulator whose credentials are
+not set does not run; with neither set, nothing runs (exit 2).
+
+It prints the URLs, and the export line a second terminal (with the same credentials)
+needs to send its calls here. Each simulator also serves an admin API under /_sim/:
+GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.
+
+Options:
+  --webtv-port <N>       Port of the WebTV simulator (default ${defaultWebTvSimulatorPort}; 0: any free port)
+  --justclick-port <N>   Port of the JustClick simulator (default ${defaultJustClickSimulatorPort}; 0: any free port)
+  --host <address>       Address to listen on (default 127.0.0.1). The clients accept
+                         plain http only for loopback addresses.
+  --seed demo|empty      Initial state (default demo): demo has WebTV users 1-100
+                         without credit and products 1-5 in EUR; empty has nothing.
+                         JustClick starts without bills either way.
+  -h, --help             Show this help
+
+Examples:
+  WEBTV_KEY_ID=1b323a1cb879fd4e66530fbad07a32ee WEBTV_SHARED_SECRET=... orderflow simulate
+  orderflow simulate --webtv-port 0 --justclick-port 0 --seed empty
+`,
+  async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
+    const { values } = withUsageErrors(() =>
+      parseArgs({
+        args: [...args],
+        options: {
+          'webtv-port': { type: 'string' },
+          'justclick-port': { type: 'string' },
+          host: { type: 'string', default: '127.0.0.1' },
+          seed: { type: 'string', default: 'demo' },
+        },
+        allowPositionals: false,
+        strict: true,
+      }),
+    );
+    const webTvPort = parsePortOption('--webtv-port', values['webtv-port'], defaultWebTvSimulatorPort);
+    const justClickPort = parsePortOption('--justclick-port', values['justclick-port'], defaultJustClickSimulatorPort);
+    const host = values.host;
+    if (host.trim() === '') throw new UsageError('--host must not be empty; e.g. --host 127.0.0.1.');
+    const seed = values.seed;
+    if (seed !== 'demo' && seed !== 'empty') throw new UsageError(`--seed ${JSON.stringify(seed)} is not a known seed; use demo or empty.`);
+
+    const credentials = loadSimulatorCredentials(context.env);
+    // Listen for SIGINT/SIGTERM before anything is printed: a caller that stops us as soon
+    // as the URLs appear must find the handlers in place.
+    const shutdown = context.waitForShutdown();
+    const running: RunningSimulator[] = [];
+    const closeAll = async (): Promise<void> => {
+      await Promise.allSettled(running.splice(0).map((simulator) => simulator.close()));
+    };
+
+    try {
+      if (credentials.webtv !== undefined) {
+        const { startWebTvSimulator } = await import('../simulators/webtv/index.ts');
+        const label = 'WebTV simulator';
+        try {
+          const handle = await startWebTvSimulator({
+            host,
+            port: webTvPort,
+            credentials: [{ keyId: credentials.webtv.keyId, sharedSecret: credentials.webtv.sharedSecret.reveal() }],
+            seed,
+          });
+          running.push({ label, urlVariable: 'WEBTV_API_URL', origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
+        } catch (error) {
+          throw new SimulatorStartError(describeStartFailure(label, host, webTvPort, '--webtv-port', error));
+        }
+      }
+      if (credentials.justclick !== undefined) {
+        const { startJustClickSimulator } = await import('../simulators/justclick/index.ts');
+        const label = 'JustClick simulator';
+        try {
+          const handle = await startJustClickSimulator({
+            host,
+            port: justClickPort,
+            login: credentials.justclick.login,
+            secret: credentials.justclick.secret.reveal(),
+            seed,
+          });
+          running.push({ label, urlVariable: 'JUSTCLICK_API_URL', origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
+        } catch (error) {
+          throw new SimulatorStartError(describeStartFailure(label, host, justClickPort, '--justclick-port', error));
+        }
+      }
+    } catch (error) {
+      await closeAll();
+      if (error instanceof SimulatorStartError) {
+        context.stderr.write(`${error.message}\n`);
+        return exitCodes.failed;
+      }
+      throw error;
+    }
+
+    const width = Math.max(...running.map((simulator) => simulator.label.length)) + 1;
+    const out: string[] = [];
+    for (const simulator of running) {
+      out.push(`${`${simulator.label}:`.padEnd(width)} ${simulator.apiUrl}   (admin: ${simulator.origin}/_sim/state, ${simulator.origin}/_sim/calls)`);
+    }
+    if (credentials.webtv === undefined) out.push('WebTV simulator not started: WEBTV_KEY_ID and WEBTV_SHARED_SECRET are not set.');
+    if (credentials.justclick === undefined) out.push('JustClick simulator not started: JUSTCLICK_LOGIN and JUSTCLICK_SECRET are not set.');
+    out.push(
+      `Seed: ${seed}.`,
+      '',
+      'In a second terminal with the same credentials set, point the clients here:',
+      `  export ${running.map((simulator) => `${simulator.urlVariable}=${simulator.apiUrl}`).join(' ')}`,
+      '',
+      'Press Ctrl-C to stop.',
+    );
+    context.stdout.write(`${out.join('\n')}\n`);
+
+    const signal = await shutdown;
+    context.stderr.write(`Received ${signal}; stopping the simulators.\n`);
+    await closeAll();
+    context.stderr.write('Simulators stopped.\n');
+    return exitCodes.ok;
+  },
+};
+
+class SimulatorStartError extends Error {
+  override readonly name = 'SimulatorStartError';
+}

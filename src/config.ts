@@ -1,0 +1,485 @@
+/**
+ * Configuration from the environment: read once, validated once, frozen.
+ *
+ * `loadConfig(env, needs)` reads only the sections a caller needs (the CLI's
+ * `api webtv` needs only `webtv`) and throws one {@link ConfigError} listing every
+ * problem it found, so a person fixes them all in one go instead of one per run.
+ *
+ * Secrets (`WEBTV_SHARED_SECRET`, `JUSTCLICK_SECRET`, a PostgreSQL ledger URL that may
+ * carry a password) are held in {@link Secret}, which prints as `[redacted]` through
+ * `String()`, `JSON.stringify` and `util.inspect`; only `reveal()` gives the value.
+ * Problems name the variable, never a secret's value.
+ *
+ * Any secret, and the WebTV key id, may instead come from a file named by the same
+ * variable plus `_FILE` (as Docker and Kubernetes secrets are mounted); trailing newlines
+ * in the file are trimmed. Setting both is a problem.
+ *
+ * {@link configVariables} lists every variable for the README's configuration table.
+ */
+import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { inspect } from 'node:util';
+
+export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
+
+export const configSections: readonly ConfigSection[] = Object.freeze(['webtv', 'justclick', 'temporal', 'ledger']);
+
+const redacted = '[redacted]';
+
+/** A secret value that never prints itself. Call `reveal()` where the value is really needed. */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+    Object.freeze(this);
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return redacted;
+  }
+
+  toJSON(): string {
+    return redacted;
+  }
+
+  [Symbol.toPrimitive](): string {
+    return redacted;
+  }
+
+  [inspect.custom](): string {
+    return redacted;
+  }
+}
+
+export interface WebTvConfig {
+  /** Full URL of the installation's `api.php`, e.g. `https://shop.example.com/api.php`. */
+  readonly apiUrl: string;
+  /** The public key id that names the credential (sent with every request). */
+  readonly keyId: string;
+  readonly sharedSecret: Secret;
+}
+
+export interface JustClickConfig {
+  readonly login: string;
+  readonly secret: Secret;
+  /** Base URL; the method name is appended: `<apiUrl>/DeleteOrder`. */
+  readonly apiUrl: string;
+}
+
+export interface TemporalConfig {
+  /** `host:port` of the Temporal frontend. */
+  readonly address: string;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  /** Base URL of the Temporal Web UI, for links printed to operators. */
+  readonly uiUrl: string;
+  /** Port for the worker's Prometheus metrics endpoint; undefined: no metrics endpoint. */
+  readonly metricsPort: number | undefined;
+}
+
+export type LedgerConfig =
+  | { readonly kind: 'sqlite'; /** File path as written, relative to the working directory unless absolute. */ readonly path: string }
+  | { readonly kind: 'postgres'; /** The connection URL; a secret since it may carry a password. */ readonly url: Secret };
+
+export interface SectionConfigs {
+  webtv: WebTvConfig;
+  justclick: JustClickConfig;
+  temporal: TemporalConfig;
+  ledger: LedgerConfig;
+}
+
+/** The configuration of the sections asked for, and only those. */
+export type Config<N extends ConfigSection = ConfigSection> = { readonly [K in N]: SectionConfigs[K] };
+
+/** The configuration is invalid; `problems` lists each problem, one sentence each. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(
+      `The configuration is invalid (${count}):\n${problems.map((problem) => `  - ${problem}`).join('\n')}\n` +
+        'Set the environment variables listed above (see "Configuration" in README.md) and try again.',
+    );
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+export interface ConfigVariable {
+  readonly name: string;
+  /** The section that reads it. */
+  readonly section: ConfigSection;
+  /** True when it must be set whenever its section is needed (no default). */
+  readonly required: boolean;
+  /** The value used when unset, as a person would write it; null when there is none. */
+  readonly default: string | null;
+  /** Never printed; redacted in every output. */
+  readonly secret: boolean;
+  /** May be given instead as `<name>_FILE`, the path of a file holding the value. */
+  readonly fileVariant: boolean;
+  readonly description: string;
+}
+
+function variable(spec: ConfigVariable): ConfigVariable {
+  return Object.freeze(spec);
+}
+
+/** Every variable orderflow reads, in the order the README's configuration table lists them. */
+export const configVariables: readonly ConfigVariable[] = Object.freeze([
+  variable({
+    name: 'WEBTV_API_URL', section: 'webtv', required: true, default: null, secret: false, fileVariant: false,
+    description: 'Full URL of the WebTV installation\'s api.php, e.g. https://shop.example.com/api.php (https; http only for loopback hosts).',
+  }),
+  variable({
+    name: 'WEBTV_KEY_ID', section: 'webtv', required: true, default: null, secret: false, fileVariant: true,
+    description: 'Key ID of the WebTV API credential (32 hex characters in the vendor docs).',
+  }),
+  variable({
+    name: 'WEBTV_SHARED_SECRET', section: 'webtv', required: true, default: null, secret: true, fileVariant: true,
+    description: 'Shared secret of that WebTV API credential; signs every request.',
+  }),
+  variable({
+    name: 'JUSTCLICK_LOGIN', section: 'justclick', required: true, default: null, secret: false, fileVariant: false,
+    description: 'JustClick account login, which is also the account\'s subdomain (<login>.justclick.ru).',
+  }),
+  variable({
+    name: 'JUSTCLICK_SECRET', section: 'justclick', required: true, default: null, secret: true, fileVariant: true,
+    description: 'JustClick API key (signs requests and verifies every response).',
+  }),
+  variable({
+    name: 'JUSTCLICK_API_URL', section: 'justclick', required: false, default: 'https://<login>.justclick.ru/api', secret: false, fileVariant: false,
+    description: 'Base URL of the JustClick API; the method name is appended (https; http only for loopback hosts).',
+  }),
+  variable({
+    name: 'TEMPORAL_ADDRESS', section: 'temporal', required: false, default: 'localhost:7233', secret: false, fileVariant: false,
+    description: 'host:port of the Temporal frontend service.',
+  }),
+  variable({
+    name: 'TEMPORAL_NAMESPACE', section: 'temporal', required: false, default: 'default', secret: false, fileVariant: false,
+    description: 'Temporal namespace the workflows run in.',
+  }),
+  variable({
+    name: 'ORDERFLOW_TASK_QUEUE', section: 'temporal', required: false, default: 'orderflow', secret: false, fileVariant: false,
+    description: 'Task queue the worker polls and the starters send workflows to.',
+  }),
+  variable({
+    name: 'TEMPORAL_UI_URL', section: 'temporal', required: false, default: 'http://localhost:8233', secret: false, fileVariant: false,
+    description: 'Base URL of the Temporal Web UI, used in links printed for operators (https; http only for loopback hosts).',
+  }),
+  variable({
+    name: 'ORDERFLOW_METRICS_PORT', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'Port for the worker\'s Prometheus metrics endpoint (1-65535); unset: no metrics endpoint.',
+  }),
+  variable({
+    name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: false,
+    description: 'Effect ledger: sqlite:<file path>, or a postgres:// (postgresql://) connection URL for workers on several hosts. Treated as a secret, since the URL may carry a password.',
+  }),
+]);
+
+function defaultOf(name: string): string {
+  const found = configVariables.find((entry) => entry.name === name)?.default;
+  if (found === undefined || found === null) throw new Error(`configVariables has no default for ${name}`);
+  return found;
+}
+
+/** Collects problems while reading variables, so that all of them are reported at once. */
+class EnvReader {
+  readonly problems: string[] = [];
+  readonly #env: Readonly<Record<string, string | undefined>>;
+
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.#env = env;
+  }
+
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  /** The value, or undefined when unset or empty (an empty `NAME=` line means "not set"). */
+  raw(name: string): string | undefined {
+    const value = this.#env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  isSet(name: string, fileVariant = false): boolean {
+    return this.raw(name) !== undefined || (fileVariant && this.raw(`${name}_FILE`) !== undefined);
+  }
+
+  /**
+   * Reads `name`, or the file named by `name_FILE` when `fileVariant`. Records a problem
+   * (naming the variable or the file, never the value) and returns undefined when it is
+   * missing although `required`, set twice, unreadable, or has surrounding whitespace.
+   */
+  read(name: string, options: { required: boolean; secret: boolean; fileVariant: boolean; neededFor: string }): string | undefined {
+    const fileName = `${name}_FILE`;
+    const direct = this.raw(name);
+    const filePath = options.fileVariant ? this.raw(fileName) : undefined;
+    let value: string | undefined;
+    let source = name;
+    if (direct !== undefined && filePath !== undefined) {
+      this.problem(`${name} and ${fileName} are both set; set only one of them.`);
+      return undefined;
+    }
+    if (filePath !== undefined) {
+      source = `the file ${filePath} (from ${fileName})`;
+      try {
+        value = readFileSync(filePath, 'utf8').replace(/(?:\r?\n)+$/, '');
+      } catch (error) {
+        const reason = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+        this.problem(`${fileName} names the file ${filePath}, which cannot be read (${reason}); fix the path or the file's permissions.`);
+        return undefined;
+      }
+      if (value === '') {
+        this.problem(`${source} is empty; it must hold the value of ${name}.`);
+        return undefined;
+      }
+    } else {
+      value = direct;
+    }
+    if (value === undefined) {
+      if (options.required) {
+        const how = options.fileVariant ? `set ${name} (or ${fileName}, the path of a file holding it)` : `set ${name}`;
+        this.problem(`${name} is not set; it is required for ${options.neededFor}: ${how}.`);
+      }
+      return undefined;
+    }
+    if (value.trim() !== value) {
+      const shown = options.secret ? '' : ` (${JSON.stringify(value)})`;
+      this.problem(`${name} from ${source === name ? 'the environment' : source} has leading or trailing whitespace${shown}; remove it.`);
+      return undefined;
+    }
+    return value;
+  }
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === 'localhost' || host === '[::1]') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/**
+ * Checks an http(s) URL: https, or http for loopback hosts (the local simulators);
+ * no user name or password, query string or fragment. Returns the URL as written, without
+ * a trailing slash on the path, or undefined after recording a problem.
+ */
+function checkHttpUrl(reader: EnvReader, name: string, value: string, example: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
+    return undefined;
+  }
+  if (url.username !== '' || url.password !== '') {
+    // The value is not repeated: it contains a password.
+    reader.problem(`${name} contains a user name or password; remove them from the URL (credentials have their own variables).`);
+    return undefined;
+  }
+  let ok = true;
+  if (url.protocol === 'http:') {
+    if (!isLoopbackHost(url.hostname)) {
+      reader.problem(
+        `${name} uses http (${value}); use https. Plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1), such as the local simulators.`,
+      );
+      ok = false;
+    }
+  } else if (url.protocol !== 'https:') {
+    reader.problem(`${name} must be an https URL (${JSON.stringify(value)}), e.g. ${example}.`);
+    ok = false;
+  }
+  if (url.search !== '' || url.hash !== '') {
+    reader.problem(`${name} must not contain a query string or fragment (${value}); write the URL up to its path, e.g. ${example}.`);
+    ok = false;
+  }
+  if (!ok) return undefined;
+  return value.replace(/\/+$/, '');
+}
+
+const tokenWithoutWhitespace = /^\S+$/;
+/** A DNS label: letters, digits and inner hyphens, at most 63 characters. */
+const subdomainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+function readWebTvCredentials(reader: EnvReader, required: boolean, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
+  const keyId = reader.read('WEBTV_KEY_ID', { required, secret: false, fileVariant: true, neededFor });
+  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', { required, secret: true, fileVariant: true, neededFor });
+  let ok = keyId !== undefined && sharedSecret !== undefined;
+  if (keyId !== undefined && !tokenWithoutWhitespace.test(keyId)) {
+    reader.problem('WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).');
+    ok = false;
+  }
+  return ok && keyId !== undefined && sharedSecret !== undefined ? { keyId, sharedSecret: new Secret(sharedSecret) } : undefined;
+}
+
+function readJustClickCredentials(reader: EnvReader, required: boolean, neededFor: string): { login: string; secret: Secret } | undefined {
+  const login = reader.read('JUSTCLICK_LOGIN', { required, secret: false, fileVariant: false, neededFor });
+  const secret = reader.read('JUSTCLICK_SECRET', { required, secret: true, fileVariant: true, neededFor });
+  let ok = login !== undefined && secret !== undefined;
+  if (login !== undefined && !subdomainLabel.test(login)) {
+    reader.problem(
+      `JUSTCLICK_LOGIN (${JSON.stringify(login)}) is not a valid JustClick login: it is also the account's subdomain, so it may hold only letters, digits and inner hyphens (at most 63).`,
+    );
+    ok = false;
+  }
+  return ok && login !== undefined && secret !== undefined ? { login, secret: new Secret(secret) } : undefined;
+}
+
+function readWebTv(reader: EnvReader): WebTvConfig | undefined {
+  const neededFor = 'the WebTV store API';
+  const rawUrl = reader.read('WEBTV_API_URL', { required: true, secret: false, fileVariant: false, neededFor });
+  const example = 'https://shop.example.com/api.php';
+  let apiUrl = rawUrl === undefined ? undefined : checkHttpUrl(reader, 'WEBTV_API_URL', rawUrl, example);
+  if (apiUrl !== undefined && new URL(apiUrl).pathname.replace(/\/+$/, '') === '') {
+    reader.problem(`WEBTV_API_URL (${apiUrl}) names the site, not its API; give the full URL of api.php, e.g. ${example}.`);
+    apiUrl = undefined;
+  }
+  const credentials = readWebTvCredentials(reader, true, neededFor);
+  if (apiUrl === undefined || credentials === undefined) return undefined;
+  return Object.freeze({ apiUrl, ...credentials });
+}
+
+function readJustClick(reader: EnvReader): JustClickConfig | undefined {
+  const neededFor = 'the JustClick API';
+  const credentials = readJustClickCredentials(reader, true, neededFor);
+  const rawUrl = reader.read('JUSTCLICK_API_URL', { required: false, secret: false, fileVariant: false, neededFor });
+  let apiUrl: string | undefined;
+  if (rawUrl !== undefined) {
+    apiUrl = checkHttpUrl(reader, 'JUSTCLICK_API_URL', rawUrl, 'https://<login>.justclick.ru/api');
+  } else if (credentials !== undefined) {
+    apiUrl = `https://${credentials.login.toLowerCase()}.justclick.ru/api`;
+  }
+  if (apiUrl === undefined || credentials === undefined) return undefined;
+  return Object.freeze({ login: credentials.login, secret: credentials.secret, apiUrl });
+}
+
+/** `host:port`, `host`, `[v6]:port`; no scheme. */
+const temporalAddressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
+
+function checkPort(reader: EnvReader, name: string, text: string, allowed: string): number | undefined {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    reader.problem(`${name} (${JSON.stringify(text)}) is not a valid port; ${allowed}.`);
+    return undefined;
+  }
+  return port;
+}
+
+function readTemporal(reader: EnvReader): TemporalConfig | undefined {
+  const neededFor = 'Temporal';
+  const optional = { required: false, secret: false, fileVariant: false, neededFor };
+  const problemsBefore = reader.problems.length;
+
+  const address = reader.read('TEMPORAL_ADDRESS', optional) ?? defaultOf('TEMPORAL_ADDRESS');
+  const addressMatch = temporalAddressShape.exec(address);
+  if (addressMatch === null) {
+    reader.problem(`TEMPORAL_ADDRESS (${JSON.stringify(address)}) must be host:port without a scheme, e.g. localhost:7233 or temporal.internal:7233.`);
+  } else if (addressMatch[1] !== undefined) {
+    checkPort(reader, 'TEMPORAL_ADDRESS', addressMatch[1], 'the port after the colon must be 1-65535, e.g. localhost:7233');
+  }
+
+  const namespace = reader.read('TEMPORAL_NAMESPACE', optional) ?? defaultOf('TEMPORAL_NAMESPACE');
+  if (!tokenWithoutWhitespace.test(namespace)) {
+    reader.problem(`TEMPORAL_NAMESPACE (${JSON.stringify(namespace)}) must not contain whitespace.`);
+  }
+  const taskQueue = reader.read('ORDERFLOW_TASK_QUEUE', optional) ?? defaultOf('ORDERFLOW_TASK_QUEUE');
+  if (!tokenWithoutWhitespace.test(taskQueue)) {
+    reader.problem(`ORDERFLOW_TASK_QUEUE (${JSON.stringify(taskQueue)}) must not contain whitespace.`);
+  }
+  const rawUiUrl = reader.read('TEMPORAL_UI_URL', optional) ?? defaultOf('TEMPORAL_UI_URL');
+  const uiUrl = checkHttpUrl(reader, 'TEMPORAL_UI_URL', rawUiUrl, 'https://temporal.example.com');
+
+  const rawMetricsPort = reader.read('ORDERFLOW_METRICS_PORT', optional);
+  const metricsPort =
+    rawMetricsPort === undefined ? undefined : checkPort(reader, 'ORDERFLOW_METRICS_PORT', rawMetricsPort, 'use a number from 1 to 65535, or unset it to serve no metrics');
+
+  if (reader.problems.length > problemsBefore || uiUrl === undefined) return undefined;
+  return Object.freeze({ address, namespace, taskQueue, uiUrl, metricsPort });
+}
+
+function readLedger(reader: EnvReader): LedgerConfig | undefined {
+  const value =
+    reader.read('ORDERFLOW_LEDGER', { required: false, secret: true, fileVariant: false, neededFor: 'the effect ledger' }) ??
+    defaultOf('ORDERFLOW_LEDGER');
+  const accepted = 'write sqlite:<file path> (e.g. sqlite:./data/ledger.db) or a postgres://user@host:5432/database URL';
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length);
+    if (path === '' || path.startsWith('//')) {
+      reader.problem(`ORDERFLOW_LEDGER has an sqlite: URL without a usable file path; ${accepted}.`);
+      return undefined;
+    }
+    return Object.freeze({ kind: 'sqlite', path });
+  }
+  if (value.startsWith('postgres://') || value.startsWith('postgresql://')) {
+    if (!URL.canParse(value)) {
+      // Not repeated: a connection URL may carry a password.
+      reader.problem(`ORDERFLOW_LEDGER is not a valid PostgreSQL URL; ${accepted}.`);
+      return undefined;
+    }
+    return Object.freeze({ kind: 'postgres', url: new Secret(value) });
+  }
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
+  reader.problem(`ORDERFLOW_LEDGER ${scheme === undefined ? 'has no scheme' : `has the unsupported scheme "${scheme}:"`}; ${accepted}.`);
+  return undefined;
+}
+
+const sectionReaders: { [K in ConfigSection]: (reader: EnvReader) => SectionConfigs[K] | undefined } = {
+  webtv: readWebTv,
+  justclick: readJustClick,
+  temporal: readTemporal,
+  ledger: readLedger,
+};
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the sections in `needs` from `env`; only those are required.
+ * Returns a deeply frozen config, or throws a {@link ConfigError} listing every problem.
+ */
+export function loadConfig<N extends ConfigSection>(env: Environment = process.env, needs: readonly N[]): Config<N> {
+  const reader = new EnvReader(env);
+  const config: Partial<Record<ConfigSection, unknown>> = {};
+  for (const section of configSections) {
+    if (!(needs as readonly ConfigSection[]).includes(section)) continue;
+    config[section] = sectionReaders[section](reader);
+  }
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return Object.freeze(config) as Config<N>;
+}
+
+/** The credentials the local simulators accept: those of the APIs whose variables are set. */
+export interface SimulatorCredentials {
+  readonly webtv: { readonly keyId: string; readonly sharedSecret: Secret } | undefined;
+  readonly justclick: { readonly login: string; readonly secret: Secret } | undefined;
+}
+
+/**
+ * Reads the credentials for `orderflow simulate`: WebTV's when WEBTV_KEY_ID or
+ * WEBTV_SHARED_SECRET is set, JustClick's when JUSTCLICK_LOGIN or JUSTCLICK_SECRET is
+ * set (each pair then complete and valid). The API URLs are not read. Throws a
+ * {@link ConfigError} when neither is set or anything is wrong.
+ */
+export function loadSimulatorCredentials(env: Environment = process.env): SimulatorCredentials {
+  const reader = new EnvReader(env);
+  const webTvSet = reader.isSet('WEBTV_KEY_ID', true) || reader.isSet('WEBTV_SHARED_SECRET', true);
+  const justClickSet = reader.isSet('JUSTCLICK_LOGIN') || reader.isSet('JUSTCLICK_SECRET', true);
+  if (!webTvSet && !justClickSet) {
+    throw new ConfigError([
+      'No simulator credentials are set: set WEBTV_KEY_ID and WEBTV_SHARED_SECRET to run the WebTV simulator, ' +
+        'JUSTCLICK_LOGIN and JUSTCLICK_SECRET to run the JustClick simulator, or all four for both.',
+    ]);
+  }
+  const neededFor = 'the simulator';
+  const webtv = webTvSet ? readWebTvCredentials(reader, true, `the WebTV ${neededFor}`) : undefined;
+  const justclick = justClickSet ? readJustClickCredentials(reader, true, `the JustClick ${neededFor}`) : undefined;
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return Object.freeze({
+    webtv: webtv === undefined ? undefined : Object.freeze(webtv),
+    justclick: justclick === undefined ? undefined : Object.freeze(justclick),
+  });
+}
