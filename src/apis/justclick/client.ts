@@ -1,0 +1,383 @@
+/**
+ * JustClick API client: `POST <apiUrl>/<Method>` with an urlencoded body signed like the
+ * vendor's PHP sample (see ./signing.ts), every answer's hash verified (see ./errors.ts).
+ *
+ * Knows nothing of Temporal. Each method either returns what the API said or throws one of
+ * the call outcomes of ../outcome.ts. Inputs are validated before anything is sent; the
+ * secret never appears in errors, logs or return values.
+ */
+import { centsFromLooseAmount, formatCents } from '../../money.ts';
+import type { Cents } from '../../money.ts';
+import { createHttpTransport, sendPost } from '../http.ts';
+import { OutcomeUnknownError } from '../outcome.ts';
+import type { HttpTransport } from '../http.ts';
+import { judgeJustClickAnswer, nonErrorAsRejection, readJustClickAnswer, refuseJustClickInput } from './errors.ts';
+import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
+import { justClickRequestHash, nestPhpFields, phpHttpBuildQuery } from './signing.ts';
+import type { PhpParams, PhpValue } from './signing.ts';
+import type {
+  JustClickAnswer,
+  JustClickCreateResult,
+  JustClickDeleteResult,
+  JustClickMethod,
+  JustClickNewOrder,
+  JustClickOrderInfo,
+  JustClickOrderStatus,
+  JustClickStatusDetails,
+  JustClickStatusResult,
+} from './types.ts';
+
+export interface JustClickClientOptions {
+  /** The JustClick login, also the third-level domain of the default API URL. */
+  login: string;
+  /** The API key ("Integration and API" in the account). Never printed. */
+  secret: string;
+  /** Default `https://<login>.justclick.ru/api`. */
+  apiUrl?: string;
+  /** Shared transport; when omitted the client creates its own and closes it in close(). */
+  transport?: HttpTransport;
+}
+
+export interface JustClickClient {
+  /** The API base URL in use (no secrets in it). */
+  readonly apiUrl: string;
+  /** DeleteOrder: `deleted` (0) or `already-absent` (200 or 302). Idempotent. */
+  deleteOrder(billId: string, signal?: AbortSignal): Promise<JustClickDeleteResult>;
+  /** CreateOrder: `created: false` when 601 said the bill id exists already. Idempotent only with `billId`. */
+  createOrder(order: JustClickNewOrder, signal?: AbortSignal): Promise<JustClickCreateResult>;
+  /** UpdateOrderStatus. Idempotent. */
+  updateOrderStatus(
+    billId: string,
+    status: JustClickOrderStatus,
+    details?: JustClickStatusDetails,
+    signal?: AbortSignal,
+  ): Promise<JustClickStatusResult>;
+  /** GetOrderInfo. */
+  getOrderInfo(billId: string, signal?: AbortSignal): Promise<JustClickOrderInfo>;
+  /**
+   * Any method, for the CLI: returns the verified answer for code 0 and throws the outcome
+   * for every other code, like the typed methods do. The codes that are not errors for the
+   * typed methods (DeleteOrder 200/302, CreateOrder 601) are thrown too, as final
+   * ApiRejectedErrors whose message says "already absent" / "already exists".
+   */
+  call(method: string, params: PhpParams, signal?: AbortSignal): Promise<JustClickAnswer>;
+  close(): Promise<void>;
+}
+
+const methodPattern = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const typedMethods: readonly JustClickMethod[] = ['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'];
+const orderStatuses: readonly JustClickOrderStatus[] = ['sent', 'paid', 'return', 'cancel'];
+/** Methods that change nothing more when repeated (reads, deletes, setting a status). */
+const idempotentMethods = new Set(['deleteorder', 'updateorderstatus', 'getorderinfo', 'getorderdetails', 'getorders', 'getorderswithgoods']);
+
+export class InvalidJustClickOptionsError extends Error {
+  override readonly name = 'InvalidJustClickOptionsError';
+}
+
+function resolveApiUrl(options: JustClickClientOptions, problems: string[]): string {
+  if (options.apiUrl === undefined) {
+    if (!loginPattern.test(options.login)) {
+      problems.push(
+        `the login ${JSON.stringify(options.login)} cannot be a justclick.ru subdomain; give apiUrl explicitly or fix JUSTCLICK_LOGIN`,
+      );
+    }
+    return `https://${options.login}.justclick.ru/api`;
+  }
+  let url: URL;
+  try {
+    url = new URL(options.apiUrl);
+  } catch {
+    problems.push(`apiUrl ${JSON.stringify(options.apiUrl)} is not a URL (expected like https://<login>.justclick.ru/api)`);
+    return options.apiUrl;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`apiUrl must be http(s), got ${url.protocol}`);
+  if (url.search || url.hash || url.username || url.password) problems.push('apiUrl must not carry a query, fragment or credentials');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function checkText(problems: string[], what: string, value: unknown, options: { required: boolean; max?: number }): void {
+  if (value === undefined && !options.required) return;
+  if (typeof value !== 'string') {
+    problems.push(`${what} must be a string`);
+    return;
+  }
+  const max = options.max ?? 1000;
+  if (options.required && value.trim() === '') problems.push(`${what} must not be empty`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) problems.push(`${what} contains control characters`);
+  if (value.length > max) problems.push(`${what} is longer than ${max} characters`);
+}
+
+function checkBillId(problems: string[], billId: unknown, what = 'bill id'): void {
+  if (typeof billId !== 'string' || billId.trim() === '') {
+    problems.push(`${what} must be a non-empty string, got ${JSON.stringify(billId) ?? String(billId)}`);
+    return;
+  }
+  if (billId !== billId.trim()) problems.push(`${what} ${JSON.stringify(billId)} has leading or trailing spaces`);
+  if (billId.length > 100) problems.push(`${what} is longer than 100 characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(billId)) problems.push(`${what} contains control characters`);
+}
+
+function checkUnixSeconds(problems: string[], what: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    problems.push(`${what} must be a whole number of Unix seconds, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+}
+
+function looseText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+function looseCents(value: unknown): Cents | null {
+  if (value === null || value === undefined || value === '') return null;
+  try {
+    return centsFromLooseAmount(value);
+  } catch {
+    return null;
+  }
+}
+
+function orderParams(order: JustClickNewOrder, problems: string[]): Array<[string, PhpValue]> {
+  if (typeof order !== 'object' || order === null) {
+    problems.push('the order must be an object');
+    return [];
+  }
+  if (order.billId !== undefined) checkBillId(problems, order.billId, 'billId');
+  checkText(problems, 'email', order.email, { required: true, max: 254 });
+  if (typeof order.email === 'string' && order.email.trim() !== '' && !/^[^\s@]+@[^\s@]+$/.test(order.email)) {
+    problems.push(`email ${JSON.stringify(order.email)} is not an email address`);
+  }
+  const optionalTexts: Array<[keyof JustClickNewOrder, string]> = [
+    ['firstName', 'firstName'], ['surname', 'surname'], ['middleName', 'middleName'], ['phone', 'phone'],
+    ['country', 'country'], ['region', 'region'], ['city', 'city'], ['address', 'address'],
+    ['postalCode', 'postalCode'], ['coupon', 'coupon'], ['tag', 'tag'], ['comment', 'comment'],
+    ['ip', 'ip'], ['domain', 'domain'],
+  ];
+  for (const [field, what] of optionalTexts) checkText(problems, what, order[field], { required: false, max: field === 'comment' ? 5000 : 1000 });
+  if (order.createdAt !== undefined) checkUnixSeconds(problems, 'createdAt', order.createdAt);
+  if (order.autoCancel !== undefined && typeof order.autoCancel !== 'boolean') checkUnixSeconds(problems, 'autoCancel', order.autoCancel);
+  if (order.utm !== undefined) {
+    if (typeof order.utm !== 'object' || order.utm === null) problems.push('utm must be an object of strings');
+    else for (const [name, value] of Object.entries(order.utm)) {
+      if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) problems.push(`utm name ${JSON.stringify(name)} must be letters, digits or _`);
+      checkText(problems, `utm[${name}]`, value, { required: false });
+    }
+  }
+  if (!Array.isArray(order.goods) || order.goods.length === 0) {
+    problems.push('goods must list at least one product');
+  } else {
+    order.goods.forEach((good, index) => {
+      if (typeof good !== 'object' || good === null) {
+        problems.push(`goods[${index}] must be an object with name and sum`);
+        return;
+      }
+      checkText(problems, `goods[${index}].name`, good.name, { required: true, max: 255 });
+      if (typeof good.sum !== 'number' || !Number.isSafeInteger(good.sum) || good.sum < 0) {
+        problems.push(`goods[${index}].sum must be a whole, non-negative number of cents, got ${JSON.stringify(good.sum) ?? String(good.sum)}`);
+      }
+    });
+  }
+  if (problems.length > 0) return [];
+
+  const params: Array<[string, PhpValue]> = [];
+  const add = (name: string, value: PhpValue): void => {
+    if (value !== undefined) params.push([name, value]);
+  };
+  add('bill_id', order.billId);
+  // Assumed: good_sum as a decimal string with two places ("1500.00"); the docs only say "price".
+  add('goods', order.goods.map((good) => new Map<string, PhpValue>([['good_name', good.name], ['good_sum', formatCents(good.sum)]])));
+  add('bill_first_name', order.firstName);
+  add('bill_surname', order.surname);
+  add('bill_otchestvo', order.middleName);
+  add('bill_email', order.email);
+  add('bill_phone', order.phone);
+  add('bill_country', order.country);
+  add('bill_region', order.region);
+  add('bill_city', order.city);
+  add('bill_address', order.address);
+  add('bill_postal_code', order.postalCode);
+  add('bill_kupon', order.coupon);
+  add('bill_tag', order.tag);
+  add('bill_comment', order.comment);
+  add('bill_ip', order.ip);
+  add('bill_domain', order.domain);
+  add('bill_created', order.createdAt);
+  add('bill_timer_kill', order.autoCancel);
+  if (order.utm !== undefined) add('utm', new Map(Object.entries(order.utm)));
+  return params;
+}
+
+/** Top-level names PHP rewrites or drops would make the server hash something else. */
+function checkRoundTrip(query: string): string | undefined {
+  const received = [...new URLSearchParams(query)];
+  const reencoded = phpHttpBuildQuery(nestPhpFields(received));
+  if (reencoded === query) return undefined;
+  return (
+    'the parameters do not survive PHP\'s parsing unchanged (names with spaces, dots or brackets, ' +
+    'repeated names, or characters PHP rewrites), so JustClick would compute another hash and answer 4'
+  );
+}
+
+export function createJustClickClient(options: JustClickClientOptions): JustClickClient {
+  const problems: string[] = [];
+  if (typeof options.login !== 'string' || options.login.trim() === '') problems.push('login (JUSTCLICK_LOGIN) must not be empty');
+  if (typeof options.secret !== 'string' || options.secret === '') problems.push('secret (JUSTCLICK_SECRET) must not be empty');
+  const apiUrl = typeof options.login === 'string' ? resolveApiUrl(options, problems) : '';
+  if (problems.length > 0) throw new InvalidJustClickOptionsError(`JustClick client: ${problems.join('; ')}`);
+
+  const { login, secret } = options;
+  const ownsTransport = options.transport === undefined;
+  const transport = options.transport ?? createHttpTransport();
+
+  async function exchange(
+    method: string,
+    params: PhpParams,
+    idempotent: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<{ answer: JustClickAnswer; verdict: JustClickVerdict; httpStatus: number; req: JustClickRequestInfo }> {
+    const url = new URL(`${apiUrl}/${method}`);
+    let query: string;
+    try {
+      query = phpHttpBuildQuery(params);
+    } catch (error) {
+      if (error instanceof TypeError) throw refuseJustClickInput(method, [error.message]);
+      throw error;
+    }
+    const roundTripProblem = checkRoundTrip(query);
+    if (roundTripProblem) throw refuseJustClickInput(method, [roundTripProblem]);
+    const hash = justClickRequestHash(params, login, secret);
+    const body = query === '' ? `hash=${hash}` : `${query}&hash=${hash}`;
+    const req = { operation: method, url, idempotent };
+    const response = await sendPost(transport, {
+      api: 'justclick',
+      ...req,
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      signal,
+    });
+    const answer = readJustClickAnswer(req, response, secret);
+    const verdict = judgeJustClickAnswer(req, answer, response.status);
+    return { answer, verdict, httpStatus: response.status, req };
+  }
+
+  function validated(operation: string, check: (problems: string[]) => void): void {
+    const found: string[] = [];
+    check(found);
+    if (found.length > 0) throw refuseJustClickInput(operation, found);
+  }
+
+  return {
+    apiUrl,
+
+    async deleteOrder(billId, signal) {
+      validated('DeleteOrder', (found) => checkBillId(found, billId));
+      const { answer, verdict } = await exchange('DeleteOrder', [['bill_id', billId]], true, signal);
+      return {
+        status: verdict.kind === 'already-absent' ? 'already-absent' : 'deleted',
+        code: answer.error_code,
+        text: answer.error_text,
+      };
+    },
+
+    async createOrder(order, signal) {
+      const found: string[] = [];
+      const params = orderParams(order, found);
+      if (found.length > 0) throw refuseJustClickInput('CreateOrder', found);
+      const idempotent = order.billId !== undefined;
+      const { answer, verdict } = await exchange('CreateOrder', params, idempotent, signal);
+      const result = answer.result;
+      const returnedId =
+        typeof result === 'object' && result !== null && !Array.isArray(result)
+          ? looseText((result as Record<string, unknown>)['bill_id'])
+          : null;
+      const billId = returnedId !== null && returnedId !== '' ? returnedId : order.billId;
+      if (billId === undefined) {
+        const detail = `answered ${answer.error_code} ${JSON.stringify(answer.error_text)} without result.bill_id`;
+        if (verdict.kind === 'already-exists') {
+          throw refuseJustClickInput('CreateOrder', [`JustClick ${detail}: it says the order exists but not which bill`]);
+        }
+        throw new OutcomeUnknownError(
+          `JustClick API CreateOrder at ${apiUrl}/CreateOrder: ${detail}; an order was created but its bill id is unknown. ` +
+            'Find it in the JustClick account (by email) before creating it again.',
+          { api: 'justclick', operation: 'CreateOrder', retryable: false, code: 'MISSING_BILL_ID' },
+        );
+      }
+      return { billId, created: verdict.kind !== 'already-exists' };
+    },
+
+    async updateOrderStatus(billId, status, details = {}, signal) {
+      validated('UpdateOrderStatus', (found) => {
+        checkBillId(found, billId);
+        if (!orderStatuses.includes(status)) found.push(`status must be one of ${orderStatuses.join(', ')}, got ${JSON.stringify(status)}`);
+        if (details.date !== undefined || status === 'sent' || status === 'paid') {
+          checkUnixSeconds(found, `date (required for ${status === 'sent' || status === 'paid' ? status : 'any status when given'})`, details.date);
+        }
+        if (status === 'sent' || details.trackingNumber !== undefined) {
+          checkText(found, 'trackingNumber (rpo, required for sent)', details.trackingNumber, { required: true, max: 64 });
+        }
+      });
+      const params: Array<[string, PhpValue]> = [['bill_id', billId], ['status', status]];
+      if (details.date !== undefined) params.push(['date', details.date]);
+      if (details.trackingNumber !== undefined) params.push(['rpo', details.trackingNumber]);
+      const { answer } = await exchange('UpdateOrderStatus', params, true, signal);
+      return { code: answer.error_code, text: answer.error_text };
+    },
+
+    async getOrderInfo(billId, signal) {
+      validated('GetOrderInfo', (found) => checkBillId(found, billId));
+      const { answer } = await exchange('GetOrderInfo', [['bill_id', billId]], true, signal);
+      const raw = answer.result;
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        throw new OutcomeUnknownError(
+          `JustClick API GetOrderInfo at ${apiUrl}/GetOrderInfo: answered ${answer.error_code} without a result object; ` +
+            'nothing can be read from it. Retry, or look at the order in the JustClick account.',
+          { api: 'justclick', operation: 'GetOrderInfo', retryable: true, code: 'UNEXPECTED_ANSWER' },
+        );
+      }
+      const fields = raw as Record<string, unknown>;
+      return {
+        billId: looseText(fields['id']) ?? billId,
+        email: looseText(fields['email']),
+        firstName: looseText(fields['first_name']),
+        lastName: looseText(fields['last_name']),
+        middleName: looseText(fields['middle_name']),
+        phone: looseText(fields['phone']),
+        payStatus: looseText(fields['pay_status']),
+        createdAt: looseText(fields['created']),
+        paidAt: looseText(fields['paid']),
+        tag: looseText(fields['tag']),
+        comment: looseText(fields['comment']),
+        paymentLink: looseText(fields['link']),
+        price: looseCents(fields['price']),
+        leftToPay: looseCents(fields['bill_sum_topay']),
+        raw: fields,
+      };
+    },
+
+    async call(method, params, signal) {
+      validated(typeof method === 'string' ? method : 'call', (found) => {
+        if (typeof method !== 'string' || !methodPattern.test(method)) {
+          found.push(`method ${JSON.stringify(method)} must be a JustClick method name like DeleteOrder`);
+        }
+        if (typeof params !== 'object' || params === null) found.push('params must be an object or [name, value] pairs');
+      });
+      const lower = method.toLowerCase();
+      const canonical = typedMethods.find((name) => name.toLowerCase() === lower) ?? method;
+      const hasBillId = Array.isArray(params)
+        ? (params as ReadonlyArray<readonly [string, PhpValue]>).some(([name]) => name === 'bill_id')
+        : 'bill_id' in params;
+      const idempotent = idempotentMethods.has(lower) || (lower === 'createorder' && hasBillId);
+      const { answer, verdict, httpStatus, req } = await exchange(canonical, params, idempotent, signal);
+      if (verdict.kind !== 'ok') throw nonErrorAsRejection(req, answer, verdict, httpStatus);
+      return answer;
+    },
+
+    async close() {
+      if (ownsTransport) await transport.close();
+    },
+  };
+}

@@ -1,0 +1,321 @@
+/**
+ * What a JustClick answer means: the API half of the call outcome (see ../outcome.ts).
+ *
+ * Every answer is `{"error_code": <int>, "error_text": "...", "hash": "..."}` (+ `result`),
+ * signed with md5(error_code::error_text::secret). An answer whose hash is missing or wrong
+ * is not trusted at all: the outcome is `unknown` (the request may have taken effect).
+ * A verified answer is then judged by its code with the ONE table below.
+ */
+import { parseJsonAnswer, rejectForHttpStatus, describeEndpoint } from '../http.ts';
+import type { HttpPostRequest, HttpResponse } from '../http.ts';
+import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
+import { justClickResponseHash, phpNumberToString } from './signing.ts';
+import type { JustClickAnswer, JustClickMethod } from './types.ts';
+import { timingSafeEqual } from 'node:crypto';
+
+/** What a code means for a method where it is not an error at all. */
+export type JustClickNonError = 'already-absent' | 'already-exists';
+
+export interface JustClickCodeInfo {
+  readonly code: number;
+  /** The text as documented (help article 511) or observed from the server; the simulator answers with it. */
+  readonly text: string;
+  /** Where `text` comes from: observed in server code, documented, or our assumption. */
+  readonly textSource: 'observed' | 'documented' | 'assumed';
+  readonly meaning: string;
+  /** May the same request be sent again as it is (for codes that are errors)? */
+  readonly retryable: boolean;
+  /** What a person should do, for the error message. */
+  readonly action: string;
+  /** Methods for which this code is not an error, and what it means there. */
+  readonly notAnErrorFor?: Readonly<Partial<Record<JustClickMethod, JustClickNonError>>>;
+}
+
+const fixTheRequest = 'This is a bug in the request orderflow built; report it with the method and parameters.';
+
+function entry(info: JustClickCodeInfo): [number, JustClickCodeInfo] {
+  return [info.code, Object.freeze(info)];
+}
+
+/**
+ * Every documented code (API-NOTES.md, help article 511). 0 is success. Codes not in this
+ * table are rejected as final and undocumented.
+ */
+export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
+  entry({ code: 0, text: 'OK', textSource: 'observed', meaning: 'done', retryable: false, action: 'Nothing to do.' }),
+  entry({
+    code: 1,
+    text: 'not transferred hash',
+    textSource: 'documented',
+    meaning: 'the request arrived without its hash',
+    retryable: false,
+    action: `This client always sends a hash, so something between us and JustClick dropped it. ${fixTheRequest}`,
+  }),
+  entry({
+    code: 2,
+    text: 'no transmitted data',
+    textSource: 'documented',
+    meaning: 'the request arrived without parameters',
+    retryable: false,
+    action: `Check that no proxy strips POST bodies. ${fixTheRequest}`,
+  }),
+  entry({
+    code: 3,
+    text: 'wrong posted data',
+    textSource: 'documented',
+    meaning: 'the parameters are wrong',
+    retryable: false,
+    action: 'Check the parameters against the method\'s documentation; sending the same request again will fail again.',
+  }),
+  entry({
+    code: 4,
+    text: 'incorrect hash',
+    textSource: 'documented',
+    meaning: 'the request signature was refused',
+    retryable: false,
+    action: 'Check JUSTCLICK_LOGIN and JUSTCLICK_SECRET (the key from "Integration and API" in the JustClick account).',
+  }),
+  entry({
+    code: 5,
+    text: 'invalid user name',
+    textSource: 'documented',
+    meaning: 'the login was not sent or does not exist',
+    retryable: false,
+    action: 'Check JUSTCLICK_LOGIN and the API URL (https://<login>.justclick.ru/api).',
+  }),
+  entry({
+    code: 6,
+    text: 'permission denied for ip',
+    textSource: 'documented',
+    meaning: 'the API refuses requests from this IP address',
+    retryable: false,
+    action: 'Allow this server\'s outgoing IP address in the JustClick API settings.',
+  }),
+  entry({
+    code: 7,
+    text: 'account disabled',
+    textSource: 'documented',
+    meaning: 'the JustClick account is disabled',
+    retryable: false,
+    action: 'The account owner must re-enable the JustClick account (billing, or JustClick support).',
+  }),
+  entry({
+    code: 8,
+    text: 'request limit for this ip reached',
+    textSource: 'assumed',
+    meaning: 'the request limit for this IP address was reached',
+    retryable: true,
+    action: 'Nothing changed; retry later, with backoff.',
+  }),
+  entry({
+    code: 200,
+    text: 'Nonexistent order',
+    textSource: 'observed',
+    meaning: 'the order does not exist',
+    retryable: false,
+    action: 'Check the bill id; the order does not exist in this JustClick account.',
+    notAnErrorFor: { DeleteOrder: 'already-absent' },
+  }),
+  entry({
+    code: 201,
+    text: 'wrong status',
+    textSource: 'documented',
+    meaning: 'the order status does not allow this',
+    retryable: false,
+    action: 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.',
+  }),
+  entry({
+    code: 202,
+    text: 'order not paid',
+    textSource: 'documented',
+    meaning: 'the order is not paid',
+    retryable: false,
+    action: 'The order must be paid first; read it (GetOrderInfo) and decide.',
+  }),
+  entry({
+    code: 203,
+    text: 'Order number is empty',
+    textSource: 'observed',
+    meaning: 'no bill id was sent',
+    retryable: false,
+    action: fixTheRequest,
+  }),
+  entry({
+    code: 302,
+    text: 'nonexistent order',
+    textSource: 'documented',
+    meaning: 'the order to delete or change does not exist',
+    retryable: false,
+    action: 'Check the bill id; the order does not exist in this JustClick account.',
+    notAnErrorFor: { DeleteOrder: 'already-absent' },
+  }),
+  entry({
+    code: 303,
+    text: 'wrong status',
+    textSource: 'documented',
+    meaning: 'the order status does not allow deleting or changing it',
+    retryable: false,
+    action: 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.',
+  }),
+  entry({
+    code: 400,
+    text: 'order not found',
+    textSource: 'documented',
+    meaning: 'the order was not found',
+    retryable: false,
+    action: 'Check the bill id; the order does not exist in this JustClick account.',
+  }),
+  ...[600, 602, 603, 604, 605, 606].map((code) =>
+    entry({
+      code,
+      text: 'order creation error',
+      textSource: 'assumed',
+      meaning: `CreateOrder refused the order (code ${code}; the documentation gives only the range 600–606)`,
+      retryable: false,
+      action: 'Check the order data (email, products that exist in the shop, prices); sending it again will fail again.',
+    }),
+  ),
+  entry({
+    code: 601,
+    text: 'order already exists',
+    textSource: 'documented',
+    meaning: 'an order with this bill id already exists (result.bill_id names it)',
+    retryable: false,
+    action: 'The order exists already; use result.bill_id.',
+    notAnErrorFor: { CreateOrder: 'already-exists' },
+  }),
+]);
+
+/** The request facts errors need; never the body, which is signed but not secret. */
+export type JustClickRequestInfo = Pick<HttpPostRequest, 'operation' | 'url' | 'idempotent'>;
+
+function where(req: JustClickRequestInfo): string {
+  return `${apiLabel.justclick} ${req.operation} at ${describeEndpoint(req.url)}`;
+}
+
+/** How PHP's "$value" interpolation prints a decoded JSON scalar; undefined for arrays/objects. */
+function phpInterpolate(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return phpNumberToString(value);
+  if (value === true) return '1';
+  if (value === false || value === null || value === undefined) return '';
+  return undefined;
+}
+
+function sameHex(received: string, expected: string): boolean {
+  const a = Buffer.from(received, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: string, what: string): OutcomeUnknownError {
+  return new OutcomeUnknownError(
+    `${where(req)}: ${what}; the answer is not trusted. ` +
+      'The request may have taken effect: reconcile (read the order) before retrying.',
+    { api: 'justclick', operation: req.operation, retryable: req.idempotent, code, httpStatus: response.status },
+  );
+}
+
+/**
+ * Reads one HTTP response into a verified answer, or throws its outcome: non-2xx via
+ * rejectForHttpStatus, a body that is not JSON via parseJsonAnswer (unknown), a missing or
+ * wrong response hash as OutcomeUnknownError `BAD_RESPONSE_HASH`, a signed answer of the
+ * wrong shape as OutcomeUnknownError `UNEXPECTED_ANSWER`. Error codes are not judged here.
+ */
+export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpResponse, secret: string): JustClickAnswer {
+  const httpReq = { ...req, api: 'justclick' as const };
+  if (response.status < 200 || response.status > 299) rejectForHttpStatus(httpReq, response);
+  const body = parseJsonAnswer(httpReq, response);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw untrusted(req, response, 'UNEXPECTED_ANSWER', `the answer is JSON but not an object (${typeof body})`);
+  }
+  const fields = body as Record<string, unknown>;
+  const codeText = phpInterpolate(fields['error_code']);
+  const text = phpInterpolate(fields['error_text']);
+  const hash = fields['hash'];
+  const shownCode = typeof fields['error_code'] === 'number' || typeof fields['error_code'] === 'string' ? ` (error_code ${String(fields['error_code'])})` : '';
+  if (
+    typeof hash !== 'string' ||
+    codeText === undefined ||
+    text === undefined ||
+    !sameHex(hash, justClickResponseHash(codeText, text, secret))
+  ) {
+    throw new OutcomeUnknownError(
+      `${where(req)}: the response signature did not verify (hash ${typeof hash === 'string' ? 'wrong' : 'missing'})${shownCode}, ` +
+        'so the answer is not trusted. Check JUSTCLICK_SECRET; the request may have taken effect, so reconcile before retrying.',
+      { api: 'justclick', operation: req.operation, retryable: req.idempotent, code: 'BAD_RESPONSE_HASH', httpStatus: response.status },
+    );
+  }
+  const rawCode = fields['error_code'];
+  const code = typeof rawCode === 'number' ? rawCode : typeof rawCode === 'string' && /^-?\d{1,9}$/.test(rawCode) ? Number(rawCode) : NaN;
+  if (!Number.isSafeInteger(code) || typeof fields['error_text'] !== 'string') {
+    throw untrusted(req, response, 'UNEXPECTED_ANSWER', 'the signed answer has no whole-number error_code or no error_text string');
+  }
+  const answer: JustClickAnswer = { error_code: code, error_text: fields['error_text'] };
+  if ('result' in fields) answer.result = fields['result'];
+  return answer;
+}
+
+export type JustClickVerdict = { kind: 'ok' } | { kind: JustClickNonError };
+
+function isTypedMethod(method: string): method is JustClickMethod {
+  return method === 'DeleteOrder' || method === 'CreateOrder' || method === 'UpdateOrderStatus' || method === 'GetOrderInfo';
+}
+
+/**
+ * Judges a verified answer for a method: `ok` for 0, `already-absent` (DeleteOrder 200/302),
+ * `already-exists` (CreateOrder 601); every other code throws ApiRejectedError with
+ * `code` = the number as text and `vendorText` = error_text as received.
+ */
+export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClickAnswer, httpStatus?: number): JustClickVerdict {
+  const code = answer.error_code;
+  if (code === 0) return { kind: 'ok' };
+  const info = justClickCodes.get(code);
+  const nonError = info?.notAnErrorFor && isTypedMethod(req.operation) ? info.notAnErrorFor[req.operation] : undefined;
+  if (nonError) return { kind: nonError };
+  const said = `answered error ${code} ${JSON.stringify(answer.error_text)}`;
+  if (!info) {
+    throw new ApiRejectedError(
+      `${where(req)}: ${said}, a code JustClick does not document; treated as a final refusal. ` +
+        'Look the code up with JustClick support before retrying.',
+      { api: 'justclick', operation: req.operation, retryable: false, code: String(code), vendorText: answer.error_text, httpStatus },
+    );
+  }
+  throw new ApiRejectedError(
+    `${where(req)}: ${said}: ${info.meaning}; nothing changed. ${info.action}`,
+    { api: 'justclick', operation: req.operation, retryable: info.retryable, code: String(code), vendorText: answer.error_text, httpStatus },
+  );
+}
+
+/**
+ * For the generic `call`, which returns only code 0: a code that is not an error for this
+ * method (DeleteOrder 200/302, CreateOrder 601) as a final rejection whose message says so.
+ */
+export function nonErrorAsRejection(
+  req: JustClickRequestInfo,
+  answer: JustClickAnswer,
+  verdict: { kind: JustClickNonError },
+  httpStatus?: number,
+): ApiRejectedError {
+  const said = `answered ${answer.error_code} ${JSON.stringify(answer.error_text)}`;
+  const meaning =
+    verdict.kind === 'already-absent'
+      ? 'the order does not exist: it is already absent (for DeleteOrder this is not a failure; nothing changed)'
+      : 'an order with this bill id already exists (for CreateOrder this is not a failure; nothing was created)';
+  return new ApiRejectedError(`${where(req)}: ${said}: ${meaning}.`, {
+    api: 'justclick',
+    operation: req.operation,
+    retryable: false,
+    code: String(answer.error_code),
+    vendorText: answer.error_text,
+    httpStatus,
+  });
+}
+
+/** Input refused before anything was sent: final, nothing changed. */
+export function refuseJustClickInput(operation: string, problems: readonly string[]): ApiRejectedError {
+  return new ApiRejectedError(
+    `${apiLabel.justclick} ${operation}: refused before sending: ${problems.join('; ')}.`,
+    { api: 'justclick', operation, retryable: false, code: 'INVALID_INPUT' },
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * Types of the JustClick API as this client uses it (help.justclick.ru/archives/<n>:
+ * 587 DeleteOrder, 582 CreateOrder, 592 UpdateOrderStatus, 3326 GetOrderInfo, 511 answers).
+ */
+import type { Cents } from '../../money.ts';
+
+/** The methods this client has typed wrappers for. Any other method can go through `call`. */
+export type JustClickMethod = 'DeleteOrder' | 'CreateOrder' | 'UpdateOrderStatus' | 'GetOrderInfo';
+
+/** Every answer, after its hash was verified: `result` only when the API sent data. */
+export interface JustClickAnswer {
+  error_code: number;
+  /** Exactly as received (the docs write `ok`, the server sends `OK`). */
+  error_text: string;
+  result?: unknown;
+}
+
+export interface JustClickDeleteResult {
+  /** `deleted`: error_code 0. `already-absent`: 200 or 302, the bill did not exist (any more). */
+  status: 'deleted' | 'already-absent';
+  code: number;
+  text: string;
+}
+
+export interface JustClickGood {
+  /** The product's id in the JustClick shop (`good_name`). */
+  name: string;
+  /** The price in this order (`good_sum`), sent as a decimal string with two places. */
+  sum: Cents;
+}
+
+/** CreateOrder input (help article 582). Field names in comments are the API's. */
+export interface JustClickNewOrder {
+  /**
+   * Our own bill number (`bill_id`). With it, a repeated CreateOrder answers 601 with the
+   * existing bill instead of creating a second one, which makes the call idempotent.
+   */
+  billId?: string;
+  email: string; // bill_email
+  firstName?: string; // bill_first_name
+  surname?: string; // bill_surname
+  middleName?: string; // bill_otchestvo (the English docs say bill_middle_name; the Russian original and public PHP clients use bill_otchestvo)
+  phone?: string; // bill_phone
+  country?: string; // bill_country
+  region?: string; // bill_region
+  city?: string; // bill_city
+  address?: string; // bill_address
+  postalCode?: string; // bill_postal_code
+  coupon?: string; // bill_kupon
+  tag?: string; // bill_tag
+  comment?: string; // bill_comment
+  ip?: string; // bill_ip
+  domain?: string; // bill_domain
+  /** Unix seconds (`bill_created`). */
+  createdAt?: number;
+  /** `bill_timer_kill`: true = the product's auto-cancel time, false = never, or a Unix time. */
+  autoCancel?: boolean | number;
+  /** `utm[<name>]`, e.g. { utm_source: 'newsletter' }. */
+  utm?: Readonly<Record<string, string>>;
+  goods: readonly JustClickGood[];
+}
+
+export interface JustClickCreateResult {
+  billId: string;
+  /** false when the API answered 601: a bill with this id already existed and nothing was created. */
+  created: boolean;
+}
+
+/** UpdateOrderStatus `status` (help article 592). */
+export type JustClickOrderStatus = 'sent' | 'paid' | 'return' | 'cancel';
+
+export interface JustClickStatusDetails {
+  /** `date`, Unix seconds: required for `sent` and `paid` (when it was sent or paid). */
+  date?: number;
+  /** `rpo`, the postal tracking number: required for `sent`. */
+  trackingNumber?: string;
+}
+
+export interface JustClickStatusResult {
+  code: number;
+  text: string;
+}
+
+/**
+ * GetOrderInfo `result` (help article 3326), read loosely: fields arrive as strings or
+ * numbers and may be missing. Text fields are null when absent.
+ */
+export interface JustClickOrderInfo {
+  billId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  middleName: string | null;
+  phone: string | null;
+  /** `pay_status` as the API reports it (documented only as "invoice status"). */
+  payStatus: string | null;
+  /** `created` and `paid`, as received (the format is not documented). */
+  createdAt: string | null;
+  paidAt: string | null;
+  tag: string | null;
+  comment: string | null;
+  /** `link`: the payment page. */
+  paymentLink: string | null;
+  /** `price`, exact; null when absent or not an amount. */
+  price: Cents | null;
+  /** `bill_sum_topay`: what is left to pay; null when absent or not an amount. */
+  leftToPay: Cents | null;
+  /** The whole `result` object as received. */
+  raw: Readonly<Record<string, unknown>>;
+}

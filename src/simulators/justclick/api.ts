@@ -1,0 +1,289 @@
+/**
+ * The JustClick API as the simulator plays it (API-NOTES.md §2).
+ *
+ *   POST /api/<Method>   DeleteOrder, CreateOrder, UpdateOrderStatus, GetOrderInfo
+ *                        (method names matched without regard to case)
+ *
+ * Every answer is `{"error_code": <int>, "error_text": "...", ["result": ...,] "hash": "..."}`
+ * with hash = md5(code::text::secret), encoded like PHP's json_encode (non-ASCII as \uXXXX,
+ * `/` as `\/`) and served as `text/html; charset=UTF-8` (PHP's default; assumed).
+ *
+ * Checks, in this order, for a known method:
+ *   no fields at all → 2 `no transmitted data`; no `hash` field → 1 `not transferred hash`;
+ *   hash ≠ md5(http_build_query($_POST without hash) :: login :: secret) → 4 `incorrect hash`.
+ * The hash is recomputed over the fields as PHP parses them: names such as
+ * `goods[0][good_name]` nested, then re-encoded (see nestPhpFields), in the order received.
+ *
+ * Methods (observed where API-NOTES says so, otherwise assumed):
+ *   DeleteOrder        0 `OK` (bill removed) | 200 `Nonexistent order` | 203 `Order number is empty`
+ *   CreateOrder        0 `OK` + result.bill_id | 601 `order already exists` + result.bill_id
+ *                      (bill_id sent and taken) | 3 `wrong posted data` (no bill_email, no goods)
+ *   UpdateOrderStatus  0 `OK` | 203 | 302 `nonexistent order` | 303 `wrong status`
+ *                      (not sent/paid/return/cancel) | 3 (date missing for sent/paid, rpo for sent)
+ *   GetOrderInfo       0 `OK` + result (help article 3326 fields) | 203 | 400 `order not found`
+ * Unknown method under /api/ → 3 `wrong posted data`, signed (assumed). Other paths → HTTP 404.
+ * Limitation: urlencoded bodies are decoded as UTF-8 (invalid byte sequences become U+FFFD),
+ * where PHP keeps raw bytes; a client sending non-UTF-8 bytes would get 4 here only.
+ */
+import { justClickCodes } from '../../apis/justclick/errors.ts';
+import { justClickResponseHash, justClickRequestHash, nestPhpFields } from '../../apis/justclick/signing.ts';
+import type { PhpValue } from '../../apis/justclick/signing.ts';
+import { formatCents, parseDecimalAmount } from '../../money.ts';
+import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
+import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
+import type { JustClickSimBill, JustClickSimBillStatus, JustClickSimState } from './state.ts';
+
+export const simulatedJustClickMethods = ['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const;
+export type SimulatedJustClickMethod = (typeof simulatedJustClickMethods)[number];
+
+const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
+
+/** PHP json_encode with default flags: non-ASCII as \uXXXX (UTF-16 units), `/` as `\/`. */
+export function phpJsonEncode(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replaceAll('/', '\\/');
+}
+
+const phpContentType = 'text/html; charset=UTF-8';
+
+const notFound: SimAnswer = {
+  status: 404,
+  contentType: phpContentType,
+  body: '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The JustClick API is at /api/&lt;Method&gt;.</p></body></html>',
+};
+
+/** The simulator's texts: the ones observed from the server, the documented ones otherwise. */
+function textFor(code: number): string {
+  return justClickCodes.get(code)?.text ?? 'error';
+}
+
+function methodOf(pathname: string): SimulatedJustClickMethod | 'unknown' | undefined {
+  const match = /^\/api\/([^/]+)\/?$/.exec(pathname);
+  if (!match) return undefined;
+  const asked = match[1]!.toLowerCase();
+  return simulatedJustClickMethods.find((method) => method.toLowerCase() === asked) ?? 'unknown';
+}
+
+function asText(value: PhpValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function asMap(value: PhpValue | undefined): ReadonlyMap<string | number, PhpValue> | undefined {
+  return value instanceof Map ? value : undefined;
+}
+
+function unixSeconds(text: string | undefined): number | undefined {
+  if (text === undefined || !/^[0-9]{1,12}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value > 0 ? value : undefined;
+}
+
+function sqlDate(seconds: number | null): string {
+  if (seconds === null) return '';
+  return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+function centsOf(sum: string | null): number {
+  if (sum === null) return 0;
+  try {
+    return parseDecimalAmount(sum);
+  } catch {
+    return 0;
+  }
+}
+
+/** A bill id as the server would print it: a number when it is one (assumed). */
+function billIdValue(billId: string): string | number {
+  return /^[1-9][0-9]{0,14}$/.test(billId) ? Number(billId) : billId;
+}
+
+export interface JustClickSimulatedApiOptions {
+  login: string;
+  secret: string;
+  state: JustClickSimState;
+}
+
+interface Reply {
+  code: number;
+  text?: string;
+  result?: unknown;
+}
+
+export function createJustClickSimulatedApi(options: JustClickSimulatedApiOptions): SimulatedApi {
+  const { login, secret, state } = options;
+
+  function sign(reply: Reply, wrongHash: boolean): SimAnswer {
+    const text = reply.text ?? textFor(reply.code);
+    const hash = justClickResponseHash(reply.code, text, wrongHash ? `${secret}/not-the-secret` : secret);
+    const body: Record<string, unknown> = { error_code: reply.code, error_text: text };
+    if (reply.result !== undefined) body['result'] = reply.result;
+    body['hash'] = hash;
+    return { status: 200, contentType: phpContentType, body: phpJsonEncode(body) };
+  }
+
+  function orderInfo(bill: JustClickSimBill): Record<string, unknown> {
+    const price = bill.goods.reduce((total, good) => total + centsOf(good.sum), 0);
+    const paid = bill.status === 'paid' || bill.status === 'sent';
+    return {
+      id: String(bill.billId),
+      first_name: bill.firstName,
+      last_name: bill.surname,
+      middle_name: bill.middleName,
+      email: bill.email,
+      phone: bill.phone,
+      city: bill.city,
+      country: bill.country,
+      address: bill.address,
+      region: bill.region,
+      postalcode: bill.postalCode,
+      created: sqlDate(bill.createdAt),
+      pay_status: bill.status,
+      paid: sqlDate(bill.paidAt),
+      type: '',
+      payway: '',
+      comment: bill.comment,
+      domain: bill.domain,
+      link: `https://${login}.justclick.ru/order/${encodeURIComponent(bill.billId)}/`,
+      good_count: String(bill.goods.length),
+      price: formatCents(price),
+      bill_sum_topay: formatCents(paid ? 0 : price),
+      tag: bill.tag,
+      kupon: bill.coupon,
+      utm: { ...bill.utm },
+    };
+  }
+
+  function deleteOrder(fields: ReadonlyMap<string, PhpValue>): Reply {
+    const billId = asText(fields.get('bill_id'));
+    if (billId === undefined || billId === '') return { code: 203 };
+    return state.deleteBill(billId) ? { code: 0 } : { code: 200 };
+  }
+
+  function createOrder(fields: ReadonlyMap<string, PhpValue>): Reply {
+    const email = asText(fields.get('bill_email'));
+    const goodsField = asMap(fields.get('goods'));
+    const goods: Array<{ name: string; sum: string | null }> = [];
+    for (const item of goodsField?.values() ?? []) {
+      const good = asMap(item);
+      const name = asText(good?.get('good_name'));
+      if (name === undefined || name === '') return { code: 3 };
+      goods.push({ name, sum: asText(good?.get('good_sum')) ?? null });
+    }
+    if (email === undefined || email === '' || goods.length === 0) return { code: 3 };
+    const requested = asText(fields.get('bill_id'));
+    if (requested !== undefined && requested !== '' && state.hasBill(requested)) {
+      return { code: 601, result: { bill_id: billIdValue(requested) } };
+    }
+    const text = (name: string): string => asText(fields.get(name)) ?? '';
+    const utm: Record<string, string> = {};
+    for (const [name, value] of asMap(fields.get('utm')) ?? []) {
+      if (typeof value === 'string') utm[String(name)] = value;
+    }
+    const created = unixSeconds(asText(fields.get('bill_created')));
+    const bill = state.createBill({
+      ...(requested === undefined || requested === '' ? {} : { billId: requested }),
+      email,
+      goods,
+      firstName: text('bill_first_name'),
+      surname: text('bill_surname'),
+      middleName: text('bill_otchestvo'),
+      phone: text('bill_phone'),
+      country: text('bill_country'),
+      region: text('bill_region'),
+      city: text('bill_city'),
+      address: text('bill_address'),
+      postalCode: text('bill_postal_code'),
+      coupon: text('bill_kupon'),
+      tag: text('bill_tag'),
+      comment: text('bill_comment'),
+      ip: text('bill_ip'),
+      domain: text('bill_domain'),
+      utm,
+      ...(created === undefined ? {} : { createdAt: created }),
+    });
+    return { code: 0, result: { bill_id: billIdValue(bill.billId) } };
+  }
+
+  function updateOrderStatus(fields: ReadonlyMap<string, PhpValue>): Reply {
+    const billId = asText(fields.get('bill_id'));
+    if (billId === undefined || billId === '') return { code: 203 };
+    if (!state.hasBill(billId)) return { code: 302 };
+    const status = asText(fields.get('status'));
+    const statuses: ReadonlyArray<Exclude<JustClickSimBillStatus, 'waiting'>> = ['sent', 'paid', 'return', 'cancel'];
+    const known = statuses.find((candidate) => candidate === status);
+    if (known === undefined) return { code: 303 };
+    const date = unixSeconds(asText(fields.get('date')));
+    const trackingNumber = asText(fields.get('rpo'));
+    if ((known === 'sent' || known === 'paid') && date === undefined) return { code: 3 };
+    if (known === 'sent' && (trackingNumber === undefined || trackingNumber === '')) return { code: 3 };
+    state.setStatus(billId, known, {
+      ...(date === undefined ? {} : { date }),
+      ...(trackingNumber === undefined ? {} : { trackingNumber }),
+    });
+    return { code: 0 };
+  }
+
+  function getOrderInfo(fields: ReadonlyMap<string, PhpValue>): Reply {
+    const billId = asText(fields.get('bill_id'));
+    if (billId === undefined || billId === '') return { code: 203 };
+    const bill = state.getBill(billId);
+    return bill === undefined ? { code: 400 } : { code: 0, result: orderInfo(bill) };
+  }
+
+  const handlers: Record<SimulatedJustClickMethod, (fields: ReadonlyMap<string, PhpValue>) => Reply> = {
+    DeleteOrder: deleteOrder,
+    CreateOrder: createOrder,
+    UpdateOrderStatus: updateOrderStatus,
+    GetOrderInfo: getOrderInfo,
+  };
+
+  return {
+    name: 'justclick',
+    operations: simulatedJustClickMethods,
+    faultKinds,
+
+    operationOf(request: SimRequest): string | undefined {
+      const method = methodOf(request.url.pathname);
+      return method === 'unknown' ? undefined : method;
+    },
+
+    handle(request: SimRequest, fault: Fault | undefined): SimAnswer {
+      const method = methodOf(request.url.pathname);
+      if (method === undefined) return notFound;
+      const wrongHash = fault?.kind === 'wrong-hash';
+      if (method === 'unknown') return sign({ code: 3 }, wrongHash);
+      if (request.fields.length === 0) return sign({ code: 2 }, wrongHash);
+      // $_POST as PHP builds it, then the hash taken out of it.
+      const posted = new Map(nestPhpFields(request.fields));
+      const sentHash = posted.get('hash');
+      if (sentHash === undefined) return sign({ code: 1 }, wrongHash);
+      posted.delete('hash');
+      if (typeof sentHash !== 'string' || sentHash !== justClickRequestHash([...posted], login, secret)) {
+        return sign({ code: 4 }, wrongHash);
+      }
+      return sign(handlers[method](posted), wrongHash);
+    },
+
+    renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer {
+      const code = /^-?[0-9]{1,9}$/.test(fault.code) ? Number(fault.code) : NaN;
+      if (!Number.isSafeInteger(code)) {
+        return {
+          status: 400,
+          contentType: 'text/plain; charset=utf-8',
+          body: `JustClick simulator: error fault code ${JSON.stringify(fault.code)} is not a whole number; use e.g. "302".`,
+        };
+      }
+      let result: unknown;
+      if (code === 601 && methodOf(request.url.pathname) === 'CreateOrder') {
+        const requested = new Map(nestPhpFields(request.fields)).get('bill_id');
+        result = { bill_id: typeof requested === 'string' && requested !== '' ? billIdValue(requested) : 100000 };
+      }
+      return sign({ code, text: fault.text ?? textFor(code), result }, false);
+    },
+
+    snapshot(): unknown {
+      return state.snapshot();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The JustClick API simulator: the harness's HTTP server (admin API under /_sim/, fault
+ * queue, call log) with the JustClick behaviour of ./api.ts and the bills of ./state.ts.
+ *
+ *   const sim = await startJustClickSimulator({ login: 'shop', secret });
+ *   const client = createJustClickClient({ login: 'shop', secret, apiUrl: sim.apiUrl });
+ *   sim.state.createBill({ billId: '1111', email: 'buyer@example.com', goods: [{ name: 'course' }] });
+ *   sim.addFault({ operation: 'DeleteOrder', kind: 'wrong-hash' });
+ *
+ * Request hashes are redacted from the call log; GET /_sim/state shows the bills and the
+ * login, never the secret.
+ */
+import { startSimulatorServer } from '../harness.ts';
+import type { SimulatorHandle } from '../harness.ts';
+import { createJustClickSimulatedApi } from './api.ts';
+import { JustClickSimState } from './state.ts';
+
+export { JustClickSimState, JustClickSimStateError } from './state.ts';
+export type { JustClickSimBill, JustClickSimBillStatus, JustClickSimGood, JustClickSimNewBill, JustClickSimSnapshot } from './state.ts';
+export { createJustClickSimulatedApi, phpJsonEncode, simulatedJustClickMethods } from './api.ts';
+export type { SimulatedJustClickMethod } from './api.ts';
+
+export interface JustClickSimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** The account login the request hashes are checked against. */
+  login: string;
+  /** The account's API key, for request and response hashes. */
+  secret: string;
+  /** Both start with no bills ('demo' is accepted for symmetry with the WebTV simulator). */
+  seed?: 'demo' | 'empty';
+  /** Unix seconds; the clock for bill dates. */
+  now?: () => number;
+}
+
+export interface JustClickSimulator extends SimulatorHandle {
+  /** origin + `/api`: give it to the client as apiUrl. */
+  readonly apiUrl: string;
+  /** Direct, in-process access to the simulated bills, for tests. */
+  readonly state: JustClickSimState;
+}
+
+export class InvalidJustClickSimulatorOptionsError extends Error {
+  override readonly name = 'InvalidJustClickSimulatorOptionsError';
+}
+
+function checkOptions(options: JustClickSimulatorOptions): void {
+  const problems: string[] = [];
+  if (typeof options.login !== 'string' || options.login === '') problems.push('login must not be empty');
+  if (typeof options.secret !== 'string' || options.secret === '') problems.push('secret must not be empty');
+  if (options.seed !== undefined && options.seed !== 'demo' && options.seed !== 'empty') {
+    problems.push(`seed must be "demo" or "empty"; got ${JSON.stringify(options.seed)}`);
+  }
+  if (problems.length > 0) throw new InvalidJustClickSimulatorOptionsError(`JustClick simulator: ${problems.join('; ')}`);
+}
+
+export async function startJustClickSimulator(options: JustClickSimulatorOptions): Promise<JustClickSimulator> {
+  checkOptions(options);
+  const state = new JustClickSimState(options.login, options.now);
+  const api = createJustClickSimulatedApi({ login: options.login, secret: options.secret, state });
+  const handle = await startSimulatorServer(api, {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    redactFields: ['hash'],
+  });
+  return {
+    origin: handle.origin,
+    port: handle.port,
+    faults: handle.faults,
+    calls: handle.calls,
+    addFault: (fault) => handle.addFault(fault),
+    close: () => handle.close(),
+    apiUrl: `${handle.origin}/api`,
+    state,
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The JustClick simulator's state: the account's bills (orders), in memory.
+ * Read and change it in-process through {@link JustClickSimState}; over HTTP the harness
+ * shows {@link JustClickSimState.snapshot} at GET /_sim/state. The secret is not part of it.
+ */
+
+/** Assumed status vocabulary: `waiting` (not paid yet) plus UpdateOrderStatus's four statuses. */
+export type JustClickSimBillStatus = 'waiting' | 'sent' | 'paid' | 'return' | 'cancel';
+
+export interface JustClickSimGood {
+  /** `good_name`: the product id in the shop. */
+  name: string;
+  /** `good_sum` as sent (e.g. "990.00"), or null when the request left it out. */
+  sum: string | null;
+}
+
+export interface JustClickSimBill {
+  billId: string;
+  email: string;
+  firstName: string;
+  surname: string;
+  middleName: string;
+  phone: string;
+  country: string;
+  region: string;
+  city: string;
+  address: string;
+  postalCode: string;
+  coupon: string;
+  tag: string;
+  comment: string;
+  ip: string;
+  domain: string;
+  utm: Record<string, string>;
+  goods: JustClickSimGood[];
+  status: JustClickSimBillStatus;
+  /** Unix seconds. */
+  createdAt: number;
+  paidAt: number | null;
+  sentAt: number | null;
+  trackingNumber: string | null;
+}
+
+export type JustClickSimNewBill = Partial<Omit<JustClickSimBill, 'email' | 'goods' | 'billId'>> & {
+  /** Default: the next free number from 100001. */
+  billId?: string;
+  email: string;
+  goods: Array<{ name: string; sum?: string | null }>;
+};
+
+export interface JustClickSimSnapshot {
+  login: string;
+  bills: JustClickSimBill[];
+}
+
+export class JustClickSimStateError extends Error {
+  override readonly name = 'JustClickSimStateError';
+}
+
+export class JustClickSimState {
+  readonly login: string;
+  private readonly bills = new Map<string, JustClickSimBill>();
+  private nextNumber = 100001;
+  private readonly now: () => number;
+
+  constructor(login: string, now: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.login = login;
+    this.now = now;
+  }
+
+  /** Unix seconds, the simulator's clock. */
+  currentTime(): number {
+    return this.now();
+  }
+
+  /** Creates a bill; throws if `billId` is taken (the API answers 601 before calling this). */
+  createBill(input: JustClickSimNewBill): JustClickSimBill {
+    if (typeof input.email !== 'string' || input.email === '') throw new JustClickSimStateError('a bill needs an email');
+    if (!Array.isArray(input.goods) || input.goods.length === 0) throw new JustClickSimStateError('a bill needs at least one good');
+    let billId = input.billId;
+    if (billId === undefined) {
+      while (this.bills.has(String(this.nextNumber))) this.nextNumber++;
+      billId = String(this.nextNumber++);
+    } else if (billId === '') {
+      throw new JustClickSimStateError('a bill id must not be empty');
+    } else if (this.bills.has(billId)) {
+      throw new JustClickSimStateError(`bill ${billId} exists already`);
+    }
+    const bill: JustClickSimBill = {
+      firstName: '',
+      surname: '',
+      middleName: '',
+      phone: '',
+      country: '',
+      region: '',
+      city: '',
+      address: '',
+      postalCode: '',
+      coupon: '',
+      tag: '',
+      comment: '',
+      ip: '',
+      domain: '',
+      utm: {},
+      status: 'waiting',
+      createdAt: this.now(),
+      paidAt: null,
+      sentAt: null,
+      trackingNumber: null,
+      ...input,
+      billId,
+      goods: input.goods.map((good) => ({ name: good.name, sum: good.sum ?? null })),
+    };
+    this.bills.set(billId, bill);
+    return structuredClone(bill);
+  }
+
+  hasBill(billId: string): boolean {
+    return this.bills.has(billId);
+  }
+
+  /** A copy of the bill, or undefined. */
+  getBill(billId: string): JustClickSimBill | undefined {
+    const bill = this.bills.get(billId);
+    return bill === undefined ? undefined : structuredClone(bill);
+  }
+
+  listBills(): JustClickSimBill[] {
+    return [...this.bills.values()].map((bill) => structuredClone(bill));
+  }
+
+  /** True when the bill existed. */
+  deleteBill(billId: string): boolean {
+    return this.bills.delete(billId);
+  }
+
+  setStatus(billId: string, status: Exclude<JustClickSimBillStatus, 'waiting'>, details: { date?: number; trackingNumber?: string } = {}): JustClickSimBill {
+    const bill = this.bills.get(billId);
+    if (bill === undefined) throw new JustClickSimStateError(`bill ${billId} does not exist`);
+    bill.status = status;
+    if (status === 'paid') bill.paidAt = details.date ?? this.now();
+    if (status === 'sent') {
+      bill.sentAt = details.date ?? this.now();
+      bill.trackingNumber = details.trackingNumber ?? bill.trackingNumber;
+    }
+    return structuredClone(bill);
+  }
+
+  snapshot(): JustClickSimSnapshot {
+    return { login: this.login, bills: this.listBills() };
+  }
+}
