@@ -19,13 +19,21 @@ import { workflowIds } from './workflow-ids.ts';
 export interface StarterOptions {
   client: Client;
   taskQueue: string;
+  /**
+   * Put before every workflow id, e.g. `shop-eu/` when several shops share one namespace
+   * (and in tests, to keep runs apart). Default: none.
+   */
+  workflowIdPrefix?: string | undefined;
 }
 
 export interface StartedRun {
   workflowId: string;
   /** The run that answers for this business key (the new one, or the one that existed). */
   runId: string | undefined;
-  /** True when this call started a new run; false when it found the run already there. */
+  /**
+   * False when the run was already there before this call (running, or completed). Two
+   * identical requests racing may both say true; they still get the same run.
+   */
   started: boolean;
   handle: WorkflowHandle;
 }
@@ -70,7 +78,8 @@ async function runningRunId(client: Client, workflowId: string): Promise<string 
   }
 }
 
-async function start(options: StarterOptions, plan: StartPlan): Promise<StartedRun> {
+async function start(options: StarterOptions, unprefixed: StartPlan): Promise<StartedRun> {
+  const plan = { ...unprefixed, workflowId: `${options.workflowIdPrefix ?? ''}${unprefixed.workflowId}` };
   const runningBefore = await runningRunId(options.client, plan.workflowId);
   try {
     const handle = await options.client.workflow.start(plan.workflowType, {

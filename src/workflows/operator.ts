@@ -188,7 +188,7 @@ export class Run {
   }
 
   /**
-   * The effect key of a step: `<workflowId>/<firstExecutionRunId>/<step>`. Stable across
+   * The effect key of a step: `<workflowId>/<step>#<firstExecutionRunId>`. Stable across
    * activity retries, worker crashes and resets (a reset keeps the chain's first run id,
    * so a re-run finds what the ledger recorded and applies nothing twice). A NEW run for
    * the same business key, allowed after a failed one, gets new keys: its effects are new
@@ -196,7 +196,7 @@ export class Run {
    */
   effectKey(step: string): string {
     const info = workflowInfo();
-    return `${info.workflowId}/${info.firstExecutionRunId}/${step}`;
+    return `${info.workflowId}/${step}#${info.firstExecutionRunId}`;
   }
 
   status(): RunStatus {

@@ -53,6 +53,6 @@ export const bookkeepingOptions: ActivityOptions = {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
-    maximumAttempts: 0,
+    // No maximumAttempts: unlimited, until the ledger is reachable again.
   },
 };
