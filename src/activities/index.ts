@@ -236,6 +236,12 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
    * `unknown` (the next attempt reconciles).
    */
   async function recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: { runId?: string | undefined; actor: string }): Promise<ApplicationFailure | unknown> {
+    const current = await ledger.get(effectKey);
+    if (current?.state === 'unknown') {
+      // Still unknown: this answer does not settle the earlier attempt; keep the row as it is.
+      await ledger.addNote(effectKey, { ...context, text: `another attempt failed: ${error instanceof Error ? error.message : String(error)}` });
+      return error instanceof ApiCallError ? apiFailure(error, observed) : error;
+    }
     if (!(error instanceof ApiCallError)) {
       // Not an API answer (a bug, a cancellation): the call may have gone out.
       await ledger.record(effectKey, 'unknown', { ...context, response: { error: error instanceof Error ? error.message : String(error) } });
@@ -373,11 +379,6 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
     try {
       detail = await call(client);
     } catch (error) {
-      const current = await ledger.get(effectKey);
-      if (current?.state === 'unknown' && error instanceof ApiCallError && error.outcome === 'unknown') {
-        // Still unknown; stays so until an answer settles it.
-        throw apiFailure(error);
-      }
       throw await recordCallFailure(effectKey, error, {}, context);
     }
     await ledger.record(effectKey, (await ledger.get(effectKey))?.state === 'unknown' ? 'resolved-applied' : 'applied', { ...context, response: { ok: detail } });
