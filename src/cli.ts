@@ -13,12 +13,13 @@ import { apiCommand } from './cli/api.ts';
 import { dispatch, exitCodes } from './cli/framework.ts';
 import type { CliContext, Command, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
 import { simulateCommand } from './cli/simulate.ts';
+import { decideCommand, startGroup, statusCommand, workerCommand } from './cli/workflows.ts';
 import type { Environment } from './config.ts';
 
 export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [apiCommand, simulateCommand];
+export const commands: readonly Command[] = [startGroup, statusCommand, decideCommand, workerCommand, apiCommand, simulateCommand];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',
@@ -33,9 +34,14 @@ Configuration comes from environment variables (WEBTV_API_URL, WEBTV_KEY_ID,
 WEBTV_SHARED_SECRET, JUSTCLICK_LOGIN, JUSTCLICK_SECRET, ...); secrets may be given
 as files with the _FILE variants. See "Configuration" in README.md.
 
-Exit status: 0 success; 1 an API call failed; 2 bad usage or bad configuration.
+Exit status: 0 success; 1 an API call failed (or the run failed); 2 bad usage or bad
+configuration; 3 (start --wait) the run waits for an operator.
 
 Examples:
+  orderflow worker
+  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --wait
+  orderflow status refund-and-cancel/7/319
+  orderflow decide refund-and-cancel/7/319 --action retry --note "credit unchanged" --operator anna
   orderflow simulate --seed demo
   orderflow api webtv get_credit --user 42
   orderflow api justclick DeleteOrder --set bill_id=1111`,

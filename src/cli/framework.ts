@@ -6,12 +6,13 @@
  *   0  success
  *   1  an API call failed (rejected, not sent, or outcome unknown) or another runtime failure
  *   2  bad usage or bad configuration; nothing was sent to any API
+ *   3  (start --wait) the run stopped to wait for an operator
  */
 import { ConfigError } from '../config.ts';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 
-export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2 } as const);
+export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
 
 export interface TextOutput {
@@ -71,6 +72,11 @@ export function wrapText(text: string, width = 88, indent = 0): string {
   }
   if (current !== '') lines.push(current);
   return lines.join('\n');
+}
+
+/** A failure the command explains in its message (e.g. Temporal unreachable): printed; exit 1. */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
 }
 
 /** Bad usage: printed with the command's usage line; exit 2; nothing was sent. */
@@ -172,6 +178,10 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
       return exitCodes.usage;
     }
     if (isApiCallError(error)) return reportApiFailure(context, error);
+    if (error instanceof CommandFailure) {
+      line(context.stderr, error.message);
+      return exitCodes.failed;
+    }
     throw error;
   }
 }

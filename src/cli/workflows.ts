@@ -1,0 +1,394 @@
+/**
+ * `orderflow worker`, `orderflow start <workflow>`, `orderflow status`, `orderflow decide`:
+ * the commands that talk to Temporal.
+ */
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { loadConfig } from '../config.ts';
+import type { TemporalConfig } from '../config.ts';
+import { connectClient, workflowUiUrl } from '../client/connect.ts';
+import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../client/starters.ts';
+import type { StartedRun, StarterOptions } from '../client/starters.ts';
+import { operatorActions, queryNames, updateNames } from '../contracts.ts';
+import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus } from '../contracts.ts';
+import { InputError } from '../validation.ts';
+import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
+
+
+function line(context: CliContext, text = ''): void {
+  context.stdout.write(`${text}\n`);
+}
+
+function errorLine(context: CliContext, text: string): void {
+  context.stderr.write(`${text}\n`);
+}
+
+/** A number option as typed; anything not all digits is passed on as text so validation names it. */
+function idOption(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  return /^\d{1,15}$/.test(value) ? Number(value) : value;
+}
+
+async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
+  const config = loadConfig(context.env, ['temporal']).temporal;
+  let client: Client;
+  try {
+    client = await connectClient(config);
+  } catch (error) {
+    throw new TemporalUnreachableError(
+      `Cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${error instanceof Error ? error.message : String(error)}. ` +
+        'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS.',
+    );
+  }
+  try {
+    return await fn(client, config);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+class TemporalUnreachableError extends CommandFailure {}
+
+function describeStep(step: RunStatus['steps'][number]): string {
+  const marks: Record<string, string> = { done: '✓', skipped: '↷', failed: '✗', running: '…', pending: '·', undone: '↺', 'not-needed': '–' };
+  return `  ${marks[step.state] ?? '?'} ${step.name} (${step.state})${step.detail ? `: ${step.detail}` : ''}`;
+}
+
+function printAwaiting(context: CliContext, status: RunStatus, workflowId: string): void {
+  const awaiting = status.awaiting;
+  if (!awaiting) return;
+  line(context, `Waiting for an operator at step ${awaiting.step} (since ${awaiting.since}).`);
+  line(context, `  ${awaiting.reason}`);
+  const failure = awaiting.failure;
+  line(context, `  Failure: ${failure.type}${failure.code ? ` · ${failure.code}${failure.vendorText ? ` | ${failure.vendorText}` : ''}` : ''}`);
+  line(context, `  ${failure.message}`);
+  for (const [name, value] of Object.entries(failure.observed ?? {})) line(context, `  Observed ${name}: ${value}`);
+  line(context, '  Choices:');
+  for (const [action, meaning] of Object.entries(awaiting.choices)) line(context, `    ${action.padEnd(10)} ${meaning}`);
+  line(context, `  Decide with: orderflow decide ${workflowId} --action <${Object.keys(awaiting.choices).join('|')}> --note "<why>" --operator "<you>"`);
+}
+
+async function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
+  try {
+    return await handle.query<RunStatus>(queryNames.status);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Follows a run, printing each step as it changes; returns the exit status. */
+async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
+  const printed = new Map<string, string>();
+  for (;;) {
+    const description = await handle.describe();
+    const status = await queryStatus(handle);
+    if (status) {
+      for (const step of status.steps) {
+        const text = describeStep(step);
+        if (printed.get(step.name) !== text && step.state !== 'pending') {
+          printed.set(step.name, text);
+          line(context, text);
+        }
+      }
+    }
+    if (description.status.name !== 'RUNNING') {
+      try {
+        const result = (await handle.result()) as RunResult;
+        line(context, `Completed: ${result.summary}`);
+        return exitCodes.ok;
+      } catch (error) {
+        const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
+        errorLine(context, `Failed (${description.status.name}): ${cause instanceof Error ? cause.message : String(cause)}`);
+        return exitCodes.failed;
+      }
+    }
+    if (status?.state === 'awaiting-operator') {
+      printAwaiting(context, status, handle.workflowId);
+      return exitCodes.waitingForOperator;
+    }
+    await sleep(500);
+  }
+}
+
+interface StartSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  help: string;
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  start(starter: StarterOptions, values: Record<string, string | boolean | undefined>, env: CliContext['env']): Promise<StartedRun>;
+}
+
+function text(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+const waitHelp = `  --wait                 Follow the run: print each step as it happens and end with the
+                         result. Exit 0 completed, 1 failed, 3 waiting for an operator.`;
+
+const startSpecs: StartSpec[] = [
+  {
+    name: 'refund-and-cancel',
+    summary: 'Refund an order as store credit, cancel it, delete its JustClick bill',
+    usage: 'start refund-and-cancel --user <id> --order <id> --amount <decimal> [--justclick-bill <id>] [--reason <text>] [--requested-by <name>] [--wait]',
+    help: `Starts refundAndCancel: confirm the order is the user's current one, add the credit, cancel
+the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
+the credit back; after it, steps only go forward. The workflow id is
+refund-and-cancel/<user>/<order>: the same request twice is one run.
+
+Options:
+  --user <id>            Store user id (required)
+  --order <id>           The order being refunded; must be the user's current order (required)
+  --amount <decimal>     Credit to add, e.g. 5.50 (required)
+  --justclick-bill <id>  The mirrored JustClick bill to delete
+  --reason <text>        Why (shown in the UI and the ledger)
+  --requested-by <name>  Who asks (default: $USER)
+${waitHelp}
+
+Example:
+  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
+    options: {
+      user: { type: 'string' }, order: { type: 'string' }, amount: { type: 'string' }, 'justclick-bill': { type: 'string' },
+      reason: { type: 'string' }, 'requested-by': { type: 'string' }, wait: { type: 'boolean' },
+    },
+    start: (starter, values, env) =>
+      startRefundAndCancel(starter, {
+        userId: idOption(text(values, 'user')) as number,
+        orderId: idOption(text(values, 'order')) as number,
+        amount: text(values, 'amount') as string,
+        justclickBillId: text(values, 'justclick-bill'),
+        reason: text(values, 'reason') ?? 'refund requested with the orderflow command',
+        requestedBy: text(values, 'requested-by') ?? env['USER'] ?? 'orderflow-cli',
+      }),
+  },
+  {
+    name: 'process-paid-order',
+    summary: 'Process the current order once paid, waiting for payment if an amount is due',
+    usage: 'start process-paid-order --user <id> --order <id> [--justclick-bill <id>] [--payment-deadline <duration>] [--wait]',
+    help: `Starts processPaidOrder: confirm the order, process it (marks it paid and delivers its
+products); while an amount is due, wait for the paymentReceived signal up to the deadline,
+then ask an operator; finally mark the JustClick bill paid.
+
+Options:
+  --user <id>                     Store user id (required)
+  --order <id>                    The user's current order (required)
+  --justclick-bill <id>           The mirrored JustClick bill to mark paid
+  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default 24 hours)
+${waitHelp}`,
+    options: {
+      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
+      'payment-deadline': { type: 'string' }, wait: { type: 'boolean' },
+    },
+    start: (starter, values) =>
+      startProcessPaidOrder(starter, {
+        userId: idOption(text(values, 'user')) as number,
+        orderId: idOption(text(values, 'order')) as number,
+        justclickBillId: text(values, 'justclick-bill'),
+        paymentDeadline: text(values, 'payment-deadline'),
+      }),
+  },
+  {
+    name: 'adjust-credit',
+    summary: "Add or subtract a user's credit, exactly once",
+    usage: 'start adjust-credit --user <id> --action add|subtract --amount <decimal> --description <text> [--reason <text>] [--request-id <id>] [--wait]',
+    help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
+adjust-credit/<user>/<request id> (or a digest of the request): the same request twice is one run.
+
+Options:
+  --user <id>             Store user id (required)
+  --action add|subtract   (required)
+  --amount <decimal>      e.g. 5.00 (required)
+  --description <text>    Shown to the user in the store (required)
+  --reason <text>         Why (for ops)
+  --request-id <id>       Your idempotency key, e.g. a coupon redemption id
+${waitHelp}`,
+    options: {
+      user: { type: 'string' }, action: { type: 'string' }, amount: { type: 'string' }, description: { type: 'string' },
+      reason: { type: 'string' }, 'request-id': { type: 'string' }, wait: { type: 'boolean' },
+    },
+    start: (starter, values, env) =>
+      startAdjustCredit(starter, {
+        userId: idOption(text(values, 'user')) as number,
+        action: text(values, 'action') as 'add',
+        amount: text(values, 'amount') as string,
+        description: text(values, 'description') as string,
+        reason: text(values, 'reason') ?? 'credit adjustment with the orderflow command',
+        requestedBy: env['USER'] ?? 'orderflow-cli',
+        requestId: text(values, 'request-id'),
+      }),
+  },
+  {
+    name: 'cancel-order',
+    summary: "Cancel a user's current order and delete its JustClick bill",
+    usage: 'start cancel-order --user <id> --order <id> [--justclick-bill <id>] [--requester ADMIN|BUYER] [--reason <text>] [--wait]',
+    help: `Starts cancelOrder: confirm the order is current, cancel it (already cancelled counts as
+done), delete the mirrored JustClick bill.
+
+Options:
+  --user <id>               Store user id (required)
+  --order <id>              The user's current order (required)
+  --justclick-bill <id>     The mirrored JustClick bill to delete
+  --requester ADMIN|BUYER   Who asks for the cancellation (default ADMIN)
+  --reason <text>           Why
+${waitHelp}`,
+    options: {
+      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
+      requester: { type: 'string' }, reason: { type: 'string' }, wait: { type: 'boolean' },
+    },
+    start: (starter, values) =>
+      startCancelOrder(starter, {
+        userId: idOption(text(values, 'user')) as number,
+        orderId: idOption(text(values, 'order')) as number,
+        justclickBillId: text(values, 'justclick-bill'),
+        requester: (text(values, 'requester') ?? 'ADMIN') as 'ADMIN',
+        reason: text(values, 'reason'),
+      }),
+  },
+];
+
+function startCommand(spec: StartSpec): LeafCommand {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    usage: spec.usage,
+    help: spec.help,
+    async run(args, context) {
+      const { values } = withUsageErrors(() => parseArgs({ args: [...args], options: spec.options, allowPositionals: false, strict: true }));
+      return withTemporal(context, async (client, config) => {
+        let started: StartedRun;
+        try {
+          started = await spec.start({ client, taskQueue: config.taskQueue }, values, context.env);
+        } catch (error) {
+          if (error instanceof InputError) throw new UsageError(error.message);
+          throw error;
+        }
+        line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));
+        line(context, `  run ${started.runId ?? '(unknown)'}`);
+        line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
+        if (values['wait'] !== true) return exitCodes.ok;
+        return follow(context, started.handle);
+      });
+    },
+  };
+}
+
+export const startGroup: GroupCommand = {
+  name: 'start',
+  summary: 'Start a workflow (refund-and-cancel, process-paid-order, adjust-credit, cancel-order)',
+  help: `Starts one workflow on Temporal and prints its id and Temporal UI link. Input is checked
+before anything is sent (exit 2 on bad input). Needs a running worker to make progress.`,
+  subcommands: startSpecs.map(startCommand),
+};
+
+export const statusCommand: LeafCommand = {
+  name: 'status',
+  summary: "Show a run's state, each step, and what it waits for",
+  usage: 'status <workflowId> [--json]',
+  help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
+waits for an operator, why and the choices. --json prints the status query's answer as JSON.`,
+  async run(args, context) {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({ args: [...args], options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true }),
+    );
+    const [workflowId, ...extra] = positionals;
+    if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel/7/319.');
+    return withTemporal(context, async (client, config) => {
+      const handle = client.workflow.getHandle(workflowId);
+      const description = await handle.describe();
+      const status = await queryStatus(handle);
+      if (values.json === true) {
+        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, status: status ?? null }, null, 2));
+        return exitCodes.ok;
+      }
+      line(context, `${workflowId} (${description.type}) — Temporal: ${description.status.name}, run ${description.runId}`);
+      line(context, `  ${workflowUiUrl(config, workflowId)}`);
+      if (!status) {
+        line(context, '  (the status query did not answer: is a worker running for this task queue?)');
+        return exitCodes.ok;
+      }
+      line(context, `State: ${status.state}, step: ${status.step}`);
+      for (const step of status.steps) line(context, describeStep(step));
+      for (const decision of status.decisions) {
+        line(context, `  decision: ${decision.operator} chose ${decision.action} at ${decision.step} (${decision.at}, via ${decision.via}): ${decision.note}`);
+      }
+      printAwaiting(context, status, workflowId);
+      return exitCodes.ok;
+    });
+  },
+};
+
+export const decideCommand: LeafCommand = {
+  name: 'decide',
+  summary: 'Resume a run that waits for an operator: retry, skip, compensate or abort',
+  usage: 'decide <workflowId> --action retry|skip|compensate|abort --note <text> --operator <name> [--signal]',
+  help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
+or, with --signal, the equivalent signal (not validated: an invalid decision is ignored).
+
+Options:
+  --action <action>   retry | skip | compensate | abort (only the run's offered choices are accepted)
+  --note <text>       Why: what you checked (required; recorded in the run and the ledger)
+  --operator <name>   Who decides (required)
+  --signal            Send a signal instead of an update
+
+Example:
+  orderflow decide refund-and-cancel/7/319 --action skip --note "store admin shows the credit" --operator anna`,
+  async run(args, context) {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({
+        args: [...args],
+        options: { action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    const [workflowId, ...extra] = positionals;
+    if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
+    const problems: string[] = [];
+    if (!values.action || !(operatorActions as readonly string[]).includes(values.action)) problems.push(`--action must be one of ${operatorActions.join(', ')}`);
+    if (!values.note?.trim()) problems.push('--note must say why');
+    if (!values.operator?.trim()) problems.push('--operator must name who decides');
+    if (problems.length > 0) throw new UsageError(problems.join('; '));
+    const decision = { action: values.action, note: values.note, operator: values.operator } as OperatorDecision;
+    return withTemporal(context, async (client) => {
+      const handle = client.workflow.getHandle(workflowId);
+      if (values.signal === true) {
+        await handle.signal(updateNames.operatorDecision, decision);
+        line(context, `Signal sent to ${workflowId}: ${decision.action}. Check with: orderflow status ${workflowId}`);
+        return exitCodes.ok;
+      }
+      try {
+        const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision] });
+        line(context, `Accepted: ${reply.action}. ${reply.willHappen}`);
+        return exitCodes.ok;
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          errorLine(context, `Refused by ${workflowId}: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`);
+          return exitCodes.failed;
+        }
+        throw error;
+      }
+    });
+  },
+};
+
+export const workerCommand: LeafCommand = {
+  name: 'worker',
+  summary: 'Run an orderflow worker until Ctrl-C',
+  usage: 'worker',
+  help: `Runs a worker: connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), polls
+ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, records effects in
+ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when
+ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
+  async run(args, context) {
+    withUsageErrors(() => parseArgs({ args: [...args], options: {}, allowPositionals: false, strict: true }));
+    const { runWorkerProcess } = await import('../worker.ts');
+    await runWorkerProcess(context.env);
+    return exitCodes.ok;
+  },
+};
+
+export { TemporalUnreachableError };

@@ -1,0 +1,125 @@
+/**
+ * `npm start`: the whole stack on one machine, on the embedded defaults.
+ *
+ *   - a file-backed Temporal dev server with its Web UI (data/temporal.db), our search
+ *     attributes registered;
+ *   - both simulators with the demo seed (state in memory: it starts afresh each time);
+ *   - one orderflow worker, its ledger in data/ledger.db.
+ *
+ * It writes the environment a second terminal needs to `.orderflow/env` (mode 0600: it
+ * holds the simulators' local credentials, generated once and kept there) and prints how
+ * to use it. It stays up until Ctrl-C (SIGINT) or SIGTERM, then shuts everything down.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startDevServer } from './temporal/dev-server.ts';
+import type { DevServer } from './temporal/dev-server.ts';
+import { startWebTvSimulator } from './simulators/webtv/index.ts';
+import { startJustClickSimulator } from './simulators/justclick/index.ts';
+import { createOrderflowWorker, installRuntime } from './worker.ts';
+
+export const localPorts = { temporal: 7233, temporalUi: 8233, webtv: 8081, justclick: 8082 } as const;
+
+interface LocalCredentials {
+  WEBTV_KEY_ID: string;
+  WEBTV_SHARED_SECRET: string;
+  JUSTCLICK_LOGIN: string;
+  JUSTCLICK_SECRET: string;
+}
+
+const stateDirectory = resolve('.orderflow');
+const credentialsFile = resolve(stateDirectory, 'local-credentials.json');
+export const localEnvFile = resolve(stateDirectory, 'env');
+
+/** Local-only credentials for the simulators: random, made once, kept in .orderflow/ (ignored by git). */
+function localCredentials(): LocalCredentials {
+  if (existsSync(credentialsFile)) return JSON.parse(readFileSync(credentialsFile, 'utf8')) as LocalCredentials;
+  const credentials: LocalCredentials = {
+    WEBTV_KEY_ID: randomBytes(16).toString('hex'),
+    WEBTV_SHARED_SECRET: randomBytes(48).toString('base64'),
+    JUSTCLICK_LOGIN: 'localshop',
+    JUSTCLICK_SECRET: randomBytes(20).toString('hex'),
+  };
+  mkdirSync(stateDirectory, { recursive: true });
+  writeFileSync(credentialsFile, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  return credentials;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function runLocalStack(): Promise<void> {
+  const closers: Array<() => Promise<void>> = [];
+  const shutdown = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    mkdirSync('data', { recursive: true });
+    const credentials = localCredentials();
+    const temporal: DevServer = await startDevServer({
+      port: localPorts.temporal,
+      uiPort: localPorts.temporalUi,
+      dbFilename: resolve('data/temporal.db'),
+      logFile: resolve('data/temporal.log'),
+    });
+    closers.push(() => temporal.stop());
+    const webtv = await startWebTvSimulator({
+      port: localPorts.webtv,
+      credentials: [{ keyId: credentials.WEBTV_KEY_ID, sharedSecret: credentials.WEBTV_SHARED_SECRET }],
+      seed: 'demo',
+    });
+    closers.push(() => webtv.close());
+    const justclick = await startJustClickSimulator({ port: localPorts.justclick, login: credentials.JUSTCLICK_LOGIN, secret: credentials.JUSTCLICK_SECRET, seed: 'demo' });
+    closers.push(() => justclick.close());
+
+    const env: Record<string, string> = {
+      ...credentials,
+      WEBTV_API_URL: webtv.apiUrl,
+      JUSTCLICK_API_URL: justclick.apiUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      TEMPORAL_UI_URL: temporal.uiUrl ?? `http://127.0.0.1:${localPorts.temporalUi}`,
+      ORDERFLOW_TASK_QUEUE: 'orderflow',
+      ORDERFLOW_LEDGER: 'sqlite:./data/ledger.db',
+    };
+    writeFileSync(localEnvFile, `${Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`).join('\n')}\n`, { mode: 0o600 });
+
+    installRuntime({ logLevel: 'WARN' });
+    const worker = await createOrderflowWorker({ env: { ...process.env, ...env } });
+    const running = worker.run();
+
+    const out = (text = ''): boolean => process.stdout.write(`${text}\n`);
+    out('orderflow is running:');
+    out(`  Temporal UI        ${env['TEMPORAL_UI_URL']}`);
+    out(`  Temporal frontend  ${temporal.address} (namespace ${temporal.namespace}, data in data/temporal.db)`);
+    out(`  WebTV simulator    ${webtv.apiUrl}  (demo seed: users 1-100, products 1-5; admin: ${webtv.origin}/_sim/state)`);
+    out(`  JustClick sim.     ${justclick.apiUrl}  (admin: ${justclick.origin}/_sim/state)`);
+    out(`  Worker             task queue orderflow, ledger data/ledger.db`);
+    out();
+    out('In a second terminal (the environment, with local credentials, is in .orderflow/env):');
+    out('  source .orderflow/env');
+    out('  ./bin/orderflow api webtv modify_cart --user 7 --set cartAction=add --set productID=1');
+    out('  ./bin/orderflow api webtv place_order --user 7          # prints the order id, e.g. 319');
+    out('  ./bin/orderflow start refund-and-cancel --user 7 --order 319 --amount 5.00 --reason "demo" --wait');
+    out();
+    out('Press Ctrl-C to stop everything.');
+
+    // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; then we close the rest.
+    await running;
+    out('Worker stopped; closing the simulators and the Temporal dev server...');
+  } finally {
+    await shutdown();
+  }
+}
+
+if (import.meta.main) {
+  runLocalStack().then(
+    () => process.stdout.write('orderflow stopped.\n'),
+    (error: unknown) => {
+      process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
