@@ -27,6 +27,10 @@ export interface WebTvCredentials {
 }
 
 export function webTvSignature(sharedSecret: string, salt: string, timestamp: number | string): string {
+  if (typeof timestamp === 'number' && !Number.isSafeInteger(timestamp)) {
+    // PHP prints such a number exactly; JavaScript would print it rounded and sign something else.
+    throw new RangeError(`WebTV timestamp ${timestamp} is not a whole number of seconds within JavaScript's exact range`);
+  }
   return createHmac('sha256', sharedSecret).update(`${salt}${timestamp}`, 'utf8').digest('base64');
 }
 
