@@ -14,12 +14,13 @@ import { dispatch, exitCodes } from './cli/framework.ts';
 import type { CliContext, Command, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
 import { simulateCommand } from './cli/simulate.ts';
 import { decideCommand, startGroup, statusCommand, workerCommand } from './cli/workflows.ts';
+import { opsGroup } from './cli/ops.ts';
 import type { Environment } from './config.ts';
 
 export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [startGroup, statusCommand, decideCommand, workerCommand, apiCommand, simulateCommand];
+export const commands: readonly Command[] = [startGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',

@@ -4,17 +4,17 @@
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { loadConfig } from '../config.ts';
-import type { TemporalConfig } from '../config.ts';
-import { connectClient, workflowUiUrl } from '../client/connect.ts';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { workflowUiUrl } from '../client/connect.ts';
 import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../client/starters.ts';
-import { operatorActions, queryNames, updateNames } from '../contracts.ts';
+import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus } from '../contracts.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { queryStatus, withTemporal } from './temporal.ts';
+import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
 
@@ -32,25 +32,7 @@ function idOption(value: string | undefined): number | string | undefined {
   return /^\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
-async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
-  const config = loadConfig(context.env, ['temporal']).temporal;
-  let client: Client;
-  try {
-    client = await connectClient(config);
-  } catch (error) {
-    throw new TemporalUnreachableError(
-      `Cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${error instanceof Error ? error.message : String(error)}. ` +
-        'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS.',
-    );
-  }
-  try {
-    return await fn(client, config);
-  } finally {
-    await client.connection.close();
-  }
-}
 
-class TemporalUnreachableError extends CommandFailure {}
 
 function describeStep(step: RunStatus['steps'][number]): string {
   const marks: Record<string, string> = { done: '✓', skipped: '↷', failed: '✗', running: '…', pending: '·', undone: '↺', 'not-needed': '–' };
@@ -69,14 +51,6 @@ function printAwaiting(context: CliContext, status: RunStatus, workflowId: strin
   line(context, '  Choices:');
   for (const [action, meaning] of Object.entries(awaiting.choices)) line(context, `    ${action.padEnd(10)} ${meaning}`);
   line(context, `  Decide with: orderflow decide ${workflowId} --action <${Object.keys(awaiting.choices).join('|')}> --note "<why>" --operator "<you>"`);
-}
-
-async function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
-  try {
-    return await handle.query<RunStatus>(queryNames.status);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Follows a run, printing each step as it changes; returns the exit status. */
@@ -321,56 +295,117 @@ waits for an operator, why and the choices. --json prints the status query's ans
   },
 };
 
+/** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */
+function progress(context: CliContext, total: number): (done: number, label: string) => void {
+  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
+  return (done, label) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`;
+    context.stderr.write(tty ? `\r${bar.slice(0, 120).padEnd(120)}${done === total ? '\n' : ''}` : `${bar}\n`);
+  };
+}
+
+async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean): Promise<{ accepted: boolean; text: string }> {
+  if (viaSignal) {
+    await handle.signal(updateNames.operatorDecision, decision);
+    return { accepted: true, text: `signal sent (${decision.action}); check with orderflow status ${handle.workflowId}` };
+  }
+  try {
+    const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision] });
+    return { accepted: true, text: `accepted: ${reply.action}. ${reply.willHappen}` };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      return { accepted: false, text: `refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}` };
+    }
+    if (error instanceof WorkflowNotFoundError) {
+      return { accepted: false, text: `refused: the run is not running any more (${error.message}); see orderflow status ${handle.workflowId}` };
+    }
+    throw error;
+  }
+}
+
 export const decideCommand: LeafCommand = {
   name: 'decide',
-  summary: 'Resume a run that waits for an operator: retry, skip, compensate or abort',
-  usage: 'decide <workflowId> --action retry|skip|compensate|abort --note <text> --operator <name> [--signal]',
+  summary: 'Resume runs that wait for an operator: retry, skip, compensate or abort',
+  usage: 'decide (<workflowId> | --query <visibility query> [--dry-run]) --action retry|skip|compensate|abort --note <text> --operator <name> [--signal]',
   help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
 or, with --signal, the equivalent signal (not validated: an invalid decision is ignored).
+
+For many runs at once, --query selects every run waiting for an operator that also matches
+the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); --dry-run lists them
+and what the decision would do to each, sending nothing. A progress bar shows on stderr.
 
 Options:
   --action <action>   retry | skip | compensate | abort (only the run's offered choices are accepted)
   --note <text>       Why: what you checked (required; recorded in the run and the ledger)
   --operator <name>   Who decides (required)
+  --query <query>     Decide for every waiting run that matches (instead of one workflow id)
+  --dry-run           With --query: show what would happen, send nothing
   --signal            Send a signal instead of an update
 
-Example:
-  orderflow decide refund-and-cancel/7/319 --action skip --note "store admin shows the credit" --operator anna`,
+Exit status: 0 when every decision was accepted; 1 when any was refused.
+
+Examples:
+  orderflow decide refund-and-cancel/7/319 --action skip --note "store admin shows the credit" --operator anna
+  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run`,
   async run(args, context) {
     const { values, positionals } = withUsageErrors(() =>
       parseArgs({
         args: [...args],
-        options: { action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' } },
+        options: {
+          action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' },
+          query: { type: 'string' }, 'dry-run': { type: 'boolean' },
+        },
         allowPositionals: true,
         strict: true,
       }),
     );
     const [workflowId, ...extra] = positionals;
-    if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
     const problems: string[] = [];
+    if (values.query === undefined && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
+    if (values.query !== undefined && positionals.length > 0) problems.push('give either a workflow id or --query, not both');
+    if (values['dry-run'] === true && values.query === undefined) problems.push('--dry-run goes with --query');
     if (!values.action || !(operatorActions as readonly string[]).includes(values.action)) problems.push(`--action must be one of ${operatorActions.join(', ')}`);
     if (!values.note?.trim()) problems.push('--note must say why');
     if (!values.operator?.trim()) problems.push('--operator must name who decides');
     if (problems.length > 0) throw new UsageError(problems.join('; '));
     const decision = { action: values.action, note: values.note, operator: values.operator } as OperatorDecision;
+    const viaSignal = values.signal === true;
+
     return withTemporal(context, async (client) => {
-      const handle = client.workflow.getHandle(workflowId);
-      if (values.signal === true) {
-        await handle.signal(updateNames.operatorDecision, decision);
-        line(context, `Signal sent to ${workflowId}: ${decision.action}. Check with: orderflow status ${workflowId}`);
+      if (values.query === undefined) {
+        const outcome = await sendDecision(client.workflow.getHandle(workflowId!), decision, viaSignal);
+        (outcome.accepted ? context.stdout : context.stderr).write(`${workflowId}: ${outcome.text}\n`);
+        return outcome.accepted ? exitCodes.ok : exitCodes.failed;
+      }
+      const query = `${awaitingOperatorQuery} AND (${values.query})`;
+      const runs = await listRuns(client, query);
+      if (runs.length === 0) {
+        line(context, `No run waiting for an operator matches ${query}.`);
         return exitCodes.ok;
       }
-      try {
-        const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision] });
-        line(context, `Accepted: ${reply.action}. ${reply.willHappen}`);
-        return exitCodes.ok;
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) {
-          errorLine(context, `Refused by ${workflowId}: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`);
-          return exitCodes.failed;
+      if (values['dry-run'] === true) {
+        line(context, `Dry run: ${decision.action} would be sent to ${runs.length} run(s) (${query}):`);
+        for (const run of runs) {
+          const status = await queryStatus(client.workflow.getHandle(run.workflowId));
+          const choice = status?.awaiting?.choices[decision.action];
+          line(context, `  ${run.workflowId} at ${run.step}: ${choice ?? `not possible there (choices: ${Object.keys(status?.awaiting?.choices ?? {}).join(', ') || 'none'})`}`);
         }
-        throw error;
+        return exitCodes.ok;
       }
+      const report = progress(context, runs.length);
+      const outcomes: Array<{ workflowId: string; accepted: boolean; text: string }> = [];
+      report(0, '');
+      for (const [index, run] of runs.entries()) {
+        const outcome = await sendDecision(client.workflow.getHandle(run.workflowId), decision, viaSignal);
+        outcomes.push({ workflowId: run.workflowId, ...outcome });
+        report(index + 1, run.workflowId);
+      }
+      for (const outcome of outcomes) line(context, `${outcome.workflowId}: ${outcome.text}`);
+      const refused = outcomes.filter((outcome) => !outcome.accepted).length;
+      line(context, `${outcomes.length - refused} accepted, ${refused} refused.`);
+      return refused === 0 ? exitCodes.ok : exitCodes.failed;
     });
   },
 };
@@ -391,4 +426,3 @@ ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
   },
 };
 
-export { TemporalUnreachableError };

@@ -1,0 +1,144 @@
+/**
+ * `orderflow ops list` and `orderflow ops show`: the Temporal UI's story of stuck runs, in a
+ * terminal. Decisions for one run or many are `orderflow decide` (see ./workflows.ts).
+ */
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { RunState } from '../contracts.ts';
+import { workflowUiUrl } from '../client/connect.ts';
+import { UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
+import { queryStatus, withTemporal } from './temporal.ts';
+
+/** The visibility query for every run that waits for an operator (also the UI's list filter). */
+export const awaitingOperatorQuery = `${orderflowSearchAttributes.state.name} = "${RunState.AwaitingOperator}"`;
+
+function line(context: CliContext, text = ''): void {
+  context.stdout.write(`${text}\n`);
+}
+
+export function age(since: Date | string | undefined, now = Date.now()): string {
+  if (since === undefined) return '?';
+  const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+export interface ListedRun {
+  workflowId: string;
+  workflowType: string;
+  step: string;
+  reason: string;
+  since: string | undefined;
+}
+
+/** Runs matching a visibility query, with what they wait for. */
+export async function listRuns(client: Client, query: string, limit = 1000): Promise<ListedRun[]> {
+  const runs: ListedRun[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
+    const status = await queryStatus(handle);
+    runs.push({
+      workflowId: execution.workflowId,
+      workflowType: execution.type,
+      step: status?.awaiting?.step ?? String(execution.typedSearchAttributes.get(orderflowSearchAttributes.step) ?? '?'),
+      reason: status?.awaiting?.reason ?? (status ? `state ${status.state}` : 'no answer to the status query (is a worker running?)'),
+      since: status?.awaiting?.since ?? execution.startTime.toISOString(),
+    });
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
+const listCommand: LeafCommand = {
+  name: 'list',
+  summary: 'List the runs waiting for an operator, with step, reason and age',
+  usage: 'ops list [--query <visibility query>] [--json]',
+  help: `Lists every run whose OrderflowState is "awaiting-operator" (the same filter as in the
+Temporal UI: ${awaitingOperatorQuery}). --query narrows it further, e.g.
+--query 'StoreUserId = 7'.
+
+Examples:
+  orderflow ops list
+  orderflow ops list --query 'OrderflowStep = "undo-add-credit"' --json`,
+  async run(args, context) {
+    const { values } = withUsageErrors(() =>
+      parseArgs({ args: [...args], options: { query: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: false, strict: true }),
+    );
+    const query = values.query ? `${awaitingOperatorQuery} AND (${values.query})` : awaitingOperatorQuery;
+    return withTemporal(context, async (client) => {
+      const runs = await listRuns(client, query);
+      if (values.json === true) {
+        line(context, JSON.stringify(runs, null, 2));
+        return exitCodes.ok;
+      }
+      if (runs.length === 0) {
+        line(context, `No run waits for an operator (${query}).`);
+        return exitCodes.ok;
+      }
+      const idWidth = Math.max(...runs.map((run) => run.workflowId.length), 11);
+      const stepWidth = Math.max(...runs.map((run) => run.step.length), 4);
+      line(context, `${'WORKFLOW ID'.padEnd(idWidth)}  ${'STEP'.padEnd(stepWidth)}  ${'AGE'.padStart(4)}  REASON`);
+      for (const run of runs) {
+        line(context, `${run.workflowId.padEnd(idWidth)}  ${run.step.padEnd(stepWidth)}  ${age(run.since).padStart(4)}  ${run.reason}`);
+      }
+      line(context, `${runs.length} run(s). Details: orderflow ops show <workflow id>`);
+      return exitCodes.ok;
+    });
+  },
+};
+
+const showCommand: LeafCommand = {
+  name: 'show',
+  summary: 'Show the whole story of one run: summary, current details, steps, decisions',
+  usage: 'ops show <workflowId>',
+  help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
+current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
+was observed, what each decision would do), each step, and the decisions taken so far.`,
+  async run(args, context) {
+    const { positionals } = withUsageErrors(() => parseArgs({ args: [...args], options: {}, allowPositionals: true, strict: true }));
+    const [workflowId, ...extra] = positionals;
+    if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
+    return withTemporal(context, async (client, config) => {
+      const handle = client.workflow.getHandle(workflowId);
+      const description = await handle.describe();
+      line(context, `# ${workflowId}`);
+      line(context, `${(await description.staticSummary()) ?? description.type} — Temporal: ${description.status.name}, started ${description.startTime.toISOString()} (${age(description.startTime)} ago)`);
+      line(context, workflowUiUrl(config, workflowId));
+      const details = await description.staticDetails();
+      if (details) line(context, `\n${details}`);
+      let currentDetails: string | undefined;
+      try {
+        currentDetails = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
+      } catch {
+        currentDetails = undefined;
+      }
+      if (currentDetails) line(context, `\n${currentDetails}`);
+      const status = await queryStatus(handle);
+      if (!status) {
+        line(context, '\n(the status query did not answer: is a worker running for this task queue?)');
+        return exitCodes.ok;
+      }
+      line(context, `\n## Steps (state: ${status.state})`);
+      for (const step of status.steps) line(context, `- ${step.name}: ${step.state}${step.detail ? ` — ${step.detail}` : ''}`);
+      if (status.decisions.length > 0) {
+        line(context, '\n## Decisions');
+        for (const decision of status.decisions) {
+          line(context, `- ${decision.at} ${decision.operator} chose ${decision.action} at ${decision.step} (via ${decision.via}): ${decision.note}`);
+        }
+      }
+      return exitCodes.ok;
+    });
+  },
+};
+
+export const opsGroup: GroupCommand = {
+  name: 'ops',
+  summary: 'For the operator on call: list stuck runs, show one',
+  help: `For the operator on call, the terminal twin of the Temporal UI. Decide with
+'orderflow decide <workflowId> ...' or, for many runs at once, 'orderflow decide --query ...'.`,
+  subcommands: [listCommand, showCommand],
+};
