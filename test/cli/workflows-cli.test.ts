@@ -1,0 +1,138 @@
+/**
+ * `orderflow start / status / decide / ops` end to end: ./bin/orderflow runs as a child
+ * process against the run's Temporal dev server, with a worker (the real activities) in
+ * this process and both simulators on loopback.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
+import { placeCurrentOrder, startStack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
+import type { Client } from '@temporalio/client';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+
+interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function orderflow(args: string[], env: Record<string, string>): Promise<CommandResult> {
+  const child = spawn(`${root}bin/orderflow`, args, {
+    cwd: root,
+    env: { PATH: `${root}node_modules/.bin:${process.env['PATH'] ?? '/usr/bin:/bin'}`, HOME: process.env['HOME'] ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops against a real Temporal server', () => {
+  let stack: Stack;
+  let client: Client;
+  let env: Record<string, string>;
+  const taskQueue = uniqueTaskQueue('cli');
+
+  beforeAll(async () => {
+    stack = await startStack();
+    client = await connectTestClient();
+    const target = testTemporalTarget();
+    env = { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ORDERFLOW_TASK_QUEUE: taskQueue, TEMPORAL_UI_URL: 'http://127.0.0.1:8233' };
+  });
+
+  afterAll(async () => {
+    await client?.connection.close();
+    await stack?.close();
+  });
+
+  const withWorker = <T>(fn: () => Promise<T>): Promise<T> => runWorker({ workflowsPath, activities: stack.activities, taskQueue }, fn);
+
+  it('starts a refund-and-cancel, follows it with --wait, and shows it with status', async () => {
+    const userId = 61;
+    const orderId = await placeCurrentOrder(stack, userId);
+    await withWorker(async () => {
+      const started = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.50', '--reason', 'cli test', '--wait'], env);
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain(`Started refund-and-cancel/${userId}/${orderId}`);
+      expect(started.stdout).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/refund-and-cancel%2F${userId}%2F${orderId}`);
+      expect(started.stdout).toMatch(/✓ add-credit \(done\): 1\.50 credit added/);
+      expect(started.stdout).toMatch(/Completed: Refund of 1\.50/);
+
+      const again = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.50'], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain(`Already there (same request): refund-and-cancel/${userId}/${orderId}`);
+
+      const status = await orderflow(['status', `refund-and-cancel/${userId}/${orderId}`], env);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain('Temporal: COMPLETED');
+      expect(status.stdout).toContain('State: completed');
+    });
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(150);
+  });
+
+  it('refuses bad input with exit 2 and starts nothing', async () => {
+    const result = await orderflow(['start', 'refund-and-cancel', '--user', 'seven', '--order', '1', '--amount', '5.001'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/userId must be a whole number ≥ 1 \(got "seven"\)/);
+    expect(result.stderr).toMatch(/at most two places/);
+    await expect(client.workflow.getHandle('refund-and-cancel/seven/1').describe()).rejects.toThrow();
+  });
+
+  it('exits 3 for a run waiting for an operator; ops list/show tell the story; decide resumes it', async () => {
+    const userId = 62;
+    const orderId = await placeCurrentOrder(stack, userId);
+    const workflowId = `refund-and-cancel/${userId}/${orderId}`;
+    stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
+    await withWorker(async () => {
+      const started = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '2.00', '--wait'], env);
+      expect(started.code).toBe(3);
+      expect(started.stdout).toContain('Waiting for an operator at step cancel-order');
+      expect(started.stdout).toContain('REQUEST_ERROR | Invalid key');
+
+      const list = await orderflow(['ops', 'list'], env);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(new RegExp(`${workflowId}\\s+cancel-order\\s+\\d+[smhd]\\s+Step cancel-order was refused by the API`));
+
+      const show = await orderflow(['ops', 'show', workflowId], env);
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain(`Refund 2.00 and cancel order ${orderId} for store user ${userId}`);
+      expect(show.stdout).toContain('## Waiting for an operator: step `cancel-order`');
+      expect(show.stdout).toContain('| `compensate` | Take the refunded credit back');
+
+      const noNote = await orderflow(['decide', workflowId, '--action', 'retry', '--note', ' ', '--operator', 'anna'], env);
+      expect(noNote.code).toBe(2);
+
+      const dryRun = await orderflow(['decide', '--query', `StoreUserId = ${userId}`, '--action', 'retry', '--note', 'key fixed', '--operator', 'anna', '--dry-run'], env);
+      expect(dryRun.code).toBe(0);
+      expect(dryRun.stdout).toContain(`${workflowId} at cancel-order: The order was NOT cancelled`);
+      expect((await orderflow(['ops', 'list', '--json'], env)).stdout).toContain(workflowId);
+
+      const decided = await orderflow(['decide', '--query', `StoreUserId = ${userId}`, '--action', 'retry', '--note', 'key fixed', '--operator', 'anna'], env);
+      expect(decided.code).toBe(0);
+      expect(decided.stdout).toContain('1 accepted, 0 refused.');
+      expect(decided.stderr).toContain('1/1');
+      await client.workflow.getHandle(workflowId).result();
+
+      const late = await orderflow(['decide', workflowId, '--action', 'retry', '--note', 'again', '--operator', 'anna'], env);
+      expect(late.code).toBe(1);
+      expect(late.stderr).toContain('refused: the run is not running any more');
+    });
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(200);
+  });
+
+  it('says clearly when Temporal cannot be reached', async () => {
+    const result = await orderflow(['status', 'refund-and-cancel/1/1'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Cannot reach Temporal at 127\.0\.0\.1:1 .*Start it \(npm start runs a local one\) or set TEMPORAL_ADDRESS/s);
+  });
+});
