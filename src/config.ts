@@ -177,7 +177,7 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     description: 'Port for the worker\'s Prometheus metrics endpoint (1-65535); unset: no metrics endpoint.',
   }),
   variable({
-    name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: false,
+    name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
     description: 'Effect ledger: sqlite:<file path>, or a postgres:// (postgresql://) connection URL for workers on several hosts. Treated as a secret, since the URL may carry a password.',
   }),
 ]);
@@ -404,7 +404,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {
   const value =
-    reader.read('ORDERFLOW_LEDGER', { required: false, secret: true, fileVariant: false, neededFor: 'the effect ledger' }) ??
+    reader.read('ORDERFLOW_LEDGER', { required: false, secret: true, fileVariant: true, neededFor: 'the effect ledger' }) ??
     defaultOf('ORDERFLOW_LEDGER');
   const accepted = 'write sqlite:<file path> (e.g. sqlite:./data/ledger.db) or a postgres://user@host:5432/database URL';
   if (value.startsWith('sqlite:')) {

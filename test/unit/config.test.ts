@@ -73,7 +73,7 @@ describe('loadConfig', () => {
       expect.arrayContaining(['WEBTV_SHARED_SECRET', 'JUSTCLICK_SECRET']),
     );
     expect(configVariables.filter((entry) => entry.fileVariant).map((entry) => entry.name).sort()).toEqual(
-      ['JUSTCLICK_SECRET', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
+      ['JUSTCLICK_SECRET', 'ORDERFLOW_LEDGER', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
     );
   });
 
