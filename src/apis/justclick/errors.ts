@@ -27,6 +27,11 @@ export interface JustClickCodeInfo {
   readonly retryable: boolean;
   /** What a person should do, for the error message. */
   readonly action: string;
+  /**
+   * The API refused our credentials, signature, address or account, not the request's
+   * content: a person must fix the configuration (see ApiCallErrorOptions.accessProblem).
+   */
+  readonly accessProblem?: boolean;
   /** Methods for which this code is not an error, and what it means there. */
   readonly notAnErrorFor?: Readonly<Partial<Record<JustClickMethod, JustClickNonError>>>;
 }
@@ -74,6 +79,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     meaning: 'the request signature was refused',
     retryable: false,
     action: 'Check JUSTCLICK_LOGIN and JUSTCLICK_SECRET (the key from "Integration and API" in the JustClick account).',
+    accessProblem: true,
   }),
   entry({
     code: 5,
@@ -82,6 +88,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     meaning: 'the login was not sent or does not exist',
     retryable: false,
     action: 'Check JUSTCLICK_LOGIN and the API URL (https://<login>.justclick.ru/api).',
+    accessProblem: true,
   }),
   entry({
     code: 6,
@@ -90,6 +97,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     meaning: 'the API refuses requests from this IP address',
     retryable: false,
     action: 'Allow this server\'s outgoing IP address in the JustClick API settings.',
+    accessProblem: true,
   }),
   entry({
     code: 7,
@@ -98,6 +106,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     meaning: 'the JustClick account is disabled',
     retryable: false,
     action: 'The account owner must re-enable the JustClick account (billing, or JustClick support).',
+    accessProblem: true,
   }),
   entry({
     code: 8,
@@ -283,7 +292,15 @@ export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClic
   }
   throw new ApiRejectedError(
     `${where(req)}: ${said}: ${info.meaning}; nothing changed. ${info.action}`,
-    { api: 'justclick', operation: req.operation, retryable: info.retryable, code: String(code), vendorText: answer.error_text, httpStatus },
+    {
+      api: 'justclick',
+      operation: req.operation,
+      retryable: info.retryable,
+      code: String(code),
+      vendorText: answer.error_text,
+      httpStatus,
+      accessProblem: info.accessProblem ?? false,
+    },
   );
 }
 
