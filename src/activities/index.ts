@@ -44,6 +44,12 @@ export interface ActivityDeps {
   ledger: EffectLedger;
   /** How long one attempt waits for another worker's lock on the same user (default 30 s). */
   userLockWaitMs?: number;
+  /**
+   * How long after an attempt an unchanged balance (or a still-current order) may still be
+   * an earlier request in flight (default 90 s: the HTTP client's connect + headers + body
+   * timeouts, 65 s, plus margin). Only after it does "unchanged" mean "did not happen".
+   */
+  inFlightWindowMs?: number;
 }
 
 const doneStates: ReadonlySet<EffectState> = new Set(['applied', 'resolved-applied']);
@@ -112,6 +118,24 @@ function observedCredit(record: EffectRecord): number | undefined {
 export function createActivities(deps: ActivityDeps): OrderflowActivities {
   const { webtv, ledger } = deps;
   const lockWaitMs = deps.userLockWaitMs ?? 30_000;
+  const inFlightWindowMs = deps.inFlightWindowMs ?? 90_000;
+
+  /**
+   * "Nothing changed" is evidence that an earlier attempt did not take effect only once that
+   * attempt can no longer land: a request held up on the way (or by a slow server) may still
+   * be applied. Until then, retry later instead of calling again (that would apply it twice).
+   */
+  function refuseWhileAttemptMayLand(row: EffectRecord, what: string, observed: Record<string, string>): void {
+    const settlesAt = Date.parse(row.updatedAt) + inFlightWindowMs;
+    if (Date.now() < settlesAt) {
+      throw failure(
+        FailureType.OutcomePending,
+        `The earlier attempt (${what}) shows no effect yet, but it may still be in flight (recorded ${row.updatedAt}); ` +
+          `deciding after ${new Date(settlesAt).toISOString()}. Will retry.`,
+        { nonRetryable: false, observed },
+      );
+    }
+  }
 
   async function underUserLock<T>(userId: number, effectKey: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -193,6 +217,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
           return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (reconciled: credit ${formatCents(before!)} → ${now.credit})` };
         }
         if (before !== undefined && now.creditCents === before) {
+          refuseWhileAttemptMayLand(row, what, observed);
           row = await ledger.record(effectKey, 'resolved-not-applied', {
             ...context,
             observedAfter: now,
@@ -325,6 +350,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
         await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId, requester: input.requester ?? null }, observedBefore: observation });
       } else {
         if (row.state === 'pending' || row.state === 'unknown') {
+          refuseWhileAttemptMayLand(row, what, observed);
           await ledger.record(effectKey, 'resolved-not-applied', { ...context, observedAfter: observation, note: 'reconciled: the order is still current, the earlier attempt did not take effect' });
         }
         await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
@@ -399,6 +425,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
       const now = await underUserLock(input.userId, input.forwardEffectKey, () => readCredit(input.userId));
       const amount = parsePositiveAmount(input.amount);
       if (before !== undefined && now.creditCents === before) {
+        refuseWhileAttemptMayLand(forward, `${input.amount} credit added to store user ${input.userId}`, { 'credit before': formatCents(before), 'credit now': now.credit });
         await ledger.record(input.forwardEffectKey, 'resolved-not-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was never added' });
         return { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
       }
