@@ -5,7 +5,7 @@ import type { CancelOrderInput, OrderflowActivities, RunResult } from '../contra
 import { effectOptions, readOptions } from './options.ts';
 import { Run } from './operator.ts';
 import { failAborted, performStep } from './saga.ts';
-import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 
 const effects = proxyActivities<OrderflowActivities>(effectOptions);
@@ -51,23 +51,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   }
 
   if (justclickBillId !== undefined) {
-    const deleteKey = run.effectKey('delete-justclick-bill');
-    const deleted = await performStep(run, {
-      name: 'delete-justclick-bill',
-      effectKey: deleteKey,
-      userId,
-      run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
-      describe: (result) => result.detail,
-      onBusinessFailure: 'operator',
-      choices: {
-        retry: 'Try deleting the JustClick bill again.',
-        skip: 'The bill is gone or will be handled by hand: finish as completed.',
-        abort: 'Stop now: the order stays cancelled; the JustClick bill stays.',
-      },
-    });
-    if (deleted.kind === 'abort' || deleted.kind === 'compensate') {
-      failAborted(run, deleted.decision, `${what}: cancelled, but the JustClick bill ${justclickBillId} was not deleted.`);
-    }
+    await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
   }
   run.setState(RunState.Completed);
   return run.result('completed', `${what}: done.`);

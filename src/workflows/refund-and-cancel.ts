@@ -12,7 +12,7 @@ import type { OrderflowActivities, RefundAndCancelInput, RunResult } from '../co
 import { effectOptions, readOptions } from './options.ts';
 import { Run } from './operator.ts';
 import { Compensations, compensateAndEnd, failAborted, performStep } from './saga.ts';
-import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 
 const effects = proxyActivities<OrderflowActivities>(effectOptions);
@@ -114,21 +114,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
 
   // 4. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
-    const deleteKey = run.effectKey('delete-justclick-bill');
-    const deleted = await performStep(run, {
-      name: 'delete-justclick-bill',
-      effectKey: deleteKey,
-      userId,
-      run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
-      describe: (result) => result.detail,
-      onBusinessFailure: 'operator',
-      choices: {
-        retry: 'Try deleting the JustClick bill again (for example after JustClick is back or its secret is fixed).',
-        skip: 'The bill is gone or will be handled by hand: finish the run as completed.',
-        abort: 'Stop now: the refund and the cancellation stand; the JustClick bill stays.',
-      },
-    });
-    if (deleted.kind === 'abort') failAborted(run, deleted.decision, `${what}: refunded and cancelled, but the JustClick bill ${justclickBillId} was not deleted.`);
+    await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
   run.setState(RunState.Completed);

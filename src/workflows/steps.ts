@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OperatorDecision, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { InputError } from '../validation.ts';
-import { performStep } from './saga.ts';
+import { failAborted, performStep } from './saga.ts';
 import type { Run } from './operator.ts';
 
 /** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
@@ -67,4 +67,34 @@ export function describeObservation(observation: OrderObservation): string {
   if (observation.amountDue !== null) parts.push(`amount due ${observation.amountDue}`);
   if (observation.changedByThisRun) parts.push('changed by this run earlier');
   return parts.join(', ');
+}
+
+/**
+ * Deletes the mirrored JustClick bill, forward only: every failure asks an operator (retry,
+ * skip, abort). `stands` says what has been done already, for the operator and the result.
+ */
+export async function deleteJustClickBill(
+  run: Run,
+  effects: Pick<OrderflowActivities, 'deleteJustClickBill'>,
+  bill: { billId: string; userId: number },
+  what: string,
+  stands: string,
+): Promise<void> {
+  const deleteKey = run.effectKey('delete-justclick-bill');
+  const deleted = await performStep(run, {
+    name: 'delete-justclick-bill',
+    effectKey: deleteKey,
+    userId: bill.userId,
+    run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: bill.billId, userId: bill.userId }),
+    describe: (result) => result.detail,
+    onBusinessFailure: 'operator',
+    choices: {
+      retry: 'Try deleting the JustClick bill again (for example after JustClick is back or its secret is fixed).',
+      skip: 'The bill is gone or will be handled by hand: finish the run as completed.',
+      abort: `Stop now: ${stands}; the JustClick bill stays.`,
+    },
+  });
+  if (deleted.kind === 'abort' || deleted.kind === 'compensate') {
+    failAborted(run, deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
+  }
 }
