@@ -97,6 +97,12 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** `step add-credit: ` from `<workflowId>/add-credit#<run>`: failure messages name the step. */
+function stepPrefix(effectKey: string): string {
+  const step = effectKey.slice(effectKey.lastIndexOf('/') + 1).split('#')[0];
+  return step ? `step ${step}: ` : '';
+}
+
 function fromLedger(record: EffectRecord, detail: string): EffectResult {
   return { effectKey: record.key, status: 'applied', fromLedger: true, detail: `${detail} (recorded ${record.updatedAt}, not repeated)` };
 }
@@ -265,7 +271,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
     if (current?.state === 'unknown') {
       // Still unknown: this answer does not settle the earlier attempt; keep the row as it is.
       await ledger.addNote(effectKey, { ...context, text: `another attempt failed: ${error instanceof Error ? error.message : String(error)}` });
-      return error instanceof ApiCallError ? apiFailure(error, observed) : error;
+      return error instanceof ApiCallError ? apiFailure(error, observed, stepPrefix(effectKey)) : error;
     }
     if (!(error instanceof ApiCallError)) {
       // Not an API answer (a bug, a cancellation): the call may have gone out.
@@ -283,7 +289,7 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
         note: error.outcome === 'rejected' ? `rejected: ${error.code}${error.vendorText ? ` | ${error.vendorText}` : ''}` : 'not sent',
       });
     }
-    return apiFailure(error, summary.observed);
+    return apiFailure(error, summary.observed, stepPrefix(effectKey));
   }
 
   function orderFacts(orders: WebTvOrder[], orderId: number): { order: WebTvOrder | undefined; current: WebTvOrder | undefined } {

@@ -17,7 +17,7 @@ import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { InputError } from '../../src/validation.ts';
 import { centsFromInteger } from '../../src/money.ts';
 import { connectTestClient, runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
-import { creditCalls, eventually, placeCurrentOrder, startStack } from '../support/stack.ts';
+import { creditCalls, eventually, placeCurrentOrder, sampleCredentials, startStack } from '../support/stack.ts';
 import type { Stack } from '../support/stack.ts';
 
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
@@ -228,6 +228,11 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       ]);
     });
     expect(await orderState(userId, orderId)).toBe('current');
+    // What Temporal stores and shows (inputs, failures, details, results) holds no secret.
+    const history = JSON.stringify(await client.workflow.getHandle(`${prefix}refund-and-cancel/${userId}/${orderId}`).fetchHistory());
+    expect(history).toContain('ERROR_CANT_SUBTRACT');
+    expect(history).toContain('step cancel-order: WebTV store API cancel_order');
+    for (const secret of [sampleCredentials.webtvSharedSecret, sampleCredentials.justclickSecret, 'signature=']) expect(history).not.toContain(secret);
     const audit = await stack.ledger.listAudit({ event: 'operator.skip' });
     expect(audit.some((event) => event.actor === 'ben')).toBe(true);
   });
