@@ -243,6 +243,14 @@ export interface BillEffectInput {
   userId?: number | undefined;
 }
 
+export interface CreateBillInput extends BillEffectInput {
+  /** The buyer's e-mail (`bill_email`). */
+  email: string;
+  /** The goods: JustClick product names with their price in this bill (decimal strings). */
+  goods: Array<{ name: string; amount: string }>;
+  comment?: string | undefined;
+}
+
 export interface EffectResult {
   effectKey: string;
   /** `applied`: done now or earlier (recorded); `not-needed`: nothing to do (already so, or nothing to undo). */
@@ -293,6 +301,8 @@ export interface OrderflowActivities {
   processCurrentOrder(input: OrderEffectInput): Promise<EffectResult>;
   /** JustClick DeleteOrder; absent counts as deleted. */
   deleteJustClickBill(input: BillEffectInput): Promise<EffectResult>;
+  /** JustClick CreateOrder with our bill id (idempotent: 601 returns the existing bill). */
+  createJustClickBill(input: CreateBillInput): Promise<EffectResult>;
   /** JustClick UpdateOrderStatus to paid. */
   markJustClickBillPaid(input: BillEffectInput): Promise<EffectResult>;
   /** Records an operator's resolution of an effect whose outcome was unknown. */

@@ -19,6 +19,7 @@ import type {
   AuditInput,
   BillEffectInput,
   CompensationInput,
+  CreateBillInput,
   CreditEffectInput,
   EffectResult,
   ObserveOrderInput,
@@ -392,11 +393,17 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
   }
 
   /** An idempotent JustClick change: calling again is how an unknown outcome is settled. */
-  async function billEffect(input: BillEffectInput, kind: 'justclick.delete' | 'justclick.mark-paid', call: (client: JustClickClient) => Promise<string>): Promise<EffectResult> {
+  const billEffects = {
+    'justclick.create': { operation: 'CreateOrder', done: 'created' },
+    'justclick.delete': { operation: 'DeleteOrder', done: 'deleted' },
+    'justclick.mark-paid': { operation: 'UpdateOrderStatus', done: 'marked paid' },
+  } as const;
+
+  async function billEffect(input: BillEffectInput, kind: keyof typeof billEffects, call: (client: JustClickClient) => Promise<string>): Promise<EffectResult> {
     const { effectKey, billId } = input;
     const context = attemptContext();
-    const operation = kind === 'justclick.delete' ? 'DeleteOrder' : 'UpdateOrderStatus';
-    const what = kind === 'justclick.delete' ? `JustClick bill ${billId} deleted` : `JustClick bill ${billId} marked paid`;
+    const { operation } = billEffects[kind];
+    const what = `JustClick bill ${billId} ${billEffects[kind].done}`;
     const recorded = await ledger.get(effectKey);
     if (recorded && isDone(recorded)) return fromLedger(recorded, what);
     const client = requireJustClick(operation);
@@ -498,6 +505,14 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
         return outcome.status === 'deleted'
           ? `JustClick bill ${input.billId} deleted`
           : `JustClick bill ${input.billId} was already absent (${outcome.code} ${outcome.text})`;
+      }));
+    },
+
+    createJustClickBill(input: CreateBillInput): Promise<EffectResult> {
+      const goods = input.goods.map((good) => ({ name: good.name, sum: parsePositiveAmount(good.amount, `the price of ${good.name}`) }));
+      return heartbeating(() => billEffect(input, 'justclick.create', async (client) => {
+        const created = await client.createOrder({ billId: input.billId, email: input.email, goods, ...(input.comment ? { comment: input.comment } : {}) }, signal());
+        return created.created ? `JustClick bill ${created.billId} created` : `JustClick bill ${created.billId} already existed`;
       }));
     },
 

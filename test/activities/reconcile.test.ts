@@ -77,3 +77,34 @@ describe('reconciling an interrupted credit change', () => {
     expect(stack.webtvSim.calls.filter((call) => call.operation === 'cancel_order' && call.query['iq'] === String(userId))).toHaveLength(0);
   });
 });
+
+describe('JustClick bill effects', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('creates a bill once, deletes it once, and answers repeats from the ledger', async () => {
+    const activities = createActivities({ webtv: stack.webtv, justclick: stack.justclick, ledger: stack.ledger });
+    const workflowId = 'cancel-order/84/400';
+    const create = { effectKey: `${workflowId}/create-bill#run`, workflowId, billId: 'B-84', userId: 84, email: 'buyer@example.com', goods: [{ name: 'course', amount: '9.90' }] };
+    expect(await activities.createJustClickBill(create)).toMatchObject({ status: 'applied', fromLedger: false, detail: 'JustClick bill B-84 created' });
+    expect(stack.justclickSim.state.hasBill('B-84')).toBe(true);
+    expect(await activities.createJustClickBill(create)).toMatchObject({ fromLedger: true });
+    const remove = { effectKey: `${workflowId}/delete-justclick-bill#run`, workflowId, billId: 'B-84', userId: 84 };
+    expect(await activities.deleteJustClickBill(remove)).toMatchObject({ status: 'applied', detail: 'JustClick bill B-84 deleted' });
+    expect(stack.justclickSim.state.hasBill('B-84')).toBe(false);
+    expect(await activities.deleteJustClickBill(remove)).toMatchObject({ fromLedger: true });
+    expect(stack.justclickSim.calls.filter((call) => call.operation === 'DeleteOrder')).toHaveLength(1);
+  });
+
+  it('without JustClick configured, fails non-retryably saying what to set', async () => {
+    const activities = createActivities({ webtv: stack.webtv, ledger: stack.ledger });
+    const failure = await failureOf(activities.deleteJustClickBill({ effectKey: 'x/1/delete-justclick-bill#run', workflowId: 'x/1', billId: 'B-1' }));
+    expect(failure).toMatchObject({ type: FailureType.ApiAccessDenied, nonRetryable: true });
+    expect(failure.message).toMatch(/set JUSTCLICK_LOGIN and JUSTCLICK_SECRET/);
+  });
+});
