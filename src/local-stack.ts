@@ -20,6 +20,29 @@ import { startJustClickSimulator } from './simulators/justclick/index.ts';
 import { createOrderflowWorker, installRuntime } from './worker.ts';
 
 export const localPorts = { temporal: 7233, temporalUi: 8233, webtv: 8081, justclick: 8082 } as const;
+export type LocalPorts = { -readonly [K in keyof typeof localPorts]: number };
+
+/** Port overrides for `npm start` (0 picks a free port), e.g. when 7233 is taken. */
+export const localPortVariables: Readonly<Record<keyof LocalPorts, string>> = {
+  temporal: 'ORDERFLOW_START_TEMPORAL_PORT',
+  temporalUi: 'ORDERFLOW_START_UI_PORT',
+  webtv: 'ORDERFLOW_START_WEBTV_PORT',
+  justclick: 'ORDERFLOW_START_JUSTCLICK_PORT',
+};
+
+export function portsFromEnvironment(env: Readonly<Record<string, string | undefined>>): LocalPorts {
+  const ports: LocalPorts = { ...localPorts };
+  const problems: string[] = [];
+  for (const [name, variable] of Object.entries(localPortVariables) as Array<[keyof LocalPorts, string]>) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+    if (!(port >= 0 && port <= 65535)) problems.push(`${variable} must be a port from 0 (any free port) to 65535, got ${JSON.stringify(value)}`);
+    else ports[name] = port;
+  }
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return ports;
+}
 
 interface LocalCredentials {
   WEBTV_KEY_ID: string;
@@ -30,7 +53,7 @@ interface LocalCredentials {
 
 const stateDirectory = resolve('.orderflow');
 const credentialsFile = resolve(stateDirectory, 'local-credentials.json');
-export const localEnvFile = resolve(stateDirectory, 'env');
+const localEnvFile = resolve(stateDirectory, 'env');
 
 /** Local-only credentials for the simulators: random, made once, kept in .orderflow/ (ignored by git). */
 function localCredentials(): LocalCredentials {
@@ -50,7 +73,7 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function runLocalStack(): Promise<void> {
+export async function runLocalStack(ports: LocalPorts = localPorts): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
   const shutdown = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -59,19 +82,19 @@ export async function runLocalStack(): Promise<void> {
     mkdirSync('data', { recursive: true });
     const credentials = localCredentials();
     const temporal: DevServer = await startDevServer({
-      port: localPorts.temporal,
-      uiPort: localPorts.temporalUi,
+      port: ports.temporal,
+      uiPort: ports.temporalUi,
       dbFilename: resolve('data/temporal.db'),
       logFile: resolve('data/temporal.log'),
     });
     closers.push(() => temporal.stop());
     const webtv = await startWebTvSimulator({
-      port: localPorts.webtv,
+      port: ports.webtv,
       credentials: [{ keyId: credentials.WEBTV_KEY_ID, sharedSecret: credentials.WEBTV_SHARED_SECRET }],
       seed: 'demo',
     });
     closers.push(() => webtv.close());
-    const justclick = await startJustClickSimulator({ port: localPorts.justclick, login: credentials.JUSTCLICK_LOGIN, secret: credentials.JUSTCLICK_SECRET, seed: 'demo' });
+    const justclick = await startJustClickSimulator({ port: ports.justclick, login: credentials.JUSTCLICK_LOGIN, secret: credentials.JUSTCLICK_SECRET, seed: 'demo' });
     closers.push(() => justclick.close());
 
     const env: Record<string, string> = {
@@ -80,7 +103,7 @@ export async function runLocalStack(): Promise<void> {
       JUSTCLICK_API_URL: justclick.apiUrl,
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
-      TEMPORAL_UI_URL: temporal.uiUrl ?? `http://127.0.0.1:${localPorts.temporalUi}`,
+      TEMPORAL_UI_URL: temporal.uiUrl ?? `http://127.0.0.1:${ports.temporalUi}`,
       ORDERFLOW_TASK_QUEUE: 'orderflow',
       ORDERFLOW_LEDGER: 'sqlite:./data/ledger.db',
     };
@@ -115,11 +138,13 @@ export async function runLocalStack(): Promise<void> {
 }
 
 if (import.meta.main) {
-  runLocalStack().then(
-    () => process.stdout.write('orderflow stopped.\n'),
-    (error: unknown) => {
-      process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  Promise.resolve()
+    .then(() => runLocalStack(portsFromEnvironment(process.env)))
+    .then(
+      () => process.stdout.write('orderflow stopped.\n'),
+      (error: unknown) => {
+        process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
 }

@@ -1,0 +1,101 @@
+/**
+ * The main job as a new user runs it: `npm start` (src/local-stack.ts) brings up a
+ * file-backed Temporal dev server with its UI, both simulators and a worker; a second
+ * terminal sources .orderflow/env and refunds and cancels an order with ./bin/orderflow;
+ * Ctrl-C stops everything. Free ports and a temporary working directory keep it apart
+ * from a developer's own `npm start`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findTemporalCli } from '../../src/temporal/cli-binary.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const node = `${root}node_modules/.bin/node`;
+const cliMissing = findTemporalCli() === undefined;
+if (cliMissing) console.warn('Skipping the npm start test: the Temporal CLI is missing (run scripts/setup.sh).');
+
+function parseEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^export ([A-Z_]+)='(.*)'$/.exec(line);
+    if (match) env[match[1]!] = match[2]!.replace(/'\\''/g, "'");
+  }
+  return env;
+}
+
+function run(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(`${root}bin/orderflow`, args, { cwd, env: { PATH: `${root}node_modules/.bin:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? '/tmp', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderflow in a second terminal', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'orderflow-start-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('refunds and cancels against the simulators, shows the run in the UI, and stops cleanly on Ctrl-C', { timeout: 180_000 }, async () => {
+    const stack = spawn(node, [`${root}src/local-stack.ts`], {
+      cwd: directory,
+      env: {
+        ...process.env,
+        ORDERFLOW_START_TEMPORAL_PORT: '0',
+        ORDERFLOW_START_UI_PORT: '0',
+        ORDERFLOW_START_WEBTV_PORT: '0',
+        ORDERFLOW_START_JUSTCLICK_PORT: '0',
+      },
+    });
+    let output = '';
+    stack.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    stack.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => stack.on('close', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (output.includes('Press Ctrl-C')) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 100);
+        void exited.then(() => {
+          clearInterval(timer);
+          reject(new Error(`npm start exited early:\n${output}`));
+        });
+      });
+      expect(output).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:\d+/);
+      const envFile = readFileSync(join(directory, '.orderflow/env'), 'utf8');
+      const env = parseEnvFile(envFile);
+      // The printed output points at the file; it never prints the secrets themselves.
+      expect(output).not.toContain(env['WEBTV_SHARED_SECRET']);
+      expect(output).not.toContain(env['JUSTCLICK_SECRET']);
+
+      expect((await run(['api', 'webtv', 'modify_cart', '--user', '7', '--set', 'cartAction=add', '--set', 'productID=1'], env, directory)).code).toBe(0);
+      const placed = await run(['api', 'webtv', 'place_order', '--user', '7'], env, directory);
+      expect(placed.code).toBe(0);
+      const orderId = (JSON.parse(placed.stdout) as { id: number }).id;
+      const refund = await run(['start', 'refund-and-cancel', '--user', '7', '--order', String(orderId), '--amount', '5.00', '--reason', 'demo', '--wait'], env, directory);
+      expect(refund.stderr).toBe('');
+      expect(refund.code).toBe(0);
+      expect(refund.stdout).toContain(`Completed: Refund of 5.00 and cancellation of order ${orderId} for store user 7: done.`);
+      const credit = await run(['api', 'webtv', 'get_credit', '--user', '7'], env, directory);
+      expect(JSON.parse(credit.stdout)).toMatchObject({ data: { buyer_credit: '5.00' } });
+
+      // The run is in the Temporal UI's server (the UI's API lists it).
+      const page = await fetch(`${env['TEMPORAL_UI_URL']}/namespaces/default/workflows`);
+      expect(page.status).toBe(200);
+      const listed = await fetch(`${env['TEMPORAL_UI_URL']}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`StoreUserId = 7`)}`);
+      expect(listed.status).toBe(200);
+      expect(await listed.text()).toContain(`refund-and-cancel/7/${orderId}`);
+    } finally {
+      stack.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(output).toContain('orderflow stopped.');
+  });
+});

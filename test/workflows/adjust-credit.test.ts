@@ -1,0 +1,183 @@
+/**
+ * adjustCredit against a real Temporal dev server (the global setup's) and the WebTV
+ * simulator: one adjustment per request (by requestId or by content), a subtraction the
+ * credit cannot cover, a lost answer, and input the starter refuses.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { startAdjustCredit } from '../../src/client/starters.ts';
+import type { StarterOptions } from '../../src/client/starters.ts';
+import { workflowIds } from '../../src/client/workflow-ids.ts';
+import { FailureType } from '../../src/contracts.ts';
+import type { AdjustCreditInput, FailureSummary, RunResult, RunStatus } from '../../src/contracts.ts';
+import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
+import { InputError } from '../../src/validation.ts';
+import { centsFromInteger } from '../../src/money.ts';
+import { connectTestClient, runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
+import { creditCalls, startStack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
+
+const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+
+async function statusOf(handle: WorkflowHandle): Promise<RunStatus> {
+  return handle.query<RunStatus>('status');
+}
+
+async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
+  const error = await handle.result().then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const cause = (error as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', () => {
+  let stack: Stack;
+  let client: Client;
+  let nextUser = 10;
+  const prefix = `test-${randomUUID().slice(0, 8)}/`;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    client = await connectTestClient();
+  });
+
+  afterAll(async () => {
+    await client?.connection.close();
+    await stack?.close();
+  });
+
+  /** A fresh demo user with `creditCents` of credit. */
+  function customerWithCredit(creditCents: number): number {
+    const userId = nextUser++;
+    stack.webtvSim.state.setCredit(userId, centsFromInteger(creditCents));
+    return userId;
+  }
+
+  function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
+    const taskQueue = uniqueTaskQueue('adjust-credit');
+    return runWorker({ workflowsPath, activities: stack.activities, taskQueue }, () => fn({ client, taskQueue, workflowIdPrefix: prefix }));
+  }
+
+  it('adds credit once, and the same request sent twice (no requestId) is one run', async () => {
+    const userId = customerWithCredit(0);
+    const input: AdjustCreditInput = { userId, action: 'add', amount: '3.00', description: 'Goodwill credit', reason: 'late delivery', requestedBy: 'support' };
+    const callsBefore = creditCalls(stack);
+
+    const result = await withWorker(async (starter) => {
+      const [first, second] = await Promise.all([startAdjustCredit(starter, input), startAdjustCredit(starter, input)]);
+      expect(first.workflowId).toMatch(new RegExp(`^${prefix}adjust-credit/${userId}/[0-9a-f]{20}$`));
+      expect(first.workflowId).toBe(`${prefix}${workflowIds.adjustCredit(input)}`);
+      expect(second.workflowId).toBe(first.workflowId);
+      expect(second.runId).toBe(first.runId);
+      const value = (await first.handle.result()) as RunResult;
+      // After success, the same request is answered with the completed run; nothing new starts.
+      const third = await startAdjustCredit(starter, { ...input });
+      expect(third).toMatchObject({ started: false, workflowId: first.workflowId, runId: first.runId });
+      expect((await statusOf(first.handle)).state).toBe('completed');
+      const description = await first.handle.describe();
+      expect(description.typedSearchAttributes.get(orderflowSearchAttributes.state)).toBe('completed');
+      expect(description.typedSearchAttributes.get(orderflowSearchAttributes.storeUserId)).toBe(userId);
+      return value;
+    });
+
+    expect(result.outcome).toBe('completed');
+    expect(result.summary).toBe(`Adding 3.00 credit to store user ${userId}: done.`);
+    expect(result.steps).toEqual([expect.objectContaining({ name: 'adjust-credit', state: 'done', detail: expect.stringMatching(/credit 0\.00 → 3\.00/) })]);
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(creditCalls(stack) - callsBefore).toBe(1);
+    const effects = await stack.ledger.listEffects({ userId });
+    expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.add', 'applied']]);
+  });
+
+  it('keys the run by requestId: the same requestId is one adjustment even with other content, a new one is another', async () => {
+    const userId = customerWithCredit(0);
+    const requestId = `coupon-${randomUUID().slice(0, 8)}`;
+    const callsBefore = creditCalls(stack);
+
+    await withWorker(async (starter) => {
+      const first = await startAdjustCredit(starter, { userId, action: 'add', amount: '1.50', description: 'Coupon', reason: 'coupon redeemed', requestId });
+      expect(first.workflowId).toBe(`${prefix}adjust-credit/${userId}/${requestId}`);
+      await first.handle.result();
+      const again = await startAdjustCredit(starter, { userId, action: 'add', amount: '9.99', description: 'Coupon (resent)', reason: 'coupon redeemed', requestId });
+      expect(again).toMatchObject({ started: false, workflowId: first.workflowId, runId: first.runId });
+      const other = await startAdjustCredit(starter, { userId, action: 'add', amount: '1.50', description: 'Coupon', reason: 'coupon redeemed', requestId: `${requestId}-2` });
+      expect(other.started).toBe(true);
+      expect(other.workflowId).not.toBe(first.workflowId);
+      await other.handle.result();
+    });
+
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(creditCalls(stack) - callsBefore).toBe(2);
+  });
+
+  it('fails as CreditAlreadySpent when subtracting more than the credit, changing nothing', async () => {
+    const userId = customerWithCredit(100);
+    const callsBefore = creditCalls(stack);
+
+    await withWorker(async (starter) => {
+      const { handle } = await startAdjustCredit(starter, { userId, action: 'subtract', amount: '2.00', description: 'Clawback', reason: 'chargeback', requestedBy: 'finance' });
+      const failure = await failureOf(handle);
+      expect(failure.type).toBe(FailureType.CreditAlreadySpent);
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toMatch(new RegExp(`^Subtracting 2\\.00 credit from store user ${userId} was refused: .*Nothing was changed\\.$`));
+      expect(failure.details?.[0] as FailureSummary).toMatchObject({ type: FailureType.CreditAlreadySpent, api: 'webtv', code: 'ERROR_CANT_SUBTRACT' });
+      const status = await statusOf(handle);
+      expect(status.state).toBe('failed');
+      expect(status.awaiting).toBeNull();
+      expect(status.steps).toEqual([expect.objectContaining({ name: 'adjust-credit', state: 'failed', detail: expect.stringMatching(/ERROR_CANT_SUBTRACT/) })]);
+      const description = await handle.describe();
+      expect(description.typedSearchAttributes.get(orderflowSearchAttributes.state)).toBe('failed');
+    });
+
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
+    expect(creditCalls(stack) - callsBefore).toBe(1);
+    const effects = await stack.ledger.listEffects({ userId });
+    expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.subtract', 'rejected']]);
+  });
+
+  it('subtracts once when add_subtract_credit applies and then drops the connection', async () => {
+    const userId = customerWithCredit(500);
+    const callsBefore = creditCalls(stack);
+    stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
+
+    const result = await withWorker(async (starter) => {
+      const { handle } = await startAdjustCredit(starter, { userId, action: 'subtract', amount: '2.00', description: 'Correction', reason: 'double refund', requestedBy: 'finance' });
+      return (await handle.result()) as RunResult;
+    });
+
+    expect(result.outcome).toBe('completed');
+    expect(result.steps[0]?.detail).toMatch(/reconciled: credit 5\.00 → 3\.00/);
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(creditCalls(stack) - callsBefore).toBe(1);
+    expect(stack.webtvSim.calls.filter((call) => call.operation === 'add_subtract_credit' && call.query['iq'] === String(userId)).map((call) => call.fault)).toEqual(['apply-then-drop']);
+    const effects = await stack.ledger.listEffects({ userId });
+    expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.subtract', 'resolved-applied']]);
+  });
+
+  it('refuses invalid input in the starter, before anything reaches Temporal or an API', async () => {
+    const callsBefore = stack.webtvSim.calls.length;
+    const input = { userId: 7, action: 'multiply', amount: '-1', description: '', reason: 'x', requestId: 'not allowed!' } as unknown as AdjustCreditInput;
+    await withWorker(async (starter) => {
+      const refusal = await startAdjustCredit(starter, input).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(InputError);
+      const problems = (refusal as InputError).problems;
+      expect(problems.length).toBeGreaterThanOrEqual(4);
+      expect(problems.join('\n')).toMatch(/action/);
+      expect(problems.join('\n')).toMatch(/amount/);
+      expect(problems.join('\n')).toMatch(/description/);
+      expect(problems.join('\n')).toMatch(/requestId/);
+      await expect(client.workflow.getHandle(`${prefix}${workflowIds.adjustCredit(input)}`).describe()).rejects.toThrow();
+      await expect(client.workflow.getHandle(`${prefix}adjust-credit/7/not allowed!`).describe()).rejects.toThrow();
+    });
+    expect(stack.webtvSim.calls.length).toBe(callsBefore);
+    expect(stack.webtvSim.state.creditOf(7)).toBe(0);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Replays recorded event histories (test/fixtures/histories/*.json) against the CURRENT
+ * workflow code (src/workflows/index.ts, bundled as the worker bundles it) and fails on
+ * any nondeterminism: a change that would break runs already in flight in production.
+ *
+ * The fixtures are real runs on a Temporal dev server with the real activities and both
+ * simulators, recorded by:
+ *
+ *   cd /work/main && npx node scripts/record-histories.ts              # every scenario
+ *   cd /work/main && npx node scripts/record-histories.ts <scenario>…  # only these
+ *   cd /work/main && npx node scripts/record-histories.ts --list       # what each covers
+ *
+ * WHEN to regenerate: only for an intentional workflow change that is versioned for the
+ * runs already in flight (`patched()`/`deprecatePatch()` around the new code path, or a new
+ * workflow type), and then keep the old fixtures too (copy them to a `-v<N>` name) so that
+ * the old path keeps being replayed. When this test fails after an unversioned change,
+ * the fix is to version the change, NOT to re-record: re-recording makes the test pass
+ * and leaves every running workflow of the old shape stuck on a nondeterminism error.
+ * Adding a scenario to the script (and its fixture) is always fine.
+ *
+ * Needs no Temporal server: the replay worker runs histories in-process.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { History, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { historiesDirectory, historyFromJson, scenarios } from '../../scripts/record-histories.ts';
+
+const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+
+const fixtureFiles = (await readdir(historiesDirectory)).filter((file) => file.endsWith('.json')).sort();
+
+async function loadFixture(file: string): Promise<History> {
+  const text = await readFile(join(historiesDirectory, file), 'utf8');
+  try {
+    return historyFromJson(JSON.parse(text));
+  } catch (error) {
+    throw new Error(
+      `test/fixtures/histories/${file} is not a readable Temporal history (${error instanceof Error ? error.message : String(error)}); re-record it with scripts/record-histories.ts`,
+      { cause: error },
+    );
+  }
+}
+
+/** The workflow id the history was recorded under (newer servers write it into the start event). */
+function workflowIdOf(history: History, file: string): string {
+  return history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || `replay/${file}`;
+}
+
+function workflowTypeOf(history: History): string | undefined {
+  return history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? undefined;
+}
+
+describe('replay of recorded histories against the current workflow code', () => {
+  let workflowBundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed in this process: keep it.
+    }
+    workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  });
+
+  it('has a fixture for every scenario of scripts/record-histories.ts', () => {
+    // Extra fixtures are fine: histories of an older, versioned shape are kept on purpose.
+    expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((scenario) => `${scenario.name}.json`)));
+  });
+
+  it('covers every workflow type, the operator protocol, a compensation and a payment signal', async () => {
+    const histories = await Promise.all(fixtureFiles.map(loadFixture));
+    expect(new Set(histories.map(workflowTypeOf))).toEqual(new Set(['refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder']));
+    const events = histories.flatMap((history) => history.events ?? []);
+    expect(events.some((event) => event.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
+    expect(events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'operatorDecision')).toBe(true);
+    expect(events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'paymentReceived')).toBe(true);
+    expect(events.some((event) => event.timerFiredEventAttributes)).toBe(true);
+    expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'undoCreditChange')).toBe(true);
+  });
+
+  it.each(fixtureFiles)('replays %s without nondeterminism', async (file) => {
+    const history = await loadFixture(file);
+    expect(history.events?.length).toBeGreaterThan(5);
+    await Worker.runReplayHistory({ workflowBundle, replayName: file }, history, workflowIdOf(history, file));
+  });
+
+  it('fails on a history the current code would not produce (a swapped activity)', async () => {
+    // The guard against a vacuous replay: edit one recorded command, as if the code that
+    // produced the history had called another activity first, and expect the replay to refuse.
+    const file = 'process-paid-order-payment-signal.json';
+    const history = await loadFixture(file);
+    const firstActivity = history.events?.find((event) => event.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+    expect(firstActivity?.activityType?.name).toBe('observeOrder');
+    firstActivity!.activityType = { name: 'processCurrentOrder' };
+    const replay = Worker.runReplayHistory({ workflowBundle, replayName: `${file} (edited)` }, history, workflowIdOf(history, file));
+    await expect(replay).rejects.toThrow(DeterminismViolationError);
+    await expect(replay).rejects.toThrow(/processCurrentOrder|observeOrder/);
+  });
+});
