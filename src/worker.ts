@@ -32,12 +32,15 @@ function jsonLogLine(entry: { level: LogLevel; message: string; meta?: LogMetada
 }
 
 let runtimeInstalled = false;
+/** The logger given to the Temporal runtime, also used for orderflow's own lines (it outlives the runtime). */
+let processLogger = new DefaultLogger('INFO', jsonLogLine);
 
 /** Installs the Temporal runtime once per process: logger and optional metrics. */
 export function installRuntime(options: { metricsPort?: number | undefined; logLevel?: LogLevel }): void {
   if (runtimeInstalled) return;
+  processLogger = new DefaultLogger(options.logLevel ?? 'INFO', jsonLogLine);
   Runtime.install({
-    logger: new DefaultLogger(options.logLevel ?? 'INFO', jsonLogLine),
+    logger: processLogger,
     telemetryOptions: {
       logging: { filter: { core: 'WARN' }, forward: {} },
       ...(options.metricsPort === undefined ? {} : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}` } } }),
@@ -56,18 +59,25 @@ export interface OrderflowWorker {
 
 export interface CreateWorkerOptions {
   env?: Environment;
+  /** Already loaded configuration (wins over `env`). */
+  config?: WorkerConfig;
   /** Use this connection instead of connecting to TEMPORAL_ADDRESS (tests). */
   connection?: NativeConnection;
   /** Override the task queue (tests). */
   taskQueue?: string;
 }
 
-export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
-  const env = options.env ?? process.env;
-  // JustClick is optional: without it, JustClick steps wait for an operator to configure it.
-  const config: Config<'webtv' | 'temporal' | 'ledger'> & Partial<Config<'justclick'>> = env['JUSTCLICK_LOGIN']
+export type WorkerConfig = Config<'webtv' | 'temporal' | 'ledger'> & Partial<Config<'justclick'>>;
+
+/** The worker's configuration; JustClick is optional (without it, JustClick steps ask an operator). */
+export function loadWorkerConfig(env: Environment): WorkerConfig {
+  return env['JUSTCLICK_LOGIN'] || env['JUSTCLICK_SECRET'] || env['JUSTCLICK_SECRET_FILE']
     ? loadConfig(env, ['webtv', 'justclick', 'temporal', 'ledger'])
     : loadConfig(env, ['webtv', 'temporal', 'ledger']);
+}
+
+export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
+  const config = options.config ?? loadWorkerConfig(options.env ?? process.env);
 
   const webtv = createWebTvClient({ apiUrl: config.webtv.apiUrl, keyId: config.webtv.keyId, sharedSecret: config.webtv.sharedSecret.reveal() });
   let justclick: JustClickClient | undefined;
@@ -76,7 +86,16 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   }
   const ledger = await openLedger(ledgerUrl(config.ledger));
   const ownsConnection = options.connection === undefined;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  let connection: NativeConnection;
+  try {
+    connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  } catch (error) {
+    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close()]);
+    throw new Error(
+      `cannot connect to Temporal at ${config.temporal.address} (${error instanceof Error ? error.message : String(error)}). ` +
+        'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS.',
+    );
+  }
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
@@ -111,10 +130,19 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
 
 /** `orderflow worker`: runs until SIGINT/SIGTERM. */
 export async function runWorkerProcess(env: Environment = process.env): Promise<void> {
-  const metricsPort = env['ORDERFLOW_METRICS_PORT'] ? Number(env['ORDERFLOW_METRICS_PORT']) : undefined;
+  // Configuration first: a bad one is refused before the Temporal runtime starts.
+  const config = loadWorkerConfig(env);
+  const metricsPort = config.temporal.metricsPort;
   installRuntime({ metricsPort });
-  const orderflow = await createOrderflowWorker({ env });
-  const log = Runtime.instance().logger;
+  let orderflow: OrderflowWorker;
+  try {
+    orderflow = await createOrderflowWorker({ config });
+  } catch (error) {
+    // Release the runtime, or its native threads keep the process alive after the error.
+    await Runtime.instance().shutdown().catch(() => undefined);
+    throw error;
+  }
+  const log = processLogger;
   log.info('orderflow worker started', {
     taskQueue: orderflow.worker.options.taskQueue,
     namespace: orderflow.worker.options.namespace,
@@ -125,9 +153,12 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   log.info('orderflow worker stopped');
 }
 
+/** Writes the reason on stderr and exits: the Temporal runtime would keep the process alive. */
+function exitWith(error: unknown): never {
+  process.stderr.write(`orderflow worker: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
 if (import.meta.main) {
-  runWorkerProcess().catch((error: unknown) => {
-    process.stderr.write(`orderflow worker: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  runWorkerProcess().catch(exitWith);
 }

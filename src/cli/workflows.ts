@@ -12,7 +12,8 @@ import type { StartedRun, StarterOptions } from '../client/starters.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus } from '../contracts.ts';
 import { InputError } from '../validation.ts';
-import { UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { ConfigError } from '../config.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
 import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
@@ -421,7 +422,12 @@ ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
   async run(args, context) {
     withUsageErrors(() => parseArgs({ args: [...args], options: {}, allowPositionals: false, strict: true }));
     const { runWorkerProcess } = await import('../worker.ts');
-    await runWorkerProcess(context.env);
+    try {
+      await runWorkerProcess(context.env);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new CommandFailure(`The worker stopped: ${error instanceof Error ? error.message : String(error)}`);
+    }
     return exitCodes.ok;
   },
 };
