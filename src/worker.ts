@@ -84,7 +84,10 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   if (config.justclick) {
     justclick = createJustClickClient({ login: config.justclick.login, secret: config.justclick.secret.reveal(), apiUrl: config.justclick.apiUrl });
   }
-  const ledger = await openLedger(ledgerUrl(config.ledger));
+  const ledger = await openLedger(ledgerUrl(config.ledger), {
+    // Lease renewals and lock releases run in the background: a failure there must be seen.
+    onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
+  });
   const ownsConnection = options.connection === undefined;
   let connection: NativeConnection;
   try {
