@@ -47,6 +47,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   saga.register({
     name: 'undo-add-credit',
     effectKey: undoKey,
+    forwardEffectKey: addCreditKey,
     userId,
     run: () =>
       effects.undoCreditChange({

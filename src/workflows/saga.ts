@@ -7,7 +7,7 @@
  * forward step runs (a step can take effect and still report failure), is itself a
  * once-only effect, and does nothing when its forward step never took effect.
  */
-import { ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import { FailureType, RunState } from '../contracts.ts';
 import type { FailureSummary, OperatorAction, OperatorDecision, OrderflowActivities, RunResult } from '../contracts.ts';
 import { bookkeepingOptions } from './options.ts';
@@ -29,8 +29,13 @@ export interface StepPlan<T> {
   onBusinessFailure: 'return' | 'operator';
   /** What each operator action does for this step (only these are offered). */
   choices: Choices;
-  /** The run's state while the step runs (default: keep the current one). */
+  /** The store user the step acts on (for the audit trail). */
   userId?: number | undefined;
+  /**
+   * Other effects an operator's `skip` settles too: skipping an undo whose forward effect is
+   * still unresolved settles both, so that the user's later credit changes are not held up.
+   */
+  alsoSettledBySkip?: readonly string[] | undefined;
 }
 
 export type StepOutcome<T> =
@@ -107,10 +112,12 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
             });
           }
           continue;
-        case 'skip':
-          if (plan.effectKey !== undefined) {
+        case 'skip': {
+          // patched(): runs recorded before this rule replay as they ran.
+          const alsoSettled = plan.alsoSettledBySkip !== undefined && patched('skip-settles-forward-effect') ? plan.alsoSettledBySkip : [];
+          for (const effectKey of [...alsoSettled, ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) {
             await bookkeeping.resolveEffect({
-              effectKey: plan.effectKey,
+              effectKey,
               workflowId: run.workflowId,
               resolution: 'resolved-applied',
               operator: decision.operator,
@@ -119,6 +126,7 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
           }
           run.setStep(plan.name, 'skipped', `skipped by ${decision.operator}: ${decision.note}`);
           return { kind: 'skipped', decision };
+        }
         case 'compensate':
           return { kind: 'compensate', decision };
         case 'abort':
@@ -132,6 +140,8 @@ export interface Compensation {
   /** The step name of the undo, e.g. `undo-add-credit`. */
   name: string;
   effectKey: string;
+  /** The effect this undoes. */
+  forwardEffectKey: string;
   run: () => Promise<{ status: 'applied' | 'not-needed'; detail: string }>;
   userId?: number | undefined;
 }
@@ -171,6 +181,7 @@ export class Compensations {
         onBusinessFailure: 'operator',
         choices: compensationChoices,
         userId: compensation.userId,
+        alsoSettledBySkip: [compensation.forwardEffectKey],
       });
       if (outcome.kind === 'done' && outcome.value.status === 'not-needed') {
         run.setStep(compensation.name, 'not-needed', outcome.value.detail);

@@ -280,6 +280,26 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     expect(addCredit?.state).toBe('resolved-applied');
   });
 
+  it('settles an unresolved credit when the operator skips its undo, so the user is not left blocked', async () => {
+    const { userId, orderId } = await customerWithOrder();
+    stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
+    await withWorker(async (starter) => {
+      const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '2.50', reason: 'ambiguous undo', requestedBy: 'support' });
+      await eventually('the dropped call', () => (stack.webtvSim.calls.some((call) => call.fault === 'apply-then-drop' && call.query['iq'] === String(userId)) ? true : undefined));
+      stack.webtvSim.state.setCredit(userId, centsFromInteger(stack.webtvSim.state.creditOf(userId) + 100));
+      await awaitingOperatorAt(handle, 'add-credit');
+      await decide(handle, { action: 'compensate', note: 'cannot tell; undo whatever happened', operator: 'anna' });
+      const atUndo = await awaitingOperatorAt(handle, 'undo-add-credit');
+      expect(atUndo.awaiting?.failure.type).toBe(FailureType.OutcomeUnknown);
+      // The operator takes the refund back by hand in the store admin, then skips the undo.
+      stack.webtvSim.state.setCredit(userId, centsFromInteger(100));
+      await decide(handle, { action: 'skip', note: 'took 2.50 back by hand', operator: 'anna' });
+      expect((await failureOf(handle)).type).toBe(FailureType.RunCompensated);
+    });
+    expect(await stack.ledger.listEffects({ userId, state: ['pending', 'unknown'] })).toEqual([]);
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
+  });
+
   it('applies nothing twice when a completed run is reset to its first workflow task', async () => {
     const { userId, orderId } = await customerWithOrder();
     await withWorker(async (starter) => {
