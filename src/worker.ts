@@ -97,6 +97,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     throw new Error(
       `cannot connect to Temporal at ${config.temporal.address} (${error instanceof Error ? error.message : String(error)}). ` +
         'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS.',
+      { cause: error },
     );
   }
   const closeAll = async (): Promise<void> => {
