@@ -59,12 +59,12 @@ function identityAttributes(userId: number, orderId?: number, billId?: string): 
   return pairs;
 }
 
-function detailsTable(rows: Record<string, string | number | undefined>): string {
-  const lines = ['| field | value |', '|---|---|'];
-  for (const [name, value] of Object.entries(rows)) {
-    if (value !== undefined) lines.push(`| ${name} | ${String(value).replace(/\|/g, '\\|')} |`);
-  }
-  return lines.join('\n');
+/** Static details as a Markdown list (the UI renders tables without cell padding). */
+function detailsList(rows: Record<string, string | number | undefined>): string {
+  return Object.entries(rows)
+    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+    .map(([name, value]) => `- **${name}:** ${String(value).replace(/([\\`*_[\]<>])/g, '\\$1')}`)
+    .join('\n');
 }
 
 /** Is a run with this id going right now? Informational only (the start itself is atomic). */
@@ -112,7 +112,7 @@ export async function startRefundAndCancel(options: StarterOptions, rawInput: Re
     workflowId: workflowIds.refundAndCancel(input),
     input,
     summary: `Refund ${input.amount} and cancel order ${input.orderId} for store user ${input.userId}`,
-    details: detailsTable({
+    details: detailsList({
       user: input.userId,
       order: input.orderId,
       amount: input.amount,
@@ -131,7 +131,7 @@ export async function startProcessPaidOrder(options: StarterOptions, rawInput: P
     workflowId: workflowIds.processPaidOrder(input),
     input,
     summary: `Process paid order ${input.orderId} for store user ${input.userId}`,
-    details: detailsTable({
+    details: detailsList({
       user: input.userId,
       order: input.orderId,
       'JustClick bill': input.justclickBillId,
@@ -148,7 +148,7 @@ export async function startAdjustCredit(options: StarterOptions, rawInput: Adjus
     workflowId: workflowIds.adjustCredit(input),
     input,
     summary: `${input.action === 'add' ? 'Add' : 'Subtract'} ${input.amount} credit ${input.action === 'add' ? 'to' : 'from'} store user ${input.userId}`,
-    details: detailsTable({
+    details: detailsList({
       user: input.userId,
       action: input.action,
       amount: input.amount,
@@ -168,7 +168,7 @@ export async function startCancelOrder(options: StarterOptions, rawInput: Cancel
     workflowId: workflowIds.cancelOrder(input),
     input,
     summary: `Cancel order ${input.orderId} for store user ${input.userId} (requested by ${input.requester})`,
-    details: detailsTable({
+    details: detailsList({
       user: input.userId,
       order: input.orderId,
       'JustClick bill': input.justclickBillId,
