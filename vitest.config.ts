@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    // Benchmarks measure and never fail a test run: `npm run bench`.
+    benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 });
