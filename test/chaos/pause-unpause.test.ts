@@ -10,20 +10,18 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodePendingActivityState } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
-import type { RunResult, RunStatus } from '../../src/contracts.ts';
+import type { RunResult } from '../../src/contracts.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { requireTemporalCli } from '../../src/temporal/cli-binary.ts';
-import { eventually, placeCurrentOrder, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
-import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
+import { eventually, placeCurrentOrder } from '../support/stack.ts';
+import { temporalAvailable, testTemporalTarget } from '../support/temporal.ts';
+import { statusOf, useWorkflowTestContext } from '../support/workflows.ts';
 
-const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 const runCommand = promisify(execFile);
 
 /** The pending activity of `activityType`, as `describe` reports it. */
@@ -64,19 +62,7 @@ async function pendingActivity(handle: WorkflowHandle, activityType: string): Pr
 }
 
 describe.skipIf(!temporalAvailable())('an activity paused and unpaused with the temporal CLI', () => {
-  let stack: Stack;
-  let client: Client;
-  const workflowIdPrefix = `chaos-pause-${randomUUID().slice(0, 8)}/`;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    client = await connectTestClient();
-  });
-
-  afterAll(async () => {
-    await client?.connection.close();
-    await stack?.close();
-  });
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'chaos-pause', workflowIdPrefix: `chaos-pause-${randomUUID().slice(0, 8)}/` });
 
   /** Runs `temporal activity <args>` against the test server; returns its output. */
   async function temporalActivity(...args: string[]): Promise<string> {
@@ -92,21 +78,17 @@ describe.skipIf(!temporalAvailable())('an activity paused and unpaused with the 
   }
 
   function webtvCalls(operation: string, userId: number): CallLogEntry[] {
-    return stack.webtvSim.calls.filter((call) => call.operation === operation && call.query['iq'] === String(userId));
+    return context.stack.webtvSim.calls.filter((call) => call.operation === operation && call.query['iq'] === String(userId));
   }
 
   it('keeps a failing observeOrder paused until unpaused, then finishes with each effect once', { timeout: 180_000 }, async () => {
     const userId = 71;
-    const orderId = await placeCurrentOrder(stack, userId);
+    const orderId = await placeCurrentOrder(context.stack, userId);
     // Every list_orders answers 502 (an unknown outcome for a read: retried by Temporal).
-    stack.webtvSim.addFault({ operation: 'list_orders', kind: 'http-status', status: 502, count: 10_000 });
-    const taskQueue = uniqueTaskQueue('chaos-pause');
+    context.stack.webtvSim.addFault({ operation: 'list_orders', kind: 'http-status', status: 502, count: 10_000 });
 
-    const result = await runWorker({ workflowsPath, activities: stack.activities, taskQueue }, async () => {
-      const { handle } = await startRefundAndCancel(
-        { client, taskQueue, workflowIdPrefix },
-        { userId, orderId, amount: '3.30', reason: 'pause test', requestedBy: 'support' },
-      );
+    const result = await context.withWorker(async (starter) => {
+      const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '3.30', reason: 'pause test', requestedBy: 'support' });
 
       // observeOrder fails and is retried.
       const failing = await eventually('observeOrder to fail and be retried', async () => {
@@ -130,13 +112,13 @@ describe.skipIf(!temporalAvailable())('an activity paused and unpaused with the 
 
       // The vendor is fixed. While paused, nothing retries the read, even once its next
       // attempt would have been due.
-      stack.webtvSim.faults.clear();
+      context.stack.webtvSim.faults.clear();
       const readsWhilePaused = webtvCalls('list_orders', userId).length;
       expect(paused.nextAttemptDueMs).toBeDefined();
       await sleep(Math.max(0, (paused.nextAttemptDueMs ?? 0) - Date.now()) + 2_000);
       expect(webtvCalls('list_orders', userId)).toHaveLength(readsWhilePaused);
       expect((await pendingActivity(handle, 'observeOrder'))?.state).toBe('PAUSED');
-      const statusWhilePaused = await handle.query<RunStatus>('status');
+      const statusWhilePaused = await statusOf(handle);
       expect(statusWhilePaused).toMatchObject({ state: 'running', step: 'confirm-order' });
 
       await temporalActivity('unpause', '--workflow-id', handle.workflowId, '--activity-id', paused.activityId);
@@ -153,8 +135,8 @@ describe.skipIf(!temporalAvailable())('an activity paused and unpaused with the 
     // Each effect once.
     expect(webtvCalls('add_subtract_credit', userId).map((call) => call.fields['creditAction'])).toEqual(['add']);
     expect(webtvCalls('cancel_order', userId)).toHaveLength(1);
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(330);
-    const effects = await stack.ledger.listEffects({ userId });
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(330);
+    const effects = await context.stack.ledger.listEffects({ userId });
     expect(effects.map((effect) => [effect.step.replace(/#.*$/, ''), effect.state])).toEqual([
       ['add-credit', 'applied'],
       ['cancel-order', 'applied'],

@@ -14,11 +14,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
-import type { StarterOptions } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { RunResult, RunStatus } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
@@ -26,10 +22,10 @@ import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { findTemporalCli, missingTemporalCliMessage } from '../../src/temporal/cli-binary.ts';
 import { startDevServer } from '../../src/temporal/dev-server.ts';
 import type { DevServer } from '../../src/temporal/dev-server.ts';
-import { eventually, placeCurrentOrder, startStack } from '../support/stack.ts';
+import { eventually, placeCurrentOrder } from '../support/stack.ts';
 import type { Stack } from '../support/stack.ts';
-import { runWorker, uniqueTaskQueue } from '../support/temporal.ts';
 import type { TemporalTarget } from '../support/temporal.ts';
+import { awaitingOperatorAt, failureOf, useWorkflowTestContext } from '../support/workflows.ts';
 import { findChromium, launchBrowser } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import {
@@ -44,8 +40,6 @@ import {
   workflowLink,
   workflowRunUrl,
 } from './temporal-ui.ts';
-
-const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 // Every run saves its screenshots under test-results/ (ignored by git); with
 // ORDERFLOW_UPDATE_SCREENSHOTS=1 it refreshes the committed ones the README's runbook shows.
 const screenshotsDir = fileURLToPath(
@@ -73,24 +67,6 @@ function effectCallsOf(stack: Stack, userId: number): CallLogEntry[] {
   return [...webtvCallsOf(stack, userId, 'add_subtract_credit'), ...webtvCallsOf(stack, userId, 'cancel_order')];
 }
 
-async function awaitingOperatorAt(handle: WorkflowHandle, step: string): Promise<RunStatus> {
-  return eventually(`run ${handle.workflowId} to wait for an operator at ${step}`, async () => {
-    const status = await handle.query<RunStatus>('status');
-    return status.state === 'awaiting-operator' && status.awaiting?.step === step ? status : undefined;
-  });
-}
-
-async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
-  const error = await handle.result().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
-
 describe('Temporal UI in a real browser (CI needs Chromium)', () => {
   it.runIf(Boolean(process.env.CI) && !chromiumLookup.found)('has Chromium to drive', () => {
     throw new Error(`CI must run the browser tests: ${chromiumLookup.found ? '' : chromiumLookup.reason}`);
@@ -101,38 +77,39 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
   let server: DevServer;
   let uiUrl: string;
   let target: TemporalTarget;
-  let stack: Stack;
-  let client: Client;
   let browser: BrowserSession;
 
+  // vitest runs the beforeAll hooks one at a time in the order they are registered, and the
+  // afterAll hooks in reverse order, also after a failed beforeAll: the dev server with the
+  // UI first, then the stack and a client on that server (the context), then the browser.
   beforeAll(async () => {
-    if (!chromiumLookup.found) throw new Error('unreachable: skipped without Chromium');
     server = await startDevServer({ cliPath: temporalCli, uiPort: 0 });
     uiUrl = server.uiUrl ?? '';
     target = { address: server.address, namespace: server.namespace };
     // The UI server comes up next to the frontend; wait until it answers.
     await eventually('the Temporal UI to answer', () => fetchUiSettings(uiUrl).catch(() => undefined), 30_000);
-    // One at a time, so that afterAll closes whatever did start when a later one fails.
-    stack = await startStack();
-    client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  // This dev server holds only this file's runs: workflow ids without a prefix, as ops see them.
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'e2e-ui', workflowIdPrefix: '', temporalTarget: () => target });
+  const { withWorker } = context;
+
+  beforeAll(async () => {
+    if (!chromiumLookup.found) throw new Error('unreachable: skipped without Chromium');
     browser = await launchBrowser({ executablePath: chromiumLookup.executablePath, screenshotsDir });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await client?.connection.close();
-    await stack?.close();
-    await server?.stop();
   });
-
-  function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
-    const taskQueue = uniqueTaskQueue('e2e-ui');
-    return runWorker({ workflowsPath, activities: stack.activities, taskQueue, target }, () => fn({ client, taskQueue }));
-  }
 
   async function visibleToQuery(query: string, workflowId: string): Promise<void> {
     await eventually(`visibility to list ${workflowId} for ${query}`, async () => {
-      for await (const execution of client.workflow.list({ query })) if (execution.workflowId === workflowId) return true;
+      for await (const execution of context.client.workflow.list({ query })) if (execution.workflowId === workflowId) return true;
       return undefined;
     });
   }
@@ -154,8 +131,8 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
       const { page } = browser;
       const userId = 61;
       const otherUserId = 63;
-      const orderId = await placeCurrentOrder(stack, userId);
-      const otherOrderId = await placeCurrentOrder(stack, otherUserId);
+      const orderId = await placeCurrentOrder(context.stack, userId);
+      const otherOrderId = await placeCurrentOrder(context.stack, otherUserId);
       const workflowId = `refund-and-cancel/${userId}/${orderId}`;
 
       await withWorker(async (starter) => {
@@ -164,14 +141,14 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         expect(((await done.handle.result()) as RunResult).outcome).toBe('completed');
 
         // The API refuses our credentials at the pivot: the run waits for an operator at cancel-order.
-        stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
+        context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
         const started = await startRefundAndCancel(starter, { userId, orderId, amount: '4.00', reason: 'arrived broken', requestedBy: 'support' });
         expect(started.workflowId).toBe(workflowId);
         const { handle } = started;
         const runId = started.runId ?? '';
         await awaitingOperatorAt(handle, 'cancel-order');
         // Meanwhile the user spends the refunded credit.
-        stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
+        context.stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
 
         // First decision through the UI's "Send a Signal": compensate (take the credit back).
         await page.goto(workflowRunUrl(uiUrl, server.namespace, workflowId, runId, 'history'));
@@ -274,21 +251,21 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
 
       // Each effect once: one add (applied), one subtract (refused: ERROR_CANT_SUBTRACT),
       // one cancel_order (refused by the fault); no retry repeated any of them.
-      const creditCalls = webtvCallsOf(stack, userId, 'add_subtract_credit');
+      const creditCalls = webtvCallsOf(context.stack, userId, 'add_subtract_credit');
       expect(creditCalls.map((call) => call.fields['creditAction'])).toEqual(['add', 'subtract']);
       expect(creditCalls[1]?.answer).toContain('ERROR_CANT_SUBTRACT');
-      expect(webtvCallsOf(stack, userId, 'cancel_order')).toHaveLength(1);
-      expect(stack.webtvSim.state.creditOf(userId)).toBe(0);
-      const orders = await stack.webtv.listOrders(userId);
+      expect(webtvCallsOf(context.stack, userId, 'cancel_order')).toHaveLength(1);
+      expect(context.stack.webtvSim.state.creditOf(userId)).toBe(0);
+      const orders = await context.stack.webtv.listOrders(userId);
       expect(orders.find((order) => order.id === orderId)?.status).toBe('current');
-      const effects = await stack.ledger.listEffects({ userId });
+      const effects = await context.stack.ledger.listEffects({ userId });
       expect(effects.map((effect) => [effect.step.replace(/#.*$/, ''), effect.kind, effect.state])).toEqual([
         ['add-credit', 'credit.add', 'applied'],
         ['cancel-order', 'order.cancel', 'rejected'],
         // The refused undo, settled by the operator's skip ("written off").
         ['undo-add-credit', 'credit.subtract', 'resolved-applied'],
       ]);
-      const skips = await stack.ledger.listAudit({ event: 'operator.skip' });
+      const skips = await context.stack.ledger.listAudit({ event: 'operator.skip' });
       expect(skips.filter((event) => event.actor === 'ops-e2e')).toHaveLength(1);
     },
     caseTimeoutMs,
@@ -299,14 +276,14 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
     async () => {
       const { page } = browser;
       const userId = 62;
-      const orderId = await placeCurrentOrder(stack, userId);
+      const orderId = await placeCurrentOrder(context.stack, userId);
       const workflowId = `refund-and-cancel/${userId}/${orderId}`;
 
       await withWorker(async (starter) => {
         const started = await startRefundAndCancel(starter, { userId, orderId, amount: '1.25', reason: 'reset from the UI', requestedBy: 'support' });
         expect(((await started.handle.result()) as RunResult).outcome).toBe('completed');
         const firstRunId = started.runId ?? '';
-        const changesBefore = effectCallsOf(stack, userId).length;
+        const changesBefore = effectCallsOf(context.stack, userId).length;
         expect(changesBefore).toBe(2); // add_subtract_credit (add) + cancel_order
 
         const history = await started.handle.fetchHistory();
@@ -340,20 +317,20 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         expect(newRunId).not.toBe(firstRunId);
         await browser.screenshot('10-reset-done');
 
-        const rerun = client.workflow.getHandle(workflowId, newRunId);
+        const rerun = context.client.workflow.getHandle(workflowId, newRunId);
         const result = (await rerun.result()) as RunResult;
         expect(result.outcome).toBe('completed');
         expect(result.steps.find((step) => step.name === 'add-credit')?.detail).toMatch(/not repeated/);
         const description = await rerun.describe();
         expect(description.runId).toBe(newRunId);
         // Nothing applied twice: no second add_subtract_credit or cancel_order.
-        expect(effectCallsOf(stack, userId)).toHaveLength(changesBefore);
+        expect(effectCallsOf(context.stack, userId)).toHaveLength(changesBefore);
       });
 
-      expect(webtvCallsOf(stack, userId, 'add_subtract_credit')).toHaveLength(1);
-      expect(webtvCallsOf(stack, userId, 'cancel_order')).toHaveLength(1);
-      expect(stack.webtvSim.state.creditOf(userId)).toBe(125);
-      const effects = await stack.ledger.listEffects({ userId });
+      expect(webtvCallsOf(context.stack, userId, 'add_subtract_credit')).toHaveLength(1);
+      expect(webtvCallsOf(context.stack, userId, 'cancel_order')).toHaveLength(1);
+      expect(context.stack.webtvSim.state.creditOf(userId)).toBe(125);
+      const effects = await context.stack.ledger.listEffects({ userId });
       expect(effects.map((effect) => [effect.step.replace(/#.*$/, ''), effect.state])).toEqual([
         ['add-credit', 'applied'],
         ['cancel-order', 'applied'],

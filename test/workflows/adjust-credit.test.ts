@@ -4,72 +4,25 @@
  * credit cannot cover, a lost answer, and input the starter refuses.
  */
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowFailedError } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
 import { startAdjustCredit } from '../../src/client/starters.ts';
-import type { StarterOptions } from '../../src/client/starters.ts';
 import { workflowIds } from '../../src/client/workflow-ids.ts';
 import { FailureType } from '../../src/contracts.ts';
-import type { AdjustCreditInput, FailureSummary, RunResult, RunStatus } from '../../src/contracts.ts';
+import type { AdjustCreditInput, FailureSummary, RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { InputError } from '../../src/validation.ts';
-import { centsFromInteger } from '../../src/money.ts';
-import { connectTestClient, runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
-import { creditCalls, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
-
-const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
-
-async function statusOf(handle: WorkflowHandle): Promise<RunStatus> {
-  return handle.query<RunStatus>('status');
-}
-
-async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
-  const error = await handle.result().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+import { temporalAvailable } from '../support/temporal.ts';
+import { creditCalls } from '../support/stack.ts';
+import { failureOf, statusOf, useWorkflowTestContext } from '../support/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', () => {
-  let stack: Stack;
-  let client: Client;
-  let nextUser = 10;
-  const prefix = `test-${randomUUID().slice(0, 8)}/`;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    client = await connectTestClient();
-  });
-
-  afterAll(async () => {
-    await client?.connection.close();
-    await stack?.close();
-  });
-
-  /** A fresh demo user with `creditCents` of credit. */
-  function customerWithCredit(creditCents: number): number {
-    const userId = nextUser++;
-    stack.webtvSim.state.setCredit(userId, centsFromInteger(creditCents));
-    return userId;
-  }
-
-  function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
-    const taskQueue = uniqueTaskQueue('adjust-credit');
-    return runWorker({ workflowsPath, activities: stack.activities, taskQueue }, () => fn({ client, taskQueue, workflowIdPrefix: prefix }));
-  }
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'adjust-credit', firstUserId: 10 });
+  const { prefix, customerWithCredit, withWorker } = context;
 
   it('adds credit once, and the same request sent twice (no requestId) is one run', async () => {
     const userId = customerWithCredit(0);
     const input: AdjustCreditInput = { userId, action: 'add', amount: '3.00', description: 'Goodwill credit', reason: 'late delivery', requestedBy: 'support' };
-    const callsBefore = creditCalls(stack);
+    const callsBefore = creditCalls(context.stack);
 
     const result = await withWorker(async (starter) => {
       const [first, second] = await Promise.all([startAdjustCredit(starter, input), startAdjustCredit(starter, input)]);
@@ -91,16 +44,16 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
     expect(result.outcome).toBe('completed');
     expect(result.summary).toBe(`Adding 3.00 credit to store user ${userId}: done.`);
     expect(result.steps).toEqual([expect.objectContaining({ name: 'adjust-credit', state: 'done', detail: expect.stringMatching(/credit 0\.00 → 3\.00/) })]);
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(300);
-    expect(creditCalls(stack) - callsBefore).toBe(1);
-    const effects = await stack.ledger.listEffects({ userId });
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(creditCalls(context.stack) - callsBefore).toBe(1);
+    const effects = await context.stack.ledger.listEffects({ userId });
     expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.add', 'applied']]);
   });
 
   it('keys the run by requestId: the same requestId is one adjustment even with other content, a new one is another', async () => {
     const userId = customerWithCredit(0);
     const requestId = `coupon-${randomUUID().slice(0, 8)}`;
-    const callsBefore = creditCalls(stack);
+    const callsBefore = creditCalls(context.stack);
 
     await withWorker(async (starter) => {
       const first = await startAdjustCredit(starter, { userId, action: 'add', amount: '1.50', description: 'Coupon', reason: 'coupon redeemed', requestId });
@@ -114,13 +67,13 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
       await other.handle.result();
     });
 
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(300);
-    expect(creditCalls(stack) - callsBefore).toBe(2);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(creditCalls(context.stack) - callsBefore).toBe(2);
   });
 
   it('fails as CreditAlreadySpent when subtracting more than the credit, changing nothing', async () => {
     const userId = customerWithCredit(100);
-    const callsBefore = creditCalls(stack);
+    const callsBefore = creditCalls(context.stack);
 
     await withWorker(async (starter) => {
       const { handle } = await startAdjustCredit(starter, { userId, action: 'subtract', amount: '2.00', description: 'Clawback', reason: 'chargeback', requestedBy: 'finance' });
@@ -137,16 +90,16 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.state)).toBe('failed');
     });
 
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
-    expect(creditCalls(stack) - callsBefore).toBe(1);
-    const effects = await stack.ledger.listEffects({ userId });
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(100);
+    expect(creditCalls(context.stack) - callsBefore).toBe(1);
+    const effects = await context.stack.ledger.listEffects({ userId });
     expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.subtract', 'rejected']]);
   });
 
   it('subtracts once when add_subtract_credit applies and then drops the connection', async () => {
     const userId = customerWithCredit(500);
-    const callsBefore = creditCalls(stack);
-    stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
+    const callsBefore = creditCalls(context.stack);
+    context.stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
 
     const result = await withWorker(async (starter) => {
       const { handle } = await startAdjustCredit(starter, { userId, action: 'subtract', amount: '2.00', description: 'Correction', reason: 'double refund', requestedBy: 'finance' });
@@ -155,15 +108,15 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
 
     expect(result.outcome).toBe('completed');
     expect(result.steps[0]?.detail).toMatch(/reconciled: credit 5\.00 → 3\.00/);
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(300);
-    expect(creditCalls(stack) - callsBefore).toBe(1);
-    expect(stack.webtvSim.calls.filter((call) => call.operation === 'add_subtract_credit' && call.query['iq'] === String(userId)).map((call) => call.fault)).toEqual(['apply-then-drop']);
-    const effects = await stack.ledger.listEffects({ userId });
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(creditCalls(context.stack) - callsBefore).toBe(1);
+    expect(context.stack.webtvSim.calls.filter((call) => call.operation === 'add_subtract_credit' && call.query['iq'] === String(userId)).map((call) => call.fault)).toEqual(['apply-then-drop']);
+    const effects = await context.stack.ledger.listEffects({ userId });
     expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.subtract', 'resolved-applied']]);
   });
 
   it('refuses invalid input in the starter, before anything reaches Temporal or an API', async () => {
-    const callsBefore = stack.webtvSim.calls.length;
+    const callsBefore = context.stack.webtvSim.calls.length;
     const input = { userId: 7, action: 'multiply', amount: '-1', description: '', reason: 'x', requestId: 'not allowed!' } as unknown as AdjustCreditInput;
     await withWorker(async (starter) => {
       const refusal = await startAdjustCredit(starter, input).catch((error: unknown) => error);
@@ -174,10 +127,10 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
       expect(problems.join('\n')).toMatch(/amount/);
       expect(problems.join('\n')).toMatch(/description/);
       expect(problems.join('\n')).toMatch(/requestId/);
-      await expect(client.workflow.getHandle(`${prefix}${workflowIds.adjustCredit(input)}`).describe()).rejects.toThrow();
-      await expect(client.workflow.getHandle(`${prefix}adjust-credit/7/not allowed!`).describe()).rejects.toThrow();
+      await expect(context.client.workflow.getHandle(`${prefix}${workflowIds.adjustCredit(input)}`).describe()).rejects.toThrow();
+      await expect(context.client.workflow.getHandle(`${prefix}adjust-credit/7/not allowed!`).describe()).rejects.toThrow();
     });
-    expect(stack.webtvSim.calls.length).toBe(callsBefore);
-    expect(stack.webtvSim.state.creditOf(7)).toBe(0);
+    expect(context.stack.webtvSim.calls.length).toBe(callsBefore);
+    expect(context.stack.webtvSim.state.creditOf(7)).toBe(0);
   });
 });

@@ -3,105 +3,35 @@
  * simulators: nothing due, waiting for the paymentReceived signal, the payment deadline
  * with operator decisions, an order that is not current, and a reset.
  */
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowFailedError } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
 import { startProcessPaidOrder } from '../../src/client/starters.ts';
-import type { StarterOptions } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
-import type { OperatorDecision, OperatorDecisionReply, PaymentReceived, RunResult, RunStatus } from '../../src/contracts.ts';
+import type { OperatorDecision, PaymentReceived, RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import type { SimulatorHandle } from '../../src/simulators/harness.ts';
-import { connectTestClient, runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
-import { eventually, placeCurrentOrder, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
-
-const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
-
-/** Product 1 of the demo seed costs 5.50. */
-const orderTotalCents = 550;
-
-async function statusOf(handle: WorkflowHandle): Promise<RunStatus> {
-  return handle.query<RunStatus>('status');
-}
-
-async function awaitingOperatorAt(handle: WorkflowHandle, step: string): Promise<RunStatus> {
-  return eventually(`run ${handle.workflowId} to wait for an operator at ${step}`, async () => {
-    const status = await statusOf(handle);
-    return status.state === 'awaiting-operator' && status.awaiting?.step === step ? status : undefined;
-  });
-}
-
-async function decide(handle: WorkflowHandle, decision: OperatorDecision): Promise<OperatorDecisionReply> {
-  return handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [decision] });
-}
-
-async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
-  const error = await handle.result().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
-
-/** How many calls of `operation` reached a simulator. */
-function callsOf(sim: SimulatorHandle, operation: string): number {
-  return sim.calls.filter((call) => call.operation === operation).length;
-}
+import { temporalAvailable } from '../support/temporal.ts';
+import { eventually } from '../support/stack.ts';
+import {
+  awaitingOperatorAt,
+  callCountOf,
+  decide,
+  demoOrderTotalCents,
+  failureOf,
+  resetToFirstWorkflowTask,
+  statusOf,
+  useWorkflowTestContext,
+} from '../support/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal server', () => {
-  let stack: Stack;
-  let client: Client;
-  let nextUser = 10;
-  const prefix = `test-${randomUUID().slice(0, 8)}/`;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    client = await connectTestClient();
-  });
-
-  afterAll(async () => {
-    await client?.connection.close();
-    await stack?.close();
-  });
-
-  /** A fresh demo user with a placed current order; `creditCents` is given before the order, so it pays that much of it. */
-  async function customerWithOrder(creditCents = 0): Promise<{ userId: number; orderId: number }> {
-    const userId = nextUser++;
-    stack.webtvSim.state.setCredit(userId, centsFromInteger(creditCents));
-    const orderId = await placeCurrentOrder(stack, userId);
-    return { userId, orderId };
-  }
-
-  async function billFor(userId: number): Promise<string> {
-    const billId = `bill-${userId}`;
-    await stack.justclick.createOrder({ billId, email: 'buyer@example.com', goods: [{ name: 'Order', sum: centsFromInteger(orderTotalCents) }] });
-    return billId;
-  }
-
-  function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
-    const taskQueue = uniqueTaskQueue('process-paid-order');
-    return runWorker({ workflowsPath, activities: stack.activities, taskQueue }, () => fn({ client, taskQueue, workflowIdPrefix: prefix }));
-  }
-
-  async function orderOf(userId: number, orderId: number): Promise<{ status: string; paymentStatus: string } | undefined> {
-    const order = (await stack.webtv.listOrders(userId)).find((candidate) => candidate.id === orderId);
-    return order === undefined ? undefined : { status: order.status, paymentStatus: order.paymentStatus };
-  }
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'process-paid-order', firstUserId: 10 });
+  const { prefix, customerWithOrder, billFor, withWorker, orderOf } = context;
 
   it('processes an order the credit paid in full and marks the JustClick bill paid, each once', async () => {
-    const { userId, orderId } = await customerWithOrder(orderTotalCents);
+    const { userId, orderId } = await customerWithOrder(demoOrderTotalCents);
     const billId = await billFor(userId);
-    expect(stack.justclickSim.state.getBill(billId)?.status).toBe('waiting');
-    const processBefore = callsOf(stack.webtvSim, 'process_order');
-    const markBefore = callsOf(stack.justclickSim, 'UpdateOrderStatus');
+    expect(context.stack.justclickSim.state.getBill(billId)?.status).toBe('waiting');
+    const processBefore = callCountOf(context.stack.webtvSim, 'process_order');
+    const markBefore = callCountOf(context.stack.justclickSim, 'UpdateOrderStatus');
 
     const result = await withWorker(async (starter) => {
       const started = await startProcessPaidOrder(starter, { userId, orderId, justclickBillId: billId });
@@ -123,12 +53,12 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
     ]);
     expect(result.steps[0]?.detail).toMatch(/amount due 0\.00/);
     expect(await orderOf(userId, orderId)).toEqual({ status: 'processed', paymentStatus: 'paid' });
-    const bill = stack.justclickSim.state.getBill(billId);
+    const bill = context.stack.justclickSim.state.getBill(billId);
     expect(bill?.status).toBe('paid');
     expect(bill?.paidAt).not.toBeNull();
-    expect(callsOf(stack.webtvSim, 'process_order') - processBefore).toBe(1);
-    expect(callsOf(stack.justclickSim, 'UpdateOrderStatus') - markBefore).toBe(1);
-    const effects = await stack.ledger.listEffects({ userId });
+    expect(callCountOf(context.stack.webtvSim, 'process_order') - processBefore).toBe(1);
+    expect(callCountOf(context.stack.justclickSim, 'UpdateOrderStatus') - markBefore).toBe(1);
+    const effects = await context.stack.ledger.listEffects({ userId });
     expect(effects.map((effect) => [effect.step.replace(/#.*$/, ''), effect.state])).toEqual([
       ['process-order', 'applied'],
       ['mark-justclick-bill-paid', 'applied'],
@@ -137,8 +67,8 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
 
   it('waits for payment while an amount is due, waits again after a signal without payment, and processes after a paid signal', async () => {
     const { userId, orderId } = await customerWithOrder();
-    const processBefore = callsOf(stack.webtvSim, 'process_order');
-    const processCalls = (): number => callsOf(stack.webtvSim, 'process_order') - processBefore;
+    const processBefore = callCountOf(context.stack.webtvSim, 'process_order');
+    const processCalls = (): number => callCountOf(context.stack.webtvSim, 'process_order') - processBefore;
 
     const result = await withWorker(async (starter) => {
       const { handle } = await startProcessPaidOrder(starter, { userId, orderId });
@@ -163,7 +93,7 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
       });
       expect(processCalls()).toBe(2);
 
-      stack.webtvSim.state.recordPayment(userId, centsFromInteger(orderTotalCents));
+      context.stack.webtvSim.state.recordPayment(userId, centsFromInteger(demoOrderTotalCents));
       await handle.signal<[PaymentReceived]>('paymentReceived', { note: 'gateway confirmed', by: 'payments' });
       const value = (await handle.result()) as RunResult;
       const finalDescription = await handle.describe();
@@ -196,9 +126,9 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
       const description = await handle.describe();
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.state)).toBe('awaiting-operator');
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.step)).toBe('process-order');
-      expect(stack.justclickSim.state.getBill(billId)?.status).toBe('waiting');
+      expect(context.stack.justclickSim.state.getBill(billId)?.status).toBe('waiting');
 
-      stack.webtvSim.state.recordPayment(userId, centsFromInteger(orderTotalCents));
+      context.stack.webtvSim.state.recordPayment(userId, centsFromInteger(demoOrderTotalCents));
       const reply = await decide(handle, { action: 'retry', note: 'paid by bank transfer', operator: 'anna' });
       expect(reply).toMatchObject({ accepted: true, action: 'retry' });
       return (await handle.result()) as RunResult;
@@ -214,15 +144,15 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
       ['mark-justclick-bill-paid', 'done'],
     ]);
     expect(await orderOf(userId, orderId)).toEqual({ status: 'processed', paymentStatus: 'paid' });
-    expect(stack.justclickSim.state.getBill(billId)?.status).toBe('paid');
-    const audit = await stack.ledger.listAudit({ event: 'operator.retry' });
+    expect(context.stack.justclickSim.state.getBill(billId)?.status).toBe('paid');
+    const audit = await context.stack.ledger.listAudit({ event: 'operator.retry' });
     expect(audit.some((event) => event.actor === 'anna' && event.userId === String(userId))).toBe(true);
   });
 
   it('fails as RunAborted when the operator aborts after the payment deadline, leaving the order unprocessed', async () => {
     const { userId, orderId } = await customerWithOrder();
     const billId = await billFor(userId);
-    const markBefore = callsOf(stack.justclickSim, 'UpdateOrderStatus');
+    const markBefore = callCountOf(context.stack.justclickSim, 'UpdateOrderStatus');
 
     await withWorker(async (starter) => {
       const { handle } = await startProcessPaidOrder(starter, { userId, orderId, justclickBillId: billId, paymentDeadline: '2 seconds' });
@@ -240,14 +170,14 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
     });
 
     expect(await orderOf(userId, orderId)).toEqual({ status: 'current', paymentStatus: 'unpaid' });
-    expect(stack.justclickSim.state.getBill(billId)?.status).toBe('waiting');
-    expect(callsOf(stack.justclickSim, 'UpdateOrderStatus') - markBefore).toBe(0);
+    expect(context.stack.justclickSim.state.getBill(billId)?.status).toBe('waiting');
+    expect(callCountOf(context.stack.justclickSim, 'UpdateOrderStatus') - markBefore).toBe(0);
   });
 
   it('refuses an order that is not the current one as OrderNotCurrent, without calling process_order', async () => {
-    const { userId, orderId } = await customerWithOrder(orderTotalCents);
-    await stack.webtv.cancelOrder(userId);
-    const processBefore = callsOf(stack.webtvSim, 'process_order');
+    const { userId, orderId } = await customerWithOrder(demoOrderTotalCents);
+    await context.stack.webtv.cancelOrder(userId);
+    const processBefore = callCountOf(context.stack.webtvSim, 'process_order');
 
     await withWorker(async (starter) => {
       const { handle } = await startProcessPaidOrder(starter, { userId, orderId });
@@ -264,35 +194,26 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
       ]);
     });
 
-    expect(callsOf(stack.webtvSim, 'process_order') - processBefore).toBe(0);
+    expect(callCountOf(context.stack.webtvSim, 'process_order') - processBefore).toBe(0);
     expect(await orderOf(userId, orderId)).toEqual({ status: 'cancelled', paymentStatus: 'cancelled' });
-    expect(await stack.ledger.listEffects({ userId })).toEqual([]);
+    expect(await context.stack.ledger.listEffects({ userId })).toEqual([]);
   });
 
   it('processes nothing twice when a completed run is reset to its first workflow task', async () => {
-    const { userId, orderId } = await customerWithOrder(orderTotalCents);
+    const { userId, orderId } = await customerWithOrder(demoOrderTotalCents);
     const billId = await billFor(userId);
     const changingCalls = (): number =>
-      callsOf(stack.webtvSim, 'process_order') + callsOf(stack.webtvSim, 'cancel_order') + callsOf(stack.webtvSim, 'add_subtract_credit') +
-      callsOf(stack.justclickSim, 'UpdateOrderStatus') + callsOf(stack.justclickSim, 'DeleteOrder');
+      callCountOf(context.stack.webtvSim, 'process_order') + callCountOf(context.stack.webtvSim, 'cancel_order') + callCountOf(context.stack.webtvSim, 'add_subtract_credit') +
+      callCountOf(context.stack.justclickSim, 'UpdateOrderStatus') + callCountOf(context.stack.justclickSim, 'DeleteOrder');
 
     await withWorker(async (starter) => {
       const { handle, workflowId } = await startProcessPaidOrder(starter, { userId, orderId, justclickBillId: billId });
       await handle.result();
       const callsBefore = changingCalls();
-      const description = await handle.describe();
-      const history = await handle.fetchHistory();
-      const firstTaskCompleted = history.events?.find((event) => event.workflowTaskCompletedEventAttributes);
-      const reset = await client.workflowService.resetWorkflowExecution({
-        namespace: client.options.namespace,
-        workflowExecution: { workflowId, runId: description.runId },
-        reason: 'test: re-run from the start',
-        workflowTaskFinishEventId: firstTaskCompleted?.eventId,
-        requestId: randomUUID(),
-      });
+      const { description, reset } = await resetToFirstWorkflowTask(context.client, handle);
       expect(reset.runId).toBeTruthy();
       expect(reset.runId).not.toBe(description.runId);
-      const rerun = client.workflow.getHandle(workflowId, reset.runId ?? undefined);
+      const rerun = context.client.workflow.getHandle(workflowId, reset.runId ?? undefined);
       const result = (await rerun.result()) as RunResult;
       expect(result.outcome).toBe('completed');
       expect(result.steps.find((step) => step.name === 'confirm-order')?.detail).toMatch(/order \d+ is processed, .*changed by this run earlier/);
@@ -301,6 +222,6 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
       expect(changingCalls()).toBe(callsBefore);
     });
     expect(await orderOf(userId, orderId)).toEqual({ status: 'processed', paymentStatus: 'paid' });
-    expect(stack.justclickSim.state.getBill(billId)?.status).toBe('paid');
+    expect(context.stack.justclickSim.state.getBill(billId)?.status).toBe('paid');
   });
 });

@@ -3,99 +3,25 @@
  * simulators: the success path, the pivot, each compensation, unknown outcomes,
  * operator decisions through the update and the signal, duplicate starts and a reset.
  */
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
-import type { StarterOptions } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
-import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus } from '../../src/contracts.ts';
+import type { RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { InputError } from '../../src/validation.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { connectTestClient, runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
-import { creditCalls, eventually, placeCurrentOrder, sampleCredentials, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
-
-const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
-
-async function statusOf(handle: WorkflowHandle): Promise<RunStatus> {
-  return handle.query<RunStatus>('status');
-}
-
-async function awaitingOperatorAt(handle: WorkflowHandle, step: string): Promise<RunStatus> {
-  return eventually(`run ${handle.workflowId} to wait for an operator at ${step}`, async () => {
-    const status = await statusOf(handle);
-    return status.state === 'awaiting-operator' && status.awaiting?.step === step ? status : undefined;
-  });
-}
-
-async function decide(handle: WorkflowHandle, decision: OperatorDecision): Promise<OperatorDecisionReply> {
-  return handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [decision] });
-}
-
-/** The validator's message of a refused update (the client wraps it as the cause). */
-async function updateRefusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
-  const error = await handle.result().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+import { temporalAvailable } from '../support/temporal.ts';
+import { creditCalls, eventually, sampleCredentials } from '../support/stack.ts';
+import { awaitingOperatorAt, decide, failureOf, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../support/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server', () => {
-  let stack: Stack;
-  let client: Client;
-  let nextUser = 10;
-  const prefix = `test-${randomUUID().slice(0, 8)}/`;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    client = await connectTestClient();
-  });
-
-  afterAll(async () => {
-    await client?.connection.close();
-    await stack?.close();
-  });
-
-  /** A fresh demo user with a placed current order. */
-  async function customerWithOrder(): Promise<{ userId: number; orderId: number }> {
-    const userId = nextUser++;
-    const orderId = await placeCurrentOrder(stack, userId);
-    return { userId, orderId };
-  }
-
-  function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
-    const taskQueue = uniqueTaskQueue('refund-and-cancel');
-    return runWorker({ workflowsPath, activities: stack.activities, taskQueue }, () => fn({ client, taskQueue, workflowIdPrefix: prefix }));
-  }
-
-  async function orderState(userId: number, orderId: number): Promise<string | undefined> {
-    return (await stack.webtv.listOrders(userId)).find((order) => order.id === orderId)?.status;
-  }
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'refund-and-cancel', firstUserId: 10 });
+  const { prefix, customerWithOrder, billFor, withWorker, orderState } = context;
 
   it('refunds, cancels and deletes the JustClick bill, each once, and says so in status and search attributes', async () => {
     const { userId, orderId } = await customerWithOrder();
-    const billId = `bill-${userId}`;
-    await stack.justclick.createOrder({ billId, email: 'buyer@example.com', goods: [{ name: 'Order', sum: centsFromInteger(550) }] });
-    const callsBefore = creditCalls(stack);
+    const billId = await billFor(userId);
+    const callsBefore = creditCalls(context.stack);
 
     const result = await withWorker(async (starter) => {
       const started = await startRefundAndCancel(starter, { userId, orderId, amount: '5.50', justclickBillId: billId, reason: 'damaged', requestedBy: 'support' });
@@ -119,11 +45,11 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     });
 
     expect(result.outcome).toBe('completed');
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(550);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(550);
     expect(await orderState(userId, orderId)).toBe('cancelled');
-    expect(stack.justclickSim.state.hasBill(billId)).toBe(false);
-    expect(creditCalls(stack) - callsBefore).toBe(1);
-    const effects = await stack.ledger.listEffects({ userId });
+    expect(context.stack.justclickSim.state.hasBill(billId)).toBe(false);
+    expect(creditCalls(context.stack) - callsBefore).toBe(1);
+    const effects = await context.stack.ledger.listEffects({ userId });
     expect(effects.map((effect) => [effect.step.replace(/#.*$/, ''), effect.state])).toEqual([
       ['add-credit', 'applied'],
       ['cancel-order', 'applied'],
@@ -143,37 +69,37 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       const third = await startRefundAndCancel(starter, input);
       expect(third).toMatchObject({ started: false, runId: first.runId });
     });
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(100);
   });
 
   it('refuses bad input before anything reaches Temporal or an API', async () => {
-    const callsBefore = stack.webtvSim.calls.length;
+    const callsBefore = context.stack.webtvSim.calls.length;
     await withWorker(async (starter) => {
       const refusal = await startRefundAndCancel(starter, { userId: 0, orderId: 1.5, amount: '5.555', reason: '', requestedBy: 'x' }).catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(InputError);
       expect((refusal as InputError).problems).toHaveLength(4);
-      await expect(client.workflow.getHandle(`${prefix}refund-and-cancel/0/1.5`).describe()).rejects.toThrow();
+      await expect(context.client.workflow.getHandle(`${prefix}refund-and-cancel/0/1.5`).describe()).rejects.toThrow();
     });
-    expect(stack.webtvSim.calls.length).toBe(callsBefore);
+    expect(context.stack.webtvSim.calls.length).toBe(callsBefore);
   });
 
   it('adds the credit once when add_subtract_credit applies and then drops the connection', async () => {
     const { userId, orderId } = await customerWithOrder();
-    const callsBefore = creditCalls(stack);
-    stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
+    const callsBefore = creditCalls(context.stack);
+    context.stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
     const result = await withWorker(async (starter) => {
       const started = await startRefundAndCancel(starter, { userId, orderId, amount: '2.00', reason: 'lost answer', requestedBy: 'support' });
       return (await started.handle.result()) as RunResult;
     });
     expect(result.outcome).toBe('completed');
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(200);
-    expect(creditCalls(stack) - callsBefore).toBe(1);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(200);
+    expect(creditCalls(context.stack) - callsBefore).toBe(1);
     expect(result.steps.find((step) => step.name === 'add-credit')?.detail).toMatch(/reconciled/);
   });
 
   it('takes the credit back when the pivot fails for a business reason (compensation)', async () => {
     const { userId, orderId } = await customerWithOrder();
-    stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'ERROR_NO_ORDER' });
+    context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'ERROR_NO_ORDER' });
     await withWorker(async (starter) => {
       const started = await startRefundAndCancel(starter, { userId, orderId, amount: '3.00', reason: 'pivot fails', requestedBy: 'support' });
       const failure = await failureOf(started.handle);
@@ -190,14 +116,14 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       ]);
       expect((await statusOf(started.handle)).state).toBe('compensated');
     });
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(0);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(0);
     expect(await orderState(userId, orderId)).toBe('current');
   });
 
   it('waits for an operator when the credit is already spent, as partially compensated, then finishes on skip (signal)', async () => {
     const { userId, orderId } = await customerWithOrder();
     // The API refuses our credentials at the pivot: that needs a person, not a compensation.
-    stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
+    context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
     await withWorker(async (starter) => {
       const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '4.00', reason: 'spent credit', requestedBy: 'support' });
       const atCancel = await awaitingOperatorAt(handle, 'cancel-order');
@@ -207,7 +133,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.step)).toBe('cancel-order');
 
       // Meanwhile the user spends the refunded credit.
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
+      context.stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
       const reply = await decide(handle, { action: 'compensate', note: 'refund was a mistake', operator: 'anna' });
       expect(reply).toMatchObject({ accepted: true, action: 'compensate' });
       expect(reply.willHappen).toMatch(/Take the refunded credit back/);
@@ -229,21 +155,21 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     });
     expect(await orderState(userId, orderId)).toBe('current');
     // What Temporal stores and shows (inputs, failures, details, results) holds no secret.
-    const history = JSON.stringify(await client.workflow.getHandle(`${prefix}refund-and-cancel/${userId}/${orderId}`).fetchHistory());
+    const history = JSON.stringify(await context.client.workflow.getHandle(`${prefix}refund-and-cancel/${userId}/${orderId}`).fetchHistory());
     expect(history).toContain('ERROR_CANT_SUBTRACT');
     expect(history).toContain('step cancel-order: WebTV store API cancel_order');
     for (const secret of [sampleCredentials.webtvSharedSecret, sampleCredentials.justclickSecret, 'signature=']) expect(history).not.toContain(secret);
-    const audit = await stack.ledger.listAudit({ event: 'operator.skip' });
+    const audit = await context.stack.ledger.listAudit({ event: 'operator.skip' });
     expect(audit.some((event) => event.actor === 'ben')).toBe(true);
   });
 
   it('ends partially compensated when the operator aborts the undo', async () => {
     const { userId, orderId } = await customerWithOrder();
-    stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid signature' });
+    context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid signature' });
     await withWorker(async (starter) => {
       const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '4.00', reason: 'abort test', requestedBy: 'support' });
       await awaitingOperatorAt(handle, 'cancel-order');
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(100));
+      context.stack.webtvSim.state.setCredit(userId, centsFromInteger(100));
       await decide(handle, { action: 'compensate', note: 'undo it', operator: 'anna' });
       await awaitingOperatorAt(handle, 'undo-add-credit');
       await decide(handle, { action: 'abort', note: 'will settle with the customer', operator: 'anna' });
@@ -252,18 +178,18 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       expect((failure.details?.[0] as RunResult).outcome).toBe('partially-compensated');
       expect((await statusOf(handle)).state).toBe('partially-compensated');
     });
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(100);
   });
 
   it('asks an operator when the credit outcome cannot be decided, and goes on after skip', async () => {
     const { userId, orderId } = await customerWithOrder();
-    const callsBefore = creditCalls(stack);
-    stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
+    const callsBefore = creditCalls(context.stack);
+    context.stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
     await withWorker(async (starter) => {
       const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '2.50', reason: 'ambiguous', requestedBy: 'support' });
       // Someone else changes the credit before the retry reconciles.
-      await eventually('the dropped call', () => (stack.webtvSim.calls.some((call) => call.fault === 'apply-then-drop' && call.query['iq'] === String(userId)) ? true : undefined));
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(stack.webtvSim.state.creditOf(userId) + 100));
+      await eventually('the dropped call', () => (context.stack.webtvSim.calls.some((call) => call.fault === 'apply-then-drop' && call.query['iq'] === String(userId)) ? true : undefined));
+      context.stack.webtvSim.state.setCredit(userId, centsFromInteger(context.stack.webtvSim.state.creditOf(userId) + 100));
       const waiting = await awaitingOperatorAt(handle, 'add-credit');
       expect(waiting.awaiting?.failure.type).toBe(FailureType.OutcomeUnknown);
       expect(waiting.awaiting?.failure.observed).toMatchObject({ 'credit now': '3.50', 'credit if it took effect': '2.50' });
@@ -273,31 +199,31 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       expect(result.outcome).toBe('completed');
       expect(result.steps.find((step) => step.name === 'add-credit')?.state).toBe('skipped');
     });
-    expect(creditCalls(stack) - callsBefore).toBe(1);
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(350);
+    expect(creditCalls(context.stack) - callsBefore).toBe(1);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(350);
     expect(await orderState(userId, orderId)).toBe('cancelled');
-    const addCredit = (await stack.ledger.listEffects({ userId, kind: 'credit.add' }))[0];
+    const addCredit = (await context.stack.ledger.listEffects({ userId, kind: 'credit.add' }))[0];
     expect(addCredit?.state).toBe('resolved-applied');
   });
 
   it('settles an unresolved credit when the operator skips its undo, so the user is not left blocked', async () => {
     const { userId, orderId } = await customerWithOrder();
-    stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
+    context.stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
     await withWorker(async (starter) => {
       const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '2.50', reason: 'ambiguous undo', requestedBy: 'support' });
-      await eventually('the dropped call', () => (stack.webtvSim.calls.some((call) => call.fault === 'apply-then-drop' && call.query['iq'] === String(userId)) ? true : undefined));
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(stack.webtvSim.state.creditOf(userId) + 100));
+      await eventually('the dropped call', () => (context.stack.webtvSim.calls.some((call) => call.fault === 'apply-then-drop' && call.query['iq'] === String(userId)) ? true : undefined));
+      context.stack.webtvSim.state.setCredit(userId, centsFromInteger(context.stack.webtvSim.state.creditOf(userId) + 100));
       await awaitingOperatorAt(handle, 'add-credit');
       await decide(handle, { action: 'compensate', note: 'cannot tell; undo whatever happened', operator: 'anna' });
       const atUndo = await awaitingOperatorAt(handle, 'undo-add-credit');
       expect(atUndo.awaiting?.failure.type).toBe(FailureType.OutcomeUnknown);
       // The operator takes the refund back by hand in the store admin, then skips the undo.
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(100));
+      context.stack.webtvSim.state.setCredit(userId, centsFromInteger(100));
       await decide(handle, { action: 'skip', note: 'took 2.50 back by hand', operator: 'anna' });
       expect((await failureOf(handle)).type).toBe(FailureType.RunCompensated);
     });
-    expect(await stack.ledger.listEffects({ userId, state: ['pending', 'unknown'] })).toEqual([]);
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
+    expect(await context.stack.ledger.listEffects({ userId, state: ['pending', 'unknown'] })).toEqual([]);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(100);
   });
 
   it('applies nothing twice when a completed run is reset to its first workflow task', async () => {
@@ -305,24 +231,15 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     await withWorker(async (starter) => {
       const { handle, workflowId } = await startRefundAndCancel(starter, { userId, orderId, amount: '1.25', reason: 'reset test', requestedBy: 'support' });
       await handle.result();
-      const callsBefore = stack.webtvSim.calls.filter((call) => call.operation !== 'list_orders' && call.operation !== 'get_cart' && call.operation !== 'get_credit').length;
-      const description = await handle.describe();
-      const history = await handle.fetchHistory();
-      const firstTaskCompleted = history.events?.find((event) => event.workflowTaskCompletedEventAttributes);
-      const reset = await client.workflowService.resetWorkflowExecution({
-        namespace: client.options.namespace,
-        workflowExecution: { workflowId, runId: description.runId },
-        reason: 'test: re-run from the start',
-        workflowTaskFinishEventId: firstTaskCompleted?.eventId,
-        requestId: randomUUID(),
-      });
-      const rerun = client.workflow.getHandle(workflowId, reset.runId ?? undefined);
+      const callsBefore = context.stack.webtvSim.calls.filter((call) => call.operation !== 'list_orders' && call.operation !== 'get_cart' && call.operation !== 'get_credit').length;
+      const { reset } = await resetToFirstWorkflowTask(context.client, handle);
+      const rerun = context.client.workflow.getHandle(workflowId, reset.runId ?? undefined);
       const result = (await rerun.result()) as RunResult;
       expect(result.outcome).toBe('completed');
       expect(result.steps.find((step) => step.name === 'add-credit')?.detail).toMatch(/not repeated/);
-      const callsAfter = stack.webtvSim.calls.filter((call) => call.operation !== 'list_orders' && call.operation !== 'get_cart' && call.operation !== 'get_credit').length;
+      const callsAfter = context.stack.webtvSim.calls.filter((call) => call.operation !== 'list_orders' && call.operation !== 'get_cart' && call.operation !== 'get_credit').length;
       expect(callsAfter).toBe(callsBefore);
     });
-    expect(stack.webtvSim.state.creditOf(userId)).toBe(125);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(125);
   });
 });
