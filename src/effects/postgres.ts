@@ -80,6 +80,11 @@ const migrations: ReadonlyArray<{ version: number; statements: readonly string[]
        )`,
     ],
   },
+  {
+    // Insertion order, for "oldest first" listings: created_at ties within a millisecond.
+    version: 2,
+    statements: ['ALTER TABLE effects ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY'],
+  },
 ];
 
 export const postgresSchemaVersion = migrations.at(-1)?.version ?? 0;
@@ -176,6 +181,7 @@ class PostgresDriver implements SqlDriver {
   readonly backend = 'postgres' as const;
   readonly location: string;
   readonly nowMs = '(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)';
+  readonly insertionOrder = 'seq';
   readonly #pool: Pool;
   #closed = false;
 

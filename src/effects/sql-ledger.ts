@@ -80,6 +80,8 @@ export interface SqlDriver extends SqlExecutor {
   readonly location: string;
   /** An SQL expression for "now" as integer epoch milliseconds on the database's clock. */
   readonly nowMs: string;
+  /** A column of `effects` that grows with every insert: "oldest first" without ties. */
+  readonly insertionOrder: string;
   /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** A JSON column as read back: text (SQLite) or already parsed (PostgreSQL `json`). */
@@ -303,7 +305,7 @@ export class SqlEffectLedger implements EffectLedger {
     const limit = clampLimit(filter.limit, 'listEffects');
     this.#assertOpen();
     const rows = await this.#driver.query(
-      `SELECT ${effectColumns} FROM effects${where.sql()} ORDER BY created_at, key LIMIT ${where.param(limit)}`,
+      `SELECT ${effectColumns} FROM effects${where.sql()} ORDER BY ${this.#driver.insertionOrder} LIMIT ${where.param(limit)}`,
       where.params,
     );
     return rows.map((row) => this.#effectFromRow(row));

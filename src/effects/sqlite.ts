@@ -170,6 +170,8 @@ class SqliteDriver implements SqlDriver {
   readonly backend = 'sqlite' as const;
   readonly location: string;
   readonly nowMs = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+  /** The rowid grows with every insert (rows are never deleted). */
+  readonly insertionOrder = 'rowid';
   readonly #database: DatabaseSync;
   readonly #queue: SerialQueue;
   readonly #statements = new Map<string, StatementSync>();
