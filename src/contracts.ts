@@ -58,7 +58,7 @@ export const RunState = {
 } as const;
 export type RunState = (typeof RunState)[keyof typeof RunState];
 
-export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'undone' | 'not-needed';
+export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'not-needed';
 
 export interface StepStatus {
   name: string;

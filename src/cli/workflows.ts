@@ -10,7 +10,7 @@ import { workflowUiUrl } from '../client/connect.ts';
 import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../client/starters.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
-import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus } from '../contracts.ts';
+import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
 import { ConfigError } from '../config.ts';
@@ -36,8 +36,8 @@ function idOption(value: string | undefined): number | string | undefined {
 
 
 function describeStep(step: RunStatus['steps'][number]): string {
-  const marks: Record<string, string> = { done: '✓', skipped: '↷', failed: '✗', running: '…', pending: '·', undone: '↺', 'not-needed': '–' };
-  return `  ${marks[step.state] ?? '?'} ${step.name} (${step.state})${step.detail ? `: ${step.detail}` : ''}`;
+  const marks: Record<StepState, string> = { done: '✓', skipped: '↷', failed: '✗', running: '…', pending: '·', 'not-needed': '–' };
+  return `  ${marks[step.state]} ${step.name} (${step.state})${step.detail ? `: ${step.detail}` : ''}`;
 }
 
 function printAwaiting(context: CliContext, status: RunStatus, workflowId: string): void {
