@@ -11,7 +11,7 @@ import { openLedger } from '../src/effects/index.ts';
 import type { EffectLedger } from '../src/effects/types.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'orderflow-bench-'));
-const ledger: EffectLedger = await openLedger(`sqlite:${join(directory, 'ledger.db')}`);
+const ledger: EffectLedger = await openLedger({ kind: 'sqlite', path: join(directory, 'ledger.db') });
 
 describe('SQLite ledger', () => {
   let counter = 0;

@@ -438,6 +438,15 @@ const sectionReaders: { [K in ConfigSection]: (reader: EnvReader) => SectionConf
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
+ * True when any required variable of `section` (or its `_FILE` form) is set: an optional
+ * section (the worker's JustClick) is then wanted, and checked in full.
+ */
+export function isSectionSet(env: Environment, section: ConfigSection): boolean {
+  const reader = new EnvReader(env);
+  return configVariables.some((entry) => entry.section === section && entry.required && reader.isSet(entry.name, entry.fileVariant));
+}
+
+/**
  * Reads and validates the sections in `needs` from `env`; only those are required.
  * Returns a deeply frozen config, or throws a {@link ConfigError} listing every problem.
  */

@@ -13,17 +13,13 @@ import { createActivities } from './activities/index.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
-import { loadConfig } from './config.ts';
-import type { Config, Environment, LedgerConfig } from './config.ts';
+import { isSectionSet, loadConfig } from './config.ts';
+import type { Config, Environment } from './config.ts';
 import { openLedger } from './effects/index.ts';
 import type { EffectLedger } from './effects/types.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
-
-export function ledgerUrl(ledger: LedgerConfig): string {
-  return ledger.kind === 'sqlite' ? `sqlite:${ledger.path}` : ledger.url.reveal();
-}
 
 /** One JSON object per line on stderr: easy to ship, easy to grep. */
 function jsonLogLine(entry: { level: LogLevel; message: string; meta?: LogMetadata; timestampNanos: bigint }): void {
@@ -71,7 +67,7 @@ export type WorkerConfig = Config<'webtv' | 'temporal' | 'ledger'> & Partial<Con
 
 /** The worker's configuration; JustClick is optional (without it, JustClick steps ask an operator). */
 export function loadWorkerConfig(env: Environment): WorkerConfig {
-  return env['JUSTCLICK_LOGIN'] || env['JUSTCLICK_SECRET'] || env['JUSTCLICK_SECRET_FILE']
+  return isSectionSet(env, 'justclick')
     ? loadConfig(env, ['webtv', 'justclick', 'temporal', 'ledger'])
     : loadConfig(env, ['webtv', 'temporal', 'ledger']);
 }
@@ -79,12 +75,12 @@ export function loadWorkerConfig(env: Environment): WorkerConfig {
 export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
   const config = options.config ?? loadWorkerConfig(options.env ?? process.env);
 
-  const webtv = createWebTvClient({ apiUrl: config.webtv.apiUrl, keyId: config.webtv.keyId, sharedSecret: config.webtv.sharedSecret.reveal() });
+  const webtv = createWebTvClient(config.webtv);
   let justclick: JustClickClient | undefined;
   if (config.justclick) {
-    justclick = createJustClickClient({ login: config.justclick.login, secret: config.justclick.secret.reveal(), apiUrl: config.justclick.apiUrl });
+    justclick = createJustClickClient(config.justclick);
   }
-  const ledger = await openLedger(ledgerUrl(config.ledger), {
+  const ledger = await openLedger(config.ledger, {
     // Lease renewals and lock releases run in the background: a failure there must be seen.
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
   });

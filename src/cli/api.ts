@@ -79,11 +79,7 @@ Examples:
     const config = loadConfig(context.env, ['webtv']);
     const { createWebTvClient } = await import('../apis/webtv/client.ts');
     const { InvalidWebTvInputError } = await import('../apis/webtv/errors.ts');
-    const client = createWebTvClient({
-      apiUrl: config.webtv.apiUrl,
-      keyId: config.webtv.keyId,
-      sharedSecret: config.webtv.sharedSecret.reveal(),
-    });
+    const client = createWebTvClient(config.webtv);
     try {
       printJson(context, await client.call(action, userId, fields));
       return exitCodes.ok;
@@ -152,11 +148,7 @@ Examples:
 
     const config = loadConfig(context.env, ['justclick']);
     const { createJustClickClient } = await import('../apis/justclick/client.ts');
-    const client = createJustClickClient({
-      login: config.justclick.login,
-      secret: config.justclick.secret.reveal(),
-      apiUrl: config.justclick.apiUrl,
-    });
+    const client = createJustClickClient(config.justclick);
     try {
       printJson(context, await client.call(method, params));
       return exitCodes.ok;

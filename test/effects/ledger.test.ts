@@ -25,16 +25,23 @@ import {
   LedgerError,
   UserLockLostError,
   UserLockTimeoutError,
-  describeLedgerUrl,
   effectKey,
   effectStates,
   openLedger,
   parseEffectKey,
-  parseLedgerUrl,
 } from '../../src/effects/index.ts';
 import type { EffectLedger, EffectState, JsonValue, OpenLedgerOptions } from '../../src/effects/index.ts';
+import { describePostgresUrl } from '../../src/effects/postgres.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import type { LedgerConfig } from '../../src/config.ts';
+
+/** The ledger an ORDERFLOW_LEDGER value names, parsed by the one parser (loadConfig). */
+function ledgerAt(url: string): LedgerConfig {
+  return loadConfig({ ORDERFLOW_LEDGER: url }, ['ledger']).ledger;
+}
 
 const ledgerModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/effects/index.ts')).href;
+const configModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/config.ts')).href;
 const postgresUrl = process.env['ORDERFLOW_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function probePostgres(url: string): Promise<string | undefined> {
@@ -54,12 +61,12 @@ const postgresProblem = await probePostgres(postgresUrl);
 if (postgresProblem !== undefined) {
   if (process.env['CI']) {
     throw new Error(
-      `PostgreSQL at ${describeLedgerUrl(postgresUrl)} is not reachable (${postgresProblem}) and CI is set: ` +
+      `PostgreSQL at ${describePostgresUrl(postgresUrl)} is not reachable (${postgresProblem}) and CI is set: ` +
         'CI must run the PostgreSQL half of the ledger suite. Start PostgreSQL or set ORDERFLOW_TEST_POSTGRES_URL.',
     );
   }
   console.warn(
-    `Skipping the PostgreSQL half of the ledger suite: ${describeLedgerUrl(postgresUrl)} is not reachable (${postgresProblem}). ` +
+    `Skipping the PostgreSQL half of the ledger suite: ${describePostgresUrl(postgresUrl)} is not reachable (${postgresProblem}). ` +
       'Set ORDERFLOW_TEST_POSTGRES_URL to run it.',
   );
 }
@@ -133,9 +140,10 @@ function spawnLockHolder(
 ): { child: ChildProcess; locked: Promise<void>; exited: Promise<NodeJS.Signals | number | null> } {
   const code = `
     const { openLedger } = await import(${JSON.stringify(ledgerModuleUrl)});
+    const { loadConfig } = await import(${JSON.stringify(configModuleUrl)});
     const { url, options, userId, owner, leaseMs } = JSON.parse(process.env.LOCK_HOLDER);
     setTimeout(() => process.exit(3), 60_000); // never outlive the test
-    const ledger = await openLedger(url, options);
+    const ledger = await openLedger(loadConfig({ ORDERFLOW_LEDGER: url }, ['ledger']).ledger, options);
     await ledger.withUserLock(userId, owner, async () => {
       process.stdout.write('LOCKED\\n');
       await new Promise(() => {});
@@ -191,7 +199,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
   async function open(options: OpenLedgerOptions = {}): Promise<EffectLedger> {
     const target = backend.target();
-    const instance = await openLedger(target.url, { ...target.options, ...options });
+    const instance = await openLedger(ledgerAt(target.url), { ...target.options, ...options });
     opened.push(instance);
     return instance;
   }
@@ -587,7 +595,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
     it('keeps everything when reopened, without migrating twice', async () => {
       const target = backend.target();
-      const first = await openLedger(target.url, target.options);
+      const first = await openLedger(ledgerAt(target.url), target.options);
       const workflowId = uniqueWorkflow();
       const key = effectKey(workflowId, 'persisted');
       await first.begin(key, { kind: 'credit.add', userId: 9, request: { amount: '0.01' }, observedBefore: { credit: '0.00' } });
@@ -596,7 +604,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       await first.close();
       await expect(first.get(key)).rejects.toBeInstanceOf(LedgerClosedError);
 
-      const reopened = await openLedger(target.url, target.options);
+      const reopened = await openLedger(ledgerAt(target.url), target.options);
       try {
         expect(await reopened.get(key)).toEqual(recorded);
         expect(await reopened.listAudit({ workflowId })).toEqual(audit);
@@ -615,27 +623,29 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 });
 
 describe('ledger URLs', () => {
-  it('chooses the backend from the URL', () => {
-    expect(parseLedgerUrl('sqlite:./data/ledger.db')).toEqual({ backend: 'sqlite', path: './data/ledger.db' });
-    expect(parseLedgerUrl('sqlite:///var/lib/orderflow/ledger.db')).toEqual({ backend: 'sqlite', path: '/var/lib/orderflow/ledger.db' });
-    expect(parseLedgerUrl('postgres://u:p@db:5432/orderflow')).toEqual({ backend: 'postgres', connectionString: 'postgres://u:p@db:5432/orderflow' });
-    expect(parseLedgerUrl('postgresql://db/orderflow').backend).toBe('postgres');
-    expect(() => parseLedgerUrl('mysql://u:hunter2@db/x')).toThrow(LedgerConfigError);
-    expect(() => parseLedgerUrl('mysql://u:hunter2@db/x')).not.toThrow(/hunter2/);
-    expect(() => parseLedgerUrl('sqlite:')).toThrow(/no path/);
-    expect(() => parseLedgerUrl('')).toThrow(/ORDERFLOW_LEDGER is empty/);
-    expect(describeLedgerUrl('postgres://u:hunter2@db:5432/orderflow?password=hunter2')).toBe('postgres://u@db:5432/orderflow');
+  it('chooses the backend from the URL, in one form each (parsed once, by the configuration)', () => {
+    expect(ledgerAt('sqlite:./data/ledger.db')).toEqual({ kind: 'sqlite', path: './data/ledger.db' });
+    expect(ledgerAt('sqlite:/var/lib/orderflow/ledger.db')).toEqual({ kind: 'sqlite', path: '/var/lib/orderflow/ledger.db' });
+    const postgres = ledgerAt('postgres://u:p@db:5432/orderflow');
+    expect(postgres.kind === 'postgres' && postgres.url.reveal()).toBe('postgres://u:p@db:5432/orderflow');
+    expect(ledgerAt('postgresql://db/orderflow').kind).toBe('postgres');
+    // One form for a file: sqlite:<path>. The URL-like sqlite:///path is refused, not guessed at.
+    expect(() => ledgerAt('sqlite:///var/lib/orderflow/ledger.db')).toThrow(/sqlite: URL without a usable file path/);
+    expect(() => ledgerAt('mysql://u:hunter2@db/x')).toThrow(ConfigError);
+    expect(() => ledgerAt('mysql://u:hunter2@db/x')).not.toThrow(/hunter2/);
+    expect(() => ledgerAt('sqlite:')).toThrow(/without a usable file path/);
+    expect(describePostgresUrl('postgres://u:hunter2@db:5432/orderflow?password=hunter2')).toBe('postgres://u@db:5432/orderflow');
   });
 
   it('says where it failed to connect, without the password', async () => {
-    const error = await rejectionOf(openLedger('postgres://orderflow:hunter2@127.0.0.1:1/orderflow', { postgresConnectTimeoutMs: 5_000 }));
+    const error = await rejectionOf(openLedger(ledgerAt('postgres://orderflow:hunter2@127.0.0.1:1/orderflow'), { postgresConnectTimeoutMs: 5_000 }));
     expect(error).toBeInstanceOf(LedgerError);
     expect((error as Error).message).toMatch(/^Could not open the PostgreSQL ledger at postgres:\/\/orderflow@127\.0\.0\.1:1\/orderflow: /);
     expect((error as Error).message).not.toContain('hunter2');
   });
 
   it('refuses a schema name that is not a plain identifier', async () => {
-    await expect(openLedger(postgresUrl, { postgresSchema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
-    await expect(openLedger('sqlite::memory:', { postgresSchema: 'x' })).rejects.toBeInstanceOf(LedgerConfigError);
+    await expect(openLedger(ledgerAt(postgresUrl), { postgresSchema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
+    await expect(openLedger(ledgerAt('sqlite::memory:'), { postgresSchema: 'x' })).rejects.toBeInstanceOf(LedgerConfigError);
   });
 });

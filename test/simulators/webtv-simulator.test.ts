@@ -3,6 +3,7 @@
  * the admin API (/_sim/faults, /_sim/state, /_sim/calls) and every fault kind as the
  * client sees it; and, when PHP is installed, the vendor's own PHP sample against it.
  */
+import { Secret } from '../../src/config.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ let simClock: number;
 beforeEach(async () => {
   simClock = Math.floor(Date.now() / 1000);
   sim = await startWebTvSimulator({ credentials: [credentials], now: () => simClock });
-  client = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret, now: () => simClock });
+  client = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret: new Secret(sharedSecret) }, { now: () => simClock });
 });
 
 afterEach(async () => {
@@ -258,7 +259,7 @@ describe('fault injection through the admin API', () => {
 
   it('latency beyond the client timeout → unknown, and the effect still happens', async () => {
     const transport = createHttpTransport({ timeouts: { headersMs: 150 } });
-    const impatient = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret, transport, now: () => simClock });
+    const impatient = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret: new Secret(sharedSecret) }, { transport, now: () => simClock });
     try {
       await admin('POST', '/_sim/faults', { operation: 'add_subtract_credit', kind: 'latency', ms: 1_500 });
       const error = await failureOf(impatient.addSubtractCredit(5, { creditAction: 'add', amount: cents(100) }));

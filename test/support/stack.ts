@@ -14,6 +14,7 @@ import type { JustClickClient } from '../../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../../src/apis/webtv/client.ts';
 import type { WebTvClient } from '../../src/apis/webtv/client.ts';
 import type { OrderflowActivities } from '../../src/contracts.ts';
+import { loadConfig } from '../../src/config.ts';
 import { openLedger } from '../../src/effects/index.ts';
 import type { EffectLedger } from '../../src/effects/types.ts';
 import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
@@ -51,20 +52,21 @@ export async function startStack(): Promise<Stack> {
   const justclickSim = await startJustClickSimulator({ port: 0, login: sampleCredentials.justclickLogin, secret: sampleCredentials.justclickSecret });
   const directory = await mkdtemp(join(tmpdir(), 'orderflow-stack-'));
   const ledgerUrl = `sqlite:${join(directory, 'ledger.db')}`;
-  const ledger = await openLedger(ledgerUrl);
+  const env = {
+    WEBTV_API_URL: webtvSim.apiUrl,
+    WEBTV_KEY_ID: sampleCredentials.webtvKeyId,
+    WEBTV_SHARED_SECRET: sampleCredentials.webtvSharedSecret,
+    JUSTCLICK_LOGIN: sampleCredentials.justclickLogin,
+    JUSTCLICK_SECRET: sampleCredentials.justclickSecret,
+    JUSTCLICK_API_URL: justclickSim.apiUrl,
+    ORDERFLOW_LEDGER: ledgerUrl,
+  };
+  // The same path as the worker's: one configuration, read and checked once.
+  const config = loadConfig(env, ['webtv', 'justclick', 'ledger']);
+  const ledger = await openLedger(config.ledger);
   const transport = createHttpTransport({ timeouts: { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000 } });
-  const webtv = createWebTvClient({
-    apiUrl: webtvSim.apiUrl,
-    keyId: sampleCredentials.webtvKeyId,
-    sharedSecret: sampleCredentials.webtvSharedSecret,
-    transport,
-  });
-  const justclick = createJustClickClient({
-    login: sampleCredentials.justclickLogin,
-    secret: sampleCredentials.justclickSecret,
-    apiUrl: justclickSim.apiUrl,
-    transport,
-  });
+  const webtv = createWebTvClient(config.webtv, { transport });
+  const justclick = createJustClickClient(config.justclick, { transport });
   const activities = createActivities({ webtv, justclick, ledger, userLockWaitMs: 5_000 });
   return {
     webtvSim,
@@ -74,15 +76,7 @@ export async function startStack(): Promise<Stack> {
     ledger,
     ledgerUrl,
     activities,
-    env: {
-      WEBTV_API_URL: webtvSim.apiUrl,
-      WEBTV_KEY_ID: sampleCredentials.webtvKeyId,
-      WEBTV_SHARED_SECRET: sampleCredentials.webtvSharedSecret,
-      JUSTCLICK_LOGIN: sampleCredentials.justclickLogin,
-      JUSTCLICK_SECRET: sampleCredentials.justclickSecret,
-      JUSTCLICK_API_URL: justclickSim.apiUrl,
-      ORDERFLOW_LEDGER: ledgerUrl,
-    },
+    env,
     async close() {
       await Promise.allSettled([webtv.close(), justclick.close()]);
       await transport.close();

@@ -6,6 +6,7 @@
  * the call outcomes of ../outcome.ts. Inputs are validated before anything is sent; the
  * secret never appears in errors, logs or return values.
  */
+import type { JustClickConfig } from '../../config.ts';
 import { centsFromLooseAmount, formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import { createHttpTransport, sendPost } from '../http.ts';
@@ -28,12 +29,6 @@ import type {
 } from './types.ts';
 
 export interface JustClickClientOptions {
-  /** The JustClick login, also the third-level domain of the default API URL. */
-  login: string;
-  /** The API key ("Integration and API" in the account). Never printed. */
-  secret: string;
-  /** Default `https://<login>.justclick.ru/api`. */
-  apiUrl?: string;
   /** Shared transport; when omitted the client creates its own and closes it in close(). */
   transport?: HttpTransport;
 }
@@ -65,36 +60,10 @@ export interface JustClickClient {
 }
 
 const methodPattern = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const typedMethods: readonly JustClickMethod[] = ['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'];
 const orderStatuses: readonly JustClickOrderStatus[] = ['sent', 'paid', 'return', 'cancel'];
 /** Methods that change nothing more when repeated (reads, deletes, setting a status). */
 const idempotentMethods = new Set(['deleteorder', 'updateorderstatus', 'getorderinfo', 'getorderdetails', 'getorders', 'getorderswithgoods']);
-
-export class InvalidJustClickOptionsError extends Error {
-  override readonly name = 'InvalidJustClickOptionsError';
-}
-
-function resolveApiUrl(options: JustClickClientOptions, problems: string[]): string {
-  if (options.apiUrl === undefined) {
-    if (!loginPattern.test(options.login)) {
-      problems.push(
-        `the login ${JSON.stringify(options.login)} cannot be a justclick.ru subdomain; give apiUrl explicitly or fix JUSTCLICK_LOGIN`,
-      );
-    }
-    return `https://${options.login}.justclick.ru/api`;
-  }
-  let url: URL;
-  try {
-    url = new URL(options.apiUrl);
-  } catch {
-    problems.push(`apiUrl ${JSON.stringify(options.apiUrl)} is not a URL (expected like https://<login>.justclick.ru/api)`);
-    return options.apiUrl;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`apiUrl must be http(s), got ${url.protocol}`);
-  if (url.search || url.hash || url.username || url.password) problems.push('apiUrl must not carry a query, fragment or credentials');
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
 
 function checkText(problems: string[], what: string, value: unknown, options: { required: boolean; max?: number }): void {
   if (value === undefined && !options.required) return;
@@ -222,14 +191,10 @@ function checkRoundTrip(query: string): string | undefined {
   );
 }
 
-export function createJustClickClient(options: JustClickClientOptions): JustClickClient {
-  const problems: string[] = [];
-  if (typeof options.login !== 'string' || options.login.trim() === '') problems.push('login (JUSTCLICK_LOGIN) must not be empty');
-  if (typeof options.secret !== 'string' || options.secret === '') problems.push('secret (JUSTCLICK_SECRET) must not be empty');
-  const apiUrl = typeof options.login === 'string' ? resolveApiUrl(options, problems) : '';
-  if (problems.length > 0) throw new InvalidJustClickOptionsError(`JustClick client: ${problems.join('; ')}`);
-
-  const { login, secret } = options;
+/** A client for the JustClick account `config` names (checked by loadConfig: nothing is checked again here). */
+export function createJustClickClient(config: JustClickConfig, options: JustClickClientOptions = {}): JustClickClient {
+  const { login, apiUrl } = config;
+  const secret = config.secret.reveal();
   const ownsTransport = options.transport === undefined;
   const transport = options.transport ?? createHttpTransport();
 

@@ -11,6 +11,7 @@
  * The shared secret lives only in this module's closure: it is never sent, and never
  * appears in errors, messages, `toJSON()` or inspect output.
  */
+import type { WebTvConfig } from '../../config.ts';
 import { createHttpTransport, sendPost } from '../http.ts';
 import type { HttpTransport } from '../http.ts';
 import { formatCents } from '../../money.ts';
@@ -39,12 +40,6 @@ import type {
 } from './types.ts';
 
 export interface WebTvClientOptions {
-  /** The installation's endpoint, e.g. https://store.example/api.php */
-  apiUrl: string;
-  /** The public Key ID of the API credential. */
-  keyId: string;
-  /** The credential's shared secret. Never printed. */
-  sharedSecret: string;
   /** Defaults to a new `createHttpTransport()`, closed by `close()`. A given transport is the caller's to close. */
   transport?: HttpTransport;
   /** Unix seconds, for tests. Defaults to the system clock. */
@@ -136,37 +131,11 @@ function checkText(action: string, field: string, value: unknown): string {
   return value;
 }
 
-function checkOptions(options: WebTvClientOptions): URL {
-  const problems: string[] = [];
-  let url: URL | undefined;
-  if (typeof options.apiUrl !== 'string') {
-    problems.push('apiUrl must be the URL of api.php');
-  } else {
-    try {
-      url = new URL(options.apiUrl);
-    } catch {
-      problems.push(`apiUrl ${JSON.stringify(options.apiUrl)} is not a URL`);
-    }
-    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') {
-      problems.push(`apiUrl must be an http(s) URL; got protocol ${url.protocol}`);
-    }
-    if (url && (url.username !== '' || url.password !== '')) {
-      problems.push('apiUrl must not contain a user name or password');
-    }
-  }
-  if (typeof options.keyId !== 'string' || options.keyId.trim() === '') problems.push('keyId (the public Key ID) is empty');
-  if (typeof options.sharedSecret !== 'string' || options.sharedSecret === '') problems.push('sharedSecret is empty');
-  if (options.now !== undefined && typeof options.now !== 'function') problems.push('now must be a function returning Unix seconds');
-  if (problems.length > 0 || url === undefined) {
-    throw invalid('options', `invalid options: ${problems.join('; ')}.`);
-  }
-  return url;
-}
-
-export function createWebTvClient(options: WebTvClientOptions): WebTvClient {
-  const baseUrl = checkOptions(options);
+/** A client for the WebTV API `config` names (checked by loadConfig: nothing is checked again here). */
+export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptions = {}): WebTvClient {
+  const baseUrl = new URL(config.apiUrl);
   const apiUrl = baseUrl.toString();
-  const credentials = { keyId: options.keyId, sharedSecret: options.sharedSecret };
+  const credentials = { keyId: config.keyId, sharedSecret: config.sharedSecret.reveal() };
   const ownsTransport = options.transport === undefined;
   const transport = options.transport ?? createHttpTransport();
   const now = options.now ?? (() => Date.now() / 1000);
@@ -201,7 +170,7 @@ export function createWebTvClient(options: WebTvClientOptions): WebTvClient {
 
   const client: WebTvClient = {
     apiUrl,
-    keyId: options.keyId,
+    keyId: config.keyId,
 
     async cancelOrder(userId, cancelOptions = {}, signal) {
       checkUserId('cancel_order', userId);
@@ -286,7 +255,7 @@ export function createWebTvClient(options: WebTvClientOptions): WebTvClient {
 
     close: () => (ownsTransport ? transport.close() : Promise.resolve()),
 
-    toJSON: () => ({ api: 'webtv', apiUrl, keyId: options.keyId }),
+    toJSON: () => ({ api: 'webtv', apiUrl, keyId: config.keyId }),
   };
   return Object.freeze(client);
 }

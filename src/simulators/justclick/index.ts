@@ -3,7 +3,7 @@
  * queue, call log) with the JustClick behaviour of ./api.ts and the bills of ./state.ts.
  *
  *   const sim = await startJustClickSimulator({ login: 'shop', secret });
- *   const client = createJustClickClient({ login: 'shop', secret, apiUrl: sim.apiUrl });
+ *   const client = createJustClickClient({ login: 'shop', secret: new Secret(secret), apiUrl: sim.apiUrl });
  *   sim.state.createBill({ billId: '1111', email: 'buyer@example.com', goods: [{ name: 'course' }] });
  *   sim.addFault({ operation: 'DeleteOrder', kind: 'wrong-hash' });
  *

@@ -3,7 +3,7 @@
  * queue, call log) with the WebTV behaviour of ./api.ts and the state of ./state.ts.
  *
  *   const sim = await startWebTvSimulator({ credentials: [{ keyId, sharedSecret }] });
- *   const client = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret });
+ *   const client = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret: new Secret(sharedSecret) });
  *   sim.state.setCredit(7, 500 as Cents);
  *
  * Signatures, keys and salts are redacted from the call log; `GET /_sim/state` shows the
