@@ -123,6 +123,7 @@ export interface ConfigVariable {
   readonly secret: boolean;
   /** May be given instead as `<name>_FILE`, the path of a file holding the value. */
   readonly fileVariant: boolean;
+  /** Its meaning, as the README's configuration table shows it (Markdown). */
   readonly description: string;
 }
 
@@ -134,7 +135,7 @@ function variable(spec: ConfigVariable): ConfigVariable {
 export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable({
     name: 'WEBTV_API_URL', section: 'webtv', required: true, default: null, secret: false, fileVariant: false,
-    description: 'Full URL of the WebTV installation\'s api.php, e.g. https://shop.example.com/api.php (https; http only for loopback hosts).',
+    description: 'Full URL of the WebTV installation\'s `api.php`, e.g. `https://shop.example.com/api.php` (https; http only for loopback hosts).',
   }),
   variable({
     name: 'WEBTV_KEY_ID', section: 'webtv', required: true, default: null, secret: false, fileVariant: true,
@@ -142,11 +143,11 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   }),
   variable({
     name: 'WEBTV_SHARED_SECRET', section: 'webtv', required: true, default: null, secret: true, fileVariant: true,
-    description: 'Shared secret of that WebTV API credential; signs every request.',
+    description: 'Shared secret of that credential; signs every request.',
   }),
   variable({
     name: 'JUSTCLICK_LOGIN', section: 'justclick', required: true, default: null, secret: false, fileVariant: false,
-    description: 'JustClick account login, which is also the account\'s subdomain (<login>.justclick.ru).',
+    description: 'JustClick account login, also the account\'s subdomain (`<login>.justclick.ru`).',
   }),
   variable({
     name: 'JUSTCLICK_SECRET', section: 'justclick', required: true, default: null, secret: true, fileVariant: true,
@@ -158,31 +159,32 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   }),
   variable({
     name: 'TEMPORAL_ADDRESS', section: 'temporal', required: false, default: 'localhost:7233', secret: false, fileVariant: false,
-    description: 'host:port of the Temporal frontend service.',
+    description: '`host:port` of the Temporal frontend.',
   }),
   variable({
     name: 'TEMPORAL_NAMESPACE', section: 'temporal', required: false, default: 'default', secret: false, fileVariant: false,
-    description: 'Temporal namespace the workflows run in.',
+    description: 'Namespace the workflows run in.',
   }),
   variable({
     name: 'ORDERFLOW_TASK_QUEUE', section: 'temporal', required: false, default: 'orderflow', secret: false, fileVariant: false,
-    description: 'Task queue the worker polls and the starters send workflows to.',
+    description: 'Task queue the worker polls and the starters use.',
   }),
   variable({
     name: 'TEMPORAL_UI_URL', section: 'temporal', required: false, default: 'http://localhost:8233', secret: false, fileVariant: false,
-    description: 'Base URL of the Temporal Web UI, used in links printed for operators (https; http only for loopback hosts).',
+    description: 'Base URL of the Temporal Web UI, for links printed for operators (https; http only for loopback hosts).',
   }),
   variable({
     name: 'ORDERFLOW_METRICS_PORT', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
-    description: 'Port for the worker\'s Prometheus metrics endpoint (1-65535); unset: no metrics endpoint.',
+    description: 'Port of the worker\'s Prometheus endpoint (`/metrics`), 1-65535; unset: none.',
   }),
   variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
-    description: 'Effect ledger: sqlite:<file path>, or a postgres:// (postgresql://) connection URL for workers on several hosts. Treated as a secret, since the URL may carry a password.',
+    description: 'Effect ledger: `sqlite:<path>`, or a `postgres://` (`postgresql://`) URL for workers on several hosts (treated as a secret: the URL may carry a password).',
   }),
 ]);
 
-function defaultOf(name: string): string {
+/** The default of the variable `name`, as configVariables defines it (the one definition of each default). */
+export function configDefault(name: string): string {
   const found = configVariables.find((entry) => entry.name === name)?.default;
   if (found === undefined || found === null) throw new Error(`configVariables has no default for ${name}`);
   return found;
@@ -375,7 +377,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const optional = { required: false, secret: false, fileVariant: false, neededFor };
   const problemsBefore = reader.problems.length;
 
-  const address = reader.read('TEMPORAL_ADDRESS', optional) ?? defaultOf('TEMPORAL_ADDRESS');
+  const address = reader.read('TEMPORAL_ADDRESS', optional) ?? configDefault('TEMPORAL_ADDRESS');
   const addressMatch = temporalAddressShape.exec(address);
   if (addressMatch === null) {
     reader.problem(`TEMPORAL_ADDRESS (${JSON.stringify(address)}) must be host:port without a scheme, e.g. localhost:7233 or temporal.internal:7233.`);
@@ -383,15 +385,15 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     checkPort(reader, 'TEMPORAL_ADDRESS', addressMatch[1], 'the port after the colon must be 1-65535, e.g. localhost:7233');
   }
 
-  const namespace = reader.read('TEMPORAL_NAMESPACE', optional) ?? defaultOf('TEMPORAL_NAMESPACE');
+  const namespace = reader.read('TEMPORAL_NAMESPACE', optional) ?? configDefault('TEMPORAL_NAMESPACE');
   if (!tokenWithoutWhitespace.test(namespace)) {
     reader.problem(`TEMPORAL_NAMESPACE (${JSON.stringify(namespace)}) must not contain whitespace.`);
   }
-  const taskQueue = reader.read('ORDERFLOW_TASK_QUEUE', optional) ?? defaultOf('ORDERFLOW_TASK_QUEUE');
+  const taskQueue = reader.read('ORDERFLOW_TASK_QUEUE', optional) ?? configDefault('ORDERFLOW_TASK_QUEUE');
   if (!tokenWithoutWhitespace.test(taskQueue)) {
     reader.problem(`ORDERFLOW_TASK_QUEUE (${JSON.stringify(taskQueue)}) must not contain whitespace.`);
   }
-  const rawUiUrl = reader.read('TEMPORAL_UI_URL', optional) ?? defaultOf('TEMPORAL_UI_URL');
+  const rawUiUrl = reader.read('TEMPORAL_UI_URL', optional) ?? configDefault('TEMPORAL_UI_URL');
   const uiUrl = checkHttpUrl(reader, 'TEMPORAL_UI_URL', rawUiUrl, 'https://temporal.example.com');
 
   const rawMetricsPort = reader.read('ORDERFLOW_METRICS_PORT', optional);
@@ -405,7 +407,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
 function readLedger(reader: EnvReader): LedgerConfig | undefined {
   const value =
     reader.read('ORDERFLOW_LEDGER', { required: false, secret: true, fileVariant: true, neededFor: 'the effect ledger' }) ??
-    defaultOf('ORDERFLOW_LEDGER');
+    configDefault('ORDERFLOW_LEDGER');
   const accepted = 'write sqlite:<file path> (e.g. sqlite:./data/ledger.db) or a postgres://user@host:5432/database URL';
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length);

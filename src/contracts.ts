@@ -145,11 +145,14 @@ export interface RefundAndCancelInput {
   requestedBy: string;
 }
 
+/** How long processPaidOrder waits for a payment when its input names no deadline. */
+export const defaultPaymentDeadline = '24 hours';
+
 export interface ProcessPaidOrderInput {
   userId: number;
   orderId: number;
   justclickBillId?: string | undefined;
-  /** How long to wait for `paymentReceived` while an amount is due, e.g. `24 hours` (default). */
+  /** How long to wait for `paymentReceived` while an amount is due, e.g. `30 minutes`; default {@link defaultPaymentDeadline}. */
   paymentDeadline?: string | undefined;
 }
 

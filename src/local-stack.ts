@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { configDefault } from './config.ts';
 import { startDevServer } from './temporal/dev-server.ts';
 import type { DevServer } from './temporal/dev-server.ts';
 import { startWebTvSimulator } from './simulators/webtv/index.ts';
@@ -104,8 +105,8 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
       TEMPORAL_UI_URL: temporal.uiUrl ?? `http://127.0.0.1:${ports.temporalUi}`,
-      ORDERFLOW_TASK_QUEUE: 'orderflow',
-      ORDERFLOW_LEDGER: 'sqlite:./data/ledger.db',
+      ORDERFLOW_TASK_QUEUE: configDefault('ORDERFLOW_TASK_QUEUE'),
+      ORDERFLOW_LEDGER: configDefault('ORDERFLOW_LEDGER'),
     };
     writeFileSync(localEnvFile, `${Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`).join('\n')}\n`, { mode: 0o600 });
 
@@ -119,7 +120,7 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
     out(`  Temporal frontend  ${temporal.address} (namespace ${temporal.namespace}, data in data/temporal.db)`);
     out(`  WebTV simulator    ${webtv.apiUrl}  (demo seed: users 1-100, products 1-5; admin: ${webtv.origin}/_sim/state)`);
     out(`  JustClick sim.     ${justclick.apiUrl}  (admin: ${justclick.origin}/_sim/state)`);
-    out(`  Worker             task queue orderflow, ledger data/ledger.db`);
+    out(`  Worker             task queue ${env['ORDERFLOW_TASK_QUEUE']}, ledger ${env['ORDERFLOW_LEDGER']}`);
     out();
     out('In a second terminal (the environment, with local credentials, is in .orderflow/env):');
     out('  source .orderflow/env');

@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { workflowUiUrl } from '../client/connect.ts';
 import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../client/starters.ts';
-import { operatorActions, updateNames } from '../contracts.ts';
+import { defaultPaymentDeadline, operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
@@ -152,7 +152,7 @@ Options:
   --user <id>                     Store user id (required)
   --order <id>                    The user's current order (required)
   --justclick-bill <id>           The mirrored JustClick bill to mark paid
-  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default 24 hours)
+  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})
 ${waitHelp}`,
     options: {
       user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },

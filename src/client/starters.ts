@@ -11,7 +11,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { RunState } from '../contracts.ts';
+import { RunState, defaultPaymentDeadline } from '../contracts.ts';
 import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
 import { validateAdjustCredit, validateCancelOrder, validateProcessPaidOrder, validateRefundAndCancel } from '../validation.ts';
 import { workflowIds } from './workflow-ids.ts';
@@ -135,7 +135,7 @@ export async function startProcessPaidOrder(options: StarterOptions, rawInput: P
       user: input.userId,
       order: input.orderId,
       'JustClick bill': input.justclickBillId,
-      'payment deadline': input.paymentDeadline ?? '24 hours',
+      'payment deadline': input.paymentDeadline ?? defaultPaymentDeadline,
     }),
     searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
   });

@@ -4,7 +4,7 @@
  * up to a deadline (default 24 hours), then asks an operator.
  */
 import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
-import { FailureType, RunState, signalNames } from '../contracts.ts';
+import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { OrderflowActivities, PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { effectOptions, readOptions } from './options.ts';
 import { Run, describeFailureLine } from './operator.ts';
@@ -16,7 +16,6 @@ const effects = proxyActivities<OrderflowActivities>(effectOptions);
 const reads = proxyActivities<OrderflowActivities>(readOptions);
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
-export const defaultPaymentDeadline = '24 hours';
 
 export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise<RunResult> {
   const input = checkedInput(validateProcessPaidOrder, rawInput);
