@@ -17,7 +17,7 @@
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { excerpt, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
 import type { HttpPostRequest, HttpResponse } from '../http.ts';
-import type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './types.ts';
+import type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
 export interface WebTvErrorRule {
   /** The actions this answer is documented for; `every` for the general request errors. */

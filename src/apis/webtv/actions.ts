@@ -1,0 +1,57 @@
+/**
+ * WebTV store API: the actions, and what a call and its success answer are
+ * (API-NOTES.md §1). Shared by ./errors.ts (judging answers) and ./types.ts (parsing them).
+ */
+export type WebTvAction =
+  | 'cancel_order'
+  | 'process_order'
+  | 'list_orders'
+  | 'add_subtract_credit'
+  | 'get_credit'
+  | 'get_cart'
+  | 'modify_cart'
+  | 'place_order';
+
+export const webTvActions: readonly WebTvAction[] = Object.freeze([
+  'cancel_order',
+  'process_order',
+  'list_orders',
+  'add_subtract_credit',
+  'get_credit',
+  'get_cart',
+  'modify_cart',
+  'place_order',
+] as const);
+
+/** Actions that change nothing: sending one twice is as good as sending it once. */
+export const webTvReadOnlyActions: readonly WebTvAction[] = Object.freeze(['list_orders', 'get_credit', 'get_cart'] as const);
+
+export function isWebTvAction(value: unknown): value is WebTvAction {
+  return typeof value === 'string' && (webTvActions as readonly string[]).includes(value);
+}
+
+export function isReadOnlyWebTvAction(action: WebTvAction): boolean {
+  return webTvReadOnlyActions.includes(action);
+}
+
+/** What an answer is interpreted against: the call it answers. */
+export interface WebTvCallContext {
+  action: WebTvAction;
+  userId: number;
+  /** The signed request URL; only its origin and path are ever printed. */
+  url: URL;
+  /** True for read-only actions: an `unknown` outcome may then simply be retried. */
+  idempotent: boolean;
+}
+
+/**
+ * A success answer as parsed from JSON: an object with at least one of `ok` (a message),
+ * `data` (an object), `list` (an array) or `id`.
+ */
+export interface WebTvSuccessAnswer {
+  readonly ok?: unknown;
+  readonly data?: unknown;
+  readonly list?: unknown;
+  readonly id?: unknown;
+  readonly [field: string]: unknown;
+}
