@@ -35,9 +35,9 @@ import type { StarterOptions } from '../src/client/starters.ts';
 import type { OperatorDecision, OperatorDecisionReply, PaymentReceived, RunStatus } from '../src/contracts.ts';
 import { centsFromInteger } from '../src/money.ts';
 import { requireTemporalCli } from '../src/temporal/cli-binary.ts';
-import { startDevServer } from '../src/temporal/dev-server.ts';
 import { eventually, placeCurrentOrder, sampleCredentials, startStack } from '../test/support/stack.ts';
 import type { Stack } from '../test/support/stack.ts';
+import { startTestServer } from '../test/support/test-server.ts';
 
 const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
 export const historiesDirectory = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
@@ -261,8 +261,8 @@ async function main(args: readonly string[]): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    const server = await startDevServer({ cliPath: requireTemporalCli(), uiPort: false });
-    cleanups.unshift(() => server.stop());
+    const server = await startTestServer(requireTemporalCli());
+    cleanups.unshift(() => server.teardown());
     const stack = await startStack();
     cleanups.unshift(() => stack.close());
     const connection = await Connection.connect({ address: server.address });
@@ -270,11 +270,11 @@ async function main(args: readonly string[]): Promise<void> {
     const workerConnection = await NativeConnection.connect({ address: server.address });
     cleanups.unshift(() => workerConnection.close());
     // Fixed identities: the history records them, and a fixture should not name the machine it was recorded on.
-    const client = new Client({ connection, namespace: server.namespace, identity: 'record-histories client' });
+    const client = new Client({ connection, namespace: 'default', identity: 'record-histories client' });
     const taskQueue = 'record-histories';
     const worker = await Worker.create({
       connection: workerConnection,
-      namespace: server.namespace,
+      namespace: 'default',
       taskQueue,
       workflowsPath,
       activities: stack.activities,

@@ -104,7 +104,7 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       JUSTCLICK_API_URL: justclick.apiUrl,
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
-      TEMPORAL_UI_URL: temporal.uiUrl ?? `http://127.0.0.1:${ports.temporalUi}`,
+      TEMPORAL_UI_URL: temporal.uiUrl,
       ORDERFLOW_TASK_QUEUE: configDefault('ORDERFLOW_TASK_QUEUE'),
       ORDERFLOW_LEDGER: configDefault('ORDERFLOW_LEDGER'),
     };

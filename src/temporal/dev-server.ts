@@ -1,9 +1,9 @@
 /**
- * A real Temporal dev server (`temporal server start-dev`) as a child process, for the tests'
- * global setup and for `npm start`.
+ * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as
+ * a child process. (Tests start theirs through @temporalio/testing: test/support/test-server.ts.)
  *
  * The server registers our typed search attributes at launch, listens on loopback, and is
- * ready when a client can describe its namespace and sees every requested search attribute.
+ * ready when a client can describe the default namespace and sees every search attribute.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -16,35 +16,15 @@ import { Connection } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { requireTemporalCli } from './cli-binary.ts';
 
-/** Search attribute types `temporal server start-dev --search-attribute` accepts. */
-export type CliSearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
-
-export interface SearchAttributeRegistration {
-  readonly name: string;
-  readonly cliType: CliSearchAttributeType;
-}
-
-export type DynamicConfigValue = string | number | boolean;
-
 export interface DevServerOptions {
-  /** Address the frontend (and the UI) bind to. Default 127.0.0.1. */
-  ip?: string;
   /** gRPC frontend port; 0 or omitted picks a free port. */
   port?: number;
-  /** Web UI port; 0 or omitted picks a free port; false runs headless. */
-  uiPort?: number | false;
+  /** Web UI port; 0 or omitted picks a free port. */
+  uiPort?: number;
   /** SQLite file that keeps workflows across restarts; omitted keeps everything in memory. */
   dbFilename?: string;
-  /** Namespace created at launch (besides `default`, which always exists). Default `default`. */
-  namespace?: string;
   /** Append the server's output to this file (it is kept quiet either way). */
   logFile?: string;
-  /** Search attributes to register; default: every orderflow search attribute. */
-  searchAttributes?: readonly SearchAttributeRegistration[];
-  /** Extra `--dynamic-config-value KEY=JSON` settings, on top of {@link defaultDynamicConfig}. */
-  dynamicConfig?: Readonly<Record<string, DynamicConfigValue>>;
-  /** Server log level. Default `warn`. */
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** The CLI to run; default {@link requireTemporalCli}. */
   cliPath?: string;
   /** How long to wait for the server to answer. Default 60 s. */
@@ -61,8 +41,8 @@ export interface DevServerExit {
 export interface DevServer {
   /** `ip:port` of the gRPC frontend, for `Connection.connect({ address })`. */
   readonly address: string;
-  /** `http://ip:port` of the Web UI, or undefined when headless. */
-  readonly uiUrl: string | undefined;
+  /** `http://ip:port` of the Web UI. */
+  readonly uiUrl: string;
   readonly namespace: string;
   /** Process id of the `temporal` child. */
   readonly pid: number;
@@ -75,13 +55,8 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/**
- * Dynamic config every dev server gets: search attributes registered at launch (or by a
- * test) are usable in the very next visibility query instead of after a cache refresh.
- */
-export const defaultDynamicConfig: Readonly<Record<string, DynamicConfigValue>> = {
-  'system.forceSearchAttributesCacheRefreshOnRead': true,
-};
+const ip = '127.0.0.1';
+const namespace = 'default';
 
 const defaultReadyTimeoutMs = 60_000;
 const defaultStopGraceMs = 10_000;
@@ -159,25 +134,12 @@ function errorText(error: unknown): string {
 }
 
 /** The `temporal server start-dev` arguments for one launch. */
-export function devServerArgs(settings: {
-  ip: string;
-  port: number;
-  uiPort: number | false;
-  dbFilename: string | undefined;
-  namespace: string;
-  searchAttributes: readonly SearchAttributeRegistration[];
-  dynamicConfig: Readonly<Record<string, DynamicConfigValue>>;
-  logLevel: string;
-}): string[] {
-  const args = ['server', 'start-dev', '--ip', settings.ip, '--port', String(settings.port), '--log-level', settings.logLevel];
-  if (settings.uiPort === false) args.push('--headless');
-  else args.push('--ui-port', String(settings.uiPort));
+export function devServerArgs(settings: { port: number; uiPort: number; dbFilename: string | undefined }): string[] {
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(settings.port), '--ui-port', String(settings.uiPort), '--log-level', 'warn'];
   if (settings.dbFilename !== undefined) args.push('--db-filename', settings.dbFilename);
-  if (settings.namespace !== 'default') args.push('--namespace', settings.namespace);
-  for (const { name, cliType } of settings.searchAttributes) args.push('--search-attribute', `${name}=${cliType}`);
-  for (const [key, value] of Object.entries(settings.dynamicConfig)) {
-    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-  }
+  for (const { name, cliType } of searchAttributeRegistrations) args.push('--search-attribute', `${name}=${cliType}`);
+  // Search attributes registered at launch are usable in the very next visibility query, not after a cache refresh.
+  args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
   return args;
 }
 
@@ -197,37 +159,21 @@ class DevServerStartError extends Error {
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? requireTemporalCli();
-  const ip = options.ip ?? '127.0.0.1';
-  const namespace = options.namespace ?? 'default';
-  const searchAttributes = options.searchAttributes ?? searchAttributeRegistrations;
-  const dynamicConfig = { ...defaultDynamicConfig, ...options.dynamicConfig };
-  const pickingPorts = (options.port ?? 0) === 0 || (options.uiPort !== false && (options.uiPort ?? 0) === 0);
+  const pickingPorts = (options.port ?? 0) === 0 || (options.uiPort ?? 0) === 0;
   if (options.port !== undefined && options.port !== 0) await assertPortFree(ip, options.port, 'gRPC');
   if (typeof options.uiPort === 'number' && options.uiPort !== 0) await assertPortFree(ip, options.uiPort, 'Web UI');
 
   for (let attempt = 1; ; attempt += 1) {
     const free = await pickFreePorts(ip, 2);
     const port = options.port !== undefined && options.port !== 0 ? options.port : free[0]!;
-    const uiPort = options.uiPort === false ? false : options.uiPort !== undefined && options.uiPort !== 0 ? options.uiPort : free[1]!;
+    const uiPort = options.uiPort !== undefined && options.uiPort !== 0 ? options.uiPort : free[1]!;
     try {
       return await launch({
         cliPath,
-        args: devServerArgs({
-          ip,
-          port,
-          uiPort,
-          dbFilename: options.dbFilename,
-          namespace,
-          searchAttributes,
-          dynamicConfig,
-          logLevel: options.logLevel ?? 'warn',
-        }),
-        ip,
+        args: devServerArgs({ port, uiPort, dbFilename: options.dbFilename }),
         port,
         uiPort,
-        namespace,
         dbFilename: options.dbFilename,
-        searchAttributeNames: searchAttributes.map(({ name }) => name),
         logFile: options.logFile,
         readyTimeoutMs: options.readyTimeoutMs ?? defaultReadyTimeoutMs,
         stopGraceMs: options.stopGraceMs ?? defaultStopGraceMs,
@@ -242,19 +188,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 interface LaunchSettings {
   cliPath: string;
   args: string[];
-  ip: string;
   port: number;
-  uiPort: number | false;
-  namespace: string;
+  uiPort: number;
   dbFilename: string | undefined;
-  searchAttributeNames: readonly string[];
   logFile: string | undefined;
   readyTimeoutMs: number;
   stopGraceMs: number;
 }
 
 async function launch(settings: LaunchSettings): Promise<DevServer> {
-  const address = `${settings.ip}:${settings.port}`;
+  const address = `${ip}:${settings.port}`;
   const tail = new OutputTail();
   const logStream = settings.logFile === undefined ? undefined : await openLogFile(settings.logFile);
 
@@ -323,8 +266,8 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
   try {
     await waitUntilReady({
       address,
-      namespace: settings.namespace,
-      searchAttributeNames: settings.searchAttributeNames,
+      namespace,
+      searchAttributeNames: searchAttributeRegistrations.map(({ name }) => name),
       deadline: Date.now() + settings.readyTimeoutMs,
       hasExited: () => exitInfo !== undefined,
       exited,
@@ -359,8 +302,8 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
   if (pid === undefined) throw new Error(`${what} has no process id although it answered; this is a bug.`);
   return {
     address,
-    uiUrl: settings.uiPort === false ? undefined : `http://${settings.ip}:${settings.uiPort}`,
-    namespace: settings.namespace,
+    uiUrl: `http://${ip}:${settings.uiPort}`,
+    namespace,
     pid,
     dbFilename: settings.dbFilename,
     exited,

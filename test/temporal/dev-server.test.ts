@@ -105,17 +105,8 @@ describe('findTemporalCli / requireTemporalCli', () => {
 
 describe('startDevServer failures', () => {
   it('passes every orderflow search attribute and the visibility dynamic config to the CLI', () => {
-    const args = devServerArgs({
-      ip: '127.0.0.1',
-      port: 7233,
-      uiPort: false,
-      dbFilename: undefined,
-      namespace: 'default',
-      searchAttributes: searchAttributeRegistrations,
-      dynamicConfig: { 'system.forceSearchAttributesCacheRefreshOnRead': true },
-      logLevel: 'warn',
-    });
-    expect(args).toContain('--headless');
+    const args = devServerArgs({ port: 7233, uiPort: 8233, dbFilename: undefined });
+    expect(args).toContain('--ui-port');
     expect(args).toContain('StoreUserId=Int');
     expect(args).toContain('OrderflowState=Keyword');
     expect(args).toContain('system.forceSearchAttributesCacheRefreshOnRead=true');
@@ -127,13 +118,13 @@ describe('startDevServer failures', () => {
       'temporal-that-fails',
       '#!/bin/sh\necho "starting up" \necho "fatal: unknown flag --frobnicate" >&2\nexit 3\n',
     );
-    const attempt = startDevServer({ cliPath: failing, uiPort: false, readyTimeoutMs: 20_000 });
+    const attempt = startDevServer({ cliPath: failing, readyTimeoutMs: 20_000 });
     await expect(attempt).rejects.toThrow(/exited with code 3 before it was ready[\s\S]*fatal: unknown flag --frobnicate/);
   });
 
   it('reports a server that never answers, with its output, and kills it', async () => {
     const silent = await writeExecutable('temporal-that-hangs', '#!/bin/sh\necho "pretending to start"\nexec sleep 600\n');
-    const attempt = startDevServer({ cliPath: silent, uiPort: false, readyTimeoutMs: 1_500, stopGraceMs: 1_000 });
+    const attempt = startDevServer({ cliPath: silent, readyTimeoutMs: 1_500, stopGraceMs: 1_000 });
     await expect(attempt).rejects.toThrow(/did not answer within 1.5 s[\s\S]*pretending to start/);
   });
 
@@ -143,7 +134,7 @@ describe('startDevServer failures', () => {
       'temporal-that-ignores-sigterm',
       `#!/bin/sh\ntrap '' TERM\necho $$ > '${pidFile}'\nwhile :; do sleep 0.1; done\n`,
     );
-    const attempt = startDevServer({ cliPath: stubborn, uiPort: false, readyTimeoutMs: 1_000, stopGraceMs: 500 });
+    const attempt = startDevServer({ cliPath: stubborn, readyTimeoutMs: 1_000, stopGraceMs: 500 });
     await expect(attempt).rejects.toThrow(/did not answer within 1 s/);
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
     expect(pid).toBeGreaterThan(0);
@@ -152,7 +143,7 @@ describe('startDevServer failures', () => {
 
   it('refuses a log file it cannot write before starting anything', async () => {
     const logFile = join(scratchDir, 'no-such-dir', 'temporal.log');
-    await expect(startDevServer({ cliPath: '/bin/false', uiPort: false, logFile })).rejects.toThrow(
+    await expect(startDevServer({ cliPath: '/bin/false', logFile })).rejects.toThrow(
       `Cannot write the Temporal dev server log to ${logFile}`,
     );
   });
@@ -162,7 +153,7 @@ describe('startDevServer failures', () => {
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const { port } = squatter.address() as AddressInfo;
     try {
-      await expect(startDevServer({ port, uiPort: false, cliPath: '/bin/false' })).rejects.toThrow(
+      await expect(startDevServer({ port, cliPath: '/bin/false' })).rejects.toThrow(
         `gRPC port 127.0.0.1:${port} is not available`,
       );
     } finally {
@@ -216,11 +207,11 @@ describe.skipIf(findTemporalCli() === undefined)('a file-backed dev server', () 
   it('keeps a completed workflow across stop and start', { timeout: 120_000 }, async () => {
     const dbFilename = join(scratchDir, 'temporal.db');
     const logFile = join(scratchDir, 'temporal.log');
-    const namespace = 'orderflow-persistence-test';
+    const namespace = 'default';
     const workflowId = `greeting-${randomUUID()}`;
 
     let startedAt = performance.now();
-    server = await startDevServer({ dbFilename, namespace, logFile, uiPort: false });
+    server = await startDevServer({ dbFilename, logFile });
     console.log(`file-backed dev server, first start: ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     const firstPid = server.pid;
     const result = await runGreeting({ address: server.address, namespace }, workflowId, 7);
@@ -232,7 +223,7 @@ describe.skipIf(findTemporalCli() === undefined)('a file-backed dev server', () 
     expect(await readFile(logFile, 'utf8')).toContain('Temporal');
 
     startedAt = performance.now();
-    server = await startDevServer({ dbFilename, namespace, logFile, uiPort: false });
+    server = await startDevServer({ dbFilename, logFile });
     console.log(`file-backed dev server, restart: ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     expect(server.pid).not.toBe(firstPid);
 
