@@ -14,8 +14,8 @@ import { OutcomeUnknownError } from '../outcome.ts';
 import type { HttpTransport } from '../http.ts';
 import { judgeJustClickAnswer, nonErrorAsRejection, readJustClickAnswer, refuseJustClickInput } from './errors.ts';
 import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
-import { justClickRequestHash, nestPhpFields, phpHttpBuildQuery } from './signing.ts';
-import type { PhpParams, PhpValue } from './signing.ts';
+import { justClickQueryHash, parsePhpFieldName, phpQueryFields } from './signing.ts';
+import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
 import type {
   JustClickAnswer,
   JustClickCreateResult,
@@ -180,15 +180,24 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
   return params;
 }
 
-/** Top-level names PHP rewrites or drops would make the server hash something else. */
-function checkRoundTrip(query: string): string | undefined {
-  const received = [...new URLSearchParams(query)];
-  const reencoded = phpHttpBuildQuery(nestPhpFields(received));
-  if (reencoded === query) return undefined;
-  return (
-    'the parameters do not survive PHP\'s parsing unchanged (names with spaces, dots or brackets, ' +
-    'repeated names, or characters PHP rewrites), so JustClick would compute another hash and answer 4'
-  );
+/**
+ * A field whose name PHP would store elsewhere than its path (a top-level name with a
+ * space, dot or bracket, a `]` or an empty key inside brackets, a NUL, a `__Host-` prefix
+ * made by mangling): JustClick would hash another query and answer 4.
+ */
+function checkFieldNames(fields: readonly PhpQueryField[]): string | undefined {
+  for (const { path, text } of fields) {
+    const [[name = ''] = []] = new URLSearchParams(text);
+    const stored = parsePhpFieldName(name);
+    // A key with a lone surrogate is sent as U+FFFD: compare with what was actually sent.
+    if (stored.length !== path.length || path.some((key, index) => key.toWellFormed() !== stored[index] || key === '')) {
+      return (
+        `the parameter ${JSON.stringify(name)} does not survive PHP's parsing unchanged (names with spaces, dots or brackets, ` +
+        'or characters PHP rewrites), so JustClick would compute another hash and answer 4'
+      );
+    }
+  }
+  return undefined;
 }
 
 /** A client for the JustClick account `config` names (checked by loadConfig: nothing is checked again here). */
@@ -205,16 +214,17 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
     signal: AbortSignal | undefined,
   ): Promise<{ answer: JustClickAnswer; verdict: JustClickVerdict; httpStatus: number; req: JustClickRequestInfo }> {
     const url = new URL(`${apiUrl}/${method}`);
-    let query: string;
+    let fields: PhpQueryField[];
     try {
-      query = phpHttpBuildQuery(params);
+      fields = phpQueryFields(params);
     } catch (error) {
       if (error instanceof TypeError) throw refuseJustClickInput(method, [error.message]);
       throw error;
     }
-    const roundTripProblem = checkRoundTrip(query);
-    if (roundTripProblem) throw refuseJustClickInput(method, [roundTripProblem]);
-    const hash = justClickRequestHash(params, login, secret);
+    const nameProblem = checkFieldNames(fields);
+    if (nameProblem) throw refuseJustClickInput(method, [nameProblem]);
+    const query = fields.map((field) => field.text).join('&');
+    const hash = justClickQueryHash(query, login, secret);
     const body = query === '' ? `hash=${hash}` : `${query}&hash=${hash}`;
     const req = { operation: method, url, idempotent };
     const response = await sendPost(transport, {

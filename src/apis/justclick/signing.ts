@@ -222,31 +222,39 @@ function encodeScalar(value: string | number | boolean): string {
   return phpUrlencode(phpNumberToString(value));
 }
 
-function encodeEntries(
-  entries: Array<[string, PhpValue]>,
-  keyPrefix: string | null,
-  out: string[],
-  open: Set<object>,
-  path: string,
-): void {
+/** One field of an encoded query: where PHP is meant to store it, and its `name=value` text. */
+export interface PhpQueryField {
+  /** The keys from the top level down, e.g. `['goods', '0', 'good_name']`. */
+  readonly path: readonly string[];
+  /** `goods%5B0%5D%5Bgood_name%5D=course`. */
+  readonly text: string;
+}
+
+function encodeEntries(entries: Array<[string, PhpValue]>, parents: readonly string[], out: PhpQueryField[]): void {
   for (const [key, value] of entries) {
-    const here = keyPrefix === null ? key : `${path}[${key}]`;
+    const path = [...parents, key];
+    const here = parents.length === 0 ? key : `${parents[0]}${path.slice(1).map((part) => `[${part}]`).join('')}`;
     if (value === null || value === undefined) continue; // PHP skips null
     if (typeof value === 'object') {
-      if (open.has(value)) continue; // PHP's recursion guard: a cycle encodes to nothing
-      const encodedKey = phpUrlencode(key);
-      const prefix = keyPrefix === null ? `${encodedKey}%5B` : `${keyPrefix}${encodedKey}%5D%5B`;
-      open.add(value);
-      encodeEntries(entriesOfArray(value, here), prefix, out, open, here);
-      open.delete(value);
+      encodeEntries(entriesOfArray(value, here), path, out);
       continue;
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new TypeError(`http_build_query: ${here} is ${describeType(value)}, which PHP parameters cannot hold`);
     }
-    const name = keyPrefix === null ? phpUrlencode(key) : `${keyPrefix}${phpUrlencode(key)}%5D`;
-    out.push(`${name}=${encodeScalar(value)}`);
+    const [top, ...nested] = path.map(phpUrlencode);
+    out.push({ path, text: `${top}${nested.map((part) => `%5B${part}%5D`).join('')}=${encodeScalar(value)}` });
   }
+}
+
+/**
+ * The fields of `phpHttpBuildQuery(params)`, in order, each with the path it encodes: for
+ * a caller that checks the names before joining them (`fields.map((f) => f.text).join('&')`).
+ */
+export function phpQueryFields(params: PhpParams): PhpQueryField[] {
+  const out: PhpQueryField[] = [];
+  encodeEntries(entriesOfParams(params), [], out);
+  return out;
 }
 
 /**
@@ -256,9 +264,9 @@ function encodeEntries(
  * empty nested arrays omitted entirely.
  */
 export function phpHttpBuildQuery(params: PhpParams): string {
-  const out: string[] = [];
-  encodeEntries(entriesOfParams(params), null, out, new Set<object>(), '');
-  return out.join('&');
+  return phpQueryFields(params)
+    .map((field) => field.text)
+    .join('&');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -467,7 +475,12 @@ function md5Hex(text: string): string {
 
 /** `md5(http_build_query($params) . "::" . $login . "::" . $secret)`, lower-case hex. */
 export function justClickRequestHash(params: PhpParams, login: string, secret: string): string {
-  return md5Hex(`${phpHttpBuildQuery(params)}::${login}::${secret}`);
+  return justClickQueryHash(phpHttpBuildQuery(params), login, secret);
+}
+
+/** The same hash over a query already built by {@link phpHttpBuildQuery} (a request is encoded once). */
+export function justClickQueryHash(query: string, login: string, secret: string): string {
+  return md5Hex(`${query}::${login}::${secret}`);
 }
 
 /** `md5("$code::$text::$secret")` over the code and text exactly as received. */
