@@ -352,9 +352,9 @@ function readJustClick(reader: EnvReader): JustClickConfig | undefined {
   const rawUrl = reader.read('JUSTCLICK_API_URL', { required: false, secret: false, fileVariant: false, neededFor });
   let apiUrl: string | undefined;
   if (rawUrl !== undefined) {
-    apiUrl = checkHttpUrl(reader, 'JUSTCLICK_API_URL', rawUrl, 'https://<login>.justclick.ru/api');
+    apiUrl = checkHttpUrl(reader, 'JUSTCLICK_API_URL', rawUrl, configDefault('JUSTCLICK_API_URL'));
   } else if (credentials !== undefined) {
-    apiUrl = `https://${credentials.login.toLowerCase()}.justclick.ru/api`;
+    apiUrl = configDefault('JUSTCLICK_API_URL').replace('<login>', credentials.login.toLowerCase());
   }
   if (apiUrl === undefined || credentials === undefined) return undefined;
   return Object.freeze({ login: credentials.login, secret: credentials.secret, apiUrl });
@@ -408,7 +408,7 @@ function readLedger(reader: EnvReader): LedgerConfig | undefined {
   const value =
     reader.read('ORDERFLOW_LEDGER', { required: false, secret: true, fileVariant: true, neededFor: 'the effect ledger' }) ??
     configDefault('ORDERFLOW_LEDGER');
-  const accepted = 'write sqlite:<file path> (e.g. sqlite:./data/ledger.db) or a postgres://user@host:5432/database URL';
+  const accepted = `write sqlite:<file path> (e.g. ${configDefault('ORDERFLOW_LEDGER')}) or a postgres://user@host:5432/database URL`;
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length);
     if (path === '' || path.startsWith('//')) {

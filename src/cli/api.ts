@@ -6,7 +6,7 @@
  * made.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.ts';
+import { configDefault, loadConfig } from '../config.ts';
 import { ApiRejectedError } from '../apis/outcome.ts';
 import { isWebTvAction, webTvActions } from '../apis/webtv/types.ts';
 import { UsageError, exitCodes, parseSetOptions, reportApiFailure, withUsageErrors, wrapText } from './framework.ts';
@@ -101,7 +101,7 @@ export const apiJustClickCommand: LeafCommand = {
   summary: 'Call one JustClick API method and print the verified JSON answer',
   usage: 'api justclick <Method> [--set name=value]...',
   help: `Calls one JustClick API method, signed with JUSTCLICK_LOGIN and JUSTCLICK_SECRET,
-at JUSTCLICK_API_URL (default https://<login>.justclick.ru/api), verifies the
+at JUSTCLICK_API_URL (default ${configDefault('JUSTCLICK_API_URL')}), verifies the
 signature of the answer, and prints the answer as JSON.
 
 Field names may be PHP-style nested keys, as the API expects for lists:
