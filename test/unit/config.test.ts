@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, Secret, configVariables, loadConfig, loadSimulatorCredentials } from '../../src/config.ts';
+import { ConfigError, Secret, configVariables, isSectionSet, loadConfig, loadSimulatorCredentials } from '../../src/config.ts';
 import type { Environment } from '../../src/config.ts';
 
 // The vendors' public sample credentials (seeds/), never real ones.
@@ -340,5 +340,15 @@ describe('loadSimulatorCredentials', () => {
     expect(() => loadSimulatorCredentials({ WEBTV_KEY_ID: webTvKeyId, JUSTCLICK_SECRET: justClickSecret })).toThrow(
       expect.objectContaining({ problems: [expect.stringMatching(/^WEBTV_SHARED_SECRET is not set/), expect.stringMatching(/^JUSTCLICK_LOGIN is not set/)] }),
     );
+  });
+});
+
+describe('isSectionSet (the worker\'s optional JustClick)', () => {
+  it('is true when a required variable of the section, or its _FILE form, is set; the API URL alone does not count', () => {
+    expect(isSectionSet({}, 'justclick')).toBe(false);
+    expect(isSectionSet({ JUSTCLICK_API_URL: 'https://username.justclick.ru/api', JUSTCLICK_LOGIN: '' }, 'justclick')).toBe(false);
+    expect(isSectionSet({ JUSTCLICK_LOGIN: 'username' }, 'justclick')).toBe(true);
+    expect(isSectionSet({ JUSTCLICK_SECRET_FILE: '/run/secrets/justclick' }, 'justclick')).toBe(true);
+    expect(isSectionSet({ JUSTCLICK_LOGIN: 'username' }, 'webtv')).toBe(false);
   });
 });
