@@ -4,7 +4,8 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 /** Workflow code runs in Temporal's deterministic sandbox: it may import only
- * @temporalio/workflow, its ./ siblings, and types from elsewhere. */
+ * @temporalio/workflow, its ./ siblings, pure shared modules (contracts, validation, effect keys),
+ * and types from elsewhere. */
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(
@@ -37,7 +38,7 @@ export default tseslint.config(
           ),
           patterns: [
             {
-              group: ['../apis/*', '../apis/**', '../effects/*', '../effects/**', '../config*', '../simulators/**', '../activities/**', '../client/**', '../cli*', '../worker*'],
+              group: ['../apis/*', '../apis/**', '../effects/*', '../effects/**', '!../effects/keys.ts', '../config*', '../simulators/**', '../activities/**', '../client/**', '../cli*', '../worker*'],
               allowTypeImports: true,
               message: 'Workflow files import only @temporalio/workflow, ./ siblings and `import type` from elsewhere.',
             },

@@ -1,13 +1,12 @@
 /**
- * The ledger's rules that do not depend on a database: effect keys, allowed state
+ * The ledger's rules that do not depend on a database: reading effect keys, allowed state
  * transitions, and what may be stored (bounded identifiers, strict JSON, no secrets).
  */
 import { InvalidLedgerInputError } from './errors.ts';
 import type { EffectState, JsonValue } from './types.ts';
+import { EffectKeyError, maxWorkflowIdLength, parseEffectKey as parseKey } from './keys.ts';
+import type { ParsedEffectKey } from './keys.ts';
 
-/** Temporal's default limit for workflow ids. */
-export const maxWorkflowIdLength = 1000;
-export const maxStepLength = 200;
 export const maxIdentifierLength = 200;
 export const maxNoteLength = 10_000;
 /** A stored JSON document larger than this is not a business request or API answer. */
@@ -39,54 +38,16 @@ export function isEffectTransitionAllowed(from: EffectState, to: EffectState): b
 // Printable, no whitespace other than a plain space, no control characters.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
-const stepPattern = /^[A-Za-z0-9][A-Za-z0-9._:#-]*$/;
 const kindPattern = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
 
-export interface ParsedEffectKey {
-  workflowId: string;
-  step: string;
-}
-
-/** Builds `<workflowId>/<step>`, validating both halves. */
-export function effectKey(workflowId: string, step: string): string {
-  const key = `${workflowId}/${step}`;
-  parseEffectKey(key);
-  return key;
-}
-
-/**
- * Splits `<workflowId>/<step>` at the last `/` (workflow ids contain slashes, steps do not).
- */
+/** Reads an effect key (see ./keys.ts); a malformed key is invalid ledger input. */
 export function parseEffectKey(key: string): ParsedEffectKey {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidLedgerInputError('Effect key is empty: expected "<workflowId>/<step>".');
+  try {
+    return parseKey(key);
+  } catch (error) {
+    if (error instanceof EffectKeyError) throw new InvalidLedgerInputError(error.message);
+    throw error;
   }
-  const shown = JSON.stringify(key.length > 120 ? `${key.slice(0, 120)}...` : key);
-  const slash = key.lastIndexOf('/');
-  if (slash <= 0 || slash === key.length - 1) {
-    throw new InvalidLedgerInputError(
-      `Effect key ${shown} is not "<workflowId>/<step>": both halves must be non-empty.`,
-    );
-  }
-  const workflowId = key.slice(0, slash);
-  const step = key.slice(slash + 1);
-  if (workflowId.length > maxWorkflowIdLength) {
-    throw new InvalidLedgerInputError(
-      `Effect key ${shown}: the workflow id is ${workflowId.length} characters, more than ${maxWorkflowIdLength}.`,
-    );
-  }
-  if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
-    throw new InvalidLedgerInputError(
-      `Effect key ${shown}: the workflow id has control characters or surrounding spaces.`,
-    );
-  }
-  if (step.length > maxStepLength || !stepPattern.test(step)) {
-    throw new InvalidLedgerInputError(
-      `Effect key ${shown}: the step ${JSON.stringify(step)} must be 1-${maxStepLength} characters of ` +
-        'letters, digits and . _ : # - (starting with a letter or digit).',
-    );
-  }
-  return { workflowId, step };
 }
 
 export function assertKind(kind: string): void {

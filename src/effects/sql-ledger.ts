@@ -138,7 +138,7 @@ export class SqlEffectLedger implements EffectLedger {
   }
 
   async begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult> {
-    const { workflowId, step } = parseEffectKey(key);
+    const { workflowId, tail: step } = parseEffectKey(key);
     assertKind(input.kind);
     const userId = optionalUserId(input.userId);
     const requestText = toJsonText(input.request, `The request of effect ${key}`);

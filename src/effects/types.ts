@@ -1,7 +1,7 @@
 /**
  * Types of the effect ledger (see DESIGN.md, "The effect ledger").
  *
- * An *effect key* `<workflowId>/<step>` names one intended external effect (add credit,
+ * An *effect key* `<workflowId>/<step>#<firstExecutionRunId>` (./keys.ts) names one intended external effect (add credit,
  * cancel an order, delete a JustClick order). The ledger keeps one row per key, so that
  * activity retries, worker crashes and workflow resets never cause the effect twice, plus
  * a per-user lock and an append-only audit trail.
@@ -32,9 +32,10 @@ export type EffectState = (typeof effectStates)[number];
 
 /** What a record looks like after it is read back. */
 export interface EffectRecord {
-  /** `<workflowId>/<step>` */
+  /** `<workflowId>/<step>#<firstExecutionRunId>` (./keys.ts) */
   key: string;
   workflowId: string;
+  /** The key after the workflow id: `<step>#<firstExecutionRunId>`. */
   step: string;
   /** e.g. `credit.add`, `credit.subtract`, `order.cancel`, `order.process`, `justclick.delete` */
   kind: string;

@@ -23,6 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { effectKey } from '../effects/keys.ts';
 import { FailureType, RunState, operatorActions } from '../contracts.ts';
 import type {
   FailureSummary,
@@ -187,16 +188,10 @@ export class Run {
     return workflowInfo().workflowId;
   }
 
-  /**
-   * The effect key of a step: `<workflowId>/<step>#<firstExecutionRunId>`. Stable across
-   * activity retries, worker crashes and resets (a reset keeps the chain's first run id,
-   * so a re-run finds what the ledger recorded and applies nothing twice). A NEW run for
-   * the same business key, allowed after a failed one, gets new keys: its effects are new
-   * intentions (the failed run's credit was undone, so the retry must add it again).
-   */
+  /** The effect key of a step (see ../effects/keys.ts for why it carries the first execution run id). */
   effectKey(step: string): string {
     const info = workflowInfo();
-    return `${info.workflowId}/${step}#${info.firstExecutionRunId}`;
+    return effectKey(info.workflowId, step, info.firstExecutionRunId);
   }
 
   status(): RunStatus {

@@ -218,7 +218,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
     it('begins, gets and records an effect, keeping the first begin untouched', async () => {
       const workflowId = uniqueWorkflow();
-      const key = effectKey(workflowId, 'add-credit');
+      const key = effectKey(workflowId, 'add-credit', 'run-1');
       expect(await ledger.get(key)).toBeUndefined();
 
       const begun = await ledger.begin(key, {
@@ -267,7 +267,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
     it('refuses every change to a final state, and only allows the listed transitions', async () => {
       for (const finalState of finalStates) {
-        const key = effectKey(uniqueWorkflow(), 'cancel-order');
+        const key = effectKey(uniqueWorkflow(), 'cancel-order', 'run-1');
         await ledger.begin(key, { kind: 'order.cancel', userId: 1, request: { orderId: 5 } });
         if (finalState === 'resolved-applied') await ledger.record(key, 'unknown');
         const final = await ledger.record(key, finalState);
@@ -284,7 +284,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       }
 
       // pending -> unknown -> (not applied) -> resolved-not-applied -> pending again -> applied
-      const key = effectKey(uniqueWorkflow(), 'add-credit');
+      const key = effectKey(uniqueWorkflow(), 'add-credit', 'run-1');
       await ledger.begin(key, { kind: 'credit.add', userId: 2, request: { amount: '1.00' }, observedBefore: { credit: '0.00' } });
       expect((await ledger.recordAttempt(key)).attempts).toBe(2);
       await ledger.record(key, 'unknown', { response: { outcome: 'unknown', code: 'UND_ERR_SOCKET' } });
@@ -302,7 +302,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       expect((await ledger.record(key, 'applied', { response: { ok: true } })).state).toBe('applied');
 
       // A rejection did not apply: only a new attempt (pending, with a fresh observation) may follow.
-      const rejectedKey = effectKey(uniqueWorkflow(), 'process-order');
+      const rejectedKey = effectKey(uniqueWorkflow(), 'process-order', 'run-1');
       await ledger.begin(rejectedKey, { kind: 'order.process', userId: 3, request: { orderId: 9 }, observedBefore: { due: '5.00' } });
       await ledger.record(rejectedKey, 'rejected', { response: { code: 'ERROR_AMOUNT_DUE' } });
       for (const next of effectStates.filter((state) => state !== 'pending')) {
@@ -311,12 +311,12 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       await expect(ledger.record(rejectedKey, 'pending')).rejects.toBeInstanceOf(InvalidLedgerInputError);
       expect(await ledger.record(rejectedKey, 'pending', { observedBefore: { due: '0.00' } })).toMatchObject({ state: 'pending', attempts: 2 });
 
-      await expect(ledger.record(effectKey(uniqueWorkflow(), 'never-begun'), 'applied')).rejects.toBeInstanceOf(EffectNotFoundError);
+      await expect(ledger.record(effectKey(uniqueWorkflow(), 'never-begun', 'run-1'), 'applied')).rejects.toBeInstanceOf(EffectNotFoundError);
       await expect(ledger.record(key, 'done' as EffectState)).rejects.toBeInstanceOf(InvalidLedgerInputError);
     });
 
     it('compare-and-sets on revision when asked to', async () => {
-      const key = effectKey(uniqueWorkflow(), 'process-order');
+      const key = effectKey(uniqueWorkflow(), 'process-order', 'run-1');
       const { effect } = await ledger.begin(key, { kind: 'order.process', userId: 3, request: { orderId: 1 } });
       await other.addNote(key, { text: 'looked at it', actor: 'ops-bob' });
       const error = await rejectionOf(ledger.record(key, 'applied', { expectRevision: effect.revision }));
@@ -329,7 +329,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
     it('lets exactly one of two racing workers record an outcome', async () => {
       const rounds = 15;
       for (let round = 0; round < rounds; round++) {
-        const key = effectKey(uniqueWorkflow('race'), 'add-credit');
+        const key = effectKey(uniqueWorkflow('race'), 'add-credit', 'run-1');
         await ledger.begin(key, { kind: 'credit.add', userId: 4, request: { round } });
         const [first, second]: [EffectState, EffectState] = round % 3 === 0 ? ['applied', 'applied'] : ['applied', 'unknown'];
         const results = await Promise.allSettled([
@@ -350,7 +350,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
     it('lets exactly one of two racing workers begin an effect', async () => {
       for (let round = 0; round < 10; round++) {
-        const key = effectKey(uniqueWorkflow('race'), 'delete-justclick-order');
+        const key = effectKey(uniqueWorkflow('race'), 'delete-justclick-order', 'run-1');
         const results = await Promise.all([
           ledger.begin(key, { kind: 'justclick.delete', request: { orderId: `jc-${round}` } }),
           other.begin(key, { kind: 'justclick.delete', request: { orderId: `jc-${round}` } }),
@@ -363,7 +363,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
     it('writes an audit event with each change, and lists audit events by filter', async () => {
       const workflowId = uniqueWorkflow();
-      const key = effectKey(workflowId, 'subtract-credit');
+      const key = effectKey(workflowId, 'subtract-credit', 'run-1');
       await ledger.begin(key, { kind: 'credit.subtract', userId: 11, request: { amount: '2.00' }, observedBefore: { credit: '5.00' }, runId: 'r1', actor: 'worker-1' });
       await ledger.recordAttempt(key, { runId: 'r2', actor: 'worker-2' });
       await ledger.record(key, 'unknown', { response: { code: 'HTTP_502' }, runId: 'r2' });
@@ -409,9 +409,9 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
 
     it('lists effects by workflow, user, state and kind', async () => {
       const workflowId = uniqueWorkflow('adjust-credit');
-      const a = effectKey(workflowId, 'add');
-      const b = effectKey(workflowId, 'subtract');
-      const c = effectKey(workflowId, 'jc-delete');
+      const a = effectKey(workflowId, 'add', 'run-1');
+      const b = effectKey(workflowId, 'subtract', 'run-1');
+      const c = effectKey(workflowId, 'jc-delete', 'run-1');
       await ledger.begin(a, { kind: 'credit.add', userId: 500, request: {} });
       await ledger.begin(b, { kind: 'credit.subtract', userId: 500, request: {} });
       await ledger.begin(c, { kind: 'justclick.delete', request: {} });
@@ -435,7 +435,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
         empty: {},
         emptyList: [],
       };
-      const key = effectKey(uniqueWorkflow(), 'json');
+      const key = effectKey(uniqueWorkflow(), 'json', 'run-1');
       await ledger.begin(key, { kind: 'order.process', userId: 8, request, observedBefore: 'just a string' });
       await ledger.record(key, 'applied', { response: 1.1, observedAfter: [null] });
       const stored = await other.get(key);
@@ -457,7 +457,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
         ['an api key', { apiKey: 'abc' }, /property named "apiKey"/],
       ];
       for (const [, value, message] of refused) {
-        const refusedKey = effectKey(uniqueWorkflow(), 'refused');
+        const refusedKey = effectKey(uniqueWorkflow(), 'refused', 'run-1');
         const error = await rejectionOf(ledger.begin(refusedKey, { kind: 'credit.add', userId: 1, request: value as JsonValue }));
         expect(error).toBeInstanceOf(InvalidLedgerInputError);
         expect((error as Error).message).toMatch(message);
@@ -468,11 +468,16 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
     });
 
     it('validates effect keys and other inputs', async () => {
-      expect(parseEffectKey('refund-and-cancel/7/99/add-credit')).toEqual({ workflowId: 'refund-and-cancel/7/99', step: 'add-credit' });
-      for (const bad of ['', 'no-slash', '/step', 'workflow/', 'workflow/bad step', 'workflow/a/', `workflow/${'s'.repeat(201)}`, `${'w'.repeat(1001)}/step`, 'work\nflow/step']) {
+      expect(parseEffectKey('refund-and-cancel/7/99/add-credit#run-1')).toEqual({
+        workflowId: 'refund-and-cancel/7/99', step: 'add-credit', firstExecutionRunId: 'run-1', tail: 'add-credit#run-1',
+      });
+      // Keys written before the run id suffix are still read.
+      expect(parseEffectKey('refund-and-cancel/7/99/add-credit')).toMatchObject({ step: 'add-credit', firstExecutionRunId: undefined });
+      expect(() => effectKey('w/1', 'add#credit', 'run-1')).toThrow(/must not contain/);
+      for (const bad of ['', 'no-slash', '/step', 'workflow/', 'workflow/bad step', 'workflow/a/', `workflow/${'s'.repeat(201)}`, `${'w'.repeat(1001)}/step`, 'work\nflow/step', 'workflow/step#', 'workflow/step#a#b', 'workflow/#run']) {
         await expect(ledger.get(bad)).rejects.toBeInstanceOf(InvalidLedgerInputError);
       }
-      const key = effectKey(uniqueWorkflow(), 'inputs');
+      const key = effectKey(uniqueWorkflow(), 'inputs', 'run-1');
       await expect(ledger.begin(key, { kind: 'Credit Add', request: {} })).rejects.toThrow(/Effect kind "Credit Add"/);
       await expect(ledger.begin(key, { kind: 'credit.add', userId: -1, request: {} })).rejects.toThrow(/Store user id -1/);
       await expect(ledger.begin(key, { kind: 'credit.add', userId: 'a b', request: {} })).rejects.toBeInstanceOf(InvalidLedgerInputError);
@@ -597,7 +602,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       const target = backend.target();
       const first = await openLedger(ledgerAt(target.url), target.options);
       const workflowId = uniqueWorkflow();
-      const key = effectKey(workflowId, 'persisted');
+      const key = effectKey(workflowId, 'persisted', 'run-1');
       await first.begin(key, { kind: 'credit.add', userId: 9, request: { amount: '0.01' }, observedBefore: { credit: '0.00' } });
       const recorded = await first.record(key, 'applied', { response: { ok: true }, note: 'kept' });
       const audit = await first.listAudit({ workflowId });
