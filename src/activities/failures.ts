@@ -4,14 +4,14 @@
  * the right retryability. Workflows branch on these types; Temporal retries exactly the
  * retryable ones.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureType } from '../contracts.ts';
 import type { FailureSummary } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
 
 /** Vendor answers that mean "a person must fix our configuration", by API. */
 function isAccessProblem(error: ApiCallError): boolean {
-  if (error.outcome !== 'rejected' || error.retryable) return false;
+  if (error.outcome !== 'rejected' || error.resendable) return false;
   if (error.httpStatus === 401 || error.httpStatus === 403 || error.httpStatus === 404) return true;
   return error.accessProblem;
 }
@@ -43,7 +43,7 @@ export function failureTypeOf(error: ApiCallError): FailureType {
       return error.code === 'BAD_RESPONSE_HASH' ? FailureType.ResponseNotTrusted : FailureType.OutcomePending;
     case 'rejected': {
       if (isAccessProblem(error)) return FailureType.ApiAccessDenied;
-      if (error.retryable) return FailureType.ApiRetryableRejection;
+      if (error.resendable) return FailureType.ApiRetryableRejection;
       const specific = specificRejections.find((rule) => rule.api === error.api && rule.code === error.code);
       return specific?.type ?? FailureType.ApiRejected;
     }
@@ -57,7 +57,7 @@ export function failureTypeOf(error: ApiCallError): FailureType {
  */
 export function apiFailure(error: ApiCallError, observed?: Record<string, string>, messagePrefix = ''): ApplicationFailure {
   const summary = summaryOf(error, observed);
-  const nonRetryable = error.outcome === 'rejected' && !error.retryable;
+  const nonRetryable = error.outcome === 'rejected' && !error.resendable;
   return ApplicationFailure.create({
     type: summary.type,
     message: `${messagePrefix}${error.message}`,
@@ -67,7 +67,26 @@ export function apiFailure(error: ApiCallError, observed?: Record<string, string
   });
 }
 
-export function failure(type: FailureType, message: string, options: { nonRetryable: boolean; observed?: Record<string, string> }): ApplicationFailure {
+/**
+ * Failures that are part of normal operation (another attempt holds the user, an earlier
+ * attempt may still land): Temporal retries them, and as BENIGN they log at DEBUG and do
+ * not count as activity errors in metrics.
+ */
+const expectedRetries: ReadonlySet<FailureType> = new Set([FailureType.UserBusy, FailureType.OutcomePending]);
+
+export function failure(
+  type: FailureType,
+  message: string,
+  options: { nonRetryable: boolean; observed?: Record<string, string>; nextRetryDelayMs?: number },
+): ApplicationFailure {
   const summary: FailureSummary = { type, message, observed: options.observed };
-  return ApplicationFailure.create({ type, message, nonRetryable: options.nonRetryable, details: [summary] });
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: options.nonRetryable,
+    details: [summary],
+    // When the activity knows when to look again, the next attempt comes then, not at the backoff's pace.
+    ...(options.nextRetryDelayMs === undefined ? {} : { nextRetryDelay: Math.ceil(options.nextRetryDelayMs) }),
+    ...(expectedRetries.has(type) ? { category: ApplicationFailureCategory.BENIGN } : {}),
+  });
 }

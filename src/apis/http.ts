@@ -154,13 +154,13 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
       throw new RequestNotSentError(
         `${where}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
           'Check the API URL, DNS, the network and the server certificate; retrying is safe.',
-        { api: req.api, operation: req.operation, retryable: true, code, cause: error },
+        { api: req.api, operation: req.operation, resendable: true, code, cause: error },
       );
     }
     throw new OutcomeUnknownError(
       `${where}: the request was sent but no answer arrived (${code}: ${errorText(error)}); ` +
         'it may or may not have taken effect. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, retryable: req.idempotent, code, cause: error },
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code, cause: error },
     );
   }
 
@@ -179,7 +179,7 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
           {
             api: req.api,
             operation: req.operation,
-            retryable: req.idempotent,
+            resendable: req.idempotent,
             code: 'RESPONSE_TOO_LARGE',
             httpStatus: response.statusCode,
           },
@@ -196,7 +196,7 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
       {
         api: req.api,
         operation: req.operation,
-        retryable: req.idempotent,
+        resendable: req.idempotent,
         code,
         httpStatus: response.statusCode,
         cause: error,
@@ -219,7 +219,7 @@ export function excerpt(text: string, max = 120): string {
 /**
  * The status half of the outcome for an answer that is not the API's own JSON:
  * 5xx (a proxy or the app crashed, maybe after acting) → unknown; 408 and 429 (refused
- * before processing, try later) → rejected, retryable; other 3xx/4xx (wrong URL,
+ * before processing, try later) → rejected, resendable; other 3xx/4xx (wrong URL,
  * blocked, redirect to a login page) → rejected, final.
  */
 export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): never {
@@ -231,14 +231,14 @@ export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operatio
     throw new OutcomeUnknownError(
       `${where}: HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
         'the server may have acted before failing. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, retryable: req.idempotent, code, httpStatus: status },
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code, httpStatus: status },
     );
   }
-  const retryable = status === 408 || status === 429;
+  const resendable = status === 408 || status === 429;
   throw new ApiRejectedError(
     `${where}: HTTP ${status} (${body}); the request was refused. ` +
-      (retryable ? 'Retry later.' : 'Check the API URL and the credentials.'),
-    { api: req.api, operation: req.operation, retryable, code, httpStatus: status },
+      (resendable ? 'Retry later.' : 'Check the API URL and the credentials.'),
+    { api: req.api, operation: req.operation, resendable, code, httpStatus: status },
   );
 }
 
@@ -257,7 +257,7 @@ export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' |
       {
         api: req.api,
         operation: req.operation,
-        retryable: req.idempotent,
+        resendable: req.idempotent,
         code: 'INVALID_JSON',
         httpStatus: response.status,
       },

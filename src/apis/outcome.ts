@@ -25,8 +25,11 @@ export interface ApiCallErrorOptions {
   api: ApiName;
   /** The action (`cancel_order`) or method (`DeleteOrder`) that was called. */
   operation: string;
-  /** May the same call be tried again, as it is? */
-  retryable: boolean;
+  /**
+   * May the same request be sent again, as it is? This is the API's verdict, not Temporal's
+   * retry decision (src/activities/failures.ts makes that one, from the outcome too).
+   */
+  resendable: boolean;
   /** The vendor's error code as a string (`ERROR_NO_ORDER`, `302`), or a transport code. */
   code: string;
   /** The vendor's own error text, exactly as received, when there is one. */
@@ -46,7 +49,7 @@ export abstract class ApiCallError extends Error {
   abstract readonly outcome: FailureOutcome;
   readonly api: ApiName;
   readonly operation: string;
-  readonly retryable: boolean;
+  readonly resendable: boolean;
   readonly code: string;
   readonly vendorText: string | undefined;
   readonly httpStatus: number | undefined;
@@ -56,7 +59,7 @@ export abstract class ApiCallError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.api = options.api;
     this.operation = options.operation;
-    this.retryable = options.retryable;
+    this.resendable = options.resendable;
     this.code = options.code;
     this.vendorText = options.vendorText;
     this.httpStatus = options.httpStatus;
@@ -72,7 +75,7 @@ export abstract class ApiCallError extends Error {
       code: this.code,
       vendorText: this.vendorText ?? null,
       httpStatus: this.httpStatus ?? null,
-      retryable: this.retryable,
+      resendable: this.resendable,
       accessProblem: this.accessProblem,
       message: this.message,
     };
@@ -86,7 +89,7 @@ export interface ApiCallErrorSummary {
   code: string;
   vendorText: string | null;
   httpStatus: number | null;
-  retryable: boolean;
+  resendable: boolean;
   accessProblem: boolean;
   message: string;
 }

@@ -2,7 +2,7 @@
  * The transport half of a call's outcome (src/apis/http.ts), through real sockets on
  * loopback: every server here is a node:net / node:http / node:tls server on port 0 that
  * misbehaves in one precise way, and each case asserts the outcome class, its `code`, its
- * `retryable` flag (for idempotent and non-idempotent calls) and that the message names the
+ * `resendable` flag (for idempotent and non-idempotent calls) and that the message names the
  * endpoint without ever showing the query string (which carries the signature).
  */
 import { readFileSync } from 'node:fs';
@@ -141,13 +141,13 @@ const bothKinds = [
 // ---- not sent -------------------------------------------------------------------------
 
 describe('not sent: the connection was never established', () => {
-  it.each(bothKinds)('a refused port is not-sent and retryable ($kind)', async ({ idempotent }) => {
+  it.each(bothKinds)('a refused port is not-sent and resendable ($kind)', async ({ idempotent }) => {
     const origin = `http://127.0.0.1:${await refusedPort()}`;
     const error = await failureOf(() => sendPost(transportFor(), postTo(origin, idempotent)));
     expect(error).toBeInstanceOf(RequestNotSentError);
     expect(error.outcome).toBe('not-sent');
     expect(error.code).toBe('ECONNREFUSED');
-    expect(error.retryable).toBe(true);
+    expect(error.resendable).toBe(true);
     expect(error.httpStatus).toBeUndefined();
     expectMessageNamesEndpointOnly(error, origin);
   });
@@ -164,7 +164,7 @@ describe('not sent: the connection was never established', () => {
     expect(error).toBeInstanceOf(RequestNotSentError);
     expect(error.outcome).toBe('not-sent');
     expect(error.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
-    expect(error.retryable).toBe(true);
+    expect(error.resendable).toBe(true);
     expect(bytesReceived).toBe(0);
     expectMessageNamesEndpointOnly(error, origin);
   });
@@ -187,7 +187,7 @@ describe('not sent: the connection was never established', () => {
     const error = await failureOf(() => sendPost(transportFor({ ca: wrongHostTls.cert }), postTo(origin, false)));
     expect(error).toBeInstanceOf(RequestNotSentError);
     expect(error.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
-    expect(error.retryable).toBe(true);
+    expect(error.resendable).toBe(true);
     expectMessageNamesEndpointOnly(error, origin);
   });
 });
@@ -207,7 +207,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     expect(error).toBeInstanceOf(OutcomeUnknownError);
     expect(error.outcome).toBe('unknown');
     expect(error.code).toBe('UND_ERR_HEADERS_TIMEOUT');
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expect(error.httpStatus).toBeUndefined();
     expect(bytesReceived).toBeGreaterThan(0);
     expectMessageNamesEndpointOnly(error, origin);
@@ -222,7 +222,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     expect(error).toBeInstanceOf(OutcomeUnknownError);
     // A FIN gives undici's "other side closed"; an RST (unread data at close) gives ECONNRESET.
     expect(['UND_ERR_SOCKET', 'ECONNRESET']).toContain(error.code);
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expectMessageNamesEndpointOnly(error, origin);
   });
 
@@ -239,7 +239,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     // A FIN gives undici's "other side closed"; an RST (unread data at close) gives ECONNRESET.
     expect(['UND_ERR_SOCKET', 'ECONNRESET']).toContain(error.code);
     expect(error.httpStatus).toBe(200);
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expectMessageNamesEndpointOnly(error, origin);
   });
 
@@ -255,7 +255,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     expect(error).toBeInstanceOf(OutcomeUnknownError);
     expect(error.code).toBe('UND_ERR_BODY_TIMEOUT');
     expect(error.httpStatus).toBe(200);
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expectMessageNamesEndpointOnly(error, origin);
   });
 
@@ -271,7 +271,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     expect(error).toBeInstanceOf(OutcomeUnknownError);
     expect(error.code).toBe('RESPONSE_TOO_LARGE');
     expect(error.httpStatus).toBe(200);
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expect(error.message).toContain('4096 bytes');
     expectMessageNamesEndpointOnly(error, origin);
   });
@@ -303,7 +303,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     expect(error.outcome).toBe('unknown');
     expect(error.code).toBe('HTTP_502');
     expect(error.httpStatus).toBe(502);
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expect(error.message).toContain('502 Bad Gateway');
     expectMessageNamesEndpointOnly(error, origin);
   });
@@ -321,7 +321,7 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
     expect(error).toBeInstanceOf(OutcomeUnknownError);
     expect(error.code).toBe('INVALID_JSON');
     expect(error.httpStatus).toBe(200);
-    expect(error.retryable).toBe(idempotent);
+    expect(error.resendable).toBe(idempotent);
     expectMessageNamesEndpointOnly(error, origin);
   });
 
@@ -343,14 +343,14 @@ describe('unknown: the request was sent and no trustworthy answer came back', ()
 
 describe('rejected: an HTTP status that says the request was refused', () => {
   const cases = [
-    { status: 404, retryable: false, contentType: 'text/html', body: '<h1>Not Found</h1>' },
-    { status: 403, retryable: false, contentType: 'text/html', body: '<h1>Forbidden</h1>' },
-    { status: 301, retryable: false, contentType: 'text/html', body: '<a href="/login">Moved</a>' },
-    { status: 429, retryable: true, contentType: 'text/plain', body: 'Too Many Requests' },
-    { status: 408, retryable: true, contentType: 'text/plain', body: 'Request Timeout' },
+    { status: 404, resendable: false, contentType: 'text/html', body: '<h1>Not Found</h1>' },
+    { status: 403, resendable: false, contentType: 'text/html', body: '<h1>Forbidden</h1>' },
+    { status: 301, resendable: false, contentType: 'text/html', body: '<a href="/login">Moved</a>' },
+    { status: 429, resendable: true, contentType: 'text/plain', body: 'Too Many Requests' },
+    { status: 408, resendable: true, contentType: 'text/plain', body: 'Request Timeout' },
   ];
-  for (const { status, retryable, contentType, body } of cases) {
-    it.each(bothKinds)(`HTTP ${status} is rejected, retryable=${retryable} ($kind)`, async ({ idempotent }) => {
+  for (const { status, resendable, contentType, body } of cases) {
+    it.each(bothKinds)(`HTTP ${status} is rejected, resendable=${resendable} ($kind)`, async ({ idempotent }) => {
       const { port, requests } = await httpServer((_req, res) => {
         res.writeHead(status, { 'content-type': contentType, ...(status === 301 ? { location: '/login' } : {}) });
         res.end(body);
@@ -366,7 +366,7 @@ describe('rejected: an HTTP status that says the request was refused', () => {
       expect(error.outcome).toBe('rejected');
       expect(error.code).toBe(`HTTP_${status}`);
       expect(error.httpStatus).toBe(status);
-      expect(error.retryable).toBe(retryable);
+      expect(error.resendable).toBe(resendable);
       expect(error.message).toContain(body);
       expectMessageNamesEndpointOnly(error, origin);
     });

@@ -147,7 +147,7 @@ describe('methods that succeed', () => {
   it('call() throws for the codes that the typed methods treat as not errors', async () => {
     const absent = await failure(client.call('DeleteOrder', { bill_id: 'never-existed' }));
     expect(absent).toBeInstanceOf(ApiRejectedError);
-    expect(absent).toMatchObject({ code: '200', vendorText: 'Nonexistent order', retryable: false });
+    expect(absent).toMatchObject({ code: '200', vendorText: 'Nonexistent order', resendable: false });
     expect(absent.message).toMatch(/already absent/);
   });
 
@@ -177,42 +177,42 @@ describe('every documented error code', () => {
       operation: 'GetOrderInfo',
       code: String(code),
       vendorText: info.text,
-      retryable: info.retryable,
+      resendable: info.resendable,
       httpStatus: 200,
     });
     expect(error.message).toContain(`answered error ${code}`);
     expect(error.message).toContain(info.action);
   });
 
-  it('marks the request limit (8) retryable and hash, login, IP and account problems final with what to do', () => {
-    expect(justClickCodes.get(8)?.retryable).toBe(true);
-    for (const code of [1, 4, 5, 6, 7]) expect(justClickCodes.get(code)?.retryable).toBe(false);
+  it('marks the request limit (8) resendable and hash, login, IP and account problems final with what to do', () => {
+    expect(justClickCodes.get(8)?.resendable).toBe(true);
+    for (const code of [1, 4, 5, 6, 7]) expect(justClickCodes.get(code)?.resendable).toBe(false);
     expect(justClickCodes.get(4)?.action).toMatch(/JUSTCLICK_SECRET/);
     expect(justClickCodes.get(6)?.action).toMatch(/IP/);
   });
 
   it('produces the codes the simulator can produce naturally', async () => {
     const noBill = await failure(client.call('DeleteOrder', {}));
-    expect(noBill).toMatchObject({ code: '203', vendorText: 'Order number is empty', retryable: false });
+    expect(noBill).toMatchObject({ code: '203', vendorText: 'Order number is empty', resendable: false });
 
     const notFound = await failure(client.getOrderInfo('missing'));
-    expect(notFound).toMatchObject({ code: '400', retryable: false });
+    expect(notFound).toMatchObject({ code: '400', resendable: false });
 
     const noStatusTarget = await failure(client.updateOrderStatus('missing', 'cancel'));
-    expect(noStatusTarget).toMatchObject({ code: '302', retryable: false });
+    expect(noStatusTarget).toMatchObject({ code: '302', resendable: false });
 
     seedBill('S-1');
     const wrongStatus = await failure(client.call('UpdateOrderStatus', { bill_id: 'S-1', status: 'sale' }));
-    expect(wrongStatus).toMatchObject({ code: '303', retryable: false });
+    expect(wrongStatus).toMatchObject({ code: '303', resendable: false });
 
     const wrongData = await failure(client.call('CreateOrder', { bill_email: 'x@example.com' }));
-    expect(wrongData).toMatchObject({ code: '3', vendorText: 'wrong posted data', retryable: false });
+    expect(wrongData).toMatchObject({ code: '3', vendorText: 'wrong posted data', resendable: false });
   });
 
   it('rejects an undocumented code as final and says so', async () => {
     sim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '999', text: 'mystery' });
     const error = await failure(client.deleteOrder('X-1'));
-    expect(error).toMatchObject({ outcome: 'rejected', code: '999', vendorText: 'mystery', retryable: false });
+    expect(error).toMatchObject({ outcome: 'rejected', code: '999', vendorText: 'mystery', resendable: false });
     expect(error.message).toMatch(/does not document/);
   });
 
@@ -235,7 +235,7 @@ describe('every documented error code', () => {
     const wrongLogin = createJustClickClient({ login: 'someone-else', secret: new Secret(secret), apiUrl: sim.apiUrl });
     try {
       const error = await failure(wrongLogin.deleteOrder('W-2'));
-      expect(error).toMatchObject({ outcome: 'rejected', code: '4', vendorText: 'incorrect hash', retryable: false });
+      expect(error).toMatchObject({ outcome: 'rejected', code: '4', vendorText: 'incorrect hash', resendable: false });
       expect(error.message).toMatch(/JUSTCLICK_SECRET/);
     } finally {
       await wrongLogin.close();
@@ -249,7 +249,7 @@ describe('answers that cannot be trusted', () => {
     sim.addFault({ operation: 'DeleteOrder', kind: 'wrong-hash' });
     const error = await failure(client.deleteOrder('H-1'));
     expect(error).toBeInstanceOf(OutcomeUnknownError);
-    expect(error).toMatchObject({ outcome: 'unknown', code: 'BAD_RESPONSE_HASH', retryable: true });
+    expect(error).toMatchObject({ outcome: 'unknown', code: 'BAD_RESPONSE_HASH', resendable: true });
     expect(error.message).toMatch(/response signature did not verify/);
     expect(error.message).toMatch(/not trusted/);
     expect(error.message).toMatch(/JUSTCLICK_SECRET/);
@@ -257,10 +257,10 @@ describe('answers that cannot be trusted', () => {
     expect(sim.state.hasBill('H-1')).toBe(false);
   });
 
-  it('marks an untrusted CreateOrder without bill id as not retryable', async () => {
+  it('marks an untrusted CreateOrder without bill id as not resendable', async () => {
     sim.addFault({ operation: 'CreateOrder', kind: 'wrong-hash' });
     const error = await failure(client.createOrder({ email: 'a@b.c', goods: [{ name: 'x', sum: 1 as Cents }] }));
-    expect(error).toMatchObject({ code: 'BAD_RESPONSE_HASH', retryable: false });
+    expect(error).toMatchObject({ code: 'BAD_RESPONSE_HASH', resendable: false });
   });
 
   it('reports HTTP 5xx, broken JSON and a dropped connection as unknown', async () => {
@@ -272,13 +272,13 @@ describe('answers that cannot be trusted', () => {
 
     seedBill('Z-2');
     sim.addFault({ operation: 'DeleteOrder', kind: 'apply-then-drop' });
-    expect(await failure(client.deleteOrder('Z-2'))).toMatchObject({ outcome: 'unknown', retryable: true });
+    expect(await failure(client.deleteOrder('Z-2'))).toMatchObject({ outcome: 'unknown', resendable: true });
     expect(sim.state.hasBill('Z-2')).toBe(false);
   });
 
   it('rejects HTTP 4xx without a vendor answer as final', async () => {
     sim.addFault({ operation: 'GetOrderInfo', kind: 'http-status', status: 403 });
-    expect(await failure(client.getOrderInfo('Z-3'))).toMatchObject({ outcome: 'rejected', code: 'HTTP_403', retryable: false });
+    expect(await failure(client.getOrderInfo('Z-3'))).toMatchObject({ outcome: 'rejected', code: 'HTTP_403', resendable: false });
   });
 });
 
@@ -302,7 +302,7 @@ describe('input refused before any call', () => {
     ]);
     for (const error of refusals) {
       expect(error).toBeInstanceOf(ApiRejectedError);
-      expect(error).toMatchObject({ code: 'INVALID_INPUT', retryable: false });
+      expect(error).toMatchObject({ code: 'INVALID_INPUT', resendable: false });
       expect(error.message).toMatch(/refused before sending/);
     }
     expect(refusals[3]?.message).toMatch(/email .* is not an email address; goods must list at least one product/);

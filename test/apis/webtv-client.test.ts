@@ -179,10 +179,10 @@ describe('every action succeeds with normalised types', () => {
   it('sends urlencoded POST bodies, read-only actions marked idempotent through their error retryability', async () => {
     await client.addSubtractCredit(6, { creditAction: 'add', amount: cents(5) });
     expect(sim.calls.at(-1)?.fields).toEqual({ creditAction: 'add', amount: '0.05' });
-    // An unknown answer is retryable for a read, not for a write.
+    // An unknown answer is resendable for a read, not for a write.
     sim.addFault({ operation: '*', kind: 'broken-json', count: 2 });
-    expect(await failureOf(client.getCredit(6))).toMatchObject({ outcome: 'unknown', retryable: true });
-    expect(await failureOf(client.addSubtractCredit(6, { creditAction: 'add', amount: cents(5) }))).toMatchObject({ outcome: 'unknown', retryable: false });
+    expect(await failureOf(client.getCredit(6))).toMatchObject({ outcome: 'unknown', resendable: true });
+    expect(await failureOf(client.addSubtractCredit(6, { creditAction: 'add', amount: cents(5) }))).toMatchObject({ outcome: 'unknown', resendable: false });
   });
 
   describe('loose variants of the answers (served through an http-status 200 fault)', () => {
@@ -232,13 +232,13 @@ describe('every action succeeds with normalised types', () => {
       serve('get_credit', { data: { buyer_credit: 'lots', buyer_credit_formatted: 'lots' } });
       const error = await failureOf(client.getCredit(1));
       expect(error).toBeInstanceOf(OutcomeUnknownError);
-      expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', retryable: true });
+      expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', resendable: true });
       expect((error as Error).message).toContain('data.buyer_credit');
     });
 
     it('an answer of no known shape → unknown UNEXPECTED_ANSWER', async () => {
       serve('cancel_order', { result: 'cancelled' });
-      expect(await failureOf(client.cancelOrder(1))).toMatchObject({ outcome: 'unknown', code: 'UNEXPECTED_ANSWER', retryable: false });
+      expect(await failureOf(client.cancelOrder(1))).toMatchObject({ outcome: 'unknown', code: 'UNEXPECTED_ANSWER', resendable: false });
     });
   });
 });
@@ -249,7 +249,7 @@ interface ErrorCase {
   action: WebTvAction;
   code: string;
   text: string;
-  retryable: boolean;
+  resendable: boolean;
   /** How the situation arises: `real` (the simulator's state) or `fault` (injected). */
   how: 'real' | 'fault';
   run: () => Promise<unknown>;
@@ -259,10 +259,10 @@ interface ErrorCase {
 
 const errorCases: ErrorCase[] = [
   // cancel_order
-  { action: 'cancel_order', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real', run: () => client.cancelOrder(999) },
-  { action: 'cancel_order', code: 'ERROR_NO_ORDER', text: 'There is no order to cancel', retryable: false, how: 'real', run: () => client.cancelOrder(1) },
+  { action: 'cancel_order', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real', run: () => client.cancelOrder(999) },
+  { action: 'cancel_order', code: 'ERROR_NO_ORDER', text: 'There is no order to cancel', resendable: false, how: 'real', run: () => client.cancelOrder(1) },
   {
-    action: 'cancel_order', code: 'ERROR', text: 'Error cancelling the order', retryable: true, how: 'fault',
+    action: 'cancel_order', code: 'ERROR', text: 'Error cancelling the order', resendable: true, how: 'fault',
     run: async () => {
       await placeOrderFor(1);
       sim.addFault({ operation: 'cancel_order', kind: 'error', code: 'ERROR' });
@@ -271,10 +271,10 @@ const errorCases: ErrorCase[] = [
     after: () => expect(sim.state.currentOrder(1)?.status).toBe(0),
   },
   // process_order
-  { action: 'process_order', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real', run: () => client.processOrder(999) },
-  { action: 'process_order', code: 'ERROR_NO_ORDER', text: 'There is no order to process', retryable: false, how: 'real', run: () => client.processOrder(1) },
+  { action: 'process_order', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real', run: () => client.processOrder(999) },
+  { action: 'process_order', code: 'ERROR_NO_ORDER', text: 'There is no order to process', resendable: false, how: 'real', run: () => client.processOrder(1) },
   {
-    action: 'process_order', code: 'ERROR_AMOUNT_DUE', text: "Can't process the order because there is amount due", retryable: false, how: 'real',
+    action: 'process_order', code: 'ERROR_AMOUNT_DUE', text: "Can't process the order because there is amount due", resendable: false, how: 'real',
     run: async () => {
       await placeOrderFor(1);
       return client.processOrder(1);
@@ -283,7 +283,7 @@ const errorCases: ErrorCase[] = [
   },
   {
     action: 'process_order', code: 'ERROR_CURRENCY_MISMATCH',
-    text: "Can't process the order because the order currency does not match the Store configuration currency", retryable: false, how: 'real',
+    text: "Can't process the order because the order currency does not match the Store configuration currency", resendable: false, how: 'real',
     run: async () => {
       sim.state.setCredit(1, cents(10_000));
       await placeOrderFor(1);
@@ -293,7 +293,7 @@ const errorCases: ErrorCase[] = [
     after: () => expect(sim.state.currentOrder(1)).toMatchObject({ status: 0, statusPayment: 0 }),
   },
   {
-    action: 'process_order', code: 'ERROR_PROCESSING', text: 'Error while processing the order', retryable: true, how: 'fault',
+    action: 'process_order', code: 'ERROR_PROCESSING', text: 'Error while processing the order', resendable: true, how: 'fault',
     run: async () => {
       sim.state.setCredit(1, cents(10_000));
       await placeOrderFor(1);
@@ -303,51 +303,51 @@ const errorCases: ErrorCase[] = [
     after: () => expect(sim.state.currentOrder(1)).toMatchObject({ status: 0, statusPayment: 0 }),
   },
   // list_orders
-  { action: 'list_orders', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real', run: () => client.listOrders(101) },
+  { action: 'list_orders', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real', run: () => client.listOrders(101) },
   // add_subtract_credit
   {
-    action: 'add_subtract_credit', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real',
+    action: 'add_subtract_credit', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real',
     run: () => client.addSubtractCredit(999, { creditAction: 'add', amount: cents(100) }),
   },
   {
-    action: 'add_subtract_credit', code: 'REQUEST_ERROR', text: 'Invalid credit action', retryable: false, how: 'real',
+    action: 'add_subtract_credit', code: 'REQUEST_ERROR', text: 'Invalid credit action', resendable: false, how: 'real',
     run: () => client.call('add_subtract_credit', 1, { creditAction: 'double', amount: '5.00' }),
     after: () => expect(sim.state.creditOf(1)).toBe(0),
   },
   {
-    action: 'add_subtract_credit', code: 'REQUEST_ERROR', text: 'Invalid amount', retryable: false, how: 'real',
+    action: 'add_subtract_credit', code: 'REQUEST_ERROR', text: 'Invalid amount', resendable: false, how: 'real',
     run: () => client.call('add_subtract_credit', 1, { creditAction: 'add', amount: '0' }),
     after: () => expect(sim.state.creditOf(1)).toBe(0),
   },
   {
-    action: 'add_subtract_credit', code: 'ERROR_CANT_SUBTRACT', text: "Can't subtract credit because the user does not have any available", retryable: false,
+    action: 'add_subtract_credit', code: 'ERROR_CANT_SUBTRACT', text: "Can't subtract credit because the user does not have any available", resendable: false,
     how: 'real', run: () => client.addSubtractCredit(1, { creditAction: 'subtract', amount: cents(100) }),
     after: () => expect(sim.state.creditOf(1)).toBe(0),
   },
   // get_credit, get_cart
-  { action: 'get_credit', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real', run: () => client.getCredit(999) },
-  { action: 'get_cart', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real', run: () => client.getCart(999) },
+  { action: 'get_credit', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real', run: () => client.getCredit(999) },
+  { action: 'get_cart', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real', run: () => client.getCart(999) },
   // modify_cart
   {
-    action: 'modify_cart', code: 'REQUEST_ERROR', text: 'Invalid cart action', retryable: false, how: 'real',
+    action: 'modify_cart', code: 'REQUEST_ERROR', text: 'Invalid cart action', resendable: false, how: 'real',
     run: () => client.call('modify_cart', 1, { cartAction: 'shuffle' }),
   },
   {
-    action: 'modify_cart', code: 'REQUEST_ERROR', text: 'Invalid or missing product ID', retryable: false, how: 'real',
+    action: 'modify_cart', code: 'REQUEST_ERROR', text: 'Invalid or missing product ID', resendable: false, how: 'real',
     run: () => client.modifyCart(1, { cartAction: 'add', productId: 999 }),
     after: () => expect(sim.state.user(1)?.cart.size).toBe(0),
   },
   {
-    action: 'modify_cart', code: 'REQUEST_ERROR', text: 'Invalid product quantity', retryable: false, how: 'real',
+    action: 'modify_cart', code: 'REQUEST_ERROR', text: 'Invalid product quantity', resendable: false, how: 'real',
     run: () => client.call('modify_cart', 1, { cartAction: 'add', productID: '1', productQty: '0' }),
     after: () => expect(sim.state.user(1)?.cart.size).toBe(0),
   },
   {
-    action: 'modify_cart', code: 'ERROR', text: 'User not found', retryable: false, how: 'real',
+    action: 'modify_cart', code: 'ERROR', text: 'User not found', resendable: false, how: 'real',
     run: () => client.modifyCart(999, { cartAction: 'add', productId: 1 }),
   },
   {
-    action: 'modify_cart', code: 'CART_ACTION_ERROR', text: "The cart can't be modified while there is an order in progress", retryable: false, how: 'real',
+    action: 'modify_cart', code: 'CART_ACTION_ERROR', text: "The cart can't be modified while there is an order in progress", resendable: false, how: 'real',
     run: async () => {
       await placeOrderFor(1);
       return client.modifyCart(1, { cartAction: 'add', productId: 2 });
@@ -355,18 +355,18 @@ const errorCases: ErrorCase[] = [
     after: () => expect(sim.state.user(1)?.cart.size).toBe(0),
   },
   // place_order
-  { action: 'place_order', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false, how: 'real', run: () => client.placeOrder(999) },
+  { action: 'place_order', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false, how: 'real', run: () => client.placeOrder(999) },
   {
-    action: 'place_order', code: 'ERROR_ORDER_ALREADY_PLACED', text: 'There is already an order in progress', retryable: false, how: 'real',
+    action: 'place_order', code: 'ERROR_ORDER_ALREADY_PLACED', text: 'There is already an order in progress', resendable: false, how: 'real',
     run: async () => {
       await placeOrderFor(1);
       return client.placeOrder(1);
     },
     after: () => expect(sim.state.user(1)?.orders).toHaveLength(1),
   },
-  { action: 'place_order', code: 'ERROR_EMPTY_CART', text: 'The cart is empty', retryable: false, how: 'real', run: () => client.placeOrder(1) },
+  { action: 'place_order', code: 'ERROR_EMPTY_CART', text: 'The cart is empty', resendable: false, how: 'real', run: () => client.placeOrder(1) },
   {
-    action: 'place_order', code: 'ERROR_MIN_PURCHASE', text: 'The order does not reach the minimum purchase amount', retryable: false, how: 'real',
+    action: 'place_order', code: 'ERROR_MIN_PURCHASE', text: 'The order does not reach the minimum purchase amount', resendable: false, how: 'real',
     run: async () => {
       sim.state.minPurchase = cents(1000);
       await client.modifyCart(1, { cartAction: 'add', productId: 1 });
@@ -389,10 +389,10 @@ describe('every documented error of every action, through client and simulator',
       operation: errorCase.action,
       code: errorCase.code,
       vendorText: errorCase.text,
-      retryable: errorCase.retryable,
+      resendable: errorCase.resendable,
       httpStatus: 200,
     });
-    expect(error.message).toContain(`${errorCase.code} | ${errorCase.text} (${errorCase.retryable ? 'retryable' : 'final'}: `);
+    expect(error.message).toContain(`${errorCase.code} | ${errorCase.text} (${errorCase.resendable ? 'retryable' : 'final'}: `);
     expect(error.message).not.toContain('undocumented');
     await errorCase.after?.();
     for (const scope of [errorCase.action, 'every']) {
@@ -406,13 +406,13 @@ describe('general request errors', () => {
   it('Missing signature: a proxy that drops the signature', async () => {
     const stripping = newClient({ transport: meddlingTransport((path) => path.replace(/&signature=[^&]*/, '')) });
     const error = await rejection(stripping.getCredit(1));
-    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Missing signature', retryable: false });
+    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Missing signature', resendable: false });
     exercised.add('every REQUEST_ERROR Missing signature');
   });
 
   it('Invalid key: an unknown Key ID', async () => {
     const error = await rejection(newClient({ keyId: 'ffffffffffffffffffffffffffffffff' }).addSubtractCredit(1, { creditAction: 'add', amount: cents(100) }));
-    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Invalid key', retryable: false, accessProblem: true });
+    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Invalid key', resendable: false, accessProblem: true });
     expect(sim.state.creditOf(1)).toBe(0);
     exercised.add('every REQUEST_ERROR Invalid key');
   });
@@ -420,17 +420,17 @@ describe('general request errors', () => {
   it('Invalid signature: the wrong shared secret', async () => {
     const wrongSecret = `${sharedSecret}x`;
     const error = await rejection(newClient({ sharedSecret: wrongSecret }).cancelOrder(1));
-    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Invalid signature', retryable: false, accessProblem: true });
+    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Invalid signature', resendable: false, accessProblem: true });
     expect(inspect(error, { depth: 10 })).not.toContain(wrongSecret);
     exercised.add('every REQUEST_ERROR Invalid signature');
   });
 
   it('Request expired: a clock behind or ahead by more than the expiry', async () => {
     const behind = await rejection(newClient({ now: () => Date.now() / 1000 - 301 - 5 }).getCart(1));
-    expect(behind).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Request expired', retryable: true });
+    expect(behind).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Request expired', resendable: true });
     expect(behind.message).toContain('clock');
     const ahead = await rejection(newClient({ now: () => Date.now() / 1000 + 3600 }).getCart(1));
-    expect(ahead).toMatchObject({ vendorText: 'Request expired', retryable: true });
+    expect(ahead).toMatchObject({ vendorText: 'Request expired', resendable: true });
     // Within the window it is accepted.
     expect(await newClient({ now: () => Date.now() / 1000 - 200 }).getCart(1)).toMatchObject({ orderId: null });
     exercised.add('every REQUEST_ERROR Request expired');
@@ -445,9 +445,9 @@ describe('general request errors', () => {
       }),
     });
     expect(await replaying.getCredit(1)).toMatchObject({ buyerCredit: 0 });
-    // A read: the refusal is a plain, retryable rejection.
+    // A read: the refusal is a plain, resendable rejection.
     const readError = await rejection(replaying.getCredit(1));
-    expect(readError).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Salt already used', retryable: true });
+    expect(readError).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Salt already used', resendable: true });
     exercised.add('every REQUEST_ERROR Salt already used');
   });
 
@@ -462,7 +462,7 @@ describe('general request errors', () => {
     expect(await replaying.addSubtractCredit(1, { creditAction: 'add', amount: cents(100) })).toEqual({ message: 'Credit action was performed' });
     const error = await failureOf(replaying.addSubtractCredit(1, { creditAction: 'add', amount: cents(100) }));
     expect(error).toBeInstanceOf(OutcomeUnknownError);
-    expect(error).toMatchObject({ outcome: 'unknown', code: 'REQUEST_ERROR', vendorText: 'Salt already used', retryable: false });
+    expect(error).toMatchObject({ outcome: 'unknown', code: 'REQUEST_ERROR', vendorText: 'Salt already used', resendable: false });
     expect(sim.state.creditOf(1)).toBe(100);
   });
 
@@ -524,7 +524,7 @@ describe('transport outcomes through the client', () => {
     await closedSim.close();
     const error = await failureOf(newClient({ apiUrl }).addSubtractCredit(1, { creditAction: 'add', amount: cents(100) }));
     expect(error).toBeInstanceOf(RequestNotSentError);
-    expect(error).toMatchObject({ retryable: true });
+    expect(error).toMatchObject({ resendable: true });
     const shown = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`;
     expect(shown).not.toContain('signature=');
     expect(shown).not.toContain('salt=');

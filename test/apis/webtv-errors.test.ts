@@ -60,45 +60,45 @@ describe('interpretWebTvAnswer: vendor errors', () => {
       operation: 'cancel_order',
       code: 'ERROR_NO_ORDER',
       vendorText: 'There is no order to cancel',
-      retryable: false,
+      resendable: false,
       httpStatus: 200,
     });
     expect(error.message).toMatch(/^WebTV store API cancel_order for user 7: ERROR_NO_ORDER \| There is no order to cancel \(final: .+\)$/);
     expectNoQuery(error);
   });
 
-  it('marks the vendor failures retryable (assumed: nothing changed)', () => {
+  it('marks the vendor failures resendable (assumed: nothing changed)', () => {
     const cancelFailed = thrown(() => interpretWebTvAnswer(context(), response(200, '{"error":"ERROR","error_long":"Error cancelling the order"}')));
-    expect(cancelFailed).toMatchObject({ outcome: 'rejected', retryable: true, code: 'ERROR' });
-    expect(cancelFailed.message).toContain('(retryable: ');
+    expect(cancelFailed).toMatchObject({ outcome: 'rejected', resendable: true, code: 'ERROR' });
+    expect(cancelFailed.message).toContain('(resendable: ');
     const processingFailed = thrown(() =>
       interpretWebTvAnswer(context('process_order'), response(200, '{"error":"ERROR_PROCESSING","error_long":"Error while processing the order"}')),
     );
-    expect(processingFailed).toMatchObject({ outcome: 'rejected', retryable: true, code: 'ERROR_PROCESSING' });
+    expect(processingFailed).toMatchObject({ outcome: 'rejected', resendable: true, code: 'ERROR_PROCESSING' });
   });
 
   it('keeps the vendor text exactly as received, even when it is matched loosely', () => {
     const error = thrown(() => interpretWebTvAnswer(context(), response(200, '{"error":"ERROR","error_long":"  error cancelling the ORDER "}')));
     expect(error.vendorText).toBe('  error cancelling the ORDER ');
-    expect(error.retryable).toBe(true);
+    expect(error.resendable).toBe(true);
   });
 
   it('treats a documented code with an unknown text as undocumented (final)', () => {
     const error = thrown(() => interpretWebTvAnswer(context(), response(200, '{"error":"ERROR","error_long":"Database is on fire"}')));
-    expect(error).toMatchObject({ outcome: 'rejected', retryable: false, code: 'ERROR', vendorText: 'Database is on fire' });
+    expect(error).toMatchObject({ outcome: 'rejected', resendable: false, code: 'ERROR', vendorText: 'Database is on fire' });
     expect(error.message).toContain('undocumented');
   });
 
   it('treats an unknown code as rejected, final and undocumented', () => {
     const error = thrown(() => interpretWebTvAnswer(context(), response(200, '{"error":"ERROR_SOMETHING_NEW","error_long":"New in v9"}')));
     expect(error).toBeInstanceOf(ApiRejectedError);
-    expect(error).toMatchObject({ outcome: 'rejected', retryable: false, code: 'ERROR_SOMETHING_NEW', vendorText: 'New in v9' });
+    expect(error).toMatchObject({ outcome: 'rejected', resendable: false, code: 'ERROR_SOMETHING_NEW', vendorText: 'New in v9' });
     expect(error.message).toContain('undocumented error');
   });
 
   it('accepts an error without error_long', () => {
     const error = thrown(() => interpretWebTvAnswer(context('place_order'), response(200, '{"error":"ERROR_EMPTY_CART"}')));
-    expect(error).toMatchObject({ outcome: 'rejected', code: 'ERROR_EMPTY_CART', vendorText: undefined, retryable: false });
+    expect(error).toMatchObject({ outcome: 'rejected', code: 'ERROR_EMPTY_CART', vendorText: undefined, resendable: false });
     expect(error.message).not.toContain('undocumented');
   });
 
@@ -113,19 +113,19 @@ describe('interpretWebTvAnswer: vendor errors', () => {
   it('takes a vendor error JSON on a 4xx status as the vendor error', () => {
     const error = thrown(() => interpretWebTvAnswer(context(), response(403, '{"error":"REQUEST_ERROR","error_long":"Invalid signature"}', 'application/json')));
     expect(error).toBeInstanceOf(ApiRejectedError);
-    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Invalid signature', httpStatus: 403, retryable: false });
+    expect(error).toMatchObject({ code: 'REQUEST_ERROR', vendorText: 'Invalid signature', httpStatus: 403, resendable: false });
     expect(error.message).toContain('HTTP 403');
   });
 });
 
 describe('interpretWebTvAnswer: answers that are not the API speaking', () => {
-  it('5xx with HTML → unknown (retryable only for read-only actions)', () => {
+  it('5xx with HTML → unknown (resendable only for read-only actions)', () => {
     const page = '<html><body><h1>502 Bad Gateway</h1></body></html>';
     const write = thrown(() => interpretWebTvAnswer(context('add_subtract_credit'), response(502, page)));
     expect(write).toBeInstanceOf(OutcomeUnknownError);
-    expect(write).toMatchObject({ code: 'HTTP_502', retryable: false, httpStatus: 502 });
+    expect(write).toMatchObject({ code: 'HTTP_502', resendable: false, httpStatus: 502 });
     const read = thrown(() => interpretWebTvAnswer(context('get_credit', true), response(502, page)));
-    expect(read).toMatchObject({ outcome: 'unknown', retryable: true });
+    expect(read).toMatchObject({ outcome: 'unknown', resendable: true });
     expectNoQuery(write);
   });
 
@@ -137,7 +137,7 @@ describe('interpretWebTvAnswer: answers that are not the API speaking', () => {
   it('4xx without vendor JSON → rejected by status', () => {
     const error = thrown(() => interpretWebTvAnswer(context(), response(404, '<h1>Not Found</h1>')));
     expect(error).toBeInstanceOf(ApiRejectedError);
-    expect(error).toMatchObject({ code: 'HTTP_404', retryable: false });
+    expect(error).toMatchObject({ code: 'HTTP_404', resendable: false });
   });
 
   it('200 with HTML or truncated JSON → unknown INVALID_JSON', () => {
@@ -158,7 +158,7 @@ describe('interpretWebTvAnswer: answers that are not the API speaking', () => {
   ])('200 with %s → unknown UNEXPECTED_ANSWER', (_what, body) => {
     const error = thrown(() => interpretWebTvAnswer(context('add_subtract_credit'), response(200, body)));
     expect(error).toBeInstanceOf(OutcomeUnknownError);
-    expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', retryable: false, operation: 'add_subtract_credit' });
+    expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', resendable: false, operation: 'add_subtract_credit' });
     expect(error.message).toContain('WebTV store API add_subtract_credit for user 7');
   });
 });
@@ -203,8 +203,8 @@ describe('webTvErrorTable', () => {
     ['place_order', 'REQUEST_ERROR', 'Invalid signature', false],
     ['add_subtract_credit', 'REQUEST_ERROR', 'Request expired', true],
     ['add_subtract_credit', 'REQUEST_ERROR', 'Salt already used', true],
-  ] as const)('%s %s | %s → documented, retryable=%s', (action, code, text, retryable) => {
-    expect(classifyWebTvError(action, code, text)).toMatchObject({ documented: true, retryable });
+  ] as const)('%s %s | %s → documented, resendable=%s', (action, code, text, resendable) => {
+    expect(classifyWebTvError(action, code, text)).toMatchObject({ documented: true, resendable });
   });
 
   it('does not know an action-specific text under another action', () => {

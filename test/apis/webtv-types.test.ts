@@ -126,7 +126,7 @@ describe('parseWebTvOrders', () => {
     const bad = structuredClone(documentedListOrders) as { list: Array<Record<string, unknown>> };
     bad.list[0]!['status'] = '7';
     const error = unknownError(() => parseWebTvOrders(bad, context('list_orders', true)));
-    expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', retryable: true, operation: 'list_orders' });
+    expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', resendable: true, operation: 'list_orders' });
     expect(error.message).toContain('list[0].status');
     expect(error.message).toContain('"7"');
 
@@ -199,9 +199,9 @@ describe('ok answers', () => {
     expect(parseWebTvPlacedOrder(answer, context('place_order', false))).toEqual({ message: 'Order was placed', orderId: 319 });
   });
 
-  it('place_order without a usable id: unknown and not retryable (the order may exist)', () => {
+  it('place_order without a usable id: unknown and not resendable (the order may exist)', () => {
     const error = unknownError(() => parseWebTvPlacedOrder({ ok: 'Order was placed' }, context('place_order', false)));
-    expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', retryable: false });
+    expect(error).toMatchObject({ code: 'UNEXPECTED_ANSWER', resendable: false });
     expect(error.message).toContain('field id is missing');
     expect(error.message).toContain('reconcile');
   });

@@ -240,7 +240,7 @@ describe('fault injection through the admin API', () => {
 
     await admin('POST', '/_sim/faults', { operation: 'get_credit', kind: 'error', code: 'REQUEST_ERROR', text: 'Permission denied for section store' });
     const custom = await failureOf(client.getCredit(5));
-    expect(custom).toMatchObject({ outcome: 'rejected', code: 'REQUEST_ERROR', vendorText: 'Permission denied for section store', retryable: false });
+    expect(custom).toMatchObject({ outcome: 'rejected', code: 'REQUEST_ERROR', vendorText: 'Permission denied for section store', resendable: false });
     expect((custom as Error).message).toContain('undocumented');
   });
 
@@ -248,7 +248,7 @@ describe('fault injection through the admin API', () => {
     await admin('POST', '/_sim/faults', { operation: 'cancel_order', kind: 'http-status', status: 502 });
     const error = await failureOf(client.cancelOrder(5));
     expect(error).toBeInstanceOf(OutcomeUnknownError);
-    expect(error).toMatchObject({ code: 'HTTP_502', httpStatus: 502, retryable: false });
+    expect(error).toMatchObject({ code: 'HTTP_502', httpStatus: 502, resendable: false });
   });
 
   it('latency: the call still succeeds, after the delay', async () => {
@@ -264,7 +264,7 @@ describe('fault injection through the admin API', () => {
       await admin('POST', '/_sim/faults', { operation: 'add_subtract_credit', kind: 'latency', ms: 1_500 });
       const error = await failureOf(impatient.addSubtractCredit(5, { creditAction: 'add', amount: cents(100) }));
       expect(error).toBeInstanceOf(OutcomeUnknownError);
-      expect(error).toMatchObject({ retryable: false });
+      expect(error).toMatchObject({ resendable: false });
       await expect.poll(() => sim.state.creditOf(5), { timeout: 10_000 }).toBe(100);
     } finally {
       await transport.close();
@@ -275,7 +275,7 @@ describe('fault injection through the admin API', () => {
     await admin('POST', '/_sim/faults', { operation: 'add_subtract_credit', kind: 'apply-then-drop' });
     const error = await failureOf(client.addSubtractCredit(6, { creditAction: 'add', amount: cents(250) }));
     expect(error).toBeInstanceOf(OutcomeUnknownError);
-    expect(error).toMatchObject({ outcome: 'unknown', retryable: false });
+    expect(error).toMatchObject({ outcome: 'unknown', resendable: false });
     expect(sim.state.creditOf(6)).toBe(250);
     expect(await client.getCredit(6)).toMatchObject({ buyerCredit: 250 });
   });
@@ -284,7 +284,7 @@ describe('fault injection through the admin API', () => {
     await admin('POST', '/_sim/faults', { operation: 'add_subtract_credit', kind: 'broken-json' });
     const error = await failureOf(client.addSubtractCredit(6, { creditAction: 'add', amount: cents(100) }));
     expect(error).toBeInstanceOf(OutcomeUnknownError);
-    expect(error).toMatchObject({ code: 'INVALID_JSON', retryable: false });
+    expect(error).toMatchObject({ code: 'INVALID_JSON', resendable: false });
     expect(sim.state.creditOf(6)).toBe(100);
   });
 

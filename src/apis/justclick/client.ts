@@ -278,7 +278,7 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
         throw new OutcomeUnknownError(
           `JustClick API CreateOrder at ${apiUrl}/CreateOrder: ${detail}; an order was created but its bill id is unknown. ` +
             'Find it in the JustClick account (by email) before creating it again.',
-          { api: 'justclick', operation: 'CreateOrder', retryable: false, code: 'MISSING_BILL_ID' },
+          { api: 'justclick', operation: 'CreateOrder', resendable: false, code: 'MISSING_BILL_ID' },
         );
       }
       return { billId, created: verdict.kind !== 'already-exists' };
@@ -310,7 +310,7 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
         throw new OutcomeUnknownError(
           `JustClick API GetOrderInfo at ${apiUrl}/GetOrderInfo: answered ${answer.error_code} without a result object; ` +
             'nothing can be read from it. Retry, or look at the order in the JustClick account.',
-          { api: 'justclick', operation: 'GetOrderInfo', retryable: true, code: 'UNEXPECTED_ANSWER' },
+          { api: 'justclick', operation: 'GetOrderInfo', resendable: true, code: 'UNEXPECTED_ANSWER' },
         );
       }
       const fields = raw as Record<string, unknown>;

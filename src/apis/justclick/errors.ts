@@ -24,7 +24,7 @@ export interface JustClickCodeInfo {
   readonly textSource: 'observed' | 'documented' | 'assumed';
   readonly meaning: string;
   /** May the same request be sent again as it is (for codes that are errors)? */
-  readonly retryable: boolean;
+  readonly resendable: boolean;
   /** What a person should do, for the error message. */
   readonly action: string;
   /**
@@ -47,13 +47,13 @@ function entry(info: JustClickCodeInfo): [number, JustClickCodeInfo] {
  * table are rejected as final and undocumented.
  */
 export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
-  entry({ code: 0, text: 'OK', textSource: 'observed', meaning: 'done', retryable: false, action: 'Nothing to do.' }),
+  entry({ code: 0, text: 'OK', textSource: 'observed', meaning: 'done', resendable: false, action: 'Nothing to do.' }),
   entry({
     code: 1,
     text: 'not transferred hash',
     textSource: 'documented',
     meaning: 'the request arrived without its hash',
-    retryable: false,
+    resendable: false,
     action: `This client always sends a hash, so something between us and JustClick dropped it. ${fixTheRequest}`,
   }),
   entry({
@@ -61,7 +61,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'no transmitted data',
     textSource: 'documented',
     meaning: 'the request arrived without parameters',
-    retryable: false,
+    resendable: false,
     action: `Check that no proxy strips POST bodies. ${fixTheRequest}`,
   }),
   entry({
@@ -69,7 +69,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'wrong posted data',
     textSource: 'documented',
     meaning: 'the parameters are wrong',
-    retryable: false,
+    resendable: false,
     action: 'Check the parameters against the method\'s documentation; sending the same request again will fail again.',
   }),
   entry({
@@ -77,7 +77,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'incorrect hash',
     textSource: 'documented',
     meaning: 'the request signature was refused',
-    retryable: false,
+    resendable: false,
     action: 'Check JUSTCLICK_LOGIN and JUSTCLICK_SECRET (the key from "Integration and API" in the JustClick account).',
     accessProblem: true,
   }),
@@ -86,7 +86,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'invalid user name',
     textSource: 'documented',
     meaning: 'the login was not sent or does not exist',
-    retryable: false,
+    resendable: false,
     action: 'Check JUSTCLICK_LOGIN and the API URL (https://<login>.justclick.ru/api).',
     accessProblem: true,
   }),
@@ -95,7 +95,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'permission denied for ip',
     textSource: 'documented',
     meaning: 'the API refuses requests from this IP address',
-    retryable: false,
+    resendable: false,
     action: 'Allow this server\'s outgoing IP address in the JustClick API settings.',
     accessProblem: true,
   }),
@@ -104,7 +104,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'account disabled',
     textSource: 'documented',
     meaning: 'the JustClick account is disabled',
-    retryable: false,
+    resendable: false,
     action: 'The account owner must re-enable the JustClick account (billing, or JustClick support).',
     accessProblem: true,
   }),
@@ -113,7 +113,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'request limit for this ip reached',
     textSource: 'assumed',
     meaning: 'the request limit for this IP address was reached',
-    retryable: true,
+    resendable: true,
     action: 'Nothing changed; retry later, with backoff.',
   }),
   entry({
@@ -121,7 +121,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'Nonexistent order',
     textSource: 'observed',
     meaning: 'the order does not exist',
-    retryable: false,
+    resendable: false,
     action: 'Check the bill id; the order does not exist in this JustClick account.',
     notAnErrorFor: { DeleteOrder: 'already-absent' },
   }),
@@ -130,7 +130,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'wrong status',
     textSource: 'documented',
     meaning: 'the order status does not allow this',
-    retryable: false,
+    resendable: false,
     action: 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.',
   }),
   entry({
@@ -138,7 +138,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'order not paid',
     textSource: 'documented',
     meaning: 'the order is not paid',
-    retryable: false,
+    resendable: false,
     action: 'The order must be paid first; read it (GetOrderInfo) and decide.',
   }),
   entry({
@@ -146,7 +146,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'Order number is empty',
     textSource: 'observed',
     meaning: 'no bill id was sent',
-    retryable: false,
+    resendable: false,
     action: fixTheRequest,
   }),
   entry({
@@ -154,7 +154,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'nonexistent order',
     textSource: 'documented',
     meaning: 'the order to delete or change does not exist',
-    retryable: false,
+    resendable: false,
     action: 'Check the bill id; the order does not exist in this JustClick account.',
     notAnErrorFor: { DeleteOrder: 'already-absent' },
   }),
@@ -163,7 +163,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'wrong status',
     textSource: 'documented',
     meaning: 'the order status does not allow deleting or changing it',
-    retryable: false,
+    resendable: false,
     action: 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.',
   }),
   entry({
@@ -171,7 +171,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'order not found',
     textSource: 'documented',
     meaning: 'the order was not found',
-    retryable: false,
+    resendable: false,
     action: 'Check the bill id; the order does not exist in this JustClick account.',
   }),
   ...[600, 602, 603, 604, 605, 606].map((code) =>
@@ -180,7 +180,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
       text: 'order creation error',
       textSource: 'assumed',
       meaning: `CreateOrder refused the order (code ${code}; the documentation gives only the range 600–606)`,
-      retryable: false,
+      resendable: false,
       action: 'Check the order data (email, products that exist in the shop, prices); sending it again will fail again.',
     }),
   ),
@@ -189,7 +189,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
     text: 'order already exists',
     textSource: 'documented',
     meaning: 'an order with this bill id already exists (result.bill_id names it)',
-    retryable: false,
+    resendable: false,
     action: 'The order exists already; use result.bill_id.',
     notAnErrorFor: { CreateOrder: 'already-exists' },
   }),
@@ -221,7 +221,7 @@ function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: stri
   return new OutcomeUnknownError(
     `${where(req)}: ${what}; the answer is not trusted. ` +
       'The request may have taken effect: reconcile (read the order) before retrying.',
-    { api: 'justclick', operation: req.operation, retryable: req.idempotent, code, httpStatus: response.status },
+    { api: 'justclick', operation: req.operation, resendable: req.idempotent, code, httpStatus: response.status },
   );
 }
 
@@ -252,7 +252,7 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
     throw new OutcomeUnknownError(
       `${where(req)}: the response signature did not verify (hash ${typeof hash === 'string' ? 'wrong' : 'missing'})${shownCode}, ` +
         'so the answer is not trusted. Check JUSTCLICK_SECRET; the request may have taken effect, so reconcile before retrying.',
-      { api: 'justclick', operation: req.operation, retryable: req.idempotent, code: 'BAD_RESPONSE_HASH', httpStatus: response.status },
+      { api: 'justclick', operation: req.operation, resendable: req.idempotent, code: 'BAD_RESPONSE_HASH', httpStatus: response.status },
     );
   }
   const rawCode = fields['error_code'];
@@ -287,7 +287,7 @@ export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClic
     throw new ApiRejectedError(
       `${where(req)}: ${said}, a code JustClick does not document; treated as a final refusal. ` +
         'Look the code up with JustClick support before retrying.',
-      { api: 'justclick', operation: req.operation, retryable: false, code: String(code), vendorText: answer.error_text, httpStatus },
+      { api: 'justclick', operation: req.operation, resendable: false, code: String(code), vendorText: answer.error_text, httpStatus },
     );
   }
   throw new ApiRejectedError(
@@ -295,7 +295,7 @@ export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClic
     {
       api: 'justclick',
       operation: req.operation,
-      retryable: info.retryable,
+      resendable: info.resendable,
       code: String(code),
       vendorText: answer.error_text,
       httpStatus,
@@ -322,7 +322,7 @@ export function nonErrorAsRejection(
   return new ApiRejectedError(`${where(req)}: ${said}: ${meaning}.`, {
     api: 'justclick',
     operation: req.operation,
-    retryable: false,
+    resendable: false,
     code: String(answer.error_code),
     vendorText: answer.error_text,
     httpStatus,
@@ -333,6 +333,6 @@ export function nonErrorAsRejection(
 export function refuseJustClickInput(operation: string, problems: readonly string[]): ApiRejectedError {
   return new ApiRejectedError(
     `${apiLabel.justclick} ${operation}: refused before sending: ${problems.join('; ')}.`,
-    { api: 'justclick', operation, retryable: false, code: 'INVALID_INPUT' },
+    { api: 'justclick', operation, resendable: false, code: 'INVALID_INPUT' },
   );
 }

@@ -1,6 +1,6 @@
 /**
  * What a WebTV store API answer means: success, a documented refusal (final or
- * retryable), or an answer this client cannot trust (`unknown`).
+ * resendable), or an answer this client cannot trust (`unknown`).
  *
  * {@link webTvErrorTable} is the ONE place that decides, for every documented
  * `error` | `error_long` pair (API-NOTES.md §1, "Store actions", plus the general
@@ -11,7 +11,7 @@
  *
  * Assumption for the vendor's own failures (`ERROR` | `Error cancelling the order`,
  * `ERROR_PROCESSING`): the store reports them when its own work failed, and we assume it
- * changed nothing, so they are retryable. Nothing in the documentation confirms this; the
+ * changed nothing, so they are resendable. Nothing in the documentation confirms this; the
  * activity still re-reads the order before a retry (API-NOTES.md, idempotency).
  */
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
@@ -27,7 +27,7 @@ export interface WebTvErrorRule {
   /** The `error_long` field as documented; null where the docs name the code only (any text matches). */
   readonly text: string | null;
   /** May the same call be sent again as it is (with a fresh signature)? */
-  readonly retryable: boolean;
+  readonly resendable: boolean;
   /** What the refusal means, in a few words. */
   readonly meaning: string;
   /** What a person (or the activity) should do about it. */
@@ -46,128 +46,128 @@ const readAgain = 'the user id comes from the caller: check it against the store
 export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
   // General request errors (texts assumed, API-NOTES.md §1 "Responses"), answered before any action runs.
   {
-    actions: 'every', code: 'REQUEST_ERROR', text: 'Missing signature', retryable: false, accessProblem: true,
+    actions: 'every', code: 'REQUEST_ERROR', text: 'Missing signature', resendable: false, accessProblem: true,
     meaning: 'the API received no key, salt, timestamp or signature',
     whatToDo: 'this client always sends them in the query string, so something between here and the API (a proxy, a redirect) drops it: fix the API URL or the route to it',
   },
   {
-    actions: 'every', code: 'REQUEST_ERROR', text: 'Invalid key', retryable: false, accessProblem: true,
+    actions: 'every', code: 'REQUEST_ERROR', text: 'Invalid key', resendable: false, accessProblem: true,
     meaning: 'the API does not know the configured Key ID',
     whatToDo: 'check the WebTV Key ID in the configuration; the credential may have been deleted in the store admin',
   },
   {
-    actions: 'every', code: 'REQUEST_ERROR', text: 'Invalid signature', retryable: false, accessProblem: true,
+    actions: 'every', code: 'REQUEST_ERROR', text: 'Invalid signature', resendable: false, accessProblem: true,
     meaning: 'the signature does not match the shared secret registered for the Key ID',
     whatToDo: 'check that the configured shared secret belongs to this Key ID (it is used as the literal string, not base64-decoded)',
   },
   {
-    actions: 'every', code: 'REQUEST_ERROR', text: 'Request expired', retryable: true,
+    actions: 'every', code: 'REQUEST_ERROR', text: 'Request expired', resendable: true,
     meaning: "the request's timestamp is outside the credential's requests expiration time",
     whatToDo: "retry (every attempt is signed with the current time); if it keeps happening, this host's clock differs from the store's: synchronise it (NTP)",
   },
   {
-    actions: 'every', code: 'REQUEST_ERROR', text: 'Salt already used', retryable: true, copyMayHaveActed: true,
+    actions: 'every', code: 'REQUEST_ERROR', text: 'Salt already used', resendable: true, copyMayHaveActed: true,
     meaning: 'the API has already seen this salt within its expiry window, so it refused this copy of the request',
     whatToDo: 'retry (every attempt gets a fresh salt). This client never reuses a salt, so an earlier copy of this very request reached the API (a proxy resending it, or a replay): for an action that changes state, reconcile first, as that copy may have taken effect',
   },
   {
-    actions: 'every', code: 'REQUEST_ERROR', text: 'Invalid User ID', retryable: false,
+    actions: 'every', code: 'REQUEST_ERROR', text: 'Invalid User ID', resendable: false,
     meaning: 'the user id is missing, not a number, below 1 or not a user of the store',
     whatToDo: readAgain,
   },
 
   // cancel_order (seed 000)
   {
-    actions: ['cancel_order'], code: 'ERROR_NO_ORDER', text: 'There is no order to cancel', retryable: false,
+    actions: ['cancel_order'], code: 'ERROR_NO_ORDER', text: 'There is no order to cancel', resendable: false,
     meaning: 'the user has no current order (status 0): none was placed, or it was already cancelled or processed',
     whatToDo: 'read list_orders: an order at status 2 means an earlier attempt already cancelled it',
   },
   {
-    actions: ['cancel_order'], code: 'ERROR', text: 'Error cancelling the order', retryable: true,
+    actions: ['cancel_order'], code: 'ERROR', text: 'Error cancelling the order', resendable: true,
     meaning: 'the store failed while cancelling; assumed to have changed nothing',
     whatToDo: 'retry after reading list_orders; if it persists, ask the store operator',
   },
 
   // process_order (seed 001)
   {
-    actions: ['process_order'], code: 'ERROR_NO_ORDER', text: 'There is no order to process', retryable: false,
+    actions: ['process_order'], code: 'ERROR_NO_ORDER', text: 'There is no order to process', resendable: false,
     meaning: 'the user has no current order (status 0): none was placed, or it was already processed or cancelled',
     whatToDo: 'read list_orders: an order at status 1 and status_payment 1 means an earlier attempt already processed it',
   },
   {
-    actions: ['process_order'], code: 'ERROR_AMOUNT_DUE', text: "Can't process the order because there is amount due", retryable: false,
+    actions: ['process_order'], code: 'ERROR_AMOUNT_DUE', text: "Can't process the order because there is amount due", resendable: false,
     meaning: 'the current order is not fully paid',
     whatToDo: 'get_cart shows the amount due; process the order once it has been paid',
   },
   {
     actions: ['process_order'], code: 'ERROR_CURRENCY_MISMATCH',
-    text: "Can't process the order because the order currency does not match the Store configuration currency", retryable: false,
+    text: "Can't process the order because the order currency does not match the Store configuration currency", resendable: false,
     meaning: "the store's currency was changed after the order was placed",
     whatToDo: "a store operator must restore the store's currency or deal with the order by hand",
   },
   {
-    actions: ['process_order'], code: 'ERROR_PROCESSING', text: 'Error while processing the order', retryable: true,
+    actions: ['process_order'], code: 'ERROR_PROCESSING', text: 'Error while processing the order', resendable: true,
     meaning: 'the store failed while processing; assumed to have changed nothing',
     whatToDo: 'retry after reading list_orders (status 1 means it was processed after all); if it persists, ask the store operator',
   },
 
   // add_subtract_credit (seed 003)
   {
-    actions: ['add_subtract_credit'], code: 'REQUEST_ERROR', text: 'Invalid credit action', retryable: false,
+    actions: ['add_subtract_credit'], code: 'REQUEST_ERROR', text: 'Invalid credit action', resendable: false,
     meaning: 'creditAction was missing or neither "add" nor "subtract"',
     whatToDo: 'send creditAction "add" or "subtract"',
   },
   {
-    actions: ['add_subtract_credit'], code: 'REQUEST_ERROR', text: 'Invalid amount', retryable: false,
+    actions: ['add_subtract_credit'], code: 'REQUEST_ERROR', text: 'Invalid amount', resendable: false,
     meaning: 'the amount was missing, not a number, or not above 0',
     whatToDo: 'send a decimal amount above 0, such as 5.00',
   },
   {
-    actions: ['add_subtract_credit'], code: 'ERROR_CANT_SUBTRACT', text: "Can't subtract credit because the user does not have any available", retryable: false,
+    actions: ['add_subtract_credit'], code: 'ERROR_CANT_SUBTRACT', text: "Can't subtract credit because the user does not have any available", resendable: false,
     meaning: 'the user has no credit (assumed: or less than the amount), and credit never goes below 0',
     whatToDo: 'read get_credit: the credit has probably been spent; a person must decide what to do',
   },
 
   // modify_cart (codes of the three validation errors assumed to be REQUEST_ERROR)
   {
-    actions: ['modify_cart'], code: 'REQUEST_ERROR', text: 'Invalid cart action', retryable: false,
+    actions: ['modify_cart'], code: 'REQUEST_ERROR', text: 'Invalid cart action', resendable: false,
     meaning: 'cartAction was missing or not one of "add", "remove", "empty"',
     whatToDo: 'send cartAction "add", "remove" or "empty"',
   },
   {
-    actions: ['modify_cart'], code: 'REQUEST_ERROR', text: 'Invalid or missing product ID', retryable: false,
+    actions: ['modify_cart'], code: 'REQUEST_ERROR', text: 'Invalid or missing product ID', resendable: false,
     meaning: 'productID was missing, invalid or not a product of the store',
     whatToDo: 'check the product id against the store',
   },
   {
-    actions: ['modify_cart'], code: 'REQUEST_ERROR', text: 'Invalid product quantity', retryable: false,
+    actions: ['modify_cart'], code: 'REQUEST_ERROR', text: 'Invalid product quantity', resendable: false,
     meaning: 'productQty was not a whole number above 0',
     whatToDo: 'send a whole quantity above 0',
   },
   {
-    actions: ['modify_cart'], code: 'ERROR', text: 'User not found', retryable: false,
+    actions: ['modify_cart'], code: 'ERROR', text: 'User not found', resendable: false,
     meaning: 'the store has no user with this id',
     whatToDo: readAgain,
   },
   {
-    actions: ['modify_cart'], code: 'CART_ACTION_ERROR', text: null, retryable: false,
+    actions: ['modify_cart'], code: 'CART_ACTION_ERROR', text: null, resendable: false,
     meaning: 'the user has a current order, so the cart cannot change',
     whatToDo: 'process or cancel the current order first (get_cart shows it)',
   },
 
   // place_order (texts undocumented)
   {
-    actions: ['place_order'], code: 'ERROR_ORDER_ALREADY_PLACED', text: null, retryable: false,
+    actions: ['place_order'], code: 'ERROR_ORDER_ALREADY_PLACED', text: null, resendable: false,
     meaning: 'the user already has a current order',
     whatToDo: 'read get_cart: if an earlier attempt placed it, that is the order; otherwise process or cancel it first',
   },
   {
-    actions: ['place_order'], code: 'ERROR_EMPTY_CART', text: null, retryable: false,
+    actions: ['place_order'], code: 'ERROR_EMPTY_CART', text: null, resendable: false,
     meaning: "the user's cart is empty",
     whatToDo: 'add products with modify_cart first',
   },
   {
-    actions: ['place_order'], code: 'ERROR_MIN_PURCHASE', text: null, retryable: false,
+    actions: ['place_order'], code: 'ERROR_MIN_PURCHASE', text: null, resendable: false,
     meaning: "the cart's total is below the store's minimum purchase",
     whatToDo: 'add products until the minimum is reached (get_cart: order_min_purchase_check)',
   },
@@ -176,7 +176,7 @@ export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
 export interface WebTvErrorVerdict {
   /** False for an error this client does not know: it is then final. */
   documented: boolean;
-  retryable: boolean;
+  resendable: boolean;
   meaning: string;
   whatToDo: string;
   accessProblem: boolean;
@@ -185,7 +185,7 @@ export interface WebTvErrorVerdict {
 
 const undocumentedVerdict: WebTvErrorVerdict = Object.freeze({
   documented: false,
-  retryable: false,
+  resendable: false,
   meaning: 'undocumented error: the API refused the request with a code and text this client does not know; assumed to have changed nothing',
   whatToDo: 'look the code up in the vendor documentation and add it to src/apis/webtv/errors.ts',
   accessProblem: false,
@@ -209,7 +209,7 @@ export function classifyWebTvError(action: WebTvAction, code: string, text: stri
   if (rule === undefined) return undocumentedVerdict;
   return {
     documented: true,
-    retryable: rule.retryable,
+    resendable: rule.resendable,
     meaning: rule.meaning,
     whatToDo: rule.whatToDo,
     accessProblem: rule.accessProblem ?? false,
@@ -231,7 +231,7 @@ export function unexpectedWebTvAnswer(context: WebTvCallContext, detail: string,
     {
       api: 'webtv',
       operation: context.action,
-      retryable: context.idempotent,
+      resendable: context.idempotent,
       code: 'UNEXPECTED_ANSWER',
       httpStatus,
     },
@@ -251,14 +251,14 @@ export function rejectedWebTvAnswer(
     return new OutcomeUnknownError(
       `${where(context)}: ${code} | ${vendorText ?? '(no error_long)'}: another copy of this request reached the API and may have acted ` +
         `(${verdict.meaning}). Reconcile before retrying.`,
-      { api: 'webtv', operation: context.action, retryable: false, code, vendorText, httpStatus },
+      { api: 'webtv', operation: context.action, resendable: false, code, vendorText, httpStatus },
     );
   }
-  const kind = verdict.retryable ? 'retryable' : 'final';
+  const kind = verdict.resendable ? 'retryable' : 'final';
   return new ApiRejectedError(
     `${where(context)}: ${code} | ${vendorText === undefined ? '(no error_long)' : excerpt(vendorText, 200)} ` +
       `(${status}${kind}: ${verdict.meaning}. What to do: ${verdict.whatToDo}.)`,
-    { api: 'webtv', operation: context.action, retryable: verdict.retryable, code, vendorText, httpStatus, accessProblem: verdict.accessProblem },
+    { api: 'webtv', operation: context.action, resendable: verdict.resendable, code, vendorText, httpStatus, accessProblem: verdict.accessProblem },
   );
 }
 
@@ -283,7 +283,7 @@ function vendorError(value: unknown): { code: string; text: string | undefined }
  *
  * - 2xx with `{"error": ...}`, and 4xx whose body is that JSON → `rejected`
  *   ({@link ApiRejectedError}: `code` = `error`, `vendorText` = `error_long` as received,
- *   `retryable` from {@link webTvErrorTable}).
+ *   `resendable` from {@link webTvErrorTable}).
  * - other non-2xx → `rejectForHttpStatus` (5xx `unknown`, 4xx `rejected`), even when a
  *   5xx carries vendor JSON: the application may have failed after acting.
  * - 2xx whose body is not JSON → `unknown` (`INVALID_JSON`).
