@@ -70,7 +70,7 @@ describe('interpretWebTvAnswer: vendor errors', () => {
   it('marks the vendor failures resendable (assumed: nothing changed)', () => {
     const cancelFailed = thrown(() => interpretWebTvAnswer(context(), response(200, '{"error":"ERROR","error_long":"Error cancelling the order"}')));
     expect(cancelFailed).toMatchObject({ outcome: 'rejected', resendable: true, code: 'ERROR' });
-    expect(cancelFailed.message).toContain('(resendable: ');
+    expect(cancelFailed.message).toContain('(retryable: ');
     const processingFailed = thrown(() =>
       interpretWebTvAnswer(context('process_order'), response(200, '{"error":"ERROR_PROCESSING","error_long":"Error while processing the order"}')),
     );

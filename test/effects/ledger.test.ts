@@ -233,7 +233,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       expect(begun.effect).toMatchObject({
         key,
         workflowId,
-        step: 'add-credit',
+        step: 'add-credit#run-1',
         kind: 'credit.add',
         userId: '7',
         state: 'pending',
@@ -473,7 +473,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       });
       // Keys written before the run id suffix are still read.
       expect(parseEffectKey('refund-and-cancel/7/99/add-credit')).toMatchObject({ step: 'add-credit', firstExecutionRunId: undefined });
-      expect(() => effectKey('w/1', 'add#credit', 'run-1')).toThrow(/must not contain/);
+      expect(() => effectKey('w/1', 'add#credit', 'run-1')).toThrow(/"add#credit#run-1" must be a step and a run id/);
       for (const bad of ['', 'no-slash', '/step', 'workflow/', 'workflow/bad step', 'workflow/a/', `workflow/${'s'.repeat(201)}`, `${'w'.repeat(1001)}/step`, 'work\nflow/step', 'workflow/step#', 'workflow/step#a#b', 'workflow/#run']) {
         await expect(ledger.get(bad)).rejects.toBeInstanceOf(InvalidLedgerInputError);
       }
