@@ -21,10 +21,17 @@ export const FailureType = {
   ApiRetryableRejection: 'ApiRetryableRejection',
   /** The request never reached the API (Temporal retries it). */
   ApiNotReached: 'ApiNotReached',
-  /** The last attempt may have taken effect; the next attempt reconciles before acting. */
+  /**
+   * The last attempt may have taken effect (the API layer's OutcomeUnknownError, or an
+   * earlier attempt that may still be in flight): Temporal tries again later, and the next
+   * attempt reconciles before acting. Retryable.
+   */
   OutcomePending: 'OutcomePending',
-  /** Evidence cannot decide whether an effect happened: an operator must look. Non-retryable. */
-  OutcomeUnknown: 'OutcomeUnknown',
+  /**
+   * The evidence cannot decide whether an effect happened: a person must look and decide
+   * (retry or skip). Non-retryable. Runs recorded before this name report `OutcomeUnknown`.
+   */
+  OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
   OrderNotCurrent: 'OrderNotCurrent',
   /** process_order refused: the order still has an amount due. Non-retryable. */
@@ -39,6 +46,11 @@ export const FailureType = {
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
   RunAborted: 'RunAborted',
+  /**
+   * Undoing the run's effects could not complete and an operator chose `abort` there: some
+   * effects stay (run state `partially-compensated`). Runs recorded before this name failed as RunAborted.
+   */
+  RunPartiallyCompensated: 'RunPartiallyCompensated',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -246,14 +258,6 @@ export interface BillEffectInput {
   userId?: number | undefined;
 }
 
-export interface CreateBillInput extends BillEffectInput {
-  /** The buyer's e-mail (`bill_email`). */
-  email: string;
-  /** The goods: JustClick product names with their price in this bill (decimal strings). */
-  goods: Array<{ name: string; amount: string }>;
-  comment?: string | undefined;
-}
-
 export interface EffectResult {
   effectKey: string;
   /** `applied`: done now or earlier (recorded); `not-needed`: nothing to do (already so, or nothing to undo). */
@@ -304,8 +308,6 @@ export interface OrderflowActivities {
   processCurrentOrder(input: OrderEffectInput): Promise<EffectResult>;
   /** JustClick DeleteOrder; absent counts as deleted. */
   deleteJustClickBill(input: BillEffectInput): Promise<EffectResult>;
-  /** JustClick CreateOrder with our bill id (idempotent: 601 returns the existing bill). */
-  createJustClickBill(input: CreateBillInput): Promise<EffectResult>;
   /** JustClick UpdateOrderStatus to paid. */
   markJustClickBillPaid(input: BillEffectInput): Promise<EffectResult>;
   /** Records an operator's resolution of an effect whose outcome was unknown. */

@@ -1,0 +1,161 @@
+/**
+ * Credit activities: add_subtract_credit once per effect key, and its undo. After an
+ * unknown outcome the balance decides, against the credit observed before the call.
+ */
+import { FailureType } from '../contracts.ts';
+import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActivities } from '../contracts.ts';
+import type { EffectRecord, JsonValue } from '../effects/types.ts';
+import { formatCents, parsePositiveAmount } from '../money.ts';
+import { failure } from './failures.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, signal, unresolvedStates } from './protocol.ts';
+import type { Protocol } from './protocol.ts';
+
+interface CreditObservation {
+  [key: string]: JsonValue;
+  creditCents: number;
+  credit: string;
+}
+
+function observedCredit(record: EffectRecord): number | undefined {
+  const observed = record.observedBefore;
+  if (observed && typeof observed === 'object' && !Array.isArray(observed) && typeof observed['creditCents'] === 'number') {
+    return observed['creditCents'];
+  }
+  return undefined;
+}
+
+export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivities, 'applyCreditChange' | 'undoCreditChange'> {
+  const { ledger, deps: { webtv } } = protocol;
+
+  /** Our own unresolved credit effects on the same user make reconciliation unsound: wait for them. */
+  async function refuseWhileOtherEffectsUnresolved(userId: number, effectKey: string): Promise<void> {
+    const others = (await ledger.listEffects({ userId, state: unresolvedStates }))
+      .filter((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
+    const first = others[0];
+    if (first) {
+      throw failure(
+        FailureType.UserBusy,
+        `store user ${userId} has an unresolved credit effect ${first.key} (${first.state} since ${first.updatedAt}); ` +
+          'its outcome must be settled before another credit change, or the balance cannot tell them apart. Will retry.',
+        { nonRetryable: false },
+      );
+    }
+  }
+
+  async function readCredit(userId: number): Promise<CreditObservation> {
+    try {
+      const credit = await webtv.getCredit(userId, signal());
+      return { creditCents: credit.buyerCredit, credit: formatCents(credit.buyerCredit) };
+    } catch (error) {
+      throw readFailure(error, `the credit of store user ${userId}`);
+    }
+  }
+
+  /** One credit change, once per effect key. `kind` is `credit.add` / `credit.subtract`. */
+  async function creditEffect(input: CreditEffectInput): Promise<EffectResult> {
+    const { effectKey, userId, creditAction } = input;
+    const amount = parsePositiveAmount(input.amount);
+    const verb = creditAction === 'add' ? 'added' : 'subtracted';
+    const what = `${formatCents(amount)} credit ${verb} ${creditAction === 'add' ? 'to' : 'from'} store user ${userId}`;
+    const context = attemptContext();
+
+    const recorded = await ledger.get(effectKey);
+    if (recorded && isDone(recorded)) return fromLedger(recorded, what);
+
+    return protocol.underUserLock(userId, effectKey, async () => {
+      let row = await ledger.get(effectKey);
+      if (row && isDone(row)) return fromLedger(row, what);
+      await refuseWhileOtherEffectsUnresolved(userId, effectKey);
+      const now = await readCredit(userId);
+
+      if (row && isUnresolved(row)) {
+        // An earlier attempt may have changed the credit: decide from the evidence.
+        const before = observedCredit(row);
+        const expected = before === undefined ? undefined : creditAction === 'add' ? before + amount : before - amount;
+        const observed = {
+          'credit before the earlier attempt': before === undefined ? 'not recorded' : formatCents(before),
+          'credit now': now.credit,
+          'credit if it took effect': expected === undefined ? 'unknown' : formatCents(expected),
+        };
+        if (expected !== undefined && now.creditCents === expected && expected !== before) {
+          await ledger.record(effectKey, 'resolved-applied', {
+            ...context,
+            observedAfter: now,
+            note: `reconciled: credit ${formatCents(before!)} → ${now.credit} shows the earlier attempt took effect`,
+          });
+          return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (reconciled: credit ${formatCents(before!)} → ${now.credit})` };
+        }
+        if (before !== undefined && now.creditCents === before) {
+          protocol.refuseWhileAttemptMayLand(row, what, observed);
+          row = await ledger.record(effectKey, 'resolved-not-applied', {
+            ...context,
+            observedAfter: now,
+            note: `reconciled: credit unchanged at ${now.credit}, the earlier attempt did not take effect`,
+          });
+        } else {
+          if (row.state === 'pending') {
+            await ledger.record(effectKey, 'unknown', { ...context, observedAfter: now, note: 'the credit changed by another amount: cannot tell' });
+          }
+          throw failure(
+            FailureType.OutcomeNeedsOperator,
+            `Cannot tell whether ${what}: the credit was ${observed['credit before the earlier attempt']} before the earlier attempt, ` +
+              `is ${now.credit} now, and would be ${observed['credit if it took effect']} if it took effect; something else changed it meanwhile. ` +
+              'Check the user\'s credit history in the store admin, then choose retry (it did not take effect) or skip (it did).',
+            { nonRetryable: true, observed },
+          );
+        }
+      }
+
+      // Arm the effect with what we observed, then call.
+      const request = { creditAction, amount: formatCents(amount), description: input.description };
+      if (row === undefined) {
+        await ledger.begin(effectKey, { ...context, kind: `credit.${creditAction}`, userId, request, observedBefore: now });
+      } else {
+        await ledger.record(effectKey, 'pending', { ...context, observedBefore: now, note: `new attempt (was ${row.state})` });
+      }
+      try {
+        await webtv.addSubtractCredit(userId, { creditAction, amount, description: input.description }, signal());
+      } catch (error) {
+        throw await protocol.recordCallFailure(effectKey, error, { credit: now.credit }, context);
+      }
+      const expectedAfter = creditAction === 'add' ? now.creditCents + amount : now.creditCents - amount;
+      await ledger.record(effectKey, 'applied', { ...context, response: { ok: `credit ${verb}` } });
+      return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${formatCents(expectedAfter)})` };
+    });
+  }
+
+  /** Takes back a credit change, once; nothing when the forward change never happened. */
+  async function undoCredit(input: CompensationInput): Promise<EffectResult> {
+    const recordedUndo = await ledger.get(input.effectKey);
+    if (recordedUndo && isDone(recordedUndo)) return fromLedger(recordedUndo, `${input.amount} credit taken back from store user ${input.userId}`);
+    const neverAdded: EffectResult = { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
+    const forward = await ledger.get(input.forwardEffectKey);
+    if (forward === undefined || didNotHappen(forward)) return neverAdded;
+    if (isUnresolved(forward)) {
+      // Settle the forward effect first, under the same rules as its own retries.
+      const before = observedCredit(forward);
+      const now = await protocol.underUserLock(input.userId, input.forwardEffectKey, () => readCredit(input.userId));
+      const amount = parsePositiveAmount(input.amount);
+      if (before !== undefined && now.creditCents === before) {
+        protocol.refuseWhileAttemptMayLand(forward, `${input.amount} credit added to store user ${input.userId}`, { 'credit before': formatCents(before), 'credit now': now.credit });
+        await ledger.record(input.forwardEffectKey, 'resolved-not-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was never added' });
+        return neverAdded;
+      }
+      if (before === undefined || now.creditCents !== before + amount) {
+        throw failure(
+          FailureType.OutcomeNeedsOperator,
+          `Cannot tell whether the credit being undone was ever added: store user ${input.userId} had ${before === undefined ? 'an unrecorded credit' : formatCents(before)} before, has ${now.credit} now. ` +
+            'Take it back by hand if it was added, then choose skip; or retry once the balance tells.',
+          { nonRetryable: true, observed: { 'credit before': before === undefined ? 'not recorded' : formatCents(before), 'credit now': now.credit } },
+        );
+      }
+      await ledger.record(input.forwardEffectKey, 'resolved-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was added' });
+    }
+    return creditEffect({ ...input, creditAction: 'subtract' });
+  }
+
+  return {
+    applyCreditChange: (input) => heartbeating(() => creditEffect(input)),
+    undoCreditChange: (input) => heartbeating(() => undoCredit(input)),
+  };
+}

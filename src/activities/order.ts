@@ -1,0 +1,137 @@
+/**
+ * Order activities: observe the user's current order, and the guarded changes of it
+ * (cancel_order, process_order) once per effect key. The order list decides after an
+ * unknown outcome: an order already in the target state counts as done.
+ */
+import { FailureType } from '../contracts.ts';
+import type { EffectResult, ObserveOrderInput, OrderEffectInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
+import { ApiCallError } from '../apis/outcome.ts';
+import type { WebTvOrder } from '../apis/webtv/types.ts';
+import type { JsonValue } from '../effects/types.ts';
+import { formatCents } from '../money.ts';
+import { failure } from './failures.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, signal } from './protocol.ts';
+import type { Protocol } from './protocol.ts';
+
+type OrderActivities = Pick<OrderflowActivities, 'observeOrder' | 'cancelCurrentOrder' | 'processCurrentOrder'>;
+
+function orderFacts(orders: WebTvOrder[], orderId: number): { order: WebTvOrder | undefined; current: WebTvOrder | undefined } {
+  return { order: orders.find((order) => order.id === orderId), current: orders.find((order) => order.status === 'current') };
+}
+
+export function createOrderActivities(protocol: Protocol): OrderActivities {
+  const { ledger, deps: { webtv } } = protocol;
+
+  async function readOrders(userId: number): Promise<WebTvOrder[]> {
+    try {
+      return await webtv.listOrders(userId, signal());
+    } catch (error) {
+      throw readFailure(error, `the orders of store user ${userId}`);
+    }
+  }
+
+  /**
+   * A guarded change of the current order (cancel or process): the current order must be
+   * the expected one; an order already in the target state counts as done.
+   */
+  async function orderEffect(input: OrderEffectInput, change: 'cancel' | 'process'): Promise<EffectResult> {
+    const { effectKey, userId, orderId } = input;
+    const target = change === 'cancel' ? 'cancelled' : 'processed';
+    const what = `order ${orderId} of store user ${userId} ${target}`;
+    const context = attemptContext();
+    const isTarget = (order: WebTvOrder | undefined): boolean =>
+      order !== undefined && (change === 'cancel' ? order.status === 'cancelled' : order.status === 'processed' || order.paymentStatus === 'paid');
+
+    const recorded = await ledger.get(effectKey);
+    if (recorded && isDone(recorded)) return fromLedger(recorded, what);
+
+    return protocol.underUserLock(userId, effectKey, async () => {
+      const row = await ledger.get(effectKey);
+      if (row && isDone(row)) return fromLedger(row, what);
+      const { order, current } = orderFacts(await readOrders(userId), orderId);
+      const observed = {
+        'order state': order ? `${order.status}, payment ${order.paymentStatus}` : 'no such order',
+        'current order': current ? String(current.id) : 'none',
+      };
+      const observation: JsonValue = { orderId, state: order?.status ?? 'absent', paymentStatus: order?.paymentStatus ?? null, currentOrderId: current?.id ?? null };
+
+      if (isTarget(order)) {
+        // Already so: our earlier attempt (pending/unknown) or someone else did it.
+        const note = row ? `reconciled: the order is ${target}` : `the order was already ${target}; nothing to do`;
+        if (row === undefined) {
+          await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId }, observedBefore: observation });
+        } else if (didNotHappen(row)) {
+          await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
+        }
+        await ledger.record(effectKey, 'resolved-applied', { ...context, observedAfter: observation, note });
+        return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (${note})` };
+      }
+      if (current?.id !== orderId) {
+        if (row && isUnresolved(row)) {
+          await ledger.record(effectKey, 'resolved-not-applied', { ...context, observedAfter: observation, note: 'the order is not current any more' });
+        }
+        throw failure(
+          FailureType.OrderNotCurrent,
+          `order ${orderId} is not the current order of store user ${userId} (${observed['order state']}; current order: ${observed['current order']}), so it cannot be ${target}.`,
+          { nonRetryable: true, observed },
+        );
+      }
+      // The expected order is current: arm and call.
+      if (row === undefined) {
+        await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId, requester: input.requester ?? null }, observedBefore: observation });
+      } else {
+        if (isUnresolved(row)) {
+          protocol.refuseWhileAttemptMayLand(row, what, observed);
+          await ledger.record(effectKey, 'resolved-not-applied', { ...context, observedAfter: observation, note: 'reconciled: the order is still current, the earlier attempt did not take effect' });
+        }
+        await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
+      }
+      try {
+        if (change === 'cancel') await webtv.cancelOrder(userId, input.requester ? { requester: input.requester } : undefined, signal());
+        else await webtv.processOrder(userId, signal());
+      } catch (error) {
+        if (error instanceof ApiCallError && error.outcome === 'rejected' && error.code === 'ERROR_NO_ORDER') {
+          // Someone else changed the order between our read and our call: look again.
+          const again = orderFacts(await readOrders(userId), orderId);
+          if (isTarget(again.order)) {
+            await ledger.record(effectKey, 'resolved-applied', { ...context, note: `the order became ${target} meanwhile` });
+            return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (it became ${target} meanwhile)` };
+          }
+        }
+        throw await protocol.recordCallFailure(effectKey, error, observed, context);
+      }
+      await ledger.record(effectKey, 'applied', { ...context, response: { ok: `order ${target}` } });
+      return { effectKey, status: 'applied', fromLedger: false, detail: what };
+    });
+  }
+
+  return {
+    async observeOrder(input: ObserveOrderInput): Promise<OrderObservation> {
+      const { userId, orderId } = input;
+      const orders = await readOrders(userId);
+      let cartOrderId: number | null;
+      let amountDue: string | null = null;
+      try {
+        const cart = await webtv.getCart(userId, signal());
+        cartOrderId = cart.orderId;
+        if (cart.orderId === orderId) amountDue = formatCents(cart.amountDue);
+      } catch (error) {
+        throw readFailure(error, `the cart of store user ${userId}`);
+      }
+      const { order, current } = orderFacts(orders, orderId);
+      const change = await ledger.get(input.changeEffectKey);
+      return {
+        userId,
+        orderId,
+        state: order ? order.status : 'absent',
+        currentOrderId: current?.id ?? cartOrderId,
+        paymentStatus: order ? order.paymentStatus : 'unknown',
+        amountDue,
+        total: order ? formatCents(order.total) : null,
+        changedByThisRun: isDone(change),
+      };
+    },
+    cancelCurrentOrder: (input) => heartbeating(() => orderEffect(input, 'cancel')),
+    processCurrentOrder: (input) => heartbeating(() => orderEffect(input, 'process')),
+  };
+}
