@@ -1,10 +1,12 @@
 /** One credit adjustment (add or subtract), exactly once. */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../contracts.ts';
 import type { AdjustCreditInput, OrderflowActivities, RunResult } from '../contracts.ts';
 import { effectOptions } from './options.ts';
-import { Run } from './operator.ts';
-import { failAborted, performStep } from './saga.ts';
+import { choices } from './choices.ts';
+import { failAborted, failRefused } from './endings.ts';
+import { Run } from './run.ts';
+import { performStep } from './step.ts';
 import { checkedInput } from './steps.ts';
 import { validateAdjustCredit } from '../validation.ts';
 
@@ -25,11 +27,7 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
       effects.applyCreditChange({ effectKey: key, workflowId: run.workflowId, userId, creditAction: action, amount, description: input.description }),
     describe: (result) => result.detail,
     onBusinessFailure: 'return',
-    choices: {
-      retry: `The credit was NOT ${action === 'add' ? 'added' : 'subtracted'} (you checked): do it again.`,
-      skip: `The credit WAS ${action === 'add' ? 'added' : 'subtracted'} (you checked, or did it by hand): finish as completed.`,
-      abort: 'Stop now and leave the credit as it is.',
-    },
+    choices: choices.adjustCredit(action),
   });
   switch (outcome.kind) {
     case 'done':
@@ -40,12 +38,6 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
     case 'compensate':
       return failAborted(run, outcome.decision, `${what} stopped.`);
     case 'business-failure':
-      run.setState(RunState.Failed);
-      throw ApplicationFailure.create({
-        type: outcome.failure.type,
-        nonRetryable: true,
-        message: `${what} was refused: ${outcome.failure.message} Nothing was changed.`,
-        details: [outcome.failure],
-      });
+      return failRefused(run, outcome.failure.type, `${what} was refused: ${outcome.failure.message} Nothing was changed.`, outcome.failure);
   }
 }

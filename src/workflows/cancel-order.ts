@@ -1,10 +1,12 @@
 /** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { FailureType, RunState } from '../contracts.ts';
 import type { CancelOrderInput, OrderflowActivities, RunResult } from '../contracts.ts';
 import { effectOptions, readOptions } from './options.ts';
-import { Run } from './operator.ts';
-import { failAborted, performStep } from './saga.ts';
+import { choices } from './choices.ts';
+import { failAborted, failRefused } from './endings.ts';
+import { Run } from './run.ts';
+import { performStep } from './step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 
@@ -21,10 +23,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
 
   const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled');
   if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
-  if (confirmed.kind === 'refused') {
-    run.setState(RunState.Failed);
-    throw ApplicationFailure.create({ type: FailureType.OrderNotCurrent, nonRetryable: true, message: `${what} refused: ${confirmed.why} Nothing was changed.` });
-  }
+  if (confirmed.kind === 'refused') failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${confirmed.why} Nothing was changed.`);
 
   const cancelled = await performStep(run, {
     name: 'cancel-order',
@@ -33,21 +32,11 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester }),
     describe: (result) => result.detail,
     onBusinessFailure: 'return',
-    choices: {
-      retry: 'The order was NOT cancelled (you checked): cancel it again.',
-      skip: 'The order IS cancelled (you checked, or cancelled it by hand): go on.',
-      abort: 'Stop now and leave the order as it is.',
-    },
+    choices: choices.cancelOrder,
   });
   if (cancelled.kind === 'abort' || cancelled.kind === 'compensate') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
   if (cancelled.kind === 'business-failure') {
-    run.setState(RunState.Failed);
-    throw ApplicationFailure.create({
-      type: cancelled.failure.type,
-      nonRetryable: true,
-      message: `${what} was refused: ${cancelled.failure.message} Nothing was changed.`,
-      details: [cancelled.failure],
-    });
+    failRefused(run, cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }
 
   if (justclickBillId !== undefined) {

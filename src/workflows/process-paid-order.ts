@@ -3,12 +3,15 @@
  * While the order has an amount due, the run waits durably for a `paymentReceived` signal
  * up to a deadline (default 24 hours), then asks an operator.
  */
-import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { OrderflowActivities, PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { effectOptions, readOptions } from './options.ts';
-import { Run, describeFailureLine } from './operator.ts';
-import { auditDecision, failAborted, performStep } from './saga.ts';
+import { choices } from './choices.ts';
+import { failAborted, failRefused } from './endings.ts';
+import { describeFailureLine } from './failures.ts';
+import { Run } from './run.ts';
+import { auditDecision, performStep } from './step.ts';
 import { checkedInput, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 
@@ -32,10 +35,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
 
   const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: processKey }, 'processed');
   if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
-  if (confirmed.kind === 'refused') {
-    run.setState(RunState.Failed);
-    throw ApplicationFailure.create({ type: FailureType.OrderNotCurrent, nonRetryable: true, message: `${what} refused: ${confirmed.why} Nothing was changed.` });
-  }
+  if (confirmed.kind === 'refused') failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${confirmed.why} Nothing was changed.`);
 
   for (;;) {
     const processed = await performStep(run, {
@@ -45,23 +45,13 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       run: () => effects.processCurrentOrder({ effectKey: processKey, workflowId: run.workflowId, userId, orderId }),
       describe: (result) => result.detail,
       onBusinessFailure: 'return',
-      choices: {
-        retry: 'The order was NOT processed (you checked): process it again.',
-        skip: 'The order IS processed (you checked, or did it by hand): go on.',
-        abort: 'Stop now and leave the order unprocessed.',
-      },
+      choices: choices.processOrder,
     });
     if (processed.kind === 'done' || processed.kind === 'skipped') break;
     if (processed.kind === 'abort' || processed.kind === 'compensate') failAborted(run, processed.decision, `${what} stopped at process-order.`);
     if (processed.kind !== 'business-failure') continue;
     if (processed.failure.type !== FailureType.AmountDue) {
-      run.setState(RunState.Failed);
-      throw ApplicationFailure.create({
-        type: processed.failure.type,
-        nonRetryable: true,
-        message: `${what} was refused: ${processed.failure.message}`,
-        details: [processed.failure],
-      });
+      failRefused(run, processed.failure.type, `${what} was refused: ${processed.failure.message}`, processed.failure);
     }
     // An amount is due: wait for a payment signal, then try again; past the deadline ask a person.
     const seen = paymentsSignalled;
@@ -74,10 +64,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       step: 'process-order',
       reason: `The order still has an amount due and no paymentReceived signal arrived within ${deadline}.`,
       failure: { ...processed.failure, message: `${describeFailureLine(processed.failure)}: ${processed.failure.message}` },
-      choices: {
-        retry: 'Try processing the order again now (the payment arrived by other means); if an amount is still due, wait again.',
-        abort: 'Stop: leave the order unprocessed.',
-      },
+      choices: choices.paymentDeadlinePassed,
     });
     await auditDecision(run, 'process-order', decision, processed.failure, userId);
     if (decision.action === 'abort') failAborted(run, decision, `${what} stopped while an amount was due.`);
@@ -92,11 +79,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       run: () => effects.markJustClickBillPaid({ effectKey: markKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
       describe: (result) => result.detail,
       onBusinessFailure: 'operator',
-      choices: {
-        retry: 'Try marking the JustClick bill paid again.',
-        skip: 'The bill is marked paid or will be handled by hand: finish as completed.',
-        abort: 'Stop now: the order stays processed; the JustClick bill stays as it is.',
-      },
+      choices: choices.markBillPaid,
     });
     if (marked.kind === 'abort' || marked.kind === 'compensate') {
       failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);

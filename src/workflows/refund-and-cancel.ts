@@ -6,12 +6,15 @@
  * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
  * retries wait for an operator.
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { FailureType, RunState } from '../contracts.ts';
 import type { OrderflowActivities, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { effectOptions, readOptions } from './options.ts';
-import { Run } from './operator.ts';
-import { Compensations, compensateAndEnd, failAborted, performStep } from './saga.ts';
+import { choices } from './choices.ts';
+import { failAborted, failRefused } from './endings.ts';
+import { Run } from './run.ts';
+import { Compensations, compensateAndEnd } from './saga.ts';
+import { performStep } from './step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 
@@ -34,12 +37,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled');
   if (confirmed.kind !== 'done') {
     if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
-    run.setState(RunState.Failed);
-    throw ApplicationFailure.create({
-      type: FailureType.OrderNotCurrent,
-      nonRetryable: true,
-      message: `${what} refused: ${confirmed.why} Nothing was changed.`,
-    });
+    failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${confirmed.why} Nothing was changed.`);
   }
 
   // 2. Add the credit; its undo is registered first.
@@ -74,12 +72,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
       }),
     describe: (result) => result.detail,
     onBusinessFailure: 'return',
-    choices: {
-      retry: 'The credit was NOT added (you checked): add it again.',
-      skip: 'The credit WAS added (you checked, or added it by hand): go on to cancel the order.',
-      compensate: 'Undo any credit added by this run and end the run as compensated; the order stays as it is.',
-      abort: 'Stop now and leave everything as it is.',
-    },
+    choices: choices.refundAddCredit,
   });
   if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
   if (credit.kind === 'business-failure' || credit.kind === 'compensate') {
@@ -97,12 +90,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester: 'ADMIN' }),
     describe: (result) => result.detail,
     onBusinessFailure: 'return',
-    choices: {
-      retry: 'The order was NOT cancelled (you checked): cancel it again.',
-      skip: 'The order IS cancelled (you checked, or cancelled it by hand): go on.',
-      compensate: 'Take the refunded credit back and end the run as compensated; the order stays as it is.',
-      abort: 'Stop now: the credit stays added and the order stays as it is.',
-    },
+    choices: choices.refundCancelOrder,
   });
   if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') {

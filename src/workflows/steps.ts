@@ -3,8 +3,10 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OperatorDecision, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { InputError } from '../validation.ts';
-import { failAborted, performStep } from './saga.ts';
-import type { Run } from './operator.ts';
+import { choices } from './choices.ts';
+import { failAborted } from './endings.ts';
+import type { Run } from './run.ts';
+import { performStep } from './step.ts';
 
 /** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
 export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
@@ -40,10 +42,7 @@ export async function confirmCurrentOrder(
     run: () => reads.observeOrder(input),
     describe: (observation) => describeObservation(observation),
     onBusinessFailure: 'operator',
-    choices: {
-      retry: 'Read the order again.',
-      abort: 'Stop now; nothing has been changed.',
-    },
+    choices: choices.confirmOrder,
   });
   if (outcome.kind === 'abort') return outcome;
   if (outcome.kind !== 'done') {
@@ -88,11 +87,7 @@ export async function deleteJustClickBill(
     run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: bill.billId, userId: bill.userId }),
     describe: (result) => result.detail,
     onBusinessFailure: 'operator',
-    choices: {
-      retry: 'Try deleting the JustClick bill again (for example after JustClick is back or its secret is fixed).',
-      skip: 'The bill is gone or will be handled by hand: finish the run as completed.',
-      abort: `Stop now: ${stands}; the JustClick bill stays.`,
-    },
+    choices: choices.deleteBill(stands),
   });
   if (deleted.kind === 'abort' || deleted.kind === 'compensate') {
     failAborted(run, deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);

@@ -120,6 +120,33 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     expect(await orderState(userId, orderId)).toBe('current');
   });
 
+  it('gives a new run after a compensated one new effect keys, so it refunds again', async () => {
+    const { userId, orderId } = await customerWithOrder();
+    context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'ERROR_NO_ORDER' });
+    const input = { userId, orderId, amount: '3.00', reason: 'second try', requestedBy: 'support' };
+    const callsBefore = creditCalls(context.stack);
+    const [first, second] = await withWorker(async (starter) => {
+      const failed = await startRefundAndCancel(starter, input);
+      expect((await failureOf(failed.handle)).type).toBe(FailureType.RunCompensated);
+      const again = await startRefundAndCancel(starter, input);
+      expect(again).toMatchObject({ started: true, workflowId: failed.workflowId });
+      expect(again.runId).not.toBe(failed.runId);
+      expect(((await again.handle.result()) as RunResult).outcome).toBe('completed');
+      return [failed, again];
+    });
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(300);
+    expect(await orderState(userId, orderId)).toBe('cancelled');
+    expect(creditCalls(context.stack) - callsBefore).toBe(3); // add, undo, add again
+    const effects = await context.stack.ledger.listEffects({ userId });
+    expect(effects.map((effect) => [effect.step, effect.state])).toEqual([
+      [`add-credit#${first.runId}`, 'applied'],
+      [`cancel-order#${first.runId}`, 'rejected'],
+      [`undo-add-credit#${first.runId}`, 'applied'],
+      [`add-credit#${second.runId}`, 'applied'],
+      [`cancel-order#${second.runId}`, 'applied'],
+    ]);
+  });
+
   it('waits for an operator when the credit is already spent, as partially compensated, then finishes on skip (signal)', async () => {
     const { userId, orderId } = await customerWithOrder();
     // The API refuses our credentials at the pivot: that needs a person, not a compensation.
@@ -174,7 +201,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       await awaitingOperatorAt(handle, 'undo-add-credit');
       await decide(handle, { action: 'abort', note: 'will settle with the customer', operator: 'anna' });
       const failure = await failureOf(handle);
-      expect(failure.type).toBe(FailureType.RunAborted);
+      expect(failure.type).toBe(FailureType.RunPartiallyCompensated);
       expect((failure.details?.[0] as RunResult).outcome).toBe('partially-compensated');
       expect((await statusOf(handle)).state).toBe('partially-compensated');
     });
@@ -191,7 +218,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       await eventually('the dropped call', () => (context.stack.webtvSim.calls.some((call) => call.fault === 'apply-then-drop' && call.query['iq'] === String(userId)) ? true : undefined));
       context.stack.webtvSim.state.setCredit(userId, centsFromInteger(context.stack.webtvSim.state.creditOf(userId) + 100));
       const waiting = await awaitingOperatorAt(handle, 'add-credit');
-      expect(waiting.awaiting?.failure.type).toBe(FailureType.OutcomeUnknown);
+      expect(waiting.awaiting?.failure.type).toBe(FailureType.OutcomeNeedsOperator);
       expect(waiting.awaiting?.failure.observed).toMatchObject({ 'credit now': '3.50', 'credit if it took effect': '2.50' });
       expect(await updateRefusal(decide(handle, { action: 'skip', note: '', operator: 'anna' }))).toMatch(/"note" must say why/);
       await decide(handle, { action: 'skip', note: 'store admin shows the refund', operator: 'anna' });
@@ -216,7 +243,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       await awaitingOperatorAt(handle, 'add-credit');
       await decide(handle, { action: 'compensate', note: 'cannot tell; undo whatever happened', operator: 'anna' });
       const atUndo = await awaitingOperatorAt(handle, 'undo-add-credit');
-      expect(atUndo.awaiting?.failure.type).toBe(FailureType.OutcomeUnknown);
+      expect(atUndo.awaiting?.failure.type).toBe(FailureType.OutcomeNeedsOperator);
       // The operator takes the refund back by hand in the store admin, then skips the undo.
       context.stack.webtvSim.state.setCredit(userId, centsFromInteger(100));
       await decide(handle, { action: 'skip', note: 'took 2.50 back by hand', operator: 'anna' });
