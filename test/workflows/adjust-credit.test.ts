@@ -115,6 +115,27 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
     expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.subtract', 'resolved-applied']]);
   });
 
+  it('runs two adjustments of the same user at once, each once, one after the other under the user lock', async () => {
+    const userId = customerWithCredit(100);
+    const callsBefore = creditCalls(context.stack);
+    const results = await withWorker(async (starter) => {
+      const runs = await Promise.all([
+        startAdjustCredit(starter, { userId, action: 'add', amount: '2.00', description: 'First', reason: 'concurrent', requestId: `first-${userId}` }),
+        startAdjustCredit(starter, { userId, action: 'subtract', amount: '0.50', description: 'Second', reason: 'concurrent', requestId: `second-${userId}` }),
+      ]);
+      expect(runs[0].workflowId).not.toBe(runs[1].workflowId);
+      return Promise.all(runs.map(async (run) => (await run.handle.result()) as RunResult));
+    });
+    expect(results.map((result) => result.outcome)).toEqual(['completed', 'completed']);
+    expect(context.stack.webtvSim.state.creditOf(userId)).toBe(250);
+    expect(creditCalls(context.stack) - callsBefore).toBe(2);
+    const effects = await context.stack.ledger.listEffects({ userId });
+    expect(effects.map((effect) => effect.state)).toEqual(['applied', 'applied']);
+    // Each run saw the other's change or none: the two observed balances are 1.00 and the other's result.
+    const before = effects.map((effect) => (effect.observedBefore as { credit: string }).credit).sort();
+    expect([['1.00', '3.00'], ['0.50', '1.00']]).toContainEqual(before);
+  });
+
   it('refuses invalid input in the starter, before anything reaches Temporal or an API', async () => {
     const callsBefore = context.stack.webtvSim.calls.length;
     const input = { userId: 7, action: 'multiply', amount: '-1', description: '', reason: 'x', requestId: 'not allowed!' } as unknown as AdjustCreditInput;
