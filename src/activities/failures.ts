@@ -35,7 +35,7 @@ export function summaryOf(error: ApiCallError, observed?: Record<string, string>
   };
 }
 
-export function failureTypeOf(error: ApiCallError): FailureType {
+function failureTypeOf(error: ApiCallError): FailureType {
   switch (error.outcome) {
     case 'not-sent':
       return FailureType.ApiNotReached;

@@ -2,7 +2,7 @@
 import type { OperatorAction, OperatorDecision, OperatorRequest } from '../contracts.ts';
 import type { RunIdentity } from './run-search-attributes.ts';
 
-export function escapeMarkdown(text: string): string {
+function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_[\]|<>])/g, '\\$1');
 }
 

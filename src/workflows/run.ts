@@ -15,8 +15,6 @@ import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDe
 import { publishRunStart, publishState, publishStep } from './run-search-attributes.ts';
 import type { RunIdentity } from './run-search-attributes.ts';
 
-export type { RunIdentity } from './run-search-attributes.ts';
-
 export class Run {
   readonly workflowType: string;
   private state: RunState = RunState.Running;
@@ -87,10 +85,6 @@ export class Run {
       awaiting: this.awaiting,
       decisions: [...this.decisions],
     };
-  }
-
-  get runState(): RunState {
-    return this.state;
   }
 
   setState(state: RunState): void {

@@ -60,7 +60,7 @@ export async function confirmCurrentOrder(
   return { kind: 'refused', why, observation };
 }
 
-export function describeObservation(observation: OrderObservation): string {
+function describeObservation(observation: OrderObservation): string {
   const parts = [`order ${observation.orderId} is ${observation.state}`, `payment ${observation.paymentStatus}`];
   if (observation.total !== null) parts.push(`total ${observation.total}`);
   if (observation.amountDue !== null) parts.push(`amount due ${observation.amountDue}`);
