@@ -33,9 +33,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
   const processKey = run.effectKey('process-order');
   const what = `Processing of order ${orderId} for store user ${userId}`;
 
-  const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: processKey }, 'processed');
-  if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
-  if (confirmed.kind === 'refused') failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${confirmed.why} Nothing was changed.`);
+  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: processKey }, 'processed', what);
 
   for (;;) {
     const processed = await performStep(run, {

@@ -7,11 +7,11 @@
  * retries wait for an operator.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { FailureType, RunState } from '../contracts.ts';
+import { RunState } from '../contracts.ts';
 import type { OrderflowActivities, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { effectOptions, readOptions } from './options.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
+import { failAborted } from './endings.ts';
 import { Run } from './run.ts';
 import { Compensations, compensateAndEnd } from './saga.ts';
 import { performStep } from './step.ts';
@@ -34,11 +34,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
 
   // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
-  const confirmed = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled');
-  if (confirmed.kind !== 'done') {
-    if (confirmed.kind === 'abort') failAborted(run, confirmed.decision, `${what} stopped before anything was changed.`);
-    failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${confirmed.why} Nothing was changed.`);
-  }
+  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
 
   // 2. Add the credit; its undo is registered first.
   const undoKey = run.effectKey('undo-add-credit');

@@ -1,10 +1,10 @@
 /** Steps more than one workflow uses. */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
-import type { ObserveOrderInput, OperatorDecision, OrderObservation, OrderflowActivities } from '../contracts.ts';
+import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { choices } from './choices.ts';
-import { failAborted } from './endings.ts';
+import { failAborted, failRefused } from './endings.ts';
 import type { Run } from './run.ts';
 import { performStep } from './step.ts';
 
@@ -20,13 +20,9 @@ export function checkedInput<T>(validate: (input: unknown) => T, input: unknown)
   }
 }
 
-export type ConfirmOutcome =
-  | { kind: 'done'; observation: OrderObservation }
-  | { kind: 'refused'; why: string; observation: OrderObservation }
-  | { kind: 'abort'; decision: OperatorDecision };
-
 /**
- * Confirms the order is the user's current one. An order already in `changedState`
+ * Confirms the order is the user's current one, or ends the run: refused (OrderNotCurrent)
+ * when it is not, aborted when an operator says so. An order already in `changedState`
  * (cancelled / processed) by this run's own effect counts as confirmed: that is a re-run
  * after a reset, and the ledger will answer the later steps from what it recorded.
  */
@@ -35,7 +31,8 @@ export async function confirmCurrentOrder(
   reads: Pick<OrderflowActivities, 'observeOrder'>,
   input: ObserveOrderInput,
   changedState: 'cancelled' | 'processed',
-): Promise<ConfirmOutcome> {
+  what: string,
+): Promise<void> {
   const outcome = await performStep(run, {
     name: 'confirm-order',
     userId: input.userId,
@@ -44,20 +41,20 @@ export async function confirmCurrentOrder(
     onBusinessFailure: 'operator',
     choices: choices.confirmOrder,
   });
-  if (outcome.kind === 'abort') return outcome;
+  if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
   if (outcome.kind !== 'done') {
     // retry/abort are the only choices offered, so anything else is a bug in this file.
     throw new Error(`confirm-order ended as ${outcome.kind}, which it never offers`);
   }
   const observation = outcome.value;
-  if (observation.state === 'current') return { kind: 'done', observation };
-  if (observation.state === changedState && observation.changedByThisRun) return { kind: 'done', observation };
+  if (observation.state === 'current') return;
+  if (observation.state === changedState && observation.changedByThisRun) return;
   const why = observation.state === 'absent'
     ? `store user ${input.userId} has no order ${input.orderId}.`
     : `order ${input.orderId} of store user ${input.userId} is ${observation.state}, not the current order` +
       (observation.currentOrderId === null ? ' (the user has no current order).' : ` (the current order is ${observation.currentOrderId}).`);
   run.setStep('confirm-order', 'failed', why);
-  return { kind: 'refused', why, observation };
+  failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${why} Nothing was changed.`);
 }
 
 function describeObservation(observation: OrderObservation): string {
