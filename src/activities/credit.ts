@@ -24,6 +24,13 @@ function observedCredit(record: EffectRecord): number | undefined {
   return undefined;
 }
 
+/** What the balance says about an earlier attempt that changed it by `change` cents (+/-), if it took effect. */
+function balanceVerdict(before: number | undefined, now: number, change: number): 'took-effect' | 'no-effect' | 'cannot-tell' {
+  if (before === undefined) return 'cannot-tell';
+  if (now === before + change) return 'took-effect';
+  return now === before ? 'no-effect' : 'cannot-tell';
+}
+
 export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivities, 'applyCreditChange' | 'undoCreditChange'> {
   const { ledger, deps: { webtv } } = protocol;
 
@@ -77,7 +84,8 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
           'credit now': now.credit,
           'credit if it took effect': expected === undefined ? 'unknown' : formatCents(expected),
         };
-        if (expected !== undefined && now.creditCents === expected && expected !== before) {
+        const verdict = balanceVerdict(before, now.creditCents, creditAction === 'add' ? amount : -amount);
+        if (verdict === 'took-effect') {
           await ledger.record(effectKey, 'resolved-applied', {
             ...context,
             observedAfter: now,
@@ -85,7 +93,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
           });
           return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (reconciled: credit ${formatCents(before!)} → ${now.credit})` };
         }
-        if (before !== undefined && now.creditCents === before) {
+        if (verdict === 'no-effect') {
           protocol.refuseWhileAttemptMayLand(row, what, observed);
           row = await ledger.record(effectKey, 'resolved-not-applied', {
             ...context,
@@ -135,13 +143,13 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
       // Settle the forward effect first, under the same rules as its own retries.
       const before = observedCredit(forward);
       const now = await protocol.underUserLock(input.userId, input.forwardEffectKey, () => readCredit(input.userId));
-      const amount = parsePositiveAmount(input.amount);
-      if (before !== undefined && now.creditCents === before) {
-        protocol.refuseWhileAttemptMayLand(forward, `${input.amount} credit added to store user ${input.userId}`, { 'credit before': formatCents(before), 'credit now': now.credit });
+      const verdict = balanceVerdict(before, now.creditCents, parsePositiveAmount(input.amount));
+      if (verdict === 'no-effect') {
+        protocol.refuseWhileAttemptMayLand(forward, `${input.amount} credit added to store user ${input.userId}`, { 'credit before': formatCents(before!), 'credit now': now.credit });
         await ledger.record(input.forwardEffectKey, 'resolved-not-applied', { ...attemptContext(), observedAfter: now, note: 'reconciled while compensating: the credit was never added' });
         return neverAdded;
       }
-      if (before === undefined || now.creditCents !== before + amount) {
+      if (verdict === 'cannot-tell') {
         throw failure(
           FailureType.OutcomeNeedsOperator,
           `Cannot tell whether the credit being undone was ever added: store user ${input.userId} had ${before === undefined ? 'an unrecorded credit' : formatCents(before)} before, has ${now.credit} now. ` +

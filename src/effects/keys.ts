@@ -1,16 +1,9 @@
 /**
- * Effect keys: the one place that builds and reads them.
- *
- * A key names one intended external effect: `<workflowId>/<step>#<firstExecutionRunId>`.
- *  - Stable across activity retries, worker crashes and workflow resets (a reset keeps the
- *    chain's first execution run id), so a re-run finds what the ledger recorded and
- *    applies nothing twice.
- *  - A NEW run for the same workflow id (allowed after a failed or compensated one) has a
- *    new first execution run id, so its effects are new intentions: it must not inherit the
- *    failed run's effects (that run's credit was undone, so the retry must add it again).
- * Keys written before the suffix existed (`<workflowId>/<step>`) are still read.
- *
- * Pure (no I/O, no imports): workflow code builds keys with it (see eslint.config.js).
+ * Effect keys, `<workflowId>/<step>#<firstExecutionRunId>`: the one place that builds and
+ * reads them. Retries, crashes and resets keep a step's key (a reset keeps the first run's
+ * id); a new run after a failed one gets new keys, so it does not inherit the failed run's
+ * effects (README, "Architecture"). Keys of the older form `<workflowId>/<step>` are read.
+ * Pure (no imports): workflow code builds keys with it (see eslint.config.js).
  */
 
 /** Temporal's default limit for workflow ids. */
@@ -33,7 +26,7 @@ export interface ParsedEffectKey {
   tail: string;
 }
 
-/** A key that is not `<workflowId>/<step>#<firstExecutionRunId>`; the ledger reports it as invalid input. */
+/** A malformed key; the ledger reports it as invalid input. */
 export class EffectKeyError extends Error {
   override readonly name = 'EffectKeyError';
 }

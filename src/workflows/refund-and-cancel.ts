@@ -15,6 +15,7 @@ import { failAborted } from './endings.ts';
 import { Run } from './run.ts';
 import { Compensations, compensateAndEnd } from './saga.ts';
 import { performStep } from './step.ts';
+import type { StepOutcome } from './step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 
@@ -71,12 +72,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     choices: choices.refundAddCredit,
   });
   if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
-  if (credit.kind === 'business-failure' || credit.kind === 'compensate') {
-    const why = credit.kind === 'compensate'
-      ? `${what}: ${credit.decision.operator} chose to compensate (${credit.decision.note}).`
-      : `${what} failed at add-credit: ${credit.failure.message}`;
-    return compensateAndEnd(run, saga, why);
-  }
+  if (credit.kind === 'business-failure' || credit.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'add-credit', credit));
 
   // 3. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
   const cancelled = await performStep(run, {
@@ -89,12 +85,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     choices: choices.refundCancelOrder,
   });
   if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
-  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') {
-    const why = cancelled.kind === 'compensate'
-      ? `${what}: ${cancelled.decision.operator} chose to compensate (${cancelled.decision.note}).`
-      : `${what} failed at cancel-order: ${cancelled.failure.message}`;
-    return compensateAndEnd(run, saga, why);
-  }
+  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
   // 4. Delete the mirrored JustClick bill: forward only.
@@ -104,4 +95,10 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
 
   run.setState(RunState.Completed);
   return run.result('completed', `${what}: done.`);
+}
+
+function whyCompensate(what: string, step: string, outcome: Extract<StepOutcome<unknown>, { kind: 'business-failure' | 'compensate' }>): string {
+  return outcome.kind === 'compensate'
+    ? `${what}: ${outcome.decision.operator} chose to compensate (${outcome.decision.note}).`
+    : `${what} failed at ${step}: ${outcome.failure.message}`;
 }

@@ -1,7 +1,7 @@
 /** Mirrors a run's state and step (and whom it is about) into typed search attributes, so ops find it in the UI. */
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { orderflowSearchAttributes as attributes } from '../search-attributes.ts';
 import type { RunState } from '../contracts.ts';
 
 export interface RunIdentity {
@@ -11,22 +11,12 @@ export interface RunIdentity {
 }
 
 export function publishRunStart(state: RunState, step: string, identity: RunIdentity): void {
-  const pairs: SearchAttributeUpdatePair[] = [
-    { key: orderflowSearchAttributes.state, value: state },
-    { key: orderflowSearchAttributes.step, value: step },
-  ];
-  if (identity.userId !== undefined) pairs.push({ key: orderflowSearchAttributes.storeUserId, value: identity.userId });
-  if (identity.orderId !== undefined) pairs.push({ key: orderflowSearchAttributes.storeOrderId, value: identity.orderId });
-  if (identity.justclickBillId !== undefined) {
-    pairs.push({ key: orderflowSearchAttributes.justClickBillId, value: identity.justclickBillId });
-  }
+  const pairs: SearchAttributeUpdatePair[] = [{ key: attributes.state, value: state }, { key: attributes.step, value: step }];
+  if (identity.userId !== undefined) pairs.push({ key: attributes.storeUserId, value: identity.userId });
+  if (identity.orderId !== undefined) pairs.push({ key: attributes.storeOrderId, value: identity.orderId });
+  if (identity.justclickBillId !== undefined) pairs.push({ key: attributes.justClickBillId, value: identity.justclickBillId });
   upsertSearchAttributes(pairs);
 }
 
-export function publishState(state: RunState): void {
-  upsertSearchAttributes([{ key: orderflowSearchAttributes.state, value: state }]);
-}
-
-export function publishStep(step: string): void {
-  upsertSearchAttributes([{ key: orderflowSearchAttributes.step, value: step }]);
-}
+export const publishState = (state: RunState): void => upsertSearchAttributes([{ key: attributes.state, value: state }]);
+export const publishStep = (step: string): void => upsertSearchAttributes([{ key: attributes.step, value: step }]);

@@ -64,20 +64,8 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
         run.setStep(plan.name, 'failed', describeFailureLine(failure));
         return { kind: 'business-failure', failure };
       }
-      const decision = await run.awaitOperator({
-        step: plan.name,
-        reason: reasonFor(plan.name, failure),
-        failure: {
-          type: failure.type,
-          message: failure.message,
-          api: failure.api,
-          operation: failure.operation,
-          code: failure.code,
-          vendorText: failure.vendorText,
-          observed: failure.observed,
-        },
-        choices: plan.choices,
-      });
+      const { nonRetryable: _nonRetryable, ...summary } = failure;
+      const decision = await run.awaitOperator({ step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices });
       await auditDecision(run, plan.name, decision, failure, plan.userId);
       switch (decision.action) {
         case 'retry':
