@@ -1,14 +1,12 @@
 /**
  * The ledger protocol every changing activity follows (DESIGN.md, "The effect ledger"):
- *  1. a recorded `applied` outcome is returned without calling the API (resets are safe);
- *  2. the per-user lock is taken, so our own writes to one user never interleave;
- *  3. the world is observed (credit, current order) and `pending` recorded with it;
- *  4. the API is called and the outcome recorded;
- *  5. a later attempt that finds `pending` or `unknown` reconciles from the recorded
- *     observation instead of calling again, and where the evidence cannot decide, fails
- *     non-retryably as OutcomeNeedsOperator so that an operator decides.
- *
- * `createProtocol(deps)` holds what the credit, order, bill and bookkeeping activities share.
+ * 1. a recorded `applied` outcome is returned without calling the API (resets are safe);
+ * 2. the per-user lock is taken, so our own writes to one user never interleave;
+ * 3. the world is observed (credit, current order) and `pending` recorded with it;
+ * 4. the API is called and the outcome recorded;
+ * 5. a later attempt that finds `pending` or `unknown` reconciles from the recorded
+ *    observation instead of calling again; where the evidence cannot decide, it fails
+ *    non-retryably as OutcomeNeedsOperator so that an operator decides.
  */
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';

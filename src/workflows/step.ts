@@ -67,31 +67,17 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
       const { nonRetryable: _nonRetryable, ...summary } = failure;
       const decision = await run.awaitOperator({ step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices });
       await auditDecision(run, plan.name, decision, failure, plan.userId);
+      const resolve = (effectKey: string, resolution: 'resolved-applied' | 'resolved-not-applied') =>
+        bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, note: decision.note });
       switch (decision.action) {
         case 'retry':
           // The operator checked: it did not happen. The ledger records their word, so the retry calls again.
-          if (plan.effectKey !== undefined && isUndecidableOutcome(failure.type)) {
-            await bookkeeping.resolveEffect({
-              effectKey: plan.effectKey,
-              workflowId: run.workflowId,
-              resolution: 'resolved-not-applied',
-              operator: decision.operator,
-              note: decision.note,
-            });
-          }
+          if (plan.effectKey !== undefined && isUndecidableOutcome(failure.type)) await resolve(plan.effectKey, 'resolved-not-applied');
           continue;
         case 'skip': {
           // patched(): runs recorded before this rule replay as they ran.
           const alsoSettled = plan.alsoSettledBySkip !== undefined && patched('skip-settles-forward-effect') ? plan.alsoSettledBySkip : [];
-          for (const effectKey of [...alsoSettled, ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) {
-            await bookkeeping.resolveEffect({
-              effectKey,
-              workflowId: run.workflowId,
-              resolution: 'resolved-applied',
-              operator: decision.operator,
-              note: decision.note,
-            });
-          }
+          for (const effectKey of [...alsoSettled, ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) await resolve(effectKey, 'resolved-applied');
           run.setStep(plan.name, 'skipped', `skipped by ${decision.operator}: ${decision.note}`);
           return { kind: 'skipped', decision };
         }
