@@ -6,7 +6,7 @@ import { effectOptions, readOptions } from './options.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { Run } from './run.ts';
-import { performStep } from './step.ts';
+import { performStep } from './perform-step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 

@@ -11,7 +11,7 @@ import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { describeFailureLine } from './failures.ts';
 import { Run } from './run.ts';
-import { auditDecision, performStep } from './step.ts';
+import { auditDecision, performStep } from './perform-step.ts';
 import { checkedInput, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 

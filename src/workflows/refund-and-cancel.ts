@@ -14,8 +14,8 @@ import { choices } from './choices.ts';
 import { failAborted } from './endings.ts';
 import { Run } from './run.ts';
 import { Compensations, compensateAndEnd } from './saga.ts';
-import { performStep } from './step.ts';
-import type { StepOutcome } from './step.ts';
+import { performStep } from './perform-step.ts';
+import type { StepOutcome } from './perform-step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 

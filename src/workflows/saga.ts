@@ -8,7 +8,7 @@ import type { OperatorDecision } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failCompensated, failPartiallyCompensated } from './endings.ts';
 import type { Run } from './run.ts';
-import { performStep } from './step.ts';
+import { performStep } from './perform-step.ts';
 
 export interface Compensation {
   /** The step name of the undo, e.g. `undo-add-credit`. */

@@ -6,7 +6,7 @@ import { InputError } from '../validation.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import type { Run } from './run.ts';
-import { performStep } from './step.ts';
+import { performStep } from './perform-step.ts';
 
 /** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
 export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
