@@ -15,12 +15,13 @@ import type { CliContext, Command, ExitCode, GroupCommand, TextOutput } from './
 import { simulateCommand } from './cli/simulate.ts';
 import { decideCommand, startGroup, statusCommand, workerCommand } from './cli/workflows.ts';
 import { opsGroup } from './cli/ops.ts';
+import { setupCommand } from './cli/setup.ts';
 import type { Environment } from './config.ts';
 
 export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [startGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
+export const commands: readonly Command[] = [setupCommand, startGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',
@@ -39,6 +40,7 @@ Exit status: 0 success; 1 an API call failed (or the run failed); 2 bad usage or
 configuration; 3 (start --wait) the run waits for an operator.
 
 Examples:
+  orderflow setup
   orderflow worker
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --wait
   orderflow status refund-and-cancel/7/319

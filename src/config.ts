@@ -19,6 +19,8 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { inspect } from 'node:util';
+import { defaultTemporalAddress, defaultTemporalNamespace, readTemporalConnection } from './temporal/connection.ts';
+import type { TemporalConnectionSettings } from './temporal/connection.ts';
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
 
@@ -72,9 +74,11 @@ export interface JustClickConfig {
 }
 
 export interface TemporalConfig {
-  /** `host:port` of the Temporal frontend. */
+  /** `host:port` of the Temporal frontend (the same as `connection.address`). */
   readonly address: string;
   readonly namespace: string;
+  /** Address, namespace, TLS and credential, read with @temporalio/envconfig (src/temporal/connection.ts). */
+  readonly connection: TemporalConnectionSettings;
   readonly taskQueue: string;
   /** Base URL of the Temporal Web UI, for links printed to operators. */
   readonly uiUrl: string;
@@ -158,12 +162,44 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     description: 'Base URL of the JustClick API; the method name is appended (https; http only for loopback hosts).',
   }),
   variable({
-    name: 'TEMPORAL_ADDRESS', section: 'temporal', required: false, default: 'localhost:7233', secret: false, fileVariant: false,
-    description: '`host:port` of the Temporal frontend.',
+    name: 'TEMPORAL_ADDRESS', section: 'temporal', required: false, default: defaultTemporalAddress, secret: false, fileVariant: false,
+    description: '`host:port` of the Temporal frontend (wins over the profile\'s `address`).',
   }),
   variable({
-    name: 'TEMPORAL_NAMESPACE', section: 'temporal', required: false, default: 'default', secret: false, fileVariant: false,
-    description: 'Namespace the workflows run in.',
+    name: 'TEMPORAL_NAMESPACE', section: 'temporal', required: false, default: defaultTemporalNamespace, secret: false, fileVariant: false,
+    description: 'Namespace the workflows run in (wins over the profile\'s `namespace`).',
+  }),
+  variable({
+    name: 'TEMPORAL_API_KEY', section: 'temporal', required: false, default: null, secret: true, fileVariant: true,
+    description: 'API key sent to Temporal (Temporal Cloud); turns TLS on unless `TEMPORAL_TLS=false`.',
+  }),
+  variable({
+    name: 'TEMPORAL_TLS', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: '`true` or `false`: force TLS on or off (unset: on when a TLS setting or an API key is given).',
+  }),
+  variable({
+    name: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'PEM file of the CA that signed the server\'s certificate (unset: the system\'s CAs); or the PEM itself in `TEMPORAL_TLS_SERVER_CA_CERT_DATA`.',
+  }),
+  variable({
+    name: 'TEMPORAL_TLS_SERVER_NAME', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'Name to verify the server\'s certificate against, when it differs from the address\'s host.',
+  }),
+  variable({
+    name: 'TEMPORAL_TLS_CLIENT_CERT_PATH', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'PEM client certificate for mTLS (with the key below); or the PEM itself in `TEMPORAL_TLS_CLIENT_CERT_DATA`.',
+  }),
+  variable({
+    name: 'TEMPORAL_TLS_CLIENT_KEY_PATH', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'PEM private key of that certificate; or the PEM itself in `TEMPORAL_TLS_CLIENT_KEY_DATA` (a secret, never printed).',
+  }),
+  variable({
+    name: 'TEMPORAL_PROFILE', section: 'temporal', required: false, default: 'default', secret: false, fileVariant: false,
+    description: 'Profile to read from the Temporal config file; the variables above win over it.',
+  }),
+  variable({
+    name: 'TEMPORAL_CONFIG_FILE', section: 'temporal', required: false, default: '~/.config/temporalio/temporal.toml', secret: false, fileVariant: false,
+    description: 'The Temporal CLI\'s TOML file (`[profile.<name>]` with `address`, `namespace`, `api_key`, `[profile.<name>.tls]`); read if it exists.',
   }),
   variable({
     name: 'ORDERFLOW_TASK_QUEUE', section: 'temporal', required: false, default: 'orderflow', secret: false, fileVariant: false,
@@ -197,6 +233,11 @@ class EnvReader {
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.#env = env;
+  }
+
+  /** The whole environment, for readers that take it as a whole (the Temporal connection). */
+  get environment(): Readonly<Record<string, string | undefined>> {
+    return this.#env;
   }
 
   problem(text: string): void {
@@ -360,9 +401,6 @@ function readJustClick(reader: EnvReader): JustClickConfig | undefined {
   return Object.freeze({ login: credentials.login, secret: credentials.secret, apiUrl });
 }
 
-/** `host:port`, `host`, `[v6]:port`; no scheme. */
-const temporalAddressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
-
 function checkPort(reader: EnvReader, name: string, text: string, allowed: string): number | undefined {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!(port >= 1 && port <= 65535)) {
@@ -377,18 +415,8 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const optional = { required: false, secret: false, fileVariant: false, neededFor };
   const problemsBefore = reader.problems.length;
 
-  const address = reader.read('TEMPORAL_ADDRESS', optional) ?? configDefault('TEMPORAL_ADDRESS');
-  const addressMatch = temporalAddressShape.exec(address);
-  if (addressMatch === null) {
-    reader.problem(`TEMPORAL_ADDRESS (${JSON.stringify(address)}) must be host:port without a scheme, e.g. localhost:7233 or temporal.internal:7233.`);
-  } else if (addressMatch[1] !== undefined) {
-    checkPort(reader, 'TEMPORAL_ADDRESS', addressMatch[1], 'the port after the colon must be 1-65535, e.g. localhost:7233');
-  }
-
-  const namespace = reader.read('TEMPORAL_NAMESPACE', optional) ?? configDefault('TEMPORAL_NAMESPACE');
-  if (!tokenWithoutWhitespace.test(namespace)) {
-    reader.problem(`TEMPORAL_NAMESPACE (${JSON.stringify(namespace)}) must not contain whitespace.`);
-  }
+  const { settings: connection, problems: connectionProblems } = readTemporalConnection(reader.environment);
+  for (const problem of connectionProblems) reader.problem(problem);
   const taskQueue = reader.read('ORDERFLOW_TASK_QUEUE', optional) ?? configDefault('ORDERFLOW_TASK_QUEUE');
   if (!tokenWithoutWhitespace.test(taskQueue)) {
     reader.problem(`ORDERFLOW_TASK_QUEUE (${JSON.stringify(taskQueue)}) must not contain whitespace.`);
@@ -400,8 +428,8 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const metricsPort =
     rawMetricsPort === undefined ? undefined : checkPort(reader, 'ORDERFLOW_METRICS_PORT', rawMetricsPort, 'use a number from 1 to 65535, or unset it to serve no metrics');
 
-  if (reader.problems.length > problemsBefore || uiUrl === undefined) return undefined;
-  return Object.freeze({ address, namespace, taskQueue, uiUrl, metricsPort });
+  if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

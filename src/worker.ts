@@ -16,6 +16,8 @@ import { createWebTvClient } from './apis/webtv/client.ts';
 import { isSectionSet, loadConfig } from './config.ts';
 import type { Config, Environment } from './config.ts';
 import { openLedger } from './effects/index.ts';
+import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
+import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './effects/types.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
@@ -72,6 +74,27 @@ export function loadWorkerConfig(env: Environment): WorkerConfig {
     : loadConfig(env, ['webtv', 'temporal', 'ledger']);
 }
 
+/**
+ * The worker's connection to Temporal (address, TLS, API key from the settings), checked:
+ * the namespace exists and has orderflow's search attributes. Failures come as a
+ * {@link TemporalNotReadyError} saying what to fix.
+ */
+export async function connectWorkerToTemporal(settings: TemporalConnectionSettings): Promise<NativeConnection> {
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(settings.connectionOptions());
+  } catch (error) {
+    throw (await explainConnectFailure(error, settings)) ?? error;
+  }
+  try {
+    await checkReadyForOrderflow(connection, settings);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  return connection;
+}
+
 export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
   const config = options.config ?? loadWorkerConfig(options.env ?? process.env);
 
@@ -87,14 +110,11 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const ownsConnection = options.connection === undefined;
   let connection: NativeConnection;
   try {
-    connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+    // On a bare cluster this refuses (exit 2), naming what is missing and the command that fixes it.
+    connection = options.connection ?? (await connectWorkerToTemporal(config.temporal.connection));
   } catch (error) {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close()]);
-    throw new Error(
-      `cannot connect to Temporal at ${config.temporal.address} (${error instanceof Error ? error.message : String(error)}). ` +
-        'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS.',
-      { cause: error },
-    );
+    throw error;
   }
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
@@ -144,6 +164,7 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   }
   const log = processLogger;
   log.info('orderflow worker started', {
+    temporal: config.temporal.connection.describe(),
     taskQueue: orderflow.worker.options.taskQueue,
     namespace: orderflow.worker.options.namespace,
     ledger: orderflow.ledger.location,
@@ -156,7 +177,7 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
 /** Writes the reason on stderr and exits: the Temporal runtime would keep the process alive. */
 function exitWith(error: unknown): never {
   process.stderr.write(`orderflow worker: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof TemporalNotReadyError ? error.exitCode : 1);
 }
 
 if (import.meta.main) {

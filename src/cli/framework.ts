@@ -9,6 +9,7 @@
  *   3  (start --wait) the run stopped to wait for an operator
  */
 import { ConfigError } from '../config.ts';
+import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 
@@ -181,6 +182,10 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     if (error instanceof CommandFailure) {
       line(context.stderr, error.message);
       return exitCodes.failed;
+    }
+    if (error instanceof TemporalNotReadyError) {
+      line(context.stderr, error.message);
+      return error.exitCode;
     }
     throw error;
   }

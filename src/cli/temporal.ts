@@ -6,26 +6,23 @@ import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
 import type { RunStatus } from '../contracts.ts';
+import { explainTemporalFailure } from '../temporal/readiness.ts';
 import { CommandFailure } from './framework.ts';
 import type { CliContext } from './framework.ts';
 
-export class TemporalUnreachableError extends CommandFailure {}
-
-/** Connects from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, runs `fn`, closes the connection. */
+/**
+ * Connects with the Temporal settings (src/temporal/connection.ts), checks the namespace and
+ * our search attributes, runs `fn`, closes the connection. A Temporal that is not ready
+ * ends the command with a {@link TemporalNotReadyError} (its message says what to do).
+ */
 export async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
   const config = loadConfig(context.env, ['temporal']).temporal;
-  let client: Client;
-  try {
-    client = await connectClient(config);
-  } catch (error) {
-    throw new TemporalUnreachableError(
-      `Cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${error instanceof Error ? error.message : String(error)}. ` +
-        'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS.',
-    );
-  }
+  const client = await connectClient(config);
   try {
     return await fn(client, config);
   } catch (error) {
+    const explained = explainTemporalFailure(error, config.connection, false);
+    if (explained !== undefined) throw explained;
     if (error instanceof WorkflowNotFoundError) {
       throw new CommandFailure(
         `No such workflow ${error.workflowId ?? ''} in namespace ${config.namespace} at ${config.address}: ${error.message}. Check the id (orderflow ops list shows waiting runs).`,

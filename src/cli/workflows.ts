@@ -14,6 +14,7 @@ import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, Ste
 import { InputError } from '../validation.ts';
 import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
 import { ConfigError } from '../config.ts';
+import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
 import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
@@ -425,7 +426,7 @@ ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
     try {
       await runWorkerProcess(context.env);
     } catch (error) {
-      if (error instanceof ConfigError) throw error;
+      if (error instanceof ConfigError || error instanceof TemporalNotReadyError) throw error;
       throw new CommandFailure(`The worker stopped: ${error instanceof Error ? error.message : String(error)}`);
     }
     return exitCodes.ok;

@@ -1,10 +1,39 @@
 /** Connecting to Temporal from configuration, and links into the Temporal UI. */
 import { Client, Connection } from '@temporalio/client';
+import type { ClientInterceptors } from '@temporalio/client';
 import type { TemporalConfig } from '../config.ts';
+import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readiness.ts';
 
-export async function connectClient(config: Pick<TemporalConfig, 'address' | 'namespace'>): Promise<Client> {
-  const connection = await Connection.connect({ address: config.address, connectTimeout: '5 seconds' });
-  return new Client({ connection, namespace: config.namespace });
+export interface ConnectClientOptions {
+  /**
+   * Check that the namespace exists and has orderflow's search attributes (one call each);
+   * a {@link TemporalNotReadyError} says what is missing and how to fix it. Default true.
+   */
+  checkReady?: boolean;
+  interceptors?: ClientInterceptors;
+}
+
+/**
+ * Connects with the settings read by src/temporal/connection.ts (address, TLS, API key).
+ * Failures a person can fix (unreachable, TLS, refused credential, namespace, search
+ * attributes) become a {@link TemporalNotReadyError} with a message that says what to do.
+ */
+export async function connectClient(config: Pick<TemporalConfig, 'connection'>, options: ConnectClientOptions = {}): Promise<Client> {
+  const settings = config.connection;
+  const { address, tls, apiKey, metadata } = settings.connectionOptions();
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5 seconds' });
+  } catch (error) {
+    throw (await explainConnectFailure(error, settings)) ?? error;
+  }
+  try {
+    if (options.checkReady !== false) await checkReadyForOrderflow(connection, settings);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  return new Client({ connection, namespace: settings.namespace, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
 }
 
 /** The Temporal UI page of a workflow (its latest run). */

@@ -14,6 +14,7 @@ import { orderflowSearchAttributes } from '../search-attributes.ts';
 import { RunState, defaultPaymentDeadline } from '../contracts.ts';
 import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
 import { validateAdjustCredit, validateCancelOrder, validateProcessPaidOrder, validateRefundAndCancel } from '../validation.ts';
+import { explainStartRefusal } from '../temporal/readiness.ts';
 import { workflowIds } from './workflow-ids.ts';
 
 export interface StarterOptions {
@@ -78,7 +79,16 @@ async function runningRunId(client: Client, workflowId: string): Promise<string 
   }
 }
 
-async function start(options: StarterOptions, unprefixed: StartPlan): Promise<StartedRun> {
+async function start(options: StarterOptions, plan: StartPlan): Promise<StartedRun> {
+  try {
+    return await startOrJoin(options, plan);
+  } catch (error) {
+    // A bare cluster: say which search attributes are missing and how to register them.
+    throw (await explainStartRefusal(error, options.client.connection, options.client.options.namespace)) ?? error;
+  }
+}
+
+async function startOrJoin(options: StarterOptions, unprefixed: StartPlan): Promise<StartedRun> {
   const plan = { ...unprefixed, workflowId: `${options.workflowIdPrefix ?? ''}${unprefixed.workflowId}` };
   const runningBefore = await runningRunId(options.client, plan.workflowId);
   try {

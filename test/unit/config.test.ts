@@ -51,6 +51,7 @@ describe('loadConfig', () => {
     expect(config.temporal).toEqual({
       address: 'localhost:7233',
       namespace: 'default',
+      connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default', tls: 'off', credential: 'none' }),
       taskQueue: 'orderflow',
       uiUrl: 'http://localhost:8233',
       metricsPort: undefined,
@@ -73,7 +74,7 @@ describe('loadConfig', () => {
       expect.arrayContaining(['WEBTV_SHARED_SECRET', 'JUSTCLICK_SECRET']),
     );
     expect(configVariables.filter((entry) => entry.fileVariant).map((entry) => entry.name).sort()).toEqual(
-      ['JUSTCLICK_SECRET', 'ORDERFLOW_LEDGER', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
+      ['JUSTCLICK_SECRET', 'ORDERFLOW_LEDGER', 'TEMPORAL_API_KEY', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
     );
   });
 
@@ -95,6 +96,7 @@ describe('loadConfig', () => {
     expect(config.temporal).toEqual({
       address: 'temporal.internal:7234',
       namespace: 'shop',
+      connection: expect.objectContaining({ address: 'temporal.internal:7234', namespace: 'shop' }),
       taskQueue: 'orders',
       uiUrl: 'https://temporal.example.com',
       metricsPort: 9464,

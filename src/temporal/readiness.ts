@@ -1,0 +1,273 @@
+/**
+ * Is this Temporal ready for orderflow? One place that says, in words a person can act
+ * on, why not: the server cannot be reached, TLS failed, the credential was refused, the
+ * namespace does not exist, or our search attributes are not registered (with the command
+ * that fixes it). The worker, the starters and every CLI command use it; `orderflow setup`
+ * registers the search attributes ({@link registerSearchAttributes}).
+ */
+import type { OperatorService, WorkflowService } from '@temporalio/client';
+import { searchAttributeRegistrations } from '../search-attributes.ts';
+import { connect as tlsConnect } from 'node:tls';
+import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';
+
+/** What `orderflow setup` is, for messages. */
+export const setupCommand = 'orderflow setup';
+
+export type TemporalProblem =
+  | 'unreachable'
+  | 'tls-failed'
+  | 'credential-refused'
+  | 'namespace-not-found'
+  | 'search-attributes-missing';
+
+/**
+ * Temporal is not ready for orderflow. `exitCode` is 2 when the fix is configuration or set-up
+ * (TLS, credential, namespace, search attributes), 1 when the server could not be reached.
+ */
+export class TemporalNotReadyError extends Error {
+  override readonly name = 'TemporalNotReadyError';
+  readonly problem: TemporalProblem;
+  readonly exitCode: 1 | 2;
+  /** For `search-attributes-missing`: the names not registered. */
+  readonly missingSearchAttributes: readonly string[];
+
+  constructor(problem: TemporalProblem, message: string, missingSearchAttributes: readonly string[] = []) {
+    super(message);
+    this.problem = problem;
+    this.exitCode = problem === 'unreachable' ? 1 : 2;
+    this.missingSearchAttributes = Object.freeze([...missingSearchAttributes]);
+  }
+}
+
+/** The Temporal services we call (both `Connection` and `NativeConnection` have them). */
+export interface TemporalServices {
+  readonly workflowService: WorkflowService;
+  readonly operatorService: OperatorService;
+}
+
+type Target = Pick<TemporalConnectionSummary, 'address' | 'namespace' | 'tls' | 'credential'>;
+
+const grpcStatus = { deadlineExceeded: 4, notFound: 5, permissionDenied: 7, unimplemented: 12, unavailable: 14, unauthenticated: 16 } as const;
+
+function grpcCode(error: unknown): number | undefined {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (typeof current === 'object' && 'code' in current && typeof current.code === 'number') return current.code;
+    current = typeof current === 'object' && 'cause' in current ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+/** The innermost message, without the stack or grpc-js's "for call at" trace. */
+function reasonOf(error: unknown): string {
+  let current = error;
+  let text = String(error);
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof Error) text = ('details' in current && typeof current.details === 'string' && current.details) || current.message;
+    current = typeof current === 'object' && 'cause' in current ? current.cause : undefined;
+  }
+  return text.split('\n')[0]!.trim().replace(/\.+$/, '');
+}
+
+const tlsSymptoms = /certificate|handshake|tls|ssl|UnknownIssuer|self[- ]signed|alpn|wrong version number|InvalidCertificate|BadSignature|NotValidForName/i;
+
+const credentialVariables = 'TEMPORAL_API_KEY (or TEMPORAL_API_KEY_FILE), or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
+
+/**
+ * Turns a failure to connect to, or call, Temporal into the message a person needs;
+ * undefined if it is none of those. `connecting`: the error came from connecting (its text
+ * is then read for TLS and network symptoms); otherwise only gRPC status codes count, so a
+ * workflow's own failure text is never mistaken for a connection problem.
+ */
+export function explainTemporalFailure(error: unknown, target: Target, connecting = true): TemporalNotReadyError | undefined {
+  if (error instanceof TemporalNotReadyError) return error;
+  if (error instanceof Error && error.name === 'WorkflowNotFoundError') return undefined;
+  const code = grpcCode(error);
+  if (!connecting && code === undefined && !(error instanceof Error && error.name === 'NamespaceNotFoundError')) return undefined;
+  const reason = reasonOf(error);
+  const at = `Temporal at ${target.address}`;
+  if (code === grpcStatus.unauthenticated || code === grpcStatus.permissionDenied) {
+    return new TemporalNotReadyError(
+      'credential-refused',
+      `${at} refused our credential (${target.credential === 'none' ? 'none was sent' : target.credential}) for namespace ${target.namespace}: ${reason}. ` +
+        `Check ${credentialVariables} (or the profile's api_key / client certificate); the credential must be allowed on namespace ${target.namespace}.`,
+    );
+  }
+  if (code === grpcStatus.notFound && /namespace/i.test(reason)) return namespaceNotFound(target);
+  if (error instanceof Error && error.name === 'NamespaceNotFoundError') return namespaceNotFound(target);
+  if (connecting && tlsSymptoms.test(reason)) {
+    return new TemporalNotReadyError(
+      'tls-failed',
+      `The TLS connection to ${at} failed: ${reason}. TLS is ${target.tls}. If the server's certificate is signed by your own CA, ` +
+        "set TEMPORAL_TLS_SERVER_CA_CERT_PATH to that CA's certificate; if the certificate names another host, set TEMPORAL_TLS_SERVER_NAME; " +
+        'if the server does not use TLS, unset the TLS settings (or set TEMPORAL_TLS=false).',
+    );
+  }
+  if (
+    code === grpcStatus.unavailable ||
+    (connecting && code === grpcStatus.deadlineExceeded) ||
+    (connecting && code === undefined && /connect|unavailable|refused|timed? ?out|deadline|dns|resolve|ENOTFOUND|EAI_AGAIN|transport/i.test(reason))
+  ) {
+    return new TemporalNotReadyError(
+      'unreachable',
+      `Cannot reach ${at} (namespace ${target.namespace}, TLS ${target.tls}): ${reason}. ` +
+        "Start it (npm start runs a local one) or set TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) to your cluster's.",
+    );
+  }
+  return undefined;
+}
+
+/**
+ * {@link explainTemporalFailure} for a failed connect, after a TLS handshake of our own when
+ * TLS is on: the gRPC client reports a refused certificate only as "Failed to connect before
+ * the deadline", node:tls says which certificate and why.
+ */
+export async function explainConnectFailure(error: unknown, settings: TemporalConnectionSettings): Promise<TemporalNotReadyError | undefined> {
+  const explained = explainTemporalFailure(error, settings);
+  if (explained?.problem !== 'unreachable') return explained;
+  const handshakeFailure = await tlsHandshakeFailure(settings);
+  return handshakeFailure === undefined ? explained : (explainTemporalFailure(new Error(handshakeFailure), settings) ?? explained);
+}
+
+/** Why a TLS handshake with the server fails, in node:tls's words; undefined when TLS is off, it succeeds, or nothing answers. */
+async function tlsHandshakeFailure(settings: TemporalConnectionSettings): Promise<string | undefined> {
+  const { address, tls } = settings.connectionOptions();
+  if (tls === undefined || tls === false) return undefined;
+  const options = tls === true ? {} : tls;
+  const portAt = address.lastIndexOf(':');
+  const host = portAt > 0 && !address.endsWith(']') ? address.slice(0, portAt) : address;
+  const port = portAt > 0 && !address.endsWith(']') ? Number(address.slice(portAt + 1)) : 443;
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: host.replace(/^\[|\]$/g, ''),
+      port,
+      servername: options.serverNameOverride ?? (/^[\d.]+$|:/.test(host) ? undefined : host),
+      ...(options.serverRootCACertificate ? { ca: Buffer.from(options.serverRootCACertificate) } : {}),
+      ...(options.clientCertPair ? { cert: Buffer.from(options.clientCertPair.crt), key: Buffer.from(options.clientCertPair.key) } : {}),
+      ALPNProtocols: ['h2'],
+      timeout: 3_000,
+    });
+    const done = (result: string | undefined): void => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('secureConnect', () => done(undefined));
+    socket.once('timeout', () => done(undefined));
+    socket.once('error', (failure: NodeJS.ErrnoException) =>
+      done(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(failure.code ?? '') ? undefined : `TLS handshake failed: ${failure.message}`),
+    );
+  });
+}
+
+function namespaceNotFound(target: Target): TemporalNotReadyError {
+  return new TemporalNotReadyError(
+    'namespace-not-found',
+    `The namespace ${target.namespace} does not exist at Temporal at ${target.address}. ` +
+      `Create it (temporal operator namespace create --namespace ${target.namespace}, or in Temporal Cloud's UI), or set TEMPORAL_NAMESPACE to an existing one.`,
+  );
+}
+
+export function missingSearchAttributesError(missing: readonly string[], target: Target): TemporalNotReadyError {
+  return new TemporalNotReadyError(
+    'search-attributes-missing',
+    `The namespace ${target.namespace} at ${target.address} lacks orderflow's search attribute${missing.length === 1 ? '' : 's'} ` +
+      `${missing.join(', ')}, so runs cannot start or be found. Register them once with: ${setupCommand} ` +
+      '(same TEMPORAL_* settings; on Temporal Cloud add them in the namespace settings or with tcld).',
+    missing,
+  );
+}
+
+/** The namespace exists? Throws namespace-not-found (or an explained connection failure). */
+export async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
+  try {
+    await services.workflowService.describeNamespace({ namespace: target.namespace });
+  } catch (error) {
+    throw explainTemporalFailure(error, target) ?? error;
+  }
+}
+
+/**
+ * Our search attributes not registered in the namespace (by name), or undefined when the
+ * server does not let us list them (e.g. a cloud account whose key may not call the
+ * operator service): then nothing can be said before a start.
+ */
+export async function missingSearchAttributes(services: TemporalServices, target: Target): Promise<string[] | undefined> {
+  let registered: Record<string, unknown>;
+  try {
+    registered = (await services.operatorService.listSearchAttributes({ namespace: target.namespace })).customAttributes;
+  } catch (error) {
+    const code = grpcCode(error);
+    if (code === grpcStatus.unimplemented) return undefined;
+    throw explainTemporalFailure(error, target) ?? error;
+  }
+  return searchAttributeRegistrations.map(({ name }) => name).filter((name) => !(name in registered));
+}
+
+/** The namespace exists and has every orderflow search attribute; else a {@link TemporalNotReadyError}. */
+export async function checkReadyForOrderflow(services: TemporalServices, target: Target): Promise<void> {
+  await checkNamespace(services, target);
+  const missing = await missingSearchAttributes(services, target);
+  if (missing !== undefined && missing.length > 0) throw missingSearchAttributesError(missing, target);
+}
+
+/** Did Temporal refuse a start because a search attribute is not registered? */
+export function isUnregisteredSearchAttributeRejection(error: unknown): boolean {
+  return grpcCode(error) === 3 && /no mapping defined for search attribute|search attribute .* is not defined/i.test(reasonOf(error));
+}
+
+/**
+ * For the starters: a start refused for a missing search attribute or namespace becomes the
+ * same message the CLI and the worker give (naming every missing attribute); undefined for
+ * any other failure.
+ */
+export async function explainStartRefusal(error: unknown, services: TemporalServices, namespace: string): Promise<TemporalNotReadyError | undefined> {
+  const target = { address: 'the Temporal server', namespace, tls: 'as configured', credential: 'as configured' };
+  if (error instanceof Error && error.name === 'NamespaceNotFoundError') return namespaceNotFound(target);
+  if (!isUnregisteredSearchAttributeRejection(error)) return undefined;
+  const missing = await missingSearchAttributes(services, target).catch(() => undefined);
+  return missingSearchAttributesError(missing === undefined || missing.length === 0 ? [reasonOf(error).replace(/^.* /, '')] : missing, target);
+}
+
+export interface SearchAttributeSetup {
+  readonly created: readonly string[];
+  readonly existing: readonly string[];
+}
+
+/** temporal.api.enums.v1.IndexedValueType, as the operator service reads and writes it. */
+const indexedValueType = { Keyword: 2, Int: 3 } as const;
+
+/**
+ * Registers every orderflow search attribute the namespace lacks (idempotent: a second call
+ * creates nothing). Checks the namespace first. An attribute registered with another type
+ * is a problem a person must resolve; it is reported, not changed.
+ */
+export async function registerSearchAttributes(services: TemporalServices, target: Target): Promise<SearchAttributeSetup> {
+  await checkNamespace(services, target);
+  let registered: Record<string, number>;
+  try {
+    registered = (await services.operatorService.listSearchAttributes({ namespace: target.namespace })).customAttributes;
+  } catch (error) {
+    throw explainTemporalFailure(error, target) ?? error;
+  }
+  const wrongType = searchAttributeRegistrations.filter(({ name, cliType }) => name in registered && registered[name] !== indexedValueType[cliType]);
+  if (wrongType.length > 0) {
+    throw new TemporalNotReadyError(
+      'search-attributes-missing',
+      `The namespace ${target.namespace} has ${wrongType.map(({ name, cliType }) => `${name} with another type than ${cliType}`).join(', ')}; ` +
+        'orderflow cannot use it. Use another namespace, or remove the attribute (temporal operator search-attribute remove) and run orderflow setup again.',
+      wrongType.map(({ name }) => name),
+    );
+  }
+  const missing = searchAttributeRegistrations.filter(({ name }) => !(name in registered));
+  if (missing.length > 0) {
+    try {
+      await services.operatorService.addSearchAttributes({
+        namespace: target.namespace,
+        searchAttributes: Object.fromEntries(missing.map(({ name, cliType }) => [name, indexedValueType[cliType]])),
+      });
+    } catch (error) {
+      throw explainTemporalFailure(error, target) ?? error;
+    }
+  }
+  const created = missing.map(({ name }) => name);
+  return { created, existing: searchAttributeRegistrations.map(({ name }) => name).filter((name) => !created.includes(name)) };
+}
