@@ -8,6 +8,7 @@
  * @temporalio/common.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
+import { RunState } from './contracts.ts';
 
 export const orderflowSearchAttributes = {
   /** running | awaiting-operator | completed | failed | compensated | partially-compensated */
@@ -23,3 +24,6 @@ export const orderflowSearchAttributes = {
 export const searchAttributeRegistrations: ReadonlyArray<{ name: string; cliType: 'Keyword' | 'Int' }> = Object.values(
   orderflowSearchAttributes,
 ).map((key) => ({ name: key.name, cliType: key.type === 'INT' ? 'Int' : 'Keyword' }));
+
+/** The visibility query for runs waiting for an operator (the CLI's `ops list`, the worker's gauge). */
+export const awaitingOperatorQuery = `${orderflowSearchAttributes.state.name} = "${RunState.AwaitingOperator}"`;

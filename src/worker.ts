@@ -13,15 +13,25 @@ import { createActivities } from './activities/index.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
-import { isSectionSet, loadConfig } from './config.ts';
+import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import type { Config, Environment } from './config.ts';
 import { openLedger } from './effects/index.ts';
+import { apiCallObserver } from './telemetry/api-calls.ts';
+import { observeLedger } from './telemetry/ledger.ts';
+import { createOrderflowMetrics, histogramBucketOverrides } from './telemetry/metrics.ts';
+import { readTracingSettings, startTracing } from './telemetry/tracing.ts';
+import type { Tracing } from './telemetry/tracing.ts';
+import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telemetry/worker.ts';
 import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './effects/types.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+/** Workflow interceptors counting operator decisions (bundled with the workflows). */
+const workflowMetricsInterceptorsPath = fileURLToPath(
+  new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 /** One JSON object per line on stderr: easy to ship, easy to grep. */
 function jsonLogLine(entry: { level: LogLevel; message: string; meta?: LogMetadata; timestampNanos: bigint }): void {
@@ -41,7 +51,9 @@ export function installRuntime(options: { metricsPort?: number | undefined; logL
     logger: processLogger,
     telemetryOptions: {
       logging: { filter: { core: 'WARN' }, forward: {} },
-      ...(options.metricsPort === undefined ? {} : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}` } } }),
+      ...(options.metricsPort === undefined
+        ? {}
+        : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}`, histogramBucketOverrides: { ...histogramBucketOverrides } } } }),
     },
   });
   runtimeInstalled = true;
@@ -63,6 +75,8 @@ export interface CreateWorkerOptions {
   connection?: NativeConnection;
   /** Override the task queue (tests). */
   taskQueue?: string;
+  /** Tracing (the OpenTelemetry plugin); default: none. Metrics always go to the runtime's meter. */
+  tracing?: Tracing;
 }
 
 export type WorkerConfig = Config<'webtv' | 'temporal' | 'ledger'> & Partial<Config<'justclick'>>;
@@ -98,15 +112,19 @@ export async function connectWorkerToTemporal(settings: TemporalConnectionSettin
 export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
   const config = options.config ?? loadWorkerConfig(options.env ?? process.env);
 
-  const webtv = createWebTvClient(config.webtv);
+  // orderflow's metrics next to the SDK's (served when the runtime has a Prometheus endpoint).
+  const metrics = createOrderflowMetrics(Runtime.instance().metricMeter);
+  const observeCall = apiCallObserver(metrics);
+  const webtv = createWebTvClient(config.webtv, { observeCall });
   let justclick: JustClickClient | undefined;
   if (config.justclick) {
-    justclick = createJustClickClient(config.justclick);
+    justclick = createJustClickClient(config.justclick, { observeCall });
   }
-  const ledger = await openLedger(config.ledger, {
+  const openedLedger = await openLedger(config.ledger, {
     // Lease renewals and lock releases run in the background: a failure there must be seen.
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
   });
+  const ledger = observeLedger(openedLedger, metrics);
   const ownsConnection = options.connection === undefined;
   let connection: NativeConnection;
   try {
@@ -127,6 +145,8 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       taskQueue: options.taskQueue ?? config.temporal.taskQueue,
       workflowsPath,
       activities: createActivities({ webtv, justclick, ledger }),
+      interceptors: { activity: [effectKeyActivityInterceptor], workflowModules: [workflowMetricsInterceptorsPath] },
+      plugins: options.tracing === undefined ? [] : [options.tracing.plugin],
     });
   } catch (error) {
     await closeAll();
@@ -136,9 +156,13 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     worker,
     ledger,
     async run() {
+      const stopWatching = watchRunsAwaitingOperator(connection, config.temporal.namespace, metrics, (error) =>
+        processLogger.warn('cannot count the runs awaiting an operator', { error: error.message }),
+      );
       try {
         await worker.run();
       } finally {
+        stopWatching();
         await closeAll();
       }
     },
@@ -151,15 +175,25 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
 /** `orderflow worker`: runs until SIGINT/SIGTERM. */
 export async function runWorkerProcess(env: Environment = process.env): Promise<void> {
   // Configuration first: a bad one is refused before the Temporal runtime starts.
-  const config = loadWorkerConfig(env);
+  let config: WorkerConfig | undefined;
+  let configProblems: readonly string[] = [];
+  try {
+    config = loadWorkerConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    configProblems = error.problems;
+  }
+  const tracingSettings = readTracingSettings(env, 'orderflow-worker');
+  if (config === undefined || tracingSettings.problems.length > 0) throw new ConfigError([...configProblems, ...tracingSettings.problems]);
   const metricsPort = config.temporal.metricsPort;
   installRuntime({ metricsPort });
+  const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
   let orderflow: OrderflowWorker;
   try {
-    orderflow = await createOrderflowWorker({ config });
+    orderflow = await createOrderflowWorker({ config, tracing });
   } catch (error) {
     // Release the runtime, or its native threads keep the process alive after the error.
-    await Runtime.instance().shutdown().catch(() => undefined);
+    await Promise.allSettled([Runtime.instance().shutdown(), tracing?.shutdown()]);
     throw error;
   }
   const log = processLogger;
@@ -169,8 +203,13 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
     namespace: orderflow.worker.options.namespace,
     ledger: orderflow.ledger.location,
     metrics: metricsPort === undefined ? 'off' : `http://0.0.0.0:${metricsPort}/metrics`,
+    tracing: tracing === undefined ? 'off' : `OTLP to ${tracing.settings.tracesUrl} as ${tracing.settings.serviceName}`,
   });
-  await orderflow.run();
+  try {
+    await orderflow.run();
+  } finally {
+    await tracing?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', { error: String(error) }));
+  }
   log.info('orderflow worker stopped');
 }
 

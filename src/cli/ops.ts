@@ -4,15 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { RunState } from '../contracts.ts';
+import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, withUsageErrors } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
 
 /** The visibility query for every run that waits for an operator (also the UI's list filter). */
-export const awaitingOperatorQuery = `${orderflowSearchAttributes.state.name} = "${RunState.AwaitingOperator}"`;
+export { awaitingOperatorQuery };
 
 function line(context: CliContext, text = ''): void {
   context.stdout.write(`${text}\n`);

@@ -1,7 +1,8 @@
 /** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { readTracingSettings, startTracing } from '../telemetry/tracing.ts';
 import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
@@ -17,7 +18,17 @@ import type { CliContext } from './framework.ts';
  */
 export async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
   const config = loadConfig(context.env, ['temporal']).temporal;
-  const client = await connectClient(config);
+  const tracingSettings = readTracingSettings(context.env, 'orderflow-cli');
+  if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
+  // With OTEL_EXPORTER_OTLP_* set, a start here begins the run's trace.
+  const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  let client: Client;
+  try {
+    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin] });
+  } catch (error) {
+    await tracing?.shutdown().catch(() => undefined);
+    throw error;
+  }
   try {
     return await fn(client, config);
   } catch (error) {
@@ -30,7 +41,7 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
     }
     throw error;
   } finally {
-    await client.connection.close();
+    await Promise.allSettled([client.connection.close(), tracing?.shutdown()]);
   }
 }
 

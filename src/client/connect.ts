@@ -1,6 +1,6 @@
 /** Connecting to Temporal from configuration, and links into the Temporal UI. */
 import { Client, Connection } from '@temporalio/client';
-import type { ClientInterceptors } from '@temporalio/client';
+import type { ClientPlugin } from '@temporalio/client';
 import type { TemporalConfig } from '../config.ts';
 import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readiness.ts';
 
@@ -10,7 +10,8 @@ export interface ConnectClientOptions {
    * a {@link TemporalNotReadyError} says what is missing and how to fix it. Default true.
    */
   checkReady?: boolean;
-  interceptors?: ClientInterceptors;
+  /** e.g. the OpenTelemetry plugin (src/telemetry/tracing.ts). */
+  plugins?: ClientPlugin[];
 }
 
 /**
@@ -33,7 +34,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'connection'>, 
     await connection.close().catch(() => undefined);
     throw error;
   }
-  return new Client({ connection, namespace: settings.namespace, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
+  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [] });
 }
 
 /** The Temporal UI page of a workflow (its latest run). */

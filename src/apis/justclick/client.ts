@@ -10,6 +10,8 @@ import type { JustClickConfig } from '../../config.ts';
 import { centsFromLooseAmount, formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import { createHttpTransport, sendPost } from '../http.ts';
+import { unobserved } from '../../telemetry/api-calls.ts';
+import type { ApiCallObserver } from '../../telemetry/api-calls.ts';
 import { OutcomeUnknownError } from '../outcome.ts';
 import type { HttpTransport } from '../http.ts';
 import { judgeJustClickAnswer, nonErrorAsRejection, readJustClickAnswer, refuseJustClickInput } from './errors.ts';
@@ -31,6 +33,8 @@ import type {
 export interface JustClickClientOptions {
   /** Shared transport; when omitted the client creates its own and closes it in close(). */
   transport?: HttpTransport;
+  /** Wraps each call (tracing span, metrics); see src/telemetry/api-calls.ts. Default: none. */
+  observeCall?: ApiCallObserver;
 }
 
 export interface JustClickClient {
@@ -207,7 +211,17 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
   const ownsTransport = options.transport === undefined;
   const transport = options.transport ?? createHttpTransport();
 
-  async function exchange(
+  const observeCall = options.observeCall ?? unobserved;
+  function exchange(
+    method: string,
+    params: PhpParams,
+    idempotent: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<{ answer: JustClickAnswer; verdict: JustClickVerdict; httpStatus: number; req: JustClickRequestInfo }> {
+    return observeCall({ api: 'justclick', operation: method }, () => exchangeUnobserved(method, params, idempotent, signal));
+  }
+
+  async function exchangeUnobserved(
     method: string,
     params: PhpParams,
     idempotent: boolean,

@@ -13,6 +13,8 @@
  */
 import type { WebTvConfig } from '../../config.ts';
 import { createHttpTransport, sendPost } from '../http.ts';
+import { unobserved } from '../../telemetry/api-calls.ts';
+import type { ApiCallObserver } from '../../telemetry/api-calls.ts';
 import type { HttpTransport } from '../http.ts';
 import { formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
@@ -44,6 +46,8 @@ export interface WebTvClientOptions {
   transport?: HttpTransport;
   /** Unix seconds, for tests. Defaults to the system clock. */
   now?: () => number;
+  /** Wraps each call (tracing span, metrics); see src/telemetry/api-calls.ts. Default: none. */
+  observeCall?: ApiCallObserver;
 }
 
 export type WebTvRequester = 'ADMIN' | 'BUYER';
@@ -140,7 +144,17 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
   const transport = options.transport ?? createHttpTransport();
   const now = options.now ?? (() => Date.now() / 1000);
 
-  async function send(
+  const observeCall = options.observeCall ?? unobserved;
+  function send(
+    action: WebTvAction,
+    userId: number,
+    fields: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ answer: WebTvSuccessAnswer; context: WebTvCallContext }> {
+    return observeCall({ api: 'webtv', operation: action }, () => sendUnobserved(action, userId, fields, signal));
+  }
+
+  async function sendUnobserved(
     action: WebTvAction,
     userId: number,
     fields: Record<string, string>,

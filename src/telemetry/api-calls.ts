@@ -1,0 +1,56 @@
+/**
+ * One span and one metric sample per API call: what both API clients call around each
+ * request (`observeApiCall`). The span is a child of the running activity's span (the
+ * OpenTelemetry plugin starts those), so a run's trace reaches each HTTP call. Attributes:
+ * api, operation, outcome, and the effect key of the activity making the call; never a
+ * URL (it carries the signature), a body, or a credential.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { isApiCallError } from '../apis/outcome.ts';
+import type { ApiCallOutcomeLabel, OrderflowMetrics } from './metrics.ts';
+
+export const spanAttributes = Object.freeze({
+  api: 'orderflow.api',
+  operation: 'orderflow.operation',
+  outcome: 'orderflow.outcome',
+  effectKey: 'orderflow.effect_key',
+});
+
+const tracer = trace.getTracer('orderflow');
+
+/** The effect key of the activity running in this async context (set by the worker's activity interceptor). */
+export const currentEffectKey = new AsyncLocalStorage<string>();
+
+/** Observes one API call; the default does nothing but make the call. */
+export type ApiCallObserver = <T>(call: { api: string; operation: string }, send: () => Promise<T>) => Promise<T>;
+
+export const unobserved: ApiCallObserver = (_call, send) => send();
+
+function outcomeOf(error: unknown): ApiCallOutcomeLabel {
+  return isApiCallError(error) ? error.outcome : 'error';
+}
+
+/** An observer that traces each call (when a tracer provider is registered) and records metrics (when given). */
+export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallObserver {
+  return (call, send) =>
+    tracer.startActiveSpan(`${call.api} ${call.operation}`, async (span) => {
+      const effectKey = currentEffectKey.getStore();
+      span.setAttributes({ [spanAttributes.api]: call.api, [spanAttributes.operation]: call.operation });
+      if (effectKey !== undefined) span.setAttribute(spanAttributes.effectKey, effectKey);
+      const startedAt = performance.now();
+      let outcome: ApiCallOutcomeLabel = 'ok';
+      try {
+        return await send();
+      } catch (error) {
+        outcome = outcomeOf(error);
+        // The outcome, not the message: messages name endpoints and vendor text.
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        throw error;
+      } finally {
+        span.setAttribute(spanAttributes.outcome, outcome);
+        span.end();
+        metrics?.apiCall({ ...call, outcome, seconds: (performance.now() - startedAt) / 1000 });
+      }
+    });
+}

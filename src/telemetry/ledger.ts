@@ -1,0 +1,62 @@
+/**
+ * The effect ledger, observed: each state an effect reaches counts in `orderflow_effects`
+ * (by kind), a reconciliation's verdict in `orderflow_reconciliations`, and the time spent
+ * waiting for a per-user lock in `orderflow_user_lock_wait_seconds`. Everything else passes
+ * through unchanged.
+ */
+import { UserLockTimeoutError } from '../effects/errors.ts';
+import type { EffectLedger, EffectState } from '../effects/types.ts';
+import type { OrderflowMetrics } from './metrics.ts';
+
+/**
+ * A `resolved-*` state is a reconciliation's verdict when it settles an `unknown` effect, or
+ * when the activity says it reconciled (its notes start with "reconciled", e.g. a `pending`
+ * row left by a worker that died mid-call); otherwise it is a first observation.
+ */
+function verdictOf(from: EffectState | undefined, to: EffectState, note: string | undefined): 'applied' | 'not-applied' | undefined {
+  if (from !== 'unknown' && !(from === 'pending' && note?.startsWith('reconciled') === true)) return undefined;
+  if (to === 'resolved-applied') return 'applied';
+  if (to === 'resolved-not-applied') return 'not-applied';
+  return undefined;
+}
+
+export function observeLedger(ledger: EffectLedger, metrics: OrderflowMetrics): EffectLedger {
+  const record: EffectLedger['record'] = async (key, state, options) => {
+    const before = await ledger.get(key);
+    const after = await ledger.record(key, state, options);
+    // Outcomes only: `pending` is a step on the way.
+    if (before?.state !== after.state && after.state !== 'pending') {
+      metrics.effectState(after.kind, after.state);
+      const verdict = verdictOf(before?.state, after.state, options?.note);
+      if (verdict !== undefined) metrics.reconciliation(after.kind, verdict);
+    }
+    return after;
+  };
+  const withUserLock: EffectLedger['withUserLock'] = (userId, owner, fn, options) => {
+    const startedAt = performance.now();
+    let waited = false;
+    return ledger
+      .withUserLock(
+        userId,
+        owner,
+        (lock) => {
+          waited = true;
+          metrics.userLockWait('acquired', (performance.now() - startedAt) / 1000);
+          return fn(lock);
+        },
+        options,
+      )
+      .catch((error: unknown) => {
+        if (!waited && error instanceof UserLockTimeoutError) metrics.userLockWait('timed-out', (performance.now() - startedAt) / 1000);
+        throw error;
+      });
+  };
+  return new Proxy(ledger, {
+    get(target, property, receiver) {
+      if (property === 'record') return record;
+      if (property === 'withUserLock') return withUserLock;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * orderflow's own metrics, through the Temporal runtime's metric meter, so they are served
+ * next to the SDK's (`temporal_*`) on the worker's Prometheus endpoint (ORDERFLOW_METRICS_PORT).
+ *
+ * | metric | type | labels |
+ * |---|---|---|
+ * | `orderflow_api_calls` | counter | api, operation, outcome (ok, rejected, not-sent, unknown, error) |
+ * | `orderflow_api_call_duration_seconds` | histogram | api, operation, outcome |
+ * | `orderflow_effects` | counter | kind, state (each state an effect reaches: applied, rejected, unknown, resolved-…) |
+ * | `orderflow_reconciliations` | counter | kind, verdict (applied, not-applied) |
+ * | `orderflow_user_lock_wait_seconds` | histogram | outcome (acquired, timed-out) |
+ * | `orderflow_operator_decisions` | counter | action, via (update, signal); from the workflows |
+ * | `orderflow_runs_awaiting_operator` | gauge | (none); counted from Temporal visibility |
+ *
+ * The runtime's Prometheus exporter serves counters under these names (no `_total` suffix,
+ * like the SDK's own `temporal_workflow_completed`) and histograms with `_bucket`/`_sum`/`_count`.
+ * No label carries an id, a key or a secret: cardinality stays bounded and nothing private leaks.
+ */
+import type { MetricMeter } from '@temporalio/common';
+
+export const metricNames = Object.freeze({
+  apiCalls: 'orderflow_api_calls',
+  apiCallDuration: 'orderflow_api_call_duration_seconds',
+  effects: 'orderflow_effects',
+  reconciliations: 'orderflow_reconciliations',
+  userLockWait: 'orderflow_user_lock_wait_seconds',
+  operatorDecisions: 'orderflow_operator_decisions',
+  runsAwaitingOperator: 'orderflow_runs_awaiting_operator',
+});
+
+/** Bucket bounds in seconds for our histograms (the runtime's defaults are for milliseconds). */
+export const secondsBuckets = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+
+export const histogramBucketOverrides: Readonly<Record<string, number[]>> = Object.freeze({
+  [metricNames.apiCallDuration]: [...secondsBuckets],
+  [metricNames.userLockWait]: [...secondsBuckets],
+});
+
+export type ApiCallOutcomeLabel = 'ok' | 'rejected' | 'not-sent' | 'unknown' | 'error';
+
+export interface OrderflowMetrics {
+  apiCall(call: { api: string; operation: string; outcome: ApiCallOutcomeLabel; seconds: number }): void;
+  /** An effect reached `state` (recorded in the ledger). */
+  effectState(kind: string, state: string): void;
+  /** Reconciliation decided whether an earlier attempt took effect. */
+  reconciliation(kind: string, verdict: 'applied' | 'not-applied'): void;
+  userLockWait(outcome: 'acquired' | 'timed-out', seconds: number): void;
+  runsAwaitingOperator(count: number): void;
+}
+
+export function createOrderflowMetrics(meter: MetricMeter): OrderflowMetrics {
+  const apiCalls = meter.createCounter(metricNames.apiCalls, '1', 'Calls to the WebTV and JustClick APIs, by outcome');
+  const apiCallDuration = meter.createHistogram(metricNames.apiCallDuration, 'float', 's', 'Duration of API calls');
+  const effects = meter.createCounter(metricNames.effects, '1', 'Effects reaching a state in the ledger, by kind');
+  const reconciliations = meter.createCounter(metricNames.reconciliations, '1', 'Reconciliations of effects whose outcome was unknown, by verdict');
+  const userLockWait = meter.createHistogram(metricNames.userLockWait, 'float', 's', 'Time waited for the per-user lock');
+  const awaiting = meter.createGauge(metricNames.runsAwaitingOperator, 'int', '1', 'Runs waiting for an operator decision');
+  return {
+    apiCall({ api, operation, outcome, seconds }) {
+      const tags = { api, operation, outcome };
+      apiCalls.add(1, tags);
+      apiCallDuration.record(seconds, tags);
+    },
+    effectState(kind, state) {
+      effects.add(1, { kind, state });
+    },
+    reconciliation(kind, verdict) {
+      reconciliations.add(1, { kind, verdict });
+    },
+    userLockWait(outcome, seconds) {
+      userLockWait.record(seconds, { outcome });
+    },
+    runsAwaitingOperator(count) {
+      awaiting.set(count);
+    },
+  };
+}

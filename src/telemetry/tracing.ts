@@ -1,0 +1,96 @@
+/**
+ * Tracing with Temporal's OpenTelemetry plugin (@temporalio/interceptors-opentelemetry),
+ * exported over OTLP/HTTP when the standard variables are set, off otherwise:
+ *
+ * - `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL, e.g. http://collector:4318/v1/traces),
+ *   or `OTEL_EXPORTER_OTLP_ENDPOINT` (the base URL; `/v1/traces` is appended);
+ * - `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, e.g.
+ *   an auth header: never printed);
+ * - `OTEL_SERVICE_NAME` (default `orderflow-worker` / `orderflow-cli`);
+ * - `OTEL_TRACES_EXPORTER=none` turns it off.
+ *
+ * The plugin puts a span on each workflow start (client), workflow, and activity, carrying
+ * the trace through Temporal's headers; ./api-calls.ts adds one span per HTTP call.
+ */
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface TracingSettings {
+  /** Where spans go (no credentials: headers are kept apart). */
+  readonly tracesUrl: string;
+  readonly serviceName: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface Tracing {
+  readonly settings: TracingSettings;
+  /** For `Worker.create({ plugins })` and `new Client({ plugins })`. */
+  readonly plugin: OpenTelemetryPlugin;
+  /** Sends what is buffered and stops. */
+  shutdown(): Promise<void>;
+}
+
+function set(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Reads the OTLP settings: undefined when tracing is off; problems name variables, never header values. */
+export function readTracingSettings(env: Environment, defaultServiceName: string): { settings: TracingSettings | undefined; problems: string[] } {
+  const problems: string[] = [];
+  if (set(env, 'OTEL_TRACES_EXPORTER') === 'none' || set(env, 'OTEL_SDK_DISABLED') === 'true') return { settings: undefined, problems };
+  const tracesEndpoint = set(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const baseEndpoint = set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (tracesEndpoint === undefined && baseEndpoint === undefined) return { settings: undefined, problems };
+  const name = tracesEndpoint !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const tracesUrl = tracesEndpoint ?? `${baseEndpoint!.replace(/\/+$/, '')}/v1/traces`;
+  let url: URL | undefined;
+  try {
+    url = new URL(tracesUrl);
+  } catch {
+    problems.push(`${name} is not a valid URL; write e.g. http://otel-collector:4318${tracesEndpoint === undefined ? '' : '/v1/traces'}.`);
+  }
+  if (url !== undefined && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`${name} must be an http(s) URL (OTLP over HTTP), e.g. http://otel-collector:4318.`);
+  }
+  if (url !== undefined && (url.username !== '' || url.password !== '')) {
+    problems.push(`${name} contains a user name or password; send credentials with OTEL_EXPORTER_OTLP_HEADERS instead.`);
+  }
+  const protocol = set(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? set(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocol !== undefined && protocol !== 'http/json') {
+    problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL (${JSON.stringify(protocol)}) is not supported: orderflow exports OTLP over HTTP as JSON (http/json); unset it or set http/json.`);
+  }
+  const headers: Record<string, string> = {};
+  const headersName = set(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  for (const pair of (set(env, headersName) ?? '').split(',').filter((part) => part.trim() !== '')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) {
+      problems.push(`${headersName} must be key=value pairs separated by commas; one entry has no "=" (values are not shown).`);
+      continue;
+    }
+    headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  if (problems.length > 0) return { settings: undefined, problems };
+  return { settings: Object.freeze({ tracesUrl, serviceName: set(env, 'OTEL_SERVICE_NAME') ?? defaultServiceName, headers: Object.freeze(headers) }), problems };
+}
+
+/** Registers the process's tracer provider and returns the Temporal plugin that uses it. */
+export function startTracing(settings: TracingSettings): Tracing {
+  const resource = new Resource({ 'service.name': settings.serviceName });
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers } }), {
+    scheduledDelayMillis: 1_000,
+  });
+  const provider = new NodeTracerProvider({ resource });
+  provider.addSpanProcessor(spanProcessor);
+  provider.register();
+  return {
+    settings,
+    plugin: new OpenTelemetryPlugin({ resource, spanProcessor }),
+    shutdown: () => provider.shutdown(),
+  };
+}

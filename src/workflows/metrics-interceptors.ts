@@ -1,0 +1,32 @@
+/**
+ * Workflow interceptors (bundled with the workflows; see `workflowModules` in src/worker.ts):
+ * count operator decisions in `orderflow_operator_decisions` {action, via} with the workflow
+ * metric meter, which emits nothing while a history replays. Decisions sent as an update
+ * count once accepted; as a signal (not validated) when received.
+ */
+import { metricMeter } from '@temporalio/workflow';
+import type { Next, UpdateInput, SignalInput, WorkflowInboundCallsInterceptor, WorkflowInterceptors } from '@temporalio/workflow';
+import { updateNames } from '../contracts.ts';
+
+const decisions = metricMeter.createCounter('orderflow_operator_decisions', '1', 'Operator decisions received by runs');
+
+function actionOf(args: unknown[]): string {
+  const decision = args[0];
+  const action = typeof decision === 'object' && decision !== null && 'action' in decision ? decision.action : undefined;
+  return typeof action === 'string' && /^[a-z-]{1,20}$/.test(action) ? action : 'invalid';
+}
+
+class OperatorDecisionMetrics implements WorkflowInboundCallsInterceptor {
+  async handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
+    const result = await next(input);
+    if (input.name === updateNames.operatorDecision) decisions.add(1, { action: actionOf(input.args), via: 'update' });
+    return result;
+  }
+
+  async handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
+    if (input.signalName === updateNames.operatorDecision) decisions.add(1, { action: actionOf(input.args), via: 'signal' });
+    return next(input);
+  }
+}
+
+export const interceptors = (): WorkflowInterceptors => ({ inbound: [new OperatorDecisionMetrics()] });
