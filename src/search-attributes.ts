@@ -3,9 +3,10 @@
  * Temporal UI (e.g. `OrderflowState = "awaiting-operator"`, `StoreUserId = 7`).
  *
  * Registered on the dev server by set-up, by `npm start` and by the tests' global setup;
- * on a real cluster, register them once with `temporal operator search-attribute create`
- * (the README lists the command). Workflow code imports this module, so it may use only
- * @temporalio/common.
+ * on a real cluster, register them once with `orderflow setup` (src/temporal/readiness.ts),
+ * which the worker, the starters and every command ask for when they are missing.
+ * Workflow code imports this module, so it may use only @temporalio/common and
+ * ./contracts.ts (itself workflow-safe).
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
