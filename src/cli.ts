@@ -34,7 +34,9 @@ adjustments) across the WebTV store API and JustClick, on Temporal.`,
 
 Configuration comes from environment variables (WEBTV_API_URL, WEBTV_KEY_ID,
 WEBTV_SHARED_SECRET, JUSTCLICK_LOGIN, JUSTCLICK_SECRET, ...); secrets may be given
-as files with the _FILE variants. See "Configuration" in README.md.
+as files with the _FILE variants. Temporal is reached as the temporal CLI reaches it
+(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).
+See "Configuration" in README.md.
 
 Exit status: 0 success; 1 an API call failed (or the run failed); 2 bad usage or bad
 configuration; 3 (start --wait) the run waits for an operator.

@@ -203,7 +203,8 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
     namespace: orderflow.worker.options.namespace,
     ledger: orderflow.ledger.location,
     metrics: metricsPort === undefined ? 'off' : `http://0.0.0.0:${metricsPort}/metrics`,
-    tracing: tracing === undefined ? 'off' : `OTLP to ${tracing.settings.tracesUrl} as ${tracing.settings.serviceName}`,
+    // Origin and path only: a query string could carry a token.
+    tracing: tracing === undefined ? 'off' : `OTLP to ${new URL(tracing.settings.tracesUrl).origin}${new URL(tracing.settings.tracesUrl).pathname} as ${tracing.settings.serviceName}`,
   });
   try {
     await orderflow.run();
