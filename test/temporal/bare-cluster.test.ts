@@ -97,6 +97,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
     expect(worker.code).toBe(2);
     expect(worker.stderr).toContain(missingMessage);
     expect(worker.stderr).not.toMatch(noStackTrace);
+    expect(worker.stderr + worker.stdout).not.toContain('worker-secret-not-printed');
 
     const first = await orderflowInProcess(['setup'], env);
     expect(first.code).toBe(0);
