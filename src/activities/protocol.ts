@@ -13,6 +13,7 @@ import { Context } from '@temporalio/activity';
 import { FailureType } from '../contracts.ts';
 import type { EffectResult } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
+import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
 import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../effects/types.ts';
@@ -29,8 +30,8 @@ export interface ActivityDeps {
   userLockWaitMs?: number;
   /**
    * How long after an attempt an unchanged balance (or a still-current order) may still be
-   * an earlier request in flight (default 90 s: the HTTP client's connect + headers + body
-   * timeouts, 65 s, plus margin). Only after it does "unchanged" mean "did not happen".
+   * an earlier request in flight (default: {@link inFlightWindowMs} of the HTTP clients' total
+   * deadline per call). Only after it does "unchanged" mean "did not happen".
    */
   inFlightWindowMs?: number;
 }
@@ -117,7 +118,7 @@ export interface Protocol {
 export function createProtocol(deps: ActivityDeps): Protocol {
   const { ledger } = deps;
   const lockWaitMs = deps.userLockWaitMs ?? 30_000;
-  const inFlightWindowMs = deps.inFlightWindowMs ?? 90_000;
+  const inFlightWindow = deps.inFlightWindowMs ?? inFlightWindowMs();
 
   return {
     deps,
@@ -130,7 +131,7 @@ export function createProtocol(deps: ActivityDeps): Protocol {
      * instead of calling again (that would apply it twice).
      */
     refuseWhileAttemptMayLand(row, what, observed) {
-      const settlesAt = Date.parse(row.updatedAt) + inFlightWindowMs;
+      const settlesAt = Date.parse(row.updatedAt) + inFlightWindow;
       const waitMs = settlesAt - Date.now();
       if (waitMs > 0) {
         throw failure(

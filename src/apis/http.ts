@@ -29,13 +29,32 @@ export interface HttpTimeouts {
   headersMs: number;
   /** Longest pause between two chunks of the response body. */
   bodyMs: number;
+  /**
+   * The whole call, connect + headers + body: a server that trickles its answer (one byte a
+   * second never trips `bodyMs`) is given up on after this.
+   */
+  totalMs: number;
 }
 
+/** The one place the HTTP deadlines are decided; both the CLI and the activities use them. */
 export const defaultHttpTimeouts: Readonly<HttpTimeouts> = Object.freeze({
   connectMs: 5_000,
   headersMs: 30_000,
   bodyMs: 30_000,
+  totalMs: 60_000,
 });
+
+/**
+ * How long after a call was made it may still take effect: the total deadline (we stop
+ * waiting then), plus a margin for a server that goes on processing after we gave up. After
+ * this window, "nothing changed" means the call did not happen.
+ */
+export function inFlightWindowMs(timeouts: Pick<HttpTimeouts, 'totalMs'> = defaultHttpTimeouts): number {
+  return timeouts.totalMs + 30_000;
+}
+
+/** Answers are small, flat JSON documents; nesting deeper than this is refused before parsing. */
+export const maxJsonDepth = 64;
 
 /** Answers from both APIs are small JSON documents; anything larger is not one of them. */
 export const defaultMaxResponseBytes = 4 * 1024 * 1024;
@@ -63,6 +82,8 @@ function isConnectFailure(error: unknown): boolean {
 export interface HttpTransport {
   readonly dispatcher: Dispatcher;
   readonly maxResponseBytes: number;
+  /** The deadline of one whole call (connect + headers + body). */
+  readonly totalMs: number;
   close(): Promise<void>;
 }
 
@@ -89,6 +110,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   return {
     dispatcher: agent,
     maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+    totalMs: timeouts.totalMs,
     close: () => agent.close(),
   };
 }
@@ -111,6 +133,8 @@ export interface HttpPostRequest {
 export interface HttpResponse {
   status: number;
   contentType: string;
+  /** The Content-Encoding header (e.g. gzip: the body is then compressed bytes, not text). */
+  contentEncoding?: string;
   bodyText: string;
 }
 
@@ -119,7 +143,8 @@ export function describeEndpoint(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
-function errorCode(error: unknown): string {
+function errorCode(error: unknown, deadline?: AbortSignal): string {
+  if (deadline?.aborted === true) return 'TOTAL_DEADLINE';
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const { code } = error as { code: unknown };
     if (typeof code === 'string' && code.length > 0) return code;
@@ -128,7 +153,7 @@ function errorCode(error: unknown): string {
   return 'UNKNOWN_TRANSPORT_ERROR';
 }
 
-function errorText(error: unknown): string {
+function plainErrorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -139,6 +164,10 @@ function errorText(error: unknown): string {
  */
 export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
   const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  const deadline = AbortSignal.timeout(transport.totalMs);
+  const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
+  const errorText = (error: unknown): string =>
+    deadline.aborted ? `no complete answer within the ${transport.totalMs / 1000} s deadline for the whole call` : plainErrorText(error);
   let response: Dispatcher.ResponseData;
   try {
     response = await request(req.url, {
@@ -146,10 +175,10 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
       dispatcher: transport.dispatcher,
       headers: req.headers ?? {},
       body: req.body,
-      signal: req.signal,
+      signal,
     });
   } catch (error) {
-    const code = errorCode(error);
+    const code = errorCode(error, deadline);
     if (isConnectFailure(error)) {
       throw new RequestNotSentError(
         `${where}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
@@ -189,7 +218,7 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
     }
   } catch (error) {
     if (error instanceof OutcomeUnknownError) throw error;
-    const code = errorCode(error);
+    const code = errorCode(error, deadline);
     throw new OutcomeUnknownError(
       `${where}: the answer (HTTP ${response.statusCode}) broke off while being read (${code}: ${errorText(error)}); ` +
         'the request may have taken effect. Reconcile before retrying.',
@@ -203,17 +232,53 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
       },
     );
   }
+  const contentEncoding = String(response.headers['content-encoding'] ?? '');
   return {
     status: response.statusCode,
     contentType,
+    ...(contentEncoding === '' ? {} : { contentEncoding }),
     bodyText: Buffer.concat(chunks).toString('utf8'),
   };
 }
 
-/** A short, printable excerpt of a body for error messages (no secrets are ever in bodies). */
-export function excerpt(text: string, max = 120): string {
+/** Bytes that are not UTF-8 text (decoded as U+FFFD) or control characters other than white space. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const nonTextCharacter = /[\uFFFD\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
+
+/**
+ * A short, printable excerpt of a body for error messages (no secrets are ever in bodies).
+ * A body that is not text (compressed, binary, terminal escapes) is described, never shown.
+ */
+export function excerpt(text: string, max = 120, response?: Pick<HttpResponse, 'contentType' | 'contentEncoding'>): string {
+  if (nonTextCharacter.test(text)) {
+    const what = [
+      response?.contentType ? `content type ${response.contentType}` : '',
+      response?.contentEncoding ? `content encoding ${response.contentEncoding}` : '',
+    ].filter((part) => part !== '');
+    return `${Buffer.byteLength(text, 'utf8')} bytes that are not text${what.length > 0 ? `, ${what.join(', ')}` : ''}; not shown`;
+  }
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** True when `text` nests arrays/objects deeper than `limit` (scanned without parsing). */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 0x5c) index++; // backslash: skip the escaped character
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x5b || char === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (char === 0x5d || char === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /**
@@ -226,7 +291,7 @@ export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operatio
   const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
   const status = response.status;
   const code = `HTTP_${status}`;
-  const body = excerpt(response.bodyText);
+  const body = excerpt(response.bodyText, 120, response);
   if (status >= 500) {
     throw new OutcomeUnknownError(
       `${where}: HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
@@ -247,12 +312,19 @@ export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operatio
  * page, a truncated document) cannot tell whether the request took effect.
  */
 export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): unknown {
+  const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  if (nestsDeeperThan(response.bodyText, maxJsonDepth)) {
+    throw new OutcomeUnknownError(
+      `${where}: HTTP ${response.status} with JSON nested deeper than ${maxJsonDepth} levels, which no answer of this API is; ` +
+        'it was not parsed. The request may have taken effect. Reconcile before retrying.',
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'JSON_TOO_DEEP', httpStatus: response.status },
+    );
+  }
   try {
     return JSON.parse(response.bodyText) as unknown;
   } catch {
-    const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
     throw new OutcomeUnknownError(
-      `${where}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText) || 'empty'}); ` +
+      `${where}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText, 120, response) || 'empty'}); ` +
         'the request may have taken effect. Reconcile before retrying.',
       {
         api: req.api,

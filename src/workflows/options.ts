@@ -10,7 +10,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 /**
  * Reads (get_cart, list_orders, get_credit). Safe to repeat, so retry briskly; after about
  * five minutes of failures a person should look (the run then asks an operator).
- * startToClose covers one HTTP call: connect 5 s + headers 30 s + body 30 s, with margin.
+ * startToClose covers one HTTP call: its total deadline (60 s, src/apis/http.ts), with margin.
  */
 export const readOptions: ActivityOptions = {
   startToCloseTimeout: '90 seconds',

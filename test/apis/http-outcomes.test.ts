@@ -14,6 +14,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createHttpTransport,
+  defaultHttpTimeouts,
+  inFlightWindowMs,
   parseJsonAnswer,
   rejectForHttpStatus,
   sendPost,
@@ -405,5 +407,59 @@ describe('what goes over the wire', () => {
     ]);
     expect(response.contentType).toBe('application/json');
     expect(parseJsonAnswer(req, response)).toEqual({ ok: 'The order was cancelled' });
+  });
+});
+
+describe('hostile answers are bounded in time and memory, and never printed raw', () => {
+  it('gives up on a body trickled one byte at a time at the total deadline (unknown, TOTAL_DEADLINE)', async () => {
+    // Each byte comes well within bodyMs, so only a deadline for the whole call stops it.
+    const { port } = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    const error = await failureOf(() => sendPost(transportFor({ timeouts: { totalMs: 1_000 } }), postTo(origin, false)));
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(error.code).toBe('TOTAL_DEADLINE');
+    expect(error.message).toMatch(/no complete answer within the 1 s deadline for the whole call/);
+    expectMessageNamesEndpointOnly(error, origin);
+  });
+
+  it('has one total deadline, and the in-flight window of the activities derives from it', () => {
+    expect(defaultHttpTimeouts.totalMs).toBeGreaterThan(defaultHttpTimeouts.connectMs);
+    expect(createHttpTransport().totalMs).toBe(defaultHttpTimeouts.totalMs);
+    expect(inFlightWindowMs()).toBeGreaterThan(defaultHttpTimeouts.totalMs);
+    expect(inFlightWindowMs({ totalMs: 5_000 })).toBe(inFlightWindowMs() - defaultHttpTimeouts.totalMs + 5_000);
+  });
+
+  it('refuses JSON nested a million deep without parsing it (unknown, JSON_TOO_DEEP)', async () => {
+    const depth = 1_000_000;
+    const { port } = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    });
+    const req = postTo(`http://127.0.0.1:${port}`, true);
+    const response = await sendPost(transportFor(), req);
+    const error = await failureOf(async () => parseJsonAnswer(req, response));
+    expect(error).toMatchObject({ outcome: 'unknown', code: 'JSON_TOO_DEEP', resendable: true });
+    expect(error.message).toMatch(/nested deeper than 64 levels/);
+    // Brackets inside strings do not count; ordinary answers still parse.
+    expect(parseJsonAnswer(req, { ...response, bodyText: JSON.stringify({ text: '[[[['.repeat(100), list: [[1]] }) })).toMatchObject({ list: [[1]] });
+  });
+
+  it('describes a gzip body instead of printing its bytes', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { port } = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync('{"ok":"The order was cancelled"}'));
+    });
+    const req = postTo(`http://127.0.0.1:${port}`, false);
+    const response = await sendPost(transportFor(), req);
+    expect(response.contentEncoding).toBe('gzip');
+    const error = await failureOf(async () => parseJsonAnswer(req, response));
+    expect(error).toMatchObject({ outcome: 'unknown', code: 'INVALID_JSON' });
+    expect(error.message).toMatch(/\d+ bytes that are not text, content type application\/json, content encoding gzip; not shown/);
+    expect(error.message).not.toMatch(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f\ufffd]/u);
   });
 });

@@ -71,7 +71,7 @@ function meddlingTransport(rewritePath: (path: string) => string): HttpTransport
       (options, handler) =>
         dispatch({ ...options, path: rewritePath(options.path) }, handler),
   );
-  return { dispatcher, maxResponseBytes: base.maxResponseBytes, close: () => base.close() };
+  return { dispatcher, maxResponseBytes: base.maxResponseBytes, totalMs: base.totalMs, close: () => base.close() };
 }
 
 async function placeOrderFor(userId: number, productIds: number[] = [1]): Promise<number> {
