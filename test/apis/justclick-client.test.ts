@@ -216,14 +216,17 @@ describe('every documented error code', () => {
     expect(error.message).toMatch(/does not document/);
   });
 
-  it('gets code 4 from the simulator with the wrong secret', async () => {
+  it('gets code 4 from the simulator with the wrong secret: an access error, not an unknown outcome', async () => {
     const wrong = createJustClickClient({ login, secret: new Secret('not-the-secret'), apiUrl: sim.apiUrl });
     try {
       seedBill('W-1');
-      // The answer is signed with the real secret, so it cannot be verified either: unknown.
+      // The answer is signed with the real secret, so our key cannot verify it; but a refused
+      // signature changed nothing, and a wrong secret is what this looks like.
       const error = await failure(wrong.deleteOrder('W-1'));
-      expect(error).toBeInstanceOf(OutcomeUnknownError);
-      expect(error.code).toBe('BAD_RESPONSE_HASH');
+      expect(error).toBeInstanceOf(ApiRejectedError);
+      expect(error).toMatchObject({ outcome: 'rejected', code: '4', vendorText: 'incorrect hash', accessProblem: true, retryable: false });
+      expect(error.message).toMatch(/signed with another key than JUSTCLICK_SECRET/);
+      expect(error.message).not.toMatch(/may have taken effect/);
       expect(sim.calls.at(-1)?.answer).toContain('"error_code":4');
       expect(sim.state.hasBill('W-1')).toBe(true);
     } finally {

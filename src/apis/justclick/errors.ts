@@ -249,6 +249,8 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
     text === undefined ||
     !sameHex(hash, justClickResponseHash(codeText, text, secret))
   ) {
+    const refusal = accessRefusalSignedWithAnotherKey(req, fields, response);
+    if (refusal !== undefined) throw refusal;
     throw new OutcomeUnknownError(
       `${where(req)}: the response signature did not verify (hash ${typeof hash === 'string' ? 'wrong' : 'missing'})${shownCode}, ` +
         'so the answer is not trusted. Check JUSTCLICK_SECRET; the request may have taken effect, so reconcile before retrying.',
@@ -265,7 +267,36 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
   return answer;
 }
 
+/**
+ * An answer whose hash does not verify with our secret but whose code says JustClick refused
+ * our credentials (4 incorrect hash, 5 invalid user name, 6 IP denied, 7 account disabled):
+ * that is what a wrong JUSTCLICK_SECRET looks like (JustClick signs with its own key for the
+ * account). An access refusal changes nothing, so it is an access error, not an unknown outcome.
+ */
+function accessRefusalSignedWithAnotherKey(
+  req: JustClickRequestInfo,
+  fields: Record<string, unknown>,
+  response: HttpResponse,
+): ApiRejectedError | undefined {
+  const rawCode = fields['error_code'];
+  const code = typeof rawCode === 'number' ? rawCode : typeof rawCode === 'string' && /^\d{1,3}$/.test(rawCode) ? Number(rawCode) : NaN;
+  const info = justClickCodes.get(code);
+  if (info?.accessProblem !== true) return undefined;
+  const vendorText = typeof fields['error_text'] === 'string' ? fields['error_text'] : info.text;
+  return new ApiRejectedError(
+    `${where(req)}: answered error ${code} ${JSON.stringify(vendorText)}: ${info.meaning}, and the answer is signed with ` +
+      `another key than JUSTCLICK_SECRET, so the secret (or the login) is most likely wrong; nothing changed. ${info.action}`,
+    { api: 'justclick', operation: req.operation, retryable: false, code: String(code), vendorText, httpStatus: response.status, accessProblem: true },
+  );
+}
+
 export type JustClickVerdict = { kind: 'ok' } | { kind: JustClickNonError };
+
+/** What `code` means for `method` when it is not an error there (DeleteOrder 200/302, CreateOrder 601). */
+export function justClickNonError(method: string, code: string | number): JustClickNonError | undefined {
+  const info = justClickCodes.get(Number(code));
+  return info?.notAnErrorFor && isTypedMethod(method) ? info.notAnErrorFor[method] : undefined;
+}
 
 function isTypedMethod(method: string): method is JustClickMethod {
   return method === 'DeleteOrder' || method === 'CreateOrder' || method === 'UpdateOrderStatus' || method === 'GetOrderInfo';
