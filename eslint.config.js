@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 /** Workflow code runs in Temporal's deterministic sandbox: it may import only
- * @temporalio/workflow, its ./ siblings, pure shared modules (contracts, validation, effect keys),
+ * @temporalio/workflow, its ./ siblings, pure shared modules (contracts, validation, single-line texts, effect keys),
  * and types from elsewhere. */
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 

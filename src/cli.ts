@@ -104,6 +104,20 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
   }
 }
 
+/**
+ * A reader that stops early (`orderflow ... | head -1`) closes the pipe: the rest of the
+ * output has nowhere to go, which is not a failure of the command. Stop quietly, as other
+ * command-line tools do, instead of printing the write's EPIPE stack trace.
+ */
+function stopQuietlyWhenOutputCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 if (import.meta.main) {
+  stopQuietlyWhenOutputCloses(process.stdout);
+  stopQuietlyWhenOutputCloses(process.stderr);
   process.exitCode = await runCli(process.argv.slice(2));
 }

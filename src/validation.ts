@@ -4,6 +4,7 @@
  * input is refused early, with every problem listed, and causes no call to any API.
  */
 import { InvalidAmountError, formatCents, parsePositiveAmount } from './money.ts';
+import { controlCharacterProblem } from './single-line-text.ts';
 import type {
   AdjustCreditInput,
   CancelOrderInput,
@@ -51,6 +52,11 @@ function text(fields: Fields, name: string, problems: string[], options: { max: 
   }
   if (value.length > options.max) {
     problems.push(`${name} must be at most ${options.max} characters`);
+    return undefined;
+  }
+  const controlProblem = controlCharacterProblem(name, value);
+  if (controlProblem !== undefined) {
+    problems.push(controlProblem);
     return undefined;
   }
   return value.trim();

@@ -5,11 +5,13 @@
  * so a mistyped command never reaches an API. The clients are loaded only when a call is
  * made.
  */
-import { parseArgs } from 'node:util';
 import { configDefault, loadConfig } from '../config.ts';
 import { ApiRejectedError } from '../apis/outcome.ts';
 import { isWebTvAction, webTvActions } from '../apis/webtv/types.ts';
-import { UsageError, exitCodes, parseSetOptions, reportApiFailure, withUsageErrors, wrapText } from './framework.ts';
+import { checkWebTvFields } from '../apis/webtv/fields.ts';
+import { printable } from '../single-line-text.ts';
+import { justClickMethods, justClickReservedFields } from '../apis/justclick/types.ts';
+import { UsageError, exitCodes, parseSetOptions, reportApiFailure, parseCommandArgs, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
 function printJson(context: CliContext, value: unknown): void {
@@ -57,24 +59,21 @@ Examples:
   orderflow api webtv cancel_order --user 42 --set requester=ADMIN
 `,
   async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: [...args],
-        options: { user: { type: 'string', short: 'u' }, set: { type: 'string', multiple: true } },
-        allowPositionals: true,
-        strict: true,
-      }),
-    );
+    const { values, positionals } = parseCommandArgs(args, { options: { user: { type: 'string', short: 'u' }, set: { type: 'string', multiple: true } },
+        allowPositionals: true });
     const [action, ...extra] = positionals;
     if (action === undefined) throw new UsageError(`the action is missing; it is one of: ${webTvActionList}.`);
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}; give one action, and fields with --set name=value.`);
     if (!isWebTvAction(action)) throw new UsageError(`unknown action ${JSON.stringify(action)}; the actions are: ${webTvActionList}.`);
     const userId = parseUserId(values.user);
-    const fields: Record<string, string> = {};
+    const given: Record<string, string> = {};
     for (const [name, value] of parseSetOptions(values.set)) {
-      if (Object.hasOwn(fields, name)) throw new UsageError(`--set ${name}=... is given twice; give each field once.`);
-      fields[name] = value;
+      if (Object.hasOwn(given, name)) throw new UsageError(`--set ${name}=... is given twice; give each field once.`);
+      given[name] = value;
     }
+    const checked = checkWebTvFields(action, given);
+    if ('problems' in checked) throw new UsageError(`${checked.problems.join('; ')}. Nothing was sent.`);
+    const fields = checked.fields;
 
     const config = loadConfig(context.env, ['webtv']);
     const { createWebTvClient } = await import('../apis/webtv/client.ts');
@@ -93,8 +92,7 @@ Examples:
   },
 };
 
-/** JustClick methods are path segments: `<apiUrl>/DeleteOrder` (the client's own rule). */
-const methodName = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const justClickMethodList = justClickMethods.join(', ');
 
 export const apiJustClickCommand: LeafCommand = {
   name: 'justclick',
@@ -111,9 +109,12 @@ Options:
   --set name=value       A request field; repeat for several (order is kept)
   -h, --help             Show this help
 
+Methods: ${justClickMethods.join(', ')}. Reserved names (${justClickReservedFields.join(', ')})
+cannot be fields.
+
 On an API error the code and text are printed on stderr as "CODE | text", followed by
-what it means, and the exit status is 1 (DeleteOrder of an order that does not exist
-answers 200 or 302: it is already absent). An answer whose signature does not match
+what it means, and the exit status is 1. DeleteOrder of an order that does not exist
+answers 200 or 302: it is already absent, which is not a failure (exit 0). An answer whose signature does not match
 is refused (exit 1). Bad usage or configuration exits with 2 without sending anything.
 
 Examples:
@@ -123,24 +124,25 @@ Examples:
   orderflow api justclick UpdateOrderStatus --set bill_id=1111 --set status=sale
 `,
   async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: [...args],
-        options: { set: { type: 'string', multiple: true } },
-        allowPositionals: true,
-        strict: true,
-      }),
-    );
+    const { values, positionals } = parseCommandArgs(args, { options: { set: { type: 'string', multiple: true } },
+        allowPositionals: true });
     const [method, ...extra] = positionals;
     if (method === undefined) throw new UsageError('the method is missing, e.g. DeleteOrder or CreateOrder.');
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}; give one method, and fields with --set name=value.`);
-    if (!methodName.test(method)) {
-      throw new UsageError(`${JSON.stringify(method)} is not a JustClick method name; method names are letters, digits and underscores, e.g. DeleteOrder.`);
+    if (!(justClickMethods as readonly string[]).includes(method)) {
+      throw new UsageError(`${JSON.stringify(method)} is not a JustClick method this command knows; the methods are: ${justClickMethodList}. Nothing was sent.`);
+    }
+    const pairs = parseSetOptions(values.set);
+    const twice = pairs.map(([name]) => name).find((name, index, names) => !name.endsWith('[]') && names.indexOf(name) !== index);
+    if (twice !== undefined) throw new UsageError(`--set ${twice}=... is given twice; give each field once.`);
+    const reserved = pairs.map(([name]) => name.replace(/\[.*$/, '')).filter((name) => (justClickReservedFields as readonly string[]).includes(name));
+    if (reserved.length > 0) {
+      throw new UsageError(`--set ${reserved[0]}=... is a reserved name (the client signs the request with it); leave it out. Nothing was sent.`);
     }
     const { nestPhpFields } = await import('../apis/justclick/signing.ts');
     let params: ReturnType<typeof nestPhpFields>;
     try {
-      params = nestPhpFields(parseSetOptions(values.set));
+      params = nestPhpFields(pairs);
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`the --set fields do not form valid PHP-style fields: ${error instanceof Error ? error.message : String(error)}`);
@@ -148,6 +150,7 @@ Examples:
 
     const config = loadConfig(context.env, ['justclick']);
     const { createJustClickClient } = await import('../apis/justclick/client.ts');
+    const { justClickNonError } = await import('../apis/justclick/errors.ts');
     const client = createJustClickClient(config.justclick);
     try {
       printJson(context, await client.call(method, params));
@@ -156,6 +159,11 @@ Examples:
       // Refused by the client before sending (see refuseJustClickInput): a usage problem.
       if (error instanceof ApiRejectedError && error.code === 'INVALID_INPUT' && error.httpStatus === undefined) {
         throw new UsageError(error.message);
+      }
+      // An answer that is not an error for this method (DeleteOrder of an absent bill): say so, exit 0.
+      if (error instanceof ApiRejectedError && error.api === 'justclick' && justClickNonError(method, error.code) !== undefined) {
+        context.stderr.write(printable(`${error.code} | ${error.vendorText ?? ''}\n${error.message}\n`));
+        return exitCodes.ok;
       }
       return reportApiFailure(context, error);
     } finally {

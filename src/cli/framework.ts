@@ -8,10 +8,13 @@
  *   2  bad usage or bad configuration; nothing was sent to any API
  *   3  (start --wait) the run stopped to wait for an operator
  */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
+import { printable } from '../single-line-text.ts';
 
 export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -134,10 +137,11 @@ function reportUsage(context: CliContext, path: readonly Command[], message: str
 /** Prints an API call failure and returns exit status 1. */
 export function reportApiFailure(context: CliContext, error: unknown): ExitCode {
   if (!isApiCallError(error)) throw error;
+  // Vendor texts come from a remote server: never let them drive the terminal.
   if (error.outcome === 'rejected') {
-    line(context.stderr, `${error.code} | ${error.vendorText ?? '(no text from the API)'}`);
+    line(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
   }
-  line(context.stderr, error.message);
+  line(context.stderr, printable(error.message));
   return exitCodes.failed;
 }
 
@@ -204,6 +208,60 @@ export function withUsageErrors<T>(parse: () => T): T {
     }
     throw error;
   }
+}
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+/** A value that is a negative number, e.g. `-1`, `-3`, `-0.5`: meant as a value, never as options. */
+const negativeNumber = /^-\d[\d.,]*$/;
+
+/**
+ * Parses a command's arguments strictly (node:util parseArgs), turning every problem into a
+ * {@link UsageError} that says what is wrong:
+ *  - an option given twice that is not `multiple` (`--user 900 --user 901`) is refused,
+ *    instead of the last one silently winning;
+ *  - a negative number after an option that takes a value (`--amount -1`) is taken as its
+ *    value, so that the value's own check says what is wrong with it.
+ */
+export function parseCommandArgs<T extends { options: OptionSpecs; allowPositionals: boolean }>(
+  args: readonly string[],
+  config: T,
+): ReturnType<typeof parseArgs<T & { args: string[]; strict: true; tokens: true }>> {
+  const { options } = config;
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    const next = args[index + 1];
+    if (arg === '--') {
+      joined.push(...args.slice(index));
+      break;
+    }
+    const name = arg.startsWith('--') && !arg.includes('=')
+      ? arg.slice(2)
+      : /^-[A-Za-z]$/.test(arg) ? Object.keys(options).find((candidate) => options[candidate]?.short === arg.slice(1)) : undefined;
+    const spec = name === undefined ? undefined : options[name];
+    if (spec?.type === 'string' && next !== undefined && negativeNumber.test(next)) {
+      joined.push(`--${name}=${next}`);
+      index++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  const parsed = withUsageErrors(() => parseArgs({ ...config, args: joined, strict: true as const, tokens: true as const }));
+  const seen = new Map<string, string[]>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;
+    const given = seen.get(token.name) ?? [];
+    given.push(token.value ?? token.rawName);
+    seen.set(token.name, given);
+  }
+  for (const [name, given] of seen) {
+    if (given.length > 1) {
+      const shown = options[name]?.type === 'string' ? ` (${given.map((value) => JSON.stringify(value)).join(', ')})` : '';
+      throw new UsageError(`--${name} is given ${given.length} times${shown}; give it once.`);
+    }
+  }
+  return parsed;
 }
 
 /** `--set name=value` pairs, in order; the name must be non-empty. */

@@ -2,11 +2,10 @@
  * `orderflow ops list` and `orderflow ops show`: the Temporal UI's story of stuck runs, in a
  * terminal. Decisions for one run or many are `orderflow decide` (see ./workflows.ts).
  */
-import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';
-import { UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
 
@@ -64,9 +63,7 @@ Examples:
   orderflow ops list
   orderflow ops list --query 'OrderflowStep = "undo-add-credit"' --json`,
   async run(args, context) {
-    const { values } = withUsageErrors(() =>
-      parseArgs({ args: [...args], options: { query: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: false, strict: true }),
-    );
+    const { values } = parseCommandArgs(args, { options: { query: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: false });
     const query = values.query ? `${awaitingOperatorQuery} AND (${values.query})` : awaitingOperatorQuery;
     return withTemporal(context, async (client) => {
       const runs = await listRuns(client, query);
@@ -98,7 +95,7 @@ const showCommand: LeafCommand = {
 current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
 was observed, what each decision would do), each step, and the decisions taken so far.`,
   async run(args, context) {
-    const { positionals } = withUsageErrors(() => parseArgs({ args: [...args], options: {}, allowPositionals: true, strict: true }));
+    const { positionals } = parseCommandArgs(args, { options: {}, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
     return withTemporal(context, async (client, config) => {

@@ -2,9 +2,8 @@
  * `orderflow simulate`: runs the local WebTV and JustClick simulators until SIGINT or
  * SIGTERM, accepting the credentials from the same environment variables the clients use.
  */
-import { parseArgs } from 'node:util';
 import { loadSimulatorCredentials } from '../config.ts';
-import { UsageError, exitCodes, parsePortOption, withUsageErrors } from './framework.ts';
+import { UsageError, exitCodes, parsePortOption, parseCommandArgs } from './framework.ts';
 import type { CliContext, ExitCode, LeafCommand } from './framework.ts';
 
 export const defaultWebTvSimulatorPort = 8081;
@@ -56,19 +55,13 @@ Examples:
   orderflow simulate --webtv-port 0 --justclick-port 0 --seed empty
 `,
   async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
-    const { values } = withUsageErrors(() =>
-      parseArgs({
-        args: [...args],
-        options: {
+    const { values } = parseCommandArgs(args, { options: {
           'webtv-port': { type: 'string' },
           'justclick-port': { type: 'string' },
           host: { type: 'string', default: '127.0.0.1' },
           seed: { type: 'string', default: 'demo' },
         },
-        allowPositionals: false,
-        strict: true,
-      }),
-    );
+        allowPositionals: false });
     const webTvPort = parsePortOption('--webtv-port', values['webtv-port'], defaultWebTvSimulatorPort);
     const justClickPort = parsePortOption('--justclick-port', values['justclick-port'], defaultJustClickSimulatorPort);
     const host = values.host;

@@ -1,5 +1,6 @@
 /** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config.ts';
 import { readTracingSettings, startTracing } from '../telemetry/tracing.ts';
@@ -39,7 +40,7 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
         `No such workflow ${error.workflowId ?? ''} in namespace ${config.namespace} at ${config.address}: ${error.message}. Check the id (orderflow ops list shows waiting runs).`,
       );
     }
-    throw error;
+    throw explainTemporalRefusal(error, config) ?? error;
   } finally {
     await Promise.allSettled([client.connection.close(), tracing?.shutdown()]);
   }
@@ -52,4 +53,27 @@ export async function queryStatus(handle: WorkflowHandle): Promise<RunStatus | u
   } catch {
     return undefined;
   }
+}
+
+const grpcInvalidArgument = 3;
+const grpcNotFound = 5;
+
+/**
+ * What Temporal's refusal of a request means for a person (a namespace that does not exist,
+ * a visibility query it cannot parse), as a message; undefined for anything else (a bug).
+ */
+export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConfig, 'address' | 'namespace'>): CommandFailure | undefined {
+  const grpc = isGrpcServiceError(error) ? error : error instanceof ServiceError && isGrpcServiceError(error.cause) ? error.cause : undefined;
+  const detail = (grpc?.details ?? (error instanceof Error ? error.message : String(error))).trim();
+  if (error instanceof NamespaceNotFoundError || (grpc?.code === grpcNotFound && /namespace/i.test(detail))) {
+    return new CommandFailure(
+      `Temporal at ${config.address} has no namespace "${config.namespace}" (TEMPORAL_NAMESPACE). ` +
+        'Set TEMPORAL_NAMESPACE to an existing one (npm start and the dev server use "default"), ' +
+        `or create it: temporal operator namespace create --namespace ${config.namespace}`,
+    );
+  }
+  if (grpc?.code === grpcInvalidArgument) {
+    return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check what you gave (e.g. the syntax of --query).`);
+  }
+  return undefined;
 }

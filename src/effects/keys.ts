@@ -3,16 +3,15 @@
  * reads them. Retries, crashes and resets keep a step's key (a reset keeps the first run's
  * id); a new run after a failed one gets new keys, so it does not inherit the failed run's
  * effects (README, "Architecture"). Keys of the older form `<workflowId>/<step>` are read.
- * Pure (no imports): workflow code builds keys with it (see eslint.config.js).
+ * Pure (it imports only the pure single-line-text rule): workflow code builds keys with it (see eslint.config.js).
  */
+import { controlCharacters } from '../single-line-text.ts';
 
 /** Temporal's default limit for workflow ids. */
 export const maxWorkflowIdLength = 1000;
 /** The part after the workflow id: `<step>#<firstExecutionRunId>`. */
 export const maxStepLength = 200;
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
 const stepPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const runIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 

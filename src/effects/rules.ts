@@ -2,6 +2,7 @@
  * The ledger's rules that do not depend on a database: reading effect keys, allowed state
  * transitions, and what may be stored (bounded identifiers, strict JSON, no secrets).
  */
+import { controlCharacters } from '../single-line-text.ts';
 import { InvalidLedgerInputError } from './errors.ts';
 import type { EffectState, JsonValue } from './types.ts';
 import { EffectKeyError, maxWorkflowIdLength, parseEffectKey as parseKey } from './keys.ts';
@@ -35,9 +36,7 @@ export function isEffectTransitionAllowed(from: EffectState, to: EffectState): b
   return allowedEffectTransitions[from].includes(to);
 }
 
-// Printable, no whitespace other than a plain space, no control characters.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// Printable, no whitespace other than a plain space, no control characters (../single-line-text.ts).
 const kindPattern = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
 
 /** Reads an effect key (see ./keys.ts); a malformed key is invalid ledger input. */

@@ -18,6 +18,7 @@ import { judgeJustClickAnswer, nonErrorAsRejection, readJustClickAnswer, refuseJ
 import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
 import { justClickQueryHash, parsePhpFieldName, phpQueryFields } from './signing.ts';
 import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
+import { justClickMethods } from './types.ts';
 import type {
   JustClickAnswer,
   JustClickCreateResult,
@@ -64,7 +65,7 @@ export interface JustClickClient {
 }
 
 const methodPattern = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const typedMethods: readonly JustClickMethod[] = ['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'];
+const typedMethods: readonly JustClickMethod[] = justClickMethods;
 const orderStatuses: readonly JustClickOrderStatus[] = ['sent', 'paid', 'return', 'cancel'];
 /** Methods that change nothing more when repeated (reads, deletes, setting a status). */
 const idempotentMethods = new Set(['deleteorder', 'updateorderstatus', 'getorderinfo', 'getorderdetails', 'getorders', 'getorderswithgoods']);

@@ -286,7 +286,7 @@ function accessRefusalSignedWithAnotherKey(
   return new ApiRejectedError(
     `${where(req)}: answered error ${code} ${JSON.stringify(vendorText)}: ${info.meaning}, and the answer is signed with ` +
       `another key than JUSTCLICK_SECRET, so the secret (or the login) is most likely wrong; nothing changed. ${info.action}`,
-    { api: 'justclick', operation: req.operation, retryable: false, code: String(code), vendorText, httpStatus: response.status, accessProblem: true },
+    { api: 'justclick', operation: req.operation, resendable: false, code: String(code), vendorText, httpStatus: response.status, accessProblem: true },
   );
 }
 

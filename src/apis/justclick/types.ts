@@ -7,6 +7,12 @@ import type { Cents } from '../../money.ts';
 /** The methods this client has typed wrappers for. Any other method can go through `call`. */
 export type JustClickMethod = 'DeleteOrder' | 'CreateOrder' | 'UpdateOrderStatus' | 'GetOrderInfo';
 
+/** The documented methods (API-NOTES.md §2): the only ones `orderflow api justclick` sends. */
+export const justClickMethods: readonly JustClickMethod[] = Object.freeze(['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const);
+
+/** Body fields the client sets itself (the request's signature); never a caller's field. */
+export const justClickReservedFields = Object.freeze(['hash'] as const);
+
 /** Every answer, after its hash was verified: `result` only when the API sent data. */
 export interface JustClickAnswer {
   error_code: number;

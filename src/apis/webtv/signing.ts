@@ -26,6 +26,9 @@ export interface WebTvCredentials {
   sharedSecret: string;
 }
 
+/** The query names the signed request URL sets; a POST field must not repeat one. */
+export const webTvSignedQueryNames = Object.freeze(['go', 'do', 'iq', 'timestamp', 'salt', 'key', 'signature'] as const);
+
 export function webTvSignature(sharedSecret: string, salt: string, timestamp: number | string): string {
   if (typeof timestamp === 'number' && !Number.isSafeInteger(timestamp)) {
     // PHP prints such a number exactly; JavaScript would print it rounded and sign something else.
