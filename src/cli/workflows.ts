@@ -2,7 +2,6 @@
  * `orderflow worker`, `orderflow start <workflow>`, `orderflow status`, `orderflow decide`:
  * the commands that talk to Temporal.
  */
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -12,10 +11,11 @@ import type { StartedRun, StarterOptions } from '../client/starters.ts';
 import { defaultPaymentDeadline, operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
+import { describeFailedAttempt, failedAttempts } from './attempts.ts';
 import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
@@ -35,6 +35,12 @@ function idOption(value: string | undefined): number | string | undefined {
 }
 
 
+
+/** The step the run is on while one is running (what a pending activity belongs to). */
+function runningStep(status: RunStatus | undefined): string | undefined {
+  const running = status?.steps.filter((step) => step.state === 'running') ?? [];
+  return running.length === 1 ? running[0]?.name : undefined;
+}
 
 function describeStep(step: RunStatus['steps'][number]): string {
   const marks: Record<StepState, string> = { done: '✓', skipped: '↷', failed: '✗', running: '…', pending: '·', 'not-needed': '–' };
@@ -70,6 +76,13 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
         }
       }
     }
+    // A step being retried: each failed attempt once, with its cause and the next attempt's time.
+    for (const failed of failedAttempts(description)) {
+      const key = `attempt:${failed.activity}:${failed.attempt}`;
+      if (printed.has(key)) continue;
+      printed.set(key, '');
+      line(context, describeFailedAttempt(failed, runningStep(status)));
+    }
     if (description.status.name !== 'RUNNING') {
       try {
         const result = (await handle.result()) as RunResult;
@@ -103,8 +116,13 @@ function text(values: Record<string, string | boolean | undefined>, name: string
   return typeof value === 'string' ? value : undefined;
 }
 
-const waitHelp = `  --wait                 Follow the run: print each step as it happens and end with the
-                         result. Exit 0 completed, 1 failed, 3 waiting for an operator.`;
+const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
+                         attempt of a step that is being retried) and end with the result.
+                         Exit 0 completed, 1 failed, 3 waiting for an operator.
+
+Values are read leniently where the meaning is certain: spaces around a value are
+ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
+one line without control characters. Each option may be given once.`;
 
 const startSpecs: StartSpec[] = [
   {
@@ -233,7 +251,7 @@ function startCommand(spec: StartSpec): LeafCommand {
     usage: spec.usage,
     help: spec.help,
     async run(args, context) {
-      const { values } = withUsageErrors(() => parseArgs({ args: [...args], options: spec.options, allowPositionals: false, strict: true }));
+      const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
       return withTemporal(context, async (client, config) => {
         let started: StartedRun;
         try {
@@ -267,9 +285,7 @@ export const statusCommand: LeafCommand = {
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
 waits for an operator, why and the choices. --json prints the status query's answer as JSON.`,
   async run(args, context) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({ args: [...args], options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true }),
-    );
+    const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel/7/319.');
     return withTemporal(context, async (client, config) => {
@@ -277,7 +293,7 @@ waits for an operator, why and the choices. --json prints the status query's ans
       const description = await handle.describe();
       const status = await queryStatus(handle);
       if (values.json === true) {
-        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, status: status ?? null }, null, 2));
+        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
         return exitCodes.ok;
       }
       line(context, `${workflowId} (${description.type}) — Temporal: ${description.status.name}, run ${description.runId}`);
@@ -288,6 +304,7 @@ waits for an operator, why and the choices. --json prints the status query's ans
       }
       line(context, `State: ${status.state}, step: ${status.step}`);
       for (const step of status.steps) line(context, describeStep(step));
+      for (const failed of failedAttempts(description)) line(context, describeFailedAttempt(failed, runningStep(status)));
       for (const decision of status.decisions) {
         line(context, `  decision: ${decision.operator} chose ${decision.action} at ${decision.step} (${decision.at}, via ${decision.via}): ${decision.note}`);
       }
@@ -352,17 +369,11 @@ Examples:
   orderflow decide refund-and-cancel/7/319 --action skip --note "store admin shows the credit" --operator anna
   orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run`,
   async run(args, context) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: [...args],
-        options: {
+    const { values, positionals } = parseCommandArgs(args, { options: {
           action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' },
           query: { type: 'string' }, 'dry-run': { type: 'boolean' },
         },
-        allowPositionals: true,
-        strict: true,
-      }),
-    );
+        allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     const problems: string[] = [];
     if (values.query === undefined && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
@@ -421,7 +432,7 @@ ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, reco
 ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when
 ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
   async run(args, context) {
-    withUsageErrors(() => parseArgs({ args: [...args], options: {}, allowPositionals: false, strict: true }));
+    parseCommandArgs(args, { options: {}, allowPositionals: false });
     const { runWorkerProcess } = await import('../worker.ts');
     try {
       await runWorkerProcess(context.env);

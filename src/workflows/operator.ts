@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { operatorActions } from '../contracts.ts';
+import { controlCharacterProblem } from '../single-line-text.ts';
 import type { OperatorAction, OperatorDecision, OperatorDecisionReply, RunStatus } from '../contracts.ts';
 
 export const operatorDecisionUpdate = defineUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision');
@@ -14,7 +15,11 @@ export const statusQuery = defineQuery<RunStatus>('status');
 const maxNoteLength = 2_000;
 const maxOperatorLength = 200;
 
-/** Checks a decision's shape; returns the problems (empty when fine). */
+/**
+ * Checks a decision's shape; returns the problems (empty when fine). The one rule for what a
+ * decision may hold, applied where it enters (the update's validator, the signal's handler):
+ * what passes here is also what the ledger's audit trail accepts (one printable line each).
+ */
 export function decisionProblems(input: unknown, allowed: readonly OperatorAction[]): string[] {
   if (typeof input !== 'object' || input === null) {
     return ['the decision must be a JSON object like {"action":"retry","note":"checked the balance","operator":"alice"}'];
@@ -28,9 +33,16 @@ export function decisionProblems(input: unknown, allowed: readonly OperatorActio
   }
   if (typeof decision.note !== 'string' || decision.note.trim() === '') problems.push('"note" must say why (a non-empty string)');
   else if (decision.note.length > maxNoteLength) problems.push(`"note" must be at most ${maxNoteLength} characters`);
+  else problems.push(...oneLine('"note"', decision.note));
   if (typeof decision.operator !== 'string' || decision.operator.trim() === '') problems.push('"operator" must name who decides');
-  else if (decision.operator.length > maxOperatorLength) problems.push(`"operator" must be at most ${maxOperatorLength} characters`);
+  else if (decision.operator.trim().length > maxOperatorLength) problems.push(`"operator" must be at most ${maxOperatorLength} characters`);
+  else problems.push(...oneLine('"operator"', decision.operator));
   return problems;
+}
+
+function oneLine(what: string, value: string): string[] {
+  const problem = controlCharacterProblem(what, value);
+  return problem === undefined ? [] : [problem];
 }
 
 export function normalizeDecision(decision: OperatorDecision): OperatorDecision {

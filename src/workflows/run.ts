@@ -5,7 +5,7 @@
  * what was observed and what each choice does; it then waits for an `operatorDecision`
  * update (validated; answers what will happen) or the equivalent signal.
  */
-import { condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { RunState, operatorActions } from '../contracts.ts';
 import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
 import { effectKey } from '../effects/keys.ts';
@@ -119,7 +119,15 @@ export class Run {
     setCurrentDetails(waitingDetails(this.awaiting, this.allowed, this.identity));
     log.warn('run waits for an operator', { step: request.step, reason: request.reason, failure: request.failure.type });
 
-    await condition(() => this.pending !== undefined);
+    if (patched('operator-wait-timer')) {
+      // A timer whose summary says what the run waits for: the UI shows it on the run's
+      // default tab (Timeline), where an operator looks first. It only labels the wait:
+      // when it fires, the run goes on waiting.
+      const summary = waitSummary(request.step, request.reason);
+      while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
+    } else {
+      await condition(() => this.pending !== undefined);
+    }
     const { decision, via } = this.pending!;
     this.decisions.push({ ...decision, step: request.step, at: new Date().toISOString(), via });
     this.awaiting = null;
@@ -133,4 +141,14 @@ export class Run {
   result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }
+}
+
+/** How long one labelled wait timer runs; a wait longer than this simply starts another. */
+const operatorWaitTimer = '30 days';
+
+/** The wait timer's one-line summary, short enough for the UI's timeline: the first sentence of the reason. */
+function waitSummary(step: string, reason: string): string {
+  const firstSentence = /^.*?[.!?](?=\s|$)/.exec(reason)?.[0] ?? reason;
+  const text = `Waiting for an operator: ${firstSentence.includes(step) ? firstSentence : `at ${step}: ${firstSentence}`}`;
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }

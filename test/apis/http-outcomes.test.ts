@@ -460,6 +460,7 @@ describe('hostile answers are bounded in time and memory, and never printed raw'
     const error = await failureOf(async () => parseJsonAnswer(req, response));
     expect(error).toMatchObject({ outcome: 'unknown', code: 'INVALID_JSON' });
     expect(error.message).toMatch(/\d+ bytes that are not text, content type application\/json, content encoding gzip; not shown/);
+    // eslint-disable-next-line no-control-regex -- the point: no control character may be printed
     expect(error.message).not.toMatch(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f\ufffd]/u);
   });
 });

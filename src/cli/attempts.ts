@@ -1,0 +1,52 @@
+/**
+ * What a step that is being retried has met so far, from Temporal's own record of the run's
+ * pending activities (the same facts the UI's Pending Activities panel shows): each failed
+ * attempt's cause, the attempt number, and when the next attempt is due.
+ */
+import { optionalTsToDate } from '@temporalio/common';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import { printable } from '../single-line-text.ts';
+
+export interface FailedAttempt {
+  /** The activity's type, e.g. applyCreditChange. */
+  activity: string;
+  /** The attempt that failed (1 is the first). */
+  attempt: number;
+  /** Why it failed, as the activity reported it. */
+  cause: string;
+  /** When the next attempt is due; undefined while one runs or when none is scheduled. */
+  nextAttemptAt: Date | undefined;
+}
+
+/** The last failed attempt of every pending activity that has failed at least once. */
+export function failedAttempts(description: WorkflowExecutionDescription): FailedAttempt[] {
+  const attempts: FailedAttempt[] = [];
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const message = pending.lastFailure?.message;
+    if (!message) continue;
+    const current = pending.attempt ?? 1;
+    const retrying = optionalTsToDate(pending.nextAttemptScheduleTime);
+    attempts.push({
+      activity: pending.activityType?.name ?? 'activity',
+      // While waiting for a retry, `attempt` is the next one; while one runs, it is that one.
+      attempt: Math.max(1, current - 1),
+      cause: message,
+      nextAttemptAt: retrying,
+    });
+  }
+  return attempts;
+}
+
+function inHowLong(at: Date, now: number): string {
+  const seconds = Math.max(0, Math.round((at.getTime() - now) / 1000));
+  return seconds < 120 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/** One line for a terminal: `attempt 1 of applyCreditChange failed: …; attempt 2 at 21:03:05 UTC (in 58 s)`. */
+export function describeFailedAttempt(failed: FailedAttempt, step: string | undefined, now = Date.now()): string {
+  const where = step === undefined ? failed.activity : `${step} (${failed.activity})`;
+  const next = failed.nextAttemptAt === undefined
+    ? `attempt ${failed.attempt + 1} is running`
+    : `attempt ${failed.attempt + 1} at ${failed.nextAttemptAt.toISOString().slice(11, 19)} UTC (in ${inHowLong(failed.nextAttemptAt, now)})`;
+  return printable(`  ↻ ${where}: attempt ${failed.attempt} failed: ${failed.cause.replace(/\.$/, '')}; ${next}`);
+}
