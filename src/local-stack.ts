@@ -3,12 +3,15 @@
  *
  *   - a file-backed Temporal dev server with its Web UI (data/temporal.db), our search
  *     attributes registered;
- *   - both simulators with the demo seed (state in memory: it starts afresh each time);
+ *   - both simulators with the demo seed (state in memory: it starts afresh each time, but
+ *     WebTV order ids go on from the last start's, kept in data/simulators.json, so that a
+ *     new order never has the id of one Temporal remembers from an earlier start);
  *   - one orderflow worker, its ledger in data/ledger.db.
  *
  * It writes the environment a second terminal needs to `.orderflow/env` (mode 0600: it
  * holds the simulators' local credentials, generated once and kept there) and prints how
- * to use it. It stays up until Ctrl-C (SIGINT) or SIGTERM, then shuts everything down.
+ * to use it. The worker's JSON log goes to `.orderflow/worker.log`; the terminal shows one
+ * readable line per run event. It stays up until Ctrl-C (SIGINT) or SIGTERM, then shuts everything down.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ import type { DevServer } from './temporal/dev-server.ts';
 import { startWebTvSimulator } from './simulators/webtv/index.ts';
 import { startJustClickSimulator } from './simulators/justclick/index.ts';
 import { createOrderflowWorker, installRuntime } from './worker.ts';
+import { runEventSink } from './run-events.ts';
 
 export const localPorts = { temporal: 7233, temporalUi: 8233, webtv: 8081, justclick: 8082 } as const;
 export type LocalPorts = { -readonly [K in keyof typeof localPorts]: number };
@@ -55,6 +59,30 @@ interface LocalCredentials {
 const stateDirectory = resolve('.orderflow');
 const credentialsFile = resolve(stateDirectory, 'local-credentials.json');
 const localEnvFile = resolve(stateDirectory, 'env');
+const workerLogFile = resolve(stateDirectory, 'worker.log');
+const simulatorIdsFile = resolve('data/simulators.json');
+
+/** Order ids one start may use before the next start's ids begin, should it end without saving its own. */
+const orderIdsPerStart = 1_000;
+
+/**
+ * The first WebTV order id of this start: where the last one left off (319 the first time).
+ * Until this start saves where it ends ({@link saveNextOrderId}), the file says a block
+ * further on, so that even after a crash the next start's ids do not repeat these.
+ */
+export function reserveOrderIds(file: string = simulatorIdsFile): number {
+  let first = 319;
+  if (existsSync(file)) {
+    const saved = (JSON.parse(readFileSync(file, 'utf8')) as { nextWebTvOrderId?: unknown }).nextWebTvOrderId;
+    if (typeof saved === 'number' && Number.isSafeInteger(saved) && saved >= 1) first = saved;
+  }
+  saveNextOrderId(first + orderIdsPerStart, file);
+  return first;
+}
+
+export function saveNextOrderId(nextWebTvOrderId: number, file: string = simulatorIdsFile): void {
+  writeFileSync(file, `${JSON.stringify({ nextWebTvOrderId })}\n`);
+}
 
 /** Local-only credentials for the simulators: random, made once, kept in .orderflow/ (ignored by git). */
 function localCredentials(): LocalCredentials {
@@ -93,8 +121,12 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       port: ports.webtv,
       credentials: [{ keyId: credentials.WEBTV_KEY_ID, sharedSecret: credentials.WEBTV_SHARED_SECRET }],
       seed: 'demo',
+      firstOrderId: reserveOrderIds(),
     });
-    closers.push(() => webtv.close());
+    closers.push(async () => {
+      saveNextOrderId(webtv.state.upcomingOrderId);
+      await webtv.close();
+    });
     const justclick = await startJustClickSimulator({ port: ports.justclick, login: credentials.JUSTCLICK_LOGIN, secret: credentials.JUSTCLICK_SECRET, seed: 'demo' });
     closers.push(() => justclick.close());
 
@@ -107,10 +139,14 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       TEMPORAL_UI_URL: temporal.uiUrl,
       ORDERFLOW_TASK_QUEUE: configDefault('ORDERFLOW_TASK_QUEUE'),
       ORDERFLOW_LEDGER: configDefault('ORDERFLOW_LEDGER'),
+      // Not orderflow settings: the simulators' admin APIs, for curl (README, "Simulators").
+      WEBTV_SIM_URL: `${webtv.origin}/_sim`,
+      JUSTCLICK_SIM_URL: `${justclick.origin}/_sim`,
     };
     writeFileSync(localEnvFile, `${Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`).join('\n')}\n`, { mode: 0o600 });
 
-    installRuntime({ logLevel: 'WARN' });
+    const terminal = (line: string): void => void process.stdout.write(`${line}\n`);
+    installRuntime({ logLevel: 'DEBUG', logSink: runEventSink(workerLogFile, terminal) });
     const worker = await createOrderflowWorker({ env: { ...process.env, ...env } });
     const running = worker.run();
 
@@ -120,15 +156,15 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
     out(`  Temporal frontend  ${temporal.address} (namespace ${temporal.namespace}, data in data/temporal.db)`);
     out(`  WebTV simulator    ${webtv.apiUrl}  (demo seed: users 1-100, products 1-5; admin: ${webtv.origin}/_sim/state)`);
     out(`  JustClick sim.     ${justclick.apiUrl}  (admin: ${justclick.origin}/_sim/state)`);
-    out(`  Worker             task queue ${env['ORDERFLOW_TASK_QUEUE']}, ledger ${env['ORDERFLOW_LEDGER']}`);
+    out(`  Worker             task queue ${env['ORDERFLOW_TASK_QUEUE']}, ledger ${env['ORDERFLOW_LEDGER']}, log .orderflow/worker.log`);
     out();
     out('In a second terminal (the environment, with local credentials, is in .orderflow/env):');
     out('  source .orderflow/env');
     out('  ./bin/orderflow api webtv modify_cart --user 7 --set cartAction=add --set productID=1');
-    out('  ./bin/orderflow api webtv place_order --user 7          # prints the order id, e.g. 319');
-    out('  ./bin/orderflow start refund-and-cancel --user 7 --order 319 --amount 5.00 --reason "demo" --wait');
+    out(`  ./bin/orderflow api webtv place_order --user 7          # prints the order id (${webtv.state.upcomingOrderId} if it is the next order)`);
+    out(`  ./bin/orderflow start refund-and-cancel --user 7 --order ${webtv.state.upcomingOrderId} --amount 5.00 --reason "demo" --wait`);
     out();
-    out('Press Ctrl-C to stop everything.');
+    out('Press Ctrl-C to stop everything. What the runs do shows below, one line per event.');
 
     // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; then we close the rest.
     await running;

@@ -8,7 +8,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { LogLevel, LogMetadata } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/worker';
+import { jsonLogLine } from './run-events.ts';
+import type { LogEntry } from './run-events.ts';
 import { createActivities } from './activities/index.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
@@ -33,20 +35,19 @@ const workflowMetricsInterceptorsPath = fileURLToPath(
   new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
-/** One JSON object per line on stderr: easy to ship, easy to grep. */
-function jsonLogLine(entry: { level: LogLevel; message: string; meta?: LogMetadata; timestampNanos: bigint }): void {
-  const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  process.stderr.write(`${JSON.stringify({ at, level: entry.level, message: entry.message, ...entry.meta })}\n`);
+/** One JSON object per line on stderr. */
+function logToStderr(entry: LogEntry): void {
+  process.stderr.write(jsonLogLine(entry));
 }
 
 let runtimeInstalled = false;
 /** The logger given to the Temporal runtime, also used for orderflow's own lines (it outlives the runtime). */
-let processLogger = new DefaultLogger('INFO', jsonLogLine);
+let processLogger = new DefaultLogger('INFO', logToStderr);
 
-/** Installs the Temporal runtime once per process: logger and optional metrics. */
-export function installRuntime(options: { metricsPort?: number | undefined; logLevel?: LogLevel }): void {
+/** Installs the Temporal runtime once per process: logger (JSON lines on stderr unless `logSink`) and optional metrics. */
+export function installRuntime(options: { metricsPort?: number | undefined; logLevel?: LogLevel; logSink?: (entry: LogEntry) => void }): void {
   if (runtimeInstalled) return;
-  processLogger = new DefaultLogger(options.logLevel ?? 'INFO', jsonLogLine);
+  processLogger = new DefaultLogger(options.logLevel ?? 'INFO', options.logSink ?? logToStderr);
   Runtime.install({
     logger: processLogger,
     telemetryOptions: {

@@ -16,7 +16,7 @@ import { findTemporalCli } from '../../src/temporal/cli-binary.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = `${root}node_modules/.bin/node`;
 const cliMissing = findTemporalCli() === undefined;
-if (cliMissing) console.warn('Skipping the npm start test: the Temporal CLI is missing (run scripts/setup.sh).');
+if (cliMissing) console.warn('Skipping the npm start test: the Temporal CLI is missing (npm test installs it first).');
 
 function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -36,6 +36,14 @@ function run(args: string[], env: Record<string, string>, cwd: string): Promise<
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
+async function eventuallyTrue(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the terminal output');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderflow in a second terminal', () => {
   const directory = mkdtempSync(join(tmpdir(), 'orderflow-start-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -52,6 +60,7 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
       },
     });
     let output = '';
+    let orderIdPlaced: number | undefined;
     stack.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     stack.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => stack.on('close', (code) => resolve(code)));
@@ -79,12 +88,25 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
       const placed = await run(['api', 'webtv', 'place_order', '--user', '7'], env, directory);
       expect(placed.code).toBe(0);
       const orderId = (JSON.parse(placed.stdout) as { id: number }).id;
+      orderIdPlaced = orderId;
       const refund = await run(['start', 'refund-and-cancel', '--user', '7', '--order', String(orderId), '--amount', '5.00', '--reason', 'demo', '--wait'], env, directory);
       expect(refund.stderr).toBe('');
       expect(refund.code).toBe(0);
       expect(refund.stdout).toContain(`Completed: Refund of 5.00 and cancellation of order ${orderId} for store user 7: done.`);
       const credit = await run(['api', 'webtv', 'get_credit', '--user', '7'], env, directory);
       expect(JSON.parse(credit.stdout)).toMatchObject({ data: { buyer_credit: '5.00' } });
+
+      // The terminal shows the run's events, one readable line each; the JSON log is in a file.
+      const workflowId = `refund-and-cancel/7/${orderId}`;
+      await eventuallyTrue(() => output.includes(`✓ ${workflowId} completed`));
+      expect(output).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ▶ ${workflowId} started \\(refundAndCancel\\)`));
+      expect(output).not.toMatch(/^\{"at":/m);
+      expect(output).not.toMatch(/taskToken/);
+      const log = readFileSync(join(directory, '.orderflow/worker.log'), 'utf8').trim().split('\n');
+      expect(log.map((line) => (JSON.parse(line) as { message: string }).message)).toContain('Workflow completed');
+      // The env file carries the simulators' admin URLs for the README's curl examples.
+      expect(await (await fetch(`${env['WEBTV_SIM_URL']}/state`)).json()).toMatchObject({ store: { nextOrderId: orderId + 1 } });
+      expect((await fetch(`${env['JUSTCLICK_SIM_URL']}/faults`)).status).toBe(200);
 
       // The run is in the Temporal UI's server (the UI's API lists it).
       const page = await fetch(`${env['TEMPORAL_UI_URL']}/namespaces/default/workflows`);
@@ -97,5 +119,7 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
     }
     expect(await exited).toBe(0);
     expect(output).toContain('orderflow stopped.');
+    // The next start's orders go on from here: no id Temporal already knows comes back.
+    expect(JSON.parse(readFileSync(join(directory, 'data/simulators.json'), 'utf8'))).toEqual({ nextWebTvOrderId: (orderIdPlaced ?? 0) + 1 });
   });
 });

@@ -31,6 +31,8 @@ export interface WebTvSimulatorOptions {
   seed?: 'demo' | 'empty';
   /** Unix seconds; the simulator's clock for expiry checks and order dates. */
   now?: () => number;
+  /** The id of the first order placed (default 319, the documented example's); ids go up from it. */
+  firstOrderId?: number;
 }
 
 export interface WebTvSimulator extends SimulatorHandle {
@@ -69,7 +71,7 @@ function checkOptions(options: WebTvSimulatorOptions): void {
 
 export async function startWebTvSimulator(options: WebTvSimulatorOptions): Promise<WebTvSimulator> {
   checkOptions(options);
-  const state = new WebTvSimState(options.now);
+  const state = new WebTvSimState(options.now, options.firstOrderId);
   if ((options.seed ?? 'demo') === 'demo') seedDemo(state);
   const api = createWebTvSimulatedApi({
     credentials: options.credentials.map(({ keyId, sharedSecret }) => ({ keyId, sharedSecret })),

@@ -107,11 +107,18 @@ export class WebTvSimState {
 
   readonly users = new Map<number, WebTvSimUser>();
   readonly products = new Map<number, WebTvSimProduct>();
-  private nextOrderId = 319;
+  private nextOrderId: number;
   private readonly now: () => number;
 
-  constructor(now: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(now: () => number = () => Math.floor(Date.now() / 1000), firstOrderId = 319) {
+    checkId('the first order id', firstOrderId);
     this.now = now;
+    this.nextOrderId = firstOrderId;
+  }
+
+  /** The id the next placed order gets. */
+  get upcomingOrderId(): number {
+    return this.nextOrderId;
   }
 
   /** Unix seconds, from the simulator's clock. */
