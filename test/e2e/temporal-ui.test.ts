@@ -187,6 +187,9 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         // 3. The run: static summary and details, and the Markdown current details.
         await workflowLink(page, workflowId).click();
         await page.waitForURL(new RegExp(`/workflows/${encodeURIComponent(workflowId)}/${runId}/`));
+        // The run's default tab (Timeline): the wait is a pending timer whose summary says why.
+        await page.getByText('Waiting for an operator: Step undo-add-credit failed and retrying it as it is cannot help.').first().waitFor();
+        await browser.screenshot('11-run-timeline-waiting');
         await openUserMetadata(page);
         const summary = await userMetadataFrame(page, 'summary').locator('body').innerText();
         expect(summary).toContain(`Refund 4.00 and cancel order ${orderId} for store user ${userId}`);

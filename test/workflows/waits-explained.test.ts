@@ -61,7 +61,7 @@ describe.skipIf(!temporalAvailable())('waits explained, on a real Temporal serve
       const timer = history.events?.find((event) => event.timerStartedEventAttributes);
       expect(timer?.userMetadata?.summary).toBeTruthy();
       const summary = defaultPayloadConverter.fromPayload<string>(timer!.userMetadata!.summary!);
-      expect(summary).toMatch(/^Waiting for an operator at delete-justclick-bill: Step delete-justclick-bill was refused by the API because of our credentials, signature or address\. Decide with the operatorDecision update\.$/);
+      expect(summary).toBe('Waiting for an operator: Step delete-justclick-bill was refused by the API because of our credentials, signature or address.');
 
       // What the UI sends: an update (refused, with why) and a signal (ignored).
       const hostile = { action: 'skip' as const, note: 'done by hand', operator: 'eve\u001b[2J' };
