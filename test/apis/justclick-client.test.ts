@@ -224,7 +224,7 @@ describe('every documented error code', () => {
       // signature changed nothing, and a wrong secret is what this looks like.
       const error = await failure(wrong.deleteOrder('W-1'));
       expect(error).toBeInstanceOf(ApiRejectedError);
-      expect(error).toMatchObject({ outcome: 'rejected', code: '4', vendorText: 'incorrect hash', accessProblem: true, retryable: false });
+      expect(error).toMatchObject({ outcome: 'rejected', code: '4', vendorText: 'incorrect hash', accessProblem: true, resendable: false });
       expect(error.message).toMatch(/signed with another key than JUSTCLICK_SECRET/);
       expect(error.message).not.toMatch(/may have taken effect/);
       expect(sim.calls.at(-1)?.answer).toContain('"error_code":4');
