@@ -1,10 +1,9 @@
 /** `orderflow setup`: prepares a Temporal namespace for orderflow (once per namespace). */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { registerSearchAttributes } from '../temporal/readiness.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
-import { exitCodes, withUsageErrors } from './framework.ts';
+import { exitCodes, parseCommandArgs } from './framework.ts';
 import type { LeafCommand } from './framework.ts';
 
 export const setupCommand: LeafCommand = {
@@ -21,7 +20,7 @@ the namespace's settings or with tcld if your key may not).
 Exit status: 0 ready; 1 Temporal could not be reached; 2 the namespace does not exist, the
 credential was refused, or an attribute exists with another type.`,
   async run(args, context) {
-    withUsageErrors(() => parseArgs({ args: [...args], options: {}, allowPositionals: false, strict: true }));
+    parseCommandArgs(args, { options: {}, allowPositionals: false });
     const config = loadConfig(context.env, ['temporal']).temporal;
     const client = await connectClient(config, { checkReady: false });
     try {

@@ -1,6 +1,5 @@
 /** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
 import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
-import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config.ts';
 import { readTracingSettings, startTracing } from '../telemetry/tracing.ts';
@@ -56,24 +55,15 @@ export async function queryStatus(handle: WorkflowHandle): Promise<RunStatus | u
 }
 
 const grpcInvalidArgument = 3;
-const grpcNotFound = 5;
 
 /**
- * What Temporal's refusal of a request means for a person (a namespace that does not exist,
- * a visibility query it cannot parse), as a message; undefined for anything else (a bug).
+ * A request Temporal refused as invalid (e.g. a visibility query it cannot parse), as a
+ * message; undefined for anything else. Connection, namespace and credential problems are
+ * explained by explainTemporalFailure (src/temporal/readiness.ts).
  */
-export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConfig, 'address' | 'namespace'>): CommandFailure | undefined {
+export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConfig, 'address'>): CommandFailure | undefined {
   const grpc = isGrpcServiceError(error) ? error : error instanceof ServiceError && isGrpcServiceError(error.cause) ? error.cause : undefined;
-  const detail = (grpc?.details ?? (error instanceof Error ? error.message : String(error))).trim();
-  if (error instanceof NamespaceNotFoundError || (grpc?.code === grpcNotFound && /namespace/i.test(detail))) {
-    return new CommandFailure(
-      `Temporal at ${config.address} has no namespace "${config.namespace}" (TEMPORAL_NAMESPACE). ` +
-        'Set TEMPORAL_NAMESPACE to an existing one (npm start and the dev server use "default"), ' +
-        `or create it: temporal operator namespace create --namespace ${config.namespace}`,
-    );
-  }
-  if (grpc?.code === grpcInvalidArgument) {
-    return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check what you gave (e.g. the syntax of --query).`);
-  }
-  return undefined;
+  if (grpc?.code !== grpcInvalidArgument) return undefined;
+  const detail = (grpc.details || grpc.message).trim();
+  return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check what you gave (e.g. the syntax of --query).`);
 }

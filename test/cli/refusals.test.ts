@@ -167,11 +167,11 @@ describe.skipIf(!temporalAvailable())('orderflow start, status and ops: refusals
     [['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5']],
     [['ops', 'list']],
     [['status', 'refund-and-cancel/3/1']],
-  ])('with TEMPORAL_NAMESPACE=nope, %j says the namespace does not exist (exit 1, no stack trace)', async (args) => {
+  ])('with TEMPORAL_NAMESPACE=nope, %j says the namespace does not exist (exit 2, no stack trace)', async (args) => {
     const outcome = await orderflow(args, { ...temporalEnv, TEMPORAL_NAMESPACE: 'nope', USER: 'tester' });
     expectNoStackTrace(outcome);
-    expect(outcome.stderr).toMatch(/has no namespace "nope" \(TEMPORAL_NAMESPACE\)/);
-    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(/The namespace nope does not exist at Temporal at .+ set TEMPORAL_NAMESPACE to an existing one/);
+    expect(outcome.code).toBe(2);
   });
 
   it('ops list --query with a broken query says Temporal refused it (exit 1, no stack trace)', async () => {
