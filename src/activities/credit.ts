@@ -49,9 +49,9 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     }
   }
 
-  async function readCredit(userId: number): Promise<CreditObservation> {
+  async function readCredit(userId: number, callSignal: AbortSignal): Promise<CreditObservation> {
     try {
-      const credit = await webtv.getCredit(userId, signal());
+      const credit = await webtv.getCredit(userId, callSignal);
       return { creditCents: credit.buyerCredit, credit: formatCents(credit.buyerCredit) };
     } catch (error) {
       throw readFailure(error, `the credit of store user ${userId}`);
@@ -69,11 +69,11 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     const recorded = await ledger.get(effectKey);
     if (recorded && isDone(recorded)) return fromLedger(recorded, what);
 
-    return protocol.underUserLock(userId, effectKey, async () => {
+    return protocol.underUserLock(userId, effectKey, async (callSignal) => {
       let row = await ledger.get(effectKey);
       if (row && isDone(row)) return fromLedger(row, what);
       await refuseWhileOtherEffectsUnresolved(userId, effectKey);
-      const now = await readCredit(userId);
+      const now = await readCredit(userId, callSignal);
 
       if (row && isUnresolved(row)) {
         // An earlier attempt may have changed the credit: decide from the evidence.
@@ -122,7 +122,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
         await ledger.record(effectKey, 'pending', { ...context, observedBefore: now, note: `new attempt (was ${row.state})` });
       }
       try {
-        await webtv.addSubtractCredit(userId, { creditAction, amount, description: input.description }, signal());
+        await webtv.addSubtractCredit(userId, { creditAction, amount, description: input.description }, callSignal);
       } catch (error) {
         throw await protocol.recordCallFailure(effectKey, error, { credit: now.credit }, context);
       }
@@ -142,7 +142,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     if (isUnresolved(forward)) {
       // Settle the forward effect first, under the same rules as its own retries.
       const before = observedCredit(forward);
-      const now = await protocol.underUserLock(input.userId, input.forwardEffectKey, () => readCredit(input.userId));
+      const now = await protocol.underUserLock(input.userId, input.forwardEffectKey, (callSignal) => readCredit(input.userId, callSignal));
       const verdict = balanceVerdict(before, now.creditCents, parsePositiveAmount(input.amount));
       if (verdict === 'no-effect') {
         protocol.refuseWhileAttemptMayLand(forward, `${input.amount} credit added to store user ${input.userId}`, { 'credit before': formatCents(before!), 'credit now': now.credit });

@@ -22,9 +22,9 @@ function orderFacts(orders: WebTvOrder[], orderId: number): { order: WebTvOrder 
 export function createOrderActivities(protocol: Protocol): OrderActivities {
   const { ledger, deps: { webtv } } = protocol;
 
-  async function readOrders(userId: number): Promise<WebTvOrder[]> {
+  async function readOrders(userId: number, callSignal: AbortSignal | undefined = signal()): Promise<WebTvOrder[]> {
     try {
-      return await webtv.listOrders(userId, signal());
+      return await webtv.listOrders(userId, callSignal);
     } catch (error) {
       throw readFailure(error, `the orders of store user ${userId}`);
     }
@@ -45,10 +45,10 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
     const recorded = await ledger.get(effectKey);
     if (recorded && isDone(recorded)) return fromLedger(recorded, what);
 
-    return protocol.underUserLock(userId, effectKey, async () => {
+    return protocol.underUserLock(userId, effectKey, async (callSignal) => {
       const row = await ledger.get(effectKey);
       if (row && isDone(row)) return fromLedger(row, what);
-      const { order, current } = orderFacts(await readOrders(userId), orderId);
+      const { order, current } = orderFacts(await readOrders(userId, callSignal), orderId);
       const observed = {
         'order state': order ? `${order.status}, payment ${order.paymentStatus}` : 'no such order',
         'current order': current ? String(current.id) : 'none',
@@ -87,12 +87,12 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
       }
       try {
-        if (change === 'cancel') await webtv.cancelOrder(userId, input.requester ? { requester: input.requester } : undefined, signal());
-        else await webtv.processOrder(userId, signal());
+        if (change === 'cancel') await webtv.cancelOrder(userId, input.requester ? { requester: input.requester } : undefined, callSignal);
+        else await webtv.processOrder(userId, callSignal);
       } catch (error) {
         if (error instanceof ApiCallError && error.outcome === 'rejected' && error.code === 'ERROR_NO_ORDER') {
           // Someone else changed the order between our read and our call: look again.
-          const again = orderFacts(await readOrders(userId), orderId);
+          const again = orderFacts(await readOrders(userId, callSignal), orderId);
           if (isTarget(again.order)) {
             await ledger.record(effectKey, 'resolved-applied', { ...context, note: `the order became ${target} meanwhile` });
             return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (it became ${target} meanwhile)` };

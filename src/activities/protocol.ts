@@ -111,7 +111,13 @@ export interface Protocol {
   readonly deps: ActivityDeps;
   readonly ledger: EffectLedger;
   refuseWhileAttemptMayLand(row: EffectRecord, what: string, observed: Record<string, string>): void;
-  underUserLock<T>(userId: number, effectKey: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the user's lock. `fn` gets the signal to pass to every API call: it
+   * aborts when the activity is cancelled or the lock's lease is lost (another worker may
+   * hold the user then), so a call not yet sent is not sent, and one in flight ends as an
+   * unknown outcome that the next attempt reconciles.
+   */
+  underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal) => Promise<T>): Promise<T>;
   recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext): Promise<unknown>;
 }
 
@@ -145,7 +151,10 @@ export function createProtocol(deps: ActivityDeps): Protocol {
 
     async underUserLock(userId, effectKey, fn) {
       try {
-        return await ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, () => fn(), { waitMs: lockWaitMs });
+        return await ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
+          const cancelled = signal();
+          return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]));
+        }, { waitMs: lockWaitMs });
       } catch (error) {
         if (error instanceof UserLockTimeoutError) {
           throw failure(FailureType.UserBusy, `${error.message} Will retry.`, { nonRetryable: false });

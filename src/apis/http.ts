@@ -11,6 +11,8 @@
  * `unknown` when the request may have been received but no trustworthy answer came back,
  * and the HTTP-status half (`rejected` for 3xx/4xx without a vendor answer, `unknown` for 5xx).
  * What a 2xx body means is for each API's own errors.ts.
+ * A call's AbortSignal (activity cancellation, a lost user lock) is honoured the same way:
+ * aborted before sending → `not-sent`; aborted while in flight → `unknown`.
  */
 import { Agent, buildConnector, request } from 'undici';
 import type { Dispatcher, FormData } from 'undici';
@@ -153,6 +155,13 @@ function errorCode(error: unknown, deadline?: AbortSignal): string {
   return 'UNKNOWN_TRANSPORT_ERROR';
 }
 
+/** Why a signal aborted, for messages: the reason's message (abort reasons carry no secrets). */
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return reason === undefined ? 'aborted' : String(reason);
+}
+
 function plainErrorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -164,6 +173,13 @@ function plainErrorText(error: unknown): string {
  */
 export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
   const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  if (req.signal?.aborted) {
+    // Told to stop before anything went out (the activity was cancelled, or its user lock was lost).
+    throw new RequestNotSentError(
+      `${where}: not sent, because the work was stopped first (${abortReason(req.signal)}). Retrying is safe.`,
+      { api: req.api, operation: req.operation, resendable: true, code: 'ABORTED', cause: req.signal.reason },
+    );
+  }
   const deadline = AbortSignal.timeout(transport.totalMs);
   const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
   const errorText = (error: unknown): string =>
@@ -184,6 +200,14 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
         `${where}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
           'Check the API URL, DNS, the network and the server certificate; retrying is safe.',
         { api: req.api, operation: req.operation, resendable: true, code, cause: error },
+      );
+    }
+    if (req.signal?.aborted) {
+      // Stopped mid-call: the request may already be with the server.
+      throw new OutcomeUnknownError(
+        `${where}: the call was stopped while in flight (${abortReason(req.signal)}); ` +
+          'it may or may not have taken effect. Reconcile before retrying.',
+        { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'ABORTED', cause: error },
       );
     }
     throw new OutcomeUnknownError(

@@ -464,3 +464,35 @@ describe('hostile answers are bounded in time and memory, and never printed raw'
     expect(error.message).not.toMatch(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f\ufffd]/u);
   });
 });
+
+describe('stopped by the caller: the AbortSignal (activity cancelled, user lock lost)', () => {
+  it('a call whose signal aborted before sending is not sent, and nothing reaches the server', async () => {
+    const server = await httpServer((_req, res) => res.end('{"ok":"should not happen"}'));
+    const origin = `http://127.0.0.1:${server.port}`;
+    const controller = new AbortController();
+    controller.abort(new Error('Lost the lock on store user "2"'));
+    const error = await failureOf(() => sendPost(transportFor(), { ...postTo(origin, false), signal: controller.signal }));
+    expect(error).toBeInstanceOf(RequestNotSentError);
+    expect(error).toMatchObject({ code: 'ABORTED', resendable: true });
+    expect(error.message).toMatch(/not sent, because the work was stopped first \(Lost the lock on store user "2"\)/);
+    expectMessageNamesEndpointOnly(error, origin);
+    expect(server.requests()).toBe(0);
+  });
+
+  for (const { idempotent, kind } of bothKinds) {
+    it(`a call aborted while in flight is unknown (${kind})`, async () => {
+      const controller = new AbortController();
+      const server = await httpServer(() => {
+        // The request has arrived; the caller is told to stop before any answer.
+        controller.abort(new Error('Lost the lock on store user "2"'));
+      });
+      const origin = `http://127.0.0.1:${server.port}`;
+      const error = await failureOf(() => sendPost(transportFor(), { ...postTo(origin, idempotent), signal: controller.signal }));
+      expect(error).toBeInstanceOf(OutcomeUnknownError);
+      expect(error).toMatchObject({ code: 'ABORTED', resendable: idempotent });
+      expect(error.message).toMatch(/stopped while in flight \(Lost the lock on store user "2"\); it may or may not have taken effect/);
+      expectMessageNamesEndpointOnly(error, origin);
+      expect(server.requests()).toBe(1);
+    });
+  }
+});
