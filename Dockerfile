@@ -1,5 +1,5 @@
 # orderflow worker image: Node 24 runs the TypeScript sources directly (type stripping).
-FROM node:24-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The `node` devDependency is not needed in the image (it has Node 24); production deps only.
