@@ -1,7 +1,7 @@
 /**
  * Chaos: workers on several hosts (issue 10, item 4). Three `orderflow worker` processes
  * poll one task queue on one Temporal server and share one PostgreSQL ledger (a fresh
- * database per run). Sixty refund-and-cancel runs go over six store users, ten rounds each
+ * database per run). Sixty-four refund-and-cancel runs go over eight store users, eight rounds each
  * (a user has one current order at a time), while adjust-credit runs on the same users
  * contend for their locks and credit. The simulators drop answers after applying
  * (apply-then-drop) and answer HTTP 502; workers are SIGKILLed at random moments and
@@ -54,9 +54,9 @@ if (unreachable !== undefined) {
   console.warn(`Skipping the multi-worker chaos test: PostgreSQL at ${where} is not reachable (${unreachable}). Set ORDERFLOW_TEST_POSTGRES_URL to run it.`);
 }
 
-const users = [61, 62, 63, 64, 65, 66];
-const roundsPerUser = 10;
-const adjustmentsPerUser = 3;
+const users = [61, 62, 63, 64, 65, 66, 67, 68];
+const roundsPerUser = 8;
+const adjustmentsPerUser = 2;
 const workerCount = 3;
 const kills = 4;
 /** Long enough for runs that lost an activity with a killed worker (heartbeat timeout 20 s, retries). */
