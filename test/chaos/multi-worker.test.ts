@@ -59,8 +59,9 @@ const roundsPerUser = 8;
 const adjustmentsPerUser = 2;
 const workerCount = 3;
 const kills = 4;
-/** Long enough for runs that lost an activity with a killed worker (heartbeat timeout 20 s, retries). */
-const settleTimeoutMs = 150_000;
+/** Long enough for runs that lost an activity with a killed worker (heartbeat timeout 20 s; a call
+ * armed but never sent waits out the 90 s in-flight window before it is tried again). */
+const settleTimeoutMs = 200_000;
 /** A product that credit does not pay for, so placing an order never changes a user's credit. */
 const chaosProductId = 900;
 const orderPriceCents = 550;
