@@ -58,7 +58,7 @@ const users = [61, 62, 63, 64, 65, 66, 67, 68];
 const roundsPerUser = 8;
 const adjustmentsPerUser = 2;
 const workerCount = 3;
-const kills = 4;
+const kills = 3;
 /** Long enough for runs that lost an activity with a killed worker (heartbeat timeout 20 s; a call
  * armed but never sent waits out the 90 s in-flight window before it is tried again). */
 const settleTimeoutMs = 200_000;
