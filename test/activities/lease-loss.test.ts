@@ -12,7 +12,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities/index.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { CreditEffectInput } from '../../src/contracts.ts';
-import { openLedger, parseLedgerUrl } from '../../src/effects/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openLedger } from '../../src/effects/index.ts';
 import type { EffectLedger } from '../../src/effects/types.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { eventually, startStack } from '../support/stack.ts';
@@ -29,10 +30,10 @@ describe('a user lock whose lease is lost mid-activity', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    workerLedger = await openLedger(stack.ledgerUrl, { lockLeaseMs: 900 });
-    const parsed = parseLedgerUrl(stack.ledgerUrl);
-    if (parsed.backend !== 'sqlite') throw new Error('the test stack uses a SQLite ledger');
-    database = new DatabaseSync(parsed.path);
+    const ledgerConfig = loadConfig({ ORDERFLOW_LEDGER: stack.ledgerUrl }, ['ledger']).ledger;
+    if (ledgerConfig.kind !== 'sqlite') throw new Error('the test stack uses a SQLite ledger');
+    workerLedger = await openLedger(ledgerConfig, { lockLeaseMs: 900 });
+    database = new DatabaseSync(ledgerConfig.path);
     database.exec('PRAGMA busy_timeout = 5000');
   });
 

@@ -18,7 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startAdjustCredit, startRefundAndCancel } from '../../src/client/starters.ts';
 import type { RunResult } from '../../src/contracts.ts';
-import { describeLedgerUrl, openLedger } from '../../src/effects/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openLedger } from '../../src/effects/index.ts';
+import { describePostgresUrl } from '../../src/effects/postgres.ts';
 import type { EffectLedger, EffectRecord } from '../../src/effects/types.ts';
 import { centsFromInteger, formatCents } from '../../src/money.ts';
 import type { Cents } from '../../src/money.ts';
@@ -47,7 +49,7 @@ async function postgresProblem(url: string): Promise<string | undefined> {
 
 const unreachable = await postgresProblem(postgresUrl);
 if (unreachable !== undefined) {
-  const where = describeLedgerUrl(postgresUrl);
+  const where = describePostgresUrl(postgresUrl);
   if (process.env['CI']) {
     throw new Error(`PostgreSQL at ${where} is not reachable (${unreachable}) and CI is set: the multi-worker chaos test needs it. Start PostgreSQL or set ORDERFLOW_TEST_POSTGRES_URL.`);
   }
@@ -112,7 +114,7 @@ describe.skipIf(!temporalAvailable() || unreachable !== undefined)('three worker
     const url = new URL(postgresUrl);
     url.pathname = `/${databaseName}`;
     ledgerUrl = url.toString();
-    ledger = await openLedger(ledgerUrl);
+    ledger = await openLedger(loadConfig({ ORDERFLOW_LEDGER: ledgerUrl }, ['ledger']).ledger);
     stack = await startStack();
     stack.webtvSim.state.addProduct({ id: chaosProductId, name: 'Chaos test item', price: orderPriceCents as Cents, isCreditProduct: true });
     client = await connectTestClient();
