@@ -3,7 +3,7 @@
  * the worker gets every variable it requires (proved by loading its configuration from the
  * compose file's environment, with the secret files it names), no secret is written inline,
  * every image is pinned, Prometheus scrapes the worker's metrics port and the server's,
- * the setup registers exactly orderflow's search attributes, and Grafana's provisioning
+ * `orderflow setup` prepares the workers' namespace, and Grafana's provisioning
  * points at what is mounted. When `docker compose` or `docker-compose` is installed, its
  * `config` must accept the file too.
  */
@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configVariables } from '../../src/config.ts';
-import { searchAttributeRegistrations } from '../../src/search-attributes.ts';
 import { loadWorkerConfig } from '../../src/worker.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,7 +42,8 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(readText('docker-compose.yml')) as ComposeFile;
+// Compose honours YAML merge keys (`<<: *orderflow-image`); YAML 1.2 parsers need asking.
+const compose = parse(readText('docker-compose.yml'), { merge: true }) as ComposeFile;
 const services = compose.services;
 
 function service(name: string): Service {
@@ -77,12 +77,12 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 describe('docker-compose.yml: the production topology', () => {
   it('has the services of the topology', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'grafana-dashboards', 'postgres', 'prometheus', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      ['grafana', 'grafana-dashboards', 'orderflow-setup', 'postgres', 'prometheus', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker'].sort(),
     );
     expect(service('postgres').image).toMatch(/^postgres:16\./);
     expect(service('temporal').image).toMatch(/^temporalio\/server:/);
     expect(service('temporal-schema').image).toMatch(/^temporalio\/admin-tools:/);
-    expect(service('temporal-setup').image).toMatch(/^temporalio\/admin-tools:/);
+    expect(service('temporal-namespace').image).toMatch(/^temporalio\/admin-tools:/);
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
     expect(service('worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
@@ -210,18 +210,23 @@ describe('docker-compose.yml: the production topology', () => {
     expect(schemaScript).toMatch(/setup_database temporal_visibility visibility/);
   });
 
-  it('registers exactly orderflow\'s search attributes, in the namespace the workers use', () => {
-    const setup = environmentOf(service('temporal-setup'));
-    const registered = (setup['ORDERFLOW_SEARCH_ATTRIBUTES'] ?? '').split(/\s+/).filter(Boolean);
-    expect(registered.sort()).toEqual(searchAttributeRegistrations.map((entry) => `${entry.name}=${entry.cliType}`).sort());
-    expect(setup['TEMPORAL_NAMESPACE']).toBe(environmentOf(service('worker'))['TEMPORAL_NAMESPACE']);
+  it('creates the namespace the workers use, then runs `orderflow setup` there with the workers\' image and connection', () => {
+    const worker = environmentOf(service('worker'));
+    const namespace = environmentOf(service('temporal-namespace'));
+    expect(namespace['TEMPORAL_NAMESPACE']).toBe(worker['TEMPORAL_NAMESPACE']);
+    const setup = service('orderflow-setup');
+    expect(setup.command).toEqual(['setup']);
+    expect(setup.image).toBe(service('worker').image);
+    expect(setup.build).toEqual(service('worker').build);
+    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) expect(environmentOf(setup)[name], name).toBe(worker[name]);
+    expect(setup.depends_on).toMatchObject({ 'temporal-namespace': { condition: 'service_completed_successfully' } });
   });
 
   it('starts each service after what it needs, and every awaited health has a healthcheck', () => {
     const worker = service('worker');
     expect(worker.depends_on).toMatchObject({
       postgres: { condition: 'service_healthy' },
-      'temporal-setup': { condition: 'service_completed_successfully' },
+      'orderflow-setup': { condition: 'service_completed_successfully' },
     });
     expect(service('temporal').depends_on).toMatchObject({ 'temporal-schema': { condition: 'service_completed_successfully' } });
     expect(worker.healthcheck).toBeDefined();
