@@ -7,7 +7,7 @@ import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActiv
 import type { EffectRecord, JsonValue } from '../effects/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, signal, unresolvedStates } from './protocol.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, unresolvedStates } from './protocol.ts';
 import type { Protocol } from './protocol.ts';
 
 interface CreditObservation {
