@@ -110,6 +110,29 @@ async function contendedLock(ledger: EffectLedger, contenders: number, holdMs: n
   return { opsPerSecond: operations / lockSeconds, waitP95: percentile(waits, 95) };
 }
 
+/** The same loops on an in-memory mutex: what 5 ms holds allow on this machine right now (ideal 200/s). */
+async function inMemoryMutex(contenders: number, holdMs: number): Promise<number> {
+  let tail: Promise<void> = Promise.resolve();
+  const stopAt = performance.now() + lockSeconds * 1000;
+  let operations = 0;
+  await Promise.all(
+    Array.from({ length: contenders }, async () => {
+      while (performance.now() < stopAt) {
+        const before = tail;
+        let letGo!: () => void;
+        tail = new Promise<void>((resolve) => {
+          letGo = resolve;
+        });
+        await before;
+        await sleep(holdMs);
+        letGo();
+        operations += 1;
+      }
+    }),
+  );
+  return operations / lockSeconds;
+}
+
 const directory = mkdtempSync(join(tmpdir(), 'orderflow-ledger-bench-'));
 const schema = `bench_${process.pid}_${Date.now()}`;
 const lifeRows: LifeCycleResult[] = [];
@@ -119,6 +142,8 @@ try {
     ['SQLite', () => openLedger(`sqlite:${join(directory, 'ledger.db')}`)],
     ['PostgreSQL', () => openLedger(postgresUrl, { postgresSchema: schema, postgresPoolSize: 10 })],
   ];
+  const mutex = await inMemoryMutex(5, 5);
+  lockRows.push(['(in-memory mutex: the ceiling on this machine now)', '5', '5 ms', fixed(mutex, 0), '200', '–']);
   for (const [name, open] of backends) {
     const ledger = await open();
     try {

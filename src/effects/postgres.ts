@@ -182,6 +182,9 @@ class PostgresDriver implements SqlDriver {
   readonly location: string;
   readonly nowMs = '(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)';
   readonly insertionOrder = 'seq';
+  /** Hosts' clocks may disagree: times come from the server's. */
+  readonly sharesProcessClock = false;
+  readonly writableCte = true;
   readonly #pool: Pool;
   #closed = false;
 

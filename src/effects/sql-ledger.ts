@@ -9,11 +9,19 @@
  *   (`UPDATE ... WHERE key = ? AND revision = ?`); the loser re-reads and re-checks the
  *   transition against the winner's state, so two workers racing cannot both win.
  * - Each change and its audit event are written in one transaction.
+ * - With PostgreSQL, a change and its audit event are one statement (data-modifying WITH):
+ *   atomic, one round trip. With SQLite, one short transaction (no round trips to save).
+ * - The row a change starts from is the one this ledger last read or wrote, if any: the
+ *   compare-and-set proves it current or refutes it (then the row is read), so a change
+ *   after `begin` or `get` costs no extra read.
  * - The per-user lock is a lease row in `user_locks` (owner, random token, expiry),
  *   renewed every third of the lease while the caller's function runs, and deleted
  *   afterwards. A holder that dies stops renewing, and its lease runs out. Times come
  *   from the database's clock (PostgreSQL: the server's, so hosts' clocks do not matter).
- *   No transaction is held while the caller's function runs.
+ *   No transaction is held while the caller's function runs. Holders in one process queue
+ *   in memory (no polling between them), and a holder with a successor in its process
+ *   hands the lease on instead of deleting it, for up to two seconds in a row; holders in
+ *   other processes poll (10 ms doubling to lockPollMaxMs).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,6 +90,16 @@ export interface SqlDriver extends SqlExecutor {
   readonly nowMs: string;
   /** A column of `effects` that grows with every insert: "oldest first" without ties. */
   readonly insertionOrder: string;
+  /**
+   * The database's clock is this process's clock (SQLite: same host), so "now" is read
+   * with Date.now() instead of a query.
+   */
+  readonly sharesProcessClock: boolean;
+  /**
+   * The database runs data-modifying statements in WITH (PostgreSQL): a change and its
+   * audit event are then one atomic statement, one round trip, with no transaction.
+   */
+  readonly writableCte: boolean;
   /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** A JSON column as read back: text (SQLite) or already parsed (PostgreSQL `json`). */
@@ -105,6 +123,21 @@ const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, d
 /** How often a compare-and-set may lose before we give up (only under pathological contention). */
 const maxChangeRounds = 100;
 
+/**
+ * Rows this process read or wrote last, by key, used as the first guess of a change's
+ * current row. Only a guess: every change is a compare-and-set on `revision`, and a row's
+ * revision grows with every change, so a write that succeeds proves the guess was the row
+ * as it stood; a stale guess loses the compare-and-set (or its check) and the row is read.
+ */
+const knownRowsLimit = 2_000;
+
+/**
+ * How long holders in one process may hand a user's lease on to each other before it goes
+ * back to the database, where holders in other processes can take it: they would
+ * otherwise wait for as long as this process keeps having successors.
+ */
+const handOffChainMs = 2_000;
+
 interface PlannedChange {
   state: EffectState;
   attempts: number;
@@ -121,6 +154,10 @@ export class SqlEffectLedger implements EffectLedger {
   readonly location: string;
   readonly #driver: SqlDriver;
   readonly #defaults: LedgerDefaults;
+  /** See {@link knownRowsLimit}. Insertion order = least recently used first. */
+  readonly #knownRows = new Map<string, EffectRecord>();
+  /** This ledger's holders and waiters per user: hand-off in process, no polling between them. */
+  readonly #localLocks = new Map<string, LocalUserQueue>();
   #closed = false;
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
@@ -134,7 +171,7 @@ export class SqlEffectLedger implements EffectLedger {
     parseEffectKey(key);
     this.#assertOpen();
     const rows = await this.#driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]);
-    return rows[0] === undefined ? undefined : this.#effectFromRow(rows[0]);
+    return rows[0] === undefined ? undefined : this.#remember(this.#effectFromRow(rows[0]));
   }
 
   async begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult> {
@@ -147,7 +184,12 @@ export class SqlEffectLedger implements EffectLedger {
     const actor = optionalIdentifier(input.actor, 'Actor');
     this.#assertOpen();
 
-    const created = await this.#driver.transaction(async (tx) => {
+    const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
+    if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
+    const detailsText = JSON.stringify(details);
+    const created = this.#driver.writableCte
+      ? await this.#beginInOneStatement([key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
+      : await this.#driver.transaction(async (tx) => {
       const now = await this.#now(tx);
       const rows = await tx.query(
         `INSERT INTO effects (${effectColumns})
@@ -158,26 +200,18 @@ export class SqlEffectLedger implements EffectLedger {
       );
       if (rows[0] === undefined) return undefined;
       const effect = this.#effectFromRow(rows[0]);
-      const details: Record<string, JsonValue> = {
-        kind: input.kind,
-        to: 'pending',
-        attempts: 1,
-        revision: 1,
-        request: input.request,
-      };
-      if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
       await this.#insertAudit(tx, now, {
         workflowId,
         runId,
         effectKey: key,
         userId,
         event: 'effect.pending',
-        detailsText: JSON.stringify(details),
+        detailsText,
         actor,
       });
       return effect;
     });
-    if (created !== undefined) return { effect: created, created: true };
+    if (created !== undefined) return { effect: this.#remember(created), created: true };
 
     const existing = await this.get(key);
     if (existing === undefined) {
@@ -373,27 +407,50 @@ export class SqlEffectLedger implements EffectLedger {
     assertDuration(leaseMs, 'Lock leaseMs', 100, 3_600_000);
     this.#assertOpen();
 
-    const token = randomUUID();
+    let token: string = randomUUID();
     const startedAt = performance.now();
-    let pauseMs = 10;
+    // Holders in this process take turns without polling; the database's lease row
+    // excludes every other process. A holder with a successor in this process hands its
+    // lease on instead of releasing it (see handOffChainMs).
+    const local = this.#enterLocalQueue(userId);
     let sentAt: number;
-    for (;;) {
-      sentAt = performance.now();
-      if (await this.#tryAcquire(userId, owner, token, leaseMs)) break;
-      const holder = await this.#readHolder(userId);
-      const waited = performance.now() - startedAt;
-      if (waited >= waitMs) {
-        throw new UserLockTimeoutError(userId, Math.round(waited), holder?.owner, holder?.heldUntil);
+    let handed: HandedLease | undefined;
+    try {
+      if (!(await local.turn(waitMs))) {
+        const holder = await this.#readHolder(userId);
+        throw new UserLockTimeoutError(userId, Math.round(performance.now() - startedAt), holder?.owner, holder?.heldUntil);
       }
-      pauseMs = Math.min(pauseMs * 2, this.#defaults.lockPollMaxMs);
-      await sleep(Math.max(1, Math.min(pauseMs * (0.5 + Math.random() / 2), waitMs - waited)));
       this.#assertOpen();
+      handed = local.takeHandOff();
+      if (handed !== undefined && handed.leaseRunsOutAt - performance.now() < leaseMs / 3) {
+        // Too close to running out to be worth keeping: let it go and take the lock afresh.
+        await this.#release(userId, handed.token);
+        handed = undefined;
+      }
+      let pauseMs = 10;
+      while (handed === undefined) {
+        sentAt = performance.now();
+        if (await this.#tryAcquire(userId, owner, token, leaseMs)) break;
+        const holder = await this.#readHolder(userId);
+        const waited = performance.now() - startedAt;
+        if (waited >= waitMs) {
+          throw new UserLockTimeoutError(userId, Math.round(waited), holder?.owner, holder?.heldUntil);
+        }
+        pauseMs = Math.min(pauseMs * 2, this.#defaults.lockPollMaxMs);
+        await sleep(Math.max(1, Math.min(pauseMs * (0.5 + Math.random() / 2), waitMs - waited)));
+        this.#assertOpen();
+      }
+    } catch (error) {
+      local.leave();
+      throw error;
     }
 
     // Held. Renew every third of the lease; the lease counts from before the acquiring
     // statement was sent, so our local idea of its expiry is never late.
     const controller = new AbortController();
-    let leaseRunsOutAt = sentAt + leaseMs;
+    if (handed !== undefined) token = handed.token;
+    const heldSince = handed?.heldSince ?? performance.now();
+    let leaseRunsOutAt = handed?.leaseRunsOutAt ?? sentAt! + leaseMs;
     let renewal: Promise<void> | undefined;
     const lose = (why: string): void => {
       if (!controller.signal.aborted) controller.abort(new UserLockLostError(userId, owner, why));
@@ -425,13 +482,82 @@ export class SqlEffectLedger implements EffectLedger {
     } finally {
       clearInterval(timer);
       await renewal;
+      const now = performance.now();
+      const handOff = !controller.signal.aborted && local.othersWaiting() && now - heldSince < handOffChainMs && leaseRunsOutAt - now > leaseMs / 3;
       try {
-        await this.#release(userId, token);
+        if (handOff) local.handOff({ token, leaseRunsOutAt, heldSince });
+        else await this.#release(userId, token);
       } catch (error) {
         // The lease runs out by itself; others wait at most that long.
         this.#reportBackgroundError(error, `releasing the lock on store user ${userId}`);
+      } finally {
+        local.leave();
       }
     }
+  }
+
+  /**
+   * Joins this ledger's queue for one user: `turn(waitMs)` resolves true once every earlier
+   * holder or waiter in this process has let go, or false after `waitMs`; `leave()` lets
+   * the next one go (call it exactly once, also after a timeout or failure).
+   */
+  #enterLocalQueue(userId: string): {
+    turn(waitMs: number): Promise<boolean>;
+    othersWaiting(): boolean;
+    handOff(lease: HandedLease): void;
+    takeHandOff(): HandedLease | undefined;
+    leave(): void;
+  } {
+    let queue = this.#localLocks.get(userId);
+    if (queue === undefined) {
+      queue = { tail: Promise.resolve(), members: 0, handedLease: undefined };
+      this.#localLocks.set(userId, queue);
+    }
+    const joined = queue;
+    const before = joined.tail;
+    let letGo!: () => void;
+    const gone = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    joined.tail = before.then(() => gone);
+    joined.members += 1;
+    let left = false;
+    return {
+      async turn(waitMs: number): Promise<boolean> {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), waitMs);
+        });
+        try {
+          return await Promise.race([before.then(() => true), timedOut]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      othersWaiting: () => joined.members > 1,
+      handOff: (lease: HandedLease) => {
+        joined.handedLease = lease;
+      },
+      takeHandOff: () => {
+        const lease = joined.handedLease;
+        joined.handedLease = undefined;
+        return lease;
+      },
+      leave: () => {
+        if (left) return;
+        left = true;
+        letGo();
+        joined.members -= 1;
+        if (joined.members > 0) return;
+        if (this.#localLocks.get(userId) === joined) this.#localLocks.delete(userId);
+        const orphan = joined.handedLease;
+        joined.handedLease = undefined;
+        if (orphan !== undefined) {
+          // The successor gave up waiting: nobody here holds the lease any more.
+          this.#release(userId, orphan.token).catch((error: unknown) => this.#reportBackgroundError(error, `releasing the lock on store user ${userId}`));
+        }
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -447,8 +573,43 @@ export class SqlEffectLedger implements EffectLedger {
   }
 
   async #now(executor: SqlExecutor): Promise<number> {
+    if (this.#driver.sharesProcessClock) return Date.now();
     const rows = await executor.query(`SELECT ${this.#driver.nowMs} AS now_ms`);
     return toInteger(rows[0]?.['now_ms'], 'now_ms');
+  }
+
+  /** Keeps `effect` as the latest known row of its key (see {@link knownRowsLimit}). */
+  #remember(effect: EffectRecord): EffectRecord {
+    this.#knownRows.delete(effect.key);
+    this.#knownRows.set(effect.key, effect);
+    if (this.#knownRows.size > knownRowsLimit) {
+      const oldest = this.#knownRows.keys().next();
+      if (!oldest.done) this.#knownRows.delete(oldest.value);
+    }
+    return effect;
+  }
+
+  /** `begin` as one statement: the row and its audit event, atomically, in one round trip. */
+  async #beginInOneStatement(
+    values: readonly [key: string, workflowId: string, step: string, kind: string, userId: string | null, requestText: string, observedBeforeText: string | null],
+    audit: { runId: string | null; actor: string | null; detailsText: string },
+  ): Promise<EffectRecord | undefined> {
+    const rows = await this.#driver.query(
+      `WITH clock AS (SELECT ${this.#driver.nowMs} AS ms),
+       inserted AS (
+         INSERT INTO effects (${effectColumns})
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, (SELECT ms FROM clock), (SELECT ms FROM clock))
+         ON CONFLICT (key) DO NOTHING
+         RETURNING ${effectColumns}
+       ),
+       audit AS (
+         INSERT INTO audit_events (at, workflow_id, run_id, effect_key, user_id, event, details, actor)
+         SELECT created_at, workflow_id, $8::text, key, user_id, 'effect.pending', $9::json, $10::text FROM inserted
+       )
+       SELECT ${effectColumns} FROM inserted`,
+      [...values, audit.runId, audit.detailsText, audit.actor],
+    );
+    return rows[0] === undefined ? undefined : this.#effectFromRow(rows[0]);
   }
 
   /** Reads, checks, and compare-and-sets on `revision`; re-checks against the winner if it loses. */
@@ -465,9 +626,14 @@ export class SqlEffectLedger implements EffectLedger {
     if (context.expectRevision !== undefined && (!Number.isSafeInteger(context.expectRevision) || context.expectRevision < 1)) {
       throw new InvalidLedgerInputError(`expectRevision must be a whole number from 1, got ${context.expectRevision}.`);
     }
+    let guess = this.#knownRows.get(key);
     for (let round = 0; round < maxChangeRounds; round++) {
-      const current = await this.get(key);
+      // The remembered row first (proved or refuted by the compare-and-set), then the database's.
+      const fromMemory = guess !== undefined;
+      const current = guess ?? (await this.get(key));
+      guess = undefined;
       if (current === undefined) throw new EffectNotFoundError(key, action);
+      if (fromMemory && context.expectRevision !== undefined && current.revision !== context.expectRevision) continue;
       if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
         throw new EffectTransitionError({
           key,
@@ -480,8 +646,17 @@ export class SqlEffectLedger implements EffectLedger {
             `state ${current.state}): another worker got there first. Read it again and decide from what it says now.`,
         });
       }
-      const change = plan(current);
-      const updated = await this.#driver.transaction(async (tx) => {
+      let change: PlannedChange;
+      try {
+        change = plan(current);
+      } catch (error) {
+        // A refusal decided on a remembered row is decided again on the database's.
+        if (fromMemory) continue;
+        throw error;
+      }
+      const updated = this.#driver.writableCte && change.note === undefined
+        ? await this.#changeInOneStatement(key, current, change, { workflowId, runId, actor })
+        : await this.#driver.transaction(async (tx) => {
         const now = await this.#now(tx);
         const notes: EffectNote[] =
           change.note === undefined
@@ -524,12 +699,56 @@ export class SqlEffectLedger implements EffectLedger {
         });
         return effect;
       });
-      if (updated !== undefined) return updated;
+      if (updated !== undefined) return this.#remember(updated);
       // Lost the compare-and-set: someone changed the row between our read and write.
+      this.#knownRows.delete(key);
     }
     throw new LedgerError(
       `Effect ${JSON.stringify(key)} kept changing while trying to ${action} it (${maxChangeRounds} rounds): something is rewriting it in a loop.`,
     );
+  }
+
+  /** A change without a note, as one statement: the update and its audit event, atomically. */
+  async #changeInOneStatement(
+    key: string,
+    current: EffectRecord,
+    change: PlannedChange,
+    audit: { workflowId: string; runId: string | null; actor: string | null },
+  ): Promise<EffectRecord | undefined> {
+    const rows = await this.#driver.query(
+      `WITH changed AS (
+         UPDATE effects SET
+           state = $1,
+           attempts = $2,
+           observed_before = COALESCE($3::json, observed_before),
+           response = COALESCE($4::json, response),
+           observed_after = COALESCE($5::json, observed_after),
+           revision = revision + 1,
+           updated_at = ${this.#driver.nowMs}
+         WHERE key = $6 AND revision = $7
+         RETURNING ${effectColumns}
+       ),
+       audit AS (
+         INSERT INTO audit_events (at, workflow_id, run_id, effect_key, user_id, event, details, actor)
+         SELECT updated_at, $8::text, $9::text, key, user_id, $10::text, $11::json, $12::text FROM changed
+       )
+       SELECT ${effectColumns} FROM changed`,
+      [
+        change.state,
+        change.attempts,
+        change.observedBeforeText,
+        change.responseText,
+        change.observedAfterText,
+        key,
+        current.revision,
+        audit.workflowId,
+        audit.runId,
+        change.event,
+        JSON.stringify({ ...change.details, revision: current.revision + 1 }),
+        audit.actor,
+      ],
+    );
+    return rows[0] === undefined ? undefined : this.#effectFromRow(rows[0]);
   }
 
   async #insertAudit(
@@ -635,6 +854,24 @@ export class SqlEffectLedger implements EffectLedger {
       actor: nullableString(row['actor']),
     };
   }
+}
+
+/** Holders and waiters of one user's lock in this process, in order (see #enterLocalQueue). */
+interface LocalUserQueue {
+  /** Settles when the last member has let go. */
+  tail: Promise<void>;
+  members: number;
+  /** A lease the last holder handed on to the next member, not yet taken. */
+  handedLease: HandedLease | undefined;
+}
+
+/** A held database lease passed from one holder in this process to the next. */
+interface HandedLease {
+  token: string;
+  /** performance.now() by which the lease must have been renewed. */
+  leaseRunsOutAt: number;
+  /** When this process took the lease from the database. */
+  heldSince: number;
 }
 
 /** Collects WHERE conditions with numbered placeholders. */

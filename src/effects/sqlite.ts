@@ -172,6 +172,9 @@ class SqliteDriver implements SqlDriver {
   readonly nowMs = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
   /** The rowid grows with every insert (rows are never deleted). */
   readonly insertionOrder = 'rowid';
+  /** unixepoch() reads this host's clock, as Date.now() does: no query needed for "now". */
+  readonly sharesProcessClock = true;
+  readonly writableCte = false;
   readonly #database: DatabaseSync;
   readonly #queue: SerialQueue;
   readonly #statements = new Map<string, StatementSync>();

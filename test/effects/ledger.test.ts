@@ -557,6 +557,46 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       expect(await other.withUserLock(userId, 'after-throw', async () => 'ok', { waitMs: 0 })).toBe('ok');
     });
 
+    it('hands a held lock on within a process, and lets it go when the last waiter gives up', async () => {
+      const userId = `lock-${backend.name}-handoff`;
+      let releaseFirst!: () => void;
+      const firstHolds = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      let firstIn!: () => void;
+      const firstEntered = new Promise<void>((resolve) => {
+        firstIn = resolve;
+      });
+      const first = ledger.withUserLock(userId, 'first', async () => {
+        firstIn();
+        await firstHolds;
+      });
+      await firstEntered;
+      // A waiter in the same process that gives up, then one that stays.
+      await expect(ledger.withUserLock(userId, 'impatient', async () => 'never', { waitMs: 50 })).rejects.toBeInstanceOf(UserLockTimeoutError);
+      let secondHeld = false;
+      const second = ledger.withUserLock(userId, 'second', async () => {
+        secondHeld = true;
+        // Handed on, the lease still keeps other processes out.
+        await expect(other.withUserLock(userId, 'outsider', async () => 'never', { waitMs: 0 })).rejects.toBeInstanceOf(UserLockTimeoutError);
+      }, { waitMs: 5_000 });
+      releaseFirst();
+      await Promise.all([first, second]);
+      expect(secondHeld).toBe(true);
+      // The last holder of the chain released it: another process gets it at once.
+      expect(await other.withUserLock(userId, 'after-chain', async () => 'ok', { waitMs: 0 })).toBe('ok');
+    });
+
+    it('decides a change on the database row when the row this ledger remembers is stale', async () => {
+      const key = effectKey(uniqueWorkflow(), 'add-credit');
+      await ledger.begin(key, { kind: 'credit.add', userId: 5, request: { amount: '1.00' } });
+      await other.record(key, 'applied', { response: { by: 'other' } });
+      // `ledger` last saw the row pending; the database says applied (final).
+      await expect(ledger.record(key, 'unknown')).rejects.toMatchObject({ currentState: 'applied', reason: 'forbidden' });
+      expect(await ledger.addNote(key, { text: 'seen' })).toMatchObject({ state: 'applied', revision: 3, response: { by: 'other' } });
+      expect((await other.listAudit({ effectKey: key })).map((event) => event.event)).toEqual(['effect.pending', 'effect.applied', 'effect.note']);
+    });
+
     it('renews the lease while fn runs, and signals when the lease is lost', async () => {
       const userId = `lock-${backend.name}-3`;
       const lost = await ledger.withUserLock(userId, 'slow-worker', async (lock) => {
