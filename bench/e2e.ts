@@ -16,10 +16,11 @@ import { randomUUID } from 'node:crypto';
 import { createJustClickClient } from '../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../src/apis/webtv/client.ts';
 import { startRefundAndCancel } from '../src/client/starters.ts';
+import { loadConfig } from '../src/config.ts';
 import { fixed, machineLine, markdownTable, percentile, processCpuMs, quick, ratio } from './lib/measure.ts';
 import { createSagaCalls, runSagaDirectly } from './lib/saga-calls.ts';
 import type { SagaInput } from './lib/saga-calls.ts';
-import { addLatency, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from './lib/stack.ts';
+import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from './lib/stack.ts';
 import type { BenchStack, WorkerProcess } from './lib/stack.ts';
 
 type Variant = 'orderflow' | 'bare' | 'plain';
@@ -48,8 +49,14 @@ const workers: Record<'orderflow' | 'bare', WorkerProcess> = {
   orderflow: await spawnWorker('orderflow', queues.orderflow, stack.workerEnv),
   bare: await spawnWorker('bare', queues.bare, stack.workerEnv),
 };
-const webtv = createWebTvClient({ apiUrl: stack.webtvSim.apiUrl, keyId: stack.workerEnv['WEBTV_KEY_ID']!, sharedSecret: stack.workerEnv['WEBTV_SHARED_SECRET']! });
-const justclick = createJustClickClient({ login: stack.workerEnv['JUSTCLICK_LOGIN']!, secret: stack.workerEnv['JUSTCLICK_SECRET']!, apiUrl: stack.justclickSim.apiUrl });
+cleanUpOnInterrupt(async () => {
+  await Promise.allSettled([workers.orderflow.stop(), workers.bare.stop()]);
+  await stack.close();
+});
+// The same configuration as the workers', read the same way.
+const clientsConfig = loadConfig(stack.workerEnv, ['webtv', 'justclick']);
+const webtv = createWebTvClient(clientsConfig.webtv);
+const justclick = createJustClickClient(clientsConfig.justclick);
 const plainCalls = createSagaCalls(webtv, justclick);
 
 async function runOne(variant: Variant, saga: SagaInput): Promise<void> {

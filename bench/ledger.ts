@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { Secret } from '../src/config.ts';
 import { openLedger } from '../src/effects/index.ts';
 import type { EffectLedger } from '../src/effects/types.ts';
 import { fixed, machineLine, markdownTable, percentile, quick } from './lib/measure.ts';
@@ -22,6 +23,8 @@ import { fixed, machineLine, markdownTable, percentile, quick } from './lib/meas
 const postgresUrl = process.env['ORDERFLOW_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const effectsPerRun = quick ? 300 : 1_500;
 const lockSeconds = quick ? 3 : 10;
+/** PostgreSQL pool size (BENCH_POSTGRES_POOL); default: the ledger's own default. */
+const poolSize = process.env['BENCH_POSTGRES_POOL'];
 
 /** Counts SQL statements sent by `pg` (every client.query is one round trip). */
 let postgresQueries = 0;
@@ -139,8 +142,8 @@ const lifeRows: LifeCycleResult[] = [];
 const lockRows: string[][] = [];
 try {
   const backends: Array<[string, () => Promise<EffectLedger>]> = [
-    ['SQLite', () => openLedger(`sqlite:${join(directory, 'ledger.db')}`)],
-    ['PostgreSQL', () => openLedger(postgresUrl, { postgresSchema: schema, postgresPoolSize: 10 })],
+    ['SQLite', () => openLedger({ kind: 'sqlite', path: join(directory, 'ledger.db') })],
+    ['PostgreSQL', () => openLedger({ kind: 'postgres', url: new Secret(postgresUrl) }, { postgresSchema: schema, ...(poolSize === undefined ? {} : { postgresPoolSize: Number(poolSize) }) })],
   ];
   const mutex = await inMemoryMutex(5, 5);
   lockRows.push(['(in-memory mutex: the ceiling on this machine now)', '5', '5 ms', fixed(mutex, 0), '200', '–']);

@@ -3,21 +3,25 @@
  * few-minute run): the RSS of an orderflow worker process while processPaidOrder runs wait
  * for payment (each found an amount due, asked process_order once and parked on its
  * paymentReceived signal). Prints the idle RSS and the RSS at each checkpoint (1,000, 5,000,
- * 10,000 runs waiting; quick: 1,000, 2,500, 5,000). The worker takes the environment of this
+ * 10,000 runs waiting; quick: 250, 500, 1,000). The worker takes the environment of this
  * process, so `ORDERFLOW_WORKFLOW_CACHE_MB=… npm run bench:memory` measures a cache budget.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { workflowIds } from '../src/client/workflow-ids.ts';
 import { fixed, machineLine, markdownTable, processRssMb, quick } from './lib/measure.ts';
-import { prepareSagas, spawnWorker, startBenchStack } from './lib/stack.ts';
+import { cleanUpOnInterrupt, prepareSagas, spawnWorker, startBenchStack } from './lib/stack.ts';
 
-const checkpoints = quick ? [1_000, 2_500, 5_000] : [1_000, 5_000, 10_000];
+const checkpoints = quick ? [250, 500, 1_000] : [1_000, 5_000, 10_000];
 const startsInFlight = 50;
 
 const stack = await startBenchStack();
 const taskQueue = `bench-memory-${randomUUID()}`;
 const worker = await spawnWorker('orderflow', taskQueue, stack.workerEnv);
+cleanUpOnInterrupt(async () => {
+  await worker.stop();
+  await stack.close();
+});
 const rows: string[][] = [];
 const settleMs = 5_000;
 const processOrderCalls = (): number => stack.webtvSim.calls.reduce((count, call) => count + (call.operation === 'process_order' ? 1 : 0), 0);

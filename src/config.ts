@@ -84,6 +84,8 @@ export interface TemporalConfig {
   readonly uiUrl: string;
   /** Port for the worker's Prometheus metrics endpoint; undefined: no metrics endpoint. */
   readonly metricsPort: number | undefined;
+  /** Memory the worker may spend on cached workflow runs, in MB (sizes the workflow cache). */
+  readonly workflowCacheMb: number;
 }
 
 export type LedgerConfig =
@@ -212,6 +214,10 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable({
     name: 'ORDERFLOW_METRICS_PORT', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
     description: 'Port of the worker\'s Prometheus endpoint (`/metrics`), 1-65535; unset: none.',
+  }),
+  variable({
+    name: 'ORDERFLOW_WORKFLOW_CACHE_MB', section: 'temporal', required: false, default: '64', secret: false, fileVariant: false,
+    description: 'Memory budget of the worker\'s workflow cache in MB (16-65536; about 0.4 MB per cached run, see Benchmarks). Runs beyond it (thousands waiting for payment) are replayed from their history when they resume; raise it if many runs are active at once.',
   }),
   variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
@@ -428,8 +434,14 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const metricsPort =
     rawMetricsPort === undefined ? undefined : checkPort(reader, 'ORDERFLOW_METRICS_PORT', rawMetricsPort, 'use a number from 1 to 65535, or unset it to serve no metrics');
 
+  const rawCacheMb = reader.read('ORDERFLOW_WORKFLOW_CACHE_MB', optional) ?? configDefault('ORDERFLOW_WORKFLOW_CACHE_MB');
+  const workflowCacheMb = /^\d{1,6}$/.test(rawCacheMb) ? Number(rawCacheMb) : NaN;
+  if (!(workflowCacheMb >= 16 && workflowCacheMb <= 65_536)) {
+    reader.problem(`ORDERFLOW_WORKFLOW_CACHE_MB (${JSON.stringify(rawCacheMb)}) must be a whole number of MB from 16 to 65536, e.g. 64.`);
+  }
+
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

@@ -27,6 +27,7 @@ import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telem
 import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './effects/types.ts';
+import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -144,7 +145,8 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       connection,
       namespace: config.temporal.namespace,
       taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-      workflowsPath,
+      workflowBundle: { code: await bundleWorkflowsApart(workflowsPath) },
+      maxCachedWorkflows: workflowCacheSize(config.temporal.workflowCacheMb),
       activities: createActivities({ webtv, justclick, ledger }),
       interceptors: { activity: [effectKeyActivityInterceptor], workflowModules: [workflowMetricsInterceptorsPath] },
       plugins: options.tracing === undefined ? [] : [options.tracing.plugin],

@@ -35,7 +35,7 @@ export interface BenchStack {
 
 export async function startBenchStack(options: { ledgerUrl?: string | undefined } = {}): Promise<BenchStack> {
   const directory = await mkdtemp(join(tmpdir(), 'orderflow-bench-'));
-  const server = await startDevServer({ uiPort: false });
+  const server = await startDevServer();
   const webtvSim = await startWebTvSimulator({
     port: 0,
     credentials: [{ keyId: sampleCredentials.webtvKeyId, sharedSecret: sampleCredentials.webtvSharedSecret }],
@@ -150,6 +150,19 @@ export function verifySagas(stack: BenchStack, sagas: readonly SagaInput[]): str
     if (problems.length > 0) wrong.push(`user ${saga.userId}: ${problems.join('; ')}`);
   }
   return wrong;
+}
+
+/**
+ * Runs `cleanup` (stop workers, the dev server, the simulators) when the benchmark is
+ * interrupted (Ctrl-C, SIGTERM), so that no child process is left behind.
+ */
+export function cleanUpOnInterrupt(cleanup: () => Promise<void>): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\n${signal}: stopping the benchmark's workers and dev server...\n`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 export interface WorkerProcess {

@@ -19,7 +19,8 @@ if ((variant !== 'orderflow' && variant !== 'bare') || taskQueue === undefined) 
   process.exit(2);
 }
 
-installRuntime({ logLevel: 'WARN' });
+// Errors only: an amount due fails an activity attempt by design (a WARN line per parked run).
+installRuntime({ logLevel: 'ERROR' });
 const config = loadWorkerConfig(process.env);
 
 let worker: Worker;
@@ -30,8 +31,8 @@ if (variant === 'orderflow') {
   run = () => orderflow.run();
 } else {
   if (config.justclick === undefined) throw new Error('the bare worker needs JUSTCLICK_LOGIN and JUSTCLICK_SECRET');
-  const webtv = createWebTvClient({ apiUrl: config.webtv.apiUrl, keyId: config.webtv.keyId, sharedSecret: config.webtv.sharedSecret.reveal() });
-  const justclick = createJustClickClient({ login: config.justclick.login, secret: config.justclick.secret.reveal(), apiUrl: config.justclick.apiUrl });
+  const webtv = createWebTvClient(config.webtv);
+  const justclick = createJustClickClient(config.justclick);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   worker = await Worker.create({
     connection,

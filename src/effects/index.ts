@@ -26,7 +26,7 @@ export interface OpenLedgerOptions {
   sqliteBusyTimeoutMs?: number | undefined;
   /** PostgreSQL: keep the tables in this schema (created if missing), via `search_path`. */
   postgresSchema?: string | undefined;
-  /** PostgreSQL: connections in the pool. Default 5. */
+  /** PostgreSQL: connections in the pool. Default 10 (5 starved 20 concurrent effects: npm run bench:ledger). */
   postgresPoolSize?: number | undefined;
   /** PostgreSQL: how long to wait for a connection. Default 10 s. */
   postgresConnectTimeoutMs?: number | undefined;
@@ -57,7 +57,7 @@ export async function openLedger(config: LedgerConfig, options: OpenLedgerOption
   } else {
     driver = await openPostgresDriver(config.url.reveal(), {
       schema: options.postgresSchema,
-      poolSize: positiveInteger(options.postgresPoolSize, 5, 'postgresPoolSize', 1),
+      poolSize: positiveInteger(options.postgresPoolSize, 10, 'postgresPoolSize', 1),
       connectTimeoutMs: positiveInteger(options.postgresConnectTimeoutMs, 10_000, 'postgresConnectTimeoutMs', 1),
       onBackgroundError: defaults.onBackgroundError,
     });

@@ -588,7 +588,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
     });
 
     it('decides a change on the database row when the row this ledger remembers is stale', async () => {
-      const key = effectKey(uniqueWorkflow(), 'add-credit');
+      const key = effectKey(uniqueWorkflow(), 'add-credit', 'run-1');
       await ledger.begin(key, { kind: 'credit.add', userId: 5, request: { amount: '1.00' } });
       await other.record(key, 'applied', { response: { by: 'other' } });
       // `ledger` last saw the row pending; the database says applied (final).

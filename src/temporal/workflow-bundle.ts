@@ -1,0 +1,53 @@
+/**
+ * The worker's workflow bundle and cache size, decided here.
+ *
+ * The bundle is made in a short-lived child process: webpack and what it leaves on the heap
+ * (about 130 MB of RSS, measured with `npm run bench:memory`) never enter the worker
+ * process, which keeps only the bundle's code. Run directly (`node workflow-bundle.ts
+ * <workflowsPath>`), this module is that child: it writes the bundle's code to stdout.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+
+/**
+ * Worker RSS per cached workflow run, in MB, with V8 context reuse (the SDK default):
+ * 415 MB per 1,000 parked processPaidOrder runs in `npm run bench:memory`, rounded down.
+ */
+export const cachedRunMb = 0.4;
+
+/** The SDK lets a worker run 40 workflow tasks at once, and each needs its run in the cache. */
+const minCachedRuns = 40;
+
+/** How many runs a workflow cache of `budgetMb` holds (ORDERFLOW_WORKFLOW_CACHE_MB). */
+export function workflowCacheSize(budgetMb: number): number {
+  return Math.max(minCachedRuns, Math.floor(budgetMb / cachedRunMb));
+}
+
+/** Bundles `workflowsPath` in a child process; resolves to the bundle's code. */
+export function bundleWorkflowsApart(workflowsPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), workflowsPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const code: Buffer[] = [];
+    let errors = '';
+    child.stdout.on('data', (chunk: Buffer) => code.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors = (errors + chunk.toString('utf8')).slice(-4_000);
+    });
+    child.once('error', (error) => reject(new Error(`could not start the process that bundles the workflows: ${error.message}`)));
+    child.once('exit', (exitCode, signal) => {
+      if (exitCode === 0) resolve(Buffer.concat(code).toString('utf8'));
+      else reject(new Error(`bundling the workflows at ${workflowsPath} failed (${signal ?? `exit code ${exitCode}`}): ${errors.trim() || 'no output'}`));
+    });
+  });
+}
+
+if (import.meta.main) {
+  const workflowsPath = process.argv[2];
+  if (workflowsPath === undefined) {
+    process.stderr.write('usage: node workflow-bundle.ts <workflows module path>\n');
+    process.exit(2);
+  }
+  const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)) });
+  process.stdout.write(bundle.code);
+}
