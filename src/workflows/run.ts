@@ -12,7 +12,7 @@ import { effectKey } from '../effects/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine } from './failures.ts';
 import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
-import { publishRunStart, publishState, publishStep } from './run-search-attributes.ts';
+import { SearchAttributeMirror } from './run-search-attributes.ts';
 import type { RunIdentity } from './run-search-attributes.ts';
 
 export class Run {
@@ -25,6 +25,7 @@ export class Run {
   private allowed: OperatorAction[] = [];
   private pending: { decision: OperatorDecision; via: 'update' | 'signal' } | undefined;
   private readonly identity: RunIdentity;
+  private readonly attributes: SearchAttributeMirror;
 
   constructor(workflowType: string, stepNames: readonly string[], identity: RunIdentity) {
     this.workflowType = workflowType;
@@ -63,7 +64,7 @@ export class Run {
       },
       { description: 'Same as the operatorDecision update, for clients that can only signal; invalid decisions are ignored (see the worker log).' },
     );
-    publishRunStart(this.state, this.currentStep, identity);
+    this.attributes = new SearchAttributeMirror(this.state, this.currentStep, identity);
   }
 
   get workflowId(): string {
@@ -90,7 +91,7 @@ export class Run {
   setState(state: RunState): void {
     if (state === this.state) return;
     this.state = state;
-    publishState(state);
+    this.attributes.stateChanged(state, this.currentStep);
   }
 
   setStep(name: string, state: StepState, detail?: string, effectKey?: string): void {
@@ -104,7 +105,7 @@ export class Run {
     if (effectKey !== undefined) step.effectKey = effectKey;
     if (state === 'running' && this.currentStep !== name) {
       this.currentStep = name;
-      publishStep(name);
+      this.attributes.stepStarted(name);
     }
   }
 

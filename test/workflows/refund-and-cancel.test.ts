@@ -41,6 +41,15 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.storeUserId)).toBe(userId);
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.storeOrderId)).toBe(orderId);
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.justClickBillId)).toBe(billId);
+      expect(description.typedSearchAttributes.get(orderflowSearchAttributes.step)).toBe('delete-justclick-bill');
+      // The start set state and identity; the run upserts its own attributes once, at its end
+      // (the SDK's TemporalChangeVersion upsert for patched() aside).
+      const history = await started.handle.fetchHistory();
+      const upserted = history.events
+        ?.map((event) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+        .filter((names) => names.some((name) => name !== 'TemporalChangeVersion'))
+        .map((names) => names.sort());
+      expect(upserted).toEqual([[orderflowSearchAttributes.step.name, orderflowSearchAttributes.state.name].sort()]);
       return value;
     });
 
