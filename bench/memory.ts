@@ -17,7 +17,9 @@ const startsInFlight = 50;
 
 const stack = await startBenchStack();
 const taskQueue = `bench-memory-${randomUUID()}`;
-const worker = await spawnWorker('orderflow', taskQueue, stack.workerEnv);
+/** Node options of the worker process alone, e.g. BENCH_WORKER_NODE_OPTIONS=--max-old-space-size=256. */
+const workerNodeOptions = (process.env['BENCH_WORKER_NODE_OPTIONS'] ?? '').split(' ').filter((option) => option !== '');
+const worker = await spawnWorker('orderflow', taskQueue, stack.workerEnv, workerNodeOptions);
 cleanUpOnInterrupt(async () => {
   await worker.stop();
   await stack.close();
@@ -58,6 +60,6 @@ try {
   await stack.close();
 }
 
-const budget = process.env['ORDERFLOW_WORKFLOW_CACHE_MB'];
-console.log(`\n### bench:memory${quick ? ' (quick)' : ''}${budget === undefined ? '' : ` (ORDERFLOW_WORKFLOW_CACHE_MB=${budget})`}\n\nMachine: ${machineLine()}\n`);
+const settings = [`ORDERFLOW_WORKFLOW_CACHE_MB=${process.env['ORDERFLOW_WORKFLOW_CACHE_MB'] ?? '(default)'}`, ...workerNodeOptions].join(' ');
+console.log(`\n### bench:memory${quick ? ' (quick)' : ''}: ${settings}\n\nMachine: ${machineLine()}\n`);
 console.log(`${markdownTable(['processPaidOrder runs waiting', 'worker RSS MB', 'MB per 1,000 runs above idle'], rows)}\n`);

@@ -197,6 +197,10 @@ class PostgresDriver implements SqlDriver {
     return (await this.#pool.query(sql, [...params])).rows as SqlRow[];
   }
 
+  lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
+    return this.query(sql, params);
+  }
+
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return withTransaction(this.#pool, fn);
   }

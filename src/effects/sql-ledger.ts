@@ -100,6 +100,12 @@ export interface SqlDriver extends SqlExecutor {
    * audit event are then one atomic statement, one round trip, with no transaction.
    */
   readonly writableCte: boolean;
+  /**
+   * A write to `user_locks`: atomic, but it need not survive a power cut (after one, every
+   * holder is gone and any lease left runs out). SQLite commits it without waiting for
+   * the disk; PostgreSQL runs it as `query` does.
+   */
+  lockQuery(sql: string, params?: readonly SqlParam[]): Promise<SqlRow[]>;
   /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** A JSON column as read back: text (SQLite) or already parsed (PostgreSQL `json`). */
@@ -777,7 +783,7 @@ export class SqlEffectLedger implements EffectLedger {
 
   async #tryAcquire(userId: string, owner: string, token: string, leaseMs: number): Promise<boolean> {
     const now = this.#driver.nowMs;
-    const rows = await this.#driver.query(
+    const rows = await this.#driver.lockQuery(
       `INSERT INTO user_locks (user_id, owner, token, acquired_at, expires_at)
        VALUES ($1, $2, $3, ${now}, ${now} + $4)
        ON CONFLICT (user_id) DO UPDATE SET
@@ -798,7 +804,7 @@ export class SqlEffectLedger implements EffectLedger {
   }
 
   async #renew(userId: string, token: string, leaseMs: number): Promise<boolean> {
-    const rows = await this.#driver.query(
+    const rows = await this.#driver.lockQuery(
       `UPDATE user_locks SET expires_at = ${this.#driver.nowMs} + $3
        WHERE user_id = $1 AND token = $2 AND expires_at > ${this.#driver.nowMs}
        RETURNING token`,
@@ -808,7 +814,7 @@ export class SqlEffectLedger implements EffectLedger {
   }
 
   async #release(userId: string, token: string): Promise<void> {
-    await this.#driver.query('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [userId, token]);
+    await this.#driver.lockQuery('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [userId, token]);
   }
 
   #reportBackgroundError(error: unknown, context: string): void {

@@ -2,7 +2,9 @@
  * SQLite backend of the effect ledger: Node's built-in `node:sqlite` (no native npm module).
  *
  * - WAL journal, `synchronous = FULL` (a committed effect survives a power cut), and a
- *   busy timeout so that writers in other processes wait instead of failing.
+ *   busy timeout so that writers in other processes wait instead of failing. Lock lease
+ *   writes alone commit with `synchronous = NORMAL` (in WAL mode: consistent, not durable
+ *   across a power cut, which a lease need not survive).
  * - `node:sqlite` is synchronous. Every statement and transaction on one database file is
  *   serialized through a queue shared by all ledgers of this process that use that file,
  *   so an awaited transaction never interleaves with another one on the same connection,
@@ -179,6 +181,8 @@ class SqliteDriver implements SqlDriver {
   readonly #queue: SerialQueue;
   readonly #statements = new Map<string, StatementSync>();
   readonly #onClose: () => void;
+  /** Transactions waiting for the next group commit (see transaction()). */
+  readonly #waitingTransactions: Array<{ fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
   #closed = false;
 
   constructor(database: DatabaseSync, location: string, queue: SerialQueue, onClose: () => void) {
@@ -192,17 +196,61 @@ class SqliteDriver implements SqlDriver {
     return this.#queue.run(() => this.#run(sql, params));
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#queue.run(async () => {
-      this.#database.exec('BEGIN IMMEDIATE');
+  lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
+    return this.#queue.run(() => {
+      // This one commit does not wait for the disk (see SqlDriver.lockQuery); the next
+      // FULL commit makes it durable with everything before it.
+      this.#database.exec('PRAGMA synchronous = NORMAL');
       try {
-        const result = await fn({ query: async (sql, params = []) => this.#run(sql, params) });
-        this.#database.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.#database.isTransaction) this.#database.exec('ROLLBACK');
-        throw error;
+        return this.#run(sql, params);
+      } finally {
+        this.#database.exec('PRAGMA synchronous = FULL');
       }
+    });
+  }
+
+  /**
+   * Group commit: transactions asked for while the file is busy are run together, each in a
+   * savepoint of one write transaction, and committed with one sync of the disk. Each
+   * still commits or rolls back as a whole (its savepoint), and its promise settles only
+   * after the commit, so what it wrote is durable when it resolves.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waitingTransactions.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#waitingTransactions.length === 1) void this.#queue.run(() => this.#commitGroup());
+    });
+  }
+
+  async #commitGroup(): Promise<void> {
+    const group = this.#waitingTransactions.splice(0);
+    const executor: SqlExecutor = { query: async (sql, params = []) => this.#run(sql, params) };
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.#database.exec('BEGIN IMMEDIATE');
+      for (const { fn } of group) {
+        this.#database.exec('SAVEPOINT one_transaction');
+        try {
+          const value = await fn(executor);
+          this.#database.exec('RELEASE one_transaction');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          this.#database.exec('ROLLBACK TO one_transaction');
+          this.#database.exec('RELEASE one_transaction');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#database.exec('COMMIT');
+    } catch (error) {
+      // BEGIN or COMMIT failed (busy beyond the timeout, disk error): none of them happened.
+      if (this.#database.isTransaction) this.#database.exec('ROLLBACK');
+      for (const { reject } of group) reject(error);
+      return;
+    }
+    group.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) resolve(outcome.value);
+      else reject(outcome.error);
     });
   }
 
