@@ -80,7 +80,9 @@ export function signal(): AbortSignal | undefined {
 /**
  * Heartbeats every few seconds while a changing activity runs, so that a worker that dies
  * (SIGKILL, lost host) is noticed after the heartbeat timeout (see effectOptions), not
- * after the whole start-to-close timeout.
+ * after the whole start-to-close timeout. The server counts that timeout from the start
+ * of the attempt, so the first heartbeat is due only after 3 s: an attempt that ends
+ * sooner (nearly all) costs the server no heartbeat at all.
  */
 export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   let context: Context;
@@ -89,7 +91,6 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   } catch {
     return fn();
   }
-  context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), 3_000);
   try {
     return await fn();
