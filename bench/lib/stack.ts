@@ -23,6 +23,9 @@ import type { DevServer } from '../../src/temporal/dev-server.ts';
 import { sampleCredentials } from '../../test/support/stack.ts';
 import type { SagaInput } from './saga-calls.ts';
 
+/** The two simulators, all that preparing and checking sagas needs. */
+export type Simulators = Pick<BenchStack, 'webtvSim' | 'justclickSim'>;
+
 export interface BenchStack {
   server: DevServer;
   client: Client;
@@ -78,7 +81,7 @@ export const sagaOrderCents = 550 as Cents;
  * made directly in the simulators' state (no API calls, so the call log holds only the
  * sagas' own). `credit` paid orders (credit ≥ price) or leaves an amount due (0).
  */
-export function prepareSagas(stack: BenchStack, count: number, options: { creditCents?: number } = {}): SagaInput[] {
+export function prepareSagas(stack: Simulators, count: number, options: { creditCents?: number } = {}): SagaInput[] {
   const sagas: SagaInput[] = [];
   for (let i = 0; i < count; i++) {
     const userId = nextUserId++;
@@ -115,7 +118,7 @@ const expectedWebTvCalls: Readonly<Record<string, number>> = { list_orders: 2, g
  * (HTTP 200), the credit added once, the order cancelled, the bill deleted. Returns one line
  * per saga that is wrong (empty: all right).
  */
-export function verifySagas(stack: BenchStack, sagas: readonly SagaInput[]): string[] {
+export function verifySagas(stack: Simulators, sagas: readonly SagaInput[]): string[] {
   const webtvCalls = new Map<string, Map<string, number>>();
   const failedCalls = new Map<string, number>();
   for (const call of stack.webtvSim.calls) {
