@@ -16,10 +16,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Secret } from '../src/config.ts';
-import { openLedger } from '../src/effects/index.ts';
+import * as currentLedger from '../src/effects/index.ts';
 import type { EffectLedger } from '../src/effects/types.ts';
 import { fixed, machineLine, markdownTable, percentile, quick } from './lib/measure.ts';
 
+/**
+ * BENCH_LEDGER_MODULE: the path of another checkout's src/effects/index.ts (inside this
+ * directory, so that it finds node_modules), to measure before and after side by side.
+ */
+const ledgerModule = process.env['BENCH_LEDGER_MODULE'];
+const { openLedger } = (ledgerModule === undefined ? currentLedger : await import(ledgerModule)) as typeof currentLedger;
 const postgresUrl = process.env['ORDERFLOW_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const effectsPerRun = quick ? 300 : 1_500;
 const lockSeconds = quick ? 3 : 10;
@@ -176,7 +182,7 @@ try {
   );
 }
 
-console.log(`\n### bench:ledger${quick ? ' (quick)' : ''}\n\nMachine: ${machineLine()}\n`);
+console.log(`\n### bench:ledger${quick ? ' (quick)' : ''}${ledgerModule === undefined ? '' : ` (${ledgerModule})`}\n\nMachine: ${machineLine()}\n`);
 console.log(
   markdownTable(
     ['backend', 'concurrency', 'ms per effect (mean)', 'p50', 'p95', 'effects/s', 'CPU ms/effect (this process)', 'SQL round trips/effect'],
