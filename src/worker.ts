@@ -145,10 +145,17 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       connection,
       namespace: config.temporal.namespace,
       taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-      workflowBundle: { code: await bundleWorkflowsApart(workflowsPath) },
+      // Bundled in a child process (webpack stays out of this one) unless the tracing plugin
+      // must add its workflow interceptors at bundle time.
+      ...(options.tracing === undefined
+        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
+        : { workflowsPath }),
       maxCachedWorkflows: workflowCacheSize(config.temporal.workflowCacheMb),
       activities: createActivities({ webtv, justclick, ledger }),
-      interceptors: { activity: [effectKeyActivityInterceptor], workflowModules: [workflowMetricsInterceptorsPath] },
+      interceptors: {
+        activity: [effectKeyActivityInterceptor],
+        ...(options.tracing === undefined ? {} : { workflowModules: [workflowMetricsInterceptorsPath] }),
+      },
       plugins: options.tracing === undefined ? [] : [options.tracing.plugin],
     });
   } catch (error) {

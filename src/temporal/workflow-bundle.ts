@@ -4,7 +4,8 @@
  * The bundle is made in a short-lived child process: webpack and what it leaves on the heap
  * (about 130 MB of RSS, measured with `npm run bench:memory`) never enter the worker
  * process, which keeps only the bundle's code. Run directly (`node workflow-bundle.ts
- * <workflowsPath>`), this module is that child: it writes the bundle's code to stdout.
+ * <workflowsPath> [<interceptor module>...]`), this module is that child: it writes the bundle's
+ * code to stdout.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +25,14 @@ export function workflowCacheSize(budgetMb: number): number {
   return Math.max(minCachedRuns, Math.floor(budgetMb / cachedRunMb));
 }
 
-/** Bundles `workflowsPath` in a child process; resolves to the bundle's code. */
-export function bundleWorkflowsApart(workflowsPath: string): Promise<string> {
+/**
+ * Bundles `workflowsPath` with the given workflow interceptor modules in a child process;
+ * resolves to the bundle's code. (A worker given a bundle ignores `interceptors.workflowModules`
+ * and plugins' bundler settings: they must be in the bundle.)
+ */
+export function bundleWorkflowsApart(workflowsPath: string, interceptorModules: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), workflowsPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), workflowsPath, ...interceptorModules], { stdio: ['ignore', 'pipe', 'pipe'] });
     const code: Buffer[] = [];
     let errors = '';
     child.stdout.on('data', (chunk: Buffer) => code.push(chunk));
@@ -43,11 +48,11 @@ export function bundleWorkflowsApart(workflowsPath: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const workflowsPath = process.argv[2];
+  const [workflowsPath, ...workflowInterceptorModules] = process.argv.slice(2);
   if (workflowsPath === undefined) {
-    process.stderr.write('usage: node workflow-bundle.ts <workflows module path>\n');
+    process.stderr.write('usage: node workflow-bundle.ts <workflows module path> [<workflow interceptor module path>...]\n');
     process.exit(2);
   }
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)) });
+  const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)) });
   process.stdout.write(bundle.code);
 }
