@@ -19,12 +19,23 @@ export const orderflowSearchAttributes = {
   storeUserId: defineSearchAttributeKey('StoreUserId', 'INT'),
   storeOrderId: defineSearchAttributeKey('StoreOrderId', 'INT'),
   justClickBillId: defineSearchAttributeKey('JustClickBillId', 'KEYWORD'),
+  /** The bulk a run belongs to (on the bulk and on each item it started), e.g. `bulk:refund-and-cancel:1f2e…`. */
+  bulkId: defineSearchAttributeKey('OrderflowBulkId', 'KEYWORD'),
+  /**
+   * A bulk's item counts (on the bulk run). DOUBLE, not INT: the SQL visibility stores allow
+   * only three INT attributes per namespace, and two are StoreUserId and StoreOrderId.
+   */
+  bulkDone: defineSearchAttributeKey('OrderflowBulkDone', 'DOUBLE'),
+  bulkFailed: defineSearchAttributeKey('OrderflowBulkFailed', 'DOUBLE'),
+  bulkWaiting: defineSearchAttributeKey('OrderflowBulkWaiting', 'DOUBLE'),
 } as const;
 
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute` and `operator search-attribute create`. */
-export const searchAttributeRegistrations: ReadonlyArray<{ name: string; cliType: 'Keyword' | 'Int' }> = Object.values(
+const cliTypes = { INT: 'Int', KEYWORD: 'Keyword', DOUBLE: 'Double' } as const;
+
+export const searchAttributeRegistrations: ReadonlyArray<{ name: string; cliType: 'Keyword' | 'Int' | 'Double' }> = Object.values(
   orderflowSearchAttributes,
-).map((key) => ({ name: key.name, cliType: key.type === 'INT' ? 'Int' : 'Keyword' }));
+).map((key) => ({ name: key.name, cliType: cliTypes[key.type] }));
 
 /** The visibility query for runs waiting for an operator (the CLI's `ops list`, the worker's gauge). */
 export const awaitingOperatorQuery = `${orderflowSearchAttributes.state.name} = "${RunState.AwaitingOperator}"`;

@@ -7,11 +7,13 @@
  * and shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish or time out).
  */
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/worker';
 import { jsonLogLine } from './run-events.ts';
 import type { LogEntry } from './run-events.ts';
 import { createActivities } from './activities/index.ts';
+import { createBulkActivities } from './activities/bulk.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
@@ -151,7 +153,11 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
         : { workflowsPath }),
       maxCachedWorkflows: workflowCacheSize(config.temporal.workflowCacheMb),
-      activities: createActivities({ webtv, justclick, ledger }),
+      activities: {
+        ...createActivities({ webtv, justclick, ledger }),
+        // The bulk workflow starts and follows items through a client on the worker's connection.
+        ...createBulkActivities({ client: new Client({ connection, namespace: config.temporal.namespace }) }),
+      },
       interceptors: {
         activity: [effectKeyActivityInterceptor],
         ...(options.tracing === undefined ? {} : { workflowModules: [workflowMetricsInterceptorsPath] }),

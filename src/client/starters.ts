@@ -25,6 +25,8 @@ export interface StarterOptions {
    * (and in tests, to keep runs apart). Default: none.
    */
   workflowIdPrefix?: string | undefined;
+  /** The bulk that starts this run (`orderflow bulk`): set as its OrderflowBulkId search attribute. */
+  bulkId?: string | undefined;
 }
 
 export interface StartedRun {
@@ -90,6 +92,9 @@ async function start(options: StarterOptions, plan: StartPlan): Promise<StartedR
 
 async function startOrJoin(options: StarterOptions, unprefixed: StartPlan): Promise<StartedRun> {
   const plan = { ...unprefixed, workflowId: `${options.workflowIdPrefix ?? ''}${unprefixed.workflowId}` };
+  if (options.bulkId !== undefined && Array.isArray(plan.searchAttributes)) {
+    plan.searchAttributes = [...plan.searchAttributes, { key: orderflowSearchAttributes.bulkId, value: options.bulkId }];
+  }
   const runningBefore = await runningRunId(options.client, plan.workflowId);
   try {
     const handle = await options.client.workflow.start(plan.workflowType, {

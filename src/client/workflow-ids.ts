@@ -17,4 +17,7 @@ export const workflowIds = {
       .slice(0, 20);
     return `adjust-credit/${input.userId}/${key}`;
   },
+  /** `bulk:<kind>:<digest>`: the digest of the bulk's validated items, so the same file twice is one bulk. */
+  bulk: (kind: string, items: readonly object[]): string =>
+    `bulk:${kind}:${createHash('sha256').update(JSON.stringify([kind, items])).digest('hex').slice(0, 20)}`,
 } as const;

@@ -4,3 +4,4 @@ export { processPaidOrder, paymentReceivedSignal } from './process-paid-order.ts
 export { adjustCredit } from './adjust-credit.ts';
 export { cancelOrder } from './cancel-order.ts';
 export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
+export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from './bulk-run.ts';

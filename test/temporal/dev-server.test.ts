@@ -25,7 +25,7 @@ const greetingWorkflowsPath = fileURLToPath(new URL('./fixtures/greeting-workflo
 const greetingActivities: GreetingActivities = { shout: async (text) => text.toUpperCase() };
 
 /** IndexedValueType numbers in the operator service's answer (temporal.api.enums.v1). */
-const indexedValueTypeByCliType = { Keyword: 2, Int: 3 } as const;
+const indexedValueTypeByCliType = { Keyword: 2, Int: 3, Double: 4 } as const;
 
 let scratchDir: string;
 

@@ -1,0 +1,108 @@
+/**
+ * Starting a bulk (`orderflow bulk`, or a backend system): validate every item with the
+ * single-run validation, derive the bulk's workflow id from the validated items (the same
+ * file twice is the same bulk), start `bulkRun` with USE_EXISTING.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { bulkLimits, bulkWorkflowType } from '../bulk/contracts.ts';
+import type { BulkItem, BulkKind, BulkRunInput } from '../bulk/contracts.ts';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../validation.ts';
+import type { StarterOptions } from './starters.ts';
+import { workflowIds } from './workflow-ids.ts';
+
+/** The single-run validation of each bulk kind (the same `orderflow start` uses). */
+export const bulkItemValidators: { [K in BulkKind]: (input: unknown) => BulkItem } = {
+  'refund-and-cancel': (input) => validateRefundAndCancel(input as never),
+  'cancel-order': (input) => validateCancelOrder(input as never),
+  'adjust-credit': (input) => validateAdjustCredit(input as never),
+};
+
+/** The business key (workflow id, without prefix) of one validated item. */
+export function bulkItemWorkflowId(kind: BulkKind, item: BulkItem): string {
+  switch (kind) {
+    case 'refund-and-cancel':
+      return workflowIds.refundAndCancel(item as never);
+    case 'cancel-order':
+      return workflowIds.cancelOrder(item as never);
+    case 'adjust-credit':
+      return workflowIds.adjustCredit(item as never);
+  }
+}
+
+export interface BulkRequest {
+  kind: BulkKind;
+  /** Validated items ({@link bulkItemValidators}). */
+  items: BulkItem[];
+  concurrency?: number | undefined;
+  rate?: number | undefined;
+  /** Items per run before continue-as-new (tests use small numbers). */
+  itemsPerRun?: number | undefined;
+}
+
+export interface StartedBulk {
+  workflowId: string;
+  /** False when this bulk (the same items) was already there, running or finished. */
+  started: boolean;
+  handle: WorkflowHandle;
+}
+
+function limitProblems(request: BulkRequest): string[] {
+  const problems: string[] = [];
+  if (request.items.length === 0) problems.push('the file has no items');
+  if (request.items.length > bulkLimits.maxItems) problems.push(`at most ${bulkLimits.maxItems} items per bulk (got ${request.items.length}); split the file`);
+  const check = (name: string, value: number | undefined, max: number): void => {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1 || value > max)) problems.push(`${name} must be a whole number from 1 to ${max}`);
+  };
+  check('concurrency', request.concurrency, bulkLimits.maxConcurrency);
+  check('rate', request.rate, bulkLimits.maxRate);
+  return problems;
+}
+
+export function bulkIdOf(options: Pick<StarterOptions, 'workflowIdPrefix'>, request: Pick<BulkRequest, 'kind' | 'items'>): string {
+  return `${options.workflowIdPrefix ?? ''}${workflowIds.bulk(request.kind, request.items)}`;
+}
+
+export async function startBulk(options: StarterOptions, request: BulkRequest): Promise<StartedBulk> {
+  const problems = limitProblems(request);
+  if (problems.length > 0) throw new InputError(`bulk ${request.kind}`, problems);
+  const workflowId = bulkIdOf(options, request);
+  const input: BulkRunInput = {
+    bulkId: workflowId,
+    kind: request.kind,
+    items: request.items,
+    total: request.items.length,
+    concurrency: request.concurrency ?? bulkLimits.defaultConcurrency,
+    rate: request.rate ?? bulkLimits.defaultRate,
+    workflowIdPrefix: options.workflowIdPrefix,
+    itemsPerRun: request.itemsPerRun,
+  };
+  const runningBefore = await options.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then((description) => (description.status.name === 'RUNNING' ? description.runId : undefined))
+    .catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    });
+  try {
+    const handle = await options.client.workflow.start(bulkWorkflowType, {
+      taskQueue: options.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: workflowId }],
+      staticSummary: `Bulk ${request.kind}: ${request.items.length} items`,
+      staticDetails: `- **items:** ${request.items.length}\n- **at once:** ${input.concurrency}\n- **starts per second:** ${input.rate}`,
+    });
+    const started = runningBefore === undefined || runningBefore !== handle.firstExecutionRunId;
+    return { workflowId, started, handle: options.client.workflow.getHandle(workflowId) };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      return { workflowId, started: false, handle: options.client.workflow.getHandle(workflowId) };
+    }
+    throw error;
+  }
+}

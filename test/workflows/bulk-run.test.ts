@@ -1,0 +1,129 @@
+/**
+ * bulkRun on a real Temporal server against the simulators: items are the ordinary
+ * single-run workflows with their business-key ids (an item already completed and an item
+ * already running are joined, not repeated), a waiting item is counted and does not block,
+ * continue-as-new keeps the outcomes, pause/resume and cancel are validated updates, and
+ * the same items twice are one bulk.
+ */
+import { describe, expect, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createBulkActivities } from '../../src/activities/bulk.ts';
+import { bulkIdOf, startBulk } from '../../src/client/bulk.ts';
+import type { BulkRequest } from '../../src/client/bulk.ts';
+import { startRefundAndCancel } from '../../src/client/starters.ts';
+import type { StarterOptions } from '../../src/client/starters.ts';
+import type { BulkControl, BulkProgress, BulkResult } from '../../src/bulk/contracts.ts';
+import type { RefundAndCancelInput } from '../../src/contracts.ts';
+import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
+import { eventually } from '../support/stack.ts';
+import { runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
+import { callsOf, updateRefusal, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+
+const operator: BulkControl = { operator: 'anna', note: 'test' };
+
+describe.skipIf(!temporalAvailable())('bulkRun', () => {
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'bulk', firstUserId: 60 });
+
+  /** Runs `fn` while a worker with the real activities and the bulk activity polls a fresh task queue. */
+  function withBulkWorker<T>(fn: (starter: StarterOptions) => Promise<T>, taskQueue = uniqueTaskQueue('bulk')): Promise<T> {
+    const starter: StarterOptions = { client: context.client, taskQueue, workflowIdPrefix: context.prefix };
+    const activities = { ...context.stack.activities, ...createBulkActivities({ client: context.client, checkEveryMs: 200 }) };
+    return runWorker({ workflowsPath, activities, taskQueue }, () => fn(starter));
+  }
+
+  async function refundItems(count: number): Promise<RefundAndCancelInput[]> {
+    const items: RefundAndCancelInput[] = [];
+    for (let i = 0; i < count; i++) {
+      const { userId, orderId } = await context.customerWithOrder();
+      items.push({ userId, orderId, amount: '1.00', reason: 'event cancelled', requestedBy: 'test' });
+    }
+    return items;
+  }
+
+  const creditCallsOf = (userId: number) => callsOf(context.stack.webtvSim, 'add_subtract_credit').filter((call) => call.query['iq'] === String(userId));
+
+  const progressOf = (handle: WorkflowHandle): Promise<BulkProgress> => handle.query<BulkProgress>('progress');
+
+  it('joins an item already completed and an item already running, counts a waiting item, and keeps outcomes over continue-as-new', async () => {
+    const items = await refundItems(5);
+    const taskQueue = uniqueTaskQueue('bulk');
+    // Item 0 completed before the bulk.
+    const completed = await withBulkWorker(async (starter) => {
+      const run = await startRefundAndCancel(starter, items[0]!);
+      await run.handle.result();
+      return run;
+    }, taskQueue);
+    // Item 1 is running (no worker yet) when the bulk starts.
+    const starter: StarterOptions = { client: context.client, taskQueue, workflowIdPrefix: context.prefix };
+    const running = await startRefundAndCancel(starter, items[1]!);
+    // Item 4 will wait for an operator: its JustClick bill cannot be deleted (access denied).
+    items[4] = { ...items[4]!, justclickBillId: await context.billFor(items[4]!.userId) };
+    context.stack.justclickSim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '4' });
+
+    const request: BulkRequest = { kind: 'refund-and-cancel', items, concurrency: 2, rate: 20, itemsPerRun: 2 };
+    const bulk = await startBulk(starter, request);
+    expect(bulk.started).toBe(true);
+    const result = await withBulkWorker(() => bulk.handle.result() as Promise<BulkResult>, taskQueue);
+
+    expect(result.state).toBe('finished');
+    expect(result.counts).toMatchObject({ total: 5, done: 4, failed: 0, waiting: 1, running: 0, queued: 0 });
+    expect(result.items.map((item) => item.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(result.items[0]).toMatchObject({ workflowId: completed.workflowId, outcome: 'done', joined: true });
+    expect(result.items[1]).toMatchObject({ workflowId: running.workflowId, outcome: 'done', joined: true });
+    expect(result.items[2]).toMatchObject({ outcome: 'done', joined: false });
+    expect(result.items[4]).toMatchObject({ outcome: 'waiting' });
+    expect(result.items[4]!.detail).toContain('delete-justclick-bill');
+    // Joined, not repeated: the same runs, and one credit per user.
+    expect((await context.client.workflow.getHandle(completed.workflowId).describe()).runId).toBe(completed.runId);
+    expect((await context.client.workflow.getHandle(running.workflowId).describe()).runId).toBe(running.runId);
+    for (const item of items) {
+      expect(creditCallsOf(item.userId), `credit calls for user ${item.userId}`).toHaveLength(1);
+    }
+    // Continued as new (2 items per run): more than one run in the chain.
+    const description = await bulk.handle.describe();
+    expect(description.runId).not.toBe(bulk.handle.firstExecutionRunId);
+    // Search attributes: the bulk id on each item, the counts on the bulk.
+    const item = await context.client.workflow.getHandle(result.items[2]!.workflowId).describe();
+    expect(item.typedSearchAttributes.get(orderflowSearchAttributes.bulkId)).toBe(bulk.workflowId);
+    expect(description.typedSearchAttributes.get(orderflowSearchAttributes.bulkDone)).toBe(4);
+    expect(description.typedSearchAttributes.get(orderflowSearchAttributes.bulkWaiting)).toBe(1);
+    // The same items again: the same bulk, nothing new.
+    const again = await startBulk(starter, request);
+    expect(again).toMatchObject({ workflowId: bulk.workflowId, started: false });
+    expect(bulkIdOf(starter, { kind: 'refund-and-cancel', items: [...items].reverse() })).not.toBe(bulk.workflowId);
+  });
+
+  it('pauses (running items go on), refuses invalid controls, resumes; cancel starts no more items', async () => {
+    const items = await refundItems(6);
+    await withBulkWorker(async (starter) => {
+      const bulk = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 1 });
+      const handle = bulk.handle;
+      const paused = await handle.executeUpdate<BulkProgress, [BulkControl]>('pause', { args: [operator] });
+      expect(paused.state).toBe('paused');
+      expect(await updateRefusal(handle.executeUpdate('pause', { args: [operator] }))).toContain('it is paused');
+      expect(await updateRefusal(handle.executeUpdate('resume', { args: [{ operator: '', note: '' }] }))).toContain('"operator" must name who asks');
+      // While paused nothing new starts: the settled count stays.
+      const before = await progressOf(handle);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const during = await progressOf(handle);
+      expect(during.counts.queued).toBe(before.counts.queued);
+      expect(during.counts.running).toBe(0);
+      await handle.executeUpdate('resume', { args: [operator] });
+      await eventually('two items done', async () => ((await progressOf(handle)).counts.done >= 2 ? true : undefined), 30_000);
+      const cancelled = await handle.executeUpdate<BulkProgress, [BulkControl]>('cancel', { args: [{ operator: 'anna', note: 'wrong file' }] });
+      expect(cancelled.state).toBe('cancelled');
+      const result = (await handle.result()) as BulkResult;
+      expect(result.state).toBe('cancelled');
+      expect(result.counts.notStarted).toBeGreaterThan(0);
+      expect(result.counts.done + result.counts.notStarted).toBe(6);
+      expect(result.controls.map((control) => control.action)).toEqual(['pause', 'resume', 'cancel']);
+      // Items never started made no call.
+      for (const item of result.items.filter((candidate) => candidate.outcome === 'not-started')) {
+        const userId = items[item.index]!.userId;
+        expect(creditCallsOf(userId)).toHaveLength(0);
+      }
+      // A finished bulk takes no more controls.
+      await expect(handle.executeUpdate('resume', { args: [operator] })).rejects.toThrow(/completed|not found/i);
+    });
+  });
+});
