@@ -16,12 +16,13 @@ import { simulateCommand } from './cli/simulate.ts';
 import { decideCommand, startGroup, statusCommand, workerCommand } from './cli/workflows.ts';
 import { opsGroup } from './cli/ops.ts';
 import { setupCommand } from './cli/setup.ts';
+import { bulkGroup } from './cli/bulk.ts';
 import type { Environment } from './config.ts';
 
 export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [setupCommand, startGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
+export const commands: readonly Command[] = [setupCommand, startGroup, bulkGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',

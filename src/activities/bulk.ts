@@ -97,11 +97,12 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }));
       try {
         for (;;) {
-          const waiting = await awaitingOperator(handle);
-          if (waiting !== undefined) return { ...base, outcome: 'waiting', detail: waiting };
+          // Most items end within the first wait: their result arrives by the long poll.
           const result = await Promise.race([settled, context.sleep(checkEveryMs).then(() => undefined)]);
           if (result !== undefined) return outcomeOfResult(base, result);
           context.heartbeat();
+          const waiting = await awaitingOperator(handle);
+          if (waiting !== undefined) return { ...base, outcome: 'waiting', detail: waiting };
         }
       } finally {
         stopFollowing.abort();

@@ -37,6 +37,11 @@ export interface BulkRequest {
   items: BulkItem[];
   concurrency?: number | undefined;
   rate?: number | undefined;
+  /**
+   * What the bulk's id is derived from (default: the items). The CLI gives the file's rows as
+   * written, so that the same file is the same bulk whoever runs it.
+   */
+  contentKey?: readonly object[] | undefined;
   /** Items per run before continue-as-new (tests use small numbers). */
   itemsPerRun?: number | undefined;
 }
@@ -45,6 +50,8 @@ export interface StartedBulk {
   workflowId: string;
   /** False when this bulk (the same items) was already there, running or finished. */
   started: boolean;
+  /** The run that answered (the first of its continue-as-new chain when just started). */
+  runId: string | undefined;
   handle: WorkflowHandle;
 }
 
@@ -60,8 +67,8 @@ function limitProblems(request: BulkRequest): string[] {
   return problems;
 }
 
-export function bulkIdOf(options: Pick<StarterOptions, 'workflowIdPrefix'>, request: Pick<BulkRequest, 'kind' | 'items'>): string {
-  return `${options.workflowIdPrefix ?? ''}${workflowIds.bulk(request.kind, request.items)}`;
+export function bulkIdOf(options: Pick<StarterOptions, 'workflowIdPrefix'>, request: Pick<BulkRequest, 'kind' | 'items' | 'contentKey'>): string {
+  return `${options.workflowIdPrefix ?? ''}${workflowIds.bulk(request.kind, request.contentKey ?? request.items)}`;
 }
 
 export async function startBulk(options: StarterOptions, request: BulkRequest): Promise<StartedBulk> {
@@ -98,10 +105,10 @@ export async function startBulk(options: StarterOptions, request: BulkRequest): 
       staticDetails: `- **items:** ${request.items.length}\n- **at once:** ${input.concurrency}\n- **starts per second:** ${input.rate}`,
     });
     const started = runningBefore === undefined || runningBefore !== handle.firstExecutionRunId;
-    return { workflowId, started, handle: options.client.workflow.getHandle(workflowId) };
+    return { workflowId, started, runId: handle.firstExecutionRunId, handle: options.client.workflow.getHandle(workflowId) };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      return { workflowId, started: false, handle: options.client.workflow.getHandle(workflowId) };
+      return { workflowId, started: false, runId: undefined, handle: options.client.workflow.getHandle(workflowId) };
     }
     throw error;
   }

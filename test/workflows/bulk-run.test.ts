@@ -81,7 +81,7 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     }
     // Continued as new (2 items per run): more than one run in the chain.
     const description = await bulk.handle.describe();
-    expect(description.runId).not.toBe(bulk.handle.firstExecutionRunId);
+    expect(description.runId).not.toBe(bulk.runId);
     // Search attributes: the bulk id on each item, the counts on the bulk.
     const item = await context.client.workflow.getHandle(result.items[2]!.workflowId).describe();
     expect(item.typedSearchAttributes.get(orderflowSearchAttributes.bulkId)).toBe(bulk.workflowId);

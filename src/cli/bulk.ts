@@ -1,0 +1,319 @@
+/**
+ * `orderflow bulk <kind> --file`, `orderflow bulk status|pause|resume|cancel <bulk id>`:
+ * many items of one kind as one bulkRun (src/workflows/bulk-run.ts).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startBulk } from '../client/bulk.ts';
+import { workflowUiUrl } from '../client/connect.ts';
+import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../bulk/contracts.ts';
+import type { BulkControl, BulkItemOutcome, BulkKind, BulkProgress, BulkResult } from '../bulk/contracts.ts';
+import { BulkFileError, bulkColumns, parseBulkFile } from '../bulk/file.ts';
+import type { ParsedBulkFile } from '../bulk/file.ts';
+import type { TemporalConfig } from '../config.ts';
+import { InputError } from '../validation.ts';
+import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
+import { withTemporal } from './temporal.ts';
+
+function line(context: CliContext, text = ''): void {
+  context.stdout.write(`${text}\n`);
+}
+
+function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= 1 && number <= max)) throw new UsageError(`--${name} ${JSON.stringify(value)} must be a whole number from 1 to ${max}.`);
+  return number;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const whole = Math.max(0, Math.round(seconds));
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/** One line: bar, counts and ETA (from the settle rate since the bulk started). */
+export function progressLine(progress: BulkProgress, now = Date.now()): string {
+  const { counts } = progress;
+  const settled = counts.done + counts.failed + counts.waiting + counts.notStarted;
+  const width = 30;
+  const filled = counts.total === 0 ? width : Math.round((settled / counts.total) * width);
+  const elapsed = (now - Date.parse(progress.startedAt)) / 1000;
+  const remaining = counts.total - settled;
+  const eta = remaining === 0 ? 'done' : settled === 0 || progress.state !== 'running' ? 'ETA ?' : `ETA ${formatDuration((remaining * elapsed) / settled)}`;
+  return (
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${settled}/${counts.total} ` +
+    `done ${counts.done} · failed ${counts.failed} · waiting ${counts.waiting} · running ${counts.running}` +
+    `${counts.notStarted > 0 ? ` · not started ${counts.notStarted}` : ''} · ${progress.state} · ${eta}`
+  );
+}
+
+async function queryProgress(handle: WorkflowHandle): Promise<BulkProgress> {
+  return handle.query<BulkProgress>(bulkQueryNames.progress);
+}
+
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** One row per item: its position in the file, workflow id, outcome, detail. */
+async function writeReport(path: string, result: BulkResult, file: ParsedBulkFile | undefined, prefix: string): Promise<void> {
+  const rows = ['item,workflow_id,outcome,detail'];
+  for (const item of result.items) {
+    const workflowId = item.workflowId !== '' ? item.workflowId : file?.workflowIds[item.index] !== undefined ? `${prefix}${file.workflowIds[item.index]}` : '';
+    rows.push([String(item.index + 1), workflowId, item.outcome, item.detail ?? ''].map(csvCell).join(','));
+  }
+  await writeFile(path, `${rows.join('\n')}\n`);
+}
+
+function printSummary(context: CliContext, result: BulkResult, config: TemporalConfig): void {
+  const { counts } = result;
+  line(context, `${result.state === 'cancelled' ? 'Cancelled' : 'Finished'}: ${counts.done} done, ${counts.failed} failed, ${counts.waiting} waiting for an operator` +
+    `${counts.notStarted > 0 ? `, ${counts.notStarted} not started` : ''} (of ${counts.total}).`);
+  const listed = (title: string, items: BulkItemOutcome[]): void => {
+    if (items.length === 0) return;
+    line(context, `${title}:`);
+    for (const item of items.slice(0, 20)) line(context, `  ${item.workflowId}: ${item.detail ?? ''}\n    ${workflowUiUrl(config, item.workflowId)}`);
+    if (items.length > 20) line(context, `  … and ${items.length - 20} more (--report writes them all)`);
+  };
+  listed('Waiting for an operator (decide with orderflow decide <id> …)', result.items.filter((item) => item.outcome === 'waiting'));
+  listed('Failed', result.items.filter((item) => item.outcome === 'failed' && item.workflowId !== ''));
+}
+
+function exitFor(result: BulkResult): ExitCode {
+  if (result.counts.failed > 0 || result.counts.notStarted > 0) return exitCodes.failed;
+  return result.counts.waiting > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
+}
+
+/** Shows the progress bar until the bulk ends (or Ctrl-C); prints the summary; writes the report. */
+async function watch(
+  context: CliContext,
+  handle: WorkflowHandle,
+  config: TemporalConfig,
+  report: { path: string; file: ParsedBulkFile | undefined; prefix: string } | undefined,
+): Promise<ExitCode> {
+  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
+  let interrupted = false;
+  void context.waitForShutdown().then(() => {
+    interrupted = true;
+  });
+  let lastLine = '';
+  let lastPrintedAt = 0;
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') break;
+    const progress = await queryProgress(handle).catch(() => undefined);
+    if (progress) {
+      const text = progressLine(progress);
+      if (tty) context.stderr.write(`\r${text.slice(0, 160).padEnd(160)}`);
+      else if (text !== lastLine && Date.now() - lastPrintedAt >= 5_000) {
+        context.stderr.write(`${text}\n`);
+        lastPrintedAt = Date.now();
+      }
+      lastLine = text;
+    }
+    if (interrupted) {
+      if (tty) context.stderr.write('\n');
+      line(context, `Stopped watching; the bulk goes on. Follow it with: orderflow bulk status ${handle.workflowId} --wait`);
+      return exitCodes.ok;
+    }
+    await sleep(1_000);
+  }
+  let result: BulkResult;
+  try {
+    result = (await handle.result()) as BulkResult;
+  } catch (error) {
+    throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+  }
+  const final = progressLine({ ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state }, Date.parse(result.finishedAt));
+  context.stderr.write(tty ? `\r${final.slice(0, 160).padEnd(160)}\n` : `${final}\n`);
+  printSummary(context, result, config);
+  if (report) {
+    await writeReport(report.path, result, report.file, report.prefix);
+    line(context, `Report: ${report.path} (${result.items.length} rows)`);
+  }
+  return exitFor(result);
+}
+
+function kindCommand(kind: BulkKind): LeafCommand {
+  const columns = Object.keys(bulkColumns[kind].columns);
+  return {
+    name: kind,
+    summary: `Run many ${kind} items from a CSV or JSON-lines file`,
+    usage: `bulk ${kind} --file <items.csv|items.jsonl> [--concurrency ${bulkLimits.defaultConcurrency}] [--rate ${bulkLimits.defaultRate}] [--wait] [--report <out.csv>]`,
+    help: `Starts one bulk: every row of the file is one ${kind} run, with the same workflow id as
+'orderflow start ${kind}' (a row whose run exists joins it; a completed one is not repeated).
+
+The file is CSV with a header row, or JSON lines (one object per line; .jsonl/.ndjson, or
+a first character '{'). Columns (keys): ${columns.join(', ')}
+(required: ${bulkColumns[kind].required.join(', ')}); they mean what the options of
+'orderflow start ${kind}' mean. The whole file is checked first: every bad row is listed
+with its line number, and nothing starts (exit 2). The bulk's id is derived from the
+file's rows: the same file twice is the same bulk.
+
+Options:
+  --file <path>          The items (required)
+  --concurrency <n>      At most n items running at once (default ${bulkLimits.defaultConcurrency}, max ${bulkLimits.maxConcurrency})
+  --rate <n>             At most n item starts per second (default ${bulkLimits.defaultRate}, max ${bulkLimits.maxRate})
+  --wait                 Show a progress bar (counts and ETA) until the bulk ends; Ctrl-C
+                         stops watching, not the bulk
+  --report <path>        With --wait: write one CSV row per item (item, workflow_id, outcome, detail)
+
+Exit status with --wait: 0 all done; 3 some wait for an operator; 1 some failed or were not
+started (cancelled).
+
+Example:
+  orderflow bulk ${kind} --file items.csv --concurrency 20 --rate 10 --wait --report out.csv`,
+    async run(args, context) {
+      const { values } = withUsageErrors(() =>
+        parseArgs({
+          args: [...args],
+          options: { file: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, wait: { type: 'boolean' }, report: { type: 'string' } },
+          allowPositionals: false,
+          strict: true,
+        }),
+      );
+      if (values.file === undefined) throw new UsageError('--file is required.');
+      if (values.report !== undefined && values.wait !== true) throw new UsageError('--report goes with --wait (the report is written when the bulk ends).');
+      const concurrency = wholeNumberOption('concurrency', values.concurrency, bulkLimits.defaultConcurrency, bulkLimits.maxConcurrency);
+      const rate = wholeNumberOption('rate', values.rate, bulkLimits.defaultRate, bulkLimits.maxRate);
+      let text: string;
+      try {
+        text = await readFile(values.file, 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read --file ${values.file}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      let file: ParsedBulkFile;
+      try {
+        file = parseBulkFile(kind, values.file, text, context.env);
+      } catch (error) {
+        if (error instanceof BulkFileError) {
+          context.stderr.write(`${error.message}\n`);
+          return exitCodes.usage;
+        }
+        throw error;
+      }
+      const contentKey = file.rows.map((row) => Object.fromEntries(Object.entries(row.values).sort(([a], [b]) => a.localeCompare(b))));
+      return withTemporal(context, async (client, config) => {
+        let bulk;
+        try {
+          bulk = await startBulk({ client, taskQueue: config.taskQueue }, { kind, items: file.items, concurrency, rate, contentKey });
+        } catch (error) {
+          if (error instanceof InputError) throw new UsageError(error.message);
+          throw error;
+        }
+        line(context, `${bulk.started ? 'Started bulk' : 'Already there (same file): bulk'} ${bulk.workflowId}: ${file.items.length} ${kind} items, ${concurrency} at once, ${rate} starts per second`);
+        line(context, `  ${workflowUiUrl(config, bulk.workflowId)}`);
+        line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
+        line(context, `  pause:    orderflow bulk pause ${bulk.workflowId} --operator <you> --note <why>`);
+        if (values.wait !== true) return exitCodes.ok;
+        return watch(context, bulk.handle, config, values.report === undefined ? undefined : { path: values.report, file, prefix: '' });
+      });
+    },
+  };
+}
+
+const statusCommand: LeafCommand = {
+  name: 'status',
+  summary: "A bulk's progress: counts, ETA, items waiting for an operator",
+  usage: 'bulk status <bulk id> [--wait] [--report <out.csv>] [--json]',
+  help: `Prints the bulk's progress bar (counts and ETA), its state, and the items that wait for
+an operator or failed. --wait follows it until it ends (as 'bulk <kind> --wait');
+--report (with --wait, or on a finished bulk) writes one CSV row per item; --json prints the
+progress query's answer.`,
+  async run(args, context) {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({ args: [...args], options: { wait: { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true }),
+    );
+    const [bulkId, ...extra] = positionals;
+    if (bulkId === undefined || extra.length > 0) throw new UsageError('give exactly one bulk id, e.g. bulk:refund-and-cancel:1f2e3d4c5b6a79880a1b.');
+    return withTemporal(context, async (client, config) => {
+      const handle = client.workflow.getHandle(bulkId);
+      const description = await handle.describe();
+      const report = values.report === undefined ? undefined : { path: values.report, file: undefined, prefix: '' };
+      if (description.status.name === 'COMPLETED' || values.wait === true) {
+        if (values.json !== true) return watch(context, handle, config, report);
+      }
+      if (description.status.name !== 'RUNNING') {
+        if (description.status.name === 'COMPLETED') {
+          line(context, JSON.stringify(await handle.result(), null, 2));
+          return exitCodes.ok;
+        }
+        throw new CommandFailure(`Bulk ${bulkId} is ${description.status.name}; see ${workflowUiUrl(config, bulkId)}`);
+      }
+      const progress = await queryProgress(handle);
+      if (values.json === true) {
+        line(context, JSON.stringify(progress, null, 2));
+        return exitCodes.ok;
+      }
+      if (report) throw new UsageError('--report needs a finished bulk, or --wait.');
+      line(context, `${bulkId} (bulk ${progress.kind}) — ${progress.state}; ${progress.concurrency} at once, ${progress.rate} starts per second`);
+      line(context, `  ${workflowUiUrl(config, bulkId)}`);
+      line(context, progressLine(progress));
+      for (const item of progress.waiting) line(context, `  waiting: ${item.workflowId}: ${item.detail ?? ''}`);
+      for (const item of progress.failed) line(context, `  failed: ${item.workflowId || '(not started)'}: ${item.detail ?? ''}`);
+      return exitCodes.ok;
+    });
+  },
+};
+
+function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, what: string): LeafCommand {
+  return {
+    name: action,
+    summary,
+    usage: `bulk ${action} <bulk id> --operator <name> --note <text>`,
+    help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
+that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
+{"operator":"anna","note":"why"}.`,
+    async run(args, context) {
+      const { values, positionals } = withUsageErrors(() =>
+        parseArgs({ args: [...args], options: { operator: { type: 'string' }, note: { type: 'string' } }, allowPositionals: true, strict: true }),
+      );
+      const [bulkId, ...extra] = positionals;
+      const problems: string[] = [];
+      if (bulkId === undefined || extra.length > 0) problems.push('give exactly one bulk id');
+      if (!values.operator?.trim()) problems.push('--operator must name who asks');
+      if (!values.note?.trim()) problems.push('--note must say why');
+      if (problems.length > 0) throw new UsageError(problems.join('; '));
+      return withTemporal(context, async (client) => {
+        const handle = client.workflow.getHandle(bulkId!);
+        try {
+          const progress = await handle.executeUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames[action], {
+            args: [{ operator: values.operator!, note: values.note! }],
+          });
+          line(context, `${bulkId}: ${action} accepted; the bulk is ${progress.state}.`);
+          line(context, progressLine(progress));
+          return exitCodes.ok;
+        } catch (error) {
+          if (error instanceof WorkflowUpdateFailedError) {
+            context.stderr.write(`${bulkId}: ${action} refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}\n`);
+            return exitCodes.failed;
+          }
+          throw error;
+        }
+      });
+    },
+  };
+}
+
+export const bulkGroup: GroupCommand = {
+  name: 'bulk',
+  summary: 'Run many items from a file with bounded concurrency and a progress bar',
+  help: `Runs every row of a CSV or JSON-lines file as its ordinary run (refund-and-cancel,
+cancel-order, adjust-credit), at most --concurrency at once and --rate starts per second,
+as one bulk you can watch (here or in the Temporal UI), pause, resume and cancel.`,
+  subcommands: [
+    ...bulkKinds.map(kindCommand),
+    statusCommand,
+    controlCommand('pause', 'Stop starting new items (running ones go on)', 'Stops starting new items; running items go on.'),
+    controlCommand('resume', 'Start items again after a pause', 'Starts items again after a pause.'),
+    controlCommand('cancel', 'Start no more items; running ones finish and are reported', 'Starts no more items: running ones finish and are reported; the rest end as not started.'),
+  ],
+};
