@@ -30,6 +30,8 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { History } from '@temporalio/worker';
+import { createBulkActivities } from '../src/activities/bulk.ts';
+import { startBulk } from '../src/client/bulk.ts';
 import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../src/client/starters.ts';
 import type { StarterOptions } from '../src/client/starters.ts';
 import type { OperatorDecision, OperatorDecisionReply, PaymentReceived, RunStatus } from '../src/contracts.ts';
@@ -224,6 +226,23 @@ export const scenarios: readonly Scenario[] = [
       return closed(handle);
     },
   },
+  {
+    name: 'bulk-run-paused-waiting',
+    ends: 'COMPLETED',
+    covers: 'bulkRun: three refund-and-cancel items, paused and resumed, one item waiting for an operator (JustClick access denied)',
+    async run({ stack, starter }) {
+      const items = [];
+      for (const userId of [20, 21, 22]) {
+        const orderId = await placeCurrentOrder(stack, userId);
+        items.push({ userId, orderId, amount: '1.00', reason: 'event cancelled', requestedBy: 'ops', justclickBillId: userId === 22 ? await billFor(stack, userId) : undefined });
+      }
+      stack.justclickSim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '4' });
+      const { handle } = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 5 });
+      await handle.executeUpdate('pause', { args: [{ operator: 'anna', note: 'store maintenance' }] });
+      await handle.executeUpdate('resume', { args: [{ operator: 'anna', note: 'maintenance over' }] });
+      return closed(handle);
+    },
+  },
 ];
 
 /** Every string in a JSON tree, with base64 payload data also decoded. */
@@ -277,7 +296,7 @@ async function main(args: readonly string[]): Promise<void> {
       namespace: 'default',
       taskQueue,
       workflowsPath,
-      activities: stack.activities,
+      activities: { ...stack.activities, ...createBulkActivities({ client }) },
       identity: 'record-histories worker',
     });
     const starter: StarterOptions = { client, taskQueue, workflowIdPrefix: 'fixture/' };

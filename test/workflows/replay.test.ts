@@ -73,7 +73,7 @@ describe('replay of recorded histories against the current workflow code', () =>
 
   it('covers every workflow type, the operator protocol, a compensation and a payment signal', async () => {
     const histories = await Promise.all(fixtureFiles.map(loadFixture));
-    expect(new Set(histories.map(workflowTypeOf))).toEqual(new Set(['refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder']));
+    expect(new Set(histories.map(workflowTypeOf))).toEqual(new Set(['bulkRun', 'refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder']));
     const events = histories.flatMap((history) => history.events ?? []);
     expect(events.some((event) => event.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     expect(events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'operatorDecision')).toBe(true);
