@@ -5,6 +5,9 @@
  * continue-as-new keeps the outcomes, pause/resume and cancel are validated updates, and
  * the same items twice are one bulk.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createBulkActivities } from '../../src/activities/bulk.ts';
@@ -16,7 +19,8 @@ import type { BulkControl, BulkProgress, BulkResult } from '../../src/bulk/contr
 import type { RefundAndCancelInput } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { eventually } from '../support/stack.ts';
-import { runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
+import { runCli } from '../../src/cli.ts';
+import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
 import { callsOf, updateRefusal, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
 
 const operator: BulkControl = { operator: 'anna', note: 'test' };
@@ -41,6 +45,20 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
   }
 
   const creditCallsOf = (userId: number) => callsOf(context.stack.webtvSim, 'add_subtract_credit').filter((call) => call.query['iq'] === String(userId));
+
+  /** `orderflow <args>` against the test server and `taskQueue`; its exit status and output. */
+  async function cli(args: string[], taskQueue: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const target = testTemporalTarget();
+    const code = await runCli(args, {
+      env: { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ORDERFLOW_TASK_QUEUE: taskQueue },
+      stdout: { write: (chunk: string) => out.push(chunk) },
+      stderr: { write: (chunk: string) => err.push(chunk) },
+      waitForShutdown: () => new Promise<string>(() => undefined),
+    });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  }
 
   const progressOf = (handle: WorkflowHandle): Promise<BulkProgress> => handle.query<BulkProgress>('progress');
 
@@ -91,6 +109,21 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     const again = await startBulk(starter, request);
     expect(again).toMatchObject({ workflowId: bulk.workflowId, started: false });
     expect(bulkIdOf(starter, { kind: 'refund-and-cancel', items: [...items].reverse() })).not.toBe(bulk.workflowId);
+    // `orderflow bulk status --report` on the finished bulk: the summary, the waiting item linked, one row per item; exit 3.
+    const directory = await mkdtemp(join(tmpdir(), 'orderflow-bulk-report-'));
+    try {
+      const report = join(directory, 'report.csv');
+      const status = await cli(['bulk', 'status', bulk.workflowId, '--report', report], taskQueue);
+      expect(status.code, status.stderr).toBe(3);
+      expect(status.stdout).toContain('Finished: 4 done, 0 failed, 1 waiting for an operator (of 5).');
+      expect(status.stdout).toContain(`  ${result.items[4]!.workflowId}: waits for an operator at delete-justclick-bill`);
+      const rows = (await readFile(report, 'utf8')).trim().split('\n');
+      expect(rows).toHaveLength(6);
+      expect(rows[1]).toBe(`1,${completed.workflowId},done,Refund of 1.00 and cancellation of order ${items[0]!.orderId} for store user ${items[0]!.userId}: done.`);
+      expect(rows[5]).toMatch(new RegExp(`^5,${result.items[4]!.workflowId.replace(/[/]/g, '\\/')},waiting,`));
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('pauses (running items go on), refuses invalid controls, resumes; cancel starts no more items', async () => {
@@ -98,8 +131,15 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     await withBulkWorker(async (starter) => {
       const bulk = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 1 });
       const handle = bulk.handle;
-      const paused = await handle.executeUpdate<BulkProgress, [BulkControl]>('pause', { args: [operator] });
-      expect(paused.state).toBe('paused');
+      const paused = await cli(['bulk', 'pause', bulk.workflowId, '--operator', 'anna', '--note', 'store maintenance'], starter.taskQueue);
+      expect(paused.code, paused.stderr).toBe(0);
+      expect(paused.stdout).toContain(`${bulk.workflowId}: pause accepted; the bulk is paused.`);
+      const pausedAgain = await cli(['bulk', 'pause', bulk.workflowId, '--operator', 'anna', '--note', 'again'], starter.taskQueue);
+      expect(pausedAgain.code).toBe(1);
+      expect(pausedAgain.stderr).toContain(`pause refused: cannot pause bulk ${bulk.workflowId}: it is paused`);
+      const shown = await cli(['bulk', 'status', bulk.workflowId], starter.taskQueue);
+      expect(shown.stdout).toContain(`${bulk.workflowId} (bulk refund-and-cancel) — paused; 1 at once, 1 starts per second`);
+      expect(shown.stdout).toMatch(/\] \d\/6 done \d · failed 0 · waiting 0 · running \d · paused · ETA \?/);
       expect(await updateRefusal(handle.executeUpdate('pause', { args: [operator] }))).toContain('it is paused');
       expect(await updateRefusal(handle.executeUpdate('resume', { args: [{ operator: '', note: '' }] }))).toContain('"operator" must name who asks');
       // While paused nothing new starts: the settled count stays.
