@@ -224,8 +224,8 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
 
   const itemsPerRun = input.itemsPerRun ?? bulkLimits.defaultItemsPerRun;
   let startedThisRun = 0;
-  let windowStart = Date.now();
-  let startsInWindow = 0;
+  /** Workflow times of the starts in the last second: a sliding window, so no second ever sees more than `rate`. */
+  const recentStarts: number[] = [];
 
   const launch = (position: number): void => {
     const index = firstIndex + position;
@@ -248,15 +248,12 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     if (state === 'cancelled') break;
     if (startedThisRun >= itemsPerRun || workflowInfo().continueAsNewSuggested) break;
     const now = Date.now();
-    if (now - windowStart >= 1_000) {
-      windowStart = now;
-      startsInWindow = 0;
-    }
-    if (startsInWindow >= input.rate) {
-      await sleep(windowStart + 1_000 - now);
+    while (recentStarts.length > 0 && recentStarts[0]! <= now - 1_000) recentStarts.shift();
+    if (recentStarts.length >= input.rate) {
+      await sleep(recentStarts[0]! + 1_000 - now);
       continue;
     }
-    startsInWindow++;
+    recentStarts.push(now);
     startedThisRun++;
     launch(next);
     next++;

@@ -166,4 +166,24 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
       await expect(handle.executeUpdate('resume', { args: [operator] })).rejects.toThrow(/completed|not found/i);
     });
   });
+
+  it('starts at most `rate` items a second (adjust-credit items)', async () => {
+    const items = [1, 2, 3, 4, 5].map((n) => ({
+      userId: context.customerWithCredit(0), action: 'add' as const, amount: `${n}.00`, description: 'price error', reason: 'bulk rate test', requestedBy: 'test',
+    }));
+    const result = await withBulkWorker(async (starter) => {
+      const bulk = await startBulk(starter, { kind: 'adjust-credit', items, concurrency: 5, rate: 2 });
+      const outcome = (await bulk.handle.result()) as BulkResult;
+      const history = await bulk.handle.fetchHistory();
+      const scheduledAt = (history.events ?? [])
+        .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runBulkItem')
+        .map((event) => Number(event.eventTime!.seconds) * 1000 + Math.round((event.eventTime!.nanos ?? 0) / 1e6));
+      return { outcome, scheduledAt };
+    });
+    expect(result.outcome.counts).toMatchObject({ total: 5, done: 5 });
+    expect(result.scheduledAt).toHaveLength(5);
+    // 5 starts at 2 a second need at least two more seconds after the first (0 s: 2, 1 s: 2, 2 s: 1).
+    expect(Math.max(...result.scheduledAt) - Math.min(...result.scheduledAt)).toBeGreaterThanOrEqual(1_500);
+    for (const [position, item] of items.entries()) expect(context.stack.webtvSim.state.creditOf(item.userId), `user ${item.userId}`).toBe((position + 1) * 100);
+  });
 });
