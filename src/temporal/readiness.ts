@@ -233,7 +233,7 @@ export interface SearchAttributeSetup {
 }
 
 /** temporal.api.enums.v1.IndexedValueType, as the operator service reads and writes it. */
-const indexedValueType = { Keyword: 2, Int: 3 } as const;
+const indexedValueType = { Keyword: 2, Int: 3, Double: 4 } as const;
 
 /**
  * Registers every orderflow search attribute the namespace lacks (idempotent: a second call
