@@ -4,7 +4,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startBulk } from '../client/bulk.ts';
@@ -15,7 +14,7 @@ import { BulkFileError, bulkColumns, parseBulkFile } from '../bulk/file.ts';
 import type { ParsedBulkFile } from '../bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, withUsageErrors } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';
 
@@ -172,14 +171,10 @@ started (cancelled).
 Example:
   orderflow bulk ${kind} --file items.csv --concurrency 20 --rate 10 --wait --report out.csv`,
     async run(args, context) {
-      const { values } = withUsageErrors(() =>
-        parseArgs({
-          args: [...args],
-          options: { file: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, wait: { type: 'boolean' }, report: { type: 'string' } },
-          allowPositionals: false,
-          strict: true,
-        }),
-      );
+      const { values } = parseCommandArgs(args, {
+        options: { file: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, wait: { type: 'boolean' }, report: { type: 'string' } },
+        allowPositionals: false,
+      });
       if (values.file === undefined) throw new UsageError('--file is required.');
       if (values.report !== undefined && values.wait !== true) throw new UsageError('--report goes with --wait (the report is written when the bulk ends).');
       const concurrency = wholeNumberOption('concurrency', values.concurrency, bulkLimits.defaultConcurrency, bulkLimits.maxConcurrency);
@@ -229,9 +224,10 @@ an operator or failed. --wait follows it until it ends (as 'bulk <kind> --wait')
 --report (with --wait, or on a finished bulk) writes one CSV row per item; --json prints the
 progress query's answer.`,
   async run(args, context) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({ args: [...args], options: { wait: { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true }),
-    );
+    const { values, positionals } = parseCommandArgs(args, {
+      options: { wait: { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+    });
     const [bulkId, ...extra] = positionals;
     if (bulkId === undefined || extra.length > 0) throw new UsageError('give exactly one bulk id, e.g. bulk:refund-and-cancel:1f2e3d4c5b6a79880a1b.');
     return withTemporal(context, async (client, config) => {
@@ -273,9 +269,7 @@ function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, w
 that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
 {"operator":"anna","note":"why"}.`,
     async run(args, context) {
-      const { values, positionals } = withUsageErrors(() =>
-        parseArgs({ args: [...args], options: { operator: { type: 'string' }, note: { type: 'string' } }, allowPositionals: true, strict: true }),
-      );
+      const { values, positionals } = parseCommandArgs(args, { options: { operator: { type: 'string' }, note: { type: 'string' } }, allowPositionals: true });
       const [bulkId, ...extra] = positionals;
       const problems: string[] = [];
       if (bulkId === undefined || extra.length > 0) problems.push('give exactly one bulk id');

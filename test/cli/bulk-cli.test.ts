@@ -78,6 +78,9 @@ describe('orderflow bulk: the file', () => {
     const limits = await run(['bulk', 'cancel-order', '--file', 'ok.csv', '--concurrency', '0'], { 'ok.csv': 'user,order\n7,319\n' });
     expect(limits.code).toBe(2);
     expect(limits.stderr).toContain('--concurrency "0" must be a whole number from 1 to 200.');
+    const twice = await run(['bulk', 'cancel-order', '--file', 'ok.csv', '--rate', '5', '--rate', '50'], { 'ok.csv': 'user,order\n7,319\n' });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('--rate is given 2 times ("5", "50"); give it once.');
     const report = await run(['bulk', 'cancel-order', '--file', 'ok.csv', '--report', 'r.csv'], { 'ok.csv': 'user,order\n7,319\n' });
     expect(report.code).toBe(2);
     expect(report.stderr).toContain('--report goes with --wait');
