@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { workflowIds } from '../src/client/workflow-ids.ts';
+import { workflowIdOf } from '../src/client/starters.ts';
 import { fixed, machineLine, markdownTable, processRssMb, quick } from './lib/measure.ts';
 import { cleanUpOnInterrupt, prepareSagas, spawnWorker, startBenchStack } from './lib/stack.ts';
 
@@ -43,7 +43,7 @@ try {
         for (let index = next++; index < sagas.length; index = next++) {
           const saga = sagas[index]!;
           const input = { userId: saga.userId, orderId: saga.orderId, paymentDeadline: '7 days' };
-          await stack.client.workflow.start('processPaidOrder', { taskQueue, workflowId: workflowIds.processPaidOrder(input), args: [input] });
+          await stack.client.workflow.start('processPaidOrder', { taskQueue, workflowId: workflowIdOf('processPaidOrder', input), args: [input] });
         }
       }),
     );

@@ -46,8 +46,8 @@ Examples:
   orderflow setup
   orderflow worker
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --wait
-  orderflow status refund-and-cancel/7/319
-  orderflow decide refund-and-cancel/7/319 --action retry --note "credit unchanged" --operator anna
+  orderflow status refund-and-cancel:7:319
+  orderflow decide refund-and-cancel:7:319 --action retry --note "credit unchanged" --operator anna
   orderflow simulate --seed demo
   orderflow api webtv get_credit --user 42
   orderflow api justclick DeleteOrder --set bill_id=1111`,

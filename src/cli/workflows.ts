@@ -6,9 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowUiUrl } from '../client/connect.ts';
-import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../client/starters.ts';
-import type { StartedRun, StarterOptions } from '../client/starters.ts';
-import { defaultPaymentDeadline, operatorActions, updateNames } from '../contracts.ts';
+import { RequestConflictError, startWorkflow } from '../client/starters.ts';
+import type { StartedRun } from '../client/starters.ts';
+import { workflowRegistry } from '../client/workflow-registry.ts';
+import type { WorkflowTypeName } from '../client/workflow-registry.ts';
+import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
@@ -27,13 +29,6 @@ function line(context: CliContext, text = ''): void {
 function errorLine(context: CliContext, text: string): void {
   context.stderr.write(`${text}\n`);
 }
-
-/** A number option as typed; anything not all digits is passed on as text so validation names it. */
-function idOption(value: string | undefined): number | string | undefined {
-  if (value === undefined) return undefined;
-  return /^\d{1,15}$/.test(value) ? Number(value) : value;
-}
-
 
 
 /** The step the run is on while one is running (what a pending activity belongs to). */
@@ -102,149 +97,8 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
   }
 }
 
-interface StartSpec {
-  name: string;
-  summary: string;
-  usage: string;
-  help: string;
-  options: Record<string, { type: 'string' | 'boolean' }>;
-  start(starter: StarterOptions, values: Record<string, string | boolean | undefined>, env: CliContext['env']): Promise<StartedRun>;
-}
-
-function text(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
-                         attempt of a step that is being retried) and end with the result.
-                         Exit 0 completed, 1 failed, 3 waiting for an operator.
-
-Values are read leniently where the meaning is certain: spaces around a value are
-ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
-one line without control characters. Each option may be given once.`;
-
-const startSpecs: StartSpec[] = [
-  {
-    name: 'refund-and-cancel',
-    summary: 'Refund an order as store credit, cancel it, delete its JustClick bill',
-    usage: 'start refund-and-cancel --user <id> --order <id> --amount <decimal> [--justclick-bill <id>] [--reason <text>] [--requested-by <name>] [--wait]',
-    help: `Starts refundAndCancel: confirm the order is the user's current one, add the credit, cancel
-the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
-the credit back; after it, steps only go forward. The workflow id is
-refund-and-cancel/<user>/<order>: the same request twice is one run.
-
-Options:
-  --user <id>            Store user id (required)
-  --order <id>           The order being refunded; must be the user's current order (required)
-  --amount <decimal>     Credit to add, e.g. 5.50 (required)
-  --justclick-bill <id>  The mirrored JustClick bill to delete
-  --reason <text>        Why (shown in the UI and the ledger)
-  --requested-by <name>  Who asks (default: $USER)
-${waitHelp}
-
-Example:
-  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, amount: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      reason: { type: 'string' }, 'requested-by': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    start: (starter, values, env) =>
-      startRefundAndCancel(starter, {
-        userId: idOption(text(values, 'user')) as number,
-        orderId: idOption(text(values, 'order')) as number,
-        amount: text(values, 'amount') as string,
-        justclickBillId: text(values, 'justclick-bill'),
-        reason: text(values, 'reason') ?? 'refund requested with the orderflow command',
-        requestedBy: text(values, 'requested-by') ?? env['USER'] ?? 'orderflow-cli',
-      }),
-  },
-  {
-    name: 'process-paid-order',
-    summary: 'Process the current order once paid, waiting for payment if an amount is due',
-    usage: 'start process-paid-order --user <id> --order <id> [--justclick-bill <id>] [--payment-deadline <duration>] [--wait]',
-    help: `Starts processPaidOrder: confirm the order, process it (marks it paid and delivers its
-products); while an amount is due, wait for the paymentReceived signal up to the deadline,
-then ask an operator; finally mark the JustClick bill paid.
-
-Options:
-  --user <id>                     Store user id (required)
-  --order <id>                    The user's current order (required)
-  --justclick-bill <id>           The mirrored JustClick bill to mark paid
-  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      'payment-deadline': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    start: (starter, values) =>
-      startProcessPaidOrder(starter, {
-        userId: idOption(text(values, 'user')) as number,
-        orderId: idOption(text(values, 'order')) as number,
-        justclickBillId: text(values, 'justclick-bill'),
-        paymentDeadline: text(values, 'payment-deadline'),
-      }),
-  },
-  {
-    name: 'adjust-credit',
-    summary: "Add or subtract a user's credit, exactly once",
-    usage: 'start adjust-credit --user <id> --action add|subtract --amount <decimal> --description <text> [--reason <text>] [--request-id <id>] [--wait]',
-    help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
-adjust-credit/<user>/<request id> (or a digest of the request): the same request twice is one run.
-
-Options:
-  --user <id>             Store user id (required)
-  --action add|subtract   (required)
-  --amount <decimal>      e.g. 5.00 (required)
-  --description <text>    Shown to the user in the store (required)
-  --reason <text>         Why (for ops)
-  --request-id <id>       Your idempotency key, e.g. a coupon redemption id
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, action: { type: 'string' }, amount: { type: 'string' }, description: { type: 'string' },
-      reason: { type: 'string' }, 'request-id': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    start: (starter, values, env) =>
-      startAdjustCredit(starter, {
-        userId: idOption(text(values, 'user')) as number,
-        action: text(values, 'action') as 'add',
-        amount: text(values, 'amount') as string,
-        description: text(values, 'description') as string,
-        reason: text(values, 'reason') ?? 'credit adjustment with the orderflow command',
-        requestedBy: env['USER'] ?? 'orderflow-cli',
-        requestId: text(values, 'request-id'),
-      }),
-  },
-  {
-    name: 'cancel-order',
-    summary: "Cancel a user's current order and delete its JustClick bill",
-    usage: 'start cancel-order --user <id> --order <id> [--justclick-bill <id>] [--requester ADMIN|BUYER] [--reason <text>] [--wait]',
-    help: `Starts cancelOrder: confirm the order is current, cancel it (already cancelled counts as
-done), delete the mirrored JustClick bill.
-
-Options:
-  --user <id>               Store user id (required)
-  --order <id>              The user's current order (required)
-  --justclick-bill <id>     The mirrored JustClick bill to delete
-  --requester ADMIN|BUYER   Who asks for the cancellation (default ADMIN)
-  --reason <text>           Why
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      requester: { type: 'string' }, reason: { type: 'string' }, wait: { type: 'boolean' },
-    },
-    start: (starter, values) =>
-      startCancelOrder(starter, {
-        userId: idOption(text(values, 'user')) as number,
-        orderId: idOption(text(values, 'order')) as number,
-        justclickBillId: text(values, 'justclick-bill'),
-        requester: (text(values, 'requester') ?? 'ADMIN') as 'ADMIN',
-        reason: text(values, 'reason'),
-      }),
-  },
-];
-
-function startCommand(spec: StartSpec): LeafCommand {
+function startCommand(workflowType: WorkflowTypeName): LeafCommand {
+  const spec = workflowRegistry[workflowType].cli;
   return {
     name: spec.name,
     summary: spec.summary,
@@ -255,13 +109,14 @@ function startCommand(spec: StartSpec): LeafCommand {
       return withTemporal(context, async (client, config) => {
         let started: StartedRun;
         try {
-          started = await spec.start({ client, taskQueue: config.taskQueue }, values, context.env);
+          started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, spec.input(values, context.env) as never);
         } catch (error) {
           if (error instanceof InputError) throw new UsageError(error.message);
+          if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
           throw error;
         }
         line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));
-        line(context, `  run ${started.runId ?? '(unknown)'}`);
+        line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
         if (values['wait'] !== true) return exitCodes.ok;
         return follow(context, started.handle);
@@ -275,7 +130,7 @@ export const startGroup: GroupCommand = {
   summary: 'Start a workflow (refund-and-cancel, process-paid-order, adjust-credit, cancel-order)',
   help: `Starts one workflow on Temporal and prints its id and Temporal UI link. Input is checked
 before anything is sent (exit 2 on bad input). Needs a running worker to make progress.`,
-  subcommands: startSpecs.map(startCommand),
+  subcommands: (Object.keys(workflowRegistry) as WorkflowTypeName[]).map(startCommand),
 };
 
 export const statusCommand: LeafCommand = {
@@ -287,7 +142,7 @@ waits for an operator, why and the choices. --json prints the status query's ans
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
-    if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel/7/319.');
+    if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel:7:319.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(workflowId);
       const description = await handle.describe();
@@ -366,7 +221,7 @@ Options:
 Exit status: 0 when every decision was accepted; 1 when any was refused.
 
 Examples:
-  orderflow decide refund-and-cancel/7/319 --action skip --note "store admin shows the credit" --operator anna
+  orderflow decide refund-and-cancel:7:319 --action skip --note "store admin shows the credit" --operator anna
   orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { options: {

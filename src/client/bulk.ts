@@ -9,6 +9,7 @@ import { bulkLimits, bulkWorkflowType } from '../bulk/contracts.ts';
 import type { BulkItem, BulkKind, BulkRunInput } from '../bulk/contracts.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
 import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../validation.ts';
+import { workflowIdOf } from './starters.ts';
 import type { StarterOptions } from './starters.ts';
 import { workflowIds } from './workflow-ids.ts';
 
@@ -19,15 +20,15 @@ export const bulkItemValidators: { [K in BulkKind]: (input: unknown) => BulkItem
   'adjust-credit': (input) => validateAdjustCredit(input as never),
 };
 
-/** The business key (workflow id, without prefix) of one validated item. */
+/** The business key (workflow id, without prefix) of one validated item: the starters' own (src/client/workflow-registry.ts). */
 export function bulkItemWorkflowId(kind: BulkKind, item: BulkItem): string {
   switch (kind) {
     case 'refund-and-cancel':
-      return workflowIds.refundAndCancel(item as never);
+      return workflowIdOf('refundAndCancel', item as never);
     case 'cancel-order':
-      return workflowIds.cancelOrder(item as never);
+      return workflowIdOf('cancelOrder', item as never);
     case 'adjust-credit':
-      return workflowIds.adjustCredit(item as never);
+      return workflowIdOf('adjustCredit', item as never);
   }
 }
 

@@ -1,27 +1,35 @@
 /**
- * Typed starters for backend systems: one function per workflow.
+ * Typed starters for backend systems, driven by the workflow registry.
  *
- * Input is validated before anything is sent to Temporal. The workflow id is the
- * business key (./workflow-ids.ts), with conflict policy USE_EXISTING (a request sent
- * while its run is going joins that run) and reuse policy ALLOW_DUPLICATE_FAILED_ONLY
- * (after a success, the same request is refused by Temporal and we answer with the
- * existing run; after a failure, a new run may start).
+ * Input is validated before anything is sent to Temporal. The workflow id is the business
+ * key (./workflow-ids.ts) with the registry's id policies (USE_EXISTING: a request sent
+ * while its run is going joins that run; ALLOW_DUPLICATE_FAILED_ONLY: after a success the
+ * same business key answers with that run; after a failure a new run may start).
+ *
+ * When the business key already has a run, the request must be the same request (the
+ * registry's `sameRequestFields`, compared with the input the run started with); a
+ * different one is refused with {@link RequestConflictError}. A run started under the
+ * old `/`-separated id answers for its business key too.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { TypedSearchAttributes } from '@temporalio/common';
+import { isGrpcServiceError } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { RunState, defaultPaymentDeadline } from '../contracts.ts';
 import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
-import { validateAdjustCredit, validateCancelOrder, validateProcessPaidOrder, validateRefundAndCancel } from '../validation.ts';
 import { explainStartRefusal } from '../temporal/readiness.ts';
-import { workflowIds } from './workflow-ids.ts';
+import { startAnswering } from './start-answer.ts';
+import { idPolicies, stateAtStart, workflowRegistry } from './workflow-registry.ts';
+import type { WorkflowFunctions, WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
+import { legacyWorkflowId, fillTemplate } from './workflow-ids.ts';
+
+export type { WorkflowTypeName } from './workflow-registry.ts';
 
 export interface StarterOptions {
   client: Client;
   taskQueue: string;
   /**
-   * Put before every workflow id, e.g. `shop-eu/` when several shops share one namespace
+   * Put before every workflow id, e.g. `shop-eu:` when several shops share one namespace
    * (and in tests, to keep runs apart). Default: none.
    */
   workflowIdPrefix?: string | undefined;
@@ -32,164 +40,171 @@ export interface StarterOptions {
 export interface StartedRun {
   workflowId: string;
   /** The run that answers for this business key (the new one, or the one that existed). */
-  runId: string | undefined;
-  /**
-   * False when the run was already there before this call (running, or completed). Two
-   * identical requests racing may both say true; they still get the same run.
-   */
+  runId: string;
+  /** False when the run was already there before this call (running, or completed). */
   started: boolean;
   handle: WorkflowHandle;
 }
 
-export type WorkflowTypeName = 'refundAndCancel' | 'processPaidOrder' | 'adjustCredit' | 'cancelOrder';
-
-interface StartPlan {
-  workflowType: WorkflowTypeName;
-  workflowId: string;
-  input: object;
-  summary: string;
-  details: string;
-  searchAttributes: TypedSearchAttributes | Array<{ key: (typeof orderflowSearchAttributes)[keyof typeof orderflowSearchAttributes]; value: string | number }>;
+export interface RequestDifference {
+  field: string;
+  existing: unknown;
+  requested: unknown;
 }
 
-function identityAttributes(userId: number, orderId?: number, billId?: string): StartPlan['searchAttributes'] {
-  const pairs: Array<{ key: (typeof orderflowSearchAttributes)[keyof typeof orderflowSearchAttributes]; value: string | number }> = [
-    { key: orderflowSearchAttributes.state, value: RunState.Running },
-    { key: orderflowSearchAttributes.storeUserId, value: userId },
-  ];
-  if (orderId !== undefined) pairs.push({ key: orderflowSearchAttributes.storeOrderId, value: orderId });
-  if (billId !== undefined) pairs.push({ key: orderflowSearchAttributes.justClickBillId, value: billId });
-  return pairs;
+/** A start for a business key whose run was started with a different request. Nothing was started. */
+export class RequestConflictError extends Error {
+  override readonly name = 'RequestConflictError';
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly differences: readonly RequestDifference[];
+
+  constructor(workflowId: string, runId: string, differences: readonly RequestDifference[]) {
+    const listed = differences.map((difference) => `${difference.field} ${shown(difference.existing)} there, ${shown(difference.requested)} now`).join('; ');
+    super(
+      `${workflowId} (run ${runId}) already exists for this business key with a different request: ${listed}. ` +
+        'Nothing was started. If the new request is meant, it needs its own business key (e.g. another request id); otherwise look at the existing run.',
+    );
+    this.workflowId = workflowId;
+    this.runId = runId;
+    this.differences = differences;
+  }
 }
 
-/** Static details as a Markdown list (the UI renders tables without cell padding). */
-function detailsList(rows: Record<string, string | number | undefined>): string {
-  return Object.entries(rows)
-    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
-    .map(([name, value]) => `- **${name}:** ${String(value).replace(/([\\`*_[\]<>])/g, '\\$1')}`)
-    .join('\n');
+function shown(value: unknown): string {
+  return value === undefined ? '(none)' : JSON.stringify(value);
 }
 
-/** Is a run with this id going right now? Informational only (the start itself is atomic). */
-async function runningRunId(client: Client, workflowId: string): Promise<string | undefined> {
+const notFound = 5;
+
+/** The run with this id (its current run, or `runId`): its run id, status and the input it started with. */
+async function existingRun(client: Client, workflowId: string): Promise<{ runId: string; input: Record<string, unknown> } | undefined> {
   try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return description.status.name === 'RUNNING' ? description.runId : undefined;
+    const { history } = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId },
+      maximumPageSize: 1,
+    });
+    const attributes = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const runId = attributes?.originalExecutionRunId;
+    if (!attributes || !runId) throw new Error(`The history of ${workflowId} does not begin with its start; cannot compare requests.`);
+    const payload = attributes.input?.payloads?.[0];
+    const input = payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<Record<string, unknown>>(payload) : {};
+    return { runId, input: input ?? {} };
+  } catch (error) {
+    if (isGrpcServiceError(error) && error.code === notFound) return undefined;
+    throw error;
+  }
+}
+
+/** A run under the old `/` id that still answers for the business key: running, or completed. */
+async function legacyRunId(client: Client, legacyId: string): Promise<string | undefined> {
+  try {
+    const description = await client.workflow.getHandle(legacyId).describe();
+    const answers = ['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(description.status.name);
+    return answers ? description.runId : undefined;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
   }
 }
 
-async function start(options: StarterOptions, plan: StartPlan): Promise<StartedRun> {
+function differences(fields: readonly string[], existing: Readonly<Record<string, unknown>>, requested: Readonly<Record<string, unknown>>): RequestDifference[] {
+  const normal = (value: unknown): string => JSON.stringify(value ?? null);
+  return fields
+    .filter((field) => normal(existing[field]) !== normal(requested[field]))
+    .map((field) => ({ field, existing: existing[field] ?? undefined, requested: requested[field] ?? undefined }));
+}
+
+/** Static details as a Markdown list (the UI renders tables without cell padding). */
+function detailsList(rows: ReadonlyArray<readonly [string, string, string?]>, input: Readonly<Record<string, unknown>>): string {
+  return rows
+    .map(([label, field, whenAbsent]) => [label, input[field] ?? whenAbsent] as const)
+    .filter((row): row is readonly [string, string | number] => row[1] !== undefined)
+    .map(([label, value]) => `- **${label}:** ${String(value).replace(/([\\`*_[\]<>])/g, '\\$1')}`)
+    .join('\n');
+}
+
+const searchAttributeKeys = Object.values(orderflowSearchAttributes);
+
+function searchAttributesAtStart(mapping: Readonly<Partial<Record<string, string>>>, input: Readonly<Record<string, unknown>>): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [{ key: orderflowSearchAttributes.state, value: stateAtStart.value }];
+  for (const [attribute, field] of Object.entries(mapping)) {
+    const key = searchAttributeKeys.find((candidate) => candidate.name === attribute);
+    const value = field === undefined ? undefined : input[field];
+    if (key === undefined) throw new Error(`The workflow registry names an unknown search attribute ${attribute}.`);
+    if (value !== undefined) pairs.push({ key, value } as SearchAttributePair);
+  }
+  return pairs;
+}
+
+/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first. */
+export function workflowIdOf<T extends WorkflowTypeName>(workflowType: T, rawInput: WorkflowInput<T>): string {
+  const registration = workflowRegistry[workflowType];
+  const input = registration.validate(rawInput);
+  return fillTemplate(registration.idTemplate, (registration.idValues as (input: unknown) => Record<string, string | number>)(input));
+}
+
+/**
+ * Starts the registered workflow `workflowType` for `rawInput` (validated first; an
+ * InputError sends nothing), or answers with the run its business key already has.
+ */
+export async function startWorkflow<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, rawInput: WorkflowInput<T>): Promise<StartedRun> {
+  const registration = workflowRegistry[workflowType];
+  const input = registration.validate(rawInput) as unknown as Record<string, unknown>;
   try {
-    return await startOrJoin(options, plan);
+    return await startOrJoin(options, workflowType, input);
   } catch (error) {
     // A bare cluster: say which search attributes are missing and how to register them.
     throw (await explainStartRefusal(error, options.client.connection, options.client.options.namespace)) ?? error;
   }
 }
 
-async function startOrJoin(options: StarterOptions, unprefixed: StartPlan): Promise<StartedRun> {
-  const plan = { ...unprefixed, workflowId: `${options.workflowIdPrefix ?? ''}${unprefixed.workflowId}` };
-  if (options.bulkId !== undefined && Array.isArray(plan.searchAttributes)) {
-    plan.searchAttributes = [...plan.searchAttributes, { key: orderflowSearchAttributes.bulkId, value: options.bulkId }];
-  }
-  const runningBefore = await runningRunId(options.client, plan.workflowId);
+/** Starts the run for a validated input, or answers with the run its business key already has. */
+async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, input: Record<string, unknown>): Promise<StartedRun> {
+  const registration = workflowRegistry[workflowType];
+  const idValues = (registration.idValues as (input: unknown) => Record<string, string | number>)(input);
+  const prefix = options.workflowIdPrefix ?? '';
+  const { client } = options;
+
+  const answerExisting = async (workflowId: string, runId?: string): Promise<StartedRun> => {
+    const existing = await existingRun(client, workflowId);
+    if (existing === undefined) throw new Error(`${workflowId} was there a moment ago and is gone now; try the start again.`);
+    const different = differences(registration.sameRequestFields, existing.input, input);
+    if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different);
+    return { workflowId, runId: runId ?? existing.runId, started: false, handle: client.workflow.getHandle(workflowId) };
+  };
+
+  // Transition from the old id format: a running or completed run under it keeps answering.
+  const legacyId = prefix + legacyWorkflowId(registration.idTemplate, idValues);
+  const legacyRun = await legacyRunId(client, legacyId);
+  if (legacyRun !== undefined) return answerExisting(legacyId, legacyRun);
+
+  const workflowId = prefix + fillTemplate(registration.idTemplate, idValues);
   try {
-    const handle = await options.client.workflow.start(plan.workflowType, {
+    const answer = await startAnswering<WorkflowFunctions[T]>(client, registration.workflowType, {
       taskQueue: options.taskQueue,
-      workflowId: plan.workflowId,
-      args: [plan.input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      typedSearchAttributes: plan.searchAttributes as never,
-      staticSummary: plan.summary,
-      staticDetails: plan.details,
+      workflowId,
+      args: [input] as unknown as Parameters<WorkflowFunctions[T]>,
+      workflowIdConflictPolicy: idPolicies.conflict,
+      workflowIdReusePolicy: idPolicies.reuse,
+      typedSearchAttributes: [
+        ...searchAttributesAtStart(registration.searchAttributesAtStart, input),
+        ...(options.bulkId === undefined ? [] : [{ key: orderflowSearchAttributes.bulkId, value: options.bulkId }]),
+      ],
+      staticSummary: fillTemplate(registration.summary, input as Record<string, string | number>),
+      staticDetails: detailsList(registration.details, input),
     });
-    const started = runningBefore === undefined || runningBefore !== handle.firstExecutionRunId;
-    return { workflowId: plan.workflowId, runId: handle.firstExecutionRunId, started, handle };
+    if (answer.started) return { workflowId, runId: answer.runId, started: true, handle: client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: answer.runId }) };
+    return answerExisting(workflowId, answer.runId);
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      // Refused by the reuse policy: a run with this business key already succeeded.
-      const handle = options.client.workflow.getHandle(plan.workflowId);
-      const description = await handle.describe();
-      return { workflowId: plan.workflowId, runId: description.runId, started: false, handle };
-    }
+    // Refused by the reuse policy: a run with this business key already succeeded.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return answerExisting(workflowId);
     throw error;
   }
 }
 
-export async function startRefundAndCancel(options: StarterOptions, rawInput: RefundAndCancelInput): Promise<StartedRun> {
-  const input = validateRefundAndCancel(rawInput);
-  return start(options, {
-    workflowType: 'refundAndCancel',
-    workflowId: workflowIds.refundAndCancel(input),
-    input,
-    summary: `Refund ${input.amount} and cancel order ${input.orderId} for store user ${input.userId}`,
-    details: detailsList({
-      user: input.userId,
-      order: input.orderId,
-      amount: input.amount,
-      'JustClick bill': input.justclickBillId,
-      reason: input.reason,
-      'requested by': input.requestedBy,
-    }),
-    searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
-  });
-}
-
-export async function startProcessPaidOrder(options: StarterOptions, rawInput: ProcessPaidOrderInput): Promise<StartedRun> {
-  const input = validateProcessPaidOrder(rawInput);
-  return start(options, {
-    workflowType: 'processPaidOrder',
-    workflowId: workflowIds.processPaidOrder(input),
-    input,
-    summary: `Process paid order ${input.orderId} for store user ${input.userId}`,
-    details: detailsList({
-      user: input.userId,
-      order: input.orderId,
-      'JustClick bill': input.justclickBillId,
-      'payment deadline': input.paymentDeadline ?? defaultPaymentDeadline,
-    }),
-    searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
-  });
-}
-
-export async function startAdjustCredit(options: StarterOptions, rawInput: AdjustCreditInput): Promise<StartedRun> {
-  const input = validateAdjustCredit(rawInput);
-  return start(options, {
-    workflowType: 'adjustCredit',
-    workflowId: workflowIds.adjustCredit(input),
-    input,
-    summary: `${input.action === 'add' ? 'Add' : 'Subtract'} ${input.amount} credit ${input.action === 'add' ? 'to' : 'from'} store user ${input.userId}`,
-    details: detailsList({
-      user: input.userId,
-      action: input.action,
-      amount: input.amount,
-      description: input.description,
-      reason: input.reason,
-      'requested by': input.requestedBy,
-      'request id': input.requestId,
-    }),
-    searchAttributes: identityAttributes(input.userId),
-  });
-}
-
-export async function startCancelOrder(options: StarterOptions, rawInput: CancelOrderInput): Promise<StartedRun> {
-  const input = validateCancelOrder(rawInput);
-  return start(options, {
-    workflowType: 'cancelOrder',
-    workflowId: workflowIds.cancelOrder(input),
-    input,
-    summary: `Cancel order ${input.orderId} for store user ${input.userId} (requested by ${input.requester})`,
-    details: detailsList({
-      user: input.userId,
-      order: input.orderId,
-      'JustClick bill': input.justclickBillId,
-      requester: input.requester,
-      reason: input.reason,
-    }),
-    searchAttributes: identityAttributes(input.userId, input.orderId, input.justclickBillId),
-  });
-}
+export const startRefundAndCancel = (options: StarterOptions, input: RefundAndCancelInput): Promise<StartedRun> => startWorkflow(options, 'refundAndCancel', input);
+export const startProcessPaidOrder = (options: StarterOptions, input: ProcessPaidOrderInput): Promise<StartedRun> => startWorkflow(options, 'processPaidOrder', input);
+export const startAdjustCredit = (options: StarterOptions, input: AdjustCreditInput): Promise<StartedRun> => startWorkflow(options, 'adjustCredit', input);
+export const startCancelOrder = (options: StarterOptions, input: CancelOrderInput): Promise<StartedRun> => startWorkflow(options, 'cancelOrder', input);

@@ -63,16 +63,22 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
       const started = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.50', '--reason', 'cli test', '--wait'], env);
       expect(started.stderr).toBe('');
       expect(started.code).toBe(0);
-      expect(started.stdout).toContain(`Started refund-and-cancel/${userId}/${orderId}`);
-      expect(started.stdout).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/refund-and-cancel%2F${userId}%2F${orderId}`);
+      expect(started.stdout).toContain(`Started refund-and-cancel:${userId}:${orderId}`);
+      expect(started.stdout).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/refund-and-cancel%3A${userId}%3A${orderId}`);
       expect(started.stdout).toMatch(/✓ add-credit \(done\): 1\.50 credit added/);
       expect(started.stdout).toMatch(/Completed: Refund of 1\.50/);
 
       const again = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.50'], env);
       expect(again.code).toBe(0);
-      expect(again.stdout).toContain(`Already there (same request): refund-and-cancel/${userId}/${orderId}`);
+      expect(again.stdout).toContain(`Already there (same request): refund-and-cancel:${userId}:${orderId}`);
 
-      const status = await orderflow(['status', `refund-and-cancel/${userId}/${orderId}`], env);
+      const conflicting = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '6.00'], env);
+      expect(conflicting.code).toBe(1);
+      expect(conflicting.stdout).toBe('');
+      expect(conflicting.stderr).toContain(`refund-and-cancel:${userId}:${orderId} (run `);
+      expect(conflicting.stderr).toContain('amount "1.50" there, "6.00" now');
+
+      const status = await orderflow(['status', `refund-and-cancel:${userId}:${orderId}`], env);
       expect(status.code).toBe(0);
       expect(status.stdout).toContain('Temporal: COMPLETED');
       expect(status.stdout).toContain('State: completed');
@@ -85,13 +91,13 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/userId must be a whole number ≥ 1 \(got "seven"\)/);
     expect(result.stderr).toMatch(/at most two places/);
-    await expect(client.workflow.getHandle('refund-and-cancel/seven/1').describe()).rejects.toThrow();
+    await expect(client.workflow.getHandle('refund-and-cancel:seven:1').describe()).rejects.toThrow();
   });
 
   it('exits 3 for a run waiting for an operator; ops list/show tell the story; decide resumes it', async () => {
     const userId = 62;
     const orderId = await placeCurrentOrder(stack, userId);
-    const workflowId = `refund-and-cancel/${userId}/${orderId}`;
+    const workflowId = `refund-and-cancel:${userId}:${orderId}`;
     stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
     await withWorker(async () => {
       const started = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '2.00', '--wait'], env);
@@ -131,7 +137,7 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
   });
 
   it('says clearly when Temporal cannot be reached', async () => {
-    const result = await orderflow(['status', 'refund-and-cancel/1/1'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const result = await orderflow(['status', 'refund-and-cancel:1:1'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Cannot reach Temporal at 127\.0\.0\.1:1 .*Start it \(npm start runs a local one\) or set TEMPORAL_ADDRESS/s);
   });

@@ -133,7 +133,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
       const otherUserId = 63;
       const orderId = await placeCurrentOrder(context.stack, userId);
       const otherOrderId = await placeCurrentOrder(context.stack, otherUserId);
-      const workflowId = `refund-and-cancel/${userId}/${orderId}`;
+      const workflowId = `refund-and-cancel:${userId}:${orderId}`;
 
       await withWorker(async (starter) => {
         // A run that finished normally: it must NOT show up among the stuck ones.
@@ -280,7 +280,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
       const { page } = browser;
       const userId = 62;
       const orderId = await placeCurrentOrder(context.stack, userId);
-      const workflowId = `refund-and-cancel/${userId}/${orderId}`;
+      const workflowId = `refund-and-cancel:${userId}:${orderId}`;
 
       await withWorker(async (starter) => {
         const started = await startRefundAndCancel(starter, { userId, orderId, amount: '1.25', reason: 'reset from the UI', requestedBy: 'support' });

@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { startAdjustCredit } from '../../src/client/starters.ts';
-import { workflowIds } from '../../src/client/workflow-ids.ts';
+import { RequestConflictError, startAdjustCredit, workflowIdOf } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { AdjustCreditInput, FailureSummary, RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
@@ -26,8 +25,8 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
 
     const result = await withWorker(async (starter) => {
       const [first, second] = await Promise.all([startAdjustCredit(starter, input), startAdjustCredit(starter, input)]);
-      expect(first.workflowId).toMatch(new RegExp(`^${prefix}adjust-credit/${userId}/[0-9a-f]{20}$`));
-      expect(first.workflowId).toBe(`${prefix}${workflowIds.adjustCredit(input)}`);
+      expect(first.workflowId).toMatch(new RegExp(`^${prefix}adjust-credit:${userId}:[0-9a-f]{20}$`));
+      expect(first.workflowId).toBe(`${prefix}${workflowIdOf('adjustCredit', input)}`);
       expect(second.workflowId).toBe(first.workflowId);
       expect(second.runId).toBe(first.runId);
       const value = (await first.handle.result()) as RunResult;
@@ -50,17 +49,28 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
     expect(effects.map((effect) => [effect.kind, effect.state])).toEqual([['credit.add', 'applied']]);
   });
 
-  it('keys the run by requestId: the same requestId is one adjustment even with other content, a new one is another', async () => {
+  it('keys the run by requestId: the same request again is the same run, other content under it is a conflict, a new requestId is another run', async () => {
     const userId = customerWithCredit(0);
     const requestId = `coupon-${randomUUID().slice(0, 8)}`;
     const callsBefore = creditCalls(context.stack);
 
     await withWorker(async (starter) => {
       const first = await startAdjustCredit(starter, { userId, action: 'add', amount: '1.50', description: 'Coupon', reason: 'coupon redeemed', requestId });
-      expect(first.workflowId).toBe(`${prefix}adjust-credit/${userId}/${requestId}`);
+      expect(first.workflowId).toBe(`${prefix}adjust-credit:${userId}:${requestId}`);
       await first.handle.result();
-      const again = await startAdjustCredit(starter, { userId, action: 'add', amount: '9.99', description: 'Coupon (resent)', reason: 'coupon redeemed', requestId });
+      const again = await startAdjustCredit(starter, { userId, action: 'add', amount: '1.5', description: 'Coupon ', reason: 'resent', requestId });
       expect(again).toMatchObject({ started: false, workflowId: first.workflowId, runId: first.runId });
+      const conflict = await startAdjustCredit(starter, { userId, action: 'add', amount: '9.99', description: 'Coupon (resent)', reason: 'coupon redeemed', requestId }).catch((error: unknown) => error);
+      expect(conflict).toBeInstanceOf(RequestConflictError);
+      expect(conflict).toMatchObject({
+        workflowId: first.workflowId,
+        runId: first.runId,
+        differences: [
+          { field: 'amount', existing: '1.50', requested: '9.99' },
+          { field: 'description', existing: 'Coupon', requested: 'Coupon (resent)' },
+        ],
+      });
+      expect((conflict as Error).message).toContain('amount "1.50" there, "9.99" now');
       const other = await startAdjustCredit(starter, { userId, action: 'add', amount: '1.50', description: 'Coupon', reason: 'coupon redeemed', requestId: `${requestId}-2` });
       expect(other.started).toBe(true);
       expect(other.workflowId).not.toBe(first.workflowId);
@@ -148,8 +158,7 @@ describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', 
       expect(problems.join('\n')).toMatch(/amount/);
       expect(problems.join('\n')).toMatch(/description/);
       expect(problems.join('\n')).toMatch(/requestId/);
-      await expect(context.client.workflow.getHandle(`${prefix}${workflowIds.adjustCredit(input)}`).describe()).rejects.toThrow();
-      await expect(context.client.workflow.getHandle(`${prefix}adjust-credit/7/not allowed!`).describe()).rejects.toThrow();
+            await expect(context.client.workflow.getHandle(`${prefix}adjust-credit:7:not allowed!`).describe()).rejects.toThrow();
     });
     expect(context.stack.webtvSim.calls.length).toBe(callsBefore);
     expect(context.stack.webtvSim.state.creditOf(7)).toBe(0);

@@ -31,7 +31,7 @@ describe.skipIf(!temporalAvailable())('cancelOrder on a real Temporal server', (
 
     const result = await withWorker(async (starter) => {
       const started = await startCancelOrder(starter, { userId, orderId, justclickBillId: billId, requester: 'BUYER', reason: 'changed my mind' });
-      expect(started.workflowId).toBe(`${prefix}cancel-order/${userId}/${orderId}`);
+      expect(started.workflowId).toBe(`${prefix}cancel-order:${userId}:${orderId}`);
       const value = (await started.handle.result()) as RunResult;
       expect((await statusOf(started.handle)).state).toBe('completed');
       const description = await started.handle.describe();

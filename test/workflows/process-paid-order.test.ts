@@ -35,7 +35,7 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
 
     const result = await withWorker(async (starter) => {
       const started = await startProcessPaidOrder(starter, { userId, orderId, justclickBillId: billId });
-      expect(started.workflowId).toBe(`${prefix}process-paid-order/${userId}/${orderId}`);
+      expect(started.workflowId).toBe(`${prefix}process-paid-order:${userId}:${orderId}`);
       const value = (await started.handle.result()) as RunResult;
       expect((await statusOf(started.handle)).state).toBe('completed');
       const description = await started.handle.describe();

@@ -26,7 +26,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     const result = await withWorker(async (starter) => {
       const started = await startRefundAndCancel(starter, { userId, orderId, amount: '5.50', justclickBillId: billId, reason: 'damaged', requestedBy: 'support' });
       expect(started.started).toBe(true);
-      expect(started.workflowId).toBe(`${prefix}refund-and-cancel/${userId}/${orderId}`);
+      expect(started.workflowId).toBe(`${prefix}refund-and-cancel:${userId}:${orderId}`);
       const value = (await started.handle.result()) as RunResult;
       const status = await statusOf(started.handle);
       expect(status.state).toBe('completed');
@@ -87,7 +87,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       const refusal = await startRefundAndCancel(starter, { userId: 0, orderId: 1.5, amount: '5.555', reason: '', requestedBy: 'x' }).catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(InputError);
       expect((refusal as InputError).problems).toHaveLength(4);
-      await expect(context.client.workflow.getHandle(`${prefix}refund-and-cancel/0/1.5`).describe()).rejects.toThrow();
+      await expect(context.client.workflow.getHandle(`${prefix}refund-and-cancel:0:1.5`).describe()).rejects.toThrow();
     });
     expect(context.stack.webtvSim.calls.length).toBe(callsBefore);
   });
@@ -191,7 +191,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     });
     expect(await orderState(userId, orderId)).toBe('current');
     // What Temporal stores and shows (inputs, failures, details, results) holds no secret.
-    const history = JSON.stringify(await context.client.workflow.getHandle(`${prefix}refund-and-cancel/${userId}/${orderId}`).fetchHistory());
+    const history = JSON.stringify(await context.client.workflow.getHandle(`${prefix}refund-and-cancel:${userId}:${orderId}`).fetchHistory());
     expect(history).toContain('ERROR_CANT_SUBTRACT');
     expect(history).toContain('step cancel-order: WebTV store API cancel_order');
     for (const secret of [sampleCredentials.webtvSharedSecret, sampleCredentials.justclickSecret, 'signature=']) expect(history).not.toContain(secret);
