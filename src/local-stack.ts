@@ -24,13 +24,14 @@ import { startJustClickSimulator } from './simulators/justclick/index.ts';
 import { createOrderflowWorker, installRuntime } from './worker.ts';
 import { runEventSink } from './run-events.ts';
 
-export const localPorts = { temporal: 7233, temporalUi: 8233, webtv: 8081, justclick: 8082 } as const;
+export const localPorts = { temporal: 7233, temporalUi: 8233, temporalHttp: 7243, webtv: 8081, justclick: 8082 } as const;
 export type LocalPorts = { -readonly [K in keyof typeof localPorts]: number };
 
 /** Port overrides for `npm start` (0 picks a free port), e.g. when 7233 is taken. */
 export const localPortVariables: Readonly<Record<keyof LocalPorts, string>> = {
   temporal: 'ORDERFLOW_START_TEMPORAL_PORT',
   temporalUi: 'ORDERFLOW_START_UI_PORT',
+  temporalHttp: 'ORDERFLOW_START_HTTP_PORT',
   webtv: 'ORDERFLOW_START_WEBTV_PORT',
   justclick: 'ORDERFLOW_START_JUSTCLICK_PORT',
 };
@@ -113,6 +114,7 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
     const temporal: DevServer = await startDevServer({
       port: ports.temporal,
       uiPort: ports.temporalUi,
+      httpPort: ports.temporalHttp,
       dbFilename: resolve('data/temporal.db'),
       logFile: resolve('data/temporal.log'),
     });
@@ -137,6 +139,7 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
       TEMPORAL_UI_URL: temporal.uiUrl,
+      TEMPORAL_HTTP_URL: temporal.httpUrl,
       ORDERFLOW_TASK_QUEUE: configDefault('ORDERFLOW_TASK_QUEUE'),
       ORDERFLOW_LEDGER: configDefault('ORDERFLOW_LEDGER'),
       // Not orderflow settings: the simulators' admin APIs, for curl (README, "Simulators").
@@ -154,6 +157,7 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
     out('orderflow is running:');
     out(`  Temporal UI        ${env['TEMPORAL_UI_URL']}`);
     out(`  Temporal frontend  ${temporal.address} (namespace ${temporal.namespace}, data in data/temporal.db)`);
+    out(`  Temporal HTTP API  ${temporal.httpUrl}/api/v1  (for backends in any language: README, Starting runs from your backend)`);
     out(`  WebTV simulator    ${webtv.apiUrl}  (demo seed: users 1-100, products 1-5; admin: ${webtv.origin}/_sim/state)`);
     out(`  JustClick sim.     ${justclick.apiUrl}  (admin: ${justclick.origin}/_sim/state)`);
     out(`  Worker             task queue ${env['ORDERFLOW_TASK_QUEUE']}, ledger ${env['ORDERFLOW_LEDGER']}, log .orderflow/worker.log`);

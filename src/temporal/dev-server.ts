@@ -21,6 +21,8 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; 0 or omitted picks a free port. */
   uiPort?: number;
+  /** HTTP API port (Temporal's HTTP+JSON API, what non-Node backends use); 0 or omitted picks a free port. */
+  httpPort?: number;
   /** SQLite file that keeps workflows across restarts; omitted keeps everything in memory. */
   dbFilename?: string;
   /** Append the server's output to this file (it is kept quiet either way). */
@@ -43,6 +45,8 @@ export interface DevServer {
   readonly address: string;
   /** `http://ip:port` of the Web UI. */
   readonly uiUrl: string;
+  /** `http://ip:port` of the HTTP API (paths start with `/api/v1/`). */
+  readonly httpUrl: string;
   readonly namespace: string;
   /** Process id of the `temporal` child. */
   readonly pid: number;
@@ -134,8 +138,8 @@ function errorText(error: unknown): string {
 }
 
 /** The `temporal server start-dev` arguments for one launch. */
-export function devServerArgs(settings: { port: number; uiPort: number; dbFilename: string | undefined }): string[] {
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(settings.port), '--ui-port', String(settings.uiPort), '--log-level', 'warn'];
+export function devServerArgs(settings: { port: number; uiPort: number; httpPort: number; dbFilename: string | undefined }): string[] {
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(settings.port), '--ui-port', String(settings.uiPort), '--http-port', String(settings.httpPort), '--log-level', 'warn'];
   if (settings.dbFilename !== undefined) args.push('--db-filename', settings.dbFilename);
   for (const { name, cliType } of searchAttributeRegistrations) args.push('--search-attribute', `${name}=${cliType}`);
   // Search attributes registered at launch are usable in the very next visibility query, not after a cache refresh.
@@ -159,20 +163,23 @@ class DevServerStartError extends Error {
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? requireTemporalCli();
-  const pickingPorts = (options.port ?? 0) === 0 || (options.uiPort ?? 0) === 0;
+  const pickingPorts = (options.port ?? 0) === 0 || (options.uiPort ?? 0) === 0 || (options.httpPort ?? 0) === 0;
   if (options.port !== undefined && options.port !== 0) await assertPortFree(ip, options.port, 'gRPC');
   if (typeof options.uiPort === 'number' && options.uiPort !== 0) await assertPortFree(ip, options.uiPort, 'Web UI');
+  if (options.httpPort !== undefined && options.httpPort !== 0) await assertPortFree(ip, options.httpPort, 'HTTP API');
 
   for (let attempt = 1; ; attempt += 1) {
-    const free = await pickFreePorts(ip, 2);
+    const free = await pickFreePorts(ip, 3);
     const port = options.port !== undefined && options.port !== 0 ? options.port : free[0]!;
     const uiPort = options.uiPort !== undefined && options.uiPort !== 0 ? options.uiPort : free[1]!;
+    const httpPort = options.httpPort !== undefined && options.httpPort !== 0 ? options.httpPort : free[2]!;
     try {
       return await launch({
         cliPath,
-        args: devServerArgs({ port, uiPort, dbFilename: options.dbFilename }),
+        args: devServerArgs({ port, uiPort, httpPort, dbFilename: options.dbFilename }),
         port,
         uiPort,
+        httpPort,
         dbFilename: options.dbFilename,
         logFile: options.logFile,
         readyTimeoutMs: options.readyTimeoutMs ?? defaultReadyTimeoutMs,
@@ -190,6 +197,7 @@ interface LaunchSettings {
   args: string[];
   port: number;
   uiPort: number;
+  httpPort: number;
   dbFilename: string | undefined;
   logFile: string | undefined;
   readyTimeoutMs: number;
@@ -303,6 +311,7 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
   return {
     address,
     uiUrl: `http://${ip}:${settings.uiPort}`,
+    httpUrl: `http://${ip}:${settings.httpPort}`,
     namespace,
     pid,
     dbFilename: settings.dbFilename,

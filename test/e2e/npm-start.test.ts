@@ -55,6 +55,7 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
         ...process.env,
         ORDERFLOW_START_TEMPORAL_PORT: '0',
         ORDERFLOW_START_UI_PORT: '0',
+        ORDERFLOW_START_HTTP_PORT: '0',
         ORDERFLOW_START_WEBTV_PORT: '0',
         ORDERFLOW_START_JUSTCLICK_PORT: '0',
       },
@@ -113,7 +114,11 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
       expect(page.status).toBe(200);
       const listed = await fetch(`${env['TEMPORAL_UI_URL']}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`StoreUserId = 7`)}`);
       expect(listed.status).toBe(200);
-      expect(await listed.text()).toContain(`refund-and-cancel/7/${orderId}`);
+      expect(await listed.text()).toContain(`refund-and-cancel:7:${orderId}`);
+      // The HTTP API (for backends in other languages) is printed, in .orderflow/env, and answers.
+      expect(output).toContain(`Temporal HTTP API  ${env['TEMPORAL_HTTP_URL']}/api/v1`);
+      const described = await fetch(`${env['TEMPORAL_HTTP_URL']}/api/v1/namespaces/default/workflows/refund-and-cancel:7:${orderId}`);
+      expect(await described.json()).toMatchObject({ workflowExecutionInfo: { status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' } });
     } finally {
       stack.kill('SIGINT');
     }

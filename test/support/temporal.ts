@@ -13,6 +13,8 @@ declare module 'vitest' {
     /** `ip:port` of the run's dev server; absent when the Temporal CLI is missing (outside CI). */
     temporalAddress?: string;
     temporalNamespace?: string;
+    /** `http://ip:port` of the dev server's HTTP API. */
+    temporalHttpUrl?: string;
     /** Why there is no dev server, when there is none. */
     temporalUnavailableReason?: string;
   }

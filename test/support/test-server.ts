@@ -12,14 +12,17 @@ import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 /** Registered search attributes are usable in the very next visibility query, not after a cache refresh. */
 const visibilityDynamicConfig = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true'];
 
-/** `cliPath`: the installed Temporal CLI; undefined: the SDK downloads the dev server (needs the internet). */
-export async function startTestServer(cliPath: string | undefined): Promise<TestWorkflowEnvironment> {
+/**
+ * `cliPath`: the installed Temporal CLI; undefined: the SDK downloads the dev server (needs the internet).
+ * `httpPort`: serve Temporal's HTTP API there too (for tests of non-Node callers, e.g. the PHP client).
+ */
+export async function startTestServer(cliPath: string | undefined, httpPort?: number): Promise<TestWorkflowEnvironment> {
   const executable: EphemeralServerExecutable = cliPath === undefined ? { type: 'cached-download' } : { type: 'existing-path', path: cliPath };
   const environment = await TestWorkflowEnvironment.createLocal({
     server: {
       executable,
       searchAttributes: Object.values(orderflowSearchAttributes),
-      extraArgs: visibilityDynamicConfig,
+      extraArgs: httpPort === undefined ? visibilityDynamicConfig : [...visibilityDynamicConfig, '--http-port', String(httpPort)],
     },
   });
   try {

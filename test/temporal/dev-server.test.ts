@@ -105,8 +105,9 @@ describe('findTemporalCli / requireTemporalCli', () => {
 
 describe('startDevServer failures', () => {
   it('passes every orderflow search attribute and the visibility dynamic config to the CLI', () => {
-    const args = devServerArgs({ port: 7233, uiPort: 8233, dbFilename: undefined });
+    const args = devServerArgs({ port: 7233, uiPort: 8233, httpPort: 7243, dbFilename: undefined });
     expect(args).toContain('--ui-port');
+    expect(args.join(' ')).toContain('--http-port 7243');
     expect(args).toContain('StoreUserId=Int');
     expect(args).toContain('OrderflowState=Keyword');
     expect(args).toContain('system.forceSearchAttributesCacheRefreshOnRead=true');
