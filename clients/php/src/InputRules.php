@@ -1,0 +1,236 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Orderflow;
+
+use Orderflow\Exception\InvalidInputException;
+
+/**
+ * The input rules of orderflow's workflows, the same as the TypeScript starters'
+ * (src/validation.ts): a shared table of valid and invalid inputs
+ * (test/fixtures/input-cases.json) runs against both. Each validator answers the
+ * normalised input (trimmed texts, amounts as "5.00", absent optional fields left out)
+ * or throws InvalidInputException listing every problem.
+ */
+final class InputRules
+{
+    /** JavaScript's whitespace (String.prototype.trim), which is what the TS rules trim. */
+    private const JS_SPACE = '[\x{0009}-\x{000D}\x{0020}\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]';
+    private const BILL_ID = '/^[A-Za-z0-9_.-]{1,64}$/';
+    private const REQUEST_ID = '/^[A-Za-z0-9_.:-]{1,100}$/';
+    private const DECIMAL = '/^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/';
+    private const DURATION = '/^(\d{1,6})' . self::JS_SPACE . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
+    private const MAX_SAFE_INTEGER = 9007199254740991;
+
+    /** @var list<string> */
+    private array $problems = [];
+    /** @var array<string, mixed> */
+    private array $fields = [];
+
+    private function __construct(mixed $input)
+    {
+        if (!is_array($input) || ($input !== [] && array_is_list($input))) {
+            $this->problems[] = 'the input must be a JSON object';
+        } else {
+            $this->fields = $input;
+        }
+    }
+
+    /**
+     * @return array<string, mixed> the normalised input
+     * @throws InvalidInputException
+     */
+    public static function validate(string $workflowType, mixed $input): array
+    {
+        return match ($workflowType) {
+            'refundAndCancel' => self::refundAndCancel($input),
+            'processPaidOrder' => self::processPaidOrder($input),
+            'adjustCredit' => self::adjustCredit($input),
+            'cancelOrder' => self::cancelOrder($input),
+            default => throw new \InvalidArgumentException("orderflow has no workflow {$workflowType}."),
+        };
+    }
+
+    /** @return array<string, mixed> */
+    public static function refundAndCancel(mixed $input): array
+    {
+        $rules = new self($input);
+        return $rules->finish('refund-and-cancel input refused', [
+            'userId' => $rules->positiveId('userId'),
+            'orderId' => $rules->positiveId('orderId'),
+            'amount' => $rules->amount(),
+            'justclickBillId' => $rules->billId(),
+            'reason' => $rules->text('reason', 500) ?? '',
+            'requestedBy' => $rules->text('requestedBy', 200) ?? '',
+        ]);
+    }
+
+    /** @return array<string, mixed> */
+    public static function processPaidOrder(mixed $input): array
+    {
+        $rules = new self($input);
+        $deadline = $rules->fields['paymentDeadline'] ?? null;
+        $present = array_key_exists('paymentDeadline', $rules->fields);
+        if ($present && (!is_string($deadline) || preg_match(self::DURATION, self::jsTrim($deadline)) !== 1)) {
+            $rules->problems[] = 'paymentDeadline must be a duration such as "30 minutes", "24 hours" or "7 days" (got ' . self::json($deadline) . ')';
+        }
+        return $rules->finish('process-paid-order input refused', [
+            'userId' => $rules->positiveId('userId'),
+            'orderId' => $rules->positiveId('orderId'),
+            'justclickBillId' => $rules->billId(),
+            'paymentDeadline' => is_string($deadline) ? self::jsTrim($deadline) : null,
+        ]);
+    }
+
+    /** @return array<string, mixed> */
+    public static function adjustCredit(mixed $input): array
+    {
+        $rules = new self($input);
+        $action = $rules->fields['action'] ?? null;
+        if ($action !== 'add' && $action !== 'subtract') {
+            $rules->problems[] = 'action must be "add" or "subtract" (got ' . $rules->shown('action') . ')';
+        }
+        return $rules->finish('adjust-credit input refused', [
+            'userId' => $rules->positiveId('userId'),
+            'action' => $action === 'subtract' ? 'subtract' : 'add',
+            'amount' => $rules->amount(),
+            'description' => $rules->text('description', 255) ?? '',
+            'reason' => $rules->text('reason', 500) ?? '',
+            'requestedBy' => $rules->text('requestedBy', 200, true),
+            'requestId' => $rules->requestId(),
+        ]);
+    }
+
+    /** @return array<string, mixed> */
+    public static function cancelOrder(mixed $input): array
+    {
+        $rules = new self($input);
+        $requester = $rules->fields['requester'] ?? null;
+        if ($requester !== 'ADMIN' && $requester !== 'BUYER') {
+            $rules->problems[] = 'requester must be "ADMIN" or "BUYER" (got ' . $rules->shown('requester') . ')';
+        }
+        return $rules->finish('cancel-order input refused', [
+            'userId' => $rules->positiveId('userId'),
+            'orderId' => $rules->positiveId('orderId'),
+            'justclickBillId' => $rules->billId(),
+            'requester' => $requester === 'BUYER' ? 'BUYER' : 'ADMIN',
+            'reason' => $rules->text('reason', 500, true),
+        ]);
+    }
+
+    /**
+     * @param array<string, mixed> $value
+     * @return array<string, mixed>
+     */
+    private function finish(string $what, array $value): array
+    {
+        if ($this->problems !== []) {
+            throw new InvalidInputException($what, $this->problems);
+        }
+        return array_filter($value, static fn (mixed $field): bool => $field !== null);
+    }
+
+    /** The value as JSON.stringify shows it in a problem ("nothing" when absent). */
+    private function shown(string $name): string
+    {
+        return array_key_exists($name, $this->fields) ? self::json($this->fields[$name]) : 'nothing';
+    }
+
+    private function positiveId(string $name): int
+    {
+        $value = $this->fields[$name] ?? null;
+        if (is_float($value) && floor($value) === $value && abs($value) <= self::MAX_SAFE_INTEGER) {
+            $value = (int) $value;
+        }
+        if (!is_int($value) || $value < 1 || $value > self::MAX_SAFE_INTEGER) {
+            $this->problems[] = "{$name} must be a whole number ≥ 1 (got " . $this->shown($name) . ')';
+            return 0;
+        }
+        return $value;
+    }
+
+    private function text(string $name, int $max, bool $optional = false): ?string
+    {
+        $value = $this->fields[$name] ?? null;
+        if ($value === null || $value === '') {
+            if (!$optional) {
+                $this->problems[] = "{$name} is required (a non-empty text)";
+            }
+            return null;
+        }
+        if (!is_string($value) || self::jsTrim($value) === '') {
+            $this->problems[] = "{$name} must be a non-empty text";
+            return null;
+        }
+        if (self::utf16Length($value) > $max) {
+            $this->problems[] = "{$name} must be at most {$max} characters";
+            return null;
+        }
+        return self::jsTrim($value);
+    }
+
+    private function billId(): ?string
+    {
+        $value = $this->fields['justclickBillId'] ?? null;
+        if ($value === null || $value === '') {
+            return null;
+        }
+        if (!is_string($value) || preg_match(self::BILL_ID, $value) !== 1) {
+            $this->problems[] = "justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got " . self::json($value) . ')';
+            return null;
+        }
+        return $value;
+    }
+
+    private function requestId(): ?string
+    {
+        $value = $this->fields['requestId'] ?? null;
+        if ($value === null || $value === '') {
+            return null;
+        }
+        if (!is_string($value) || preg_match(self::REQUEST_ID, $value) !== 1) {
+            $this->problems[] = "requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got " . self::json($value) . ')';
+            return null;
+        }
+        return $value;
+    }
+
+    private function amount(): string
+    {
+        $value = $this->fields['amount'] ?? null;
+        if (!is_string($value)) {
+            $this->problems[] = 'amount must be a decimal text such as "5.00" (got ' . $this->shown('amount') . ')';
+            return '';
+        }
+        if (preg_match(self::DECIMAL, self::jsTrim($value), $match) !== 1) {
+            $this->problems[] = 'amount ' . self::json($value) . ' is not a decimal amount with at most two places (like 5 or 12.50)';
+            return '';
+        }
+        $cents = (int) $match[1] * 100 + (int) str_pad($match[2] ?? '', 2, '0');
+        if ($cents <= 0) {
+            $this->problems[] = 'amount must be greater than 0, got ' . self::json($value);
+            return '';
+        }
+        return intdiv($cents, 100) . '.' . str_pad((string) ($cents % 100), 2, '0', STR_PAD_LEFT);
+    }
+
+    /** JSON as JavaScript's JSON.stringify writes it (slashes and non-ASCII unescaped). */
+    public static function json(mixed $value): string
+    {
+        return json_encode($value, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS | JSON_THROW_ON_ERROR);
+    }
+
+    private static function jsTrim(string $value): string
+    {
+        return preg_replace('/^' . self::JS_SPACE . '+|' . self::JS_SPACE . '+$/u', '', $value) ?? $value;
+    }
+
+    /** The length JavaScript reports: UTF-16 code units. */
+    private static function utf16Length(string $value): int
+    {
+        $codePoints = preg_match_all('/./su', $value);
+        $astral = preg_match_all('/[\x{10000}-\x{10FFFF}]/u', $value);
+        return ($codePoints === false ? strlen($value) : $codePoints) + ($astral === false ? 0 : $astral);
+    }
+}
