@@ -122,7 +122,7 @@ export function buildContract(): Record<string, unknown> {
           ...Object.entries(registration.searchAttributesAtStart).map(([attribute, field]) => ({ name: attribute, field })),
         ],
         staticSummaryTemplate: registration.summary,
-        staticDetailsRows: registration.details.map(([label, field]) => ({ label, field })),
+        staticDetailsRows: registration.details.map(([label, field, whenAbsent]) => ({ label, field, ...(whenAbsent === undefined ? {} : { whenAbsent }) })),
         input: schemas.reference(registration.contractTypes.input),
         result: schemas.reference(registration.contractTypes.result),
         signals: [...operatorMessages.signals, ...registration.extraSignals].map((signal) => ({ name: signal.name, argument: schemas.reference(signal.argument) })),

@@ -174,6 +174,10 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
       const options = { httpApiUrl, taskQueue: starter.taskQueue, workflowIdPrefix: prefix };
       const processing = await phpCall(runtime, options, 'processPaidOrder', [{ userId: paying.userId, orderId: paying.orderId }]);
       const processId = (processing.answer as { workflowId: string }).workflowId;
+      // Search attributes and UI details at start, as the contract says (the same as the TS starters set).
+      const description = await context.client.workflow.getHandle(processId).describe();
+      expect(await description.staticDetails()).toBe(`- **user:** ${paying.userId}\n- **order:** ${paying.orderId}\n- **payment deadline:** 24 hours`);
+      expect(description.searchAttributes).toMatchObject({ StoreUserId: [paying.userId], StoreOrderId: [paying.orderId] });
       await eventually('the run to wait for payment', async () => {
         const status = await phpCall(runtime, options, 'status', [processId]);
         return (status.answer as { state?: string } | undefined)?.state === 'waiting-for-payment' ? true : undefined;

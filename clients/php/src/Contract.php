@@ -93,8 +93,9 @@ final class Contract
         $workflow = $this->workflow($workflowType);
         $rows = [];
         foreach ($workflow['staticDetailsRows'] as $row) {
-            if (isset($input[$row['field']])) {
-                $escaped = preg_replace('/([\\\\`*_\[\]<>])/', '\\\\$1', (string) $input[$row['field']]);
+            $value = $input[$row['field']] ?? $row['whenAbsent'] ?? null;
+            if ($value !== null) {
+                $escaped = preg_replace('/([\\\\`*_\[\]<>])/', '\\\\$1', (string) $value);
                 $rows[] = "- **{$row['label']}:** {$escaped}";
             }
         }
