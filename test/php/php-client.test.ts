@@ -159,12 +159,35 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
       const cancelled = await phpCall(runtime, options, 'cancelOrder', [{ userId: cancel.userId, orderId: cancel.orderId, requester: 'BUYER' }]);
       expect((await phpCall(runtime, options, 'result', [(cancelled.answer as { workflowId: string }).workflowId, 60])).answer).toMatchObject({ outcome: 'completed' });
 
+      // A run that ends without a result: RunFailedException with the failure's type.
+      const compensated = await customerWithOrder();
+      context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'ERROR_NO_ORDER' });
+      const failing = await phpCall(runtime, options, 'refundAndCancel', [{ userId: compensated.userId, orderId: compensated.orderId, amount: '1.00', reason: 'pivot fails', requestedBy: 'shop' }]);
+      const failingId = (failing.answer as { workflowId: string }).workflowId;
+      const failed = await phpCall(runtime, options, 'result', [failingId, 60]);
+      expect(failed).toMatchObject({ exception: 'Orderflow\\Exception\\RunFailedException', workflowId: failingId, failureType: 'RunCompensated' });
+      expect(failed.message).toMatch(new RegExp(`^${failingId} failed \\(RunCompensated\\): .*failed at cancel-order`));
+
       const missing = await phpCall(runtime, options, 'status', [`${prefix}refund-and-cancel:1:1`]);
       expect(missing.exception).toBe('Orderflow\\Exception\\NotFoundException');
     });
-    expect(creditCalls(context.stack) - callsBefore).toBe(2);
+    expect(creditCalls(context.stack) - callsBefore).toBe(4);
     expect(context.stack.webtvSim.state.creditOf(refund.userId)).toBe(250);
     expect(await context.orderState(cancel.userId, cancel.orderId)).toBe('cancelled');
+  });
+
+  it('answers with a run started under the old "/" id for the same business key, starting nothing new', async () => {
+    const input = { userId: 902, orderId: 5001, amount: '5.00', reason: 'old', requestedBy: 'test' };
+    const legacyId = `${prefix}refund-and-cancel/902/5001`;
+    const old = await context.client.workflow.start('refundAndCancel', { taskQueue: 'nobody-polls-this', workflowId: legacyId, args: [input] });
+    try {
+      await eventually('the old run to be visible', async () => ((await context.client.workflow.count(`WorkflowId = "${legacyId}"`)).count === 1 ? true : undefined));
+      const answer = await phpCall(runtime, { httpApiUrl, taskQueue: 'nobody-polls-this', workflowIdPrefix: prefix }, 'refundAndCancel', [input]);
+      expect(answer.answer).toEqual({ workflowId: legacyId, runId: old.firstExecutionRunId, started: false, uiUrl: null });
+      await expect(context.client.workflow.getHandle(`${prefix}refund-and-cancel:902:5001`).describe()).rejects.toThrow(/not found/i);
+    } finally {
+      await old.terminate('test over');
+    }
   });
 
   it('reads status, sends paymentReceived, and resumes a run waiting for an operator with decide', { timeout: 120_000 }, async () => {
