@@ -126,7 +126,7 @@ describe.skipIf(!temporalAvailable())('tracing (OTLP) and metrics (Prometheus) o
 
     const userId = 71;
     const orderId = await placeCurrentOrder(stack, userId);
-    const workflowId = `refund-and-cancel/${userId}/${orderId}`;
+    const workflowId = `refund-and-cancel:${userId}:${orderId}`;
     // The credit is added but its answer lost (reconciled next attempt); the cancel is refused (an operator decides).
     stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop', count: 1 });
     stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key', count: 1 });
@@ -177,7 +177,7 @@ describe.skipIf(!temporalAvailable())('tracing (OTLP) and metrics (Prometheus) o
       'orderflow.api': 'webtv',
       'orderflow.operation': 'add_subtract_credit',
       'orderflow.outcome': 'unknown',
-      'orderflow.effect_key': expect.stringMatching(new RegExp(`^refund-and-cancel/${userId}/${orderId}/add-credit`)),
+      'orderflow.effect_key': expect.stringMatching(new RegExp(`^refund-and-cancel:${userId}:${orderId}/add-credit`)),
     });
     const parent = inTrace().find((span) => span.spanId === creditCall.parentSpanId);
     expect(parent?.name).toMatch(/^RunActivity:/);

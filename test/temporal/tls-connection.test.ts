@@ -44,7 +44,7 @@ describe.skipIf(!temporalAvailable())('Temporal over TLS (mTLS terminator in fro
     expect(setup.stdout).toContain(`Temporal ${terminator.address} (namespace ${testTemporalTarget().namespace}, TLS on (CA from the configuration, server name localhost), credential client certificate, profile secure of ${configFile})`);
     expect(setup.stdout).toContain('existing OrderflowState');
 
-    const status = await orderflowInProcess(['status', 'refund-and-cancel/1/404'], env);
+    const status = await orderflowInProcess(['status', 'refund-and-cancel:1:404'], env);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('No such workflow');
 
@@ -61,7 +61,7 @@ describe.skipIf(!temporalAvailable())('Temporal over TLS (mTLS terminator in fro
       TEMPORAL_TLS_CLIENT_CERT_PATH: certificates.clientCertPath,
       TEMPORAL_TLS_CLIENT_KEY_PATH: certificates.clientKeyPath,
     };
-    const status = await orderflowInProcess(['status', 'refund-and-cancel/1/404'], env);
+    const status = await orderflowInProcess(['status', 'refund-and-cancel:1:404'], env);
     expect(status.code).toBe(2);
     expect(status.stderr).toMatch(new RegExp(`^The TLS connection to Temporal at ${terminator.address} failed: .+\\. TLS is on \\(CA from the configuration, server name localhost\\)\\.`));
     expect(status.stderr).toContain("set TEMPORAL_TLS_SERVER_CA_CERT_PATH to that CA's certificate");
