@@ -98,7 +98,7 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
       expect(JSON.parse(credit.stdout)).toMatchObject({ data: { buyer_credit: '5.00' } });
 
       // The terminal shows the run's events, one readable line each; the JSON log is in a file.
-      const workflowId = `refund-and-cancel/7/${orderId}`;
+      const workflowId = `refund-and-cancel:7:${orderId}`;
       await eventuallyTrue(() => output.includes(`✓ ${workflowId} completed`));
       expect(output).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ▶ ${workflowId} started \\(refundAndCancel\\)`));
       expect(output).not.toMatch(/^\{"at":/m);

@@ -58,10 +58,10 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
 
   it('every entry point refuses (exit 2) naming the missing attributes and orderflow setup; setup registers them once', async () => {
     for (const args of [
-      ['status', 'refund-and-cancel/7/319'],
+      ['status', 'refund-and-cancel:7:319'],
       ['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50'],
       ['ops', 'list'],
-      ['decide', 'refund-and-cancel/7/319', '--action', 'retry', '--note', 'checked', '--operator', 'anna'],
+      ['decide', 'refund-and-cancel:7:319', '--action', 'retry', '--note', 'checked', '--operator', 'anna'],
     ]) {
       const result = await orderflowInProcess(args, env);
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
@@ -118,7 +118,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
   });
 
   it('says when the namespace does not exist (setup and every command, exit 2)', async () => {
-    for (const args of [['setup'], ['status', 'refund-and-cancel/7/319']]) {
+    for (const args of [['setup'], ['status', 'refund-and-cancel:7:319']]) {
       const result = await orderflowInProcess(args, { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(
@@ -141,7 +141,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
     const gateway = await startApiKeyGateway({ target: server.address, certificates, apiKey: 'the-right-key' });
     try {
       const tls = { TEMPORAL_ADDRESS: gateway.address, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certificates.caCertPath, TEMPORAL_TLS_SERVER_NAME: 'localhost' };
-      const refused = await orderflowInProcess(['status', 'refund-and-cancel/7/319'], { ...tls, TEMPORAL_API_KEY: 'a-wrong-key' });
+      const refused = await orderflowInProcess(['status', 'refund-and-cancel:7:319'], { ...tls, TEMPORAL_API_KEY: 'a-wrong-key' });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(new RegExp(`^Temporal at ${gateway.address} refused our credential \\(API key\\) for namespace default: Request unauthorized\\. Check TEMPORAL_API_KEY`));
       expect(refused.stderr + refused.stdout).not.toContain('a-wrong-key');

@@ -19,18 +19,18 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 describe('run events in the terminal', () => {
   it('says in one line each when a run starts, completes, fails, retries a step, or waits for an operator', () => {
-    const run = { workflowId: 'refund-and-cancel/7/319', workflowType: 'refundAndCancel', runId: 'r1' };
-    expect(runEventLine(entry('DEBUG', 'Workflow started', run))).toBe('20:13:20 ▶ refund-and-cancel/7/319 started (refundAndCancel)');
-    expect(runEventLine(entry('DEBUG', 'Workflow completed', run))).toBe('20:13:20 ✓ refund-and-cancel/7/319 completed');
+    const run = { workflowId: 'refund-and-cancel:7:319', workflowType: 'refundAndCancel', runId: 'r1' };
+    expect(runEventLine(entry('DEBUG', 'Workflow started', run))).toBe('20:13:20 ▶ refund-and-cancel:7:319 started (refundAndCancel)');
+    expect(runEventLine(entry('DEBUG', 'Workflow completed', run))).toBe('20:13:20 ✓ refund-and-cancel:7:319 completed');
     expect(runEventLine(entry('WARN', 'Workflow failed', { ...run, error: new Error('order 319 is not current') }))).toBe(
-      '20:13:20 ✗ refund-and-cancel/7/319 failed: order 319 is not current',
+      '20:13:20 ✗ refund-and-cancel:7:319 failed: order 319 is not current',
     );
     const activity = { ...run, activityType: 'applyCreditChange', attempt: 2, taskToken, error: new Error('HTTP 502') };
     const retried = runEventLine(entry('WARN', 'Activity failed', activity));
-    expect(retried).toBe('20:13:20 ↻ refund-and-cancel/7/319: applyCreditChange attempt 2 failed: HTTP 502');
+    expect(retried).toBe('20:13:20 ↻ refund-and-cancel:7:319: applyCreditChange attempt 2 failed: HTTP 502');
     expect(retried).not.toContain(taskToken);
     expect(runEventLine(entry('WARN', 'run waits for an operator', { ...run, step: 'add-credit', reason: 'Check the credit.' }))).toBe(
-      '20:13:20 ⏸ refund-and-cancel/7/319 waits for an operator at add-credit: Check the credit.',
+      '20:13:20 ⏸ refund-and-cancel:7:319 waits for an operator at add-credit: Check the credit.',
     );
   });
 

@@ -34,7 +34,7 @@ describe.skipIf(!temporalAvailable())('waits explained, on a real Temporal serve
       const env = { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ORDERFLOW_TASK_QUEUE: starter.taskQueue, USER: 'tester' };
       const waiting = orderflow(['start', 'cancel-order', '--user', String(userId), '--order', String(orderId), '--wait'], env);
       const status = await eventually('status to show a failed attempt', async () => {
-        const shown = await orderflow(['status', `cancel-order/${userId}/${orderId}`], env);
+        const shown = await orderflow(['status', `cancel-order:${userId}:${orderId}`], env);
         return shown.stdout.includes('↻') ? shown : undefined;
       });
       expect(status.stdout).toMatch(/↻ confirm-order \(observeOrder\): attempt (\d) failed: .*HTTP 502.*; (attempt \d at \d\d:\d\d:\d\d UTC \(in \d+ s\)|attempt \d is running)/);

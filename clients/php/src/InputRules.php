@@ -22,6 +22,8 @@ final class InputRules
     private const DECIMAL = '/^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/';
     private const DURATION = '/^(\d{1,6})' . self::JS_SPACE . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
     private const MAX_SAFE_INTEGER = 9007199254740991;
+    /** What a single-line text may not hold (src/single-line-text.ts): control characters, line and paragraph separators. */
+    private const CONTROL = '/[\x{0000}-\x{001F}\x{007F}-\x{009F}\x{2028}\x{2029}]/u';
 
     /** @var list<string> */
     private array $problems = [];
@@ -167,6 +169,11 @@ final class InputRules
             $this->problems[] = "{$name} must be at most {$max} characters";
             return null;
         }
+        if (preg_match(self::CONTROL, $value, $found, PREG_OFFSET_CAPTURE) === 1) {
+            $this->problems[] = "{$name} must be one line of printable text; it holds " . self::controlName($found[0][0])
+                . ' at position ' . (self::utf16Length(substr($value, 0, $found[0][1])) + 1);
+            return null;
+        }
         return self::jsTrim($value);
     }
 
@@ -213,6 +220,28 @@ final class InputRules
             return '';
         }
         return intdiv($cents, 100) . '.' . str_pad((string) ($cents % 100), 2, '0', STR_PAD_LEFT);
+    }
+
+    private static function controlName(string $character): string
+    {
+        return match ($character) {
+            "\n" => 'a line break',
+            "\r" => 'a carriage return',
+            "\t" => 'a tab',
+            "\x1b" => 'an escape character (ESC)',
+            default => sprintf('the control character U+%04X', self::codePoint($character)),
+        };
+    }
+
+    private static function codePoint(string $character): int
+    {
+        $bytes = array_values(unpack('C*', $character) ?: []);
+        return match (count($bytes)) {
+            1 => $bytes[0],
+            2 => (($bytes[0] & 0x1F) << 6) | ($bytes[1] & 0x3F),
+            3 => (($bytes[0] & 0x0F) << 12) | (($bytes[1] & 0x3F) << 6) | ($bytes[2] & 0x3F),
+            default => 0,
+        };
     }
 
     /** JSON as JavaScript's JSON.stringify writes it (slashes and non-ASCII unescaped). */
