@@ -54,7 +54,7 @@ describe('orderflow bulk: the file', () => {
     expect(result.stderr.split('\n').filter((line) => line.startsWith('  line '))).toEqual([
       '  line 3: order must be a whole number ≥ 1 (got "x")',
       expect.stringMatching(/^ {2}line 4: amount "-1" /),
-      '  line 5: the same item as line 2 (refund-and-cancel/7/319); each item may appear once',
+      '  line 5: the same item as line 2 (refund-and-cancel:7:319); each item may appear once',
       '  line 6: 2 fields, but the header has 4',
       '  line 6: amount is required',
       expect.stringMatching(/^ {2}line 8: amount "1.005" /),
