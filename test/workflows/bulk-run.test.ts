@@ -167,6 +167,23 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     });
   });
 
+  it('fails an item whose business key has a run for a different request, and goes on with the rest', async () => {
+    const items = await refundItems(2);
+    const result = await withBulkWorker(async (starter) => {
+      const earlier = await startRefundAndCancel(starter, items[0]!);
+      await earlier.handle.result();
+      const bulk = await startBulk(starter, { kind: 'refund-and-cancel', items: [{ ...items[0]!, amount: '2.00' }, items[1]!], concurrency: 2, rate: 20 });
+      return { earlier, outcome: (await bulk.handle.result()) as BulkResult };
+    });
+    expect(result.outcome.counts).toMatchObject({ total: 2, done: 1, failed: 1 });
+    expect(result.outcome.items[0]).toMatchObject({ workflowId: result.earlier.workflowId, outcome: 'failed' });
+    expect(result.outcome.items[0]!.detail).toContain('amount');
+    expect(result.outcome.items[1]).toMatchObject({ outcome: 'done' });
+    // The conflicting item called nothing: one credit for its user, from the earlier run.
+    expect(creditCallsOf(items[0]!.userId)).toHaveLength(1);
+    expect(context.stack.webtvSim.state.creditOf(items[0]!.userId)).toBe(100);
+  });
+
   it('starts at most `rate` items a second (adjust-credit items)', async () => {
     const items = [1, 2, 3, 4, 5].map((n) => ({
       userId: context.customerWithCredit(0), action: 'add' as const, amount: `${n}.00`, description: 'price error', reason: 'bulk rate test', requestedBy: 'test',
