@@ -7,7 +7,7 @@ import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attr
 import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
-import { queryStatus, withTemporal } from './temporal.ts';
+import { queryRun, queryStatus, withTemporal } from './temporal.ts';
 
 /** The visibility query for every run that waits for an operator (also the UI's list filter). */
 export { awaitingOperatorQuery };
@@ -106,12 +106,7 @@ was observed, what each decision would do), each step, and the decisions taken s
       line(context, workflowUiUrl(config, workflowId));
       const details = await description.staticDetails();
       if (details) line(context, `\n${details}`);
-      let currentDetails: string | undefined;
-      try {
-        currentDetails = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
-      } catch {
-        currentDetails = undefined;
-      }
+      const currentDetails = (await queryRun<{ currentDetails?: string }>(handle, '__temporal_workflow_metadata'))?.currentDetails;
       if (currentDetails) line(context, `\n${currentDetails}`);
       const status = await queryStatus(handle);
       if (!status) {

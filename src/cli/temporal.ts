@@ -45,13 +45,25 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
   }
 }
 
-/** The run's `status` query, or undefined when no worker answers. */
-export async function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
+/**
+ * How long a command waits for a run's query. A query is answered by a worker: with
+ * none polling the run's task queue, Temporal would hold it for its own long timeout, and
+ * `ops list` over many runs would stall that long for each one.
+ */
+const queryDeadlineMs = 5_000;
+
+/** A query of the run, or undefined when no worker answers in time (or the run refuses it). */
+export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
   try {
-    return await handle.query<RunStatus>(queryNames.status);
+    return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
   } catch {
     return undefined;
   }
+}
+
+/** The run's `status` query, or undefined when no worker answers. */
+export function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
+  return queryRun<RunStatus>(handle, queryNames.status);
 }
 
 const grpcInvalidArgument = 3;

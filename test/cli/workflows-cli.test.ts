@@ -84,7 +84,7 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
       expect(status.stdout).toContain('State: completed');
     });
     expect(stack.webtvSim.state.creditOf(userId)).toBe(150);
-  });
+  }, 90_000); // spawns several orderflow processes, each starting Node 24: slow on a loaded 2-core machine
 
   it('refuses bad input with exit 2 and starts nothing', async () => {
     const result = await orderflow(['start', 'refund-and-cancel', '--user', 'seven', '--order', '1', '--amount', '5.001'], env);
@@ -134,7 +134,7 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
       expect(late.stderr).toContain('refused: the run is not running any more');
     });
     expect(stack.webtvSim.state.creditOf(userId)).toBe(200);
-  });
+  }, 90_000); // spawns several orderflow processes, each starting Node 24: slow on a loaded 2-core machine
 
   it('says clearly when Temporal cannot be reached', async () => {
     const result = await orderflow(['status', 'refund-and-cancel:1:1'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
