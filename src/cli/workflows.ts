@@ -106,12 +106,19 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
     help: spec.help,
     async run(args, context) {
       const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
+      // Bad input is refused before anything connects, so it is named even when Temporal is down.
+      let input: unknown;
+      try {
+        input = workflowRegistry[workflowType].validate(spec.input(values, context.env));
+      } catch (error) {
+        if (error instanceof InputError) throw new UsageError(error.message);
+        throw error;
+      }
       return withTemporal(context, async (client, config) => {
         let started: StartedRun;
         try {
-          started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, spec.input(values, context.env) as never);
+          started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, input as never);
         } catch (error) {
-          if (error instanceof InputError) throw new UsageError(error.message);
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
           throw error;
         }

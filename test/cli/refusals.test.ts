@@ -154,6 +154,14 @@ describe.skipIf(!temporalAvailable())('orderflow start, status and ops: refusals
     }
   });
 
+  it('names bad start input even when Temporal cannot be reached (checked before connecting)', async () => {
+    const outcome = await orderflow(['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5,00'], { ...temporalEnv, TEMPORAL_ADDRESS: '127.0.0.1:1', USER: 'tester' });
+    expectNoStackTrace(outcome);
+    expect(outcome.stderr).toMatch(/amount "5,00" is not a decimal amount/);
+    expect(outcome.stderr).not.toMatch(/Cannot reach Temporal/);
+    expect(outcome.code).toBe(2);
+  });
+
   it('refuses a description with control characters for adjust-credit and cancel-order reasons', async () => {
     const adjust = await orderflow(['start', 'adjust-credit', '--user', '3', '--action', 'add', '--amount', '1', '--description', 'bad\u0007bell'], { ...temporalEnv, USER: 'tester' });
     expect(adjust.code).toBe(2);
