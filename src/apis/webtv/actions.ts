@@ -2,17 +2,7 @@
  * WebTV store API: the actions, and what a call and its success answer are
  * (API-NOTES.md §1). Shared by ./errors.ts (judging answers) and ./types.ts (parsing them).
  */
-export type WebTvAction =
-  | 'cancel_order'
-  | 'process_order'
-  | 'list_orders'
-  | 'add_subtract_credit'
-  | 'get_credit'
-  | 'get_cart'
-  | 'modify_cart'
-  | 'place_order';
-
-export const webTvActions: readonly WebTvAction[] = Object.freeze([
+export const webTvActions = Object.freeze([
   'cancel_order',
   'process_order',
   'list_orders',
@@ -22,6 +12,8 @@ export const webTvActions: readonly WebTvAction[] = Object.freeze([
   'modify_cart',
   'place_order',
 ] as const);
+
+export type WebTvAction = (typeof webTvActions)[number];
 
 /** Actions that change nothing: sending one twice is as good as sending it once. */
 export const webTvReadOnlyActions: readonly WebTvAction[] = Object.freeze(['list_orders', 'get_credit', 'get_cart'] as const);
