@@ -14,6 +14,7 @@ import { jsonLogLine } from './run-events.ts';
 import type { LogEntry } from './run-events.ts';
 import { createActivities } from './activities/index.ts';
 import { createBulkActivities } from './activities/bulk.ts';
+import { createReconcileActivities } from './activities/reconcile.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
@@ -141,6 +142,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
+  const workflowClient = new Client({ connection, namespace: config.temporal.namespace });
   let worker: Worker;
   try {
     worker = await Worker.create({
@@ -155,8 +157,10 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       maxCachedWorkflows: workflowCacheSize(config.temporal.workflowCacheMb),
       activities: {
         ...createActivities({ webtv, justclick, ledger }),
-        // The bulk workflow starts and follows items through a client on the worker's connection.
-        ...createBulkActivities({ client: new Client({ connection, namespace: config.temporal.namespace }) }),
+        // The bulk workflow starts and follows items through a client on the worker's connection;
+        // reconcile asks it which runs are running or wait for an operator.
+        ...createBulkActivities({ client: workflowClient }),
+        ...createReconcileActivities({ ledger, webtv, justclick, client: workflowClient }),
       },
       interceptors: {
         activity: [effectKeyActivityInterceptor],

@@ -11,6 +11,7 @@
  * | `orderflow_user_lock_wait_seconds` | histogram | outcome (acquired, timed-out) |
  * | `orderflow_operator_decisions` | counter | action, via (update, signal); from the workflows |
  * | `orderflow_runs_awaiting_operator` | gauge | (none); counted from Temporal visibility |
+ * | `orderflow_drift_findings` | counter | kind, new (true/false); from the reconcile workflow's activity |
  *
  * The runtime's Prometheus exporter serves counters under these names (no `_total` suffix,
  * like the SDK's own `temporal_workflow_completed`) and histograms with `_bucket`/`_sum`/`_count`.
@@ -26,6 +27,7 @@ export const metricNames = Object.freeze({
   userLockWait: 'orderflow_user_lock_wait_seconds',
   operatorDecisions: 'orderflow_operator_decisions',
   runsAwaitingOperator: 'orderflow_runs_awaiting_operator',
+  driftFindings: 'orderflow_drift_findings',
 });
 
 /** Bucket bounds in seconds for our histograms (the runtime's defaults are for milliseconds). */

@@ -5,3 +5,4 @@ export { adjustCredit } from './adjust-credit.ts';
 export { cancelOrder } from './cancel-order.ts';
 export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
 export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from './bulk-run.ts';
+export { reconcile } from './reconcile.ts';

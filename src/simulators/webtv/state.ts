@@ -224,6 +224,31 @@ export class WebTvSimState {
     return order;
   }
 
+  /**
+   * Admin hook for drift tests: applies an add_subtract_credit now, as a request that
+   * reached the store long after it was sent would (a stalled proxy, an overloaded backend).
+   */
+  landLateCreditChange(userId: number, change: { creditAction: 'add' | 'subtract'; amount: Cents; description: string }): Cents {
+    checkCents('amount', change.amount);
+    const user = this.requireUser(userId);
+    const credit = change.creditAction === 'add' ? user.credit + change.amount : user.credit - change.amount;
+    if (credit < 0) throw new WebTvSimStateError(`user ${userId} has ${formatCents(user.credit)} credit, less than ${formatCents(change.amount)}`);
+    user.credit = credit as Cents;
+    user.creditLog.push({ at: this.currentTime(), change: change.creditAction, amount: change.amount, description: change.description });
+    return user.credit;
+  }
+
+  /** Admin hook for drift tests: makes a cancelled or processed order current again, as a store admin could by hand. */
+  reopenOrder(userId: number, orderId: number): WebTvSimOrder {
+    const user = this.requireUser(userId);
+    const order = user.orders.find((candidate) => candidate.id === orderId);
+    if (!order) throw new WebTvSimStateError(`user ${userId} has no order ${orderId}`);
+    if (user.orders.some((candidate) => candidate.status === 0 && candidate !== order)) throw new WebTvSimStateError(`user ${userId} has another current order`);
+    order.status = 0;
+    order.statusPayment = 0;
+    return order;
+  }
+
   /** A read-only, JSON-serialisable view (money as decimal strings). */
   snapshot(): WebTvSimSnapshot {
     return {

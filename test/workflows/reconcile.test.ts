@@ -1,0 +1,93 @@
+/**
+ * reconcile against a real Temporal dev server and the simulators: each kind of drift is
+ * injected (a late landing with the WebTV simulator's admin hook, a JustClick bill
+ * re-created by hand, an order reopened in the store, a stale pending effect), found once,
+ * repaired (the bill) or left for an operator, and a second reconcile reports nothing new.
+ */
+import { describe, expect, it } from 'vitest';
+import { createReconcileActivities } from '../../src/activities/reconcile.ts';
+import { startRefundAndCancel } from '../../src/client/starters.ts';
+import type { ReconcileResult } from '../../src/reconcile/contracts.ts';
+import { centsFromInteger } from '../../src/money.ts';
+import { runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
+import { useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+
+describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () => {
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'reconcile', firstUserId: 70 });
+
+  it('finds each injected drift once, repairs the bill, hands the rest to an operator; a second reconcile finds nothing new', async () => {
+    const { stack, client } = context;
+    // 1. A refund that completed: credit added, order cancelled, bill deleted.
+    const { userId, orderId } = await context.customerWithOrder();
+    const billId = await context.billFor(userId);
+    const refund = await context.withWorker(async (starter) => {
+      const started = await startRefundAndCancel(starter, { userId, orderId, amount: '5.50', justclickBillId: billId, reason: 'event cancelled', requestedBy: 'support' });
+      await started.handle.result();
+      return started;
+    });
+    // Drift by hand after it completed: the bill re-created, the order reopened.
+    await context.billFor(userId);
+    stack.webtvSim.state.reopenOrder(userId, orderId);
+
+    // 2. A credit change decided "did not take effect" and retried, whose first request lands late.
+    const lateUser = context.customerWithCredit(200);
+    const lateKey = `${context.prefix}adjust-credit/${lateUser}/late/adjust-credit#run-1`;
+    const observed = { creditCents: 200, credit: '2.00' };
+    await stack.ledger.begin(lateKey, { kind: 'credit.add', userId: lateUser, request: { creditAction: 'add', amount: '3.00', description: 'goodwill' }, observedBefore: observed });
+    await stack.ledger.record(lateKey, 'resolved-not-applied', { observedAfter: observed, note: 'test: credit unchanged after the in-flight window' });
+    await stack.ledger.record(lateKey, 'pending', { observedBefore: observed, note: 'test: new attempt' });
+    await stack.ledger.record(lateKey, 'applied', { response: { ok: 'credit added' } });
+    stack.webtvSim.state.setCredit(lateUser, centsFromInteger(500));
+    stack.webtvSim.state.landLateCreditChange(lateUser, { creditAction: 'add', amount: centsFromInteger(300), description: 'goodwill' });
+
+    // 3. An effect left pending by a run that is gone.
+    const staleKey = `${context.prefix}cancel-order/${lateUser}/9/cancel-order#run-1`;
+    await stack.ledger.begin(staleKey, { kind: 'order.cancel', userId: lateUser, request: { orderId: 9 } });
+
+    const taskQueue = uniqueTaskQueue('reconcile');
+    const activities = {
+      ...stack.activities,
+      ...createReconcileActivities({ ledger: stack.ledger, webtv: stack.webtv, justclick: stack.justclick, client, inFlightWindowMs: 0, readsPerSecond: 50 }),
+    };
+    const [first, second, secondDetails] = await runWorker({ workflowsPath, activities, taskQueue }, async () => {
+      const run = (id: string) => client.workflow.execute('reconcile', { taskQueue, workflowId: `${context.prefix}reconcile/${id}`, args: [{}] }) as Promise<ReconcileResult>;
+      const results = [await run('first'), await run('second')] as const;
+      // The report is the run's current details (the Temporal UI shows them); a query needs the worker.
+      const metadata = await client.workflow.getHandle(`${context.prefix}reconcile/second`).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      return [...results, metadata.currentDetails] as const;
+    });
+
+    const refundKeys = (await stack.ledger.listEffects({ workflowId: refund.workflowId })).map((effect) => [effect.kind, effect.key]);
+    const keyOf = (kind: string) => refundKeys.find(([effectKind]) => effectKind === kind)?.[1];
+    expect(first.findings.map((finding) => [finding.id, finding.isNew, finding.followUp]).sort()).toEqual(
+      [
+        [`bill-still-exists:${keyOf('justclick.delete')}`, true, 'repair'],
+        [`late-landing:${lateKey}`, true, 'operator'],
+        [`order-not-cancelled:${keyOf('order.cancel')}`, true, 'operator'],
+        [`stale-effect:${staleKey}`, true, 'operator'],
+      ].sort(),
+    );
+    expect(first).toMatchObject({ newFindings: 4, repaired: 1 });
+    const late = first.findings.find((finding) => finding.kind === 'late-landing');
+    expect(late?.userId).toBe(String(lateUser));
+    expect(late?.evidence).toMatchObject({ change: '+3.00', 'credit expected': '5.00', 'credit now': '8.00' });
+    expect(first.report).toContain(`late-landing:${lateKey}`);
+    expect(first.report).toMatch(/4 finding\(s\), 4 new, 1 repaired/);
+    // The safe repair happened, and is recorded.
+    expect(stack.justclickSim.state.hasBill(billId)).toBe(false);
+    expect((await stack.ledger.listAudit({ event: 'reconcile.repaired' })).map((event) => event.effectKey)).toEqual([keyOf('justclick.delete')]);
+    // Nothing touching money or orders was changed.
+    expect(stack.webtvSim.state.creditOf(lateUser)).toBe(800);
+    expect((await context.orderState(userId, orderId))).toBe('current');
+
+    // The second reconcile: the repaired bill is gone from the report; the rest is known, nothing new.
+    expect(second.newFindings).toBe(0);
+    expect(second.findings.map((finding) => finding.id).sort()).toEqual(
+      [`late-landing:${lateKey}`, `order-not-cancelled:${keyOf('order.cancel')}`, `stale-effect:${staleKey}`].sort(),
+    );
+    expect(second.findings.every((finding) => !finding.isNew)).toBe(true);
+    expect((await stack.ledger.listAudit({ event: 'reconcile.finding' }))).toHaveLength(4);
+    expect(secondDetails).toBe(second.report);
+    expect(second.report).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
+  });
+});
