@@ -6,14 +6,38 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReconcileActivities } from '../../src/activities/reconcile.ts';
+import { runCli } from '../../src/cli.ts';
+import { reconcileScheduleId } from '../../src/client/reconcile.ts';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import type { ReconcileResult } from '../../src/reconcile/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { runWorker, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
+import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
 import { useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+
+function capture(): { write(chunk: string): boolean; text(): string } {
+  const chunks: string[] = [];
+  return { write: (chunk: string) => chunks.push(chunk) > 0, text: () => chunks.join('') };
+}
 
 describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'reconcile', firstUserId: 70 });
+
+  function reconcileActivities(): object {
+    const { stack, client } = context;
+    return {
+      ...stack.activities,
+      ...createReconcileActivities({ ledger: stack.ledger, webtv: stack.webtv, justclick: stack.justclick, client, inFlightWindowMs: 0, readsPerSecond: 50 }),
+    };
+  }
+
+  async function orderflow(args: string[], taskQueue: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const target = testTemporalTarget();
+    const env = { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ORDERFLOW_TASK_QUEUE: taskQueue, TEMPORAL_UI_URL: 'http://127.0.0.1:8233' };
+    const stdout = capture();
+    const stderr = capture();
+    const code = await runCli(args, { env, stdout, stderr });
+    return { code, stdout: stdout.text(), stderr: stderr.text() };
+  }
 
   it('finds each injected drift once, repairs the bill, hands the rest to an operator; a second reconcile finds nothing new', async () => {
     const { stack, client } = context;
@@ -45,10 +69,7 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     await stack.ledger.begin(staleKey, { kind: 'order.cancel', userId: lateUser, request: { orderId: 9 } });
 
     const taskQueue = uniqueTaskQueue('reconcile');
-    const activities = {
-      ...stack.activities,
-      ...createReconcileActivities({ ledger: stack.ledger, webtv: stack.webtv, justclick: stack.justclick, client, inFlightWindowMs: 0, readsPerSecond: 50 }),
-    };
+    const activities = reconcileActivities();
     const [first, second, secondDetails] = await runWorker({ workflowsPath, activities, taskQueue }, async () => {
       const run = (id: string) => client.workflow.execute('reconcile', { taskQueue, workflowId: `${context.prefix}reconcile/${id}`, args: [{}] }) as Promise<ReconcileResult>;
       const results = [await run('first'), await run('second')] as const;
@@ -89,5 +110,34 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     expect((await stack.ledger.listAudit({ event: 'reconcile.finding' }))).toHaveLength(4);
     expect(secondDetails).toBe(second.report);
     expect(second.report).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
+  });
+
+  it('orderflow reconcile --wait prints the report; known findings are not new (runs after the test above)', async () => {
+    const taskQueue = uniqueTaskQueue('reconcile-cli');
+    const result = await runWorker({ workflowsPath, activities: reconcileActivities(), taskQueue }, () => orderflow(['reconcile', '--since', '1h', '--wait'], taskQueue));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^Started reconcile:\d{4}-\d\d-\d\dT/);
+    expect(result.stdout).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
+    expect(result.code).toBe(3);
+    const refused = await orderflow(['reconcile', '--since', '24x'], taskQueue);
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toContain('--since "24x" must be a duration like 30m, 24h or 7d');
+  });
+
+  it('orderflow schedule reconcile creates the Schedule once (overlap Skip), updates it, and --delete removes it', async () => {
+    const { client } = context;
+    const taskQueue = uniqueTaskQueue('reconcile-schedule');
+    const created = await orderflow(['schedule', 'reconcile', '--every', '1h'], taskQueue);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toContain(`Created schedule ${reconcileScheduleId}: reconcile every 1h`);
+    const again = await orderflow(['schedule', 'reconcile', '--every', '2h', '--since', '3h'], taskQueue);
+    expect(again.stdout).toContain(`Updated schedule ${reconcileScheduleId}: reconcile every 2h, looking back 3h`);
+    const description = await client.schedule.getHandle(reconcileScheduleId).describe();
+    expect(description.policies.overlap).toBe('SKIP');
+    expect(description.spec.intervals?.map((interval) => interval.every)).toEqual([2 * 3_600_000]);
+    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcile', taskQueue, args: [{ sinceMs: 3 * 3_600_000 }] });
+    expect(await orderflow(['schedule', 'reconcile', '--delete'], taskQueue)).toMatchObject({ code: 0, stdout: `Deleted schedule ${reconcileScheduleId}.\n` });
+    expect(await orderflow(['schedule', 'reconcile', '--delete'], taskQueue)).toMatchObject({ code: 0, stdout: `No schedule ${reconcileScheduleId}: nothing to delete.\n` });
+    expect((await orderflow(['schedule', 'reconcile'], taskQueue)).code).toBe(2);
   });
 });
