@@ -9,6 +9,7 @@
  * Nothing that touches money is changed here: those findings wait for an operator.
  */
 import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { inFlightWindowMs } from '../apis/http.ts';
 import { ApiRejectedError } from '../apis/outcome.ts';
@@ -20,6 +21,7 @@ import type { EffectLedger, EffectRecord, JsonValue } from '../effects/types.ts'
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from '../reconcile/contracts.ts';
 import type { DriftFinding, SettledFinding } from '../reconcile/contracts.ts';
+import { reconcileFindingWorkflowId } from '../reconcile/ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { metricNames } from '../telemetry/metrics.ts';
 import { unresolvedStates } from './protocol.ts';
@@ -156,6 +158,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
       },
+      credit: { userId, action: change < 0 ? 'subtract' : 'add', amount: formatCents(amount) },
     };
   }
 
@@ -207,7 +210,12 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     for await (const run of client.workflow.list({ query: awaitingOperatorQuery })) {
       if (run.status.name !== 'RUNNING') continue;
       if (run.typedSearchAttributes.get(orderflowSearchAttributes.state) !== RunState.AwaitingOperator) continue;
-      const status = await client.workflow.getHandle(run.workflowId).query<RunStatus>(queryNames.status).catch(() => undefined);
+      // A run cannot have waited longer than it exists: only older runs are asked (a query needs their worker).
+      if (Date.parse(input.now) - run.startTime.getTime() <= input.operatorWaitMs) continue;
+      heartbeat();
+      const status = await client
+        .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(run.workflowId).query<RunStatus>(queryNames.status))
+        .catch(() => undefined);
       const since = status?.awaiting?.since;
       if (since === undefined || Date.parse(input.now) - Date.parse(since) <= input.operatorWaitMs) continue;
       findings.push({
@@ -221,6 +229,23 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       });
     }
     return findings;
+  }
+
+  /** Starts the finding's `reconcileFinding` run once: a running one is joined, a decided one is not started again. */
+  async function handToOperator(finding: DriftFinding): Promise<string> {
+    const workflowId = reconcileFindingWorkflowId(finding);
+    try {
+      await client.workflow.start('reconcileFinding', {
+        taskQueue: Context.current().info.taskQueue,
+        workflowId,
+        args: [{ finding }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    return workflowId;
   }
 
   return {
@@ -261,6 +286,13 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           });
         }
         let outcome = 'waits for an operator: see the runbook (README, "Drift") for what to decide';
+        let findingWorkflowId: string | undefined;
+        if (finding.kind === 'operator-wait') {
+          outcome = `decide in the waiting run itself: orderflow status ${finding.workflowId}`;
+        } else if (followUp === 'operator') {
+          findingWorkflowId = await handToOperator(finding);
+          outcome = `waits for an operator in ${findingWorkflowId} (orderflow status ${findingWorkflowId})`;
+        }
         if (followUp === 'repair' && finding.kind === 'bill-still-exists' && justclick) {
           const billId = finding.evidence['billId'] ?? '';
           const deleted = await paced(() => justclick.deleteOrder(billId));
@@ -274,7 +306,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
             actor: reconcileWorkflowId,
           });
         }
-        settled.push({ ...finding, isNew, followUp, outcome });
+        settled.push({ ...finding, isNew, followUp, outcome, ...(findingWorkflowId === undefined ? {} : { findingWorkflowId }) });
       }
       return settled;
     },

@@ -40,6 +40,8 @@ export interface DriftFinding {
   summary: string;
   /** Evidence: amounts, states, timeline (UTC ISO times). */
   evidence: Record<string, string>;
+  /** late-landing: the credit change that is there twice (what `compensate` takes back once). */
+  credit?: { userId: number; action: 'add' | 'subtract'; amount: string } | undefined;
 }
 
 export interface SettledFinding extends DriftFinding {
@@ -48,6 +50,13 @@ export interface SettledFinding extends DriftFinding {
   followUp: DriftFollowUp;
   /** What was done: the repair's outcome, or what the operator must decide. */
   outcome: string;
+  /** The `reconcile-finding` run where an operator decides (operator follow-ups only). */
+  findingWorkflowId?: string | undefined;
+}
+
+/** The input of a `reconcileFinding` run: one finding an operator decides on. */
+export interface ReconcileFindingInput {
+  finding: DriftFinding;
 }
 
 export interface ReconcileInput {

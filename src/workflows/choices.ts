@@ -54,6 +54,12 @@ export const choices = {
     skip: 'The bill is gone or will be handled by hand: finish the run as completed.',
     abort: `Stop now: ${stands}; the JustClick bill stays.`,
   }),
+  /** A drift finding of reconcile; `compensate` only where the finding is a credit change made twice. */
+  reconcileFinding: (takeBack: string | undefined): Choices => ({
+    skip: 'Accept it as it is (you checked, or put it right by hand): close the finding.',
+    ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
+    abort: 'Close the finding without a verdict; nothing is changed.',
+  }),
   adjustCredit: (action: 'add' | 'subtract'): Choices => ({
     retry: `The credit was NOT ${action === 'add' ? 'added' : 'subtracted'} (you checked): do it again.`,
     skip: `The credit WAS ${action === 'add' ? 'added' : 'subtracted'} (you checked, or did it by hand): finish as completed.`,

@@ -6,3 +6,4 @@ export { cancelOrder } from './cancel-order.ts';
 export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
 export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from './bulk-run.ts';
 export { reconcile } from './reconcile.ts';
+export { reconcileFinding } from './reconcile-finding.ts';

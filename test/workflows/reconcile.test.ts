@@ -10,9 +10,10 @@ import { runCli } from '../../src/cli.ts';
 import { reconcileScheduleId } from '../../src/client/reconcile.ts';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import type { ReconcileResult } from '../../src/reconcile/contracts.ts';
+import type { RunResult } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
 import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+import { awaitingOperatorAt, decide, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
 
 function capture(): { write(chunk: string): boolean; text(): string } {
   const chunks: string[] = [];
@@ -70,12 +71,24 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
 
     const taskQueue = uniqueTaskQueue('reconcile');
     const activities = reconcileActivities();
-    const [first, second, secondDetails] = await runWorker({ workflowsPath, activities, taskQueue }, async () => {
+    const { first, second, secondDetails, decided } = await runWorker({ workflowsPath, activities, taskQueue }, async () => {
       const run = (id: string) => client.workflow.execute('reconcile', { taskQueue, workflowId: `${context.prefix}reconcile/${id}`, args: [{}] }) as Promise<ReconcileResult>;
-      const results = [await run('first'), await run('second')] as const;
+      const first = await run('first');
+      // The operator takes the double credit back, and accepts the reopened order as it is.
+      const findingRun = (kind: string) => client.workflow.getHandle(first.findings.find((finding) => finding.kind === kind)?.findingWorkflowId ?? `no ${kind} run`);
+      const lateRun = findingRun('late-landing');
+      const orderRun = findingRun('order-not-cancelled');
+      const waiting = await awaitingOperatorAt(lateRun, 'decide');
+      expect(Object.keys(waiting.awaiting?.choices ?? {}).sort()).toEqual(['abort', 'compensate', 'skip']);
+      await decide(lateRun, { action: 'compensate', operator: 'anna', note: 'late request, checked the credit log' });
+      await awaitingOperatorAt(orderRun, 'decide');
+      expect(Object.keys((await statusOf(orderRun)).awaiting?.choices ?? {}).sort()).toEqual(['abort', 'skip']);
+      await decide(orderRun, { action: 'skip', operator: 'anna', note: 'the buyer re-ordered by phone' });
+      const decided = [(await lateRun.result()) as RunResult, (await orderRun.result()) as RunResult];
+      const second = await run('second');
       // The report is the run's current details (the Temporal UI shows them); a query needs the worker.
       const metadata = await client.workflow.getHandle(`${context.prefix}reconcile/second`).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-      return [...results, metadata.currentDetails] as const;
+      return { first, second, secondDetails: metadata.currentDetails, decided };
     });
 
     const refundKeys = (await stack.ledger.listEffects({ workflowId: refund.workflowId })).map((effect) => [effect.kind, effect.key]);
@@ -97,19 +110,24 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     // The safe repair happened, and is recorded.
     expect(stack.justclickSim.state.hasBill(billId)).toBe(false);
     expect((await stack.ledger.listAudit({ event: 'reconcile.repaired' })).map((event) => event.effectKey)).toEqual([keyOf('justclick.delete')]);
-    // Nothing touching money or orders was changed.
-    expect(stack.webtvSim.state.creditOf(lateUser)).toBe(800);
+    // Money and orders changed only by the operator's decisions: the double credit taken back once, through the ledger.
+    expect(decided.map((result) => result.outcome)).toEqual(['completed', 'completed']);
+    expect(stack.webtvSim.state.creditOf(lateUser)).toBe(500);
+    const lateRunId = first.findings.find((finding) => finding.kind === 'late-landing')?.findingWorkflowId ?? '';
+    expect((await stack.ledger.listEffects({ workflowId: lateRunId })).map((effect) => [effect.kind, effect.state])).toEqual([['credit.subtract', 'applied']]);
     expect((await context.orderState(userId, orderId))).toBe('current');
 
-    // The second reconcile: the repaired bill is gone from the report; the rest is known, nothing new.
+    // The second reconcile: the repaired bill and the taken-back credit are gone from the report; the rest is known, nothing new.
     expect(second.newFindings).toBe(0);
-    expect(second.findings.map((finding) => finding.id).sort()).toEqual(
-      [`late-landing:${lateKey}`, `order-not-cancelled:${keyOf('order.cancel')}`, `stale-effect:${staleKey}`].sort(),
+    expect(second.findings.map((finding) => finding.id).sort()).toEqual([`order-not-cancelled:${keyOf('order.cancel')}`, `stale-effect:${staleKey}`].sort());
+    // Each finding has one reconcile-finding run: the second reconcile did not start another.
+    expect(second.findings.map((finding) => finding.findingWorkflowId)).toEqual(
+      second.findings.map((finding) => first.findings.find((earlier) => earlier.id === finding.id)?.findingWorkflowId),
     );
     expect(second.findings.every((finding) => !finding.isNew)).toBe(true);
     expect((await stack.ledger.listAudit({ event: 'reconcile.finding' }))).toHaveLength(4);
     expect(secondDetails).toBe(second.report);
-    expect(second.report).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
+    expect(second.report).toMatch(/2 finding\(s\), 0 new, 0 repaired/);
   });
 
   it('orderflow reconcile --wait prints the report; known findings are not new (runs after the test above)', async () => {
@@ -117,7 +135,7 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     const result = await runWorker({ workflowsPath, activities: reconcileActivities(), taskQueue }, () => orderflow(['reconcile', '--since', '1h', '--wait'], taskQueue));
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^Started reconcile:\d{4}-\d\d-\d\dT/);
-    expect(result.stdout).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
+    expect(result.stdout).toMatch(/2 finding\(s\), 0 new, 0 repaired/);
     expect(result.code).toBe(3);
     const refused = await orderflow(['reconcile', '--since', '24x'], taskQueue);
     expect(refused).toMatchObject({ code: 2, stdout: '' });

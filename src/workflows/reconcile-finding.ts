@@ -1,0 +1,66 @@
+/**
+ * reconcileFinding: one drift finding that touches money or an order, waiting for an
+ * operator with the usual decision protocol (status query, operatorDecision update/signal,
+ * `orderflow decide`). Started once per finding by reconcile (its id comes from the
+ * finding's stable id, so a finding found again joins the same run).
+ *
+ * - `skip`: accepted as it is (checked, or put right by hand);
+ * - `compensate` (late landings only): takes the doubled credit change back once, as an
+ *   effect of this run in the ledger (its own key), under the usual once-only protocol;
+ * - `abort`: closed without a verdict.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import { RunState } from '../contracts.ts';
+import type { OrderflowActivities, RunResult } from '../contracts.ts';
+import type { ReconcileFindingInput } from '../reconcile/contracts.ts';
+import { choices } from './choices.ts';
+import { failAborted } from './endings.ts';
+import { effectOptions } from './options.ts';
+import { auditDecision, performStep } from './perform-step.ts';
+import { Run } from './run.ts';
+
+const effects = proxyActivities<OrderflowActivities>(effectOptions);
+
+export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
+  const credit = finding.credit;
+  const userId = credit?.userId ?? (finding.userId === null ? undefined : Number(finding.userId));
+  const run = new Run('reconcileFinding', ['decide', 'take-back'], { userId });
+  const takeBackAction = credit?.action === 'add' ? 'subtract' : 'add';
+  const takeBack = credit === undefined ? undefined : `${takeBackAction === 'subtract' ? 'Subtract' : 'Add back'} ${credit.amount} credit ${takeBackAction === 'subtract' ? 'from' : 'to'} store user ${credit.userId}`;
+  const request = {
+    step: 'decide',
+    reason: `${finding.summary} (reconcile finding ${finding.id})`,
+    failure: { type: 'DriftFound', message: finding.summary, observed: finding.evidence },
+    choices: choices.reconcileFinding(takeBack),
+  };
+  const decision = await run.awaitOperator(request);
+  await auditDecision(run, 'decide', decision, request.failure, userId);
+  if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
+  if (decision.action === 'skip' || credit === undefined) {
+    run.setStep('decide', 'done', `accepted as it is by ${decision.operator}: ${decision.note}`);
+    run.setState(RunState.Completed);
+    return run.result('completed', `Finding ${finding.id} accepted as it is by ${decision.operator}.`);
+  }
+  run.setStep('decide', 'done', `${decision.operator} chose to take it back: ${decision.note}`);
+  const key = run.effectKey('take-back');
+  const outcome = await performStep(run, {
+    name: 'take-back',
+    effectKey: key,
+    userId: credit.userId,
+    run: () =>
+      effects.applyCreditChange({
+        effectKey: key,
+        workflowId: run.workflowId,
+        userId: credit.userId,
+        creditAction: takeBackAction,
+        amount: credit.amount,
+        description: `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
+      }),
+    describe: (result) => result.detail,
+    onBusinessFailure: 'operator',
+    choices: choices.adjustCredit(takeBackAction),
+  });
+  if (outcome.kind === 'abort' || outcome.kind === 'compensate') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
+  run.setState(RunState.Completed);
+  return run.result('completed', `Finding ${finding.id}: ${takeBack ?? ''} — done.`);
+}
