@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createReconcileActivities } from '../../src/activities/reconcile.ts';
 import { runCli } from '../../src/cli.ts';
 import { reconcileScheduleId } from '../../src/client/reconcile.ts';
-import { startRefundAndCancel } from '../../src/client/starters.ts';
+import { startProcessPaidOrder, startRefundAndCancel } from '../../src/client/starters.ts';
 import type { ReconcileResult } from '../../src/reconcile/contracts.ts';
 import type { RunResult } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
@@ -45,14 +45,19 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     // 1. A refund that completed: credit added, order cancelled, bill deleted.
     const { userId, orderId } = await context.customerWithOrder();
     const billId = await context.billFor(userId);
-    const refund = await context.withWorker(async (starter) => {
+    // And a paid order processed, its JustClick bill marked paid.
+    const paid = await context.customerWithOrder(550);
+    const paidBillId = await context.billFor(paid.userId);
+    const [refund, processed] = await context.withWorker(async (starter) => {
       const started = await startRefundAndCancel(starter, { userId, orderId, amount: '5.50', justclickBillId: billId, reason: 'event cancelled', requestedBy: 'support' });
-      await started.handle.result();
-      return started;
+      const processing = await startProcessPaidOrder(starter, { userId: paid.userId, orderId: paid.orderId, justclickBillId: paidBillId });
+      await Promise.all([started.handle.result(), processing.handle.result()]);
+      return [started, processing];
     });
-    // Drift by hand after it completed: the bill re-created, the order reopened.
+    // Drift by hand after they completed: the bill re-created, the order reopened, the paid bill set to "return".
     await context.billFor(userId);
     stack.webtvSim.state.reopenOrder(userId, orderId);
+    stack.justclickSim.state.setStatus(paidBillId, 'return');
 
     // 2. A credit change decided "did not take effect" and retried, whose first request lands late.
     const lateUser = context.customerWithCredit(200);
@@ -93,20 +98,22 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
 
     const refundKeys = (await stack.ledger.listEffects({ workflowId: refund.workflowId })).map((effect) => [effect.kind, effect.key]);
     const keyOf = (kind: string) => refundKeys.find(([effectKind]) => effectKind === kind)?.[1];
+    const markPaidKey = (await stack.ledger.listEffects({ workflowId: processed.workflowId, kind: 'justclick.mark-paid' }))[0]?.key;
     expect(first.findings.map((finding) => [finding.id, finding.isNew, finding.followUp]).sort()).toEqual(
       [
         [`bill-still-exists:${keyOf('justclick.delete')}`, true, 'repair'],
+        [`bill-not-paid:${markPaidKey}`, true, 'operator'],
         [`late-landing:${lateKey}`, true, 'operator'],
         [`order-not-cancelled:${keyOf('order.cancel')}`, true, 'operator'],
         [`stale-effect:${staleKey}`, true, 'operator'],
       ].sort(),
     );
-    expect(first).toMatchObject({ newFindings: 4, repaired: 1 });
+    expect(first).toMatchObject({ newFindings: 5, repaired: 1 });
     const late = first.findings.find((finding) => finding.kind === 'late-landing');
     expect(late?.userId).toBe(String(lateUser));
     expect(late?.evidence).toMatchObject({ change: '+3.00', 'credit expected': '5.00', 'credit now': '8.00' });
     expect(first.report).toContain(`late-landing:${lateKey}`);
-    expect(first.report).toMatch(/4 finding\(s\), 4 new, 1 repaired/);
+    expect(first.report).toMatch(/5 finding\(s\), 5 new, 1 repaired/);
     // The safe repair happened, and is recorded.
     expect(stack.justclickSim.state.hasBill(billId)).toBe(false);
     expect((await stack.ledger.listAudit({ event: 'reconcile.repaired' })).map((event) => event.effectKey)).toEqual([keyOf('justclick.delete')]);
@@ -119,15 +126,15 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
 
     // The second reconcile: the repaired bill and the taken-back credit are gone from the report; the rest is known, nothing new.
     expect(second.newFindings).toBe(0);
-    expect(second.findings.map((finding) => finding.id).sort()).toEqual([`order-not-cancelled:${keyOf('order.cancel')}`, `stale-effect:${staleKey}`].sort());
+    expect(second.findings.map((finding) => finding.id).sort()).toEqual([`bill-not-paid:${markPaidKey}`, `order-not-cancelled:${keyOf('order.cancel')}`, `stale-effect:${staleKey}`].sort());
     // Each finding has one reconcile-finding run: the second reconcile did not start another.
     expect(second.findings.map((finding) => finding.findingWorkflowId)).toEqual(
       second.findings.map((finding) => first.findings.find((earlier) => earlier.id === finding.id)?.findingWorkflowId),
     );
     expect(second.findings.every((finding) => !finding.isNew)).toBe(true);
-    expect((await stack.ledger.listAudit({ event: 'reconcile.finding' }))).toHaveLength(4);
+    expect((await stack.ledger.listAudit({ event: 'reconcile.finding' }))).toHaveLength(5);
     expect(secondDetails).toBe(second.report);
-    expect(second.report).toMatch(/2 finding\(s\), 0 new, 0 repaired/);
+    expect(second.report).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
   });
 
   it('orderflow reconcile --wait prints the report; known findings are not new (runs after the test above)', async () => {
@@ -135,7 +142,7 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     const result = await runWorker({ workflowsPath, activities: reconcileActivities(), taskQueue }, () => orderflow(['reconcile', '--since', '1h', '--wait'], taskQueue));
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^Started reconcile:\d{4}-\d\d-\d\dT/);
-    expect(result.stdout).toMatch(/2 finding\(s\), 0 new, 0 repaired/);
+    expect(result.stdout).toMatch(/3 finding\(s\), 0 new, 0 repaired/);
     expect(result.code).toBe(3);
     const refused = await orderflow(['reconcile', '--since', '24x'], taskQueue);
     expect(refused).toMatchObject({ code: 2, stdout: '' });
