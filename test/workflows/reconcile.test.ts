@@ -12,6 +12,7 @@ import { startProcessPaidOrder, startRefundAndCancel } from '../../src/client/st
 import type { ReconcileResult } from '../../src/reconcile/contracts.ts';
 import type { RunResult } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
+import { eventually } from '../support/stack.ts';
 import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
 import { awaitingOperatorAt, decide, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
 
@@ -161,6 +162,17 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     expect(description.policies.overlap).toBe('SKIP');
     expect(description.spec.intervals?.map((interval) => interval.every)).toEqual([2 * 3_600_000]);
     expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcile', taskQueue, args: [{ sinceMs: 3 * 3_600_000 }] });
+    // Its action is a valid reconcile: triggered now, it runs and reports.
+    const report = await runWorker({ workflowsPath, activities: reconcileActivities(), taskQueue }, async () => {
+      await client.schedule.getHandle(reconcileScheduleId).trigger();
+      const workflowId = await eventually('the schedule to start a reconcile', async () => {
+        const action = (await client.schedule.getHandle(reconcileScheduleId).describe()).info.recentActions[0]?.action;
+        return action?.type === 'startWorkflow' ? action.workflow.workflowId : undefined;
+      });
+      expect(workflowId).toMatch(/^reconcile:scheduled-/);
+      return ((await client.workflow.getHandle(workflowId).result()) as ReconcileResult).report;
+    });
+    expect(report).toMatch(/^## Drift report/);
     expect(await orderflow(['schedule', 'reconcile', '--delete'], taskQueue)).toMatchObject({ code: 0, stdout: `Deleted schedule ${reconcileScheduleId}.\n` });
     expect(await orderflow(['schedule', 'reconcile', '--delete'], taskQueue)).toMatchObject({ code: 0, stdout: `No schedule ${reconcileScheduleId}: nothing to delete.\n` });
     expect((await orderflow(['schedule', 'reconcile'], taskQueue)).code).toBe(2);
