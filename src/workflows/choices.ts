@@ -60,6 +60,12 @@ export const choices = {
     ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
     abort: 'Close the finding without a verdict; nothing is changed.',
   }),
+  /** A stale effect found by reconcile: the operator settles it in the ledger. */
+  staleEffect: {
+    retry: 'It did NOT take effect (you checked the store): record it as not applied; nothing is called.',
+    skip: 'It DID take effect (you checked, or did it by hand): record it as applied; nothing is called.',
+    abort: 'Close the finding without a verdict; the effect stays unresolved.',
+  },
   adjustCredit: (action: 'add' | 'subtract'): Choices => ({
     retry: `The credit was NOT ${action === 'add' ? 'added' : 'subtracted'} (you checked): do it again.`,
     skip: `The credit WAS ${action === 'add' ? 'added' : 'subtracted'} (you checked, or did it by hand): finish as completed.`,

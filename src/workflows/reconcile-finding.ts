@@ -4,7 +4,8 @@
  * `orderflow decide`). Started once per finding by reconcile (its id comes from the
  * finding's stable id, so a finding found again joins the same run).
  *
- * - `skip`: accepted as it is (checked, or put right by hand);
+ * - `skip`: accepted as it is (checked, or put right by hand); for a stale effect: it did
+ *   take effect, recorded in the ledger (`retry`: it did not);
  * - `compensate` (late landings only): takes the doubled credit change back once, as an
  *   effect of this run in the ledger (its own key), under the usual once-only protocol;
  * - `abort`: closed without a verdict.
@@ -15,11 +16,12 @@ import type { OrderflowActivities, RunResult } from '../contracts.ts';
 import type { ReconcileFindingInput } from '../reconcile/contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted } from './endings.ts';
-import { effectOptions } from './options.ts';
+import { bookkeepingOptions, effectOptions } from './options.ts';
 import { auditDecision, performStep } from './perform-step.ts';
 import { Run } from './run.ts';
 
 const effects = proxyActivities<OrderflowActivities>(effectOptions);
+const bookkeeping = proxyActivities<OrderflowActivities>(bookkeepingOptions);
 
 export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
   const credit = finding.credit;
@@ -27,15 +29,24 @@ export async function reconcileFinding({ finding }: ReconcileFindingInput): Prom
   const run = new Run('reconcileFinding', ['decide', 'take-back'], { userId });
   const takeBackAction = credit?.action === 'add' ? 'subtract' : 'add';
   const takeBack = credit === undefined ? undefined : `${takeBackAction === 'subtract' ? 'Subtract' : 'Add back'} ${credit.amount} credit ${takeBackAction === 'subtract' ? 'from' : 'to'} store user ${credit.userId}`;
+  const staleKey = finding.kind === 'stale-effect' && finding.effectKey !== null ? finding.effectKey : undefined;
   const request = {
     step: 'decide',
     reason: `${finding.summary} (reconcile finding ${finding.id})`,
     failure: { type: 'DriftFound', message: finding.summary, observed: finding.evidence },
-    choices: choices.reconcileFinding(takeBack),
+    choices: staleKey === undefined ? choices.reconcileFinding(takeBack) : choices.staleEffect,
   };
   const decision = await run.awaitOperator(request);
   await auditDecision(run, 'decide', decision, request.failure, userId);
   if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
+  if (staleKey !== undefined) {
+    // The operator's word settles the effect in the ledger; no API is called.
+    const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
+    await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, note: decision.note });
+    run.setStep('decide', 'done', `${decision.operator} recorded ${staleKey} as ${resolution}: ${decision.note}`);
+    run.setState(RunState.Completed);
+    return run.result('completed', `Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
+  }
   if (decision.action === 'skip' || credit === undefined) {
     run.setStep('decide', 'done', `accepted as it is by ${decision.operator}: ${decision.note}`);
     run.setState(RunState.Completed);
