@@ -26,7 +26,7 @@ const bookkeeping = proxyActivities<OrderflowActivities>(bookkeepingOptions);
 export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
   const credit = finding.credit;
   const userId = credit?.userId ?? (finding.userId === null ? undefined : Number(finding.userId));
-  const run = new Run('reconcileFinding', ['decide', 'take-back'], { userId });
+  const run = new Run('reconcileFinding', credit === undefined ? ['decide'] : ['decide', 'take-back'], { userId });
   const takeBackAction = credit?.action === 'add' ? 'subtract' : 'add';
   const takeBack = credit === undefined ? undefined : `${takeBackAction === 'subtract' ? 'Subtract' : 'Add back'} ${credit.amount} credit ${takeBackAction === 'subtract' ? 'from' : 'to'} store user ${credit.userId}`;
   const staleKey = finding.kind === 'stale-effect' && finding.effectKey !== null ? finding.effectKey : undefined;
