@@ -14,7 +14,7 @@ import type { RunResult } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
 import { eventually } from '../support/stack.ts';
 import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { awaitingOperatorAt, decide, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+import { awaitingOperatorAt, decide, failureOf, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
 
 function capture(): { write(chunk: string): boolean; text(): string } {
   const chunks: string[] = [];
@@ -98,6 +98,11 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
       const second = await run('second');
       // The report is the run's current details (the Temporal UI shows them); a query needs the worker.
       const metadata = await client.workflow.getHandle(`${context.prefix}reconcile/second`).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      // The bill finding is closed without a verdict: nothing changes, and no run is left waiting.
+      const billRun = findingRun('bill-not-paid');
+      await awaitingOperatorAt(billRun, 'decide');
+      await decide(billRun, { action: 'abort', operator: 'anna', note: 'finance handles returns' });
+      expect((await failureOf(billRun)).type).toBe('RunAborted');
       return { first, second, secondDetails: metadata.currentDetails, decided };
     });
 
