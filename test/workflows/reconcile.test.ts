@@ -187,4 +187,32 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     expect(await orderflow(['schedule', 'reconcile', '--delete'], taskQueue)).toMatchObject({ code: 0, stdout: `No schedule ${reconcileScheduleId}: nothing to delete.\n` });
     expect((await orderflow(['schedule', 'reconcile'], taskQueue)).code).toBe(2);
   });
+  it('reports a run that has waited for an operator longer than the threshold (operator-wait), without a second run for it', async () => {
+    const { stack, client } = context;
+    const { userId, orderId } = await context.customerWithOrder();
+    stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
+    const taskQueue = uniqueTaskQueue('reconcile-wait');
+    const starter = { client, taskQueue, workflowIdPrefix: context.prefix };
+    const found = await runWorker({ workflowsPath, activities: reconcileActivities(), taskQueue }, async () => {
+      const started = await startRefundAndCancel(starter, { userId, orderId, amount: '1.00', reason: 'operator wait test', requestedBy: 'test' });
+      await awaitingOperatorAt(started.handle, 'cancel-order');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const result = (await client.workflow.execute('reconcile', {
+        taskQueue,
+        workflowId: `${context.prefix}reconcile/operator-wait`,
+        args: [{ sinceMs: 60_000, operatorWaitMs: 1_000 }],
+      })) as ReconcileResult;
+      // The test leaves no run waiting: the operator takes the credit back.
+      await decide(started.handle, { action: 'compensate', operator: 'anna', note: 'test over' });
+      await started.handle.result().catch(() => undefined);
+      return { result, workflowId: started.workflowId };
+    });
+    const finding = found.result.findings.find((candidate) => candidate.id === `operator-wait:${found.workflowId}`);
+    expect(finding).toMatchObject({ kind: 'operator-wait', workflowId: found.workflowId, isNew: true, followUp: 'operator' });
+    expect(finding?.summary).toContain('cancel-order');
+    // The waiting run is the operator's handle already: no reconcileFinding run is started for it.
+    expect(finding?.findingWorkflowId).toBeUndefined();
+    expect(finding?.outcome).toBe(`decide in the waiting run itself: orderflow status ${found.workflowId}`);
+    expect(found.result.report).toContain(`operator-wait:${found.workflowId}`);
+  }, 90_000);
 });
