@@ -87,13 +87,6 @@ export class TemporalConnectionSettings implements TemporalConnectionSummary {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The variables this module reads, for the README's configuration table (see src/config.ts). */
-export const temporalConnectionVariables = Object.freeze([
-  'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_API_KEY_FILE', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE',
-  'TEMPORAL_TLS', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_TLS_SERVER_NAME',
-  'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA',
-] as const);
-
 /** `host:port`, `host`, `[v6]:port`; no scheme. */
 const addressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
 const withoutWhitespace = /^\S+$/;
