@@ -14,13 +14,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { Cents } from '../../src/money.ts';
-import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
 import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
-import { startWebTvSimulator } from '../../src/simulators/webtv/index.ts';
 import type { WebTvSimulator } from '../../src/simulators/webtv/index.ts';
 import { startDevServer } from '../../src/temporal/dev-server.ts';
 import type { DevServer } from '../../src/temporal/dev-server.ts';
-import { sampleCredentials } from '../../test/support/stack.ts';
+import { startSampleSimulators } from '../../test/support/stack.ts';
 import type { SagaInput } from './saga-calls.ts';
 
 /** The two simulators, all that preparing and checking sagas needs. */
@@ -39,12 +37,8 @@ export interface BenchStack {
 export async function startBenchStack(options: { ledgerUrl?: string | undefined } = {}): Promise<BenchStack> {
   const directory = await mkdtemp(join(tmpdir(), 'orderflow-bench-'));
   const server = await startDevServer();
-  const webtvSim = await startWebTvSimulator({
-    port: 0,
-    credentials: [{ keyId: sampleCredentials.webtvKeyId, sharedSecret: sampleCredentials.webtvSharedSecret }],
-    seed: 'demo',
-  });
-  const justclickSim = await startJustClickSimulator({ port: 0, login: sampleCredentials.justclickLogin, secret: sampleCredentials.justclickSecret });
+  const simulators = await startSampleSimulators();
+  const { webtvSim, justclickSim } = simulators;
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   return {
@@ -53,18 +47,13 @@ export async function startBenchStack(options: { ledgerUrl?: string | undefined 
     webtvSim,
     justclickSim,
     workerEnv: {
-      WEBTV_API_URL: webtvSim.apiUrl,
-      WEBTV_KEY_ID: sampleCredentials.webtvKeyId,
-      WEBTV_SHARED_SECRET: sampleCredentials.webtvSharedSecret,
-      JUSTCLICK_LOGIN: sampleCredentials.justclickLogin,
-      JUSTCLICK_SECRET: sampleCredentials.justclickSecret,
-      JUSTCLICK_API_URL: justclickSim.apiUrl,
+      ...simulators.apiEnv,
       TEMPORAL_ADDRESS: server.address,
       ORDERFLOW_LEDGER: options.ledgerUrl ?? `sqlite:${join(directory, 'ledger.db')}`,
     },
     async close() {
       await connection.close();
-      await Promise.allSettled([webtvSim.close(), justclickSim.close()]);
+      await simulators.close();
       await server.stop();
       await rm(directory, { recursive: true, force: true });
     },

@@ -30,6 +30,39 @@ export const sampleCredentials = {
   justclickSecret: 'X'.repeat(40),
 } as const;
 
+/** Both simulators on free ports with the sample credentials, and the API settings that reach them. */
+export interface SampleSimulators {
+  webtvSim: WebTvSimulator;
+  justclickSim: JustClickSimulator;
+  /** WEBTV_* and JUSTCLICK_* for these simulators (what a worker or the CLI needs for the APIs). */
+  apiEnv: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startSampleSimulators(): Promise<SampleSimulators> {
+  const webtvSim = await startWebTvSimulator({
+    port: 0,
+    credentials: [{ keyId: sampleCredentials.webtvKeyId, sharedSecret: sampleCredentials.webtvSharedSecret }],
+    seed: 'demo',
+  });
+  const justclickSim = await startJustClickSimulator({ port: 0, login: sampleCredentials.justclickLogin, secret: sampleCredentials.justclickSecret });
+  return {
+    webtvSim,
+    justclickSim,
+    apiEnv: {
+      WEBTV_API_URL: webtvSim.apiUrl,
+      WEBTV_KEY_ID: sampleCredentials.webtvKeyId,
+      WEBTV_SHARED_SECRET: sampleCredentials.webtvSharedSecret,
+      JUSTCLICK_LOGIN: sampleCredentials.justclickLogin,
+      JUSTCLICK_SECRET: sampleCredentials.justclickSecret,
+      JUSTCLICK_API_URL: justclickSim.apiUrl,
+    },
+    async close() {
+      await Promise.allSettled([webtvSim.close(), justclickSim.close()]);
+    },
+  };
+}
+
 export interface Stack {
   webtvSim: WebTvSimulator;
   justclickSim: JustClickSimulator;
@@ -44,23 +77,11 @@ export interface Stack {
 }
 
 export async function startStack(): Promise<Stack> {
-  const webtvSim = await startWebTvSimulator({
-    port: 0,
-    credentials: [{ keyId: sampleCredentials.webtvKeyId, sharedSecret: sampleCredentials.webtvSharedSecret }],
-    seed: 'demo',
-  });
-  const justclickSim = await startJustClickSimulator({ port: 0, login: sampleCredentials.justclickLogin, secret: sampleCredentials.justclickSecret });
+  const simulators = await startSampleSimulators();
+  const { webtvSim, justclickSim } = simulators;
   const directory = await mkdtemp(join(tmpdir(), 'orderflow-stack-'));
   const ledgerUrl = `sqlite:${join(directory, 'ledger.db')}`;
-  const env = {
-    WEBTV_API_URL: webtvSim.apiUrl,
-    WEBTV_KEY_ID: sampleCredentials.webtvKeyId,
-    WEBTV_SHARED_SECRET: sampleCredentials.webtvSharedSecret,
-    JUSTCLICK_LOGIN: sampleCredentials.justclickLogin,
-    JUSTCLICK_SECRET: sampleCredentials.justclickSecret,
-    JUSTCLICK_API_URL: justclickSim.apiUrl,
-    ORDERFLOW_LEDGER: ledgerUrl,
-  };
+  const env = { ...simulators.apiEnv, ORDERFLOW_LEDGER: ledgerUrl };
   // The same path as the worker's: one configuration, read and checked once.
   const config = loadConfig(env, ['webtv', 'justclick', 'ledger']);
   const ledger = await openLedger(config.ledger);
@@ -81,7 +102,7 @@ export async function startStack(): Promise<Stack> {
       await Promise.allSettled([webtv.close(), justclick.close()]);
       await transport.close();
       await ledger.close();
-      await Promise.allSettled([webtvSim.close(), justclickSim.close()]);
+      await simulators.close();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -6,38 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJustClickClient } from '../../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../../src/apis/webtv/client.ts';
 import { loadConfig } from '../../src/config.ts';
-import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
-import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
-import { startWebTvSimulator } from '../../src/simulators/webtv/index.ts';
-import type { WebTvSimulator } from '../../src/simulators/webtv/index.ts';
 import { createSagaCalls, runSagaDirectly } from '../../bench/lib/saga-calls.ts';
 import { prepareSagas, verifySagas } from '../../bench/lib/stack.ts';
-import { sampleCredentials } from '../support/stack.ts';
+import { startSampleSimulators } from '../support/stack.ts';
+import type { SampleSimulators } from '../support/stack.ts';
 
 describe('benchmark saga checker', () => {
-  let webtvSim: WebTvSimulator;
-  let justclickSim: JustClickSimulator;
+  let simulators: SampleSimulators;
 
   beforeAll(async () => {
-    webtvSim = await startWebTvSimulator({ port: 0, credentials: [{ keyId: sampleCredentials.webtvKeyId, sharedSecret: sampleCredentials.webtvSharedSecret }] });
-    justclickSim = await startJustClickSimulator({ port: 0, login: sampleCredentials.justclickLogin, secret: sampleCredentials.justclickSecret });
+    simulators = await startSampleSimulators();
   });
   afterAll(async () => {
-    await Promise.allSettled([webtvSim.close(), justclickSim.close()]);
+    await simulators?.close();
   });
 
   it('passes a complete saga and reports one that skipped a call', async () => {
-    const config = loadConfig(
-      {
-        WEBTV_API_URL: webtvSim.apiUrl,
-        WEBTV_KEY_ID: sampleCredentials.webtvKeyId,
-        WEBTV_SHARED_SECRET: sampleCredentials.webtvSharedSecret,
-        JUSTCLICK_LOGIN: sampleCredentials.justclickLogin,
-        JUSTCLICK_SECRET: sampleCredentials.justclickSecret,
-        JUSTCLICK_API_URL: justclickSim.apiUrl,
-      },
-      ['webtv', 'justclick'],
-    );
+    const { webtvSim, justclickSim } = simulators;
+    const config = loadConfig(simulators.apiEnv, ['webtv', 'justclick']);
     const webtv = createWebTvClient(config.webtv);
     const justclick = createJustClickClient(config.justclick);
     try {
