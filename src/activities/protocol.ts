@@ -91,6 +91,8 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   } catch {
     return fn();
   }
+  // A local attempt runs inside a workflow task: it has no heartbeat, the task's own timeout notices a dead worker.
+  if (context.info.isLocal) return fn();
   const timer = setInterval(() => context.heartbeat(), 3_000);
   try {
     return await fn();

@@ -1,16 +1,14 @@
 /** One credit adjustment (add or subtract), exactly once. */
-import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../contracts.ts';
-import type { AdjustCreditInput, OrderflowActivities, RunResult } from '../contracts.ts';
-import { effectOptions } from './options.ts';
+import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { Run } from './run.ts';
 import { performStep } from './perform-step.ts';
 import { checkedInput } from './steps.ts';
 import { validateAdjustCredit } from '../validation.ts';
+import { effects } from './activity-proxies.ts';
 
-const effects = proxyActivities<OrderflowActivities>(effectOptions);
 
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
   const input = checkedInput(validateAdjustCredit, rawInput);

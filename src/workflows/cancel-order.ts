@@ -1,17 +1,14 @@
 /** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
-import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../contracts.ts';
-import type { CancelOrderInput, OrderflowActivities, RunResult } from '../contracts.ts';
-import { effectOptions, readOptions } from './options.ts';
+import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { Run } from './run.ts';
 import { performStep } from './perform-step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
+import { effects, reads } from './activity-proxies.ts';
 
-const effects = proxyActivities<OrderflowActivities>(effectOptions);
-const reads = proxyActivities<OrderflowActivities>(readOptions);
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
   const input = checkedInput(validateCancelOrder, rawInput);

@@ -23,7 +23,9 @@ export const readOptions: ActivityOptions = {
 };
 
 /**
- * Changes (credit, cancel, process, JustClick). Each attempt may wait for the per-user lock,
+ * Changes (credit, cancel, process, JustClick); their first attempt is a local activity
+ * (see activity-proxies.ts), these options are for the normal activity that follows a
+ * failed first attempt. Each attempt may wait for the per-user lock,
  * observe, call and record, so it gets more time than a read. Retries are safe because the
  * ledger makes every attempt after the first reconcile instead of calling again; the first
  * retry waits 2 s so that a request that was still in flight has landed before we look.

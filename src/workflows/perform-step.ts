@@ -3,14 +3,13 @@
  * either hands a business failure back to the workflow (which may compensate) or asks an
  * operator, then does what they chose.
  */
-import { isCancellation, patched, proxyActivities } from '@temporalio/workflow';
-import type { FailureSummary, OperatorDecision, OrderflowActivities } from '../contracts.ts';
+import { isCancellation, patched } from '@temporalio/workflow';
+import type { FailureSummary, OperatorDecision } from '../contracts.ts';
 import type { Choices } from './choices.ts';
-import { bookkeepingOptions } from './options.ts';
 import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
 import type { Run } from './run.ts';
+import { bookkeeping } from './activity-proxies.ts';
 
-const bookkeeping = proxyActivities<OrderflowActivities>(bookkeepingOptions);
 
 export interface StepPlan<T> {
   name: string;

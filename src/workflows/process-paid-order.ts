@@ -3,10 +3,9 @@
  * While the order has an amount due, the run waits durably for a `paymentReceived` signal
  * up to a deadline (default 24 hours), then asks an operator.
  */
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
-import type { OrderflowActivities, PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
-import { effectOptions, readOptions } from './options.ts';
+import type { PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { describeFailureLine } from './failures.ts';
@@ -14,9 +13,8 @@ import { Run } from './run.ts';
 import { auditDecision, performStep } from './perform-step.ts';
 import { checkedInput, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
+import { effects, reads } from './activity-proxies.ts';
 
-const effects = proxyActivities<OrderflowActivities>(effectOptions);
-const reads = proxyActivities<OrderflowActivities>(readOptions);
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 

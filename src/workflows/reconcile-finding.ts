@@ -10,18 +10,15 @@
  *   effect of this run in the ledger (its own key), under the usual once-only protocol;
  * - `abort`: closed without a verdict.
  */
-import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../contracts.ts';
-import type { OrderflowActivities, RunResult } from '../contracts.ts';
+import type { RunResult } from '../contracts.ts';
 import type { ReconcileFindingInput } from '../reconcile/contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted } from './endings.ts';
-import { bookkeepingOptions, effectOptions } from './options.ts';
 import { auditDecision, performStep } from './perform-step.ts';
 import { Run } from './run.ts';
+import { bookkeeping, effects } from './activity-proxies.ts';
 
-const effects = proxyActivities<OrderflowActivities>(effectOptions);
-const bookkeeping = proxyActivities<OrderflowActivities>(bookkeepingOptions);
 
 export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
   const credit = finding.credit;

@@ -6,10 +6,8 @@
  * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
  * retries wait for an operator.
  */
-import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../contracts.ts';
-import type { OrderflowActivities, RefundAndCancelInput, RunResult } from '../contracts.ts';
-import { effectOptions, readOptions } from './options.ts';
+import type { RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted } from './endings.ts';
 import { Run } from './run.ts';
@@ -18,9 +16,8 @@ import { performStep } from './perform-step.ts';
 import type { StepOutcome } from './perform-step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
+import { effects, reads } from './activity-proxies.ts';
 
-const effects = proxyActivities<OrderflowActivities>(effectOptions);
-const reads = proxyActivities<OrderflowActivities>(readOptions);
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
 

@@ -50,6 +50,12 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
         .filter((names) => names.some((name) => name !== 'TemporalChangeVersion'))
         .map((names) => names.sort());
       expect(upserted).toEqual([[orderflowSearchAttributes.step.name, orderflowSearchAttributes.state.name].sort()]);
+      // The order check is a normal activity (its answer gates the effects); the three
+      // effects succeed at their local first attempt, together in the next workflow task.
+      const events = history.events ?? [];
+      expect(events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['observeOrder']);
+      expect(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(3);
+      expect(events.filter((event) => event.workflowTaskCompletedEventAttributes)).toHaveLength(2);
       return value;
     });
 
@@ -96,11 +102,18 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
     const { userId, orderId } = await customerWithOrder();
     const callsBefore = creditCalls(context.stack);
     context.stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
-    const result = await withWorker(async (starter) => {
+    const { result, events } = await withWorker(async (starter) => {
       const started = await startRefundAndCancel(starter, { userId, orderId, amount: '2.00', reason: 'lost answer', requestedBy: 'support' });
-      return (await started.handle.result()) as RunResult;
+      const value = (await started.handle.result()) as RunResult;
+      return { result: value, events: (await started.handle.fetchHistory()).events ?? [] };
     });
     expect(result.outcome).toBe('completed');
+    // The local first attempt's answer was lost: after the retry interval (a timer that says
+    // so) add-credit goes on as a normal activity, which reconciles; the later effects, local, succeed.
+    const timers = events.filter((event) => event.timerStartedEventAttributes);
+    expect(timers).toHaveLength(1);
+    expect(Buffer.from(timers[0]?.userMetadata?.summary?.data ?? new Uint8Array()).toString()).toContain('applyCreditChange: next attempt, after the first one failed');
+    expect(events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['observeOrder', 'applyCreditChange']);
     expect(context.stack.webtvSim.state.creditOf(userId)).toBe(200);
     expect(creditCalls(context.stack) - callsBefore).toBe(1);
     expect(result.steps.find((step) => step.name === 'add-credit')?.detail).toMatch(/reconciled/);

@@ -80,6 +80,11 @@ describe('replay of recorded histories against the current workflow code', () =>
     expect(events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'paymentReceived')).toBe(true);
     expect(events.some((event) => event.timerFiredEventAttributes)).toBe(true);
     expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'undoCreditChange')).toBe(true);
+    // Both shapes of effects: normal activities (runs from before 'local-first-attempt', the
+    // -v1 fixtures) and local first attempts, one of them failed and continued as a normal activity.
+    expect(events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+    expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'applyCreditChange')).toBe(true);
+    expect(fixtureFiles.filter((file) => file.endsWith('-v1.json')).length).toBeGreaterThanOrEqual(7);
   });
 
   it.each(fixtureFiles)('replays %s without nondeterminism', async (file) => {
