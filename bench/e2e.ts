@@ -17,7 +17,7 @@ import { createJustClickClient } from '../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../src/apis/webtv/client.ts';
 import { startRefundAndCancel } from '../src/client/starters.ts';
 import { loadConfig } from '../src/config.ts';
-import { fixed, machineLine, markdownTable, percentile, processCpuMs, quick, ratio } from './lib/measure.ts';
+import { cpuMsPerSecond, fixed, machineLine, markdownTable, percentile, processCpuMs, quick, ratio, settle } from './lib/measure.ts';
 import { createSagaCalls, runSagaDirectly } from './lib/saga-calls.ts';
 import type { SagaInput } from './lib/saga-calls.ts';
 import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from './lib/stack.ts';
@@ -81,7 +81,12 @@ async function runOne(variant: Variant, saga: SagaInput): Promise<void> {
   if (result.outcome !== 'completed') throw new Error(`orderflow run for user ${saga.userId} ended ${JSON.stringify(result)}`);
 }
 
+/** The dev server's CPU use at rest (measured before any saga), what {@link settle} waits for. */
+const serverIdleCpuMsPerSecond = await cpuMsPerSecond(stack.server.pid, 2_000);
+
 async function scenario(variant: Variant, concurrency: number, latencyMs: number, count: number): Promise<Result> {
+  // Each scenario starts on a server that has finished the previous one's work.
+  await settle(stack.server.pid, serverIdleCpuMsPerSecond);
   const sagas = prepareSagas(stack, count);
   addLatency(stack, latencyMs, count * 7);
   const workerPid = variant === 'plain' ? process.pid : workers[variant].pid;
@@ -128,7 +133,10 @@ async function scenario(variant: Variant, concurrency: number, latencyMs: number
 
 const results: Result[] = [];
 try {
-  console.log(`bench:e2e${quick ? ' (quick)' : ''}: Temporal dev server pid ${stack.server.pid}; warming up...`);
+  console.log(
+    `bench:e2e${quick ? ' (quick)' : ''}: Temporal dev server pid ${stack.server.pid} (at rest: ${fixed(serverIdleCpuMsPerSecond)} ms CPU per second; ` +
+      'each scenario waits for it to come back to that); warming up...',
+  );
   for (const variant of variants) await scenario(variant, 5, 0, 10);
   for (const latencyMs of latencies) {
     for (const concurrency of concurrencies) {

@@ -55,3 +55,25 @@ export function fixed(value: number, digits = 1): string {
 export function ratio(value: number, baseline: number): string {
   return Number.isFinite(value) && Number.isFinite(baseline) && baseline !== 0 ? `${(value / baseline).toFixed(2)}` : '–';
 }
+
+/** CPU milliseconds `pid` uses per second, over `windowMs`. */
+export async function cpuMsPerSecond(pid: number, windowMs = 1_000): Promise<number> {
+  const before = processCpuMs(pid);
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  return ((processCpuMs(pid) - before) * 1000) / windowMs;
+}
+
+/**
+ * Waits until `pid` is back to its idle CPU use (`idleMsPerSecond`, measured before any
+ * load), at most `limitMs`: a Temporal server keeps working for a while after a burst of
+ * runs (visibility, transfer and timer tasks), and a scenario measured meanwhile pays for
+ * the previous one. Returns how long it waited.
+ */
+export async function settle(pid: number, idleMsPerSecond: number, limitMs = 30_000): Promise<number> {
+  const startedAt = performance.now();
+  const quiet = Math.max(idleMsPerSecond * 1.5, idleMsPerSecond + 30);
+  while (performance.now() - startedAt < limitMs) {
+    if ((await cpuMsPerSecond(pid, 500)) <= quiet) break;
+  }
+  return performance.now() - startedAt;
+}

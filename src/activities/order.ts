@@ -6,7 +6,7 @@
 import { FailureType } from '../contracts.ts';
 import type { EffectResult, ObserveOrderInput, OrderEffectInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
-import type { WebTvOrder } from '../apis/webtv/types.ts';
+import type { WebTvCart, WebTvOrder } from '../apis/webtv/types.ts';
 import type { JsonValue } from '../effects/types.ts';
 import { formatCents } from '../money.ts';
 import { failure } from './failures.ts';
@@ -108,18 +108,18 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
   return {
     async observeOrder(input: ObserveOrderInput): Promise<OrderObservation> {
       const { userId, orderId } = input;
-      const orders = await readOrders(userId);
-      let cartOrderId: number | null;
-      let amountDue: string | null = null;
-      try {
-        const cart = await webtv.getCart(userId, signal());
-        cartOrderId = cart.orderId;
-        if (cart.orderId === orderId) amountDue = formatCents(cart.amountDue);
-      } catch (error) {
-        throw readFailure(error, `the cart of store user ${userId}`);
-      }
+      // Three independent reads, at once: the orders, the cart, and what the ledger says of this run's change.
+      const readCart = async (): Promise<WebTvCart> => {
+        try {
+          return await webtv.getCart(userId, signal());
+        } catch (error) {
+          throw readFailure(error, `the cart of store user ${userId}`);
+        }
+      };
+      const [orders, cart, change] = await Promise.all([readOrders(userId), readCart(), ledger.get(input.changeEffectKey)]);
+      const cartOrderId = cart.orderId;
+      const amountDue = cart.orderId === orderId ? formatCents(cart.amountDue) : null;
       const { order, current } = orderFacts(orders, orderId);
-      const change = await ledger.get(input.changeEffectKey);
       return {
         userId,
         orderId,

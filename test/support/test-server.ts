@@ -8,9 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
+import { devServerDynamicConfig } from '../../src/temporal/dev-server.ts';
 
-/** Registered search attributes are usable in the very next visibility query, not after a cache refresh. */
-const visibilityDynamicConfig = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true'];
 
 /**
  * `cliPath`: the installed Temporal CLI; undefined: the SDK downloads the dev server (needs the internet).
@@ -22,7 +21,7 @@ export async function startTestServer(cliPath: string | undefined, httpPort?: nu
     server: {
       executable,
       searchAttributes: Object.values(orderflowSearchAttributes),
-      extraArgs: httpPort === undefined ? visibilityDynamicConfig : [...visibilityDynamicConfig, '--http-port', String(httpPort)],
+      extraArgs: httpPort === undefined ? [...devServerDynamicConfig] : [...devServerDynamicConfig, '--http-port', String(httpPort)],
     },
   });
   try {
