@@ -140,6 +140,11 @@ export interface HttpResponse {
   bodyText: string;
 }
 
+/** `<API> <operation> at <endpoint>`, the start of every message about a call. */
+function callDescription(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url'>): string {
+  return `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+}
+
 /** The URL without its query string: the query carries signatures and is never printed. */
 export function describeEndpoint(url: URL): string {
   return `${url.origin}${url.pathname}`;
@@ -172,15 +177,28 @@ function plainErrorText(error: unknown): string {
  * judged here (see {@link classifyHttpStatus}).
  */
 export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
-  const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  // Only an error message needs it: built when one is.
+  const where = (): string => callDescription(req);
   if (req.signal?.aborted) {
     // Told to stop before anything went out (the activity was cancelled, or its user lock was lost).
     throw new RequestNotSentError(
-      `${where}: not sent, because the work was stopped first (${abortReason(req.signal)}). Retrying is safe.`,
+      `${where()}: not sent, because the work was stopped first (${abortReason(req.signal)}). Retrying is safe.`,
       { api: req.api, operation: req.operation, resendable: true, code: 'ABORTED', cause: req.signal.reason },
     );
   }
-  const deadline = AbortSignal.timeout(transport.totalMs);
+  // The deadline of the whole call: a timer cleared when the call ends (cheaper than
+  // AbortSignal.timeout, whose timer lives on until it fires or is collected).
+  const deadlineController = new AbortController();
+  const deadlineTimer = setTimeout(() => deadlineController.abort(new DOMException('the call deadline passed', 'TimeoutError')), transport.totalMs);
+  try {
+    return await sendBefore(deadlineController.signal, transport, req);
+  } finally {
+    clearTimeout(deadlineTimer);
+  }
+}
+
+async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
+  const where = (): string => callDescription(req);
   const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
   const errorText = (error: unknown): string =>
     deadline.aborted ? `no complete answer within the ${transport.totalMs / 1000} s deadline for the whole call` : plainErrorText(error);
@@ -197,7 +215,7 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
     const code = errorCode(error, deadline);
     if (isConnectFailure(error)) {
       throw new RequestNotSentError(
-        `${where}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
+        `${where()}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
           'Check the API URL, DNS, the network and the server certificate; retrying is safe.',
         { api: req.api, operation: req.operation, resendable: true, code, cause: error },
       );
@@ -205,19 +223,52 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
     if (req.signal?.aborted) {
       // Stopped mid-call: the request may already be with the server.
       throw new OutcomeUnknownError(
-        `${where}: the call was stopped while in flight (${abortReason(req.signal)}); ` +
+        `${where()}: the call was stopped while in flight (${abortReason(req.signal)}); ` +
           'it may or may not have taken effect. Reconcile before retrying.',
         { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'ABORTED', cause: error },
       );
     }
     throw new OutcomeUnknownError(
-      `${where}: the request was sent but no answer arrived (${code}: ${errorText(error)}); ` +
+      `${where()}: the request was sent but no answer arrived (${code}: ${errorText(error)}); ` +
         'it may or may not have taken effect. Reconcile before retrying.',
       { api: req.api, operation: req.operation, resendable: req.idempotent, code, cause: error },
     );
   }
 
   const contentType = String(response.headers['content-type'] ?? '');
+  const contentEncoding = String(response.headers['content-encoding'] ?? '');
+  const answered = (bodyText: string): HttpResponse => ({
+    status: response.statusCode,
+    contentType,
+    ...(contentEncoding === '' ? {} : { contentEncoding }),
+    bodyText,
+  });
+  const tooLarge = (): OutcomeUnknownError =>
+    new OutcomeUnknownError(
+      `${where()}: the answer (HTTP ${response.statusCode}) exceeded ${transport.maxResponseBytes} bytes ` +
+        'and was not read; the request may have taken effect. Check what the endpoint is and reconcile.',
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'RESPONSE_TOO_LARGE', httpStatus: response.statusCode },
+    );
+  const readFailed = (error: unknown): OutcomeUnknownError =>
+    new OutcomeUnknownError(
+      `${where()}: the answer (HTTP ${response.statusCode}) broke off while being read (${errorCode(error, deadline)}: ${errorText(error)}); ` +
+        'the request may have taken effect. Reconcile before retrying.',
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code: errorCode(error, deadline), httpStatus: response.statusCode, cause: error },
+    );
+  // A declared length within the bound (undici holds the server to it): read it whole, the fast way.
+  const declaredLength = Number(response.headers['content-length'] ?? Number.NaN);
+  if (Number.isSafeInteger(declaredLength) && declaredLength >= 0) {
+    if (declaredLength > transport.maxResponseBytes) {
+      response.body.destroy();
+      throw tooLarge();
+    }
+    try {
+      return answered(await response.body.text());
+    } catch (error) {
+      throw readFailed(error);
+    }
+  }
+  // No length (chunked): count while reading, and stop at the bound.
   const chunks: Buffer[] = [];
   let received = 0;
   try {
@@ -226,43 +277,15 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
       received += buffer.length;
       if (received > transport.maxResponseBytes) {
         response.body.destroy();
-        throw new OutcomeUnknownError(
-          `${where}: the answer (HTTP ${response.statusCode}) exceeded ${transport.maxResponseBytes} bytes ` +
-            'and was not read; the request may have taken effect. Check what the endpoint is and reconcile.',
-          {
-            api: req.api,
-            operation: req.operation,
-            resendable: req.idempotent,
-            code: 'RESPONSE_TOO_LARGE',
-            httpStatus: response.statusCode,
-          },
-        );
+        throw tooLarge();
       }
       chunks.push(buffer);
     }
   } catch (error) {
     if (error instanceof OutcomeUnknownError) throw error;
-    const code = errorCode(error, deadline);
-    throw new OutcomeUnknownError(
-      `${where}: the answer (HTTP ${response.statusCode}) broke off while being read (${code}: ${errorText(error)}); ` +
-        'the request may have taken effect. Reconcile before retrying.',
-      {
-        api: req.api,
-        operation: req.operation,
-        resendable: req.idempotent,
-        code,
-        httpStatus: response.statusCode,
-        cause: error,
-      },
-    );
+    throw readFailed(error);
   }
-  const contentEncoding = String(response.headers['content-encoding'] ?? '');
-  return {
-    status: response.statusCode,
-    contentType,
-    ...(contentEncoding === '' ? {} : { contentEncoding }),
-    bodyText: Buffer.concat(chunks).toString('utf8'),
-  };
+  return answered(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Bytes that are not UTF-8 text (decoded as U+FFFD) or control characters other than white space. */
@@ -312,20 +335,20 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
  * blocked, redirect to a login page) → rejected, final.
  */
 export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): never {
-  const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  const where = (): string => callDescription(req);
   const status = response.status;
   const code = `HTTP_${status}`;
   const body = excerpt(response.bodyText, 120, response);
   if (status >= 500) {
     throw new OutcomeUnknownError(
-      `${where}: HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
+      `${where()}: HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
         'the server may have acted before failing. Reconcile before retrying.',
       { api: req.api, operation: req.operation, resendable: req.idempotent, code, httpStatus: status },
     );
   }
   const resendable = status === 408 || status === 429;
   throw new ApiRejectedError(
-    `${where}: HTTP ${status} (${body}); the request was refused. ` +
+    `${where()}: HTTP ${status} (${body}); the request was refused. ` +
       (resendable ? 'Retry later.' : 'Check the API URL and the credentials.'),
     { api: req.api, operation: req.operation, resendable, code, httpStatus: status },
   );
@@ -336,10 +359,10 @@ export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operatio
  * page, a truncated document) cannot tell whether the request took effect.
  */
 export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): unknown {
-  const where = `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
+  const where = (): string => callDescription(req);
   if (nestsDeeperThan(response.bodyText, maxJsonDepth)) {
     throw new OutcomeUnknownError(
-      `${where}: HTTP ${response.status} with JSON nested deeper than ${maxJsonDepth} levels, which no answer of this API is; ` +
+      `${where()}: HTTP ${response.status} with JSON nested deeper than ${maxJsonDepth} levels, which no answer of this API is; ` +
         'it was not parsed. The request may have taken effect. Reconcile before retrying.',
       { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'JSON_TOO_DEEP', httpStatus: response.status },
     );
@@ -348,7 +371,7 @@ export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' |
     return JSON.parse(response.bodyText) as unknown;
   } catch {
     throw new OutcomeUnknownError(
-      `${where}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText, 120, response) || 'empty'}); ` +
+      `${where()}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText, 120, response) || 'empty'}); ` +
         'the request may have taken effect. Reconcile before retrying.',
       {
         api: req.api,

@@ -64,7 +64,9 @@ export function buildSignedUrl(
   const url = new URL(apiUrl);
   const timestamp = at?.timestamp ?? currentUnixSeconds();
   const salt = at?.salt ?? newSalt();
-  const query = url.searchParams;
+  // A detached copy of the query, written back once: each set() on url.searchParams would
+  // serialise the whole URL again.
+  const query = new URLSearchParams(url.search);
   query.set('go', 'store');
   query.set('do', action);
   query.set('iq', String(userId));
@@ -72,5 +74,6 @@ export function buildSignedUrl(
   query.set('salt', salt);
   query.set('key', credentials.keyId);
   query.set('signature', webTvSignature(credentials.sharedSecret, salt, timestamp));
+  url.search = query.toString();
   return url;
 }
