@@ -39,6 +39,9 @@ const workflowMetricsInterceptorsPath = fileURLToPath(
   new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
+/** Workflow tasks one worker runs at once (see Worker.create below). */
+const workflowTaskSlots = 100;
+
 /** One JSON object per line on stderr. */
 function logToStderr(entry: LogEntry): void {
   process.stderr.write(jsonLogLine(entry));
@@ -143,6 +146,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
   const workflowClient = new Client({ connection, namespace: config.temporal.namespace });
+  const cachedRuns = workflowCacheSize(config.temporal.workflowCacheMb);
   let worker: Worker;
   try {
     worker = await Worker.create({
@@ -154,7 +158,11 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       ...(options.tracing === undefined
         ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
         : { workflowsPath }),
-      maxCachedWorkflows: workflowCacheSize(config.temporal.workflowCacheMb),
+      maxCachedWorkflows: cachedRuns,
+      // A workflow task holds its slot while the run's local first attempts make their API
+      // calls (src/workflows/activity-proxies.ts): waiting on I/O, not using CPU, so more
+      // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
+      maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
       activities: {
         ...createActivities({ webtv, justclick, ledger }),
         // The bulk workflow starts and follows items through a client on the worker's connection;
