@@ -47,7 +47,7 @@ export function createSagaCalls(webtv: WebTvClient, justclick: JustClickClient):
   };
 }
 
-/** The plain script: the same calls, one after another, in this process. */
+/** The saga: the calls one after another. The plain script runs it in this process; the bare workflow runs it with each group as an activity. */
 export async function runSagaDirectly(calls: SagaCalls, input: SagaInput): Promise<void> {
   const observed = await calls.observeOrder(input);
   if (!observed.current) throw new Error(`order ${input.orderId} of user ${input.userId} is not current`);

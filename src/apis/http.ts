@@ -177,12 +177,10 @@ function plainErrorText(error: unknown): string {
  * judged here (see {@link classifyHttpStatus}).
  */
 export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
-  // Only an error message needs it: built when one is.
-  const where = (): string => callDescription(req);
   if (req.signal?.aborted) {
     // Told to stop before anything went out (the activity was cancelled, or its user lock was lost).
     throw new RequestNotSentError(
-      `${where()}: not sent, because the work was stopped first (${abortReason(req.signal)}). Retrying is safe.`,
+      `${callDescription(req)}: not sent, because the work was stopped first (${abortReason(req.signal)}). Retrying is safe.`,
       { api: req.api, operation: req.operation, resendable: true, code: 'ABORTED', cause: req.signal.reason },
     );
   }
@@ -198,6 +196,7 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
 }
 
 async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
+  // Only an error message needs it: built when one is.
   const where = (): string => callDescription(req);
   const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
   const errorText = (error: unknown): string =>
@@ -249,12 +248,14 @@ async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: 
         'and was not read; the request may have taken effect. Check what the endpoint is and reconcile.',
       { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'RESPONSE_TOO_LARGE', httpStatus: response.statusCode },
     );
-  const readFailed = (error: unknown): OutcomeUnknownError =>
-    new OutcomeUnknownError(
-      `${where()}: the answer (HTTP ${response.statusCode}) broke off while being read (${errorCode(error, deadline)}: ${errorText(error)}); ` +
+  const readFailed = (error: unknown): OutcomeUnknownError => {
+    const code = errorCode(error, deadline);
+    return new OutcomeUnknownError(
+      `${where()}: the answer (HTTP ${response.statusCode}) broke off while being read (${code}: ${errorText(error)}); ` +
         'the request may have taken effect. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code: errorCode(error, deadline), httpStatus: response.statusCode, cause: error },
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code, httpStatus: response.statusCode, cause: error },
     );
+  };
   // A declared length within the bound (undici holds the server to it): read it whole, the fast way.
   const declaredLength = Number(response.headers['content-length'] ?? Number.NaN);
   if (Number.isSafeInteger(declaredLength) && declaredLength >= 0) {
