@@ -600,7 +600,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
     it('renews the lease while fn runs, and signals when the lease is lost', async () => {
       const userId = `lock-${backend.name}-3`;
       const lost = await ledger.withUserLock(userId, 'slow-worker', async (lock) => {
-        await sleep(1_000); // more than three leases
+        await sleep(3_100); // more than three leases (a lease long enough that one slow PostgreSQL round trip on a busy machine does not lose it)
         await expect(other.withUserLock(userId, 'impatient', async () => 'never', { waitMs: 0 })).rejects.toBeInstanceOf(
           UserLockTimeoutError,
         );
@@ -614,7 +614,7 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
         });
         expect(await taken).toBe('taken');
         return lock.signal.reason as unknown;
-      }, { leaseMs: 300 });
+      }, { leaseMs: 1_000 });
       expect(lost).toBeInstanceOf(UserLockLostError);
       expect((lost as Error).message).toMatch(`Lost the lock on store user "${userId}" held by "slow-worker"`);
     });
