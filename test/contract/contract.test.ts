@@ -1,7 +1,9 @@
 /**
  * The caller contract (clients/php/resources/orderflow.contract.json) is what the code
  * says: regenerating it changes nothing. And the TypeScript starters follow the shared
- * table of valid and invalid inputs that the PHP client follows too (test/php).
+ * table of valid and invalid inputs that the PHP client follows too (its PHPUnit suite,
+ * clients/php/tests/InputCasesTest.php): the same normalised input and workflow id, and
+ * for a refused input the same problems, word for word.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +18,8 @@ interface InputCase {
   note: string;
   input: unknown;
   refused?: string[];
+  /** A refused input's problems, word for word (the PHP client gives the same). */
+  problems?: string[];
   normalised?: Record<string, unknown>;
   workflowId?: string;
 }
@@ -62,6 +66,7 @@ describe('the shared table of inputs, in the TypeScript starters', () => {
       expect(refusal).toBeInstanceOf(InputError);
       const fields = (refusal as InputError).problems.map((problem) => (problem.startsWith('the input') ? 'input' : problem.split(' ')[0]));
       expect([...fields].sort()).toEqual([...testCase.refused].sort());
+      expect((refusal as InputError).problems).toEqual(testCase.problems);
     } else {
       expect(JSON.parse(JSON.stringify(validate(testCase.input)))).toEqual(testCase.normalised);
       expect(workflowIdOf(testCase.workflow, testCase.input as never)).toBe(testCase.workflowId);

@@ -6,10 +6,12 @@ namespace Orderflow;
 
 use Orderflow\Exception\AccessDeniedException;
 use Orderflow\Exception\ApiException;
+use Orderflow\Exception\ConfigurationException;
 use Orderflow\Exception\ConflictException;
 use Orderflow\Exception\DecisionRefusedException;
 use Orderflow\Exception\InvalidInputException;
 use Orderflow\Exception\NotFoundException;
+use Orderflow\Exception\OrderflowException;
 use Orderflow\Exception\RunFailedException;
 use Orderflow\Exception\TemporalUnreachableException;
 use Orderflow\Exception\TimeoutException;
@@ -51,16 +53,58 @@ final class Client
         private readonly string $identity = 'orderflow-php',
         ?Contract $contract = null,
     ) {
-        $url = parse_url($httpApiUrl);
-        if ($url === false || !in_array($url['scheme'] ?? '', ['http', 'https'], true) || !isset($url['host'])) {
-            throw new \InvalidArgumentException("The Temporal HTTP API address must be an http(s) URL like http://127.0.0.1:7243, got \"{$httpApiUrl}\".");
+        $url = self::httpUrl($httpApiUrl);
+        if ($url === null) {
+            throw new ConfigurationException(
+                'The Temporal HTTP API address must be an http(s) URL like http://127.0.0.1:7243, got '
+                . InputRules::display(self::withoutCredentials($httpApiUrl)) . '. It is the address npm start prints for the HTTP API '
+                . '(not the gRPC port 7233, not the UI); credentials go in apiKey, not in the address.'
+            );
+        }
+        if ($apiKey !== null && ($apiKey === '' || preg_match('/[\x00-\x20\x7F]/', $apiKey) === 1)) {
+            throw new ConfigurationException(
+                'The API key is empty or holds spaces or control characters; pass the key itself '
+                . '(it is sent as "Authorization: Bearer <key>"), or null for none.'
+            );
         }
         $loopback = in_array($url['host'], ['127.0.0.1', 'localhost', '::1', '[::1]'], true);
         if ($apiKey !== null && $url['scheme'] !== 'https' && !$loopback) {
-            throw new \InvalidArgumentException("An API key is only sent over https; {$httpApiUrl} is plain http. Use the https address of Temporal's HTTP API.");
+            throw new ConfigurationException(
+                "An API key is only sent over https; {$httpApiUrl} is plain http. "
+                . "Use the https address of Temporal's HTTP API."
+            );
+        }
+        if ($uiUrl !== null && self::httpUrl($uiUrl) === null) {
+            throw new ConfigurationException(
+                'The Temporal UI address (uiUrl) must be an http(s) URL like http://127.0.0.1:8233, or null; got '
+                . InputRules::display(self::withoutCredentials($uiUrl)) . '.'
+            );
         }
         if (preg_match('/^[A-Za-z0-9_.:-]*$/', $workflowIdPrefix) !== 1) {
-            throw new \InvalidArgumentException("The workflow id prefix may contain only letters, digits, '.', '_', ':' and '-', got \"{$workflowIdPrefix}\".");
+            throw new ConfigurationException(
+                "The workflow id prefix may contain only letters, digits, '.', '_', ':' and '-', got "
+                . InputRules::display($workflowIdPrefix) . '.'
+            );
+        }
+        foreach (['namespace' => $namespace, 'taskQueue' => $taskQueue, 'identity' => $identity] as $name => $value) {
+            if (!InputRules::isOneLine($value)) {
+                throw new ConfigurationException(
+                    "The {$name} must be one line of printable UTF-8 text, got " . InputRules::display($value) . '.'
+                );
+            }
+        }
+        foreach (['timeoutSeconds' => $timeoutSeconds, 'connectTimeoutSeconds' => $connectTimeoutSeconds] as $name => $value) {
+            if (!is_finite($value) || $value <= 0) {
+                throw new ConfigurationException(
+                    "{$name} must be a number of seconds greater than 0, got " . InputRules::display($value) . '.'
+                );
+            }
+        }
+        if ($caFile !== null && (!is_file($caFile) || !is_readable($caFile))) {
+            throw new ConfigurationException(
+                "The CA file (caFile) {$caFile} is not a readable file. Give the path of the PEM bundle "
+                . "of the CA that signed Temporal's certificate, or null for the system's CAs."
+            );
         }
         $this->apiBase = rtrim($httpApiUrl, '/') . '/api/v1/namespaces/' . rawurlencode($namespace);
         $this->contract = $contract ?? Contract::load();
@@ -95,7 +139,7 @@ final class Client
      * has (when the request is the same).
      *
      * @param array<string, mixed> $input
-     * @throws InvalidInputException nothing was sent
+     * @throws InvalidInputException nothing was sent (also for an unknown workflow type)
      * @throws ConflictException the business key's run was started with a different request
      */
     public function start(string $workflowType, array $input): StartedRun
@@ -108,9 +152,10 @@ final class Client
         // visibility query and their input cannot be read here to compare.
         $legacyId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal, legacy: true);
         $listed = $this->call('GET', '/workflows?' . http_build_query(['query' => "WorkflowId = \"{$legacyId}\""]));
-        foreach ($listed['executions'] ?? [] as $execution) {
-            if (in_array($execution['status'] ?? '', self::ANSWERING_STATUSES, true)) {
-                return new StartedRun($legacyId, (string) $execution['execution']['runId'], false, $this->uiLink($legacyId));
+        foreach (self::listOf($listed['executions'] ?? []) as $execution) {
+            if (is_array($execution) && in_array($execution['status'] ?? '', self::ANSWERING_STATUSES, true)) {
+                $runId = self::runIdIn($execution['execution']['runId'] ?? null, "the listed run {$legacyId}");
+                return new StartedRun($legacyId, $runId, false, $this->uiLink($legacyId));
             }
         }
 
@@ -128,7 +173,8 @@ final class Client
             'identity' => $this->identity,
         ]);
         if ($status === 200 && ($answer['started'] ?? false) === true) {
-            return new StartedRun($workflowId, (string) $answer['runId'], true, $this->uiLink($workflowId));
+            $runId = self::runIdIn($answer['runId'] ?? null, "the start of {$workflowId}");
+            return new StartedRun($workflowId, $runId, true, $this->uiLink($workflowId));
         }
         if ($status !== 200 && ($answer['code'] ?? null) !== 6) {
             $this->fail($status, $answer, "start {$workflowType} as {$workflowId}");
@@ -152,17 +198,23 @@ final class Client
      */
     public function result(string $workflowId, float $timeoutSeconds = 60.0): array
     {
+        if (is_nan($timeoutSeconds) || $timeoutSeconds < 0) {
+            throw new InvalidInputException('result() refused', [
+                'timeoutSeconds must be a number of seconds, 0 or more (got ' . InputRules::display($timeoutSeconds) . ')',
+            ]);
+        }
+        $segment = $this->idSegment($workflowId);
         $deadline = microtime(true) + $timeoutSeconds;
-        $path = '/workflows/' . $this->idSegment($workflowId) . '/history?' . http_build_query([
+        $path = '/workflows/' . $segment . '/history?' . http_build_query([
             'waitNewEvent' => 'true',
             'historyEventFilterType' => 'HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT',
         ]);
         while (($remaining = $deadline - microtime(true)) > 0) {
             // Temporal holds a long poll for up to about 20 s, then answers without events.
-            $answer = $this->call('GET', $path, null, min($remaining, 30.0), longPoll: true, what: "the run {$workflowId}");
+            $answer = $this->call('GET', $path, null, min($remaining, 30.0), longPoll: true, what: "run {$workflowId}");
             $event = $answer['history']['events'][0] ?? null;
-            if (is_array($event)) {
-                return $this->closed($workflowId, $event);
+            if ($event !== null) {
+                return $this->closed($workflowId, self::objectIn($event, "the close event of {$workflowId}"));
             }
         }
         throw new TimeoutException("{$workflowId} did not finish within {$timeoutSeconds} s; it goes on. Ask again with result(), or see status().");
@@ -175,11 +227,12 @@ final class Client
      */
     public function status(string $workflowId): array
     {
-        $answer = $this->call('POST', '/workflows/' . $this->idSegment($workflowId) . '/query/status', ['query' => ['queryType' => 'status']], what: "the run {$workflowId}");
+        $answer = $this->call('POST', '/workflows/' . $this->idSegment($workflowId) . '/query/status', ['query' => ['queryType' => 'status']], what: "run {$workflowId}");
         if (isset($answer['queryRejected'])) {
-            throw new ApiException("{$workflowId} did not answer the status query ({$answer['queryRejected']['status']}).");
+            $rejected = self::textIn($answer['queryRejected']['status'] ?? null, 'no reason given');
+            throw new ApiException("{$workflowId} did not answer the status query ({$rejected}).");
         }
-        return $answer['queryResult'][0] ?? [];
+        return self::objectIn($answer['queryResult'][0] ?? null, "the status of {$workflowId}");
     }
 
     /**
@@ -196,17 +249,24 @@ final class Client
         if (!in_array($action, self::OPERATOR_ACTIONS, true)) {
             $problems[] = 'action must be one of ' . implode(', ', self::OPERATOR_ACTIONS);
         }
-        if (trim($note) === '') {
+        if (!InputRules::isUtf8($note)) {
+            $problems[] = 'note must be UTF-8 text';
+        } elseif (trim($note) === '') {
             $problems[] = 'note must say why';
         }
-        if (trim($operator) === '') {
+        if (!InputRules::isUtf8($operator)) {
+            $problems[] = 'operator must be UTF-8 text';
+        } elseif (trim($operator) === '') {
             $problems[] = 'operator must name who decides';
+        }
+        if ($decisionId !== null && !InputRules::isOneLine($decisionId)) {
+            $problems[] = 'decisionId must be one line of printable UTF-8 text (got ' . InputRules::display($decisionId) . ')';
         }
         if ($problems !== []) {
             throw new InvalidInputException('operator decision refused', $problems);
         }
-        $decisionId ??= 'decision-' . self::uuid();
         $path = '/workflows/' . $this->idSegment($workflowId) . '/update/operatorDecision';
+        $decisionId ??= 'decision-' . self::uuid();
         $body = [
             'request' => [
                 'meta' => ['updateId' => $decisionId, 'identity' => $this->identity],
@@ -224,10 +284,11 @@ final class Client
                 $this->fail($status, $answer, "send the decision to {$workflowId}");
             }
             if (isset($answer['outcome']['failure'])) {
-                throw new DecisionRefusedException("{$workflowId} refused the decision: " . ($answer['outcome']['failure']['message'] ?? 'no reason given'));
+                $reason = self::textIn($answer['outcome']['failure']['message'] ?? null, 'no reason given');
+                throw new DecisionRefusedException("{$workflowId} refused the decision: {$reason}");
             }
             if (isset($answer['outcome']['success'])) {
-                return $answer['outcome']['success'][0] ?? [];
+                return self::objectIn($answer['outcome']['success'][0] ?? null, "the reply of {$workflowId} to the decision");
             }
             // Accepted but not finished within the server's wait: ask again with the same id.
         } while (microtime(true) < $deadline);
@@ -237,11 +298,20 @@ final class Client
     /** Tells a processPaidOrder run that the payment arrived (the `paymentReceived` signal). */
     public function paymentReceived(string $workflowId, ?string $note = null, ?string $by = null): void
     {
+        $problems = [];
+        foreach (['note' => $note, 'by' => $by] as $name => $value) {
+            if ($value !== null && !InputRules::isUtf8($value)) {
+                $problems[] = "{$name} must be UTF-8 text";
+            }
+        }
+        if ($problems !== []) {
+            throw new InvalidInputException('payment signal refused', $problems);
+        }
         $this->call('POST', '/workflows/' . $this->idSegment($workflowId) . '/signal/paymentReceived', [
             'input' => [array_filter(['note' => $note, 'by' => $by], static fn (?string $value): bool => $value !== null)],
             'requestId' => self::uuid(),
             'identity' => $this->identity,
-        ], what: "the run {$workflowId}");
+        ], what: "run {$workflowId}");
     }
 
     /**
@@ -251,12 +321,13 @@ final class Client
      */
     private function startedWith(string $workflowId): array
     {
-        $answer = $this->call('GET', '/workflows/' . $this->idSegment($workflowId) . '/history?maximumPageSize=1', what: "the run {$workflowId}");
+        $answer = $this->call('GET', '/workflows/' . $this->idSegment($workflowId) . '/history?maximumPageSize=1', what: "run {$workflowId}");
         $started = $answer['history']['events'][0]['workflowExecutionStartedEventAttributes'] ?? null;
         if (!is_array($started)) {
             throw new ApiException("The history of {$workflowId} does not begin with its start; cannot compare requests.");
         }
-        return [(string) $started['originalExecutionRunId'], $started['input'][0] ?? []];
+        $runId = self::runIdIn($started['originalExecutionRunId'] ?? null, "the start of {$workflowId}");
+        return [$runId, self::objectIn($started['input'][0] ?? null, "the input {$workflowId} started with")];
     }
 
     /**
@@ -265,14 +336,22 @@ final class Client
      */
     private function closed(string $workflowId, array $event): array
     {
-        $type = $event['eventType'] ?? '';
+        $type = self::textIn($event['eventType'] ?? null, '');
         if ($type === 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED') {
-            return $event['workflowExecutionCompletedEventAttributes']['result'][0] ?? [];
+            $result = $event['workflowExecutionCompletedEventAttributes']['result'][0] ?? [];
+            return self::objectIn($result, "the result of {$workflowId}");
         }
         if ($type === 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED') {
-            $failure = $event['workflowExecutionFailedEventAttributes']['failure'] ?? [];
-            $failureType = $failure['applicationFailureInfo']['type'] ?? 'Failure';
-            throw new RunFailedException($workflowId, $failureType, "{$workflowId} failed ({$failureType}): " . ($failure['message'] ?? 'no message'));
+            $failure = $event['workflowExecutionFailedEventAttributes']['failure'] ?? null;
+            $failureType = self::textIn($failure['applicationFailureInfo']['type'] ?? null, 'Failure');
+            $message = self::textIn($failure['message'] ?? null, 'no message');
+            throw new RunFailedException($workflowId, $failureType, "{$workflowId} failed ({$failureType}): {$message}");
+        }
+        if (!str_starts_with($type, 'EVENT_TYPE_WORKFLOW_EXECUTION_')) {
+            throw new ApiException(
+                "Temporal's HTTP API answered with an event that does not close a run ({$type}) for {$workflowId}; "
+                . "is the address Temporal's HTTP API?"
+            );
         }
         $how = strtolower(str_replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '', $type));
         throw new RunFailedException($workflowId, $how, "{$workflowId} ended without a result ({$how}). See it in the Temporal UI.");
@@ -281,10 +360,11 @@ final class Client
     private function idSegment(string $workflowId): string
     {
         if (preg_match('/^[A-Za-z0-9_.:-]+$/', $workflowId) !== 1) {
-            throw new \InvalidArgumentException(
-                "The workflow id \"{$workflowId}\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'). "
-                . "Runs with '/' ids (the old format) can be seen with ./bin/orderflow status or in the Temporal UI."
-            );
+            throw new InvalidInputException('workflow id refused', [
+                'workflowId ' . InputRules::display($workflowId) . " cannot be addressed over Temporal's HTTP API "
+                . "(only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen "
+                . 'with ./bin/orderflow status or in the Temporal UI.',
+            ]);
         }
         return $workflowId;
     }
@@ -308,7 +388,8 @@ final class Client
         }
         if ($status !== 200) {
             if ($status === 404 && $what !== '') {
-                throw new NotFoundException("Temporal has no {$what} in namespace {$this->namespace}: " . ($answer['message'] ?? 'not found'));
+                $message = self::textIn($answer['message'] ?? null, 'not found');
+                throw new NotFoundException("Temporal has no {$what} in namespace {$this->namespace}: {$message}");
             }
             $this->fail($status, $answer, "{$method} {$path}");
         }
@@ -318,7 +399,7 @@ final class Client
     /** @param array<string, mixed> $answer */
     private function fail(int $status, array $answer, string $doing): never
     {
-        $message = $answer['message'] ?? 'no message';
+        $message = self::textIn($answer['message'] ?? null, 'no message');
         $code = $answer['code'] ?? null;
         if ($status === 401 || $status === 403 || $code === 16 || $code === 7) {
             throw new AccessDeniedException("Temporal refused to {$doing} (HTTP {$status}): {$message}. Check the API key and the namespace's permissions.");
@@ -345,39 +426,57 @@ final class Client
         if ($this->apiKey !== null) {
             $headers[] = 'Authorization: Bearer ' . $this->apiKey;
         }
+        $payload = null;
+        if ($body !== null) {
+            try {
+                $payload = json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+            } catch (\JsonException $error) {
+                throw new InvalidInputException('request refused', ["the request cannot be written as JSON ({$error->getMessage()})"]);
+            }
+        }
+        $options = [
+            CURLOPT_URL => $url,
+            CURLOPT_CUSTOMREQUEST => $method,
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_HTTPHEADER => $headers,
+            CURLOPT_CONNECTTIMEOUT_MS => self::milliseconds($this->connectTimeoutSeconds),
+            CURLOPT_TIMEOUT_MS => self::milliseconds($timeout ?? $this->timeoutSeconds),
+            CURLOPT_SSL_VERIFYPEER => true,
+            CURLOPT_SSL_VERIFYHOST => 2,
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
+        ];
+        if ($payload !== null) {
+            $options[CURLOPT_POSTFIELDS] = $payload;
+        }
+        if ($this->caFile !== null) {
+            $options[CURLOPT_CAINFO] = $this->caFile;
+        }
         $lastError = '';
         for ($attempt = 1; $attempt <= self::ATTEMPTS; $attempt++) {
-            $curl = curl_init($url);
-            $options = [
-                CURLOPT_CUSTOMREQUEST => $method,
-                CURLOPT_RETURNTRANSFER => true,
-                CURLOPT_HTTPHEADER => $headers,
-                CURLOPT_CONNECTTIMEOUT_MS => (int) ($this->connectTimeoutSeconds * 1000),
-                CURLOPT_TIMEOUT_MS => (int) (($timeout ?? $this->timeoutSeconds) * 1000),
-                CURLOPT_SSL_VERIFYPEER => true,
-                CURLOPT_SSL_VERIFYHOST => 2,
-                CURLOPT_FOLLOWLOCATION => false,
-                CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
-            ];
-            if ($body !== null) {
-                $options[CURLOPT_POSTFIELDS] = json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+            // A CurlHandle is freed when it goes out of scope (curl_close is a no-op since PHP 8).
+            $curl = curl_init();
+            if ($curl === false || !curl_setopt_array($curl, $options)) {
+                throw new TemporalUnreachableException(
+                    "PHP's curl could not set up a request to {$this->apiBase}"
+                    . ($curl === false ? '' : ' (' . curl_error($curl) . ')') . '; nothing was sent. Check the curl extension.'
+                );
             }
-            if ($this->caFile !== null) {
-                $options[CURLOPT_CAINFO] = $this->caFile;
-            }
-            curl_setopt_array($curl, $options);
             $text = curl_exec($curl);
             $errno = curl_errno($curl);
             $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
             $lastError = curl_error($curl);
-            curl_close($curl);
+            unset($curl);
             if ($errno === CURLE_OPERATION_TIMEDOUT && $longPoll) {
                 return [0, []];
             }
             if ($errno === 0 && is_string($text)) {
                 $answer = $text === '' ? [] : json_decode($text, true);
                 if (!is_array($answer)) {
-                    throw new ApiException("Temporal's HTTP API at {$url} answered HTTP {$status} with something that is not JSON; is this address Temporal's HTTP API (not the UI or gRPC port)?");
+                    throw new ApiException(
+                        "Temporal's HTTP API at {$this->apiBase} answered HTTP {$status} with something that is not JSON; "
+                        . "is this address Temporal's HTTP API (not the UI or gRPC port)?"
+                    );
                 }
                 return [$status, $answer];
             }
@@ -392,9 +491,82 @@ final class Client
         );
     }
 
+    /** Whole milliseconds for curl, at least 1 (0 would mean no limit at all). */
+    private static function milliseconds(float $seconds): int
+    {
+        return (int) max(1.0, min($seconds * 1000, (float) PHP_INT_MAX / 2));
+    }
+
+    /** The parts of an http(s) URL without credentials, query or fragment; null for anything else. */
+    private static function httpUrl(string $value): ?array
+    {
+        if (preg_match('/[\x00-\x20\x7F]/', $value) === 1) {
+            return null;
+        }
+        $url = parse_url($value);
+        if (
+            $url === false
+            || !in_array(strtolower($url['scheme'] ?? ''), ['http', 'https'], true)
+            || ($url['host'] ?? '') === ''
+            || isset($url['user']) || isset($url['pass']) || isset($url['query']) || isset($url['fragment'])
+        ) {
+            return null;
+        }
+        $url['scheme'] = strtolower($url['scheme']);
+        return $url;
+    }
+
+    /** An address as a message may show it: what stands before an "@" (credentials) left out. */
+    private static function withoutCredentials(string $address): string
+    {
+        return preg_replace('#^([^:/@]*://)[^/@]*@#', '$1…@', $address) ?? '(an address)';
+    }
+
+    /** A text in Temporal's answer, or $default when it is absent or not text. */
+    private static function textIn(mixed $value, string $default): string
+    {
+        return is_string($value) || is_int($value) ? (string) $value : $default;
+    }
+
+    /**
+     * A JSON object in Temporal's answer.
+     *
+     * @return array<string, mixed>
+     * @throws ApiException it is something else
+     */
+    private static function objectIn(mixed $value, string $what): array
+    {
+        if (!is_array($value)) {
+            throw new ApiException(
+                "Temporal's HTTP API answered with {$what} as " . get_debug_type($value)
+                . ", not a JSON object; is the address Temporal's HTTP API?"
+            );
+        }
+        return $value;
+    }
+
+    /** @return array<mixed> a JSON array in Temporal's answer ([] when it is anything else) */
+    private static function listOf(mixed $value): array
+    {
+        return is_array($value) ? $value : [];
+    }
+
+    /** A run id in Temporal's answer. */
+    private static function runIdIn(mixed $value, string $what): string
+    {
+        if (!is_string($value) || $value === '') {
+            throw new ApiException("Temporal's HTTP API answered without a run id for {$what}; is the address Temporal's HTTP API?");
+        }
+        return $value;
+    }
+
     private static function uuid(): string
     {
-        $bytes = random_bytes(16);
+        try {
+            $bytes = random_bytes(16);
+        } catch (\Exception $error) {
+            throw new OrderflowException("PHP cannot make a random request id ({$error->getMessage()}); nothing was sent.", 0, $error);
+        }
         $bytes[6] = chr((ord($bytes[6]) & 0x0f) | 0x40);
         $bytes[8] = chr((ord($bytes[8]) & 0x3f) | 0x80);
         return vsprintf('%s%s-%s-%s-%s-%s%s%s', str_split(bin2hex($bytes), 4));

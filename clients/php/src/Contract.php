@@ -4,6 +4,9 @@ declare(strict_types=1);
 
 namespace Orderflow;
 
+use Orderflow\Exception\ConfigurationException;
+use Orderflow\Exception\InvalidInputException;
+
 /**
  * orderflow's caller contract (resources/orderflow.contract.json, generated from the
  * TypeScript registry and types): workflow types, id templates, id policies, the fields
@@ -16,22 +19,43 @@ final class Contract
     {
     }
 
+    /** @throws ConfigurationException the file cannot be read, is not JSON, or not a contract this client can follow */
     public static function load(?string $path = null): self
     {
         $path ??= dirname(__DIR__) . '/resources/orderflow.contract.json';
-        $text = @file_get_contents($path);
+        $text = is_file($path) && is_readable($path) ? file_get_contents($path) : false;
         if ($text === false) {
-            throw new \RuntimeException("Cannot read the orderflow contract {$path}; reinstall the orderflow/client package.");
+            throw new ConfigurationException("Cannot read the orderflow contract {$path}; reinstall the orderflow/client package.");
         }
-        return new self(json_decode($text, true, 512, JSON_THROW_ON_ERROR));
+        try {
+            $document = json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+        } catch (\JsonException $error) {
+            throw new ConfigurationException(
+                "The orderflow contract {$path} is not JSON ({$error->getMessage()}); reinstall the orderflow/client package."
+            );
+        }
+        $problem = is_array($document) ? self::problemOf($document) : 'it is not a JSON object';
+        if ($problem !== null) {
+            throw new ConfigurationException(
+                "The orderflow contract {$path} is not one this client can follow: {$problem}. "
+                . 'Use the contract that came with the package (npm run contract writes it).'
+            );
+        }
+        return new self($document);
     }
 
-    /** @return array<string, mixed> */
+    /**
+     * @return array<string, mixed>
+     * @throws InvalidInputException orderflow has no such workflow
+     */
     public function workflow(string $workflowType): array
     {
         $workflow = $this->document['workflows'][$workflowType] ?? null;
         if (!is_array($workflow)) {
-            throw new \InvalidArgumentException("The orderflow contract has no workflow {$workflowType}.");
+            throw new InvalidInputException('unknown workflow type', [
+                'workflowType must be one of ' . implode(', ', array_keys($this->document['workflows']))
+                . ' (got ' . InputRules::display($workflowType) . ')',
+            ]);
         }
         return $workflow;
     }
@@ -60,7 +84,12 @@ final class Contract
     {
         $rule = $this->document['workflowIds']['adjustCreditRequestIdDefault'];
         $values = array_map(static fn (string $field): mixed => $input[$field] ?? null, $rule['fields']);
-        return substr(hash($rule['algorithm'], InputRules::json($values)), 0, $rule['hexDigits']);
+        try {
+            $json = InputRules::json($values);
+        } catch (\JsonException $error) {
+            throw new InvalidInputException('adjust-credit input refused', ["the request cannot be written as JSON ({$error->getMessage()})"]);
+        }
+        return substr(hash($rule['algorithm'], $json), 0, $rule['hexDigits']);
     }
 
     /**
@@ -116,11 +145,59 @@ final class Contract
         foreach ($this->workflow($workflowType)['sameRequestFields'] as $field) {
             $before = $existing[$field] ?? null;
             $now = $requested[$field] ?? null;
-            if (InputRules::json($before) !== InputRules::json($now)) {
+            if (InputRules::display($before) !== InputRules::display($now)) {
                 $differences[] = ['field' => $field, 'existing' => $before, 'requested' => $now];
             }
         }
         return $differences;
+    }
+
+    /**
+     * What makes the document unusable for this client, or null: the parts it reads, with
+     * their types, so that a foreign file is refused here and not half-way through a call.
+     *
+     * @param array<mixed> $document
+     */
+    private static function problemOf(array $document): ?string
+    {
+        $digest = $document['workflowIds']['adjustCreditRequestIdDefault'] ?? null;
+        if (
+            !is_array($digest) || !self::isTextList($digest['fields'] ?? null) || !is_int($digest['hexDigits'] ?? null)
+            || !in_array($digest['algorithm'] ?? null, hash_algos(), true)
+        ) {
+            return 'workflowIds.adjustCreditRequestIdDefault needs fields, a hash algorithm PHP knows, and hexDigits';
+        }
+        if (!is_array($document['workflows'] ?? null) || $document['workflows'] === []) {
+            return 'it lists no workflows';
+        }
+        $texts = ['workflowType', 'workflowIdTemplate', 'legacyWorkflowIdTemplate', 'workflowIdConflictPolicy',
+            'workflowIdReusePolicy', 'staticSummaryTemplate'];
+        foreach ($document['workflows'] as $name => $workflow) {
+            foreach ($texts as $key) {
+                if (!is_string($workflow[$key] ?? null)) {
+                    return "workflow {$name} has no {$key}";
+                }
+            }
+            if (!self::isTextList($workflow['sameRequestFields'] ?? null)) {
+                return "workflow {$name} has no sameRequestFields";
+            }
+            foreach (is_array($workflow['searchAttributesAtStart'] ?? null) ? $workflow['searchAttributesAtStart'] : [null] as $entry) {
+                if (!is_string($entry['name'] ?? null) || (!is_string($entry['field'] ?? null) && !array_key_exists('value', $entry))) {
+                    return "workflow {$name} has no searchAttributesAtStart, or one without name, and field or value";
+                }
+            }
+            foreach (is_array($workflow['staticDetailsRows'] ?? null) ? $workflow['staticDetailsRows'] : [null] as $row) {
+                if (!is_string($row['label'] ?? null) || !is_string($row['field'] ?? null)) {
+                    return "workflow {$name} has no staticDetailsRows, or one without label and field";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static function isTextList(mixed $value): bool
+    {
+        return is_array($value) && array_is_list($value) && $value === array_filter($value, 'is_string');
     }
 
     /** @param array<string, mixed> $values */
@@ -129,7 +206,10 @@ final class Contract
         return preg_replace_callback('/\{(\w+)\}/', static function (array $match) use ($template, $values): string {
             $value = $values[$match[1]] ?? null;
             if (!is_string($value) && !is_int($value)) {
-                throw new \LogicException("The template {$template} needs {$match[1]}; the input has none.");
+                throw new ConfigurationException(
+                    "The orderflow contract's template {$template} needs {$match[1]}, which the input has not; "
+                    . 'the contract does not fit this client. Use the contract that came with the package.'
+                );
             }
             return (string) $value;
         }, $template);

@@ -22,7 +22,9 @@ final class InputRules
     private const DECIMAL = '/^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/';
     private const DURATION = '/^(\d{1,6})' . self::JS_SPACE . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
     private const MAX_SAFE_INTEGER = 9007199254740991;
+    private const WORKFLOW_TYPES = ['refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder'];
     /** What a single-line text may not hold (src/single-line-text.ts): control characters, line and paragraph separators. */
+    private const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS;
     private const CONTROL = '/[\x{0000}-\x{001F}\x{007F}-\x{009F}\x{2028}\x{2029}]/u';
 
     /** @var list<string> */
@@ -50,7 +52,9 @@ final class InputRules
             'processPaidOrder' => self::processPaidOrder($input),
             'adjustCredit' => self::adjustCredit($input),
             'cancelOrder' => self::cancelOrder($input),
-            default => throw new \InvalidArgumentException("orderflow has no workflow {$workflowType}."),
+            default => throw new InvalidInputException('unknown workflow type', [
+                'workflowType must be one of ' . implode(', ', self::WORKFLOW_TYPES) . ' (got ' . self::display($workflowType) . ')',
+            ]),
         };
     }
 
@@ -75,7 +79,8 @@ final class InputRules
         $deadline = $rules->fields['paymentDeadline'] ?? null;
         $present = array_key_exists('paymentDeadline', $rules->fields);
         if ($present && (!is_string($deadline) || preg_match(self::DURATION, self::jsTrim($deadline)) !== 1)) {
-            $rules->problems[] = 'paymentDeadline must be a duration such as "30 minutes", "24 hours" or "7 days" (got ' . self::json($deadline) . ')';
+            $rules->problems[] = 'paymentDeadline must be a duration such as "30 minutes", "24 hours" or "7 days" (got '
+                . self::display($deadline) . ')';
         }
         return $rules->finish('process-paid-order input refused', [
             'userId' => $rules->positiveId('userId'),
@@ -136,7 +141,7 @@ final class InputRules
     /** The value as JSON.stringify shows it in a problem ("nothing" when absent). */
     private function shown(string $name): string
     {
-        return array_key_exists($name, $this->fields) ? self::json($this->fields[$name]) : 'nothing';
+        return array_key_exists($name, $this->fields) ? self::display($this->fields[$name]) : 'nothing';
     }
 
     private function positiveId(string $name): int
@@ -159,6 +164,10 @@ final class InputRules
             if (!$optional) {
                 $this->problems[] = "{$name} is required (a non-empty text)";
             }
+            return null;
+        }
+        if (is_string($value) && !self::isUtf8($value)) {
+            $this->problems[] = "{$name} must be UTF-8 text (it holds bytes that are not UTF-8)";
             return null;
         }
         if (!is_string($value) || self::jsTrim($value) === '') {
@@ -184,7 +193,7 @@ final class InputRules
             return null;
         }
         if (!is_string($value) || preg_match(self::BILL_ID, $value) !== 1) {
-            $this->problems[] = "justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got " . self::json($value) . ')';
+            $this->problems[] = "justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got " . self::display($value) . ')';
             return null;
         }
         return $value;
@@ -197,7 +206,7 @@ final class InputRules
             return null;
         }
         if (!is_string($value) || preg_match(self::REQUEST_ID, $value) !== 1) {
-            $this->problems[] = "requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got " . self::json($value) . ')';
+            $this->problems[] = "requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got " . self::display($value) . ')';
             return null;
         }
         return $value;
@@ -211,12 +220,13 @@ final class InputRules
             return '';
         }
         if (preg_match(self::DECIMAL, self::jsTrim($value), $match) !== 1) {
-            $this->problems[] = 'amount ' . self::json($value) . ' is not a decimal amount with at most two places (like 5 or 12.50)';
+            $this->problems[] = 'amount ' . self::display($value)
+                . ' is not a decimal amount with at most two places (like 5 or 12.50)';
             return '';
         }
         $cents = (int) $match[1] * 100 + (int) str_pad($match[2] ?? '', 2, '0');
         if ($cents <= 0) {
-            $this->problems[] = 'amount must be greater than 0, got ' . self::json($value);
+            $this->problems[] = 'amount must be greater than 0, got ' . self::display($value);
             return '';
         }
         return intdiv($cents, 100) . '.' . str_pad((string) ($cents % 100), 2, '0', STR_PAD_LEFT);
@@ -244,10 +254,40 @@ final class InputRules
         };
     }
 
-    /** JSON as JavaScript's JSON.stringify writes it (slashes and non-ASCII unescaped). */
+    /**
+     * JSON as JavaScript's JSON.stringify writes it (slashes and non-ASCII unescaped), for
+     * values that passed the rules (valid UTF-8, no NaN): the request digest, comparisons.
+     *
+     * @throws \JsonException for anything else
+     */
     public static function json(mixed $value): string
     {
-        return json_encode($value, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS | JSON_THROW_ON_ERROR);
+        return json_encode($value, self::JSON_FLAGS | JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * Any value as a message shows it, like json() but never failing: bytes that are not
+     * UTF-8 become U+FFFD, NaN and infinities null (as JSON.stringify shows them).
+     */
+    public static function display(mixed $value): string
+    {
+        if (is_float($value) && !is_finite($value)) {
+            return 'null';
+        }
+        $json = json_encode($value, self::JSON_FLAGS | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+        return $json === false ? 'null' : $json;
+    }
+
+    /** Is the text valid UTF-8? */
+    public static function isUtf8(string $value): bool
+    {
+        return preg_match('//u', $value) === 1;
+    }
+
+    /** Is the text non-blank UTF-8 without control characters or line separators? */
+    public static function isOneLine(string $value): bool
+    {
+        return self::isUtf8($value) && trim($value) !== '' && preg_match(self::CONTROL, $value) !== 1;
     }
 
     private static function jsTrim(string $value): string

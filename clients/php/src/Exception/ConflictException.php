@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Orderflow\Exception;
 
+use Orderflow\InputRules;
+
 /**
  * The business key already has a run (running, or completed) that was started with a
  * different request. Nothing was started.
@@ -28,6 +30,6 @@ final class ConflictException extends OrderflowException
 
     private static function shown(mixed $value): string
     {
-        return $value === null ? '(none)' : json_encode($value, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        return $value === null ? '(none)' : InputRules::display($value);
     }
 }

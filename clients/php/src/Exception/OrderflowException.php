@@ -4,7 +4,11 @@ declare(strict_types=1);
 
 namespace Orderflow\Exception;
 
-/** Every error the orderflow client throws; the message says what happened and what to do. */
+/**
+ * Every error the orderflow client throws is this class or one of its subclasses (in this
+ * namespace); catch it to handle them all. The message says what happened, to what, and
+ * what to do. Thrown as itself only when PHP cannot make a random request id.
+ */
 class OrderflowException extends \RuntimeException
 {
 }
