@@ -26,8 +26,15 @@ use Orderflow\Exception\TimeoutException;
 final class Client
 {
     private const OPERATOR_ACTIONS = ['retry', 'skip', 'compensate', 'abort'];
-    private const ANSWERING_STATUSES = ['WORKFLOW_EXECUTION_STATUS_RUNNING', 'WORKFLOW_EXECUTION_STATUS_COMPLETED', 'WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW'];
-    /** Attempts for a call whose request did not get an answer (every call is safe to repeat: starts, signals and updates carry ids). */
+    private const ANSWERING_STATUSES = [
+        'WORKFLOW_EXECUTION_STATUS_RUNNING',
+        'WORKFLOW_EXECUTION_STATUS_COMPLETED',
+        'WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW',
+    ];
+    /**
+     * Attempts for a call whose request did not get an answer (every call is safe to repeat:
+     * starts, signals and updates carry ids).
+     */
     private const ATTEMPTS = 3;
 
     private readonly string $apiBase;
@@ -57,8 +64,9 @@ final class Client
         if ($url === null) {
             throw new ConfigurationException(
                 'The Temporal HTTP API address must be an http(s) URL like http://127.0.0.1:7243, got '
-                . InputRules::display(self::withoutCredentials($httpApiUrl)) . '. It is the address npm start prints for the HTTP API '
-                . '(not the gRPC port 7233, not the UI); credentials go in apiKey, not in the address.'
+                . InputRules::display(self::withoutCredentials($httpApiUrl))
+                . '. It is the address npm start prints for the HTTP API (not the gRPC port 7233, not the UI); '
+                . 'credentials go in apiKey, not in the address.'
             );
         }
         if ($apiKey !== null && ($apiKey === '' || preg_match('/[\x00-\x20\x7F]/', $apiKey) === 1)) {
@@ -93,7 +101,8 @@ final class Client
                 );
             }
         }
-        foreach (['timeoutSeconds' => $timeoutSeconds, 'connectTimeoutSeconds' => $connectTimeoutSeconds] as $name => $value) {
+        $timeouts = ['timeoutSeconds' => $timeoutSeconds, 'connectTimeoutSeconds' => $connectTimeoutSeconds];
+        foreach ($timeouts as $name => $value) {
             if (!is_finite($value) || $value <= 0) {
                 throw new ConfigurationException(
                     "{$name} must be a number of seconds greater than 0, got " . InputRules::display($value) . '.'
@@ -200,7 +209,8 @@ final class Client
     {
         if (is_nan($timeoutSeconds) || $timeoutSeconds < 0) {
             throw new InvalidInputException('result() refused', [
-                'timeoutSeconds must be a number of seconds, 0 or more (got ' . InputRules::display($timeoutSeconds) . ')',
+                'timeoutSeconds must be a number of seconds, 0 or more (got '
+                . InputRules::display($timeoutSeconds) . ')',
             ]);
         }
         $segment = $this->idSegment($workflowId);
@@ -217,7 +227,10 @@ final class Client
                 return $this->closed($workflowId, self::objectIn($event, "the close event of {$workflowId}"));
             }
         }
-        throw new TimeoutException("{$workflowId} did not finish within {$timeoutSeconds} s; it goes on. Ask again with result(), or see status().");
+        throw new TimeoutException(
+            "{$workflowId} did not finish within {$timeoutSeconds} s; it goes on. "
+            . 'Ask again with result(), or see status().'
+        );
     }
 
     /**
@@ -227,7 +240,8 @@ final class Client
      */
     public function status(string $workflowId): array
     {
-        $answer = $this->call('POST', '/workflows/' . $this->idSegment($workflowId) . '/query/status', ['query' => ['queryType' => 'status']], what: "run {$workflowId}");
+        $path = '/workflows/' . $this->idSegment($workflowId) . '/query/status';
+        $answer = $this->call('POST', $path, ['query' => ['queryType' => 'status']], what: "run {$workflowId}");
         if (isset($answer['queryRejected'])) {
             $rejected = self::textIn($answer['queryRejected']['status'] ?? null, 'no reason given');
             throw new ApiException("{$workflowId} did not answer the status query ({$rejected}).");
@@ -243,8 +257,13 @@ final class Client
      * @return array<string, mixed> the reply: accepted, action, willHappen
      * @throws DecisionRefusedException the run is not waiting, or the action is not one of its choices
      */
-    public function decide(string $workflowId, string $action, string $note, string $operator, ?string $decisionId = null): array
-    {
+    public function decide(
+        string $workflowId,
+        string $action,
+        string $note,
+        string $operator,
+        ?string $decisionId = null,
+    ): array {
         $problems = [];
         if (!in_array($action, self::OPERATOR_ACTIONS, true)) {
             $problems[] = 'action must be one of ' . implode(', ', self::OPERATOR_ACTIONS);
@@ -260,7 +279,8 @@ final class Client
             $problems[] = 'operator must name who decides';
         }
         if ($decisionId !== null && !InputRules::isOneLine($decisionId)) {
-            $problems[] = 'decisionId must be one line of printable UTF-8 text (got ' . InputRules::display($decisionId) . ')';
+            $problems[] = 'decisionId must be one line of printable UTF-8 text (got '
+                . InputRules::display($decisionId) . ')';
         }
         if ($problems !== []) {
             throw new InvalidInputException('operator decision refused', $problems);
@@ -270,7 +290,10 @@ final class Client
         $body = [
             'request' => [
                 'meta' => ['updateId' => $decisionId, 'identity' => $this->identity],
-                'input' => ['name' => 'operatorDecision', 'args' => [['action' => $action, 'note' => $note, 'operator' => $operator]]],
+                'input' => [
+                    'name' => 'operatorDecision',
+                    'args' => [['action' => $action, 'note' => $note, 'operator' => $operator]],
+                ],
             ],
             'waitPolicy' => ['lifecycleStage' => 'UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED'],
         ];
@@ -278,7 +301,9 @@ final class Client
         do {
             [$status, $answer] = $this->send('POST', $path, $body);
             if ($status === 404) {
-                throw new DecisionRefusedException("{$workflowId} is not running any more (or does not exist): nothing to decide. See status().");
+                throw new DecisionRefusedException(
+                    "{$workflowId} is not running any more (or does not exist): nothing to decide. See status()."
+                );
             }
             if ($status !== 200) {
                 $this->fail($status, $answer, "send the decision to {$workflowId}");
@@ -288,11 +313,15 @@ final class Client
                 throw new DecisionRefusedException("{$workflowId} refused the decision: {$reason}");
             }
             if (isset($answer['outcome']['success'])) {
-                return self::objectIn($answer['outcome']['success'][0] ?? null, "the reply of {$workflowId} to the decision");
+                $reply = $answer['outcome']['success'][0] ?? null;
+                return self::objectIn($reply, "the reply of {$workflowId} to the decision");
             }
             // Accepted but not finished within the server's wait: ask again with the same id.
         } while (microtime(true) < $deadline);
-        throw new TimeoutException("{$workflowId} accepted decision {$decisionId} but did not finish it in time; call decide() again with the same decision id.");
+        throw new TimeoutException(
+            "{$workflowId} accepted decision {$decisionId} but did not finish it in time; "
+            . 'call decide() again with the same decision id.'
+        );
     }
 
     /** Tells a processPaidOrder run that the payment arrived (the `paymentReceived` signal). */
@@ -308,7 +337,7 @@ final class Client
             throw new InvalidInputException('payment signal refused', $problems);
         }
         $this->call('POST', '/workflows/' . $this->idSegment($workflowId) . '/signal/paymentReceived', [
-            'input' => [array_filter(['note' => $note, 'by' => $by], static fn (?string $value): bool => $value !== null)],
+            'input' => [array_filter(['note' => $note, 'by' => $by], static fn (?string $text) => $text !== null)],
             'requestId' => self::uuid(),
             'identity' => $this->identity,
         ], what: "run {$workflowId}");
@@ -321,10 +350,13 @@ final class Client
      */
     private function startedWith(string $workflowId): array
     {
-        $answer = $this->call('GET', '/workflows/' . $this->idSegment($workflowId) . '/history?maximumPageSize=1', what: "run {$workflowId}");
+        $path = '/workflows/' . $this->idSegment($workflowId) . '/history?maximumPageSize=1';
+        $answer = $this->call('GET', $path, what: "run {$workflowId}");
         $started = $answer['history']['events'][0]['workflowExecutionStartedEventAttributes'] ?? null;
         if (!is_array($started)) {
-            throw new ApiException("The history of {$workflowId} does not begin with its start; cannot compare requests.");
+            throw new ApiException(
+                "The history of {$workflowId} does not begin with its start; cannot compare requests."
+            );
         }
         $runId = self::runIdIn($started['originalExecutionRunId'] ?? null, "the start of {$workflowId}");
         return [$runId, self::objectIn($started['input'][0] ?? null, "the input {$workflowId} started with")];
@@ -345,7 +377,8 @@ final class Client
             $failure = $event['workflowExecutionFailedEventAttributes']['failure'] ?? null;
             $failureType = self::textIn($failure['applicationFailureInfo']['type'] ?? null, 'Failure');
             $message = self::textIn($failure['message'] ?? null, 'no message');
-            throw new RunFailedException($workflowId, $failureType, "{$workflowId} failed ({$failureType}): {$message}");
+            $text = "{$workflowId} failed ({$failureType}): {$message}";
+            throw new RunFailedException($workflowId, $failureType, $text);
         }
         if (!str_starts_with($type, 'EVENT_TYPE_WORKFLOW_EXECUTION_')) {
             throw new ApiException(
@@ -354,7 +387,8 @@ final class Client
             );
         }
         $how = strtolower(str_replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '', $type));
-        throw new RunFailedException($workflowId, $how, "{$workflowId} ended without a result ({$how}). See it in the Temporal UI.");
+        $text = "{$workflowId} ended without a result ({$how}). See it in the Temporal UI.";
+        throw new RunFailedException($workflowId, $how, $text);
     }
 
     private function idSegment(string $workflowId): string
@@ -371,7 +405,11 @@ final class Client
 
     private function uiLink(string $workflowId): ?string
     {
-        return $this->uiUrl === null ? null : rtrim($this->uiUrl, '/') . '/namespaces/' . rawurlencode($this->namespace) . '/workflows/' . rawurlencode($workflowId);
+        if ($this->uiUrl === null) {
+            return null;
+        }
+        return rtrim($this->uiUrl, '/') . '/namespaces/' . rawurlencode($this->namespace)
+            . '/workflows/' . rawurlencode($workflowId);
     }
 
     /**
@@ -380,8 +418,14 @@ final class Client
      * @param array<string, mixed>|null $body
      * @return array<string, mixed>
      */
-    private function call(string $method, string $path, ?array $body = null, ?float $timeout = null, bool $longPoll = false, string $what = ''): array
-    {
+    private function call(
+        string $method,
+        string $path,
+        ?array $body = null,
+        ?float $timeout = null,
+        bool $longPoll = false,
+        string $what = '',
+    ): array {
         [$status, $answer] = $this->send($method, $path, $body, $timeout, $longPoll);
         if ($status === 0) {
             return []; // a long poll that ended without an answer
@@ -402,7 +446,10 @@ final class Client
         $message = self::textIn($answer['message'] ?? null, 'no message');
         $code = $answer['code'] ?? null;
         if ($status === 401 || $status === 403 || $code === 16 || $code === 7) {
-            throw new AccessDeniedException("Temporal refused to {$doing} (HTTP {$status}): {$message}. Check the API key and the namespace's permissions.");
+            throw new AccessDeniedException(
+                "Temporal refused to {$doing} (HTTP {$status}): {$message}. "
+                . "Check the API key and the namespace's permissions."
+            );
         }
         if ($status === 404) {
             throw new NotFoundException("Temporal found nothing to {$doing}: {$message}");
@@ -414,10 +461,16 @@ final class Client
      * One HTTP exchange, repeated when no answer came (connection refused, timeout).
      *
      * @param array<string, mixed>|null $body
-     * @return array{0: int, 1: array<string, mixed>} the HTTP status (0: a long poll ended without one) and the JSON answer
+     * @return array{0: int, 1: array<string, mixed>} the HTTP status (0: a long poll ended
+     *     without one) and the JSON answer
      */
-    private function send(string $method, string $path, ?array $body = null, ?float $timeout = null, bool $longPoll = false): array
-    {
+    private function send(
+        string $method,
+        string $path,
+        ?array $body = null,
+        ?float $timeout = null,
+        bool $longPoll = false,
+    ): array {
         $url = $this->apiBase . $path;
         $headers = ['Accept: application/json'];
         if ($body !== null) {
@@ -431,7 +484,8 @@ final class Client
             try {
                 $payload = json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
             } catch (\JsonException $error) {
-                throw new InvalidInputException('request refused', ["the request cannot be written as JSON ({$error->getMessage()})"]);
+                $problem = "the request cannot be written as JSON ({$error->getMessage()})";
+                throw new InvalidInputException('request refused', [$problem]);
             }
         }
         $options = [
@@ -459,7 +513,8 @@ final class Client
             if ($curl === false || !curl_setopt_array($curl, $options)) {
                 throw new TemporalUnreachableException(
                     "PHP's curl could not set up a request to {$this->apiBase}"
-                    . ($curl === false ? '' : ' (' . curl_error($curl) . ')') . '; nothing was sent. Check the curl extension.'
+                    . ($curl === false ? '' : ' (' . curl_error($curl) . ')')
+                    . '; nothing was sent. Check the curl extension.'
                 );
             }
             $text = curl_exec($curl);
@@ -474,7 +529,8 @@ final class Client
                 $answer = $text === '' ? [] : json_decode($text, true);
                 if (!is_array($answer)) {
                     throw new ApiException(
-                        "Temporal's HTTP API at {$this->apiBase} answered HTTP {$status} with something that is not JSON; "
+                        "Temporal's HTTP API at {$this->apiBase} answered HTTP {$status} "
+                        . 'with something that is not JSON; '
                         . "is this address Temporal's HTTP API (not the UI or gRPC port)?"
                     );
                 }
@@ -485,7 +541,8 @@ final class Client
             }
         }
         throw new TemporalUnreachableException(
-            "Cannot reach Temporal's HTTP API at {$this->apiBase} ({$lastError}) after " . self::ATTEMPTS . ' attempts. '
+            "Cannot reach Temporal's HTTP API at {$this->apiBase} ({$lastError}) after "
+            . self::ATTEMPTS . ' attempts. '
             . 'Check the address (npm start prints it; the HTTP API is not the gRPC port 7233) and that Temporal runs. '
             . 'Repeating the call is safe.'
         );
@@ -555,7 +612,9 @@ final class Client
     private static function runIdIn(mixed $value, string $what): string
     {
         if (!is_string($value) || $value === '') {
-            throw new ApiException("Temporal's HTTP API answered without a run id for {$what}; is the address Temporal's HTTP API?");
+            throw new ApiException(
+                "Temporal's HTTP API answered without a run id for {$what}; is the address Temporal's HTTP API?"
+            );
         }
         return $value;
     }
@@ -565,7 +624,8 @@ final class Client
         try {
             $bytes = random_bytes(16);
         } catch (\Exception $error) {
-            throw new OrderflowException("PHP cannot make a random request id ({$error->getMessage()}); nothing was sent.", 0, $error);
+            $message = "PHP cannot make a random request id ({$error->getMessage()}); nothing was sent.";
+            throw new OrderflowException($message, 0, $error);
         }
         $bytes[6] = chr((ord($bytes[6]) & 0x0f) | 0x40);
         $bytes[8] = chr((ord($bytes[8]) & 0x3f) | 0x80);

@@ -25,13 +25,16 @@ final class Contract
         $path ??= dirname(__DIR__) . '/resources/orderflow.contract.json';
         $text = is_file($path) && is_readable($path) ? file_get_contents($path) : false;
         if ($text === false) {
-            throw new ConfigurationException("Cannot read the orderflow contract {$path}; reinstall the orderflow/client package.");
+            throw new ConfigurationException(
+                "Cannot read the orderflow contract {$path}; reinstall the orderflow/client package."
+            );
         }
         try {
             $document = json_decode($text, true, 512, JSON_THROW_ON_ERROR);
         } catch (\JsonException $error) {
             throw new ConfigurationException(
-                "The orderflow contract {$path} is not JSON ({$error->getMessage()}); reinstall the orderflow/client package."
+                "The orderflow contract {$path} is not JSON ({$error->getMessage()}); "
+                . 'reinstall the orderflow/client package.'
             );
         }
         $problem = is_array($document) ? self::problemOf($document) : 'it is not a JSON object';
@@ -87,7 +90,8 @@ final class Contract
         try {
             $json = InputRules::json($values);
         } catch (\JsonException $error) {
-            throw new InvalidInputException('adjust-credit input refused', ["the request cannot be written as JSON ({$error->getMessage()})"]);
+            $problem = "the request cannot be written as JSON ({$error->getMessage()})";
+            throw new InvalidInputException('adjust-credit input refused', [$problem]);
         }
         return substr(hash($rule['algorithm'], $json), 0, $rule['hexDigits']);
     }
@@ -181,12 +185,15 @@ final class Contract
             if (!self::isTextList($workflow['sameRequestFields'] ?? null)) {
                 return "workflow {$name} has no sameRequestFields";
             }
-            foreach (is_array($workflow['searchAttributesAtStart'] ?? null) ? $workflow['searchAttributesAtStart'] : [null] as $entry) {
-                if (!is_string($entry['name'] ?? null) || (!is_string($entry['field'] ?? null) && !array_key_exists('value', $entry))) {
+            $attributes = $workflow['searchAttributesAtStart'] ?? null;
+            foreach (is_array($attributes) ? $attributes : [null] as $entry) {
+                $named = is_string($entry['name'] ?? null);
+                if (!$named || (!is_string($entry['field'] ?? null) && !array_key_exists('value', $entry))) {
                     return "workflow {$name} has no searchAttributesAtStart, or one without name, and field or value";
                 }
             }
-            foreach (is_array($workflow['staticDetailsRows'] ?? null) ? $workflow['staticDetailsRows'] : [null] as $row) {
+            $rows = $workflow['staticDetailsRows'] ?? null;
+            foreach (is_array($rows) ? $rows : [null] as $row) {
                 if (!is_string($row['label'] ?? null) || !is_string($row['field'] ?? null)) {
                     return "workflow {$name} has no staticDetailsRows, or one without label and field";
                 }

@@ -16,14 +16,19 @@ use Orderflow\Exception\InvalidInputException;
 final class InputRules
 {
     /** JavaScript's whitespace (String.prototype.trim), which is what the TS rules trim. */
-    private const JS_SPACE = '[\x{0009}-\x{000D}\x{0020}\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]';
+    private const JS_SPACE = '[\x{0009}-\x{000D}\x{0020}\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}'
+        . '\x{202F}\x{205F}\x{3000}\x{FEFF}]';
     private const BILL_ID = '/^[A-Za-z0-9_.-]{1,64}$/';
     private const REQUEST_ID = '/^[A-Za-z0-9_.:-]{1,100}$/';
     private const DECIMAL = '/^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/';
-    private const DURATION = '/^(\d{1,6})' . self::JS_SPACE . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
+    private const DURATION = '/^(\d{1,6})' . self::JS_SPACE
+        . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
     private const MAX_SAFE_INTEGER = 9007199254740991;
     private const WORKFLOW_TYPES = ['refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder'];
-    /** What a single-line text may not hold (src/single-line-text.ts): control characters, line and paragraph separators. */
+    /**
+     * What a single-line text may not hold (src/single-line-text.ts): control characters,
+     * line and paragraph separators.
+     */
     private const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS;
     private const CONTROL = '/[\x{0000}-\x{001F}\x{007F}-\x{009F}\x{2028}\x{2029}]/u';
 
@@ -53,7 +58,8 @@ final class InputRules
             'adjustCredit' => self::adjustCredit($input),
             'cancelOrder' => self::cancelOrder($input),
             default => throw new InvalidInputException('unknown workflow type', [
-                'workflowType must be one of ' . implode(', ', self::WORKFLOW_TYPES) . ' (got ' . self::display($workflowType) . ')',
+                'workflowType must be one of ' . implode(', ', self::WORKFLOW_TYPES)
+                . ' (got ' . self::display($workflowType) . ')',
             ]),
         };
     }
@@ -179,7 +185,8 @@ final class InputRules
             return null;
         }
         if (preg_match(self::CONTROL, $value, $found, PREG_OFFSET_CAPTURE) === 1) {
-            $this->problems[] = "{$name} must be one line of printable text; it holds " . self::controlName($found[0][0])
+            $this->problems[] = "{$name} must be one line of printable text; it holds "
+                . self::controlName($found[0][0])
                 . ' at position ' . (self::utf16Length(substr($value, 0, $found[0][1])) + 1);
             return null;
         }
@@ -193,7 +200,8 @@ final class InputRules
             return null;
         }
         if (!is_string($value) || preg_match(self::BILL_ID, $value) !== 1) {
-            $this->problems[] = "justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got " . self::display($value) . ')';
+            $this->problems[] = "justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got "
+                . self::display($value) . ')';
             return null;
         }
         return $value;
@@ -206,7 +214,8 @@ final class InputRules
             return null;
         }
         if (!is_string($value) || preg_match(self::REQUEST_ID, $value) !== 1) {
-            $this->problems[] = "requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got " . self::display($value) . ')';
+            $this->problems[] = "requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got "
+                . self::display($value) . ')';
             return null;
         }
         return $value;

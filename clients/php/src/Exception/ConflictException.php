@@ -19,12 +19,14 @@ final class ConflictException extends OrderflowException
         public readonly array $differences,
     ) {
         $listed = implode('; ', array_map(
-            static fn (array $d): string => $d['field'] . ' ' . self::shown($d['existing']) . ' there, ' . self::shown($d['requested']) . ' now',
+            static fn (array $d): string => $d['field'] . ' ' . self::shown($d['existing']) . ' there, '
+                . self::shown($d['requested']) . ' now',
             $differences,
         ));
         parent::__construct(
             "{$workflowId} (run {$runId}) already exists for this business key with a different request: {$listed}. "
-            . 'Nothing was started. If the new request is meant, it needs its own business key (e.g. another requestId); otherwise look at the existing run.'
+            . 'Nothing was started. If the new request is meant, it needs its own business key '
+            . '(e.g. another requestId); otherwise look at the existing run.'
         );
     }
 

@@ -31,7 +31,11 @@ final class FakeTemporal
         touch("{$directory}/requests.jsonl");
         $process = proc_open(
             [PHP_BINARY, '-d', 'display_errors=stderr', '-S', '127.0.0.1:0', __DIR__ . '/router.php'],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', "{$directory}/server.log", 'w']],
+            [
+                0 => ['file', '/dev/null', 'r'],
+                1 => ['file', '/dev/null', 'w'],
+                2 => ['file', "{$directory}/server.log", 'w'],
+            ],
             $pipes,
             null,
             ['ORDERFLOW_FAKE_TEMPORAL' => $directory] + getenv(),
@@ -77,7 +81,8 @@ final class FakeTemporal
     public function requests(): array
     {
         $lines = file("{$this->directory}/requests.jsonl", FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES);
-        return array_map(static fn (string $line): array => json_decode($line, true, 512, JSON_THROW_ON_ERROR), $lines ?: []);
+        $decode = static fn (string $line): array => json_decode($line, true, 512, JSON_THROW_ON_ERROR);
+        return array_map($decode, $lines ?: []);
     }
 
     public function stop(): void

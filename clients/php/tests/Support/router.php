@@ -15,7 +15,8 @@ $request = [
     'authorization' => $headers['authorization'] ?? null,
     'body' => (string) file_get_contents('php://input'),
 ];
-file_put_contents("{$directory}/requests.jsonl", json_encode($request, JSON_THROW_ON_ERROR) . "\n", FILE_APPEND | LOCK_EX);
+$line = json_encode($request, JSON_THROW_ON_ERROR) . "\n";
+file_put_contents("{$directory}/requests.jsonl", $line, FILE_APPEND | LOCK_EX);
 
 $answers = json_decode((string) file_get_contents("{$directory}/answers.json"), true, 512, JSON_THROW_ON_ERROR);
 foreach ($answers as $answer) {
