@@ -317,6 +317,12 @@ final class Client
                 return self::objectIn($reply, "the reply of {$workflowId} to the decision");
             }
             // Accepted but not finished within the server's wait: ask again with the same id.
+            if (!is_string($answer['stage'] ?? null)) {
+                throw new ApiException(
+                    "Temporal's HTTP API answered the decision for {$workflowId} without an outcome or a stage; "
+                    . "is the address Temporal's HTTP API?"
+                );
+            }
         } while (microtime(true) < $deadline);
         throw new TimeoutException(
             "{$workflowId} accepted decision {$decisionId} but did not finish it in time; "

@@ -242,6 +242,8 @@ final class ServerAnswersTest extends TestCase
         self::assertThrows(DecisionRefusedException::class, 'refund-and-cancel:7:319 refused the decision: not waiting for an operator', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
         self::$temporal->answer([[$path, 404, ['code' => 5, 'message' => 'not found']]]);
         self::assertThrows(DecisionRefusedException::class, 'is not running any more (or does not exist): nothing to decide', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::$temporal->answer([[$path, 200, ['updateRef' => []]]]);
+        self::assertThrows(ApiException::class, 'answered the decision for refund-and-cancel:7:319 without an outcome or a stage', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
         self::$temporal->answer([[$path, 200, ['outcome' => ['success' => 'yes']]]]);
         self::assertThrows(ApiException::class, 'the reply of refund-and-cancel:7:319 to the decision as string', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
     }
