@@ -111,8 +111,9 @@ final class Client
         }
         if ($caFile !== null && (!is_file($caFile) || !is_readable($caFile))) {
             throw new ConfigurationException(
-                "The CA file (caFile) {$caFile} is not a readable file. Give the path of the PEM bundle "
-                . "of the CA that signed Temporal's certificate, or null for the system's CAs."
+                'The CA file (caFile) ' . InputRules::display($caFile) . ' is not a readable file. '
+                . "Give the path of the PEM bundle of the CA that signed Temporal's certificate, "
+                . "or null for the system's CAs."
             );
         }
         $this->apiBase = rtrim($httpApiUrl, '/') . '/api/v1/namespaces/' . rawurlencode($namespace);

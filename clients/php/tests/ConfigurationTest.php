@@ -43,7 +43,7 @@ final class ConfigurationTest extends TestCase
             'a negative connect timeout' => [['connectTimeoutSeconds' => -1.0], 'connectTimeoutSeconds must be a number of seconds greater than 0, got -1'],
             'a timeout that is not a number' => [['timeoutSeconds' => NAN], 'timeoutSeconds must be a number of seconds greater than 0, got null'],
             'an infinite timeout' => [['timeoutSeconds' => INF], 'timeoutSeconds must be a number of seconds greater than 0'],
-            'a CA file that is not there' => [['caFile' => '/nonexistent/ca.pem'], 'The CA file (caFile) /nonexistent/ca.pem is not a readable file'],
+            'a CA file that is not there' => [['caFile' => '/nonexistent/ca.pem'], 'The CA file (caFile) "/nonexistent/ca.pem" is not a readable file'],
         ];
     }
 
