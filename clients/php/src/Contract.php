@@ -87,13 +87,7 @@ final class Contract
     {
         $rule = $this->document['workflowIds']['adjustCreditRequestIdDefault'];
         $values = array_map(static fn (string $field): mixed => $input[$field] ?? null, $rule['fields']);
-        try {
-            $json = InputRules::json($values);
-        } catch (\JsonException $error) {
-            $problem = "the request cannot be written as JSON ({$error->getMessage()})";
-            throw new InvalidInputException('adjust-credit input refused', [$problem]);
-        }
-        return substr(hash($rule['algorithm'], $json), 0, $rule['hexDigits']);
+        return substr(hash($rule['algorithm'], InputRules::json($values)), 0, $rule['hexDigits']);
     }
 
     /**

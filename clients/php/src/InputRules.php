@@ -25,11 +25,11 @@ final class InputRules
         . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
     private const MAX_SAFE_INTEGER = 9007199254740991;
     private const WORKFLOW_TYPES = ['refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder'];
+    private const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS;
     /**
      * What a single-line text may not hold (src/single-line-text.ts): control characters,
      * line and paragraph separators.
      */
-    private const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS;
     private const CONTROL = '/[\x{0000}-\x{001F}\x{007F}-\x{009F}\x{2028}\x{2029}]/u';
 
     /** @var list<string> */
@@ -265,13 +265,18 @@ final class InputRules
 
     /**
      * JSON as JavaScript's JSON.stringify writes it (slashes and non-ASCII unescaped), for
-     * values that passed the rules (valid UTF-8, no NaN): the request digest, comparisons.
+     * values that passed the rules (the request digest of an adjustment).
      *
-     * @throws \JsonException for anything else
+     * @throws InvalidInputException the value has no JSON (text that is not UTF-8, NaN, …)
      */
     public static function json(mixed $value): string
     {
-        return json_encode($value, self::JSON_FLAGS | JSON_THROW_ON_ERROR);
+        try {
+            return json_encode($value, self::JSON_FLAGS | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $error) {
+            $problem = "the value cannot be written as JSON ({$error->getMessage()})";
+            throw new InvalidInputException('value refused', [$problem]);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Orderflow\Tests;
 
 use Orderflow\Client;
+use Orderflow\Contract;
 use Orderflow\Exception\InvalidInputException;
 use Orderflow\Tests\Support\FakeTemporal;
 use PHPUnit\Framework\TestCase;
@@ -97,6 +98,13 @@ final class RefusedBeforeSendingTest extends TestCase
                 ['note must be UTF-8 text', 'by must be UTF-8 text'],
             ],
         ];
+    }
+
+    public function testTheRequestDigestOfAnInputThatWasNotChecked(): void
+    {
+        $this->expectException(InvalidInputException::class);
+        $this->expectExceptionMessage('value refused: the value cannot be written as JSON (Malformed UTF-8 characters');
+        Contract::load()->requestDigest(['userId' => 7, 'action' => 'add', 'amount' => '1.00', 'description' => "\xFF", 'reason' => 'r']);
     }
 
     /**
