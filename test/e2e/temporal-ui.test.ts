@@ -7,7 +7,7 @@
  * stuck (summary and Markdown current details), sends the operator's decisions through the
  * UI's "Send a Signal" and "Send an Update" dialogs, and resets a completed run from the
  * UI; each effect happens once. Screenshots of every step go to docs/screenshots/ for the
- * README's runbook (overwritten on every run).
+ * runbook, docs/runbook.md (overwritten on every run).
  *
  * Without /usr/bin/chromium (or the Temporal CLI) the tests are skipped with the reason;
  * with `CI` set, a missing Chromium fails the run.
@@ -41,7 +41,7 @@ import {
   workflowRunUrl,
 } from './temporal-ui.ts';
 // Every run saves its screenshots under test-results/ (ignored by git); with
-// ORDERFLOW_UPDATE_SCREENSHOTS=1 it refreshes the committed ones the README's runbook shows.
+// ORDERFLOW_UPDATE_SCREENSHOTS=1 it refreshes the committed ones docs/runbook.md shows.
 const screenshotsDir = fileURLToPath(
   new URL(process.env['ORDERFLOW_UPDATE_SCREENSHOTS'] === '1' ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url),
 );

@@ -1,7 +1,7 @@
 /**
- * The README's "Starting runs from your backend" examples, executed as written against the
- * real dev server's HTTP API with a worker and the simulators: the PHP script (with the
- * package's autoloader as vendor/autoload.php) and the curl commands (with the store
+ * The examples of docs/php-client.md ("Starting runs from your backend", linked from the
+ * README), executed as written against the real dev server's HTTP API with a worker and
+ * the simulators: the PHP script (with the package's autoloader as vendor/autoload.php) and the curl commands (with the store
  * user and order ids of this test's orders).
  */
 import { spawn } from 'node:child_process';
@@ -15,14 +15,15 @@ import type { PhpRuntime } from '../support/php.ts';
 import { temporalAvailable } from '../support/temporal.ts';
 import { useWorkflowTestContext } from '../support/workflows.ts';
 
-const php = phpForTests({ check: "the README's PHP and curl examples", extensions: ['curl', 'json'] });
-const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+const php = phpForTests({ check: 'the PHP and curl examples of docs/php-client.md', extensions: ['curl', 'json'] });
+const document = 'docs/php-client.md';
+const readme = readFileSync(fileURLToPath(new URL(`../../${document}`, import.meta.url)), 'utf8');
 const bootstrap = fileURLToPath(new URL('../../clients/php/tests/bootstrap.php', import.meta.url));
 
 /** The fenced block after `<!-- readme-test: name -->`. */
 function readmeBlock(name: string): string {
   const match = new RegExp(`<!-- readme-test: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
-  if (!match?.[1]) throw new Error(`README.md has no example marked readme-test: ${name}`);
+  if (!match?.[1]) throw new Error(`${document} has no example marked readme-test: ${name}`);
   return match[1];
 }
 
@@ -35,7 +36,7 @@ function runBash(script: string, env: Record<string, string>): Promise<{ code: n
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-describe.skipIf(php === undefined || !temporalAvailable())("the README's examples for backends", () => {
+describe.skipIf(php === undefined || !temporalAvailable())('the examples for backends (docs/php-client.md)', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'readme', firstUserId: 90, workflowIdPrefix: '' });
   const directory = mkdtempSync(join(tmpdir(), 'orderflow-readme-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));

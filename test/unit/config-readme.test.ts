@@ -1,7 +1,7 @@
 /**
- * The README's configuration table is configVariables, row for row: a variable added,
- * renamed, given another default or described anew in src/config.ts fails here until the
- * README says the same.
+ * The configuration table in docs/configuration.md is configVariables, row for row: a
+ * variable added, renamed, given another default or described anew in src/config.ts fails
+ * here until the documentation says the same.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -16,16 +16,18 @@ function row(entry: ConfigVariable): string {
   return `| ${name} | ${entry.section} | ${entry.required ? 'yes' : 'no'} | ${fallback} | ${entry.description} |`;
 }
 
-function readmeTable(): string[] {
-  const lines = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n');
+const document = 'docs/configuration.md';
+
+function documentedTable(): string[] {
+  const lines = readFileSync(new URL(`../../${document}`, import.meta.url), 'utf8').split('\n');
   const start = lines.indexOf(tableHeader);
-  if (start === -1) throw new Error(`README.md has no configuration table (no line ${JSON.stringify(tableHeader)})`);
+  if (start === -1) throw new Error(`${document} has no configuration table (no line ${JSON.stringify(tableHeader)})`);
   const end = lines.findIndex((line, index) => index > start && !line.startsWith('|'));
   return lines.slice(start + 2, end === -1 ? undefined : end);
 }
 
-describe('README configuration table', () => {
+describe('the configuration table (docs/configuration.md)', () => {
   it('lists exactly configVariables, in order, with their sections, defaults and meanings', () => {
-    expect(readmeTable()).toEqual(configVariables.map(row));
+    expect(documentedTable()).toEqual(configVariables.map(row));
   });
 });
