@@ -31,6 +31,6 @@ response="$(printf 'user = "%s:%s"\n' "$client" "$(tr -d '\r\n' < "$secrets/$sec
   echo "mint-token: $base refused or did not answer for client $client (is Keycloak up? same secret as when the realm was imported?)" >&2
   exit 1
 }
-token="$(printf '%s' "$response" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+token="$(printf '%s' "$response" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')"
 [ -n "$token" ] || { echo "mint-token: the answer from $base holds no access_token" >&2; exit 1; }
 printf '%s\n' "$token"
