@@ -5,9 +5,11 @@
 # https://www.keycloak.org/server/importExport). The client secrets and the demo users'
 # password come from Docker secrets, never from docker-compose.yml.
 set -eu
+# Shell built-ins only (the image is minimal): the first line of the file, without its newline.
 secret() {
   [ -s "/run/secrets/$1" ] || { echo "keycloak: the secret $1 is missing or empty; run deploy/keycloak/make-secrets.sh" >&2; exit 1; }
-  tr -d '\r\n' < "/run/secrets/$1"
+  IFS= read -r value < "/run/secrets/$1" || [ -n "$value" ]
+  printf '%s' "${value%"$(printf '\r')"}"
 }
 ORDERFLOW_UI_CLIENT_SECRET="$(secret oidc_ui_client_secret)"
 ORDERFLOW_WORKER_CLIENT_SECRET="$(secret oidc_worker_client_secret)"
