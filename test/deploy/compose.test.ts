@@ -31,6 +31,8 @@ interface HealthCheck {
 }
 /** A published port: the short syntax, or the long one `docker compose config` renders. */
 type PortEntry = string | { host_ip?: string; published?: string | number; target?: number; protocol?: string };
+/** A mount: `SOURCE:TARGET[:MODE]`, or the long syntax `docker compose config` (v2) renders. */
+type VolumeEntry = string | { type?: string; source?: string; target?: string };
 /** A granted secret: its name, or the long syntax the compose CLI renders. */
 type SecretEntry = string | { source: string; target?: string };
 interface Service {
@@ -40,7 +42,7 @@ interface Service {
   entrypoint?: string[] | string;
   environment?: Record<string, string | number | boolean | null> | string[];
   secrets?: SecretEntry[];
-  volumes?: string[];
+  volumes?: VolumeEntry[];
   ports?: PortEntry[];
   profiles?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -70,6 +72,15 @@ function publishedPorts(entry: Service): PublishedPort[] {
     const target = Number(parts.at(-1));
     const published = parts.length >= 2 ? Number(parts.at(-2)) : target;
     return { hostIp: parts.length === 3 ? parts[0] : undefined, published, target };
+  });
+}
+
+/** A service's mounts as source and target, whichever syntax the file or the CLI used. */
+function mountsOf(entry: Service): Array<{ source: string; target: string }> {
+  return (entry.volumes ?? []).map((volume) => {
+    if (typeof volume !== 'string') return { source: volume.source ?? '', target: volume.target ?? '' };
+    const [source = '', target = ''] = volume.split(':');
+    return { source, target };
   });
 }
 
@@ -254,9 +265,9 @@ describe('docker-compose.yml: the production topology', () => {
     const configPath = (Array.isArray(prometheus.command) ? prometheus.command : [])
       .find((argument) => argument.startsWith('--config.file='))
       ?.slice('--config.file='.length);
-    const mount = prometheus.volumes?.find((volume) => volume.split(':')[1] === configPath);
+    const mount = mountsOf(prometheus).find((volume) => volume.target === configPath);
     expect(mount, `the Prometheus config ${configPath} is mounted from the repository`).toBeDefined();
-    const source = mount!.split(':')[0]!;
+    const source = mount!.source;
     interface ScrapeConfig {
       job_name: string;
       static_configs?: Array<{ targets: string[] }>;
@@ -325,13 +336,12 @@ describe('docker-compose.yml: the production topology', () => {
 
   it('mounts only files that exist, and Grafana provisions the directories it is given', () => {
     for (const [name, entry] of Object.entries(services)) {
-      for (const volume of entry.volumes ?? []) {
-        const source = volume.split(':')[0]!;
+      for (const { source } of mountsOf(entry)) {
         if (source.startsWith('./')) expect(existsSync(join(root, source)), `${name} mounts ${source}`).toBe(true);
       }
     }
     const grafana = service('grafana');
-    const mountTargets = new Map((grafana.volumes ?? []).map((volume) => [volume.split(':')[1], volume.split(':')[0]]));
+    const mountTargets = new Map(mountsOf(grafana).map((volume) => [volume.target, volume.source]));
     const provisioning = parse(readText('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: Array<{ name: string; options: { path: string } }> };
     for (const provider of provisioning.providers) {
       expect(mountTargets.has(provider.options.path), `dashboards "${provider.name}" at ${provider.options.path} are mounted`).toBe(true);
@@ -448,9 +458,8 @@ describe.skipIf(composeCli === undefined)('docker compose config: the rendered p
   const serverConfig = (): Record<string, unknown> => {
     const env = serverEnvironment();
     const configPath = env['TEMPORAL_SERVER_CONFIG_FILE_PATH'];
-    const mount = renderedService('temporal').volumes?.find((volume) => volume.split(':')[1] === configPath);
-    expect(mount, `the server's config file ${configPath} is mounted`).toBeDefined();
-    expect(mount!.split(':')[0]).toBe(join(root, 'deploy/temporal/config.yaml'));
+    const mount = mountsOf(renderedService('temporal')).find((volume) => volume.target === configPath);
+    expect(mount?.source, `the server's config file ${configPath} is mounted`).toBe(join(root, 'deploy/temporal/config.yaml'));
     return renderServerConfig({ ...env, POSTGRES_PWD: 'sample-password', TEMPORAL_BROADCAST_ADDRESS: '172.20.0.5' });
   };
 
@@ -621,8 +630,8 @@ describe.skipIf(composeCli === undefined)('docker compose config: the rendered p
     const env = environmentOf(keycloak);
     const ui = environmentOf(renderedService('temporal-ui'));
     const server = serverEnvironment();
-    const realmMount = keycloak.volumes?.find((volume) => volume.split(':')[1]?.startsWith('/opt/keycloak/data/import/'));
-    expect(realmMount?.split(':')[0]).toBe(join(root, 'deploy/keycloak/orderflow-realm.json'));
+    const realmMount = mountsOf(keycloak).find((volume) => volume.target.startsWith('/opt/keycloak/data/import/'));
+    expect(realmMount?.source).toBe(join(root, 'deploy/keycloak/orderflow-realm.json'));
     const realm = JSON.parse(readText('deploy/keycloak/orderflow-realm.json')) as Realm;
     // The issuer the UI and the codec server expect, and the JWKS the server reads, are this realm's.
     expect(ui['TEMPORAL_AUTH_ISSUER_URL']).toBe(`${env['KC_HOSTNAME']}/realms/${realm.realm}`);
