@@ -23,10 +23,31 @@ import type { SagaInput } from './lib/saga-calls.ts';
 import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from './lib/stack.ts';
 import type { BenchStack, WorkerProcess } from './lib/stack.ts';
 
-type Variant = 'orderflow' | 'bare' | 'plain';
-const variants: readonly Variant[] = ['plain', 'bare', 'orderflow'];
-const concurrencies = [1, 20, 100] as const;
-const latencies = [0, 20] as const;
+type Variant = 'orderflow' | 'bare' | 'plain' | 'orderflow-before';
+
+/** A comma-separated list of whole numbers from the environment (e.g. BENCH_E2E_CONCURRENCY=100), else `fallback`. */
+function listFromEnv(name: string, fallback: readonly number[]): readonly number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map((value) => Number(value.trim()));
+  if (values.some((value) => !Number.isSafeInteger(value) || value < 0)) {
+    console.error(`${name} (${JSON.stringify(raw)}) must be whole numbers separated by commas, e.g. 100 or 20,100.`);
+    process.exit(2);
+  }
+  return values;
+}
+/**
+ * BENCH_E2E_BEFORE_WORKER: the worker-process script of another checkout (say, main's), run as a
+ * fourth variant "orderflow-before" on the same server and simulators, interleaved with the
+ * others: today's defaults side by side with this checkout's.
+ */
+const beforeWorker = process.env['BENCH_E2E_BEFORE_WORKER'];
+const allVariants: readonly Variant[] = beforeWorker === undefined ? ['plain', 'bare', 'orderflow'] : ['plain', 'bare', 'orderflow-before', 'orderflow'];
+/** BENCH_E2E_VARIANTS: only these variants (e.g. orderflow-before,orderflow). */
+const variants: readonly Variant[] = process.env['BENCH_E2E_VARIANTS'] ? allVariants.filter((variant) => process.env['BENCH_E2E_VARIANTS']!.split(',').includes(variant)) : allVariants;
+/** BENCH_E2E_CONCURRENCY / BENCH_E2E_LATENCY: only these scenarios (default 1,20,100 and 0,20). */
+const concurrencies = listFromEnv('BENCH_E2E_CONCURRENCY', [1, 20, 100]);
+const latencies = listFromEnv('BENCH_E2E_LATENCY', [0, 20]);
 /** Sagas per scenario: enough for a stable rate, few enough for a 2-core machine. */
 const sizes = process.env['BENCH_SMOKE'] === '1'
   ? { 1: 2, 20: 4, 100: 4 } // BENCH_SMOKE=1: does the harness work at all (numbers mean nothing)
@@ -47,13 +68,17 @@ interface Result {
 }
 
 const stack: BenchStack = await startBenchStack();
-const queues = { orderflow: `bench-orderflow-${randomUUID()}`, bare: `bench-bare-${randomUUID()}` };
-const workers: Record<'orderflow' | 'bare', WorkerProcess> = {
-  orderflow: await spawnWorker('orderflow', queues.orderflow, stack.workerEnv),
-  bare: await spawnWorker('bare', queues.bare, stack.workerEnv),
-};
+const queues = { orderflow: `bench-orderflow-${randomUUID()}`, bare: `bench-bare-${randomUUID()}`, 'orderflow-before': `bench-orderflow-before-${randomUUID()}` };
+const workers: Partial<Record<Exclude<Variant, 'plain'>, WorkerProcess>> = {};
+for (const variant of variants) {
+  if (variant === 'plain') continue;
+  workers[variant] = variant === 'orderflow-before'
+    ? await spawnWorker('orderflow', queues[variant], stack.workerEnv, [], beforeWorker)
+    : await spawnWorker(variant, queues[variant], stack.workerEnv);
+}
+const stopWorkers = (): Promise<unknown> => Promise.allSettled(Object.values(workers).map((worker) => worker.stop()));
 cleanUpOnInterrupt(async () => {
-  await Promise.allSettled([workers.orderflow.stop(), workers.bare.stop()]);
+  await stopWorkers();
   await stack.close();
 });
 // The same configuration as the workers', read the same way.
@@ -74,7 +99,7 @@ async function runOne(variant: Variant, saga: SagaInput): Promise<void> {
     return;
   }
   const started = await startRefundAndCancel(
-    { client: stack.client, taskQueue: queues.orderflow },
+    { client: stack.client, taskQueue: queues[variant] },
     { ...saga, reason: 'benchmark', requestedBy: 'bench' },
   );
   const result = (await started.handle.result()) as { outcome?: string };
@@ -89,7 +114,7 @@ async function scenario(variant: Variant, concurrency: number, latencyMs: number
   await settle(stack.server.pid, serverIdleCpuMsPerSecond);
   const sagas = prepareSagas(stack, count);
   addLatency(stack, latencyMs, count * 7);
-  const workerPid = variant === 'plain' ? process.pid : workers[variant].pid;
+  const workerPid = variant === 'plain' ? process.pid : workers[variant]!.pid;
   const serverCpuBefore = processCpuMs(stack.server.pid);
   const workerCpuBefore = processCpuMs(workerPid);
   const latenciesMs: number[] = [];
@@ -153,7 +178,7 @@ try {
     }
   }
 } finally {
-  await Promise.allSettled([workers.orderflow.stop(), workers.bare.stop()]);
+  await stopWorkers();
   await Promise.allSettled([webtv.close(), justclick.close()]);
   await stack.close();
 }

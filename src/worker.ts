@@ -30,7 +30,8 @@ import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telem
 import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './effects/types.ts';
-import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
+import { bundleWorkflowsApart } from './temporal/workflow-bundle.ts';
+import { restartWithWorkerHeapLimits, withWorkflowThreadHeapLimits, workflowCacheRuns, workflowTaskSlots } from './temporal/worker-memory.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -38,9 +39,6 @@ export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.me
 const workflowMetricsInterceptorsPath = fileURLToPath(
   new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
-
-/** Workflow tasks one worker runs at once (see Worker.create below). */
-const workflowTaskSlots = 100;
 
 /** One JSON object per line on stderr. */
 function logToStderr(entry: LogEntry): void {
@@ -146,10 +144,9 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
   const workflowClient = new Client({ connection, namespace: config.temporal.namespace });
-  const cachedRuns = workflowCacheSize(config.temporal.workflowCacheMb);
   let worker: Worker;
   try {
-    worker = await Worker.create({
+    worker = await withWorkflowThreadHeapLimits(async () => Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: options.taskQueue ?? config.temporal.taskQueue,
@@ -158,11 +155,9 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       ...(options.tracing === undefined
         ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
         : { workflowsPath }),
-      maxCachedWorkflows: cachedRuns,
-      // A workflow task holds its slot while the run's local first attempts make their API
-      // calls (src/workflows/activity-proxies.ts): waiting on I/O, not using CPU, so more
-      // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
-      maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
+      // Both decided in src/temporal/worker-memory.ts: the cache is derived from the slots.
+      maxCachedWorkflows: workflowCacheRuns,
+      maxConcurrentWorkflowTaskExecutions: workflowTaskSlots,
       activities: {
         ...createActivities({ webtv, justclick, ledger }),
         // The bulk workflow starts and follows items through a client on the worker's connection;
@@ -175,7 +170,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         ...(options.tracing === undefined ? {} : { workflowModules: [workflowMetricsInterceptorsPath] }),
       },
       plugins: options.tracing === undefined ? [] : [options.tracing.plugin],
-    });
+    }));
   } catch (error) {
     await closeAll();
     throw error;
@@ -202,6 +197,8 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
 
 /** `orderflow worker`: runs until SIGINT/SIGTERM. */
 export async function runWorkerProcess(env: Environment = process.env): Promise<void> {
+  // The main isolate's heap limits are given when Node starts: start again with them (same pid).
+  restartWithWorkerHeapLimits();
   // Configuration first: a bad one is refused before the Temporal runtime starts.
   let config: WorkerConfig | undefined;
   let configProblems: readonly string[] = [];

@@ -170,8 +170,10 @@ export async function spawnWorker(
   taskQueue: string,
   env: Record<string, string>,
   nodeOptions: readonly string[] = [],
+  /** The worker-process script (another checkout's, to compare side by side); default this checkout's. */
+  entry: string = workerEntry,
 ): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, workerEntry, variant], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, entry, variant], {
     env: { ...process.env, ...env, BENCH_TASK_QUEUE: taskQueue },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -10,6 +10,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createJustClickClient } from '../../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../../src/apis/webtv/client.ts';
 import { createOrderflowWorker, installRuntime, loadWorkerConfig } from '../../src/worker.ts';
+import { restartWithWorkerHeapLimits } from '../../src/temporal/worker-memory.ts';
 import { createSagaCalls } from './saga-calls.ts';
 
 const variant = process.argv[2];
@@ -18,6 +19,9 @@ if ((variant !== 'orderflow' && variant !== 'bare') || taskQueue === undefined) 
   process.stderr.write('usage: BENCH_TASK_QUEUE=<queue> node bench/lib/worker-process.ts orderflow|bare\n');
   process.exit(2);
 }
+
+// The orderflow worker runs with the heap limits `orderflow worker` gives itself.
+if (variant === 'orderflow') restartWithWorkerHeapLimits();
 
 // Errors only: an amount due fails an activity attempt by design (a WARN line per parked run).
 installRuntime({ logLevel: 'ERROR' });

@@ -48,7 +48,8 @@ export function createBillActivities(protocol: Protocol): Pick<OrderflowActiviti
     } catch (error) {
       throw await protocol.recordCallFailure(effectKey, error, {}, context);
     }
-    await ledger.record(effectKey, (await ledger.get(effectKey))?.state === 'unknown' ? 'resolved-applied' : 'applied', { ...context, response: { ok: detail } });
+    // Still unknown (recordAttempt keeps the state) after an earlier unknown outcome; pending otherwise.
+    await ledger.record(effectKey, recorded?.state === 'unknown' ? 'resolved-applied' : 'applied', { ...context, response: { ok: detail } });
     return { effectKey, status: 'applied', fromLedger: false, detail };
   }
 

@@ -7,7 +7,7 @@ import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActiv
 import type { EffectRecord, JsonValue } from '../effects/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, unresolvedStates } from './protocol.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure } from './protocol.ts';
 import type { Protocol } from './protocol.ts';
 
 interface CreditObservation {
@@ -34,10 +34,12 @@ function balanceVerdict(before: number | undefined, now: number, change: number)
 export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivities, 'applyCreditChange' | 'undoCreditChange'> {
   const { ledger, deps: { webtv } } = protocol;
 
-  /** Our own unresolved credit effects on the same user make reconciliation unsound: wait for them. */
-  async function refuseWhileOtherEffectsUnresolved(userId: number, effectKey: string): Promise<void> {
-    const others = (await ledger.listEffects({ userId, state: unresolvedStates }))
-      .filter((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
+  /**
+   * Our own unresolved credit effects on the same user make reconciliation unsound: wait for
+   * them. `unresolved`: the user's pending and unknown effects, read with the lock.
+   */
+  function refuseWhileOtherEffectsUnresolved(userId: number, effectKey: string, unresolved: readonly EffectRecord[]): void {
+    const others = unresolved.filter((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
     const first = others[0];
     if (first) {
       throw failure(
@@ -66,13 +68,12 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     const what = `${formatCents(amount)} credit ${verb} ${creditAction === 'add' ? 'to' : 'from'} store user ${userId}`;
     const context = attemptContext();
 
-    const recorded = await ledger.get(effectKey);
-    if (recorded && isDone(recorded)) return fromLedger(recorded, what);
-
-    return protocol.underUserLock(userId, effectKey, async (callSignal) => {
-      let row = await ledger.get(effectKey);
+    // The row and the user's unresolved effects come with the lock (one round trip): a recorded
+    // outcome is returned without calling.
+    return protocol.underUserLock(userId, effectKey, async (callSignal, lock) => {
+      let row = lock.effect;
       if (row && isDone(row)) return fromLedger(row, what);
-      await refuseWhileOtherEffectsUnresolved(userId, effectKey);
+      refuseWhileOtherEffectsUnresolved(userId, effectKey, lock.unresolved);
       const now = await readCredit(userId, callSignal);
 
       if (row && isUnresolved(row)) {
@@ -127,7 +128,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
         throw await protocol.recordCallFailure(effectKey, error, { credit: now.credit }, context);
       }
       const expectedAfter = creditAction === 'add' ? now.creditCents + amount : now.creditCents - amount;
-      await ledger.record(effectKey, 'applied', { ...context, response: { ok: `credit ${verb}` } });
+      await lock.recordAndRelease(effectKey, 'applied', { ...context, response: { ok: `credit ${verb}` } });
       return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${formatCents(expectedAfter)})` };
     });
   }

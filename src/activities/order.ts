@@ -42,11 +42,9 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
     const isTarget = (order: WebTvOrder | undefined): boolean =>
       order !== undefined && (change === 'cancel' ? order.status === 'cancelled' : order.status === 'processed' || order.paymentStatus === 'paid');
 
-    const recorded = await ledger.get(effectKey);
-    if (recorded && isDone(recorded)) return fromLedger(recorded, what);
-
-    return protocol.underUserLock(userId, effectKey, async (callSignal) => {
-      const row = await ledger.get(effectKey);
+    // The row comes with the lock (one round trip): a recorded outcome is returned without calling.
+    return protocol.underUserLock(userId, effectKey, async (callSignal, lock) => {
+      const row = lock.effect;
       if (row && isDone(row)) return fromLedger(row, what);
       const { order, current } = orderFacts(await readOrders(userId, callSignal), orderId);
       const observed = {
@@ -100,7 +98,7 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         }
         throw await protocol.recordCallFailure(effectKey, error, observed, context);
       }
-      await ledger.record(effectKey, 'applied', { ...context, response: { ok: `order ${target}` } });
+      await lock.recordAndRelease(effectKey, 'applied', { ...context, response: { ok: `order ${target}` } });
       return { effectKey, status: 'applied', fromLedger: false, detail: what };
     });
   }

@@ -16,7 +16,7 @@ import { ApiCallError } from '../apis/outcome.ts';
 import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../effects/types.ts';
+import type { EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../effects/types.ts';
 import { UserLockTimeoutError } from '../effects/errors.ts';
 import { stepOfEffectKey } from '../effects/keys.ts';
 import { apiFailure, failure, summaryOf } from './failures.ts';
@@ -118,9 +118,12 @@ export interface Protocol {
    * Runs `fn` holding the user's lock. `fn` gets the signal to pass to every API call: it
    * aborts when the activity is cancelled or the lock's lease is lost (another worker may
    * hold the user then), so a call not yet sent is not sent, and one in flight ends as an
-   * unknown outcome that the next attempt reconciles.
+   * unknown outcome that the next attempt reconciles. And it gets the lock: the effect's
+   * row and the user's unresolved effects as they stood once the lock was held (read in
+   * the same round trip as the lock), and `recordAndRelease` for the outcome, the last
+   * write under the lock (one round trip with the release).
    */
-  underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal) => Promise<T>): Promise<T>;
+  underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T>;
   recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext): Promise<unknown>;
 }
 
@@ -156,8 +159,8 @@ export function createProtocol(deps: ActivityDeps): Protocol {
       try {
         return await ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
           const cancelled = signal();
-          return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]));
-        }, { waitMs: lockWaitMs });
+          return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]), lock);
+        }, { waitMs: lockWaitMs, read: { effectKey } });
       } catch (error) {
         if (error instanceof UserLockTimeoutError) {
           throw failure(FailureType.UserBusy, `${error.message} Will retry.`, { nonRetryable: false });

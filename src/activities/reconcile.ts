@@ -17,7 +17,7 @@ import type { JustClickClient } from '../apis/justclick/client.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import { RunState, queryNames } from '../contracts.ts';
 import type { RunStatus } from '../contracts.ts';
-import type { EffectLedger, EffectRecord, JsonValue } from '../effects/types.ts';
+import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../effects/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from '../reconcile/contracts.ts';
 import type { DriftFinding, SettledFinding } from '../reconcile/contracts.ts';
@@ -32,11 +32,22 @@ export interface FindDriftInput {
   /** UTC ISO time the reconcile counts from (the workflow's clock). */
   now: string;
   operatorWaitMs: number;
+  /**
+   * Look at every effect changed in the window, whatever the checkpoint says (what every run
+   * did before checkpoints): a sweep for drift made by hand long after an effect's last change.
+   */
+  fullWindow?: boolean | undefined;
 }
 
 export interface SettleDriftInput {
   reconcileWorkflowId: string;
   findings: DriftFinding[];
+  /**
+   * The `now` its findDrift counted from: once every finding is recorded, the ledger's
+   * reconcile checkpoint moves there (less {@link reconcileDefaults.checkpointOverlapMs}).
+   * Absent (runs started before checkpoints): no checkpoint is written.
+   */
+  checkedAt?: string | undefined;
 }
 
 export interface ReconcileActivities {
@@ -53,6 +64,16 @@ export interface ReconcileActivityDeps {
   inFlightWindowMs?: number | undefined;
   /** Default {@link reconcileDefaults.readsPerSecond}. */
   readsPerSecond?: number;
+  /** Default {@link reconcileDefaults.checkpointOverlapMs}. */
+  checkpointOverlapMs?: number | undefined;
+}
+
+/** Effects read from the ledger per page while listing what changed. */
+const changePageSize = 1_000;
+
+/** The effect keys of findings reported since `sinceMs` (newest first, at most 10,000). */
+function reportedEffectKeys(events: readonly AuditEvent[], sinceMs: number): string[] {
+  return [...new Set(events.filter((event) => Date.parse(event.at) >= sinceMs).flatMap((event) => (event.effectKey === null ? [] : [event.effectKey])))];
 }
 
 function objectField(value: JsonValue | null, name: string): JsonValue | undefined {
@@ -81,6 +102,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
   const { ledger, webtv, justclick, client } = deps;
   const windowMs = deps.inFlightWindowMs ?? inFlightWindowMs();
   const minGapMs = 1_000 / (deps.readsPerSecond ?? reconcileDefaults.readsPerSecond);
+  const overlapMs = deps.checkpointOverlapMs ?? reconcileDefaults.checkpointOverlapMs;
   let lastRead = 0;
 
   /** Spaces API reads at least `minGapMs` apart. */
@@ -248,24 +270,69 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     return workflowId;
   }
 
+  /** What one effect shows: at most one finding, at most one paced API read. */
+  async function checkEffect(record: EffectRecord, input: FindDriftInput): Promise<DriftFinding | undefined> {
+    if ((unresolvedStates as readonly string[]).includes(record.state)) return staleEffect(record, input);
+    if (record.kind.startsWith('credit.')) return lateLanding(record);
+    const done = record.state === 'applied' || record.state === 'resolved-applied';
+    if (record.kind === 'order.cancel' && done) return orderNotCancelled(record);
+    if (record.kind.startsWith('justclick.') && done) return billDrift(record);
+    return undefined;
+  }
+
+  /** Where the last completed reconcile left off (ms), if one did. */
+  async function checkpoint(): Promise<number | undefined> {
+    const [latest] = await ledger.listAudit({ event: reconcileAuditEvents.checkpoint, newestFirst: true, limit: 1 });
+    const through = latest === undefined ? undefined : Date.parse(textField(latest.details, 'through') ?? '');
+    return through === undefined || Number.isNaN(through) ? undefined : through;
+  }
+
+  /** Every effect changed at or after `sinceMs`, in the order of their last change, a page at a time. */
+  async function* changedSince(sinceMs: number): AsyncGenerator<EffectRecord> {
+    let at = new Date(sinceMs).toISOString();
+    let afterKey: string | undefined;
+    for (;;) {
+      const page = await ledger.listEffects({ changedSince: at, changedAfterKey: afterKey, limit: changePageSize });
+      yield* page;
+      const last = page.at(-1);
+      if (last === undefined || page.length < changePageSize) return;
+      at = last.updatedAt;
+      afterKey = last.key;
+    }
+  }
+
   return {
+    /**
+     * Looks at what changed since the ledger's reconcile checkpoint (the window's start when
+     * there is none yet, or when it is older), plus what is still open whatever it changed:
+     * unresolved effects, and effects with a finding reported within the window (a finding
+     * stays in the report while its drift lasts). The reads follow the changes, not the window.
+     */
     async findDrift(input) {
-      const sinceMs = Date.parse(input.since);
-      const recent = (await ledger.listEffects({ limit: 10_000 })).filter((record) => Date.parse(record.updatedAt) >= sinceMs);
+      const windowStart = Date.parse(input.since);
+      const reachedMs = input.fullWindow === true ? undefined : await checkpoint();
+      const sinceMs = reachedMs === undefined ? windowStart : Math.max(windowStart, reachedMs);
+      const checked = new Set<string>();
       const findings: DriftFinding[] = [];
-      for (const record of recent) {
-        let finding: DriftFinding | undefined;
-        if ((unresolvedStates as readonly string[]).includes(record.state)) finding = await staleEffect(record, input);
-        else if (record.kind.startsWith('credit.')) finding = await lateLanding(record);
-        else if (record.kind === 'order.cancel' && (record.state === 'applied' || record.state === 'resolved-applied')) finding = await orderNotCancelled(record);
-        else if (record.kind.startsWith('justclick.') && (record.state === 'applied' || record.state === 'resolved-applied')) finding = await billDrift(record);
+      const check = async (record: EffectRecord): Promise<void> => {
+        if (checked.has(record.key)) return;
+        checked.add(record.key);
+        const finding = await checkEffect(record, input);
         if (finding) findings.push(finding);
+      };
+      for await (const record of changedSince(sinceMs)) await check(record);
+      for (const record of await ledger.listEffects({ state: unresolvedStates, limit: 10_000 })) await check(record);
+      const reported = await ledger.listAudit({ event: reconcileAuditEvents.finding, newestFirst: true, limit: 10_000 });
+      for (const key of reportedEffectKeys(reported, windowStart)) {
+        if (checked.has(key)) continue;
+        const record = await ledger.get(key);
+        if (record !== undefined) await check(record);
       }
       findings.push(...(await operatorWaits(input)));
       return findings;
     },
 
-    async settleDrift({ reconcileWorkflowId, findings }) {
+    async settleDrift({ reconcileWorkflowId, findings, checkedAt }) {
       const reported = new Set(
         (await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })).map((event) => textField(event.details, 'findingId')),
       );
@@ -307,6 +374,17 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           });
         }
         settled.push({ ...finding, isNew, followUp, outcome, ...(findingWorkflowId === undefined ? {} : { findingWorkflowId }) });
+      }
+      // Every finding is recorded: the next reconcile may start from here. Written last, so a
+      // run that fails anywhere before leaves the checkpoint where it was (nothing is skipped).
+      const checkedAtMs = checkedAt === undefined ? NaN : Date.parse(checkedAt);
+      if (!Number.isNaN(checkedAtMs)) {
+        await ledger.audit({
+          workflowId: reconcileWorkflowId,
+          event: reconcileAuditEvents.checkpoint,
+          details: { through: new Date(checkedAtMs - overlapMs).toISOString(), checkedAt: new Date(checkedAtMs).toISOString(), findings: findings.length },
+          actor: reconcileWorkflowId,
+        });
       }
       return settled;
     },

@@ -81,7 +81,14 @@ export const reconcileDefaults = Object.freeze({
   operatorWaitMs: 24 * 3_600_000,
   /** At most this many API reads per second (the store API is one PHP installation). */
   readsPerSecond: 5,
+  /**
+   * A reconcile's checkpoint is this much before the time it counted from, so the next one
+   * also looks at changes written just before it (a write in flight, a database clock a
+   * little behind the worker's): re-reading a few minutes costs little, skipping one change
+   * would hide drift.
+   */
+  checkpointOverlapMs: 5 * 60_000,
 });
 
 /** The audit events a reconcile writes to the ledger (how a later reconcile knows a finding is not new). */
-export const reconcileAuditEvents = Object.freeze({ finding: 'reconcile.finding', repaired: 'reconcile.repaired' });
+export const reconcileAuditEvents = Object.freeze({ finding: 'reconcile.finding', repaired: 'reconcile.repaired', checkpoint: 'reconcile.checkpoint' });

@@ -1,5 +1,5 @@
 /**
- * The worker's workflow bundle and cache size, decided here.
+ * The worker's workflow bundle, decided here (its cache and heap: ./worker-memory.ts).
  *
  * The bundle is made in a short-lived child process: webpack and what it leaves on the heap
  * (about 130 MB of RSS, measured with `npm run bench:memory`) never enter the worker
@@ -10,20 +10,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-
-/**
- * Worker RSS per cached workflow run, in MB, with V8 context reuse (the SDK default):
- * 415 MB per 1,000 parked processPaidOrder runs in `npm run bench:memory`, rounded down.
- */
-export const cachedRunMb = 0.4;
-
-/** The SDK lets a worker run 40 workflow tasks at once, and each needs its run in the cache. */
-const minCachedRuns = 40;
-
-/** How many runs a workflow cache of `budgetMb` holds (ORDERFLOW_WORKFLOW_CACHE_MB). */
-export function workflowCacheSize(budgetMb: number): number {
-  return Math.max(minCachedRuns, Math.floor(budgetMb / cachedRunMb));
-}
 
 /**
  * Bundles `workflowsPath` with the given workflow interceptor modules in a child process;

@@ -66,7 +66,7 @@ export async function reconcile(input: ReconcileInput = {}): Promise<ReconcileRe
   const since = new Date(Date.now() - sinceMs).toISOString();
   setCurrentDetails(`## Drift report\n\nLooking at effects changed since ${since}…`);
   const found = await findDrift({ since, now: checkedAt, operatorWaitMs });
-  const findings = await settleDrift({ reconcileWorkflowId: workflowInfo().workflowId, findings: found });
+  const findings = await settleDrift({ reconcileWorkflowId: workflowInfo().workflowId, findings: found, checkedAt });
   const summary = {
     since,
     checkedAt,
