@@ -1,5 +1,5 @@
 /**
- * The ledger protocol every changing activity follows (DESIGN.md, "The effect ledger"):
+ * The ledger protocol every changing activity follows (docs/architecture.md, "The effect ledger"):
  * 1. a recorded `applied` outcome is returned without calling the API (resets are safe);
  * 2. the per-user lock is taken, so our own writes to one user never interleave;
  * 3. the world is observed (credit, current order) and `pending` recorded with it;

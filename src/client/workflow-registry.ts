@@ -6,8 +6,8 @@
  * help, and the contract types of its messages.
  *
  * It drives the typed starters (./starters.ts), the CLI (src/cli/workflows.ts) and the
- * generated caller contract (contracts/orderflow.contract.json, which the PHP client
- * follows). Nothing here does I/O.
+ * generated caller contract (clients/php/resources/orderflow.contract.json, written by
+ * `npm run contract`, which the PHP client follows). Nothing here does I/O.
  */
 import type { adjustCredit } from '../workflows/adjust-credit.ts';
 import type { cancelOrder } from '../workflows/cancel-order.ts';

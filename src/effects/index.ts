@@ -1,6 +1,6 @@
 /**
  * The effect ledger: once-only external effects, per-user locks and an audit trail that
- * outlives Temporal's history retention. See DESIGN.md, "The effect ledger".
+ * outlives Temporal's history retention. See docs/architecture.md, "The effect ledger".
  *
  * Open one per worker process with `openLedger(config.ledger)`, the ledger section of
  * `loadConfig` (ORDERFLOW_LEDGER, see src/config.ts):

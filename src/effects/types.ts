@@ -1,5 +1,5 @@
 /**
- * Types of the effect ledger (see DESIGN.md, "The effect ledger").
+ * Types of the effect ledger (see docs/architecture.md, "The effect ledger").
  *
  * An *effect key* `<workflowId>/<step>#<firstExecutionRunId>` (./keys.ts) names one intended external effect (add credit,
  * cancel an order, delete a JustClick order). The ledger keeps one row per key, so that

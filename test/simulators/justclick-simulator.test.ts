@@ -71,7 +71,7 @@ describe('requests', () => {
     expect(sim.apiUrl).toBe(`${sim.origin}/api`);
   });
 
-  it('answers the API-NOTES vector request: DeleteOrder bill_id=1111 of a missing bill', async () => {
+  it('answers the docs/vendor-apis.md vector request: DeleteOrder bill_id=1111 of a missing bill', async () => {
     const answer = await post('DeleteOrder', `bill_id=1111&hash=47d890b61dcad113dee75f57f69be233`, 'application/x-www-form-urlencoded');
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe('text/html; charset=UTF-8');
