@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { adjustmentDigest, idSeparator, legacyWorkflowId, workflowIdPattern } from '../src/client/workflow-ids.ts';
+import { adjustmentDigest, idSeparator, workflowIdPattern } from '../src/client/workflow-ids.ts';
 import { idPolicies, operatorMessages, stateAtStart, workflowRegistry } from '../src/client/workflow-registry.ts';
 import { searchAttributeRegistrations } from '../src/search-attributes.ts';
 
@@ -113,7 +113,6 @@ export function buildContract(): Record<string, unknown> {
         cliCommand: `orderflow start ${registration.cli.name}`,
         summary: registration.cli.summary,
         workflowIdTemplate: registration.idTemplate,
-        legacyWorkflowIdTemplate: legacyWorkflowId(registration.idTemplate, new Proxy({}, { get: (_, field) => `{${String(field)}}` })),
         workflowIdConflictPolicy: apiEnum.conflict,
         workflowIdReusePolicy: apiEnum.reuse,
         sameRequestFields: registration.sameRequestFields,
@@ -139,7 +138,6 @@ export function buildContract(): Record<string, unknown> {
       separator: idSeparator,
       allowedCharacters: workflowIdPattern.source,
       placeholders: '{field} is the normalised input field (see the input rules); an optional workflow id prefix goes before the whole id',
-      legacy: 'Runs started before the ":" format have "/" ids (legacyWorkflowIdTemplate); a running or completed one still answers for its business key',
       adjustCreditRequestIdDefault: {
         description: 'Without requestId, adjustCredit uses this digest of the normalised input as {requestId}: JSON.stringify of the array of values (no spaces, "/" and non-ASCII unescaped), sha256, hex, first digits',
         fields: adjustmentDigest.fields,

@@ -2,16 +2,18 @@
  * Records the event histories that test/workflows/replay.test.ts replays against the
  * current workflow code, into test/fixtures/histories/<scenario>.json.
  *
- *   cd /work/main && npx node scripts/record-histories.ts              # every scenario
- *   cd /work/main && npx node scripts/record-histories.ts <scenario>…  # only these
- *   cd /work/main && npx node scripts/record-histories.ts --list       # names, and what each covers
+ *   npm run record-histories                     # every scenario that has no fixture yet
+ *   npm run record-histories -- <scenario>…      # only these (again: only new ones)
+ *   npm run record-histories -- --list           # names, and what each covers
  *
- * Re-record an existing fixture ONLY when a workflow change is intentional and made safe
- * for runs already in flight (versioned with `patched()`, or a new workflow type): the
- * histories stand for runs that exist in production, and re-recording them hides exactly
- * the nondeterminism the replay test is there to find (see replay.test.ts). Adding a
- * scenario is always fine: record just that one. Commit fixtures with the change that
- * needs them.
+ * The fixtures are the recorded 1.0 histories (docs/versioning.md): they stand for runs
+ * of the 1.0 shape that exist in production, and from 1.0 on every change to workflow code
+ * is gated by `patched()` and replay-tested against them. So the script never overwrites a
+ * fixture: it records new scenarios only (adding one is always fine; commit it with the
+ * change that needs it). Re-recording an existing fixture hides exactly the
+ * nondeterminism the replay test is there to find; `--rerecord` does it anyway, for the
+ * one case where that is right: a new major version that drops every patch, with a new
+ * baseline (then say in CHANGELOG.md which fixtures were re-recorded).
  *
  * What it uses: its own Temporal dev server (the Temporal CLI, as for the tests: see
  * src/temporal/cli-binary.ts), both simulators in-process, a SQLite ledger in a temp
@@ -22,6 +24,7 @@
  * json`), pretty-printed. The sample credentials never reach a history; the script
  * checks that before writing (payloads decoded).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +45,7 @@ import type { Stack } from '../test/support/stack.ts';
 import { startTestServer } from '../test/support/test-server.ts';
 
 const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
+const repositoryRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const historiesDirectory = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
 
 // ---------------------------------------------------------------------------------------
@@ -266,16 +270,37 @@ function assertNoSecrets(name: string, history: unknown): void {
   }
 }
 
-async function main(args: readonly string[]): Promise<void> {
-  if (args.includes('--list')) {
+/** A mistake in how the script was called: reported in one line, exit code 2. */
+class UsageError extends Error {}
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--list')) {
     for (const scenario of scenarios) console.log(`${scenario.name}\n    ${scenario.covers}`);
     return;
   }
+  const rerecord = argv.includes('--rerecord');
+  const args = argv.filter((arg) => arg !== '--rerecord');
   const unknown = args.filter((name) => !scenarios.some((scenario) => scenario.name === name));
   if (unknown.length > 0) {
-    throw new Error(`unknown scenario ${unknown.join(', ')}; the scenarios are: ${scenarios.map((scenario) => scenario.name).join(', ')}`);
+    throw new UsageError(`unknown scenario ${unknown.join(', ')}; the scenarios are: ${scenarios.map((scenario) => scenario.name).join(', ')}`);
   }
-  const chosen = args.length === 0 ? scenarios : scenarios.filter((scenario) => args.includes(scenario.name));
+  const named = args.length === 0 ? scenarios : scenarios.filter((scenario) => args.includes(scenario.name));
+  const recorded = new Set(existsSync(historiesDirectory) ? readdirSync(historiesDirectory) : []);
+  const existing = named.filter((scenario) => recorded.has(`${scenario.name}.json`));
+  if (existing.length > 0 && !rerecord) {
+    if (args.length > 0) {
+      throw new UsageError(
+        `${existing.map((scenario) => scenario.name).join(', ')} already recorded: the fixtures are the 1.0 histories and are not re-recorded ` +
+          '(docs/versioning.md). Gate the workflow change with patched() instead; --rerecord overwrites them for a new baseline only.',
+      );
+    }
+    console.log(`Already recorded (kept): ${existing.map((scenario) => scenario.name).join(', ')}`);
+  }
+  const chosen = rerecord ? named : named.filter((scenario) => !existing.includes(scenario));
+  if (chosen.length === 0) {
+    console.log('Nothing to record: every scenario has its fixture.');
+    return;
+  }
 
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const cleanups: Array<() => Promise<void>> = [];
@@ -311,7 +336,8 @@ async function main(args: readonly string[]): Promise<void> {
               'nothing was written for it. Fix the scenario for the new workflow code first.',
           );
         }
-        const json = historyToJson(await handle.fetchHistory());
+        // Failure stack traces name the checkout's path; a fixture should not name the machine.
+        const json = historyToJson(await handle.fetchHistory()).split(repositoryRoot).join('.');
         assertNoSecrets(scenario.name, JSON.parse(json));
         const file = join(historiesDirectory, `${scenario.name}.json`);
         await writeFile(file, json);
@@ -325,6 +351,11 @@ async function main(args: readonly string[]): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`record-histories: ${error.message}`);
+      process.exitCode = 2;
+      return;
+    }
     console.error('record-histories failed:', error);
     process.exitCode = 1;
   });

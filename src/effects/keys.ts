@@ -2,7 +2,7 @@
  * Effect keys, `<workflowId>/<step>#<firstExecutionRunId>`: the one place that builds and
  * reads them. Retries, crashes and resets keep a step's key (a reset keeps the first run's
  * id); a new run after a failed one gets new keys, so it does not inherit the failed run's
- * effects (README, "Architecture"). Keys of the older form `<workflowId>/<step>` are read.
+ * effects (docs/architecture.md, effect keys).
  * Pure (it imports only the pure single-line-text rule): workflow code builds keys with it (see eslint.config.js).
  */
 import { controlCharacters } from '../single-line-text.ts';
@@ -19,8 +19,8 @@ export interface ParsedEffectKey {
   workflowId: string;
   /** The step name, e.g. `add-credit`. */
   step: string;
-  /** The run chain's first execution run id; undefined for keys of the older form. */
-  firstExecutionRunId: string | undefined;
+  /** The run chain's first execution run id. */
+  firstExecutionRunId: string;
   /** Everything after the workflow id (`add-credit#<run>`): what the ledger stores as the step. */
   tail: string;
 }
@@ -62,9 +62,9 @@ export function parseEffectKey(key: string): ParsedEffectKey {
     throw new EffectKeyError(`Effect key ${shown}: the workflow id has control characters or surrounding spaces.`);
   }
   const hash = tail.indexOf('#');
-  const step = hash === -1 ? tail : tail.slice(0, hash);
-  const firstExecutionRunId = hash === -1 ? undefined : tail.slice(hash + 1);
-  if (tail.length > maxStepLength || !stepPattern.test(step) || (firstExecutionRunId !== undefined && !runIdPattern.test(firstExecutionRunId))) {
+  const step = tail.slice(0, hash);
+  const firstExecutionRunId = tail.slice(hash + 1);
+  if (hash === -1 || tail.length > maxStepLength || !stepPattern.test(step) || !runIdPattern.test(firstExecutionRunId)) {
     throw new EffectKeyError(
       `Effect key ${shown}: ${JSON.stringify(tail)} must be a step and a run id, "<step>#<firstExecutionRunId>", 1-${maxStepLength} characters of ` +
         'letters, digits and . _ : - (each starting with a letter or digit).',

@@ -22,18 +22,13 @@
  * (the order it just cancelled is no longer current) and send the run down another path,
  * so reads stay normal activities and their answer is in the history before the first
  * effect it gates.
- *
- * Runs recorded before this rule replay as they ran: it is behind
- * `patched('local-first-attempt')`, checked once per run at its first effect.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { OrderflowActivities } from '../contracts.ts';
 import { summarizeFailure } from './failures.ts';
 import { bookkeepingOptions, effectOptions, readOptions } from './options.ts';
-
-export const localFirstPatch = 'local-first-attempt';
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 
@@ -67,7 +62,6 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
       return async (...args: never[]): Promise<unknown> => {
-        if (!patched(localFirstPatch)) return remote[name]!(...args);
         try {
           return await local[name]!(...args);
         } catch (error) {

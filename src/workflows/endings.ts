@@ -30,8 +30,7 @@ export function failAborted(run: Run, decision: OperatorDecision, summary: strin
 
 /**
  * Ends a run whose undo an operator aborted, so some effects stay: state
- * `partially-compensated`, type RunPartiallyCompensated. (Replay does not compare a
- * workflow's failure, so runs recorded when this ended as RunAborted still replay.)
+ * `partially-compensated`, type RunPartiallyCompensated.
  */
 export function failPartiallyCompensated(run: Run, decision: OperatorDecision, summary: string): never {
   const message = `${summary} Aborted by ${decision.operator}: ${decision.note}`;

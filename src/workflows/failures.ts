@@ -53,11 +53,10 @@ export function isBusinessFailure(summary: ClassifiedFailure): boolean {
 
 /**
  * "The evidence cannot decide whether the effect happened": an operator's `retry` then
- * means "it did not happen". `OutcomeUnknown` is the name activities used before
- * OutcomeNeedsOperator; recorded histories carry it and must replay the same way.
+ * means "it did not happen".
  */
 export function isUndecidableOutcome(type: string): boolean {
-  return type === FailureType.OutcomeNeedsOperator || type === 'OutcomeUnknown';
+  return type === FailureType.OutcomeNeedsOperator;
 }
 
 /** Why the run waits for a person, from the failure of its step. */

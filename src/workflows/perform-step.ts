@@ -3,7 +3,7 @@
  * either hands a business failure back to the workflow (which may compensate) or asks an
  * operator, then does what they chose.
  */
-import { isCancellation, patched } from '@temporalio/workflow';
+import { isCancellation } from '@temporalio/workflow';
 import type { FailureSummary, OperatorDecision } from '../contracts.ts';
 import type { Choices } from './choices.ts';
 import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
@@ -74,9 +74,7 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
           if (plan.effectKey !== undefined && isUndecidableOutcome(failure.type)) await resolve(plan.effectKey, 'resolved-not-applied');
           continue;
         case 'skip': {
-          // patched(): runs recorded before this rule replay as they ran.
-          const alsoSettled = plan.alsoSettledBySkip !== undefined && patched('skip-settles-forward-effect') ? plan.alsoSettledBySkip : [];
-          for (const effectKey of [...alsoSettled, ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) await resolve(effectKey, 'resolved-applied');
+          for (const effectKey of [...(plan.alsoSettledBySkip ?? []), ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) await resolve(effectKey, 'resolved-applied');
           run.setStep(plan.name, 'skipped', `skipped by ${decision.operator}: ${decision.note}`);
           return { kind: 'skipped', decision };
         }

@@ -3,13 +3,12 @@
  * ops find runs in the UI, at a cost the server notices: every upsert is a history event
  * and a visibility write.
  *
- * Since `search-attributes-on-state-changes` (a patch: runs recorded before it replay as
- * they ran), a run upserts only what its start did not already set, and publishes its step
- * together with each state change (waiting for an operator or a payment, compensating,
- * ending) instead of on every step: where a run stops, the Step attribute says where.
- * A happy run thus upserts once (its end) instead of five times.
+ * A run upserts only what its start did not already set, and publishes its step together
+ * with each state change (waiting for an operator or a payment, compensating, ending)
+ * instead of on every step: where a run stops, the Step attribute says where. A happy run
+ * thus upserts once (its end).
  */
-import { patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { orderflowSearchAttributes as attributes } from '../search-attributes.ts';
 import type { RunState } from '../contracts.ts';
@@ -20,16 +19,9 @@ export interface RunIdentity {
   justclickBillId?: string | undefined;
 }
 
-export const stateChangesOnlyPatch = 'search-attributes-on-state-changes';
-
 export class SearchAttributeMirror {
-  /** False while replaying a run recorded before the patch: it upserts as it did then. */
-  private readonly onStateChangesOnly: boolean;
-
-  constructor(state: RunState, step: string, identity: RunIdentity) {
-    this.onStateChangesOnly = patched(stateChangesOnlyPatch);
+  constructor(state: RunState, identity: RunIdentity) {
     const pairs: SearchAttributeUpdatePair[] = [{ key: attributes.state, value: state }];
-    if (!this.onStateChangesOnly) pairs.push({ key: attributes.step, value: step });
     if (identity.userId !== undefined) pairs.push({ key: attributes.storeUserId, value: identity.userId });
     if (identity.orderId !== undefined) pairs.push({ key: attributes.storeOrderId, value: identity.orderId });
     if (identity.justclickBillId !== undefined) pairs.push({ key: attributes.justClickBillId, value: identity.justclickBillId });
@@ -37,16 +29,12 @@ export class SearchAttributeMirror {
   }
 
   stateChanged(state: RunState, step: string): void {
-    this.upsert(this.onStateChangesOnly ? [{ key: attributes.state, value: state }, { key: attributes.step, value: step }] : [{ key: attributes.state, value: state }]);
+    this.upsert([{ key: attributes.state, value: state }, { key: attributes.step, value: step }]);
   }
 
-  stepStarted(step: string): void {
-    if (!this.onStateChangesOnly) this.upsert([{ key: attributes.step, value: step }]);
-  }
-
-  /** Upserts the pairs (with the patch: only those whose value is not already set). */
+  /** Upserts the pairs whose value is not already set. */
   private upsert(pairs: SearchAttributeUpdatePair[]): void {
-    const changed = this.onStateChangesOnly ? pairs.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key as never) !== pair.value) : pairs;
+    const changed = pairs.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key as never) !== pair.value);
     if (changed.length > 0) upsertSearchAttributes(changed);
   }
 }

@@ -5,7 +5,7 @@
  * what was observed and what each choice does; it then waits for an `operatorDecision`
  * update (validated; answers what will happen) or the equivalent signal.
  */
-import { condition, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { RunState, operatorActions } from '../contracts.ts';
 import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
 import { effectKey } from '../effects/keys.ts';
@@ -64,7 +64,7 @@ export class Run {
       },
       { description: 'Same as the operatorDecision update, for clients that can only signal; invalid decisions are ignored (see the worker log).' },
     );
-    this.attributes = new SearchAttributeMirror(this.state, this.currentStep, identity);
+    this.attributes = new SearchAttributeMirror(this.state, identity);
   }
 
   get workflowId(): string {
@@ -103,10 +103,7 @@ export class Run {
     step.state = state;
     if (detail !== undefined) step.detail = detail;
     if (effectKey !== undefined) step.effectKey = effectKey;
-    if (state === 'running' && this.currentStep !== name) {
-      this.currentStep = name;
-      this.attributes.stepStarted(name);
-    }
+    if (state === 'running') this.currentStep = name;
   }
 
   /** Waits (state `awaiting-operator`) for a valid operator decision on the given request; records it. */
@@ -120,15 +117,11 @@ export class Run {
     setCurrentDetails(waitingDetails(this.awaiting, this.allowed, this.identity));
     log.warn('run waits for an operator', { step: request.step, reason: request.reason, failure: request.failure.type });
 
-    if (patched('operator-wait-timer')) {
-      // A timer whose summary says what the run waits for: the UI shows it on the run's
-      // default tab (Timeline), where an operator looks first. It only labels the wait:
-      // when it fires, the run goes on waiting.
-      const summary = waitSummary(request.step, request.reason);
-      while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
-    } else {
-      await condition(() => this.pending !== undefined);
-    }
+    // A timer whose summary says what the run waits for: the UI shows it on the run's
+    // default tab (Timeline), where an operator looks first. It only labels the wait:
+    // when it fires, the run goes on waiting.
+    const summary = waitSummary(request.step, request.reason);
+    while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
     const { decision, via } = this.pending!;
     this.decisions.push({ ...decision, step: request.step, at: new Date().toISOString(), via });
     this.awaiting = null;

@@ -24,7 +24,6 @@ use Orderflow\Exception\TimeoutException;
 final class Client
 {
     private const OPERATOR_ACTIONS = ['retry', 'skip', 'compensate', 'abort'];
-    private const ANSWERING_STATUSES = ['WORKFLOW_EXECUTION_STATUS_RUNNING', 'WORKFLOW_EXECUTION_STATUS_COMPLETED', 'WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW'];
     /** Attempts for a call whose request did not get an answer (every call is safe to repeat: starts, signals and updates carry ids). */
     private const ATTEMPTS = 3;
 
@@ -102,17 +101,6 @@ final class Client
     {
         $normal = InputRules::validate($workflowType, $input);
         $workflow = $this->contract->workflow($workflowType);
-
-        // Runs started before the ':' ids keep answering for their business key. Their ids
-        // contain '/', which the HTTP API cannot put in a path, so they are found by a
-        // visibility query and their input cannot be read here to compare.
-        $legacyId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal, legacy: true);
-        $listed = $this->call('GET', '/workflows?' . http_build_query(['query' => "WorkflowId = \"{$legacyId}\""]));
-        foreach ($listed['executions'] ?? [] as $execution) {
-            if (in_array($execution['status'] ?? '', self::ANSWERING_STATUSES, true)) {
-                return new StartedRun($legacyId, (string) $execution['execution']['runId'], false, $this->uiLink($legacyId));
-            }
-        }
 
         $workflowId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal);
         $metadata = $this->contract->userMetadata($workflowType, $normal);

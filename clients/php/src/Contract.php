@@ -41,14 +41,14 @@ final class Contract
      *
      * @param array<string, mixed> $input
      */
-    public function workflowId(string $workflowType, array $input, bool $legacy = false): string
+    public function workflowId(string $workflowType, array $input): string
     {
         $workflow = $this->workflow($workflowType);
         $values = $input;
         if ($workflowType === 'adjustCredit' && !isset($values['requestId'])) {
             $values['requestId'] = $this->requestDigest($input);
         }
-        return self::fill($workflow[$legacy ? 'legacyWorkflowIdTemplate' : 'workflowIdTemplate'], $values);
+        return self::fill($workflow['workflowIdTemplate'], $values);
     }
 
     /**
