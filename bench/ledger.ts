@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Secret } from '../src/config.ts';
-import * as currentLedger from '../src/effects/index.ts';
-import type { EffectLedger } from '../src/effects/types.ts';
+import * as currentLedger from '../src/ledger/index.ts';
+import type { EffectLedger } from '../src/ledger/types.ts';
 import { fixed, machineLine, markdownTable, percentile, quick } from './lib/measure.ts';
 
 /**

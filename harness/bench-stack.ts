@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import type { Cents } from '../../src/money.ts';
-import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
-import type { WebTvSimulator } from '../../src/simulators/webtv/index.ts';
-import { startDevServer } from '../../src/temporal/dev-server.ts';
-import type { DevServer } from '../../src/temporal/dev-server.ts';
-import { startSampleSimulators } from '../../test/support/stack.ts';
+import type { Cents } from '../src/money.ts';
+import type { JustClickSimulator } from '../src/simulators/justclick/index.ts';
+import type { WebTvSimulator } from '../src/simulators/webtv/index.ts';
+import { startDevServer } from '../src/temporal/dev-server.ts';
+import type { DevServer } from '../src/temporal/dev-server.ts';
+import { startSampleSimulators } from './stack.ts';
 import type { SagaInput } from './saga-calls.ts';
 
 /** The two simulators, all that preparing and checking sagas needs. */
@@ -162,7 +162,7 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-const workerEntry = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const workerEntry = fileURLToPath(new URL('../bench/lib/worker-process.ts', import.meta.url));
 
 /** Starts a benchmark worker process (`orderflow` or `bare`) and waits until it polls. */
 export async function spawnWorker(

@@ -36,7 +36,7 @@ export const sampleCredentials = {
   justClickSecret: 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
 } as const;
 
-const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+const repositoryRoot = fileURLToPath(new URL('../', import.meta.url));
 
 /** shared/seeds beside the repository, or ORDERFLOW_SEEDS_DIR. */
 export function seedsDirectory(env: NodeJS.ProcessEnv = process.env): string {
@@ -106,7 +106,7 @@ const fixtureMarker = /^\/\/ ---- vendor sample \(seed \d{3}\).*----\n/m;
 
 /** The sample code of a committed fixture (after its marker line, without the header). */
 export function fixtureSampleCode(fixtureName: string): string {
-  const text = readFileSync(fileURLToPath(new URL(`../fixtures/php/${fixtureName}`, import.meta.url)), 'utf8');
+  const text = readFileSync(fileURLToPath(new URL(`../test/fixtures/php/${fixtureName}`, import.meta.url)), 'utf8');
   const match = fixtureMarker.exec(text);
   if (!match) throw new Error(`test/fixtures/php/${fixtureName} has no "// ---- vendor sample (seed NNN) ... ----" line`);
   return text.slice(match.index + match[0].length);

@@ -8,7 +8,7 @@
  * strings as they are, ints from their decimal digits, floats from their IEEE-754 bits,
  * arrays as ordered [key, value] pairs.
  */
-import type { PhpParams, PhpValue } from '../../src/apis/justclick/signing.ts';
+import type { PhpParams, PhpValue } from '../src/apis/justclick/signing.ts';
 
 // ---- seeded PRNG ----------------------------------------------------------------------
 

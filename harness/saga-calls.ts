@@ -4,9 +4,9 @@
  * delete the JustClick bill), without a ledger, a lock or search attributes. The bare
  * Temporal workflow runs each group as one activity; the plain script calls them in a row.
  */
-import type { JustClickClient } from '../../src/apis/justclick/client.ts';
-import type { WebTvClient } from '../../src/apis/webtv/client.ts';
-import { parsePositiveAmount } from '../../src/money.ts';
+import type { JustClickClient } from '../src/apis/justclick/client.ts';
+import type { WebTvClient } from '../src/apis/webtv/client.ts';
+import { parsePositiveAmount } from '../src/money.ts';
 
 export interface SagaInput {
   userId: number;

@@ -7,20 +7,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createActivities } from '../../src/activities/index.ts';
-import { createHttpTransport } from '../../src/apis/http.ts';
-import { createJustClickClient } from '../../src/apis/justclick/client.ts';
-import type { JustClickClient } from '../../src/apis/justclick/client.ts';
-import { createWebTvClient } from '../../src/apis/webtv/client.ts';
-import type { WebTvClient } from '../../src/apis/webtv/client.ts';
-import type { OrderflowActivities } from '../../src/contracts.ts';
-import { loadConfig } from '../../src/config.ts';
-import { openLedger } from '../../src/effects/index.ts';
-import type { EffectLedger } from '../../src/effects/types.ts';
-import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
-import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
-import { startWebTvSimulator } from '../../src/simulators/webtv/index.ts';
-import type { WebTvSimulator } from '../../src/simulators/webtv/index.ts';
+import { createActivities } from '../src/activities/index.ts';
+import { createHttpTransport } from '../src/apis/http.ts';
+import { createJustClickClient } from '../src/apis/justclick/client.ts';
+import type { JustClickClient } from '../src/apis/justclick/client.ts';
+import { createWebTvClient } from '../src/apis/webtv/client.ts';
+import type { WebTvClient } from '../src/apis/webtv/client.ts';
+import type { OrderflowActivities } from '../src/contracts.ts';
+import { loadConfig } from '../src/config.ts';
+import { openLedger } from '../src/ledger/index.ts';
+import type { EffectLedger } from '../src/ledger/types.ts';
+import { startJustClickSimulator } from '../src/simulators/justclick/index.ts';
+import type { JustClickSimulator } from '../src/simulators/justclick/index.ts';
+import { startWebTvSimulator } from '../src/simulators/webtv/index.ts';
+import type { WebTvSimulator } from '../src/simulators/webtv/index.ts';
 
 /** The vendors' own public sample credentials (seeds 000–004): fine in tests. */
 export const sampleCredentials = {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http2 from 'node:http2';
 import { createServer as createTlsServer } from 'node:tls';
-import { runCli } from '../../src/cli.ts';
+import { runCli } from '../src/cli.ts';
 
 export interface TestCertificates {
   readonly dir: string;
@@ -181,7 +181,7 @@ export async function orderflowInProcess(args: string[], env: Record<string, str
   return { code, stdout, stderr };
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 
 /** `bin/orderflow <args>` as a child process (for the worker, which owns its process). */
 export function orderflowProcess(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CommandResult> {

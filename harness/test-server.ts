@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
-import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
-import { devServerDynamicConfig } from '../../src/temporal/dev-server.ts';
+import { orderflowSearchAttributes } from '../src/search-attributes.ts';
+import { devServerDynamicConfig } from '../src/temporal/dev-server.ts';
 
 
 /**

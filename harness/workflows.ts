@@ -11,17 +11,17 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StarterOptions } from '../../src/client/starters.ts';
-import type { OperatorDecision, OperatorDecisionReply, RunStatus } from '../../src/contracts.ts';
-import { centsFromInteger } from '../../src/money.ts';
-import type { CallLogEntry, SimulatorHandle } from '../../src/simulators/harness.ts';
+import type { StarterOptions } from '../src/client/starters.ts';
+import type { OperatorDecision, OperatorDecisionReply, RunStatus } from '../src/contracts.ts';
+import { centsFromInteger } from '../src/money.ts';
+import type { CallLogEntry, SimulatorHandle } from '../src/simulators/harness.ts';
 import { eventually, placeCurrentOrder, startStack } from './stack.ts';
 import type { Stack } from './stack.ts';
 import { connectTestClient, runWorker, uniqueTaskQueue } from './temporal.ts';
 import type { TemporalTarget } from './temporal.ts';
 
 /** The module whose exports are orderflow's workflows, for {@link runWorker}. */
-export const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+export const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
 
 /** What the order {@link placeCurrentOrder} places costs: product 1 of the demo seed, 5.50. */
 export const demoOrderTotalCents = 550;

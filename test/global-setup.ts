@@ -12,8 +12,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
-import type {} from './support/temporal.ts';
-import { startTestServer } from './support/test-server.ts';
+import type {} from '../harness/temporal.ts';
+import { startTestServer } from '../harness/test-server.ts';
 import { findTemporalCli, missingTemporalCliMessage } from '../src/temporal/cli-binary.ts';
 
 let environment: TestWorkflowEnvironment | undefined;

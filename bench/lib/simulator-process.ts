@@ -3,7 +3,7 @@
  * from the server it talks to: `node bench/lib/simulator-process.ts` prints one line of JSON,
  * the API settings (the vendors' public sample credentials), then serves until SIGTERM.
  */
-import { startSampleSimulators } from '../../test/support/stack.ts';
+import { startSampleSimulators } from '../../harness/stack.ts';
 
 const simulators = await startSampleSimulators();
 process.stdout.write(`${JSON.stringify(simulators.apiEnv)}\n`);

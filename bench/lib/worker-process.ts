@@ -10,7 +10,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createJustClickClient } from '../../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../../src/apis/webtv/client.ts';
 import { createOrderflowWorker, installRuntime, loadWorkerConfig } from '../../src/worker.ts';
-import { createSagaCalls } from './saga-calls.ts';
+import { createSagaCalls } from '../../harness/saga-calls.ts';
 
 const variant = process.argv[2];
 const taskQueue = process.env['BENCH_TASK_QUEUE'];

@@ -16,9 +16,9 @@ import { ApiCallError } from '../apis/outcome.ts';
 import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../effects/types.ts';
-import { UserLockTimeoutError } from '../effects/errors.ts';
-import { stepOfEffectKey } from '../effects/keys.ts';
+import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../ledger/types.ts';
+import { UserLockTimeoutError } from '../ledger/errors.ts';
+import { stepOfEffectKey } from '../ledger/keys.ts';
 import { apiFailure, failure, summaryOf } from './failures.ts';
 
 export interface ActivityDeps {

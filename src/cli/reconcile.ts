@@ -4,8 +4,8 @@
  * Temporal Schedule.
  */
 import { workflowUiUrl } from '../client/connect.ts';
-import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../client/reconcile.ts';
-import type { ReconcileResult } from '../reconcile/contracts.ts';
+import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
+import type { ReconcileResult } from '../features/reconcile/contracts.ts';
 import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';

@@ -28,7 +28,7 @@ import type { Duration } from '@temporalio/common';
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { OrderflowActivities } from '../contracts.ts';
 import { summarizeFailure } from './failures.ts';
-import { bookkeepingOptions, effectOptions, readOptions } from './options.ts';
+import { bookkeepingOptions, effectOptions, readOptions } from './activity-options.ts';
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 

@@ -1,6 +1,6 @@
 /** The Markdown current details a run shows in the Temporal UI while it waits for an operator, and after. */
 import type { OperatorAction, OperatorDecision, OperatorRequest } from '../contracts.ts';
-import type { RunIdentity } from './run-search-attributes.ts';
+import type { RunIdentity } from './search-attributes.ts';
 
 function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_[\]|<>])/g, '\\$1');

@@ -8,12 +8,12 @@
 import { condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { RunState, operatorActions } from '../contracts.ts';
 import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
-import { effectKey } from '../effects/keys.ts';
+import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine } from './failures.ts';
 import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
-import { SearchAttributeMirror } from './run-search-attributes.ts';
-import type { RunIdentity } from './run-search-attributes.ts';
+import { SearchAttributeMirror } from './search-attributes.ts';
+import type { RunIdentity } from './search-attributes.ts';
 
 export class Run {
   readonly workflowType: string;

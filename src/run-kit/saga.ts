@@ -5,10 +5,10 @@
  */
 import { RunState } from '../contracts.ts';
 import type { OperatorDecision } from '../contracts.ts';
-import { choices } from './choices.ts';
+import { choices } from '../workflows/choices.ts';
 import { failCompensated, failPartiallyCompensated } from './endings.ts';
 import type { Run } from './run.ts';
-import { performStep } from './perform-step.ts';
+import { performStep } from './step.ts';
 
 export interface Compensation {
   /** The step name of the undo, e.g. `undo-add-credit`. */

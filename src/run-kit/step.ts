@@ -5,7 +5,7 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import type { FailureSummary, OperatorDecision } from '../contracts.ts';
-import type { Choices } from './choices.ts';
+import type { Choices } from '../workflows/choices.ts';
 import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
 import type { Run } from './run.ts';
 import { bookkeeping } from './activity-proxies.ts';

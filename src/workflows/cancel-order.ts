@@ -2,12 +2,12 @@
 import { RunState } from '../contracts.ts';
 import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import { Run } from './run.ts';
-import { performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import { Run } from '../run-kit/run.ts';
+import { performStep } from '../run-kit/step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
-import { effects, reads } from './activity-proxies.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {

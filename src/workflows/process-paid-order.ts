@@ -7,13 +7,13 @@ import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import { describeFailureLine } from './failures.ts';
-import { Run } from './run.ts';
-import { auditDecision, performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import { describeFailureLine } from '../run-kit/failures.ts';
+import { Run } from '../run-kit/run.ts';
+import { auditDecision, performStep } from '../run-kit/step.ts';
 import { checkedInput, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
-import { effects, reads } from './activity-proxies.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);

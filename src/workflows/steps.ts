@@ -4,9 +4,9 @@ import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import type { Run } from './run.ts';
-import { performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import type { Run } from '../run-kit/run.ts';
+import { performStep } from '../run-kit/step.ts';
 
 /** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
 export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {

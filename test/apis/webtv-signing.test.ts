@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSignedUrl, newSalt, webTvSignature } from '../../src/apis/webtv/signing.ts';
-import { phpForTests, runPhpJson } from '../support/php.ts';
+import { phpForTests, runPhpJson } from '../../harness/php.ts';
 
 const documentedSecret = 'MWIzMjNhMWNiODc5ZmQ0ZTY2NTMwZmJhZDA3YTMyZWViOTQ3MDJiOGM2ZTU2NjE3';
 const documentedKeyId = '1b323a1cb879fd4e66530fbad07a32ee';

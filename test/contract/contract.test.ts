@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { contractPath, renderContract } from '../../scripts/contract.ts';
+import { contractPath, renderContract } from '../../harness/contract.ts';
 import { workflowIdOf } from '../../src/client/starters.ts';
 import { workflowRegistry } from '../../src/client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../../src/client/workflow-registry.ts';

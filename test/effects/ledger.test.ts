@@ -29,9 +29,9 @@ import {
   effectStates,
   openLedger,
   parseEffectKey,
-} from '../../src/effects/index.ts';
-import type { EffectLedger, EffectState, JsonValue, OpenLedgerOptions } from '../../src/effects/index.ts';
-import { describePostgresUrl } from '../../src/effects/postgres.ts';
+} from '../../src/ledger/index.ts';
+import type { EffectLedger, EffectState, JsonValue, OpenLedgerOptions } from '../../src/ledger/index.ts';
+import { describePostgresUrl } from '../../src/ledger/postgres.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import type { LedgerConfig } from '../../src/config.ts';
 

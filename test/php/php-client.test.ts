@@ -17,11 +17,11 @@ import { workflowRegistry } from '../../src/client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../../src/client/workflow-registry.ts';
 import { centsFromInteger } from '../../src/money.ts';
 import { InputError } from '../../src/validation.ts';
-import { eventually, creditCalls } from '../support/stack.ts';
-import { phpForTests, runPhpFile } from '../support/php.ts';
-import type { PhpRuntime } from '../support/php.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { demoOrderTotalCents, useWorkflowTestContext } from '../support/workflows.ts';
+import { eventually, creditCalls } from '../../harness/stack.ts';
+import { phpForTests, runPhpFile } from '../../harness/php.ts';
+import type { PhpRuntime } from '../../harness/php.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { demoOrderTotalCents, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 const php = phpForTests({ check: 'the PHP client tests', extensions: ['curl', 'json'] });
 const callScript = fileURLToPath(new URL('../../clients/php/tests/call.php', import.meta.url));

@@ -23,8 +23,8 @@ import {
 import type { PhpParams } from '../../src/apis/justclick/signing.ts';
 import { buildSignedUrl, webTvSignature } from '../../src/apis/webtv/signing.ts';
 import { webTvActions } from '../../src/apis/webtv/types.ts';
-import { phpForTests, runPhpJson } from '../support/php.ts';
-import type { PhpRuntime } from '../support/php.ts';
+import { phpForTests, runPhpJson } from '../../harness/php.ts';
+import type { PhpRuntime } from '../../harness/php.ts';
 import {
   Prng,
   crosscheckSeed,
@@ -40,8 +40,8 @@ import {
   paramsToTs,
   toPhpNode,
   urlencodedBody,
-} from '../support/php-values.ts';
-import type { GenParams, GenValue, PhpNode } from '../support/php-values.ts';
+} from '../../harness/php-values.ts';
+import type { GenParams, GenValue, PhpNode } from '../../harness/php-values.ts';
 
 const php = phpForTests({ check: 'the PHP cross-check', extensions: ['hash', 'json'] });
 const phpScript = fileURLToPath(new URL('../fixtures/php/signing-crosscheck.php', import.meta.url));

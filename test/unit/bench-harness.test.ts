@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJustClickClient } from '../../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../../src/apis/webtv/client.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSagaCalls, runSagaDirectly } from '../../bench/lib/saga-calls.ts';
-import { prepareSagas, verifySagas } from '../../bench/lib/stack.ts';
-import { startSampleSimulators } from '../support/stack.ts';
-import type { SampleSimulators } from '../support/stack.ts';
+import { createSagaCalls, runSagaDirectly } from '../../harness/saga-calls.ts';
+import { prepareSagas, verifySagas } from '../../harness/bench-stack.ts';
+import { startSampleSimulators } from '../../harness/stack.ts';
+import type { SampleSimulators } from '../../harness/stack.ts';
 
 describe('benchmark saga checker', () => {
   let simulators: SampleSimulators;

@@ -10,9 +10,9 @@ import type { RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { InputError } from '../../src/validation.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { creditCalls, eventually, sampleCredentials } from '../support/stack.ts';
-import { awaitingOperatorAt, decide, failureOf, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../support/workflows.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { creditCalls, eventually, sampleCredentials } from '../../harness/stack.ts';
+import { awaitingOperatorAt, decide, failureOf, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'refund-and-cancel', firstUserId: 10 });

@@ -22,7 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { History, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { historiesDirectory, historyFromJson, scenarios } from '../../scripts/record-histories.ts';
+import { historiesDirectory, historyFromJson, scenarios } from '../../harness/histories.ts';
 
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 

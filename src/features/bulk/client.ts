@@ -5,13 +5,13 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bulkLimits, bulkWorkflowType } from '../bulk/contracts.ts';
-import type { BulkItem, BulkKind, BulkRunInput } from '../bulk/contracts.ts';
-import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../validation.ts';
-import { workflowIdOf } from './starters.ts';
-import type { StarterOptions } from './starters.ts';
-import { workflowIds } from './workflow-ids.ts';
+import { bulkLimits, bulkWorkflowType } from './contracts.ts';
+import type { BulkItem, BulkKind, BulkRunInput } from './contracts.ts';
+import { orderflowSearchAttributes } from '../../search-attributes.ts';
+import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../../validation.ts';
+import { workflowIdOf } from '../../client/starters.ts';
+import type { StarterOptions } from '../../client/starters.ts';
+import { workflowIds } from '../../client/workflow-ids.ts';
 
 /** The single-run validation of each bulk kind (the same `orderflow start` uses). */
 export const bulkItemValidators: { [K in BulkKind]: (input: unknown) => BulkItem } = {

@@ -4,7 +4,7 @@
  *
  * Workflow code imports this module, so it imports nothing with I/O.
  */
-import type { AdjustCreditInput, CancelOrderInput, RefundAndCancelInput } from '../contracts.ts';
+import type { AdjustCreditInput, CancelOrderInput, RefundAndCancelInput } from '../../contracts.ts';
 
 /** The single-run workflows a bulk can run, by their `orderflow start` command names. */
 export const bulkKinds = ['refund-and-cancel', 'cancel-order', 'adjust-credit'] as const;

@@ -5,10 +5,10 @@
  * starts: every bad row is reported with its line number and the problem, and duplicate
  * business keys are refused.
  */
-import { bulkItemValidators, bulkItemWorkflowId } from '../client/bulk.ts';
+import { bulkItemValidators, bulkItemWorkflowId } from './client.ts';
 import type { BulkItem, BulkKind } from './contracts.ts';
 import { bulkLimits } from './contracts.ts';
-import { InputError } from '../validation.ts';
+import { InputError } from '../../validation.ts';
 
 interface ColumnSpec {
   /** The column (option) name and the input field it fills. */

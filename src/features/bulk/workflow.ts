@@ -30,8 +30,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BulkActivities } from '../activities/bulk.ts';
-import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../bulk/contracts.ts';
+import type { BulkActivities } from './activities.ts';
+import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from './contracts.ts';
 import type {
   BulkControl,
   BulkControlRecord,
@@ -41,9 +41,9 @@ import type {
   BulkResult,
   BulkRunInput,
   BulkState,
-} from '../bulk/contracts.ts';
-import { FailureType } from '../contracts.ts';
-import { orderflowSearchAttributes } from '../search-attributes.ts';
+} from './contracts.ts';
+import { FailureType } from '../../contracts.ts';
+import { orderflowSearchAttributes } from '../../search-attributes.ts';
 
 export const bulkProgressQuery = defineQuery<BulkProgress>(bulkQueryNames.progress);
 export const pauseBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames.pause);

@@ -11,20 +11,20 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import { inFlightWindowMs } from '../apis/http.ts';
-import { ApiRejectedError } from '../apis/outcome.ts';
-import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { WebTvClient } from '../apis/webtv/client.ts';
-import { RunState, queryNames } from '../contracts.ts';
-import type { RunStatus } from '../contracts.ts';
-import type { EffectLedger, EffectRecord, JsonValue } from '../effects/types.ts';
-import { formatCents, parsePositiveAmount } from '../money.ts';
-import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from '../reconcile/contracts.ts';
-import type { DriftFinding, SettledFinding } from '../reconcile/contracts.ts';
-import { reconcileFindingWorkflowId } from '../reconcile/ids.ts';
-import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
-import { metricNames } from '../telemetry/metrics.ts';
-import { unresolvedStates } from './protocol.ts';
+import { inFlightWindowMs } from '../../apis/http.ts';
+import { ApiRejectedError } from '../../apis/outcome.ts';
+import type { JustClickClient } from '../../apis/justclick/client.ts';
+import type { WebTvClient } from '../../apis/webtv/client.ts';
+import { RunState, queryNames } from '../../contracts.ts';
+import type { RunStatus } from '../../contracts.ts';
+import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import { formatCents, parsePositiveAmount } from '../../money.ts';
+import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
+import type { DriftFinding, SettledFinding } from './contracts.ts';
+import { reconcileFindingWorkflowId } from './ids.ts';
+import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
+import { metricNames } from '../../telemetry/metrics.ts';
+import { unresolvedStates } from '../../activities/protocol.ts';
 
 export interface FindDriftInput {
   /** UTC ISO time: effects changed since then are looked at. */

@@ -5,7 +5,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { ReconcileInput } from '../reconcile/contracts.ts';
+import type { ReconcileInput } from './contracts.ts';
 
 export const reconcileScheduleId = 'orderflow-reconcile';
 export const reconcileWorkflowType = 'reconcile';

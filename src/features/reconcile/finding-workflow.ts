@@ -10,14 +10,14 @@
  *   effect of this run in the ledger (its own key), under the usual once-only protocol;
  * - `abort`: closed without a verdict.
  */
-import { RunState } from '../contracts.ts';
-import type { RunResult } from '../contracts.ts';
-import type { ReconcileFindingInput } from '../reconcile/contracts.ts';
-import { choices } from './choices.ts';
-import { failAborted } from './endings.ts';
-import { auditDecision, performStep } from './perform-step.ts';
-import { Run } from './run.ts';
-import { bookkeeping, effects } from './activity-proxies.ts';
+import { RunState } from '../../contracts.ts';
+import type { RunResult } from '../../contracts.ts';
+import type { ReconcileFindingInput } from './contracts.ts';
+import { choices } from '../../workflows/choices.ts';
+import { failAborted } from '../../run-kit/endings.ts';
+import { auditDecision, performStep } from '../../run-kit/step.ts';
+import { Run } from '../../run-kit/run.ts';
+import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
 
 
 export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {

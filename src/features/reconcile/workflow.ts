@@ -9,10 +9,10 @@
  * `orderflow schedule reconcile` Schedule.
  */
 import { ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { ReconcileActivities } from '../activities/reconcile.ts';
-import { FailureType } from '../contracts.ts';
-import { driftKinds, reconcileDefaults } from '../reconcile/contracts.ts';
-import type { ReconcileInput, ReconcileResult, SettledFinding } from '../reconcile/contracts.ts';
+import type { ReconcileActivities } from './activities.ts';
+import { FailureType } from '../../contracts.ts';
+import { driftKinds, reconcileDefaults } from './contracts.ts';
+import type { ReconcileInput, ReconcileResult, SettledFinding } from './contracts.ts';
 
 const { findDrift, settleDrift } = proxyActivities<ReconcileActivities>({
   // Reads are paced (a few per second): a large ledger takes minutes; heartbeats show progress.
