@@ -5,8 +5,8 @@
  * order of the calls (its other imports are types and the pure src/money.ts).
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { runSagaDirectly } from '../../harness/saga-calls.ts';
-import type { SagaCalls, SagaInput } from '../../harness/saga-calls.ts';
+import { runSagaDirectly } from './saga-calls.ts';
+import type { SagaCalls, SagaInput } from './saga-calls.ts';
 
 const calls = proxyActivities<SagaCalls>({
   startToCloseTimeout: '90 seconds',

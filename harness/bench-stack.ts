@@ -162,7 +162,7 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-const workerEntry = fileURLToPath(new URL('../bench/lib/worker-process.ts', import.meta.url));
+const workerEntry = fileURLToPath(new URL('./bench-worker-process.ts', import.meta.url));
 
 /** Starts a benchmark worker process (`orderflow` or `bare`) and waits until it polls. */
 export async function spawnWorker(

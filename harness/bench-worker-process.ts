@@ -1,21 +1,21 @@
 /**
  * A worker process for the benchmarks, so that its CPU and memory are measured apart from
- * the load generator and the simulators: `node bench/lib/worker-process.ts orderflow|bare`.
+ * the load generator and the simulators: `node harness/bench-worker-process.ts orderflow|bare`.
  * Configuration comes from the environment like `orderflow worker`'s (WEBTV_*, JUSTCLICK_*,
  * TEMPORAL_ADDRESS, ORDERFLOW_LEDGER) plus BENCH_TASK_QUEUE. Prints `ready` on stdout once
  * polling; stops on SIGTERM.
  */
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createJustClickClient } from '../../src/apis/justclick/client.ts';
-import { createWebTvClient } from '../../src/apis/webtv/client.ts';
-import { createOrderflowWorker, installRuntime, loadWorkerConfig } from '../../src/worker.ts';
-import { createSagaCalls } from '../../harness/saga-calls.ts';
+import { createJustClickClient } from '../src/apis/justclick/client.ts';
+import { createWebTvClient } from '../src/apis/webtv/client.ts';
+import { createOrderflowWorker, installRuntime, loadWorkerConfig } from '../src/worker.ts';
+import { createSagaCalls } from './saga-calls.ts';
 
 const variant = process.argv[2];
 const taskQueue = process.env['BENCH_TASK_QUEUE'];
 if ((variant !== 'orderflow' && variant !== 'bare') || taskQueue === undefined) {
-  process.stderr.write('usage: BENCH_TASK_QUEUE=<queue> node bench/lib/worker-process.ts orderflow|bare\n');
+  process.stderr.write('usage: BENCH_TASK_QUEUE=<queue> node harness/bench-worker-process.ts orderflow|bare\n');
   process.exit(2);
 }
 

@@ -4,11 +4,9 @@
  * API. It is built from the workflow registry (src/client/workflow-registry.ts: types, id
  * templates, policies, search attributes at start, summaries) and from the types in
  * src/contracts.ts (turned into JSON Schemas by the TypeScript compiler), so nothing is
- * written twice. test/contract/contract.test.ts fails when the committed file is stale.
- *
- *   npm run contract          # rewrites the file
+ * written twice. test/contract/contract.test.ts fails when the committed file is stale;
+ * `npm run contract` (scripts/contract.ts) rewrites it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { adjustmentDigest, idSeparator, workflowIdPattern } from '../src/client/workflow-ids.ts';
@@ -154,16 +152,4 @@ export function buildContract(): Record<string, unknown> {
 
 export function renderContract(): string {
   return `${JSON.stringify(buildContract(), null, 2)}\n`;
-}
-
-if (import.meta.main) {
-  const text = renderContract();
-  let previous = '';
-  try {
-    previous = readFileSync(contractPath, 'utf8');
-  } catch {
-    // first generation
-  }
-  writeFileSync(contractPath, text);
-  process.stdout.write(`${previous === text ? 'Unchanged' : 'Wrote'} ${contractPath}\n`);
 }

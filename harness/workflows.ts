@@ -1,6 +1,6 @@
 /**
  * Helpers for tests that run orderflow's workflows on a real Temporal server against the
- * test stack (test/support/stack.ts): the workflows module for workers, reading a run's
+ * test stack (harness/stack.ts): the workflows module for workers, reading a run's
  * status and failure, operator decisions, simulator call counts, a reset to the first
  * workflow task, and {@link useWorkflowTestContext}, which gives a describe block its
  * stack, client, demo customers and workers.

@@ -1,8 +1,8 @@
 /**
  * vitest global setup: ONE Temporal dev server (headless, in memory, on a free loopback
  * port, with our search attributes) for the whole test run, started through the SDK's
- * `TestWorkflowEnvironment.createLocal` (test/support/test-server.ts); tests reach it
- * through test/support/temporal.ts.
+ * `TestWorkflowEnvironment.createLocal` (harness/test-server.ts); tests reach it
+ * through harness/temporal.ts.
  *
  * Without the Temporal CLI: in CI (`CI` set) fail, because CI must run them. On a
  * developer's machine, fall back to the SDK's own download of the dev server (needs the

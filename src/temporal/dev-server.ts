@@ -1,6 +1,6 @@
 /**
  * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as
- * a child process. (Tests start theirs through @temporalio/testing: test/support/test-server.ts.)
+ * a child process. (Tests start theirs through @temporalio/testing: harness/test-server.ts.)
  *
  * The server registers our typed search attributes at launch, listens on loopback, and is
  * ready when a client can describe the default namespace and sees every search attribute.

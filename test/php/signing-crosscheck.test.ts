@@ -7,7 +7,7 @@
  * `http_build_query` and `md5` (the seed's own GetHash / CheckHash code), and `nestPhpFields`
  * against `parse_str`. Each check runs ONE php process for its whole batch.
  *
- * The inputs come from a seeded PRNG (test/support/php-values.ts): a failure prints the
+ * The inputs come from a seeded PRNG (harness/php-values.ts): a failure prints the
  * seed and the case, and `CROSSCHECK_SEED=<seed>` reproduces it. Values travel to PHP in a
  * tagged encoding that keeps float versus int, 64-bit ints and key order
  * (test/fixtures/php/signing-crosscheck.php).

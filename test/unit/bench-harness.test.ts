@@ -1,5 +1,5 @@
 /**
- * The benchmarks' saga checker (bench/lib/stack.ts) must be able to fail: a saga that
+ * The benchmarks' saga checker (harness/bench-stack.ts) must be able to fail: a saga that
  * skipped a call is reported wrong, a complete one is not. Simulators only, no Temporal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

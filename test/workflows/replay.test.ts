@@ -34,7 +34,7 @@ async function loadFixture(file: string): Promise<History> {
     return historyFromJson(JSON.parse(text));
   } catch (error) {
     throw new Error(
-      `test/fixtures/histories/${file} is not a readable Temporal history (${error instanceof Error ? error.message : String(error)}); re-record it with scripts/record-histories.ts`,
+      `test/fixtures/histories/${file} is not a readable Temporal history (${error instanceof Error ? error.message : String(error)}); it is a recorded 1.0 history: restore it from git, do not re-record it`,
       { cause: error },
     );
   }
@@ -74,7 +74,7 @@ describe('replay of recorded histories against the current workflow code', () =>
     workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   });
 
-  it('has a fixture for every scenario of scripts/record-histories.ts', () => {
+  it('has a fixture for every scenario of harness/histories.ts', () => {
     // Extra fixtures are fine: a history of a retired scenario still stands for runs in production.
     expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((scenario) => `${scenario.name}.json`)));
   });
