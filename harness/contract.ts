@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { adjustmentDigest, idSeparator, workflowIdPattern } from '../src/client/workflow-ids.ts';
 import { idPolicies, operatorMessages, stateAtStart, workflowRegistry } from '../src/client/workflow-registry.ts';
+import type { WorkflowTypeName } from '../src/client/workflow-registry.ts';
+import { startOptions } from '../src/cli/start-options.ts';
 import { searchAttributeRegistrations } from '../src/search-attributes.ts';
 
 export const contractPath = fileURLToPath(new URL('../clients/php/resources/orderflow.contract.json', import.meta.url));
@@ -108,8 +110,8 @@ export function buildContract(): Record<string, unknown> {
       name,
       {
         workflowType: registration.workflowType,
-        cliCommand: `orderflow start ${registration.cli.name}`,
-        summary: registration.cli.summary,
+        cliCommand: `orderflow start ${startOptions[name as WorkflowTypeName].name}`,
+        summary: startOptions[name as WorkflowTypeName].summary,
         workflowIdTemplate: registration.idTemplate,
         workflowIdConflictPolicy: apiEnum.conflict,
         workflowIdReusePolicy: apiEnum.reuse,

@@ -15,6 +15,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { escapeMarkdown } from '../markdown.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
 import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
 import { explainStartRefusal } from '../temporal/readiness.ts';
@@ -109,7 +110,7 @@ function detailsList(rows: ReadonlyArray<readonly [string, string, string?]>, in
   return rows
     .map(([label, field, whenAbsent]) => [label, input[field] ?? whenAbsent] as const)
     .filter((row): row is readonly [string, string | number] => row[1] !== undefined)
-    .map(([label, value]) => `- **${label}:** ${String(value).replace(/([\\`*_[\]<>])/g, '\\$1')}`)
+    .map(([label, value]) => `- **${label}:** ${escapeMarkdown(String(value))}`)
     .join('\n');
 }
 
@@ -126,8 +127,8 @@ function searchAttributesAtStart(mapping: Readonly<Partial<Record<string, string
   return pairs;
 }
 
-/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first. */
-export function workflowIdOf<T extends WorkflowTypeName>(workflowType: T, rawInput: WorkflowInput<T>): string {
+/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first (an InputError when it is not one). */
+export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown): string {
   const registration = workflowRegistry[workflowType];
   const input = registration.validate(rawInput);
   return fillTemplate(registration.idTemplate, (registration.idValues as (input: unknown) => Record<string, string | number>)(input));

@@ -1,10 +1,7 @@
 /** The Markdown current details a run shows in the Temporal UI while it waits for an operator, and after. */
 import type { OperatorAction, OperatorDecision, OperatorRequest } from '../contracts.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { RunIdentity } from './search-attributes.ts';
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/([\\`*_[\]|<>])/g, '\\$1');
-}
 
 /** What failed, what was observed, whom the run is about, and what each allowed choice does. */
 export function waitingDetails(request: OperatorRequest, allowed: readonly OperatorAction[], identity: RunIdentity): string {

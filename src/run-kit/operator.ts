@@ -31,12 +31,22 @@ export function decisionProblems(input: unknown, allowed: readonly OperatorActio
   } else if (!allowed.includes(decision.action as OperatorAction)) {
     problems.push(`"${decision.action}" is not possible here; choose one of ${allowed.join(', ')}`);
   }
-  if (typeof decision.note !== 'string' || decision.note.trim() === '') problems.push('"note" must say why (a non-empty string)');
-  else if (decision.note.length > maxNoteLength) problems.push(`"note" must be at most ${maxNoteLength} characters`);
-  else problems.push(...oneLine('"note"', decision.note));
-  if (typeof decision.operator !== 'string' || decision.operator.trim() === '') problems.push('"operator" must name who decides');
-  else if (decision.operator.trim().length > maxOperatorLength) problems.push(`"operator" must be at most ${maxOperatorLength} characters`);
-  else problems.push(...oneLine('"operator"', decision.operator));
+  return [...problems, ...authorshipProblems(decision, 'decides')];
+}
+
+/**
+ * Who asks and why: the `operator` and `note` of a decision, or of a bulk's pause, resume or
+ * cancel. Each must be one printable line within its limit.
+ */
+export function authorshipProblems(input: object, verb: 'decides' | 'asks'): string[] {
+  const { note, operator } = input as { note?: unknown; operator?: unknown };
+  const problems: string[] = [];
+  if (typeof note !== 'string' || note.trim() === '') problems.push('"note" must say why (a non-empty string)');
+  else if (note.length > maxNoteLength) problems.push(`"note" must be at most ${maxNoteLength} characters`);
+  else problems.push(...oneLine('"note"', note));
+  if (typeof operator !== 'string' || operator.trim() === '') problems.push(`"operator" must name who ${verb}`);
+  else if (operator.trim().length > maxOperatorLength) problems.push(`"operator" must be at most ${maxOperatorLength} characters`);
+  else problems.push(...oneLine('"operator"', operator));
   return problems;
 }
 

@@ -1,12 +1,11 @@
 /**
  * The run tracker, shared by every workflow: a run keeps its state and each step's state
- * (the `status` query), mirrors state and step into search attributes, and when a step
- * needs a person it enters `awaiting-operator`: Markdown current details say what failed,
- * what was observed and what each choice does; it then waits for an `operatorDecision`
- * update (validated; answers what will happen) or the equivalent signal.
+ * (the `status` query), mirrors state and step into search attributes, and takes the
+ * operator protocol (the `operatorDecision` update, validated, and the equivalent signal)
+ * while a step waits for a person (awaitOperator in ./step.ts).
  */
-import { condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import { RunState, operatorActions } from '../contracts.ts';
+import { log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { RunState } from '../contracts.ts';
 import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
 import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
@@ -106,28 +105,30 @@ export class Run {
     if (state === 'running') this.currentStep = name;
   }
 
-  /** Waits (state `awaiting-operator`) for a valid operator decision on the given request; records it. */
-  async awaitOperator(request: Omit<OperatorRequest, 'since'>): Promise<OperatorDecision> {
+  /** Enters `awaiting-operator` for a request (see awaitOperator in ./step.ts); returns the state to go back to. */
+  openOperatorWait(request: Omit<OperatorRequest, 'since'>, allowed: OperatorAction[]): RunState {
     const previousState = this.state;
     this.awaiting = { ...request, since: new Date().toISOString() };
-    this.allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
+    this.allowed = allowed;
     this.pending = undefined;
     this.setStep(request.step, 'failed', describeFailureLine(request.failure));
     this.setState(RunState.AwaitingOperator);
     setCurrentDetails(waitingDetails(this.awaiting, this.allowed, this.identity));
-    log.warn('run waits for an operator', { step: request.step, reason: request.reason, failure: request.failure.type });
+    return previousState;
+  }
 
-    // A timer whose summary says what the run waits for: the UI shows it on the run's
-    // default tab (Timeline), where an operator looks first. It only labels the wait:
-    // when it fires, the run goes on waiting.
-    const summary = waitSummary(request.step, request.reason);
-    while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
+  hasOperatorDecision(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** Records the decision that arrived, leaves `awaiting-operator` and returns the decision. */
+  closeOperatorWait(step: string, previousState: RunState): OperatorDecision {
     const { decision, via } = this.pending!;
-    this.decisions.push({ ...decision, step: request.step, at: new Date().toISOString(), via });
+    this.decisions.push({ ...decision, step, at: new Date().toISOString(), via });
     this.awaiting = null;
     this.allowed = [];
     this.pending = undefined;
-    setCurrentDetails(decidedDetails(decision, request.step));
+    setCurrentDetails(decidedDetails(decision, step));
     this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState);
     return decision;
   }
@@ -135,14 +136,4 @@ export class Run {
   result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }
-}
-
-/** How long one labelled wait timer runs; a wait longer than this simply starts another. */
-const operatorWaitTimer = '30 days';
-
-/** The wait timer's one-line summary, short enough for the UI's timeline: the first sentence of the reason. */
-function waitSummary(step: string, reason: string): string {
-  const firstSentence = /^.*?[.!?](?=\s|$)/.exec(reason)?.[0] ?? reason;
-  const text = `Waiting for an operator: ${firstSentence.includes(step) ? firstSentence : `at ${step}: ${firstSentence}`}`;
-  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }

@@ -5,10 +5,16 @@
  */
 import { RunState } from '../contracts.ts';
 import type { OperatorDecision } from '../contracts.ts';
-import { choices } from '../workflows/choices.ts';
 import { failCompensated, failPartiallyCompensated } from './endings.ts';
 import type { Run } from './run.ts';
 import { performStep } from './step.ts';
+
+/** What each operator choice does at an undo. */
+const undoChoices = {
+  retry: 'Try the undo again (for example after the user has credit again, or the API is back).',
+  skip: 'Accept it as it is (written off, or undone by hand) and finish the compensation.',
+  abort: 'Stop here: the run ends as partially compensated and nothing more is undone.',
+} as const;
 
 export interface Compensation {
   /** The step name of the undo, e.g. `undo-add-credit`. */
@@ -48,7 +54,7 @@ export class Compensations {
         run: compensation.run,
         describe: (result) => result.detail,
         onBusinessFailure: 'operator',
-        choices: choices.undo,
+        choices: undoChoices,
         userId: compensation.userId,
         alsoSettledBySkip: [compensation.forwardEffectKey],
       });

@@ -33,7 +33,6 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
       run.setState(RunState.Completed);
       return run.result('completed', `${what}: done.`);
     case 'abort':
-    case 'compensate':
       return failAborted(run, outcome.decision, `${what} stopped.`);
     case 'business-failure':
       return failRefused(run, outcome.failure.type, `${what} was refused: ${outcome.failure.message} Nothing was changed.`, outcome.failure);

@@ -29,7 +29,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });
-  if (cancelled.kind === 'abort' || cancelled.kind === 'compensate') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
+  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
   if (cancelled.kind === 'business-failure') {
     failRefused(run, cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }

@@ -42,10 +42,6 @@ export async function confirmCurrentOrder(
     choices: choices.confirmOrder,
   });
   if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
-  if (outcome.kind !== 'done') {
-    // retry/abort are the only choices offered, so anything else is a bug in this file.
-    throw new Error(`confirm-order ended as ${outcome.kind}, which it never offers`);
-  }
   const observation = outcome.value;
   if (observation.state === 'current') return;
   if (observation.state === changedState && observation.changedByThisRun) return;
@@ -86,7 +82,7 @@ export async function deleteJustClickBill(
     onBusinessFailure: 'operator',
     choices: choices.deleteBill(stands),
   });
-  if (deleted.kind === 'abort' || deleted.kind === 'compensate') {
+  if (deleted.kind === 'abort') {
     failAborted(run, deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
   }
 }

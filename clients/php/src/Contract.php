@@ -95,7 +95,7 @@ final class Contract
         foreach ($workflow['staticDetailsRows'] as $row) {
             $value = $input[$row['field']] ?? $row['whenAbsent'] ?? null;
             if ($value !== null) {
-                $escaped = preg_replace('/([\\\\`*_\[\]<>])/', '\\\\$1', (string) $value);
+                $escaped = preg_replace('/([\\\\`*_\[\]|<>])/', '\\\\$1', (string) $value);
                 $rows[] = "- **{$row['label']}:** {$escaped}";
             }
         }

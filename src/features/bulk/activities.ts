@@ -18,16 +18,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../../client/starters.ts';
-import type { BulkItemOutcome, BulkItemRequest, BulkKind } from './contracts.ts';
+import type { BulkActivities, BulkItemOutcome, BulkKind } from './contracts.ts';
 import { RunState, queryNames } from '../../contracts.ts';
 import type { AdjustCreditInput, CancelOrderInput, RefundAndCancelInput, RunResult, RunStatus } from '../../contracts.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
-
-export interface BulkActivities {
-  /** Starts (or joins) one item's run and waits until it completes, fails or waits for an operator. */
-  runBulkItem(request: BulkItemRequest): Promise<BulkItemOutcome>;
-}
 
 export interface BulkActivityDependencies {
   client: Client;

@@ -11,25 +11,26 @@ import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../../validation.ts';
 import { workflowIdOf } from '../../client/starters.ts';
 import type { StarterOptions } from '../../client/starters.ts';
+import type { WorkflowTypeName } from '../../client/workflow-registry.ts';
 import { workflowIds } from '../../client/workflow-ids.ts';
 
 /** The single-run validation of each bulk kind (the same `orderflow start` uses). */
 export const bulkItemValidators: { [K in BulkKind]: (input: unknown) => BulkItem } = {
-  'refund-and-cancel': (input) => validateRefundAndCancel(input as never),
-  'cancel-order': (input) => validateCancelOrder(input as never),
-  'adjust-credit': (input) => validateAdjustCredit(input as never),
+  'refund-and-cancel': validateRefundAndCancel,
+  'cancel-order': validateCancelOrder,
+  'adjust-credit': validateAdjustCredit,
 };
+
+/** The workflow type each item of a bulk kind runs as. */
+const itemWorkflowTypes = {
+  'refund-and-cancel': 'refundAndCancel',
+  'cancel-order': 'cancelOrder',
+  'adjust-credit': 'adjustCredit',
+} as const satisfies { [K in BulkKind]: WorkflowTypeName };
 
 /** The business key (workflow id, without prefix) of one validated item: the starters' own (src/client/workflow-registry.ts). */
 export function bulkItemWorkflowId(kind: BulkKind, item: BulkItem): string {
-  switch (kind) {
-    case 'refund-and-cancel':
-      return workflowIdOf('refundAndCancel', item as never);
-    case 'cancel-order':
-      return workflowIdOf('cancelOrder', item as never);
-    case 'adjust-credit':
-      return workflowIdOf('adjustCredit', item as never);
-  }
+  return workflowIdOf(itemWorkflowTypes[kind], item);
 }
 
 export interface BulkRequest {

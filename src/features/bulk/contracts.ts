@@ -138,3 +138,9 @@ export interface BulkResult {
 export const bulkQueryNames = { progress: 'progress' } as const;
 export const bulkUpdateNames = { pause: 'pause', resume: 'resume', cancel: 'cancel' } as const;
 export const bulkWorkflowType = 'bulkRun';
+
+/** The activity bulkRun calls (src/features/bulk/activities.ts implements it). */
+export interface BulkActivities {
+  /** Starts (or joins) one item's run and waits until it completes, fails or waits for an operator. */
+  runBulkItem(request: BulkItemRequest): Promise<BulkItemOutcome>;
+}

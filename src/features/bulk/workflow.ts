@@ -30,9 +30,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BulkActivities } from './activities.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from './contracts.ts';
 import type {
+  BulkActivities,
   BulkControl,
   BulkControlRecord,
   BulkCounts,
@@ -43,6 +43,8 @@ import type {
   BulkState,
 } from './contracts.ts';
 import { FailureType } from '../../contracts.ts';
+import { escapeMarkdown } from '../../markdown.ts';
+import { authorshipProblems } from '../../run-kit/operator.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 
 export const bulkProgressQuery = defineQuery<BulkProgress>(bulkQueryNames.progress);
@@ -59,17 +61,10 @@ const { runBulkItem } = proxyActivities<BulkActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-const maxControlText = 2_000;
-
+/** A pause, resume or cancel says who asks and why, by the same rule as an operator's decision. */
 function controlProblems(control: unknown): string[] {
   if (typeof control !== 'object' || control === null) return ['give a JSON object like {"operator":"anna","note":"store maintenance"}'];
-  const { operator, note } = control as Partial<Record<keyof BulkControl, unknown>>;
-  const problems: string[] = [];
-  if (typeof operator !== 'string' || operator.trim() === '') problems.push('"operator" must name who asks');
-  else if (operator.length > 200) problems.push('"operator" must be at most 200 characters');
-  if (typeof note !== 'string' || note.trim() === '') problems.push('"note" must say why');
-  else if (note.length > maxControlText) problems.push(`"note" must be at most ${maxControlText} characters`);
-  return problems;
+  return authorshipProblems(control, 'asks');
 }
 
 function inputProblems(input: BulkRunInput): string[] {
@@ -85,10 +80,6 @@ function inputProblems(input: BulkRunInput): string[] {
   if (!Number.isSafeInteger(input.rate) || input.rate < 1 || input.rate > bulkLimits.maxRate) problems.push(`rate must be 1 to ${bulkLimits.maxRate} per second`);
   if (input.itemsPerRun !== undefined && (!Number.isSafeInteger(input.itemsPerRun) || input.itemsPerRun < 1)) problems.push('itemsPerRun must be ≥ 1');
   return problems;
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/([\\`*_[\]|<>])/g, '\\$1');
 }
 
 export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {

@@ -20,29 +20,11 @@ import type { RunStatus } from '../../contracts.ts';
 import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
-import type { DriftFinding, SettledFinding } from './contracts.ts';
+import type { DriftFinding, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
 import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
 import { unresolvedStates } from '../../activities/protocol.ts';
-
-export interface FindDriftInput {
-  /** UTC ISO time: effects changed since then are looked at. */
-  since: string;
-  /** UTC ISO time the reconcile counts from (the workflow's clock). */
-  now: string;
-  operatorWaitMs: number;
-}
-
-export interface SettleDriftInput {
-  reconcileWorkflowId: string;
-  findings: DriftFinding[];
-}
-
-export interface ReconcileActivities {
-  findDrift(input: FindDriftInput): Promise<DriftFinding[]>;
-  settleDrift(input: SettleDriftInput): Promise<SettledFinding[]>;
-}
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;

@@ -85,3 +85,21 @@ export const reconcileDefaults = Object.freeze({
 
 /** The audit events a reconcile writes to the ledger (how a later reconcile knows a finding is not new). */
 export const reconcileAuditEvents = Object.freeze({ finding: 'reconcile.finding', repaired: 'reconcile.repaired' });
+
+export interface FindDriftInput {
+  /** UTC ISO time: effects changed since then are looked at. */
+  since: string;
+  /** UTC ISO time the reconcile counts from (the workflow's clock). */
+  now: string;
+  operatorWaitMs: number;
+}
+
+export interface SettleDriftInput {
+  reconcileWorkflowId: string;
+  findings: DriftFinding[];
+}
+
+export interface ReconcileActivities {
+  findDrift(input: FindDriftInput): Promise<DriftFinding[]>;
+  settleDrift(input: SettleDriftInput): Promise<SettledFinding[]>;
+}

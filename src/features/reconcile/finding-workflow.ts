@@ -15,10 +15,25 @@ import type { RunResult } from '../../contracts.ts';
 import type { ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
 import { failAborted } from '../../run-kit/endings.ts';
-import { auditDecision, performStep } from '../../run-kit/step.ts';
+import { auditDecision, awaitOperator, performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
 import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
 
+/** What each operator choice does at a finding. */
+const findingChoices = {
+  /** A drift finding; `compensate` only where the finding is a credit change made twice. */
+  drift: (takeBack: string | undefined) => ({
+    skip: 'Accept it as it is (you checked, or put it right by hand): close the finding.',
+    ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
+    abort: 'Close the finding without a verdict; nothing is changed.',
+  }),
+  /** A stale effect: the operator settles it in the ledger. */
+  staleEffect: {
+    retry: 'It did NOT take effect (you checked the store): record it as not applied; nothing is called.',
+    skip: 'It DID take effect (you checked, or did it by hand): record it as applied; nothing is called.',
+    abort: 'Close the finding without a verdict; the effect stays unresolved.',
+  },
+} as const;
 
 export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
   const credit = finding.credit;
@@ -31,9 +46,9 @@ export async function reconcileFinding({ finding }: ReconcileFindingInput): Prom
     step: 'decide',
     reason: `${finding.summary} (reconcile finding ${finding.id})`,
     failure: { type: 'DriftFound', message: finding.summary, observed: finding.evidence },
-    choices: staleKey === undefined ? choices.reconcileFinding(takeBack) : choices.staleEffect,
+    choices: staleKey === undefined ? findingChoices.drift(takeBack) : findingChoices.staleEffect,
   };
-  const decision = await run.awaitOperator(request);
+  const decision = await awaitOperator(run, request);
   await auditDecision(run, 'decide', decision, request.failure, userId);
   if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
   if (staleKey !== undefined) {
@@ -68,7 +83,7 @@ export async function reconcileFinding({ finding }: ReconcileFindingInput): Prom
     onBusinessFailure: 'operator',
     choices: choices.adjustCredit(takeBackAction),
   });
-  if (outcome.kind === 'abort' || outcome.kind === 'compensate') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
+  if (outcome.kind === 'abort') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
   run.setState(RunState.Completed);
   return run.result('completed', `Finding ${finding.id}: ${takeBack ?? ''} — done.`);
 }

@@ -9,10 +9,10 @@
  * `orderflow schedule reconcile` Schedule.
  */
 import { ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { ReconcileActivities } from './activities.ts';
 import { FailureType } from '../../contracts.ts';
+import { escapeMarkdown } from '../../markdown.ts';
 import { driftKinds, reconcileDefaults } from './contracts.ts';
-import type { ReconcileInput, ReconcileResult, SettledFinding } from './contracts.ts';
+import type { ReconcileActivities, ReconcileInput, ReconcileResult, SettledFinding } from './contracts.ts';
 
 const { findDrift, settleDrift } = proxyActivities<ReconcileActivities>({
   // Reads are paced (a few per second): a large ledger takes minutes; heartbeats show progress.
@@ -29,10 +29,6 @@ function checkedDuration(value: number | undefined, fallback: number, name: stri
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `reconcile: ${name} must be a whole number of milliseconds from 1 to ${maxWindowMs}, got ${String(value)}.` });
   }
   return value;
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/([\\`*_[\]|<>])/g, '\\$1');
 }
 
 /** The drift report: one section per kind of finding, new ones first. */
