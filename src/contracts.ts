@@ -293,7 +293,7 @@ export interface ObserveOrderInput {
 /**
  * Every activity orderflow's workflows call; `createActivities(deps)` in src/activities
  * returns exactly this. Each changing activity takes an effect key and makes its effect
- * at most once (see src/effects).
+ * at most once (see src/ledger).
  */
 export interface OrderflowActivities {
   /** Reads get_cart and list_orders: is the expected order the user's current one? */

@@ -36,7 +36,7 @@ import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bun
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = fileURLToPath(
-  new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  new URL(`./run-kit/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
 /** Workflow tasks one worker runs at once (see Worker.create below). */
@@ -160,7 +160,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         : { workflowsPath }),
       maxCachedWorkflows: cachedRuns,
       // A workflow task holds its slot while the run's local first attempts make their API
-      // calls (src/workflows/activity-proxies.ts): waiting on I/O, not using CPU, so more
+      // calls (src/run-kit/activity-proxies.ts): waiting on I/O, not using CPU, so more
       // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
       maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
       activities: {

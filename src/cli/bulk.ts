@@ -1,6 +1,6 @@
 /**
  * `orderflow bulk <kind> --file`, `orderflow bulk status|pause|resume|cancel <bulk id>`:
- * many items of one kind as one bulkRun (src/workflows/bulk-run.ts).
+ * many items of one kind as one bulkRun (src/features/bulk/workflow.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
 /**
  * `orderflow reconcile [--since 24h] [--wait]` and `orderflow schedule reconcile --every 1h
- * [--since 24h] | --delete`: the drift report (src/workflows/reconcile.ts), once or on a
+ * [--since 24h] | --delete`: the drift report (src/features/reconcile/workflow.ts), once or on a
  * Temporal Schedule.
  */
 import { workflowUiUrl } from '../client/connect.ts';

@@ -11,7 +11,7 @@ import type { LedgerConfig } from '../config.ts';
 import { LedgerConfigError } from './errors.ts';
 import { openPostgresDriver } from './postgres.ts';
 import { SqlEffectLedger } from './sql-ledger.ts';
-import type { LedgerDefaults, SqlDriver } from './sql-ledger.ts';
+import type { LedgerDefaults, SqlDriver } from './sql.ts';
 import { openSqliteDriver } from './sqlite.ts';
 import type { EffectLedger } from './types.ts';
 

@@ -13,7 +13,7 @@
 import { Pool, escapeIdentifier } from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { LedgerConfigError, LedgerError } from './errors.ts';
-import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql-ledger.ts';
+import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
 
 export interface PostgresDriverOptions {

@@ -17,7 +17,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { LedgerError } from './errors.ts';
-import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql-ledger.ts';
+import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
 
 export interface SqliteDriverOptions {

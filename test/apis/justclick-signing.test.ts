@@ -7,12 +7,11 @@ import { describe, expect, it } from 'vitest';
 import {
   justClickRequestHash,
   justClickResponseHash,
-  nestPhpFields,
-  parsePhpFieldName,
   phpHttpBuildQuery,
   phpNumberToString,
   phpUrlencode,
 } from '../../src/apis/justclick/signing.ts';
+import { nestPhpFields, parsePhpFieldName } from '../../src/apis/justclick/php-fields.ts';
 import type { PhpValue } from '../../src/apis/justclick/signing.ts';
 
 const secret = 'X'.repeat(40);

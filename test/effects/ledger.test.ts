@@ -40,7 +40,7 @@ function ledgerAt(url: string): LedgerConfig {
   return loadConfig({ ORDERFLOW_LEDGER: url }, ['ledger']).ledger;
 }
 
-const ledgerModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/effects/index.ts')).href;
+const ledgerModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/ledger/index.ts')).href;
 const configModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/config.ts')).href;
 const postgresUrl = process.env['ORDERFLOW_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -17,9 +17,9 @@ import { describe, expect, it } from 'vitest';
 import {
   justClickRequestHash,
   justClickResponseHash,
-  nestPhpFields,
   phpHttpBuildQuery,
 } from '../../src/apis/justclick/signing.ts';
+import { nestPhpFields } from '../../src/apis/justclick/php-fields.ts';
 import type { PhpParams } from '../../src/apis/justclick/signing.ts';
 import { buildSignedUrl, webTvSignature } from '../../src/apis/webtv/signing.ts';
 import { webTvActions } from '../../src/apis/webtv/types.ts';

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { justClickResponseHash, nestPhpFields, phpHttpBuildQuery } from '../../src/apis/justclick/signing.ts';
+import { nestPhpFields } from '../../src/apis/justclick/php-fields.ts';
+import { justClickResponseHash, phpHttpBuildQuery } from '../../src/apis/justclick/signing.ts';
 import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
 import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
 

@@ -33,7 +33,7 @@ const layers = [
   {
     name: 'infrastructure',
     what: 'I/O below the workflows: vendor APIs, the ledger, configuration, telemetry, Temporal plumbing, simulators',
-    files: ['src/apis/**', 'src/ledger/**', 'src/config.ts', 'src/telemetry/**', 'src/temporal/**', 'src/simulators/**', 'src/run-events.ts', 'src/features/*/ids.ts'],
+    files: ['src/apis/**', 'src/ledger/**', 'src/config*.ts', 'src/telemetry/**', 'src/temporal/**', 'src/simulators/**', 'src/run-events.ts', 'src/features/*/ids.ts'],
     sees: ['base'],
   },
   { name: 'run-kit', what: 'the workflow run kit (deterministic)', files: ['src/run-kit/**'], sees: ['base'] },
@@ -70,7 +70,7 @@ const maxLines = 400;
 function globToRegExp(pattern: string): RegExp {
   const source = pattern
     .split('/')
-    .map((part) => (part === '**' ? '.+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]+')))
+    .map((part) => (part === '**' ? '.+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')))
     .join('/');
   return new RegExp(`^${source}$`);
 }

@@ -1,5 +1,5 @@
 /**
- * The reconcile workflow's activities (src/workflows/reconcile.ts).
+ * The reconcile workflow's activities (src/features/reconcile/workflow.ts).
  *
  * `findDrift` only reads: the ledger, the store and JustClick (at most
  * `readsPerSecond` API reads per second), and Temporal's visibility. `settleDrift` records

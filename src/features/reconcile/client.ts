@@ -1,5 +1,5 @@
 /**
- * Starting the reconcile workflow (src/workflows/reconcile.ts) once, and keeping its
+ * Starting the reconcile workflow (src/features/reconcile/workflow.ts) once, and keeping its
  * Temporal Schedule: one schedule id, overlap policy SKIP (a reconcile still running when
  * the next is due makes that one skip), created or updated by the same call.
  */

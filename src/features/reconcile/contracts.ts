@@ -1,5 +1,5 @@
 /**
- * What the reconcile workflow (src/workflows/reconcile.ts) finds and returns. Workflow-safe:
+ * What the reconcile workflow (src/features/reconcile/workflow.ts) finds and returns. Workflow-safe:
  * types and constants only.
  */
 

@@ -26,7 +26,8 @@
  * where PHP keeps raw bytes; a client sending non-UTF-8 bytes would get 4 here only.
  */
 import { justClickCodes } from '../../apis/justclick/errors.ts';
-import { justClickResponseHash, justClickRequestHash, nestPhpFields } from '../../apis/justclick/signing.ts';
+import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
+import { justClickResponseHash, justClickRequestHash } from '../../apis/justclick/signing.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
