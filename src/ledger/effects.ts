@@ -17,18 +17,8 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertKind,
-  assertNote,
-  assertWorkflowId,
-  clampLimit,
-  isEffectTransitionAllowed,
-  isFinalEffectState,
-  normalizeUserId,
-  optionalIdentifier,
-  optionalJsonText,
-  optionalUserId,
-  parseEffectKey,
-  toJsonText,
+  assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed, isFinalEffectState,
+  normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { insertAudit } from './audit.ts';
 import { beginInOneStatement, changeInOneStatement, effectColumns, effectFromRow, forbiddenMessage } from './effect-rows.ts';
@@ -37,17 +27,8 @@ import { WhereBuilder, nowOf } from './sql.ts';
 import type { SqlDriver } from './sql.ts';
 import { effectStates } from './types.ts';
 import type {
-  AddNoteInput,
-  AuditContext,
-  BeginEffectInput,
-  BeginEffectResult,
-  EffectNote,
-  EffectRecord,
-  EffectState,
-  JsonValue,
-  ListEffectsFilter,
-  RecordAttemptOptions,
-  RecordEffectOptions,
+  AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState, JsonValue,
+  ListEffectsFilter, RecordAttemptOptions, RecordEffectOptions,
 } from './types.ts';
 
 /** How often a compare-and-set may lose before we give up (only under pathological contention). */
