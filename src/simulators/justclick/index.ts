@@ -18,7 +18,6 @@ import { JustClickSimState } from './state.ts';
 export { JustClickSimState, JustClickSimStateError } from './state.ts';
 export type { JustClickSimBill, JustClickSimBillStatus, JustClickSimGood, JustClickSimNewBill, JustClickSimSnapshot } from './state.ts';
 export { createJustClickSimulatedApi, simulatedJustClickMethods } from './api.ts';
-export { phpJsonEncode } from '../harness.ts';
 export type { SimulatedJustClickMethod } from './api.ts';
 
 export interface JustClickSimulatorOptions {
