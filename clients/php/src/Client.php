@@ -270,8 +270,8 @@ final class Client
     {
         if (preg_match('/^[A-Za-z0-9_.:-]+$/', $workflowId) !== 1) {
             throw new \InvalidArgumentException(
-                "The workflow id \"{$workflowId}\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'). "
-                . "Runs with '/' ids (the old format) can be seen with ./bin/orderflow status or in the Temporal UI."
+                "The workflow id \"{$workflowId}\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'); "
+                . "orderflow's ids never contain anything else: check the id."
             );
         }
         return $workflowId;
