@@ -3,9 +3,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
-/** Workflow code runs in Temporal's deterministic sandbox: it may import only
- * @temporalio/workflow, its ./ siblings, pure shared modules (contracts, validation, single-line texts, effect keys),
- * and types from elsewhere. */
+/** Workflow code (src/workflows, src/run-kit, the feature workflows) runs in Temporal's deterministic
+ * sandbox: it may import only @temporalio/workflow, the run kit, pure shared modules (contracts, validation,
+ * single-line texts, Markdown escaping, effect keys), and types from elsewhere. test/unit/layout.test.ts
+ * checks the layers of every import. */
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(
@@ -28,19 +29,22 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'src/run-kit/**/*.ts', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: [...nodeBuiltins, 'undici', 'pg', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map(
-            (name) => ({ name, message: 'Workflow code must be deterministic: no I/O modules in src/workflows.' }),
+            (name) => ({ name, message: 'Workflow code must be deterministic: no I/O modules in workflow code (src/workflows, src/run-kit, src/features/*/workflow.ts).' }),
           ),
           patterns: [
             {
-              group: ['../apis/*', '../apis/**', '../effects/*', '../effects/**', '!../effects/keys.ts', '../config*', '../simulators/**', '../activities/**', '../client/**', '../cli*', '../worker*'],
+              group: [
+                '**/apis/**', '**/ledger/**', '!**/ledger/keys.ts', '**/config.ts', '**/simulators/**', '**/activities/**', '**/activities.ts',
+                '**/client/**', '**/client.ts', '**/cli/**', '**/cli.ts', '**/worker.ts', '**/telemetry/**', '**/temporal/**',
+              ],
               allowTypeImports: true,
-              message: 'Workflow files import only @temporalio/workflow, ./ siblings and `import type` from elsewhere.',
+              message: 'Workflow code imports only @temporalio/workflow, the run kit, pure shared modules and `import type` from elsewhere (see test/unit/layout.test.ts).',
             },
           ],
         },

@@ -4,10 +4,11 @@
  * (ORDERFLOW_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test, in a
  * fresh schema that is dropped afterwards).
  *
- * - one effect's life cycle as a changing activity drives the ledger (read; under the
- *   user's lock: read, list the user's unresolved effects, begin, record applied), at
- *   concurrency 1 and 20 (distinct users): ms per effect, and for PostgreSQL the SQL
- *   round trips per effect; CPU of this process per effect (the worker's event loop);
+ * - one effect's life cycle as a changing activity drives the ledger (the user's lock taken
+ *   with the effect's row and the user's unresolved effects; begin; the outcome recorded
+ *   with the release), at concurrency 1 and 20 (distinct users): ms per effect, and for
+ *   PostgreSQL the SQL round trips per effect; CPU of this process per effect (the worker's
+ *   event loop);
  * - the contended user lock: 5 contenders on one user, each holding it 5 ms (ideal 200 ops/s).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,12 +17,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Secret } from '../src/config.ts';
-import * as currentLedger from '../src/effects/index.ts';
-import type { EffectLedger } from '../src/effects/types.ts';
+import * as currentLedger from '../src/ledger/index.ts';
+import type { EffectLedger } from '../src/ledger/types.ts';
 import { fixed, machineLine, markdownTable, percentile, quick } from './lib/measure.ts';
 
 /**
- * BENCH_LEDGER_MODULE: the path of another checkout's src/effects/index.ts (inside this
+ * BENCH_LEDGER_MODULE: the path of another checkout's src/ledger/index.ts (inside this
  * directory, so that it finds node_modules), to measure before and after side by side.
  */
 const ledgerModule = process.env['BENCH_LEDGER_MODULE'];
@@ -42,18 +43,32 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 
 let runCounter = 0;
 
-/** What a changing activity asks of the ledger for one credit effect (src/activities). */
+/**
+ * What a changing activity asks of the ledger for one credit effect (src/activities): the lock
+ * taken with the effect's row and the user's unresolved effects, begin, and the outcome
+ * recorded with the release. A ledger from before `read` and `recordAndRelease`
+ * (BENCH_LEDGER_MODULE) is driven as activities drove it then: read; under the user's lock:
+ * read, list the user's unresolved effects, begin, record.
+ */
 async function effectLifeCycle(ledger: EffectLedger, userId: number): Promise<void> {
   const key = `bench-${process.pid}-${++runCounter}/add-credit#1`;
   const context = { runId: 'bench-run', actor: 'bench worker' };
-  const recorded = await ledger.get(key);
-  if (recorded !== undefined) throw new Error(`effect ${key} exists already`);
-  await ledger.withUserLock(userId, `bench ${key}`, async () => {
+  const begin = (): Promise<unknown> =>
+    ledger.begin(key, { ...context, kind: 'credit.add', userId, request: { creditAction: 'add', amount: '5.50' }, observedBefore: { creditCents: 0, credit: '0.00' } });
+  await ledger.withUserLock(userId, `bench ${key}`, async (lock) => {
+    if (typeof lock.recordAndRelease === 'function') {
+      if (lock.effect !== undefined) throw new Error(`effect ${key} exists already`);
+      await begin();
+      await lock.recordAndRelease(key, 'applied', { ...context, response: { ok: 'credit added' } });
+      return;
+    }
+    // The ledger before: its activities read first, and again under the lock.
+    if ((await ledger.get(key)) !== undefined) throw new Error(`effect ${key} exists already`);
     await ledger.get(key);
     await ledger.listEffects({ userId, state: ['pending', 'unknown'] });
-    await ledger.begin(key, { ...context, kind: 'credit.add', userId, request: { creditAction: 'add', amount: '5.50' }, observedBefore: { creditCents: 0, credit: '0.00' } });
+    await begin();
     await ledger.record(key, 'applied', { ...context, response: { ok: 'credit added' } });
-  });
+  }, { read: { effectKey: key } });
 }
 
 interface LifeCycleResult {
@@ -142,6 +157,28 @@ async function inMemoryMutex(contenders: number, holdMs: number): Promise<number
   return operations / lockSeconds;
 }
 
+/**
+ * One PostgreSQL round trip on this machine now (`SELECT 1`, mean of 300 on one connection),
+ * the floor under an effect's time: with 3 round trips an effect cannot take less than 3 of these.
+ */
+async function postgresRoundTripMs(): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  try {
+    await client.connect();
+  } catch {
+    return undefined;
+  }
+  try {
+    for (let index = 0; index < 20; index++) await client.query('SELECT 1');
+    const startedAt = performance.now();
+    for (let index = 0; index < 300; index++) await client.query('SELECT 1');
+    return (performance.now() - startedAt) / 300;
+  } finally {
+    await client.end();
+  }
+}
+
+let roundTripMs: number | undefined;
 const directory = mkdtempSync(join(tmpdir(), 'orderflow-ledger-bench-'));
 const schema = `bench_${process.pid}_${Date.now()}`;
 const lifeRows: LifeCycleResult[] = [];
@@ -153,6 +190,7 @@ try {
     ['SQLite', () => openLedger({ kind: 'sqlite', path: join(directory, 'ledger.db') })],
     ['PostgreSQL', () => openLedger({ kind: 'postgres', url: new Secret(postgresUrl) }, { postgresSchema: schema, ...(poolSize === undefined ? {} : { postgresPoolSize: Number(poolSize) }) })],
   ];
+  roundTripMs = await postgresRoundTripMs();
   const mutex = await inMemoryMutex(5, 5);
   lockRows.push(['(in-memory mutex: the ceiling on this machine now)', '5', '5 ms', fixed(mutex, 0), '200', '–']);
   for (const [name, open] of backends) {
@@ -208,6 +246,7 @@ console.log(
     ]),
   ),
 );
+if (roundTripMs !== undefined) console.log(`\nOne PostgreSQL round trip (SELECT 1, one connection) took ${fixed(roundTripMs, 2)} ms on average during this run.`);
 console.log(`\n${markdownTable(['backend', 'contenders', 'held', 'ops/s', 'ideal', 'wait p95 ms'], lockRows)}\n`);
 if (unmeasured.length > 0) {
   console.error(`Not measured: ${unmeasured.join(', ')} (see above). For PostgreSQL, set ORDERFLOW_BENCH_POSTGRES_URL to a database this user may create a schema in.`);

@@ -13,14 +13,14 @@ import type { LogLevel } from '@temporalio/worker';
 import { jsonLogLine } from './run-events.ts';
 import type { LogEntry } from './run-events.ts';
 import { createActivities } from './activities/index.ts';
-import { createBulkActivities } from './activities/bulk.ts';
-import { createReconcileActivities } from './activities/reconcile.ts';
+import { createBulkActivities } from './features/bulk/activities.ts';
+import { createReconcileActivities } from './features/reconcile/activities.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
 import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import type { Config, Environment } from './config.ts';
-import { openLedger } from './effects/index.ts';
+import { openLedger } from './ledger/index.ts';
 import { apiCallObserver } from './telemetry/api-calls.ts';
 import { observeLedger } from './telemetry/ledger.ts';
 import { createOrderflowMetrics, histogramBucketOverrides } from './telemetry/metrics.ts';
@@ -29,7 +29,7 @@ import type { Tracing } from './telemetry/tracing.ts';
 import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telemetry/worker.ts';
 import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
-import type { EffectLedger } from './effects/types.ts';
+import type { EffectLedger } from './ledger/types.ts';
 import { bundleWorkflowsApart } from './temporal/workflow-bundle.ts';
 import { restartWithWorkerHeapLimits, withWorkflowThreadHeapLimits, workflowCacheRuns, workflowTaskSlots } from './temporal/worker-memory.ts';
 
@@ -37,7 +37,7 @@ import { restartWithWorkerHeapLimits, withWorkflowThreadHeapLimits, workflowCach
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = fileURLToPath(
-  new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  new URL(`./run-kit/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
 /** One JSON object per line on stderr. */

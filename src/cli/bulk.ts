@@ -1,26 +1,23 @@
 /**
  * `orderflow bulk <kind> --file`, `orderflow bulk status|pause|resume|cancel <bulk id>`:
- * many items of one kind as one bulkRun (src/workflows/bulk-run.ts).
+ * many items of one kind as one bulkRun (src/features/bulk/workflow.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { startBulk } from '../client/bulk.ts';
+import { startBulk } from '../features/bulk/client.ts';
 import { workflowUiUrl } from '../client/connect.ts';
-import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../bulk/contracts.ts';
-import type { BulkControl, BulkItemOutcome, BulkKind, BulkProgress, BulkResult } from '../bulk/contracts.ts';
-import { BulkFileError, bulkColumns, parseBulkFile } from '../bulk/file.ts';
-import type { ParsedBulkFile } from '../bulk/file.ts';
+import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
+import type { BulkControl, BulkItemOutcome, BulkKind, BulkProgress, BulkResult } from '../features/bulk/contracts.ts';
+import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
+import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
+import { authorshipProblems } from '../run-kit/operator.ts';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';
-
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
-}
 
 function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -273,8 +270,8 @@ that is not paused cannot be resumed). The Temporal UI's Update dialog does the 
       const [bulkId, ...extra] = positionals;
       const problems: string[] = [];
       if (bulkId === undefined || extra.length > 0) problems.push('give exactly one bulk id');
-      if (!values.operator?.trim()) problems.push('--operator must name who asks');
-      if (!values.note?.trim()) problems.push('--note must say why');
+      // The bulk's own rule for who asks and why (run-kit/operator.ts), with the options' names.
+      problems.push(...authorshipProblems(values, 'asks').map((problem) => problem.replace(/^"(\w+)"/, '--$1')));
       if (problems.length > 0) throw new UsageError(problems.join('; '));
       return withTemporal(context, async (client) => {
         const handle = client.workflow.getHandle(bulkId!);

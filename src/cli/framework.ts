@@ -98,8 +98,13 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-function line(output: TextOutput, text = ''): void {
+function writeLine(output: TextOutput, text = ''): void {
   output.write(`${text}\n`);
+}
+
+/** Writes one line to a command's standard output. */
+export function line(context: { readonly stdout: TextOutput }, text = ''): void {
+  writeLine(context.stdout, text);
 }
 
 function commandPath(path: readonly Command[]): string {
@@ -128,9 +133,9 @@ export function renderHelp(path: readonly Command[]): string {
 }
 
 function reportUsage(context: CliContext, path: readonly Command[], message: string): ExitCode {
-  line(context.stderr, `${commandPath(path)}: ${message}`);
-  line(context.stderr, `Usage: ${usageOf(path)}`);
-  line(context.stderr, `Run '${commandPath(path)} --help' for more.`);
+  writeLine(context.stderr, `${commandPath(path)}: ${message}`);
+  writeLine(context.stderr, `Usage: ${usageOf(path)}`);
+  writeLine(context.stderr, `Run '${commandPath(path)} --help' for more.`);
   return exitCodes.usage;
 }
 
@@ -139,9 +144,9 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
   if (!isApiCallError(error)) throw error;
   // Vendor texts come from a remote server: never let them drive the terminal.
   if (error.outcome === 'rejected') {
-    line(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
+    writeLine(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
   }
-  line(context.stderr, printable(error.message));
+  writeLine(context.stderr, printable(error.message));
   return exitCodes.failed;
 }
 
@@ -179,16 +184,16 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
   } catch (error) {
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
     if (error instanceof ConfigError) {
-      line(context.stderr, error.message);
+      writeLine(context.stderr, error.message);
       return exitCodes.usage;
     }
     if (isApiCallError(error)) return reportApiFailure(context, error);
     if (error instanceof CommandFailure) {
-      line(context.stderr, error.message);
+      writeLine(context.stderr, error.message);
       return exitCodes.failed;
     }
     if (error instanceof TemporalNotReadyError) {
-      line(context.stderr, error.message);
+      writeLine(context.stderr, error.message);
       return error.exitCode;
     }
     throw error;

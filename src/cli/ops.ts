@@ -5,16 +5,12 @@
 import type { Client } from '@temporalio/client';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';
-import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
-import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
+import { UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
+import type { GroupCommand, LeafCommand } from './framework.ts';
 import { queryRun, queryStatus, withTemporal } from './temporal.ts';
 
 /** The visibility query for every run that waits for an operator (also the UI's list filter). */
 export { awaitingOperatorQuery };
-
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
-}
 
 export function age(since: Date | string | undefined, now = Date.now()): string {
   if (since === undefined) return '?';

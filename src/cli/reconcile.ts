@@ -1,13 +1,13 @@
 /**
  * `orderflow reconcile [--since 24h] [--wait]` and `orderflow schedule reconcile --every 1h
- * [--since 24h] | --delete`: the drift report (src/workflows/reconcile.ts), once or on a
+ * [--since 24h] | --delete`: the drift report (src/features/reconcile/workflow.ts), once or on a
  * Temporal Schedule.
  */
 import { workflowUiUrl } from '../client/connect.ts';
-import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../client/reconcile.ts';
-import type { ReconcileResult } from '../reconcile/contracts.ts';
-import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
-import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
+import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
+import type { ReconcileResult } from '../features/reconcile/contracts.ts';
+import { UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
+import type { GroupCommand, LeafCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';
 
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -21,10 +21,6 @@ export function parseDurationOption(name: string, value: string | undefined, fal
     throw new UsageError(`--${name} ${JSON.stringify(value)} must be a duration like 30m, 24h or 7d (1 minute to 366 days).`);
   }
   return ms;
-}
-
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
 }
 
 export const reconcileCommand: LeafCommand = {

@@ -9,11 +9,13 @@ import { workflowUiUrl } from '../client/connect.ts';
 import { RequestConflictError, startWorkflow } from '../client/starters.ts';
 import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
+import { decisionProblems } from '../run-kit/operator.ts';
+import { startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
@@ -21,10 +23,6 @@ import { describeFailedAttempt, failedAttempts } from './attempts.ts';
 import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
-
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
-}
 
 function errorLine(context: CliContext, text: string): void {
   context.stderr.write(`${text}\n`);
@@ -98,7 +96,7 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
 }
 
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
-  const spec = workflowRegistry[workflowType].cli;
+  const spec = startOptions[workflowType];
   return {
     name: spec.name,
     summary: spec.summary,
@@ -241,11 +239,11 @@ Examples:
     if (values.query === undefined && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
     if (values.query !== undefined && positionals.length > 0) problems.push('give either a workflow id or --query, not both');
     if (values['dry-run'] === true && values.query === undefined) problems.push('--dry-run goes with --query');
-    if (!values.action || !(operatorActions as readonly string[]).includes(values.action)) problems.push(`--action must be one of ${operatorActions.join(', ')}`);
-    if (!values.note?.trim()) problems.push('--note must say why');
-    if (!values.operator?.trim()) problems.push('--operator must name who decides');
+    // The runs' own rule (run-kit/operator.ts), with the options' names.
+    const given = { action: values.action, note: values.note, operator: values.operator };
+    problems.push(...decisionProblems(given, operatorActions).map((problem) => problem.replace(/^"(\w+)"/, '--$1')));
     if (problems.length > 0) throw new UsageError(problems.join('; '));
-    const decision = { action: values.action, note: values.note, operator: values.operator } as OperatorDecision;
+    const decision = given as OperatorDecision;
     const viaSignal = values.signal === true;
 
     return withTemporal(context, async (client) => {

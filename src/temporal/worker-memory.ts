@@ -2,7 +2,7 @@
  * The worker's memory, decided here, with no setting that can make it unsafe:
  *
  * - **Workflow task slots**: how many workflow tasks one worker runs at once. A task holds
- *   its slot while the run's local first attempts call the APIs (src/workflows/activity-proxies.ts).
+ *   its slot while the run's local first attempts call the APIs (src/run-kit/activity-proxies.ts).
  * - **Workflow cache**: derived from the slots, never set. Every run in a task must be in the
  *   cache: when the cache is full, the SDK evicts its least recently used run, and a run
  *   evicted while its local first attempt is running loses that attempt, which then runs

@@ -29,9 +29,9 @@ import {
   effectStates,
   openLedger,
   parseEffectKey,
-} from '../../src/effects/index.ts';
-import type { EffectLedger, EffectState, JsonValue, OpenLedgerOptions } from '../../src/effects/index.ts';
-import { describePostgresUrl } from '../../src/effects/postgres.ts';
+} from '../../src/ledger/index.ts';
+import type { EffectLedger, EffectState, JsonValue, OpenLedgerOptions } from '../../src/ledger/index.ts';
+import { describePostgresUrl } from '../../src/ledger/postgres.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import type { LedgerConfig } from '../../src/config.ts';
 
@@ -40,7 +40,7 @@ function ledgerAt(url: string): LedgerConfig {
   return loadConfig({ ORDERFLOW_LEDGER: url }, ['ledger']).ledger;
 }
 
-const ledgerModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/effects/index.ts')).href;
+const ledgerModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/ledger/index.ts')).href;
 const configModuleUrl = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/config.ts')).href;
 const postgresUrl = process.env['ORDERFLOW_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -407,6 +407,69 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       expect(await ledger.listAudit({ workflowId })).toEqual(byWorkflow);
     });
 
+    it('lists what changed since a time, a page at a time, and audit events newest first', async () => {
+      const workflowId = uniqueWorkflow('cancel-order');
+      const [a, b, c] = ['one', 'two', 'three'].map((step) => effectKey(workflowId, step, 'run-1'));
+      const since = new Date().toISOString();
+      for (const key of [a!, b!, c!]) await ledger.begin(key, { kind: 'order.cancel', userId: 600, request: {} });
+      await ledger.record(a!, 'applied', { response: { ok: true } }); // a changed last
+      const changed = (await other.listEffects({ changedSince: since, limit: 10_000 })).filter((effect) => effect.workflowId === workflowId);
+      expect(changed.map((effect) => effect.key)).toEqual([b, c, a]);
+      // Page by page: after the last row of a page, nothing repeated, nothing skipped.
+      const pages: string[] = [];
+      let at = since;
+      let afterKey: string | undefined;
+      for (;;) {
+        const page = await other.listEffects({ changedSince: at, changedAfterKey: afterKey, limit: 1 });
+        const last = page.at(-1);
+        if (last === undefined) break;
+        if (last.workflowId === workflowId) pages.push(last.key);
+        at = last.updatedAt;
+        afterKey = last.key;
+      }
+      expect(pages).toEqual([b, c, a]);
+      expect(await other.listEffects({ changedSince: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+      await expect(other.listEffects({ changedAfterKey: a })).rejects.toThrow(/give changedSince too/);
+      await expect(other.listEffects({ changedSince: 'yesterday' })).rejects.toThrow(/changedSince "yesterday" is not a valid date/);
+
+      const events = await other.listAudit({ workflowId });
+      expect(await other.listAudit({ workflowId, newestFirst: true })).toEqual([...events].reverse());
+      expect(await other.listAudit({ workflowId, event: 'effect.pending', newestFirst: true, limit: 1 })).toEqual([events.filter((event) => event.event === 'effect.pending').at(-1)]);
+    });
+
+    it('reads the effect and the user\'s unresolved effects with the lock, and lets go of it with the outcome', async () => {
+      const workflowId = uniqueWorkflow();
+      const userId = 700 + keyCounter;
+      const key = effectKey(workflowId, 'add-credit', 'run-1');
+      const earlier = effectKey(workflowId, 'earlier', 'run-1');
+      await ledger.begin(earlier, { kind: 'credit.add', userId, request: {} });
+      // Nothing recorded yet for the key: the lock reads no row, and the user's one unresolved effect.
+      await ledger.withUserLock(userId, 'reader', async (lock) => {
+        expect(lock.effect).toBeUndefined();
+        expect(lock.unresolved.map((effect) => effect.key)).toEqual([earlier]);
+        await ledger.record(earlier, 'applied', { response: { ok: true } });
+        await ledger.begin(key, { kind: 'credit.add', userId, request: {}, observedBefore: { creditCents: 0 } });
+        const recorded = await lock.recordAndRelease(key, 'applied', { response: { ok: true } });
+        expect(recorded.state).toBe('applied');
+        // Let go with the outcome: another holder gets the lock at once, before this function returns.
+        expect(await other.withUserLock(userId, 'next', async () => 'taken', { waitMs: 0 })).toBe('taken');
+      }, { read: { effectKey: key } });
+      // What the next holder reads is what the last one wrote.
+      await other.withUserLock(userId, 'after', async (lock) => {
+        expect(lock.effect).toMatchObject({ key, state: 'applied' });
+        expect(lock.unresolved).toEqual([]);
+      }, { read: { effectKey: key } });
+      expect((await ledger.listAudit({ effectKey: key })).map((event) => event.event)).toEqual(['effect.pending', 'effect.applied']);
+
+      // A refused outcome keeps the lock, and it is let go as usual when the function ends.
+      await expect(ledger.withUserLock(userId, 'refused', async (lock) => {
+        await expect(lock.recordAndRelease(key, 'pending', { observedBefore: {} })).rejects.toBeInstanceOf(EffectTransitionError);
+        await expect(other.withUserLock(userId, 'too-early', async () => 'never', { waitMs: 0 })).rejects.toBeInstanceOf(UserLockTimeoutError);
+        return 'done';
+      })).resolves.toBe('done');
+      expect(await other.withUserLock(userId, 'later', async () => 'free', { waitMs: 0 })).toBe('free');
+    });
+
     it('lists effects by workflow, user, state and kind', async () => {
       const workflowId = uniqueWorkflow('adjust-credit');
       const a = effectKey(workflowId, 'add', 'run-1');
@@ -471,10 +534,8 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       expect(parseEffectKey('refund-and-cancel/7/99/add-credit#run-1')).toEqual({
         workflowId: 'refund-and-cancel/7/99', step: 'add-credit', firstExecutionRunId: 'run-1', tail: 'add-credit#run-1',
       });
-      // Keys written before the run id suffix are still read.
-      expect(parseEffectKey('refund-and-cancel/7/99/add-credit')).toMatchObject({ step: 'add-credit', firstExecutionRunId: undefined });
       expect(() => effectKey('w/1', 'add#credit', 'run-1')).toThrow(/"add#credit#run-1" must be a step and a run id/);
-      for (const bad of ['', 'no-slash', '/step', 'workflow/', 'workflow/bad step', 'workflow/a/', `workflow/${'s'.repeat(201)}`, `${'w'.repeat(1001)}/step`, 'work\nflow/step', 'workflow/step#', 'workflow/step#a#b', 'workflow/#run']) {
+      for (const bad of ['', 'no-slash', 'workflow/step-without-run-id', '/step', 'workflow/', 'workflow/bad step', 'workflow/a/', `workflow/${'s'.repeat(201)}`, `${'w'.repeat(1001)}/step`, 'work\nflow/step', 'workflow/step#', 'workflow/step#a#b', 'workflow/#run']) {
         await expect(ledger.get(bad)).rejects.toBeInstanceOf(InvalidLedgerInputError);
       }
       const key = effectKey(uniqueWorkflow(), 'inputs', 'run-1');
@@ -653,9 +714,10 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       try {
         expect(await reopened.get(key)).toEqual(recorded);
         expect(await reopened.listAudit({ workflowId })).toEqual(audit);
-        // Migrations are recorded once each (PostgreSQL's version 2 adds the insertion-order column).
+        // Migrations are recorded once each (PostgreSQL's version 2 adds the insertion-order column,
+        // its version 3 and SQLite's version 2 the indexes of changes and events, and PostgreSQL's lock functions).
         expect((await backend.raw('SELECT version FROM schema_version ORDER BY version')).map((row) => Number(row['version']))).toEqual(
-          backend.name === 'postgres' ? [1, 2] : [1],
+          backend.name === 'postgres' ? [1, 2, 3] : [1, 2],
         );
         if (backend.name === 'sqlite') {
           expect(await backend.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);

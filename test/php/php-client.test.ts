@@ -12,11 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { centsFromInteger } from '../../src/money.ts';
-import { eventually, creditCalls } from '../support/stack.ts';
-import { phpForTests, runPhpFile } from '../support/php.ts';
-import type { PhpRuntime } from '../support/php.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { demoOrderTotalCents, useWorkflowTestContext } from '../support/workflows.ts';
+import { eventually, creditCalls } from '../../harness/stack.ts';
+import { phpForTests, runPhpFile } from '../../harness/php.ts';
+import type { PhpRuntime } from '../../harness/php.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { demoOrderTotalCents, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 const php = phpForTests({ check: 'the PHP client tests', extensions: ['curl', 'json'] });
 const callScript = fileURLToPath(new URL('../../clients/php/tests/Support/call.php', import.meta.url));
@@ -96,20 +96,6 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
     expect(creditCalls(context.stack) - callsBefore).toBe(4);
     expect(context.stack.webtvSim.state.creditOf(refund.userId)).toBe(250);
     expect(await context.orderState(cancel.userId, cancel.orderId)).toBe('cancelled');
-  });
-
-  it('answers with a run started under the old "/" id for the same business key, starting nothing new', async () => {
-    const input = { userId: 902, orderId: 5001, amount: '5.00', reason: 'old', requestedBy: 'test' };
-    const legacyId = `${prefix}refund-and-cancel/902/5001`;
-    const old = await context.client.workflow.start('refundAndCancel', { taskQueue: 'nobody-polls-this', workflowId: legacyId, args: [input] });
-    try {
-      await eventually('the old run to be visible', async () => ((await context.client.workflow.count(`WorkflowId = "${legacyId}"`)).count === 1 ? true : undefined));
-      const answer = await phpCall(runtime, { httpApiUrl, taskQueue: 'nobody-polls-this', workflowIdPrefix: prefix }, 'refundAndCancel', [input]);
-      expect(answer.answer).toEqual({ workflowId: legacyId, runId: old.firstExecutionRunId, started: false, uiUrl: null });
-      await expect(context.client.workflow.getHandle(`${prefix}refund-and-cancel:902:5001`).describe()).rejects.toThrow(/not found/i);
-    } finally {
-      await old.terminate('test over');
-    }
   });
 
   it('reads status, sends paymentReceived, and resumes a run waiting for an operator with decide', { timeout: 120_000 }, async () => {

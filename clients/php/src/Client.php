@@ -26,15 +26,7 @@ use Orderflow\Exception\TimeoutException;
 final class Client
 {
     private const OPERATOR_ACTIONS = ['retry', 'skip', 'compensate', 'abort'];
-    private const ANSWERING_STATUSES = [
-        'WORKFLOW_EXECUTION_STATUS_RUNNING',
-        'WORKFLOW_EXECUTION_STATUS_COMPLETED',
-        'WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW',
-    ];
-    /**
-     * Attempts for a call whose request did not get an answer (every call is safe to repeat:
-     * starts, signals and updates carry ids).
-     */
+    /** Attempts for a call whose request did not get an answer (every call is safe to repeat: starts, signals and updates carry ids). */
     private const ATTEMPTS = 3;
 
     private readonly string $apiBase;
@@ -156,18 +148,6 @@ final class Client
     {
         $normal = InputRules::validate($workflowType, $input);
         $workflow = $this->contract->workflow($workflowType);
-
-        // Runs started before the ':' ids keep answering for their business key. Their ids
-        // contain '/', which the HTTP API cannot put in a path, so they are found by a
-        // visibility query and their input cannot be read here to compare.
-        $legacyId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal, legacy: true);
-        $listed = $this->call('GET', '/workflows?' . http_build_query(['query' => "WorkflowId = \"{$legacyId}\""]));
-        foreach (self::listOf($listed['executions'] ?? []) as $execution) {
-            if (is_array($execution) && in_array($execution['status'] ?? '', self::ANSWERING_STATUSES, true)) {
-                $runId = self::runIdIn($execution['execution']['runId'] ?? null, "the listed run {$legacyId}");
-                return new StartedRun($legacyId, $runId, false, $this->uiLink($legacyId));
-            }
-        }
 
         $workflowId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal);
         $metadata = $this->contract->userMetadata($workflowType, $normal);
@@ -403,8 +383,7 @@ final class Client
         if (preg_match('/^[A-Za-z0-9_.:-]+$/', $workflowId) !== 1) {
             throw new InvalidInputException('workflow id refused', [
                 'workflowId ' . InputRules::display($workflowId) . " cannot be addressed over Temporal's HTTP API "
-                . "(only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen "
-                . 'with ./bin/orderflow status or in the Temporal UI.',
+                . "(only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id.",
             ]);
         }
         return $workflowId;

@@ -1,5 +1,5 @@
 /**
- * The WebTV store API as the simulator answers it (API-NOTES.md §1), plugged into the
+ * The WebTV store API as the simulator answers it (docs/vendor-apis.md, WebTV), plugged into the
  * shared harness as a {@link SimulatedApi}.
  *
  * Order of checks for a request to `/api.php`:
@@ -19,7 +19,7 @@
  * strings except place_order's `id`. Content type `text/html; charset=UTF-8`, PHP's default
  * (assumed: nothing says the vendor sets a JSON type), so clients cannot rely on it.
  *
- * Error texts assumed where API-NOTES.md names none: see {@link assumedErrorTexts} and the
+ * Error texts assumed where docs/vendor-apis.md names none: see {@link assumedErrorTexts} and the
  * `REQUEST_ERROR` texts `Invalid request method`, `Invalid API section`, `Invalid API action`.
  * The codes of modify_cart's three validation errors are assumed to be `REQUEST_ERROR`.
  */
@@ -27,6 +27,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
+import { phpContentType, phpJsonEncode } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import { formatMoney, orderNumber } from './state.ts';
 import type { WebTvSimOrder, WebTvSimState, WebTvSimUser } from './state.ts';
@@ -73,14 +74,7 @@ const faultTexts: Record<SimAction, Readonly<Record<string, string>>> = {
   },
 };
 
-/** `json_encode` with PHP's default flags: non-ASCII as `\uXXXX` (UTF-16 units), `/` as `\/`. */
-export function phpJsonEncode(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replaceAll('/', '\\/');
-}
 
-const phpContentType = 'text/html; charset=UTF-8';
 
 function answer(value: unknown): SimAnswer {
   return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };

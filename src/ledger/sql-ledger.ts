@@ -1,0 +1,54 @@
+/**
+ * The effect ledger on top of a small SQL driver (./sql.ts): one implementation of the
+ * rules for both backends (./sqlite.ts, ./postgres.ts), so both behave the same and pass
+ * one suite. It is the effect state machine (./effects.ts) with the audit trail
+ * (./audit.ts) and the per-user lock (./user-lock.ts) beside it.
+ */
+import { LedgerClosedError } from './errors.ts';
+import { AuditTrail } from './audit.ts';
+import { EffectStore } from './effects.ts';
+import type { LedgerDefaults, SqlDriver } from './sql.ts';
+import type { AuditEvent, AuditEventInput, EffectLedger, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions } from './types.ts';
+import { UserLocks } from './user-lock.ts';
+
+export class SqlEffectLedger extends EffectStore implements EffectLedger {
+  readonly backend: LedgerBackend;
+  readonly location: string;
+  readonly #driver: SqlDriver;
+  readonly #audit: AuditTrail;
+  readonly #locks: UserLocks;
+  readonly #open = { closed: false };
+
+  constructor(driver: SqlDriver, defaults: LedgerDefaults) {
+    const open = { closed: false };
+    const assertOpen = (): void => {
+      if (open.closed) throw new LedgerClosedError(`The effect ledger at ${driver.location} is closed; open a new one.`);
+    };
+    super(driver, assertOpen);
+    this.#open = open;
+    this.#driver = driver;
+    this.backend = driver.backend;
+    this.location = driver.location;
+    this.#audit = new AuditTrail(driver, assertOpen);
+    this.#locks = new UserLocks(driver, defaults, assertOpen);
+  }
+
+  audit(input: AuditEventInput): Promise<AuditEvent> {
+    return this.#audit.audit(input);
+  }
+
+  listAudit(filter?: ListAuditFilter): Promise<AuditEvent[]> {
+    return this.#audit.listAudit(filter);
+  }
+
+  withUserLock<T>(userId: string | number, owner: string, fn: (lock: HeldUserLock) => Promise<T>, options?: UserLockOptions): Promise<T> {
+    // The outcome recorded and the lock let go in one write (HeldUserLock.recordAndRelease).
+    return this.#locks.withUserLock(userId, owner, fn, options, (key, state, recordOptions, release) => this.record(key, state, recordOptions, release));
+  }
+
+  async close(): Promise<void> {
+    if (this.#open.closed) return;
+    this.#open.closed = true;
+    await this.#driver.close();
+  }
+}
