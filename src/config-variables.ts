@@ -108,10 +108,6 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     description: 'Port of the worker\'s Prometheus endpoint (`/metrics`), 1-65535; unset: none.',
   }),
   variable({
-    name: 'ORDERFLOW_WORKFLOW_CACHE_MB', section: 'temporal', required: false, default: '64', secret: false, fileVariant: false,
-    description: 'Memory budget of the worker\'s workflow cache in MB (16-65536; about 0.4 MB per cached run, see Benchmarks). Runs beyond it (thousands waiting for payment) are replayed from their history when they resume; it must hold every run that is active at once (in a workflow task, or with an effect\'s first attempt running), or runs are evicted mid-task and their first attempts run again: size it from the runs a worker handles at once, not from those that wait.',
-  }),
-  variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
     description: 'Effect ledger: `sqlite:<path>`, or a `postgres://` (`postgresql://`) URL for workers on several hosts (treated as a secret: the URL may carry a password).',
   }),

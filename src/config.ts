@@ -18,6 +18,7 @@
  */
 import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
+import { workflowCacheRuns } from './temporal/worker-memory.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';
 import { EnvReader, Secret, checkHttpUrl } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
@@ -52,9 +53,10 @@ export interface TemporalConfig {
   readonly uiUrl: string;
   /** Port for the worker's Prometheus metrics endpoint; undefined: no metrics endpoint. */
   readonly metricsPort: number | undefined;
-  /** Memory the worker may spend on cached workflow runs, in MB (sizes the workflow cache). */
-  readonly workflowCacheMb: number;
 }
+
+/** A variable 1.0 removed (./temporal/worker-memory.ts decides the cache); refused when set. */
+const removedCacheVariable = 'ORDERFLOW_WORKFLOW_CACHE_MB';
 
 export type LedgerConfig =
   | { readonly kind: 'sqlite'; /** File path as written, relative to the working directory unless absolute. */ readonly path: string }
@@ -168,14 +170,17 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const metricsPort =
     rawMetricsPort === undefined ? undefined : checkPort(reader, 'ORDERFLOW_METRICS_PORT', rawMetricsPort, 'use a number from 1 to 65535, or unset it to serve no metrics');
 
-  const rawCacheMb = reader.read('ORDERFLOW_WORKFLOW_CACHE_MB', optional) ?? configDefault('ORDERFLOW_WORKFLOW_CACHE_MB');
-  const workflowCacheMb = /^\d{1,6}$/.test(rawCacheMb) ? Number(rawCacheMb) : NaN;
-  if (!(workflowCacheMb >= 16 && workflowCacheMb <= 65_536)) {
-    reader.problem(`ORDERFLOW_WORKFLOW_CACHE_MB (${JSON.stringify(rawCacheMb)}) must be a whole number of MB from 16 to 65536, e.g. 64.`);
+  // Gone in 1.0: a cache smaller than the runs in a task re-ran effects' first attempts. Refused
+  // rather than ignored, so that nobody believes it still bounds the worker's memory.
+  if (reader.raw(removedCacheVariable) !== undefined) {
+    reader.problem(
+      `${removedCacheVariable} is no longer read: the worker's workflow cache is derived from its workflow task slots, so that it ` +
+        `always holds every run in a task, and the worker bounds its own heap (${workflowCacheRuns} runs cached; docs/production.md, "Memory"). Unset it.`,
+    );
   }
 
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

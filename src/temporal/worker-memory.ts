@@ -30,7 +30,7 @@ export const workflowTaskSlots = 80;
 export const workflowCacheRuns = 2 * workflowTaskSlots;
 
 /** V8 flags of the main isolate (given when Node starts). */
-export const mainIsolateHeapFlags: readonly string[] = ['--max-semi-space-size=2', '--max-old-space-size=96'];
+export const mainIsolateHeapFlags: readonly string[] = ['--max-semi-space-size=2', '--max-old-space-size=192'];
 
 /**
  * V8 flags of the workflow thread: a young generation as small as the main one's, and an old

@@ -55,7 +55,6 @@ describe('loadConfig', () => {
       taskQueue: 'orderflow',
       uiUrl: 'http://localhost:8233',
       metricsPort: undefined,
-      workflowCacheMb: 64,
     });
     expect(config.ledger).toEqual({ kind: 'sqlite', path: './data/ledger.db' });
   });
@@ -70,8 +69,9 @@ describe('loadConfig', () => {
       TEMPORAL_UI_URL: 'http://localhost:8233',
       ORDERFLOW_LEDGER: 'sqlite:./data/ledger.db',
       ORDERFLOW_METRICS_PORT: null,
-      ORDERFLOW_WORKFLOW_CACHE_MB: '64',
     });
+    // Removed in 1.0: the workflow cache is derived from the task slots (src/temporal/worker-memory.ts).
+    expect(configVariables.map((entry) => entry.name)).not.toContain('ORDERFLOW_WORKFLOW_CACHE_MB');
     expect(configVariables.filter((entry) => entry.secret).map((entry) => entry.name)).toEqual(
       expect.arrayContaining(['WEBTV_SHARED_SECRET', 'JUSTCLICK_SECRET']),
     );
@@ -88,7 +88,6 @@ describe('loadConfig', () => {
         ORDERFLOW_TASK_QUEUE: 'orders',
         TEMPORAL_UI_URL: 'https://temporal.example.com/',
         ORDERFLOW_METRICS_PORT: '9464',
-        ORDERFLOW_WORKFLOW_CACHE_MB: '256',
         ORDERFLOW_LEDGER: 'postgresql://orderflow:pw@db.internal:5432/orderflow',
         JUSTCLICK_LOGIN: 'shop-1',
         JUSTCLICK_SECRET: justClickSecret,
@@ -103,7 +102,6 @@ describe('loadConfig', () => {
       taskQueue: 'orders',
       uiUrl: 'https://temporal.example.com',
       metricsPort: 9464,
-      workflowCacheMb: 256,
     });
     expect(config.ledger.kind).toBe('postgres');
     if (config.ledger.kind === 'postgres') expect(config.ledger.url.reveal()).toBe('postgresql://orderflow:pw@db.internal:5432/orderflow');
@@ -138,7 +136,7 @@ describe('loadConfig', () => {
         TEMPORAL_ADDRESS: 'http://localhost:7233',
         TEMPORAL_UI_URL: 'not a url',
         ORDERFLOW_METRICS_PORT: '70000',
-        ORDERFLOW_WORKFLOW_CACHE_MB: '8',
+        ORDERFLOW_WORKFLOW_CACHE_MB: '64',
         ORDERFLOW_LEDGER: 'mysql://db/orderflow',
       },
       ['webtv', 'justclick', 'temporal', 'ledger'],
@@ -152,7 +150,7 @@ describe('loadConfig', () => {
       /TEMPORAL_ADDRESS .* must be host:port without a scheme/,
       /TEMPORAL_UI_URL is not a valid URL/,
       /ORDERFLOW_METRICS_PORT .* is not a valid port/,
-      /ORDERFLOW_WORKFLOW_CACHE_MB \("8"\) must be a whole number of MB from 16 to 65536/,
+      /ORDERFLOW_WORKFLOW_CACHE_MB is no longer read: the worker's workflow cache is derived from its workflow task slots.*Unset it\./,
       /ORDERFLOW_LEDGER has the unsupported scheme "mysql:"/,
     ];
     expect(problems).toHaveLength(expected.length);
