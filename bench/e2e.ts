@@ -212,6 +212,16 @@ for (const concurrency of [20, 100]) {
     targetRows.push([`server CPU ms/saga at concurrency ${concurrency}, 0 ms`, fixed(orderflow.serverCpuMsPerSaga), fixed(bare.serverCpuMsPerSaga), ratio(orderflow.serverCpuMsPerSaga, bare.serverCpuMsPerSaga), '≤ 1.10']);
   }
 }
+// This checkout against another's worker (BENCH_E2E_BEFORE_WORKER), side by side.
+for (const latencyMs of latencies) {
+  for (const concurrency of concurrencies) {
+    const now = find('orderflow', concurrency, latencyMs);
+    const before = find('orderflow-before', concurrency, latencyMs);
+    if (!now || !before) continue;
+    targetRows.push([`sagas/s at concurrency ${concurrency}, ${latencyMs} ms (vs orderflow-before)`, fixed(now.perSecond), fixed(before.perSecond), ratio(now.perSecond, before.perSecond), '≥ 0.95']);
+    targetRows.push([`worker CPU ms/saga at concurrency ${concurrency}, ${latencyMs} ms (vs orderflow-before)`, fixed(now.workerCpuMsPerSaga), fixed(before.workerCpuMsPerSaga), ratio(now.workerCpuMsPerSaga, before.workerCpuMsPerSaga), '']);
+  }
+}
 const serial = find('orderflow', 1, 20);
 const plain = find('plain', 1, 20);
 const bareSerial = find('bare', 1, 20);

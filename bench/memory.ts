@@ -3,12 +3,14 @@
  * few-minute run): the RSS of an orderflow worker process while processPaidOrder runs wait
  * for payment (each found an amount due, asked process_order once and parked on its
  * paymentReceived signal). Prints the idle RSS and the RSS at each checkpoint (1,000, 5,000,
- * 10,000 runs waiting; quick: 250, 500, 1,000). The worker takes the environment of this
- * process, so `ORDERFLOW_WORKFLOW_CACHE_MB=… npm run bench:memory` measures a cache budget.
+ * 10,000 runs waiting; quick: 250, 500, 1,000). The worker runs with orderflow's defaults
+ * (src/temporal/worker-memory.ts: its cache, task slots and heap limits); heap limits given in
+ * BENCH_WORKER_NODE_OPTIONS replace its own.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { workflowIdOf } from '../src/client/starters.ts';
+import { mainIsolateHeapFlags, workflowCacheRuns, workflowTaskSlots } from '../src/temporal/worker-memory.ts';
 import { fixed, machineLine, markdownTable, processRssMb, quick } from './lib/measure.ts';
 import { cleanUpOnInterrupt, prepareSagas, spawnWorker, startBenchStack } from '../harness/bench-stack.ts';
 
@@ -60,6 +62,6 @@ try {
   await stack.close();
 }
 
-const settings = [`ORDERFLOW_WORKFLOW_CACHE_MB=${process.env['ORDERFLOW_WORKFLOW_CACHE_MB'] ?? '(default)'}`, ...workerNodeOptions].join(' ');
+const settings = workerNodeOptions.length > 0 ? workerNodeOptions.join(' ') : `defaults (${workflowCacheRuns} runs cached, ${workflowTaskSlots} task slots, ${mainIsolateHeapFlags.join(' ')})`;
 console.log(`\n### bench:memory${quick ? ' (quick)' : ''}: ${settings}\n\nMachine: ${machineLine()}\n`);
 console.log(`${markdownTable(['processPaidOrder runs waiting', 'worker RSS MB', 'MB per 1,000 runs above idle'], rows)}\n`);
