@@ -13,7 +13,7 @@ import { runWorker, temporalAvailable, uniqueTaskQueue } from '../../harness/tem
 import { useWorkflowTestContext, workflowsPath } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('reconcile from its checkpoint', () => {
-  const context = useWorkflowTestContext({ taskQueuePrefix: 'reconcile-checkpoint', firstUserId: 140 });
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'reconcile-checkpoint', firstUserId: 40 });
 
   /** The reconcile activities, with no overlap: the checkpoint is exactly where the last run started. */
   function reconcileActivities(): ReturnType<typeof createReconcileActivities> {
