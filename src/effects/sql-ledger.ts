@@ -27,6 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EffectKeyConflictError,
+  BusinessKeyHeldError,
   EffectNotFoundError,
   EffectTransitionError,
   InvalidLedgerInputError,
@@ -61,6 +62,7 @@ import type {
   AuditEventInput,
   BeginEffectInput,
   BeginEffectResult,
+  BusinessKeyHolder,
   EffectLedger,
   EffectNote,
   EffectRecord,
@@ -122,8 +124,10 @@ export interface LedgerDefaults {
   onBackgroundError: (error: Error, context: string) => void;
 }
 
-const effectColumns =
+/** The columns `begin` writes, in the order of its VALUES. */
+const insertedColumns =
   'key, workflow_id, step, kind, user_id, state, request, observed_before, response, observed_after, notes, attempts, revision, created_at, updated_at';
+const effectColumns = `${insertedColumns}, business_key`;
 const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
 
 /** How often a compare-and-set may lose before we give up (only under pathological contention). */
@@ -192,20 +196,24 @@ export class SqlEffectLedger implements EffectLedger {
 
     const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
     if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
+    const businessKey = input.businessKey === undefined ? null : (assertIdentifier(input.businessKey, 'Business key'), input.businessKey);
+    if (businessKey !== null) details['businessKey'] = businessKey;
     const detailsText = JSON.stringify(details);
-    const created = this.#driver.writableCte
+    const created = this.#driver.writableCte && businessKey === null
       ? await this.#beginInOneStatement([key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
       : await this.#driver.transaction(async (tx) => {
       const now = await this.#now(tx);
       const rows = await tx.query(
         `INSERT INTO effects (${effectColumns})
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, $8, $8)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, $8, $8, $9)
          ON CONFLICT (key) DO NOTHING
          RETURNING ${effectColumns}`,
-        [key, workflowId, step, input.kind, userId, requestText, observedBeforeText, now],
+        [key, workflowId, step, input.kind, userId, requestText, observedBeforeText, now, businessKey],
       );
       if (rows[0] === undefined) return undefined;
       const effect = this.#effectFromRow(rows[0]);
+      // Refused (rolled back with the row) when another run's effect holds the business key.
+      if (businessKey !== null) await this.#holdBusinessKey(tx, businessKey, key, workflowId, now);
       await this.#insertAudit(tx, now, {
         workflowId,
         runId,
@@ -574,6 +582,91 @@ export class SqlEffectLedger implements EffectLedger {
 
   // --- internals ---
 
+  async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
+    const { workflowId } = parseEffectKey(effectKey);
+    const runId = optionalIdentifier(context.runId, 'Run id');
+    const actor = optionalIdentifier(context.actor, 'Actor');
+    this.#assertOpen();
+    return this.#driver.transaction(async (tx) => {
+      const now = await this.#now(tx);
+      const rows = await tx.query(
+        `UPDATE business_keys SET released = 1, revision = revision + 1, updated_at = $2
+         WHERE effect_key = $1 AND released = 0
+         RETURNING business_key`,
+        [effectKey, now],
+      );
+      const released = rows[0];
+      if (released === undefined) return false;
+      await this.#insertAudit(tx, now, {
+        workflowId,
+        runId,
+        effectKey,
+        userId: null,
+        event: 'business-key.released',
+        detailsText: JSON.stringify({ businessKey: String(released['business_key']) }),
+        actor,
+      });
+      return true;
+    });
+  }
+
+  async businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined> {
+    assertIdentifier(businessKey, 'Business key');
+    this.#assertOpen();
+    const rows = await this.#driver.query('SELECT effect_key, workflow_id, released, updated_at FROM business_keys WHERE business_key = $1', [businessKey]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      businessKey,
+      effectKey: String(row['effect_key']),
+      workflowId: String(row['workflow_id']),
+      released: toInteger(row['released'], 'released') === 1,
+      updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
+    };
+  }
+
+  /**
+   * Makes `effectKey` the holder of `businessKey`, inside the caller's transaction, or
+   * throws BusinessKeyHeldError. Another effect keeps the key while it stands or may
+   * stand (pending, unknown, applied, resolved-applied); it lets go when it did not happen
+   * (rejected, resolved-not-applied) or was undone (released). Every change is a
+   * compare-and-set on the key's revision, so two runs racing cannot both hold it.
+   */
+  async #holdBusinessKey(tx: SqlExecutor, businessKey: string, effectKey: string, workflowId: string, now: number): Promise<void> {
+    for (let round = 0; round < maxChangeRounds; round++) {
+      const rows = await tx.query('SELECT effect_key, workflow_id, released, revision FROM business_keys WHERE business_key = $1', [businessKey]);
+      const holder = rows[0];
+      if (holder === undefined) {
+        const inserted = await tx.query(
+          `INSERT INTO business_keys (business_key, effect_key, workflow_id, released, revision, updated_at)
+           VALUES ($1, $2, $3, 0, 1, $4)
+           ON CONFLICT (business_key) DO NOTHING
+           RETURNING business_key`,
+          [businessKey, effectKey, workflowId, now],
+        );
+        if (inserted[0] !== undefined) return;
+        continue;
+      }
+      const holderKey = String(holder['effect_key']);
+      const released = toInteger(holder['released'], 'released') === 1;
+      if (holderKey !== effectKey && !released) {
+        const states = await tx.query('SELECT state FROM effects WHERE key = $1', [holderKey]);
+        const state = states[0] === undefined ? undefined : String(states[0]['state']);
+        if (state !== 'rejected' && state !== 'resolved-not-applied') {
+          throw new BusinessKeyHeldError(businessKey, effectKey, holderKey, String(holder['workflow_id']), state ?? 'missing');
+        }
+      }
+      const taken = await tx.query(
+        `UPDATE business_keys SET effect_key = $2, workflow_id = $3, released = 0, revision = revision + 1, updated_at = $4
+         WHERE business_key = $1 AND revision = $5
+         RETURNING business_key`,
+        [businessKey, effectKey, workflowId, now, toInteger(holder['revision'], 'revision')],
+      );
+      if (taken[0] !== undefined) return;
+    }
+    throw new LedgerError(`Business key ${JSON.stringify(businessKey)} kept changing hands (${maxChangeRounds} rounds): something is rewriting it in a loop.`);
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new LedgerClosedError(`The effect ledger at ${this.location} is closed; open a new one.`);
   }
@@ -603,7 +696,7 @@ export class SqlEffectLedger implements EffectLedger {
     const rows = await this.#driver.query(
       `WITH clock AS (SELECT ${this.#driver.nowMs} AS ms),
        inserted AS (
-         INSERT INTO effects (${effectColumns})
+         INSERT INTO effects (${insertedColumns})
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, (SELECT ms FROM clock), (SELECT ms FROM clock))
          ON CONFLICT (key) DO NOTHING
          RETURNING ${effectColumns}
@@ -660,10 +753,13 @@ export class SqlEffectLedger implements EffectLedger {
         if (fromMemory) continue;
         throw error;
       }
-      const updated = this.#driver.writableCte && change.note === undefined
+      const rearmsKeyed = change.state === 'pending' && current.state !== 'pending' && current.businessKey !== null;
+      const updated = this.#driver.writableCte && change.note === undefined && !rearmsKeyed
         ? await this.#changeInOneStatement(key, current, change, { workflowId, runId, actor })
         : await this.#driver.transaction(async (tx) => {
         const now = await this.#now(tx);
+        // Arming again (a retry) is a new call: refused when another run's effect took the business key meanwhile.
+        if (rearmsKeyed && current.businessKey !== null) await this.#holdBusinessKey(tx, current.businessKey, key, workflowId, now);
         const notes: EffectNote[] =
           change.note === undefined
             ? current.notes
@@ -844,6 +940,7 @@ export class SqlEffectLedger implements EffectLedger {
       revision: toInteger(row['revision'], 'revision'),
       createdAt: isoFromMs(toInteger(row['created_at'], 'created_at')),
       updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
+      businessKey: nullableString(row['business_key']),
     };
   }
 
