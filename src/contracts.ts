@@ -42,6 +42,20 @@ export const FailureType = {
   UserBusy: 'UserBusy',
   /** The JustClick answer's signature did not verify; treated as an unknown outcome. */
   ResponseNotTrusted: 'ResponseNotTrusted',
+  /**
+   * A run's workflow id is not the business key its input names (started by hand under
+   * another id): refused before anything. Non-retryable.
+   */
+  WorkflowIdMismatch: 'WorkflowIdMismatch',
+  /** A run of a workflow type orderflow does not have: refused by the worker at once. Non-retryable. */
+  UnknownWorkflowType: 'UnknownWorkflowType',
+  /** A refund larger than the order's total: refused before any effect. Non-retryable. */
+  RefundAboveOrderTotal: 'RefundAboveOrderTotal',
+  /**
+   * The effect ledger already holds this order's refund (or cancellation) from another
+   * run: refused before any API call. Non-retryable.
+   */
+  AlreadyDoneByAnotherRun: 'AlreadyDoneByAnotherRun',
   /** The whole run ended after undoing its effects. */
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
@@ -231,6 +245,11 @@ export interface CreditEffectInput {
   creditAction: 'add' | 'subtract';
   amount: string;
   description: string;
+  /**
+   * The order this credit refunds: the ledger holds one refund per order (user, order),
+   * whatever run makes it, and refuses a second before any call.
+   */
+  refundOfOrderId?: number | undefined;
 }
 
 export interface CompensationInput {

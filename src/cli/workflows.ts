@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowUiUrl } from '../client/connect.ts';
-import { RequestConflictError, startWorkflow } from '../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
 import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
@@ -120,6 +120,7 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, input as never);
         } catch (error) {
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
+          if (error instanceof OtherWorkflowTypeError) throw new CommandFailure(`Refused: ${error.message}`);
           throw error;
         }
         line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));

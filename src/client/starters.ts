@@ -52,6 +52,29 @@ export interface RequestDifference {
   requested: unknown;
 }
 
+/**
+ * A start for a business key whose run is of another workflow type (started by hand, e.g.
+ * a raw HTTP start with a mistyped type): it is not this request's run. Nothing was started.
+ */
+export class OtherWorkflowTypeError extends Error {
+  override readonly name = 'OtherWorkflowTypeError';
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly existingType: string;
+  readonly requestedType: string;
+
+  constructor(workflowId: string, runId: string, existingType: string, requestedType: string) {
+    super(
+      `${workflowId} (run ${runId}) is a run of workflow type ${JSON.stringify(existingType)}, not ${requestedType}: it was not started by an orderflow starter ` +
+        `and is not this request's run. Nothing was started. orderflow refuses such a run at once; once it has failed (orderflow status ${workflowId}), start again.`,
+    );
+    this.workflowId = workflowId;
+    this.runId = runId;
+    this.existingType = existingType;
+    this.requestedType = requestedType;
+  }
+}
+
 /** A start for a business key whose run was started with a different request. Nothing was started. */
 export class RequestConflictError extends Error {
   override readonly name = 'RequestConflictError';
@@ -78,7 +101,7 @@ function shown(value: unknown): string {
 const notFound = 5;
 
 /** The run with this id (its current run, or `runId`): its run id, status and the input it started with. */
-async function existingRun(client: Client, workflowId: string): Promise<{ runId: string; input: Record<string, unknown> } | undefined> {
+async function existingRun(client: Client, workflowId: string): Promise<{ runId: string; workflowType: string; input: Record<string, unknown> } | undefined> {
   try {
     const { history } = await client.workflowService.getWorkflowExecutionHistory({
       namespace: client.options.namespace,
@@ -90,7 +113,7 @@ async function existingRun(client: Client, workflowId: string): Promise<{ runId:
     if (!attributes || !runId) throw new Error(`The history of ${workflowId} does not begin with its start; cannot compare requests.`);
     const payload = attributes.input?.payloads?.[0];
     const input = payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<Record<string, unknown>>(payload) : {};
-    return { runId, input: input ?? {} };
+    return { runId, workflowType: attributes.workflowType?.name ?? '(none)', input: input ?? {} };
   } catch (error) {
     if (isGrpcServiceError(error) && error.code === notFound) return undefined;
     throw error;
@@ -170,6 +193,9 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
   const answerExisting = async (workflowId: string, runId?: string): Promise<StartedRun> => {
     const existing = await existingRun(client, workflowId);
     if (existing === undefined) throw new Error(`${workflowId} was there a moment ago and is gone now; try the start again.`);
+    if (existing.workflowType !== registration.workflowType) {
+      throw new OtherWorkflowTypeError(workflowId, runId ?? existing.runId, existing.workflowType, registration.workflowType);
+    }
     const different = differences(registration.sameRequestFields, existing.input, input);
     if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different);
     return { workflowId, runId: runId ?? existing.runId, started: false, handle: client.workflow.getHandle(workflowId) };

@@ -4,14 +4,14 @@ import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { Run } from './run.ts';
+import { checkedRunInput } from './run-identity.ts';
 import { performStep } from './perform-step.ts';
-import { checkedInput } from './steps.ts';
 import { validateAdjustCredit } from '../validation.ts';
 import { effects } from './activity-proxies.ts';
 
 
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
-  const input = checkedInput(validateAdjustCredit, rawInput);
+  const input = checkedRunInput('adjustCredit', validateAdjustCredit, rawInput);
   const { userId, action, amount } = input;
   const run = new Run('adjustCredit', ['adjust-credit'], { userId });
   const key = run.effectKey('adjust-credit');

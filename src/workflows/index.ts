@@ -7,3 +7,5 @@ export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './o
 export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from './bulk-run.ts';
 export { reconcile } from './reconcile.ts';
 export { reconcileFinding } from './reconcile-finding.ts';
+/** Every other workflow type: refused at once (the SDK runs a module's default export for types it does not export). */
+export { unknownWorkflowType as default } from './run-identity.ts';

@@ -10,8 +10,9 @@ import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import { describeFailureLine } from './failures.ts';
 import { Run } from './run.ts';
+import { checkedRunInput } from './run-identity.ts';
 import { auditDecision, performStep } from './perform-step.ts';
-import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 import { effects, reads } from './activity-proxies.ts';
 
@@ -19,7 +20,7 @@ import { effects, reads } from './activity-proxies.ts';
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
 export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise<RunResult> {
-  const input = checkedInput(validateProcessPaidOrder, rawInput);
+  const input = checkedRunInput('processPaidOrder', validateProcessPaidOrder, rawInput);
   const { userId, orderId, justclickBillId } = input;
   const deadline = input.paymentDeadline ?? defaultPaymentDeadline;
   const run = new Run('processPaidOrder', ['confirm-order', 'process-order', 'mark-justclick-bill-paid'], { userId, orderId, justclickBillId });

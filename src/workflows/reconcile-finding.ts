@@ -9,7 +9,13 @@
  * - `compensate` (late landings only): takes the doubled credit change back once, as an
  *   effect of this run in the ledger (its own key), under the usual once-only protocol;
  * - `abort`: closed without a verdict.
+ *
+ * The run acts only on a finding reconcile recorded in the ledger: before anything it loads
+ * the finding by its id (recordedFinding) and is refused when the input differs, is
+ * unknown, or the run's id is not that finding's run.
  */
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { ReconcileActivities } from '../activities/reconcile.ts';
 import { RunState } from '../contracts.ts';
 import type { RunResult } from '../contracts.ts';
 import type { ReconcileFindingInput } from '../reconcile/contracts.ts';
@@ -18,9 +24,25 @@ import { failAborted } from './endings.ts';
 import { auditDecision, performStep } from './perform-step.ts';
 import { Run } from './run.ts';
 import { bookkeeping, effects } from './activity-proxies.ts';
+import { summarizeFailure } from './failures.ts';
+import { bookkeepingOptions } from './options.ts';
+
+const { recordedFinding } = proxyActivities<ReconcileActivities>(bookkeepingOptions);
+
+/** The finding as reconcile recorded it; a forged or unknown one fails the run before anything. */
+async function checkedFinding(given: ReconcileFindingInput['finding']): Promise<ReconcileFindingInput['finding']> {
+  try {
+    return await recordedFinding({ finding: given });
+  } catch (error) {
+    const failure = summarizeFailure(error);
+    if (!failure.nonRetryable) throw error;
+    throw ApplicationFailure.create({ type: failure.type, nonRetryable: true, message: failure.message });
+  }
+}
 
 
-export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
+export async function reconcileFinding(input: ReconcileFindingInput): Promise<RunResult> {
+  const finding = await checkedFinding(input?.finding);
   const credit = finding.credit;
   const userId = credit?.userId ?? (finding.userId === null ? undefined : Number(finding.userId));
   const run = new Run('reconcileFinding', credit === undefined ? ['decide'] : ['decide', 'take-back'], { userId });

@@ -6,15 +6,17 @@
  * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
  * retries wait for an operator.
  */
-import { RunState } from '../contracts.ts';
-import type { RefundAndCancelInput, RunResult } from '../contracts.ts';
+import { FailureType, RunState } from '../contracts.ts';
+import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
+import { parseDecimalAmount } from '../money.ts';
 import { choices } from './choices.ts';
-import { failAborted } from './endings.ts';
+import { failAborted, failRefused } from './endings.ts';
 import { Run } from './run.ts';
+import { checkedRunInput } from './run-identity.ts';
 import { Compensations, compensateAndEnd } from './saga.ts';
 import { performStep } from './perform-step.ts';
 import type { StepOutcome } from './perform-step.ts';
-import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 import { effects, reads } from './activity-proxies.ts';
 
@@ -22,7 +24,7 @@ import { effects, reads } from './activity-proxies.ts';
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
 
 export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<RunResult> {
-  const input = checkedInput(validateRefundAndCancel, rawInput);
+  const input = checkedRunInput('refundAndCancel', validateRefundAndCancel, rawInput);
   const { userId, orderId, amount, justclickBillId } = input;
   const run = new Run('refundAndCancel', refundAndCancelSteps, { userId, orderId, justclickBillId });
   if (justclickBillId === undefined) run.setStep('delete-justclick-bill', 'not-needed', 'no JustClick bill was given');
@@ -32,7 +34,8 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
 
   // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
-  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  const order = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  refuseAboveOrderTotal(run, amount, order, what);
 
   // 2. Add the credit; its undo is registered first.
   const undoKey = run.effectKey('undo-add-credit');
@@ -63,6 +66,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
         creditAction: 'add',
         amount,
         description: `Refund for order ${orderId}: ${input.reason}`,
+        refundOfOrderId: orderId,
       }),
     describe: (result) => result.detail,
     onBusinessFailure: 'return',
@@ -92,6 +96,17 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
 
   run.setState(RunState.Completed);
   return run.result('completed', `${what}: done.`);
+}
+
+/** A refund is at most the order's total: anything more is refused here, before any effect. */
+function refuseAboveOrderTotal(run: Run, amount: string, order: OrderObservation, what: string): void {
+  const total = order.total === null ? undefined : parseDecimalAmount(order.total);
+  if (total !== undefined && parseDecimalAmount(amount) <= total) return;
+  const why = total === undefined
+    ? `the store did not report the total of order ${order.orderId}, so the refund of ${amount} cannot be bounded.`
+    : `the refund of ${amount} is more than the total of order ${order.orderId} (${order.total}).`;
+  run.setStep('confirm-order', 'failed', why);
+  failRefused(run, FailureType.RefundAboveOrderTotal, `${what} refused: ${why} Nothing was changed. Start it again with an amount of at most the order's total.`);
 }
 
 function whyCompensate(what: string, step: string, outcome: Extract<StepOutcome<unknown>, { kind: 'business-failure' | 'compensate' }>): string {

@@ -25,6 +25,7 @@ export function checkedInput<T>(validate: (input: unknown) => T, input: unknown)
  * when it is not, aborted when an operator says so. An order already in `changedState`
  * (cancelled / processed) by this run's own effect counts as confirmed: that is a re-run
  * after a reset, and the ledger will answer the later steps from what it recorded.
+ * Returns what was observed (the order's total, amount due).
  */
 export async function confirmCurrentOrder(
   run: Run,
@@ -32,7 +33,7 @@ export async function confirmCurrentOrder(
   input: ObserveOrderInput,
   changedState: 'cancelled' | 'processed',
   what: string,
-): Promise<void> {
+): Promise<OrderObservation> {
   const outcome = await performStep(run, {
     name: 'confirm-order',
     userId: input.userId,
@@ -47,8 +48,8 @@ export async function confirmCurrentOrder(
     throw new Error(`confirm-order ended as ${outcome.kind}, which it never offers`);
   }
   const observation = outcome.value;
-  if (observation.state === 'current') return;
-  if (observation.state === changedState && observation.changedByThisRun) return;
+  if (observation.state === 'current') return observation;
+  if (observation.state === changedState && observation.changedByThisRun) return observation;
   const why = observation.state === 'absent'
     ? `store user ${input.userId} has no order ${input.orderId}.`
     : `order ${input.orderId} of store user ${input.userId} is ${observation.state}, not the current order` +

@@ -10,6 +10,7 @@ use Orderflow\Exception\ConflictException;
 use Orderflow\Exception\DecisionRefusedException;
 use Orderflow\Exception\InvalidInputException;
 use Orderflow\Exception\NotFoundException;
+use Orderflow\Exception\OtherWorkflowTypeException;
 use Orderflow\Exception\RunFailedException;
 use Orderflow\Exception\TemporalUnreachableException;
 use Orderflow\Exception\TimeoutException;
@@ -97,6 +98,7 @@ final class Client
      * @param array<string, mixed> $input
      * @throws InvalidInputException nothing was sent
      * @throws ConflictException the business key's run was started with a different request
+     * @throws OtherWorkflowTypeException the business key's id holds a run of another workflow type
      */
     public function start(string $workflowType, array $input): StartedRun
     {
@@ -135,7 +137,10 @@ final class Client
         }
         // Joined a running run (USE_EXISTING), or refused because a run already completed
         // (ALLOW_DUPLICATE_FAILED_ONLY): compare with the input that run started with.
-        [$runId, $existing] = $this->startedWith($workflowId);
+        [$runId, $existing, $existingType] = $this->startedWith($workflowId);
+        if ($existingType !== $workflow['workflowType']) {
+            throw new OtherWorkflowTypeException($workflowId, $runId, $existingType, $workflow['workflowType']);
+        }
         $differences = $this->contract->differences($workflowType, $existing, $normal);
         if ($differences !== []) {
             throw new ConflictException($workflowId, $runId, $differences);
@@ -245,9 +250,9 @@ final class Client
     }
 
     /**
-     * The run id and input the business key's current run started with.
+     * The run id, input and workflow type the business key's current run started with.
      *
-     * @return array{0: string, 1: array<string, mixed>}
+     * @return array{0: string, 1: array<string, mixed>, 2: string}
      */
     private function startedWith(string $workflowId): array
     {
@@ -256,7 +261,7 @@ final class Client
         if (!is_array($started)) {
             throw new ApiException("The history of {$workflowId} does not begin with its start; cannot compare requests.");
         }
-        return [(string) $started['originalExecutionRunId'], $started['input'][0] ?? []];
+        return [(string) $started['originalExecutionRunId'], $started['input'][0] ?? [], (string) ($started['workflowType']['name'] ?? '')];
     }
 
     /**

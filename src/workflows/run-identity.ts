@@ -1,0 +1,34 @@
+/**
+ * A run is what its id and type say, or it does nothing: the id must be the business key
+ * its input names (../business-keys.ts), and a type orderflow does not have fails at once
+ * (the workflows module's default export, which the SDK runs for every unknown type).
+ */
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { businessKeyProblem, knownWorkflowTypes } from '../business-keys.ts';
+import type { StartableWorkflowType } from '../business-keys.ts';
+import { FailureType } from '../contracts.ts';
+import { checkedInput } from './steps.ts';
+
+type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };
+
+/** Validates the input (InvalidInput), then refuses a run whose id is not its input's business key (WorkflowIdMismatch). */
+export function checkedRunInput<T extends KeyedInput>(workflowType: StartableWorkflowType, validate: (input: unknown) => T, rawInput: unknown): T {
+  const input = checkedInput(validate, rawInput);
+  const problem = businessKeyProblem(workflowType, workflowInfo().workflowId, input);
+  if (problem !== undefined) {
+    throw ApplicationFailure.create({ type: FailureType.WorkflowIdMismatch, nonRetryable: true, message: `${workflowType}: ${problem}` });
+  }
+  return input;
+}
+
+/** The run of a workflow type orderflow does not have: fails at once, touching nothing. */
+export async function unknownWorkflowType(): Promise<never> {
+  const { workflowType, workflowId } = workflowInfo();
+  throw ApplicationFailure.create({
+    type: FailureType.UnknownWorkflowType,
+    nonRetryable: true,
+    message:
+      `${workflowId}: orderflow has no workflow type ${JSON.stringify(workflowType)} (it runs ${knownWorkflowTypes.join(', ')}). ` +
+      'The run is refused before doing anything; start the type you meant (see the contract).',
+  });
+}
