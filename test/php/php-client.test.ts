@@ -204,6 +204,25 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
     }
   });
 
+  it('says when the business key holds a run of another workflow type, instead of answering with it', async () => {
+    const input = { userId: 903, orderId: 5002, amount: '5.00', reason: 'mistyped type', requestedBy: 'test' };
+    const workflowId = `${prefix}refund-and-cancel:903:5002`;
+    const other = await context.client.workflow.start('refundAndCancelX', { taskQueue: 'nobody-polls-this', workflowId, args: [input] });
+    try {
+      const answer = await phpCall(runtime, { httpApiUrl, taskQueue: 'nobody-polls-this', workflowIdPrefix: prefix }, 'refundAndCancel', [input]);
+      expect(answer).toMatchObject({
+        exception: 'Orderflow\\Exception\\OtherWorkflowTypeException',
+        workflowId,
+        runId: other.firstExecutionRunId,
+        existingType: 'refundAndCancelX',
+        requestedType: 'refundAndCancel',
+      });
+      expect(answer.message).toContain(`${workflowId} (run ${other.firstExecutionRunId}) is a run of workflow type "refundAndCancelX", not refundAndCancel`);
+    } finally {
+      await other.terminate('test over');
+    }
+  });
+
   it('reads status, sends paymentReceived, and resumes a run waiting for an operator with decide', { timeout: 120_000 }, async () => {
     const paying = await customerWithOrder();
     const stuck = await customerWithOrder();
