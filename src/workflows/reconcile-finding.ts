@@ -14,7 +14,7 @@
  * the finding by its id (recordedFinding) and is refused when the input differs, is
  * unknown, or the run's id is not that finding's run.
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { ReconcileActivities } from '../activities/reconcile.ts';
 import { RunState } from '../contracts.ts';
 import type { RunResult } from '../contracts.ts';
@@ -23,6 +23,7 @@ import { choices } from './choices.ts';
 import { failAborted } from './endings.ts';
 import { auditDecision, performStep } from './perform-step.ts';
 import { Run } from './run.ts';
+import { refuse } from './run-identity.ts';
 import { bookkeeping, effects } from './activity-proxies.ts';
 import { summarizeFailure } from './failures.ts';
 import { bookkeepingOptions } from './options.ts';
@@ -36,7 +37,7 @@ async function checkedFinding(given: ReconcileFindingInput['finding']): Promise<
   } catch (error) {
     const failure = summarizeFailure(error);
     if (!failure.nonRetryable) throw error;
-    throw ApplicationFailure.create({ type: failure.type, nonRetryable: true, message: failure.message });
+    return refuse('reconcileFinding', failure.type, failure.message);
   }
 }
 

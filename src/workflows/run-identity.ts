@@ -3,11 +3,28 @@
  * its input names (../business-keys.ts), and a type orderflow does not have fails at once
  * (the workflows module's default export, which the SDK runs for every unknown type).
  */
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { businessKeyProblem, knownWorkflowTypes } from '../business-keys.ts';
 import type { StartableWorkflowType } from '../business-keys.ts';
-import { FailureType } from '../contracts.ts';
+import { FailureType, RunState } from '../contracts.ts';
+import { statusQuery } from './operator.ts';
 import { checkedInput } from './steps.ts';
+
+/**
+ * Fails a run refused before it began: the `status` query (which the CLI, ops and the PHP
+ * client read) says so, instead of leaving them to ask whether a worker runs.
+ */
+export function refuse(workflowType: string, type: string, message: string): never {
+  setHandler(statusQuery, () => ({
+    workflowType,
+    state: RunState.Failed,
+    step: 'start',
+    steps: [{ name: 'start', state: 'failed', detail: message }],
+    awaiting: null,
+    decisions: [],
+  }));
+  throw ApplicationFailure.create({ type, nonRetryable: true, message });
+}
 
 type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };
 
@@ -15,20 +32,17 @@ type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: st
 export function checkedRunInput<T extends KeyedInput>(workflowType: StartableWorkflowType, validate: (input: unknown) => T, rawInput: unknown): T {
   const input = checkedInput(validate, rawInput);
   const problem = businessKeyProblem(workflowType, workflowInfo().workflowId, input);
-  if (problem !== undefined) {
-    throw ApplicationFailure.create({ type: FailureType.WorkflowIdMismatch, nonRetryable: true, message: `${workflowType}: ${problem}` });
-  }
+  if (problem !== undefined) refuse(workflowType, FailureType.WorkflowIdMismatch, `${workflowType}: ${problem}`);
   return input;
 }
 
 /** The run of a workflow type orderflow does not have: fails at once, touching nothing. */
 export async function unknownWorkflowType(): Promise<never> {
   const { workflowType, workflowId } = workflowInfo();
-  throw ApplicationFailure.create({
-    type: FailureType.UnknownWorkflowType,
-    nonRetryable: true,
-    message:
-      `${workflowId}: orderflow has no workflow type ${JSON.stringify(workflowType)} (it runs ${knownWorkflowTypes.join(', ')}). ` +
+  return refuse(
+    workflowType,
+    FailureType.UnknownWorkflowType,
+    `${workflowId}: orderflow has no workflow type ${JSON.stringify(workflowType)} (it runs ${knownWorkflowTypes.join(', ')}). ` +
       'The run is refused before doing anything; start the type you meant (see the contract).',
-  });
+  );
 }

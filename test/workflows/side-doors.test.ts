@@ -72,6 +72,10 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
         expect(failure.type).toBe(FailureType.WorkflowIdMismatch);
         expect(failure.message).toContain(`the workflow id ${JSON.stringify(workflowId)} does not match its input's business key "refund-and-cancel:${userId}:${orderId}"`);
         expect((await handle.fetchHistory()).events?.some((event) => event.activityTaskScheduledEventAttributes || event.markerRecordedEventAttributes)).toBe(false);
+        // `status` (the CLI, ops, the PHP client) says why, instead of asking whether a worker runs.
+        const status = await statusOf(handle);
+        expect(status).toMatchObject({ workflowType: 'refundAndCancel', state: 'failed', step: 'start', awaiting: null });
+        expect(status.steps[0]?.detail).toBe(failure.message);
       }
       // The same holds for the other workflows (an adjustment keyed by its request id).
       const adjust = await client.workflow.start('adjustCredit', {
@@ -122,6 +126,7 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
       const failure = await failureOf(context.client.workflow.getHandle(workflowId));
       expect(failure.type).toBe(FailureType.UnknownWorkflowType);
       expect(failure.message).toContain(`orderflow has no workflow type "refundAndCancelX" (it runs refundAndCancel, processPaidOrder, adjustCredit, cancelOrder, bulkRun, reconcile, reconcileFinding)`);
+      expect(await statusOf(context.client.workflow.getHandle(workflowId))).toMatchObject({ workflowType: 'refundAndCancelX', state: 'failed', step: 'start' });
       const started = await startRefundAndCancel(starter, input);
       expect(started.started).toBe(true);
       expect(((await started.handle.result()) as RunResult).outcome).toBe('completed');
@@ -240,6 +245,7 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
         const failure = await failureOf(handle);
         expect(failure.type).toBe(FailureType.InvalidInput);
         expect(failure.message).toContain(message);
+        expect(await statusOf(handle)).toMatchObject({ workflowType: 'reconcileFinding', state: 'failed', step: 'start' });
       }
       const elsewhere = await client.workflow.start('reconcileFinding', { taskQueue, workflowId: `${prefix}not-its-run`, args: [{ finding: recorded }] });
       expect((await failureOf(elsewhere)).message).toContain(`run ${prefix}not-its-run is not the run of finding`);
