@@ -17,6 +17,7 @@ import type { JustClickClient } from '../apis/justclick/client.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import { FailureType, RunState, queryNames } from '../contracts.ts';
 import type { RunStatus } from '../contracts.ts';
+import { InvalidLedgerInputError } from '../effects/errors.ts';
 import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../effects/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from '../reconcile/contracts.ts';
@@ -382,7 +383,12 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     async recordedFinding({ finding }) {
       const id = typeof finding?.id === 'string' ? finding.id : undefined;
       if (id === undefined) throw refusedFinding('reconcileFinding: the input has no finding id.');
-      const events = await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 });
+      // Findings of an effect are recorded with its key (indexed); the others by their run.
+      const where = typeof finding.effectKey === 'string' ? { effectKey: finding.effectKey } : { workflowId: String(finding.workflowId) };
+      const events = await ledger.listAudit({ event: reconcileAuditEvents.finding, ...where, limit: 10_000 }).catch((error: unknown) => {
+        if (error instanceof InvalidLedgerInputError) throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} is malformed: ${error.message}`);
+        throw error;
+      });
       const recorded = events.map(findingOfEvent).find((candidate) => candidate?.id === id);
       if (recorded === undefined) {
         throw refusedFinding(`reconcileFinding: reconcile never recorded a finding ${JSON.stringify(id)}; only findings reconcile recorded in the ledger are acted on.`);

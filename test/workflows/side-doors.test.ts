@@ -10,6 +10,7 @@
 import { inject } from 'vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createReconcileActivities } from '../../src/activities/reconcile.ts';
 import { runCli } from '../../src/cli.ts';
@@ -22,7 +23,7 @@ import type { DriftFinding, ReconcileResult } from '../../src/reconcile/contract
 import { reconcileFindingWorkflowId } from '../../src/reconcile/ids.ts';
 import { creditCalls, eventually } from '../support/stack.ts';
 import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { awaitingOperatorAt, decide, failureOf, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+import { awaitingOperatorAt, callCountOf, decide, failureOf, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
 
 function capture(): { write(chunk: string): boolean; text(): string } {
   const chunks: string[] = [];
@@ -187,6 +188,29 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
     expect(await context.orderState(userId, orderId)).toBe('cancelled');
   });
 
+  it('the activities refuse a second cancellation (already cancelled) and a second refund of an order from another run, before any call', async () => {
+    const { stack } = context;
+    const { userId, orderId } = await customerWithOrder();
+    const runs = [`${prefix}cancel-order:${userId}:${orderId}`, `elsewhere:refund-and-cancel:${userId}:${orderId}`];
+    const cancelOf = (workflowId: string) => ({ effectKey: effectKey(workflowId, 'cancel-order', 'run-1'), workflowId, userId, orderId, requester: 'ADMIN' as const });
+    const creditOf = (workflowId: string) => ({ effectKey: effectKey(workflowId, 'add-credit', 'run-1'), workflowId, userId, creditAction: 'add' as const, amount: '1.00', description: 'Refund', refundOfOrderId: orderId });
+    const cancelsBefore = callCountOf(stack.webtvSim, 'cancel_order');
+    const creditsBefore = creditCalls(stack);
+    expect((await stack.activities.cancelCurrentOrder(cancelOf(runs[0]!))).status).toBe('applied');
+    expect((await stack.activities.applyCreditChange(creditOf(runs[0]!))).status).toBe('applied');
+    // The order is cancelled now: before business keys, "already cancelled" counted as done for any run.
+    for (const attempt of [stack.activities.cancelCurrentOrder(cancelOf(runs[1]!)), stack.activities.applyCreditChange(creditOf(runs[1]!))]) {
+      const refused = await attempt.catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ApplicationFailure);
+      expect(refused).toMatchObject({ type: FailureType.AlreadyDoneByAnotherRun, nonRetryable: true });
+      expect((refused as Error).message).toContain(`of run ${runs[0]} (applied)`);
+    }
+    expect(await stack.ledger.listEffects({ workflowId: runs[1] })).toEqual([]);
+    expect(callCountOf(stack.webtvSim, 'cancel_order') - cancelsBefore).toBe(1);
+    expect(creditCalls(stack) - creditsBefore).toBe(1);
+    expect(stack.webtvSim.state.creditOf(userId)).toBe(100);
+  });
+
   it('resolveEffect refuses an effect key of another run than the one it names, or asked by another run', async () => {
     const ownKey = effectKey(`${prefix}refund-and-cancel:1:2`, 'add-credit', 'run-1');
     const foreignKey = effectKey(`${prefix}refund-and-cancel:3:4`, 'add-credit', 'run-1');
@@ -239,6 +263,7 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
       const forgedCases: Array<[string, DriftFinding, string]> = [
         ['unknown', { ...recorded, id: `late-landing:${runs[0]}/add-credit#x`, kind: 'late-landing', credit: { userId: 1, action: 'add', amount: '900.00' } }, 'reconcile never recorded a finding'],
         ['altered', { ...recorded, credit: { userId: 1, action: 'subtract', amount: '5.00' } }, 'differs from the one reconcile recorded in the ledger'],
+        ['malformed', { ...recorded, effectKey: 'not an effect key' }, 'is malformed: Effect key "not an effect key"'],
       ];
       for (const [name, finding, message] of forgedCases) {
         const handle = await client.workflow.start('reconcileFinding', { taskQueue, workflowId: `${reconcileFindingWorkflowId(finding)}:${name}`, args: [{ finding }] });
