@@ -26,8 +26,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  EffectKeyConflictError,
   BusinessKeyHeldError,
+  EffectKeyConflictError,
   EffectNotFoundError,
   EffectTransitionError,
   InvalidLedgerInputError,
@@ -192,11 +192,12 @@ export class SqlEffectLedger implements EffectLedger {
     const observedBeforeText = optionalJsonText(input.observedBefore, `What was observed before effect ${key}`);
     const runId = optionalIdentifier(input.runId, 'Run id');
     const actor = optionalIdentifier(input.actor, 'Actor');
+    if (input.businessKey !== undefined) assertIdentifier(input.businessKey, 'Business key');
+    const businessKey = input.businessKey ?? null;
     this.#assertOpen();
 
     const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
     if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
-    const businessKey = input.businessKey === undefined ? null : (assertIdentifier(input.businessKey, 'Business key'), input.businessKey);
     if (businessKey !== null) details['businessKey'] = businessKey;
     const detailsText = JSON.stringify(details);
     const created = this.#driver.writableCte && businessKey === null
@@ -580,8 +581,6 @@ export class SqlEffectLedger implements EffectLedger {
     await this.#driver.close();
   }
 
-  // --- internals ---
-
   async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
     const { workflowId } = parseEffectKey(effectKey);
     const runId = optionalIdentifier(context.runId, 'Run id');
@@ -624,6 +623,8 @@ export class SqlEffectLedger implements EffectLedger {
       updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
     };
   }
+
+  // --- internals ---
 
   /**
    * Makes `effectKey` the holder of `businessKey`, inside the caller's transaction, or
