@@ -85,7 +85,9 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
         userId: credit.userId,
         creditAction: takeBackAction,
         amount: credit.amount,
-        description: `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
+        description: finding.kind === 'double-effect'
+          ? 'Correction: the order was refunded twice'
+          : `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
       }),
     describe: (result) => result.detail,
     onBusinessFailure: 'operator',

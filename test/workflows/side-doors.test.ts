@@ -286,6 +286,8 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
       await cancelRun.result();
     });
     await eventually('the credit taken back', () => (stack.webtvSim.state.creditOf(userId) === 500 ? true : undefined));
+    const takenBack = (await stack.ledger.listEffects({ userId, kind: 'credit.subtract' })).map((effect) => [effect.state, effect.request]);
+    expect(takenBack).toEqual([['applied', { creditAction: 'subtract', amount: '5.00', description: 'Correction: the order was refunded twice' }]]);
     expect(stack.webtvSim.state.creditOf(userId)).toBe(500);
   });
 });
