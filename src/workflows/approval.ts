@@ -15,7 +15,7 @@ import { failAborted } from './endings.ts';
 import { describeDecider } from './operator.ts';
 import { auditDecision } from './perform-step.ts';
 import type { Run } from './run.ts';
-import { reads } from './activity-proxies.ts';
+import { workerSettings } from './activity-proxies.ts';
 
 export const approvalStep = 'approve-credit';
 
@@ -32,7 +32,7 @@ export interface CreditApproval {
 
 /** Returns when the change may be made (below the threshold, or approved); ends the run when an operator aborts. */
 export async function approveIfAboveThreshold(run: Run, approval: CreditApproval): Promise<void> {
-  const { above } = await reads.approvalThreshold();
+  const { above } = await workerSettings.approvalThreshold();
   if (above === null || parsePositiveAmount(approval.amount) <= parsePositiveAmount(above, 'approval threshold')) return;
   run.addStepBefore(approvalStep, approval.before);
   const failure = {
