@@ -144,6 +144,9 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
       expect(dryRun.stdout).toContain(`${workflowId} at cancel-order#1: The order was NOT cancelled`);
       expect((await orderflow(['ops', 'list', '--json'], env)).stdout).toContain(workflowId);
 
+      const badMax = await orderflow(['decide', ...query, '--max', '0'], env);
+      expect(badMax.code).toBe(2);
+      expect(badMax.stderr).toContain('--max must be a whole number of runs, 1 or more');
       const unconfirmed = await orderflow(['decide', ...query], env);
       expect(unconfirmed.code).toBe(1);
       expect(unconfirmed.stdout).toContain('1 run(s) waiting for an operator match');

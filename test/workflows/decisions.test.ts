@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Client } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createDecisionActivities } from '../../src/activities/decisions.ts';
-import { startAdjustCredit, startRefundAndCancel } from '../../src/client/starters.ts';
+import { startAdjustCredit, startProcessPaidOrder, startRefundAndCancel } from '../../src/client/starters.ts';
 import type { StarterOptions } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult } from '../../src/contracts.ts';
@@ -87,9 +87,20 @@ describe.skipIf(!temporalAvailable())('operator decisions on a real Temporal ser
         ['add-credit#1', 'add-credit', 'retry'],
         ['cancel-order#2', 'cancel-order', 'retry'],
       ]);
-      // After the run waits for nothing, a decision says so (the run is closed: Temporal refuses it as not found).
     });
     expect(context.stack.webtvSim.state.creditOf(userId)).toBe(centsFromInteger(100));
+  });
+
+  it('refuses a decision while the run waits for no decision, saying so', async () => {
+    const { userId, orderId } = await customerWithOrder();
+    await withWorker(async (starter) => {
+      const { handle } = await startProcessPaidOrder(starter, { userId, orderId });
+      await eventually('the run to wait for the payment', async () => ((await statusOf(handle)).state === 'waiting-for-payment' ? true : undefined));
+      const refusal = await updateRefusal(send(handle, { waitId: 'process-order#1', step: 'process-order', action: 'retry', note: 'paid', operator: 'anna' }));
+      expect(refusal).toContain('this decision is for process-order#1, which is over: the run waits for no decision now (state waiting-for-payment, step process-order)');
+      expect((await statusOf(handle)).decisions).toEqual([]);
+      await handle.terminate('test over');
+    });
   });
 
   it('lists refused signals in status, takes a valid one, and records the identity Temporal saw (the UI\'s "<email> - webui" too) in status, result and audit trail', async () => {
