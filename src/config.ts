@@ -21,6 +21,7 @@ import { isIPv4 } from 'node:net';
 import { inspect } from 'node:util';
 import { defaultTemporalAddress, defaultTemporalNamespace, readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
+import { formatCents, parsePositiveAmount } from './money.ts';
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
 
@@ -86,6 +87,12 @@ export interface TemporalConfig {
   readonly metricsPort: number | undefined;
   /** Memory the worker may spend on cached workflow runs, in MB (sizes the workflow cache). */
   readonly workflowCacheMb: number;
+  /**
+   * A credit change above this amount (a decimal string like "100.00") waits for an
+   * operator's `approve`, from an identity other than the run's starter; undefined: off.
+   * The worker's value is the one runs use (they ask it through an activity).
+   */
+  readonly approvalAbove: string | undefined;
 }
 
 export type LedgerConfig =
@@ -218,6 +225,10 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable({
     name: 'ORDERFLOW_WORKFLOW_CACHE_MB', section: 'temporal', required: false, default: '64', secret: false, fileVariant: false,
     description: 'Memory budget of the worker\'s workflow cache in MB (16-65536; about 0.4 MB per cached run, see Benchmarks). Runs beyond it (thousands waiting for payment) are replayed from their history when they resume; it must hold every run that is active at once (in a workflow task, or with an effect\'s first attempt running), or runs are evicted mid-task and their first attempts run again: size it from the runs a worker handles at once, not from those that wait.',
+  }),
+  variable({
+    name: 'ORDERFLOW_APPROVAL_ABOVE', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'A credit change (refund, adjustment) above this amount, e.g. `100.00`, waits for an operator\'s `approve` before it is made, and the approving identity Temporal records must differ from the one that started the run (see docs/decisions.md). Read by the worker: its value is the one runs use. Unset: no approvals.',
   }),
   variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
@@ -440,8 +451,18 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     reader.problem(`ORDERFLOW_WORKFLOW_CACHE_MB (${JSON.stringify(rawCacheMb)}) must be a whole number of MB from 16 to 65536, e.g. 64.`);
   }
 
+  const rawApprovalAbove = reader.read('ORDERFLOW_APPROVAL_ABOVE', optional);
+  let approvalAbove: string | undefined;
+  if (rawApprovalAbove !== undefined) {
+    try {
+      approvalAbove = formatCents(parsePositiveAmount(rawApprovalAbove, 'ORDERFLOW_APPROVAL_ABOVE'));
+    } catch (error) {
+      reader.problem(`${error instanceof Error ? error.message : String(error)}; write an amount like 100.00, or unset it for no approvals.`);
+    }
+  }
+
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb, approvalAbove });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

@@ -164,7 +164,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
       maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
       activities: {
-        ...createActivities({ webtv, justclick, ledger }),
+        ...createActivities({ webtv, justclick, ledger, approvalAbove: config.temporal.approvalAbove }),
         // The bulk workflow starts and follows items through a client on the worker's connection;
         // reconcile asks it which runs are running or wait for an operator.
         ...createBulkActivities({ client: workflowClient }),

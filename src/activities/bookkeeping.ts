@@ -58,7 +58,8 @@ export function createBookkeepingActivities(protocol: Protocol): Pick<OrderflowA
       await checkResolutionSource(ledger, input);
       const context = { runId: attemptContext().runId, actor: input.operator };
       const row = await ledger.get(input.effectKey);
-      const note = `${input.operator}: ${input.resolution} — ${input.note}`;
+      const decider = `${input.operator}${input.identity === undefined ? '' : ` (Temporal identity: ${input.identity ?? 'none recorded'})`}`;
+      const note = `${decider}: ${input.resolution} — ${input.note}`;
       if (row !== undefined && !isDone(row)) {
         if (row.state === 'resolved-not-applied' && input.resolution === 'resolved-not-applied') {
           await ledger.addNote(input.effectKey, { ...context, text: note });
@@ -76,7 +77,7 @@ export function createBookkeepingActivities(protocol: Protocol): Pick<OrderflowA
         effectKey: input.effectKey,
         event: `operator.${input.resolution}`,
         actor: input.operator,
-        details: { note: input.note, ledgerState: row?.state ?? 'no effect recorded' },
+        details: { note: input.note, identity: input.identity ?? null, ledgerState: row?.state ?? 'no effect recorded' },
       });
     },
 

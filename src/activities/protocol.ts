@@ -34,6 +34,8 @@ export interface ActivityDeps {
    * deadline per call). Only after it does "unchanged" mean "did not happen".
    */
   inFlightWindowMs?: number;
+  /** A credit change above this amount waits for a second person's approval (ORDERFLOW_APPROVAL_ABOVE); unset: off. */
+  approvalAbove?: string | undefined;
 }
 
 export interface AttemptContext {

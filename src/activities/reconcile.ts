@@ -267,6 +267,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       evidence: {
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
+        // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
+        'decided by': `${decision.actor ?? 'not recorded'}${textField(decision.details, 'note') === undefined ? '' : ` — ${textField(decision.details, 'note') ?? ''}`}`,
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
@@ -337,8 +339,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         workflowId: run.workflowId,
         effectKey: null,
         userId: null,
-        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
-        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?' },
+        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.waitId ?? status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
+        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?', wait: status?.awaiting?.waitId ?? '?' },
       });
     }
     return findings;

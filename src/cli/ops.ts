@@ -8,6 +8,7 @@ import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
 import { queryRun, queryStatus, withTemporal } from './temporal.ts';
+import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
 /** The visibility query for every run that waits for an operator (also the UI's list filter). */
 export { awaitingOperatorQuery };
@@ -29,6 +30,8 @@ export interface ListedRun {
   workflowId: string;
   workflowType: string;
   step: string;
+  /** The wait's id (`<step>#<n>`), when the run's status answered. */
+  waitId: string | undefined;
   reason: string;
   since: string | undefined;
 }
@@ -43,6 +46,7 @@ export async function listRuns(client: Client, query: string, limit = 1000): Pro
       workflowId: execution.workflowId,
       workflowType: execution.type,
       step: status?.awaiting?.step ?? String(execution.typedSearchAttributes.get(orderflowSearchAttributes.step) ?? '?'),
+      waitId: status?.awaiting?.waitId,
       reason: status?.awaiting?.reason ?? (status ? `state ${status.state}` : 'no answer to the status query (is a worker running?)'),
       since: status?.awaiting?.since ?? execution.startTime.toISOString(),
     });
@@ -76,10 +80,10 @@ Examples:
         return exitCodes.ok;
       }
       const idWidth = Math.max(...runs.map((run) => run.workflowId.length), 11);
-      const stepWidth = Math.max(...runs.map((run) => run.step.length), 4);
-      line(context, `${'WORKFLOW ID'.padEnd(idWidth)}  ${'STEP'.padEnd(stepWidth)}  ${'AGE'.padStart(4)}  REASON`);
+      const waitWidth = Math.max(...runs.map((run) => (run.waitId ?? run.step).length), 4);
+      line(context, `${'WORKFLOW ID'.padEnd(idWidth)}  ${'WAIT'.padEnd(waitWidth)}  ${'AGE'.padStart(4)}  REASON`);
       for (const run of runs) {
-        line(context, `${run.workflowId.padEnd(idWidth)}  ${run.step.padEnd(stepWidth)}  ${age(run.since).padStart(4)}  ${run.reason}`);
+        line(context, `${run.workflowId.padEnd(idWidth)}  ${(run.waitId ?? run.step).padEnd(waitWidth)}  ${age(run.since).padStart(4)}  ${run.reason}`);
       }
       line(context, `${runs.length} run(s). Details: orderflow ops show <workflow id>`);
       return exitCodes.ok;
@@ -115,11 +119,15 @@ was observed, what each decision would do), each step, and the decisions taken s
       }
       line(context, `\n## Steps (state: ${status.state})`);
       for (const step of status.steps) line(context, `- ${step.name}: ${step.state}${step.detail ? ` — ${step.detail}` : ''}`);
+      if (status.awaiting) line(context, `\n## Waiting for: ${status.awaiting.waitId} (step ${status.awaiting.step}; choices ${Object.keys(status.awaiting.choices).join(', ')})`);
+      if (status.startedBy !== undefined) line(context, `\nStarted by (Temporal identity): ${status.startedBy ?? 'none recorded'}`);
       if (status.decisions.length > 0) {
         line(context, '\n## Decisions');
-        for (const decision of status.decisions) {
-          line(context, `- ${decision.at} ${decision.operator} chose ${decision.action} at ${decision.step} (via ${decision.via}): ${decision.note}`);
-        }
+        for (const decision of status.decisions) line(context, `- ${describeRecordedDecision(decision)}`);
+      }
+      if ((status.refused ?? []).length > 0) {
+        line(context, '\n## Refused decisions');
+        for (const refused of status.refused) line(context, `- ${describeRefusedDecision(refused)}`);
       }
       return exitCodes.ok;
     });

@@ -1,4 +1,5 @@
 /** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
+import { hostname, userInfo } from 'node:os';
 import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -10,6 +11,21 @@ import type { RunStatus } from '../contracts.ts';
 import { explainTemporalFailure } from '../temporal/readiness.ts';
 import { CommandFailure } from './framework.ts';
 import type { CliContext } from './framework.ts';
+
+/**
+ * The caller identity the CLI sends to Temporal, which records it with every start, update
+ * and signal: `orderflow-cli:<OS user>@<host>`. It is what a run records as who decided,
+ * next to the self-declared `--operator` (see docs/decisions.md for what it proves).
+ */
+export function cliIdentity(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = env['USER'] ?? env['LOGNAME'];
+  }
+  return `orderflow-cli:${user || 'unknown-user'}@${hostname()}`;
+}
 
 /**
  * Connects with the Temporal settings (src/temporal/connection.ts), checks the namespace and
@@ -24,7 +40,7 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
   const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
   let client: Client;
   try {
-    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin] });
+    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin], identity: cliIdentity(context.env) });
   } catch (error) {
     await tracing?.shutdown().catch(() => undefined);
     throw error;

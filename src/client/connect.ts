@@ -12,6 +12,8 @@ export interface ConnectClientOptions {
   checkReady?: boolean;
   /** e.g. the OpenTelemetry plugin (src/telemetry/tracing.ts). */
   plugins?: ClientPlugin[];
+  /** The caller identity Temporal records for every request (starts, updates, signals); default the SDK's `<pid>@<host>`. */
+  identity?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'connection'>, 
     await connection.close().catch(() => undefined);
     throw error;
   }
-  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [] });
+  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
 
 /** The Temporal UI page of a workflow (its latest run). */

@@ -8,6 +8,7 @@ import { checkedRunInput } from './run-identity.ts';
 import { performStep } from './perform-step.ts';
 import { validateAdjustCredit } from '../validation.ts';
 import { effects } from './activity-proxies.ts';
+import { approveIfAboveThreshold } from './approval.ts';
 
 
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
@@ -16,6 +17,9 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
   const run = new Run('adjustCredit', ['adjust-credit'], { userId });
   const key = run.effectKey('adjust-credit');
   const what = `${action === 'add' ? 'Adding' : 'Subtracting'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+
+  const change = `${action === 'add' ? 'Add' : 'Subtract'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  await approveIfAboveThreshold(run, { change, amount, userId, before: 'adjust-credit', what });
 
   const outcome = await performStep(run, {
     name: 'adjust-credit',

@@ -66,6 +66,11 @@ export const choices = {
     skip: 'It DID take effect (you checked, or did it by hand): record it as applied; nothing is called.',
     abort: 'Close the finding without a verdict; the effect stays unresolved.',
   },
+  /** A credit change above ORDERFLOW_APPROVAL_ABOVE, before it is made; `approve` must come from someone other than the run's starter. */
+  approveCredit: (change: string): Choices => ({
+    approve: `${change}: approved (you are not the one who started this run); make it now.`,
+    abort: 'Do not make it: stop now; nothing has been changed.',
+  }),
   adjustCredit: (action: 'add' | 'subtract'): Choices => ({
     retry: `The credit was NOT ${action === 'add' ? 'added' : 'subtracted'} (you checked): do it again.`,
     skip: `The credit WAS ${action === 'add' ? 'added' : 'subtracted'} (you checked, or did it by hand): finish as completed.`,

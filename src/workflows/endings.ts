@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType, RunState } from '../contracts.ts';
 import type { OperatorDecision, RunResult } from '../contracts.ts';
 import type { Run } from './run.ts';
+import { describeDecider } from './operator.ts';
 
 function endRun(run: Run, state: RunState, type: FailureType, outcome: RunResult['outcome'], message: string): never {
   run.setState(state);
@@ -24,8 +25,8 @@ export function failCompensated(run: Run, summary: string): never {
 }
 
 /** Ends a run an operator aborted: state `aborted`, type RunAborted. */
-export function failAborted(run: Run, decision: OperatorDecision, summary: string): never {
-  return endRun(run, RunState.Aborted, FailureType.RunAborted, 'aborted', `${summary} Aborted by ${decision.operator}: ${decision.note}`);
+export function failAborted(run: Run, decision: OperatorDecision & { identity?: string | null }, summary: string): never {
+  return endRun(run, RunState.Aborted, FailureType.RunAborted, 'aborted', `${summary} Aborted by ${describeDecider(decision)}: ${decision.note}`);
 }
 
 /**
@@ -33,7 +34,7 @@ export function failAborted(run: Run, decision: OperatorDecision, summary: strin
  * `partially-compensated`, type RunPartiallyCompensated. (Replay does not compare a
  * workflow's failure, so runs recorded when this ended as RunAborted still replay.)
  */
-export function failPartiallyCompensated(run: Run, decision: OperatorDecision, summary: string): never {
-  const message = `${summary} Aborted by ${decision.operator}: ${decision.note}`;
+export function failPartiallyCompensated(run: Run, decision: OperatorDecision & { identity?: string | null }, summary: string): never {
+  const message = `${summary} Aborted by ${describeDecider(decision)}: ${decision.note}`;
   return endRun(run, RunState.PartiallyCompensated, FailureType.RunPartiallyCompensated, 'partially-compensated', message);
 }

@@ -4,7 +4,7 @@
  * operator, then does what they chose.
  */
 import { isCancellation, patched } from '@temporalio/workflow';
-import type { FailureSummary, OperatorDecision } from '../contracts.ts';
+import type { FailureSummary, RecordedDecision } from '../contracts.ts';
 import type { Choices } from './choices.ts';
 import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
 import type { Run } from './run.ts';
@@ -33,19 +33,23 @@ export interface StepPlan<T> {
 
 export type StepOutcome<T> =
   | { kind: 'done'; value: T }
-  | { kind: 'skipped'; decision: OperatorDecision }
+  | { kind: 'skipped'; decision: RecordedDecision }
   | { kind: 'business-failure'; failure: FailureSummary }
-  | { kind: 'compensate'; decision: OperatorDecision }
-  | { kind: 'abort'; decision: OperatorDecision };
+  | { kind: 'compensate'; decision: RecordedDecision }
+  | { kind: 'abort'; decision: RecordedDecision };
 
-/** Writes an operator's decision to the ledger's audit trail, which outlives Temporal's history. */
-export async function auditDecision(run: Run, step: string, decision: OperatorDecision, failure: FailureSummary, userId?: number): Promise<void> {
+/**
+ * Writes an operator's decision to the ledger's audit trail, which outlives Temporal's
+ * history: the self-declared operator as `actor`, and the identity Temporal recorded for
+ * the update or signal (`identity`) next to it.
+ */
+export async function auditDecision(run: Run, step: string, decision: RecordedDecision, failure: FailureSummary, userId?: number): Promise<void> {
   await bookkeeping.recordAudit({
     workflowId: run.workflowId,
     event: `operator.${decision.action}`,
     actor: decision.operator,
     userId,
-    details: { step, note: decision.note, failureType: failure.type, code: failure.code ?? null },
+    details: { step, waitId: decision.waitId, via: decision.via, identity: decision.identity, note: decision.note, failureType: failure.type, code: failure.code ?? null },
   });
 }
 
@@ -67,7 +71,7 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
       const decision = await run.awaitOperator({ step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices });
       await auditDecision(run, plan.name, decision, failure, plan.userId);
       const resolve = (effectKey: string, resolution: 'resolved-applied' | 'resolved-not-applied') =>
-        bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, note: decision.note });
+        bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
       switch (decision.action) {
         case 'retry':
           // The operator checked: it did not happen. The ledger records their word, so the retry calls again.

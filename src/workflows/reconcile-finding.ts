@@ -62,7 +62,7 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
   if (staleKey !== undefined) {
     // The operator's word settles the effect in the ledger; no API is called.
     const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
-    await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, note: decision.note });
+    await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
     run.setStep('decide', 'done', `${decision.operator} recorded ${staleKey} as ${resolution}: ${decision.note}`);
     run.setState(RunState.Completed);
     return run.result('completed', `Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);

@@ -19,6 +19,7 @@ import type { StepOutcome } from './perform-step.ts';
 import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 import { effects, reads } from './activity-proxies.ts';
+import { approveIfAboveThreshold } from './approval.ts';
 
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
@@ -37,7 +38,10 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const order = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
   refuseAboveOrderTotal(run, amount, order, what);
 
-  // 2. Add the credit; its undo is registered first.
+  // 2. Above the approval threshold, a second person approves the credit first.
+  await approveIfAboveThreshold(run, { change: `Add ${amount} credit to store user ${userId} (refund for order ${orderId})`, amount, userId, before: 'add-credit', what });
+
+  // 3. Add the credit; its undo is registered first.
   const undoKey = run.effectKey('undo-add-credit');
   saga.register({
     name: 'undo-add-credit',
@@ -75,7 +79,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
   if (credit.kind === 'business-failure' || credit.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'add-credit', credit));
 
-  // 3. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
+  // 4. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
   const cancelled = await performStep(run, {
     name: 'cancel-order',
     effectKey: cancelKey,
@@ -89,7 +93,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
-  // 4. Delete the mirrored JustClick bill: forward only.
+  // 5. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
     await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }

@@ -155,7 +155,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         const signalDialog = await openActionDialog(page, 'Send a Signal');
         const signalOption = await chooseHandler(signalDialog, 'Select a signal', 'operatorDecision');
         expect(signalOption).toMatch(/Same as the operatorDecision update/);
-        await fillJsonEditor(page, signalDialog, { action: 'compensate', note: 'refund was a mistake', operator: 'ops-e2e' });
+        await fillJsonEditor(page, signalDialog, { waitId: 'cancel-order#1', step: 'cancel-order', action: 'compensate', note: 'refund was a mistake', operator: 'ops-e2e' });
         await browser.screenshot('08-signal-dialog');
         await signalDialog.getByRole('button', { name: 'Submit' }).click();
         await signalDialog.waitFor({ state: 'hidden' });
@@ -196,11 +196,13 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         const details = await userMetadataFrame(page, 'details').locator('body').innerText();
         expect(details).toMatch(/requested by:\s*support/);
         const currentDetailsFrame = userMetadataFrame(page, 'current-details');
-        await currentDetailsFrame.getByRole('heading', { name: /Waiting for an operator: step undo-add-credit/ }).waitFor();
+        await currentDetailsFrame.getByRole('heading', { name: /Waiting for an operator: step undo-add-credit, wait undo-add-credit#2/ }).waitFor();
         const currentDetails = await currentDetailsFrame.locator('body').innerText();
         expect(currentDetails).toContain('CreditAlreadySpent');
         expect(currentDetails).toContain('ERROR_CANT_SUBTRACT');
         expect(currentDetails).toMatch(/credit:\s*0\.00/);
+        // The exact JSON to paste into the Update form, for this wait.
+        expect(currentDetails).toContain('{"waitId":"undo-add-credit#2","step":"undo-add-credit","action":"retry","note":"what you checked and why","operator":"your name"}');
         const choices = currentDetailsFrame.getByRole('table').filter({ hasText: 'what happens' });
         expect((await choices.getByRole('row').allInnerTexts()).map((row) => row.split(/\s+/)[0])).toEqual(['action', 'retry', 'skip', 'abort']);
         await browser.screenshot('03-run-summary-and-current-details');
@@ -212,7 +214,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         const updateDialog = await openActionDialog(page, 'Send an Update');
         const updateOption = await chooseHandler(updateDialog, 'Select an Update', 'operatorDecision');
         expect(updateOption).toMatch(/Resume a run that waits for an operator/);
-        await fillJsonEditor(page, updateDialog, { action: 'compensate', note: 'once more', operator: 'ops-e2e' });
+        await fillJsonEditor(page, updateDialog, { waitId: 'undo-add-credit#2', step: 'undo-add-credit', action: 'compensate', note: 'once more', operator: 'ops-e2e' });
         await updateDialog.getByRole('button', { name: 'Submit' }).click();
         const refusal = updateDialog.getByRole('alert').filter({ hasText: 'decision refused' }).first();
         await refusal.waitFor();
@@ -223,7 +225,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         await updateDialog.waitFor({ state: 'hidden' });
 
         // The operator's real decision, in a fresh dialog: skip (written off).
-        const decision = { action: 'skip', note: 'written off', operator: 'ops-e2e' } as const;
+        const decision = { waitId: 'undo-add-credit#2', step: 'undo-add-credit', action: 'skip', note: 'written off', operator: 'ops-e2e' } as const;
         const skipDialog = await openActionDialog(page, 'Send an Update');
         await chooseHandler(skipDialog, 'Select an Update', 'operatorDecision');
         await fillJsonEditor(page, skipDialog, decision);
@@ -239,16 +241,20 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         expect(failure.type).toBe(FailureType.RunCompensated);
         const result = failure.details?.[0] as RunResult;
         expect(result.outcome).toBe('compensated');
-        expect(result.decisions.map((recorded) => [recorded.step, recorded.action, recorded.operator, recorded.note, recorded.via])).toEqual([
-          ['cancel-order', 'compensate', 'ops-e2e', 'refund was a mistake', 'signal'],
-          ['undo-add-credit', 'skip', 'ops-e2e', 'written off', 'update'],
+        expect(result.decisions.map((recorded) => [recorded.waitId, recorded.action, recorded.operator, recorded.note, recorded.via])).toEqual([
+          ['cancel-order#1', 'compensate', 'ops-e2e', 'refund was a mistake', 'signal'],
+          ['undo-add-credit#2', 'skip', 'ops-e2e', 'written off', 'update'],
         ]);
+        // The dev server's UI has no sign-in, so it sends no caller identity: the run records none
+        // ("none recorded"), next to the self-declared operator. A signed-in UI sends
+        // "<email> - webui"; test/workflows/decisions.test.ts sends an Update with that identity.
+        expect(result.decisions.map((recorded) => recorded.identity)).toEqual([null, null]);
 
         await page.reload();
         await page.getByTestId('execution-status').filter({ hasText: /Failed/i }).waitFor();
         await openUserMetadata(page);
         const finalDetails = await userMetadataFrame(page, 'current-details').locator('body').filter({ hasText: /\S/ }).innerText();
-        expect(finalDetails).toMatch(/ops-e2e chose skip for step undo-add-credit: written off/);
+        expect(finalDetails).toMatch(/ops-e2e chose skip for step undo-add-credit \(wait undo-add-credit#2, via update; Temporal identity: .+\): written off/);
         await browser.screenshot('07-run-compensated');
       });
 

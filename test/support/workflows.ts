@@ -39,9 +39,20 @@ export async function awaitingOperatorAt(handle: WorkflowHandle, step: string): 
   });
 }
 
-/** Sends an operator's decision through the `operatorDecision` update; returns the run's reply. */
-export async function decide(handle: WorkflowHandle, decision: OperatorDecision): Promise<OperatorDecisionReply> {
-  return handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [decision] });
+/** A decision whose wait may be left out: {@link forCurrentWait} fills in the run's current one. */
+export type DecisionForAnyWait = Omit<OperatorDecision, 'waitId' | 'step'> & Partial<Pick<OperatorDecision, 'waitId' | 'step'>>;
+
+/** The decision for the wait the run's status shows now (as `orderflow decide` does when no wait is given). */
+export async function forCurrentWait(handle: WorkflowHandle, decision: DecisionForAnyWait): Promise<OperatorDecision> {
+  if (decision.waitId !== undefined && decision.step !== undefined) return decision as OperatorDecision;
+  const awaiting = (await statusOf(handle)).awaiting;
+  return { waitId: awaiting?.waitId ?? 'nothing#1', step: awaiting?.step ?? 'nothing', ...decision };
+}
+
+/** Sends an operator's decision (for the current wait unless it names one) through the `operatorDecision` update; returns the run's reply. */
+export async function decide(handle: WorkflowHandle, decision: DecisionForAnyWait, options: { updateId?: string } = {}): Promise<OperatorDecisionReply> {
+  const args: [OperatorDecision] = [await forCurrentWait(handle, decision)];
+  return handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args, ...(options.updateId === undefined ? {} : { updateId: options.updateId }) });
 }
 
 /** The validator's message of a refused update (the client wraps it as the cause). */

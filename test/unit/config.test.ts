@@ -110,6 +110,15 @@ describe('loadConfig', () => {
     expect(config.justclick.apiUrl).toBe('http://127.0.0.1:8082/api');
   });
 
+  it('reads ORDERFLOW_APPROVAL_ABOVE as an amount (off when unset), and refuses anything else', () => {
+    expect(loadConfig(validEnv, ['temporal']).temporal.approvalAbove).toBeUndefined();
+    expect(loadConfig({ ...validEnv, ORDERFLOW_APPROVAL_ABOVE: '100' }, ['temporal']).temporal.approvalAbove).toBe('100.00');
+    expect(loadConfig({ ...validEnv, ORDERFLOW_APPROVAL_ABOVE: '99.5' }, ['temporal']).temporal.approvalAbove).toBe('99.50');
+    for (const bad of ['-1', '0', '1e3', '100.001', 'lots']) {
+      expect(() => loadConfig({ ...validEnv, ORDERFLOW_APPROVAL_ABOVE: bad }, ['temporal'])).toThrow(/ORDERFLOW_APPROVAL_ABOVE .*write an amount like 100\.00, or unset it for no approvals/);
+    }
+  });
+
   it('requires only the sections asked for', () => {
     const config = loadConfig(
       { WEBTV_API_URL: validEnv.WEBTV_API_URL, WEBTV_KEY_ID: webTvKeyId, WEBTV_SHARED_SECRET: webTvSecret, TEMPORAL_ADDRESS: 'not an address' },
