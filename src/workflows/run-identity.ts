@@ -22,6 +22,7 @@ export function refuse(workflowType: string, type: string, message: string): nev
     steps: [{ name: 'start', state: 'failed', detail: message }],
     awaiting: null,
     decisions: [],
+    refused: [],
   }));
   throw ApplicationFailure.create({ type, nonRetryable: true, message });
 }
