@@ -3,27 +3,39 @@
  * file (a checkout) or dist/cli.js (an installed package).
  *
  * Commands form a table (`commands` below); add one by writing a {@link LeafCommand}
- * or {@link GroupCommand} in src/cli/ and listing it here.
+ * or {@link GroupCommand} in src/cli/ and listing it here as a lazy entry.
  *
- * Exit status: 0 success; 1 an API call failed or another runtime failure;
- * 2 bad usage or bad configuration (nothing was sent).
+ * Exit status: see src/cli/framework.ts (0 success; 1 failure; 2 bad usage or bad
+ * configuration, nothing was sent; 3 waits for an operator; 4 no such run; 130 Ctrl-C
+ * stopped watching).
  */
 import { readFileSync } from 'node:fs';
-import { apiCommand } from './cli/api.ts';
 import { dispatch, exitCodes } from './cli/framework.ts';
-import type { CliContext, Command, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
-import { simulateCommand } from './cli/simulate.ts';
-import { decideCommand, startGroup, statusCommand, workerCommand } from './cli/workflows.ts';
-import { opsGroup } from './cli/ops.ts';
-import { setupCommand } from './cli/setup.ts';
-import { bulkGroup } from './cli/bulk.ts';
-import { reconcileCommand, scheduleGroup } from './cli/reconcile.ts';
+import type { CliContext, CommandEntry, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
 import type { Environment } from './config.ts';
 
-export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
+export type { CliContext, Command, CommandEntry, ExitCode, GroupCommand, LazyCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [setupCommand, startGroup, bulkGroup, reconcileCommand, scheduleGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
+/**
+ * The commands, one lazy entry each: name, summary (for `orderflow --help`) and the module
+ * that has it, loaded only when that command runs. `orderflow --help` loads none of them;
+ * `orderflow api ...` loads src/cli/api.ts and what it imports, not the Temporal SDK.
+ * Add a command with one more line here.
+ */
+export const commands: readonly CommandEntry[] = [
+  { name: 'setup', summary: "Prepare the Temporal namespace: check it exists, register orderflow's search attributes", load: async () => (await import('./cli/setup.ts')).setupCommand },
+  { name: 'start', summary: 'Start a workflow (refund-and-cancel, process-paid-order, adjust-credit, cancel-order)', load: async () => (await import('./cli/workflows.ts')).startGroup },
+  { name: 'bulk', summary: 'Run many items from a file with bounded concurrency and a progress bar', load: async () => (await import('./cli/bulk.ts')).bulkGroup },
+  { name: 'reconcile', summary: 'Report drift no retry can see: stale effects, late landings, orders and bills changed by hand', load: async () => (await import('./cli/reconcile.ts')).reconcileCommand },
+  { name: 'schedule', summary: 'Temporal Schedules for recurring orderflow work', load: async () => (await import('./cli/reconcile.ts')).scheduleGroup },
+  { name: 'status', summary: "Show a run's state, each step, and what it waits for", load: async () => (await import('./cli/workflows.ts')).statusCommand },
+  { name: 'decide', summary: 'Resume runs that wait for an operator: retry, skip, compensate or abort', load: async () => (await import('./cli/workflows.ts')).decideCommand },
+  { name: 'ops', summary: 'For the operator on call: list stuck runs, show one', load: async () => (await import('./cli/ops.ts')).opsGroup },
+  { name: 'worker', summary: 'Run an orderflow worker until Ctrl-C', load: async () => (await import('./cli/workflows.ts')).workerCommand },
+  { name: 'api', summary: 'Call one WebTV store action or JustClick method, signed, and print the answer', load: async () => (await import('./cli/api.ts')).apiCommand },
+  { name: 'simulate', summary: 'Run local simulators of both APIs for development and tests', load: async () => (await import('./cli/simulate.ts')).simulateCommand },
+];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',

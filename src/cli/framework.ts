@@ -6,17 +6,20 @@
  *   0  success
  *   1  an API call failed (rejected, not sent, or outcome unknown) or another runtime failure
  *   2  bad usage or bad configuration; nothing was sent to any API
- *   3  (start --wait) the run stopped to wait for an operator
+ *   3  (--wait) the run, bulk or reconcile stopped at something that waits for an operator
+ *   4  (status, ops show) no run has this workflow id
+ * 130  (--wait) Ctrl-C stopped watching; what was watched goes on
+ *
+ * This module is loaded by every command, `--help` included: it imports nothing heavy
+ * (no Temporal SDK, no configuration reader); what a command needs, its own module loads.
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../config.ts';
-import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
 
-export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3 } as const);
+export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3, notFound: 4, interrupted: 130 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
 
 export interface TextOutput {
@@ -51,15 +54,39 @@ export interface LeafCommand extends CommandBase {
 }
 
 export interface GroupCommand extends CommandBase {
-  readonly subcommands: readonly Command[];
+  readonly subcommands: readonly CommandEntry[];
   /** Help text shown after the list of commands: options, examples. */
   readonly footer?: string;
 }
 
 export type Command = LeafCommand | GroupCommand;
 
+/**
+ * A command listed by name and summary whose module is loaded only when it runs (or shows
+ * its own help): `orderflow --help` and `orderflow api ...` do not load the Temporal SDK,
+ * the worker or OpenTelemetry. Its summary is the one the loaded command has (a test
+ * keeps them equal).
+ */
+export interface LazyCommand {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/** What a group lists: commands, or lazy entries of commands. */
+export type CommandEntry = Command | LazyCommand;
+
 function isGroup(command: Command): command is GroupCommand {
   return 'subcommands' in command;
+}
+
+function isLazy(entry: CommandEntry): entry is LazyCommand {
+  return 'load' in entry;
+}
+
+/** The command of an entry, loading its module when it is lazy. */
+export async function loadCommand(entry: CommandEntry): Promise<Command> {
+  return isLazy(entry) ? entry.load() : entry;
 }
 
 /** Wraps `text` at `width` columns, indenting continuation lines by `indent` spaces. */
@@ -78,9 +105,14 @@ export function wrapText(text: string, width = 88, indent = 0): string {
   return lines.join('\n');
 }
 
-/** A failure the command explains in its message (e.g. Temporal unreachable): printed; exit 1. */
+/** A failure the command explains in its message (e.g. Temporal unreachable): printed; exit 1 unless told otherwise. */
 export class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
+  readonly exitCode: ExitCode;
+  constructor(message: string, options: { exitCode?: ExitCode } = {}) {
+    super(message);
+    this.exitCode = options.exitCode ?? exitCodes.failed;
+  }
 }
 
 /** Bad usage: printed with the command's usage line; exit 2; nothing was sent. */
@@ -160,12 +192,13 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
       context.stdout.write(renderHelp(path));
       return exitCodes.ok;
     }
-    const next: Command | undefined = command.subcommands.find((sub) => sub.name === first);
-    if (next === undefined) {
+    const entry: CommandEntry | undefined = command.subcommands.find((sub) => sub.name === first);
+    if (entry === undefined) {
       const known = command.subcommands.map((sub) => sub.name).join(', ');
       const what = first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}"`;
       return reportUsage(context, path, `${what}; the commands are: ${known}.`);
     }
+    const next = await loadCommand(entry);
     path.push(next);
     command = next;
     rest = others;
@@ -178,14 +211,16 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     return await command.run(rest, context);
   } catch (error) {
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
-    if (error instanceof ConfigError) {
-      line(context.stderr, error.message);
-      return exitCodes.usage;
-    }
     if (isApiCallError(error)) return reportApiFailure(context, error);
     if (error instanceof CommandFailure) {
       line(context.stderr, error.message);
-      return exitCodes.failed;
+      return error.exitCode;
+    }
+    // Loaded here, not at start-up: a command that threw one has loaded them already.
+    const [{ ConfigError }, { TemporalNotReadyError }] = await Promise.all([import('../config.ts'), import('../temporal/readiness.ts')]);
+    if (error instanceof ConfigError) {
+      line(context.stderr, error.message);
+      return exitCodes.usage;
     }
     if (error instanceof TemporalNotReadyError) {
       line(context.stderr, error.message);
