@@ -18,6 +18,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
+import { environmentHelp } from './environment.ts';
 
 export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3, notFound: 4, interrupted: 130 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -49,6 +50,11 @@ interface CommandBase {
 export interface LeafCommand extends CommandBase {
   /** The synopsis after `orderflow`, e.g. `api webtv <action> --user <id> [--set name=value]...`. */
   readonly usage: string;
+  /**
+   * The environment variables it reads (src/cli/environment.ts), listed in its help, and a
+   * note on what it does not read that one might think it does.
+   */
+  readonly environment: { readonly variables: readonly string[]; readonly note?: string };
   /** Runs with the arguments after the command's name. Throw {@link UsageError} for bad usage. */
   run(args: readonly string[], context: CliContext): Promise<ExitCode>;
 }
@@ -155,6 +161,8 @@ export function renderHelp(path: readonly Command[]): string {
     for (const sub of command.subcommands) parts.push(`  ${sub.name.padEnd(width)}${sub.summary}`);
     if (command.footer !== undefined) parts.push('', command.footer.trimEnd());
     parts.push('', `Run '${commandPath(path)} <command> --help' for a command's options and examples.`);
+  } else {
+    parts.push('', environmentHelp(command.environment.variables, command.environment.note));
   }
   return `${parts.join('\n')}\n`;
 }
@@ -175,6 +183,27 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
   }
   line(context.stderr, printable(error.message));
   return exitCodes.failed;
+}
+
+/** What {@link watchUntilInterrupted}'s race answers when Ctrl-C came first. */
+export const stoppedWatching: unique symbol = Symbol('stopped watching');
+
+/**
+ * For `--wait` commands that watch something that goes on without them (a run, a bulk, a
+ * reconcile): from this call on, Ctrl-C (SIGINT, or SIGTERM) ends the watch instead of the
+ * process. The returned function races one step of the watch (a poll, a sleep, the result)
+ * against it, answering {@link stoppedWatching} when Ctrl-C came first; then print what
+ * goes on with {@link reportStoppedWatching}. A second Ctrl-C exits at once (130).
+ */
+export function watchUntilInterrupted(context: CliContext): <T>(step: Promise<T>) => Promise<T | typeof stoppedWatching> {
+  const interrupted: Promise<typeof stoppedWatching> = context.waitForShutdown().then(() => stoppedWatching);
+  return <T,>(step: Promise<T>): Promise<T | typeof stoppedWatching> => Promise.race<T | typeof stoppedWatching>([step, interrupted]);
+}
+
+/** Says that the watch stopped and what goes on without it (stderr); exit 130, as for any command ended by Ctrl-C. */
+export function reportStoppedWatching(context: CliContext, whatGoesOn: string, followWith: string): ExitCode {
+  line(context.stderr, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
+  return exitCodes.interrupted;
 }
 
 /** Runs the command that `args` names under `root` and returns the exit status. */

@@ -79,7 +79,8 @@ function text(value: string | boolean | undefined): string | undefined {
 
 const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
                          attempt of a step that is being retried) and end with the result.
-                         Exit 0 completed, 1 failed, 3 waiting for an operator.
+                         Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C
+                         stops following, not the run (exit 130).
 
 Values are read leniently where the meaning is certain: spaces around a value are
 ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
