@@ -59,7 +59,7 @@ configuration; 3 (start --wait) the run waits for an operator.
 Examples:
   orderflow setup
   orderflow worker
-  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --wait
+  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait
   orderflow status refund-and-cancel:7:319
   orderflow decide refund-and-cancel:7:319 --action retry --note "credit unchanged" --operator anna
   orderflow simulate --seed demo
