@@ -13,6 +13,7 @@ import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
+import { printable } from '../single-line-text.ts';
 import { CommandFailure, UsageError, exitCodes, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
@@ -128,9 +129,13 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
           throw error;
         }
-        line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));
+        line(context, started.started ? `Started ${started.workflowId}` : `Already there (same request): ${started.workflowId}`);
         line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
+        if (started.differentDetails.length > 0) {
+          const listed = started.differentDetails.map((difference) => `${difference.field} ${JSON.stringify(difference.existing ?? null)} (you gave ${JSON.stringify(difference.requested ?? null)})`);
+          line(context, printable(`  It was asked for with ${listed.join(', ')}: who asks and why do not make another request, so this run answers for both.`));
+        }
         if (values['wait'] !== true) return exitCodes.ok;
         return follow(context, started.handle);
       });
