@@ -143,4 +143,7 @@ if (import.meta.main) {
   stopQuietlyWhenOutputCloses(process.stdout);
   stopQuietlyWhenOutputCloses(process.stderr);
   process.exitCode = await runCli(process.argv.slice(2));
+  // Ctrl-C stopped a watch: its calls were cancelled and the connection closed; end now,
+  // rather than wait for anything the Temporal client may still have scheduled.
+  if (process.exitCode === exitCodes.interrupted) process.exit(exitCodes.interrupted);
 }

@@ -100,7 +100,8 @@ async function watch(
   report: { path: string; file: ParsedBulkFile | undefined; prefix: string } | undefined,
 ): Promise<ExitCode> {
   const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
-  const untilInterrupted = watchUntilInterrupted(context);
+  const step = watchUntilInterrupted(context);
+  const client = handle.client;
   const stop = (): ExitCode => {
     if (tty) context.stderr.write('\n');
     return reportStoppedWatching(context, 'the bulk goes on', `orderflow bulk status ${handle.workflowId} --wait`);
@@ -108,10 +109,10 @@ async function watch(
   let lastLine = '';
   let lastPrintedAt = 0;
   for (;;) {
-    const description = await untilInterrupted(handle.describe());
+    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
     if (description === stoppedWatching) return stop();
     if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') break;
-    const progress = await untilInterrupted(queryProgress(handle).catch(() => undefined));
+    const progress = await step((signal) => client.withAbortSignal(signal, () => queryProgress(handle)).catch(() => undefined));
     if (progress === stoppedWatching) return stop();
     if (progress) {
       const text = progressLine(progress);
@@ -122,7 +123,7 @@ async function watch(
       }
       lastLine = text;
     }
-    if ((await untilInterrupted(sleep(1_000))) === stoppedWatching) return stop();
+    if ((await step((signal) => sleep(1_000, undefined, { signal }))) === stoppedWatching) return stop();
   }
   let result: BulkResult;
   try {

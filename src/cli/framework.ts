@@ -188,16 +188,24 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
 /** What {@link watchUntilInterrupted}'s race answers when Ctrl-C came first. */
 export const stoppedWatching: unique symbol = Symbol('stopped watching');
 
+/** One step of a watch: runs under the watch's abort signal (pass it to Temporal calls and sleeps). */
+export type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching>;
+
 /**
  * For `--wait` commands that watch something that goes on without them (a run, a bulk, a
  * reconcile): from this call on, Ctrl-C (SIGINT, or SIGTERM) ends the watch instead of the
- * process. The returned function races one step of the watch (a poll, a sleep, the result)
- * against it, answering {@link stoppedWatching} when Ctrl-C came first; then print what
- * goes on with {@link reportStoppedWatching}. A second Ctrl-C exits at once (130).
+ * process. Each step of the watch (a poll, a sleep, the result) runs through the returned
+ * function, which answers {@link stoppedWatching} when Ctrl-C came first and then aborts the
+ * step (its Temporal call is cancelled, not left to retry); then print what goes on with
+ * {@link reportStoppedWatching}. A second Ctrl-C exits at once (130).
  */
-export function watchUntilInterrupted(context: CliContext): <T>(step: Promise<T>) => Promise<T | typeof stoppedWatching> {
+export function watchUntilInterrupted(context: CliContext): WatchStep {
+  const controller = new AbortController();
   const interrupted: Promise<typeof stoppedWatching> = context.waitForShutdown().then(() => stoppedWatching);
-  return <T,>(step: Promise<T>): Promise<T | typeof stoppedWatching> => Promise.race<T | typeof stoppedWatching>([step, interrupted]);
+  // Aborted after the race has its answer, so that an aborted step's error never wins it.
+  void interrupted.then(() => controller.abort());
+  return <T,>(run: (signal: AbortSignal) => Promise<T>): Promise<T | typeof stoppedWatching> =>
+    controller.signal.aborted ? interrupted : Promise.race<T | typeof stoppedWatching>([run(controller.signal), interrupted]);
 }
 
 /** Says that the watch stopped and what goes on without it (stderr); exit 130, as for any command ended by Ctrl-C. */

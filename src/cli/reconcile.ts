@@ -75,7 +75,7 @@ reconcile goes on). Without --wait: 0 started.`,
       if (values.wait !== true) return exitCodes.ok;
       let result: ReconcileResult | typeof stoppedWatching;
       try {
-        result = await watchUntilInterrupted(context)(handle.result() as Promise<ReconcileResult>);
+        result = await watchUntilInterrupted(context)((signal) => client.withAbortSignal(signal, () => handle.result() as Promise<ReconcileResult>));
       } catch (error) {
         const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
         throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${cause instanceof Error ? cause.message : String(cause)} (see orderflow status ${handle.workflowId}).`);

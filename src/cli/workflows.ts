@@ -61,12 +61,13 @@ function printAwaiting(context: CliContext, status: RunStatus, workflowId: strin
 /** Follows a run, printing each step as it changes; returns the exit status. */
 async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
   const printed = new Map<string, string>();
-  const untilInterrupted = watchUntilInterrupted(context);
+  const step = watchUntilInterrupted(context);
+  const client = handle.client;
   const stop = (): ExitCode => reportStoppedWatching(context, 'the run goes on', `orderflow status ${handle.workflowId}`);
   for (;;) {
-    const description = await untilInterrupted(handle.describe());
+    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
     if (description === stoppedWatching) return stop();
-    const status = await untilInterrupted(queryStatus(handle));
+    const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
     if (status === stoppedWatching) return stop();
     if (status) {
       for (const step of status.steps) {
@@ -99,7 +100,7 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
       printAwaiting(context, status, handle.workflowId);
       return exitCodes.waitingForOperator;
     }
-    if ((await untilInterrupted(sleep(500))) === stoppedWatching) return stop();
+    if ((await step((signal) => sleep(500, undefined, { signal }))) === stoppedWatching) return stop();
   }
 }
 
