@@ -163,7 +163,9 @@ final class InputRules
         }
         // Empty is never "left out": a required text is missing, an optional one must be left out instead.
         if ($value === '') {
-            $this->problems[] = $optional ? "{$name} must be a non-empty text, or left out" : "{$name} is required (a non-empty text)";
+            $this->problems[] = $optional
+                ? "{$name} must be a non-empty text, or left out"
+                : "{$name} is required (a non-empty text)";
             return null;
         }
         if (!is_string($value) || self::jsTrim($value) === '') {
