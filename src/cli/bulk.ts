@@ -16,7 +16,7 @@ import type { TemporalConfig } from '../config.ts';
 import { InputError } from '../validation.ts';
 import { CommandFailure, UsageError, exitCodes, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
-import { withTemporal } from './temporal.ts';
+import { describeRun, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
 
 function line(context: CliContext, text = ''): void {
@@ -229,7 +229,7 @@ progress query's answer.
 
 Exit status with --wait (and for a finished bulk): as 'bulk <kind> --wait': 0 all done;
 3 some wait for an operator; 1 some failed or were not started; 130 Ctrl-C stopped
-watching (the bulk goes on).`,
+watching (the bulk goes on). 4: no bulk has this id.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {
       options: { wait: { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' } },
@@ -239,7 +239,7 @@ watching (the bulk goes on).`,
     if (bulkId === undefined || extra.length > 0) throw new UsageError('give exactly one bulk id, e.g. bulk:refund-and-cancel:1f2e3d4c5b6a79880a1b.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(bulkId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
       const report = values.report === undefined ? undefined : { path: values.report, file: undefined, prefix: '' };
       if (description.status.name === 'COMPLETED' || values.wait === true) {
         if (values.json !== true) return watch(context, handle, config, report);

@@ -103,7 +103,7 @@ describe.skipIf(!temporalAvailable())('honest answers from status, ops show, dec
     expect(late.stderr).toContain('refused: the run is not running any more (Temporal: FAILED)');
   }, 120_000);
 
-  it('a workflow id without any run: status, ops show and decide say so plainly and exit 4', async () => {
+  it('a workflow id without any run: status, ops show, bulk status and decide say so plainly and exit 4', async () => {
     const workflowId = 'refund-and-cancel:99:424242';
     for (const args of [['status', workflowId], ['ops', 'show', workflowId]]) {
       const result = await orderflow(args, env);
@@ -111,6 +111,9 @@ describe.skipIf(!temporalAvailable())('honest answers from status, ops show, dec
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain(`No run has the workflow id "${workflowId}" in namespace ${env['TEMPORAL_NAMESPACE']} at ${env['TEMPORAL_ADDRESS']}: it was never started there`);
     }
+    const bulk = await orderflow(['bulk', 'status', 'bulk:refund-and-cancel:00000000000000000000'], env);
+    expect(bulk.code).toBe(4);
+    expect(bulk.stderr).toContain('No run has the workflow id "bulk:refund-and-cancel:00000000000000000000"');
     const decided = await orderflow(['decide', workflowId, '--action', 'retry', '--note', 'x', '--operator', 'anna'], env);
     expect(decided.code).toBe(4);
     expect(decided.stderr).toContain(`${workflowId}: refused: no run has this workflow id`);
