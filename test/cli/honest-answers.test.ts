@@ -131,6 +131,11 @@ describe.skipIf(!temporalAvailable())('honest answers from status, ops show, dec
     expect(result.stderr).toContain(`Stopped watching (Ctrl-C); the run goes on. Follow it with: orderflow status refund-and-cancel:${userId}:5`);
     const handle = client.workflow.getHandle(`refund-and-cancel:${userId}:5`);
     expect((await handle.describe()).status.name).toBe('RUNNING');
+    // Only a running run whose query goes unanswered asks whether a worker runs.
+    const status = await orderflow(['status', `refund-and-cancel:${userId}:5`], { ...env, ORDERFLOW_TASK_QUEUE: queue });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`(the status query did not answer within 5 s: is a worker running for task queue ${queue}?)`);
+    expect(status.stdout).not.toContain('Outcome:');
     await handle.terminate('test over');
   }, 60_000);
 
