@@ -3,7 +3,7 @@ import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, isGrpcService
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, TerminatedFailure } from '@temporalio/common';
 import { ConfigError, loadConfig } from '../config.ts';
-import { readTracingSettings, startTracing } from '../telemetry/tracing.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
@@ -22,10 +22,8 @@ import type { CliContext } from './framework.ts';
 export async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
   // The worker's own settings (metrics port, cache size) are not this command's to check.
   const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
-  const tracingSettings = readTracingSettings(context.env, 'orderflow-cli');
-  if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
   // With OTEL_EXPORTER_OTLP_* set, a start here begins the run's trace.
-  const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  const tracing = await startTracingIfAsked(context.env);
   let client: Client;
   try {
     client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin] });
@@ -116,6 +114,20 @@ export function statusQueryUnanswered(description: WorkflowExecutionDescription)
   return description.status.name === 'RUNNING'
     ? `(the status query did not answer within ${queryDeadlineMs / 1000} s: is a worker running for task queue ${description.taskQueue}?)`
     : `(its steps are not shown: the status query of a closed run is answered by a worker for task queue ${description.taskQueue}, and none answered; the outcome above is from the run's history)`;
+}
+
+/**
+ * Tracing when an OTLP endpoint is set (src/telemetry/tracing.ts reads and checks every
+ * OTEL_* variable then); without one, tracing is off and the OpenTelemetry SDK is not even
+ * loaded, which keeps each command's start-up short.
+ */
+async function startTracingIfAsked(env: CliContext['env']): Promise<Tracing | undefined> {
+  const endpointSet = ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'].some((name) => (env[name] ?? '').trim() !== '');
+  if (!endpointSet) return undefined;
+  const { readTracingSettings, startTracing } = await import('../telemetry/tracing.ts');
+  const tracingSettings = readTracingSettings(env, 'orderflow-cli');
+  if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
+  return tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
 }
 
 /**
