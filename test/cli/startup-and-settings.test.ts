@@ -77,7 +77,7 @@ describe('the command table', () => {
     return JSON.parse(stdout) as string[];
   }
 
-  it('--help loads no package at all; an api call loads neither the Temporal client or worker nor the OpenTelemetry SDK', async () => {
+  it('--help loads no package at all; an api call loads neither the Temporal client or worker nor the OpenTelemetry SDK; status not the worker', async () => {
     expect(await packagesLoadedBy(['--help'], {})).toEqual([]);
     const api = await packagesLoadedBy(['api', 'webtv', 'get_credit', '--user', '1'], {
       WEBTV_API_URL: 'http://127.0.0.1:1/api.php', WEBTV_KEY_ID: '1b323a1cb879fd4e66530fbad07a32ee', WEBTV_SHARED_SECRET: 'not-a-real-secret',
@@ -86,7 +86,11 @@ describe('the command table', () => {
     for (const heavy of ['@temporalio/client', '@temporalio/worker', '@temporalio/proto', '@grpc/grpc-js', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace-node', 'webpack']) {
       expect(api).not.toContain(heavy);
     }
-  }, 30_000);
+    // A Temporal command loads the client, but neither the worker nor, without an OTLP endpoint, the OpenTelemetry SDK.
+    const status = await packagesLoadedBy(['status', 'refund-and-cancel:1:1'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(status).toContain('@temporalio/client');
+    for (const heavy of ['@temporalio/worker', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace-node', 'webpack']) expect(status).not.toContain(heavy);
+  }, 40_000);
 });
 
 describe('environment variables: refused where read, ignored elsewhere', () => {
