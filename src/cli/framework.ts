@@ -7,7 +7,7 @@
  *   1  an API call failed (rejected, not sent, or outcome unknown) or another runtime failure
  *   2  bad usage or bad configuration; nothing was sent to any API
  *   3  (--wait) the run, bulk or reconcile stopped at something that waits for an operator
- *   4  (status, ops show) no run has this workflow id
+ *   4  (status, ops show, bulk status, decide) no run has this workflow id
  * 130  (--wait) Ctrl-C stopped watching; what was watched goes on
  *
  * This module is loaded by every command, `--help` included: it imports nothing heavy
