@@ -204,6 +204,7 @@ export interface RefundAndCancelInput {
   /** Decimal string with at most two places, > 0. */
   amount: string;
   justclickBillId?: string | undefined;
+  /** Why (one line, at most 500 characters): required, with no default; an empty or blank text is refused. */
   reason: string;
   requestedBy: string;
 }
@@ -224,6 +225,7 @@ export interface AdjustCreditInput {
   action: 'add' | 'subtract';
   amount: string;
   description: string;
+  /** Why (one line, at most 500 characters): required, with no default; an empty or blank text is refused. */
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
@@ -240,6 +242,7 @@ export interface CancelOrderInput {
   orderId: number;
   justclickBillId?: string | undefined;
   requester: 'ADMIN' | 'BUYER';
+  /** Why (one line, at most 500 characters): optional; leave it out (or null) to record none; an empty or blank text is refused. */
   reason?: string | undefined;
 }
 

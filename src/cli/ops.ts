@@ -7,7 +7,8 @@ import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attr
 import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
-import { queryRun, queryStatus, withTemporal } from './temporal.ts';
+import { temporalVariables } from './environment.ts';
+import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
 /** The visibility query for every run that waits for an operator (also the UI's list filter). */
@@ -59,6 +60,7 @@ const listCommand: LeafCommand = {
   name: 'list',
   summary: 'List the runs waiting for an operator, with step, reason and age',
   usage: 'ops list [--query <visibility query>] [--json]',
+  environment: { variables: temporalVariables },
   help: `Lists every run whose OrderflowState is "awaiting-operator" (the same filter as in the
 Temporal UI: ${awaitingOperatorQuery}). --query narrows it further, e.g.
 --query 'StoreUserId = 7'.
@@ -95,26 +97,34 @@ const showCommand: LeafCommand = {
   name: 'show',
   summary: 'Show the whole story of one run: summary, current details, steps, decisions',
   usage: 'ops show <workflowId>',
+  environment: { variables: temporalVariables },
   help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
 current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
-was observed, what each decision would do), each step, and the decisions taken so far.`,
+was observed, what each decision would do), each step, and the decisions taken so far. A run
+that ended shows its outcome (the result, or the failure it ended with) from its history.
+
+Exit status: 0 the run was found; 4 no run has this workflow id; 1 Temporal could not be
+asked; 2 bad usage.`,
   async run(args, context) {
     const { positionals } = parseCommandArgs(args, { options: {}, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(workflowId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
       line(context, `# ${workflowId}`);
       line(context, `${(await description.staticSummary()) ?? description.type} — Temporal: ${description.status.name}, started ${description.startTime.toISOString()} (${age(description.startTime)} ago)`);
       line(context, workflowUiUrl(config, workflowId));
+      const outcome = await closedRunOutcome(handle, description);
+      if (outcome) line(context, `\n${describeOutcome(outcome)}`);
       const details = await description.staticDetails();
       if (details) line(context, `\n${details}`);
-      const currentDetails = (await queryRun<{ currentDetails?: string }>(handle, '__temporal_workflow_metadata'))?.currentDetails;
-      if (currentDetails) line(context, `\n${currentDetails}`);
-      const status = await queryStatus(handle);
+      const metadata = await queryRun<{ currentDetails?: string }>(handle, '__temporal_workflow_metadata');
+      if (metadata?.currentDetails) line(context, `\n${metadata.currentDetails}`);
+      // Both queries are answered by a worker: when none answered the first, do not wait for the second.
+      const status = metadata === undefined ? undefined : await queryStatus(handle);
       if (!status) {
-        line(context, '\n(the status query did not answer: is a worker running for this task queue?)');
+        line(context, `\n${statusQueryUnanswered(description)}`);
         return exitCodes.ok;
       }
       line(context, `\n## Steps (state: ${status.state})`);

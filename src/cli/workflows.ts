@@ -15,11 +15,13 @@ import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
+import { printable } from '../single-line-text.ts';
+import { CommandFailure, UsageError, exitCodes, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import { queryStatus, withTemporal } from './temporal.ts';
+import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeFailedAttempt, failedAttempts } from './attempts.ts';
+import { temporalVariables, workerVariables } from './environment.ts';
 import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
@@ -62,9 +64,14 @@ function printAwaiting(context: CliContext, status: RunStatus, workflowId: strin
 /** Follows a run, printing each step as it changes; returns the exit status. */
 async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
   const printed = new Map<string, string>();
+  const step = watchUntilInterrupted(context);
+  const client = handle.client;
+  const stop = (): ExitCode => reportStoppedWatching(context, 'the run goes on', `orderflow status ${handle.workflowId}`);
   for (;;) {
-    const description = await handle.describe();
-    const status = await queryStatus(handle);
+    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+    if (description === stoppedWatching) return stop();
+    const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
+    if (status === stoppedWatching) return stop();
     if (status) {
       for (const step of status.steps) {
         const text = describeStep(step);
@@ -96,7 +103,7 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
       printAwaiting(context, status, handle.workflowId);
       return exitCodes.waitingForOperator;
     }
-    await sleep(500);
+    if ((await step((signal) => sleep(500, undefined, { signal }))) === stoppedWatching) return stop();
   }
 }
 
@@ -106,6 +113,7 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
     name: spec.name,
     summary: spec.summary,
     usage: spec.usage,
+    environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
     help: spec.help,
     async run(args, context) {
       const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
@@ -126,9 +134,13 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           if (error instanceof OtherWorkflowTypeError) throw new CommandFailure(`Refused: ${error.message}`);
           throw error;
         }
-        line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));
+        line(context, started.started ? `Started ${started.workflowId}` : `Already there (same request): ${started.workflowId}`);
         line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
+        if (started.differentDetails.length > 0) {
+          const listed = started.differentDetails.map((difference) => `${difference.field} ${JSON.stringify(difference.existing ?? null)} (you gave ${JSON.stringify(difference.requested ?? null)})`);
+          line(context, printable(`  It was asked for with ${listed.join(', ')}: who asks and why do not make another request, so this run answers for both.`));
+        }
         if (values['wait'] !== true) return exitCodes.ok;
         return follow(context, started.handle);
       });
@@ -148,24 +160,33 @@ export const statusCommand: LeafCommand = {
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
+  environment: { variables: temporalVariables },
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
-waits for an operator, why and the choices. --json prints the status query's answer as JSON.`,
+waits for an operator, why and the choices. A run that ended shows its outcome first: the
+result's summary, or the failure it ended with, from its history (no worker needed). The
+steps come from the run's status query, which a worker answers. --json prints all of it as
+JSON.
+
+Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
+this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel:7:319.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(workflowId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
+      const outcome = await closedRunOutcome(handle, description);
       const status = await queryStatus(handle);
       if (values.json === true) {
-        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
+        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, outcome: outcome ?? null, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
         return exitCodes.ok;
       }
       line(context, `${workflowId} (${description.type}) — Temporal: ${description.status.name}, run ${description.runId}`);
       line(context, `  ${workflowUiUrl(config, workflowId)}`);
+      if (outcome) line(context, describeOutcome(outcome));
       if (!status) {
-        line(context, '  (the status query did not answer: is a worker running for this task queue?)');
+        line(context, `  ${statusQueryUnanswered(description)}`);
         return exitCodes.ok;
       }
       line(context, `State: ${status.state}, step: ${status.step}`);
@@ -207,9 +228,25 @@ export function reusedDecisionId(sent: OperatorDecision, reply: OperatorDecision
   return `this decision id (${decisionId}) was already used for ${reply.action} at ${reply.waitId} by ${reply.operator} (Temporal identity: ${reply.identity ?? 'none recorded'}): "${reply.note}". Temporal answered with that first decision; yours (${sent.action} at ${sent.waitId}) was not taken. Send it with another --decision-id, after checking the run's status.`;
 }
 
-async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean, decisionId?: string): Promise<{ accepted: boolean; text: string }> {
+/** Why a decision found no run to go to: none ever had this id, or it is not running any more. */
+async function notRunning(handle: WorkflowHandle): Promise<{ accepted: false; notFound: boolean; text: string }> {
+  try {
+    const description = await handle.describe();
+    return { accepted: false, notFound: false, text: `refused: the run is not running any more (Temporal: ${description.status.name}); see orderflow status ${handle.workflowId}` };
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    return { accepted: false, notFound: true, text: 'refused: no run has this workflow id (check the id; orderflow ops list shows the runs waiting for an operator)' };
+  }
+}
+
+async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean, decisionId?: string): Promise<{ accepted: boolean; notFound?: boolean; text: string }> {
   if (viaSignal) {
-    await handle.signal(updateNames.operatorDecision, decision);
+    try {
+      await handle.signal(updateNames.operatorDecision, decision);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return notRunning(handle);
+      throw error;
+    }
     return { accepted: true, text: `signal sent (${decision.action} for ${decision.waitId}); the run checks it: see orderflow status ${handle.workflowId} (a refused signal is listed there, with why)` };
   }
   const updateId = decisionId ?? defaultDecisionId(decision);
@@ -222,9 +259,7 @@ async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, 
     if (error instanceof WorkflowUpdateFailedError) {
       return { accepted: false, text: `refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}` };
     }
-    if (error instanceof WorkflowNotFoundError) {
-      return { accepted: false, text: `refused: the run is not running any more (${error.message}); see orderflow status ${handle.workflowId}` };
-    }
+    if (error instanceof WorkflowNotFoundError) return notRunning(handle);
     throw error;
   }
 }
@@ -235,6 +270,7 @@ export const decideCommand: LeafCommand = {
   name: 'decide',
   summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve',
   usage: 'decide (<workflowId> [--wait <step>#<n>] [--decision-id <id>] | --query <visibility query> (--yes | --max <n> | --dry-run)) --action retry|skip|compensate|abort|approve --note <text> --operator <name> [--signal]',
+  environment: { variables: temporalVariables },
   help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
 or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
 in orderflow status, with why).
@@ -270,7 +306,8 @@ Options:
   --dry-run            With --query: show what would happen, send nothing
   --signal             Send a signal instead of an update
 
-Exit status: 0 when every decision was accepted; 1 when any was refused (or nothing was sent).
+Exit status: 0 when every decision was accepted; 1 when any was refused (or nothing was
+sent); 4 (one workflow id) no run has that id; 2 bad usage.
 
 Examples:
   orderflow decide refund-and-cancel:7:319 --wait add-credit#1 --action skip --note "store admin shows the credit" --operator anna
@@ -319,7 +356,7 @@ Examples:
         const decision: OperatorDecision = { waitId, step: waitId.slice(0, waitId.indexOf('#')), ...what };
         const outcome = await sendDecision(handle, decision, viaSignal, values['decision-id']);
         (outcome.accepted ? context.stdout : context.stderr).write(`${workflowId}: ${outcome.text}\n`);
-        return outcome.accepted ? exitCodes.ok : exitCodes.failed;
+        return outcome.accepted ? exitCodes.ok : outcome.notFound === true ? exitCodes.notFound : exitCodes.failed;
       }
       const query = `${awaitingOperatorQuery} AND (${values.query})`;
       const runs = await listRuns(client, query);
@@ -368,6 +405,7 @@ export const workerCommand: LeafCommand = {
   name: 'worker',
   summary: 'Run an orderflow worker until Ctrl-C',
   usage: 'worker',
+  environment: { variables: workerVariables },
   help: `Runs a worker: connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), polls
 ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, records effects in
 ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when

@@ -8,7 +8,10 @@
  *
  * When the business key already has a run, the request must be the same request (the
  * registry's `sameRequestFields`, compared with the input the run started with); a
- * different one is refused with {@link RequestConflictError}. A run started under the
+ * different one is refused with {@link RequestConflictError}. The business key decides
+ * identity: who asks and why (requestedBy, reason) are not part of the request, so the same
+ * request from another requester is answered with the existing run, and
+ * {@link StartedRun.differentDetails} says how it was asked for. A run started under the
  * old `/`-separated id answers for its business key too.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
@@ -44,6 +47,12 @@ export interface StartedRun {
   /** False when the run was already there before this call (running, or completed). */
   started: boolean;
   handle: WorkflowHandle;
+  /**
+   * For a run that was already there: the inputs that differ from this call's but do not
+   * make another request (who asks, why: not in the registry's `sameRequestFields`). The
+   * existing run answers for this call too; these say it was asked for differently.
+   */
+  differentDetails: readonly RequestDifference[];
 }
 
 export interface RequestDifference {
@@ -82,16 +91,33 @@ export class RequestConflictError extends Error {
   readonly runId: string;
   readonly differences: readonly RequestDifference[];
 
-  constructor(workflowId: string, runId: string, differences: readonly RequestDifference[]) {
+  constructor(workflowId: string, runId: string, differences: readonly RequestDifference[], advice: string) {
     const listed = differences.map((difference) => `${difference.field} ${shown(difference.existing)} there, ${shown(difference.requested)} now`).join('; ');
-    super(
-      `${workflowId} (run ${runId}) already exists for this business key with a different request: ${listed}. ` +
-        'Nothing was started. If the new request is meant, it needs its own business key (e.g. another request id); otherwise look at the existing run.',
-    );
+    super(`${workflowId} (run ${runId}) already exists for this business key with a different request: ${listed}. Nothing was started. ${advice}`);
     this.workflowId = workflowId;
     this.runId = runId;
     this.differences = differences;
   }
+}
+
+/**
+ * What to do about a conflict, by how the workflow's id is made: with a caller's request id
+ * (adjust-credit), a new request gets its own id; otherwise (refund-and-cancel,
+ * cancel-order, process-paid-order) the business key allows one run at a time and keeps a
+ * completed one, so a new request for it can start only after that run failed.
+ */
+function conflictAdvice(idTemplate: string): string {
+  if (idTemplate.includes('{requestId}')) return 'If the new request is meant, give it its own request id (requestId; --request-id); otherwise look at the existing run.';
+  return (
+    `The business key (${idTemplate}) has one run, running or completed: look at the existing run. A new request for it can start ` +
+    'only after that run failed; if the existing run is wrong, an operator decides in it.'
+  );
+}
+
+/** The inputs outside `sameRequestFields` (who asks, why) that differ: the same request, asked for differently. */
+function detailDifferences(sameRequestFields: readonly string[], existing: Readonly<Record<string, unknown>>, requested: Readonly<Record<string, unknown>>): RequestDifference[] {
+  const others = [...new Set([...Object.keys(existing), ...Object.keys(requested)])].filter((field) => !sameRequestFields.includes(field)).sort();
+  return differences(others, existing, requested);
 }
 
 function shown(value: unknown): string {
@@ -197,8 +223,14 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
       throw new OtherWorkflowTypeError(workflowId, runId ?? existing.runId, existing.workflowType, registration.workflowType);
     }
     const different = differences(registration.sameRequestFields, existing.input, input);
-    if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different);
-    return { workflowId, runId: runId ?? existing.runId, started: false, handle: client.workflow.getHandle(workflowId) };
+    if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different, conflictAdvice(registration.idTemplate));
+    return {
+      workflowId,
+      runId: runId ?? existing.runId,
+      started: false,
+      handle: client.workflow.getHandle(workflowId),
+      differentDetails: detailDifferences(registration.sameRequestFields, existing.input, input),
+    };
   };
 
   // Transition from the old id format: a running or completed run under it keeps answering.
@@ -221,7 +253,9 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
       staticSummary: fillTemplate(registration.summary, input as Record<string, string | number>),
       staticDetails: detailsList(registration.details, input),
     });
-    if (answer.started) return { workflowId, runId: answer.runId, started: true, handle: client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: answer.runId }) };
+    if (answer.started) {
+      return { workflowId, runId: answer.runId, started: true, handle: client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: answer.runId }), differentDetails: [] };
+    }
     return answerExisting(workflowId, answer.runId);
   } catch (error) {
     // Refused by the reuse policy: a run with this business key already succeeded.

@@ -71,11 +71,11 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
       expect(started.stdout).toMatch(/✓ add-credit \(done\): 1\.50 credit added/);
       expect(started.stdout).toMatch(/Completed: Refund of 1\.50/);
 
-      const again = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.50'], env);
+      const again = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.50', '--reason', 'cli test'], env);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain(`Already there (same request): refund-and-cancel:${userId}:${orderId}`);
 
-      const conflicting = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '6.00'], env);
+      const conflicting = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '6.00', '--reason', 'cli test'], env);
       expect(conflicting.code).toBe(1);
       expect(conflicting.stdout).toBe('');
       expect(conflicting.stderr).toContain(`refund-and-cancel:${userId}:${orderId} (run `);
@@ -109,7 +109,7 @@ describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops a
         return status.awaiting?.waitId === waitId ? status : undefined;
       });
     await withWorker(async () => {
-      const started = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '2.00', '--wait'], env);
+      const started = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '2.00', '--reason', 'cli test', '--wait'], env);
       expect(started.code).toBe(3);
       expect(started.stdout).toContain('Waiting for an operator at step cancel-order, wait cancel-order#1');
       expect(started.stdout).toContain('REQUEST_ERROR | Invalid key');

@@ -155,10 +155,17 @@ final class InputRules
     private function text(string $name, int $max, bool $optional = false): ?string
     {
         $value = $this->fields[$name] ?? null;
-        if ($value === null || $value === '') {
+        if ($value === null) {
             if (!$optional) {
                 $this->problems[] = "{$name} is required (a non-empty text)";
             }
+            return null;
+        }
+        // Empty is never "left out": a required text is missing, an optional one must be left out instead.
+        if ($value === '') {
+            $this->problems[] = $optional
+                ? "{$name} must be a non-empty text, or left out"
+                : "{$name} is required (a non-empty text)";
             return null;
         }
         if (!is_string($value) || self::jsTrim($value) === '') {
