@@ -21,6 +21,8 @@ import { isIPv4 } from 'node:net';
 import { inspect } from 'node:util';
 import { defaultTemporalAddress, defaultTemporalNamespace, readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
+import { readEncryptionKeys } from './temporal/encryption.ts';
+import type { EncryptionKeys } from './temporal/encryption.ts';
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
 
@@ -86,6 +88,8 @@ export interface TemporalConfig {
   readonly metricsPort: number | undefined;
   /** Memory the worker may spend on cached workflow runs, in MB (sizes the workflow cache). */
   readonly workflowCacheMb: number;
+  /** Payload encryption keys (src/temporal/encryption.ts); undefined: encryption off. */
+  readonly encryption: EncryptionKeys | undefined;
 }
 
 export type LedgerConfig =
@@ -218,6 +222,10 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable({
     name: 'ORDERFLOW_WORKFLOW_CACHE_MB', section: 'temporal', required: false, default: '64', secret: false, fileVariant: false,
     description: 'Memory budget of the worker\'s workflow cache in MB (16-65536; about 0.4 MB per cached run, see Benchmarks). Runs beyond it (thousands waiting for payment) are replayed from their history when they resume; it must hold every run that is active at once (in a workflow task, or with an effect\'s first attempt running), or runs are evicted mid-task and their first attempts run again: size it from the runs a worker handles at once, not from those that wait.',
+  }),
+  variable({
+    name: 'ORDERFLOW_ENCRYPTION_KEYS', section: 'temporal', required: false, default: null, secret: true, fileVariant: true,
+    description: 'Payload encryption keys, `keyId=<base64 of 32 random bytes>`, comma-separated (one per line in the `_FILE`); the first encrypts, all decrypt; unset: payloads are not encrypted (see docs/encryption.md).',
   }),
   variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
@@ -440,8 +448,11 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     reader.problem(`ORDERFLOW_WORKFLOW_CACHE_MB (${JSON.stringify(rawCacheMb)}) must be a whole number of MB from 16 to 65536, e.g. 64.`);
   }
 
+  const { keys: encryption, problems: encryptionProblems } = readEncryptionKeys(reader.environment);
+  for (const problem of encryptionProblems) reader.problem(problem);
+
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb, encryption });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

@@ -31,6 +31,7 @@ import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } 
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './effects/types.ts';
 import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
+import { orderflowDataConverter } from './temporal/encryption.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -145,7 +146,10 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
-  const workflowClient = new Client({ connection, namespace: config.temporal.namespace });
+  // Payload encryption when keys are configured (src/temporal/encryption.ts): the same data
+  // converter for the worker and the client its activities use.
+  const dataConverter = orderflowDataConverter(config.temporal.encryption);
+  const workflowClient = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const cachedRuns = workflowCacheSize(config.temporal.workflowCacheMb);
   let worker: Worker;
   try {
@@ -156,8 +160,9 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       // Bundled in a child process (webpack stays out of this one) unless the tracing plugin
       // must add its workflow interceptors at bundle time.
       ...(options.tracing === undefined
-        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
+        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath], dataConverter.failureConverterPath) } }
         : { workflowsPath }),
+      dataConverter,
       maxCachedWorkflows: cachedRuns,
       // A workflow task holds its slot while the run's local first attempts make their API
       // calls (src/workflows/activity-proxies.ts): waiting on I/O, not using CPU, so more
