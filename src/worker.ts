@@ -147,8 +147,12 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
   // Payload encryption when keys are configured (src/temporal/encryption.ts): the same data
-  // converter for the worker and the client its activities use.
-  const dataConverter = orderflowDataConverter(config.temporal.encryption);
+  // converter for the worker and the client its activities use. A run whose payloads this
+  // worker cannot decrypt fails its workflow task (Temporal retries it; the run is kept and
+  // goes on once the key is added): each time, one error line says which key is missing.
+  const dataConverter = orderflowDataConverter(config.temporal.encryption, {
+    onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
+  });
   const workflowClient = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const cachedRuns = workflowCacheSize(config.temporal.workflowCacheMb);
   let worker: Worker;

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
+import { findPayloadKeyError } from '../temporal/encryption.ts';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
@@ -190,6 +191,13 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     if (error instanceof TemporalNotReadyError) {
       line(context.stderr, error.message);
       return error.exitCode;
+    }
+    // A payload this command cannot decrypt (its key is not configured here): the message
+    // names the key id and what to do.
+    const keyError = findPayloadKeyError(error);
+    if (keyError !== undefined) {
+      line(context.stderr, `Cannot read the run's data: ${keyError.message}`);
+      return exitCodes.failed;
     }
     throw error;
   }

@@ -8,6 +8,7 @@ import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
 import type { RunStatus } from '../contracts.ts';
 import { explainTemporalFailure } from '../temporal/readiness.ts';
+import { findPayloadKeyError } from '../temporal/encryption.ts';
 import { CommandFailure } from './framework.ts';
 import type { CliContext } from './framework.ts';
 
@@ -52,11 +53,16 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
  */
 const queryDeadlineMs = 5_000;
 
-/** A query of the run, or undefined when no worker answers in time (or the run refuses it). */
+/**
+ * A query of the run, or undefined when no worker answers in time (or the run refuses it).
+ * An answer this command cannot decrypt is not "no answer": its PayloadKeyError is thrown.
+ */
 export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
   try {
     return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
-  } catch {
+  } catch (error) {
+    const keyError = findPayloadKeyError(error);
+    if (keyError !== undefined) throw keyError;
     return undefined;
   }
 }

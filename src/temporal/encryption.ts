@@ -23,8 +23,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
-import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -38,6 +37,17 @@ const keyBytes = 32;
 const keyIdShape = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const base64Shape = /^[A-Za-z0-9+/]+={0,2}$/;
 
+type ProtoPayloadType = typeof import('@temporalio/proto').temporal.api.common.v1.Payload;
+let protoPayload: Promise<ProtoPayloadType> | undefined;
+/**
+ * Temporal's `Payload` message, loaded on first use: configuration reads this module in every
+ * command, the protobuf definitions only where payloads are coded (a CommonJS module: Node's
+ * ESM loader gives it as the default export).
+ */
+function loadProtoPayload(): Promise<ProtoPayloadType> {
+  protoPayload ??= import('@temporalio/proto').then((module) => module.default.temporal.api.common.v1.Payload);
+  return protoPayload;
+}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -168,28 +178,40 @@ function metadataText(payload: Payload, key: string): string | undefined {
   return value === undefined || value === null ? undefined : textDecoder.decode(value);
 }
 
+/** Told of each payload that cannot be decrypted, with the workflow it belongs to when the SDK says. */
+export type PayloadKeyErrorListener = (error: PayloadKeyError, workflowId: string | undefined) => void;
+
 /** AES-256-GCM over each payload; see the module comment. */
 export class AesGcmPayloadCodec implements PayloadCodec {
   readonly #keys: EncryptionKeys;
+  readonly #onKeyError: PayloadKeyErrorListener | undefined;
 
-  constructor(keys: EncryptionKeys) {
+  constructor(keys: EncryptionKeys, options: { onKeyError?: PayloadKeyErrorListener } = {}) {
     this.#keys = keys;
+    this.#onKeyError = options.onKeyError;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => this.encodeOne(payload));
+    const ProtoPayload = await loadProtoPayload();
+    return payloads.map((payload) => this.#encodeOne(ProtoPayload, payload));
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => this.decodeOne(payload));
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const ProtoPayload = await loadProtoPayload();
+    try {
+      return payloads.map((payload) => this.#decodeOne(ProtoPayload, payload));
+    } catch (error) {
+      if (error instanceof PayloadKeyError) this.#onKeyError?.(error, context?.workflowId);
+      throw error;
+    }
   }
 
-  encodeOne(payload: Payload): Payload {
+  #encodeOne(ProtoPayload: ProtoPayloadType, payload: Payload): Payload {
     const keyId = this.#keys.encryptingKeyId;
     const key = this.#keys.key(keyId) as Buffer;
     const iv = randomBytes(ivBytes);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+    const plain = ProtoPayload.encode(payload).finish();
     const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
     return {
       metadata: { [METADATA_ENCODING_KEY]: textEncoder.encode(encryptedEncoding), [keyIdMetadataKey]: textEncoder.encode(keyId) },
@@ -197,7 +219,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     };
   }
 
-  decodeOne(payload: Payload): Payload {
+  #decodeOne(ProtoPayload: ProtoPayloadType, payload: Payload): Payload {
     if (metadataText(payload, METADATA_ENCODING_KEY) !== encryptedEncoding) return payload;
     const keyId = metadataText(payload, keyIdMetadataKey);
     const configured = `the configured keys are ${this.#keys.keyIds.join(', ')}`;
@@ -229,7 +251,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         keyId,
       );
     }
-    const decoded = temporal.api.common.v1.Payload.decode(plain);
+    const decoded = ProtoPayload.decode(plain);
     // protobufjs hands out Buffers over `plain`: give plain Uint8Arrays of their own.
     const metadata: Record<string, Uint8Array> = {};
     for (const [name, value] of Object.entries(decoded.metadata ?? {})) metadata[name] = new Uint8Array(value);
@@ -248,8 +270,9 @@ export const encryptingFailureConverterPath = fileURLToPath(
 /**
  * The data converter of every orderflow client and the worker: the SDK's default when
  * encryption is off; with keys, the AES-GCM codec and failures with encoded messages.
+ * The worker passes `onKeyError` to log each payload it cannot decrypt (see docs/encryption.md).
  */
-export function orderflowDataConverter(keys: EncryptionKeys | undefined): DataConverter {
+export function orderflowDataConverter(keys: EncryptionKeys | undefined, options: { onKeyError?: PayloadKeyErrorListener } = {}): DataConverter {
   if (keys === undefined) return {};
-  return { payloadCodecs: [new AesGcmPayloadCodec(keys)], failureConverterPath: encryptingFailureConverterPath };
+  return { payloadCodecs: [new AesGcmPayloadCodec(keys, options)], failureConverterPath: encryptingFailureConverterPath };
 }
