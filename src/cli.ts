@@ -18,12 +18,13 @@ import { opsGroup } from './cli/ops.ts';
 import { setupCommand } from './cli/setup.ts';
 import { bulkGroup } from './cli/bulk.ts';
 import { reconcileCommand, scheduleGroup } from './cli/reconcile.ts';
+import { codecServerCommand } from './cli/codec-server.ts';
 import type { Environment } from './config.ts';
 
 export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [setupCommand, startGroup, bulkGroup, reconcileCommand, scheduleGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
+export const commands: readonly Command[] = [setupCommand, startGroup, bulkGroup, reconcileCommand, scheduleGroup, statusCommand, decideCommand, opsGroup, workerCommand, codecServerCommand, apiCommand, simulateCommand];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',

@@ -9,7 +9,7 @@
  *
  * Each encrypted payload is Temporal's own `Payload` message (protobuf), sealed with
  * AES-256-GCM under a random 12-byte IV, stored as `iv ‖ ciphertext ‖ tag` with the metadata
- * `encoding: binary/encrypted` and `encryption-key-id: <keyId>` — the layout of Temporal's
+ * `encoding: binary/encrypted` and `encryption-key-id: <keyId>` — the metadata of Temporal's
  * encryption sample (temporalio/samples-typescript `encryption/`), so the Temporal UI and CLI
  * reach it through a codec server (`orderflow codec-server`, src/cli/codec-server.ts).
  *
