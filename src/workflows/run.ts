@@ -5,7 +5,7 @@
  * what was observed and what each choice does; it then waits for an `operatorDecision`
  * update (validated; answers what will happen) or the equivalent signal.
  */
-import { condition, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { RunState, operatorActions } from '../contracts.ts';
 import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
 import { effectKey } from '../effects/keys.ts';
@@ -14,6 +14,7 @@ import { describeFailureLine } from './failures.ts';
 import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
 import { SearchAttributeMirror } from './run-search-attributes.ts';
 import type { RunIdentity } from './run-search-attributes.ts';
+import { decisionRefusedType } from '../temporal/encrypting-failure-converter.ts';
 
 export class Run {
   readonly workflowType: string;
@@ -41,11 +42,13 @@ export class Run {
       },
       {
         validator: (decision) => {
+          // DecisionRefused: the one failure whose message stays in clear with encryption on
+          // (the UI shows it undecoded); it never holds what the operator typed.
           if (this.awaiting === null || this.pending !== undefined) {
-            throw new Error(`this run is not waiting for an operator (state: ${this.state}, step: ${this.currentStep})`);
+            throw ApplicationFailure.create({ type: decisionRefusedType, nonRetryable: true, message: `this run is not waiting for an operator (state: ${this.state}, step: ${this.currentStep})` });
           }
           const problems = decisionProblems(decision, this.allowed);
-          if (problems.length > 0) throw new Error(`decision refused: ${problems.join('; ')}`);
+          if (problems.length > 0) throw ApplicationFailure.create({ type: decisionRefusedType, nonRetryable: true, message: `decision refused: ${problems.join('; ')}` });
         },
         description: 'Resume a run that waits for an operator: {"action":"retry|skip|compensate|abort","note":"why","operator":"who"}',
       },

@@ -142,3 +142,18 @@ describe('ORDERFLOW_ENCRYPTION_KEYS', () => {
     expect(printed).not.toContain(keyB);
   });
 });
+
+describe('the failure converter with encryption on', () => {
+  it('moves messages and stack traces into the encoded attributes, except an operator decision the run refuses', async () => {
+    const { failureConverter, decisionRefusedType } = await import('../../src/temporal/encrypting-failure-converter.ts');
+    const { ApplicationFailure } = await import('@temporalio/common');
+    const encoded = failureConverter.errorToFailure(new Error('no such order for Mrs Ivanova'), defaultPayloadConverter);
+    expect(encoded.message).toBe('Encoded failure');
+    expect(encoded.stackTrace).toBe('');
+    expect(text(encoded.encodedAttributes?.data)).toContain('Mrs Ivanova');
+    expect(failureConverter.failureToError(encoded, defaultPayloadConverter).message).toBe('no such order for Mrs Ivanova');
+    const refusal = failureConverter.errorToFailure(ApplicationFailure.create({ type: decisionRefusedType, message: 'decision refused: "note" must say why (a non-empty string)' }), defaultPayloadConverter);
+    expect(refusal.message).toBe('decision refused: "note" must say why (a non-empty string)');
+    expect(refusal.encodedAttributes).toBeFalsy();
+  });
+});

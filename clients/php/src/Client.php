@@ -37,6 +37,7 @@ final class Client
      * @param string|null $uiUrl the Temporal UI, for the links in StartedRun (e.g. http://127.0.0.1:8233)
      * @param string $workflowIdPrefix put before every workflow id (e.g. `shop-eu:`), as in the TS starters
      * @param string|null $caFile CA bundle for a private CA; TLS verification is never switched off
+     * @param PayloadCodec|null $payloadCodec with payload encryption on: encodes what is sent, decodes what comes back (docs/encryption.md)
      */
     public function __construct(
         string $httpApiUrl,
@@ -50,6 +51,7 @@ final class Client
         private readonly ?string $caFile = null,
         private readonly string $identity = 'orderflow-php',
         ?Contract $contract = null,
+        private readonly ?PayloadCodec $payloadCodec = null,
     ) {
         $url = parse_url($httpApiUrl);
         if ($url === false || !in_array($url['scheme'] ?? '', ['http', 'https'], true) || !isset($url['host'])) {
@@ -345,6 +347,9 @@ final class Client
         if ($this->apiKey !== null) {
             $headers[] = 'Authorization: Bearer ' . $this->apiKey;
         }
+        if ($body !== null && $this->payloadCodec !== null) {
+            $body = $this->payloadCodec->encodeRequest($body);
+        }
         $lastError = '';
         for ($attempt = 1; $attempt <= self::ATTEMPTS; $attempt++) {
             $curl = curl_init($url);
@@ -379,7 +384,7 @@ final class Client
                 if (!is_array($answer)) {
                     throw new ApiException("Temporal's HTTP API at {$url} answered HTTP {$status} with something that is not JSON; is this address Temporal's HTTP API (not the UI or gRPC port)?");
                 }
-                return [$status, $answer];
+                return [$status, $this->payloadCodec === null ? $answer : $this->payloadCodec->decodeAnswer($answer)];
             }
             if ($attempt < self::ATTEMPTS) {
                 usleep(250_000 * $attempt);
