@@ -260,6 +260,27 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 }
 
 /**
+ * What encryption covers and what it cannot, for the caller contract (scripts/contract.ts)
+ * and docs/encryption.md.
+ */
+export const encryptionScope = Object.freeze({
+  encrypted: Object.freeze([
+    'workflow input and result',
+    'signal and update arguments, update and query results',
+    'the UI summary and details given at start (userMetadata), timer summaries, current details (the __temporal_workflow_metadata query answer)',
+    'activity inputs and results, local activity results',
+    'failure messages and stack traces (moved into encodedAttributes), failure details',
+  ]),
+  inClear: Object.freeze([
+    'workflow ids (business keys: store user and order ids, the adjustCredit request id)',
+    'workflow types, task queues, activity types, signal, update and query names',
+    'search attributes (store user id, order id, JustClick bill id, state, step, bulk id and counts)',
+    'the message of an operator decision a run refuses (DecisionRefused: names the field and the allowed actions, never what was typed)',
+    'the SDK\'s own marker data (patch ids; a local activity\'s attempt, type and times)',
+  ]),
+});
+
+/**
  * A module exporting `failureConverter`, bundled into the workflow sandbox when encryption is
  * on: failure messages and stack traces go into the encoded attributes, through the codec.
  */
