@@ -178,8 +178,10 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       // The file, not the key; the empty variable keeps a key from the shell from clashing with it.
       ORDERFLOW_ENCRYPTION_KEYS: '',
       ORDERFLOW_ENCRYPTION_KEYS_FILE: keysFile,
-      // Not an orderflow setting: the codec server, for the curl example (docs/encryption.md).
+      // Not orderflow settings: the codec server, for the curl example (docs/encryption.md),
+      // and for the temporal CLI, which then shows payloads decoded (`temporal workflow show`).
       ORDERFLOW_CODEC_SERVER_URL: codec.url,
+      TEMPORAL_CODEC_ENDPOINT: codec.url,
       // Not orderflow settings: the simulators' admin APIs, for curl (README, "Simulators").
       WEBTV_SIM_URL: `${webtv.origin}/_sim`,
       JUSTCLICK_SIM_URL: `${justclick.origin}/_sim`,
