@@ -69,7 +69,9 @@ if (encryptionKeys === undefined) throw new Error('the test key is malformed');
 
 /** The run's history as Temporal stores it, as the temporal CLI prints it (no codec). */
 function storedHistory(server: DevServer, workflowId: string): string {
-  return execFileSync(temporalCli ?? 'temporal', ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  const args = ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '--workflow-id', workflowId, '--output', 'json'];
+  // Without a codec endpoint (one from a sourced .orderflow/env would decode).
+  return execFileSync(temporalCli ?? 'temporal', args, { encoding: 'utf8', env: { ...process.env, TEMPORAL_CODEC_ENDPOINT: '' } });
 }
 
 /** Every call one store user's runs made to the WebTV simulator, by action. */

@@ -204,6 +204,21 @@ describe.skipIf(!temporalAvailable())('payload encryption on a real Temporal ser
     }
   });
 
+  it('a worker given a key reads a run written before it had one (plain payloads pass through)', async () => {
+    // Started by a client without the codec: its input and summary are stored in clear.
+    const started = await refund(raw, 'written before encryption', '1.23');
+    const client = await clientWith(keyA);
+    try {
+      const value = await withWorker(keyA, () => client.workflow.getHandle(started.workflowId).result() as Promise<RunResult>);
+      expect(value.outcome).toBe('completed');
+      const stored = await storedHistory(started.workflowId);
+      const encodings = new Set(stored.payloads.map((payload) => text(payload.metadata?.['encoding'])));
+      expect(encodings).toEqual(new Set(['json/plain', 'binary/encrypted']));
+    } finally {
+      await client.connection.close();
+    }
+  });
+
   it('the CLI given only a key the run was not written with says which key to add, with no stack trace (exit 1)', async () => {
     const clientA = await clientWith(keyA);
     let workflowId: string;
