@@ -38,11 +38,15 @@ final class PayloadCodec
     ) {
         $url = parse_url($codecServerUrl);
         if ($url === false || !in_array($url['scheme'] ?? '', ['http', 'https'], true) || !isset($url['host'])) {
-            throw new \InvalidArgumentException("The codec server address must be an http(s) URL like http://127.0.0.1:8234, got \"{$codecServerUrl}\".");
+            throw new \InvalidArgumentException(
+                "The codec server address must be an http(s) URL like http://127.0.0.1:8234, got \"{$codecServerUrl}\"."
+            );
         }
         $loopback = in_array($url['host'], ['127.0.0.1', 'localhost', '::1', '[::1]'], true);
         if ($token !== null && $url['scheme'] !== 'https' && !$loopback) {
-            throw new \InvalidArgumentException("The codec server token is only sent over https; {$codecServerUrl} is plain http.");
+            throw new \InvalidArgumentException(
+                "The codec server token is only sent over https; {$codecServerUrl} is plain http."
+            );
         }
     }
 
@@ -135,7 +139,10 @@ final class PayloadCodec
     {
         return [
             'metadata' => ['encoding' => base64_encode(self::JSON)],
-            'data' => base64_encode(json_encode($value, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR)),
+            'data' => base64_encode(json_encode(
+                $value,
+                JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR
+            )),
         ];
     }
 
@@ -178,14 +185,17 @@ final class PayloadCodec
                 $child = self::replace($child, $decoded, $next);
                 // The HTTP API shows a Payloads message as the list of its values when every
                 // payload is plain JSON, as {"payloads": [...]} otherwise: now they are plain.
-                if (array_keys($child) === ['payloads'] && is_array($child['payloads']) && array_is_list($child['payloads']) && !self::anyPayload($child['payloads'])) {
+                if (
+                    array_keys($child) === ['payloads'] && is_array($child['payloads'])
+                    && array_is_list($child['payloads']) && !self::anyPayload($child['payloads'])
+                ) {
                     $child = $child['payloads'];
                 }
                 $value[$key] = $child;
             }
         }
         // A failure whose message and stack trace were encoded (encodeCommonAttributes).
-        if (isset($value['encodedAttributes']) && is_array($value['encodedAttributes']) && isset($value['encodedAttributes']['message'])) {
+        if (isset($value['encodedAttributes']['message']) && is_array($value['encodedAttributes'])) {
             $value['message'] = $value['encodedAttributes']['message'];
             $value['stackTrace'] = $value['encodedAttributes']['stack_trace'] ?? '';
         }
@@ -196,7 +206,7 @@ final class PayloadCodec
     private static function anyPayload(array $values): bool
     {
         foreach ($values as $value) {
-            if (is_array($value) && isset($value['metadata']) && array_key_exists('data', $value) && count($value) === 2) {
+            if (is_array($value) && count($value) === 2 && isset($value['metadata']) && array_key_exists('data', $value)) {
                 return true;
             }
         }
@@ -212,8 +222,11 @@ final class PayloadCodec
     private static function plainValue(array $payload): mixed
     {
         $metadata = $payload['metadata'] ?? [];
-        if (is_array($metadata) && array_keys($metadata) === ['encoding'] && base64_decode((string) $metadata['encoding'], true) === self::JSON) {
-            return json_decode((string) base64_decode((string) ($payload['data'] ?? ''), true), true, 512, JSON_THROW_ON_ERROR);
+        $json = is_array($metadata) && array_keys($metadata) === ['encoding']
+            && base64_decode((string) $metadata['encoding'], true) === self::JSON;
+        if ($json) {
+            $text = (string) base64_decode((string) ($payload['data'] ?? ''), true);
+            return json_decode($text, true, 512, JSON_THROW_ON_ERROR);
         }
         return $payload;
     }
@@ -250,12 +263,19 @@ final class PayloadCodec
         $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
         curl_close($curl);
         if (!is_string($text)) {
-            throw new TemporalUnreachableException("Cannot reach the codec server at {$this->codecServerUrl} ({$error}); check the address (npm start prints it) and that it runs. Nothing was sent to Temporal.");
+            throw new TemporalUnreachableException(
+                "Cannot reach the codec server at {$this->codecServerUrl} ({$error}); "
+                . 'check the address (npm start prints it) and that it runs. Nothing was sent to Temporal.'
+            );
         }
         $answer = json_decode($text, true);
-        if ($status !== 200 || !is_array($answer) || !isset($answer['payloads']) || !is_array($answer['payloads']) || count($answer['payloads']) !== count($payloads)) {
+        $answered = is_array($answer) && isset($answer['payloads']) && is_array($answer['payloads'])
+            && count($answer['payloads']) === count($payloads);
+        if ($status !== 200 || !$answered) {
             $message = is_array($answer) && isset($answer['message']) ? (string) $answer['message'] : 'no explanation';
-            $what = $status === 401 ? 'refused the token (set the codec server token this client sends)' : "answered HTTP {$status}";
+            $what = $status === 401
+                ? 'refused the token (set the codec server token this client sends)'
+                : "answered HTTP {$status}";
             throw new ApiException("The codec server at {$this->codecServerUrl} {$what} for /{$operation}: {$message}");
         }
         return array_values($answer['payloads']);
