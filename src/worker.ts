@@ -239,6 +239,8 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
     taskQueue: orderflow.worker.options.taskQueue,
     namespace: orderflow.worker.options.namespace,
     ledger: orderflow.ledger.location,
+    // Key ids only, never key material.
+    encryption: config.temporal.encryption === undefined ? 'off' : `on, encrypting with ${config.temporal.encryption.encryptingKeyId}, decrypting ${config.temporal.encryption.keyIds.join(', ')}`,
     metrics: metricsPort === undefined ? 'off' : `http://0.0.0.0:${metricsPort}/metrics`,
     // Origin and path only: a query string could carry a token.
     tracing: tracing === undefined ? 'off' : `OTLP to ${new URL(tracing.settings.tracesUrl).origin}${new URL(tracing.settings.tracesUrl).pathname} as ${tracing.settings.serviceName}`,
