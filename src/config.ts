@@ -22,6 +22,8 @@ import { inspect } from 'node:util';
 import { defaultTemporalAddress, defaultTemporalNamespace, readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { formatCents, parsePositiveAmount } from './money.ts';
+import { readEncryptionKeys } from './temporal/encryption.ts';
+import type { EncryptionKeys } from './temporal/encryption.ts';
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
 
@@ -93,6 +95,8 @@ export interface TemporalConfig {
    * The worker's value is the one runs use (they ask it through an activity).
    */
   readonly approvalAbove: string | undefined;
+  /** Payload encryption keys (src/temporal/encryption.ts); undefined: encryption off. */
+  readonly encryption: EncryptionKeys | undefined;
 }
 
 export type LedgerConfig =
@@ -229,6 +233,10 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable({
     name: 'ORDERFLOW_APPROVAL_ABOVE', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
     description: 'A credit change (refund, adjustment) above this amount, e.g. `100.00`, waits for an operator\'s `approve` before it is made, and the approving identity Temporal records must differ from the one that started the run (see docs/decisions.md). Read by the worker: its value is the one runs use. Unset: no approvals.',
+  }),
+  variable({
+    name: 'ORDERFLOW_ENCRYPTION_KEYS', section: 'temporal', required: false, default: null, secret: true, fileVariant: true,
+    description: 'Payload encryption keys, `keyId=<base64 of 32 random bytes>`, comma-separated (one per line in the `_FILE`); the first encrypts, all decrypt; unset: payloads are not encrypted (see docs/encryption.md).',
   }),
   variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
@@ -461,8 +469,11 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     }
   }
 
+  const { keys: encryption, problems: encryptionProblems } = readEncryptionKeys(reader.environment);
+  for (const problem of encryptionProblems) reader.problem(problem);
+
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb, approvalAbove });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb, approvalAbove, encryption });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

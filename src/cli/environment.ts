@@ -9,7 +9,7 @@
 /** Read by every command that talks to Temporal (src/temporal/connection.ts, src/cli/temporal.ts). */
 export const temporalVariables: readonly string[] = Object.freeze([
   'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY(_FILE)', 'TEMPORAL_TLS', 'TEMPORAL_TLS_*', 'TEMPORAL_GRPC_META_*',
-  'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'ORDERFLOW_TASK_QUEUE', 'TEMPORAL_UI_URL', 'OTEL_* (tracing)',
+  'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'ORDERFLOW_TASK_QUEUE', 'TEMPORAL_UI_URL', 'ORDERFLOW_ENCRYPTION_KEYS(_FILE)', 'OTEL_* (tracing)',
 ]);
 
 /**
@@ -17,10 +17,16 @@ export const temporalVariables: readonly string[] = Object.freeze([
  * other command (they belong to the temporal section of the configuration, which the other
  * commands read for the connection).
  */
-export const workerOnlyTemporalVariables: readonly string[] = Object.freeze(['ORDERFLOW_METRICS_PORT', 'ORDERFLOW_WORKFLOW_CACHE_MB']);
+export const workerOnlyTemporalVariables: readonly string[] = Object.freeze(['ORDERFLOW_METRICS_PORT', 'ORDERFLOW_WORKFLOW_CACHE_MB', 'ORDERFLOW_APPROVAL_ABOVE']);
 
 export const webTvVariables: readonly string[] = Object.freeze(['WEBTV_API_URL', 'WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)']);
 export const justClickVariables: readonly string[] = Object.freeze(['JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)', 'JUSTCLICK_API_URL']);
+
+/** Read by `orderflow codec-server` (src/cli/codec-server.ts). */
+export const codecServerVariables: readonly string[] = Object.freeze([
+  'ORDERFLOW_ENCRYPTION_KEYS(_FILE)', 'ORDERFLOW_CODEC_SERVER_LISTEN', 'ORDERFLOW_CODEC_SERVER_TOKEN(_FILE)', 'ORDERFLOW_CODEC_SERVER_JWKS_URL',
+  'ORDERFLOW_CODEC_SERVER_ISSUER', 'ORDERFLOW_CODEC_SERVER_AUDIENCE', 'ORDERFLOW_CODEC_SERVER_CORS_ORIGINS',
+]);
 
 export const workerVariables: readonly string[] = Object.freeze([
   ...temporalVariables, ...workerOnlyTemporalVariables, 'ORDERFLOW_LEDGER(_FILE)', ...webTvVariables, ...justClickVariables,

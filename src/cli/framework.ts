@@ -254,7 +254,9 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
       return error.exitCode;
     }
     // Loaded here, not at start-up: a command that threw one has loaded them already.
-    const [{ ConfigError }, { TemporalNotReadyError }] = await Promise.all([import('../config.ts'), import('../temporal/readiness.ts')]);
+    const [{ ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
+      import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
+    ]);
     if (error instanceof ConfigError) {
       line(context.stderr, error.message);
       return exitCodes.usage;
@@ -262,6 +264,13 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     if (error instanceof TemporalNotReadyError) {
       line(context.stderr, error.message);
       return error.exitCode;
+    }
+    // A payload this command cannot decrypt (its key is not configured here): the message
+    // names the key id and what to do.
+    const keyError = findPayloadKeyError(error);
+    if (keyError !== undefined) {
+      line(context.stderr, `Cannot read the run's data: ${keyError.message}`);
+      return exitCodes.failed;
     }
     throw error;
   }

@@ -13,6 +13,7 @@ import { explainTemporalFailure } from '../temporal/readiness.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, exitCodes } from './framework.ts';
 import { withoutWorkerSettings } from './environment.ts';
+import { findPayloadKeyError } from '../temporal/encryption.ts';
 import type { CliContext } from './framework.ts';
 
 /**
@@ -153,11 +154,16 @@ async function startTracingIfAsked(env: CliContext['env']): Promise<Tracing | un
  */
 const queryDeadlineMs = 5_000;
 
-/** A query of the run, or undefined when no worker answers in time (or the run refuses it). */
+/**
+ * A query of the run, or undefined when no worker answers in time (or the run refuses it).
+ * An answer this command cannot decrypt is not "no answer": its PayloadKeyError is thrown.
+ */
 export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
   try {
     return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
-  } catch {
+  } catch (error) {
+    const keyError = findPayloadKeyError(error);
+    if (keyError !== undefined) throw keyError;
     return undefined;
   }
 }

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ClientPlugin } from '@temporalio/client';
 import type { TemporalConfig } from '../config.ts';
 import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readiness.ts';
+import { orderflowDataConverter } from '../temporal/encryption.ts';
 
 export interface ConnectClientOptions {
   /**
@@ -20,8 +21,9 @@ export interface ConnectClientOptions {
  * Connects with the settings read by src/temporal/connection.ts (address, TLS, API key).
  * Failures a person can fix (unreachable, TLS, refused credential, namespace, search
  * attributes) become a {@link TemporalNotReadyError} with a message that says what to do.
+ * The client encrypts and decrypts payloads when keys are configured (src/temporal/encryption.ts).
  */
-export async function connectClient(config: Pick<TemporalConfig, 'connection'>, options: ConnectClientOptions = {}): Promise<Client> {
+export async function connectClient(config: Pick<TemporalConfig, 'connection' | 'encryption'>, options: ConnectClientOptions = {}): Promise<Client> {
   const settings = config.connection;
   const { address, tls, apiKey, metadata } = settings.connectionOptions();
   let connection: Connection;
@@ -36,7 +38,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'connection'>, 
     await connection.close().catch(() => undefined);
     throw error;
   }
-  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], ...(options.identity === undefined ? {} : { identity: options.identity }) });
+  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], dataConverter: orderflowDataConverter(config.encryption), ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
 
 /** The Temporal UI page of a workflow (its latest run). */

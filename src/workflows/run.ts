@@ -11,6 +11,7 @@ import type {
   OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
   RunResult, RunStatus, StepState, StepStatus,
 } from '../contracts.ts';
+import { decisionRefusedType } from '../temporal/encrypting-failure-converter.ts';
 import { effectKey } from '../effects/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine } from './failures.ts';
@@ -21,9 +22,6 @@ import { bookkeeping } from './activity-proxies.ts';
 
 /** How many refused decisions `status` keeps (the newest). */
 const refusedKept = 20;
-
-/** The failure type of a decision refused after it reached the history (an approval by the run's starter). */
-export const decisionRefusedType = 'DecisionRefused';
 
 export class Run {
   readonly workflowType: string;
@@ -55,8 +53,10 @@ export class Run {
       async (decision) => this.admit(normalizeDecision(decision), 'update', { updateId: currentUpdateInfo()?.id }),
       {
         validator: (decision) => {
+          // DecisionRefused: the one failure whose message stays in clear with encryption on
+          // (the UI shows it undecoded); it names the wait and the fields, never the note or operator typed.
           const problems = this.problemsOf(decision);
-          if (problems.length > 0) throw new Error(`decision refused: ${problems.join('; ')}`);
+          if (problems.length > 0) throw ApplicationFailure.create({ type: decisionRefusedType, nonRetryable: true, message: `decision refused: ${problems.join('; ')}` });
         },
         description:
           'Resume a run that waits for an operator: {"waitId":"<step>#<n>","step":"<step>","action":"retry|skip|compensate|abort|approve","note":"why","operator":"who"} (the run\'s current details show the exact JSON)',

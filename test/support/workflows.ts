@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
 import type { StarterOptions } from '../../src/client/starters.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunStatus } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
@@ -121,6 +122,8 @@ export interface WorkflowTestContextOptions {
    * a beforeAll registered earlier may start it). Default: the global setup's dev server.
    */
   temporalTarget?: () => TemporalTarget;
+  /** The data converter of the client and the workers (e.g. payload encryption); default: the SDK's. */
+  dataConverter?: DataConverter;
 }
 
 /** A describe block's workflow test stack; `stack` and `client` are there once its beforeAll has run. */
@@ -159,7 +162,7 @@ export function useWorkflowTestContext(options: WorkflowTestContextOptions): Wor
   beforeAll(async () => {
     target = options.temporalTarget?.();
     stack = await startStack();
-    client = await connectTestClient(target);
+    client = await connectTestClient(target, options.dataConverter);
   });
 
   afterAll(async () => {
@@ -201,7 +204,7 @@ export function useWorkflowTestContext(options: WorkflowTestContextOptions): Wor
   function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
     const taskQueue = uniqueTaskQueue(options.taskQueuePrefix);
     const starter: StarterOptions = { client: started(client, 'client'), taskQueue, workflowIdPrefix: prefix };
-    return runWorker({ workflowsPath, activities: started(stack, 'stack').activities, taskQueue, target }, () => fn(starter));
+    return runWorker({ workflowsPath, activities: started(stack, 'stack').activities, taskQueue, target, dataConverter: options.dataConverter }, () => fn(starter));
   }
 
   async function orderOf(userId: number, orderId: number): Promise<{ status: string; paymentStatus: string } | undefined> {

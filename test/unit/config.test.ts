@@ -76,7 +76,7 @@ describe('loadConfig', () => {
       expect.arrayContaining(['WEBTV_SHARED_SECRET', 'JUSTCLICK_SECRET']),
     );
     expect(configVariables.filter((entry) => entry.fileVariant).map((entry) => entry.name).sort()).toEqual(
-      ['JUSTCLICK_SECRET', 'ORDERFLOW_LEDGER', 'TEMPORAL_API_KEY', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
+      ['JUSTCLICK_SECRET', 'ORDERFLOW_ENCRYPTION_KEYS', 'ORDERFLOW_LEDGER', 'TEMPORAL_API_KEY', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
     );
   });
 

@@ -44,6 +44,7 @@ final class Client
      * @param string|null $caFile CA bundle for a private CA; TLS verification is never switched off
      * @param string|null $identity the caller identity Temporal records with each request (who decided, who started a run);
      *                              default `orderflow-php:<hostname>`: name your backend, e.g. `orderflow-php:shop-backend-eu`
+     * @param PayloadCodec|null $payloadCodec with payload encryption on: encodes what is sent, decodes what comes back (docs/encryption.md)
      */
     public function __construct(
         string $httpApiUrl,
@@ -57,6 +58,7 @@ final class Client
         private readonly ?string $caFile = null,
         ?string $identity = null,
         ?Contract $contract = null,
+        private readonly ?PayloadCodec $payloadCodec = null,
     ) {
         $url = parse_url($httpApiUrl);
         if ($url === false || !in_array($url['scheme'] ?? '', ['http', 'https'], true) || !isset($url['host'])) {
@@ -406,6 +408,9 @@ final class Client
         if ($this->apiKey !== null) {
             $headers[] = 'Authorization: Bearer ' . $this->apiKey;
         }
+        if ($body !== null && $this->payloadCodec !== null) {
+            $body = $this->payloadCodec->encodeRequest($body);
+        }
         $lastError = '';
         for ($attempt = 1; $attempt <= self::ATTEMPTS; $attempt++) {
             $curl = curl_init($url);
@@ -440,7 +445,7 @@ final class Client
                 if (!is_array($answer)) {
                     throw new ApiException("Temporal's HTTP API at {$url} answered HTTP {$status} with something that is not JSON; is this address Temporal's HTTP API (not the UI or gRPC port)?");
                 }
-                return [$status, $answer];
+                return [$status, $this->payloadCodec === null ? $answer : $this->payloadCodec->decodeAnswer($answer)];
             }
             if ($attempt < self::ATTEMPTS) {
                 usleep(250_000 * $attempt);
