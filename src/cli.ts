@@ -31,10 +31,10 @@ export const commands: readonly CommandEntry[] = [
   { name: 'reconcile', summary: 'Report drift no retry can see: stale effects, late landings, orders and bills changed by hand', load: async () => (await import('./cli/reconcile.ts')).reconcileCommand },
   { name: 'schedule', summary: 'Temporal Schedules for recurring orderflow work', load: async () => (await import('./cli/reconcile.ts')).scheduleGroup },
   { name: 'status', summary: "Show a run's state, each step, and what it waits for", load: async () => (await import('./cli/workflows.ts')).statusCommand },
-  { name: 'decide', summary: 'Resume runs that wait for an operator: retry, skip, compensate or abort', load: async () => (await import('./cli/workflows.ts')).decideCommand },
+  { name: 'decide', summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve', load: async () => (await import('./cli/workflows.ts')).decideCommand },
   { name: 'ops', summary: 'For the operator on call: list stuck runs, show one', load: async () => (await import('./cli/ops.ts')).opsGroup },
   { name: 'worker', summary: 'Run an orderflow worker until Ctrl-C', load: async () => (await import('./cli/workflows.ts')).workerCommand },
-  { name: 'codec-server', summary: 'Serve /encode and /decode for the Temporal UI and CLI (payload encryption)', load: async () => (await import('./cli/codec-server.ts')).codecServerCommand },
+  { name: 'codec-server', summary: 'Serve /encode and /decode for the Temporal UI, the temporal CLI and backends (payload encryption)', load: async () => (await import('./cli/codec-server.ts')).codecServerCommand },
   { name: 'api', summary: 'Call one WebTV store action or JustClick method, signed, and print the answer', load: async () => (await import('./cli/api.ts')).apiCommand },
   { name: 'simulate', summary: 'Run local simulators of both APIs for development and tests', load: async () => (await import('./cli/simulate.ts')).simulateCommand },
 ];

@@ -112,7 +112,7 @@ describe.skipIf(!temporalAvailable())('no side doors, on a real Temporal server'
     const stdout = capture();
     const stderr = capture();
     const env = { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ORDERFLOW_TASK_QUEUE: idle.taskQueue };
-    const code = await runCli(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.00'], { env, stdout, stderr });
+    const code = await runCli(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '1.00', '--reason', 'side door check'], { env, stdout, stderr });
     expect(code).toBe(1);
     expect(stdout.text()).not.toContain('Already there');
     expect(stderr.text()).toContain(`${plainId} (run `);
