@@ -42,6 +42,20 @@ export const FailureType = {
   UserBusy: 'UserBusy',
   /** The JustClick answer's signature did not verify; treated as an unknown outcome. */
   ResponseNotTrusted: 'ResponseNotTrusted',
+  /**
+   * A run's workflow id is not the business key its input names (started by hand under
+   * another id): refused before anything. Non-retryable.
+   */
+  WorkflowIdMismatch: 'WorkflowIdMismatch',
+  /** A run of a workflow type orderflow does not have: refused by the worker at once. Non-retryable. */
+  UnknownWorkflowType: 'UnknownWorkflowType',
+  /** A refund larger than the order's total: refused before any effect. Non-retryable. */
+  RefundAboveOrderTotal: 'RefundAboveOrderTotal',
+  /**
+   * The effect ledger already holds this order's refund (or cancellation) from another
+   * run: refused before any API call. Non-retryable.
+   */
+  AlreadyDoneByAnotherRun: 'AlreadyDoneByAnotherRun',
   /** The whole run ended after undoing its effects. */
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
@@ -51,6 +65,13 @@ export const FailureType = {
    * effects stay (run state `partially-compensated`).
    */
   RunPartiallyCompensated: 'RunPartiallyCompensated',
+  /**
+   * An operator decision the run refused (the update's validator, or an approval by the
+   * run's starter). Its message stays in clear with payload encryption on, because the
+   * Temporal UI shows an update's refusal without decoding it; it names the wait and the
+   * fields, never the note or operator typed (src/temporal/encrypting-failure-converter.ts).
+   */
+  DecisionRefused: 'DecisionRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -84,37 +105,70 @@ export interface StepStatus {
 // ---------------------------------------------------------------------------------------
 // The operator protocol.
 // ---------------------------------------------------------------------------------------
-export const operatorActions = ['retry', 'skip', 'compensate', 'abort'] as const;
+export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve'] as const;
 export type OperatorAction = (typeof operatorActions)[number];
 
-/** What an operator sends, from the UI (Update or Signal `operatorDecision`) or the CLI. */
+/**
+ * What an operator sends, from the UI (Update or Signal `operatorDecision`), the CLI or the
+ * PHP client. `waitId` and `step` name the wait it answers (as `status` shows it): a
+ * decision for any other wait is refused. No other field is accepted.
+ */
 export interface OperatorDecision {
+  /** The wait this decision answers: `<step>#<n>`, e.g. `cancel-order#2` (`status`'s `awaiting.waitId`). */
+  waitId: string;
+  /** The step the wait is at (the part of `waitId` before `#`). */
+  step: string;
   action: OperatorAction;
   note: string;
+  /** Who decides, as they name themselves (self-declared; Temporal's identity is recorded next to it). */
   operator: string;
 }
 
-/** What the `operatorDecision` update answers: what will happen now. */
+/** What the `operatorDecision` update answers: the decision the run took (compare it with what you sent) and what will happen now. */
 export interface OperatorDecisionReply {
   accepted: true;
+  waitId: string;
+  step: string;
   action: OperatorAction;
+  note: string;
+  operator: string;
+  /** The caller identity Temporal recorded for this update (null when the history has none). */
+  identity: string | null;
   willHappen: string;
 }
 
 export interface RecordedDecision extends OperatorDecision {
-  step: string;
   at: string;
   via: 'update' | 'signal';
+  /** The caller identity Temporal recorded for the update or signal in the run's history (null when none was sent). */
+  identity: string | null;
+}
+
+/** A decision the run refused after it entered its history (a signal, or an approval by the run's starter); status lists the last ones. */
+export interface RefusedDecision {
+  at: string;
+  via: 'update' | 'signal';
+  /** The wait it named, when it named one. */
+  waitId: string | null;
+  action: string | null;
+  operator: string | null;
+  /** The caller identity Temporal recorded, when it was looked up. */
+  identity: string | null;
+  why: string;
 }
 
 /** Why a run is waiting for an operator, shown in `status` and the UI's current details. */
 export interface OperatorRequest {
+  /** This wait's id, `<step>#<n>` (n counts the run's waits): a decision must name it. */
+  waitId: string;
   step: string;
   reason: string;
   /** The failure as an API or activity reported it: code, vendor text, message. */
   failure: FailureSummary;
   /** What each available action would do; only these actions are accepted. */
   choices: Partial<Record<OperatorAction, string>>;
+  /** True when the deciding identity (as Temporal recorded it) must differ from the one that started the run (approvals). */
+  secondPerson?: boolean | undefined;
   since: string;
 }
 
@@ -135,6 +189,10 @@ export interface RunStatus {
   steps: StepStatus[];
   awaiting: OperatorRequest | null;
   decisions: RecordedDecision[];
+  /** The last decisions the run refused after they reached its history (at most 20), with why. */
+  refused: RefusedDecision[];
+  /** The caller identity that started the run, as Temporal recorded it (known once a decision was checked). */
+  startedBy?: string | null | undefined;
 }
 
 export const signalNames = {
@@ -153,6 +211,7 @@ export interface RefundAndCancelInput {
   /** Decimal string with at most two places, > 0. */
   amount: string;
   justclickBillId?: string | undefined;
+  /** Why (one line, at most 500 characters): required, with no default; an empty or blank text is refused. */
   reason: string;
   requestedBy: string;
 }
@@ -173,6 +232,7 @@ export interface AdjustCreditInput {
   action: 'add' | 'subtract';
   amount: string;
   description: string;
+  /** Why (one line, at most 500 characters): required, with no default; an empty or blank text is refused. */
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
@@ -189,6 +249,7 @@ export interface CancelOrderInput {
   orderId: number;
   justclickBillId?: string | undefined;
   requester: 'ADMIN' | 'BUYER';
+  /** Why (one line, at most 500 characters): optional; leave it out (or null) to record none; an empty or blank text is refused. */
   reason?: string | undefined;
 }
 
@@ -231,6 +292,11 @@ export interface CreditEffectInput {
   creditAction: 'add' | 'subtract';
   amount: string;
   description: string;
+  /**
+   * The order this credit refunds: the ledger holds one refund per order (user, order),
+   * whatever run makes it, and refuses a second before any call.
+   */
+  refundOfOrderId?: number | undefined;
 }
 
 export interface CompensationInput {
@@ -272,6 +338,8 @@ export interface ResolveEffectInput {
   workflowId: string;
   resolution: 'resolved-applied' | 'resolved-not-applied';
   operator: string;
+  /** The caller identity Temporal recorded for the operator's decision. */
+  identity?: string | null | undefined;
   note: string;
 }
 
@@ -314,4 +382,28 @@ export interface OrderflowActivities {
   resolveEffect(input: ResolveEffectInput): Promise<void>;
   /** Appends to the ledger's audit trail (outlives Temporal's history retention). */
   recordAudit(input: AuditInput): Promise<void>;
+  /** Reads the run's own history: the caller identity Temporal recorded for a decision, and for the run's start. */
+  recordedIdentity(input: RecordedIdentityInput): Promise<RecordedIdentity>;
+  /** The worker's configured approval threshold (ORDERFLOW_APPROVAL_ABOVE), or null when approvals are off. */
+  approvalThreshold(): Promise<ApprovalThreshold>;
+}
+
+/** Which decision's identity to read; the run is always the one that calls the activity (its activity info). */
+export interface RecordedIdentityInput {
+  /** The decision came as this update (its update id). */
+  updateId?: string | undefined;
+  /** The decision came as the n-th `operatorDecision` signal of this run (1-based, in history order). */
+  signalNumber?: number | undefined;
+}
+
+export interface RecordedIdentity {
+  /** The identity recorded for the update or signal; null when the history names none. */
+  decidedBy: string | null;
+  /** The identity recorded in WorkflowExecutionStarted. */
+  startedBy: string | null;
+}
+
+export interface ApprovalThreshold {
+  /** A credit change above this amount (decimal string) waits for a second person's approval; null: off. */
+  above: string | null;
 }

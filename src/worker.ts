@@ -31,6 +31,7 @@ import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } 
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './ledger/types.ts';
 import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
+import { orderflowDataConverter } from './temporal/encryption.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -145,7 +146,14 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
-  const workflowClient = new Client({ connection, namespace: config.temporal.namespace });
+  // Payload encryption when keys are configured (src/temporal/encryption.ts): the same data
+  // converter for the worker and the client its activities use. A run whose payloads this
+  // worker cannot decrypt fails its workflow task (Temporal retries it; the run is kept and
+  // goes on once the key is added): each time, one error line says which key is missing.
+  const dataConverter = orderflowDataConverter(config.temporal.encryption, {
+    onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
+  });
+  const workflowClient = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const cachedRuns = workflowCacheSize(config.temporal.workflowCacheMb);
   let worker: Worker;
   try {
@@ -156,15 +164,16 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       // Bundled in a child process (webpack stays out of this one) unless the tracing plugin
       // must add its workflow interceptors at bundle time.
       ...(options.tracing === undefined
-        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
+        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath], dataConverter.failureConverterPath) } }
         : { workflowsPath }),
+      dataConverter,
       maxCachedWorkflows: cachedRuns,
       // A workflow task holds its slot while the run's local first attempts make their API
       // calls (src/run-kit/activity-proxies.ts): waiting on I/O, not using CPU, so more
       // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
       maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
       activities: {
-        ...createActivities({ webtv, justclick, ledger }),
+        ...createActivities({ webtv, justclick, ledger, approvalAbove: config.temporal.approvalAbove }),
         // The bulk workflow starts and follows items through a client on the worker's connection;
         // reconcile asks it which runs are running or wait for an operator.
         ...createBulkActivities({ client: workflowClient }),
@@ -230,6 +239,8 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
     taskQueue: orderflow.worker.options.taskQueue,
     namespace: orderflow.worker.options.namespace,
     ledger: orderflow.ledger.location,
+    // Key ids only, never key material.
+    encryption: config.temporal.encryption === undefined ? 'off' : `on, encrypting with ${config.temporal.encryption.encryptingKeyId}, decrypting ${config.temporal.encryption.keyIds.join(', ')}`,
     metrics: metricsPort === undefined ? 'off' : `http://0.0.0.0:${metricsPort}/metrics`,
     // Origin and path only: a query string could carry a token.
     tracing: tracing === undefined ? 'off' : `OTLP to ${new URL(tracing.settings.tracesUrl).origin}${new URL(tracing.settings.tracesUrl).pathname} as ${tracing.settings.serviceName}`,

@@ -2,24 +2,28 @@
  * `orderflow worker`, `orderflow start <workflow>`, `orderflow status`, `orderflow decide`:
  * the commands that talk to Temporal.
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowUiUrl } from '../client/connect.ts';
-import { RequestConflictError, startWorkflow } from '../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
 import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
-import { decisionProblems } from '../run-kit/operator.ts';
+import { authorshipProblems } from '../run-kit/operator.ts';
 import { startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
+import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
+import { printable } from '../single-line-text.ts';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import { queryStatus, withTemporal } from './temporal.ts';
+import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeFailedAttempt, failedAttempts } from './attempts.ts';
+import { temporalVariables, workerVariables } from './environment.ts';
 import { awaitingOperatorQuery, listRuns } from './ops.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
@@ -43,23 +47,29 @@ function describeStep(step: RunStatus['steps'][number]): string {
 function printAwaiting(context: CliContext, status: RunStatus, workflowId: string): void {
   const awaiting = status.awaiting;
   if (!awaiting) return;
-  line(context, `Waiting for an operator at step ${awaiting.step} (since ${awaiting.since}).`);
+  line(context, `Waiting for an operator at step ${awaiting.step}, wait ${awaiting.waitId} (since ${awaiting.since}).`);
   line(context, `  ${awaiting.reason}`);
   const failure = awaiting.failure;
   line(context, `  Failure: ${failure.type}${failure.code ? ` · ${failure.code}${failure.vendorText ? ` | ${failure.vendorText}` : ''}` : ''}`);
   line(context, `  ${failure.message}`);
   for (const [name, value] of Object.entries(failure.observed ?? {})) line(context, `  Observed ${name}: ${value}`);
+  if (awaiting.secondPerson === true) line(context, '  A second person approves: an approve from the identity that started the run is refused.');
   line(context, '  Choices:');
   for (const [action, meaning] of Object.entries(awaiting.choices)) line(context, `    ${action.padEnd(10)} ${meaning}`);
-  line(context, `  Decide with: orderflow decide ${workflowId} --action <${Object.keys(awaiting.choices).join('|')}> --note "<why>" --operator "<you>"`);
+  line(context, `  Decide with: orderflow decide ${workflowId} --wait ${awaiting.waitId} --action <${Object.keys(awaiting.choices).join('|')}> --note "<why>" --operator "<you>"`);
 }
 
 /** Follows a run, printing each step as it changes; returns the exit status. */
 async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
   const printed = new Map<string, string>();
+  const step = watchUntilInterrupted(context);
+  const client = handle.client;
+  const stop = (): ExitCode => reportStoppedWatching(context, 'the run goes on', `orderflow status ${handle.workflowId}`);
   for (;;) {
-    const description = await handle.describe();
-    const status = await queryStatus(handle);
+    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+    if (description === stoppedWatching) return stop();
+    const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
+    if (status === stoppedWatching) return stop();
     if (status) {
       for (const step of status.steps) {
         const text = describeStep(step);
@@ -91,7 +101,7 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
       printAwaiting(context, status, handle.workflowId);
       return exitCodes.waitingForOperator;
     }
-    await sleep(500);
+    if ((await step((signal) => sleep(500, undefined, { signal }))) === stoppedWatching) return stop();
   }
 }
 
@@ -101,6 +111,7 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
     name: spec.name,
     summary: spec.summary,
     usage: spec.usage,
+    environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
     help: spec.help,
     async run(args, context) {
       const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
@@ -118,11 +129,16 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, input as never);
         } catch (error) {
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
+          if (error instanceof OtherWorkflowTypeError) throw new CommandFailure(`Refused: ${error.message}`);
           throw error;
         }
-        line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));
+        line(context, started.started ? `Started ${started.workflowId}` : `Already there (same request): ${started.workflowId}`);
         line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
+        if (started.differentDetails.length > 0) {
+          const listed = started.differentDetails.map((difference) => `${difference.field} ${JSON.stringify(difference.existing ?? null)} (you gave ${JSON.stringify(difference.requested ?? null)})`);
+          line(context, printable(`  It was asked for with ${listed.join(', ')}: who asks and why do not make another request, so this run answers for both.`));
+        }
         if (values['wait'] !== true) return exitCodes.ok;
         return follow(context, started.handle);
       });
@@ -142,32 +158,41 @@ export const statusCommand: LeafCommand = {
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
+  environment: { variables: temporalVariables },
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
-waits for an operator, why and the choices. --json prints the status query's answer as JSON.`,
+waits for an operator, why and the choices. A run that ended shows its outcome first: the
+result's summary, or the failure it ended with, from its history (no worker needed). The
+steps come from the run's status query, which a worker answers. --json prints all of it as
+JSON.
+
+Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
+this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel:7:319.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(workflowId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
+      const outcome = await closedRunOutcome(handle, description);
       const status = await queryStatus(handle);
       if (values.json === true) {
-        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
+        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, outcome: outcome ?? null, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
         return exitCodes.ok;
       }
       line(context, `${workflowId} (${description.type}) — Temporal: ${description.status.name}, run ${description.runId}`);
       line(context, `  ${workflowUiUrl(config, workflowId)}`);
+      if (outcome) line(context, describeOutcome(outcome));
       if (!status) {
-        line(context, '  (the status query did not answer: is a worker running for this task queue?)');
+        line(context, `  ${statusQueryUnanswered(description)}`);
         return exitCodes.ok;
       }
       line(context, `State: ${status.state}, step: ${status.step}`);
       for (const step of status.steps) line(context, describeStep(step));
       for (const failed of failedAttempts(description)) line(context, describeFailedAttempt(failed, runningStep(status)));
-      for (const decision of status.decisions) {
-        line(context, `  decision: ${decision.operator} chose ${decision.action} at ${decision.step} (${decision.at}, via ${decision.via}): ${decision.note}`);
-      }
+      for (const decision of status.decisions) line(context, `  decision: ${describeRecordedDecision(decision)}`);
+      for (const refused of status.refused ?? []) line(context, `  refused: ${describeRefusedDecision(refused)}`);
+      if (status.startedBy !== undefined) line(context, `  started by (Temporal identity): ${status.startedBy ?? 'none recorded'}`);
       printAwaiting(context, status, workflowId);
       return exitCodes.ok;
     });
@@ -185,72 +210,151 @@ function progress(context: CliContext, total: number): (done: number, label: str
   };
 }
 
-async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean): Promise<{ accepted: boolean; text: string }> {
-  if (viaSignal) {
-    await handle.signal(updateNames.operatorDecision, decision);
-    return { accepted: true, text: `signal sent (${decision.action}); check with orderflow status ${handle.workflowId}` };
-  }
+/**
+ * The decision id (Temporal's update id) when none is given: the same decision for the same
+ * wait gets the same id, so sending it again (a retry after a lost answer) stays one decision.
+ */
+export function defaultDecisionId(decision: OperatorDecision): string {
+  const digest = createHash('sha256').update(JSON.stringify([decision.waitId, decision.action, decision.note, decision.operator])).digest('hex');
+  return `decide:${decision.waitId}:${digest.slice(0, 20)}`;
+}
+
+/** Why the run's answer is not the decision sent (Temporal answers a known update id with its first outcome), or undefined when it is. */
+export function reusedDecisionId(sent: OperatorDecision, reply: OperatorDecisionReply, decisionId: string): string | undefined {
+  const same = reply.waitId === sent.waitId && reply.action === sent.action && reply.note === sent.note.trim() && reply.operator === sent.operator.trim();
+  if (same) return undefined;
+  return `this decision id (${decisionId}) was already used for ${reply.action} at ${reply.waitId} by ${reply.operator} (Temporal identity: ${reply.identity ?? 'none recorded'}): "${reply.note}". Temporal answered with that first decision; yours (${sent.action} at ${sent.waitId}) was not taken. Send it with another --decision-id, after checking the run's status.`;
+}
+
+/** Why a decision found no run to go to: none ever had this id, or it is not running any more. */
+async function notRunning(handle: WorkflowHandle): Promise<{ accepted: false; notFound: boolean; text: string }> {
   try {
-    const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision] });
-    return { accepted: true, text: `accepted: ${reply.action}. ${reply.willHappen}` };
+    const description = await handle.describe();
+    return { accepted: false, notFound: false, text: `refused: the run is not running any more (Temporal: ${description.status.name}); see orderflow status ${handle.workflowId}` };
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    return { accepted: false, notFound: true, text: 'refused: no run has this workflow id (check the id; orderflow ops list shows the runs waiting for an operator)' };
+  }
+}
+
+async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean, decisionId?: string): Promise<{ accepted: boolean; notFound?: boolean; text: string }> {
+  if (viaSignal) {
+    try {
+      await handle.signal(updateNames.operatorDecision, decision);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return notRunning(handle);
+      throw error;
+    }
+    return { accepted: true, text: `signal sent (${decision.action} for ${decision.waitId}); the run checks it: see orderflow status ${handle.workflowId} (a refused signal is listed there, with why)` };
+  }
+  const updateId = decisionId ?? defaultDecisionId(decision);
+  try {
+    const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision], updateId });
+    const reused = reusedDecisionId(decision, reply, updateId);
+    if (reused !== undefined) return { accepted: false, text: `refused: ${reused}` };
+    return { accepted: true, text: `accepted: ${reply.action} at ${reply.waitId}, recorded as from ${reply.identity ?? 'no identity'}. ${reply.willHappen}` };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
       return { accepted: false, text: `refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}` };
     }
-    if (error instanceof WorkflowNotFoundError) {
-      return { accepted: false, text: `refused: the run is not running any more (${error.message}); see orderflow status ${handle.workflowId}` };
-    }
+    if (error instanceof WorkflowNotFoundError) return notRunning(handle);
     throw error;
   }
 }
 
+const waitIdShape = /^[a-z][a-z0-9-]{0,63}#[1-9][0-9]{0,5}$/;
+
 export const decideCommand: LeafCommand = {
   name: 'decide',
-  summary: 'Resume runs that wait for an operator: retry, skip, compensate or abort',
-  usage: 'decide (<workflowId> | --query <visibility query> [--dry-run]) --action retry|skip|compensate|abort --note <text> --operator <name> [--signal]',
+  summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve',
+  usage: 'decide (<workflowId> [--wait <step>#<n>] [--decision-id <id>] | --query <visibility query> (--yes | --max <n> | --dry-run)) --action retry|skip|compensate|abort|approve --note <text> --operator <name> [--signal]',
+  environment: { variables: temporalVariables },
   help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
-or, with --signal, the equivalent signal (not validated: an invalid decision is ignored).
+or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
+in orderflow status, with why).
+
+A decision names the wait it answers (--wait, e.g. cancel-order#2, as orderflow status shows
+it): a decision for a wait that is over is refused, so a retried or stale decision never lands
+on the next wait. Without --wait, the wait the run's status shows now is taken, and the
+command says which.
+
+Temporal records this command's identity (orderflow-cli:<OS user>@<host>) with the decision;
+the run shows it next to --operator.
+
+The decision id (Temporal's update id) makes a decision sent twice one decision; by default
+it is derived from the wait and the decision, so repeating the same command is safe. A
+decision id already used for another decision is reported as such (exit 1): Temporal answers
+with the first decision.
 
 For many runs at once, --query selects every run waiting for an operator that also matches
-the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); --dry-run lists them
-and what the decision would do to each, sending nothing. A progress bar shows on stderr.
+the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); the command prints how
+many match, and sends only with --yes, or with --max <n> when at most n match; --dry-run
+lists them and what the decision would do to each, sending nothing. Each run's current wait is
+taken from its status. A progress bar shows on stderr.
 
 Options:
-  --action <action>   retry | skip | compensate | abort (only the run's offered choices are accepted)
-  --note <text>       Why: what you checked (required; recorded in the run and the ledger)
-  --operator <name>   Who decides (required)
-  --query <query>     Decide for every waiting run that matches (instead of one workflow id)
-  --dry-run           With --query: show what would happen, send nothing
-  --signal            Send a signal instead of an update
+  --action <action>    retry | skip | compensate | abort | approve (only the run's offered choices are accepted)
+  --note <text>        Why: what you checked (required; recorded in the run and the ledger)
+  --operator <name>    Who decides (required)
+  --wait <step>#<n>    The wait this decision answers (default: the run's current one, from status)
+  --decision-id <id>   The decision's id (Temporal update id), to make a retry from elsewhere the same decision
+  --query <query>      Decide for every waiting run that matches (instead of one workflow id)
+  --yes                With --query: send to every match
+  --max <n>            With --query: send only when at most n runs match
+  --dry-run            With --query: show what would happen, send nothing
+  --signal             Send a signal instead of an update
 
-Exit status: 0 when every decision was accepted; 1 when any was refused.
+Exit status: 0 when every decision was accepted; 1 when any was refused (or nothing was
+sent); 4 (one workflow id) no run has that id; 2 bad usage.
 
 Examples:
-  orderflow decide refund-and-cancel:7:319 --action skip --note "store admin shows the credit" --operator anna
-  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run`,
+  orderflow decide refund-and-cancel:7:319 --wait add-credit#1 --action skip --note "store admin shows the credit" --operator anna
+  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run
+  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --max 20`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { options: {
           action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' },
-          query: { type: 'string' }, 'dry-run': { type: 'boolean' },
+          query: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'string' }, 'decision-id': { type: 'string' },
+          yes: { type: 'boolean' }, max: { type: 'string' },
         },
         allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     const problems: string[] = [];
-    if (values.query === undefined && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
-    if (values.query !== undefined && positionals.length > 0) problems.push('give either a workflow id or --query, not both');
-    if (values['dry-run'] === true && values.query === undefined) problems.push('--dry-run goes with --query');
-    // The runs' own rule (run-kit/operator.ts), with the options' names.
-    const given = { action: values.action, note: values.note, operator: values.operator };
-    problems.push(...decisionProblems(given, operatorActions).map((problem) => problem.replace(/^"(\w+)"/, '--$1')));
+    const many = values.query !== undefined;
+    if (!many && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
+    if (many && positionals.length > 0) problems.push('give either a workflow id or --query, not both');
+    if (!many && (values['dry-run'] === true || values.yes === true || values.max !== undefined)) problems.push('--dry-run, --yes and --max go with --query');
+    if (many && values.wait !== undefined) problems.push('--wait names one run\'s wait; with --query each run\'s current wait is taken from its status');
+    if (many && values['decision-id'] !== undefined) problems.push('--decision-id names one decision; with --query each run gets its own');
+    if (values.wait !== undefined && !waitIdShape.test(values.wait)) problems.push(`--wait ${JSON.stringify(values.wait)} is not a wait id: <step>#<number>, e.g. cancel-order#2, as orderflow status shows it`);
+    if (values['decision-id'] !== undefined && !/^[A-Za-z0-9_.:#-]{1,200}$/.test(values['decision-id'])) problems.push('--decision-id must be 1-200 letters, digits or . _ : # -');
+    const max = values.max === undefined ? undefined : /^[1-9][0-9]{0,6}$/.test(values.max) ? Number(values.max) : NaN;
+    if (Number.isNaN(max)) problems.push(`--max must be a whole number of runs, 1 or more (got ${JSON.stringify(values.max)})`);
+    if (!values.action || !(operatorActions as readonly string[]).includes(values.action)) problems.push(`--action must be one of ${operatorActions.join(', ')}`);
+    // Who decides and why: the runs' own rule (run-kit/operator.ts), with the options' names.
+    problems.push(...authorshipProblems({ note: values.note, operator: values.operator }, 'decides').map((problem) => problem.replace(/^"(\w+)"/, '--$1')));
     if (problems.length > 0) throw new UsageError(problems.join('; '));
-    const decision = given as OperatorDecision;
+    const what = { action: values.action as OperatorDecision['action'], note: values.note!, operator: values.operator! };
     const viaSignal = values.signal === true;
 
     return withTemporal(context, async (client) => {
-      if (values.query === undefined) {
-        const outcome = await sendDecision(client.workflow.getHandle(workflowId!), decision, viaSignal);
+      if (!many) {
+        const handle = client.workflow.getHandle(workflowId!);
+        let waitId = values.wait;
+        if (waitId === undefined) {
+          const status = await queryStatus(handle);
+          if (status === undefined) throw new CommandFailure(`${workflowId}: its status did not answer, so its wait is unknown; give --wait <step>#<n> (is a worker running?).`);
+          if (status.awaiting === null) {
+            errorLine(context, `${workflowId}: refused: the run waits for no decision now (state ${status.state}, step ${status.step}); nothing was sent.`);
+            return exitCodes.failed;
+          }
+          waitId = status.awaiting.waitId;
+          line(context, `No --wait given: deciding ${waitId} (step ${status.awaiting.step}), the wait the run's status shows now.`);
+        }
+        const decision: OperatorDecision = { waitId, step: waitId.slice(0, waitId.indexOf('#')), ...what };
+        const outcome = await sendDecision(handle, decision, viaSignal, values['decision-id']);
         (outcome.accepted ? context.stdout : context.stderr).write(`${workflowId}: ${outcome.text}\n`);
-        return outcome.accepted ? exitCodes.ok : exitCodes.failed;
+        return outcome.accepted ? exitCodes.ok : outcome.notFound === true ? exitCodes.notFound : exitCodes.failed;
       }
       const query = `${awaitingOperatorQuery} AND (${values.query})`;
       const runs = await listRuns(client, query);
@@ -258,20 +362,32 @@ Examples:
         line(context, `No run waiting for an operator matches ${query}.`);
         return exitCodes.ok;
       }
+      line(context, `${runs.length} run(s) waiting for an operator match ${query}.`);
       if (values['dry-run'] === true) {
-        line(context, `Dry run: ${decision.action} would be sent to ${runs.length} run(s) (${query}):`);
+        line(context, `Dry run: ${what.action} would be sent to ${runs.length} run(s):`);
         for (const run of runs) {
           const status = await queryStatus(client.workflow.getHandle(run.workflowId));
-          const choice = status?.awaiting?.choices[decision.action];
-          line(context, `  ${run.workflowId} at ${run.step}: ${choice ?? `not possible there (choices: ${Object.keys(status?.awaiting?.choices ?? {}).join(', ') || 'none'})`}`);
+          const choice = status?.awaiting?.choices[what.action];
+          line(context, `  ${run.workflowId} at ${run.waitId ?? run.step}: ${choice ?? `not possible there (choices: ${Object.keys(status?.awaiting?.choices ?? {}).join(', ') || 'none'})`}`);
         }
         return exitCodes.ok;
+      }
+      if (values.yes !== true && max === undefined) {
+        errorLine(context, `Nothing sent: to decide ${runs.length} run(s) at once, add --yes, or --max <n> to send only when at most n match (--dry-run shows each).`);
+        return exitCodes.failed;
+      }
+      if (max !== undefined && runs.length > max) {
+        errorLine(context, `Nothing sent: ${runs.length} runs match, more than --max ${max}. Narrow --query, or raise --max after checking with --dry-run.`);
+        return exitCodes.failed;
       }
       const report = progress(context, runs.length);
       const outcomes: Array<{ workflowId: string; accepted: boolean; text: string }> = [];
       report(0, '');
       for (const [index, run] of runs.entries()) {
-        const outcome = await sendDecision(client.workflow.getHandle(run.workflowId), decision, viaSignal);
+        const outcome =
+          run.waitId === undefined
+            ? { accepted: false, text: 'refused: its status did not answer, so its wait is unknown; nothing was sent' }
+            : await sendDecision(client.workflow.getHandle(run.workflowId), { waitId: run.waitId, step: run.step, ...what }, viaSignal);
         outcomes.push({ workflowId: run.workflowId, ...outcome });
         report(index + 1, run.workflowId);
       }
@@ -287,6 +403,7 @@ export const workerCommand: LeafCommand = {
   name: 'worker',
   summary: 'Run an orderflow worker until Ctrl-C',
   usage: 'worker',
+  environment: { variables: workerVariables },
   help: `Runs a worker: connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), polls
 ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, records effects in
 ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when

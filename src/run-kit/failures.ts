@@ -40,6 +40,7 @@ const businessFailureTypes: ReadonlySet<string> = new Set([
   FailureType.AmountDue,
   FailureType.CreditAlreadySpent,
   FailureType.InvalidInput,
+  FailureType.AlreadyDoneByAnotherRun,
 ]);
 
 /**

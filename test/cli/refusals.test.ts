@@ -172,7 +172,7 @@ describe.skipIf(!temporalAvailable())('orderflow start, status and ops: refusals
   });
 
   it.each([
-    [['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5']],
+    [['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5', '--reason', 'damaged']],
     [['ops', 'list']],
     [['status', 'refund-and-cancel/3/1']],
   ])('with TEMPORAL_NAMESPACE=nope, %j says the namespace does not exist (exit 2, no stack trace)', async (args) => {

@@ -59,7 +59,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
   it('every entry point refuses (exit 2) naming the missing attributes and orderflow setup; setup registers them once', async () => {
     for (const args of [
       ['status', 'refund-and-cancel:7:319'],
-      ['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50'],
+      ['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50', '--reason', 'damaged'],
       ['ops', 'list'],
       ['decide', 'refund-and-cancel:7:319', '--action', 'retry', '--note', 'checked', '--operator', 'anna'],
     ]) {
@@ -111,7 +111,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
     for (const name of ['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting']) expect(second.stdout).toContain(`existing ${name}`);
     expect(second.stdout).toContain('Nothing to do');
 
-    const started = await orderflowInProcess(['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50'], env);
+    const started = await orderflowInProcess(['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50', '--reason', 'damaged'], env);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
     expect(started.stdout).toContain('Started refund-and-cancel');

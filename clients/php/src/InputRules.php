@@ -166,7 +166,7 @@ final class InputRules
     private function text(string $name, int $max, bool $optional = false): ?string
     {
         $value = $this->fields[$name] ?? null;
-        if ($value === null || $value === '') {
+        if ($value === null) {
             if (!$optional) {
                 $this->problems[] = "{$name} is required (a non-empty text)";
             }
@@ -174,6 +174,13 @@ final class InputRules
         }
         if (is_string($value) && !self::isUtf8($value)) {
             $this->problems[] = "{$name} must be UTF-8 text (it holds bytes that are not UTF-8)";
+            return null;
+        }
+        // Empty is never "left out": a required text is missing, an optional one must be left out instead.
+        if ($value === '') {
+            $this->problems[] = $optional
+                ? "{$name} must be a non-empty text, or left out"
+                : "{$name} is required (a non-empty text)";
             return null;
         }
         if (!is_string($value) || self::jsTrim($value) === '') {

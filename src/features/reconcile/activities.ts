@@ -15,9 +15,10 @@ import { inFlightWindowMs } from '../../apis/http.ts';
 import { ApiRejectedError } from '../../apis/outcome.ts';
 import type { JustClickClient } from '../../apis/justclick/client.ts';
 import type { WebTvClient } from '../../apis/webtv/client.ts';
-import { RunState, queryNames } from '../../contracts.ts';
+import { FailureType, RunState, queryNames } from '../../contracts.ts';
 import type { RunStatus } from '../../contracts.ts';
-import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import { InvalidLedgerInputError } from '../../ledger/errors.ts';
+import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
 import type { DriftFinding, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
@@ -25,6 +26,9 @@ import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
 import { unresolvedStates } from '../../activities/protocol.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import { orderEffectKey } from '../../business-keys.ts';
+import { effectKey as buildEffectKey, parseEffectKey } from '../../ledger/keys.ts';
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;
@@ -49,6 +53,109 @@ function numberField(value: JsonValue | null, name: string): number | undefined 
 function textField(value: JsonValue | null, name: string): string | undefined {
   const field = objectField(value, name);
   return typeof field === 'string' ? field : undefined;
+}
+
+const doneStates: readonly string[] = ['applied', 'resolved-applied'];
+
+/**
+ * The order business key an effect holds (`refund:<user>:<order>`, `cancel:<user>:<order>`),
+ * or, for effects recorded before the ledger kept it, the one it would have held: a
+ * cancellation's order is in its request, a refund's in its run's business key.
+ */
+export function orderBusinessKeyOf(record: EffectRecord): string | undefined {
+  if (record.businessKey !== null) return record.businessKey;
+  const userId = Number(record.userId);
+  if (record.userId === null || !Number.isSafeInteger(userId)) return undefined;
+  if (record.kind === 'order.cancel') {
+    const orderId = numberField(record.request, 'orderId');
+    return orderId === undefined ? undefined : orderEffectKey('cancel', userId, orderId);
+  }
+  if (record.kind === 'credit.add' && parseEffectKey(record.key).step === 'add-credit') {
+    const match = /refund-and-cancel[:/](\d+)[:/](\d+)$/.exec(record.workflowId);
+    if (match && Number(match[1]) === userId) return orderEffectKey('refund', userId, Number(match[2]));
+  }
+  return undefined;
+}
+
+/** A refund's credit was taken back by its run's undo. */
+function undone(record: EffectRecord, byKey: ReadonlyMap<string, EffectRecord>): boolean {
+  const { workflowId, firstExecutionRunId } = parseEffectKey(record.key);
+  const undoKey = firstExecutionRunId === undefined ? `${workflowId}/undo-add-credit` : buildEffectKey(workflowId, 'undo-add-credit', firstExecutionRunId);
+  const undo = byKey.get(undoKey);
+  return undo !== undefined && doneStates.includes(undo.state);
+}
+
+/** One order refunded or cancelled by more than one run, where each still stands. */
+function doubleEffects(all: readonly EffectRecord[], recentKeys: ReadonlySet<string>): DriftFinding[] {
+  const byKey = new Map(all.map((record) => [record.key, record]));
+  const groups = new Map<string, EffectRecord[]>();
+  for (const record of all) {
+    if (!doneStates.includes(record.state) || (record.kind === 'credit.add' && undone(record, byKey))) continue;
+    const businessKey = orderBusinessKeyOf(record);
+    if (businessKey === undefined) continue;
+    groups.set(businessKey, [...(groups.get(businessKey) ?? []), record]);
+  }
+  const findings: DriftFinding[] = [];
+  for (const [businessKey, records] of groups) {
+    if (records.length < 2 || !records.some((record) => recentKeys.has(record.key))) continue;
+    const [first, second] = records as [EffectRecord, EffectRecord];
+    const [effect, userId, orderId] = businessKey.split(':');
+    const amount = textField(second.request, 'amount');
+    const evidence: Record<string, string> = { 'business key': businessKey };
+    records.forEach((record, index) => {
+      const amountText = textField(record.request, 'amount');
+      evidence[`effect ${index + 1}`] = `${record.key}: ${record.state} at ${record.updatedAt}${amountText === undefined ? '' : `, ${amountText} credit`}`;
+    });
+    findings.push({
+      id: `double-effect:${businessKey}`,
+      kind: 'double-effect',
+      workflowId: second.workflowId,
+      effectKey: second.key,
+      userId: second.userId,
+      summary:
+        `Order ${orderId} of store user ${userId} was ${effect === 'refund' ? 'refunded' : 'cancelled'} by ${records.length} runs ` +
+        `(${records.map((record) => record.workflowId).join(', ')}), and each stands; first by ${first.workflowId}.`,
+      evidence,
+      ...(effect === 'refund' && amount !== undefined ? { credit: { userId: Number(userId), action: 'add' as const, amount } } : {}),
+    });
+  }
+  return findings;
+}
+
+/** A finding as reconcile recorded it (the `reconcile.finding` audit event). */
+function findingOfEvent(event: AuditEvent): DriftFinding | undefined {
+  const details = event.details;
+  const id = textField(details, 'findingId');
+  const kind = textField(details, 'kind');
+  const summary = textField(details, 'summary');
+  const evidence = objectField(details, 'evidence');
+  if (id === undefined || kind === undefined || summary === undefined || evidence === null || typeof evidence !== 'object' || Array.isArray(evidence)) return undefined;
+  const credit = objectField(details, 'credit');
+  return {
+    id,
+    kind: kind as DriftFinding['kind'],
+    workflowId: event.workflowId,
+    effectKey: event.effectKey,
+    userId: event.userId,
+    summary,
+    evidence: Object.fromEntries(Object.entries(evidence).map(([name, value]) => [name, String(value)])),
+    ...(credit !== undefined && credit !== null ? { credit: credit as unknown as NonNullable<DriftFinding['credit']> } : {}),
+  };
+}
+
+/** The same finding, field by field (key order and absent optional fields aside). */
+function sameFinding(a: DriftFinding, b: DriftFinding): boolean {
+  const canonical = (finding: DriftFinding): string =>
+    JSON.stringify({
+      id: finding.id, kind: finding.kind, workflowId: finding.workflowId, effectKey: finding.effectKey ?? null, userId: finding.userId ?? null,
+      summary: finding.summary, evidence: Object.entries(finding.evidence ?? {}).sort(([x], [y]) => x.localeCompare(y)),
+      credit: finding.credit === undefined ? null : { userId: finding.credit.userId, action: finding.credit.action, amount: finding.credit.amount },
+    });
+  return canonical(a) === canonical(b);
+}
+
+function refusedFinding(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `${message} Nothing was changed.` });
 }
 
 function heartbeat(): void {
@@ -136,6 +243,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       evidence: {
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
+        // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
+        'decided by': `${decision.actor ?? 'not recorded'}${textField(decision.details, 'note') === undefined ? '' : ` — ${textField(decision.details, 'note') ?? ''}`}`,
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
@@ -206,8 +315,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         workflowId: run.workflowId,
         effectKey: null,
         userId: null,
-        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
-        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?' },
+        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.waitId ?? status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
+        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?', wait: status?.awaiting?.waitId ?? '?' },
       });
     }
     return findings;
@@ -233,7 +342,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
   return {
     async findDrift(input) {
       const sinceMs = Date.parse(input.since);
-      const recent = (await ledger.listEffects({ limit: 10_000 })).filter((record) => Date.parse(record.updatedAt) >= sinceMs);
+      const all = await ledger.listEffects({ limit: 10_000 });
+      const recent = all.filter((record) => Date.parse(record.updatedAt) >= sinceMs);
       const findings: DriftFinding[] = [];
       for (const record of recent) {
         let finding: DriftFinding | undefined;
@@ -243,18 +353,45 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         else if (record.kind.startsWith('justclick.') && (record.state === 'applied' || record.state === 'resolved-applied')) finding = await billDrift(record);
         if (finding) findings.push(finding);
       }
+      findings.push(...doubleEffects(all, new Set(recent.map((record) => record.key))));
       findings.push(...(await operatorWaits(input)));
       return findings;
     },
 
+    async recordedFinding({ finding }) {
+      const id = typeof finding?.id === 'string' ? finding.id : undefined;
+      if (id === undefined) throw refusedFinding('reconcileFinding: the input has no finding id.');
+      // Findings of an effect are recorded with its key (indexed); the others by their run.
+      const where = typeof finding.effectKey === 'string' ? { effectKey: finding.effectKey } : { workflowId: String(finding.workflowId) };
+      const events = await ledger.listAudit({ event: reconcileAuditEvents.finding, ...where, limit: 10_000 }).catch((error: unknown) => {
+        if (error instanceof InvalidLedgerInputError) throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} is malformed: ${error.message}`);
+        throw error;
+      });
+      const recorded = events.map(findingOfEvent).find((candidate) => candidate?.id === id);
+      if (recorded === undefined) {
+        throw refusedFinding(`reconcileFinding: reconcile never recorded a finding ${JSON.stringify(id)}; only findings reconcile recorded in the ledger are acted on.`);
+      }
+      if (!sameFinding(recorded, finding)) {
+        throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} differs from the one reconcile recorded in the ledger (its run, effect, user, evidence or credit).`);
+      }
+      const caller = Context.current().info.workflowExecution?.workflowId ?? '(not a workflow)';
+      if (caller !== reconcileFindingWorkflowId(recorded)) {
+        throw refusedFinding(`reconcileFinding: run ${caller} is not the run of finding ${JSON.stringify(id)} (that is ${reconcileFindingWorkflowId(recorded)}).`);
+      }
+      return recorded;
+    },
+
     async settleDrift({ reconcileWorkflowId, findings }) {
-      const reported = new Set(
-        (await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })).map((event) => textField(event.details, 'findingId')),
-      );
+      // What earlier reconciles recorded: a finding reported before is handed on as recorded (its run checks it against the ledger).
+      const recorded = new Map<string, DriftFinding>();
+      for (const event of await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })) {
+        const earlier = findingOfEvent(event);
+        if (earlier !== undefined && !recorded.has(earlier.id)) recorded.set(earlier.id, earlier);
+      }
       const counter = Context.current().metricMeter.createCounter(metricNames.driftFindings, '1', 'Drift found by reconcile, by kind and whether it was new');
       const settled: SettledFinding[] = [];
       for (const finding of findings) {
-        const isNew = !reported.has(finding.id);
+        const isNew = !recorded.has(finding.id);
         const followUp = followUpOfKind[finding.kind];
         counter.add(1, { kind: finding.kind, new: String(isNew) });
         if (isNew) {
@@ -263,7 +400,10 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
             effectKey: finding.effectKey ?? undefined,
             userId: finding.userId,
             event: reconcileAuditEvents.finding,
-            details: { findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId },
+            details: {
+              findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId,
+              ...(finding.credit === undefined ? {} : { credit: { ...finding.credit } }),
+            },
             actor: reconcileWorkflowId,
           });
         }
@@ -272,7 +412,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (finding.kind === 'operator-wait') {
           outcome = `decide in the waiting run itself: orderflow status ${finding.workflowId}`;
         } else if (followUp === 'operator') {
-          findingWorkflowId = await handToOperator(finding);
+          findingWorkflowId = await handToOperator(recorded.get(finding.id) ?? finding);
           outcome = `waits for an operator in ${findingWorkflowId} (orderflow status ${findingWorkflowId})`;
         }
         if (followUp === 'repair' && finding.kind === 'bill-still-exists' && justclick) {
