@@ -37,6 +37,7 @@ export function summarizeFailure(error: unknown): ClassifiedFailure {
 const businessFailureTypes: ReadonlySet<string> = new Set([
   FailureType.ApiRejected,
   FailureType.OrderNotCurrent,
+  FailureType.UnknownUser,
   FailureType.AmountDue,
   FailureType.CreditAlreadySpent,
   FailureType.InvalidInput,

@@ -20,6 +20,11 @@ export interface StepPlan<T> {
   describe: (value: T) => string;
   /** `return`: a business failure goes back to the workflow; `operator`: every failure asks a person. */
   onBusinessFailure: 'return' | 'operator';
+  /**
+   * Business failure types that go back to the workflow even with `operator`: final answers
+   * on which the workflow ends the run itself (e.g. an unknown user at confirm-order).
+   */
+  alwaysReturn?: readonly string[] | undefined;
   /** What each operator action does for this step (only these are offered). */
   choices: Choices;
   /** The store user the step acts on (for the audit trail). */
@@ -59,7 +64,7 @@ export async function performStep<T>(run: Run, plan: StepPlan<T>): Promise<StepO
     } catch (error) {
       if (isCancellation(error)) throw error;
       const failure = summarizeFailure(error);
-      if (plan.onBusinessFailure === 'return' && isBusinessFailure(failure)) {
+      if (isBusinessFailure(failure) && (plan.onBusinessFailure === 'return' || plan.alwaysReturn?.includes(failure.type) === true)) {
         run.setStep(plan.name, 'failed', describeFailureLine(failure));
         return { kind: 'business-failure', failure };
       }

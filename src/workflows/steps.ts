@@ -39,8 +39,17 @@ export async function confirmCurrentOrder(
     run: () => reads.observeOrder(input),
     describe: (observation) => describeObservation(observation),
     onBusinessFailure: 'operator',
+    // No such user is as final as no such order: the run ends, having changed nothing.
+    // (Histories recorded before this rule carry ApiRejected for it, and replay as they ran.)
+    alwaysReturn: [FailureType.UnknownUser],
     choices: choices.confirmOrder,
   });
+  if (outcome.kind === 'business-failure') {
+    const answer = outcome.failure.code === undefined ? '' : ` (WebTV answered ${outcome.failure.code} | ${outcome.failure.vendorText ?? ''})`;
+    const why = `the store has no user ${input.userId}${answer}.`;
+    run.setStep('confirm-order', 'failed', why);
+    failRefused(run, outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
+  }
   if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
   if (outcome.kind !== 'done') {
     // retry/abort are the only choices offered, so anything else is a bug in this file.
