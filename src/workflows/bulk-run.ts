@@ -44,6 +44,7 @@ import type {
 } from '../bulk/contracts.ts';
 import { FailureType } from '../contracts.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { receivedWorkflowIdProblem } from './received-id.ts';
 
 export const bulkProgressQuery = defineQuery<BulkProgress>(bulkQueryNames.progress);
 export const pauseBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames.pause);
@@ -92,7 +93,8 @@ function escapeMarkdown(text: string): string {
 }
 
 export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
-  const problems = inputProblems(input);
+  const idProblem = receivedWorkflowIdProblem();
+  const problems = [...(idProblem === undefined ? [] : [idProblem]), ...inputProblems(input)];
   if (problems.length > 0) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk input refused: ${problems.join('; ')}`, nonRetryable: true });
   }

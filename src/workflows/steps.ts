@@ -3,13 +3,18 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { InputError } from '../validation.ts';
+import { receivedWorkflowIdProblem } from './received-id.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from './endings.ts';
 import type { Run } from './run.ts';
 import { performStep } from './perform-step.ts';
 
-/** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
+/** Validates a workflow's input (and its id) deterministically; bad input fails the run as InvalidInput, touching nothing. */
 export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
+  const idProblem = receivedWorkflowIdProblem();
+  if (idProblem !== undefined) {
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
+  }
   try {
     return validate(input);
   } catch (error) {

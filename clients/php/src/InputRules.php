@@ -22,8 +22,14 @@ final class InputRules
     private const DECIMAL = '/^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/';
     private const DURATION = '/^(\d{1,6})' . self::JS_SPACE . '*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/u';
     private const MAX_SAFE_INTEGER = 9007199254740991;
-    /** What a single-line text may not hold (src/single-line-text.ts): control characters, line and paragraph separators. */
-    private const CONTROL = '/[\x{0000}-\x{001F}\x{007F}-\x{009F}\x{2028}\x{2029}]/u';
+    /**
+     * What a single-line text may not hold (src/single-line-text.ts; `singleLineText` in the
+     * contract): control characters, line and paragraph separators, and invisible format
+     * characters (Unicode category Cf: bidirectional controls, zero-width characters, U+FEFF).
+     */
+    private const CONTROL = '/[\p{Cc}\p{Cf}\x{2028}\x{2029}]/u';
+    /** The bidirectional controls among them: they reorder what is displayed. */
+    private const BIDI = '/^[\x{061C}\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}]$/u';
 
     /** @var list<string> */
     private array $problems = [];
@@ -229,7 +235,11 @@ final class InputRules
             "\r" => 'a carriage return',
             "\t" => 'a tab',
             "\x1b" => 'an escape character (ESC)',
-            default => sprintf('the control character U+%04X', self::codePoint($character)),
+            default => match (true) {
+                preg_match(self::BIDI, $character) === 1 => sprintf('the bidirectional control character U+%04X', self::codePoint($character)),
+                preg_match('/^\p{Cf}$/u', $character) === 1 => sprintf('the invisible format character U+%04X', self::codePoint($character)),
+                default => sprintf('the control character U+%04X', self::codePoint($character)),
+            },
         };
     }
 
@@ -240,6 +250,7 @@ final class InputRules
             1 => $bytes[0],
             2 => (($bytes[0] & 0x1F) << 6) | ($bytes[1] & 0x3F),
             3 => (($bytes[0] & 0x0F) << 12) | (($bytes[1] & 0x3F) << 6) | ($bytes[2] & 0x3F),
+            4 => (($bytes[0] & 0x07) << 18) | (($bytes[1] & 0x3F) << 12) | (($bytes[2] & 0x3F) << 6) | ($bytes[3] & 0x3F),
             default => 0,
         };
     }
