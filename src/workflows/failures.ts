@@ -78,6 +78,34 @@ export function reasonFor(step: string, failure: ClassifiedFailure): string {
   }
 }
 
+/**
+ * Why a run waits, in a few of orderflow's own words (never an API's or a customer's text):
+ * for the OrderflowWaitingFor search attribute, which is not encrypted.
+ */
+export function shortReasonFor(failureType: string): string {
+  if (isUndecidableOutcome(failureType)) return 'outcome unknown';
+  switch (failureType) {
+    case FailureType.ApiAccessDenied:
+      return 'API refused our credentials';
+    case FailureType.ResponseNotTrusted:
+      return 'answer not trusted';
+    case FailureType.CreditAlreadySpent:
+      return 'credit already spent';
+    case FailureType.AmountDue:
+      return 'amount due';
+    case FailureType.OrderNotCurrent:
+      return 'order not current';
+    case FailureType.ApiRejected:
+      return 'API refused';
+    case FailureType.ApiNotReached:
+      return 'API not reached';
+    case FailureType.ApiRetryableRejection:
+      return 'API kept refusing';
+    default:
+      return 'step failed';
+  }
+}
+
 /** One line: `type · api operation · code | vendor text`. */
 export function describeFailureLine(failure: FailureSummary): string {
   const vendor = failure.code ? `${failure.code}${failure.vendorText ? ` | ${failure.vendorText}` : ''}` : '';

@@ -36,8 +36,12 @@ export class SearchAttributeMirror {
     this.upsert(pairs);
   }
 
-  stateChanged(state: RunState, step: string): void {
-    this.upsert(this.onStateChangesOnly ? [{ key: attributes.state, value: state }, { key: attributes.step, value: step }] : [{ key: attributes.state, value: state }]);
+  /** `also`: more pairs to write in the same upsert (one history event). */
+  stateChanged(state: RunState, step: string, also: readonly SearchAttributeUpdatePair[] = []): void {
+    this.upsert([
+      ...(this.onStateChangesOnly ? [{ key: attributes.state, value: state }, { key: attributes.step, value: step }] : [{ key: attributes.state, value: state }]),
+      ...also,
+    ]);
   }
 
   stepStarted(step: string): void {

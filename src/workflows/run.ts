@@ -6,13 +6,15 @@
  * update (validated; answers what will happen) or the equivalent signal.
  */
 import { condition, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { RunState, operatorActions } from '../contracts.ts';
 import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
 import { effectKey } from '../effects/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
-import { describeFailureLine } from './failures.ts';
+import { describeFailureLine, shortReasonFor } from './failures.ts';
 import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
 import { SearchAttributeMirror } from './run-search-attributes.ts';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
 import type { RunIdentity } from './run-search-attributes.ts';
 
 export class Run {
@@ -88,10 +90,11 @@ export class Run {
     };
   }
 
-  setState(state: RunState): void {
+  /** `also`: more search attributes to write with the state (in the same upsert). */
+  setState(state: RunState, also: readonly SearchAttributeUpdatePair[] = []): void {
     if (state === this.state) return;
     this.state = state;
-    this.attributes.stateChanged(state, this.currentStep);
+    this.attributes.stateChanged(state, this.currentStep, also);
   }
 
   setStep(name: string, state: StepState, detail?: string, effectKey?: string): void {
@@ -116,7 +119,9 @@ export class Run {
     this.allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
     this.pending = undefined;
     this.setStep(request.step, 'failed', describeFailureLine(request.failure));
-    this.setState(RunState.AwaitingOperator);
+    // The step, the choices and why, on the UI's workflow list (patched: runs recorded before replay as they ran).
+    const labelled = patched('waiting-for-search-attribute');
+    this.setState(RunState.AwaitingOperator, labelled ? [{ key: orderflowSearchAttributes.waitingFor, value: waitingForLabel(request.step, this.allowed, request.failure.type) }] : []);
     setCurrentDetails(waitingDetails(this.awaiting, this.allowed, this.identity));
     log.warn('run waits for an operator', { step: request.step, reason: request.reason, failure: request.failure.type });
 
@@ -135,7 +140,7 @@ export class Run {
     this.allowed = [];
     this.pending = undefined;
     setCurrentDetails(decidedDetails(decision, request.step));
-    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState);
+    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState, labelled ? [{ key: orderflowSearchAttributes.waitingFor, value: null }] : []);
     return decision;
   }
 
@@ -148,6 +153,11 @@ export class Run {
 const operatorWaitTimer = '30 days';
 
 /** The wait timer's one-line summary, short enough for the UI's timeline: the first sentence of the reason. */
+/** The OrderflowWaitingFor value: `add-credit: retry|skip|abort (outcome unknown)`. */
+export function waitingForLabel(step: string, allowed: readonly OperatorAction[], failureType: string): string {
+  return `${step}: ${allowed.join('|')} (${shortReasonFor(failureType)})`;
+}
+
 function waitSummary(step: string, reason: string): string {
   const firstSentence = /^.*?[.!?](?=\s|$)/.exec(reason)?.[0] ?? reason;
   const text = `Waiting for an operator: ${firstSentence.includes(step) ? firstSentence : `at ${step}: ${firstSentence}`}`;
