@@ -84,6 +84,14 @@ describe.skipIf(!temporalAvailable() || findTemporalCli() === undefined)('a work
     expect(stack.webtvSim.calls.filter((call) => call.operation === 'add_subtract_credit' && call.query['iq'] === '1')).toHaveLength(1);
   });
 
+  it('stops while it waits when told to (SIGTERM), exit code 0', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    const worker = spawnWorkerProcess({ ...process.env, ...stack.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, ORDERFLOW_TASK_QUEUE: uniqueTaskQueue('waits-stopped') });
+    await eventually('a "waiting for Temporal" line', () => (waitLines(worker).length >= 1 ? true : undefined), 60_000);
+    expect(await worker.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(worker.stderrLines.some((line) => line.includes('"message":"orderflow worker stopped before Temporal could be reached"'))).toBe(true);
+  });
+
   it('exits at once, with a clear message, when the namespace does not exist', { timeout: 120_000 }, async () => {
     const target = testTemporalTarget();
     const namespace = `no-such-namespace-${randomUUID().slice(0, 8)}`;
