@@ -14,6 +14,7 @@ import { idPolicies, operatorMessages, stateAtStart, workflowRegistry } from '..
 import type { WorkflowTypeName } from '../src/client/workflow-registry.ts';
 import { startOptions } from '../src/cli/start-options.ts';
 import { searchAttributeRegistrations } from '../src/search-attributes.ts';
+import { controlCharacters } from '../src/single-line-text.ts';
 import { encryptedEncoding, encryptionScope, keyIdMetadataKey } from '../src/temporal/encryption.ts';
 
 export const contractPath = fileURLToPath(new URL('../clients/php/resources/orderflow.contract.json', import.meta.url));
@@ -145,6 +146,14 @@ export function buildContract(): Record<string, unknown> {
         algorithm: adjustmentDigest.algorithm,
         hexDigits: adjustmentDigest.hexDigits,
       },
+    },
+    singleLineText: {
+      description:
+        'Every text field (reasons, descriptions, requestedBy, operator names and notes) and every workflow id is refused when it holds one of these characters: ' +
+        'control characters (Cc), line and paragraph separators, and invisible format characters (Cf: bidirectional controls such as U+202E, zero-width characters, U+FEFF, the soft hyphen). ' +
+        'A workflow refuses such input itself (InvalidInput), before any effect',
+      refusedCharacters: controlCharacters.source,
+      regexFlags: controlCharacters.flags,
     },
     sameRequest: 'A start for a business key that already has a run (running, or completed) must carry the same values in sameRequestFields as the input that run started with; otherwise it is a conflict and nothing starts',
     searchAttributes: Object.fromEntries(searchAttributeRegistrations.map(({ name, cliType }) => [name, cliType])),

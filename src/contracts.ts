@@ -34,6 +34,11 @@ export const FailureType = {
   OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
   OrderNotCurrent: 'OrderNotCurrent',
+  /**
+   * The store has no such user (WebTV answered `REQUEST_ERROR | Invalid User ID`, or
+   * `ERROR | User not found` to modify_cart): a final answer given before any effect. Non-retryable.
+   */
+  UnknownUser: 'UnknownUser',
   /** process_order refused: the order still has an amount due. Non-retryable. */
   AmountDue: 'AmountDue',
   /** subtract refused: the user does not have that much credit (already spent). Non-retryable. */

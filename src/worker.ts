@@ -32,6 +32,8 @@ import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './ledger/types.ts';
 import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
 import { orderflowDataConverter } from './temporal/encryption.ts';
+import { TemporalWaitStopped, untilTemporalReady } from './temporal/wait-for-cluster.ts';
+import type { WaitForTemporalOptions } from './temporal/wait-for-cluster.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -86,6 +88,11 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** Tracing (the OpenTelemetry plugin); default: none. Metrics always go to the runtime's meter. */
   tracing?: Tracing;
+  /**
+   * Wait for an unreachable Temporal (retrying with backoff, one log line per attempt)
+   * instead of failing at once; `orderflow worker` does. Default: fail at once.
+   */
+  waitForTemporal?: Pick<WaitForTemporalOptions, 'signal'>;
 }
 
 export type WorkerConfig = Config<'webtv' | 'temporal' | 'ledger'> & Partial<Config<'justclick'>>;
@@ -138,7 +145,16 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   let connection: NativeConnection;
   try {
     // On a bare cluster this refuses (exit 2), naming what is missing and the command that fixes it.
-    connection = options.connection ?? (await connectWorkerToTemporal(config.temporal.connection));
+    // Unreachable: with `waitForTemporal`, wait for it (see src/temporal/wait-for-cluster.ts).
+    const settings = config.temporal.connection;
+    connection =
+      options.connection ??
+      (options.waitForTemporal === undefined
+        ? await connectWorkerToTemporal(settings)
+        : await untilTemporalReady(() => connectWorkerToTemporal(settings), settings, {
+            signal: options.waitForTemporal.signal,
+            log: (message, fields) => processLogger.warn(message, fields),
+          }));
   } catch (error) {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close()]);
     throw error;
@@ -225,13 +241,23 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   const metricsPort = config.temporal.metricsPort;
   installRuntime({ metricsPort });
   const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  // Until the worker runs (and the SDK handles them), SIGINT/SIGTERM stop the wait for Temporal.
+  const stopWaiting = new AbortController();
+  const onSignal = (): void => stopWaiting.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   let orderflow: OrderflowWorker;
   try {
-    orderflow = await createOrderflowWorker({ config, tracing });
+    orderflow = await createOrderflowWorker({ config, tracing, waitForTemporal: { signal: stopWaiting.signal } });
   } catch (error) {
     // Release the runtime, or its native threads keep the process alive after the error.
     await Promise.allSettled([Runtime.instance().shutdown(), tracing?.shutdown()]);
+    if (error instanceof TemporalWaitStopped) {
+      processLogger.info('orderflow worker stopped before Temporal could be reached');
+      return;
+    }
     throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
   const log = processLogger;
   log.info('orderflow worker started', {

@@ -204,7 +204,12 @@ export const workerCommand: LeafCommand = {
   help: `Runs a worker: connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), polls
 ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, records effects in
 ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when
-ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
+ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.
+
+While Temporal cannot be reached (not started yet, restarting), the worker waits and tries
+again with a growing delay (up to 30 s, with jitter), logging one line per attempt. It exits
+(code 2) for what waiting cannot fix: a TLS failure, a refused credential, an unknown
+namespace, or missing search attributes (orderflow setup registers them).`,
   async run(args, context) {
     parseCommandArgs(args, { options: {}, allowPositionals: false });
     const { runWorkerProcess } = await import('../worker.ts');

@@ -9,6 +9,7 @@ import type { StartableWorkflowType } from '../business-keys.ts';
 import { FailureType, RunState } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { statusQuery } from './operator.ts';
+import { receivedWorkflowIdProblem } from './received-id.ts';
 
 /**
  * Fails a run refused before it began: the `status` query (which the CLI, ops and the PHP
@@ -48,8 +49,12 @@ export async function unknownWorkflowType(): Promise<never> {
   );
 }
 
-/** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
+/** Validates a workflow's input (and the id it was started under) deterministically; bad input fails the run as InvalidInput, touching nothing. */
 export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
+  const idProblem = receivedWorkflowIdProblem();
+  if (idProblem !== undefined) {
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
+  }
   try {
     return validate(input);
   } catch (error) {

@@ -8,14 +8,16 @@
  * history (docs/decisions.md).
  */
 import { ApplicationFailure, currentUpdateInfo, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import { FailureType, RunState } from '../contracts.ts';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { FailureType, RunState, operatorActions } from '../contracts.ts';
 import type {
-  OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
+  OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
   RunResult, RunStatus, StepState, StepStatus,
 } from '../contracts.ts';
 import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
-import { describeFailureLine } from './failures.ts';
+import { describeFailureLine, shortReasonFor } from './failures.ts';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
 import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
 import { SearchAttributeMirror } from './search-attributes.ts';
 import type { RunIdentity } from './search-attributes.ts';
@@ -155,10 +157,11 @@ export class Run {
     };
   }
 
-  setState(state: RunState): void {
+  /** `also`: more search attributes to write with the state (in the same upsert). */
+  setState(state: RunState, also: readonly SearchAttributeUpdatePair[] = []): void {
     if (state === this.state) return;
     this.state = state;
-    this.attributes.stateChanged(state, this.currentStep);
+    this.attributes.stateChanged(state, this.currentStep, also);
   }
 
   setStep(name: string, state: StepState, detail?: string, effectKey?: string): void {
@@ -190,7 +193,9 @@ export class Run {
     this.awaiting = { waitId: waitIdFor(request.step, this.waits), ...request, since: new Date().toISOString() };
     this.pending = undefined;
     this.setStep(request.step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(request.failure));
-    this.setState(RunState.AwaitingOperator);
+    // The step, the choices and why, on the UI's workflow list (OrderflowWaitingFor).
+    const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
+    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: waitingForLabel(request.step, allowed, request.failure.type) }]);
     setCurrentDetails(waitingDetails(this.awaiting, this.identity));
     return { wait: this.awaiting, previousState };
   }
@@ -206,13 +211,18 @@ export class Run {
     this.awaiting = null;
     this.pending = undefined;
     setCurrentDetails(decidedDetails(decision));
-    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState);
+    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState, [{ key: orderflowSearchAttributes.waitingFor, value: null }]);
     return decision;
   }
 
   result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }
+}
+
+/** The OrderflowWaitingFor value: `add-credit: retry|skip|abort (outcome unknown)`. */
+export function waitingForLabel(step: string, allowed: readonly OperatorAction[], failureType: string): string {
+  return `${step}: ${allowed.join('|')} (${shortReasonFor(failureType)})`;
 }
 
 /** Why an approval does not count as a second person's, or undefined when it does. */

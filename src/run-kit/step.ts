@@ -24,6 +24,12 @@ export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
   /** A line for the status of a successful step. */
   describe: (value: T) => string;
   onBusinessFailure: B;
+  /**
+   * Business failure types that go back to the workflow even with `operator`: final answers
+   * on which the workflow ends the run itself (e.g. an unknown user at confirm-order). A plan
+   * that has them is typed with B = OnBusinessFailure, so its outcome includes them.
+   */
+  alwaysReturn?: readonly string[] | undefined;
   choices: C;
   /** The store user the step acts on (for the audit trail). */
   userId?: number | undefined;
@@ -69,7 +75,7 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
     } catch (error) {
       if (isCancellation(error)) throw error;
       const failure = summarizeFailure(error);
-      if (plan.onBusinessFailure === 'return' && isBusinessFailure(failure)) {
+      if (isBusinessFailure(failure) && (plan.onBusinessFailure === 'return' || plan.alwaysReturn?.includes(failure.type) === true)) {
         run.setStep(plan.name, 'failed', describeFailureLine(failure));
         return { kind: 'business-failure', failure };
       }

@@ -5,6 +5,7 @@ import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import type { Run } from '../run-kit/run.ts';
 import { performStep } from '../run-kit/step.ts';
+import type { OnBusinessFailure } from '../run-kit/step.ts';
 
 /**
  * Confirms the order is the user's current one, or ends the run: refused (OrderNotCurrent)
@@ -20,14 +21,22 @@ export async function confirmCurrentOrder(
   changedState: 'cancelled' | 'processed',
   what: string,
 ): Promise<OrderObservation> {
-  const outcome = await performStep(run, {
+  const outcome = await performStep<OrderObservation, typeof choices.confirmOrder, OnBusinessFailure>(run, {
     name: 'confirm-order',
     userId: input.userId,
     run: () => reads.observeOrder(input),
     describe: (observation) => describeObservation(observation),
     onBusinessFailure: 'operator',
+    // No such user is as final as no such order: the run ends, having changed nothing.
+    alwaysReturn: [FailureType.UnknownUser],
     choices: choices.confirmOrder,
   });
+  if (outcome.kind === 'business-failure') {
+    const answer = outcome.failure.code === undefined ? '' : ` (WebTV answered ${outcome.failure.code} | ${outcome.failure.vendorText ?? ''})`;
+    const why = `the store has no user ${input.userId}${answer}.`;
+    run.setStep('confirm-order', 'failed', why);
+    failRefused(run, outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
+  }
   if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
   const observation = outcome.value;
   if (observation.state === 'current') return observation;

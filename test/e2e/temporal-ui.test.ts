@@ -22,6 +22,7 @@ import { startRefundAndCancel } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { RunResult, RunStatus } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
+import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { findTemporalCli, missingTemporalCliMessage } from '../../src/temporal/cli-binary.ts';
 import { startDevServer } from '../../src/temporal/dev-server.ts';
@@ -310,6 +311,54 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
       ]);
       const skips = await context.stack.ledger.listAudit({ event: 'operator.skip' });
       expect(skips.filter((event) => event.actor === 'ops-e2e')).toHaveLength(1);
+    },
+    caseTimeoutMs,
+  );
+
+  it(
+    'shows on the workflow list, once its OrderflowWaitingFor column is added, at which step a run waits, why and what to choose',
+    async () => {
+      const { page } = browser;
+      const userId = 64;
+      const orderId = await placeCurrentOrder(context.stack, userId);
+      const workflowId = `refund-and-cancel:${userId}:${orderId}`;
+      const label = 'cancel-order: retry|skip|compensate|abort (API refused our credentials)';
+
+      await withWorker(async (starter) => {
+        // The API refuses our credentials at the pivot: the run waits for an operator at cancel-order.
+        context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
+        const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '3.00', reason: 'wrong size', requestedBy: 'support' });
+        await awaitingOperatorAt(handle, 'cancel-order');
+        const stuckQuery = 'OrderflowState = "awaiting-operator"';
+        await visibleToQuery(`${stuckQuery} AND OrderflowWaitingFor = "${label}"`, workflowId);
+
+        // docs/runbook-ui.md: Configure Columns → add OrderflowWaitingFor (kept per browser).
+        await openWorkflowList(page, uiUrl, server.namespace, stuckQuery);
+        await workflowLink(page, workflowId).waitFor();
+        await page.getByRole('button', { name: 'Configure Columns' }).click();
+        const drawer = page.locator('#workflows-table-configuration-drawer');
+        await drawer.getByTestId('orderable-list-item-OrderflowWaitingFor-add-button').click();
+        await drawer.getByTestId('orderable-list-item-OrderflowWaitingFor-remove-button').waitFor();
+        // Next to Workflow ID: the default columns are Status, Workflow ID, Run ID, Type, Start, End.
+        for (let moves = 0; moves < 4; moves++) await drawer.getByTestId('orderable-list-item-OrderflowWaitingFor-move-up-button').click();
+        await browser.screenshot('13-configure-columns');
+        await page.keyboard.press('Escape');
+        const stored = await page.evaluate(() => localStorage.getItem('namespace-workflow-table-columns'));
+        expect(JSON.parse(stored ?? '{}')[server.namespace]).toEqual([
+          { label: 'Status' }, { label: 'Workflow ID' }, { label: 'OrderflowWaitingFor' }, { label: 'Run ID' }, { label: 'Type' }, { label: 'Start' }, { label: 'End' },
+        ]);
+
+        // The column, on the list, in the run's row.
+        await page.reload();
+        await page.getByRole('columnheader', { name: 'OrderflowWaitingFor' }).waitFor();
+        const row = page.getByRole('row').filter({ has: workflowLink(page, workflowId) });
+        await row.getByText(label).waitFor();
+        await browser.screenshot('12-list-waiting-for-column');
+
+        await handle.signal('operatorDecision', { action: 'abort', note: 'seen on the list', operator: 'ops-e2e' });
+        expect((await failureOf(handle)).type).toBe(FailureType.RunAborted);
+        expect((await handle.describe()).typedSearchAttributes.get(orderflowSearchAttributes.waitingFor)).toBeUndefined();
+      });
     },
     caseTimeoutMs,
   );
