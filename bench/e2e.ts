@@ -7,23 +7,46 @@
  *  - bare: a bare Temporal workflow making the same calls in the same four activities;
  *  - plain: a script making the same calls in a row.
  * At concurrency 1, 20 and 100 (closed loop), with 0 and 20 ms added to every API call.
+ * With `--encryption` (or `BENCH_ENCRYPTION=1`), a fourth variant side by side:
+ *  - orderflow+enc: the same as orderflow with payload encryption on (ORDERFLOW_ENCRYPTION_KEYS
+ *    on its worker, the codec on its client), to measure what encryption costs.
  * Every saga is checked against the simulators' call log and state; wrong ones are counted
  * and make the run exit non-zero (a benchmark that counts wrong answers is worthless).
  * Prints sagas/s, p50/p95 latency, CPU per saga of the Temporal server and of the worker
  * process, and the ratios the performance targets are stated in.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { createJustClickClient } from '../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../src/apis/webtv/client.ts';
 import { startRefundAndCancel } from '../src/client/starters.ts';
 import { loadConfig } from '../src/config.ts';
+import { orderflowDataConverter, readEncryptionKeys } from '../src/temporal/encryption.ts';
 import { cpuMsPerSecond, fixed, machineLine, markdownTable, percentile, processCpuMs, quick, ratio, settle } from './lib/measure.ts';
 import { createSagaCalls, runSagaDirectly } from '../harness/saga-calls.ts';
 import type { SagaInput } from '../harness/saga-calls.ts';
 import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from '../harness/bench-stack.ts';
 import type { BenchStack, WorkerProcess } from '../harness/bench-stack.ts';
 
-type Variant = 'orderflow' | 'bare' | 'plain' | 'orderflow-before';
+type Variant = 'orderflow' | 'orderflow+enc' | 'orderflow-before' | 'bare' | 'plain';
+type WorkerVariant = Exclude<Variant, 'plain'>;
+const withEncryption = process.argv.includes('--encryption') || process.env['BENCH_ENCRYPTION'] === '1';
+/**
+ * BENCH_E2E_BEFORE_WORKER: the worker-process script of another checkout (say, main's), run as
+ * the variant "orderflow-before" on the same server and simulators, interleaved with the
+ * others: that checkout's defaults side by side with this one's.
+ */
+const beforeWorker = process.env['BENCH_E2E_BEFORE_WORKER'];
+const allVariants: readonly Variant[] = [
+  'plain',
+  'bare',
+  ...(beforeWorker === undefined ? [] : (['orderflow-before'] as const)),
+  'orderflow',
+  ...(withEncryption ? (['orderflow+enc'] as const) : []),
+];
+/** BENCH_E2E_VARIANTS: only these variants (e.g. orderflow-before,orderflow). */
+const onlyVariants = process.env['BENCH_E2E_VARIANTS']?.split(',');
+const variants: readonly Variant[] = onlyVariants === undefined ? allVariants : allVariants.filter((variant) => onlyVariants.includes(variant));
 
 /** A comma-separated list of whole numbers from the environment (e.g. BENCH_E2E_CONCURRENCY=100), else `fallback`. */
 function listFromEnv(name: string, fallback: readonly number[]): readonly number[] {
@@ -36,15 +59,8 @@ function listFromEnv(name: string, fallback: readonly number[]): readonly number
   }
   return values;
 }
-/**
- * BENCH_E2E_BEFORE_WORKER: the worker-process script of another checkout (say, main's), run as a
- * fourth variant "orderflow-before" on the same server and simulators, interleaved with the
- * others: today's defaults side by side with this checkout's.
- */
-const beforeWorker = process.env['BENCH_E2E_BEFORE_WORKER'];
-const allVariants: readonly Variant[] = beforeWorker === undefined ? ['plain', 'bare', 'orderflow'] : ['plain', 'bare', 'orderflow-before', 'orderflow'];
-/** BENCH_E2E_VARIANTS: only these variants (e.g. orderflow-before,orderflow). */
-const variants: readonly Variant[] = process.env['BENCH_E2E_VARIANTS'] ? allVariants.filter((variant) => process.env['BENCH_E2E_VARIANTS']!.split(',').includes(variant)) : allVariants;
+/** A key made for this run only: the encrypted variant's worker and client share it. */
+const benchKeys = `bench=${randomBytes(32).toString('base64')}`;
 /** BENCH_E2E_CONCURRENCY / BENCH_E2E_LATENCY: only these scenarios (default 1,20,100 and 0,20). */
 const concurrencies = listFromEnv('BENCH_E2E_CONCURRENCY', [1, 20, 100]);
 const latencies = listFromEnv('BENCH_E2E_LATENCY', [0, 20]);
@@ -68,18 +84,29 @@ interface Result {
 }
 
 const stack: BenchStack = await startBenchStack();
-const queues = { orderflow: `bench-orderflow-${randomUUID()}`, bare: `bench-bare-${randomUUID()}`, 'orderflow-before': `bench-orderflow-before-${randomUUID()}` };
-const workers: Partial<Record<Exclude<Variant, 'plain'>, WorkerProcess>> = {};
+const queues: Record<WorkerVariant, string> = {
+  orderflow: `bench-orderflow-${randomUUID()}`,
+  'orderflow+enc': `bench-orderflow-enc-${randomUUID()}`,
+  'orderflow-before': `bench-orderflow-before-${randomUUID()}`,
+  bare: `bench-bare-${randomUUID()}`,
+};
+const workers: Partial<Record<WorkerVariant, WorkerProcess>> = {};
 for (const variant of variants) {
   if (variant === 'plain') continue;
-  workers[variant] = variant === 'orderflow-before'
-    ? await spawnWorker('orderflow', queues[variant], stack.workerEnv, [], beforeWorker)
-    : await spawnWorker(variant, queues[variant], stack.workerEnv);
+  if (variant === 'orderflow+enc') workers[variant] = await spawnWorker('orderflow', queues[variant], { ...stack.workerEnv, ORDERFLOW_ENCRYPTION_KEYS: benchKeys });
+  else if (variant === 'orderflow-before') workers[variant] = await spawnWorker('orderflow', queues[variant], stack.workerEnv, [], beforeWorker);
+  else workers[variant] = await spawnWorker(variant, queues[variant], stack.workerEnv);
 }
 const stopWorkers = (): Promise<unknown> => Promise.allSettled(Object.values(workers).map((worker) => worker.stop()));
 cleanUpOnInterrupt(async () => {
   await stopWorkers();
   await stack.close();
+});
+// The encrypted variant's client: the data converter every orderflow client gets with keys.
+const encryptingClient = new Client({
+  connection: stack.client.connection,
+  namespace: stack.client.options.namespace,
+  dataConverter: orderflowDataConverter(readEncryptionKeys({ ORDERFLOW_ENCRYPTION_KEYS: benchKeys }).keys),
 });
 // The same configuration as the workers', read the same way.
 const clientsConfig = loadConfig(stack.workerEnv, ['webtv', 'justclick']);
@@ -99,7 +126,7 @@ async function runOne(variant: Variant, saga: SagaInput): Promise<void> {
     return;
   }
   const started = await startRefundAndCancel(
-    { client: stack.client, taskQueue: queues[variant] },
+    { client: variant === 'orderflow+enc' ? encryptingClient : stack.client, taskQueue: queues[variant] },
     { ...saga, reason: 'benchmark', requestedBy: 'bench' },
   );
   const result = (await started.handle.result()) as { outcome?: string };
@@ -114,7 +141,7 @@ async function scenario(variant: Variant, concurrency: number, latencyMs: number
   await settle(stack.server.pid, serverIdleCpuMsPerSecond);
   const sagas = prepareSagas(stack, count);
   addLatency(stack, latencyMs, count * 7);
-  const workerPid = variant === 'plain' ? process.pid : workers[variant]!.pid;
+  const workerPid = variant === 'plain' ? process.pid : (workers[variant]?.pid ?? process.pid);
   const serverCpuBefore = processCpuMs(stack.server.pid);
   const workerCpuBefore = processCpuMs(workerPid);
   const latenciesMs: number[] = [];
@@ -165,12 +192,12 @@ try {
   for (const variant of variants) await scenario(variant, 5, 0, 10);
   for (const latencyMs of latencies) {
     for (const concurrency of concurrencies) {
-      // Interleaved, so that the machine's other load falls on all three alike.
+      // Interleaved, so that the machine's other load falls on all variants alike.
       for (const variant of variants) {
         const result = await scenario(variant, concurrency, latencyMs, sagaCount(concurrency));
         results.push(result);
         console.log(
-          `  ${variant.padEnd(9)} c=${String(concurrency).padStart(3)} +${latencyMs} ms: ${fixed(result.perSecond)} sagas/s, ` +
+          `  ${variant.padEnd(13)} c=${String(concurrency).padStart(3)} +${latencyMs} ms: ${fixed(result.perSecond)} sagas/s, ` +
             `p50 ${fixed(result.p50, 0)} ms, p95 ${fixed(result.p95, 0)} ms, server CPU ${fixed(result.serverCpuMsPerSaga)} ms/saga, ` +
             `${variant === 'plain' ? 'bench process' : 'worker'} CPU ${fixed(result.workerCpuMsPerSaga)} ms/saga${result.wrong > 0 ? `, ${result.wrong} WRONG` : ''}`,
         );
@@ -220,6 +247,17 @@ for (const latencyMs of latencies) {
     if (!now || !before) continue;
     targetRows.push([`sagas/s at concurrency ${concurrency}, ${latencyMs} ms (vs orderflow-before)`, fixed(now.perSecond), fixed(before.perSecond), ratio(now.perSecond, before.perSecond), '≥ 0.95']);
     targetRows.push([`worker CPU ms/saga at concurrency ${concurrency}, ${latencyMs} ms (vs orderflow-before)`, fixed(now.workerCpuMsPerSaga), fixed(before.workerCpuMsPerSaga), ratio(now.workerCpuMsPerSaga, before.workerCpuMsPerSaga), '']);
+  }
+}
+if (withEncryption) {
+  for (const latencyMs of latencies) {
+    for (const concurrency of concurrencies) {
+      const on = find('orderflow+enc', concurrency, latencyMs);
+      const off = find('orderflow', concurrency, latencyMs);
+      if (on && off) {
+        targetRows.push([`encryption on/off: sagas/s at concurrency ${concurrency}, ${latencyMs} ms`, fixed(on.perSecond), fixed(off.perSecond), ratio(on.perSecond, off.perSecond), concurrency === 1 ? '' : '≥ 0.95']);
+      }
+    }
   }
 }
 const serial = find('orderflow', 1, 20);

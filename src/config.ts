@@ -22,6 +22,9 @@ import { workflowCacheRuns } from './temporal/worker-memory.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';
 import { EnvReader, Secret, checkHttpUrl } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
+import { formatCents, parsePositiveAmount } from './money.ts';
+import { readEncryptionKeys } from './temporal/encryption.ts';
+import type { EncryptionKeys } from './temporal/encryption.ts';
 
 export { configDefault, configSections, configVariables } from './config-variables.ts';
 export type { ConfigSection, ConfigVariable } from './config-variables.ts';
@@ -53,6 +56,14 @@ export interface TemporalConfig {
   readonly uiUrl: string;
   /** Port for the worker's Prometheus metrics endpoint; undefined: no metrics endpoint. */
   readonly metricsPort: number | undefined;
+  /**
+   * A credit change above this amount (a decimal string like "100.00") waits for an
+   * operator's `approve`, from an identity other than the run's starter; undefined: off.
+   * The worker's value is the one runs use (they ask it through an activity).
+   */
+  readonly approvalAbove: string | undefined;
+  /** Payload encryption keys (src/temporal/encryption.ts); undefined: encryption off. */
+  readonly encryption: EncryptionKeys | undefined;
 }
 
 /** A variable 1.0 removed (./temporal/worker-memory.ts decides the cache); refused when set. */
@@ -179,8 +190,21 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     );
   }
 
+  const rawApprovalAbove = reader.read('ORDERFLOW_APPROVAL_ABOVE', optional);
+  let approvalAbove: string | undefined;
+  if (rawApprovalAbove !== undefined) {
+    try {
+      approvalAbove = formatCents(parsePositiveAmount(rawApprovalAbove, 'ORDERFLOW_APPROVAL_ABOVE'));
+    } catch (error) {
+      reader.problem(`${error instanceof Error ? error.message : String(error)}; write an amount like 100.00, or unset it for no approvals.`);
+    }
+  }
+
+  const { keys: encryption, problems: encryptionProblems } = readEncryptionKeys(reader.environment);
+  for (const problem of encryptionProblems) reader.problem(problem);
+
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, approvalAbove, encryption });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

@@ -12,7 +12,6 @@
  */
 import { Pool, escapeIdentifier } from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
-import { effectColumns } from './effect-rows.ts';
 import { LedgerConfigError, LedgerError } from './errors.ts';
 import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
@@ -87,19 +86,35 @@ const migrations: ReadonlyArray<{ version: number; statements: readonly string[]
     statements: ['ALTER TABLE effects ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY'],
   },
   {
+    // One effect per business key (a refund, a cancellation of one order), whatever run makes it.
+    version: 3,
+    statements: [
+      'ALTER TABLE effects ADD COLUMN business_key text',
+      `CREATE TABLE business_keys (
+         business_key text PRIMARY KEY,
+         effect_key text NOT NULL,
+         workflow_id text NOT NULL,
+         released integer NOT NULL CHECK (released IN (0, 1)),
+         revision integer NOT NULL CHECK (revision >= 1),
+         updated_at bigint NOT NULL
+       )`,
+      'CREATE INDEX business_keys_by_effect ON business_keys (effect_key)',
+    ],
+  },
+  {
     // What changed since a checkpoint (reconcile), the latest audit event of a kind, and a
     // user's lock taken together with what its holder reads: one round trip instead of three.
     // The reads are statements of their own inside the function, so they see everything
     // committed before the lock was taken (one statement would read from its own start).
-    version: 3,
+    version: 4,
     statements: [
       'CREATE INDEX effects_by_change ON effects (updated_at, key)',
       'CREATE INDEX audit_by_event ON audit_events (event, id)',
       `CREATE FUNCTION lock_reads(p_user text, p_key text) RETURNS json LANGUAGE sql VOLATILE AS $body$
          SELECT json_build_object(
-           'effect', (SELECT row_to_json(e) FROM (SELECT ${effectColumns} FROM effects WHERE key = p_key) e),
+           'effect', (SELECT row_to_json(e) FROM (SELECT * FROM effects WHERE key = p_key) e),
            'unresolved', (SELECT coalesce(json_agg(row_to_json(u) ORDER BY u.seq), '[]'::json)
-                          FROM (SELECT ${effectColumns}, seq FROM effects
+                          FROM (SELECT * FROM effects
                                 WHERE user_id = p_user AND state IN ('pending', 'unknown') ORDER BY seq LIMIT 1000) u))
        $body$`,
       `CREATE FUNCTION take_user_lock(p_user text, p_owner text, p_token text, p_lease_ms bigint, p_key text) RETURNS json LANGUAGE plpgsql VOLATILE AS $body$

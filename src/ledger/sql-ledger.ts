@@ -2,13 +2,17 @@
  * The effect ledger on top of a small SQL driver (./sql.ts): one implementation of the
  * rules for both backends (./sqlite.ts, ./postgres.ts), so both behave the same and pass
  * one suite. It is the effect state machine (./effects.ts) with the audit trail
- * (./audit.ts) and the per-user lock (./user-lock.ts) beside it.
+ * (./audit.ts), the per-user lock (./user-lock.ts) and the business keys
+ * (./business-keys.ts) beside it.
  */
 import { LedgerClosedError } from './errors.ts';
 import { AuditTrail } from './audit.ts';
+import { BusinessKeys } from './business-keys.ts';
 import { EffectStore } from './effects.ts';
 import type { LedgerDefaults, SqlDriver } from './sql.ts';
-import type { AuditEvent, AuditEventInput, EffectLedger, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions } from './types.ts';
+import type {
+  AuditContext, AuditEvent, AuditEventInput, BusinessKeyHolder, EffectLedger, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions,
+} from './types.ts';
 import { UserLocks } from './user-lock.ts';
 
 export class SqlEffectLedger extends EffectStore implements EffectLedger {
@@ -17,6 +21,7 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   readonly #driver: SqlDriver;
   readonly #audit: AuditTrail;
   readonly #locks: UserLocks;
+  readonly #businessKeys: BusinessKeys;
   readonly #open = { closed: false };
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
@@ -31,6 +36,7 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
     this.location = driver.location;
     this.#audit = new AuditTrail(driver, assertOpen);
     this.#locks = new UserLocks(driver, defaults, assertOpen);
+    this.#businessKeys = new BusinessKeys(driver, assertOpen);
   }
 
   audit(input: AuditEventInput): Promise<AuditEvent> {
@@ -44,6 +50,14 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   withUserLock<T>(userId: string | number, owner: string, fn: (lock: HeldUserLock) => Promise<T>, options?: UserLockOptions): Promise<T> {
     // The outcome recorded and the lock let go in one write (HeldUserLock.recordAndRelease).
     return this.#locks.withUserLock(userId, owner, fn, options, (key, state, recordOptions, release) => this.record(key, state, recordOptions, release));
+  }
+
+  releaseBusinessKey(effectKey: string, context?: AuditContext): Promise<boolean> {
+    return this.#businessKeys.releaseBusinessKey(effectKey, context);
+  }
+
+  businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined> {
+    return this.#businessKeys.businessKeyHolder(businessKey);
   }
 
   async close(): Promise<void> {

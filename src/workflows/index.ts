@@ -7,3 +7,5 @@ export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from '../
 export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from '../features/bulk/workflow.ts';
 export { reconcile } from '../features/reconcile/workflow.ts';
 export { reconcileFinding } from '../features/reconcile/finding-workflow.ts';
+/** Every other workflow type: refused at once (the SDK runs a module's default export for types it does not export). */
+export { unknownWorkflowType as default } from '../run-kit/run-identity.ts';

@@ -9,6 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { centsFromInteger } from '../../src/money.ts';
@@ -98,6 +99,25 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
     expect(await context.orderState(cancel.userId, cancel.orderId)).toBe('cancelled');
   });
 
+  it('says when the business key holds a run of another workflow type, instead of answering with it', async () => {
+    const input = { userId: 903, orderId: 5002, amount: '5.00', reason: 'mistyped type', requestedBy: 'test' };
+    const workflowId = `${prefix}refund-and-cancel:903:5002`;
+    const other = await context.client.workflow.start('refundAndCancelX', { taskQueue: 'nobody-polls-this', workflowId, args: [input] });
+    try {
+      const answer = await phpCall(runtime, { httpApiUrl, taskQueue: 'nobody-polls-this', workflowIdPrefix: prefix }, 'refundAndCancel', [input]);
+      expect(answer).toMatchObject({
+        exception: 'Orderflow\\Exception\\OtherWorkflowTypeException',
+        workflowId,
+        runId: other.firstExecutionRunId,
+        existingType: 'refundAndCancelX',
+        requestedType: 'refundAndCancel',
+      });
+      expect(answer.message).toContain(`${workflowId} (run ${other.firstExecutionRunId}) is a run of workflow type "refundAndCancelX", not refundAndCancel`);
+    } finally {
+      await other.terminate('test over');
+    }
+  });
+
   it('reads status, sends paymentReceived, and resumes a run waiting for an operator with decide', { timeout: 120_000 }, async () => {
     const paying = await customerWithOrder();
     const stuck = await customerWithOrder();
@@ -126,18 +146,36 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
         return answer?.state === 'awaiting-operator' ? answer : undefined;
       });
       expect(waiting.awaiting?.step).toBe('cancel-order');
+      // The wait's id is in the PHP client's status, as in every other view.
+      expect((waiting.awaiting as { waitId?: string } | undefined)?.waitId).toBe('cancel-order#1');
+
+      // A wait id that is malformed is refused by the client; one for another wait, by the run.
+      const malformed = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', null, 'cancel-order']);
+      expect(malformed.exception).toBe('Orderflow\\Exception\\InvalidInputException');
+      const stale = await phpCall(runtime, options, 'decide', [refundId, 'skip', 'meant for the credit', 'anna', null, 'add-credit#1']);
+      expect(stale.exception).toBe('Orderflow\\Exception\\DecisionRefusedException');
+      expect(stale.message).toContain('this decision is for add-credit#1, not the current wait: the run waits for cancel-order#1');
 
       // The run's own validator refuses (the client checks only what it can: action, non-empty texts).
       const refused = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'x'.repeat(2_001), 'anna']);
       expect(refused.exception).toBe('Orderflow\\Exception\\DecisionRefusedException');
       expect(refused.message).toContain('"note" must be at most 2000 characters');
 
+      // No wait id given: the client takes the one status shows. Temporal records the client's identity (default orderflow-php:<hostname>).
       const decided = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', 'decision-1']);
-      expect(decided.answer).toMatchObject({ accepted: true, action: 'retry' });
-      const repeated = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', 'decision-1']);
+      const phpIdentity = `orderflow-php:${hostname()}`;
+      expect(decided.answer).toMatchObject({ accepted: true, action: 'retry', waitId: 'cancel-order#1', identity: phpIdentity });
+      const repeated = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', 'decision-1', 'cancel-order#1']);
       expect(repeated.answer).toEqual(decided.answer);
+      // The same decision id with another decision: Temporal answers with the first one; the client says so.
+      const reused = await phpCall(runtime, options, 'decide', [refundId, 'skip', 'it is cancelled', 'ben', 'decision-1', 'cancel-order#1']);
+      expect(reused.exception).toBe('Orderflow\\Exception\\DecisionIdReusedException');
+      expect(reused.message).toContain('this decision id (decision-1) was already used for retry at cancel-order#1 by anna');
       const result = await phpCall(runtime, options, 'result', [refundId, 60]);
-      expect(result.answer).toMatchObject({ outcome: 'completed', decisions: [expect.objectContaining({ action: 'retry', operator: 'anna' })] });
+      expect(result.answer).toMatchObject({
+        outcome: 'completed',
+        decisions: [expect.objectContaining({ action: 'retry', operator: 'anna', waitId: 'cancel-order#1', identity: phpIdentity })],
+      });
     });
     expect(await context.orderState(paying.userId, paying.orderId)).toBe('processed');
   });

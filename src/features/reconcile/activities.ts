@@ -17,7 +17,8 @@ import type { JustClickClient } from '../../apis/justclick/client.ts';
 import type { WebTvClient } from '../../apis/webtv/client.ts';
 import { RunState, queryNames } from '../../contracts.ts';
 import type { RunStatus } from '../../contracts.ts';
-import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import { InvalidLedgerInputError } from '../../ledger/errors.ts';
+import type { AuditEvent, EffectLedger, EffectRecord } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
 import type { DriftFinding, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
@@ -25,6 +26,8 @@ import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
 import { unresolvedStates } from '../../activities/protocol.ts';
+
+import { numberField, textField, doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;
@@ -47,19 +50,6 @@ function reportedEffectKeys(events: readonly AuditEvent[], sinceMs: number): str
   return [...new Set(events.filter((event) => Date.parse(event.at) >= sinceMs).flatMap((event) => (event.effectKey === null ? [] : [event.effectKey])))];
 }
 
-function objectField(value: JsonValue | null, name: string): JsonValue | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value[name] : undefined;
-}
-
-function numberField(value: JsonValue | null, name: string): number | undefined {
-  const field = objectField(value, name);
-  return typeof field === 'number' ? field : undefined;
-}
-
-function textField(value: JsonValue | null, name: string): string | undefined {
-  const field = objectField(value, name);
-  return typeof field === 'string' ? field : undefined;
-}
 
 function heartbeat(): void {
   try {
@@ -147,6 +137,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       evidence: {
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
+        // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
+        'decided by': `${decision.actor ?? 'not recorded'}${textField(decision.details, 'note') === undefined ? '' : ` — ${textField(decision.details, 'note') ?? ''}`}`,
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
@@ -217,8 +209,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         workflowId: run.workflowId,
         effectKey: null,
         userId: null,
-        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
-        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?' },
+        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.waitId ?? status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
+        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?', wait: status?.awaiting?.waitId ?? '?' },
       });
     }
     return findings;
@@ -272,6 +264,14 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     }
   }
 
+  /** One order refunded or cancelled twice, where one of the effects is among `looked` (the others: its user's). */
+  async function doublesAmong(looked: readonly EffectRecord[]): Promise<DriftFinding[]> {
+    const users = new Set(looked.flatMap((record) => (record.userId !== null && orderBusinessKeyOf(record) !== undefined ? [record.userId] : [])));
+    const related: EffectRecord[] = [];
+    for (const userId of users) related.push(...(await ledger.listEffects({ userId, limit: 10_000 })));
+    return doubleEffects(related, new Set(looked.map((record) => record.key)));
+  }
+
   return {
     /**
      * Looks at what changed since the ledger's reconcile checkpoint (the window's start when
@@ -283,11 +283,11 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       const windowStart = Date.parse(input.since);
       const reachedMs = input.fullWindow === true ? undefined : await checkpoint();
       const sinceMs = reachedMs === undefined ? windowStart : Math.max(windowStart, reachedMs);
-      const checked = new Set<string>();
+      const looked = new Map<string, EffectRecord>();
       const findings: DriftFinding[] = [];
       const check = async (record: EffectRecord): Promise<void> => {
-        if (checked.has(record.key)) return;
-        checked.add(record.key);
+        if (looked.has(record.key)) return;
+        looked.set(record.key, record);
         const finding = await checkEffect(record, input);
         if (finding) findings.push(finding);
       };
@@ -295,22 +295,49 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       for (const record of await ledger.listEffects({ state: unresolvedStates, limit: 10_000 })) await check(record);
       const reported = await ledger.listAudit({ event: reconcileAuditEvents.finding, newestFirst: true, limit: 10_000 });
       for (const key of reportedEffectKeys(reported, windowStart)) {
-        if (checked.has(key)) continue;
+        if (looked.has(key)) continue;
         const record = await ledger.get(key);
         if (record !== undefined) await check(record);
       }
+      findings.push(...(await doublesAmong([...looked.values()])));
       findings.push(...(await operatorWaits(input)));
       return findings;
     },
 
+    async recordedFinding({ finding }) {
+      const id = typeof finding?.id === 'string' ? finding.id : undefined;
+      if (id === undefined) throw refusedFinding('reconcileFinding: the input has no finding id.');
+      // Findings of an effect are recorded with its key (indexed); the others by their run.
+      const where = typeof finding.effectKey === 'string' ? { effectKey: finding.effectKey } : { workflowId: String(finding.workflowId) };
+      const events = await ledger.listAudit({ event: reconcileAuditEvents.finding, ...where, limit: 10_000 }).catch((error: unknown) => {
+        if (error instanceof InvalidLedgerInputError) throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} is malformed: ${error.message}`);
+        throw error;
+      });
+      const recorded = events.map(findingOfEvent).find((candidate) => candidate?.id === id);
+      if (recorded === undefined) {
+        throw refusedFinding(`reconcileFinding: reconcile never recorded a finding ${JSON.stringify(id)}; only findings reconcile recorded in the ledger are acted on.`);
+      }
+      if (!sameFinding(recorded, finding)) {
+        throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} differs from the one reconcile recorded in the ledger (its run, effect, user, evidence or credit).`);
+      }
+      const caller = Context.current().info.workflowExecution?.workflowId ?? '(not a workflow)';
+      if (caller !== reconcileFindingWorkflowId(recorded)) {
+        throw refusedFinding(`reconcileFinding: run ${caller} is not the run of finding ${JSON.stringify(id)} (that is ${reconcileFindingWorkflowId(recorded)}).`);
+      }
+      return recorded;
+    },
+
     async settleDrift({ reconcileWorkflowId, findings, checkedAt }) {
-      const reported = new Set(
-        (await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })).map((event) => textField(event.details, 'findingId')),
-      );
+      // What earlier reconciles recorded: a finding reported before is handed on as recorded (its run checks it against the ledger).
+      const recorded = new Map<string, DriftFinding>();
+      for (const event of await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })) {
+        const earlier = findingOfEvent(event);
+        if (earlier !== undefined && !recorded.has(earlier.id)) recorded.set(earlier.id, earlier);
+      }
       const counter = Context.current().metricMeter.createCounter(metricNames.driftFindings, '1', 'Drift found by reconcile, by kind and whether it was new');
       const settled: SettledFinding[] = [];
       for (const finding of findings) {
-        const isNew = !reported.has(finding.id);
+        const isNew = !recorded.has(finding.id);
         const followUp = followUpOfKind[finding.kind];
         counter.add(1, { kind: finding.kind, new: String(isNew) });
         if (isNew) {
@@ -319,7 +346,10 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
             effectKey: finding.effectKey ?? undefined,
             userId: finding.userId,
             event: reconcileAuditEvents.finding,
-            details: { findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId },
+            details: {
+              findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId,
+              ...(finding.credit === undefined ? {} : { credit: { ...finding.credit } }),
+            },
             actor: reconcileWorkflowId,
           });
         }
@@ -328,7 +358,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (finding.kind === 'operator-wait') {
           outcome = `decide in the waiting run itself: orderflow status ${finding.workflowId}`;
         } else if (followUp === 'operator') {
-          findingWorkflowId = await handToOperator(finding);
+          findingWorkflowId = await handToOperator(recorded.get(finding.id) ?? finding);
           outcome = `waits for an operator in ${findingWorkflowId} (orderflow status ${findingWorkflowId})`;
         }
         if (followUp === 'repair' && finding.kind === 'bill-still-exists' && justclick) {
