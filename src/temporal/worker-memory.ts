@@ -12,9 +12,11 @@
  * - **V8 heap limits** of the worker's two JavaScript isolates: the main one (activities,
  *   the ledger, the SDK's bridge) and the workflow thread (the cached runs). Without limits
  *   V8 grows each heap lazily and keeps what it took (a worker with 3,000 waiting runs
- *   reached 739 MB with 160 cached runs); with a small young generation and an old
- *   generation sized for the cache, a worker with 10,000 waiting runs stays near its idle
- *   size (docs/benchmarks.md, bench:memory).
+ *   reached 739 MB with 160 cached runs); with small young generations and old generations
+ *   sized for their work, a worker with thousands of waiting runs stays near its idle size
+ *   (docs/benchmarks.md, "Memory by default"). The main isolate's young generation is 8 MB a
+ *   semi-space, not 2: at 2 its worker spent up to twice the CPU per saga at concurrency 100
+ *   (every scavenge promotes the state of the sagas in flight), for about 30 MB less.
  *
  * The main isolate's limits can only be given when Node starts, so `orderflow worker`
  * starts itself again with them ({@link restartWithWorkerHeapLimits}); the workflow
@@ -30,7 +32,7 @@ export const workflowTaskSlots = 80;
 export const workflowCacheRuns = 2 * workflowTaskSlots;
 
 /** V8 flags of the main isolate (given when Node starts). */
-export const mainIsolateHeapFlags: readonly string[] = ['--max-semi-space-size=2', '--max-old-space-size=192'];
+export const mainIsolateHeapFlags: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=128'];
 
 /**
  * V8 flags of the workflow thread: a young generation as small as the main one's, and an old
