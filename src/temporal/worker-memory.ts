@@ -7,8 +7,10 @@
  *   cache: when the cache is full, the SDK evicts its least recently used run, and a run
  *   evicted while its local first attempt is running loses that attempt, which then runs
  *   again (the ledger keeps the effect once, but the API is read again and the run slows
- *   down). Twice the slots leaves as many idle runs as busy ones to evict first. Runs beyond
- *   it (thousands waiting for a payment) are replayed from their history when they resume.
+ *   down). Twice the slots leaves as many idle runs as busy ones, and the least recently
+ *   used run is an idle one unless as many other runs had a task since the busy one started
+ *   its own. Runs beyond it (thousands waiting for a payment) are replayed from their history
+ *   when they resume.
  * - **V8 heap limits** of the worker's two JavaScript isolates: the main one (activities,
  *   the ledger, the SDK's bridge) and the workflow thread (the cached runs). Without limits
  *   V8 grows each heap lazily and keeps what it took (a worker with 3,000 waiting runs
