@@ -259,10 +259,10 @@ final class InputRules
             "\t" => 'a tab',
             "\x1b" => 'an escape character (ESC)',
             default => match (true) {
-                preg_match(self::BIDI, $character) === 1 => sprintf('the bidirectional control character U+%04X', self::codePoint($character)),
-                preg_match('/^\p{Cf}$/u', $character) === 1 => sprintf('the invisible format character U+%04X', self::codePoint($character)),
-                default => sprintf('the control character U+%04X', self::codePoint($character)),
-            },
+                preg_match(self::BIDI, $character) === 1 => 'the bidirectional control character',
+                preg_match('/^\p{Cf}$/u', $character) === 1 => 'the invisible format character',
+                default => 'the control character',
+            } . sprintf(' U+%04X', self::codePoint($character)),
         };
     }
 
@@ -273,7 +273,8 @@ final class InputRules
             1 => $bytes[0],
             2 => (($bytes[0] & 0x1F) << 6) | ($bytes[1] & 0x3F),
             3 => (($bytes[0] & 0x0F) << 12) | (($bytes[1] & 0x3F) << 6) | ($bytes[2] & 0x3F),
-            4 => (($bytes[0] & 0x07) << 18) | (($bytes[1] & 0x3F) << 12) | (($bytes[2] & 0x3F) << 6) | ($bytes[3] & 0x3F),
+            4 => (($bytes[0] & 0x07) << 18) | (($bytes[1] & 0x3F) << 12)
+                | (($bytes[2] & 0x3F) << 6) | ($bytes[3] & 0x3F),
             default => 0,
         };
     }
