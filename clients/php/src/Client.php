@@ -314,7 +314,14 @@ final class Client
                     "{$workflowId} waits for no decision now: nothing was sent. See status()."
                 );
             }
-            $waitId = (string) $awaiting['waitId'];
+            if (!is_string($awaiting['waitId']) || preg_match(self::WAIT_ID, $awaiting['waitId']) !== 1) {
+                throw new ApiException(
+                    "The status of {$workflowId} shows a wait id that is not <step>#<number> ("
+                    . InputRules::display($awaiting['waitId']) . '); nothing was sent. '
+                    . "Is the address Temporal's HTTP API, and the run an orderflow run?"
+                );
+            }
+            $waitId = $awaiting['waitId'];
         }
         $step = substr($waitId, 0, (int) strpos($waitId, '#'));
         $decision = [
@@ -379,24 +386,37 @@ final class Client
      */
     private function checkSameDecision(string $workflowId, string $decisionId, array $sent, array $reply): void
     {
+        $taken = [];
         foreach (['waitId', 'action', 'note', 'operator'] as $field) {
-            if (($reply[$field] ?? null) !== trim($sent[$field])) {
-                $first = sprintf(
-                    '%s at %s by %s (Temporal identity: %s): "%s"',
-                    (string) ($reply['action'] ?? '?'),
-                    (string) ($reply['waitId'] ?? '?'),
-                    (string) ($reply['operator'] ?? '?'),
-                    (string) ($reply['identity'] ?? 'none recorded'),
-                    (string) ($reply['note'] ?? ''),
-                );
-                throw new DecisionIdReusedException(
-                    "{$workflowId}: this decision id ({$decisionId}) was already used for {$first}. "
-                    . "Your decision ({$sent['action']} at {$sent['waitId']}) was not taken; "
-                    . 'check status() and send it with a new decision id.',
-                    $reply,
+            if (!is_string($reply[$field] ?? null)) {
+                throw new ApiException(
+                    "Temporal's HTTP API answered the decision for {$workflowId} without the {$field} it took; "
+                    . "is the address Temporal's HTTP API, and the run an orderflow run?"
                 );
             }
+            $taken[$field] = $reply[$field];
         }
+        // The run keeps the note and operator trimmed (JavaScript's trim).
+        $same = $taken['waitId'] === $sent['waitId'] && $taken['action'] === $sent['action']
+            && $taken['note'] === InputRules::jsTrim($sent['note'])
+            && $taken['operator'] === InputRules::jsTrim($sent['operator']);
+        if ($same) {
+            return;
+        }
+        $first = sprintf(
+            '%s at %s by %s (Temporal identity: %s): %s',
+            $taken['action'],
+            $taken['waitId'],
+            $taken['operator'],
+            self::textIn($reply['identity'] ?? null, 'none recorded'),
+            InputRules::display($taken['note']),
+        );
+        throw new DecisionIdReusedException(
+            "{$workflowId}: this decision id ({$decisionId}) was already used for {$first}. "
+            . "Your decision ({$sent['action']} at {$sent['waitId']}) was not taken; "
+            . 'check status() and send it with a new decision id.',
+            $reply,
+        );
     }
 
     /** Tells a processPaidOrder run that the payment arrived (the `paymentReceived` signal). */
@@ -435,8 +455,14 @@ final class Client
         }
         $runId = self::runIdIn($started['originalExecutionRunId'] ?? null, "the start of {$workflowId}");
         $input = self::objectIn($started['input'][0] ?? null, "the input {$workflowId} started with");
-        $workflowType = $started['workflowType']['name'] ?? '';
-        return [$runId, $input, is_string($workflowType) ? $workflowType : ''];
+        $workflowType = $started['workflowType']['name'] ?? null;
+        if (!is_string($workflowType) || $workflowType === '') {
+            throw new ApiException(
+                "Temporal's HTTP API answered with the start of {$workflowId} without its workflow type; "
+                . "is the address Temporal's HTTP API?"
+            );
+        }
+        return [$runId, $input, $workflowType];
     }
 
     /**

@@ -320,7 +320,8 @@ final class InputRules
         return self::isUtf8($value) && trim($value) !== '' && preg_match(self::CONTROL, $value) !== 1;
     }
 
-    private static function jsTrim(string $value): string
+    /** The text without JavaScript's whitespace at either end (String.prototype.trim). */
+    public static function jsTrim(string $value): string
     {
         return preg_replace('/^' . self::JS_SPACE . '+|' . self::JS_SPACE . '+$/u', '', $value) ?? $value;
     }
