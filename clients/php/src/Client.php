@@ -290,11 +290,15 @@ final class Client
             $problems[] = 'note must be UTF-8 text';
         } elseif (trim($note) === '') {
             $problems[] = 'note must say why';
+        } else {
+            $problems[] = InputRules::controlProblem('note', $note);
         }
         if (!InputRules::isUtf8($operator)) {
             $problems[] = 'operator must be UTF-8 text';
         } elseif (trim($operator) === '') {
             $problems[] = 'operator must name who decides';
+        } else {
+            $problems[] = InputRules::controlProblem('operator', $operator);
         }
         if ($decisionId !== null && !InputRules::isOneLine($decisionId)) {
             $problems[] = 'decisionId must be one line of printable UTF-8 text (got '
@@ -304,6 +308,7 @@ final class Client
             $problems[] = 'waitId must look like <step>#<number>, e.g. cancel-order#2 '
                 . '(status() shows it in awaiting.waitId; got ' . InputRules::display($waitId) . ')';
         }
+        $problems = array_values(array_filter($problems, static fn (?string $problem): bool => $problem !== null));
         if ($problems !== []) {
             throw new InvalidInputException('operator decision refused', $problems);
         }

@@ -194,10 +194,9 @@ final class InputRules
             $this->problems[] = "{$name} must be at most {$max} characters";
             return null;
         }
-        if (preg_match(self::CONTROL, $value, $found, PREG_OFFSET_CAPTURE) === 1) {
-            $this->problems[] = "{$name} must be one line of printable text; it holds "
-                . self::controlName($found[0][0])
-                . ' at position ' . (self::utf16Length(substr($value, 0, $found[0][1])) + 1);
+        $control = self::controlProblem($name, $value);
+        if ($control !== null) {
+            $this->problems[] = $control;
             return null;
         }
         return self::jsTrim($value);
@@ -249,6 +248,20 @@ final class InputRules
             return '';
         }
         return intdiv($cents, 100) . '.' . str_pad((string) ($cents % 100), 2, '0', STR_PAD_LEFT);
+    }
+
+    /**
+     * The problem of a UTF-8 text that must be one line: the first control, line separator or
+     * invisible format character (bidirectional controls among them) and its position, in
+     * the words of the TypeScript rule; null when there is none.
+     */
+    public static function controlProblem(string $name, string $value): ?string
+    {
+        if (preg_match(self::CONTROL, $value, $found, PREG_OFFSET_CAPTURE) !== 1) {
+            return null;
+        }
+        return "{$name} must be one line of printable text; it holds " . self::controlName($found[0][0])
+            . ' at position ' . (self::utf16Length(substr($value, 0, $found[0][1])) + 1);
     }
 
     private static function controlName(string $character): string

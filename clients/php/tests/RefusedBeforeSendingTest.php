@@ -89,6 +89,17 @@ final class RefusedBeforeSendingTest extends TestCase
                 static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', "fixed \xE2\x82", "anna\xFF", "decision\n1"),
                 ['note must be UTF-8 text', 'operator must be UTF-8 text', 'decisionId must be one line of printable UTF-8 text (got "decision\n1")'],
             ],
+            'a decision whose note and operator are not one line, or hold a bidirectional control' => [
+                static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', "key fixed\nby anna", "anna\u{202E}", null, 'cancel-order#1'),
+                [
+                    'note must be one line of printable text; it holds a line break at position 10',
+                    'operator must be one line of printable text; it holds the bidirectional control character U+202E at position 5',
+                ],
+            ],
+            'a decision whose note holds a zero-width space' => [
+                static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', "key\u{200B}fixed", 'anna', null, 'cancel-order#1'),
+                ['note must be one line of printable text; it holds the invisible format character U+200B at position 4'],
+            ],
             'a wait id that is not <step>#<number>' => [
                 static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', 'fixed', 'anna', null, 'cancel-order'),
                 ['waitId must look like <step>#<number>, e.g. cancel-order#2 (status() shows it in awaiting.waitId; got "cancel-order")'],
