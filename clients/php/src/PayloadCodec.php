@@ -86,6 +86,14 @@ final class PayloadCodec
      */
     public function encodeRequest(array $body): array
     {
+        $lists = ['input' => $body['input'] ?? [], 'request.input.args' => $body['request']['input']['args'] ?? []];
+        foreach ($lists as $name => $list) {
+            if (!is_array($list)) {
+                throw new InvalidInputException('request refused', [
+                    "{$name} must be a list of values to encrypt (got " . get_debug_type($list) . ')',
+                ]);
+            }
+        }
         $values = [];
         foreach ($body['input'] ?? [] as $value) {
             $values[] = $value;

@@ -198,6 +198,11 @@ final class PayloadCodecTest extends TestCase
             'a value to encrypt cannot be written as JSON (Inf and NaN cannot be JSON encoded); nothing was sent',
             static fn () => self::codec()->encodeRequest(['input' => [['amount' => NAN]]]),
         );
+        self::assertThrows(
+            InvalidInputException::class,
+            'request.input.args must be a list of values to encrypt (got string)',
+            static fn () => self::codec()->encodeRequest(['request' => ['input' => ['args' => 'retry']]]),
+        );
         self::assertSame([], self::$codecServer->requests());
     }
 }
