@@ -28,6 +28,23 @@ export function refuse(workflowType: string, type: string, message: string): nev
   throw ApplicationFailure.create({ type, nonRetryable: true, message });
 }
 
+/**
+ * Answers the `status` query while a run checks what it was given (before its Run tracker
+ * exists, e.g. a reconcileFinding run reading its finding from the ledger), so the CLI, ops
+ * and the UI see a running run instead of "no handler for status".
+ */
+export function answerStatusWhileChecking(workflowType: string, what: string): void {
+  setHandler(statusQuery, () => ({
+    workflowType,
+    state: RunState.Running,
+    step: 'start',
+    steps: [{ name: 'start', state: 'running', detail: what }],
+    awaiting: null,
+    decisions: [],
+    refused: [],
+  }));
+}
+
 type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };
 
 /** Validates the input (InvalidInput), then refuses a run whose id is not its input's business key (WorkflowIdMismatch). */

@@ -412,7 +412,12 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       const workflowId = uniqueWorkflow('cancel-order');
       const [a, b, c] = ['one', 'two', 'three'].map((step) => effectKey(workflowId, step, 'run-1'));
       const since = new Date().toISOString();
-      for (const key of [a!, b!, c!]) await ledger.begin(key, { kind: 'order.cancel', userId: 600, request: {} });
+      // A few milliseconds apart: changes within one millisecond are listed in key order.
+      const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3));
+      for (const key of [a!, b!, c!]) {
+        await ledger.begin(key, { kind: 'order.cancel', userId: 600, request: {} });
+        await tick();
+      }
       await ledger.record(a!, 'applied', { response: { ok: true } }); // a changed last
       const changed = (await other.listEffects({ changedSince: since, limit: 10_000 })).filter((effect) => effect.workflowId === workflowId);
       expect(changed.map((effect) => effect.key)).toEqual([b, c, a]);

@@ -22,7 +22,7 @@ import { choices } from '../../workflows/choices.ts';
 import { failAborted } from '../../run-kit/endings.ts';
 import { auditDecision, awaitOperator, performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
-import { refuse } from '../../run-kit/run-identity.ts';
+import { answerStatusWhileChecking, refuse } from '../../run-kit/run-identity.ts';
 import { summarizeFailure } from '../../run-kit/failures.ts';
 import { bookkeepingOptions } from '../../run-kit/activity-options.ts';
 import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
@@ -57,6 +57,7 @@ const findingChoices = {
 } as const;
 
 export async function reconcileFinding(input: ReconcileFindingInput): Promise<RunResult> {
+  answerStatusWhileChecking('reconcileFinding', 'checking the finding against what reconcile recorded in the ledger');
   const finding = await checkedFinding(input?.finding);
   const credit = finding.credit;
   const userId = credit?.userId ?? (finding.userId === null ? undefined : Number(finding.userId));
