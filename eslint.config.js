@@ -28,19 +28,22 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'src/run-kit/**/*.ts', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: [...nodeBuiltins, 'undici', 'pg', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map(
-            (name) => ({ name, message: 'Workflow code must be deterministic: no I/O modules in src/workflows.' }),
+            (name) => ({ name, message: 'Workflow code must be deterministic: no I/O modules in workflow code (src/workflows, src/run-kit, src/features/*/workflow.ts).' }),
           ),
           patterns: [
             {
-              group: ['../apis/*', '../apis/**', '../effects/*', '../effects/**', '!../effects/keys.ts', '../config*', '../simulators/**', '../activities/**', '../client/**', '../cli*', '../worker*'],
+              group: [
+                '**/apis/**', '**/ledger/**', '!**/ledger/keys.ts', '**/config.ts', '**/simulators/**', '**/activities/**', '**/activities.ts',
+                '**/client/**', '**/client.ts', '**/cli/**', '**/cli.ts', '**/worker.ts', '**/telemetry/**', '**/temporal/**',
+              ],
               allowTypeImports: true,
-              message: 'Workflow files import only @temporalio/workflow, ./ siblings and `import type` from elsewhere.',
+              message: 'Workflow code imports only @temporalio/workflow, the run kit, pure shared modules and `import type` from elsewhere (see test/unit/layout.test.ts).',
             },
           ],
         },

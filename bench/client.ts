@@ -21,7 +21,7 @@ const concurrencies = [1, 20] as const;
 /** A user of the simulator's `demo` seed. */
 const userId = 7;
 
-const simulator = spawn(process.execPath, [fileURLToPath(new URL('./lib/simulator-process.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+const simulator = spawn(process.execPath, [fileURLToPath(new URL('../harness/simulator-process.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
 const apiEnv = await new Promise<Record<string, string>>((resolve, reject) => {
   createInterface({ input: simulator.stdout! }).once('line', (line) => resolve(JSON.parse(line) as Record<string, string>));
   simulator.once('exit', (code) => reject(new Error(`the simulator process exited with code ${String(code)} before it served`)));

@@ -18,10 +18,10 @@ import { createWebTvClient } from '../src/apis/webtv/client.ts';
 import { startRefundAndCancel } from '../src/client/starters.ts';
 import { loadConfig } from '../src/config.ts';
 import { cpuMsPerSecond, fixed, machineLine, markdownTable, percentile, processCpuMs, quick, ratio, settle } from './lib/measure.ts';
-import { createSagaCalls, runSagaDirectly } from './lib/saga-calls.ts';
-import type { SagaInput } from './lib/saga-calls.ts';
-import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from './lib/stack.ts';
-import type { BenchStack, WorkerProcess } from './lib/stack.ts';
+import { createSagaCalls, runSagaDirectly } from '../harness/saga-calls.ts';
+import type { SagaInput } from '../harness/saga-calls.ts';
+import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from '../harness/bench-stack.ts';
+import type { BenchStack, WorkerProcess } from '../harness/bench-stack.ts';
 
 type Variant = 'orderflow' | 'bare' | 'plain';
 const variants: readonly Variant[] = ['plain', 'bare', 'orderflow'];

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
-import { openLedger } from '../src/effects/index.ts';
-import type { EffectLedger } from '../src/effects/types.ts';
+import { openLedger } from '../src/ledger/index.ts';
+import type { EffectLedger } from '../src/ledger/types.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'orderflow-bench-'));
 const ledger: EffectLedger = await openLedger({ kind: 'sqlite', path: join(directory, 'ledger.db') });

@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Secret } from '../src/config.ts';
-import * as currentLedger from '../src/effects/index.ts';
-import type { EffectLedger } from '../src/effects/types.ts';
+import * as currentLedger from '../src/ledger/index.ts';
+import type { EffectLedger } from '../src/ledger/types.ts';
 import { fixed, machineLine, markdownTable, percentile, quick } from './lib/measure.ts';
 
 /**
- * BENCH_LEDGER_MODULE: the path of another checkout's src/effects/index.ts (inside this
+ * BENCH_LEDGER_MODULE: the path of another checkout's src/ledger/index.ts (inside this
  * directory, so that it finds node_modules), to measure before and after side by side.
  */
 const ledgerModule = process.env['BENCH_LEDGER_MODULE'];

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { workflowIdOf } from '../src/client/starters.ts';
 import { fixed, machineLine, markdownTable, processRssMb, quick } from './lib/measure.ts';
-import { cleanUpOnInterrupt, prepareSagas, spawnWorker, startBenchStack } from './lib/stack.ts';
+import { cleanUpOnInterrupt, prepareSagas, spawnWorker, startBenchStack } from '../harness/bench-stack.ts';
 
 const checkpoints = quick ? [250, 500, 1_000] : [1_000, 5_000, 10_000];
 const startsInFlight = 50;

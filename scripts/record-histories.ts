@@ -2,248 +2,40 @@
  * Records the event histories that test/workflows/replay.test.ts replays against the
  * current workflow code, into test/fixtures/histories/<scenario>.json.
  *
- *   cd /work/main && npx node scripts/record-histories.ts              # every scenario
- *   cd /work/main && npx node scripts/record-histories.ts <scenario>…  # only these
- *   cd /work/main && npx node scripts/record-histories.ts --list       # names, and what each covers
+ *   npm run record-histories                     # every scenario that has no fixture yet
+ *   npm run record-histories -- <scenario>…      # only these (again: only new ones)
+ *   npm run record-histories -- --list           # names, and what each covers
  *
- * Re-record an existing fixture ONLY when a workflow change is intentional and made safe
- * for runs already in flight (versioned with `patched()`, or a new workflow type): the
- * histories stand for runs that exist in production, and re-recording them hides exactly
- * the nondeterminism the replay test is there to find (see replay.test.ts). Adding a
- * scenario is always fine: record just that one. Commit fixtures with the change that
- * needs them.
+ * The fixtures are the recorded 1.0 histories (docs/versioning.md): they stand for runs
+ * of the 1.0 shape that exist in production, and from 1.0 on every change to workflow code
+ * is gated by `patched()` and replay-tested against them. So the script never overwrites a
+ * fixture: it records new scenarios only (adding one is always fine; commit it with the
+ * change that needs it). Re-recording an existing fixture hides exactly the
+ * nondeterminism the replay test is there to find; `--rerecord` does it anyway, for the
+ * one case where that is right: a new major version that drops every patch, with a new
+ * baseline (then say in CHANGELOG.md which fixtures were re-recorded).
  *
  * What it uses: its own Temporal dev server (the Temporal CLI, as for the tests: see
- * src/temporal/cli-binary.ts), both simulators in-process, a SQLite ledger in a temp
- * directory and the real activities (test/support/stack.ts), a worker on
- * src/workflows/index.ts, and the typed starters, so every run starts as in production.
- * Workflow ids are `fixture/<business key>`. Each fixture is the history as Temporal's
- * own tools write it (`historyToJSON`, the format of `temporal workflow show --output
- * json`), pretty-printed. The sample credentials never reach a history; the script
- * checks that before writing (payloads decoded).
+ * src/temporal/cli-binary.ts), the test stack and the scenarios of harness/histories.ts,
+ * and a worker on src/workflows/index.ts. Workflow ids are `fixture/<business key>`. The
+ * sample credentials never reach a history; the script checks that before writing
+ * (payloads decoded), and the checkout's path is replaced by `.` in stack traces.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { History } from '@temporalio/worker';
-import { createBulkActivities } from '../src/activities/bulk.ts';
-import { startBulk } from '../src/client/bulk.ts';
-import { startAdjustCredit, startCancelOrder, startProcessPaidOrder, startRefundAndCancel } from '../src/client/starters.ts';
+import { createBulkActivities } from '../src/features/bulk/activities.ts';
 import type { StarterOptions } from '../src/client/starters.ts';
-import type { OperatorDecision, OperatorDecisionReply, PaymentReceived, RunStatus } from '../src/contracts.ts';
-import { centsFromInteger } from '../src/money.ts';
 import { requireTemporalCli } from '../src/temporal/cli-binary.ts';
-import { eventually, placeCurrentOrder, sampleCredentials, startStack } from '../test/support/stack.ts';
-import type { Stack } from '../test/support/stack.ts';
-import { startTestServer } from '../test/support/test-server.ts';
+import { historiesDirectory, historyToJson, scenarios } from '../harness/histories.ts';
+import { sampleCredentials, startStack } from '../harness/stack.ts';
+import { startTestServer } from '../harness/test-server.ts';
 
 const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
-export const historiesDirectory = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
-
-// ---------------------------------------------------------------------------------------
-// History <-> JSON, in the format of Temporal's tools (proto3 JSON, as `historyToJSON`).
-//
-// Why not `historyToJSON` / `historyFromJSON` from @temporalio/common/lib/proto-utils:
-// with this package-lock, protobufjs 8 is installed three times, nested under
-// @temporalio/common, /proto and /worker (grpc's proto-loader holds protobufjs 7 at the
-// top level), so common's protojson refuses the types of @temporalio/proto's root with
-// "type must be a Type". The same happens inside Worker.runReplayHistory when it is given
-// JSON. Here protojson is loaded from the protobufjs that @temporalio/proto itself uses,
-// which is right in every layout, and replay is given a History message, not JSON.
-// ---------------------------------------------------------------------------------------
-
-interface ProtoType {
-  fromObject(object: object): object;
-}
-interface ProtoJson {
-  toJson(type: ProtoType, message: object): unknown;
-  fromJson(type: ProtoType, json: unknown, options?: { ignoreUnknownFields?: boolean }): object | null;
-}
-const requireHere = createRequire(import.meta.url);
-const protoRoot = requireHere('@temporalio/proto') as { lookupType(name: string): ProtoType };
-const protoJson = createRequire(requireHere.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as ProtoJson;
-const historyType = protoRoot.lookupType('temporal.api.history.v1.History');
-
-/** A history (as `handle.fetchHistory()` returns it) as pretty proto3 JSON, ending in a newline. */
-export function historyToJson(history: History): string {
-  return `${JSON.stringify(protoJson.toJson(historyType, historyType.fromObject(history)), null, 2)}\n`;
-}
-
-/** A history read back from {@link historyToJson}'s JSON (parsed), for Worker.runReplayHistory. */
-export function historyFromJson(json: unknown): History {
-  const history = protoJson.fromJson(historyType, json, { ignoreUnknownFields: true });
-  if (history === null || !Array.isArray((history as History).events) || (history as History).events?.length === 0) {
-    throw new TypeError('not a Temporal history: expected a JSON object with a non-empty "events" array');
-  }
-  return history as History;
-}
-
-interface ScenarioContext {
-  stack: Stack;
-  starter: StarterOptions;
-}
-
-interface Scenario {
-  name: string;
-  covers: string;
-  /** How the run must end; a scenario that ends otherwise is not recorded. */
-  ends: 'COMPLETED' | 'FAILED';
-  /** Drives one run to its end and returns its handle. */
-  run(context: ScenarioContext): Promise<WorkflowHandle>;
-}
-
-async function statusOf(handle: WorkflowHandle): Promise<RunStatus> {
-  return handle.query<RunStatus>('status');
-}
-
-/** Waits until the run is in `state` (and, when given, waits for an operator at `awaitingStep`). */
-async function waitForState(handle: WorkflowHandle, state: RunStatus['state'], awaitingStep?: string): Promise<void> {
-  await eventually(`run ${handle.workflowId} to be ${state}${awaitingStep === undefined ? '' : ` at ${awaitingStep}`}`, async () => {
-    const status = await statusOf(handle);
-    return status.state === state && (awaitingStep === undefined || status.awaiting?.step === awaitingStep) ? true : undefined;
-  });
-}
-
-async function decide(handle: WorkflowHandle, decision: OperatorDecision): Promise<void> {
-  await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [decision] });
-}
-
-/** Waits for the run to close; a failed run (compensated, aborted) is an expected ending here. */
-async function closed(handle: WorkflowHandle): Promise<WorkflowHandle> {
-  try {
-    await handle.result();
-  } catch (error) {
-    if (!(error instanceof WorkflowFailedError)) throw error;
-  }
-  return handle;
-}
-
-async function billFor(stack: Stack, userId: number): Promise<string> {
-  const billId = `bill-${userId}`;
-  await stack.justclick.createOrder({ billId, email: 'buyer@example.com', goods: [{ name: 'Order', sum: centsFromInteger(550) }] });
-  return billId;
-}
-
-export const scenarios: readonly Scenario[] = [
-  {
-    name: 'refund-and-cancel-completed',
-    ends: 'COMPLETED',
-    covers: 'refundAndCancel: every step done (credit, cancel, JustClick delete)',
-    async run({ stack, starter }) {
-      const userId = 10;
-      const orderId = await placeCurrentOrder(stack, userId);
-      const billId = await billFor(stack, userId);
-      const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '5.50', justclickBillId: billId, reason: 'damaged', requestedBy: 'support' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'refund-and-cancel-compensated',
-    ends: 'FAILED',
-    covers: 'refundAndCancel: the pivot refused (ERROR_NO_ORDER), the credit taken back, RunCompensated',
-    async run({ stack, starter }) {
-      const userId = 11;
-      const orderId = await placeCurrentOrder(stack, userId);
-      stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'ERROR_NO_ORDER' });
-      const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '3.00', reason: 'pivot fails', requestedBy: 'support' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'refund-and-cancel-operator-decided',
-    ends: 'FAILED',
-    covers: 'refundAndCancel: access denied at the pivot, compensate (update), undo refused, skip (signal)',
-    async run({ stack, starter }) {
-      const userId = 12;
-      const orderId = await placeCurrentOrder(stack, userId);
-      stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
-      const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '4.00', reason: 'spent credit', requestedBy: 'support' });
-      await waitForState(handle, 'awaiting-operator', 'cancel-order');
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
-      await decide(handle, { action: 'compensate', note: 'refund was a mistake', operator: 'anna' });
-      await waitForState(handle, 'awaiting-operator', 'undo-add-credit');
-      await handle.signal<[OperatorDecision]>('operatorDecision', { action: 'skip', note: 'written off, user spent it', operator: 'ben' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'process-paid-order-payment-signal',
-    ends: 'COMPLETED',
-    covers: 'processPaidOrder: amount due, waiting-for-payment, paymentReceived signal, processed, bill marked paid',
-    async run({ stack, starter }) {
-      const userId = 13;
-      const orderId = await placeCurrentOrder(stack, userId);
-      const billId = await billFor(stack, userId);
-      const { handle } = await startProcessPaidOrder(starter, { userId, orderId, justclickBillId: billId });
-      await waitForState(handle, 'waiting-for-payment');
-      stack.webtvSim.state.recordPayment(userId, centsFromInteger(550));
-      await handle.signal<[PaymentReceived]>('paymentReceived', { note: 'gateway confirmed', by: 'payments' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'process-paid-order-deadline-retry',
-    ends: 'COMPLETED',
-    covers: 'processPaidOrder: the payment deadline timer fires, operator retry (update) after payment',
-    async run({ stack, starter }) {
-      const userId = 14;
-      const orderId = await placeCurrentOrder(stack, userId);
-      const { handle } = await startProcessPaidOrder(starter, { userId, orderId, paymentDeadline: '2 seconds' });
-      await waitForState(handle, 'awaiting-operator', 'process-order');
-      stack.webtvSim.state.recordPayment(userId, centsFromInteger(550));
-      await decide(handle, { action: 'retry', note: 'paid by bank transfer', operator: 'anna' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'adjust-credit-reconciled',
-    ends: 'COMPLETED',
-    covers: 'adjustCredit: subtract whose answer was lost (apply-then-drop), retried and reconciled',
-    async run({ stack, starter }) {
-      const userId = 15;
-      stack.webtvSim.state.setCredit(userId, centsFromInteger(500));
-      stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop' });
-      const { handle } = await startAdjustCredit(starter, { userId, action: 'subtract', amount: '2.00', description: 'Correction', reason: 'double refund', requestId: 'fixture-1' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'cancel-order-operator-skip',
-    ends: 'COMPLETED',
-    covers: 'cancelOrder: JustClick refuses the signature (error 4) at delete-justclick-bill, operator skip (update)',
-    async run({ stack, starter }) {
-      const userId = 16;
-      const orderId = await placeCurrentOrder(stack, userId);
-      const billId = await billFor(stack, userId);
-      stack.justclickSim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '4' });
-      const { handle } = await startCancelOrder(starter, { userId, orderId, justclickBillId: billId, requester: 'ADMIN', reason: 'fraud' });
-      await waitForState(handle, 'awaiting-operator', 'delete-justclick-bill');
-      await decide(handle, { action: 'skip', note: 'will delete the bill by hand', operator: 'carla' });
-      return closed(handle);
-    },
-  },
-  {
-    name: 'bulk-run-paused-waiting',
-    ends: 'COMPLETED',
-    covers: 'bulkRun: three refund-and-cancel items, paused and resumed, one item waiting for an operator (JustClick access denied)',
-    async run({ stack, starter }) {
-      const items = [];
-      for (const userId of [20, 21, 22]) {
-        const orderId = await placeCurrentOrder(stack, userId);
-        items.push({ userId, orderId, amount: '1.00', reason: 'event cancelled', requestedBy: 'ops', justclickBillId: userId === 22 ? await billFor(stack, userId) : undefined });
-      }
-      stack.justclickSim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '4' });
-      const { handle } = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 5 });
-      await handle.executeUpdate('pause', { args: [{ operator: 'anna', note: 'store maintenance' }] });
-      await handle.executeUpdate('resume', { args: [{ operator: 'anna', note: 'maintenance over' }] });
-      return closed(handle);
-    },
-  },
-];
+const repositoryRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
 /** Every string in a JSON tree, with base64 payload data also decoded. */
 function textsOf(value: unknown, into: string[] = []): string[] {
@@ -266,16 +58,37 @@ function assertNoSecrets(name: string, history: unknown): void {
   }
 }
 
-async function main(args: readonly string[]): Promise<void> {
-  if (args.includes('--list')) {
+/** A mistake in how the script was called: reported in one line, exit code 2. */
+class UsageError extends Error {}
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--list')) {
     for (const scenario of scenarios) console.log(`${scenario.name}\n    ${scenario.covers}`);
     return;
   }
+  const rerecord = argv.includes('--rerecord');
+  const args = argv.filter((arg) => arg !== '--rerecord');
   const unknown = args.filter((name) => !scenarios.some((scenario) => scenario.name === name));
   if (unknown.length > 0) {
-    throw new Error(`unknown scenario ${unknown.join(', ')}; the scenarios are: ${scenarios.map((scenario) => scenario.name).join(', ')}`);
+    throw new UsageError(`unknown scenario ${unknown.join(', ')}; the scenarios are: ${scenarios.map((scenario) => scenario.name).join(', ')}`);
   }
-  const chosen = args.length === 0 ? scenarios : scenarios.filter((scenario) => args.includes(scenario.name));
+  const named = args.length === 0 ? scenarios : scenarios.filter((scenario) => args.includes(scenario.name));
+  const recorded = new Set(existsSync(historiesDirectory) ? readdirSync(historiesDirectory) : []);
+  const existing = named.filter((scenario) => recorded.has(`${scenario.name}.json`));
+  if (existing.length > 0 && !rerecord) {
+    if (args.length > 0) {
+      throw new UsageError(
+        `${existing.map((scenario) => scenario.name).join(', ')} already recorded: the fixtures are the 1.0 histories and are not re-recorded ` +
+          '(docs/versioning.md). Gate the workflow change with patched() instead; --rerecord overwrites them for a new baseline only.',
+      );
+    }
+    console.log(`Already recorded (kept): ${existing.map((scenario) => scenario.name).join(', ')}`);
+  }
+  const chosen = rerecord ? named : named.filter((scenario) => !existing.includes(scenario));
+  if (chosen.length === 0) {
+    console.log('Nothing to record: every scenario has its fixture.');
+    return;
+  }
 
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const cleanups: Array<() => Promise<void>> = [];
@@ -311,7 +124,8 @@ async function main(args: readonly string[]): Promise<void> {
               'nothing was written for it. Fix the scenario for the new workflow code first.',
           );
         }
-        const json = historyToJson(await handle.fetchHistory());
+        // Failure stack traces name the checkout's path; a fixture should not name the machine.
+        const json = historyToJson(await handle.fetchHistory()).split(repositoryRoot).join('.');
         assertNoSecrets(scenario.name, JSON.parse(json));
         const file = join(historiesDirectory, `${scenario.name}.json`);
         await writeFile(file, json);
@@ -325,6 +139,11 @@ async function main(args: readonly string[]): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`record-histories: ${error.message}`);
+      process.exitCode = 2;
+      return;
+    }
     console.error('record-histories failed:', error);
     process.exitCode = 1;
   });

@@ -29,7 +29,7 @@ export const FailureType = {
   OutcomePending: 'OutcomePending',
   /**
    * The evidence cannot decide whether an effect happened: a person must look and decide
-   * (retry or skip). Non-retryable. Runs recorded before this name report `OutcomeUnknown`.
+   * (retry or skip). Non-retryable.
    */
   OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
@@ -48,7 +48,7 @@ export const FailureType = {
   RunAborted: 'RunAborted',
   /**
    * Undoing the run's effects could not complete and an operator chose `abort` there: some
-   * effects stay (run state `partially-compensated`). Runs recorded before this name failed as RunAborted.
+   * effects stay (run state `partially-compensated`).
    */
   RunPartiallyCompensated: 'RunPartiallyCompensated',
 } as const;
@@ -293,7 +293,7 @@ export interface ObserveOrderInput {
 /**
  * Every activity orderflow's workflows call; `createActivities(deps)` in src/activities
  * returns exactly this. Each changing activity takes an effect key and makes its effect
- * at most once (see src/effects).
+ * at most once (see src/ledger).
  */
 export interface OrderflowActivities {
   /** Reads get_cart and list_orders: is the expected order the user's current one? */

@@ -13,14 +13,14 @@ import type { LogLevel } from '@temporalio/worker';
 import { jsonLogLine } from './run-events.ts';
 import type { LogEntry } from './run-events.ts';
 import { createActivities } from './activities/index.ts';
-import { createBulkActivities } from './activities/bulk.ts';
-import { createReconcileActivities } from './activities/reconcile.ts';
+import { createBulkActivities } from './features/bulk/activities.ts';
+import { createReconcileActivities } from './features/reconcile/activities.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
 import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import type { Config, Environment } from './config.ts';
-import { openLedger } from './effects/index.ts';
+import { openLedger } from './ledger/index.ts';
 import { apiCallObserver } from './telemetry/api-calls.ts';
 import { observeLedger } from './telemetry/ledger.ts';
 import { createOrderflowMetrics, histogramBucketOverrides } from './telemetry/metrics.ts';
@@ -29,14 +29,14 @@ import type { Tracing } from './telemetry/tracing.ts';
 import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telemetry/worker.ts';
 import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
-import type { EffectLedger } from './effects/types.ts';
+import type { EffectLedger } from './ledger/types.ts';
 import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = fileURLToPath(
-  new URL(`./workflows/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  new URL(`./run-kit/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
 /** Workflow tasks one worker runs at once (see Worker.create below). */
@@ -160,7 +160,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         : { workflowsPath }),
       maxCachedWorkflows: cachedRuns,
       // A workflow task holds its slot while the run's local first attempts make their API
-      // calls (src/workflows/activity-proxies.ts): waiting on I/O, not using CPU, so more
+      // calls (src/run-kit/activity-proxies.ts): waiting on I/O, not using CPU, so more
       // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
       maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
       activities: {

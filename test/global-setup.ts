@@ -1,8 +1,8 @@
 /**
  * vitest global setup: ONE Temporal dev server (headless, in memory, on a free loopback
  * port, with our search attributes) for the whole test run, started through the SDK's
- * `TestWorkflowEnvironment.createLocal` (test/support/test-server.ts); tests reach it
- * through test/support/temporal.ts.
+ * `TestWorkflowEnvironment.createLocal` (harness/test-server.ts); tests reach it
+ * through harness/temporal.ts.
  *
  * Without the Temporal CLI: in CI (`CI` set) fail, because CI must run them. On a
  * developer's machine, fall back to the SDK's own download of the dev server (needs the
@@ -12,8 +12,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
-import type {} from './support/temporal.ts';
-import { startTestServer } from './support/test-server.ts';
+import type {} from '../harness/temporal.ts';
+import { startTestServer } from '../harness/test-server.ts';
 import { findTemporalCli, missingTemporalCliMessage } from '../src/temporal/cli-binary.ts';
 
 let environment: TestWorkflowEnvironment | undefined;

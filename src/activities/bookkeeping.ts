@@ -1,6 +1,6 @@
 /** Bookkeeping activities: operator resolutions and the audit trail, ledger only (no API). */
 import type { AuditInput, OrderflowActivities, ResolveEffectInput } from '../contracts.ts';
-import type { JsonValue } from '../effects/types.ts';
+import type { JsonValue } from '../ledger/types.ts';
 import { attemptContext, didNotHappen, isDone } from './protocol.ts';
 import type { Protocol } from './protocol.ts';
 

@@ -4,7 +4,7 @@
  */
 import { FailureType } from '../contracts.ts';
 import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActivities } from '../contracts.ts';
-import type { EffectRecord, JsonValue } from '../effects/types.ts';
+import type { EffectRecord, JsonValue } from '../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
 import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, unresolvedStates } from './protocol.ts';

@@ -7,7 +7,7 @@ import { FailureType } from '../contracts.ts';
 import type { EffectResult, ObserveOrderInput, OrderEffectInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
 import type { WebTvCart, WebTvOrder } from '../apis/webtv/types.ts';
-import type { JsonValue } from '../effects/types.ts';
+import type { JsonValue } from '../ledger/types.ts';
 import { formatCents } from '../money.ts';
 import { failure } from './failures.ts';
 import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, signal } from './protocol.ts';

@@ -1,5 +1,5 @@
 /**
- * The ledger protocol every changing activity follows (DESIGN.md, "The effect ledger"):
+ * The ledger protocol every changing activity follows (docs/architecture.md, "The effect ledger"):
  * 1. a recorded `applied` outcome is returned without calling the API (resets are safe);
  * 2. the per-user lock is taken, so our own writes to one user never interleave;
  * 3. the world is observed (credit, current order) and `pending` recorded with it;
@@ -16,9 +16,9 @@ import { ApiCallError } from '../apis/outcome.ts';
 import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../effects/types.ts';
-import { UserLockTimeoutError } from '../effects/errors.ts';
-import { stepOfEffectKey } from '../effects/keys.ts';
+import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../ledger/types.ts';
+import { UserLockTimeoutError } from '../ledger/errors.ts';
+import { stepOfEffectKey } from '../ledger/keys.ts';
 import { apiFailure, failure, summaryOf } from './failures.ts';
 
 export interface ActivityDeps {

@@ -1,5 +1,5 @@
 /**
- * The outcome of one call to a remote API, as DESIGN.md defines it.
+ * The outcome of one call to a remote API, as docs/architecture.md defines it.
  *
  * Every call ends in exactly one of four outcomes:
  *  - `ok`:       the API answered success (the client returns a value);

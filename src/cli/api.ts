@@ -139,7 +139,7 @@ Examples:
     if (reserved.length > 0) {
       throw new UsageError(`--set ${reserved[0]}=... is a reserved name (the client signs the request with it); leave it out. Nothing was sent.`);
     }
-    const { nestPhpFields } = await import('../apis/justclick/signing.ts');
+    const { nestPhpFields } = await import('../apis/justclick/php-fields.ts');
     let params: ReturnType<typeof nestPhpFields>;
     try {
       params = nestPhpFields(pairs);

@@ -1,17 +1,17 @@
 /**
  * `orderflow bulk <kind> --file`, `orderflow bulk status|pause|resume|cancel <bulk id>`:
- * many items of one kind as one bulkRun (src/workflows/bulk-run.ts).
+ * many items of one kind as one bulkRun (src/features/bulk/workflow.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { startBulk } from '../client/bulk.ts';
+import { startBulk } from '../features/bulk/client.ts';
 import { workflowUiUrl } from '../client/connect.ts';
-import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../bulk/contracts.ts';
-import type { BulkControl, BulkItemOutcome, BulkKind, BulkProgress, BulkResult } from '../bulk/contracts.ts';
-import { BulkFileError, bulkColumns, parseBulkFile } from '../bulk/file.ts';
-import type { ParsedBulkFile } from '../bulk/file.ts';
+import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
+import type { BulkControl, BulkItemOutcome, BulkKind, BulkProgress, BulkResult } from '../features/bulk/contracts.ts';
+import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
+import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { InputError } from '../validation.ts';
 import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';

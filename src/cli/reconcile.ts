@@ -1,11 +1,11 @@
 /**
  * `orderflow reconcile [--since 24h] [--wait]` and `orderflow schedule reconcile --every 1h
- * [--since 24h] | --delete`: the drift report (src/workflows/reconcile.ts), once or on a
+ * [--since 24h] | --delete`: the drift report (src/features/reconcile/workflow.ts), once or on a
  * Temporal Schedule.
  */
 import { workflowUiUrl } from '../client/connect.ts';
-import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../client/reconcile.ts';
-import type { ReconcileResult } from '../reconcile/contracts.ts';
+import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
+import type { ReconcileResult } from '../features/reconcile/contracts.ts';
 import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';

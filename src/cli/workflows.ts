@@ -9,6 +9,7 @@ import { workflowUiUrl } from '../client/connect.ts';
 import { RequestConflictError, startWorkflow } from '../client/starters.ts';
 import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
+import { startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
@@ -98,7 +99,7 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
 }
 
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
-  const spec = workflowRegistry[workflowType].cli;
+  const spec = startOptions[workflowType];
   return {
     name: spec.name,
     summary: spec.summary,

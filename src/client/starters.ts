@@ -11,17 +11,18 @@
  * different one is refused with {@link RequestConflictError}. A run started under the
  * old `/`-separated id answers for its business key too.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { escapeMarkdown } from '../markdown.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
 import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
 import { explainStartRefusal } from '../temporal/readiness.ts';
 import { startAnswering } from './start-answer.ts';
 import { idPolicies, stateAtStart, workflowRegistry } from './workflow-registry.ts';
 import type { WorkflowFunctions, WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
-import { legacyWorkflowId, fillTemplate } from './workflow-ids.ts';
+import { fillTemplate } from './workflow-ids.ts';
 
 export type { WorkflowTypeName } from './workflow-registry.ts';
 
@@ -97,18 +98,6 @@ async function existingRun(client: Client, workflowId: string): Promise<{ runId:
   }
 }
 
-/** A run under the old `/` id that still answers for the business key: running, or completed. */
-async function legacyRunId(client: Client, legacyId: string): Promise<string | undefined> {
-  try {
-    const description = await client.workflow.getHandle(legacyId).describe();
-    const answers = ['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(description.status.name);
-    return answers ? description.runId : undefined;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
 function differences(fields: readonly string[], existing: Readonly<Record<string, unknown>>, requested: Readonly<Record<string, unknown>>): RequestDifference[] {
   const normal = (value: unknown): string => JSON.stringify(value ?? null);
   return fields
@@ -121,7 +110,7 @@ function detailsList(rows: ReadonlyArray<readonly [string, string, string?]>, in
   return rows
     .map(([label, field, whenAbsent]) => [label, input[field] ?? whenAbsent] as const)
     .filter((row): row is readonly [string, string | number] => row[1] !== undefined)
-    .map(([label, value]) => `- **${label}:** ${String(value).replace(/([\\`*_[\]<>])/g, '\\$1')}`)
+    .map(([label, value]) => `- **${label}:** ${escapeMarkdown(String(value))}`)
     .join('\n');
 }
 
@@ -138,8 +127,8 @@ function searchAttributesAtStart(mapping: Readonly<Partial<Record<string, string
   return pairs;
 }
 
-/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first. */
-export function workflowIdOf<T extends WorkflowTypeName>(workflowType: T, rawInput: WorkflowInput<T>): string {
+/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first (an InputError when it is not one). */
+export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown): string {
   const registration = workflowRegistry[workflowType];
   const input = registration.validate(rawInput);
   return fillTemplate(registration.idTemplate, (registration.idValues as (input: unknown) => Record<string, string | number>)(input));
@@ -174,11 +163,6 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
     if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different);
     return { workflowId, runId: runId ?? existing.runId, started: false, handle: client.workflow.getHandle(workflowId) };
   };
-
-  // Transition from the old id format: a running or completed run under it keeps answering.
-  const legacyId = prefix + legacyWorkflowId(registration.idTemplate, idValues);
-  const legacyRun = await legacyRunId(client, legacyId);
-  if (legacyRun !== undefined) return answerExisting(legacyId, legacyRun);
 
   const workflowId = prefix + fillTemplate(registration.idTemplate, idValues);
   try {

@@ -7,19 +7,14 @@
  * PHP backend renders the same id). Ids contain no `/` and nothing else a URL path would
  * need escaped: Temporal's HTTP API (grpc-gateway) takes the workflow id as a path segment
  * and decodes `%2F` into a separator.
- *
- * Runs started before this format used `refund-and-cancel/<user>/<order>`:
- * {@link legacyWorkflowId} gives that form, so that a start finds such a run instead of
- * starting a second one.
  */
 import { createHash } from 'node:crypto';
 
 /** Characters a rendered id may contain: all unreserved in a URL path segment, and ':' and '.'. */
 export const workflowIdPattern = /^[A-Za-z0-9_.:-]+$/;
 
-/** Separator between the parts of a business key (the old format used '/'). */
+/** Separator between the parts of a business key. */
 export const idSeparator = ':';
-const legacySeparator = '/';
 
 /**
  * The `requestId` of an adjustment that came without one: a digest of what it does, so
@@ -43,11 +38,6 @@ export function fillTemplate(template: string, values: Readonly<Record<string, u
     if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`The template ${template} needs ${name}; the input has none.`);
     return String(value);
   });
-}
-
-/** The same business key in the old `/`-separated form (only the template's separators change). */
-export function legacyWorkflowId(template: string, values: Readonly<Record<string, unknown>>): string {
-  return fillTemplate(template.split(idSeparator).join(legacySeparator), values);
 }
 
 /** Ids of things other than a single business key. */

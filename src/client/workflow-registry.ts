@@ -2,12 +2,13 @@
  * The one table of orderflow's startable workflows. Each row says, for one workflow: its
  * type (the workflow function's name, typed by the function), how its input is checked,
  * its business-key id template, its id policies, which inputs make "the same request",
- * the search attributes and UI summary it starts with, the `orderflow start` options and
- * help, and the contract types of its messages.
+ * the search attributes and UI summary it starts with, and the contract types of its
+ * messages: its business identity. (How `orderflow start` asks for it is beside the CLI:
+ * src/cli/start-options.ts.)
  *
  * It drives the typed starters (./starters.ts), the CLI (src/cli/workflows.ts) and the
- * generated caller contract (contracts/orderflow.contract.json, which the PHP client
- * follows). Nothing here does I/O.
+ * generated caller contract (clients/php/resources/orderflow.contract.json, written by
+ * `npm run contract`, which the PHP client follows). Nothing here does I/O.
  */
 import type { adjustCredit } from '../workflows/adjust-credit.ts';
 import type { cancelOrder } from '../workflows/cancel-order.ts';
@@ -19,8 +20,6 @@ import { orderflowSearchAttributes } from '../search-attributes.ts';
 import { validateAdjustCredit, validateCancelOrder, validateProcessPaidOrder, validateRefundAndCancel } from '../validation.ts';
 import { adjustmentDigest, requestDigest } from './workflow-ids.ts';
 
-export type CliValues = Readonly<Record<string, string | boolean | undefined>>;
-export type CliEnvironment = Readonly<Record<string, string | undefined>>;
 type SearchAttributeName = (typeof orderflowSearchAttributes)[keyof typeof orderflowSearchAttributes]['name'];
 
 /** Every orderflow run starts with these id policies: the same request twice is one run. */
@@ -55,35 +54,7 @@ export interface WorkflowRegistration<W extends (input: never) => Promise<RunRes
   readonly contractTypes: { readonly input: string; readonly result: string };
   /** Signals this workflow accepts besides `operatorDecision` (every workflow takes that one). */
   readonly extraSignals: ReadonlyArray<{ readonly name: string; readonly argument: string }>;
-  /** `orderflow start <name>` */
-  readonly cli: {
-    readonly name: string;
-    readonly summary: string;
-    readonly usage: string;
-    readonly help: string;
-    readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
-    /** The workflow input from the parsed options (validation names anything wrong). */
-    readonly input: (values: CliValues, env: CliEnvironment) => Record<string, unknown>;
-  };
 }
-
-/** A number option as typed; anything not all digits is passed on as text so validation names it. */
-function idOption(value: string | boolean | undefined): number | string | undefined {
-  if (typeof value !== 'string') return undefined;
-  return /^\d{1,15}$/.test(value) ? Number(value) : value;
-}
-
-function text(value: string | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
-                         attempt of a step that is being retried) and end with the result.
-                         Exit 0 completed, 1 failed, 3 waiting for an operator.
-
-Values are read leniently where the meaning is certain: spaces around a value are
-ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
-one line without control characters. Each option may be given once.`;
 
 const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> = {
   workflowType: 'refundAndCancel',
@@ -96,40 +67,6 @@ const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> 
   details: [['user', 'userId'], ['order', 'orderId'], ['amount', 'amount'], ['JustClick bill', 'justclickBillId'], ['reason', 'reason'], ['requested by', 'requestedBy']],
   contractTypes: { input: 'RefundAndCancelInput', result: 'RunResult' },
   extraSignals: [],
-  cli: {
-    name: 'refund-and-cancel',
-    summary: 'Refund an order as store credit, cancel it, delete its JustClick bill',
-    usage: 'start refund-and-cancel --user <id> --order <id> --amount <decimal> [--justclick-bill <id>] [--reason <text>] [--requested-by <name>] [--wait]',
-    help: `Starts refundAndCancel: confirm the order is the user's current one, add the credit, cancel
-the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
-the credit back; after it, steps only go forward. The workflow id is
-refund-and-cancel:<user>:<order>: the same request twice is one run; another amount or bill
-for the same order is refused as a conflict.
-
-Options:
-  --user <id>            Store user id (required)
-  --order <id>           The order being refunded; must be the user's current order (required)
-  --amount <decimal>     Credit to add, e.g. 5.50 (required)
-  --justclick-bill <id>  The mirrored JustClick bill to delete
-  --reason <text>        Why (shown in the UI and the ledger)
-  --requested-by <name>  Who asks (default: $USER)
-${waitHelp}
-
-Example:
-  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, amount: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      reason: { type: 'string' }, 'requested-by': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    input: (values, env) => ({
-      userId: idOption(values['user']),
-      orderId: idOption(values['order']),
-      amount: text(values['amount']),
-      justclickBillId: text(values['justclick-bill']),
-      reason: text(values['reason']) ?? 'refund requested with the orderflow command',
-      requestedBy: text(values['requested-by']) ?? env['USER'] ?? 'orderflow-cli',
-    }),
-  },
 };
 
 const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder> = {
@@ -143,31 +80,6 @@ const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder
   details: [['user', 'userId'], ['order', 'orderId'], ['JustClick bill', 'justclickBillId'], ['payment deadline', 'paymentDeadline', defaultPaymentDeadline]],
   contractTypes: { input: 'ProcessPaidOrderInput', result: 'RunResult' },
   extraSignals: [{ name: 'paymentReceived', argument: 'PaymentReceived' }],
-  cli: {
-    name: 'process-paid-order',
-    summary: 'Process the current order once paid, waiting for payment if an amount is due',
-    usage: 'start process-paid-order --user <id> --order <id> [--justclick-bill <id>] [--payment-deadline <duration>] [--wait]',
-    help: `Starts processPaidOrder: confirm the order, process it (marks it paid and delivers its
-products); while an amount is due, wait for the paymentReceived signal up to the deadline,
-then ask an operator; finally mark the JustClick bill paid.
-
-Options:
-  --user <id>                     Store user id (required)
-  --order <id>                    The user's current order (required)
-  --justclick-bill <id>           The mirrored JustClick bill to mark paid
-  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      'payment-deadline': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    input: (values) => ({
-      userId: idOption(values['user']),
-      orderId: idOption(values['order']),
-      justclickBillId: text(values['justclick-bill']),
-      paymentDeadline: text(values['payment-deadline']),
-    }),
-  },
 };
 
 const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
@@ -184,36 +96,6 @@ const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
   details: [['user', 'userId'], ['action', 'action'], ['amount', 'amount'], ['description', 'description'], ['reason', 'reason'], ['requested by', 'requestedBy'], ['request id', 'requestId']],
   contractTypes: { input: 'AdjustCreditInput', result: 'RunResult' },
   extraSignals: [],
-  cli: {
-    name: 'adjust-credit',
-    summary: "Add or subtract a user's credit, exactly once",
-    usage: 'start adjust-credit --user <id> --action add|subtract --amount <decimal> --description <text> [--reason <text>] [--request-id <id>] [--wait]',
-    help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
-adjust-credit:<user>:<request id> (or a digest of the request): the same request twice is one
-run; another action, amount or description under the same request id is refused as a conflict.
-
-Options:
-  --user <id>             Store user id (required)
-  --action add|subtract   (required)
-  --amount <decimal>      e.g. 5.00 (required)
-  --description <text>    Shown to the user in the store (required)
-  --reason <text>         Why (for ops)
-  --request-id <id>       Your idempotency key, e.g. a coupon redemption id
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, action: { type: 'string' }, amount: { type: 'string' }, description: { type: 'string' },
-      reason: { type: 'string' }, 'request-id': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    input: (values, env) => ({
-      userId: idOption(values['user']),
-      action: text(values['action']),
-      amount: text(values['amount']),
-      description: text(values['description']),
-      reason: text(values['reason']) ?? 'credit adjustment with the orderflow command',
-      requestedBy: env['USER'] ?? 'orderflow-cli',
-      requestId: text(values['request-id']),
-    }),
-  },
 };
 
 const cancelOrderRegistration: WorkflowRegistration<typeof cancelOrder> = {
@@ -227,32 +109,6 @@ const cancelOrderRegistration: WorkflowRegistration<typeof cancelOrder> = {
   details: [['user', 'userId'], ['order', 'orderId'], ['JustClick bill', 'justclickBillId'], ['requester', 'requester'], ['reason', 'reason']],
   contractTypes: { input: 'CancelOrderInput', result: 'RunResult' },
   extraSignals: [],
-  cli: {
-    name: 'cancel-order',
-    summary: "Cancel a user's current order and delete its JustClick bill",
-    usage: 'start cancel-order --user <id> --order <id> [--justclick-bill <id>] [--requester ADMIN|BUYER] [--reason <text>] [--wait]',
-    help: `Starts cancelOrder: confirm the order is current, cancel it (already cancelled counts as
-done), delete the mirrored JustClick bill.
-
-Options:
-  --user <id>               Store user id (required)
-  --order <id>              The user's current order (required)
-  --justclick-bill <id>     The mirrored JustClick bill to delete
-  --requester ADMIN|BUYER   Who asks for the cancellation (default ADMIN)
-  --reason <text>           Why
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      requester: { type: 'string' }, reason: { type: 'string' }, wait: { type: 'boolean' },
-    },
-    input: (values) => ({
-      userId: idOption(values['user']),
-      orderId: idOption(values['order']),
-      justclickBillId: text(values['justclick-bill']),
-      requester: text(values['requester']) ?? 'ADMIN',
-      reason: text(values['reason']),
-    }),
-  },
 };
 
 /** Every startable workflow, by workflow type. */

@@ -4,8 +4,8 @@
  * waiting for a per-user lock in `orderflow_user_lock_wait_seconds`. Everything else passes
  * through unchanged.
  */
-import { UserLockTimeoutError } from '../effects/errors.ts';
-import type { EffectLedger, EffectState } from '../effects/types.ts';
+import { UserLockTimeoutError } from '../ledger/errors.ts';
+import type { EffectLedger, EffectState } from '../ledger/types.ts';
 import type { OrderflowMetrics } from './metrics.ts';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as
- * a child process. (Tests start theirs through @temporalio/testing: test/support/test-server.ts.)
+ * a child process. (Tests start theirs through @temporalio/testing: harness/test-server.ts.)
  *
  * The server registers our typed search attributes at launch, listens on loopback, and is
  * ready when a client can describe the default namespace and sees every search attribute.
@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { requireTemporalCli } from './cli-binary.ts';
+import { assertPortFree, pickFreePorts } from './ports.ts';
 
 export interface DevServerOptions {
   /** gRPC frontend port; 0 or omitted picks a free port. */
@@ -67,44 +66,6 @@ const defaultStopGraceMs = 10_000;
 const outputTailLimitChars = 8_000;
 /** Attempts when we picked the port ourselves and someone else took it before the server bound it. */
 const portRaceAttempts = 3;
-
-/** Port numbers that were free a moment ago on `ip` (all distinct). */
-async function pickFreePorts(ip: string, count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, ip, () => resolve());
-      });
-      return server;
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
-}
-
-/**
- * Throws when `port` is taken on `ip`: otherwise the readiness check could succeed against
- * whatever already listens there (another dev server) while ours fails to bind.
- */
-async function assertPortFree(ip: string, port: number, what: string): Promise<void> {
-  const server = createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, ip, () => resolve());
-    });
-  } catch (error) {
-    throw new Error(
-      `Cannot start the Temporal dev server: the ${what} port ${ip}:${port} is not available (${errorText(error)}). ` +
-        'Stop whatever listens there (another dev server?) or choose another port.',
-      { cause: error },
-    );
-  }
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
 
 /** Keeps the last {@link outputTailLimitChars} characters of the child's output. */
 class OutputTail {

@@ -2,12 +2,12 @@
 import { RunState } from '../contracts.ts';
 import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import { Run } from './run.ts';
-import { performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import { Run } from '../run-kit/run.ts';
+import { performStep } from '../run-kit/step.ts';
 import { checkedInput } from './steps.ts';
 import { validateAdjustCredit } from '../validation.ts';
-import { effects } from './activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 
 
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
@@ -33,7 +33,6 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
       run.setState(RunState.Completed);
       return run.result('completed', `${what}: done.`);
     case 'abort':
-    case 'compensate':
       return failAborted(run, outcome.decision, `${what} stopped.`);
     case 'business-failure':
       return failRefused(run, outcome.failure.type, `${what} was refused: ${outcome.failure.message} Nothing was changed.`, outcome.failure);

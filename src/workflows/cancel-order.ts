@@ -2,12 +2,12 @@
 import { RunState } from '../contracts.ts';
 import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import { Run } from './run.ts';
-import { performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import { Run } from '../run-kit/run.ts';
+import { performStep } from '../run-kit/step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
-import { effects, reads } from './activity-proxies.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
@@ -29,7 +29,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });
-  if (cancelled.kind === 'abort' || cancelled.kind === 'compensate') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
+  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
   if (cancelled.kind === 'business-failure') {
     failRefused(run, cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }

@@ -1,10 +1,9 @@
 /**
- * What each operator choice does, per step: the one place for this wording. It is shown
+ * What each operator choice does, per step of the workflows in this folder (the saga's undo
+ * and reconcile's findings keep theirs beside them): the one place for this wording. It is shown
  * in `status`, the UI's current details and the CLI, and answered by the update.
  */
-import type { OperatorAction } from '../contracts.ts';
-
-export type Choices = Partial<Record<OperatorAction, string>>;
+import type { Choices } from '../run-kit/step.ts';
 
 export const choices = {
   confirmOrder: {
@@ -42,31 +41,13 @@ export const choices = {
     skip: 'The bill is marked paid or will be handled by hand: finish as completed.',
     abort: 'Stop now: the order stays processed; the JustClick bill stays as it is.',
   },
-  /** An undo in a saga's compensation. */
-  undo: {
-    retry: 'Try the undo again (for example after the user has credit again, or the API is back).',
-    skip: 'Accept it as it is (written off, or undone by hand) and finish the compensation.',
-    abort: 'Stop here: the run ends as partially compensated and nothing more is undone.',
-  },
   /** `stands`: what has been done already and stays, e.g. "the order stays cancelled". */
-  deleteBill: (stands: string): Choices => ({
+  deleteBill: (stands: string) => ({
     retry: 'Try deleting the JustClick bill again (for example after JustClick is back or its secret is fixed).',
     skip: 'The bill is gone or will be handled by hand: finish the run as completed.',
     abort: `Stop now: ${stands}; the JustClick bill stays.`,
   }),
-  /** A drift finding of reconcile; `compensate` only where the finding is a credit change made twice. */
-  reconcileFinding: (takeBack: string | undefined): Choices => ({
-    skip: 'Accept it as it is (you checked, or put it right by hand): close the finding.',
-    ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
-    abort: 'Close the finding without a verdict; nothing is changed.',
-  }),
-  /** A stale effect found by reconcile: the operator settles it in the ledger. */
-  staleEffect: {
-    retry: 'It did NOT take effect (you checked the store): record it as not applied; nothing is called.',
-    skip: 'It DID take effect (you checked, or did it by hand): record it as applied; nothing is called.',
-    abort: 'Close the finding without a verdict; the effect stays unresolved.',
-  },
-  adjustCredit: (action: 'add' | 'subtract'): Choices => ({
+  adjustCredit: (action: 'add' | 'subtract') => ({
     retry: `The credit was NOT ${action === 'add' ? 'added' : 'subtracted'} (you checked): do it again.`,
     skip: `The credit WAS ${action === 'add' ? 'added' : 'subtracted'} (you checked, or did it by hand): finish as completed.`,
     abort: 'Stop now and leave the credit as it is.',

@@ -7,13 +7,13 @@ import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import { describeFailureLine } from './failures.ts';
-import { Run } from './run.ts';
-import { auditDecision, performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import { describeFailureLine } from '../run-kit/failures.ts';
+import { Run } from '../run-kit/run.ts';
+import { auditDecision, awaitOperator, performStep } from '../run-kit/step.ts';
 import { checkedInput, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
-import { effects, reads } from './activity-proxies.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
@@ -44,8 +44,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       choices: choices.processOrder,
     });
     if (processed.kind === 'done' || processed.kind === 'skipped') break;
-    if (processed.kind === 'abort' || processed.kind === 'compensate') failAborted(run, processed.decision, `${what} stopped at process-order.`);
-    if (processed.kind !== 'business-failure') continue;
+    if (processed.kind === 'abort') failAborted(run, processed.decision, `${what} stopped at process-order.`);
     if (processed.failure.type !== FailureType.AmountDue) {
       failRefused(run, processed.failure.type, `${what} was refused: ${processed.failure.message}`, processed.failure);
     }
@@ -56,7 +55,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
     const paid = await condition(() => paymentsSignalled > seen, deadline);
     run.setState(RunState.Running);
     if (paid) continue;
-    const decision = await run.awaitOperator({
+    const decision = await awaitOperator(run, {
       step: 'process-order',
       reason: `The order still has an amount due and no paymentReceived signal arrived within ${deadline}.`,
       failure: { ...processed.failure, message: `${describeFailureLine(processed.failure)}: ${processed.failure.message}` },
@@ -77,7 +76,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       onBusinessFailure: 'operator',
       choices: choices.markBillPaid,
     });
-    if (marked.kind === 'abort' || marked.kind === 'compensate') {
+    if (marked.kind === 'abort') {
       failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
     }
   }

@@ -9,14 +9,14 @@
 import { RunState } from '../contracts.ts';
 import type { RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted } from './endings.ts';
-import { Run } from './run.ts';
-import { Compensations, compensateAndEnd } from './saga.ts';
-import { performStep } from './perform-step.ts';
-import type { StepOutcome } from './perform-step.ts';
+import { failAborted } from '../run-kit/endings.ts';
+import { Run } from '../run-kit/run.ts';
+import { Compensations, compensateAndEnd } from '../run-kit/saga.ts';
+import { performStep } from '../run-kit/step.ts';
+import type { StepOutcome } from '../run-kit/step.ts';
 import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
-import { effects, reads } from './activity-proxies.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;

@@ -4,9 +4,9 @@ import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { InputError } from '../validation.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from './endings.ts';
-import type { Run } from './run.ts';
-import { performStep } from './perform-step.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
+import type { Run } from '../run-kit/run.ts';
+import { performStep } from '../run-kit/step.ts';
 
 /** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
 export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
@@ -42,10 +42,6 @@ export async function confirmCurrentOrder(
     choices: choices.confirmOrder,
   });
   if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
-  if (outcome.kind !== 'done') {
-    // retry/abort are the only choices offered, so anything else is a bug in this file.
-    throw new Error(`confirm-order ended as ${outcome.kind}, which it never offers`);
-  }
   const observation = outcome.value;
   if (observation.state === 'current') return;
   if (observation.state === changedState && observation.changedByThisRun) return;
@@ -86,7 +82,7 @@ export async function deleteJustClickBill(
     onBusinessFailure: 'operator',
     choices: choices.deleteBill(stands),
   });
-  if (deleted.kind === 'abort' || deleted.kind === 'compensate') {
+  if (deleted.kind === 'abort') {
     failAborted(run, deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
   }
 }

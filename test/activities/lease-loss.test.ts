@@ -13,11 +13,11 @@ import { createActivities } from '../../src/activities/index.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { CreditEffectInput } from '../../src/contracts.ts';
 import { loadConfig } from '../../src/config.ts';
-import { openLedger } from '../../src/effects/index.ts';
-import type { EffectLedger } from '../../src/effects/types.ts';
+import { openLedger } from '../../src/ledger/index.ts';
+import type { EffectLedger } from '../../src/ledger/types.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
-import { eventually, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
+import { eventually, startStack } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
 
 /** Long enough for the renewal (every 300 ms) to notice the loss while the call is held. */
 const heldMs = 3_000;

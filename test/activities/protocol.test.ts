@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { createActivities } from '../../src/activities/index.ts';
 import { FailureType } from '../../src/contracts.ts';
-import { effectKey } from '../../src/effects/index.ts';
+import { effectKey } from '../../src/ledger/index.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { creditCalls, placeCurrentOrder, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
+import { creditCalls, placeCurrentOrder, startStack } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   const error = await promise.then(() => undefined, (reason: unknown) => reason);

@@ -160,7 +160,7 @@ describe('methods that succeed', () => {
 describe('every documented error code', () => {
   const errorCodes = [...justClickCodes.values()].filter((info) => info.code !== 0);
 
-  it('has every code of API-NOTES.md in the table', () => {
+  it('has every code of docs/vendor-apis.md in the table', () => {
     expect([...justClickCodes.keys()].sort((a, b) => a - b)).toEqual([
       0, 1, 2, 3, 4, 5, 6, 7, 8, 200, 201, 202, 203, 302, 303, 400, 600, 601, 602, 603, 604, 605, 606,
     ]);

@@ -1,5 +1,5 @@
 /**
- * PHP-compatible signing. Expected strings come from API-NOTES.md (vectors computed with
+ * PHP-compatible signing. Expected strings come from docs/vendor-apis.md (vectors computed with
  * PHP), the PHP manual's own examples for http_build_query/urlencode, php-src's tests
  * (Zend/tests/double_to_string.phpt) and php-src's code (http.c, php_variables.c).
  */
@@ -7,12 +7,11 @@ import { describe, expect, it } from 'vitest';
 import {
   justClickRequestHash,
   justClickResponseHash,
-  nestPhpFields,
-  parsePhpFieldName,
   phpHttpBuildQuery,
   phpNumberToString,
   phpUrlencode,
 } from '../../src/apis/justclick/signing.ts';
+import { nestPhpFields, parsePhpFieldName } from '../../src/apis/justclick/php-fields.ts';
 import type { PhpValue } from '../../src/apis/justclick/signing.ts';
 
 const secret = 'X'.repeat(40);
@@ -25,7 +24,7 @@ function nested(pairs: Array<[string, string]>): unknown {
   return nestPhpFields(pairs).map(([key, value]) => [key, plain(value)]);
 }
 
-describe('the vectors of API-NOTES.md (computed with PHP)', () => {
+describe('the vectors of docs/vendor-apis.md (computed with PHP)', () => {
   it('signs bill_id=1111 for login username', () => {
     expect(justClickRequestHash({ bill_id: 1111 }, 'username', secret)).toBe('47d890b61dcad113dee75f57f69be233');
     expect(justClickRequestHash([['bill_id', '1111']], 'username', secret)).toBe('47d890b61dcad113dee75f57f69be233');

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSignedUrl, newSalt, webTvSignature } from '../../src/apis/webtv/signing.ts';
-import { phpForTests, runPhpJson } from '../support/php.ts';
+import { phpForTests, runPhpJson } from '../../harness/php.ts';
 
 const documentedSecret = 'MWIzMjNhMWNiODc5ZmQ0ZTY2NTMwZmJhZDA3YTMyZWViOTQ3MDJiOGM2ZTU2NjE3';
 const documentedKeyId = '1b323a1cb879fd4e66530fbad07a32ee';
 const credentials = { keyId: documentedKeyId, sharedSecret: documentedSecret };
 
 describe('webTvSignature', () => {
-  it('reproduces the vector of API-NOTES.md (PHP hash_hmac with raw output, base64)', () => {
+  it('reproduces the vector of docs/vendor-apis.md (PHP hash_hmac with raw output, base64)', () => {
     expect(webTvSignature(documentedSecret, '5f4dcc3b5aa765d61d8327deb882cf99', 1700000000)).toBe(
       '3KQW2RQ8FINy5lLVRtDNQGnW+PPhkCUnhuWtydTRsk4=',
     );

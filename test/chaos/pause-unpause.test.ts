@@ -18,9 +18,9 @@ import { startRefundAndCancel } from '../../src/client/starters.ts';
 import type { RunResult } from '../../src/contracts.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { requireTemporalCli } from '../../src/temporal/cli-binary.ts';
-import { eventually, placeCurrentOrder } from '../support/stack.ts';
-import { temporalAvailable, testTemporalTarget } from '../support/temporal.ts';
-import { statusOf, useWorkflowTestContext } from '../support/workflows.ts';
+import { eventually, placeCurrentOrder } from '../../harness/stack.ts';
+import { temporalAvailable, testTemporalTarget } from '../../harness/temporal.ts';
+import { statusOf, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 const runCommand = promisify(execFile);
 

@@ -12,12 +12,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import type { RunResult } from '../../src/contracts.ts';
-import type { EffectRecord } from '../../src/effects/types.ts';
+import type { EffectRecord } from '../../src/ledger/types.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { connectTestClient, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { eventually, placeCurrentOrder, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
+import { connectTestClient, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
+import { eventually, placeCurrentOrder, startStack } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
 import { runningWorkerProcesses, spawnWorkerProcess, stopAllWorkerProcesses } from './worker-process.ts';
 
 /** Longer than the call takes to reach the simulator, shorter than the 20 s heartbeat timeout. */

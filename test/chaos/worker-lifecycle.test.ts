@@ -5,9 +5,9 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
+import { temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
+import { startStack } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
 import { spawnWorkerProcess, stopAllWorkerProcesses } from './worker-process.ts';
 
 async function freePort(): Promise<number> {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
 import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
 import { startWebTvSimulator } from '../../src/simulators/webtv/index.ts';
-import { connectTestClient, temporalAvailable, testTemporalTarget } from '../support/temporal.ts';
+import { connectTestClient, temporalAvailable, testTemporalTarget } from '../../harness/temporal.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const webTvKeyId = '1b323a1cb879fd4e66530fbad07a32ee';

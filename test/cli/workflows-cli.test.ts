@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { placeCurrentOrder, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
+import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
+import { placeCurrentOrder, startStack } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
 import type { Client } from '@temporalio/client';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { contractPath, renderContract } from '../../scripts/contract.ts';
+import { contractPath, renderContract } from '../../harness/contract.ts';
 import { workflowIdOf } from '../../src/client/starters.ts';
 import { workflowRegistry } from '../../src/client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../../src/client/workflow-registry.ts';
@@ -69,7 +69,7 @@ describe('the shared table of inputs, in the TypeScript starters', () => {
       expect((refusal as InputError).problems).toEqual(testCase.problems);
     } else {
       expect(JSON.parse(JSON.stringify(validate(testCase.input)))).toEqual(testCase.normalised);
-      expect(workflowIdOf(testCase.workflow, testCase.input as never)).toBe(testCase.workflowId);
+      expect(workflowIdOf(testCase.workflow, testCase.input)).toBe(testCase.workflowId);
     }
   });
 });

@@ -22,10 +22,10 @@ import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { findTemporalCli, missingTemporalCliMessage } from '../../src/temporal/cli-binary.ts';
 import { startDevServer } from '../../src/temporal/dev-server.ts';
 import type { DevServer } from '../../src/temporal/dev-server.ts';
-import { eventually, placeCurrentOrder } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
-import type { TemporalTarget } from '../support/temporal.ts';
-import { awaitingOperatorAt, failureOf, useWorkflowTestContext } from '../support/workflows.ts';
+import { eventually, placeCurrentOrder } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
+import type { TemporalTarget } from '../../harness/temporal.ts';
+import { awaitingOperatorAt, failureOf, useWorkflowTestContext } from '../../harness/workflows.ts';
 import { findChromium, launchBrowser } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import {

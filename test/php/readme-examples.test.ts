@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { phpForTests, runPhpFile } from '../support/php.ts';
-import type { PhpRuntime } from '../support/php.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { useWorkflowTestContext } from '../support/workflows.ts';
+import { phpForTests, runPhpFile } from '../../harness/php.ts';
+import type { PhpRuntime } from '../../harness/php.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { useWorkflowTestContext } from '../../harness/workflows.ts';
 
 const php = phpForTests({ check: 'the PHP and curl examples of docs/php-client.md', extensions: ['curl', 'json'] });
 const document = 'docs/php-client.md';

@@ -7,7 +7,7 @@
  * `http_build_query` and `md5` (the seed's own GetHash / CheckHash code), and `nestPhpFields`
  * against `parse_str`. Each check runs ONE php process for its whole batch.
  *
- * The inputs come from a seeded PRNG (test/support/php-values.ts): a failure prints the
+ * The inputs come from a seeded PRNG (harness/php-values.ts): a failure prints the
  * seed and the case, and `CROSSCHECK_SEED=<seed>` reproduces it. Values travel to PHP in a
  * tagged encoding that keeps float versus int, 64-bit ints and key order
  * (test/fixtures/php/signing-crosscheck.php).
@@ -17,14 +17,14 @@ import { describe, expect, it } from 'vitest';
 import {
   justClickRequestHash,
   justClickResponseHash,
-  nestPhpFields,
   phpHttpBuildQuery,
 } from '../../src/apis/justclick/signing.ts';
+import { nestPhpFields } from '../../src/apis/justclick/php-fields.ts';
 import type { PhpParams } from '../../src/apis/justclick/signing.ts';
 import { buildSignedUrl, webTvSignature } from '../../src/apis/webtv/signing.ts';
 import { webTvActions } from '../../src/apis/webtv/types.ts';
-import { phpForTests, runPhpJson } from '../support/php.ts';
-import type { PhpRuntime } from '../support/php.ts';
+import { phpForTests, runPhpJson } from '../../harness/php.ts';
+import type { PhpRuntime } from '../../harness/php.ts';
 import {
   Prng,
   crosscheckSeed,
@@ -40,8 +40,8 @@ import {
   paramsToTs,
   toPhpNode,
   urlencodedBody,
-} from '../support/php-values.ts';
-import type { GenParams, GenValue, PhpNode } from '../support/php-values.ts';
+} from '../../harness/php-values.ts';
+import type { GenParams, GenValue, PhpNode } from '../../harness/php-values.ts';
 
 const php = phpForTests({ check: 'the PHP cross-check', extensions: ['hash', 'json'] });
 const phpScript = fileURLToPath(new URL('../fixtures/php/signing-crosscheck.php', import.meta.url));

@@ -15,8 +15,8 @@ import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts
 import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
 import { startWebTvSimulator } from '../../src/simulators/webtv/index.ts';
 import type { WebTvSimulator } from '../../src/simulators/webtv/index.ts';
-import { phpForTests, runPhpFile } from '../support/php.ts';
-import type { PhpRun, PhpRuntime } from '../support/php.ts';
+import { phpForTests, runPhpFile } from '../../harness/php.ts';
+import type { PhpRun, PhpRuntime } from '../../harness/php.ts';
 import {
   fixtureSampleCode,
   justClickSampleCode,
@@ -30,7 +30,7 @@ import {
   webTvSampleApiUrl,
   webTvSampleCode,
   writePhpScript,
-} from '../support/php-samples.ts';
+} from '../../harness/php-samples.ts';
 
 const check = 'the vendor PHP samples';
 const php = phpForTests({ check, extensions: ['curl', 'hash', 'json'] });

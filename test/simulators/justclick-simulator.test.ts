@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { justClickResponseHash, nestPhpFields, phpHttpBuildQuery } from '../../src/apis/justclick/signing.ts';
+import { nestPhpFields } from '../../src/apis/justclick/php-fields.ts';
+import { justClickResponseHash, phpHttpBuildQuery } from '../../src/apis/justclick/signing.ts';
 import { startJustClickSimulator } from '../../src/simulators/justclick/index.ts';
 import type { JustClickSimulator } from '../../src/simulators/justclick/index.ts';
 
@@ -71,7 +72,7 @@ describe('requests', () => {
     expect(sim.apiUrl).toBe(`${sim.origin}/api`);
   });
 
-  it('answers the API-NOTES vector request: DeleteOrder bill_id=1111 of a missing bill', async () => {
+  it('answers the docs/vendor-apis.md vector request: DeleteOrder bill_id=1111 of a missing bill', async () => {
     const answer = await post('DeleteOrder', `bill_id=1111&hash=47d890b61dcad113dee75f57f69be233`, 'application/x-www-form-urlencoded');
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe('text/html; charset=UTF-8');

@@ -18,7 +18,7 @@ import type { WebTvAction } from '../../src/apis/webtv/types.ts';
 import type { Cents } from '../../src/money.ts';
 import { InvalidWebTvSimulatorOptionsError, phpJsonEncode, startWebTvSimulator } from '../../src/simulators/webtv/index.ts';
 import type { WebTvSimulator } from '../../src/simulators/webtv/index.ts';
-import { phpForTests, runPhpFile, runPhpJson } from '../support/php.ts';
+import { phpForTests, runPhpFile, runPhpJson } from '../../harness/php.ts';
 
 const keyId = randomBytes(16).toString('hex');
 const sharedSecret = randomBytes(32).toString('base64');

@@ -9,9 +9,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, placeCurrentOrder, startStack } from '../support/stack.ts';
-import type { Stack } from '../support/stack.ts';
-import { temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
+import { eventually, placeCurrentOrder, startStack } from '../../harness/stack.ts';
+import type { Stack } from '../../harness/stack.ts';
+import { temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
 import { spawnWorkerProcess, stopAllWorkerProcesses } from '../chaos/worker-process.ts';
 
 interface ReceivedSpan {

@@ -16,7 +16,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import { findTemporalCli } from '../../src/temporal/cli-binary.ts';
 import { TemporalNotReadyError } from '../../src/temporal/readiness.ts';
-import { makeCertificates, orderflowInProcess, orderflowProcess, startApiKeyGateway } from '../support/temporal-endpoints.ts';
+import { makeCertificates, orderflowInProcess, orderflowProcess, startApiKeyGateway } from '../../harness/temporal-endpoints.ts';
 
 const cliPath = findTemporalCli();
 const missingMessage =

@@ -17,8 +17,8 @@ import {
 } from '../../src/temporal/cli-binary.ts';
 import { devServerArgs, startDevServer } from '../../src/temporal/dev-server.ts';
 import type { DevServer } from '../../src/temporal/dev-server.ts';
-import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import type { TemporalTarget } from '../support/temporal.ts';
+import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
+import type { TemporalTarget } from '../../harness/temporal.ts';
 import type { GreetingActivities, greetingWorkflow } from './fixtures/greeting-workflow.ts';
 
 const greetingWorkflowsPath = fileURLToPath(new URL('./fixtures/greeting-workflow.ts', import.meta.url));

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { TemporalNotReadyError } from '../../src/temporal/readiness.ts';
 import { connectWorkerToTemporal } from '../../src/worker.ts';
-import { temporalAvailable, testTemporalTarget } from '../support/temporal.ts';
-import { makeCertificates, orderflowInProcess, startTlsTerminator } from '../support/temporal-endpoints.ts';
-import type { Endpoint, TestCertificates } from '../support/temporal-endpoints.ts';
+import { temporalAvailable, testTemporalTarget } from '../../harness/temporal.ts';
+import { makeCertificates, orderflowInProcess, startTlsTerminator } from '../../harness/temporal-endpoints.ts';
+import type { Endpoint, TestCertificates } from '../../harness/temporal-endpoints.ts';
 
 describe.skipIf(!temporalAvailable())('Temporal over TLS (mTLS terminator in front of the dev server)', () => {
   let certificates: TestCertificates;

@@ -1,15 +1,15 @@
 /**
- * The benchmarks' saga checker (bench/lib/stack.ts) must be able to fail: a saga that
+ * The benchmarks' saga checker (harness/bench-stack.ts) must be able to fail: a saga that
  * skipped a call is reported wrong, a complete one is not. Simulators only, no Temporal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJustClickClient } from '../../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../../src/apis/webtv/client.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSagaCalls, runSagaDirectly } from '../../bench/lib/saga-calls.ts';
-import { prepareSagas, verifySagas } from '../../bench/lib/stack.ts';
-import { startSampleSimulators } from '../support/stack.ts';
-import type { SampleSimulators } from '../support/stack.ts';
+import { createSagaCalls, runSagaDirectly } from '../../harness/saga-calls.ts';
+import { prepareSagas, verifySagas } from '../../harness/bench-stack.ts';
+import { startSampleSimulators } from '../../harness/stack.ts';
+import type { SampleSimulators } from '../../harness/stack.ts';
 
 describe('benchmark saga checker', () => {
   let simulators: SampleSimulators;

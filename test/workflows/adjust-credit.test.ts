@@ -10,9 +10,9 @@ import { FailureType } from '../../src/contracts.ts';
 import type { AdjustCreditInput, FailureSummary, RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { InputError } from '../../src/validation.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { creditCalls } from '../support/stack.ts';
-import { failureOf, statusOf, useWorkflowTestContext } from '../support/workflows.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { creditCalls } from '../../harness/stack.ts';
+import { failureOf, statusOf, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('adjustCredit on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'adjust-credit', firstUserId: 10 });

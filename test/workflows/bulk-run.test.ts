@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createBulkActivities } from '../../src/activities/bulk.ts';
-import { bulkIdOf, startBulk } from '../../src/client/bulk.ts';
-import type { BulkRequest } from '../../src/client/bulk.ts';
+import { createBulkActivities } from '../../src/features/bulk/activities.ts';
+import { bulkIdOf, startBulk } from '../../src/features/bulk/client.ts';
+import type { BulkRequest } from '../../src/features/bulk/client.ts';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import type { StarterOptions } from '../../src/client/starters.ts';
-import type { BulkControl, BulkProgress, BulkResult } from '../../src/bulk/contracts.ts';
+import type { BulkControl, BulkProgress, BulkResult } from '../../src/features/bulk/contracts.ts';
 import type { RefundAndCancelInput } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
-import { eventually } from '../support/stack.ts';
+import { eventually } from '../../harness/stack.ts';
 import { runCli } from '../../src/cli.ts';
-import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { callsOf, updateRefusal, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
+import { callsOf, updateRefusal, useWorkflowTestContext, workflowsPath } from '../../harness/workflows.ts';
 
 const operator: BulkControl = { operator: 'anna', note: 'test' };
 

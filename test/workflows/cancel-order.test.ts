@@ -8,8 +8,8 @@ import { startCancelOrder } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { awaitingOperatorAt, callsOf, decide, statusOf, useWorkflowTestContext } from '../support/workflows.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { awaitingOperatorAt, callsOf, decide, statusOf, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('cancelOrder on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'cancel-order', firstUserId: 10 });

@@ -9,8 +9,8 @@ import { FailureType } from '../../src/contracts.ts';
 import type { OperatorDecision, PaymentReceived, RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { eventually } from '../support/stack.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { eventually } from '../../harness/stack.ts';
 import {
   awaitingOperatorAt,
   callCountOf,
@@ -20,7 +20,7 @@ import {
   resetToFirstWorkflowTask,
   statusOf,
   useWorkflowTestContext,
-} from '../support/workflows.ts';
+} from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'process-paid-order', firstUserId: 10 });

@@ -5,16 +5,16 @@
  * repaired (the bill) or left for an operator, and a second reconcile reports nothing new.
  */
 import { describe, expect, it } from 'vitest';
-import { createReconcileActivities } from '../../src/activities/reconcile.ts';
+import { createReconcileActivities } from '../../src/features/reconcile/activities.ts';
 import { runCli } from '../../src/cli.ts';
-import { reconcileScheduleId } from '../../src/client/reconcile.ts';
+import { reconcileScheduleId } from '../../src/features/reconcile/client.ts';
 import { startProcessPaidOrder, startRefundAndCancel } from '../../src/client/starters.ts';
-import type { ReconcileResult } from '../../src/reconcile/contracts.ts';
+import type { ReconcileResult } from '../../src/features/reconcile/contracts.ts';
 import type { RunResult } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { eventually } from '../support/stack.ts';
-import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../support/temporal.ts';
-import { awaitingOperatorAt, decide, failureOf, statusOf, useWorkflowTestContext, workflowsPath } from '../support/workflows.ts';
+import { eventually } from '../../harness/stack.ts';
+import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
+import { awaitingOperatorAt, decide, failureOf, statusOf, useWorkflowTestContext, workflowsPath } from '../../harness/workflows.ts';
 
 function capture(): { write(chunk: string): boolean; text(): string } {
   const chunks: string[] = [];

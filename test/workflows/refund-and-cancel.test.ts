@@ -10,9 +10,9 @@ import type { RunResult } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { InputError } from '../../src/validation.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { creditCalls, eventually, sampleCredentials } from '../support/stack.ts';
-import { awaitingOperatorAt, decide, failureOf, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../support/workflows.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { creditCalls, eventually, sampleCredentials } from '../../harness/stack.ts';
+import { awaitingOperatorAt, decide, failureOf, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'refund-and-cancel', firstUserId: 10 });
@@ -42,13 +42,11 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.storeOrderId)).toBe(orderId);
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.justClickBillId)).toBe(billId);
       expect(description.typedSearchAttributes.get(orderflowSearchAttributes.step)).toBe('delete-justclick-bill');
-      // The start set state and identity; the run upserts its own attributes once, at its end
-      // (the SDK's TemporalChangeVersion upsert for patched() aside).
+      // The start set state and identity; the run upserts its own attributes once, at its end.
       const history = await started.handle.fetchHistory();
       const upserted = history.events
-        ?.map((event) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
-        .filter((names) => names.some((name) => name !== 'TemporalChangeVersion'))
-        .map((names) => names.sort());
+        ?.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes)
+        .map((event) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort());
       expect(upserted).toEqual([[orderflowSearchAttributes.step.name, orderflowSearchAttributes.state.name].sort()]);
       // The order check is a normal activity (its answer gates the effects); the three
       // effects succeed at their local first attempt, together in the next workflow task.

@@ -3,20 +3,15 @@
  * workflow code (src/workflows/index.ts, bundled as the worker bundles it) and fails on
  * any nondeterminism: a change that would break runs already in flight in production.
  *
- * The fixtures are real runs on a Temporal dev server with the real activities and both
- * simulators, recorded by:
+ * The fixtures are the recorded 1.0 histories: real runs on a Temporal dev server with the
+ * real activities and both simulators, recorded once by `npm run record-histories`
+ * (scripts/record-histories.ts), which records new scenarios only.
  *
- *   cd /work/main && npx node scripts/record-histories.ts              # every scenario
- *   cd /work/main && npx node scripts/record-histories.ts <scenario>…  # only these
- *   cd /work/main && npx node scripts/record-histories.ts --list       # what each covers
- *
- * WHEN to regenerate: only for an intentional workflow change that is versioned for the
- * runs already in flight (`patched()`/`deprecatePatch()` around the new code path, or a new
- * workflow type), and then keep the old fixtures too (copy them to a `-v<N>` name) so that
- * the old path keeps being replayed. When this test fails after an unversioned change,
- * the fix is to version the change, NOT to re-record: re-recording makes the test pass
- * and leaves every running workflow of the old shape stuck on a nondeterminism error.
- * Adding a scenario to the script (and its fixture) is always fine.
+ * From 1.0 on (docs/versioning.md) every change to workflow code is gated by `patched()`
+ * and must replay every one of these histories. When this test fails after a change, the
+ * fix is to gate the change, NOT to re-record: re-recording makes the test pass and leaves
+ * every running workflow of the 1.0 shape stuck on a nondeterminism error. Adding a
+ * scenario to the script (and its fixture) is always fine.
  *
  * Needs no Temporal server: the replay worker runs histories in-process.
  */
@@ -27,7 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { History, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { historiesDirectory, historyFromJson, scenarios } from '../../scripts/record-histories.ts';
+import { historiesDirectory, historyFromJson, scenarios } from '../../harness/histories.ts';
 
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 
@@ -39,7 +34,7 @@ async function loadFixture(file: string): Promise<History> {
     return historyFromJson(JSON.parse(text));
   } catch (error) {
     throw new Error(
-      `test/fixtures/histories/${file} is not a readable Temporal history (${error instanceof Error ? error.message : String(error)}); re-record it with scripts/record-histories.ts`,
+      `test/fixtures/histories/${file} is not a readable Temporal history (${error instanceof Error ? error.message : String(error)}); it is a recorded 1.0 history: restore it from git, do not re-record it`,
       { cause: error },
     );
   }
@@ -54,6 +49,19 @@ function workflowTypeOf(history: History): string | undefined {
   return history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? undefined;
 }
 
+type HistoryEvent = NonNullable<History['events']>[number];
+
+/** The activity an event schedules: a normal activity, or a local one (its marker's data names it). */
+function activityTypesOf(event: HistoryEvent): string[] {
+  const scheduled = event.activityTaskScheduledEventAttributes?.activityType?.name;
+  if (scheduled) return [scheduled];
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.['data']?.payloads?.[0]?.data : undefined;
+  if (!data) return [];
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: unknown };
+  return typeof parsed.activity_type === 'string' ? [parsed.activity_type] : [];
+}
+
 describe('replay of recorded histories against the current workflow code', () => {
   let workflowBundle: WorkflowBundleWithSourceMap;
 
@@ -66,8 +74,8 @@ describe('replay of recorded histories against the current workflow code', () =>
     workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   });
 
-  it('has a fixture for every scenario of scripts/record-histories.ts', () => {
-    // Extra fixtures are fine: histories of an older, versioned shape are kept on purpose.
+  it('has a fixture for every scenario of harness/histories.ts', () => {
+    // Extra fixtures are fine: a history of a retired scenario still stands for runs in production.
     expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((scenario) => `${scenario.name}.json`)));
   });
 
@@ -79,12 +87,13 @@ describe('replay of recorded histories against the current workflow code', () =>
     expect(events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'operatorDecision')).toBe(true);
     expect(events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'paymentReceived')).toBe(true);
     expect(events.some((event) => event.timerFiredEventAttributes)).toBe(true);
-    expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'undoCreditChange')).toBe(true);
-    // Both shapes of effects: normal activities (runs from before 'local-first-attempt', the
-    // -v1 fixtures) and local first attempts, one of them failed and continued as a normal activity.
+    expect(events.flatMap(activityTypesOf)).toContain('undoCreditChange');
+    // Both shapes of an effect: a local first attempt, and one that failed there and continued
+    // as a normal activity.
     expect(events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
     expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'applyCreditChange')).toBe(true);
-    expect(fixtureFiles.filter((file) => file.endsWith('-v1.json')).length).toBeGreaterThanOrEqual(7);
+    // The 1.0 baseline: no history carries a patch marker.
+    expect(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
   });
 
   it.each(fixtureFiles)('replays %s without nondeterminism', async (file) => {

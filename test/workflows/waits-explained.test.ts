@@ -10,9 +10,9 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { startCancelOrder } from '../../src/client/starters.ts';
 import { runCli } from '../../src/cli.ts';
 import type { RunResult } from '../../src/contracts.ts';
-import { eventually } from '../support/stack.ts';
-import { temporalAvailable, testTemporalTarget } from '../support/temporal.ts';
-import { awaitingOperatorAt, decide, updateRefusal, useWorkflowTestContext } from '../support/workflows.ts';
+import { eventually } from '../../harness/stack.ts';
+import { temporalAvailable, testTemporalTarget } from '../../harness/temporal.ts';
+import { awaitingOperatorAt, decide, updateRefusal, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 async function orderflow(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { RequestConflictError, startRefundAndCancel } from '../../src/client/starters.ts';
 import type { RefundAndCancelInput, RunResult } from '../../src/contracts.ts';
-import { temporalAvailable } from '../support/temporal.ts';
-import { creditCalls } from '../support/stack.ts';
-import { useWorkflowTestContext } from '../support/workflows.ts';
+import { temporalAvailable } from '../../harness/temporal.ts';
+import { creditCalls } from '../../harness/stack.ts';
+import { useWorkflowTestContext } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('workflow ids and the old id format', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'workflow-ids', firstUserId: 40, workflowIdPrefix: `ids-${process.pid}-${Date.now()}:` });

@@ -68,14 +68,14 @@ final class Contract
      *
      * @param array<string, mixed> $input
      */
-    public function workflowId(string $workflowType, array $input, bool $legacy = false): string
+    public function workflowId(string $workflowType, array $input): string
     {
         $workflow = $this->workflow($workflowType);
         $values = $input;
         if ($workflowType === 'adjustCredit' && !isset($values['requestId'])) {
             $values['requestId'] = $this->requestDigest($input);
         }
-        return self::fill($workflow[$legacy ? 'legacyWorkflowIdTemplate' : 'workflowIdTemplate'], $values);
+        return self::fill($workflow['workflowIdTemplate'], $values);
     }
 
     /**
@@ -122,7 +122,7 @@ final class Contract
         foreach ($workflow['staticDetailsRows'] as $row) {
             $value = $input[$row['field']] ?? $row['whenAbsent'] ?? null;
             if ($value !== null) {
-                $escaped = preg_replace('/([\\\\`*_\[\]<>])/', '\\\\$1', (string) $value);
+                $escaped = preg_replace('/([\\\\`*_\[\]|<>])/', '\\\\$1', (string) $value);
                 $rows[] = "- **{$row['label']}:** {$escaped}";
             }
         }

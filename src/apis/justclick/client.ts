@@ -16,7 +16,8 @@ import { OutcomeUnknownError } from '../outcome.ts';
 import type { HttpTransport } from '../http.ts';
 import { judgeJustClickAnswer, nonErrorAsRejection, readJustClickAnswer, refuseJustClickInput } from './errors.ts';
 import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
-import { justClickQueryHash, parsePhpFieldName, phpQueryFields } from './signing.ts';
+import { parsePhpFieldName } from './php-fields.ts';
+import { justClickQueryHash, phpQueryFields } from './signing.ts';
 import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
 import { justClickMethods } from './types.ts';
 import type {

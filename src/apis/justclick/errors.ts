@@ -43,7 +43,7 @@ function entry(info: JustClickCodeInfo): [number, JustClickCodeInfo] {
 }
 
 /**
- * Every documented code (API-NOTES.md, help article 511). 0 is success. Codes not in this
+ * Every documented code (docs/vendor-apis.md, help article 511). 0 is success. Codes not in this
  * table are rejected as final and undocumented.
  */
 export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([

@@ -7,7 +7,7 @@ import type { Cents } from '../../money.ts';
 /** The methods this client has typed wrappers for. Any other method can go through `call`. */
 export type JustClickMethod = 'DeleteOrder' | 'CreateOrder' | 'UpdateOrderStatus' | 'GetOrderInfo';
 
-/** The documented methods (API-NOTES.md §2): the only ones `orderflow api justclick` sends. */
+/** The documented methods (docs/vendor-apis.md, JustClick): the only ones `orderflow api justclick` sends. */
 export const justClickMethods: readonly JustClickMethod[] = Object.freeze(['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const);
 
 /** Body fields the client sets itself (the request's signature); never a caller's field. */

@@ -1,6 +1,6 @@
 /**
  * WebTV store API: the actions, and what a call and its success answer are
- * (API-NOTES.md §1). Shared by ./errors.ts (judging answers) and ./types.ts (parsing them).
+ * (docs/vendor-apis.md, WebTV). Shared by ./errors.ts (judging answers) and ./types.ts (parsing them).
  */
 export const webTvActions = Object.freeze([
   'cancel_order',

@@ -1,5 +1,5 @@
 /**
- * Client for the WS.WebTV platform API, section `store` (API-NOTES.md §1).
+ * Client for the WS.WebTV platform API, section `store` (docs/vendor-apis.md, WebTV).
  *
  * One method per action. Each call is one POST (urlencoded body) to a freshly signed URL
  * (new salt, current timestamp: retries by the caller are signed anew), and ends in one of
@@ -88,7 +88,7 @@ export interface WebTvClient {
   processOrder(userId: number, signal?: AbortSignal): Promise<WebTvActionDone>;
   /** Every order of the user, the current one included. Read-only. */
   listOrders(userId: number, signal?: AbortSignal): Promise<WebTvOrder[]>;
-  /** Not idempotent, and the API takes no idempotency key: see API-NOTES.md. */
+  /** Not idempotent, and the API takes no idempotency key: see docs/vendor-apis.md. */
   addSubtractCredit(userId: number, change: WebTvCreditChange, signal?: AbortSignal): Promise<WebTvActionDone>;
   /** Read-only. */
   getCredit(userId: number, signal?: AbortSignal): Promise<WebTvCredit>;

@@ -3,7 +3,7 @@
  * resendable), or an answer this client cannot trust (`unknown`).
  *
  * {@link webTvErrorTable} is the ONE place that decides, for every documented
- * `error` | `error_long` pair (API-NOTES.md §1, "Store actions", plus the general
+ * `error` | `error_long` pair (docs/vendor-apis.md, WebTV, "Store actions", plus the general
  * `REQUEST_ERROR`s), whether the refusal is final or may be retried as it is, and what
  * it means. An answer with an `error` that is not in the table is still `rejected` (the
  * API answered, so nothing is assumed to have changed), final, and says it is
@@ -12,7 +12,7 @@
  * Assumption for the vendor's own failures (`ERROR` | `Error cancelling the order`,
  * `ERROR_PROCESSING`): the store reports them when its own work failed, and we assume it
  * changed nothing, so they are resendable. Nothing in the documentation confirms this; the
- * activity still re-reads the order before a retry (API-NOTES.md, idempotency).
+ * activity still re-reads the order before a retry (docs/vendor-apis.md, idempotency).
  */
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { excerpt, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
@@ -44,7 +44,7 @@ export interface WebTvErrorRule {
 const readAgain = 'the user id comes from the caller: check it against the store';
 
 export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
-  // General request errors (texts assumed, API-NOTES.md §1 "Responses"), answered before any action runs.
+  // General request errors (texts assumed, docs/vendor-apis.md, WebTV "Responses"), answered before any action runs.
   {
     actions: 'every', code: 'REQUEST_ERROR', text: 'Missing signature', resendable: false, accessProblem: true,
     meaning: 'the API received no key, salt, timestamp or signature',

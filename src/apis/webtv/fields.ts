@@ -1,5 +1,5 @@
 /**
- * The POST fields each documented WebTV store action takes (API-NOTES.md §1, "Store
+ * The POST fields each documented WebTV store action takes (docs/vendor-apis.md, WebTV, "Store
  * actions"), checked as the starters check theirs: `orderflow api webtv` refuses an unknown
  * field, a reserved name and a malformed value before anything is sent.
  */

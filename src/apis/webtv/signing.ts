@@ -1,5 +1,5 @@
 /**
- * Request signing for the WS.WebTV platform API (API-NOTES.md §1, "Signing").
+ * Request signing for the WS.WebTV platform API (docs/vendor-apis.md, WebTV, "Signing").
  *
  *   signature = base64( HMAC-SHA256( key = shared secret, message = salt + timestamp ) )
  *

@@ -1,5 +1,5 @@
 /**
- * WebTV store API: normalised result types and their parsers (API-NOTES.md §1).
+ * WebTV store API: normalised result types and their parsers (docs/vendor-apis.md, WebTV).
  *
  * The API's JSON is loosely typed: numbers usually arrive as strings (`"id":"322"`,
  * `"total":"5.50"`), sometimes as numbers (`place_order` answers `"id":319`). The parsers

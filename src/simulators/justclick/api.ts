@@ -1,5 +1,5 @@
 /**
- * The JustClick API as the simulator plays it (API-NOTES.md §2).
+ * The JustClick API as the simulator plays it (docs/vendor-apis.md, JustClick).
  *
  *   POST /api/<Method>   DeleteOrder, CreateOrder, UpdateOrderStatus, GetOrderInfo
  *                        (method names matched without regard to case)
@@ -14,7 +14,7 @@
  * The hash is recomputed over the fields as PHP parses them: names such as
  * `goods[0][good_name]` nested, then re-encoded (see nestPhpFields), in the order received.
  *
- * Methods (observed where API-NOTES says so, otherwise assumed):
+ * Methods (observed where docs/vendor-apis.md says so, otherwise assumed):
  *   DeleteOrder        0 `OK` (bill removed) | 200 `Nonexistent order` | 203 `Order number is empty`
  *   CreateOrder        0 `OK` + result.bill_id | 601 `order already exists` + result.bill_id
  *                      (bill_id sent and taken) | 3 `wrong posted data` (no bill_email, no goods)
@@ -26,7 +26,8 @@
  * where PHP keeps raw bytes; a client sending non-UTF-8 bytes would get 4 here only.
  */
 import { justClickCodes } from '../../apis/justclick/errors.ts';
-import { justClickResponseHash, justClickRequestHash, nestPhpFields } from '../../apis/justclick/signing.ts';
+import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
+import { justClickResponseHash, justClickRequestHash } from '../../apis/justclick/signing.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';

@@ -1,5 +1,5 @@
 /**
- * The WebTV store API as the simulator answers it (API-NOTES.md §1), plugged into the
+ * The WebTV store API as the simulator answers it (docs/vendor-apis.md, WebTV), plugged into the
  * shared harness as a {@link SimulatedApi}.
  *
  * Order of checks for a request to `/api.php`:
@@ -19,7 +19,7 @@
  * strings except place_order's `id`. Content type `text/html; charset=UTF-8`, PHP's default
  * (assumed: nothing says the vendor sets a JSON type), so clients cannot rely on it.
  *
- * Error texts assumed where API-NOTES.md names none: see {@link assumedErrorTexts} and the
+ * Error texts assumed where docs/vendor-apis.md names none: see {@link assumedErrorTexts} and the
  * `REQUEST_ERROR` texts `Invalid request method`, `Invalid API section`, `Invalid API action`.
  * The codes of modify_cart's three validation errors are assumed to be `REQUEST_ERROR`.
  */

@@ -3,7 +3,7 @@
  * and the store's settings. Tests reach it directly through `simulator.state`; the API
  * side (./api.ts) changes it only through the actions the real API offers.
  *
- * Assumed where the documentation is silent (API-NOTES.md "Undocumented, and assumed"):
+ * Assumed where the documentation is silent (docs/vendor-apis.md "Undocumented, and assumed"):
  *  - Credit never goes below 0.
  *  - Placing an order uses the user's credit to pay as much of the amount due as it can,
  *    unless the order contains a credit product.

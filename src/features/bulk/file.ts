@@ -1,0 +1,241 @@
+/**
+ * Reading a bulk file (`orderflow bulk <kind> --file`): CSV with a header row, or JSON
+ * lines; the columns (keys) are the single command's option names (`user`, `order`,
+ * `amount`, `justclick-bill`, `reason`, …). The whole file is checked before anything
+ * starts: every bad row is reported with its line number and the problem, and duplicate
+ * business keys are refused.
+ */
+import { bulkItemValidators, bulkItemWorkflowId } from './client.ts';
+import type { BulkItem, BulkKind } from './contracts.ts';
+import { bulkLimits } from './contracts.ts';
+import { InputError } from '../../validation.ts';
+
+interface ColumnSpec {
+  /** The column (option) name and the input field it fills. */
+  columns: Record<string, string>;
+  required: readonly string[];
+  /** Defaults, as `orderflow start` has them. */
+  defaults(env: Readonly<Record<string, string | undefined>>): Record<string, string>;
+}
+
+const requestedBy = (env: Readonly<Record<string, string | undefined>>): string => env['USER'] ?? 'orderflow-cli';
+
+/** The columns of each kind: the options of `orderflow start <kind>`. */
+export const bulkColumns: { [K in BulkKind]: ColumnSpec } = {
+  'refund-and-cancel': {
+    columns: { user: 'userId', order: 'orderId', amount: 'amount', 'justclick-bill': 'justclickBillId', reason: 'reason', 'requested-by': 'requestedBy' },
+    required: ['user', 'order', 'amount'],
+    defaults: (env) => ({ reason: 'refund requested with orderflow bulk', 'requested-by': requestedBy(env) }),
+  },
+  'cancel-order': {
+    columns: { user: 'userId', order: 'orderId', 'justclick-bill': 'justclickBillId', requester: 'requester', reason: 'reason' },
+    required: ['user', 'order'],
+    defaults: () => ({ requester: 'ADMIN' }),
+  },
+  'adjust-credit': {
+    columns: {
+      user: 'userId', action: 'action', amount: 'amount', description: 'description', reason: 'reason', 'request-id': 'requestId', 'requested-by': 'requestedBy',
+    },
+    required: ['user', 'action', 'amount', 'description'],
+    defaults: (env) => ({ reason: 'credit adjustment with orderflow bulk', 'requested-by': requestedBy(env) }),
+  },
+};
+
+export interface FileProblem {
+  /** 1-based line number in the file (0: the file as a whole). */
+  line: number;
+  problem: string;
+}
+
+export class BulkFileError extends Error {
+  override readonly name = 'BulkFileError';
+  readonly problems: readonly FileProblem[];
+  constructor(file: string, problems: readonly FileProblem[]) {
+    super(
+      `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was started.\n` +
+        problems.map(({ line, problem }) => (line > 0 ? `  line ${line}: ${problem}` : `  ${problem}`)).join('\n'),
+    );
+    this.problems = problems;
+  }
+}
+
+export interface BulkFileRow {
+  line: number;
+  /** Column name → value as written (trimmed; empty cells left out). */
+  values: Record<string, string>;
+}
+
+export interface ParsedBulkFile {
+  kind: BulkKind;
+  /** The rows as written, normalised (the bulk's id is derived from these). */
+  rows: BulkFileRow[];
+  /** The validated workflow inputs, one per row, in file order. */
+  items: BulkItem[];
+  /** Each item's business key (workflow id without prefix). */
+  workflowIds: string[];
+}
+
+/** Splits CSV text into records (RFC 4180: quoted fields, doubled quotes, CRLF); each record keeps its first line number. */
+function csvRecords(text: string, problems: FileProblem[]): Array<{ line: number; cells: string[] }> {
+  const records: Array<{ line: number; cells: string[] }> = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let recordLine = 1;
+  let cellStarted = false;
+  const endRecord = (): void => {
+    cells.push(cell);
+    if (!(cells.length === 1 && cells[0]!.trim() === '')) records.push({ line: recordLine, cells });
+    cells = [];
+    cell = '';
+    cellStarted = false;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (char === '"') {
+        quoted = false;
+      } else {
+        if (char === '\n') line++;
+        cell += char;
+      }
+      continue;
+    }
+    if (char === '"' && !cellStarted && cell.trim() === '') {
+      quoted = true;
+      cellStarted = true;
+      cell = '';
+    } else if (char === ',') {
+      cells.push(cell);
+      cell = '';
+      cellStarted = false;
+    } else if (char === '\n' || char === '\r') {
+      if (char === '\r' && text[i + 1] === '\n') i++;
+      endRecord();
+      line++;
+      recordLine = line;
+    } else {
+      cell += char;
+      if (char.trim() !== '') cellStarted = true;
+    }
+  }
+  if (quoted) problems.push({ line: recordLine, problem: 'a quoted field is not closed (a " is missing)' });
+  else endRecord();
+  return records;
+}
+
+function csvRows(text: string, columns: readonly string[], problems: FileProblem[]): BulkFileRow[] {
+  const records = csvRecords(text, problems);
+  const header = records.shift();
+  if (header === undefined) {
+    problems.push({ line: 0, problem: `the file is empty; the first line must name the columns, e.g. ${columns.join(',')}` });
+    return [];
+  }
+  const names = header.cells.map((name) => name.trim().toLowerCase());
+  names.forEach((name, position) => {
+    if (!columns.includes(name)) problems.push({ line: header.line, problem: `unknown column ${JSON.stringify(name)} (column ${position + 1}); the columns are ${columns.join(', ')}` });
+    else if (names.indexOf(name) !== position) problems.push({ line: header.line, problem: `column ${JSON.stringify(name)} appears twice` });
+  });
+  return records.map(({ line, cells }) => {
+    if (cells.length !== names.length) problems.push({ line, problem: `${cells.length} fields, but the header has ${names.length}` });
+    const values: Record<string, string> = {};
+    names.forEach((name, position) => {
+      const value = (cells[position] ?? '').trim();
+      if (value !== '') values[name] = value;
+    });
+    return { line, values };
+  });
+}
+
+function jsonLineRows(text: string, columns: readonly string[], problems: FileProblem[]): BulkFileRow[] {
+  const rows: BulkFileRow[] = [];
+  text.split(/\r?\n/).forEach((raw, position) => {
+    const line = position + 1;
+    if (raw.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (error) {
+      problems.push({ line, problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      problems.push({ line, problem: `each line must be a JSON object such as {"${columns[0]}":"7",…}` });
+      return;
+    }
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(parsed)) {
+      if (!columns.includes(name)) {
+        problems.push({ line, problem: `unknown key ${JSON.stringify(name)}; the keys are ${columns.join(', ')}` });
+      } else if (typeof value === 'number' || typeof value === 'string') {
+        if (String(value).trim() !== '') values[name] = String(value).trim();
+      } else if (value !== null) {
+        problems.push({ line, problem: `${name} must be a text or a number` });
+      }
+    }
+    rows.push({ line, values });
+  });
+  return rows;
+}
+
+/** True for JSON lines (by the file name, or a first non-blank character of `{`). */
+export function looksLikeJsonLines(fileName: string, text: string): boolean {
+  return /\.(jsonl|ndjson)$/i.test(fileName) || text.trimStart().startsWith('{');
+}
+
+/** Parses and checks a whole bulk file; throws {@link BulkFileError} listing every problem. */
+export function parseBulkFile(kind: BulkKind, fileName: string, text: string, env: Readonly<Record<string, string | undefined>>): ParsedBulkFile {
+  const spec = bulkColumns[kind];
+  const columns = Object.keys(spec.columns);
+  const problems: FileProblem[] = [];
+  const rows = looksLikeJsonLines(fileName, text) ? jsonLineRows(text, columns, problems) : csvRows(text.replace(/^\uFEFF/, ''), columns, problems);
+  if (rows.length === 0 && problems.length === 0) problems.push({ line: 0, problem: 'the file has no items' });
+  if (rows.length > bulkLimits.maxItems) problems.push({ line: 0, problem: `at most ${bulkLimits.maxItems} items per bulk (the file has ${rows.length}); split it` });
+  const defaults = spec.defaults(env);
+  const items: BulkItem[] = [];
+  const workflowIds: string[] = [];
+  const firstLineOfKey = new Map<string, number>();
+  for (const row of rows) {
+    const missing = spec.required.filter((name) => row.values[name] === undefined);
+    if (missing.length > 0) {
+      problems.push({ line: row.line, problem: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required` });
+      continue;
+    }
+    const fields: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries({ ...defaults, ...row.values })) {
+      const field = spec.columns[column]!;
+      fields[field] = field === 'userId' || field === 'orderId' ? (/^\d{1,15}$/.test(value) ? Number(value) : value) : value;
+    }
+    let item: BulkItem;
+    try {
+      item = bulkItemValidators[kind](fields);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      for (const problem of error.problems) problems.push({ line: row.line, problem: columnNames(spec, problem) });
+      continue;
+    }
+    const key = bulkItemWorkflowId(kind, item);
+    const first = firstLineOfKey.get(key);
+    if (first !== undefined) {
+      problems.push({ line: row.line, problem: `the same item as line ${first} (${key}); each item may appear once` });
+      continue;
+    }
+    firstLineOfKey.set(key, row.line);
+    items.push(item);
+    workflowIds.push(key);
+  }
+  if (problems.length > 0) throw new BulkFileError(fileName, [...problems].sort((a, b) => a.line - b.line));
+  return { kind, rows, items, workflowIds };
+}
+
+/** Validation speaks of input fields (`userId`); a file's reader knows the columns (`user`). */
+function columnNames(spec: ColumnSpec, problem: string): string {
+  for (const [column, field] of Object.entries(spec.columns)) {
+    if (problem.startsWith(`${field} `)) return `${column}${problem.slice(field.length)}`;
+  }
+  return problem;
+}

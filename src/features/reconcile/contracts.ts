@@ -1,0 +1,105 @@
+/**
+ * What the reconcile workflow (src/features/reconcile/workflow.ts) finds and returns. Workflow-safe:
+ * types and constants only.
+ */
+
+/**
+ * - `stale-effect`: an effect still `pending`/`unknown` past the in-flight window, and no
+ *   running run works on it;
+ * - `late-landing`: a credit change decided "did not take effect" whose balance later moved
+ *   by exactly its amount (a suspected double effect);
+ * - `order-not-cancelled`: an order cancelled by a run is not cancelled in the store now;
+ * - `bill-still-exists`: a JustClick bill deleted by a run exists again;
+ * - `bill-not-paid`: a bill marked paid by a run is not paid in JustClick now;
+ * - `operator-wait`: a run waits for an operator longer than the threshold.
+ */
+export const driftKinds = ['stale-effect', 'late-landing', 'order-not-cancelled', 'bill-still-exists', 'bill-not-paid', 'operator-wait'] as const;
+export type DriftKind = (typeof driftKinds)[number];
+
+/** What follows a finding: a safe repair done by the reconcile run, or an operator's decision. */
+export type DriftFollowUp = 'repair' | 'operator';
+
+export const followUpOfKind: Readonly<Record<DriftKind, DriftFollowUp>> = Object.freeze({
+  'stale-effect': 'operator',
+  'late-landing': 'operator',
+  'order-not-cancelled': 'operator',
+  'bill-still-exists': 'repair',
+  'bill-not-paid': 'operator',
+  'operator-wait': 'operator',
+});
+
+export interface DriftFinding {
+  /** Stable: `<kind>:<effect key or workflow id>`; the same drift found again has the same id. */
+  id: string;
+  kind: DriftKind;
+  /** The run the drift belongs to. */
+  workflowId: string;
+  effectKey: string | null;
+  userId: string | null;
+  /** One sentence: what is wrong. */
+  summary: string;
+  /** Evidence: amounts, states, timeline (UTC ISO times). */
+  evidence: Record<string, string>;
+  /** late-landing: the credit change that is there twice (what `compensate` takes back once). */
+  credit?: { userId: number; action: 'add' | 'subtract'; amount: string } | undefined;
+}
+
+export interface SettledFinding extends DriftFinding {
+  /** false: an earlier reconcile reported it already. */
+  isNew: boolean;
+  followUp: DriftFollowUp;
+  /** What was done: the repair's outcome, or what the operator must decide. */
+  outcome: string;
+  /** The `reconcile-finding` run where an operator decides (operator follow-ups only). */
+  findingWorkflowId?: string | undefined;
+}
+
+/** The input of a `reconcileFinding` run: one finding an operator decides on. */
+export interface ReconcileFindingInput {
+  finding: DriftFinding;
+}
+
+export interface ReconcileInput {
+  /** Look at effects changed in the last this many milliseconds. Default 24 h. */
+  sinceMs?: number;
+  /** A run waiting for an operator longer than this is a finding. Default 24 h. */
+  operatorWaitMs?: number;
+}
+
+export interface ReconcileResult {
+  since: string;
+  checkedAt: string;
+  findings: SettledFinding[];
+  newFindings: number;
+  repaired: number;
+  /** The Markdown report (also the run's current details). */
+  report: string;
+}
+
+export const reconcileDefaults = Object.freeze({
+  sinceMs: 24 * 3_600_000,
+  operatorWaitMs: 24 * 3_600_000,
+  /** At most this many API reads per second (the store API is one PHP installation). */
+  readsPerSecond: 5,
+});
+
+/** The audit events a reconcile writes to the ledger (how a later reconcile knows a finding is not new). */
+export const reconcileAuditEvents = Object.freeze({ finding: 'reconcile.finding', repaired: 'reconcile.repaired' });
+
+export interface FindDriftInput {
+  /** UTC ISO time: effects changed since then are looked at. */
+  since: string;
+  /** UTC ISO time the reconcile counts from (the workflow's clock). */
+  now: string;
+  operatorWaitMs: number;
+}
+
+export interface SettleDriftInput {
+  reconcileWorkflowId: string;
+  findings: DriftFinding[];
+}
+
+export interface ReconcileActivities {
+  findDrift(input: FindDriftInput): Promise<DriftFinding[]>;
+  settleDrift(input: SettleDriftInput): Promise<SettledFinding[]>;
+}

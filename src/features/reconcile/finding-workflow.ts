@@ -1,0 +1,89 @@
+/**
+ * reconcileFinding: one drift finding that touches money or an order, waiting for an
+ * operator with the usual decision protocol (status query, operatorDecision update/signal,
+ * `orderflow decide`). Started once per finding by reconcile (its id comes from the
+ * finding's stable id, so a finding found again joins the same run).
+ *
+ * - `skip`: accepted as it is (checked, or put right by hand); for a stale effect: it did
+ *   take effect, recorded in the ledger (`retry`: it did not);
+ * - `compensate` (late landings only): takes the doubled credit change back once, as an
+ *   effect of this run in the ledger (its own key), under the usual once-only protocol;
+ * - `abort`: closed without a verdict.
+ */
+import { RunState } from '../../contracts.ts';
+import type { RunResult } from '../../contracts.ts';
+import type { ReconcileFindingInput } from './contracts.ts';
+import { choices } from '../../workflows/choices.ts';
+import { failAborted } from '../../run-kit/endings.ts';
+import { auditDecision, awaitOperator, performStep } from '../../run-kit/step.ts';
+import { Run } from '../../run-kit/run.ts';
+import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
+
+/** What each operator choice does at a finding. */
+const findingChoices = {
+  /** A drift finding; `compensate` only where the finding is a credit change made twice. */
+  drift: (takeBack: string | undefined) => ({
+    skip: 'Accept it as it is (you checked, or put it right by hand): close the finding.',
+    ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
+    abort: 'Close the finding without a verdict; nothing is changed.',
+  }),
+  /** A stale effect: the operator settles it in the ledger. */
+  staleEffect: {
+    retry: 'It did NOT take effect (you checked the store): record it as not applied; nothing is called.',
+    skip: 'It DID take effect (you checked, or did it by hand): record it as applied; nothing is called.',
+    abort: 'Close the finding without a verdict; the effect stays unresolved.',
+  },
+} as const;
+
+export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
+  const credit = finding.credit;
+  const userId = credit?.userId ?? (finding.userId === null ? undefined : Number(finding.userId));
+  const run = new Run('reconcileFinding', credit === undefined ? ['decide'] : ['decide', 'take-back'], { userId });
+  const takeBackAction = credit?.action === 'add' ? 'subtract' : 'add';
+  const takeBack = credit === undefined ? undefined : `${takeBackAction === 'subtract' ? 'Subtract' : 'Add back'} ${credit.amount} credit ${takeBackAction === 'subtract' ? 'from' : 'to'} store user ${credit.userId}`;
+  const staleKey = finding.kind === 'stale-effect' && finding.effectKey !== null ? finding.effectKey : undefined;
+  const request = {
+    step: 'decide',
+    reason: `${finding.summary} (reconcile finding ${finding.id})`,
+    failure: { type: 'DriftFound', message: finding.summary, observed: finding.evidence },
+    choices: staleKey === undefined ? findingChoices.drift(takeBack) : findingChoices.staleEffect,
+  };
+  const decision = await awaitOperator(run, request);
+  await auditDecision(run, 'decide', decision, request.failure, userId);
+  if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
+  if (staleKey !== undefined) {
+    // The operator's word settles the effect in the ledger; no API is called.
+    const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
+    await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, note: decision.note });
+    run.setStep('decide', 'done', `${decision.operator} recorded ${staleKey} as ${resolution}: ${decision.note}`);
+    run.setState(RunState.Completed);
+    return run.result('completed', `Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
+  }
+  if (decision.action === 'skip' || credit === undefined) {
+    run.setStep('decide', 'done', `accepted as it is by ${decision.operator}: ${decision.note}`);
+    run.setState(RunState.Completed);
+    return run.result('completed', `Finding ${finding.id} accepted as it is by ${decision.operator}.`);
+  }
+  run.setStep('decide', 'done', `${decision.operator} chose to take it back: ${decision.note}`);
+  const key = run.effectKey('take-back');
+  const outcome = await performStep(run, {
+    name: 'take-back',
+    effectKey: key,
+    userId: credit.userId,
+    run: () =>
+      effects.applyCreditChange({
+        effectKey: key,
+        workflowId: run.workflowId,
+        userId: credit.userId,
+        creditAction: takeBackAction,
+        amount: credit.amount,
+        description: `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
+      }),
+    describe: (result) => result.detail,
+    onBusinessFailure: 'operator',
+    choices: choices.adjustCredit(takeBackAction),
+  });
+  if (outcome.kind === 'abort') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
+  run.setState(RunState.Completed);
+  return run.result('completed', `Finding ${finding.id}: ${takeBack ?? ''} — done.`);
+}

@@ -1,0 +1,359 @@
+/**
+ * The effect state machine: an effect's row in `effects`, created by `begin` and moved only
+ * along the allowed transitions (./rules.ts), each change with its audit event.
+ *
+ * Concurrency:
+ * - `begin` is `INSERT ... ON CONFLICT (key) DO NOTHING`: of two racing workers exactly
+ *   one creates the row, the other gets it back with `created: false`.
+ * - Every later change is a compare-and-set on the row's `revision`
+ *   (`UPDATE ... WHERE key = ? AND revision = ?`); the loser re-reads and re-checks the
+ *   transition against the winner's state, so two workers racing cannot both win.
+ * - Each change and its audit event are written in one transaction.
+ * - With PostgreSQL, a change and its audit event are one statement (data-modifying WITH):
+ *   atomic, one round trip. With SQLite, one short transaction (no round trips to save).
+ * - The row a change starts from is the one this ledger last read or wrote, if any: the
+ *   compare-and-set proves it current or refutes it (then the row is read), so a change
+ *   after `begin` or `get` costs no extra read.
+ */
+import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
+import {
+  assertKind,
+  assertNote,
+  assertWorkflowId,
+  clampLimit,
+  isEffectTransitionAllowed,
+  isFinalEffectState,
+  normalizeUserId,
+  optionalIdentifier,
+  optionalJsonText,
+  optionalUserId,
+  parseEffectKey,
+  toJsonText,
+} from './rules.ts';
+import { insertAudit } from './audit.ts';
+import { beginInOneStatement, changeInOneStatement, effectColumns, effectFromRow, forbiddenMessage } from './effect-rows.ts';
+import type { PlannedChange } from './effect-rows.ts';
+import { WhereBuilder, nowOf } from './sql.ts';
+import type { SqlDriver } from './sql.ts';
+import { effectStates } from './types.ts';
+import type {
+  AddNoteInput,
+  AuditContext,
+  BeginEffectInput,
+  BeginEffectResult,
+  EffectNote,
+  EffectRecord,
+  EffectState,
+  JsonValue,
+  ListEffectsFilter,
+  RecordAttemptOptions,
+  RecordEffectOptions,
+} from './types.ts';
+
+/** How often a compare-and-set may lose before we give up (only under pathological contention). */
+const maxChangeRounds = 100;
+
+/**
+ * Rows this process read or wrote last, by key, used as the first guess of a change's
+ * current row. Only a guess: every change is a compare-and-set on `revision`, and a row's
+ * revision grows with every change, so a write that succeeds proves the guess was the row
+ * as it stood; a stale guess loses the compare-and-set (or its check) and the row is read.
+ */
+const knownRowsLimit = 2_000;
+
+export class EffectStore {
+  private readonly driver: SqlDriver;
+  private readonly assertOpen: () => void;
+  /** See {@link knownRowsLimit}. Insertion order = least recently used first. */
+  private readonly knownRows = new Map<string, EffectRecord>();
+
+  constructor(driver: SqlDriver, assertOpen: () => void) {
+    this.driver = driver;
+    this.assertOpen = assertOpen;
+  }
+
+  async get(key: string): Promise<EffectRecord | undefined> {
+    parseEffectKey(key);
+    this.assertOpen();
+    const rows = await this.driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]);
+    return rows[0] === undefined ? undefined : this.remember(effectFromRow(this.driver, rows[0]));
+  }
+
+  async begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult> {
+    const { workflowId, tail: step } = parseEffectKey(key);
+    assertKind(input.kind);
+    const userId = optionalUserId(input.userId);
+    const requestText = toJsonText(input.request, `The request of effect ${key}`);
+    const observedBeforeText = optionalJsonText(input.observedBefore, `What was observed before effect ${key}`);
+    const runId = optionalIdentifier(input.runId, 'Run id');
+    const actor = optionalIdentifier(input.actor, 'Actor');
+    this.assertOpen();
+
+    const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
+    if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
+    const detailsText = JSON.stringify(details);
+    const created = this.driver.writableCte
+      ? await beginInOneStatement(this.driver, [key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
+      : await this.driver.transaction(async (tx) => {
+      const now = await nowOf(this.driver, tx);
+      const rows = await tx.query(
+        `INSERT INTO effects (${effectColumns})
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, $8, $8)
+         ON CONFLICT (key) DO NOTHING
+         RETURNING ${effectColumns}`,
+        [key, workflowId, step, input.kind, userId, requestText, observedBeforeText, now],
+      );
+      if (rows[0] === undefined) return undefined;
+      const effect = effectFromRow(this.driver, rows[0]);
+      await insertAudit(tx, now, {
+        workflowId,
+        runId,
+        effectKey: key,
+        userId,
+        event: 'effect.pending',
+        detailsText,
+        actor,
+      });
+      return effect;
+    });
+    if (created !== undefined) return { effect: this.remember(created), created: true };
+
+    const existing = await this.get(key);
+    if (existing === undefined) {
+      throw new LedgerError(`Effect ${JSON.stringify(key)} existed a moment ago and is gone: effects are never deleted; check the database.`);
+    }
+    if (existing.kind !== input.kind || existing.userId !== userId) {
+      throw new EffectKeyConflictError(
+        key,
+        `Effect key ${JSON.stringify(key)} is already used by a ${existing.kind} effect for user ${existing.userId ?? 'none'}, ` +
+          `not ${input.kind} for user ${userId ?? 'none'}: two different effects must have different step names.`,
+      );
+    }
+    return { effect: existing, created: false };
+  }
+
+  async record(key: string, state: EffectState, options: RecordEffectOptions = {}): Promise<EffectRecord> {
+    if (!effectStates.includes(state)) {
+      throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
+    }
+    const responseText = optionalJsonText(options.response, `The response of effect ${key}`);
+    const observedAfterText = optionalJsonText(options.observedAfter, `What was observed after effect ${key}`);
+    const observedBeforeText = optionalJsonText(options.observedBefore, `What was observed before effect ${key}`);
+    if (options.note !== undefined) assertNote(options.note);
+    const actor = optionalIdentifier(options.actor, 'Actor');
+    if (state === 'pending' && observedBeforeText === null) {
+      throw new InvalidLedgerInputError(
+        `Arming effect ${JSON.stringify(key)} as pending again needs observedBefore: observe before calling again.`,
+      );
+    }
+
+    return this.change(key, 'record', state, options, (current) => {
+      if (!isEffectTransitionAllowed(current.state, state)) {
+        throw new EffectTransitionError({
+          key,
+          currentState: current.state,
+          requested: state,
+          reason: 'forbidden',
+          currentRevision: current.revision,
+          message: forbiddenMessage(key, current.state, state),
+        });
+      }
+      const details: Record<string, JsonValue> = { kind: current.kind, from: current.state, to: state };
+      if (options.response !== undefined) details['response'] = options.response;
+      if (options.observedBefore !== undefined) details['observedBefore'] = options.observedBefore;
+      if (options.observedAfter !== undefined) details['observedAfter'] = options.observedAfter;
+      if (options.note !== undefined) details['note'] = options.note;
+      const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
+      details['attempts'] = attempts;
+      return {
+        state,
+        attempts,
+        observedBeforeText,
+        responseText,
+        observedAfterText,
+        note: options.note === undefined ? undefined : { actor, text: options.note },
+        event: `effect.${state}`,
+        details,
+      };
+    });
+  }
+
+  async recordAttempt(key: string, options: RecordAttemptOptions = {}): Promise<EffectRecord> {
+    return this.change(key, 'count an attempt of', 'attempt', options, (current) => {
+      if (isFinalEffectState(current.state)) {
+        throw new EffectTransitionError({
+          key,
+          currentState: current.state,
+          requested: 'attempt',
+          reason: 'forbidden',
+          currentRevision: current.revision,
+          message:
+            `Effect ${JSON.stringify(key)} is ${current.state}, which is final: no further call may be made. ` +
+            'Return the recorded outcome instead.',
+        });
+      }
+      return {
+        state: current.state,
+        attempts: current.attempts + 1,
+        observedBeforeText: null,
+        responseText: null,
+        observedAfterText: null,
+        note: undefined,
+        event: 'effect.attempt',
+        details: { kind: current.kind, state: current.state, attempts: current.attempts + 1 },
+      };
+    });
+  }
+
+  async addNote(key: string, input: AddNoteInput): Promise<EffectRecord> {
+    assertNote(input.text);
+    const actor = optionalIdentifier(input.actor, 'Actor');
+    return this.change(key, 'add a note to', 'note', input, (current) => ({
+      state: current.state,
+      attempts: current.attempts,
+      observedBeforeText: null,
+      responseText: null,
+      observedAfterText: null,
+      note: { actor, text: input.text },
+      event: 'effect.note',
+      details: { kind: current.kind, state: current.state, note: input.text },
+    }));
+  }
+
+  async listEffects(filter: ListEffectsFilter = {}): Promise<EffectRecord[]> {
+    const where = new WhereBuilder();
+    if (filter.workflowId !== undefined) {
+      assertWorkflowId(filter.workflowId);
+      where.add((p) => `workflow_id = ${p}`, filter.workflowId);
+    }
+    if (filter.userId !== undefined) where.add((p) => `user_id = ${p}`, normalizeUserId(filter.userId));
+    if (filter.kind !== undefined) {
+      assertKind(filter.kind);
+      where.add((p) => `kind = ${p}`, filter.kind);
+    }
+    if (filter.state !== undefined) {
+      const states: readonly EffectState[] = typeof filter.state === 'string' ? [filter.state] : filter.state;
+      for (const state of states) {
+        if (!effectStates.includes(state)) {
+          throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
+        }
+      }
+      if (states.length === 0) return [];
+      where.addIn('state', states);
+    }
+    const limit = clampLimit(filter.limit, 'listEffects');
+    this.assertOpen();
+    const rows = await this.driver.query(
+      `SELECT ${effectColumns} FROM effects${where.sql()} ORDER BY ${this.driver.insertionOrder} LIMIT ${where.param(limit)}`,
+      where.params,
+    );
+    return rows.map((row) => effectFromRow(this.driver, row));
+  }
+
+  /** Reads, checks, and compare-and-sets on `revision`; re-checks against the winner if it loses. */
+  private async change(
+    key: string,
+    action: string,
+    requested: EffectState | 'attempt' | 'note',
+    context: AuditContext & { expectRevision?: number | undefined },
+    plan: (current: EffectRecord) => PlannedChange,
+  ): Promise<EffectRecord> {
+    const { workflowId } = parseEffectKey(key);
+    const runId = optionalIdentifier(context.runId, 'Run id');
+    const actor = optionalIdentifier(context.actor, 'Actor');
+    if (context.expectRevision !== undefined && (!Number.isSafeInteger(context.expectRevision) || context.expectRevision < 1)) {
+      throw new InvalidLedgerInputError(`expectRevision must be a whole number from 1, got ${context.expectRevision}.`);
+    }
+    let guess = this.knownRows.get(key);
+    for (let round = 0; round < maxChangeRounds; round++) {
+      // The remembered row first (proved or refuted by the compare-and-set), then the database's.
+      const fromMemory = guess !== undefined;
+      const current = guess ?? (await this.get(key));
+      guess = undefined;
+      if (current === undefined) throw new EffectNotFoundError(key, action);
+      if (fromMemory && context.expectRevision !== undefined && current.revision !== context.expectRevision) continue;
+      if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
+        throw new EffectTransitionError({
+          key,
+          currentState: current.state,
+          requested,
+          reason: 'stale',
+          currentRevision: current.revision,
+          message:
+            `Effect ${JSON.stringify(key)} changed since it was read (revision ${context.expectRevision}, now ${current.revision}, ` +
+            `state ${current.state}): another worker got there first. Read it again and decide from what it says now.`,
+        });
+      }
+      let change: PlannedChange;
+      try {
+        change = plan(current);
+      } catch (error) {
+        // A refusal decided on a remembered row is decided again on the database's.
+        if (fromMemory) continue;
+        throw error;
+      }
+      const updated = this.driver.writableCte && change.note === undefined
+        ? await changeInOneStatement(this.driver, key, current, change, { workflowId, runId, actor })
+        : await this.driver.transaction(async (tx) => {
+        const now = await nowOf(this.driver, tx);
+        const notes: EffectNote[] =
+          change.note === undefined
+            ? current.notes
+            : [...current.notes, { at: new Date(now).toISOString(), actor: change.note.actor, text: change.note.text }];
+        const rows = await tx.query(
+          `UPDATE effects SET
+             state = $1,
+             attempts = $2,
+             observed_before = COALESCE($3, observed_before),
+             response = COALESCE($4, response),
+             observed_after = COALESCE($5, observed_after),
+             notes = $6,
+             revision = revision + 1,
+             updated_at = $7
+           WHERE key = $8 AND revision = $9
+           RETURNING ${effectColumns}`,
+          [
+            change.state,
+            change.attempts,
+            change.observedBeforeText,
+            change.responseText,
+            change.observedAfterText,
+            JSON.stringify(notes),
+            now,
+            key,
+            current.revision,
+          ],
+        );
+        if (rows[0] === undefined) return undefined;
+        const effect = effectFromRow(this.driver, rows[0]);
+        await insertAudit(tx, now, {
+          workflowId,
+          runId,
+          effectKey: key,
+          userId: effect.userId,
+          event: change.event,
+          detailsText: JSON.stringify({ ...change.details, revision: effect.revision }),
+          actor,
+        });
+        return effect;
+      });
+      if (updated !== undefined) return this.remember(updated);
+      // Lost the compare-and-set: someone changed the row between our read and write.
+      this.knownRows.delete(key);
+    }
+    throw new LedgerError(
+      `Effect ${JSON.stringify(key)} kept changing while trying to ${action} it (${maxChangeRounds} rounds): something is rewriting it in a loop.`,
+    );
+  }
+
+  /** Keeps `effect` as the latest known row of its key (see {@link knownRowsLimit}). */
+  private remember(effect: EffectRecord): EffectRecord {
+    this.knownRows.delete(effect.key);
+    this.knownRows.set(effect.key, effect);
+    if (this.knownRows.size > knownRowsLimit) {
+      const oldest = this.knownRows.keys().next();
+      if (!oldest.done) this.knownRows.delete(oldest.value);
+    }
+    return effect;
+  }
+}

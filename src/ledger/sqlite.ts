@@ -1,0 +1,282 @@
+/**
+ * SQLite backend of the effect ledger: Node's built-in `node:sqlite` (no native npm module).
+ *
+ * - WAL journal, `synchronous = FULL` (a committed effect survives a power cut), and a
+ *   busy timeout so that writers in other processes wait instead of failing. Lock lease
+ *   writes alone commit with `synchronous = NORMAL` (in WAL mode: consistent, not durable
+ *   across a power cut, which a lease need not survive).
+ * - `node:sqlite` is synchronous. Every statement and transaction on one database file is
+ *   serialized through a queue shared by all ledgers of this process that use that file,
+ *   so an awaited transaction never interleaves with another one on the same connection,
+ *   and two connections of one process never wait on each other's write lock while
+ *   blocking the event loop. Other processes are kept out by SQLite's own file locks
+ *   (`BEGIN IMMEDIATE`); every transaction here is short.
+ */
+import { mkdirSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import { LedgerError } from './errors.ts';
+import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
+import type { JsonValue } from './types.ts';
+
+export interface SqliteDriverOptions {
+  busyTimeoutMs: number;
+}
+
+/** Migrations, in order; `schema_version` records which ran. Never edit one that shipped. */
+const migrations: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE effects (
+         key TEXT PRIMARY KEY,
+         workflow_id TEXT NOT NULL,
+         step TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         user_id TEXT,
+         state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied')),
+         request TEXT NOT NULL CHECK (json_valid(request)),
+         observed_before TEXT CHECK (observed_before IS NULL OR json_valid(observed_before)),
+         response TEXT CHECK (response IS NULL OR json_valid(response)),
+         observed_after TEXT CHECK (observed_after IS NULL OR json_valid(observed_after)),
+         notes TEXT NOT NULL CHECK (json_valid(notes)),
+         attempts INTEGER NOT NULL CHECK (attempts >= 1),
+         revision INTEGER NOT NULL CHECK (revision >= 1),
+         created_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL
+       ) STRICT`,
+      'CREATE INDEX effects_by_workflow ON effects (workflow_id, created_at)',
+      'CREATE INDEX effects_by_user ON effects (user_id, created_at)',
+      'CREATE INDEX effects_by_state ON effects (state, created_at)',
+      `CREATE TABLE audit_events (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         at INTEGER NOT NULL,
+         workflow_id TEXT NOT NULL,
+         run_id TEXT,
+         effect_key TEXT,
+         user_id TEXT,
+         event TEXT NOT NULL,
+         details TEXT NOT NULL CHECK (json_valid(details)),
+         actor TEXT
+       ) STRICT`,
+      'CREATE INDEX audit_by_workflow ON audit_events (workflow_id, id)',
+      'CREATE INDEX audit_by_user ON audit_events (user_id, id)',
+      'CREATE INDEX audit_by_effect ON audit_events (effect_key, id)',
+      `CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be changed'); END`,
+      `CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be deleted'); END`,
+      `CREATE TABLE user_locks (
+         user_id TEXT PRIMARY KEY,
+         owner TEXT NOT NULL,
+         token TEXT NOT NULL,
+         acquired_at INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL
+       ) STRICT`,
+    ],
+  },
+];
+
+export const sqliteSchemaVersion = migrations.at(-1)?.version ?? 0;
+
+/** One queue per database file in this process (see the module comment). */
+class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  users = 0;
+
+  run<T>(task: () => Promise<T> | T): Promise<T> {
+    const result = this.#tail.then(task);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+const queuesByFile = new Map<string, SerialQueue>();
+let memoryDatabases = 0;
+
+export async function openSqliteDriver(path: string, options: SqliteDriverOptions): Promise<SqlDriver> {
+  const inMemory = path === ':memory:';
+  let fileKey: string;
+  if (inMemory) {
+    memoryDatabases += 1;
+    fileKey = `:memory:#${memoryDatabases}`;
+  } else {
+    const absolute = resolve(path);
+    mkdirSync(dirname(absolute), { recursive: true });
+    fileKey = absolute;
+  }
+
+  let database: DatabaseSync;
+  try {
+    database = new DatabaseSync(inMemory ? ':memory:' : fileKey, { timeout: options.busyTimeoutMs });
+  } catch (error) {
+    throw new LedgerError(`Could not open the SQLite ledger at ${fileKey}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
+  }
+  if (!inMemory) {
+    try {
+      fileKey = realpathSync(fileKey);
+    } catch {
+      // keep the resolved path
+    }
+  }
+  const queue = queuesByFile.get(fileKey) ?? new SerialQueue();
+  queuesByFile.set(fileKey, queue);
+  queue.users += 1;
+
+  const driver = new SqliteDriver(database, `sqlite:${inMemory ? ':memory:' : fileKey}`, queue, () => {
+    queue.users -= 1;
+    if (queue.users === 0) queuesByFile.delete(fileKey);
+  });
+  try {
+    await queue.run(() => {
+      const journal = database.prepare('PRAGMA journal_mode = WAL').get();
+      if (!inMemory && journal?.['journal_mode'] !== 'wal') {
+        throw new LedgerError(`The SQLite ledger at ${fileKey} could not switch to WAL mode (got ${String(journal?.['journal_mode'])}).`);
+      }
+      database.exec('PRAGMA synchronous = FULL');
+      database.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+      migrate(database, fileKey);
+    });
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return driver;
+}
+
+function migrate(database: DatabaseSync, fileKey: string): void {
+  database.exec('BEGIN IMMEDIATE');
+  try {
+    database.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
+    const row = database.prepare('SELECT MAX(version) AS version FROM schema_version').get();
+    const current = typeof row?.['version'] === 'number' ? row['version'] : 0;
+    if (current > sqliteSchemaVersion) {
+      throw new LedgerError(
+        `The SQLite ledger at ${fileKey} has schema version ${current}, newer than this orderflow knows (${sqliteSchemaVersion}): upgrade orderflow.`,
+      );
+    }
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      for (const statement of migration.statements) database.exec(statement);
+      database.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    }
+    database.exec('COMMIT');
+  } catch (error) {
+    if (database.isTransaction) database.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+class SqliteDriver implements SqlDriver {
+  readonly backend = 'sqlite' as const;
+  readonly location: string;
+  readonly nowMs = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+  /** The rowid grows with every insert (rows are never deleted). */
+  readonly insertionOrder = 'rowid';
+  /** unixepoch() reads this host's clock, as Date.now() does: no query needed for "now". */
+  readonly sharesProcessClock = true;
+  readonly writableCte = false;
+  readonly #database: DatabaseSync;
+  readonly #queue: SerialQueue;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #onClose: () => void;
+  /** Transactions waiting for the next group commit (see transaction()). */
+  readonly #waitingTransactions: Array<{ fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  #closed = false;
+
+  constructor(database: DatabaseSync, location: string, queue: SerialQueue, onClose: () => void) {
+    this.#database = database;
+    this.location = location;
+    this.#queue = queue;
+    this.#onClose = onClose;
+  }
+
+  query(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
+    return this.#queue.run(() => this.#run(sql, params));
+  }
+
+  lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
+    return this.#queue.run(() => {
+      // This one commit does not wait for the disk (see SqlDriver.lockQuery); the next
+      // FULL commit makes it durable with everything before it.
+      this.#database.exec('PRAGMA synchronous = NORMAL');
+      try {
+        return this.#run(sql, params);
+      } finally {
+        this.#database.exec('PRAGMA synchronous = FULL');
+      }
+    });
+  }
+
+  /**
+   * Group commit: transactions asked for while the file is busy are run together, each in a
+   * savepoint of one write transaction, and committed with one sync of the disk. Each
+   * still commits or rolls back as a whole (its savepoint), and its promise settles only
+   * after the commit, so what it wrote is durable when it resolves.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waitingTransactions.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#waitingTransactions.length === 1) void this.#queue.run(() => this.#commitGroup());
+    });
+  }
+
+  async #commitGroup(): Promise<void> {
+    const group = this.#waitingTransactions.splice(0);
+    const executor: SqlExecutor = { query: async (sql, params = []) => this.#run(sql, params) };
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.#database.exec('BEGIN IMMEDIATE');
+      for (const { fn } of group) {
+        this.#database.exec('SAVEPOINT one_transaction');
+        try {
+          const value = await fn(executor);
+          this.#database.exec('RELEASE one_transaction');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          this.#database.exec('ROLLBACK TO one_transaction');
+          this.#database.exec('RELEASE one_transaction');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#database.exec('COMMIT');
+    } catch (error) {
+      // BEGIN or COMMIT failed (busy beyond the timeout, disk error): none of them happened.
+      if (this.#database.isTransaction) this.#database.exec('ROLLBACK');
+      for (const { reject } of group) reject(error);
+      return;
+    }
+    group.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) resolve(outcome.value);
+      else reject(outcome.error);
+    });
+  }
+
+  readJson(value: unknown): JsonValue | null {
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'string') throw new LedgerError(`The SQLite ledger returned a ${typeof value} where JSON text belongs.`);
+    return JSON.parse(value) as JsonValue;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue.run(() => {
+      this.#statements.clear();
+      if (this.#database.isOpen) this.#database.close();
+    });
+    this.#onClose();
+  }
+
+  #run(sql: string, params: readonly SqlParam[]): SqlRow[] {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      // `$1` placeholders become SQLite's numbered `?1`, bound by position.
+      statement = this.#database.prepare(sql.replace(/\$(\d+)/g, '?$1'));
+      this.#statements.set(sql, statement);
+    }
+    return statement.all(...(params as SQLInputValue[])) as SqlRow[];
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Failure classification for workflow code: what a step's failure was (for people), and
+ * what it means for the run (may the saga compensate on its own, or must a person look?).
+ */
+import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
+import { FailureType } from '../contracts.ts';
+import type { FailureSummary } from '../contracts.ts';
+
+export type ClassifiedFailure = FailureSummary & { nonRetryable: boolean };
+
+/** A summary of any failure a step can end in, for people and for the decision logic. */
+export function summarizeFailure(error: unknown): ClassifiedFailure {
+  let failure: unknown = error;
+  if (failure instanceof ActivityFailure && failure.cause) failure = failure.cause;
+  if (failure instanceof ApplicationFailure) {
+    const details = (failure.details?.[0] ?? {}) as Partial<FailureSummary>;
+    return {
+      type: failure.type ?? 'Error',
+      message: failure.message,
+      api: details.api,
+      operation: details.operation,
+      code: details.code,
+      vendorText: details.vendorText,
+      observed: details.observed,
+      nonRetryable: failure.nonRetryable === true,
+    };
+  }
+  if (failure instanceof TemporalFailure) {
+    // Timeouts and cancellations: the attempt's outcome is not known.
+    return { type: failure.name, message: failure.message, nonRetryable: false };
+  }
+  const message = failure instanceof Error ? failure.message : String(failure);
+  return { type: 'Error', message, nonRetryable: false };
+}
+
+/** Failure types that mean "the API said no, for a business reason; nothing changed". */
+const businessFailureTypes: ReadonlySet<string> = new Set([
+  FailureType.ApiRejected,
+  FailureType.OrderNotCurrent,
+  FailureType.AmountDue,
+  FailureType.CreditAlreadySpent,
+  FailureType.InvalidInput,
+]);
+
+/**
+ * A business failure is final and certain (the API refused; nothing changed), so a saga may
+ * compensate on its own. Everything else (undecidable outcomes, access problems, retries
+ * used up) needs a person.
+ */
+export function isBusinessFailure(summary: ClassifiedFailure): boolean {
+  return summary.nonRetryable && businessFailureTypes.has(summary.type);
+}
+
+/**
+ * "The evidence cannot decide whether the effect happened": an operator's `retry` then
+ * means "it did not happen".
+ */
+export function isUndecidableOutcome(type: string): boolean {
+  return type === FailureType.OutcomeNeedsOperator;
+}
+
+/** Why the run waits for a person, from the failure of its step. */
+export function reasonFor(step: string, failure: ClassifiedFailure): string {
+  if (isUndecidableOutcome(failure.type)) {
+    return `Step ${step} may or may not have taken effect, and the evidence cannot decide. Check the API (see what was observed) and tell the run what happened.`;
+  }
+  switch (failure.type) {
+    case FailureType.ApiAccessDenied:
+      return `Step ${step} was refused by the API because of our credentials, signature or address. Fix the configuration of the workers, then retry.`;
+    case FailureType.ResponseNotTrusted:
+      return `Step ${step}: the API's answer did not carry a valid signature, so it is not trusted. Check JUSTCLICK_SECRET and whether the effect happened.`;
+    default:
+      return failure.nonRetryable
+        ? `Step ${step} failed and retrying it as it is cannot help.`
+        : `Step ${step} kept failing after every automatic retry (the API may be down or unreachable).`;
+  }
+}
+
+/** One line: `type · api operation · code | vendor text`. */
+export function describeFailureLine(failure: FailureSummary): string {
+  const vendor = failure.code ? `${failure.code}${failure.vendorText ? ` | ${failure.vendorText}` : ''}` : '';
+  const where = failure.api ? `${failure.api}${failure.operation ? ` ${failure.operation}` : ''}` : '';
+  return [failure.type, where, vendor].filter((part) => part !== '').join(' · ');
+}

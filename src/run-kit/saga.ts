@@ -1,0 +1,75 @@
+/**
+ * The saga's undo stack. Each undo is registered BEFORE its forward step runs (a step can
+ * take effect and still report failure), is itself a once-only effect, and does nothing
+ * when its forward step never took effect.
+ */
+import { RunState } from '../contracts.ts';
+import type { OperatorDecision } from '../contracts.ts';
+import { failCompensated, failPartiallyCompensated } from './endings.ts';
+import type { Run } from './run.ts';
+import { performStep } from './step.ts';
+
+/** What each operator choice does at an undo. */
+const undoChoices = {
+  retry: 'Try the undo again (for example after the user has credit again, or the API is back).',
+  skip: 'Accept it as it is (written off, or undone by hand) and finish the compensation.',
+  abort: 'Stop here: the run ends as partially compensated and nothing more is undone.',
+} as const;
+
+export interface Compensation {
+  /** The step name of the undo, e.g. `undo-add-credit`. */
+  name: string;
+  effectKey: string;
+  /** The effect this undoes. */
+  forwardEffectKey: string;
+  run: () => Promise<{ status: 'applied' | 'not-needed'; detail: string }>;
+  userId?: number | undefined;
+}
+
+export class Compensations {
+  private readonly stack: Compensation[] = [];
+
+  /** Registers an undo; call it BEFORE the forward step runs. */
+  register(compensation: Compensation): void {
+    this.stack.push(compensation);
+  }
+
+  /** Forgets every registered undo: after the pivot, steps only go forward. */
+  clear(): void {
+    this.stack.length = 0;
+  }
+
+  /**
+   * Runs every registered undo, newest first. An undo that cannot complete (the credit was
+   * already spent) waits for an operator (state `awaiting-operator`); `abort` there leaves
+   * the run partially compensated.
+   */
+  async runAll(run: Run): Promise<{ complete: true } | { complete: false; decision: OperatorDecision }> {
+    run.setState(RunState.Compensating);
+    while (this.stack.length > 0) {
+      const compensation = this.stack.pop()!;
+      const outcome = await performStep(run, {
+        name: compensation.name,
+        effectKey: compensation.effectKey,
+        run: compensation.run,
+        describe: (result) => result.detail,
+        onBusinessFailure: 'operator',
+        choices: undoChoices,
+        userId: compensation.userId,
+        alsoSettledBySkip: [compensation.forwardEffectKey],
+      });
+      if (outcome.kind === 'done' && outcome.value.status === 'not-needed') {
+        run.setStep(compensation.name, 'not-needed', outcome.value.detail);
+      }
+      if (outcome.kind === 'abort') return { complete: false, decision: outcome.decision };
+    }
+    return { complete: true };
+  }
+}
+
+/** Undoes what was done, then ends the run: compensated, or partially compensated when an operator aborted an undo. */
+export async function compensateAndEnd(run: Run, saga: Compensations, why: string): Promise<never> {
+  const outcome = await saga.runAll(run);
+  if (outcome.complete) failCompensated(run, `${why} Everything done before was undone.`);
+  failPartiallyCompensated(run, outcome.decision, `${why} Undoing it could not complete.`);
+}

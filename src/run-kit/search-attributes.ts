@@ -1,0 +1,40 @@
+/**
+ * Mirrors a run's state and step (and whom it is about) into typed search attributes, so
+ * ops find runs in the UI, at a cost the server notices: every upsert is a history event
+ * and a visibility write.
+ *
+ * A run upserts only what its start did not already set, and publishes its step together
+ * with each state change (waiting for an operator or a payment, compensating, ending)
+ * instead of on every step: where a run stops, the Step attribute says where. A happy run
+ * thus upserts once (its end).
+ */
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { orderflowSearchAttributes as attributes } from '../search-attributes.ts';
+import type { RunState } from '../contracts.ts';
+
+export interface RunIdentity {
+  userId?: number | undefined;
+  orderId?: number | undefined;
+  justclickBillId?: string | undefined;
+}
+
+export class SearchAttributeMirror {
+  constructor(state: RunState, identity: RunIdentity) {
+    const pairs: SearchAttributeUpdatePair[] = [{ key: attributes.state, value: state }];
+    if (identity.userId !== undefined) pairs.push({ key: attributes.storeUserId, value: identity.userId });
+    if (identity.orderId !== undefined) pairs.push({ key: attributes.storeOrderId, value: identity.orderId });
+    if (identity.justclickBillId !== undefined) pairs.push({ key: attributes.justClickBillId, value: identity.justclickBillId });
+    this.upsert(pairs);
+  }
+
+  stateChanged(state: RunState, step: string): void {
+    this.upsert([{ key: attributes.state, value: state }, { key: attributes.step, value: step }]);
+  }
+
+  /** Upserts the pairs whose value is not already set. */
+  private upsert(pairs: SearchAttributeUpdatePair[]): void {
+    const changed = pairs.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key as never) !== pair.value);
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * A step, and the operator it may ask: `performStep` runs one step and, when it fails in a
+ * way Temporal's retries did not fix, either hands a business failure back to the workflow
+ * (which may compensate) or asks an operator (`awaitOperator`), then does what they chose.
+ * A step offers only the choices it lists, and its outcome's type says which can come back.
+ */
+import { condition, isCancellation, log } from '@temporalio/workflow';
+import { operatorActions } from '../contracts.ts';
+import type { FailureSummary, OperatorAction, OperatorDecision, OperatorRequest } from '../contracts.ts';
+import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
+import type { Run } from './run.ts';
+import { bookkeeping } from './activity-proxies.ts';
+
+/** What each operator action does at a step (only these are offered). */
+export type Choices = Partial<Record<OperatorAction, string>>;
+
+/** `return`: a business failure goes back to the workflow; `operator`: every failure asks a person. */
+export type OnBusinessFailure = 'return' | 'operator';
+
+export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
+  name: string;
+  /** The ledger key of the effect the step makes, if it makes one. */
+  effectKey?: string | undefined;
+  run: () => Promise<T>;
+  /** A line for the status of a successful step. */
+  describe: (value: T) => string;
+  onBusinessFailure: B;
+  choices: C;
+  /** The store user the step acts on (for the audit trail). */
+  userId?: number | undefined;
+  /**
+   * Other effects an operator's `skip` settles too: skipping an undo whose forward effect is
+   * still unresolved settles both, so that the user's later credit changes are not held up.
+   */
+  alsoSettledBySkip?: readonly string[] | undefined;
+}
+
+/** How a step ended: only the outcomes its choices and its `onBusinessFailure` make possible. */
+export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFailure = OnBusinessFailure> =
+  | { kind: 'done'; value: T }
+  | ('skip' extends keyof C ? { kind: 'skipped'; decision: OperatorDecision } : never)
+  | ('compensate' extends keyof C ? { kind: 'compensate'; decision: OperatorDecision } : never)
+  | ('abort' extends keyof C ? { kind: 'abort'; decision: OperatorDecision } : never)
+  | ('return' extends B ? { kind: 'business-failure'; failure: FailureSummary } : never);
+
+/** Writes an operator's decision to the ledger's audit trail, which outlives Temporal's history. */
+export async function auditDecision(run: Run, step: string, decision: OperatorDecision, failure: FailureSummary, userId?: number): Promise<void> {
+  await bookkeeping.recordAudit({
+    workflowId: run.workflowId,
+    event: `operator.${decision.action}`,
+    actor: decision.operator,
+    userId,
+    details: { step, note: decision.note, failureType: failure.type, code: failure.code ?? null },
+  });
+}
+
+export async function performStep<T, C extends Choices, B extends OnBusinessFailure>(run: Run, plan: StepPlan<T, C, B>): Promise<StepOutcome<T, C, B>> {
+  // Sound: an operator can only choose an action the step offers (the decision is validated
+  // against plan.choices), and a business failure comes back only when the plan says `return`.
+  return (await performAnyStep(run, plan)) as StepOutcome<T, C, B>;
+}
+
+async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusinessFailure>): Promise<StepOutcome<T>> {
+  for (;;) {
+    run.setStep(plan.name, 'running', undefined, plan.effectKey);
+    try {
+      const value = await plan.run();
+      run.setStep(plan.name, 'done', plan.describe(value));
+      return { kind: 'done', value };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const failure = summarizeFailure(error);
+      if (plan.onBusinessFailure === 'return' && isBusinessFailure(failure)) {
+        run.setStep(plan.name, 'failed', describeFailureLine(failure));
+        return { kind: 'business-failure', failure };
+      }
+      const { nonRetryable: _nonRetryable, ...summary } = failure;
+      const decision = await awaitOperator(run, { step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices });
+      await auditDecision(run, plan.name, decision, failure, plan.userId);
+      const resolve = (effectKey: string, resolution: 'resolved-applied' | 'resolved-not-applied') =>
+        bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, note: decision.note });
+      switch (decision.action) {
+        case 'retry':
+          // The operator checked: it did not happen. The ledger records their word, so the retry calls again.
+          if (plan.effectKey !== undefined && isUndecidableOutcome(failure.type)) await resolve(plan.effectKey, 'resolved-not-applied');
+          continue;
+        case 'skip': {
+          for (const effectKey of [...(plan.alsoSettledBySkip ?? []), ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) await resolve(effectKey, 'resolved-applied');
+          run.setStep(plan.name, 'skipped', `skipped by ${decision.operator}: ${decision.note}`);
+          return { kind: 'skipped', decision };
+        }
+        case 'compensate':
+          return { kind: 'compensate', decision };
+        case 'abort':
+          return { kind: 'abort', decision };
+      }
+    }
+  }
+}
+
+/**
+ * Waits (state `awaiting-operator`) for a valid operator decision on the given request, and
+ * records it. Markdown current details say what failed, what was observed and what each
+ * choice does; the run takes the `operatorDecision` update (validated; answers what will
+ * happen) or the equivalent signal (see ./run.ts).
+ */
+export async function awaitOperator(run: Run, request: Omit<OperatorRequest, 'since'>): Promise<OperatorDecision> {
+  const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
+  const previousState = run.openOperatorWait(request, allowed);
+  log.warn('run waits for an operator', { step: request.step, reason: request.reason, failure: request.failure.type });
+  // A timer whose summary says what the run waits for: the UI shows it on the run's default
+  // tab (Timeline), where an operator looks first. It only labels the wait: when it fires,
+  // the run goes on waiting.
+  const summary = waitSummary(request.step, request.reason);
+  while (!(await condition(() => run.hasOperatorDecision(), operatorWaitTimer, { summary })));
+  return run.closeOperatorWait(request.step, previousState);
+}
+
+/** How long one labelled wait timer runs; a wait longer than this simply starts another. */
+const operatorWaitTimer = '30 days';
+
+/** The wait timer's one-line summary, short enough for the UI's timeline: the first sentence of the reason. */
+function waitSummary(step: string, reason: string): string {
+  const firstSentence = /^.*?[.!?](?=\s|$)/.exec(reason)?.[0] ?? reason;
+  const text = `Waiting for an operator: ${firstSentence.includes(step) ? firstSentence : `at ${step}: ${firstSentence}`}`;
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
+}
