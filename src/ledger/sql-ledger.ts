@@ -6,6 +6,7 @@
  */
 import { LedgerClosedError } from './errors.ts';
 import { AuditTrail } from './audit.ts';
+import { BulkRowStore } from './bulk-rows.ts';
 import { EffectStore } from './effects.ts';
 import type { LedgerDefaults, SqlDriver } from './sql.ts';
 import type {
@@ -30,6 +31,7 @@ import { UserLocks } from './user-lock.ts';
 export class SqlEffectLedger implements EffectLedger {
   readonly backend: LedgerBackend;
   readonly location: string;
+  readonly bulkRows: BulkRowStore;
   readonly #driver: SqlDriver;
   readonly #effects: EffectStore;
   readonly #audit: AuditTrail;
@@ -46,6 +48,7 @@ export class SqlEffectLedger implements EffectLedger {
     this.#effects = new EffectStore(driver, assertOpen);
     this.#audit = new AuditTrail(driver, assertOpen);
     this.#locks = new UserLocks(driver, defaults, assertOpen);
+    this.bulkRows = new BulkRowStore(driver, assertOpen);
   }
 
   get(key: string): Promise<EffectRecord | undefined> {

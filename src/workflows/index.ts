@@ -5,5 +5,6 @@ export { adjustCredit } from './adjust-credit.ts';
 export { cancelOrder } from './cancel-order.ts';
 export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from '../run-kit/operator.ts';
 export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from '../features/bulk/workflow.ts';
+export { bulkRowsUpload, bulkReportPage } from '../features/bulk/rows-workflow.ts';
 export { reconcile } from '../features/reconcile/workflow.ts';
 export { reconcileFinding } from '../features/reconcile/finding-workflow.ts';
