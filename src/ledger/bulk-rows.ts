@@ -124,6 +124,21 @@ export class BulkRowStore {
     return [...stored].map(([row, item]) => ({ row, item }));
   }
 
+  /** The stored rows among `rowNumbers` (at most a few hundred), in order. */
+  async readRows(bulkId: string, rowNumbers: readonly number[]): Promise<BulkStoredRow[]> {
+    if (rowNumbers.length === 0) return [];
+    await this.ready();
+    const found: BulkStoredRow[] = [];
+    for (const group of chunks(rowNumbers, rowsPerStatement)) {
+      const rows = await this.driver.query(
+        `SELECT row_number, item FROM bulk_rows WHERE bulk_id = $1 AND row_number IN (${group.map((_, i) => `$${i + 2}`).join(', ')}) ORDER BY row_number`,
+        [bulkId, ...group],
+      );
+      for (const row of rows) found.push({ row: toInteger(row['row_number'], 'row_number'), item: String(row['item']) });
+    }
+    return found.sort((a, b) => a.row - b.row);
+  }
+
   /** Records how items ended; an outcome already recorded for a row is kept (a retried slice joins the same run). */
   async recordOutcomes(bulkId: string, outcomes: readonly BulkRowOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;

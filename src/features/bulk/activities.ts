@@ -23,7 +23,6 @@ import type { StartedRun, StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
 import type {
   BulkActivities,
-  BulkInFlight,
   BulkItem,
   BulkItemInputs,
   BulkKind,
@@ -37,6 +36,7 @@ import type { RunResult, RunStatus } from '../../contracts.ts';
 import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
+import { bulkItemWorkflowId } from './client.ts';
 import { createBulkRowsActivities, parseStoredRow } from './rows-activities.ts';
 
 export interface BulkActivityDependencies {
@@ -105,7 +105,10 @@ async function waitingDetail(handle: WorkflowHandle): Promise<string> {
   return awaiting ? `waits for an operator at ${awaiting.step}: ${awaiting.reason}` : 'waits for an operator';
 }
 
-interface Followed extends BulkInFlight {
+interface Followed {
+  row: number;
+  workflowId: string;
+  joined: boolean;
   since: number;
 }
 
@@ -131,8 +134,9 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     let wake: () => void = () => undefined;
     let failure: unknown;
 
-    const settle = (outcome: BulkRowOutcome): void => {
-      if (!following.delete(outcome.row) && outcome.workflowId !== '') return;
+    /** `followed`: the item was in flight (an item settles once: a waiting item's run may end later). */
+    const settle = (outcome: BulkRowOutcome, followed = false): void => {
+      if (followed && !following.delete(outcome.row)) return;
       toRecord.push(outcome);
       if (outcome.outcome === 'waiting' || outcome.outcome === 'failed') {
         const list = shown[outcome.outcome];
@@ -140,7 +144,7 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       }
       wake();
     };
-    const follow = (entry: BulkInFlight): void => {
+    const follow = (entry: Omit<Followed, 'since'>): void => {
       following.set(entry.row, { ...entry, since: Date.now() });
       const handle = client.workflow.getHandle(entry.workflowId);
       void client
@@ -148,10 +152,15 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }))
         .then((settled) => {
           if (stopFollowing.signal.aborted) return;
-          settle(outcomeOfResult({ row: entry.row, workflowId: entry.workflowId, joined: entry.joined }, settled));
+          settle(outcomeOfResult({ row: entry.row, workflowId: entry.workflowId, joined: entry.joined }, settled), true);
         });
     };
-    for (const entry of request.inFlight) follow(entry);
+    // The rows in flight: their runs by business key (the starters' ids), followed again.
+    const joinedBefore = new Set(request.joinedInFlight);
+    for (const { row, item } of await rows.readRows(bulkId, request.inFlight)) {
+      const checked = parseStoredRow(kind, item);
+      if ('item' in checked) follow({ row, workflowId: `${request.workflowIdPrefix ?? ''}${bulkItemWorkflowId(kind, checked.item)}`, joined: joinedBefore.has(row) });
+    }
 
     let next = request.next;
     let buffered: Array<{ row: number; item: string }> = [];
@@ -196,7 +205,7 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         if (old.length > 0) {
           for (const id of await waitingForOperator(client, old.map((entry) => entry.workflowId))) {
             const entry = old.find((candidate) => candidate.workflowId === id)!;
-            settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) });
+            settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) }, true);
           }
         }
       }
@@ -239,7 +248,8 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     const { done, failed, waiting, notStarted } = await rows.counts(bulkId);
     return {
       next,
-      inFlight: [...following.values()].map(({ row, workflowId, joined }) => ({ row, workflowId, joined })),
+      inFlight: [...following.keys()],
+      joinedInFlight: [...following.values()].filter((entry) => entry.joined).map((entry) => entry.row),
       counts: { done, failed, waiting, notStarted },
       waiting: shown.waiting,
       failed: shown.failed,

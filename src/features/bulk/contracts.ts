@@ -29,7 +29,7 @@ export const bulkLimits = {
   /** Slices (src/features/bulk/activities.ts) per run before continue-as-new. */
   defaultSlicesPerRun: 100,
   /** How long one slice starts and follows items before it reports to the workflow. */
-  sliceMs: 10_000,
+  sliceMs: 5_000,
   /**
    * The rows travel to the worker's database in uploads of at most this many bytes of JSON
    * (Temporal warns at 512 KiB per payload and refuses 2 MiB) …
@@ -98,8 +98,9 @@ export interface BulkCarriedState {
   controls: BulkControlRecord[];
   /** The next row to start. */
   next: number;
-  /** Rows started and not settled yet (at most `concurrency`). */
-  inFlight: BulkInFlight[];
+  /** Rows started and not settled yet (at most `concurrency`), and those of them that joined a run already there. */
+  inFlight: number[];
+  joinedInFlight: number[];
   counts: BulkSettledCounts;
   waiting: BulkShownItem[];
   failed: BulkShownItem[];
@@ -192,20 +193,15 @@ export interface BulkReportPage {
   items: BulkItemOutcome[];
 }
 
-/** A row started and not settled yet: followed by the next slice. */
-export interface BulkInFlight {
-  row: number;
-  workflowId: string;
-  joined: boolean;
-}
-
 /** One slice of a bulk: follow the rows in flight, start rows from `next` on, for at most `sliceMs`. */
 export interface BulkSliceRequest {
   bulkId: string;
   kind: BulkKind;
   total: number;
   next: number;
-  inFlight: BulkInFlight[];
+  /** Rows started and not settled yet (row numbers: the next slice finds their runs by business key), and those that joined a run already there. */
+  inFlight: number[];
+  joinedInFlight: number[];
   concurrency: number;
   rate: number;
   /** False when paused or cancelled: only follow the rows in flight. */
@@ -216,7 +212,8 @@ export interface BulkSliceRequest {
 
 export interface BulkSliceResult {
   next: number;
-  inFlight: BulkInFlight[];
+  inFlight: number[];
+  joinedInFlight: number[];
   /** Settled so far, over the whole bulk (from the database: a retried slice counts nothing twice). */
   counts: BulkSettledCounts;
   /** Items that settled waiting or failed in this slice (at most {@link bulkLimits.shownItems} each). */

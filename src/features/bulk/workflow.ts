@@ -6,7 +6,7 @@
  *   ./rows-workflow.ts); the input names them by bulk id, count and digest, and the first
  *   activity refuses rows that differ — the history holds no row and no per-item outcome;
  * - `runBulkSlice` activities (./activities.ts) start and follow the items, at most
- *   `concurrency` running and `rate` starts per second, a slice of about ten seconds each;
+ *   `concurrency` running and `rate` starts per second, a slice of about five seconds each;
  *   a waiting item is counted and linked and frees its place, so it does not block the rest;
  * - continue-as-new after `slicesPerRun` slices (or when Temporal suggests it), carrying
  *   counts, the rows in flight and the first waiting and failed items: bounded whatever the file;
@@ -17,6 +17,7 @@
  * - the result has the counts; every item's outcome is in the report (`bulkReportPage`).
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -37,7 +38,6 @@ import type {
   BulkControl,
   BulkControlRecord,
   BulkCounts,
-  BulkInFlight,
   BulkProgress,
   BulkResult,
   BulkRunInput,
@@ -57,7 +57,7 @@ export const resumeBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUp
 export const cancelBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames.cancel);
 
 const { runBulkSlice } = proxyActivities<BulkActivities>({
-  // A slice runs about ten seconds (it ends early when cancelled by a pause or cancel).
+  // A slice runs about five seconds (it ends early when cancelled by a pause or cancel).
   startToCloseTimeout: '10 minutes',
   // It heartbeats every second: a worker killed mid-slice is noticed in 30 s, and the slice
   // is retried from the same input (started rows are joined, recorded outcomes kept).
@@ -74,6 +74,14 @@ const { checkBulkRows, closeBulkRows } = proxyActivities<BulkActivities>({
 function controlProblems(control: unknown): string[] {
   if (typeof control !== 'object' || control === null) return ['give a JSON object like {"operator":"anna","note":"store maintenance"}'];
   return authorshipProblems(control, 'asks');
+}
+
+/** An activity's refusal of the bulk's rows (InvalidInput) fails the bulk with the refusal's own words. */
+function asBulkFailure(error: unknown): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidInput) {
+    return ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.cause.message, nonRetryable: true });
+  }
+  return error;
 }
 
 function inputProblems(input: BulkRunInput): string[] {
@@ -103,7 +111,8 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
   /** The slice running now: a pause or cancel cancels it, and it reports at once. */
   let slice: CancellationScope | undefined;
   let next = carried?.next ?? 0;
-  let inFlight: BulkInFlight[] = [...(carried?.inFlight ?? [])];
+  let inFlight: number[] = [...(carried?.inFlight ?? [])];
+  let joinedInFlight: number[] = [...(carried?.joinedInFlight ?? [])];
   let settled: BulkSettledCounts = carried?.counts ?? { done: 0, failed: 0, waiting: 0, notStarted: 0 };
   const shown = { waiting: [...(carried?.waiting ?? [])], failed: [...(carried?.failed ?? [])] };
 
@@ -219,7 +228,9 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
 
   if (carried === undefined) {
     // The rows must be the ones this bulk was started with: nothing starts otherwise.
-    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest });
+    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest }).catch((error: unknown) => {
+      throw asBulkFailure(error);
+    });
   }
 
   const slicesPerRun = input.slicesPerRun ?? bulkLimits.defaultSlicesPerRun;
@@ -244,17 +255,21 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
         total: input.total,
         next,
         inFlight,
+        joinedInFlight,
         concurrency: input.concurrency,
         rate: input.rate,
         startNew,
         sliceMs,
         workflowIdPrefix: input.workflowIdPrefix,
+      }).catch((error: unknown) => {
+        throw asBulkFailure(error);
       }),
     );
     slice = undefined;
     slices++;
     next = result.next;
     inFlight = result.inFlight;
+    joinedInFlight = result.joinedInFlight;
     settled = result.counts;
     keep(shown.waiting, result.waiting);
     keep(shown.failed, result.failed);
@@ -267,7 +282,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     await condition(allHandlersFinished);
     return continueAsNew<typeof bulkRun>({
       ...input,
-      carried: { state: state === 'paused' ? 'paused' : state === 'cancelled' ? 'cancelled' : 'running', startedAt, controls, next, inFlight, counts: settled, waiting: shown.waiting, failed: shown.failed },
+      carried: { state: state === 'paused' ? 'paused' : state === 'cancelled' ? 'cancelled' : 'running', startedAt, controls, next, inFlight, joinedInFlight, counts: settled, waiting: shown.waiting, failed: shown.failed },
     });
   }
   if (state === 'cancelled' && next < input.total) {
