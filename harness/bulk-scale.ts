@@ -50,6 +50,8 @@ export interface BareStartRound {
   runs: number;
   seconds: number;
   startsPerSecond: number;
+  /** Runs completed per second, from the first start until the last run completed: what the worker and the server finish. */
+  completedPerSecond: number;
 }
 
 export interface BulkScaleMeasurement {
@@ -59,8 +61,12 @@ export interface BulkScaleMeasurement {
   /** Item runs started over the time between the first and the last start. */
   startsPerSecond: number;
   bare: BareStartRound[];
-  /** Median of the bare rounds. */
+  /** Median of the bare rounds' starts/s. */
   ceiling: number;
+  /** Median of the bare rounds' completed runs/s. */
+  bareCompletedPerSecond: number;
+  /** Items settled per second over the bulk's wall time after the upload. */
+  settledPerSecond: number;
   result: BulkResult;
   historyBytes: number;
   historyEvents: number;
@@ -100,7 +106,8 @@ async function bareStartLoop(client: Client, taskQueue: string, items: readonly 
   );
   const seconds = (performance.now() - begin) / 1000;
   await Promise.all(results);
-  return { runs: items.length, seconds, startsPerSecond: items.length / seconds };
+  const completedSeconds = (performance.now() - begin) / 1000;
+  return { runs: items.length, seconds, startsPerSecond: items.length / seconds, completedPerSecond: items.length / completedSeconds };
 }
 
 async function historyOf(client: Client, handle: WorkflowHandle): Promise<{ bytes: number; events: number; runs: number; largestPayload: number }> {
@@ -171,7 +178,7 @@ export async function measureBulkScale(settings: BulkScaleSettings): Promise<Bul
     try {
       const bare: BareStartRound[] = [];
       bare.push(await bareStartLoop(stack.client, taskQueue, adjustCreditRows(stack, settings.bareRuns)));
-      log(`  bare start loop: ${settings.bareRuns} starts at ${oneDecimal(bare[0]!.startsPerSecond)} starts/s`);
+      log(`  bare start loop: ${settings.bareRuns} starts at ${oneDecimal(bare[0]!.startsPerSecond)} starts/s, all completed at ${oneDecimal(bare[0]!.completedPerSecond)} runs/s`);
 
       const items = adjustCreditRows(stack, settings.rows);
       const begin = performance.now();
@@ -192,9 +199,13 @@ export async function measureBulkScale(settings: BulkScaleSettings): Promise<Bul
       log(`  bulk: ${result.counts.done} done in ${oneDecimal(wallSeconds)} s, ${oneDecimal(startsPerSecond)} starts/s`);
 
       bare.push(await bareStartLoop(stack.client, taskQueue, adjustCreditRows(stack, settings.bareRuns)));
-      log(`  bare start loop: ${settings.bareRuns} starts at ${oneDecimal(bare[1]!.startsPerSecond)} starts/s`);
-      const sorted = bare.map((round) => round.startsPerSecond).sort((a, b) => a - b);
-      const ceiling = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+      log(`  bare start loop: ${settings.bareRuns} starts at ${oneDecimal(bare[1]!.startsPerSecond)} starts/s, all completed at ${oneDecimal(bare[1]!.completedPerSecond)} runs/s`);
+      const median = (values: number[]): number => {
+        const sorted = [...values].sort((a, b) => a - b);
+        return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+      };
+      const ceiling = median(bare.map((round) => round.startsPerSecond));
+      const bareCompletedPerSecond = median(bare.map((round) => round.completedPerSecond));
 
       const history = await historyOf(stack.client, bulk.handle);
       const wrongItems: string[] = [];
@@ -210,6 +221,8 @@ export async function measureBulkScale(settings: BulkScaleSettings): Promise<Bul
         startsPerSecond,
         bare,
         ceiling,
+        bareCompletedPerSecond,
+        settledPerSecond: settings.rows / (wallSeconds - uploadSeconds),
         result,
         historyBytes: history.bytes,
         historyEvents: history.events,

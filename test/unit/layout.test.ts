@@ -40,7 +40,7 @@ const layers = [
   {
     name: 'workflows',
     what: 'the workflow types (deterministic)',
-    files: ['src/workflows/**', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts', 'src/features/bulk/rows-workflow.ts'],
+    files: ['src/workflows/**', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts', 'src/features/bulk/rows-workflow.ts', 'src/features/bulk/legacy-workflow.ts'],
     sees: ['base', 'run-kit'],
   },
   {
@@ -52,7 +52,7 @@ const layers = [
   {
     name: 'activities',
     what: 'the activities the worker runs',
-    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/bulk/rows-activities.ts'],
+    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/bulk/rows-activities.ts', 'src/features/bulk/legacy-activities.ts'],
     sees: ['base', 'infrastructure', 'client'],
   },
   {

@@ -28,6 +28,7 @@ import type {
   BulkKind,
   BulkRowsActivities,
   BulkShownItem,
+  LegacyBulkActivities,
   BulkSliceRequest,
   BulkSliceResult,
 } from './contracts.ts';
@@ -37,6 +38,7 @@ import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
 import { bulkItemWorkflowId } from './client.ts';
+import { createLegacyBulkActivities } from './legacy-activities.ts';
 import { createBulkRowsActivities, parseStoredRow } from './rows-activities.ts';
 
 export interface BulkActivityDependencies {
@@ -112,7 +114,7 @@ interface Followed {
   since: number;
 }
 
-export function createBulkActivities(dependencies: BulkActivityDependencies): BulkActivities & BulkRowsActivities {
+export function createBulkActivities(dependencies: BulkActivityDependencies): BulkActivities & BulkRowsActivities & LegacyBulkActivities {
   const { client, rows } = dependencies;
   const checkEveryMs = dependencies.checkEveryMs ?? 2_000;
 
@@ -256,5 +258,5 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     };
   }
 
-  return { ...createBulkRowsActivities(rows), runBulkSlice };
+  return { ...createBulkRowsActivities(rows), ...createLegacyBulkActivities({ client }), runBulkSlice };
 }

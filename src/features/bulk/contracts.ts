@@ -236,3 +236,35 @@ export interface BulkRowsActivities {
   storeBulkRows(upload: BulkRowsUpload): Promise<{ stored: number }>;
   readBulkReport(request: BulkReportRequest): Promise<BulkReportPage>;
 }
+
+/** 1.0's bulk input: the rows themselves (./legacy-workflow.ts; new bulks never start with it). */
+export interface LegacyBulkRunInput {
+  bulkId: string;
+  kind: BulkKind;
+  items: BulkItem[];
+  total: number;
+  concurrency: number;
+  rate: number;
+  workflowIdPrefix?: string | undefined;
+  itemsPerRun?: number | undefined;
+  carried?: { outcomes: BulkItemOutcome[]; state: 'running' | 'paused' | 'cancelled'; startedAt: string; controls: BulkControlRecord[] } | undefined;
+}
+
+/** 1.0's bulk result: every item's outcome. */
+export interface LegacyBulkResult extends Omit<BulkResult, 'waiting' | 'failed'> {
+  items: BulkItemOutcome[];
+}
+
+/** What 1.0's bulk activity is given for one item. */
+export interface LegacyBulkItemRequest {
+  kind: BulkKind;
+  item: BulkItem;
+  index: number;
+  bulkId: string;
+  workflowIdPrefix?: string | undefined;
+}
+
+/** 1.0's one activity per item (./legacy-activities.ts), for 1.0 bulks still running. */
+export interface LegacyBulkActivities {
+  runBulkItem(request: LegacyBulkItemRequest): Promise<BulkItemOutcome>;
+}

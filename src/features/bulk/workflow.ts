@@ -46,6 +46,8 @@ import type {
   BulkSliceResult,
   BulkState,
 } from './contracts.ts';
+import type { LegacyBulkResult, LegacyBulkRunInput } from './contracts.ts';
+import { legacyBulkRun } from './legacy-workflow.ts';
 import { FailureType } from '../../contracts.ts';
 import { escapeMarkdown } from '../../markdown.ts';
 import { authorshipProblems } from '../../run-kit/operator.ts';
@@ -98,7 +100,11 @@ function inputProblems(input: BulkRunInput): string[] {
   return problems;
 }
 
-export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
+export async function bulkRun(input: BulkRunInput): Promise<BulkResult>;
+export async function bulkRun(input: BulkRunInput | LegacyBulkRunInput): Promise<BulkResult | LegacyBulkResult>;
+export async function bulkRun(input: BulkRunInput | LegacyBulkRunInput): Promise<BulkResult | LegacyBulkResult> {
+  // A bulk started by 1.0 carries its rows: it replays and finishes as 1.0 ran it.
+  if ('items' in input) return legacyBulkRun(input);
   const problems = inputProblems(input);
   if (problems.length > 0) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk input refused: ${problems.join('; ')}`, nonRetryable: true });
