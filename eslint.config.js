@@ -3,9 +3,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
-/** Workflow code runs in Temporal's deterministic sandbox: it may import only
- * @temporalio/workflow, its ./ siblings, pure shared modules (contracts, validation, single-line texts, effect keys),
- * and types from elsewhere. */
+/** Workflow code (src/workflows, src/run-kit, the feature workflows) runs in Temporal's deterministic
+ * sandbox: it may import only @temporalio/workflow, the run kit, pure shared modules (contracts, validation,
+ * single-line texts, Markdown escaping, effect keys), and types from elsewhere. test/unit/layout.test.ts
+ * checks the layers of every import. */
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(

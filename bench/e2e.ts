@@ -7,24 +7,33 @@
  *  - bare: a bare Temporal workflow making the same calls in the same four activities;
  *  - plain: a script making the same calls in a row.
  * At concurrency 1, 20 and 100 (closed loop), with 0 and 20 ms added to every API call.
+ * With `--encryption` (or `BENCH_ENCRYPTION=1`), a fourth variant side by side:
+ *  - orderflow+enc: the same as orderflow with payload encryption on (ORDERFLOW_ENCRYPTION_KEYS
+ *    on its worker, the codec on its client), to measure what encryption costs.
  * Every saga is checked against the simulators' call log and state; wrong ones are counted
  * and make the run exit non-zero (a benchmark that counts wrong answers is worthless).
  * Prints sagas/s, p50/p95 latency, CPU per saga of the Temporal server and of the worker
  * process, and the ratios the performance targets are stated in.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { createJustClickClient } from '../src/apis/justclick/client.ts';
 import { createWebTvClient } from '../src/apis/webtv/client.ts';
 import { startRefundAndCancel } from '../src/client/starters.ts';
 import { loadConfig } from '../src/config.ts';
+import { orderflowDataConverter, readEncryptionKeys } from '../src/temporal/encryption.ts';
 import { cpuMsPerSecond, fixed, machineLine, markdownTable, percentile, processCpuMs, quick, ratio, settle } from './lib/measure.ts';
 import { createSagaCalls, runSagaDirectly } from '../harness/saga-calls.ts';
 import type { SagaInput } from '../harness/saga-calls.ts';
 import { addLatency, cleanUpOnInterrupt, clearLatency, prepareSagas, spawnWorker, startBenchStack, verifySagas } from '../harness/bench-stack.ts';
 import type { BenchStack, WorkerProcess } from '../harness/bench-stack.ts';
 
-type Variant = 'orderflow' | 'bare' | 'plain';
-const variants: readonly Variant[] = ['plain', 'bare', 'orderflow'];
+type Variant = 'orderflow' | 'orderflow+enc' | 'bare' | 'plain';
+type WorkerVariant = Exclude<Variant, 'plain'>;
+const withEncryption = process.argv.includes('--encryption') || process.env['BENCH_ENCRYPTION'] === '1';
+const variants: readonly Variant[] = withEncryption ? ['plain', 'bare', 'orderflow', 'orderflow+enc'] : ['plain', 'bare', 'orderflow'];
+/** A key made for this run only: the encrypted variant's worker and client share it. */
+const benchKeys = `bench=${randomBytes(32).toString('base64')}`;
 const concurrencies = [1, 20, 100] as const;
 const latencies = [0, 20] as const;
 /** Sagas per scenario: enough for a stable rate, few enough for a 2-core machine. */
@@ -47,14 +56,22 @@ interface Result {
 }
 
 const stack: BenchStack = await startBenchStack();
-const queues = { orderflow: `bench-orderflow-${randomUUID()}`, bare: `bench-bare-${randomUUID()}` };
-const workers: Record<'orderflow' | 'bare', WorkerProcess> = {
+const queues: Record<WorkerVariant, string> = { orderflow: `bench-orderflow-${randomUUID()}`, 'orderflow+enc': `bench-orderflow-enc-${randomUUID()}`, bare: `bench-bare-${randomUUID()}` };
+const workers: Partial<Record<WorkerVariant, WorkerProcess>> = {
   orderflow: await spawnWorker('orderflow', queues.orderflow, stack.workerEnv),
   bare: await spawnWorker('bare', queues.bare, stack.workerEnv),
+  ...(withEncryption ? { 'orderflow+enc': await spawnWorker('orderflow', queues['orderflow+enc'], { ...stack.workerEnv, ORDERFLOW_ENCRYPTION_KEYS: benchKeys }) } : {}),
 };
+const stopWorkers = (): Promise<unknown> => Promise.allSettled(Object.values(workers).map((worker) => worker.stop()));
 cleanUpOnInterrupt(async () => {
-  await Promise.allSettled([workers.orderflow.stop(), workers.bare.stop()]);
+  await stopWorkers();
   await stack.close();
+});
+// The encrypted variant's client: the data converter every orderflow client gets with keys.
+const encryptingClient = new Client({
+  connection: stack.client.connection,
+  namespace: stack.client.options.namespace,
+  dataConverter: orderflowDataConverter(readEncryptionKeys({ ORDERFLOW_ENCRYPTION_KEYS: benchKeys }).keys),
 });
 // The same configuration as the workers', read the same way.
 const clientsConfig = loadConfig(stack.workerEnv, ['webtv', 'justclick']);
@@ -74,7 +91,7 @@ async function runOne(variant: Variant, saga: SagaInput): Promise<void> {
     return;
   }
   const started = await startRefundAndCancel(
-    { client: stack.client, taskQueue: queues.orderflow },
+    { client: variant === 'orderflow+enc' ? encryptingClient : stack.client, taskQueue: queues[variant] },
     { ...saga, reason: 'benchmark', requestedBy: 'bench' },
   );
   const result = (await started.handle.result()) as { outcome?: string };
@@ -89,7 +106,7 @@ async function scenario(variant: Variant, concurrency: number, latencyMs: number
   await settle(stack.server.pid, serverIdleCpuMsPerSecond);
   const sagas = prepareSagas(stack, count);
   addLatency(stack, latencyMs, count * 7);
-  const workerPid = variant === 'plain' ? process.pid : workers[variant].pid;
+  const workerPid = variant === 'plain' ? process.pid : (workers[variant]?.pid ?? process.pid);
   const serverCpuBefore = processCpuMs(stack.server.pid);
   const workerCpuBefore = processCpuMs(workerPid);
   const latenciesMs: number[] = [];
@@ -140,12 +157,12 @@ try {
   for (const variant of variants) await scenario(variant, 5, 0, 10);
   for (const latencyMs of latencies) {
     for (const concurrency of concurrencies) {
-      // Interleaved, so that the machine's other load falls on all three alike.
+      // Interleaved, so that the machine's other load falls on all variants alike.
       for (const variant of variants) {
         const result = await scenario(variant, concurrency, latencyMs, sagaCount(concurrency));
         results.push(result);
         console.log(
-          `  ${variant.padEnd(9)} c=${String(concurrency).padStart(3)} +${latencyMs} ms: ${fixed(result.perSecond)} sagas/s, ` +
+          `  ${variant.padEnd(13)} c=${String(concurrency).padStart(3)} +${latencyMs} ms: ${fixed(result.perSecond)} sagas/s, ` +
             `p50 ${fixed(result.p50, 0)} ms, p95 ${fixed(result.p95, 0)} ms, server CPU ${fixed(result.serverCpuMsPerSaga)} ms/saga, ` +
             `${variant === 'plain' ? 'bench process' : 'worker'} CPU ${fixed(result.workerCpuMsPerSaga)} ms/saga${result.wrong > 0 ? `, ${result.wrong} WRONG` : ''}`,
         );
@@ -153,7 +170,7 @@ try {
     }
   }
 } finally {
-  await Promise.allSettled([workers.orderflow.stop(), workers.bare.stop()]);
+  await stopWorkers();
   await Promise.allSettled([webtv.close(), justclick.close()]);
   await stack.close();
 }
@@ -185,6 +202,17 @@ for (const concurrency of [20, 100]) {
   if (orderflow && bare) {
     targetRows.push([`sagas/s at concurrency ${concurrency}, 0 ms`, fixed(orderflow.perSecond), fixed(bare.perSecond), ratio(orderflow.perSecond, bare.perSecond), '≥ 0.95']);
     targetRows.push([`server CPU ms/saga at concurrency ${concurrency}, 0 ms`, fixed(orderflow.serverCpuMsPerSaga), fixed(bare.serverCpuMsPerSaga), ratio(orderflow.serverCpuMsPerSaga, bare.serverCpuMsPerSaga), '≤ 1.10']);
+  }
+}
+if (withEncryption) {
+  for (const latencyMs of latencies) {
+    for (const concurrency of concurrencies) {
+      const on = find('orderflow+enc', concurrency, latencyMs);
+      const off = find('orderflow', concurrency, latencyMs);
+      if (on && off) {
+        targetRows.push([`encryption on/off: sagas/s at concurrency ${concurrency}, ${latencyMs} ms`, fixed(on.perSecond), fixed(off.perSecond), ratio(on.perSecond, off.perSecond), concurrency === 1 ? '' : '≥ 0.95']);
+      }
+    }
   }
 }
 const serial = find('orderflow', 1, 20);

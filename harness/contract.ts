@@ -14,6 +14,8 @@ import { idPolicies, operatorMessages, stateAtStart, workflowRegistry } from '..
 import type { WorkflowTypeName } from '../src/client/workflow-registry.ts';
 import { startOptions } from '../src/cli/start-options.ts';
 import { searchAttributeRegistrations } from '../src/search-attributes.ts';
+import { controlCharacters } from '../src/single-line-text.ts';
+import { encryptedEncoding, encryptionScope, keyIdMetadataKey } from '../src/temporal/encryption.ts';
 
 export const contractPath = fileURLToPath(new URL('../clients/php/resources/orderflow.contract.json', import.meta.url));
 const contractsSource = fileURLToPath(new URL('../src/contracts.ts', import.meta.url));
@@ -145,8 +147,32 @@ export function buildContract(): Record<string, unknown> {
         hexDigits: adjustmentDigest.hexDigits,
       },
     },
+    singleLineText: {
+      description:
+        'Every text field (reasons, descriptions, requestedBy, operator names and notes) and every workflow id is refused when it holds one of these characters: ' +
+        'control characters (Cc), line and paragraph separators, and invisible format characters (Cf: bidirectional controls such as U+202E, zero-width characters, U+FEFF, the soft hyphen). ' +
+        'A workflow refuses such input itself (InvalidInput), before any effect',
+      refusedCharacters: controlCharacters.source,
+      regexFlags: controlCharacters.flags,
+    },
     sameRequest: 'A start for a business key that already has a run (running, or completed) must carry the same values in sameRequestFields as the input that run started with; otherwise it is a conflict and nothing starts',
     searchAttributes: Object.fromEntries(searchAttributeRegistrations.map(({ name, cliType }) => [name, cliType])),
+    payloadEncryption: {
+      description:
+        'When orderflow runs with ORDERFLOW_ENCRYPTION_KEYS (npm start does), every payload below is stored encrypted. A backend sends the values it gives Temporal ' +
+        'through the codec server\'s /encode and the payloads it reads through /decode (docs/encryption.md; the PHP client does it with Orderflow\\PayloadCodec). ' +
+        'Payloads without this encoding are read as they are.',
+      encoding: encryptedEncoding,
+      keyIdMetadata: keyIdMetadataKey,
+      codecServer: {
+        encode: 'POST <codec server URL>/encode',
+        decode: 'POST <codec server URL>/decode',
+        body: '{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]} (protobuf JSON of temporal.api.common.v1.Payloads), answered in the same shape',
+        headers: ['Content-Type: application/json', 'X-Namespace: <namespace>', 'Authorization: Bearer <ORDERFLOW_CODEC_SERVER_TOKEN> (unless the codec server is open on loopback)'],
+      },
+      encrypted: encryptionScope.encrypted,
+      inClear: encryptionScope.inClear,
+    },
     workflows,
     $defs: Object.fromEntries(Object.entries(schemas.definitions).sort(([a], [b]) => a.localeCompare(b))),
   };

@@ -87,8 +87,15 @@ async function waitForState(handle: WorkflowHandle, state: RunStatus['state'], a
   });
 }
 
-async function decide(handle: WorkflowHandle, decision: OperatorDecision): Promise<void> {
-  await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [decision] });
+/** The decision for the wait the run's status shows now (its wait id and step). */
+async function forCurrentWait(handle: WorkflowHandle, decision: Omit<OperatorDecision, 'waitId' | 'step'>): Promise<OperatorDecision> {
+  const awaiting = (await statusOf(handle)).awaiting;
+  if (awaiting === null) throw new Error(`${handle.workflowId} waits for no decision`);
+  return { waitId: awaiting.waitId, step: awaiting.step, ...decision };
+}
+
+async function decide(handle: WorkflowHandle, decision: Omit<OperatorDecision, 'waitId' | 'step'>): Promise<void> {
+  await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [await forCurrentWait(handle, decision)] });
 }
 
 /** Waits for the run to close; a failed run (compensated, aborted) is an expected ending here. */
@@ -145,7 +152,7 @@ export const scenarios: readonly Scenario[] = [
       stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
       await decide(handle, { action: 'compensate', note: 'refund was a mistake', operator: 'anna' });
       await waitForState(handle, 'awaiting-operator', 'undo-add-credit');
-      await handle.signal<[OperatorDecision]>('operatorDecision', { action: 'skip', note: 'written off, user spent it', operator: 'ben' });
+      await handle.signal<[OperatorDecision]>('operatorDecision', await forCurrentWait(handle, { action: 'skip', note: 'written off, user spent it', operator: 'ben' }));
       return closed(handle);
     },
   },

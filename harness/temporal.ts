@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -54,10 +55,13 @@ export function testTemporalTarget(): TemporalTarget {
   return { address, namespace: inject('temporalNamespace') ?? 'default' };
 }
 
-/** A client on the run's dev server (or on `target`). Close it with `client.connection.close()`. */
-export async function connectTestClient(target: TemporalTarget = testTemporalTarget()): Promise<Client> {
+/**
+ * A client on the run's dev server (or on `target`), with `dataConverter` when given (e.g.
+ * payload encryption, src/temporal/encryption.ts). Close it with `client.connection.close()`.
+ */
+export async function connectTestClient(target: TemporalTarget = testTemporalTarget(), dataConverter?: DataConverter): Promise<Client> {
   const connection = await Connection.connect({ address: target.address });
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, ...(dataConverter === undefined ? {} : { dataConverter }) });
 }
 
 /** A task queue no other test (or earlier run on a persistent server) uses. */
@@ -72,6 +76,8 @@ export interface RunWorkerOptions {
   taskQueue: string;
   /** Default: the run's dev server. */
   target?: TemporalTarget;
+  /** Default: the SDK's; its failure converter is bundled with the workflows. */
+  dataConverter?: DataConverter | undefined;
 }
 
 let runtimeConfigured = false;
@@ -90,12 +96,13 @@ function quietTemporalRuntime(): void {
 /** Webpack bundling takes seconds: bundle each workflows module once per test file process. */
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-function bundleFor(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  let bundle = bundles.get(workflowsPath);
+function bundleFor(workflowsPath: string, failureConverterPath: string | undefined): Promise<WorkflowBundleWithSourceMap> {
+  const key = `${workflowsPath}\n${failureConverterPath ?? ''}`;
+  let bundle = bundles.get(key);
   if (bundle === undefined) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
-    bundles.set(workflowsPath, bundle);
-    bundle.catch(() => bundles.delete(workflowsPath));
+    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN') });
+    bundles.set(key, bundle);
+    bundle.catch(() => bundles.delete(key));
   }
   return bundle;
 }
@@ -107,7 +114,7 @@ function bundleFor(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> 
 export async function runWorker<T>(options: RunWorkerOptions, fn: () => Promise<T>): Promise<T> {
   quietTemporalRuntime();
   const target = options.target ?? testTemporalTarget();
-  const workflowBundle = await bundleFor(options.workflowsPath);
+  const workflowBundle = await bundleFor(options.workflowsPath, options.dataConverter?.failureConverterPath);
   const connection = await NativeConnection.connect({ address: target.address });
   try {
     const worker = await Worker.create({
@@ -115,6 +122,7 @@ export async function runWorker<T>(options: RunWorkerOptions, fn: () => Promise<
       namespace: target.namespace,
       taskQueue: options.taskQueue,
       workflowBundle,
+      ...(options.dataConverter !== undefined ? { dataConverter: options.dataConverter } : {}),
       ...(options.activities !== undefined ? { activities: options.activities } : {}),
     });
     return await worker.runUntil(fn);

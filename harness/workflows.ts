@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
 import type { StarterOptions } from '../src/client/starters.ts';
 import type { OperatorDecision, OperatorDecisionReply, RunStatus } from '../src/contracts.ts';
 import { centsFromInteger } from '../src/money.ts';
@@ -39,9 +40,20 @@ export async function awaitingOperatorAt(handle: WorkflowHandle, step: string): 
   });
 }
 
-/** Sends an operator's decision through the `operatorDecision` update; returns the run's reply. */
-export async function decide(handle: WorkflowHandle, decision: OperatorDecision): Promise<OperatorDecisionReply> {
-  return handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args: [decision] });
+/** A decision whose wait may be left out: {@link forCurrentWait} fills in the run's current one. */
+export type DecisionForAnyWait = Omit<OperatorDecision, 'waitId' | 'step'> & Partial<Pick<OperatorDecision, 'waitId' | 'step'>>;
+
+/** The decision for the wait the run's status shows now (as `orderflow decide` does when no wait is given). */
+export async function forCurrentWait(handle: WorkflowHandle, decision: DecisionForAnyWait): Promise<OperatorDecision> {
+  if (decision.waitId !== undefined && decision.step !== undefined) return decision as OperatorDecision;
+  const awaiting = (await statusOf(handle)).awaiting;
+  return { waitId: awaiting?.waitId ?? 'nothing#1', step: awaiting?.step ?? 'nothing', ...decision };
+}
+
+/** Sends an operator's decision (for the current wait unless it names one) through the `operatorDecision` update; returns the run's reply. */
+export async function decide(handle: WorkflowHandle, decision: DecisionForAnyWait, options: { updateId?: string } = {}): Promise<OperatorDecisionReply> {
+  const args: [OperatorDecision] = [await forCurrentWait(handle, decision)];
+  return handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision', { args, ...(options.updateId === undefined ? {} : { updateId: options.updateId }) });
 }
 
 /** The validator's message of a refused update (the client wraps it as the cause). */
@@ -110,6 +122,8 @@ export interface WorkflowTestContextOptions {
    * a beforeAll registered earlier may start it). Default: the global setup's dev server.
    */
   temporalTarget?: () => TemporalTarget;
+  /** The data converter of the client and the workers (e.g. payload encryption); default: the SDK's. */
+  dataConverter?: DataConverter;
 }
 
 /** A describe block's workflow test stack; `stack` and `client` are there once its beforeAll has run. */
@@ -148,7 +162,7 @@ export function useWorkflowTestContext(options: WorkflowTestContextOptions): Wor
   beforeAll(async () => {
     target = options.temporalTarget?.();
     stack = await startStack();
-    client = await connectTestClient(target);
+    client = await connectTestClient(target, options.dataConverter);
   });
 
   afterAll(async () => {
@@ -190,7 +204,7 @@ export function useWorkflowTestContext(options: WorkflowTestContextOptions): Wor
   function withWorker<T>(fn: (starter: StarterOptions) => Promise<T>): Promise<T> {
     const taskQueue = uniqueTaskQueue(options.taskQueuePrefix);
     const starter: StarterOptions = { client: started(client, 'client'), taskQueue, workflowIdPrefix: prefix };
-    return runWorker({ workflowsPath, activities: started(stack, 'stack').activities, taskQueue, target }, () => fn(starter));
+    return runWorker({ workflowsPath, activities: started(stack, 'stack').activities, taskQueue, target, dataConverter: options.dataConverter }, () => fn(starter));
   }
 
   async function orderOf(userId: number, orderId: number): Promise<{ status: string; paymentStatus: string } | undefined> {

@@ -3,27 +3,41 @@
  * file (a checkout) or dist/cli.js (an installed package).
  *
  * Commands form a table (`commands` below); add one by writing a {@link LeafCommand}
- * or {@link GroupCommand} in src/cli/ and listing it here.
+ * or {@link GroupCommand} in src/cli/ and listing it here as a lazy entry.
  *
- * Exit status: 0 success; 1 an API call failed or another runtime failure;
- * 2 bad usage or bad configuration (nothing was sent).
+ * Exit status: see src/cli/framework.ts (0 success; 1 failure; 2 bad usage or bad
+ * configuration, nothing was sent; 3 waits for an operator; 4 no such run; 130 Ctrl-C
+ * stopped watching).
  */
 import { readFileSync } from 'node:fs';
-import { apiCommand } from './cli/api.ts';
+import { enableCompileCache } from 'node:module';
 import { dispatch, exitCodes } from './cli/framework.ts';
-import type { CliContext, Command, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
-import { simulateCommand } from './cli/simulate.ts';
-import { decideCommand, startGroup, statusCommand, workerCommand } from './cli/workflows.ts';
-import { opsGroup } from './cli/ops.ts';
-import { setupCommand } from './cli/setup.ts';
-import { bulkGroup } from './cli/bulk.ts';
-import { reconcileCommand, scheduleGroup } from './cli/reconcile.ts';
+import type { CliContext, CommandEntry, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
 import type { Environment } from './config.ts';
 
-export type { CliContext, Command, ExitCode, GroupCommand, LeafCommand, TextOutput } from './cli/framework.ts';
+export type { CliContext, Command, CommandEntry, ExitCode, GroupCommand, LazyCommand, LeafCommand, TextOutput } from './cli/framework.ts';
 export { exitCodes } from './cli/framework.ts';
 
-export const commands: readonly Command[] = [setupCommand, startGroup, bulkGroup, reconcileCommand, scheduleGroup, statusCommand, decideCommand, opsGroup, workerCommand, apiCommand, simulateCommand];
+/**
+ * The commands, one lazy entry each: name, summary (for `orderflow --help`) and the module
+ * that has it, loaded only when that command runs. `orderflow --help` loads none of them;
+ * `orderflow api ...` loads src/cli/api.ts and what it imports, not the Temporal SDK.
+ * Add a command with one more line here.
+ */
+export const commands: readonly CommandEntry[] = [
+  { name: 'setup', summary: "Prepare the Temporal namespace: check it exists, register orderflow's search attributes", load: async () => (await import('./cli/setup.ts')).setupCommand },
+  { name: 'start', summary: 'Start a workflow (refund-and-cancel, process-paid-order, adjust-credit, cancel-order)', load: async () => (await import('./cli/workflows.ts')).startGroup },
+  { name: 'bulk', summary: 'Run many items from a file with bounded concurrency and a progress bar', load: async () => (await import('./cli/bulk.ts')).bulkGroup },
+  { name: 'reconcile', summary: 'Report drift no retry can see: stale effects, late landings, orders and bills changed by hand', load: async () => (await import('./cli/reconcile.ts')).reconcileCommand },
+  { name: 'schedule', summary: 'Temporal Schedules for recurring orderflow work', load: async () => (await import('./cli/reconcile.ts')).scheduleGroup },
+  { name: 'status', summary: "Show a run's state, each step, and what it waits for", load: async () => (await import('./cli/workflows.ts')).statusCommand },
+  { name: 'decide', summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve', load: async () => (await import('./cli/decide.ts')).decideCommand },
+  { name: 'ops', summary: 'For the operator on call: list stuck runs, show one', load: async () => (await import('./cli/ops.ts')).opsGroup },
+  { name: 'worker', summary: 'Run an orderflow worker until Ctrl-C', load: async () => (await import('./cli/workflows.ts')).workerCommand },
+  { name: 'codec-server', summary: 'Serve /encode and /decode for the Temporal UI, the temporal CLI and backends (payload encryption)', load: async () => (await import('./cli/codec-server.ts')).codecServerCommand },
+  { name: 'api', summary: 'Call one WebTV store action or JustClick method, signed, and print the answer', load: async () => (await import('./cli/api.ts')).apiCommand },
+  { name: 'simulate', summary: 'Run local simulators of both APIs for development and tests', load: async () => (await import('./cli/simulate.ts')).simulateCommand },
+];
 
 export const rootCommand: GroupCommand = {
   name: 'orderflow',
@@ -38,15 +52,18 @@ Configuration comes from environment variables (WEBTV_API_URL, WEBTV_KEY_ID,
 WEBTV_SHARED_SECRET, JUSTCLICK_LOGIN, JUSTCLICK_SECRET, ...); secrets may be given
 as files with the _FILE variants. Temporal is reached as the temporal CLI reaches it
 (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).
-See "Configuration" in README.md.
+See "Configuration" in README.md. Each command reads only the variables its --help lists,
+refuses a bad value of one of them (exit 2, naming it), and ignores the others.
 
 Exit status: 0 success; 1 an API call failed (or the run failed); 2 bad usage or bad
-configuration; 3 (start --wait) the run waits for an operator.
+configuration; 3 (--wait) the run, a bulk item or a reconcile finding waits for an
+operator; 4 (status, ops show, decide) no run has that workflow id; 130 (--wait) Ctrl-C
+stopped watching: what was watched goes on.
 
 Examples:
   orderflow setup
   orderflow worker
-  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --wait
+  orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait
   orderflow status refund-and-cancel:7:319
   orderflow decide refund-and-cancel:7:319 --action retry --note "credit unchanged" --operator anna
   orderflow simulate --seed demo
@@ -119,7 +136,15 @@ function stopQuietlyWhenOutputCloses(stream: NodeJS.WriteStream): void {
 }
 
 if (import.meta.main) {
+  // Node's compile cache (in the OS temp directory; NODE_COMPILE_CACHE names another,
+  // NODE_DISABLE_COMPILE_CACHE=1 turns it off) keeps the compiled code of the modules a
+  // command loads, with their types stripped, between calls: about half of a call's
+  // start-up (see bench/cli-startup.ts). Only modules loaded from here on use it.
+  enableCompileCache();
   stopQuietlyWhenOutputCloses(process.stdout);
   stopQuietlyWhenOutputCloses(process.stderr);
   process.exitCode = await runCli(process.argv.slice(2));
+  // Ctrl-C stopped a watch: its calls were cancelled and the connection closed; end now,
+  // rather than wait for anything the Temporal client may still have scheduled.
+  if (process.exitCode === exitCodes.interrupted) process.exit(exitCodes.interrupted);
 }

@@ -112,6 +112,14 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     description: 'Memory budget of the worker\'s workflow cache in MB (16-65536; about 0.4 MB per cached run, see Benchmarks). Runs beyond it (thousands waiting for payment) are replayed from their history when they resume; it must hold every run that is active at once (in a workflow task, or with an effect\'s first attempt running), or runs are evicted mid-task and their first attempts run again: size it from the runs a worker handles at once, not from those that wait.',
   }),
   variable({
+    name: 'ORDERFLOW_APPROVAL_ABOVE', section: 'temporal', required: false, default: null, secret: false, fileVariant: false,
+    description: 'A credit change (refund, adjustment) above this amount, e.g. `100.00`, waits for an operator\'s `approve` before it is made, and the approving identity Temporal records must differ from the one that started the run (see docs/decisions.md). Read by the worker: its value is the one runs use. Unset: no approvals.',
+  }),
+  variable({
+    name: 'ORDERFLOW_ENCRYPTION_KEYS', section: 'temporal', required: false, default: null, secret: true, fileVariant: true,
+    description: 'Payload encryption keys, `keyId=<base64 of 32 random bytes>`, comma-separated (one per line in the `_FILE`); the first encrypts, all decrypt; unset: payloads are not encrypted (see docs/encryption.md).',
+  }),
+  variable({
     name: 'ORDERFLOW_LEDGER', section: 'ledger', required: false, default: 'sqlite:./data/ledger.db', secret: true, fileVariant: true,
     description: 'Effect ledger: `sqlite:<path>`, or a `postgres://` (`postgresql://`) URL for workers on several hosts (treated as a secret: the URL may carry a password).',
   }),

@@ -21,6 +21,9 @@ import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';
 import { EnvReader, Secret, checkHttpUrl } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
+import { formatCents, parsePositiveAmount } from './money.ts';
+import { readEncryptionKeys } from './temporal/encryption.ts';
+import type { EncryptionKeys } from './temporal/encryption.ts';
 
 export { configDefault, configSections, configVariables } from './config-variables.ts';
 export type { ConfigSection, ConfigVariable } from './config-variables.ts';
@@ -54,6 +57,14 @@ export interface TemporalConfig {
   readonly metricsPort: number | undefined;
   /** Memory the worker may spend on cached workflow runs, in MB (sizes the workflow cache). */
   readonly workflowCacheMb: number;
+  /**
+   * A credit change above this amount (a decimal string like "100.00") waits for an
+   * operator's `approve`, from an identity other than the run's starter; undefined: off.
+   * The worker's value is the one runs use (they ask it through an activity).
+   */
+  readonly approvalAbove: string | undefined;
+  /** Payload encryption keys (src/temporal/encryption.ts); undefined: encryption off. */
+  readonly encryption: EncryptionKeys | undefined;
 }
 
 export type LedgerConfig =
@@ -174,8 +185,21 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     reader.problem(`ORDERFLOW_WORKFLOW_CACHE_MB (${JSON.stringify(rawCacheMb)}) must be a whole number of MB from 16 to 65536, e.g. 64.`);
   }
 
+  const rawApprovalAbove = reader.read('ORDERFLOW_APPROVAL_ABOVE', optional);
+  let approvalAbove: string | undefined;
+  if (rawApprovalAbove !== undefined) {
+    try {
+      approvalAbove = formatCents(parsePositiveAmount(rawApprovalAbove, 'ORDERFLOW_APPROVAL_ABOVE'));
+    } catch (error) {
+      reader.problem(`${error instanceof Error ? error.message : String(error)}; write an amount like 100.00, or unset it for no approvals.`);
+    }
+  }
+
+  const { keys: encryption, problems: encryptionProblems } = readEncryptionKeys(reader.environment);
+  for (const problem of encryptionProblems) reader.problem(problem);
+
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
-  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb });
+  return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, workflowCacheMb, approvalAbove, encryption });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {

@@ -34,6 +34,11 @@ export const FailureType = {
   OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
   OrderNotCurrent: 'OrderNotCurrent',
+  /**
+   * The store has no such user (WebTV answered `REQUEST_ERROR | Invalid User ID`, or
+   * `ERROR | User not found` to modify_cart): a final answer given before any effect. Non-retryable.
+   */
+  UnknownUser: 'UnknownUser',
   /** process_order refused: the order still has an amount due. Non-retryable. */
   AmountDue: 'AmountDue',
   /** subtract refused: the user does not have that much credit (already spent). Non-retryable. */
@@ -42,6 +47,20 @@ export const FailureType = {
   UserBusy: 'UserBusy',
   /** The JustClick answer's signature did not verify; treated as an unknown outcome. */
   ResponseNotTrusted: 'ResponseNotTrusted',
+  /**
+   * A run's workflow id is not the business key its input names (started by hand under
+   * another id): refused before anything. Non-retryable.
+   */
+  WorkflowIdMismatch: 'WorkflowIdMismatch',
+  /** A run of a workflow type orderflow does not have: refused by the worker at once. Non-retryable. */
+  UnknownWorkflowType: 'UnknownWorkflowType',
+  /** A refund larger than the order's total: refused before any effect. Non-retryable. */
+  RefundAboveOrderTotal: 'RefundAboveOrderTotal',
+  /**
+   * The effect ledger already holds this order's refund (or cancellation) from another
+   * run: refused before any API call. Non-retryable.
+   */
+  AlreadyDoneByAnotherRun: 'AlreadyDoneByAnotherRun',
   /** The whole run ended after undoing its effects. */
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
@@ -51,6 +70,13 @@ export const FailureType = {
    * effects stay (run state `partially-compensated`).
    */
   RunPartiallyCompensated: 'RunPartiallyCompensated',
+  /**
+   * An operator decision the run refused (the update's validator, or an approval by the
+   * run's starter). Its message stays in clear with payload encryption on, because the
+   * Temporal UI shows an update's refusal without decoding it; it names the wait and the
+   * fields, never the note or operator typed (src/temporal/encrypting-failure-converter.ts).
+   */
+  DecisionRefused: 'DecisionRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -84,37 +110,70 @@ export interface StepStatus {
 // ---------------------------------------------------------------------------------------
 // The operator protocol.
 // ---------------------------------------------------------------------------------------
-export const operatorActions = ['retry', 'skip', 'compensate', 'abort'] as const;
+export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve'] as const;
 export type OperatorAction = (typeof operatorActions)[number];
 
-/** What an operator sends, from the UI (Update or Signal `operatorDecision`) or the CLI. */
+/**
+ * What an operator sends, from the UI (Update or Signal `operatorDecision`), the CLI or the
+ * PHP client. `waitId` and `step` name the wait it answers (as `status` shows it): a
+ * decision for any other wait is refused. No other field is accepted.
+ */
 export interface OperatorDecision {
+  /** The wait this decision answers: `<step>#<n>`, e.g. `cancel-order#2` (`status`'s `awaiting.waitId`). */
+  waitId: string;
+  /** The step the wait is at (the part of `waitId` before `#`). */
+  step: string;
   action: OperatorAction;
   note: string;
+  /** Who decides, as they name themselves (self-declared; Temporal's identity is recorded next to it). */
   operator: string;
 }
 
-/** What the `operatorDecision` update answers: what will happen now. */
+/** What the `operatorDecision` update answers: the decision the run took (compare it with what you sent) and what will happen now. */
 export interface OperatorDecisionReply {
   accepted: true;
+  waitId: string;
+  step: string;
   action: OperatorAction;
+  note: string;
+  operator: string;
+  /** The caller identity Temporal recorded for this update (null when the history has none). */
+  identity: string | null;
   willHappen: string;
 }
 
 export interface RecordedDecision extends OperatorDecision {
-  step: string;
   at: string;
   via: 'update' | 'signal';
+  /** The caller identity Temporal recorded for the update or signal in the run's history (null when none was sent). */
+  identity: string | null;
+}
+
+/** A decision the run refused after it entered its history (a signal, or an approval by the run's starter); status lists the last ones. */
+export interface RefusedDecision {
+  at: string;
+  via: 'update' | 'signal';
+  /** The wait it named, when it named one. */
+  waitId: string | null;
+  action: string | null;
+  operator: string | null;
+  /** The caller identity Temporal recorded, when it was looked up. */
+  identity: string | null;
+  why: string;
 }
 
 /** Why a run is waiting for an operator, shown in `status` and the UI's current details. */
 export interface OperatorRequest {
+  /** This wait's id, `<step>#<n>` (n counts the run's waits): a decision must name it. */
+  waitId: string;
   step: string;
   reason: string;
   /** The failure as an API or activity reported it: code, vendor text, message. */
   failure: FailureSummary;
   /** What each available action would do; only these actions are accepted. */
   choices: Partial<Record<OperatorAction, string>>;
+  /** True when the deciding identity (as Temporal recorded it) must differ from the one that started the run (approvals). */
+  secondPerson?: boolean | undefined;
   since: string;
 }
 
@@ -135,6 +194,10 @@ export interface RunStatus {
   steps: StepStatus[];
   awaiting: OperatorRequest | null;
   decisions: RecordedDecision[];
+  /** The last decisions the run refused after they reached its history (at most 20), with why. */
+  refused: RefusedDecision[];
+  /** The caller identity that started the run, as Temporal recorded it (known once a decision was checked). */
+  startedBy?: string | null | undefined;
 }
 
 export const signalNames = {
@@ -153,6 +216,7 @@ export interface RefundAndCancelInput {
   /** Decimal string with at most two places, > 0. */
   amount: string;
   justclickBillId?: string | undefined;
+  /** Why (one line, at most 500 characters): required, with no default; an empty or blank text is refused. */
   reason: string;
   requestedBy: string;
 }
@@ -173,6 +237,7 @@ export interface AdjustCreditInput {
   action: 'add' | 'subtract';
   amount: string;
   description: string;
+  /** Why (one line, at most 500 characters): required, with no default; an empty or blank text is refused. */
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
@@ -189,6 +254,7 @@ export interface CancelOrderInput {
   orderId: number;
   justclickBillId?: string | undefined;
   requester: 'ADMIN' | 'BUYER';
+  /** Why (one line, at most 500 characters): optional; leave it out (or null) to record none; an empty or blank text is refused. */
   reason?: string | undefined;
 }
 
@@ -205,113 +271,5 @@ export interface RunResult {
   decisions: RecordedDecision[];
 }
 
-// ---------------------------------------------------------------------------------------
-// Activity inputs and results (the activity functions live in src/activities).
-// ---------------------------------------------------------------------------------------
-export type CurrentOrderState = 'current' | 'cancelled' | 'processed' | 'absent';
-
-export interface OrderObservation {
-  userId: number;
-  orderId: number;
-  /** The expected order's state; `absent` when the user has no such order. */
-  state: CurrentOrderState;
-  /** The user's current order id, if any. */
-  currentOrderId: number | null;
-  paymentStatus: 'unpaid' | 'paid' | 'cancelled' | 'unknown';
-  amountDue: string | null;
-  total: string | null;
-  /** The expected order was cancelled/processed by this run's own effect (a re-run after reset). */
-  changedByThisRun: boolean;
-}
-
-export interface CreditEffectInput {
-  effectKey: string;
-  workflowId: string;
-  userId: number;
-  creditAction: 'add' | 'subtract';
-  amount: string;
-  description: string;
-}
-
-export interface CompensationInput {
-  effectKey: string;
-  /** The forward effect this undoes; nothing is done when it never took effect. */
-  forwardEffectKey: string;
-  workflowId: string;
-  userId: number;
-  amount: string;
-  description: string;
-}
-
-export interface OrderEffectInput {
-  effectKey: string;
-  workflowId: string;
-  userId: number;
-  orderId: number;
-  requester?: 'ADMIN' | 'BUYER' | undefined;
-}
-
-export interface BillEffectInput {
-  effectKey: string;
-  workflowId: string;
-  billId: string;
-  userId?: number | undefined;
-}
-
-export interface EffectResult {
-  effectKey: string;
-  /** `applied`: done now or earlier (recorded); `not-needed`: nothing to do (already so, or nothing to undo). */
-  status: 'applied' | 'not-needed';
-  /** True when the result came from the ledger without calling the API. */
-  fromLedger: boolean;
-  detail: string;
-}
-
-export interface ResolveEffectInput {
-  effectKey: string;
-  workflowId: string;
-  resolution: 'resolved-applied' | 'resolved-not-applied';
-  operator: string;
-  note: string;
-}
-
-export interface AuditInput {
-  workflowId: string;
-  event: string;
-  actor?: string | undefined;
-  details: Record<string, unknown>;
-  userId?: number | undefined;
-}
-
-export interface ObserveOrderInput {
-  userId: number;
-  orderId: number;
-  /** The effect key of this run's own change to the order (cancel/process), to recognise a re-run. */
-  changeEffectKey: string;
-}
-
-/**
- * Every activity orderflow's workflows call; `createActivities(deps)` in src/activities
- * returns exactly this. Each changing activity takes an effect key and makes its effect
- * at most once (see src/ledger).
- */
-export interface OrderflowActivities {
-  /** Reads get_cart and list_orders: is the expected order the user's current one? */
-  observeOrder(input: ObserveOrderInput): Promise<OrderObservation>;
-  /** add_subtract_credit, once per effect key; reconciles from get_credit after an unknown outcome. */
-  applyCreditChange(input: CreditEffectInput): Promise<EffectResult>;
-  /** Undoes a credit change (subtracts what was added), once; nothing when the forward effect never happened. */
-  undoCreditChange(input: CompensationInput): Promise<EffectResult>;
-  /** cancel_order, guarded: the current order must be the expected one; already cancelled counts as done. */
-  cancelCurrentOrder(input: OrderEffectInput): Promise<EffectResult>;
-  /** process_order, guarded: already paid counts as done; an amount due fails as AmountDue. */
-  processCurrentOrder(input: OrderEffectInput): Promise<EffectResult>;
-  /** JustClick DeleteOrder; absent counts as deleted. */
-  deleteJustClickBill(input: BillEffectInput): Promise<EffectResult>;
-  /** JustClick UpdateOrderStatus to paid. */
-  markJustClickBillPaid(input: BillEffectInput): Promise<EffectResult>;
-  /** Records an operator's resolution of an effect whose outcome was unknown. */
-  resolveEffect(input: ResolveEffectInput): Promise<void>;
-  /** Appends to the ledger's audit trail (outlives Temporal's history retention). */
-  recordAudit(input: AuditInput): Promise<void>;
-}
+// The activities' inputs and results.
+export * from './activity-contracts.ts';

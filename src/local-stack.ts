@@ -6,7 +6,11 @@
  *   - both simulators with the demo seed (state in memory: it starts afresh each time, but
  *     WebTV order ids go on from the last start's, kept in data/simulators.json, so that a
  *     new order never has the id of one Temporal remembers from an earlier start);
- *   - one orderflow worker, its ledger in data/ledger.db.
+ *   - one orderflow worker, its ledger in data/ledger.db;
+ *   - payload encryption on, with a key generated once into .orderflow/encryption-keys
+ *     (mode 0600, reused on later starts; the worker and, through .orderflow/env, the CLI use
+ *     it), and the codec server on loopback, which the dev server's UI decodes with
+ *     (`--ui-codec-endpoint`): Temporal stores the runs' data encrypted, the UI shows it.
  *
  * It writes the environment a second terminal needs to `.orderflow/env` (mode 0600: it
  * holds the simulators' local credentials, generated once and kept there) and prints how
@@ -23,8 +27,10 @@ import { startWebTvSimulator } from './simulators/webtv/index.ts';
 import { startJustClickSimulator } from './simulators/justclick/index.ts';
 import { createOrderflowWorker, installRuntime } from './worker.ts';
 import { runEventSink } from './run-events.ts';
+import { readEncryptionKeys } from './temporal/encryption.ts';
+import { startCodecServer } from './temporal/codec-server.ts';
 
-export const localPorts = { temporal: 7233, temporalUi: 8233, temporalHttp: 7243, webtv: 8081, justclick: 8082 } as const;
+export const localPorts = { temporal: 7233, temporalUi: 8233, temporalHttp: 7243, webtv: 8081, justclick: 8082, codecServer: 8234 } as const;
 export type LocalPorts = { -readonly [K in keyof typeof localPorts]: number };
 
 /** Port overrides for `npm start` (0 picks a free port), e.g. when 7233 is taken. */
@@ -34,6 +40,7 @@ export const localPortVariables: Readonly<Record<keyof LocalPorts, string>> = {
   temporalHttp: 'ORDERFLOW_START_HTTP_PORT',
   webtv: 'ORDERFLOW_START_WEBTV_PORT',
   justclick: 'ORDERFLOW_START_JUSTCLICK_PORT',
+  codecServer: 'ORDERFLOW_START_CODEC_PORT',
 };
 
 export function portsFromEnvironment(env: Readonly<Record<string, string | undefined>>): LocalPorts {
@@ -61,6 +68,7 @@ const stateDirectory = resolve('.orderflow');
 const credentialsFile = resolve(stateDirectory, 'local-credentials.json');
 const localEnvFile = resolve(stateDirectory, 'env');
 const workerLogFile = resolve(stateDirectory, 'worker.log');
+const encryptionKeysFile = resolve(stateDirectory, 'encryption-keys');
 const simulatorIdsFile = resolve('data/simulators.json');
 
 /** Order ids one start may use before the next start's ids begin, should it end without saving its own. */
@@ -99,6 +107,20 @@ function localCredentials(): LocalCredentials {
   return credentials;
 }
 
+/**
+ * The local payload encryption key: random, made once into .orderflow/encryption-keys (mode
+ * 0600, ignored by git), reused on later starts so the runs stored in data/ stay readable.
+ */
+function localEncryptionKeysFile(): string {
+  if (!existsSync(encryptionKeysFile)) {
+    mkdirSync(stateDirectory, { recursive: true });
+    writeFileSync(encryptionKeysFile, `# orderflow's local payload encryption key (npm start); keep it while data/ holds runs written with it\nlocal-1=${randomBytes(32).toString('base64')}\n`, {
+      mode: 0o600,
+    });
+  }
+  return encryptionKeysFile;
+}
+
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -111,14 +133,25 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
   try {
     mkdirSync('data', { recursive: true });
     const credentials = localCredentials();
+    const keysFile = localEncryptionKeysFile();
+    const { keys, problems: keyProblems } = readEncryptionKeys({ ORDERFLOW_ENCRYPTION_KEYS_FILE: keysFile });
+    if (keys === undefined) throw new Error(`the local encryption key cannot be used: ${keyProblems.join(' ')} Delete ${keysFile} to make a new one (runs written with the old key then stay unreadable).`);
+    // Open on loopback (no token: the UI cannot send one without a login), for the UI's origin only.
+    const uiOrigins = new Set<string>();
+    const codec = await startCodecServer({ keys, host: '127.0.0.1', port: ports.codecServer, access: { token: undefined, jwt: undefined }, corsOrigins: uiOrigins });
+    closers.push(() => codec.close());
     const temporal: DevServer = await startDevServer({
       port: ports.temporal,
       uiPort: ports.temporalUi,
       httpPort: ports.temporalHttp,
       dbFilename: resolve('data/temporal.db'),
       logFile: resolve('data/temporal.log'),
+      uiCodecEndpoint: codec.url,
     });
     closers.push(() => temporal.stop());
+    const uiOrigin = new URL(temporal.uiUrl);
+    uiOrigins.add(uiOrigin.origin);
+    uiOrigins.add(`${uiOrigin.protocol}//localhost:${uiOrigin.port}`);
     const webtv = await startWebTvSimulator({
       port: ports.webtv,
       credentials: [{ keyId: credentials.WEBTV_KEY_ID, sharedSecret: credentials.WEBTV_SHARED_SECRET }],
@@ -142,6 +175,13 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
       TEMPORAL_HTTP_URL: temporal.httpUrl,
       ORDERFLOW_TASK_QUEUE: configDefault('ORDERFLOW_TASK_QUEUE'),
       ORDERFLOW_LEDGER: configDefault('ORDERFLOW_LEDGER'),
+      // The file, not the key; the empty variable keeps a key from the shell from clashing with it.
+      ORDERFLOW_ENCRYPTION_KEYS: '',
+      ORDERFLOW_ENCRYPTION_KEYS_FILE: keysFile,
+      // Not orderflow settings: the codec server, for the curl example (docs/encryption.md),
+      // and for the temporal CLI, which then shows payloads decoded (`temporal workflow show`).
+      ORDERFLOW_CODEC_SERVER_URL: codec.url,
+      TEMPORAL_CODEC_ENDPOINT: codec.url,
       // Not orderflow settings: the simulators' admin APIs, for curl (README, "Simulators").
       WEBTV_SIM_URL: `${webtv.origin}/_sim`,
       JUSTCLICK_SIM_URL: `${justclick.origin}/_sim`,
@@ -160,6 +200,7 @@ export async function runLocalStack(ports: LocalPorts = localPorts): Promise<voi
     out(`  Temporal HTTP API  ${temporal.httpUrl}/api/v1  (for backends in any language: README, Starting runs from your backend)`);
     out(`  WebTV simulator    ${webtv.apiUrl}  (demo seed: users 1-100, products 1-5; admin: ${webtv.origin}/_sim/state)`);
     out(`  JustClick sim.     ${justclick.apiUrl}  (admin: ${justclick.origin}/_sim/state)`);
+    out(`  Codec server       ${codec.url}  (the UI decodes through it; Temporal stores payloads encrypted with .orderflow/encryption-keys)`);
     out(`  Worker             task queue ${env['ORDERFLOW_TASK_QUEUE']}, ledger ${env['ORDERFLOW_LEDGER']}, log .orderflow/worker.log`);
     out();
     out('In a second terminal (the environment, with local credentials, is in .orderflow/env):');

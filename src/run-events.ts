@@ -1,7 +1,9 @@
 /**
  * `npm start`'s worker log: every entry goes, as one JSON line, to a file under .orderflow/;
  * the terminal gets one readable line per run event (a run started, completed or failed, a
- * step's attempt failed, a run waits for an operator) and every error.
+ * step's attempt failed, a run waits for an operator) and every error. A bulk's item runs
+ * (their entries carry `bulkId`, see src/workflows/metrics-interceptors.ts) are not shown one
+ * by one: the bulk's own `bulk progress` lines summarise them, one per progress step.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -62,6 +64,17 @@ export function runEventLine(entry: LogEntry): string | undefined {
     case 'run waits for an operator':
       line = `⏸ ${run} waits for an operator at ${text(meta, 'step')}: ${text(meta, 'reason')}`;
       break;
+    case 'bulk progress': {
+      const count = (name: string): number => Number(text(meta, name) || 0);
+      const parts = [`${count('done')} of ${count('total')} done`];
+      if (count('failed') > 0) parts.push(`${count('failed')} failed`);
+      if (count('waiting') > 0) parts.push(`${count('waiting')} wait for an operator`);
+      if (count('notStarted') > 0) parts.push(`${count('notStarted')} not started`);
+      if (count('running') > 0) parts.push(`${count('running')} running`);
+      if (count('queued') > 0) parts.push(`${count('queued')} queued`);
+      line = `▦ bulk ${text(meta, 'bulkId')} ${text(meta, 'state')}: ${parts.join(', ')}`;
+      break;
+    }
     default:
       if (entry.level !== 'ERROR' && entry.level !== 'WARN') return undefined;
       line = `${entry.level === 'ERROR' ? '!' : '·'} ${run === '' ? '' : `${run}: `}${entry.message}${errorMessage(meta) === '' ? '' : `: ${errorMessage(meta)}`}`;
@@ -69,12 +82,31 @@ export function runEventLine(entry: LogEntry): string | undefined {
   return printable(`${at} ${line}`);
 }
 
+/**
+ * The terminal's lines for a stream of log entries: {@link runEventLine}, except that the
+ * events of a bulk's item runs are left out (errors aside): the bulk's progress lines stand
+ * for them. An item run is known by the `bulkId` its workflow's entries carry; its activities'
+ * entries (which do not) by its workflow id, remembered until the run ends.
+ */
+export function runEventLines(): (entry: LogEntry) => string | undefined {
+  const bulkItems = new Set<string>();
+  return (entry) => {
+    const workflowId = text(entry.meta, 'workflowId');
+    const isItem = workflowId !== '' && (text(entry.meta, 'bulkId') !== '' || bulkItems.has(workflowId)) && entry.message !== 'bulk progress';
+    if (!isItem) return runEventLine(entry);
+    if (entry.message === 'Workflow completed' || entry.message === 'Workflow failed') bulkItems.delete(workflowId);
+    else bulkItems.add(workflowId);
+    return entry.level === 'ERROR' ? runEventLine(entry) : undefined;
+  };
+}
+
 /** A log sink for `npm start`: JSON lines to `logFile`, run events to `terminal`. */
 export function runEventSink(logFile: string, terminal: (line: string) => void): (entry: LogEntry) => void {
   mkdirSync(dirname(logFile), { recursive: true });
+  const lineFor = runEventLines();
   return (entry) => {
     appendFileSync(logFile, jsonLogLine(entry));
-    const line = runEventLine(entry);
+    const line = lineFor(entry);
     if (line !== undefined) terminal(line);
   };
 }

@@ -28,6 +28,13 @@ export const orderflowSearchAttributes = {
   bulkDone: defineSearchAttributeKey('OrderflowBulkDone', 'DOUBLE'),
   bulkFailed: defineSearchAttributeKey('OrderflowBulkFailed', 'DOUBLE'),
   bulkWaiting: defineSearchAttributeKey('OrderflowBulkWaiting', 'DOUBLE'),
+  /**
+   * While a run waits for an operator: the step, the choices and a short reason, e.g.
+   * `add-credit: retry|skip|abort (outcome unknown)`; removed when the run goes on. For the
+   * UI's workflow list, where an operator looks first (docs/runbook-ui.md adds the column).
+   * orderflow-written words only: search attributes are not encrypted, so never customer text.
+   */
+  waitingFor: defineSearchAttributeKey('OrderflowWaitingFor', 'KEYWORD'),
 } as const;
 
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute` and `operator search-attribute create`. */

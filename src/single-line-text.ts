@@ -1,20 +1,39 @@
 /**
  * What a single-line text from a person may hold (reasons, descriptions, notes, operator
- * names): no control characters (newline, ESC, …) and no line or paragraph separators. Such
- * texts are printed to terminals, written into Markdown, search attributes and the ledger;
- * a control character there breaks the output or is refused later, after a run started.
+ * names, and the workflow ids a workflow receives): no control characters (newline, ESC, …),
+ * no line or paragraph separators, and no invisible format characters (Unicode category Cf:
+ * bidirectional controls such as U+202E RIGHT-TO-LEFT OVERRIDE, zero-width spaces and
+ * joiners, U+FEFF, the soft hyphen). Such texts are printed to terminals, written into
+ * Markdown, search attributes and the ledger; a control character there breaks the output or
+ * is refused later, after a run started, and a format character makes what an operator reads
+ * differ from what it is (`evil\u202eman` shows as "evilnam").
  * Pure code, shared by the starters, the operator protocol (workflow code) and the ledger.
+ * The PHP client's InputRules holds the same rule (clients/php/src/InputRules.php), and the
+ * caller contract publishes it (`singleLineText` in clients/php/resources/orderflow.contract.json).
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+export const controlCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+/** The bidirectional controls (a subset of Cf): they reorder what is displayed. */
+const bidirectionalControls = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** How a refused character is named in a problem (the PHP client names it the same way). */
+export function describeRefusedCharacter(character: string): string {
+  const code = character.codePointAt(0) ?? 0;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code === 0x0a) return 'a line break';
+  if (code === 0x0d) return 'a carriage return';
+  if (code === 0x09) return 'a tab';
+  if (code === 0x1b) return 'an escape character (ESC)';
+  if (bidirectionalControls.test(character)) return `the bidirectional control character ${hex}`;
+  if (/\p{Cf}/u.test(character)) return `the invisible format character ${hex}`;
+  return `the control character ${hex}`;
+}
 
 /** The problem with `value` as a single-line text named `what`, or undefined when fine. */
 export function controlCharacterProblem(what: string, value: string): string | undefined {
   const found = controlCharacters.exec(value);
   if (found === null) return undefined;
-  const code = found[0].codePointAt(0) ?? 0;
-  const name = code === 0x0a ? 'a line break' : code === 0x0d ? 'a carriage return' : code === 0x09 ? 'a tab' : code === 0x1b ? 'an escape character (ESC)' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  return `${what} must be one line of printable text; it holds ${name} at position ${found.index + 1}`;
+  return `${what} must be one line of printable text; it holds ${describeRefusedCharacter(found[0])} at position ${found.index + 1}`;
 }
 
 /** `text` safe for a terminal: control characters shown as \u escapes, never sent raw. */

@@ -42,8 +42,13 @@ function positiveId(fields: Fields, name: string, problems: string[]): number {
 
 function text(fields: Fields, name: string, problems: string[], options: { max: number; optional?: boolean }): string | undefined {
   const value = fields[name];
-  if (value === undefined || value === null || value === '') {
+  if (value === undefined || value === null) {
     if (!options.optional) problems.push(`${name} is required (a non-empty text)`);
+    return undefined;
+  }
+  // Empty is never "left out": a required text is missing, an optional one must be left out instead.
+  if (value === '') {
+    problems.push(options.optional ? `${name} must be a non-empty text, or left out` : `${name} is required (a non-empty text)`);
     return undefined;
   }
   if (typeof value !== 'string' || value.trim() === '') {

@@ -31,6 +31,9 @@ import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } 
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './ledger/types.ts';
 import { bundleWorkflowsApart, workflowCacheSize } from './temporal/workflow-bundle.ts';
+import { orderflowDataConverter } from './temporal/encryption.ts';
+import { TemporalWaitStopped, untilTemporalReady } from './temporal/wait-for-cluster.ts';
+import type { WaitForTemporalOptions } from './temporal/wait-for-cluster.ts';
 
 /** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
 export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -85,6 +88,11 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** Tracing (the OpenTelemetry plugin); default: none. Metrics always go to the runtime's meter. */
   tracing?: Tracing;
+  /**
+   * Wait for an unreachable Temporal (retrying with backoff, one log line per attempt)
+   * instead of failing at once; `orderflow worker` does. Default: fail at once.
+   */
+  waitForTemporal?: Pick<WaitForTemporalOptions, 'signal'>;
 }
 
 export type WorkerConfig = Config<'webtv' | 'temporal' | 'ledger'> & Partial<Config<'justclick'>>;
@@ -137,7 +145,16 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   let connection: NativeConnection;
   try {
     // On a bare cluster this refuses (exit 2), naming what is missing and the command that fixes it.
-    connection = options.connection ?? (await connectWorkerToTemporal(config.temporal.connection));
+    // Unreachable: with `waitForTemporal`, wait for it (see src/temporal/wait-for-cluster.ts).
+    const settings = config.temporal.connection;
+    connection =
+      options.connection ??
+      (options.waitForTemporal === undefined
+        ? await connectWorkerToTemporal(settings)
+        : await untilTemporalReady(() => connectWorkerToTemporal(settings), settings, {
+            signal: options.waitForTemporal.signal,
+            log: (message, fields) => processLogger.warn(message, fields),
+          }));
   } catch (error) {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close()]);
     throw error;
@@ -145,7 +162,14 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
-  const workflowClient = new Client({ connection, namespace: config.temporal.namespace });
+  // Payload encryption when keys are configured (src/temporal/encryption.ts): the same data
+  // converter for the worker and the client its activities use. A run whose payloads this
+  // worker cannot decrypt fails its workflow task (Temporal retries it; the run is kept and
+  // goes on once the key is added): each time, one error line says which key is missing.
+  const dataConverter = orderflowDataConverter(config.temporal.encryption, {
+    onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
+  });
+  const workflowClient = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const cachedRuns = workflowCacheSize(config.temporal.workflowCacheMb);
   let worker: Worker;
   try {
@@ -156,15 +180,16 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       // Bundled in a child process (webpack stays out of this one) unless the tracing plugin
       // must add its workflow interceptors at bundle time.
       ...(options.tracing === undefined
-        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath]) } }
+        ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath], dataConverter.failureConverterPath) } }
         : { workflowsPath }),
+      dataConverter,
       maxCachedWorkflows: cachedRuns,
       // A workflow task holds its slot while the run's local first attempts make their API
       // calls (src/run-kit/activity-proxies.ts): waiting on I/O, not using CPU, so more
       // slots than the SDK's 40 (never more than the cache holds, which the SDK requires).
       maxConcurrentWorkflowTaskExecutions: Math.min(workflowTaskSlots, cachedRuns),
       activities: {
-        ...createActivities({ webtv, justclick, ledger }),
+        ...createActivities({ webtv, justclick, ledger, approvalAbove: config.temporal.approvalAbove }),
         // The bulk workflow starts and follows items through a client on the worker's connection;
         // reconcile asks it which runs are running or wait for an operator.
         ...createBulkActivities({ client: workflowClient, rows: ledger.bulkRows }),
@@ -216,13 +241,23 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   const metricsPort = config.temporal.metricsPort;
   installRuntime({ metricsPort });
   const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  // Until the worker runs (and the SDK handles them), SIGINT/SIGTERM stop the wait for Temporal.
+  const stopWaiting = new AbortController();
+  const onSignal = (): void => stopWaiting.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   let orderflow: OrderflowWorker;
   try {
-    orderflow = await createOrderflowWorker({ config, tracing });
+    orderflow = await createOrderflowWorker({ config, tracing, waitForTemporal: { signal: stopWaiting.signal } });
   } catch (error) {
     // Release the runtime, or its native threads keep the process alive after the error.
     await Promise.allSettled([Runtime.instance().shutdown(), tracing?.shutdown()]);
+    if (error instanceof TemporalWaitStopped) {
+      processLogger.info('orderflow worker stopped before Temporal could be reached');
+      return;
+    }
     throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
   const log = processLogger;
   log.info('orderflow worker started', {
@@ -230,6 +265,8 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
     taskQueue: orderflow.worker.options.taskQueue,
     namespace: orderflow.worker.options.namespace,
     ledger: orderflow.ledger.location,
+    // Key ids only, never key material.
+    encryption: config.temporal.encryption === undefined ? 'off' : `on, encrypting with ${config.temporal.encryption.encryptingKeyId}, decrypting ${config.temporal.encryption.keyIds.join(', ')}`,
     metrics: metricsPort === undefined ? 'off' : `http://0.0.0.0:${metricsPort}/metrics`,
     // Origin and path only: a query string could carry a token.
     tracing: tracing === undefined ? 'off' : `OTLP to ${new URL(tracing.settings.tracesUrl).origin}${new URL(tracing.settings.tracesUrl).pathname} as ${tracing.settings.serviceName}`,

@@ -1,16 +1,65 @@
 /** Bookkeeping activities: operator resolutions and the audit trail, ledger only (no API). */
+import { Context } from '@temporalio/activity';
+import { FailureType } from '../contracts.ts';
 import type { AuditInput, OrderflowActivities, ResolveEffectInput } from '../contracts.ts';
-import type { JsonValue } from '../ledger/types.ts';
+import { EffectKeyError, parseEffectKey } from '../ledger/keys.ts';
+import type { EffectLedger, JsonValue } from '../ledger/types.ts';
+import { reconcileAuditEvents } from '../features/reconcile/contracts.ts';
+import { reconcileFindingWorkflowId } from '../features/reconcile/ids.ts';
+import { failure } from './failures.ts';
 import { attemptContext, didNotHappen, isDone } from './protocol.ts';
 import type { Protocol } from './protocol.ts';
+
+function refused(message: string): Error {
+  return failure(FailureType.InvalidInput, `${message} Nothing was recorded.`, { nonRetryable: true });
+}
+
+/** The workflow id of the run calling this activity, if it is called by one. */
+function callingWorkflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An operator's resolution settles an effect of the run it names, asked by that run itself,
+ * or by the reconcileFinding run of a stale-effect finding reconcile recorded for that very
+ * effect. Anything else (another run's effect key, a forged finding) is refused.
+ */
+async function checkResolutionSource(ledger: EffectLedger, input: ResolveEffectInput): Promise<void> {
+  let owner: string;
+  try {
+    owner = parseEffectKey(input.effectKey).workflowId;
+  } catch (error) {
+    if (error instanceof EffectKeyError) throw refused(`resolveEffect: ${error.message}`);
+    throw error;
+  }
+  if (owner !== input.workflowId) {
+    throw refused(`resolveEffect: effect ${JSON.stringify(input.effectKey)} belongs to run ${owner}, not to ${input.workflowId}, the run named.`);
+  }
+  const caller = callingWorkflowId();
+  if (caller === undefined || caller === owner) return;
+  const findings = await ledger.listAudit({ event: reconcileAuditEvents.finding, effectKey: input.effectKey });
+  const recordedFor = findings.some((event) => {
+    const details = event.details as { findingId?: unknown; kind?: unknown } | null;
+    return details?.kind === 'stale-effect' && typeof details.findingId === 'string' && reconcileFindingWorkflowId({ id: details.findingId, kind: 'stale-effect' }) === caller;
+  });
+  if (!recordedFor) {
+    throw refused(`resolveEffect: run ${caller} may not settle effect ${JSON.stringify(input.effectKey)} of run ${owner}: only that run, or the run of a stale-effect finding reconcile recorded for it, may.`);
+  }
+}
 
 export function createBookkeepingActivities(protocol: Protocol): Pick<OrderflowActivities, 'resolveEffect' | 'recordAudit'> {
   const { ledger } = protocol;
   return {
     async resolveEffect(input: ResolveEffectInput): Promise<void> {
+      await checkResolutionSource(ledger, input);
       const context = { runId: attemptContext().runId, actor: input.operator };
       const row = await ledger.get(input.effectKey);
-      const note = `${input.operator}: ${input.resolution} — ${input.note}`;
+      const decider = `${input.operator}${input.identity === undefined ? '' : ` (Temporal identity: ${input.identity ?? 'none recorded'})`}`;
+      const note = `${decider}: ${input.resolution} — ${input.note}`;
       if (row !== undefined && !isDone(row)) {
         if (row.state === 'resolved-not-applied' && input.resolution === 'resolved-not-applied') {
           await ledger.addNote(input.effectKey, { ...context, text: note });
@@ -28,7 +77,7 @@ export function createBookkeepingActivities(protocol: Protocol): Pick<OrderflowA
         effectKey: input.effectKey,
         event: `operator.${input.resolution}`,
         actor: input.operator,
-        details: { note: input.note, ledgerState: row?.state ?? 'no effect recorded' },
+        details: { note: input.note, identity: input.identity ?? null, ledgerState: row?.state ?? 'no effect recorded' },
       });
     },
 

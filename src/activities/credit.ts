@@ -7,7 +7,8 @@ import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActiv
 import type { EffectRecord, JsonValue } from '../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, unresolvedStates } from './protocol.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, readFailure, unresolvedStates } from './protocol.ts';
+import { orderEffectKey } from '../business-keys.ts';
 import type { Protocol } from './protocol.ts';
 
 interface CreditObservation {
@@ -115,9 +116,12 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
       }
 
       // Arm the effect with what we observed, then call.
-      const request = { creditAction, amount: formatCents(amount), description: input.description };
+      const refundOf = input.refundOfOrderId;
+      const request = { creditAction, amount: formatCents(amount), description: input.description, ...(refundOf === undefined ? {} : { refundOfOrderId: refundOf }) };
       if (row === undefined) {
-        await ledger.begin(effectKey, { ...context, kind: `credit.${creditAction}`, userId, request, observedBefore: now });
+        // A refund holds its order's business key: the ledger refuses a second refund of the order from another run.
+        const businessKey = refundOf === undefined ? undefined : orderEffectKey('refund', userId, refundOf);
+        await ledger.begin(effectKey, { ...context, kind: `credit.${creditAction}`, userId, request, observedBefore: now, businessKey });
       } else {
         await ledger.record(effectKey, 'pending', { ...context, observedBefore: now, note: `new attempt (was ${row.state})` });
       }
@@ -134,6 +138,13 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
 
   /** Takes back a credit change, once; nothing when the forward change never happened. */
   async function undoCredit(input: CompensationInput): Promise<EffectResult> {
+    const result = await undoCreditOnce(input);
+    // Undone (or never added): the refund's business key is free for a later run of the order.
+    if (result.status === 'applied' || result.status === 'not-needed') await ledger.releaseBusinessKey(input.forwardEffectKey, attemptContext());
+    return result;
+  }
+
+  async function undoCreditOnce(input: CompensationInput): Promise<EffectResult> {
     const recordedUndo = await ledger.get(input.effectKey);
     if (recordedUndo && isDone(recordedUndo)) return fromLedger(recordedUndo, `${input.amount} credit taken back from store user ${input.userId}`);
     const neverAdded: EffectResult = { effectKey: input.effectKey, status: 'not-needed', fromLedger: false, detail: 'the credit was never added: nothing to undo' };
@@ -163,7 +174,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
   }
 
   return {
-    applyCreditChange: (input) => heartbeating(() => creditEffect(input)),
+    applyCreditChange: (input) => heartbeating(() => oncePerBusinessKey(() => creditEffect(input))),
     undoCreditChange: (input) => heartbeating(() => undoCredit(input)),
   };
 }

@@ -16,12 +16,19 @@ function isAccessProblem(error: ApiCallError): boolean {
   return error.accessProblem;
 }
 
-/** Vendor codes that have their own failure type, because workflows act on them. */
-const specificRejections: ReadonlyArray<{ api: string; code: string; type: FailureType }> = [
+/** Vendor codes (and, where the code is shared, texts) that have their own failure type, because workflows act on them. */
+const specificRejections: ReadonlyArray<{ api: string; code: string; text?: string; type: FailureType }> = [
   { api: 'webtv', code: 'ERROR_CANT_SUBTRACT', type: FailureType.CreditAlreadySpent },
   { api: 'webtv', code: 'ERROR_AMOUNT_DUE', type: FailureType.AmountDue },
   { api: 'webtv', code: 'ERROR_NO_ORDER', type: FailureType.OrderNotCurrent },
+  // Our user ids are whole numbers ≥ 1 (checked where they enter), so this means "no such user".
+  { api: 'webtv', code: 'REQUEST_ERROR', text: 'Invalid User ID', type: FailureType.UnknownUser },
+  { api: 'webtv', code: 'ERROR', text: 'User not found', type: FailureType.UnknownUser },
 ];
+
+function sameVendorText(expected: string | undefined, received: string | undefined): boolean {
+  return expected === undefined || (received !== undefined && received.trim().toLowerCase() === expected.toLowerCase());
+}
 
 export function summaryOf(error: ApiCallError, observed?: Record<string, string>): FailureSummary {
   return {
@@ -44,7 +51,7 @@ function failureTypeOf(error: ApiCallError): FailureType {
     case 'rejected': {
       if (isAccessProblem(error)) return FailureType.ApiAccessDenied;
       if (error.resendable) return FailureType.ApiRetryableRejection;
-      const specific = specificRejections.find((rule) => rule.api === error.api && rule.code === error.code);
+      const specific = specificRejections.find((rule) => rule.api === error.api && rule.code === error.code && sameVendorText(rule.text, error.vendorText));
       return specific?.type ?? FailureType.ApiRejected;
     }
   }

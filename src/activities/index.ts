@@ -9,6 +9,7 @@ import type { OrderflowActivities } from '../contracts.ts';
 import { createBillActivities } from './bill.ts';
 import { createBookkeepingActivities } from './bookkeeping.ts';
 import { createCreditActivities } from './credit.ts';
+import { createDecisionActivities } from './decisions.ts';
 import { createOrderActivities } from './order.ts';
 import { createProtocol } from './protocol.ts';
 import type { ActivityDeps } from './protocol.ts';
@@ -22,5 +23,6 @@ export function createActivities(deps: ActivityDeps): OrderflowActivities {
     ...createCreditActivities(protocol),
     ...createBillActivities(protocol),
     ...createBookkeepingActivities(protocol),
+    ...createDecisionActivities({ approvalAbove: deps.approvalAbove }),
   };
 }

@@ -10,7 +10,8 @@ import type { WebTvCart, WebTvOrder } from '../apis/webtv/types.ts';
 import type { JsonValue } from '../ledger/types.ts';
 import { formatCents } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, readFailure, signal } from './protocol.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, readFailure, signal } from './protocol.ts';
+import { orderEffectKey } from '../business-keys.ts';
 import type { Protocol } from './protocol.ts';
 
 type OrderActivities = Pick<OrderflowActivities, 'observeOrder' | 'cancelCurrentOrder' | 'processCurrentOrder'>;
@@ -39,6 +40,8 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
     const target = change === 'cancel' ? 'cancelled' : 'processed';
     const what = `order ${orderId} of store user ${userId} ${target}`;
     const context = attemptContext();
+    // A cancellation holds the order's business key: the ledger refuses a second one from another run.
+    const businessKey = change === 'cancel' ? orderEffectKey('cancel', userId, orderId) : undefined;
     const isTarget = (order: WebTvOrder | undefined): boolean =>
       order !== undefined && (change === 'cancel' ? order.status === 'cancelled' : order.status === 'processed' || order.paymentStatus === 'paid');
 
@@ -59,7 +62,7 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         // Already so: our earlier attempt (pending/unknown) or someone else did it.
         const note = row ? `reconciled: the order is ${target}` : `the order was already ${target}; nothing to do`;
         if (row === undefined) {
-          await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId }, observedBefore: observation });
+          await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId }, observedBefore: observation, businessKey });
         } else if (didNotHappen(row)) {
           await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
         }
@@ -78,7 +81,7 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
       }
       // The expected order is current: arm and call.
       if (row === undefined) {
-        await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId, requester: input.requester ?? null }, observedBefore: observation });
+        await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId, requester: input.requester ?? null }, observedBefore: observation, businessKey });
       } else {
         if (isUnresolved(row)) {
           protocol.refuseWhileAttemptMayLand(row, what, observed);
@@ -131,7 +134,7 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         changedByThisRun: isDone(change),
       };
     },
-    cancelCurrentOrder: (input) => heartbeating(() => orderEffect(input, 'cancel')),
+    cancelCurrentOrder: (input) => heartbeating(() => oncePerBusinessKey(() => orderEffect(input, 'cancel'))),
     processCurrentOrder: (input) => heartbeating(() => orderEffect(input, 'process')),
   };
 }

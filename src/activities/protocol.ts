@@ -17,7 +17,7 @@ import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
 import type { EffectLedger, EffectRecord, EffectState, JsonValue } from '../ledger/types.ts';
-import { UserLockTimeoutError } from '../ledger/errors.ts';
+import { BusinessKeyHeldError, UserLockTimeoutError } from '../ledger/errors.ts';
 import { stepOfEffectKey } from '../ledger/keys.ts';
 import { apiFailure, failure, summaryOf } from './failures.ts';
 
@@ -34,6 +34,8 @@ export interface ActivityDeps {
    * deadline per call). Only after it does "unchanged" mean "did not happen".
    */
   inFlightWindowMs?: number;
+  /** A credit change above this amount waits for a second person's approval (ORDERFLOW_APPROVAL_ABOVE); unset: off. */
+  approvalAbove?: string | undefined;
 }
 
 export interface AttemptContext {
@@ -98,6 +100,23 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     clearInterval(timer);
+  }
+}
+
+/**
+ * Runs a changing activity; the ledger's refusal of a second refund or cancellation of one
+ * order (another run holds its business key) becomes a business failure,
+ * AlreadyDoneByAnotherRun: nothing was written or called, and retrying cannot change it.
+ */
+export async function oncePerBusinessKey<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof BusinessKeyHeldError)) throw error;
+    throw failure(FailureType.AlreadyDoneByAnotherRun, error.message, {
+      nonRetryable: true,
+      observed: { 'business key': error.businessKey, 'held by run': error.holderWorkflowId, 'its effect': `${error.holderEffectKey} (${error.holderState})` },
+    });
   }
 }
 

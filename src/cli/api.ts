@@ -11,6 +11,7 @@ import { isWebTvAction, webTvActions } from '../apis/webtv/types.ts';
 import { checkWebTvFields } from '../apis/webtv/fields.ts';
 import { printable } from '../single-line-text.ts';
 import { justClickMethods, justClickReservedFields } from '../apis/justclick/types.ts';
+import { justClickVariables, webTvVariables } from './environment.ts';
 import { UsageError, exitCodes, parseSetOptions, reportApiFailure, parseCommandArgs, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
@@ -33,6 +34,7 @@ export const apiWebTvCommand: LeafCommand = {
   name: 'webtv',
   summary: 'Call one WebTV store action for one user and print the JSON answer',
   usage: 'api webtv <action> --user <id> [--set name=value]...',
+  environment: { variables: webTvVariables },
   help: `Calls one action of the WebTV store API (section "store") for one user, signed with
 WEBTV_KEY_ID and WEBTV_SHARED_SECRET, at WEBTV_API_URL, and prints the JSON answer.
 
@@ -98,6 +100,7 @@ export const apiJustClickCommand: LeafCommand = {
   name: 'justclick',
   summary: 'Call one JustClick API method and print the verified JSON answer',
   usage: 'api justclick <Method> [--set name=value]...',
+  environment: { variables: justClickVariables },
   help: `Calls one JustClick API method, signed with JUSTCLICK_LOGIN and JUSTCLICK_SECRET,
 at JUSTCLICK_API_URL (default ${configDefault('JUSTCLICK_API_URL')}), verifies the
 signature of the answer, and prints the answer as JSON.

@@ -14,13 +14,11 @@ import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file
 import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
+import { authorshipProblems } from '../run-kit/operator.ts';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
-import { withTemporal } from './temporal.ts';
-
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
-}
+import { describeRun, withTemporal } from './temporal.ts';
+import { temporalVariables } from './environment.ts';
 
 function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -104,16 +102,20 @@ async function watch(
   report: { path: string } | undefined,
 ): Promise<ExitCode> {
   const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
-  let interrupted = false;
-  void context.waitForShutdown().then(() => {
-    interrupted = true;
-  });
+  const step = watchUntilInterrupted(context);
+  const client = handle.client;
+  const stop = (): ExitCode => {
+    if (tty) context.stderr.write('\n');
+    return reportStoppedWatching(context, 'the bulk goes on', `orderflow bulk status ${handle.workflowId} --wait`);
+  };
   let lastLine = '';
   let lastPrintedAt = 0;
   for (;;) {
-    const description = await handle.describe();
+    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+    if (description === stoppedWatching) return stop();
     if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') break;
-    const progress = await queryProgress(handle).catch(() => undefined);
+    const progress = await step((signal) => client.withAbortSignal(signal, () => queryProgress(handle)).catch(() => undefined));
+    if (progress === stoppedWatching) return stop();
     if (progress) {
       const text = progressLine(progress);
       if (tty) context.stderr.write(`\r${text.slice(0, 160).padEnd(160)}`);
@@ -123,12 +125,7 @@ async function watch(
       }
       lastLine = text;
     }
-    if (interrupted) {
-      if (tty) context.stderr.write('\n');
-      line(context, `Stopped watching; the bulk goes on. Follow it with: orderflow bulk status ${handle.workflowId} --wait`);
-      return exitCodes.ok;
-    }
-    await sleep(1_000);
+    if ((await step((signal) => sleep(1_000, undefined, { signal }))) === stoppedWatching) return stop();
   }
   let result: BulkResult;
   try {
@@ -152,6 +149,7 @@ function kindCommand(kind: BulkKind): LeafCommand {
     name: kind,
     summary: `Run many ${kind} items from a CSV or JSON-lines file`,
     usage: `bulk ${kind} --file <items.csv|items.jsonl> [--concurrency ${bulkLimits.defaultConcurrency}] [--rate ${bulkLimits.defaultRate}] [--wait] [--report <out.csv>]`,
+    environment: { variables: [...temporalVariables, 'USER (the default requested-by)'] },
     help: `Starts one bulk: every row of the file is one ${kind} run, with the same workflow id as
 'orderflow start ${kind}' (a row whose run exists joins it; a completed one is not repeated).
 
@@ -167,11 +165,12 @@ Options:
   --concurrency <n>      At most n items running at once (default ${bulkLimits.defaultConcurrency}, max ${bulkLimits.maxConcurrency})
   --rate <n>             At most n item starts per second (default ${bulkLimits.defaultRate}, max ${bulkLimits.maxRate})
   --wait                 Show a progress bar (counts and ETA) until the bulk ends; Ctrl-C
-                         stops watching, not the bulk
+                         stops watching, not the bulk (exit 130)
   --report <path>        With --wait: write one CSV row per item (item, workflow_id, outcome, detail)
 
 Exit status with --wait: 0 all done; 3 some wait for an operator; 1 some failed or were not
-started (cancelled).
+started (cancelled); 130 Ctrl-C stopped watching (the bulk goes on). Without --wait: 0
+started (or already there).
 
 Example:
   orderflow bulk ${kind} --file items.csv --concurrency 20 --rate 10 --wait --report out.csv`,
@@ -224,10 +223,15 @@ const statusCommand: LeafCommand = {
   name: 'status',
   summary: "A bulk's progress: counts, ETA, items waiting for an operator",
   usage: 'bulk status <bulk id> [--wait] [--report <out.csv>] [--json]',
+  environment: { variables: temporalVariables },
   help: `Prints the bulk's progress bar (counts and ETA), its state, and the items that wait for
 an operator or failed. --wait follows it until it ends (as 'bulk <kind> --wait');
 --report (with --wait, or on a finished bulk) writes one CSV row per item; --json prints the
-progress query's answer.`,
+progress query's answer.
+
+Exit status with --wait (and for a finished bulk): as 'bulk <kind> --wait': 0 all done;
+3 some wait for an operator; 1 some failed or were not started; 130 Ctrl-C stopped
+watching (the bulk goes on). 4: no bulk has this id.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {
       options: { wait: { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' } },
@@ -237,7 +241,7 @@ progress query's answer.`,
     if (bulkId === undefined || extra.length > 0) throw new UsageError('give exactly one bulk id, e.g. bulk:refund-and-cancel:1f2e3d4c5b6a79880a1b.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(bulkId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
       const report = values.report === undefined ? undefined : { path: values.report };
       if (description.status.name === 'COMPLETED' || values.wait === true) {
         if (values.json !== true) return watch(context, handle, config, report);
@@ -270,6 +274,7 @@ function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, w
     name: action,
     summary,
     usage: `bulk ${action} <bulk id> --operator <name> --note <text>`,
+    environment: { variables: temporalVariables },
     help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
 that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
 {"operator":"anna","note":"why"}.`,
@@ -278,8 +283,8 @@ that is not paused cannot be resumed). The Temporal UI's Update dialog does the 
       const [bulkId, ...extra] = positionals;
       const problems: string[] = [];
       if (bulkId === undefined || extra.length > 0) problems.push('give exactly one bulk id');
-      if (!values.operator?.trim()) problems.push('--operator must name who asks');
-      if (!values.note?.trim()) problems.push('--note must say why');
+      // The bulk's own rule for who asks and why (run-kit/operator.ts), with the options' names.
+      problems.push(...authorshipProblems(values, 'asks').map((problem) => problem.replace(/^"(\w+)"/, '--$1')));
       if (problems.length > 0) throw new UsageError(problems.join('; '));
       return withTemporal(context, async (client) => {
         const handle = client.workflow.getHandle(bulkId!);

@@ -6,17 +6,21 @@
  *   0  success
  *   1  an API call failed (rejected, not sent, or outcome unknown) or another runtime failure
  *   2  bad usage or bad configuration; nothing was sent to any API
- *   3  (start --wait) the run stopped to wait for an operator
+ *   3  (--wait) the run, bulk or reconcile stopped at something that waits for an operator
+ *   4  (status, ops show, bulk status, decide) no run has this workflow id
+ * 130  (--wait) Ctrl-C stopped watching; what was watched goes on
+ *
+ * This module is loaded by every command, `--help` included: it imports nothing heavy
+ * (no Temporal SDK, no configuration reader); what a command needs, its own module loads.
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../config.ts';
-import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
+import { environmentHelp } from './environment.ts';
 
-export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3 } as const);
+export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3, notFound: 4, interrupted: 130 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
 
 export interface TextOutput {
@@ -46,20 +50,49 @@ interface CommandBase {
 export interface LeafCommand extends CommandBase {
   /** The synopsis after `orderflow`, e.g. `api webtv <action> --user <id> [--set name=value]...`. */
   readonly usage: string;
+  /**
+   * The environment variables it reads (src/cli/environment.ts), listed in its help, and a
+   * note on what it does not read that one might think it does.
+   */
+  readonly environment: { readonly variables: readonly string[]; readonly note?: string };
   /** Runs with the arguments after the command's name. Throw {@link UsageError} for bad usage. */
   run(args: readonly string[], context: CliContext): Promise<ExitCode>;
 }
 
 export interface GroupCommand extends CommandBase {
-  readonly subcommands: readonly Command[];
+  readonly subcommands: readonly CommandEntry[];
   /** Help text shown after the list of commands: options, examples. */
   readonly footer?: string;
 }
 
 export type Command = LeafCommand | GroupCommand;
 
+/**
+ * A command listed by name and summary whose module is loaded only when it runs (or shows
+ * its own help): `orderflow --help` and `orderflow api ...` do not load the Temporal SDK,
+ * the worker or OpenTelemetry. Its summary is the one the loaded command has (a test
+ * keeps them equal).
+ */
+export interface LazyCommand {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/** What a group lists: commands, or lazy entries of commands. */
+export type CommandEntry = Command | LazyCommand;
+
 function isGroup(command: Command): command is GroupCommand {
   return 'subcommands' in command;
+}
+
+function isLazy(entry: CommandEntry): entry is LazyCommand {
+  return 'load' in entry;
+}
+
+/** The command of an entry, loading its module when it is lazy. */
+export async function loadCommand(entry: CommandEntry): Promise<Command> {
+  return isLazy(entry) ? entry.load() : entry;
 }
 
 /** Wraps `text` at `width` columns, indenting continuation lines by `indent` spaces. */
@@ -78,9 +111,14 @@ export function wrapText(text: string, width = 88, indent = 0): string {
   return lines.join('\n');
 }
 
-/** A failure the command explains in its message (e.g. Temporal unreachable): printed; exit 1. */
+/** A failure the command explains in its message (e.g. Temporal unreachable): printed; exit 1 unless told otherwise. */
 export class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
+  readonly exitCode: ExitCode;
+  constructor(message: string, options: { exitCode?: ExitCode } = {}) {
+    super(message);
+    this.exitCode = options.exitCode ?? exitCodes.failed;
+  }
 }
 
 /** Bad usage: printed with the command's usage line; exit 2; nothing was sent. */
@@ -98,8 +136,13 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-function line(output: TextOutput, text = ''): void {
+function writeLine(output: TextOutput, text = ''): void {
   output.write(`${text}\n`);
+}
+
+/** Writes one line to a command's standard output. */
+export function line(context: { readonly stdout: TextOutput }, text = ''): void {
+  writeLine(context.stdout, text);
 }
 
 function commandPath(path: readonly Command[]): string {
@@ -123,14 +166,16 @@ export function renderHelp(path: readonly Command[]): string {
     for (const sub of command.subcommands) parts.push(`  ${sub.name.padEnd(width)}${sub.summary}`);
     if (command.footer !== undefined) parts.push('', command.footer.trimEnd());
     parts.push('', `Run '${commandPath(path)} <command> --help' for a command's options and examples.`);
+  } else {
+    parts.push('', environmentHelp(command.environment.variables, command.environment.note));
   }
   return `${parts.join('\n')}\n`;
 }
 
 function reportUsage(context: CliContext, path: readonly Command[], message: string): ExitCode {
-  line(context.stderr, `${commandPath(path)}: ${message}`);
-  line(context.stderr, `Usage: ${usageOf(path)}`);
-  line(context.stderr, `Run '${commandPath(path)} --help' for more.`);
+  writeLine(context.stderr, `${commandPath(path)}: ${message}`);
+  writeLine(context.stderr, `Usage: ${usageOf(path)}`);
+  writeLine(context.stderr, `Run '${commandPath(path)} --help' for more.`);
   return exitCodes.usage;
 }
 
@@ -139,10 +184,39 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
   if (!isApiCallError(error)) throw error;
   // Vendor texts come from a remote server: never let them drive the terminal.
   if (error.outcome === 'rejected') {
-    line(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
+    writeLine(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
   }
-  line(context.stderr, printable(error.message));
+  writeLine(context.stderr, printable(error.message));
   return exitCodes.failed;
+}
+
+/** What {@link watchUntilInterrupted}'s race answers when Ctrl-C came first. */
+export const stoppedWatching: unique symbol = Symbol('stopped watching');
+
+/** One step of a watch: runs under the watch's abort signal (pass it to Temporal calls and sleeps). */
+export type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching>;
+
+/**
+ * For `--wait` commands that watch something that goes on without them (a run, a bulk, a
+ * reconcile): from this call on, Ctrl-C (SIGINT, or SIGTERM) ends the watch instead of the
+ * process. Each step of the watch (a poll, a sleep, the result) runs through the returned
+ * function, which answers {@link stoppedWatching} when Ctrl-C came first and then aborts the
+ * step (its Temporal call is cancelled, not left to retry); then print what goes on with
+ * {@link reportStoppedWatching}. A second Ctrl-C exits at once (130).
+ */
+export function watchUntilInterrupted(context: CliContext): WatchStep {
+  const controller = new AbortController();
+  const interrupted: Promise<typeof stoppedWatching> = context.waitForShutdown().then(() => stoppedWatching);
+  // Aborted after the race has its answer, so that an aborted step's error never wins it.
+  void interrupted.then(() => controller.abort());
+  return <T,>(run: (signal: AbortSignal) => Promise<T>): Promise<T | typeof stoppedWatching> =>
+    controller.signal.aborted ? interrupted : Promise.race<T | typeof stoppedWatching>([run(controller.signal), interrupted]);
+}
+
+/** Says that the watch stopped and what goes on without it (stderr); exit 130, as for any command ended by Ctrl-C. */
+export function reportStoppedWatching(context: CliContext, whatGoesOn: string, followWith: string): ExitCode {
+  writeLine(context.stderr, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
+  return exitCodes.interrupted;
 }
 
 /** Runs the command that `args` names under `root` and returns the exit status. */
@@ -160,12 +234,13 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
       context.stdout.write(renderHelp(path));
       return exitCodes.ok;
     }
-    const next: Command | undefined = command.subcommands.find((sub) => sub.name === first);
-    if (next === undefined) {
+    const entry: CommandEntry | undefined = command.subcommands.find((sub) => sub.name === first);
+    if (entry === undefined) {
       const known = command.subcommands.map((sub) => sub.name).join(', ');
       const what = first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}"`;
       return reportUsage(context, path, `${what}; the commands are: ${known}.`);
     }
+    const next = await loadCommand(entry);
     path.push(next);
     command = next;
     rest = others;
@@ -178,18 +253,29 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     return await command.run(rest, context);
   } catch (error) {
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
-    if (error instanceof ConfigError) {
-      line(context.stderr, error.message);
-      return exitCodes.usage;
-    }
     if (isApiCallError(error)) return reportApiFailure(context, error);
     if (error instanceof CommandFailure) {
-      line(context.stderr, error.message);
-      return exitCodes.failed;
+      writeLine(context.stderr, error.message);
+      return error.exitCode;
+    }
+    // Loaded here, not at start-up: a command that threw one has loaded them already.
+    const [{ ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
+      import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
+    ]);
+    if (error instanceof ConfigError) {
+      writeLine(context.stderr, error.message);
+      return exitCodes.usage;
     }
     if (error instanceof TemporalNotReadyError) {
-      line(context.stderr, error.message);
+      writeLine(context.stderr, error.message);
       return error.exitCode;
+    }
+    // A payload this command cannot decrypt (its key is not configured here): the message
+    // names the key id and what to do.
+    const keyError = findPayloadKeyError(error);
+    if (keyError !== undefined) {
+      writeLine(context.stderr, `Cannot read the run's data: ${keyError.message}`);
+      return exitCodes.failed;
     }
     throw error;
   }

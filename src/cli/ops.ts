@@ -5,16 +5,14 @@
 import type { Client } from '@temporalio/client';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';
-import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
-import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
-import { queryRun, queryStatus, withTemporal } from './temporal.ts';
+import { UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
+import type { GroupCommand, LeafCommand } from './framework.ts';
+import { temporalVariables } from './environment.ts';
+import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
+import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
 /** The visibility query for every run that waits for an operator (also the UI's list filter). */
 export { awaitingOperatorQuery };
-
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
-}
 
 export function age(since: Date | string | undefined, now = Date.now()): string {
   if (since === undefined) return '?';
@@ -29,6 +27,8 @@ export interface ListedRun {
   workflowId: string;
   workflowType: string;
   step: string;
+  /** The wait's id (`<step>#<n>`), when the run's status answered. */
+  waitId: string | undefined;
   reason: string;
   since: string | undefined;
 }
@@ -43,6 +43,7 @@ export async function listRuns(client: Client, query: string, limit = 1000): Pro
       workflowId: execution.workflowId,
       workflowType: execution.type,
       step: status?.awaiting?.step ?? String(execution.typedSearchAttributes.get(orderflowSearchAttributes.step) ?? '?'),
+      waitId: status?.awaiting?.waitId,
       reason: status?.awaiting?.reason ?? (status ? `state ${status.state}` : 'no answer to the status query (is a worker running?)'),
       since: status?.awaiting?.since ?? execution.startTime.toISOString(),
     });
@@ -55,6 +56,7 @@ const listCommand: LeafCommand = {
   name: 'list',
   summary: 'List the runs waiting for an operator, with step, reason and age',
   usage: 'ops list [--query <visibility query>] [--json]',
+  environment: { variables: temporalVariables },
   help: `Lists every run whose OrderflowState is "awaiting-operator" (the same filter as in the
 Temporal UI: ${awaitingOperatorQuery}). --query narrows it further, e.g.
 --query 'StoreUserId = 7'.
@@ -76,10 +78,10 @@ Examples:
         return exitCodes.ok;
       }
       const idWidth = Math.max(...runs.map((run) => run.workflowId.length), 11);
-      const stepWidth = Math.max(...runs.map((run) => run.step.length), 4);
-      line(context, `${'WORKFLOW ID'.padEnd(idWidth)}  ${'STEP'.padEnd(stepWidth)}  ${'AGE'.padStart(4)}  REASON`);
+      const waitWidth = Math.max(...runs.map((run) => (run.waitId ?? run.step).length), 4);
+      line(context, `${'WORKFLOW ID'.padEnd(idWidth)}  ${'WAIT'.padEnd(waitWidth)}  ${'AGE'.padStart(4)}  REASON`);
       for (const run of runs) {
-        line(context, `${run.workflowId.padEnd(idWidth)}  ${run.step.padEnd(stepWidth)}  ${age(run.since).padStart(4)}  ${run.reason}`);
+        line(context, `${run.workflowId.padEnd(idWidth)}  ${(run.waitId ?? run.step).padEnd(waitWidth)}  ${age(run.since).padStart(4)}  ${run.reason}`);
       }
       line(context, `${runs.length} run(s). Details: orderflow ops show <workflow id>`);
       return exitCodes.ok;
@@ -91,35 +93,47 @@ const showCommand: LeafCommand = {
   name: 'show',
   summary: 'Show the whole story of one run: summary, current details, steps, decisions',
   usage: 'ops show <workflowId>',
+  environment: { variables: temporalVariables },
   help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
 current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
-was observed, what each decision would do), each step, and the decisions taken so far.`,
+was observed, what each decision would do), each step, and the decisions taken so far. A run
+that ended shows its outcome (the result, or the failure it ended with) from its history.
+
+Exit status: 0 the run was found; 4 no run has this workflow id; 1 Temporal could not be
+asked; 2 bad usage.`,
   async run(args, context) {
     const { positionals } = parseCommandArgs(args, { options: {}, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(workflowId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
       line(context, `# ${workflowId}`);
       line(context, `${(await description.staticSummary()) ?? description.type} — Temporal: ${description.status.name}, started ${description.startTime.toISOString()} (${age(description.startTime)} ago)`);
       line(context, workflowUiUrl(config, workflowId));
+      const outcome = await closedRunOutcome(handle, description);
+      if (outcome) line(context, `\n${describeOutcome(outcome)}`);
       const details = await description.staticDetails();
       if (details) line(context, `\n${details}`);
-      const currentDetails = (await queryRun<{ currentDetails?: string }>(handle, '__temporal_workflow_metadata'))?.currentDetails;
-      if (currentDetails) line(context, `\n${currentDetails}`);
-      const status = await queryStatus(handle);
+      const metadata = await queryRun<{ currentDetails?: string }>(handle, '__temporal_workflow_metadata');
+      if (metadata?.currentDetails) line(context, `\n${metadata.currentDetails}`);
+      // Both queries are answered by a worker: when none answered the first, do not wait for the second.
+      const status = metadata === undefined ? undefined : await queryStatus(handle);
       if (!status) {
-        line(context, '\n(the status query did not answer: is a worker running for this task queue?)');
+        line(context, `\n${statusQueryUnanswered(description)}`);
         return exitCodes.ok;
       }
       line(context, `\n## Steps (state: ${status.state})`);
       for (const step of status.steps) line(context, `- ${step.name}: ${step.state}${step.detail ? ` — ${step.detail}` : ''}`);
+      if (status.awaiting) line(context, `\n## Waiting for: ${status.awaiting.waitId} (step ${status.awaiting.step}; choices ${Object.keys(status.awaiting.choices).join(', ')})`);
+      if (status.startedBy !== undefined) line(context, `\nStarted by (Temporal identity): ${status.startedBy ?? 'none recorded'}`);
       if (status.decisions.length > 0) {
         line(context, '\n## Decisions');
-        for (const decision of status.decisions) {
-          line(context, `- ${decision.at} ${decision.operator} chose ${decision.action} at ${decision.step} (via ${decision.via}): ${decision.note}`);
-        }
+        for (const decision of status.decisions) line(context, `- ${describeRecordedDecision(decision)}`);
+      }
+      if ((status.refused ?? []).length > 0) {
+        line(context, '\n## Refused decisions');
+        for (const refused of status.refused) line(context, `- ${describeRefusedDecision(refused)}`);
       }
       return exitCodes.ok;
     });

@@ -4,11 +4,14 @@
  * Temporal Schedule.
  */
 import { workflowUiUrl } from '../client/connect.ts';
-import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
+import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileFindingWorkflowType, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
 import type { ReconcileResult } from '../features/reconcile/contracts.ts';
-import { UsageError, exitCodes, parseCommandArgs } from './framework.ts';
-import type { CliContext, GroupCommand, LeafCommand } from './framework.ts';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
+import type { GroupCommand, LeafCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';
+import { temporalVariables } from './environment.ts';
 
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -23,14 +26,29 @@ export function parseDurationOption(name: string, value: string | undefined, fal
   return ms;
 }
 
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
+/** What the reconcile commands read; the reconcile itself runs on the worker, with the worker's settings. */
+const reconcileEnvironment = {
+  variables: temporalVariables,
+  note: "The reconcile runs on the worker: it reads the ledger and calls the APIs with the worker's settings (ORDERFLOW_LEDGER, WEBTV_*, JUSTCLICK_* where the worker runs), not with this shell's; a bad ORDERFLOW_LEDGER here changes nothing, a bad one there stops the worker.",
+} as const;
+
+/**
+ * The reconcile-finding runs that still wait for an operator on this task queue: findings
+ * reported by any reconcile (this one, or an earlier one whose finding this one no longer
+ * sees, e.g. a credit that moved on), until someone decides.
+ */
+async function findingRunsWaiting(client: Client, taskQueue: string): Promise<string[]> {
+  const query = `WorkflowType = ${JSON.stringify(reconcileFindingWorkflowType)} AND ExecutionStatus = "Running" AND TaskQueue = ${JSON.stringify(taskQueue)}`;
+  const ids: string[] = [];
+  for await (const execution of client.workflow.list({ query })) ids.push(execution.workflowId);
+  return ids;
 }
 
 export const reconcileCommand: LeafCommand = {
   name: 'reconcile',
   summary: 'Report drift no retry can see: stale effects, late landings, orders and bills changed by hand',
   usage: 'reconcile [--since 24h] [--wait]',
+  environment: reconcileEnvironment,
   help: `Starts a reconcile run: it reads the effect ledger, the store and JustClick (reads only,
 a few per second) and reports drift (README, "Drift"). A JustClick bill that a completed run
 deleted and that exists again is deleted again; everything touching money waits for you.
@@ -39,7 +57,10 @@ Options:
   --since <duration>   Look at effects changed in the last 30m / 24h / 7d (default 24h)
   --wait               Wait for the report and print it
 
-Exit status with --wait: 0 no drift needs you; 3 some findings wait for an operator.`,
+Exit status with --wait: 0 nothing waits for you; 3 findings wait for an operator — found by
+this reconcile or reported by an earlier one and not decided yet, new or not: the same
+findings waiting give 3 on every run; 1 the reconcile failed; 130 Ctrl-C stopped waiting (the
+reconcile goes on). Without --wait: 0 started.`,
   async run(args, context) {
     const { values } = parseCommandArgs(args, { options: { since: { type: 'string' }, wait: { type: 'boolean' } }, allowPositionals: false });
     const sinceMs = parseDurationOption('since', values.since, 24 * unitMs.h);
@@ -48,10 +69,26 @@ Exit status with --wait: 0 no drift needs you; 3 some findings wait for an opera
       line(context, `Started ${handle.workflowId}`);
       line(context, `  ${workflowUiUrl(config, handle.workflowId)}`);
       if (values.wait !== true) return exitCodes.ok;
-      const result = (await handle.result()) as ReconcileResult;
+      let result: ReconcileResult | typeof stoppedWatching;
+      try {
+        result = await watchUntilInterrupted(context)((signal) => client.withAbortSignal(signal, () => handle.result() as Promise<ReconcileResult>));
+      } catch (error) {
+        const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
+        throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${cause instanceof Error ? cause.message : String(cause)} (see orderflow status ${handle.workflowId}).`);
+      }
+      if (result === stoppedWatching) return reportStoppedWatching(context, 'the reconcile goes on', `orderflow status ${handle.workflowId}`);
       line(context);
       line(context, result.report);
-      return result.findings.some((finding) => finding.followUp === 'operator') ? exitCodes.waitingForOperator : exitCodes.ok;
+      // Whether found again this time or not: every finding an operator has not decided yet.
+      const waitingHere = result.findings.filter((finding) => finding.followUp === 'operator');
+      const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId).filter((id) => id !== undefined));
+      const waitingBefore = (await findingRunsWaiting(client, config.taskQueue)).filter((id) => !reportedHere.has(id));
+      if (waitingBefore.length > 0) {
+        line(context);
+        line(context, `${waitingBefore.length} finding(s) reported earlier still wait for an operator (not found again this time):`);
+        for (const id of waitingBefore) line(context, `  ${id} (orderflow status ${id})`);
+      }
+      return waitingHere.length + waitingBefore.length > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
     });
   },
 };
@@ -60,6 +97,7 @@ const scheduleReconcileCommand: LeafCommand = {
   name: 'reconcile',
   summary: 'Run reconcile on a Temporal Schedule (or --delete it)',
   usage: 'schedule reconcile --every <duration> [--since <duration>] | --delete',
+  environment: reconcileEnvironment,
   help: `Creates the Temporal Schedule ${reconcileScheduleId}, or updates it when it exists: a
 reconcile every --every (e.g. 1h), looking back --since (default 24h). A reconcile still
 running when the next is due makes that one skip (overlap policy Skip). --delete removes

@@ -5,11 +5,13 @@ import { registerSearchAttributes } from '../temporal/readiness.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { exitCodes, parseCommandArgs } from './framework.ts';
 import type { LeafCommand } from './framework.ts';
+import { temporalVariables, withoutWorkerSettings } from './environment.ts';
 
 export const setupCommand: LeafCommand = {
   name: 'setup',
   summary: "Prepare the Temporal namespace: check it exists, register orderflow's search attributes",
   usage: 'setup',
+  environment: { variables: temporalVariables },
   help: `Checks that the namespace exists and registers the search attributes every orderflow run
 carries (${searchAttributeRegistrations.map(({ name, cliType }) => `${name} ${cliType}`).join(', ')}).
 Idempotent: run it again and it only reports what exists. Uses the same Temporal settings as
@@ -21,7 +23,7 @@ Exit status: 0 ready; 1 Temporal could not be reached; 2 the namespace does not 
 credential was refused, or an attribute exists with another type.`,
   async run(args, context) {
     parseCommandArgs(args, { options: {}, allowPositionals: false });
-    const config = loadConfig(context.env, ['temporal']).temporal;
+    const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
     const client = await connectClient(config, { checkReady: false });
     try {
       const outcome = await registerSearchAttributes(client.connection, config.connection);

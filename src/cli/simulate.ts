@@ -30,6 +30,7 @@ export const simulateCommand: LeafCommand = {
   name: 'simulate',
   summary: 'Run local simulators of both APIs for development and tests',
   usage: 'simulate [--webtv-port N] [--justclick-port N] [--host 127.0.0.1] [--seed demo|empty]',
+  environment: { variables: ['WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)', 'JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)'], note: 'They are the credentials the simulators accept (WEBTV_API_URL and JUSTCLICK_API_URL are not read: the simulators print their own URLs).' },
   help: `Runs faithful local stand-ins for the WebTV store API and JustClick until Ctrl-C
 (SIGINT) or SIGTERM. They accept the credentials from the same variables the clients
 use: WEBTV_KEY_ID and WEBTV_SHARED_SECRET (or their _FILE variants) for WebTV,

@@ -32,18 +32,28 @@ function text(value: string | boolean | undefined): string | undefined {
 
 const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
                          attempt of a step that is being retried) and end with the result.
-                         Exit 0 completed, 1 failed, 3 waiting for an operator.
+                         Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C
+                         stops following, not the run (exit 130).
 
 Values are read leniently where the meaning is certain: spaces around a value are
 ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
 one line without control characters. Each option may be given once.`;
+
+/**
+ * The one rule for --reason, as the starters (src/validation.ts) and the contract have it:
+ * required where money moves, optional for cancel-order, never empty.
+ */
+const reasonRule = `--reason: required for refund-and-cancel and adjust-credit (as for every starter and
+the HTTP contract: a backend must say why money moves), optional for cancel-order. There is
+no default text, and an empty or blank --reason is refused everywhere: give a reason, or
+(cancel-order) leave --reason out.`;
 
 /** The `orderflow start` command of every registered workflow, by workflow type. */
 export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = {
   refundAndCancel: {
     name: 'refund-and-cancel',
     summary: 'Refund an order as store credit, cancel it, delete its JustClick bill',
-    usage: 'start refund-and-cancel --user <id> --order <id> --amount <decimal> [--justclick-bill <id>] [--reason <text>] [--requested-by <name>] [--wait]',
+    usage: 'start refund-and-cancel --user <id> --order <id> --amount <decimal> --reason <text> [--justclick-bill <id>] [--requested-by <name>] [--wait]',
     help: `Starts refundAndCancel: confirm the order is the user's current one, add the credit, cancel
 the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
 the credit back; after it, steps only go forward. The workflow id is
@@ -55,8 +65,10 @@ Options:
   --order <id>           The order being refunded; must be the user's current order (required)
   --amount <decimal>     Credit to add, e.g. 5.50 (required)
   --justclick-bill <id>  The mirrored JustClick bill to delete
-  --reason <text>        Why (shown in the UI and the ledger)
+  --reason <text>        Why: recorded in the run, the UI and the ledger (required)
   --requested-by <name>  Who asks (default: $USER)
+
+${reasonRule}
 ${waitHelp}
 
 Example:
@@ -70,7 +82,7 @@ Example:
       orderId: idOption(values['order']),
       amount: text(values['amount']),
       justclickBillId: text(values['justclick-bill']),
-      reason: text(values['reason']) ?? 'refund requested with the orderflow command',
+      reason: text(values['reason']),
       requestedBy: text(values['requested-by']) ?? env['USER'] ?? 'orderflow-cli',
     }),
   },
@@ -102,7 +114,7 @@ ${waitHelp}`,
   adjustCredit: {
     name: 'adjust-credit',
     summary: "Add or subtract a user's credit, exactly once",
-    usage: 'start adjust-credit --user <id> --action add|subtract --amount <decimal> --description <text> [--reason <text>] [--request-id <id>] [--wait]',
+    usage: 'start adjust-credit --user <id> --action add|subtract --amount <decimal> --description <text> --reason <text> [--request-id <id>] [--wait]',
     help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
 adjust-credit:<user>:<request id> (or a digest of the request): the same request twice is one
 run; another action, amount or description under the same request id is refused as a conflict.
@@ -112,7 +124,7 @@ Options:
   --action add|subtract   (required)
   --amount <decimal>      e.g. 5.00 (required)
   --description <text>    Shown to the user in the store (required)
-  --reason <text>         Why (for ops)
+  --reason <text>         Why: recorded in the run, the UI and the ledger (required)
   --request-id <id>       Your idempotency key, e.g. a coupon redemption id
 ${waitHelp}`,
     options: {
@@ -124,7 +136,7 @@ ${waitHelp}`,
       action: text(values['action']),
       amount: text(values['amount']),
       description: text(values['description']),
-      reason: text(values['reason']) ?? 'credit adjustment with the orderflow command',
+      reason: text(values['reason']),
       requestedBy: env['USER'] ?? 'orderflow-cli',
       requestId: text(values['request-id']),
     }),
@@ -141,7 +153,9 @@ Options:
   --order <id>              The user's current order (required)
   --justclick-bill <id>     The mirrored JustClick bill to delete
   --requester ADMIN|BUYER   Who asks for the cancellation (default ADMIN)
-  --reason <text>           Why
+  --reason <text>           Why (optional: leave it out to record none)
+
+${reasonRule}
 ${waitHelp}`,
     options: {
       user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },

@@ -1,15 +1,35 @@
 /** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
-import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { hostname, userInfo } from 'node:os';
+import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, TerminatedFailure } from '@temporalio/common';
 import { ConfigError, loadConfig } from '../config.ts';
-import { readTracingSettings, startTracing } from '../telemetry/tracing.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
 import type { RunStatus } from '../contracts.ts';
 import { explainTemporalFailure } from '../temporal/readiness.ts';
-import { CommandFailure } from './framework.ts';
+import { printable } from '../single-line-text.ts';
+import { CommandFailure, exitCodes } from './framework.ts';
+import { withoutWorkerSettings } from './environment.ts';
+import { findPayloadKeyError } from '../temporal/encryption.ts';
 import type { CliContext } from './framework.ts';
+
+/**
+ * The caller identity the CLI sends to Temporal, which records it with every start, update
+ * and signal: `orderflow-cli:<OS user>@<host>`. It is what a run records as who decided,
+ * next to the self-declared `--operator` (see docs/decisions.md for what it proves).
+ */
+export function cliIdentity(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = env['USER'] ?? env['LOGNAME'];
+  }
+  return `orderflow-cli:${user || 'unknown-user'}@${hostname()}`;
+}
 
 /**
  * Connects with the Temporal settings (src/temporal/connection.ts), checks the namespace and
@@ -17,14 +37,13 @@ import type { CliContext } from './framework.ts';
  * ends the command with a {@link TemporalNotReadyError} (its message says what to do).
  */
 export async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
-  const config = loadConfig(context.env, ['temporal']).temporal;
-  const tracingSettings = readTracingSettings(context.env, 'orderflow-cli');
-  if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
+  // The worker's own settings (metrics port, cache size) are not this command's to check.
+  const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
   // With OTEL_EXPORTER_OTLP_* set, a start here begins the run's trace.
-  const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  const tracing = await startTracingIfAsked(context.env);
   let client: Client;
   try {
-    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin] });
+    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin], identity: cliIdentity(context.env) });
   } catch (error) {
     await tracing?.shutdown().catch(() => undefined);
     throw error;
@@ -45,6 +64,89 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
   }
 }
 
+/** The answer for a workflow id that has no run: exit 4, and what to check. */
+export function noSuchRun(workflowId: string, config: Pick<TemporalConfig, 'namespace' | 'address'>): CommandFailure {
+  return new CommandFailure(
+    `No run has the workflow id ${printable(JSON.stringify(workflowId))} in namespace ${config.namespace} at ${config.address}: it was never started there, ` +
+      "or its history is older than the namespace's retention. Check the id and the namespace (orderflow ops list shows the runs waiting for an operator).",
+    { exitCode: exitCodes.notFound },
+  );
+}
+
+/** The run's description; a workflow id without any run ends the command with {@link noSuchRun}. */
+export async function describeRun(handle: WorkflowHandle, config: Pick<TemporalConfig, 'namespace' | 'address'>): Promise<WorkflowExecutionDescription> {
+  try {
+    return await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw noSuchRun(handle.workflowId, config);
+    throw error;
+  }
+}
+
+/** How a closed run ended, from its history (no worker needed). */
+export interface RunOutcome {
+  /** Temporal's status: COMPLETED, FAILED, TERMINATED, TIMED_OUT, CANCELLED, CONTINUED_AS_NEW. */
+  temporalStatus: string;
+  closedAt: string | undefined;
+  /** One line: the result's summary, or the failure's type and message. */
+  text: string;
+  /** The failure's type (e.g. RunCompensated), for a run that did not complete. */
+  failureType?: string | undefined;
+}
+
+function failureText(error: unknown): { text: string; type?: string | undefined } {
+  const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return { text: cause.message, type: cause.type ?? undefined };
+  if (cause instanceof TerminatedFailure) return { text: `terminated${cause.message ? `: ${cause.message}` : ''}`, type: 'Terminated' };
+  return { text: cause instanceof Error ? cause.message : String(cause), type: cause instanceof Error ? cause.name : undefined };
+}
+
+/**
+ * The outcome of a run that is not running any more, read from its close event (through
+ * `handle.result()`, which answers at once for a closed run); undefined while it runs.
+ */
+export async function closedRunOutcome(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RunOutcome | undefined> {
+  const temporalStatus = description.status.name;
+  if (temporalStatus === 'RUNNING') return undefined;
+  const closedAt = description.closeTime?.toISOString();
+  const run = handle.client.getHandle(handle.workflowId, description.runId, { followRuns: false });
+  try {
+    const result: unknown = await run.result();
+    const summary = typeof result === 'object' && result !== null && 'summary' in result && typeof result.summary === 'string' ? result.summary : undefined;
+    return { temporalStatus, closedAt, text: printable(summary ?? 'completed') };
+  } catch (error) {
+    const { text, type } = failureText(error);
+    return { temporalStatus, closedAt, text: printable(text), failureType: type };
+  }
+}
+
+/** `Outcome: FAILED at 2026-12-01T10:00:00.000Z (RunCompensated): …` */
+export function describeOutcome(outcome: RunOutcome): string {
+  const when = outcome.closedAt === undefined ? '' : ` at ${outcome.closedAt}`;
+  return `Outcome: ${outcome.temporalStatus}${when}${outcome.failureType === undefined ? '' : ` (${outcome.failureType})`}: ${outcome.text}`;
+}
+
+/** Why a run's status query went unanswered, in one line (the outcome of a closed run is shown apart). */
+export function statusQueryUnanswered(description: WorkflowExecutionDescription): string {
+  return description.status.name === 'RUNNING'
+    ? `(the status query did not answer within ${queryDeadlineMs / 1000} s: is a worker running for task queue ${description.taskQueue}?)`
+    : `(its steps are not shown: the status query of a closed run is answered by a worker for task queue ${description.taskQueue}, and none answered; the outcome above is from the run's history)`;
+}
+
+/**
+ * Tracing when an OTLP endpoint is set (src/telemetry/tracing.ts reads and checks every
+ * OTEL_* variable then); without one, tracing is off and the OpenTelemetry SDK is not even
+ * loaded, which keeps each command's start-up short.
+ */
+async function startTracingIfAsked(env: CliContext['env']): Promise<Tracing | undefined> {
+  const endpointSet = ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'].some((name) => (env[name] ?? '').trim() !== '');
+  if (!endpointSet) return undefined;
+  const { readTracingSettings, startTracing } = await import('../telemetry/tracing.ts');
+  const tracingSettings = readTracingSettings(env, 'orderflow-cli');
+  if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
+  return tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+}
+
 /**
  * How long a command waits for a run's query. A query is answered by a worker: with
  * none polling the run's task queue, Temporal would hold it for its own long timeout, and
@@ -52,11 +154,16 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
  */
 const queryDeadlineMs = 5_000;
 
-/** A query of the run, or undefined when no worker answers in time (or the run refuses it). */
+/**
+ * A query of the run, or undefined when no worker answers in time (or the run refuses it).
+ * An answer this command cannot decrypt is not "no answer": its PayloadKeyError is thrown.
+ */
 export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
   try {
     return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
-  } catch {
+  } catch (error) {
+    const keyError = findPayloadKeyError(error);
+    if (keyError !== undefined) throw keyError;
     return undefined;
   }
 }

@@ -3,31 +3,28 @@
  * the commands that talk to Temporal.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowUiUrl } from '../client/connect.ts';
-import { RequestConflictError, startWorkflow } from '../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
 import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
 import { startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
-import { operatorActions, updateNames } from '../contracts.ts';
-import type { OperatorDecision, OperatorDecisionReply, RunResult, RunStatus, StepState } from '../contracts.ts';
+import type { RunResult, RunStatus, StepState } from '../contracts.ts';
+import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 import { InputError } from '../validation.ts';
-import { CommandFailure, UsageError, exitCodes, parseCommandArgs } from './framework.ts';
+import { printable } from '../single-line-text.ts';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import { queryStatus, withTemporal } from './temporal.ts';
+import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeFailedAttempt, failedAttempts } from './attempts.ts';
-import { awaitingOperatorQuery, listRuns } from './ops.ts';
+import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
 
-function line(context: CliContext, text = ''): void {
-  context.stdout.write(`${text}\n`);
-}
-
-function errorLine(context: CliContext, text: string): void {
+export function errorLine(context: CliContext, text: string): void {
   context.stderr.write(`${text}\n`);
 }
 
@@ -46,23 +43,29 @@ function describeStep(step: RunStatus['steps'][number]): string {
 function printAwaiting(context: CliContext, status: RunStatus, workflowId: string): void {
   const awaiting = status.awaiting;
   if (!awaiting) return;
-  line(context, `Waiting for an operator at step ${awaiting.step} (since ${awaiting.since}).`);
+  line(context, `Waiting for an operator at step ${awaiting.step}, wait ${awaiting.waitId} (since ${awaiting.since}).`);
   line(context, `  ${awaiting.reason}`);
   const failure = awaiting.failure;
   line(context, `  Failure: ${failure.type}${failure.code ? ` · ${failure.code}${failure.vendorText ? ` | ${failure.vendorText}` : ''}` : ''}`);
   line(context, `  ${failure.message}`);
   for (const [name, value] of Object.entries(failure.observed ?? {})) line(context, `  Observed ${name}: ${value}`);
+  if (awaiting.secondPerson === true) line(context, '  A second person approves: an approve from the identity that started the run is refused.');
   line(context, '  Choices:');
   for (const [action, meaning] of Object.entries(awaiting.choices)) line(context, `    ${action.padEnd(10)} ${meaning}`);
-  line(context, `  Decide with: orderflow decide ${workflowId} --action <${Object.keys(awaiting.choices).join('|')}> --note "<why>" --operator "<you>"`);
+  line(context, `  Decide with: orderflow decide ${workflowId} --wait ${awaiting.waitId} --action <${Object.keys(awaiting.choices).join('|')}> --note "<why>" --operator "<you>"`);
 }
 
 /** Follows a run, printing each step as it changes; returns the exit status. */
 async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
   const printed = new Map<string, string>();
+  const step = watchUntilInterrupted(context);
+  const client = handle.client;
+  const stop = (): ExitCode => reportStoppedWatching(context, 'the run goes on', `orderflow status ${handle.workflowId}`);
   for (;;) {
-    const description = await handle.describe();
-    const status = await queryStatus(handle);
+    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+    if (description === stoppedWatching) return stop();
+    const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
+    if (status === stoppedWatching) return stop();
     if (status) {
       for (const step of status.steps) {
         const text = describeStep(step);
@@ -94,7 +97,7 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
       printAwaiting(context, status, handle.workflowId);
       return exitCodes.waitingForOperator;
     }
-    await sleep(500);
+    if ((await step((signal) => sleep(500, undefined, { signal }))) === stoppedWatching) return stop();
   }
 }
 
@@ -104,6 +107,7 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
     name: spec.name,
     summary: spec.summary,
     usage: spec.usage,
+    environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
     help: spec.help,
     async run(args, context) {
       const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
@@ -121,11 +125,16 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, input as never);
         } catch (error) {
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
+          if (error instanceof OtherWorkflowTypeError) throw new CommandFailure(`Refused: ${error.message}`);
           throw error;
         }
-        line(context, `${started.started ? 'Started' : 'Already there (same request): '} ${started.workflowId}`.replace(':  ', ': '));
+        line(context, started.started ? `Started ${started.workflowId}` : `Already there (same request): ${started.workflowId}`);
         line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
+        if (started.differentDetails.length > 0) {
+          const listed = started.differentDetails.map((difference) => `${difference.field} ${JSON.stringify(difference.existing ?? null)} (you gave ${JSON.stringify(difference.requested ?? null)})`);
+          line(context, printable(`  It was asked for with ${listed.join(', ')}: who asks and why do not make another request, so this run answers for both.`));
+        }
         if (values['wait'] !== true) return exitCodes.ok;
         return follow(context, started.handle);
       });
@@ -145,155 +154,62 @@ export const statusCommand: LeafCommand = {
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
+  environment: { variables: temporalVariables },
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
-waits for an operator, why and the choices. --json prints the status query's answer as JSON.`,
+waits for an operator, why and the choices. A run that ended shows its outcome first: the
+result's summary, or the failure it ended with, from its history (no worker needed). The
+steps come from the run's status query, which a worker answers. --json prints all of it as
+JSON.
+
+Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
+this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel:7:319.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(workflowId);
-      const description = await handle.describe();
+      const description = await describeRun(handle, config);
+      const outcome = await closedRunOutcome(handle, description);
       const status = await queryStatus(handle);
       if (values.json === true) {
-        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
+        line(context, JSON.stringify({ temporalStatus: description.status.name, runId: description.runId, outcome: outcome ?? null, status: status ?? null, failedAttempts: failedAttempts(description) }, null, 2));
         return exitCodes.ok;
       }
       line(context, `${workflowId} (${description.type}) — Temporal: ${description.status.name}, run ${description.runId}`);
       line(context, `  ${workflowUiUrl(config, workflowId)}`);
+      if (outcome) line(context, describeOutcome(outcome));
       if (!status) {
-        line(context, '  (the status query did not answer: is a worker running for this task queue?)');
+        line(context, `  ${statusQueryUnanswered(description)}`);
         return exitCodes.ok;
       }
       line(context, `State: ${status.state}, step: ${status.step}`);
       for (const step of status.steps) line(context, describeStep(step));
       for (const failed of failedAttempts(description)) line(context, describeFailedAttempt(failed, runningStep(status)));
-      for (const decision of status.decisions) {
-        line(context, `  decision: ${decision.operator} chose ${decision.action} at ${decision.step} (${decision.at}, via ${decision.via}): ${decision.note}`);
-      }
+      for (const decision of status.decisions) line(context, `  decision: ${describeRecordedDecision(decision)}`);
+      for (const refused of status.refused ?? []) line(context, `  refused: ${describeRefusedDecision(refused)}`);
+      if (status.startedBy !== undefined) line(context, `  started by (Temporal identity): ${status.startedBy ?? 'none recorded'}`);
       printAwaiting(context, status, workflowId);
       return exitCodes.ok;
     });
   },
 };
 
-/** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */
-function progress(context: CliContext, total: number): (done: number, label: string) => void {
-  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
-  return (done, label) => {
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`;
-    context.stderr.write(tty ? `\r${bar.slice(0, 120).padEnd(120)}${done === total ? '\n' : ''}` : `${bar}\n`);
-  };
-}
-
-async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean): Promise<{ accepted: boolean; text: string }> {
-  if (viaSignal) {
-    await handle.signal(updateNames.operatorDecision, decision);
-    return { accepted: true, text: `signal sent (${decision.action}); check with orderflow status ${handle.workflowId}` };
-  }
-  try {
-    const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision] });
-    return { accepted: true, text: `accepted: ${reply.action}. ${reply.willHappen}` };
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      return { accepted: false, text: `refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}` };
-    }
-    if (error instanceof WorkflowNotFoundError) {
-      return { accepted: false, text: `refused: the run is not running any more (${error.message}); see orderflow status ${handle.workflowId}` };
-    }
-    throw error;
-  }
-}
-
-export const decideCommand: LeafCommand = {
-  name: 'decide',
-  summary: 'Resume runs that wait for an operator: retry, skip, compensate or abort',
-  usage: 'decide (<workflowId> | --query <visibility query> [--dry-run]) --action retry|skip|compensate|abort --note <text> --operator <name> [--signal]',
-  help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
-or, with --signal, the equivalent signal (not validated: an invalid decision is ignored).
-
-For many runs at once, --query selects every run waiting for an operator that also matches
-the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); --dry-run lists them
-and what the decision would do to each, sending nothing. A progress bar shows on stderr.
-
-Options:
-  --action <action>   retry | skip | compensate | abort (only the run's offered choices are accepted)
-  --note <text>       Why: what you checked (required; recorded in the run and the ledger)
-  --operator <name>   Who decides (required)
-  --query <query>     Decide for every waiting run that matches (instead of one workflow id)
-  --dry-run           With --query: show what would happen, send nothing
-  --signal            Send a signal instead of an update
-
-Exit status: 0 when every decision was accepted; 1 when any was refused.
-
-Examples:
-  orderflow decide refund-and-cancel:7:319 --action skip --note "store admin shows the credit" --operator anna
-  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run`,
-  async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, { options: {
-          action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' },
-          query: { type: 'string' }, 'dry-run': { type: 'boolean' },
-        },
-        allowPositionals: true });
-    const [workflowId, ...extra] = positionals;
-    const problems: string[] = [];
-    if (values.query === undefined && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
-    if (values.query !== undefined && positionals.length > 0) problems.push('give either a workflow id or --query, not both');
-    if (values['dry-run'] === true && values.query === undefined) problems.push('--dry-run goes with --query');
-    if (!values.action || !(operatorActions as readonly string[]).includes(values.action)) problems.push(`--action must be one of ${operatorActions.join(', ')}`);
-    if (!values.note?.trim()) problems.push('--note must say why');
-    if (!values.operator?.trim()) problems.push('--operator must name who decides');
-    if (problems.length > 0) throw new UsageError(problems.join('; '));
-    const decision = { action: values.action, note: values.note, operator: values.operator } as OperatorDecision;
-    const viaSignal = values.signal === true;
-
-    return withTemporal(context, async (client) => {
-      if (values.query === undefined) {
-        const outcome = await sendDecision(client.workflow.getHandle(workflowId!), decision, viaSignal);
-        (outcome.accepted ? context.stdout : context.stderr).write(`${workflowId}: ${outcome.text}\n`);
-        return outcome.accepted ? exitCodes.ok : exitCodes.failed;
-      }
-      const query = `${awaitingOperatorQuery} AND (${values.query})`;
-      const runs = await listRuns(client, query);
-      if (runs.length === 0) {
-        line(context, `No run waiting for an operator matches ${query}.`);
-        return exitCodes.ok;
-      }
-      if (values['dry-run'] === true) {
-        line(context, `Dry run: ${decision.action} would be sent to ${runs.length} run(s) (${query}):`);
-        for (const run of runs) {
-          const status = await queryStatus(client.workflow.getHandle(run.workflowId));
-          const choice = status?.awaiting?.choices[decision.action];
-          line(context, `  ${run.workflowId} at ${run.step}: ${choice ?? `not possible there (choices: ${Object.keys(status?.awaiting?.choices ?? {}).join(', ') || 'none'})`}`);
-        }
-        return exitCodes.ok;
-      }
-      const report = progress(context, runs.length);
-      const outcomes: Array<{ workflowId: string; accepted: boolean; text: string }> = [];
-      report(0, '');
-      for (const [index, run] of runs.entries()) {
-        const outcome = await sendDecision(client.workflow.getHandle(run.workflowId), decision, viaSignal);
-        outcomes.push({ workflowId: run.workflowId, ...outcome });
-        report(index + 1, run.workflowId);
-      }
-      for (const outcome of outcomes) line(context, `${outcome.workflowId}: ${outcome.text}`);
-      const refused = outcomes.filter((outcome) => !outcome.accepted).length;
-      line(context, `${outcomes.length - refused} accepted, ${refused} refused.`);
-      return refused === 0 ? exitCodes.ok : exitCodes.failed;
-    });
-  },
-};
 
 export const workerCommand: LeafCommand = {
   name: 'worker',
   summary: 'Run an orderflow worker until Ctrl-C',
   usage: 'worker',
+  environment: { variables: workerVariables },
   help: `Runs a worker: connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), polls
 ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, records effects in
 ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when
-ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.`,
+ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.
+
+While Temporal cannot be reached (not started yet, restarting), the worker waits and tries
+again with a growing delay (up to 30 s, with jitter), logging one line per attempt. It exits
+(code 2) for what waiting cannot fix: a TLS failure, a refused credential, an unknown
+namespace, or missing search attributes (orderflow setup registers them).`,
   async run(args, context) {
     parseCommandArgs(args, { options: {}, allowPositionals: false });
     const { runWorkerProcess } = await import('../worker.ts');

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ClientPlugin } from '@temporalio/client';
 import type { TemporalConfig } from '../config.ts';
 import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readiness.ts';
+import { orderflowDataConverter } from '../temporal/encryption.ts';
 
 export interface ConnectClientOptions {
   /**
@@ -12,14 +13,17 @@ export interface ConnectClientOptions {
   checkReady?: boolean;
   /** e.g. the OpenTelemetry plugin (src/telemetry/tracing.ts). */
   plugins?: ClientPlugin[];
+  /** The caller identity Temporal records for every request (starts, updates, signals); default the SDK's `<pid>@<host>`. */
+  identity?: string;
 }
 
 /**
  * Connects with the settings read by src/temporal/connection.ts (address, TLS, API key).
  * Failures a person can fix (unreachable, TLS, refused credential, namespace, search
  * attributes) become a {@link TemporalNotReadyError} with a message that says what to do.
+ * The client encrypts and decrypts payloads when keys are configured (src/temporal/encryption.ts).
  */
-export async function connectClient(config: Pick<TemporalConfig, 'connection'>, options: ConnectClientOptions = {}): Promise<Client> {
+export async function connectClient(config: Pick<TemporalConfig, 'connection' | 'encryption'>, options: ConnectClientOptions = {}): Promise<Client> {
   const settings = config.connection;
   const { address, tls, apiKey, metadata } = settings.connectionOptions();
   let connection: Connection;
@@ -34,7 +38,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'connection'>, 
     await connection.close().catch(() => undefined);
     throw error;
   }
-  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [] });
+  return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], dataConverter: orderflowDataConverter(config.encryption), ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
 
 /** The Temporal UI page of a workflow (its latest run). */

@@ -8,7 +8,10 @@
  *
  * When the business key already has a run, the request must be the same request (the
  * registry's `sameRequestFields`, compared with the input the run started with); a
- * different one is refused with {@link RequestConflictError}. A run started under the
+ * different one is refused with {@link RequestConflictError}. The business key decides
+ * identity: who asks and why (requestedBy, reason) are not part of the request, so the same
+ * request from another requester is answered with the existing run, and
+ * {@link StartedRun.differentDetails} says how it was asked for. A run started under the
  * old `/`-separated id answers for its business key too.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -45,12 +48,41 @@ export interface StartedRun {
   /** False when the run was already there before this call (running, or completed). */
   started: boolean;
   handle: WorkflowHandle;
+  /**
+   * For a run that was already there: the inputs that differ from this call's but do not
+   * make another request (who asks, why: not in the registry's `sameRequestFields`). The
+   * existing run answers for this call too; these say it was asked for differently.
+   */
+  differentDetails: readonly RequestDifference[];
 }
 
 export interface RequestDifference {
   field: string;
   existing: unknown;
   requested: unknown;
+}
+
+/**
+ * A start for a business key whose run is of another workflow type (started by hand, e.g.
+ * a raw HTTP start with a mistyped type): it is not this request's run. Nothing was started.
+ */
+export class OtherWorkflowTypeError extends Error {
+  override readonly name = 'OtherWorkflowTypeError';
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly existingType: string;
+  readonly requestedType: string;
+
+  constructor(workflowId: string, runId: string, existingType: string, requestedType: string) {
+    super(
+      `${workflowId} (run ${runId}) is a run of workflow type ${JSON.stringify(existingType)}, not ${requestedType}: it was not started by an orderflow starter ` +
+        `and is not this request's run. Nothing was started. orderflow refuses such a run at once; once it has failed (orderflow status ${workflowId}), start again.`,
+    );
+    this.workflowId = workflowId;
+    this.runId = runId;
+    this.existingType = existingType;
+    this.requestedType = requestedType;
+  }
 }
 
 /** A start for a business key whose run was started with a different request. Nothing was started. */
@@ -60,16 +92,33 @@ export class RequestConflictError extends Error {
   readonly runId: string;
   readonly differences: readonly RequestDifference[];
 
-  constructor(workflowId: string, runId: string, differences: readonly RequestDifference[]) {
+  constructor(workflowId: string, runId: string, differences: readonly RequestDifference[], advice: string) {
     const listed = differences.map((difference) => `${difference.field} ${shown(difference.existing)} there, ${shown(difference.requested)} now`).join('; ');
-    super(
-      `${workflowId} (run ${runId}) already exists for this business key with a different request: ${listed}. ` +
-        'Nothing was started. If the new request is meant, it needs its own business key (e.g. another request id); otherwise look at the existing run.',
-    );
+    super(`${workflowId} (run ${runId}) already exists for this business key with a different request: ${listed}. Nothing was started. ${advice}`);
     this.workflowId = workflowId;
     this.runId = runId;
     this.differences = differences;
   }
+}
+
+/**
+ * What to do about a conflict, by how the workflow's id is made: with a caller's request id
+ * (adjust-credit), a new request gets its own id; otherwise (refund-and-cancel,
+ * cancel-order, process-paid-order) the business key allows one run at a time and keeps a
+ * completed one, so a new request for it can start only after that run failed.
+ */
+function conflictAdvice(idTemplate: string): string {
+  if (idTemplate.includes('{requestId}')) return 'If the new request is meant, give it its own request id (requestId; --request-id); otherwise look at the existing run.';
+  return (
+    `The business key (${idTemplate}) has one run, running or completed: look at the existing run. A new request for it can start ` +
+    'only after that run failed; if the existing run is wrong, an operator decides in it.'
+  );
+}
+
+/** The inputs outside `sameRequestFields` (who asks, why) that differ: the same request, asked for differently. */
+function detailDifferences(sameRequestFields: readonly string[], existing: Readonly<Record<string, unknown>>, requested: Readonly<Record<string, unknown>>): RequestDifference[] {
+  const others = [...new Set([...Object.keys(existing), ...Object.keys(requested)])].filter((field) => !sameRequestFields.includes(field)).sort();
+  return differences(others, existing, requested);
 }
 
 function shown(value: unknown): string {
@@ -79,7 +128,7 @@ function shown(value: unknown): string {
 const notFound = 5;
 
 /** The run with this id (its current run, or `runId`): its run id, status and the input it started with. */
-async function existingRun(client: Client, workflowId: string): Promise<{ runId: string; input: Record<string, unknown> } | undefined> {
+async function existingRun(client: Client, workflowId: string): Promise<{ runId: string; workflowType: string; input: Record<string, unknown> } | undefined> {
   try {
     const { history } = await client.workflowService.getWorkflowExecutionHistory({
       namespace: client.options.namespace,
@@ -91,7 +140,7 @@ async function existingRun(client: Client, workflowId: string): Promise<{ runId:
     if (!attributes || !runId) throw new Error(`The history of ${workflowId} does not begin with its start; cannot compare requests.`);
     const payload = attributes.input?.payloads?.[0];
     const input = payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<Record<string, unknown>>(payload) : {};
-    return { runId, input: input ?? {} };
+    return { runId, workflowType: attributes.workflowType?.name ?? '(none)', input: input ?? {} };
   } catch (error) {
     if (isGrpcServiceError(error) && error.code === notFound) return undefined;
     throw error;
@@ -159,9 +208,18 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
   const answerExisting = async (workflowId: string, runId?: string): Promise<StartedRun> => {
     const existing = await existingRun(client, workflowId);
     if (existing === undefined) throw new Error(`${workflowId} was there a moment ago and is gone now; try the start again.`);
+    if (existing.workflowType !== registration.workflowType) {
+      throw new OtherWorkflowTypeError(workflowId, runId ?? existing.runId, existing.workflowType, registration.workflowType);
+    }
     const different = differences(registration.sameRequestFields, existing.input, input);
-    if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different);
-    return { workflowId, runId: runId ?? existing.runId, started: false, handle: client.workflow.getHandle(workflowId) };
+    if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different, conflictAdvice(registration.idTemplate));
+    return {
+      workflowId,
+      runId: runId ?? existing.runId,
+      started: false,
+      handle: client.workflow.getHandle(workflowId),
+      differentDetails: detailDifferences(registration.sameRequestFields, existing.input, input),
+    };
   };
 
   const workflowId = prefix + fillTemplate(registration.idTemplate, idValues);
@@ -179,7 +237,9 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
       staticSummary: fillTemplate(registration.summary, input as Record<string, string | number>),
       staticDetails: detailsList(registration.details, input),
     });
-    if (answer.started) return { workflowId, runId: answer.runId, started: true, handle: client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: answer.runId }) };
+    if (answer.started) {
+      return { workflowId, runId: answer.runId, started: true, handle: client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: answer.runId }), differentDetails: [] };
+    }
     return answerExisting(workflowId, answer.runId);
   } catch (error) {
     // Refused by the reuse policy: a run with this business key already succeeded.

@@ -14,6 +14,7 @@ import type { adjustCredit } from '../workflows/adjust-credit.ts';
 import type { cancelOrder } from '../workflows/cancel-order.ts';
 import type { processPaidOrder } from '../workflows/process-paid-order.ts';
 import type { refundAndCancel } from '../workflows/refund-and-cancel.ts';
+import { idTemplates } from '../business-keys.ts';
 import { RunState, defaultPaymentDeadline } from '../contracts.ts';
 import type { RunResult } from '../contracts.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
@@ -59,7 +60,7 @@ export interface WorkflowRegistration<W extends (input: never) => Promise<RunRes
 const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> = {
   workflowType: 'refundAndCancel',
   validate: validateRefundAndCancel,
-  idTemplate: 'refund-and-cancel:{userId}:{orderId}',
+  idTemplate: idTemplates.refundAndCancel,
   idValues: (input) => ({ userId: input.userId, orderId: input.orderId }),
   sameRequestFields: ['userId', 'orderId', 'amount', 'justclickBillId'],
   searchAttributesAtStart: { StoreUserId: 'userId', StoreOrderId: 'orderId', JustClickBillId: 'justclickBillId' },
@@ -72,7 +73,7 @@ const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> 
 const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder> = {
   workflowType: 'processPaidOrder',
   validate: validateProcessPaidOrder,
-  idTemplate: 'process-paid-order:{userId}:{orderId}',
+  idTemplate: idTemplates.processPaidOrder,
   idValues: (input) => ({ userId: input.userId, orderId: input.orderId }),
   sameRequestFields: ['userId', 'orderId', 'justclickBillId', 'paymentDeadline'],
   searchAttributesAtStart: { StoreUserId: 'userId', StoreOrderId: 'orderId', JustClickBillId: 'justclickBillId' },
@@ -85,7 +86,7 @@ const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder
 const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
   workflowType: 'adjustCredit',
   validate: validateAdjustCredit,
-  idTemplate: 'adjust-credit:{userId}:{requestId}',
+  idTemplate: idTemplates.adjustCredit,
   idValues: (input) => ({
     userId: input.userId,
     requestId: input.requestId ?? requestDigest(adjustmentDigest.fields.map((field) => input[field])),
@@ -101,7 +102,7 @@ const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
 const cancelOrderRegistration: WorkflowRegistration<typeof cancelOrder> = {
   workflowType: 'cancelOrder',
   validate: validateCancelOrder,
-  idTemplate: 'cancel-order:{userId}:{orderId}',
+  idTemplate: idTemplates.cancelOrder,
   idValues: (input) => ({ userId: input.userId, orderId: input.orderId }),
   sameRequestFields: ['userId', 'orderId', 'justclickBillId', 'requester'],
   searchAttributesAtStart: { StoreUserId: 'userId', StoreOrderId: 'orderId', JustClickBillId: 'justclickBillId' },

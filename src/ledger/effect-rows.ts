@@ -5,13 +5,15 @@
  */
 import { LedgerError } from './errors.ts';
 import { allowedEffectTransitions } from './rules.ts';
-import { isoFromMs, toInteger } from './sql.ts';
+import { isoFromMs, nullableString, toInteger } from './sql.ts';
 import type { SqlDriver, SqlRow } from './sql.ts';
 import { effectStates } from './types.ts';
 import type { EffectNote, EffectRecord, EffectState, JsonValue } from './types.ts';
 
-export const effectColumns =
+/** The columns `begin` writes, in the order of its VALUES. */
+export const insertedColumns =
 'key, workflow_id, step, kind, user_id, state, request, observed_before, response, observed_after, notes, attempts, revision, created_at, updated_at';
+export const effectColumns = `${insertedColumns}, business_key`;
 
 export function effectFromRow(driver: SqlDriver, row: SqlRow): EffectRecord {
   const state = String(row['state']);
@@ -32,6 +34,7 @@ export function effectFromRow(driver: SqlDriver, row: SqlRow): EffectRecord {
     revision: toInteger(row['revision'], 'revision'),
     createdAt: isoFromMs(toInteger(row['created_at'], 'created_at')),
     updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
+    businessKey: nullableString(row['business_key']),
   };
 }
 
@@ -82,7 +85,7 @@ export async function beginInOneStatement(
   const rows = await driver.query(
     `WITH clock AS (SELECT ${driver.nowMs} AS ms),
      inserted AS (
-       INSERT INTO effects (${effectColumns})
+       INSERT INTO effects (${insertedColumns})
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, (SELECT ms FROM clock), (SELECT ms FROM clock))
        ON CONFLICT (key) DO NOTHING
        RETURNING ${effectColumns}

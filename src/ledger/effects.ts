@@ -17,37 +17,19 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertKind,
-  assertNote,
-  assertWorkflowId,
-  clampLimit,
-  isEffectTransitionAllowed,
-  isFinalEffectState,
-  normalizeUserId,
-  optionalIdentifier,
-  optionalJsonText,
-  optionalUserId,
-  parseEffectKey,
-  toJsonText,
+  assertIdentifier, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed, isFinalEffectState,
+  normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { insertAudit } from './audit.ts';
+import { holdBusinessKey } from './business-keys.ts';
 import { beginInOneStatement, changeInOneStatement, effectColumns, effectFromRow, forbiddenMessage } from './effect-rows.ts';
 import type { PlannedChange } from './effect-rows.ts';
 import { WhereBuilder, nowOf } from './sql.ts';
 import type { SqlDriver } from './sql.ts';
 import { effectStates } from './types.ts';
 import type {
-  AddNoteInput,
-  AuditContext,
-  BeginEffectInput,
-  BeginEffectResult,
-  EffectNote,
-  EffectRecord,
-  EffectState,
-  JsonValue,
-  ListEffectsFilter,
-  RecordAttemptOptions,
-  RecordEffectOptions,
+  AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState, JsonValue,
+  ListEffectsFilter, RecordAttemptOptions, RecordEffectOptions,
 } from './types.ts';
 
 /** How often a compare-and-set may lose before we give up (only under pathological contention). */
@@ -87,24 +69,29 @@ export class EffectStore {
     const observedBeforeText = optionalJsonText(input.observedBefore, `What was observed before effect ${key}`);
     const runId = optionalIdentifier(input.runId, 'Run id');
     const actor = optionalIdentifier(input.actor, 'Actor');
+    if (input.businessKey !== undefined) assertIdentifier(input.businessKey, 'Business key');
+    const businessKey = input.businessKey ?? null;
     this.assertOpen();
 
     const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
     if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
+    if (businessKey !== null) details['businessKey'] = businessKey;
     const detailsText = JSON.stringify(details);
-    const created = this.driver.writableCte
+    const created = this.driver.writableCte && businessKey === null
       ? await beginInOneStatement(this.driver, [key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
       : await this.driver.transaction(async (tx) => {
       const now = await nowOf(this.driver, tx);
       const rows = await tx.query(
         `INSERT INTO effects (${effectColumns})
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, $8, $8)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, NULL, NULL, '[]', 1, 1, $8, $8, $9)
          ON CONFLICT (key) DO NOTHING
          RETURNING ${effectColumns}`,
-        [key, workflowId, step, input.kind, userId, requestText, observedBeforeText, now],
+        [key, workflowId, step, input.kind, userId, requestText, observedBeforeText, now, businessKey],
       );
       if (rows[0] === undefined) return undefined;
       const effect = effectFromRow(this.driver, rows[0]);
+      // Refused (rolled back with the row) when another run's effect holds the business key.
+      if (businessKey !== null) await holdBusinessKey(tx, businessKey, key, workflowId, now);
       await insertAudit(tx, now, {
         workflowId,
         runId,
@@ -292,10 +279,13 @@ export class EffectStore {
         if (fromMemory) continue;
         throw error;
       }
-      const updated = this.driver.writableCte && change.note === undefined
+      const rearmsKeyed = change.state === 'pending' && current.state !== 'pending' && current.businessKey !== null;
+      const updated = this.driver.writableCte && change.note === undefined && !rearmsKeyed
         ? await changeInOneStatement(this.driver, key, current, change, { workflowId, runId, actor })
         : await this.driver.transaction(async (tx) => {
         const now = await nowOf(this.driver, tx);
+        // Arming again (a retry) is a new call: refused when another run's effect took the business key meanwhile.
+        if (rearmsKeyed && current.businessKey !== null) await holdBusinessKey(tx, current.businessKey, key, workflowId, now);
         const notes: EffectNote[] =
           change.note === undefined
             ? current.notes

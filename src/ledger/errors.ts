@@ -72,6 +72,32 @@ export class EffectTransitionError extends LedgerError {
   }
 }
 
+/**
+ * Another run's effect holds the business key (e.g. the order's refund): refused before
+ * anything was written or called.
+ */
+export class BusinessKeyHeldError extends LedgerError {
+  override readonly name = 'BusinessKeyHeldError';
+  readonly businessKey: string;
+  readonly effectKey: string;
+  readonly holderEffectKey: string;
+  readonly holderWorkflowId: string;
+  readonly holderState: string;
+
+  constructor(businessKey: string, effectKey: string, holderEffectKey: string, holderWorkflowId: string, holderState: string) {
+    super(
+      `Effect ${JSON.stringify(effectKey)} is refused: ${businessKey} is already held by effect ${JSON.stringify(holderEffectKey)} of run ` +
+        `${holderWorkflowId} (${holderState}). One refund and one cancellation per order, whatever run makes them; ` +
+        'if that effect did not happen, settle it first (orderflow reconcile, or the run\'s operator).',
+    );
+    this.businessKey = businessKey;
+    this.effectKey = effectKey;
+    this.holderEffectKey = holderEffectKey;
+    this.holderWorkflowId = holderWorkflowId;
+    this.holderState = holderState;
+  }
+}
+
 /** Waited `waitedMs` for a user's lock and someone else still holds it. */
 export class UserLockTimeoutError extends LedgerError {
   override readonly name = 'UserLockTimeoutError';

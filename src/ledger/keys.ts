@@ -59,7 +59,7 @@ export function parseEffectKey(key: string): ParsedEffectKey {
     throw new EffectKeyError(`Effect key ${shown}: the workflow id is ${workflowId.length} characters, more than ${maxWorkflowIdLength}.`);
   }
   if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
-    throw new EffectKeyError(`Effect key ${shown}: the workflow id has control characters or surrounding spaces.`);
+    throw new EffectKeyError(`Effect key ${shown}: the workflow id has control or invisible format characters, or surrounding spaces.`);
   }
   const hash = tail.indexOf('#');
   const step = tail.slice(0, hash);

@@ -85,6 +85,22 @@ const migrations: ReadonlyArray<{ version: number; statements: readonly string[]
     version: 2,
     statements: ['ALTER TABLE effects ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY'],
   },
+  {
+    // One effect per business key (a refund, a cancellation of one order), whatever run makes it.
+    version: 3,
+    statements: [
+      'ALTER TABLE effects ADD COLUMN business_key text',
+      `CREATE TABLE business_keys (
+         business_key text PRIMARY KEY,
+         effect_key text NOT NULL,
+         workflow_id text NOT NULL,
+         released integer NOT NULL CHECK (released IN (0, 1)),
+         revision integer NOT NULL CHECK (revision >= 1),
+         updated_at bigint NOT NULL
+       )`,
+      'CREATE INDEX business_keys_by_effect ON business_keys (effect_key)',
+    ],
+  },
 ];
 
 export const postgresSchemaVersion = migrations.at(-1)?.version ?? 0;

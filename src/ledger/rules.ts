@@ -69,7 +69,7 @@ export function assertWorkflowId(workflowId: string): void {
     );
   }
   if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
-    throw new InvalidLedgerInputError(`Workflow id ${describe(workflowId)} has control characters or surrounding spaces.`);
+    throw new InvalidLedgerInputError(`Workflow id ${describe(workflowId)} has control or invisible format characters, or surrounding spaces.`);
   }
 }
 
@@ -79,7 +79,7 @@ export function assertIdentifier(value: string, what: string, maxLength = maxIde
     throw new InvalidLedgerInputError(`${what} must be a string of 1-${maxLength} characters, got ${describe(value)}.`);
   }
   if (controlCharacters.test(value) || value.trim() !== value) {
-    throw new InvalidLedgerInputError(`${what} ${describe(value)} has control characters or surrounding spaces.`);
+    throw new InvalidLedgerInputError(`${what} ${describe(value)} has control or invisible format characters, or surrounding spaces.`);
   }
 }
 

@@ -1,78 +1,45 @@
 /**
  * The effect ledger on top of a small SQL driver (./sql.ts): one implementation of the
  * rules for both backends (./sqlite.ts, ./postgres.ts), so both behave the same and pass
- * one suite. It puts together the effect state machine (./effects.ts), the audit trail
- * (./audit.ts) and the per-user lock (./user-lock.ts).
+ * one suite. It is the effect state machine (./effects.ts) with the audit trail
+ * (./audit.ts), the per-user lock (./user-lock.ts) and the business keys
+ * (./business-keys.ts) beside it.
  */
 import { LedgerClosedError } from './errors.ts';
 import { AuditTrail } from './audit.ts';
 import { BulkRowStore } from './bulk-rows.ts';
+import { BusinessKeys } from './business-keys.ts';
 import { EffectStore } from './effects.ts';
 import type { LedgerDefaults, SqlDriver } from './sql.ts';
 import type {
-  AddNoteInput,
-  AuditEvent,
-  AuditEventInput,
-  BeginEffectInput,
-  BeginEffectResult,
-  EffectLedger,
-  EffectRecord,
-  EffectState,
-  HeldUserLock,
-  LedgerBackend,
-  ListAuditFilter,
-  ListEffectsFilter,
-  RecordAttemptOptions,
-  RecordEffectOptions,
-  UserLockOptions,
+  AuditContext, AuditEvent, AuditEventInput, BusinessKeyHolder, EffectLedger, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions,
 } from './types.ts';
 import { UserLocks } from './user-lock.ts';
 
-export class SqlEffectLedger implements EffectLedger {
+export class SqlEffectLedger extends EffectStore implements EffectLedger {
   readonly backend: LedgerBackend;
   readonly location: string;
   readonly bulkRows: BulkRowStore;
   readonly #driver: SqlDriver;
-  readonly #effects: EffectStore;
   readonly #audit: AuditTrail;
   readonly #locks: UserLocks;
-  #closed = false;
+  readonly #businessKeys: BusinessKeys;
+  readonly #open = { closed: false };
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
+    const open = { closed: false };
+    const assertOpen = (): void => {
+      if (open.closed) throw new LedgerClosedError(`The effect ledger at ${driver.location} is closed; open a new one.`);
+    };
+    super(driver, assertOpen);
+    this.#open = open;
     this.#driver = driver;
     this.backend = driver.backend;
     this.location = driver.location;
-    const assertOpen = (): void => {
-      if (this.#closed) throw new LedgerClosedError(`The effect ledger at ${this.location} is closed; open a new one.`);
-    };
-    this.#effects = new EffectStore(driver, assertOpen);
     this.#audit = new AuditTrail(driver, assertOpen);
     this.#locks = new UserLocks(driver, defaults, assertOpen);
     this.bulkRows = new BulkRowStore(driver, assertOpen);
-  }
-
-  get(key: string): Promise<EffectRecord | undefined> {
-    return this.#effects.get(key);
-  }
-
-  begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult> {
-    return this.#effects.begin(key, input);
-  }
-
-  record(key: string, state: EffectState, options?: RecordEffectOptions): Promise<EffectRecord> {
-    return this.#effects.record(key, state, options);
-  }
-
-  recordAttempt(key: string, options?: RecordAttemptOptions): Promise<EffectRecord> {
-    return this.#effects.recordAttempt(key, options);
-  }
-
-  addNote(key: string, input: AddNoteInput): Promise<EffectRecord> {
-    return this.#effects.addNote(key, input);
-  }
-
-  listEffects(filter?: ListEffectsFilter): Promise<EffectRecord[]> {
-    return this.#effects.listEffects(filter);
+    this.#businessKeys = new BusinessKeys(driver, assertOpen);
   }
 
   audit(input: AuditEventInput): Promise<AuditEvent> {
@@ -87,9 +54,17 @@ export class SqlEffectLedger implements EffectLedger {
     return this.#locks.withUserLock(userId, owner, fn, options);
   }
 
+  releaseBusinessKey(effectKey: string, context?: AuditContext): Promise<boolean> {
+    return this.#businessKeys.releaseBusinessKey(effectKey, context);
+  }
+
+  businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined> {
+    return this.#businessKeys.businessKeyHolder(businessKey);
+  }
+
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#open.closed) return;
+    this.#open.closed = true;
     await this.#driver.close();
   }
 }

@@ -76,6 +76,22 @@ const migrations: ReadonlyArray<{ version: number; statements: readonly string[]
        ) STRICT`,
     ],
   },
+  {
+    // One effect per business key (a refund, a cancellation of one order), whatever run makes it.
+    version: 2,
+    statements: [
+      'ALTER TABLE effects ADD COLUMN business_key TEXT',
+      `CREATE TABLE business_keys (
+         business_key TEXT PRIMARY KEY,
+         effect_key TEXT NOT NULL,
+         workflow_id TEXT NOT NULL,
+         released INTEGER NOT NULL CHECK (released IN (0, 1)),
+         revision INTEGER NOT NULL CHECK (revision >= 1),
+         updated_at INTEGER NOT NULL
+       ) STRICT`,
+      'CREATE INDEX business_keys_by_effect ON business_keys (effect_key)',
+    ],
+  },
 ];
 
 export const sqliteSchemaVersion = migrations.at(-1)?.version ?? 0;

@@ -58,6 +58,11 @@ export interface EffectRecord {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  /**
+   * The business key this effect holds, e.g. `refund:<user>:<order>`: the ledger lets one
+   * effect of all runs hold it (see {@link EffectLedger.begin}); null for effects without one.
+   */
+  businessKey: string | null;
 }
 
 export interface EffectNote {
@@ -81,6 +86,22 @@ export interface BeginEffectInput extends AuditContext {
   userId?: string | number | null | undefined;
   request: JsonValue;
   observedBefore?: JsonValue | undefined;
+  /**
+   * One effect per business key, whatever run makes it (e.g. `refund:<user>:<order>`):
+   * `begin` (and arming the effect again) is refused with BusinessKeyHeldError while
+   * another effect holds the key and stands or may stand.
+   */
+  businessKey?: string | undefined;
+}
+
+/** Which effect holds a business key (see {@link BeginEffectInput.businessKey}). */
+export interface BusinessKeyHolder {
+  businessKey: string;
+  effectKey: string;
+  workflowId: string;
+  /** The holder was undone: the next effect may take the key. */
+  released: boolean;
+  updatedAt: string;
 }
 
 export interface BeginEffectResult {
@@ -174,7 +195,11 @@ export interface EffectLedger {
   readonly location: string;
 
   get(key: string): Promise<EffectRecord | undefined>;
-  /** Inserts `pending` (attempts 1), or returns the existing row untouched. */
+  /**
+   * Inserts `pending` (attempts 1), or returns the existing row untouched. With a business
+   * key, refuses (BusinessKeyHeldError, nothing written) while another effect holds it and
+   * is not `rejected`, `resolved-not-applied` or released.
+   */
   begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult>;
   /** Moves the row to `state` if the transition is allowed; atomic compare-and-set. */
   record(key: string, state: EffectState, options?: RecordEffectOptions): Promise<EffectRecord>;
@@ -183,6 +208,13 @@ export interface EffectLedger {
   /** Appends an operator note without changing the state. */
   addNote(key: string, input: AddNoteInput): Promise<EffectRecord>;
   listEffects(filter?: ListEffectsFilter): Promise<EffectRecord[]>;
+  /**
+   * Lets go of the business key `effectKey` holds, once its effect was undone (e.g. the
+   * refund's credit taken back): a later run may then make it. False when it held none.
+   */
+  releaseBusinessKey(effectKey: string, context?: AuditContext): Promise<boolean>;
+  /** Which effect holds `businessKey`, if any. */
+  businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined>;
 
   /**
    * Runs `fn` while holding the lock on one store user, excluding every other holder in

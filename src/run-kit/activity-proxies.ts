@@ -79,5 +79,11 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
 export const reads: OrderflowActivities = proxyActivities<OrderflowActivities>(readOptions);
 /** Changes through the ledger (credit, cancel, process, JustClick): local first, then {@link effectOptions}. */
 export const effects: OrderflowActivities = localFirst(effectOptions);
+/**
+ * The worker's own settings (the approval threshold): a local activity, since it calls
+ * nothing and changes nothing; its answer is recorded in the history (a marker) like any
+ * activity's, so replay takes it from there.
+ */
+export const workerSettings: Pick<OrderflowActivities, 'approvalThreshold'> = proxyLocalActivities<OrderflowActivities>({ startToCloseTimeout: '10 seconds' });
 /** Ledger-only bookkeeping (operator resolutions, audit): normal activities, retried until the ledger answers. */
 export const bookkeeping: OrderflowActivities = proxyActivities<OrderflowActivities>(bookkeepingOptions);

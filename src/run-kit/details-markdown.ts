@@ -1,13 +1,16 @@
 /** The Markdown current details a run shows in the Temporal UI while it waits for an operator, and after. */
-import type { OperatorAction, OperatorDecision, OperatorRequest } from '../contracts.ts';
+import { operatorActions } from '../contracts.ts';
+import type { OperatorRequest, RecordedDecision } from '../contracts.ts';
 import { escapeMarkdown } from '../markdown.ts';
+import { exampleDecision } from './operator.ts';
 import type { RunIdentity } from './search-attributes.ts';
 
 /** What failed, what was observed, whom the run is about, and what each allowed choice does. */
-export function waitingDetails(request: OperatorRequest, allowed: readonly OperatorAction[], identity: RunIdentity): string {
+export function waitingDetails(request: OperatorRequest, identity: RunIdentity): string {
   const failure = request.failure;
+  const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
   const lines: string[] = [
-    `## Waiting for an operator: step \`${request.step}\``,
+    `## Waiting for an operator: step \`${request.step}\`, wait \`${request.waitId}\``,
     '',
     escapeMarkdown(request.reason),
     '',
@@ -30,17 +33,22 @@ export function waitingDetails(request: OperatorRequest, allowed: readonly Opera
   if (who.length > 0) lines.push('', `Run for ${who.join(', ')}.`);
   lines.push('', '### Your choices', '', '| action | what happens |', '|---|---|');
   for (const action of allowed) lines.push(`| \`${action}\` | ${escapeMarkdown(request.choices[action] ?? '')} |`);
+  if (request.secondPerson === true) {
+    lines.push('', '**A second person approves:** an `approve` from the identity that started this run (as Temporal recorded it) is refused.');
+  }
   lines.push(
     '',
-    'Send the **operatorDecision** update (or signal) with, for example:',
+    `Send the **operatorDecision** update (or signal) for wait \`${request.waitId}\`; paste this into the form's data and change the action, note and operator:`,
     '',
     '```json',
-    JSON.stringify({ action: allowed[0] ?? 'retry', note: 'what you checked and why', operator: 'your name' }),
+    JSON.stringify(exampleDecision(request)),
     '```',
+    '',
+    'A decision naming another wait, or none, is refused.',
   );
   return lines.join('\n');
 }
 
-export function decidedDetails(decision: OperatorDecision, step: string): string {
-  return `**${escapeMarkdown(decision.operator)}** chose **${decision.action}** for step \`${step}\`: ${escapeMarkdown(decision.note)}`;
+export function decidedDetails(decision: RecordedDecision): string {
+  return `**${escapeMarkdown(decision.operator)}** chose **${decision.action}** for step \`${decision.step}\` (wait \`${decision.waitId}\`, via ${decision.via}; Temporal identity: ${decision.identity === null ? 'none recorded' : `\`${decision.identity.replace(/`/g, "'")}\``}): ${escapeMarkdown(decision.note)}`;
 }

@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType, RunState } from '../contracts.ts';
 import type { OperatorDecision, RunResult } from '../contracts.ts';
 import type { Run } from './run.ts';
+import { describeDecider } from './operator.ts';
 
 function endRun(run: Run, state: RunState, type: FailureType, outcome: RunResult['outcome'], message: string): never {
   run.setState(state);
@@ -24,15 +25,15 @@ export function failCompensated(run: Run, summary: string): never {
 }
 
 /** Ends a run an operator aborted: state `aborted`, type RunAborted. */
-export function failAborted(run: Run, decision: OperatorDecision, summary: string): never {
-  return endRun(run, RunState.Aborted, FailureType.RunAborted, 'aborted', `${summary} Aborted by ${decision.operator}: ${decision.note}`);
+export function failAborted(run: Run, decision: OperatorDecision & { identity?: string | null }, summary: string): never {
+  return endRun(run, RunState.Aborted, FailureType.RunAborted, 'aborted', `${summary} Aborted by ${describeDecider(decision)}: ${decision.note}`);
 }
 
 /**
  * Ends a run whose undo an operator aborted, so some effects stay: state
  * `partially-compensated`, type RunPartiallyCompensated.
  */
-export function failPartiallyCompensated(run: Run, decision: OperatorDecision, summary: string): never {
-  const message = `${summary} Aborted by ${decision.operator}: ${decision.note}`;
+export function failPartiallyCompensated(run: Run, decision: OperatorDecision & { identity?: string | null }, summary: string): never {
+  const message = `${summary} Aborted by ${describeDecider(decision)}: ${decision.note}`;
   return endRun(run, RunState.PartiallyCompensated, FailureType.RunPartiallyCompensated, 'partially-compensated', message);
 }

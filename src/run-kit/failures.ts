@@ -37,9 +37,11 @@ export function summarizeFailure(error: unknown): ClassifiedFailure {
 const businessFailureTypes: ReadonlySet<string> = new Set([
   FailureType.ApiRejected,
   FailureType.OrderNotCurrent,
+  FailureType.UnknownUser,
   FailureType.AmountDue,
   FailureType.CreditAlreadySpent,
   FailureType.InvalidInput,
+  FailureType.AlreadyDoneByAnotherRun,
 ]);
 
 /**
@@ -73,6 +75,34 @@ export function reasonFor(step: string, failure: ClassifiedFailure): string {
       return failure.nonRetryable
         ? `Step ${step} failed and retrying it as it is cannot help.`
         : `Step ${step} kept failing after every automatic retry (the API may be down or unreachable).`;
+  }
+}
+
+/**
+ * Why a run waits, in a few of orderflow's own words (never an API's or a customer's text):
+ * for the OrderflowWaitingFor search attribute, which is not encrypted.
+ */
+export function shortReasonFor(failureType: string): string {
+  if (isUndecidableOutcome(failureType)) return 'outcome unknown';
+  switch (failureType) {
+    case FailureType.ApiAccessDenied:
+      return 'API refused our credentials';
+    case FailureType.ResponseNotTrusted:
+      return 'answer not trusted';
+    case FailureType.CreditAlreadySpent:
+      return 'credit already spent';
+    case FailureType.AmountDue:
+      return 'amount due';
+    case FailureType.OrderNotCurrent:
+      return 'order not current';
+    case FailureType.ApiRejected:
+      return 'API refused';
+    case FailureType.ApiNotReached:
+      return 'API not reached';
+    case FailureType.ApiRetryableRejection:
+      return 'API kept refusing';
+    default:
+      return 'step failed';
   }
 }
 

@@ -1,12 +1,17 @@
 /**
- * Workflow interceptors (bundled with the workflows; see `workflowModules` in src/worker.ts):
- * count operator decisions in `orderflow_operator_decisions` {action, via} with the workflow
+ * Workflow interceptors (bundled with the workflows; see `workflowModules` in src/worker.ts).
+ *
+ * Log attributes: a run started by a bulk (it carries OrderflowBulkId) logs with `bulkId`,
+ * so that `npm start`'s terminal summarises a bulk's item runs (src/run-events.ts).
+ *
+ * Metrics: count operator decisions in `orderflow_operator_decisions` {action, via} with the workflow
  * metric meter, which emits nothing while a history replays. Decisions sent as an update
  * count once accepted; as a signal (not validated) when received.
  */
-import { metricMeter } from '@temporalio/workflow';
-import type { Next, UpdateInput, SignalInput, WorkflowInboundCallsInterceptor, WorkflowInterceptors } from '@temporalio/workflow';
+import { metricMeter, workflowInfo } from '@temporalio/workflow';
+import type { GetLogAttributesInput, Next, UpdateInput, SignalInput, WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 import { updateNames } from '../contracts.ts';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
 
 const decisions = metricMeter.createCounter('orderflow_operator_decisions', '1', 'Operator decisions received by runs');
 
@@ -29,4 +34,12 @@ class OperatorDecisionMetrics implements WorkflowInboundCallsInterceptor {
   }
 }
 
-export const interceptors = (): WorkflowInterceptors => ({ inbound: [new OperatorDecisionMetrics()] });
+class BulkItemLogAttributes implements WorkflowOutboundCallsInterceptor {
+  getLogAttributes(input: GetLogAttributesInput, next: Next<WorkflowOutboundCallsInterceptor, 'getLogAttributes'>): Record<string, unknown> {
+    const info = workflowInfo();
+    const bulkId = info.workflowType === 'bulkRun' ? undefined : info.typedSearchAttributes.get(orderflowSearchAttributes.bulkId);
+    return next(bulkId === undefined ? input : { ...input, bulkId });
+  }
+}
+
+export const interceptors = (): WorkflowInterceptors => ({ inbound: [new OperatorDecisionMetrics()], outbound: [new BulkItemLogAttributes()] });

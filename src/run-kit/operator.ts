@@ -1,11 +1,15 @@
 /**
  * The operator protocol: the `operatorDecision` update and signal, the `status` query, and
  * the validation of a decision (shared by the update's validator and the signal handler).
+ *
+ * Every wait has an id, `<step>#<n>` (n counts the run's waits, from 1): a decision names
+ * the wait it answers (`waitId`, and its `step`), so a decision meant for one wait (a
+ * retried `decide`, a second operator, a stale UI tab) can never land on the next one.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { operatorActions } from '../contracts.ts';
 import { controlCharacterProblem } from '../single-line-text.ts';
-import type { OperatorAction, OperatorDecision, OperatorDecisionReply, RunStatus } from '../contracts.ts';
+import type { OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RunStatus } from '../contracts.ts';
 
 export const operatorDecisionUpdate = defineUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision');
 export const operatorDecisionSignal = defineSignal<[OperatorDecision]>('operatorDecision');
@@ -15,20 +19,65 @@ export const statusQuery = defineQuery<RunStatus>('status');
 const maxNoteLength = 2_000;
 const maxOperatorLength = 200;
 
+/** The fields a decision has; any other is refused (a misspelt or invented field must not be silently ignored). */
+const decisionFields: readonly (keyof OperatorDecision)[] = ['waitId', 'step', 'action', 'note', 'operator'];
+
+/** What a wait id looks like: a step name, `#`, a positive counter. */
+export const waitIdPattern = /^([a-z][a-z0-9-]{0,63})#([1-9][0-9]{0,5})$/;
+
+export function waitIdFor(step: string, counter: number): string {
+  return `${step}#${counter}`;
+}
+
+/** The JSON an operator sends for `wait` (the UI's Update/Signal form takes exactly this). */
+export function exampleDecision(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'>, action?: OperatorAction): OperatorDecision {
+  const first = action ?? operatorActions.find((candidate) => wait.choices[candidate] !== undefined) ?? 'retry';
+  return { waitId: wait.waitId, step: wait.step, action: first, note: 'what you checked and why', operator: 'your name' };
+}
+
+/** "the run waits for cancel-order#2 (step cancel-order; choices retry, skip, abort)", or that it waits for nothing. */
+export function describeCurrentWait(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'> | null, state: string, step: string): string {
+  if (wait === null) return `the run waits for no decision now (state ${state}, step ${step})`;
+  const allowed = operatorActions.filter((action) => wait.choices[action] !== undefined);
+  return `the run waits for ${wait.waitId} (step ${wait.step}; choices ${allowed.join(', ')}): send {"waitId":"${wait.waitId}","step":"${wait.step}",…}`;
+}
+
 /**
- * Checks a decision's shape; returns the problems (empty when fine). The one rule for what a
- * decision may hold, applied where it enters (the update's validator, the signal's handler):
- * what passes here is also what the ledger's audit trail accepts (one printable line each).
+ * Checks a decision against the wait it must answer; returns the problems (empty when
+ * fine). The one rule for what a decision may hold, applied where it enters (the update's
+ * validator, the signal's handler): what passes here is also what the ledger's audit trail
+ * accepts (one printable line each). `wait` is null when the run waits for nothing.
  */
-export function decisionProblems(input: unknown, allowed: readonly OperatorAction[]): string[] {
-  if (typeof input !== 'object' || input === null) {
-    return ['the decision must be a JSON object like {"action":"retry","note":"checked the balance","operator":"alice"}'];
+export function decisionProblems(
+  input: unknown,
+  wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'> | null,
+  run: { state: string; step: string },
+): string[] {
+  const now = describeCurrentWait(wait, run.state, run.step);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return [`the decision must be a JSON object like ${JSON.stringify(wait === null ? exampleDecision({ waitId: 'cancel-order#1', step: 'cancel-order', choices: { retry: '' } }) : exampleDecision(wait))}; ${now}`];
   }
   const decision = input as Partial<Record<keyof OperatorDecision, unknown>>;
   const problems: string[] = [];
+  const unknown = Object.keys(input).filter((name) => !(decisionFields as readonly string[]).includes(name));
+  if (unknown.length > 0) problems.push(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}: a decision has only ${decisionFields.join(', ')}`);
+
+  // Which wait: the first thing checked, since a decision for another wait must not act here.
+  const waitId = decision.waitId;
+  if (waitId === undefined) problems.push(`"waitId" is missing: name the wait this decision answers; ${now}`);
+  else if (typeof waitId !== 'string' || !waitIdPattern.test(waitId)) {
+    problems.push(`"waitId" ${JSON.stringify(typeof waitId === 'string' ? waitId.slice(0, 80) : waitId)} is not a wait id (<step>#<number>, e.g. "cancel-order#2"); ${now}`);
+  } else if (wait === null) problems.push(`this decision is for ${waitId}, which is over: ${now}`);
+  else if (waitId !== wait.waitId) problems.push(`this decision is for ${waitId}, not the current wait: ${now}`);
+  if (typeof decision.step !== 'string') problems.push(`"step" must name the step of the wait${wait === null ? '' : ` ("${wait.step}")`}`);
+  else if (typeof waitId === 'string' && waitIdPattern.exec(waitId)?.[1] !== decision.step) {
+    problems.push(`"step" ${JSON.stringify(decision.step.slice(0, 80))} is not the step of ${JSON.stringify(waitId.slice(0, 80))}`);
+  }
+
+  const allowed = wait === null ? [] : operatorActions.filter((action) => wait.choices[action] !== undefined);
   if (typeof decision.action !== 'string' || !(operatorActions as readonly string[]).includes(decision.action)) {
-    problems.push(`"action" must be one of ${operatorActions.join(', ')}`);
-  } else if (!allowed.includes(decision.action as OperatorAction)) {
+    problems.push(`"action" must be one of ${(wait === null ? operatorActions : allowed).join(', ')}`);
+  } else if (wait !== null && !allowed.includes(decision.action as OperatorAction)) {
     problems.push(`"${decision.action}" is not possible here; choose one of ${allowed.join(', ')}`);
   }
   return [...problems, ...authorshipProblems(decision, 'decides')];
@@ -56,5 +105,10 @@ function oneLine(what: string, value: string): string[] {
 }
 
 export function normalizeDecision(decision: OperatorDecision): OperatorDecision {
-  return { action: decision.action, note: decision.note.trim(), operator: decision.operator.trim() };
+  return { waitId: decision.waitId, step: decision.step, action: decision.action, note: decision.note.trim(), operator: decision.operator.trim() };
+}
+
+/** "anna (Temporal identity: orderflow-cli:anna@host)": the self-declared name next to what Temporal recorded. */
+export function describeDecider(decision: Pick<RecordedDecision, 'operator'> & { identity?: string | null | undefined }): string {
+  return `${decision.operator} (Temporal identity: ${decision.identity ?? 'none recorded'})`;
 }

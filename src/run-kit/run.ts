@@ -1,18 +1,33 @@
 /**
  * The run tracker, shared by every workflow: a run keeps its state and each step's state
  * (the `status` query), mirrors state and step into search attributes, and takes the
- * operator protocol (the `operatorDecision` update, validated, and the equivalent signal)
- * while a step waits for a person (awaitOperator in ./step.ts).
+ * operator protocol while a step waits for a person (awaitOperator in ./step.ts): the
+ * `operatorDecision` update (validated: a decision names the wait it answers) and the
+ * equivalent signal (checked the same way; a refused one is listed in `status`). Each taken
+ * decision carries the caller identity Temporal recorded for it, read from the run's own
+ * history (docs/decisions.md).
  */
-import { log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import { RunState } from '../contracts.ts';
-import type { OperatorAction, OperatorDecision, OperatorRequest, RecordedDecision, RunResult, RunStatus, StepState, StepStatus } from '../contracts.ts';
+import { ApplicationFailure, currentUpdateInfo, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { FailureType, RunState, operatorActions } from '../contracts.ts';
+import type {
+  OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
+  RunResult, RunStatus, StepState, StepStatus,
+} from '../contracts.ts';
 import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
-import { describeFailureLine } from './failures.ts';
-import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
+import { describeFailureLine, shortReasonFor } from './failures.ts';
+import { orderflowSearchAttributes } from '../search-attributes.ts';
+import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
 import { SearchAttributeMirror } from './search-attributes.ts';
 import type { RunIdentity } from './search-attributes.ts';
+import { bookkeeping } from './activity-proxies.ts';
+
+/** How many refused decisions `status` keeps (the newest). */
+const refusedKept = 20;
+
+/** The failure type of a decision the run refuses: its message stays in clear with encryption on (src/temporal/encrypting-failure-converter.ts). */
+const decisionRefusedType = FailureType.DecisionRefused;
 
 export class Run {
   readonly workflowType: string;
@@ -20,9 +35,16 @@ export class Run {
   private currentStep: string;
   private readonly steps: StepStatus[];
   private readonly decisions: RecordedDecision[] = [];
+  private readonly refused: RefusedDecision[] = [];
   private awaiting: OperatorRequest | null = null;
-  private allowed: OperatorAction[] = [];
-  private pending: { decision: OperatorDecision; via: 'update' | 'signal' } | undefined;
+  /** How many waits this run has had: the counter in each wait id. */
+  private waits = 0;
+  /** How many `operatorDecision` signals reached the run (the n-th one is the n-th in its history). */
+  private decisionSignals = 0;
+  /** A decision for the current wait whose recorded identity is being read: no other is admitted meanwhile. */
+  private checking: string | undefined;
+  private startedBy: string | null | undefined;
+  private pending: RecordedDecision | undefined;
   private readonly identity: RunIdentity;
   private readonly attributes: SearchAttributeMirror;
 
@@ -34,43 +56,89 @@ export class Run {
     setHandler(statusQuery, () => this.status());
     setHandler(
       operatorDecisionUpdate,
-      (decision) => {
-        this.pending = { decision: normalizeDecision(decision), via: 'update' };
-        return { accepted: true, action: decision.action, willHappen: this.awaiting?.choices[decision.action] ?? '' };
-      },
+      async (decision) => this.admit(normalizeDecision(decision), 'update', { updateId: currentUpdateInfo()?.id }),
       {
         validator: (decision) => {
-          if (this.awaiting === null || this.pending !== undefined) {
-            throw new Error(`this run is not waiting for an operator (state: ${this.state}, step: ${this.currentStep})`);
-          }
-          const problems = decisionProblems(decision, this.allowed);
-          if (problems.length > 0) throw new Error(`decision refused: ${problems.join('; ')}`);
+          // DecisionRefused: the one failure whose message stays in clear with encryption on
+          // (the UI shows it undecoded); it names the wait and the fields, never the note or operator typed.
+          const problems = this.problemsOf(decision);
+          if (problems.length > 0) throw ApplicationFailure.create({ type: decisionRefusedType, nonRetryable: true, message: `decision refused: ${problems.join('; ')}` });
         },
-        description: 'Resume a run that waits for an operator: {"action":"retry|skip|compensate|abort","note":"why","operator":"who"}',
+        description:
+          'Resume a run that waits for an operator: {"waitId":"<step>#<n>","step":"<step>","action":"retry|skip|compensate|abort|approve","note":"why","operator":"who"} (the run\'s current details show the exact JSON)',
       },
     );
     setHandler(
       operatorDecisionSignal,
-      (decision) => {
-        const problems = this.awaiting === null || this.pending !== undefined
-          ? [`this run is not waiting for an operator (state: ${this.state})`]
-          : decisionProblems(decision, this.allowed);
+      async (decision) => {
+        const signalNumber = ++this.decisionSignals;
+        const problems = this.problemsOf(decision);
         if (problems.length > 0) {
-          log.warn('operatorDecision signal ignored', { problems, decision });
+          const why = problems.join('; ');
+          this.refuse('signal', decision, null, why);
+          log.warn('operatorDecision signal refused', { problems });
           return;
         }
-        this.pending = { decision: normalizeDecision(decision), via: 'signal' };
+        try {
+          await this.admit(normalizeDecision(decision), 'signal', { signalNumber });
+        } catch (error) {
+          // Refused after its identity was read: recorded in `status`; the run keeps waiting.
+          if (!(error instanceof ApplicationFailure && error.type === decisionRefusedType)) throw error;
+        }
       },
-      { description: 'Same as the operatorDecision update, for clients that can only signal; invalid decisions are ignored (see the worker log).' },
+      { description: 'Same as the operatorDecision update, for clients that can only signal; a refused decision is listed in the status query\'s "refused", with why.' },
     );
     this.attributes = new SearchAttributeMirror(this.state, identity);
+  }
+
+  /** The problems of a decision for the wait that is open now (none is open while a decision is being checked or taken). */
+  private problemsOf(decision: unknown): string[] {
+    if (this.checking !== undefined && this.awaiting !== null) {
+      return [`another decision for ${this.awaiting.waitId} (${this.checking}) is being checked now; look at the run's status in a moment`];
+    }
+    const open = this.pending === undefined ? this.awaiting : null;
+    return decisionProblems(decision, open, { state: this.state, step: this.currentStep });
+  }
+
+  /**
+   * Takes a valid decision for the open wait: reads from the run's own history the identity
+   * Temporal recorded for it (and for the run's start), refuses an approval by the run's
+   * starter, records it. An update's reply says what the run took and who Temporal saw.
+   */
+  private async admit(decision: OperatorDecision, via: 'update' | 'signal', where: Pick<RecordedIdentityInput, 'updateId' | 'signalNumber'>): Promise<OperatorDecisionReply> {
+    const wait = this.awaiting!;
+    this.checking = where.updateId !== undefined ? `update ${where.updateId}` : `signal ${where.signalNumber ?? '?'}`;
+    let recorded: RecordedIdentity;
+    try {
+      recorded = await bookkeeping.recordedIdentity(where);
+    } finally {
+      this.checking = undefined;
+    }
+    this.startedBy = recorded.startedBy;
+    if (wait.secondPerson === true && decision.action === 'approve') {
+      const why = secondPersonProblem(recorded, wait.waitId);
+      if (why !== undefined) {
+        this.refuse(via, decision, recorded.decidedBy, why);
+        log.warn('approval refused: not a second person', { waitId: wait.waitId });
+        throw ApplicationFailure.create({ type: decisionRefusedType, message: why, nonRetryable: true });
+      }
+    }
+    this.pending = { ...decision, at: new Date().toISOString(), via, identity: recorded.decidedBy };
+    return { accepted: true, ...decision, identity: recorded.decidedBy, willHappen: wait.choices[decision.action] ?? '' };
+  }
+
+  private refuse(via: 'update' | 'signal', input: unknown, identity: string | null, why: string): void {
+    const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+    const text = (value: unknown): string | null => (typeof value === 'string' ? value.slice(0, 200) : null);
+    this.refused.push({ at: new Date().toISOString(), via, waitId: text(fields['waitId']), action: text(fields['action']), operator: text(fields['operator']), identity, why });
+    if (this.refused.length > refusedKept) this.refused.splice(0, this.refused.length - refusedKept);
   }
 
   get workflowId(): string {
     return workflowInfo().workflowId;
   }
 
-  /** The effect key of a step (see ../effects/keys.ts for why it carries the first execution run id). */
+  /** The effect key of a step (see ../ledger/keys.ts for why it carries the first execution run id). */
   effectKey(step: string): string {
     const info = workflowInfo();
     return effectKey(info.workflowId, step, info.firstExecutionRunId);
@@ -84,13 +152,16 @@ export class Run {
       steps: this.steps.map((step) => ({ ...step })),
       awaiting: this.awaiting,
       decisions: [...this.decisions],
+      refused: [...this.refused],
+      ...(this.startedBy === undefined ? {} : { startedBy: this.startedBy }),
     };
   }
 
-  setState(state: RunState): void {
+  /** `also`: more search attributes to write with the state (in the same upsert). */
+  setState(state: RunState, also: readonly SearchAttributeUpdatePair[] = []): void {
     if (state === this.state) return;
     this.state = state;
-    this.attributes.stateChanged(state, this.currentStep);
+    this.attributes.stateChanged(state, this.currentStep, also);
   }
 
   setStep(name: string, state: StepState, detail?: string, effectKey?: string): void {
@@ -105,35 +176,62 @@ export class Run {
     if (state === 'running') this.currentStep = name;
   }
 
-  /** Enters `awaiting-operator` for a request (see awaitOperator in ./step.ts); returns the state to go back to. */
-  openOperatorWait(request: Omit<OperatorRequest, 'since'>, allowed: OperatorAction[]): RunState {
+  /** Adds a step that only some runs have (e.g. `approve-credit`) before `before`, once. */
+  addStepBefore(name: string, before: string): void {
+    if (this.steps.some((step) => step.name === name)) return;
+    const index = this.steps.findIndex((step) => step.name === before);
+    this.steps.splice(index === -1 ? this.steps.length : index, 0, { name, state: 'pending' });
+  }
+
+  /**
+   * Enters `awaiting-operator` for a request under a new wait id (`<step>#<n>`), see
+   * awaitOperator in ./step.ts; returns the open wait and the state to go back to.
+   */
+  openOperatorWait(request: Omit<OperatorRequest, 'since' | 'waitId'>): { wait: OperatorRequest; previousState: RunState } {
     const previousState = this.state;
-    this.awaiting = { ...request, since: new Date().toISOString() };
-    this.allowed = allowed;
+    this.waits += 1;
+    this.awaiting = { waitId: waitIdFor(request.step, this.waits), ...request, since: new Date().toISOString() };
     this.pending = undefined;
-    this.setStep(request.step, 'failed', describeFailureLine(request.failure));
-    this.setState(RunState.AwaitingOperator);
-    setCurrentDetails(waitingDetails(this.awaiting, this.allowed, this.identity));
-    return previousState;
+    this.setStep(request.step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(request.failure));
+    // The step, the choices and why, on the UI's workflow list (OrderflowWaitingFor).
+    const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
+    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: waitingForLabel(request.step, allowed, request.failure.type) }]);
+    setCurrentDetails(waitingDetails(this.awaiting, this.identity));
+    return { wait: this.awaiting, previousState };
   }
 
   hasOperatorDecision(): boolean {
     return this.pending !== undefined;
   }
 
-  /** Records the decision that arrived, leaves `awaiting-operator` and returns the decision. */
-  closeOperatorWait(step: string, previousState: RunState): OperatorDecision {
-    const { decision, via } = this.pending!;
-    this.decisions.push({ ...decision, step, at: new Date().toISOString(), via });
+  /** Records the decision that was taken (with the identity Temporal saw), leaves `awaiting-operator` and returns it. */
+  closeOperatorWait(previousState: RunState): RecordedDecision {
+    const decision = this.pending!;
+    this.decisions.push(decision);
     this.awaiting = null;
-    this.allowed = [];
     this.pending = undefined;
-    setCurrentDetails(decidedDetails(decision, step));
-    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState);
+    setCurrentDetails(decidedDetails(decision));
+    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState, [{ key: orderflowSearchAttributes.waitingFor, value: null }]);
     return decision;
   }
 
   result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }
+}
+
+/** The OrderflowWaitingFor value: `add-credit: retry|skip|abort (outcome unknown)`. */
+export function waitingForLabel(step: string, allowed: readonly OperatorAction[], failureType: string): string {
+  return `${step}: ${allowed.join('|')} (${shortReasonFor(failureType)})`;
+}
+
+/** Why an approval does not count as a second person's, or undefined when it does. */
+function secondPersonProblem(recorded: RecordedIdentity, waitId: string): string | undefined {
+  if (recorded.decidedBy === null) {
+    return `approve refused: Temporal recorded no caller identity for it, so nothing shows that someone other than the requester approves; send it from the CLI, the PHP client or a signed-in Temporal UI. The run still waits for ${waitId}.`;
+  }
+  if (recorded.startedBy !== null && recorded.decidedBy === recorded.startedBy) {
+    return `approve refused: Temporal recorded it from ${recorded.decidedBy}, the identity that started this run; a second person must approve. The run still waits for ${waitId}.`;
+  }
+  return undefined;
 }

@@ -28,8 +28,9 @@ export class SearchAttributeMirror {
     this.upsert(pairs);
   }
 
-  stateChanged(state: RunState, step: string): void {
-    this.upsert([{ key: attributes.state, value: state }, { key: attributes.step, value: step }]);
+  /** `also`: more pairs to write in the same upsert (one history event). */
+  stateChanged(state: RunState, step: string, also: readonly SearchAttributeUpdatePair[] = []): void {
+    this.upsert([{ key: attributes.state, value: state }, { key: attributes.step, value: step }, ...also]);
   }
 
   /** Upserts the pairs whose value is not already set. */

@@ -5,8 +5,7 @@
  * A step offers only the choices it lists, and its outcome's type says which can come back.
  */
 import { condition, isCancellation, log } from '@temporalio/workflow';
-import { operatorActions } from '../contracts.ts';
-import type { FailureSummary, OperatorAction, OperatorDecision, OperatorRequest } from '../contracts.ts';
+import type { FailureSummary, OperatorAction, OperatorRequest, RecordedDecision } from '../contracts.ts';
 import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
 import type { Run } from './run.ts';
 import { bookkeeping } from './activity-proxies.ts';
@@ -25,6 +24,12 @@ export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
   /** A line for the status of a successful step. */
   describe: (value: T) => string;
   onBusinessFailure: B;
+  /**
+   * Business failure types that go back to the workflow even with `operator`: final answers
+   * on which the workflow ends the run itself (e.g. an unknown user at confirm-order). A plan
+   * that has them is typed with B = OnBusinessFailure, so its outcome includes them.
+   */
+  alwaysReturn?: readonly string[] | undefined;
   choices: C;
   /** The store user the step acts on (for the audit trail). */
   userId?: number | undefined;
@@ -38,19 +43,19 @@ export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
 /** How a step ended: only the outcomes its choices and its `onBusinessFailure` make possible. */
 export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFailure = OnBusinessFailure> =
   | { kind: 'done'; value: T }
-  | ('skip' extends keyof C ? { kind: 'skipped'; decision: OperatorDecision } : never)
-  | ('compensate' extends keyof C ? { kind: 'compensate'; decision: OperatorDecision } : never)
-  | ('abort' extends keyof C ? { kind: 'abort'; decision: OperatorDecision } : never)
+  | ('skip' extends keyof C ? { kind: 'skipped'; decision: RecordedDecision } : never)
+  | ('compensate' extends keyof C ? { kind: 'compensate'; decision: RecordedDecision } : never)
+  | ('abort' extends keyof C ? { kind: 'abort'; decision: RecordedDecision } : never)
   | ('return' extends B ? { kind: 'business-failure'; failure: FailureSummary } : never);
 
 /** Writes an operator's decision to the ledger's audit trail, which outlives Temporal's history. */
-export async function auditDecision(run: Run, step: string, decision: OperatorDecision, failure: FailureSummary, userId?: number): Promise<void> {
+export async function auditDecision(run: Run, step: string, decision: RecordedDecision, failure: FailureSummary, userId?: number): Promise<void> {
   await bookkeeping.recordAudit({
     workflowId: run.workflowId,
     event: `operator.${decision.action}`,
     actor: decision.operator,
     userId,
-    details: { step, note: decision.note, failureType: failure.type, code: failure.code ?? null },
+    details: { step, waitId: decision.waitId, via: decision.via, identity: decision.identity, note: decision.note, failureType: failure.type, code: failure.code ?? null },
   });
 }
 
@@ -70,7 +75,7 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
     } catch (error) {
       if (isCancellation(error)) throw error;
       const failure = summarizeFailure(error);
-      if (plan.onBusinessFailure === 'return' && isBusinessFailure(failure)) {
+      if (isBusinessFailure(failure) && (plan.onBusinessFailure === 'return' || plan.alwaysReturn?.includes(failure.type) === true)) {
         run.setStep(plan.name, 'failed', describeFailureLine(failure));
         return { kind: 'business-failure', failure };
       }
@@ -78,7 +83,7 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
       const decision = await awaitOperator(run, { step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices });
       await auditDecision(run, plan.name, decision, failure, plan.userId);
       const resolve = (effectKey: string, resolution: 'resolved-applied' | 'resolved-not-applied') =>
-        bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, note: decision.note });
+        bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
       switch (decision.action) {
         case 'retry':
           // The operator checked: it did not happen. The ledger records their word, so the retry calls again.
@@ -104,16 +109,15 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
  * choice does; the run takes the `operatorDecision` update (validated; answers what will
  * happen) or the equivalent signal (see ./run.ts).
  */
-export async function awaitOperator(run: Run, request: Omit<OperatorRequest, 'since'>): Promise<OperatorDecision> {
-  const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
-  const previousState = run.openOperatorWait(request, allowed);
-  log.warn('run waits for an operator', { step: request.step, reason: request.reason, failure: request.failure.type });
+export async function awaitOperator(run: Run, request: Omit<OperatorRequest, 'since' | 'waitId'>): Promise<RecordedDecision> {
+  const { wait, previousState } = run.openOperatorWait(request);
+  log.warn('run waits for an operator', { step: request.step, waitId: wait.waitId, reason: request.reason, failure: request.failure.type });
   // A timer whose summary says what the run waits for: the UI shows it on the run's default
   // tab (Timeline), where an operator looks first. It only labels the wait: when it fires,
   // the run goes on waiting.
   const summary = waitSummary(request.step, request.reason);
   while (!(await condition(() => run.hasOperatorDecision(), operatorWaitTimer, { summary })));
-  return run.closeOperatorWait(request.step, previousState);
+  return run.closeOperatorWait(previousState);
 }
 
 /** How long one labelled wait timer runs; a wait longer than this simply starts another. */

@@ -89,6 +89,17 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+
+/** How PHP answers by default: `text/html`, whatever the body. */
+export const phpContentType = 'text/html; charset=UTF-8';
+
+/** `json_encode` with PHP's default flags: non-ASCII as `\uXXXX` (UTF-16 units), `/` as `\/`. */
+export function phpJsonEncode(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replaceAll('/', '\\/');
+}
+
 /** Parses multipart/form-data (what PHP's curl sends for an array) and urlencoded bodies. */
 export async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
   if (raw.length === 0) return [];

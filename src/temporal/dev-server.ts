@@ -26,6 +26,8 @@ export interface DevServerOptions {
   dbFilename?: string;
   /** Append the server's output to this file (it is kept quiet either way). */
   logFile?: string;
+  /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); omitted: none. */
+  uiCodecEndpoint?: string;
   /** The CLI to run; default {@link requireTemporalCli}. */
   cliPath?: string;
   /** How long to wait for the server to answer. Default 60 s. */
@@ -112,9 +114,10 @@ export const devServerDynamicConfig: readonly string[] = [
 ];
 
 /** The `temporal server start-dev` arguments for one launch. */
-export function devServerArgs(settings: { port: number; uiPort: number; httpPort: number; dbFilename: string | undefined }): string[] {
+export function devServerArgs(settings: { port: number; uiPort: number; httpPort: number; dbFilename: string | undefined; uiCodecEndpoint?: string | undefined }): string[] {
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(settings.port), '--ui-port', String(settings.uiPort), '--http-port', String(settings.httpPort), '--log-level', 'warn'];
   if (settings.dbFilename !== undefined) args.push('--db-filename', settings.dbFilename);
+  if (settings.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', settings.uiCodecEndpoint);
   for (const { name, cliType } of searchAttributeRegistrations) args.push('--search-attribute', `${name}=${cliType}`);
   args.push(...devServerDynamicConfig);
   return args;
@@ -149,7 +152,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     try {
       return await launch({
         cliPath,
-        args: devServerArgs({ port, uiPort, httpPort, dbFilename: options.dbFilename }),
+        args: devServerArgs({ port, uiPort, httpPort, dbFilename: options.dbFilename, uiCodecEndpoint: options.uiCodecEndpoint }),
         port,
         uiPort,
         httpPort,

@@ -27,12 +27,14 @@ export function workflowCacheSize(budgetMb: number): number {
 
 /**
  * Bundles `workflowsPath` with the given workflow interceptor modules in a child process;
- * resolves to the bundle's code. (A worker given a bundle ignores `interceptors.workflowModules`
- * and plugins' bundler settings: they must be in the bundle.)
+ * resolves to the bundle's code. (A worker given a bundle ignores `interceptors.workflowModules`,
+ * its data converter's `failureConverterPath` and plugins' bundler settings: they must be in
+ * the bundle.)
  */
-export function bundleWorkflowsApart(workflowsPath: string, interceptorModules: readonly string[]): Promise<string> {
+export function bundleWorkflowsApart(workflowsPath: string, interceptorModules: readonly string[], failureConverterPath?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), workflowsPath, ...interceptorModules], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const converterArgs = failureConverterPath === undefined ? [] : [`--failure-converter=${failureConverterPath}`];
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...converterArgs, workflowsPath, ...interceptorModules], { stdio: ['ignore', 'pipe', 'pipe'] });
     const code: Buffer[] = [];
     let errors = '';
     child.stdout.on('data', (chunk: Buffer) => code.push(chunk));
@@ -48,11 +50,14 @@ export function bundleWorkflowsApart(workflowsPath: string, interceptorModules: 
 }
 
 if (import.meta.main) {
-  const [workflowsPath, ...workflowInterceptorModules] = process.argv.slice(2);
+  const converterFlag = '--failure-converter=';
+  const args = process.argv.slice(2);
+  const failureConverterPath = args[0]?.startsWith(converterFlag) === true ? args.shift()?.slice(converterFlag.length) : undefined;
+  const [workflowsPath, ...workflowInterceptorModules] = args;
   if (workflowsPath === undefined) {
-    process.stderr.write('usage: node workflow-bundle.ts <workflows module path> [<workflow interceptor module path>...]\n');
+    process.stderr.write('usage: node workflow-bundle.ts [--failure-converter=<module path>] <workflows module path> [<workflow interceptor module path>...]\n');
     process.exit(2);
   }
-  const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)) });
+  const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath, logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)) });
   process.stdout.write(bundle.code);
 }

@@ -4,18 +4,22 @@ import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
+import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
-import { checkedInput } from './steps.ts';
 import { validateAdjustCredit } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
+import { approveIfAboveThreshold } from '../run-kit/approval.ts';
 
 
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
-  const input = checkedInput(validateAdjustCredit, rawInput);
+  const input = checkedRunInput('adjustCredit', validateAdjustCredit, rawInput);
   const { userId, action, amount } = input;
   const run = new Run('adjustCredit', ['adjust-credit'], { userId });
   const key = run.effectKey('adjust-credit');
   const what = `${action === 'add' ? 'Adding' : 'Subtracting'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+
+  const change = `${action === 'add' ? 'Add' : 'Subtract'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  await approveIfAboveThreshold(run, { change, amount, userId, before: 'adjust-credit', what });
 
   const outcome = await performStep(run, {
     name: 'adjust-credit',

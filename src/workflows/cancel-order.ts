@@ -4,14 +4,15 @@ import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
+import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
-import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
-  const input = checkedInput(validateCancelOrder, rawInput);
+  const input = checkedRunInput('cancelOrder', validateCancelOrder, rawInput);
   const { userId, orderId, justclickBillId, requester } = input;
   const run = new Run('cancelOrder', ['confirm-order', 'cancel-order', 'delete-justclick-bill'], { userId, orderId, justclickBillId });
   if (justclickBillId === undefined) run.setStep('delete-justclick-bill', 'not-needed', 'no JustClick bill was given');

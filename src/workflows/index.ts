@@ -8,3 +8,5 @@ export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBu
 export { bulkRowsUpload, bulkReportPage } from '../features/bulk/rows-workflow.ts';
 export { reconcile } from '../features/reconcile/workflow.ts';
 export { reconcileFinding } from '../features/reconcile/finding-workflow.ts';
+/** Every other workflow type: refused at once (the SDK runs a module's default export for types it does not export). */
+export { unknownWorkflowType as default } from '../run-kit/run-identity.ts';

@@ -10,8 +10,9 @@ import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { describeFailureLine } from '../run-kit/failures.ts';
 import { Run } from '../run-kit/run.ts';
+import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { auditDecision, awaitOperator, performStep } from '../run-kit/step.ts';
-import { checkedInput, confirmCurrentOrder } from './steps.ts';
+import { confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
 
@@ -19,7 +20,7 @@ import { effects, reads } from '../run-kit/activity-proxies.ts';
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
 export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise<RunResult> {
-  const input = checkedInput(validateProcessPaidOrder, rawInput);
+  const input = checkedRunInput('processPaidOrder', validateProcessPaidOrder, rawInput);
   const { userId, orderId, justclickBillId } = input;
   const deadline = input.paymentDeadline ?? defaultPaymentDeadline;
   const run = new Run('processPaidOrder', ['confirm-order', 'process-order', 'mark-justclick-bill-paid'], { userId, orderId, justclickBillId });

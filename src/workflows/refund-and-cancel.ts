@@ -6,23 +6,26 @@
  * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
  * retries wait for an operator.
  */
-import { RunState } from '../contracts.ts';
-import type { RefundAndCancelInput, RunResult } from '../contracts.ts';
+import { FailureType, RunState } from '../contracts.ts';
+import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
+import { parseDecimalAmount } from '../money.ts';
 import { choices } from './choices.ts';
-import { failAborted } from '../run-kit/endings.ts';
+import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
+import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { Compensations, compensateAndEnd } from '../run-kit/saga.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { StepOutcome } from '../run-kit/step.ts';
-import { checkedInput, confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { approveIfAboveThreshold } from '../run-kit/approval.ts';
 
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
 
 export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<RunResult> {
-  const input = checkedInput(validateRefundAndCancel, rawInput);
+  const input = checkedRunInput('refundAndCancel', validateRefundAndCancel, rawInput);
   const { userId, orderId, amount, justclickBillId } = input;
   const run = new Run('refundAndCancel', refundAndCancelSteps, { userId, orderId, justclickBillId });
   if (justclickBillId === undefined) run.setStep('delete-justclick-bill', 'not-needed', 'no JustClick bill was given');
@@ -32,9 +35,13 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
 
   // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
-  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  const order = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  refuseAboveOrderTotal(run, amount, order, what);
 
-  // 2. Add the credit; its undo is registered first.
+  // 2. Above the approval threshold, a second person approves the credit first.
+  await approveIfAboveThreshold(run, { change: `Add ${amount} credit to store user ${userId} (refund for order ${orderId})`, amount, userId, before: 'add-credit', what });
+
+  // 3. Add the credit; its undo is registered first.
   const undoKey = run.effectKey('undo-add-credit');
   saga.register({
     name: 'undo-add-credit',
@@ -63,6 +70,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
         creditAction: 'add',
         amount,
         description: `Refund for order ${orderId}: ${input.reason}`,
+        refundOfOrderId: orderId,
       }),
     describe: (result) => result.detail,
     onBusinessFailure: 'return',
@@ -71,7 +79,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
   if (credit.kind === 'business-failure' || credit.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'add-credit', credit));
 
-  // 3. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
+  // 4. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
   const cancelled = await performStep(run, {
     name: 'cancel-order',
     effectKey: cancelKey,
@@ -85,13 +93,24 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
-  // 4. Delete the mirrored JustClick bill: forward only.
+  // 5. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
     await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
   run.setState(RunState.Completed);
   return run.result('completed', `${what}: done.`);
+}
+
+/** A refund is at most the order's total: anything more is refused here, before any effect. */
+function refuseAboveOrderTotal(run: Run, amount: string, order: OrderObservation, what: string): void {
+  const total = order.total === null ? undefined : parseDecimalAmount(order.total);
+  if (total !== undefined && parseDecimalAmount(amount) <= total) return;
+  const why = total === undefined
+    ? `the store did not report the total of order ${order.orderId}, so the refund of ${amount} cannot be bounded.`
+    : `the refund of ${amount} is more than the total of order ${order.orderId} (${order.total}).`;
+  run.setStep('confirm-order', 'failed', why);
+  failRefused(run, FailureType.RefundAboveOrderTotal, `${what} refused: ${why} Nothing was changed. Start it again with an amount of at most the order's total.`);
 }
 
 function whyCompensate(what: string, step: string, outcome: Extract<StepOutcome<unknown>, { kind: 'business-failure' | 'compensate' }>): string {

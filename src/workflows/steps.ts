@@ -1,30 +1,18 @@
 /** Steps more than one workflow uses. */
-import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
-import { InputError } from '../validation.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import type { Run } from '../run-kit/run.ts';
 import { performStep } from '../run-kit/step.ts';
-
-/** Validates a workflow's input deterministically; bad input fails the run as InvalidInput, touching nothing. */
-export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
-  try {
-    return validate(input);
-  } catch (error) {
-    if (error instanceof InputError) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
-    }
-    throw error;
-  }
-}
+import type { OnBusinessFailure } from '../run-kit/step.ts';
 
 /**
  * Confirms the order is the user's current one, or ends the run: refused (OrderNotCurrent)
  * when it is not, aborted when an operator says so. An order already in `changedState`
  * (cancelled / processed) by this run's own effect counts as confirmed: that is a re-run
  * after a reset, and the ledger will answer the later steps from what it recorded.
+ * Returns what was observed (the order's total, amount due).
  */
 export async function confirmCurrentOrder(
   run: Run,
@@ -32,19 +20,27 @@ export async function confirmCurrentOrder(
   input: ObserveOrderInput,
   changedState: 'cancelled' | 'processed',
   what: string,
-): Promise<void> {
-  const outcome = await performStep(run, {
+): Promise<OrderObservation> {
+  const outcome = await performStep<OrderObservation, typeof choices.confirmOrder, OnBusinessFailure>(run, {
     name: 'confirm-order',
     userId: input.userId,
     run: () => reads.observeOrder(input),
     describe: (observation) => describeObservation(observation),
     onBusinessFailure: 'operator',
+    // No such user is as final as no such order: the run ends, having changed nothing.
+    alwaysReturn: [FailureType.UnknownUser],
     choices: choices.confirmOrder,
   });
+  if (outcome.kind === 'business-failure') {
+    const answer = outcome.failure.code === undefined ? '' : ` (WebTV answered ${outcome.failure.code} | ${outcome.failure.vendorText ?? ''})`;
+    const why = `the store has no user ${input.userId}${answer}.`;
+    run.setStep('confirm-order', 'failed', why);
+    failRefused(run, outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
+  }
   if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
   const observation = outcome.value;
-  if (observation.state === 'current') return;
-  if (observation.state === changedState && observation.changedByThisRun) return;
+  if (observation.state === 'current') return observation;
+  if (observation.state === changedState && observation.changedByThisRun) return observation;
   const why = observation.state === 'absent'
     ? `store user ${input.userId} has no order ${input.orderId}.`
     : `order ${input.orderId} of store user ${input.userId} is ${observation.state}, not the current order` +

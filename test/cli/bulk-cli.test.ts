@@ -41,7 +41,7 @@ describe('orderflow bulk: the file', () => {
       'user,order,amount,reason',
       '7,319,5.00,"event cancelled, refund"',
       '8,x,5,ok',
-      '9,320,-1,',
+      '9,320,-1,oops',
       '7,319,5.00,again',
       '10,321',
       '',
@@ -56,7 +56,7 @@ describe('orderflow bulk: the file', () => {
       expect.stringMatching(/^ {2}line 4: amount "-1" /),
       '  line 5: the same item as line 2 (refund-and-cancel:7:319); each item may appear once',
       '  line 6: 2 fields, but the header has 4',
-      '  line 6: amount is required',
+      '  line 6: amount, reason are required',
       expect.stringMatching(/^ {2}line 8: amount "1.005" /),
     ]);
     expect(result.stderr).toContain('6 problems; nothing was started.');
@@ -67,10 +67,10 @@ describe('orderflow bulk: the file', () => {
     expect(header.code).toBe(2);
     expect(header.stderr).toContain('line 1: unknown column "amount" (column 3); the columns are user, order, justclick-bill, requester, reason');
     const lines = await run(['bulk', 'adjust-credit', '--file', 'a.jsonl'], {
-      'a.jsonl': '{"user":7,"action":"add","amount":"1.00","description":"price error"}\n{"user":7,"action":"give"}\nnot json\n',
+      'a.jsonl': '{"user":7,"action":"add","amount":"1.00","description":"price error","reason":"refund"}\n{"user":7,"action":"give"}\nnot json\n',
     });
     expect(lines.code).toBe(2);
-    expect(lines.stderr).toContain('line 2: amount, description are required');
+    expect(lines.stderr).toContain('line 2: amount, description, reason are required');
     expect(lines.stderr).toMatch(/line 3: not JSON/);
     const empty = await run(['bulk', 'cancel-order', '--file', 'e.csv'], { 'e.csv': 'user,order\n' });
     expect(empty.code).toBe(2);
@@ -87,13 +87,13 @@ describe('orderflow bulk: the file', () => {
   });
 
   it('derives the bulk id from the rows: CSV and JSON lines of the same items, run by anyone, are one bulk', () => {
-    const csv = parseBulkFile('refund-and-cancel', 'a.csv', 'amount,user,order\n5,7,319\n', { USER: 'anna' });
-    const jsonLines = parseBulkFile('refund-and-cancel', 'b.jsonl', '{"user":"7","order":319,"amount":"5"}\n', { USER: 'bob' });
+    const csv = parseBulkFile('refund-and-cancel', 'a.csv', 'amount,user,order,reason\n5,7,319,late\n', { USER: 'anna' });
+    const jsonLines = parseBulkFile('refund-and-cancel', 'b.jsonl', '{"user":"7","order":319,"amount":"5","reason":"late"}\n', { USER: 'bob' });
     const key = (file: typeof csv) => file.rows.map((row) => Object.fromEntries(Object.entries(row.values).sort(([a], [b]) => a.localeCompare(b))));
     const idOf = (file: typeof csv) => bulkIdOf({}, { kind: file.kind, items: file.items, contentKey: key(file) });
     expect(idOf(csv)).toBe(idOf(jsonLines));
     expect(idOf(csv)).toMatch(/^bulk:refund-and-cancel:[0-9a-f]{20}$/);
-    const other = parseBulkFile('refund-and-cancel', 'c.csv', 'user,order,amount\n7,319,6\n', {});
+    const other = parseBulkFile('refund-and-cancel', 'c.csv', 'user,order,amount,reason\n7,319,6,late\n', {});
     expect(idOf(other)).not.toBe(idOf(csv));
     expect(csv.items[0]).toMatchObject({ userId: 7, orderId: 319, amount: '5.00', requestedBy: 'anna' });
     expect(() => parseBulkFile('refund-and-cancel', 'q.csv', 'user,order,amount\n7,"319,5\n', {})).toThrow(BulkFileError);

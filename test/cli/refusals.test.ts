@@ -171,8 +171,20 @@ describe.skipIf(!temporalAvailable())('orderflow start, status and ops: refusals
     expect(cancel.stderr).toMatch(/reason must be one line/);
   });
 
+  it('refuses a bidirectional control or invisible format character in a text (it spoofs what an operator reads), printing none', async () => {
+    const spoofed = await orderflow(['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5', '--requested-by', 'evil\u202eman'], { ...temporalEnv, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expectNoStackTrace(spoofed);
+    expect(spoofed.code).toBe(2);
+    expect(spoofed.stderr).toMatch(/requestedBy must be one line of printable text; it holds the bidirectional control character U\+202E at position 5/);
+    expect(spoofed.stderr).not.toMatch(/Cannot reach Temporal/);
+    const zeroWidth = await orderflow(['start', 'adjust-credit', '--user', '3', '--action', 'add', '--amount', '1', '--description', 'good\u200bwill'], { ...temporalEnv, TEMPORAL_ADDRESS: '127.0.0.1:1', USER: 'tester' });
+    expect(zeroWidth.code).toBe(2);
+    expect(zeroWidth.stderr).toMatch(/description must be one line of printable text; it holds the invisible format character U\+200B at position 5/);
+    for (const outcome of [spoofed, zeroWidth]) expect(outcome.stdout + outcome.stderr).not.toMatch(/[\u202e\u200b]/);
+  });
+
   it.each([
-    [['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5']],
+    [['start', 'refund-and-cancel', '--user', '3', '--order', '1', '--amount', '5', '--reason', 'damaged']],
     [['ops', 'list']],
     [['status', 'refund-and-cancel/3/1']],
   ])('with TEMPORAL_NAMESPACE=nope, %j says the namespace does not exist (exit 2, no stack trace)', async (args) => {

@@ -21,7 +21,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTemporalConnection } from '../../src/temporal/connection.ts';
-import { temporalAvailable, testTemporalTarget } from '../support/temporal.ts';
+import { temporalAvailable, testTemporalTarget } from '../../harness/temporal.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'orderflow-certs-'));

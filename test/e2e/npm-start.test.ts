@@ -6,7 +6,7 @@
  * from a developer's own `npm start`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,7 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
         ORDERFLOW_START_HTTP_PORT: '0',
         ORDERFLOW_START_WEBTV_PORT: '0',
         ORDERFLOW_START_JUSTCLICK_PORT: '0',
+        ORDERFLOW_START_CODEC_PORT: '0',
       },
     });
     let output = '';
@@ -119,6 +120,26 @@ describe.skipIf(cliMissing && !process.env['CI'])('npm start, then ./bin/orderfl
       expect(output).toContain(`Temporal HTTP API  ${env['TEMPORAL_HTTP_URL']}/api/v1`);
       const described = await fetch(`${env['TEMPORAL_HTTP_URL']}/api/v1/namespaces/default/workflows/refund-and-cancel:7:${orderId}`);
       expect(await described.json()).toMatchObject({ workflowExecutionInfo: { status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' } });
+
+      // Encryption is on: a key made once in .orderflow/ (0600), every payload stored encrypted,
+      // and the codec server (which the UI decodes with) reads them back.
+      const keysFile = join(directory, '.orderflow/encryption-keys');
+      expect(env['ORDERFLOW_ENCRYPTION_KEYS_FILE']).toBe(keysFile);
+      expect(statSync(keysFile).mode & 0o777).toBe(0o600);
+      expect(output).toContain(`Codec server       ${env['ORDERFLOW_CODEC_SERVER_URL']}`);
+      const stored = await fetch(`${env['TEMPORAL_HTTP_URL']}/api/v1/namespaces/default/workflows/${workflowId}/history`);
+      const storedText = await stored.text();
+      expect(storedText).toContain('YmluYXJ5L2VuY3J5cHRlZA=='); // base64 of binary/encrypted
+      for (const clear of ['"demo"', '5.00', 'Refund of']) expect(storedText).not.toContain(clear);
+      const started = (JSON.parse(storedText) as { history: { events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }> } }).history.events[0];
+      const decoded = await fetch(`${env['ORDERFLOW_CODEC_SERVER_URL']}/decode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: new URL(env['TEMPORAL_UI_URL'] ?? '').origin },
+        body: JSON.stringify({ payloads: started?.workflowExecutionStartedEventAttributes?.input.payloads }),
+      });
+      expect(decoded.headers.get('access-control-allow-origin')).toBe(new URL(env['TEMPORAL_UI_URL'] ?? '').origin);
+      const [input] = ((await decoded.json()) as { payloads: Array<{ data: string }> }).payloads;
+      expect(JSON.parse(Buffer.from(input?.data ?? '', 'base64').toString('utf8'))).toMatchObject({ userId: 7, orderId, amount: '5.00', reason: 'demo' });
     } finally {
       stack.kill('SIGINT');
     }

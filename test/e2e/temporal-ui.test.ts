@@ -6,22 +6,30 @@
  * It finds a stuck refund-and-cancel with the documented list filters, reads why it is
  * stuck (summary and Markdown current details), sends the operator's decisions through the
  * UI's "Send a Signal" and "Send an Update" dialogs, and resets a completed run from the
- * UI; each effect happens once. Screenshots of every step go to docs/screenshots/ for the
+ * UI; each effect happens once. Payload encryption is on, as with `npm start`: the UI reads
+ * every payload through the codec server (`--ui-codec-endpoint`), while the runs' stored
+ * history (`temporal workflow show -o json`) holds no customer text. Screenshots of every step go to docs/screenshots/ for the
  * runbook, docs/runbook.md (overwritten on every run).
  *
  * Without /usr/bin/chromium (or the Temporal CLI) the tests are skipped with the reason;
  * with `CI` set, a missing Chromium fails the run.
  */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import { FailureType } from '../../src/contracts.ts';
 import type { RunResult, RunStatus } from '../../src/contracts.ts';
 import { centsFromInteger } from '../../src/money.ts';
+import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import type { CallLogEntry } from '../../src/simulators/harness.ts';
 import { findTemporalCli, missingTemporalCliMessage } from '../../src/temporal/cli-binary.ts';
 import { startDevServer } from '../../src/temporal/dev-server.ts';
 import type { DevServer } from '../../src/temporal/dev-server.ts';
+import { startCodecServer } from '../../src/temporal/codec-server.ts';
+import type { CodecServer } from '../../src/temporal/codec-server.ts';
+import { orderflowDataConverter, readEncryptionKeys } from '../../src/temporal/encryption.ts';
 import { eventually, placeCurrentOrder } from '../../harness/stack.ts';
 import type { Stack } from '../../harness/stack.ts';
 import type { TemporalTarget } from '../../harness/temporal.ts';
@@ -57,6 +65,16 @@ if (skipReason !== undefined) console.warn(skipReason);
 
 const caseTimeoutMs = 240_000;
 
+const encryptionKeys = readEncryptionKeys({ ORDERFLOW_ENCRYPTION_KEYS: `ui-test=${randomBytes(32).toString('base64')}` }).keys;
+if (encryptionKeys === undefined) throw new Error('the test key is malformed');
+
+/** The run's history as Temporal stores it, as the temporal CLI prints it (no codec). */
+function storedHistory(server: DevServer, workflowId: string): string {
+  const args = ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '--workflow-id', workflowId, '--output', 'json'];
+  // Without a codec endpoint (one from a sourced .orderflow/env would decode).
+  return execFileSync(temporalCli ?? 'temporal', args, { encoding: 'utf8', env: { ...process.env, TEMPORAL_CODEC_ENDPOINT: '' } });
+}
+
 /** Every call one store user's runs made to the WebTV simulator, by action. */
 function webtvCallsOf(stack: Stack, userId: number, operation: string): CallLogEntry[] {
   return stack.webtvSim.calls.filter((call) => call.operation === operation && call.query['iq'] === String(userId));
@@ -78,13 +96,18 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
   let uiUrl: string;
   let target: TemporalTarget;
   let browser: BrowserSession;
+  let codec: CodecServer;
+  const uiOrigins = new Set<string>();
 
   // vitest runs the beforeAll hooks one at a time in the order they are registered, and the
   // afterAll hooks in reverse order, also after a failed beforeAll: the dev server with the
   // UI first, then the stack and a client on that server (the context), then the browser.
   beforeAll(async () => {
-    server = await startDevServer({ cliPath: temporalCli, uiPort: 0 });
+    // The codec server as npm start runs it: open on loopback, for the UI's origin only.
+    codec = await startCodecServer({ keys: encryptionKeys, host: '127.0.0.1', port: 0, access: { token: undefined, jwt: undefined }, corsOrigins: uiOrigins });
+    server = await startDevServer({ cliPath: temporalCli, uiPort: 0, uiCodecEndpoint: codec.url });
     uiUrl = server.uiUrl ?? '';
+    uiOrigins.add(new URL(uiUrl).origin);
     target = { address: server.address, namespace: server.namespace };
     // The UI server comes up next to the frontend; wait until it answers.
     await eventually('the Temporal UI to answer', () => fetchUiSettings(uiUrl).catch(() => undefined), 30_000);
@@ -92,10 +115,11 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
 
   afterAll(async () => {
     await server?.stop();
+    await codec?.close();
   });
 
   // This dev server holds only this file's runs: workflow ids without a prefix, as ops see them.
-  const context = useWorkflowTestContext({ taskQueuePrefix: 'e2e-ui', workflowIdPrefix: '', temporalTarget: () => target });
+  const context = useWorkflowTestContext({ taskQueuePrefix: 'e2e-ui', workflowIdPrefix: '', temporalTarget: () => target, dataConverter: orderflowDataConverter(encryptionKeys) });
   const { withWorker } = context;
 
   beforeAll(async () => {
@@ -155,7 +179,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         const signalDialog = await openActionDialog(page, 'Send a Signal');
         const signalOption = await chooseHandler(signalDialog, 'Select a signal', 'operatorDecision');
         expect(signalOption).toMatch(/Same as the operatorDecision update/);
-        await fillJsonEditor(page, signalDialog, { action: 'compensate', note: 'refund was a mistake', operator: 'ops-e2e' });
+        await fillJsonEditor(page, signalDialog, { waitId: 'cancel-order#1', step: 'cancel-order', action: 'compensate', note: 'refund was a mistake', operator: 'ops-e2e' });
         await browser.screenshot('08-signal-dialog');
         await signalDialog.getByRole('button', { name: 'Submit' }).click();
         await signalDialog.waitFor({ state: 'hidden' });
@@ -196,23 +220,29 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         const details = await userMetadataFrame(page, 'details').locator('body').innerText();
         expect(details).toMatch(/requested by:\s*support/);
         const currentDetailsFrame = userMetadataFrame(page, 'current-details');
-        await currentDetailsFrame.getByRole('heading', { name: /Waiting for an operator: step undo-add-credit/ }).waitFor();
+        await currentDetailsFrame.getByRole('heading', { name: /Waiting for an operator: step undo-add-credit, wait undo-add-credit#2/ }).waitFor();
         const currentDetails = await currentDetailsFrame.locator('body').innerText();
         expect(currentDetails).toContain('CreditAlreadySpent');
         expect(currentDetails).toContain('ERROR_CANT_SUBTRACT');
         expect(currentDetails).toMatch(/credit:\s*0\.00/);
+        // The exact JSON to paste into the Update form, for this wait.
+        expect(currentDetails).toContain('{"waitId":"undo-add-credit#2","step":"undo-add-credit","action":"retry","note":"what you checked and why","operator":"your name"}');
         const choices = currentDetailsFrame.getByRole('table').filter({ hasText: 'what happens' });
         expect((await choices.getByRole('row').allInnerTexts()).map((row) => row.split(/\s+/)[0])).toEqual(['action', 'retry', 'skip', 'abort']);
         await browser.screenshot('03-run-summary-and-current-details');
         await currentDetailsFrame.getByRole('heading', { name: 'Your choices' }).scrollIntoViewIfNeeded();
         await browser.screenshot('04-run-choices');
+        // The input, decoded by the codec server, on the run's History tab.
+        await page.goto(workflowRunUrl(uiUrl, server.namespace, workflowId, runId, 'history'));
+        await page.getByText(/"reason":\s*"arrived broken"/).first().waitFor();
+        await browser.screenshot('12-run-input-decoded');
 
         // 4. The decision through the UI's "Send an Update". An impossible choice is refused
         //    by the validator, and the dialog says why; nothing changes.
         const updateDialog = await openActionDialog(page, 'Send an Update');
         const updateOption = await chooseHandler(updateDialog, 'Select an Update', 'operatorDecision');
         expect(updateOption).toMatch(/Resume a run that waits for an operator/);
-        await fillJsonEditor(page, updateDialog, { action: 'compensate', note: 'once more', operator: 'ops-e2e' });
+        await fillJsonEditor(page, updateDialog, { waitId: 'undo-add-credit#2', step: 'undo-add-credit', action: 'compensate', note: 'once more', operator: 'ops-e2e' });
         await updateDialog.getByRole('button', { name: 'Submit' }).click();
         const refusal = updateDialog.getByRole('alert').filter({ hasText: 'decision refused' }).first();
         await refusal.waitFor();
@@ -223,7 +253,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         await updateDialog.waitFor({ state: 'hidden' });
 
         // The operator's real decision, in a fresh dialog: skip (written off).
-        const decision = { action: 'skip', note: 'written off', operator: 'ops-e2e' } as const;
+        const decision = { waitId: 'undo-add-credit#2', step: 'undo-add-credit', action: 'skip', note: 'written off', operator: 'ops-e2e' } as const;
         const skipDialog = await openActionDialog(page, 'Send an Update');
         await chooseHandler(skipDialog, 'Select an Update', 'operatorDecision');
         await fillJsonEditor(page, skipDialog, decision);
@@ -239,17 +269,28 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         expect(failure.type).toBe(FailureType.RunCompensated);
         const result = failure.details?.[0] as RunResult;
         expect(result.outcome).toBe('compensated');
-        expect(result.decisions.map((recorded) => [recorded.step, recorded.action, recorded.operator, recorded.note, recorded.via])).toEqual([
-          ['cancel-order', 'compensate', 'ops-e2e', 'refund was a mistake', 'signal'],
-          ['undo-add-credit', 'skip', 'ops-e2e', 'written off', 'update'],
+        expect(result.decisions.map((recorded) => [recorded.waitId, recorded.action, recorded.operator, recorded.note, recorded.via])).toEqual([
+          ['cancel-order#1', 'compensate', 'ops-e2e', 'refund was a mistake', 'signal'],
+          ['undo-add-credit#2', 'skip', 'ops-e2e', 'written off', 'update'],
         ]);
+        // The dev server's UI has no sign-in, so it sends no caller identity: the run records none
+        // ("none recorded"), next to the self-declared operator. A signed-in UI sends
+        // "<email> - webui"; test/workflows/decisions.test.ts sends an Update with that identity.
+        expect(result.decisions.map((recorded) => recorded.identity)).toEqual([null, null]);
 
         await page.reload();
         await page.getByTestId('execution-status').filter({ hasText: /Failed/i }).waitFor();
         await openUserMetadata(page);
         const finalDetails = await userMetadataFrame(page, 'current-details').locator('body').filter({ hasText: /\S/ }).innerText();
-        expect(finalDetails).toMatch(/ops-e2e chose skip for step undo-add-credit: written off/);
+        expect(finalDetails).toMatch(/ops-e2e chose skip for step undo-add-credit \(wait undo-add-credit#2, via update; Temporal identity: .+\): written off/);
         await browser.screenshot('07-run-compensated');
+
+        // What Temporal stores: encrypted payloads, no customer text nor the operators' words.
+        const stored = storedHistory(server, workflowId);
+        expect(stored).toContain(Buffer.from('binary/encrypted').toString('base64'));
+        for (const clear of ['arrived broken', '4.00', 'refund was a mistake', 'written off', 'ERROR_CANT_SUBTRACT', 'Invalid key']) {
+          expect(stored, `"${clear}" in the stored history`).not.toContain(clear);
+        }
       });
 
       // Each effect once: one add (applied), one subtract (refused: ERROR_CANT_SUBTRACT),
@@ -270,6 +311,54 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
       ]);
       const skips = await context.stack.ledger.listAudit({ event: 'operator.skip' });
       expect(skips.filter((event) => event.actor === 'ops-e2e')).toHaveLength(1);
+    },
+    caseTimeoutMs,
+  );
+
+  it(
+    'shows on the workflow list, once its OrderflowWaitingFor column is added, at which step a run waits, why and what to choose',
+    async () => {
+      const { page } = browser;
+      const userId = 64;
+      const orderId = await placeCurrentOrder(context.stack, userId);
+      const workflowId = `refund-and-cancel:${userId}:${orderId}`;
+      const label = 'cancel-order: retry|skip|compensate|abort (API refused our credentials)';
+
+      await withWorker(async (starter) => {
+        // The API refuses our credentials at the pivot: the run waits for an operator at cancel-order.
+        context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
+        const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '3.00', reason: 'wrong size', requestedBy: 'support' });
+        await awaitingOperatorAt(handle, 'cancel-order');
+        const stuckQuery = 'OrderflowState = "awaiting-operator"';
+        await visibleToQuery(`${stuckQuery} AND OrderflowWaitingFor = "${label}"`, workflowId);
+
+        // docs/runbook-ui.md: Configure Columns → add OrderflowWaitingFor (kept per browser).
+        await openWorkflowList(page, uiUrl, server.namespace, stuckQuery);
+        await workflowLink(page, workflowId).waitFor();
+        await page.getByRole('button', { name: 'Configure Columns' }).click();
+        const drawer = page.locator('#workflows-table-configuration-drawer');
+        await drawer.getByTestId('orderable-list-item-OrderflowWaitingFor-add-button').click();
+        await drawer.getByTestId('orderable-list-item-OrderflowWaitingFor-remove-button').waitFor();
+        // Next to Workflow ID: the default columns are Status, Workflow ID, Run ID, Type, Start, End.
+        for (let moves = 0; moves < 4; moves++) await drawer.getByTestId('orderable-list-item-OrderflowWaitingFor-move-up-button').click();
+        await browser.screenshot('13-configure-columns');
+        await page.keyboard.press('Escape');
+        const stored = await page.evaluate(() => localStorage.getItem('namespace-workflow-table-columns'));
+        expect(JSON.parse(stored ?? '{}')[server.namespace]).toEqual([
+          { label: 'Status' }, { label: 'Workflow ID' }, { label: 'OrderflowWaitingFor' }, { label: 'Run ID' }, { label: 'Type' }, { label: 'Start' }, { label: 'End' },
+        ]);
+
+        // The column, on the list, in the run's row.
+        await page.reload();
+        await page.getByRole('columnheader', { name: 'OrderflowWaitingFor' }).waitFor();
+        const row = page.getByRole('row').filter({ has: workflowLink(page, workflowId) });
+        await row.getByText(label).waitFor();
+        await browser.screenshot('12-list-waiting-for-column');
+
+        await handle.signal('operatorDecision', { action: 'abort', note: 'seen on the list', operator: 'ops-e2e' });
+        expect((await failureOf(handle)).type).toBe(FailureType.RunAborted);
+        expect((await handle.describe()).typedSearchAttributes.get(orderflowSearchAttributes.waitingFor)).toBeUndefined();
+      });
     },
     caseTimeoutMs,
   );

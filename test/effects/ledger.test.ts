@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BusinessKeyHeldError,
   EffectKeyConflictError,
   EffectNotFoundError,
   EffectTransitionError,
@@ -636,6 +637,76 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       }
     });
 
+    it('holds one effect per business key: a second run\'s refund of the order is refused before anything is written', async () => {
+      const businessKey = `refund:7:${++keyCounter}`;
+      const first = effectKey(uniqueWorkflow(), 'add-credit', 'run-1');
+      const secondWorkflow = uniqueWorkflow('my-own-refund');
+      const second = effectKey(secondWorkflow, 'add-credit', 'run-9');
+      const begun = await ledger.begin(first, { kind: 'credit.add', userId: 7, request: { amount: '5.00' }, businessKey });
+      expect(begun.effect.businessKey).toBe(businessKey);
+      expect(await ledger.businessKeyHolder(businessKey)).toMatchObject({ businessKey, effectKey: first, released: false });
+
+      const refused = await rejectionOf(other.begin(second, { kind: 'credit.add', userId: 7, request: { amount: '5.00' }, businessKey }));
+      expect(refused).toBeInstanceOf(BusinessKeyHeldError);
+      expect(refused).toMatchObject({ businessKey, effectKey: second, holderEffectKey: first, holderState: 'pending' });
+      expect((refused as Error).message).toContain(`${businessKey} is already held by effect "${first}"`);
+      // Nothing of the refused effect was written: no row, no audit event.
+      expect(await ledger.get(second)).toBeUndefined();
+      expect(await ledger.listAudit({ workflowId: secondWorkflow })).toEqual([]);
+      await ledger.record(first, 'applied', { response: { ok: true } });
+      await expect(other.begin(second, { kind: 'credit.add', userId: 7, request: {}, businessKey })).rejects.toBeInstanceOf(BusinessKeyHeldError);
+      // The same effect begun again (a retry of the holder) is answered as before.
+      expect((await other.begin(first, { kind: 'credit.add', userId: 7, request: {}, businessKey })).created).toBe(false);
+      // Effects without a business key are not affected, and the key is checked like any identifier.
+      expect((await ledger.begin(second, { kind: 'credit.add', userId: 7, request: {} })).created).toBe(true);
+      await expect(ledger.begin(effectKey(uniqueWorkflow(), 'x', 'run-1'), { kind: 'credit.add', request: {}, businessKey: ' refund:1:2' })).rejects.toBeInstanceOf(
+        InvalidLedgerInputError,
+      );
+    });
+
+    it('lets a business key go when its holder did not happen or was undone, and refuses the old holder armed again', async () => {
+      const businessKey = `cancel:8:${++keyCounter}`;
+      const keyA = effectKey(uniqueWorkflow('cancel-order'), 'cancel-order', 'run-1');
+      const keyB = effectKey(uniqueWorkflow('refund-and-cancel'), 'cancel-order', 'run-2');
+      const keyC = effectKey(uniqueWorkflow('refund-and-cancel'), 'cancel-order', 'run-3');
+      await ledger.begin(keyA, { kind: 'order.cancel', userId: 8, request: {}, businessKey });
+      await ledger.record(keyA, 'rejected', { response: { code: 'ERROR_NO_ORDER' } });
+      // A did not happen: B takes the key.
+      expect((await other.begin(keyB, { kind: 'order.cancel', userId: 8, request: {}, businessKey })).created).toBe(true);
+      expect(await ledger.businessKeyHolder(businessKey)).toMatchObject({ effectKey: keyB });
+      // A retried (armed again) would be a second cancellation: refused, and A stays rejected.
+      await expect(ledger.record(keyA, 'pending', { observedBefore: { order: 'current' } })).rejects.toBeInstanceOf(BusinessKeyHeldError);
+      expect((await other.get(keyA))?.state).toBe('rejected');
+      // B applied, then undone: released once, and C may take the key.
+      await other.record(keyB, 'applied', { response: { ok: true } });
+      await expect(ledger.begin(keyC, { kind: 'order.cancel', userId: 8, request: {}, businessKey })).rejects.toBeInstanceOf(BusinessKeyHeldError);
+      expect(await ledger.releaseBusinessKey(keyB, { actor: 'test' })).toBe(true);
+      expect(await ledger.releaseBusinessKey(keyB)).toBe(false);
+      expect((await ledger.listAudit({ effectKey: keyB, event: 'business-key.released' })).map((event) => event.details)).toEqual([{ businessKey }]);
+      expect((await ledger.begin(keyC, { kind: 'order.cancel', userId: 8, request: {}, businessKey })).created).toBe(true);
+      expect(await other.businessKeyHolder(businessKey)).toMatchObject({ effectKey: keyC, released: false });
+      // The holder itself may be armed again after it did not happen.
+      await ledger.record(keyC, 'resolved-not-applied', { note: 'operator: it did not happen' });
+      expect((await other.record(keyC, 'pending', { observedBefore: { order: 'current' } })).state).toBe('pending');
+    });
+
+    it('lets exactly one of two racing runs hold a business key', async () => {
+      for (let round = 0; round < 10; round++) {
+        const businessKey = `refund:9:${++keyCounter}`;
+        const keys = [effectKey(uniqueWorkflow('race-a'), 'add-credit', 'run-1'), effectKey(uniqueWorkflow('race-b'), 'add-credit', 'run-1')] as const;
+        const results = await Promise.allSettled([
+          ledger.begin(keys[0], { kind: 'credit.add', userId: 9, request: { round }, businessKey }),
+          other.begin(keys[1], { kind: 'credit.add', userId: 9, request: { round }, businessKey }),
+        ]);
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        const loser = results.find((result) => result.status === 'rejected');
+        expect(loser?.reason).toBeInstanceOf(BusinessKeyHeldError);
+        const holder = await ledger.businessKeyHolder(businessKey);
+        expect(keys).toContain(holder?.effectKey);
+        expect(await ledger.get(keys.find((key) => key !== holder?.effectKey) ?? '')).toBeUndefined();
+      }
+    });
+
     it('keeps everything when reopened, without migrating twice', async () => {
       const target = backend.target();
       const first = await openLedger(ledgerAt(target.url), target.options);
@@ -651,9 +722,9 @@ describe.each([sqliteBackend(), postgresBackend()])('effect ledger on $name', (b
       try {
         expect(await reopened.get(key)).toEqual(recorded);
         expect(await reopened.listAudit({ workflowId })).toEqual(audit);
-        // Migrations are recorded once each (PostgreSQL's version 2 adds the insertion-order column).
+        // Migrations are recorded once each (PostgreSQL's version 2 adds the insertion-order column; the last adds business keys).
         expect((await backend.raw('SELECT version FROM schema_version ORDER BY version')).map((row) => Number(row['version']))).toEqual(
-          backend.name === 'postgres' ? [1, 2] : [1],
+          backend.name === 'postgres' ? [1, 2, 3] : [1, 2],
         );
         if (backend.name === 'sqlite') {
           expect(await backend.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { composerEnv, composerForTests, runCommand, temporaryComposerHome } from '../support/composer.ts';
-import { phpForTests, runPhpFile } from '../support/php.ts';
-import type { PhpRuntime } from '../support/php.ts';
-import { connectTestClient, temporalAvailable, uniqueTaskQueue } from '../support/temporal.ts';
+import { composerEnv, composerForTests, runCommand, temporaryComposerHome } from '../../harness/composer.ts';
+import { phpForTests, runPhpFile } from '../../harness/php.ts';
+import type { PhpRuntime } from '../../harness/php.ts';
+import { connectTestClient, temporalAvailable, uniqueTaskQueue } from '../../harness/temporal.ts';
 
 const php = phpForTests({ check: 'the PHP client install from an empty folder', extensions: ['curl', 'json'] });
 const composer = composerForTests('the PHP client install from an empty folder');

@@ -2,21 +2,17 @@
  * clients/php against the real dev server's HTTP API (the global setup's, with its
  * `--http-port`), a worker with the real activities and both simulators: every workflow
  * started and its result read, the same start twice, a conflicting start, status,
- * paymentReceived and decide from PHP; plus bad input refused with no request sent, an
- * unreachable Temporal and refused credentials, and the shared table of inputs.
+ * paymentReceived and decide from PHP. What needs no Temporal (the shared table of inputs,
+ * bad input refused with no request sent, an unreachable Temporal, refused credentials,
+ * answers of another shape, settings the client cannot use) is the client's own PHPUnit
+ * suite, which test/php/phpunit.test.ts runs.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { workflowRegistry } from '../../src/client/workflow-registry.ts';
-import type { WorkflowTypeName } from '../../src/client/workflow-registry.ts';
 import { centsFromInteger } from '../../src/money.ts';
-import { InputError } from '../../src/validation.ts';
 import { eventually, creditCalls } from '../../harness/stack.ts';
 import { phpForTests, runPhpFile } from '../../harness/php.ts';
 import type { PhpRuntime } from '../../harness/php.ts';
@@ -24,9 +20,7 @@ import { temporalAvailable } from '../../harness/temporal.ts';
 import { demoOrderTotalCents, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 const php = phpForTests({ check: 'the PHP client tests', extensions: ['curl', 'json'] });
-const callScript = fileURLToPath(new URL('../../clients/php/tests/call.php', import.meta.url));
-const casesScript = fileURLToPath(new URL('../../clients/php/tests/input-cases.php', import.meta.url));
-const casesFile = fileURLToPath(new URL('../fixtures/input-cases.json', import.meta.url));
+const callScript = fileURLToPath(new URL('../../clients/php/tests/Support/call.php', import.meta.url));
 
 type PhpAnswer = { answer?: unknown; exception?: string; message?: string; [field: string]: unknown };
 
@@ -36,91 +30,6 @@ async function phpCall(runtime: PhpRuntime, options: Record<string, unknown>, me
   if (run.exitCode !== 0 || run.stderr.trim() !== '') throw new Error(`php ${method} failed (exit ${String(run.exitCode)}):\n${run.stderr}${run.stdout}`);
   return JSON.parse(run.stdout) as PhpAnswer;
 }
-
-/** A loopback HTTP server that records requests and answers each with `status` and `body`. */
-async function recordingServer(status: number, body: unknown): Promise<{ url: string; requests: Array<{ url: string; headers: IncomingHttpHeaders }>; close(): Promise<void> }> {
-  const requests: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
-  const server = createServer((request, response) => {
-    requests.push({ url: request.url ?? '', headers: request.headers });
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-interface InputCase {
-  workflow: string;
-  note: string;
-  input: unknown;
-  refused?: string[];
-  normalised?: Record<string, unknown>;
-  workflowId?: string;
-}
-
-/** The problems the TypeScript starters report for a refused case. */
-function typeScriptProblems(testCase: InputCase): readonly string[] {
-  try {
-    (workflowRegistry[testCase.workflow as WorkflowTypeName].validate as (input: unknown) => unknown)(testCase.input);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-  throw new Error(`The TypeScript rules accept the case "${testCase.note}" that the table says is refused.`);
-}
-
-describe.skipIf(php === undefined)('the PHP client without Temporal', () => {
-  const runtime = php as PhpRuntime;
-  const validInput = { userId: 7, orderId: 319, amount: '5.00', reason: 'damaged', requestedBy: 'shop' };
-
-  it('follows the shared table of valid and invalid inputs', async () => {
-    const cases = JSON.parse(readFileSync(casesFile, 'utf8')) as InputCase[];
-    const run = await runPhpFile(runtime, casesScript, { args: [casesFile] });
-    expect(run.stderr).toBe('');
-    const answers = JSON.parse(run.stdout) as Array<{ valid: boolean; normalised?: unknown; workflowId?: string; problems?: string[] }>;
-    expect(answers).toHaveLength(cases.length);
-    cases.forEach((testCase, index) => {
-      const answer = answers[index]!;
-      if (testCase.refused) {
-        // The same problems, word for word, as the TypeScript rules give (whose fields the TS test checks against the table).
-        expect({ note: testCase.note, problems: answer.problems }).toEqual({ note: testCase.note, problems: typeScriptProblems(testCase) });
-      } else {
-        expect({ note: testCase.note, answer }).toEqual({ note: testCase.note, answer: { valid: true, normalised: testCase.normalised, workflowId: testCase.workflowId } });
-      }
-    });
-  });
-
-  it('refuses bad input with every problem and sends nothing', async () => {
-    const server = await recordingServer(200, {});
-    try {
-      const answer = await phpCall(runtime, { httpApiUrl: server.url }, 'refundAndCancel', [{ ...validInput, userId: 'seven', amount: '5.001' }]);
-      expect(answer.exception).toBe('Orderflow\\Exception\\InvalidInputException');
-      expect(answer['problems']).toEqual(['userId must be a whole number ≥ 1 (got "seven")', 'amount "5.001" is not a decimal amount with at most two places (like 5 or 12.50)']);
-      expect(server.requests).toEqual([]);
-    } finally {
-      await server.close();
-    }
-  });
-
-  it('says when Temporal cannot be reached, and when it refuses the API key (sent as a bearer token)', async () => {
-    const unreachable = await phpCall(runtime, { httpApiUrl: 'http://127.0.0.1:1' }, 'status', ['refund-and-cancel:7:319']);
-    expect(unreachable.exception).toBe('Orderflow\\Exception\\TemporalUnreachableException');
-    expect(unreachable.message).toMatch(/^Cannot reach Temporal's HTTP API at http:\/\/127\.0\.0\.1:1\/api\/v1\/namespaces\/default .*Repeating the call is safe\.$/);
-
-    const server = await recordingServer(401, { code: 16, message: 'Request unauthorized.' });
-    try {
-      const refused = await phpCall(runtime, { httpApiUrl: server.url, apiKey: 'key-123' }, 'status', ['refund-and-cancel:7:319']);
-      expect(refused.exception).toBe('Orderflow\\Exception\\AccessDeniedException');
-      expect(refused.message).toContain('Request unauthorized.');
-      expect(refused.message).not.toContain('key-123');
-      expect(server.requests[0]?.headers['authorization']).toBe('Bearer key-123');
-    } finally {
-      await server.close();
-    }
-
-    const plain = await phpCall(runtime, { httpApiUrl: 'http://temporal.example.com:7243', apiKey: 'key-123' }, 'status', ['x']);
-    expect(plain).toMatchObject({ exception: 'InvalidArgumentException', message: expect.stringContaining('only sent over https') });
-  });
-});
 
 describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a real Temporal server', () => {
   const runtime = php as PhpRuntime;
@@ -190,6 +99,25 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
     expect(await context.orderState(cancel.userId, cancel.orderId)).toBe('cancelled');
   });
 
+  it('says when the business key holds a run of another workflow type, instead of answering with it', async () => {
+    const input = { userId: 903, orderId: 5002, amount: '5.00', reason: 'mistyped type', requestedBy: 'test' };
+    const workflowId = `${prefix}refund-and-cancel:903:5002`;
+    const other = await context.client.workflow.start('refundAndCancelX', { taskQueue: 'nobody-polls-this', workflowId, args: [input] });
+    try {
+      const answer = await phpCall(runtime, { httpApiUrl, taskQueue: 'nobody-polls-this', workflowIdPrefix: prefix }, 'refundAndCancel', [input]);
+      expect(answer).toMatchObject({
+        exception: 'Orderflow\\Exception\\OtherWorkflowTypeException',
+        workflowId,
+        runId: other.firstExecutionRunId,
+        existingType: 'refundAndCancelX',
+        requestedType: 'refundAndCancel',
+      });
+      expect(answer.message).toContain(`${workflowId} (run ${other.firstExecutionRunId}) is a run of workflow type "refundAndCancelX", not refundAndCancel`);
+    } finally {
+      await other.terminate('test over');
+    }
+  });
+
   it('reads status, sends paymentReceived, and resumes a run waiting for an operator with decide', { timeout: 120_000 }, async () => {
     const paying = await customerWithOrder();
     const stuck = await customerWithOrder();
@@ -218,18 +146,36 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client on a 
         return answer?.state === 'awaiting-operator' ? answer : undefined;
       });
       expect(waiting.awaiting?.step).toBe('cancel-order');
+      // The wait's id is in the PHP client's status, as in every other view.
+      expect((waiting.awaiting as { waitId?: string } | undefined)?.waitId).toBe('cancel-order#1');
+
+      // A wait id that is malformed is refused by the client; one for another wait, by the run.
+      const malformed = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', null, 'cancel-order']);
+      expect(malformed.exception).toBe('Orderflow\\Exception\\InvalidInputException');
+      const stale = await phpCall(runtime, options, 'decide', [refundId, 'skip', 'meant for the credit', 'anna', null, 'add-credit#1']);
+      expect(stale.exception).toBe('Orderflow\\Exception\\DecisionRefusedException');
+      expect(stale.message).toContain('this decision is for add-credit#1, not the current wait: the run waits for cancel-order#1');
 
       // The run's own validator refuses (the client checks only what it can: action, non-empty texts).
       const refused = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'x'.repeat(2_001), 'anna']);
       expect(refused.exception).toBe('Orderflow\\Exception\\DecisionRefusedException');
       expect(refused.message).toContain('"note" must be at most 2000 characters');
 
+      // No wait id given: the client takes the one status shows. Temporal records the client's identity (default orderflow-php:<hostname>).
       const decided = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', 'decision-1']);
-      expect(decided.answer).toMatchObject({ accepted: true, action: 'retry' });
-      const repeated = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', 'decision-1']);
+      const phpIdentity = `orderflow-php:${hostname()}`;
+      expect(decided.answer).toMatchObject({ accepted: true, action: 'retry', waitId: 'cancel-order#1', identity: phpIdentity });
+      const repeated = await phpCall(runtime, options, 'decide', [refundId, 'retry', 'key fixed', 'anna', 'decision-1', 'cancel-order#1']);
       expect(repeated.answer).toEqual(decided.answer);
+      // The same decision id with another decision: Temporal answers with the first one; the client says so.
+      const reused = await phpCall(runtime, options, 'decide', [refundId, 'skip', 'it is cancelled', 'ben', 'decision-1', 'cancel-order#1']);
+      expect(reused.exception).toBe('Orderflow\\Exception\\DecisionIdReusedException');
+      expect(reused.message).toContain('this decision id (decision-1) was already used for retry at cancel-order#1 by anna');
       const result = await phpCall(runtime, options, 'result', [refundId, 60]);
-      expect(result.answer).toMatchObject({ outcome: 'completed', decisions: [expect.objectContaining({ action: 'retry', operator: 'anna' })] });
+      expect(result.answer).toMatchObject({
+        outcome: 'completed',
+        decisions: [expect.objectContaining({ action: 'retry', operator: 'anna', waitId: 'cancel-order#1', identity: phpIdentity })],
+      });
     });
     expect(await context.orderState(paying.userId, paying.orderId)).toBe('processed');
   });

@@ -7,8 +7,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { composerEnv, composerForTests, runCommand, temporaryComposerHome } from '../support/composer.ts';
-import { phpForTests } from '../support/php.ts';
+import { composerEnv, composerForTests, runCommand, temporaryComposerHome } from '../../harness/composer.ts';
+import { phpForTests } from '../../harness/php.ts';
 
 const php = phpForTests({ check: "the PHP client's PHPUnit suite and PSR-12 check", extensions: ['curl', 'json'] });
 const composer = composerForTests("the PHP client's PHPUnit suite and PSR-12 check");

@@ -130,7 +130,7 @@ describe.skipIf(!temporalAvailable())('tracing (OTLP) and metrics (Prometheus) o
     // The credit is added but its answer lost (reconciled next attempt); the cancel is refused (an operator decides).
     stack.webtvSim.addFault({ operation: 'add_subtract_credit', kind: 'apply-then-drop', count: 1 });
     stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key', count: 1 });
-    const run = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '3.00', '--wait'], env);
+    const run = await orderflow(['start', 'refund-and-cancel', '--user', String(userId), '--order', String(orderId), '--amount', '3.00', '--reason', 'traced', '--wait'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(3);
 

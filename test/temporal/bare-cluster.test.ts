@@ -20,7 +20,7 @@ import { makeCertificates, orderflowInProcess, orderflowProcess, startApiKeyGate
 
 const cliPath = findTemporalCli();
 const missingMessage =
-  "lacks orderflow's search attributes OrderflowState, OrderflowStep, StoreUserId, StoreOrderId, JustClickBillId, OrderflowBulkId, OrderflowBulkDone, OrderflowBulkFailed, OrderflowBulkWaiting, so runs cannot start or be found. " +
+  "lacks orderflow's search attributes OrderflowState, OrderflowStep, StoreUserId, StoreOrderId, JustClickBillId, OrderflowBulkId, OrderflowBulkDone, OrderflowBulkFailed, OrderflowBulkWaiting, OrderflowWaitingFor, so runs cannot start or be found. " +
   'Register them once with: orderflow setup';
 const noStackTrace = /\n\s+at /;
 
@@ -59,7 +59,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
   it('every entry point refuses (exit 2) naming the missing attributes and orderflow setup; setup registers them once', async () => {
     for (const args of [
       ['status', 'refund-and-cancel:7:319'],
-      ['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50'],
+      ['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50', '--reason', 'damaged'],
       ['ops', 'list'],
       ['decide', 'refund-and-cancel:7:319', '--action', 'retry', '--note', 'checked', '--operator', 'anna'],
     ]) {
@@ -80,7 +80,7 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
         (error: unknown) => error,
       );
       expect(refused).toBeInstanceOf(TemporalNotReadyError);
-      expect((refused as TemporalNotReadyError).missingSearchAttributes).toEqual(['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting']);
+      expect((refused as TemporalNotReadyError).missingSearchAttributes).toEqual(['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting', 'OrderflowWaitingFor']);
       expect((refused as Error).message).toContain(missingMessage);
     } finally {
       await connection.close();
@@ -102,16 +102,16 @@ describe.skipIf(cliPath === undefined)('a Temporal server without orderflow sear
     const first = await orderflowInProcess(['setup'], env);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('namespace default exists.');
-    for (const name of ['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting']) expect(first.stdout).toContain(`created  ${name}`);
-    expect(first.stdout).toContain('Registered 9 search attribute(s)');
+    for (const name of ['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting', 'OrderflowWaitingFor']) expect(first.stdout).toContain(`created  ${name}`);
+    expect(first.stdout).toContain('Registered 10 search attribute(s)');
 
     const second = await orderflowInProcess(['setup'], env);
     expect(second.code).toBe(0);
     expect(second.stdout).not.toContain('created');
-    for (const name of ['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting']) expect(second.stdout).toContain(`existing ${name}`);
+    for (const name of ['OrderflowState', 'OrderflowStep', 'StoreUserId', 'StoreOrderId', 'JustClickBillId', 'OrderflowBulkId', 'OrderflowBulkDone', 'OrderflowBulkFailed', 'OrderflowBulkWaiting', 'OrderflowWaitingFor']) expect(second.stdout).toContain(`existing ${name}`);
     expect(second.stdout).toContain('Nothing to do');
 
-    const started = await orderflowInProcess(['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50'], env);
+    const started = await orderflowInProcess(['start', 'refund-and-cancel', '--user', '7', '--order', '319', '--amount', '5.50', '--reason', 'damaged'], env);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
     expect(started.stdout).toContain('Started refund-and-cancel');

@@ -76,7 +76,7 @@ describe('loadConfig', () => {
       expect.arrayContaining(['WEBTV_SHARED_SECRET', 'JUSTCLICK_SECRET']),
     );
     expect(configVariables.filter((entry) => entry.fileVariant).map((entry) => entry.name).sort()).toEqual(
-      ['JUSTCLICK_SECRET', 'ORDERFLOW_LEDGER', 'TEMPORAL_API_KEY', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
+      ['JUSTCLICK_SECRET', 'ORDERFLOW_ENCRYPTION_KEYS', 'ORDERFLOW_LEDGER', 'TEMPORAL_API_KEY', 'WEBTV_KEY_ID', 'WEBTV_SHARED_SECRET'],
     );
   });
 
@@ -108,6 +108,15 @@ describe('loadConfig', () => {
     expect(config.ledger.kind).toBe('postgres');
     if (config.ledger.kind === 'postgres') expect(config.ledger.url.reveal()).toBe('postgresql://orderflow:pw@db.internal:5432/orderflow');
     expect(config.justclick.apiUrl).toBe('http://127.0.0.1:8082/api');
+  });
+
+  it('reads ORDERFLOW_APPROVAL_ABOVE as an amount (off when unset), and refuses anything else', () => {
+    expect(loadConfig(validEnv, ['temporal']).temporal.approvalAbove).toBeUndefined();
+    expect(loadConfig({ ...validEnv, ORDERFLOW_APPROVAL_ABOVE: '100' }, ['temporal']).temporal.approvalAbove).toBe('100.00');
+    expect(loadConfig({ ...validEnv, ORDERFLOW_APPROVAL_ABOVE: '99.5' }, ['temporal']).temporal.approvalAbove).toBe('99.50');
+    for (const bad of ['-1', '0', '1e3', '100.001', 'lots']) {
+      expect(() => loadConfig({ ...validEnv, ORDERFLOW_APPROVAL_ABOVE: bad }, ['temporal'])).toThrow(/ORDERFLOW_APPROVAL_ABOVE .*write an amount like 100\.00, or unset it for no approvals/);
+    }
   });
 
   it('requires only the sections asked for', () => {

@@ -27,7 +27,7 @@ const layers = [
   {
     name: 'base',
     what: 'pure shared definitions: contracts, money, validation, single-line text, Markdown escaping, search attribute names, effect keys',
-    files: ['src/contracts.ts', 'src/money.ts', 'src/single-line-text.ts', 'src/markdown.ts', 'src/validation.ts', 'src/search-attributes.ts', 'src/ledger/keys.ts', 'src/features/*/contracts.ts'],
+    files: ['src/contracts.ts', 'src/activity-contracts.ts', 'src/business-keys.ts', 'src/money.ts', 'src/single-line-text.ts', 'src/markdown.ts', 'src/validation.ts', 'src/search-attributes.ts', 'src/ledger/keys.ts', 'src/features/*/contracts.ts'],
     sees: [],
   },
   {
@@ -52,7 +52,7 @@ const layers = [
   {
     name: 'activities',
     what: 'the activities the worker runs',
-    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/bulk/rows-activities.ts', 'src/features/bulk/legacy-activities.ts'],
+    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/reconcile/findings.ts', 'src/features/bulk/rows-activities.ts', 'src/features/bulk/legacy-activities.ts'],
     sees: ['base', 'infrastructure', 'client'],
   },
   {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jsonLogLine, runEventLine, runEventSink } from '../../src/run-events.ts';
+import { jsonLogLine, runEventLine, runEventLines, runEventSink } from '../../src/run-events.ts';
 import type { LogEntry } from '../../src/run-events.ts';
 import { reserveOrderIds, saveNextOrderId } from '../../src/local-stack.ts';
 
@@ -51,6 +51,39 @@ describe('run events in the terminal', () => {
     expect(lines[1]).toMatchObject({ level: 'WARN', message: 'Activity failed', error: { name: 'Error', message: 'HTTP 502' }, taskToken });
     expect(shown).toEqual(['20:13:20 ↻ w: observeOrder attempt 1 failed: HTTP 502']);
     expect(jsonLogLine(entry('INFO', 'x'))).toMatch(/^\{"at":"2025-12-01T20:13:20\.000Z","level":"INFO","message":"x"\}\n$/);
+  });
+});
+
+describe("a bulk's item runs in the terminal", () => {
+  it('shows one line per bulk progress step, not one per item run (its errors aside)', () => {
+    const lineFor = runEventLines();
+    const bulk = { workflowId: 'bulk:refund-and-cancel:abc', workflowType: 'bulkRun' };
+    const shown: string[] = [];
+    const show = (line: string | undefined): void => void (line !== undefined && shown.push(line));
+    show(lineFor(entry('DEBUG', 'Workflow started', bulk)));
+    const progress = (state: string, done: number, failed: number, running: number, queued: number) =>
+      entry('INFO', 'bulk progress', { ...bulk, bulkId: 'bulk:refund-and-cancel:abc', state, total: 10_000, done, failed, waiting: 1, notStarted: 0, running, queued });
+    for (let index = 0; index < 10_000; index++) {
+      const item = { workflowId: `refund-and-cancel:${index + 1}:319`, workflowType: 'refundAndCancel', runId: `r${index}` };
+      show(lineFor(entry('DEBUG', 'Workflow started', { ...item, bulkId: 'bulk:refund-and-cancel:abc' })));
+      // Activity entries carry no bulkId: the run is known from its start.
+      show(lineFor(entry('WARN', 'Activity failed', { ...item, activityType: 'observeOrder', attempt: 1, error: new Error('HTTP 502') })));
+      if (index === 7) show(lineFor(entry('WARN', 'run waits for an operator', { ...item, bulkId: 'bulk:refund-and-cancel:abc', step: 'add-credit', reason: 'Check.' })));
+      else if (index % 1000 === 999) show(lineFor(entry('WARN', 'Workflow failed', { ...item, bulkId: 'bulk:refund-and-cancel:abc', error: new Error('refused') })));
+      else show(lineFor(entry('DEBUG', 'Workflow completed', { ...item, bulkId: 'bulk:refund-and-cancel:abc' })));
+      if (index === 4999) show(lineFor(progress('running', 4994, 5, 10, 4990)));
+    }
+    show(lineFor(entry('ERROR', 'Workflow task failed', { workflowId: 'refund-and-cancel:42:319', workflowType: 'refundAndCancel', bulkId: 'bulk:refund-and-cancel:abc', error: new Error('boom') })));
+    show(lineFor(progress('finished', 9_989, 10, 0, 0)));
+    // An item run's activity after its end is an ordinary run's again (nothing is remembered for ever).
+    show(lineFor(entry('WARN', 'Activity failed', { workflowId: 'refund-and-cancel:1:319', activityType: 'observeOrder', attempt: 1, error: new Error('HTTP 502') })));
+    expect(shown).toEqual([
+      '20:13:20 ▶ bulk:refund-and-cancel:abc started (bulkRun)',
+      '20:13:20 ▦ bulk bulk:refund-and-cancel:abc running: 4994 of 10000 done, 5 failed, 1 wait for an operator, 10 running, 4990 queued',
+      '20:13:20 ! refund-and-cancel:42:319: Workflow task failed: boom',
+      '20:13:20 ▦ bulk bulk:refund-and-cancel:abc finished: 9989 of 10000 done, 10 failed, 1 wait for an operator',
+      '20:13:20 ↻ refund-and-cancel:1:319: observeOrder attempt 1 failed: HTTP 502',
+    ]);
   });
 });
 

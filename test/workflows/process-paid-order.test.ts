@@ -17,6 +17,7 @@ import {
   decide,
   demoOrderTotalCents,
   failureOf,
+  forCurrentWait,
   resetToFirstWorkflowTask,
   statusOf,
   useWorkflowTestContext,
@@ -157,10 +158,10 @@ describe.skipIf(!temporalAvailable())('processPaidOrder on a real Temporal serve
     await withWorker(async (starter) => {
       const { handle } = await startProcessPaidOrder(starter, { userId, orderId, justclickBillId: billId, paymentDeadline: '2 seconds' });
       await awaitingOperatorAt(handle, 'process-order');
-      await handle.signal<[OperatorDecision]>('operatorDecision', { action: 'abort', note: 'customer never paid', operator: 'ben' });
+      await handle.signal<[OperatorDecision]>('operatorDecision', await forCurrentWait(handle, { action: 'abort', note: 'customer never paid', operator: 'ben' }));
       const failure = await failureOf(handle);
       expect(failure.type).toBe(FailureType.RunAborted);
-      expect(failure.message).toMatch(/stopped while an amount was due\. Aborted by ben: customer never paid/);
+      expect(failure.message).toMatch(/stopped while an amount was due\. Aborted by ben \(Temporal identity: [^)]+\): customer never paid/);
       const result = failure.details?.[0] as RunResult;
       expect(result.outcome).toBe('aborted');
       expect(result.decisions.map((decision) => [decision.step, decision.action, decision.via])).toEqual([['process-order', 'abort', 'signal']]);

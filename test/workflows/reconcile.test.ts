@@ -65,7 +65,8 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     const lateKey = `${context.prefix}adjust-credit/${lateUser}/late/adjust-credit#run-1`;
     const observed = { creditCents: 200, credit: '2.00' };
     await stack.ledger.begin(lateKey, { kind: 'credit.add', userId: lateUser, request: { creditAction: 'add', amount: '3.00', description: 'goodwill' }, observedBefore: observed });
-    await stack.ledger.record(lateKey, 'resolved-not-applied', { observedAfter: observed, note: 'test: credit unchanged after the in-flight window' });
+    // As an operator's `retry` records it (bookkeeping.resolveEffect): their name, and the identity Temporal recorded for the decision.
+    await stack.ledger.record(lateKey, 'resolved-not-applied', { observedAfter: observed, actor: 'anna', note: 'anna (Temporal identity: orderflow-cli:anna@ops): resolved-not-applied — credit unchanged in the store admin' });
     await stack.ledger.record(lateKey, 'pending', { observedBefore: observed, note: 'test: new attempt' });
     await stack.ledger.record(lateKey, 'applied', { response: { ok: 'credit added' } });
     stack.webtvSim.state.setCredit(lateUser, centsFromInteger(500));
@@ -122,7 +123,9 @@ describe.skipIf(!temporalAvailable())('reconcile on a real Temporal server', () 
     const late = first.findings.find((finding) => finding.kind === 'late-landing');
     expect(late?.userId).toBe(String(lateUser));
     expect(late?.evidence).toMatchObject({ change: '+3.00', 'credit expected': '5.00', 'credit now': '8.00' });
+    expect(late?.evidence['decided by']).toBe('anna — anna (Temporal identity: orderflow-cli:anna@ops): resolved-not-applied — credit unchanged in the store admin');
     expect(first.report).toContain(`late-landing:${lateKey}`);
+    expect(first.report).toContain('decided by: anna — anna (Temporal identity: orderflow-cli:anna@ops)');
     expect(first.report).toMatch(/5 finding\(s\), 5 new, 1 repaired/);
     // The safe repair happened, and is recorded.
     expect(stack.justclickSim.state.hasBill(billId)).toBe(false);

@@ -12,7 +12,7 @@ import { InputError } from '../../src/validation.ts';
 import { centsFromInteger } from '../../src/money.ts';
 import { temporalAvailable } from '../../harness/temporal.ts';
 import { creditCalls, eventually, sampleCredentials } from '../../harness/stack.ts';
-import { awaitingOperatorAt, decide, failureOf, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../../harness/workflows.ts';
+import { awaitingOperatorAt, decide, failureOf, forCurrentWait, resetToFirstWorkflowTask, statusOf, updateRefusal, useWorkflowTestContext } from '../../harness/workflows.ts';
 
 describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server', () => {
   const context = useWorkflowTestContext({ taskQueuePrefix: 'refund-and-cancel', firstUserId: 10 });
@@ -48,11 +48,12 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
         ?.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes)
         .map((event) => Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort());
       expect(upserted).toEqual([[orderflowSearchAttributes.step.name, orderflowSearchAttributes.state.name].sort()]);
-      // The order check is a normal activity (its answer gates the effects); the three
-      // effects succeed at their local first attempt, together in the next workflow task.
+      // The order check is a normal activity (its answer gates the effects); the worker's
+      // approval threshold (a local read of its configuration) and the three effects succeed
+      // at their local first attempt, together in the next workflow task.
       const events = history.events ?? [];
       expect(events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['observeOrder']);
-      expect(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(3);
+      expect(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(4);
       expect(events.filter((event) => event.workflowTaskCompletedEventAttributes)).toHaveLength(2);
       return value;
     });
@@ -190,7 +191,7 @@ describe.skipIf(!temporalAvailable())('refundAndCancel on a real Temporal server
       expect(Object.keys(atUndo.awaiting?.choices ?? {})).toEqual(['retry', 'skip', 'abort']);
       // compensate is not offered while compensating: the update is refused, and nothing changes.
       expect(await updateRefusal(decide(handle, { action: 'compensate', note: 'again', operator: 'anna' }))).toMatch(/"compensate" is not possible here; choose one of retry, skip, abort/);
-      await handle.signal('operatorDecision', { action: 'skip', note: 'written off, user spent it', operator: 'ben' });
+      await handle.signal('operatorDecision', await forCurrentWait(handle, { action: 'skip', note: 'written off, user spent it', operator: 'ben' }));
 
       const failure = await failureOf(handle);
       expect(failure.type).toBe(FailureType.RunCompensated);

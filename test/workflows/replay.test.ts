@@ -94,6 +94,8 @@ describe('replay of recorded histories against the current workflow code', () =>
     expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'applyCreditChange')).toBe(true);
     // The 1.0 baseline: no history carries a patch marker.
     expect(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+    // Each decision's identity is read from the run's own history by an activity.
+    expect(events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'recordedIdentity')).toBe(true);
   });
 
   it.each(fixtureFiles)('replays %s without nondeterminism', async (file) => {

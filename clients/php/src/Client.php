@@ -8,10 +8,12 @@ use Orderflow\Exception\AccessDeniedException;
 use Orderflow\Exception\ApiException;
 use Orderflow\Exception\ConfigurationException;
 use Orderflow\Exception\ConflictException;
+use Orderflow\Exception\DecisionIdReusedException;
 use Orderflow\Exception\DecisionRefusedException;
 use Orderflow\Exception\InvalidInputException;
 use Orderflow\Exception\NotFoundException;
 use Orderflow\Exception\OrderflowException;
+use Orderflow\Exception\OtherWorkflowTypeException;
 use Orderflow\Exception\RunFailedException;
 use Orderflow\Exception\TemporalUnreachableException;
 use Orderflow\Exception\TimeoutException;
@@ -25,20 +27,15 @@ use Orderflow\Exception\TimeoutException;
  */
 final class Client
 {
-    private const OPERATOR_ACTIONS = ['retry', 'skip', 'compensate', 'abort'];
-    private const ANSWERING_STATUSES = [
-        'WORKFLOW_EXECUTION_STATUS_RUNNING',
-        'WORKFLOW_EXECUTION_STATUS_COMPLETED',
-        'WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW',
-    ];
-    /**
-     * Attempts for a call whose request did not get an answer (every call is safe to repeat:
-     * starts, signals and updates carry ids).
-     */
+    private const OPERATOR_ACTIONS = ['retry', 'skip', 'compensate', 'abort', 'approve'];
+    private const WAIT_ID = '/^([a-z][a-z0-9-]{0,63})#[1-9][0-9]{0,5}$/';
+    /** Attempts for a call whose request did not get an answer (every call is safe to repeat: starts, signals and updates carry ids). */
     private const ATTEMPTS = 3;
 
     private readonly string $apiBase;
     private readonly Contract $contract;
+    /** The caller identity Temporal records with every start, update and signal this client sends. */
+    private readonly string $identity;
 
     /**
      * @param string $httpApiUrl Temporal's HTTP API, e.g. http://127.0.0.1:7243 or https://temporal.example.com:7243
@@ -46,6 +43,9 @@ final class Client
      * @param string|null $uiUrl the Temporal UI, for the links in StartedRun (e.g. http://127.0.0.1:8233)
      * @param string $workflowIdPrefix put before every workflow id (e.g. `shop-eu:`), as in the TS starters
      * @param string|null $caFile CA bundle for a private CA; TLS verification is never switched off
+     * @param string|null $identity the caller identity Temporal records with each request (who decided, who started a run);
+     *                              default `orderflow-php:<hostname>`: name your backend, e.g. `orderflow-php:shop-backend-eu`
+     * @param PayloadCodec|null $payloadCodec with payload encryption on: encodes what is sent, decodes what comes back (docs/encryption.md)
      */
     public function __construct(
         string $httpApiUrl,
@@ -57,8 +57,9 @@ final class Client
         private readonly float $timeoutSeconds = 15.0,
         private readonly float $connectTimeoutSeconds = 5.0,
         private readonly ?string $caFile = null,
-        private readonly string $identity = 'orderflow-php',
+        ?string $identity = null,
         ?Contract $contract = null,
+        private readonly ?PayloadCodec $payloadCodec = null,
     ) {
         $url = self::httpUrl($httpApiUrl);
         if ($url === null) {
@@ -116,6 +117,11 @@ final class Client
                 . "or null for the system's CAs."
             );
         }
+        $identity ??= 'orderflow-php:' . (gethostname() ?: 'unknown-host');
+        if (trim($identity) === '' || strlen($identity) > 200 || preg_match('/[\x00-\x1f\x7f]/', $identity) === 1) {
+            throw new \InvalidArgumentException('The identity must be one printable line of at most 200 characters, e.g. "orderflow-php:shop-backend".');
+        }
+        $this->identity = $identity;
         $this->apiBase = rtrim($httpApiUrl, '/') . '/api/v1/namespaces/' . rawurlencode($namespace);
         $this->contract = $contract ?? Contract::load();
     }
@@ -151,23 +157,12 @@ final class Client
      * @param array<string, mixed> $input
      * @throws InvalidInputException nothing was sent (also for an unknown workflow type)
      * @throws ConflictException the business key's run was started with a different request
+     * @throws OtherWorkflowTypeException the business key's id holds a run of another workflow type
      */
     public function start(string $workflowType, array $input): StartedRun
     {
         $normal = InputRules::validate($workflowType, $input);
         $workflow = $this->contract->workflow($workflowType);
-
-        // Runs started before the ':' ids keep answering for their business key. Their ids
-        // contain '/', which the HTTP API cannot put in a path, so they are found by a
-        // visibility query and their input cannot be read here to compare.
-        $legacyId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal, legacy: true);
-        $listed = $this->call('GET', '/workflows?' . http_build_query(['query' => "WorkflowId = \"{$legacyId}\""]));
-        foreach (self::listOf($listed['executions'] ?? []) as $execution) {
-            if (is_array($execution) && in_array($execution['status'] ?? '', self::ANSWERING_STATUSES, true)) {
-                $runId = self::runIdIn($execution['execution']['runId'] ?? null, "the listed run {$legacyId}");
-                return new StartedRun($legacyId, $runId, false, $this->uiLink($legacyId));
-            }
-        }
 
         $workflowId = $this->workflowIdPrefix . $this->contract->workflowId($workflowType, $normal);
         $metadata = $this->contract->userMetadata($workflowType, $normal);
@@ -191,7 +186,10 @@ final class Client
         }
         // Joined a running run (USE_EXISTING), or refused because a run already completed
         // (ALLOW_DUPLICATE_FAILED_ONLY): compare with the input that run started with.
-        [$runId, $existing] = $this->startedWith($workflowId);
+        [$runId, $existing, $existingType] = $this->startedWith($workflowId);
+        if ($existingType !== $workflow['workflowType']) {
+            throw new OtherWorkflowTypeException($workflowId, $runId, $existingType, $workflow['workflowType']);
+        }
         $differences = $this->contract->differences($workflowType, $existing, $normal);
         if ($differences !== []) {
             throw new ConflictException($workflowId, $runId, $differences);
@@ -252,11 +250,15 @@ final class Client
 
     /**
      * Resumes a run waiting for an operator (the `operatorDecision` update, which the run
-     * validates and answers with what will happen). The decision id makes a repeated call
-     * the same decision: pass the same one when you retry after an error.
+     * validates and answers with what it took and what will happen). The decision names the
+     * wait it answers ($waitId, e.g. `cancel-order#2`, as status() shows it in
+     * `awaiting.waitId`); without one, the wait status() shows now is taken. A decision for a
+     * wait that is over is refused. The decision id makes a repeated call the same decision:
+     * pass the same one when you retry after an error.
      *
-     * @return array<string, mixed> the reply: accepted, action, willHappen
-     * @throws DecisionRefusedException the run is not waiting, or the action is not one of its choices
+     * @return array<string, mixed> the reply: accepted, waitId, step, action, note, operator, identity (as Temporal recorded it), willHappen
+     * @throws DecisionRefusedException the run waits for no decision, for another wait, or the action is not one of its choices
+     * @throws DecisionIdReusedException the decision id was already used for another decision on this run (nothing new was decided)
      */
     public function decide(
         string $workflowId,
@@ -264,6 +266,7 @@ final class Client
         string $note,
         string $operator,
         ?string $decisionId = null,
+        ?string $waitId = null,
     ): array {
         $problems = [];
         if (!in_array($action, self::OPERATOR_ACTIONS, true)) {
@@ -283,18 +286,28 @@ final class Client
             $problems[] = 'decisionId must be one line of printable UTF-8 text (got '
                 . InputRules::display($decisionId) . ')';
         }
+        if ($waitId !== null && preg_match(self::WAIT_ID, $waitId) !== 1) {
+            $problems[] = 'waitId must look like <step>#<number>, e.g. cancel-order#2 (status() shows it in awaiting.waitId)';
+        }
         if ($problems !== []) {
             throw new InvalidInputException('operator decision refused', $problems);
         }
+        if ($waitId === null) {
+            $awaiting = $this->status($workflowId)['awaiting'] ?? null;
+            if (!is_array($awaiting) || !isset($awaiting['waitId'])) {
+                throw new DecisionRefusedException("{$workflowId} waits for no decision now: nothing was sent. See status().");
+            }
+            $waitId = (string) $awaiting['waitId'];
+        }
+        $step = substr($waitId, 0, (int) strpos($waitId, '#'));
+        $decision = ['waitId' => $waitId, 'step' => $step, 'action' => $action, 'note' => $note, 'operator' => $operator];
+        $decisionId ??= 'decision-' . self::uuid();
         $path = '/workflows/' . $this->idSegment($workflowId) . '/update/operatorDecision';
         $decisionId ??= 'decision-' . self::uuid();
         $body = [
             'request' => [
                 'meta' => ['updateId' => $decisionId, 'identity' => $this->identity],
-                'input' => [
-                    'name' => 'operatorDecision',
-                    'args' => [['action' => $action, 'note' => $note, 'operator' => $operator]],
-                ],
+                'input' => ['name' => 'operatorDecision', 'args' => [$decision]],
             ],
             'waitPolicy' => ['lifecycleStage' => 'UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED'],
         ];
@@ -314,8 +327,9 @@ final class Client
                 throw new DecisionRefusedException("{$workflowId} refused the decision: {$reason}");
             }
             if (isset($answer['outcome']['success'])) {
-                $reply = $answer['outcome']['success'][0] ?? null;
-                return self::objectIn($reply, "the reply of {$workflowId} to the decision");
+                $reply = self::objectIn($answer['outcome']['success'][0] ?? null, "the reply of {$workflowId} to the decision");
+                $this->checkSameDecision($workflowId, $decisionId, $decision, $reply);
+                return $reply;
             }
             // Accepted but not finished within the server's wait: ask again with the same id.
             if (!is_string($answer['stage'] ?? null)) {
@@ -329,6 +343,33 @@ final class Client
             "{$workflowId} accepted decision {$decisionId} but did not finish it in time; "
             . 'call decide() again with the same decision id.'
         );
+    }
+
+    /**
+     * Temporal answers an update id it has seen with that update's first outcome: when the
+     * run's answer is not the decision sent, the id was used before, for another decision.
+     *
+     * @param array<string, string> $sent
+     * @param array<string, mixed> $reply
+     */
+    private function checkSameDecision(string $workflowId, string $decisionId, array $sent, array $reply): void
+    {
+        foreach (['waitId', 'action', 'note', 'operator'] as $field) {
+            if (($reply[$field] ?? null) !== trim($sent[$field])) {
+                $first = sprintf(
+                    '%s at %s by %s (Temporal identity: %s): "%s"',
+                    (string) ($reply['action'] ?? '?'),
+                    (string) ($reply['waitId'] ?? '?'),
+                    (string) ($reply['operator'] ?? '?'),
+                    (string) ($reply['identity'] ?? 'none recorded'),
+                    (string) ($reply['note'] ?? ''),
+                );
+                throw new DecisionIdReusedException(
+                    "{$workflowId}: this decision id ({$decisionId}) was already used for {$first}. Your decision ({$sent['action']} at {$sent['waitId']}) was not taken; check status() and send it with a new decision id.",
+                    $reply,
+                );
+            }
+        }
     }
 
     /** Tells a processPaidOrder run that the payment arrived (the `paymentReceived` signal). */
@@ -351,9 +392,9 @@ final class Client
     }
 
     /**
-     * The run id and input the business key's current run started with.
+     * The run id, input and workflow type the business key's current run started with.
      *
-     * @return array{0: string, 1: array<string, mixed>}
+     * @return array{0: string, 1: array<string, mixed>, 2: string}
      */
     private function startedWith(string $workflowId): array
     {
@@ -366,7 +407,9 @@ final class Client
             );
         }
         $runId = self::runIdIn($started['originalExecutionRunId'] ?? null, "the start of {$workflowId}");
-        return [$runId, self::objectIn($started['input'][0] ?? null, "the input {$workflowId} started with")];
+        $input = self::objectIn($started['input'][0] ?? null, "the input {$workflowId} started with");
+        $workflowType = $started['workflowType']['name'] ?? '';
+        return [$runId, $input, is_string($workflowType) ? $workflowType : ''];
     }
 
     /**
@@ -403,8 +446,7 @@ final class Client
         if (preg_match('/^[A-Za-z0-9_.:-]+$/', $workflowId) !== 1) {
             throw new InvalidInputException('workflow id refused', [
                 'workflowId ' . InputRules::display($workflowId) . " cannot be addressed over Temporal's HTTP API "
-                . "(only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen "
-                . 'with ./bin/orderflow status or in the Temporal UI.',
+                . "(only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id.",
             ]);
         }
         return $workflowId;
@@ -486,6 +528,9 @@ final class Client
         if ($this->apiKey !== null) {
             $headers[] = 'Authorization: Bearer ' . $this->apiKey;
         }
+        if ($body !== null && $this->payloadCodec !== null) {
+            $body = $this->payloadCodec->encodeRequest($body);
+        }
         $payload = null;
         if ($body !== null) {
             try {
@@ -541,7 +586,7 @@ final class Client
                         . "is this address Temporal's HTTP API (not the UI or gRPC port)?"
                     );
                 }
-                return [$status, $answer];
+                return [$status, $this->payloadCodec === null ? $answer : $this->payloadCodec->decodeAnswer($answer)];
             }
             if ($attempt < self::ATTEMPTS) {
                 usleep(250_000 * $attempt);

@@ -168,7 +168,7 @@ final class Contract
         if (!is_array($document['workflows'] ?? null) || $document['workflows'] === []) {
             return 'it lists no workflows';
         }
-        $texts = ['workflowType', 'workflowIdTemplate', 'legacyWorkflowIdTemplate', 'workflowIdConflictPolicy',
+        $texts = ['workflowType', 'workflowIdTemplate', 'workflowIdConflictPolicy',
             'workflowIdReusePolicy', 'staticSummaryTemplate'];
         foreach ($document['workflows'] as $name => $workflow) {
             foreach ($texts as $key) {

@@ -27,10 +27,13 @@ final class InputRules
     private const WORKFLOW_TYPES = ['refundAndCancel', 'processPaidOrder', 'adjustCredit', 'cancelOrder'];
     private const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS;
     /**
-     * What a single-line text may not hold (src/single-line-text.ts): control characters,
-     * line and paragraph separators.
+     * What a single-line text may not hold (src/single-line-text.ts; `singleLineText` in the
+     * contract): control characters, line and paragraph separators, and invisible format
+     * characters (Unicode category Cf: bidirectional controls, zero-width characters, U+FEFF).
      */
-    private const CONTROL = '/[\x{0000}-\x{001F}\x{007F}-\x{009F}\x{2028}\x{2029}]/u';
+    private const CONTROL = '/[\p{Cc}\p{Cf}\x{2028}\x{2029}]/u';
+    /** The bidirectional controls among them: they reorder what is displayed. */
+    private const BIDI = '/^[\x{061C}\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}]$/u';
 
     /** @var list<string> */
     private array $problems = [];
@@ -166,7 +169,7 @@ final class InputRules
     private function text(string $name, int $max, bool $optional = false): ?string
     {
         $value = $this->fields[$name] ?? null;
-        if ($value === null || $value === '') {
+        if ($value === null) {
             if (!$optional) {
                 $this->problems[] = "{$name} is required (a non-empty text)";
             }
@@ -174,6 +177,13 @@ final class InputRules
         }
         if (is_string($value) && !self::isUtf8($value)) {
             $this->problems[] = "{$name} must be UTF-8 text (it holds bytes that are not UTF-8)";
+            return null;
+        }
+        // Empty is never "left out": a required text is missing, an optional one must be left out instead.
+        if ($value === '') {
+            $this->problems[] = $optional
+                ? "{$name} must be a non-empty text, or left out"
+                : "{$name} is required (a non-empty text)";
             return null;
         }
         if (!is_string($value) || self::jsTrim($value) === '') {
@@ -248,7 +258,11 @@ final class InputRules
             "\r" => 'a carriage return',
             "\t" => 'a tab',
             "\x1b" => 'an escape character (ESC)',
-            default => sprintf('the control character U+%04X', self::codePoint($character)),
+            default => match (true) {
+                preg_match(self::BIDI, $character) === 1 => sprintf('the bidirectional control character U+%04X', self::codePoint($character)),
+                preg_match('/^\p{Cf}$/u', $character) === 1 => sprintf('the invisible format character U+%04X', self::codePoint($character)),
+                default => sprintf('the control character U+%04X', self::codePoint($character)),
+            },
         };
     }
 
@@ -259,6 +273,7 @@ final class InputRules
             1 => $bytes[0],
             2 => (($bytes[0] & 0x1F) << 6) | ($bytes[1] & 0x3F),
             3 => (($bytes[0] & 0x0F) << 12) | (($bytes[1] & 0x3F) << 6) | ($bytes[2] & 0x3F),
+            4 => (($bytes[0] & 0x07) << 18) | (($bytes[1] & 0x3F) << 12) | (($bytes[2] & 0x3F) << 6) | ($bytes[3] & 0x3F),
             default => 0,
         };
     }

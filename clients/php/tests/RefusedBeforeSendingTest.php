@@ -67,15 +67,15 @@ final class RefusedBeforeSendingTest extends TestCase
             ],
             'a "/" in a workflow id (status)' => [
                 static fn (Client $client) => $client->status('refund-and-cancel/7/319'),
-                ["workflowId \"refund-and-cancel/7/319\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen with ./bin/orderflow status or in the Temporal UI."],
+                ["workflowId \"refund-and-cancel/7/319\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id."],
             ],
             'a "/" in a workflow id (result)' => [
                 static fn (Client $client) => $client->result('refund-and-cancel/7/319', 1),
-                ["workflowId \"refund-and-cancel/7/319\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen with ./bin/orderflow status or in the Temporal UI."],
+                ["workflowId \"refund-and-cancel/7/319\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id."],
             ],
             'an empty workflow id (paymentReceived)' => [
                 static fn (Client $client) => $client->paymentReceived(''),
-                ["workflowId \"\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen with ./bin/orderflow status or in the Temporal UI."],
+                ["workflowId \"\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id."],
             ],
             'a negative wait for the result' => [
                 static fn (Client $client) => $client->result('refund-and-cancel:7:319', -1),
@@ -91,7 +91,7 @@ final class RefusedBeforeSendingTest extends TestCase
             ],
             'a decision for a "/" id' => [
                 static fn (Client $client) => $client->decide('refund-and-cancel/7/319', 'retry', 'fixed', 'anna'),
-                ["workflowId \"refund-and-cancel/7/319\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'). Runs with '/' ids (the old format) can be seen with ./bin/orderflow status or in the Temporal UI."],
+                ["workflowId \"refund-and-cancel/7/319\" cannot be addressed over Temporal's HTTP API (only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id."],
             ],
             'a payment note that is not UTF-8' => [
                 static fn (Client $client) => $client->paymentReceived('process-paid-order:7:319', "paid \xFF", "gateway\xC0"),

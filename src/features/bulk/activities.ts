@@ -18,7 +18,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
 import type {
@@ -178,10 +178,10 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         const started = await startItem(kind, starterOptions, checked.item);
         follow({ row, workflowId: started.workflowId, joined: !started.started });
       } catch (error) {
-        // A refused item (an older client?) or a run with a different request for the same
-        // business key fails alone, named; anything else fails the slice (retried).
+        // A refused item (an older client?), or a run with a different request (or of another
+        // type) for the same business key, fails alone, named; anything else fails the slice (retried).
         if (error instanceof InputError) settle({ row, workflowId: '', joined: false, outcome: 'failed', detail: error.message });
-        else if (error instanceof RequestConflictError) settle({ row, workflowId: error.workflowId, joined: true, outcome: 'failed', detail: error.message });
+        else if (error instanceof RequestConflictError || error instanceof OtherWorkflowTypeError) settle({ row, workflowId: error.workflowId, joined: true, outcome: 'failed', detail: error.message });
         else failure ??= error;
       }
     };

@@ -134,6 +134,8 @@ export async function uploadBulkRows(options: StarterOptions, bulkId: string, ki
         args: [upload],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // The bulk's id: its log lines are the bulk's (npm start shows progress lines, not a line per run).
+        typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulkId }],
         staticSummary: `Rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of ${bulkId}`,
       });
     } catch (error) {
@@ -160,6 +162,7 @@ export async function* bulkReport(
           taskQueue,
           workflowId: `${bulk.bulkId}:report:${page.from}:${Date.now()}`,
           args: [page],
+          typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulk.bulkId }],
         });
       } catch (error) {
         if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count}): ${failureOf(error)}`);

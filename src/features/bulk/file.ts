@@ -24,8 +24,9 @@ const requestedBy = (env: Readonly<Record<string, string | undefined>>): string 
 export const bulkColumns: { [K in BulkKind]: ColumnSpec } = {
   'refund-and-cancel': {
     columns: { user: 'userId', order: 'orderId', amount: 'amount', 'justclick-bill': 'justclickBillId', reason: 'reason', 'requested-by': 'requestedBy' },
-    required: ['user', 'order', 'amount'],
-    defaults: (env) => ({ reason: 'refund requested with orderflow bulk', 'requested-by': requestedBy(env) }),
+    // reason: required, as for `orderflow start refund-and-cancel` and every starter (no default text).
+    required: ['user', 'order', 'amount', 'reason'],
+    defaults: (env) => ({ 'requested-by': requestedBy(env) }),
   },
   'cancel-order': {
     columns: { user: 'userId', order: 'orderId', 'justclick-bill': 'justclickBillId', requester: 'requester', reason: 'reason' },
@@ -36,8 +37,8 @@ export const bulkColumns: { [K in BulkKind]: ColumnSpec } = {
     columns: {
       user: 'userId', action: 'action', amount: 'amount', description: 'description', reason: 'reason', 'request-id': 'requestId', 'requested-by': 'requestedBy',
     },
-    required: ['user', 'action', 'amount', 'description'],
-    defaults: (env) => ({ reason: 'credit adjustment with orderflow bulk', 'requested-by': requestedBy(env) }),
+    required: ['user', 'action', 'amount', 'description', 'reason'],
+    defaults: (env) => ({ 'requested-by': requestedBy(env) }),
   },
 };
 

@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../../client/starters.ts';
 import type { BulkItemOutcome, BulkKind, LegacyBulkActivities } from './contracts.ts';
 import { RunState, queryNames } from '../../contracts.ts';
@@ -75,7 +75,7 @@ export function createLegacyBulkActivities(dependencies: LegacyBulkActivityDepen
         if (error instanceof InputError) return { index: request.index, workflowId: '', outcome: 'failed', detail: error.message };
         // A run for the same business key with a different request exists: that item fails
         // alone, naming the run (retrying could never succeed).
-        if (error instanceof RequestConflictError) return { index: request.index, workflowId: error.workflowId, outcome: 'failed', detail: error.message };
+        if (error instanceof RequestConflictError || error instanceof OtherWorkflowTypeError) return { index: request.index, workflowId: error.workflowId, outcome: 'failed', detail: error.message };
         throw error;
       }
       const base = { index: request.index, workflowId: started.workflowId, joined: !started.started };

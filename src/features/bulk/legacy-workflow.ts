@@ -11,6 +11,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -33,6 +34,7 @@ import type {
 import { FailureType } from '../../contracts.ts';
 import { escapeMarkdown } from '../../markdown.ts';
 import { authorshipProblems } from '../../run-kit/operator.ts';
+import { receivedWorkflowIdProblem } from '../../run-kit/received-id.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 
 /** The same query and updates as ./workflow.ts defines (by name). */
@@ -74,7 +76,8 @@ function inputProblems(input: LegacyBulkRunInput): string[] {
 }
 
 export async function legacyBulkRun(input: LegacyBulkRunInput): Promise<LegacyBulkResult> {
-  const problems = inputProblems(input);
+  const idProblem = receivedWorkflowIdProblem();
+  const problems = [...(idProblem === undefined ? [] : [idProblem]), ...inputProblems(input)];
   if (problems.length > 0) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk input refused: ${problems.join('; ')}`, nonRetryable: true });
   }
@@ -152,6 +155,29 @@ export async function legacyBulkRun(input: LegacyBulkRunInput): Promise<LegacyBu
 
   let attributesWrittenAt = 0;
   let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
+  let progressLogged: { at: number; settled: number; state: BulkState } | undefined;
+  /**
+   * A `bulk progress` log line (one per progress step: `npm start`'s terminal shows these
+   * instead of a line per item run): when the state changes, else at most every 2 s of
+   * workflow time while items settle. Not written while a history replays.
+   */
+  function logProgress(current: BulkCounts): void {
+    const settled = current.done + current.failed + current.waiting + current.notStarted;
+    const now = Date.now();
+    if (progressLogged && progressLogged.state === state && (progressLogged.settled === settled || now - progressLogged.at < 2_000)) return;
+    progressLogged = { at: now, settled, state };
+    log.info('bulk progress', {
+      bulkId: input.bulkId,
+      state,
+      total: current.total,
+      done: current.done,
+      failed: current.failed,
+      waiting: current.waiting,
+      notStarted: current.notStarted,
+      running: current.running,
+      queued: current.queued,
+    });
+  }
   /**
    * Current details always; search attributes when something changed — a new failed or
    * waiting item, or the state, at once; the done count at most once a second of workflow
@@ -159,7 +185,9 @@ export async function legacyBulkRun(input: LegacyBulkRunInput): Promise<LegacyBu
    */
   function publish(force = false): void {
     setCurrentDetails(renderDetails());
-    const { done, failed, waiting } = counts();
+    const current = counts();
+    logProgress(current);
+    const { done, failed, waiting } = current;
     if (written && written.done === done && written.failed === failed && written.waiting === waiting && written.state === state) return;
     const urgent = force || !written || written.failed !== failed || written.waiting !== waiting || written.state !== state;
     const now = Date.now();

@@ -24,6 +24,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  log,
   ActivityCancellationType,
   CancellationScope,
   proxyActivities,
@@ -51,6 +52,7 @@ import { legacyBulkRun } from './legacy-workflow.ts';
 import { FailureType } from '../../contracts.ts';
 import { escapeMarkdown } from '../../markdown.ts';
 import { authorshipProblems } from '../../run-kit/operator.ts';
+import { receivedWorkflowIdProblem } from '../../run-kit/received-id.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 
 export const bulkProgressQuery = defineQuery<BulkProgress>(bulkQueryNames.progress);
@@ -105,7 +107,8 @@ export async function bulkRun(input: BulkRunInput | LegacyBulkRunInput): Promise
 export async function bulkRun(input: BulkRunInput | LegacyBulkRunInput): Promise<BulkResult | LegacyBulkResult> {
   // A bulk started by 1.0 carries its rows: it replays and finishes as 1.0 ran it.
   if ('items' in input) return legacyBulkRun(input);
-  const problems = inputProblems(input);
+  const idProblem = receivedWorkflowIdProblem();
+  const problems = [...(idProblem === undefined ? [] : [idProblem]), ...inputProblems(input)];
   if (problems.length > 0) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk input refused: ${problems.join('; ')}`, nonRetryable: true });
   }
@@ -175,6 +178,34 @@ export async function bulkRun(input: BulkRunInput | LegacyBulkRunInput): Promise
     return lines.join('\n');
   }
 
+  let progressLogged: { at: number; settled: number; state: BulkState } | undefined;
+  /**
+   * A `bulk progress` log line (one per progress step: `npm start`'s terminal shows these
+   * instead of a line per item run): when the state changes, else at most every 2 s of
+   * workflow time while items settle. Not written while a history replays.
+   */
+  function logProgress(current: BulkCounts): void {
+    const settled = current.done + current.failed + current.waiting + current.notStarted;
+    const now = Date.now();
+    if (progressLogged && progressLogged.state === state && (progressLogged.settled === settled || now - progressLogged.at < 2_000)) return;
+    progressLogged = { at: now, settled, state };
+    log.info('bulk progress', {
+      bulkId: input.bulkId,
+      state,
+      total: current.total,
+      done: current.done,
+      failed: current.failed,
+      waiting: current.waiting,
+      notStarted: current.notStarted,
+      running: current.running,
+      queued: current.queued,
+    });
+  }
+  /**
+   * Current details always; search attributes when something changed — a new failed or
+   * waiting item, or the state, at once; the done count at most once a second of workflow
+   * time (each upsert is a history event).
+   */
   let attributesWrittenAt = 0;
   let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
   /**
@@ -184,7 +215,9 @@ export async function bulkRun(input: BulkRunInput | LegacyBulkRunInput): Promise
    */
   function publish(force = false): void {
     setCurrentDetails(renderDetails());
-    const { done, failed, waiting } = counts();
+    const current = counts();
+    logProgress(current);
+    const { done, failed, waiting } = current;
     if (written && written.done === done && written.failed === failed && written.waiting === waiting && written.state === state) return;
     const urgent = force || !written || written.failed !== failed || written.waiting !== waiting || written.state !== state;
     const now = Date.now();

@@ -17,7 +17,8 @@ import type { JustClickClient } from '../../apis/justclick/client.ts';
 import type { WebTvClient } from '../../apis/webtv/client.ts';
 import { RunState, queryNames } from '../../contracts.ts';
 import type { RunStatus } from '../../contracts.ts';
-import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import { InvalidLedgerInputError } from '../../ledger/errors.ts';
+import type { EffectLedger, EffectRecord } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
 import type { DriftFinding, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
@@ -25,6 +26,8 @@ import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
 import { unresolvedStates } from '../../activities/protocol.ts';
+
+import { numberField, textField, doubleEffects, findingOfEvent, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;
@@ -37,19 +40,6 @@ export interface ReconcileActivityDeps {
   readsPerSecond?: number;
 }
 
-function objectField(value: JsonValue | null, name: string): JsonValue | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value[name] : undefined;
-}
-
-function numberField(value: JsonValue | null, name: string): number | undefined {
-  const field = objectField(value, name);
-  return typeof field === 'number' ? field : undefined;
-}
-
-function textField(value: JsonValue | null, name: string): string | undefined {
-  const field = objectField(value, name);
-  return typeof field === 'string' ? field : undefined;
-}
 
 function heartbeat(): void {
   try {
@@ -136,6 +126,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       evidence: {
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
+        // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
+        'decided by': `${decision.actor ?? 'not recorded'}${textField(decision.details, 'note') === undefined ? '' : ` — ${textField(decision.details, 'note') ?? ''}`}`,
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
@@ -206,8 +198,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         workflowId: run.workflowId,
         effectKey: null,
         userId: null,
-        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
-        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?' },
+        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.waitId ?? status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
+        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?', wait: status?.awaiting?.waitId ?? '?' },
       });
     }
     return findings;
@@ -233,7 +225,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
   return {
     async findDrift(input) {
       const sinceMs = Date.parse(input.since);
-      const recent = (await ledger.listEffects({ limit: 10_000 })).filter((record) => Date.parse(record.updatedAt) >= sinceMs);
+      const all = await ledger.listEffects({ limit: 10_000 });
+      const recent = all.filter((record) => Date.parse(record.updatedAt) >= sinceMs);
       const findings: DriftFinding[] = [];
       for (const record of recent) {
         let finding: DriftFinding | undefined;
@@ -243,18 +236,45 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         else if (record.kind.startsWith('justclick.') && (record.state === 'applied' || record.state === 'resolved-applied')) finding = await billDrift(record);
         if (finding) findings.push(finding);
       }
+      findings.push(...doubleEffects(all, new Set(recent.map((record) => record.key))));
       findings.push(...(await operatorWaits(input)));
       return findings;
     },
 
+    async recordedFinding({ finding }) {
+      const id = typeof finding?.id === 'string' ? finding.id : undefined;
+      if (id === undefined) throw refusedFinding('reconcileFinding: the input has no finding id.');
+      // Findings of an effect are recorded with its key (indexed); the others by their run.
+      const where = typeof finding.effectKey === 'string' ? { effectKey: finding.effectKey } : { workflowId: String(finding.workflowId) };
+      const events = await ledger.listAudit({ event: reconcileAuditEvents.finding, ...where, limit: 10_000 }).catch((error: unknown) => {
+        if (error instanceof InvalidLedgerInputError) throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} is malformed: ${error.message}`);
+        throw error;
+      });
+      const recorded = events.map(findingOfEvent).find((candidate) => candidate?.id === id);
+      if (recorded === undefined) {
+        throw refusedFinding(`reconcileFinding: reconcile never recorded a finding ${JSON.stringify(id)}; only findings reconcile recorded in the ledger are acted on.`);
+      }
+      if (!sameFinding(recorded, finding)) {
+        throw refusedFinding(`reconcileFinding: the finding given for ${JSON.stringify(id)} differs from the one reconcile recorded in the ledger (its run, effect, user, evidence or credit).`);
+      }
+      const caller = Context.current().info.workflowExecution?.workflowId ?? '(not a workflow)';
+      if (caller !== reconcileFindingWorkflowId(recorded)) {
+        throw refusedFinding(`reconcileFinding: run ${caller} is not the run of finding ${JSON.stringify(id)} (that is ${reconcileFindingWorkflowId(recorded)}).`);
+      }
+      return recorded;
+    },
+
     async settleDrift({ reconcileWorkflowId, findings }) {
-      const reported = new Set(
-        (await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })).map((event) => textField(event.details, 'findingId')),
-      );
+      // What earlier reconciles recorded: a finding reported before is handed on as recorded (its run checks it against the ledger).
+      const recorded = new Map<string, DriftFinding>();
+      for (const event of await ledger.listAudit({ event: reconcileAuditEvents.finding, limit: 10_000 })) {
+        const earlier = findingOfEvent(event);
+        if (earlier !== undefined && !recorded.has(earlier.id)) recorded.set(earlier.id, earlier);
+      }
       const counter = Context.current().metricMeter.createCounter(metricNames.driftFindings, '1', 'Drift found by reconcile, by kind and whether it was new');
       const settled: SettledFinding[] = [];
       for (const finding of findings) {
-        const isNew = !reported.has(finding.id);
+        const isNew = !recorded.has(finding.id);
         const followUp = followUpOfKind[finding.kind];
         counter.add(1, { kind: finding.kind, new: String(isNew) });
         if (isNew) {
@@ -263,7 +283,10 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
             effectKey: finding.effectKey ?? undefined,
             userId: finding.userId,
             event: reconcileAuditEvents.finding,
-            details: { findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId },
+            details: {
+              findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId,
+              ...(finding.credit === undefined ? {} : { credit: { ...finding.credit } }),
+            },
             actor: reconcileWorkflowId,
           });
         }
@@ -272,7 +295,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (finding.kind === 'operator-wait') {
           outcome = `decide in the waiting run itself: orderflow status ${finding.workflowId}`;
         } else if (followUp === 'operator') {
-          findingWorkflowId = await handToOperator(finding);
+          findingWorkflowId = await handToOperator(recorded.get(finding.id) ?? finding);
           outcome = `waits for an operator in ${findingWorkflowId} (orderflow status ${findingWorkflowId})`;
         }
         if (followUp === 'repair' && finding.kind === 'bill-still-exists' && justclick) {

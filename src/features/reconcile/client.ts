@@ -9,6 +9,8 @@ import type { ReconcileInput } from './contracts.ts';
 
 export const reconcileScheduleId = 'orderflow-reconcile';
 export const reconcileWorkflowType = 'reconcile';
+/** The run a finding waits for an operator in (src/workflows/reconcile-finding.ts), started by the reconcile. */
+export const reconcileFindingWorkflowType = 'reconcileFinding';
 
 export interface ReconcileClientOptions {
   client: Client;

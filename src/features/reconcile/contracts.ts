@@ -11,9 +11,12 @@
  * - `order-not-cancelled`: an order cancelled by a run is not cancelled in the store now;
  * - `bill-still-exists`: a JustClick bill deleted by a run exists again;
  * - `bill-not-paid`: a bill marked paid by a run is not paid in JustClick now;
- * - `operator-wait`: a run waits for an operator longer than the threshold.
+ * - `operator-wait`: a run waits for an operator longer than the threshold;
+ * - `double-effect`: one order refunded (or cancelled) by more than one run, and both stand
+ *   (the ledger refuses this since it knows each effect's business key; effects recorded
+ *   before could not be refused).
  */
-export const driftKinds = ['stale-effect', 'late-landing', 'order-not-cancelled', 'bill-still-exists', 'bill-not-paid', 'operator-wait'] as const;
+export const driftKinds = ['stale-effect', 'late-landing', 'order-not-cancelled', 'bill-still-exists', 'bill-not-paid', 'operator-wait', 'double-effect'] as const;
 export type DriftKind = (typeof driftKinds)[number];
 
 /** What follows a finding: a safe repair done by the reconcile run, or an operator's decision. */
@@ -26,6 +29,7 @@ export const followUpOfKind: Readonly<Record<DriftKind, DriftFollowUp>> = Object
   'bill-still-exists': 'repair',
   'bill-not-paid': 'operator',
   'operator-wait': 'operator',
+  'double-effect': 'operator',
 });
 
 export interface DriftFinding {
@@ -40,7 +44,7 @@ export interface DriftFinding {
   summary: string;
   /** Evidence: amounts, states, timeline (UTC ISO times). */
   evidence: Record<string, string>;
-  /** late-landing: the credit change that is there twice (what `compensate` takes back once). */
+  /** late-landing, double-effect of a refund: the credit change that is there twice (what `compensate` takes back once). */
   credit?: { userId: number; action: 'add' | 'subtract'; amount: string } | undefined;
 }
 
@@ -102,4 +106,10 @@ export interface SettleDriftInput {
 export interface ReconcileActivities {
   findDrift(input: FindDriftInput): Promise<DriftFinding[]>;
   settleDrift(input: SettleDriftInput): Promise<SettledFinding[]>;
+  /**
+   * The finding a `reconcileFinding` run acts on, as reconcile recorded it in the ledger:
+   * refused (InvalidInput, non-retryable) when none was recorded under its id, when the
+   * given one differs, or when the calling run is not that finding's run.
+   */
+  recordedFinding(input: { finding: DriftFinding }): Promise<DriftFinding>;
 }

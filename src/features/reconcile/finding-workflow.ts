@@ -9,15 +9,36 @@
  * - `compensate` (late landings only): takes the doubled credit change back once, as an
  *   effect of this run in the ledger (its own key), under the usual once-only protocol;
  * - `abort`: closed without a verdict.
+ *
+ * The run acts only on a finding reconcile recorded in the ledger: before anything it loads
+ * the finding by its id (recordedFinding) and is refused when the input differs, is
+ * unknown, or the run's id is not that finding's run.
  */
+import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../../contracts.ts';
 import type { RunResult } from '../../contracts.ts';
-import type { ReconcileFindingInput } from './contracts.ts';
+import type { ReconcileActivities, ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
 import { failAborted } from '../../run-kit/endings.ts';
 import { auditDecision, awaitOperator, performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
+import { refuse } from '../../run-kit/run-identity.ts';
+import { summarizeFailure } from '../../run-kit/failures.ts';
+import { bookkeepingOptions } from '../../run-kit/activity-options.ts';
 import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
+
+const { recordedFinding } = proxyActivities<ReconcileActivities>(bookkeepingOptions);
+
+/** The finding as reconcile recorded it; a forged or unknown one fails the run before anything. */
+async function checkedFinding(given: ReconcileFindingInput['finding']): Promise<ReconcileFindingInput['finding']> {
+  try {
+    return await recordedFinding({ finding: given });
+  } catch (error) {
+    const failure = summarizeFailure(error);
+    if (!failure.nonRetryable) throw error;
+    return refuse('reconcileFinding', failure.type, failure.message);
+  }
+}
 
 /** What each operator choice does at a finding. */
 const findingChoices = {
@@ -35,7 +56,8 @@ const findingChoices = {
   },
 } as const;
 
-export async function reconcileFinding({ finding }: ReconcileFindingInput): Promise<RunResult> {
+export async function reconcileFinding(input: ReconcileFindingInput): Promise<RunResult> {
+  const finding = await checkedFinding(input?.finding);
   const credit = finding.credit;
   const userId = credit?.userId ?? (finding.userId === null ? undefined : Number(finding.userId));
   const run = new Run('reconcileFinding', credit === undefined ? ['decide'] : ['decide', 'take-back'], { userId });
@@ -54,7 +76,7 @@ export async function reconcileFinding({ finding }: ReconcileFindingInput): Prom
   if (staleKey !== undefined) {
     // The operator's word settles the effect in the ledger; no API is called.
     const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
-    await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, note: decision.note });
+    await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
     run.setStep('decide', 'done', `${decision.operator} recorded ${staleKey} as ${resolution}: ${decision.note}`);
     run.setState(RunState.Completed);
     return run.result('completed', `Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
@@ -77,7 +99,9 @@ export async function reconcileFinding({ finding }: ReconcileFindingInput): Prom
         userId: credit.userId,
         creditAction: takeBackAction,
         amount: credit.amount,
-        description: `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
+        description: finding.kind === 'double-effect'
+          ? 'Correction: the order was refunded twice'
+          : `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
       }),
     describe: (result) => result.detail,
     onBusinessFailure: 'operator',

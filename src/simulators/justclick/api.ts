@@ -31,6 +31,7 @@ import { justClickResponseHash, justClickRequestHash } from '../../apis/justclic
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
+import { phpContentType, phpJsonEncode } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import type { JustClickSimBill, JustClickSimBillStatus, JustClickSimState } from './state.ts';
 
@@ -39,14 +40,7 @@ export type SimulatedJustClickMethod = (typeof simulatedJustClickMethods)[number
 
 const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
 
-/** PHP json_encode with default flags: non-ASCII as \uXXXX (UTF-16 units), `/` as `\/`. */
-export function phpJsonEncode(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replaceAll('/', '\\/');
-}
 
-const phpContentType = 'text/html; charset=UTF-8';
 
 const notFound: SimAnswer = {
   status: 404,

@@ -17,7 +17,7 @@ import { JustClickSimState } from './state.ts';
 
 export { JustClickSimState, JustClickSimStateError } from './state.ts';
 export type { JustClickSimBill, JustClickSimBillStatus, JustClickSimGood, JustClickSimNewBill, JustClickSimSnapshot } from './state.ts';
-export { createJustClickSimulatedApi, phpJsonEncode, simulatedJustClickMethods } from './api.ts';
+export { createJustClickSimulatedApi, simulatedJustClickMethods } from './api.ts';
 export type { SimulatedJustClickMethod } from './api.ts';
 
 export interface JustClickSimulatorOptions {

@@ -27,6 +27,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
+import { phpContentType, phpJsonEncode } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import { formatMoney, orderNumber } from './state.ts';
 import type { WebTvSimOrder, WebTvSimState, WebTvSimUser } from './state.ts';
@@ -73,14 +74,7 @@ const faultTexts: Record<SimAction, Readonly<Record<string, string>>> = {
   },
 };
 
-/** `json_encode` with PHP's default flags: non-ASCII as `\uXXXX` (UTF-16 units), `/` as `\/`. */
-export function phpJsonEncode(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replaceAll('/', '\\/');
-}
 
-const phpContentType = 'text/html; charset=UTF-8';
 
 function answer(value: unknown): SimAnswer {
   return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };

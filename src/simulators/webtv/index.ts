@@ -16,7 +16,8 @@ import { WebTvSimState, seedDemo } from './state.ts';
 
 export { WebTvSimState } from './state.ts';
 export type { WebTvSimOrder, WebTvSimProduct, WebTvSimSnapshot, WebTvSimUser } from './state.ts';
-export { assumedErrorTexts, phpJsonEncode } from './api.ts';
+export { assumedErrorTexts } from './api.ts';
+export { phpJsonEncode } from '../harness.ts';
 
 export interface WebTvSimulatorOptions {
   /** Default 127.0.0.1. */

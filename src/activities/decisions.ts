@@ -1,0 +1,68 @@
+/**
+ * What a run learns about its operator decisions from outside its own code:
+ *
+ * - `recordedIdentity`: the caller identity Temporal recorded for a decision. Workflow code
+ *   cannot see who sent an Update or a Signal, but the run's history can: the update's
+ *   WorkflowExecutionUpdateAccepted event (`acceptedRequest.meta.identity`), the signal's
+ *   WorkflowExecutionSignaled event (`identity`), and the run's WorkflowExecutionStarted
+ *   event (`identity`, who started it). The activity reads the history of the run that
+ *   called it (its own activity info, never an input), through the worker's client.
+ * - `approvalThreshold`: the worker's ORDERFLOW_APPROVAL_ABOVE, so that a run learns it
+ *   from the worker's configuration (recorded in its history, so replay is deterministic)
+ *   and no start, however it is sent, can carry it away.
+ */
+import { Context } from '@temporalio/activity';
+import { signalNames } from '../contracts.ts';
+import type { ApprovalThreshold, OrderflowActivities, RecordedIdentity, RecordedIdentityInput } from '../contracts.ts';
+
+export interface DecisionActivityDeps {
+  /** Already checked by loadConfig (a decimal amount), or undefined: approvals off. */
+  approvalAbove?: string | undefined;
+}
+
+function recorded(identity: string | null | undefined): string | null {
+  return identity === undefined || identity === null || identity === '' ? null : identity;
+}
+
+export function createDecisionActivities(deps: DecisionActivityDeps): Pick<OrderflowActivities, 'recordedIdentity' | 'approvalThreshold'> {
+  return {
+    async recordedIdentity(input: RecordedIdentityInput): Promise<RecordedIdentity> {
+      const context = Context.current();
+      const execution = context.info.workflowExecution;
+      if (execution === undefined) throw new Error('recordedIdentity reads the history of the run that calls it; it was not called by a workflow');
+      const { workflowId, runId } = execution;
+      const history = await context.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      let startedBy: string | null = null;
+      let decidedBy: string | null = null;
+      let signals = 0;
+      let found = false;
+      for (const event of history.events ?? []) {
+        const started = event.workflowExecutionStartedEventAttributes;
+        if (started) startedBy = recorded(started.identity);
+        const accepted = event.workflowExecutionUpdateAcceptedEventAttributes;
+        if (input.updateId !== undefined && accepted?.acceptedRequest?.meta?.updateId === input.updateId) {
+          decidedBy = recorded(accepted.acceptedRequest.meta.identity);
+          found = true;
+          break;
+        }
+        const signaled = event.workflowExecutionSignaledEventAttributes;
+        if (input.signalNumber !== undefined && signaled?.signalName === signalNames.operatorDecision && ++signals === input.signalNumber) {
+          decidedBy = recorded(signaled.identity);
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        // The event is written before this activity is scheduled; not finding it is a bug, not a state to act on.
+        throw new Error(
+          `the history of ${workflowId} (run ${runId}) has no ${input.updateId !== undefined ? `accepted update ${input.updateId}` : `operatorDecision signal number ${input.signalNumber ?? '?'}`}`,
+        );
+      }
+      return { decidedBy, startedBy };
+    },
+
+    async approvalThreshold(): Promise<ApprovalThreshold> {
+      return { above: deps.approvalAbove ?? null };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Business keys, decided here: the workflow id template of each startable workflow (the
+ * starters fill them, src/client/workflow-registry.ts publishes them in the contract) and
+ * the check a run makes of its own id, plus the keys under which the effect ledger allows
+ * one money effect per order (docs/money-rules.md).
+ *
+ * Pure (no I/O, no node: modules): workflow code imports it.
+ */
+
+/** The workflow id template of each startable workflow type; `{field}` comes from the input. */
+export const idTemplates = {
+  refundAndCancel: 'refund-and-cancel:{userId}:{orderId}',
+  processPaidOrder: 'process-paid-order:{userId}:{orderId}',
+  adjustCredit: 'adjust-credit:{userId}:{requestId}',
+  cancelOrder: 'cancel-order:{userId}:{orderId}',
+} as const;
+
+export type StartableWorkflowType = keyof typeof idTemplates;
+
+/** Every workflow type orderflow's worker runs (the startable ones, and those orderflow starts itself). */
+export const knownWorkflowTypes: readonly string[] = [...Object.keys(idTemplates), 'bulkRun', 'reconcile', 'reconcileFinding'];
+
+/** An adjustment without a requestId is keyed by a digest of it: this many lower-case hex digits (see src/client/workflow-ids.ts). */
+const digestPattern = /^[0-9a-f]{20}$/;
+
+function fill(template: string, values: Readonly<Record<string, unknown>>, separator: string): string {
+  return template.split(':').join(separator).replace(/\{(\w+)\}/g, (_, name: string) => String(values[name]));
+}
+
+/**
+ * Why `workflowId` is not the id of a run for `input`, or undefined when it is. The id must
+ * end with the business key the input names (`refund-and-cancel:<user>:<order>`, or the old
+ * `refund-and-cancel/<user>/<order>`); what comes before it is the deployment's prefix
+ * (`workflowIdPrefix`). An adjustment without its own requestId is keyed by a digest of
+ * its content, which workflow code cannot compute: there the id's last part must be such a
+ * digest. Another prefix for the same order is not refused here: the effect ledger refuses
+ * a second refund or cancellation of one order, whatever the run's id.
+ */
+export function businessKeyProblem(
+  workflowType: StartableWorkflowType,
+  workflowId: string,
+  input: Readonly<{ userId: number; orderId?: number | undefined; requestId?: string | undefined }>,
+): string | undefined {
+  const template = idTemplates[workflowType];
+  const expected = fill(template, { ...input, requestId: input.requestId ?? '<digest>' }, ':');
+  const separators = [':', '/'];
+  if (workflowType === 'adjustCredit' && input.requestId === undefined) {
+    const head = workflowId.slice(0, -20);
+    const digest = workflowId.slice(-20);
+    if (digestPattern.test(digest) && separators.some((separator) => head.endsWith(fill(template, { ...input, requestId: '' }, separator)))) return undefined;
+  } else if (separators.some((separator) => workflowId.endsWith(fill(template, input, separator)))) {
+    return undefined;
+  }
+  return (
+    `the workflow id ${JSON.stringify(workflowId)} does not match its input's business key ${JSON.stringify(expected)} ` +
+    '(with an optional prefix before it): this run was not started by an orderflow starter and is refused before doing anything. ' +
+    'Start it through orderflow (the CLI, the PHP client, or the contract\'s id template).'
+  );
+}
+
+/**
+ * The key under which the effect ledger allows one effect of a kind per order, whatever
+ * run makes it: a refund (`refund:<user>:<order>`) and a cancellation
+ * (`cancel:<user>:<order>`). Only these are keyed: an order is refunded once and cancelled
+ * once; credit adjustments and corrections are not tied to an order.
+ */
+export function orderEffectKey(effect: 'refund' | 'cancel', userId: number, orderId: number): string {
+  return `${effect}:${userId}:${orderId}`;
+}

@@ -1,0 +1,156 @@
+/**
+ * `orderflow codec-server`: serves Temporal's remote codec protocol (src/temporal/codec-server.ts)
+ * with the payload encryption keys, for the Temporal UI, the `temporal` CLI and backends.
+ * Self-contained: its settings are read here, not by src/config.ts (only this command uses them).
+ */
+import { codecServerVariables } from './environment.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config.ts';
+import { readEncryptionKeys } from '../temporal/encryption.ts';
+import { isLoopbackHost, startCodecServer } from '../temporal/codec-server.ts';
+import type { CodecServer, CodecServerAccess } from '../temporal/codec-server.ts';
+import { CommandFailure, exitCodes, parseCommandArgs } from './framework.ts';
+import type { CliContext, LeafCommand } from './framework.ts';
+
+type Environment = CliContext['env'];
+
+export const defaultCodecServerListen = '127.0.0.1:8234';
+/** A shared token shorter than this is refused: it must not be guessable. */
+const minTokenLength = 24;
+
+export interface CodecServerSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly access: CodecServerAccess;
+  readonly corsOrigins: ReadonlySet<string>;
+}
+
+function set(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Reads the codec server's variables; every problem at once, naming variables, never a token. */
+export function readCodecServerSettings(env: Environment): { settings: CodecServerSettings | undefined; problems: string[] } {
+  const problems: string[] = [];
+  const listen = set(env, 'ORDERFLOW_CODEC_SERVER_LISTEN') ?? defaultCodecServerListen;
+  const listenMatch = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(listen);
+  const port = listenMatch === null ? NaN : Number(listenMatch[2]);
+  const host = listenMatch === null ? '' : (listenMatch[1] as string).replace(/^\[|\]$/g, '');
+  if (listenMatch === null || !(port >= 0 && port <= 65535)) {
+    problems.push(`ORDERFLOW_CODEC_SERVER_LISTEN (${JSON.stringify(listen)}) must be host:port, e.g. ${defaultCodecServerListen} (port 0: any free port).`);
+  }
+
+  let token: string | undefined;
+  const tokenFile = set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN_FILE');
+  if (tokenFile !== undefined && set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN') !== undefined) {
+    problems.push('ORDERFLOW_CODEC_SERVER_TOKEN and ORDERFLOW_CODEC_SERVER_TOKEN_FILE are both set; set only one of them.');
+  } else if (tokenFile !== undefined) {
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch (error) {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+      problems.push(`ORDERFLOW_CODEC_SERVER_TOKEN_FILE names the file ${tokenFile}, which cannot be read (${code}); fix the path or the file's permissions.`);
+    }
+  } else {
+    token = set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN');
+  }
+  if (token !== undefined && (token.length < minTokenLength || /\s/.test(token))) {
+    problems.push(`the codec server token (ORDERFLOW_CODEC_SERVER_TOKEN${tokenFile === undefined ? '' : '_FILE'}) must be at least ${minTokenLength} characters without spaces, e.g. made with: openssl rand -hex 32.`);
+    token = undefined;
+  }
+
+  const jwksUrl = set(env, 'ORDERFLOW_CODEC_SERVER_JWKS_URL');
+  const issuer = set(env, 'ORDERFLOW_CODEC_SERVER_ISSUER');
+  const audience = set(env, 'ORDERFLOW_CODEC_SERVER_AUDIENCE');
+  let jwt: CodecServerAccess['jwt'];
+  if (jwksUrl !== undefined || issuer !== undefined || audience !== undefined) {
+    const missing = [
+      ['ORDERFLOW_CODEC_SERVER_JWKS_URL', jwksUrl],
+      ['ORDERFLOW_CODEC_SERVER_ISSUER', issuer],
+      ['ORDERFLOW_CODEC_SERVER_AUDIENCE', audience],
+    ].flatMap(([name, value]) => (value === undefined ? [name] : []));
+    let url: URL | undefined;
+    if (jwksUrl !== undefined) {
+      url = URL.canParse(jwksUrl) ? new URL(jwksUrl) : undefined;
+      if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)))) {
+        problems.push(`ORDERFLOW_CODEC_SERVER_JWKS_URL (${JSON.stringify(jwksUrl)}) must be the https URL of the identity provider's JWKS (http only on loopback), e.g. https://login.example.com/.well-known/jwks.json.`);
+        url = undefined;
+      }
+    }
+    if (missing.length > 0) {
+      problems.push(`OIDC access tokens are checked against a JWKS, an issuer and an audience together: set ${missing.join(' and ')} too (or none of the three).`);
+    } else if (url !== undefined && issuer !== undefined && audience !== undefined) {
+      jwt = { jwksUrl: url, issuer, audience };
+    }
+  }
+
+  const corsOrigins = new Set<string>();
+  for (const origin of (set(env, 'ORDERFLOW_CODEC_SERVER_CORS_ORIGINS') ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
+    const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
+    if (parsed === undefined || parsed.origin !== origin) {
+      problems.push(`ORDERFLOW_CODEC_SERVER_CORS_ORIGINS has ${JSON.stringify(origin)}, which is not an origin; write scheme://host[:port] without a path, e.g. https://temporal-ui.example.com.`);
+    } else {
+      corsOrigins.add(origin);
+    }
+  }
+
+  if (problems.length === 0 && token === undefined && jwt === undefined && !isLoopbackHost(host)) {
+    problems.push(
+      `the codec server would let anyone decode the runs' data on ${listen}: set ORDERFLOW_CODEC_SERVER_TOKEN (or _FILE), ` +
+        'or ORDERFLOW_CODEC_SERVER_JWKS_URL, _ISSUER and _AUDIENCE for the UI\'s login tokens; without either it listens only on loopback (127.0.0.1).',
+    );
+  }
+  if (problems.length > 0) return { settings: undefined, problems };
+  return { settings: { host, port, access: { token, jwt }, corsOrigins }, problems };
+}
+
+export const codecServerCommand: LeafCommand = {
+  name: 'codec-server',
+  summary: 'Serve /encode and /decode for the Temporal UI, the temporal CLI and backends (payload encryption)',
+  usage: 'codec-server',
+  environment: { variables: codecServerVariables },
+  help: `Serves Temporal's remote codec protocol with orderflow's payload encryption keys, so
+the Temporal UI (its codec endpoint), the temporal CLI (--codec-endpoint) and backends in
+any language read and write encrypted payloads. Runs until Ctrl-C. See docs/encryption.md.
+
+Configuration (environment):
+  ORDERFLOW_ENCRYPTION_KEYS (or _FILE)   the keys, as for the worker (required)
+  ORDERFLOW_CODEC_SERVER_LISTEN          host:port (default ${defaultCodecServerListen})
+  ORDERFLOW_CODEC_SERVER_TOKEN (or _FILE)  a shared bearer token callers send
+  ORDERFLOW_CODEC_SERVER_JWKS_URL, _ISSUER, _AUDIENCE
+                                         accept the UI's OIDC access tokens (JWTs)
+  ORDERFLOW_CODEC_SERVER_CORS_ORIGINS    origins a browser may call from (the UI's)
+Without a token or a JWKS it refuses to start unless it listens on loopback.
+
+Exit status: 0 stopped by a signal; 2 bad configuration.`,
+  async run(args, context) {
+    parseCommandArgs(args, { options: {}, allowPositionals: false });
+    const { keys, problems: keyProblems } = readEncryptionKeys(context.env);
+    const { settings, problems } = readCodecServerSettings(context.env);
+    const all = [...keyProblems, ...problems];
+    if (keys === undefined && keyProblems.length === 0) {
+      all.unshift('ORDERFLOW_ENCRYPTION_KEYS (or ORDERFLOW_ENCRYPTION_KEYS_FILE) is not set: the codec server needs the keys the worker encrypts with.');
+    }
+    if (keys === undefined || settings === undefined || all.length > 0) throw new ConfigError(all);
+    const shutdown = context.waitForShutdown();
+    let server: CodecServer;
+    try {
+      server = await startCodecServer({ keys, ...settings, log: (line) => void context.stderr.write(`${line}\n`) });
+    } catch (error) {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : error instanceof Error ? error.message : String(error);
+      throw new CommandFailure(`The codec server cannot listen on ${settings.host}:${settings.port} (${code}); choose another address with ORDERFLOW_CODEC_SERVER_LISTEN.`);
+    }
+    const access = [settings.access.token === undefined ? undefined : 'shared token', settings.access.jwt === undefined ? undefined : `OIDC tokens of ${settings.access.jwt.issuer}`]
+      .filter((part) => part !== undefined)
+      .join(' or ');
+    context.stdout.write(
+      `orderflow codec server on ${server.url} (keys ${keys.keyIds.join(', ')}; access: ${access === '' ? 'open, loopback only' : access}; ` +
+        `browsers from: ${settings.corsOrigins.size === 0 ? 'none' : [...settings.corsOrigins].join(', ')})\n`,
+    );
+    const signal = await shutdown;
+    context.stdout.write(`${signal}: stopping the codec server.\n`);
+    await server.close();
+    return exitCodes.ok;
+  },
+};

@@ -1,0 +1,216 @@
+/**
+ * `orderflow decide`: sends an operator's decision to one run, or to every waiting run a
+ * visibility query selects, naming the wait it answers (docs/decisions.md).
+ */
+import { createHash } from 'node:crypto';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { authorshipProblems } from '../run-kit/operator.ts';
+import { operatorActions, updateNames } from '../contracts.ts';
+import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
+import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
+import { queryStatus, withTemporal } from './temporal.ts';
+import { temporalVariables } from './environment.ts';
+import { awaitingOperatorQuery, listRuns } from './ops.ts';
+import type { CliContext, LeafCommand } from './framework.ts';
+import { errorLine } from './workflows.ts';
+
+/** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */
+function progress(context: CliContext, total: number): (done: number, label: string) => void {
+  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
+  return (done, label) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`;
+    context.stderr.write(tty ? `\r${bar.slice(0, 120).padEnd(120)}${done === total ? '\n' : ''}` : `${bar}\n`);
+  };
+}
+
+/**
+ * The decision id (Temporal's update id) when none is given: the same decision for the same
+ * wait gets the same id, so sending it again (a retry after a lost answer) stays one decision.
+ */
+export function defaultDecisionId(decision: OperatorDecision): string {
+  const digest = createHash('sha256').update(JSON.stringify([decision.waitId, decision.action, decision.note, decision.operator])).digest('hex');
+  return `decide:${decision.waitId}:${digest.slice(0, 20)}`;
+}
+
+/** Why the run's answer is not the decision sent (Temporal answers a known update id with its first outcome), or undefined when it is. */
+export function reusedDecisionId(sent: OperatorDecision, reply: OperatorDecisionReply, decisionId: string): string | undefined {
+  const same = reply.waitId === sent.waitId && reply.action === sent.action && reply.note === sent.note.trim() && reply.operator === sent.operator.trim();
+  if (same) return undefined;
+  return `this decision id (${decisionId}) was already used for ${reply.action} at ${reply.waitId} by ${reply.operator} (Temporal identity: ${reply.identity ?? 'none recorded'}): "${reply.note}". Temporal answered with that first decision; yours (${sent.action} at ${sent.waitId}) was not taken. Send it with another --decision-id, after checking the run's status.`;
+}
+
+/** Why a decision found no run to go to: none ever had this id, or it is not running any more. */
+async function notRunning(handle: WorkflowHandle): Promise<{ accepted: false; notFound: boolean; text: string }> {
+  try {
+    const description = await handle.describe();
+    return { accepted: false, notFound: false, text: `refused: the run is not running any more (Temporal: ${description.status.name}); see orderflow status ${handle.workflowId}` };
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    return { accepted: false, notFound: true, text: 'refused: no run has this workflow id (check the id; orderflow ops list shows the runs waiting for an operator)' };
+  }
+}
+
+async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, viaSignal: boolean, decisionId?: string): Promise<{ accepted: boolean; notFound?: boolean; text: string }> {
+  if (viaSignal) {
+    try {
+      await handle.signal(updateNames.operatorDecision, decision);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return notRunning(handle);
+      throw error;
+    }
+    return { accepted: true, text: `signal sent (${decision.action} for ${decision.waitId}); the run checks it: see orderflow status ${handle.workflowId} (a refused signal is listed there, with why)` };
+  }
+  const updateId = decisionId ?? defaultDecisionId(decision);
+  try {
+    const reply = await handle.executeUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision, { args: [decision], updateId });
+    const reused = reusedDecisionId(decision, reply, updateId);
+    if (reused !== undefined) return { accepted: false, text: `refused: ${reused}` };
+    return { accepted: true, text: `accepted: ${reply.action} at ${reply.waitId}, recorded as from ${reply.identity ?? 'no identity'}. ${reply.willHappen}` };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      return { accepted: false, text: `refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}` };
+    }
+    if (error instanceof WorkflowNotFoundError) return notRunning(handle);
+    throw error;
+  }
+}
+
+const waitIdShape = /^[a-z][a-z0-9-]{0,63}#[1-9][0-9]{0,5}$/;
+
+export const decideCommand: LeafCommand = {
+  name: 'decide',
+  summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve',
+  usage: 'decide (<workflowId> [--wait <step>#<n>] [--decision-id <id>] | --query <visibility query> (--yes | --max <n> | --dry-run)) --action retry|skip|compensate|abort|approve --note <text> --operator <name> [--signal]',
+  environment: { variables: temporalVariables },
+  help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
+or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
+in orderflow status, with why).
+
+A decision names the wait it answers (--wait, e.g. cancel-order#2, as orderflow status shows
+it): a decision for a wait that is over is refused, so a retried or stale decision never lands
+on the next wait. Without --wait, the wait the run's status shows now is taken, and the
+command says which.
+
+Temporal records this command's identity (orderflow-cli:<OS user>@<host>) with the decision;
+the run shows it next to --operator.
+
+The decision id (Temporal's update id) makes a decision sent twice one decision; by default
+it is derived from the wait and the decision, so repeating the same command is safe. A
+decision id already used for another decision is reported as such (exit 1): Temporal answers
+with the first decision.
+
+For many runs at once, --query selects every run waiting for an operator that also matches
+the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); the command prints how
+many match, and sends only with --yes, or with --max <n> when at most n match; --dry-run
+lists them and what the decision would do to each, sending nothing. Each run's current wait is
+taken from its status. A progress bar shows on stderr.
+
+Options:
+  --action <action>    retry | skip | compensate | abort | approve (only the run's offered choices are accepted)
+  --note <text>        Why: what you checked (required; recorded in the run and the ledger)
+  --operator <name>    Who decides (required)
+  --wait <step>#<n>    The wait this decision answers (default: the run's current one, from status)
+  --decision-id <id>   The decision's id (Temporal update id), to make a retry from elsewhere the same decision
+  --query <query>      Decide for every waiting run that matches (instead of one workflow id)
+  --yes                With --query: send to every match
+  --max <n>            With --query: send only when at most n runs match
+  --dry-run            With --query: show what would happen, send nothing
+  --signal             Send a signal instead of an update
+
+Exit status: 0 when every decision was accepted; 1 when any was refused (or nothing was
+sent); 4 (one workflow id) no run has that id; 2 bad usage.
+
+Examples:
+  orderflow decide refund-and-cancel:7:319 --wait add-credit#1 --action skip --note "store admin shows the credit" --operator anna
+  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run
+  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --max 20`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandArgs(args, { options: {
+          action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' },
+          query: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'string' }, 'decision-id': { type: 'string' },
+          yes: { type: 'boolean' }, max: { type: 'string' },
+        },
+        allowPositionals: true });
+    const [workflowId, ...extra] = positionals;
+    const problems: string[] = [];
+    const many = values.query !== undefined;
+    if (!many && (workflowId === undefined || extra.length > 0)) problems.push('give exactly one workflow id, or --query');
+    if (many && positionals.length > 0) problems.push('give either a workflow id or --query, not both');
+    if (!many && (values['dry-run'] === true || values.yes === true || values.max !== undefined)) problems.push('--dry-run, --yes and --max go with --query');
+    if (many && values.wait !== undefined) problems.push('--wait names one run\'s wait; with --query each run\'s current wait is taken from its status');
+    if (many && values['decision-id'] !== undefined) problems.push('--decision-id names one decision; with --query each run gets its own');
+    if (values.wait !== undefined && !waitIdShape.test(values.wait)) problems.push(`--wait ${JSON.stringify(values.wait)} is not a wait id: <step>#<number>, e.g. cancel-order#2, as orderflow status shows it`);
+    if (values['decision-id'] !== undefined && !/^[A-Za-z0-9_.:#-]{1,200}$/.test(values['decision-id'])) problems.push('--decision-id must be 1-200 letters, digits or . _ : # -');
+    const max = values.max === undefined ? undefined : /^[1-9][0-9]{0,6}$/.test(values.max) ? Number(values.max) : NaN;
+    if (Number.isNaN(max)) problems.push(`--max must be a whole number of runs, 1 or more (got ${JSON.stringify(values.max)})`);
+    if (!values.action || !(operatorActions as readonly string[]).includes(values.action)) problems.push(`--action must be one of ${operatorActions.join(', ')}`);
+    // Who decides and why: the runs' own rule (run-kit/operator.ts), with the options' names.
+    problems.push(...authorshipProblems({ note: values.note, operator: values.operator }, 'decides').map((problem) => problem.replace(/^"(\w+)"/, '--$1')));
+    if (problems.length > 0) throw new UsageError(problems.join('; '));
+    const what = { action: values.action as OperatorDecision['action'], note: values.note!, operator: values.operator! };
+    const viaSignal = values.signal === true;
+
+    return withTemporal(context, async (client) => {
+      if (!many) {
+        const handle = client.workflow.getHandle(workflowId!);
+        let waitId = values.wait;
+        if (waitId === undefined) {
+          const status = await queryStatus(handle);
+          if (status === undefined) throw new CommandFailure(`${workflowId}: its status did not answer, so its wait is unknown; give --wait <step>#<n> (is a worker running?).`);
+          if (status.awaiting === null) {
+            errorLine(context, `${workflowId}: refused: the run waits for no decision now (state ${status.state}, step ${status.step}); nothing was sent.`);
+            return exitCodes.failed;
+          }
+          waitId = status.awaiting.waitId;
+          line(context, `No --wait given: deciding ${waitId} (step ${status.awaiting.step}), the wait the run's status shows now.`);
+        }
+        const decision: OperatorDecision = { waitId, step: waitId.slice(0, waitId.indexOf('#')), ...what };
+        const outcome = await sendDecision(handle, decision, viaSignal, values['decision-id']);
+        (outcome.accepted ? context.stdout : context.stderr).write(`${workflowId}: ${outcome.text}\n`);
+        return outcome.accepted ? exitCodes.ok : outcome.notFound === true ? exitCodes.notFound : exitCodes.failed;
+      }
+      const query = `${awaitingOperatorQuery} AND (${values.query})`;
+      const runs = await listRuns(client, query);
+      if (runs.length === 0) {
+        line(context, `No run waiting for an operator matches ${query}.`);
+        return exitCodes.ok;
+      }
+      line(context, `${runs.length} run(s) waiting for an operator match ${query}.`);
+      if (values['dry-run'] === true) {
+        line(context, `Dry run: ${what.action} would be sent to ${runs.length} run(s):`);
+        for (const run of runs) {
+          const status = await queryStatus(client.workflow.getHandle(run.workflowId));
+          const choice = status?.awaiting?.choices[what.action];
+          line(context, `  ${run.workflowId} at ${run.waitId ?? run.step}: ${choice ?? `not possible there (choices: ${Object.keys(status?.awaiting?.choices ?? {}).join(', ') || 'none'})`}`);
+        }
+        return exitCodes.ok;
+      }
+      if (values.yes !== true && max === undefined) {
+        errorLine(context, `Nothing sent: to decide ${runs.length} run(s) at once, add --yes, or --max <n> to send only when at most n match (--dry-run shows each).`);
+        return exitCodes.failed;
+      }
+      if (max !== undefined && runs.length > max) {
+        errorLine(context, `Nothing sent: ${runs.length} runs match, more than --max ${max}. Narrow --query, or raise --max after checking with --dry-run.`);
+        return exitCodes.failed;
+      }
+      const report = progress(context, runs.length);
+      const outcomes: Array<{ workflowId: string; accepted: boolean; text: string }> = [];
+      report(0, '');
+      for (const [index, run] of runs.entries()) {
+        const outcome =
+          run.waitId === undefined
+            ? { accepted: false, text: 'refused: its status did not answer, so its wait is unknown; nothing was sent' }
+            : await sendDecision(client.workflow.getHandle(run.workflowId), { waitId: run.waitId, step: run.step, ...what }, viaSignal);
+        outcomes.push({ workflowId: run.workflowId, ...outcome });
+        report(index + 1, run.workflowId);
+      }
+      for (const outcome of outcomes) line(context, `${outcome.workflowId}: ${outcome.text}`);
+      const refused = outcomes.filter((outcome) => !outcome.accepted).length;
+      line(context, `${outcomes.length - refused} accepted, ${refused} refused.`);
+      return refused === 0 ? exitCodes.ok : exitCodes.failed;
+    });
+  },
+};

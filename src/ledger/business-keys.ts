@@ -1,0 +1,111 @@
+/**
+ * Business keys: one money effect per order by any path. An effect may carry a business
+ * key (`refund:<user>:<order>`, `cancel:<user>:<order>`); the `business_keys` table says
+ * which effect holds each key. Another effect keeps the key while it stands or may stand
+ * (pending, unknown, applied, resolved-applied); it lets go when it did not happen
+ * (rejected, resolved-not-applied) or was undone (released). Every change is a
+ * compare-and-set on the key's revision, inside the transaction that writes the effect,
+ * so two runs racing cannot both hold it (docs/money-rules.md).
+ */
+import { BusinessKeyHeldError, LedgerError } from './errors.ts';
+import { assertIdentifier, optionalIdentifier, parseEffectKey } from './rules.ts';
+import { insertAudit } from './audit.ts';
+import { isoFromMs, nowOf, toInteger } from './sql.ts';
+import type { SqlDriver, SqlExecutor } from './sql.ts';
+import type { AuditContext, BusinessKeyHolder } from './types.ts';
+
+/** How often a compare-and-set on a key may lose before we give up (only under pathological contention). */
+const maxKeyRounds = 100;
+
+/**
+ * Makes `effectKey` the holder of `businessKey`, inside the caller's transaction, or throws
+ * BusinessKeyHeldError (the caller's transaction then rolls back with the effect's row).
+ */
+export async function holdBusinessKey(tx: SqlExecutor, businessKey: string, effectKey: string, workflowId: string, now: number): Promise<void> {
+  for (let round = 0; round < maxKeyRounds; round++) {
+    const rows = await tx.query('SELECT effect_key, workflow_id, released, revision FROM business_keys WHERE business_key = $1', [businessKey]);
+    const holder = rows[0];
+    if (holder === undefined) {
+      const inserted = await tx.query(
+        `INSERT INTO business_keys (business_key, effect_key, workflow_id, released, revision, updated_at)
+         VALUES ($1, $2, $3, 0, 1, $4)
+         ON CONFLICT (business_key) DO NOTHING
+         RETURNING business_key`,
+        [businessKey, effectKey, workflowId, now],
+      );
+      if (inserted[0] !== undefined) return;
+      continue;
+    }
+    const holderKey = String(holder['effect_key']);
+    const released = toInteger(holder['released'], 'released') === 1;
+    if (holderKey !== effectKey && !released) {
+      const states = await tx.query('SELECT state FROM effects WHERE key = $1', [holderKey]);
+      const state = states[0] === undefined ? undefined : String(states[0]['state']);
+      if (state !== 'rejected' && state !== 'resolved-not-applied') {
+        throw new BusinessKeyHeldError(businessKey, effectKey, holderKey, String(holder['workflow_id']), state ?? 'missing');
+      }
+    }
+    const taken = await tx.query(
+      `UPDATE business_keys SET effect_key = $2, workflow_id = $3, released = 0, revision = revision + 1, updated_at = $4
+       WHERE business_key = $1 AND revision = $5
+       RETURNING business_key`,
+      [businessKey, effectKey, workflowId, now, toInteger(holder['revision'], 'revision')],
+    );
+    if (taken[0] !== undefined) return;
+  }
+  throw new LedgerError(`Business key ${JSON.stringify(businessKey)} kept changing hands (${maxKeyRounds} rounds): something is rewriting it in a loop.`);
+}
+
+export class BusinessKeys {
+  private readonly driver: SqlDriver;
+  private readonly assertOpen: () => void;
+
+  constructor(driver: SqlDriver, assertOpen: () => void) {
+    this.driver = driver;
+    this.assertOpen = assertOpen;
+  }
+
+  /** Lets go of the key an effect holds (its change was undone); false when it held none. */
+  async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
+    const { workflowId } = parseEffectKey(effectKey);
+    const runId = optionalIdentifier(context.runId, 'Run id');
+    const actor = optionalIdentifier(context.actor, 'Actor');
+    this.assertOpen();
+    return this.driver.transaction(async (tx) => {
+      const now = await nowOf(this.driver, tx);
+      const rows = await tx.query(
+        `UPDATE business_keys SET released = 1, revision = revision + 1, updated_at = $2
+         WHERE effect_key = $1 AND released = 0
+         RETURNING business_key`,
+        [effectKey, now],
+      );
+      const released = rows[0];
+      if (released === undefined) return false;
+      await insertAudit(tx, now, {
+        workflowId,
+        runId,
+        effectKey,
+        userId: null,
+        event: 'business-key.released',
+        detailsText: JSON.stringify({ businessKey: String(released['business_key']) }),
+        actor,
+      });
+      return true;
+    });
+  }
+
+  async businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined> {
+    assertIdentifier(businessKey, 'Business key');
+    this.assertOpen();
+    const rows = await this.driver.query('SELECT effect_key, workflow_id, released, updated_at FROM business_keys WHERE business_key = $1', [businessKey]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      businessKey,
+      effectKey: String(row['effect_key']),
+      workflowId: String(row['workflow_id']),
+      released: toInteger(row['released'], 'released') === 1,
+      updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
+    };
+  }
+}

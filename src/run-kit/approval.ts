@@ -1,0 +1,60 @@
+/**
+ * Approval of a large credit change: above the worker's ORDERFLOW_APPROVAL_ABOVE, a run
+ * waits (its own wait, step `approve-credit`, actions `approve` or `abort`) before the
+ * change is made. The approving identity, as Temporal recorded it in the run's history,
+ * must differ from the identity that started the run (Run refuses it otherwise, records
+ * the refusal, and goes on waiting).
+ *
+ * The threshold comes from the worker's configuration through an activity: its answer is
+ * in the run's history (replay is deterministic), and no start can carry it away, however
+ * it is sent (a raw HTTP start included).
+ */
+import { parsePositiveAmount } from '../money.ts';
+import { failAborted } from './endings.ts';
+import { describeDecider } from './operator.ts';
+import { auditDecision, awaitOperator } from './step.ts';
+import type { Run } from './run.ts';
+import { workerSettings } from './activity-proxies.ts';
+
+/** What each choice does at an approval wait: `approve` must come from someone other than the run's starter. */
+function approvalChoices(change: string) {
+  return {
+    approve: `${change}: approved (you are not the one who started this run); make it now.`,
+    abort: 'Do not make it: stop now; nothing has been changed.',
+  };
+}
+
+export const approvalStep = 'approve-credit';
+
+export interface CreditApproval {
+  /** The change as a sentence, e.g. `Add 500.00 credit to store user 7`. */
+  change: string;
+  amount: string;
+  userId: number;
+  /** The step the change is made at; the approval step is shown before it. */
+  before: string;
+  /** What the run is, for the abort's summary. */
+  what: string;
+}
+
+/** Returns when the change may be made (below the threshold, or approved); ends the run when an operator aborts. */
+export async function approveIfAboveThreshold(run: Run, approval: CreditApproval): Promise<void> {
+  const { above } = await workerSettings.approvalThreshold();
+  if (above === null || parsePositiveAmount(approval.amount) <= parsePositiveAmount(above, 'approval threshold')) return;
+  run.addStepBefore(approvalStep, approval.before);
+  const failure = {
+    type: 'ApprovalRequired',
+    message: `${approval.change}: ${approval.amount} is above the approval threshold ${above} (ORDERFLOW_APPROVAL_ABOVE).`,
+    observed: { amount: approval.amount, 'approval threshold': above },
+  };
+  const decision = await awaitOperator(run, {
+    step: approvalStep,
+    reason: `${approval.change} is above the approval threshold (${above}): a second person must approve it before it is made.`,
+    failure,
+    choices: approvalChoices(approval.change),
+    secondPerson: true,
+  });
+  await auditDecision(run, approvalStep, decision, failure, approval.userId);
+  if (decision.action !== 'approve') failAborted(run, decision, `${approval.what} was not approved; nothing was changed.`);
+  run.setStep(approvalStep, 'done', `approved by ${describeDecider(decision)}: ${decision.note}`);
+}

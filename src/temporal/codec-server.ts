@@ -1,0 +1,245 @@
+/**
+ * The codec server: Temporal's remote codec protocol over HTTP, so that the Temporal UI
+ * (`--ui-codec-endpoint`, or the UI's "Codec Server" setting), the `temporal` CLI
+ * (`--codec-endpoint`) and backends in any language see payloads in clear, while Temporal
+ * stores them encrypted (src/temporal/encryption.ts).
+ *
+ * `POST <prefix>/encode` and `POST <prefix>/decode` take and answer `{"payloads": [...]}`, each
+ * payload in protobuf JSON (`metadata` values and `data` base64), as the UI and CLI send them
+ * (with `X-Namespace`, and `Authorization: Bearer <access token>` when the UI passes its
+ * login's token). Browsers' `OPTIONS` preflights are answered for the configured origins only.
+ *
+ * Access, checked on every encode and decode before the body is read:
+ *  - a shared bearer token (`Authorization: Bearer <token>`), compared in constant time;
+ *  - and/or an OIDC access token, a JWT verified with `jose` against the issuer's JWKS, its
+ *    issuer and audience;
+ *  - with neither, only when listening on loopback (the local stack): then any process on
+ *    this machine may decode, but the `Host` must be a loopback name (no DNS rebinding) and a
+ *    browser request must come from an allowed origin.
+ * A request with an `Origin` that is not allowed is refused, whatever its credential.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Payload } from '@temporalio/common';
+import { AesGcmPayloadCodec, PayloadKeyError } from './encryption.ts';
+import type { EncryptionKeys } from './encryption.ts';
+
+/** How a request may be let in. */
+export interface CodecServerAccess {
+  /** The shared bearer token; undefined: none. */
+  readonly token: string | undefined;
+  /** OIDC access tokens verified against this JWKS, issuer and audience; undefined: none. */
+  readonly jwt: { readonly jwksUrl: URL; readonly issuer: string; readonly audience: string } | undefined;
+}
+
+export interface CodecServerOptions {
+  readonly keys: EncryptionKeys;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly access: CodecServerAccess;
+  /**
+   * Origins (scheme://host:port) a browser may call from: the Temporal UI's. Read on every
+   * request, so the local stack can add the UI's once it knows its port.
+   */
+  readonly corsOrigins: ReadonlySet<string>;
+  /** One line per refused or failed request (never a payload or a credential). */
+  readonly log?: (line: string) => void;
+}
+
+export interface CodecServer {
+  /** `http://host:port`, the endpoint to give the UI and the CLI. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Largest request body accepted (a history page's payloads), in bytes. */
+export const maxBodyBytes = 8 * 1024 * 1024;
+
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+interface JsonPayload {
+  metadata?: Record<string, string> | null;
+  data?: string | null;
+}
+
+class RequestError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function fromJson(value: unknown, index: number): Payload {
+  if (value === null || typeof value !== 'object') throw new RequestError(400, `payloads[${index}] is not an object`);
+  const { metadata, data } = value as JsonPayload;
+  const decoded: Record<string, Uint8Array> = {};
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object') throw new RequestError(400, `payloads[${index}].metadata is not an object`);
+    for (const [name, entry] of Object.entries(metadata)) {
+      if (typeof entry !== 'string' || !base64.test(entry)) throw new RequestError(400, `payloads[${index}].metadata.${name} is not base64`);
+      decoded[name] = new Uint8Array(Buffer.from(entry, 'base64'));
+    }
+  }
+  if (data !== undefined && data !== null && (typeof data !== 'string' || !base64.test(data))) throw new RequestError(400, `payloads[${index}].data is not base64`);
+  return { metadata: decoded, data: new Uint8Array(Buffer.from(data ?? '', 'base64')) };
+}
+
+function toJson(payload: Payload): JsonPayload {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(payload.metadata ?? {})) metadata[name] = Buffer.from(value).toString('base64');
+  return { metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Hashing first gives equal lengths, so the comparison time says nothing about the token.
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw new RequestError(413, `the body is larger than ${maxBodyBytes} bytes; send fewer payloads at once`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Starts the codec server; resolves once it listens. */
+export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  const { access, corsOrigins } = options;
+  const openAccess = access.token === undefined && access.jwt === undefined;
+  if (openAccess && !isLoopbackHost(options.host)) {
+    throw new Error(`the codec server would let anyone decode on ${options.host}: give it a token or a JWKS, or listen on loopback (127.0.0.1)`);
+  }
+  const codec = new AesGcmPayloadCodec(options.keys);
+  const jwks = access.jwt === undefined ? undefined : createRemoteJWKSet(access.jwt.jwksUrl);
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+
+  async function allowed(request: IncomingMessage): Promise<string | undefined> {
+    if (openAccess) {
+      const host = (request.headers.host ?? '').replace(/:\d+$/, '');
+      return isLoopbackHost(host) ? undefined : 'this codec server (open on loopback) answers only requests addressed to a loopback host';
+    }
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (match === null) return 'no bearer token (send Authorization: Bearer <token>)';
+    const token = match[1] as string;
+    if (access.token !== undefined && sameSecret(token, access.token)) return undefined;
+    if (jwks !== undefined && access.jwt !== undefined) {
+      try {
+        await jwtVerify(token, jwks, { issuer: access.jwt.issuer, audience: access.jwt.audience });
+        return undefined;
+      } catch (error) {
+        return `the access token was refused (${error instanceof Error && 'code' in error ? String(error.code) : 'invalid'})`;
+      }
+    }
+    return 'the bearer token was refused';
+  }
+
+  function answer(response: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    response.end(text);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const origin = request.headers.origin;
+    const path = new URL(request.url ?? '/', 'http://codec.invalid').pathname.replace(/\/+$/, '');
+    const operation = path.endsWith('/encode') ? 'encode' : path.endsWith('/decode') ? 'decode' : undefined;
+    if (origin !== undefined) {
+      if (!corsOrigins.has(origin)) {
+        log(`codec server: refused a ${request.method ?? ''} ${path} from the origin ${origin}, which is not in ORDERFLOW_CODEC_SERVER_CORS_ORIGINS`);
+        answer(response, 403, { message: `the origin ${origin} may not call this codec server` });
+        return;
+      }
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Access-Control-Allow-Credentials', 'true');
+      response.setHeader('Vary', 'Origin');
+    }
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, {
+        'Access-Control-Allow-Methods': 'POST, OPTIONS',
+        'Access-Control-Allow-Headers': 'Content-Type, X-Namespace, Authorization',
+        'Access-Control-Max-Age': '600',
+      });
+      response.end();
+      return;
+    }
+    if (operation === undefined) {
+      answer(response, 404, { message: 'not found: the codec server answers POST /encode and POST /decode' });
+      return;
+    }
+    if (request.method !== 'POST') {
+      response.setHeader('Allow', 'POST, OPTIONS');
+      answer(response, 405, { message: `/${operation} takes POST` });
+      return;
+    }
+    const refusal = await allowed(request);
+    if (refusal !== undefined) {
+      log(`codec server: refused /${operation}: ${refusal}`);
+      answer(response, 401, { message: `not allowed: ${refusal}` });
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readBody(request));
+    } catch (error) {
+      if (error instanceof RequestError) throw error;
+      throw new RequestError(400, 'the body is not JSON; send {"payloads": [...]}');
+    }
+    const raw = parsed !== null && typeof parsed === 'object' && 'payloads' in parsed ? parsed.payloads : undefined;
+    if (!Array.isArray(raw)) throw new RequestError(400, 'the body must be {"payloads": [...]}');
+    const payloads = raw.map(fromJson);
+    const coded = operation === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
+    answer(response, 200, { payloads: coded.map(toJson) });
+  }
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (error instanceof RequestError) {
+        answer(response, error.status, { message: error.message });
+      } else if (error instanceof PayloadKeyError) {
+        log(`codec server: ${error.message}`);
+        answer(response, 422, { message: error.message, keyId: error.keyId ?? null });
+      } else {
+        log(`codec server: unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+        if (!response.headersSent) answer(response, 500, { message: 'the codec server failed; see its log' });
+        else response.destroy();
+      }
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Waiting for a Temporal cluster that is not there yet (the worker starts before it, or while
+ * it restarts): try, and while the failure is one that waiting can fix, try again with a
+ * capped exponential backoff with jitter, logging one line per failed attempt that says what
+ * is awaited and when the next attempt comes. Failures waiting cannot fix (TLS, a refused
+ * credential, an unknown namespace, missing search attributes) end the wait at once.
+ *
+ * One exception, for a cluster that has just come up: a dev server registers its namespace
+ * and search attributes a moment after it starts answering, so right after an unreachable
+ * attempt those two are given {@link settleMs} before they count as final.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TemporalNotReadyError } from './readiness.ts';
+import type { TemporalConnectionSummary } from './connection.ts';
+
+export interface WaitForTemporalOptions {
+  /** One line per failed attempt (the worker's JSON logger). */
+  log: (message: string, fields: Record<string, unknown>) => void;
+  /** Stops the wait (SIGINT/SIGTERM): the wait then rejects with {@link TemporalWaitStopped}. */
+  signal?: AbortSignal | undefined;
+  /** The first delay; doubled after each attempt. Default 1 s. */
+  initialDelayMs?: number;
+  /** The longest delay. Default 30 s. */
+  maxDelayMs?: number;
+  /** How long a cluster that just came up may lack its namespace or search attributes. Default 20 s. */
+  settleMs?: number;
+  /** For tests: a number in [0, 1). */
+  random?: () => number;
+}
+
+/** The wait was stopped (a signal) before Temporal was ready. */
+export class TemporalWaitStopped extends Error {
+  override readonly name = 'TemporalWaitStopped';
+}
+
+const defaults = { initialDelayMs: 1_000, maxDelayMs: 30_000, settleMs: 20_000 } as const;
+
+/**
+ * The delay before attempt `attempt + 1`: exponential from `initialDelayMs`, capped at
+ * `maxDelayMs`, with "equal jitter" (between half and all of it), so that many workers
+ * restarted at once do not knock on the cluster in step.
+ */
+export function backoffDelayMs(attempt: number, options: Pick<WaitForTemporalOptions, 'initialDelayMs' | 'maxDelayMs' | 'random'> = {}): number {
+  const initial = options.initialDelayMs ?? defaults.initialDelayMs;
+  const cap = options.maxDelayMs ?? defaults.maxDelayMs;
+  const ceiling = Math.min(cap, initial * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+  return Math.round(ceiling / 2 + (options.random ?? Math.random)() * (ceiling / 2));
+}
+
+/**
+ * Runs `attempt` until it succeeds; retries it while Temporal is unreachable (and, just after
+ * that, while a fresh cluster settles). Anything else is thrown as it is.
+ */
+export async function untilTemporalReady<T>(
+  attempt: () => Promise<T>,
+  target: Pick<TemporalConnectionSummary, 'address' | 'namespace'>,
+  options: WaitForTemporalOptions,
+): Promise<T> {
+  const settleMs = options.settleMs ?? defaults.settleMs;
+  let reachedAt: number | undefined;
+  let wasUnreachable = false;
+  for (let attempts = 1; ; attempts++) {
+    if (options.signal?.aborted) throw new TemporalWaitStopped('stopped while waiting for Temporal');
+    let problem: TemporalNotReadyError;
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof TemporalNotReadyError)) throw error;
+      problem = error;
+    }
+    let waitingFor: string;
+    if (problem.problem === 'unreachable') {
+      wasUnreachable = true;
+      reachedAt = undefined;
+      waitingFor = `Temporal at ${target.address} to answer`;
+    } else if (wasUnreachable && (problem.problem === 'namespace-not-found' || problem.problem === 'search-attributes-missing')) {
+      reachedAt ??= Date.now();
+      if (Date.now() - reachedAt >= settleMs) throw problem;
+      waitingFor = `Temporal at ${target.address}, which just came up, to have ${problem.problem === 'namespace-not-found' ? `the namespace ${target.namespace}` : "orderflow's search attributes"}`;
+    } else {
+      throw problem;
+    }
+    const delayMs = backoffDelayMs(attempts, options);
+    const nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
+    options.log('waiting for Temporal', {
+      waitingFor,
+      namespace: target.namespace,
+      attempt: attempts,
+      nextAttemptInSeconds: Math.round(delayMs / 100) / 10,
+      nextAttemptAt,
+      reason: problem.message,
+    });
+    try {
+      await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw new TemporalWaitStopped('stopped while waiting for Temporal', { cause: error });
+      throw error;
+    }
+  }
+}
