@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bulkReport, startBulk } from '../features/bulk/client.ts';
+import { BulkRowsError, bulkReport, startBulk } from '../features/bulk/client.ts';
 import { workflowUiUrl } from '../client/connect.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
 import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } from '../features/bulk/contracts.ts';
@@ -66,8 +66,13 @@ function csvCell(value: string): string {
  */
 async function writeReport(path: string, handle: WorkflowHandle, config: TemporalConfig, result: BulkResult): Promise<number> {
   const rows = ['item,workflow_id,outcome,detail'];
-  for await (const page of bulkReport(handle.client, config.taskQueue, { bulkId: result.bulkId, kind: result.kind, total: result.counts.total })) {
-    for (const item of page) rows.push([String(item.index + 1), item.workflowId, item.outcome, item.detail ?? ''].map(csvCell).join(','));
+  try {
+    for await (const page of bulkReport(handle.client, config.taskQueue, { bulkId: result.bulkId, kind: result.kind, total: result.counts.total })) {
+      for (const item of page) rows.push([String(item.index + 1), item.workflowId, item.outcome, item.detail ?? ''].map(csvCell).join(','));
+    }
+  } catch (error) {
+    if (error instanceof BulkRowsError) throw new CommandFailure(`${error.message} No report was written.`);
+    throw error;
   }
   await writeFile(path, `${rows.join('\n')}\n`);
   return rows.length - 1;
@@ -206,6 +211,8 @@ Example:
           bulk = await startBulk({ client, taskQueue: config.taskQueue }, { kind, items: file.items, concurrency, rate, contentKey });
         } catch (error) {
           if (error instanceof InputError) throw new UsageError(error.message);
+          // The worker refused or could not store the rows: its reason, nothing started.
+          if (error instanceof BulkRowsError) throw new CommandFailure(`${error.message} Nothing was started.`);
           throw error;
         }
         line(context, `${bulk.started ? 'Started bulk' : 'Already there (same file): bulk'} ${bulk.workflowId}: ${file.items.length} ${kind} items, ${concurrency} at once, ${rate} starts per second`);

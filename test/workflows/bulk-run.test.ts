@@ -136,7 +136,7 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('pauses (running items go on), refuses invalid controls, resumes; cancel starts no more items', async () => {
     const items = await refundItems(6);

@@ -146,8 +146,9 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       }
       wake();
     };
-    const follow = (entry: Omit<Followed, 'since'>): void => {
-      following.set(entry.row, { ...entry, since: Date.now() });
+    /** `carried`: in flight since an earlier slice (checked for waiting for an operator at once). */
+    const follow = (entry: Omit<Followed, 'since'>, carried = false): void => {
+      following.set(entry.row, { ...entry, since: carried ? 0 : Date.now() });
       const handle = client.workflow.getHandle(entry.workflowId);
       void client
         .withAbortSignal(stopFollowing.signal, () => handle.result())
@@ -161,7 +162,7 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     const joinedBefore = new Set(request.joinedInFlight);
     for (const { row, item } of await rows.readRows(bulkId, request.inFlight)) {
       const checked = parseStoredRow(kind, item);
-      if ('item' in checked) follow({ row, workflowId: `${request.workflowIdPrefix ?? ''}${bulkItemWorkflowId(kind, checked.item)}`, joined: joinedBefore.has(row) });
+      if ('item' in checked) follow({ row, workflowId: `${request.workflowIdPrefix ?? ''}${bulkItemWorkflowId(kind, checked.item)}`, joined: joinedBefore.has(row) }, true);
     }
 
     let next = request.next;
@@ -186,7 +187,8 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       }
     };
 
-    let lastCheck = Date.now();
+    // The first pass checks the rows carried in from the last slice; new ones once they are checkEveryMs old.
+    let lastCheck = 0;
     let lastHeartbeat = 0;
     const launching = new Set<Promise<void>>();
     while (failure === undefined) {
