@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { workflowIdOf } from '../src/client/starters.ts';
 import { startBulk } from '../src/features/bulk/client.ts';
 import type { BulkResult } from '../src/features/bulk/contracts.ts';
 import type { AdjustCreditInput } from '../src/contracts.ts';
@@ -99,7 +100,8 @@ async function bareStartLoop(client: Client, taskQueue: string, items: readonly 
     Array.from({ length: 16 }, async () => {
       while (next < items.length) {
         const item = items[next++]!;
-        const handle = await client.workflow.start('adjustCredit', { taskQueue, workflowId: `bare-scale:${item.userId}`, args: [item] });
+        // The business-key id (the workflow refuses any other), and nothing else of the starter.
+        const handle = await client.workflow.start('adjustCredit', { taskQueue, workflowId: workflowIdOf('adjustCredit', item), args: [item] });
         results.push(handle.result());
       }
     }),
