@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const launcher = `${root}bin/orderflow`;
 const runs = process.env['BENCH_SMOKE'] === '1' ? 2 : quick ? 10 : 25;
 
-const simulator = spawn(process.execPath, [fileURLToPath(new URL('./lib/simulator-process.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+const simulator = spawn(process.execPath, [fileURLToPath(new URL('../harness/simulator-process.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
 const apiEnv = await new Promise<Record<string, string>>((resolve, reject) => {
   createInterface({ input: simulator.stdout! }).once('line', (line) => resolve(JSON.parse(line) as Record<string, string>));
   simulator.once('exit', (code) => reject(new Error(`the simulator process exited with code ${String(code)} before it served`)));

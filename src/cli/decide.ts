@@ -158,8 +158,19 @@ Examples:
         const handle = client.workflow.getHandle(workflowId!);
         let waitId = values.wait;
         if (waitId === undefined) {
-          const status = await queryStatus(handle);
-          if (status === undefined) throw new CommandFailure(`${workflowId}: its status did not answer, so its wait is unknown; give --wait <step>#<n> (is a worker running?).`);
+          const status = await queryStatus(handle).catch((error: unknown) => {
+            if (error instanceof WorkflowNotFoundError) return undefined;
+            throw error;
+          });
+          if (status === undefined) {
+            // No answer: a run that ended (or never existed) says so; a running one needs its worker.
+            const ended = await notRunning(handle).catch(() => undefined);
+            if (ended !== undefined && (ended.notFound || !/not running any more \(Temporal: RUNNING\)/.test(ended.text))) {
+              errorLine(context, `${workflowId}: ${ended.text}`);
+              return ended.notFound ? exitCodes.notFound : exitCodes.failed;
+            }
+            throw new CommandFailure(`${workflowId}: its status did not answer, so its wait is unknown; give --wait <step>#<n> (is a worker running?).`);
+          }
           if (status.awaiting === null) {
             errorLine(context, `${workflowId}: refused: the run waits for no decision now (state ${status.state}, step ${status.step}); nothing was sent.`);
             return exitCodes.failed;

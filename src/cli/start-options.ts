@@ -126,6 +126,10 @@ Options:
   --description <text>    Shown to the user in the store (required)
   --reason <text>         Why: recorded in the run, the UI and the ledger (required)
   --request-id <id>       Your idempotency key, e.g. a coupon redemption id
+
+Who asks is recorded as $USER.
+
+${reasonRule}
 ${waitHelp}`,
     options: {
       user: { type: 'string' }, action: { type: 'string' }, amount: { type: 'string' }, description: { type: 'string' },

@@ -96,27 +96,27 @@ describe.skipIf(php === undefined || !temporalAvailable())('the PHP client with 
   it('PHP starts a refund that the worker reads and Temporal stores encrypted; PHP reads its status and result', { timeout: 120_000 }, async () => {
     const { userId, orderId } = await customerWithOrder();
     await withWorker(async (starter) => {
-      const input = { userId, orderId, amount: '6.66', reason: 'sent by PHP for Mrs Ivanova', requestedBy: 'php-backend' };
+      const input = { userId, orderId, amount: '4.44', reason: 'sent by PHP for Mrs Ivanova', requestedBy: 'php-backend' };
       const started = await phpCall(starter.taskQueue, 'refundAndCancel', [input]);
       expect(started.exception).toBeUndefined();
       const workflowId = (started.answer as { workflowId: string }).workflowId;
       const result = await phpCall(starter.taskQueue, 'result', [workflowId, 60]);
-      expect(result.answer).toMatchObject({ outcome: 'completed', summary: expect.stringContaining('Refund of 6.66') });
+      expect(result.answer).toMatchObject({ outcome: 'completed', summary: expect.stringContaining('Refund of 4.44') });
       const status = await phpCall(starter.taskQueue, 'status', [workflowId]);
       expect(status.answer).toMatchObject({ state: 'completed' });
 
       // The TS client (with the codec) reads what PHP started: input, summary, details.
       const handle = context.client.workflow.getHandle(workflowId);
-      expect(await (await handle.describe()).staticSummary()).toContain('Refund 6.66');
+      expect(await (await handle.describe()).staticSummary()).toContain('Refund 4.44');
       const stored = await storedHistory(workflowId);
-      for (const clear of ['Ivanova', '6.66', 'php-backend']) expect(stored.includes(clear), `"${clear}" stored in clear`).toBe(false);
+      for (const clear of ['Ivanova', '4.44', 'php-backend']) expect(stored.includes(clear), `"${clear}" stored in clear`).toBe(false);
 
       // The same request again is the same run: PHP compares with the decoded input; another amount is a conflict.
       const again = await phpCall(starter.taskQueue, 'refundAndCancel', [input]);
       expect(again.answer).toMatchObject({ workflowId, started: false });
       const conflict = await phpCall(starter.taskQueue, 'refundAndCancel', [{ ...input, amount: '7.00' }]);
       expect(conflict.exception).toBe('Orderflow\\Exception\\ConflictException');
-      expect(conflict.message).toContain('6.66');
+      expect(conflict.message).toContain('4.44');
     });
   });
 

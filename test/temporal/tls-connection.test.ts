@@ -45,8 +45,9 @@ describe.skipIf(!temporalAvailable())('Temporal over TLS (mTLS terminator in fro
     expect(setup.stdout).toContain('existing OrderflowState');
 
     const status = await orderflowInProcess(['status', 'refund-and-cancel:1:404'], env);
-    expect(status.code).toBe(1);
-    expect(status.stderr).toContain('No such workflow');
+    // Through TLS to the cluster, which answers that no such run exists (exit 4).
+    expect(status.code).toBe(4);
+    expect(status.stderr).toContain('No run has the workflow id "refund-and-cancel:1:404"');
 
     // The worker's connection (Rust core) with the same settings.
     const connection = await connectWorkerToTemporal(loadConfig(env, ['temporal']).temporal.connection);

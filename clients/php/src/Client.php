@@ -29,7 +29,12 @@ final class Client
 {
     private const OPERATOR_ACTIONS = ['retry', 'skip', 'compensate', 'abort', 'approve'];
     private const WAIT_ID = '/^([a-z][a-z0-9-]{0,63})#[1-9][0-9]{0,5}$/';
-    /** Attempts for a call whose request did not get an answer (every call is safe to repeat: starts, signals and updates carry ids). */
+    /** The longest caller identity, in characters. */
+    private const IDENTITY_MAX = 200;
+    /**
+     * Attempts for a call whose request did not get an answer (every call is safe to repeat:
+     * starts, signals and updates carry ids).
+     */
     private const ATTEMPTS = 3;
 
     private readonly string $apiBase;
@@ -43,9 +48,11 @@ final class Client
      * @param string|null $uiUrl the Temporal UI, for the links in StartedRun (e.g. http://127.0.0.1:8233)
      * @param string $workflowIdPrefix put before every workflow id (e.g. `shop-eu:`), as in the TS starters
      * @param string|null $caFile CA bundle for a private CA; TLS verification is never switched off
-     * @param string|null $identity the caller identity Temporal records with each request (who decided, who started a run);
-     *                              default `orderflow-php:<hostname>`: name your backend, e.g. `orderflow-php:shop-backend-eu`
-     * @param PayloadCodec|null $payloadCodec with payload encryption on: encodes what is sent, decodes what comes back (docs/encryption.md)
+     * @param string|null $identity the caller identity Temporal records with each request (who
+     *     decided, who started a run); default `orderflow-php:<hostname>`: name your backend,
+     *     e.g. `orderflow-php:shop-backend-eu` (one line, at most 200 characters)
+     * @param PayloadCodec|null $payloadCodec with payload encryption on: encodes what is sent,
+     *     decodes what comes back (docs/encryption.md)
      */
     public function __construct(
         string $httpApiUrl,
@@ -61,11 +68,11 @@ final class Client
         ?Contract $contract = null,
         private readonly ?PayloadCodec $payloadCodec = null,
     ) {
-        $url = self::httpUrl($httpApiUrl);
+        $url = HttpAddress::parse($httpApiUrl);
         if ($url === null) {
             throw new ConfigurationException(
                 'The Temporal HTTP API address must be an http(s) URL like http://127.0.0.1:7243, got '
-                . InputRules::display(self::withoutCredentials($httpApiUrl))
+                . HttpAddress::shown($httpApiUrl)
                 . '. It is the address npm start prints for the HTTP API (not the gRPC port 7233, not the UI); '
                 . 'credentials go in apiKey, not in the address.'
             );
@@ -76,17 +83,16 @@ final class Client
                 . '(it is sent as "Authorization: Bearer <key>"), or null for none.'
             );
         }
-        $loopback = in_array($url['host'], ['127.0.0.1', 'localhost', '::1', '[::1]'], true);
-        if ($apiKey !== null && $url['scheme'] !== 'https' && !$loopback) {
+        if ($apiKey !== null && $url['scheme'] !== 'https' && !HttpAddress::isLoopback($url)) {
             throw new ConfigurationException(
                 "An API key is only sent over https; {$httpApiUrl} is plain http. "
                 . "Use the https address of Temporal's HTTP API."
             );
         }
-        if ($uiUrl !== null && self::httpUrl($uiUrl) === null) {
+        if ($uiUrl !== null && HttpAddress::parse($uiUrl) === null) {
             throw new ConfigurationException(
                 'The Temporal UI address (uiUrl) must be an http(s) URL like http://127.0.0.1:8233, or null; got '
-                . InputRules::display(self::withoutCredentials($uiUrl)) . '.'
+                . HttpAddress::shown($uiUrl) . '.'
             );
         }
         if (preg_match('/^[A-Za-z0-9_.:-]*$/', $workflowIdPrefix) !== 1) {
@@ -95,6 +101,8 @@ final class Client
                 . InputRules::display($workflowIdPrefix) . '.'
             );
         }
+        // The identity Temporal records names this backend; by default the machine it runs on.
+        $identity ??= 'orderflow-php:' . self::hostname();
         foreach (['namespace' => $namespace, 'taskQueue' => $taskQueue, 'identity' => $identity] as $name => $value) {
             if (!InputRules::isOneLine($value)) {
                 throw new ConfigurationException(
@@ -117,9 +125,12 @@ final class Client
                 . "or null for the system's CAs."
             );
         }
-        $identity ??= 'orderflow-php:' . (gethostname() ?: 'unknown-host');
-        if (trim($identity) === '' || strlen($identity) > 200 || preg_match('/[\x00-\x1f\x7f]/', $identity) === 1) {
-            throw new \InvalidArgumentException('The identity must be one printable line of at most 200 characters, e.g. "orderflow-php:shop-backend".');
+        $identityLength = (int) preg_match_all('/./su', $identity);
+        if ($identityLength > self::IDENTITY_MAX) {
+            throw new ConfigurationException(
+                'The identity must be at most ' . self::IDENTITY_MAX . " characters, got {$identityLength}; "
+                . 'name the backend, e.g. "orderflow-php:shop-backend-eu".'
+            );
         }
         $this->identity = $identity;
         $this->apiBase = rtrim($httpApiUrl, '/') . '/api/v1/namespaces/' . rawurlencode($namespace);
@@ -256,9 +267,12 @@ final class Client
      * wait that is over is refused. The decision id makes a repeated call the same decision:
      * pass the same one when you retry after an error.
      *
-     * @return array<string, mixed> the reply: accepted, waitId, step, action, note, operator, identity (as Temporal recorded it), willHappen
-     * @throws DecisionRefusedException the run waits for no decision, for another wait, or the action is not one of its choices
-     * @throws DecisionIdReusedException the decision id was already used for another decision on this run (nothing new was decided)
+     * @return array<string, mixed> the reply: accepted, waitId, step, action, note, operator,
+     *     identity (as Temporal recorded it), willHappen
+     * @throws DecisionRefusedException the run waits for no decision, for another wait, or the
+     *     action is not one of its choices
+     * @throws DecisionIdReusedException the decision id was already used for another decision
+     *     on this run (nothing new was decided)
      */
     public function decide(
         string $workflowId,
@@ -276,32 +290,52 @@ final class Client
             $problems[] = 'note must be UTF-8 text';
         } elseif (trim($note) === '') {
             $problems[] = 'note must say why';
+        } else {
+            $problems[] = InputRules::controlProblem('note', $note);
         }
         if (!InputRules::isUtf8($operator)) {
             $problems[] = 'operator must be UTF-8 text';
         } elseif (trim($operator) === '') {
             $problems[] = 'operator must name who decides';
+        } else {
+            $problems[] = InputRules::controlProblem('operator', $operator);
         }
         if ($decisionId !== null && !InputRules::isOneLine($decisionId)) {
             $problems[] = 'decisionId must be one line of printable UTF-8 text (got '
                 . InputRules::display($decisionId) . ')';
         }
         if ($waitId !== null && preg_match(self::WAIT_ID, $waitId) !== 1) {
-            $problems[] = 'waitId must look like <step>#<number>, e.g. cancel-order#2 (status() shows it in awaiting.waitId)';
+            $problems[] = 'waitId must look like <step>#<number>, e.g. cancel-order#2 '
+                . '(status() shows it in awaiting.waitId; got ' . InputRules::display($waitId) . ')';
         }
+        $problems = array_values(array_filter($problems, static fn (?string $problem): bool => $problem !== null));
         if ($problems !== []) {
             throw new InvalidInputException('operator decision refused', $problems);
         }
         if ($waitId === null) {
             $awaiting = $this->status($workflowId)['awaiting'] ?? null;
             if (!is_array($awaiting) || !isset($awaiting['waitId'])) {
-                throw new DecisionRefusedException("{$workflowId} waits for no decision now: nothing was sent. See status().");
+                throw new DecisionRefusedException(
+                    "{$workflowId} waits for no decision now: nothing was sent. See status()."
+                );
             }
-            $waitId = (string) $awaiting['waitId'];
+            if (!is_string($awaiting['waitId']) || preg_match(self::WAIT_ID, $awaiting['waitId']) !== 1) {
+                throw new ApiException(
+                    "The status of {$workflowId} shows a wait id that is not <step>#<number> ("
+                    . InputRules::display($awaiting['waitId']) . '); nothing was sent. '
+                    . "Is the address Temporal's HTTP API, and the run an orderflow run?"
+                );
+            }
+            $waitId = $awaiting['waitId'];
         }
         $step = substr($waitId, 0, (int) strpos($waitId, '#'));
-        $decision = ['waitId' => $waitId, 'step' => $step, 'action' => $action, 'note' => $note, 'operator' => $operator];
-        $decisionId ??= 'decision-' . self::uuid();
+        $decision = [
+            'waitId' => $waitId,
+            'step' => $step,
+            'action' => $action,
+            'note' => $note,
+            'operator' => $operator,
+        ];
         $path = '/workflows/' . $this->idSegment($workflowId) . '/update/operatorDecision';
         $decisionId ??= 'decision-' . self::uuid();
         $body = [
@@ -327,7 +361,10 @@ final class Client
                 throw new DecisionRefusedException("{$workflowId} refused the decision: {$reason}");
             }
             if (isset($answer['outcome']['success'])) {
-                $reply = self::objectIn($answer['outcome']['success'][0] ?? null, "the reply of {$workflowId} to the decision");
+                $reply = self::objectIn(
+                    $answer['outcome']['success'][0] ?? null,
+                    "the reply of {$workflowId} to the decision"
+                );
                 $this->checkSameDecision($workflowId, $decisionId, $decision, $reply);
                 return $reply;
             }
@@ -354,22 +391,37 @@ final class Client
      */
     private function checkSameDecision(string $workflowId, string $decisionId, array $sent, array $reply): void
     {
+        $taken = [];
         foreach (['waitId', 'action', 'note', 'operator'] as $field) {
-            if (($reply[$field] ?? null) !== trim($sent[$field])) {
-                $first = sprintf(
-                    '%s at %s by %s (Temporal identity: %s): "%s"',
-                    (string) ($reply['action'] ?? '?'),
-                    (string) ($reply['waitId'] ?? '?'),
-                    (string) ($reply['operator'] ?? '?'),
-                    (string) ($reply['identity'] ?? 'none recorded'),
-                    (string) ($reply['note'] ?? ''),
-                );
-                throw new DecisionIdReusedException(
-                    "{$workflowId}: this decision id ({$decisionId}) was already used for {$first}. Your decision ({$sent['action']} at {$sent['waitId']}) was not taken; check status() and send it with a new decision id.",
-                    $reply,
+            if (!is_string($reply[$field] ?? null)) {
+                throw new ApiException(
+                    "Temporal's HTTP API answered the decision for {$workflowId} without the {$field} it took; "
+                    . "is the address Temporal's HTTP API, and the run an orderflow run?"
                 );
             }
+            $taken[$field] = $reply[$field];
         }
+        // The run keeps the note and operator trimmed (JavaScript's trim).
+        $same = $taken['waitId'] === $sent['waitId'] && $taken['action'] === $sent['action']
+            && $taken['note'] === InputRules::jsTrim($sent['note'])
+            && $taken['operator'] === InputRules::jsTrim($sent['operator']);
+        if ($same) {
+            return;
+        }
+        $first = sprintf(
+            '%s at %s by %s (Temporal identity: %s): %s',
+            $taken['action'],
+            $taken['waitId'],
+            $taken['operator'],
+            self::textIn($reply['identity'] ?? null, 'none recorded'),
+            InputRules::display($taken['note']),
+        );
+        throw new DecisionIdReusedException(
+            "{$workflowId}: this decision id ({$decisionId}) was already used for {$first}. "
+            . "Your decision ({$sent['action']} at {$sent['waitId']}) was not taken; "
+            . 'check status() and send it with a new decision id.',
+            $reply,
+        );
     }
 
     /** Tells a processPaidOrder run that the payment arrived (the `paymentReceived` signal). */
@@ -408,8 +460,14 @@ final class Client
         }
         $runId = self::runIdIn($started['originalExecutionRunId'] ?? null, "the start of {$workflowId}");
         $input = self::objectIn($started['input'][0] ?? null, "the input {$workflowId} started with");
-        $workflowType = $started['workflowType']['name'] ?? '';
-        return [$runId, $input, is_string($workflowType) ? $workflowType : ''];
+        $workflowType = $started['workflowType']['name'] ?? null;
+        if (!is_string($workflowType) || $workflowType === '') {
+            throw new ApiException(
+                "Temporal's HTTP API answered with the start of {$workflowId} without its workflow type; "
+                . "is the address Temporal's HTTP API?"
+            );
+        }
+        return [$runId, $input, $workflowType];
     }
 
     /**
@@ -446,7 +504,8 @@ final class Client
         if (preg_match('/^[A-Za-z0-9_.:-]+$/', $workflowId) !== 1) {
             throw new InvalidInputException('workflow id refused', [
                 'workflowId ' . InputRules::display($workflowId) . " cannot be addressed over Temporal's HTTP API "
-                . "(only letters, digits, '.', '_', ':' and '-'); orderflow's ids never contain anything else: check the id.",
+                . "(only letters, digits, '.', '_', ':' and '-'); "
+                . "orderflow's ids never contain anything else: check the id.",
             ]);
         }
         return $workflowId;
@@ -600,35 +659,17 @@ final class Client
         );
     }
 
+    /** This machine's name, for the default identity. */
+    private static function hostname(): string
+    {
+        $name = gethostname();
+        return is_string($name) && $name !== '' ? $name : 'unknown-host';
+    }
+
     /** Whole milliseconds for curl, at least 1 (0 would mean no limit at all). */
     private static function milliseconds(float $seconds): int
     {
         return (int) max(1.0, min($seconds * 1000, (float) PHP_INT_MAX / 2));
-    }
-
-    /** The parts of an http(s) URL without credentials, query or fragment; null for anything else. */
-    private static function httpUrl(string $value): ?array
-    {
-        if (preg_match('/[\x00-\x20\x7F]/', $value) === 1) {
-            return null;
-        }
-        $url = parse_url($value);
-        if (
-            $url === false
-            || !in_array(strtolower($url['scheme'] ?? ''), ['http', 'https'], true)
-            || ($url['host'] ?? '') === ''
-            || isset($url['user']) || isset($url['pass']) || isset($url['query']) || isset($url['fragment'])
-        ) {
-            return null;
-        }
-        $url['scheme'] = strtolower($url['scheme']);
-        return $url;
-    }
-
-    /** An address as a message may show it: what stands before an "@" (credentials) left out. */
-    private static function withoutCredentials(string $address): string
-    {
-        return preg_replace('#^([^:/@]*://)[^/@]*@#', '$1…@', $address) ?? '(an address)';
     }
 
     /** A text in Temporal's answer, or $default when it is absent or not text. */

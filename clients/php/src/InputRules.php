@@ -194,10 +194,9 @@ final class InputRules
             $this->problems[] = "{$name} must be at most {$max} characters";
             return null;
         }
-        if (preg_match(self::CONTROL, $value, $found, PREG_OFFSET_CAPTURE) === 1) {
-            $this->problems[] = "{$name} must be one line of printable text; it holds "
-                . self::controlName($found[0][0])
-                . ' at position ' . (self::utf16Length(substr($value, 0, $found[0][1])) + 1);
+        $control = self::controlProblem($name, $value);
+        if ($control !== null) {
+            $this->problems[] = $control;
             return null;
         }
         return self::jsTrim($value);
@@ -251,6 +250,20 @@ final class InputRules
         return intdiv($cents, 100) . '.' . str_pad((string) ($cents % 100), 2, '0', STR_PAD_LEFT);
     }
 
+    /**
+     * The problem of a UTF-8 text that must be one line: the first control, line separator or
+     * invisible format character (bidirectional controls among them) and its position, in
+     * the words of the TypeScript rule; null when there is none.
+     */
+    public static function controlProblem(string $name, string $value): ?string
+    {
+        if (preg_match(self::CONTROL, $value, $found, PREG_OFFSET_CAPTURE) !== 1) {
+            return null;
+        }
+        return "{$name} must be one line of printable text; it holds " . self::controlName($found[0][0])
+            . ' at position ' . (self::utf16Length(substr($value, 0, $found[0][1])) + 1);
+    }
+
     private static function controlName(string $character): string
     {
         return match ($character) {
@@ -259,10 +272,10 @@ final class InputRules
             "\t" => 'a tab',
             "\x1b" => 'an escape character (ESC)',
             default => match (true) {
-                preg_match(self::BIDI, $character) === 1 => sprintf('the bidirectional control character U+%04X', self::codePoint($character)),
-                preg_match('/^\p{Cf}$/u', $character) === 1 => sprintf('the invisible format character U+%04X', self::codePoint($character)),
-                default => sprintf('the control character U+%04X', self::codePoint($character)),
-            },
+                preg_match(self::BIDI, $character) === 1 => 'the bidirectional control character',
+                preg_match('/^\p{Cf}$/u', $character) === 1 => 'the invisible format character',
+                default => 'the control character',
+            } . sprintf(' U+%04X', self::codePoint($character)),
         };
     }
 
@@ -273,7 +286,8 @@ final class InputRules
             1 => $bytes[0],
             2 => (($bytes[0] & 0x1F) << 6) | ($bytes[1] & 0x3F),
             3 => (($bytes[0] & 0x0F) << 12) | (($bytes[1] & 0x3F) << 6) | ($bytes[2] & 0x3F),
-            4 => (($bytes[0] & 0x07) << 18) | (($bytes[1] & 0x3F) << 12) | (($bytes[2] & 0x3F) << 6) | ($bytes[3] & 0x3F),
+            4 => (($bytes[0] & 0x07) << 18) | (($bytes[1] & 0x3F) << 12)
+                | (($bytes[2] & 0x3F) << 6) | ($bytes[3] & 0x3F),
             default => 0,
         };
     }
@@ -319,7 +333,8 @@ final class InputRules
         return self::isUtf8($value) && trim($value) !== '' && preg_match(self::CONTROL, $value) !== 1;
     }
 
-    private static function jsTrim(string $value): string
+    /** The text without JavaScript's whitespace at either end (String.prototype.trim). */
+    public static function jsTrim(string $value): string
     {
         return preg_replace('/^' . self::JS_SPACE . '+|' . self::JS_SPACE . '+$/u', '', $value) ?? $value;
     }

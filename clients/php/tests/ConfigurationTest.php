@@ -39,6 +39,11 @@ final class ConfigurationTest extends TestCase
             'an empty namespace' => [['namespace' => ''], 'The namespace must be one line of printable UTF-8 text, got ""'],
             'a task queue with a line break' => [['taskQueue' => "orderflow\n"], 'The taskQueue must be one line'],
             'an identity that is not UTF-8' => [['identity' => "shop\xff"], "The identity must be one line of printable UTF-8 text, got \"shop\u{FFFD}\""],
+            'an empty identity' => [['identity' => ''], 'The identity must be one line of printable UTF-8 text, got ""'],
+            'an identity with a line break' => [['identity' => "shop\nX-Other: 1"], 'The identity must be one line of printable UTF-8 text, got "shop\nX-Other: 1"'],
+            'an identity with a bidirectional control' => [['identity' => "orderflow-php:\u{202E}pohs"], 'The identity must be one line of printable UTF-8 text'],
+            'an identity with a zero-width space' => [['identity' => "orderflow-php:shop\u{200B}"], 'The identity must be one line of printable UTF-8 text'],
+            'an identity over 200 characters' => [['identity' => str_repeat('é', 201)], 'The identity must be at most 200 characters, got 201; name the backend, e.g. "orderflow-php:shop-backend-eu".'],
             'a timeout of 0' => [['timeoutSeconds' => 0.0], 'timeoutSeconds must be a number of seconds greater than 0, got 0'],
             'a negative connect timeout' => [['connectTimeoutSeconds' => -1.0], 'connectTimeoutSeconds must be a number of seconds greater than 0, got -1'],
             'a timeout that is not a number' => [['timeoutSeconds' => NAN], 'timeoutSeconds must be a number of seconds greater than 0, got null'],
@@ -81,6 +86,8 @@ final class ConfigurationTest extends TestCase
                     ['httpApiUrl' => 'http://[::1]:7243', 'apiKey' => 'key-123'],
                     ['httpApiUrl' => 'HTTPS://temporal.example.com/temporal-http', 'apiKey' => 'key-123', 'caFile' => $caFile],
                     ['httpApiUrl' => 'https://temporal.example.com:7243', 'namespace' => 'shop.eu-1', 'workflowIdPrefix' => 'shop-eu:'],
+                    ['httpApiUrl' => 'http://127.0.0.1:7243', 'identity' => 'orderflow-php:' . str_repeat('é', 186)],
+                    ['httpApiUrl' => 'http://127.0.0.1:7243', 'identity' => 'orderflow-php:Магазин shop-backend'],
                 ] as $settings
             ) {
                 self::assertInstanceOf(Client::class, new Client(...$settings));

@@ -83,11 +83,33 @@ final class RefusedBeforeSendingTest extends TestCase
             ],
             'a decision with an unknown action and blank texts' => [
                 static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'undo', ' ', ''),
-                ['action must be one of retry, skip, compensate, abort', 'note must say why', 'operator must name who decides'],
+                ['action must be one of retry, skip, compensate, abort, approve', 'note must say why', 'operator must name who decides'],
             ],
             'a decision whose texts are not UTF-8' => [
                 static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', "fixed \xE2\x82", "anna\xFF", "decision\n1"),
                 ['note must be UTF-8 text', 'operator must be UTF-8 text', 'decisionId must be one line of printable UTF-8 text (got "decision\n1")'],
+            ],
+            'a decision whose note and operator are not one line, or hold a bidirectional control' => [
+                static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', "key fixed\nby anna", "anna\u{202E}", null, 'cancel-order#1'),
+                [
+                    'note must be one line of printable text; it holds a line break at position 10',
+                    'operator must be one line of printable text; it holds the bidirectional control character U+202E at position 5',
+                ],
+            ],
+            'a decision whose note holds a zero-width space' => [
+                static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', "key\u{200B}fixed", 'anna', null, 'cancel-order#1'),
+                ['note must be one line of printable text; it holds the invisible format character U+200B at position 4'],
+            ],
+            'a wait id that is not <step>#<number>' => [
+                static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', 'fixed', 'anna', null, 'cancel-order'),
+                ['waitId must look like <step>#<number>, e.g. cancel-order#2 (status() shows it in awaiting.waitId; got "cancel-order")'],
+            ],
+            'a wait id with a bidirectional control' => [
+                static fn (Client $client) => $client->decide('refund-and-cancel:7:319', 'retry', 'fixed', 'anna', "decision-\u{202E}1", "cancel-order#1\u{202E}"),
+                [
+                    'decisionId must be one line of printable UTF-8 text (got "decision-' . "\u{202E}" . '1")',
+                    'waitId must look like <step>#<number>, e.g. cancel-order#2 (status() shows it in awaiting.waitId; got "cancel-order#1' . "\u{202E}" . '")',
+                ],
             ],
             'a decision for a "/" id' => [
                 static fn (Client $client) => $client->decide('refund-and-cancel/7/319', 'retry', 'fixed', 'anna'),

@@ -8,9 +8,11 @@ use Orderflow\Client;
 use Orderflow\Exception\AccessDeniedException;
 use Orderflow\Exception\ApiException;
 use Orderflow\Exception\ConflictException;
+use Orderflow\Exception\DecisionIdReusedException;
 use Orderflow\Exception\DecisionRefusedException;
 use Orderflow\Exception\NotFoundException;
 use Orderflow\Exception\OrderflowException;
+use Orderflow\Exception\OtherWorkflowTypeException;
 use Orderflow\Exception\RunFailedException;
 use Orderflow\Exception\TemporalUnreachableException;
 use Orderflow\Exception\TimeoutException;
@@ -63,11 +65,15 @@ final class ServerAnswersTest extends TestCase
     }
 
     /** @param array<string, mixed>|null $input */
-    private static function startedEvent(?array $input): array
+    private static function startedEvent(?array $input, string $workflowType = 'refundAndCancel'): array
     {
         return ['history' => ['events' => [[
             'eventType' => 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
-            'workflowExecutionStartedEventAttributes' => ['originalExecutionRunId' => 'run-1', 'input' => [$input]],
+            'workflowExecutionStartedEventAttributes' => [
+                'originalExecutionRunId' => 'run-1',
+                'workflowType' => ['name' => $workflowType],
+                'input' => [$input],
+            ],
         ]]]];
     }
 
@@ -153,13 +159,13 @@ final class ServerAnswersTest extends TestCase
     public function testStartSendsTheContractsRequestAndReadsItsAnswer(): void
     {
         self::$temporal->answer([
-            ['#^GET /api/v1/namespaces/shop/workflows\?#', 200, ['executions' => 'not a list']],
             ['#^POST /api/v1/namespaces/shop/workflows/eu:refund-and-cancel:7:319$#', 200, ['started' => true, 'runId' => 'run-1']],
         ]);
         $run = self::client(namespace: 'shop', taskQueue: 'orders', workflowIdPrefix: 'eu:', uiUrl: 'http://ui.example.com/')->refundAndCancel(self::INPUT);
         self::assertSame(['eu:refund-and-cancel:7:319', 'run-1', true, 'http://ui.example.com/namespaces/shop/workflows/eu%3Arefund-and-cancel%3A7%3A319'], [$run->workflowId, $run->runId, $run->started, $run->uiUrl]);
-        [$listing, $start] = self::$temporal->requests();
-        self::assertStringContainsString('query=' . rawurlencode('WorkflowId = "eu:refund-and-cancel/7/319"'), str_replace('+', '%20', $listing['uri']));
+        // One request: the start (no lookup of runs under another id).
+        [$start] = self::$temporal->requests();
+        self::assertCount(1, self::$temporal->requests());
         $body = json_decode($start['body'], true);
         self::assertSame(['name' => 'refundAndCancel'], $body['workflowType']);
         self::assertSame(['name' => 'orders'], $body['taskQueue']);
@@ -167,17 +173,15 @@ final class ServerAnswersTest extends TestCase
         self::assertSame('WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING', $body['workflowIdConflictPolicy']);
         self::assertSame('WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY', $body['workflowIdReusePolicy']);
         self::assertSame(['OrderflowState' => 'running', 'StoreUserId' => 7, 'StoreOrderId' => 319], $body['searchAttributes']['indexedFields']);
+        self::assertSame('orderflow-php:' . gethostname(), $body['identity']);
 
-        self::$temporal->answer([['#^GET #', 200, []], ['#^POST #', 200, ['started' => true]]]);
+        self::$temporal->answer([['#^POST #', 200, ['started' => true]]]);
         self::assertThrows(ApiException::class, 'answered without a run id for the start of refund-and-cancel:7:319', static fn () => self::client()->refundAndCancel(self::INPUT));
-        self::$temporal->answer([['#^GET #', 200, ['executions' => [['status' => 'WORKFLOW_EXECUTION_STATUS_RUNNING', 'execution' => 'x']]]]]);
-        self::assertThrows(ApiException::class, 'answered without a run id for the listed run refund-and-cancel/7/319', static fn () => self::client()->refundAndCancel(self::INPUT));
     }
 
     public function testAStartForABusinessKeyThatHasARun(): void
     {
         $answers = static fn (mixed $history): array => [
-            ['#^GET /api/v1/namespaces/default/workflows\?#', 200, []],
             ['#^POST #', 409, ['code' => 6, 'message' => 'Workflow execution is already running']],
             ['#/history\?maximumPageSize=1$#', 200, $history],
         ];
@@ -190,8 +194,21 @@ final class ServerAnswersTest extends TestCase
         self::assertInstanceOf(ConflictException::class, $conflict);
         self::assertSame([['field' => 'amount', 'existing' => '6.00', 'requested' => '5.00']], $conflict->differences);
 
+        // The business key's id holds a run of another type (started by hand): not this request's run.
+        self::$temporal->answer($answers(self::startedEvent(self::NORMALISED, 'refundAndCancelX')));
+        $other = self::assertThrows(
+            OtherWorkflowTypeException::class,
+            'refund-and-cancel:7:319 (run run-1) is a run of workflow type "refundAndCancelX", not refundAndCancel: it was not started by an orderflow starter',
+            static fn () => self::client()->refundAndCancel(self::INPUT),
+        );
+        self::assertInstanceOf(OtherWorkflowTypeException::class, $other);
+        self::assertSame(['refund-and-cancel:7:319', 'run-1', 'refundAndCancelX', 'refundAndCancel'], [$other->workflowId, $other->runId, $other->existingType, $other->requestedType]);
+        self::assertSame(['POST', 'GET'], array_column(self::$temporal->requests(), 'method'));
+
         self::$temporal->answer($answers(['history' => ['events' => 'none']]));
         self::assertThrows(ApiException::class, 'does not begin with its start; cannot compare requests', static fn () => self::client()->refundAndCancel(self::INPUT));
+        self::$temporal->answer($answers(self::startedEvent(self::NORMALISED, '')));
+        self::assertThrows(ApiException::class, 'answered with the start of refund-and-cancel:7:319 without its workflow type', static fn () => self::client()->refundAndCancel(self::INPUT));
         self::$temporal->answer($answers(self::startedEvent(null)));
         self::assertThrows(ApiException::class, 'the input refund-and-cancel:7:319 started with as null', static fn () => self::client()->refundAndCancel(self::INPUT));
     }
@@ -229,23 +246,92 @@ final class ServerAnswersTest extends TestCase
         self::assertThrows(TimeoutException::class, 'refund-and-cancel:7:319 did not finish within 0.3 s; it goes on.', static fn () => self::client()->result(self::ID, 0.3));
     }
 
-    public function testDecisions(): void
+    /** The run's reply to a decision: what it took, as the operatorDecision update answers. */
+    private static function reply(string $action, string $note, string $operator, string $waitId = 'cancel-order#1'): array
+    {
+        return ['outcome' => ['success' => [[
+            'accepted' => true, 'waitId' => $waitId, 'step' => 'cancel-order', 'action' => $action,
+            'note' => $note, 'operator' => $operator, 'identity' => 'orderflow-php:shop', 'willHappen' => 'the step is tried again',
+        ]]]];
+    }
+
+    public function testADecisionForAWaitId(): void
     {
         $path = '#^POST /api/v1/namespaces/default/workflows/refund-and-cancel:7:319/update/operatorDecision$#';
-        self::$temporal->answer([[$path, 200, ['outcome' => ['success' => [['accepted' => true, 'action' => 'retry']]]]]]);
-        self::assertSame(['accepted' => true, 'action' => 'retry'], self::client()->decide(self::ID, 'retry', 'key fixed', 'anna', 'decision-1'));
-        $sent = json_decode(self::$temporal->requests()[0]['body'], true);
-        self::assertSame(['updateId' => 'decision-1', 'identity' => 'orderflow-php'], $sent['request']['meta']);
-        self::assertSame([['action' => 'retry', 'note' => 'key fixed', 'operator' => 'anna']], $sent['request']['input']['args']);
+        self::$temporal->answer([[$path, 200, self::reply('retry', 'key fixed', 'anna', 'cancel-order#2')]]);
+        $reply = self::client(identity: 'orderflow-php:shop')->decide(self::ID, 'retry', ' key fixed ', 'anna', 'decision-1', 'cancel-order#2');
+        self::assertSame(['accepted' => true, 'waitId' => 'cancel-order#2', 'action' => 'retry'], array_intersect_key($reply, ['accepted' => 0, 'waitId' => 0, 'action' => 0]));
+        // Given a wait id, the client asks nothing first: the one request is the update.
+        $requests = self::$temporal->requests();
+        self::assertCount(1, $requests);
+        $sent = json_decode($requests[0]['body'], true);
+        self::assertSame(['updateId' => 'decision-1', 'identity' => 'orderflow-php:shop'], $sent['request']['meta']);
+        self::assertSame('operatorDecision', $sent['request']['input']['name']);
+        self::assertSame(
+            [['waitId' => 'cancel-order#2', 'step' => 'cancel-order', 'action' => 'retry', 'note' => ' key fixed ', 'operator' => 'anna']],
+            $sent['request']['input']['args'],
+        );
+        self::assertSame('UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED', $sent['waitPolicy']['lifecycleStage']);
+    }
 
+    public function testADecisionWithoutAWaitIdTakesTheOneStatusShows(): void
+    {
+        $update = '#/update/operatorDecision$#';
+        self::$temporal->answer([
+            ['#/query/status$#', 200, ['queryResult' => [['state' => 'awaiting-operator', 'awaiting' => ['step' => 'cancel-order', 'waitId' => 'cancel-order#3']]]]],
+            [$update, 200, self::reply('skip', 'done by hand', 'ben', 'cancel-order#3')],
+        ]);
+        self::assertSame('cancel-order#3', self::client()->decide(self::ID, 'skip', 'done by hand', 'ben')['waitId']);
+        [$query, $sent] = self::$temporal->requests();
+        self::assertStringEndsWith('/query/status', $query['uri']);
+        $body = json_decode($sent['body'], true);
+        self::assertSame('cancel-order#3', $body['request']['input']['args'][0]['waitId']);
+        // Without a decision id the client makes one; the identity is this machine's by default.
+        self::assertMatchesRegularExpression('/^decision-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/', $body['request']['meta']['updateId']);
+        self::assertSame('orderflow-php:' . gethostname(), $body['request']['meta']['identity']);
+
+        self::$temporal->answer([['#/query/status$#', 200, ['queryResult' => [['state' => 'running']]]]]);
+        self::assertThrows(DecisionRefusedException::class, 'refund-and-cancel:7:319 waits for no decision now: nothing was sent', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::assertCount(1, self::$temporal->requests());
+        self::$temporal->answer([['#/query/status$#', 200, ['queryResult' => [['awaiting' => ['waitId' => ['cancel-order#1']]]]]]]);
+        self::assertThrows(ApiException::class, 'shows a wait id that is not <step>#<number> (["cancel-order#1"]); nothing was sent', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::assertCount(1, self::$temporal->requests());
+    }
+
+    public function testADecisionIdUsedBeforeForAnotherDecision(): void
+    {
+        // Temporal answers an update id it has seen with that update's first outcome.
+        self::$temporal->answer([['#/update/operatorDecision$#', 200, self::reply('retry', 'key fixed', 'anna')]]);
+        $reused = self::assertThrows(
+            DecisionIdReusedException::class,
+            'refund-and-cancel:7:319: this decision id (decision-1) was already used for retry at cancel-order#1 by anna (Temporal identity: orderflow-php:shop): "key fixed". '
+            . 'Your decision (skip at cancel-order#1) was not taken; check status() and send it with a new decision id.',
+            static fn () => self::client()->decide(self::ID, 'skip', 'it is cancelled', 'ben', 'decision-1', 'cancel-order#1'),
+        );
+        self::assertInstanceOf(DecisionIdReusedException::class, $reused);
+        self::assertSame('retry', $reused->firstDecision['action']);
+        // Another wait with the same id is another decision, too.
+        self::assertThrows(DecisionIdReusedException::class, 'Your decision (retry at cancel-order#2) was not taken', static fn () => self::client()->decide(self::ID, 'retry', 'key fixed', 'anna', 'decision-1', 'cancel-order#2'));
+        // The same decision again (a retry after an error) is the first one's reply, not an error; the run trims note and operator.
+        $again = self::client()->decide(self::ID, 'retry', "key fixed\u{00A0}", ' anna', 'decision-1', 'cancel-order#1');
+        self::assertSame('retry', $again['action']);
+        // A reply that does not say what was taken is not taken for a reuse.
+        self::$temporal->answer([['#/update/operatorDecision$#', 200, ['outcome' => ['success' => [['accepted' => true, 'action' => ['retry']]]]]]]);
+        self::assertThrows(ApiException::class, 'answered the decision for refund-and-cancel:7:319 without the waitId it took', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o', 'decision-2', 'cancel-order#1'));
+    }
+
+    public function testDecisionAnswersOfAnotherShape(): void
+    {
+        $path = '#^POST /api/v1/namespaces/default/workflows/refund-and-cancel:7:319/update/operatorDecision$#';
+        $decide = static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o', null, 'cancel-order#1');
         self::$temporal->answer([[$path, 200, ['outcome' => ['failure' => ['message' => 'not waiting for an operator']]]]]);
-        self::assertThrows(DecisionRefusedException::class, 'refund-and-cancel:7:319 refused the decision: not waiting for an operator', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::assertThrows(DecisionRefusedException::class, 'refund-and-cancel:7:319 refused the decision: not waiting for an operator', $decide);
         self::$temporal->answer([[$path, 404, ['code' => 5, 'message' => 'not found']]]);
-        self::assertThrows(DecisionRefusedException::class, 'is not running any more (or does not exist): nothing to decide', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::assertThrows(DecisionRefusedException::class, 'is not running any more (or does not exist): nothing to decide', $decide);
         self::$temporal->answer([[$path, 200, ['updateRef' => []]]]);
-        self::assertThrows(ApiException::class, 'answered the decision for refund-and-cancel:7:319 without an outcome or a stage', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::assertThrows(ApiException::class, 'answered the decision for refund-and-cancel:7:319 without an outcome or a stage', $decide);
         self::$temporal->answer([[$path, 200, ['outcome' => ['success' => 'yes']]]]);
-        self::assertThrows(ApiException::class, 'the reply of refund-and-cancel:7:319 to the decision as string', static fn () => self::client()->decide(self::ID, 'retry', 'n', 'o'));
+        self::assertThrows(ApiException::class, 'the reply of refund-and-cancel:7:319 to the decision as string', $decide);
     }
 
     public function testPaymentReceived(): void

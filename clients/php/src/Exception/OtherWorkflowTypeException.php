@@ -17,8 +17,9 @@ final class OtherWorkflowTypeException extends OrderflowException
         public readonly string $requestedType,
     ) {
         parent::__construct(
-            "{$workflowId} (run {$runId}) is a run of workflow type \"{$existingType}\", not {$requestedType}: it was not started by an orderflow starter "
-            . "and is not this request's run. Nothing was started. orderflow refuses such a run at once; once it has failed (status() or the Temporal UI), start again."
+            "{$workflowId} (run {$runId}) is a run of workflow type \"{$existingType}\", not {$requestedType}: "
+            . "it was not started by an orderflow starter and is not this request's run. Nothing was started. "
+            . 'orderflow refuses such a run at once; once it has failed (status() or the Temporal UI), start again.'
         );
     }
 }
