@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/run-kit/**/*.ts', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts'],
+    files: ['src/workflows/**/*.ts', 'src/run-kit/**/*.ts', 'src/features/*/workflow.ts', 'src/features/*/*-workflow.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

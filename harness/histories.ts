@@ -213,17 +213,17 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   {
-    name: 'bulk-run-paused-waiting',
+    name: 'bulk-rows-paused-waiting',
     ends: 'COMPLETED',
-    covers: 'bulkRun: three refund-and-cancel items, paused and resumed, one item waiting for an operator (JustClick access denied)',
+    covers: 'bulkRun with its rows in the ledger: rows checked by digest, slices start and follow three refund-and-cancel items, paused and resumed, one item waiting for an operator',
     async run({ stack, starter }) {
       const items = [];
-      for (const userId of [20, 21, 22]) {
+      for (const userId of [23, 24, 25]) {
         const orderId = await placeCurrentOrder(stack, userId);
-        items.push({ userId, orderId, amount: '1.00', reason: 'event cancelled', requestedBy: 'ops', justclickBillId: userId === 22 ? await billFor(stack, userId) : undefined });
+        items.push({ userId, orderId, amount: '1.00', reason: 'event cancelled', requestedBy: 'ops', justclickBillId: userId === 25 ? await billFor(stack, userId) : undefined });
       }
       stack.justclickSim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '4' });
-      const { handle } = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 5 });
+      const { handle } = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 5, sliceMs: 1_000 });
       await handle.executeUpdate('pause', { args: [{ operator: 'anna', note: 'store maintenance' }] });
       await handle.executeUpdate('resume', { args: [{ operator: 'anna', note: 'maintenance over' }] });
       return closed(handle);

@@ -109,7 +109,7 @@ async function main(argv: readonly string[]): Promise<void> {
       namespace: 'default',
       taskQueue,
       workflowsPath,
-      activities: { ...stack.activities, ...createBulkActivities({ client }) },
+      activities: { ...stack.activities, ...createBulkActivities({ client, rows: stack.ledger.bulkRows }) },
       identity: 'record-histories worker',
     });
     const starter: StarterOptions = { client, taskQueue, workflowIdPrefix: 'fixture/' };

@@ -187,7 +187,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         ...createActivities({ webtv, justclick, ledger, approvalAbove: config.temporal.approvalAbove }),
         // The bulk workflow starts and follows items through a client on the worker's connection;
         // reconcile asks it which runs are running or wait for an operator.
-        ...createBulkActivities({ client: workflowClient }),
+        ...createBulkActivities({ client: workflowClient, rows: ledger.bulkRows }),
         ...createReconcileActivities({ ledger, webtv, justclick, client: workflowClient }),
       },
       interceptors: {

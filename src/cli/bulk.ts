@@ -6,10 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { startBulk } from '../features/bulk/client.ts';
+import { BulkRowsError, bulkReport, startBulk } from '../features/bulk/client.ts';
 import { workflowUiUrl } from '../client/connect.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
-import type { BulkControl, BulkItemOutcome, BulkKind, BulkProgress, BulkResult } from '../features/bulk/contracts.ts';
+import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } from '../features/bulk/contracts.ts';
 import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
 import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
@@ -60,28 +60,38 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/** One row per item: its position in the file, workflow id, outcome, detail. */
-async function writeReport(path: string, result: BulkResult, file: ParsedBulkFile | undefined, prefix: string): Promise<void> {
+/**
+ * One row per item: its position in the file, workflow id, outcome, detail — read from the
+ * worker's database a page at a time (the bulk's result has the counts only). Returns the rows written.
+ */
+async function writeReport(path: string, handle: WorkflowHandle, config: TemporalConfig, result: BulkResult): Promise<number> {
   const rows = ['item,workflow_id,outcome,detail'];
-  for (const item of result.items) {
-    const workflowId = item.workflowId !== '' ? item.workflowId : file?.workflowIds[item.index] !== undefined ? `${prefix}${file.workflowIds[item.index]}` : '';
-    rows.push([String(item.index + 1), workflowId, item.outcome, item.detail ?? ''].map(csvCell).join(','));
+  try {
+    for await (const page of bulkReport(handle.client, config.taskQueue, { bulkId: result.bulkId, kind: result.kind, total: result.counts.total })) {
+      for (const item of page) rows.push([String(item.index + 1), item.workflowId, item.outcome, item.detail ?? ''].map(csvCell).join(','));
+    }
+  } catch (error) {
+    if (error instanceof BulkRowsError) throw new CommandFailure(`${error.message} No report was written.`);
+    throw error;
   }
   await writeFile(path, `${rows.join('\n')}\n`);
+  return rows.length - 1;
 }
 
 function printSummary(context: CliContext, result: BulkResult, config: TemporalConfig): void {
   const { counts } = result;
   line(context, `${result.state === 'cancelled' ? 'Cancelled' : 'Finished'}: ${counts.done} done, ${counts.failed} failed, ${counts.waiting} waiting for an operator` +
     `${counts.notStarted > 0 ? `, ${counts.notStarted} not started` : ''} (of ${counts.total}).`);
-  const listed = (title: string, items: BulkItemOutcome[]): void => {
-    if (items.length === 0) return;
+  const listed = (title: string, items: readonly BulkShownItem[], count: number): void => {
+    if (count === 0) return;
     line(context, `${title}:`);
-    for (const item of items.slice(0, 20)) line(context, `  ${item.workflowId}: ${item.detail ?? ''}\n    ${workflowUiUrl(config, item.workflowId)}`);
-    if (items.length > 20) line(context, `  … and ${items.length - 20} more (--report writes them all)`);
+    for (const item of items.slice(0, 20)) {
+      line(context, item.workflowId === '' ? `  (not started): ${item.detail ?? ''}` : `  ${item.workflowId}: ${item.detail ?? ''}\n    ${workflowUiUrl(config, item.workflowId)}`);
+    }
+    if (count > Math.min(items.length, 20)) line(context, `  … and ${count - Math.min(items.length, 20)} more (--report writes them all)`);
   };
-  listed('Waiting for an operator (decide with orderflow decide <id> …)', result.items.filter((item) => item.outcome === 'waiting'));
-  listed('Failed', result.items.filter((item) => item.outcome === 'failed' && item.workflowId !== ''));
+  listed('Waiting for an operator (decide with orderflow decide <id> …)', result.waiting, counts.waiting);
+  listed('Failed', result.failed, counts.failed);
 }
 
 function exitFor(result: BulkResult): ExitCode {
@@ -94,7 +104,7 @@ async function watch(
   context: CliContext,
   handle: WorkflowHandle,
   config: TemporalConfig,
-  report: { path: string; file: ParsedBulkFile | undefined; prefix: string } | undefined,
+  report: { path: string } | undefined,
 ): Promise<ExitCode> {
   const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
   const step = watchUntilInterrupted(context);
@@ -132,8 +142,8 @@ async function watch(
   context.stderr.write(tty ? `\r${final.slice(0, 160).padEnd(160)}\n` : `${final}\n`);
   printSummary(context, result, config);
   if (report) {
-    await writeReport(report.path, result, report.file, report.prefix);
-    line(context, `Report: ${report.path} (${result.items.length} rows)`);
+    const written = await writeReport(report.path, handle, config, result);
+    line(context, `Report: ${report.path} (${written} rows)`);
   }
   return exitFor(result);
 }
@@ -201,6 +211,8 @@ Example:
           bulk = await startBulk({ client, taskQueue: config.taskQueue }, { kind, items: file.items, concurrency, rate, contentKey });
         } catch (error) {
           if (error instanceof InputError) throw new UsageError(error.message);
+          // The worker refused or could not store the rows: its reason, nothing started.
+          if (error instanceof BulkRowsError) throw new CommandFailure(`${error.message} Nothing was started.`);
           throw error;
         }
         line(context, `${bulk.started ? 'Started bulk' : 'Already there (same file): bulk'} ${bulk.workflowId}: ${file.items.length} ${kind} items, ${concurrency} at once, ${rate} starts per second`);
@@ -208,7 +220,7 @@ Example:
         line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
         line(context, `  pause:    orderflow bulk pause ${bulk.workflowId} --operator <you> --note <why>`);
         if (values.wait !== true) return exitCodes.ok;
-        return watch(context, bulk.handle, config, values.report === undefined ? undefined : { path: values.report, file, prefix: '' });
+        return watch(context, bulk.handle, config, values.report === undefined ? undefined : { path: values.report });
       });
     },
   };
@@ -237,7 +249,7 @@ watching (the bulk goes on). 4: no bulk has this id.`,
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(bulkId);
       const description = await describeRun(handle, config);
-      const report = values.report === undefined ? undefined : { path: values.report, file: undefined, prefix: '' };
+      const report = values.report === undefined ? undefined : { path: values.report };
       if (description.status.name === 'COMPLETED' || values.wait === true) {
         if (values.json !== true) return watch(context, handle, config, report);
       }

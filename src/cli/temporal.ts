@@ -175,14 +175,25 @@ export function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefin
 
 const grpcInvalidArgument = 3;
 
+/** Temporal's own size limits (a payload over 2 MB by default, or the SDK's check of it before sending). */
+const sizeLimitRefusal = /size exceeds limit|exceeds size limit|exceeded the error limit|TMPRL1103/i;
+
 /**
- * A request Temporal refused as invalid (e.g. a visibility query it cannot parse), as a
- * message; undefined for anything else. Connection, namespace and credential problems are
- * explained by explainTemporalFailure (src/temporal/readiness.ts).
+ * A request Temporal refused as invalid, as a message that says which kind of refusal it
+ * is: a payload over Temporal's size limit, a visibility query it cannot parse, or another
+ * invalid request; undefined for anything else. Connection, namespace and credential
+ * problems are explained by explainTemporalFailure (src/temporal/readiness.ts).
  */
 export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConfig, 'address'>): CommandFailure | undefined {
   const grpc = isGrpcServiceError(error) ? error : error instanceof ServiceError && isGrpcServiceError(error.cause) ? error.cause : undefined;
   if (grpc?.code !== grpcInvalidArgument) return undefined;
-  const detail = (grpc.details || grpc.message).trim();
-  return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check what you gave (e.g. the syntax of --query).`);
+  const detail = (grpc.details || grpc.message).trim().replace(/\.+$/, '');
+  if (sizeLimitRefusal.test(detail)) {
+    return new CommandFailure(
+      `Temporal at ${config.address} refused the request because it carries more data than Temporal accepts in one payload (${detail}). ` +
+        'This is a size limit of the Temporal server (2 MB per payload by default), not a mistake in what you typed; nothing was started. Send less in one request.',
+    );
+  }
+  if (/query/i.test(detail)) return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check the syntax of --query.`);
+  return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Nothing was changed; check the values you gave.`);
 }

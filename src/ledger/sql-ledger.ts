@@ -7,6 +7,7 @@
  */
 import { LedgerClosedError } from './errors.ts';
 import { AuditTrail } from './audit.ts';
+import { BulkRowStore } from './bulk-rows.ts';
 import { BusinessKeys } from './business-keys.ts';
 import { EffectStore } from './effects.ts';
 import type { LedgerDefaults, SqlDriver } from './sql.ts';
@@ -18,6 +19,7 @@ import { UserLocks } from './user-lock.ts';
 export class SqlEffectLedger extends EffectStore implements EffectLedger {
   readonly backend: LedgerBackend;
   readonly location: string;
+  readonly bulkRows: BulkRowStore;
   readonly #driver: SqlDriver;
   readonly #audit: AuditTrail;
   readonly #locks: UserLocks;
@@ -36,6 +38,7 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
     this.location = driver.location;
     this.#audit = new AuditTrail(driver, assertOpen);
     this.#locks = new UserLocks(driver, defaults, assertOpen);
+    this.bulkRows = new BulkRowStore(driver, assertOpen);
     this.#businessKeys = new BusinessKeys(driver, assertOpen);
   }
 

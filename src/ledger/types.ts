@@ -10,6 +10,7 @@
  * Nothing stored here may contain a secret: the ledger refuses JSON properties whose names
  * look like one (see `assertNoSecretNames` in ./rules.ts).
  */
+import type { BulkRowStore } from './bulk-rows.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -258,6 +259,9 @@ export interface EffectLedger {
 
   audit(event: AuditEventInput): Promise<AuditEvent>;
   listAudit(filter?: ListAuditFilter): Promise<AuditEvent[]>;
+
+  /** A bulk's rows and their outcomes (./bulk-rows.ts). */
+  readonly bulkRows: BulkRowStore;
 
   close(): Promise<void>;
 }

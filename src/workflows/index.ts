@@ -5,6 +5,7 @@ export { adjustCredit } from './adjust-credit.ts';
 export { cancelOrder } from './cancel-order.ts';
 export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from '../run-kit/operator.ts';
 export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from '../features/bulk/workflow.ts';
+export { bulkRowsUpload, bulkReportPage } from '../features/bulk/rows-workflow.ts';
 export { reconcile } from '../features/reconcile/workflow.ts';
 export { reconcileFinding } from '../features/reconcile/finding-workflow.ts';
 /** Every other workflow type: refused at once (the SDK runs a module's default export for types it does not export). */

@@ -40,7 +40,7 @@ const layers = [
   {
     name: 'workflows',
     what: 'the workflow types (deterministic)',
-    files: ['src/workflows/**', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts'],
+    files: ['src/workflows/**', 'src/features/*/workflow.ts', 'src/features/*/finding-workflow.ts', 'src/features/bulk/rows-workflow.ts'],
     sees: ['base', 'run-kit'],
   },
   {
@@ -52,7 +52,7 @@ const layers = [
   {
     name: 'activities',
     what: 'the activities the worker runs',
-    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/reconcile/findings.ts'],
+    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/reconcile/findings.ts', 'src/features/bulk/rows-activities.ts'],
     sees: ['base', 'infrastructure', 'client'],
   },
   {

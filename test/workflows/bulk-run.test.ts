@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createBulkActivities } from '../../src/features/bulk/activities.ts';
-import { bulkIdOf, startBulk } from '../../src/features/bulk/client.ts';
+import { bulkIdOf, bulkReport, startBulk } from '../../src/features/bulk/client.ts';
 import type { BulkRequest } from '../../src/features/bulk/client.ts';
 import { startRefundAndCancel } from '../../src/client/starters.ts';
 import type { StarterOptions } from '../../src/client/starters.ts';
-import type { BulkControl, BulkProgress, BulkResult } from '../../src/features/bulk/contracts.ts';
+import type { BulkControl, BulkItemOutcome, BulkProgress, BulkResult } from '../../src/features/bulk/contracts.ts';
 import type { RefundAndCancelInput } from '../../src/contracts.ts';
 import { orderflowSearchAttributes } from '../../src/search-attributes.ts';
 import { eventually } from '../../harness/stack.ts';
@@ -31,7 +31,7 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
   /** Runs `fn` while a worker with the real activities and the bulk activity polls a fresh task queue. */
   function withBulkWorker<T>(fn: (starter: StarterOptions) => Promise<T>, taskQueue = uniqueTaskQueue('bulk')): Promise<T> {
     const starter: StarterOptions = { client: context.client, taskQueue, workflowIdPrefix: context.prefix };
-    const activities = { ...context.stack.activities, ...createBulkActivities({ client: context.client, checkEveryMs: 200 }) };
+    const activities = { ...context.stack.activities, ...createBulkActivities({ client: context.client, rows: context.stack.ledger.bulkRows, checkEveryMs: 200 }) };
     return runWorker({ workflowsPath, activities, taskQueue }, () => fn(starter));
   }
 
@@ -62,6 +62,13 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
 
   const progressOf = (handle: WorkflowHandle): Promise<BulkProgress> => handle.query<BulkProgress>('progress');
 
+  /** Every item's outcome, as the report reads it from the worker's database (a worker must poll `taskQueue`). */
+  async function itemsOf(result: BulkResult, taskQueue: string): Promise<BulkItemOutcome[]> {
+    const items: BulkItemOutcome[] = [];
+    for await (const page of bulkReport(context.client.workflow, taskQueue, { bulkId: result.bulkId, kind: result.kind, total: result.counts.total, workflowIdPrefix: context.prefix })) items.push(...page);
+    return items;
+  }
+
   it('joins an item already completed and an item already running, counts a waiting item, and keeps outcomes over continue-as-new', async () => {
     const items = await refundItems(5);
     const taskQueue = uniqueTaskQueue('bulk');
@@ -78,58 +85,63 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     items[4] = { ...items[4]!, justclickBillId: await context.billFor(items[4]!.userId) };
     context.stack.justclickSim.addFault({ operation: 'DeleteOrder', kind: 'error', code: '4' });
 
-    const request: BulkRequest = { kind: 'refund-and-cancel', items, concurrency: 2, rate: 20, itemsPerRun: 2 };
-    const bulk = await startBulk(starter, request);
+    const request: BulkRequest = { kind: 'refund-and-cancel', items, concurrency: 2, rate: 20, slicesPerRun: 1, sliceMs: 300 };
+    // The rows are uploaded through the worker (bulkRowsUpload runs), then the bulk starts.
+    const bulk = await withBulkWorker(() => startBulk(starter, request), taskQueue);
     expect(bulk.started).toBe(true);
-    const result = await withBulkWorker(() => bulk.handle.result() as Promise<BulkResult>, taskQueue);
+    const { result, resultItems } = await withBulkWorker(async () => {
+      const outcome = (await bulk.handle.result()) as BulkResult;
+      return { result: outcome, resultItems: await itemsOf(outcome, taskQueue) };
+    }, taskQueue);
 
     expect(result.state).toBe('finished');
     expect(result.counts).toMatchObject({ total: 5, done: 4, failed: 0, waiting: 1, running: 0, queued: 0 });
-    expect(result.items.map((item) => item.index)).toEqual([0, 1, 2, 3, 4]);
-    expect(result.items[0]).toMatchObject({ workflowId: completed.workflowId, outcome: 'done', joined: true });
-    expect(result.items[1]).toMatchObject({ workflowId: running.workflowId, outcome: 'done', joined: true });
-    expect(result.items[2]).toMatchObject({ outcome: 'done', joined: false });
-    expect(result.items[4]).toMatchObject({ outcome: 'waiting' });
-    expect(result.items[4]!.detail).toContain('delete-justclick-bill');
+    expect(resultItems.map((item) => item.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(resultItems[0]).toMatchObject({ workflowId: completed.workflowId, outcome: 'done', joined: true });
+    expect(resultItems[1]).toMatchObject({ workflowId: running.workflowId, outcome: 'done', joined: true });
+    expect(resultItems[2]).toMatchObject({ outcome: 'done', joined: false });
+    expect(resultItems[4]).toMatchObject({ outcome: 'waiting' });
+    expect(resultItems[4]!.detail).toContain('delete-justclick-bill');
     // Joined, not repeated: the same runs, and one credit per user.
     expect((await context.client.workflow.getHandle(completed.workflowId).describe()).runId).toBe(completed.runId);
     expect((await context.client.workflow.getHandle(running.workflowId).describe()).runId).toBe(running.runId);
     for (const item of items) {
       expect(creditCallsOf(item.userId), `credit calls for user ${item.userId}`).toHaveLength(1);
     }
-    // Continued as new (2 items per run): more than one run in the chain.
+    expect(result.waiting).toEqual([{ workflowId: resultItems[4]!.workflowId, detail: resultItems[4]!.detail }]);
+    // Continued as new (one slice per run): more than one run in the chain.
     const description = await bulk.handle.describe();
     expect(description.runId).not.toBe(bulk.runId);
     // Search attributes: the bulk id on each item, the counts on the bulk.
-    const item = await context.client.workflow.getHandle(result.items[2]!.workflowId).describe();
+    const item = await context.client.workflow.getHandle(resultItems[2]!.workflowId).describe();
     expect(item.typedSearchAttributes.get(orderflowSearchAttributes.bulkId)).toBe(bulk.workflowId);
     expect(description.typedSearchAttributes.get(orderflowSearchAttributes.bulkDone)).toBe(4);
     expect(description.typedSearchAttributes.get(orderflowSearchAttributes.bulkWaiting)).toBe(1);
     // The same items again: the same bulk, nothing new.
-    const again = await startBulk(starter, request);
+    const again = await withBulkWorker(() => startBulk(starter, request), taskQueue);
     expect(again).toMatchObject({ workflowId: bulk.workflowId, started: false });
     expect(bulkIdOf(starter, { kind: 'refund-and-cancel', items: [...items].reverse() })).not.toBe(bulk.workflowId);
     // `orderflow bulk status --report` on the finished bulk: the summary, the waiting item linked, one row per item; exit 3.
     const directory = await mkdtemp(join(tmpdir(), 'orderflow-bulk-report-'));
     try {
       const report = join(directory, 'report.csv');
-      const status = await cli(['bulk', 'status', bulk.workflowId, '--report', report], taskQueue);
+      const status = await withBulkWorker(() => cli(['bulk', 'status', bulk.workflowId, '--report', report], taskQueue), taskQueue);
       expect(status.code, status.stderr).toBe(3);
       expect(status.stdout).toContain('Finished: 4 done, 0 failed, 1 waiting for an operator (of 5).');
-      expect(status.stdout).toContain(`  ${result.items[4]!.workflowId}: waits for an operator at delete-justclick-bill`);
+      expect(status.stdout).toContain(`  ${resultItems[4]!.workflowId}: waits for an operator at delete-justclick-bill`);
       const rows = (await readFile(report, 'utf8')).trim().split('\n');
       expect(rows).toHaveLength(6);
       expect(rows[1]).toBe(`1,${completed.workflowId},done,Refund of 1.00 and cancellation of order ${items[0]!.orderId} for store user ${items[0]!.userId}: done.`);
-      expect(rows[5]).toMatch(new RegExp(`^5,${result.items[4]!.workflowId.replace(/[/]/g, '\\/')},waiting,`));
+      expect(rows[5]).toMatch(new RegExp(`^5,${resultItems[4]!.workflowId.replace(/[/]/g, '\\/')},waiting,`));
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('pauses (running items go on), refuses invalid controls, resumes; cancel starts no more items', async () => {
     const items = await refundItems(6);
     await withBulkWorker(async (starter) => {
-      const bulk = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 1 });
+      const bulk = await startBulk(starter, { kind: 'refund-and-cancel', items, concurrency: 1, rate: 1, sliceMs: 500 });
       const handle = bulk.handle;
       const paused = await cli(['bulk', 'pause', bulk.workflowId, '--operator', 'anna', '--note', 'store maintenance'], starter.taskQueue);
       expect(paused.code, paused.stderr).toBe(0);
@@ -158,7 +170,9 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
       expect(result.counts.done + result.counts.notStarted).toBe(6);
       expect(result.controls.map((control) => control.action)).toEqual(['pause', 'resume', 'cancel']);
       // Items never started made no call.
-      for (const item of result.items.filter((candidate) => candidate.outcome === 'not-started')) {
+      const reported = await itemsOf(result, starter.taskQueue);
+      expect(reported).toHaveLength(6);
+      for (const item of reported.filter((candidate) => candidate.outcome === 'not-started')) {
         const userId = items[item.index]!.userId;
         expect(creditCallsOf(userId)).toHaveLength(0);
       }
@@ -173,12 +187,14 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
       const earlier = await startRefundAndCancel(starter, items[0]!);
       await earlier.handle.result();
       const bulk = await startBulk(starter, { kind: 'refund-and-cancel', items: [{ ...items[0]!, amount: '2.00' }, items[1]!], concurrency: 2, rate: 20 });
-      return { earlier, outcome: (await bulk.handle.result()) as BulkResult };
+      const outcome = (await bulk.handle.result()) as BulkResult;
+      return { earlier, outcome, items: await itemsOf(outcome, starter.taskQueue) };
     });
     expect(result.outcome.counts).toMatchObject({ total: 2, done: 1, failed: 1 });
-    expect(result.outcome.items[0]).toMatchObject({ workflowId: result.earlier.workflowId, outcome: 'failed' });
-    expect(result.outcome.items[0]!.detail).toContain('amount');
-    expect(result.outcome.items[1]).toMatchObject({ outcome: 'done' });
+    expect(result.items[0]).toMatchObject({ workflowId: result.earlier.workflowId, outcome: 'failed' });
+    expect(result.items[0]!.detail).toContain('amount');
+    expect(result.outcome.failed).toEqual([{ workflowId: result.earlier.workflowId, detail: result.items[0]!.detail }]);
+    expect(result.items[1]).toMatchObject({ outcome: 'done' });
     // The conflicting item called nothing: one credit for its user, from the earlier run.
     expect(creditCallsOf(items[0]!.userId)).toHaveLength(1);
     expect(context.stack.webtvSim.state.creditOf(items[0]!.userId)).toBe(100);
@@ -191,10 +207,9 @@ describe.skipIf(!temporalAvailable())('bulkRun', () => {
     const result = await withBulkWorker(async (starter) => {
       const bulk = await startBulk(starter, { kind: 'adjust-credit', items, concurrency: 5, rate: 2 });
       const outcome = (await bulk.handle.result()) as BulkResult;
-      const history = await bulk.handle.fetchHistory();
-      const scheduledAt = (history.events ?? [])
-        .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runBulkItem')
-        .map((event) => Number(event.eventTime!.seconds) * 1000 + Math.round((event.eventTime!.nanos ?? 0) / 1e6));
+      const reported = await itemsOf(outcome, starter.taskQueue);
+      // When Temporal started each item's run.
+      const scheduledAt = await Promise.all(reported.map(async (item) => (await context.client.workflow.getHandle(item.workflowId).describe()).startTime.getTime()));
       return { outcome, scheduledAt };
     });
     expect(result.outcome.counts).toMatchObject({ total: 5, done: 5 });

@@ -1,41 +1,62 @@
 /**
- * The bulk workflow's one activity: run one item as its ordinary single-run workflow and
- * report how it ended.
+ * The bulk workflow's item work, a slice at a time: `runBulkSlice` follows the rows in flight,
+ * starts rows from `next` on — at most `concurrency` running and `rate` starts per second — and
+ * after `sliceMs` (or when the workflow cancels it: pause, cancel) reports where it is.
  *
- * The item is started through the project's starter (src/client/starters.ts), so it gets
+ * Each item is started through the project's starter (src/client/starters.ts), so it gets
  * the same business-key workflow id as `orderflow start` and the client's conflict policy
  * USE_EXISTING: an item whose run is going joins it, an item already completed answers with
  * the completed run (the reuse policy refuses a second run), nothing is done twice. A child
  * workflow could not do that: a child start on an id that is running or closed fails.
  *
- * The activity then follows the run (a long poll for its result) and heartbeats; a run
- * that stops to wait for an operator ends the activity with `waiting`, so it does not hold
- * the bulk's concurrency. A worker that dies mid-item stops heartbeating: the retry on
- * another worker starts the item again, which joins the same run.
+ * One activity follows many items (a long poll for each result, one visibility query for
+ * those waiting for an operator), so a bulk holds one activity slot and its history grows
+ * by a few events per slice, not per item. Outcomes go to the ledger's database
+ * (src/ledger/bulk-rows.ts). A slice retried after a worker died starts from the same
+ * input: the rows it had started are joined, the outcomes already recorded are kept.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { OtherWorkflowTypeError, RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
 import type { StartedRun, StarterOptions } from '../../client/starters.ts';
-import type { BulkActivities, BulkItemOutcome, BulkKind } from './contracts.ts';
-import { RunState, queryNames } from '../../contracts.ts';
-import type { AdjustCreditInput, CancelOrderInput, RefundAndCancelInput, RunResult, RunStatus } from '../../contracts.ts';
+import { bulkLimits } from './contracts.ts';
+import type {
+  BulkActivities,
+  BulkItem,
+  BulkItemInputs,
+  BulkKind,
+  BulkRowsActivities,
+  BulkShownItem,
+  BulkSliceRequest,
+  BulkSliceResult,
+} from './contracts.ts';
+import { FailureType, RunState, queryNames } from '../../contracts.ts';
+import type { RunResult, RunStatus } from '../../contracts.ts';
+import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
+import { bulkItemWorkflowId } from './client.ts';
+import { createBulkRowsActivities, parseStoredRow } from './rows-activities.ts';
 
 export interface BulkActivityDependencies {
   client: Client;
-  /** How often a followed run is checked for waiting for an operator (and the activity heartbeats). Default 1 s. */
+  /** Where the rows and outcomes are (the worker's ledger). */
+  rows: BulkRowStore;
+  /** How often the items in flight are checked for waiting for an operator (and the activity heartbeats). Default 2 s. */
   checkEveryMs?: number;
 }
 
 /** The starter of each bulk kind: the same function `orderflow start <kind>` uses. */
-const startersByKind: { [K in BulkKind]: (options: StarterOptions, input: never) => Promise<StartedRun> } = {
-  'refund-and-cancel': startRefundAndCancel as (options: StarterOptions, input: RefundAndCancelInput) => Promise<StartedRun>,
-  'cancel-order': startCancelOrder as (options: StarterOptions, input: CancelOrderInput) => Promise<StartedRun>,
-  'adjust-credit': startAdjustCredit as (options: StarterOptions, input: AdjustCreditInput) => Promise<StartedRun>,
+const startersByKind: { [K in BulkKind]: (options: StarterOptions, input: BulkItemInputs[K]) => Promise<StartedRun> } = {
+  'refund-and-cancel': startRefundAndCancel,
+  'cancel-order': startCancelOrder,
+  'adjust-credit': startAdjustCredit,
 };
+
+function startItem(kind: BulkKind, options: StarterOptions, item: BulkItem): Promise<StartedRun> {
+  return (startersByKind[kind] as (options: StarterOptions, input: BulkItem) => Promise<StartedRun>)(options, item);
+}
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -44,7 +65,7 @@ function failureText(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-function outcomeOfResult(base: Omit<BulkItemOutcome, 'outcome'>, settled: Settled): BulkItemOutcome {
+function outcomeOfResult(base: Omit<BulkRowOutcome, 'outcome' | 'detail'>, settled: Settled): BulkRowOutcome {
   if (!settled.ok) return { ...base, outcome: 'failed', detail: failureText(settled.error) };
   const result = settled.value as Partial<RunResult> | null;
   const summary = typeof result?.summary === 'string' ? result.summary : 'completed';
@@ -53,58 +74,189 @@ function outcomeOfResult(base: Omit<BulkItemOutcome, 'outcome'>, settled: Settle
     : { ...base, outcome: 'failed', detail: `${result.outcome}: ${summary}` };
 }
 
-/** The run's request to an operator, when it waits for one. */
-async function awaitingOperator(handle: WorkflowHandle): Promise<string | undefined> {
-  const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') return undefined;
-  if (description.typedSearchAttributes.get(orderflowSearchAttributes.state) !== RunState.AwaitingOperator) return undefined;
-  const status = await handle.query<RunStatus>(queryNames.status).catch(() => undefined);
+/** Items in flight checked per visibility query. */
+const idsPerQuery = 50;
+/** Start requests in the air at once (each is one round trip to Temporal). */
+const parallelStarts = 16;
+/** Rows read from the database at a time. */
+const rowsPerRead = 200;
+
+function quoted(id: string): string {
+  return `'${id.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Of `workflowIds`, the runs that wait for an operator (one visibility query per {@link idsPerQuery}). */
+async function waitingForOperator(client: Client, workflowIds: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < workflowIds.length; i += idsPerQuery) {
+    const ids = workflowIds.slice(i, i + idsPerQuery);
+    const query = `ExecutionStatus = 'Running' AND ${orderflowSearchAttributes.state.name} = '${RunState.AwaitingOperator}' AND WorkflowId IN (${ids.map(quoted).join(', ')})`;
+    for await (const execution of client.workflow.list({ query, pageSize: idsPerQuery })) found.add(execution.workflowId);
+  }
+  return found;
+}
+
+/** What a waiting run asks of an operator. */
+async function waitingDetail(handle: WorkflowHandle): Promise<string> {
+  const status = await handle.client
+    .withDeadline(Date.now() + 5_000, () => handle.query<RunStatus>(queryNames.status))
+    .catch(() => undefined);
   const awaiting = status?.awaiting;
   return awaiting ? `waits for an operator at ${awaiting.step}: ${awaiting.reason}` : 'waits for an operator';
 }
 
-export function createBulkActivities(dependencies: BulkActivityDependencies): BulkActivities {
-  const { client } = dependencies;
-  const checkEveryMs = dependencies.checkEveryMs ?? 1_000;
+interface Followed {
+  row: number;
+  workflowId: string;
+  joined: boolean;
+  since: number;
+}
 
-  return {
-    async runBulkItem(request) {
-      const context = Context.current();
-      const starterOptions: StarterOptions = {
-        client,
-        taskQueue: context.info.taskQueue,
-        workflowIdPrefix: request.workflowIdPrefix,
-        bulkId: request.bulkId,
-      };
-      let started: StartedRun;
-      try {
-        started = await startersByKind[request.kind](starterOptions, request.item as never);
-      } catch (error) {
-        // The CLI validated the file; an item refused here (an older client?) fails alone.
-        if (error instanceof InputError) return { index: request.index, workflowId: '', outcome: 'failed', detail: error.message };
-        // A run for the same business key with a different request exists: that item fails
-        // alone, naming the run (retrying could never succeed).
-        if (error instanceof RequestConflictError || error instanceof OtherWorkflowTypeError) return { index: request.index, workflowId: error.workflowId, outcome: 'failed', detail: error.message };
-        throw error;
+export function createBulkActivities(dependencies: BulkActivityDependencies): BulkActivities & BulkRowsActivities {
+  const { client, rows } = dependencies;
+  const checkEveryMs = dependencies.checkEveryMs ?? 2_000;
+
+  async function runBulkSlice(request: BulkSliceRequest): Promise<BulkSliceResult> {
+    const context = Context.current();
+    const { bulkId, kind, total, concurrency, rate } = request;
+    const starterOptions: StarterOptions = { client, taskQueue: context.info.taskQueue, workflowIdPrefix: request.workflowIdPrefix, bulkId };
+    const endAt = Date.now() + request.sliceMs;
+    let stopping = false;
+    context.cancelled.catch(() => {
+      // Pause or cancel (or the worker shuts down): start nothing more, report where we are.
+      stopping = true;
+      wake();
+    });
+    const stopFollowing = new AbortController();
+    const following = new Map<number, Followed>();
+    const toRecord: BulkRowOutcome[] = [];
+    const shown: { waiting: BulkShownItem[]; failed: BulkShownItem[] } = { waiting: [], failed: [] };
+    let wake: () => void = () => undefined;
+    let failure: unknown;
+
+    /** `followed`: the item was in flight (an item settles once: a waiting item's run may end later). */
+    const settle = (outcome: BulkRowOutcome, followed = false): void => {
+      if (followed && !following.delete(outcome.row)) return;
+      toRecord.push(outcome);
+      if (outcome.outcome === 'waiting' || outcome.outcome === 'failed') {
+        const list = shown[outcome.outcome];
+        if (list.length < bulkLimits.shownItems) list.push({ workflowId: outcome.workflowId, detail: outcome.detail });
       }
-      const base = { index: request.index, workflowId: started.workflowId, joined: !started.started };
-      const handle = client.workflow.getHandle(started.workflowId);
-      const stopFollowing = new AbortController();
-      const settled: Promise<Settled> = client
+      wake();
+    };
+    /** `carried`: in flight since an earlier slice (checked for waiting for an operator at once). */
+    const follow = (entry: Omit<Followed, 'since'>, carried = false): void => {
+      following.set(entry.row, { ...entry, since: carried ? 0 : Date.now() });
+      const handle = client.workflow.getHandle(entry.workflowId);
+      void client
         .withAbortSignal(stopFollowing.signal, () => handle.result())
-        .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }));
-      try {
-        for (;;) {
-          // Most items end within the first wait: their result arrives by the long poll.
-          const result = await Promise.race([settled, context.sleep(checkEveryMs).then(() => undefined)]);
-          if (result !== undefined) return outcomeOfResult(base, result);
-          context.heartbeat();
-          const waiting = await awaitingOperator(handle);
-          if (waiting !== undefined) return { ...base, outcome: 'waiting', detail: waiting };
-        }
-      } finally {
-        stopFollowing.abort();
+        .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }))
+        .then((settled) => {
+          if (stopFollowing.signal.aborted) return;
+          settle(outcomeOfResult({ row: entry.row, workflowId: entry.workflowId, joined: entry.joined }, settled), true);
+        });
+    };
+    // The rows in flight: their runs by business key (the starters' ids), followed again.
+    const joinedBefore = new Set(request.joinedInFlight);
+    for (const { row, item } of await rows.readRows(bulkId, request.inFlight)) {
+      const checked = parseStoredRow(kind, item);
+      if ('item' in checked) follow({ row, workflowId: `${request.workflowIdPrefix ?? ''}${bulkItemWorkflowId(kind, checked.item)}`, joined: joinedBefore.has(row) }, true);
+    }
+
+    let next = request.next;
+    let buffered: Array<{ row: number; item: string }> = [];
+    const recentStarts: number[] = [];
+    let startsInTheAir = 0;
+    const start = async (row: number, text: string): Promise<void> => {
+      const checked = parseStoredRow(kind, text);
+      if ('problem' in checked) {
+        settle({ row, workflowId: '', joined: false, outcome: 'failed', detail: `row ${row + 1} refused: ${checked.problem}` });
+        return;
       }
-    },
-  };
+      try {
+        const started = await startItem(kind, starterOptions, checked.item);
+        follow({ row, workflowId: started.workflowId, joined: !started.started });
+      } catch (error) {
+        // A refused item (an older client?), or a run with a different request (or of another
+        // type) for the same business key, fails alone, named; anything else fails the slice (retried).
+        if (error instanceof InputError) settle({ row, workflowId: '', joined: false, outcome: 'failed', detail: error.message });
+        else if (error instanceof RequestConflictError || error instanceof OtherWorkflowTypeError) settle({ row, workflowId: error.workflowId, joined: true, outcome: 'failed', detail: error.message });
+        else failure ??= error;
+      }
+    };
+
+    // The first pass checks the rows carried in from the last slice; new ones once they are checkEveryMs old.
+    let lastCheck = 0;
+    let lastHeartbeat = 0;
+    const launching = new Set<Promise<void>>();
+    while (failure === undefined) {
+      const now = Date.now();
+      if (now - lastHeartbeat >= 1_000) {
+        context.heartbeat({ next, inFlight: following.size });
+        lastHeartbeat = now;
+      }
+      if (toRecord.length >= 100) await rows.recordOutcomes(bulkId, toRecord.splice(0));
+      const startingAllowed = request.startNew && !stopping && now < endAt;
+      if (!startingAllowed && following.size === 0 && launching.size === 0) break;
+      if (now >= endAt || stopping) {
+        if (launching.size === 0) break;
+      }
+      if (now - lastCheck >= checkEveryMs) {
+        lastCheck = now;
+        const old = [...following.values()].filter((entry) => now - entry.since >= checkEveryMs);
+        if (old.length > 0) {
+          for (const id of await waitingForOperator(client, old.map((entry) => entry.workflowId))) {
+            const entry = old.find((candidate) => candidate.workflowId === id)!;
+            settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) }, true);
+          }
+        }
+      }
+      while (recentStarts.length > 0 && recentStarts[0]! <= now - 1_000) recentStarts.shift();
+      const canStart =
+        startingAllowed && next < total && following.size + startsInTheAir < concurrency && recentStarts.length < rate && startsInTheAir < parallelStarts;
+      if (canStart) {
+        if (buffered.length === 0) {
+          buffered = await rows.read(bulkId, next, Math.min(rowsPerRead, total - next));
+          if (buffered[0]?.row !== next) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk ${bulkId}: row ${next + 1} is not stored; no more items start.`, nonRetryable: true });
+        }
+        const { row, item } = buffered.shift()!;
+        next = row + 1;
+        recentStarts.push(now);
+        startsInTheAir++;
+        const launch = start(row, item).finally(() => {
+          startsInTheAir--;
+          launching.delete(launch);
+          wake();
+        });
+        launching.add(launch);
+        continue;
+      }
+      // Wait for something to happen: an item settles, a start returns, the rate window or the slice's end.
+      const untilRate = recentStarts.length >= rate ? recentStarts[0]! + 1_000 - now : checkEveryMs;
+      const wait = Math.max(1, Math.min(untilRate, checkEveryMs, 1_000, Math.max(0, endAt - now)));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = () => undefined;
+    }
+    await Promise.allSettled([...launching]);
+    stopFollowing.abort();
+    await rows.recordOutcomes(bulkId, toRecord.splice(0));
+    if (failure !== undefined) throw failure;
+    const { done, failed, waiting, notStarted } = await rows.counts(bulkId);
+    return {
+      next,
+      inFlight: [...following.keys()],
+      joinedInFlight: [...following.values()].filter((entry) => entry.joined).map((entry) => entry.row),
+      counts: { done, failed, waiting, notStarted },
+      waiting: shown.waiting,
+      failed: shown.failed,
+    };
+  }
+
+  return { ...createBulkRowsActivities(rows), runBulkSlice };
 }

@@ -1,12 +1,16 @@
 /**
  * Starting a bulk (`orderflow bulk`, or a backend system): validate every item with the
  * single-run validation, derive the bulk's workflow id from the validated items (the same
- * file twice is the same bulk), start `bulkRun` with USE_EXISTING.
+ * file twice is the same bulk), upload the rows to the worker's database in bounded parts
+ * (`bulkRowsUpload` runs, ./rows-workflow.ts), then start `bulkRun` with USE_EXISTING, its
+ * input naming the rows by count and digest. Reading a bulk's report goes the same way back
+ * (`bulkReportPage` runs). No payload carries more than {@link bulkLimits.maxUploadBytes}.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
-import { bulkLimits, bulkWorkflowType } from './contracts.ts';
-import type { BulkItem, BulkKind, BulkRunInput } from './contracts.ts';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
+import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWorkflowType } from './contracts.ts';
+import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
+import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../../validation.ts';
 import { workflowIdOf } from '../../client/starters.ts';
@@ -44,8 +48,9 @@ export interface BulkRequest {
    * written, so that the same file is the same bulk whoever runs it.
    */
   contentKey?: readonly object[] | undefined;
-  /** Items per run before continue-as-new (tests use small numbers). */
-  itemsPerRun?: number | undefined;
+  /** Slices per run before continue-as-new, and a slice's length in ms (tests use small numbers). */
+  slicesPerRun?: number | undefined;
+  sliceMs?: number | undefined;
 }
 
 export interface StartedBulk {
@@ -73,6 +78,101 @@ export function bulkIdOf(options: Pick<StarterOptions, 'workflowIdPrefix'>, requ
   return `${options.workflowIdPrefix ?? ''}${workflowIds.bulk(request.kind, request.contentKey ?? request.items)}`;
 }
 
+/** The rows in uploads of at most {@link bulkLimits.maxUploadBytes} bytes and {@link bulkLimits.maxUploadRows} rows. */
+export function uploadsOf(bulkId: string, kind: BulkKind, items: readonly BulkItem[]): BulkRowsUpload[] {
+  const uploads: BulkRowsUpload[] = [];
+  let current: BulkRowsUpload | undefined;
+  let bytes = 0;
+  items.forEach((item, row) => {
+    // The JSON text plus the payload's own framing, counted generously.
+    const size = Buffer.byteLength(bulkItemJson(item)) + 16;
+    if (current === undefined || current.items.length >= bulkLimits.maxUploadRows || bytes + size > bulkLimits.maxUploadBytes) {
+      current = { bulkId, kind, firstRow: row, items: [] };
+      uploads.push(current);
+      bytes = 0;
+    }
+    current.items.push(item);
+    bytes += size;
+  });
+  return uploads;
+}
+
+/** Uploads at once (each is a short run on the worker). */
+const parallelUploads = 4;
+
+async function runAll<T, R>(inputs: readonly T[], parallel: number, fn: (input: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(inputs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, inputs.length) }, async () => {
+      while (next < inputs.length) {
+        const index = next++;
+        results[index] = await fn(inputs[index]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A bulk's rows could not be stored or read by the worker; the message says why. */
+export class BulkRowsError extends Error {
+  override readonly name = 'BulkRowsError';
+}
+
+function failureOf(error: unknown): string {
+  const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Stores the rows in the worker's database (idempotent: the same rows again change nothing). */
+export async function uploadBulkRows(options: StarterOptions, bulkId: string, kind: BulkKind, items: readonly BulkItem[]): Promise<void> {
+  await runAll(uploadsOf(bulkId, kind, items), parallelUploads, async (upload) => {
+    try {
+      await options.client.workflow.execute(bulkRowsUploadWorkflowType, {
+        taskQueue: options.taskQueue,
+        workflowId: `${bulkId}:rows:${upload.firstRow}`,
+        args: [upload],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // The bulk's id: its log lines are the bulk's (npm start shows progress lines, not a line per run).
+        typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulkId }],
+        staticSummary: `Rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of ${bulkId}`,
+      });
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not store rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of bulk ${bulkId}: ${failureOf(error)}`);
+      throw error;
+    }
+  });
+}
+
+/** Every item's outcome, a page at a time, in file order (read from the worker's database). */
+export async function* bulkReport(
+  client: WorkflowClient,
+  taskQueue: string,
+  bulk: { bulkId: string; kind: BulkKind; total: number; workflowIdPrefix?: string | undefined },
+): AsyncGenerator<BulkItemOutcome[]> {
+  const pages: BulkReportRequest[] = [];
+  for (let from = 0; from < bulk.total; from += bulkLimits.reportPageRows) {
+    pages.push({ bulkId: bulk.bulkId, kind: bulk.kind, from, count: Math.min(bulkLimits.reportPageRows, bulk.total - from), workflowIdPrefix: bulk.workflowIdPrefix });
+  }
+  for (let i = 0; i < pages.length; i += parallelUploads) {
+    const batch = await runAll(pages.slice(i, i + parallelUploads), parallelUploads, async (page) => {
+      try {
+        return await client.execute<(request: BulkReportRequest) => Promise<BulkReportPage>>(bulkReportWorkflowType, {
+          taskQueue,
+          workflowId: `${bulk.bulkId}:report:${page.from}:${Date.now()}`,
+          args: [page],
+          typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulk.bulkId }],
+        });
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count}): ${failureOf(error)}`);
+        throw error;
+      }
+    });
+    for (const page of batch) yield page.items;
+  }
+}
+
 export async function startBulk(options: StarterOptions, request: BulkRequest): Promise<StartedBulk> {
   const problems = limitProblems(request);
   if (problems.length > 0) throw new InputError(`bulk ${request.kind}`, problems);
@@ -80,21 +180,27 @@ export async function startBulk(options: StarterOptions, request: BulkRequest): 
   const input: BulkRunInput = {
     bulkId: workflowId,
     kind: request.kind,
-    items: request.items,
     total: request.items.length,
+    digest: bulkRowsDigest(request.items.map(bulkItemJson)),
     concurrency: request.concurrency ?? bulkLimits.defaultConcurrency,
     rate: request.rate ?? bulkLimits.defaultRate,
     workflowIdPrefix: options.workflowIdPrefix,
-    itemsPerRun: request.itemsPerRun,
+    slicesPerRun: request.slicesPerRun,
+    sliceMs: request.sliceMs,
   };
-  const runningBefore = await options.client.workflow
+  const before = await options.client.workflow
     .getHandle(workflowId)
     .describe()
-    .then((description) => (description.status.name === 'RUNNING' ? description.runId : undefined))
+    .then((description) => ({ status: description.status.name, runId: description.runId }))
     .catch((error: unknown) => {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     });
+  const runningBefore = before?.status === 'RUNNING' ? before.runId : undefined;
+  // A bulk running or completed answers as it is; otherwise (new, or its last run failed) its rows go first.
+  if (before === undefined || !['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(before.status)) {
+    await uploadBulkRows(options, workflowId, request.kind, request.items);
+  }
   try {
     const handle = await options.client.workflow.start(bulkWorkflowType, {
       taskQueue: options.taskQueue,

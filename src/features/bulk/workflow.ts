@@ -1,22 +1,23 @@
 /**
  * bulkRun: many items of one kind (refund-and-cancel, cancel-order, adjust-credit), each
- * run as its ordinary single-run workflow with its business-key id, through a sliding
- * window (after temporalio/samples-typescript batch-sliding-window):
+ * run as its ordinary single-run workflow with its business-key id:
  *
- * - at most `concurrency` items running at once and at most `rate` item starts per second;
- * - each item is one `runBulkItem` activity that starts the item's run with the starters'
- *   USE_EXISTING conflict policy (joining a run that exists) and follows it until it
- *   completes, fails or waits for an operator — a waiting item is counted and linked and
- *   frees its slot, so it does not block the rest;
- * - continue-as-new after `itemsPerRun` starts (or when Temporal suggests it), once the
- *   items in flight have settled, so 10,000 items keep each run's history bounded;
+ * - the rows are in the worker's database (uploaded by `bulkRowsUpload` runs, see
+ *   ./rows-workflow.ts); the input names them by bulk id, count and digest, and the first
+ *   activity refuses rows that differ — the history holds no row and no per-item outcome;
+ * - `runBulkSlice` activities (./activities.ts) start and follow the items, at most
+ *   `concurrency` running and `rate` starts per second, a slice of about five seconds each;
+ *   a waiting item is counted and linked and frees its place, so it does not block the rest;
+ * - continue-as-new after `slicesPerRun` slices (or when Temporal suggests it), carrying
+ *   counts, the rows in flight and the first waiting and failed items: bounded whatever the file;
  * - a `progress` query, Markdown current details, search attributes (OrderflowBulkId,
  *   the done/failed/waiting counts, OrderflowState);
- * - `pause`, `resume` and `cancel` as validated updates; cancel stops starting new items
- *   and leaves running ones alone;
- * - the result lists every item's outcome, in file order.
+ * - `pause`, `resume` and `cancel` as validated updates (the running slice is cancelled and
+ *   reports at once); cancel stops starting new items and leaves running ones alone;
+ * - the result has the counts; every item's outcome is in the report (`bulkReportPage`).
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -24,10 +25,11 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  ActivityCancellationType,
+  CancellationScope,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -37,30 +39,37 @@ import type {
   BulkControl,
   BulkControlRecord,
   BulkCounts,
-  BulkItemOutcome,
   BulkProgress,
   BulkResult,
   BulkRunInput,
+  BulkSettledCounts,
+  BulkShownItem,
+  BulkSliceResult,
   BulkState,
 } from './contracts.ts';
 import { FailureType } from '../../contracts.ts';
 import { escapeMarkdown } from '../../markdown.ts';
 import { authorshipProblems } from '../../run-kit/operator.ts';
-import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { receivedWorkflowIdProblem } from '../../run-kit/received-id.ts';
+import { orderflowSearchAttributes } from '../../search-attributes.ts';
 
 export const bulkProgressQuery = defineQuery<BulkProgress>(bulkQueryNames.progress);
 export const pauseBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames.pause);
 export const resumeBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames.resume);
 export const cancelBulkUpdate = defineUpdate<BulkProgress, [BulkControl]>(bulkUpdateNames.cancel);
 
-const { runBulkItem } = proxyActivities<BulkActivities>({
-  // An item may retry its own steps for about ten minutes before it asks an operator;
-  // past this the attempt is retried, which joins the same run again.
-  startToCloseTimeout: '1 hour',
-  // The activity heartbeats every second: a worker killed mid-item is noticed in 15 s.
-  heartbeatTimeout: '15 seconds',
+const { runBulkSlice } = proxyActivities<BulkActivities>({
+  // A slice runs about five seconds (it ends early when cancelled by a pause or cancel).
+  startToCloseTimeout: '10 minutes',
+  // It heartbeats every second: a worker killed mid-slice is noticed in 30 s, and the slice
+  // is retried from the same input (started rows are joined, recorded outcomes kept).
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+const { checkBulkRows, closeBulkRows } = proxyActivities<BulkActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [FailureType.InvalidInput] },
 });
 
 /** A pause, resume or cancel says who asks and why, by the same rule as an operator's decision. */
@@ -69,18 +78,25 @@ function controlProblems(control: unknown): string[] {
   return authorshipProblems(control, 'asks');
 }
 
+/** An activity's refusal of the bulk's rows (InvalidInput) fails the bulk with the refusal's own words. */
+function asBulkFailure(error: unknown): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidInput) {
+    return ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.cause.message, nonRetryable: true });
+  }
+  return error;
+}
+
 function inputProblems(input: BulkRunInput): string[] {
   const problems: string[] = [];
+  const whole = (value: unknown, min: number, max: number): boolean => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+  if (typeof input.bulkId !== 'string' || input.bulkId === '') problems.push('bulkId must name the bulk');
   if (!(bulkKinds as readonly string[]).includes(input.kind)) problems.push(`kind must be one of ${bulkKinds.join(', ')}`);
-  if (!Array.isArray(input.items)) problems.push('items must be a list');
-  if (!Number.isSafeInteger(input.total) || input.total < 0 || input.total > bulkLimits.maxItems) {
-    problems.push(`total must be 0 to ${bulkLimits.maxItems}`);
-  }
-  if (!Number.isSafeInteger(input.concurrency) || input.concurrency < 1 || input.concurrency > bulkLimits.maxConcurrency) {
-    problems.push(`concurrency must be 1 to ${bulkLimits.maxConcurrency}`);
-  }
-  if (!Number.isSafeInteger(input.rate) || input.rate < 1 || input.rate > bulkLimits.maxRate) problems.push(`rate must be 1 to ${bulkLimits.maxRate} per second`);
-  if (input.itemsPerRun !== undefined && (!Number.isSafeInteger(input.itemsPerRun) || input.itemsPerRun < 1)) problems.push('itemsPerRun must be ≥ 1');
+  if (!whole(input.total, 1, bulkLimits.maxItems)) problems.push(`total must be 1 to ${bulkLimits.maxItems}`);
+  if (typeof input.digest !== 'string' || !/^[0-9a-f]{64}$/.test(input.digest)) problems.push('digest must be the rows\' SHA-256 in hex');
+  if (!whole(input.concurrency, 1, bulkLimits.maxConcurrency)) problems.push(`concurrency must be 1 to ${bulkLimits.maxConcurrency}`);
+  if (!whole(input.rate, 1, bulkLimits.maxRate)) problems.push(`rate must be 1 to ${bulkLimits.maxRate} per second`);
+  if (input.slicesPerRun !== undefined && !whole(input.slicesPerRun, 1, 10_000)) problems.push('slicesPerRun must be 1 to 10000');
+  if (input.sliceMs !== undefined && !whole(input.sliceMs, 100, 600_000)) problems.push('sliceMs must be 100 to 600000');
   return problems;
 }
 
@@ -91,28 +107,24 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk input refused: ${problems.join('; ')}`, nonRetryable: true });
   }
   const info = workflowInfo();
-  const outcomes: BulkItemOutcome[] = [...(input.carried?.outcomes ?? [])];
-  const controls: BulkControlRecord[] = [...(input.carried?.controls ?? [])];
-  const startedAt = input.carried?.startedAt ?? new Date().toISOString();
-  let state: BulkState = input.carried?.state ?? 'running';
-  /** Index in the file of input.items[0]: every earlier item has settled (continue-as-new waits for that). */
-  const firstIndex = outcomes.length;
-  let next = 0;
-  const running = new Set<number>();
+  const carried = input.carried;
+  const controls: BulkControlRecord[] = [...(carried?.controls ?? [])];
+  const startedAt = carried?.startedAt ?? new Date().toISOString();
+  let state: BulkState = carried?.state ?? 'running';
+  /** The slice running now: a pause or cancel cancels it, and it reports at once. */
+  let slice: CancellationScope | undefined;
+  let next = carried?.next ?? 0;
+  let inFlight: number[] = [...(carried?.inFlight ?? [])];
+  let joinedInFlight: number[] = [...(carried?.joinedInFlight ?? [])];
+  let settled: BulkSettledCounts = carried?.counts ?? { done: 0, failed: 0, waiting: 0, notStarted: 0 };
+  const shown = { waiting: [...(carried?.waiting ?? [])], failed: [...(carried?.failed ?? [])] };
 
   function counts(): BulkCounts {
-    const tally = { done: 0, failed: 0, waiting: 0, notStarted: 0 };
-    for (const outcome of outcomes) {
-      if (outcome.outcome === 'not-started') tally.notStarted++;
-      else tally[outcome.outcome]++;
-    }
-    const queued = state === 'finished' || state === 'cancelled' ? 0 : input.items.length - next;
-    return { total: input.total, ...tally, running: running.size, queued };
+    const queued = state === 'finished' || state === 'cancelled' ? 0 : input.total - next;
+    return { total: input.total, ...settled, running: inFlight.length, queued };
   }
 
   function progress(): BulkProgress {
-    const pick = (kind: BulkItemOutcome['outcome']) =>
-      outcomes.filter((outcome) => outcome.outcome === kind).map(({ workflowId, detail }) => ({ workflowId, detail }));
     return {
       bulkId: input.bulkId,
       kind: input.kind,
@@ -121,8 +133,8 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
       concurrency: input.concurrency,
       rate: input.rate,
       startedAt,
-      waiting: pick('waiting'),
-      failed: pick('failed'),
+      waiting: [...shown.waiting],
+      failed: [...shown.failed],
       controls: [...controls],
     };
   }
@@ -132,11 +144,10 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
 
   function renderDetails(): string {
     const current = counts();
-    const settled = current.done + current.failed + current.waiting + current.notStarted;
     const lines = [
       `## Bulk ${input.kind}: ${state}`,
       '',
-      `- **Settled:** ${settled} of ${current.total}`,
+      `- **Settled:** ${current.done + current.failed + current.waiting + current.notStarted} of ${current.total}`,
       `- **Done:** ${current.done}`,
       `- **Failed:** ${current.failed}`,
       `- **Waiting for an operator:** ${current.waiting}`,
@@ -145,15 +156,14 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
       ...(current.notStarted > 0 ? [`- **Not started (cancelled):** ${current.notStarted}`] : []),
       `- **Limits:** ${input.concurrency} at once, ${input.rate} starts per second`,
     ];
-    const listed = (title: string, kind: BulkItemOutcome['outcome']): void => {
-      const items = outcomes.filter((outcome) => outcome.outcome === kind && outcome.workflowId !== '');
-      if (items.length === 0) return;
+    const listed = (title: string, items: readonly BulkShownItem[], count: number): void => {
+      if (count === 0) return;
       lines.push('', `### ${title}`, '');
-      for (const item of items.slice(0, 50)) lines.push(`- ${link(item.workflowId)}${item.detail ? `: ${escapeMarkdown(item.detail)}` : ''}`);
-      if (items.length > 50) lines.push(`- … and ${items.length - 50} more (the \`progress\` query lists them all)`);
+      for (const item of items) lines.push(`- ${item.workflowId === '' ? '(not started)' : link(item.workflowId)}${item.detail ? `: ${escapeMarkdown(item.detail)}` : ''}`);
+      if (count > items.length) lines.push(`- … and ${count - items.length} more (\`orderflow bulk status --wait --report\` lists them all)`);
     };
-    listed('Waiting for an operator', 'waiting');
-    listed('Failed', 'failed');
+    listed('Waiting for an operator', shown.waiting, current.waiting);
+    listed('Failed', shown.failed, current.failed);
     const last = controls[controls.length - 1];
     if (last) lines.push('', `Last control: **${escapeMarkdown(last.operator)}** chose **${last.action}** at ${last.at}: ${escapeMarkdown(last.note)}`);
     if (state === 'running' || state === 'paused') {
@@ -162,8 +172,6 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     return lines.join('\n');
   }
 
-  let attributesWrittenAt = 0;
-  let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
   let progressLogged: { at: number; settled: number; state: BulkState } | undefined;
   /**
    * A `bulk progress` log line (one per progress step: `npm start`'s terminal shows these
@@ -187,6 +195,13 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
       queued: current.queued,
     });
   }
+  /**
+   * Current details always; search attributes when something changed — a new failed or
+   * waiting item, or the state, at once; the done count at most once a second of workflow
+   * time (each upsert is a history event).
+   */
+  let attributesWrittenAt = 0;
+  let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
   /**
    * Current details always; search attributes when something changed — a new failed or
    * waiting item, or the state, at once; the done count at most once a second of workflow
@@ -223,7 +238,10 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
       },
       handler: (request: BulkControl): BulkProgress => {
         controls.push({ action, operator: request.operator.trim(), note: request.note.trim(), at: new Date().toISOString() });
+        if (controls.length > bulkLimits.shownControls) controls.splice(0, controls.length - bulkLimits.shownControls);
         state = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
+        // The running slice stops starting items and reports now.
+        if (action !== 'resume') slice?.cancel();
         publish(true);
         return progress();
       },
@@ -241,55 +259,68 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
   });
   publish(true);
 
-  const itemsPerRun = input.itemsPerRun ?? bulkLimits.defaultItemsPerRun;
-  let startedThisRun = 0;
-  /** Workflow times of the starts in the last second: a sliding window, so no second ever sees more than `rate`. */
-  const recentStarts: number[] = [];
-
-  const launch = (position: number): void => {
-    const index = firstIndex + position;
-    const item = input.items[position]!;
-    running.add(index);
-    void runBulkItem({ kind: input.kind, item, index, bulkId: input.bulkId, workflowIdPrefix: input.workflowIdPrefix })
-      .then(
-        (outcome) => outcomes.push(outcome),
-        (error: unknown) =>
-          outcomes.push({ index, workflowId: '', outcome: 'failed', detail: `the bulk could not run this item: ${error instanceof Error ? error.message : String(error)}` }),
-      )
-      .finally(() => {
-        running.delete(index);
-        publish();
-      });
-  };
-
-  while (next < input.items.length) {
-    await condition(() => state === 'cancelled' || (state === 'running' && running.size < input.concurrency));
-    if (state === 'cancelled') break;
-    if (startedThisRun >= itemsPerRun || workflowInfo().continueAsNewSuggested) break;
-    const now = Date.now();
-    while (recentStarts.length > 0 && recentStarts[0]! <= now - 1_000) recentStarts.shift();
-    if (recentStarts.length >= input.rate) {
-      await sleep(recentStarts[0]! + 1_000 - now);
-      continue;
-    }
-    recentStarts.push(now);
-    startedThisRun++;
-    launch(next);
-    next++;
+  if (carried === undefined) {
+    // The rows must be the ones this bulk was started with: nothing starts otherwise.
+    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest }).catch((error: unknown) => {
+      throw asBulkFailure(error);
+    });
   }
 
-  await condition(() => running.size === 0);
-  if (next < input.items.length && state !== 'cancelled') {
+  const slicesPerRun = input.slicesPerRun ?? bulkLimits.defaultSlicesPerRun;
+  const sliceMs = input.sliceMs ?? bulkLimits.sliceMs;
+  let slices = 0;
+  const keep = (list: BulkShownItem[], items: readonly BulkShownItem[]): void => {
+    for (const item of items) if (list.length < bulkLimits.shownItems) list.push(item);
+  };
+
+  while (state !== 'cancelled' || inFlight.length > 0) {
+    if (state === 'cancelled' ? inFlight.length === 0 : next >= input.total && inFlight.length === 0) break;
+    // Paused with nothing in flight: wait for resume or cancel.
+    await condition(() => state !== 'paused' || inFlight.length > 0);
+    if (slices >= slicesPerRun || workflowInfo().continueAsNewSuggested) break;
+    const startNew = state === 'running';
+    const scope: CancellationScope = new CancellationScope();
+    slice = scope;
+    const result: BulkSliceResult = await scope.run(() =>
+      runBulkSlice({
+        bulkId: input.bulkId,
+        kind: input.kind,
+        total: input.total,
+        next,
+        inFlight,
+        joinedInFlight,
+        concurrency: input.concurrency,
+        rate: input.rate,
+        startNew,
+        sliceMs,
+        workflowIdPrefix: input.workflowIdPrefix,
+      }).catch((error: unknown) => {
+        throw asBulkFailure(error);
+      }),
+    );
+    slice = undefined;
+    slices++;
+    next = result.next;
+    inFlight = result.inFlight;
+    joinedInFlight = result.joinedInFlight;
+    settled = result.counts;
+    keep(shown.waiting, result.waiting);
+    keep(shown.failed, result.failed);
+    publish();
+  }
+
+  const unfinished = state === 'cancelled' ? inFlight.length > 0 : next < input.total || inFlight.length > 0;
+  if (unfinished) {
     publish(true);
     await condition(allHandlersFinished);
     return continueAsNew<typeof bulkRun>({
       ...input,
-      items: input.items.slice(next),
-      carried: { outcomes, state, startedAt, controls },
+      carried: { state: state === 'paused' ? 'paused' : state === 'cancelled' ? 'cancelled' : 'running', startedAt, controls, next, inFlight, joinedInFlight, counts: settled, waiting: shown.waiting, failed: shown.failed },
     });
   }
-  for (let position = next; position < input.items.length; position++) {
-    outcomes.push({ index: firstIndex + position, workflowId: '', outcome: 'not-started', detail: 'the bulk was cancelled before this item started' });
+  if (state === 'cancelled' && next < input.total) {
+    settled = await closeBulkRows({ bulkId: input.bulkId, from: next });
+    next = input.total;
   }
   const endState = state === 'cancelled' ? 'cancelled' : 'finished';
   state = endState;
@@ -302,7 +333,8 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     counts: counts(),
     startedAt,
     finishedAt: new Date().toISOString(),
-    items: [...outcomes].sort((a, b) => a.index - b.index),
+    waiting: shown.waiting,
+    failed: shown.failed,
     controls,
   };
 }

@@ -1,0 +1,203 @@
+/**
+ * A bulk's rows and their outcomes, kept in the ledger's database so that neither the rows
+ * nor the per-item outcomes travel in the bulk's history (docs/architecture.md, "Bulk runs"):
+ * table `bulk_rows`, keyed by bulk id and row number (0-based, the position in the file).
+ *
+ * Rows are written once (an upload of the same row again is a no-op; a different row under
+ * the same key is refused), read a page at a time, and given their outcome as the items
+ * settle. The table is its own: created on first use (IF NOT EXISTS, on both backends), so
+ * the effect ledger's migrations stay about effects.
+ */
+import { LedgerError } from './errors.ts';
+import { toInteger } from './sql.ts';
+import type { SqlDriver, SqlExecutor, SqlParam } from './sql.ts';
+
+/** A row stored for a bulk that differs from the one given now under the same key. Nothing was written. */
+export class BulkRowConflictError extends LedgerError {
+  override readonly name = 'BulkRowConflictError';
+}
+
+export type BulkRowOutcomeKind = 'done' | 'failed' | 'waiting' | 'not-started';
+const outcomeKinds: readonly string[] = ['done', 'failed', 'waiting', 'not-started'];
+
+export interface BulkStoredRow {
+  row: number;
+  /** The item as uploaded (JSON text). */
+  item: string;
+}
+
+export interface BulkRowOutcome {
+  row: number;
+  outcome: BulkRowOutcomeKind;
+  /** The item's workflow id; empty when it never started. */
+  workflowId: string;
+  joined: boolean;
+  detail: string;
+}
+
+export interface BulkOutcomeCounts {
+  /** Rows stored. */
+  rows: number;
+  done: number;
+  failed: number;
+  waiting: number;
+  notStarted: number;
+}
+
+/** Longest detail kept per row (a failure's message); longer ones are cut. */
+export const maxBulkDetail = 1_000;
+/** Rows per statement (3 parameters each: far below SQLite's and PostgreSQL's limits). */
+const rowsPerStatement = 200;
+
+const createTable = `CREATE TABLE IF NOT EXISTS bulk_rows (
+  bulk_id TEXT NOT NULL,
+  row_number INTEGER NOT NULL,
+  item TEXT NOT NULL,
+  outcome TEXT,
+  workflow_id TEXT,
+  joined INTEGER,
+  detail TEXT,
+  PRIMARY KEY (bulk_id, row_number)
+)`;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class BulkRowStore {
+  private readonly driver: SqlDriver;
+  private readonly assertOpen: () => void;
+  #ready: Promise<void> | undefined;
+
+  constructor(driver: SqlDriver, assertOpen: () => void) {
+    this.driver = driver;
+    this.assertOpen = assertOpen;
+  }
+
+  private ready(): Promise<void> {
+    this.assertOpen();
+    this.#ready ??= this.driver
+      .query(createTable)
+      .then(() => undefined)
+      // Two processes creating it at once (PostgreSQL): the loser sees it there now.
+      .catch(() => this.driver.query('SELECT 1 FROM bulk_rows LIMIT 1').then(() => undefined))
+      .catch((error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      });
+    return this.#ready;
+  }
+
+  /**
+   * Stores rows `firstRow`, `firstRow + 1`, … of `bulkId`. A row already stored with the same
+   * item is left as it is; one stored with another item is refused ({@link BulkRowConflictError})
+   * and nothing of this call is written.
+   */
+  async store(bulkId: string, firstRow: number, items: readonly string[]): Promise<number> {
+    await this.ready();
+    const rows = items.map((item, offset) => ({ row: firstRow + offset, item }));
+    await this.driver.transaction(async (tx) => {
+      for (const group of chunks(rows, rowsPerStatement)) {
+        const params: SqlParam[] = [];
+        const values = group.map(({ row, item }) => {
+          params.push(bulkId, row, item);
+          return `($${params.length - 2}, $${params.length - 1}, $${params.length})`;
+        });
+        await tx.query(`INSERT INTO bulk_rows (bulk_id, row_number, item) VALUES ${values.join(', ')} ON CONFLICT (bulk_id, row_number) DO NOTHING`, params);
+      }
+      const stored = await readItems(tx, bulkId, firstRow, items.length);
+      for (const { row, item } of rows) {
+        if (stored.get(row) !== item) {
+          throw new BulkRowConflictError(`Bulk ${bulkId} already has a different row ${row + 1} stored; nothing was stored. A bulk's rows never change: give the changed file its own bulk (it gets another id).`);
+        }
+      }
+    });
+    return rows.length;
+  }
+
+  /** Rows `from` … `from + count - 1` that are stored, in order. */
+  async read(bulkId: string, from: number, count: number): Promise<BulkStoredRow[]> {
+    await this.ready();
+    const stored = await readItems(this.driver, bulkId, from, count);
+    return [...stored].map(([row, item]) => ({ row, item }));
+  }
+
+  /** The stored rows among `rowNumbers` (at most a few hundred), in order. */
+  async readRows(bulkId: string, rowNumbers: readonly number[]): Promise<BulkStoredRow[]> {
+    if (rowNumbers.length === 0) return [];
+    await this.ready();
+    const found: BulkStoredRow[] = [];
+    for (const group of chunks(rowNumbers, rowsPerStatement)) {
+      const rows = await this.driver.query(
+        `SELECT row_number, item FROM bulk_rows WHERE bulk_id = $1 AND row_number IN (${group.map((_, i) => `$${i + 2}`).join(', ')}) ORDER BY row_number`,
+        [bulkId, ...group],
+      );
+      for (const row of rows) found.push({ row: toInteger(row['row_number'], 'row_number'), item: String(row['item']) });
+    }
+    return found.sort((a, b) => a.row - b.row);
+  }
+
+  /** Records how items ended; an outcome already recorded for a row is kept (a retried slice joins the same run). */
+  async recordOutcomes(bulkId: string, outcomes: readonly BulkRowOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.ready();
+    await this.driver.transaction(async (tx) => {
+      for (const outcome of outcomes) {
+        if (!outcomeKinds.includes(outcome.outcome)) throw new LedgerError(`Unknown bulk outcome ${JSON.stringify(outcome.outcome)}.`);
+        await tx.query(
+          'UPDATE bulk_rows SET outcome = $1, workflow_id = $2, joined = $3, detail = $4 WHERE bulk_id = $5 AND row_number = $6 AND outcome IS NULL',
+          [outcome.outcome, outcome.workflowId, outcome.joined ? 1 : 0, outcome.detail.slice(0, maxBulkDetail), bulkId, outcome.row],
+        );
+      }
+    });
+  }
+
+  /** Every row from `from` on without an outcome becomes `not-started` (a cancelled bulk). */
+  async markNotStarted(bulkId: string, from: number, detail: string): Promise<void> {
+    await this.ready();
+    await this.driver.query(
+      "UPDATE bulk_rows SET outcome = 'not-started', workflow_id = '', joined = 0, detail = $1 WHERE bulk_id = $2 AND row_number >= $3 AND outcome IS NULL",
+      [detail, bulkId, from],
+    );
+  }
+
+  /** Outcomes of rows `from` … `from + count - 1`, in order (rows without one yet are left out). */
+  async outcomes(bulkId: string, from: number, count: number): Promise<BulkRowOutcome[]> {
+    await this.ready();
+    const rows = await this.driver.query(
+      'SELECT row_number, outcome, workflow_id, joined, detail FROM bulk_rows WHERE bulk_id = $1 AND row_number >= $2 AND row_number < $3 AND outcome IS NOT NULL ORDER BY row_number',
+      [bulkId, from, from + count],
+    );
+    return rows.map((row) => ({
+      row: toInteger(row['row_number'], 'row_number'),
+      outcome: String(row['outcome']) as BulkRowOutcomeKind,
+      workflowId: String(row['workflow_id'] ?? ''),
+      joined: toInteger(row['joined'] ?? 0, 'joined') === 1,
+      detail: String(row['detail'] ?? ''),
+    }));
+  }
+
+  async counts(bulkId: string): Promise<BulkOutcomeCounts> {
+    await this.ready();
+    const rows = await this.driver.query('SELECT outcome, COUNT(*) AS n FROM bulk_rows WHERE bulk_id = $1 GROUP BY outcome', [bulkId]);
+    const counts: BulkOutcomeCounts = { rows: 0, done: 0, failed: 0, waiting: 0, notStarted: 0 };
+    for (const row of rows) {
+      const n = toInteger(row['n'], 'count');
+      counts.rows += n;
+      const outcome = row['outcome'];
+      if (outcome === 'done' || outcome === 'failed' || outcome === 'waiting') counts[outcome] += n;
+      else if (outcome === 'not-started') counts.notStarted += n;
+    }
+    return counts;
+  }
+}
+
+async function readItems(executor: SqlExecutor, bulkId: string, from: number, count: number): Promise<Map<number, string>> {
+  const rows = await executor.query(
+    'SELECT row_number, item FROM bulk_rows WHERE bulk_id = $1 AND row_number >= $2 AND row_number < $3 ORDER BY row_number',
+    [bulkId, from, from + count],
+  );
+  return new Map(rows.map((row) => [toInteger(row['row_number'], 'row_number'), String(row['item'])]));
+}
