@@ -33,7 +33,7 @@ import { orderflowDataConverter, readEncryptionKeys } from '../../src/temporal/e
 import { eventually, placeCurrentOrder } from '../../harness/stack.ts';
 import type { Stack } from '../../harness/stack.ts';
 import type { TemporalTarget } from '../../harness/temporal.ts';
-import { awaitingOperatorAt, failureOf, useWorkflowTestContext } from '../../harness/workflows.ts';
+import { awaitingOperatorAt, decide, failureOf, useWorkflowTestContext } from '../../harness/workflows.ts';
 import { findChromium, launchBrowser } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import {
@@ -328,7 +328,10 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         // The API refuses our credentials at the pivot: the run waits for an operator at cancel-order.
         context.stack.webtvSim.addFault({ operation: 'cancel_order', kind: 'error', code: 'REQUEST_ERROR', text: 'Invalid key' });
         const { handle } = await startRefundAndCancel(starter, { userId, orderId, amount: '3.00', reason: 'wrong size', requestedBy: 'support' });
-        await awaitingOperatorAt(handle, 'cancel-order');
+        const waiting = await awaitingOperatorAt(handle, 'cancel-order');
+        expect(waiting.awaiting?.waitId).toBe('cancel-order#1');
+        // The run carries the attribute the column shows (what describe() reads, not the list).
+        expect((await handle.describe()).typedSearchAttributes.get(orderflowSearchAttributes.waitingFor)).toBe(label);
         const stuckQuery = 'OrderflowState = "awaiting-operator"';
         await visibleToQuery(`${stuckQuery} AND OrderflowWaitingFor = "${label}"`, workflowId);
 
@@ -355,7 +358,10 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         await row.getByText(label).waitFor();
         await browser.screenshot('12-list-waiting-for-column');
 
-        await handle.signal('operatorDecision', { action: 'abort', note: 'seen on the list', operator: 'ops-e2e' });
+        // The decision names the wait it answers: the run refuses one without its wait id and step
+        // and waits on. Sent as the Update, so a refusal fails here with the run's reason.
+        const reply = await decide(handle, { waitId: 'cancel-order#1', step: 'cancel-order', action: 'abort', note: 'seen on the list', operator: 'ops-e2e' });
+        expect(reply).toMatchObject({ accepted: true, waitId: 'cancel-order#1', action: 'abort' });
         expect((await failureOf(handle)).type).toBe(FailureType.RunAborted);
         expect((await handle.describe()).typedSearchAttributes.get(orderflowSearchAttributes.waitingFor)).toBeUndefined();
       });
