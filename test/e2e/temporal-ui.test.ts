@@ -235,7 +235,7 @@ describe.skipIf(skipReason !== undefined)('ops resume stuck runs from the Tempor
         // The input, decoded by the codec server, on the run's History tab.
         await page.goto(workflowRunUrl(uiUrl, server.namespace, workflowId, runId, 'history'));
         await page.getByText(/"reason":\s*"arrived broken"/).first().waitFor();
-        await browser.screenshot('12-run-input-decoded');
+        await browser.screenshot('14-run-input-decoded');
 
         // 4. The decision through the UI's "Send an Update". An impossible choice is refused
         //    by the validator, and the dialog says why; nothing changes.
