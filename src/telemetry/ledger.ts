@@ -5,7 +5,7 @@
  * through unchanged.
  */
 import { UserLockTimeoutError } from '../ledger/errors.ts';
-import type { EffectLedger, EffectState } from '../ledger/types.ts';
+import type { EffectLedger, EffectRecord, EffectState, HeldUserLock } from '../ledger/types.ts';
 import type { OrderflowMetrics } from './metrics.ts';
 
 /**
@@ -21,17 +21,33 @@ function verdictOf(from: EffectState | undefined, to: EffectState, note: string 
 }
 
 export function observeLedger(ledger: EffectLedger, metrics: OrderflowMetrics): EffectLedger {
-  const record: EffectLedger['record'] = async (key, state, options) => {
-    const before = await ledger.get(key);
-    const after = await ledger.record(key, state, options);
-    // Outcomes only: `pending` is a step on the way.
-    if (before?.state !== after.state && after.state !== 'pending') {
+  /** Counts a recorded change: outcomes only (`pending` is a step on the way). */
+  const counted = (before: EffectState | undefined, after: EffectRecord, note: string | undefined): EffectRecord => {
+    if (before !== after.state && after.state !== 'pending') {
       metrics.effectState(after.kind, after.state);
-      const verdict = verdictOf(before?.state, after.state, options?.note);
+      const verdict = verdictOf(before, after.state, note);
       if (verdict !== undefined) metrics.reconciliation(after.kind, verdict);
     }
     return after;
   };
+  const record: EffectLedger['record'] = async (key, state, options) => {
+    const before = await ledger.get(key);
+    return counted(before?.state, await ledger.record(key, state, options), options?.note);
+  };
+  /**
+   * The lock's `recordAndRelease` counted like `record`. What it changes from is the row the
+   * lock read (`read`), or, for an effect begun under the lock, a new one: no extra read.
+   */
+  const observedLock = (lock: HeldUserLock): HeldUserLock => ({
+    ...lock,
+    get signal() {
+      return lock.signal;
+    },
+    recordAndRelease: async (key, state, options) => {
+      const before = lock.effect?.key === key ? lock.effect.state : 'pending';
+      return counted(before, await lock.recordAndRelease(key, state, options), options?.note);
+    },
+  });
   const withUserLock: EffectLedger['withUserLock'] = (userId, owner, fn, options) => {
     const startedAt = performance.now();
     let waited = false;
@@ -42,7 +58,7 @@ export function observeLedger(ledger: EffectLedger, metrics: OrderflowMetrics): 
         (lock) => {
           waited = true;
           metrics.userLockWait('acquired', (performance.now() - startedAt) / 1000);
-          return fn(lock);
+          return fn(observedLock(lock));
         },
         options,
       )
