@@ -58,6 +58,10 @@ export function heapLimitsGivenByHand(execArgv: readonly string[], nodeOptions: 
  * worker runs without them). Call it first thing, before any work is done.
  */
 export function restartWithWorkerHeapLimits(): void {
+  // Only the `orderflow` command's own process (bin/orderflow runs src/cli.ts or dist/cli.js):
+  // a process that runs the worker in-process (a test runner, an embedding program) is not
+  // replaced under its owner.
+  if (!/[\\/](src[\\/]cli\.ts|dist[\\/]cli\.js)$/.test(process.argv[1] ?? '')) return;
   if (heapLimitsGivenByHand(process.execArgv, process.env['NODE_OPTIONS'])) return;
   if (typeof process.execve !== 'function') return;
   process.execve(process.execPath, [process.execPath, ...mainIsolateHeapFlags, ...process.execArgv, ...process.argv.slice(1)], process.env);
