@@ -40,7 +40,8 @@ describe.skipIf(!temporalAvailable())('waits explained, on a real Temporal serve
       expect(status.stdout).toMatch(/↻ confirm-order \(observeOrder\): attempt (\d) failed: .*HTTP 502.*; (attempt \d at \d\d:\d\d:\d\d UTC \(in \d+ s\)|attempt \d is running)/);
       const followed = await waiting;
       expect(followed.code).toBe(0);
-      expect(followed.stdout).toMatch(/↻ confirm-order \(observeOrder\): attempt 1 failed: .*HTTP 502/);
+      // The follower reports the failed attempts it sees while it polls: on a loaded machine the
+      // CLI may start after the first one was already retried (1 s), so at least the second.
       expect(followed.stdout).toMatch(/↻ confirm-order \(observeOrder\): attempt 2 failed: .*HTTP 502/);
       expect(followed.stdout).toMatch(/✓ confirm-order \(done\)/);
       expect(followed.stdout).toContain('Completed:');
