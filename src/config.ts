@@ -92,7 +92,7 @@ export class ConfigError extends Error {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(
       `The configuration is invalid (${count}):\n${problems.map((problem) => `  - ${problem}`).join('\n')}\n` +
-        'Set the environment variables listed above (see "Configuration" in README.md) and try again.',
+        'Set the environment variables listed above (see docs/configuration.md) and try again.',
     );
     this.problems = Object.freeze([...problems]);
   }
