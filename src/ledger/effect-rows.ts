@@ -6,7 +6,7 @@
 import { LedgerError } from './errors.ts';
 import { allowedEffectTransitions } from './rules.ts';
 import { isoFromMs, nullableString, toInteger } from './sql.ts';
-import type { SqlDriver, SqlRow } from './sql.ts';
+import type { SqlDriver, SqlParam, SqlRow } from './sql.ts';
 import { effectStates } from './types.ts';
 import type { EffectNote, EffectRecord, EffectState, JsonValue } from './types.ts';
 
@@ -68,12 +68,18 @@ function notesFrom(value: JsonValue | null): EffectNote[] {
 export interface PlannedChange {
   state: EffectState;
   attempts: number;
-  observedBeforeText: string | null;
-  responseText: string | null;
-  observedAfterText: string | null;
-  note: { actor: string | null; text: string } | undefined;
+  observedBeforeText?: string | null;
+  responseText?: string | null;
+  observedAfterText?: string | null;
+  note?: { actor: string | null; text: string } | undefined;
   event: string;
   details: Record<string, JsonValue>;
+}
+
+/** The values of `state`, `attempts`, `observed_before`, `response` and `observed_after` a change writes. */
+export function changedValues(change: PlannedChange): SqlParam[] {
+  const { observedBeforeText, responseText, observedAfterText } = change;
+  return [change.state, change.attempts, observedBeforeText ?? null, responseText ?? null, observedAfterText ?? null];
 }
 
 /** `begin` as one statement: the row and its audit event, atomically, in one round trip. */
@@ -143,11 +149,7 @@ export async function changeInOneStatement(
      )${released}
      SELECT ${effectColumns} FROM changed`,
     [
-      change.state,
-      change.attempts,
-      change.observedBeforeText,
-      change.responseText,
-      change.observedAfterText,
+      ...changedValues(change),
       key,
       current.revision,
       audit.workflowId,

@@ -4,6 +4,7 @@
  */
 import { controlCharacters } from '../single-line-text.ts';
 import { InvalidLedgerInputError } from './errors.ts';
+import { effectStates } from './types.ts';
 import type { EffectState, JsonValue } from './types.ts';
 import { EffectKeyError, maxWorkflowIdLength, parseEffectKey as parseKey } from './keys.ts';
 import type { ParsedEffectKey } from './keys.ts';
@@ -30,6 +31,12 @@ export const allowedEffectTransitions: Readonly<Record<EffectState, readonly Eff
 
 export function isFinalEffectState(state: EffectState): boolean {
   return allowedEffectTransitions[state].length === 0;
+}
+
+export function assertEffectState(state: EffectState): void {
+  if (!effectStates.includes(state)) {
+    throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
+  }
 }
 
 export function isEffectTransitionAllowed(from: EffectState, to: EffectState): boolean {
