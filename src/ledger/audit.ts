@@ -10,7 +10,7 @@ import type { AuditEvent, AuditEventInput, ListAuditFilter } from './types.ts';
 
 const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
 
-/** One audit event as written (the ids and texts validated by the caller). */
+/** One audit event as written, validated by the caller. */
 export interface AuditRow {
   workflowId: string;
   runId: string | null;
@@ -110,7 +110,7 @@ export async function insertAudit(
   return row;
 }
 
-/** A time given to the ledger (`what`: what it is, for the error), as epoch milliseconds. */
+/** A time given to the ledger, as epoch milliseconds. */
 export function epochMsFrom(at: Date | string, what = 'Audit time'): number {
   const ms = at instanceof Date ? at.getTime() : Date.parse(at);
   if (!Number.isFinite(ms) || (typeof at === 'string' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(at))) {

@@ -1,11 +1,7 @@
 /**
- * Business keys: one money effect per order by any path. An effect may carry a business
- * key (`refund:<user>:<order>`, `cancel:<user>:<order>`); the `business_keys` table says
- * which effect holds each key. Another effect keeps the key while it stands or may stand
- * (pending, unknown, applied, resolved-applied); it lets go when it did not happen
- * (rejected, resolved-not-applied) or was undone (released). Every change is a
- * compare-and-set on the key's revision, inside the transaction that writes the effect,
- * so two runs racing cannot both hold it (docs/money-rules.md).
+ * Business keys (`refund:<user>:<order>`): one money effect per order by any path (docs/money-rules.md).
+ * An effect keeps its key unless it did not happen (rejected, resolved-not-applied) or was undone
+ * (released); every change is a compare-and-set on the key's revision, in the effect's transaction.
  */
 import { BusinessKeyHeldError, LedgerError } from './errors.ts';
 import { assertIdentifier, optionalIdentifier, parseEffectKey } from './rules.ts';
@@ -17,10 +13,7 @@ import type { AuditContext, BusinessKeyHolder } from './types.ts';
 /** How often a compare-and-set on a key may lose before we give up (only under pathological contention). */
 const maxKeyRounds = 100;
 
-/**
- * Makes `effectKey` the holder of `businessKey`, inside the caller's transaction, or throws
- * BusinessKeyHeldError (the caller's transaction then rolls back with the effect's row).
- */
+/** Makes `effectKey` the holder of `businessKey` in the caller's transaction, or throws BusinessKeyHeldError. */
 export async function holdBusinessKey(tx: SqlExecutor, businessKey: string, effectKey: string, workflowId: string, now: number): Promise<void> {
   for (let round = 0; round < maxKeyRounds; round++) {
     const rows = await tx.query('SELECT effect_key, workflow_id, released, revision FROM business_keys WHERE business_key = $1', [businessKey]);
@@ -65,7 +58,6 @@ export class BusinessKeys {
     this.assertOpen = assertOpen;
   }
 
-  /** Lets go of the key an effect holds (its change was undone); false when it held none. */
   async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
     const { workflowId } = parseEffectKey(effectKey);
     const runId = optionalIdentifier(context.runId, 'Run id');

@@ -1,7 +1,6 @@
 /**
- * Effect rows: the columns of `effects`, a row read back as an EffectRecord, the message of
- * a refused transition, and the one-statement writes (PostgreSQL's data-modifying WITH) of
- * a new effect and of a change, each with its audit event.
+ * Effect rows: the columns of `effects`, a row read back as an EffectRecord, and the one-statement
+ * writes (PostgreSQL's data-modifying WITH) of a new effect and of a change with its audit event.
  */
 import { LedgerError } from './errors.ts';
 import { allowedEffectTransitions } from './rules.ts';
@@ -11,7 +10,7 @@ import { effectStates } from './types.ts';
 import type { EffectNote, EffectRecord, EffectState, JsonValue } from './types.ts';
 
 /** The columns `begin` writes, in the order of its VALUES. */
-export const insertedColumns =
+const insertedColumns =
 'key, workflow_id, step, kind, user_id, state, request, observed_before, response, observed_after, notes, attempts, revision, created_at, updated_at';
 export const effectColumns = `${insertedColumns}, business_key`;
 
@@ -106,7 +105,6 @@ export async function beginInOneStatement(
   return rows[0] === undefined ? undefined : effectFromRow(driver, rows[0]);
 }
 
-/** A held user lock to let go of together with a change (HeldUserLock.recordAndRelease). */
 export interface LockRelease {
   userId: string;
   token: string;

@@ -1,14 +1,7 @@
 /**
- * PostgreSQL backend of the effect ledger (`pg`), for workers on several hosts.
- *
- * - JSON columns are `json` (not `jsonb`): the text is kept exactly as written, key order
- *   and number spelling included.
- * - Times are epoch milliseconds from the server's clock (`clock_timestamp()`), so lock
- *   leases do not depend on the workers' clocks agreeing.
- * - Schema changes run in one transaction under an advisory lock, so workers starting
- *   together do not race each other's migrations.
- * - `postgresSchema` puts every table in that schema (created if missing) through the
- *   connection's `search_path`; tests use it to get a fresh schema per run.
+ * PostgreSQL backend of the effect ledger (`pg`), for workers on several hosts. Times come from
+ * the server's clock, so lock leases do not depend on the workers' clocks agreeing;
+ * `postgresSchema` puts every table in that schema through the connection's `search_path`.
  */
 import { Pool, escapeIdentifier } from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
@@ -18,7 +11,6 @@ import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
 
 export interface PostgresDriverOptions {
-  /** A schema of its own (lower-case letters, digits, underscores). */
   schema?: string | undefined;
   poolSize: number;
   connectTimeoutMs: number;
@@ -104,7 +96,6 @@ class PostgresDriver implements SqlDriver {
   readonly location: string;
   readonly nowMs = nowMs;
   readonly insertionOrder = 'seq';
-  /** Hosts' clocks may disagree: times come from the server's. */
   readonly sharesProcessClock = false;
   readonly writableCte = true;
   readonly lockFunctions = true;

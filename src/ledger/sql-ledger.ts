@@ -1,9 +1,6 @@
 /**
- * The effect ledger on top of a small SQL driver (./sql.ts): one implementation of the
- * rules for both backends (./sqlite.ts, ./postgres.ts), so both behave the same and pass
- * one suite. It is the effect state machine (./effects.ts) with the audit trail
- * (./audit.ts), the per-user lock (./user-lock.ts) and the business keys
- * (./business-keys.ts) beside it.
+ * The effect ledger on a small SQL driver (./sql.ts): one implementation for both backends.
+ * The effect state machine (./effects.ts) with the audit trail, user locks and business keys beside it.
  */
 import { LedgerClosedError } from './errors.ts';
 import { AuditTrail } from './audit.ts';
@@ -51,7 +48,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   }
 
   withUserLock<T>(userId: string | number, owner: string, fn: (lock: HeldUserLock) => Promise<T>, options?: UserLockOptions): Promise<T> {
-    // The outcome recorded and the lock let go in one write (HeldUserLock.recordAndRelease).
     return this.#locks.withUserLock(userId, owner, fn, options, (key, state, recordOptions, release) => this.record(key, state, recordOptions, release));
   }
 

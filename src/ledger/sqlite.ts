@@ -1,16 +1,8 @@
 /**
- * SQLite backend of the effect ledger: Node's built-in `node:sqlite` (no native npm module).
- *
- * - WAL journal, `synchronous = FULL` (a committed effect survives a power cut), and a
- *   busy timeout so that writers in other processes wait instead of failing. Lock lease
- *   writes alone commit with `synchronous = NORMAL` (in WAL mode: consistent, not durable
- *   across a power cut, which a lease need not survive).
- * - `node:sqlite` is synchronous. Every statement and transaction on one database file is
- *   serialized through a queue shared by all ledgers of this process that use that file,
- *   so an awaited transaction never interleaves with another one on the same connection,
- *   and two connections of one process never wait on each other's write lock while
- *   blocking the event loop. Other processes are kept out by SQLite's own file locks
- *   (`BEGIN IMMEDIATE`); every transaction here is short.
+ * SQLite backend of the effect ledger (`node:sqlite`): WAL, `synchronous = FULL` (a committed
+ * effect survives a power cut), a busy timeout for writers in other processes. `node:sqlite` is
+ * synchronous, so all statements on one file are serialized through one queue per file in this
+ * process: transactions never interleave, and two connections never block the event loop on each other.
  */
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -20,10 +12,6 @@ import { LedgerError } from './errors.ts';
 import { migrate } from './schema.ts';
 import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
-
-export interface SqliteDriverOptions {
-  busyTimeoutMs: number;
-}
 
 /** One queue per database file in this process (see the module comment). */
 class SerialQueue {
@@ -40,7 +28,7 @@ class SerialQueue {
 const queuesByFile = new Map<string, SerialQueue>();
 let memoryDatabases = 0;
 
-export async function openSqliteDriver(path: string, options: SqliteDriverOptions): Promise<SqlDriver> {
+export async function openSqliteDriver(path: string, busyTimeoutMs: number): Promise<SqlDriver> {
   const inMemory = path === ':memory:';
   let fileKey: string;
   if (inMemory) {
@@ -54,7 +42,7 @@ export async function openSqliteDriver(path: string, options: SqliteDriverOption
 
   let database: DatabaseSync;
   try {
-    database = new DatabaseSync(inMemory ? ':memory:' : fileKey, { timeout: options.busyTimeoutMs });
+    database = new DatabaseSync(inMemory ? ':memory:' : fileKey, { timeout: busyTimeoutMs });
   } catch (error) {
     throw new LedgerError(`Could not open the SQLite ledger at ${fileKey}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
   }
@@ -80,7 +68,7 @@ export async function openSqliteDriver(path: string, options: SqliteDriverOption
         throw new LedgerError(`The SQLite ledger at ${fileKey} could not switch to WAL mode (got ${String(journal?.['journal_mode'])}).`);
       }
       database.exec('PRAGMA synchronous = FULL');
-      database.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+      database.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
       await migrateFile(database, fileKey, driver.nowMs);
     });
   } catch (error) {
@@ -115,9 +103,7 @@ class SqliteDriver implements SqlDriver {
   readonly backend = 'sqlite' as const;
   readonly location: string;
   readonly nowMs = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
-  /** The rowid grows with every insert (rows are never deleted). */
-  readonly insertionOrder = 'rowid';
-  /** unixepoch() reads this host's clock, as Date.now() does: no query needed for "now". */
+  readonly insertionOrder = 'rowid'; // rows are never deleted
   readonly sharesProcessClock = true;
   readonly writableCte = false;
   readonly lockFunctions = false;
@@ -125,7 +111,6 @@ class SqliteDriver implements SqlDriver {
   readonly #queue: SerialQueue;
   readonly #statements = new Map<string, StatementSync>();
   readonly #onClose: () => void;
-  /** Transactions waiting for the next group commit (see transaction()). */
   readonly #waitingTransactions: Array<{ fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
   #closed = false;
 
@@ -142,8 +127,7 @@ class SqliteDriver implements SqlDriver {
 
   lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
     return this.#queue.run(() => {
-      // This one commit does not wait for the disk (see SqlDriver.lockQuery); the next
-      // FULL commit makes it durable with everything before it.
+      // A lease need not survive a power cut (see SqlDriver.lockQuery): this commit does not wait for the disk.
       this.#database.exec('PRAGMA synchronous = NORMAL');
       try {
         return this.#run(sql, params);
@@ -154,10 +138,8 @@ class SqliteDriver implements SqlDriver {
   }
 
   /**
-   * Group commit: transactions asked for while the file is busy are run together, each in a
-   * savepoint of one write transaction, and committed with one sync of the disk. Each
-   * still commits or rolls back as a whole (its savepoint), and its promise settles only
-   * after the commit, so what it wrote is durable when it resolves.
+   * Group commit: transactions asked for while the file is busy run together, each in a savepoint
+   * of one write transaction, with one sync of the disk; each settles only after the commit.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
