@@ -4,8 +4,8 @@
  */
 import { InvalidLedgerInputError, LedgerError } from './errors.ts';
 import { assertDottedName, assertWorkflowId, clampLimit, normalizeUserId, optionalIdentifier, optionalUserId, parseEffectKey, toJsonText } from './rules.ts';
-import { WhereBuilder, isoFromMs, nowOf, nullableString, toInteger } from './sql.ts';
-import type { SqlDriver, SqlExecutor, SqlRow } from './sql.ts';
+import { LedgerPart, WhereBuilder, isoFromMs, nowOf, nullableString, toInteger } from './sql.ts';
+import type { SqlExecutor, SqlRow } from './sql.ts';
 import type { AuditEvent, AuditEventInput, ListAuditFilter } from './types.ts';
 
 const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
@@ -21,15 +21,7 @@ export interface AuditRow {
   actor: string | null;
 }
 
-export class AuditTrail {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
-
+export class AuditTrail extends LedgerPart {
   async audit(input: AuditEventInput): Promise<AuditEvent> {
     assertWorkflowId(input.workflowId);
     assertDottedName(input.event, 'Audit event name', 100);
@@ -42,13 +34,8 @@ export class AuditTrail {
     this.assertOpen();
     const row = await this.driver.transaction(async (tx) =>
       insertAudit(tx, atMs ?? (await nowOf(this.driver, tx)), {
-        workflowId: input.workflowId,
-        runId,
-        effectKey: input.effectKey ?? null,
-        userId,
-        event: input.event,
-        detailsText,
-        actor,
+        workflowId: input.workflowId, runId, effectKey: input.effectKey ?? null, userId, event: input.event,
+        detailsText, actor,
       }),
     );
     return this.auditFromRow(row);
@@ -94,11 +81,7 @@ export class AuditTrail {
 }
 
 /** Writes one audit event in the caller's transaction (or statement). */
-export async function insertAudit(
-  tx: SqlExecutor,
-  atMs: number,
-  event: AuditRow,
-): Promise<SqlRow> {
+export async function insertAudit(tx: SqlExecutor, atMs: number, event: AuditRow): Promise<SqlRow> {
   const rows = await tx.query(
     `INSERT INTO audit_events (at, workflow_id, run_id, effect_key, user_id, event, details, actor)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

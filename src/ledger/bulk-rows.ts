@@ -4,8 +4,8 @@
  * 0-based row number, is created on first use, outside the effect ledger's migrations.
  */
 import { LedgerError } from './errors.ts';
-import { toInteger } from './sql.ts';
-import type { SqlDriver, SqlExecutor, SqlParam } from './sql.ts';
+import { LedgerPart, toInteger } from './sql.ts';
+import type { SqlExecutor, SqlParam } from './sql.ts';
 
 /** A different row is stored under the same key. Nothing was written. */
 export class BulkRowConflictError extends LedgerError {
@@ -59,15 +59,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-export class BulkRowStore {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
+export class BulkRowStore extends LedgerPart {
   #ready: Promise<void> | undefined;
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
 
   private ready(): Promise<void> {
     this.assertOpen();

@@ -6,8 +6,8 @@
 import { BusinessKeyHeldError, LedgerError } from './errors.ts';
 import { assertIdentifier, optionalIdentifier, parseEffectKey } from './rules.ts';
 import { insertAudit } from './audit.ts';
-import { isoFromMs, nowOf, toInteger } from './sql.ts';
-import type { SqlDriver, SqlExecutor } from './sql.ts';
+import { LedgerPart, isoFromMs, nowOf, toInteger } from './sql.ts';
+import type { SqlExecutor } from './sql.ts';
 import type { AuditContext, BusinessKeyHolder } from './types.ts';
 
 /** How often a compare-and-set on a key may lose before we give up (only under pathological contention). */
@@ -49,15 +49,7 @@ export async function holdBusinessKey(tx: SqlExecutor, businessKey: string, effe
   throw new LedgerError(`Business key ${JSON.stringify(businessKey)} kept changing hands (${maxKeyRounds} rounds): something is rewriting it in a loop.`);
 }
 
-export class BusinessKeys {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
-
+export class BusinessKeys extends LedgerPart {
   async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
     const { workflowId } = parseEffectKey(effectKey);
     const runId = optionalIdentifier(context.runId, 'Run id');
@@ -73,14 +65,9 @@ export class BusinessKeys {
       );
       const released = rows[0];
       if (released === undefined) return false;
+      const detailsText = JSON.stringify({ businessKey: String(released['business_key']) });
       await insertAudit(tx, now, {
-        workflowId,
-        runId,
-        effectKey,
-        userId: null,
-        event: 'business-key.released',
-        detailsText: JSON.stringify({ businessKey: String(released['business_key']) }),
-        actor,
+        workflowId, runId, effectKey, userId: null, event: 'business-key.released', detailsText, actor,
       });
       return true;
     });

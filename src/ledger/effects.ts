@@ -15,8 +15,7 @@ import {
 } from './effect-rows.ts';
 import type { LockRelease } from './effect-rows.ts';
 import type { PlannedChange } from './effect-rows.ts';
-import { WhereBuilder, nowOf } from './sql.ts';
-import type { SqlDriver } from './sql.ts';
+import { LedgerPart, WhereBuilder, nowOf } from './sql.ts';
 import type {
   AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState, JsonValue,
   ListEffectsFilter, RecordAttemptOptions, RecordEffectOptions,
@@ -31,16 +30,9 @@ const maxChangeRounds = 100;
  */
 const knownRowsLimit = 2_000;
 
-export class EffectStore {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
+export class EffectStore extends LedgerPart {
   /** Insertion order = least recently used first. */
   private readonly knownRows = new Map<string, EffectRecord>();
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
 
   async get(key: string): Promise<EffectRecord | undefined> {
     parseEffectKey(key);
@@ -81,13 +73,7 @@ export class EffectStore {
       // Refused (rolled back with the row) when another run's effect holds the business key.
       if (businessKey !== null) await holdBusinessKey(tx, businessKey, key, workflowId, now);
       await insertAudit(tx, now, {
-        workflowId,
-        runId,
-        effectKey: key,
-        userId,
-        event: 'effect.pending',
-        detailsText,
-        actor,
+        workflowId, runId, effectKey: key, userId, event: 'effect.pending', detailsText, actor,
       });
       return effect;
     });
@@ -280,14 +266,9 @@ export class EffectStore {
         );
         if (rows[0] === undefined) return undefined;
         const effect = effectFromRow(this.driver, rows[0]);
+        const detailsText = JSON.stringify({ ...change.details, revision: effect.revision });
         await insertAudit(tx, now, {
-          workflowId,
-          runId,
-          effectKey: key,
-          userId: effect.userId,
-          event: change.event,
-          detailsText: JSON.stringify({ ...change.details, revision: effect.revision }),
-          actor,
+          workflowId, runId, effectKey: key, userId: effect.userId, event: change.event, detailsText, actor,
         });
         if (release !== undefined) await tx.query('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [release.userId, release.token]);
         return effect;

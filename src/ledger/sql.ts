@@ -38,6 +38,17 @@ export interface LedgerDefaults {
   onBackgroundError: (error: Error, context: string) => void;
 }
 
+/** A part of the ledger: its driver, and the check that the ledger is still open. */
+export class LedgerPart {
+  protected readonly driver: SqlDriver;
+  protected readonly assertOpen: () => void;
+
+  constructor(driver: SqlDriver, assertOpen: () => void) {
+    this.driver = driver;
+    this.assertOpen = assertOpen;
+  }
+}
+
 export async function nowOf(driver: SqlDriver, executor: SqlExecutor): Promise<number> {
   if (driver.sharesProcessClock) return Date.now();
   const rows = await executor.query(`SELECT ${driver.nowMs} AS now_ms`);

@@ -10,7 +10,7 @@ import { LedgerError, UserLockLostError, UserLockTimeoutError } from './errors.t
 import { effectColumns, effectFromRow } from './effect-rows.ts';
 import type { LockRelease } from './effect-rows.ts';
 import { assertDuration, assertIdentifier, normalizeUserId, parseEffectKey } from './rules.ts';
-import { isoFromMs, toInteger } from './sql.ts';
+import { LedgerPart, isoFromMs, toInteger } from './sql.ts';
 import type { LedgerDefaults, SqlDriver, SqlRow } from './sql.ts';
 import type { EffectRecord, EffectState, HeldUserLock, RecordEffectOptions, UserLockOptions } from './types.ts';
 
@@ -26,16 +26,13 @@ const unresolvedReadLimit = 1_000;
 /** How long holders in one process may hand a lease on before other processes get a chance at it. */
 const handOffChainMs = 2_000;
 
-export class UserLocks {
-  private readonly driver: SqlDriver;
+export class UserLocks extends LedgerPart {
   private readonly defaults: LedgerDefaults;
-  private readonly assertOpen: () => void;
   private readonly localLocks = new Map<string, LocalUserQueue>();
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults, assertOpen: () => void) {
-    this.driver = driver;
+    super(driver, assertOpen);
     this.defaults = defaults;
-    this.assertOpen = assertOpen;
   }
 
   async withUserLock<T>(
