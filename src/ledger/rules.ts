@@ -70,9 +70,7 @@ export function assertWorkflowId(workflowId: string): void {
       `Workflow id ${describe(workflowId)} must be a string of 1-${maxWorkflowIdLength} characters.`,
     );
   }
-  if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
-    throw new InvalidLedgerInputError(`Workflow id ${describe(workflowId)} has control or invisible format characters, or surrounding spaces.`);
-  }
+  assertPrintable(workflowId, 'Workflow id');
 }
 
 /** A short identifier (owner, actor, run id, business key): printable and bounded. */
@@ -80,6 +78,10 @@ export function assertIdentifier(value: string, what: string, maxLength = maxIde
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new InvalidLedgerInputError(`${what} must be a string of 1-${maxLength} characters, got ${describe(value)}.`);
   }
+  assertPrintable(value, what);
+}
+
+function assertPrintable(value: string, what: string): void {
   if (controlCharacters.test(value) || value.trim() !== value) {
     throw new InvalidLedgerInputError(`${what} ${describe(value)} has control or invisible format characters, or surrounding spaces.`);
   }

@@ -17,7 +17,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   readonly backend: LedgerBackend;
   readonly location: string;
   readonly bulkRows: BulkRowStore;
-  readonly #driver: SqlDriver;
   readonly #audit: AuditTrail;
   readonly #locks: UserLocks;
   readonly #businessKeys: BusinessKeys;
@@ -30,7 +29,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
     };
     super(driver, assertOpen);
     this.#open = open;
-    this.#driver = driver;
     this.backend = driver.backend;
     this.location = driver.location;
     this.#audit = new AuditTrail(driver, assertOpen);
@@ -62,6 +60,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   async close(): Promise<void> {
     if (this.#open.closed) return;
     this.#open.closed = true;
-    await this.#driver.close();
+    await this.driver.close();
   }
 }

@@ -263,10 +263,7 @@ export class UserLocks extends LedgerPart {
         [userId],
       ),
     ];
-    return {
-      effect: effectRows[0] === undefined ? undefined : effectFromRow(this.driver, effectRows[0]),
-      unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
-    };
+    return this.lockReads(effectRows[0], unresolvedRows);
   }
 
   private readsFrom(value: unknown): LockReads {
@@ -274,9 +271,13 @@ export class UserLocks extends LedgerPart {
     if (reads === null || reads === undefined || !Array.isArray(reads.unresolved)) {
       throw new LedgerError('The ledger\'s lock_reads function answered without the unresolved effects: is the PostgreSQL schema older than this orderflow?');
     }
+    return this.lockReads(reads.effect ?? undefined, reads.unresolved);
+  }
+
+  private lockReads(effectRow: SqlRow | undefined, unresolvedRows: SqlRow[]): LockReads {
     return {
-      effect: reads.effect === null || reads.effect === undefined ? undefined : effectFromRow(this.driver, reads.effect),
-      unresolved: reads.unresolved.map((row) => effectFromRow(this.driver, row)),
+      effect: effectRow === undefined ? undefined : effectFromRow(this.driver, effectRow),
+      unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
     };
   }
 
