@@ -11,15 +11,7 @@ import type { AuditEvent, AuditEventInput, ListAuditFilter } from './types.ts';
 const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
 
 /** One audit event as written, validated by the caller. */
-export interface AuditRow {
-  workflowId: string;
-  runId: string | null;
-  effectKey: string | null;
-  userId: string | null;
-  event: string;
-  detailsText: string;
-  actor: string | null;
-}
+export type AuditRow = Omit<AuditEvent, 'id' | 'at' | 'details'> & { detailsText: string };
 
 export class AuditTrail extends LedgerPart {
   async audit(input: AuditEventInput): Promise<AuditEvent> {

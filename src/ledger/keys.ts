@@ -10,8 +10,8 @@ export const maxWorkflowIdLength = 1000;
 /** The part after the workflow id: `<step>#<firstExecutionRunId>`. */
 export const maxStepLength = 200;
 
-const stepPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-const runIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+/** A step, and a run id: letters, digits and . _ : - (starting with a letter or digit). */
+const partPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 export interface ParsedEffectKey {
   workflowId: string;
@@ -57,7 +57,7 @@ export function parseEffectKey(key: string): ParsedEffectKey {
   const hash = tail.indexOf('#');
   const step = tail.slice(0, hash);
   const firstExecutionRunId = tail.slice(hash + 1);
-  if (hash === -1 || tail.length > maxStepLength || !stepPattern.test(step) || !runIdPattern.test(firstExecutionRunId)) {
+  if (hash === -1 || tail.length > maxStepLength || !partPattern.test(step) || !partPattern.test(firstExecutionRunId)) {
     throw new EffectKeyError(
       `Effect key ${shown}: ${JSON.stringify(tail)} must be a step and a run id, "<step>#<firstExecutionRunId>", 1-${maxStepLength} characters of ` +
         'letters, digits and . _ : - (each starting with a letter or digit).',

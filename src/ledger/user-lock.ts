@@ -233,10 +233,6 @@ export class UserLocks extends LedgerPart {
       if (result?.taken !== true) return { taken: false };
       return { taken: true, reads: this.readsFrom(result.reads) };
     }
-    return { taken: await this.tryAcquireAlone(userId, owner, token, leaseMs) };
-  }
-
-  private async tryAcquireAlone(userId: string, owner: string, token: string, leaseMs: number): Promise<boolean> {
     const now = this.driver.nowMs;
     const rows = await this.driver.lockQuery(
       `INSERT INTO user_locks (user_id, owner, token, acquired_at, expires_at)
@@ -248,7 +244,7 @@ export class UserLocks extends LedgerPart {
        RETURNING token`,
       [userId, owner, token, leaseMs],
     );
-    return rows[0]?.['token'] === token;
+    return { taken: rows[0]?.['token'] === token };
   }
 
   private async readUnderLock(userId: string, key: string): Promise<LockReads> {
