@@ -4,32 +4,16 @@
  */
 import { InvalidLedgerInputError, LedgerError } from './errors.ts';
 import { assertDottedName, assertWorkflowId, clampLimit, normalizeUserId, optionalIdentifier, optionalUserId, parseEffectKey, toJsonText } from './rules.ts';
-import { WhereBuilder, isoFromMs, nowOf, nullableString, toInteger } from './sql.ts';
-import type { SqlDriver, SqlExecutor, SqlRow } from './sql.ts';
+import { LedgerPart, WhereBuilder, isoFromMs, nowOf, nullableString, toInteger } from './sql.ts';
+import type { SqlExecutor, SqlRow } from './sql.ts';
 import type { AuditEvent, AuditEventInput, ListAuditFilter } from './types.ts';
 
 const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
 
-/** One audit event as written (the ids and texts validated by the caller). */
-export interface AuditRow {
-  workflowId: string;
-  runId: string | null;
-  effectKey: string | null;
-  userId: string | null;
-  event: string;
-  detailsText: string;
-  actor: string | null;
-}
+/** One audit event as written, validated by the caller. */
+export type AuditRow = Omit<AuditEvent, 'id' | 'at' | 'details'> & { detailsText: string };
 
-export class AuditTrail {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
-
+export class AuditTrail extends LedgerPart {
   async audit(input: AuditEventInput): Promise<AuditEvent> {
     assertWorkflowId(input.workflowId);
     assertDottedName(input.event, 'Audit event name', 100);
@@ -42,13 +26,8 @@ export class AuditTrail {
     this.assertOpen();
     const row = await this.driver.transaction(async (tx) =>
       insertAudit(tx, atMs ?? (await nowOf(this.driver, tx)), {
-        workflowId: input.workflowId,
-        runId,
-        effectKey: input.effectKey ?? null,
-        userId,
-        event: input.event,
-        detailsText,
-        actor,
+        workflowId: input.workflowId, runId, effectKey: input.effectKey ?? null, userId, event: input.event,
+        detailsText, actor,
       }),
     );
     return this.auditFromRow(row);
@@ -94,11 +73,7 @@ export class AuditTrail {
 }
 
 /** Writes one audit event in the caller's transaction (or statement). */
-export async function insertAudit(
-  tx: SqlExecutor,
-  atMs: number,
-  event: AuditRow,
-): Promise<SqlRow> {
+export async function insertAudit(tx: SqlExecutor, atMs: number, event: AuditRow): Promise<SqlRow> {
   const rows = await tx.query(
     `INSERT INTO audit_events (at, workflow_id, run_id, effect_key, user_id, event, details, actor)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -110,7 +85,7 @@ export async function insertAudit(
   return row;
 }
 
-/** A time given to the ledger (`what`: what it is, for the error), as epoch milliseconds. */
+/** A time given to the ledger, as epoch milliseconds. */
 export function epochMsFrom(at: Date | string, what = 'Audit time'): number {
   const ms = at instanceof Date ? at.getTime() : Date.parse(at);
   if (!Number.isFinite(ms) || (typeof at === 'string' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(at))) {

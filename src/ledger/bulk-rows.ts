@@ -1,18 +1,13 @@
 /**
- * A bulk's rows and their outcomes, kept in the ledger's database so that neither the rows
- * nor the per-item outcomes travel in the bulk's history (docs/architecture.md, "Bulk runs"):
- * table `bulk_rows`, keyed by bulk id and row number (0-based, the position in the file).
- *
- * Rows are written once (an upload of the same row again is a no-op; a different row under
- * the same key is refused), read a page at a time, and given their outcome as the items
- * settle. The table is its own: created on first use (IF NOT EXISTS, on both backends), so
- * the effect ledger's migrations stay about effects.
+ * A bulk's rows and their outcomes, kept in the ledger's database so that they do not travel in
+ * the bulk's history (docs/architecture.md, "Bulk runs"). Table `bulk_rows`, keyed by bulk id and
+ * 0-based row number, is created on first use, outside the effect ledger's migrations.
  */
 import { LedgerError } from './errors.ts';
-import { toInteger } from './sql.ts';
-import type { SqlDriver, SqlExecutor, SqlParam } from './sql.ts';
+import { LedgerPart, toInteger } from './sql.ts';
+import type { SqlExecutor, SqlParam } from './sql.ts';
 
-/** A row stored for a bulk that differs from the one given now under the same key. Nothing was written. */
+/** A different row is stored under the same key. Nothing was written. */
 export class BulkRowConflictError extends LedgerError {
   override readonly name = 'BulkRowConflictError';
 }
@@ -22,7 +17,7 @@ const outcomeKinds: readonly string[] = ['done', 'failed', 'waiting', 'not-start
 
 export interface BulkStoredRow {
   row: number;
-  /** The item as uploaded (JSON text). */
+  /** JSON text, as uploaded */
   item: string;
 }
 
@@ -36,7 +31,6 @@ export interface BulkRowOutcome {
 }
 
 export interface BulkOutcomeCounts {
-  /** Rows stored. */
   rows: number;
   done: number;
   failed: number;
@@ -44,7 +38,6 @@ export interface BulkOutcomeCounts {
   notStarted: number;
 }
 
-/** Longest detail kept per row (a failure's message); longer ones are cut. */
 export const maxBulkDetail = 1_000;
 /** Rows per statement (3 parameters each: far below SQLite's and PostgreSQL's limits). */
 const rowsPerStatement = 200;
@@ -66,15 +59,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-export class BulkRowStore {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
+export class BulkRowStore extends LedgerPart {
   #ready: Promise<void> | undefined;
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
 
   private ready(): Promise<void> {
     this.assertOpen();
@@ -90,11 +76,7 @@ export class BulkRowStore {
     return this.#ready;
   }
 
-  /**
-   * Stores rows `firstRow`, `firstRow + 1`, … of `bulkId`. A row already stored with the same
-   * item is left as it is; one stored with another item is refused ({@link BulkRowConflictError})
-   * and nothing of this call is written.
-   */
+  /** Stores rows from `firstRow` on; the same row again is a no-op, another one is refused (BulkRowConflictError). */
   async store(bulkId: string, firstRow: number, items: readonly string[]): Promise<number> {
     await this.ready();
     const rows = items.map((item, offset) => ({ row: firstRow + offset, item }));
@@ -117,14 +99,13 @@ export class BulkRowStore {
     return rows.length;
   }
 
-  /** Rows `from` … `from + count - 1` that are stored, in order. */
   async read(bulkId: string, from: number, count: number): Promise<BulkStoredRow[]> {
     await this.ready();
     const stored = await readItems(this.driver, bulkId, from, count);
     return [...stored].map(([row, item]) => ({ row, item }));
   }
 
-  /** The stored rows among `rowNumbers` (at most a few hundred), in order. */
+  /** The stored rows among `rowNumbers`, in order. */
   async readRows(bulkId: string, rowNumbers: readonly number[]): Promise<BulkStoredRow[]> {
     if (rowNumbers.length === 0) return [];
     await this.ready();
@@ -163,7 +144,7 @@ export class BulkRowStore {
     );
   }
 
-  /** Outcomes of rows `from` … `from + count - 1`, in order (rows without one yet are left out). */
+  /** Outcomes of rows `from` … `from + count - 1` that have one, in order. */
   async outcomes(bulkId: string, from: number, count: number): Promise<BulkRowOutcome[]> {
     await this.ready();
     const rows = await this.driver.query(

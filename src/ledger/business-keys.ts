@@ -1,26 +1,19 @@
 /**
- * Business keys: one money effect per order by any path. An effect may carry a business
- * key (`refund:<user>:<order>`, `cancel:<user>:<order>`); the `business_keys` table says
- * which effect holds each key. Another effect keeps the key while it stands or may stand
- * (pending, unknown, applied, resolved-applied); it lets go when it did not happen
- * (rejected, resolved-not-applied) or was undone (released). Every change is a
- * compare-and-set on the key's revision, inside the transaction that writes the effect,
- * so two runs racing cannot both hold it (docs/money-rules.md).
+ * Business keys (`refund:<user>:<order>`): one money effect per order by any path (docs/money-rules.md).
+ * An effect keeps its key unless it did not happen (rejected, resolved-not-applied) or was undone
+ * (released); every change is a compare-and-set on the key's revision, in the effect's transaction.
  */
 import { BusinessKeyHeldError, LedgerError } from './errors.ts';
 import { assertIdentifier, optionalIdentifier, parseEffectKey } from './rules.ts';
 import { insertAudit } from './audit.ts';
-import { isoFromMs, nowOf, toInteger } from './sql.ts';
-import type { SqlDriver, SqlExecutor } from './sql.ts';
+import { LedgerPart, isoFromMs, nowOf, toInteger } from './sql.ts';
+import type { SqlExecutor } from './sql.ts';
 import type { AuditContext, BusinessKeyHolder } from './types.ts';
 
 /** How often a compare-and-set on a key may lose before we give up (only under pathological contention). */
 const maxKeyRounds = 100;
 
-/**
- * Makes `effectKey` the holder of `businessKey`, inside the caller's transaction, or throws
- * BusinessKeyHeldError (the caller's transaction then rolls back with the effect's row).
- */
+/** Makes `effectKey` the holder of `businessKey` in the caller's transaction, or throws BusinessKeyHeldError. */
 export async function holdBusinessKey(tx: SqlExecutor, businessKey: string, effectKey: string, workflowId: string, now: number): Promise<void> {
   for (let round = 0; round < maxKeyRounds; round++) {
     const rows = await tx.query('SELECT effect_key, workflow_id, released, revision FROM business_keys WHERE business_key = $1', [businessKey]);
@@ -56,16 +49,7 @@ export async function holdBusinessKey(tx: SqlExecutor, businessKey: string, effe
   throw new LedgerError(`Business key ${JSON.stringify(businessKey)} kept changing hands (${maxKeyRounds} rounds): something is rewriting it in a loop.`);
 }
 
-export class BusinessKeys {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
-
-  /** Lets go of the key an effect holds (its change was undone); false when it held none. */
+export class BusinessKeys extends LedgerPart {
   async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
     const { workflowId } = parseEffectKey(effectKey);
     const runId = optionalIdentifier(context.runId, 'Run id');
@@ -81,14 +65,9 @@ export class BusinessKeys {
       );
       const released = rows[0];
       if (released === undefined) return false;
+      const detailsText = JSON.stringify({ businessKey: String(released['business_key']) });
       await insertAudit(tx, now, {
-        workflowId,
-        runId,
-        effectKey,
-        userId: null,
-        event: 'business-key.released',
-        detailsText: JSON.stringify({ businessKey: String(released['business_key']) }),
-        actor,
+        workflowId, runId, effectKey, userId: null, event: 'business-key.released', detailsText, actor,
       });
       return true;
     });

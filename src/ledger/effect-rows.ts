@@ -1,17 +1,16 @@
 /**
- * Effect rows: the columns of `effects`, a row read back as an EffectRecord, the message of
- * a refused transition, and the one-statement writes (PostgreSQL's data-modifying WITH) of
- * a new effect and of a change, each with its audit event.
+ * Effect rows: the columns of `effects`, a row read back as an EffectRecord, and the one-statement
+ * writes (PostgreSQL's data-modifying WITH) of a new effect and of a change with its audit event.
  */
 import { LedgerError } from './errors.ts';
 import { allowedEffectTransitions } from './rules.ts';
 import { isoFromMs, nullableString, toInteger } from './sql.ts';
-import type { SqlDriver, SqlRow } from './sql.ts';
+import type { SqlDriver, SqlParam, SqlRow } from './sql.ts';
 import { effectStates } from './types.ts';
 import type { EffectNote, EffectRecord, EffectState, JsonValue } from './types.ts';
 
 /** The columns `begin` writes, in the order of its VALUES. */
-export const insertedColumns =
+const insertedColumns =
 'key, workflow_id, step, kind, user_id, state, request, observed_before, response, observed_after, notes, attempts, revision, created_at, updated_at';
 export const effectColumns = `${insertedColumns}, business_key`;
 
@@ -68,12 +67,18 @@ function notesFrom(value: JsonValue | null): EffectNote[] {
 export interface PlannedChange {
   state: EffectState;
   attempts: number;
-  observedBeforeText: string | null;
-  responseText: string | null;
-  observedAfterText: string | null;
-  note: { actor: string | null; text: string } | undefined;
+  observedBeforeText?: string | null;
+  responseText?: string | null;
+  observedAfterText?: string | null;
+  note?: { actor: string | null; text: string } | undefined;
   event: string;
   details: Record<string, JsonValue>;
+}
+
+/** The values of `state`, `attempts`, `observed_before`, `response` and `observed_after` a change writes. */
+export function changedValues(change: PlannedChange): SqlParam[] {
+  const { observedBeforeText, responseText, observedAfterText } = change;
+  return [change.state, change.attempts, observedBeforeText ?? null, responseText ?? null, observedAfterText ?? null];
 }
 
 /** `begin` as one statement: the row and its audit event, atomically, in one round trip. */
@@ -100,7 +105,6 @@ export async function beginInOneStatement(
   return rows[0] === undefined ? undefined : effectFromRow(driver, rows[0]);
 }
 
-/** A held user lock to let go of together with a change (HeldUserLock.recordAndRelease). */
 export interface LockRelease {
   userId: string;
   token: string;
@@ -143,11 +147,7 @@ export async function changeInOneStatement(
      )${released}
      SELECT ${effectColumns} FROM changed`,
     [
-      change.state,
-      change.attempts,
-      change.observedBeforeText,
-      change.responseText,
-      change.observedAfterText,
+      ...changedValues(change),
       key,
       current.revision,
       audit.workflowId,

@@ -1,33 +1,21 @@
 /**
- * The effect state machine: an effect's row in `effects`, created by `begin` and moved only
- * along the allowed transitions (./rules.ts), each change with its audit event.
- *
- * Concurrency:
- * - `begin` is `INSERT ... ON CONFLICT (key) DO NOTHING`: of two racing workers exactly
- *   one creates the row, the other gets it back with `created: false`.
- * - Every later change is a compare-and-set on the row's `revision`
- *   (`UPDATE ... WHERE key = ? AND revision = ?`); the loser re-reads and re-checks the
- *   transition against the winner's state, so two workers racing cannot both win.
- * - Each change and its audit event are written in one transaction.
- * - With PostgreSQL, a change and its audit event are one statement (data-modifying WITH):
- *   atomic, one round trip. With SQLite, one short transaction (no round trips to save).
- * - The row a change starts from is the one this ledger last read or wrote, if any: the
- *   compare-and-set proves it current or refutes it (then the row is read), so a change
- *   after `begin` or `get` costs no extra read.
+ * The effect state machine: a row in `effects`, created by `begin` (INSERT ... ON CONFLICT DO
+ * NOTHING: of two racing workers one creates it) and moved only along the allowed transitions
+ * (./rules.ts) by a compare-and-set on `revision`, each change atomically with its audit event.
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertIdentifier, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed, isFinalEffectState,
-  normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
+  assertEffectState, assertIdentifier, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
+  isFinalEffectState, normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { epochMsFrom, insertAudit } from './audit.ts';
 import { holdBusinessKey } from './business-keys.ts';
-import { beginInOneStatement, changeInOneStatement, effectColumns, effectFromRow, forbiddenMessage } from './effect-rows.ts';
+import {
+  beginInOneStatement, changeInOneStatement, changedValues, effectColumns, effectFromRow, forbiddenMessage,
+} from './effect-rows.ts';
 import type { LockRelease } from './effect-rows.ts';
 import type { PlannedChange } from './effect-rows.ts';
-import { WhereBuilder, nowOf } from './sql.ts';
-import type { SqlDriver } from './sql.ts';
-import { effectStates } from './types.ts';
+import { LedgerPart, WhereBuilder, nowOf } from './sql.ts';
 import type {
   AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState, JsonValue,
   ListEffectsFilter, RecordAttemptOptions, RecordEffectOptions,
@@ -37,23 +25,14 @@ import type {
 const maxChangeRounds = 100;
 
 /**
- * Rows this process read or wrote last, by key, used as the first guess of a change's
- * current row. Only a guess: every change is a compare-and-set on `revision`, and a row's
- * revision grows with every change, so a write that succeeds proves the guess was the row
- * as it stood; a stale guess loses the compare-and-set (or its check) and the row is read.
+ * Rows this process read or wrote last: a change's first guess of the current row, which
+ * saves a read. The compare-and-set on `revision` proves the guess or refutes it (then the row is read).
  */
 const knownRowsLimit = 2_000;
 
-export class EffectStore {
-  private readonly driver: SqlDriver;
-  private readonly assertOpen: () => void;
-  /** See {@link knownRowsLimit}. Insertion order = least recently used first. */
+export class EffectStore extends LedgerPart {
+  /** Insertion order = least recently used first. */
   private readonly knownRows = new Map<string, EffectRecord>();
-
-  constructor(driver: SqlDriver, assertOpen: () => void) {
-    this.driver = driver;
-    this.assertOpen = assertOpen;
-  }
 
   async get(key: string): Promise<EffectRecord | undefined> {
     parseEffectKey(key);
@@ -94,13 +73,7 @@ export class EffectStore {
       // Refused (rolled back with the row) when another run's effect holds the business key.
       if (businessKey !== null) await holdBusinessKey(tx, businessKey, key, workflowId, now);
       await insertAudit(tx, now, {
-        workflowId,
-        runId,
-        effectKey: key,
-        userId,
-        event: 'effect.pending',
-        detailsText,
-        actor,
+        workflowId, runId, effectKey: key, userId, event: 'effect.pending', detailsText, actor,
       });
       return effect;
     });
@@ -122,9 +95,7 @@ export class EffectStore {
 
   /** `release`: a held user lock let go with the change, if it is made (HeldUserLock.recordAndRelease). */
   async record(key: string, state: EffectState, options: RecordEffectOptions = {}, release?: LockRelease): Promise<EffectRecord> {
-    if (!effectStates.includes(state)) {
-      throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
-    }
+    assertEffectState(state);
     const responseText = optionalJsonText(options.response, `The response of effect ${key}`);
     const observedAfterText = optionalJsonText(options.observedAfter, `What was observed after effect ${key}`);
     const observedBeforeText = optionalJsonText(options.observedBefore, `What was observed before effect ${key}`);
@@ -138,14 +109,7 @@ export class EffectStore {
 
     return this.change(key, 'record', state, options, release, (current) => {
       if (!isEffectTransitionAllowed(current.state, state)) {
-        throw new EffectTransitionError({
-          key,
-          currentState: current.state,
-          requested: state,
-          reason: 'forbidden',
-          currentRevision: current.revision,
-          message: forbiddenMessage(key, current.state, state),
-        });
+        throw refusal(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
       }
       const details: Record<string, JsonValue> = { kind: current.kind, from: current.state, to: state };
       if (options.response !== undefined) details['response'] = options.response;
@@ -170,24 +134,13 @@ export class EffectStore {
   async recordAttempt(key: string, options: RecordAttemptOptions = {}): Promise<EffectRecord> {
     return this.change(key, 'count an attempt of', 'attempt', options, undefined, (current) => {
       if (isFinalEffectState(current.state)) {
-        throw new EffectTransitionError({
-          key,
-          currentState: current.state,
-          requested: 'attempt',
-          reason: 'forbidden',
-          currentRevision: current.revision,
-          message:
-            `Effect ${JSON.stringify(key)} is ${current.state}, which is final: no further call may be made. ` +
-            'Return the recorded outcome instead.',
-        });
+        const message = `Effect ${JSON.stringify(key)} is ${current.state}, which is final: ` +
+          'no further call may be made. Return the recorded outcome instead.';
+        throw refusal(current, 'attempt', 'forbidden', message);
       }
       return {
         state: current.state,
         attempts: current.attempts + 1,
-        observedBeforeText: null,
-        responseText: null,
-        observedAfterText: null,
-        note: undefined,
         event: 'effect.attempt',
         details: { kind: current.kind, state: current.state, attempts: current.attempts + 1 },
       };
@@ -200,9 +153,6 @@ export class EffectStore {
     return this.change(key, 'add a note to', 'note', input, undefined, (current) => ({
       state: current.state,
       attempts: current.attempts,
-      observedBeforeText: null,
-      responseText: null,
-      observedAfterText: null,
       note: { actor, text: input.text },
       event: 'effect.note',
       details: { kind: current.kind, state: current.state, note: input.text },
@@ -222,11 +172,7 @@ export class EffectStore {
     }
     if (filter.state !== undefined) {
       const states: readonly EffectState[] = typeof filter.state === 'string' ? [filter.state] : filter.state;
-      for (const state of states) {
-        if (!effectStates.includes(state)) {
-          throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
-        }
-      }
+      states.forEach(assertEffectState);
       if (states.length === 0) return [];
       where.addIn('state', states);
     }
@@ -277,16 +223,13 @@ export class EffectStore {
       if (current === undefined) throw new EffectNotFoundError(key, action);
       if (fromMemory && context.expectRevision !== undefined && current.revision !== context.expectRevision) continue;
       if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
-        throw new EffectTransitionError({
-          key,
-          currentState: current.state,
+        throw refusal(
+          current,
           requested,
-          reason: 'stale',
-          currentRevision: current.revision,
-          message:
-            `Effect ${JSON.stringify(key)} changed since it was read (revision ${context.expectRevision}, now ${current.revision}, ` +
+          'stale',
+          `Effect ${JSON.stringify(key)} changed since it was read (revision ${context.expectRevision}, now ${current.revision}, ` +
             `state ${current.state}): another worker got there first. Read it again and decide from what it says now.`,
-        });
+        );
       }
       let change: PlannedChange;
       try {
@@ -319,28 +262,13 @@ export class EffectStore {
              updated_at = $7
            WHERE key = $8 AND revision = $9
            RETURNING ${effectColumns}`,
-          [
-            change.state,
-            change.attempts,
-            change.observedBeforeText,
-            change.responseText,
-            change.observedAfterText,
-            JSON.stringify(notes),
-            now,
-            key,
-            current.revision,
-          ],
+          [...changedValues(change), JSON.stringify(notes), now, key, current.revision],
         );
         if (rows[0] === undefined) return undefined;
         const effect = effectFromRow(this.driver, rows[0]);
+        const detailsText = JSON.stringify({ ...change.details, revision: effect.revision });
         await insertAudit(tx, now, {
-          workflowId,
-          runId,
-          effectKey: key,
-          userId: effect.userId,
-          event: change.event,
-          detailsText: JSON.stringify({ ...change.details, revision: effect.revision }),
-          actor,
+          workflowId, runId, effectKey: key, userId: effect.userId, event: change.event, detailsText, actor,
         });
         if (release !== undefined) await tx.query('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [release.userId, release.token]);
         return effect;
@@ -364,4 +292,14 @@ export class EffectStore {
     }
     return effect;
   }
+}
+
+function refusal(
+  current: EffectRecord,
+  requested: EffectState | 'attempt' | 'note',
+  reason: 'forbidden' | 'stale',
+  message: string,
+): EffectTransitionError {
+  const { key, state: currentState, revision: currentRevision } = current;
+  return new EffectTransitionError({ key, currentState, requested, reason, currentRevision, message });
 }

@@ -1,7 +1,6 @@
 /**
  * Errors of the effect ledger. Callers branch on the class (`instanceof`) and its fields,
- * never on message text. Messages say what happened, to which key or user, and what to do;
- * they never contain secrets (ledger URLs are shown without their password).
+ * never on message text. Messages never contain secrets (ledger URLs are shown without their password).
  */
 import type { EffectState } from './types.ts';
 
@@ -41,48 +40,34 @@ export class EffectKeyConflictError extends LedgerError {
 }
 
 /**
- * A change the ledger refused:
- * - `forbidden`: the transition is not allowed from the current state (e.g. a final state);
- * - `stale`: the row changed since the caller read it (`expectRevision` did not match).
- * A worker that loses a race sees one of these, never a silent overwrite.
+ * A change the ledger refused: `forbidden` from the current state, or `stale` (the row
+ * changed since the caller read it). A worker that loses a race sees one of these, never a silent overwrite.
  */
 export class EffectTransitionError extends LedgerError {
   override readonly name = 'EffectTransitionError';
-  readonly key: string;
-  readonly currentState: EffectState;
+  declare readonly key: string;
+  declare readonly currentState: EffectState;
   /** The state asked for, or `attempt` / `note` for recordAttempt / addNote. */
-  readonly requested: EffectState | 'attempt' | 'note';
-  readonly reason: 'forbidden' | 'stale';
-  readonly currentRevision: number;
+  declare readonly requested: EffectState | 'attempt' | 'note';
+  declare readonly reason: 'forbidden' | 'stale';
+  declare readonly currentRevision: number;
 
-  constructor(options: {
-    key: string;
-    currentState: EffectState;
-    requested: EffectState | 'attempt' | 'note';
-    reason: 'forbidden' | 'stale';
-    currentRevision: number;
-    message: string;
-  }) {
-    super(options.message);
-    this.key = options.key;
-    this.currentState = options.currentState;
-    this.requested = options.requested;
-    this.reason = options.reason;
-    this.currentRevision = options.currentRevision;
+  constructor({ message, ...fields }: Pick<EffectTransitionError, TransitionField> & { message: string }) {
+    super(message);
+    Object.assign(this, fields);
   }
 }
 
-/**
- * Another run's effect holds the business key (e.g. the order's refund): refused before
- * anything was written or called.
- */
+type TransitionField = 'key' | 'currentState' | 'requested' | 'reason' | 'currentRevision';
+
+/** Another run's effect holds the business key: refused before anything was written or called. */
 export class BusinessKeyHeldError extends LedgerError {
   override readonly name = 'BusinessKeyHeldError';
-  readonly businessKey: string;
-  readonly effectKey: string;
-  readonly holderEffectKey: string;
-  readonly holderWorkflowId: string;
-  readonly holderState: string;
+  declare readonly businessKey: string;
+  declare readonly effectKey: string;
+  declare readonly holderEffectKey: string;
+  declare readonly holderWorkflowId: string;
+  declare readonly holderState: string;
 
   constructor(businessKey: string, effectKey: string, holderEffectKey: string, holderWorkflowId: string, holderState: string) {
     super(
@@ -90,23 +75,19 @@ export class BusinessKeyHeldError extends LedgerError {
         `${holderWorkflowId} (${holderState}). One refund and one cancellation per order, whatever run makes them; ` +
         'if that effect did not happen, settle it first (orderflow reconcile, or the run\'s operator).',
     );
-    this.businessKey = businessKey;
-    this.effectKey = effectKey;
-    this.holderEffectKey = holderEffectKey;
-    this.holderWorkflowId = holderWorkflowId;
-    this.holderState = holderState;
+    Object.assign(this, { businessKey, effectKey, holderEffectKey, holderWorkflowId, holderState });
   }
 }
 
 /** Waited `waitedMs` for a user's lock and someone else still holds it. */
 export class UserLockTimeoutError extends LedgerError {
   override readonly name = 'UserLockTimeoutError';
-  readonly userId: string;
-  readonly waitedMs: number;
+  declare readonly userId: string;
+  declare readonly waitedMs: number;
   /** The holder's owner string when last seen, if any. */
-  readonly holder: string | undefined;
+  declare readonly holder: string | undefined;
   /** Until when the holder's lease ran when last seen (ISO), if known. */
-  readonly heldUntil: string | undefined;
+  declare readonly heldUntil: string | undefined;
 
   constructor(userId: string, waitedMs: number, holder: string | undefined, heldUntil: string | undefined) {
     const held =
@@ -117,26 +98,22 @@ export class UserLockTimeoutError extends LedgerError {
       `Timed out after ${waitedMs} ms waiting for the lock on store user ${JSON.stringify(userId)}: ${held}. ` +
         'Retry later; a holder that crashed lets go when its lease runs out.',
     );
-    this.userId = userId;
-    this.waitedMs = waitedMs;
-    this.holder = holder;
-    this.heldUntil = heldUntil;
+    Object.assign(this, { userId, waitedMs, holder, heldUntil });
   }
 }
 
 /** The lease could not be renewed in time (database unreachable, or it expired and was taken). */
 export class UserLockLostError extends LedgerError {
   override readonly name = 'UserLockLostError';
-  readonly userId: string;
-  readonly owner: string;
+  declare readonly userId: string;
+  declare readonly owner: string;
 
   constructor(userId: string, owner: string, why: string) {
     super(
       `Lost the lock on store user ${JSON.stringify(userId)} held by ${JSON.stringify(owner)}: ${why}. ` +
         'Stop before the next external call; the activity retry will reconcile from the ledger.',
     );
-    this.userId = userId;
-    this.owner = owner;
+    Object.assign(this, { userId, owner });
   }
 }
 

@@ -1,11 +1,7 @@
 /**
  * The effect ledger: once-only external effects, per-user locks and an audit trail that
- * outlives Temporal's history retention. See docs/architecture.md, "The effect ledger".
- *
- * Open one per worker process with `openLedger(config.ledger)`, the ledger section of
- * `loadConfig` (ORDERFLOW_LEDGER, see src/config.ts):
- * - `sqlite`: one host, any number of processes (the file's directory is created).
- * - `postgres`: workers on several hosts.
+ * outlives Temporal's history (docs/architecture.md, "The effect ledger"). Open one per worker
+ * process with `openLedger(config.ledger)`: SQLite for one host, PostgreSQL for several.
  */
 import type { LedgerConfig } from '../config.ts';
 import { LedgerConfigError } from './errors.ts';
@@ -30,11 +26,7 @@ export interface OpenLedgerOptions {
   postgresPoolSize?: number | undefined;
   /** PostgreSQL: how long to wait for a connection. Default 10 s. */
   postgresConnectTimeoutMs?: number | undefined;
-  /**
-   * Told about failures nobody awaits: lease renewal or lock release failing, an idle
-   * PostgreSQL connection dropping. Default: ignored (the lock's signal still aborts
-   * when its lease cannot be kept). Messages carry no secrets.
-   */
+  /** Told about failures nobody awaits (lease renewal, lock release, an idle connection). Default: ignored. */
   onBackgroundError?: ((error: Error, context: string) => void) | undefined;
 }
 
@@ -51,9 +43,8 @@ export async function openLedger(config: LedgerConfig, options: OpenLedgerOption
     if (options.postgresSchema !== undefined) {
       throw new LedgerConfigError('postgresSchema was given for a SQLite ledger URL: it applies to postgres:// URLs only.');
     }
-    driver = await openSqliteDriver(config.path, {
-      busyTimeoutMs: positiveInteger(options.sqliteBusyTimeoutMs, 5_000, 'sqliteBusyTimeoutMs', 0),
-    });
+    const busyTimeoutMs = positiveInteger(options.sqliteBusyTimeoutMs, 5_000, 'sqliteBusyTimeoutMs', 0);
+    driver = await openSqliteDriver(config.path, busyTimeoutMs);
   } else {
     driver = await openPostgresDriver(config.url.reveal(), {
       schema: options.postgresSchema,

@@ -1,9 +1,7 @@
 /**
- * Effect keys, `<workflowId>/<step>#<firstExecutionRunId>`: the one place that builds and
- * reads them. Retries, crashes and resets keep a step's key (a reset keeps the first run's
- * id); a new run after a failed one gets new keys, so it does not inherit the failed run's
- * effects (docs/architecture.md, effect keys).
- * Pure (it imports only the pure single-line-text rule): workflow code builds keys with it (see eslint.config.js).
+ * Effect keys, `<workflowId>/<step>#<firstExecutionRunId>`: the one place that builds and reads
+ * them (docs/architecture.md, effect keys). Retries, crashes and resets keep a step's key; a new
+ * run gets new keys. Pure: workflow code builds keys with it (see eslint.config.js).
  */
 import { controlCharacters } from '../single-line-text.ts';
 
@@ -12,14 +10,13 @@ export const maxWorkflowIdLength = 1000;
 /** The part after the workflow id: `<step>#<firstExecutionRunId>`. */
 export const maxStepLength = 200;
 
-const stepPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-const runIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+/** A step, and a run id: letters, digits and . _ : - (starting with a letter or digit). */
+const partPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 export interface ParsedEffectKey {
   workflowId: string;
-  /** The step name, e.g. `add-credit`. */
+  /** e.g. `add-credit` */
   step: string;
-  /** The run chain's first execution run id. */
   firstExecutionRunId: string;
   /** Everything after the workflow id (`add-credit#<run>`): what the ledger stores as the step. */
   tail: string;
@@ -30,7 +27,6 @@ export class EffectKeyError extends Error {
   override readonly name = 'EffectKeyError';
 }
 
-/** Builds `<workflowId>/<step>#<firstExecutionRunId>`, validating every part. */
 export function effectKey(workflowId: string, step: string, firstExecutionRunId: string): string {
   const key = `${workflowId}/${step}#${firstExecutionRunId}`;
   const parsed = parseEffectKey(key);
@@ -40,10 +36,7 @@ export function effectKey(workflowId: string, step: string, firstExecutionRunId:
   return key;
 }
 
-/**
- * Splits a key at the last `/` (workflow ids may contain slashes, steps do not), then the
- * tail at `#` into step and first execution run id.
- */
+/** Splits a key at the last `/` (workflow ids may contain slashes, steps do not), then the tail at `#`. */
 export function parseEffectKey(key: string): ParsedEffectKey {
   if (typeof key !== 'string' || key.length === 0) {
     throw new EffectKeyError('Effect key is empty: expected "<workflowId>/<step>#<firstExecutionRunId>".');
@@ -64,7 +57,7 @@ export function parseEffectKey(key: string): ParsedEffectKey {
   const hash = tail.indexOf('#');
   const step = tail.slice(0, hash);
   const firstExecutionRunId = tail.slice(hash + 1);
-  if (hash === -1 || tail.length > maxStepLength || !stepPattern.test(step) || !runIdPattern.test(firstExecutionRunId)) {
+  if (hash === -1 || tail.length > maxStepLength || !partPattern.test(step) || !partPattern.test(firstExecutionRunId)) {
     throw new EffectKeyError(
       `Effect key ${shown}: ${JSON.stringify(tail)} must be a step and a run id, "<step>#<firstExecutionRunId>", 1-${maxStepLength} characters of ` +
         'letters, digits and . _ : - (each starting with a letter or digit).',
@@ -73,7 +66,6 @@ export function parseEffectKey(key: string): ParsedEffectKey {
   return { workflowId, step, firstExecutionRunId, tail };
 }
 
-/** The step an effect key names (`add-credit`), for messages. */
 export function stepOfEffectKey(key: string): string {
   return parseEffectKey(key).step;
 }

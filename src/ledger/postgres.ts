@@ -1,146 +1,23 @@
 /**
- * PostgreSQL backend of the effect ledger (`pg`), for workers on several hosts.
- *
- * - JSON columns are `json` (not `jsonb`): the text is kept exactly as written, key order
- *   and number spelling included.
- * - Times are epoch milliseconds from the server's clock (`clock_timestamp()`), so lock
- *   leases do not depend on the workers' clocks agreeing.
- * - Schema changes run in one transaction under an advisory lock, so workers starting
- *   together do not race each other's migrations.
- * - `postgresSchema` puts every table in that schema (created if missing) through the
- *   connection's `search_path`; tests use it to get a fresh schema per run.
+ * PostgreSQL backend of the effect ledger (`pg`), for workers on several hosts. Times come from
+ * the server's clock, so lock leases do not depend on the workers' clocks agreeing;
+ * `postgresSchema` puts every table in that schema through the connection's `search_path`.
  */
 import { Pool, escapeIdentifier } from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { LedgerConfigError, LedgerError } from './errors.ts';
+import { migrate } from './schema.ts';
 import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
 
 export interface PostgresDriverOptions {
-  /** A schema of its own (lower-case letters, digits, underscores). */
   schema?: string | undefined;
   poolSize: number;
   connectTimeoutMs: number;
   onBackgroundError: (error: Error, context: string) => void;
 }
 
-const migrations: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
-  {
-    version: 1,
-    statements: [
-      `CREATE TABLE effects (
-         key text PRIMARY KEY,
-         workflow_id text NOT NULL,
-         step text NOT NULL,
-         kind text NOT NULL,
-         user_id text,
-         state text NOT NULL CHECK (state IN ('pending', 'applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied')),
-         request json NOT NULL,
-         observed_before json,
-         response json,
-         observed_after json,
-         notes json NOT NULL,
-         attempts integer NOT NULL CHECK (attempts >= 1),
-         revision integer NOT NULL CHECK (revision >= 1),
-         created_at bigint NOT NULL,
-         updated_at bigint NOT NULL
-       )`,
-      'CREATE INDEX effects_by_workflow ON effects (workflow_id, created_at)',
-      'CREATE INDEX effects_by_user ON effects (user_id, created_at)',
-      'CREATE INDEX effects_by_state ON effects (state, created_at)',
-      `CREATE TABLE audit_events (
-         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-         at bigint NOT NULL,
-         workflow_id text NOT NULL,
-         run_id text,
-         effect_key text,
-         user_id text,
-         event text NOT NULL,
-         details json NOT NULL,
-         actor text
-       )`,
-      'CREATE INDEX audit_by_workflow ON audit_events (workflow_id, id)',
-      'CREATE INDEX audit_by_user ON audit_events (user_id, id)',
-      'CREATE INDEX audit_by_effect ON audit_events (effect_key, id)',
-      `CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $body$
-       BEGIN
-         RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
-       END
-       $body$`,
-      `CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
-       FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()`,
-      `CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
-       FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change()`,
-      `CREATE TABLE user_locks (
-         user_id text PRIMARY KEY,
-         owner text NOT NULL,
-         token text NOT NULL,
-         acquired_at bigint NOT NULL,
-         expires_at bigint NOT NULL
-       )`,
-    ],
-  },
-  {
-    // Insertion order, for "oldest first" listings: created_at ties within a millisecond.
-    version: 2,
-    statements: ['ALTER TABLE effects ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY'],
-  },
-  {
-    // One effect per business key (a refund, a cancellation of one order), whatever run makes it.
-    version: 3,
-    statements: [
-      'ALTER TABLE effects ADD COLUMN business_key text',
-      `CREATE TABLE business_keys (
-         business_key text PRIMARY KEY,
-         effect_key text NOT NULL,
-         workflow_id text NOT NULL,
-         released integer NOT NULL CHECK (released IN (0, 1)),
-         revision integer NOT NULL CHECK (revision >= 1),
-         updated_at bigint NOT NULL
-       )`,
-      'CREATE INDEX business_keys_by_effect ON business_keys (effect_key)',
-    ],
-  },
-  {
-    // What changed since a checkpoint (reconcile), the latest audit event of a kind, and a
-    // user's lock taken together with what its holder reads: one round trip instead of three.
-    // The reads are statements of their own inside the function, so they see everything
-    // committed before the lock was taken (one statement would read from its own start).
-    version: 4,
-    statements: [
-      'CREATE INDEX effects_by_change ON effects (updated_at, key)',
-      'CREATE INDEX audit_by_event ON audit_events (event, id)',
-      `CREATE FUNCTION lock_reads(p_user text, p_key text) RETURNS json LANGUAGE sql VOLATILE AS $body$
-         SELECT json_build_object(
-           'effect', (SELECT row_to_json(e) FROM (SELECT * FROM effects WHERE key = p_key) e),
-           'unresolved', (SELECT coalesce(json_agg(row_to_json(u) ORDER BY u.seq), '[]'::json)
-                          FROM (SELECT * FROM effects
-                                WHERE user_id = p_user AND state IN ('pending', 'unknown') ORDER BY seq LIMIT 1000) u))
-       $body$`,
-      `CREATE FUNCTION take_user_lock(p_user text, p_owner text, p_token text, p_lease_ms bigint, p_key text) RETURNS json LANGUAGE plpgsql VOLATILE AS $body$
-       DECLARE
-         now_ms bigint := floor(extract(epoch from clock_timestamp()) * 1000)::bigint;
-         taken text;
-       BEGIN
-         INSERT INTO user_locks AS held (user_id, owner, token, acquired_at, expires_at)
-         VALUES (p_user, p_owner, p_token, now_ms, now_ms + p_lease_ms)
-         ON CONFLICT (user_id) DO UPDATE SET
-           owner = excluded.owner, token = excluded.token,
-           acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-         WHERE held.expires_at <= now_ms
-         RETURNING held.token INTO taken;
-         IF taken IS DISTINCT FROM p_token THEN
-           RETURN json_build_object('taken', false);
-         END IF;
-         RETURN json_build_object('taken', true, 'reads', lock_reads(p_user, p_key));
-       END
-       $body$`,
-    ],
-  },
-];
-
-export const postgresSchemaVersion = migrations.at(-1)?.version ?? 0;
-
+const nowMs = '(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)';
 const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** `postgres://user@host:port/database`: no password, no query string (it may carry one). */
@@ -174,7 +51,7 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
   pool.on('error', (error) => options.onBackgroundError(error, `an idle PostgreSQL connection of the ledger at ${location} failed`));
 
   try {
-    await withTransaction(pool, async (tx) => migrate(tx, options.schema, location));
+    await withTransaction(pool, async (tx) => migrateSchema(tx, options.schema, location));
   } catch (error) {
     await pool.end().catch(() => undefined);
     if (error instanceof LedgerError) throw error;
@@ -186,26 +63,11 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
   return new PostgresDriver(pool, location);
 }
 
-async function migrate(tx: SqlExecutor, schema: string | undefined, location: string): Promise<void> {
+async function migrateSchema(tx: SqlExecutor, schema: string | undefined, location: string): Promise<void> {
   // One migrator at a time across all hosts; released at commit.
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('orderflow.ledger.migrate'))");
   if (schema !== undefined) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(schema)}`);
-  await tx.query('CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
-  const rows = await tx.query('SELECT MAX(version) AS version FROM schema_version');
-  const current = rows[0]?.['version'] === null || rows[0]?.['version'] === undefined ? 0 : Number(rows[0]['version']);
-  if (current > postgresSchemaVersion) {
-    throw new LedgerError(
-      `The PostgreSQL ledger at ${location} has schema version ${current}, newer than this orderflow knows (${postgresSchemaVersion}): upgrade orderflow.`,
-    );
-  }
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    for (const statement of migration.statements) await tx.query(statement);
-    await tx.query(
-      'INSERT INTO schema_version (version, applied_at) VALUES ($1, floor(extract(epoch from clock_timestamp()) * 1000)::bigint)',
-      [migration.version],
-    );
-  }
+  await migrate(tx, 'postgres', nowMs, `PostgreSQL ledger at ${location}`);
 }
 
 async function withTransaction<T>(pool: Pool, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -232,9 +94,8 @@ async function withTransaction<T>(pool: Pool, fn: (tx: SqlExecutor) => Promise<T
 class PostgresDriver implements SqlDriver {
   readonly backend = 'postgres' as const;
   readonly location: string;
-  readonly nowMs = '(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)';
+  readonly nowMs = nowMs;
   readonly insertionOrder = 'seq';
-  /** Hosts' clocks may disagree: times come from the server's. */
   readonly sharesProcessClock = false;
   readonly writableCte = true;
   readonly lockFunctions = true;

@@ -1,9 +1,7 @@
-/**
- * The ledger's rules that do not depend on a database: reading effect keys, allowed state
- * transitions, and what may be stored (bounded identifiers, strict JSON, no secrets).
- */
+/** The ledger's rules that need no database: state transitions and what may be stored (strict JSON, no secrets). */
 import { controlCharacters } from '../single-line-text.ts';
 import { InvalidLedgerInputError } from './errors.ts';
+import { effectStates } from './types.ts';
 import type { EffectState, JsonValue } from './types.ts';
 import { EffectKeyError, maxWorkflowIdLength, parseEffectKey as parseKey } from './keys.ts';
 import type { ParsedEffectKey } from './keys.ts';
@@ -14,10 +12,8 @@ export const maxNoteLength = 10_000;
 export const maxJsonChars = 1_000_000;
 
 /**
- * Allowed transitions. `applied` and `resolved-applied` are final: the effect happened.
- * `rejected` and `resolved-not-applied` mean it did not happen; either may be armed again
- * as `pending` (with a fresh observation) when a later attempt makes the call again, e.g.
- * an operator's retry after the user paid, or a re-run after a reset.
+ * `applied` and `resolved-applied` are final: the effect happened. `rejected` and `resolved-not-applied`
+ * did not happen; either may be armed again as `pending` (with a fresh observation) to call again.
  */
 export const allowedEffectTransitions: Readonly<Record<EffectState, readonly EffectState[]>> = Object.freeze({
   pending: ['applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied'],
@@ -32,6 +28,12 @@ export function isFinalEffectState(state: EffectState): boolean {
   return allowedEffectTransitions[state].length === 0;
 }
 
+export function assertEffectState(state: EffectState): void {
+  if (!effectStates.includes(state)) {
+    throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
+  }
+}
+
 export function isEffectTransitionAllowed(from: EffectState, to: EffectState): boolean {
   return allowedEffectTransitions[from].includes(to);
 }
@@ -39,7 +41,7 @@ export function isEffectTransitionAllowed(from: EffectState, to: EffectState): b
 // Printable, no whitespace other than a plain space, no control characters (../single-line-text.ts).
 const kindPattern = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
 
-/** Reads an effect key (see ./keys.ts); a malformed key is invalid ledger input. */
+/** ./keys.ts's parseEffectKey; a malformed key is invalid ledger input. */
 export function parseEffectKey(key: string): ParsedEffectKey {
   try {
     return parseKey(key);
@@ -68,16 +70,18 @@ export function assertWorkflowId(workflowId: string): void {
       `Workflow id ${describe(workflowId)} must be a string of 1-${maxWorkflowIdLength} characters.`,
     );
   }
-  if (controlCharacters.test(workflowId) || workflowId.trim() !== workflowId) {
-    throw new InvalidLedgerInputError(`Workflow id ${describe(workflowId)} has control or invisible format characters, or surrounding spaces.`);
-  }
+  assertPrintable(workflowId, 'Workflow id');
 }
 
-/** A short identifier (owner, actor, run id, event name, workflow id in audit): printable and bounded. */
+/** A short identifier (owner, actor, run id, business key): printable and bounded. */
 export function assertIdentifier(value: string, what: string, maxLength = maxIdentifierLength): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new InvalidLedgerInputError(`${what} must be a string of 1-${maxLength} characters, got ${describe(value)}.`);
   }
+  assertPrintable(value, what);
+}
+
+function assertPrintable(value: string, what: string): void {
   if (controlCharacters.test(value) || value.trim() !== value) {
     throw new InvalidLedgerInputError(`${what} ${describe(value)} has control or invisible format characters, or surrounding spaces.`);
   }
@@ -89,10 +93,7 @@ export function optionalIdentifier(value: string | undefined, what: string): str
   return value;
 }
 
-/**
- * Store user ids are integers; they are kept as decimal strings so that JustClick-style
- * string ids fit too. A number must be a non-negative safe integer.
- */
+/** Store user ids are kept as decimal strings, so that JustClick-style string ids fit too. */
 export function normalizeUserId(userId: string | number): string {
   if (typeof userId === 'number') {
     if (!Number.isSafeInteger(userId) || userId < 0) {
@@ -122,10 +123,8 @@ export function assertNote(text: string): void {
 const secretLikeName = /secret|passw(or)?d|signature|authorization|api[_-]?key|private[_-]?key|^key$/i;
 
 /**
- * Serializes a JSON value exactly (strings and numbers as given), refusing what JSON
- * would silently change or what must not be stored:
- * non-finite numbers, bigint, functions, class instances (Date, Map, Error...), cycles,
- * and property names that look like secrets.
+ * Serializes a JSON value exactly, refusing what JSON would silently change (non-finite numbers,
+ * bigint, functions, class instances, cycles) and property names that look like secrets.
  */
 export function toJsonText(value: JsonValue, what: string): string {
   checkJson(value, what, '$', new Set());

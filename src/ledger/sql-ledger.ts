@@ -1,9 +1,6 @@
 /**
- * The effect ledger on top of a small SQL driver (./sql.ts): one implementation of the
- * rules for both backends (./sqlite.ts, ./postgres.ts), so both behave the same and pass
- * one suite. It is the effect state machine (./effects.ts) with the audit trail
- * (./audit.ts), the per-user lock (./user-lock.ts) and the business keys
- * (./business-keys.ts) beside it.
+ * The effect ledger on a small SQL driver (./sql.ts): one implementation for both backends.
+ * The effect state machine (./effects.ts) with the audit trail, user locks and business keys beside it.
  */
 import { LedgerClosedError } from './errors.ts';
 import { AuditTrail } from './audit.ts';
@@ -20,7 +17,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   readonly backend: LedgerBackend;
   readonly location: string;
   readonly bulkRows: BulkRowStore;
-  readonly #driver: SqlDriver;
   readonly #audit: AuditTrail;
   readonly #locks: UserLocks;
   readonly #businessKeys: BusinessKeys;
@@ -33,7 +29,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
     };
     super(driver, assertOpen);
     this.#open = open;
-    this.#driver = driver;
     this.backend = driver.backend;
     this.location = driver.location;
     this.#audit = new AuditTrail(driver, assertOpen);
@@ -51,7 +46,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   }
 
   withUserLock<T>(userId: string | number, owner: string, fn: (lock: HeldUserLock) => Promise<T>, options?: UserLockOptions): Promise<T> {
-    // The outcome recorded and the lock let go in one write (HeldUserLock.recordAndRelease).
     return this.#locks.withUserLock(userId, owner, fn, options, (key, state, recordOptions, release) => this.record(key, state, recordOptions, release));
   }
 
@@ -66,6 +60,6 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
   async close(): Promise<void> {
     if (this.#open.closed) return;
     this.#open.closed = true;
-    await this.#driver.close();
+    await this.driver.close();
   }
 }

@@ -1,7 +1,4 @@
-/**
- * What the ledger needs of a SQL database (./sqlite.ts and ./postgres.ts provide it), and the
- * small helpers every part of the ledger uses to read rows and build queries.
- */
+/** What the ledger needs of a SQL database (./sqlite.ts, ./postgres.ts), and helpers to read rows and build queries. */
 import { LedgerError } from './errors.ts';
 import type { JsonValue, LedgerBackend } from './types.ts';
 
@@ -20,30 +17,16 @@ export interface SqlDriver extends SqlExecutor {
   readonly nowMs: string;
   /** A column of `effects` that grows with every insert: "oldest first" without ties. */
   readonly insertionOrder: string;
-  /**
-   * The database's clock is this process's clock (SQLite: same host), so "now" is read
-   * with Date.now() instead of a query.
-   */
+  /** The database's clock is this process's (SQLite: same host): "now" is Date.now(), no query. */
   readonly sharesProcessClock: boolean;
-  /**
-   * The database runs data-modifying statements in WITH (PostgreSQL): a change and its
-   * audit event are then one atomic statement, one round trip, with no transaction.
-   */
+  /** PostgreSQL: a change and its audit event are one data-modifying WITH statement, one round trip. */
   readonly writableCte: boolean;
-  /**
-   * The database has the ledger's lock functions (PostgreSQL: `take_user_lock`,
-   * `lock_reads`): a lock is taken together with what its holder reads, in one round trip.
-   */
+  /** PostgreSQL: `take_user_lock` takes a lock together with what its holder reads, in one round trip. */
   readonly lockFunctions: boolean;
-  /**
-   * A write to `user_locks`: atomic, but it need not survive a power cut (after one, every
-   * holder is gone and any lease left runs out). SQLite commits it without waiting for
-   * the disk; PostgreSQL runs it as `query` does.
-   */
+  /** A write to `user_locks`: atomic, but need not survive a power cut (every holder is gone after one). */
   lockQuery(sql: string, params?: readonly SqlParam[]): Promise<SqlRow[]>;
   /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** A JSON column as read back: text (SQLite) or already parsed (PostgreSQL `json`). */
   readJson(value: unknown): JsonValue | null;
   close(): Promise<void>;
 }
@@ -51,20 +34,27 @@ export interface SqlDriver extends SqlExecutor {
 export interface LedgerDefaults {
   lockWaitMs: number;
   lockLeaseMs: number;
-  /** Longest pause between two tries to take a busy lock. */
   lockPollMaxMs: number;
-  /** Told about failures nobody awaits (lease renewal, lock release). Never given secrets. */
   onBackgroundError: (error: Error, context: string) => void;
 }
 
-/** "Now" as epoch milliseconds on the database's clock (this process's when they are the same). */
+/** A part of the ledger: its driver, and the check that the ledger is still open. */
+export class LedgerPart {
+  protected readonly driver: SqlDriver;
+  protected readonly assertOpen: () => void;
+
+  constructor(driver: SqlDriver, assertOpen: () => void) {
+    this.driver = driver;
+    this.assertOpen = assertOpen;
+  }
+}
+
 export async function nowOf(driver: SqlDriver, executor: SqlExecutor): Promise<number> {
   if (driver.sharesProcessClock) return Date.now();
   const rows = await executor.query(`SELECT ${driver.nowMs} AS now_ms`);
   return toInteger(rows[0]?.['now_ms'], 'now_ms');
 }
 
-/** Collects WHERE conditions with numbered placeholders. */
 export class WhereBuilder {
   readonly params: SqlParam[] = [];
   readonly #conditions: string[] = [];

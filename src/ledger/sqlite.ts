@@ -1,105 +1,17 @@
 /**
- * SQLite backend of the effect ledger: Node's built-in `node:sqlite` (no native npm module).
- *
- * - WAL journal, `synchronous = FULL` (a committed effect survives a power cut), and a
- *   busy timeout so that writers in other processes wait instead of failing. Lock lease
- *   writes alone commit with `synchronous = NORMAL` (in WAL mode: consistent, not durable
- *   across a power cut, which a lease need not survive).
- * - `node:sqlite` is synchronous. Every statement and transaction on one database file is
- *   serialized through a queue shared by all ledgers of this process that use that file,
- *   so an awaited transaction never interleaves with another one on the same connection,
- *   and two connections of one process never wait on each other's write lock while
- *   blocking the event loop. Other processes are kept out by SQLite's own file locks
- *   (`BEGIN IMMEDIATE`); every transaction here is short.
+ * SQLite backend of the effect ledger (`node:sqlite`): WAL, `synchronous = FULL` (a committed
+ * effect survives a power cut), a busy timeout for writers in other processes. `node:sqlite` is
+ * synchronous, so all statements on one file are serialized through one queue per file in this
+ * process: transactions never interleave, and two connections never block the event loop on each other.
  */
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { LedgerError } from './errors.ts';
+import { migrate } from './schema.ts';
 import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
 import type { JsonValue } from './types.ts';
-
-export interface SqliteDriverOptions {
-  busyTimeoutMs: number;
-}
-
-/** Migrations, in order; `schema_version` records which ran. Never edit one that shipped. */
-const migrations: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
-  {
-    version: 1,
-    statements: [
-      `CREATE TABLE effects (
-         key TEXT PRIMARY KEY,
-         workflow_id TEXT NOT NULL,
-         step TEXT NOT NULL,
-         kind TEXT NOT NULL,
-         user_id TEXT,
-         state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied')),
-         request TEXT NOT NULL CHECK (json_valid(request)),
-         observed_before TEXT CHECK (observed_before IS NULL OR json_valid(observed_before)),
-         response TEXT CHECK (response IS NULL OR json_valid(response)),
-         observed_after TEXT CHECK (observed_after IS NULL OR json_valid(observed_after)),
-         notes TEXT NOT NULL CHECK (json_valid(notes)),
-         attempts INTEGER NOT NULL CHECK (attempts >= 1),
-         revision INTEGER NOT NULL CHECK (revision >= 1),
-         created_at INTEGER NOT NULL,
-         updated_at INTEGER NOT NULL
-       ) STRICT`,
-      'CREATE INDEX effects_by_workflow ON effects (workflow_id, created_at)',
-      'CREATE INDEX effects_by_user ON effects (user_id, created_at)',
-      'CREATE INDEX effects_by_state ON effects (state, created_at)',
-      `CREATE TABLE audit_events (
-         id INTEGER PRIMARY KEY AUTOINCREMENT,
-         at INTEGER NOT NULL,
-         workflow_id TEXT NOT NULL,
-         run_id TEXT,
-         effect_key TEXT,
-         user_id TEXT,
-         event TEXT NOT NULL,
-         details TEXT NOT NULL CHECK (json_valid(details)),
-         actor TEXT
-       ) STRICT`,
-      'CREATE INDEX audit_by_workflow ON audit_events (workflow_id, id)',
-      'CREATE INDEX audit_by_user ON audit_events (user_id, id)',
-      'CREATE INDEX audit_by_effect ON audit_events (effect_key, id)',
-      `CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
-       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be changed'); END`,
-      `CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
-       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be deleted'); END`,
-      `CREATE TABLE user_locks (
-         user_id TEXT PRIMARY KEY,
-         owner TEXT NOT NULL,
-         token TEXT NOT NULL,
-         acquired_at INTEGER NOT NULL,
-         expires_at INTEGER NOT NULL
-       ) STRICT`,
-    ],
-  },
-  {
-    // One effect per business key (a refund, a cancellation of one order), whatever run makes it.
-    version: 2,
-    statements: [
-      'ALTER TABLE effects ADD COLUMN business_key TEXT',
-      `CREATE TABLE business_keys (
-         business_key TEXT PRIMARY KEY,
-         effect_key TEXT NOT NULL,
-         workflow_id TEXT NOT NULL,
-         released INTEGER NOT NULL CHECK (released IN (0, 1)),
-         revision INTEGER NOT NULL CHECK (revision >= 1),
-         updated_at INTEGER NOT NULL
-       ) STRICT`,
-      'CREATE INDEX business_keys_by_effect ON business_keys (effect_key)',
-    ],
-  },
-  {
-    // What changed since a checkpoint (reconcile), and the latest audit event of a kind.
-    version: 3,
-    statements: ['CREATE INDEX effects_by_change ON effects (updated_at, key)', 'CREATE INDEX audit_by_event ON audit_events (event, id)'],
-  },
-];
-
-export const sqliteSchemaVersion = migrations.at(-1)?.version ?? 0;
 
 /** One queue per database file in this process (see the module comment). */
 class SerialQueue {
@@ -116,7 +28,7 @@ class SerialQueue {
 const queuesByFile = new Map<string, SerialQueue>();
 let memoryDatabases = 0;
 
-export async function openSqliteDriver(path: string, options: SqliteDriverOptions): Promise<SqlDriver> {
+export async function openSqliteDriver(path: string, busyTimeoutMs: number): Promise<SqlDriver> {
   const inMemory = path === ':memory:';
   let fileKey: string;
   if (inMemory) {
@@ -130,7 +42,7 @@ export async function openSqliteDriver(path: string, options: SqliteDriverOption
 
   let database: DatabaseSync;
   try {
-    database = new DatabaseSync(inMemory ? ':memory:' : fileKey, { timeout: options.busyTimeoutMs });
+    database = new DatabaseSync(inMemory ? ':memory:' : fileKey, { timeout: busyTimeoutMs });
   } catch (error) {
     throw new LedgerError(`Could not open the SQLite ledger at ${fileKey}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
   }
@@ -150,14 +62,14 @@ export async function openSqliteDriver(path: string, options: SqliteDriverOption
     if (queue.users === 0) queuesByFile.delete(fileKey);
   });
   try {
-    await queue.run(() => {
+    await queue.run(async () => {
       const journal = database.prepare('PRAGMA journal_mode = WAL').get();
       if (!inMemory && journal?.['journal_mode'] !== 'wal') {
         throw new LedgerError(`The SQLite ledger at ${fileKey} could not switch to WAL mode (got ${String(journal?.['journal_mode'])}).`);
       }
       database.exec('PRAGMA synchronous = FULL');
-      database.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
-      migrate(database, fileKey);
+      database.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+      await migrateFile(database, fileKey, driver.nowMs);
     });
   } catch (error) {
     await driver.close();
@@ -166,22 +78,11 @@ export async function openSqliteDriver(path: string, options: SqliteDriverOption
   return driver;
 }
 
-function migrate(database: DatabaseSync, fileKey: string): void {
+async function migrateFile(database: DatabaseSync, fileKey: string, nowMs: string): Promise<void> {
   database.exec('BEGIN IMMEDIATE');
   try {
-    database.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
-    const row = database.prepare('SELECT MAX(version) AS version FROM schema_version').get();
-    const current = typeof row?.['version'] === 'number' ? row['version'] : 0;
-    if (current > sqliteSchemaVersion) {
-      throw new LedgerError(
-        `The SQLite ledger at ${fileKey} has schema version ${current}, newer than this orderflow knows (${sqliteSchemaVersion}): upgrade orderflow.`,
-      );
-    }
-    for (const migration of migrations) {
-      if (migration.version <= current) continue;
-      for (const statement of migration.statements) database.exec(statement);
-      database.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
-    }
+    const executor: SqlExecutor = { query: async (sql, params = []) => all(database.prepare(toSqlite(sql)), params) };
+    await migrate(executor, 'sqlite', nowMs, `SQLite ledger at ${fileKey}`);
     database.exec('COMMIT');
   } catch (error) {
     if (database.isTransaction) database.exec('ROLLBACK');
@@ -189,13 +90,20 @@ function migrate(database: DatabaseSync, fileKey: string): void {
   }
 }
 
+/** `$1` placeholders become SQLite's numbered `?1`, bound by position. */
+function toSqlite(sql: string): string {
+  return sql.replace(/\$(\d+)/g, '?$1');
+}
+
+function all(statement: StatementSync, params: readonly SqlParam[]): SqlRow[] {
+  return statement.all(...(params as SQLInputValue[])) as SqlRow[];
+}
+
 class SqliteDriver implements SqlDriver {
   readonly backend = 'sqlite' as const;
   readonly location: string;
   readonly nowMs = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
-  /** The rowid grows with every insert (rows are never deleted). */
-  readonly insertionOrder = 'rowid';
-  /** unixepoch() reads this host's clock, as Date.now() does: no query needed for "now". */
+  readonly insertionOrder = 'rowid'; // rows are never deleted
   readonly sharesProcessClock = true;
   readonly writableCte = false;
   readonly lockFunctions = false;
@@ -203,7 +111,6 @@ class SqliteDriver implements SqlDriver {
   readonly #queue: SerialQueue;
   readonly #statements = new Map<string, StatementSync>();
   readonly #onClose: () => void;
-  /** Transactions waiting for the next group commit (see transaction()). */
   readonly #waitingTransactions: Array<{ fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
   #closed = false;
 
@@ -220,8 +127,7 @@ class SqliteDriver implements SqlDriver {
 
   lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
     return this.#queue.run(() => {
-      // This one commit does not wait for the disk (see SqlDriver.lockQuery); the next
-      // FULL commit makes it durable with everything before it.
+      // A lease need not survive a power cut (see SqlDriver.lockQuery): this commit does not wait for the disk.
       this.#database.exec('PRAGMA synchronous = NORMAL');
       try {
         return this.#run(sql, params);
@@ -232,10 +138,8 @@ class SqliteDriver implements SqlDriver {
   }
 
   /**
-   * Group commit: transactions asked for while the file is busy are run together, each in a
-   * savepoint of one write transaction, and committed with one sync of the disk. Each
-   * still commits or rolls back as a whole (its savepoint), and its promise settles only
-   * after the commit, so what it wrote is durable when it resolves.
+   * Group commit: transactions asked for while the file is busy run together, each in a savepoint
+   * of one write transaction, with one sync of the disk; each settles only after the commit.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -295,10 +199,9 @@ class SqliteDriver implements SqlDriver {
   #run(sql: string, params: readonly SqlParam[]): SqlRow[] {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
-      // `$1` placeholders become SQLite's numbered `?1`, bound by position.
-      statement = this.#database.prepare(sql.replace(/\$(\d+)/g, '?$1'));
+      statement = this.#database.prepare(toSqlite(sql));
       this.#statements.set(sql, statement);
     }
-    return statement.all(...(params as SQLInputValue[])) as SqlRow[];
+    return all(statement, params);
   }
 }

@@ -1,12 +1,8 @@
 /**
- * The per-user lock: a lease row in `user_locks` (owner, random token, expiry), renewed
- * every third of the lease while the caller's function runs, and deleted afterwards. A
- * holder that dies stops renewing, and its lease runs out. Times come from the database's
- * clock (PostgreSQL: the server's, so hosts' clocks do not matter). No transaction is held
- * while the caller's function runs. Holders in one process queue in memory (no polling
- * between them), and a holder with a successor in its process hands the lease on instead
- * of deleting it, for up to two seconds in a row; holders in other processes poll (10 ms
- * doubling to lockPollMaxMs).
+ * The per-user lock: a lease row in `user_locks` (owner, random token, expiry on the database's
+ * clock), renewed every third of the lease while the caller's function runs; a holder that dies
+ * lets go when it runs out. Holders in one process queue in memory and may hand the lease on;
+ * holders in other processes poll (10 ms doubling to lockPollMaxMs).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,40 +10,29 @@ import { LedgerError, UserLockLostError, UserLockTimeoutError } from './errors.t
 import { effectColumns, effectFromRow } from './effect-rows.ts';
 import type { LockRelease } from './effect-rows.ts';
 import { assertDuration, assertIdentifier, normalizeUserId, parseEffectKey } from './rules.ts';
-import { isoFromMs, toInteger } from './sql.ts';
+import { LedgerPart, isoFromMs, toInteger } from './sql.ts';
 import type { LedgerDefaults, SqlDriver, SqlRow } from './sql.ts';
 import type { EffectRecord, EffectState, HeldUserLock, RecordEffectOptions, UserLockOptions } from './types.ts';
 
-/** The ledger's `record`, given a lock to let go of with the change (HeldUserLock.recordAndRelease). */
 export type RecordWithRelease = (key: string, state: EffectState, options: RecordEffectOptions | undefined, release?: LockRelease) => Promise<EffectRecord>;
 
-/** What `read` asks for, read once the lock is held. */
 interface LockReads {
   effect: EffectRecord | undefined;
   unresolved: EffectRecord[];
 }
 
-/** The user's unresolved effects handed to a holder: at most this many, oldest first. */
 const unresolvedReadLimit = 1_000;
 
-/**
- * How long holders in one process may hand a user's lease on to each other before it goes
- * back to the database, where holders in other processes can take it: they would
- * otherwise wait for as long as this process keeps having successors.
- */
+/** How long holders in one process may hand a lease on before other processes get a chance at it. */
 const handOffChainMs = 2_000;
 
-export class UserLocks {
-  private readonly driver: SqlDriver;
+export class UserLocks extends LedgerPart {
   private readonly defaults: LedgerDefaults;
-  private readonly assertOpen: () => void;
-  /** This ledger's holders and waiters per user: hand-off in process, no polling between them. */
   private readonly localLocks = new Map<string, LocalUserQueue>();
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults, assertOpen: () => void) {
-    this.driver = driver;
+    super(driver, assertOpen);
     this.defaults = defaults;
-    this.assertOpen = assertOpen;
   }
 
   async withUserLock<T>(
@@ -69,9 +54,6 @@ export class UserLocks {
 
     let token: string = randomUUID();
     const startedAt = performance.now();
-    // Holders in this process take turns without polling; the database's lease row
-    // excludes every other process. A holder with a successor in this process hands its
-    // lease on instead of releasing it (see handOffChainMs).
     const local = this.enterLocalQueue(userId);
     let sentAt: number;
     let handed: HandedLease | undefined;
@@ -112,15 +94,13 @@ export class UserLocks {
       throw error;
     }
 
-    // Held. Renew every third of the lease; the lease counts from before the acquiring
-    // statement was sent, so our local idea of its expiry is never late.
+    // The lease counts from before the acquiring statement was sent: our idea of its expiry is never late.
     const controller = new AbortController();
     if (handed !== undefined) token = handed.token;
     const heldSince = handed?.heldSince ?? performance.now();
     let leaseRunsOutAt = handed?.leaseRunsOutAt ?? sentAt! + leaseMs;
     let renewal: Promise<void> | undefined;
-    /** Let go already, with the outcome (recordAndRelease). */
-    let released = false;
+    let released = false; // with the outcome (recordAndRelease)
     const lose = (why: string): void => {
       if (!released && !controller.signal.aborted) controller.abort(new UserLockLostError(userId, owner, why));
     };
@@ -145,7 +125,6 @@ export class UserLocks {
         });
     };
     const timer = setInterval(tick, Math.max(10, Math.floor(leaseMs / 3)));
-    /** A successor in this process takes the lease on instead of the database getting it back. */
     const handsOff = (): boolean => {
       const now = performance.now();
       return !controller.signal.aborted && local.othersWaiting() && now - heldSince < handOffChainMs && leaseRunsOutAt - now > leaseMs / 3;
@@ -186,11 +165,7 @@ export class UserLocks {
     }
   }
 
-  /**
-   * Joins this ledger's queue for one user: `turn(waitMs)` resolves true once every earlier
-   * holder or waiter in this process has let go, or false after `waitMs`; `leave()` lets
-   * the next one go (call it exactly once, also after a timeout or failure).
-   */
+  /** Joins this ledger's queue for one user; `leave()` lets the next one go (also after a timeout or failure). */
   private enterLocalQueue(userId: string): {
     turn(waitMs: number): Promise<boolean>;
     othersWaiting(): boolean;
@@ -250,12 +225,7 @@ export class UserLocks {
     };
   }
 
-  // --- the lease row ---
-
-  /**
-   * One try to take the lease. With `readKey` on a backend with the lock functions
-   * (PostgreSQL), the reads come in the same round trip, read after the lease is taken.
-   */
+  /** One try to take the lease; with `readKey` and PostgreSQL's lock functions, the reads in the same round trip. */
   private async tryAcquire(userId: string, owner: string, token: string, leaseMs: number, readKey: string | undefined): Promise<{ taken: boolean; reads?: LockReads }> {
     if (readKey !== undefined && this.driver.lockFunctions) {
       const rows = await this.driver.lockQuery('SELECT take_user_lock($1, $2, $3, $4, $5) AS result', [userId, owner, token, leaseMs, readKey]);
@@ -263,10 +233,6 @@ export class UserLocks {
       if (result?.taken !== true) return { taken: false };
       return { taken: true, reads: this.readsFrom(result.reads) };
     }
-    return { taken: await this.tryAcquireAlone(userId, owner, token, leaseMs) };
-  }
-
-  private async tryAcquireAlone(userId: string, owner: string, token: string, leaseMs: number): Promise<boolean> {
     const now = this.driver.nowMs;
     const rows = await this.driver.lockQuery(
       `INSERT INTO user_locks (user_id, owner, token, acquired_at, expires_at)
@@ -278,10 +244,9 @@ export class UserLocks {
        RETURNING token`,
       [userId, owner, token, leaseMs],
     );
-    return rows[0]?.['token'] === token;
+    return { taken: rows[0]?.['token'] === token };
   }
 
-  /** The effect under `key` and the user's unresolved effects, read by a holder of the lock. */
   private async readUnderLock(userId: string, key: string): Promise<LockReads> {
     if (this.driver.lockFunctions) {
       const rows = await this.driver.query('SELECT lock_reads($1, $2) AS result', [userId, key]);
@@ -294,21 +259,21 @@ export class UserLocks {
         [userId],
       ),
     ];
-    return {
-      effect: effectRows[0] === undefined ? undefined : effectFromRow(this.driver, effectRows[0]),
-      unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
-    };
+    return this.lockReads(effectRows[0], unresolvedRows);
   }
 
-  /** `lock_reads`' answer (JSON: the effect's row or null, the unresolved rows) as records. */
   private readsFrom(value: unknown): LockReads {
     const reads = value as { effect?: SqlRow | null; unresolved?: SqlRow[] } | null | undefined;
     if (reads === null || reads === undefined || !Array.isArray(reads.unresolved)) {
       throw new LedgerError('The ledger\'s lock_reads function answered without the unresolved effects: is the PostgreSQL schema older than this orderflow?');
     }
+    return this.lockReads(reads.effect ?? undefined, reads.unresolved);
+  }
+
+  private lockReads(effectRow: SqlRow | undefined, unresolvedRows: SqlRow[]): LockReads {
     return {
-      effect: reads.effect === null || reads.effect === undefined ? undefined : effectFromRow(this.driver, reads.effect),
-      unresolved: reads.unresolved.map((row) => effectFromRow(this.driver, row)),
+      effect: effectRow === undefined ? undefined : effectFromRow(this.driver, effectRow),
+      unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
     };
   }
 
@@ -347,14 +312,12 @@ interface LocalUserQueue {
   /** Settles when the last member has let go. */
   tail: Promise<void>;
   members: number;
-  /** A lease the last holder handed on to the next member, not yet taken. */
   handedLease: HandedLease | undefined;
 }
 
-/** A held database lease passed from one holder in this process to the next. */
+/** A held database lease passed from one holder in this process to the next (performance.now() times). */
 interface HandedLease {
   token: string;
-  /** performance.now() by which the lease must have been renewed. */
   leaseRunsOutAt: number;
   /** When this process took the lease from the database. */
   heldSince: number;
