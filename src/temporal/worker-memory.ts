@@ -57,11 +57,11 @@ export function heapLimitsGivenByHand(execArgv: readonly string[], nodeOptions: 
  * nothing needs to change (or the platform cannot replace a process, e.g. Windows: then the
  * worker runs without them). Call it first thing, before any work is done.
  */
-export function restartWithWorkerHeapLimits(): void {
-  // Only the `orderflow` command's own process (bin/orderflow runs src/cli.ts or dist/cli.js):
-  // a process that runs the worker in-process (a test runner, an embedding program) is not
-  // replaced under its owner.
-  if (!/[\\/](src[\\/]cli\.ts|dist[\\/]cli\.js)$/.test(process.argv[1] ?? '')) return;
+export function restartWithWorkerHeapLimits(options: { readonly ownProcess?: boolean } = {}): void {
+  // Only a process that is the worker's own: the `orderflow` command (bin/orderflow runs src/cli.ts
+  // or dist/cli.js), or a program that says so (the benchmarks' worker process). A process that runs
+  // the worker in-process (a test runner, an embedding program) is not replaced under its owner.
+  if (options.ownProcess !== true && !/[\\/](src[\\/]cli\.ts|dist[\\/]cli\.js)$/.test(process.argv[1] ?? '')) return;
   if (heapLimitsGivenByHand(process.execArgv, process.env['NODE_OPTIONS'])) return;
   if (typeof process.execve !== 'function') return;
   process.execve(process.execPath, [process.execPath, ...mainIsolateHeapFlags, ...process.execArgv, ...process.argv.slice(1)], process.env);
