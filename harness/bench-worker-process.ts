@@ -21,7 +21,7 @@ if ((variant !== 'orderflow' && variant !== 'bare') || taskQueue === undefined) 
 }
 
 // The orderflow worker runs with the heap limits `orderflow worker` gives itself.
-if (variant === 'orderflow') restartWithWorkerHeapLimits();
+if (variant === 'orderflow') restartWithWorkerHeapLimits({ ownProcess: true });
 
 // Errors only: an amount due fails an activity attempt by design (a WARN line per parked run).
 installRuntime({ logLevel: 'ERROR' });

@@ -20,8 +20,8 @@
  *   semi-space, not 2: at 2 its worker spent up to twice the CPU per saga at concurrency 100
  *   (every scavenge promotes the state of the sagas in flight), for about 30 MB less.
  *
- * The main isolate's limits can only be given when Node starts, so `orderflow worker`
- * starts itself again with them ({@link restartWithWorkerHeapLimits}); the workflow
+ * The main isolate's limits and glibc's malloc arenas can only be given when Node starts, so
+ * `orderflow worker` starts itself again with them ({@link restartWithWorkerHeapLimits}); the workflow
  * thread's are set just before the worker creates it ({@link withWorkflowThreadHeapLimits}).
  * Limits given by hand (NODE_OPTIONS or node's own arguments) are kept as they are.
  */
@@ -43,6 +43,14 @@ export const mainIsolateHeapFlags: readonly string[] = ['--max-semi-space-size=8
  */
 export const workflowThreadHeapFlags: readonly string[] = ['--max-semi-space-size=2', `--max-old-space-size=${96 + Math.ceil(workflowCacheRuns / 2)}`];
 
+/**
+ * glibc malloc arenas (MALLOC_ARENA_MAX, read when the process starts): by default up to 8 per
+ * core, one per thread that allocates at once (the SDK's native threads, libuv's pool); each
+ * keeps what it took. Two hold the worker with 1,000 runs waiting in about 37 MB less
+ * (docs/benchmarks.md, "Memory by default"). A value in the environment is kept.
+ */
+export const mallocArenas = 2;
+
 const heapFlagNames = ['max-semi-space-size', 'max-old-space-size', 'max-heap-size', 'max-young-generation-size-mb'];
 
 /** Heap limits given by hand, in node's arguments or NODE_OPTIONS (either spelling, - or _). */
@@ -57,14 +65,15 @@ export function heapLimitsGivenByHand(execArgv: readonly string[], nodeOptions: 
  * nothing needs to change (or the platform cannot replace a process, e.g. Windows: then the
  * worker runs without them). Call it first thing, before any work is done.
  */
-export function restartWithWorkerHeapLimits(): void {
-  // Only the `orderflow` command's own process (bin/orderflow runs src/cli.ts or dist/cli.js):
-  // a process that runs the worker in-process (a test runner, an embedding program) is not
-  // replaced under its owner.
-  if (!/[\\/](src[\\/]cli\.ts|dist[\\/]cli\.js)$/.test(process.argv[1] ?? '')) return;
+export function restartWithWorkerHeapLimits(options: { readonly ownProcess?: boolean } = {}): void {
+  // Only a process that is the worker's own: the `orderflow` command (bin/orderflow runs src/cli.ts
+  // or dist/cli.js), or a program that says so (the benchmarks' worker process). A process that runs
+  // the worker in-process (a test runner, an embedding program) is not replaced under its owner.
+  if (options.ownProcess !== true && !/[\\/](src[\\/]cli\.ts|dist[\\/]cli\.js)$/.test(process.argv[1] ?? '')) return;
   if (heapLimitsGivenByHand(process.execArgv, process.env['NODE_OPTIONS'])) return;
   if (typeof process.execve !== 'function') return;
-  process.execve(process.execPath, [process.execPath, ...mainIsolateHeapFlags, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  const env = { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? String(mallocArenas) };
+  process.execve(process.execPath, [process.execPath, ...mainIsolateHeapFlags, ...process.execArgv, ...process.argv.slice(1)], env);
 }
 
 /**
