@@ -24,6 +24,9 @@
  * The codes of modify_cart's three validation errors are assumed to be `REQUEST_ERROR`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isWebTvAction, webTvActions } from '../../apis/webtv/actions.ts';
+import type { WebTvAction } from '../../apis/webtv/actions.ts';
+import { webTvErrorTable } from '../../apis/webtv/errors.ts';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
@@ -31,19 +34,6 @@ import { phpContentType, phpJsonEncode } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import { formatMoney, orderNumber } from './state.ts';
 import type { WebTvSimOrder, WebTvSimState, WebTvSimUser } from './state.ts';
-
-/** The simulator's own list of actions (kept apart from the client's on purpose). */
-export const simulatedWebTvActions = [
-  'cancel_order',
-  'process_order',
-  'list_orders',
-  'add_subtract_credit',
-  'get_credit',
-  'get_cart',
-  'modify_cart',
-  'place_order',
-] as const;
-type SimAction = (typeof simulatedWebTvActions)[number];
 
 /** Texts the documentation leaves unnamed; chosen here, assumed. */
 export const assumedErrorTexts = Object.freeze({
@@ -53,28 +43,14 @@ export const assumedErrorTexts = Object.freeze({
   CART_ACTION_ERROR: "The cart can't be modified while there is an order in progress",
 });
 
-/** The documented `error_long` per action and code, used by `error` faults without `text`. */
-const faultTexts: Record<SimAction, Readonly<Record<string, string>>> = {
-  cancel_order: { ERROR_NO_ORDER: 'There is no order to cancel', ERROR: 'Error cancelling the order' },
-  process_order: {
-    ERROR_NO_ORDER: 'There is no order to process',
-    ERROR_AMOUNT_DUE: "Can't process the order because there is amount due",
-    ERROR_CURRENCY_MISMATCH: "Can't process the order because the order currency does not match the Store configuration currency",
-    ERROR_PROCESSING: 'Error while processing the order',
-  },
-  list_orders: {},
-  add_subtract_credit: { ERROR_CANT_SUBTRACT: "Can't subtract credit because the user does not have any available" },
-  get_credit: {},
-  get_cart: {},
-  modify_cart: { ERROR: 'User not found', CART_ACTION_ERROR: assumedErrorTexts.CART_ACTION_ERROR },
-  place_order: {
-    ERROR_ORDER_ALREADY_PLACED: assumedErrorTexts.ERROR_ORDER_ALREADY_PLACED,
-    ERROR_EMPTY_CART: assumedErrorTexts.ERROR_EMPTY_CART,
-    ERROR_MIN_PURCHASE: assumedErrorTexts.ERROR_MIN_PURCHASE,
-  },
-};
-
-
+/** The documented `error_long` of an action's own (not REQUEST_ERROR) code, for `error` faults without `text`. */
+function faultText(action: WebTvAction, code: string): string | undefined {
+  if (code === 'REQUEST_ERROR') return undefined;
+  const rule = webTvErrorTable.find(
+    (candidate) => candidate.code === code && candidate.actions !== 'every' && candidate.actions.includes(action),
+  );
+  return rule === undefined ? undefined : (rule.text ?? assumedErrorTexts[code as keyof typeof assumedErrorTexts]);
+}
 
 function answer(value: unknown): SimAnswer {
   return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };
@@ -98,10 +74,6 @@ function wholeNumber(text: string | undefined): number | undefined {
   if (text === undefined || !digits.test(text)) return undefined;
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : undefined;
-}
-
-function isSimAction(value: string | null): value is SimAction {
-  return value !== null && (simulatedWebTvActions as readonly string[]).includes(value);
 }
 
 function dateFormatted(unixSeconds: number): string {
@@ -168,7 +140,7 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
   const flag = (value: boolean): string => (value ? '1' : '0');
   const current = (user: WebTvSimUser): WebTvSimOrder | undefined => user.orders.find((order) => order.status === 0);
 
-  const actions: Record<SimAction, (user: WebTvSimUser, fields: Map<string, string>) => SimAnswer> = {
+  const actions: Record<WebTvAction, (user: WebTvSimUser, fields: Map<string, string>) => SimAnswer> = {
     cancel_order(user) {
       const order = current(user);
       if (!order) return failure('ERROR_NO_ORDER', 'There is no order to cancel');
@@ -310,13 +282,13 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
   return {
     name: 'webtv',
-    operations: simulatedWebTvActions,
+    operations: webTvActions,
     faultKinds,
 
     operationOf(request: SimRequest): string | undefined {
       if (request.url.pathname !== '/api.php') return undefined;
       const action = request.url.searchParams.get('do');
-      return isSimAction(action) ? action : undefined;
+      return isWebTvAction(action) ? action : undefined;
     },
 
     handle(request: SimRequest, _fault: Fault | undefined): SimAnswer {
@@ -327,7 +299,7 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
       if (request.method !== 'POST') return requestError('Invalid request method');
       if (query.get('go') !== 'store') return requestError('Invalid API section');
       const action = query.get('do');
-      if (!isSimAction(action)) return requestError('Invalid API action');
+      if (!isWebTvAction(action)) return requestError('Invalid API action');
       const userId = wholeNumber(query.get('iq') ?? undefined);
       if (userId === undefined || userId < 1) return requestError('Invalid User ID');
       const user = state.user(userId);
@@ -339,7 +311,7 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
     renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer {
       const action = request.url.searchParams.get('do');
-      const text = fault.text ?? (isSimAction(action) ? faultTexts[action][fault.code] : undefined) ?? 'Simulated error';
+      const text = fault.text ?? (isWebTvAction(action) ? faultText(action, fault.code) : undefined) ?? 'Simulated error';
       return failure(fault.code, text);
     },
 
