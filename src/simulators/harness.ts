@@ -68,9 +68,15 @@ export interface SimulatorHandle {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+/** Where a simulator listens. */
+export interface ListenOptions {
+  /** Default 127.0.0.1. */
   host?: string;
+  /** Default 0: any free port. */
   port?: number;
+}
+
+export interface StartOptions extends ListenOptions {
   /** Hidden from the call log: query and body fields whose values are secrets or signatures. */
   redactFields?: readonly string[];
 }

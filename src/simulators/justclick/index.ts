@@ -11,7 +11,7 @@
  * login, never the secret.
  */
 import { startSimulatorServer } from '../harness.ts';
-import type { SimulatorHandle } from '../harness.ts';
+import type { ListenOptions, SimulatorHandle } from '../harness.ts';
 import { createJustClickSimulatedApi } from './api.ts';
 import { JustClickSimState } from './state.ts';
 
@@ -20,11 +20,7 @@ export type { JustClickSimBill, JustClickSimBillStatus, JustClickSimGood, JustCl
 export { createJustClickSimulatedApi, simulatedJustClickMethods } from './api.ts';
 export type { SimulatedJustClickMethod } from './api.ts';
 
-export interface JustClickSimulatorOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
+export interface JustClickSimulatorOptions extends ListenOptions {
   /** The account login the request hashes are checked against. */
   login: string;
   /** The account's API key, for request and response hashes. */
@@ -60,19 +56,6 @@ export async function startJustClickSimulator(options: JustClickSimulatorOptions
   checkOptions(options);
   const state = new JustClickSimState(options.login, options.now);
   const api = createJustClickSimulatedApi({ login: options.login, secret: options.secret, state });
-  const handle = await startSimulatorServer(api, {
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-    redactFields: ['hash'],
-  });
-  return {
-    origin: handle.origin,
-    port: handle.port,
-    faults: handle.faults,
-    calls: handle.calls,
-    addFault: (fault) => handle.addFault(fault),
-    close: () => handle.close(),
-    apiUrl: `${handle.origin}/api`,
-    state,
-  };
+  const handle = await startSimulatorServer(api, { host: options.host, port: options.port, redactFields: ['hash'] });
+  return { ...handle, apiUrl: `${handle.origin}/api`, state };
 }

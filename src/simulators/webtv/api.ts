@@ -311,7 +311,8 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
     renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer {
       const action = request.url.searchParams.get('do');
-      const text = fault.text ?? (isWebTvAction(action) ? faultText(action, fault.code) : undefined) ?? 'Simulated error';
+      const documented = isWebTvAction(action) ? faultText(action, fault.code) : undefined;
+      const text = fault.text ?? documented ?? 'Simulated error';
       return failure(fault.code, text);
     },
 

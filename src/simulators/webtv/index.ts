@@ -10,7 +10,7 @@
  * store without credentials.
  */
 import { startSimulatorServer } from '../harness.ts';
-import type { SimulatorHandle } from '../harness.ts';
+import type { ListenOptions, SimulatorHandle } from '../harness.ts';
 import { createWebTvSimulatedApi } from './api.ts';
 import { WebTvSimState, seedDemo } from './state.ts';
 
@@ -19,11 +19,7 @@ export type { WebTvSimOrder, WebTvSimProduct, WebTvSimSnapshot, WebTvSimUser } f
 export { assumedErrorTexts } from './api.ts';
 export { phpJsonEncode } from '../harness.ts';
 
-export interface WebTvSimulatorOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
+export interface WebTvSimulatorOptions extends ListenOptions {
   /** The API credentials the simulated store accepts. */
   credentials: Array<{ keyId: string; sharedSecret: string }>;
   /** The credential's "requests expiration time" (default 300 s): older or future timestamps are refused. */
@@ -79,10 +75,7 @@ export async function startWebTvSimulator(options: WebTvSimulatorOptions): Promi
     requestExpirySeconds: options.requestExpirySeconds ?? 300,
     state,
   });
-  const handle = await startSimulatorServer(api, {
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-    redactFields: ['signature', 'key', 'salt'],
-  });
+  const redactFields = ['signature', 'key', 'salt'];
+  const handle = await startSimulatorServer(api, { host: options.host, port: options.port, redactFields });
   return Object.freeze({ ...handle, apiUrl: `${handle.origin}/api.php`, state });
 }
