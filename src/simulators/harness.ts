@@ -95,7 +95,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-
 /** How PHP answers by default: `text/html`, whatever the body. */
 export const phpContentType = 'text/html; charset=UTF-8';
 

@@ -7,7 +7,6 @@
 import { phpIntMax, phpIntMin } from './signing.ts';
 import type { PhpValue } from './signing.ts';
 
-
 /** PHP's default max_input_nesting_level. */
 const maxInputNestingLevel = 64;
 

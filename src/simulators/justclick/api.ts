@@ -1,29 +1,8 @@
 /**
- * The JustClick API as the simulator plays it (docs/vendor-apis.md, JustClick).
- *
- *   POST /api/<Method>   DeleteOrder, CreateOrder, UpdateOrderStatus, GetOrderInfo
- *                        (method names matched without regard to case)
- *
- * Every answer is `{"error_code": <int>, "error_text": "...", ["result": ...,] "hash": "..."}`
- * with hash = md5(code::text::secret), encoded like PHP's json_encode (non-ASCII as \uXXXX,
- * `/` as `\/`) and served as `text/html; charset=UTF-8` (PHP's default; assumed).
- *
- * Checks, in this order, for a known method:
- *   no fields at all → 2 `no transmitted data`; no `hash` field → 1 `not transferred hash`;
- *   hash ≠ md5(http_build_query($_POST without hash) :: login :: secret) → 4 `incorrect hash`.
- * The hash is recomputed over the fields as PHP parses them: names such as
- * `goods[0][good_name]` nested, then re-encoded (see nestPhpFields), in the order received.
- *
- * Methods (observed where docs/vendor-apis.md says so, otherwise assumed):
- *   DeleteOrder        0 `OK` (bill removed) | 200 `Nonexistent order` | 203 `Order number is empty`
- *   CreateOrder        0 `OK` + result.bill_id | 601 `order already exists` + result.bill_id
- *                      (bill_id sent and taken) | 3 `wrong posted data` (no bill_email, no goods)
- *   UpdateOrderStatus  0 `OK` | 203 | 302 `nonexistent order` | 303 `wrong status`
- *                      (not sent/paid/return/cancel) | 3 (date missing for sent/paid, rpo for sent)
- *   GetOrderInfo       0 `OK` + result (help article 3326 fields) | 203 | 400 `order not found`
- * Unknown method under /api/ → 3 `wrong posted data`, signed (assumed). Other paths → HTTP 404.
- * Limitation: urlencoded bodies are decoded as UTF-8 (invalid byte sequences become U+FFFD),
- * where PHP keeps raw bytes; a client sending non-UTF-8 bytes would get 4 here only.
+ * The JustClick API as the simulator plays it (docs/vendor-apis.md, JustClick): `POST /api/<Method>`
+ * (case-insensitive), answers signed and encoded like PHP's json_encode. The request hash is
+ * recomputed over the fields as PHP parses them (nestPhpFields). Limitation: bodies are decoded
+ * as UTF-8 where PHP keeps raw bytes, so a client sending non-UTF-8 bytes would get 4 here only.
  */
 import { justClickCodes } from '../../apis/justclick/errors.ts';
 import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
@@ -39,8 +18,6 @@ export const simulatedJustClickMethods = ['DeleteOrder', 'CreateOrder', 'UpdateO
 export type SimulatedJustClickMethod = (typeof simulatedJustClickMethods)[number];
 
 const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
-
-
 
 const notFound: SimAnswer = {
   status: 404,

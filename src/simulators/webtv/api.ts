@@ -1,27 +1,8 @@
 /**
  * The WebTV store API as the simulator answers it (docs/vendor-apis.md, WebTV), plugged into the
- * shared harness as a {@link SimulatedApi}.
- *
- * Order of checks for a request to `/api.php`:
- *  1. authentication: missing `signature`/`key`/`salt`/`timestamp` → `Missing signature`;
- *     unknown key → `Invalid key`; wrong signature → `Invalid signature`; timestamp further
- *     than the expiry from the simulator's clock (either way) → `Request expired`; salt
- *     seen within the window → `Salt already used` (all `REQUEST_ERROR`);
- *  2. method: anything but POST → `REQUEST_ERROR | Invalid request method` (assumed: the
- *     docs call every action with POST; refusing GET makes a client that forgot it fail
- *     here rather than in production, whatever the real server does);
- *  3. `go=store` and a known `do`;
- *  4. `iq`: missing, not numeric, below 1 or no such user → `REQUEST_ERROR | Invalid User ID`
- *     (modify_cart instead answers `ERROR | User not found` for a well-formed id that is not
- *     a user, as its documentation lists that error and not Invalid User ID);
- *  5. the action, with its documented errors.
- * Every answer is HTTP 200, JSON encoded like PHP's `json_encode` defaults, numbers as
- * strings except place_order's `id`. Content type `text/html; charset=UTF-8`, PHP's default
- * (assumed: nothing says the vendor sets a JSON type), so clients cannot rely on it.
- *
- * Error texts assumed where docs/vendor-apis.md names none: see {@link assumedErrorTexts} and the
- * `REQUEST_ERROR` texts `Invalid request method`, `Invalid API section`, `Invalid API action`.
- * The codes of modify_cart's three validation errors are assumed to be `REQUEST_ERROR`.
+ * shared harness. Checks authentication, then POST, `go=store` and `do`, then `iq`, then the action.
+ * Every answer is HTTP 200 with PHP's json_encode and `text/html` (assumed), so clients cannot rely
+ * on the type. Error texts the docs do not name are assumed ({@link assumedErrorTexts}).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isWebTvAction, webTvActions } from '../../apis/webtv/actions.ts';

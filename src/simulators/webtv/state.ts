@@ -1,25 +1,15 @@
 /**
- * In-memory state of the WebTV store simulator: users (credit, cart, orders), products,
- * and the store's settings. Tests reach it directly through `simulator.state`; the API
- * side (./api.ts) changes it only through the actions the real API offers.
- *
- * Assumed where the documentation is silent (docs/vendor-apis.md "Undocumented, and assumed"):
- *  - Credit never goes below 0.
- *  - Placing an order uses the user's credit to pay as much of the amount due as it can,
- *    unless the order contains a credit product.
- *  - Cancelling an order does not give credit back; processing it delivers its products.
- *  - Order ids are global to the store and start at 319 (the documented example's id).
- *  - A cart holds product ids with quantities; `order_num_products` is the sum of the
- *    quantities.
- * No credentials are kept here: the state can be shown as it is.
+ * In-memory state of the WebTV store simulator: users (credit, cart, orders), products and the
+ * store's settings, with no credentials. Tests reach it through `simulator.state`; ./api.ts only
+ * through the real API's actions. Assumptions: docs/vendor-apis.md "Undocumented, and assumed".
  */
 import { formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 
-/** The documented example's currency: id 5, euros, shown as "5.50€". */
+/** The documented example's currency, shown as "5.50€". */
 export const euroCurrencyId = 5;
 
-/** How amounts of a currency are formatted ("5.50€", "$5.50"). Unknown ids print the bare amount. */
+/** How amounts of a currency are formatted; unknown ids print the bare amount. */
 export const simulatedCurrencies: Readonly<Record<number, { prefix: string; suffix: string }>> = Object.freeze({
   1: { prefix: '$', suffix: '' },
   2: { prefix: '£', suffix: '' },
@@ -51,7 +41,6 @@ export type WebTvSimOrderStatus = 0 | 1 | 2;
 export interface WebTvSimOrder {
   readonly id: number;
   readonly userId: number;
-  /** Unix seconds. */
   readonly date: number;
   currencyId: number;
   lines: WebTvSimOrderLine[];
@@ -68,7 +57,6 @@ export interface WebTvSimOrder {
 }
 
 export interface WebTvSimCreditEntry {
-  /** Unix seconds. */
   at: number;
   change: 'add' | 'subtract' | 'order-payment';
   amount: Cents;
@@ -80,7 +68,7 @@ export interface WebTvSimUser {
   credit: Cents;
   /** product id → quantity */
   cart: Map<number, number>;
-  /** Every order, oldest first; the current one (status 0) included. */
+  /** Oldest first. */
   orders: WebTvSimOrder[];
   /** Product ids delivered by processed orders. */
   delivered: number[];
@@ -116,12 +104,10 @@ export class WebTvSimState {
     this.nextOrderId = firstOrderId;
   }
 
-  /** The id the next placed order gets. */
   get upcomingOrderId(): number {
     return this.nextOrderId;
   }
 
-  /** Unix seconds, from the simulator's clock. */
   currentTime(): number {
     return Math.floor(this.now());
   }
@@ -171,7 +157,6 @@ export class WebTvSimState {
     return created;
   }
 
-  /** The user's current order (status 0), if any. */
   currentOrder(userId: number): WebTvSimOrder | undefined {
     return this.requireUser(userId).orders.find((order) => order.status === 0);
   }
@@ -249,7 +234,7 @@ export class WebTvSimState {
     return order;
   }
 
-  /** A read-only, JSON-serialisable view (money as decimal strings). */
+  /** Money as decimal strings. */
   snapshot(): WebTvSimSnapshot {
     return {
       store: {
@@ -308,7 +293,6 @@ export interface WebTvSimSnapshot {
   }>;
 }
 
-/** "ORD00322" for 322. */
 export function orderNumber(id: number): string {
   return `ORD${String(id).padStart(5, '0')}`;
 }
