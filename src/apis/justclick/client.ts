@@ -167,11 +167,7 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
   return params;
 }
 
-/**
- * A field whose name PHP would store elsewhere than its path (a top-level name with a
- * space, dot or bracket, a `]` or an empty key inside brackets, a NUL, a `__Host-` prefix
- * made by mangling): JustClick would hash another query and answer 4.
- */
+/** A field whose name PHP would store elsewhere than its path: JustClick would hash another query and answer 4. */
 function checkFieldNames(fields: readonly PhpQueryField[]): string | undefined {
   for (const { path, text } of fields) {
     const [[name = ''] = []] = new URLSearchParams(text);
@@ -187,7 +183,7 @@ function checkFieldNames(fields: readonly PhpQueryField[]): string | undefined {
   return undefined;
 }
 
-/** A client for the JustClick account `config` names (checked by loadConfig: nothing is checked again here). */
+/** A client for the JustClick account `config` names (already checked by loadConfig). */
 export function createJustClickClient(config: JustClickConfig, options: JustClickClientOptions = {}): JustClickClient {
   const { login, apiUrl } = config;
   const secret = config.secret.reveal();

@@ -1,10 +1,6 @@
 /**
- * What a JustClick answer means: the API half of the call outcome (see ../outcome.ts).
- *
- * Every answer is `{"error_code": <int>, "error_text": "...", "hash": "..."}` (+ `result`),
- * signed with md5(error_code::error_text::secret). An answer whose hash is missing or wrong
- * is not trusted at all: the outcome is `unknown` (the request may have taken effect).
- * A verified answer is then judged by its code with the ONE table below.
+ * What a JustClick answer means (the API half of ../outcome.ts). An answer whose hash is missing
+ * or wrong is not trusted at all (`unknown`); a verified one is judged by its code with the ONE table below.
  */
 import { parseJsonAnswer, rejectForHttpStatus, describeEndpoint } from '../http.ts';
 import type { HttpPostRequest, HttpResponse } from '../http.ts';
@@ -19,13 +15,12 @@ export type JustClickNonError = 'already-absent' | 'already-exists';
 
 export interface JustClickCodeInfo {
   readonly code: number;
-  /** As documented (help article 511) or observed from the server; the simulator answers with it. */
+  /** The simulator answers with it. */
   readonly text: string;
   readonly textSource: 'observed' | 'documented' | 'assumed';
   readonly meaning: string;
   /** May the same request be sent again as it is (for codes that are errors)? */
   readonly resendable: boolean;
-  /** What a person should do, for the error message. */
   readonly action: string;
   /** Our credentials, signature, address or account were refused (see ApiCallErrorOptions.accessProblem). */
   readonly accessProblem?: boolean;
@@ -151,12 +146,7 @@ function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: stri
   );
 }
 
-/**
- * Reads one HTTP response into a verified answer, or throws its outcome: non-2xx via
- * rejectForHttpStatus, a body that is not JSON via parseJsonAnswer (unknown), a missing or
- * wrong response hash as OutcomeUnknownError `BAD_RESPONSE_HASH`, a signed answer of the
- * wrong shape as OutcomeUnknownError `UNEXPECTED_ANSWER`. Error codes are not judged here.
- */
+/** Reads one HTTP response into a verified answer, or throws its outcome; error codes are not judged here. */
 export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpResponse, secret: string): JustClickAnswer {
   const httpReq = { ...req, api: 'justclick' as const };
   if (response.status < 200 || response.status > 299) rejectForHttpStatus(httpReq, response);
@@ -194,10 +184,8 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
 }
 
 /**
- * An answer whose hash does not verify with our secret but whose code says JustClick refused
- * our credentials (4 incorrect hash, 5 invalid user name, 6 IP denied, 7 account disabled):
- * that is what a wrong JUSTCLICK_SECRET looks like (JustClick signs with its own key for the
- * account). An access refusal changes nothing, so it is an access error, not an unknown outcome.
+ * An unverified answer whose code refuses our credentials (4–7) is what a wrong JUSTCLICK_SECRET
+ * looks like (JustClick signs with the account's key): an access error, which changes nothing.
  */
 function accessRefusalSignedWithAnotherKey(
   req: JustClickRequestInfo,
@@ -228,11 +216,7 @@ function isTypedMethod(method: string): method is JustClickMethod {
   return (justClickMethods as readonly string[]).includes(method);
 }
 
-/**
- * Judges a verified answer for a method: `ok` for 0, `already-absent` (DeleteOrder 200/302),
- * `already-exists` (CreateOrder 601); every other code throws ApiRejectedError with
- * `code` = the number as text and `vendorText` = error_text as received.
- */
+/** Judges a verified answer for a method: every code but 0 and the non-errors throws ApiRejectedError. */
 export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClickAnswer, httpStatus?: number): JustClickVerdict {
   const code = answer.error_code;
   if (code === 0) return { kind: 'ok' };
@@ -261,10 +245,7 @@ export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClic
   );
 }
 
-/**
- * For the generic `call`, which returns only code 0: a code that is not an error for this
- * method (DeleteOrder 200/302, CreateOrder 601) as a final rejection whose message says so.
- */
+/** For the generic `call`, which returns only code 0: a non-error code as a final rejection that says so. */
 export function nonErrorAsRejection(
   req: JustClickRequestInfo,
   answer: JustClickAnswer,

@@ -162,6 +162,18 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     return parseWebTvActionDone(answer, context);
   }
 
+  /** A read-only action, which takes no fields. */
+  async function read<T>(
+    action: WebTvAction,
+    userId: number,
+    signal: AbortSignal | undefined,
+    parse: (answer: WebTvSuccessAnswer, context: WebTvCallContext) => T,
+  ): Promise<T> {
+    checkUserId(action, userId);
+    const { answer, context } = await send(action, userId, {}, signal);
+    return parse(answer, context);
+  }
+
   const client: WebTvClient = {
     apiUrl,
     keyId: config.keyId,
@@ -180,11 +192,7 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return done('process_order', userId, {}, signal);
     },
 
-    async listOrders(userId, signal) {
-      checkUserId('list_orders', userId);
-      const { answer, context } = await send('list_orders', userId, {}, signal);
-      return parseWebTvOrders(answer, context);
-    },
+    listOrders: (userId, signal) => read('list_orders', userId, signal, parseWebTvOrders),
 
     async addSubtractCredit(userId, change, signal) {
       const action = 'add_subtract_credit';
@@ -198,17 +206,9 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return done(action, userId, fields, signal);
     },
 
-    async getCredit(userId, signal) {
-      checkUserId('get_credit', userId);
-      const { answer, context } = await send('get_credit', userId, {}, signal);
-      return parseWebTvCredit(answer, context);
-    },
+    getCredit: (userId, signal) => read('get_credit', userId, signal, parseWebTvCredit),
 
-    async getCart(userId, signal) {
-      checkUserId('get_cart', userId);
-      const { answer, context } = await send('get_cart', userId, {}, signal);
-      return parseWebTvCart(answer, context);
-    },
+    getCart: (userId, signal) => read('get_cart', userId, signal, parseWebTvCart),
 
     async modifyCart(userId, change, signal) {
       const action = 'modify_cart';

@@ -1,15 +1,4 @@
-/**
- * The JustClick API simulator: the harness's HTTP server (admin API under /_sim/, fault
- * queue, call log) with the JustClick behaviour of ./api.ts and the bills of ./state.ts.
- *
- *   const sim = await startJustClickSimulator({ login: 'shop', secret });
- *   const client = createJustClickClient({ login: 'shop', secret: new Secret(secret), apiUrl: sim.apiUrl });
- *   sim.state.createBill({ billId: '1111', email: 'buyer@example.com', goods: [{ name: 'course' }] });
- *   sim.addFault({ operation: 'DeleteOrder', kind: 'wrong-hash' });
- *
- * Request hashes are redacted from the call log; GET /_sim/state shows the bills and the
- * login, never the secret.
- */
+/** The JustClick API simulator: the harness's HTTP server with ./api.ts and the bills of ./state.ts. */
 import { startSimulatorServer } from '../harness.ts';
 import type { ListenOptions, SimulatorHandle } from '../harness.ts';
 import { createJustClickSimulatedApi } from './api.ts';
@@ -21,20 +10,17 @@ export { createJustClickSimulatedApi, simulatedJustClickMethods } from './api.ts
 export type { SimulatedJustClickMethod } from './api.ts';
 
 export interface JustClickSimulatorOptions extends ListenOptions {
-  /** The account login the request hashes are checked against. */
   login: string;
   /** The account's API key, for request and response hashes. */
   secret: string;
   /** Both start with no bills ('demo' is accepted for symmetry with the WebTV simulator). */
   seed?: 'demo' | 'empty';
-  /** Unix seconds; the clock for bill dates. */
   now?: () => number;
 }
 
 export interface JustClickSimulator extends SimulatorHandle {
   /** origin + `/api`: give it to the client as apiUrl. */
   readonly apiUrl: string;
-  /** Direct, in-process access to the simulated bills, for tests. */
   readonly state: JustClickSimState;
 }
 

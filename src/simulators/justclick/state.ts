@@ -1,8 +1,4 @@
-/**
- * The JustClick simulator's state: the account's bills (orders), in memory.
- * Read and change it in-process through {@link JustClickSimState}; over HTTP the harness
- * shows {@link JustClickSimState.snapshot} at GET /_sim/state. The secret is not part of it.
- */
+/** The JustClick simulator's state: the account's bills (orders), in memory, without the secret. */
 
 /** Assumed status vocabulary: `waiting` (not paid yet) plus UpdateOrderStatus's four statuses. */
 export type JustClickSimBillStatus = 'waiting' | 'sent' | 'paid' | 'return' | 'cancel';
@@ -34,7 +30,6 @@ export interface JustClickSimBill {
   utm: Record<string, string>;
   goods: JustClickSimGood[];
   status: JustClickSimBillStatus;
-  /** Unix seconds. */
   createdAt: number;
   paidAt: number | null;
   sentAt: number | null;
@@ -68,7 +63,6 @@ export class JustClickSimState {
     this.now = now;
   }
 
-  /** Unix seconds, the simulator's clock. */
   currentTime(): number {
     return this.now();
   }
@@ -119,7 +113,6 @@ export class JustClickSimState {
     return this.bills.has(billId);
   }
 
-  /** A copy of the bill, or undefined. */
   getBill(billId: string): JustClickSimBill | undefined {
     const bill = this.bills.get(billId);
     return bill === undefined ? undefined : structuredClone(bill);

@@ -184,37 +184,21 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
     get_cart(user) {
       const order = current(user);
-      const productFlags = (productIds: number[]): { credit: boolean; subscription: boolean } => ({
-        credit: productIds.some((id) => state.products.get(id)?.isCreditProduct === true),
-        subscription: productIds.some((id) => state.products.get(id)?.isSubscription === true),
-      });
-      if (order) {
-        const flags = productFlags(order.lines.map((line) => line.productId));
-        return answer({
-          data: {
-            order_id: String(order.id),
-            order_num_products: String(order.lines.reduce((sum, line) => sum + line.quantity, 0)),
-            buyer_credit: formatCents(user.credit),
-            order_amount_due: formatCents(order.total - order.paid),
-            order_amount_paid: formatCents(order.paid),
-            order_has_credit_product: flag(flags.credit),
-            order_min_purchase_check: '1',
-            order_contains_subscription: flag(flags.subscription),
-          },
-        });
-      }
-      const total = state.cartTotal(user);
-      const flags = productFlags([...user.cart.keys()]);
+      const productIds = order ? order.lines.map((line) => line.productId) : [...user.cart.keys()];
+      const quantities = order ? order.lines.map((line) => line.quantity) : [...user.cart.values()];
+      const total = order ? order.total : state.cartTotal(user);
+      const has = (property: 'isCreditProduct' | 'isSubscription'): string =>
+        flag(productIds.some((id) => state.products.get(id)?.[property] === true));
       return answer({
         data: {
-          order_id: null,
-          order_num_products: String([...user.cart.values()].reduce((sum, quantity) => sum + quantity, 0)),
+          order_id: order ? String(order.id) : null,
+          order_num_products: String(quantities.reduce((sum, quantity) => sum + quantity, 0)),
           buyer_credit: formatCents(user.credit),
-          order_amount_due: formatCents(total),
-          order_amount_paid: '0.00',
-          order_has_credit_product: flag(flags.credit),
-          order_min_purchase_check: flag(total >= state.minPurchase),
-          order_contains_subscription: flag(flags.subscription),
+          order_amount_due: formatCents(order ? order.total - order.paid : total),
+          order_amount_paid: order ? formatCents(order.paid) : '0.00',
+          order_has_credit_product: has('isCreditProduct'),
+          order_min_purchase_check: order ? '1' : flag(total >= state.minPurchase),
+          order_contains_subscription: has('isSubscription'),
         },
       });
     },

@@ -234,8 +234,8 @@ export class WebTvSimState {
     return order;
   }
 
-  /** Money as decimal strings. */
-  snapshot(): WebTvSimSnapshot {
+  /** A JSON-serialisable view, money as decimal strings. */
+  snapshot() {
     return {
       store: {
         currencyId: this.storeCurrencyId,
@@ -269,29 +269,7 @@ export class WebTvSimState {
   }
 }
 
-export interface WebTvSimSnapshot {
-  store: { currencyId: number; minPurchase: string; nextOrderId: number };
-  products: Array<{ id: number; name: string; price: string; isCreditProduct: boolean; isSubscription: boolean }>;
-  users: Array<{
-    id: number;
-    credit: string;
-    cart: Array<{ productId: number; quantity: number }>;
-    currentOrderId: number | null;
-    orders: Array<{
-      id: number;
-      orderNumber: string;
-      date: number;
-      currencyId: number;
-      status: number;
-      statusPayment: number;
-      total: string;
-      paid: string;
-      lines: Array<{ productId: number; quantity: number; unitPrice: string }>;
-    }>;
-    delivered: number[];
-    creditLog: Array<{ at: number; change: string; amount: string; description: string }>;
-  }>;
-}
+export type WebTvSimSnapshot = ReturnType<WebTvSimState['snapshot']>;
 
 export function orderNumber(id: number): string {
   return `ORD${String(id).padStart(5, '0')}`;
