@@ -50,7 +50,7 @@ export abstract class ApiCallError extends Error {
   }
 
   /** A plain, secret-free summary for logs, ledgers and workflow failure details. */
-  toJSON(): ApiCallErrorSummary {
+  toJSON() {
     return {
       outcome: this.outcome,
       api: this.api,
@@ -65,17 +65,7 @@ export abstract class ApiCallError extends Error {
   }
 }
 
-export interface ApiCallErrorSummary {
-  outcome: FailureOutcome;
-  api: ApiName;
-  operation: string;
-  code: string;
-  vendorText: string | null;
-  httpStatus: number | null;
-  resendable: boolean;
-  accessProblem: boolean;
-  message: string;
-}
+export type ApiCallErrorSummary = ReturnType<ApiCallError['toJSON']>;
 
 /** The API answered with a documented (or at least well-formed) error: nothing changed. */
 export class ApiRejectedError extends ApiCallError {

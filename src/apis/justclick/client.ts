@@ -16,7 +16,7 @@ import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
 import { parsePhpFieldName } from './php-fields.ts';
 import { justClickQueryHash, phpQueryFields } from './signing.ts';
 import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
-import { justClickMethods } from './types.ts';
+import { justClickMethods, justClickOrderTextFields } from './types.ts';
 import type {
   JustClickAnswer,
   JustClickCreateResult,
@@ -105,15 +105,6 @@ function looseCents(value: unknown): Cents | null {
   }
 }
 
-/** CreateOrder's text fields and their API names, in the order they are sent. */
-type OrderTextField = Exclude<keyof JustClickNewOrder, 'billId' | 'createdAt' | 'autoCancel' | 'utm' | 'goods'>;
-const orderTextFields: ReadonlyArray<[OrderTextField, string]> = [
-  ['firstName', 'bill_first_name'], ['surname', 'bill_surname'], ['middleName', 'bill_otchestvo'],
-  ['email', 'bill_email'], ['phone', 'bill_phone'], ['country', 'bill_country'], ['region', 'bill_region'],
-  ['city', 'bill_city'], ['address', 'bill_address'], ['postalCode', 'bill_postal_code'], ['coupon', 'bill_kupon'],
-  ['tag', 'bill_tag'], ['comment', 'bill_comment'], ['ip', 'bill_ip'], ['domain', 'bill_domain'],
-];
-
 function orderParams(order: JustClickNewOrder, problems: string[]): Array<[string, PhpValue]> {
   if (typeof order !== 'object' || order === null) {
     problems.push('the order must be an object');
@@ -124,7 +115,7 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
   if (typeof order.email === 'string' && order.email.trim() !== '' && !/^[^\s@]+@[^\s@]+$/.test(order.email)) {
     problems.push(`email ${JSON.stringify(order.email)} is not an email address`);
   }
-  for (const [field] of orderTextFields) {
+  for (const [field] of justClickOrderTextFields) {
     const max = field === 'comment' ? 5000 : 1000;
     if (field !== 'email') checkText(problems, field, order[field], { required: false, max });
   }
@@ -160,7 +151,7 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
   add('bill_id', order.billId);
   // Assumed: good_sum as a decimal string with two places ("1500.00"); the docs only say "price".
   add('goods', order.goods.map((good) => new Map<string, PhpValue>([['good_name', good.name], ['good_sum', formatCents(good.sum)]])));
-  for (const [field, name] of orderTextFields) add(name, order[field]);
+  for (const [field, name] of justClickOrderTextFields) add(name, order[field]);
   add('bill_created', order.createdAt);
   add('bill_timer_kill', order.autoCancel);
   if (order.utm !== undefined) add('utm', new Map(Object.entries(order.utm)));

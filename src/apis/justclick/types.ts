@@ -106,3 +106,12 @@ export interface JustClickOrderInfo {
   leftToPay: Cents | null;
   raw: Readonly<Record<string, unknown>>;
 }
+
+/** CreateOrder's text fields and their API names, in the order they are sent. */
+type OrderTextField = Exclude<keyof JustClickNewOrder, 'billId' | 'createdAt' | 'autoCancel' | 'utm' | 'goods'>;
+export const justClickOrderTextFields: ReadonlyArray<[OrderTextField, string]> = [
+  ['firstName', 'bill_first_name'], ['surname', 'bill_surname'], ['middleName', 'bill_otchestvo'],
+  ['email', 'bill_email'], ['phone', 'bill_phone'], ['country', 'bill_country'], ['region', 'bill_region'],
+  ['city', 'bill_city'], ['address', 'bill_address'], ['postalCode', 'bill_postal_code'], ['coupon', 'bill_kupon'],
+  ['tag', 'bill_tag'], ['comment', 'bill_comment'], ['ip', 'bill_ip'], ['domain', 'bill_domain'],
+];

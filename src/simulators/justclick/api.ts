@@ -7,6 +7,7 @@
 import { justClickCodes } from '../../apis/justclick/errors.ts';
 import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
 import { justClickResponseHash, justClickRequestHash } from '../../apis/justclick/signing.ts';
+import { justClickOrderTextFields } from '../../apis/justclick/types.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
@@ -147,7 +148,6 @@ export function createJustClickSimulatedApi(options: JustClickSimulatedApiOption
     if (requested !== undefined && requested !== '' && state.hasBill(requested)) {
       return { code: 601, result: { bill_id: billIdValue(requested) } };
     }
-    const text = (name: string): string => asText(fields.get(name)) ?? '';
     const utm: Record<string, string> = {};
     for (const [name, value] of asMap(fields.get('utm')) ?? []) {
       if (typeof value === 'string') utm[String(name)] = value;
@@ -155,22 +155,9 @@ export function createJustClickSimulatedApi(options: JustClickSimulatedApiOption
     const created = unixSeconds(asText(fields.get('bill_created')));
     const bill = state.createBill({
       ...(requested === undefined || requested === '' ? {} : { billId: requested }),
+      ...Object.fromEntries(justClickOrderTextFields.map(([field, name]) => [field, asText(fields.get(name)) ?? ''])),
       email,
       goods,
-      firstName: text('bill_first_name'),
-      surname: text('bill_surname'),
-      middleName: text('bill_otchestvo'),
-      phone: text('bill_phone'),
-      country: text('bill_country'),
-      region: text('bill_region'),
-      city: text('bill_city'),
-      address: text('bill_address'),
-      postalCode: text('bill_postal_code'),
-      coupon: text('bill_kupon'),
-      tag: text('bill_tag'),
-      comment: text('bill_comment'),
-      ip: text('bill_ip'),
-      domain: text('bill_domain'),
       utm,
       ...(created === undefined ? {} : { createdAt: created }),
     });
