@@ -198,19 +198,13 @@ export function parseWebTvOrder(order: unknown, context: WebTvCallContext, path:
 }
 
 export function parseWebTvOrders(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvOrder[] {
-  const list = answer.list;
-  if (!Array.isArray(list)) {
-    throw unexpectedWebTvAnswer(context, `field list ${list === undefined ? 'is missing' : `is ${describeValue(list)}`}, expected an array of orders`);
-  }
+  const asList = (value: unknown): unknown[] | undefined => (Array.isArray(value) ? value : undefined);
+  const list = readField(context, answer, 'list', '', asList, 'an array of orders');
   return list.map((order: unknown, index) => parseWebTvOrder(order, context, `list[${index}]`));
 }
 
 function dataOf(answer: WebTvSuccessAnswer, context: WebTvCallContext): Readonly<Record<string, unknown>> {
-  const data = answer.data;
-  if (!isRecord(data)) {
-    throw unexpectedWebTvAnswer(context, `field data ${data === undefined ? 'is missing' : `is ${describeValue(data)}`}, expected an object`);
-  }
-  return data;
+  return readField(context, answer, 'data', '', (value) => (isRecord(value) ? value : undefined), 'an object');
 }
 
 export function parseWebTvCredit(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvCredit {
