@@ -21,7 +21,6 @@ import type {
   JustClickAnswer,
   JustClickCreateResult,
   JustClickDeleteResult,
-  JustClickMethod,
   JustClickNewOrder,
   JustClickOrderInfo,
   JustClickOrderStatus,
@@ -55,7 +54,6 @@ export interface JustClickClient {
 }
 
 const methodPattern = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const typedMethods: readonly JustClickMethod[] = justClickMethods;
 const orderStatuses: readonly JustClickOrderStatus[] = ['sent', 'paid', 'return', 'cancel'];
 /** Methods that change nothing more when repeated (reads, deletes, setting a status). */
 const idempotentMethods = new Set(['deleteorder', 'updateorderstatus', 'getorderinfo', 'getorderdetails', 'getorders', 'getorderswithgoods']);
@@ -318,7 +316,7 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
         if (typeof params !== 'object' || params === null) found.push('params must be an object or [name, value] pairs');
       });
       const lower = method.toLowerCase();
-      const canonical = typedMethods.find((name) => name.toLowerCase() === lower) ?? method;
+      const canonical = justClickMethods.find((name) => name.toLowerCase() === lower) ?? method;
       const hasBillId = Array.isArray(params)
         ? (params as ReadonlyArray<readonly [string, PhpValue]>).some(([name]) => name === 'bill_id')
         : 'bill_id' in params;

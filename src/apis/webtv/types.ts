@@ -6,7 +6,7 @@
 import { InvalidAmountError, centsFromLooseAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
-import { unexpectedWebTvAnswer } from './errors.ts';
+import { isRecord, unexpectedWebTvAnswer } from './errors.ts';
 
 export { isReadOnlyWebTvAction, isWebTvAction, webTvActions, webTvReadOnlyActions } from './actions.ts';
 export type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
@@ -154,10 +154,6 @@ function statusCode(value: unknown): 0 | 1 | 2 | undefined {
 function positiveInteger(value: unknown): number | undefined {
   const id = looseInteger(value);
   return id !== undefined && id > 0 ? id : undefined;
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function parseWebTvActionDone(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvActionDone {
