@@ -102,11 +102,7 @@ export function looseInteger(value: unknown): number | undefined {
   return undefined;
 }
 
-/**
- * "5.50", "5.5", "5", 5.5 or 5 as cents; also "5.5000" (trailing zeros past two places,
- * as a DECIMAL(10,4) column would print). Negative amounts are refused: no amount the
- * store reports (credit, totals, amounts due or paid) can be below zero.
- */
+/** "5.50", 5.5 or "5.5000" (as a DECIMAL(10,4) column prints) as cents; no amount the store reports is negative. */
 export function looseCents(value: unknown): Cents | undefined {
   const normalised = typeof value === 'string' ? value.trim().replace(/^(\d+\.\d{2})0+$/, '$1') : value;
   try {

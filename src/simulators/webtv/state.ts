@@ -209,10 +209,7 @@ export class WebTvSimState {
     return order;
   }
 
-  /**
-   * Admin hook for drift tests: applies an add_subtract_credit now, as a request that
-   * reached the store long after it was sent would (a stalled proxy, an overloaded backend).
-   */
+  /** Admin hook for drift tests: an add_subtract_credit that reaches the store long after it was sent. */
   landLateCreditChange(userId: number, change: { creditAction: 'add' | 'subtract'; amount: Cents; description: string }): Cents {
     checkCents('amount', change.amount);
     const user = this.requireUser(userId);
