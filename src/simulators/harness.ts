@@ -89,6 +89,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 /** How PHP answers by default: `text/html`, whatever the body. */
 export const phpContentType = 'text/html; charset=UTF-8';
 
+/** The web server's 404 page for a path the API does not serve; `hint` is HTML. */
+export function phpNotFound(hint: string): SimAnswer {
+  const page = `<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>${hint}</p></body></html>`;
+  return { status: 404, contentType: phpContentType, body: `<!DOCTYPE html>${page}` };
+}
+
 /** `json_encode` with PHP's default flags: non-ASCII as `\uXXXX` (UTF-16 units), `/` as `\/`. */
 export function phpJsonEncode(value: unknown): string {
   return JSON.stringify(value)

@@ -11,7 +11,7 @@ import { justClickOrderTextFields } from '../../apis/justclick/types.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
-import { phpContentType, phpJsonEncode } from '../harness.ts';
+import { phpContentType, phpJsonEncode, phpNotFound } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import type { JustClickSimBill, JustClickSimBillStatus, JustClickSimState } from './state.ts';
 
@@ -20,11 +20,7 @@ export type SimulatedJustClickMethod = (typeof simulatedJustClickMethods)[number
 
 const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
 
-const notFound: SimAnswer = {
-  status: 404,
-  contentType: phpContentType,
-  body: '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The JustClick API is at /api/&lt;Method&gt;.</p></body></html>',
-};
+const notFound = phpNotFound('The JustClick API is at /api/&lt;Method&gt;.');
 
 /** The simulator's texts: the ones observed from the server, the documented ones otherwise. */
 function textFor(code: number): string {

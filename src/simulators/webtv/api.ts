@@ -11,7 +11,7 @@ import { webTvErrorTable } from '../../apis/webtv/errors.ts';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
-import { phpContentType, phpJsonEncode } from '../harness.ts';
+import { phpContentType, phpJsonEncode, phpNotFound } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import { formatMoney, orderNumber } from './state.ts';
 import type { WebTvSimOrder, WebTvSimState, WebTvSimUser } from './state.ts';
@@ -43,11 +43,7 @@ function failure(code: string, text: string): SimAnswer {
 
 const requestError = (text: string): SimAnswer => failure('REQUEST_ERROR', text);
 
-const notFound: SimAnswer = {
-  status: 404,
-  contentType: phpContentType,
-  body: '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The WebTV API is at /api.php.</p></body></html>',
-};
+const notFound = phpNotFound('The WebTV API is at /api.php.');
 
 const digits = /^[0-9]+$/;
 
