@@ -7,7 +7,8 @@
 import { justClickCodes } from '../../apis/justclick/errors.ts';
 import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
 import { justClickResponseHash, justClickRequestHash } from '../../apis/justclick/signing.ts';
-import { justClickOrderTextFields } from '../../apis/justclick/types.ts';
+import { justClickMethods, justClickOrderTextFields } from '../../apis/justclick/types.ts';
+import type { JustClickMethod } from '../../apis/justclick/types.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
@@ -15,8 +16,8 @@ import { phpContentType, phpJsonEncode, phpNotFound } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import type { JustClickSimBill, JustClickSimBillStatus, JustClickSimState } from './state.ts';
 
-export const simulatedJustClickMethods = ['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const;
-export type SimulatedJustClickMethod = (typeof simulatedJustClickMethods)[number];
+export const simulatedJustClickMethods = justClickMethods;
+export type SimulatedJustClickMethod = JustClickMethod;
 
 const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
 
