@@ -15,8 +15,6 @@ export interface SimRequest {
   url: URL;
   /** Body fields in the order received, names as sent (`goods[0][good_name]`). */
   fields: Array<[name: string, value: string]>;
-  contentType: string;
-  rawBody: string;
   receivedAt: Date;
 }
 
@@ -198,8 +196,6 @@ export async function startSimulatorServer(api: SimulatedApi, options: StartOpti
       method: req.method ?? 'GET',
       url,
       fields,
-      contentType,
-      rawBody: raw.toString('utf8'),
       receivedAt: new Date(),
     };
     const operation = api.operationOf(request);
