@@ -1,7 +1,7 @@
 /**
- * Fault injection shared by both simulators (kinds described in the README): a fault applies to
- * the next `count` calls of one operation, or `*` for any, in the order added. `error` and
- * `http-status` commit nothing; the other kinds handle the call, then spoil or delay the answer.
+ * Fault injection shared by both simulators: a fault applies to the next `count` calls of one
+ * operation, or `*` for any, in the order added. `error` and `http-status` commit nothing; the
+ * other kinds handle the call, then delay, drop, truncate or (JustClick) mis-sign the answer.
  */
 
 export type FaultKind = 'error' | 'http-status' | 'latency' | 'apply-then-drop' | 'broken-json' | 'wrong-hash';
