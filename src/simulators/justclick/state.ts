@@ -10,23 +10,16 @@ export interface JustClickSimGood {
   sum: string | null;
 }
 
-export interface JustClickSimBill {
+/** A bill's text fields, in the order a bill lists them: empty unless CreateOrder sent them. */
+const billTextFields = [
+  'firstName', 'surname', 'middleName', 'phone', 'country', 'region', 'city',
+  'address', 'postalCode', 'coupon', 'tag', 'comment', 'ip', 'domain',
+] as const;
+type BillTexts = Record<(typeof billTextFields)[number], string>;
+
+export interface JustClickSimBill extends BillTexts {
   billId: string;
   email: string;
-  firstName: string;
-  surname: string;
-  middleName: string;
-  phone: string;
-  country: string;
-  region: string;
-  city: string;
-  address: string;
-  postalCode: string;
-  coupon: string;
-  tag: string;
-  comment: string;
-  ip: string;
-  domain: string;
   utm: Record<string, string>;
   goods: JustClickSimGood[];
   status: JustClickSimBillStatus;
@@ -81,20 +74,7 @@ export class JustClickSimState {
       throw new JustClickSimStateError(`bill ${billId} exists already`);
     }
     const bill: JustClickSimBill = {
-      firstName: '',
-      surname: '',
-      middleName: '',
-      phone: '',
-      country: '',
-      region: '',
-      city: '',
-      address: '',
-      postalCode: '',
-      coupon: '',
-      tag: '',
-      comment: '',
-      ip: '',
-      domain: '',
+      ...(Object.fromEntries(billTextFields.map((field) => [field, ''])) as BillTexts),
       utm: {},
       status: 'waiting',
       createdAt: this.now(),
