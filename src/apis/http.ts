@@ -1,40 +1,20 @@
 /**
- * HTTP transport shared by both API clients.
- *
- * One undici Agent per client, with keep-alive and explicit connect, headers and body
- * timeouts. Undici's own retry stays off (a plain Agent never retries a POST): Temporal
- * owns retries, and only the activity knows whether a retry is safe.
- * TLS verification is never switched off: there is no option here to do so.
- *
- * Every call ends in exactly one outcome (see ./outcome.ts). This module decides the
- * transport half of that: `not-sent` when the connection was never established,
- * `unknown` when the request may have been received but no trustworthy answer came back,
- * and the HTTP-status half (`rejected` for 3xx/4xx without a vendor answer, `unknown` for 5xx).
- * What a 2xx body means is for each API's own errors.ts.
- * A call's AbortSignal (activity cancellation, a lost user lock) is honoured the same way:
- * aborted before sending → `not-sent`; aborted while in flight → `unknown`.
+ * HTTP transport shared by both API clients, and the transport and HTTP-status half of each
+ * call's outcome (./outcome.ts). No retries here (Temporal owns them); TLS verification
+ * cannot be switched off. Aborted before sending → `not-sent`; while in flight → `unknown`.
  */
 import { Agent, buildConnector, request } from 'undici';
 import type { Dispatcher, FormData } from 'undici';
-import {
-  ApiRejectedError,
-  OutcomeUnknownError,
-  RequestNotSentError,
-  apiLabel,
-} from './outcome.ts';
+import { ApiRejectedError, OutcomeUnknownError, RequestNotSentError, apiLabel } from './outcome.ts';
 import type { ApiName } from './outcome.ts';
 
 export interface HttpTimeouts {
   /** TCP + TLS handshake. A connect that times out has sent nothing. */
   connectMs: number;
-  /** From the request being written to the response headers arriving. */
   headersMs: number;
   /** Longest pause between two chunks of the response body. */
   bodyMs: number;
-  /**
-   * The whole call, connect + headers + body: a server that trickles its answer (one byte a
-   * second never trips `bodyMs`) is given up on after this.
-   */
+  /** The whole call: a server that trickles its answer never trips `bodyMs`. */
   totalMs: number;
 }
 
@@ -46,19 +26,14 @@ export const defaultHttpTimeouts: Readonly<HttpTimeouts> = Object.freeze({
   totalMs: 60_000,
 });
 
-/**
- * How long after a call was made it may still take effect: the total deadline (we stop
- * waiting then), plus a margin for a server that goes on processing after we gave up. After
- * this window, "nothing changed" means the call did not happen.
- */
+/** How long after a call was made it may still take effect: our deadline plus a margin for a slow server. */
 export function inFlightWindowMs(timeouts: Pick<HttpTimeouts, 'totalMs'> = defaultHttpTimeouts): number {
   return timeouts.totalMs + 30_000;
 }
 
-/** Answers are small, flat JSON documents; nesting deeper than this is refused before parsing. */
+/** Answers are small, flat JSON documents: deeper or larger ones are refused. */
 export const maxJsonDepth = 64;
 
-/** Answers from both APIs are small JSON documents; anything larger is not one of them. */
 export const defaultMaxResponseBytes = 4 * 1024 * 1024;
 
 export interface HttpTransportOptions {
@@ -84,7 +59,6 @@ function isConnectFailure(error: unknown): boolean {
 export interface HttpTransport {
   readonly dispatcher: Dispatcher;
   readonly maxResponseBytes: number;
-  /** The deadline of one whole call (connect + headers + body). */
   readonly totalMs: number;
   close(): Promise<void>;
 }
@@ -119,15 +93,11 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
 
 export interface HttpPostRequest {
   api: ApiName;
-  /** The action or method, for messages and error fields. */
   operation: string;
   url: URL;
   body: string | FormData;
   headers?: Record<string, string>;
-  /**
-   * True when sending the same request twice changes nothing more than sending it once
-   * (reads, deletes). Decides whether an `unknown` outcome may simply be retried.
-   */
+  /** Sending it twice changes nothing more than once: an `unknown` outcome may then simply be retried. */
   idempotent: boolean;
   signal?: AbortSignal | undefined;
 }
@@ -135,12 +105,10 @@ export interface HttpPostRequest {
 export interface HttpResponse {
   status: number;
   contentType: string;
-  /** The Content-Encoding header (e.g. gzip: the body is then compressed bytes, not text). */
   contentEncoding?: string;
   bodyText: string;
 }
 
-/** `<API> <operation> at <endpoint>`, the start of every message about a call. */
 function callDescription(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url'>): string {
   return `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
 }
@@ -171,21 +139,15 @@ function plainErrorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * Sends one POST and reads the whole answer, or throws the transport outcome:
- * {@link RequestNotSentError} or {@link OutcomeUnknownError}. HTTP statuses are not
- * judged here (see {@link classifyHttpStatus}).
- */
+/** Sends one POST and reads the whole answer, or throws the transport outcome; statuses are not judged here. */
 export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
   if (req.signal?.aborted) {
-    // Told to stop before anything went out (the activity was cancelled, or its user lock was lost).
     throw new RequestNotSentError(
       `${callDescription(req)}: not sent, because the work was stopped first (${abortReason(req.signal)}). Retrying is safe.`,
       { api: req.api, operation: req.operation, resendable: true, code: 'ABORTED', cause: req.signal.reason },
     );
   }
-  // The deadline of the whole call: a timer cleared when the call ends (cheaper than
-  // AbortSignal.timeout, whose timer lives on until it fires or is collected).
+  // A timer cleared when the call ends: AbortSignal.timeout's timer would live on until it fires.
   const deadlineController = new AbortController();
   const deadlineTimer = setTimeout(() => deadlineController.abort(new DOMException('the call deadline passed', 'TimeoutError')), transport.totalMs);
   try {
@@ -196,7 +158,6 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
 }
 
 async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
-  // Only an error message needs it: built when one is.
   const where = (): string => callDescription(req);
   const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
   const errorText = (error: unknown): string =>
@@ -293,10 +254,7 @@ async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const nonTextCharacter = /[\uFFFD\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
 
-/**
- * A short, printable excerpt of a body for error messages (no secrets are ever in bodies).
- * A body that is not text (compressed, binary, terminal escapes) is described, never shown.
- */
+/** A short, printable excerpt of a body for messages; a body that is not text is described, never shown. */
 export function excerpt(text: string, max = 120, response?: Pick<HttpResponse, 'contentType' | 'contentEncoding'>): string {
   if (nonTextCharacter.test(text)) {
     const what = [
@@ -330,10 +288,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 }
 
 /**
- * The status half of the outcome for an answer that is not the API's own JSON:
- * 5xx (a proxy or the app crashed, maybe after acting) → unknown; 408 and 429 (refused
- * before processing, try later) → rejected, resendable; other 3xx/4xx (wrong URL,
- * blocked, redirect to a login page) → rejected, final.
+ * The outcome of a status that is not the API's own JSON answer: 5xx (maybe after acting) → unknown;
+ * 408 and 429 → rejected, resendable; other 3xx/4xx (wrong URL, blocked, login page) → rejected, final.
  */
 export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): never {
   const where = (): string => callDescription(req);
@@ -355,10 +311,7 @@ export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operatio
   );
 }
 
-/**
- * Parses an answer as JSON, or throws `unknown`: a body that is not JSON (an HTML error
- * page, a truncated document) cannot tell whether the request took effect.
- */
+/** Parses an answer as JSON, or throws `unknown`: an HTML error page cannot tell whether the request took effect. */
 export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): unknown {
   const where = (): string => callDescription(req);
   if (nestsDeeperThan(response.bodyText, maxJsonDepth)) {

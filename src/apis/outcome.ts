@@ -1,15 +1,7 @@
 /**
- * The outcome of one call to a remote API, as docs/architecture.md defines it.
- *
- * Every call ends in exactly one of four outcomes:
- *  - `ok`:       the API answered success (the client returns a value);
- *  - `rejected`: the API answered a documented error and nothing changed;
- *  - `not-sent`: the request cannot have reached the server; retry freely;
- *  - `unknown`:  it may have taken effect; reconcile before anything else.
- *
- * The three failure outcomes are thrown as subclasses of {@link ApiCallError}, so
- * callers branch on `error.outcome` (or `instanceof`), never on message text.
- * Messages name the API, the operation and what to do; they never contain secrets.
+ * The outcome of one call to a remote API (docs/architecture.md): `ok`, `rejected` (nothing
+ * changed), `not-sent` (retry freely) or `unknown` (reconcile first). Failures are thrown as
+ * {@link ApiCallError}s: callers branch on `error.outcome`, never on message text.
  */
 
 export type ApiName = 'webtv' | 'justclick';
@@ -23,24 +15,15 @@ export const apiLabel: Record<ApiName, string> = {
 
 export interface ApiCallErrorOptions {
   api: ApiName;
-  /** The action (`cancel_order`) or method (`DeleteOrder`) that was called. */
   operation: string;
-  /**
-   * May the same request be sent again, as it is? This is the API's verdict, not Temporal's
-   * retry decision (src/activities/failures.ts makes that one, from the outcome too).
-   */
+  /** May the same request be sent again as it is? The API's verdict; src/activities/failures.ts decides retries. */
   resendable: boolean;
   /** The vendor's error code as a string (`ERROR_NO_ORDER`, `302`), or a transport code. */
   code: string;
-  /** The vendor's own error text, exactly as received, when there is one. */
+  /** Exactly as received. */
   vendorText?: string | undefined;
-  /** HTTP status when a response was received. */
   httpStatus?: number | undefined;
-  /**
-   * The API refused our credentials, signature, address or account (not the request's
-   * content): retrying cannot help until a person fixes the configuration. Decided by each
-   * API's error table.
-   */
+  /** Our credentials, signature, address or account were refused: a person must fix the configuration. */
   accessProblem?: boolean | undefined;
   cause?: unknown;
 }
@@ -67,7 +50,7 @@ export abstract class ApiCallError extends Error {
   }
 
   /** A plain, secret-free summary for logs, ledgers and workflow failure details. */
-  toJSON(): ApiCallErrorSummary {
+  toJSON() {
     return {
       outcome: this.outcome,
       api: this.api,
@@ -82,17 +65,7 @@ export abstract class ApiCallError extends Error {
   }
 }
 
-export interface ApiCallErrorSummary {
-  outcome: FailureOutcome;
-  api: ApiName;
-  operation: string;
-  code: string;
-  vendorText: string | null;
-  httpStatus: number | null;
-  resendable: boolean;
-  accessProblem: boolean;
-  message: string;
-}
+export type ApiCallErrorSummary = ReturnType<ApiCallError['toJSON']>;
 
 /** The API answered with a documented (or at least well-formed) error: nothing changed. */
 export class ApiRejectedError extends ApiCallError {

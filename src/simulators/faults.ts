@@ -1,26 +1,13 @@
 /**
- * Fault injection shared by both simulators.
- *
- * A fault applies to the next `count` calls of one operation (a WebTV action such as
- * `add_subtract_credit`, a JustClick method such as `DeleteOrder`, or `*` for any).
- * Faults are consumed in the order they were added.
- *
- * | kind              | what the simulator does                                            | effect committed? |
- * |-------------------|--------------------------------------------------------------------|-------------------|
- * | `error`           | answers the documented error `code` (with `text`, or the documented one) | no          |
- * | `http-status`     | answers HTTP `status` with `body` (default: a small HTML page)     | no                |
- * | `latency`         | waits `ms`, then handles the call normally                         | yes               |
- * | `apply-then-drop` | handles the call, then destroys the socket without answering       | yes               |
- * | `broken-json`     | handles the call, then answers with a truncated JSON document      | yes               |
- * | `wrong-hash`      | (JustClick) handles the call, then signs the answer with a wrong hash | yes            |
+ * Fault injection shared by both simulators: a fault applies to the next `count` calls of one
+ * operation, or `*` for any, in the order added. `error` and `http-status` commit nothing; the
+ * other kinds handle the call, then delay, drop, truncate or (JustClick) mis-sign the answer.
  */
 
 export type FaultKind = 'error' | 'http-status' | 'latency' | 'apply-then-drop' | 'broken-json' | 'wrong-hash';
 
 interface FaultBase {
-  /** Action or method name, or `*` for every operation. */
   operation: string;
-  /** How many of the next matching calls this fault applies to (default 1). */
   count: number;
 }
 
@@ -28,7 +15,7 @@ export interface ErrorFault extends FaultBase {
   kind: 'error';
   /** WebTV: the `error` code (`ERROR_NO_ORDER`); JustClick: the numeric `error_code` as text. */
   code: string;
-  /** The vendor text; when omitted, the simulator uses the documented text for the code. */
+  /** Default: the documented text for the code. */
   text?: string | undefined;
 }
 
@@ -56,7 +43,7 @@ export class InvalidFaultError extends Error {
 
 const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
 
-/** Validates a fault as received from the admin API or a test; lists every problem. */
+/** Validates a fault from the admin API or a test; lists every problem. */
 export function parseFault(input: unknown, knownOperations: readonly string[], supportedKinds: readonly FaultKind[] = faultKinds): Fault {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidFaultError('a fault is a JSON object such as {"operation":"cancel_order","kind":"error","code":"ERROR"}');
@@ -114,7 +101,6 @@ export function parseFault(input: unknown, knownOperations: readonly string[], s
   }
 }
 
-/** The queue of pending faults of one simulator. */
 export class FaultPlan {
   private readonly pending: Fault[] = [];
 

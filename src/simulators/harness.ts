@@ -1,13 +1,7 @@
 /**
- * The HTTP server both simulators run on: body parsing (multipart and urlencoded),
- * the fault queue, the call log, and the admin API under `/_sim/` on the same port.
- *
- * Admin API (JSON in, JSON out):
- *   GET    /_sim/state    read-only snapshot of the simulator's state
- *   GET    /_sim/calls    the call log: every API request with its operation and outcome
- *   GET    /_sim/faults   pending faults
- *   POST   /_sim/faults   add a fault (see ./faults.ts), e.g. {"operation":"cancel_order","kind":"error","code":"ERROR","count":2}
- *   DELETE /_sim/faults   remove every pending fault
+ * The HTTP server both simulators run on: body parsing, the fault queue (./faults.ts), the call
+ * log, and a JSON admin API on the same port: GET /_sim/state, GET /_sim/calls, and
+ * GET|POST|DELETE /_sim/faults (pending faults; add one; remove all).
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -16,14 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultPlan, InvalidFaultError, parseFault } from './faults.ts';
 import type { ErrorFault, Fault, FaultKind } from './faults.ts';
 
-/** One request as the simulated API sees it. */
 export interface SimRequest {
   method: string;
   url: URL;
   /** Body fields in the order received, names as sent (`goods[0][good_name]`). */
   fields: Array<[name: string, value: string]>;
-  contentType: string;
-  rawBody: string;
   receivedAt: Date;
 }
 
@@ -33,18 +24,16 @@ export interface SimAnswer {
   body: string;
 }
 
-/** What one simulated API provides to the harness. */
 export interface SimulatedApi {
   readonly name: string;
   readonly operations: readonly string[];
   readonly faultKinds: readonly FaultKind[];
   /** The operation a request is for (`cancel_order`, `DeleteOrder`), or undefined if none. */
   operationOf(request: SimRequest): string | undefined;
-  /** Handles a request and commits its effect. `fault` is passed for faults that shape the answer. */
+  /** Handles a request and commits its effect; `fault` for faults that shape the answer. */
   handle(request: SimRequest, fault: Fault | undefined): SimAnswer;
   /** The documented error answer for an `error` fault; commits nothing. */
   renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer;
-  /** A read-only, JSON-serialisable snapshot of the state. */
   snapshot(): unknown;
 }
 
@@ -59,7 +48,7 @@ export interface CallLogEntry {
 }
 
 export interface SimulatorHandle {
-  /** Base URL, e.g. http://127.0.0.1:41234 */
+  /** e.g. http://127.0.0.1:41234 */
   readonly origin: string;
   readonly port: number;
   readonly faults: FaultPlan;
@@ -68,10 +57,16 @@ export interface SimulatorHandle {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+/** Where a simulator listens. */
+export interface ListenOptions {
+  /** Default 127.0.0.1. */
   host?: string;
+  /** Default 0: any free port. */
   port?: number;
-  /** Hidden from the call log: query and body fields whose values are secrets or signatures. */
+}
+
+export interface StartOptions extends ListenOptions {
+  /** Query and body fields whose values the call log hides. */
   redactFields?: readonly string[];
 }
 
@@ -89,9 +84,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-
 /** How PHP answers by default: `text/html`, whatever the body. */
 export const phpContentType = 'text/html; charset=UTF-8';
+
+/** The web server's 404 page for a path the API does not serve; `hint` is HTML. */
+export function phpNotFound(hint: string): SimAnswer {
+  const page = `<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>${hint}</p></body></html>`;
+  return { status: 404, contentType: phpContentType, body: `<!DOCTYPE html>${page}` };
+}
 
 /** `json_encode` with PHP's default flags: non-ASCII as `\uXXXX` (UTF-16 units), `/` as `\/`. */
 export function phpJsonEncode(value: unknown): string {
@@ -196,8 +196,6 @@ export async function startSimulatorServer(api: SimulatedApi, options: StartOpti
       method: req.method ?? 'GET',
       url,
       fields,
-      contentType,
-      rawBody: raw.toString('utf8'),
       receivedAt: new Date(),
     };
     const operation = api.operationOf(request);
@@ -214,25 +212,20 @@ export async function startSimulatorServer(api: SimulatedApi, options: StartOpti
     calls.push(entry);
 
     if (fault?.kind === 'latency') await sleep(fault.ms);
-    if (fault?.kind === 'error') {
-      const answer = api.renderFaultError(request, fault);
+    const logged = (answer: SimAnswer): SimAnswer => {
       entry.status = answer.status;
       entry.answer = answer.body;
-      return sendAnswer(res, answer);
-    }
+      return answer;
+    };
+    if (fault?.kind === 'error') return sendAnswer(res, logged(api.renderFaultError(request, fault)));
     if (fault?.kind === 'http-status') {
-      const answer: SimAnswer = {
+      return sendAnswer(res, logged({
         status: fault.status,
         contentType: fault.contentType ?? 'text/html',
         body: fault.body ?? defaultErrorPage.replaceAll('502 Bad Gateway', `${fault.status} Simulated failure`),
-      };
-      entry.status = answer.status;
-      entry.answer = answer.body;
-      return sendAnswer(res, answer);
+      }));
     }
-    const answer = api.handle(request, fault);
-    entry.status = answer.status;
-    entry.answer = answer.body;
+    const answer = logged(api.handle(request, fault));
     if (fault?.kind === 'apply-then-drop') {
       entry.status = null;
       req.socket.destroy();

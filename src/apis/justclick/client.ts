@@ -1,10 +1,7 @@
 /**
  * JustClick API client: `POST <apiUrl>/<Method>` with an urlencoded body signed like the
- * vendor's PHP sample (see ./signing.ts), every answer's hash verified (see ./errors.ts).
- *
- * Knows nothing of Temporal. Each method either returns what the API said or throws one of
- * the call outcomes of ../outcome.ts. Inputs are validated before anything is sent; the
- * secret never appears in errors, logs or return values.
+ * vendor's PHP sample (./signing.ts), every answer's hash verified (./errors.ts). Each method
+ * returns what the API said or throws an outcome of ../outcome.ts; the secret is never shown.
  */
 import type { JustClickConfig } from '../../config.ts';
 import { centsFromLooseAmount, formatCents } from '../../money.ts';
@@ -19,12 +16,11 @@ import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
 import { parsePhpFieldName } from './php-fields.ts';
 import { justClickQueryHash, phpQueryFields } from './signing.ts';
 import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
-import { justClickMethods } from './types.ts';
+import { justClickMethods, justClickOrderTextFields } from './types.ts';
 import type {
   JustClickAnswer,
   JustClickCreateResult,
   JustClickDeleteResult,
-  JustClickMethod,
   JustClickNewOrder,
   JustClickOrderInfo,
   JustClickOrderStatus,
@@ -33,40 +29,31 @@ import type {
 } from './types.ts';
 
 export interface JustClickClientOptions {
-  /** Shared transport; when omitted the client creates its own and closes it in close(). */
+  /** Default: a new transport, closed by close(). */
   transport?: HttpTransport;
-  /** Wraps each call (tracing span, metrics); see src/telemetry/api-calls.ts. Default: none. */
+  /** Wraps each call (tracing span, metrics). */
   observeCall?: ApiCallObserver;
 }
 
 export interface JustClickClient {
-  /** The API base URL in use (no secrets in it). */
   readonly apiUrl: string;
   /** DeleteOrder: `deleted` (0) or `already-absent` (200 or 302). Idempotent. */
   deleteOrder(billId: string, signal?: AbortSignal): Promise<JustClickDeleteResult>;
   /** CreateOrder: `created: false` when 601 said the bill id exists already. Idempotent only with `billId`. */
   createOrder(order: JustClickNewOrder, signal?: AbortSignal): Promise<JustClickCreateResult>;
-  /** UpdateOrderStatus. Idempotent. */
   updateOrderStatus(
     billId: string,
     status: JustClickOrderStatus,
     details?: JustClickStatusDetails,
     signal?: AbortSignal,
   ): Promise<JustClickStatusResult>;
-  /** GetOrderInfo. */
   getOrderInfo(billId: string, signal?: AbortSignal): Promise<JustClickOrderInfo>;
-  /**
-   * Any method, for the CLI: returns the verified answer for code 0 and throws the outcome
-   * for every other code, like the typed methods do. The codes that are not errors for the
-   * typed methods (DeleteOrder 200/302, CreateOrder 601) are thrown too, as final
-   * ApiRejectedErrors whose message says "already absent" / "already exists".
-   */
+  /** Any method, for the CLI: the verified answer for code 0; every other code is thrown (200/302/601 too). */
   call(method: string, params: PhpParams, signal?: AbortSignal): Promise<JustClickAnswer>;
   close(): Promise<void>;
 }
 
 const methodPattern = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const typedMethods: readonly JustClickMethod[] = justClickMethods;
 const orderStatuses: readonly JustClickOrderStatus[] = ['sent', 'paid', 'return', 'cancel'];
 /** Methods that change nothing more when repeated (reads, deletes, setting a status). */
 const idempotentMethods = new Set(['deleteorder', 'updateorderstatus', 'getorderinfo', 'getorderdetails', 'getorders', 'getorderswithgoods']);
@@ -126,13 +113,10 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
   if (typeof order.email === 'string' && order.email.trim() !== '' && !/^[^\s@]+@[^\s@]+$/.test(order.email)) {
     problems.push(`email ${JSON.stringify(order.email)} is not an email address`);
   }
-  const optionalTexts: Array<[keyof JustClickNewOrder, string]> = [
-    ['firstName', 'firstName'], ['surname', 'surname'], ['middleName', 'middleName'], ['phone', 'phone'],
-    ['country', 'country'], ['region', 'region'], ['city', 'city'], ['address', 'address'],
-    ['postalCode', 'postalCode'], ['coupon', 'coupon'], ['tag', 'tag'], ['comment', 'comment'],
-    ['ip', 'ip'], ['domain', 'domain'],
-  ];
-  for (const [field, what] of optionalTexts) checkText(problems, what, order[field], { required: false, max: field === 'comment' ? 5000 : 1000 });
+  for (const [field] of justClickOrderTextFields) {
+    const max = field === 'comment' ? 5000 : 1000;
+    if (field !== 'email') checkText(problems, field, order[field], { required: false, max });
+  }
   if (order.createdAt !== undefined) checkUnixSeconds(problems, 'createdAt', order.createdAt);
   if (order.autoCancel !== undefined && typeof order.autoCancel !== 'boolean') checkUnixSeconds(problems, 'autoCancel', order.autoCancel);
   if (order.utm !== undefined) {
@@ -165,32 +149,14 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
   add('bill_id', order.billId);
   // Assumed: good_sum as a decimal string with two places ("1500.00"); the docs only say "price".
   add('goods', order.goods.map((good) => new Map<string, PhpValue>([['good_name', good.name], ['good_sum', formatCents(good.sum)]])));
-  add('bill_first_name', order.firstName);
-  add('bill_surname', order.surname);
-  add('bill_otchestvo', order.middleName);
-  add('bill_email', order.email);
-  add('bill_phone', order.phone);
-  add('bill_country', order.country);
-  add('bill_region', order.region);
-  add('bill_city', order.city);
-  add('bill_address', order.address);
-  add('bill_postal_code', order.postalCode);
-  add('bill_kupon', order.coupon);
-  add('bill_tag', order.tag);
-  add('bill_comment', order.comment);
-  add('bill_ip', order.ip);
-  add('bill_domain', order.domain);
+  for (const [field, name] of justClickOrderTextFields) add(name, order[field]);
   add('bill_created', order.createdAt);
   add('bill_timer_kill', order.autoCancel);
   if (order.utm !== undefined) add('utm', new Map(Object.entries(order.utm)));
   return params;
 }
 
-/**
- * A field whose name PHP would store elsewhere than its path (a top-level name with a
- * space, dot or bracket, a `]` or an empty key inside brackets, a NUL, a `__Host-` prefix
- * made by mangling): JustClick would hash another query and answer 4.
- */
+/** A field whose name PHP would store elsewhere than its path: JustClick would hash another query and answer 4. */
 function checkFieldNames(fields: readonly PhpQueryField[]): string | undefined {
   for (const { path, text } of fields) {
     const [[name = ''] = []] = new URLSearchParams(text);
@@ -206,7 +172,7 @@ function checkFieldNames(fields: readonly PhpQueryField[]): string | undefined {
   return undefined;
 }
 
-/** A client for the JustClick account `config` names (checked by loadConfig: nothing is checked again here). */
+/** A client for the JustClick account `config` names (already checked by loadConfig). */
 export function createJustClickClient(config: JustClickConfig, options: JustClickClientOptions = {}): JustClickClient {
   const { login, apiUrl } = config;
   const secret = config.secret.reveal();
@@ -220,39 +186,32 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
     idempotent: boolean,
     signal: AbortSignal | undefined,
   ): Promise<{ answer: JustClickAnswer; verdict: JustClickVerdict; httpStatus: number; req: JustClickRequestInfo }> {
-    return observeCall({ api: 'justclick', operation: method }, () => exchangeUnobserved(method, params, idempotent, signal));
-  }
-
-  async function exchangeUnobserved(
-    method: string,
-    params: PhpParams,
-    idempotent: boolean,
-    signal: AbortSignal | undefined,
-  ): Promise<{ answer: JustClickAnswer; verdict: JustClickVerdict; httpStatus: number; req: JustClickRequestInfo }> {
-    const url = new URL(`${apiUrl}/${method}`);
-    let fields: PhpQueryField[];
-    try {
-      fields = phpQueryFields(params);
-    } catch (error) {
-      if (error instanceof TypeError) throw refuseJustClickInput(method, [error.message]);
-      throw error;
-    }
-    const nameProblem = checkFieldNames(fields);
-    if (nameProblem) throw refuseJustClickInput(method, [nameProblem]);
-    const query = fields.map((field) => field.text).join('&');
-    const hash = justClickQueryHash(query, login, secret);
-    const body = query === '' ? `hash=${hash}` : `${query}&hash=${hash}`;
-    const req = { operation: method, url, idempotent };
-    const response = await sendPost(transport, {
-      api: 'justclick',
-      ...req,
-      body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      signal,
+    return observeCall({ api: 'justclick', operation: method }, async () => {
+      const url = new URL(`${apiUrl}/${method}`);
+      let fields: PhpQueryField[];
+      try {
+        fields = phpQueryFields(params);
+      } catch (error) {
+        if (error instanceof TypeError) throw refuseJustClickInput(method, [error.message]);
+        throw error;
+      }
+      const nameProblem = checkFieldNames(fields);
+      if (nameProblem) throw refuseJustClickInput(method, [nameProblem]);
+      const query = fields.map((field) => field.text).join('&');
+      const hash = justClickQueryHash(query, login, secret);
+      const body = query === '' ? `hash=${hash}` : `${query}&hash=${hash}`;
+      const req = { operation: method, url, idempotent };
+      const response = await sendPost(transport, {
+        api: 'justclick',
+        ...req,
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        signal,
+      });
+      const answer = readJustClickAnswer(req, response, secret);
+      const verdict = judgeJustClickAnswer(req, answer, response.status);
+      return { answer, verdict, httpStatus: response.status, req };
     });
-    const answer = readJustClickAnswer(req, response, secret);
-    const verdict = judgeJustClickAnswer(req, answer, response.status);
-    return { answer, verdict, httpStatus: response.status, req };
   }
 
   function validated(operation: string, check: (problems: string[]) => void): void {
@@ -357,7 +316,7 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
         if (typeof params !== 'object' || params === null) found.push('params must be an object or [name, value] pairs');
       });
       const lower = method.toLowerCase();
-      const canonical = typedMethods.find((name) => name.toLowerCase() === lower) ?? method;
+      const canonical = justClickMethods.find((name) => name.toLowerCase() === lower) ?? method;
       const hasBillId = Array.isArray(params)
         ? (params as ReadonlyArray<readonly [string, PhpValue]>).some(([name]) => name === 'bill_id')
         : 'bill_id' in params;

@@ -1,15 +1,12 @@
 /**
- * What a JustClick answer means: the API half of the call outcome (see ../outcome.ts).
- *
- * Every answer is `{"error_code": <int>, "error_text": "...", "hash": "..."}` (+ `result`),
- * signed with md5(error_code::error_text::secret). An answer whose hash is missing or wrong
- * is not trusted at all: the outcome is `unknown` (the request may have taken effect).
- * A verified answer is then judged by its code with the ONE table below.
+ * What a JustClick answer means (the API half of ../outcome.ts). An answer whose hash is missing
+ * or wrong is not trusted at all (`unknown`); a verified one is judged by its code with the ONE table below.
  */
 import { parseJsonAnswer, rejectForHttpStatus, describeEndpoint } from '../http.ts';
 import type { HttpPostRequest, HttpResponse } from '../http.ts';
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { justClickResponseHash, phpNumberToString } from './signing.ts';
+import { justClickMethods } from './types.ts';
 import type { JustClickAnswer, JustClickMethod } from './types.ts';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -18,28 +15,28 @@ export type JustClickNonError = 'already-absent' | 'already-exists';
 
 export interface JustClickCodeInfo {
   readonly code: number;
-  /** The text as documented (help article 511) or observed from the server; the simulator answers with it. */
+  /** The simulator answers with it. */
   readonly text: string;
-  /** Where `text` comes from: observed in server code, documented, or our assumption. */
   readonly textSource: 'observed' | 'documented' | 'assumed';
   readonly meaning: string;
   /** May the same request be sent again as it is (for codes that are errors)? */
   readonly resendable: boolean;
-  /** What a person should do, for the error message. */
   readonly action: string;
-  /**
-   * The API refused our credentials, signature, address or account, not the request's
-   * content: a person must fix the configuration (see ApiCallErrorOptions.accessProblem).
-   */
+  /** Our credentials, signature, address or account were refused (see ApiCallErrorOptions.accessProblem). */
   readonly accessProblem?: boolean;
   /** Methods for which this code is not an error, and what it means there. */
   readonly notAnErrorFor?: Readonly<Partial<Record<JustClickMethod, JustClickNonError>>>;
 }
 
 const fixTheRequest = 'This is a bug in the request orderflow built; report it with the method and parameters.';
+const noSuchBill = 'Check the bill id; the order does not exist in this JustClick account.';
+const readTheOrder = 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.';
 
-function entry(info: JustClickCodeInfo): [number, JustClickCodeInfo] {
-  return [info.code, Object.freeze(info)];
+/** An entry of the table; `textSource` defaults to documented, `resendable` to false. */
+type CodeEntry = Omit<JustClickCodeInfo, 'textSource' | 'resendable'> & Partial<JustClickCodeInfo>;
+
+function entry(info: CodeEntry): [number, JustClickCodeInfo] {
+  return [info.code, Object.freeze({ textSource: 'documented', resendable: false, ...info })];
 }
 
 /**
@@ -47,151 +44,75 @@ function entry(info: JustClickCodeInfo): [number, JustClickCodeInfo] {
  * table are rejected as final and undocumented.
  */
 export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
-  entry({ code: 0, text: 'OK', textSource: 'observed', meaning: 'done', resendable: false, action: 'Nothing to do.' }),
+  entry({ code: 0, text: 'OK', textSource: 'observed', meaning: 'done', action: 'Nothing to do.' }),
   entry({
-    code: 1,
-    text: 'not transferred hash',
-    textSource: 'documented',
-    meaning: 'the request arrived without its hash',
-    resendable: false,
+    code: 1, text: 'not transferred hash', meaning: 'the request arrived without its hash',
     action: `This client always sends a hash, so something between us and JustClick dropped it. ${fixTheRequest}`,
   }),
   entry({
-    code: 2,
-    text: 'no transmitted data',
-    textSource: 'documented',
-    meaning: 'the request arrived without parameters',
-    resendable: false,
+    code: 2, text: 'no transmitted data', meaning: 'the request arrived without parameters',
     action: `Check that no proxy strips POST bodies. ${fixTheRequest}`,
   }),
   entry({
-    code: 3,
-    text: 'wrong posted data',
-    textSource: 'documented',
-    meaning: 'the parameters are wrong',
-    resendable: false,
+    code: 3, text: 'wrong posted data', meaning: 'the parameters are wrong',
     action: 'Check the parameters against the method\'s documentation; sending the same request again will fail again.',
   }),
   entry({
-    code: 4,
-    text: 'incorrect hash',
-    textSource: 'documented',
-    meaning: 'the request signature was refused',
-    resendable: false,
+    code: 4, text: 'incorrect hash', meaning: 'the request signature was refused', accessProblem: true,
     action: 'Check JUSTCLICK_LOGIN and JUSTCLICK_SECRET (the key from "Integration and API" in the JustClick account).',
-    accessProblem: true,
   }),
   entry({
-    code: 5,
-    text: 'invalid user name',
-    textSource: 'documented',
-    meaning: 'the login was not sent or does not exist',
-    resendable: false,
+    code: 5, text: 'invalid user name', meaning: 'the login was not sent or does not exist', accessProblem: true,
     action: 'Check JUSTCLICK_LOGIN and the API URL (https://<login>.justclick.ru/api).',
-    accessProblem: true,
   }),
   entry({
-    code: 6,
-    text: 'permission denied for ip',
-    textSource: 'documented',
+    code: 6, text: 'permission denied for ip', accessProblem: true,
     meaning: 'the API refuses requests from this IP address',
-    resendable: false,
     action: 'Allow this server\'s outgoing IP address in the JustClick API settings.',
-    accessProblem: true,
   }),
   entry({
-    code: 7,
-    text: 'account disabled',
-    textSource: 'documented',
-    meaning: 'the JustClick account is disabled',
-    resendable: false,
+    code: 7, text: 'account disabled', meaning: 'the JustClick account is disabled', accessProblem: true,
     action: 'The account owner must re-enable the JustClick account (billing, or JustClick support).',
-    accessProblem: true,
   }),
   entry({
-    code: 8,
-    text: 'request limit for this ip reached',
-    textSource: 'assumed',
+    code: 8, text: 'request limit for this ip reached', textSource: 'assumed', resendable: true,
     meaning: 'the request limit for this IP address was reached',
-    resendable: true,
     action: 'Nothing changed; retry later, with backoff.',
   }),
   entry({
-    code: 200,
-    text: 'Nonexistent order',
-    textSource: 'observed',
-    meaning: 'the order does not exist',
-    resendable: false,
-    action: 'Check the bill id; the order does not exist in this JustClick account.',
-    notAnErrorFor: { DeleteOrder: 'already-absent' },
+    code: 200, text: 'Nonexistent order', textSource: 'observed', meaning: 'the order does not exist',
+    action: noSuchBill, notAnErrorFor: { DeleteOrder: 'already-absent' },
   }),
+  entry({ code: 201, text: 'wrong status', meaning: 'the order status does not allow this', action: readTheOrder }),
   entry({
-    code: 201,
-    text: 'wrong status',
-    textSource: 'documented',
-    meaning: 'the order status does not allow this',
-    resendable: false,
-    action: 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.',
-  }),
-  entry({
-    code: 202,
-    text: 'order not paid',
-    textSource: 'documented',
-    meaning: 'the order is not paid',
-    resendable: false,
+    code: 202, text: 'order not paid', meaning: 'the order is not paid',
     action: 'The order must be paid first; read it (GetOrderInfo) and decide.',
   }),
   entry({
-    code: 203,
-    text: 'Order number is empty',
-    textSource: 'observed',
-    meaning: 'no bill id was sent',
-    resendable: false,
-    action: fixTheRequest,
+    code: 203, text: 'Order number is empty', textSource: 'observed',
+    meaning: 'no bill id was sent', action: fixTheRequest,
   }),
   entry({
-    code: 302,
-    text: 'nonexistent order',
-    textSource: 'documented',
-    meaning: 'the order to delete or change does not exist',
-    resendable: false,
-    action: 'Check the bill id; the order does not exist in this JustClick account.',
-    notAnErrorFor: { DeleteOrder: 'already-absent' },
+    code: 302, text: 'nonexistent order', meaning: 'the order to delete or change does not exist',
+    action: noSuchBill, notAnErrorFor: { DeleteOrder: 'already-absent' },
   }),
   entry({
-    code: 303,
-    text: 'wrong status',
-    textSource: 'documented',
+    code: 303, text: 'wrong status', action: readTheOrder,
     meaning: 'the order status does not allow deleting or changing it',
-    resendable: false,
-    action: 'Read the order (GetOrderInfo) and decide; sending the same request again will fail again.',
   }),
-  entry({
-    code: 400,
-    text: 'order not found',
-    textSource: 'documented',
-    meaning: 'the order was not found',
-    resendable: false,
-    action: 'Check the bill id; the order does not exist in this JustClick account.',
-  }),
+  entry({ code: 400, text: 'order not found', meaning: 'the order was not found', action: noSuchBill }),
   ...[600, 602, 603, 604, 605, 606].map((code) =>
     entry({
-      code,
-      text: 'order creation error',
-      textSource: 'assumed',
+      code, text: 'order creation error', textSource: 'assumed',
       meaning: `CreateOrder refused the order (code ${code}; the documentation gives only the range 600–606)`,
-      resendable: false,
-      action: 'Check the order data (email, products that exist in the shop, prices); sending it again will fail again.',
+      action: 'Check the order data (email, products that exist in the shop, prices); ' +
+        'sending it again will fail again.',
     }),
   ),
   entry({
-    code: 601,
-    text: 'order already exists',
-    textSource: 'documented',
+    code: 601, text: 'order already exists', notAnErrorFor: { CreateOrder: 'already-exists' },
     meaning: 'an order with this bill id already exists (result.bill_id names it)',
-    resendable: false,
     action: 'The order exists already; use result.bill_id.',
-    notAnErrorFor: { CreateOrder: 'already-exists' },
   }),
 ]);
 
@@ -225,12 +146,7 @@ function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: stri
   );
 }
 
-/**
- * Reads one HTTP response into a verified answer, or throws its outcome: non-2xx via
- * rejectForHttpStatus, a body that is not JSON via parseJsonAnswer (unknown), a missing or
- * wrong response hash as OutcomeUnknownError `BAD_RESPONSE_HASH`, a signed answer of the
- * wrong shape as OutcomeUnknownError `UNEXPECTED_ANSWER`. Error codes are not judged here.
- */
+/** Reads one HTTP response into a verified answer, or throws its outcome; error codes are not judged here. */
 export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpResponse, secret: string): JustClickAnswer {
   const httpReq = { ...req, api: 'justclick' as const };
   if (response.status < 200 || response.status > 299) rejectForHttpStatus(httpReq, response);
@@ -268,10 +184,8 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
 }
 
 /**
- * An answer whose hash does not verify with our secret but whose code says JustClick refused
- * our credentials (4 incorrect hash, 5 invalid user name, 6 IP denied, 7 account disabled):
- * that is what a wrong JUSTCLICK_SECRET looks like (JustClick signs with its own key for the
- * account). An access refusal changes nothing, so it is an access error, not an unknown outcome.
+ * An unverified answer whose code refuses our credentials (4–7) is what a wrong JUSTCLICK_SECRET
+ * looks like (JustClick signs with the account's key): an access error, which changes nothing.
  */
 function accessRefusalSignedWithAnotherKey(
   req: JustClickRequestInfo,
@@ -299,20 +213,16 @@ export function justClickNonError(method: string, code: string | number): JustCl
 }
 
 function isTypedMethod(method: string): method is JustClickMethod {
-  return method === 'DeleteOrder' || method === 'CreateOrder' || method === 'UpdateOrderStatus' || method === 'GetOrderInfo';
+  return (justClickMethods as readonly string[]).includes(method);
 }
 
-/**
- * Judges a verified answer for a method: `ok` for 0, `already-absent` (DeleteOrder 200/302),
- * `already-exists` (CreateOrder 601); every other code throws ApiRejectedError with
- * `code` = the number as text and `vendorText` = error_text as received.
- */
+/** Judges a verified answer for a method: every code but 0 and the non-errors throws ApiRejectedError. */
 export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClickAnswer, httpStatus?: number): JustClickVerdict {
   const code = answer.error_code;
   if (code === 0) return { kind: 'ok' };
-  const info = justClickCodes.get(code);
-  const nonError = info?.notAnErrorFor && isTypedMethod(req.operation) ? info.notAnErrorFor[req.operation] : undefined;
+  const nonError = justClickNonError(req.operation, code);
   if (nonError) return { kind: nonError };
+  const info = justClickCodes.get(code);
   const said = `answered error ${code} ${JSON.stringify(answer.error_text)}`;
   if (!info) {
     throw new ApiRejectedError(
@@ -335,10 +245,7 @@ export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClic
   );
 }
 
-/**
- * For the generic `call`, which returns only code 0: a code that is not an error for this
- * method (DeleteOrder 200/302, CreateOrder 601) as a final rejection whose message says so.
- */
+/** For the generic `call`, which returns only code 0: a non-error code as a final rejection that says so. */
 export function nonErrorAsRejection(
   req: JustClickRequestInfo,
   answer: JustClickAnswer,

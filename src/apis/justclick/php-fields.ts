@@ -1,12 +1,9 @@
 /**
- * Received field names read the way PHP fills $_POST: `nestPhpFields` follows
- * main/php_variables.c (php_register_variable_ex), which turns the names of a received
- * body (`goods[0][good_name]`) into $_POST's nested arrays. (The JustClick simulator and
- * `orderflow api justclick` read bodies with it; ./signing.ts builds them.)
+ * Received field names read the way PHP fills $_POST, following main/php_variables.c
+ * (php_register_variable_ex): `goods[0][good_name]` becomes nested arrays.
  */
 import { phpIntMax, phpIntMin } from './signing.ts';
 import type { PhpValue } from './signing.ts';
-
 
 /** PHP's default max_input_nesting_level. */
 const maxInputNestingLevel = 64;
@@ -190,11 +187,8 @@ function tableToValue(table: PhpTable): Map<string, PhpValue> {
 }
 
 /**
- * Received fields (names as sent, values decoded) nested into the array PHP builds for
- * $_POST: `goods[0][good_name]=A` → `[['goods', Map{'0' → Map{'good_name' → 'A'}}]]`.
- * Nested levels are Maps so that their order survives. `phpHttpBuildQuery(nestPhpFields(pairs))`
- * is what PHP's `http_build_query($_POST)` gives for the same body. PHP's max_input_vars
- * limit (1000 fields) is not applied.
+ * Received fields nested into the array PHP builds for $_POST, nested levels as Maps so that their
+ * order survives. PHP's max_input_vars limit (1000 fields) is not applied.
  */
 export function nestPhpFields(pairs: ReadonlyArray<readonly [string, string]>): Array<[string, PhpValue]> {
   const root = newTable();

@@ -1,18 +1,8 @@
 /**
- * JustClick request and response signing, byte-identical to the vendor's PHP.
- *
+ * JustClick request and response signing, byte-identical to the vendor's PHP:
  *   request:  hash = md5( http_build_query(params) . "::" . login . "::" . secret )
  *   response: hash = md5( error_code . "::" . error_text . "::" . secret )
- *
- * Known vectors (computed with PHP; login `username`, secret = 40 × `X`):
- *   bill_id=1111                       → 47d890b61dcad113dee75f57f69be233
- *   response 0 / "OK"                  → cf2b10a8fd707c6d14f496e19503b0a1
- *   response 200 / "Nonexistent order" → e95a8dcc9368519482412470b53d392f
- *
- * `phpHttpBuildQuery` follows php-src ext/standard/http.c (php_url_encode_hash_ex) with
- * the default arguments: `&` between pairs, PHP_QUERY_RFC1738 (php_url_encode: space → `+`,
- * everything but `A-Z a-z 0-9 - _ .` → `%XX` in upper case, over the UTF-8 bytes).
- * Received bodies are parsed as PHP parses them in ./php-fields.ts.
+ * `phpHttpBuildQuery` follows php-src ext/standard/http.c (php_url_encode_hash_ex), default arguments.
  */
 import { createHash } from 'node:crypto';
 
@@ -24,18 +14,11 @@ export interface PhpArray {
   [key: string]: PhpValue;
 }
 
-/** A PHP array whose keys keep insertion order, integer-like ones included (what nestPhpFields returns for nested levels). */
+/** A PHP array whose keys keep insertion order, integer-like ones included. */
 export type PhpOrderedArray = ReadonlyMap<string | number, PhpValue>;
 
-/**
- * Top-level parameters: an object, or ordered pairs (PHP arrays keep insertion order even
- * for integer keys, JS objects do not). Pairs behave like `$a[$key] = $value` in order:
- * a repeated key keeps its first position and takes the last value.
- */
+/** Top-level parameters: an object, or ordered pairs (a repeated key keeps its first place, takes the last value). */
 export type PhpParams = PhpArray | ReadonlyArray<readonly [string, PhpValue]>;
-
-// ---------------------------------------------------------------------------------------
-// php_url_encode
 
 const hexDigits = '0123456789ABCDEF';
 const utf8 = new TextEncoder();
@@ -51,11 +34,7 @@ function isUnreservedByte(byte: number): boolean {
   );
 }
 
-/**
- * PHP `urlencode`: space → `+`; everything but `A-Z a-z 0-9 - _ .` percent-encoded from the
- * UTF-8 bytes with upper-case hex (`~` → `%7E`, `*` → `%2A`). A lone UTF-16 surrogate,
- * which has no UTF-8 form, is encoded as U+FFFD (`%EF%BF%BD`).
- */
+/** PHP `urlencode` over the UTF-8 bytes (a lone surrogate becomes U+FFFD, `%EF%BF%BD`). */
 export function phpUrlencode(value: string): string {
   let out = '';
   for (const byte of utf8.encode(value)) {
@@ -65,9 +44,6 @@ export function phpUrlencode(value: string): string {
   }
   return out;
 }
-
-// ---------------------------------------------------------------------------------------
-// Numbers as PHP prints them
 
 export const phpIntMin = -(2n ** 63n);
 export const phpIntMax = 2n ** 63n - 1n;
@@ -153,11 +129,8 @@ function phpFloatToString(value: number): string {
 }
 
 /**
- * A JS number as PHP would print it. A number holding a whole value inside PHP's 64-bit
- * integer range is taken to be a PHP int (printed exactly, `5`, `9007199254740992`);
- * anything else is a PHP float printed with precision 14 like PHP 8's string conversion
- * (`5.5`, `0.1`, `1.0E+25`, `INF`). This is the mapping json_decode makes of the same
- * number written by JSON.stringify.
+ * A JS number as PHP would print it, mapped as json_decode would: a whole value in PHP's 64-bit
+ * range is an int (`9007199254740992`), anything else a float with precision 14 (`0.1`, `1.0E+25`).
  */
 export function phpNumberToString(value: number): string {
   if (Number.isInteger(value)) {
@@ -166,9 +139,6 @@ export function phpNumberToString(value: number): string {
   }
   return phpFloatToString(value);
 }
-
-// ---------------------------------------------------------------------------------------
-// http_build_query
 
 function isPlainObject(value: object): value is PhpArray {
   const proto = Object.getPrototypeOf(value) as unknown;
@@ -221,11 +191,9 @@ function encodeScalar(value: string | number | boolean): string {
   return phpUrlencode(phpNumberToString(value));
 }
 
-/** One field of an encoded query: where PHP is meant to store it, and its `name=value` text. */
+/** One field of an encoded query: its keys from the top level down, and its `name=value` text. */
 export interface PhpQueryField {
-  /** The keys from the top level down, e.g. `['goods', '0', 'good_name']`. */
   readonly path: readonly string[];
-  /** `goods%5B0%5D%5Bgood_name%5D=course`. */
   readonly text: string;
 }
 
@@ -246,30 +214,19 @@ function encodeEntries(entries: Array<[string, PhpValue]>, parents: readonly str
   }
 }
 
-/**
- * The fields of `phpHttpBuildQuery(params)`, in order, each with the path it encodes: for
- * a caller that checks the names before joining them (`fields.map((f) => f.text).join('&')`).
- */
+/** The fields of `phpHttpBuildQuery(params)`, in order, for a caller that checks the names before joining them. */
 export function phpQueryFields(params: PhpParams): PhpQueryField[] {
   const out: PhpQueryField[] = [];
   encodeEntries(entriesOfParams(params), [], out);
   return out;
 }
 
-/**
- * PHP `http_build_query($params)` with default arguments: `a=1&b=x+y`, nested arrays as
- * `goods%5B0%5D%5Bgood_name%5D=...` (nested keys encoded too), `true` → `1`, `false` → `0`,
- * null/undefined omitted, numbers as {@link phpNumberToString}, empty strings kept (`a=`),
- * empty nested arrays omitted entirely.
- */
+/** PHP `http_build_query($params)` with default arguments. */
 export function phpHttpBuildQuery(params: PhpParams): string {
   return phpQueryFields(params)
     .map((field) => field.text)
     .join('&');
 }
-
-// ---------------------------------------------------------------------------------------
-// JustClick hashes
 
 function md5Hex(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
@@ -280,7 +237,7 @@ export function justClickRequestHash(params: PhpParams, login: string, secret: s
   return justClickQueryHash(phpHttpBuildQuery(params), login, secret);
 }
 
-/** The same hash over a query already built by {@link phpHttpBuildQuery} (a request is encoded once). */
+/** The same hash over a query already built by {@link phpHttpBuildQuery}. */
 export function justClickQueryHash(query: string, login: string, secret: string): string {
   return md5Hex(`${query}::${login}::${secret}`);
 }

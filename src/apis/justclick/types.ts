@@ -4,7 +4,7 @@
  */
 import type { Cents } from '../../money.ts';
 
-/** The methods this client has typed wrappers for. Any other method can go through `call`. */
+/** The methods with typed wrappers; any other method can go through `call`. */
 export type JustClickMethod = 'DeleteOrder' | 'CreateOrder' | 'UpdateOrderStatus' | 'GetOrderInfo';
 
 /** The documented methods (docs/vendor-apis.md, JustClick): the only ones `orderflow api justclick` sends. */
@@ -13,7 +13,7 @@ export const justClickMethods: readonly JustClickMethod[] = Object.freeze(['Dele
 /** Body fields the client sets itself (the request's signature); never a caller's field. */
 export const justClickReservedFields = Object.freeze(['hash'] as const);
 
-/** Every answer, after its hash was verified: `result` only when the API sent data. */
+/** Every answer, after its hash was verified. */
 export interface JustClickAnswer {
   error_code: number;
   /** Exactly as received (the docs write `ok`, the server sends `OK`). */
@@ -22,25 +22,22 @@ export interface JustClickAnswer {
 }
 
 export interface JustClickDeleteResult {
-  /** `deleted`: error_code 0. `already-absent`: 200 or 302, the bill did not exist (any more). */
+  /** `already-absent`: 200 or 302. */
   status: 'deleted' | 'already-absent';
   code: number;
   text: string;
 }
 
 export interface JustClickGood {
-  /** The product's id in the JustClick shop (`good_name`). */
+  /** `good_name`: the product's id in the JustClick shop. */
   name: string;
-  /** The price in this order (`good_sum`), sent as a decimal string with two places. */
+  /** `good_sum`, sent as a decimal string with two places. */
   sum: Cents;
 }
 
 /** CreateOrder input (help article 582). Field names in comments are the API's. */
 export interface JustClickNewOrder {
-  /**
-   * Our own bill number (`bill_id`). With it, a repeated CreateOrder answers 601 with the
-   * existing bill instead of creating a second one, which makes the call idempotent.
-   */
+  /** `bill_id`: with it, a repeated CreateOrder answers 601 instead of creating a second bill (idempotent). */
   billId?: string;
   email: string; // bill_email
   firstName?: string; // bill_first_name
@@ -68,7 +65,7 @@ export interface JustClickNewOrder {
 
 export interface JustClickCreateResult {
   billId: string;
-  /** false when the API answered 601: a bill with this id already existed and nothing was created. */
+  /** false when the API answered 601: nothing was created. */
   created: boolean;
 }
 
@@ -76,7 +73,7 @@ export interface JustClickCreateResult {
 export type JustClickOrderStatus = 'sent' | 'paid' | 'return' | 'cancel';
 
 export interface JustClickStatusDetails {
-  /** `date`, Unix seconds: required for `sent` and `paid` (when it was sent or paid). */
+  /** `date`, Unix seconds: required for `sent` and `paid`. */
   date?: number;
   /** `rpo`, the postal tracking number: required for `sent`. */
   trackingNumber?: string;
@@ -87,10 +84,7 @@ export interface JustClickStatusResult {
   text: string;
 }
 
-/**
- * GetOrderInfo `result` (help article 3326), read loosely: fields arrive as strings or
- * numbers and may be missing. Text fields are null when absent.
- */
+/** GetOrderInfo `result` (help article 3326), read loosely: absent fields are null. */
 export interface JustClickOrderInfo {
   billId: string;
   email: string | null;
@@ -107,10 +101,17 @@ export interface JustClickOrderInfo {
   comment: string | null;
   /** `link`: the payment page. */
   paymentLink: string | null;
-  /** `price`, exact; null when absent or not an amount. */
+  /** null when absent or not an amount, like leftToPay (`bill_sum_topay`). */
   price: Cents | null;
-  /** `bill_sum_topay`: what is left to pay; null when absent or not an amount. */
   leftToPay: Cents | null;
-  /** The whole `result` object as received. */
   raw: Readonly<Record<string, unknown>>;
 }
+
+/** CreateOrder's text fields and their API names, in the order they are sent. */
+type OrderTextField = Exclude<keyof JustClickNewOrder, 'billId' | 'createdAt' | 'autoCancel' | 'utm' | 'goods'>;
+export const justClickOrderTextFields: ReadonlyArray<[OrderTextField, string]> = [
+  ['firstName', 'bill_first_name'], ['surname', 'bill_surname'], ['middleName', 'bill_otchestvo'],
+  ['email', 'bill_email'], ['phone', 'bill_phone'], ['country', 'bill_country'], ['region', 'bill_region'],
+  ['city', 'bill_city'], ['address', 'bill_address'], ['postalCode', 'bill_postal_code'], ['coupon', 'bill_kupon'],
+  ['tag', 'bill_tag'], ['comment', 'bill_comment'], ['ip', 'bill_ip'], ['domain', 'bill_domain'],
+];

@@ -1,7 +1,4 @@
-/**
- * WebTV store API: the actions, and what a call and its success answer are
- * (docs/vendor-apis.md, WebTV). Shared by ./errors.ts (judging answers) and ./types.ts (parsing them).
- */
+/** WebTV store API: the actions, and what a call and its success answer are (docs/vendor-apis.md, WebTV). */
 export const webTvActions = Object.freeze([
   'cancel_order',
   'process_order',
@@ -26,20 +23,15 @@ export function isReadOnlyWebTvAction(action: WebTvAction): boolean {
   return webTvReadOnlyActions.includes(action);
 }
 
-/** What an answer is interpreted against: the call it answers. */
 export interface WebTvCallContext {
   action: WebTvAction;
   userId: number;
   /** The signed request URL; only its origin and path are ever printed. */
   url: URL;
-  /** True for read-only actions: an `unknown` outcome may then simply be retried. */
   idempotent: boolean;
 }
 
-/**
- * A success answer as parsed from JSON: an object with at least one of `ok` (a message),
- * `data` (an object), `list` (an array) or `id`.
- */
+/** A success answer: an object with at least one of `ok`, `data`, `list` or `id`. */
 export interface WebTvSuccessAnswer {
   readonly ok?: unknown;
   readonly data?: unknown;

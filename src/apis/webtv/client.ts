@@ -1,15 +1,7 @@
 /**
- * Client for the WS.WebTV platform API, section `store` (docs/vendor-apis.md, WebTV).
- *
- * One method per action. Each call is one POST (urlencoded body) to a freshly signed URL
- * (new salt, current timestamp: retries by the caller are signed anew), and ends in one of
- * the four outcomes of ../outcome.ts: a normalised value, or a thrown
- * ApiRejectedError / RequestNotSentError / OutcomeUnknownError. This client never retries:
- * Temporal owns retries, and only the activity knows whether a retry is safe.
- *
- * Inputs are checked before anything is sent ({@link InvalidWebTvInputError}).
- * The shared secret lives only in this module's closure: it is never sent, and never
- * appears in errors, messages, `toJSON()` or inspect output.
+ * Client for the WS.WebTV platform API, section `store` (docs/vendor-apis.md, WebTV): one
+ * method per action, each one freshly signed POST ending in an outcome of ../outcome.ts. Never
+ * retries (Temporal does). The shared secret stays in this closure: never sent, logged or shown.
  */
 import type { WebTvConfig } from '../../config.ts';
 import { createHttpTransport, sendPost } from '../http.ts';
@@ -42,18 +34,17 @@ import type {
 } from './types.ts';
 
 export interface WebTvClientOptions {
-  /** Defaults to a new `createHttpTransport()`, closed by `close()`. A given transport is the caller's to close. */
+  /** Default: a new transport, closed by `close()`. A given transport is the caller's to close. */
   transport?: HttpTransport;
-  /** Unix seconds, for tests. Defaults to the system clock. */
+  /** Unix seconds, for tests. */
   now?: () => number;
-  /** Wraps each call (tracing span, metrics); see src/telemetry/api-calls.ts. Default: none. */
+  /** Wraps each call (tracing span, metrics). */
   observeCall?: ApiCallObserver;
 }
 
 export type WebTvRequester = 'ADMIN' | 'BUYER';
 
 export interface WebTvCancelOrderOptions {
-  /** Who asks for the cancellation: the shop or an application (`ADMIN`), or the buyer. */
   requester?: WebTvRequester;
 }
 
@@ -61,7 +52,6 @@ export interface WebTvCreditChange {
   creditAction: 'add' | 'subtract';
   /** Above 0; sent as a decimal string ("5.00"). */
   amount: Cents;
-  /** Why the credit changes, e.g. "Refund of ORD00322". */
   description?: string;
 }
 
@@ -69,7 +59,6 @@ export interface WebTvCartChange {
   cartAction: 'add' | 'remove' | 'empty';
   /** Required for add and remove. */
   productId?: number;
-  /** Whole number above 0; the API's default is 1. */
   productQty?: number;
 }
 
@@ -82,15 +71,12 @@ export interface WebTvPlaceOrderOptions {
 export interface WebTvClient {
   readonly apiUrl: string;
   readonly keyId: string;
-  /** Cancels the user's current order (status 0). */
   cancelOrder(userId: number, options?: WebTvCancelOrderOptions, signal?: AbortSignal): Promise<WebTvActionDone>;
   /** Marks the user's fully paid current order as paid and delivers it. */
   processOrder(userId: number, signal?: AbortSignal): Promise<WebTvActionDone>;
-  /** Every order of the user, the current one included. Read-only. */
   listOrders(userId: number, signal?: AbortSignal): Promise<WebTvOrder[]>;
   /** Not idempotent, and the API takes no idempotency key: see docs/vendor-apis.md. */
   addSubtractCredit(userId: number, change: WebTvCreditChange, signal?: AbortSignal): Promise<WebTvActionDone>;
-  /** Read-only. */
   getCredit(userId: number, signal?: AbortSignal): Promise<WebTvCredit>;
   /** The cart, or the current order once placed. Read-only. */
   getCart(userId: number, signal?: AbortSignal): Promise<WebTvCart>;
@@ -99,9 +85,7 @@ export interface WebTvClient {
   placeOrder(userId: number, options?: WebTvPlaceOrderOptions, signal?: AbortSignal): Promise<WebTvPlacedOrder>;
   /** Any action with raw POST fields; returns the parsed success JSON object. */
   call(action: WebTvAction, userId: number, fields: Record<string, string>, signal?: AbortSignal): Promise<WebTvSuccessAnswer>;
-  /** Closes the transport if the client created it. */
   close(): Promise<void>;
-  /** Secret-free description. */
   toJSON(): { api: 'webtv'; apiUrl: string; keyId: string };
 }
 
@@ -151,35 +135,43 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     fields: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<{ answer: WebTvSuccessAnswer; context: WebTvCallContext }> {
-    return observeCall({ api: 'webtv', operation: action }, () => sendUnobserved(action, userId, fields, signal));
-  }
-
-  async function sendUnobserved(
-    action: WebTvAction,
-    userId: number,
-    fields: Record<string, string>,
-    signal: AbortSignal | undefined,
-  ): Promise<{ answer: WebTvSuccessAnswer; context: WebTvCallContext }> {
-    const timestamp = Math.floor(now());
-    if (!Number.isSafeInteger(timestamp)) throw invalid('now', `${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds. Nothing was sent.`);
-    // Fresh salt and the current timestamp on every attempt.
-    const url = buildSignedUrl(baseUrl, action, userId, credentials, { timestamp });
-    const context: WebTvCallContext = { action, userId, url, idempotent: isReadOnlyWebTvAction(action) };
-    const response = await sendPost(transport, {
-      api: 'webtv',
-      operation: action,
-      url,
-      body: new URLSearchParams(fields).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      idempotent: context.idempotent,
-      signal,
+    return observeCall({ api: 'webtv', operation: action }, async () => {
+      const timestamp = Math.floor(now());
+      if (!Number.isSafeInteger(timestamp)) {
+        const message = `${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds. Nothing was sent.`;
+        throw invalid('now', message);
+      }
+      // Fresh salt and the current timestamp on every attempt.
+      const url = buildSignedUrl(baseUrl, action, userId, credentials, { timestamp });
+      const context: WebTvCallContext = { action, userId, url, idempotent: isReadOnlyWebTvAction(action) };
+      const response = await sendPost(transport, {
+        api: 'webtv',
+        operation: action,
+        url,
+        body: new URLSearchParams(fields).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        idempotent: context.idempotent,
+        signal,
+      });
+      return { answer: interpretWebTvAnswer(context, response), context };
     });
-    return { answer: interpretWebTvAnswer(context, response), context };
   }
 
   async function done(action: WebTvAction, userId: number, fields: Record<string, string>, signal: AbortSignal | undefined): Promise<WebTvActionDone> {
     const { answer, context } = await send(action, userId, fields, signal);
     return parseWebTvActionDone(answer, context);
+  }
+
+  /** A read-only action, which takes no fields. */
+  async function read<T>(
+    action: WebTvAction,
+    userId: number,
+    signal: AbortSignal | undefined,
+    parse: (answer: WebTvSuccessAnswer, context: WebTvCallContext) => T,
+  ): Promise<T> {
+    checkUserId(action, userId);
+    const { answer, context } = await send(action, userId, {}, signal);
+    return parse(answer, context);
   }
 
   const client: WebTvClient = {
@@ -200,11 +192,7 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return done('process_order', userId, {}, signal);
     },
 
-    async listOrders(userId, signal) {
-      checkUserId('list_orders', userId);
-      const { answer, context } = await send('list_orders', userId, {}, signal);
-      return parseWebTvOrders(answer, context);
-    },
+    listOrders: (userId, signal) => read('list_orders', userId, signal, parseWebTvOrders),
 
     async addSubtractCredit(userId, change, signal) {
       const action = 'add_subtract_credit';
@@ -218,17 +206,9 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return done(action, userId, fields, signal);
     },
 
-    async getCredit(userId, signal) {
-      checkUserId('get_credit', userId);
-      const { answer, context } = await send('get_credit', userId, {}, signal);
-      return parseWebTvCredit(answer, context);
-    },
+    getCredit: (userId, signal) => read('get_credit', userId, signal, parseWebTvCredit),
 
-    async getCart(userId, signal) {
-      checkUserId('get_cart', userId);
-      const { answer, context } = await send('get_cart', userId, {}, signal);
-      return parseWebTvCart(answer, context);
-    },
+    getCart: (userId, signal) => read('get_cart', userId, signal, parseWebTvCart),
 
     async modifyCart(userId, change, signal) {
       const action = 'modify_cart';

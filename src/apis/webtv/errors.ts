@@ -1,18 +1,8 @@
 /**
- * What a WebTV store API answer means: success, a documented refusal (final or
- * resendable), or an answer this client cannot trust (`unknown`).
- *
- * {@link webTvErrorTable} is the ONE place that decides, for every documented
- * `error` | `error_long` pair (docs/vendor-apis.md, WebTV, "Store actions", plus the general
- * `REQUEST_ERROR`s), whether the refusal is final or may be retried as it is, and what
- * it means. An answer with an `error` that is not in the table is still `rejected` (the
- * API answered, so nothing is assumed to have changed), final, and says it is
- * undocumented.
- *
- * Assumption for the vendor's own failures (`ERROR` | `Error cancelling the order`,
- * `ERROR_PROCESSING`): the store reports them when its own work failed, and we assume it
- * changed nothing, so they are resendable. Nothing in the documentation confirms this; the
- * activity still re-reads the order before a retry (docs/vendor-apis.md, idempotency).
+ * What a WebTV store API answer means: success, a documented refusal (final or resendable), or
+ * an answer this client cannot trust (`unknown`). {@link webTvErrorTable} is the ONE place that
+ * judges each documented `error` | `error_long` pair (docs/vendor-apis.md, WebTV); an unknown
+ * `error` is still `rejected`, final and undocumented.
  */
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { excerpt, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
@@ -20,7 +10,7 @@ import type { HttpPostRequest, HttpResponse } from '../http.ts';
 import type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
 export interface WebTvErrorRule {
-  /** The actions this answer is documented for; `every` for the general request errors. */
+  /** `every` for the general request errors. */
   readonly actions: readonly WebTvAction[] | 'every';
   /** The `error` field. */
   readonly code: string;
@@ -28,16 +18,11 @@ export interface WebTvErrorRule {
   readonly text: string | null;
   /** May the same call be sent again as it is (with a fresh signature)? */
   readonly resendable: boolean;
-  /** What the refusal means, in a few words. */
   readonly meaning: string;
-  /** What a person (or the activity) should do about it. */
   readonly whatToDo: string;
   /** Our credentials, signature or address are at fault: a person must fix the configuration. */
   readonly accessProblem?: boolean;
-  /**
-   * The refusal proves that another copy of this very request reached the API, which may
-   * have acted: for an action that changes state, the outcome is `unknown`, not `rejected`.
-   */
+  /** Another copy of this very request reached the API and may have acted: `unknown` for a change. */
   readonly copyMayHaveActed?: boolean;
 }
 
@@ -76,7 +61,7 @@ export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
     whatToDo: readAgain,
   },
 
-  // cancel_order (seed 000)
+  // cancel_order. The vendor's own failures (ERROR, ERROR_PROCESSING) are assumed to have changed nothing.
   {
     actions: ['cancel_order'], code: 'ERROR_NO_ORDER', text: 'There is no order to cancel', resendable: false,
     meaning: 'the user has no current order (status 0): none was placed, or it was already cancelled or processed',
@@ -88,7 +73,7 @@ export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
     whatToDo: 'retry after reading list_orders; if it persists, ask the store operator',
   },
 
-  // process_order (seed 001)
+  // process_order
   {
     actions: ['process_order'], code: 'ERROR_NO_ORDER', text: 'There is no order to process', resendable: false,
     meaning: 'the user has no current order (status 0): none was placed, or it was already processed or cancelled',
@@ -111,7 +96,7 @@ export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
     whatToDo: 'retry after reading list_orders (status 1 means it was processed after all); if it persists, ask the store operator',
   },
 
-  // add_subtract_credit (seed 003)
+  // add_subtract_credit
   {
     actions: ['add_subtract_credit'], code: 'REQUEST_ERROR', text: 'Invalid credit action', resendable: false,
     meaning: 'creditAction was missing or neither "add" nor "subtract"',
@@ -174,7 +159,6 @@ export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
 ] satisfies WebTvErrorRule[]);
 
 export interface WebTvErrorVerdict {
-  /** False for an error this client does not know: it is then final. */
   documented: boolean;
   resendable: boolean;
   meaning: string;
@@ -262,7 +246,7 @@ export function rejectedWebTvAnswer(
   );
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -278,18 +262,9 @@ function vendorError(value: unknown): { code: string; text: string | undefined }
 }
 
 /**
- * Interprets one HTTP answer to a WebTV call: returns the parsed success object, or
- * throws the call's outcome.
- *
- * - 2xx with `{"error": ...}`, and 4xx whose body is that JSON → `rejected`
- *   ({@link ApiRejectedError}: `code` = `error`, `vendorText` = `error_long` as received,
- *   `resendable` from {@link webTvErrorTable}).
- * - other non-2xx → `rejectForHttpStatus` (5xx `unknown`, 4xx `rejected`), even when a
- *   5xx carries vendor JSON: the application may have failed after acting.
- * - 2xx whose body is not JSON → `unknown` (`INVALID_JSON`).
- * - 2xx JSON that is neither an error nor a success shape (`ok`/`data`/`list`/`id`)
- *   → `unknown` (`UNEXPECTED_ANSWER`).
- * Messages never contain the query string (it carries the signature).
+ * Returns the parsed success object of one answer, or throws the call's outcome. A vendor error
+ * in a 2xx or 4xx → `rejected`; other non-2xx → rejectForHttpStatus, even a 5xx carrying vendor
+ * JSON (the application may have failed after acting); anything else unexpected → `unknown`.
  */
 export function interpretWebTvAnswer(context: WebTvCallContext, response: HttpResponse): WebTvSuccessAnswer {
   const httpRequest: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'> = {
@@ -334,7 +309,6 @@ export function interpretWebTvAnswer(context: WebTvCallContext, response: HttpRe
 /** Inputs refused before any request is sent: nothing was called. */
 export class InvalidWebTvInputError extends Error {
   override readonly name = 'InvalidWebTvInputError';
-  /** The argument or option that was refused. */
   readonly field: string;
 
   constructor(field: string, message: string) {

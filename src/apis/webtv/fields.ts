@@ -1,7 +1,6 @@
 /**
- * The POST fields each documented WebTV store action takes (docs/vendor-apis.md, WebTV, "Store
- * actions"), checked as the starters check theirs: `orderflow api webtv` refuses an unknown
- * field, a reserved name and a malformed value before anything is sent.
+ * The POST fields each documented WebTV store action takes (docs/vendor-apis.md, WebTV, "Store actions"):
+ * `orderflow api webtv` refuses an unknown field, a reserved name or a malformed value before sending.
  */
 import { InvalidAmountError, formatCents, parsePositiveAmount } from '../../money.ts';
 import { controlCharacterProblem } from '../../single-line-text.ts';
@@ -61,10 +60,7 @@ export const webTvActionFields: Readonly<Record<WebTvAction, Readonly<Record<str
   },
 };
 
-/**
- * Checks the fields for `action`: returns them as they are to be sent (amounts normalised),
- * or the problems, every one of them.
- */
+/** The fields for `action` as they are to be sent (amounts normalised), or every problem. */
 export function checkWebTvFields(action: WebTvAction, fields: Readonly<Record<string, string>>): { fields: Record<string, string> } | { problems: string[] } {
   const specs = webTvActionFields[action];
   const problems: string[] = [];

@@ -1,28 +1,15 @@
 /**
- * Request signing for the WS.WebTV platform API (docs/vendor-apis.md, WebTV, "Signing").
- *
- *   signature = base64( HMAC-SHA256( key = shared secret, message = salt + timestamp ) )
- *
- * The raw 32-byte digest is base64-encoded (PHP `hash_hmac(..., true)`), and the shared
- * secret is used as the literal string, never base64-decoded first. Known vector, computed
- * with PHP from the documented formula:
- *
- *   secret    MWIzMjNhMWNiODc5ZmQ0ZTY2NTMwZmJhZDA3YTMyZWViOTQ3MDJiOGM2ZTU2NjE3
- *   salt      5f4dcc3b5aa765d61d8327deb882cf99
- *   timestamp 1700000000
- *   →         3KQW2RQ8FINy5lLVRtDNQGnW+PPhkCUnhuWtydTRsk4=
- *
- * The signature covers neither the action nor the body, so every attempt (retries
- * included) must carry a fresh salt and the current timestamp: the server refuses stale
- * timestamps and (assumed) salts it has already seen.
+ * Request signing for the WS.WebTV platform API (docs/vendor-apis.md, WebTV, "Signing"):
+ *   signature = base64( HMAC-SHA256( key = shared secret as the literal string, message = salt + timestamp ) )
+ * It covers neither the action nor the body, so every attempt needs a fresh salt and the current timestamp.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { WebTvAction } from './types.ts';
 
 export interface WebTvCredentials {
-  /** The public Key ID that names the credential (sent as `key`). */
+  /** Sent as `key`. */
   keyId: string;
-  /** The shared secret; used only to compute signatures, never sent or printed. */
+  /** Never sent or printed. */
   sharedSecret: string;
 }
 
@@ -42,17 +29,9 @@ export function newSalt(): string {
   return randomBytes(16).toString('hex');
 }
 
-export function currentUnixSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
 /**
- * The request URL for one attempt: `go=store`, `do=<action>`, `iq=<userId>`, then
- * `timestamp`, `salt`, `key`, `signature`, all URL-encoded (URLSearchParams turns the
- * `+`, `/` and `=` of base64 into `%2B`, `%2F`, `%3D`). Without `at`, the salt is fresh
- * and the timestamp is now: pass `at` only in tests.
- *
- * The returned URL carries a signature: never print or log it (see `describeEndpoint`).
+ * The request URL for one attempt; without `at` (tests only), a fresh salt and the current time.
+ * It carries a signature: never print or log it (see `describeEndpoint`).
  */
 export function buildSignedUrl(
   apiUrl: string | URL,
@@ -62,10 +41,9 @@ export function buildSignedUrl(
   at?: { timestamp?: number; salt?: string },
 ): URL {
   const url = new URL(apiUrl);
-  const timestamp = at?.timestamp ?? currentUnixSeconds();
+  const timestamp = at?.timestamp ?? Math.floor(Date.now() / 1000);
   const salt = at?.salt ?? newSalt();
-  // A detached copy of the query, written back once: each set() on url.searchParams would
-  // serialise the whole URL again.
+  // Written back once: each set() on url.searchParams would serialise the whole URL again.
   const query = new URLSearchParams(url.search);
   query.set('go', 'store');
   query.set('do', action);

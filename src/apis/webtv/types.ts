@@ -1,26 +1,18 @@
 /**
  * WebTV store API: normalised result types and their parsers (docs/vendor-apis.md, WebTV).
- *
- * The API's JSON is loosely typed: numbers usually arrive as strings (`"id":"322"`,
- * `"total":"5.50"`), sometimes as numbers (`place_order` answers `"id":319`). The parsers
- * here accept both and return exact types: integers as numbers, money as {@link Cents},
- * statuses as unions, booleans as booleans, formatted values as the text received.
- * A value that cannot be normalised is an `unknown` outcome (code `UNEXPECTED_ANSWER`)
- * naming the field: the API answered something this client does not understand, so it
- * cannot tell what happened.
+ * The API's numbers arrive as strings or numbers; a value that cannot be normalised is an
+ * `unknown` outcome (`UNEXPECTED_ANSWER`) naming the field.
  */
 import { InvalidAmountError, centsFromLooseAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
-import { unexpectedWebTvAnswer } from './errors.ts';
+import { isRecord, unexpectedWebTvAnswer } from './errors.ts';
 
-// The call vocabulary lives in ./actions.ts, which ./errors.ts needs too (no import cycle).
 export { isReadOnlyWebTvAction, isWebTvAction, webTvActions, webTvReadOnlyActions } from './actions.ts';
 export type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
 /** `ok` answers of cancel_order, process_order, add_subtract_credit, modify_cart. */
 export interface WebTvActionDone {
-  /** The API's message, e.g. "The order was cancelled". */
   message: string;
 }
 
@@ -43,7 +35,6 @@ const paymentStatusByCode: Record<WebTvPaymentStatusCode, WebTvPaymentStatus> = 
 /** One order of `list_orders`. */
 export interface WebTvOrder {
   id: number;
-  /** e.g. "ORD00322" */
   orderNumber: string;
   /** Unix seconds. */
   date: number;
@@ -63,7 +54,6 @@ export interface WebTvOrder {
   totalPaidFormatted: string;
 }
 
-/** get_credit. */
 export interface WebTvCredit {
   buyerCredit: Cents;
   buyerCreditFormatted: string;
@@ -81,9 +71,6 @@ export interface WebTvCart {
   minPurchaseCheck: boolean;
   containsSubscription: boolean;
 }
-
-// ---------------------------------------------------------------------------------------
-// Normalisation of loose values. Each reader names the field it reads in its error.
 
 type FieldReader<T> = (value: unknown) => T | undefined;
 
@@ -115,11 +102,7 @@ export function looseInteger(value: unknown): number | undefined {
   return undefined;
 }
 
-/**
- * "5.50", "5.5", "5", 5.5 or 5 as cents; also "5.5000" (trailing zeros past two places,
- * as a DECIMAL(10,4) column would print). Negative amounts are refused: no amount the
- * store reports (credit, totals, amounts due or paid) can be below zero.
- */
+/** "5.50", 5.5 or "5.5000" (as a DECIMAL(10,4) column prints) as cents; no amount the store reports is negative. */
 export function looseCents(value: unknown): Cents | undefined {
   const normalised = typeof value === 'string' ? value.trim().replace(/^(\d+\.\d{2})0+$/, '$1') : value;
   try {
@@ -139,7 +122,7 @@ export function looseBoolean(value: unknown): boolean | undefined {
   return undefined;
 }
 
-/** Text as received; numbers (a formatted value that happens to be numeric) become text. */
+/** Text as received; a number (a formatted value that happens to be numeric) becomes text. */
 function looseText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -169,14 +152,6 @@ function positiveInteger(value: unknown): number | undefined {
   return id !== undefined && id > 0 ? id : undefined;
 }
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// ---------------------------------------------------------------------------------------
-// Parsers of success answers, one per answer shape.
-
-/** `{"ok": "..."}` of the actions that only confirm. */
 export function parseWebTvActionDone(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvActionDone {
   return { message: readField(context, answer, 'ok', '', looseText, 'a confirmation message ("ok")') };
 }
@@ -214,24 +189,16 @@ export function parseWebTvOrder(order: unknown, context: WebTvCallContext, path:
   };
 }
 
-/** list_orders: `{"list":[order, ...]}`, possibly empty. */
 export function parseWebTvOrders(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvOrder[] {
-  const list = answer.list;
-  if (!Array.isArray(list)) {
-    throw unexpectedWebTvAnswer(context, `field list ${list === undefined ? 'is missing' : `is ${describeValue(list)}`}, expected an array of orders`);
-  }
+  const asList = (value: unknown): unknown[] | undefined => (Array.isArray(value) ? value : undefined);
+  const list = readField(context, answer, 'list', '', asList, 'an array of orders');
   return list.map((order: unknown, index) => parseWebTvOrder(order, context, `list[${index}]`));
 }
 
 function dataOf(answer: WebTvSuccessAnswer, context: WebTvCallContext): Readonly<Record<string, unknown>> {
-  const data = answer.data;
-  if (!isRecord(data)) {
-    throw unexpectedWebTvAnswer(context, `field data ${data === undefined ? 'is missing' : `is ${describeValue(data)}`}, expected an object`);
-  }
-  return data;
+  return readField(context, answer, 'data', '', (value) => (isRecord(value) ? value : undefined), 'an object');
 }
 
-/** get_credit: `{"data":{"buyer_credit":"3.00","buyer_credit_formatted":"3.00€"}}`. */
 export function parseWebTvCredit(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvCredit {
   const data = dataOf(answer, context);
   return {
@@ -240,7 +207,6 @@ export function parseWebTvCredit(answer: WebTvSuccessAnswer, context: WebTvCallC
   };
 }
 
-/** get_cart: `{"data":{...}}` with the documented `order_*` fields and `buyer_credit`. */
 export function parseWebTvCart(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvCart {
   const data = dataOf(answer, context);
   const read = <T>(field: string, reader: FieldReader<T>, expected: string): T => readField(context, data, field, 'data.', reader, expected);

@@ -1,52 +1,27 @@
 /**
- * The JustClick API as the simulator plays it (docs/vendor-apis.md, JustClick).
- *
- *   POST /api/<Method>   DeleteOrder, CreateOrder, UpdateOrderStatus, GetOrderInfo
- *                        (method names matched without regard to case)
- *
- * Every answer is `{"error_code": <int>, "error_text": "...", ["result": ...,] "hash": "..."}`
- * with hash = md5(code::text::secret), encoded like PHP's json_encode (non-ASCII as \uXXXX,
- * `/` as `\/`) and served as `text/html; charset=UTF-8` (PHP's default; assumed).
- *
- * Checks, in this order, for a known method:
- *   no fields at all → 2 `no transmitted data`; no `hash` field → 1 `not transferred hash`;
- *   hash ≠ md5(http_build_query($_POST without hash) :: login :: secret) → 4 `incorrect hash`.
- * The hash is recomputed over the fields as PHP parses them: names such as
- * `goods[0][good_name]` nested, then re-encoded (see nestPhpFields), in the order received.
- *
- * Methods (observed where docs/vendor-apis.md says so, otherwise assumed):
- *   DeleteOrder        0 `OK` (bill removed) | 200 `Nonexistent order` | 203 `Order number is empty`
- *   CreateOrder        0 `OK` + result.bill_id | 601 `order already exists` + result.bill_id
- *                      (bill_id sent and taken) | 3 `wrong posted data` (no bill_email, no goods)
- *   UpdateOrderStatus  0 `OK` | 203 | 302 `nonexistent order` | 303 `wrong status`
- *                      (not sent/paid/return/cancel) | 3 (date missing for sent/paid, rpo for sent)
- *   GetOrderInfo       0 `OK` + result (help article 3326 fields) | 203 | 400 `order not found`
- * Unknown method under /api/ → 3 `wrong posted data`, signed (assumed). Other paths → HTTP 404.
- * Limitation: urlencoded bodies are decoded as UTF-8 (invalid byte sequences become U+FFFD),
- * where PHP keeps raw bytes; a client sending non-UTF-8 bytes would get 4 here only.
+ * The JustClick API as the simulator plays it (docs/vendor-apis.md, JustClick): `POST /api/<Method>`
+ * (case-insensitive), answers signed and encoded like PHP's json_encode. The request hash is
+ * recomputed over the fields as PHP parses them (nestPhpFields). Limitation: bodies are decoded
+ * as UTF-8 where PHP keeps raw bytes, so a client sending non-UTF-8 bytes would get 4 here only.
  */
 import { justClickCodes } from '../../apis/justclick/errors.ts';
 import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
 import { justClickResponseHash, justClickRequestHash } from '../../apis/justclick/signing.ts';
+import { justClickMethods, justClickOrderTextFields } from '../../apis/justclick/types.ts';
+import type { JustClickMethod } from '../../apis/justclick/types.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
-import { phpContentType, phpJsonEncode } from '../harness.ts';
+import { phpContentType, phpJsonEncode, phpNotFound } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import type { JustClickSimBill, JustClickSimBillStatus, JustClickSimState } from './state.ts';
 
-export const simulatedJustClickMethods = ['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const;
-export type SimulatedJustClickMethod = (typeof simulatedJustClickMethods)[number];
+export const simulatedJustClickMethods = justClickMethods;
+export type SimulatedJustClickMethod = JustClickMethod;
 
 const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
 
-
-
-const notFound: SimAnswer = {
-  status: 404,
-  contentType: phpContentType,
-  body: '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The JustClick API is at /api/&lt;Method&gt;.</p></body></html>',
-};
+const notFound = phpNotFound('The JustClick API is at /api/&lt;Method&gt;.');
 
 /** The simulator's texts: the ones observed from the server, the documented ones otherwise. */
 function textFor(code: number): string {
@@ -170,7 +145,6 @@ export function createJustClickSimulatedApi(options: JustClickSimulatedApiOption
     if (requested !== undefined && requested !== '' && state.hasBill(requested)) {
       return { code: 601, result: { bill_id: billIdValue(requested) } };
     }
-    const text = (name: string): string => asText(fields.get(name)) ?? '';
     const utm: Record<string, string> = {};
     for (const [name, value] of asMap(fields.get('utm')) ?? []) {
       if (typeof value === 'string') utm[String(name)] = value;
@@ -178,22 +152,9 @@ export function createJustClickSimulatedApi(options: JustClickSimulatedApiOption
     const created = unixSeconds(asText(fields.get('bill_created')));
     const bill = state.createBill({
       ...(requested === undefined || requested === '' ? {} : { billId: requested }),
+      ...Object.fromEntries(justClickOrderTextFields.map(([field, name]) => [field, asText(fields.get(name)) ?? ''])),
       email,
       goods,
-      firstName: text('bill_first_name'),
-      surname: text('bill_surname'),
-      middleName: text('bill_otchestvo'),
-      phone: text('bill_phone'),
-      country: text('bill_country'),
-      region: text('bill_region'),
-      city: text('bill_city'),
-      address: text('bill_address'),
-      postalCode: text('bill_postal_code'),
-      coupon: text('bill_kupon'),
-      tag: text('bill_tag'),
-      comment: text('bill_comment'),
-      ip: text('bill_ip'),
-      domain: text('bill_domain'),
       utm,
       ...(created === undefined ? {} : { createdAt: created }),
     });

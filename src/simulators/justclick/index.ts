@@ -1,17 +1,6 @@
-/**
- * The JustClick API simulator: the harness's HTTP server (admin API under /_sim/, fault
- * queue, call log) with the JustClick behaviour of ./api.ts and the bills of ./state.ts.
- *
- *   const sim = await startJustClickSimulator({ login: 'shop', secret });
- *   const client = createJustClickClient({ login: 'shop', secret: new Secret(secret), apiUrl: sim.apiUrl });
- *   sim.state.createBill({ billId: '1111', email: 'buyer@example.com', goods: [{ name: 'course' }] });
- *   sim.addFault({ operation: 'DeleteOrder', kind: 'wrong-hash' });
- *
- * Request hashes are redacted from the call log; GET /_sim/state shows the bills and the
- * login, never the secret.
- */
+/** The JustClick API simulator: the harness's HTTP server with ./api.ts and the bills of ./state.ts. */
 import { startSimulatorServer } from '../harness.ts';
-import type { SimulatorHandle } from '../harness.ts';
+import type { ListenOptions, SimulatorHandle } from '../harness.ts';
 import { createJustClickSimulatedApi } from './api.ts';
 import { JustClickSimState } from './state.ts';
 
@@ -20,25 +9,18 @@ export type { JustClickSimBill, JustClickSimBillStatus, JustClickSimGood, JustCl
 export { createJustClickSimulatedApi, simulatedJustClickMethods } from './api.ts';
 export type { SimulatedJustClickMethod } from './api.ts';
 
-export interface JustClickSimulatorOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
-  /** The account login the request hashes are checked against. */
+export interface JustClickSimulatorOptions extends ListenOptions {
   login: string;
   /** The account's API key, for request and response hashes. */
   secret: string;
   /** Both start with no bills ('demo' is accepted for symmetry with the WebTV simulator). */
   seed?: 'demo' | 'empty';
-  /** Unix seconds; the clock for bill dates. */
   now?: () => number;
 }
 
 export interface JustClickSimulator extends SimulatorHandle {
   /** origin + `/api`: give it to the client as apiUrl. */
   readonly apiUrl: string;
-  /** Direct, in-process access to the simulated bills, for tests. */
   readonly state: JustClickSimState;
 }
 
@@ -60,19 +42,6 @@ export async function startJustClickSimulator(options: JustClickSimulatorOptions
   checkOptions(options);
   const state = new JustClickSimState(options.login, options.now);
   const api = createJustClickSimulatedApi({ login: options.login, secret: options.secret, state });
-  const handle = await startSimulatorServer(api, {
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-    redactFields: ['hash'],
-  });
-  return {
-    origin: handle.origin,
-    port: handle.port,
-    faults: handle.faults,
-    calls: handle.calls,
-    addFault: (fault) => handle.addFault(fault),
-    close: () => handle.close(),
-    apiUrl: `${handle.origin}/api`,
-    state,
-  };
+  const handle = await startSimulatorServer(api, { host: options.host, port: options.port, redactFields: ['hash'] });
+  return { ...handle, apiUrl: `${handle.origin}/api`, state };
 }

@@ -1,8 +1,4 @@
-/**
- * The JustClick simulator's state: the account's bills (orders), in memory.
- * Read and change it in-process through {@link JustClickSimState}; over HTTP the harness
- * shows {@link JustClickSimState.snapshot} at GET /_sim/state. The secret is not part of it.
- */
+/** The JustClick simulator's state: the account's bills (orders), in memory, without the secret. */
 
 /** Assumed status vocabulary: `waiting` (not paid yet) plus UpdateOrderStatus's four statuses. */
 export type JustClickSimBillStatus = 'waiting' | 'sent' | 'paid' | 'return' | 'cancel';
@@ -14,27 +10,19 @@ export interface JustClickSimGood {
   sum: string | null;
 }
 
-export interface JustClickSimBill {
+/** A bill's text fields, in the order a bill lists them: empty unless CreateOrder sent them. */
+const billTextFields = [
+  'firstName', 'surname', 'middleName', 'phone', 'country', 'region', 'city',
+  'address', 'postalCode', 'coupon', 'tag', 'comment', 'ip', 'domain',
+] as const;
+type BillTexts = Record<(typeof billTextFields)[number], string>;
+
+export interface JustClickSimBill extends BillTexts {
   billId: string;
   email: string;
-  firstName: string;
-  surname: string;
-  middleName: string;
-  phone: string;
-  country: string;
-  region: string;
-  city: string;
-  address: string;
-  postalCode: string;
-  coupon: string;
-  tag: string;
-  comment: string;
-  ip: string;
-  domain: string;
   utm: Record<string, string>;
   goods: JustClickSimGood[];
   status: JustClickSimBillStatus;
-  /** Unix seconds. */
   createdAt: number;
   paidAt: number | null;
   sentAt: number | null;
@@ -68,7 +56,6 @@ export class JustClickSimState {
     this.now = now;
   }
 
-  /** Unix seconds, the simulator's clock. */
   currentTime(): number {
     return this.now();
   }
@@ -87,20 +74,7 @@ export class JustClickSimState {
       throw new JustClickSimStateError(`bill ${billId} exists already`);
     }
     const bill: JustClickSimBill = {
-      firstName: '',
-      surname: '',
-      middleName: '',
-      phone: '',
-      country: '',
-      region: '',
-      city: '',
-      address: '',
-      postalCode: '',
-      coupon: '',
-      tag: '',
-      comment: '',
-      ip: '',
-      domain: '',
+      ...(Object.fromEntries(billTextFields.map((field) => [field, ''])) as BillTexts),
       utm: {},
       status: 'waiting',
       createdAt: this.now(),
@@ -119,7 +93,6 @@ export class JustClickSimState {
     return this.bills.has(billId);
   }
 
-  /** A copy of the bill, or undefined. */
   getBill(billId: string): JustClickSimBill | undefined {
     const bill = this.bills.get(billId);
     return bill === undefined ? undefined : structuredClone(bill);

@@ -1,49 +1,20 @@
 /**
  * The WebTV store API as the simulator answers it (docs/vendor-apis.md, WebTV), plugged into the
- * shared harness as a {@link SimulatedApi}.
- *
- * Order of checks for a request to `/api.php`:
- *  1. authentication: missing `signature`/`key`/`salt`/`timestamp` → `Missing signature`;
- *     unknown key → `Invalid key`; wrong signature → `Invalid signature`; timestamp further
- *     than the expiry from the simulator's clock (either way) → `Request expired`; salt
- *     seen within the window → `Salt already used` (all `REQUEST_ERROR`);
- *  2. method: anything but POST → `REQUEST_ERROR | Invalid request method` (assumed: the
- *     docs call every action with POST; refusing GET makes a client that forgot it fail
- *     here rather than in production, whatever the real server does);
- *  3. `go=store` and a known `do`;
- *  4. `iq`: missing, not numeric, below 1 or no such user → `REQUEST_ERROR | Invalid User ID`
- *     (modify_cart instead answers `ERROR | User not found` for a well-formed id that is not
- *     a user, as its documentation lists that error and not Invalid User ID);
- *  5. the action, with its documented errors.
- * Every answer is HTTP 200, JSON encoded like PHP's `json_encode` defaults, numbers as
- * strings except place_order's `id`. Content type `text/html; charset=UTF-8`, PHP's default
- * (assumed: nothing says the vendor sets a JSON type), so clients cannot rely on it.
- *
- * Error texts assumed where docs/vendor-apis.md names none: see {@link assumedErrorTexts} and the
- * `REQUEST_ERROR` texts `Invalid request method`, `Invalid API section`, `Invalid API action`.
- * The codes of modify_cart's three validation errors are assumed to be `REQUEST_ERROR`.
+ * shared harness. Checks authentication, then POST, `go=store` and `do`, then `iq`, then the action.
+ * Every answer is HTTP 200 with PHP's json_encode and `text/html` (assumed), so clients cannot rely
+ * on the type. Error texts the docs do not name are assumed ({@link assumedErrorTexts}).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isWebTvAction, webTvActions } from '../../apis/webtv/actions.ts';
+import type { WebTvAction } from '../../apis/webtv/actions.ts';
+import { webTvErrorTable } from '../../apis/webtv/errors.ts';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { ErrorFault, Fault, FaultKind } from '../faults.ts';
-import { phpContentType, phpJsonEncode } from '../harness.ts';
+import { phpContentType, phpJsonEncode, phpNotFound } from '../harness.ts';
 import type { SimAnswer, SimRequest, SimulatedApi } from '../harness.ts';
 import { formatMoney, orderNumber } from './state.ts';
 import type { WebTvSimOrder, WebTvSimState, WebTvSimUser } from './state.ts';
-
-/** The simulator's own list of actions (kept apart from the client's on purpose). */
-export const simulatedWebTvActions = [
-  'cancel_order',
-  'process_order',
-  'list_orders',
-  'add_subtract_credit',
-  'get_credit',
-  'get_cart',
-  'modify_cart',
-  'place_order',
-] as const;
-type SimAction = (typeof simulatedWebTvActions)[number];
 
 /** Texts the documentation leaves unnamed; chosen here, assumed. */
 export const assumedErrorTexts = Object.freeze({
@@ -53,28 +24,14 @@ export const assumedErrorTexts = Object.freeze({
   CART_ACTION_ERROR: "The cart can't be modified while there is an order in progress",
 });
 
-/** The documented `error_long` per action and code, used by `error` faults without `text`. */
-const faultTexts: Record<SimAction, Readonly<Record<string, string>>> = {
-  cancel_order: { ERROR_NO_ORDER: 'There is no order to cancel', ERROR: 'Error cancelling the order' },
-  process_order: {
-    ERROR_NO_ORDER: 'There is no order to process',
-    ERROR_AMOUNT_DUE: "Can't process the order because there is amount due",
-    ERROR_CURRENCY_MISMATCH: "Can't process the order because the order currency does not match the Store configuration currency",
-    ERROR_PROCESSING: 'Error while processing the order',
-  },
-  list_orders: {},
-  add_subtract_credit: { ERROR_CANT_SUBTRACT: "Can't subtract credit because the user does not have any available" },
-  get_credit: {},
-  get_cart: {},
-  modify_cart: { ERROR: 'User not found', CART_ACTION_ERROR: assumedErrorTexts.CART_ACTION_ERROR },
-  place_order: {
-    ERROR_ORDER_ALREADY_PLACED: assumedErrorTexts.ERROR_ORDER_ALREADY_PLACED,
-    ERROR_EMPTY_CART: assumedErrorTexts.ERROR_EMPTY_CART,
-    ERROR_MIN_PURCHASE: assumedErrorTexts.ERROR_MIN_PURCHASE,
-  },
-};
-
-
+/** The documented `error_long` of an action's own (not REQUEST_ERROR) code, for `error` faults without `text`. */
+function faultText(action: WebTvAction, code: string): string | undefined {
+  if (code === 'REQUEST_ERROR') return undefined;
+  const rule = webTvErrorTable.find(
+    (candidate) => candidate.code === code && candidate.actions !== 'every' && candidate.actions.includes(action),
+  );
+  return rule === undefined ? undefined : (rule.text ?? assumedErrorTexts[code as keyof typeof assumedErrorTexts]);
+}
 
 function answer(value: unknown): SimAnswer {
   return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };
@@ -86,11 +43,7 @@ function failure(code: string, text: string): SimAnswer {
 
 const requestError = (text: string): SimAnswer => failure('REQUEST_ERROR', text);
 
-const notFound: SimAnswer = {
-  status: 404,
-  contentType: phpContentType,
-  body: '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The WebTV API is at /api.php.</p></body></html>',
-};
+const notFound = phpNotFound('The WebTV API is at /api.php.');
 
 const digits = /^[0-9]+$/;
 
@@ -98,10 +51,6 @@ function wholeNumber(text: string | undefined): number | undefined {
   if (text === undefined || !digits.test(text)) return undefined;
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : undefined;
-}
-
-function isSimAction(value: string | null): value is SimAction {
-  return value !== null && (simulatedWebTvActions as readonly string[]).includes(value);
 }
 
 function dateFormatted(unixSeconds: number): string {
@@ -168,7 +117,7 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
   const flag = (value: boolean): string => (value ? '1' : '0');
   const current = (user: WebTvSimUser): WebTvSimOrder | undefined => user.orders.find((order) => order.status === 0);
 
-  const actions: Record<SimAction, (user: WebTvSimUser, fields: Map<string, string>) => SimAnswer> = {
+  const actions: Record<WebTvAction, (user: WebTvSimUser, fields: Map<string, string>) => SimAnswer> = {
     cancel_order(user) {
       const order = current(user);
       if (!order) return failure('ERROR_NO_ORDER', 'There is no order to cancel');
@@ -231,37 +180,21 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
     get_cart(user) {
       const order = current(user);
-      const productFlags = (productIds: number[]): { credit: boolean; subscription: boolean } => ({
-        credit: productIds.some((id) => state.products.get(id)?.isCreditProduct === true),
-        subscription: productIds.some((id) => state.products.get(id)?.isSubscription === true),
-      });
-      if (order) {
-        const flags = productFlags(order.lines.map((line) => line.productId));
-        return answer({
-          data: {
-            order_id: String(order.id),
-            order_num_products: String(order.lines.reduce((sum, line) => sum + line.quantity, 0)),
-            buyer_credit: formatCents(user.credit),
-            order_amount_due: formatCents(order.total - order.paid),
-            order_amount_paid: formatCents(order.paid),
-            order_has_credit_product: flag(flags.credit),
-            order_min_purchase_check: '1',
-            order_contains_subscription: flag(flags.subscription),
-          },
-        });
-      }
-      const total = state.cartTotal(user);
-      const flags = productFlags([...user.cart.keys()]);
+      const productIds = order ? order.lines.map((line) => line.productId) : [...user.cart.keys()];
+      const quantities = order ? order.lines.map((line) => line.quantity) : [...user.cart.values()];
+      const total = order ? order.total : state.cartTotal(user);
+      const has = (property: 'isCreditProduct' | 'isSubscription'): string =>
+        flag(productIds.some((id) => state.products.get(id)?.[property] === true));
       return answer({
         data: {
-          order_id: null,
-          order_num_products: String([...user.cart.values()].reduce((sum, quantity) => sum + quantity, 0)),
+          order_id: order ? String(order.id) : null,
+          order_num_products: String(quantities.reduce((sum, quantity) => sum + quantity, 0)),
           buyer_credit: formatCents(user.credit),
-          order_amount_due: formatCents(total),
-          order_amount_paid: '0.00',
-          order_has_credit_product: flag(flags.credit),
-          order_min_purchase_check: flag(total >= state.minPurchase),
-          order_contains_subscription: flag(flags.subscription),
+          order_amount_due: formatCents(order ? order.total - order.paid : total),
+          order_amount_paid: order ? formatCents(order.paid) : '0.00',
+          order_has_credit_product: has('isCreditProduct'),
+          order_min_purchase_check: order ? '1' : flag(total >= state.minPurchase),
+          order_contains_subscription: has('isSubscription'),
         },
       });
     },
@@ -310,13 +243,13 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
   return {
     name: 'webtv',
-    operations: simulatedWebTvActions,
+    operations: webTvActions,
     faultKinds,
 
     operationOf(request: SimRequest): string | undefined {
       if (request.url.pathname !== '/api.php') return undefined;
       const action = request.url.searchParams.get('do');
-      return isSimAction(action) ? action : undefined;
+      return isWebTvAction(action) ? action : undefined;
     },
 
     handle(request: SimRequest, _fault: Fault | undefined): SimAnswer {
@@ -327,7 +260,7 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
       if (request.method !== 'POST') return requestError('Invalid request method');
       if (query.get('go') !== 'store') return requestError('Invalid API section');
       const action = query.get('do');
-      if (!isSimAction(action)) return requestError('Invalid API action');
+      if (!isWebTvAction(action)) return requestError('Invalid API action');
       const userId = wholeNumber(query.get('iq') ?? undefined);
       if (userId === undefined || userId < 1) return requestError('Invalid User ID');
       const user = state.user(userId);
@@ -339,7 +272,8 @@ export function createWebTvSimulatedApi(options: WebTvSimulatedApiOptions): Simu
 
     renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer {
       const action = request.url.searchParams.get('do');
-      const text = fault.text ?? (isSimAction(action) ? faultTexts[action][fault.code] : undefined) ?? 'Simulated error';
+      const documented = isWebTvAction(action) ? faultText(action, fault.code) : undefined;
+      const text = fault.text ?? documented ?? 'Simulated error';
       return failure(fault.code, text);
     },
 

@@ -1,16 +1,6 @@
-/**
- * The WebTV store API simulator: the harness's HTTP server (admin API under /_sim/, fault
- * queue, call log) with the WebTV behaviour of ./api.ts and the state of ./state.ts.
- *
- *   const sim = await startWebTvSimulator({ credentials: [{ keyId, sharedSecret }] });
- *   const client = createWebTvClient({ apiUrl: sim.apiUrl, keyId, sharedSecret: new Secret(sharedSecret) });
- *   sim.state.setCredit(7, 500 as Cents);
- *
- * Signatures, keys and salts are redacted from the call log; `GET /_sim/state` shows the
- * store without credentials.
- */
+/** The WebTV store API simulator: the harness's HTTP server with ./api.ts and the store of ./state.ts. */
 import { startSimulatorServer } from '../harness.ts';
-import type { SimulatorHandle } from '../harness.ts';
+import type { ListenOptions, SimulatorHandle } from '../harness.ts';
 import { createWebTvSimulatedApi } from './api.ts';
 import { WebTvSimState, seedDemo } from './state.ts';
 
@@ -19,18 +9,12 @@ export type { WebTvSimOrder, WebTvSimProduct, WebTvSimSnapshot, WebTvSimUser } f
 export { assumedErrorTexts } from './api.ts';
 export { phpJsonEncode } from '../harness.ts';
 
-export interface WebTvSimulatorOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
-  /** The API credentials the simulated store accepts. */
+export interface WebTvSimulatorOptions extends ListenOptions {
   credentials: Array<{ keyId: string; sharedSecret: string }>;
   /** The credential's "requests expiration time" (default 300 s): older or future timestamps are refused. */
   requestExpirySeconds?: number;
   /** `demo` (default): users 1–100 without credit, products 1–5 in EUR. `empty`: nothing. */
   seed?: 'demo' | 'empty';
-  /** Unix seconds; the simulator's clock for expiry checks and order dates. */
   now?: () => number;
   /** The id of the first order placed (default 319, the documented example's); ids go up from it. */
   firstOrderId?: number;
@@ -39,7 +23,6 @@ export interface WebTvSimulatorOptions {
 export interface WebTvSimulator extends SimulatorHandle {
   /** origin + `/api.php` */
   readonly apiUrl: string;
-  /** Direct, in-process access to the simulated store, for tests. */
   readonly state: WebTvSimState;
 }
 
@@ -79,10 +62,7 @@ export async function startWebTvSimulator(options: WebTvSimulatorOptions): Promi
     requestExpirySeconds: options.requestExpirySeconds ?? 300,
     state,
   });
-  const handle = await startSimulatorServer(api, {
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-    redactFields: ['signature', 'key', 'salt'],
-  });
+  const redactFields = ['signature', 'key', 'salt'];
+  const handle = await startSimulatorServer(api, { host: options.host, port: options.port, redactFields });
   return Object.freeze({ ...handle, apiUrl: `${handle.origin}/api.php`, state });
 }

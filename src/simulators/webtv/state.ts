@@ -1,25 +1,15 @@
 /**
- * In-memory state of the WebTV store simulator: users (credit, cart, orders), products,
- * and the store's settings. Tests reach it directly through `simulator.state`; the API
- * side (./api.ts) changes it only through the actions the real API offers.
- *
- * Assumed where the documentation is silent (docs/vendor-apis.md "Undocumented, and assumed"):
- *  - Credit never goes below 0.
- *  - Placing an order uses the user's credit to pay as much of the amount due as it can,
- *    unless the order contains a credit product.
- *  - Cancelling an order does not give credit back; processing it delivers its products.
- *  - Order ids are global to the store and start at 319 (the documented example's id).
- *  - A cart holds product ids with quantities; `order_num_products` is the sum of the
- *    quantities.
- * No credentials are kept here: the state can be shown as it is.
+ * In-memory state of the WebTV store simulator: users (credit, cart, orders), products and the
+ * store's settings, with no credentials. Tests reach it through `simulator.state`; ./api.ts only
+ * through the real API's actions. Assumptions: docs/vendor-apis.md "Undocumented, and assumed".
  */
 import { formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 
-/** The documented example's currency: id 5, euros, shown as "5.50€". */
+/** The documented example's currency, shown as "5.50€". */
 export const euroCurrencyId = 5;
 
-/** How amounts of a currency are formatted ("5.50€", "$5.50"). Unknown ids print the bare amount. */
+/** How amounts of a currency are formatted; unknown ids print the bare amount. */
 export const simulatedCurrencies: Readonly<Record<number, { prefix: string; suffix: string }>> = Object.freeze({
   1: { prefix: '$', suffix: '' },
   2: { prefix: '£', suffix: '' },
@@ -51,7 +41,6 @@ export type WebTvSimOrderStatus = 0 | 1 | 2;
 export interface WebTvSimOrder {
   readonly id: number;
   readonly userId: number;
-  /** Unix seconds. */
   readonly date: number;
   currencyId: number;
   lines: WebTvSimOrderLine[];
@@ -68,7 +57,6 @@ export interface WebTvSimOrder {
 }
 
 export interface WebTvSimCreditEntry {
-  /** Unix seconds. */
   at: number;
   change: 'add' | 'subtract' | 'order-payment';
   amount: Cents;
@@ -80,7 +68,7 @@ export interface WebTvSimUser {
   credit: Cents;
   /** product id → quantity */
   cart: Map<number, number>;
-  /** Every order, oldest first; the current one (status 0) included. */
+  /** Oldest first. */
   orders: WebTvSimOrder[];
   /** Product ids delivered by processed orders. */
   delivered: number[];
@@ -116,12 +104,10 @@ export class WebTvSimState {
     this.nextOrderId = firstOrderId;
   }
 
-  /** The id the next placed order gets. */
   get upcomingOrderId(): number {
     return this.nextOrderId;
   }
 
-  /** Unix seconds, from the simulator's clock. */
   currentTime(): number {
     return Math.floor(this.now());
   }
@@ -171,7 +157,6 @@ export class WebTvSimState {
     return created;
   }
 
-  /** The user's current order (status 0), if any. */
   currentOrder(userId: number): WebTvSimOrder | undefined {
     return this.requireUser(userId).orders.find((order) => order.status === 0);
   }
@@ -224,10 +209,7 @@ export class WebTvSimState {
     return order;
   }
 
-  /**
-   * Admin hook for drift tests: applies an add_subtract_credit now, as a request that
-   * reached the store long after it was sent would (a stalled proxy, an overloaded backend).
-   */
+  /** Admin hook for drift tests: an add_subtract_credit that reaches the store long after it was sent. */
   landLateCreditChange(userId: number, change: { creditAction: 'add' | 'subtract'; amount: Cents; description: string }): Cents {
     checkCents('amount', change.amount);
     const user = this.requireUser(userId);
@@ -249,8 +231,8 @@ export class WebTvSimState {
     return order;
   }
 
-  /** A read-only, JSON-serialisable view (money as decimal strings). */
-  snapshot(): WebTvSimSnapshot {
+  /** A JSON-serialisable view, money as decimal strings. */
+  snapshot() {
     return {
       store: {
         currencyId: this.storeCurrencyId,
@@ -284,31 +266,8 @@ export class WebTvSimState {
   }
 }
 
-export interface WebTvSimSnapshot {
-  store: { currencyId: number; minPurchase: string; nextOrderId: number };
-  products: Array<{ id: number; name: string; price: string; isCreditProduct: boolean; isSubscription: boolean }>;
-  users: Array<{
-    id: number;
-    credit: string;
-    cart: Array<{ productId: number; quantity: number }>;
-    currentOrderId: number | null;
-    orders: Array<{
-      id: number;
-      orderNumber: string;
-      date: number;
-      currencyId: number;
-      status: number;
-      statusPayment: number;
-      total: string;
-      paid: string;
-      lines: Array<{ productId: number; quantity: number; unitPrice: string }>;
-    }>;
-    delivered: number[];
-    creditLog: Array<{ at: number; change: string; amount: string; description: string }>;
-  }>;
-}
+export type WebTvSimSnapshot = ReturnType<WebTvSimState['snapshot']>;
 
-/** "ORD00322" for 322. */
 export function orderNumber(id: number): string {
   return `ORD${String(id).padStart(5, '0')}`;
 }
