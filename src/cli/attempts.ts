@@ -1,18 +1,12 @@
-/**
- * What a step that is being retried has met so far, from Temporal's own record of the run's
- * pending activities (the same facts the UI's Pending Activities panel shows): each failed
- * attempt's cause, the attempt number, and when the next attempt is due.
- */
+/** What a step being retried has met so far, from the run's pending activities (as the UI's panel shows them). */
 import { optionalTsToDate } from '@temporalio/common';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { printable } from '../single-line-text.ts';
 
 export interface FailedAttempt {
-  /** The activity's type, e.g. applyCreditChange. */
   activity: string;
   /** The attempt that failed (1 is the first). */
   attempt: number;
-  /** Why it failed, as the activity reported it. */
   cause: string;
   /** When the next attempt is due; undefined while one runs or when none is scheduled. */
   nextAttemptAt: Date | undefined;

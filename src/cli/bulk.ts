@@ -60,10 +60,7 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/**
- * One row per item: its position in the file, workflow id, outcome, detail — read from the
- * worker's database a page at a time (the bulk's result has the counts only). Returns the rows written.
- */
+/** One CSV row per item, read from the worker's database a page at a time; returns the rows written. */
 async function writeReport(path: string, handle: WorkflowHandle, config: TemporalConfig, result: BulkResult): Promise<number> {
   const rows = ['item,workflow_id,outcome,detail'];
   try {

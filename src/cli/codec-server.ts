@@ -1,7 +1,6 @@
 /**
- * `orderflow codec-server`: serves Temporal's remote codec protocol (src/temporal/codec-server.ts)
- * with the payload encryption keys, for the Temporal UI, the `temporal` CLI and backends.
- * Self-contained: its settings are read here, not by src/config.ts (only this command uses them).
+ * `orderflow codec-server`: Temporal's remote codec protocol with the payload encryption keys.
+ * Its settings are read here, not by src/config.ts (only this command uses them).
  */
 import { codecServerVariables } from './environment.ts';
 import { readFileSync } from 'node:fs';

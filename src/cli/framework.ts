@@ -115,13 +115,14 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-function writeLine(output: TextOutput, text = ''): void {
-  output.write(`${text}\n`);
-}
-
 /** Writes one line to a command's standard output. */
 export function line(context: { readonly stdout: TextOutput }, text = ''): void {
-  writeLine(context.stdout, text);
+  context.stdout.write(`${text}\n`);
+}
+
+/** Writes one line to a command's standard error. */
+export function errorLine(context: { readonly stderr: TextOutput }, text: string): void {
+  context.stderr.write(`${text}\n`);
 }
 
 function commandPath(path: readonly Command[]): string {
@@ -168,9 +169,9 @@ function environmentHelp(variables: readonly string[], note?: string): string {
 }
 
 function reportUsage(context: CliContext, path: readonly Command[], message: string): ExitCode {
-  writeLine(context.stderr, `${commandPath(path)}: ${message}`);
-  writeLine(context.stderr, `Usage: ${usageOf(path)}`);
-  writeLine(context.stderr, `Run '${commandPath(path)} --help' for more.`);
+  errorLine(context, `${commandPath(path)}: ${message}`);
+  errorLine(context, `Usage: ${usageOf(path)}`);
+  errorLine(context, `Run '${commandPath(path)} --help' for more.`);
   return exitCodes.usage;
 }
 
@@ -179,9 +180,9 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
   if (!isApiCallError(error)) throw error;
   // Vendor texts come from a remote server: never let them drive the terminal.
   if (error.outcome === 'rejected') {
-    writeLine(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
+    errorLine(context, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
   }
-  writeLine(context.stderr, printable(error.message));
+  errorLine(context, printable(error.message));
   return exitCodes.failed;
 }
 
@@ -204,7 +205,7 @@ export function watchUntilInterrupted(context: CliContext): <T>(run: (signal: Ab
 
 /** Says that the watch stopped and what goes on without it (stderr); exit 130, as for any command ended by Ctrl-C. */
 export function reportStoppedWatching(context: CliContext, whatGoesOn: string, followWith: string): ExitCode {
-  writeLine(context.stderr, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
+  errorLine(context, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
   return exitCodes.interrupted;
 }
 
@@ -244,7 +245,7 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
     if (isApiCallError(error)) return reportApiFailure(context, error);
     if (error instanceof CommandFailure) {
-      writeLine(context.stderr, error.message);
+      errorLine(context, error.message);
       return error.exitCode;
     }
     // Loaded here, not at start-up: a command that threw one has loaded them already.
@@ -252,17 +253,17 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
       import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
     ]);
     if (error instanceof ConfigError) {
-      writeLine(context.stderr, error.message);
+      errorLine(context, error.message);
       return exitCodes.usage;
     }
     if (error instanceof TemporalNotReadyError) {
-      writeLine(context.stderr, error.message);
+      errorLine(context, error.message);
       return error.exitCode;
     }
     // A payload this command cannot decrypt: the message names the key id and what to do.
     const keyError = findPayloadKeyError(error);
     if (keyError !== undefined) {
-      writeLine(context.stderr, `Cannot read the run's data: ${keyError.message}`);
+      errorLine(context, `Cannot read the run's data: ${keyError.message}`);
       return exitCodes.failed;
     }
     throw error;

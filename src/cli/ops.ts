@@ -1,7 +1,4 @@
-/**
- * `orderflow ops list` and `orderflow ops show`: the Temporal UI's story of stuck runs, in a
- * terminal. Decisions for one run or many are `orderflow decide` (see ./workflows.ts).
- */
+/** `orderflow ops list` and `orderflow ops show`: the Temporal UI's story of stuck runs, in a terminal. */
 import type { Client } from '@temporalio/client';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';

@@ -1,7 +1,4 @@
-/**
- * `orderflow simulate`: runs the local WebTV and JustClick simulators until SIGINT or
- * SIGTERM, accepting the credentials from the same environment variables the clients use.
- */
+/** `orderflow simulate`: the local WebTV and JustClick simulators, with the credentials the clients use. */
 import { loadSimulatorCredentials } from '../config.ts';
 import { UsageError, exitCodes, parsePortOption, parseCommandArgs } from './framework.ts';
 import type { CliContext, ExitCode, LeafCommand } from './framework.ts';
