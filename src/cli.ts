@@ -8,8 +8,7 @@ import { dispatch, exitCodes } from './cli/framework.ts';
 import type { CliContext, CommandEntry, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
 import type { Environment } from './config.ts';
 
-export type { CliContext, Command, CommandEntry, ExitCode, GroupCommand, LazyCommand, LeafCommand, TextOutput } from './cli/framework.ts';
-export { exitCodes } from './cli/framework.ts';
+export type { Command, CommandEntry, LeafCommand, TextOutput } from './cli/framework.ts';
 
 /** One lazy entry per command: its module is loaded only when it runs, so `--help` loads none. */
 export const commands: readonly CommandEntry[] = [
@@ -27,7 +26,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'simulate', summary: 'Run local simulators of both APIs for development and tests', load: async () => (await import('./cli/simulate.ts')).simulateCommand },
 ];
 
-export const rootCommand: GroupCommand = {
+const rootCommand: GroupCommand = {
   name: 'orderflow',
   summary: 'Durable order operations across the WebTV store API and JustClick, on Temporal',
   help: `Durable order operations (refund and cancel, process paid orders, credit
@@ -66,7 +65,7 @@ function readVersion(): string {
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
-export interface RunCliOptions {
+interface RunCliOptions {
   env?: Environment;
   stdout?: TextOutput;
   stderr?: TextOutput;

@@ -144,7 +144,6 @@ Examples:
     try {
       params = nestPhpFields(pairs);
     } catch (error) {
-      if (error instanceof UsageError) throw error;
       throw new UsageError(`the --set fields do not form valid PHP-style fields: ${error instanceof Error ? error.message : String(error)}`);
     }
 

@@ -11,7 +11,8 @@ import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, line, parseCommandArgs } from './framework.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
-import { awaitingOperatorQuery, listRuns } from './ops.ts';
+import { awaitingOperatorQuery } from '../search-attributes.ts';
+import { listRuns } from './ops.ts';
 import type { CliContext, LeafCommand } from './framework.ts';
 
 /** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */

@@ -252,13 +252,9 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     const [{ ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
       import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
     ]);
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof TemporalNotReadyError) {
       errorLine(context, error.message);
-      return exitCodes.usage;
-    }
-    if (error instanceof TemporalNotReadyError) {
-      errorLine(context, error.message);
-      return error.exitCode;
+      return error instanceof ConfigError ? exitCodes.usage : error.exitCode;
     }
     // A payload this command cannot decrypt: the message names the key id and what to do.
     const keyError = findPayloadKeyError(error);

@@ -8,10 +8,7 @@ import { temporalVariables } from './environment.ts';
 import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
-/** The visibility query for every run that waits for an operator (also the UI's list filter). */
-export { awaitingOperatorQuery };
-
-export function age(since: Date | string | undefined, now = Date.now()): string {
+function age(since: Date | string | undefined, now = Date.now()): string {
   if (since === undefined) return '?';
   const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));
   if (seconds < 120) return `${seconds}s`;
