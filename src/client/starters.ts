@@ -13,7 +13,7 @@ import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, Refund
 import { explainStartRefusal } from '../temporal/readiness.ts';
 import { startAnswering } from './start-answer.ts';
 import { idPolicies, stateAtStart, workflowRegistry } from './workflow-registry.ts';
-import type { WorkflowFunctions, WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
+import type { WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
 import { fillTemplate } from './workflow-ids.ts';
 
 export type { WorkflowTypeName } from './workflow-registry.ts';
@@ -196,10 +196,10 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
 
   const workflowId = (options.workflowIdPrefix ?? '') + businessKey(workflowType, input);
   try {
-    const answer = await startAnswering<WorkflowFunctions[T]>(client, registration.workflowType, {
+    const answer = await startAnswering<(input: Record<string, unknown>) => Promise<unknown>>(client, registration.workflowType, {
       taskQueue: options.taskQueue,
       workflowId,
-      args: [input] as unknown as Parameters<WorkflowFunctions[T]>,
+      args: [input],
       workflowIdConflictPolicy: idPolicies.conflict,
       workflowIdReusePolicy: idPolicies.reuse,
       typedSearchAttributes: [

@@ -108,13 +108,7 @@ export const workflowRegistry = {
 } as const satisfies { readonly [Type in string]: { readonly workflowType: Type } };
 
 export type WorkflowTypeName = keyof typeof workflowRegistry;
-export type WorkflowFunctions = {
-  refundAndCancel: typeof refundAndCancel;
-  processPaidOrder: typeof processPaidOrder;
-  adjustCredit: typeof adjustCredit;
-  cancelOrder: typeof cancelOrder;
-};
-export type WorkflowInput<T extends WorkflowTypeName> = Parameters<WorkflowFunctions[T]>[0];
+export type WorkflowInput<T extends WorkflowTypeName> = ReturnType<(typeof workflowRegistry)[T]['validate']>;
 
 /** Messages every workflow accepts (the operator protocol), with their contract types. */
 export const operatorMessages = {
