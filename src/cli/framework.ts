@@ -189,12 +189,14 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
 /** What {@link watchUntilInterrupted}'s race answers when Ctrl-C came first. */
 export const stoppedWatching: unique symbol = Symbol('stopped watching');
 
+type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching>;
+
 /**
  * For `--wait` commands that watch what goes on without them: from this call on, Ctrl-C ends
  * the watch, not the process. Each step (a poll, a sleep, the result) runs through the returned
  * function, which answers {@link stoppedWatching} when Ctrl-C came first and aborts the step.
  */
-export function watchUntilInterrupted(context: CliContext): <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching> {
+export function watchUntilInterrupted(context: CliContext): WatchStep {
   const controller = new AbortController();
   const interrupted: Promise<typeof stoppedWatching> = context.waitForShutdown().then(() => stoppedWatching);
   // Aborted after the race has its answer, so that an aborted step's error never wins it.

@@ -89,8 +89,9 @@ Examples:
       if (credentials.webtv !== undefined) {
         const { startWebTvSimulator } = await import('../simulators/webtv/index.ts');
         const { keyId, sharedSecret } = credentials.webtv;
+        const webTvCredentials = [{ keyId, sharedSecret: sharedSecret.reveal() }];
         await start('WebTV simulator', 'WEBTV_API_URL', webTvPort, '--webtv-port', () =>
-          startWebTvSimulator({ host, port: webTvPort, credentials: [{ keyId, sharedSecret: sharedSecret.reveal() }], seed }));
+          startWebTvSimulator({ host, port: webTvPort, credentials: webTvCredentials, seed }));
       }
       if (credentials.justclick !== undefined) {
         const { startJustClickSimulator } = await import('../simulators/justclick/index.ts');

@@ -26,10 +26,16 @@ function text(value: string | boolean | undefined): string | undefined {
 }
 
 /** The options of the order workflows: --user, --order, --justclick-bill (and --wait). */
-const orderOptions = { user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' }, wait: { type: 'boolean' } } as const;
+const orderOptions = {
+  user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' }, wait: { type: 'boolean' },
+} as const;
 
 function orderInput(values: CliValues): Record<string, unknown> {
-  return { userId: idOption(values['user']), orderId: idOption(values['order']), justclickBillId: text(values['justclick-bill']) };
+  return {
+    userId: idOption(values['user']),
+    orderId: idOption(values['order']),
+    justclickBillId: text(values['justclick-bill']),
+  };
 }
 
 const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
@@ -71,7 +77,9 @@ ${waitHelp}
 
 Example:
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
-    options: { ...orderOptions, amount: { type: 'string' }, reason: { type: 'string' }, 'requested-by': { type: 'string' } },
+    options: {
+      ...orderOptions, amount: { type: 'string' }, reason: { type: 'string' }, 'requested-by': { type: 'string' },
+    },
     input: (values, env) => ({
       ...orderInput(values),
       amount: text(values['amount']),

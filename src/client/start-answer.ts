@@ -40,7 +40,7 @@ class StartAnsweringWorkflowClient extends WorkflowClient {
 
 const answeringClients = new WeakMap<Client, StartAnsweringWorkflowClient>();
 
-/** Starts `workflowType`, answering its run id and whether this call started it (WorkflowExecutionAlreadyStartedError when the reuse policy refuses). */
+/** Starts `workflowType`: its run id and whether this call started it (or WorkflowExecutionAlreadyStartedError). */
 export async function startAnswering<W extends Workflow>(
   client: Client,
   workflowType: string,

@@ -44,7 +44,7 @@ export interface RequestDifference {
   requested: unknown;
 }
 
-/** The business key's run is of another workflow type (started by hand): not this request's run. Nothing was started. */
+/** The business key's run is of another workflow type (started by hand): not this request's run. */
 export class OtherWorkflowTypeError extends Error {
   override readonly name = 'OtherWorkflowTypeError';
   readonly workflowId: string;
@@ -80,7 +80,7 @@ export class RequestConflictError extends Error {
   }
 }
 
-/** What to do about a conflict: with a caller's request id, a new request gets its own id; otherwise wait for a failure. */
+/** With a caller's request id a new request gets its own id; otherwise it waits for the run to fail. */
 function conflictAdvice(idTemplate: string): string {
   if (idTemplate.includes('{requestId}')) return 'If the new request is meant, give it its own request id (requestId; --request-id); otherwise look at the existing run.';
   return (
@@ -196,7 +196,7 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
 
   const workflowId = (options.workflowIdPrefix ?? '') + businessKey(workflowType, input);
   try {
-    const answer = await startAnswering<(input: Record<string, unknown>) => Promise<unknown>>(client, registration.workflowType, {
+    const answer = await startAnswering(client, registration.workflowType, {
       taskQueue: options.taskQueue,
       workflowId,
       args: [input],

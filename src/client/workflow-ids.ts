@@ -11,7 +11,7 @@ export const workflowIdPattern = /^[A-Za-z0-9_.:-]+$/;
 /** Separator between the parts of a business key. */
 export const idSeparator = ':';
 
-/** The `requestId` of an adjustment sent without one: sha256 of the JSON of these values, first 20 hex digits (in the contract). */
+/** The `requestId` of an adjustment sent without one: sha256 of the JSON of these values, first 20 hex digits. */
 export const adjustmentDigest = {
   fields: ['userId', 'action', 'amount', 'description', 'reason'],
   algorithm: 'sha256',
