@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { dispatch, exitCodes } from './cli/framework.ts';
-import type { CliContext, CommandEntry, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
-import type { Environment } from './config.ts';
+import type { CliContext, CommandEntry, ExitCode, GroupCommand } from './cli/framework.ts';
 
 export type { Command, CommandEntry, LeafCommand, TextOutput } from './cli/framework.ts';
 
@@ -65,14 +64,6 @@ function readVersion(): string {
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
-interface RunCliOptions {
-  env?: Environment;
-  stdout?: TextOutput;
-  stderr?: TextOutput;
-  /** Defaults to the first SIGINT or SIGTERM of this process. */
-  waitForShutdown?: () => Promise<string>;
-}
-
 /** Waits for SIGINT or SIGTERM; a second signal while shutting down exits at once (130). */
 function waitForProcessSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -89,8 +80,8 @@ function waitForProcessSignal(): Promise<string> {
   });
 }
 
-/** Runs `orderflow <args>` and returns the exit status; never calls process.exit. */
-export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
+/** Runs `orderflow <args>` and returns the exit status; never calls process.exit. Defaults: this process's. */
+export async function runCli(args: readonly string[], options: Partial<CliContext> = {}): Promise<ExitCode> {
   const context: CliContext = {
     env: options.env ?? process.env,
     stdout: options.stdout ?? process.stdout,

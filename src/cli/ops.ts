@@ -8,8 +8,7 @@ import { temporalVariables } from './environment.ts';
 import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
-function age(since: Date | string | undefined, now = Date.now()): string {
-  if (since === undefined) return '?';
+function age(since: Date | string, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));
   if (seconds < 120) return `${seconds}s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
@@ -24,7 +23,7 @@ export interface ListedRun {
   /** The wait's id (`<step>#<n>`), when the run's status answered. */
   waitId: string | undefined;
   reason: string;
-  since: string | undefined;
+  since: string;
 }
 
 /** Runs matching a visibility query, with what they wait for. */

@@ -95,11 +95,8 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
   const spec = startOptions[workflowType];
   return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: spec.usage,
+    ...spec,
     environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
-    help: spec.help,
     async run(args, context) {
       const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
       // Bad input is refused before anything connects, so it is named even when Temporal is down.
