@@ -65,13 +65,9 @@ function isGroup(command: Command): command is GroupCommand {
   return 'subcommands' in command;
 }
 
-function isLazy(entry: CommandEntry): entry is LazyCommand {
-  return 'load' in entry;
-}
-
 /** The command of an entry, loading its module when it is lazy. */
 export async function loadCommand(entry: CommandEntry): Promise<Command> {
-  return isLazy(entry) ? entry.load() : entry;
+  return 'load' in entry ? entry.load() : entry;
 }
 
 /** Wraps `text` at `width` columns, indenting continuation lines by `indent` spaces. */
