@@ -14,21 +14,17 @@ export interface FailedAttempt {
 
 /** The last failed attempt of every pending activity that has failed at least once. */
 export function failedAttempts(description: WorkflowExecutionDescription): FailedAttempt[] {
-  const attempts: FailedAttempt[] = [];
-  for (const pending of description.raw.pendingActivities ?? []) {
-    const message = pending.lastFailure?.message;
-    if (!message) continue;
-    const current = pending.attempt ?? 1;
-    const retrying = optionalTsToDate(pending.nextAttemptScheduleTime);
-    attempts.push({
+  return (description.raw.pendingActivities ?? []).flatMap((pending) => {
+    const cause = pending.lastFailure?.message;
+    if (!cause) return [];
+    return [{
       activity: pending.activityType?.name ?? 'activity',
       // While waiting for a retry, `attempt` is the next one; while one runs, it is that one.
-      attempt: Math.max(1, current - 1),
-      cause: message,
-      nextAttemptAt: retrying,
-    });
-  }
-  return attempts;
+      attempt: Math.max(1, (pending.attempt ?? 1) - 1),
+      cause,
+      nextAttemptAt: optionalTsToDate(pending.nextAttemptScheduleTime),
+    }];
+  });
 }
 
 function inHowLong(at: Date, now: number): string {
