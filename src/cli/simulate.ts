@@ -75,8 +75,13 @@ Examples:
     const closeAll = async (): Promise<void> => {
       await Promise.allSettled(running.splice(0).map((simulator) => simulator.close()));
     };
-    const start = async (label: string, urlVariable: RunningSimulator['urlVariable'], port: number, option: string,
-      run: () => Promise<Omit<RunningSimulator, 'label' | 'urlVariable'>>): Promise<void> => {
+    const start = async (
+      label: string,
+      urlVariable: RunningSimulator['urlVariable'],
+      port: number,
+      option: string,
+      run: () => Promise<Omit<RunningSimulator, 'label' | 'urlVariable'>>,
+    ): Promise<void> => {
       try {
         const handle = await run();
         running.push({ label, urlVariable, origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
