@@ -173,7 +173,7 @@ export async function startWorkflow<T extends WorkflowTypeName>(options: Starter
 }
 
 /** Starts the run for a validated input, or answers with the run its business key already has. */
-async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, input: Record<string, unknown>): Promise<StartedRun> {
+async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeName, input: Record<string, unknown>): Promise<StartedRun> {
   const registration = workflowRegistry[workflowType];
   const { client } = options;
 
