@@ -1,29 +1,15 @@
 /**
- * The `orderflow` command. Run through `bin/orderflow`, which picks Node 24 and runs this
- * file (a checkout) or dist/cli.js (an installed package).
- *
- * Commands form a table (`commands` below); add one by writing a {@link LeafCommand}
- * or {@link GroupCommand} in src/cli/ and listing it here as a lazy entry.
- *
- * Exit status: see src/cli/framework.ts (0 success; 1 failure; 2 bad usage or bad
- * configuration, nothing was sent; 3 waits for an operator; 4 no such run; 130 Ctrl-C
- * stopped watching).
+ * The `orderflow` command, run through `bin/orderflow` (this file in a checkout, dist/cli.js
+ * when installed). Add a command by writing it in src/cli/ and listing it in `commands`.
  */
 import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { dispatch, exitCodes } from './cli/framework.ts';
-import type { CliContext, CommandEntry, ExitCode, GroupCommand, TextOutput } from './cli/framework.ts';
-import type { Environment } from './config.ts';
+import type { CliContext, CommandEntry, ExitCode, GroupCommand } from './cli/framework.ts';
 
-export type { CliContext, Command, CommandEntry, ExitCode, GroupCommand, LazyCommand, LeafCommand, TextOutput } from './cli/framework.ts';
-export { exitCodes } from './cli/framework.ts';
+export type { Command, CommandEntry, LeafCommand, TextOutput } from './cli/framework.ts';
 
-/**
- * The commands, one lazy entry each: name, summary (for `orderflow --help`) and the module
- * that has it, loaded only when that command runs. `orderflow --help` loads none of them;
- * `orderflow api ...` loads src/cli/api.ts and what it imports, not the Temporal SDK.
- * Add a command with one more line here.
- */
+/** One lazy entry per command: its module is loaded only when it runs, so `--help` loads none. */
 export const commands: readonly CommandEntry[] = [
   { name: 'setup', summary: "Prepare the Temporal namespace: check it exists, register orderflow's search attributes", load: async () => (await import('./cli/setup.ts')).setupCommand },
   { name: 'start', summary: 'Start a workflow (refund-and-cancel, process-paid-order, adjust-credit, cancel-order)', load: async () => (await import('./cli/workflows.ts')).startGroup },
@@ -39,7 +25,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'simulate', summary: 'Run local simulators of both APIs for development and tests', load: async () => (await import('./cli/simulate.ts')).simulateCommand },
 ];
 
-export const rootCommand: GroupCommand = {
+const rootCommand: GroupCommand = {
   name: 'orderflow',
   summary: 'Durable order operations across the WebTV store API and JustClick, on Temporal',
   help: `Durable order operations (refund and cancel, process paid orders, credit
@@ -78,14 +64,6 @@ function readVersion(): string {
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
-export interface RunCliOptions {
-  env?: Environment;
-  stdout?: TextOutput;
-  stderr?: TextOutput;
-  /** Defaults to the first SIGINT or SIGTERM of this process. */
-  waitForShutdown?: () => Promise<string>;
-}
-
 /** Waits for SIGINT or SIGTERM; a second signal while shutting down exits at once (130). */
 function waitForProcessSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -102,8 +80,8 @@ function waitForProcessSignal(): Promise<string> {
   });
 }
 
-/** Runs `orderflow <args>` and returns the exit status; never calls process.exit. */
-export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
+/** Runs `orderflow <args>` and returns the exit status; never calls process.exit. Defaults: this process's. */
+export async function runCli(args: readonly string[], options: Partial<CliContext> = {}): Promise<ExitCode> {
   const context: CliContext = {
     env: options.env ?? process.env,
     stdout: options.stdout ?? process.stdout,
@@ -123,11 +101,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
   }
 }
 
-/**
- * A reader that stops early (`orderflow ... | head -1`) closes the pipe: the rest of the
- * output has nowhere to go, which is not a failure of the command. Stop quietly, as other
- * command-line tools do, instead of printing the write's EPIPE stack trace.
- */
+/** A reader that stops early (`orderflow ... | head -1`) is no failure: stop quietly, not with an EPIPE stack trace. */
 function stopQuietlyWhenOutputCloses(stream: NodeJS.WriteStream): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -136,15 +110,11 @@ function stopQuietlyWhenOutputCloses(stream: NodeJS.WriteStream): void {
 }
 
 if (import.meta.main) {
-  // Node's compile cache (in the OS temp directory; NODE_COMPILE_CACHE names another,
-  // NODE_DISABLE_COMPILE_CACHE=1 turns it off) keeps the compiled code of the modules a
-  // command loads, with their types stripped, between calls: about half of a call's
-  // start-up (see bench/cli-startup.ts). Only modules loaded from here on use it.
+  // About half of a call's start-up (bench/cli-startup.ts); only modules loaded from here on use it.
   enableCompileCache();
   stopQuietlyWhenOutputCloses(process.stdout);
   stopQuietlyWhenOutputCloses(process.stderr);
   process.exitCode = await runCli(process.argv.slice(2));
-  // Ctrl-C stopped a watch: its calls were cancelled and the connection closed; end now,
-  // rather than wait for anything the Temporal client may still have scheduled.
+  // Ctrl-C stopped a watch: end now rather than wait for what the Temporal client may still have scheduled.
   if (process.exitCode === exitCodes.interrupted) process.exit(exitCodes.interrupted);
 }

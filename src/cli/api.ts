@@ -1,9 +1,6 @@
 /**
  * `orderflow api webtv|justclick`: one signed call to one API, its answer printed as JSON.
- *
- * Usage problems are found before the configuration is read and before anything is sent,
- * so a mistyped command never reaches an API. The clients are loaded only when a call is
- * made.
+ * Usage problems are found before the configuration is read, so a mistyped command sends nothing.
  */
 import { configDefault, loadConfig } from '../config.ts';
 import { ApiRejectedError } from '../apis/outcome.ts';
@@ -147,7 +144,6 @@ Examples:
     try {
       params = nestPhpFields(pairs);
     } catch (error) {
-      if (error instanceof UsageError) throw error;
       throw new UsageError(`the --set fields do not form valid PHP-style fields: ${error instanceof Error ? error.message : String(error)}`);
     }
 

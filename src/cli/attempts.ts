@@ -1,18 +1,12 @@
-/**
- * What a step that is being retried has met so far, from Temporal's own record of the run's
- * pending activities (the same facts the UI's Pending Activities panel shows): each failed
- * attempt's cause, the attempt number, and when the next attempt is due.
- */
+/** What a step being retried has met so far, from the run's pending activities (as the UI's panel shows them). */
 import { optionalTsToDate } from '@temporalio/common';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { printable } from '../single-line-text.ts';
 
 export interface FailedAttempt {
-  /** The activity's type, e.g. applyCreditChange. */
   activity: string;
   /** The attempt that failed (1 is the first). */
   attempt: number;
-  /** Why it failed, as the activity reported it. */
   cause: string;
   /** When the next attempt is due; undefined while one runs or when none is scheduled. */
   nextAttemptAt: Date | undefined;
@@ -20,21 +14,17 @@ export interface FailedAttempt {
 
 /** The last failed attempt of every pending activity that has failed at least once. */
 export function failedAttempts(description: WorkflowExecutionDescription): FailedAttempt[] {
-  const attempts: FailedAttempt[] = [];
-  for (const pending of description.raw.pendingActivities ?? []) {
-    const message = pending.lastFailure?.message;
-    if (!message) continue;
-    const current = pending.attempt ?? 1;
-    const retrying = optionalTsToDate(pending.nextAttemptScheduleTime);
-    attempts.push({
+  return (description.raw.pendingActivities ?? []).flatMap((pending) => {
+    const cause = pending.lastFailure?.message;
+    if (!cause) return [];
+    return [{
       activity: pending.activityType?.name ?? 'activity',
       // While waiting for a retry, `attempt` is the next one; while one runs, it is that one.
-      attempt: Math.max(1, current - 1),
-      cause: message,
-      nextAttemptAt: retrying,
-    });
-  }
-  return attempts;
+      attempt: Math.max(1, (pending.attempt ?? 1) - 1),
+      cause,
+      nextAttemptAt: optionalTsToDate(pending.nextAttemptScheduleTime),
+    }];
+  });
 }
 
 function inHowLong(at: Date, now: number): string {

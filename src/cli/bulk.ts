@@ -60,10 +60,7 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/**
- * One row per item: its position in the file, workflow id, outcome, detail — read from the
- * worker's database a page at a time (the bulk's result has the counts only). Returns the rows written.
- */
+/** One CSV row per item, read from the worker's database a page at a time; returns the rows written. */
 async function writeReport(path: string, handle: WorkflowHandle, config: TemporalConfig, result: BulkResult): Promise<number> {
   const rows = ['item,workflow_id,outcome,detail'];
   try {
@@ -104,7 +101,7 @@ async function watch(
   context: CliContext,
   handle: WorkflowHandle,
   config: TemporalConfig,
-  report: { path: string } | undefined,
+  reportPath: string | undefined,
 ): Promise<ExitCode> {
   const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
   const step = watchUntilInterrupted(context);
@@ -141,9 +138,9 @@ async function watch(
   const final = progressLine({ ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state }, Date.parse(result.finishedAt));
   context.stderr.write(tty ? `\r${final.slice(0, 160).padEnd(160)}\n` : `${final}\n`);
   printSummary(context, result, config);
-  if (report) {
-    const written = await writeReport(report.path, handle, config, result);
-    line(context, `Report: ${report.path} (${written} rows)`);
+  if (reportPath !== undefined) {
+    const written = await writeReport(reportPath, handle, config, result);
+    line(context, `Report: ${reportPath} (${written} rows)`);
   }
   return exitFor(result);
 }
@@ -220,7 +217,7 @@ Example:
         line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
         line(context, `  pause:    orderflow bulk pause ${bulk.workflowId} --operator <you> --note <why>`);
         if (values.wait !== true) return exitCodes.ok;
-        return watch(context, bulk.handle, config, values.report === undefined ? undefined : { path: values.report });
+        return watch(context, bulk.handle, config, values.report);
       });
     },
   };
@@ -249,9 +246,8 @@ watching (the bulk goes on). 4: no bulk has this id.`,
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(bulkId);
       const description = await describeRun(handle, config);
-      const report = values.report === undefined ? undefined : { path: values.report };
       if (description.status.name === 'COMPLETED' || values.wait === true) {
-        if (values.json !== true) return watch(context, handle, config, report);
+        if (values.json !== true) return watch(context, handle, config, values.report);
       }
       if (description.status.name !== 'RUNNING') {
         if (description.status.name === 'COMPLETED') {
@@ -265,7 +261,7 @@ watching (the bulk goes on). 4: no bulk has this id.`,
         line(context, JSON.stringify(progress, null, 2));
         return exitCodes.ok;
       }
-      if (report) throw new UsageError('--report needs a finished bulk, or --wait.');
+      if (values.report !== undefined) throw new UsageError('--report needs a finished bulk, or --wait.');
       line(context, `${bulkId} (bulk ${progress.kind}) — ${progress.state}; ${progress.concurrency} at once, ${progress.rate} starts per second`);
       line(context, `  ${workflowUiUrl(config, bulkId)}`);
       line(context, progressLine(progress));

@@ -1,29 +1,23 @@
 /**
- * `orderflow codec-server`: serves Temporal's remote codec protocol (src/temporal/codec-server.ts)
- * with the payload encryption keys, for the Temporal UI, the `temporal` CLI and backends.
- * Self-contained: its settings are read here, not by src/config.ts (only this command uses them).
+ * `orderflow codec-server`: Temporal's remote codec protocol with the payload encryption keys.
+ * Its settings are read here, not by src/config.ts (only this command uses them).
  */
 import { codecServerVariables } from './environment.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
 import { readEncryptionKeys } from '../temporal/encryption.ts';
 import { isLoopbackHost, startCodecServer } from '../temporal/codec-server.ts';
-import type { CodecServer, CodecServerAccess } from '../temporal/codec-server.ts';
+import type { CodecServer, CodecServerAccess, CodecServerOptions } from '../temporal/codec-server.ts';
 import { CommandFailure, exitCodes, parseCommandArgs } from './framework.ts';
 import type { CliContext, LeafCommand } from './framework.ts';
 
 type Environment = CliContext['env'];
 
-export const defaultCodecServerListen = '127.0.0.1:8234';
+const defaultCodecServerListen = '127.0.0.1:8234';
 /** A shared token shorter than this is refused: it must not be guessable. */
 const minTokenLength = 24;
 
-export interface CodecServerSettings {
-  readonly host: string;
-  readonly port: number;
-  readonly access: CodecServerAccess;
-  readonly corsOrigins: ReadonlySet<string>;
-}
+type CodecServerSettings = Pick<CodecServerOptions, 'host' | 'port' | 'access' | 'corsOrigins'>;
 
 function set(env: Environment, name: string): string | undefined {
   const value = env[name];

@@ -8,12 +8,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { authorshipProblems } from '../run-kit/operator.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
-import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
+import { CommandFailure, UsageError, errorLine, exitCodes, line, parseCommandArgs } from './framework.ts';
 import { queryStatus, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
-import { awaitingOperatorQuery, listRuns } from './ops.ts';
+import { awaitingOperatorQuery } from '../search-attributes.ts';
+import { listRuns } from './ops.ts';
 import type { CliContext, LeafCommand } from './framework.ts';
-import { errorLine } from './workflows.ts';
 
 /** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */
 function progress(context: CliContext, total: number): (done: number, label: string) => void {
@@ -26,17 +26,14 @@ function progress(context: CliContext, total: number): (done: number, label: str
   };
 }
 
-/**
- * The decision id (Temporal's update id) when none is given: the same decision for the same
- * wait gets the same id, so sending it again (a retry after a lost answer) stays one decision.
- */
-export function defaultDecisionId(decision: OperatorDecision): string {
+/** The default decision id (update id): the same decision for the same wait, sent again, stays one decision. */
+function defaultDecisionId(decision: OperatorDecision): string {
   const digest = createHash('sha256').update(JSON.stringify([decision.waitId, decision.action, decision.note, decision.operator])).digest('hex');
   return `decide:${decision.waitId}:${digest.slice(0, 20)}`;
 }
 
-/** Why the run's answer is not the decision sent (Temporal answers a known update id with its first outcome), or undefined when it is. */
-export function reusedDecisionId(sent: OperatorDecision, reply: OperatorDecisionReply, decisionId: string): string | undefined {
+/** Why the run's answer is not the decision sent (Temporal answers a known update id with its first outcome). */
+function reusedDecisionId(sent: OperatorDecision, reply: OperatorDecisionReply, decisionId: string): string | undefined {
   const same = reply.waitId === sent.waitId && reply.action === sent.action && reply.note === sent.note.trim() && reply.operator === sent.operator.trim();
   if (same) return undefined;
   return `this decision id (${decisionId}) was already used for ${reply.action} at ${reply.waitId} by ${reply.operator} (Temporal identity: ${reply.identity ?? 'none recorded'}): "${reply.note}". Temporal answered with that first decision; yours (${sent.action} at ${sent.waitId}) was not taken. Send it with another --decision-id, after checking the run's status.`;

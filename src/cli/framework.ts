@@ -1,24 +1,13 @@
 /**
  * The command framework behind `orderflow`: a tree of commands, each with its own help,
- * dispatched from argv. A group (`api`) lists subcommands; a leaf (`api webtv`) runs.
- *
- * Exit status, the same for every command:
- *   0  success
- *   1  an API call failed (rejected, not sent, or outcome unknown) or another runtime failure
- *   2  bad usage or bad configuration; nothing was sent to any API
- *   3  (--wait) the run, bulk or reconcile stopped at something that waits for an operator
- *   4  (status, ops show, bulk status, decide) no run has this workflow id
- * 130  (--wait) Ctrl-C stopped watching; what was watched goes on
- *
- * This module is loaded by every command, `--help` included: it imports nothing heavy
- * (no Temporal SDK, no configuration reader); what a command needs, its own module loads.
+ * dispatched from argv; exit codes as `orderflow --help` lists them. Loaded by every
+ * command, `--help` included, so it imports nothing heavy (no Temporal SDK, no config reader).
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
-import { environmentHelp } from './environment.ts';
 
 export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3, notFound: 4, interrupted: 130 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -32,9 +21,8 @@ export interface CliContext {
   readonly stdout: TextOutput;
   readonly stderr: TextOutput;
   /**
-   * Resolves with the signal's name on the first SIGINT or SIGTERM after the call. The
-   * handlers are installed by the call, synchronously, and only when a command asks
-   * (long-running commands), so that a short command stays interruptible the ordinary way.
+   * Resolves with the signal's name on the first SIGINT or SIGTERM after the call; handlers
+   * are installed only when a command asks, so a short command stays interruptible as usual.
    */
   waitForShutdown(): Promise<string>;
 }
@@ -50,10 +38,7 @@ interface CommandBase {
 export interface LeafCommand extends CommandBase {
   /** The synopsis after `orderflow`, e.g. `api webtv <action> --user <id> [--set name=value]...`. */
   readonly usage: string;
-  /**
-   * The environment variables it reads (src/cli/environment.ts), listed in its help, and a
-   * note on what it does not read that one might think it does.
-   */
+  /** The environment variables it reads (listed in its help), and a note on what it does not read. */
   readonly environment: { readonly variables: readonly string[]; readonly note?: string };
   /** Runs with the arguments after the command's name. Throw {@link UsageError} for bad usage. */
   run(args: readonly string[], context: CliContext): Promise<ExitCode>;
@@ -67,32 +52,22 @@ export interface GroupCommand extends CommandBase {
 
 export type Command = LeafCommand | GroupCommand;
 
-/**
- * A command listed by name and summary whose module is loaded only when it runs (or shows
- * its own help): `orderflow --help` and `orderflow api ...` do not load the Temporal SDK,
- * the worker or OpenTelemetry. Its summary is the one the loaded command has (a test
- * keeps them equal).
- */
+/** A command whose module is loaded only when it runs or shows its help; its summary is the loaded command's. */
 export interface LazyCommand {
   readonly name: string;
   readonly summary: string;
   load(): Promise<Command>;
 }
 
-/** What a group lists: commands, or lazy entries of commands. */
 export type CommandEntry = Command | LazyCommand;
 
 function isGroup(command: Command): command is GroupCommand {
   return 'subcommands' in command;
 }
 
-function isLazy(entry: CommandEntry): entry is LazyCommand {
-  return 'load' in entry;
-}
-
 /** The command of an entry, loading its module when it is lazy. */
 export async function loadCommand(entry: CommandEntry): Promise<Command> {
-  return isLazy(entry) ? entry.load() : entry;
+  return 'load' in entry ? entry.load() : entry;
 }
 
 /** Wraps `text` at `width` columns, indenting continuation lines by `indent` spaces. */
@@ -136,13 +111,14 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-function writeLine(output: TextOutput, text = ''): void {
-  output.write(`${text}\n`);
-}
-
 /** Writes one line to a command's standard output. */
 export function line(context: { readonly stdout: TextOutput }, text = ''): void {
-  writeLine(context.stdout, text);
+  context.stdout.write(`${text}\n`);
+}
+
+/** Writes one line to a command's standard error. */
+export function errorLine(context: { readonly stderr: TextOutput }, text: string): void {
+  context.stderr.write(`${text}\n`);
 }
 
 function commandPath(path: readonly Command[]): string {
@@ -172,10 +148,26 @@ export function renderHelp(path: readonly Command[]): string {
   return `${parts.join('\n')}\n`;
 }
 
+/** The help section that lists what a command reads. */
+function environmentHelp(variables: readonly string[], note?: string): string {
+  const lines = ['Environment (read by this command; it ignores the other orderflow variables):'];
+  let current = ' ';
+  for (const name of variables) {
+    if (current.length + name.length + 2 > 88) {
+      lines.push(current);
+      current = ' ';
+    }
+    current += ` ${name},`;
+  }
+  lines.push(current.replace(/,$/, ''));
+  if (note !== undefined) lines.push(wrapText(note));
+  return lines.join('\n');
+}
+
 function reportUsage(context: CliContext, path: readonly Command[], message: string): ExitCode {
-  writeLine(context.stderr, `${commandPath(path)}: ${message}`);
-  writeLine(context.stderr, `Usage: ${usageOf(path)}`);
-  writeLine(context.stderr, `Run '${commandPath(path)} --help' for more.`);
+  errorLine(context, `${commandPath(path)}: ${message}`);
+  errorLine(context, `Usage: ${usageOf(path)}`);
+  errorLine(context, `Run '${commandPath(path)} --help' for more.`);
   return exitCodes.usage;
 }
 
@@ -184,25 +176,21 @@ export function reportApiFailure(context: CliContext, error: unknown): ExitCode 
   if (!isApiCallError(error)) throw error;
   // Vendor texts come from a remote server: never let them drive the terminal.
   if (error.outcome === 'rejected') {
-    writeLine(context.stderr, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
+    errorLine(context, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
   }
-  writeLine(context.stderr, printable(error.message));
+  errorLine(context, printable(error.message));
   return exitCodes.failed;
 }
 
 /** What {@link watchUntilInterrupted}'s race answers when Ctrl-C came first. */
 export const stoppedWatching: unique symbol = Symbol('stopped watching');
 
-/** One step of a watch: runs under the watch's abort signal (pass it to Temporal calls and sleeps). */
-export type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching>;
+type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching>;
 
 /**
- * For `--wait` commands that watch something that goes on without them (a run, a bulk, a
- * reconcile): from this call on, Ctrl-C (SIGINT, or SIGTERM) ends the watch instead of the
- * process. Each step of the watch (a poll, a sleep, the result) runs through the returned
- * function, which answers {@link stoppedWatching} when Ctrl-C came first and then aborts the
- * step (its Temporal call is cancelled, not left to retry); then print what goes on with
- * {@link reportStoppedWatching}. A second Ctrl-C exits at once (130).
+ * For `--wait` commands that watch what goes on without them: from this call on, Ctrl-C ends
+ * the watch, not the process. Each step (a poll, a sleep, the result) runs through the returned
+ * function, which answers {@link stoppedWatching} when Ctrl-C came first and aborts the step.
  */
 export function watchUntilInterrupted(context: CliContext): WatchStep {
   const controller = new AbortController();
@@ -215,7 +203,7 @@ export function watchUntilInterrupted(context: CliContext): WatchStep {
 
 /** Says that the watch stopped and what goes on without it (stderr); exit 130, as for any command ended by Ctrl-C. */
 export function reportStoppedWatching(context: CliContext, whatGoesOn: string, followWith: string): ExitCode {
-  writeLine(context.stderr, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
+  errorLine(context, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
   return exitCodes.interrupted;
 }
 
@@ -255,42 +243,22 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
     if (isApiCallError(error)) return reportApiFailure(context, error);
     if (error instanceof CommandFailure) {
-      writeLine(context.stderr, error.message);
+      errorLine(context, error.message);
       return error.exitCode;
     }
     // Loaded here, not at start-up: a command that threw one has loaded them already.
     const [{ ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
       import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
     ]);
-    if (error instanceof ConfigError) {
-      writeLine(context.stderr, error.message);
-      return exitCodes.usage;
+    if (error instanceof ConfigError || error instanceof TemporalNotReadyError) {
+      errorLine(context, error.message);
+      return error instanceof ConfigError ? exitCodes.usage : error.exitCode;
     }
-    if (error instanceof TemporalNotReadyError) {
-      writeLine(context.stderr, error.message);
-      return error.exitCode;
-    }
-    // A payload this command cannot decrypt (its key is not configured here): the message
-    // names the key id and what to do.
+    // A payload this command cannot decrypt: the message names the key id and what to do.
     const keyError = findPayloadKeyError(error);
     if (keyError !== undefined) {
-      writeLine(context.stderr, `Cannot read the run's data: ${keyError.message}`);
+      errorLine(context, `Cannot read the run's data: ${keyError.message}`);
       return exitCodes.failed;
-    }
-    throw error;
-  }
-}
-
-/**
- * Runs a `node:util` parseArgs call (strict), turning its errors into {@link UsageError}s:
- * `withUsageErrors(() => parseArgs({ args: [...args], options, strict: true }))`.
- */
-export function withUsageErrors<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof TypeError && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(error.message.replace(/\. To specify a positional argument.*$/s, '.'));
     }
     throw error;
   }
@@ -302,12 +270,9 @@ type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 const negativeNumber = /^-\d[\d.,]*$/;
 
 /**
- * Parses a command's arguments strictly (node:util parseArgs), turning every problem into a
- * {@link UsageError} that says what is wrong:
- *  - an option given twice that is not `multiple` (`--user 900 --user 901`) is refused,
- *    instead of the last one silently winning;
- *  - a negative number after an option that takes a value (`--amount -1`) is taken as its
- *    value, so that the value's own check says what is wrong with it.
+ * Parses a command's arguments strictly (node:util parseArgs), every problem a UsageError: an
+ * option given twice that is not `multiple` is refused (not last-wins), and a negative number
+ * after an option that takes a value (`--amount -1`) is its value, for its own check to name.
  */
 export function parseCommandArgs<T extends { options: OptionSpecs; allowPositionals: boolean }>(
   args: readonly string[],
@@ -333,7 +298,15 @@ export function parseCommandArgs<T extends { options: OptionSpecs; allowPosition
       joined.push(arg);
     }
   }
-  const parsed = withUsageErrors(() => parseArgs({ ...config, args: joined, strict: true as const, tokens: true as const }));
+  let parsed;
+  try {
+    parsed = parseArgs({ ...config, args: joined, strict: true as const, tokens: true as const });
+  } catch (error) {
+    if (error instanceof TypeError && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(error.message.replace(/\. To specify a positional argument.*$/s, '.'));
+    }
+    throw error;
+  }
   const seen = new Map<string, string[]>();
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;

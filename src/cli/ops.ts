@@ -1,7 +1,4 @@
-/**
- * `orderflow ops list` and `orderflow ops show`: the Temporal UI's story of stuck runs, in a
- * terminal. Decisions for one run or many are `orderflow decide` (see ./workflows.ts).
- */
+/** `orderflow ops list` and `orderflow ops show`: the Temporal UI's story of stuck runs, in a terminal. */
 import type { Client } from '@temporalio/client';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';
@@ -11,11 +8,7 @@ import { temporalVariables } from './environment.ts';
 import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
-/** The visibility query for every run that waits for an operator (also the UI's list filter). */
-export { awaitingOperatorQuery };
-
-export function age(since: Date | string | undefined, now = Date.now()): string {
-  if (since === undefined) return '?';
+function age(since: Date | string, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));
   if (seconds < 120) return `${seconds}s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
@@ -30,7 +23,7 @@ export interface ListedRun {
   /** The wait's id (`<step>#<n>`), when the run's status answered. */
   waitId: string | undefined;
   reason: string;
-  since: string | undefined;
+  since: string;
 }
 
 /** Runs matching a visibility query, with what they wait for. */

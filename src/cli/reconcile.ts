@@ -1,8 +1,4 @@
-/**
- * `orderflow reconcile [--since 24h] [--wait]` and `orderflow schedule reconcile --every 1h
- * [--since 24h] | --delete`: the drift report (src/features/reconcile/workflow.ts), once or on a
- * Temporal Schedule.
- */
+/** `orderflow reconcile` and `orderflow schedule reconcile`: the drift report, once or on a Temporal Schedule. */
 import { workflowUiUrl } from '../client/connect.ts';
 import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileFindingWorkflowType, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
 import type { ReconcileResult } from '../features/reconcile/contracts.ts';
@@ -16,7 +12,7 @@ import { temporalVariables } from './environment.ts';
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `30m`, `24h`, `7d` → milliseconds; refuses anything else, naming the option. */
-export function parseDurationOption(name: string, value: string | undefined, fallbackMs: number): number {
+function parseDurationOption(name: string, value: string | undefined, fallbackMs: number): number {
   if (value === undefined) return fallbackMs;
   const match = /^([1-9]\d{0,3})([mhd])$/.exec(value);
   const ms = match ? Number(match[1]) * unitMs[match[2] as keyof typeof unitMs] : NaN;
@@ -26,17 +22,12 @@ export function parseDurationOption(name: string, value: string | undefined, fal
   return ms;
 }
 
-/** What the reconcile commands read; the reconcile itself runs on the worker, with the worker's settings. */
 const reconcileEnvironment = {
   variables: temporalVariables,
   note: "The reconcile runs on the worker: it reads the ledger and calls the APIs with the worker's settings (ORDERFLOW_LEDGER, WEBTV_*, JUSTCLICK_* where the worker runs), not with this shell's; a bad ORDERFLOW_LEDGER here changes nothing, a bad one there stops the worker.",
 } as const;
 
-/**
- * The reconcile-finding runs that still wait for an operator on this task queue: findings
- * reported by any reconcile (this one, or an earlier one whose finding this one no longer
- * sees, e.g. a credit that moved on), until someone decides.
- */
+/** The reconcile-finding runs that still wait for an operator on this task queue, whichever reconcile reported them. */
 async function findingRunsWaiting(client: Client, taskQueue: string): Promise<string[]> {
   const query = `WorkflowType = ${JSON.stringify(reconcileFindingWorkflowType)} AND ExecutionStatus = "Running" AND TaskQueue = ${JSON.stringify(taskQueue)}`;
   const ids: string[] = [];

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { registerSearchAttributes } from '../temporal/readiness.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
-import { exitCodes, parseCommandArgs } from './framework.ts';
+import { exitCodes, line, parseCommandArgs } from './framework.ts';
 import type { LeafCommand } from './framework.ts';
 import { temporalVariables, withoutWorkerSettings } from './environment.ts';
 
@@ -27,11 +27,10 @@ credential was refused, or an attribute exists with another type.`,
     const client = await connectClient(config, { checkReady: false });
     try {
       const outcome = await registerSearchAttributes(client.connection, config.connection);
-      const out = (text: string): void => void context.stdout.write(`${text}\n`);
-      out(`Temporal ${config.connection.describe()}: namespace ${config.namespace} exists.`);
-      for (const name of outcome.created) out(`  created  ${name}`);
-      for (const name of outcome.existing) out(`  existing ${name}`);
-      out(
+      line(context, `Temporal ${config.connection.describe()}: namespace ${config.namespace} exists.`);
+      for (const name of outcome.created) line(context, `  created  ${name}`);
+      for (const name of outcome.existing) line(context, `  existing ${name}`);
+      line(context, 
         outcome.created.length === 0
           ? 'Nothing to do: every orderflow search attribute was already registered.'
           : `Registered ${outcome.created.length} search attribute(s); orderflow is ready to run here.`,

@@ -1,7 +1,4 @@
-/**
- * `orderflow simulate`: runs the local WebTV and JustClick simulators until SIGINT or
- * SIGTERM, accepting the credentials from the same environment variables the clients use.
- */
+/** `orderflow simulate`: the local WebTV and JustClick simulators, with the credentials the clients use. */
 import { loadSimulatorCredentials } from '../config.ts';
 import { UsageError, exitCodes, parsePortOption, parseCommandArgs } from './framework.ts';
 import type { CliContext, ExitCode, LeafCommand } from './framework.ts';
@@ -78,38 +75,34 @@ Examples:
     const closeAll = async (): Promise<void> => {
       await Promise.allSettled(running.splice(0).map((simulator) => simulator.close()));
     };
+    const start = async (
+      label: string,
+      urlVariable: RunningSimulator['urlVariable'],
+      port: number,
+      option: string,
+      run: () => Promise<Omit<RunningSimulator, 'label' | 'urlVariable'>>,
+    ): Promise<void> => {
+      try {
+        const handle = await run();
+        running.push({ label, urlVariable, origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
+      } catch (error) {
+        throw new SimulatorStartError(describeStartFailure(label, host, port, option, error));
+      }
+    };
 
     try {
       if (credentials.webtv !== undefined) {
         const { startWebTvSimulator } = await import('../simulators/webtv/index.ts');
-        const label = 'WebTV simulator';
-        try {
-          const handle = await startWebTvSimulator({
-            host,
-            port: webTvPort,
-            credentials: [{ keyId: credentials.webtv.keyId, sharedSecret: credentials.webtv.sharedSecret.reveal() }],
-            seed,
-          });
-          running.push({ label, urlVariable: 'WEBTV_API_URL', origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
-        } catch (error) {
-          throw new SimulatorStartError(describeStartFailure(label, host, webTvPort, '--webtv-port', error));
-        }
+        const { keyId, sharedSecret } = credentials.webtv;
+        const webTvCredentials = [{ keyId, sharedSecret: sharedSecret.reveal() }];
+        await start('WebTV simulator', 'WEBTV_API_URL', webTvPort, '--webtv-port', () =>
+          startWebTvSimulator({ host, port: webTvPort, credentials: webTvCredentials, seed }));
       }
       if (credentials.justclick !== undefined) {
         const { startJustClickSimulator } = await import('../simulators/justclick/index.ts');
-        const label = 'JustClick simulator';
-        try {
-          const handle = await startJustClickSimulator({
-            host,
-            port: justClickPort,
-            login: credentials.justclick.login,
-            secret: credentials.justclick.secret.reveal(),
-            seed,
-          });
-          running.push({ label, urlVariable: 'JUSTCLICK_API_URL', origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
-        } catch (error) {
-          throw new SimulatorStartError(describeStartFailure(label, host, justClickPort, '--justclick-port', error));
-        }
+        const { login, secret } = credentials.justclick;
+        await start('JustClick simulator', 'JUSTCLICK_API_URL', justClickPort, '--justclick-port', () =>
+          startJustClickSimulator({ host, port: justClickPort, login, secret: secret.reveal(), seed }));
       }
     } catch (error) {
       await closeAll();

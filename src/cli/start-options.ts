@@ -1,15 +1,10 @@
-/**
- * The options, help and input mapping of each `orderflow start <name>` command: one per
- * registered workflow (src/client/workflow-registry.ts says what the workflow is; this file
- * how the CLI asks for it).
- */
+/** The options, help and input of each `orderflow start <name>` command, one per registered workflow. */
 import { defaultPaymentDeadline } from '../contracts.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 
-export type CliValues = Readonly<Record<string, string | boolean | undefined>>;
-export type CliEnvironment = Readonly<Record<string, string | undefined>>;
+type CliValues = Readonly<Record<string, string | boolean | undefined>>;
+type CliEnvironment = Readonly<Record<string, string | undefined>>;
 
-/** `orderflow start <name>` */
 export interface StartOptions {
   readonly name: string;
   readonly summary: string;
@@ -30,6 +25,19 @@ function text(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The options of the order workflows: --user, --order, --justclick-bill (and --wait). */
+const orderOptions = {
+  user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' }, wait: { type: 'boolean' },
+} as const;
+
+function orderInput(values: CliValues): Record<string, unknown> {
+  return {
+    userId: idOption(values['user']),
+    orderId: idOption(values['order']),
+    justclickBillId: text(values['justclick-bill']),
+  };
+}
+
 const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
                          attempt of a step that is being retried) and end with the result.
                          Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C
@@ -39,16 +47,12 @@ Values are read leniently where the meaning is certain: spaces around a value ar
 ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
 one line without control characters. Each option may be given once.`;
 
-/**
- * The one rule for --reason, as the starters (src/validation.ts) and the contract have it:
- * required where money moves, optional for cancel-order, never empty.
- */
+/** The one rule for --reason, as the starters (src/validation.ts) and the contract have it. */
 const reasonRule = `--reason: required for refund-and-cancel and adjust-credit (as for every starter and
 the HTTP contract: a backend must say why money moves), optional for cancel-order. There is
 no default text, and an empty or blank --reason is refused everywhere: give a reason, or
 (cancel-order) leave --reason out.`;
 
-/** The `orderflow start` command of every registered workflow, by workflow type. */
 export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = {
   refundAndCancel: {
     name: 'refund-and-cancel',
@@ -74,14 +78,11 @@ ${waitHelp}
 Example:
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
     options: {
-      user: { type: 'string' }, order: { type: 'string' }, amount: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      reason: { type: 'string' }, 'requested-by': { type: 'string' }, wait: { type: 'boolean' },
+      ...orderOptions, amount: { type: 'string' }, reason: { type: 'string' }, 'requested-by': { type: 'string' },
     },
     input: (values, env) => ({
-      userId: idOption(values['user']),
-      orderId: idOption(values['order']),
+      ...orderInput(values),
       amount: text(values['amount']),
-      justclickBillId: text(values['justclick-bill']),
       reason: text(values['reason']),
       requestedBy: text(values['requested-by']) ?? env['USER'] ?? 'orderflow-cli',
     }),
@@ -100,16 +101,8 @@ Options:
   --justclick-bill <id>           The mirrored JustClick bill to mark paid
   --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})
 ${waitHelp}`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      'payment-deadline': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    input: (values) => ({
-      userId: idOption(values['user']),
-      orderId: idOption(values['order']),
-      justclickBillId: text(values['justclick-bill']),
-      paymentDeadline: text(values['payment-deadline']),
-    }),
+    options: { ...orderOptions, 'payment-deadline': { type: 'string' } },
+    input: (values) => ({ ...orderInput(values), paymentDeadline: text(values['payment-deadline']) }),
   },
   adjustCredit: {
     name: 'adjust-credit',
@@ -161,14 +154,9 @@ Options:
 
 ${reasonRule}
 ${waitHelp}`,
-    options: {
-      user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' },
-      requester: { type: 'string' }, reason: { type: 'string' }, wait: { type: 'boolean' },
-    },
+    options: { ...orderOptions, requester: { type: 'string' }, reason: { type: 'string' } },
     input: (values) => ({
-      userId: idOption(values['user']),
-      orderId: idOption(values['order']),
-      justclickBillId: text(values['justclick-bill']),
+      ...orderInput(values),
       requester: text(values['requester']) ?? 'ADMIN',
       reason: text(values['reason']),
     }),

@@ -16,11 +16,7 @@ import { withoutWorkerSettings } from './environment.ts';
 import { findPayloadKeyError } from '../temporal/encryption.ts';
 import type { CliContext } from './framework.ts';
 
-/**
- * The caller identity the CLI sends to Temporal, which records it with every start, update
- * and signal: `orderflow-cli:<OS user>@<host>`. It is what a run records as who decided,
- * next to the self-declared `--operator` (see docs/decisions.md for what it proves).
- */
+/** The identity Temporal records with every start, update and signal: what proves who decided (docs/decisions.md). */
 export function cliIdentity(env: Readonly<Record<string, string | undefined>> = process.env): string {
   let user: string | undefined;
   try {
@@ -31,11 +27,7 @@ export function cliIdentity(env: Readonly<Record<string, string | undefined>> = 
   return `orderflow-cli:${user || 'unknown-user'}@${hostname()}`;
 }
 
-/**
- * Connects with the Temporal settings (src/temporal/connection.ts), checks the namespace and
- * our search attributes, runs `fn`, closes the connection. A Temporal that is not ready
- * ends the command with a {@link TemporalNotReadyError} (its message says what to do).
- */
+/** Connects (checking the namespace and search attributes), runs `fn`, closes the connection. */
 export async function withTemporal<T>(context: CliContext, fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
   // The worker's own settings (metrics port, cache size) are not this command's to check.
   const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
@@ -64,31 +56,25 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
   }
 }
 
-/** The answer for a workflow id that has no run: exit 4, and what to check. */
-export function noSuchRun(workflowId: string, config: Pick<TemporalConfig, 'namespace' | 'address'>): CommandFailure {
-  return new CommandFailure(
-    `No run has the workflow id ${printable(JSON.stringify(workflowId))} in namespace ${config.namespace} at ${config.address}: it was never started there, ` +
-      "or its history is older than the namespace's retention. Check the id and the namespace (orderflow ops list shows the runs waiting for an operator).",
-    { exitCode: exitCodes.notFound },
-  );
-}
-
-/** The run's description; a workflow id without any run ends the command with {@link noSuchRun}. */
+/** The run's description; a workflow id without any run ends the command with exit 4. */
 export async function describeRun(handle: WorkflowHandle, config: Pick<TemporalConfig, 'namespace' | 'address'>): Promise<WorkflowExecutionDescription> {
   try {
     return await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw noSuchRun(handle.workflowId, config);
-    throw error;
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    throw new CommandFailure(
+      `No run has the workflow id ${printable(JSON.stringify(handle.workflowId))} in namespace ${config.namespace} at ${config.address}: it was never started there, ` +
+        "or its history is older than the namespace's retention. Check the id and the namespace (orderflow ops list shows the runs waiting for an operator).",
+      { exitCode: exitCodes.notFound },
+    );
   }
 }
 
 /** How a closed run ended, from its history (no worker needed). */
-export interface RunOutcome {
-  /** Temporal's status: COMPLETED, FAILED, TERMINATED, TIMED_OUT, CANCELLED, CONTINUED_AS_NEW. */
+interface RunOutcome {
   temporalStatus: string;
   closedAt: string | undefined;
-  /** One line: the result's summary, or the failure's type and message. */
+  /** One line: the result's summary, or the failure's message. */
   text: string;
   /** The failure's type (e.g. RunCompensated), for a run that did not complete. */
   failureType?: string | undefined;
@@ -101,10 +87,7 @@ function failureText(error: unknown): { text: string; type?: string | undefined 
   return { text: cause instanceof Error ? cause.message : String(cause), type: cause instanceof Error ? cause.name : undefined };
 }
 
-/**
- * The outcome of a run that is not running any more, read from its close event (through
- * `handle.result()`, which answers at once for a closed run); undefined while it runs.
- */
+/** The outcome of a run that is not running any more (its result answers at once); undefined while it runs. */
 export async function closedRunOutcome(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RunOutcome | undefined> {
   const temporalStatus = description.status.name;
   if (temporalStatus === 'RUNNING') return undefined;
@@ -133,11 +116,7 @@ export function statusQueryUnanswered(description: WorkflowExecutionDescription)
     : `(its steps are not shown: the status query of a closed run is answered by a worker for task queue ${description.taskQueue}, and none answered; the outcome above is from the run's history)`;
 }
 
-/**
- * Tracing when an OTLP endpoint is set (src/telemetry/tracing.ts reads and checks every
- * OTEL_* variable then); without one, tracing is off and the OpenTelemetry SDK is not even
- * loaded, which keeps each command's start-up short.
- */
+/** Tracing when an OTLP endpoint is set; without one the OpenTelemetry SDK is not even loaded (a short start-up). */
 async function startTracingIfAsked(env: CliContext['env']): Promise<Tracing | undefined> {
   const endpointSet = ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'].some((name) => (env[name] ?? '').trim() !== '');
   if (!endpointSet) return undefined;
@@ -147,17 +126,10 @@ async function startTracingIfAsked(env: CliContext['env']): Promise<Tracing | un
   return tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
 }
 
-/**
- * How long a command waits for a run's query. A query is answered by a worker: with
- * none polling the run's task queue, Temporal would hold it for its own long timeout, and
- * `ops list` over many runs would stall that long for each one.
- */
+/** Without a worker Temporal would hold a query for its own long timeout, and `ops list` would stall on each run. */
 const queryDeadlineMs = 5_000;
 
-/**
- * A query of the run, or undefined when no worker answers in time (or the run refuses it).
- * An answer this command cannot decrypt is not "no answer": its PayloadKeyError is thrown.
- */
+/** A query of the run, or undefined when no worker answers in time; an answer it cannot decrypt throws. */
 export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
   try {
     return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
@@ -168,22 +140,16 @@ export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Pr
   }
 }
 
-/** The run's `status` query, or undefined when no worker answers. */
 export function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
   return queryRun<RunStatus>(handle, queryNames.status);
 }
 
 const grpcInvalidArgument = 3;
 
-/** Temporal's own size limits (a payload over 2 MB by default, or the SDK's check of it before sending). */
+/** Temporal's payload size limit (2 MB by default), or the SDK's check of it before sending. */
 const sizeLimitRefusal = /size exceeds limit|exceeds size limit|exceeded the error limit|TMPRL1103/i;
 
-/**
- * A request Temporal refused as invalid, as a message that says which kind of refusal it
- * is: a payload over Temporal's size limit, a visibility query it cannot parse, or another
- * invalid request; undefined for anything else. Connection, namespace and credential
- * problems are explained by explainTemporalFailure (src/temporal/readiness.ts).
- */
+/** A request Temporal refused as invalid (too large, a bad visibility query, another), explained; else undefined. */
 export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConfig, 'address'>): CommandFailure | undefined {
   const grpc = isGrpcServiceError(error) ? error : error instanceof ServiceError && isGrpcServiceError(error.cause) ? error.cause : undefined;
   if (grpc?.code !== grpcInvalidArgument) return undefined;

@@ -1,7 +1,4 @@
-/**
- * `orderflow worker`, `orderflow start <workflow>`, `orderflow status`, `orderflow decide`:
- * the commands that talk to Temporal.
- */
+/** `orderflow worker`, `orderflow start <workflow>` and `orderflow status`. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -15,19 +12,13 @@ import type { RunResult, RunStatus, StepState } from '../contracts.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 import { InputError } from '../validation.ts';
 import { printable } from '../single-line-text.ts';
-import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
+import { CommandFailure, UsageError, errorLine, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeFailedAttempt, failedAttempts } from './attempts.ts';
 import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
-
-
-export function errorLine(context: CliContext, text: string): void {
-  context.stderr.write(`${text}\n`);
-}
-
 
 /** The step the run is on while one is running (what a pending activity belongs to). */
 function runningStep(status: RunStatus | undefined): string | undefined {
@@ -104,11 +95,8 @@ async function follow(context: CliContext, handle: WorkflowHandle): Promise<Exit
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
   const spec = startOptions[workflowType];
   return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: spec.usage,
+    ...spec,
     environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
-    help: spec.help,
     async run(args, context) {
       const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
       // Bad input is refused before anything connects, so it is named even when Temporal is down.
@@ -194,7 +182,6 @@ this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
     });
   },
 };
-
 
 export const workerCommand: LeafCommand = {
   name: 'worker',

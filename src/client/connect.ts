@@ -6,22 +6,16 @@ import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readi
 import { orderflowDataConverter } from '../temporal/encryption.ts';
 
 export interface ConnectClientOptions {
-  /**
-   * Check that the namespace exists and has orderflow's search attributes (one call each);
-   * a {@link TemporalNotReadyError} says what is missing and how to fix it. Default true.
-   */
+  /** Check that the namespace exists and has orderflow's search attributes. Default true. */
   checkReady?: boolean;
-  /** e.g. the OpenTelemetry plugin (src/telemetry/tracing.ts). */
   plugins?: ClientPlugin[];
-  /** The caller identity Temporal records for every request (starts, updates, signals); default the SDK's `<pid>@<host>`. */
+  /** The caller identity Temporal records for every request; default the SDK's `<pid>@<host>`. */
   identity?: string;
 }
 
 /**
- * Connects with the settings read by src/temporal/connection.ts (address, TLS, API key).
- * Failures a person can fix (unreachable, TLS, refused credential, namespace, search
- * attributes) become a {@link TemporalNotReadyError} with a message that says what to do.
- * The client encrypts and decrypts payloads when keys are configured (src/temporal/encryption.ts).
+ * Connects with the settings of src/temporal/connection.ts; failures a person can fix become
+ * a TemporalNotReadyError that says what to do. Payloads are encrypted when keys are configured.
  */
 export async function connectClient(config: Pick<TemporalConfig, 'connection' | 'encryption'>, options: ConnectClientOptions = {}): Promise<Client> {
   const settings = config.connection;

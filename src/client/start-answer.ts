@@ -1,11 +1,7 @@
 /**
- * A workflow start that also says whether it started a run.
- *
- * With conflict policy USE_EXISTING, Temporal's StartWorkflowExecution answers the running
- * run's id and `started: false` when the id is taken; `WorkflowClient.start` keeps the run
- * id but drops `started`. This subclass keeps it, by replacing only the last step of the
- * SDK's start chain (the gRPC call), so interceptors, the data converter, search
- * attributes and user metadata all stay the SDK's.
+ * A workflow start that also says whether it started a run: with USE_EXISTING, Temporal
+ * answers `started: false` for a taken id, which `WorkflowClient.start` drops. Only the
+ * gRPC call of the SDK's start chain is replaced; interceptors and the converter stay the SDK's.
  */
 import { WorkflowClient, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowStartInput, WorkflowStartOptions, WorkflowStartOutput } from '@temporalio/client';
@@ -44,11 +40,7 @@ class StartAnsweringWorkflowClient extends WorkflowClient {
 
 const answeringClients = new WeakMap<Client, StartAnsweringWorkflowClient>();
 
-/**
- * Starts `workflowType` (typed by its workflow function `W`) and answers its run id and
- * whether this call started it. Throws WorkflowExecutionAlreadyStartedError when the reuse
- * policy refuses the id.
- */
+/** Starts `workflowType`: its run id and whether this call started it (or WorkflowExecutionAlreadyStartedError). */
 export async function startAnswering<W extends Workflow>(
   client: Client,
   workflowType: string,

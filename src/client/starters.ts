@@ -1,18 +1,7 @@
 /**
- * Typed starters for backend systems, driven by the workflow registry.
- *
- * Input is validated before anything is sent to Temporal. The workflow id is the business
- * key (./workflow-ids.ts) with the registry's id policies (USE_EXISTING: a request sent
- * while its run is going joins that run; ALLOW_DUPLICATE_FAILED_ONLY: after a success the
- * same business key answers with that run; after a failure a new run may start).
- *
- * When the business key already has a run, the request must be the same request (the
- * registry's `sameRequestFields`, compared with the input the run started with); a
- * different one is refused with {@link RequestConflictError}. The business key decides
- * identity: who asks and why (requestedBy, reason) are not part of the request, so the same
- * request from another requester is answered with the existing run, and
- * {@link StartedRun.differentDetails} says how it was asked for. A run started under the
- * old `/`-separated id answers for its business key too.
+ * Typed starters, driven by the workflow registry: input is validated before anything is
+ * sent, the workflow id is the business key, and a key that already has a run answers with
+ * that run when the request is the same (docs/architecture.md), else is refused.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -24,7 +13,7 @@ import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, Refund
 import { explainStartRefusal } from '../temporal/readiness.ts';
 import { startAnswering } from './start-answer.ts';
 import { idPolicies, stateAtStart, workflowRegistry } from './workflow-registry.ts';
-import type { WorkflowFunctions, WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
+import type { WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
 import { fillTemplate } from './workflow-ids.ts';
 
 export type { WorkflowTypeName } from './workflow-registry.ts';
@@ -32,12 +21,9 @@ export type { WorkflowTypeName } from './workflow-registry.ts';
 export interface StarterOptions {
   client: Client;
   taskQueue: string;
-  /**
-   * Put before every workflow id, e.g. `shop-eu:` when several shops share one namespace
-   * (and in tests, to keep runs apart). Default: none.
-   */
+  /** Put before every workflow id, e.g. `shop-eu:` when several shops share one namespace. */
   workflowIdPrefix?: string | undefined;
-  /** The bulk that starts this run (`orderflow bulk`): set as its OrderflowBulkId search attribute. */
+  /** The bulk that starts this run: set as its OrderflowBulkId search attribute. */
   bulkId?: string | undefined;
 }
 
@@ -48,11 +34,7 @@ export interface StartedRun {
   /** False when the run was already there before this call (running, or completed). */
   started: boolean;
   handle: WorkflowHandle;
-  /**
-   * For a run that was already there: the inputs that differ from this call's but do not
-   * make another request (who asks, why: not in the registry's `sameRequestFields`). The
-   * existing run answers for this call too; these say it was asked for differently.
-   */
+  /** For a run that was already there: inputs outside `sameRequestFields` (who asks, why) that differ. */
   differentDetails: readonly RequestDifference[];
 }
 
@@ -62,10 +44,7 @@ export interface RequestDifference {
   requested: unknown;
 }
 
-/**
- * A start for a business key whose run is of another workflow type (started by hand, e.g.
- * a raw HTTP start with a mistyped type): it is not this request's run. Nothing was started.
- */
+/** The business key's run is of another workflow type (started by hand): not this request's run. */
 export class OtherWorkflowTypeError extends Error {
   override readonly name = 'OtherWorkflowTypeError';
   readonly workflowId: string;
@@ -101,12 +80,7 @@ export class RequestConflictError extends Error {
   }
 }
 
-/**
- * What to do about a conflict, by how the workflow's id is made: with a caller's request id
- * (adjust-credit), a new request gets its own id; otherwise (refund-and-cancel,
- * cancel-order, process-paid-order) the business key allows one run at a time and keeps a
- * completed one, so a new request for it can start only after that run failed.
- */
+/** With a caller's request id a new request gets its own id; otherwise it waits for the run to fail. */
 function conflictAdvice(idTemplate: string): string {
   if (idTemplate.includes('{requestId}')) return 'If the new request is meant, give it its own request id (requestId; --request-id); otherwise look at the existing run.';
   return (
@@ -115,7 +89,6 @@ function conflictAdvice(idTemplate: string): string {
   );
 }
 
-/** The inputs outside `sameRequestFields` (who asks, why) that differ: the same request, asked for differently. */
 function detailDifferences(sameRequestFields: readonly string[], existing: Readonly<Record<string, unknown>>, requested: Readonly<Record<string, unknown>>): RequestDifference[] {
   const others = [...new Set([...Object.keys(existing), ...Object.keys(requested)])].filter((field) => !sameRequestFields.includes(field)).sort();
   return differences(others, existing, requested);
@@ -127,7 +100,7 @@ function shown(value: unknown): string {
 
 const notFound = 5;
 
-/** The run with this id (its current run, or `runId`): its run id, status and the input it started with. */
+/** The current run with this id: its run id, type and the input it started with. */
 async function existingRun(client: Client, workflowId: string): Promise<{ runId: string; workflowType: string; input: Record<string, unknown> } | undefined> {
   try {
     const { history } = await client.workflowService.getWorkflowExecutionHistory({
@@ -176,17 +149,18 @@ function searchAttributesAtStart(mapping: Readonly<Partial<Record<string, string
   return pairs;
 }
 
-/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first (an InputError when it is not one). */
-export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown): string {
+function businessKey(workflowType: WorkflowTypeName, input: unknown): string {
   const registration = workflowRegistry[workflowType];
-  const input = registration.validate(rawInput);
-  return fillTemplate(registration.idTemplate, (registration.idValues as (input: unknown) => Record<string, string | number>)(input));
+  const idValues = registration.idValues as ((input: unknown) => Record<string, string | number>) | undefined;
+  return fillTemplate(registration.idTemplate, idValues?.(input) ?? (input as Record<string, unknown>));
 }
 
-/**
- * Starts the registered workflow `workflowType` for `rawInput` (validated first; an
- * InputError sends nothing), or answers with the run its business key already has.
- */
+/** The business-key workflow id (without prefix) that `rawInput` starts under; validates it first (an InputError when it is not one). */
+export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown): string {
+  return businessKey(workflowType, workflowRegistry[workflowType].validate(rawInput));
+}
+
+/** Starts `workflowType` for `rawInput` (validated first), or answers with the run its business key already has. */
 export async function startWorkflow<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, rawInput: WorkflowInput<T>): Promise<StartedRun> {
   const registration = workflowRegistry[workflowType];
   const input = registration.validate(rawInput) as unknown as Record<string, unknown>;
@@ -199,10 +173,8 @@ export async function startWorkflow<T extends WorkflowTypeName>(options: Starter
 }
 
 /** Starts the run for a validated input, or answers with the run its business key already has. */
-async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, input: Record<string, unknown>): Promise<StartedRun> {
+async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeName, input: Record<string, unknown>): Promise<StartedRun> {
   const registration = workflowRegistry[workflowType];
-  const idValues = (registration.idValues as (input: unknown) => Record<string, string | number>)(input);
-  const prefix = options.workflowIdPrefix ?? '';
   const { client } = options;
 
   const answerExisting = async (workflowId: string, runId?: string): Promise<StartedRun> => {
@@ -222,12 +194,12 @@ async function startOrJoin<T extends WorkflowTypeName>(options: StarterOptions, 
     };
   };
 
-  const workflowId = prefix + fillTemplate(registration.idTemplate, idValues);
+  const workflowId = (options.workflowIdPrefix ?? '') + businessKey(workflowType, input);
   try {
-    const answer = await startAnswering<WorkflowFunctions[T]>(client, registration.workflowType, {
+    const answer = await startAnswering(client, registration.workflowType, {
       taskQueue: options.taskQueue,
       workflowId,
-      args: [input] as unknown as Parameters<WorkflowFunctions[T]>,
+      args: [input],
       workflowIdConflictPolicy: idPolicies.conflict,
       workflowIdReusePolicy: idPolicies.reuse,
       typedSearchAttributes: [

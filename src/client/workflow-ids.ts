@@ -1,12 +1,7 @@
 /**
- * Workflow ids are business keys, decided here and nowhere else: the same request sent
- * twice maps to the same id, hence to the same run.
- *
- * An id is rendered from a template such as `refund-and-cancel:{userId}:{orderId}` (the
- * templates live in the workflow registry and are published in the caller contract, so a
- * PHP backend renders the same id). Ids contain no `/` and nothing else a URL path would
- * need escaped: Temporal's HTTP API (grpc-gateway) takes the workflow id as a path segment
- * and decodes `%2F` into a separator.
+ * Workflow ids are business keys: the same request sent twice maps to the same id, hence the
+ * same run. Ids contain no `/` nor anything a URL path would escape: Temporal's HTTP API takes
+ * the id as a path segment and decodes `%2F` into a separator.
  */
 import { createHash } from 'node:crypto';
 
@@ -16,11 +11,7 @@ export const workflowIdPattern = /^[A-Za-z0-9_.:-]+$/;
 /** Separator between the parts of a business key. */
 export const idSeparator = ':';
 
-/**
- * The `requestId` of an adjustment that came without one: a digest of what it does, so
- * that the same adjustment sent twice is one run. JSON of the values in this order,
- * sha256, the first 20 hex digits (published in the contract for other callers).
- */
+/** The `requestId` of an adjustment sent without one: sha256 of the JSON of these values, first 20 hex digits. */
 export const adjustmentDigest = {
   fields: ['userId', 'action', 'amount', 'description', 'reason'],
   algorithm: 'sha256',
@@ -40,9 +31,8 @@ export function fillTemplate(template: string, values: Readonly<Record<string, u
   });
 }
 
-/** Ids of things other than a single business key. */
 export const workflowIds = {
-  /** `bulk:<kind>:<digest>`: the digest of the bulk's validated items, so the same file twice is one bulk. */
+  /** `bulk:<kind>:<digest>` of the bulk's validated items: the same file twice is one bulk. */
   bulk: (kind: string, items: readonly object[]): string =>
     `bulk:${kind}:${createHash('sha256').update(JSON.stringify([kind, items])).digest('hex').slice(0, 20)}`,
 } as const;

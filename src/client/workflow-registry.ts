@@ -1,14 +1,7 @@
 /**
- * The one table of orderflow's startable workflows. Each row says, for one workflow: its
- * type (the workflow function's name, typed by the function), how its input is checked,
- * its business-key id template, its id policies, which inputs make "the same request",
- * the search attributes and UI summary it starts with, and the contract types of its
- * messages: its business identity. (How `orderflow start` asks for it is beside the CLI:
- * src/cli/start-options.ts.)
- *
- * It drives the typed starters (./starters.ts), the CLI (src/cli/workflows.ts) and the
- * generated caller contract (clients/php/resources/orderflow.contract.json, written by
- * `npm run contract`, which the PHP client follows). Nothing here does I/O.
+ * The one table of orderflow's startable workflows: type, input check, business-key id,
+ * what makes "the same request", search attributes and UI summary at start, contract types.
+ * It drives the starters (./starters.ts), the CLI and the caller contract (`npm run contract`).
  */
 import type { adjustCredit } from '../workflows/adjust-credit.ts';
 import type { cancelOrder } from '../workflows/cancel-order.ts';
@@ -36,20 +29,17 @@ export interface WorkflowRegistration<W extends (input: never) => Promise<RunRes
   readonly workflowType: string;
   /** Checks and normalises the input (trimmed texts, amounts as "5.00"); throws InputError listing every problem. */
   readonly validate: (raw: unknown) => Parameters<W>[0];
-  /** The business-key id, e.g. `refund-and-cancel:{userId}:{orderId}`; placeholders are filled from {@link idValues}. */
+  /** The business-key id, e.g. `refund-and-cancel:{userId}:{orderId}`, filled from {@link idValues}. */
   readonly idTemplate: string;
-  /** The values the id template needs (the input itself, plus derived ones). */
-  readonly idValues: (input: Parameters<W>[0]) => Readonly<Record<string, string | number>>;
-  /**
-   * The inputs that make two requests for the same business key the same request. A start
-   * whose values differ from the existing run's is refused as a conflict.
-   */
+  /** The values the id template needs when the input alone does not have them (default: the input). */
+  readonly idValues?: (input: Parameters<W>[0]) => Readonly<Record<string, string | number>>;
+  /** The inputs that make two requests for the same business key the same request (else a conflict). */
   readonly sameRequestFields: ReadonlyArray<keyof Parameters<W>[0] & string>;
   /** Search attributes set at start, besides `OrderflowState = running`: attribute ← input field. */
   readonly searchAttributesAtStart: Readonly<Partial<Record<SearchAttributeName, keyof Parameters<W>[0] & string>>>;
   /** The UI's static summary, with `{field}` placeholders. */
   readonly summary: string;
-  /** The UI's static details: one Markdown list row per label, from an input field, or the default when it has none (else the row is left out). */
+  /** The UI's static details: a Markdown row per label, from an input field or the default (else left out). */
   readonly details: ReadonlyArray<readonly [label: string, field: keyof Parameters<W>[0] & string, whenAbsent?: string]>;
   /** Names of types in src/contracts.ts, for the contract's JSON Schemas. */
   readonly contractTypes: { readonly input: string; readonly result: string };
@@ -61,7 +51,6 @@ const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> 
   workflowType: 'refundAndCancel',
   validate: validateRefundAndCancel,
   idTemplate: idTemplates.refundAndCancel,
-  idValues: (input) => ({ userId: input.userId, orderId: input.orderId }),
   sameRequestFields: ['userId', 'orderId', 'amount', 'justclickBillId'],
   searchAttributesAtStart: { StoreUserId: 'userId', StoreOrderId: 'orderId', JustClickBillId: 'justclickBillId' },
   summary: 'Refund {amount} and cancel order {orderId} for store user {userId}',
@@ -74,7 +63,6 @@ const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder
   workflowType: 'processPaidOrder',
   validate: validateProcessPaidOrder,
   idTemplate: idTemplates.processPaidOrder,
-  idValues: (input) => ({ userId: input.userId, orderId: input.orderId }),
   sameRequestFields: ['userId', 'orderId', 'justclickBillId', 'paymentDeadline'],
   searchAttributesAtStart: { StoreUserId: 'userId', StoreOrderId: 'orderId', JustClickBillId: 'justclickBillId' },
   summary: 'Process paid order {orderId} for store user {userId}',
@@ -103,7 +91,6 @@ const cancelOrderRegistration: WorkflowRegistration<typeof cancelOrder> = {
   workflowType: 'cancelOrder',
   validate: validateCancelOrder,
   idTemplate: idTemplates.cancelOrder,
-  idValues: (input) => ({ userId: input.userId, orderId: input.orderId }),
   sameRequestFields: ['userId', 'orderId', 'justclickBillId', 'requester'],
   searchAttributesAtStart: { StoreUserId: 'userId', StoreOrderId: 'orderId', JustClickBillId: 'justclickBillId' },
   summary: 'Cancel order {orderId} for store user {userId} (requested by {requester})',
@@ -121,13 +108,7 @@ export const workflowRegistry = {
 } as const satisfies { readonly [Type in string]: { readonly workflowType: Type } };
 
 export type WorkflowTypeName = keyof typeof workflowRegistry;
-export type WorkflowFunctions = {
-  refundAndCancel: typeof refundAndCancel;
-  processPaidOrder: typeof processPaidOrder;
-  adjustCredit: typeof adjustCredit;
-  cancelOrder: typeof cancelOrder;
-};
-export type WorkflowInput<T extends WorkflowTypeName> = Parameters<WorkflowFunctions[T]>[0];
+export type WorkflowInput<T extends WorkflowTypeName> = ReturnType<(typeof workflowRegistry)[T]['validate']>;
 
 /** Messages every workflow accepts (the operator protocol), with their contract types. */
 export const operatorMessages = {
