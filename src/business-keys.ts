@@ -1,12 +1,8 @@
 /**
- * Business keys, decided here: the workflow id template of each startable workflow (the
- * starters fill them, src/client/workflow-registry.ts publishes them in the contract) and
- * the check a run makes of its own id, plus the keys under which the effect ledger allows
- * one money effect per order (docs/money-rules.md).
- *
- * Pure (no I/O, no node: modules): workflow code imports it.
+ * Business keys: the workflow id template of each startable workflow, the check a run makes
+ * of its own id, and the keys under which the ledger allows one money effect per order
+ * (docs/money-rules.md). Pure: workflow code imports it.
  */
-
 /** The workflow id template of each startable workflow type; `{field}` comes from the input. */
 export const idTemplates = {
   refundAndCancel: 'refund-and-cancel:{userId}:{orderId}',

@@ -1,22 +1,9 @@
 /**
- * Configuration from the environment: read once, validated once, frozen.
- *
- * `loadConfig(env, needs)` reads only the sections a caller needs (the CLI's
- * `api webtv` needs only `webtv`) and throws one {@link ConfigError} listing every
- * problem it found, so a person fixes them all in one go instead of one per run.
- *
- * Secrets (`WEBTV_SHARED_SECRET`, `JUSTCLICK_SECRET`, a PostgreSQL ledger URL that may
- * carry a password) are held in {@link Secret}, which prints as `[redacted]` through
- * `String()`, `JSON.stringify` and `util.inspect`; only `reveal()` gives the value.
- * Problems name the variable, never a secret's value.
- *
- * Any secret, and the WebTV key id, may instead come from a file named by the same
- * variable plus `_FILE` (as Docker and Kubernetes secrets are mounted); trailing newlines
- * in the file are trimmed. Setting both is a problem.
- *
- * ./config-variables.ts lists every variable for the README's configuration table.
- */
-import { readTemporalConnection } from './temporal/connection.ts';
+ * Configuration from the environment: read once, validated once, frozen. `loadConfig(env,
+ * needs)` reads only the sections a caller needs and throws one {@link ConfigError} listing
+ * every problem. Secrets are {@link Secret}s and may come from `<NAME>_FILE`; problems
+ * never show a secret's value. ./config-variables.ts lists every variable.
+ */import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { workflowCacheRuns } from './temporal/worker-memory.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';

@@ -1,23 +1,9 @@
 /**
- * `npm start`: the whole stack on one machine, on the embedded defaults.
- *
- *   - a file-backed Temporal dev server with its Web UI (data/temporal.db), our search
- *     attributes registered;
- *   - both simulators with the demo seed (state in memory: it starts afresh each time, but
- *     WebTV order ids go on from the last start's, kept in data/simulators.json, so that a
- *     new order never has the id of one Temporal remembers from an earlier start);
- *   - one orderflow worker, its ledger in data/ledger.db;
- *   - payload encryption on, with a key generated once into .orderflow/encryption-keys
- *     (mode 0600, reused on later starts; the worker and, through .orderflow/env, the CLI use
- *     it), and the codec server on loopback, which the dev server's UI decodes with
- *     (`--ui-codec-endpoint`): Temporal stores the runs' data encrypted, the UI shows it.
- *
- * It writes the environment a second terminal needs to `.orderflow/env` (mode 0600: it
- * holds the simulators' local credentials, generated once and kept there) and prints how
- * to use it. The worker's JSON log goes to `.orderflow/worker.log`; the terminal shows one
- * readable line per run event. It stays up until Ctrl-C (SIGINT) or SIGTERM, then shuts everything down.
- */
-import { randomBytes } from 'node:crypto';
+ * `npm start`: the whole stack on one machine (docs/configuration.md, "`npm start`"): a
+ * file-backed Temporal dev server, both simulators with the demo seed, the codec server and one
+ * worker with encryption on. State and local credentials live in .orderflow/ (mode 0600);
+ * it stays up until SIGINT or SIGTERM.
+ */import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configDefault } from './config.ts';

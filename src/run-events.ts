@@ -1,11 +1,7 @@
 /**
- * `npm start`'s worker log: every entry goes, as one JSON line, to a file under .orderflow/;
- * the terminal gets one readable line per run event (a run started, completed or failed, a
- * step's attempt failed, a run waits for an operator) and every error. A bulk's item runs
- * (their entries carry `bulkId`, see src/workflows/metrics-interceptors.ts) are not shown one
- * by one: the bulk's own `bulk progress` lines summarise them, one per progress step.
- */
-import { appendFileSync, mkdirSync } from 'node:fs';
+ * `npm start`'s worker log: JSON lines to a file under .orderflow/, and one readable terminal
+ * line per run event and error. A bulk's item runs are summarised by its `bulk progress` lines.
+ */import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLevel, LogMetadata } from '@temporalio/worker';
 import { printable } from './single-line-text.ts';

@@ -1,14 +1,8 @@
 /**
- * The typed search attributes every orderflow run carries, so ops can find runs in the
- * Temporal UI (e.g. `OrderflowState = "awaiting-operator"`, `StoreUserId = 7`).
- *
- * Registered on the dev server by set-up, by `npm start` and by the tests' global setup;
- * on a real cluster, register them once with `orderflow setup` (src/temporal/readiness.ts),
- * which the worker, the starters and every command ask for when they are missing.
- * Workflow code imports this module, so it may use only @temporalio/common and
- * ./contracts.ts (itself workflow-safe).
- */
-import { defineSearchAttributeKey } from '@temporalio/common';
+ * The typed search attributes every orderflow run carries, so ops find runs in the Temporal UI.
+ * On a real cluster `orderflow setup` registers them (src/temporal/readiness.ts). Workflow code
+ * imports this module: only @temporalio/common and ./contracts.ts here.
+ */import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
 
 export const orderflowSearchAttributes = {

@@ -1,12 +1,8 @@
 /**
- * The composition root: config → clients → ledger → activities → Worker.
- *
- * Run it with `orderflow worker` (or `node src/worker.ts`). It connects to Temporal at
- * TEMPORAL_ADDRESS, polls ORDERFLOW_TASK_QUEUE, writes structured (JSON) logs through the
- * Temporal runtime logger, optionally serves Prometheus metrics on ORDERFLOW_METRICS_PORT,
- * and shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish or time out).
- */
-import { fileURLToPath } from 'node:url';
+ * The composition root: config → clients → ledger → activities → Worker. `orderflow worker`
+ * runs it until SIGINT/SIGTERM, with JSON logs through the Temporal runtime logger and
+ * optional Prometheus metrics.
+ */import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/worker';

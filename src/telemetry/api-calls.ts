@@ -1,11 +1,8 @@
 /**
- * One span and one metric sample per API call: what both API clients call around each
- * request (`observeApiCall`). The span is a child of the running activity's span (the
- * OpenTelemetry plugin starts those), so a run's trace reaches each HTTP call. Attributes:
- * api, operation, outcome, and the effect key of the activity making the call; never a
- * URL (it carries the signature), a body, or a credential.
- */
-import { AsyncLocalStorage } from 'node:async_hooks';
+ * One span and one metric sample per API call (`apiCallObserver`), the span a child of the
+ * activity's. Attributes: api, operation, outcome, effect key; never a URL (it carries the
+ * signature), a body, or a credential.
+ */import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { isApiCallError } from '../apis/outcome.ts';
 import type { ApiCallOutcomeLabel, OrderflowMetrics } from './metrics.ts';

@@ -1,10 +1,7 @@
 /**
- * The effect ledger, observed: each state an effect reaches counts in `orderflow_effects`
- * (by kind), a reconciliation's verdict in `orderflow_reconciliations`, and the time spent
- * waiting for a per-user lock in `orderflow_user_lock_wait_seconds`. Everything else passes
- * through unchanged.
- */
-import { UserLockTimeoutError } from '../ledger/errors.ts';
+ * The effect ledger, observed: effect states, reconciliation verdicts and per-user lock waits
+ * are counted; everything else passes through unchanged.
+ */import { UserLockTimeoutError } from '../ledger/errors.ts';
 import type { EffectLedger, EffectRecord, EffectState, HeldUserLock } from '../ledger/types.ts';
 import type { OrderflowMetrics } from './metrics.ts';
 

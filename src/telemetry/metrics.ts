@@ -1,23 +1,8 @@
 /**
  * orderflow's own metrics, through the Temporal runtime's metric meter, so they are served
- * next to the SDK's (`temporal_*`) on the worker's Prometheus endpoint (ORDERFLOW_METRICS_PORT).
- *
- * | metric | type | labels |
- * |---|---|---|
- * | `orderflow_api_calls` | counter | api, operation, outcome (ok, rejected, not-sent, unknown, error) |
- * | `orderflow_api_call_duration_seconds` | histogram | api, operation, outcome |
- * | `orderflow_effects` | counter | kind, state (each state an effect reaches: applied, rejected, unknown, resolved-…) |
- * | `orderflow_reconciliations` | counter | kind, verdict (applied, not-applied) |
- * | `orderflow_user_lock_wait_seconds` | histogram | outcome (acquired, timed-out) |
- * | `orderflow_operator_decisions` | counter | action, via (update, signal); from the workflows |
- * | `orderflow_runs_awaiting_operator` | gauge | (none); counted from Temporal visibility |
- * | `orderflow_drift_findings` | counter | kind, new (true/false); from the reconcile workflow's activity |
- *
- * The runtime's Prometheus exporter serves counters under these names (no `_total` suffix,
- * like the SDK's own `temporal_workflow_completed`) and histograms with `_bucket`/`_sum`/`_count`.
- * No label carries an id, a key or a secret: cardinality stays bounded and nothing private leaks.
- */
-import type { MetricMeter } from '@temporalio/common';
+ * next to the SDK's on the worker's Prometheus endpoint. The metrics and their labels:
+ * docs/configuration.md, "Metrics". No label carries an id, a key or a secret.
+ */import type { MetricMeter } from '@temporalio/common';
 
 export const metricNames = Object.freeze({
   apiCalls: 'orderflow_api_calls',

@@ -1,18 +1,8 @@
 /**
- * Tracing with Temporal's OpenTelemetry plugin (@temporalio/interceptors-opentelemetry),
- * exported over OTLP/HTTP when the standard variables are set, off otherwise:
- *
- * - `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL, e.g. http://collector:4318/v1/traces),
- *   or `OTEL_EXPORTER_OTLP_ENDPOINT` (the base URL; `/v1/traces` is appended);
- * - `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, e.g.
- *   an auth header: never printed);
- * - `OTEL_SERVICE_NAME` (default `orderflow-worker` / `orderflow-cli`);
- * - `OTEL_TRACES_EXPORTER=none` turns it off.
- *
- * The plugin puts a span on each workflow start (client), workflow, and activity, carrying
- * the trace through Temporal's headers; ./api-calls.ts adds one span per HTTP call.
- */
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+ * Tracing with Temporal's OpenTelemetry plugin, exported over OTLP/HTTP when the standard
+ * `OTEL_*` variables are set (docs/configuration.md, "Tracing"), off otherwise.
+ * ./api-calls.ts adds one span per HTTP call.
+ */import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';

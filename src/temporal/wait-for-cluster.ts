@@ -1,15 +1,9 @@
 /**
- * Waiting for a Temporal cluster that is not there yet (the worker starts before it, or while
- * it restarts): try, and while the failure is one that waiting can fix, try again with a
- * capped exponential backoff with jitter, logging one line per failed attempt that says what
- * is awaited and when the next attempt comes. Failures waiting cannot fix (TLS, a refused
- * credential, an unknown namespace, missing search attributes) end the wait at once.
- *
- * One exception, for a cluster that has just come up: a dev server registers its namespace
- * and search attributes a moment after it starts answering, so right after an unreachable
- * attempt those two are given {@link settleMs} before they count as final.
- */
-import { setTimeout as sleep } from 'node:timers/promises';
+ * Waiting for a Temporal cluster that is not there yet: retry with capped, jittered exponential
+ * backoff while waiting can fix the failure, one log line per attempt. A cluster that has just
+ * come up gets {@link WaitForTemporalOptions.settleMs} to register its namespace and search
+ * attributes; other failures (TLS, credential, ...) end the wait at once.
+ */import { setTimeout as sleep } from 'node:timers/promises';
 import { TemporalNotReadyError } from './readiness.ts';
 import type { TemporalConnectionSummary } from './connection.ts';
 

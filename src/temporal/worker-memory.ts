@@ -1,31 +1,9 @@
 /**
- * The worker's memory, decided here, with no setting that can make it unsafe:
- *
- * - **Workflow task slots**: how many workflow tasks one worker runs at once. A task holds
- *   its slot while the run's local first attempts call the APIs (src/run-kit/activity-proxies.ts).
- * - **Workflow cache**: derived from the slots, never set. Every run in a task must be in the
- *   cache: when the cache is full, the SDK evicts its least recently used run, and a run
- *   evicted while its local first attempt is running loses that attempt, which then runs
- *   again (the ledger keeps the effect once, but the API is read again and the run slows
- *   down). Twice the slots leaves as many idle runs as busy ones, and the least recently
- *   used run is an idle one unless as many other runs had a task since the busy one started
- *   its own. Runs beyond it (thousands waiting for a payment) are replayed from their history
- *   when they resume.
- * - **V8 heap limits** of the worker's two JavaScript isolates: the main one (activities,
- *   the ledger, the SDK's bridge) and the workflow thread (the cached runs). Without limits
- *   V8 grows each heap lazily and keeps what it took (a worker with 3,000 waiting runs
- *   reached 739 MB with 160 cached runs); with small young generations and old generations
- *   sized for their work, a worker with thousands of waiting runs stays near its idle size
- *   (docs/benchmarks.md, "Memory by default"). The main isolate's young generation is 8 MB a
- *   semi-space, not 2: at 2 its worker spent up to twice the CPU per saga at concurrency 100
- *   (every scavenge promotes the state of the sagas in flight), for about 30 MB less.
- *
- * The main isolate's limits can only be given when Node starts, so `orderflow worker`
- * starts itself again with them ({@link restartWithWorkerHeapLimits}); the workflow
- * thread's are set just before the worker creates it ({@link withWorkflowThreadHeapLimits}).
- * Limits given by hand (NODE_OPTIONS or node's own arguments) are kept as they are.
- */
-import { setFlagsFromString } from 'node:v8';
+ * The worker's memory, decided here with no setting that can make it unsafe: workflow task
+ * slots, the workflow cache derived from them (every run in a task must stay cached, or its
+ * local first attempt runs again), and the V8 heap limits of the main isolate and the
+ * workflow thread. Why these numbers: docs/benchmarks.md, "Memory by default".
+ */import { setFlagsFromString } from 'node:v8';
 
 /** Workflow tasks one worker runs at once. */
 export const workflowTaskSlots = 80;
