@@ -4,7 +4,6 @@
  * variants), and the check of an http(s) URL.
  */
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import { inspect } from 'node:util';
 
 const redacted = '[redacted]';
@@ -87,7 +86,7 @@ export class EnvReader {
       try {
         value = readFileSync(filePath, 'utf8').replace(/(?:\r?\n)+$/, '');
       } catch (error) {
-        const reason = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+        const reason = errorCode(error);
         this.problem(`${fileName} names the file ${filePath}, which cannot be read (${reason}); fix the path or the file's permissions.`);
         return undefined;
       }
@@ -114,10 +113,15 @@ export class EnvReader {
   }
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (host === 'localhost' || host === '[::1]') return true;
-  return isIPv4(host) && host.startsWith('127.');
+/** localhost, 127.0.0.0/8 or ::1 (with or without brackets). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/** The `code` of a failed file read (ENOENT, EACCES, ...), for messages. */
+export function errorCode(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
 }
 
 /**

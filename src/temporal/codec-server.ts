@@ -9,14 +9,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Payload } from '@temporalio/common';
+import { isLoopbackHost } from '../config-reader.ts';
 import { AesGcmPayloadCodec, PayloadKeyError } from './encryption.ts';
 import type { EncryptionKeys } from './encryption.ts';
 
-/** How a request may be let in. */
+/** How a request may be let in: a shared bearer token and/or OIDC access tokens (undefined: none). */
 export interface CodecServerAccess {
-  /** The shared bearer token; undefined: none. */
   readonly token: string | undefined;
-  /** OIDC access tokens verified against this JWKS, issuer and audience; undefined: none. */
   readonly jwt: { readonly jwksUrl: URL; readonly issuer: string; readonly audience: string } | undefined;
 }
 
@@ -26,29 +25,22 @@ export interface CodecServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly access: CodecServerAccess;
-  /**
-   * Origins (scheme://host:port) a browser may call from: the Temporal UI's. Read on every
-   * request, so the local stack can add the UI's once it knows its port.
-   */
+  /** Origins a browser may call from, read on every request (the local stack adds the UI's once it knows it). */
   readonly corsOrigins: ReadonlySet<string>;
   /** One line per refused or failed request (never a payload or a credential). */
   readonly log?: (line: string) => void;
 }
 
 export interface CodecServer {
-  /** `http://host:port`, the endpoint to give the UI and the CLI. */
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
-/** Largest request body accepted (a history page's payloads), in bytes. */
-export const maxBodyBytes = 8 * 1024 * 1024;
+export { isLoopbackHost } from '../config-reader.ts';
 
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
-}
+/** Largest request body accepted (a history page's payloads), in bytes. */
+const maxBodyBytes = 8 * 1024 * 1024;
 
 interface JsonPayload {
   metadata?: Record<string, string> | null;
@@ -103,7 +95,6 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Starts the codec server; resolves once it listens. */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const { access, corsOrigins } = options;
   const openAccess = access.token === undefined && access.jwt === undefined;

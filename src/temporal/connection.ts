@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfig, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { ClientConfigProfile, ClientConfigTLS, ConfigDataSource } from '@temporalio/envconfig';
+import { errorCode } from '../config-reader.ts';
 
 export const defaultTemporalAddress = 'localhost:7233';
 export const defaultTemporalNamespace = 'default';
@@ -81,10 +82,6 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** `host:port`, `host`, `[v6]:port`; no scheme. */
 const addressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
 const withoutWhitespace = /^\S+$/;
-
-function errorCode(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import { errorCode } from '../config-reader.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -90,7 +91,7 @@ export function readEncryptionKeys(env: Environment): { keys: EncryptionKeys | u
     try {
       text = readFileSync(filePath, 'utf8');
     } catch (error) {
-      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+      const code = errorCode(error);
       return { keys: undefined, problems: [`${fileName} names the file ${filePath}, which cannot be read (${code}); fix the path or the file's permissions.`] };
     }
     source = `${fileName} (${filePath})`;
