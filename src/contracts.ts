@@ -1,15 +1,9 @@
 /**
- * What workflows, activities and callers share: inputs, results, failure type names,
- * the operator protocol's messages, run states and step names.
- *
- * Workflow code imports this module, so it imports nothing with I/O (only types and
- * @temporalio/common through ./search-attributes.ts).
+ * What workflows, activities and callers share: inputs, results, failure types, the operator
+ * protocol, run states. Workflow code imports this module: nothing with I/O here.
  */
 
-// ---------------------------------------------------------------------------------------
-// Failure types: the `type` of every ApplicationFailure an activity or workflow throws.
-// Callers and workflow code branch on these names, never on message text.
-// ---------------------------------------------------------------------------------------
+// The `type` of every ApplicationFailure an activity or workflow throws: code branches on these, never on messages.
 export const FailureType = {
   /** Input refused before anything was sent to Temporal or an API. */
   InvalidInput: 'InvalidInput',
@@ -21,23 +15,13 @@ export const FailureType = {
   ApiRetryableRejection: 'ApiRetryableRejection',
   /** The request never reached the API (Temporal retries it). */
   ApiNotReached: 'ApiNotReached',
-  /**
-   * The last attempt may have taken effect (the API layer's OutcomeUnknownError, or an
-   * earlier attempt that may still be in flight): Temporal tries again later, and the next
-   * attempt reconciles before acting. Retryable.
-   */
+  /** The last attempt may have taken effect: Temporal retries, and the next attempt reconciles before acting. */
   OutcomePending: 'OutcomePending',
-  /**
-   * The evidence cannot decide whether an effect happened: a person must look and decide
-   * (retry or skip). Non-retryable.
-   */
+  /** The evidence cannot decide whether an effect happened: a person must decide. Non-retryable. */
   OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
   OrderNotCurrent: 'OrderNotCurrent',
-  /**
-   * The store has no such user (WebTV answered `REQUEST_ERROR | Invalid User ID`, or
-   * `ERROR | User not found` to modify_cart): a final answer given before any effect. Non-retryable.
-   */
+  /** The store has no such user: a final answer given before any effect. Non-retryable. */
   UnknownUser: 'UnknownUser',
   /** process_order refused: the order still has an amount due. Non-retryable. */
   AmountDue: 'AmountDue',
@@ -47,42 +31,26 @@ export const FailureType = {
   UserBusy: 'UserBusy',
   /** The JustClick answer's signature did not verify; treated as an unknown outcome. */
   ResponseNotTrusted: 'ResponseNotTrusted',
-  /**
-   * A run's workflow id is not the business key its input names (started by hand under
-   * another id): refused before anything. Non-retryable.
-   */
+  /** A run's workflow id is not the business key its input names: refused before anything. Non-retryable. */
   WorkflowIdMismatch: 'WorkflowIdMismatch',
   /** A run of a workflow type orderflow does not have: refused by the worker at once. Non-retryable. */
   UnknownWorkflowType: 'UnknownWorkflowType',
   /** A refund larger than the order's total: refused before any effect. Non-retryable. */
   RefundAboveOrderTotal: 'RefundAboveOrderTotal',
-  /**
-   * The effect ledger already holds this order's refund (or cancellation) from another
-   * run: refused before any API call. Non-retryable.
-   */
+  /** The ledger already holds this order's refund (or cancellation) from another run. Non-retryable. */
   AlreadyDoneByAnotherRun: 'AlreadyDoneByAnotherRun',
   /** The whole run ended after undoing its effects. */
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
   RunAborted: 'RunAborted',
-  /**
-   * Undoing the run's effects could not complete and an operator chose `abort` there: some
-   * effects stay (run state `partially-compensated`).
-   */
+  /** Undoing the run's effects could not complete and an operator chose `abort`: some effects stay. */
   RunPartiallyCompensated: 'RunPartiallyCompensated',
-  /**
-   * An operator decision the run refused (the update's validator, or an approval by the
-   * run's starter). Its message stays in clear with payload encryption on, because the
-   * Temporal UI shows an update's refusal without decoding it; it names the wait and the
-   * fields, never the note or operator typed (src/temporal/encrypting-failure-converter.ts).
-   */
+  /** An operator decision the run refused; in clear (src/temporal/encrypting-failure-converter.ts). */
   DecisionRefused: 'DecisionRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
-// ---------------------------------------------------------------------------------------
 // Run states and steps (values of the OrderflowState / OrderflowStep search attributes).
-// ---------------------------------------------------------------------------------------
 export const RunState = {
   Running: 'running',
   AwaitingOperator: 'awaiting-operator',
@@ -107,21 +75,14 @@ export interface StepStatus {
   effectKey?: string | undefined;
 }
 
-// ---------------------------------------------------------------------------------------
 // The operator protocol.
-// ---------------------------------------------------------------------------------------
 export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve'] as const;
 export type OperatorAction = (typeof operatorActions)[number];
 
-/**
- * What an operator sends, from the UI (Update or Signal `operatorDecision`), the CLI or the
- * PHP client. `waitId` and `step` name the wait it answers (as `status` shows it): a
- * decision for any other wait is refused. No other field is accepted.
- */
+/** What an operator sends (Update or Signal `operatorDecision`); a decision for another wait is refused. */
 export interface OperatorDecision {
   /** The wait this decision answers: `<step>#<n>`, e.g. `cancel-order#2` (`status`'s `awaiting.waitId`). */
   waitId: string;
-  /** The step the wait is at (the part of `waitId` before `#`). */
   step: string;
   action: OperatorAction;
   note: string;
@@ -129,7 +90,7 @@ export interface OperatorDecision {
   operator: string;
 }
 
-/** What the `operatorDecision` update answers: the decision the run took (compare it with what you sent) and what will happen now. */
+/** What the `operatorDecision` update answers: the decision the run took and what will happen now. */
 export interface OperatorDecisionReply {
   accepted: true;
   waitId: string;
@@ -207,9 +168,7 @@ export const signalNames = {
 export const updateNames = { operatorDecision: 'operatorDecision' } as const;
 export const queryNames = { status: 'status' } as const;
 
-// ---------------------------------------------------------------------------------------
 // Workflow inputs and results. Money crosses boundaries as decimal strings ("5.00").
-// ---------------------------------------------------------------------------------------
 export interface RefundAndCancelInput {
   userId: number;
   orderId: number;
@@ -241,11 +200,7 @@ export interface AdjustCreditInput {
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
-  /**
-   * The caller's idempotency key for this adjustment (e.g. a coupon redemption id). The
-   * workflow id is built from it; without it, from the adjustment's content, so that the
-   * same request sent twice is one run.
-   */
+  /** The caller's idempotency key (the workflow id is built from it; without it, from the content). */
   requestId?: string | undefined;
 }
 

@@ -25,11 +25,9 @@ export interface TemporalConnectionOptions {
 export interface TemporalConnectionSummary {
   readonly address: string;
   readonly namespace: string;
-  /** The profile read from the config file, or undefined when none was. */
   readonly profile: string | undefined;
-  /** The TOML file read, or undefined when there was none. */
   readonly configFile: string | undefined;
-  /** `off`, or `on` with what it uses (CA, server name, client certificate). */
+  /** `off`, or `on` with what it uses (CA, server name). */
   readonly tls: string;
   /** `none`, `API key`, `client certificate`, or both. */
   readonly credential: string;
@@ -61,7 +59,7 @@ export class TemporalConnectionSettings implements TemporalConnectionSummary {
     return this.#options;
   }
 
-  /** One line for logs and messages, e.g. `localhost:7233 (namespace default, TLS off, credential none)`. */
+  /** e.g. `localhost:7233 (namespace default, TLS off, credential none)`. */
   describe(): string {
     const from = this.profile === undefined ? '' : `, profile ${this.profile} of ${this.configFile ?? 'the config file'}`;
     return `${this.address} (namespace ${this.namespace}, TLS ${this.tls}, credential ${this.credential}${from})`;
@@ -104,10 +102,7 @@ function fileExists(path: string): boolean {
   }
 }
 
-/**
- * Reads and checks the connection. Returns the settings, or undefined with one sentence
- * per problem. `env` values that are empty count as unset (as everywhere in orderflow).
- */
+/** Reads and checks the connection: the settings, or undefined with one sentence per problem. Empty counts as unset. */
 export function readTemporalConnection(rawEnv: Environment): { settings: TemporalConnectionSettings | undefined; problems: string[] } {
   const problems: string[] = [];
   const env: Record<string, string> = {};

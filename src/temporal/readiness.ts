@@ -7,7 +7,6 @@ import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';
 
-/** What `orderflow setup` is, for messages. */
 export const setupCommand = 'orderflow setup';
 
 export type TemporalProblem =
@@ -17,15 +16,11 @@ export type TemporalProblem =
   | 'namespace-not-found'
   | 'search-attributes-missing';
 
-/**
- * Temporal is not ready for orderflow. `exitCode` is 2 when the fix is configuration or set-up
- * (TLS, credential, namespace, search attributes), 1 when the server could not be reached.
- */
+/** Temporal is not ready for orderflow. `exitCode`: 1 when unreachable, 2 when the fix is configuration or set-up. */
 export class TemporalNotReadyError extends Error {
   override readonly name = 'TemporalNotReadyError';
   readonly problem: TemporalProblem;
   readonly exitCode: 1 | 2;
-  /** For `search-attributes-missing`: the names not registered. */
   readonly missingSearchAttributes: readonly string[];
 
   constructor(problem: TemporalProblem, message: string, missingSearchAttributes: readonly string[] = []) {
@@ -173,20 +168,21 @@ export function missingSearchAttributesError(missing: readonly string[], target:
   );
 }
 
-/** The namespace exists? Throws namespace-not-found (or an explained connection failure). */
-export async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
+/** `call`'s result; its failure explained when it is a {@link TemporalNotReadyError}. */
+async function explained<T>(target: Target, call: () => Promise<T>): Promise<T> {
   try {
-    await services.workflowService.describeNamespace({ namespace: target.namespace });
+    return await call();
   } catch (error) {
     throw explainTemporalFailure(error, target) ?? error;
   }
 }
 
-/**
- * Our search attributes not registered in the namespace (by name), or undefined when the
- * server does not let us list them (e.g. a cloud account whose key may not call the
- * operator service): then nothing can be said before a start.
- */
+/** The namespace exists? Throws namespace-not-found (or an explained connection failure). */
+export async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
+  await explained(target, () => services.workflowService.describeNamespace({ namespace: target.namespace }));
+}
+
+/** Our search attributes the namespace lacks, or undefined when the server does not let us list them. */
 export async function missingSearchAttributes(services: TemporalServices, target: Target): Promise<string[] | undefined> {
   let registered: Record<string, unknown>;
   try {
@@ -211,11 +207,7 @@ export function isUnregisteredSearchAttributeRejection(error: unknown): boolean 
   return grpcCode(error) === 3 && /no mapping defined for search attribute|search attribute .* is not defined/i.test(reasonOf(error));
 }
 
-/**
- * For the starters: a start refused for a missing search attribute or namespace becomes the
- * same message the CLI and the worker give (naming every missing attribute); undefined for
- * any other failure.
- */
+/** For the starters: a start refused for a missing search attribute or namespace, explained; else undefined. */
 export async function explainStartRefusal(error: unknown, services: TemporalServices, namespace: string): Promise<TemporalNotReadyError | undefined> {
   const target = { address: 'the Temporal server', namespace, tls: 'as configured', credential: 'as configured' };
   if (error instanceof Error && error.name === 'NamespaceNotFoundError') return namespaceNotFound(target);
@@ -239,12 +231,9 @@ const indexedValueType = { Keyword: 2, Int: 3, Double: 4 } as const;
  */
 export async function registerSearchAttributes(services: TemporalServices, target: Target): Promise<SearchAttributeSetup> {
   await checkNamespace(services, target);
-  let registered: Record<string, number>;
-  try {
-    registered = (await services.operatorService.listSearchAttributes({ namespace: target.namespace })).customAttributes;
-  } catch (error) {
-    throw explainTemporalFailure(error, target) ?? error;
-  }
+  const { customAttributes: registered } = await explained(target, () =>
+    services.operatorService.listSearchAttributes({ namespace: target.namespace }),
+  );
   const wrongType = searchAttributeRegistrations.filter(({ name, cliType }) => name in registered && registered[name] !== indexedValueType[cliType]);
   if (wrongType.length > 0) {
     throw new TemporalNotReadyError(
@@ -256,14 +245,9 @@ export async function registerSearchAttributes(services: TemporalServices, targe
   }
   const missing = searchAttributeRegistrations.filter(({ name }) => !(name in registered));
   if (missing.length > 0) {
-    try {
-      await services.operatorService.addSearchAttributes({
-        namespace: target.namespace,
-        searchAttributes: Object.fromEntries(missing.map(({ name, cliType }) => [name, indexedValueType[cliType]])),
-      });
-    } catch (error) {
-      throw explainTemporalFailure(error, target) ?? error;
-    }
+    const searchAttributes = Object.fromEntries(missing.map(({ name, cliType }) => [name, indexedValueType[cliType]]));
+    const { namespace } = target;
+    await explained(target, () => services.operatorService.addSearchAttributes({ namespace, searchAttributes }));
   }
   const created = missing.map(({ name }) => name);
   return { created, existing: searchAttributeRegistrations.map(({ name }) => name).filter((name) => !created.includes(name)) };
