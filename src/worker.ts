@@ -32,14 +32,14 @@ import { orderflowDataConverter } from './temporal/encryption.ts';
 import { TemporalWaitStopped, untilTemporalReady } from './temporal/wait-for-cluster.ts';
 import type { WaitForTemporalOptions } from './temporal/wait-for-cluster.ts';
 
-/** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
-export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+/** Modules next to this file: src/*.ts in a checkout, dist/*.js when built. */
+const sourceExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+export const workflowsPath = fileURLToPath(new URL(`./workflows/index${sourceExtension}`, import.meta.url));
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = fileURLToPath(
-  new URL(`./run-kit/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  new URL(`./run-kit/metrics-interceptors${sourceExtension}`, import.meta.url),
 );
 
-/** One JSON object per line on stderr. */
 function logToStderr(entry: LogEntry): void {
   process.stderr.write(jsonLogLine(entry));
 }
@@ -67,25 +67,20 @@ export function installRuntime(options: { metricsPort?: number | undefined; logL
 export interface OrderflowWorker {
   readonly worker: Worker;
   readonly ledger: EffectLedger;
-  /** Runs until shutdown (a signal, or `shutdown()`), then releases every resource. */
+  /** Runs until shutdown, then releases every resource. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
 export interface CreateWorkerOptions {
   env?: Environment;
-  /** Already loaded configuration (wins over `env`). */
+  /** Wins over `env`. */
   config?: WorkerConfig;
-  /** Use this connection instead of connecting to TEMPORAL_ADDRESS (tests). */
+  /** Tests: this connection and task queue instead of the configured ones. */
   connection?: NativeConnection;
-  /** Override the task queue (tests). */
   taskQueue?: string;
-  /** Tracing (the OpenTelemetry plugin); default: none. Metrics always go to the runtime's meter. */
   tracing?: Tracing;
-  /**
-   * Wait for an unreachable Temporal (retrying with backoff, one log line per attempt)
-   * instead of failing at once; `orderflow worker` does. Default: fail at once.
-   */
+  /** Wait for an unreachable Temporal instead of failing at once (`orderflow worker` does). */
   waitForTemporal?: Pick<WaitForTemporalOptions, 'signal'>;
 }
 
@@ -98,11 +93,7 @@ export function loadWorkerConfig(env: Environment): WorkerConfig {
     : loadConfig(env, ['webtv', 'temporal', 'ledger']);
 }
 
-/**
- * The worker's connection to Temporal (address, TLS, API key from the settings), checked:
- * the namespace exists and has orderflow's search attributes. Failures come as a
- * {@link TemporalNotReadyError} saying what to fix.
- */
+/** The worker's connection, checked ready for orderflow; else a {@link TemporalNotReadyError} saying what to fix. */
 export async function connectWorkerToTemporal(settings: TemporalConnectionSettings): Promise<NativeConnection> {
   let connection: NativeConnection;
   try {
@@ -156,10 +147,8 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
-  // Payload encryption when keys are configured (src/temporal/encryption.ts): the same data
-  // converter for the worker and the client its activities use. A run whose payloads this
-  // worker cannot decrypt fails its workflow task (Temporal retries it; the run is kept and
-  // goes on once the key is added): each time, one error line says which key is missing.
+  // A run whose payloads this worker cannot decrypt fails its workflow task (Temporal retries it,
+  // so the run goes on once the key is added): each time, one error line names the missing key.
   const dataConverter = orderflowDataConverter(config.temporal.encryption, {
     onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
   });

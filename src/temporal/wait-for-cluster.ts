@@ -8,32 +8,24 @@ import { TemporalNotReadyError } from './readiness.ts';
 import type { TemporalConnectionSummary } from './connection.ts';
 
 export interface WaitForTemporalOptions {
-  /** One line per failed attempt (the worker's JSON logger). */
   log: (message: string, fields: Record<string, unknown>) => void;
-  /** Stops the wait (SIGINT/SIGTERM): the wait then rejects with {@link TemporalWaitStopped}. */
+  /** Stops the wait: it then rejects with {@link TemporalWaitStopped}. */
   signal?: AbortSignal | undefined;
-  /** The first delay; doubled after each attempt. Default 1 s. */
+  /** Defaults: 1 s, 30 s. */
   initialDelayMs?: number;
-  /** The longest delay. Default 30 s. */
   maxDelayMs?: number;
   /** How long a cluster that just came up may lack its namespace or search attributes. Default 20 s. */
   settleMs?: number;
-  /** For tests: a number in [0, 1). */
   random?: () => number;
 }
 
-/** The wait was stopped (a signal) before Temporal was ready. */
 export class TemporalWaitStopped extends Error {
   override readonly name = 'TemporalWaitStopped';
 }
 
 const defaults = { initialDelayMs: 1_000, maxDelayMs: 30_000, settleMs: 20_000 } as const;
 
-/**
- * The delay before attempt `attempt + 1`: exponential from `initialDelayMs`, capped at
- * `maxDelayMs`, with "equal jitter" (between half and all of it), so that many workers
- * restarted at once do not knock on the cluster in step.
- */
+/** The delay before attempt `attempt + 1`; "equal jitter", so workers restarted at once do not retry in step. */
 export function backoffDelayMs(attempt: number, options: Pick<WaitForTemporalOptions, 'initialDelayMs' | 'maxDelayMs' | 'random'> = {}): number {
   const initial = options.initialDelayMs ?? defaults.initialDelayMs;
   const cap = options.maxDelayMs ?? defaults.maxDelayMs;
@@ -41,10 +33,7 @@ export function backoffDelayMs(attempt: number, options: Pick<WaitForTemporalOpt
   return Math.round(ceiling / 2 + (options.random ?? Math.random)() * (ceiling / 2));
 }
 
-/**
- * Runs `attempt` until it succeeds; retries it while Temporal is unreachable (and, just after
- * that, while a fresh cluster settles). Anything else is thrown as it is.
- */
+/** Runs `attempt` until it succeeds, retrying while Temporal is unreachable or just came up. */
 export async function untilTemporalReady<T>(
   attempt: () => Promise<T>,
   target: Pick<TemporalConnectionSummary, 'address' | 'namespace'>,
