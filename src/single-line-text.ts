@@ -8,7 +8,7 @@
 /** The bidirectional controls (a subset of Cf): they reorder what is displayed. */
 const bidirectionalControls = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
-/** How a refused character is named in a problem (the PHP client names it the same way). */
+/** How a refused character is named in a problem (as the PHP client names it). */
 export function describeRefusedCharacter(character: string): string {
   const code = character.codePointAt(0) ?? 0;
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;

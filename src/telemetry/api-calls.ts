@@ -19,7 +19,6 @@ const tracer = trace.getTracer('orderflow');
 /** The effect key of the activity running in this async context (set by the worker's activity interceptor). */
 export const currentEffectKey = new AsyncLocalStorage<string>();
 
-/** Observes one API call; the default does nothing but make the call. */
 export type ApiCallObserver = <T>(call: { api: string; operation: string }, send: () => Promise<T>) => Promise<T>;
 
 export const unobserved: ApiCallObserver = (_call, send) => send();
@@ -28,7 +27,7 @@ function outcomeOf(error: unknown): ApiCallOutcomeLabel {
   return isApiCallError(error) ? error.outcome : 'error';
 }
 
-/** An observer that traces each call (when a tracer provider is registered) and records metrics (when given). */
+/** Traces each call (when a tracer provider is registered) and records metrics (when given). */
 export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallObserver {
   return (call, send) =>
     tracer.startActiveSpan(`${call.api} ${call.operation}`, async (span) => {

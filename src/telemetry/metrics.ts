@@ -27,9 +27,7 @@ export type ApiCallOutcomeLabel = 'ok' | 'rejected' | 'not-sent' | 'unknown' | '
 
 export interface OrderflowMetrics {
   apiCall(call: { api: string; operation: string; outcome: ApiCallOutcomeLabel; seconds: number }): void;
-  /** An effect reached `state` (recorded in the ledger). */
   effectState(kind: string, state: string): void;
-  /** Reconciliation decided whether an earlier attempt took effect. */
   reconciliation(kind: string, verdict: 'applied' | 'not-applied'): void;
   userLockWait(outcome: 'acquired' | 'timed-out', seconds: number): void;
   runsAwaitingOperator(count: number): void;

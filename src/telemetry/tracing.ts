@@ -11,7 +11,6 @@ import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface TracingSettings {
-  /** Where spans go (no credentials: headers are kept apart). */
   readonly tracesUrl: string;
   readonly serviceName: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -19,9 +18,7 @@ export interface TracingSettings {
 
 export interface Tracing {
   readonly settings: TracingSettings;
-  /** For `Worker.create({ plugins })` and `new Client({ plugins })`. */
   readonly plugin: OpenTelemetryPlugin;
-  /** Sends what is buffered and stops. */
   shutdown(): Promise<void>;
 }
 
