@@ -15,13 +15,23 @@ export const FailureType = {
   ApiRetryableRejection: 'ApiRetryableRejection',
   /** The request never reached the API (Temporal retries it). */
   ApiNotReached: 'ApiNotReached',
-  /** The last attempt may have taken effect: Temporal retries, and the next attempt reconciles before acting. */
+  /**
+   * The last attempt may have taken effect (the API layer's OutcomeUnknownError, or an
+   * earlier attempt that may still be in flight): Temporal tries again later, and the next
+   * attempt reconciles before acting. Retryable.
+   */
   OutcomePending: 'OutcomePending',
-  /** The evidence cannot decide whether an effect happened: a person must decide. Non-retryable. */
+  /**
+   * The evidence cannot decide whether an effect happened: a person must look and decide
+   * (retry or skip). Non-retryable.
+   */
   OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
   OrderNotCurrent: 'OrderNotCurrent',
-  /** The store has no such user: a final answer given before any effect. Non-retryable. */
+  /**
+   * The store has no such user (WebTV answered `REQUEST_ERROR | Invalid User ID`, or
+   * `ERROR | User not found` to modify_cart): a final answer given before any effect. Non-retryable.
+   */
   UnknownUser: 'UnknownUser',
   /** process_order refused: the order still has an amount due. Non-retryable. */
   AmountDue: 'AmountDue',
@@ -31,21 +41,35 @@ export const FailureType = {
   UserBusy: 'UserBusy',
   /** The JustClick answer's signature did not verify; treated as an unknown outcome. */
   ResponseNotTrusted: 'ResponseNotTrusted',
-  /** A run's workflow id is not the business key its input names: refused before anything. Non-retryable. */
+  /**
+   * A run's workflow id is not the business key its input names (started by hand under
+   * another id): refused before anything. Non-retryable.
+   */
   WorkflowIdMismatch: 'WorkflowIdMismatch',
   /** A run of a workflow type orderflow does not have: refused by the worker at once. Non-retryable. */
   UnknownWorkflowType: 'UnknownWorkflowType',
   /** A refund larger than the order's total: refused before any effect. Non-retryable. */
   RefundAboveOrderTotal: 'RefundAboveOrderTotal',
-  /** The ledger already holds this order's refund (or cancellation) from another run. Non-retryable. */
+  /**
+   * The effect ledger already holds this order's refund (or cancellation) from another
+   * run: refused before any API call. Non-retryable.
+   */
   AlreadyDoneByAnotherRun: 'AlreadyDoneByAnotherRun',
   /** The whole run ended after undoing its effects. */
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
   RunAborted: 'RunAborted',
-  /** Undoing the run's effects could not complete and an operator chose `abort`: some effects stay. */
+  /**
+   * Undoing the run's effects could not complete and an operator chose `abort` there: some
+   * effects stay (run state `partially-compensated`).
+   */
   RunPartiallyCompensated: 'RunPartiallyCompensated',
-  /** An operator decision the run refused; in clear (src/temporal/encrypting-failure-converter.ts). */
+  /**
+   * An operator decision the run refused (the update's validator, or an approval by the
+   * run's starter). Its message stays in clear with payload encryption on, because the
+   * Temporal UI shows an update's refusal without decoding it; it names the wait and the
+   * fields, never the note or operator typed (src/temporal/encrypting-failure-converter.ts).
+   */
   DecisionRefused: 'DecisionRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -79,10 +103,15 @@ export interface StepStatus {
 export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve'] as const;
 export type OperatorAction = (typeof operatorActions)[number];
 
-/** What an operator sends (Update or Signal `operatorDecision`); a decision for another wait is refused. */
+/**
+ * What an operator sends, from the UI (Update or Signal `operatorDecision`), the CLI or the
+ * PHP client. `waitId` and `step` name the wait it answers (as `status` shows it): a
+ * decision for any other wait is refused. No other field is accepted.
+ */
 export interface OperatorDecision {
   /** The wait this decision answers: `<step>#<n>`, e.g. `cancel-order#2` (`status`'s `awaiting.waitId`). */
   waitId: string;
+  /** The step the wait is at (the part of `waitId` before `#`). */
   step: string;
   action: OperatorAction;
   note: string;
@@ -90,7 +119,7 @@ export interface OperatorDecision {
   operator: string;
 }
 
-/** What the `operatorDecision` update answers: the decision the run took and what will happen now. */
+/** What the `operatorDecision` update answers: the decision the run took (compare it with what you sent) and what will happen now. */
 export interface OperatorDecisionReply {
   accepted: true;
   waitId: string;
@@ -200,7 +229,11 @@ export interface AdjustCreditInput {
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
-  /** The caller's idempotency key (the workflow id is built from it; without it, from the content). */
+  /**
+   * The caller's idempotency key for this adjustment (e.g. a coupon redemption id). The
+   * workflow id is built from it; without it, from the adjustment's content, so that the
+   * same request sent twice is one run.
+   */
   requestId?: string | undefined;
 }
 
