@@ -3,7 +3,8 @@
  * needs)` reads only the sections a caller needs and throws one {@link ConfigError} listing
  * every problem. Secrets are {@link Secret}s and may come from `<NAME>_FILE`; problems
  * never show a secret's value. ./config-variables.ts lists every variable.
- */import { readTemporalConnection } from './temporal/connection.ts';
+ */
+import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { workflowCacheRuns } from './temporal/worker-memory.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';

@@ -3,7 +3,8 @@
  * file-backed Temporal dev server, both simulators with the demo seed, the codec server and one
  * worker with encryption on. State and local credentials live in .orderflow/ (mode 0600);
  * it stays up until SIGINT or SIGTERM.
- */import { randomBytes } from 'node:crypto';
+ */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configDefault } from './config.ts';

@@ -1,7 +1,8 @@
 /**
  * `npm start`'s worker log: JSON lines to a file under .orderflow/, and one readable terminal
  * line per run event and error. A bulk's item runs are summarised by its `bulk progress` lines.
- */import { appendFileSync, mkdirSync } from 'node:fs';
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLevel, LogMetadata } from '@temporalio/worker';
 import { printable } from './single-line-text.ts';

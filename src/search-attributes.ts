@@ -2,7 +2,8 @@
  * The typed search attributes every orderflow run carries, so ops find runs in the Temporal UI.
  * On a real cluster `orderflow setup` registers them (src/temporal/readiness.ts). Workflow code
  * imports this module: only @temporalio/common and ./contracts.ts here.
- */import { defineSearchAttributeKey } from '@temporalio/common';
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
 
 export const orderflowSearchAttributes = {

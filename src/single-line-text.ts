@@ -3,7 +3,8 @@
  * separators, no invisible format characters (Cf: `evil\u202eman` shows as "evilnam"). Pure:
  * workflow code uses it. The PHP client's InputRules holds the same rule
  * (clients/php/src/InputRules.php); the contract publishes it as `singleLineText`.
- */export const controlCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+ */
+export const controlCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 
 /** The bidirectional controls (a subset of Cf): they reorder what is displayed. */
 const bidirectionalControls = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;

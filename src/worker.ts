@@ -2,7 +2,8 @@
  * The composition root: config → clients → ledger → activities → Worker. `orderflow worker`
  * runs it until SIGINT/SIGTERM, with JSON logs through the Temporal runtime logger and
  * optional Prometheus metrics.
- */import { fileURLToPath } from 'node:url';
+ */
+import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/worker';

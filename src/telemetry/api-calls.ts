@@ -2,7 +2,8 @@
  * One span and one metric sample per API call (`apiCallObserver`), the span a child of the
  * activity's. Attributes: api, operation, outcome, effect key; never a URL (it carries the
  * signature), a body, or a credential.
- */import { AsyncLocalStorage } from 'node:async_hooks';
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { isApiCallError } from '../apis/outcome.ts';
 import type { ApiCallOutcomeLabel, OrderflowMetrics } from './metrics.ts';

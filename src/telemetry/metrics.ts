@@ -2,7 +2,8 @@
  * orderflow's own metrics, through the Temporal runtime's metric meter, so they are served
  * next to the SDK's on the worker's Prometheus endpoint. The metrics and their labels:
  * docs/configuration.md, "Metrics". No label carries an id, a key or a secret.
- */import type { MetricMeter } from '@temporalio/common';
+ */
+import type { MetricMeter } from '@temporalio/common';
 
 export const metricNames = Object.freeze({
   apiCalls: 'orderflow_api_calls',

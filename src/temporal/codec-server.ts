@@ -3,7 +3,8 @@
  * the UI, the CLI and other backends see payloads in clear while Temporal stores them
  * encrypted (./encryption.ts). Access: a shared bearer token and/or an OIDC JWT; with neither,
  * loopback only. A request from an origin not allowed is refused (docs/encryption.md).
- */import { timingSafeEqual, createHash } from 'node:crypto';
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

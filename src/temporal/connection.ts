@@ -2,7 +2,8 @@
  * The Temporal connection, read with `@temporalio/envconfig` from the sources the `temporal`
  * CLI reads (the `TEMPORAL_*` variables win over the profile of the TOML file). Problems are
  * returned, never thrown, and never show a secret value.
- */import { readFileSync } from 'node:fs';
+ */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';

@@ -3,7 +3,8 @@
  * into its encoded attributes. Loaded by path, in the workflow sandbox too. Exception: a refused
  * operator decision stays in clear, because the UI shows an update's refusal undecoded; its
  * message names no typed value nor customer data (src/workflows/operator.ts).
- */import { ApplicationFailure, DefaultFailureConverter } from '@temporalio/common';
+ */
+import { ApplicationFailure, DefaultFailureConverter } from '@temporalio/common';
 import type { FailureConverter, PayloadConverter, ProtoFailure } from '@temporalio/common';
 import { FailureType } from '../contracts.ts';
 

@@ -3,7 +3,8 @@
  * AES-256-GCM (the metadata of Temporal's encryption sample, so a codec server can decode),
  * and builds the data converter every orderflow client and the worker use. The first key
  * encrypts, every key decrypts; payloads not encrypted pass through decode untouched.
- */import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';

@@ -2,7 +2,8 @@
  * Is this Temporal ready for orderflow? One place that says, in words a person can act on, why
  * not (unreachable, TLS, credential, namespace, search attributes). `orderflow setup` registers
  * the search attributes ({@link registerSearchAttributes}).
- */import type { OperatorService, WorkflowService } from '@temporalio/client';
+ */
+import type { OperatorService, WorkflowService } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';

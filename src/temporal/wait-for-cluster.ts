@@ -3,7 +3,8 @@
  * backoff while waiting can fix the failure, one log line per attempt. A cluster that has just
  * come up gets {@link WaitForTemporalOptions.settleMs} to register its namespace and search
  * attributes; other failures (TLS, credential, ...) end the wait at once.
- */import { setTimeout as sleep } from 'node:timers/promises';
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TemporalNotReadyError } from './readiness.ts';
 import type { TemporalConnectionSummary } from './connection.ts';
 

@@ -3,7 +3,8 @@
  * slots, the workflow cache derived from them (every run in a task must stay cached, or its
  * local first attempt runs again), and the V8 heap limits of the main isolate and the
  * workflow thread. Why these numbers: docs/benchmarks.md, "Memory by default".
- */import { setFlagsFromString } from 'node:v8';
+ */
+import { setFlagsFromString } from 'node:v8';
 
 export const workflowTaskSlots = 80;
 

@@ -1,7 +1,8 @@
 /**
  * The worker's workflow bundle, made in a short-lived child process so webpack's heap never
  * enters the worker. Run directly, this module is that child: it writes the bundle to stdout.
- */import { spawn } from 'node:child_process';
+ */
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 
