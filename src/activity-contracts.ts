@@ -9,7 +9,6 @@ export interface OrderObservation {
   orderId: number;
   /** The expected order's state; `absent` when the user has no such order. */
   state: CurrentOrderState;
-  /** The user's current order id, if any. */
   currentOrderId: number | null;
   paymentStatus: 'unpaid' | 'paid' | 'cancelled' | 'unknown';
   amountDue: string | null;
@@ -102,7 +101,6 @@ export interface OrderflowActivities {
   processCurrentOrder(input: OrderEffectInput): Promise<EffectResult>;
   /** JustClick DeleteOrder; absent counts as deleted. */
   deleteJustClickBill(input: BillEffectInput): Promise<EffectResult>;
-  /** JustClick UpdateOrderStatus to paid. */
   markJustClickBillPaid(input: BillEffectInput): Promise<EffectResult>;
   /** Records an operator's resolution of an effect whose outcome was unknown. */
   resolveEffect(input: ResolveEffectInput): Promise<void>;

@@ -1,8 +1,4 @@
-/**
- * Reading one variable of the environment for ./config.ts: the {@link Secret} that never
- * prints itself, the reader that collects every problem (and reads `<NAME>_FILE`
- * variants), and the check of an http(s) URL.
- */
+/** Reading the environment for ./config.ts: {@link Secret}, the reader that collects every problem, URL checks. */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 
@@ -47,7 +43,6 @@ export class EnvReader {
     this.#env = env;
   }
 
-  /** The whole environment, for readers that take it as a whole (the Temporal connection). */
   get environment(): Readonly<Record<string, string | undefined>> {
     return this.#env;
   }
@@ -66,11 +61,7 @@ export class EnvReader {
     return this.raw(name) !== undefined || (fileVariant && this.raw(`${name}_FILE`) !== undefined);
   }
 
-  /**
-   * Reads `name`, or the file named by `name_FILE` when `fileVariant`. Records a problem
-   * (naming the variable or the file, never the value) and returns undefined when it is
-   * missing although `required`, set twice, unreadable, or has surrounding whitespace.
-   */
+  /** Reads `name` (or the file `name_FILE` names); on a problem records it, never the value, and returns undefined. */
   read(name: string, options: { required: boolean; secret: boolean; fileVariant: boolean; neededFor: string }): string | undefined {
     const fileName = `${name}_FILE`;
     const direct = this.raw(name);
@@ -124,11 +115,7 @@ export function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
 }
 
-/**
- * Checks an http(s) URL: https, or http for loopback hosts (the local simulators);
- * no user name or password, query string or fragment. Returns the URL as written, without
- * a trailing slash on the path, or undefined after recording a problem.
- */
+/** https (http for loopback hosts), no credentials, query or fragment; the URL without a trailing slash. */
 export function checkHttpUrl(reader: EnvReader, name: string, value: string, example: string): string | undefined {
   let url: URL;
   try {

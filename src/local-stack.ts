@@ -61,11 +61,7 @@ const simulatorIdsFile = resolve('data/simulators.json');
 /** Order ids one start may use before the next start's ids begin, should it end without saving its own. */
 const orderIdsPerStart = 1_000;
 
-/**
- * The first WebTV order id of this start: where the last one left off (319 the first time).
- * Until this start saves where it ends ({@link saveNextOrderId}), the file says a block
- * further on, so that even after a crash the next start's ids do not repeat these.
- */
+/** The first WebTV order id of this start; the file says a block further on, in case this start crashes. */
 export function reserveOrderIds(file: string = simulatorIdsFile): number {
   let first = 319;
   if (existsSync(file)) {
@@ -94,10 +90,7 @@ function localCredentials(): LocalCredentials {
   return credentials;
 }
 
-/**
- * The local payload encryption key: random, made once into .orderflow/encryption-keys (mode
- * 0600, ignored by git), reused on later starts so the runs stored in data/ stay readable.
- */
+/** The local encryption key: made once, reused on later starts so the runs in data/ stay readable. */
 function localEncryptionKeysFile(): string {
   if (!existsSync(encryptionKeysFile)) {
     mkdirSync(stateDirectory, { recursive: true });

@@ -1,9 +1,7 @@
 /**
- * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as
- * a child process. (Tests start theirs through @temporalio/testing: harness/test-server.ts.)
- *
- * The server registers our typed search attributes at launch, listens on loopback, and is
- * ready when a client can describe the default namespace and sees every search attribute.
+ * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as a
+ * child process on loopback, our search attributes registered at launch. (Tests start theirs
+ * through @temporalio/testing: harness/test-server.ts.)
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -91,11 +89,7 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * Dynamic configuration of every dev server orderflow starts (`npm start`, the tests, the
- * benchmarks), as `temporal server start-dev` arguments. Production sets the same in
- * deploy/temporal/dynamicconfig.yaml.
- */
+/** Dynamic configuration of every dev server orderflow starts; production: deploy/temporal/dynamicconfig.yaml. */
 export const devServerDynamicConfig: readonly string[] = [
   // Search attributes registered at launch are usable in the very next visibility query, not after a cache refresh.
   '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
@@ -126,10 +120,7 @@ class DevServerStartError extends Error {
   }
 }
 
-/**
- * Start `temporal server start-dev` and wait until it answers. Throws, with the tail of the
- * server's output, when the CLI is missing, the child exits early or it never becomes ready.
- */
+/** Starts the dev server and waits until it answers; failures carry the tail of its output. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? requireTemporalCli();
   const given = [options.port ?? 0, options.uiPort ?? 0, options.httpPort ?? 0];
@@ -287,11 +278,7 @@ class ExitedEarly extends Error {
   }
 }
 
-/**
- * Retry until a fresh connection can describe the namespace and lists every expected
- * search attribute. A new connection per attempt: gRPC's reconnect backoff would otherwise
- * add seconds after the first refused connection.
- */
+/** A new connection per attempt: gRPC's reconnect backoff would add seconds after a refused one. */
 async function waitUntilReady(
   address: string,
   deadline: number,
@@ -312,7 +299,6 @@ async function waitUntilReady(
 
 type ProbeOutcome = { ready: true } | { ready: false; problem: unknown };
 
-/** One readiness check on a fresh connection. */
 async function probe(address: string): Promise<ProbeOutcome> {
   let connection: Connection | undefined;
   try {

@@ -66,10 +66,8 @@ const tlsSymptoms = /certificate|handshake|tls|ssl|UnknownIssuer|self[- ]signed|
 const credentialVariables = 'TEMPORAL_API_KEY (or TEMPORAL_API_KEY_FILE), or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
 
 /**
- * Turns a failure to connect to, or call, Temporal into the message a person needs;
- * undefined if it is none of those. `connecting`: the error came from connecting (its text
- * is then read for TLS and network symptoms); otherwise only gRPC status codes count, so a
- * workflow's own failure text is never mistaken for a connection problem.
+ * A failure to connect to, or call, Temporal, explained; else undefined. Unless `connecting`,
+ * only gRPC codes count, so a workflow's own failure text is never taken for a connection problem.
  */
 export function explainTemporalFailure(error: unknown, target: Target, connecting = true): TemporalNotReadyError | undefined {
   if (error instanceof TemporalNotReadyError) return error;
@@ -109,11 +107,7 @@ export function explainTemporalFailure(error: unknown, target: Target, connectin
   return undefined;
 }
 
-/**
- * {@link explainTemporalFailure} for a failed connect, after a TLS handshake of our own when
- * TLS is on: the gRPC client reports a refused certificate only as "Failed to connect before
- * the deadline", node:tls says which certificate and why.
- */
+/** For a failed connect, after a TLS handshake of our own: gRPC hides why a certificate was refused, node:tls says. */
 export async function explainConnectFailure(error: unknown, settings: TemporalConnectionSettings): Promise<TemporalNotReadyError | undefined> {
   const explained = explainTemporalFailure(error, settings);
   if (explained?.problem !== 'unreachable') return explained;
@@ -225,11 +219,7 @@ export interface SearchAttributeSetup {
 /** temporal.api.enums.v1.IndexedValueType, as the operator service reads and writes it. */
 const indexedValueType = { Keyword: 2, Int: 3, Double: 4 } as const;
 
-/**
- * Registers every orderflow search attribute the namespace lacks (idempotent: a second call
- * creates nothing). Checks the namespace first. An attribute registered with another type
- * is a problem a person must resolve; it is reported, not changed.
- */
+/** Registers the search attributes the namespace lacks (idempotent); one of another type is reported, not changed. */
 export async function registerSearchAttributes(services: TemporalServices, target: Target): Promise<SearchAttributeSetup> {
   await checkNamespace(services, target);
   const { customAttributes: registered } = await explained(target, () =>
