@@ -58,22 +58,6 @@ const outputTailLimitChars = 8_000;
 /** Attempts when we picked the port ourselves and someone else took it before the server bound it. */
 const portRaceAttempts = 3;
 
-/** Keeps the last {@link outputTailLimitChars} characters of the child's output. */
-class OutputTail {
-  #text = '';
-
-  append(chunk: string): void {
-    this.#text += chunk;
-    if (this.#text.length > outputTailLimitChars * 2) this.#text = this.#text.slice(-outputTailLimitChars);
-  }
-
-  toString(): string {
-    const tail = this.#text.length > outputTailLimitChars ? this.#text.slice(-outputTailLimitChars) : this.#text;
-    const trimmed = tail.trimEnd();
-    return trimmed === '' ? '(no output)' : trimmed;
-  }
-}
-
 function describeExit(exit: DevServerExit): string {
   return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }
@@ -146,7 +130,7 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
   const args = devServerArgs(options);
   const readyTimeoutMs = options.readyTimeoutMs ?? defaultReadyTimeoutMs;
   const address = `${ip}:${options.port}`;
-  const tail = new OutputTail();
+  let tail = ''; // the last outputTailLimitChars characters of the child's output
   const logStream = options.logFile === undefined ? undefined : await openLogFile(options.logFile);
 
   const child: ChildProcess = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -177,7 +161,7 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
-      tail.append(chunk);
+      tail = (tail + chunk).slice(-outputTailLimitChars);
       logStream?.write(chunk);
     });
   }
@@ -221,7 +205,7 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
         false,
       );
     }
-    const output = tail.toString();
+    const output = tail.trimEnd() || '(no output)';
     const portTaken = /address already in use/i.test(output);
     const logNote = options.logFile === undefined ? '' : ` Full output: ${options.logFile}.`;
     if (error instanceof ExitedEarly) {
