@@ -44,12 +44,7 @@ export function portsFromEnvironment(env: Readonly<Record<string, string | undef
   return ports;
 }
 
-interface LocalCredentials {
-  WEBTV_KEY_ID: string;
-  WEBTV_SHARED_SECRET: string;
-  JUSTCLICK_LOGIN: string;
-  JUSTCLICK_SECRET: string;
-}
+type LocalCredentials = Record<'WEBTV_KEY_ID' | 'WEBTV_SHARED_SECRET' | 'JUSTCLICK_LOGIN' | 'JUSTCLICK_SECRET', string>;
 
 const stateDirectory = resolve('.orderflow');
 const credentialsFile = resolve(stateDirectory, 'local-credentials.json');

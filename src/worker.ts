@@ -13,7 +13,6 @@ import { createActivities } from './activities/index.ts';
 import { createBulkActivities } from './features/bulk/activities.ts';
 import { createReconcileActivities } from './features/reconcile/activities.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
-import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
 import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import type { Config, Environment } from './config.ts';
@@ -114,14 +113,10 @@ export async function connectWorkerToTemporal(settings: TemporalConnectionSettin
 export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
   const config = options.config ?? loadWorkerConfig(options.env ?? process.env);
 
-  // orderflow's metrics next to the SDK's (served when the runtime has a Prometheus endpoint).
   const metrics = createOrderflowMetrics(Runtime.instance().metricMeter);
   const observeCall = apiCallObserver(metrics);
   const webtv = createWebTvClient(config.webtv, { observeCall });
-  let justclick: JustClickClient | undefined;
-  if (config.justclick) {
-    justclick = createJustClickClient(config.justclick, { observeCall });
-  }
+  const justclick = config.justclick ? createJustClickClient(config.justclick, { observeCall }) : undefined;
   const openedLedger = await openLedger(config.ledger, {
     // Lease renewals and lock releases run in the background: a failure there must be seen.
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
@@ -171,8 +166,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       maxConcurrentWorkflowTaskExecutions: workflowTaskSlots,
       activities: {
         ...createActivities({ webtv, justclick, ledger, approvalAbove: config.temporal.approvalAbove }),
-        // The bulk workflow starts and follows items through a client on the worker's connection;
-        // reconcile asks it which runs are running or wait for an operator.
+        // Bulk and reconcile start and look up runs through a client on the worker's connection.
         ...createBulkActivities({ client: workflowClient, rows: ledger.bulkRows }),
         ...createReconcileActivities({ ledger, webtv, justclick, client: workflowClient }),
       },
