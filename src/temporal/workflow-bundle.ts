@@ -7,10 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 
 /**
- * Bundles `workflowsPath` with the given workflow interceptor modules in a child process;
- * resolves to the bundle's code. (A worker given a bundle ignores `interceptors.workflowModules`,
- * its data converter's `failureConverterPath` and plugins' bundler settings: they must be in
- * the bundle.)
+ * The bundle's code. A worker given a bundle ignores `interceptors.workflowModules`, the data
+ * converter's `failureConverterPath` and plugins' bundler settings: they must be in the bundle.
  */
 export function bundleWorkflowsApart(workflowsPath: string, interceptorModules: readonly string[], failureConverterPath?: string): Promise<string> {
   return new Promise((resolve, reject) => {
