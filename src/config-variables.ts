@@ -1,7 +1,6 @@
 /**
- * Every environment variable orderflow reads: its section, default, whether it is secret,
- * and its meaning (the README's configuration table is checked against this list).
- * ./config.ts reads and validates them.
+ * Every environment variable orderflow reads, in the order of docs/configuration.md's table
+ * (checked against this list). ./config.ts reads and validates them.
  */
 import { defaultTemporalAddress, defaultTemporalNamespace } from './temporal/connection.ts';
 
@@ -11,7 +10,6 @@ export const configSections: readonly ConfigSection[] = Object.freeze(['webtv', 
 
 export interface ConfigVariable {
   readonly name: string;
-  /** The section that reads it. */
   readonly section: ConfigSection;
   /** True when it must be set whenever its section is needed (no default). */
   readonly required: boolean;
@@ -21,7 +19,7 @@ export interface ConfigVariable {
   readonly secret: boolean;
   /** May be given instead as `<name>_FILE`, the path of a file holding the value. */
   readonly fileVariant: boolean;
-  /** Its meaning, as the README's configuration table shows it (Markdown). */
+  /** Markdown. */
   readonly description: string;
 }
 
@@ -32,7 +30,6 @@ function variable(name: string, section: ConfigSection, flags: Flags, descriptio
   return Object.freeze({ name, section, ...unflagged, ...flags, description });
 }
 
-/** Every variable orderflow reads, in the order the README's configuration table lists them. */
 export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable('WEBTV_API_URL', 'webtv', { required: true },
     'Full URL of the WebTV installation\'s `api.php`, e.g. `https://shop.example.com/api.php` (https; http only for loopback hosts).'),
@@ -80,7 +77,7 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     'Effect ledger: `sqlite:<path>`, or a `postgres://` (`postgresql://`) URL for workers on several hosts (treated as a secret: the URL may carry a password).'),
 ]);
 
-/** The default of the variable `name`, as configVariables defines it (the one definition of each default). */
+/** The default of the variable `name` (the one definition of each default). */
 export function configDefault(name: string): string {
   const found = configVariables.find((entry) => entry.name === name)?.default;
   if (found === undefined || found === null) throw new Error(`configVariables has no default for ${name}`);
