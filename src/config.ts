@@ -80,28 +80,27 @@ export class ConfigError extends Error {
 const tokenWithoutWhitespace = /^\S+$/;
 const subdomainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-function readWebTvCredentials(reader: EnvReader, required: boolean, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
-  const keyId = reader.read('WEBTV_KEY_ID', { required, secret: false, fileVariant: true, neededFor });
-  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', { required, secret: true, fileVariant: true, neededFor });
-  let ok = keyId !== undefined && sharedSecret !== undefined;
+function readWebTvCredentials(reader: EnvReader, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
+  const keyId = reader.read('WEBTV_KEY_ID', { required: true, secret: false, fileVariant: true, neededFor });
+  const asSecret = { required: true, secret: true, fileVariant: true, neededFor };
+  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', asSecret);
   if (keyId !== undefined && !tokenWithoutWhitespace.test(keyId)) {
     reader.problem('WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).');
-    ok = false;
+    return undefined;
   }
-  return ok && keyId !== undefined && sharedSecret !== undefined ? { keyId, sharedSecret: new Secret(sharedSecret) } : undefined;
+  return keyId !== undefined && sharedSecret !== undefined ? { keyId, sharedSecret: new Secret(sharedSecret) } : undefined;
 }
 
-function readJustClickCredentials(reader: EnvReader, required: boolean, neededFor: string): { login: string; secret: Secret } | undefined {
-  const login = reader.read('JUSTCLICK_LOGIN', { required, secret: false, fileVariant: false, neededFor });
-  const secret = reader.read('JUSTCLICK_SECRET', { required, secret: true, fileVariant: true, neededFor });
-  let ok = login !== undefined && secret !== undefined;
+function readJustClickCredentials(reader: EnvReader, neededFor: string): { login: string; secret: Secret } | undefined {
+  const login = reader.read('JUSTCLICK_LOGIN', { required: true, secret: false, fileVariant: false, neededFor });
+  const secret = reader.read('JUSTCLICK_SECRET', { required: true, secret: true, fileVariant: true, neededFor });
   if (login !== undefined && !subdomainLabel.test(login)) {
     reader.problem(
       `JUSTCLICK_LOGIN (${JSON.stringify(login)}) is not a valid JustClick login: it is also the account's subdomain, so it may hold only letters, digits and inner hyphens (at most 63).`,
     );
-    ok = false;
+    return undefined;
   }
-  return ok && login !== undefined && secret !== undefined ? { login, secret: new Secret(secret) } : undefined;
+  return login !== undefined && secret !== undefined ? { login, secret: new Secret(secret) } : undefined;
 }
 
 function readWebTv(reader: EnvReader): WebTvConfig | undefined {
@@ -113,14 +112,14 @@ function readWebTv(reader: EnvReader): WebTvConfig | undefined {
     reader.problem(`WEBTV_API_URL (${apiUrl}) names the site, not its API; give the full URL of api.php, e.g. ${example}.`);
     apiUrl = undefined;
   }
-  const credentials = readWebTvCredentials(reader, true, neededFor);
+  const credentials = readWebTvCredentials(reader, neededFor);
   if (apiUrl === undefined || credentials === undefined) return undefined;
   return Object.freeze({ apiUrl, ...credentials });
 }
 
 function readJustClick(reader: EnvReader): JustClickConfig | undefined {
   const neededFor = 'the JustClick API';
-  const credentials = readJustClickCredentials(reader, true, neededFor);
+  const credentials = readJustClickCredentials(reader, neededFor);
   const rawUrl = reader.read('JUSTCLICK_API_URL', { required: false, secret: false, fileVariant: false, neededFor });
   let apiUrl: string | undefined;
   if (rawUrl !== undefined) {
@@ -254,8 +253,8 @@ export function loadSimulatorCredentials(env: Environment = process.env): Simula
     ]);
   }
   const neededFor = 'the simulator';
-  const webtv = webTvSet ? readWebTvCredentials(reader, true, `the WebTV ${neededFor}`) : undefined;
-  const justclick = justClickSet ? readJustClickCredentials(reader, true, `the JustClick ${neededFor}`) : undefined;
+  const webtv = webTvSet ? readWebTvCredentials(reader, `the WebTV ${neededFor}`) : undefined;
+  const justclick = justClickSet ? readJustClickCredentials(reader, `the JustClick ${neededFor}`) : undefined;
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return Object.freeze({
     webtv: webtv === undefined ? undefined : Object.freeze(webtv),
