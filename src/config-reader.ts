@@ -66,7 +66,7 @@ export class EnvReader {
     const fileName = `${name}_FILE`;
     const direct = this.raw(name);
     const filePath = options.fileVariant ? this.raw(fileName) : undefined;
-    let value: string | undefined;
+    let value = direct;
     let source = name;
     if (direct !== undefined && filePath !== undefined) {
       this.problem(`${name} and ${fileName} are both set; set only one of them.`);
@@ -85,8 +85,6 @@ export class EnvReader {
         this.problem(`${source} is empty; it must hold the value of ${name}.`);
         return undefined;
       }
-    } else {
-      value = direct;
     }
     if (value === undefined) {
       if (options.required) {
