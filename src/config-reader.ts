@@ -115,10 +115,8 @@ export function errorCode(error: unknown): string {
 
 /** https (http for loopback hosts), no credentials, query or fragment; the URL without a trailing slash. */
 export function checkHttpUrl(reader: EnvReader, name: string, value: string, example: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  const url = URL.parse(value);
+  if (url === null) {
     reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
     return undefined;
   }

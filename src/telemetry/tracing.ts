@@ -37,16 +37,14 @@ export function readTracingSettings(env: Environment, defaultServiceName: string
   if (tracesEndpoint === undefined && baseEndpoint === undefined) return { settings: undefined, problems };
   const name = tracesEndpoint !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
   const tracesUrl = tracesEndpoint ?? `${baseEndpoint!.replace(/\/+$/, '')}/v1/traces`;
-  let url: URL | undefined;
-  try {
-    url = new URL(tracesUrl);
-  } catch {
+  const url = URL.parse(tracesUrl);
+  if (url === null) {
     problems.push(`${name} is not a valid URL; write e.g. http://otel-collector:4318${tracesEndpoint === undefined ? '' : '/v1/traces'}.`);
   }
-  if (url !== undefined && url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (url !== null && url.protocol !== 'http:' && url.protocol !== 'https:') {
     problems.push(`${name} must be an http(s) URL (OTLP over HTTP), e.g. http://otel-collector:4318.`);
   }
-  if (url !== undefined && (url.username !== '' || url.password !== '')) {
+  if (url !== null && (url.username !== '' || url.password !== '')) {
     problems.push(`${name} contains a user name or password; send credentials with OTEL_EXPORTER_OTLP_HEADERS instead.`);
   }
   const protocol = set(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? set(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
