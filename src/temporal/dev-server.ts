@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -239,10 +240,7 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
 async function openLogFile(path: string): Promise<WriteStream> {
   const stream = createWriteStream(path, { flags: 'a' });
   try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
+    await once(stream, 'open');
   } catch (error) {
     throw new Error(`Cannot write the Temporal dev server log to ${path}: ${errorText(error)}. Choose a writable log file.`, {
       cause: error,
