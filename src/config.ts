@@ -8,7 +8,7 @@ import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { workflowCacheRuns } from './temporal/worker-memory.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';
-import { EnvReader, Secret, checkHttpUrl } from './config-reader.ts';
+import { EnvReader, Secret, checkHttpUrl, messageOf } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
 import { formatCents, parsePositiveAmount } from './money.ts';
 import { readEncryptionKeys } from './temporal/encryption.ts';
@@ -172,7 +172,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     try {
       approvalAbove = formatCents(parsePositiveAmount(rawApprovalAbove, 'ORDERFLOW_APPROVAL_ABOVE'));
     } catch (error) {
-      reader.problem(`${error instanceof Error ? error.message : String(error)}; write an amount like 100.00, or unset it for no approvals.`);
+      reader.problem(`${messageOf(error)}; write an amount like 100.00, or unset it for no approvals.`);
     }
   }
 

@@ -11,7 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Payload } from '@temporalio/common';
-import { isLoopbackHost } from '../config-reader.ts';
+import { isLoopbackHost, messageOf } from '../config-reader.ts';
 import { AesGcmPayloadCodec, PayloadKeyError } from './encryption.ts';
 import type { EncryptionKeys } from './encryption.ts';
 
@@ -194,7 +194,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         log(`codec server: ${error.message}`);
         answer(response, 422, { message: error.message, keyId: error.keyId ?? null });
       } else {
-        log(`codec server: unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+        log(`codec server: unexpected failure: ${messageOf(error)}`);
         if (!response.headersSent) answer(response, 500, { message: 'the codec server failed; see its log' });
         else response.destroy();
       }

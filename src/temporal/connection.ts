@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfig, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { ClientConfigProfile, ClientConfigTLS, ConfigDataSource } from '@temporalio/envconfig';
-import { errorCode } from '../config-reader.ts';
+import { errorCode, messageOf } from '../config-reader.ts';
 
 export const defaultTemporalAddress = 'localhost:7233';
 export const defaultTemporalNamespace = 'default';
@@ -81,10 +81,6 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** `host:port`, `host`, `[v6]:port`; no scheme. */
 const addressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
 const withoutWhitespace = /^\S+$/;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** The config file envconfig will read (its own rule), for messages; undefined when none can be. */
 function configFilePath(env: Record<string, string>): string | undefined {
@@ -219,8 +215,7 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
 
 function describeTls(tls: TLSConfig | boolean | undefined, source: ClientConfigTLS | undefined): string {
   if (tls === undefined || tls === false) return 'off';
-  const parts: string[] = [];
-  parts.push(source?.serverCACert === undefined ? 'system CAs' : 'CA from the configuration');
+  const parts = [source?.serverCACert === undefined ? 'system CAs' : 'CA from the configuration'];
   if (source?.serverName !== undefined) parts.push(`server name ${source.serverName}`);
   return `on (${parts.join(', ')})`;
 }

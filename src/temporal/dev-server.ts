@@ -10,6 +10,7 @@ import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { messageOf } from '../config-reader.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { requireTemporalCli } from './cli-binary.ts';
 import { assertPortFree, pickFreePorts } from './ports.ts';
@@ -68,10 +69,6 @@ function indent(text: string): string {
     .split('\n')
     .map((line) => `  | ${line}`)
     .join('\n');
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Dynamic configuration of every dev server orderflow starts; production: deploy/temporal/dynamicconfig.yaml. */
@@ -218,7 +215,7 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
       );
     }
     throw new DevServerStartError(
-      `${what} did not answer within ${readyTimeoutMs / 1000} s (last problem: ${errorText(error)}). ` +
+      `${what} did not answer within ${readyTimeoutMs / 1000} s (last problem: ${messageOf(error)}). ` +
         `It was stopped. Its last output:\n${indent(output)}${logNote}`,
       portTaken,
     );
@@ -242,7 +239,7 @@ async function openLogFile(path: string): Promise<WriteStream> {
   try {
     await once(stream, 'open');
   } catch (error) {
-    throw new Error(`Cannot write the Temporal dev server log to ${path}: ${errorText(error)}. Choose a writable log file.`, {
+    throw new Error(`Cannot write the Temporal dev server log to ${path}: ${messageOf(error)}. Choose a writable log file.`, {
       cause: error,
     });
   }
