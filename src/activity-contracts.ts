@@ -1,12 +1,8 @@
 /**
- * What the workflows and their activities exchange: the activities' inputs and results
- * (implemented in src/activities/ and the features' activities). Part of the contracts
- * (./contracts.ts re-exports it); not part of the callers' contract.
+ * What the workflows and their activities exchange (./contracts.ts re-exports it); not part of
+ * the callers' contract. The activities live in src/activities/ and the features.
  */
 
-// ---------------------------------------------------------------------------------------
-// Activity inputs and results (the activity functions live in src/activities).
-// ---------------------------------------------------------------------------------------
 export type CurrentOrderState = 'current' | 'cancelled' | 'processed' | 'absent';
 
 export interface OrderObservation {
@@ -14,7 +10,6 @@ export interface OrderObservation {
   orderId: number;
   /** The expected order's state; `absent` when the user has no such order. */
   state: CurrentOrderState;
-  /** The user's current order id, if any. */
   currentOrderId: number | null;
   paymentStatus: 'unpaid' | 'paid' | 'cancelled' | 'unknown';
   amountDue: string | null;
@@ -30,10 +25,7 @@ export interface CreditEffectInput {
   creditAction: 'add' | 'subtract';
   amount: string;
   description: string;
-  /**
-   * The order this credit refunds: the ledger holds one refund per order (user, order),
-   * whatever run makes it, and refuses a second before any call.
-   */
+  /** The order this credit refunds: the ledger refuses a second refund of an order, whatever run makes it. */
   refundOfOrderId?: number | undefined;
 }
 
@@ -96,11 +88,7 @@ export interface ObserveOrderInput {
   changeEffectKey: string;
 }
 
-/**
- * Every activity orderflow's workflows call; `createActivities(deps)` in src/activities
- * returns exactly this. Each changing activity takes an effect key and makes its effect
- * at most once (see src/ledger).
- */
+/** Every activity the workflows call; each changing one makes its effect at most once per effect key. */
 export interface OrderflowActivities {
   /** Reads get_cart and list_orders: is the expected order the user's current one? */
   observeOrder(input: ObserveOrderInput): Promise<OrderObservation>;
@@ -114,7 +102,6 @@ export interface OrderflowActivities {
   processCurrentOrder(input: OrderEffectInput): Promise<EffectResult>;
   /** JustClick DeleteOrder; absent counts as deleted. */
   deleteJustClickBill(input: BillEffectInput): Promise<EffectResult>;
-  /** JustClick UpdateOrderStatus to paid. */
   markJustClickBillPaid(input: BillEffectInput): Promise<EffectResult>;
   /** Records an operator's resolution of an effect whose outcome was unknown. */
   resolveEffect(input: ResolveEffectInput): Promise<void>;

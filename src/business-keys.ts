@@ -1,13 +1,10 @@
 /**
- * Business keys, decided here: the workflow id template of each startable workflow (the
- * starters fill them, src/client/workflow-registry.ts publishes them in the contract) and
- * the check a run makes of its own id, plus the keys under which the effect ledger allows
- * one money effect per order (docs/money-rules.md).
- *
- * Pure (no I/O, no node: modules): workflow code imports it.
+ * Business keys: the workflow id template of each startable workflow, the check a run makes
+ * of its own id, and the keys under which the ledger allows one money effect per order
+ * (docs/money-rules.md). Pure: workflow code imports it.
  */
 
-/** The workflow id template of each startable workflow type; `{field}` comes from the input. */
+/** `{field}` comes from the input. */
 export const idTemplates = {
   refundAndCancel: 'refund-and-cancel:{userId}:{orderId}',
   processPaidOrder: 'process-paid-order:{userId}:{orderId}',
@@ -17,7 +14,7 @@ export const idTemplates = {
 
 export type StartableWorkflowType = keyof typeof idTemplates;
 
-/** Every workflow type orderflow's worker runs (the startable ones, and those orderflow starts itself). */
+/** Every workflow type orderflow's worker runs. */
 export const knownWorkflowTypes: readonly string[] = [...Object.keys(idTemplates), 'bulkRun', 'reconcile', 'reconcileFinding'];
 
 /** An adjustment without a requestId is keyed by a digest of it: this many lower-case hex digits (see src/client/workflow-ids.ts). */
@@ -28,13 +25,9 @@ function fill(template: string, values: Readonly<Record<string, unknown>>, separ
 }
 
 /**
- * Why `workflowId` is not the id of a run for `input`, or undefined when it is. The id must
- * end with the business key the input names (`refund-and-cancel:<user>:<order>`, or the old
- * `refund-and-cancel/<user>/<order>`); what comes before it is the deployment's prefix
- * (`workflowIdPrefix`). An adjustment without its own requestId is keyed by a digest of
- * its content, which workflow code cannot compute: there the id's last part must be such a
- * digest. Another prefix for the same order is not refused here: the effect ledger refuses
- * a second refund or cancellation of one order, whatever the run's id.
+ * Why `workflowId` is not the id of a run for `input`, or undefined when it is: it must end
+ * with the input's business key (`:` or the old `/` separators) after any prefix. Workflow
+ * code cannot compute an adjustment's content digest, so there any digest is accepted.
  */
 export function businessKeyProblem(
   workflowType: StartableWorkflowType,
@@ -58,12 +51,7 @@ export function businessKeyProblem(
   );
 }
 
-/**
- * The key under which the effect ledger allows one effect of a kind per order, whatever
- * run makes it: a refund (`refund:<user>:<order>`) and a cancellation
- * (`cancel:<user>:<order>`). Only these are keyed: an order is refunded once and cancelled
- * once; credit adjustments and corrections are not tied to an order.
- */
+/** The key under which the ledger allows one refund and one cancellation per order, whatever run makes it. */
 export function orderEffectKey(effect: 'refund' | 'cancel', userId: number, orderId: number): string {
   return `${effect}:${userId}:${orderId}`;
 }

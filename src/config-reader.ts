@@ -1,10 +1,5 @@
-/**
- * Reading one variable of the environment for ./config.ts: the {@link Secret} that never
- * prints itself, the reader that collects every problem (and reads `<NAME>_FILE`
- * variants), and the check of an http(s) URL.
- */
+/** Reading the environment for ./config.ts: {@link Secret}, the reader that collects every problem, URL checks. */
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import { inspect } from 'node:util';
 
 const redacted = '[redacted]';
@@ -48,7 +43,6 @@ export class EnvReader {
     this.#env = env;
   }
 
-  /** The whole environment, for readers that take it as a whole (the Temporal connection). */
   get environment(): Readonly<Record<string, string | undefined>> {
     return this.#env;
   }
@@ -67,16 +61,12 @@ export class EnvReader {
     return this.raw(name) !== undefined || (fileVariant && this.raw(`${name}_FILE`) !== undefined);
   }
 
-  /**
-   * Reads `name`, or the file named by `name_FILE` when `fileVariant`. Records a problem
-   * (naming the variable or the file, never the value) and returns undefined when it is
-   * missing although `required`, set twice, unreadable, or has surrounding whitespace.
-   */
+  /** Reads `name` (or the file `name_FILE` names); on a problem records it, never the value, and returns undefined. */
   read(name: string, options: { required: boolean; secret: boolean; fileVariant: boolean; neededFor: string }): string | undefined {
     const fileName = `${name}_FILE`;
     const direct = this.raw(name);
     const filePath = options.fileVariant ? this.raw(fileName) : undefined;
-    let value: string | undefined;
+    let value = direct;
     let source = name;
     if (direct !== undefined && filePath !== undefined) {
       this.problem(`${name} and ${fileName} are both set; set only one of them.`);
@@ -87,7 +77,7 @@ export class EnvReader {
       try {
         value = readFileSync(filePath, 'utf8').replace(/(?:\r?\n)+$/, '');
       } catch (error) {
-        const reason = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+        const reason = errorCode(error);
         this.problem(`${fileName} names the file ${filePath}, which cannot be read (${reason}); fix the path or the file's permissions.`);
         return undefined;
       }
@@ -95,8 +85,6 @@ export class EnvReader {
         this.problem(`${source} is empty; it must hold the value of ${name}.`);
         return undefined;
       }
-    } else {
-      value = direct;
     }
     if (value === undefined) {
       if (options.required) {
@@ -114,22 +102,25 @@ export class EnvReader {
   }
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (host === 'localhost' || host === '[::1]') return true;
-  return isIPv4(host) && host.startsWith('127.');
+/** localhost, 127.0.0.0/8 or ::1 (with or without brackets). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
-/**
- * Checks an http(s) URL: https, or http for loopback hosts (the local simulators);
- * no user name or password, query string or fragment. Returns the URL as written, without
- * a trailing slash on the path, or undefined after recording a problem.
- */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The `code` of a failed file read (ENOENT, EACCES, ...), for messages. */
+export function errorCode(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+}
+
+/** https (http for loopback hosts), no credentials, query or fragment; the URL without a trailing slash. */
 export function checkHttpUrl(reader: EnvReader, name: string, value: string, example: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  const url = URL.parse(value);
+  if (url === null) {
     reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
     return undefined;
   }

@@ -1,26 +1,14 @@
 /**
- * Configuration from the environment: read once, validated once, frozen.
- *
- * `loadConfig(env, needs)` reads only the sections a caller needs (the CLI's
- * `api webtv` needs only `webtv`) and throws one {@link ConfigError} listing every
- * problem it found, so a person fixes them all in one go instead of one per run.
- *
- * Secrets (`WEBTV_SHARED_SECRET`, `JUSTCLICK_SECRET`, a PostgreSQL ledger URL that may
- * carry a password) are held in {@link Secret}, which prints as `[redacted]` through
- * `String()`, `JSON.stringify` and `util.inspect`; only `reveal()` gives the value.
- * Problems name the variable, never a secret's value.
- *
- * Any secret, and the WebTV key id, may instead come from a file named by the same
- * variable plus `_FILE` (as Docker and Kubernetes secrets are mounted); trailing newlines
- * in the file are trimmed. Setting both is a problem.
- *
- * ./config-variables.ts lists every variable for the README's configuration table.
+ * Configuration from the environment: read once, validated once, frozen. `loadConfig(env,
+ * needs)` reads only the sections a caller needs and throws one {@link ConfigError} listing
+ * every problem. Secrets are {@link Secret}s and may come from `<NAME>_FILE`; problems
+ * never show a secret's value. ./config-variables.ts lists every variable.
  */
 import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { workflowCacheRuns } from './temporal/worker-memory.ts';
 import { configDefault, configSections, configVariables } from './config-variables.ts';
-import { EnvReader, Secret, checkHttpUrl } from './config-reader.ts';
+import { EnvReader, Secret, checkHttpUrl, messageOf } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
 import { formatCents, parsePositiveAmount } from './money.ts';
 import { readEncryptionKeys } from './temporal/encryption.ts';
@@ -31,9 +19,7 @@ export type { ConfigSection, ConfigVariable } from './config-variables.ts';
 export { Secret } from './config-reader.ts';
 
 export interface WebTvConfig {
-  /** Full URL of the installation's `api.php`, e.g. `https://shop.example.com/api.php`. */
   readonly apiUrl: string;
-  /** The public key id that names the credential (sent with every request). */
   readonly keyId: string;
   readonly sharedSecret: Secret;
 }
@@ -46,32 +32,26 @@ export interface JustClickConfig {
 }
 
 export interface TemporalConfig {
-  /** `host:port` of the Temporal frontend (the same as `connection.address`). */
+  /** The same as `connection.address` and `connection.namespace`. */
   readonly address: string;
   readonly namespace: string;
-  /** Address, namespace, TLS and credential, read with @temporalio/envconfig (src/temporal/connection.ts). */
   readonly connection: TemporalConnectionSettings;
   readonly taskQueue: string;
-  /** Base URL of the Temporal Web UI, for links printed to operators. */
   readonly uiUrl: string;
-  /** Port for the worker's Prometheus metrics endpoint; undefined: no metrics endpoint. */
+  /** undefined: no metrics endpoint. */
   readonly metricsPort: number | undefined;
-  /**
-   * A credit change above this amount (a decimal string like "100.00") waits for an
-   * operator's `approve`, from an identity other than the run's starter; undefined: off.
-   * The worker's value is the one runs use (they ask it through an activity).
-   */
+  /** A credit change above this amount (e.g. "100.00") waits for a second person's `approve`; undefined: off. */
   readonly approvalAbove: string | undefined;
-  /** Payload encryption keys (src/temporal/encryption.ts); undefined: encryption off. */
+  /** undefined: encryption off. */
   readonly encryption: EncryptionKeys | undefined;
 }
 
-/** A variable 1.0 removed (./temporal/worker-memory.ts decides the cache); refused when set. */
+/** A variable 1.0 removed; refused when set. */
 const removedCacheVariable = 'ORDERFLOW_WORKFLOW_CACHE_MB';
 
 export type LedgerConfig =
-  | { readonly kind: 'sqlite'; /** File path as written, relative to the working directory unless absolute. */ readonly path: string }
-  | { readonly kind: 'postgres'; /** The connection URL; a secret since it may carry a password. */ readonly url: Secret };
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; /** A secret: it may carry a password. */ readonly url: Secret };
 
 export interface SectionConfigs {
   webtv: WebTvConfig;
@@ -80,7 +60,6 @@ export interface SectionConfigs {
   ledger: LedgerConfig;
 }
 
-/** The configuration of the sections asked for, and only those. */
 export type Config<N extends ConfigSection = ConfigSection> = { readonly [K in N]: SectionConfigs[K] };
 
 /** The configuration is invalid; `problems` lists each problem, one sentence each. */
@@ -99,31 +78,29 @@ export class ConfigError extends Error {
 }
 
 const tokenWithoutWhitespace = /^\S+$/;
-/** A DNS label: letters, digits and inner hyphens, at most 63 characters. */
 const subdomainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-function readWebTvCredentials(reader: EnvReader, required: boolean, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
-  const keyId = reader.read('WEBTV_KEY_ID', { required, secret: false, fileVariant: true, neededFor });
-  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', { required, secret: true, fileVariant: true, neededFor });
-  let ok = keyId !== undefined && sharedSecret !== undefined;
+function readWebTvCredentials(reader: EnvReader, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
+  const keyId = reader.read('WEBTV_KEY_ID', { required: true, secret: false, fileVariant: true, neededFor });
+  const asSecret = { required: true, secret: true, fileVariant: true, neededFor };
+  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', asSecret);
   if (keyId !== undefined && !tokenWithoutWhitespace.test(keyId)) {
     reader.problem('WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).');
-    ok = false;
+    return undefined;
   }
-  return ok && keyId !== undefined && sharedSecret !== undefined ? { keyId, sharedSecret: new Secret(sharedSecret) } : undefined;
+  return keyId !== undefined && sharedSecret !== undefined ? { keyId, sharedSecret: new Secret(sharedSecret) } : undefined;
 }
 
-function readJustClickCredentials(reader: EnvReader, required: boolean, neededFor: string): { login: string; secret: Secret } | undefined {
-  const login = reader.read('JUSTCLICK_LOGIN', { required, secret: false, fileVariant: false, neededFor });
-  const secret = reader.read('JUSTCLICK_SECRET', { required, secret: true, fileVariant: true, neededFor });
-  let ok = login !== undefined && secret !== undefined;
+function readJustClickCredentials(reader: EnvReader, neededFor: string): { login: string; secret: Secret } | undefined {
+  const login = reader.read('JUSTCLICK_LOGIN', { required: true, secret: false, fileVariant: false, neededFor });
+  const secret = reader.read('JUSTCLICK_SECRET', { required: true, secret: true, fileVariant: true, neededFor });
   if (login !== undefined && !subdomainLabel.test(login)) {
     reader.problem(
       `JUSTCLICK_LOGIN (${JSON.stringify(login)}) is not a valid JustClick login: it is also the account's subdomain, so it may hold only letters, digits and inner hyphens (at most 63).`,
     );
-    ok = false;
+    return undefined;
   }
-  return ok && login !== undefined && secret !== undefined ? { login, secret: new Secret(secret) } : undefined;
+  return login !== undefined && secret !== undefined ? { login, secret: new Secret(secret) } : undefined;
 }
 
 function readWebTv(reader: EnvReader): WebTvConfig | undefined {
@@ -135,14 +112,14 @@ function readWebTv(reader: EnvReader): WebTvConfig | undefined {
     reader.problem(`WEBTV_API_URL (${apiUrl}) names the site, not its API; give the full URL of api.php, e.g. ${example}.`);
     apiUrl = undefined;
   }
-  const credentials = readWebTvCredentials(reader, true, neededFor);
+  const credentials = readWebTvCredentials(reader, neededFor);
   if (apiUrl === undefined || credentials === undefined) return undefined;
   return Object.freeze({ apiUrl, ...credentials });
 }
 
 function readJustClick(reader: EnvReader): JustClickConfig | undefined {
   const neededFor = 'the JustClick API';
-  const credentials = readJustClickCredentials(reader, true, neededFor);
+  const credentials = readJustClickCredentials(reader, neededFor);
   const rawUrl = reader.read('JUSTCLICK_API_URL', { required: false, secret: false, fileVariant: false, neededFor });
   let apiUrl: string | undefined;
   if (rawUrl !== undefined) {
@@ -181,8 +158,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const metricsPort =
     rawMetricsPort === undefined ? undefined : checkPort(reader, 'ORDERFLOW_METRICS_PORT', rawMetricsPort, 'use a number from 1 to 65535, or unset it to serve no metrics');
 
-  // Gone in 1.0: a cache smaller than the runs in a task re-ran effects' first attempts. Refused
-  // rather than ignored, so that nobody believes it still bounds the worker's memory.
+  // Refused rather than ignored, so that nobody believes it still bounds the worker's memory.
   if (reader.raw(removedCacheVariable) !== undefined) {
     reader.problem(
       `${removedCacheVariable} is no longer read: the worker's workflow cache is derived from its workflow task slots, so that it ` +
@@ -196,7 +172,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     try {
       approvalAbove = formatCents(parsePositiveAmount(rawApprovalAbove, 'ORDERFLOW_APPROVAL_ABOVE'));
     } catch (error) {
-      reader.problem(`${error instanceof Error ? error.message : String(error)}; write an amount like 100.00, or unset it for no approvals.`);
+      reader.problem(`${messageOf(error)}; write an amount like 100.00, or unset it for no approvals.`);
     }
   }
 
@@ -242,19 +218,13 @@ const sectionReaders: { [K in ConfigSection]: (reader: EnvReader) => SectionConf
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/**
- * True when any required variable of `section` (or its `_FILE` form) is set: an optional
- * section (the worker's JustClick) is then wanted, and checked in full.
- */
+/** True when any required variable of `section` is set: an optional section is then wanted, and checked in full. */
 export function isSectionSet(env: Environment, section: ConfigSection): boolean {
   const reader = new EnvReader(env);
   return configVariables.some((entry) => entry.section === section && entry.required && reader.isSet(entry.name, entry.fileVariant));
 }
 
-/**
- * Reads and validates the sections in `needs` from `env`; only those are required.
- * Returns a deeply frozen config, or throws a {@link ConfigError} listing every problem.
- */
+/** Reads and validates the sections in `needs`; throws a {@link ConfigError} listing every problem. */
 export function loadConfig<N extends ConfigSection>(env: Environment = process.env, needs: readonly N[]): Config<N> {
   const reader = new EnvReader(env);
   const config: Partial<Record<ConfigSection, unknown>> = {};
@@ -266,18 +236,12 @@ export function loadConfig<N extends ConfigSection>(env: Environment = process.e
   return Object.freeze(config) as Config<N>;
 }
 
-/** The credentials the local simulators accept: those of the APIs whose variables are set. */
 export interface SimulatorCredentials {
   readonly webtv: { readonly keyId: string; readonly sharedSecret: Secret } | undefined;
   readonly justclick: { readonly login: string; readonly secret: Secret } | undefined;
 }
 
-/**
- * Reads the credentials for `orderflow simulate`: WebTV's when WEBTV_KEY_ID or
- * WEBTV_SHARED_SECRET is set, JustClick's when JUSTCLICK_LOGIN or JUSTCLICK_SECRET is
- * set (each pair then complete and valid). The API URLs are not read. Throws a
- * {@link ConfigError} when neither is set or anything is wrong.
- */
+/** The credentials for `orderflow simulate`: of each API with any of its credential variables set. */
 export function loadSimulatorCredentials(env: Environment = process.env): SimulatorCredentials {
   const reader = new EnvReader(env);
   const webTvSet = reader.isSet('WEBTV_KEY_ID', true) || reader.isSet('WEBTV_SHARED_SECRET', true);
@@ -289,8 +253,8 @@ export function loadSimulatorCredentials(env: Environment = process.env): Simula
     ]);
   }
   const neededFor = 'the simulator';
-  const webtv = webTvSet ? readWebTvCredentials(reader, true, `the WebTV ${neededFor}`) : undefined;
-  const justclick = justClickSet ? readJustClickCredentials(reader, true, `the JustClick ${neededFor}`) : undefined;
+  const webtv = webTvSet ? readWebTvCredentials(reader, `the WebTV ${neededFor}`) : undefined;
+  const justclick = justClickSet ? readJustClickCredentials(reader, `the JustClick ${neededFor}`) : undefined;
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return Object.freeze({
     webtv: webtv === undefined ? undefined : Object.freeze(webtv),

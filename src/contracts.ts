@@ -1,15 +1,9 @@
 /**
- * What workflows, activities and callers share: inputs, results, failure type names,
- * the operator protocol's messages, run states and step names.
- *
- * Workflow code imports this module, so it imports nothing with I/O (only types and
- * @temporalio/common through ./search-attributes.ts).
+ * What workflows, activities and callers share: inputs, results, failure types, the operator
+ * protocol, run states. Workflow code imports this module: nothing with I/O here.
  */
 
-// ---------------------------------------------------------------------------------------
-// Failure types: the `type` of every ApplicationFailure an activity or workflow throws.
-// Callers and workflow code branch on these names, never on message text.
-// ---------------------------------------------------------------------------------------
+// The `type` of every ApplicationFailure an activity or workflow throws: code branches on these, never on messages.
 export const FailureType = {
   /** Input refused before anything was sent to Temporal or an API. */
   InvalidInput: 'InvalidInput',
@@ -80,9 +74,7 @@ export const FailureType = {
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
-// ---------------------------------------------------------------------------------------
 // Run states and steps (values of the OrderflowState / OrderflowStep search attributes).
-// ---------------------------------------------------------------------------------------
 export const RunState = {
   Running: 'running',
   AwaitingOperator: 'awaiting-operator',
@@ -107,9 +99,7 @@ export interface StepStatus {
   effectKey?: string | undefined;
 }
 
-// ---------------------------------------------------------------------------------------
 // The operator protocol.
-// ---------------------------------------------------------------------------------------
 export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve'] as const;
 export type OperatorAction = (typeof operatorActions)[number];
 
@@ -207,9 +197,7 @@ export const signalNames = {
 export const updateNames = { operatorDecision: 'operatorDecision' } as const;
 export const queryNames = { status: 'status' } as const;
 
-// ---------------------------------------------------------------------------------------
 // Workflow inputs and results. Money crosses boundaries as decimal strings ("5.00").
-// ---------------------------------------------------------------------------------------
 export interface RefundAndCancelInput {
   userId: number;
   orderId: number;

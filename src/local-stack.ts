@@ -1,21 +1,8 @@
 /**
- * `npm start`: the whole stack on one machine, on the embedded defaults.
- *
- *   - a file-backed Temporal dev server with its Web UI (data/temporal.db), our search
- *     attributes registered;
- *   - both simulators with the demo seed (state in memory: it starts afresh each time, but
- *     WebTV order ids go on from the last start's, kept in data/simulators.json, so that a
- *     new order never has the id of one Temporal remembers from an earlier start);
- *   - one orderflow worker, its ledger in data/ledger.db;
- *   - payload encryption on, with a key generated once into .orderflow/encryption-keys
- *     (mode 0600, reused on later starts; the worker and, through .orderflow/env, the CLI use
- *     it), and the codec server on loopback, which the dev server's UI decodes with
- *     (`--ui-codec-endpoint`): Temporal stores the runs' data encrypted, the UI shows it.
- *
- * It writes the environment a second terminal needs to `.orderflow/env` (mode 0600: it
- * holds the simulators' local credentials, generated once and kept there) and prints how
- * to use it. The worker's JSON log goes to `.orderflow/worker.log`; the terminal shows one
- * readable line per run event. It stays up until Ctrl-C (SIGINT) or SIGTERM, then shuts everything down.
+ * `npm start`: the whole stack on one machine (docs/configuration.md, "`npm start`"): a
+ * file-backed Temporal dev server, both simulators with the demo seed, the codec server and one
+ * worker with encryption on. State and local credentials live in .orderflow/ (mode 0600);
+ * it stays up until SIGINT or SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -57,12 +44,7 @@ export function portsFromEnvironment(env: Readonly<Record<string, string | undef
   return ports;
 }
 
-interface LocalCredentials {
-  WEBTV_KEY_ID: string;
-  WEBTV_SHARED_SECRET: string;
-  JUSTCLICK_LOGIN: string;
-  JUSTCLICK_SECRET: string;
-}
+type LocalCredentials = Record<'WEBTV_KEY_ID' | 'WEBTV_SHARED_SECRET' | 'JUSTCLICK_LOGIN' | 'JUSTCLICK_SECRET', string>;
 
 const stateDirectory = resolve('.orderflow');
 const credentialsFile = resolve(stateDirectory, 'local-credentials.json');
@@ -74,11 +56,7 @@ const simulatorIdsFile = resolve('data/simulators.json');
 /** Order ids one start may use before the next start's ids begin, should it end without saving its own. */
 const orderIdsPerStart = 1_000;
 
-/**
- * The first WebTV order id of this start: where the last one left off (319 the first time).
- * Until this start saves where it ends ({@link saveNextOrderId}), the file says a block
- * further on, so that even after a crash the next start's ids do not repeat these.
- */
+/** The first WebTV order id of this start; the file says a block further on, in case this start crashes. */
 export function reserveOrderIds(file: string = simulatorIdsFile): number {
   let first = 319;
   if (existsSync(file)) {
@@ -107,10 +85,7 @@ function localCredentials(): LocalCredentials {
   return credentials;
 }
 
-/**
- * The local payload encryption key: random, made once into .orderflow/encryption-keys (mode
- * 0600, ignored by git), reused on later starts so the runs stored in data/ stay readable.
- */
+/** The local encryption key: made once, reused on later starts so the runs in data/ stay readable. */
 function localEncryptionKeysFile(): string {
   if (!existsSync(encryptionKeysFile)) {
     mkdirSync(stateDirectory, { recursive: true });

@@ -11,10 +11,7 @@ export class InvalidAmountError extends Error {
   override readonly name = 'InvalidAmountError';
 }
 
-/**
- * Parses a decimal string with at most two places ("5", "5.5", "5.50") into cents.
- * Refuses signs, exponents, separators, more than two places and anything else.
- */
+/** Parses "5", "5.5" or "5.50" into cents; refuses signs, exponents, separators and more than two places. */
 export function parseDecimalAmount(text: string, what = 'amount'): Cents {
   const match = decimalPattern.exec(text.trim());
   if (!match) {
@@ -27,7 +24,6 @@ export function parseDecimalAmount(text: string, what = 'amount'): Cents {
   return (whole * 100 + Number(fraction)) as Cents;
 }
 
-/** A positive amount: what every credit action and refund needs. */
 export function parsePositiveAmount(text: string, what = 'amount'): Cents {
   const cents = parseDecimalAmount(text, what);
   if (cents <= 0) throw new InvalidAmountError(`${what} must be greater than 0, got ${JSON.stringify(text)}`);
@@ -48,11 +44,7 @@ export function formatCents(cents: Cents | number): string {
   return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/**
- * Reads an amount as the loose JSON of the WebTV API sends it: "5.50", "5.5", "5",
- * 5.5 or 5, possibly negative in theory. A JSON number is read through its shortest
- * decimal text, which for values with at most two places is exact.
- */
+/** Reads WebTV's loose JSON amounts ("5.50", 5.5, 5, maybe negative); a number's shortest text is exact here. */
 export function centsFromLooseAmount(value: unknown, what = 'amount'): Cents {
   let text: string;
   if (typeof value === 'number' && Number.isFinite(value)) text = String(value);

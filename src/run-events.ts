@@ -1,9 +1,6 @@
 /**
- * `npm start`'s worker log: every entry goes, as one JSON line, to a file under .orderflow/;
- * the terminal gets one readable line per run event (a run started, completed or failed, a
- * step's attempt failed, a run waits for an operator) and every error. A bulk's item runs
- * (their entries carry `bulkId`, see src/workflows/metrics-interceptors.ts) are not shown one
- * by one: the bulk's own `bulk progress` lines summarise them, one per progress step.
+ * `npm start`'s worker log: JSON lines to a file under .orderflow/, and one readable terminal
+ * line per run event and error. A bulk's item runs are summarised by its `bulk progress` lines.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -83,10 +80,8 @@ export function runEventLine(entry: LogEntry): string | undefined {
 }
 
 /**
- * The terminal's lines for a stream of log entries: {@link runEventLine}, except that the
- * events of a bulk's item runs are left out (errors aside): the bulk's progress lines stand
- * for them. An item run is known by the `bulkId` its workflow's entries carry; its activities'
- * entries (which do not) by its workflow id, remembered until the run ends.
+ * {@link runEventLine} without a bulk's item runs (errors aside). An item run is known by its
+ * `bulkId`; its activities' entries, which have none, by its workflow id until the run ends.
  */
 export function runEventLines(): (entry: LogEntry) => string | undefined {
   const bulkItems = new Set<string>();

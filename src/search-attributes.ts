@@ -1,12 +1,7 @@
 /**
- * The typed search attributes every orderflow run carries, so ops can find runs in the
- * Temporal UI (e.g. `OrderflowState = "awaiting-operator"`, `StoreUserId = 7`).
- *
- * Registered on the dev server by set-up, by `npm start` and by the tests' global setup;
- * on a real cluster, register them once with `orderflow setup` (src/temporal/readiness.ts),
- * which the worker, the starters and every command ask for when they are missing.
- * Workflow code imports this module, so it may use only @temporalio/common and
- * ./contracts.ts (itself workflow-safe).
+ * The typed search attributes every orderflow run carries, so ops find runs in the Temporal UI.
+ * On a real cluster `orderflow setup` registers them (src/temporal/readiness.ts). Workflow code
+ * imports this module: only @temporalio/common and ./contracts.ts here.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
@@ -21,18 +16,13 @@ export const orderflowSearchAttributes = {
   justClickBillId: defineSearchAttributeKey('JustClickBillId', 'KEYWORD'),
   /** The bulk a run belongs to (on the bulk and on each item it started), e.g. `bulk:refund-and-cancel:1f2e…`. */
   bulkId: defineSearchAttributeKey('OrderflowBulkId', 'KEYWORD'),
-  /**
-   * A bulk's item counts (on the bulk run). DOUBLE, not INT: the SQL visibility stores allow
-   * only three INT attributes per namespace, and two are StoreUserId and StoreOrderId.
-   */
+  /** A bulk's item counts. DOUBLE: SQL visibility stores allow three INT attributes, two are taken. */
   bulkDone: defineSearchAttributeKey('OrderflowBulkDone', 'DOUBLE'),
   bulkFailed: defineSearchAttributeKey('OrderflowBulkFailed', 'DOUBLE'),
   bulkWaiting: defineSearchAttributeKey('OrderflowBulkWaiting', 'DOUBLE'),
   /**
-   * While a run waits for an operator: the step, the choices and a short reason, e.g.
-   * `add-credit: retry|skip|abort (outcome unknown)`; removed when the run goes on. For the
-   * UI's workflow list, where an operator looks first (docs/runbook-ui.md adds the column).
-   * orderflow-written words only: search attributes are not encrypted, so never customer text.
+   * While a run waits for an operator, e.g. `add-credit: retry|skip|abort (outcome unknown)`, for the UI's
+   * list (docs/runbook-ui.md). orderflow's words only: search attributes are not encrypted.
    */
   waitingFor: defineSearchAttributeKey('OrderflowWaitingFor', 'KEYWORD'),
 } as const;

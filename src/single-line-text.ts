@@ -1,22 +1,15 @@
 /**
- * What a single-line text from a person may hold (reasons, descriptions, notes, operator
- * names, and the workflow ids a workflow receives): no control characters (newline, ESC, …),
- * no line or paragraph separators, and no invisible format characters (Unicode category Cf:
- * bidirectional controls such as U+202E RIGHT-TO-LEFT OVERRIDE, zero-width spaces and
- * joiners, U+FEFF, the soft hyphen). Such texts are printed to terminals, written into
- * Markdown, search attributes and the ledger; a control character there breaks the output or
- * is refused later, after a run started, and a format character makes what an operator reads
- * differ from what it is (`evil\u202eman` shows as "evilnam").
- * Pure code, shared by the starters, the operator protocol (workflow code) and the ledger.
- * The PHP client's InputRules holds the same rule (clients/php/src/InputRules.php), and the
- * caller contract publishes it (`singleLineText` in clients/php/resources/orderflow.contract.json).
+ * What a single-line text from a person may hold: no control characters, no line or paragraph
+ * separators, no invisible format characters (Cf: `evil\u202eman` shows as "evilnam"). Pure:
+ * workflow code uses it. The PHP client's InputRules holds the same rule
+ * (clients/php/src/InputRules.php); the contract publishes it as `singleLineText`.
  */
 export const controlCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 
 /** The bidirectional controls (a subset of Cf): they reorder what is displayed. */
 const bidirectionalControls = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
-/** How a refused character is named in a problem (the PHP client names it the same way). */
+/** How a refused character is named in a problem (as the PHP client names it). */
 export function describeRefusedCharacter(character: string): string {
   const code = character.codePointAt(0) ?? 0;
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;

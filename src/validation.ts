@@ -67,13 +67,18 @@ function text(fields: Fields, name: string, problems: string[], options: { max: 
   return value.trim();
 }
 
-const billIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+const idFields = {
+  justclickBillId: { pattern: /^[A-Za-z0-9_.-]{1,64}$/, shape: "1–64 letters, digits, '.', '_' or '-'" },
+  requestId: { pattern: /^[A-Za-z0-9_.:-]{1,100}$/, shape: "1–100 letters, digits, '.', '_', ':' or '-'" },
+};
 
-function billId(fields: Fields, problems: string[]): string | undefined {
-  const value = fields['justclickBillId'];
+/** An optional id: left out (or empty), or of its shape. */
+function optionalId(fields: Fields, name: keyof typeof idFields, problems: string[]): string | undefined {
+  const { pattern, shape } = idFields[name];
+  const value = fields[name];
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' || !billIdPattern.test(value)) {
-    problems.push(`justclickBillId must be 1–64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    problems.push(`${name} must be ${shape} (got ${JSON.stringify(value)})`);
     return undefined;
   }
   return value;
@@ -111,7 +116,7 @@ export function validateRefundAndCancel(input: unknown): RefundAndCancelInput {
     userId: positiveId(fields, 'userId', problems),
     orderId: positiveId(fields, 'orderId', problems),
     amount: amount(fields, problems),
-    justclickBillId: billId(fields, problems),
+    justclickBillId: optionalId(fields, 'justclickBillId', problems),
     reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
     requestedBy: text(fields, 'requestedBy', problems, { max: 200 }) ?? '',
   });
@@ -127,7 +132,7 @@ export function validateProcessPaidOrder(input: unknown): ProcessPaidOrderInput 
   return finish('process-paid-order input refused', problems, {
     userId: positiveId(fields, 'userId', problems),
     orderId: positiveId(fields, 'orderId', problems),
-    justclickBillId: billId(fields, problems),
+    justclickBillId: optionalId(fields, 'justclickBillId', problems),
     paymentDeadline: typeof deadline === 'string' ? deadline.trim() : undefined,
   });
 }
@@ -144,20 +149,8 @@ export function validateAdjustCredit(input: unknown): AdjustCreditInput {
     description: text(fields, 'description', problems, { max: 255 }) ?? '',
     reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
     requestedBy: text(fields, 'requestedBy', problems, { max: 200, optional: true }),
-    requestId: requestId(fields, problems),
+    requestId: optionalId(fields, 'requestId', problems),
   });
-}
-
-const requestIdPattern = /^[A-Za-z0-9_.:-]{1,100}$/;
-
-function requestId(fields: Fields, problems: string[]): string | undefined {
-  const value = fields['requestId'];
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' || !requestIdPattern.test(value)) {
-    problems.push(`requestId must be 1–100 letters, digits, '.', '_', ':' or '-' (got ${JSON.stringify(value)})`);
-    return undefined;
-  }
-  return value;
 }
 
 export function validateCancelOrder(input: unknown): CancelOrderInput {
@@ -168,7 +161,7 @@ export function validateCancelOrder(input: unknown): CancelOrderInput {
   return finish('cancel-order input refused', problems, {
     userId: positiveId(fields, 'userId', problems),
     orderId: positiveId(fields, 'orderId', problems),
-    justclickBillId: billId(fields, problems),
+    justclickBillId: optionalId(fields, 'justclickBillId', problems),
     requester: requester === 'BUYER' ? 'BUYER' : 'ADMIN',
     reason: text(fields, 'reason', problems, { max: 500, optional: true }),
   });

@@ -1,10 +1,7 @@
 /**
- * The composition root: config → clients → ledger → activities → Worker.
- *
- * Run it with `orderflow worker` (or `node src/worker.ts`). It connects to Temporal at
- * TEMPORAL_ADDRESS, polls ORDERFLOW_TASK_QUEUE, writes structured (JSON) logs through the
- * Temporal runtime logger, optionally serves Prometheus metrics on ORDERFLOW_METRICS_PORT,
- * and shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish or time out).
+ * The composition root: config → clients → ledger → activities → Worker. `orderflow worker`
+ * runs it until SIGINT/SIGTERM, with JSON logs through the Temporal runtime logger and
+ * optional Prometheus metrics.
  */
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
@@ -16,7 +13,6 @@ import { createActivities } from './activities/index.ts';
 import { createBulkActivities } from './features/bulk/activities.ts';
 import { createReconcileActivities } from './features/reconcile/activities.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
-import type { JustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
 import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import type { Config, Environment } from './config.ts';
@@ -36,14 +32,14 @@ import { orderflowDataConverter } from './temporal/encryption.ts';
 import { TemporalWaitStopped, untilTemporalReady } from './temporal/wait-for-cluster.ts';
 import type { WaitForTemporalOptions } from './temporal/wait-for-cluster.ts';
 
-/** The workflow bundle's entry, next to this file (src/*.ts in a checkout, dist/*.js when built). */
-export const workflowsPath = fileURLToPath(new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+/** Modules next to this file: src/*.ts in a checkout, dist/*.js when built. */
+const sourceExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+export const workflowsPath = fileURLToPath(new URL(`./workflows/index${sourceExtension}`, import.meta.url));
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = fileURLToPath(
-  new URL(`./run-kit/metrics-interceptors${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  new URL(`./run-kit/metrics-interceptors${sourceExtension}`, import.meta.url),
 );
 
-/** One JSON object per line on stderr. */
 function logToStderr(entry: LogEntry): void {
   process.stderr.write(jsonLogLine(entry));
 }
@@ -71,25 +67,20 @@ export function installRuntime(options: { metricsPort?: number | undefined; logL
 export interface OrderflowWorker {
   readonly worker: Worker;
   readonly ledger: EffectLedger;
-  /** Runs until shutdown (a signal, or `shutdown()`), then releases every resource. */
+  /** Runs until shutdown, then releases every resource. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
 export interface CreateWorkerOptions {
   env?: Environment;
-  /** Already loaded configuration (wins over `env`). */
+  /** Wins over `env`. */
   config?: WorkerConfig;
-  /** Use this connection instead of connecting to TEMPORAL_ADDRESS (tests). */
+  /** Tests: this connection and task queue instead of the configured ones. */
   connection?: NativeConnection;
-  /** Override the task queue (tests). */
   taskQueue?: string;
-  /** Tracing (the OpenTelemetry plugin); default: none. Metrics always go to the runtime's meter. */
   tracing?: Tracing;
-  /**
-   * Wait for an unreachable Temporal (retrying with backoff, one log line per attempt)
-   * instead of failing at once; `orderflow worker` does. Default: fail at once.
-   */
+  /** Wait for an unreachable Temporal instead of failing at once (`orderflow worker` does). */
   waitForTemporal?: Pick<WaitForTemporalOptions, 'signal'>;
 }
 
@@ -102,11 +93,7 @@ export function loadWorkerConfig(env: Environment): WorkerConfig {
     : loadConfig(env, ['webtv', 'temporal', 'ledger']);
 }
 
-/**
- * The worker's connection to Temporal (address, TLS, API key from the settings), checked:
- * the namespace exists and has orderflow's search attributes. Failures come as a
- * {@link TemporalNotReadyError} saying what to fix.
- */
+/** The worker's connection, checked ready for orderflow; else a {@link TemporalNotReadyError} saying what to fix. */
 export async function connectWorkerToTemporal(settings: TemporalConnectionSettings): Promise<NativeConnection> {
   let connection: NativeConnection;
   try {
@@ -126,14 +113,10 @@ export async function connectWorkerToTemporal(settings: TemporalConnectionSettin
 export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
   const config = options.config ?? loadWorkerConfig(options.env ?? process.env);
 
-  // orderflow's metrics next to the SDK's (served when the runtime has a Prometheus endpoint).
   const metrics = createOrderflowMetrics(Runtime.instance().metricMeter);
   const observeCall = apiCallObserver(metrics);
   const webtv = createWebTvClient(config.webtv, { observeCall });
-  let justclick: JustClickClient | undefined;
-  if (config.justclick) {
-    justclick = createJustClickClient(config.justclick, { observeCall });
-  }
+  const justclick = config.justclick ? createJustClickClient(config.justclick, { observeCall }) : undefined;
   const openedLedger = await openLedger(config.ledger, {
     // Lease renewals and lock releases run in the background: a failure there must be seen.
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
@@ -160,10 +143,8 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
   };
-  // Payload encryption when keys are configured (src/temporal/encryption.ts): the same data
-  // converter for the worker and the client its activities use. A run whose payloads this
-  // worker cannot decrypt fails its workflow task (Temporal retries it; the run is kept and
-  // goes on once the key is added): each time, one error line says which key is missing.
+  // A run whose payloads this worker cannot decrypt fails its workflow task (Temporal retries it,
+  // so the run goes on once the key is added): each time, one error line names the missing key.
   const dataConverter = orderflowDataConverter(config.temporal.encryption, {
     onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
   });
@@ -185,8 +166,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       maxConcurrentWorkflowTaskExecutions: workflowTaskSlots,
       activities: {
         ...createActivities({ webtv, justclick, ledger, approvalAbove: config.temporal.approvalAbove }),
-        // The bulk workflow starts and follows items through a client on the worker's connection;
-        // reconcile asks it which runs are running or wait for an operator.
+        // Bulk and reconcile start and look up runs through a client on the worker's connection.
         ...createBulkActivities({ client: workflowClient, rows: ledger.bulkRows }),
         ...createReconcileActivities({ ledger, webtv, justclick, client: workflowClient }),
       },

@@ -1,9 +1,7 @@
 /**
- * One span and one metric sample per API call: what both API clients call around each
- * request (`observeApiCall`). The span is a child of the running activity's span (the
- * OpenTelemetry plugin starts those), so a run's trace reaches each HTTP call. Attributes:
- * api, operation, outcome, and the effect key of the activity making the call; never a
- * URL (it carries the signature), a body, or a credential.
+ * One span and one metric sample per API call (`apiCallObserver`), the span a child of the
+ * activity's. Attributes: api, operation, outcome, effect key; never a URL (it carries the
+ * signature), a body, or a credential.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -22,7 +20,6 @@ const tracer = trace.getTracer('orderflow');
 /** The effect key of the activity running in this async context (set by the worker's activity interceptor). */
 export const currentEffectKey = new AsyncLocalStorage<string>();
 
-/** Observes one API call; the default does nothing but make the call. */
 export type ApiCallObserver = <T>(call: { api: string; operation: string }, send: () => Promise<T>) => Promise<T>;
 
 export const unobserved: ApiCallObserver = (_call, send) => send();
@@ -31,7 +28,7 @@ function outcomeOf(error: unknown): ApiCallOutcomeLabel {
   return isApiCallError(error) ? error.outcome : 'error';
 }
 
-/** An observer that traces each call (when a tracer provider is registered) and records metrics (when given). */
+/** Traces each call (when a tracer provider is registered) and records metrics (when given). */
 export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallObserver {
   return (call, send) =>
     tracer.startActiveSpan(`${call.api} ${call.operation}`, async (span) => {

@@ -1,18 +1,12 @@
 /**
- * The effect ledger, observed: each state an effect reaches counts in `orderflow_effects`
- * (by kind), a reconciliation's verdict in `orderflow_reconciliations`, and the time spent
- * waiting for a per-user lock in `orderflow_user_lock_wait_seconds`. Everything else passes
- * through unchanged.
+ * The effect ledger, observed: effect states, reconciliation verdicts and per-user lock waits
+ * are counted; everything else passes through unchanged.
  */
 import { UserLockTimeoutError } from '../ledger/errors.ts';
 import type { EffectLedger, EffectRecord, EffectState, HeldUserLock } from '../ledger/types.ts';
 import type { OrderflowMetrics } from './metrics.ts';
 
-/**
- * A `resolved-*` state is a reconciliation's verdict when it settles an `unknown` effect, or
- * when the activity says it reconciled (its notes start with "reconciled", e.g. a `pending`
- * row left by a worker that died mid-call); otherwise it is a first observation.
- */
+/** A `resolved-*` state is a verdict when it settles an `unknown` effect or a `pending` one "reconciled" (notes). */
 function verdictOf(from: EffectState | undefined, to: EffectState, note: string | undefined): 'applied' | 'not-applied' | undefined {
   if (from !== 'unknown' && !(from === 'pending' && note?.startsWith('reconciled') === true)) return undefined;
   if (to === 'resolved-applied') return 'applied';
@@ -21,7 +15,7 @@ function verdictOf(from: EffectState | undefined, to: EffectState, note: string 
 }
 
 export function observeLedger(ledger: EffectLedger, metrics: OrderflowMetrics): EffectLedger {
-  /** Counts a recorded change: outcomes only (`pending` is a step on the way). */
+  // Outcomes only: `pending` is a step on the way.
   const counted = (before: EffectState | undefined, after: EffectRecord, note: string | undefined): EffectRecord => {
     if (before !== after.state && after.state !== 'pending') {
       metrics.effectState(after.kind, after.state);
@@ -34,10 +28,7 @@ export function observeLedger(ledger: EffectLedger, metrics: OrderflowMetrics): 
     const before = await ledger.get(key);
     return counted(before?.state, await ledger.record(key, state, options), options?.note);
   };
-  /**
-   * The lock's `recordAndRelease` counted like `record`. What it changes from is the row the
-   * lock read (`read`), or, for an effect begun under the lock, a new one: no extra read.
-   */
+  // What `recordAndRelease` changes from is the row the lock read, or a new one: no extra read.
   const observedLock = (lock: HeldUserLock): HeldUserLock => ({
     ...lock,
     get signal() {

@@ -1,21 +1,7 @@
 /**
  * orderflow's own metrics, through the Temporal runtime's metric meter, so they are served
- * next to the SDK's (`temporal_*`) on the worker's Prometheus endpoint (ORDERFLOW_METRICS_PORT).
- *
- * | metric | type | labels |
- * |---|---|---|
- * | `orderflow_api_calls` | counter | api, operation, outcome (ok, rejected, not-sent, unknown, error) |
- * | `orderflow_api_call_duration_seconds` | histogram | api, operation, outcome |
- * | `orderflow_effects` | counter | kind, state (each state an effect reaches: applied, rejected, unknown, resolved-…) |
- * | `orderflow_reconciliations` | counter | kind, verdict (applied, not-applied) |
- * | `orderflow_user_lock_wait_seconds` | histogram | outcome (acquired, timed-out) |
- * | `orderflow_operator_decisions` | counter | action, via (update, signal); from the workflows |
- * | `orderflow_runs_awaiting_operator` | gauge | (none); counted from Temporal visibility |
- * | `orderflow_drift_findings` | counter | kind, new (true/false); from the reconcile workflow's activity |
- *
- * The runtime's Prometheus exporter serves counters under these names (no `_total` suffix,
- * like the SDK's own `temporal_workflow_completed`) and histograms with `_bucket`/`_sum`/`_count`.
- * No label carries an id, a key or a secret: cardinality stays bounded and nothing private leaks.
+ * next to the SDK's on the worker's Prometheus endpoint. The metrics and their labels:
+ * docs/configuration.md, "Metrics". No label carries an id, a key or a secret.
  */
 import type { MetricMeter } from '@temporalio/common';
 
@@ -42,9 +28,7 @@ export type ApiCallOutcomeLabel = 'ok' | 'rejected' | 'not-sent' | 'unknown' | '
 
 export interface OrderflowMetrics {
   apiCall(call: { api: string; operation: string; outcome: ApiCallOutcomeLabel; seconds: number }): void;
-  /** An effect reached `state` (recorded in the ledger). */
   effectState(kind: string, state: string): void;
-  /** Reconciliation decided whether an earlier attempt took effect. */
   reconciliation(kind: string, verdict: 'applied' | 'not-applied'): void;
   userLockWait(outcome: 'acquired' | 'timed-out', seconds: number): void;
   runsAwaitingOperator(count: number): void;

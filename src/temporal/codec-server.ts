@@ -1,37 +1,23 @@
 /**
- * The codec server: Temporal's remote codec protocol over HTTP, so that the Temporal UI
- * (`--ui-codec-endpoint`, or the UI's "Codec Server" setting), the `temporal` CLI
- * (`--codec-endpoint`) and backends in any language see payloads in clear, while Temporal
- * stores them encrypted (src/temporal/encryption.ts).
- *
- * `POST <prefix>/encode` and `POST <prefix>/decode` take and answer `{"payloads": [...]}`, each
- * payload in protobuf JSON (`metadata` values and `data` base64), as the UI and CLI send them
- * (with `X-Namespace`, and `Authorization: Bearer <access token>` when the UI passes its
- * login's token). Browsers' `OPTIONS` preflights are answered for the configured origins only.
- *
- * Access, checked on every encode and decode before the body is read:
- *  - a shared bearer token (`Authorization: Bearer <token>`), compared in constant time;
- *  - and/or an OIDC access token, a JWT verified with `jose` against the issuer's JWKS, its
- *    issuer and audience;
- *  - with neither, only when listening on loopback (the local stack): then any process on
- *    this machine may decode, but the `Host` must be a loopback name (no DNS rebinding) and a
- *    browser request must come from an allowed origin.
- * A request with an `Origin` that is not allowed is refused, whatever its credential.
+ * The codec server: Temporal's remote codec protocol over HTTP (`POST /encode`, `/decode`), so
+ * the UI, the CLI and other backends see payloads in clear while Temporal stores them
+ * encrypted (./encryption.ts). Access: a shared bearer token and/or an OIDC JWT; with neither,
+ * loopback only. A request from an origin not allowed is refused (docs/encryption.md).
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Payload } from '@temporalio/common';
+import { isLoopbackHost, messageOf } from '../config-reader.ts';
 import { AesGcmPayloadCodec, PayloadKeyError } from './encryption.ts';
 import type { EncryptionKeys } from './encryption.ts';
 
-/** How a request may be let in. */
+/** How a request may be let in: a shared bearer token and/or OIDC access tokens (undefined: none). */
 export interface CodecServerAccess {
-  /** The shared bearer token; undefined: none. */
   readonly token: string | undefined;
-  /** OIDC access tokens verified against this JWKS, issuer and audience; undefined: none. */
   readonly jwt: { readonly jwksUrl: URL; readonly issuer: string; readonly audience: string } | undefined;
 }
 
@@ -41,29 +27,22 @@ export interface CodecServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly access: CodecServerAccess;
-  /**
-   * Origins (scheme://host:port) a browser may call from: the Temporal UI's. Read on every
-   * request, so the local stack can add the UI's once it knows its port.
-   */
+  /** Origins a browser may call from, read on every request (the local stack adds the UI's once it knows it). */
   readonly corsOrigins: ReadonlySet<string>;
   /** One line per refused or failed request (never a payload or a credential). */
   readonly log?: (line: string) => void;
 }
 
 export interface CodecServer {
-  /** `http://host:port`, the endpoint to give the UI and the CLI. */
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
-/** Largest request body accepted (a history page's payloads), in bytes. */
-export const maxBodyBytes = 8 * 1024 * 1024;
+export { isLoopbackHost } from '../config-reader.ts';
 
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
-}
+/** Largest request body accepted (a history page's payloads), in bytes. */
+const maxBodyBytes = 8 * 1024 * 1024;
 
 interface JsonPayload {
   metadata?: Record<string, string> | null;
@@ -118,7 +97,6 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Starts the codec server; resolves once it listens. */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const { access, corsOrigins } = options;
   const openAccess = access.token === undefined && access.jwt === undefined;
@@ -216,7 +194,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         log(`codec server: ${error.message}`);
         answer(response, 422, { message: error.message, keyId: error.keyId ?? null });
       } else {
-        log(`codec server: unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+        log(`codec server: unexpected failure: ${messageOf(error)}`);
         if (!response.headersSent) answer(response, 500, { message: 'the codec server failed; see its log' });
         else response.destroy();
       }
@@ -224,13 +202,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

@@ -1,15 +1,7 @@
 /**
- * The Temporal connection, read the Temporal way: with `@temporalio/envconfig`, from the
- * standard variables (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
- * `TEMPORAL_TLS*`, `TEMPORAL_GRPC_META_*`), the profile `TEMPORAL_PROFILE` names, and the
- * TOML file (`TEMPORAL_CONFIG_FILE`, else `~/.config/temporalio/temporal.toml`), the same
- * sources the `temporal` CLI reads. The variables win over the file.
- *
- * Used, through the `temporal` section of src/config.ts, by the worker, the starters and
- * every CLI command. Problems are returned (never thrown) so that the configuration lists
- * every problem in one message; they name variables, keys and paths, never a value that
- * may be secret (the API key, a client key). {@link TemporalConnectionSettings} prints only
- * a summary; {@link TemporalConnectionSettings.connectionOptions} gives the real options.
+ * The Temporal connection, read with `@temporalio/envconfig` from the sources the `temporal`
+ * CLI reads (the `TEMPORAL_*` variables win over the profile of the TOML file). Problems are
+ * returned, never thrown, and never show a secret value.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +9,7 @@ import { inspect } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfig, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { ClientConfigProfile, ClientConfigTLS, ConfigDataSource } from '@temporalio/envconfig';
+import { errorCode, messageOf } from '../config-reader.ts';
 
 export const defaultTemporalAddress = 'localhost:7233';
 export const defaultTemporalNamespace = 'default';
@@ -33,11 +26,9 @@ export interface TemporalConnectionOptions {
 export interface TemporalConnectionSummary {
   readonly address: string;
   readonly namespace: string;
-  /** The profile read from the config file, or undefined when none was. */
   readonly profile: string | undefined;
-  /** The TOML file read, or undefined when there was none. */
   readonly configFile: string | undefined;
-  /** `off`, or `on` with what it uses (CA, server name, client certificate). */
+  /** `off`, or `on` with what it uses (CA, server name). */
   readonly tls: string;
   /** `none`, `API key`, `client certificate`, or both. */
   readonly credential: string;
@@ -69,7 +60,7 @@ export class TemporalConnectionSettings implements TemporalConnectionSummary {
     return this.#options;
   }
 
-  /** One line for logs and messages, e.g. `localhost:7233 (namespace default, TLS off, credential none)`. */
+  /** e.g. `localhost:7233 (namespace default, TLS off, credential none)`. */
   describe(): string {
     const from = this.profile === undefined ? '' : `, profile ${this.profile} of ${this.configFile ?? 'the config file'}`;
     return `${this.address} (namespace ${this.namespace}, TLS ${this.tls}, credential ${this.credential}${from})`;
@@ -91,14 +82,6 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const addressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
 const withoutWhitespace = /^\S+$/;
 
-function errorCode(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** The config file envconfig will read (its own rule), for messages; undefined when none can be. */
 function configFilePath(env: Record<string, string>): string | undefined {
   const explicit = env['TEMPORAL_CONFIG_FILE'];
@@ -116,10 +99,7 @@ function fileExists(path: string): boolean {
   }
 }
 
-/**
- * Reads and checks the connection. Returns the settings, or undefined with one sentence
- * per problem. `env` values that are empty count as unset (as everywhere in orderflow).
- */
+/** Reads and checks the connection: the settings, or undefined with one sentence per problem. Empty counts as unset. */
 export function readTemporalConnection(rawEnv: Environment): { settings: TemporalConnectionSettings | undefined; problems: string[] } {
   const problems: string[] = [];
   const env: Record<string, string> = {};
@@ -235,8 +215,7 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
 
 function describeTls(tls: TLSConfig | boolean | undefined, source: ClientConfigTLS | undefined): string {
   if (tls === undefined || tls === false) return 'off';
-  const parts: string[] = [];
-  parts.push(source?.serverCACert === undefined ? 'system CAs' : 'CA from the configuration');
+  const parts = [source?.serverCACert === undefined ? 'system CAs' : 'CA from the configuration'];
   if (source?.serverName !== undefined) parts.push(`server name ${source.serverName}`);
   return `on (${parts.join(', ')})`;
 }

@@ -1,61 +1,52 @@
 /**
- * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as
- * a child process. (Tests start theirs through @temporalio/testing: harness/test-server.ts.)
- *
- * The server registers our typed search attributes at launch, listens on loopback, and is
- * ready when a client can describe the default namespace and sees every search attribute.
+ * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as a
+ * child process on loopback, our search attributes registered at launch. (Tests start theirs
+ * through @temporalio/testing: harness/test-server.ts.)
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { messageOf } from '../config-reader.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { requireTemporalCli } from './cli-binary.ts';
 import { assertPortFree, pickFreePorts } from './ports.ts';
 
 export interface DevServerOptions {
-  /** gRPC frontend port; 0 or omitted picks a free port. */
+  /** Ports of the gRPC frontend, the Web UI and the HTTP API; 0 or omitted picks a free one. */
   port?: number;
-  /** Web UI port; 0 or omitted picks a free port. */
   uiPort?: number;
-  /** HTTP API port (Temporal's HTTP+JSON API, what non-Node backends use); 0 or omitted picks a free port. */
   httpPort?: number;
   /** SQLite file that keeps workflows across restarts; omitted keeps everything in memory. */
   dbFilename?: string;
   /** Append the server's output to this file (it is kept quiet either way). */
   logFile?: string;
-  /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); omitted: none. */
+  /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`). */
   uiCodecEndpoint?: string;
-  /** The CLI to run; default {@link requireTemporalCli}. */
+  /** Default {@link requireTemporalCli}. */
   cliPath?: string;
-  /** How long to wait for the server to answer. Default 60 s. */
+  /** Default 60 s. */
   readyTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL. Default 10 s. */
   stopGraceMs?: number;
 }
 
-export interface DevServerExit {
+interface DevServerExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
 
 export interface DevServer {
-  /** `ip:port` of the gRPC frontend, for `Connection.connect({ address })`. */
+  /** `ip:port` of the gRPC frontend. */
   readonly address: string;
-  /** `http://ip:port` of the Web UI. */
   readonly uiUrl: string;
   /** `http://ip:port` of the HTTP API (paths start with `/api/v1/`). */
   readonly httpUrl: string;
   readonly namespace: string;
-  /** Process id of the `temporal` child. */
   readonly pid: number;
-  readonly dbFilename: string | undefined;
-  /** Settles when the child exits, for whatever reason. */
-  readonly exited: Promise<DevServerExit>;
-  /** The last lines the server printed (for diagnostics). */
-  outputTail(): string;
   /** SIGTERM, wait up to the grace period, then SIGKILL. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -69,22 +60,6 @@ const outputTailLimitChars = 8_000;
 /** Attempts when we picked the port ourselves and someone else took it before the server bound it. */
 const portRaceAttempts = 3;
 
-/** Keeps the last {@link outputTailLimitChars} characters of the child's output. */
-class OutputTail {
-  #text = '';
-
-  append(chunk: string): void {
-    this.#text += chunk;
-    if (this.#text.length > outputTailLimitChars * 2) this.#text = this.#text.slice(-outputTailLimitChars);
-  }
-
-  toString(): string {
-    const tail = this.#text.length > outputTailLimitChars ? this.#text.slice(-outputTailLimitChars) : this.#text;
-    const trimmed = tail.trimEnd();
-    return trimmed === '' ? '(no output)' : trimmed;
-  }
-}
-
 function describeExit(exit: DevServerExit): string {
   return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }
@@ -96,15 +71,7 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Dynamic configuration of every dev server orderflow starts (`npm start`, the tests, the
- * benchmarks), as `temporal server start-dev` arguments. Production sets the same in
- * deploy/temporal/dynamicconfig.yaml.
- */
+/** Dynamic configuration of every dev server orderflow starts; production: deploy/temporal/dynamicconfig.yaml. */
 export const devServerDynamicConfig: readonly string[] = [
   // Search attributes registered at launch are usable in the very next visibility query, not after a cache refresh.
   '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
@@ -113,8 +80,10 @@ export const devServerDynamicConfig: readonly string[] = [
   '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
 ];
 
+type LaunchSettings = DevServerOptions & { port: number; uiPort: number; httpPort: number };
+
 /** The `temporal server start-dev` arguments for one launch. */
-export function devServerArgs(settings: { port: number; uiPort: number; httpPort: number; dbFilename: string | undefined; uiCodecEndpoint?: string | undefined }): string[] {
+export function devServerArgs(settings: LaunchSettings): string[] {
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(settings.port), '--ui-port', String(settings.uiPort), '--http-port', String(settings.httpPort), '--log-level', 'warn'];
   if (settings.dbFilename !== undefined) args.push('--db-filename', settings.dbFilename);
   if (settings.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', settings.uiCodecEndpoint);
@@ -133,34 +102,21 @@ class DevServerStartError extends Error {
   }
 }
 
-/**
- * Start `temporal server start-dev` and wait until it answers. Throws, with the tail of the
- * server's output, when the CLI is missing, the child exits early or it never becomes ready.
- */
+/** Starts the dev server and waits until it answers; failures carry the tail of its output. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? requireTemporalCli();
-  const pickingPorts = (options.port ?? 0) === 0 || (options.uiPort ?? 0) === 0 || (options.httpPort ?? 0) === 0;
-  if (options.port !== undefined && options.port !== 0) await assertPortFree(ip, options.port, 'gRPC');
-  if (typeof options.uiPort === 'number' && options.uiPort !== 0) await assertPortFree(ip, options.uiPort, 'Web UI');
-  if (options.httpPort !== undefined && options.httpPort !== 0) await assertPortFree(ip, options.httpPort, 'HTTP API');
+  const given = [options.port ?? 0, options.uiPort ?? 0, options.httpPort ?? 0];
+  const portNames = ['gRPC', 'Web UI', 'HTTP API'];
+  for (const [index, port] of given.entries()) {
+    if (port !== 0) await assertPortFree(ip, port, portNames[index]!);
+  }
+  const pickingPorts = given.includes(0);
 
   for (let attempt = 1; ; attempt += 1) {
     const free = await pickFreePorts(ip, 3);
-    const port = options.port !== undefined && options.port !== 0 ? options.port : free[0]!;
-    const uiPort = options.uiPort !== undefined && options.uiPort !== 0 ? options.uiPort : free[1]!;
-    const httpPort = options.httpPort !== undefined && options.httpPort !== 0 ? options.httpPort : free[2]!;
+    const [port = 0, uiPort = 0, httpPort = 0] = given.map((port, index) => (port !== 0 ? port : free[index]!));
     try {
-      return await launch({
-        cliPath,
-        args: devServerArgs({ port, uiPort, httpPort, dbFilename: options.dbFilename, uiCodecEndpoint: options.uiCodecEndpoint }),
-        port,
-        uiPort,
-        httpPort,
-        dbFilename: options.dbFilename,
-        logFile: options.logFile,
-        readyTimeoutMs: options.readyTimeoutMs ?? defaultReadyTimeoutMs,
-        stopGraceMs: options.stopGraceMs ?? defaultStopGraceMs,
-      });
+      return await launch(cliPath, { ...options, port, uiPort, httpPort });
     } catch (error) {
       const retry = error instanceof DevServerStartError && error.portTaken && pickingPorts && attempt < portRaceAttempts;
       if (!retry) throw error;
@@ -168,24 +124,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 }
 
-interface LaunchSettings {
-  cliPath: string;
-  args: string[];
-  port: number;
-  uiPort: number;
-  httpPort: number;
-  dbFilename: string | undefined;
-  logFile: string | undefined;
-  readyTimeoutMs: number;
-  stopGraceMs: number;
-}
+async function launch(cliPath: string, options: LaunchSettings): Promise<DevServer> {
+  const args = devServerArgs(options);
+  const readyTimeoutMs = options.readyTimeoutMs ?? defaultReadyTimeoutMs;
+  const address = `${ip}:${options.port}`;
+  let tail = ''; // the last outputTailLimitChars characters of the child's output
+  const logStream = options.logFile === undefined ? undefined : await openLogFile(options.logFile);
 
-async function launch(settings: LaunchSettings): Promise<DevServer> {
-  const address = `${ip}:${settings.port}`;
-  const tail = new OutputTail();
-  const logStream = settings.logFile === undefined ? undefined : await openLogFile(settings.logFile);
-
-  const child: ChildProcess = spawn(settings.cliPath, settings.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exitInfo: DevServerExit | undefined;
   let spawnError: Error | undefined;
   const exited = new Promise<DevServerExit>((resolve) => {
@@ -213,7 +159,7 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
-      tail.append(chunk);
+      tail = (tail + chunk).slice(-outputTailLimitChars);
       logStream?.write(chunk);
     });
   }
@@ -235,7 +181,7 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
       const graceOver = new AbortController();
       const inTime = await Promise.race([
         exited.then(() => true),
-        sleep(settings.stopGraceMs, false, { signal: graceOver.signal }).catch(() => true),
+        sleep(options.stopGraceMs ?? defaultStopGraceMs, false, { signal: graceOver.signal }).catch(() => true),
       ]);
       graceOver.abort(); // do not keep the event loop alive for the rest of the grace period
       if (!inTime && exitInfo === undefined) {
@@ -246,27 +192,20 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
     return stopping;
   };
 
-  const what = `Temporal dev server (${settings.cliPath} ${settings.args.slice(0, 2).join(' ')} on ${address})`;
+  const what = `Temporal dev server (${cliPath} ${args.slice(0, 2).join(' ')} on ${address})`;
   try {
-    await waitUntilReady({
-      address,
-      namespace,
-      searchAttributeNames: searchAttributeRegistrations.map(({ name }) => name),
-      deadline: Date.now() + settings.readyTimeoutMs,
-      hasExited: () => exitInfo !== undefined,
-      exited,
-    });
+    await waitUntilReady(address, Date.now() + readyTimeoutMs, () => exitInfo !== undefined, exited);
   } catch (error) {
     await stop();
     if (spawnError !== undefined && child.pid === undefined) {
       throw new DevServerStartError(
-        `Could not run ${settings.cliPath}: ${spawnError.message}. Install the Temporal CLI with node scripts/setup.js (npm start and npm test run it first) or point TEMPORAL_CLI_PATH at it.`,
+        `Could not run ${cliPath}: ${spawnError.message}. Install the Temporal CLI with node scripts/setup.js (npm start and npm test run it first) or point TEMPORAL_CLI_PATH at it.`,
         false,
       );
     }
-    const output = tail.toString();
+    const output = tail.trimEnd() || '(no output)';
     const portTaken = /address already in use/i.test(output);
-    const logNote = settings.logFile === undefined ? '' : ` Full output: ${settings.logFile}.`;
+    const logNote = options.logFile === undefined ? '' : ` Full output: ${options.logFile}.`;
     if (error instanceof ExitedEarly) {
       throw new DevServerStartError(
         `${what} ${describeExit(error.exit)} before it was ready.` +
@@ -276,7 +215,7 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
       );
     }
     throw new DevServerStartError(
-      `${what} did not answer within ${settings.readyTimeoutMs / 1000} s (last problem: ${errorText(error)}). ` +
+      `${what} did not answer within ${readyTimeoutMs / 1000} s (last problem: ${messageOf(error)}). ` +
         `It was stopped. Its last output:\n${indent(output)}${logNote}`,
       portTaken,
     );
@@ -286,13 +225,10 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
   if (pid === undefined) throw new Error(`${what} has no process id although it answered; this is a bug.`);
   return {
     address,
-    uiUrl: `http://${ip}:${settings.uiPort}`,
-    httpUrl: `http://${ip}:${settings.httpPort}`,
+    uiUrl: `http://${ip}:${options.uiPort}`,
+    httpUrl: `http://${ip}:${options.httpPort}`,
     namespace,
     pid,
-    dbFilename: settings.dbFilename,
-    exited,
-    outputTail: () => tail.toString(),
     stop,
   };
 }
@@ -301,12 +237,9 @@ async function launch(settings: LaunchSettings): Promise<DevServer> {
 async function openLogFile(path: string): Promise<WriteStream> {
   const stream = createWriteStream(path, { flags: 'a' });
   try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
+    await once(stream, 'open');
   } catch (error) {
-    throw new Error(`Cannot write the Temporal dev server log to ${path}: ${errorText(error)}. Choose a writable log file.`, {
+    throw new Error(`Cannot write the Temporal dev server log to ${path}: ${messageOf(error)}. Choose a writable log file.`, {
       cause: error,
     });
   }
@@ -324,44 +257,34 @@ class ExitedEarly extends Error {
   }
 }
 
-/**
- * Retry until a fresh connection can describe the namespace and lists every expected
- * search attribute. A new connection per attempt: gRPC's reconnect backoff would otherwise
- * add seconds after the first refused connection.
- */
-async function waitUntilReady(check: {
-  address: string;
-  namespace: string;
-  searchAttributeNames: readonly string[];
-  deadline: number;
-  hasExited: () => boolean;
-  exited: Promise<DevServerExit>;
-}): Promise<void> {
+/** A new connection per attempt: gRPC's reconnect backoff would add seconds after a refused one. */
+async function waitUntilReady(
+  address: string,
+  deadline: number,
+  hasExited: () => boolean,
+  exited: Promise<DevServerExit>,
+): Promise<void> {
   let lastProblem: unknown = new Error('no attempt finished');
-  while (Date.now() < check.deadline) {
-    if (check.hasExited()) throw new ExitedEarly(await check.exited);
-    const attempt = probe(check.address, check.namespace, check.searchAttributeNames);
-    const outcome = await Promise.race([attempt, check.exited.then((exit) => ({ exit }))]);
-    if ('exit' in outcome) {
-      throw new ExitedEarly(outcome.exit);
-    }
+  while (Date.now() < deadline) {
+    if (hasExited()) throw new ExitedEarly(await exited);
+    const outcome = await Promise.race([probe(address), exited.then((exit) => ({ exit }))]);
+    if ('exit' in outcome) throw new ExitedEarly(outcome.exit);
     if (outcome.ready) return;
     lastProblem = outcome.problem;
-    await Promise.race([sleep(200), check.exited]);
+    await Promise.race([sleep(200), exited]);
   }
   throw lastProblem;
 }
 
 type ProbeOutcome = { ready: true } | { ready: false; problem: unknown };
 
-/** One readiness check on a fresh connection. */
-async function probe(address: string, namespace: string, searchAttributeNames: readonly string[]): Promise<ProbeOutcome> {
+async function probe(address: string): Promise<ProbeOutcome> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: 2_000 });
     await connection.workflowService.describeNamespace({ namespace });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = searchAttributeNames.filter((name) => !(name in customAttributes));
+    const missing = searchAttributeRegistrations.map(({ name }) => name).filter((name) => !(name in customAttributes));
     if (missing.length === 0) return { ready: true };
     return { ready: false, problem: new Error(`search attributes not registered yet: ${missing.join(', ')}`) };
   } catch (error) {

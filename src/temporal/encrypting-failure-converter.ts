@@ -1,14 +1,8 @@
 /**
- * The failure converter used when payload encryption is on (src/temporal/encryption.ts):
- * a failure's message and stack trace go into its encoded attributes, a payload the codec
- * encrypts, instead of staying in clear in the history. Loaded by path (the SDK requires a
- * `failureConverter` export), in the workflow sandbox too: it imports only @temporalio/common and the contracts.
- *
- * One exception: an operator decision the run refuses (type {@link decisionRefusedType})
- * keeps its message in clear, because the Temporal UI shows an update's refusal as it comes
- * (it does not decode it) and ops must read why. Those messages name only the field that is
- * wrong, the allowed actions and the run's state and step, never a value the operator typed
- * nor customer data (src/workflows/operator.ts); a rejected update is not stored in the history.
+ * The failure converter used when payload encryption is on: a failure's message and stack go
+ * into its encoded attributes. Loaded by path, in the workflow sandbox too. Exception: a refused
+ * operator decision stays in clear, because the UI shows an update's refusal undecoded; its
+ * message names no typed value nor customer data (src/workflows/operator.ts).
  */
 import { ApplicationFailure, DefaultFailureConverter } from '@temporalio/common';
 import type { FailureConverter, PayloadConverter, ProtoFailure } from '@temporalio/common';

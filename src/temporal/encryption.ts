@@ -1,22 +1,8 @@
 /**
- * Payload encryption: the one module that reads the keys, encrypts and decrypts payloads,
- * and builds the data converter every orderflow client and the worker use.
- *
- * Keys come from `ORDERFLOW_ENCRYPTION_KEYS` (comma-separated) or the file named by
- * `ORDERFLOW_ENCRYPTION_KEYS_FILE` (one per line): entries `keyId=base64(32 bytes)`. The
- * first key encrypts, every key decrypts (rotation: put the new key first, keep the old
- * ones while runs written under them are retained). Unset or empty: encryption is off.
- *
- * Each encrypted payload is Temporal's own `Payload` message (protobuf), sealed with
- * AES-256-GCM under a random 12-byte IV, stored as `iv ‖ ciphertext ‖ tag` with the metadata
- * `encoding: binary/encrypted` and `encryption-key-id: <keyId>` — the metadata of Temporal's
- * encryption sample (temporalio/samples-typescript `encryption/`), so the Temporal UI and CLI
- * reach it through a codec server (`orderflow codec-server`, src/cli/codec-server.ts).
- *
- * Payloads without the encrypted encoding pass through decode untouched: a worker given a
- * key reads runs written before it had one. A payload under a key id that is not
- * configured, or that fails authentication, is a {@link PayloadKeyError} naming the key id
- * and what to do; it never carries key material.
+ * Payload encryption (docs/encryption.md): reads the keys, encrypts and decrypts payloads with
+ * AES-256-GCM (the metadata of Temporal's encryption sample, so a codec server can decode),
+ * and builds the data converter every orderflow client and the worker use. The first key
+ * encrypts, every key decrypts; payloads not encrypted pass through decode untouched.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -24,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import { errorCode } from '../config-reader.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -33,17 +20,13 @@ export const encryptionKeysVariable = 'ORDERFLOW_ENCRYPTION_KEYS';
 const ivBytes = 12;
 const tagBytes = 16;
 const keyBytes = 32;
-/** A key id is printed in messages and stored in clear in each payload: a plain name. */
+/** A key id is printed in messages and stored in clear in each payload. */
 const keyIdShape = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const base64Shape = /^[A-Za-z0-9+/]+={0,2}$/;
 
 type ProtoPayloadType = typeof import('@temporalio/proto').temporal.api.common.v1.Payload;
 let protoPayload: Promise<ProtoPayloadType> | undefined;
-/**
- * Temporal's `Payload` message, loaded on first use: configuration reads this module in every
- * command, the protobuf definitions only where payloads are coded (a CommonJS module: Node's
- * ESM loader gives it as the default export).
- */
+/** Temporal's `Payload` message, loaded on first use: every command reads this module, few code payloads. */
 function loadProtoPayload(): Promise<ProtoPayloadType> {
   protoPayload ??= import('@temporalio/proto').then((module) => module.default.temporal.api.common.v1.Payload);
   return protoPayload;
@@ -54,9 +37,8 @@ const textDecoder = new TextDecoder();
 /** The configured keys. Prints only the key ids, never key material. */
 export class EncryptionKeys {
   readonly #keys: ReadonlyMap<string, Buffer>;
-  /** The key that encrypts (the first one configured). */
   readonly encryptingKeyId: string;
-  /** Every key id, the encrypting one first. */
+  /** The encrypting one first. */
   readonly keyIds: readonly string[];
 
   constructor(entries: ReadonlyArray<readonly [string, Buffer]>) {
@@ -68,7 +50,6 @@ export class EncryptionKeys {
     Object.freeze(this);
   }
 
-  /** The key named `keyId`, or undefined. */
   key(keyId: string): Buffer | undefined {
     return this.#keys.get(keyId);
   }
@@ -86,10 +67,7 @@ export class EncryptionKeys {
   }
 }
 
-/**
- * Reads `ORDERFLOW_ENCRYPTION_KEYS` / `_FILE`. Returns the keys (undefined: encryption off)
- * or problems, one sentence each, naming the variable and the entry's position, never a key.
- */
+/** Reads `ORDERFLOW_ENCRYPTION_KEYS` / `_FILE`: the keys (undefined: off) or problems that never show a key. */
 export function readEncryptionKeys(env: Environment): { keys: EncryptionKeys | undefined; problems: string[] } {
   const name = encryptionKeysVariable;
   const fileName = `${name}_FILE`;
@@ -105,7 +83,7 @@ export function readEncryptionKeys(env: Environment): { keys: EncryptionKeys | u
     try {
       text = readFileSync(filePath, 'utf8');
     } catch (error) {
-      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+      const code = errorCode(error);
       return { keys: undefined, problems: [`${fileName} names the file ${filePath}, which cannot be read (${code}); fix the path or the file's permissions.`] };
     }
     source = `${fileName} (${filePath})`;
@@ -154,7 +132,6 @@ export function readEncryptionKeys(env: Environment): { keys: EncryptionKeys | u
 /** A payload that cannot be decrypted: its key is not configured, or it fails authentication. */
 export class PayloadKeyError extends Error {
   override readonly name = 'PayloadKeyError';
-  /** The key id the payload names (undefined when it names none). */
   readonly keyId: string | undefined;
 
   constructor(message: string, keyId: string | undefined) {
@@ -178,10 +155,8 @@ function metadataText(payload: Payload, key: string): string | undefined {
   return value === undefined || value === null ? undefined : textDecoder.decode(value);
 }
 
-/** Told of each payload that cannot be decrypted, with the workflow it belongs to when the SDK says. */
-export type PayloadKeyErrorListener = (error: PayloadKeyError, workflowId: string | undefined) => void;
+type PayloadKeyErrorListener = (error: PayloadKeyError, workflowId: string | undefined) => void;
 
-/** AES-256-GCM over each payload; see the module comment. */
 export class AesGcmPayloadCodec implements PayloadCodec {
   readonly #keys: EncryptionKeys;
   readonly #onKeyError: PayloadKeyErrorListener | undefined;
@@ -259,10 +234,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 }
 
-/**
- * What encryption covers and what it cannot, for the caller contract (scripts/contract.ts)
- * and docs/encryption.md.
- */
+/** What encryption covers and what it cannot, for the caller contract and docs/encryption.md. */
 export const encryptionScope = Object.freeze({
   encrypted: Object.freeze([
     'workflow input and result',
@@ -280,19 +252,12 @@ export const encryptionScope = Object.freeze({
   ]),
 });
 
-/**
- * A module exporting `failureConverter`, bundled into the workflow sandbox when encryption is
- * on: failure messages and stack traces go into the encoded attributes, through the codec.
- */
-export const encryptingFailureConverterPath = fileURLToPath(
+/** Bundled into the workflow sandbox when encryption is on. */
+const encryptingFailureConverterPath = fileURLToPath(
   new URL(`./encrypting-failure-converter${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
-/**
- * The data converter of every orderflow client and the worker: the SDK's default when
- * encryption is off; with keys, the AES-GCM codec and failures with encoded messages.
- * The worker passes `onKeyError` to log each payload it cannot decrypt (see docs/encryption.md).
- */
+/** The data converter of every orderflow client and the worker; the worker logs key errors with `onKeyError`. */
 export function orderflowDataConverter(keys: EncryptionKeys | undefined, options: { onKeyError?: PayloadKeyErrorListener } = {}): DataConverter {
   if (keys === undefined) return {};
   return { payloadCodecs: [new AesGcmPayloadCodec(keys, options)], failureConverterPath: encryptingFailureConverterPath };

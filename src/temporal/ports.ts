@@ -1,4 +1,5 @@
 /** Loopback ports for the dev server: free ones to pick, and a check that a given one is free. */
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -6,11 +7,8 @@ import type { AddressInfo } from 'node:net';
 export async function pickFreePorts(ip: string, count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, async () => {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, ip, () => resolve());
-      });
+      const server = createServer().listen(0, ip);
+      await once(server, 'listening');
       return server;
     }),
   );
@@ -26,10 +24,8 @@ export async function pickFreePorts(ip: string, count: number): Promise<number[]
 export async function assertPortFree(ip: string, port: number, what: string): Promise<void> {
   const server = createServer();
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, ip, () => resolve());
-    });
+    server.listen(port, ip);
+    await once(server, 'listening');
   } catch (error) {
     throw new Error(
       `Cannot start the Temporal dev server: the ${what} port ${ip}:${port} is not available (${error instanceof Error ? error.message : String(error)}). ` +

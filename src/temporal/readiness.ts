@@ -1,16 +1,13 @@
 /**
- * Is this Temporal ready for orderflow? One place that says, in words a person can act
- * on, why not: the server cannot be reached, TLS failed, the credential was refused, the
- * namespace does not exist, or our search attributes are not registered (with the command
- * that fixes it). The worker, the starters and every CLI command use it; `orderflow setup`
- * registers the search attributes ({@link registerSearchAttributes}).
+ * Is this Temporal ready for orderflow? One place that says, in words a person can act on, why
+ * not (unreachable, TLS, credential, namespace, search attributes). `orderflow setup` registers
+ * the search attributes ({@link registerSearchAttributes}).
  */
 import type { OperatorService, WorkflowService } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';
 
-/** What `orderflow setup` is, for messages. */
 export const setupCommand = 'orderflow setup';
 
 export type TemporalProblem =
@@ -20,15 +17,11 @@ export type TemporalProblem =
   | 'namespace-not-found'
   | 'search-attributes-missing';
 
-/**
- * Temporal is not ready for orderflow. `exitCode` is 2 when the fix is configuration or set-up
- * (TLS, credential, namespace, search attributes), 1 when the server could not be reached.
- */
+/** Temporal is not ready for orderflow. `exitCode`: 1 when unreachable, 2 when the fix is configuration or set-up. */
 export class TemporalNotReadyError extends Error {
   override readonly name = 'TemporalNotReadyError';
   readonly problem: TemporalProblem;
   readonly exitCode: 1 | 2;
-  /** For `search-attributes-missing`: the names not registered. */
   readonly missingSearchAttributes: readonly string[];
 
   constructor(problem: TemporalProblem, message: string, missingSearchAttributes: readonly string[] = []) {
@@ -73,10 +66,8 @@ const tlsSymptoms = /certificate|handshake|tls|ssl|UnknownIssuer|self[- ]signed|
 const credentialVariables = 'TEMPORAL_API_KEY (or TEMPORAL_API_KEY_FILE), or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
 
 /**
- * Turns a failure to connect to, or call, Temporal into the message a person needs;
- * undefined if it is none of those. `connecting`: the error came from connecting (its text
- * is then read for TLS and network symptoms); otherwise only gRPC status codes count, so a
- * workflow's own failure text is never mistaken for a connection problem.
+ * A failure to connect to, or call, Temporal, explained; else undefined. Unless `connecting`,
+ * only gRPC codes count, so a workflow's own failure text is never taken for a connection problem.
  */
 export function explainTemporalFailure(error: unknown, target: Target, connecting = true): TemporalNotReadyError | undefined {
   if (error instanceof TemporalNotReadyError) return error;
@@ -116,11 +107,7 @@ export function explainTemporalFailure(error: unknown, target: Target, connectin
   return undefined;
 }
 
-/**
- * {@link explainTemporalFailure} for a failed connect, after a TLS handshake of our own when
- * TLS is on: the gRPC client reports a refused certificate only as "Failed to connect before
- * the deadline", node:tls says which certificate and why.
- */
+/** For a failed connect, after a TLS handshake of our own: gRPC hides why a certificate was refused, node:tls says. */
 export async function explainConnectFailure(error: unknown, settings: TemporalConnectionSettings): Promise<TemporalNotReadyError | undefined> {
   const explained = explainTemporalFailure(error, settings);
   if (explained?.problem !== 'unreachable') return explained;
@@ -176,20 +163,21 @@ export function missingSearchAttributesError(missing: readonly string[], target:
   );
 }
 
-/** The namespace exists? Throws namespace-not-found (or an explained connection failure). */
-export async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
+/** `call`'s result; its failure explained when it is a {@link TemporalNotReadyError}. */
+async function explained<T>(target: Target, call: () => Promise<T>): Promise<T> {
   try {
-    await services.workflowService.describeNamespace({ namespace: target.namespace });
+    return await call();
   } catch (error) {
     throw explainTemporalFailure(error, target) ?? error;
   }
 }
 
-/**
- * Our search attributes not registered in the namespace (by name), or undefined when the
- * server does not let us list them (e.g. a cloud account whose key may not call the
- * operator service): then nothing can be said before a start.
- */
+/** The namespace exists? Throws namespace-not-found (or an explained connection failure). */
+export async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
+  await explained(target, () => services.workflowService.describeNamespace({ namespace: target.namespace }));
+}
+
+/** Our search attributes the namespace lacks, or undefined when the server does not let us list them. */
 export async function missingSearchAttributes(services: TemporalServices, target: Target): Promise<string[] | undefined> {
   let registered: Record<string, unknown>;
   try {
@@ -214,11 +202,7 @@ export function isUnregisteredSearchAttributeRejection(error: unknown): boolean 
   return grpcCode(error) === 3 && /no mapping defined for search attribute|search attribute .* is not defined/i.test(reasonOf(error));
 }
 
-/**
- * For the starters: a start refused for a missing search attribute or namespace becomes the
- * same message the CLI and the worker give (naming every missing attribute); undefined for
- * any other failure.
- */
+/** For the starters: a start refused for a missing search attribute or namespace, explained; else undefined. */
 export async function explainStartRefusal(error: unknown, services: TemporalServices, namespace: string): Promise<TemporalNotReadyError | undefined> {
   const target = { address: 'the Temporal server', namespace, tls: 'as configured', credential: 'as configured' };
   if (error instanceof Error && error.name === 'NamespaceNotFoundError') return namespaceNotFound(target);
@@ -235,19 +219,12 @@ export interface SearchAttributeSetup {
 /** temporal.api.enums.v1.IndexedValueType, as the operator service reads and writes it. */
 const indexedValueType = { Keyword: 2, Int: 3, Double: 4 } as const;
 
-/**
- * Registers every orderflow search attribute the namespace lacks (idempotent: a second call
- * creates nothing). Checks the namespace first. An attribute registered with another type
- * is a problem a person must resolve; it is reported, not changed.
- */
+/** Registers the search attributes the namespace lacks (idempotent); one of another type is reported, not changed. */
 export async function registerSearchAttributes(services: TemporalServices, target: Target): Promise<SearchAttributeSetup> {
   await checkNamespace(services, target);
-  let registered: Record<string, number>;
-  try {
-    registered = (await services.operatorService.listSearchAttributes({ namespace: target.namespace })).customAttributes;
-  } catch (error) {
-    throw explainTemporalFailure(error, target) ?? error;
-  }
+  const { customAttributes: registered } = await explained(target, () =>
+    services.operatorService.listSearchAttributes({ namespace: target.namespace }),
+  );
   const wrongType = searchAttributeRegistrations.filter(({ name, cliType }) => name in registered && registered[name] !== indexedValueType[cliType]);
   if (wrongType.length > 0) {
     throw new TemporalNotReadyError(
@@ -259,14 +236,9 @@ export async function registerSearchAttributes(services: TemporalServices, targe
   }
   const missing = searchAttributeRegistrations.filter(({ name }) => !(name in registered));
   if (missing.length > 0) {
-    try {
-      await services.operatorService.addSearchAttributes({
-        namespace: target.namespace,
-        searchAttributes: Object.fromEntries(missing.map(({ name, cliType }) => [name, indexedValueType[cliType]])),
-      });
-    } catch (error) {
-      throw explainTemporalFailure(error, target) ?? error;
-    }
+    const searchAttributes = Object.fromEntries(missing.map(({ name, cliType }) => [name, indexedValueType[cliType]]));
+    const { namespace } = target;
+    await explained(target, () => services.operatorService.addSearchAttributes({ namespace, searchAttributes }));
   }
   const created = missing.map(({ name }) => name);
   return { created, existing: searchAttributeRegistrations.map(({ name }) => name).filter((name) => !created.includes(name)) };

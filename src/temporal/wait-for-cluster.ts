@@ -1,45 +1,32 @@
 /**
- * Waiting for a Temporal cluster that is not there yet (the worker starts before it, or while
- * it restarts): try, and while the failure is one that waiting can fix, try again with a
- * capped exponential backoff with jitter, logging one line per failed attempt that says what
- * is awaited and when the next attempt comes. Failures waiting cannot fix (TLS, a refused
- * credential, an unknown namespace, missing search attributes) end the wait at once.
- *
- * One exception, for a cluster that has just come up: a dev server registers its namespace
- * and search attributes a moment after it starts answering, so right after an unreachable
- * attempt those two are given {@link settleMs} before they count as final.
+ * Waiting for a Temporal cluster that is not there yet: retry with capped, jittered exponential
+ * backoff while waiting can fix the failure, one log line per attempt. A cluster that has just
+ * come up gets {@link WaitForTemporalOptions.settleMs} to register its namespace and search
+ * attributes; other failures (TLS, credential, ...) end the wait at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TemporalNotReadyError } from './readiness.ts';
 import type { TemporalConnectionSummary } from './connection.ts';
 
 export interface WaitForTemporalOptions {
-  /** One line per failed attempt (the worker's JSON logger). */
   log: (message: string, fields: Record<string, unknown>) => void;
-  /** Stops the wait (SIGINT/SIGTERM): the wait then rejects with {@link TemporalWaitStopped}. */
+  /** Stops the wait: it then rejects with {@link TemporalWaitStopped}. */
   signal?: AbortSignal | undefined;
-  /** The first delay; doubled after each attempt. Default 1 s. */
+  /** Defaults: 1 s, 30 s. */
   initialDelayMs?: number;
-  /** The longest delay. Default 30 s. */
   maxDelayMs?: number;
   /** How long a cluster that just came up may lack its namespace or search attributes. Default 20 s. */
   settleMs?: number;
-  /** For tests: a number in [0, 1). */
   random?: () => number;
 }
 
-/** The wait was stopped (a signal) before Temporal was ready. */
 export class TemporalWaitStopped extends Error {
   override readonly name = 'TemporalWaitStopped';
 }
 
 const defaults = { initialDelayMs: 1_000, maxDelayMs: 30_000, settleMs: 20_000 } as const;
 
-/**
- * The delay before attempt `attempt + 1`: exponential from `initialDelayMs`, capped at
- * `maxDelayMs`, with "equal jitter" (between half and all of it), so that many workers
- * restarted at once do not knock on the cluster in step.
- */
+/** The delay before attempt `attempt + 1`; "equal jitter", so workers restarted at once do not retry in step. */
 export function backoffDelayMs(attempt: number, options: Pick<WaitForTemporalOptions, 'initialDelayMs' | 'maxDelayMs' | 'random'> = {}): number {
   const initial = options.initialDelayMs ?? defaults.initialDelayMs;
   const cap = options.maxDelayMs ?? defaults.maxDelayMs;
@@ -47,10 +34,7 @@ export function backoffDelayMs(attempt: number, options: Pick<WaitForTemporalOpt
   return Math.round(ceiling / 2 + (options.random ?? Math.random)() * (ceiling / 2));
 }
 
-/**
- * Runs `attempt` until it succeeds; retries it while Temporal is unreachable (and, just after
- * that, while a fresh cluster settles). Anything else is thrown as it is.
- */
+/** Runs `attempt` until it succeeds, retrying while Temporal is unreachable or just came up. */
 export async function untilTemporalReady<T>(
   attempt: () => Promise<T>,
   target: Pick<TemporalConnectionSummary, 'address' | 'namespace'>,

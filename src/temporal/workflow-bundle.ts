@@ -1,21 +1,14 @@
 /**
- * The worker's workflow bundle, decided here (its cache and heap: ./worker-memory.ts).
- *
- * The bundle is made in a short-lived child process: webpack and what it leaves on the heap
- * (about 130 MB of RSS, measured with `npm run bench:memory`) never enter the worker
- * process, which keeps only the bundle's code. Run directly (`node workflow-bundle.ts
- * <workflowsPath> [<interceptor module>...]`), this module is that child: it writes the bundle's
- * code to stdout.
+ * The worker's workflow bundle, made in a short-lived child process so webpack's heap never
+ * enters the worker. Run directly, this module is that child: it writes the bundle to stdout.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 
 /**
- * Bundles `workflowsPath` with the given workflow interceptor modules in a child process;
- * resolves to the bundle's code. (A worker given a bundle ignores `interceptors.workflowModules`,
- * its data converter's `failureConverterPath` and plugins' bundler settings: they must be in
- * the bundle.)
+ * The bundle's code. A worker given a bundle ignores `interceptors.workflowModules`, the data
+ * converter's `failureConverterPath` and plugins' bundler settings: they must be in the bundle.
  */
 export function bundleWorkflowsApart(workflowsPath: string, interceptorModules: readonly string[], failureConverterPath?: string): Promise<string> {
   return new Promise((resolve, reject) => {
