@@ -1,10 +1,7 @@
 /**
- * Starting a bulk (`orderflow bulk`, or a backend system): validate every item with the
- * single-run validation, derive the bulk's workflow id from the validated items (the same
- * file twice is the same bulk), upload the rows to the worker's database in bounded parts
- * (`bulkRowsUpload` runs, ./rows-workflow.ts), then start `bulkRun` with USE_EXISTING, its
- * input naming the rows by count and digest. Reading a bulk's report goes the same way back
- * (`bulkReportPage` runs). No payload carries more than {@link bulkLimits.maxUploadBytes}.
+ * Starting a bulk: its id derives from the validated items (the same file twice is the same bulk);
+ * its rows go to the worker's database in bounded `bulkRowsUpload` runs, then `bulkRun` starts
+ * (USE_EXISTING) naming them by count and digest. Its report comes back in `bulkReportPage` runs.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
@@ -43,10 +40,7 @@ export interface BulkRequest {
   items: BulkItem[];
   concurrency?: number | undefined;
   rate?: number | undefined;
-  /**
-   * What the bulk's id is derived from (default: the items). The CLI gives the file's rows as
-   * written, so that the same file is the same bulk whoever runs it.
-   */
+  /** What the bulk's id derives from (default: the items); the CLI gives the file's rows as written. */
   contentKey?: readonly object[] | undefined;
   /** Slices per run before continue-as-new, and a slice's length in ms (tests use small numbers). */
   slicesPerRun?: number | undefined;
@@ -119,7 +113,7 @@ export class BulkRowsError extends Error {
   override readonly name = 'BulkRowsError';
 }
 
-function failureOf(error: unknown): string {
+export function failureOf(error: unknown): string {
   const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
 }
