@@ -1,18 +1,7 @@
 /**
- * reconcileFinding: one drift finding that touches money or an order, waiting for an
- * operator with the usual decision protocol (status query, operatorDecision update/signal,
- * `orderflow decide`). Started once per finding by reconcile (its id comes from the
- * finding's stable id, so a finding found again joins the same run).
- *
- * - `skip`: accepted as it is (checked, or put right by hand); for a stale effect: it did
- *   take effect, recorded in the ledger (`retry`: it did not);
- * - `compensate` (late landings only): takes the doubled credit change back once, as an
- *   effect of this run in the ledger (its own key), under the usual once-only protocol;
- * - `abort`: closed without a verdict.
- *
- * The run acts only on a finding reconcile recorded in the ledger: before anything it loads
- * the finding by its id (recordedFinding) and is refused when the input differs, is
- * unknown, or the run's id is not that finding's run.
+ * reconcileFinding: one drift finding that touches money or an order, waiting for an operator
+ * (one run per stable finding id). It acts only on the finding as reconcile recorded it in the
+ * ledger, and is refused when its input differs or it is not that finding's run.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import { RunState } from '../../contracts.ts';
@@ -42,7 +31,7 @@ async function checkedFinding(given: ReconcileFindingInput['finding']): Promise<
 
 /** What each operator choice does at a finding. */
 const findingChoices = {
-  /** A drift finding; `compensate` only where the finding is a credit change made twice. */
+  /** `compensate` only where the finding is a credit change made twice. */
   drift: (takeBack: string | undefined) => ({
     skip: 'Accept it as it is (you checked, or put it right by hand): close the finding.',
     ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
