@@ -1,13 +1,7 @@
 /**
- * Approval of a large credit change: above the worker's ORDERFLOW_APPROVAL_ABOVE, a run
- * waits (its own wait, step `approve-credit`, actions `approve` or `abort`) before the
- * change is made. The approving identity, as Temporal recorded it in the run's history,
- * must differ from the identity that started the run (Run refuses it otherwise, records
- * the refusal, and goes on waiting).
- *
- * The threshold comes from the worker's configuration through an activity: its answer is
- * in the run's history (replay is deterministic), and no start can carry it away, however
- * it is sent (a raw HTTP start included).
+ * Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE: the run waits at step
+ * `approve-credit` for a second person (an identity other than the starter's, as Temporal recorded
+ * them). The threshold comes through an activity, so no start, however it is sent, can carry it away.
  */
 import { parsePositiveAmount } from '../money.ts';
 import { failAborted } from './endings.ts';

@@ -1,10 +1,7 @@
 /**
- * The operator protocol: the `operatorDecision` update and signal, the `status` query, and
- * the validation of a decision (shared by the update's validator and the signal handler).
- *
- * Every wait has an id, `<step>#<n>` (n counts the run's waits, from 1): a decision names
- * the wait it answers (`waitId`, and its `step`), so a decision meant for one wait (a
- * retried `decide`, a second operator, a stale UI tab) can never land on the next one.
+ * The operator protocol: the `operatorDecision` update and signal, the `status` query, and a
+ * decision's validation. A decision names the wait it answers (`<step>#<n>`), so one meant for a
+ * wait (a retried `decide`, a second operator, a stale UI tab) never lands on the next.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { operatorActions } from '../contracts.ts';
@@ -43,10 +40,8 @@ export function describeCurrentWait(wait: Pick<OperatorRequest, 'waitId' | 'step
 }
 
 /**
- * Checks a decision against the wait it must answer; returns the problems (empty when
- * fine). The one rule for what a decision may hold, applied where it enters (the update's
- * validator, the signal's handler): what passes here is also what the ledger's audit trail
- * accepts (one printable line each). `wait` is null when the run waits for nothing.
+ * The problems of a decision for the wait it must answer (null: none is open): the one rule, applied
+ * where a decision enters; what passes is also what the ledger's audit trail accepts.
  */
 export function decisionProblems(
   input: unknown,
@@ -83,10 +78,7 @@ export function decisionProblems(
   return [...problems, ...authorshipProblems(decision, 'decides')];
 }
 
-/**
- * Who asks and why: the `operator` and `note` of a decision, or of a bulk's pause, resume or
- * cancel. Each must be one printable line within its limit.
- */
+/** The `operator` and `note` of a decision, or of a bulk's pause, resume or cancel: one printable line each. */
 export function authorshipProblems(input: object, verb: 'decides' | 'asks'): string[] {
   const { note, operator } = input as { note?: unknown; operator?: unknown };
   const problems: string[] = [];
