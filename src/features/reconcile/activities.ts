@@ -20,7 +20,7 @@ import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, Sett
 import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
-import { unresolvedStates } from '../../activities/protocol.ts';
+import { activityContext, unresolvedStates } from '../../activities/protocol.ts';
 import { numberField, textField, doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
@@ -49,13 +49,8 @@ function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, e
   const { workflowId, key: effectKey, userId } = record;
   return { id: `${kind}:${effectKey}`, kind, workflowId, effectKey, userId, summary, evidence };
 }
-
 function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Called outside an activity (tests): nothing to tell.
-  }
+  activityContext()?.heartbeat();
 }
 
 export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
