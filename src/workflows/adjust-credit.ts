@@ -10,7 +10,6 @@ import { validateAdjustCredit } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
 
-
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
   const input = checkedRunInput('adjustCredit', validateAdjustCredit, rawInput);
   const { userId, action, amount } = input;

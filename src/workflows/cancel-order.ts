@@ -10,7 +10,6 @@ import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
 
-
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
   const input = checkedRunInput('cancelOrder', validateCancelOrder, rawInput);
   const { userId, orderId, justclickBillId, requester } = input;

@@ -1,10 +1,6 @@
 /**
- * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the
- * JustClick bill.
- *
- * Before the pivot a business failure undoes the credit (registered before it was added);
- * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
- * retries wait for an operator.
+ * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill.
+ * Before the pivot a business failure undoes the credit; after it, steps only go forward.
  */
 import { FailureType, RunState } from '../contracts.ts';
 import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
@@ -20,7 +16,6 @@ import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
-
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
 
