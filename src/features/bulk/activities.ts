@@ -6,14 +6,11 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { OtherWorkflowTypeError, RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
-import type { StartedRun, StarterOptions } from '../../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../../client/starters.ts';
+import type { StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
 import type {
   BulkActivities,
-  BulkItem,
-  BulkItemInputs,
-  BulkKind,
   BulkRowsActivities,
   BulkShownItem,
   BulkSliceRequest,
@@ -24,7 +21,7 @@ import type { RunResult, RunStatus } from '../../contracts.ts';
 import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemWorkflowId, failureOf } from './client.ts';
+import { bulkItemWorkflowId, bulkItemWorkflowTypes, failureOf } from './client.ts';
 import { createBulkRowsActivities, parseStoredRow, settledCounts } from './rows-activities.ts';
 
 export interface BulkActivityDependencies {
@@ -33,17 +30,6 @@ export interface BulkActivityDependencies {
   rows: BulkRowStore;
   /** How often the items in flight are checked for waiting for an operator (and the activity heartbeats). Default 2 s. */
   checkEveryMs?: number;
-}
-
-/** The starter of each bulk kind: the same function `orderflow start <kind>` uses. */
-const startersByKind: { [K in BulkKind]: (options: StarterOptions, input: BulkItemInputs[K]) => Promise<StartedRun> } = {
-  'refund-and-cancel': startRefundAndCancel,
-  'cancel-order': startCancelOrder,
-  'adjust-credit': startAdjustCredit,
-};
-
-function startItem(kind: BulkKind, options: StarterOptions, item: BulkItem): Promise<StartedRun> {
-  return (startersByKind[kind] as (options: StarterOptions, input: BulkItem) => Promise<StartedRun>)(options, item);
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -157,7 +143,8 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         return;
       }
       try {
-        const started = await startItem(kind, starterOptions, checked.item);
+        // The starter `orderflow start <kind>` uses.
+        const started = await startWorkflow(starterOptions, bulkItemWorkflowTypes[kind], checked.item);
         follow({ row, workflowId: started.workflowId, joined: !started.started });
       } catch (error) {
         // A refused item (an older client?), or a run with a different request (or of another

@@ -9,29 +9,28 @@ import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWor
 import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
 import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
-import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../../validation.ts';
+import { InputError } from '../../validation.ts';
 import { workflowIdOf } from '../../client/starters.ts';
 import type { StarterOptions } from '../../client/starters.ts';
+import { workflowRegistry } from '../../client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../../client/workflow-registry.ts';
 import { workflowIds } from '../../client/workflow-ids.ts';
 
-/** The single-run validation of each bulk kind (the same `orderflow start` uses). */
-export const bulkItemValidators: { [K in BulkKind]: (input: unknown) => BulkItem } = {
-  'refund-and-cancel': validateRefundAndCancel,
-  'cancel-order': validateCancelOrder,
-  'adjust-credit': validateAdjustCredit,
-};
-
-/** The workflow type each item of a bulk kind runs as. */
-const itemWorkflowTypes = {
+/** The workflow type each item of a bulk kind runs as (src/client/workflow-registry.ts). */
+export const bulkItemWorkflowTypes = {
   'refund-and-cancel': 'refundAndCancel',
   'cancel-order': 'cancelOrder',
   'adjust-credit': 'adjustCredit',
 } as const satisfies { [K in BulkKind]: WorkflowTypeName };
 
-/** The business key (workflow id, without prefix) of one validated item: the starters' own (src/client/workflow-registry.ts). */
+/** The single-run validation of a bulk kind's item (the one `orderflow start` uses). */
+export function validateBulkItem(kind: BulkKind, input: unknown): BulkItem {
+  return workflowRegistry[bulkItemWorkflowTypes[kind]].validate(input);
+}
+
+/** The business key (workflow id, without prefix) of one validated item: the starters' own. */
 export function bulkItemWorkflowId(kind: BulkKind, item: BulkItem): string {
-  return workflowIdOf(itemWorkflowTypes[kind], item);
+  return workflowIdOf(bulkItemWorkflowTypes[kind], item);
 }
 
 export interface BulkRequest {

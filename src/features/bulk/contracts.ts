@@ -5,14 +5,8 @@ import type { AdjustCreditInput, CancelOrderInput, RefundAndCancelInput } from '
 export const bulkKinds = ['refund-and-cancel', 'cancel-order', 'adjust-credit'] as const;
 export type BulkKind = (typeof bulkKinds)[number];
 
-export interface BulkItemInputs {
-  'refund-and-cancel': RefundAndCancelInput;
-  'cancel-order': CancelOrderInput;
-  'adjust-credit': AdjustCreditInput;
-}
-
 /** One item: the kind's ordinary workflow input, validated by the caller. */
-export type BulkItem = BulkItemInputs[BulkKind];
+export type BulkItem = RefundAndCancelInput | CancelOrderInput | AdjustCreditInput;
 
 /** Limits a bulk accepts; the CLI and the workflow both check them. */
 export const bulkLimits = {

@@ -2,7 +2,7 @@
  * Reading a bulk file (`orderflow bulk <kind> --file`): CSV with a header row, or JSON lines, whose
  * columns are the single command's option names. The whole file is checked before anything starts.
  */
-import { bulkItemValidators, bulkItemWorkflowId } from './client.ts';
+import { bulkItemWorkflowId, validateBulkItem } from './client.ts';
 import type { BulkItem, BulkKind } from './contracts.ts';
 import { bulkLimits } from './contracts.ts';
 import { InputError } from '../../validation.ts';
@@ -208,7 +208,7 @@ export function parseBulkFile(kind: BulkKind, fileName: string, text: string, en
     }
     let item: BulkItem;
     try {
-      item = bulkItemValidators[kind](fields);
+      item = validateBulkItem(kind, fields);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       for (const problem of error.problems) problems.push({ line: row.line, problem: columnNames(spec, problem) });

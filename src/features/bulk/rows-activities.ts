@@ -4,7 +4,7 @@ import { FailureType } from '../../contracts.ts';
 import { BulkRowConflictError } from '../../ledger/bulk-rows.ts';
 import type { BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemValidators, bulkItemWorkflowId } from './client.ts';
+import { bulkItemWorkflowId, validateBulkItem } from './client.ts';
 import { bulkLimits } from './contracts.ts';
 import type { BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts } from './contracts.ts';
 import { bulkItemJson, bulkRowsDigester } from './ids.ts';
@@ -19,7 +19,7 @@ function refused(message: string): ApplicationFailure {
 /** A stored row, parsed and validated again (where it acts), or why it is not a valid item. */
 export function parseStoredRow(kind: BulkKind, text: string): { item: BulkItem } | { problem: string } {
   try {
-    return { item: bulkItemValidators[kind](JSON.parse(text) as unknown) };
+    return { item: validateBulkItem(kind, JSON.parse(text) as unknown) };
   } catch (error) {
     return { problem: error instanceof InputError || error instanceof SyntaxError ? error.message : String(error) };
   }
