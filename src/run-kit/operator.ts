@@ -26,16 +26,21 @@ export function waitIdFor(step: string, counter: number): string {
   return `${step}#${counter}`;
 }
 
+/** The actions a wait offers, in the protocol's order. */
+export function allowedActions(choices: OperatorRequest['choices']): OperatorAction[] {
+  return operatorActions.filter((action) => choices[action] !== undefined);
+}
+
 /** The JSON an operator sends for `wait` (the UI's Update/Signal form takes exactly this). */
 export function exampleDecision(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'>, action?: OperatorAction): OperatorDecision {
-  const first = action ?? operatorActions.find((candidate) => wait.choices[candidate] !== undefined) ?? 'retry';
+  const first = action ?? allowedActions(wait.choices)[0] ?? 'retry';
   return { waitId: wait.waitId, step: wait.step, action: first, note: 'what you checked and why', operator: 'your name' };
 }
 
 /** "the run waits for cancel-order#2 (step cancel-order; choices retry, skip, abort)", or that it waits for nothing. */
 export function describeCurrentWait(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'> | null, state: string, step: string): string {
   if (wait === null) return `the run waits for no decision now (state ${state}, step ${step})`;
-  const allowed = operatorActions.filter((action) => wait.choices[action] !== undefined);
+  const allowed = allowedActions(wait.choices);
   return `the run waits for ${wait.waitId} (step ${wait.step}; choices ${allowed.join(', ')}): send {"waitId":"${wait.waitId}","step":"${wait.step}",…}`;
 }
 
@@ -69,7 +74,7 @@ export function decisionProblems(
     problems.push(`"step" ${JSON.stringify(decision.step.slice(0, 80))} is not the step of ${JSON.stringify(waitId.slice(0, 80))}`);
   }
 
-  const allowed = wait === null ? [] : operatorActions.filter((action) => wait.choices[action] !== undefined);
+  const allowed = wait === null ? [] : allowedActions(wait.choices);
   if (typeof decision.action !== 'string' || !(operatorActions as readonly string[]).includes(decision.action)) {
     problems.push(`"action" must be one of ${(wait === null ? operatorActions : allowed).join(', ')}`);
   } else if (wait !== null && !allowed.includes(decision.action as OperatorAction)) {

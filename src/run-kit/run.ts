@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, currentUpdateInfo, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { FailureType, RunState, operatorActions } from '../contracts.ts';
+import { FailureType, RunState } from '../contracts.ts';
 import type {
   OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
   RunResult, RunStatus, StepState, StepStatus,
@@ -14,7 +14,7 @@ import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine, shortReasonFor } from './failures.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
+import { allowedActions, decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
 import { SearchAttributeMirror } from './search-attributes.ts';
 import type { RunIdentity } from './search-attributes.ts';
 import { bookkeeping } from './activity-proxies.ts';
@@ -183,8 +183,8 @@ export class Run {
     this.pending = undefined;
     this.setStep(request.step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(request.failure));
     // The step, the choices and why, on the UI's workflow list (OrderflowWaitingFor).
-    const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
-    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: waitingForLabel(request.step, allowed, request.failure.type) }]);
+    const label = waitingForLabel(request.step, allowedActions(request.choices), request.failure.type);
+    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: label }]);
     setCurrentDetails(waitingDetails(this.awaiting, this.identity));
     return { wait: this.awaiting, previousState };
   }

@@ -117,11 +117,22 @@ export function failureOf(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/** A short run on the worker; its failure becomes a {@link BulkRowsError} saying what it could not do. */
+async function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    throw new BulkRowsError(`The worker could not ${couldNot}: ${failureOf(error)}`);
+  }
+}
+
 /** Stores the rows in the worker's database (idempotent: the same rows again change nothing). */
 export async function uploadBulkRows(options: StarterOptions, bulkId: string, kind: BulkKind, items: readonly BulkItem[]): Promise<void> {
   await runAll(uploadsOf(bulkId, kind, items), parallelUploads, async (upload) => {
-    try {
-      await options.client.workflow.execute(bulkRowsUploadWorkflowType, {
+    const rows = `${upload.firstRow + 1}–${upload.firstRow + upload.items.length}`;
+    await onWorker(`store rows ${rows} of bulk ${bulkId}`, () =>
+      options.client.workflow.execute(bulkRowsUploadWorkflowType, {
         taskQueue: options.taskQueue,
         workflowId: `${bulkId}:rows:${upload.firstRow}`,
         args: [upload],
@@ -129,12 +140,9 @@ export async function uploadBulkRows(options: StarterOptions, bulkId: string, ki
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         // The bulk's id: its log lines are the bulk's (npm start shows progress lines, not a line per run).
         typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulkId }],
-        staticSummary: `Rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of ${bulkId}`,
-      });
-    } catch (error) {
-      if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not store rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of bulk ${bulkId}: ${failureOf(error)}`);
-      throw error;
-    }
+        staticSummary: `Rows ${rows} of ${bulkId}`,
+      }),
+    );
   });
 }
 
@@ -149,19 +157,16 @@ export async function* bulkReport(
     pages.push({ bulkId: bulk.bulkId, kind: bulk.kind, from, count: Math.min(bulkLimits.reportPageRows, bulk.total - from), workflowIdPrefix: bulk.workflowIdPrefix });
   }
   for (let i = 0; i < pages.length; i += parallelUploads) {
-    const batch = await runAll(pages.slice(i, i + parallelUploads), parallelUploads, async (page) => {
-      try {
-        return await client.execute<(request: BulkReportRequest) => Promise<BulkReportPage>>(bulkReportWorkflowType, {
+    const batch = await runAll(pages.slice(i, i + parallelUploads), parallelUploads, (page) =>
+      onWorker(`read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count})`, () =>
+        client.execute<(request: BulkReportRequest) => Promise<BulkReportPage>>(bulkReportWorkflowType, {
           taskQueue,
           workflowId: `${bulk.bulkId}:report:${page.from}:${Date.now()}`,
           args: [page],
           typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulk.bulkId }],
-        });
-      } catch (error) {
-        if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count}): ${failureOf(error)}`);
-        throw error;
-      }
-    });
+        }),
+      ),
+    );
     for (const page of batch) yield page.items;
   }
 }
