@@ -46,7 +46,6 @@ export class Compensations {
         name: compensation.name,
         effectKey: compensation.effectKey,
         run: compensation.run,
-        describe: (result) => result.detail,
         onBusinessFailure: 'operator',
         choices: undoChoices,
         userId: compensation.userId,

@@ -14,13 +14,11 @@ export type Choices = Partial<Record<OperatorAction, string>>;
 /** `return`: a business failure goes back to the workflow; `operator`: every failure asks a person. */
 export type OnBusinessFailure = 'return' | 'operator';
 
-export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
+interface StepPlanFields<T, C extends Choices, B extends OnBusinessFailure> {
   name: string;
   /** The ledger key of the effect the step makes, if it makes one. */
   effectKey?: string | undefined;
   run: () => Promise<T>;
-  /** A line for the status of a successful step. */
-  describe: (value: T) => string;
   onBusinessFailure: B;
   /**
    * Business failure types that go back to the workflow even with `operator` (e.g. an unknown user
@@ -33,6 +31,10 @@ export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
   /** Other effects an operator's `skip` settles too (an undo's unresolved forward effect, so it holds up nothing). */
   alsoSettledBySkip?: readonly string[] | undefined;
 }
+
+/** `describe`: a line for the status of a successful step; by default the result's `detail` (an effect's). */
+export type StepPlan<T, C extends Choices, B extends OnBusinessFailure> = StepPlanFields<T, C, B> &
+  (T extends { detail: string } ? { describe?: (value: T) => string } : { describe: (value: T) => string });
 
 /** How a step ended: only the outcomes its choices and its `onBusinessFailure` make possible. */
 export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFailure = OnBusinessFailure> =
@@ -64,7 +66,7 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
     run.setStep(plan.name, 'running', undefined, plan.effectKey);
     try {
       const value = await plan.run();
-      run.setStep(plan.name, 'done', plan.describe(value));
+      run.setStep(plan.name, 'done', plan.describe ? plan.describe(value) : (value as { detail: string }).detail);
       return { kind: 'done', value };
     } catch (error) {
       if (isCancellation(error)) throw error;

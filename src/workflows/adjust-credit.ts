@@ -26,7 +26,6 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
     userId,
     run: () =>
       effects.applyCreditChange({ effectKey: key, workflowId: run.workflowId, userId, creditAction: action, amount, description: input.description }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.adjustCredit(action),
   });

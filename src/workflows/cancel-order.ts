@@ -25,7 +25,6 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     effectKey: cancelKey,
     userId,
     run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });

@@ -38,7 +38,6 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       effectKey: processKey,
       userId,
       run: () => effects.processCurrentOrder({ effectKey: processKey, workflowId: run.workflowId, userId, orderId }),
-      describe: (result) => result.detail,
       onBusinessFailure: 'return',
       choices: choices.processOrder,
     });
@@ -71,7 +70,6 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       effectKey: markKey,
       userId,
       run: () => effects.markJustClickBillPaid({ effectKey: markKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
-      describe: (result) => result.detail,
       onBusinessFailure: 'operator',
       choices: choices.markBillPaid,
     });

@@ -67,7 +67,6 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
         description: `Refund for order ${orderId}: ${input.reason}`,
         refundOfOrderId: orderId,
       }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.refundAddCredit,
   });
@@ -80,7 +79,6 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     effectKey: cancelKey,
     userId,
     run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester: 'ADMIN' }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.refundCancelOrder,
   });

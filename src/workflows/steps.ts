@@ -68,7 +68,6 @@ export async function deleteJustClickBill(
     effectKey: deleteKey,
     userId: bill.userId,
     run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: bill.billId, userId: bill.userId }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'operator',
     choices: choices.deleteBill(stands),
   });

@@ -93,7 +93,6 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
           ? 'Correction: the order was refunded twice'
           : `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
       }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'operator',
     choices: choices.adjustCredit(takeBackAction),
   });
