@@ -168,9 +168,7 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       if (toRecord.length >= 100) await rows.recordOutcomes(bulkId, toRecord.splice(0));
       const startingAllowed = request.startNew && !stopping && now < endAt;
       if (!startingAllowed && following.size === 0 && launching.size === 0) break;
-      if (now >= endAt || stopping) {
-        if (launching.size === 0) break;
-      }
+      if ((now >= endAt || stopping) && launching.size === 0) break;
       if (now - lastCheck >= checkEveryMs) {
         lastCheck = now;
         const old = [...following.values()].filter((entry) => now - entry.since >= checkEveryMs);

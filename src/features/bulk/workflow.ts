@@ -67,11 +67,11 @@ function controlProblems(control: unknown): string[] {
 }
 
 /** An activity's refusal of the bulk's rows (InvalidInput) fails the bulk with the refusal's own words. */
-function asBulkFailure(error: unknown): unknown {
+function failAsBulk(error: unknown): never {
   if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidInput) {
-    return ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.cause.message, nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.cause.message, nonRetryable: true });
   }
-  return error;
+  throw error;
 }
 
 function inputProblems(input: BulkRunInput): string[] {
@@ -228,9 +228,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
 
   if (carried === undefined) {
     // The rows must be the ones this bulk was started with: nothing starts otherwise.
-    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest }).catch((error: unknown) => {
-      throw asBulkFailure(error);
-    });
+    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest }).catch(failAsBulk);
   }
 
   const slicesPerRun = input.slicesPerRun ?? bulkLimits.defaultSlicesPerRun;
@@ -261,9 +259,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
         startNew,
         sliceMs,
         workflowIdPrefix: input.workflowIdPrefix,
-      }).catch((error: unknown) => {
-        throw asBulkFailure(error);
-      }),
+      }).catch(failAsBulk),
     );
     slice = undefined;
     slices++;
