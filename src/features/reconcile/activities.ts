@@ -20,7 +20,7 @@ import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, Sett
 import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
-import { activityContext, unresolvedStates } from '../../activities/protocol.ts';
+import { activityContext, isDone, isUnresolved, unresolvedStates } from '../../activities/protocol.ts';
 import { numberField, textField, doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
@@ -182,7 +182,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       const status = await client
         .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(run.workflowId).query<RunStatus>(queryNames.status))
         .catch(() => undefined);
-      const since = status?.awaiting?.since;
+      const awaiting = status?.awaiting;
+      const since = awaiting?.since;
       if (since === undefined || Date.parse(input.now) - Date.parse(since) <= input.operatorWaitMs) continue;
       findings.push({
         id: `operator-wait:${run.workflowId}`,
@@ -190,8 +191,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         workflowId: run.workflowId,
         effectKey: null,
         userId: null,
-        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.waitId ?? status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
-        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?', wait: status?.awaiting?.waitId ?? '?' },
+        summary: `${run.workflowId} waits for an operator at ${awaiting?.waitId ?? awaiting?.step ?? '?'} since ${since}: ${awaiting?.reason ?? ''}`,
+        evidence: { 'waiting since': since, step: awaiting?.step ?? '?', wait: awaiting?.waitId ?? '?' },
       });
     }
     return findings;
@@ -216,9 +217,9 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
 
   /** What one effect shows: at most one finding, at most one paced API read. */
   async function checkEffect(record: EffectRecord, input: FindDriftInput): Promise<DriftFinding | undefined> {
-    if ((unresolvedStates as readonly string[]).includes(record.state)) return staleEffect(record, input);
+    if (isUnresolved(record)) return staleEffect(record, input);
     if (record.kind.startsWith('credit.')) return lateLanding(record);
-    const done = record.state === 'applied' || record.state === 'resolved-applied';
+    const done = isDone(record);
     if (record.kind === 'order.cancel' && done) return orderNotCancelled(record);
     if (record.kind.startsWith('justclick.') && done) return billDrift(record);
     return undefined;
