@@ -204,6 +204,12 @@ export class Run {
     return decision;
   }
 
+  /** Ends the run as completed; returns its result. */
+  complete(summary: string): RunResult {
+    this.setState(RunState.Completed);
+    return this.result('completed', summary);
+  }
+
   result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }

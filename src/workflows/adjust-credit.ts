@@ -1,5 +1,4 @@
 /** One credit adjustment (add or subtract), exactly once. */
-import { RunState } from '../contracts.ts';
 import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
@@ -32,8 +31,7 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
   switch (outcome.kind) {
     case 'done':
     case 'skipped':
-      run.setState(RunState.Completed);
-      return run.result('completed', `${what}: done.`);
+      return run.complete(`${what}: done.`);
     case 'abort':
       return failAborted(run, outcome.decision, `${what} stopped.`);
     case 'business-failure':

@@ -1,5 +1,4 @@
 /** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
-import { RunState } from '../contracts.ts';
 import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
@@ -36,6 +35,5 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   if (justclickBillId !== undefined) {
     await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
   }
-  run.setState(RunState.Completed);
-  return run.result('completed', `${what}: done.`);
+  return run.complete(`${what}: done.`);
 }

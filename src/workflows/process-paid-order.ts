@@ -77,6 +77,5 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
     }
   }
-  run.setState(RunState.Completed);
-  return run.result('completed', `${what}: done.`);
+  return run.complete(`${what}: done.`);
 }

@@ -2,7 +2,7 @@
  * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill.
  * Before the pivot a business failure undoes the credit; after it, steps only go forward.
  */
-import { FailureType, RunState } from '../contracts.ts';
+import { FailureType } from '../contracts.ts';
 import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { parseDecimalAmount } from '../money.ts';
 import { choices } from './choices.ts';
@@ -91,8 +91,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
-  run.setState(RunState.Completed);
-  return run.result('completed', `${what}: done.`);
+  return run.complete(`${what}: done.`);
 }
 
 /** A refund is at most the order's total: anything more is refused here, before any effect. */

@@ -4,7 +4,6 @@
  * ledger, and is refused when its input differs or it is not that finding's run.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { RunState } from '../../contracts.ts';
 import type { RunResult } from '../../contracts.ts';
 import type { ReconcileActivities, ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
@@ -68,13 +67,11 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
     await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
     run.setStep('decide', 'done', `${decision.operator} recorded ${staleKey} as ${resolution}: ${decision.note}`);
-    run.setState(RunState.Completed);
-    return run.result('completed', `Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
+    return run.complete(`Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
   }
   if (decision.action === 'skip' || credit === undefined) {
     run.setStep('decide', 'done', `accepted as it is by ${decision.operator}: ${decision.note}`);
-    run.setState(RunState.Completed);
-    return run.result('completed', `Finding ${finding.id} accepted as it is by ${decision.operator}.`);
+    return run.complete(`Finding ${finding.id} accepted as it is by ${decision.operator}.`);
   }
   run.setStep('decide', 'done', `${decision.operator} chose to take it back: ${decision.note}`);
   const key = run.effectKey('take-back');
@@ -97,6 +94,5 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     choices: choices.adjustCredit(takeBackAction),
   });
   if (outcome.kind === 'abort') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
-  run.setState(RunState.Completed);
-  return run.result('completed', `Finding ${finding.id}: ${takeBack ?? ''} — done.`);
+  return run.complete(`Finding ${finding.id}: ${takeBack ?? ''} — done.`);
 }
