@@ -70,8 +70,7 @@ export class Run {
         const signalNumber = ++this.decisionSignals;
         const problems = this.problemsOf(decision);
         if (problems.length > 0) {
-          const why = problems.join('; ');
-          this.refuse('signal', decision, null, why);
+          this.refuse('signal', decision, null, problems.join('; '));
           log.warn('operatorDecision signal refused', { problems });
           return;
         }

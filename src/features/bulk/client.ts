@@ -35,7 +35,7 @@ export function bulkItemWorkflowId(kind: BulkKind, item: BulkItem): string {
 
 export interface BulkRequest {
   kind: BulkKind;
-  /** Validated items ({@link bulkItemValidators}). */
+  /** Validated items ({@link validateBulkItem}). */
   items: BulkItem[];
   concurrency?: number | undefined;
   rate?: number | undefined;

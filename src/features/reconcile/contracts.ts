@@ -98,10 +98,6 @@ export interface SettleDriftInput {
 export interface ReconcileActivities {
   findDrift(input: FindDriftInput): Promise<DriftFinding[]>;
   settleDrift(input: SettleDriftInput): Promise<SettledFinding[]>;
-  /**
-   * The finding a `reconcileFinding` run acts on, as reconcile recorded it in the ledger:
-   * refused (InvalidInput, non-retryable) when none was recorded under its id, when the
-   * given one differs, or when the calling run is not that finding's run.
-   */
+  /** The finding as reconcile recorded it; InvalidInput when unknown, different, or not the calling run's finding. */
   recordedFinding(input: { finding: DriftFinding }): Promise<DriftFinding>;
 }
