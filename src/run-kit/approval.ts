@@ -10,14 +10,6 @@ import { auditDecision, awaitOperator } from './step.ts';
 import type { Run } from './run.ts';
 import { workerSettings } from './activity-proxies.ts';
 
-/** What each choice does at an approval wait: `approve` must come from someone other than the run's starter. */
-function approvalChoices(change: string) {
-  return {
-    approve: `${change}: approved (you are not the one who started this run); make it now.`,
-    abort: 'Do not make it: stop now; nothing has been changed.',
-  };
-}
-
 export const approvalStep = 'approve-credit';
 
 export interface CreditApproval {
@@ -45,7 +37,10 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
     step: approvalStep,
     reason: `${approval.change} is above the approval threshold (${above}): a second person must approve it before it is made.`,
     failure,
-    choices: approvalChoices(approval.change),
+    choices: {
+      approve: `${approval.change}: approved (you are not the one who started this run); make it now.`,
+      abort: 'Do not make it: stop now; nothing has been changed.',
+    },
     secondPerson: true,
   });
   await auditDecision(run, approvalStep, decision, failure, approval.userId);
