@@ -238,8 +238,9 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     for (const item of items) if (list.length < bulkLimits.shownItems) list.push(item);
   };
 
-  while (state !== 'cancelled' || inFlight.length > 0) {
-    if (state === 'cancelled' ? inFlight.length === 0 : next >= input.total && inFlight.length === 0) break;
+  /** Nothing in flight, and nothing left to start (or cancelled). */
+  const allSettled = (): boolean => inFlight.length === 0 && (state === 'cancelled' || next >= input.total);
+  while (!allSettled()) {
     // Paused with nothing in flight: wait for resume or cancel.
     await condition(() => state !== 'paused' || inFlight.length > 0);
     if (slices >= slicesPerRun || workflowInfo().continueAsNewSuggested) break;
@@ -272,8 +273,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     publish();
   }
 
-  const unfinished = state === 'cancelled' ? inFlight.length > 0 : next < input.total || inFlight.length > 0;
-  if (unfinished) {
+  if (!allSettled()) {
     publish(true);
     await condition(allHandlersFinished);
     return continueAsNew<typeof bulkRun>({
