@@ -40,8 +40,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
    * them. `unresolved`: the user's pending and unknown effects, read with the lock.
    */
   function refuseWhileOtherEffectsUnresolved(userId: number, effectKey: string, unresolved: readonly EffectRecord[]): void {
-    const others = unresolved.filter((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
-    const first = others[0];
+    const first = unresolved.find((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
     if (first) {
       throw failure(
         FailureType.UserBusy,
