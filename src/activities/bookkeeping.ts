@@ -1,5 +1,4 @@
 /** Bookkeeping activities: operator resolutions and the audit trail, ledger only (no API). */
-import { Context } from '@temporalio/activity';
 import { FailureType } from '../contracts.ts';
 import type { AuditInput, OrderflowActivities, ResolveEffectInput } from '../contracts.ts';
 import { EffectKeyError, parseEffectKey } from '../ledger/keys.ts';
@@ -7,20 +6,11 @@ import type { EffectLedger, JsonValue } from '../ledger/types.ts';
 import { reconcileAuditEvents } from '../features/reconcile/contracts.ts';
 import { reconcileFindingWorkflowId } from '../features/reconcile/ids.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, isDone } from './protocol.ts';
+import { activityContext, attemptContext, didNotHappen, isDone } from './protocol.ts';
 import type { Protocol } from './protocol.ts';
 
 function refused(message: string): Error {
   return failure(FailureType.InvalidInput, `${message} Nothing was recorded.`, { nonRetryable: true });
-}
-
-/** The workflow id of the run calling this activity, if it is called by one. */
-function callingWorkflowId(): string | undefined {
-  try {
-    return Context.current().info.workflowExecution?.workflowId;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -39,7 +29,7 @@ async function checkResolutionSource(ledger: EffectLedger, input: ResolveEffectI
   if (owner !== input.workflowId) {
     throw refused(`resolveEffect: effect ${JSON.stringify(input.effectKey)} belongs to run ${owner}, not to ${input.workflowId}, the run named.`);
   }
-  const caller = callingWorkflowId();
+  const caller = activityContext()?.info.workflowExecution?.workflowId;
   if (caller === undefined || caller === owner) return;
   const findings = await ledger.listAudit({ event: reconcileAuditEvents.finding, effectKey: input.effectKey });
   const recordedFor = findings.some((event) => {

@@ -7,7 +7,7 @@ import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActiv
 import type { EffectRecord, JsonValue } from '../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, readFailure } from './protocol.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, reading } from './protocol.ts';
 import { orderEffectKey } from '../business-keys.ts';
 import type { Protocol } from './protocol.ts';
 
@@ -40,8 +40,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
    * them. `unresolved`: the user's pending and unknown effects, read with the lock.
    */
   function refuseWhileOtherEffectsUnresolved(userId: number, effectKey: string, unresolved: readonly EffectRecord[]): void {
-    const others = unresolved.filter((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
-    const first = others[0];
+    const first = unresolved.find((record) => record.key !== effectKey && record.kind.startsWith('credit.'));
     if (first) {
       throw failure(
         FailureType.UserBusy,
@@ -53,12 +52,8 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
   }
 
   async function readCredit(userId: number, callSignal: AbortSignal): Promise<CreditObservation> {
-    try {
-      const credit = await webtv.getCredit(userId, callSignal);
-      return { creditCents: credit.buyerCredit, credit: formatCents(credit.buyerCredit) };
-    } catch (error) {
-      throw readFailure(error, `the credit of store user ${userId}`);
-    }
+    const credit = await reading(`the credit of store user ${userId}`, () => webtv.getCredit(userId, callSignal));
+    return { creditCents: credit.buyerCredit, credit: formatCents(credit.buyerCredit) };
   }
 
   /** One credit change, once per effect key. `kind` is `credit.add` / `credit.subtract`. */

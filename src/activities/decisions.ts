@@ -1,22 +1,14 @@
 /**
- * What a run learns about its operator decisions from outside its own code:
- *
- * - `recordedIdentity`: the caller identity Temporal recorded for a decision. Workflow code
- *   cannot see who sent an Update or a Signal, but the run's history can: the update's
- *   WorkflowExecutionUpdateAccepted event (`acceptedRequest.meta.identity`), the signal's
- *   WorkflowExecutionSignaled event (`identity`), and the run's WorkflowExecutionStarted
- *   event (`identity`, who started it). The activity reads the history of the run that
- *   called it (its own activity info, never an input), through the worker's client.
- * - `approvalThreshold`: the worker's ORDERFLOW_APPROVAL_ABOVE, so that a run learns it
- *   from the worker's configuration (recorded in its history, so replay is deterministic)
- *   and no start, however it is sent, can carry it away.
+ * `recordedIdentity`: who sent a decision (and who started the run), as Temporal recorded it in the
+ * history of the run that calls it (its own activity info, never an input): workflow code cannot see
+ * it. `approvalThreshold`: the worker's ORDERFLOW_APPROVAL_ABOVE, recorded in the run's history.
  */
 import { Context } from '@temporalio/activity';
 import { signalNames } from '../contracts.ts';
 import type { ApprovalThreshold, OrderflowActivities, RecordedIdentity, RecordedIdentityInput } from '../contracts.ts';
 
 export interface DecisionActivityDeps {
-  /** Already checked by loadConfig (a decimal amount), or undefined: approvals off. */
+  /** Checked by loadConfig; undefined: approvals off. */
   approvalAbove?: string | undefined;
 }
 

@@ -1,8 +1,6 @@
 /**
- * The one place that turns what an activity ran into (an API outcome, a ledger lock
- * timeout, a guard) into an ApplicationFailure with a stable type (src/contracts.ts) and
- * the right retryability. Workflows branch on these types; Temporal retries exactly the
- * retryable ones.
+ * The one place that turns what an activity ran into (an API outcome, a lock timeout, a guard) into
+ * an ApplicationFailure with a stable type (src/contracts.ts) and the right retryability.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureType } from '../contracts.ts';
@@ -57,11 +55,7 @@ function failureTypeOf(error: ApiCallError): FailureType {
   }
 }
 
-/**
- * The failure for an API error. `unknown` outcomes stay retryable: the ledger recorded
- * them, and the next attempt reconciles before it acts. Access problems are not retried
- * (retrying with the same credentials cannot help); the run asks an operator.
- */
+/** `unknown` outcomes stay retryable (the next attempt reconciles); rejections (access problems too) are not. */
 export function apiFailure(error: ApiCallError, observed?: Record<string, string>, messagePrefix = ''): ApplicationFailure {
   const summary = summaryOf(error, observed);
   const nonRetryable = error.outcome === 'rejected' && !error.resendable;
@@ -74,11 +68,7 @@ export function apiFailure(error: ApiCallError, observed?: Record<string, string
   });
 }
 
-/**
- * Failures that are part of normal operation (another attempt holds the user, an earlier
- * attempt may still land): Temporal retries them, and as BENIGN they log at DEBUG and do
- * not count as activity errors in metrics.
- */
+/** Retries in normal operation (the user is busy, an attempt may still land): BENIGN, not counted as errors. */
 const expectedRetries: ReadonlySet<FailureType> = new Set([FailureType.UserBusy, FailureType.OutcomePending]);
 
 export function failure(

@@ -1,10 +1,4 @@
-/**
- * The activities: one function per workflow step, built by `createActivities(deps)` from
- * the API clients and the effect ledger (dependency injection, as in Temporal's samples).
- * Every changing activity follows the ledger protocol (./protocol.ts); the activities
- * live by what they touch: credit (./credit.ts), orders (./order.ts), JustClick bills
- * (./bill.ts) and the ledger's own bookkeeping (./bookkeeping.ts).
- */
+/** The activities, one per workflow step, built from the API clients and the effect ledger (./protocol.ts). */
 import type { OrderflowActivities } from '../contracts.ts';
 import { createBillActivities } from './bill.ts';
 import { createBookkeepingActivities } from './bookkeeping.ts';

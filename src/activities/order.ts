@@ -6,11 +6,11 @@
 import { FailureType } from '../contracts.ts';
 import type { EffectResult, ObserveOrderInput, OrderEffectInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
-import type { WebTvCart, WebTvOrder } from '../apis/webtv/types.ts';
+import type { WebTvOrder } from '../apis/webtv/types.ts';
 import type { JsonValue } from '../ledger/types.ts';
 import { formatCents } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, readFailure, signal } from './protocol.ts';
+import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, reading, signal } from './protocol.ts';
 import { orderEffectKey } from '../business-keys.ts';
 import type { Protocol } from './protocol.ts';
 
@@ -23,12 +23,8 @@ function orderFacts(orders: WebTvOrder[], orderId: number): { order: WebTvOrder 
 export function createOrderActivities(protocol: Protocol): OrderActivities {
   const { ledger, deps: { webtv } } = protocol;
 
-  async function readOrders(userId: number, callSignal: AbortSignal | undefined = signal()): Promise<WebTvOrder[]> {
-    try {
-      return await webtv.listOrders(userId, callSignal);
-    } catch (error) {
-      throw readFailure(error, `the orders of store user ${userId}`);
-    }
+  function readOrders(userId: number, callSignal: AbortSignal | undefined = signal()): Promise<WebTvOrder[]> {
+    return reading(`the orders of store user ${userId}`, () => webtv.listOrders(userId, callSignal));
   }
 
   /**
@@ -110,14 +106,11 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
     async observeOrder(input: ObserveOrderInput): Promise<OrderObservation> {
       const { userId, orderId } = input;
       // Three independent reads, at once: the orders, the cart, and what the ledger says of this run's change.
-      const readCart = async (): Promise<WebTvCart> => {
-        try {
-          return await webtv.getCart(userId, signal());
-        } catch (error) {
-          throw readFailure(error, `the cart of store user ${userId}`);
-        }
-      };
-      const [orders, cart, change] = await Promise.all([readOrders(userId), readCart(), ledger.get(input.changeEffectKey)]);
+      const [orders, cart, change] = await Promise.all([
+        readOrders(userId),
+        reading(`the cart of store user ${userId}`, () => webtv.getCart(userId, signal())),
+        ledger.get(input.changeEffectKey),
+      ]);
       const cartOrderId = cart.orderId;
       const amountDue = cart.orderId === orderId ? formatCents(cart.amountDue) : null;
       const { order, current } = orderFacts(orders, orderId);

@@ -1,12 +1,7 @@
 /**
  * The ledger protocol every changing activity follows (docs/architecture.md, "The effect ledger"):
- * 1. a recorded `applied` outcome is returned without calling the API (resets are safe);
- * 2. the per-user lock is taken, so our own writes to one user never interleave;
- * 3. the world is observed (credit, current order) and `pending` recorded with it;
- * 4. the API is called and the outcome recorded;
- * 5. a later attempt that finds `pending` or `unknown` reconciles from the recorded
- *    observation instead of calling again; where the evidence cannot decide, it fails
- *    non-retryably as OutcomeNeedsOperator so that an operator decides.
+ * a recorded outcome is answered without calling; under the user's lock the world is observed and
+ * `pending` recorded, then the API called; a later attempt reconciles from the evidence, or an operator decides.
  */
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
@@ -28,11 +23,7 @@ export interface ActivityDeps {
   ledger: EffectLedger;
   /** How long one attempt waits for another worker's lock on the same user (default 30 s). */
   userLockWaitMs?: number;
-  /**
-   * How long after an attempt an unchanged balance (or a still-current order) may still be
-   * an earlier request in flight (default: {@link inFlightWindowMs} of the HTTP clients' total
-   * deadline per call). Only after it does "unchanged" mean "did not happen".
-   */
+  /** How long an unchanged balance (or order) may still be a request in flight (default {@link inFlightWindowMs}). */
   inFlightWindowMs?: number;
   /** A credit change above this amount waits for a second person's approval (ORDERFLOW_APPROVAL_ABOVE); unset: off. */
   approvalAbove?: string | undefined;
@@ -61,40 +52,34 @@ export function isUnresolved(record: EffectRecord): boolean {
   return record.state === 'pending' || record.state === 'unknown';
 }
 
-export function attemptContext(): AttemptContext {
+/** The running activity's context; undefined when called outside an activity (tests). */
+export function activityContext(): Context | undefined {
   try {
-    const info = Context.current().info;
-    return { runId: info.workflowExecution?.runId, actor: `worker ${hostname()}:${process.pid} attempt ${info.attempt}` };
-  } catch {
-    return { actor: `worker ${hostname()}:${process.pid}` };
-  }
-}
-
-/** The activity's cancellation signal, passed to every API call. */
-export function signal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
+    return Context.current();
   } catch {
     return undefined;
   }
 }
 
+export function attemptContext(): AttemptContext {
+  const info = activityContext()?.info;
+  if (info === undefined) return { actor: `worker ${hostname()}:${process.pid}` };
+  return { runId: info.workflowExecution?.runId, actor: `worker ${hostname()}:${process.pid} attempt ${info.attempt}` };
+}
+
+/** The activity's cancellation signal, passed to every API call. */
+export function signal(): AbortSignal | undefined {
+  return activityContext()?.cancellationSignal;
+}
+
 /**
- * Heartbeats every few seconds while a changing activity runs, so that a worker that dies
- * (SIGKILL, lost host) is noticed after the heartbeat timeout (see effectOptions), not
- * after the whole start-to-close timeout. The server counts that timeout from the start
- * of the attempt, so the first heartbeat is due only after 3 s: an attempt that ends
- * sooner (nearly all) costs the server no heartbeat at all.
+ * Heartbeats every 3 s while a changing activity runs, so a dead worker is noticed after the
+ * heartbeat timeout (see effectOptions); the first is due after 3 s, so a quick attempt sends none.
  */
 export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
-  let context: Context;
-  try {
-    context = Context.current();
-  } catch {
-    return fn();
-  }
+  const context = activityContext();
   // A local attempt runs inside a workflow task: it has no heartbeat, the task's own timeout notices a dead worker.
-  if (context.info.isLocal) return fn();
+  if (context === undefined || context.info.isLocal) return fn();
   const timer = setInterval(() => context.heartbeat(), 3_000);
   try {
     return await fn();
@@ -103,11 +88,7 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * Runs a changing activity; the ledger's refusal of a second refund or cancellation of one
- * order (another run holds its business key) becomes a business failure,
- * AlreadyDoneByAnotherRun: nothing was written or called, and retrying cannot change it.
- */
+/** The ledger's refusal of a second refund or cancellation of an order: AlreadyDoneByAnotherRun (nothing done). */
 export async function oncePerBusinessKey<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -124,9 +105,13 @@ export function fromLedger(record: EffectRecord, detail: string): EffectResult {
   return { effectKey: record.key, status: 'applied', fromLedger: true, detail: `${detail} (recorded ${record.updatedAt}, not repeated)` };
 }
 
-/** Rethrows an API error of a read as the failure Temporal sees, saying what was read. */
-export function readFailure(error: unknown, what: string): unknown {
-  return error instanceof ApiCallError ? apiFailure(error, undefined, `reading ${what} failed: `) : error;
+/** A read whose API error becomes the failure Temporal sees, saying what was read. */
+export async function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw error instanceof ApiCallError ? apiFailure(error, undefined, `reading ${what} failed: `) : error;
+  }
 }
 
 export interface Protocol {
@@ -134,13 +119,9 @@ export interface Protocol {
   readonly ledger: EffectLedger;
   refuseWhileAttemptMayLand(row: EffectRecord, what: string, observed: Record<string, string>): void;
   /**
-   * Runs `fn` holding the user's lock. `fn` gets the signal to pass to every API call: it
-   * aborts when the activity is cancelled or the lock's lease is lost (another worker may
-   * hold the user then), so a call not yet sent is not sent, and one in flight ends as an
-   * unknown outcome that the next attempt reconciles. And it gets the lock: the effect's
-   * row and the user's unresolved effects as they stood once the lock was held (read in
-   * the same round trip as the lock), and `recordAndRelease` for the outcome, the last
-   * write under the lock (one round trip with the release).
+   * Runs `fn` holding the user's lock, with the signal for every API call (it aborts when the activity
+   * is cancelled or the lock's lease is lost: a call in flight then ends as an unknown outcome) and the
+   * lock: the effect's row and the user's unresolved effects, read with it, and `recordAndRelease`.
    */
   underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T>;
   recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext): Promise<unknown>;
@@ -156,10 +137,8 @@ export function createProtocol(deps: ActivityDeps): Protocol {
     ledger,
 
     /**
-     * "Nothing changed" is evidence that an earlier attempt did not take effect only once
-     * that attempt can no longer land: a request held up on the way (or by a slow server)
-     * may still be applied. Until then, retry when it can no longer land (nextRetryDelay)
-     * instead of calling again (that would apply it twice).
+     * "Nothing changed" shows an earlier attempt did not take effect only once it can no longer land
+     * (a request held up may still be applied): until then, retry later instead of calling twice.
      */
     refuseWhileAttemptMayLand(row, what, observed) {
       const settlesAt = Date.parse(row.updatedAt) + inFlightWindow;
@@ -188,11 +167,7 @@ export function createProtocol(deps: ActivityDeps): Protocol {
       }
     },
 
-    /**
-     * Records what a failed call means for the effect, and returns the failure to throw:
-     * rejected or not sent → it did not apply (a later attempt may try again); unknown →
-     * `unknown` (the next attempt reconciles).
-     */
+    /** Records what a failed call means (rejected, not sent: not applied; else `unknown`); returns what to throw. */
     async recordCallFailure(effectKey, error, observed, context) {
       const prefix = `step ${stepOfEffectKey(effectKey)}: `;
       const current = await ledger.get(effectKey);

@@ -1,13 +1,7 @@
 /**
- * Approval of a large credit change: above the worker's ORDERFLOW_APPROVAL_ABOVE, a run
- * waits (its own wait, step `approve-credit`, actions `approve` or `abort`) before the
- * change is made. The approving identity, as Temporal recorded it in the run's history,
- * must differ from the identity that started the run (Run refuses it otherwise, records
- * the refusal, and goes on waiting).
- *
- * The threshold comes from the worker's configuration through an activity: its answer is
- * in the run's history (replay is deterministic), and no start can carry it away, however
- * it is sent (a raw HTTP start included).
+ * Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE: the run waits at step
+ * `approve-credit` for a second person (an identity other than the starter's, as Temporal recorded
+ * them). The threshold comes through an activity, so no start, however it is sent, can carry it away.
  */
 import { parsePositiveAmount } from '../money.ts';
 import { failAborted } from './endings.ts';
@@ -15,14 +9,6 @@ import { describeDecider } from './operator.ts';
 import { auditDecision, awaitOperator } from './step.ts';
 import type { Run } from './run.ts';
 import { workerSettings } from './activity-proxies.ts';
-
-/** What each choice does at an approval wait: `approve` must come from someone other than the run's starter. */
-function approvalChoices(change: string) {
-  return {
-    approve: `${change}: approved (you are not the one who started this run); make it now.`,
-    abort: 'Do not make it: stop now; nothing has been changed.',
-  };
-}
 
 export const approvalStep = 'approve-credit';
 
@@ -51,7 +37,10 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
     step: approvalStep,
     reason: `${approval.change} is above the approval threshold (${above}): a second person must approve it before it is made.`,
     failure,
-    choices: approvalChoices(approval.change),
+    choices: {
+      approve: `${approval.change}: approved (you are not the one who started this run); make it now.`,
+      abort: 'Do not make it: stop now; nothing has been changed.',
+    },
     secondPerson: true,
   });
   await auditDecision(run, approvalStep, decision, failure, approval.userId);

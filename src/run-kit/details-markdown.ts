@@ -1,14 +1,13 @@
 /** The Markdown current details a run shows in the Temporal UI while it waits for an operator, and after. */
-import { operatorActions } from '../contracts.ts';
 import type { OperatorRequest, RecordedDecision } from '../contracts.ts';
 import { escapeMarkdown } from '../markdown.ts';
-import { exampleDecision } from './operator.ts';
+import { allowedActions, exampleDecision } from './operator.ts';
 import type { RunIdentity } from './search-attributes.ts';
 
 /** What failed, what was observed, whom the run is about, and what each allowed choice does. */
 export function waitingDetails(request: OperatorRequest, identity: RunIdentity): string {
   const failure = request.failure;
-  const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
+  const allowed = allowedActions(request.choices);
   const lines: string[] = [
     `## Waiting for an operator: step \`${request.step}\`, wait \`${request.waitId}\``,
     '',

@@ -24,16 +24,17 @@ export function failCompensated(run: Run, summary: string): never {
   return endRun(run, RunState.Compensated, FailureType.RunCompensated, 'compensated', summary);
 }
 
+type Decision = OperatorDecision & { identity?: string | null };
+
+const abortedBy = (decision: Decision): string => `Aborted by ${describeDecider(decision)}: ${decision.note}`;
+
 /** Ends a run an operator aborted: state `aborted`, type RunAborted. */
-export function failAborted(run: Run, decision: OperatorDecision & { identity?: string | null }, summary: string): never {
-  return endRun(run, RunState.Aborted, FailureType.RunAborted, 'aborted', `${summary} Aborted by ${describeDecider(decision)}: ${decision.note}`);
+export function failAborted(run: Run, decision: Decision, summary: string): never {
+  return endRun(run, RunState.Aborted, FailureType.RunAborted, 'aborted', `${summary} ${abortedBy(decision)}`);
 }
 
-/**
- * Ends a run whose undo an operator aborted, so some effects stay: state
- * `partially-compensated`, type RunPartiallyCompensated.
- */
-export function failPartiallyCompensated(run: Run, decision: OperatorDecision & { identity?: string | null }, summary: string): never {
-  const message = `${summary} Aborted by ${describeDecider(decision)}: ${decision.note}`;
+/** Ends a run whose undo an operator aborted, so some effects stay: state `partially-compensated`. */
+export function failPartiallyCompensated(run: Run, decision: Decision, summary: string): never {
+  const message = `${summary} ${abortedBy(decision)}`;
   return endRun(run, RunState.PartiallyCompensated, FailureType.RunPartiallyCompensated, 'partially-compensated', message);
 }

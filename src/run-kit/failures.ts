@@ -44,66 +44,52 @@ const businessFailureTypes: ReadonlySet<string> = new Set([
   FailureType.AlreadyDoneByAnotherRun,
 ]);
 
-/**
- * A business failure is final and certain (the API refused; nothing changed), so a saga may
- * compensate on its own. Everything else (undecidable outcomes, access problems, retries
- * used up) needs a person.
- */
+/** Final and certain (the API refused; nothing changed): a saga may compensate alone. Anything else needs a person. */
 export function isBusinessFailure(summary: ClassifiedFailure): boolean {
   return summary.nonRetryable && businessFailureTypes.has(summary.type);
 }
 
-/**
- * "The evidence cannot decide whether the effect happened": an operator's `retry` then
- * means "it did not happen".
- */
+/** The evidence cannot decide whether the effect happened: an operator's `retry` then means "it did not". */
 export function isUndecidableOutcome(type: string): boolean {
   return type === FailureType.OutcomeNeedsOperator;
 }
 
+/**
+ * Why a run waits, by failure type: `short` in a few of orderflow's own words (never an API's or
+ * a customer's text) for the OrderflowWaitingFor search attribute, which is not encrypted.
+ */
+const waitReasons: Partial<Record<string, { short: string; reason?: (step: string) => string }>> = {
+  [FailureType.OutcomeNeedsOperator]: {
+    short: 'outcome unknown',
+    reason: (step) => `Step ${step} may or may not have taken effect, and the evidence cannot decide. Check the API (see what was observed) and tell the run what happened.`,
+  },
+  [FailureType.ApiAccessDenied]: {
+    short: 'API refused our credentials',
+    reason: (step) => `Step ${step} was refused by the API because of our credentials, signature or address. Fix the configuration of the workers, then retry.`,
+  },
+  [FailureType.ResponseNotTrusted]: {
+    short: 'answer not trusted',
+    reason: (step) => `Step ${step}: the API's answer did not carry a valid signature, so it is not trusted. Check JUSTCLICK_SECRET and whether the effect happened.`,
+  },
+  [FailureType.CreditAlreadySpent]: { short: 'credit already spent' },
+  [FailureType.AmountDue]: { short: 'amount due' },
+  [FailureType.OrderNotCurrent]: { short: 'order not current' },
+  [FailureType.ApiRejected]: { short: 'API refused' },
+  [FailureType.ApiNotReached]: { short: 'API not reached' },
+  [FailureType.ApiRetryableRejection]: { short: 'API kept refusing' },
+};
+
 /** Why the run waits for a person, from the failure of its step. */
 export function reasonFor(step: string, failure: ClassifiedFailure): string {
-  if (isUndecidableOutcome(failure.type)) {
-    return `Step ${step} may or may not have taken effect, and the evidence cannot decide. Check the API (see what was observed) and tell the run what happened.`;
-  }
-  switch (failure.type) {
-    case FailureType.ApiAccessDenied:
-      return `Step ${step} was refused by the API because of our credentials, signature or address. Fix the configuration of the workers, then retry.`;
-    case FailureType.ResponseNotTrusted:
-      return `Step ${step}: the API's answer did not carry a valid signature, so it is not trusted. Check JUSTCLICK_SECRET and whether the effect happened.`;
-    default:
-      return failure.nonRetryable
-        ? `Step ${step} failed and retrying it as it is cannot help.`
-        : `Step ${step} kept failing after every automatic retry (the API may be down or unreachable).`;
-  }
+  const reason = waitReasons[failure.type]?.reason;
+  if (reason !== undefined) return reason(step);
+  return failure.nonRetryable
+    ? `Step ${step} failed and retrying it as it is cannot help.`
+    : `Step ${step} kept failing after every automatic retry (the API may be down or unreachable).`;
 }
 
-/**
- * Why a run waits, in a few of orderflow's own words (never an API's or a customer's text):
- * for the OrderflowWaitingFor search attribute, which is not encrypted.
- */
 export function shortReasonFor(failureType: string): string {
-  if (isUndecidableOutcome(failureType)) return 'outcome unknown';
-  switch (failureType) {
-    case FailureType.ApiAccessDenied:
-      return 'API refused our credentials';
-    case FailureType.ResponseNotTrusted:
-      return 'answer not trusted';
-    case FailureType.CreditAlreadySpent:
-      return 'credit already spent';
-    case FailureType.AmountDue:
-      return 'amount due';
-    case FailureType.OrderNotCurrent:
-      return 'order not current';
-    case FailureType.ApiRejected:
-      return 'API refused';
-    case FailureType.ApiNotReached:
-      return 'API not reached';
-    case FailureType.ApiRetryableRejection:
-      return 'API kept refusing';
-    default:
-      return 'step failed';
-  }
+  return waitReasons[failureType]?.short ?? 'step failed';
 }
 
 /** One line: `type · api operation · code | vendor text`. */

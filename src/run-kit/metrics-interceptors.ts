@@ -1,12 +1,7 @@
 /**
- * Workflow interceptors (bundled with the workflows; see `workflowModules` in src/worker.ts).
- *
- * Log attributes: a run started by a bulk (it carries OrderflowBulkId) logs with `bulkId`,
- * so that `npm start`'s terminal summarises a bulk's item runs (src/run-events.ts).
- *
- * Metrics: count operator decisions in `orderflow_operator_decisions` {action, via} with the workflow
- * metric meter, which emits nothing while a history replays. Decisions sent as an update
- * count once accepted; as a signal (not validated) when received.
+ * Workflow interceptors: a bulk's item runs log with `bulkId` (so `npm start` summarises them,
+ * src/run-events.ts), and `orderflow_operator_decisions` {action, via} counts decisions (an update
+ * once accepted, a signal when received; the workflow metric meter emits nothing during replay).
  */
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
 import type { GetLogAttributesInput, Next, UpdateInput, SignalInput, WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';

@@ -1,10 +1,7 @@
 /**
- * The operator protocol: the `operatorDecision` update and signal, the `status` query, and
- * the validation of a decision (shared by the update's validator and the signal handler).
- *
- * Every wait has an id, `<step>#<n>` (n counts the run's waits, from 1): a decision names
- * the wait it answers (`waitId`, and its `step`), so a decision meant for one wait (a
- * retried `decide`, a second operator, a stale UI tab) can never land on the next one.
+ * The operator protocol: the `operatorDecision` update and signal, the `status` query, and a
+ * decision's validation. A decision names the wait it answers (`<step>#<n>`), so one meant for a
+ * wait (a retried `decide`, a second operator, a stale UI tab) never lands on the next.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { operatorActions } from '../contracts.ts';
@@ -29,24 +26,27 @@ export function waitIdFor(step: string, counter: number): string {
   return `${step}#${counter}`;
 }
 
+/** The actions a wait offers, in the protocol's order. */
+export function allowedActions(choices: OperatorRequest['choices']): OperatorAction[] {
+  return operatorActions.filter((action) => choices[action] !== undefined);
+}
+
 /** The JSON an operator sends for `wait` (the UI's Update/Signal form takes exactly this). */
 export function exampleDecision(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'>, action?: OperatorAction): OperatorDecision {
-  const first = action ?? operatorActions.find((candidate) => wait.choices[candidate] !== undefined) ?? 'retry';
+  const first = action ?? allowedActions(wait.choices)[0] ?? 'retry';
   return { waitId: wait.waitId, step: wait.step, action: first, note: 'what you checked and why', operator: 'your name' };
 }
 
 /** "the run waits for cancel-order#2 (step cancel-order; choices retry, skip, abort)", or that it waits for nothing. */
 export function describeCurrentWait(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'> | null, state: string, step: string): string {
   if (wait === null) return `the run waits for no decision now (state ${state}, step ${step})`;
-  const allowed = operatorActions.filter((action) => wait.choices[action] !== undefined);
+  const allowed = allowedActions(wait.choices);
   return `the run waits for ${wait.waitId} (step ${wait.step}; choices ${allowed.join(', ')}): send {"waitId":"${wait.waitId}","step":"${wait.step}",…}`;
 }
 
 /**
- * Checks a decision against the wait it must answer; returns the problems (empty when
- * fine). The one rule for what a decision may hold, applied where it enters (the update's
- * validator, the signal's handler): what passes here is also what the ledger's audit trail
- * accepts (one printable line each). `wait` is null when the run waits for nothing.
+ * The problems of a decision for the wait it must answer (null: none is open): the one rule, applied
+ * where a decision enters; what passes is also what the ledger's audit trail accepts.
  */
 export function decisionProblems(
   input: unknown,
@@ -74,7 +74,7 @@ export function decisionProblems(
     problems.push(`"step" ${JSON.stringify(decision.step.slice(0, 80))} is not the step of ${JSON.stringify(waitId.slice(0, 80))}`);
   }
 
-  const allowed = wait === null ? [] : operatorActions.filter((action) => wait.choices[action] !== undefined);
+  const allowed = wait === null ? [] : allowedActions(wait.choices);
   if (typeof decision.action !== 'string' || !(operatorActions as readonly string[]).includes(decision.action)) {
     problems.push(`"action" must be one of ${(wait === null ? operatorActions : allowed).join(', ')}`);
   } else if (wait !== null && !allowed.includes(decision.action as OperatorAction)) {
@@ -83,10 +83,7 @@ export function decisionProblems(
   return [...problems, ...authorshipProblems(decision, 'decides')];
 }
 
-/**
- * Who asks and why: the `operator` and `note` of a decision, or of a bulk's pause, resume or
- * cancel. Each must be one printable line within its limit.
- */
+/** The `operator` and `note` of a decision, or of a bulk's pause, resume or cancel: one printable line each. */
 export function authorshipProblems(input: object, verb: 'decides' | 'asks'): string[] {
   const { note, operator } = input as { note?: unknown; operator?: unknown };
   const problems: string[] = [];

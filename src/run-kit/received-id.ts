@@ -3,11 +3,9 @@ import { workflowInfo } from '@temporalio/workflow';
 import { controlCharacterProblem } from '../single-line-text.ts';
 
 /**
- * What is wrong with the id this run was started with, or undefined. orderflow's starters
- * build ids of plain characters, but a raw start (Temporal's HTTP API, another SDK) may
- * carry any text, and the id is shown to operators, printed, and part of every effect key:
- * it is held to the single-line text rule (no control or invisible format characters, such
- * as a right-to-left override that makes it read as another id) and has no surrounding spaces.
+ * What is wrong with the id this run was started with, or undefined. A raw start may carry any
+ * text, and the id is shown to operators and part of every effect key: it is held to the single-line
+ * text rule (no control or invisible format characters, e.g. a right-to-left override) and has no surrounding spaces.
  */
 export function receivedWorkflowIdProblem(): string | undefined {
   const { workflowId } = workflowInfo();

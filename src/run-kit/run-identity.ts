@@ -11,38 +11,30 @@ import { InputError } from '../validation.ts';
 import { statusQuery } from './operator.ts';
 import { receivedWorkflowIdProblem } from './received-id.ts';
 
-/**
- * Fails a run refused before it began: the `status` query (which the CLI, ops and the PHP
- * client read) says so, instead of leaving them to ask whether a worker runs.
- */
-export function refuse(workflowType: string, type: string, message: string): never {
+type StartState = typeof RunState.Running | typeof RunState.Failed;
+
+/** The `status` query's answer before a Run tracker exists: the CLI, ops and the UI see the run's `start` step. */
+function answerStartStatus(workflowType: string, state: StartState, detail: string): void {
   setHandler(statusQuery, () => ({
     workflowType,
-    state: RunState.Failed,
+    state,
     step: 'start',
-    steps: [{ name: 'start', state: 'failed', detail: message }],
+    steps: [{ name: 'start', state, detail }],
     awaiting: null,
     decisions: [],
     refused: [],
   }));
+}
+
+/** Fails a run refused before it began, and the `status` query says so. */
+export function refuse(workflowType: string, type: string, message: string): never {
+  answerStartStatus(workflowType, RunState.Failed, message);
   throw ApplicationFailure.create({ type, nonRetryable: true, message });
 }
 
-/**
- * Answers the `status` query while a run checks what it was given (before its Run tracker
- * exists, e.g. a reconcileFinding run reading its finding from the ledger), so the CLI, ops
- * and the UI see a running run instead of "no handler for status".
- */
+/** While a run checks what it was given (e.g. a reconcileFinding run reading its finding from the ledger). */
 export function answerStatusWhileChecking(workflowType: string, what: string): void {
-  setHandler(statusQuery, () => ({
-    workflowType,
-    state: RunState.Running,
-    step: 'start',
-    steps: [{ name: 'start', state: 'running', detail: what }],
-    awaiting: null,
-    decisions: [],
-    refused: [],
-  }));
+  answerStartStatus(workflowType, RunState.Running, what);
 }
 
 type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };

@@ -1,15 +1,11 @@
 /**
- * The run tracker, shared by every workflow: a run keeps its state and each step's state
- * (the `status` query), mirrors state and step into search attributes, and takes the
- * operator protocol while a step waits for a person (awaitOperator in ./step.ts): the
- * `operatorDecision` update (validated: a decision names the wait it answers) and the
- * equivalent signal (checked the same way; a refused one is listed in `status`). Each taken
- * decision carries the caller identity Temporal recorded for it, read from the run's own
- * history (docs/decisions.md).
+ * The run tracker every workflow shares: state and steps (the `status` query, search attributes),
+ * and the `operatorDecision` update and signal while a step waits for a person. Each taken decision
+ * carries the caller identity Temporal recorded for it in the run's history (docs/decisions.md).
  */
 import { ApplicationFailure, currentUpdateInfo, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { FailureType, RunState, operatorActions } from '../contracts.ts';
+import { FailureType, RunState } from '../contracts.ts';
 import type {
   OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
   RunResult, RunStatus, StepState, StepStatus,
@@ -18,7 +14,7 @@ import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine, shortReasonFor } from './failures.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
+import { allowedActions, decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
 import { SearchAttributeMirror } from './search-attributes.ts';
 import type { RunIdentity } from './search-attributes.ts';
 import { bookkeeping } from './activity-proxies.ts';
@@ -37,9 +33,9 @@ export class Run {
   private readonly decisions: RecordedDecision[] = [];
   private readonly refused: RefusedDecision[] = [];
   private awaiting: OperatorRequest | null = null;
-  /** How many waits this run has had: the counter in each wait id. */
+  /** The counter in each wait id. */
   private waits = 0;
-  /** How many `operatorDecision` signals reached the run (the n-th one is the n-th in its history). */
+  /** The n-th `operatorDecision` signal is the n-th in the run's history. */
   private decisionSignals = 0;
   /** A decision for the current wait whose recorded identity is being read: no other is admitted meanwhile. */
   private checking: string | undefined;
@@ -74,8 +70,7 @@ export class Run {
         const signalNumber = ++this.decisionSignals;
         const problems = this.problemsOf(decision);
         if (problems.length > 0) {
-          const why = problems.join('; ');
-          this.refuse('signal', decision, null, why);
+          this.refuse('signal', decision, null, problems.join('; '));
           log.warn('operatorDecision signal refused', { problems });
           return;
         }
@@ -100,11 +95,7 @@ export class Run {
     return decisionProblems(decision, open, { state: this.state, step: this.currentStep });
   }
 
-  /**
-   * Takes a valid decision for the open wait: reads from the run's own history the identity
-   * Temporal recorded for it (and for the run's start), refuses an approval by the run's
-   * starter, records it. An update's reply says what the run took and who Temporal saw.
-   */
+  /** Takes a valid decision with the identity Temporal recorded for it; refuses an approval by the run's starter. */
   private async admit(decision: OperatorDecision, via: 'update' | 'signal', where: Pick<RecordedIdentityInput, 'updateId' | 'signalNumber'>): Promise<OperatorDecisionReply> {
     const wait = this.awaiting!;
     this.checking = where.updateId !== undefined ? `update ${where.updateId}` : `signal ${where.signalNumber ?? '?'}`;
@@ -183,10 +174,7 @@ export class Run {
     this.steps.splice(index === -1 ? this.steps.length : index, 0, { name, state: 'pending' });
   }
 
-  /**
-   * Enters `awaiting-operator` for a request under a new wait id (`<step>#<n>`), see
-   * awaitOperator in ./step.ts; returns the open wait and the state to go back to.
-   */
+  /** Enters `awaiting-operator` under a new wait id (`<step>#<n>`); returns the wait and the state to go back to. */
   openOperatorWait(request: Omit<OperatorRequest, 'since' | 'waitId'>): { wait: OperatorRequest; previousState: RunState } {
     const previousState = this.state;
     this.waits += 1;
@@ -194,8 +182,8 @@ export class Run {
     this.pending = undefined;
     this.setStep(request.step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(request.failure));
     // The step, the choices and why, on the UI's workflow list (OrderflowWaitingFor).
-    const allowed = operatorActions.filter((action) => request.choices[action] !== undefined);
-    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: waitingForLabel(request.step, allowed, request.failure.type) }]);
+    const label = waitingForLabel(request.step, allowedActions(request.choices), request.failure.type);
+    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: label }]);
     setCurrentDetails(waitingDetails(this.awaiting, this.identity));
     return { wait: this.awaiting, previousState };
   }
@@ -213,6 +201,12 @@ export class Run {
     setCurrentDetails(decidedDetails(decision));
     this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState, [{ key: orderflowSearchAttributes.waitingFor, value: null }]);
     return decision;
+  }
+
+  /** Ends the run as completed; returns its result. */
+  complete(summary: string): RunResult {
+    this.setState(RunState.Completed);
+    return this.result('completed', summary);
   }
 
   result(outcome: RunResult['outcome'], summary: string): RunResult {

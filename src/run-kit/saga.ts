@@ -1,7 +1,6 @@
 /**
- * The saga's undo stack. Each undo is registered BEFORE its forward step runs (a step can
- * take effect and still report failure), is itself a once-only effect, and does nothing
- * when its forward step never took effect.
+ * The saga's undo stack. Each undo is registered BEFORE its forward step runs (a step can take
+ * effect and still report failure), is a once-only effect, and does nothing if the forward one never took effect.
  */
 import { RunState } from '../contracts.ts';
 import type { OperatorDecision } from '../contracts.ts';
@@ -17,10 +16,9 @@ const undoChoices = {
 } as const;
 
 export interface Compensation {
-  /** The step name of the undo, e.g. `undo-add-credit`. */
+  /** The undo's step name, e.g. `undo-add-credit`. */
   name: string;
   effectKey: string;
-  /** The effect this undoes. */
   forwardEffectKey: string;
   run: () => Promise<{ status: 'applied' | 'not-needed'; detail: string }>;
   userId?: number | undefined;
@@ -39,11 +37,7 @@ export class Compensations {
     this.stack.length = 0;
   }
 
-  /**
-   * Runs every registered undo, newest first. An undo that cannot complete (the credit was
-   * already spent) waits for an operator (state `awaiting-operator`); `abort` there leaves
-   * the run partially compensated.
-   */
+  /** Runs every undo, newest first; one that cannot complete waits for an operator (`abort`: partially compensated). */
   async runAll(run: Run): Promise<{ complete: true } | { complete: false; decision: OperatorDecision }> {
     run.setState(RunState.Compensating);
     while (this.stack.length > 0) {
@@ -52,7 +46,6 @@ export class Compensations {
         name: compensation.name,
         effectKey: compensation.effectKey,
         run: compensation.run,
-        describe: (result) => result.detail,
         onBusinessFailure: 'operator',
         choices: undoChoices,
         userId: compensation.userId,

@@ -1,12 +1,7 @@
 /**
- * Mirrors a run's state and step (and whom it is about) into typed search attributes, so
- * ops find runs in the UI, at a cost the server notices: every upsert is a history event
- * and a visibility write.
- *
- * A run upserts only what its start did not already set, and publishes its step together
- * with each state change (waiting for an operator or a payment, compensating, ending)
- * instead of on every step: where a run stops, the Step attribute says where. A happy run
- * thus upserts once (its end).
+ * Mirrors a run's state and step (and whom it is about) into search attributes. Every upsert is a
+ * history event and a visibility write, so a run upserts only what its start did not set, and its
+ * step only with each state change (where a run stops, Step says where): a happy run upserts once.
  */
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';

@@ -1,8 +1,6 @@
 /**
- * A step, and the operator it may ask: `performStep` runs one step and, when it fails in a
- * way Temporal's retries did not fix, either hands a business failure back to the workflow
- * (which may compensate) or asks an operator (`awaitOperator`), then does what they chose.
- * A step offers only the choices it lists, and its outcome's type says which can come back.
+ * `performStep` runs one step; when it fails in a way retries did not fix, it hands a business
+ * failure back to the workflow or asks an operator (`awaitOperator`), then does what they chose.
  */
 import { condition, isCancellation, log } from '@temporalio/workflow';
 import type { FailureSummary, OperatorAction, OperatorRequest, RecordedDecision } from '../contracts.ts';
@@ -16,29 +14,27 @@ export type Choices = Partial<Record<OperatorAction, string>>;
 /** `return`: a business failure goes back to the workflow; `operator`: every failure asks a person. */
 export type OnBusinessFailure = 'return' | 'operator';
 
-export interface StepPlan<T, C extends Choices, B extends OnBusinessFailure> {
+interface StepPlanFields<T, C extends Choices, B extends OnBusinessFailure> {
   name: string;
   /** The ledger key of the effect the step makes, if it makes one. */
   effectKey?: string | undefined;
   run: () => Promise<T>;
-  /** A line for the status of a successful step. */
-  describe: (value: T) => string;
   onBusinessFailure: B;
   /**
-   * Business failure types that go back to the workflow even with `operator`: final answers
-   * on which the workflow ends the run itself (e.g. an unknown user at confirm-order). A plan
-   * that has them is typed with B = OnBusinessFailure, so its outcome includes them.
+   * Business failure types that go back to the workflow even with `operator` (e.g. an unknown user
+   * at confirm-order); a plan that has them is typed with B = OnBusinessFailure.
    */
   alwaysReturn?: readonly string[] | undefined;
   choices: C;
   /** The store user the step acts on (for the audit trail). */
   userId?: number | undefined;
-  /**
-   * Other effects an operator's `skip` settles too: skipping an undo whose forward effect is
-   * still unresolved settles both, so that the user's later credit changes are not held up.
-   */
+  /** Other effects an operator's `skip` settles too (an undo's unresolved forward effect, so it holds up nothing). */
   alsoSettledBySkip?: readonly string[] | undefined;
 }
+
+/** `describe`: a line for the status of a successful step; by default the result's `detail` (an effect's). */
+export type StepPlan<T, C extends Choices, B extends OnBusinessFailure> = StepPlanFields<T, C, B> &
+  (T extends { detail: string } ? { describe?: (value: T) => string } : { describe: (value: T) => string });
 
 /** How a step ended: only the outcomes its choices and its `onBusinessFailure` make possible. */
 export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFailure = OnBusinessFailure> =
@@ -70,7 +66,7 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
     run.setStep(plan.name, 'running', undefined, plan.effectKey);
     try {
       const value = await plan.run();
-      run.setStep(plan.name, 'done', plan.describe(value));
+      run.setStep(plan.name, 'done', plan.describe ? plan.describe(value) : (value as { detail: string }).detail);
       return { kind: 'done', value };
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -103,18 +99,11 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
   }
 }
 
-/**
- * Waits (state `awaiting-operator`) for a valid operator decision on the given request, and
- * records it. Markdown current details say what failed, what was observed and what each
- * choice does; the run takes the `operatorDecision` update (validated; answers what will
- * happen) or the equivalent signal (see ./run.ts).
- */
+/** Waits (state `awaiting-operator`) for a valid operator decision on the request (see ./run.ts), and records it. */
 export async function awaitOperator(run: Run, request: Omit<OperatorRequest, 'since' | 'waitId'>): Promise<RecordedDecision> {
   const { wait, previousState } = run.openOperatorWait(request);
   log.warn('run waits for an operator', { step: request.step, waitId: wait.waitId, reason: request.reason, failure: request.failure.type });
-  // A timer whose summary says what the run waits for: the UI shows it on the run's default
-  // tab (Timeline), where an operator looks first. It only labels the wait: when it fires,
-  // the run goes on waiting.
+  // The timer only labels the wait on the UI's Timeline, where operators look first; when it fires, the run waits on.
   const summary = waitSummary(request.step, request.reason);
   while (!(await condition(() => run.hasOperatorDecision(), operatorWaitTimer, { summary })));
   return run.closeOperatorWait(previousState);

@@ -1,5 +1,4 @@
 /** One credit adjustment (add or subtract), exactly once. */
-import { RunState } from '../contracts.ts';
 import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
@@ -9,7 +8,6 @@ import { performStep } from '../run-kit/step.ts';
 import { validateAdjustCredit } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
-
 
 export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResult> {
   const input = checkedRunInput('adjustCredit', validateAdjustCredit, rawInput);
@@ -27,15 +25,13 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
     userId,
     run: () =>
       effects.applyCreditChange({ effectKey: key, workflowId: run.workflowId, userId, creditAction: action, amount, description: input.description }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.adjustCredit(action),
   });
   switch (outcome.kind) {
     case 'done':
     case 'skipped':
-      run.setState(RunState.Completed);
-      return run.result('completed', `${what}: done.`);
+      return run.complete(`${what}: done.`);
     case 'abort':
       return failAborted(run, outcome.decision, `${what} stopped.`);
     case 'business-failure':

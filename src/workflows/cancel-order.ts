@@ -1,5 +1,4 @@
 /** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
-import { RunState } from '../contracts.ts';
 import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
@@ -9,7 +8,6 @@ import { performStep } from '../run-kit/step.ts';
 import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
-
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
   const input = checkedRunInput('cancelOrder', validateCancelOrder, rawInput);
@@ -26,7 +24,6 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     effectKey: cancelKey,
     userId,
     run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });
@@ -38,6 +35,5 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   if (justclickBillId !== undefined) {
     await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
   }
-  run.setState(RunState.Completed);
-  return run.result('completed', `${what}: done.`);
+  return run.complete(`${what}: done.`);
 }

@@ -1,8 +1,4 @@
-/**
- * What each operator choice does, per step of the workflows in this folder (the saga's undo
- * and reconcile's findings keep theirs beside them): the one place for this wording. It is shown
- * in `status`, the UI's current details and the CLI, and answered by the update.
- */
+/** What each operator choice does, per step of the workflows in this folder: the one place for this wording. */
 import type { Choices } from '../run-kit/step.ts';
 
 export const choices = {

@@ -1,7 +1,6 @@
 /**
- * Process a paid order: confirm → process (guarded) → mark the JustClick bill paid.
- * While the order has an amount due, the run waits durably for a `paymentReceived` signal
- * up to a deadline (default 24 hours), then asks an operator.
+ * Process a paid order: confirm → process (guarded) → mark the JustClick bill paid. While an amount
+ * is due, the run waits for a `paymentReceived` signal up to a deadline, then asks an operator.
  */
 import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
@@ -15,7 +14,6 @@ import { auditDecision, awaitOperator, performStep } from '../run-kit/step.ts';
 import { confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
-
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
@@ -40,7 +38,6 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       effectKey: processKey,
       userId,
       run: () => effects.processCurrentOrder({ effectKey: processKey, workflowId: run.workflowId, userId, orderId }),
-      describe: (result) => result.detail,
       onBusinessFailure: 'return',
       choices: choices.processOrder,
     });
@@ -73,7 +70,6 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       effectKey: markKey,
       userId,
       run: () => effects.markJustClickBillPaid({ effectKey: markKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
-      describe: (result) => result.detail,
       onBusinessFailure: 'operator',
       choices: choices.markBillPaid,
     });
@@ -81,6 +77,5 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
     }
   }
-  run.setState(RunState.Completed);
-  return run.result('completed', `${what}: done.`);
+  return run.complete(`${what}: done.`);
 }

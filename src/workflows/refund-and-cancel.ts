@@ -1,12 +1,8 @@
 /**
- * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the
- * JustClick bill.
- *
- * Before the pivot a business failure undoes the credit (registered before it was added);
- * after the pivot steps only go forward. Unknown outcomes, access problems and exhausted
- * retries wait for an operator.
+ * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill.
+ * Before the pivot a business failure undoes the credit; after it, steps only go forward.
  */
-import { FailureType, RunState } from '../contracts.ts';
+import { FailureType } from '../contracts.ts';
 import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { parseDecimalAmount } from '../money.ts';
 import { choices } from './choices.ts';
@@ -20,7 +16,6 @@ import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
-
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
 
@@ -72,7 +67,6 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
         description: `Refund for order ${orderId}: ${input.reason}`,
         refundOfOrderId: orderId,
       }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.refundAddCredit,
   });
@@ -85,7 +79,6 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     effectKey: cancelKey,
     userId,
     run: () => effects.cancelCurrentOrder({ effectKey: cancelKey, workflowId: run.workflowId, userId, orderId, requester: 'ADMIN' }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'return',
     choices: choices.refundCancelOrder,
   });
@@ -98,8 +91,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
-  run.setState(RunState.Completed);
-  return run.result('completed', `${what}: done.`);
+  return run.complete(`${what}: done.`);
 }
 
 /** A refund is at most the order's total: anything more is refused here, before any effect. */

@@ -8,11 +8,8 @@ import { performStep } from '../run-kit/step.ts';
 import type { OnBusinessFailure } from '../run-kit/step.ts';
 
 /**
- * Confirms the order is the user's current one, or ends the run: refused (OrderNotCurrent)
- * when it is not, aborted when an operator says so. An order already in `changedState`
- * (cancelled / processed) by this run's own effect counts as confirmed: that is a re-run
- * after a reset, and the ledger will answer the later steps from what it recorded.
- * Returns what was observed (the order's total, amount due).
+ * Confirms the order is the user's current one, or ends the run (OrderNotCurrent, or aborted). An order
+ * already in `changedState` by this run's own effect counts: a re-run after a reset, which the ledger answers.
  */
 export async function confirmCurrentOrder(
   run: Run,
@@ -57,10 +54,7 @@ function describeObservation(observation: OrderObservation): string {
   return parts.join(', ');
 }
 
-/**
- * Deletes the mirrored JustClick bill, forward only: every failure asks an operator (retry,
- * skip, abort). `stands` says what has been done already, for the operator and the result.
- */
+/** Deletes the mirrored JustClick bill, forward only; `stands` says what has been done already. */
 export async function deleteJustClickBill(
   run: Run,
   effects: Pick<OrderflowActivities, 'deleteJustClickBill'>,
@@ -74,7 +68,6 @@ export async function deleteJustClickBill(
     effectKey: deleteKey,
     userId: bill.userId,
     run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: bill.billId, userId: bill.userId }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'operator',
     choices: choices.deleteBill(stands),
   });

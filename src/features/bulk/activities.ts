@@ -1,31 +1,16 @@
 /**
- * The bulk workflow's item work, a slice at a time: `runBulkSlice` follows the rows in flight,
- * starts rows from `next` on — at most `concurrency` running and `rate` starts per second — and
- * after `sliceMs` (or when the workflow cancels it: pause, cancel) reports where it is.
- *
- * Each item is started through the project's starter (src/client/starters.ts), so it gets
- * the same business-key workflow id as `orderflow start` and the client's conflict policy
- * USE_EXISTING: an item whose run is going joins it, an item already completed answers with
- * the completed run (the reuse policy refuses a second run), nothing is done twice. A child
- * workflow could not do that: a child start on an id that is running or closed fails.
- *
- * One activity follows many items (a long poll for each result, one visibility query for
- * those waiting for an operator), so a bulk holds one activity slot and its history grows
- * by a few events per slice, not per item. Outcomes go to the ledger's database
- * (src/ledger/bulk-rows.ts). A slice retried after a worker died starts from the same
- * input: the rows it had started are joined, the outcomes already recorded are kept.
+ * `runBulkSlice`: follows a bulk's rows in flight and starts rows from `next` on, within its
+ * limits, for one slice. Items start through the project's starters (same business-key ids,
+ * USE_EXISTING: a running or completed run is joined, nothing is done twice; a child workflow
+ * could not join). Outcomes go to the ledger's database (docs/architecture.md, "bulkRun").
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { OtherWorkflowTypeError, RequestConflictError, startAdjustCredit, startCancelOrder, startRefundAndCancel } from '../../client/starters.ts';
-import type { StartedRun, StarterOptions } from '../../client/starters.ts';
+import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../../client/starters.ts';
+import type { StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
 import type {
   BulkActivities,
-  BulkItem,
-  BulkItemInputs,
-  BulkKind,
   BulkRowsActivities,
   BulkShownItem,
   BulkSliceRequest,
@@ -36,8 +21,8 @@ import type { RunResult, RunStatus } from '../../contracts.ts';
 import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemWorkflowId } from './client.ts';
-import { createBulkRowsActivities, parseStoredRow } from './rows-activities.ts';
+import { bulkItemWorkflowId, bulkItemWorkflowTypes, failureOf } from './client.ts';
+import { createBulkRowsActivities, parseStoredRow, settledCounts } from './rows-activities.ts';
 
 export interface BulkActivityDependencies {
   client: Client;
@@ -47,26 +32,10 @@ export interface BulkActivityDependencies {
   checkEveryMs?: number;
 }
 
-/** The starter of each bulk kind: the same function `orderflow start <kind>` uses. */
-const startersByKind: { [K in BulkKind]: (options: StarterOptions, input: BulkItemInputs[K]) => Promise<StartedRun> } = {
-  'refund-and-cancel': startRefundAndCancel,
-  'cancel-order': startCancelOrder,
-  'adjust-credit': startAdjustCredit,
-};
-
-function startItem(kind: BulkKind, options: StarterOptions, item: BulkItem): Promise<StartedRun> {
-  return (startersByKind[kind] as (options: StarterOptions, input: BulkItem) => Promise<StartedRun>)(options, item);
-}
-
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-function failureText(error: unknown): string {
-  const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
 function outcomeOfResult(base: Omit<BulkRowOutcome, 'outcome' | 'detail'>, settled: Settled): BulkRowOutcome {
-  if (!settled.ok) return { ...base, outcome: 'failed', detail: failureText(settled.error) };
+  if (!settled.ok) return { ...base, outcome: 'failed', detail: failureOf(settled.error) };
   const result = settled.value as Partial<RunResult> | null;
   const summary = typeof result?.summary === 'string' ? result.summary : 'completed';
   return result?.outcome === undefined || result.outcome === 'completed'
@@ -174,7 +143,8 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         return;
       }
       try {
-        const started = await startItem(kind, starterOptions, checked.item);
+        // The starter `orderflow start <kind>` uses.
+        const started = await startWorkflow(starterOptions, bulkItemWorkflowTypes[kind], checked.item);
         follow({ row, workflowId: started.workflowId, joined: !started.started });
       } catch (error) {
         // A refused item (an older client?), or a run with a different request (or of another
@@ -198,9 +168,7 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       if (toRecord.length >= 100) await rows.recordOutcomes(bulkId, toRecord.splice(0));
       const startingAllowed = request.startNew && !stopping && now < endAt;
       if (!startingAllowed && following.size === 0 && launching.size === 0) break;
-      if (now >= endAt || stopping) {
-        if (launching.size === 0) break;
-      }
+      if ((now >= endAt || stopping) && launching.size === 0) break;
       if (now - lastCheck >= checkEveryMs) {
         lastCheck = now;
         const old = [...following.values()].filter((entry) => now - entry.since >= checkEveryMs);
@@ -247,12 +215,11 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     stopFollowing.abort();
     await rows.recordOutcomes(bulkId, toRecord.splice(0));
     if (failure !== undefined) throw failure;
-    const { done, failed, waiting, notStarted } = await rows.counts(bulkId);
     return {
       next,
       inFlight: [...following.keys()],
       joinedInFlight: [...following.values()].filter((entry) => entry.joined).map((entry) => entry.row),
-      counts: { done, failed, waiting, notStarted },
+      counts: await settledCounts(rows, bulkId),
       waiting: shown.waiting,
       failed: shown.failed,
     };

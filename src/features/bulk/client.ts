@@ -1,10 +1,7 @@
 /**
- * Starting a bulk (`orderflow bulk`, or a backend system): validate every item with the
- * single-run validation, derive the bulk's workflow id from the validated items (the same
- * file twice is the same bulk), upload the rows to the worker's database in bounded parts
- * (`bulkRowsUpload` runs, ./rows-workflow.ts), then start `bulkRun` with USE_EXISTING, its
- * input naming the rows by count and digest. Reading a bulk's report goes the same way back
- * (`bulkReportPage` runs). No payload carries more than {@link bulkLimits.maxUploadBytes}.
+ * Starting a bulk: its id derives from the validated items (the same file twice is the same bulk);
+ * its rows go to the worker's database in bounded `bulkRowsUpload` runs, then `bulkRun` starts
+ * (USE_EXISTING) naming them by count and digest. Its report comes back in `bulkReportPage` runs.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
@@ -12,41 +9,37 @@ import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWor
 import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
 import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
-import { InputError, validateAdjustCredit, validateCancelOrder, validateRefundAndCancel } from '../../validation.ts';
+import { InputError } from '../../validation.ts';
 import { workflowIdOf } from '../../client/starters.ts';
 import type { StarterOptions } from '../../client/starters.ts';
+import { workflowRegistry } from '../../client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../../client/workflow-registry.ts';
 import { workflowIds } from '../../client/workflow-ids.ts';
 
-/** The single-run validation of each bulk kind (the same `orderflow start` uses). */
-export const bulkItemValidators: { [K in BulkKind]: (input: unknown) => BulkItem } = {
-  'refund-and-cancel': validateRefundAndCancel,
-  'cancel-order': validateCancelOrder,
-  'adjust-credit': validateAdjustCredit,
-};
-
-/** The workflow type each item of a bulk kind runs as. */
-const itemWorkflowTypes = {
+/** The workflow type each item of a bulk kind runs as (src/client/workflow-registry.ts). */
+export const bulkItemWorkflowTypes = {
   'refund-and-cancel': 'refundAndCancel',
   'cancel-order': 'cancelOrder',
   'adjust-credit': 'adjustCredit',
 } as const satisfies { [K in BulkKind]: WorkflowTypeName };
 
-/** The business key (workflow id, without prefix) of one validated item: the starters' own (src/client/workflow-registry.ts). */
+/** The single-run validation of a bulk kind's item (the one `orderflow start` uses). */
+export function validateBulkItem(kind: BulkKind, input: unknown): BulkItem {
+  return workflowRegistry[bulkItemWorkflowTypes[kind]].validate(input);
+}
+
+/** The business key (workflow id, without prefix) of one validated item: the starters' own. */
 export function bulkItemWorkflowId(kind: BulkKind, item: BulkItem): string {
-  return workflowIdOf(itemWorkflowTypes[kind], item);
+  return workflowIdOf(bulkItemWorkflowTypes[kind], item);
 }
 
 export interface BulkRequest {
   kind: BulkKind;
-  /** Validated items ({@link bulkItemValidators}). */
+  /** Validated items ({@link validateBulkItem}). */
   items: BulkItem[];
   concurrency?: number | undefined;
   rate?: number | undefined;
-  /**
-   * What the bulk's id is derived from (default: the items). The CLI gives the file's rows as
-   * written, so that the same file is the same bulk whoever runs it.
-   */
+  /** What the bulk's id derives from (default: the items); the CLI gives the file's rows as written. */
   contentKey?: readonly object[] | undefined;
   /** Slices per run before continue-as-new, and a slice's length in ms (tests use small numbers). */
   slicesPerRun?: number | undefined;
@@ -119,16 +112,27 @@ export class BulkRowsError extends Error {
   override readonly name = 'BulkRowsError';
 }
 
-function failureOf(error: unknown): string {
+export function failureOf(error: unknown): string {
   const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** A short run on the worker; its failure becomes a {@link BulkRowsError} saying what it could not do. */
+async function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    throw new BulkRowsError(`The worker could not ${couldNot}: ${failureOf(error)}`);
+  }
 }
 
 /** Stores the rows in the worker's database (idempotent: the same rows again change nothing). */
 export async function uploadBulkRows(options: StarterOptions, bulkId: string, kind: BulkKind, items: readonly BulkItem[]): Promise<void> {
   await runAll(uploadsOf(bulkId, kind, items), parallelUploads, async (upload) => {
-    try {
-      await options.client.workflow.execute(bulkRowsUploadWorkflowType, {
+    const rows = `${upload.firstRow + 1}–${upload.firstRow + upload.items.length}`;
+    await onWorker(`store rows ${rows} of bulk ${bulkId}`, () =>
+      options.client.workflow.execute(bulkRowsUploadWorkflowType, {
         taskQueue: options.taskQueue,
         workflowId: `${bulkId}:rows:${upload.firstRow}`,
         args: [upload],
@@ -136,12 +140,9 @@ export async function uploadBulkRows(options: StarterOptions, bulkId: string, ki
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         // The bulk's id: its log lines are the bulk's (npm start shows progress lines, not a line per run).
         typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulkId }],
-        staticSummary: `Rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of ${bulkId}`,
-      });
-    } catch (error) {
-      if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not store rows ${upload.firstRow + 1}–${upload.firstRow + upload.items.length} of bulk ${bulkId}: ${failureOf(error)}`);
-      throw error;
-    }
+        staticSummary: `Rows ${rows} of ${bulkId}`,
+      }),
+    );
   });
 }
 
@@ -156,19 +157,16 @@ export async function* bulkReport(
     pages.push({ bulkId: bulk.bulkId, kind: bulk.kind, from, count: Math.min(bulkLimits.reportPageRows, bulk.total - from), workflowIdPrefix: bulk.workflowIdPrefix });
   }
   for (let i = 0; i < pages.length; i += parallelUploads) {
-    const batch = await runAll(pages.slice(i, i + parallelUploads), parallelUploads, async (page) => {
-      try {
-        return await client.execute<(request: BulkReportRequest) => Promise<BulkReportPage>>(bulkReportWorkflowType, {
+    const batch = await runAll(pages.slice(i, i + parallelUploads), parallelUploads, (page) =>
+      onWorker(`read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count})`, () =>
+        client.execute<(request: BulkReportRequest) => Promise<BulkReportPage>>(bulkReportWorkflowType, {
           taskQueue,
           workflowId: `${bulk.bulkId}:report:${page.from}:${Date.now()}`,
           args: [page],
           typedSearchAttributes: [{ key: orderflowSearchAttributes.bulkId, value: bulk.bulkId }],
-        });
-      } catch (error) {
-        if (error instanceof WorkflowFailedError) throw new BulkRowsError(`The worker could not read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count}): ${failureOf(error)}`);
-        throw error;
-      }
-    });
+        }),
+      ),
+    );
     for (const page of batch) yield page.items;
   }
 }

@@ -1,23 +1,12 @@
-/**
- * What the bulk workflow, its activity and its callers share: the kinds of bulk, its input,
- * its progress and its result, and the names of its query and updates.
- *
- * Workflow code imports this module, so it imports nothing with I/O.
- */
+/** What the bulk workflow, its activities and its callers share. Workflow code imports it: no I/O. */
 import type { AdjustCreditInput, CancelOrderInput, RefundAndCancelInput } from '../../contracts.ts';
 
 /** The single-run workflows a bulk can run, by their `orderflow start` command names. */
 export const bulkKinds = ['refund-and-cancel', 'cancel-order', 'adjust-credit'] as const;
 export type BulkKind = (typeof bulkKinds)[number];
 
-export interface BulkItemInputs {
-  'refund-and-cancel': RefundAndCancelInput;
-  'cancel-order': CancelOrderInput;
-  'adjust-credit': AdjustCreditInput;
-}
-
 /** One item: the kind's ordinary workflow input, validated by the caller. */
-export type BulkItem = BulkItemInputs[BulkKind];
+export type BulkItem = RefundAndCancelInput | CancelOrderInput | AdjustCreditInput;
 
 /** Limits a bulk accepts; the CLI and the workflow both check them. */
 export const bulkLimits = {
@@ -30,12 +19,8 @@ export const bulkLimits = {
   defaultSlicesPerRun: 100,
   /** How long one slice starts and follows items before it reports to the workflow. */
   sliceMs: 5_000,
-  /**
-   * The rows travel to the worker's database in uploads of at most this many bytes of JSON
-   * (Temporal warns at 512 KiB per payload and refuses 2 MiB) …
-   */
+  /** Rows go to the worker's database in uploads of at most (Temporal warns at 512 KiB per payload, refuses 2 MiB): */
   maxUploadBytes: 256 * 1024,
-  /** … and at most this many rows. */
   maxUploadRows: 1_000,
   /** Outcomes per report page (each detail is at most 1,000 characters: a page stays far below 512 KiB). */
   reportPageRows: 200,
@@ -45,11 +30,7 @@ export const bulkLimits = {
   shownControls: 20,
 } as const;
 
-/**
- * How an item ended, as far as the bulk is concerned:
- * `done` completed; `failed` failed, compensated or aborted; `waiting` waits for an
- * operator (counted and linked; the bulk goes on); `not-started` the bulk was cancelled first.
- */
+/** `waiting`: waits for an operator (counted, linked; the bulk goes on); `not-started`: the bulk was cancelled. */
 export type BulkItemOutcomeKind = 'done' | 'failed' | 'waiting' | 'not-started';
 
 export interface BulkItemOutcome {
@@ -67,43 +48,44 @@ export interface BulkItemOutcome {
 /** An item shown in the progress and the result (waiting or failed). */
 export type BulkShownItem = Pick<BulkItemOutcome, 'workflowId' | 'detail'>;
 
-/**
- * The bulk's input: which rows (stored in the worker's database by {@link bulkRowsUploadWorkflowType}
- * runs) and how fast. Its size does not depend on the rows.
- */
+/** The first {@link bulkLimits.shownItems} waiting and failed items. */
+interface BulkShownItems {
+  waiting: BulkShownItem[];
+  failed: BulkShownItem[];
+}
+
+/** Rows started, not settled (the next slice finds their runs by business key); those that joined an existing run. */
+interface BulkRowsInFlight {
+  /** The next row to start. */
+  next: number;
+  inFlight: number[];
+  joinedInFlight: number[];
+}
+
+/** Which rows (stored by {@link bulkRowsUploadWorkflowType} runs) and how fast; its size does not grow with them. */
 export interface BulkRunInput {
   bulkId: string;
   kind: BulkKind;
-  /** How many rows the file has. */
   total: number;
   /** SHA-256 (hex) of the rows, {@link bulkRowsDigest}'s way: the bulk refuses stored rows that differ. */
   digest: string;
-  /** At most this many items running at once. */
+  /** At most this many items running at once, and item starts per second. */
   concurrency: number;
-  /** At most this many item starts per second. */
   rate: number;
   /** Put before every item's workflow id (as the starters' workflowIdPrefix). */
   workflowIdPrefix?: string | undefined;
-  /** Slices per run before continue-as-new; default {@link bulkLimits.defaultSlicesPerRun}. */
+  /** Defaults {@link bulkLimits.defaultSlicesPerRun} and {@link bulkLimits.sliceMs} (tests use less). */
   slicesPerRun?: number | undefined;
-  /** How long one slice runs, in ms; default {@link bulkLimits.sliceMs} (tests use less). */
   sliceMs?: number | undefined;
   /** Carried over continue-as-new. */
   carried?: BulkCarriedState | undefined;
 }
 
-export interface BulkCarriedState {
+export interface BulkCarriedState extends BulkRowsInFlight, BulkShownItems {
   state: 'running' | 'paused' | 'cancelled';
   startedAt: string;
   controls: BulkControlRecord[];
-  /** The next row to start. */
-  next: number;
-  /** Rows started and not settled yet (at most `concurrency`), and those of them that joined a run already there. */
-  inFlight: number[];
-  joinedInFlight: number[];
   counts: BulkSettledCounts;
-  waiting: BulkShownItem[];
-  failed: BulkShownItem[];
 }
 
 export interface BulkControl {
@@ -132,34 +114,26 @@ export interface BulkCounts extends BulkSettledCounts {
   queued: number;
 }
 
-/** The `progress` query's answer. */
-export interface BulkProgress {
+interface BulkOverview extends BulkShownItems {
   bulkId: string;
   kind: BulkKind;
-  /** `cancelled`: no new item starts; running ones finish. */
-  state: BulkState;
   counts: BulkCounts;
-  concurrency: number;
-  rate: number;
   startedAt: string;
-  /** Items waiting for an operator and failed items with a short reason (the first {@link bulkLimits.shownItems}). */
-  waiting: BulkShownItem[];
-  failed: BulkShownItem[];
   controls: BulkControlRecord[];
 }
 
+/** The `progress` query's answer. */
+export interface BulkProgress extends BulkOverview {
+  /** `cancelled`: no new item starts; running ones finish. */
+  state: BulkState;
+  concurrency: number;
+  rate: number;
+}
+
 /** How the bulk ended: counts, not items (every item's outcome is in the report, {@link bulkReportWorkflowType}). */
-export interface BulkResult {
-  bulkId: string;
-  kind: BulkKind;
+export interface BulkResult extends BulkOverview {
   state: 'finished' | 'cancelled';
-  counts: BulkCounts;
-  startedAt: string;
   finishedAt: string;
-  /** The first {@link bulkLimits.shownItems} waiting and failed items. */
-  waiting: BulkShownItem[];
-  failed: BulkShownItem[];
-  controls: BulkControlRecord[];
 }
 
 export const bulkQueryNames = { progress: 'progress' } as const;
@@ -194,14 +168,10 @@ export interface BulkReportPage {
 }
 
 /** One slice of a bulk: follow the rows in flight, start rows from `next` on, for at most `sliceMs`. */
-export interface BulkSliceRequest {
+export interface BulkSliceRequest extends BulkRowsInFlight {
   bulkId: string;
   kind: BulkKind;
   total: number;
-  next: number;
-  /** Rows started and not settled yet (row numbers: the next slice finds their runs by business key), and those that joined a run already there. */
-  inFlight: number[];
-  joinedInFlight: number[];
   concurrency: number;
   rate: number;
   /** False when paused or cancelled: only follow the rows in flight. */
@@ -210,22 +180,15 @@ export interface BulkSliceRequest {
   workflowIdPrefix?: string | undefined;
 }
 
-export interface BulkSliceResult {
-  next: number;
-  inFlight: number[];
-  joinedInFlight: number[];
-  /** Settled so far, over the whole bulk (from the database: a retried slice counts nothing twice). */
+/** `counts`: the whole bulk's, from the database (a retried slice counts nothing twice); shown items: this slice's. */
+export interface BulkSliceResult extends BulkRowsInFlight, BulkShownItems {
   counts: BulkSettledCounts;
-  /** Items that settled waiting or failed in this slice (at most {@link bulkLimits.shownItems} each). */
-  waiting: BulkShownItem[];
-  failed: BulkShownItem[];
 }
 
 /** The activities of the bulk workflows (src/features/bulk/activities.ts and rows-activities.ts). */
 export interface BulkActivities {
   /** Checks that the rows stored for a bulk are the ones its start named (count and digest). */
   checkBulkRows(request: { bulkId: string; total: number; digest: string }): Promise<void>;
-  /** Starts and follows items for one slice. */
   runBulkSlice(request: BulkSliceRequest): Promise<BulkSliceResult>;
   /** A cancelled bulk: every row not started becomes `not-started`; the final counts. */
   closeBulkRows(request: { bulkId: string; from: number }): Promise<BulkSettledCounts>;

@@ -1,11 +1,8 @@
 /**
- * Reading a bulk file (`orderflow bulk <kind> --file`): CSV with a header row, or JSON
- * lines; the columns (keys) are the single command's option names (`user`, `order`,
- * `amount`, `justclick-bill`, `reason`, …). The whole file is checked before anything
- * starts: every bad row is reported with its line number and the problem, and duplicate
- * business keys are refused.
+ * Reading a bulk file (`orderflow bulk <kind> --file`): CSV with a header row, or JSON lines, whose
+ * columns are the single command's option names. The whole file is checked before anything starts.
  */
-import { bulkItemValidators, bulkItemWorkflowId } from './client.ts';
+import { bulkItemWorkflowId, validateBulkItem } from './client.ts';
 import type { BulkItem, BulkKind } from './contracts.ts';
 import { bulkLimits } from './contracts.ts';
 import { InputError } from '../../validation.ts';
@@ -14,7 +11,6 @@ interface ColumnSpec {
   /** The column (option) name and the input field it fills. */
   columns: Record<string, string>;
   required: readonly string[];
-  /** Defaults, as `orderflow start` has them. */
   defaults(env: Readonly<Record<string, string | undefined>>): Record<string, string>;
 }
 
@@ -70,9 +66,8 @@ export interface ParsedBulkFile {
   kind: BulkKind;
   /** The rows as written, normalised (the bulk's id is derived from these). */
   rows: BulkFileRow[];
-  /** The validated workflow inputs, one per row, in file order. */
+  /** The validated workflow inputs in file order, and each one's business key (workflow id without prefix). */
   items: BulkItem[];
-  /** Each item's business key (workflow id without prefix). */
   workflowIds: string[];
 }
 
@@ -213,7 +208,7 @@ export function parseBulkFile(kind: BulkKind, fileName: string, text: string, en
     }
     let item: BulkItem;
     try {
-      item = bulkItemValidators[kind](fields);
+      item = validateBulkItem(kind, fields);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       for (const problem of error.problems) problems.push({ line: row.line, problem: columnNames(spec, problem) });

@@ -13,9 +13,9 @@ export function bulkItemJson(item: BulkItem): string {
 
 /** SHA-256 (hex) over the rows' JSON texts, in order, each followed by a newline. */
 export function bulkRowsDigest(rows: Iterable<string>): string {
-  const hash = createHash('sha256');
-  for (const row of rows) hash.update(row).update('\n');
-  return hash.digest('hex');
+  const digester = bulkRowsDigester();
+  for (const row of rows) digester.add(row);
+  return digester.digest();
 }
 
 /** Incremental form of {@link bulkRowsDigest}, for rows read a page at a time. */

@@ -1,16 +1,12 @@
-/**
- * The bulk's activities that only touch its rows in the ledger's database (src/ledger/bulk-rows.ts):
- * storing an upload, checking the stored rows against the bulk's digest, marking rows not
- * started, reading a report page. No API call, no run started.
- */
+/** The bulk's activities that only touch its rows in the ledger's database (src/ledger/bulk-rows.ts). */
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../../contracts.ts';
 import { BulkRowConflictError } from '../../ledger/bulk-rows.ts';
 import type { BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemValidators, bulkItemWorkflowId } from './client.ts';
+import { bulkItemWorkflowId, validateBulkItem } from './client.ts';
 import { bulkLimits } from './contracts.ts';
-import type { BulkActivities, BulkItem, BulkKind, BulkRowsActivities } from './contracts.ts';
+import type { BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts } from './contracts.ts';
 import { bulkItemJson, bulkRowsDigester } from './ids.ts';
 
 /** Rows read per query while checking the digest. */
@@ -20,13 +16,18 @@ function refused(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
 }
 
-/** A stored row, parsed and validated again (where it acts): undefined with the reason when it is not a valid item. */
+/** A stored row, parsed and validated again (where it acts), or why it is not a valid item. */
 export function parseStoredRow(kind: BulkKind, text: string): { item: BulkItem } | { problem: string } {
   try {
-    return { item: bulkItemValidators[kind](JSON.parse(text) as unknown) };
+    return { item: validateBulkItem(kind, JSON.parse(text) as unknown) };
   } catch (error) {
     return { problem: error instanceof InputError || error instanceof SyntaxError ? error.message : String(error) };
   }
+}
+
+export async function settledCounts(rows: BulkRowStore, bulkId: string): Promise<BulkSettledCounts> {
+  const { done, failed, waiting, notStarted } = await rows.counts(bulkId);
+  return { done, failed, waiting, notStarted };
 }
 
 export function createBulkRowsActivities(rows: BulkRowStore): BulkRowsActivities & Pick<BulkActivities, 'checkBulkRows' | 'closeBulkRows'> {
@@ -72,8 +73,7 @@ export function createBulkRowsActivities(rows: BulkRowStore): BulkRowsActivities
 
     async closeBulkRows({ bulkId, from }) {
       await rows.markNotStarted(bulkId, from, 'the bulk was cancelled before this item started');
-      const { done, failed, waiting, notStarted } = await rows.counts(bulkId);
-      return { done, failed, waiting, notStarted };
+      return settledCounts(rows, bulkId);
     },
 
     async readBulkReport({ bulkId, kind, from, count, workflowIdPrefix }) {

@@ -1,20 +1,7 @@
 /**
- * bulkRun: many items of one kind (refund-and-cancel, cancel-order, adjust-credit), each
- * run as its ordinary single-run workflow with its business-key id:
- *
- * - the rows are in the worker's database (uploaded by `bulkRowsUpload` runs, see
- *   ./rows-workflow.ts); the input names them by bulk id, count and digest, and the first
- *   activity refuses rows that differ — the history holds no row and no per-item outcome;
- * - `runBulkSlice` activities (./activities.ts) start and follow the items, at most
- *   `concurrency` running and `rate` starts per second, a slice of about five seconds each;
- *   a waiting item is counted and linked and frees its place, so it does not block the rest;
- * - continue-as-new after `slicesPerRun` slices (or when Temporal suggests it), carrying
- *   counts, the rows in flight and the first waiting and failed items: bounded whatever the file;
- * - a `progress` query, Markdown current details, search attributes (OrderflowBulkId,
- *   the done/failed/waiting counts, OrderflowState);
- * - `pause`, `resume` and `cancel` as validated updates (the running slice is cancelled and
- *   reports at once); cancel stops starting new items and leaves running ones alone;
- * - the result has the counts; every item's outcome is in the report (`bulkReportPage`).
+ * bulkRun: many items of one kind, each its ordinary single-run workflow with its business-key
+ * id, started and followed by `runBulkSlice` activities over rows stored in the worker's database;
+ * progress query, pause/resume/cancel updates, continue-as-new (docs/architecture.md, "bulkRun").
  */
 import {
   ActivityFailure,
@@ -33,7 +20,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from './contracts.ts';
+import { bulkLimits, bulkQueryNames, bulkUpdateNames } from './contracts.ts';
+import { bulkNameProblems, refuse, wholeNumber as whole } from './rows-workflow.ts';
 import type {
   BulkActivities,
   BulkControl,
@@ -79,18 +67,15 @@ function controlProblems(control: unknown): string[] {
 }
 
 /** An activity's refusal of the bulk's rows (InvalidInput) fails the bulk with the refusal's own words. */
-function asBulkFailure(error: unknown): unknown {
+function failAsBulk(error: unknown): never {
   if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidInput) {
-    return ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.cause.message, nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.cause.message, nonRetryable: true });
   }
-  return error;
+  throw error;
 }
 
 function inputProblems(input: BulkRunInput): string[] {
-  const problems: string[] = [];
-  const whole = (value: unknown, min: number, max: number): boolean => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
-  if (typeof input.bulkId !== 'string' || input.bulkId === '') problems.push('bulkId must name the bulk');
-  if (!(bulkKinds as readonly string[]).includes(input.kind)) problems.push(`kind must be one of ${bulkKinds.join(', ')}`);
+  const problems = bulkNameProblems(input);
   if (!whole(input.total, 1, bulkLimits.maxItems)) problems.push(`total must be 1 to ${bulkLimits.maxItems}`);
   if (typeof input.digest !== 'string' || !/^[0-9a-f]{64}$/.test(input.digest)) problems.push('digest must be the rows\' SHA-256 in hex');
   if (!whole(input.concurrency, 1, bulkLimits.maxConcurrency)) problems.push(`concurrency must be 1 to ${bulkLimits.maxConcurrency}`);
@@ -103,9 +88,7 @@ function inputProblems(input: BulkRunInput): string[] {
 export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
   const idProblem = receivedWorkflowIdProblem();
   const problems = [...(idProblem === undefined ? [] : [idProblem]), ...inputProblems(input)];
-  if (problems.length > 0) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk input refused: ${problems.join('; ')}`, nonRetryable: true });
-  }
+  if (problems.length > 0) refuse('bulk input', problems);
   const info = workflowInfo();
   const carried = input.carried;
   const controls: BulkControlRecord[] = [...(carried?.controls ?? [])];
@@ -173,33 +156,16 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
   }
 
   let progressLogged: { at: number; settled: number; state: BulkState } | undefined;
-  /**
-   * A `bulk progress` log line (one per progress step: `npm start`'s terminal shows these
-   * instead of a line per item run): when the state changes, else at most every 2 s of
-   * workflow time while items settle. Not written while a history replays.
-   */
+  /** `npm start` shows these, not a line per item: on a state change, else at most every 2 s while items settle. */
   function logProgress(current: BulkCounts): void {
     const settled = current.done + current.failed + current.waiting + current.notStarted;
     const now = Date.now();
     if (progressLogged && progressLogged.state === state && (progressLogged.settled === settled || now - progressLogged.at < 2_000)) return;
     progressLogged = { at: now, settled, state };
-    log.info('bulk progress', {
-      bulkId: input.bulkId,
-      state,
-      total: current.total,
-      done: current.done,
-      failed: current.failed,
-      waiting: current.waiting,
-      notStarted: current.notStarted,
-      running: current.running,
-      queued: current.queued,
-    });
+    const { total, done, failed, waiting, notStarted, running, queued } = current;
+    const { bulkId } = input;
+    log.info('bulk progress', { bulkId, state, total, done, failed, waiting, notStarted, running, queued });
   }
-  /**
-   * Current details always; search attributes when something changed — a new failed or
-   * waiting item, or the state, at once; the done count at most once a second of workflow
-   * time (each upsert is a history event).
-   */
   let attributesWrittenAt = 0;
   let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
   /**
@@ -248,22 +214,21 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     };
   }
   setHandler(bulkProgressQuery, progress);
-  const pause = control('pause', ['running']);
-  const resume = control('resume', ['paused']);
-  const cancel = control('cancel', ['running', 'paused']);
-  setHandler(pauseBulkUpdate, pause.handler, { validator: pause.validator, description: 'Stop starting new items (running ones go on): {"operator":"who","note":"why"}' });
-  setHandler(resumeBulkUpdate, resume.handler, { validator: resume.validator, description: 'Start items again after a pause: {"operator":"who","note":"why"}' });
-  setHandler(cancelBulkUpdate, cancel.handler, {
-    validator: cancel.validator,
-    description: 'Start no more items; running ones are left alone and reported: {"operator":"who","note":"why"}',
-  });
+  const controlUpdates = [
+    [pauseBulkUpdate, 'pause', ['running'], 'Stop starting new items (running ones go on)'],
+    [resumeBulkUpdate, 'resume', ['paused'], 'Start items again after a pause'],
+    [cancelBulkUpdate, 'cancel', ['running', 'paused'],
+      'Start no more items; running ones are left alone and reported'],
+  ] as const;
+  for (const [update, action, allowedFrom, what] of controlUpdates) {
+    const { handler, validator } = control(action, allowedFrom);
+    setHandler(update, handler, { validator, description: `${what}: {"operator":"who","note":"why"}` });
+  }
   publish(true);
 
   if (carried === undefined) {
     // The rows must be the ones this bulk was started with: nothing starts otherwise.
-    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest }).catch((error: unknown) => {
-      throw asBulkFailure(error);
-    });
+    await checkBulkRows({ bulkId: input.bulkId, total: input.total, digest: input.digest }).catch(failAsBulk);
   }
 
   const slicesPerRun = input.slicesPerRun ?? bulkLimits.defaultSlicesPerRun;
@@ -273,8 +238,9 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     for (const item of items) if (list.length < bulkLimits.shownItems) list.push(item);
   };
 
-  while (state !== 'cancelled' || inFlight.length > 0) {
-    if (state === 'cancelled' ? inFlight.length === 0 : next >= input.total && inFlight.length === 0) break;
+  /** Nothing in flight, and nothing left to start (or cancelled). */
+  const allSettled = (): boolean => inFlight.length === 0 && (state === 'cancelled' || next >= input.total);
+  while (!allSettled()) {
     // Paused with nothing in flight: wait for resume or cancel.
     await condition(() => state !== 'paused' || inFlight.length > 0);
     if (slices >= slicesPerRun || workflowInfo().continueAsNewSuggested) break;
@@ -294,9 +260,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
         startNew,
         sliceMs,
         workflowIdPrefix: input.workflowIdPrefix,
-      }).catch((error: unknown) => {
-        throw asBulkFailure(error);
-      }),
+      }).catch(failAsBulk),
     );
     slice = undefined;
     slices++;
@@ -309,8 +273,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     publish();
   }
 
-  const unfinished = state === 'cancelled' ? inFlight.length > 0 : next < input.total || inFlight.length > 0;
-  if (unfinished) {
+  if (!allSettled()) {
     publish(true);
     await condition(allHandlersFinished);
     return continueAsNew<typeof bulkRun>({

@@ -1,12 +1,7 @@
 /**
- * The reconcile workflow's activities (src/features/reconcile/workflow.ts).
- *
- * `findDrift` only reads: the ledger, the store and JustClick (at most
- * `readsPerSecond` API reads per second), and Temporal's visibility. `settleDrift` records
- * each finding once in the ledger's audit trail (so a later reconcile knows it is not new),
- * counts it in `orderflow_drift_findings`, and does the safe repairs: deleting a JustClick
- * bill that a completed run deleted (JustClick's DeleteOrder is idempotent by bill id).
- * Nothing that touches money is changed here: those findings wait for an operator.
+ * The reconcile workflow's activities: `findDrift` only reads (API reads paced); `settleDrift`
+ * records each finding once in the audit trail, counts it, and does the safe repairs (deleting a
+ * JustClick bill a completed run deleted: DeleteOrder is idempotent). Money waits for an operator.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -18,15 +13,14 @@ import type { WebTvClient } from '../../apis/webtv/client.ts';
 import { RunState, queryNames } from '../../contracts.ts';
 import type { RunStatus } from '../../contracts.ts';
 import { InvalidLedgerInputError } from '../../ledger/errors.ts';
-import type { AuditEvent, EffectLedger, EffectRecord } from '../../ledger/types.ts';
+import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
-import type { DriftFinding, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
+import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
 import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
-import { unresolvedStates } from '../../activities/protocol.ts';
-
+import { activityContext, isDone, isUnresolved, unresolvedStates } from '../../activities/protocol.ts';
 import { numberField, textField, doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
@@ -34,11 +28,9 @@ export interface ReconcileActivityDeps {
   webtv: WebTvClient;
   justclick?: JustClickClient | undefined;
   client: Client;
-  /** How long an unresolved effect may still be a request in flight (default: the HTTP clients' {@link inFlightWindowMs}). */
+  /** Defaults: the HTTP clients' {@link inFlightWindowMs}, and {@link reconcileDefaults}. */
   inFlightWindowMs?: number | undefined;
-  /** Default {@link reconcileDefaults.readsPerSecond}. */
   readsPerSecond?: number;
-  /** Default {@link reconcileDefaults.checkpointOverlapMs}. */
   checkpointOverlapMs?: number | undefined;
 }
 
@@ -50,13 +42,15 @@ function reportedEffectKeys(events: readonly AuditEvent[], sinceMs: number): str
   return [...new Set(events.filter((event) => Date.parse(event.at) >= sinceMs).flatMap((event) => (event.effectKey === null ? [] : [event.effectKey])))];
 }
 
+/** A finding about one effect: its id is `<kind>:<effect key>`. */
+type Evidence = DriftFinding['evidence'];
 
+function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, evidence: Evidence): DriftFinding {
+  const { workflowId, key: effectKey, userId } = record;
+  return { id: `${kind}:${effectKey}`, kind, workflowId, effectKey, userId, summary, evidence };
+}
 function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Called outside an activity (tests): nothing to tell.
-  }
+  activityContext()?.heartbeat();
 }
 
 export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
@@ -98,15 +92,12 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
   async function staleEffect(record: EffectRecord, input: FindDriftInput): Promise<DriftFinding | undefined> {
     const age = Date.parse(input.now) - Date.parse(record.updatedAt);
     if (age <= windowMs || (await isRunning(record.workflowId))) return undefined;
-    return {
-      id: `stale-effect:${record.key}`,
-      kind: 'stale-effect',
-      workflowId: record.workflowId,
-      effectKey: record.key,
-      userId: record.userId,
-      summary: `${record.kind} effect ${record.key} is still ${record.state} since ${record.updatedAt}, past the in-flight window, and no run works on it.`,
-      evidence: { state: record.state, 'last change': record.updatedAt, request: JSON.stringify(record.request), 'run running': 'no' },
-    };
+    return effectFinding(
+      'stale-effect',
+      record,
+      `${record.kind} effect ${record.key} is still ${record.state} since ${record.updatedAt}, past the in-flight window, and no run works on it.`,
+      { state: record.state, 'last change': record.updatedAt, request: JSON.stringify(record.request), 'run running': 'no' },
+    );
   }
 
   async function lateLanding(record: EffectRecord): Promise<DriftFinding | undefined> {
@@ -125,16 +116,11 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     const expected = record.state === 'resolved-not-applied' ? base : base + change;
     const now = (await paced(() => webtv.getCredit(userId))).buyerCredit;
     if (now !== expected + change) return undefined;
+    const summary =
+      `Store user ${userId}'s credit moved by exactly ${formatCents(Math.abs(change))} after ${record.key} was decided "did not take effect": ` +
+      'the earlier request probably landed late, so the change is there twice.';
     return {
-      id: `late-landing:${record.key}`,
-      kind: 'late-landing',
-      workflowId: record.workflowId,
-      effectKey: record.key,
-      userId: record.userId,
-      summary:
-        `Store user ${userId}'s credit moved by exactly ${formatCents(Math.abs(change))} after ${record.key} was decided "did not take effect": ` +
-        'the earlier request probably landed late, so the change is there twice.',
-      evidence: {
+      ...effectFinding('late-landing', record, summary, {
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
         // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
@@ -142,7 +128,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
-      },
+      }),
       credit: { userId, action: change < 0 ? 'subtract' : 'add', amount: formatCents(amount) },
     };
   }
@@ -153,39 +139,34 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     if (!Number.isSafeInteger(userId) || orderId === undefined) return undefined;
     const order = (await paced(() => webtv.listOrders(userId))).find((candidate) => candidate.id === orderId);
     if (order === undefined || order.status === 'cancelled') return undefined;
-    return {
-      id: `order-not-cancelled:${record.key}`,
-      kind: 'order-not-cancelled',
-      workflowId: record.workflowId,
-      effectKey: record.key,
-      userId: record.userId,
-      summary: `Order ${orderId} of store user ${userId} was cancelled by ${record.workflowId} (${record.updatedAt}) but is ${order.status} in the store now.`,
-      evidence: { 'cancelled at': record.updatedAt, 'store status now': order.status, 'payment status now': order.paymentStatus },
-    };
+    return effectFinding(
+      'order-not-cancelled',
+      record,
+      `Order ${orderId} of store user ${userId} was cancelled by ${record.workflowId} (${record.updatedAt}) but is ${order.status} in the store now.`,
+      { 'cancelled at': record.updatedAt, 'store status now': order.status, 'payment status now': order.paymentStatus },
+    );
   }
 
   async function billDrift(record: EffectRecord): Promise<DriftFinding | undefined> {
     const billId = textField(record.request, 'billId');
     if (billId === undefined) return undefined;
     const bill = await billStatus(billId);
-    const base = { workflowId: record.workflowId, effectKey: record.key, userId: record.userId };
     if (record.kind === 'justclick.delete' && bill.exists) {
-      return {
-        ...base,
-        id: `bill-still-exists:${record.key}`,
-        kind: 'bill-still-exists',
-        summary: `JustClick bill ${billId} was deleted by ${record.workflowId} (${record.updatedAt}) but exists again.`,
-        evidence: { billId, 'deleted at': record.updatedAt, 'pay status now': bill.payStatus ?? 'not reported' },
-      };
+      return effectFinding(
+        'bill-still-exists',
+        record,
+        `JustClick bill ${billId} was deleted by ${record.workflowId} (${record.updatedAt}) but exists again.`,
+        { billId, 'deleted at': record.updatedAt, 'pay status now': bill.payStatus ?? 'not reported' },
+      );
     }
     if (record.kind === 'justclick.mark-paid' && (!bill.exists || bill.payStatus !== 'paid')) {
-      return {
-        ...base,
-        id: `bill-not-paid:${record.key}`,
-        kind: 'bill-not-paid',
-        summary: `JustClick bill ${billId} was marked paid by ${record.workflowId} (${record.updatedAt}) but is ${bill.exists ? `"${bill.payStatus ?? 'without status'}"` : 'gone'} now.`,
-        evidence: { billId, 'marked paid at': record.updatedAt, 'now': bill.exists ? `pay status ${bill.payStatus ?? 'not reported'}` : 'no such bill' },
-      };
+      const now = bill.exists ? `"${bill.payStatus ?? 'without status'}"` : 'gone';
+      return effectFinding(
+        'bill-not-paid',
+        record,
+        `JustClick bill ${billId} was marked paid by ${record.workflowId} (${record.updatedAt}) but is ${now} now.`,
+        { billId, 'marked paid at': record.updatedAt, 'now': bill.exists ? `pay status ${bill.payStatus ?? 'not reported'}` : 'no such bill' },
+      );
     }
     return undefined;
   }
@@ -201,7 +182,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       const status = await client
         .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(run.workflowId).query<RunStatus>(queryNames.status))
         .catch(() => undefined);
-      const since = status?.awaiting?.since;
+      const awaiting = status?.awaiting;
+      const since = awaiting?.since;
       if (since === undefined || Date.parse(input.now) - Date.parse(since) <= input.operatorWaitMs) continue;
       findings.push({
         id: `operator-wait:${run.workflowId}`,
@@ -209,8 +191,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         workflowId: run.workflowId,
         effectKey: null,
         userId: null,
-        summary: `${run.workflowId} waits for an operator at ${status?.awaiting?.waitId ?? status?.awaiting?.step ?? '?'} since ${since}: ${status?.awaiting?.reason ?? ''}`,
-        evidence: { 'waiting since': since, step: status?.awaiting?.step ?? '?', wait: status?.awaiting?.waitId ?? '?' },
+        summary: `${run.workflowId} waits for an operator at ${awaiting?.waitId ?? awaiting?.step ?? '?'} since ${since}: ${awaiting?.reason ?? ''}`,
+        evidence: { 'waiting since': since, step: awaiting?.step ?? '?', wait: awaiting?.waitId ?? '?' },
       });
     }
     return findings;
@@ -235,9 +217,9 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
 
   /** What one effect shows: at most one finding, at most one paced API read. */
   async function checkEffect(record: EffectRecord, input: FindDriftInput): Promise<DriftFinding | undefined> {
-    if ((unresolvedStates as readonly string[]).includes(record.state)) return staleEffect(record, input);
+    if (isUnresolved(record)) return staleEffect(record, input);
     if (record.kind.startsWith('credit.')) return lateLanding(record);
-    const done = record.state === 'applied' || record.state === 'resolved-applied';
+    const done = isDone(record);
     if (record.kind === 'order.cancel' && done) return orderNotCancelled(record);
     if (record.kind.startsWith('justclick.') && done) return billDrift(record);
     return undefined;
@@ -335,22 +317,19 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (earlier !== undefined && !recorded.has(earlier.id)) recorded.set(earlier.id, earlier);
       }
       const counter = Context.current().metricMeter.createCounter(metricNames.driftFindings, '1', 'Drift found by reconcile, by kind and whether it was new');
+      const actor = reconcileWorkflowId;
+      const audit = async ({ workflowId, effectKey, userId }: DriftFinding, event: string, details: JsonValue) => {
+        await ledger.audit({ workflowId, effectKey: effectKey ?? undefined, userId, event, details, actor });
+      };
       const settled: SettledFinding[] = [];
       for (const finding of findings) {
         const isNew = !recorded.has(finding.id);
         const followUp = followUpOfKind[finding.kind];
         counter.add(1, { kind: finding.kind, new: String(isNew) });
         if (isNew) {
-          await ledger.audit({
-            workflowId: finding.workflowId,
-            effectKey: finding.effectKey ?? undefined,
-            userId: finding.userId,
-            event: reconcileAuditEvents.finding,
-            details: {
-              findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId,
-              ...(finding.credit === undefined ? {} : { credit: { ...finding.credit } }),
-            },
-            actor: reconcileWorkflowId,
+          await audit(finding, reconcileAuditEvents.finding, {
+            findingId: finding.id, kind: finding.kind, summary: finding.summary, evidence: finding.evidence, reconcile: reconcileWorkflowId,
+            ...(finding.credit === undefined ? {} : { credit: { ...finding.credit } }),
           });
         }
         let outcome = 'waits for an operator: see the runbook (README, "Drift") for what to decide';
@@ -365,14 +344,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           const billId = finding.evidence['billId'] ?? '';
           const deleted = await paced(() => justclick.deleteOrder(billId));
           outcome = deleted.status === 'deleted' ? `repaired: JustClick bill ${billId} deleted again` : `repaired: JustClick bill ${billId} was already gone`;
-          await ledger.audit({
-            workflowId: finding.workflowId,
-            effectKey: finding.effectKey ?? undefined,
-            userId: finding.userId,
-            event: reconcileAuditEvents.repaired,
-            details: { findingId: finding.id, outcome },
-            actor: reconcileWorkflowId,
-          });
+          await audit(finding, reconcileAuditEvents.repaired, { findingId: finding.id, outcome });
         }
         settled.push({ ...finding, isNew, followUp, outcome, ...(findingWorkflowId === undefined ? {} : { findingWorkflowId }) });
       }

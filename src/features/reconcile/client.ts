@@ -4,7 +4,8 @@
  * the next is due makes that one skip), created or updated by the same call.
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { StarterOptions } from '../../client/starters.ts';
 import type { ReconcileInput } from './contracts.ts';
 
 export const reconcileScheduleId = 'orderflow-reconcile';
@@ -12,10 +13,7 @@ export const reconcileWorkflowType = 'reconcile';
 /** The run a finding waits for an operator in (src/workflows/reconcile-finding.ts), started by the reconcile. */
 export const reconcileFindingWorkflowType = 'reconcileFinding';
 
-export interface ReconcileClientOptions {
-  client: Client;
-  taskQueue: string;
-}
+type ReconcileClientOptions = Pick<StarterOptions, 'client' | 'taskQueue'>;
 
 /** A reconcile run now; its id says when it was asked for (`reconcile:2026-12-01T23:30:00.000Z`). */
 export async function startReconcile(options: ReconcileClientOptions, input: ReconcileInput, now = new Date()): Promise<WorkflowHandle> {

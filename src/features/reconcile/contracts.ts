@@ -1,21 +1,6 @@
-/**
- * What the reconcile workflow (src/features/reconcile/workflow.ts) finds and returns. Workflow-safe:
- * types and constants only.
- */
+/** What the reconcile workflow finds and returns. Workflow-safe: types and constants only. */
 
-/**
- * - `stale-effect`: an effect still `pending`/`unknown` past the in-flight window, and no
- *   running run works on it;
- * - `late-landing`: a credit change decided "did not take effect" whose balance later moved
- *   by exactly its amount (a suspected double effect);
- * - `order-not-cancelled`: an order cancelled by a run is not cancelled in the store now;
- * - `bill-still-exists`: a JustClick bill deleted by a run exists again;
- * - `bill-not-paid`: a bill marked paid by a run is not paid in JustClick now;
- * - `operator-wait`: a run waits for an operator longer than the threshold;
- * - `double-effect`: one order refunded (or cancelled) by more than one run, and both stand
- *   (the ledger refuses this since it knows each effect's business key; effects recorded
- *   before could not be refused).
- */
+/** The kinds of drift, as docs/runbook.md ("Drift") explains them. */
 export const driftKinds = ['stale-effect', 'late-landing', 'order-not-cancelled', 'bill-still-exists', 'bill-not-paid', 'operator-wait', 'double-effect'] as const;
 export type DriftKind = (typeof driftKinds)[number];
 
@@ -40,9 +25,8 @@ export interface DriftFinding {
   workflowId: string;
   effectKey: string | null;
   userId: string | null;
-  /** One sentence: what is wrong. */
   summary: string;
-  /** Evidence: amounts, states, timeline (UTC ISO times). */
+  /** Amounts, states, timeline (UTC ISO times). */
   evidence: Record<string, string>;
   /** late-landing, double-effect of a refund: the credit change that is there twice (what `compensate` takes back once). */
   credit?: { userId: number; action: 'add' | 'subtract'; amount: string } | undefined;
@@ -64,9 +48,9 @@ export interface ReconcileFindingInput {
 }
 
 export interface ReconcileInput {
-  /** Look at effects changed in the last this many milliseconds. Default 24 h. */
+  /** Look at effects changed in the last this many milliseconds ({@link reconcileDefaults}). */
   sinceMs?: number;
-  /** A run waiting for an operator longer than this is a finding. Default 24 h. */
+  /** A run waiting for an operator longer than this is a finding. */
   operatorWaitMs?: number;
 }
 
@@ -86,10 +70,8 @@ export const reconcileDefaults = Object.freeze({
   /** At most this many API reads per second (the store API is one PHP installation). */
   readsPerSecond: 5,
   /**
-   * A reconcile's checkpoint is this much before the time it counted from, so the next one
-   * also looks at changes written just before it (a write in flight, a database clock a
-   * little behind the worker's): re-reading a few minutes costs little, skipping one change
-   * would hide drift.
+   * A checkpoint is this much before the time it counted from, so the next reconcile also reads
+   * changes written just before (a write in flight, a database clock behind): skipping one would hide drift.
    */
   checkpointOverlapMs: 5 * 60_000,
 });
@@ -98,36 +80,24 @@ export const reconcileDefaults = Object.freeze({
 export const reconcileAuditEvents = Object.freeze({ finding: 'reconcile.finding', repaired: 'reconcile.repaired', checkpoint: 'reconcile.checkpoint' });
 
 export interface FindDriftInput {
-  /** UTC ISO time: the window's start; effects changed since the checkpoint (not before this) are looked at. */
+  /** UTC ISO times: the window's start (changes since the checkpoint, not before this), and the workflow's now. */
   since: string;
-  /** UTC ISO time the reconcile counts from (the workflow's clock). */
   now: string;
   operatorWaitMs: number;
-  /**
-   * Look at every effect changed in the window, whatever the checkpoint says (what every run
-   * did before checkpoints): a sweep for drift made by hand long after an effect's last change.
-   */
+  /** Every effect changed in the window, whatever the checkpoint: a sweep for drift made by hand long after. */
   fullWindow?: boolean | undefined;
 }
 
 export interface SettleDriftInput {
   reconcileWorkflowId: string;
   findings: DriftFinding[];
-  /**
-   * The `now` its findDrift counted from: once every finding is recorded, the ledger's
-   * reconcile checkpoint moves there (less {@link reconcileDefaults.checkpointOverlapMs}).
-   * Absent (runs started before checkpoints): no checkpoint is written.
-   */
+  /** findDrift's `now`: the checkpoint moves there (less the overlap) once all is recorded; absent: none is written. */
   checkedAt?: string | undefined;
 }
 
 export interface ReconcileActivities {
   findDrift(input: FindDriftInput): Promise<DriftFinding[]>;
   settleDrift(input: SettleDriftInput): Promise<SettledFinding[]>;
-  /**
-   * The finding a `reconcileFinding` run acts on, as reconcile recorded it in the ledger:
-   * refused (InvalidInput, non-retryable) when none was recorded under its id, when the
-   * given one differs, or when the calling run is not that finding's run.
-   */
+  /** The finding as reconcile recorded it; InvalidInput when unknown, different, or not the calling run's finding. */
   recordedFinding(input: { finding: DriftFinding }): Promise<DriftFinding>;
 }

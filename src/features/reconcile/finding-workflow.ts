@@ -1,21 +1,9 @@
 /**
- * reconcileFinding: one drift finding that touches money or an order, waiting for an
- * operator with the usual decision protocol (status query, operatorDecision update/signal,
- * `orderflow decide`). Started once per finding by reconcile (its id comes from the
- * finding's stable id, so a finding found again joins the same run).
- *
- * - `skip`: accepted as it is (checked, or put right by hand); for a stale effect: it did
- *   take effect, recorded in the ledger (`retry`: it did not);
- * - `compensate` (late landings only): takes the doubled credit change back once, as an
- *   effect of this run in the ledger (its own key), under the usual once-only protocol;
- * - `abort`: closed without a verdict.
- *
- * The run acts only on a finding reconcile recorded in the ledger: before anything it loads
- * the finding by its id (recordedFinding) and is refused when the input differs, is
- * unknown, or the run's id is not that finding's run.
+ * reconcileFinding: one drift finding that touches money or an order, waiting for an operator
+ * (one run per stable finding id). It acts only on the finding as reconcile recorded it in the
+ * ledger, and is refused when its input differs or it is not that finding's run.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { RunState } from '../../contracts.ts';
 import type { RunResult } from '../../contracts.ts';
 import type { ReconcileActivities, ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
@@ -42,7 +30,7 @@ async function checkedFinding(given: ReconcileFindingInput['finding']): Promise<
 
 /** What each operator choice does at a finding. */
 const findingChoices = {
-  /** A drift finding; `compensate` only where the finding is a credit change made twice. */
+  /** `compensate` only where the finding is a credit change made twice. */
   drift: (takeBack: string | undefined) => ({
     skip: 'Accept it as it is (you checked, or put it right by hand): close the finding.',
     ...(takeBack === undefined ? {} : { compensate: `${takeBack}, once, through the ledger; then close the finding.` }),
@@ -79,13 +67,11 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
     await bookkeeping.resolveEffect({ effectKey: staleKey, workflowId: finding.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
     run.setStep('decide', 'done', `${decision.operator} recorded ${staleKey} as ${resolution}: ${decision.note}`);
-    run.setState(RunState.Completed);
-    return run.result('completed', `Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
+    return run.complete(`Finding ${finding.id}: recorded as ${resolution} by ${decision.operator}.`);
   }
   if (decision.action === 'skip' || credit === undefined) {
     run.setStep('decide', 'done', `accepted as it is by ${decision.operator}: ${decision.note}`);
-    run.setState(RunState.Completed);
-    return run.result('completed', `Finding ${finding.id} accepted as it is by ${decision.operator}.`);
+    return run.complete(`Finding ${finding.id} accepted as it is by ${decision.operator}.`);
   }
   run.setStep('decide', 'done', `${decision.operator} chose to take it back: ${decision.note}`);
   const key = run.effectKey('take-back');
@@ -104,11 +90,9 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
           ? 'Correction: the order was refunded twice'
           : `Correction: ${credit.action === 'add' ? 'credit added' : 'credit subtracted'} twice (late request)`,
       }),
-    describe: (result) => result.detail,
     onBusinessFailure: 'operator',
     choices: choices.adjustCredit(takeBackAction),
   });
   if (outcome.kind === 'abort') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
-  run.setState(RunState.Completed);
-  return run.result('completed', `Finding ${finding.id}: ${takeBack ?? ''} — done.`);
+  return run.complete(`Finding ${finding.id}: ${takeBack ?? ''} — done.`);
 }

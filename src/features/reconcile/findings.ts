@@ -9,6 +9,7 @@ import type { DriftFinding } from './contracts.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { orderEffectKey } from '../../business-keys.ts';
 import { effectKey as buildEffectKey, parseEffectKey } from '../../ledger/keys.ts';
+import { isDone } from '../../activities/protocol.ts';
 
 export function objectField(value: JsonValue | null, name: string): JsonValue | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? value[name] : undefined;
@@ -23,8 +24,6 @@ export function textField(value: JsonValue | null, name: string): string | undef
   const field = objectField(value, name);
   return typeof field === 'string' ? field : undefined;
 }
-
-export const doneStates: readonly string[] = ['applied', 'resolved-applied'];
 
 /**
  * The order business key an effect holds (`refund:<user>:<order>`, `cancel:<user>:<order>`),
@@ -51,7 +50,7 @@ export function undone(record: EffectRecord, byKey: ReadonlyMap<string, EffectRe
   const { workflowId, firstExecutionRunId } = parseEffectKey(record.key);
   const undoKey = firstExecutionRunId === undefined ? `${workflowId}/undo-add-credit` : buildEffectKey(workflowId, 'undo-add-credit', firstExecutionRunId);
   const undo = byKey.get(undoKey);
-  return undo !== undefined && doneStates.includes(undo.state);
+  return isDone(undo);
 }
 
 /** One order refunded or cancelled by more than one run, where each still stands. */
@@ -59,7 +58,7 @@ export function doubleEffects(all: readonly EffectRecord[], recentKeys: Readonly
   const byKey = new Map(all.map((record) => [record.key, record]));
   const groups = new Map<string, EffectRecord[]>();
   for (const record of all) {
-    if (!doneStates.includes(record.state) || (record.kind === 'credit.add' && undone(record, byKey))) continue;
+    if (!isDone(record) || (record.kind === 'credit.add' && undone(record, byKey))) continue;
     const businessKey = orderBusinessKeyOf(record);
     if (businessKey === undefined) continue;
     groups.set(businessKey, [...(groups.get(businessKey) ?? []), record]);

@@ -1,12 +1,7 @@
 /**
- * reconcile: finds drift that no retry can see (README, "Drift"): effects left unresolved,
- * late landings (suspected double credit changes), orders and JustClick bills changed by
- * hand after a run completed, and runs waiting too long for an operator.
- *
- * One read-only activity finds the drift; a second records each finding once in the
- * ledger's audit trail, counts it, and does the safe repairs. The Markdown report is the
- * run's current details and part of its result. Started by `orderflow reconcile` and by the
- * `orderflow schedule reconcile` Schedule.
+ * reconcile: finds drift that no retry can see (docs/runbook.md, "Drift") with a read-only
+ * activity, then records, counts and safely repairs it with a second. The Markdown report is
+ * the run's current details and part of its result.
  */
 import { ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../../contracts.ts';
