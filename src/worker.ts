@@ -263,5 +263,7 @@ function exitWith(error: unknown): never {
 }
 
 if (import.meta.main) {
+  // `node src/worker.ts` is the worker's own process too (the chaos tests and bench:scale start it so).
+  restartWithWorkerHeapLimits({ ownProcess: true });
   runWorkerProcess().catch(exitWith);
 }
