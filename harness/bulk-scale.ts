@@ -112,14 +112,19 @@ async function bareStartLoop(client: Client, taskQueue: string, items: readonly 
   return { runs: items.length, seconds, startsPerSecond: items.length / seconds, completedPerSecond: items.length / completedSeconds };
 }
 
-async function historyOf(client: Client, handle: WorkflowHandle): Promise<{ bytes: number; events: number; runs: number; largestPayload: number }> {
+/** The size of a workflow's history over its continue-as-new chain: bytes, events, runs, the largest payload, the first input. */
+export async function historySize(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<{ bytes: number; events: number; runs: number; largestPayload: number; inputBytes: number }> {
   let bytes = 0;
   let events = 0;
-  let runs = 0;
   let largestPayload = 0;
+  let inputBytes = 0;
+  const seen = new Set<string>();
   let runId: string | undefined = (await handle.describe()).runId;
-  while (runId !== undefined) {
-    runs++;
+  while (runId !== undefined && !seen.has(runId)) {
+    seen.add(runId);
     const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
     bytes += temporal.api.history.v1.History.encode(history).finish().length;
     for (const event of history.events ?? []) {
@@ -136,10 +141,12 @@ async function historyOf(client: Client, handle: WorkflowHandle): Promise<{ byte
       ]) {
         largestPayload = Math.max(largestPayload, payload.data?.length ?? 0);
       }
+      const input = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data?.length;
+      if (input !== undefined && inputBytes === 0) inputBytes = input;
     }
     runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
   }
-  return { bytes, events, runs, largestPayload };
+  return { bytes, events, runs: seen.size, largestPayload, inputBytes };
 }
 
 async function startTimes(client: Client, bulkId: string): Promise<number[]> {
@@ -209,7 +216,7 @@ export async function measureBulkScale(settings: BulkScaleSettings): Promise<Bul
       const ceiling = median(bare.map((round) => round.startsPerSecond));
       const bareCompletedPerSecond = median(bare.map((round) => round.completedPerSecond));
 
-      const history = await historyOf(stack.client, bulk.handle);
+      const history = await historySize(stack.client, bulk.handle);
       const wrongItems: string[] = [];
       for (const item of items) {
         const credits = stack.webtvSim.state.requireUser(item.userId).creditLog.filter((entry) => entry.change === 'add');

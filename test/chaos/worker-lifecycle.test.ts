@@ -3,20 +3,16 @@
  * serves Prometheus metrics when ORDERFLOW_METRICS_PORT is set, refuses bad configuration
  * listing every problem (and no secret), and stops gracefully on SIGTERM.
  */
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
 import { startStack } from '../../harness/stack.ts';
 import type { Stack } from '../../harness/stack.ts';
 import { spawnWorkerProcess, stopAllWorkerProcesses } from './worker-process.ts';
+import { pickFreePorts } from '../../src/temporal/ports.ts';
 
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  const [port] = await pickFreePorts('127.0.0.1', 1);
+  return port!;
 }
 
 describe.skipIf(!temporalAvailable())('the worker process', () => {

@@ -5,7 +5,6 @@
  * with a clear message and a non-zero exit code.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { startAdjustCredit } from '../../src/client/starters.ts';
@@ -18,14 +17,11 @@ import { eventually, startStack } from '../../harness/stack.ts';
 import type { Stack } from '../../harness/stack.ts';
 import { spawnWorkerProcess, stopAllWorkerProcesses } from './worker-process.ts';
 import type { WorkerLogLine, WorkerProcess } from './worker-process.ts';
+import { pickFreePorts } from '../../src/temporal/ports.ts';
 
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  const [port] = await pickFreePorts('127.0.0.1', 1);
+  return port!;
 }
 
 function waitLines(worker: WorkerProcess): WorkerLogLine[] {

@@ -6,7 +6,6 @@
  *  - Ctrl-C in `start --wait` and `bulk --wait` stops watching, says what goes on, exit 130;
  *  - conflicts advise what fits the workflow; another requester is the same request.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,40 +16,9 @@ import { connectTestClient, runWorker, temporalAvailable, testTemporalTarget, un
 import { eventually, placeCurrentOrder, startStack } from '../../harness/stack.ts';
 import type { Stack } from '../../harness/stack.ts';
 import { createBulkActivities } from '../../src/features/bulk/activities.ts';
+import { runOrderflow as orderflow } from '../../harness/orderflow-command.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
-
-interface CommandResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function childEnv(env: Record<string, string>): Record<string, string> {
-  return { PATH: `${root}node_modules/.bin:${process.env['PATH'] ?? '/usr/bin:/bin'}`, HOME: process.env['HOME'] ?? '/tmp', ...env };
-}
-
-/** Runs ./bin/orderflow; `interruptWhen` sends SIGINT to it once its stdout matches. */
-function orderflow(args: string[], env: Record<string, string>, interruptWhen?: RegExp): Promise<CommandResult> {
-  const child = spawn(`${root}bin/orderflow`, args, { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let interrupted = false;
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    if (interruptWhen !== undefined && !interrupted && interruptWhen.test(stdout)) {
-      interrupted = true;
-      // A moment for the watch to begin (it polls once a second), then Ctrl-C.
-      setTimeout(() => child.kill('SIGINT'), 1_500);
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.skipIf(!temporalAvailable())('honest answers from status, ops show, decide, --wait and start', () => {
   let stack: Stack;

@@ -3,7 +3,6 @@
  * process against the run's Temporal dev server, with a worker (the real activities) in
  * this process and both simulators on loopback.
  */
-import { spawn } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,31 +12,9 @@ import type { Stack } from '../../harness/stack.ts';
 import type { Client } from '@temporalio/client';
 import type { RunStatus } from '../../src/contracts.ts';
 import { eventually } from '../../harness/stack.ts';
+import { runOrderflow as orderflow } from '../../harness/orderflow-command.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
-
-interface CommandResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function orderflow(args: string[], env: Record<string, string>): Promise<CommandResult> {
-  const child = spawn(`${root}bin/orderflow`, args, {
-    cwd: root,
-    env: { PATH: `${root}node_modules/.bin:${process.env['PATH'] ?? '/usr/bin:/bin'}`, HOME: process.env['HOME'] ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.skipIf(!temporalAvailable())('orderflow start, status, decide and ops against a real Temporal server', () => {
   let stack: Stack;

@@ -13,6 +13,7 @@ import { eventually, placeCurrentOrder, startStack } from '../../harness/stack.t
 import type { Stack } from '../../harness/stack.ts';
 import { temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
 import { spawnWorkerProcess, stopAllWorkerProcesses } from '../chaos/worker-process.ts';
+import { pickFreePorts } from '../../src/temporal/ports.ts';
 
 interface ReceivedSpan {
   traceId: string;
@@ -73,11 +74,8 @@ async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]
 }
 
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [port] = await pickFreePorts('127.0.0.1', 1);
+  return port!;
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

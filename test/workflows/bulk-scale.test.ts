@@ -6,7 +6,6 @@
  * before any item starts; a payload over Temporal's limit is explained as what it is.
  */
 import { describe, expect, it } from 'vitest';
-import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createBulkActivities } from '../../src/features/bulk/activities.ts';
@@ -18,6 +17,7 @@ import { explainTemporalRefusal } from '../../src/cli/temporal.ts';
 import type { AdjustCreditInput } from '../../src/contracts.ts';
 import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
 import { callsOf, useWorkflowTestContext, workflowsPath } from '../../harness/workflows.ts';
+import { historySize } from '../../harness/bulk-scale.ts';
 
 /** Temporal's default warning size for one payload (the SDK logs TMPRL1103 above it). */
 const payloadWarningBytes = 512 * 1024;
@@ -43,36 +43,7 @@ describe.skipIf(!temporalAvailable())('bulk payloads stay bounded', () => {
     }));
   }
 
-  async function historyOf(handle: WorkflowHandle): Promise<{ bytes: number; largestPayload: number; inputBytes: number; events: number }> {
-    let bytes = 0;
-    let largestPayload = 0;
-    let inputBytes = 0;
-    let events = 0;
-    // Every run of the continue-as-new chain, first to last.
-    let runId: string | undefined = (await handle.describe()).runId;
-    const seen = new Set<string>();
-    while (runId !== undefined && !seen.has(runId)) {
-      seen.add(runId);
-      const history = await context.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-      bytes += temporal.api.history.v1.History.encode(history).finish().length;
-      for (const event of history.events ?? []) {
-        events++;
-        for (const payload of [
-          ...(event.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
-          ...(event.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
-          ...(event.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
-          ...(event.workflowExecutionCompletedEventAttributes?.result?.payloads ?? []),
-          ...(event.workflowExecutionContinuedAsNewEventAttributes?.input?.payloads ?? []),
-        ]) {
-          largestPayload = Math.max(largestPayload, payload.data?.length ?? 0);
-        }
-        const input = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data?.length;
-        if (input !== undefined && inputBytes === 0) inputBytes = input;
-      }
-      runId = (history.events ?? []).find((event) => event.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
-    }
-    return { bytes, largestPayload, inputBytes, events };
-  }
+  const historyOf = (handle: WorkflowHandle): ReturnType<typeof historySize> => historySize(context.client, handle);
 
   it('starts a 10,000-row file of 120-character texts; uploads under the warning size, the history the same size as for 200 rows', async () => {
     const result = await withBulkWorker(async (taskQueue) => {
