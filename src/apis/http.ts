@@ -44,17 +44,8 @@ export interface HttpTransportOptions {
   keepAliveTimeoutMs?: number;
 }
 
-/** Marks errors raised while connecting: nothing can have been written to the server. */
-const connectPhaseFailure = Symbol('orderflow.connectPhaseFailure');
-
-function markConnectFailure(error: Error): Error {
-  Object.defineProperty(error, connectPhaseFailure, { value: true });
-  return error;
-}
-
-function isConnectFailure(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && connectPhaseFailure in error;
-}
+/** Errors raised while connecting: nothing can have been written to the server. */
+const connectFailures = new WeakSet<object>();
 
 export interface HttpTransport {
   readonly dispatcher: Dispatcher;
@@ -71,9 +62,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   });
   const connector: buildConnector.connector = (connectOptions, callback) => {
     baseConnector(connectOptions, (...args) => {
-      const [error] = args;
-      if (error) callback(markConnectFailure(error), null);
-      else callback(...args);
+      if (args[0]) connectFailures.add(args[0]);
+      callback(...args);
     });
   };
   const agent = new Agent({
@@ -109,7 +99,7 @@ export interface HttpResponse {
   bodyText: string;
 }
 
-function callDescription(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url'>): string {
+export function callDescription(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url'>): string {
   return `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
 }
 
@@ -173,7 +163,7 @@ async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: 
     });
   } catch (error) {
     const code = errorCode(error, deadline);
-    if (isConnectFailure(error)) {
+    if (typeof error === 'object' && error !== null && connectFailures.has(error)) {
       throw new RequestNotSentError(
         `${where()}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
           'Check the API URL, DNS, the network and the server certificate; retrying is safe.',
@@ -327,13 +317,7 @@ export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' |
     throw new OutcomeUnknownError(
       `${where()}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText, 120, response) || 'empty'}); ` +
         'the request may have taken effect. Reconcile before retrying.',
-      {
-        api: req.api,
-        operation: req.operation,
-        resendable: req.idempotent,
-        code: 'INVALID_JSON',
-        httpStatus: response.status,
-      },
+      { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'INVALID_JSON', httpStatus: response.status },
     );
   }
 }

@@ -2,7 +2,7 @@
  * What a JustClick answer means (the API half of ../outcome.ts). An answer whose hash is missing
  * or wrong is not trusted at all (`unknown`); a verified one is judged by its code with the ONE table below.
  */
-import { parseJsonAnswer, rejectForHttpStatus, describeEndpoint } from '../http.ts';
+import { callDescription, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
 import type { HttpPostRequest, HttpResponse } from '../http.ts';
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { justClickResponseHash, phpNumberToString } from './signing.ts';
@@ -117,11 +117,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
 ]);
 
 /** The request facts errors need; never the body, which is signed but not secret. */
-export type JustClickRequestInfo = Pick<HttpPostRequest, 'operation' | 'url' | 'idempotent'>;
-
-function where(req: JustClickRequestInfo): string {
-  return `${apiLabel.justclick} ${req.operation} at ${describeEndpoint(req.url)}`;
-}
+export type JustClickRequestInfo = Pick<HttpPostRequest, 'operation' | 'url' | 'idempotent'> & { api: 'justclick' };
 
 /** How PHP's "$value" interpolation prints a decoded JSON scalar; undefined for arrays/objects. */
 function phpInterpolate(value: unknown): string | undefined {
@@ -140,7 +136,7 @@ function sameHex(received: string, expected: string): boolean {
 
 function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: string, what: string): OutcomeUnknownError {
   return new OutcomeUnknownError(
-    `${where(req)}: ${what}; the answer is not trusted. ` +
+    `${callDescription(req)}: ${what}; the answer is not trusted. ` +
       'The request may have taken effect: reconcile (read the order) before retrying.',
     { api: 'justclick', operation: req.operation, resendable: req.idempotent, code, httpStatus: response.status },
   );
@@ -148,9 +144,8 @@ function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: stri
 
 /** Reads one HTTP response into a verified answer, or throws its outcome; error codes are not judged here. */
 export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpResponse, secret: string): JustClickAnswer {
-  const httpReq = { ...req, api: 'justclick' as const };
-  if (response.status < 200 || response.status > 299) rejectForHttpStatus(httpReq, response);
-  const body = parseJsonAnswer(httpReq, response);
+  if (response.status < 200 || response.status > 299) rejectForHttpStatus(req, response);
+  const body = parseJsonAnswer(req, response);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw untrusted(req, response, 'UNEXPECTED_ANSWER', `the answer is JSON but not an object (${typeof body})`);
   }
@@ -168,7 +163,7 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
     const refusal = accessRefusalSignedWithAnotherKey(req, fields, response);
     if (refusal !== undefined) throw refusal;
     throw new OutcomeUnknownError(
-      `${where(req)}: the response signature did not verify (hash ${typeof hash === 'string' ? 'wrong' : 'missing'})${shownCode}, ` +
+      `${callDescription(req)}: the response signature did not verify (hash ${typeof hash === 'string' ? 'wrong' : 'missing'})${shownCode}, ` +
         'so the answer is not trusted. Check JUSTCLICK_SECRET; the request may have taken effect, so reconcile before retrying.',
       { api: 'justclick', operation: req.operation, resendable: req.idempotent, code: 'BAD_RESPONSE_HASH', httpStatus: response.status },
     );
@@ -198,7 +193,7 @@ function accessRefusalSignedWithAnotherKey(
   if (info?.accessProblem !== true) return undefined;
   const vendorText = typeof fields['error_text'] === 'string' ? fields['error_text'] : info.text;
   return new ApiRejectedError(
-    `${where(req)}: answered error ${code} ${JSON.stringify(vendorText)}: ${info.meaning}, and the answer is signed with ` +
+    `${callDescription(req)}: answered error ${code} ${JSON.stringify(vendorText)}: ${info.meaning}, and the answer is signed with ` +
       `another key than JUSTCLICK_SECRET, so the secret (or the login) is most likely wrong; nothing changed. ${info.action}`,
     { api: 'justclick', operation: req.operation, resendable: false, code: String(code), vendorText, httpStatus: response.status, accessProblem: true },
   );
@@ -223,24 +218,19 @@ export function judgeJustClickAnswer(req: JustClickRequestInfo, answer: JustClic
   const nonError = justClickNonError(req.operation, code);
   if (nonError) return { kind: nonError };
   const info = justClickCodes.get(code);
-  const said = `answered error ${code} ${JSON.stringify(answer.error_text)}`;
-  if (!info) {
-    throw new ApiRejectedError(
-      `${where(req)}: ${said}, a code JustClick does not document; treated as a final refusal. ` +
-        'Look the code up with JustClick support before retrying.',
-      { api: 'justclick', operation: req.operation, resendable: false, code: String(code), vendorText: answer.error_text, httpStatus },
-    );
-  }
+  const said = `${callDescription(req)}: answered error ${code} ${JSON.stringify(answer.error_text)}`;
   throw new ApiRejectedError(
-    `${where(req)}: ${said}: ${info.meaning}; nothing changed. ${info.action}`,
+    info
+      ? `${said}: ${info.meaning}; nothing changed. ${info.action}`
+      : `${said}, a code JustClick does not document; treated as a final refusal. Look the code up with JustClick support before retrying.`,
     {
       api: 'justclick',
       operation: req.operation,
-      resendable: info.resendable,
+      resendable: info?.resendable ?? false,
       code: String(code),
       vendorText: answer.error_text,
       httpStatus,
-      accessProblem: info.accessProblem ?? false,
+      accessProblem: info?.accessProblem ?? false,
     },
   );
 }
@@ -257,13 +247,9 @@ export function nonErrorAsRejection(
     verdict.kind === 'already-absent'
       ? 'the order does not exist: it is already absent (for DeleteOrder this is not a failure; nothing changed)'
       : 'an order with this bill id already exists (for CreateOrder this is not a failure; nothing was created)';
-  return new ApiRejectedError(`${where(req)}: ${said}: ${meaning}.`, {
-    api: 'justclick',
-    operation: req.operation,
-    resendable: false,
-    code: String(answer.error_code),
-    vendorText: answer.error_text,
-    httpStatus,
+  const code = String(answer.error_code);
+  return new ApiRejectedError(`${callDescription(req)}: ${said}: ${meaning}.`, {
+    api: 'justclick', operation: req.operation, resendable: false, code, vendorText: answer.error_text, httpStatus,
   });
 }
 
