@@ -16,7 +16,7 @@ import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
 import { parsePhpFieldName } from './php-fields.ts';
 import { justClickQueryHash, phpQueryFields } from './signing.ts';
 import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
-import { justClickMethods, justClickOrderTextFields } from './types.ts';
+import { justClickMethods, justClickOrderInfoTextFields, justClickOrderTextFields } from './types.ts';
 import type {
   JustClickAnswer,
   JustClickCreateResult,
@@ -200,9 +200,8 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
       const query = fields.map((field) => field.text).join('&');
       const hash = justClickQueryHash(query, login, secret);
       const body = query === '' ? `hash=${hash}` : `${query}&hash=${hash}`;
-      const req = { operation: method, url, idempotent };
+      const req = { api: 'justclick' as const, operation: method, url, idempotent };
       const response = await sendPost(transport, {
-        api: 'justclick',
         ...req,
         body,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -289,19 +288,10 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
         );
       }
       const fields = raw as Record<string, unknown>;
+      const texts = Object.entries(justClickOrderInfoTextFields).map(([key, name]) => [key, looseText(fields[name])]);
       return {
         billId: looseText(fields['id']) ?? billId,
-        email: looseText(fields['email']),
-        firstName: looseText(fields['first_name']),
-        lastName: looseText(fields['last_name']),
-        middleName: looseText(fields['middle_name']),
-        phone: looseText(fields['phone']),
-        payStatus: looseText(fields['pay_status']),
-        createdAt: looseText(fields['created']),
-        paidAt: looseText(fields['paid']),
-        tag: looseText(fields['tag']),
-        comment: looseText(fields['comment']),
-        paymentLink: looseText(fields['link']),
+        ...(Object.fromEntries(texts) as Record<keyof typeof justClickOrderInfoTextFields, string | null>),
         price: looseCents(fields['price']),
         leftToPay: looseCents(fields['bill_sum_topay']),
         raw: fields,

@@ -35,25 +35,20 @@ export interface JustClickGood {
   sum: Cents;
 }
 
-/** CreateOrder input (help article 582). Field names in comments are the API's. */
-export interface JustClickNewOrder {
+/** CreateOrder's text fields (help article 582) and their API names, in the order they are sent. */
+export const justClickOrderTextFields = [
+  // The English docs say bill_middle_name; the Russian original and public PHP clients use bill_otchestvo.
+  ['firstName', 'bill_first_name'], ['surname', 'bill_surname'], ['middleName', 'bill_otchestvo'],
+  ['email', 'bill_email'], ['phone', 'bill_phone'], ['country', 'bill_country'], ['region', 'bill_region'],
+  ['city', 'bill_city'], ['address', 'bill_address'], ['postalCode', 'bill_postal_code'], ['coupon', 'bill_kupon'],
+  ['tag', 'bill_tag'], ['comment', 'bill_comment'], ['ip', 'bill_ip'], ['domain', 'bill_domain'],
+] as const;
+
+/** CreateOrder input: the text fields above (only `email` required), and these. */
+export interface JustClickNewOrder extends Partial<Record<(typeof justClickOrderTextFields)[number][0], string>> {
   /** `bill_id`: with it, a repeated CreateOrder answers 601 instead of creating a second bill (idempotent). */
   billId?: string;
-  email: string; // bill_email
-  firstName?: string; // bill_first_name
-  surname?: string; // bill_surname
-  middleName?: string; // bill_otchestvo (the English docs say bill_middle_name; the Russian original and public PHP clients use bill_otchestvo)
-  phone?: string; // bill_phone
-  country?: string; // bill_country
-  region?: string; // bill_region
-  city?: string; // bill_city
-  address?: string; // bill_address
-  postalCode?: string; // bill_postal_code
-  coupon?: string; // bill_kupon
-  tag?: string; // bill_tag
-  comment?: string; // bill_comment
-  ip?: string; // bill_ip
-  domain?: string; // bill_domain
+  email: string;
   /** Unix seconds (`bill_created`). */
   createdAt?: number;
   /** `bill_timer_kill`: true = the product's auto-cancel time, false = never, or a Unix time. */
@@ -84,34 +79,21 @@ export interface JustClickStatusResult {
   text: string;
 }
 
-/** GetOrderInfo `result` (help article 3326), read loosely: absent fields are null. */
-export interface JustClickOrderInfo {
+/**
+ * GetOrderInfo's text fields (help article 3326) and their API names, as received. `pay_status` is
+ * documented only as "invoice status"; the format of `created` and `paid` is not documented; `link`
+ * is the payment page.
+ */
+export const justClickOrderInfoTextFields = {
+  email: 'email', firstName: 'first_name', lastName: 'last_name', middleName: 'middle_name', phone: 'phone', payStatus: 'pay_status',
+  createdAt: 'created', paidAt: 'paid', tag: 'tag', comment: 'comment', paymentLink: 'link',
+} as const;
+
+/** GetOrderInfo `result`, read loosely: absent fields are null. */
+export interface JustClickOrderInfo extends Record<keyof typeof justClickOrderInfoTextFields, string | null> {
   billId: string;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  middleName: string | null;
-  phone: string | null;
-  /** `pay_status` as the API reports it (documented only as "invoice status"). */
-  payStatus: string | null;
-  /** `created` and `paid`, as received (the format is not documented). */
-  createdAt: string | null;
-  paidAt: string | null;
-  tag: string | null;
-  comment: string | null;
-  /** `link`: the payment page. */
-  paymentLink: string | null;
-  /** null when absent or not an amount, like leftToPay (`bill_sum_topay`). */
+  /** `price` and `bill_sum_topay`: null when absent or not an amount. */
   price: Cents | null;
   leftToPay: Cents | null;
   raw: Readonly<Record<string, unknown>>;
 }
-
-/** CreateOrder's text fields and their API names, in the order they are sent. */
-type OrderTextField = Exclude<keyof JustClickNewOrder, 'billId' | 'createdAt' | 'autoCancel' | 'utm' | 'goods'>;
-export const justClickOrderTextFields: ReadonlyArray<[OrderTextField, string]> = [
-  ['firstName', 'bill_first_name'], ['surname', 'bill_surname'], ['middleName', 'bill_otchestvo'],
-  ['email', 'bill_email'], ['phone', 'bill_phone'], ['country', 'bill_country'], ['region', 'bill_region'],
-  ['city', 'bill_city'], ['address', 'bill_address'], ['postalCode', 'bill_postal_code'], ['coupon', 'bill_kupon'],
-  ['tag', 'bill_tag'], ['comment', 'bill_comment'], ['ip', 'bill_ip'], ['domain', 'bill_domain'],
-];
