@@ -42,12 +42,6 @@ export interface WebTvClientOptions {
   observeCall?: ApiCallObserver;
 }
 
-export type WebTvRequester = 'ADMIN' | 'BUYER';
-
-export interface WebTvCancelOrderOptions {
-  requester?: WebTvRequester;
-}
-
 export interface WebTvCreditChange {
   creditAction: 'add' | 'subtract';
   /** Above 0; sent as a decimal string ("5.00"). */
@@ -71,7 +65,7 @@ export interface WebTvPlaceOrderOptions {
 export interface WebTvClient {
   readonly apiUrl: string;
   readonly keyId: string;
-  cancelOrder(userId: number, options?: WebTvCancelOrderOptions, signal?: AbortSignal): Promise<WebTvActionDone>;
+  cancelOrder(userId: number, options?: { requester?: 'ADMIN' | 'BUYER' }, signal?: AbortSignal): Promise<WebTvActionDone>;
   /** Marks the user's fully paid current order as paid and delivers it. */
   processOrder(userId: number, signal?: AbortSignal): Promise<WebTvActionDone>;
   listOrders(userId: number, signal?: AbortSignal): Promise<WebTvOrder[]>;
@@ -91,13 +85,6 @@ export interface WebTvClient {
 
 function invalid(field: string, message: string): InvalidWebTvInputError {
   return new InvalidWebTvInputError(field, `WebTV store API client: ${message}`);
-}
-
-function checkUserId(action: string, userId: unknown): number {
-  if (typeof userId !== 'number' || !Number.isSafeInteger(userId) || userId < 1) {
-    throw invalid('userId', `${action} needs a store user id that is a whole number from 1 up; got ${JSON.stringify(userId) ?? String(userId)}. Nothing was sent.`);
-  }
-  return userId;
 }
 
 function checkPositiveInteger(action: string, field: string, value: unknown): number {
@@ -129,17 +116,19 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
   const now = options.now ?? (() => Date.now() / 1000);
 
   const observeCall = options.observeCall ?? unobserved;
-  function send(
+  /** One signed call of `action`, its success answer read by `parse` (outside the observed call). */
+  async function send<T>(
     action: WebTvAction,
     userId: number,
     fields: Record<string, string>,
     signal: AbortSignal | undefined,
-  ): Promise<{ answer: WebTvSuccessAnswer; context: WebTvCallContext }> {
-    return observeCall({ api: 'webtv', operation: action }, async () => {
+    parse: (answer: WebTvSuccessAnswer, context: WebTvCallContext) => T,
+  ): Promise<T> {
+    checkPositiveInteger(action, 'userId', userId);
+    const { answer, context } = await observeCall({ api: 'webtv', operation: action }, async () => {
       const timestamp = Math.floor(now());
       if (!Number.isSafeInteger(timestamp)) {
-        const message = `${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds. Nothing was sent.`;
-        throw invalid('now', message);
+        throw invalid('now', `${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds. Nothing was sent.`);
       }
       // Fresh salt and the current timestamp on every attempt.
       const url = buildSignedUrl(baseUrl, action, userId, credentials, { timestamp });
@@ -155,22 +144,6 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       });
       return { answer: interpretWebTvAnswer(context, response), context };
     });
-  }
-
-  async function done(action: WebTvAction, userId: number, fields: Record<string, string>, signal: AbortSignal | undefined): Promise<WebTvActionDone> {
-    const { answer, context } = await send(action, userId, fields, signal);
-    return parseWebTvActionDone(answer, context);
-  }
-
-  /** A read-only action, which takes no fields. */
-  async function read<T>(
-    action: WebTvAction,
-    userId: number,
-    signal: AbortSignal | undefined,
-    parse: (answer: WebTvSuccessAnswer, context: WebTvCallContext) => T,
-  ): Promise<T> {
-    checkUserId(action, userId);
-    const { answer, context } = await send(action, userId, {}, signal);
     return parse(answer, context);
   }
 
@@ -179,40 +152,34 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     keyId: config.keyId,
 
     async cancelOrder(userId, cancelOptions = {}, signal) {
-      checkUserId('cancel_order', userId);
       const fields: Record<string, string> = {};
       if (cancelOptions.requester !== undefined) {
         fields['requester'] = checkOneOf('cancel_order', 'requester', cancelOptions.requester, ['ADMIN', 'BUYER'] as const);
       }
-      return done('cancel_order', userId, fields, signal);
+      return send('cancel_order', userId, fields, signal, parseWebTvActionDone);
     },
 
-    async processOrder(userId, signal) {
-      checkUserId('process_order', userId);
-      return done('process_order', userId, {}, signal);
-    },
+    processOrder: (userId, signal) => send('process_order', userId, {}, signal, parseWebTvActionDone),
 
-    listOrders: (userId, signal) => read('list_orders', userId, signal, parseWebTvOrders),
+    listOrders: (userId, signal) => send('list_orders', userId, {}, signal, parseWebTvOrders),
 
     async addSubtractCredit(userId, change, signal) {
       const action = 'add_subtract_credit';
-      checkUserId(action, userId);
       const creditAction = checkOneOf(action, 'creditAction', change.creditAction, ['add', 'subtract'] as const);
       if (typeof change.amount !== 'number' || !Number.isSafeInteger(change.amount) || change.amount <= 0) {
         throw invalid('amount', `${action}: amount must be a whole number of cents above 0; got ${String(change.amount)}. Nothing was sent.`);
       }
       const fields: Record<string, string> = { creditAction, amount: formatCents(change.amount) };
       if (change.description !== undefined) fields['description'] = checkText(action, 'description', change.description);
-      return done(action, userId, fields, signal);
+      return send(action, userId, fields, signal, parseWebTvActionDone);
     },
 
-    getCredit: (userId, signal) => read('get_credit', userId, signal, parseWebTvCredit),
+    getCredit: (userId, signal) => send('get_credit', userId, {}, signal, parseWebTvCredit),
 
-    getCart: (userId, signal) => read('get_cart', userId, signal, parseWebTvCart),
+    getCart: (userId, signal) => send('get_cart', userId, {}, signal, parseWebTvCart),
 
     async modifyCart(userId, change, signal) {
       const action = 'modify_cart';
-      checkUserId(action, userId);
       const cartAction = checkOneOf(action, 'cartAction', change.cartAction, ['add', 'remove', 'empty'] as const);
       const fields: Record<string, string> = { cartAction };
       if (cartAction !== 'empty') {
@@ -220,12 +187,11 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
         fields['productID'] = String(checkPositiveInteger(action, 'productId', change.productId));
         if (change.productQty !== undefined) fields['productQty'] = String(checkPositiveInteger(action, 'productQty', change.productQty));
       }
-      return done(action, userId, fields, signal);
+      return send(action, userId, fields, signal, parseWebTvActionDone);
     },
 
     async placeOrder(userId, placeOptions = {}, signal) {
       const action = 'place_order';
-      checkUserId(action, userId);
       const fields: Record<string, string> = {};
       if (placeOptions.notifyBuyer !== undefined) {
         if (typeof placeOptions.notifyBuyer !== 'boolean') throw invalid('notifyBuyer', `${action}: notifyBuyer must be true or false. Nothing was sent.`);
@@ -233,18 +199,16 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       }
       if (placeOptions.buyerIp !== undefined) fields['buyer_ip'] = checkText(action, 'buyerIp', placeOptions.buyerIp);
       if (placeOptions.buyerUserAgent !== undefined) fields['buyer_useragent'] = checkText(action, 'buyerUserAgent', placeOptions.buyerUserAgent);
-      const { answer, context } = await send(action, userId, fields, signal);
-      return parseWebTvPlacedOrder(answer, context);
+      return send(action, userId, fields, signal, parseWebTvPlacedOrder);
     },
 
     async call(action, userId, fields, signal) {
       if (!isWebTvAction(action)) {
         throw invalid('action', `unknown action ${JSON.stringify(action)}; known: ${webTvActions.join(', ')}. Nothing was sent.`);
       }
-      checkUserId(action, userId);
       if (typeof fields !== 'object' || fields === null) throw invalid('fields', `${action}: fields must be an object of text values. Nothing was sent.`);
       for (const [name, value] of Object.entries(fields)) checkText(action, `fields.${name}`, value);
-      return (await send(action, userId, fields, signal)).answer;
+      return send(action, userId, fields, signal, (answer) => answer);
     },
 
     close: () => (ownsTransport ? transport.close() : Promise.resolve()),

@@ -6,7 +6,7 @@
  */
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { excerpt, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
-import type { HttpPostRequest, HttpResponse } from '../http.ts';
+import type { HttpResponse } from '../http.ts';
 import type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
 export interface WebTvErrorRule {
@@ -158,13 +158,8 @@ export const webTvErrorTable: readonly WebTvErrorRule[] = Object.freeze([
   },
 ] satisfies WebTvErrorRule[]);
 
-export interface WebTvErrorVerdict {
-  documented: boolean;
-  resendable: boolean;
-  meaning: string;
-  whatToDo: string;
-  accessProblem: boolean;
-  copyMayHaveActed: boolean;
+export interface WebTvErrorVerdict extends Required<Omit<WebTvErrorRule, 'actions' | 'code' | 'text'>> {
+  readonly documented: boolean;
 }
 
 const undocumentedVerdict: WebTvErrorVerdict = Object.freeze({
@@ -190,15 +185,7 @@ export function classifyWebTvError(action: WebTvAction, code: string, text: stri
   const rule =
     candidates.find((candidate) => candidate.text !== null && text !== undefined && sameText(candidate.text, text)) ??
     candidates.find((candidate) => candidate.text === null);
-  if (rule === undefined) return undocumentedVerdict;
-  return {
-    documented: true,
-    resendable: rule.resendable,
-    meaning: rule.meaning,
-    whatToDo: rule.whatToDo,
-    accessProblem: rule.accessProblem ?? false,
-    copyMayHaveActed: rule.copyMayHaveActed ?? false,
-  };
+  return rule === undefined ? undocumentedVerdict : { documented: true, accessProblem: false, copyMayHaveActed: false, ...rule };
 }
 
 function where(context: Pick<WebTvCallContext, 'action' | 'userId'>): string {
@@ -212,13 +199,7 @@ export function unexpectedWebTvAnswer(context: WebTvCallContext, detail: string,
       (context.idempotent
         ? 'The action only reads, so retrying is safe.'
         : 'The request may have taken effect: reconcile before retrying.'),
-    {
-      api: 'webtv',
-      operation: context.action,
-      resendable: context.idempotent,
-      code: 'UNEXPECTED_ANSWER',
-      httpStatus,
-    },
+    { api: 'webtv', operation: context.action, resendable: context.idempotent, code: 'UNEXPECTED_ANSWER', httpStatus },
   );
 }
 
@@ -267,12 +248,7 @@ function vendorError(value: unknown): { code: string; text: string | undefined }
  * JSON (the application may have failed after acting); anything else unexpected → `unknown`.
  */
 export function interpretWebTvAnswer(context: WebTvCallContext, response: HttpResponse): WebTvSuccessAnswer {
-  const httpRequest: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'> = {
-    api: 'webtv',
-    operation: context.action,
-    url: context.url,
-    idempotent: context.idempotent,
-  };
+  const httpRequest = { api: 'webtv' as const, operation: context.action, url: context.url, idempotent: context.idempotent };
   const status = response.status;
   if (status < 200 || status >= 300) {
     if (status >= 400 && status < 500) {

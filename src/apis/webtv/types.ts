@@ -22,15 +22,10 @@ export interface WebTvPlacedOrder {
   orderId: number;
 }
 
-/** Order status (0 current, 1 ordered/processed, 2 cancelled). A current order is status 0. */
-export type WebTvOrderStatus = 'current' | 'processed' | 'cancelled';
-export type WebTvOrderStatusCode = 0 | 1 | 2;
-/** Payment status (0 unpaid, 1 paid, 2 cancelled). */
-export type WebTvPaymentStatus = 'unpaid' | 'paid' | 'cancelled';
-export type WebTvPaymentStatusCode = 0 | 1 | 2;
-
-const orderStatusByCode: Record<WebTvOrderStatusCode, WebTvOrderStatus> = { 0: 'current', 1: 'processed', 2: 'cancelled' };
-const paymentStatusByCode: Record<WebTvPaymentStatusCode, WebTvPaymentStatus> = { 0: 'unpaid', 1: 'paid', 2: 'cancelled' };
+/** Order and payment statuses by their code (0, 1, 2). A current order is status 0. */
+const orderStatusByCode = ['current', 'processed', 'cancelled'] as const;
+const paymentStatusByCode = ['unpaid', 'paid', 'cancelled'] as const;
+export type WebTvStatusCode = 0 | 1 | 2;
 
 /** One order of `list_orders`. */
 export interface WebTvOrder {
@@ -42,10 +37,10 @@ export interface WebTvOrder {
   currencyId: number;
   /** Empty when the order has no invoice. */
   invoiceUrl: string;
-  status: WebTvOrderStatus;
-  statusCode: WebTvOrderStatusCode;
-  paymentStatus: WebTvPaymentStatus;
-  paymentStatusCode: WebTvPaymentStatusCode;
+  status: (typeof orderStatusByCode)[WebTvStatusCode];
+  statusCode: WebTvStatusCode;
+  paymentStatus: (typeof paymentStatusByCode)[WebTvStatusCode];
+  paymentStatusCode: WebTvStatusCode;
   paymentStatusText: string;
   total: Cents;
   totalFormatted: string;
@@ -142,7 +137,7 @@ function optionalId(value: unknown): number | null | undefined {
   return id === undefined ? undefined : id;
 }
 
-function statusCode(value: unknown): 0 | 1 | 2 | undefined {
+function statusCode(value: unknown): WebTvStatusCode | undefined {
   const code = looseInteger(value);
   return code === 0 || code === 1 || code === 2 ? code : undefined;
 }
