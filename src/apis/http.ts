@@ -32,16 +32,15 @@ export function inFlightWindowMs(timeouts: Pick<HttpTimeouts, 'totalMs'> = defau
 }
 
 /** Answers are small, flat JSON documents: deeper or larger ones are refused. */
-export const maxJsonDepth = 64;
+const maxJsonDepth = 64;
 
-export const defaultMaxResponseBytes = 4 * 1024 * 1024;
+const defaultMaxResponseBytes = 4 * 1024 * 1024;
 
 export interface HttpTransportOptions {
   timeouts?: Partial<HttpTimeouts>;
   maxResponseBytes?: number;
   /** Extra CA certificates to trust (PEM), e.g. a company proxy. Verification stays on. */
   ca?: string | Buffer | undefined;
-  keepAliveTimeoutMs?: number;
 }
 
 /** Errors raised while connecting: nothing can have been written to the server. */
@@ -70,7 +69,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     connect: connector,
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+    keepAliveTimeout: 4_000,
     pipelining: 1,
   });
   return {
@@ -99,13 +98,9 @@ export interface HttpResponse {
   bodyText: string;
 }
 
+/** The API, the operation and the URL without its query string: the query carries signatures and is never printed. */
 export function callDescription(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url'>): string {
-  return `${apiLabel[req.api]} ${req.operation} at ${describeEndpoint(req.url)}`;
-}
-
-/** The URL without its query string: the query carries signatures and is never printed. */
-export function describeEndpoint(url: URL): string {
-  return `${url.origin}${url.pathname}`;
+  return `${apiLabel[req.api]} ${req.operation} at ${req.url.origin}${req.url.pathname}`;
 }
 
 function errorCode(error: unknown, deadline?: AbortSignal): string {
@@ -299,6 +294,11 @@ export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operatio
       (resendable ? 'Retry later.' : 'Check the API URL and the credentials.'),
     { api: req.api, operation: req.operation, resendable, code, httpStatus: status },
   );
+}
+
+/** A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Parses an answer as JSON, or throws `unknown`: an HTML error page cannot tell whether the request took effect. */

@@ -6,7 +6,7 @@
 import type { JustClickConfig } from '../../config.ts';
 import { centsFromLooseAmount, formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
-import { createHttpTransport, sendPost } from '../http.ts';
+import { createHttpTransport, isRecord, sendPost } from '../http.ts';
 import { unobserved } from '../../telemetry/api-calls.ts';
 import type { ApiCallObserver } from '../../telemetry/api-calls.ts';
 import { OutcomeUnknownError } from '../outcome.ts';
@@ -238,11 +238,7 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
       if (found.length > 0) throw refuseJustClickInput('CreateOrder', found);
       const idempotent = order.billId !== undefined;
       const { answer, verdict } = await exchange('CreateOrder', params, idempotent, signal);
-      const result = answer.result;
-      const returnedId =
-        typeof result === 'object' && result !== null && !Array.isArray(result)
-          ? looseText((result as Record<string, unknown>)['bill_id'])
-          : null;
+      const returnedId = isRecord(answer.result) ? looseText(answer.result['bill_id']) : null;
       const billId = returnedId !== null && returnedId !== '' ? returnedId : order.billId;
       if (billId === undefined) {
         const detail = `answered ${answer.error_code} ${JSON.stringify(answer.error_text)} without result.bill_id`;
@@ -279,15 +275,14 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
     async getOrderInfo(billId, signal) {
       validated('GetOrderInfo', (found) => checkBillId(found, billId));
       const { answer } = await exchange('GetOrderInfo', [['bill_id', billId]], true, signal);
-      const raw = answer.result;
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      const fields = answer.result;
+      if (!isRecord(fields)) {
         throw new OutcomeUnknownError(
           `JustClick API GetOrderInfo at ${apiUrl}/GetOrderInfo: answered ${answer.error_code} without a result object; ` +
             'nothing can be read from it. Retry, or look at the order in the JustClick account.',
           { api: 'justclick', operation: 'GetOrderInfo', resendable: true, code: 'UNEXPECTED_ANSWER' },
         );
       }
-      const fields = raw as Record<string, unknown>;
       const texts = Object.entries(justClickOrderInfoTextFields).map(([key, name]) => [key, looseText(fields[name])]);
       return {
         billId: looseText(fields['id']) ?? billId,

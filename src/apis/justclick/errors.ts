@@ -2,7 +2,7 @@
  * What a JustClick answer means (the API half of ../outcome.ts). An answer whose hash is missing
  * or wrong is not trusted at all (`unknown`); a verified one is judged by its code with the ONE table below.
  */
-import { callDescription, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
+import { callDescription, isRecord, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
 import type { HttpPostRequest, HttpResponse } from '../http.ts';
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { justClickResponseHash, phpNumberToString } from './signing.ts';
@@ -145,11 +145,10 @@ function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: stri
 /** Reads one HTTP response into a verified answer, or throws its outcome; error codes are not judged here. */
 export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpResponse, secret: string): JustClickAnswer {
   if (response.status < 200 || response.status > 299) rejectForHttpStatus(req, response);
-  const body = parseJsonAnswer(req, response);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw untrusted(req, response, 'UNEXPECTED_ANSWER', `the answer is JSON but not an object (${typeof body})`);
+  const fields = parseJsonAnswer(req, response);
+  if (!isRecord(fields)) {
+    throw untrusted(req, response, 'UNEXPECTED_ANSWER', `the answer is JSON but not an object (${typeof fields})`);
   }
-  const fields = body as Record<string, unknown>;
   const codeText = phpInterpolate(fields['error_code']);
   const text = phpInterpolate(fields['error_text']);
   const hash = fields['hash'];
@@ -162,8 +161,9 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
   ) {
     const refusal = accessRefusalSignedWithAnotherKey(req, fields, response);
     if (refusal !== undefined) throw refusal;
+    const why = typeof hash === 'string' ? 'wrong' : 'missing';
     throw new OutcomeUnknownError(
-      `${callDescription(req)}: the response signature did not verify (hash ${typeof hash === 'string' ? 'wrong' : 'missing'})${shownCode}, ` +
+      `${callDescription(req)}: the response signature did not verify (hash ${why})${shownCode}, ` +
         'so the answer is not trusted. Check JUSTCLICK_SECRET; the request may have taken effect, so reconcile before retrying.',
       { api: 'justclick', operation: req.operation, resendable: req.idempotent, code: 'BAD_RESPONSE_HASH', httpStatus: response.status },
     );

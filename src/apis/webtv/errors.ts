@@ -5,7 +5,7 @@
  * `error` is still `rejected`, final and undocumented.
  */
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
-import { excerpt, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
+import { excerpt, isRecord, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
 import type { HttpResponse } from '../http.ts';
 import type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
@@ -225,10 +225,6 @@ export function rejectedWebTvAnswer(
       `(${status}${kind}: ${verdict.meaning}. What to do: ${verdict.whatToDo}.)`,
     { api: 'webtv', operation: context.action, resendable: verdict.resendable, code, vendorText, httpStatus, accessProblem: verdict.accessProblem },
   );
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const successFields = ['ok', 'data', 'list', 'id'] as const;

@@ -31,7 +31,7 @@ export function newSalt(): string {
 
 /**
  * The request URL for one attempt; without `at` (tests only), a fresh salt and the current time.
- * It carries a signature: never print or log it (see `describeEndpoint`).
+ * It carries a signature: never print or log it (see `callDescription`).
  */
 export function buildSignedUrl(
   apiUrl: string | URL,
