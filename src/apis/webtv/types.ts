@@ -6,77 +6,39 @@
 import { InvalidAmountError, centsFromLooseAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
-import { isRecord, unexpectedWebTvAnswer } from './errors.ts';
+import { isRecord } from '../http.ts';
+import { unexpectedWebTvAnswer } from './errors.ts';
 
 export { isReadOnlyWebTvAction, isWebTvAction, webTvActions, webTvReadOnlyActions } from './actions.ts';
 export type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
-/** `ok` answers of cancel_order, process_order, add_subtract_credit, modify_cart. */
-export interface WebTvActionDone {
-  message: string;
-}
-
-/** place_order: `{"ok":"Order was placed","id":319}`. */
-export interface WebTvPlacedOrder {
-  message: string;
-  orderId: number;
-}
-
 /** Order and payment statuses by their code (0, 1, 2). A current order is status 0. */
 const orderStatusByCode = ['current', 'processed', 'cancelled'] as const;
 const paymentStatusByCode = ['unpaid', 'paid', 'cancelled'] as const;
-export type WebTvStatusCode = 0 | 1 | 2;
+type StatusCode = 0 | 1 | 2;
 
+/** `ok` answers of cancel_order, process_order, add_subtract_credit, modify_cart. */
+export type WebTvActionDone = ReturnType<typeof parseWebTvActionDone>;
+export type WebTvPlacedOrder = ReturnType<typeof parseWebTvPlacedOrder>;
 /** One order of `list_orders`. */
-export interface WebTvOrder {
-  id: number;
-  orderNumber: string;
-  /** Unix seconds. */
-  date: number;
-  dateFormatted: string;
-  currencyId: number;
-  /** Empty when the order has no invoice. */
-  invoiceUrl: string;
-  status: (typeof orderStatusByCode)[WebTvStatusCode];
-  statusCode: WebTvStatusCode;
-  paymentStatus: (typeof paymentStatusByCode)[WebTvStatusCode];
-  paymentStatusCode: WebTvStatusCode;
-  paymentStatusText: string;
-  total: Cents;
-  totalFormatted: string;
-  totalPaid: Cents;
-  /** From `total_paid_formatted` (the example) or `total_paid_formatted_t` (the field list). */
-  totalPaidFormatted: string;
-}
-
-export interface WebTvCredit {
-  buyerCredit: Cents;
-  buyerCreditFormatted: string;
-}
-
+export type WebTvOrder = ReturnType<typeof parseWebTvOrder>;
+export type WebTvCredit = ReturnType<typeof parseWebTvCredit>;
 /** get_cart: the cart, or the current order once placed. */
-export interface WebTvCart {
-  /** The current order's id; null while it is still a cart (no order placed). */
-  orderId: number | null;
-  numProducts: number;
-  buyerCredit: Cents;
-  amountDue: Cents;
-  amountPaid: Cents;
-  hasCreditProduct: boolean;
-  minPurchaseCheck: boolean;
-  containsSubscription: boolean;
-}
+export type WebTvCart = ReturnType<typeof parseWebTvCart>;
 
 type FieldReader<T> = (value: unknown) => T | undefined;
 
-function readField<T>(context: WebTvCallContext, record: Readonly<Record<string, unknown>>, field: string, path: string, reader: FieldReader<T>, expected: string): T {
-  const value = record[field];
-  const result = reader(value);
-  if (result === undefined) {
-    const shown = value === undefined ? 'is missing' : `is ${describeValue(value)}`;
-    throw unexpectedWebTvAnswer(context, `field ${path}${field} ${shown}, expected ${expected}`);
-  }
-  return result;
+/** A reader of the fields of `record` (found at `path`): a field it cannot read is an `unknown` outcome naming it. */
+function fieldsOf(context: WebTvCallContext, record: Readonly<Record<string, unknown>>, path = '') {
+  return <T>(field: string, reader: FieldReader<T>, expected: string): T => {
+    const value = record[field];
+    const result = reader(value);
+    if (result === undefined) {
+      const shown = value === undefined ? 'is missing' : `is ${describeValue(value)}`;
+      throw unexpectedWebTvAnswer(context, `field ${path}${field} ${shown}, expected ${expected}`);
+    }
+    return result;
+  };
 }
 
 function describeValue(value: unknown): string {
@@ -137,7 +99,7 @@ function optionalId(value: unknown): number | null | undefined {
   return id === undefined ? undefined : id;
 }
 
-function statusCode(value: unknown): WebTvStatusCode | undefined {
+function statusCode(value: unknown): StatusCode | undefined {
   const code = looseInteger(value);
   return code === 0 || code === 1 || code === 2 ? code : undefined;
 }
@@ -147,67 +109,72 @@ function positiveInteger(value: unknown): number | undefined {
   return id !== undefined && id > 0 ? id : undefined;
 }
 
-export function parseWebTvActionDone(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvActionDone {
-  return { message: readField(context, answer, 'ok', '', looseText, 'a confirmation message ("ok")') };
+export function parseWebTvActionDone(answer: WebTvSuccessAnswer, context: WebTvCallContext) {
+  return { message: fieldsOf(context, answer)('ok', looseText, 'a confirmation message ("ok")') };
 }
 
 /** place_order: `{"ok":"Order was placed","id":319}`; without a usable id the outcome is unknown. */
-export function parseWebTvPlacedOrder(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvPlacedOrder {
+export function parseWebTvPlacedOrder(answer: WebTvSuccessAnswer, context: WebTvCallContext) {
+  const read = fieldsOf(context, answer);
   return {
-    message: readField(context, answer, 'ok', '', looseText, 'a confirmation message ("ok")'),
-    orderId: readField(context, answer, 'id', '', positiveInteger, 'the new order id, a whole number above 0'),
+    message: read('ok', looseText, 'a confirmation message ("ok")'),
+    orderId: read('id', positiveInteger, 'the new order id, a whole number above 0'),
   };
 }
 
-export function parseWebTvOrder(order: unknown, context: WebTvCallContext, path: string): WebTvOrder {
+function parseWebTvOrder(order: unknown, context: WebTvCallContext, path: string) {
   if (!isRecord(order)) throw unexpectedWebTvAnswer(context, `${path} is ${describeValue(order)}, expected an order object`);
-  const prefix = `${path}.`;
-  const statusValue = readField(context, order, 'status', prefix, statusCode, '0, 1 or 2');
-  const paymentValue = readField(context, order, 'status_payment', prefix, statusCode, '0, 1 or 2');
-  const paidFormattedField = 'total_paid_formatted' in order ? 'total_paid_formatted' : 'total_paid_formatted_t';
+  const read = fieldsOf(context, order, `${path}.`);
+  const amount = 'an amount such as "5.50"';
+  const statusValue = read('status', statusCode, '0, 1 or 2');
+  const paymentValue = read('status_payment', statusCode, '0, 1 or 2');
   return {
-    id: readField(context, order, 'id', prefix, positiveInteger, 'an order id, a whole number above 0'),
-    orderNumber: readField(context, order, 'order_number', prefix, looseText, 'text'),
-    date: readField(context, order, 'date', prefix, looseInteger, 'Unix seconds'),
-    dateFormatted: readField(context, order, 'date_formatted', prefix, optionalText, 'text'),
-    currencyId: readField(context, order, 'id_currency', prefix, looseInteger, 'a currency id'),
-    invoiceUrl: readField(context, order, 'invoice_url', prefix, optionalText, 'text'),
+    id: read('id', positiveInteger, 'an order id, a whole number above 0'),
+    orderNumber: read('order_number', looseText, 'text'),
+    /** Unix seconds. */
+    date: read('date', looseInteger, 'Unix seconds'),
+    dateFormatted: read('date_formatted', optionalText, 'text'),
+    currencyId: read('id_currency', looseInteger, 'a currency id'),
+    /** Empty when the order has no invoice. */
+    invoiceUrl: read('invoice_url', optionalText, 'text'),
     status: orderStatusByCode[statusValue],
     statusCode: statusValue,
     paymentStatus: paymentStatusByCode[paymentValue],
     paymentStatusCode: paymentValue,
-    paymentStatusText: readField(context, order, 'status_payment_text', prefix, optionalText, 'text'),
-    total: readField(context, order, 'total', prefix, looseCents, 'an amount such as "5.50"'),
-    totalFormatted: readField(context, order, 'total_formatted', prefix, optionalText, 'text'),
-    totalPaid: readField(context, order, 'total_paid', prefix, looseCents, 'an amount such as "5.50"'),
-    totalPaidFormatted: readField(context, order, paidFormattedField, prefix, optionalText, 'text'),
+    paymentStatusText: read('status_payment_text', optionalText, 'text'),
+    total: read('total', looseCents, amount),
+    totalFormatted: read('total_formatted', optionalText, 'text'),
+    totalPaid: read('total_paid', looseCents, amount),
+    /** From `total_paid_formatted` (the example) or `total_paid_formatted_t` (the field list). */
+    totalPaidFormatted: read('total_paid_formatted' in order ? 'total_paid_formatted' : 'total_paid_formatted_t', optionalText, 'text'),
   };
 }
 
 export function parseWebTvOrders(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvOrder[] {
   const asList = (value: unknown): unknown[] | undefined => (Array.isArray(value) ? value : undefined);
-  const list = readField(context, answer, 'list', '', asList, 'an array of orders');
+  const list = fieldsOf(context, answer)('list', asList, 'an array of orders');
   return list.map((order: unknown, index) => parseWebTvOrder(order, context, `list[${index}]`));
 }
 
-function dataOf(answer: WebTvSuccessAnswer, context: WebTvCallContext): Readonly<Record<string, unknown>> {
-  return readField(context, answer, 'data', '', (value) => (isRecord(value) ? value : undefined), 'an object');
+/** The fields of `data`, as a reader. */
+function dataOf(answer: WebTvSuccessAnswer, context: WebTvCallContext) {
+  return fieldsOf(context, fieldsOf(context, answer)('data', (value) => (isRecord(value) ? value : undefined), 'an object'), 'data.');
 }
 
-export function parseWebTvCredit(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvCredit {
-  const data = dataOf(answer, context);
+export function parseWebTvCredit(answer: WebTvSuccessAnswer, context: WebTvCallContext) {
+  const read = dataOf(answer, context);
   return {
-    buyerCredit: readField(context, data, 'buyer_credit', 'data.', looseCents, 'an amount such as "3.00"'),
-    buyerCreditFormatted: readField(context, data, 'buyer_credit_formatted', 'data.', optionalText, 'text'),
+    buyerCredit: read('buyer_credit', looseCents, 'an amount such as "3.00"'),
+    buyerCreditFormatted: read('buyer_credit_formatted', optionalText, 'text'),
   };
 }
 
-export function parseWebTvCart(answer: WebTvSuccessAnswer, context: WebTvCallContext): WebTvCart {
-  const data = dataOf(answer, context);
-  const read = <T>(field: string, reader: FieldReader<T>, expected: string): T => readField(context, data, field, 'data.', reader, expected);
+export function parseWebTvCart(answer: WebTvSuccessAnswer, context: WebTvCallContext) {
+  const read = dataOf(answer, context);
   const amount = 'an amount such as "5.50"';
   const flag = '0, 1, true or false';
   return {
+    /** The current order's id; null while it is still a cart (no order placed). */
     orderId: read('order_id', optionalId, 'an order id or nothing'),
     numProducts: read('order_num_products', looseInteger, 'a whole number'),
     buyerCredit: read('buyer_credit', looseCents, amount),
