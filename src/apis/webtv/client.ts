@@ -83,26 +83,27 @@ export interface WebTvClient {
   toJSON(): { api: 'webtv'; apiUrl: string; keyId: string };
 }
 
-function invalid(field: string, message: string): InvalidWebTvInputError {
-  return new InvalidWebTvInputError(field, `WebTV store API client: ${message}`);
+/** The refusal of a call before sending; `problem` is one sentence without its full stop. */
+function invalid(problem: string): InvalidWebTvInputError {
+  return new InvalidWebTvInputError(`WebTV store API client: ${problem}. Nothing was sent.`);
 }
 
 function checkPositiveInteger(action: string, field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalid(field, `${action}: ${field} must be a whole number from 1 up; got ${JSON.stringify(value) ?? String(value)}. Nothing was sent.`);
+    throw invalid(`${action}: ${field} must be a whole number from 1 up; got ${JSON.stringify(value) ?? String(value)}`);
   }
   return value;
 }
 
 function checkOneOf<T extends string>(action: string, field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw invalid(field, `${action}: ${field} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${JSON.stringify(value) ?? String(value)}. Nothing was sent.`);
+    throw invalid(`${action}: ${field} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}; got ${JSON.stringify(value) ?? String(value)}`);
   }
   return value as T;
 }
 
 function checkText(action: string, field: string, value: unknown): string {
-  if (typeof value !== 'string') throw invalid(field, `${action}: ${field} must be text; got ${typeof value}. Nothing was sent.`);
+  if (typeof value !== 'string') throw invalid(`${action}: ${field} must be text; got ${typeof value}`);
   return value;
 }
 
@@ -128,7 +129,7 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     const { answer, context } = await observeCall({ api: 'webtv', operation: action }, async () => {
       const timestamp = Math.floor(now());
       if (!Number.isSafeInteger(timestamp)) {
-        throw invalid('now', `${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds. Nothing was sent.`);
+        throw invalid(`${action}: the clock (now) returned ${String(timestamp)}, not Unix seconds`);
       }
       // Fresh salt and the current timestamp on every attempt.
       const url = buildSignedUrl(baseUrl, action, userId, credentials, { timestamp });
@@ -167,7 +168,7 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       const action = 'add_subtract_credit';
       const creditAction = checkOneOf(action, 'creditAction', change.creditAction, ['add', 'subtract'] as const);
       if (typeof change.amount !== 'number' || !Number.isSafeInteger(change.amount) || change.amount <= 0) {
-        throw invalid('amount', `${action}: amount must be a whole number of cents above 0; got ${String(change.amount)}. Nothing was sent.`);
+        throw invalid(`${action}: amount must be a whole number of cents above 0; got ${String(change.amount)}`);
       }
       const fields: Record<string, string> = { creditAction, amount: formatCents(change.amount) };
       if (change.description !== undefined) fields['description'] = checkText(action, 'description', change.description);
@@ -183,7 +184,7 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       const cartAction = checkOneOf(action, 'cartAction', change.cartAction, ['add', 'remove', 'empty'] as const);
       const fields: Record<string, string> = { cartAction };
       if (cartAction !== 'empty') {
-        if (change.productId === undefined) throw invalid('productId', `${action}: cartAction "${cartAction}" needs productId. Nothing was sent.`);
+        if (change.productId === undefined) throw invalid(`${action}: cartAction "${cartAction}" needs productId`);
         fields['productID'] = String(checkPositiveInteger(action, 'productId', change.productId));
         if (change.productQty !== undefined) fields['productQty'] = String(checkPositiveInteger(action, 'productQty', change.productQty));
       }
@@ -194,7 +195,7 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       const action = 'place_order';
       const fields: Record<string, string> = {};
       if (placeOptions.notifyBuyer !== undefined) {
-        if (typeof placeOptions.notifyBuyer !== 'boolean') throw invalid('notifyBuyer', `${action}: notifyBuyer must be true or false. Nothing was sent.`);
+        if (typeof placeOptions.notifyBuyer !== 'boolean') throw invalid(`${action}: notifyBuyer must be true or false`);
         fields['notify_buyer'] = placeOptions.notifyBuyer ? '1' : '0';
       }
       if (placeOptions.buyerIp !== undefined) fields['buyer_ip'] = checkText(action, 'buyerIp', placeOptions.buyerIp);
@@ -203,10 +204,8 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     },
 
     async call(action, userId, fields, signal) {
-      if (!isWebTvAction(action)) {
-        throw invalid('action', `unknown action ${JSON.stringify(action)}; known: ${webTvActions.join(', ')}. Nothing was sent.`);
-      }
-      if (typeof fields !== 'object' || fields === null) throw invalid('fields', `${action}: fields must be an object of text values. Nothing was sent.`);
+      if (!isWebTvAction(action)) throw invalid(`unknown action ${JSON.stringify(action)}; known: ${webTvActions.join(', ')}`);
+      if (typeof fields !== 'object' || fields === null) throw invalid(`${action}: fields must be an object of text values`);
       for (const [name, value] of Object.entries(fields)) checkText(action, `fields.${name}`, value);
       return send(action, userId, fields, signal, (answer) => answer);
     },

@@ -204,7 +204,7 @@ export function unexpectedWebTvAnswer(context: WebTvCallContext, detail: string,
 }
 
 /** Builds the `rejected` outcome for a vendor `{"error": ..., "error_long": ...}` answer. */
-export function rejectedWebTvAnswer(
+function rejectedWebTvAnswer(
   context: WebTvCallContext,
   code: string,
   vendorText: string | undefined,
@@ -262,18 +262,12 @@ export function interpretWebTvAnswer(context: WebTvCallContext, response: HttpRe
   const answer = parseJsonAnswer(httpRequest, response);
   const error = vendorError(answer);
   if (error) throw rejectedWebTvAnswer(context, error.code, error.text, status);
-  if (!isRecord(answer)) {
-    throw unexpectedWebTvAnswer(context, `the JSON is not an object (${excerpt(response.bodyText)})`, status);
-  }
-  if ('error' in answer) {
-    throw unexpectedWebTvAnswer(context, `"error" is not a code (${excerpt(response.bodyText)})`, status);
-  }
+  const unexpected = (what: string): OutcomeUnknownError =>
+    unexpectedWebTvAnswer(context, `${what} (${excerpt(response.bodyText)})`, status);
+  if (!isRecord(answer)) throw unexpected('the JSON is not an object');
+  if ('error' in answer) throw unexpected('"error" is not a code');
   if (!successFields.some((field) => answer[field] !== undefined && answer[field] !== null)) {
-    throw unexpectedWebTvAnswer(
-      context,
-      `neither an error nor one of the success fields ok, data, list, id (${excerpt(response.bodyText)})`,
-      status,
-    );
+    throw unexpected('neither an error nor one of the success fields ok, data, list, id');
   }
   return answer;
 }
@@ -281,10 +275,4 @@ export function interpretWebTvAnswer(context: WebTvCallContext, response: HttpRe
 /** Inputs refused before any request is sent: nothing was called. */
 export class InvalidWebTvInputError extends Error {
   override readonly name = 'InvalidWebTvInputError';
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(message);
-    this.field = field;
-  }
 }
