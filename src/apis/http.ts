@@ -8,23 +8,18 @@ import type { Dispatcher, FormData } from 'undici';
 import { ApiRejectedError, OutcomeUnknownError, RequestNotSentError, apiLabel } from './outcome.ts';
 import type { ApiName } from './outcome.ts';
 
-export interface HttpTimeouts {
-  /** TCP + TLS handshake. A connect that times out has sent nothing. */
-  connectMs: number;
-  headersMs: number;
-  /** Longest pause between two chunks of the response body. */
-  bodyMs: number;
-  /** The whole call: a server that trickles its answer never trips `bodyMs`. */
-  totalMs: number;
-}
-
 /** The one place the HTTP deadlines are decided; both the CLI and the activities use them. */
-export const defaultHttpTimeouts: Readonly<HttpTimeouts> = Object.freeze({
+export const defaultHttpTimeouts = Object.freeze({
+  /** TCP + TLS handshake. A connect that times out has sent nothing. */
   connectMs: 5_000,
   headersMs: 30_000,
+  /** Longest pause between two chunks of the response body. */
   bodyMs: 30_000,
+  /** The whole call: a server that trickles its answer never trips `bodyMs`. */
   totalMs: 60_000,
 });
+
+export type HttpTimeouts = Record<keyof typeof defaultHttpTimeouts, number>;
 
 /** How long after a call was made it may still take effect: our deadline plus a margin for a slow server. */
 export function inFlightWindowMs(timeouts: Pick<HttpTimeouts, 'totalMs'> = defaultHttpTimeouts): number {
@@ -120,10 +115,6 @@ function abortReason(signal: AbortSignal): string {
   return reason === undefined ? 'aborted' : String(reason);
 }
 
-function plainErrorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Sends one POST and reads the whole answer, or throws the transport outcome; statuses are not judged here. */
 export async function sendPost(transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
   if (req.signal?.aborted) {
@@ -145,8 +136,10 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
 async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
   const where = (): string => callDescription(req);
   const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
-  const errorText = (error: unknown): string =>
-    deadline.aborted ? `no complete answer within the ${transport.totalMs / 1000} s deadline for the whole call` : plainErrorText(error);
+  const errorText = (error: unknown): string => {
+    if (deadline.aborted) return `no complete answer within the ${transport.totalMs / 1000} s deadline for the whole call`;
+    return error instanceof Error ? error.message : String(error);
+  };
   let response: Dispatcher.ResponseData;
   try {
     response = await request(req.url, {
