@@ -103,10 +103,10 @@ function looseCents(value: unknown): Cents | null {
   }
 }
 
-function orderParams(order: JustClickNewOrder, problems: string[]): Array<[string, PhpValue]> {
+function checkOrder(problems: string[], order: JustClickNewOrder): void {
   if (typeof order !== 'object' || order === null) {
     problems.push('the order must be an object');
-    return [];
+    return;
   }
   if (order.billId !== undefined) checkBillId(problems, order.billId, 'billId');
   checkText(problems, 'email', order.email, { required: true, max: 254 });
@@ -140,8 +140,10 @@ function orderParams(order: JustClickNewOrder, problems: string[]): Array<[strin
       }
     });
   }
-  if (problems.length > 0) return [];
+}
 
+/** CreateOrder's parameters for a checked order. */
+function orderParams(order: JustClickNewOrder): Array<[string, PhpValue]> {
   const params: Array<[string, PhpValue]> = [];
   const add = (name: string, value: PhpValue): void => {
     if (value !== undefined) params.push([name, value]);
@@ -233,11 +235,8 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
     },
 
     async createOrder(order, signal) {
-      const found: string[] = [];
-      const params = orderParams(order, found);
-      if (found.length > 0) throw refuseJustClickInput('CreateOrder', found);
-      const idempotent = order.billId !== undefined;
-      const { answer, verdict } = await exchange('CreateOrder', params, idempotent, signal);
+      validated('CreateOrder', (found) => checkOrder(found, order));
+      const { answer, verdict } = await exchange('CreateOrder', orderParams(order), order.billId !== undefined, signal);
       const returnedId = isRecord(answer.result) ? looseText(answer.result['bill_id']) : null;
       const billId = returnedId !== null && returnedId !== '' ? returnedId : order.billId;
       if (billId === undefined) {
