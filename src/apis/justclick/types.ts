@@ -1,14 +1,9 @@
-/**
- * Types of the JustClick API as this client uses it (help.justclick.ru/archives/<n>:
- * 587 DeleteOrder, 582 CreateOrder, 592 UpdateOrderStatus, 3326 GetOrderInfo, 511 answers).
- */
+/** Types of the JustClick API as this client uses it (docs/vendor-apis.md, JustClick, names the help articles). */
 import type { Cents } from '../../money.ts';
 
-/** The methods with typed wrappers; any other method can go through `call`. */
-export type JustClickMethod = 'DeleteOrder' | 'CreateOrder' | 'UpdateOrderStatus' | 'GetOrderInfo';
-
-/** The documented methods (docs/vendor-apis.md, JustClick): the only ones `orderflow api justclick` sends. */
-export const justClickMethods: readonly JustClickMethod[] = Object.freeze(['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const);
+/** The documented methods, each with a typed wrapper: the only ones `orderflow api justclick` sends (`call` takes any). */
+export const justClickMethods = Object.freeze(['DeleteOrder', 'CreateOrder', 'UpdateOrderStatus', 'GetOrderInfo'] as const);
+export type JustClickMethod = (typeof justClickMethods)[number];
 
 /** Body fields the client sets itself (the request's signature); never a caller's field. */
 export const justClickReservedFields = Object.freeze(['hash'] as const);

@@ -12,15 +12,13 @@ export const webTvActions = Object.freeze([
 
 export type WebTvAction = (typeof webTvActions)[number];
 
-/** Actions that change nothing: sending one twice is as good as sending it once. */
-export const webTvReadOnlyActions: readonly WebTvAction[] = Object.freeze(['list_orders', 'get_credit', 'get_cart'] as const);
-
 export function isWebTvAction(value: unknown): value is WebTvAction {
   return typeof value === 'string' && (webTvActions as readonly string[]).includes(value);
 }
 
+/** Actions that change nothing: sending one twice is as good as sending it once. */
 export function isReadOnlyWebTvAction(action: WebTvAction): boolean {
-  return webTvReadOnlyActions.includes(action);
+  return action === 'list_orders' || action === 'get_credit' || action === 'get_cart';
 }
 
 export interface WebTvCallContext {

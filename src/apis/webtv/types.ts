@@ -9,7 +9,7 @@ import type { WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 import { isRecord } from '../http.ts';
 import { unexpectedWebTvAnswer } from './errors.ts';
 
-export { isReadOnlyWebTvAction, isWebTvAction, webTvActions, webTvReadOnlyActions } from './actions.ts';
+export { isReadOnlyWebTvAction, isWebTvAction, webTvActions } from './actions.ts';
 export type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
 
 /** Order and payment statuses by their code (0, 1, 2). A current order is status 0. */
