@@ -72,7 +72,8 @@ export interface PlannedChange {
   observedAfterText?: string | null;
   note?: { actor: string | null; text: string } | undefined;
   event: string;
-  details: Record<string, JsonValue>;
+  /** The audit event's details; undefined values are left out. */
+  details: Record<string, JsonValue | undefined>;
 }
 
 /** The values of `state`, `attempts`, `observed_before`, `response` and `observed_after` a change writes. */

@@ -17,7 +17,7 @@ import type { LockRelease } from './effect-rows.ts';
 import type { PlannedChange } from './effect-rows.ts';
 import { LedgerPart, WhereBuilder, nowOf } from './sql.ts';
 import type {
-  AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState, JsonValue,
+  AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState,
   ListEffectsFilter, RecordAttemptOptions, RecordEffectOptions,
 } from './types.ts';
 
@@ -53,10 +53,9 @@ export class EffectStore extends LedgerPart {
     const businessKey = input.businessKey ?? null;
     this.assertOpen();
 
-    const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
-    if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
-    if (businessKey !== null) details['businessKey'] = businessKey;
-    const detailsText = JSON.stringify(details);
+    // JSON.stringify leaves out what is undefined.
+    const { kind, request, observedBefore } = input;
+    const detailsText = JSON.stringify({ kind, to: 'pending', attempts: 1, revision: 1, request, observedBefore, businessKey: input.businessKey });
     const created = this.driver.writableCte && businessKey === null
       ? await beginInOneStatement(this.driver, [key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
       : await this.driver.transaction(async (tx) => {
@@ -111,22 +110,17 @@ export class EffectStore extends LedgerPart {
       if (!isEffectTransitionAllowed(current.state, state)) {
         throw refusal(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
       }
-      const details: Record<string, JsonValue> = { kind: current.kind, from: current.state, to: state };
-      if (options.response !== undefined) details['response'] = options.response;
-      if (options.observedBefore !== undefined) details['observedBefore'] = options.observedBefore;
-      if (options.observedAfter !== undefined) details['observedAfter'] = options.observedAfter;
-      if (options.note !== undefined) details['note'] = options.note;
       const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
-      details['attempts'] = attempts;
+      const { response, observedBefore, observedAfter, note } = options;
       return {
         state,
         attempts,
         observedBeforeText,
         responseText,
         observedAfterText,
-        note: options.note === undefined ? undefined : { actor, text: options.note },
+        note: note === undefined ? undefined : { actor, text: note },
         event: `effect.${state}`,
-        details,
+        details: { kind: current.kind, from: current.state, to: state, response, observedBefore, observedAfter, note, attempts },
       };
     });
   }
@@ -221,8 +215,8 @@ export class EffectStore extends LedgerPart {
       const current = guess ?? (await this.get(key));
       guess = undefined;
       if (current === undefined) throw new EffectNotFoundError(key, action);
-      if (fromMemory && context.expectRevision !== undefined && current.revision !== context.expectRevision) continue;
       if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
+        if (fromMemory) continue;
         throw refusal(
           current,
           requested,
