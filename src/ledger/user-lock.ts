@@ -16,10 +16,7 @@ import type { EffectRecord, EffectState, HeldUserLock, RecordEffectOptions, User
 
 export type RecordWithRelease = (key: string, state: EffectState, options: RecordEffectOptions | undefined, release?: LockRelease) => Promise<EffectRecord>;
 
-interface LockReads {
-  effect: EffectRecord | undefined;
-  unresolved: EffectRecord[];
-}
+type LockReads = Pick<HeldUserLock, 'effect' | 'unresolved'>;
 
 const unresolvedReadLimit = 1_000;
 
@@ -40,7 +37,7 @@ export class UserLocks extends LedgerPart {
     owner: string,
     fn: (lock: HeldUserLock) => Promise<T>,
     options: UserLockOptions = {},
-    record?: RecordWithRelease,
+    record: RecordWithRelease,
   ): Promise<T> {
     const userId = normalizeUserId(userIdInput);
     assertIdentifier(owner, 'Lock owner');
@@ -52,19 +49,21 @@ export class UserLocks extends LedgerPart {
     assertDuration(leaseMs, 'Lock leaseMs', 100, 3_600_000);
     this.assertOpen();
 
-    let token: string = randomUUID();
     const startedAt = performance.now();
+    const timedOut = async (): Promise<UserLockTimeoutError> => {
+      const holder = await this.readHolder(userId);
+      return new UserLockTimeoutError(userId, Math.round(performance.now() - startedAt), holder?.owner, holder?.heldUntil);
+    };
     const local = this.enterLocalQueue(userId);
-    let sentAt: number;
+    let token: string = randomUUID();
+    let sentAt = 0;
     let handed: HandedLease | undefined;
     let reads: LockReads | undefined;
     try {
-      if (!(await local.turn(waitMs))) {
-        const holder = await this.readHolder(userId);
-        throw new UserLockTimeoutError(userId, Math.round(performance.now() - startedAt), holder?.owner, holder?.heldUntil);
-      }
+      if (!(await local.turn(waitMs))) throw await timedOut();
       this.assertOpen();
-      handed = local.takeHandOff();
+      handed = local.queue.handedLease;
+      local.queue.handedLease = undefined;
       if (handed !== undefined && handed.leaseRunsOutAt - performance.now() < leaseMs / 3) {
         // Too close to running out to be worth keeping: let it go and take the lock afresh.
         await this.release(userId, handed.token);
@@ -78,11 +77,8 @@ export class UserLocks extends LedgerPart {
           reads = attempt.reads;
           break;
         }
-        const holder = await this.readHolder(userId);
         const waited = performance.now() - startedAt;
-        if (waited >= waitMs) {
-          throw new UserLockTimeoutError(userId, Math.round(waited), holder?.owner, holder?.heldUntil);
-        }
+        if (waited >= waitMs) throw await timedOut();
         pauseMs = Math.min(pauseMs * 2, this.defaults.lockPollMaxMs);
         await sleep(Math.max(1, Math.min(pauseMs * (0.5 + Math.random() / 2), waitMs - waited)));
         this.assertOpen();
@@ -98,7 +94,7 @@ export class UserLocks extends LedgerPart {
     const controller = new AbortController();
     if (handed !== undefined) token = handed.token;
     const heldSince = handed?.heldSince ?? performance.now();
-    let leaseRunsOutAt = handed?.leaseRunsOutAt ?? sentAt! + leaseMs;
+    let leaseRunsOutAt = handed?.leaseRunsOutAt ?? sentAt + leaseMs;
     let renewal: Promise<void> | undefined;
     let released = false; // with the outcome (recordAndRelease)
     const lose = (why: string): void => {
@@ -127,7 +123,7 @@ export class UserLocks extends LedgerPart {
     const timer = setInterval(tick, Math.max(10, Math.floor(leaseMs / 3)));
     const handsOff = (): boolean => {
       const now = performance.now();
-      return !controller.signal.aborted && local.othersWaiting() && now - heldSince < handOffChainMs && leaseRunsOutAt - now > leaseMs / 3;
+      return !controller.signal.aborted && local.queue.members > 1 && now - heldSince < handOffChainMs && leaseRunsOutAt - now > leaseMs / 3;
     };
     const held: HeldUserLock = {
       userId,
@@ -136,7 +132,6 @@ export class UserLocks extends LedgerPart {
       effect: reads?.effect,
       unresolved: reads?.unresolved ?? [],
       recordAndRelease: async (key, state, recordOptions) => {
-        if (record === undefined) throw new LedgerError('This lock was not taken through an effect ledger: record the outcome with ledger.record.');
         if (released || controller.signal.aborted || handsOff()) return record(key, state, recordOptions);
         const effect = await record(key, state, recordOptions, { userId, token });
         released = true;
@@ -150,77 +145,43 @@ export class UserLocks extends LedgerPart {
     } finally {
       clearInterval(timer);
       await renewal;
-      const handOff = !released && handsOff();
-      try {
-        if (released) {
-          // Let go already, in the same write as the outcome.
-        } else if (handOff) local.handOff({ token, leaseRunsOutAt, heldSince });
-        else await this.release(userId, token);
-      } catch (error) {
-        // The lease runs out by itself; others wait at most that long.
-        this.reportBackgroundError(error, `releasing the lock on store user ${userId}`);
-      } finally {
-        local.leave();
-      }
+      // Unless it was let go already, in the same write as the outcome.
+      if (!released && handsOff()) local.queue.handedLease = { token, leaseRunsOutAt, heldSince };
+      else if (!released) await this.releaseInBackground(userId, token);
+      local.leave();
     }
   }
 
   /** Joins this ledger's queue for one user; `leave()` lets the next one go (also after a timeout or failure). */
-  private enterLocalQueue(userId: string): {
-    turn(waitMs: number): Promise<boolean>;
-    othersWaiting(): boolean;
-    handOff(lease: HandedLease): void;
-    takeHandOff(): HandedLease | undefined;
-    leave(): void;
-  } {
-    let queue = this.localLocks.get(userId);
-    if (queue === undefined) {
-      queue = { tail: Promise.resolve(), members: 0, handedLease: undefined };
-      this.localLocks.set(userId, queue);
-    }
-    const joined = queue;
-    const before = joined.tail;
-    let letGo!: () => void;
-    const gone = new Promise<void>((resolve) => {
-      letGo = resolve;
-    });
-    joined.tail = before.then(() => gone);
-    joined.members += 1;
+  private enterLocalQueue(userId: string) {
+    const queue: LocalUserQueue = this.localLocks.get(userId) ?? { tail: Promise.resolve(), members: 0, handedLease: undefined };
+    this.localLocks.set(userId, queue);
+    const before = queue.tail;
+    const gone = Promise.withResolvers<void>();
+    queue.tail = before.then(() => gone.promise);
+    queue.members += 1;
     let left = false;
     return {
-      async turn(waitMs: number): Promise<boolean> {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), waitMs);
-        });
+      queue,
+      turn: async (waitMs: number): Promise<boolean> => {
+        const timeout = Promise.withResolvers<boolean>();
+        const timer = setTimeout(() => timeout.resolve(false), waitMs);
         try {
-          return await Promise.race([before.then(() => true), timedOut]);
+          return await Promise.race([before.then(() => true), timeout.promise]);
         } finally {
           clearTimeout(timer);
         }
       },
-      othersWaiting: () => joined.members > 1,
-      handOff: (lease: HandedLease) => {
-        joined.handedLease = lease;
-      },
-      takeHandOff: () => {
-        const lease = joined.handedLease;
-        joined.handedLease = undefined;
-        return lease;
-      },
-      leave: () => {
+      leave: (): void => {
         if (left) return;
         left = true;
-        letGo();
-        joined.members -= 1;
-        if (joined.members > 0) return;
-        if (this.localLocks.get(userId) === joined) this.localLocks.delete(userId);
-        const orphan = joined.handedLease;
-        joined.handedLease = undefined;
-        if (orphan !== undefined) {
-          // The successor gave up waiting: nobody here holds the lease any more.
-          this.release(userId, orphan.token).catch((error: unknown) => this.reportBackgroundError(error, `releasing the lock on store user ${userId}`));
-        }
+        gone.resolve();
+        queue.members -= 1;
+        if (queue.members > 0) return;
+        if (this.localLocks.get(userId) === queue) this.localLocks.delete(userId);
+        // The successor gave up waiting: nobody here holds the lease any more.
+        if (queue.handedLease !== undefined) void this.releaseInBackground(userId, queue.handedLease.token);
+        queue.handedLease = undefined;
       },
     };
   }
@@ -296,6 +257,11 @@ export class UserLocks extends LedgerPart {
 
   private async release(userId: string, token: string): Promise<void> {
     await this.driver.lockQuery('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [userId, token]);
+  }
+
+  /** A failure is reported, not thrown: the lease runs out by itself, and others wait at most that long. */
+  private releaseInBackground(userId: string, token: string): Promise<void> {
+    return this.release(userId, token).catch((error: unknown) => this.reportBackgroundError(error, `releasing the lock on store user ${userId}`));
   }
 
   private reportBackgroundError(error: unknown, context: string): void {
