@@ -37,16 +37,16 @@ export class AuditTrail extends LedgerPart {
     const where = new WhereBuilder();
     if (filter.workflowId !== undefined) {
       assertWorkflowId(filter.workflowId);
-      where.add((p) => `workflow_id = ${p}`, filter.workflowId);
+      where.add(`workflow_id = ${where.param(filter.workflowId)}`);
     }
-    if (filter.userId !== undefined) where.add((p) => `user_id = ${p}`, normalizeUserId(filter.userId));
+    if (filter.userId !== undefined) where.add(`user_id = ${where.param(normalizeUserId(filter.userId))}`);
     if (filter.effectKey !== undefined) {
       parseEffectKey(filter.effectKey);
-      where.add((p) => `effect_key = ${p}`, filter.effectKey);
+      where.add(`effect_key = ${where.param(filter.effectKey)}`);
     }
     if (filter.event !== undefined) {
       assertDottedName(filter.event, 'Audit event name', 100);
-      where.add((p) => `event = ${p}`, filter.event);
+      where.add(`event = ${where.param(filter.event)}`);
     }
     const limit = clampLimit(filter.limit, 'listAudit');
     this.assertOpen();

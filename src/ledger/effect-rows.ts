@@ -70,7 +70,8 @@ export interface PlannedChange {
   observedBeforeText?: string | null;
   responseText?: string | null;
   observedAfterText?: string | null;
-  note?: { actor: string | null; text: string } | undefined;
+  /** Written with the change's actor. */
+  note?: string | undefined;
   event: string;
   /** The audit event's details; undefined values are left out. */
   details: Record<string, JsonValue | undefined>;

@@ -55,6 +55,7 @@ export async function nowOf(driver: SqlDriver, executor: SqlExecutor): Promise<n
   return toInteger(rows[0]?.['now_ms'], 'now_ms');
 }
 
+/** Conditions joined by AND, every value in them a parameter (`param`). */
 export class WhereBuilder {
   readonly params: SqlParam[] = [];
   readonly #conditions: string[] = [];
@@ -64,12 +65,8 @@ export class WhereBuilder {
     return `$${this.params.length}`;
   }
 
-  add(condition: (placeholder: string) => string, value: SqlParam): void {
-    this.#conditions.push(condition(this.param(value)));
-  }
-
-  addIn(column: string, values: readonly SqlParam[]): void {
-    this.#conditions.push(`${column} IN (${values.map((value) => this.param(value)).join(', ')})`);
+  add(condition: string): void {
+    this.#conditions.push(condition);
   }
 
   sql(): string {
