@@ -8,19 +8,18 @@ import { BulkRowStore } from './bulk-rows.ts';
 import { BusinessKeys } from './business-keys.ts';
 import { EffectStore } from './effects.ts';
 import type { LedgerDefaults, SqlDriver } from './sql.ts';
-import type {
-  AuditContext, AuditEvent, AuditEventInput, BusinessKeyHolder, EffectLedger, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions,
-} from './types.ts';
+import type { AuditContext, AuditEvent, AuditEventInput, BusinessKeyHolder, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions } from './types.ts';
 import { UserLocks } from './user-lock.ts';
 
-export class SqlEffectLedger extends EffectStore implements EffectLedger {
+export class SqlEffectLedger extends EffectStore {
   readonly backend: LedgerBackend;
+  /** Where it lives, without any password: safe to log. */
   readonly location: string;
   readonly bulkRows: BulkRowStore;
   readonly #audit: AuditTrail;
   readonly #locks: UserLocks;
   readonly #businessKeys: BusinessKeys;
-  readonly #open = { closed: false };
+  readonly #open: { closed: boolean };
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
     const open = { closed: false };
@@ -45,10 +44,16 @@ export class SqlEffectLedger extends EffectStore implements EffectLedger {
     return this.#audit.listAudit(filter);
   }
 
+  /**
+   * Runs `fn` holding the lock on one store user against every other holder, in any process
+   * or host: a lease renewed while `fn` runs, so a holder that dies lets go when it runs out.
+   * Not re-entrant: a nested call for the same user waits like anyone else.
+   */
   withUserLock<T>(userId: string | number, owner: string, fn: (lock: HeldUserLock) => Promise<T>, options?: UserLockOptions): Promise<T> {
     return this.#locks.withUserLock(userId, owner, fn, options, (key, state, recordOptions, release) => this.record(key, state, recordOptions, release));
   }
 
+  /** Lets go of the business key `effectKey` holds, once its effect was undone; false when it held none. */
   releaseBusinessKey(effectKey: string, context?: AuditContext): Promise<boolean> {
     return this.#businessKeys.releaseBusinessKey(effectKey, context);
   }
