@@ -75,18 +75,17 @@ export interface BeginEffectResult {
   created: boolean;
 }
 
-export interface RecordEffectOptions extends AuditContext {
+export interface RecordAttemptOptions extends AuditContext {
+  /** Refuse the change unless the row is still at this revision (compare-and-set). */
+  expectRevision?: number | undefined;
+}
+
+export interface RecordEffectOptions extends RecordAttemptOptions {
   response?: JsonValue | undefined;
   observedAfter?: JsonValue | undefined;
   /** Required when arming the effect again as `pending`: the fresh observation. */
   observedBefore?: JsonValue | undefined;
   note?: string | undefined;
-  /** Refuse the change unless the row is still at this revision (compare-and-set). */
-  expectRevision?: number | undefined;
-}
-
-export interface RecordAttemptOptions extends AuditContext {
-  expectRevision?: number | undefined;
 }
 
 export interface AddNoteInput extends AuditContext {
