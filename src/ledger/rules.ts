@@ -65,12 +65,7 @@ export function assertDottedName(value: string, what: string, maxLength: number)
 }
 
 export function assertWorkflowId(workflowId: string): void {
-  if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > maxWorkflowIdLength) {
-    throw new InvalidLedgerInputError(
-      `Workflow id ${describe(workflowId)} must be a string of 1-${maxWorkflowIdLength} characters.`,
-    );
-  }
-  assertPrintable(workflowId, 'Workflow id');
+  assertIdentifier(workflowId, 'Workflow id', maxWorkflowIdLength);
 }
 
 /** A short identifier (owner, actor, run id, business key): printable and bounded. */
@@ -78,10 +73,6 @@ export function assertIdentifier(value: string, what: string, maxLength = maxIde
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new InvalidLedgerInputError(`${what} must be a string of 1-${maxLength} characters, got ${describe(value)}.`);
   }
-  assertPrintable(value, what);
-}
-
-function assertPrintable(value: string, what: string): void {
   if (controlCharacters.test(value) || value.trim() !== value) {
     throw new InvalidLedgerInputError(`${what} ${describe(value)} has control or invisible format characters, or surrounding spaces.`);
   }
