@@ -4,7 +4,7 @@
  * `postgresSchema` puts every table in that schema through the connection's `search_path`.
  */
 import { Pool, escapeIdentifier } from 'pg';
-import type { PoolClient, PoolConfig } from 'pg';
+import type { PoolClient } from 'pg';
 import { LedgerConfigError, LedgerError } from './errors.ts';
 import { migrate } from './schema.ts';
 import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
@@ -38,16 +38,15 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
     );
   }
   const location = `${describePostgresUrl(url)}${options.schema === undefined ? '' : ` (schema ${options.schema})`}`;
-  const config: PoolConfig = {
+  const pool = new Pool({
     connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'orderflow-ledger',
-  };
-  if (options.schema !== undefined) config.options = `-c search_path=${options.schema}`;
-  const pool = new Pool(config);
+    options: options.schema === undefined ? undefined : `-c search_path=${options.schema}`,
+  });
   pool.on('error', (error) => options.onBackgroundError(error, `an idle PostgreSQL connection of the ledger at ${location} failed`));
 
   try {
@@ -99,6 +98,8 @@ class PostgresDriver implements SqlDriver {
   readonly sharesProcessClock = false;
   readonly writableCte = true;
   readonly lockFunctions = true;
+  /** Every PostgreSQL write is equally durable. */
+  readonly lockQuery = this.query;
   readonly #pool: Pool;
   #closed = false;
 
@@ -109,10 +110,6 @@ class PostgresDriver implements SqlDriver {
 
   async query(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
     return (await this.#pool.query(sql, [...params])).rows as SqlRow[];
-  }
-
-  lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
-    return this.query(sql, params);
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
