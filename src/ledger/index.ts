@@ -67,6 +67,5 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 export * from './errors.ts';
 export { allowedEffectTransitions, isEffectTransitionAllowed, isFinalEffectState, parseEffectKey } from './rules.ts';
 export { effectKey, stepOfEffectKey } from './keys.ts';
-export type { ParsedEffectKey } from './keys.ts';
 export { effectStates } from './types.ts';
 export type * from './types.ts';
