@@ -114,7 +114,7 @@ export class EffectStore extends LedgerPart {
 
     return this.change(key, 'record', state, options, release, (current) => {
       if (!isEffectTransitionAllowed(current.state, state)) {
-        throw refusal(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
+        throw new EffectTransitionError(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
       }
       const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
       const { response, observedBefore, observedAfter, note } = options;
@@ -137,7 +137,7 @@ export class EffectStore extends LedgerPart {
       if (isFinalEffectState(current.state)) {
         const message = `Effect ${JSON.stringify(key)} is ${current.state}, which is final: ` +
           'no further call may be made. Return the recorded outcome instead.';
-        throw refusal(current, 'attempt', 'forbidden', message);
+        throw new EffectTransitionError(current, 'attempt', 'forbidden', message);
       }
       return {
         state: current.state,
@@ -203,7 +203,7 @@ export class EffectStore extends LedgerPart {
   private async change(
     key: string,
     action: string,
-    requested: EffectState | 'attempt' | 'note',
+    requested: EffectTransitionError['requested'],
     context: RecordAttemptOptions,
     release: LockRelease | undefined,
     plan: (current: EffectRecord) => PlannedChange,
@@ -223,7 +223,7 @@ export class EffectStore extends LedgerPart {
       if (current === undefined) throw new EffectNotFoundError(key, action);
       if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
         if (fromMemory) continue;
-        throw refusal(
+        throw new EffectTransitionError(
           current,
           requested,
           'stale',
@@ -292,14 +292,4 @@ export class EffectStore extends LedgerPart {
     }
     return effect;
   }
-}
-
-function refusal(
-  current: EffectRecord,
-  requested: EffectState | 'attempt' | 'note',
-  reason: 'forbidden' | 'stale',
-  message: string,
-): EffectTransitionError {
-  const { key, state: currentState, revision: currentRevision } = current;
-  return new EffectTransitionError({ key, currentState, requested, reason, currentRevision, message });
 }

@@ -2,7 +2,7 @@
  * Errors of the effect ledger. Callers branch on the class (`instanceof`) and its fields,
  * never on message text. Messages never contain secrets (ledger URLs are shown without their password).
  */
-import type { EffectState } from './types.ts';
+import type { EffectRecord, EffectState } from './types.ts';
 
 /** Every subclass is named after itself (`error.name`). */
 export class LedgerError extends Error {
@@ -48,13 +48,11 @@ export class EffectTransitionError extends LedgerError {
   declare readonly reason: 'forbidden' | 'stale';
   declare readonly currentRevision: number;
 
-  constructor({ message, ...fields }: Pick<EffectTransitionError, TransitionField> & { message: string }) {
+  constructor(current: EffectRecord, requested: EffectTransitionError['requested'], reason: EffectTransitionError['reason'], message: string) {
     super(message);
-    Object.assign(this, fields);
+    Object.assign(this, { key: current.key, currentState: current.state, requested, reason, currentRevision: current.revision });
   }
 }
-
-type TransitionField = 'key' | 'currentState' | 'requested' | 'reason' | 'currentRevision';
 
 /** Another run's effect holds the business key: refused before anything was written or called. */
 export class BusinessKeyHeldError extends LedgerError {
