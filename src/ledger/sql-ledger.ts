@@ -50,7 +50,7 @@ export class SqlEffectLedger extends EffectStore {
    * Not re-entrant: a nested call for the same user waits like anyone else.
    */
   withUserLock<T>(userId: string | number, owner: string, fn: (lock: HeldUserLock) => Promise<T>, options?: UserLockOptions): Promise<T> {
-    return this.#locks.withUserLock(userId, owner, fn, options, (key, state, recordOptions, release) => this.record(key, state, recordOptions, release));
+    return this.#locks.withUserLock(userId, owner, fn, options, this.record.bind(this));
   }
 
   /** Lets go of the business key `effectKey` holds, once its effect was undone; false when it held none. */

@@ -8,13 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LedgerError, UserLockLostError, UserLockTimeoutError } from './errors.ts';
 import { effectColumns, effectFromRow } from './effect-rows.ts';
-import type { LockRelease } from './effect-rows.ts';
+import type { EffectStore } from './effects.ts';
 import { assertDuration, assertIdentifier, normalizeUserId, parseEffectKey } from './rules.ts';
 import { LedgerPart, isoFromMs, toInteger } from './sql.ts';
 import type { LedgerDefaults, SqlDriver, SqlRow } from './sql.ts';
-import type { EffectRecord, EffectState, HeldUserLock, RecordEffectOptions, UserLockOptions } from './types.ts';
-
-export type RecordWithRelease = (key: string, state: EffectState, options: RecordEffectOptions | undefined, release?: LockRelease) => Promise<EffectRecord>;
+import type { HeldUserLock, UserLockOptions } from './types.ts';
 
 type LockReads = Pick<HeldUserLock, 'effect' | 'unresolved'>;
 
@@ -37,7 +35,7 @@ export class UserLocks extends LedgerPart {
     owner: string,
     fn: (lock: HeldUserLock) => Promise<T>,
     options: UserLockOptions = {},
-    record: RecordWithRelease,
+    record: EffectStore['record'],
   ): Promise<T> {
     const userId = normalizeUserId(userIdInput);
     assertIdentifier(owner, 'Lock owner');
@@ -50,9 +48,12 @@ export class UserLocks extends LedgerPart {
     this.assertOpen();
 
     const startedAt = performance.now();
+    // Says who holds the lock, and until when.
     const timedOut = async (): Promise<UserLockTimeoutError> => {
-      const holder = await this.readHolder(userId);
-      return new UserLockTimeoutError(userId, Math.round(performance.now() - startedAt), holder?.owner, holder?.heldUntil);
+      const [held] = await this.driver.query('SELECT owner, expires_at FROM user_locks WHERE user_id = $1', [userId]);
+      const waitedMs = Math.round(performance.now() - startedAt);
+      if (held === undefined) return new UserLockTimeoutError(userId, waitedMs, undefined, undefined);
+      return new UserLockTimeoutError(userId, waitedMs, String(held['owner']), isoFromMs(toInteger(held['expires_at'], 'expires_at')));
     };
     const local = this.enterLocalQueue(userId);
     let token: string = randomUUID();
@@ -213,19 +214,17 @@ export class UserLocks extends LedgerPart {
       const rows = await this.driver.query('SELECT lock_reads($1, $2) AS result', [userId, key]);
       return this.readsFrom(rows[0]?.['result']);
     }
-    const [effectRows, unresolvedRows] = [
-      await this.driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]),
-      await this.driver.query(
-        `SELECT ${effectColumns} FROM effects WHERE user_id = $1 AND state IN ('pending', 'unknown') ORDER BY ${this.driver.insertionOrder} LIMIT ${unresolvedReadLimit}`,
-        [userId],
-      ),
-    ];
-    return this.lockReads(effectRows[0], unresolvedRows);
+    const [effect] = await this.driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]);
+    const unresolved = await this.driver.query(
+      `SELECT ${effectColumns} FROM effects WHERE user_id = $1 AND state IN ('pending', 'unknown') ORDER BY ${this.driver.insertionOrder} LIMIT ${unresolvedReadLimit}`,
+      [userId],
+    );
+    return this.lockReads(effect, unresolved);
   }
 
   private readsFrom(value: unknown): LockReads {
     const reads = value as { effect?: SqlRow | null; unresolved?: SqlRow[] } | null | undefined;
-    if (reads === null || reads === undefined || !Array.isArray(reads.unresolved)) {
+    if (!Array.isArray(reads?.unresolved)) {
       throw new LedgerError('The ledger\'s lock_reads function answered without the unresolved effects: is the PostgreSQL schema older than this orderflow?');
     }
     return this.lockReads(reads.effect ?? undefined, reads.unresolved);
@@ -236,13 +235,6 @@ export class UserLocks extends LedgerPart {
       effect: effectRow === undefined ? undefined : effectFromRow(this.driver, effectRow),
       unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
     };
-  }
-
-  private async readHolder(userId: string): Promise<{ owner: string; heldUntil: string } | undefined> {
-    const rows = await this.driver.query('SELECT owner, expires_at FROM user_locks WHERE user_id = $1', [userId]);
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return { owner: String(row['owner']), heldUntil: isoFromMs(toInteger(row['expires_at'], 'expires_at')) };
   }
 
   private async renew(userId: string, token: string, leaseMs: number): Promise<boolean> {
