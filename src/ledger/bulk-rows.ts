@@ -28,13 +28,7 @@ export interface BulkRowOutcome {
   detail: string;
 }
 
-export interface BulkOutcomeCounts {
-  rows: number;
-  done: number;
-  failed: number;
-  waiting: number;
-  notStarted: number;
-}
+export type BulkOutcomeCounts = Record<'rows' | 'done' | 'failed' | 'waiting' | 'notStarted', number>;
 
 export const maxBulkDetail = 1_000;
 /** Rows per statement (3 parameters each: far below SQLite's and PostgreSQL's limits). */
