@@ -5,7 +5,7 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertEffectState, assertIdentifier, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
+  assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
   isFinalEffectState, normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { epochMsFrom, insertAudit } from './audit.ts';
@@ -53,8 +53,7 @@ export class EffectStore extends LedgerPart {
     const observedBeforeText = optionalJsonText(input.observedBefore, `What was observed before effect ${key}`);
     const runId = optionalIdentifier(input.runId, 'Run id');
     const actor = optionalIdentifier(input.actor, 'Actor');
-    if (input.businessKey !== undefined) assertIdentifier(input.businessKey, 'Business key');
-    const businessKey = input.businessKey ?? null;
+    const businessKey = optionalIdentifier(input.businessKey, 'Business key');
     this.assertOpen();
 
     // JSON.stringify leaves out what is undefined.
@@ -286,10 +285,7 @@ export class EffectStore extends LedgerPart {
   private remember(effect: EffectRecord): EffectRecord {
     this.knownRows.delete(effect.key);
     this.knownRows.set(effect.key, effect);
-    if (this.knownRows.size > knownRowsLimit) {
-      const oldest = this.knownRows.keys().next();
-      if (!oldest.done) this.knownRows.delete(oldest.value);
-    }
+    if (this.knownRows.size > knownRowsLimit) this.knownRows.delete(this.knownRows.keys().next().value!);
     return effect;
   }
 }
