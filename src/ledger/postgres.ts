@@ -101,7 +101,7 @@ class PostgresDriver implements SqlDriver {
   /** Every PostgreSQL write is equally durable. */
   readonly lockQuery = this.query;
   readonly #pool: Pool;
-  #closed = false;
+  closed = false;
 
   constructor(pool: Pool, location: string) {
     this.#pool = pool;
@@ -122,8 +122,8 @@ class PostgresDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     await this.#pool.end();
   }
 }

@@ -2,7 +2,6 @@
  * The effect ledger on a small SQL driver (./sql.ts): one implementation for both backends.
  * The effect state machine (./effects.ts) with the audit trail, user locks and business keys beside it.
  */
-import { LedgerClosedError } from './errors.ts';
 import { auditColumns, auditFromRow, epochMsFrom, insertAudit } from './audit.ts';
 import { BulkRowStore } from './bulk-rows.ts';
 import { EffectStore } from './effects.ts';
@@ -20,19 +19,13 @@ export class SqlEffectLedger extends EffectStore {
   readonly location: string;
   readonly bulkRows: BulkRowStore;
   readonly #locks: UserLocks;
-  readonly #open: { closed: boolean };
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
-    const open = { closed: false };
-    const assertOpen = (): void => {
-      if (open.closed) throw new LedgerClosedError(`The effect ledger at ${driver.location} is closed; open a new one.`);
-    };
-    super(driver, assertOpen);
-    this.#open = open;
+    super(driver);
     this.backend = driver.backend;
     this.location = driver.location;
-    this.#locks = new UserLocks(driver, defaults, assertOpen);
-    this.bulkRows = new BulkRowStore(driver, assertOpen);
+    this.#locks = new UserLocks(driver, defaults);
+    this.bulkRows = new BulkRowStore(driver);
   }
 
   async audit(input: AuditEventInput): Promise<AuditEvent> {
@@ -126,9 +119,7 @@ export class SqlEffectLedger extends EffectStore {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.#open.closed) return;
-    this.#open.closed = true;
-    await this.driver.close();
+  close(): Promise<void> {
+    return this.driver.close();
   }
 }

@@ -1,5 +1,5 @@
 /** What the ledger needs of a SQL database (./sqlite.ts, ./postgres.ts), and helpers to read rows and build queries. */
-import { LedgerError } from './errors.ts';
+import { LedgerClosedError, LedgerError } from './errors.ts';
 import type { JsonValue, LedgerBackend } from './types.ts';
 
 export type SqlParam = string | number | null;
@@ -28,6 +28,8 @@ export interface SqlDriver extends SqlExecutor {
   /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   readJson(value: unknown): JsonValue | null;
+  /** Set once close() is called; closing again does nothing. */
+  readonly closed: boolean;
   close(): Promise<void>;
 }
 
@@ -41,11 +43,13 @@ export interface LedgerDefaults {
 /** A part of the ledger: its driver, and the check that the ledger is still open. */
 export class LedgerPart {
   protected readonly driver: SqlDriver;
-  protected readonly assertOpen: () => void;
 
-  constructor(driver: SqlDriver, assertOpen: () => void) {
+  constructor(driver: SqlDriver) {
     this.driver = driver;
-    this.assertOpen = assertOpen;
+  }
+
+  protected assertOpen(): void {
+    if (this.driver.closed) throw new LedgerClosedError(`The effect ledger at ${this.driver.location} is closed; open a new one.`);
   }
 }
 

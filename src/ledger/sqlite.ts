@@ -85,7 +85,7 @@ class SqliteDriver implements SqlDriver {
   readonly #statements = new Map<string, StatementSync>();
   readonly #onClose: () => void;
   readonly #waitingTransactions: Array<{ fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
-  #closed = false;
+  closed = false;
 
   constructor(database: DatabaseSync, location: string, queue: SerialQueue, onClose: () => void) {
     this.#database = database;
@@ -156,8 +156,8 @@ class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     await this.#queue.run(() => {
       this.#statements.clear();
       if (this.#database.isOpen) this.#database.close();

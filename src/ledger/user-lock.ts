@@ -25,8 +25,8 @@ export class UserLocks extends LedgerPart {
   private readonly defaults: LedgerDefaults;
   private readonly localLocks = new Map<string, LocalUserQueue>();
 
-  constructor(driver: SqlDriver, defaults: LedgerDefaults, assertOpen: () => void) {
-    super(driver, assertOpen);
+  constructor(driver: SqlDriver, defaults: LedgerDefaults) {
+    super(driver);
     this.defaults = defaults;
   }
 
