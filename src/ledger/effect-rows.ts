@@ -55,9 +55,7 @@ function notesFrom(value: JsonValue | null): EffectNote[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) return [];
-    const text = item['text'];
-    const at = item['at'];
-    const actor = item['actor'];
+    const { text, at, actor } = item;
     if (typeof text !== 'string' || typeof at !== 'string') return [];
     return [{ at, actor: typeof actor === 'string' ? actor : null, text }];
   });
