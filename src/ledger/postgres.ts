@@ -50,7 +50,12 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
   pool.on('error', (error) => options.onBackgroundError(error, `an idle PostgreSQL connection of the ledger at ${location} failed`));
 
   try {
-    await withTransaction(pool, async (tx) => migrateSchema(tx, options.schema, location));
+    await withTransaction(pool, async (tx) => {
+      // One migrator at a time across all hosts; released at commit.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('orderflow.ledger.migrate'))");
+      if (options.schema !== undefined) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(options.schema)}`);
+      await migrate(tx, 'postgres', nowMs, `PostgreSQL ledger at ${location}`);
+    });
   } catch (error) {
     await pool.end().catch(() => undefined);
     if (error instanceof LedgerError) throw error;
@@ -60,13 +65,6 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
     );
   }
   return new PostgresDriver(pool, location);
-}
-
-async function migrateSchema(tx: SqlExecutor, schema: string | undefined, location: string): Promise<void> {
-  // One migrator at a time across all hosts; released at commit.
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext('orderflow.ledger.migrate'))");
-  if (schema !== undefined) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(schema)}`);
-  await migrate(tx, 'postgres', nowMs, `PostgreSQL ledger at ${location}`);
 }
 
 async function withTransaction<T>(pool: Pool, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
