@@ -11,10 +11,7 @@ export const maxNoteLength = 10_000;
 /** A stored JSON document larger than this is not a business request or API answer. */
 export const maxJsonChars = 1_000_000;
 
-/**
- * `applied` and `resolved-applied` are final: the effect happened. `rejected` and `resolved-not-applied`
- * did not happen; either may be armed again as `pending` (with a fresh observation) to call again.
- */
+/** What each state may become (docs/architecture.md, "The effect ledger"); a final state, nothing. */
 export const allowedEffectTransitions: Readonly<Record<EffectState, readonly EffectState[]>> = Object.freeze({
   pending: ['applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied'],
   unknown: ['resolved-applied', 'resolved-not-applied'],
