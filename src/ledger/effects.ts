@@ -58,7 +58,8 @@ export class EffectStore extends LedgerPart {
 
     // JSON.stringify leaves out what is undefined.
     const { kind, request, observedBefore } = input;
-    const detailsText = JSON.stringify({ kind, to: 'pending', attempts: 1, revision: 1, request, observedBefore, businessKey: input.businessKey });
+    const details = { kind, to: 'pending', attempts: 1, revision: 1, request, observedBefore, businessKey: input.businessKey };
+    const detailsText = JSON.stringify(details);
     const created = this.driver.writableCte && businessKey === null
       ? await beginInOneStatement(this.driver, [key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
       : await this.driver.transaction(async (tx) => {

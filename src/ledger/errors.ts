@@ -48,7 +48,7 @@ export class EffectTransitionError extends LedgerError {
   declare readonly reason: 'forbidden' | 'stale';
   declare readonly currentRevision: number;
 
-  constructor(current: EffectRecord, requested: EffectTransitionError['requested'], reason: EffectTransitionError['reason'], message: string) {
+  constructor(current: EffectRecord, requested: EffectTransitionError['requested'], reason: 'forbidden' | 'stale', message: string) {
     super(message);
     Object.assign(this, { key: current.key, currentState: current.state, requested, reason, currentRevision: current.revision });
   }

@@ -6,11 +6,14 @@ import { auditColumns, auditFromRow, epochMsFrom, insertAudit } from './audit.ts
 import { BulkRowStore } from './bulk-rows.ts';
 import { EffectStore } from './effects.ts';
 import {
-  assertDottedName, assertIdentifier, assertWorkflowId, clampLimit, normalizeUserId, optionalIdentifier, optionalUserId, parseEffectKey, toJsonText,
+  assertDottedName, assertIdentifier, assertWorkflowId, clampLimit, normalizeUserId, optionalIdentifier, optionalUserId, parseEffectKey,
+  toJsonText,
 } from './rules.ts';
 import { WhereBuilder, isoFromMs, nowOf, toInteger } from './sql.ts';
 import type { LedgerDefaults, SqlDriver } from './sql.ts';
-import type { AuditContext, AuditEvent, AuditEventInput, BusinessKeyHolder, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions } from './types.ts';
+import type {
+  AuditContext, AuditEvent, AuditEventInput, BusinessKeyHolder, HeldUserLock, LedgerBackend, ListAuditFilter, UserLockOptions,
+} from './types.ts';
 import { UserLocks } from './user-lock.ts';
 
 export class SqlEffectLedger extends EffectStore {

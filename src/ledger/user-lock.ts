@@ -253,7 +253,8 @@ export class UserLocks extends LedgerPart {
 
   /** A failure is reported, not thrown: the lease runs out by itself, and others wait at most that long. */
   private releaseInBackground(userId: string, token: string): Promise<void> {
-    return this.release(userId, token).catch((error: unknown) => this.reportBackgroundError(error, `releasing the lock on store user ${userId}`));
+    const context = `releasing the lock on store user ${userId}`;
+    return this.release(userId, token).catch((error: unknown) => this.reportBackgroundError(error, context));
   }
 
   private reportBackgroundError(error: unknown, context: string): void {
