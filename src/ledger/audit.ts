@@ -1,75 +1,29 @@
 /**
- * The audit trail: every change of an effect, and every operator decision, as an event in
- * `audit_events`, which outlives Temporal's history.
+ * The audit trail's rows: every change of an effect, and every operator decision, as an event in
+ * `audit_events`, which outlives Temporal's history (written and listed by ./sql-ledger.ts).
  */
 import { InvalidLedgerInputError, LedgerError } from './errors.ts';
-import { assertDottedName, assertWorkflowId, clampLimit, normalizeUserId, optionalIdentifier, optionalUserId, parseEffectKey, toJsonText } from './rules.ts';
-import { LedgerPart, WhereBuilder, isoFromMs, nowOf, nullableString, toInteger } from './sql.ts';
-import type { SqlExecutor, SqlRow } from './sql.ts';
-import type { AuditEvent, AuditEventInput, ListAuditFilter } from './types.ts';
+import { isoFromMs, nullableString, toInteger } from './sql.ts';
+import type { SqlDriver, SqlExecutor, SqlRow } from './sql.ts';
+import type { AuditEvent } from './types.ts';
 
-const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
+export const auditColumns = 'id, at, workflow_id, run_id, effect_key, user_id, event, details, actor';
 
 /** One audit event as written, validated by the caller. */
 export type AuditRow = Omit<AuditEvent, 'id' | 'at' | 'details'> & { detailsText: string };
 
-export class AuditTrail extends LedgerPart {
-  async audit(input: AuditEventInput): Promise<AuditEvent> {
-    assertWorkflowId(input.workflowId);
-    assertDottedName(input.event, 'Audit event name', 100);
-    if (input.effectKey !== undefined) parseEffectKey(input.effectKey);
-    const runId = optionalIdentifier(input.runId, 'Run id');
-    const actor = optionalIdentifier(input.actor, 'Actor');
-    const userId = optionalUserId(input.userId);
-    const detailsText = toJsonText(input.details, `The details of audit event ${input.event}`);
-    const atMs = input.at === undefined ? null : epochMsFrom(input.at);
-    this.assertOpen();
-    const row = await this.driver.transaction(async (tx) =>
-      insertAudit(tx, atMs ?? (await nowOf(this.driver, tx)), {
-        workflowId: input.workflowId, runId, effectKey: input.effectKey ?? null, userId, event: input.event,
-        detailsText, actor,
-      }),
-    );
-    return this.auditFromRow(row);
-  }
-
-  async listAudit(filter: ListAuditFilter = {}): Promise<AuditEvent[]> {
-    const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) {
-      assertWorkflowId(filter.workflowId);
-      where.add((p) => `workflow_id = ${p}`, filter.workflowId);
-    }
-    if (filter.userId !== undefined) where.add((p) => `user_id = ${p}`, normalizeUserId(filter.userId));
-    if (filter.effectKey !== undefined) {
-      parseEffectKey(filter.effectKey);
-      where.add((p) => `effect_key = ${p}`, filter.effectKey);
-    }
-    if (filter.event !== undefined) {
-      assertDottedName(filter.event, 'Audit event name', 100);
-      where.add((p) => `event = ${p}`, filter.event);
-    }
-    const limit = clampLimit(filter.limit, 'listAudit');
-    this.assertOpen();
-    const rows = await this.driver.query(
-      `SELECT ${auditColumns} FROM audit_events${where.sql()} ORDER BY id${filter.newestFirst === true ? ' DESC' : ''} LIMIT ${where.param(limit)}`,
-      where.params,
-    );
-    return rows.map((row) => this.auditFromRow(row));
-  }
-
-  private auditFromRow(row: SqlRow): AuditEvent {
-    return {
-      id: toInteger(row['id'], 'id'),
-      at: isoFromMs(toInteger(row['at'], 'at')),
-      workflowId: String(row['workflow_id']),
-      runId: nullableString(row['run_id']),
-      effectKey: nullableString(row['effect_key']),
-      userId: nullableString(row['user_id']),
-      event: String(row['event']),
-      details: this.driver.readJson(row['details']),
-      actor: nullableString(row['actor']),
-    };
-  }
+export function auditFromRow(driver: SqlDriver, row: SqlRow): AuditEvent {
+  return {
+    id: toInteger(row['id'], 'id'),
+    at: isoFromMs(toInteger(row['at'], 'at')),
+    workflowId: String(row['workflow_id']),
+    runId: nullableString(row['run_id']),
+    effectKey: nullableString(row['effect_key']),
+    userId: nullableString(row['user_id']),
+    event: String(row['event']),
+    details: driver.readJson(row['details']),
+    actor: nullableString(row['actor']),
+  };
 }
 
 /** Writes one audit event in the caller's transaction (or statement). */

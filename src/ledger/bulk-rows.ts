@@ -5,12 +5,10 @@
  */
 import { LedgerError } from './errors.ts';
 import { LedgerPart, toInteger } from './sql.ts';
-import type { SqlExecutor, SqlParam } from './sql.ts';
+import type { SqlExecutor } from './sql.ts';
 
 /** A different row is stored under the same key. Nothing was written. */
-export class BulkRowConflictError extends LedgerError {
-  override readonly name = 'BulkRowConflictError';
-}
+export class BulkRowConflictError extends LedgerError {}
 
 export type BulkRowOutcomeKind = 'done' | 'failed' | 'waiting' | 'not-started';
 const outcomeKinds: readonly string[] = ['done', 'failed', 'waiting', 'not-started'];
@@ -30,13 +28,7 @@ export interface BulkRowOutcome {
   detail: string;
 }
 
-export interface BulkOutcomeCounts {
-  rows: number;
-  done: number;
-  failed: number;
-  waiting: number;
-  notStarted: number;
-}
+export type BulkOutcomeCounts = Record<'rows' | 'done' | 'failed' | 'waiting' | 'notStarted', number>;
 
 export const maxBulkDetail = 1_000;
 /** Rows per statement (3 parameters each: far below SQLite's and PostgreSQL's limits). */
@@ -82,11 +74,8 @@ export class BulkRowStore extends LedgerPart {
     const rows = items.map((item, offset) => ({ row: firstRow + offset, item }));
     await this.driver.transaction(async (tx) => {
       for (const group of chunks(rows, rowsPerStatement)) {
-        const params: SqlParam[] = [];
-        const values = group.map(({ row, item }) => {
-          params.push(bulkId, row, item);
-          return `($${params.length - 2}, $${params.length - 1}, $${params.length})`;
-        });
+        const values = group.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`);
+        const params = group.flatMap(({ row, item }) => [bulkId, row, item]);
         await tx.query(`INSERT INTO bulk_rows (bulk_id, row_number, item) VALUES ${values.join(', ')} ON CONFLICT (bulk_id, row_number) DO NOTHING`, params);
       }
       const stored = await readItems(tx, bulkId, firstRow, items.length);

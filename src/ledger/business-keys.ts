@@ -1,14 +1,11 @@
 /**
  * Business keys (`refund:<user>:<order>`): one money effect per order by any path (docs/money-rules.md).
  * An effect keeps its key unless it did not happen (rejected, resolved-not-applied) or was undone
- * (released); every change is a compare-and-set on the key's revision, in the effect's transaction.
+ * (released: ./sql-ledger.ts); every change is a compare-and-set on the key's revision, in the effect's transaction.
  */
 import { BusinessKeyHeldError, LedgerError } from './errors.ts';
-import { assertIdentifier, optionalIdentifier, parseEffectKey } from './rules.ts';
-import { insertAudit } from './audit.ts';
-import { LedgerPart, isoFromMs, nowOf, toInteger } from './sql.ts';
+import { toInteger } from './sql.ts';
 import type { SqlExecutor } from './sql.ts';
-import type { AuditContext, BusinessKeyHolder } from './types.ts';
 
 /** How often a compare-and-set on a key may lose before we give up (only under pathological contention). */
 const maxKeyRounds = 100;
@@ -47,44 +44,4 @@ export async function holdBusinessKey(tx: SqlExecutor, businessKey: string, effe
     if (taken[0] !== undefined) return;
   }
   throw new LedgerError(`Business key ${JSON.stringify(businessKey)} kept changing hands (${maxKeyRounds} rounds): something is rewriting it in a loop.`);
-}
-
-export class BusinessKeys extends LedgerPart {
-  async releaseBusinessKey(effectKey: string, context: AuditContext = {}): Promise<boolean> {
-    const { workflowId } = parseEffectKey(effectKey);
-    const runId = optionalIdentifier(context.runId, 'Run id');
-    const actor = optionalIdentifier(context.actor, 'Actor');
-    this.assertOpen();
-    return this.driver.transaction(async (tx) => {
-      const now = await nowOf(this.driver, tx);
-      const rows = await tx.query(
-        `UPDATE business_keys SET released = 1, revision = revision + 1, updated_at = $2
-         WHERE effect_key = $1 AND released = 0
-         RETURNING business_key`,
-        [effectKey, now],
-      );
-      const released = rows[0];
-      if (released === undefined) return false;
-      const detailsText = JSON.stringify({ businessKey: String(released['business_key']) });
-      await insertAudit(tx, now, {
-        workflowId, runId, effectKey, userId: null, event: 'business-key.released', detailsText, actor,
-      });
-      return true;
-    });
-  }
-
-  async businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined> {
-    assertIdentifier(businessKey, 'Business key');
-    this.assertOpen();
-    const rows = await this.driver.query('SELECT effect_key, workflow_id, released, updated_at FROM business_keys WHERE business_key = $1', [businessKey]);
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return {
-      businessKey,
-      effectKey: String(row['effect_key']),
-      workflowId: String(row['workflow_id']),
-      released: toInteger(row['released'], 'released') === 1,
-      updatedAt: isoFromMs(toInteger(row['updated_at'], 'updated_at')),
-    };
-  }
 }

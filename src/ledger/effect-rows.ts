@@ -55,9 +55,7 @@ function notesFrom(value: JsonValue | null): EffectNote[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) return [];
-    const text = item['text'];
-    const at = item['at'];
-    const actor = item['actor'];
+    const { text, at, actor } = item;
     if (typeof text !== 'string' || typeof at !== 'string') return [];
     return [{ at, actor: typeof actor === 'string' ? actor : null, text }];
   });
@@ -70,9 +68,11 @@ export interface PlannedChange {
   observedBeforeText?: string | null;
   responseText?: string | null;
   observedAfterText?: string | null;
-  note?: { actor: string | null; text: string } | undefined;
+  /** Written with the change's actor. */
+  note?: string | undefined;
   event: string;
-  details: Record<string, JsonValue>;
+  /** The audit event's details; undefined values are left out. */
+  details: Record<string, JsonValue | undefined>;
 }
 
 /** The values of `state`, `attempts`, `observed_before`, `response` and `observed_after` a change writes. */

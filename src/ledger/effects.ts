@@ -5,7 +5,7 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertEffectState, assertIdentifier, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
+  assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
   isFinalEffectState, normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { epochMsFrom, insertAudit } from './audit.ts';
@@ -13,11 +13,10 @@ import { holdBusinessKey } from './business-keys.ts';
 import {
   beginInOneStatement, changeInOneStatement, changedValues, effectColumns, effectFromRow, forbiddenMessage,
 } from './effect-rows.ts';
-import type { LockRelease } from './effect-rows.ts';
-import type { PlannedChange } from './effect-rows.ts';
+import type { LockRelease, PlannedChange } from './effect-rows.ts';
 import { LedgerPart, WhereBuilder, nowOf } from './sql.ts';
 import type {
-  AddNoteInput, AuditContext, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState, JsonValue,
+  AddNoteInput, BeginEffectInput, BeginEffectResult, EffectNote, EffectRecord, EffectState,
   ListEffectsFilter, RecordAttemptOptions, RecordEffectOptions,
 } from './types.ts';
 
@@ -41,6 +40,11 @@ export class EffectStore extends LedgerPart {
     return rows[0] === undefined ? undefined : this.remember(effectFromRow(this.driver, rows[0]));
   }
 
+  /**
+   * Inserts `pending` (attempts 1), or returns the existing row untouched. With a business
+   * key, refuses (BusinessKeyHeldError, nothing written) while another effect holds it and
+   * is not `rejected`, `resolved-not-applied` or released.
+   */
   async begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult> {
     const { workflowId, tail: step } = parseEffectKey(key);
     assertKind(input.kind);
@@ -49,13 +53,12 @@ export class EffectStore extends LedgerPart {
     const observedBeforeText = optionalJsonText(input.observedBefore, `What was observed before effect ${key}`);
     const runId = optionalIdentifier(input.runId, 'Run id');
     const actor = optionalIdentifier(input.actor, 'Actor');
-    if (input.businessKey !== undefined) assertIdentifier(input.businessKey, 'Business key');
-    const businessKey = input.businessKey ?? null;
+    const businessKey = optionalIdentifier(input.businessKey, 'Business key');
     this.assertOpen();
 
-    const details: Record<string, JsonValue> = { kind: input.kind, to: 'pending', attempts: 1, revision: 1, request: input.request };
-    if (input.observedBefore !== undefined) details['observedBefore'] = input.observedBefore;
-    if (businessKey !== null) details['businessKey'] = businessKey;
+    // JSON.stringify leaves out what is undefined.
+    const { kind, request, observedBefore } = input;
+    const details = { kind, to: 'pending', attempts: 1, revision: 1, request, observedBefore, businessKey: input.businessKey };
     const detailsText = JSON.stringify(details);
     const created = this.driver.writableCte && businessKey === null
       ? await beginInOneStatement(this.driver, [key, workflowId, step, input.kind, userId, requestText, observedBeforeText], { runId, actor, detailsText })
@@ -93,14 +96,16 @@ export class EffectStore extends LedgerPart {
     return { effect: existing, created: false };
   }
 
-  /** `release`: a held user lock let go with the change, if it is made (HeldUserLock.recordAndRelease). */
+  /**
+   * Moves the row to `state` if the transition is allowed; atomic compare-and-set. `release`: a
+   * held user lock let go with the change, if it is made (for HeldUserLock.recordAndRelease).
+   */
   async record(key: string, state: EffectState, options: RecordEffectOptions = {}, release?: LockRelease): Promise<EffectRecord> {
     assertEffectState(state);
     const responseText = optionalJsonText(options.response, `The response of effect ${key}`);
     const observedAfterText = optionalJsonText(options.observedAfter, `What was observed after effect ${key}`);
     const observedBeforeText = optionalJsonText(options.observedBefore, `What was observed before effect ${key}`);
     if (options.note !== undefined) assertNote(options.note);
-    const actor = optionalIdentifier(options.actor, 'Actor');
     if (state === 'pending' && observedBeforeText === null) {
       throw new InvalidLedgerInputError(
         `Arming effect ${JSON.stringify(key)} as pending again needs observedBefore: observe before calling again.`,
@@ -109,34 +114,30 @@ export class EffectStore extends LedgerPart {
 
     return this.change(key, 'record', state, options, release, (current) => {
       if (!isEffectTransitionAllowed(current.state, state)) {
-        throw refusal(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
+        throw new EffectTransitionError(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
       }
-      const details: Record<string, JsonValue> = { kind: current.kind, from: current.state, to: state };
-      if (options.response !== undefined) details['response'] = options.response;
-      if (options.observedBefore !== undefined) details['observedBefore'] = options.observedBefore;
-      if (options.observedAfter !== undefined) details['observedAfter'] = options.observedAfter;
-      if (options.note !== undefined) details['note'] = options.note;
       const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
-      details['attempts'] = attempts;
+      const { response, observedBefore, observedAfter, note } = options;
       return {
         state,
         attempts,
         observedBeforeText,
         responseText,
         observedAfterText,
-        note: options.note === undefined ? undefined : { actor, text: options.note },
+        note,
         event: `effect.${state}`,
-        details,
+        details: { kind: current.kind, from: current.state, to: state, response, observedBefore, observedAfter, note, attempts },
       };
     });
   }
 
+  /** Counts one more call attempt of a row that is not final. */
   async recordAttempt(key: string, options: RecordAttemptOptions = {}): Promise<EffectRecord> {
     return this.change(key, 'count an attempt of', 'attempt', options, undefined, (current) => {
       if (isFinalEffectState(current.state)) {
         const message = `Effect ${JSON.stringify(key)} is ${current.state}, which is final: ` +
           'no further call may be made. Return the recorded outcome instead.';
-        throw refusal(current, 'attempt', 'forbidden', message);
+        throw new EffectTransitionError(current, 'attempt', 'forbidden', message);
       }
       return {
         state: current.state,
@@ -149,11 +150,10 @@ export class EffectStore extends LedgerPart {
 
   async addNote(key: string, input: AddNoteInput): Promise<EffectRecord> {
     assertNote(input.text);
-    const actor = optionalIdentifier(input.actor, 'Actor');
     return this.change(key, 'add a note to', 'note', input, undefined, (current) => ({
       state: current.state,
       attempts: current.attempts,
-      note: { actor, text: input.text },
+      note: input.text,
       event: 'effect.note',
       details: { kind: current.kind, state: current.state, note: input.text },
     }));
@@ -163,28 +163,28 @@ export class EffectStore extends LedgerPart {
     const where = new WhereBuilder();
     if (filter.workflowId !== undefined) {
       assertWorkflowId(filter.workflowId);
-      where.add((p) => `workflow_id = ${p}`, filter.workflowId);
+      where.add(`workflow_id = ${where.param(filter.workflowId)}`);
     }
-    if (filter.userId !== undefined) where.add((p) => `user_id = ${p}`, normalizeUserId(filter.userId));
+    if (filter.userId !== undefined) where.add(`user_id = ${where.param(normalizeUserId(filter.userId))}`);
     if (filter.kind !== undefined) {
       assertKind(filter.kind);
-      where.add((p) => `kind = ${p}`, filter.kind);
+      where.add(`kind = ${where.param(filter.kind)}`);
     }
     if (filter.state !== undefined) {
       const states: readonly EffectState[] = typeof filter.state === 'string' ? [filter.state] : filter.state;
       states.forEach(assertEffectState);
       if (states.length === 0) return [];
-      where.addIn('state', states);
+      where.add(`state IN (${states.map((state) => where.param(state)).join(', ')})`);
     }
     let order = this.driver.insertionOrder;
     if (filter.changedSince !== undefined) {
       const sinceMs = epochMsFrom(filter.changedSince, 'changedSince');
       if (filter.changedAfterKey === undefined) {
-        where.add((p) => `updated_at >= ${p}`, sinceMs);
+        where.add(`updated_at >= ${where.param(sinceMs)}`);
       } else {
         parseEffectKey(filter.changedAfterKey);
         const at = where.param(sinceMs);
-        where.add((p) => `(updated_at > ${at} OR (updated_at = ${at} AND key > ${p}))`, filter.changedAfterKey);
+        where.add(`(updated_at > ${at} OR (updated_at = ${at} AND key > ${where.param(filter.changedAfterKey)}))`);
       }
       order = 'updated_at, key';
     } else if (filter.changedAfterKey !== undefined) {
@@ -203,8 +203,8 @@ export class EffectStore extends LedgerPart {
   private async change(
     key: string,
     action: string,
-    requested: EffectState | 'attempt' | 'note',
-    context: AuditContext & { expectRevision?: number | undefined },
+    requested: EffectTransitionError['requested'],
+    context: RecordAttemptOptions,
     release: LockRelease | undefined,
     plan: (current: EffectRecord) => PlannedChange,
   ): Promise<EffectRecord> {
@@ -221,9 +221,9 @@ export class EffectStore extends LedgerPart {
       const current = guess ?? (await this.get(key));
       guess = undefined;
       if (current === undefined) throw new EffectNotFoundError(key, action);
-      if (fromMemory && context.expectRevision !== undefined && current.revision !== context.expectRevision) continue;
       if (context.expectRevision !== undefined && current.revision !== context.expectRevision) {
-        throw refusal(
+        if (fromMemory) continue;
+        throw new EffectTransitionError(
           current,
           requested,
           'stale',
@@ -249,7 +249,7 @@ export class EffectStore extends LedgerPart {
         const notes: EffectNote[] =
           change.note === undefined
             ? current.notes
-            : [...current.notes, { at: new Date(now).toISOString(), actor: change.note.actor, text: change.note.text }];
+            : [...current.notes, { at: new Date(now).toISOString(), actor, text: change.note }];
         const rows = await tx.query(
           `UPDATE effects SET
              state = $1,
@@ -286,20 +286,7 @@ export class EffectStore extends LedgerPart {
   private remember(effect: EffectRecord): EffectRecord {
     this.knownRows.delete(effect.key);
     this.knownRows.set(effect.key, effect);
-    if (this.knownRows.size > knownRowsLimit) {
-      const oldest = this.knownRows.keys().next();
-      if (!oldest.done) this.knownRows.delete(oldest.value);
-    }
+    if (this.knownRows.size > knownRowsLimit) this.knownRows.delete(this.knownRows.keys().next().value!);
     return effect;
   }
-}
-
-function refusal(
-  current: EffectRecord,
-  requested: EffectState | 'attempt' | 'note',
-  reason: 'forbidden' | 'stale',
-  message: string,
-): EffectTransitionError {
-  const { key, state: currentState, revision: currentRevision } = current;
-  return new EffectTransitionError({ key, currentState, requested, reason, currentRevision, message });
 }

@@ -2,24 +2,22 @@
  * Errors of the effect ledger. Callers branch on the class (`instanceof`) and its fields,
  * never on message text. Messages never contain secrets (ledger URLs are shown without their password).
  */
-import type { EffectState } from './types.ts';
+import type { EffectRecord, EffectState } from './types.ts';
 
+/** Every subclass is named after itself (`error.name`). */
 export class LedgerError extends Error {
-  override readonly name: string = 'LedgerError';
+  override readonly name: string = this.constructor.name;
 }
 
 /** The ledger URL or an open option is unusable. */
-export class LedgerConfigError extends LedgerError {
-  override readonly name = 'LedgerConfigError';
-}
+export class LedgerConfigError extends LedgerError {}
 
 /** A key, kind, user id, owner or JSON value that the ledger refuses to store. */
-export class InvalidLedgerInputError extends LedgerError {
-  override readonly name = 'InvalidLedgerInputError';
-}
+export class InvalidLedgerInputError extends LedgerError {}
+
+export class LedgerClosedError extends LedgerError {}
 
 export class EffectNotFoundError extends LedgerError {
-  override readonly name = 'EffectNotFoundError';
   readonly key: string;
 
   constructor(key: string, action: string) {
@@ -30,7 +28,6 @@ export class EffectNotFoundError extends LedgerError {
 
 /** `begin` was called for an existing key with a different kind or user: two effects share a key. */
 export class EffectKeyConflictError extends LedgerError {
-  override readonly name = 'EffectKeyConflictError';
   readonly key: string;
 
   constructor(key: string, message: string) {
@@ -44,7 +41,6 @@ export class EffectKeyConflictError extends LedgerError {
  * changed since the caller read it). A worker that loses a race sees one of these, never a silent overwrite.
  */
 export class EffectTransitionError extends LedgerError {
-  override readonly name = 'EffectTransitionError';
   declare readonly key: string;
   declare readonly currentState: EffectState;
   /** The state asked for, or `attempt` / `note` for recordAttempt / addNote. */
@@ -52,17 +48,14 @@ export class EffectTransitionError extends LedgerError {
   declare readonly reason: 'forbidden' | 'stale';
   declare readonly currentRevision: number;
 
-  constructor({ message, ...fields }: Pick<EffectTransitionError, TransitionField> & { message: string }) {
+  constructor(current: EffectRecord, requested: EffectTransitionError['requested'], reason: 'forbidden' | 'stale', message: string) {
     super(message);
-    Object.assign(this, fields);
+    Object.assign(this, { key: current.key, currentState: current.state, requested, reason, currentRevision: current.revision });
   }
 }
 
-type TransitionField = 'key' | 'currentState' | 'requested' | 'reason' | 'currentRevision';
-
 /** Another run's effect holds the business key: refused before anything was written or called. */
 export class BusinessKeyHeldError extends LedgerError {
-  override readonly name = 'BusinessKeyHeldError';
   declare readonly businessKey: string;
   declare readonly effectKey: string;
   declare readonly holderEffectKey: string;
@@ -81,7 +74,6 @@ export class BusinessKeyHeldError extends LedgerError {
 
 /** Waited `waitedMs` for a user's lock and someone else still holds it. */
 export class UserLockTimeoutError extends LedgerError {
-  override readonly name = 'UserLockTimeoutError';
   declare readonly userId: string;
   declare readonly waitedMs: number;
   /** The holder's owner string when last seen, if any. */
@@ -104,7 +96,6 @@ export class UserLockTimeoutError extends LedgerError {
 
 /** The lease could not be renewed in time (database unreachable, or it expired and was taken). */
 export class UserLockLostError extends LedgerError {
-  override readonly name = 'UserLockLostError';
   declare readonly userId: string;
   declare readonly owner: string;
 
@@ -115,8 +106,4 @@ export class UserLockLostError extends LedgerError {
     );
     Object.assign(this, { userId, owner });
   }
-}
-
-export class LedgerClosedError extends LedgerError {
-  override readonly name = 'LedgerClosedError';
 }

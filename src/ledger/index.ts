@@ -43,8 +43,7 @@ export async function openLedger(config: LedgerConfig, options: OpenLedgerOption
     if (options.postgresSchema !== undefined) {
       throw new LedgerConfigError('postgresSchema was given for a SQLite ledger URL: it applies to postgres:// URLs only.');
     }
-    const busyTimeoutMs = positiveInteger(options.sqliteBusyTimeoutMs, 5_000, 'sqliteBusyTimeoutMs', 0);
-    driver = await openSqliteDriver(config.path, busyTimeoutMs);
+    driver = await openSqliteDriver(config.path, positiveInteger(options.sqliteBusyTimeoutMs, 5_000, 'sqliteBusyTimeoutMs', 0));
   } else {
     driver = await openPostgresDriver(config.url.reveal(), {
       schema: options.postgresSchema,
@@ -67,6 +66,5 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 export * from './errors.ts';
 export { allowedEffectTransitions, isEffectTransitionAllowed, isFinalEffectState, parseEffectKey } from './rules.ts';
 export { effectKey, stepOfEffectKey } from './keys.ts';
-export type { ParsedEffectKey } from './keys.ts';
 export { effectStates } from './types.ts';
 export type * from './types.ts';

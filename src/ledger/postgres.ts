@@ -4,7 +4,7 @@
  * `postgresSchema` puts every table in that schema through the connection's `search_path`.
  */
 import { Pool, escapeIdentifier } from 'pg';
-import type { PoolClient, PoolConfig } from 'pg';
+import type { PoolClient } from 'pg';
 import { LedgerConfigError, LedgerError } from './errors.ts';
 import { migrate } from './schema.ts';
 import type { SqlDriver, SqlExecutor, SqlParam, SqlRow } from './sql.ts';
@@ -38,20 +38,24 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
     );
   }
   const location = `${describePostgresUrl(url)}${options.schema === undefined ? '' : ` (schema ${options.schema})`}`;
-  const config: PoolConfig = {
+  const pool = new Pool({
     connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'orderflow-ledger',
-  };
-  if (options.schema !== undefined) config.options = `-c search_path=${options.schema}`;
-  const pool = new Pool(config);
+    options: options.schema === undefined ? undefined : `-c search_path=${options.schema}`,
+  });
   pool.on('error', (error) => options.onBackgroundError(error, `an idle PostgreSQL connection of the ledger at ${location} failed`));
 
   try {
-    await withTransaction(pool, async (tx) => migrateSchema(tx, options.schema, location));
+    await withTransaction(pool, async (tx) => {
+      // One migrator at a time across all hosts; released at commit.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('orderflow.ledger.migrate'))");
+      if (options.schema !== undefined) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(options.schema)}`);
+      await migrate(tx, 'postgres', nowMs, `PostgreSQL ledger at ${location}`);
+    });
   } catch (error) {
     await pool.end().catch(() => undefined);
     if (error instanceof LedgerError) throw error;
@@ -61,13 +65,6 @@ export async function openPostgresDriver(url: string, options: PostgresDriverOpt
     );
   }
   return new PostgresDriver(pool, location);
-}
-
-async function migrateSchema(tx: SqlExecutor, schema: string | undefined, location: string): Promise<void> {
-  // One migrator at a time across all hosts; released at commit.
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext('orderflow.ledger.migrate'))");
-  if (schema !== undefined) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(schema)}`);
-  await migrate(tx, 'postgres', nowMs, `PostgreSQL ledger at ${location}`);
 }
 
 async function withTransaction<T>(pool: Pool, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -99,8 +96,10 @@ class PostgresDriver implements SqlDriver {
   readonly sharesProcessClock = false;
   readonly writableCte = true;
   readonly lockFunctions = true;
+  /** Every PostgreSQL write is equally durable. */
+  readonly lockQuery = this.query;
   readonly #pool: Pool;
-  #closed = false;
+  closed = false;
 
   constructor(pool: Pool, location: string) {
     this.#pool = pool;
@@ -109,10 +108,6 @@ class PostgresDriver implements SqlDriver {
 
   async query(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
     return (await this.#pool.query(sql, [...params])).rows as SqlRow[];
-  }
-
-  lockQuery(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
-    return this.query(sql, params);
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -125,8 +120,8 @@ class PostgresDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     await this.#pool.end();
   }
 }

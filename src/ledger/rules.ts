@@ -11,10 +11,7 @@ export const maxNoteLength = 10_000;
 /** A stored JSON document larger than this is not a business request or API answer. */
 export const maxJsonChars = 1_000_000;
 
-/**
- * `applied` and `resolved-applied` are final: the effect happened. `rejected` and `resolved-not-applied`
- * did not happen; either may be armed again as `pending` (with a fresh observation) to call again.
- */
+/** What each state may become (docs/architecture.md, "The effect ledger"); a final state, nothing. */
 export const allowedEffectTransitions: Readonly<Record<EffectState, readonly EffectState[]>> = Object.freeze({
   pending: ['applied', 'rejected', 'unknown', 'resolved-applied', 'resolved-not-applied'],
   unknown: ['resolved-applied', 'resolved-not-applied'],
@@ -65,12 +62,7 @@ export function assertDottedName(value: string, what: string, maxLength: number)
 }
 
 export function assertWorkflowId(workflowId: string): void {
-  if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > maxWorkflowIdLength) {
-    throw new InvalidLedgerInputError(
-      `Workflow id ${describe(workflowId)} must be a string of 1-${maxWorkflowIdLength} characters.`,
-    );
-  }
-  assertPrintable(workflowId, 'Workflow id');
+  assertIdentifier(workflowId, 'Workflow id', maxWorkflowIdLength);
 }
 
 /** A short identifier (owner, actor, run id, business key): printable and bounded. */
@@ -78,10 +70,6 @@ export function assertIdentifier(value: string, what: string, maxLength = maxIde
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new InvalidLedgerInputError(`${what} must be a string of 1-${maxLength} characters, got ${describe(value)}.`);
   }
-  assertPrintable(value, what);
-}
-
-function assertPrintable(value: string, what: string): void {
   if (controlCharacters.test(value) || value.trim() !== value) {
     throw new InvalidLedgerInputError(`${what} ${describe(value)} has control or invisible format characters, or surrounding spaces.`);
   }

@@ -1,5 +1,5 @@
 /** What the ledger needs of a SQL database (./sqlite.ts, ./postgres.ts), and helpers to read rows and build queries. */
-import { LedgerError } from './errors.ts';
+import { LedgerClosedError, LedgerError } from './errors.ts';
 import type { JsonValue, LedgerBackend } from './types.ts';
 
 export type SqlParam = string | number | null;
@@ -28,6 +28,8 @@ export interface SqlDriver extends SqlExecutor {
   /** Runs `fn` in one write transaction; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   readJson(value: unknown): JsonValue | null;
+  /** Set once close() is called; closing again does nothing. */
+  readonly closed: boolean;
   close(): Promise<void>;
 }
 
@@ -41,11 +43,13 @@ export interface LedgerDefaults {
 /** A part of the ledger: its driver, and the check that the ledger is still open. */
 export class LedgerPart {
   protected readonly driver: SqlDriver;
-  protected readonly assertOpen: () => void;
 
-  constructor(driver: SqlDriver, assertOpen: () => void) {
+  constructor(driver: SqlDriver) {
     this.driver = driver;
-    this.assertOpen = assertOpen;
+  }
+
+  protected assertOpen(): void {
+    if (this.driver.closed) throw new LedgerClosedError(`The effect ledger at ${this.driver.location} is closed; open a new one.`);
   }
 }
 
@@ -55,6 +59,7 @@ export async function nowOf(driver: SqlDriver, executor: SqlExecutor): Promise<n
   return toInteger(rows[0]?.['now_ms'], 'now_ms');
 }
 
+/** Conditions joined by AND, every value in them a parameter (`param`). */
 export class WhereBuilder {
   readonly params: SqlParam[] = [];
   readonly #conditions: string[] = [];
@@ -64,12 +69,8 @@ export class WhereBuilder {
     return `$${this.params.length}`;
   }
 
-  add(condition: (placeholder: string) => string, value: SqlParam): void {
-    this.#conditions.push(condition(this.param(value)));
-  }
-
-  addIn(column: string, values: readonly SqlParam[]): void {
-    this.#conditions.push(`${column} IN (${values.map((value) => this.param(value)).join(', ')})`);
+  add(condition: string): void {
+    this.#conditions.push(condition);
   }
 
   sql(): string {

@@ -30,29 +30,16 @@ let memoryDatabases = 0;
 
 export async function openSqliteDriver(path: string, busyTimeoutMs: number): Promise<SqlDriver> {
   const inMemory = path === ':memory:';
-  let fileKey: string;
-  if (inMemory) {
-    memoryDatabases += 1;
-    fileKey = `:memory:#${memoryDatabases}`;
-  } else {
-    const absolute = resolve(path);
-    mkdirSync(dirname(absolute), { recursive: true });
-    fileKey = absolute;
-  }
-
+  const absolute = resolve(path);
+  if (!inMemory) mkdirSync(dirname(absolute), { recursive: true });
   let database: DatabaseSync;
   try {
-    database = new DatabaseSync(inMemory ? ':memory:' : fileKey, { timeout: busyTimeoutMs });
+    database = new DatabaseSync(inMemory ? ':memory:' : absolute, { timeout: busyTimeoutMs });
   } catch (error) {
-    throw new LedgerError(`Could not open the SQLite ledger at ${fileKey}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
+    throw new LedgerError(`Could not open the SQLite ledger at ${absolute}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
   }
-  if (!inMemory) {
-    try {
-      fileKey = realpathSync(fileKey);
-    } catch {
-      // keep the resolved path
-    }
-  }
+  // Every in-memory database is a file of its own.
+  const fileKey = inMemory ? `:memory:#${++memoryDatabases}` : realPathOf(absolute);
   const queue = queuesByFile.get(fileKey) ?? new SerialQueue();
   queuesByFile.set(fileKey, queue);
   queue.users += 1;
@@ -62,15 +49,14 @@ export async function openSqliteDriver(path: string, busyTimeoutMs: number): Pro
     if (queue.users === 0) queuesByFile.delete(fileKey);
   });
   try {
-    await queue.run(async () => {
+    await queue.run(() => {
       const journal = database.prepare('PRAGMA journal_mode = WAL').get();
       if (!inMemory && journal?.['journal_mode'] !== 'wal') {
         throw new LedgerError(`The SQLite ledger at ${fileKey} could not switch to WAL mode (got ${String(journal?.['journal_mode'])}).`);
       }
       database.exec('PRAGMA synchronous = FULL');
-      database.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
-      await migrateFile(database, fileKey, driver.nowMs);
     });
+    await driver.transaction((tx) => migrate(tx, 'sqlite', driver.nowMs, `SQLite ledger at ${fileKey}`));
   } catch (error) {
     await driver.close();
     throw error;
@@ -78,25 +64,12 @@ export async function openSqliteDriver(path: string, busyTimeoutMs: number): Pro
   return driver;
 }
 
-async function migrateFile(database: DatabaseSync, fileKey: string, nowMs: string): Promise<void> {
-  database.exec('BEGIN IMMEDIATE');
+function realPathOf(path: string): string {
   try {
-    const executor: SqlExecutor = { query: async (sql, params = []) => all(database.prepare(toSqlite(sql)), params) };
-    await migrate(executor, 'sqlite', nowMs, `SQLite ledger at ${fileKey}`);
-    database.exec('COMMIT');
-  } catch (error) {
-    if (database.isTransaction) database.exec('ROLLBACK');
-    throw error;
+    return realpathSync(path);
+  } catch {
+    return path;
   }
-}
-
-/** `$1` placeholders become SQLite's numbered `?1`, bound by position. */
-function toSqlite(sql: string): string {
-  return sql.replace(/\$(\d+)/g, '?$1');
-}
-
-function all(statement: StatementSync, params: readonly SqlParam[]): SqlRow[] {
-  return statement.all(...(params as SQLInputValue[])) as SqlRow[];
 }
 
 class SqliteDriver implements SqlDriver {
@@ -112,7 +85,7 @@ class SqliteDriver implements SqlDriver {
   readonly #statements = new Map<string, StatementSync>();
   readonly #onClose: () => void;
   readonly #waitingTransactions: Array<{ fn: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
-  #closed = false;
+  closed = false;
 
   constructor(database: DatabaseSync, location: string, queue: SerialQueue, onClose: () => void) {
     this.#database = database;
@@ -151,19 +124,19 @@ class SqliteDriver implements SqlDriver {
   async #commitGroup(): Promise<void> {
     const group = this.#waitingTransactions.splice(0);
     const executor: SqlExecutor = { query: async (sql, params = []) => this.#run(sql, params) };
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const settles: Array<() => void> = [];
     try {
       this.#database.exec('BEGIN IMMEDIATE');
-      for (const { fn } of group) {
+      for (const { fn, resolve, reject } of group) {
         this.#database.exec('SAVEPOINT one_transaction');
         try {
           const value = await fn(executor);
           this.#database.exec('RELEASE one_transaction');
-          outcomes.push({ ok: true, value });
+          settles.push(() => resolve(value));
         } catch (error) {
           this.#database.exec('ROLLBACK TO one_transaction');
           this.#database.exec('RELEASE one_transaction');
-          outcomes.push({ ok: false, error });
+          settles.push(() => reject(error));
         }
       }
       this.#database.exec('COMMIT');
@@ -173,11 +146,7 @@ class SqliteDriver implements SqlDriver {
       for (const { reject } of group) reject(error);
       return;
     }
-    group.forEach(({ resolve, reject }, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) resolve(outcome.value);
-      else reject(outcome.error);
-    });
+    for (const settle of settles) settle();
   }
 
   readJson(value: unknown): JsonValue | null {
@@ -187,8 +156,8 @@ class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     await this.#queue.run(() => {
       this.#statements.clear();
       if (this.#database.isOpen) this.#database.close();
@@ -199,9 +168,10 @@ class SqliteDriver implements SqlDriver {
   #run(sql: string, params: readonly SqlParam[]): SqlRow[] {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
-      statement = this.#database.prepare(toSqlite(sql));
+      // `$1` placeholders become SQLite's numbered `?1`, bound by position.
+      statement = this.#database.prepare(sql.replace(/\$(\d+)/g, '?$1'));
       this.#statements.set(sql, statement);
     }
-    return all(statement, params);
+    return statement.all(...(params as SQLInputValue[])) as SqlRow[];
   }
 }

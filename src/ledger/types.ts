@@ -3,8 +3,6 @@
  * key (./keys.ts), so retries, crashes and resets never cause an effect twice. Times are UTC
  * ISO-8601 strings here (stored as epoch milliseconds); stored JSON never holds secrets (./rules.ts).
  */
-import type { BulkRowStore } from './bulk-rows.ts';
-
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** What each means: docs/architecture.md, "The effect ledger"; the transitions: ./rules.ts. */
@@ -36,7 +34,7 @@ export interface EffectRecord {
   revision: number;
   createdAt: string;
   updatedAt: string;
-  /** e.g. `refund:<user>:<order>`: one effect of all runs may hold it (see {@link EffectLedger.begin}). */
+  /** e.g. `refund:<user>:<order>`: one effect of all runs may hold it (see `begin`). */
   businessKey: string | null;
 }
 
@@ -77,18 +75,17 @@ export interface BeginEffectResult {
   created: boolean;
 }
 
-export interface RecordEffectOptions extends AuditContext {
+export interface RecordAttemptOptions extends AuditContext {
+  /** Refuse the change unless the row is still at this revision (compare-and-set). */
+  expectRevision?: number | undefined;
+}
+
+export interface RecordEffectOptions extends RecordAttemptOptions {
   response?: JsonValue | undefined;
   observedAfter?: JsonValue | undefined;
   /** Required when arming the effect again as `pending`: the fresh observation. */
   observedBefore?: JsonValue | undefined;
   note?: string | undefined;
-  /** Refuse the change unless the row is still at this revision (compare-and-set). */
-  expectRevision?: number | undefined;
-}
-
-export interface RecordAttemptOptions extends AuditContext {
-  expectRevision?: number | undefined;
 }
 
 export interface AddNoteInput extends AuditContext {
@@ -170,44 +167,5 @@ export interface HeldUserLock {
 
 export type LedgerBackend = 'sqlite' | 'postgres';
 
-export interface EffectLedger {
-  readonly backend: LedgerBackend;
-  /** Where it lives, without any password: safe to log. */
-  readonly location: string;
-
-  get(key: string): Promise<EffectRecord | undefined>;
-  /**
-   * Inserts `pending` (attempts 1), or returns the existing row untouched. With a business
-   * key, refuses (BusinessKeyHeldError, nothing written) while another effect holds it and
-   * is not `rejected`, `resolved-not-applied` or released.
-   */
-  begin(key: string, input: BeginEffectInput): Promise<BeginEffectResult>;
-  /** Moves the row to `state` if the transition is allowed; atomic compare-and-set. */
-  record(key: string, state: EffectState, options?: RecordEffectOptions): Promise<EffectRecord>;
-  /** Counts one more call attempt of a row that is not final. */
-  recordAttempt(key: string, options?: RecordAttemptOptions): Promise<EffectRecord>;
-  addNote(key: string, input: AddNoteInput): Promise<EffectRecord>;
-  listEffects(filter?: ListEffectsFilter): Promise<EffectRecord[]>;
-  /** Lets go of the business key `effectKey` holds, once its effect was undone; false when it held none. */
-  releaseBusinessKey(effectKey: string, context?: AuditContext): Promise<boolean>;
-  businessKeyHolder(businessKey: string): Promise<BusinessKeyHolder | undefined>;
-
-  /**
-   * Runs `fn` holding the lock on one store user against every other holder, in any process
-   * or host: a lease renewed while `fn` runs, so a holder that dies lets go when it runs out.
-   * Not re-entrant: a nested call for the same user waits like anyone else.
-   */
-  withUserLock<T>(
-    userId: string | number,
-    owner: string,
-    fn: (lock: HeldUserLock) => Promise<T>,
-    options?: UserLockOptions,
-  ): Promise<T>;
-
-  audit(event: AuditEventInput): Promise<AuditEvent>;
-  listAudit(filter?: ListAuditFilter): Promise<AuditEvent[]>;
-
-  readonly bulkRows: BulkRowStore;
-
-  close(): Promise<void>;
-}
+/** The ledger's API, on a SQL driver: ./sql-ledger.ts (`get` ... `listEffects`: ./effects.ts). */
+export type { SqlEffectLedger as EffectLedger } from './sql-ledger.ts';

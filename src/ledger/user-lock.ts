@@ -8,18 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LedgerError, UserLockLostError, UserLockTimeoutError } from './errors.ts';
 import { effectColumns, effectFromRow } from './effect-rows.ts';
-import type { LockRelease } from './effect-rows.ts';
+import type { EffectStore } from './effects.ts';
 import { assertDuration, assertIdentifier, normalizeUserId, parseEffectKey } from './rules.ts';
 import { LedgerPart, isoFromMs, toInteger } from './sql.ts';
 import type { LedgerDefaults, SqlDriver, SqlRow } from './sql.ts';
-import type { EffectRecord, EffectState, HeldUserLock, RecordEffectOptions, UserLockOptions } from './types.ts';
+import type { HeldUserLock, UserLockOptions } from './types.ts';
 
-export type RecordWithRelease = (key: string, state: EffectState, options: RecordEffectOptions | undefined, release?: LockRelease) => Promise<EffectRecord>;
-
-interface LockReads {
-  effect: EffectRecord | undefined;
-  unresolved: EffectRecord[];
-}
+type LockReads = Pick<HeldUserLock, 'effect' | 'unresolved'>;
 
 const unresolvedReadLimit = 1_000;
 
@@ -30,8 +25,8 @@ export class UserLocks extends LedgerPart {
   private readonly defaults: LedgerDefaults;
   private readonly localLocks = new Map<string, LocalUserQueue>();
 
-  constructor(driver: SqlDriver, defaults: LedgerDefaults, assertOpen: () => void) {
-    super(driver, assertOpen);
+  constructor(driver: SqlDriver, defaults: LedgerDefaults) {
+    super(driver);
     this.defaults = defaults;
   }
 
@@ -40,7 +35,7 @@ export class UserLocks extends LedgerPart {
     owner: string,
     fn: (lock: HeldUserLock) => Promise<T>,
     options: UserLockOptions = {},
-    record?: RecordWithRelease,
+    record: EffectStore['record'],
   ): Promise<T> {
     const userId = normalizeUserId(userIdInput);
     assertIdentifier(owner, 'Lock owner');
@@ -52,19 +47,24 @@ export class UserLocks extends LedgerPart {
     assertDuration(leaseMs, 'Lock leaseMs', 100, 3_600_000);
     this.assertOpen();
 
-    let token: string = randomUUID();
     const startedAt = performance.now();
+    // Says who holds the lock, and until when.
+    const timedOut = async (): Promise<UserLockTimeoutError> => {
+      const [held] = await this.driver.query('SELECT owner, expires_at FROM user_locks WHERE user_id = $1', [userId]);
+      const waitedMs = Math.round(performance.now() - startedAt);
+      if (held === undefined) return new UserLockTimeoutError(userId, waitedMs, undefined, undefined);
+      return new UserLockTimeoutError(userId, waitedMs, String(held['owner']), isoFromMs(toInteger(held['expires_at'], 'expires_at')));
+    };
     const local = this.enterLocalQueue(userId);
-    let sentAt: number;
+    let token: string = randomUUID();
+    let sentAt = 0;
     let handed: HandedLease | undefined;
     let reads: LockReads | undefined;
     try {
-      if (!(await local.turn(waitMs))) {
-        const holder = await this.readHolder(userId);
-        throw new UserLockTimeoutError(userId, Math.round(performance.now() - startedAt), holder?.owner, holder?.heldUntil);
-      }
+      if (!(await local.turn(waitMs))) throw await timedOut();
       this.assertOpen();
-      handed = local.takeHandOff();
+      handed = local.queue.handedLease;
+      local.queue.handedLease = undefined;
       if (handed !== undefined && handed.leaseRunsOutAt - performance.now() < leaseMs / 3) {
         // Too close to running out to be worth keeping: let it go and take the lock afresh.
         await this.release(userId, handed.token);
@@ -78,11 +78,8 @@ export class UserLocks extends LedgerPart {
           reads = attempt.reads;
           break;
         }
-        const holder = await this.readHolder(userId);
         const waited = performance.now() - startedAt;
-        if (waited >= waitMs) {
-          throw new UserLockTimeoutError(userId, Math.round(waited), holder?.owner, holder?.heldUntil);
-        }
+        if (waited >= waitMs) throw await timedOut();
         pauseMs = Math.min(pauseMs * 2, this.defaults.lockPollMaxMs);
         await sleep(Math.max(1, Math.min(pauseMs * (0.5 + Math.random() / 2), waitMs - waited)));
         this.assertOpen();
@@ -98,7 +95,7 @@ export class UserLocks extends LedgerPart {
     const controller = new AbortController();
     if (handed !== undefined) token = handed.token;
     const heldSince = handed?.heldSince ?? performance.now();
-    let leaseRunsOutAt = handed?.leaseRunsOutAt ?? sentAt! + leaseMs;
+    let leaseRunsOutAt = handed?.leaseRunsOutAt ?? sentAt + leaseMs;
     let renewal: Promise<void> | undefined;
     let released = false; // with the outcome (recordAndRelease)
     const lose = (why: string): void => {
@@ -127,7 +124,7 @@ export class UserLocks extends LedgerPart {
     const timer = setInterval(tick, Math.max(10, Math.floor(leaseMs / 3)));
     const handsOff = (): boolean => {
       const now = performance.now();
-      return !controller.signal.aborted && local.othersWaiting() && now - heldSince < handOffChainMs && leaseRunsOutAt - now > leaseMs / 3;
+      return !controller.signal.aborted && local.queue.members > 1 && now - heldSince < handOffChainMs && leaseRunsOutAt - now > leaseMs / 3;
     };
     const held: HeldUserLock = {
       userId,
@@ -136,7 +133,6 @@ export class UserLocks extends LedgerPart {
       effect: reads?.effect,
       unresolved: reads?.unresolved ?? [],
       recordAndRelease: async (key, state, recordOptions) => {
-        if (record === undefined) throw new LedgerError('This lock was not taken through an effect ledger: record the outcome with ledger.record.');
         if (released || controller.signal.aborted || handsOff()) return record(key, state, recordOptions);
         const effect = await record(key, state, recordOptions, { userId, token });
         released = true;
@@ -150,77 +146,43 @@ export class UserLocks extends LedgerPart {
     } finally {
       clearInterval(timer);
       await renewal;
-      const handOff = !released && handsOff();
-      try {
-        if (released) {
-          // Let go already, in the same write as the outcome.
-        } else if (handOff) local.handOff({ token, leaseRunsOutAt, heldSince });
-        else await this.release(userId, token);
-      } catch (error) {
-        // The lease runs out by itself; others wait at most that long.
-        this.reportBackgroundError(error, `releasing the lock on store user ${userId}`);
-      } finally {
-        local.leave();
-      }
+      // Unless it was let go already, in the same write as the outcome.
+      if (!released && handsOff()) local.queue.handedLease = { token, leaseRunsOutAt, heldSince };
+      else if (!released) await this.releaseInBackground(userId, token);
+      local.leave();
     }
   }
 
   /** Joins this ledger's queue for one user; `leave()` lets the next one go (also after a timeout or failure). */
-  private enterLocalQueue(userId: string): {
-    turn(waitMs: number): Promise<boolean>;
-    othersWaiting(): boolean;
-    handOff(lease: HandedLease): void;
-    takeHandOff(): HandedLease | undefined;
-    leave(): void;
-  } {
-    let queue = this.localLocks.get(userId);
-    if (queue === undefined) {
-      queue = { tail: Promise.resolve(), members: 0, handedLease: undefined };
-      this.localLocks.set(userId, queue);
-    }
-    const joined = queue;
-    const before = joined.tail;
-    let letGo!: () => void;
-    const gone = new Promise<void>((resolve) => {
-      letGo = resolve;
-    });
-    joined.tail = before.then(() => gone);
-    joined.members += 1;
+  private enterLocalQueue(userId: string) {
+    const queue: LocalUserQueue = this.localLocks.get(userId) ?? { tail: Promise.resolve(), members: 0, handedLease: undefined };
+    this.localLocks.set(userId, queue);
+    const before = queue.tail;
+    const gone = Promise.withResolvers<void>();
+    queue.tail = before.then(() => gone.promise);
+    queue.members += 1;
     let left = false;
     return {
-      async turn(waitMs: number): Promise<boolean> {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), waitMs);
-        });
+      queue,
+      turn: async (waitMs: number): Promise<boolean> => {
+        const timeout = Promise.withResolvers<boolean>();
+        const timer = setTimeout(() => timeout.resolve(false), waitMs);
         try {
-          return await Promise.race([before.then(() => true), timedOut]);
+          return await Promise.race([before.then(() => true), timeout.promise]);
         } finally {
           clearTimeout(timer);
         }
       },
-      othersWaiting: () => joined.members > 1,
-      handOff: (lease: HandedLease) => {
-        joined.handedLease = lease;
-      },
-      takeHandOff: () => {
-        const lease = joined.handedLease;
-        joined.handedLease = undefined;
-        return lease;
-      },
-      leave: () => {
+      leave: (): void => {
         if (left) return;
         left = true;
-        letGo();
-        joined.members -= 1;
-        if (joined.members > 0) return;
-        if (this.localLocks.get(userId) === joined) this.localLocks.delete(userId);
-        const orphan = joined.handedLease;
-        joined.handedLease = undefined;
-        if (orphan !== undefined) {
-          // The successor gave up waiting: nobody here holds the lease any more.
-          this.release(userId, orphan.token).catch((error: unknown) => this.reportBackgroundError(error, `releasing the lock on store user ${userId}`));
-        }
+        gone.resolve();
+        queue.members -= 1;
+        if (queue.members > 0) return;
+        if (this.localLocks.get(userId) === queue) this.localLocks.delete(userId);
+        // The successor gave up waiting: nobody here holds the lease any more.
+        if (queue.handedLease !== undefined) void this.releaseInBackground(userId, queue.handedLease.token);
+        queue.handedLease = undefined;
       },
     };
   }
@@ -252,19 +214,17 @@ export class UserLocks extends LedgerPart {
       const rows = await this.driver.query('SELECT lock_reads($1, $2) AS result', [userId, key]);
       return this.readsFrom(rows[0]?.['result']);
     }
-    const [effectRows, unresolvedRows] = [
-      await this.driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]),
-      await this.driver.query(
-        `SELECT ${effectColumns} FROM effects WHERE user_id = $1 AND state IN ('pending', 'unknown') ORDER BY ${this.driver.insertionOrder} LIMIT ${unresolvedReadLimit}`,
-        [userId],
-      ),
-    ];
-    return this.lockReads(effectRows[0], unresolvedRows);
+    const [effect] = await this.driver.query(`SELECT ${effectColumns} FROM effects WHERE key = $1`, [key]);
+    const unresolved = await this.driver.query(
+      `SELECT ${effectColumns} FROM effects WHERE user_id = $1 AND state IN ('pending', 'unknown') ORDER BY ${this.driver.insertionOrder} LIMIT ${unresolvedReadLimit}`,
+      [userId],
+    );
+    return this.lockReads(effect, unresolved);
   }
 
   private readsFrom(value: unknown): LockReads {
     const reads = value as { effect?: SqlRow | null; unresolved?: SqlRow[] } | null | undefined;
-    if (reads === null || reads === undefined || !Array.isArray(reads.unresolved)) {
+    if (!Array.isArray(reads?.unresolved)) {
       throw new LedgerError('The ledger\'s lock_reads function answered without the unresolved effects: is the PostgreSQL schema older than this orderflow?');
     }
     return this.lockReads(reads.effect ?? undefined, reads.unresolved);
@@ -275,13 +235,6 @@ export class UserLocks extends LedgerPart {
       effect: effectRow === undefined ? undefined : effectFromRow(this.driver, effectRow),
       unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
     };
-  }
-
-  private async readHolder(userId: string): Promise<{ owner: string; heldUntil: string } | undefined> {
-    const rows = await this.driver.query('SELECT owner, expires_at FROM user_locks WHERE user_id = $1', [userId]);
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return { owner: String(row['owner']), heldUntil: isoFromMs(toInteger(row['expires_at'], 'expires_at')) };
   }
 
   private async renew(userId: string, token: string, leaseMs: number): Promise<boolean> {
@@ -296,6 +249,12 @@ export class UserLocks extends LedgerPart {
 
   private async release(userId: string, token: string): Promise<void> {
     await this.driver.lockQuery('DELETE FROM user_locks WHERE user_id = $1 AND token = $2', [userId, token]);
+  }
+
+  /** A failure is reported, not thrown: the lease runs out by itself, and others wait at most that long. */
+  private releaseInBackground(userId: string, token: string): Promise<void> {
+    const context = `releasing the lock on store user ${userId}`;
+    return this.release(userId, token).catch((error: unknown) => this.reportBackgroundError(error, context));
   }
 
   private reportBackgroundError(error: unknown, context: string): void {
