@@ -6,7 +6,6 @@
 import { parsePositiveAmount } from '../money.ts';
 import { failAborted } from './endings.ts';
 import { describeDecider } from './operator.ts';
-import { auditDecision, awaitOperator } from './step.ts';
 import type { Run } from './run.ts';
 import { workerSettings } from './activity-proxies.ts';
 
@@ -33,7 +32,7 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
     message: `${approval.change}: ${approval.amount} is above the approval threshold ${above} (ORDERFLOW_APPROVAL_ABOVE).`,
     observed: { amount: approval.amount, 'approval threshold': above },
   };
-  const decision = await awaitOperator(run, {
+  const decision = await run.awaitOperator({
     step: approvalStep,
     reason: `${approval.change} is above the approval threshold (${above}): a second person must approve it before it is made.`,
     failure,
@@ -42,8 +41,7 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
       abort: 'Do not make it: stop now; nothing has been changed.',
     },
     secondPerson: true,
-  });
-  await auditDecision(run, approvalStep, decision, failure, approval.userId);
+  }, approval.userId);
   if (decision.action !== 'approve') failAborted(run, decision, `${approval.what} was not approved; nothing was changed.`);
   run.setStep(approvalStep, 'done', `approved by ${describeDecider(decision)}: ${decision.note}`);
 }

@@ -49,11 +49,6 @@ export function isBusinessFailure(summary: ClassifiedFailure): boolean {
   return summary.nonRetryable && businessFailureTypes.has(summary.type);
 }
 
-/** The evidence cannot decide whether the effect happened: an operator's `retry` then means "it did not". */
-export function isUndecidableOutcome(type: string): boolean {
-  return type === FailureType.OutcomeNeedsOperator;
-}
-
 /**
  * Why a run waits, by failure type: `short` in a few of orderflow's own words (never an API's or
  * a customer's text) for the OrderflowWaitingFor search attribute, which is not encrypted.

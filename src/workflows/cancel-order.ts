@@ -7,7 +7,7 @@ import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
 import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
-import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
   const input = checkedRunInput('cancelOrder', validateCancelOrder, rawInput);
@@ -17,7 +17,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   const cancelKey = run.effectKey('cancel-order');
   const what = `Cancellation of order ${orderId} for store user ${userId}`;
 
-  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
 
   const cancelled = await performStep(run, {
     name: 'cancel-order',
@@ -33,7 +33,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   }
 
   if (justclickBillId !== undefined) {
-    await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
+    await deleteJustClickBill(run, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
   }
   return run.complete(`${what}: done.`);
 }

@@ -10,10 +10,10 @@ import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { describeFailureLine } from '../run-kit/failures.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
-import { auditDecision, awaitOperator, performStep } from '../run-kit/step.ts';
+import { performStep } from '../run-kit/step.ts';
 import { confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
-import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
@@ -30,7 +30,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
   const processKey = run.effectKey('process-order');
   const what = `Processing of order ${orderId} for store user ${userId}`;
 
-  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: processKey }, 'processed', what);
+  await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: processKey }, 'processed', what);
 
   for (;;) {
     const processed = await performStep(run, {
@@ -53,13 +53,12 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
     const paid = await condition(() => paymentsSignalled > seen, deadline);
     run.setState(RunState.Running);
     if (paid) continue;
-    const decision = await awaitOperator(run, {
+    const decision = await run.awaitOperator({
       step: 'process-order',
       reason: `The order still has an amount due and no paymentReceived signal arrived within ${deadline}.`,
       failure: { ...processed.failure, message: `${describeFailureLine(processed.failure)}: ${processed.failure.message}` },
       choices: choices.paymentDeadlinePassed,
-    });
-    await auditDecision(run, 'process-order', decision, processed.failure, userId);
+    }, userId);
     if (decision.action === 'abort') failAborted(run, decision, `${what} stopped while an amount was due.`);
   }
 

@@ -9,12 +9,12 @@ import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
-import { Compensations, compensateAndEnd } from '../run-kit/saga.ts';
+import { Compensations } from '../run-kit/saga.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { StepOutcome } from '../run-kit/step.ts';
 import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
-import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
@@ -30,7 +30,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
 
   // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
-  const order = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  const order = await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
   refuseAboveOrderTotal(run, amount, order, what);
 
   // 2. Above the approval threshold, a second person approves the credit first.
@@ -71,7 +71,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     choices: choices.refundAddCredit,
   });
   if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
-  if (credit.kind === 'business-failure' || credit.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'add-credit', credit));
+  if (credit.kind === 'business-failure' || credit.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'add-credit', credit));
 
   // 4. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
   const cancelled = await performStep(run, {
@@ -83,12 +83,12 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     choices: choices.refundCancelOrder,
   });
   if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
-  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'cancel-order', cancelled));
+  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
   // 5. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
-    await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
+    await deleteJustClickBill(run, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
   return run.complete(`${what}: done.`);

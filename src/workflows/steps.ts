@@ -1,11 +1,12 @@
 /** Steps more than one workflow uses. */
 import { FailureType } from '../contracts.ts';
-import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
+import type { ObserveOrderInput, OrderObservation } from '../contracts.ts';
 import { choices } from './choices.ts';
 import { failAborted, failRefused } from '../run-kit/endings.ts';
 import type { Run } from '../run-kit/run.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { OnBusinessFailure } from '../run-kit/step.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
 /**
  * Confirms the order is the user's current one, or ends the run (OrderNotCurrent, or aborted). An order
@@ -13,7 +14,6 @@ import type { OnBusinessFailure } from '../run-kit/step.ts';
  */
 export async function confirmCurrentOrder(
   run: Run,
-  reads: Pick<OrderflowActivities, 'observeOrder'>,
   input: ObserveOrderInput,
   changedState: 'cancelled' | 'processed',
   what: string,
@@ -55,13 +55,7 @@ function describeObservation(observation: OrderObservation): string {
 }
 
 /** Deletes the mirrored JustClick bill, forward only; `stands` says what has been done already. */
-export async function deleteJustClickBill(
-  run: Run,
-  effects: Pick<OrderflowActivities, 'deleteJustClickBill'>,
-  bill: { billId: string; userId: number },
-  what: string,
-  stands: string,
-): Promise<void> {
+export async function deleteJustClickBill(run: Run, bill: { billId: string; userId: number }, what: string, stands: string): Promise<void> {
   const deleteKey = run.effectKey('delete-justclick-bill');
   const deleted = await performStep(run, {
     name: 'delete-justclick-bill',

@@ -8,7 +8,7 @@ import type { RunResult } from '../../contracts.ts';
 import type { ReconcileActivities, ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
 import { failAborted } from '../../run-kit/endings.ts';
-import { auditDecision, awaitOperator, performStep } from '../../run-kit/step.ts';
+import { performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
 import { answerStatusWhileChecking, refuse } from '../../run-kit/run-identity.ts';
 import { summarizeFailure } from '../../run-kit/failures.ts';
@@ -59,8 +59,7 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     failure: { type: 'DriftFound', message: finding.summary, observed: finding.evidence },
     choices: staleKey === undefined ? findingChoices.drift(takeBack) : findingChoices.staleEffect,
   };
-  const decision = await awaitOperator(run, request);
-  await auditDecision(run, 'decide', decision, request.failure, userId);
+  const decision = await run.awaitOperator(request, userId);
   if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
   if (staleKey !== undefined) {
     // The operator's word settles the effect in the ledger; no API is called.
