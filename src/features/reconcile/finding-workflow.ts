@@ -12,8 +12,7 @@ import { performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
 import { answerStatusWhileChecking, refuse } from '../../run-kit/run-identity.ts';
 import { summarizeFailure } from '../../run-kit/failures.ts';
-import { bookkeepingOptions } from '../../run-kit/activity-options.ts';
-import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
+import { bookkeeping, bookkeepingOptions, effects } from '../../run-kit/activity-proxies.ts';
 
 const { recordedFinding } = proxyActivities<ReconcileActivities>(bookkeepingOptions);
 
