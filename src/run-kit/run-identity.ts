@@ -1,5 +1,5 @@
 /**
- * A run is what its id and type say, or it does nothing: the id must be the business key
+ * A run is what its id and type say, or it does nothing: the id must be single-line text and the business key
  * its input names (../business-keys.ts), and a type orderflow does not have fails at once
  * (the workflows module's default export, which the SDK runs for every unknown type).
  */
@@ -7,9 +7,9 @@ import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workfl
 import { businessKeyProblem, knownWorkflowTypes } from '../business-keys.ts';
 import type { StartableWorkflowType } from '../business-keys.ts';
 import { FailureType, RunState } from '../contracts.ts';
+import { controlCharacterProblem } from '../single-line-text.ts';
 import { InputError } from '../validation.ts';
 import { statusQuery } from './operator.ts';
-import { receivedWorkflowIdProblem } from './received-id.ts';
 
 type StartState = typeof RunState.Running | typeof RunState.Failed;
 
@@ -37,11 +37,39 @@ export function answerStatusWhileChecking(workflowType: string, what: string): v
   answerStartStatus(workflowType, RunState.Running, what);
 }
 
+/**
+ * What is wrong with the id this run was started with, or undefined. A raw start may carry any
+ * text, and the id is shown to operators and part of every effect key: it is held to the single-line
+ * text rule (no control or invisible format characters, e.g. a right-to-left override) and has no surrounding spaces.
+ */
+export function receivedWorkflowIdProblem(): string | undefined {
+  const { workflowId } = workflowInfo();
+  const problem = controlCharacterProblem('the workflow id', workflowId);
+  if (problem !== undefined) return `${problem}; start the run again with an id of visible characters (orderflow's starters build one)`;
+  if (workflowId.trim() !== workflowId) return 'the workflow id must not begin or end with spaces; start the run again without them';
+  return undefined;
+}
+
 type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };
 
-/** Validates the input (InvalidInput), then refuses a run whose id is not its input's business key (WorkflowIdMismatch). */
+/**
+ * Validates a workflow's input and the id it was started under, deterministically, touching nothing: bad input or id
+ * fails the run as InvalidInput, an id that is not its input's business key as WorkflowIdMismatch.
+ */
 export function checkedRunInput<T extends KeyedInput>(workflowType: StartableWorkflowType, validate: (input: unknown) => T, rawInput: unknown): T {
-  const input = checkedInput(validate, rawInput);
+  const idProblem = receivedWorkflowIdProblem();
+  if (idProblem !== undefined) {
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
+  }
+  let input: T;
+  try {
+    input = validate(rawInput);
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
+    }
+    throw error;
+  }
   const problem = businessKeyProblem(workflowType, workflowInfo().workflowId, input);
   if (problem !== undefined) refuse(workflowType, FailureType.WorkflowIdMismatch, `${workflowType}: ${problem}`);
   return input;
@@ -56,20 +84,4 @@ export async function unknownWorkflowType(): Promise<never> {
     `${workflowId}: orderflow has no workflow type ${JSON.stringify(workflowType)} (it runs ${knownWorkflowTypes.join(', ')}). ` +
       'The run is refused before doing anything; start the type you meant (see the contract).',
   );
-}
-
-/** Validates a workflow's input (and the id it was started under) deterministically; bad input fails the run as InvalidInput, touching nothing. */
-export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
-  const idProblem = receivedWorkflowIdProblem();
-  if (idProblem !== undefined) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
-  }
-  try {
-    return validate(input);
-  } catch (error) {
-    if (error instanceof InputError) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
-    }
-    throw error;
-  }
 }
