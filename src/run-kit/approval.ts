@@ -1,8 +1,4 @@
-/**
- * Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE: the run waits at step
- * `approve-credit` for a second person (an identity other than the starter's, as Temporal recorded
- * them). The threshold comes through an activity, so no start, however it is sent, can carry it away.
- */
+/** Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE by a second person (docs/decisions.md). */
 import { parsePositiveAmount } from '../money.ts';
 import { failAborted } from './endings.ts';
 import { describeDecider } from './operator.ts';

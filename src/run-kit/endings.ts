@@ -1,7 +1,4 @@
-/**
- * How a run ends when it does not complete: each ending sets the run's final state and
- * fails the workflow with a stable failure type (src/contracts.ts) and the run's result.
- */
+/** How a run ends when it does not complete: its final state, and a failure of a stable type (src/contracts.ts). */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType, RunState } from '../contracts.ts';
 import type { OperatorDecision, RunResult } from '../contracts.ts';

@@ -1,7 +1,4 @@
-/**
- * Failure classification for workflow code: what a step's failure was (for people), and
- * what it means for the run (may the saga compensate on its own, or must a person look?).
- */
+/** What a step's failure was (for people), and what it means for the run: may the saga compensate alone, or must a person look? */
 import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { FailureSummary } from '../contracts.ts';

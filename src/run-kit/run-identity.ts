@@ -1,8 +1,4 @@
-/**
- * A run is what its id and type say, or it does nothing: the id must be single-line text and the business key
- * its input names (../business-keys.ts), and a type orderflow does not have fails at once
- * (the workflows module's default export, which the SDK runs for every unknown type).
- */
+/** A run is what its id and type say, or it does nothing (docs/money-rules.md, docs/security.md). */
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { businessKeyProblem, knownWorkflowTypes } from '../business-keys.ts';
 import type { StartableWorkflowType } from '../business-keys.ts';

@@ -1,7 +1,4 @@
-/**
- * `performStep` runs one step; when it fails in a way retries did not fix, it hands a business
- * failure back to the workflow or asks an operator (`Run.awaitOperator`), then does what they chose.
- */
+/** `performStep` runs one step; a failure retries did not fix goes back to the workflow or to an operator, whose choice it does. */
 import { isCancellation } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { FailureSummary, OperatorAction, RecordedDecision } from '../contracts.ts';
@@ -45,13 +42,10 @@ export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFail
   | ('abort' extends keyof C ? { kind: 'abort'; decision: RecordedDecision } : never)
   | ('return' extends B ? { kind: 'business-failure'; failure: FailureSummary } : never);
 
-export async function performStep<T, C extends Choices, B extends OnBusinessFailure>(run: Run, plan: StepPlan<T, C, B>): Promise<StepOutcome<T, C, B>> {
-  // Sound: an operator can only choose an action the step offers (the decision is validated
-  // against plan.choices), and a business failure comes back only when the plan says `return`.
-  return (await performAnyStep(run, plan)) as StepOutcome<T, C, B>;
-}
-
-async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusinessFailure>): Promise<StepOutcome<T>> {
+// Sound: an operator can only choose an action the step offers (the decision is validated
+// against plan.choices), and a business failure comes back only when the plan says `return`.
+export function performStep<T, C extends Choices, B extends OnBusinessFailure>(run: Run, plan: StepPlan<T, C, B>): Promise<StepOutcome<T, C, B>>;
+export async function performStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusinessFailure>): Promise<StepOutcome<T>> {
   for (;;) {
     run.setStep(plan.name, 'running', undefined, plan.effectKey);
     try {

@@ -1,7 +1,4 @@
-/**
- * Process a paid order: confirm → process (guarded) → mark the JustClick bill paid. While an amount
- * is due, the run waits for a `paymentReceived` signal up to a deadline, then asks an operator.
- */
+/** Process a paid order: confirm → process (waits for payment) → mark the JustClick bill paid (docs/architecture.md). */
 import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';

@@ -1,7 +1,4 @@
-/**
- * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill.
- * Before the pivot a business failure undoes the credit; after it, steps only go forward.
- */
+/** Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill (docs/architecture.md). */
 import { FailureType } from '../contracts.ts';
 import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { parseDecimalAmount } from '../money.ts';
