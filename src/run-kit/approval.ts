@@ -1,6 +1,5 @@
 /** Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE by a second person (docs/decisions.md). */
 import { parsePositiveAmount } from '../money.ts';
-import { failAborted } from './endings.ts';
 import { describeDecider } from './operator.ts';
 import type { Run } from './run.ts';
 import { workerSettings } from './activity-proxies.ts';
@@ -38,6 +37,6 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
     },
     secondPerson: true,
   }, approval.userId);
-  if (decision.action !== 'approve') failAborted(run, decision, `${approval.what} was not approved; nothing was changed.`);
+  if (decision.action !== 'approve') run.failAborted(decision, `${approval.what} was not approved; nothing was changed.`);
   run.setStep(approvalStep, 'done', `approved by ${describeDecider(decision)}: ${decision.note}`);
 }

@@ -16,7 +16,7 @@ import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine, shortReasonFor } from './failures.ts';
 import { orderflowSearchAttributes as attributes } from '../search-attributes.ts';
-import { allowedActions, decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
+import { allowedActions, decisionProblems, describeDecider, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
 import { bookkeeping } from './activity-proxies.ts';
 
 /** Whom a run is about: in its search attributes and its current details. */
@@ -236,10 +236,39 @@ export class Run {
     return this.result('completed', summary);
   }
 
-  result(outcome: RunResult['outcome'], summary: string): RunResult {
+  /** Ends a run that refused to act (bad order, business refusal): state `failed`; the run changed nothing. */
+  failRefused(type: string, message: string, details?: unknown): never {
+    this.setState(RunState.Failed);
+    throw ApplicationFailure.create({ type, nonRetryable: true, message, ...(details === undefined ? {} : { details: [details] }) });
+  }
+
+  /** Ends a run that undid its effects: state `compensated`, type RunCompensated. */
+  failCompensated(summary: string): never {
+    return this.fail('compensated', FailureType.RunCompensated, summary);
+  }
+
+  /** Ends a run an operator aborted: state `aborted`, type RunAborted. */
+  failAborted(decision: RecordedDecision, summary: string): never {
+    return this.fail('aborted', FailureType.RunAborted, `${summary} ${abortedBy(decision)}`);
+  }
+
+  /** Ends a run whose undo an operator aborted, so some effects stay: state `partially-compensated`. */
+  failPartiallyCompensated(decision: RecordedDecision, summary: string): never {
+    return this.fail('partially-compensated', FailureType.RunPartiallyCompensated, `${summary} ${abortedBy(decision)}`);
+  }
+
+  /** Ends the run in the state named by its outcome, failing it with a stable type (src/contracts.ts) and its result. */
+  private fail(outcome: RunResult['outcome'], type: FailureType, message: string): never {
+    this.setState(outcome);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [this.result(outcome, message) satisfies RunResult] });
+  }
+
+  private result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }
 }
+
+const abortedBy = (decision: RecordedDecision): string => `Aborted by ${describeDecider(decision)}: ${decision.note}`;
 
 /**
  * A decision the run refuses. DecisionRefused is the one failure whose message stays in clear with encryption on (the UI

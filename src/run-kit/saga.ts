@@ -1,6 +1,5 @@
 /** The saga's undo stack (docs/architecture.md, "The workflows"). */
 import { RunState } from '../contracts.ts';
-import { failCompensated, failPartiallyCompensated } from './endings.ts';
 import type { Run } from './run.ts';
 import { performStep } from './step.ts';
 
@@ -50,8 +49,8 @@ export class Compensations {
       if (outcome.kind === 'done' && outcome.value.status === 'not-needed') {
         run.setStep(compensation.name, 'not-needed', outcome.value.detail);
       }
-      if (outcome.kind === 'abort') failPartiallyCompensated(run, outcome.decision, `${why} Undoing it could not complete.`);
+      if (outcome.kind === 'abort') run.failPartiallyCompensated(outcome.decision, `${why} Undoing it could not complete.`);
     }
-    failCompensated(run, `${why} Everything done before was undone.`);
+    run.failCompensated(`${why} Everything done before was undone.`);
   }
 }

@@ -1,7 +1,6 @@
 /** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
 import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
@@ -27,9 +26,9 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });
-  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
+  if (cancelled.kind === 'abort') return run.failAborted(cancelled.decision, `${what} stopped at cancel-order.`);
   if (cancelled.kind === 'business-failure') {
-    failRefused(run, cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
+    return run.failRefused(cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }
 
   if (justclickBillId !== undefined) {

@@ -3,7 +3,6 @@ import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { describeFailureLine } from '../run-kit/failures.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
@@ -39,9 +38,9 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       choices: choices.processOrder,
     });
     if (processed.kind === 'done' || processed.kind === 'skipped') break;
-    if (processed.kind === 'abort') failAborted(run, processed.decision, `${what} stopped at process-order.`);
+    if (processed.kind === 'abort') return run.failAborted(processed.decision, `${what} stopped at process-order.`);
     if (processed.failure.type !== FailureType.AmountDue) {
-      failRefused(run, processed.failure.type, `${what} was refused: ${processed.failure.message}`, processed.failure);
+      return run.failRefused(processed.failure.type, `${what} was refused: ${processed.failure.message}`, processed.failure);
     }
     // An amount is due: wait for a payment signal, then try again; past the deadline ask a person.
     const seen = paymentsSignalled;
@@ -56,7 +55,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       failure: { ...processed.failure, message: `${describeFailureLine(processed.failure)}: ${processed.failure.message}` },
       choices: choices.paymentDeadlinePassed,
     }, userId);
-    if (decision.action === 'abort') failAborted(run, decision, `${what} stopped while an amount was due.`);
+    if (decision.action === 'abort') return run.failAborted(decision, `${what} stopped while an amount was due.`);
   }
 
   if (justclickBillId !== undefined) {
@@ -70,7 +69,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       choices: choices.markBillPaid,
     });
     if (marked.kind === 'abort') {
-      failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
+      return run.failAborted(marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
     }
   }
   return run.complete(`${what}: done.`);

@@ -3,7 +3,6 @@ import { FailureType } from '../contracts.ts';
 import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { parseDecimalAmount } from '../money.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { Compensations } from '../run-kit/saga.ts';
@@ -67,7 +66,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     onBusinessFailure: 'return',
     choices: choices.refundAddCredit,
   });
-  if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
+  if (credit.kind === 'abort') return run.failAborted(credit.decision, `${what} stopped at add-credit.`);
   if (credit.kind === 'business-failure' || credit.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'add-credit', credit));
 
   // 4. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
@@ -79,7 +78,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     onBusinessFailure: 'return',
     choices: choices.refundCancelOrder,
   });
-  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
+  if (cancelled.kind === 'abort') return run.failAborted(cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
@@ -99,7 +98,7 @@ function refuseAboveOrderTotal(run: Run, amount: string, order: OrderObservation
     ? `the store did not report the total of order ${order.orderId}, so the refund of ${amount} cannot be bounded.`
     : `the refund of ${amount} is more than the total of order ${order.orderId} (${order.total}).`;
   run.setStep('confirm-order', 'failed', why);
-  failRefused(run, FailureType.RefundAboveOrderTotal, `${what} refused: ${why} Nothing was changed. Start it again with an amount of at most the order's total.`);
+  run.failRefused(FailureType.RefundAboveOrderTotal, `${what} refused: ${why} Nothing was changed. Start it again with an amount of at most the order's total.`);
 }
 
 function whyCompensate(what: string, step: string, outcome: Extract<StepOutcome<unknown>, { kind: 'business-failure' | 'compensate' }>): string {

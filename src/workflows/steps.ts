@@ -2,7 +2,6 @@
 import { FailureType } from '../contracts.ts';
 import type { ObserveOrderInput, OrderObservation } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import type { Run } from '../run-kit/run.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { OnBusinessFailure } from '../run-kit/step.ts';
@@ -32,9 +31,9 @@ export async function confirmCurrentOrder(
     const answer = outcome.failure.code === undefined ? '' : ` (WebTV answered ${outcome.failure.code} | ${outcome.failure.vendorText ?? ''})`;
     const why = `the store has no user ${input.userId}${answer}.`;
     run.setStep('confirm-order', 'failed', why);
-    failRefused(run, outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
+    run.failRefused(outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
   }
-  if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
+  if (outcome.kind === 'abort') run.failAborted(outcome.decision, `${what} stopped before anything was changed.`);
   const observation = outcome.value;
   if (observation.state === 'current') return observation;
   if (observation.state === changedState && observation.changedByThisRun) return observation;
@@ -43,7 +42,7 @@ export async function confirmCurrentOrder(
     : `order ${input.orderId} of store user ${input.userId} is ${observation.state}, not the current order` +
       (observation.currentOrderId === null ? ' (the user has no current order).' : ` (the current order is ${observation.currentOrderId}).`);
   run.setStep('confirm-order', 'failed', why);
-  failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${why} Nothing was changed.`);
+  run.failRefused(FailureType.OrderNotCurrent, `${what} refused: ${why} Nothing was changed.`);
 }
 
 function describeObservation(observation: OrderObservation): string {
@@ -66,6 +65,6 @@ export async function deleteJustClickBill(run: Run, bill: { billId: string; user
     choices: choices.deleteBill(stands),
   });
   if (deleted.kind === 'abort') {
-    failAborted(run, deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
+    run.failAborted(deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
   }
 }

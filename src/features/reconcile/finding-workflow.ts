@@ -7,7 +7,6 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { RunResult } from '../../contracts.ts';
 import type { ReconcileActivities, ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
-import { failAborted } from '../../run-kit/endings.ts';
 import { performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
 import { answerStatusWhileChecking, refuse } from '../../run-kit/run-identity.ts';
@@ -59,7 +58,7 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     choices: staleKey === undefined ? findingChoices.drift(takeBack) : findingChoices.staleEffect,
   };
   const decision = await run.awaitOperator(request, userId);
-  if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
+  if (decision.action === 'abort') return run.failAborted(decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
   if (staleKey !== undefined) {
     // The operator's word settles the effect in the ledger; no API is called.
     const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
@@ -91,6 +90,6 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     onBusinessFailure: 'operator',
     choices: choices.adjustCredit(takeBackAction),
   });
-  if (outcome.kind === 'abort') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
+  if (outcome.kind === 'abort') return run.failAborted(outcome.decision, `${takeBack ?? ''} stopped.`);
   return run.complete(`Finding ${finding.id}: ${takeBack ?? ''} — done.`);
 }
