@@ -10,17 +10,9 @@ export function summarizeFailure(error: unknown): ClassifiedFailure {
   let failure: unknown = error;
   if (failure instanceof ActivityFailure && failure.cause) failure = failure.cause;
   if (failure instanceof ApplicationFailure) {
-    const details = (failure.details?.[0] ?? {}) as Partial<FailureSummary>;
-    return {
-      type: failure.type ?? 'Error',
-      message: failure.message,
-      api: details.api,
-      operation: details.operation,
-      code: details.code,
-      vendorText: details.vendorText,
-      observed: details.observed,
-      nonRetryable: failure.nonRetryable === true,
-    };
+    const { api, operation, code, vendorText, observed } = (failure.details?.[0] ?? {}) as Partial<FailureSummary>;
+    const nonRetryable = failure.nonRetryable === true;
+    return { type: failure.type ?? 'Error', message: failure.message, api, operation, code, vendorText, observed, nonRetryable };
   }
   if (failure instanceof TemporalFailure) {
     // Timeouts and cancellations: the attempt's outcome is not known.

@@ -4,7 +4,7 @@ import { choices } from './choices.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
-import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 
@@ -32,7 +32,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   }
 
   if (justclickBillId !== undefined) {
-    await deleteJustClickBill(run, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
+    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the order stays cancelled');
   }
   return run.complete(`${what}: done.`);
 }

@@ -7,7 +7,7 @@ import { describeFailureLine } from '../run-kit/failures.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
-import { confirmCurrentOrder } from './steps.ts';
+import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 
@@ -59,18 +59,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
   }
 
   if (justclickBillId !== undefined) {
-    const markKey = run.effectKey('mark-justclick-bill-paid');
-    const marked = await performStep(run, {
-      name: 'mark-justclick-bill-paid',
-      effectKey: markKey,
-      userId,
-      run: () => effects.markJustClickBillPaid({ effectKey: markKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
-      onBusinessFailure: 'operator',
-      choices: choices.markBillPaid,
-    });
-    if (marked.kind === 'abort') {
-      return run.failAborted(marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
-    }
+    await billStep(run, { step: 'mark-justclick-bill-paid', id: justclickBillId, userId }, what, 'processed');
   }
   return run.complete(`${what}: done.`);
 }

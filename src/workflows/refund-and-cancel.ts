@@ -8,7 +8,7 @@ import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { Compensations } from '../run-kit/saga.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { StepOutcome } from '../run-kit/step.ts';
-import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
@@ -84,7 +84,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
 
   // 5. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
-    await deleteJustClickBill(run, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
+    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
   return run.complete(`${what}: done.`);

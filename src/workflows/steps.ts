@@ -53,18 +53,24 @@ function describeObservation(observation: OrderObservation): string {
   return parts.join(', ');
 }
 
-/** Deletes the mirrored JustClick bill, forward only; `stands` says what has been done already. */
-export async function deleteJustClickBill(run: Run, bill: { billId: string; userId: number }, what: string, stands: string): Promise<void> {
-  const deleteKey = run.effectKey('delete-justclick-bill');
-  const deleted = await performStep(run, {
-    name: 'delete-justclick-bill',
-    effectKey: deleteKey,
+/** The run's JustClick bill and the forward-only step on it. */
+type Bill = { step: 'delete-justclick-bill' | 'mark-justclick-bill-paid'; id: string; userId: number };
+
+/** A forward-only step on the run's JustClick bill: delete it, or mark it paid; `stands` says what has been done already. */
+export async function billStep(run: Run, bill: Bill, what: string, stands: string): Promise<void> {
+  const effectKey = run.effectKey(bill.step);
+  const input = { effectKey, workflowId: run.workflowId, billId: bill.id, userId: bill.userId };
+  const deleting = bill.step === 'delete-justclick-bill';
+  const outcome = await performStep(run, {
+    name: bill.step,
+    effectKey,
     userId: bill.userId,
-    run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: bill.billId, userId: bill.userId }),
+    run: () => (deleting ? effects.deleteJustClickBill(input) : effects.markJustClickBillPaid(input)),
     onBusinessFailure: 'operator',
-    choices: choices.deleteBill(stands),
+    choices: deleting ? choices.deleteBill(stands) : choices.markBillPaid,
   });
-  if (deleted.kind === 'abort') {
-    run.failAborted(deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
+  if (outcome.kind === 'abort') {
+    const notDone = deleting ? 'deleted' : 'marked paid';
+    run.failAborted(outcome.decision, `${what}: ${stands}, but the JustClick bill ${bill.id} was not ${notDone}.`);
   }
 }
