@@ -1,17 +1,11 @@
-/**
- * The activities workflow code calls, and their options (docs/architecture.md, "Local first attempts"). Whether a
- * failure is retried is decided by the activities (src/activities/failures.ts); the options bound how long and how often.
- */
+/** The activities workflow code calls, and how long and how often they are retried (docs/architecture.md, "Local first attempts"). */
 import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { OrderflowActivities } from '../contracts.ts';
 import { summarizeFailure } from './failures.ts';
 
-/**
- * Changes, after a failed local first attempt. An attempt may wait for the user's lock, so it gets more time than a read.
- * Retries are safe: the ledger makes them reconcile instead of calling again. After about ten minutes the run asks an operator.
- */
+/** Changes after a failed local first attempt, for about ten minutes; an attempt may wait for the user's lock, so it gets more time. */
 const effectOptions: ActivityOptions = {
   startToCloseTimeout: '3 minutes',
   // The activity heartbeats every 3 s: a worker that dies mid-call is noticed in 20 s.
@@ -65,10 +59,7 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
   return steps as unknown as OrderflowActivities;
 }
 
-/**
- * Reads that decide what a run does: normal activities, so that their answer is in the history before the effect it
- * gates. Safe to repeat, retried briskly for about five minutes; one attempt covers one HTTP call's 60 s deadline.
- */
+/** Reads that decide what a run does: normal activities, so their answer is in the history; an attempt covers a call's 60 s deadline. */
 export const reads: OrderflowActivities = proxyActivities<OrderflowActivities>({
   startToCloseTimeout: '90 seconds',
   retry: {

@@ -38,10 +38,7 @@ export function isBusinessFailure(summary: ClassifiedFailure): boolean {
   return summary.nonRetryable && businessFailureTypes.has(summary.type);
 }
 
-/**
- * Why a run waits, by failure type: `short` in a few of orderflow's own words (never an API's or
- * a customer's text) for the OrderflowWaitingFor search attribute, which is not encrypted.
- */
+/** Why a run waits, by failure type; `short` is for OrderflowWaitingFor, which is not encrypted: never an API's or a customer's text. */
 const waitReasons: Partial<Record<string, { short: string; reason?: (step: string) => string }>> = {
   [FailureType.OutcomeNeedsOperator]: {
     short: 'outcome unknown',

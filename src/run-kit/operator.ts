@@ -39,10 +39,7 @@ function describeCurrentWait(wait: Wait | null, state: string, step: string): st
   return `the run waits for ${wait.waitId} (step ${wait.step}; choices ${allowed.join(', ')}): send {"waitId":"${wait.waitId}","step":"${wait.step}",…}`;
 }
 
-/**
- * The problems of a decision for the wait it must answer (null: none is open): the one rule, applied
- * where a decision enters; what passes is also what the ledger's audit trail accepts.
- */
+/** The problems of a decision for the wait it answers (null: none is open): the one rule; what passes, the ledger's audit trail accepts. */
 export function decisionProblems(input: unknown, wait: Wait | null, run: { state: string; step: string }): string[] {
   const now = describeCurrentWait(wait, run.state, run.step);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {

@@ -34,9 +34,8 @@ export function answerStatusWhileChecking(workflowType: string, what: string): v
 }
 
 /**
- * What is wrong with the id this run was started with, or undefined. A raw start may carry any
- * text, and the id is shown to operators and part of every effect key: it is held to the single-line
- * text rule (no control or invisible format characters, e.g. a right-to-left override) and has no surrounding spaces.
+ * What is wrong with the id this run was started with, or undefined: a raw start may carry any text, and the id is shown
+ * to operators and part of every effect key, so it must be single-line text (../single-line-text.ts) without surrounding spaces.
  */
 export function receivedWorkflowIdProblem(): string | undefined {
   const { workflowId } = workflowInfo();
@@ -48,10 +47,7 @@ export function receivedWorkflowIdProblem(): string | undefined {
 
 type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };
 
-/**
- * Validates a workflow's input and the id it was started under, deterministically, touching nothing: bad input or id
- * fails the run as InvalidInput, an id that is not its input's business key as WorkflowIdMismatch.
- */
+/** Checks input and id, touching nothing: bad input or id fails the run as InvalidInput, another business key as WorkflowIdMismatch. */
 export function checkedRunInput<T extends KeyedInput>(workflowType: StartableWorkflowType, validate: (input: unknown) => T, rawInput: unknown): T {
   const idProblem = receivedWorkflowIdProblem();
   if (idProblem !== undefined) {

@@ -1,8 +1,4 @@
-/**
- * The run tracker every workflow shares: state and steps (the `status` query, search attributes),
- * and the operator waits with the `operatorDecision` update and signal. Each taken decision
- * carries the caller identity Temporal recorded for it in the run's history (docs/decisions.md).
- */
+/** The run tracker every workflow shares: state, steps, endings and operator waits (docs/architecture.md, docs/decisions.md). */
 import {
   ApplicationFailure, condition, currentUpdateInfo, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
@@ -16,7 +12,9 @@ import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine, shortReasonFor } from './failures.ts';
 import { orderflowSearchAttributes as attributes } from '../search-attributes.ts';
-import { allowedActions, decisionProblems, describeDecider, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from './operator.ts';
+import {
+  allowedActions, decisionProblems, describeDecider, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery,
+} from './operator.ts';
 import { bookkeeping } from './activity-proxies.ts';
 
 /** Whom a run is about: in its search attributes and its current details. */
@@ -96,10 +94,7 @@ export class Run {
     ]);
   }
 
-  /**
-   * Upserts the pairs whose value is not already set. Every upsert is a history event and a visibility
-   * write, so a run upserts only what its start did not set, and its step only with each state change.
-   */
+  /** Upserts the pairs whose value is not already set: each upsert is a history event and a visibility write. */
   private upsert(pairs: SearchAttributeUpdatePair[]): void {
     const changed = pairs.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key as never) !== pair.value);
     if (changed.length > 0) upsertSearchAttributes(changed);
@@ -193,10 +188,7 @@ export class Run {
     this.steps.splice(index === -1 ? this.steps.length : index, 0, { name, state: 'pending' });
   }
 
-  /**
-   * Waits (state `awaiting-operator`, under a new wait id `<step>#<n>`) for a valid operator decision on the
-   * request, records it in `status` and the ledger's audit trail, which outlives Temporal's history, and returns it.
-   */
+  /** Waits under a new wait id `<step>#<n>` for a valid decision, records it in `status` and the ledger's audit trail, and returns it. */
   async awaitOperator(request: Omit<OperatorRequest, 'since' | 'waitId'>, userId?: number): Promise<RecordedDecision> {
     const { step, reason, failure } = request;
     const previousState = this.state;
@@ -213,7 +205,6 @@ export class Run {
     // The timer only labels the wait on the UI's Timeline, where operators look first; when it fires, the run waits on.
     const summary = waitSummary(step, reason);
     while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
-
     const decision = this.pending!;
     this.decisions.push(decision);
     this.awaiting = null;
@@ -270,10 +261,7 @@ export class Run {
 
 const abortedBy = (decision: RecordedDecision): string => `Aborted by ${describeDecider(decision)}: ${decision.note}`;
 
-/**
- * A decision the run refuses. DecisionRefused is the one failure whose message stays in clear with encryption on (the UI
- * shows it undecoded; src/temporal/encrypting-failure-converter.ts): it names the wait and the fields, never the note or operator typed.
- */
+/** DecisionRefused stays in clear with encryption on (src/temporal/encrypting-failure-converter.ts): never quote the note or operator. */
 function decisionRefused(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.DecisionRefused, nonRetryable: true, message });
 }

@@ -18,10 +18,7 @@ interface StepPlanFields<T, C extends Choices, B extends OnBusinessFailure> {
   effectKey?: string | undefined;
   run: () => Promise<T>;
   onBusinessFailure: B;
-  /**
-   * Business failure types that go back to the workflow even with `operator` (e.g. an unknown user
-   * at confirm-order); a plan that has them is typed with B = OnBusinessFailure.
-   */
+  /** Business failure types that go back to the workflow even with `operator`; such a plan is typed with B = OnBusinessFailure. */
   alwaysReturn?: readonly string[] | undefined;
   choices: C;
   /** The store user the step acts on (for the audit trail). */
@@ -42,8 +39,7 @@ export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFail
   | ('abort' extends keyof C ? { kind: 'abort'; decision: RecordedDecision } : never)
   | ('return' extends B ? { kind: 'business-failure'; failure: FailureSummary } : never);
 
-// Sound: an operator can only choose an action the step offers (the decision is validated
-// against plan.choices), and a business failure comes back only when the plan says `return`.
+// Sound: an operator can only choose an offered action, and a business failure comes back only when the plan says `return`.
 export function performStep<T, C extends Choices, B extends OnBusinessFailure>(run: Run, plan: StepPlan<T, C, B>): Promise<StepOutcome<T, C, B>>;
 export async function performStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusinessFailure>): Promise<StepOutcome<T>> {
   for (;;) {

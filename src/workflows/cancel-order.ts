@@ -26,9 +26,9 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });
-  if (cancelled.kind === 'abort') return run.failAborted(cancelled.decision, `${what} stopped at cancel-order.`);
+  if (cancelled.kind === 'abort') run.failAborted(cancelled.decision, `${what} stopped at cancel-order.`);
   if (cancelled.kind === 'business-failure') {
-    return run.failRefused(cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
+    run.failRefused(cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }
 
   if (justclickBillId !== undefined) {

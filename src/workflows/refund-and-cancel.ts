@@ -25,14 +25,12 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const cancelKey = run.effectKey('cancel-order');
   const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
 
-  // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
   const order = await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
   refuseAboveOrderTotal(run, amount, order, what);
 
-  // 2. Above the approval threshold, a second person approves the credit first.
   await approveIfAboveThreshold(run, { change: `Add ${amount} credit to store user ${userId} (refund for order ${orderId})`, amount, userId, before: 'add-credit', what });
 
-  // 3. Add the credit; its undo is registered first.
+  // The credit's undo is registered first.
   const undoKey = run.effectKey('undo-add-credit');
   saga.register({
     name: 'undo-add-credit',
@@ -66,10 +64,10 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     onBusinessFailure: 'return',
     choices: choices.refundAddCredit,
   });
-  if (credit.kind === 'abort') return run.failAborted(credit.decision, `${what} stopped at add-credit.`);
+  if (credit.kind === 'abort') run.failAborted(credit.decision, `${what} stopped at add-credit.`);
   if (credit.kind === 'business-failure' || credit.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'add-credit', credit));
 
-  // 4. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
+  // The pivot: cancel the order. Before it, failures compensate; after it, only forward.
   const cancelled = await performStep(run, {
     name: 'cancel-order',
     effectKey: cancelKey,
@@ -78,11 +76,10 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     onBusinessFailure: 'return',
     choices: choices.refundCancelOrder,
   });
-  if (cancelled.kind === 'abort') return run.failAborted(cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
+  if (cancelled.kind === 'abort') run.failAborted(cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
-  // 5. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
     await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }

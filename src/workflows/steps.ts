@@ -7,10 +7,7 @@ import { performStep } from '../run-kit/step.ts';
 import type { OnBusinessFailure } from '../run-kit/step.ts';
 import { effects, reads } from '../run-kit/activity-proxies.ts';
 
-/**
- * Confirms the order is the user's current one, or ends the run (OrderNotCurrent, or aborted). An order
- * already in `changedState` by this run's own effect counts: a re-run after a reset, which the ledger answers.
- */
+/** Confirms the order is the user's current one (or in `changedState` by this run's own effect: a re-run), or ends the run. */
 export async function confirmCurrentOrder(
   run: Run,
   input: ObserveOrderInput,
