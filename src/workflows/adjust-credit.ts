@@ -13,9 +13,10 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
   const { userId, action, amount } = input;
   const run = new Run('adjustCredit', ['adjust-credit'], { userId });
   const key = run.effectKey('adjust-credit');
-  const what = `${action === 'add' ? 'Adding' : 'Subtracting'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  const credit = `${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  const what = `${action === 'add' ? 'Adding' : 'Subtracting'} ${credit}`;
 
-  const change = `${action === 'add' ? 'Add' : 'Subtract'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  const change = `${action === 'add' ? 'Add' : 'Subtract'} ${credit}`;
   await approveIfAboveThreshold(run, { change, amount, userId, before: 'adjust-credit', what });
 
   const outcome = await performStep(run, {
