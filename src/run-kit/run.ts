@@ -85,13 +85,11 @@ export class Run {
       },
       { description: 'Same as the operatorDecision update, for clients that can only signal; a refused decision is listed in the status query\'s "refused", with why.' },
     );
-    const { userId, orderId, justclickBillId } = identity;
-    this.upsert([
-      { key: attributes.state, value: this.state },
-      ...(userId === undefined ? [] : [{ key: attributes.storeUserId, value: userId }]),
-      ...(orderId === undefined ? [] : [{ key: attributes.storeOrderId, value: orderId }]),
-      ...(justclickBillId === undefined ? [] : [{ key: attributes.justClickBillId, value: justclickBillId }]),
-    ]);
+    const pairs: SearchAttributeUpdatePair[] = [{ key: attributes.state, value: this.state }];
+    if (identity.userId !== undefined) pairs.push({ key: attributes.storeUserId, value: identity.userId });
+    if (identity.orderId !== undefined) pairs.push({ key: attributes.storeOrderId, value: identity.orderId });
+    if (identity.justclickBillId !== undefined) pairs.push({ key: attributes.justClickBillId, value: identity.justclickBillId });
+    this.upsert(pairs);
   }
 
   /** Upserts the pairs whose value is not already set: each upsert is a history event and a visibility write. */
@@ -193,15 +191,14 @@ export class Run {
     const { step, reason, failure } = request;
     const previousState = this.state;
     this.waits += 1;
-    const wait: OperatorRequest = { waitId: `${step}#${this.waits}`, ...request, since: new Date().toISOString() };
-    this.awaiting = wait;
+    this.awaiting = { waitId: `${step}#${this.waits}`, ...request, since: new Date().toISOString() };
     this.pending = undefined;
     this.setStep(step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(failure));
     // The step, the choices and why, on the UI's workflow list: `add-credit: retry|skip|abort (outcome unknown)`.
     const waitingFor = `${step}: ${allowedActions(request.choices).join('|')} (${shortReasonFor(failure.type)})`;
     this.setState(RunState.AwaitingOperator, [{ key: attributes.waitingFor, value: waitingFor }]);
-    setCurrentDetails(waitingDetails(wait, this.identity));
-    log.warn('run waits for an operator', { step, waitId: wait.waitId, reason, failure: failure.type });
+    setCurrentDetails(waitingDetails(this.awaiting, this.identity));
+    log.warn('run waits for an operator', { step, waitId: this.awaiting.waitId, reason, failure: failure.type });
     // The timer only labels the wait on the UI's Timeline, where operators look first; when it fires, the run waits on.
     const summary = waitSummary(step, reason);
     while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
