@@ -1,22 +1,34 @@
-/**
- * The activities workflow code calls, made in one place: `reads` (normal activities: their answer
- * is in the history before the effect it gates), `effects` (local first attempt, then a normal
- * activity: the ledger answers a local step run again) and `bookkeeping` (docs/architecture.md,
- * "Local first attempts").
- */
+/** The activities workflow code calls, and how long and how often they are retried (docs/architecture.md, "Local first attempts"). */
 import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { OrderflowActivities } from '../contracts.ts';
 import { summarizeFailure } from './failures.ts';
-import { bookkeepingOptions, effectOptions, readOptions } from './activity-options.ts';
+
+/** Changes after a failed local first attempt, for about ten minutes; an attempt may wait for the user's lock, so it gets more time. */
+const effectOptions: ActivityOptions = {
+  startToCloseTimeout: '3 minutes',
+  // The activity heartbeats every 3 s: a worker that dies mid-call is noticed in 20 s.
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 14,
+  },
+};
+
+/** Ledger-only bookkeeping: retried without limit, because losing an operator's decision is not acceptable. */
+export const bookkeepingOptions: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+  },
+};
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
-
-/** The local attempt: the same time limit as one normal attempt, and no retries of its own. */
-function localAttemptOptions(options: ActivityOptions): LocalActivityOptions {
-  return { startToCloseTimeout: options.startToCloseTimeout, retry: { maximumAttempts: 1 } };
-}
 
 /** What Temporal's retry would have waited before a second attempt: a request still in flight has landed by then. */
 function delayBeforeNormalAttempt(error: unknown, options: ActivityOptions): Duration {
@@ -25,15 +37,11 @@ function delayBeforeNormalAttempt(error: unknown, options: ActivityOptions): Dur
   return asked ?? options.retry?.initialInterval ?? '1 second';
 }
 
-/** May a normal activity's attempt succeed where the local attempt failed? */
-function worthAnotherAttempt(error: unknown): boolean {
-  if (isCancellation(error)) return false;
-  return !summarizeFailure(error).nonRetryable;
-}
-
+/** Each call's first attempt runs local, with one normal attempt's time limit and no retries; then it goes on as a normal activity. */
 function localFirst(options: ActivityOptions): OrderflowActivities {
   const remote = proxyActivities<OrderflowActivities>(options) as unknown as Record<string, ActivityFunction>;
-  const local = proxyLocalActivities<OrderflowActivities>(localAttemptOptions(options)) as unknown as Record<string, ActivityFunction>;
+  const localOptions = { startToCloseTimeout: options.startToCloseTimeout, retry: { maximumAttempts: 1 } };
+  const local = proxyLocalActivities<OrderflowActivities>(localOptions) as unknown as Record<string, ActivityFunction>;
   const steps = new Proxy({} as Record<string, ActivityFunction>, {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
@@ -41,7 +49,7 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
         try {
           return await local[name]!(...args);
         } catch (error) {
-          if (!worthAnotherAttempt(error)) throw error;
+          if (isCancellation(error) || summarizeFailure(error).nonRetryable) throw error;
           await sleep(delayBeforeNormalAttempt(error, options), { summary: `${name}: next attempt, after the first one failed` });
           return remote[name]!(...args);
         }
@@ -51,8 +59,16 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
   return steps as unknown as OrderflowActivities;
 }
 
-/** Reads that decide what a run does: normal activities, so that their answer is in the history. */
-export const reads: OrderflowActivities = proxyActivities<OrderflowActivities>(readOptions);
+/** Reads that decide what a run does: normal activities, so their answer is in the history; an attempt covers a call's 60 s deadline. */
+export const reads: OrderflowActivities = proxyActivities<OrderflowActivities>({
+  startToCloseTimeout: '90 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 12,
+  },
+});
 /** Changes through the ledger (credit, cancel, process, JustClick): local first, then {@link effectOptions}. */
 export const effects: OrderflowActivities = localFirst(effectOptions);
 /** The worker's settings (the approval threshold): local, as it calls nothing; the answer is in the history. */

@@ -1,12 +1,6 @@
-/**
- * Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE: the run waits at step
- * `approve-credit` for a second person (an identity other than the starter's, as Temporal recorded
- * them). The threshold comes through an activity, so no start, however it is sent, can carry it away.
- */
+/** Approval of a credit change above the worker's ORDERFLOW_APPROVAL_ABOVE by a second person (docs/decisions.md). */
 import { parsePositiveAmount } from '../money.ts';
-import { failAborted } from './endings.ts';
 import { describeDecider } from './operator.ts';
-import { auditDecision, awaitOperator } from './step.ts';
 import type { Run } from './run.ts';
 import { workerSettings } from './activity-proxies.ts';
 
@@ -33,7 +27,7 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
     message: `${approval.change}: ${approval.amount} is above the approval threshold ${above} (ORDERFLOW_APPROVAL_ABOVE).`,
     observed: { amount: approval.amount, 'approval threshold': above },
   };
-  const decision = await awaitOperator(run, {
+  const decision = await run.awaitOperator({
     step: approvalStep,
     reason: `${approval.change} is above the approval threshold (${above}): a second person must approve it before it is made.`,
     failure,
@@ -42,8 +36,7 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
       abort: 'Do not make it: stop now; nothing has been changed.',
     },
     secondPerson: true,
-  });
-  await auditDecision(run, approvalStep, decision, failure, approval.userId);
-  if (decision.action !== 'approve') failAborted(run, decision, `${approval.what} was not approved; nothing was changed.`);
+  }, approval.userId);
+  if (decision.action !== 'approve') run.failAborted(decision, `${approval.what} was not approved; nothing was changed.`);
   run.setStep(approvalStep, 'done', `approved by ${describeDecider(decision)}: ${decision.note}`);
 }

@@ -2,7 +2,7 @@
 import type { OperatorRequest, RecordedDecision } from '../contracts.ts';
 import { escapeMarkdown } from '../markdown.ts';
 import { allowedActions, exampleDecision } from './operator.ts';
-import type { RunIdentity } from './search-attributes.ts';
+import type { RunIdentity } from './run.ts';
 
 /** What failed, what was observed, whom the run is about, and what each allowed choice does. */
 export function waitingDetails(request: OperatorRequest, identity: RunIdentity): string {

@@ -1,7 +1,4 @@
-/**
- * Failure classification for workflow code: what a step's failure was (for people), and
- * what it means for the run (may the saga compensate on its own, or must a person look?).
- */
+/** What a step's failure was (for people), and what it means for the run: may the saga compensate alone, or must a person look? */
 import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
 import { FailureType } from '../contracts.ts';
 import type { FailureSummary } from '../contracts.ts';
@@ -13,17 +10,9 @@ export function summarizeFailure(error: unknown): ClassifiedFailure {
   let failure: unknown = error;
   if (failure instanceof ActivityFailure && failure.cause) failure = failure.cause;
   if (failure instanceof ApplicationFailure) {
-    const details = (failure.details?.[0] ?? {}) as Partial<FailureSummary>;
-    return {
-      type: failure.type ?? 'Error',
-      message: failure.message,
-      api: details.api,
-      operation: details.operation,
-      code: details.code,
-      vendorText: details.vendorText,
-      observed: details.observed,
-      nonRetryable: failure.nonRetryable === true,
-    };
+    const { api, operation, code, vendorText, observed } = (failure.details?.[0] ?? {}) as Partial<FailureSummary>;
+    const nonRetryable = failure.nonRetryable === true;
+    return { type: failure.type ?? 'Error', message: failure.message, api, operation, code, vendorText, observed, nonRetryable };
   }
   if (failure instanceof TemporalFailure) {
     // Timeouts and cancellations: the attempt's outcome is not known.
@@ -49,15 +38,7 @@ export function isBusinessFailure(summary: ClassifiedFailure): boolean {
   return summary.nonRetryable && businessFailureTypes.has(summary.type);
 }
 
-/** The evidence cannot decide whether the effect happened: an operator's `retry` then means "it did not". */
-export function isUndecidableOutcome(type: string): boolean {
-  return type === FailureType.OutcomeNeedsOperator;
-}
-
-/**
- * Why a run waits, by failure type: `short` in a few of orderflow's own words (never an API's or
- * a customer's text) for the OrderflowWaitingFor search attribute, which is not encrypted.
- */
+/** Why a run waits, by failure type; `short` is for OrderflowWaitingFor, which is not encrypted: never an API's or a customer's text. */
 const waitReasons: Partial<Record<string, { short: string; reason?: (step: string) => string }>> = {
   [FailureType.OutcomeNeedsOperator]: {
     short: 'outcome unknown',

@@ -1,8 +1,4 @@
-/**
- * Workflow interceptors: a bulk's item runs log with `bulkId` (so `npm start` summarises them,
- * src/run-events.ts), and `orderflow_operator_decisions` {action, via} counts decisions (an update
- * once accepted, a signal when received; the workflow metric meter emits nothing during replay).
- */
+/** Workflow interceptors: a bulk's item runs log with `bulkId` (src/run-events.ts); decisions are counted (docs/configuration.md). */
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
 import type { GetLogAttributesInput, Next, UpdateInput, SignalInput, WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 import { updateNames } from '../contracts.ts';

@@ -1,8 +1,4 @@
-/**
- * The operator protocol: the `operatorDecision` update and signal, the `status` query, and a
- * decision's validation. A decision names the wait it answers (`<step>#<n>`), so one meant for a
- * wait (a retried `decide`, a second operator, a stale UI tab) never lands on the next.
- */
+/** The operator protocol: the `operatorDecision` update and signal, the `status` query, a decision's check (docs/decisions.md). */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { operatorActions } from '../contracts.ts';
 import { controlCharacterProblem } from '../single-line-text.ts';
@@ -22,9 +18,8 @@ const decisionFields: readonly (keyof OperatorDecision)[] = ['waitId', 'step', '
 /** What a wait id looks like: a step name, `#`, a positive counter. */
 export const waitIdPattern = /^([a-z][a-z0-9-]{0,63})#([1-9][0-9]{0,5})$/;
 
-export function waitIdFor(step: string, counter: number): string {
-  return `${step}#${counter}`;
-}
+/** What a decision is checked against: the wait it answers. */
+type Wait = Pick<OperatorRequest, 'waitId' | 'step' | 'choices'>;
 
 /** The actions a wait offers, in the protocol's order. */
 export function allowedActions(choices: OperatorRequest['choices']): OperatorAction[] {
@@ -32,27 +27,20 @@ export function allowedActions(choices: OperatorRequest['choices']): OperatorAct
 }
 
 /** The JSON an operator sends for `wait` (the UI's Update/Signal form takes exactly this). */
-export function exampleDecision(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'>, action?: OperatorAction): OperatorDecision {
-  const first = action ?? allowedActions(wait.choices)[0] ?? 'retry';
-  return { waitId: wait.waitId, step: wait.step, action: first, note: 'what you checked and why', operator: 'your name' };
+export function exampleDecision(wait: Wait): OperatorDecision {
+  const action = allowedActions(wait.choices)[0] ?? 'retry';
+  return { waitId: wait.waitId, step: wait.step, action, note: 'what you checked and why', operator: 'your name' };
 }
 
 /** "the run waits for cancel-order#2 (step cancel-order; choices retry, skip, abort)", or that it waits for nothing. */
-export function describeCurrentWait(wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'> | null, state: string, step: string): string {
+function describeCurrentWait(wait: Wait | null, state: string, step: string): string {
   if (wait === null) return `the run waits for no decision now (state ${state}, step ${step})`;
   const allowed = allowedActions(wait.choices);
   return `the run waits for ${wait.waitId} (step ${wait.step}; choices ${allowed.join(', ')}): send {"waitId":"${wait.waitId}","step":"${wait.step}",…}`;
 }
 
-/**
- * The problems of a decision for the wait it must answer (null: none is open): the one rule, applied
- * where a decision enters; what passes is also what the ledger's audit trail accepts.
- */
-export function decisionProblems(
-  input: unknown,
-  wait: Pick<OperatorRequest, 'waitId' | 'step' | 'choices'> | null,
-  run: { state: string; step: string },
-): string[] {
+/** The problems of a decision for the wait it answers (null: none is open): the one rule; what passes, the ledger's audit trail accepts. */
+export function decisionProblems(input: unknown, wait: Wait | null, run: { state: string; step: string }): string[] {
   const now = describeCurrentWait(wait, run.state, run.step);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return [`the decision must be a JSON object like ${JSON.stringify(wait === null ? exampleDecision({ waitId: 'cancel-order#1', step: 'cancel-order', choices: { retry: '' } }) : exampleDecision(wait))}; ${now}`];

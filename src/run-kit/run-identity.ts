@@ -1,15 +1,11 @@
-/**
- * A run is what its id and type say, or it does nothing: the id must be the business key
- * its input names (../business-keys.ts), and a type orderflow does not have fails at once
- * (the workflows module's default export, which the SDK runs for every unknown type).
- */
+/** A run is what its id and type say, or it does nothing (docs/money-rules.md, docs/security.md). */
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { businessKeyProblem, knownWorkflowTypes } from '../business-keys.ts';
 import type { StartableWorkflowType } from '../business-keys.ts';
 import { FailureType, RunState } from '../contracts.ts';
+import { controlCharacterProblem } from '../single-line-text.ts';
 import { InputError } from '../validation.ts';
 import { statusQuery } from './operator.ts';
-import { receivedWorkflowIdProblem } from './received-id.ts';
 
 type StartState = typeof RunState.Running | typeof RunState.Failed;
 
@@ -37,11 +33,35 @@ export function answerStatusWhileChecking(workflowType: string, what: string): v
   answerStartStatus(workflowType, RunState.Running, what);
 }
 
+/**
+ * What is wrong with the id this run was started with, or undefined: a raw start may carry any text, and the id is shown
+ * to operators and part of every effect key, so it must be single-line text (../single-line-text.ts) without surrounding spaces.
+ */
+export function receivedWorkflowIdProblem(): string | undefined {
+  const { workflowId } = workflowInfo();
+  const problem = controlCharacterProblem('the workflow id', workflowId);
+  if (problem !== undefined) return `${problem}; start the run again with an id of visible characters (orderflow's starters build one)`;
+  if (workflowId.trim() !== workflowId) return 'the workflow id must not begin or end with spaces; start the run again without them';
+  return undefined;
+}
+
 type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: string | undefined };
 
-/** Validates the input (InvalidInput), then refuses a run whose id is not its input's business key (WorkflowIdMismatch). */
+/** Checks input and id, touching nothing: bad input or id fails the run as InvalidInput, another business key as WorkflowIdMismatch. */
 export function checkedRunInput<T extends KeyedInput>(workflowType: StartableWorkflowType, validate: (input: unknown) => T, rawInput: unknown): T {
-  const input = checkedInput(validate, rawInput);
+  const idProblem = receivedWorkflowIdProblem();
+  if (idProblem !== undefined) {
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
+  }
+  let input: T;
+  try {
+    input = validate(rawInput);
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
+    }
+    throw error;
+  }
   const problem = businessKeyProblem(workflowType, workflowInfo().workflowId, input);
   if (problem !== undefined) refuse(workflowType, FailureType.WorkflowIdMismatch, `${workflowType}: ${problem}`);
   return input;
@@ -56,20 +76,4 @@ export async function unknownWorkflowType(): Promise<never> {
     `${workflowId}: orderflow has no workflow type ${JSON.stringify(workflowType)} (it runs ${knownWorkflowTypes.join(', ')}). ` +
       'The run is refused before doing anything; start the type you meant (see the contract).',
   );
-}
-
-/** Validates a workflow's input (and the id it was started under) deterministically; bad input fails the run as InvalidInput, touching nothing. */
-export function checkedInput<T>(validate: (input: unknown) => T, input: unknown): T {
-  const idProblem = receivedWorkflowIdProblem();
-  if (idProblem !== undefined) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
-  }
-  try {
-    return validate(input);
-  } catch (error) {
-    if (error instanceof InputError) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
-    }
-    throw error;
-  }
 }

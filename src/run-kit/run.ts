@@ -1,29 +1,34 @@
-/**
- * The run tracker every workflow shares: state and steps (the `status` query, search attributes),
- * and the `operatorDecision` update and signal while a step waits for a person. Each taken decision
- * carries the caller identity Temporal recorded for it in the run's history (docs/decisions.md).
- */
-import { ApplicationFailure, currentUpdateInfo, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+/** The run tracker every workflow shares: state, steps, endings and operator waits (docs/architecture.md, docs/decisions.md). */
+import {
+  ApplicationFailure, condition, currentUpdateInfo, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { FailureType, RunState } from '../contracts.ts';
 import type {
-  OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
+  OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RecordedIdentity, RecordedIdentityInput, RefusedDecision,
   RunResult, RunStatus, StepState, StepStatus,
 } from '../contracts.ts';
 import { effectKey } from '../ledger/keys.ts';
 import { decidedDetails, waitingDetails } from './details-markdown.ts';
 import { describeFailureLine, shortReasonFor } from './failures.ts';
-import { orderflowSearchAttributes } from '../search-attributes.ts';
-import { allowedActions, decisionProblems, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery, waitIdFor } from './operator.ts';
-import { SearchAttributeMirror } from './search-attributes.ts';
-import type { RunIdentity } from './search-attributes.ts';
+import { orderflowSearchAttributes as attributes } from '../search-attributes.ts';
+import {
+  allowedActions, decisionProblems, describeDecider, normalizeDecision, operatorDecisionSignal, operatorDecisionUpdate, statusQuery,
+} from './operator.ts';
 import { bookkeeping } from './activity-proxies.ts';
+
+/** Whom a run is about: in its search attributes and its current details. */
+export interface RunIdentity {
+  userId?: number | undefined;
+  orderId?: number | undefined;
+  justclickBillId?: string | undefined;
+}
 
 /** How many refused decisions `status` keeps (the newest). */
 const refusedKept = 20;
 
-/** The failure type of a decision the run refuses: its message stays in clear with encryption on (src/temporal/encrypting-failure-converter.ts). */
-const decisionRefusedType = FailureType.DecisionRefused;
+/** How long one labelled wait timer runs; a wait longer than this simply starts another. */
+const operatorWaitTimer = '30 days';
 
 export class Run {
   readonly workflowType: string;
@@ -42,7 +47,6 @@ export class Run {
   private startedBy: string | null | undefined;
   private pending: RecordedDecision | undefined;
   private readonly identity: RunIdentity;
-  private readonly attributes: SearchAttributeMirror;
 
   constructor(workflowType: string, stepNames: readonly string[], identity: RunIdentity) {
     this.workflowType = workflowType;
@@ -55,10 +59,8 @@ export class Run {
       async (decision) => this.admit(normalizeDecision(decision), 'update', { updateId: currentUpdateInfo()?.id }),
       {
         validator: (decision) => {
-          // DecisionRefused: the one failure whose message stays in clear with encryption on
-          // (the UI shows it undecoded); it names the wait and the fields, never the note or operator typed.
           const problems = this.problemsOf(decision);
-          if (problems.length > 0) throw ApplicationFailure.create({ type: decisionRefusedType, nonRetryable: true, message: `decision refused: ${problems.join('; ')}` });
+          if (problems.length > 0) throw decisionRefused(`decision refused: ${problems.join('; ')}`);
         },
         description:
           'Resume a run that waits for an operator: {"waitId":"<step>#<n>","step":"<step>","action":"retry|skip|compensate|abort|approve","note":"why","operator":"who"} (the run\'s current details show the exact JSON)',
@@ -78,12 +80,22 @@ export class Run {
           await this.admit(normalizeDecision(decision), 'signal', { signalNumber });
         } catch (error) {
           // Refused after its identity was read: recorded in `status`; the run keeps waiting.
-          if (!(error instanceof ApplicationFailure && error.type === decisionRefusedType)) throw error;
+          if (!(error instanceof ApplicationFailure && error.type === FailureType.DecisionRefused)) throw error;
         }
       },
       { description: 'Same as the operatorDecision update, for clients that can only signal; a refused decision is listed in the status query\'s "refused", with why.' },
     );
-    this.attributes = new SearchAttributeMirror(this.state, identity);
+    const pairs: SearchAttributeUpdatePair[] = [{ key: attributes.state, value: this.state }];
+    if (identity.userId !== undefined) pairs.push({ key: attributes.storeUserId, value: identity.userId });
+    if (identity.orderId !== undefined) pairs.push({ key: attributes.storeOrderId, value: identity.orderId });
+    if (identity.justclickBillId !== undefined) pairs.push({ key: attributes.justClickBillId, value: identity.justclickBillId });
+    this.upsert(pairs);
+  }
+
+  /** Upserts the pairs whose value is not already set: each upsert is a history event and a visibility write. */
+  private upsert(pairs: SearchAttributeUpdatePair[]): void {
+    const changed = pairs.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key as never) !== pair.value);
+    if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   /** The problems of a decision for the wait that is open now (none is open while a decision is being checked or taken). */
@@ -111,7 +123,7 @@ export class Run {
       if (why !== undefined) {
         this.refuse(via, decision, recorded.decidedBy, why);
         log.warn('approval refused: not a second person', { waitId: wait.waitId });
-        throw ApplicationFailure.create({ type: decisionRefusedType, message: why, nonRetryable: true });
+        throw decisionRefused(why);
       }
     }
     this.pending = { ...decision, at: new Date().toISOString(), via, identity: recorded.decidedBy };
@@ -152,7 +164,7 @@ export class Run {
   setState(state: RunState, also: readonly SearchAttributeUpdatePair[] = []): void {
     if (state === this.state) return;
     this.state = state;
-    this.attributes.stateChanged(state, this.currentStep, also);
+    this.upsert([{ key: attributes.state, value: state }, { key: attributes.step, value: this.currentStep }, ...also]);
   }
 
   setStep(name: string, state: StepState, detail?: string, effectKey?: string): void {
@@ -174,32 +186,35 @@ export class Run {
     this.steps.splice(index === -1 ? this.steps.length : index, 0, { name, state: 'pending' });
   }
 
-  /** Enters `awaiting-operator` under a new wait id (`<step>#<n>`); returns the wait and the state to go back to. */
-  openOperatorWait(request: Omit<OperatorRequest, 'since' | 'waitId'>): { wait: OperatorRequest; previousState: RunState } {
+  /** Waits under a new wait id `<step>#<n>` for a valid decision, records it in `status` and the ledger's audit trail, and returns it. */
+  async awaitOperator(request: Omit<OperatorRequest, 'since' | 'waitId'>, userId?: number): Promise<RecordedDecision> {
+    const { step, reason, failure } = request;
     const previousState = this.state;
     this.waits += 1;
-    this.awaiting = { waitId: waitIdFor(request.step, this.waits), ...request, since: new Date().toISOString() };
+    this.awaiting = { waitId: `${step}#${this.waits}`, ...request, since: new Date().toISOString() };
     this.pending = undefined;
-    this.setStep(request.step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(request.failure));
-    // The step, the choices and why, on the UI's workflow list (OrderflowWaitingFor).
-    const label = waitingForLabel(request.step, allowedActions(request.choices), request.failure.type);
-    this.setState(RunState.AwaitingOperator, [{ key: orderflowSearchAttributes.waitingFor, value: label }]);
+    this.setStep(step, request.secondPerson === true ? 'pending' : 'failed', describeFailureLine(failure));
+    // The step, the choices and why, on the UI's workflow list: `add-credit: retry|skip|abort (outcome unknown)`.
+    const waitingFor = `${step}: ${allowedActions(request.choices).join('|')} (${shortReasonFor(failure.type)})`;
+    this.setState(RunState.AwaitingOperator, [{ key: attributes.waitingFor, value: waitingFor }]);
     setCurrentDetails(waitingDetails(this.awaiting, this.identity));
-    return { wait: this.awaiting, previousState };
-  }
-
-  hasOperatorDecision(): boolean {
-    return this.pending !== undefined;
-  }
-
-  /** Records the decision that was taken (with the identity Temporal saw), leaves `awaiting-operator` and returns it. */
-  closeOperatorWait(previousState: RunState): RecordedDecision {
+    log.warn('run waits for an operator', { step, waitId: this.awaiting.waitId, reason, failure: failure.type });
+    // The timer only labels the wait on the UI's Timeline, where operators look first; when it fires, the run waits on.
+    const summary = waitSummary(step, reason);
+    while (!(await condition(() => this.pending !== undefined, operatorWaitTimer, { summary })));
     const decision = this.pending!;
     this.decisions.push(decision);
     this.awaiting = null;
     this.pending = undefined;
     setCurrentDetails(decidedDetails(decision));
-    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState, [{ key: orderflowSearchAttributes.waitingFor, value: null }]);
+    this.setState(previousState === RunState.AwaitingOperator ? RunState.Running : previousState, [{ key: attributes.waitingFor, value: null }]);
+    await bookkeeping.recordAudit({
+      workflowId: this.workflowId,
+      event: `operator.${decision.action}`,
+      actor: decision.operator,
+      userId,
+      details: { step, waitId: decision.waitId, via: decision.via, identity: decision.identity, note: decision.note, failureType: failure.type, code: failure.code ?? null },
+    });
     return decision;
   }
 
@@ -209,14 +224,43 @@ export class Run {
     return this.result('completed', summary);
   }
 
-  result(outcome: RunResult['outcome'], summary: string): RunResult {
+  /** Ends a run that refused to act (bad order, business refusal): state `failed`; the run changed nothing. */
+  failRefused(type: string, message: string, details?: unknown): never {
+    this.setState(RunState.Failed);
+    throw ApplicationFailure.create({ type, nonRetryable: true, message, ...(details === undefined ? {} : { details: [details] }) });
+  }
+
+  /** Ends a run that undid its effects: state `compensated`, type RunCompensated. */
+  failCompensated(summary: string): never {
+    return this.fail('compensated', FailureType.RunCompensated, summary);
+  }
+
+  /** Ends a run an operator aborted: state `aborted`, type RunAborted. */
+  failAborted(decision: RecordedDecision, summary: string): never {
+    return this.fail('aborted', FailureType.RunAborted, `${summary} ${abortedBy(decision)}`);
+  }
+
+  /** Ends a run whose undo an operator aborted, so some effects stay: state `partially-compensated`. */
+  failPartiallyCompensated(decision: RecordedDecision, summary: string): never {
+    return this.fail('partially-compensated', FailureType.RunPartiallyCompensated, `${summary} ${abortedBy(decision)}`);
+  }
+
+  /** Ends the run in the state named by its outcome, failing it with a stable type (src/contracts.ts) and its result. */
+  private fail(outcome: RunResult['outcome'], type: FailureType, message: string): never {
+    this.setState(outcome);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [this.result(outcome, message) satisfies RunResult] });
+  }
+
+  private result(outcome: RunResult['outcome'], summary: string): RunResult {
     return { workflowType: this.workflowType, outcome, summary, steps: this.status().steps, decisions: [...this.decisions] };
   }
 }
 
-/** The OrderflowWaitingFor value: `add-credit: retry|skip|abort (outcome unknown)`. */
-export function waitingForLabel(step: string, allowed: readonly OperatorAction[], failureType: string): string {
-  return `${step}: ${allowed.join('|')} (${shortReasonFor(failureType)})`;
+const abortedBy = (decision: RecordedDecision): string => `Aborted by ${describeDecider(decision)}: ${decision.note}`;
+
+/** DecisionRefused stays in clear with encryption on (src/temporal/encrypting-failure-converter.ts): never quote the note or operator. */
+function decisionRefused(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.DecisionRefused, nonRetryable: true, message });
 }
 
 /** Why an approval does not count as a second person's, or undefined when it does. */
@@ -228,4 +272,11 @@ function secondPersonProblem(recorded: RecordedIdentity, waitId: string): string
     return `approve refused: Temporal recorded it from ${recorded.decidedBy}, the identity that started this run; a second person must approve. The run still waits for ${waitId}.`;
   }
   return undefined;
+}
+
+/** The wait timer's one-line summary, short enough for the UI's timeline: the first sentence of the reason. */
+function waitSummary(step: string, reason: string): string {
+  const firstSentence = /^.*?[.!?](?=\s|$)/.exec(reason)?.[0] ?? reason;
+  const text = `Waiting for an operator: ${firstSentence.includes(step) ? firstSentence : `at ${step}: ${firstSentence}`}`;
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }

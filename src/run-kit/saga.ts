@@ -1,10 +1,5 @@
-/**
- * The saga's undo stack. Each undo is registered BEFORE its forward step runs (a step can take
- * effect and still report failure), is a once-only effect, and does nothing if the forward one never took effect.
- */
+/** The saga's undo stack (docs/architecture.md, "The workflows"). */
 import { RunState } from '../contracts.ts';
-import type { OperatorDecision } from '../contracts.ts';
-import { failCompensated, failPartiallyCompensated } from './endings.ts';
 import type { Run } from './run.ts';
 import { performStep } from './step.ts';
 
@@ -27,7 +22,7 @@ export interface Compensation {
 export class Compensations {
   private readonly stack: Compensation[] = [];
 
-  /** Registers an undo; call it BEFORE the forward step runs. */
+  /** Registers an undo; call it BEFORE the forward step runs (a step can take effect and still report failure). */
   register(compensation: Compensation): void {
     this.stack.push(compensation);
   }
@@ -37,8 +32,8 @@ export class Compensations {
     this.stack.length = 0;
   }
 
-  /** Runs every undo, newest first; one that cannot complete waits for an operator (`abort`: partially compensated). */
-  async runAll(run: Run): Promise<{ complete: true } | { complete: false; decision: OperatorDecision }> {
+  /** Runs every undo, newest first, and ends the run: compensated, or partially compensated if an operator aborts an undo. */
+  async compensateAndEnd(run: Run, why: string): Promise<never> {
     run.setState(RunState.Compensating);
     while (this.stack.length > 0) {
       const compensation = this.stack.pop()!;
@@ -54,15 +49,8 @@ export class Compensations {
       if (outcome.kind === 'done' && outcome.value.status === 'not-needed') {
         run.setStep(compensation.name, 'not-needed', outcome.value.detail);
       }
-      if (outcome.kind === 'abort') return { complete: false, decision: outcome.decision };
+      if (outcome.kind === 'abort') run.failPartiallyCompensated(outcome.decision, `${why} Undoing it could not complete.`);
     }
-    return { complete: true };
+    run.failCompensated(`${why} Everything done before was undone.`);
   }
-}
-
-/** Undoes what was done, then ends the run: compensated, or partially compensated when an operator aborted an undo. */
-export async function compensateAndEnd(run: Run, saga: Compensations, why: string): Promise<never> {
-  const outcome = await saga.runAll(run);
-  if (outcome.complete) failCompensated(run, `${why} Everything done before was undone.`);
-  failPartiallyCompensated(run, outcome.decision, `${why} Undoing it could not complete.`);
 }

@@ -1,10 +1,8 @@
-/**
- * `performStep` runs one step; when it fails in a way retries did not fix, it hands a business
- * failure back to the workflow or asks an operator (`awaitOperator`), then does what they chose.
- */
-import { condition, isCancellation, log } from '@temporalio/workflow';
-import type { FailureSummary, OperatorAction, OperatorRequest, RecordedDecision } from '../contracts.ts';
-import { describeFailureLine, isBusinessFailure, isUndecidableOutcome, reasonFor, summarizeFailure } from './failures.ts';
+/** `performStep` runs one step; a failure retries did not fix goes back to the workflow or to an operator, whose choice it does. */
+import { isCancellation } from '@temporalio/workflow';
+import { FailureType } from '../contracts.ts';
+import type { FailureSummary, OperatorAction, RecordedDecision } from '../contracts.ts';
+import { describeFailureLine, isBusinessFailure, reasonFor, summarizeFailure } from './failures.ts';
 import type { Run } from './run.ts';
 import { bookkeeping } from './activity-proxies.ts';
 
@@ -20,10 +18,7 @@ interface StepPlanFields<T, C extends Choices, B extends OnBusinessFailure> {
   effectKey?: string | undefined;
   run: () => Promise<T>;
   onBusinessFailure: B;
-  /**
-   * Business failure types that go back to the workflow even with `operator` (e.g. an unknown user
-   * at confirm-order); a plan that has them is typed with B = OnBusinessFailure.
-   */
+  /** Business failure types that go back to the workflow even with `operator`; such a plan is typed with B = OnBusinessFailure. */
   alwaysReturn?: readonly string[] | undefined;
   choices: C;
   /** The store user the step acts on (for the audit trail). */
@@ -44,24 +39,9 @@ export type StepOutcome<T, C extends Choices = Choices, B extends OnBusinessFail
   | ('abort' extends keyof C ? { kind: 'abort'; decision: RecordedDecision } : never)
   | ('return' extends B ? { kind: 'business-failure'; failure: FailureSummary } : never);
 
-/** Writes an operator's decision to the ledger's audit trail, which outlives Temporal's history. */
-export async function auditDecision(run: Run, step: string, decision: RecordedDecision, failure: FailureSummary, userId?: number): Promise<void> {
-  await bookkeeping.recordAudit({
-    workflowId: run.workflowId,
-    event: `operator.${decision.action}`,
-    actor: decision.operator,
-    userId,
-    details: { step, waitId: decision.waitId, via: decision.via, identity: decision.identity, note: decision.note, failureType: failure.type, code: failure.code ?? null },
-  });
-}
-
-export async function performStep<T, C extends Choices, B extends OnBusinessFailure>(run: Run, plan: StepPlan<T, C, B>): Promise<StepOutcome<T, C, B>> {
-  // Sound: an operator can only choose an action the step offers (the decision is validated
-  // against plan.choices), and a business failure comes back only when the plan says `return`.
-  return (await performAnyStep(run, plan)) as StepOutcome<T, C, B>;
-}
-
-async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusinessFailure>): Promise<StepOutcome<T>> {
+// Sound: an operator can only choose an offered action, and a business failure comes back only when the plan says `return`.
+export function performStep<T, C extends Choices, B extends OnBusinessFailure>(run: Run, plan: StepPlan<T, C, B>): Promise<StepOutcome<T, C, B>>;
+export async function performStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusinessFailure>): Promise<StepOutcome<T>> {
   for (;;) {
     run.setStep(plan.name, 'running', undefined, plan.effectKey);
     try {
@@ -76,14 +56,16 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
         return { kind: 'business-failure', failure };
       }
       const { nonRetryable: _nonRetryable, ...summary } = failure;
-      const decision = await awaitOperator(run, { step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices });
-      await auditDecision(run, plan.name, decision, failure, plan.userId);
+      const request = { step: plan.name, reason: reasonFor(plan.name, failure), failure: summary, choices: plan.choices };
+      const decision = await run.awaitOperator(request, plan.userId);
       const resolve = (effectKey: string, resolution: 'resolved-applied' | 'resolved-not-applied') =>
         bookkeeping.resolveEffect({ effectKey, workflowId: run.workflowId, resolution, operator: decision.operator, identity: decision.identity, note: decision.note });
       switch (decision.action) {
         case 'retry':
           // The operator checked: it did not happen. The ledger records their word, so the retry calls again.
-          if (plan.effectKey !== undefined && isUndecidableOutcome(failure.type)) await resolve(plan.effectKey, 'resolved-not-applied');
+          if (plan.effectKey !== undefined && failure.type === FailureType.OutcomeNeedsOperator) {
+            await resolve(plan.effectKey, 'resolved-not-applied');
+          }
           continue;
         case 'skip': {
           for (const effectKey of [...(plan.alsoSettledBySkip ?? []), ...(plan.effectKey === undefined ? [] : [plan.effectKey])]) await resolve(effectKey, 'resolved-applied');
@@ -97,24 +79,4 @@ async function performAnyStep<T>(run: Run, plan: StepPlan<T, Choices, OnBusiness
       }
     }
   }
-}
-
-/** Waits (state `awaiting-operator`) for a valid operator decision on the request (see ./run.ts), and records it. */
-export async function awaitOperator(run: Run, request: Omit<OperatorRequest, 'since' | 'waitId'>): Promise<RecordedDecision> {
-  const { wait, previousState } = run.openOperatorWait(request);
-  log.warn('run waits for an operator', { step: request.step, waitId: wait.waitId, reason: request.reason, failure: request.failure.type });
-  // The timer only labels the wait on the UI's Timeline, where operators look first; when it fires, the run waits on.
-  const summary = waitSummary(request.step, request.reason);
-  while (!(await condition(() => run.hasOperatorDecision(), operatorWaitTimer, { summary })));
-  return run.closeOperatorWait(previousState);
-}
-
-/** How long one labelled wait timer runs; a wait longer than this simply starts another. */
-const operatorWaitTimer = '30 days';
-
-/** The wait timer's one-line summary, short enough for the UI's timeline: the first sentence of the reason. */
-function waitSummary(step: string, reason: string): string {
-  const firstSentence = /^.*?[.!?](?=\s|$)/.exec(reason)?.[0] ?? reason;
-  const text = `Waiting for an operator: ${firstSentence.includes(step) ? firstSentence : `at ${step}: ${firstSentence}`}`;
-  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }

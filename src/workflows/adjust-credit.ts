@@ -1,7 +1,6 @@
 /** One credit adjustment (add or subtract), exactly once. */
 import type { AdjustCreditInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
@@ -14,9 +13,10 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
   const { userId, action, amount } = input;
   const run = new Run('adjustCredit', ['adjust-credit'], { userId });
   const key = run.effectKey('adjust-credit');
-  const what = `${action === 'add' ? 'Adding' : 'Subtracting'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  const credit = `${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  const what = `${action === 'add' ? 'Adding' : 'Subtracting'} ${credit}`;
 
-  const change = `${action === 'add' ? 'Add' : 'Subtract'} ${amount} credit ${action === 'add' ? 'to' : 'from'} store user ${userId}`;
+  const change = `${action === 'add' ? 'Add' : 'Subtract'} ${credit}`;
   await approveIfAboveThreshold(run, { change, amount, userId, before: 'adjust-credit', what });
 
   const outcome = await performStep(run, {
@@ -33,8 +33,8 @@ export async function adjustCredit(rawInput: AdjustCreditInput): Promise<RunResu
     case 'skipped':
       return run.complete(`${what}: done.`);
     case 'abort':
-      return failAborted(run, outcome.decision, `${what} stopped.`);
+      return run.failAborted(outcome.decision, `${what} stopped.`);
     case 'business-failure':
-      return failRefused(run, outcome.failure.type, `${what} was refused: ${outcome.failure.message} Nothing was changed.`, outcome.failure);
+      return run.failRefused(outcome.failure.type, `${what} was refused: ${outcome.failure.message} Nothing was changed.`, outcome.failure);
   }
 }

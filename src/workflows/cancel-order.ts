@@ -1,13 +1,12 @@
 /** Cancel an order: confirm → cancel (guarded) → delete the mirrored JustClick bill. */
 import type { CancelOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
 import { performStep } from '../run-kit/step.ts';
-import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateCancelOrder } from '../validation.ts';
-import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 
 export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult> {
   const input = checkedRunInput('cancelOrder', validateCancelOrder, rawInput);
@@ -17,7 +16,7 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
   const cancelKey = run.effectKey('cancel-order');
   const what = `Cancellation of order ${orderId} for store user ${userId}`;
 
-  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
 
   const cancelled = await performStep(run, {
     name: 'cancel-order',
@@ -27,13 +26,13 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     onBusinessFailure: 'return',
     choices: choices.cancelOrder,
   });
-  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order.`);
+  if (cancelled.kind === 'abort') run.failAborted(cancelled.decision, `${what} stopped at cancel-order.`);
   if (cancelled.kind === 'business-failure') {
-    failRefused(run, cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
+    run.failRefused(cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }
 
   if (justclickBillId !== undefined) {
-    await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the order stays cancelled');
+    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the order stays cancelled');
   }
   return run.complete(`${what}: done.`);
 }

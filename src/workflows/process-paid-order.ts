@@ -1,19 +1,15 @@
-/**
- * Process a paid order: confirm → process (guarded) → mark the JustClick bill paid. While an amount
- * is due, the run waits for a `paymentReceived` signal up to a deadline, then asks an operator.
- */
+/** Process a paid order: confirm → process (waits for payment) → mark the JustClick bill paid (docs/architecture.md). */
 import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { FailureType, RunState, defaultPaymentDeadline, signalNames } from '../contracts.ts';
 import type { PaymentReceived, ProcessPaidOrderInput, RunResult } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { describeFailureLine } from '../run-kit/failures.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
-import { auditDecision, awaitOperator, performStep } from '../run-kit/step.ts';
-import { confirmCurrentOrder } from './steps.ts';
+import { performStep } from '../run-kit/step.ts';
+import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
-import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 
 export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
@@ -30,7 +26,7 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
   const processKey = run.effectKey('process-order');
   const what = `Processing of order ${orderId} for store user ${userId}`;
 
-  await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: processKey }, 'processed', what);
+  await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: processKey }, 'processed', what);
 
   for (;;) {
     const processed = await performStep(run, {
@@ -42,9 +38,9 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
       choices: choices.processOrder,
     });
     if (processed.kind === 'done' || processed.kind === 'skipped') break;
-    if (processed.kind === 'abort') failAborted(run, processed.decision, `${what} stopped at process-order.`);
+    if (processed.kind === 'abort') return run.failAborted(processed.decision, `${what} stopped at process-order.`);
     if (processed.failure.type !== FailureType.AmountDue) {
-      failRefused(run, processed.failure.type, `${what} was refused: ${processed.failure.message}`, processed.failure);
+      return run.failRefused(processed.failure.type, `${what} was refused: ${processed.failure.message}`, processed.failure);
     }
     // An amount is due: wait for a payment signal, then try again; past the deadline ask a person.
     const seen = paymentsSignalled;
@@ -53,29 +49,17 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
     const paid = await condition(() => paymentsSignalled > seen, deadline);
     run.setState(RunState.Running);
     if (paid) continue;
-    const decision = await awaitOperator(run, {
+    const decision = await run.awaitOperator({
       step: 'process-order',
       reason: `The order still has an amount due and no paymentReceived signal arrived within ${deadline}.`,
       failure: { ...processed.failure, message: `${describeFailureLine(processed.failure)}: ${processed.failure.message}` },
       choices: choices.paymentDeadlinePassed,
-    });
-    await auditDecision(run, 'process-order', decision, processed.failure, userId);
-    if (decision.action === 'abort') failAborted(run, decision, `${what} stopped while an amount was due.`);
+    }, userId);
+    if (decision.action === 'abort') return run.failAborted(decision, `${what} stopped while an amount was due.`);
   }
 
   if (justclickBillId !== undefined) {
-    const markKey = run.effectKey('mark-justclick-bill-paid');
-    const marked = await performStep(run, {
-      name: 'mark-justclick-bill-paid',
-      effectKey: markKey,
-      userId,
-      run: () => effects.markJustClickBillPaid({ effectKey: markKey, workflowId: run.workflowId, billId: justclickBillId, userId }),
-      onBusinessFailure: 'operator',
-      choices: choices.markBillPaid,
-    });
-    if (marked.kind === 'abort') {
-      failAborted(run, marked.decision, `${what}: processed, but the JustClick bill ${justclickBillId} was not marked paid.`);
-    }
+    await billStep(run, { step: 'mark-justclick-bill-paid', id: justclickBillId, userId }, what, 'processed');
   }
   return run.complete(`${what}: done.`);
 }

@@ -1,20 +1,16 @@
-/**
- * Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill.
- * Before the pivot a business failure undoes the credit; after it, steps only go forward.
- */
+/** Refund and cancel: confirm → add credit → cancel the order (the pivot) → delete the JustClick bill (docs/architecture.md). */
 import { FailureType } from '../contracts.ts';
 import type { OrderObservation, RefundAndCancelInput, RunResult } from '../contracts.ts';
 import { parseDecimalAmount } from '../money.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import { Run } from '../run-kit/run.ts';
 import { checkedRunInput } from '../run-kit/run-identity.ts';
-import { Compensations, compensateAndEnd } from '../run-kit/saga.ts';
+import { Compensations } from '../run-kit/saga.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { StepOutcome } from '../run-kit/step.ts';
-import { confirmCurrentOrder, deleteJustClickBill } from './steps.ts';
+import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateRefundAndCancel } from '../validation.ts';
-import { effects, reads } from '../run-kit/activity-proxies.ts';
+import { effects } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
 
 export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
@@ -29,14 +25,12 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   const cancelKey = run.effectKey('cancel-order');
   const what = `Refund of ${amount} and cancellation of order ${orderId} for store user ${userId}`;
 
-  // 1. Confirm that the order is the user's current one (or was cancelled by this very run).
-  const order = await confirmCurrentOrder(run, reads, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
+  const order = await confirmCurrentOrder(run, { userId, orderId, changeEffectKey: cancelKey }, 'cancelled', what);
   refuseAboveOrderTotal(run, amount, order, what);
 
-  // 2. Above the approval threshold, a second person approves the credit first.
   await approveIfAboveThreshold(run, { change: `Add ${amount} credit to store user ${userId} (refund for order ${orderId})`, amount, userId, before: 'add-credit', what });
 
-  // 3. Add the credit; its undo is registered first.
+  // The credit's undo is registered first.
   const undoKey = run.effectKey('undo-add-credit');
   saga.register({
     name: 'undo-add-credit',
@@ -70,10 +64,10 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     onBusinessFailure: 'return',
     choices: choices.refundAddCredit,
   });
-  if (credit.kind === 'abort') failAborted(run, credit.decision, `${what} stopped at add-credit.`);
-  if (credit.kind === 'business-failure' || credit.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'add-credit', credit));
+  if (credit.kind === 'abort') run.failAborted(credit.decision, `${what} stopped at add-credit.`);
+  if (credit.kind === 'business-failure' || credit.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'add-credit', credit));
 
-  // 4. The pivot: cancel the order. Before it, failures compensate; after it, only forward.
+  // The pivot: cancel the order. Before it, failures compensate; after it, only forward.
   const cancelled = await performStep(run, {
     name: 'cancel-order',
     effectKey: cancelKey,
@@ -82,13 +76,12 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
     onBusinessFailure: 'return',
     choices: choices.refundCancelOrder,
   });
-  if (cancelled.kind === 'abort') failAborted(run, cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
-  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return compensateAndEnd(run, saga, whyCompensate(what, 'cancel-order', cancelled));
+  if (cancelled.kind === 'abort') run.failAborted(cancelled.decision, `${what} stopped at cancel-order; the credit was added.`);
+  if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
-  // 5. Delete the mirrored JustClick bill: forward only.
   if (justclickBillId !== undefined) {
-    await deleteJustClickBill(run, effects, { billId: justclickBillId, userId }, what, 'the refund and the cancellation stand');
+    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   }
 
   return run.complete(`${what}: done.`);
@@ -102,7 +95,7 @@ function refuseAboveOrderTotal(run: Run, amount: string, order: OrderObservation
     ? `the store did not report the total of order ${order.orderId}, so the refund of ${amount} cannot be bounded.`
     : `the refund of ${amount} is more than the total of order ${order.orderId} (${order.total}).`;
   run.setStep('confirm-order', 'failed', why);
-  failRefused(run, FailureType.RefundAboveOrderTotal, `${what} refused: ${why} Nothing was changed. Start it again with an amount of at most the order's total.`);
+  run.failRefused(FailureType.RefundAboveOrderTotal, `${what} refused: ${why} Nothing was changed. Start it again with an amount of at most the order's total.`);
 }
 
 function whyCompensate(what: string, step: string, outcome: Extract<StepOutcome<unknown>, { kind: 'business-failure' | 'compensate' }>): string {

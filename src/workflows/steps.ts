@@ -1,19 +1,15 @@
 /** Steps more than one workflow uses. */
 import { FailureType } from '../contracts.ts';
-import type { ObserveOrderInput, OrderObservation, OrderflowActivities } from '../contracts.ts';
+import type { ObserveOrderInput, OrderObservation } from '../contracts.ts';
 import { choices } from './choices.ts';
-import { failAborted, failRefused } from '../run-kit/endings.ts';
 import type { Run } from '../run-kit/run.ts';
 import { performStep } from '../run-kit/step.ts';
 import type { OnBusinessFailure } from '../run-kit/step.ts';
+import { effects, reads } from '../run-kit/activity-proxies.ts';
 
-/**
- * Confirms the order is the user's current one, or ends the run (OrderNotCurrent, or aborted). An order
- * already in `changedState` by this run's own effect counts: a re-run after a reset, which the ledger answers.
- */
+/** Confirms the order is the user's current one (or in `changedState` by this run's own effect: a re-run), or ends the run. */
 export async function confirmCurrentOrder(
   run: Run,
-  reads: Pick<OrderflowActivities, 'observeOrder'>,
   input: ObserveOrderInput,
   changedState: 'cancelled' | 'processed',
   what: string,
@@ -32,9 +28,9 @@ export async function confirmCurrentOrder(
     const answer = outcome.failure.code === undefined ? '' : ` (WebTV answered ${outcome.failure.code} | ${outcome.failure.vendorText ?? ''})`;
     const why = `the store has no user ${input.userId}${answer}.`;
     run.setStep('confirm-order', 'failed', why);
-    failRefused(run, outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
+    run.failRefused(outcome.failure.type, `${what} refused: ${why} Nothing was changed.`, outcome.failure);
   }
-  if (outcome.kind === 'abort') failAborted(run, outcome.decision, `${what} stopped before anything was changed.`);
+  if (outcome.kind === 'abort') run.failAborted(outcome.decision, `${what} stopped before anything was changed.`);
   const observation = outcome.value;
   if (observation.state === 'current') return observation;
   if (observation.state === changedState && observation.changedByThisRun) return observation;
@@ -43,7 +39,7 @@ export async function confirmCurrentOrder(
     : `order ${input.orderId} of store user ${input.userId} is ${observation.state}, not the current order` +
       (observation.currentOrderId === null ? ' (the user has no current order).' : ` (the current order is ${observation.currentOrderId}).`);
   run.setStep('confirm-order', 'failed', why);
-  failRefused(run, FailureType.OrderNotCurrent, `${what} refused: ${why} Nothing was changed.`);
+  run.failRefused(FailureType.OrderNotCurrent, `${what} refused: ${why} Nothing was changed.`);
 }
 
 function describeObservation(observation: OrderObservation): string {
@@ -54,24 +50,24 @@ function describeObservation(observation: OrderObservation): string {
   return parts.join(', ');
 }
 
-/** Deletes the mirrored JustClick bill, forward only; `stands` says what has been done already. */
-export async function deleteJustClickBill(
-  run: Run,
-  effects: Pick<OrderflowActivities, 'deleteJustClickBill'>,
-  bill: { billId: string; userId: number },
-  what: string,
-  stands: string,
-): Promise<void> {
-  const deleteKey = run.effectKey('delete-justclick-bill');
-  const deleted = await performStep(run, {
-    name: 'delete-justclick-bill',
-    effectKey: deleteKey,
+/** The run's JustClick bill and the forward-only step on it. */
+type Bill = { step: 'delete-justclick-bill' | 'mark-justclick-bill-paid'; id: string; userId: number };
+
+/** A forward-only step on the run's JustClick bill: delete it, or mark it paid; `stands` says what has been done already. */
+export async function billStep(run: Run, bill: Bill, what: string, stands: string): Promise<void> {
+  const effectKey = run.effectKey(bill.step);
+  const input = { effectKey, workflowId: run.workflowId, billId: bill.id, userId: bill.userId };
+  const deleting = bill.step === 'delete-justclick-bill';
+  const outcome = await performStep(run, {
+    name: bill.step,
+    effectKey,
     userId: bill.userId,
-    run: () => effects.deleteJustClickBill({ effectKey: deleteKey, workflowId: run.workflowId, billId: bill.billId, userId: bill.userId }),
+    run: () => (deleting ? effects.deleteJustClickBill(input) : effects.markJustClickBillPaid(input)),
     onBusinessFailure: 'operator',
-    choices: choices.deleteBill(stands),
+    choices: deleting ? choices.deleteBill(stands) : choices.markBillPaid,
   });
-  if (deleted.kind === 'abort') {
-    failAborted(run, deleted.decision, `${what}: ${stands}, but the JustClick bill ${bill.billId} was not deleted.`);
+  if (outcome.kind === 'abort') {
+    const notDone = deleting ? 'deleted' : 'marked paid';
+    run.failAborted(outcome.decision, `${what}: ${stands}, but the JustClick bill ${bill.id} was not ${notDone}.`);
   }
 }

@@ -38,7 +38,7 @@ import type {
 import { FailureType } from '../../contracts.ts';
 import { escapeMarkdown } from '../../markdown.ts';
 import { authorshipProblems } from '../../run-kit/operator.ts';
-import { receivedWorkflowIdProblem } from '../../run-kit/received-id.ts';
+import { receivedWorkflowIdProblem } from '../../run-kit/run-identity.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 
 export const bulkProgressQuery = defineQuery<BulkProgress>(bulkQueryNames.progress);

@@ -7,13 +7,11 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { RunResult } from '../../contracts.ts';
 import type { ReconcileActivities, ReconcileFindingInput } from './contracts.ts';
 import { choices } from '../../workflows/choices.ts';
-import { failAborted } from '../../run-kit/endings.ts';
-import { auditDecision, awaitOperator, performStep } from '../../run-kit/step.ts';
+import { performStep } from '../../run-kit/step.ts';
 import { Run } from '../../run-kit/run.ts';
 import { answerStatusWhileChecking, refuse } from '../../run-kit/run-identity.ts';
 import { summarizeFailure } from '../../run-kit/failures.ts';
-import { bookkeepingOptions } from '../../run-kit/activity-options.ts';
-import { bookkeeping, effects } from '../../run-kit/activity-proxies.ts';
+import { bookkeeping, bookkeepingOptions, effects } from '../../run-kit/activity-proxies.ts';
 
 const { recordedFinding } = proxyActivities<ReconcileActivities>(bookkeepingOptions);
 
@@ -59,9 +57,8 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     failure: { type: 'DriftFound', message: finding.summary, observed: finding.evidence },
     choices: staleKey === undefined ? findingChoices.drift(takeBack) : findingChoices.staleEffect,
   };
-  const decision = await awaitOperator(run, request);
-  await auditDecision(run, 'decide', decision, request.failure, userId);
-  if (decision.action === 'abort') return failAborted(run, decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
+  const decision = await run.awaitOperator(request, userId);
+  if (decision.action === 'abort') return run.failAborted(decision, `Finding ${finding.id} closed without a verdict by ${decision.operator}.`);
   if (staleKey !== undefined) {
     // The operator's word settles the effect in the ledger; no API is called.
     const resolution = decision.action === 'skip' ? 'resolved-applied' : 'resolved-not-applied';
@@ -93,6 +90,6 @@ export async function reconcileFinding(input: ReconcileFindingInput): Promise<Ru
     onBusinessFailure: 'operator',
     choices: choices.adjustCredit(takeBackAction),
   });
-  if (outcome.kind === 'abort') return failAborted(run, outcome.decision, `${takeBack ?? ''} stopped.`);
+  if (outcome.kind === 'abort') return run.failAborted(outcome.decision, `${takeBack ?? ''} stopped.`);
   return run.complete(`Finding ${finding.id}: ${takeBack ?? ''} — done.`);
 }
