@@ -1,6 +1,7 @@
 /** Reading the environment for ./config.ts: {@link Secret}, the reader that collects every problem, URL checks. */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
+import type { ConfigVariable } from './config-variables.ts';
 
 const redacted = '[redacted]';
 
@@ -34,17 +35,18 @@ export class Secret {
   }
 }
 
-/** Collects problems while reading variables, so that all of them are reported at once. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Collects problems while reading the variables of ./config-variables.ts, so that all of them are reported at once. */
 export class EnvReader {
   readonly problems: string[] = [];
-  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly environment: Environment;
+  readonly #variable: (name: string) => ConfigVariable;
 
-  constructor(env: Readonly<Record<string, string | undefined>>) {
-    this.#env = env;
-  }
-
-  get environment(): Readonly<Record<string, string | undefined>> {
-    return this.#env;
+  /** `variable` looks a variable up in the table (passed in: the table imports what imports this module). */
+  constructor(environment: Environment, variable: (name: string) => ConfigVariable) {
+    this.environment = environment;
+    this.#variable = variable;
   }
 
   problem(text: string): void {
@@ -53,22 +55,22 @@ export class EnvReader {
 
   /** The value, or undefined when unset or empty (an empty `NAME=` line means "not set"). */
   raw(name: string): string | undefined {
-    const value = this.#env[name];
+    const value = this.environment[name];
     return value === undefined || value === '' ? undefined : value;
   }
 
-  isSet(name: string, fileVariant = false): boolean {
-    return this.raw(name) !== undefined || (fileVariant && this.raw(`${name}_FILE`) !== undefined);
+  isSet(name: string): boolean {
+    return this.raw(name) !== undefined || (this.#variable(name).fileVariant && this.raw(`${name}_FILE`) !== undefined);
   }
 
   /** Reads `name` (or the file `name_FILE` names); on a problem records it, never the value, and returns undefined. */
-  read(name: string, options: { required: boolean; secret: boolean; fileVariant: boolean; neededFor: string }): string | undefined {
+  read(name: string, neededFor: string): string | undefined {
+    const { required, secret, fileVariant } = this.#variable(name);
     const fileName = `${name}_FILE`;
-    const direct = this.raw(name);
-    const filePath = options.fileVariant ? this.raw(fileName) : undefined;
-    let value = direct;
-    let source = name;
-    if (direct !== undefined && filePath !== undefined) {
+    const filePath = fileVariant ? this.raw(fileName) : undefined;
+    let value = this.raw(name);
+    let source = 'the environment';
+    if (value !== undefined && filePath !== undefined) {
       this.problem(`${name} and ${fileName} are both set; set only one of them.`);
       return undefined;
     }
@@ -87,15 +89,14 @@ export class EnvReader {
       }
     }
     if (value === undefined) {
-      if (options.required) {
-        const how = options.fileVariant ? `set ${name} (or ${fileName}, the path of a file holding it)` : `set ${name}`;
-        this.problem(`${name} is not set; it is required for ${options.neededFor}: ${how}.`);
+      if (required) {
+        const how = fileVariant ? `set ${name} (or ${fileName}, the path of a file holding it)` : `set ${name}`;
+        this.problem(`${name} is not set; it is required for ${neededFor}: ${how}.`);
       }
       return undefined;
     }
     if (value.trim() !== value) {
-      const shown = options.secret ? '' : ` (${JSON.stringify(value)})`;
-      this.problem(`${name} from ${source === name ? 'the environment' : source} has leading or trailing whitespace${shown}; remove it.`);
+      this.problem(`${name} from ${source} has leading or trailing whitespace${secret ? '' : ` (${JSON.stringify(value)})`}; remove it.`);
       return undefined;
     }
     return value;
@@ -106,6 +107,12 @@ export class EnvReader {
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/** `text` as a port number (0-65535), or undefined. */
+export function parsePort(text: string): number | undefined {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  return port <= 65535 ? port : undefined;
 }
 
 export function messageOf(error: unknown): string {
