@@ -20,8 +20,17 @@ export const knownWorkflowTypes: readonly string[] = [...Object.keys(idTemplates
 /** An adjustment without a requestId is keyed by a digest of it: this many lower-case hex digits (see src/client/workflow-ids.ts). */
 const digestPattern = /^[0-9a-f]{20}$/;
 
+/** Fills `{field}` placeholders (ids, summaries) from `values`; a missing value is a bug in the caller. */
+export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`The template ${template} needs ${name}; the input has none.`);
+    return String(value);
+  });
+}
+
 function fill(template: string, values: Readonly<Record<string, unknown>>, separator: string): string {
-  return template.split(':').join(separator).replace(/\{(\w+)\}/g, (_, name: string) => String(values[name]));
+  return fillTemplate(template.split(':').join(separator), values);
 }
 
 /**
