@@ -6,8 +6,6 @@ import { defaultTemporalAddress, defaultTemporalNamespace } from './temporal/con
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
 
-export const configSections: readonly ConfigSection[] = Object.freeze(['webtv', 'justclick', 'temporal', 'ledger']);
-
 export interface ConfigVariable {
   readonly name: string;
   readonly section: ConfigSection;

@@ -7,7 +7,7 @@
 import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { workflowCacheRuns } from './temporal/worker-memory.ts';
-import { configDefault, configSections, configVariable, configVariables } from './config-variables.ts';
+import { configDefault, configVariable, configVariables } from './config-variables.ts';
 import { EnvReader, Secret, checkHttpUrl, messageOf, parsePort } from './config-reader.ts';
 import type { Environment } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
@@ -15,7 +15,7 @@ import { formatCents, parsePositiveAmount } from './money.ts';
 import { readEncryptionKeys } from './temporal/encryption.ts';
 import type { EncryptionKeys } from './temporal/encryption.ts';
 
-export { configDefault, configSections, configVariables } from './config-variables.ts';
+export { configDefault, configVariables } from './config-variables.ts';
 export type { ConfigSection, ConfigVariable } from './config-variables.ts';
 export { Secret } from './config-reader.ts';
 export type { Environment } from './config-reader.ts';
@@ -216,7 +216,7 @@ export function isSectionSet(env: Environment, section: ConfigSection): boolean 
 export function loadConfig<N extends ConfigSection>(env: Environment = process.env, needs: readonly N[]): Config<N> {
   const reader = new EnvReader(env, configVariable);
   const config: Partial<Record<ConfigSection, unknown>> = {};
-  for (const section of configSections) {
+  for (const section of Object.keys(sectionReaders) as ConfigSection[]) {
     if ((needs as readonly ConfigSection[]).includes(section)) config[section] = sectionReaders[section](reader);
   }
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);

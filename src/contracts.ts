@@ -166,10 +166,7 @@ export interface RunStatus {
   startedBy?: string | null | undefined;
 }
 
-export const signalNames = {
-  operatorDecision: 'operatorDecision',
-  paymentReceived: 'paymentReceived',
-} as const;
+export const signalNames = { operatorDecision: 'operatorDecision', paymentReceived: 'paymentReceived' } as const;
 export const updateNames = { operatorDecision: 'operatorDecision' } as const;
 export const queryNames = { status: 'status' } as const;
 
