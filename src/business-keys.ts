@@ -29,10 +29,6 @@ export function fillTemplate(template: string, values: Readonly<Record<string, u
   });
 }
 
-function fill(template: string, values: Readonly<Record<string, unknown>>, separator: string): string {
-  return fillTemplate(template.split(':').join(separator), values);
-}
-
 /**
  * Why `workflowId` is not the id of a run for `input`, or undefined when it is: it must end
  * with the input's business key (`:` or the old `/` separators) after any prefix. Workflow
@@ -43,14 +39,14 @@ export function businessKeyProblem(
   workflowId: string,
   input: Readonly<{ userId: number; orderId?: number | undefined; requestId?: string | undefined }>,
 ): string | undefined {
-  const template = idTemplates[workflowType];
-  const expected = fill(template, { ...input, requestId: input.requestId ?? '<digest>' }, ':');
+  const key = (separator: string, requestId = input.requestId): string =>
+    fillTemplate(idTemplates[workflowType].split(':').join(separator), { ...input, requestId });
+  const expected = key(':', input.requestId ?? '<digest>');
   const separators = [':', '/'];
   if (workflowType === 'adjustCredit' && input.requestId === undefined) {
-    const head = workflowId.slice(0, -20);
     const digest = workflowId.slice(-20);
-    if (digestPattern.test(digest) && separators.some((separator) => head.endsWith(fill(template, { ...input, requestId: '' }, separator)))) return undefined;
-  } else if (separators.some((separator) => workflowId.endsWith(fill(template, input, separator)))) {
+    if (digestPattern.test(digest) && separators.some((separator) => workflowId.slice(0, -20).endsWith(key(separator, '')))) return undefined;
+  } else if (separators.some((separator) => workflowId.endsWith(key(separator)))) {
     return undefined;
   }
   return (
