@@ -49,8 +49,10 @@ export class EnvReader {
     this.#variable = variable;
   }
 
-  problem(text: string): void {
+  /** Records a problem; returns undefined, so that `return reader.problem(...)` records it and gives up. */
+  problem(text: string): undefined {
     this.problems.push(text);
+    return undefined;
   }
 
   /** The value, or undefined when unset or empty (an empty `NAME=` line means "not set"). */
@@ -70,23 +72,17 @@ export class EnvReader {
     const filePath = fileVariant ? this.raw(fileName) : undefined;
     let value = this.raw(name);
     let source = 'the environment';
-    if (value !== undefined && filePath !== undefined) {
-      this.problem(`${name} and ${fileName} are both set; set only one of them.`);
-      return undefined;
-    }
+    if (value !== undefined && filePath !== undefined) return this.problem(`${name} and ${fileName} are both set; set only one of them.`);
     if (filePath !== undefined) {
       source = `the file ${filePath} (from ${fileName})`;
       try {
         value = readFileSync(filePath, 'utf8').replace(/(?:\r?\n)+$/, '');
       } catch (error) {
-        const reason = errorCode(error);
-        this.problem(`${fileName} names the file ${filePath}, which cannot be read (${reason}); fix the path or the file's permissions.`);
-        return undefined;
+        return this.problem(
+          `${fileName} names the file ${filePath}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`,
+        );
       }
-      if (value === '') {
-        this.problem(`${source} is empty; it must hold the value of ${name}.`);
-        return undefined;
-      }
+      if (value === '') return this.problem(`${source} is empty; it must hold the value of ${name}.`);
     }
     if (value === undefined) {
       if (required) {
@@ -96,8 +92,8 @@ export class EnvReader {
       return undefined;
     }
     if (value.trim() !== value) {
-      this.problem(`${name} from ${source} has leading or trailing whitespace${secret ? '' : ` (${JSON.stringify(value)})`}; remove it.`);
-      return undefined;
+      const shown = secret ? '' : ` (${JSON.stringify(value)})`;
+      return this.problem(`${name} from ${source} has leading or trailing whitespace${shown}; remove it.`);
     }
     return value;
   }
@@ -127,14 +123,10 @@ export function errorCode(error: unknown): string {
 /** https (http for loopback hosts), no credentials, query or fragment; the URL without a trailing slash. */
 export function checkHttpUrl(reader: EnvReader, name: string, value: string, example: string): string | undefined {
   const url = URL.parse(value);
-  if (url === null) {
-    reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
-    return undefined;
-  }
+  if (url === null) return reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
   if (url.username !== '' || url.password !== '') {
     // The value is not repeated: it contains a password.
-    reader.problem(`${name} contains a user name or password; remove them from the URL (credentials have their own variables).`);
-    return undefined;
+    return reader.problem(`${name} contains a user name or password; remove them from the URL (credentials have their own variables).`);
   }
   let ok = true;
   if (url.protocol === 'http:') {

@@ -86,8 +86,9 @@ function readWebTvCredentials(reader: EnvReader, neededFor: string): { keyId: st
   const keyId = reader.read('WEBTV_KEY_ID', neededFor);
   const sharedSecret = reader.read('WEBTV_SHARED_SECRET', neededFor);
   if (keyId !== undefined && !tokenWithoutWhitespace.test(keyId)) {
-    reader.problem('WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).');
-    return undefined;
+    return reader.problem(
+      'WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).',
+    );
   }
   return keyId !== undefined && sharedSecret !== undefined ? Object.freeze({ keyId, sharedSecret: new Secret(sharedSecret) }) : undefined;
 }
@@ -96,10 +97,9 @@ function readJustClickCredentials(reader: EnvReader, neededFor: string): { login
   const login = reader.read('JUSTCLICK_LOGIN', neededFor);
   const secret = reader.read('JUSTCLICK_SECRET', neededFor);
   if (login !== undefined && !subdomainLabel.test(login)) {
-    reader.problem(
+    return reader.problem(
       `JUSTCLICK_LOGIN (${JSON.stringify(login)}) is not a valid JustClick login: it is also the account's subdomain, so it may hold only letters, digits and inner hyphens (at most 63).`,
     );
-    return undefined;
   }
   return login !== undefined && secret !== undefined ? Object.freeze({ login, secret: new Secret(secret) }) : undefined;
 }
@@ -181,22 +181,20 @@ function readLedger(reader: EnvReader): LedgerConfig | undefined {
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length);
     if (path === '' || path.startsWith('//')) {
-      reader.problem(`ORDERFLOW_LEDGER has an sqlite: URL without a usable file path; ${accepted}.`);
-      return undefined;
+      return reader.problem(`ORDERFLOW_LEDGER has an sqlite: URL without a usable file path; ${accepted}.`);
     }
     return Object.freeze({ kind: 'sqlite', path });
   }
   if (value.startsWith('postgres://') || value.startsWith('postgresql://')) {
     if (!URL.canParse(value)) {
       // Not repeated: a connection URL may carry a password.
-      reader.problem(`ORDERFLOW_LEDGER is not a valid PostgreSQL URL; ${accepted}.`);
-      return undefined;
+      return reader.problem(`ORDERFLOW_LEDGER is not a valid PostgreSQL URL; ${accepted}.`);
     }
     return Object.freeze({ kind: 'postgres', url: new Secret(value) });
   }
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
-  reader.problem(`ORDERFLOW_LEDGER ${scheme === undefined ? 'has no scheme' : `has the unsupported scheme "${scheme}:"`}; ${accepted}.`);
-  return undefined;
+  const what = scheme === undefined ? 'has no scheme' : `has the unsupported scheme "${scheme}:"`;
+  return reader.problem(`ORDERFLOW_LEDGER ${what}; ${accepted}.`);
 }
 
 const sectionReaders: { [K in ConfigSection]: (reader: EnvReader) => SectionConfigs[K] | undefined } = {
