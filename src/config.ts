@@ -82,7 +82,7 @@ export class ConfigError extends Error {
 const tokenWithoutWhitespace = /^\S+$/;
 const subdomainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-function readWebTvCredentials(reader: EnvReader, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
+function readWebTvCredentials(reader: EnvReader, neededFor: string): SimulatorCredentials['webtv'] {
   const keyId = reader.read('WEBTV_KEY_ID', neededFor);
   const sharedSecret = reader.read('WEBTV_SHARED_SECRET', neededFor);
   if (keyId !== undefined && !tokenWithoutWhitespace.test(keyId)) {
@@ -93,7 +93,7 @@ function readWebTvCredentials(reader: EnvReader, neededFor: string): { keyId: st
   return keyId !== undefined && sharedSecret !== undefined ? Object.freeze({ keyId, sharedSecret: new Secret(sharedSecret) }) : undefined;
 }
 
-function readJustClickCredentials(reader: EnvReader, neededFor: string): { login: string; secret: Secret } | undefined {
+function readJustClickCredentials(reader: EnvReader, neededFor: string): SimulatorCredentials['justclick'] {
   const login = reader.read('JUSTCLICK_LOGIN', neededFor);
   const secret = reader.read('JUSTCLICK_SECRET', neededFor);
   if (login !== undefined && !subdomainLabel.test(login)) {
@@ -222,8 +222,8 @@ export function loadConfig<N extends ConfigSection>(env: Environment = process.e
 }
 
 export interface SimulatorCredentials {
-  readonly webtv: { readonly keyId: string; readonly sharedSecret: Secret } | undefined;
-  readonly justclick: { readonly login: string; readonly secret: Secret } | undefined;
+  readonly webtv: Omit<WebTvConfig, 'apiUrl'> | undefined;
+  readonly justclick: Omit<JustClickConfig, 'apiUrl'> | undefined;
 }
 
 /** The credentials for `orderflow simulate`: of each API with any of its credential variables set. */
