@@ -3,9 +3,8 @@
  * sent, the workflow id is the business key, and a key that already has a run answers with
  * that run when the request is the same (docs/architecture.md), else is refused.
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { isGrpcServiceError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { fillTemplate } from '../business-keys.ts';
 import { escapeMarkdown } from '../markdown.ts';
@@ -173,9 +172,7 @@ async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeNa
     const existing = await existingRun(client, workflowId);
     if (existing === undefined) throw new Error(`${workflowId} was there a moment ago and is gone now; try the start again.`);
     const runId = answeredRunId ?? existing.runId;
-    if (existing.workflowType !== registration.workflowType) {
-      throw new OtherWorkflowTypeError(workflowId, runId, existing.workflowType, registration.workflowType);
-    }
+    if (existing.workflowType !== workflowType) throw new OtherWorkflowTypeError(workflowId, runId, existing.workflowType, workflowType);
     const same: readonly string[] = registration.sameRequestFields;
     const different = differences(same, existing.input, input);
     if (different.length > 0) throw new RequestConflictError(workflowId, runId, different, conflictAdvice(registration.idTemplate));
@@ -186,7 +183,7 @@ async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeNa
 
   const workflowId = (options.workflowIdPrefix ?? '') + businessKey(workflowType, input);
   try {
-    const answer = await startAnswering(client, registration.workflowType, {
+    const answer = await startAnswering(client, workflowType, {
       taskQueue: options.taskQueue,
       workflowId,
       args: [input],
