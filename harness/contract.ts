@@ -111,7 +111,7 @@ export function buildContract(): Record<string, unknown> {
     Object.entries(workflowRegistry).map(([name, registration]) => [
       name,
       {
-        workflowType: registration.workflowType,
+        workflowType: name,
         cliCommand: `orderflow start ${startOptions[name as WorkflowTypeName].name}`,
         summary: startOptions[name as WorkflowTypeName].summary,
         workflowIdTemplate: registration.idTemplate,

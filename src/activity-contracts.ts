@@ -3,13 +3,11 @@
  * the callers' contract. The activities live in src/activities/ and the features.
  */
 
-export type CurrentOrderState = 'current' | 'cancelled' | 'processed' | 'absent';
-
 export interface OrderObservation {
   userId: number;
   orderId: number;
   /** The expected order's state; `absent` when the user has no such order. */
-  state: CurrentOrderState;
+  state: 'current' | 'cancelled' | 'processed' | 'absent';
   currentOrderId: number | null;
   paymentStatus: 'unpaid' | 'paid' | 'cancelled' | 'unknown';
   amountDue: string | null;
@@ -18,9 +16,13 @@ export interface OrderObservation {
   changedByThisRun: boolean;
 }
 
-export interface CreditEffectInput {
+/** An effect's ledger key and the run that makes it: every activity input about one effect has them. */
+interface EffectKeyed {
   effectKey: string;
   workflowId: string;
+}
+
+export interface CreditEffectInput extends EffectKeyed {
   userId: number;
   creditAction: 'add' | 'subtract';
   amount: string;
@@ -29,27 +31,21 @@ export interface CreditEffectInput {
   refundOfOrderId?: number | undefined;
 }
 
-export interface CompensationInput {
-  effectKey: string;
+export interface CompensationInput extends EffectKeyed {
   /** The forward effect this undoes; nothing is done when it never took effect. */
   forwardEffectKey: string;
-  workflowId: string;
   userId: number;
   amount: string;
   description: string;
 }
 
-export interface OrderEffectInput {
-  effectKey: string;
-  workflowId: string;
+export interface OrderEffectInput extends EffectKeyed {
   userId: number;
   orderId: number;
   requester?: 'ADMIN' | 'BUYER' | undefined;
 }
 
-export interface BillEffectInput {
-  effectKey: string;
-  workflowId: string;
+export interface BillEffectInput extends EffectKeyed {
   billId: string;
   userId?: number | undefined;
 }
@@ -63,9 +59,7 @@ export interface EffectResult {
   detail: string;
 }
 
-export interface ResolveEffectInput {
-  effectKey: string;
-  workflowId: string;
+export interface ResolveEffectInput extends EffectKeyed {
   resolution: 'resolved-applied' | 'resolved-not-applied';
   operator: string;
   /** The caller identity Temporal recorded for the operator's decision. */

@@ -20,8 +20,13 @@ export const knownWorkflowTypes: readonly string[] = [...Object.keys(idTemplates
 /** An adjustment without a requestId is keyed by a digest of it: this many lower-case hex digits (see src/client/workflow-ids.ts). */
 const digestPattern = /^[0-9a-f]{20}$/;
 
-function fill(template: string, values: Readonly<Record<string, unknown>>, separator: string): string {
-  return template.split(':').join(separator).replace(/\{(\w+)\}/g, (_, name: string) => String(values[name]));
+/** Fills `{field}` placeholders (ids, summaries) from `values`; a missing value is a bug in the caller. */
+export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`The template ${template} needs ${name}; the input has none.`);
+    return String(value);
+  });
 }
 
 /**
@@ -34,14 +39,14 @@ export function businessKeyProblem(
   workflowId: string,
   input: Readonly<{ userId: number; orderId?: number | undefined; requestId?: string | undefined }>,
 ): string | undefined {
-  const template = idTemplates[workflowType];
-  const expected = fill(template, { ...input, requestId: input.requestId ?? '<digest>' }, ':');
+  const key = (separator: string, requestId = input.requestId): string =>
+    fillTemplate(idTemplates[workflowType].split(':').join(separator), { ...input, requestId });
+  const expected = key(':', input.requestId ?? '<digest>');
   const separators = [':', '/'];
   if (workflowType === 'adjustCredit' && input.requestId === undefined) {
-    const head = workflowId.slice(0, -20);
     const digest = workflowId.slice(-20);
-    if (digestPattern.test(digest) && separators.some((separator) => head.endsWith(fill(template, { ...input, requestId: '' }, separator)))) return undefined;
-  } else if (separators.some((separator) => workflowId.endsWith(fill(template, input, separator)))) {
+    if (digestPattern.test(digest) && separators.some((separator) => workflowId.slice(0, -20).endsWith(key(separator, '')))) return undefined;
+  } else if (separators.some((separator) => workflowId.endsWith(key(separator)))) {
     return undefined;
   }
   return (

@@ -1,6 +1,7 @@
 /** Reading the environment for ./config.ts: {@link Secret}, the reader that collects every problem, URL checks. */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
+import type { ConfigVariable } from './config-variables.ts';
 
 const redacted = '[redacted]';
 
@@ -34,69 +35,65 @@ export class Secret {
   }
 }
 
-/** Collects problems while reading variables, so that all of them are reported at once. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Collects problems while reading the variables of ./config-variables.ts, so that all of them are reported at once. */
 export class EnvReader {
   readonly problems: string[] = [];
-  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly environment: Environment;
+  readonly #variable: (name: string) => ConfigVariable;
 
-  constructor(env: Readonly<Record<string, string | undefined>>) {
-    this.#env = env;
+  /** `variable` looks a variable up in the table (passed in: the table imports what imports this module). */
+  constructor(environment: Environment, variable: (name: string) => ConfigVariable) {
+    this.environment = environment;
+    this.#variable = variable;
   }
 
-  get environment(): Readonly<Record<string, string | undefined>> {
-    return this.#env;
-  }
-
-  problem(text: string): void {
+  /** Records a problem; returns undefined, so that `return reader.problem(...)` records it and gives up. */
+  problem(text: string): undefined {
     this.problems.push(text);
+    return undefined;
   }
 
   /** The value, or undefined when unset or empty (an empty `NAME=` line means "not set"). */
   raw(name: string): string | undefined {
-    const value = this.#env[name];
+    const value = this.environment[name];
     return value === undefined || value === '' ? undefined : value;
   }
 
-  isSet(name: string, fileVariant = false): boolean {
-    return this.raw(name) !== undefined || (fileVariant && this.raw(`${name}_FILE`) !== undefined);
+  isSet(name: string): boolean {
+    return this.raw(name) !== undefined || (this.#variable(name).fileVariant && this.raw(`${name}_FILE`) !== undefined);
   }
 
   /** Reads `name` (or the file `name_FILE` names); on a problem records it, never the value, and returns undefined. */
-  read(name: string, options: { required: boolean; secret: boolean; fileVariant: boolean; neededFor: string }): string | undefined {
+  read(name: string, neededFor: string): string | undefined {
+    const { required, secret, fileVariant } = this.#variable(name);
     const fileName = `${name}_FILE`;
-    const direct = this.raw(name);
-    const filePath = options.fileVariant ? this.raw(fileName) : undefined;
-    let value = direct;
-    let source = name;
-    if (direct !== undefined && filePath !== undefined) {
-      this.problem(`${name} and ${fileName} are both set; set only one of them.`);
-      return undefined;
-    }
+    const filePath = fileVariant ? this.raw(fileName) : undefined;
+    let value = this.raw(name);
+    let source = 'the environment';
+    if (value !== undefined && filePath !== undefined) return this.problem(`${name} and ${fileName} are both set; set only one of them.`);
     if (filePath !== undefined) {
       source = `the file ${filePath} (from ${fileName})`;
       try {
         value = readFileSync(filePath, 'utf8').replace(/(?:\r?\n)+$/, '');
       } catch (error) {
-        const reason = errorCode(error);
-        this.problem(`${fileName} names the file ${filePath}, which cannot be read (${reason}); fix the path or the file's permissions.`);
-        return undefined;
+        return this.problem(
+          `${fileName} names the file ${filePath}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`,
+        );
       }
-      if (value === '') {
-        this.problem(`${source} is empty; it must hold the value of ${name}.`);
-        return undefined;
-      }
+      if (value === '') return this.problem(`${source} is empty; it must hold the value of ${name}.`);
     }
     if (value === undefined) {
-      if (options.required) {
-        const how = options.fileVariant ? `set ${name} (or ${fileName}, the path of a file holding it)` : `set ${name}`;
-        this.problem(`${name} is not set; it is required for ${options.neededFor}: ${how}.`);
+      if (required) {
+        const how = fileVariant ? `set ${name} (or ${fileName}, the path of a file holding it)` : `set ${name}`;
+        this.problem(`${name} is not set; it is required for ${neededFor}: ${how}.`);
       }
       return undefined;
     }
     if (value.trim() !== value) {
-      const shown = options.secret ? '' : ` (${JSON.stringify(value)})`;
-      this.problem(`${name} from ${source === name ? 'the environment' : source} has leading or trailing whitespace${shown}; remove it.`);
-      return undefined;
+      const shown = secret ? '' : ` (${JSON.stringify(value)})`;
+      return this.problem(`${name} from ${source} has leading or trailing whitespace${shown}; remove it.`);
     }
     return value;
   }
@@ -106,6 +103,12 @@ export class EnvReader {
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/** `text` as a port number (0-65535), or undefined. */
+export function parsePort(text: string): number | undefined {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  return port <= 65535 ? port : undefined;
 }
 
 export function messageOf(error: unknown): string {
@@ -120,14 +123,10 @@ export function errorCode(error: unknown): string {
 /** https (http for loopback hosts), no credentials, query or fragment; the URL without a trailing slash. */
 export function checkHttpUrl(reader: EnvReader, name: string, value: string, example: string): string | undefined {
   const url = URL.parse(value);
-  if (url === null) {
-    reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
-    return undefined;
-  }
+  if (url === null) return reader.problem(`${name} is not a valid URL (${JSON.stringify(value)}); write a full URL such as ${example}.`);
   if (url.username !== '' || url.password !== '') {
     // The value is not repeated: it contains a password.
-    reader.problem(`${name} contains a user name or password; remove them from the URL (credentials have their own variables).`);
-    return undefined;
+    return reader.problem(`${name} contains a user name or password; remove them from the URL (credentials have their own variables).`);
   }
   let ok = true;
   if (url.protocol === 'http:') {

@@ -6,8 +6,6 @@ import { defaultTemporalAddress, defaultTemporalNamespace } from './temporal/con
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';
 
-export const configSections: readonly ConfigSection[] = Object.freeze(['webtv', 'justclick', 'temporal', 'ledger']);
-
 export interface ConfigVariable {
   readonly name: string;
   readonly section: ConfigSection;
@@ -77,9 +75,15 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     'Effect ledger: `sqlite:<path>`, or a `postgres://` (`postgresql://`) URL for workers on several hosts (treated as a secret: the URL may carry a password).'),
 ]);
 
+export function configVariable(name: string): ConfigVariable {
+  const found = configVariables.find((entry) => entry.name === name);
+  if (found === undefined) throw new Error(`configVariables has no ${name}`);
+  return found;
+}
+
 /** The default of the variable `name` (the one definition of each default). */
 export function configDefault(name: string): string {
-  const found = configVariables.find((entry) => entry.name === name)?.default;
-  if (found === undefined || found === null) throw new Error(`configVariables has no default for ${name}`);
+  const found = configVariable(name).default;
+  if (found === null) throw new Error(`configVariables has no default for ${name}`);
   return found;
 }

@@ -7,16 +7,18 @@
 import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import { workflowCacheRuns } from './temporal/worker-memory.ts';
-import { configDefault, configSections, configVariables } from './config-variables.ts';
-import { EnvReader, Secret, checkHttpUrl, messageOf } from './config-reader.ts';
+import { configDefault, configVariable, configVariables } from './config-variables.ts';
+import { EnvReader, Secret, checkHttpUrl, messageOf, parsePort } from './config-reader.ts';
+import type { Environment } from './config-reader.ts';
 import type { ConfigSection } from './config-variables.ts';
 import { formatCents, parsePositiveAmount } from './money.ts';
 import { readEncryptionKeys } from './temporal/encryption.ts';
 import type { EncryptionKeys } from './temporal/encryption.ts';
 
-export { configDefault, configSections, configVariables } from './config-variables.ts';
+export { configDefault, configVariables } from './config-variables.ts';
 export type { ConfigSection, ConfigVariable } from './config-variables.ts';
 export { Secret } from './config-reader.ts';
+export type { Environment } from './config-reader.ts';
 
 export interface WebTvConfig {
   readonly apiUrl: string;
@@ -80,32 +82,31 @@ export class ConfigError extends Error {
 const tokenWithoutWhitespace = /^\S+$/;
 const subdomainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-function readWebTvCredentials(reader: EnvReader, neededFor: string): { keyId: string; sharedSecret: Secret } | undefined {
-  const keyId = reader.read('WEBTV_KEY_ID', { required: true, secret: false, fileVariant: true, neededFor });
-  const asSecret = { required: true, secret: true, fileVariant: true, neededFor };
-  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', asSecret);
+function readWebTvCredentials(reader: EnvReader, neededFor: string): SimulatorCredentials['webtv'] {
+  const keyId = reader.read('WEBTV_KEY_ID', neededFor);
+  const sharedSecret = reader.read('WEBTV_SHARED_SECRET', neededFor);
   if (keyId !== undefined && !tokenWithoutWhitespace.test(keyId)) {
-    reader.problem('WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).');
-    return undefined;
+    return reader.problem(
+      'WEBTV_KEY_ID contains whitespace; it must be the key id exactly as shown in the WebTV admin panel (32 hex characters in the docs).',
+    );
   }
-  return keyId !== undefined && sharedSecret !== undefined ? { keyId, sharedSecret: new Secret(sharedSecret) } : undefined;
+  return keyId !== undefined && sharedSecret !== undefined ? Object.freeze({ keyId, sharedSecret: new Secret(sharedSecret) }) : undefined;
 }
 
-function readJustClickCredentials(reader: EnvReader, neededFor: string): { login: string; secret: Secret } | undefined {
-  const login = reader.read('JUSTCLICK_LOGIN', { required: true, secret: false, fileVariant: false, neededFor });
-  const secret = reader.read('JUSTCLICK_SECRET', { required: true, secret: true, fileVariant: true, neededFor });
+function readJustClickCredentials(reader: EnvReader, neededFor: string): SimulatorCredentials['justclick'] {
+  const login = reader.read('JUSTCLICK_LOGIN', neededFor);
+  const secret = reader.read('JUSTCLICK_SECRET', neededFor);
   if (login !== undefined && !subdomainLabel.test(login)) {
-    reader.problem(
+    return reader.problem(
       `JUSTCLICK_LOGIN (${JSON.stringify(login)}) is not a valid JustClick login: it is also the account's subdomain, so it may hold only letters, digits and inner hyphens (at most 63).`,
     );
-    return undefined;
   }
-  return login !== undefined && secret !== undefined ? { login, secret: new Secret(secret) } : undefined;
+  return login !== undefined && secret !== undefined ? Object.freeze({ login, secret: new Secret(secret) }) : undefined;
 }
 
 function readWebTv(reader: EnvReader): WebTvConfig | undefined {
   const neededFor = 'the WebTV store API';
-  const rawUrl = reader.read('WEBTV_API_URL', { required: true, secret: false, fileVariant: false, neededFor });
+  const rawUrl = reader.read('WEBTV_API_URL', neededFor);
   const example = 'https://shop.example.com/api.php';
   let apiUrl = rawUrl === undefined ? undefined : checkHttpUrl(reader, 'WEBTV_API_URL', rawUrl, example);
   if (apiUrl !== undefined && new URL(apiUrl).pathname.replace(/\/+$/, '') === '') {
@@ -120,43 +121,34 @@ function readWebTv(reader: EnvReader): WebTvConfig | undefined {
 function readJustClick(reader: EnvReader): JustClickConfig | undefined {
   const neededFor = 'the JustClick API';
   const credentials = readJustClickCredentials(reader, neededFor);
-  const rawUrl = reader.read('JUSTCLICK_API_URL', { required: false, secret: false, fileVariant: false, neededFor });
-  let apiUrl: string | undefined;
-  if (rawUrl !== undefined) {
-    apiUrl = checkHttpUrl(reader, 'JUSTCLICK_API_URL', rawUrl, configDefault('JUSTCLICK_API_URL'));
-  } else if (credentials !== undefined) {
-    apiUrl = configDefault('JUSTCLICK_API_URL').replace('<login>', credentials.login.toLowerCase());
-  }
+  const rawUrl = reader.read('JUSTCLICK_API_URL', neededFor);
+  const apiUrl =
+    rawUrl === undefined
+      ? credentials && configDefault('JUSTCLICK_API_URL').replace('<login>', credentials.login.toLowerCase())
+      : checkHttpUrl(reader, 'JUSTCLICK_API_URL', rawUrl, configDefault('JUSTCLICK_API_URL'));
   if (apiUrl === undefined || credentials === undefined) return undefined;
-  return Object.freeze({ login: credentials.login, secret: credentials.secret, apiUrl });
-}
-
-function checkPort(reader: EnvReader, name: string, text: string, allowed: string): number | undefined {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    reader.problem(`${name} (${JSON.stringify(text)}) is not a valid port; ${allowed}.`);
-    return undefined;
-  }
-  return port;
+  return Object.freeze({ ...credentials, apiUrl });
 }
 
 function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   const neededFor = 'Temporal';
-  const optional = { required: false, secret: false, fileVariant: false, neededFor };
   const problemsBefore = reader.problems.length;
 
   const { settings: connection, problems: connectionProblems } = readTemporalConnection(reader.environment);
-  for (const problem of connectionProblems) reader.problem(problem);
-  const taskQueue = reader.read('ORDERFLOW_TASK_QUEUE', optional) ?? configDefault('ORDERFLOW_TASK_QUEUE');
+  reader.problems.push(...connectionProblems);
+  const taskQueue = reader.read('ORDERFLOW_TASK_QUEUE', neededFor) ?? configDefault('ORDERFLOW_TASK_QUEUE');
   if (!tokenWithoutWhitespace.test(taskQueue)) {
     reader.problem(`ORDERFLOW_TASK_QUEUE (${JSON.stringify(taskQueue)}) must not contain whitespace.`);
   }
-  const rawUiUrl = reader.read('TEMPORAL_UI_URL', optional) ?? configDefault('TEMPORAL_UI_URL');
+  const rawUiUrl = reader.read('TEMPORAL_UI_URL', neededFor) ?? configDefault('TEMPORAL_UI_URL');
   const uiUrl = checkHttpUrl(reader, 'TEMPORAL_UI_URL', rawUiUrl, 'https://temporal.example.com');
 
-  const rawMetricsPort = reader.read('ORDERFLOW_METRICS_PORT', optional);
-  const metricsPort =
-    rawMetricsPort === undefined ? undefined : checkPort(reader, 'ORDERFLOW_METRICS_PORT', rawMetricsPort, 'use a number from 1 to 65535, or unset it to serve no metrics');
+  const rawMetricsPort = reader.read('ORDERFLOW_METRICS_PORT', neededFor);
+  const metricsPort = rawMetricsPort === undefined ? undefined : parsePort(rawMetricsPort);
+  if (rawMetricsPort !== undefined && !(metricsPort !== undefined && metricsPort >= 1)) {
+    const shown = JSON.stringify(rawMetricsPort);
+    reader.problem(`ORDERFLOW_METRICS_PORT (${shown}) is not a valid port; use a number from 1 to 65535, or unset it to serve no metrics.`);
+  }
 
   // Refused rather than ignored, so that nobody believes it still bounds the worker's memory.
   if (reader.raw(removedCacheVariable) !== undefined) {
@@ -166,7 +158,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
     );
   }
 
-  const rawApprovalAbove = reader.read('ORDERFLOW_APPROVAL_ABOVE', optional);
+  const rawApprovalAbove = reader.read('ORDERFLOW_APPROVAL_ABOVE', neededFor);
   let approvalAbove: string | undefined;
   if (rawApprovalAbove !== undefined) {
     try {
@@ -177,36 +169,32 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
   }
 
   const { keys: encryption, problems: encryptionProblems } = readEncryptionKeys(reader.environment);
-  for (const problem of encryptionProblems) reader.problem(problem);
+  reader.problems.push(...encryptionProblems);
 
   if (reader.problems.length > problemsBefore || uiUrl === undefined || connection === undefined) return undefined;
   return Object.freeze({ address: connection.address, namespace: connection.namespace, connection, taskQueue, uiUrl, metricsPort, approvalAbove, encryption });
 }
 
 function readLedger(reader: EnvReader): LedgerConfig | undefined {
-  const value =
-    reader.read('ORDERFLOW_LEDGER', { required: false, secret: true, fileVariant: true, neededFor: 'the effect ledger' }) ??
-    configDefault('ORDERFLOW_LEDGER');
+  const value = reader.read('ORDERFLOW_LEDGER', 'the effect ledger') ?? configDefault('ORDERFLOW_LEDGER');
   const accepted = `write sqlite:<file path> (e.g. ${configDefault('ORDERFLOW_LEDGER')}) or a postgres://user@host:5432/database URL`;
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length);
     if (path === '' || path.startsWith('//')) {
-      reader.problem(`ORDERFLOW_LEDGER has an sqlite: URL without a usable file path; ${accepted}.`);
-      return undefined;
+      return reader.problem(`ORDERFLOW_LEDGER has an sqlite: URL without a usable file path; ${accepted}.`);
     }
     return Object.freeze({ kind: 'sqlite', path });
   }
   if (value.startsWith('postgres://') || value.startsWith('postgresql://')) {
     if (!URL.canParse(value)) {
       // Not repeated: a connection URL may carry a password.
-      reader.problem(`ORDERFLOW_LEDGER is not a valid PostgreSQL URL; ${accepted}.`);
-      return undefined;
+      return reader.problem(`ORDERFLOW_LEDGER is not a valid PostgreSQL URL; ${accepted}.`);
     }
     return Object.freeze({ kind: 'postgres', url: new Secret(value) });
   }
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
-  reader.problem(`ORDERFLOW_LEDGER ${scheme === undefined ? 'has no scheme' : `has the unsupported scheme "${scheme}:"`}; ${accepted}.`);
-  return undefined;
+  const what = scheme === undefined ? 'has no scheme' : `has the unsupported scheme "${scheme}:"`;
+  return reader.problem(`ORDERFLOW_LEDGER ${what}; ${accepted}.`);
 }
 
 const sectionReaders: { [K in ConfigSection]: (reader: EnvReader) => SectionConfigs[K] | undefined } = {
@@ -216,48 +204,41 @@ const sectionReaders: { [K in ConfigSection]: (reader: EnvReader) => SectionConf
   ledger: readLedger,
 };
 
-export type Environment = Readonly<Record<string, string | undefined>>;
-
 /** True when any required variable of `section` is set: an optional section is then wanted, and checked in full. */
 export function isSectionSet(env: Environment, section: ConfigSection): boolean {
-  const reader = new EnvReader(env);
-  return configVariables.some((entry) => entry.section === section && entry.required && reader.isSet(entry.name, entry.fileVariant));
+  const reader = new EnvReader(env, configVariable);
+  return configVariables.some((entry) => entry.section === section && entry.required && reader.isSet(entry.name));
 }
 
 /** Reads and validates the sections in `needs`; throws a {@link ConfigError} listing every problem. */
 export function loadConfig<N extends ConfigSection>(env: Environment = process.env, needs: readonly N[]): Config<N> {
-  const reader = new EnvReader(env);
+  const reader = new EnvReader(env, configVariable);
   const config: Partial<Record<ConfigSection, unknown>> = {};
-  for (const section of configSections) {
-    if (!(needs as readonly ConfigSection[]).includes(section)) continue;
-    config[section] = sectionReaders[section](reader);
+  for (const section of Object.keys(sectionReaders) as ConfigSection[]) {
+    if ((needs as readonly ConfigSection[]).includes(section)) config[section] = sectionReaders[section](reader);
   }
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return Object.freeze(config) as Config<N>;
 }
 
 export interface SimulatorCredentials {
-  readonly webtv: { readonly keyId: string; readonly sharedSecret: Secret } | undefined;
-  readonly justclick: { readonly login: string; readonly secret: Secret } | undefined;
+  readonly webtv: Omit<WebTvConfig, 'apiUrl'> | undefined;
+  readonly justclick: Omit<JustClickConfig, 'apiUrl'> | undefined;
 }
 
 /** The credentials for `orderflow simulate`: of each API with any of its credential variables set. */
 export function loadSimulatorCredentials(env: Environment = process.env): SimulatorCredentials {
-  const reader = new EnvReader(env);
-  const webTvSet = reader.isSet('WEBTV_KEY_ID', true) || reader.isSet('WEBTV_SHARED_SECRET', true);
-  const justClickSet = reader.isSet('JUSTCLICK_LOGIN') || reader.isSet('JUSTCLICK_SECRET', true);
+  const reader = new EnvReader(env, configVariable);
+  const webTvSet = reader.isSet('WEBTV_KEY_ID') || reader.isSet('WEBTV_SHARED_SECRET');
+  const justClickSet = reader.isSet('JUSTCLICK_LOGIN') || reader.isSet('JUSTCLICK_SECRET');
   if (!webTvSet && !justClickSet) {
     throw new ConfigError([
       'No simulator credentials are set: set WEBTV_KEY_ID and WEBTV_SHARED_SECRET to run the WebTV simulator, ' +
         'JUSTCLICK_LOGIN and JUSTCLICK_SECRET to run the JustClick simulator, or all four for both.',
     ]);
   }
-  const neededFor = 'the simulator';
-  const webtv = webTvSet ? readWebTvCredentials(reader, `the WebTV ${neededFor}`) : undefined;
-  const justclick = justClickSet ? readJustClickCredentials(reader, `the JustClick ${neededFor}`) : undefined;
+  const webtv = webTvSet ? readWebTvCredentials(reader, 'the WebTV simulator') : undefined;
+  const justclick = justClickSet ? readJustClickCredentials(reader, 'the JustClick simulator') : undefined;
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return Object.freeze({
-    webtv: webtv === undefined ? undefined : Object.freeze(webtv),
-    justclick: justclick === undefined ? undefined : Object.freeze(justclick),
-  });
+  return Object.freeze({ webtv, justclick });
 }

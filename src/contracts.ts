@@ -15,23 +15,13 @@ export const FailureType = {
   ApiRetryableRejection: 'ApiRetryableRejection',
   /** The request never reached the API (Temporal retries it). */
   ApiNotReached: 'ApiNotReached',
-  /**
-   * The last attempt may have taken effect (the API layer's OutcomeUnknownError, or an
-   * earlier attempt that may still be in flight): Temporal tries again later, and the next
-   * attempt reconciles before acting. Retryable.
-   */
+  /** The last attempt may have taken effect (OutcomeUnknownError, or an attempt still in flight): retried; the next reconciles first. */
   OutcomePending: 'OutcomePending',
-  /**
-   * The evidence cannot decide whether an effect happened: a person must look and decide
-   * (retry or skip). Non-retryable.
-   */
+  /** The evidence cannot decide whether an effect happened: a person decides (retry or skip). Non-retryable. */
   OutcomeNeedsOperator: 'OutcomeNeedsOperator',
   /** The user's current order is not the order the run is about. Non-retryable. */
   OrderNotCurrent: 'OrderNotCurrent',
-  /**
-   * The store has no such user (WebTV answered `REQUEST_ERROR | Invalid User ID`, or
-   * `ERROR | User not found` to modify_cart): a final answer given before any effect. Non-retryable.
-   */
+  /** No such user (`REQUEST_ERROR | Invalid User ID`, or modify_cart's `ERROR | User not found`): before any effect. Non-retryable. */
   UnknownUser: 'UnknownUser',
   /** process_order refused: the order still has an amount due. Non-retryable. */
   AmountDue: 'AmountDue',
@@ -41,35 +31,21 @@ export const FailureType = {
   UserBusy: 'UserBusy',
   /** The JustClick answer's signature did not verify; treated as an unknown outcome. */
   ResponseNotTrusted: 'ResponseNotTrusted',
-  /**
-   * A run's workflow id is not the business key its input names (started by hand under
-   * another id): refused before anything. Non-retryable.
-   */
+  /** A run's workflow id is not the business key its input names (started by hand): refused before anything. Non-retryable. */
   WorkflowIdMismatch: 'WorkflowIdMismatch',
   /** A run of a workflow type orderflow does not have: refused by the worker at once. Non-retryable. */
   UnknownWorkflowType: 'UnknownWorkflowType',
   /** A refund larger than the order's total: refused before any effect. Non-retryable. */
   RefundAboveOrderTotal: 'RefundAboveOrderTotal',
-  /**
-   * The effect ledger already holds this order's refund (or cancellation) from another
-   * run: refused before any API call. Non-retryable.
-   */
+  /** The ledger already holds this order's refund (or cancellation) from another run: refused before any API call. Non-retryable. */
   AlreadyDoneByAnotherRun: 'AlreadyDoneByAnotherRun',
   /** The whole run ended after undoing its effects. */
   RunCompensated: 'RunCompensated',
   /** An operator chose `abort`. */
   RunAborted: 'RunAborted',
-  /**
-   * Undoing the run's effects could not complete and an operator chose `abort` there: some
-   * effects stay (run state `partially-compensated`).
-   */
+  /** Undoing the run's effects could not complete and an operator chose `abort`: some effects stay (`partially-compensated`). */
   RunPartiallyCompensated: 'RunPartiallyCompensated',
-  /**
-   * An operator decision the run refused (the update's validator, or an approval by the
-   * run's starter). Its message stays in clear with payload encryption on, because the
-   * Temporal UI shows an update's refusal without decoding it; it names the wait and the
-   * fields, never the note or operator typed (src/temporal/encrypting-failure-converter.ts).
-   */
+  /** An operator decision the run refused; its message stays in clear with encryption on (docs/encryption.md). */
   DecisionRefused: 'DecisionRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -190,10 +166,7 @@ export interface RunStatus {
   startedBy?: string | null | undefined;
 }
 
-export const signalNames = {
-  operatorDecision: 'operatorDecision',
-  paymentReceived: 'paymentReceived',
-} as const;
+export const signalNames = { operatorDecision: 'operatorDecision', paymentReceived: 'paymentReceived' } as const;
 export const updateNames = { operatorDecision: 'operatorDecision' } as const;
 export const queryNames = { status: 'status' } as const;
 

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configDefault } from './config.ts';
+import { messageOf, parsePort } from './config-reader.ts';
+import type { Environment } from './config-reader.ts';
 import { startDevServer } from './temporal/dev-server.ts';
-import type { DevServer } from './temporal/dev-server.ts';
 import { startWebTvSimulator } from './simulators/webtv/index.ts';
 import { startJustClickSimulator } from './simulators/justclick/index.ts';
 import { createOrderflowWorker, installRuntime } from './worker.ts';
@@ -17,28 +18,25 @@ import { runEventSink } from './run-events.ts';
 import { readEncryptionKeys } from './temporal/encryption.ts';
 import { startCodecServer } from './temporal/codec-server.ts';
 
-export const localPorts = { temporal: 7233, temporalUi: 8233, temporalHttp: 7243, webtv: 8081, justclick: 8082, codecServer: 8234 } as const;
-export type LocalPorts = { -readonly [K in keyof typeof localPorts]: number };
+/** Where `npm start` listens, and the variable that moves each port (0 picks a free port), e.g. when 7233 is taken. */
+const localPorts = {
+  temporal: [7233, 'ORDERFLOW_START_TEMPORAL_PORT'],
+  temporalUi: [8233, 'ORDERFLOW_START_UI_PORT'],
+  temporalHttp: [7243, 'ORDERFLOW_START_HTTP_PORT'],
+  webtv: [8081, 'ORDERFLOW_START_WEBTV_PORT'],
+  justclick: [8082, 'ORDERFLOW_START_JUSTCLICK_PORT'],
+  codecServer: [8234, 'ORDERFLOW_START_CODEC_PORT'],
+} as const;
+type LocalPorts = Record<keyof typeof localPorts, number>;
 
-/** Port overrides for `npm start` (0 picks a free port), e.g. when 7233 is taken. */
-export const localPortVariables: Readonly<Record<keyof LocalPorts, string>> = {
-  temporal: 'ORDERFLOW_START_TEMPORAL_PORT',
-  temporalUi: 'ORDERFLOW_START_UI_PORT',
-  temporalHttp: 'ORDERFLOW_START_HTTP_PORT',
-  webtv: 'ORDERFLOW_START_WEBTV_PORT',
-  justclick: 'ORDERFLOW_START_JUSTCLICK_PORT',
-  codecServer: 'ORDERFLOW_START_CODEC_PORT',
-};
-
-export function portsFromEnvironment(env: Readonly<Record<string, string | undefined>>): LocalPorts {
-  const ports: LocalPorts = { ...localPorts };
+function portsFromEnvironment(env: Environment): LocalPorts {
+  const ports = {} as LocalPorts;
   const problems: string[] = [];
-  for (const [name, variable] of Object.entries(localPortVariables) as Array<[keyof LocalPorts, string]>) {
+  for (const [name, [port, variable]] of Object.entries(localPorts) as Array<[keyof LocalPorts, readonly [number, string]]>) {
     const value = env[variable];
-    if (value === undefined || value === '') continue;
-    const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-    if (!(port >= 0 && port <= 65535)) problems.push(`${variable} must be a port from 0 (any free port) to 65535, got ${JSON.stringify(value)}`);
-    else ports[name] = port;
+    const chosen = value === undefined || value === '' ? port : parsePort(value);
+    if (chosen === undefined) problems.push(`${variable} must be a port from 0 (any free port) to 65535, got ${JSON.stringify(value)}`);
+    ports[name] = chosen ?? port;
   }
   if (problems.length > 0) throw new Error(problems.join('; '));
   return ports;
@@ -71,51 +69,51 @@ export function saveNextOrderId(nextWebTvOrderId: number, file: string = simulat
   writeFileSync(file, `${JSON.stringify({ nextWebTvOrderId })}\n`);
 }
 
-/** Local-only credentials for the simulators: random, made once, kept in .orderflow/ (ignored by git). */
-function localCredentials(): LocalCredentials {
-  if (existsSync(credentialsFile)) return JSON.parse(readFileSync(credentialsFile, 'utf8')) as LocalCredentials;
+/** `file` in .orderflow/ (mode 0600, ignored by git), written by `make` once and kept: the key keeps the runs in data/ readable. */
+function madeOnce(file: string, make: () => string): string {
+  if (!existsSync(file)) {
+    mkdirSync(stateDirectory, { recursive: true });
+    writeFileSync(file, make(), { mode: 0o600 });
+  }
+  return file;
+}
+
+/** Local-only random credentials for the simulators, as JSON. */
+function randomCredentials(): string {
   const credentials: LocalCredentials = {
     WEBTV_KEY_ID: randomBytes(16).toString('hex'),
     WEBTV_SHARED_SECRET: randomBytes(48).toString('base64'),
     JUSTCLICK_LOGIN: 'localshop',
     JUSTCLICK_SECRET: randomBytes(20).toString('hex'),
   };
-  mkdirSync(stateDirectory, { recursive: true });
-  writeFileSync(credentialsFile, JSON.stringify(credentials, null, 2), { mode: 0o600 });
-  return credentials;
+  return JSON.stringify(credentials, null, 2);
 }
 
-/** The local encryption key: made once, reused on later starts so the runs in data/ stay readable. */
-function localEncryptionKeysFile(): string {
-  if (!existsSync(encryptionKeysFile)) {
-    mkdirSync(stateDirectory, { recursive: true });
-    writeFileSync(encryptionKeysFile, `# orderflow's local payload encryption key (npm start); keep it while data/ holds runs written with it\nlocal-1=${randomBytes(32).toString('base64')}\n`, {
-      mode: 0o600,
-    });
-  }
-  return encryptionKeysFile;
+function randomEncryptionKey(): string {
+  const comment = "# orderflow's local payload encryption key (npm start); keep it while data/ holds runs written with it";
+  return `${comment}\nlocal-1=${randomBytes(32).toString('base64')}\n`;
 }
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function runLocalStack(ports: LocalPorts = localPorts): Promise<void> {
+async function runLocalStack(ports: LocalPorts): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
   const shutdown = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
     mkdirSync('data', { recursive: true });
-    const credentials = localCredentials();
-    const keysFile = localEncryptionKeysFile();
+    const credentials = JSON.parse(readFileSync(madeOnce(credentialsFile, randomCredentials), 'utf8')) as LocalCredentials;
+    const keysFile = madeOnce(encryptionKeysFile, randomEncryptionKey);
     const { keys, problems: keyProblems } = readEncryptionKeys({ ORDERFLOW_ENCRYPTION_KEYS_FILE: keysFile });
     if (keys === undefined) throw new Error(`the local encryption key cannot be used: ${keyProblems.join(' ')} Delete ${keysFile} to make a new one (runs written with the old key then stay unreadable).`);
     // Open on loopback (no token: the UI cannot send one without a login), for the UI's origin only.
     const uiOrigins = new Set<string>();
     const codec = await startCodecServer({ keys, host: '127.0.0.1', port: ports.codecServer, access: { token: undefined, jwt: undefined }, corsOrigins: uiOrigins });
     closers.push(() => codec.close());
-    const temporal: DevServer = await startDevServer({
+    const temporal = await startDevServer({
       port: ports.temporal,
       uiPort: ports.temporalUi,
       httpPort: ports.temporalHttp,
@@ -200,7 +198,7 @@ if (import.meta.main) {
     .then(
       () => process.stdout.write('orderflow stopped.\n'),
       (error: unknown) => {
-        process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(`npm start failed: ${messageOf(error)}\n`);
         process.exitCode = 1;
       },
     );

@@ -38,6 +38,9 @@ function errorMessage(meta: LogMetadata | undefined): string {
   return typeof error === 'string' ? error : '';
 }
 
+/** The counts of a `bulk progress` line besides `done`, in the order shown, when not 0. */
+const bulkCounts = { failed: 'failed', waiting: 'wait for an operator', notStarted: 'not started', running: 'running', queued: 'queued' };
+
 /** The terminal's line for a log entry that is a run event (or an error); undefined for the rest. */
 export function runEventLine(entry: LogEntry): string | undefined {
   const meta = entry.meta;
@@ -64,11 +67,7 @@ export function runEventLine(entry: LogEntry): string | undefined {
     case 'bulk progress': {
       const count = (name: string): number => Number(text(meta, name) || 0);
       const parts = [`${count('done')} of ${count('total')} done`];
-      if (count('failed') > 0) parts.push(`${count('failed')} failed`);
-      if (count('waiting') > 0) parts.push(`${count('waiting')} wait for an operator`);
-      if (count('notStarted') > 0) parts.push(`${count('notStarted')} not started`);
-      if (count('running') > 0) parts.push(`${count('running')} running`);
-      if (count('queued') > 0) parts.push(`${count('queued')} queued`);
+      for (const [name, words] of Object.entries(bulkCounts)) if (count(name) > 0) parts.push(`${count(name)} ${words}`);
       line = `▦ bulk ${text(meta, 'bulkId')} ${text(meta, 'state')}: ${parts.join(', ')}`;
       break;
     }

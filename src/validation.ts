@@ -40,31 +40,22 @@ function positiveId(fields: Fields, name: string, problems: string[]): number {
   return value;
 }
 
+/** Records `problem`; returns undefined, so that `return refused(problems, ...)` records it and gives up. */
+function refused(problems: string[], problem: string): undefined {
+  problems.push(problem);
+  return undefined;
+}
+
 function text(fields: Fields, name: string, problems: string[], options: { max: number; optional?: boolean }): string | undefined {
   const value = fields[name];
-  if (value === undefined || value === null) {
-    if (!options.optional) problems.push(`${name} is required (a non-empty text)`);
-    return undefined;
-  }
+  const required = `${name} is required (a non-empty text)`;
+  if (value === undefined || value === null) return options.optional ? undefined : refused(problems, required);
   // Empty is never "left out": a required text is missing, an optional one must be left out instead.
-  if (value === '') {
-    problems.push(options.optional ? `${name} must be a non-empty text, or left out` : `${name} is required (a non-empty text)`);
-    return undefined;
-  }
-  if (typeof value !== 'string' || value.trim() === '') {
-    problems.push(`${name} must be a non-empty text`);
-    return undefined;
-  }
-  if (value.length > options.max) {
-    problems.push(`${name} must be at most ${options.max} characters`);
-    return undefined;
-  }
+  if (value === '') return refused(problems, options.optional ? `${name} must be a non-empty text, or left out` : required);
+  if (typeof value !== 'string' || value.trim() === '') return refused(problems, `${name} must be a non-empty text`);
+  if (value.length > options.max) return refused(problems, `${name} must be at most ${options.max} characters`);
   const controlProblem = controlCharacterProblem(name, value);
-  if (controlProblem !== undefined) {
-    problems.push(controlProblem);
-    return undefined;
-  }
-  return value.trim();
+  return controlProblem === undefined ? value.trim() : refused(problems, controlProblem);
 }
 
 const idFields = {
@@ -77,11 +68,8 @@ function optionalId(fields: Fields, name: keyof typeof idFields, problems: strin
   const { pattern, shape } = idFields[name];
   const value = fields[name];
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    problems.push(`${name} must be ${shape} (got ${JSON.stringify(value)})`);
-    return undefined;
-  }
-  return value;
+  const fits = typeof value === 'string' && pattern.test(value);
+  return fits ? value : refused(problems, `${name} must be ${shape} (got ${JSON.stringify(value)})`);
 }
 
 function amount(fields: Fields, problems: string[]): string {

@@ -15,6 +15,7 @@ import { createReconcileActivities } from './features/reconcile/activities.ts';
 import { createJustClickClient } from './apis/justclick/client.ts';
 import { createWebTvClient } from './apis/webtv/client.ts';
 import { ConfigError, isSectionSet, loadConfig } from './config.ts';
+import { messageOf } from './config-reader.ts';
 import type { Config, Environment } from './config.ts';
 import { openLedger } from './ledger/index.ts';
 import { apiCallObserver } from './telemetry/api-calls.ts';
@@ -23,7 +24,8 @@ import { createOrderflowMetrics, histogramBucketOverrides } from './telemetry/me
 import { readTracingSettings, startTracing } from './telemetry/tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telemetry/worker.ts';
-import { checkReadyForOrderflow, explainConnectFailure, TemporalNotReadyError } from './temporal/readiness.ts';
+import { TemporalNotReadyError } from './temporal/readiness.ts';
+import { connectChecked } from './client/connect.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './ledger/types.ts';
 import { bundleWorkflowsApart } from './temporal/workflow-bundle.ts';
@@ -32,13 +34,12 @@ import { orderflowDataConverter } from './temporal/encryption.ts';
 import { TemporalWaitStopped, untilTemporalReady } from './temporal/wait-for-cluster.ts';
 import type { WaitForTemporalOptions } from './temporal/wait-for-cluster.ts';
 
-/** Modules next to this file: src/*.ts in a checkout, dist/*.js when built. */
+/** A module next to this file: src/*.ts in a checkout, dist/*.js when built. */
 const sourceExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-export const workflowsPath = fileURLToPath(new URL(`./workflows/index${sourceExtension}`, import.meta.url));
+const besideThis = (module: string): string => fileURLToPath(new URL(`./${module}${sourceExtension}`, import.meta.url));
+export const workflowsPath = besideThis('workflows/index');
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
-const workflowMetricsInterceptorsPath = fileURLToPath(
-  new URL(`./run-kit/metrics-interceptors${sourceExtension}`, import.meta.url),
-);
+const workflowMetricsInterceptorsPath = besideThis('run-kit/metrics-interceptors');
 
 function logToStderr(entry: LogEntry): void {
   process.stderr.write(jsonLogLine(entry));
@@ -94,20 +95,8 @@ export function loadWorkerConfig(env: Environment): WorkerConfig {
 }
 
 /** The worker's connection, checked ready for orderflow; else a {@link TemporalNotReadyError} saying what to fix. */
-export async function connectWorkerToTemporal(settings: TemporalConnectionSettings): Promise<NativeConnection> {
-  let connection: NativeConnection;
-  try {
-    connection = await NativeConnection.connect(settings.connectionOptions());
-  } catch (error) {
-    throw (await explainConnectFailure(error, settings)) ?? error;
-  }
-  try {
-    await checkReadyForOrderflow(connection, settings);
-  } catch (error) {
-    await connection.close().catch(() => undefined);
-    throw error;
-  }
-  return connection;
+export function connectWorkerToTemporal(settings: TemporalConnectionSettings): Promise<NativeConnection> {
+  return connectChecked(settings, () => NativeConnection.connect(settings.connectionOptions()));
 }
 
 export async function createOrderflowWorker(options: CreateWorkerOptions = {}): Promise<OrderflowWorker> {
@@ -122,7 +111,11 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
   });
   const ledger = observeLedger(openedLedger, metrics);
-  const ownsConnection = options.connection === undefined;
+  /** Closes what this worker opened (a connection given in `options` is the caller's). */
+  const closeAll = async (connection?: NativeConnection): Promise<void> => {
+    const ownConnection = connection === options.connection ? undefined : connection;
+    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownConnection?.close()]);
+  };
   let connection: NativeConnection;
   try {
     // On a bare cluster this refuses (exit 2), naming what is missing and the command that fixes it.
@@ -137,12 +130,9 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
             log: (message, fields) => processLogger.warn(message, fields),
           }));
   } catch (error) {
-    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close()]);
+    await closeAll();
     throw error;
   }
-  const closeAll = async (): Promise<void> => {
-    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownsConnection ? connection.close() : Promise.resolve()]);
-  };
   // A run whose payloads this worker cannot decrypt fails its workflow task (Temporal retries it,
   // so the run goes on once the key is added): each time, one error line names the missing key.
   const dataConverter = orderflowDataConverter(config.temporal.encryption, {
@@ -177,7 +167,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       plugins: options.tracing === undefined ? [] : [options.tracing.plugin],
     }));
   } catch (error) {
-    await closeAll();
+    await closeAll(connection);
     throw error;
   }
   return {
@@ -191,7 +181,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         await worker.run();
       } finally {
         stopWatching();
-        await closeAll();
+        await closeAll(connection);
       }
     },
     shutdown() {
@@ -204,17 +194,15 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
 export async function runWorkerProcess(env: Environment = process.env): Promise<void> {
   // The main isolate's heap limits are given when Node starts: start again with them (same pid).
   restartWithWorkerHeapLimits();
-  // Configuration first: a bad one is refused before the Temporal runtime starts.
-  let config: WorkerConfig | undefined;
-  let configProblems: readonly string[] = [];
+  // Configuration first: a bad one is refused, with every problem, before the Temporal runtime starts.
+  const tracingSettings = readTracingSettings(env, 'orderflow-worker');
+  let config: WorkerConfig;
   try {
     config = loadWorkerConfig(env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    configProblems = error.problems;
+    throw error instanceof ConfigError ? new ConfigError([...error.problems, ...tracingSettings.problems]) : error;
   }
-  const tracingSettings = readTracingSettings(env, 'orderflow-worker');
-  if (config === undefined || tracingSettings.problems.length > 0) throw new ConfigError([...configProblems, ...tracingSettings.problems]);
+  if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
   const metricsPort = config.temporal.metricsPort;
   installRuntime({ metricsPort });
   const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
@@ -236,8 +224,7 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
-  const log = processLogger;
-  log.info('orderflow worker started', {
+  processLogger.info('orderflow worker started', {
     temporal: config.temporal.connection.describe(),
     taskQueue: orderflow.worker.options.taskQueue,
     namespace: orderflow.worker.options.namespace,
@@ -251,14 +238,14 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   try {
     await orderflow.run();
   } finally {
-    await tracing?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', { error: String(error) }));
+    await tracing?.shutdown().catch((error: unknown) => processLogger.warn('could not send the last spans', { error: String(error) }));
   }
-  log.info('orderflow worker stopped');
+  processLogger.info('orderflow worker stopped');
 }
 
 /** Writes the reason on stderr and exits: the Temporal runtime would keep the process alive. */
 function exitWith(error: unknown): never {
-  process.stderr.write(`orderflow worker: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`orderflow worker: ${messageOf(error)}\n`);
   process.exit(error instanceof TemporalNotReadyError ? error.exitCode : 1);
 }
 

@@ -2,8 +2,34 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ClientPlugin } from '@temporalio/client';
 import type { TemporalConfig } from '../config.ts';
+import type { TemporalConnectionSettings } from '../temporal/connection.ts';
 import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readiness.ts';
+import type { TemporalServices } from '../temporal/readiness.ts';
 import { orderflowDataConverter } from '../temporal/encryption.ts';
+
+/**
+ * The connection `connect` opens, checked ready for orderflow unless `checkReady` is false; failures a
+ * person can fix become a TemporalNotReadyError that says what to do.
+ */
+export async function connectChecked<C extends TemporalServices & { close(): Promise<void> }>(
+  settings: TemporalConnectionSettings,
+  connect: () => Promise<C>,
+  checkReady = true,
+): Promise<C> {
+  let connection: C;
+  try {
+    connection = await connect();
+  } catch (error) {
+    throw (await explainConnectFailure(error, settings)) ?? error;
+  }
+  try {
+    if (checkReady) await checkReadyForOrderflow(connection, settings);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  return connection;
+}
 
 export interface ConnectClientOptions {
   /** Check that the namespace exists and has orderflow's search attributes. Default true. */
@@ -13,25 +39,12 @@ export interface ConnectClientOptions {
   identity?: string;
 }
 
-/**
- * Connects with the settings of src/temporal/connection.ts; failures a person can fix become
- * a TemporalNotReadyError that says what to do. Payloads are encrypted when keys are configured.
- */
+/** A client with the settings of src/temporal/connection.ts ({@link connectChecked}); payloads are encrypted when keys are configured. */
 export async function connectClient(config: Pick<TemporalConfig, 'connection' | 'encryption'>, options: ConnectClientOptions = {}): Promise<Client> {
   const settings = config.connection;
   const { address, tls, apiKey, metadata } = settings.connectionOptions();
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5 seconds' });
-  } catch (error) {
-    throw (await explainConnectFailure(error, settings)) ?? error;
-  }
-  try {
-    if (options.checkReady !== false) await checkReadyForOrderflow(connection, settings);
-  } catch (error) {
-    await connection.close().catch(() => undefined);
-    throw error;
-  }
+  const connect = (): Promise<Connection> => Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5 seconds' });
+  const connection = await connectChecked(settings, connect, options.checkReady);
   return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], dataConverter: orderflowDataConverter(config.encryption), ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
 

@@ -3,10 +3,10 @@
  * sent, the workflow id is the business key, and a key that already has a run answers with
  * that run when the request is the same (docs/architecture.md), else is refused.
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { isGrpcServiceError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { fillTemplate } from '../business-keys.ts';
 import { escapeMarkdown } from '../markdown.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
 import type { AdjustCreditInput, CancelOrderInput, ProcessPaidOrderInput, RefundAndCancelInput } from '../contracts.ts';
@@ -14,7 +14,6 @@ import { explainStartRefusal } from '../temporal/readiness.ts';
 import { startAnswering } from './start-answer.ts';
 import { idPolicies, stateAtStart, workflowRegistry } from './workflow-registry.ts';
 import type { WorkflowInput, WorkflowTypeName } from './workflow-registry.ts';
-import { fillTemplate } from './workflow-ids.ts';
 
 export type { WorkflowTypeName } from './workflow-registry.ts';
 
@@ -89,11 +88,6 @@ function conflictAdvice(idTemplate: string): string {
   );
 }
 
-function detailDifferences(sameRequestFields: readonly string[], existing: Readonly<Record<string, unknown>>, requested: Readonly<Record<string, unknown>>): RequestDifference[] {
-  const others = [...new Set([...Object.keys(existing), ...Object.keys(requested)])].filter((field) => !sameRequestFields.includes(field)).sort();
-  return differences(others, existing, requested);
-}
-
 function shown(value: unknown): string {
   return value === undefined ? '(none)' : JSON.stringify(value);
 }
@@ -162,14 +156,11 @@ export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown):
 
 /** Starts `workflowType` for `rawInput` (validated first), or answers with the run its business key already has. */
 export async function startWorkflow<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, rawInput: WorkflowInput<T>): Promise<StartedRun> {
-  const registration = workflowRegistry[workflowType];
-  const input = registration.validate(rawInput) as unknown as Record<string, unknown>;
-  try {
-    return await startOrJoin(options, workflowType, input);
-  } catch (error) {
+  const input = workflowRegistry[workflowType].validate(rawInput) as unknown as Record<string, unknown>;
+  return startOrJoin(options, workflowType, input).catch(async (error: unknown) => {
     // A bare cluster: say which search attributes are missing and how to register them.
     throw (await explainStartRefusal(error, options.client.connection, options.client.options.namespace)) ?? error;
-  }
+  });
 }
 
 /** Starts the run for a validated input, or answers with the run its business key already has. */
@@ -177,26 +168,22 @@ async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeNa
   const registration = workflowRegistry[workflowType];
   const { client } = options;
 
-  const answerExisting = async (workflowId: string, runId?: string): Promise<StartedRun> => {
+  const answerExisting = async (workflowId: string, answeredRunId?: string): Promise<StartedRun> => {
     const existing = await existingRun(client, workflowId);
     if (existing === undefined) throw new Error(`${workflowId} was there a moment ago and is gone now; try the start again.`);
-    if (existing.workflowType !== registration.workflowType) {
-      throw new OtherWorkflowTypeError(workflowId, runId ?? existing.runId, existing.workflowType, registration.workflowType);
-    }
-    const different = differences(registration.sameRequestFields, existing.input, input);
-    if (different.length > 0) throw new RequestConflictError(workflowId, runId ?? existing.runId, different, conflictAdvice(registration.idTemplate));
-    return {
-      workflowId,
-      runId: runId ?? existing.runId,
-      started: false,
-      handle: client.workflow.getHandle(workflowId),
-      differentDetails: detailDifferences(registration.sameRequestFields, existing.input, input),
-    };
+    const runId = answeredRunId ?? existing.runId;
+    if (existing.workflowType !== workflowType) throw new OtherWorkflowTypeError(workflowId, runId, existing.workflowType, workflowType);
+    const same: readonly string[] = registration.sameRequestFields;
+    const different = differences(same, existing.input, input);
+    if (different.length > 0) throw new RequestConflictError(workflowId, runId, different, conflictAdvice(registration.idTemplate));
+    const details = [...new Set([...Object.keys(existing.input), ...Object.keys(input)])].filter((field) => !same.includes(field)).sort();
+    const differentDetails = differences(details, existing.input, input);
+    return { workflowId, runId, started: false, handle: client.workflow.getHandle(workflowId), differentDetails };
   };
 
   const workflowId = (options.workflowIdPrefix ?? '') + businessKey(workflowType, input);
   try {
-    const answer = await startAnswering(client, registration.workflowType, {
+    const answer = await startAnswering(client, workflowType, {
       taskQueue: options.taskQueue,
       workflowId,
       args: [input],

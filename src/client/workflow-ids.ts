@@ -22,17 +22,7 @@ export function requestDigest(values: readonly unknown[]): string {
   return createHash(adjustmentDigest.algorithm).update(JSON.stringify(values)).digest('hex').slice(0, adjustmentDigest.hexDigits);
 }
 
-/** Fills `{field}` placeholders (ids, summaries) from the input; a missing value is a bug in the registry. */
-export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = values[name];
-    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`The template ${template} needs ${name}; the input has none.`);
-    return String(value);
-  });
-}
-
 export const workflowIds = {
   /** `bulk:<kind>:<digest>` of the bulk's validated items: the same file twice is one bulk. */
-  bulk: (kind: string, items: readonly object[]): string =>
-    `bulk:${kind}:${createHash('sha256').update(JSON.stringify([kind, items])).digest('hex').slice(0, 20)}`,
+  bulk: (kind: string, items: readonly object[]): string => `bulk:${kind}:${requestDigest([kind, items])}`,
 } as const;

@@ -25,8 +25,6 @@ export const idPolicies = {
 } as const;
 
 export interface WorkflowRegistration<W extends (input: never) => Promise<RunResult>> {
-  /** The workflow type: the workflow function's name. */
-  readonly workflowType: string;
   /** Checks and normalises the input (trimmed texts, amounts as "5.00"); throws InputError listing every problem. */
   readonly validate: (raw: unknown) => Parameters<W>[0];
   /** The business-key id, e.g. `refund-and-cancel:{userId}:{orderId}`, filled from {@link idValues}. */
@@ -48,7 +46,6 @@ export interface WorkflowRegistration<W extends (input: never) => Promise<RunRes
 }
 
 const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> = {
-  workflowType: 'refundAndCancel',
   validate: validateRefundAndCancel,
   idTemplate: idTemplates.refundAndCancel,
   sameRequestFields: ['userId', 'orderId', 'amount', 'justclickBillId'],
@@ -60,7 +57,6 @@ const refundAndCancelRegistration: WorkflowRegistration<typeof refundAndCancel> 
 };
 
 const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder> = {
-  workflowType: 'processPaidOrder',
   validate: validateProcessPaidOrder,
   idTemplate: idTemplates.processPaidOrder,
   sameRequestFields: ['userId', 'orderId', 'justclickBillId', 'paymentDeadline'],
@@ -72,7 +68,6 @@ const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder
 };
 
 const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
-  workflowType: 'adjustCredit',
   validate: validateAdjustCredit,
   idTemplate: idTemplates.adjustCredit,
   idValues: (input) => ({
@@ -88,7 +83,6 @@ const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
 };
 
 const cancelOrderRegistration: WorkflowRegistration<typeof cancelOrder> = {
-  workflowType: 'cancelOrder',
   validate: validateCancelOrder,
   idTemplate: idTemplates.cancelOrder,
   sameRequestFields: ['userId', 'orderId', 'justclickBillId', 'requester'],
@@ -99,13 +93,13 @@ const cancelOrderRegistration: WorkflowRegistration<typeof cancelOrder> = {
   extraSignals: [],
 };
 
-/** Every startable workflow, by workflow type. */
+/** Every startable workflow, by workflow type (the workflow function's name). */
 export const workflowRegistry = {
   refundAndCancel: refundAndCancelRegistration,
   processPaidOrder: processPaidOrderRegistration,
   adjustCredit: adjustCreditRegistration,
   cancelOrder: cancelOrderRegistration,
-} as const satisfies { readonly [Type in string]: { readonly workflowType: Type } };
+} as const;
 
 export type WorkflowTypeName = keyof typeof workflowRegistry;
 export type WorkflowInput<T extends WorkflowTypeName> = ReturnType<(typeof workflowRegistry)[T]['validate']>;
