@@ -25,9 +25,9 @@ export interface SimAnswer {
 }
 
 export interface SimulatedApi {
-  readonly name: string;
   readonly operations: readonly string[];
-  readonly faultKinds: readonly FaultKind[];
+  /** Default: every kind. */
+  readonly faultKinds?: readonly FaultKind[];
   /** The operation a request is for (`cancel_order`, `DeleteOrder`), or undefined if none. */
   operationOf(request: SimRequest): string | undefined;
   /** Handles a request and commits its effect; `fault` for faults that shape the answer. */

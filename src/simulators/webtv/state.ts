@@ -1,6 +1,6 @@
 /**
  * In-memory state of the WebTV store simulator: users (credit, cart, orders), products and the
- * store's settings, with no credentials. Tests reach it through `simulator.state`; ./api.ts only
+ * store's settings, with no credentials. Tests reach it through `simulator.state`; ./index.ts only
  * through the real API's actions. Assumptions: docs/vendor-apis.md "Undocumented, and assumed".
  */
 import { formatCents } from '../../money.ts';
