@@ -4,44 +4,28 @@
  * other kinds handle the call, then delay, drop, truncate or (JustClick) mis-sign the answer.
  */
 
-export type FaultKind = 'error' | 'http-status' | 'latency' | 'apply-then-drop' | 'broken-json' | 'wrong-hash';
+const faultKinds = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'] as const;
 
-interface FaultBase {
-  operation: string;
-  count: number;
-}
+export type FaultKind = (typeof faultKinds)[number];
 
-export interface ErrorFault extends FaultBase {
-  kind: 'error';
-  /** WebTV: the `error` code (`ERROR_NO_ORDER`); JustClick: the numeric `error_code` as text. */
-  code: string;
-  /** Default: the documented text for the code. */
-  text?: string | undefined;
-}
+export type Fault = { operation: string; count: number } & (
+  | {
+      kind: 'error';
+      /** WebTV: the `error` code (`ERROR_NO_ORDER`); JustClick: the numeric `error_code` as text. */
+      code: string;
+      /** Default: the documented text for the code. */
+      text?: string | undefined;
+    }
+  | { kind: 'http-status'; status: number; body?: string | undefined; contentType?: string | undefined }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'apply-then-drop' | 'broken-json' | 'wrong-hash' }
+);
 
-export interface HttpStatusFault extends FaultBase {
-  kind: 'http-status';
-  status: number;
-  body?: string | undefined;
-  contentType?: string | undefined;
-}
-
-export interface LatencyFault extends FaultBase {
-  kind: 'latency';
-  ms: number;
-}
-
-export interface SimpleFault extends FaultBase {
-  kind: 'apply-then-drop' | 'broken-json' | 'wrong-hash';
-}
-
-export type Fault = ErrorFault | HttpStatusFault | LatencyFault | SimpleFault;
+export type ErrorFault = Extract<Fault, { kind: 'error' }>;
 
 export class InvalidFaultError extends Error {
   override readonly name = 'InvalidFaultError';
 }
-
-const faultKinds: readonly FaultKind[] = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'];
 
 /** Validates a fault from the admin API or a test; lists every problem. */
 export function parseFault(input: unknown, knownOperations: readonly string[], supportedKinds: readonly FaultKind[] = faultKinds): Fault {
@@ -55,7 +39,7 @@ export function parseFault(input: unknown, knownOperations: readonly string[], s
     problems.push(`operation must be "*" or one of ${knownOperations.join(', ')}; got ${JSON.stringify(operation)}`);
   }
   const count = raw['count'] ?? 1;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
+  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 10_000) {
     problems.push(`count must be a whole number from 1 to 10000; got ${JSON.stringify(count)}`);
   }
   const kind = raw['kind'];
@@ -69,7 +53,7 @@ export function parseFault(input: unknown, knownOperations: readonly string[], s
   }
   if (kind === 'http-status') {
     const status = raw['status'];
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
       problems.push(`an http-status fault needs "status" from 100 to 599; got ${JSON.stringify(status)}`);
     }
     if (raw['body'] !== undefined && typeof raw['body'] !== 'string') problems.push('"body" must be a string');
@@ -77,28 +61,17 @@ export function parseFault(input: unknown, knownOperations: readonly string[], s
   }
   if (kind === 'latency') {
     const ms = raw['ms'];
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+    if (!Number.isInteger(ms) || (ms as number) < 0 || (ms as number) > 600_000) {
       problems.push(`a latency fault needs "ms" from 0 to 600000; got ${JSON.stringify(ms)}`);
     }
   }
   if (problems.length > 0) throw new InvalidFaultError(`invalid fault: ${problems.join('; ')}`);
-  const base = { operation: operation as string, count: count as number };
-  switch (kind as FaultKind) {
-    case 'error':
-      return { ...base, kind: 'error', code: String(raw['code']), text: raw['text'] as string | undefined };
-    case 'http-status':
-      return {
-        ...base,
-        kind: 'http-status',
-        status: raw['status'] as number,
-        body: raw['body'] as string | undefined,
-        contentType: raw['contentType'] as string | undefined,
-      };
-    case 'latency':
-      return { ...base, kind: 'latency', ms: raw['ms'] as number };
-    default:
-      return { ...base, kind: kind as SimpleFault['kind'] };
-  }
+  const details =
+    kind === 'error' ? { code: String(raw['code']), text: raw['text'] }
+    : kind === 'http-status' ? { status: raw['status'], body: raw['body'], contentType: raw['contentType'] }
+    : kind === 'latency' ? { ms: raw['ms'] }
+    : {};
+  return { operation, count, kind, ...details } as Fault;
 }
 
 export class FaultPlan {

@@ -3,6 +3,7 @@
  * log, and a JSON admin API on the same port: GET /_sim/state, GET /_sim/calls, and
  * GET|POST|DELETE /_sim/faults (pending faults; add one; remove all).
  */
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,11 +66,6 @@ export interface ListenOptions {
   port?: number;
 }
 
-export interface StartOptions extends ListenOptions {
-  /** Query and body fields whose values the call log hides. */
-  redactFields?: readonly string[];
-}
-
 const maxBodyBytes = 1024 * 1024;
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -101,7 +97,7 @@ export function phpJsonEncode(value: unknown): string {
 }
 
 /** Parses multipart/form-data (what PHP's curl sends for an array) and urlencoded bodies. */
-export async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
+async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
   if (raw.length === 0) return [];
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'application/x-www-form-urlencoded' || type === '') {
@@ -135,10 +131,14 @@ function sendAnswer(res: ServerResponse, answer: SimAnswer): void {
 
 const defaultErrorPage = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
 
-export async function startSimulatorServer(api: SimulatedApi, options: StartOptions = {}): Promise<SimulatorHandle> {
+/** `redactFields`: query and body fields whose values the call log hides. */
+export async function startSimulatorServer(
+  api: SimulatedApi,
+  options: ListenOptions & { redactFields: readonly string[] },
+): Promise<SimulatorHandle> {
   const faults = new FaultPlan();
   const calls: CallLogEntry[] = [];
-  const redact = new Set(options.redactFields ?? []);
+  const redact = new Set(options.redactFields);
   const redacted = (entries: Iterable<[string, string]>): Record<string, string> =>
     Object.fromEntries([...entries].map(([name, value]) => [name, redact.has(name) ? '[redacted]' : value]));
 
@@ -251,13 +251,8 @@ export async function startSimulatorServer(api: SimulatedApi, options: StartOpti
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

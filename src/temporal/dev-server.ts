@@ -235,7 +235,11 @@ async function openLogFile(path: string): Promise<WriteStream> {
  * deadline) the last problem. A new connection per attempt: gRPC's reconnect backoff would add
  * seconds after a refused one.
  */
-async function waitUntilReady(address: string, deadline: number, exited: Promise<DevServerExit>): Promise<{ exit: DevServerExit } | { problem: unknown } | undefined> {
+async function waitUntilReady(
+  address: string,
+  deadline: number,
+  exited: Promise<DevServerExit>,
+): Promise<{ exit: DevServerExit } | { problem: unknown } | undefined> {
   let lastProblem: unknown = new Error('no attempt finished');
   const exit = exited.then((info) => ({ exit: info }));
   while (Date.now() < deadline) {

@@ -50,7 +50,8 @@ function checkOptions(options: JustClickSimulatorOptions): void {
 export async function startJustClickSimulator(options: JustClickSimulatorOptions): Promise<JustClickSimulator> {
   checkOptions(options);
   const state = new JustClickSimState(options.login, options.now);
-  const handle = await startSimulatorServer(justClickApi(options.login, options.secret, state), { host: options.host, port: options.port, redactFields: ['hash'] });
+  const api = justClickApi(options.login, options.secret, state);
+  const handle = await startSimulatorServer(api, { host: options.host, port: options.port, redactFields: ['hash'] });
   return { ...handle, apiUrl: `${handle.origin}/api`, state };
 }
 
