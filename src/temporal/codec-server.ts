@@ -44,11 +44,6 @@ export { isLoopbackHost } from '../config-reader.ts';
 /** Largest request body accepted (a history page's payloads), in bytes. */
 const maxBodyBytes = 8 * 1024 * 1024;
 
-interface JsonPayload {
-  metadata?: Record<string, string> | null;
-  data?: string | null;
-}
-
 class RequestError extends Error {
   readonly status: number;
 
@@ -62,23 +57,19 @@ const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function fromJson(value: unknown, index: number): Payload {
   if (value === null || typeof value !== 'object') throw new RequestError(400, `payloads[${index}] is not an object`);
-  const { metadata, data } = value as JsonPayload;
-  const decoded: Record<string, Uint8Array> = {};
-  if (metadata !== undefined && metadata !== null) {
-    if (typeof metadata !== 'object') throw new RequestError(400, `payloads[${index}].metadata is not an object`);
-    for (const [name, entry] of Object.entries(metadata)) {
-      if (typeof entry !== 'string' || !base64.test(entry)) throw new RequestError(400, `payloads[${index}].metadata.${name} is not base64`);
-      decoded[name] = new Uint8Array(Buffer.from(entry, 'base64'));
-    }
-  }
-  if (data !== undefined && data !== null && (typeof data !== 'string' || !base64.test(data))) throw new RequestError(400, `payloads[${index}].data is not base64`);
-  return { metadata: decoded, data: new Uint8Array(Buffer.from(data ?? '', 'base64')) };
+  const { metadata, data } = value as { metadata?: unknown; data?: unknown };
+  if (metadata !== undefined && metadata !== null && typeof metadata !== 'object') throw new RequestError(400, `payloads[${index}].metadata is not an object`);
+  const bytes = (text: unknown, field: string): Uint8Array => {
+    if (typeof text !== 'string' || !base64.test(text)) throw new RequestError(400, `payloads[${index}].${field} is not base64`);
+    return new Uint8Array(Buffer.from(text, 'base64'));
+  };
+  const decoded = Object.entries(metadata ?? {}).map(([name, entry]) => [name, bytes(entry, `metadata.${name}`)]);
+  return { metadata: Object.fromEntries(decoded), data: bytes(data ?? '', 'data') };
 }
 
-function toJson(payload: Payload): JsonPayload {
-  const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(payload.metadata ?? {})) metadata[name] = Buffer.from(value).toString('base64');
-  return { metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
+function toJson(payload: Payload): { metadata: Record<string, string>; data: string } {
+  const metadata = Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')]);
+  return { metadata: Object.fromEntries(metadata), data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
 }
 
 function sameSecret(given: string, expected: string): boolean {
