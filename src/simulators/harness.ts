@@ -100,33 +100,24 @@ export function phpJsonEncode(value: unknown): string {
 async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
   if (raw.length === 0) return [];
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type === 'application/x-www-form-urlencoded' || type === '') {
-    return [...new URLSearchParams(raw.toString('utf8'))];
+  if (type !== '' && type !== 'application/x-www-form-urlencoded' && type !== 'multipart/form-data') {
+    const supported = 'multipart/form-data or application/x-www-form-urlencoded';
+    throw new Error(`unsupported content type ${JSON.stringify(contentType)}; send ${supported}`);
   }
-  if (type === 'multipart/form-data') {
-    const form = await new Request('http://simulator.invalid/', {
-      method: 'POST',
-      headers: { 'content-type': contentType },
-      body: new Uint8Array(raw),
-    }).formData();
-    const fields: Array<[string, string]> = [];
-    for (const [name, value] of form.entries()) {
-      fields.push([name, typeof value === 'string' ? value : await value.text()]);
-    }
-    return fields;
-  }
-  throw new Error(`unsupported content type ${JSON.stringify(contentType)}; send multipart/form-data or application/x-www-form-urlencoded`);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  const headers = { 'content-type': type === '' ? 'application/x-www-form-urlencoded' : contentType };
+  const form = await new Request('http://simulator.invalid/', { method: 'POST', headers, body: new Uint8Array(raw) }).formData();
+  return Promise.all(
+    [...form].map(async ([name, value]): Promise<[string, string]> => [name, typeof value === 'string' ? value : await value.text()]),
+  );
 }
 
 function sendAnswer(res: ServerResponse, answer: SimAnswer): void {
   res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  sendAnswer(res, { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(value, null, 2) });
 }
 
 const defaultErrorPage = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';

@@ -112,9 +112,8 @@ function justClickApi(login: string, secret: string, state: JustClickSimState): 
   function sign(reply: Reply, wrongHash: boolean): SimAnswer {
     const text = reply.text ?? textFor(reply.code);
     const hash = justClickResponseHash(reply.code, text, wrongHash ? `${secret}/not-the-secret` : secret);
-    const body: Record<string, unknown> = { error_code: reply.code, error_text: text };
-    if (reply.result !== undefined) body['result'] = reply.result;
-    body['hash'] = hash;
+    // JSON leaves out an undefined result.
+    const body = { error_code: reply.code, error_text: text, result: reply.result, hash };
     return { status: 200, contentType: phpContentType, body: phpJsonEncode(body) };
   }
 
@@ -150,74 +149,66 @@ function justClickApi(login: string, secret: string, state: JustClickSimState): 
     };
   }
 
-  function deleteOrder(fields: ReadonlyMap<string, PhpValue>): Reply {
-    const billId = asText(fields.get('bill_id'));
-    if (billId === undefined || billId === '') return { code: 203 };
-    return state.deleteBill(billId) ? { code: 0 } : { code: 200 };
-  }
-
-  function createOrder(fields: ReadonlyMap<string, PhpValue>): Reply {
-    const email = asText(fields.get('bill_email'));
-    const goodsField = asMap(fields.get('goods'));
-    const goods: Array<{ name: string; sum: string | null }> = [];
-    for (const item of goodsField?.values() ?? []) {
-      const good = asMap(item);
-      const name = asText(good?.get('good_name'));
-      if (name === undefined || name === '') return { code: 3 };
-      goods.push({ name, sum: asText(good?.get('good_sum')) ?? null });
-    }
-    if (email === undefined || email === '' || goods.length === 0) return { code: 3 };
-    const requested = asText(fields.get('bill_id'));
-    if (requested !== undefined && requested !== '' && state.hasBill(requested)) {
-      return { code: 601, result: { bill_id: billIdValue(requested) } };
-    }
-    const utm: Record<string, string> = {};
-    for (const [name, value] of asMap(fields.get('utm')) ?? []) {
-      if (typeof value === 'string') utm[String(name)] = value;
-    }
-    const created = unixSeconds(asText(fields.get('bill_created')));
-    const bill = state.createBill({
-      ...(requested === undefined || requested === '' ? {} : { billId: requested }),
-      ...Object.fromEntries(justClickOrderTextFields.map(([field, name]) => [field, asText(fields.get(name)) ?? ''])),
-      email,
-      goods,
-      utm,
-      ...(created === undefined ? {} : { createdAt: created }),
-    });
-    return { code: 0, result: { bill_id: billIdValue(bill.billId) } };
-  }
-
-  function updateOrderStatus(fields: ReadonlyMap<string, PhpValue>): Reply {
-    const billId = asText(fields.get('bill_id'));
-    if (billId === undefined || billId === '') return { code: 203 };
-    if (!state.hasBill(billId)) return { code: 302 };
-    const status = asText(fields.get('status'));
-    const statuses: ReadonlyArray<Exclude<JustClickSimBillStatus, 'waiting'>> = ['sent', 'paid', 'return', 'cancel'];
-    const known = statuses.find((candidate) => candidate === status);
-    if (known === undefined) return { code: 303 };
-    const date = unixSeconds(asText(fields.get('date')));
-    const trackingNumber = asText(fields.get('rpo'));
-    if ((known === 'sent' || known === 'paid') && date === undefined) return { code: 3 };
-    if (known === 'sent' && (trackingNumber === undefined || trackingNumber === '')) return { code: 3 };
-    state.setStatus(billId, known, {
-      ...(date === undefined ? {} : { date }),
-      ...(trackingNumber === undefined ? {} : { trackingNumber }),
-    });
-    return { code: 0 };
-  }
-
-  function getOrderInfo(fields: ReadonlyMap<string, PhpValue>): Reply {
-    const billId = asText(fields.get('bill_id'));
-    if (billId === undefined || billId === '') return { code: 203 };
-    const bill = state.getBill(billId);
-    return bill === undefined ? { code: 400 } : { code: 0, result: orderInfo(bill) };
-  }
-
   const handlers: Record<JustClickMethod, (fields: ReadonlyMap<string, PhpValue>) => Reply> = {
-    DeleteOrder: deleteOrder,
-    CreateOrder: createOrder,
-    UpdateOrderStatus: updateOrderStatus,
-    GetOrderInfo: getOrderInfo,
+    DeleteOrder(fields) {
+      const billId = asText(fields.get('bill_id'));
+      if (billId === undefined || billId === '') return { code: 203 };
+      return state.deleteBill(billId) ? { code: 0 } : { code: 200 };
+    },
+
+    CreateOrder(fields) {
+      const email = asText(fields.get('bill_email'));
+      const goodsField = asMap(fields.get('goods'));
+      const goods: Array<{ name: string; sum: string | null }> = [];
+      for (const item of goodsField?.values() ?? []) {
+        const good = asMap(item);
+        const name = asText(good?.get('good_name'));
+        if (name === undefined || name === '') return { code: 3 };
+        goods.push({ name, sum: asText(good?.get('good_sum')) ?? null });
+      }
+      if (email === undefined || email === '' || goods.length === 0) return { code: 3 };
+      const requested = asText(fields.get('bill_id'));
+      if (requested !== undefined && requested !== '' && state.hasBill(requested)) {
+        return { code: 601, result: { bill_id: billIdValue(requested) } };
+      }
+      const utm: Record<string, string> = {};
+      for (const [name, value] of asMap(fields.get('utm')) ?? []) {
+        if (typeof value === 'string') utm[String(name)] = value;
+      }
+      const created = unixSeconds(asText(fields.get('bill_created')));
+      const bill = state.createBill({
+        ...(requested === undefined || requested === '' ? {} : { billId: requested }),
+        ...Object.fromEntries(justClickOrderTextFields.map(([field, name]) => [field, asText(fields.get(name)) ?? ''])),
+        email,
+        goods,
+        utm,
+        ...(created === undefined ? {} : { createdAt: created }),
+      });
+      return { code: 0, result: { bill_id: billIdValue(bill.billId) } };
+    },
+
+    UpdateOrderStatus(fields) {
+      const billId = asText(fields.get('bill_id'));
+      if (billId === undefined || billId === '') return { code: 203 };
+      if (!state.hasBill(billId)) return { code: 302 };
+      const status = asText(fields.get('status'));
+      const statuses: ReadonlyArray<Exclude<JustClickSimBillStatus, 'waiting'>> = ['sent', 'paid', 'return', 'cancel'];
+      const known = statuses.find((candidate) => candidate === status);
+      if (known === undefined) return { code: 303 };
+      const date = unixSeconds(asText(fields.get('date')));
+      const trackingNumber = asText(fields.get('rpo'));
+      if ((known === 'sent' || known === 'paid') && date === undefined) return { code: 3 };
+      if (known === 'sent' && (trackingNumber === undefined || trackingNumber === '')) return { code: 3 };
+      state.setStatus(billId, known, { date, trackingNumber });
+      return { code: 0 };
+    },
+
+    GetOrderInfo(fields) {
+      const billId = asText(fields.get('bill_id'));
+      if (billId === undefined || billId === '') return { code: 203 };
+      const bill = state.getBill(billId);
+      return bill === undefined ? { code: 400 } : { code: 0, result: orderInfo(bill) };
+    },
   };
 
   return {

@@ -100,18 +100,15 @@ const requestError = (text: string): SimAnswer => failure('REQUEST_ERROR', text)
 
 const notFound = phpNotFound('The WebTV API is at /api.php.');
 
-const digits = /^[0-9]+$/;
-
 function wholeNumber(text: string | undefined): number | undefined {
-  if (text === undefined || !digits.test(text)) return undefined;
+  if (text === undefined || !/^[0-9]+$/.test(text)) return undefined;
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** dd/mm/yyyy, in UTC. */
 function dateFormatted(unixSeconds: number): string {
-  const date = new Date(unixSeconds * 1000);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(date.getUTCDate())}/${two(date.getUTCMonth() + 1)}/${date.getUTCFullYear()}`;
+  return new Date(unixSeconds * 1000).toLocaleDateString('en-GB', { timeZone: 'UTC' });
 }
 
 const paymentTexts = ['Unpaid', 'Paid', 'Cancelled'] as const;
