@@ -24,10 +24,6 @@ export type ApiCallObserver = <T>(call: { api: string; operation: string }, send
 
 export const unobserved: ApiCallObserver = (_call, send) => send();
 
-function outcomeOf(error: unknown): ApiCallOutcomeLabel {
-  return isApiCallError(error) ? error.outcome : 'error';
-}
-
 /** Traces each call (when a tracer provider is registered) and records metrics (when given). */
 export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallObserver {
   return (call, send) =>
@@ -40,7 +36,7 @@ export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallO
       try {
         return await send();
       } catch (error) {
-        outcome = outcomeOf(error);
+        outcome = isApiCallError(error) ? error.outcome : 'error';
         // The outcome, not the message: messages name endpoints and vendor text.
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
         throw error;
