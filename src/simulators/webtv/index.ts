@@ -13,7 +13,7 @@ import type { Cents } from '../../money.ts';
 import type { ErrorFault } from '../faults.ts';
 import { phpContentType, phpJsonEncode, phpNotFound, startSimulatorServer } from '../harness.ts';
 import type { ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
-import { WebTvSimState, formatMoney, orderNumber, seedDemo } from './state.ts';
+import { WebTvSimState, currentOrderOf, formatMoney, orderNumber, seedDemo } from './state.ts';
 import type { WebTvSimOrder, WebTvSimUser } from './state.ts';
 
 export { phpJsonEncode } from '../harness.ts';
@@ -159,11 +159,10 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
   }
 
   const flag = (value: boolean): string => (value ? '1' : '0');
-  const current = (user: WebTvSimUser): WebTvSimOrder | undefined => user.orders.find((order) => order.status === 0);
 
   const actions: Record<WebTvAction, (user: WebTvSimUser, fields: Map<string, string>) => SimAnswer> = {
     cancel_order(user) {
-      const order = current(user);
+      const order = currentOrderOf(user);
       if (!order) return failure('ERROR_NO_ORDER', 'There is no order to cancel');
       order.status = 2;
       order.statusPayment = 2;
@@ -171,7 +170,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
     },
 
     process_order(user) {
-      const order = current(user);
+      const order = currentOrderOf(user);
       if (!order) return failure('ERROR_NO_ORDER', 'There is no order to process');
       if (order.total - order.paid > 0) return failure('ERROR_AMOUNT_DUE', "Can't process the order because there is amount due");
       if (order.currencyId !== state.storeCurrencyId) {
@@ -223,7 +222,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
     },
 
     get_cart(user) {
-      const order = current(user);
+      const order = currentOrderOf(user);
       const productIds = order ? order.lines.map((line) => line.productId) : [...user.cart.keys()];
       const quantities = order ? order.lines.map((line) => line.quantity) : [...user.cart.values()];
       const total = order ? order.total : state.cartTotal(user);
@@ -258,7 +257,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
           quantity = parsed;
         }
       }
-      if (current(user)) return failure('CART_ACTION_ERROR', assumedErrorTexts.CART_ACTION_ERROR);
+      if (currentOrderOf(user)) return failure('CART_ACTION_ERROR', assumedErrorTexts.CART_ACTION_ERROR);
       if (cartAction === 'empty') {
         user.cart.clear();
       } else if (productId !== undefined) {
@@ -270,7 +269,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
     },
 
     place_order(user, fields) {
-      if (current(user)) return failure('ERROR_ORDER_ALREADY_PLACED', assumedErrorTexts.ERROR_ORDER_ALREADY_PLACED);
+      if (currentOrderOf(user)) return failure('ERROR_ORDER_ALREADY_PLACED', assumedErrorTexts.ERROR_ORDER_ALREADY_PLACED);
       if (user.cart.size === 0) return failure('ERROR_EMPTY_CART', assumedErrorTexts.ERROR_EMPTY_CART);
       if (state.cartTotal(user) < state.minPurchase) return failure('ERROR_MIN_PURCHASE', assumedErrorTexts.ERROR_MIN_PURCHASE);
       const order = state.placeOrder(user, {
