@@ -12,9 +12,8 @@ import { justClickMethods, justClickOrderTextFields } from '../../apis/justclick
 import type { JustClickMethod } from '../../apis/justclick/types.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
-import type { ErrorFault, Fault } from '../faults.ts';
 import { phpContentType, phpJsonEncode, phpNotFound, startSimulatorServer } from '../harness.ts';
-import type { ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
+import type { ErrorFault, Fault, ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
 import { JustClickSimState } from './state.ts';
 import type { JustClickSimBill, JustClickSimBillStatus } from './state.ts';
 

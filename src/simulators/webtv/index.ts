@@ -10,9 +10,8 @@ import type { WebTvAction } from '../../apis/webtv/actions.ts';
 import { webTvErrorTable } from '../../apis/webtv/errors.ts';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
-import type { ErrorFault } from '../faults.ts';
 import { phpContentType, phpJsonEncode, phpNotFound, startSimulatorServer } from '../harness.ts';
-import type { ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
+import type { ErrorFault, ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
 import { WebTvSimState, currentOrderOf, formatMoney, orderNumber, seedDemo } from './state.ts';
 import type { WebTvSimOrder, WebTvSimUser } from './state.ts';
 
