@@ -96,8 +96,7 @@ function fileExists(path: string): boolean {
 /** Reads and checks the connection: the settings, or undefined with one sentence per problem. Empty counts as unset. */
 export function readTemporalConnection(rawEnv: Environment): { settings: TemporalConnectionSettings | undefined; problems: string[] } {
   const problems: string[] = [];
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(rawEnv)) if (value !== undefined && value !== '') env[name] = value;
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
 
   // TEMPORAL_API_KEY may come from a file, as every orderflow secret may.
   if (env['TEMPORAL_API_KEY_FILE'] !== undefined) {
@@ -183,17 +182,14 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
   }
   if (problems.length > 0) return { settings: undefined, problems };
 
-  const clientCertificate = typeof tls === 'object' && tls.clientCertPair !== undefined;
-  const credential = [apiKey === undefined ? undefined : 'API key', clientCertificate ? 'client certificate' : undefined]
-    .filter((part) => part !== undefined)
-    .join(' and ');
+  const credentials = [apiKey !== undefined && 'API key', typeof tls === 'object' && tls.clientCertPair !== undefined && 'client certificate'];
   const summary: TemporalConnectionSummary = {
     address,
     namespace,
     profile: fileUsed === undefined ? undefined : profileName,
     configFile: fileUsed,
     tls: describeTls(tls, profile.tls),
-    credential: credential === '' ? 'none' : credential,
+    credential: credentials.filter((part) => part !== false).join(' and ') || 'none',
   };
   const options: TemporalConnectionOptions = { address, tls, apiKey, metadata: profile.grpcMeta };
   return { settings: new TemporalConnectionSettings(summary, options), problems };
