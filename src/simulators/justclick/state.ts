@@ -56,10 +56,6 @@ export class JustClickSimState {
     this.now = now;
   }
 
-  currentTime(): number {
-    return this.now();
-  }
-
   /** Creates a bill; throws if `billId` is taken (the API answers 601 before calling this). */
   createBill(input: JustClickSimNewBill): JustClickSimBill {
     if (typeof input.email !== 'string' || input.email === '') throw new JustClickSimStateError('a bill needs an email');
