@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { messageOf } from '../config-reader.ts';
 
 const faultKinds = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'] as const;
 
@@ -42,36 +43,31 @@ function parseFault(input: unknown, knownOperations: readonly string[], supporte
   }
   const raw = input as Record<string, unknown>;
   const problems: string[] = [];
+  const wholeFrom = (value: unknown, low: number, high: number): boolean =>
+    Number.isInteger(value) && (value as number) >= low && (value as number) <= high;
   const operation = raw['operation'] ?? '*';
   if (typeof operation !== 'string' || (operation !== '*' && !knownOperations.includes(operation))) {
     problems.push(`operation must be "*" or one of ${knownOperations.join(', ')}; got ${JSON.stringify(operation)}`);
   }
   const count = raw['count'] ?? 1;
-  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 10_000) {
-    problems.push(`count must be a whole number from 1 to 10000; got ${JSON.stringify(count)}`);
-  }
+  if (!wholeFrom(count, 1, 10_000)) problems.push(`count must be a whole number from 1 to 10000; got ${JSON.stringify(count)}`);
   const kind = raw['kind'];
   if (typeof kind !== 'string' || !supportedKinds.includes(kind as FaultKind)) {
     problems.push(`kind must be one of ${supportedKinds.join(', ')}; got ${JSON.stringify(kind)}`);
   }
   if (kind === 'error') {
-    const code = raw['code'];
-    if (typeof code !== 'string' && typeof code !== 'number') problems.push('an error fault needs "code"');
+    if (typeof raw['code'] !== 'string' && typeof raw['code'] !== 'number') problems.push('an error fault needs "code"');
     if (raw['text'] !== undefined && typeof raw['text'] !== 'string') problems.push('"text" must be a string');
   }
   if (kind === 'http-status') {
-    const status = raw['status'];
-    if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
-      problems.push(`an http-status fault needs "status" from 100 to 599; got ${JSON.stringify(status)}`);
+    if (!wholeFrom(raw['status'], 100, 599)) {
+      problems.push(`an http-status fault needs "status" from 100 to 599; got ${JSON.stringify(raw['status'])}`);
     }
     if (raw['body'] !== undefined && typeof raw['body'] !== 'string') problems.push('"body" must be a string');
     if (raw['contentType'] !== undefined && typeof raw['contentType'] !== 'string') problems.push('"contentType" must be a string');
   }
-  if (kind === 'latency') {
-    const ms = raw['ms'];
-    if (!Number.isInteger(ms) || (ms as number) < 0 || (ms as number) > 600_000) {
-      problems.push(`a latency fault needs "ms" from 0 to 600000; got ${JSON.stringify(ms)}`);
-    }
+  if (kind === 'latency' && !wholeFrom(raw['ms'], 0, 600_000)) {
+    problems.push(`a latency fault needs "ms" from 0 to 600000; got ${JSON.stringify(raw['ms'])}`);
   }
   if (problems.length > 0) throw new InvalidFaultError(`invalid fault: ${problems.join('; ')}`);
   const details =
@@ -208,6 +204,8 @@ async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[s
   );
 }
 
+const plainText = 'text/plain; charset=utf-8';
+
 function sendAnswer(res: ServerResponse, answer: SimAnswer): void {
   res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
@@ -276,9 +274,7 @@ export async function startSimulatorServer(
     try {
       fields = await parseFormBody(contentType, raw);
     } catch (error) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(error instanceof Error ? error.message : String(error));
-      return;
+      return sendAnswer(res, { status: 400, contentType: plainText, body: messageOf(error) });
     }
     const request: SimRequest = {
       method: req.method ?? 'GET',
@@ -329,12 +325,8 @@ export async function startSimulatorServer(
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const work = url.pathname.startsWith('/_sim/') || url.pathname === '/_sim' ? handleAdmin(req, res, url) : handleApi(req, res, url);
     work.catch((error: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`simulator error: ${error instanceof Error ? error.message : String(error)}`);
-      } else {
-        res.destroy();
-      }
+      if (res.headersSent) res.destroy();
+      else sendAnswer(res, { status: 500, contentType: plainText, body: `simulator error: ${messageOf(error)}` });
     });
   });
   server.keepAliveTimeout = 5_000;
