@@ -134,26 +134,19 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
   let exitInfo: DevServerExit | undefined;
   let spawnError: Error | undefined;
   const exited = new Promise<DevServerExit>((resolve) => {
+    const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
+      exitInfo ??= { code, signal };
+      resolve(exitInfo);
+    };
     child.once('error', (error) => {
       spawnError = error;
       // A child that never started emits no 'exit'.
-      if (child.pid === undefined) {
-        exitInfo ??= { code: null, signal: null };
-        resolve(exitInfo);
-      }
+      if (child.pid === undefined) settle(null, null);
     });
     // Prefer 'close' to 'exit': by then all of the child's output has been read into the tail.
     // But a grandchild may hold the pipes open after the child died, so do not wait forever.
-    child.once('close', (code, signal) => {
-      exitInfo ??= { code, signal };
-      resolve(exitInfo);
-    });
-    child.once('exit', (code, signal) => {
-      setTimeout(() => {
-        exitInfo ??= { code, signal };
-        resolve(exitInfo);
-      }, 1_000).unref();
-    });
+    child.once('close', settle);
+    child.once('exit', (code, signal) => setTimeout(() => settle(code, signal), 1_000).unref());
   });
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding('utf8');
