@@ -132,8 +132,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (origin !== undefined) {
       if (!corsOrigins.has(origin)) {
         log(`codec server: refused a ${request.method ?? ''} ${path} from the origin ${origin}, which is not in ORDERFLOW_CODEC_SERVER_CORS_ORIGINS`);
-        answer(response, 403, { message: `the origin ${origin} may not call this codec server` });
-        return;
+        throw new RequestError(403, `the origin ${origin} may not call this codec server`);
       }
       response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Access-Control-Allow-Credentials', 'true');
@@ -148,20 +147,15 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       response.end();
       return;
     }
-    if (operation === undefined) {
-      answer(response, 404, { message: 'not found: the codec server answers POST /encode and POST /decode' });
-      return;
-    }
+    if (operation === undefined) throw new RequestError(404, 'not found: the codec server answers POST /encode and POST /decode');
     if (request.method !== 'POST') {
       response.setHeader('Allow', 'POST, OPTIONS');
-      answer(response, 405, { message: `/${operation} takes POST` });
-      return;
+      throw new RequestError(405, `/${operation} takes POST`);
     }
     const refusal = await allowed(request);
     if (refusal !== undefined) {
       log(`codec server: refused /${operation}: ${refusal}`);
-      answer(response, 401, { message: `not allowed: ${refusal}` });
-      return;
+      throw new RequestError(401, `not allowed: ${refusal}`);
     }
     let parsed: unknown;
     try {
