@@ -1,11 +1,4 @@
-/**
- * The HTTP server both simulators run on: body parsing, the fault queue, the call log, and a
- * JSON admin API on the same port: GET /_sim/state, GET /_sim/calls, and GET|POST|DELETE
- * /_sim/faults (pending faults; add one; remove all). A fault applies to the next `count`
- * calls of one operation, or `*` for any, in the order added. `error` and `http-status` commit
- * nothing; the other kinds handle the call, then delay, drop, truncate or (JustClick) mis-sign
- * the answer.
- */
+/** The HTTP server both simulators run on: body parsing, the fault queue, the call log and the `/_sim/` admin API (docs/simulators.md). */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';

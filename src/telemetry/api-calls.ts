@@ -1,8 +1,4 @@
-/**
- * One span and one metric sample per API call (`apiCallObserver`), the span a child of the
- * activity's. Attributes: api, operation, outcome, effect key; never a URL (it carries the
- * signature), a body, or a credential.
- */
+/** One span (a child of the activity's) and one metric sample per API call; what they carry: docs/configuration.md, "Tracing". */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { isApiCallError } from '../apis/outcome.ts';

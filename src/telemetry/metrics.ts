@@ -1,8 +1,4 @@
-/**
- * orderflow's own metrics, through the Temporal runtime's metric meter, so they are served
- * next to the SDK's on the worker's Prometheus endpoint. The metrics and their labels:
- * docs/configuration.md, "Metrics". No label carries an id, a key or a secret.
- */
+/** orderflow's own metrics, through the Temporal runtime's meter next to the SDK's (docs/configuration.md); no id or secret in a label. */
 import type { MetricMeter } from '@temporalio/common';
 
 export const metricNames = Object.freeze({

@@ -1,8 +1,4 @@
-/**
- * Tracing with Temporal's OpenTelemetry plugin, exported over OTLP/HTTP when the standard
- * `OTEL_*` variables are set (docs/configuration.md, "Tracing"), off otherwise.
- * ./api-calls.ts adds one span per HTTP call.
- */
+/** Tracing with Temporal's OpenTelemetry plugin over OTLP/HTTP when the `OTEL_*` variables ask for it (docs/configuration.md). */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';

@@ -1,9 +1,4 @@
-/**
- * The codec server: Temporal's remote codec protocol over HTTP (`POST /encode`, `/decode`), so
- * the UI, the CLI and other backends see payloads in clear while Temporal stores them
- * encrypted (./encryption.ts). Access: a shared bearer token and/or an OIDC JWT; with neither,
- * loopback only. A request from an origin not allowed is refused (docs/encryption.md).
- */
+/** The codec server: Temporal's remote codec protocol (`POST /encode`, `/decode`) over ./encryption.ts; access: docs/encryption.md. */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';

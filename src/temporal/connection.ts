@@ -1,8 +1,4 @@
-/**
- * The Temporal connection, read with `@temporalio/envconfig` from the sources the `temporal`
- * CLI reads (the `TEMPORAL_*` variables win over the profile of the TOML file). Problems are
- * returned, never thrown, and never show a secret value.
- */
+/** The Temporal connection, read with @temporalio/envconfig as the `temporal` CLI does (docs/configuration.md); no secret in a problem. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';

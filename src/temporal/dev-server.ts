@@ -1,8 +1,4 @@
-/**
- * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as a
- * child process on loopback, our search attributes registered at launch. (Tests start theirs
- * through @temporalio/testing: harness/test-server.ts.)
- */
+/** The Temporal dev server of `npm start` (`temporal server start-dev`, with its Web UI) on loopback; tests use harness/test-server.ts. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';

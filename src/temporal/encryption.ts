@@ -1,9 +1,4 @@
-/**
- * Payload encryption (docs/encryption.md): reads the keys, encrypts and decrypts payloads with
- * AES-256-GCM (the metadata of Temporal's encryption sample, so a codec server can decode),
- * and builds the data converter every orderflow client and the worker use. The first key
- * encrypts, every key decrypts; payloads not encrypted pass through decode untouched.
- */
+/** Payload encryption: the keys, the AES-256-GCM codec and the data converter of every client and the worker (docs/encryption.md). */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

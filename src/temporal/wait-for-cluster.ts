@@ -1,9 +1,4 @@
-/**
- * Waiting for a Temporal cluster that is not there yet: retry with capped, jittered exponential
- * backoff while waiting can fix the failure, one log line per attempt. A cluster that has just
- * come up gets {@link WaitForTemporalOptions.settleMs} to register its namespace and search
- * attributes; other failures (TLS, credential, ...) end the wait at once.
- */
+/** Waiting for a Temporal cluster that is not there yet: capped, jittered backoff, one log line per attempt (docs/configuration.md). */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TemporalNotReadyError } from './readiness.ts';
 import type { TemporalConnectionSummary } from './connection.ts';
