@@ -1,7 +1,6 @@
 /**
- * Is this Temporal ready for orderflow? One place that says, in words a person can act on, why
- * not (unreachable, TLS, credential, namespace, search attributes). `orderflow setup` registers
- * the search attributes ({@link registerSearchAttributes}).
+ * Is this Temporal ready for orderflow? If not, why (unreachable, TLS, credential, namespace, search attributes), in words
+ * a person can act on. `orderflow setup` registers the search attributes ({@link registerSearchAttributes}).
  */
 import type { Connection } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';

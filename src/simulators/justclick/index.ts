@@ -1,9 +1,6 @@
 /**
- * The JustClick API simulator (docs/vendor-apis.md, JustClick): the harness's HTTP server with this
- * API and the bills of ./state.ts. `POST /api/<Method>` (case-insensitive), answers signed and
- * encoded like PHP's json_encode. The request hash is recomputed over the fields as PHP parses them
- * (nestPhpFields). Limitation: bodies are decoded as UTF-8 where PHP keeps raw bytes, so a client
- * sending non-UTF-8 bytes would get 4 here only.
+ * The JustClick API simulator (docs/vendor-apis.md, JustClick) on the harness, with the bills of ./state.ts. Limitation:
+ * bodies are decoded as UTF-8 where PHP keeps raw bytes, so a client sending non-UTF-8 bytes would get 4 here only.
  */
 import { justClickCodes } from '../../apis/justclick/errors.ts';
 import { nestPhpFields } from '../../apis/justclick/php-fields.ts';

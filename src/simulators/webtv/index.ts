@@ -1,9 +1,4 @@
-/**
- * The WebTV store API simulator (docs/vendor-apis.md, WebTV): the harness's HTTP server with this
- * API and the store of ./state.ts. Checks authentication, then POST, `go=store` and `do`, then `iq`,
- * then the action. Every answer is HTTP 200 with PHP's json_encode and `text/html` (assumed), so
- * clients cannot rely on the type. Error texts the docs do not name are assumed ({@link assumedErrorTexts}).
- */
+/** The WebTV store API simulator (docs/vendor-apis.md, WebTV, which marks what it assumes) on the harness, with the store of ./state.ts. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isWebTvAction, webTvActions } from '../../apis/webtv/actions.ts';
 import type { WebTvAction } from '../../apis/webtv/actions.ts';
