@@ -36,11 +36,6 @@ export type JustClickSimNewBill = Partial<Omit<JustClickSimBill, 'email' | 'good
   goods: Array<{ name: string; sum?: string | null }>;
 };
 
-export interface JustClickSimSnapshot {
-  login: string;
-  bills: JustClickSimBill[];
-}
-
 export class JustClickSimStateError extends Error {
   override readonly name = 'JustClickSimStateError';
 }
@@ -115,7 +110,7 @@ export class JustClickSimState {
     return structuredClone(bill);
   }
 
-  snapshot(): JustClickSimSnapshot {
+  snapshot(): { login: string; bills: JustClickSimBill[] } {
     return { login: this.login, bills: this.listBills() };
   }
 }

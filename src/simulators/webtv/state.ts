@@ -33,8 +33,6 @@ export interface WebTvSimOrderLine {
   unitPrice: Cents;
 }
 
-export type WebTvSimOrderStatus = 0 | 1 | 2;
-
 export interface WebTvSimOrder {
   readonly id: number;
   readonly userId: number;
@@ -44,9 +42,9 @@ export interface WebTvSimOrder {
   total: Cents;
   paid: Cents;
   /** 0 current, 1 ordered/processed, 2 cancelled. */
-  status: WebTvSimOrderStatus;
+  status: 0 | 1 | 2;
   /** 0 unpaid, 1 paid, 2 cancelled. */
-  statusPayment: WebTvSimOrderStatus;
+  statusPayment: 0 | 1 | 2;
   invoiceUrl: string;
   notifyBuyer: boolean;
   buyerIp: string;
@@ -253,8 +251,6 @@ export class WebTvSimState {
     };
   }
 }
-
-export type WebTvSimSnapshot = ReturnType<WebTvSimState['snapshot']>;
 
 /** The order at status 0, if any. */
 export function currentOrderOf(user: WebTvSimUser): WebTvSimOrder | undefined {
