@@ -60,20 +60,16 @@ export async function untilTemporalReady<T>(
       throw problem;
     }
     const delayMs = backoffDelayMs(attempts, options);
-    const nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
     options.log('waiting for Temporal', {
       waitingFor,
       namespace: target.namespace,
       attempt: attempts,
       nextAttemptInSeconds: Math.round(delayMs / 100) / 10,
-      nextAttemptAt,
+      nextAttemptAt: new Date(Date.now() + delayMs).toISOString(),
       reason: problem.message,
     });
-    try {
-      await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal });
-    } catch (error) {
-      if (options.signal?.aborted) throw new TemporalWaitStopped('stopped while waiting for Temporal', { cause: error });
-      throw error;
-    }
+    await sleep(delayMs, undefined, { signal: options.signal }).catch((error: unknown) => {
+      throw options.signal?.aborted ? new TemporalWaitStopped('stopped while waiting for Temporal', { cause: error }) : error;
+    });
   }
 }
