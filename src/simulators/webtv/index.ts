@@ -74,11 +74,9 @@ const assumedErrorTexts = Object.freeze({
 });
 
 /** The documented `error_long` of an action's own (not REQUEST_ERROR) code, for `error` faults without `text`. */
-function faultText(action: WebTvAction, code: string): string | undefined {
-  if (code === 'REQUEST_ERROR') return undefined;
-  const rule = webTvErrorTable.find(
-    (candidate) => candidate.code === code && candidate.actions !== 'every' && candidate.actions.includes(action),
-  );
+function faultText(action: string | null, code: string): string | undefined {
+  if (code === 'REQUEST_ERROR' || !isWebTvAction(action)) return undefined;
+  const rule = webTvErrorTable.find((entry) => entry.code === code && entry.actions !== 'every' && entry.actions.includes(action));
   return rule === undefined ? undefined : (rule.text ?? assumedErrorTexts[code as keyof typeof assumedErrorTexts]);
 }
 
@@ -305,10 +303,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
     },
 
     renderFaultError(request: SimRequest, fault: ErrorFault): SimAnswer {
-      const action = request.url.searchParams.get('do');
-      const documented = isWebTvAction(action) ? faultText(action, fault.code) : undefined;
-      const text = fault.text ?? documented ?? 'Simulated error';
-      return failure(fault.code, text);
+      return failure(fault.code, fault.text ?? faultText(request.url.searchParams.get('do'), fault.code) ?? 'Simulated error');
     },
 
     snapshot: () => state.snapshot(),
