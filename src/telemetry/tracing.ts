@@ -64,11 +64,9 @@ export function readTracingSettings(env: Environment, defaultServiceName: string
 /** Registers the process's tracer provider and returns the Temporal plugin that uses it. */
 export function startTracing(settings: TracingSettings): Tracing {
   const resource = new Resource({ 'service.name': settings.serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers } }), {
-    scheduledDelayMillis: 1_000,
-  });
-  const provider = new NodeTracerProvider({ resource });
-  provider.addSpanProcessor(spanProcessor);
+  const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers } });
+  const spanProcessor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();
   return {
     settings,
