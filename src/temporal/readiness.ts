@@ -7,8 +7,6 @@ import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';
 
-export const setupCommand = 'orderflow setup';
-
 export type TemporalProblem =
   | 'unreachable'
   | 'tls-failed'
@@ -151,7 +149,7 @@ function missingSearchAttributesError(missing: readonly string[], target: Target
   return new TemporalNotReadyError(
     'search-attributes-missing',
     `The namespace ${target.namespace} at ${target.address} lacks orderflow's search attribute${missing.length === 1 ? '' : 's'} ` +
-      `${missing.join(', ')}, so runs cannot start or be found. Register them once with: ${setupCommand} ` +
+      `${missing.join(', ')}, so runs cannot start or be found. Register them once with: orderflow setup ` +
       '(same TEMPORAL_* settings; on Temporal Cloud add them in the namespace settings or with tcld).',
     missing,
   );
