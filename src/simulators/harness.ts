@@ -289,29 +289,23 @@ export async function startSimulatorServer(
     calls.push(entry);
 
     if (fault?.kind === 'latency') await sleep(fault.ms);
-    const logged = (answer: SimAnswer): SimAnswer => {
-      entry.status = answer.status;
-      entry.answer = answer.body;
-      return answer;
-    };
-    if (fault?.kind === 'error') return sendAnswer(res, logged(api.renderFaultError(request, fault)));
-    if (fault?.kind === 'http-status') {
-      return sendAnswer(res, logged({
-        status: fault.status,
-        contentType: fault.contentType ?? 'text/html',
-        body: fault.body ?? defaultErrorPage.replaceAll('502 Bad Gateway', `${fault.status} Simulated failure`),
-      }));
+    let answer: SimAnswer;
+    if (fault?.kind === 'error') {
+      answer = api.renderFaultError(request, fault);
+    } else if (fault?.kind === 'http-status') {
+      const body = fault.body ?? defaultErrorPage.replaceAll('502 Bad Gateway', `${fault.status} Simulated failure`);
+      answer = { status: fault.status, contentType: fault.contentType ?? 'text/html', body };
+    } else {
+      answer = api.handle(request, fault);
     }
-    const answer = logged(api.handle(request, fault));
+    entry.answer = answer.body;
     if (fault?.kind === 'apply-then-drop') {
-      entry.status = null;
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'broken-json') {
-      return sendAnswer(res, { ...answer, body: answer.body.slice(0, Math.max(1, Math.floor(answer.body.length / 2))) });
-    }
-    return sendAnswer(res, answer);
+    entry.status = answer.status;
+    if (fault?.kind === 'broken-json') answer = { ...answer, body: answer.body.slice(0, Math.max(1, Math.floor(answer.body.length / 2))) };
+    sendAnswer(res, answer);
   }
 
   const server: Server = createServer((req, res) => {
