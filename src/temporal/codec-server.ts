@@ -98,10 +98,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       const host = (request.headers.host ?? '').replace(/:\d+$/, '');
       return isLoopbackHost(host) ? undefined : 'this codec server (open on loopback) answers only requests addressed to a loopback host';
     }
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (match === null) return 'no bearer token (send Authorization: Bearer <token>)';
-    const token = match[1] as string;
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (token === undefined) return 'no bearer token (send Authorization: Bearer <token>)';
     if (access.token !== undefined && sameSecret(token, access.token)) return undefined;
     if (jwks !== undefined && access.jwt !== undefined) {
       try {
