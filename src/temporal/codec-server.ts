@@ -53,7 +53,9 @@ const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function fromJson(value: unknown, index: number): Payload {
   if (value === null || typeof value !== 'object') throw new RequestError(400, `payloads[${index}] is not an object`);
   const { metadata, data } = value as { metadata?: unknown; data?: unknown };
-  if (metadata !== undefined && metadata !== null && typeof metadata !== 'object') throw new RequestError(400, `payloads[${index}].metadata is not an object`);
+  if (metadata !== undefined && metadata !== null && typeof metadata !== 'object') {
+    throw new RequestError(400, `payloads[${index}].metadata is not an object`);
+  }
   const bytes = (text: unknown, field: string): Uint8Array => {
     if (typeof text !== 'string' || !base64.test(text)) throw new RequestError(400, `payloads[${index}].${field} is not base64`);
     return new Uint8Array(Buffer.from(text, 'base64'));

@@ -92,7 +92,8 @@ function fileExists(path: string): boolean {
 /** Reads and checks the connection: the settings, or undefined with one sentence per problem. Empty counts as unset. */
 export function readTemporalConnection(rawEnv: Environment): { settings: TemporalConnectionSettings | undefined; problems: string[] } {
   const problems: string[] = [];
-  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(rawEnv)) if (value !== undefined && value !== '') env[name] = value;
 
   // TEMPORAL_API_KEY may come from a file, as every orderflow secret may.
   if (env['TEMPORAL_API_KEY_FILE'] !== undefined) {
@@ -178,7 +179,8 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
   }
   if (problems.length > 0) return { settings: undefined, problems };
 
-  const credentials = [apiKey !== undefined && 'API key', typeof tls === 'object' && tls.clientCertPair !== undefined && 'client certificate'];
+  const clientCertificate = typeof tls === 'object' && tls.clientCertPair !== undefined;
+  const credentials = [apiKey !== undefined && 'API key', clientCertificate && 'client certificate'];
   const summary: TemporalConnectionSummary = {
     address,
     namespace,
@@ -217,7 +219,8 @@ function checkTls(tls: ClientConfigTLS | undefined, nameOf: (variable: string, k
     try {
       text = Buffer.from(loadConfigData(source) ?? []).toString('utf8');
     } catch (error) {
-      problems.push(`${name} names the file ${byPath ? source.path : ''}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`);
+      const path = byPath ? source.path : '';
+      problems.push(`${name} names the file ${path}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`);
       continue;
     }
     const wanted = entry.kind === 'client-key' ? /-----BEGIN [A-Z ]*PRIVATE KEY-----/ : /-----BEGIN CERTIFICATE-----/;

@@ -34,7 +34,7 @@ type TemporalServices = Pick<Connection, 'workflowService' | 'operatorService'>;
 
 type Target = Pick<TemporalConnectionSummary, 'address' | 'namespace' | 'tls' | 'credential'>;
 
-const grpcStatus = { invalidArgument: 3, deadlineExceeded: 4, notFound: 5, permissionDenied: 7, unimplemented: 12, unavailable: 14, unauthenticated: 16 } as const;
+const grpcStatus = { deadlineExceeded: 4, notFound: 5, permissionDenied: 7, unimplemented: 12, unavailable: 14, unauthenticated: 16 } as const;
 
 function grpcCode(error: unknown): number | undefined {
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
@@ -193,7 +193,7 @@ export async function explainStartRefusal(error: unknown, services: TemporalServ
   const target = { address: 'the Temporal server', namespace, tls: 'as configured', credential: 'as configured' };
   if (error instanceof Error && error.name === 'NamespaceNotFoundError') return namespaceNotFound(target);
   const unregisteredAttribute = /no mapping defined for search attribute|search attribute .* is not defined/i;
-  if (grpcCode(error) !== grpcStatus.invalidArgument || !unregisteredAttribute.test(reasonOf(error))) return undefined;
+  if (grpcCode(error) !== 3 || !unregisteredAttribute.test(reasonOf(error))) return undefined;
   const missing = await missingSearchAttributes(services, target).catch(() => undefined);
   return missingSearchAttributesError(missing === undefined || missing.length === 0 ? [reasonOf(error).replace(/^.* /, '')] : missing, target);
 }
@@ -202,7 +202,7 @@ export async function explainStartRefusal(error: unknown, services: TemporalServ
 const indexedValueType = { Keyword: 2, Int: 3, Double: 4 } as const;
 
 /** Registers the search attributes the namespace lacks (idempotent); one of another type is reported, not changed. */
-export async function registerSearchAttributes(services: TemporalServices, target: Target): Promise<{ created: string[]; existing: string[] }> {
+export async function registerSearchAttributes(services: TemporalServices, target: Target) {
   await checkNamespace(services, target);
   const { customAttributes: registered } = await explained(target, () =>
     services.operatorService.listSearchAttributes({ namespace: target.namespace }),
