@@ -19,9 +19,9 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/** The value without surrounding whitespace; undefined when unset or blank. */
 function set(env: Environment, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+  return env[name]?.trim() || undefined;
 }
 
 /** Reads the OTLP settings: undefined when tracing is off; problems name variables, never header values. */
