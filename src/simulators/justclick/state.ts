@@ -29,9 +29,8 @@ export interface JustClickSimBill extends BillTexts {
   trackingNumber: string | null;
 }
 
-export type JustClickSimNewBill = Partial<Omit<JustClickSimBill, 'email' | 'goods' | 'billId'>> & {
-  /** Default: the next free number from 100001. */
-  billId?: string;
+/** `billId` defaults to the next free number from 100001. */
+export type JustClickSimNewBill = Partial<Omit<JustClickSimBill, 'email' | 'goods'>> & {
   email: string;
   goods: Array<{ name: string; sum?: string | null }>;
 };
