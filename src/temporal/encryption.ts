@@ -23,7 +23,8 @@ type ProtoPayloadType = typeof import('@temporalio/proto').temporal.api.common.v
 let protoPayload: Promise<ProtoPayloadType> | undefined;
 /** Temporal's `Payload` message, loaded on first use: every command reads this module, few code payloads. */
 function loadProtoPayload(): Promise<ProtoPayloadType> {
-  return (protoPayload ??= import('@temporalio/proto').then((module) => module.default.temporal.api.common.v1.Payload));
+  protoPayload ??= import('@temporalio/proto').then((module) => module.default.temporal.api.common.v1.Payload);
+  return protoPayload;
 }
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
