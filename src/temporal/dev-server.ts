@@ -60,7 +60,10 @@ function describeExit(exit: DevServerExit): string {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((line) => `  | ${line}`).join('\n');
+  return text
+    .split('\n')
+    .map((line) => `  | ${line}`)
+    .join('\n');
 }
 
 /** Dynamic configuration of every dev server orderflow starts; production: deploy/temporal/dynamicconfig.yaml. */
