@@ -1,14 +1,101 @@
-/**
- * The HTTP server both simulators run on: body parsing, the fault queue (./faults.ts), the call
- * log, and a JSON admin API on the same port: GET /_sim/state, GET /_sim/calls, and
- * GET|POST|DELETE /_sim/faults (pending faults; add one; remove all).
- */
+/** The HTTP server both simulators run on: body parsing, the fault queue, the call log and the `/_sim/` admin API (docs/simulators.md). */
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultPlan, InvalidFaultError, parseFault } from './faults.ts';
-import type { ErrorFault, Fault, FaultKind } from './faults.ts';
+import { messageOf } from '../config-reader.ts';
+
+const faultKinds = ['error', 'http-status', 'latency', 'apply-then-drop', 'broken-json', 'wrong-hash'] as const;
+
+export type FaultKind = (typeof faultKinds)[number];
+
+export type Fault = { operation: string; count: number } & (
+  | {
+      kind: 'error';
+      /** WebTV: the `error` code (`ERROR_NO_ORDER`); JustClick: the numeric `error_code` as text. */
+      code: string;
+      /** Default: the documented text for the code. */
+      text?: string | undefined;
+    }
+  | { kind: 'http-status'; status: number; body?: string | undefined; contentType?: string | undefined }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'apply-then-drop' | 'broken-json' | 'wrong-hash' }
+);
+
+export type ErrorFault = Extract<Fault, { kind: 'error' }>;
+
+class InvalidFaultError extends Error {
+  override readonly name = 'InvalidFaultError';
+}
+
+/** Validates a fault from the admin API or a test; lists every problem. */
+function parseFault(input: unknown, knownOperations: readonly string[], supportedKinds: readonly FaultKind[] = faultKinds): Fault {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidFaultError('a fault is a JSON object such as {"operation":"cancel_order","kind":"error","code":"ERROR"}');
+  }
+  const raw = input as Record<string, unknown>;
+  const problems: string[] = [];
+  const wholeFrom = (value: unknown, low: number, high: number): boolean =>
+    Number.isInteger(value) && (value as number) >= low && (value as number) <= high;
+  const operation = raw['operation'] ?? '*';
+  if (typeof operation !== 'string' || (operation !== '*' && !knownOperations.includes(operation))) {
+    problems.push(`operation must be "*" or one of ${knownOperations.join(', ')}; got ${JSON.stringify(operation)}`);
+  }
+  const count = raw['count'] ?? 1;
+  if (!wholeFrom(count, 1, 10_000)) problems.push(`count must be a whole number from 1 to 10000; got ${JSON.stringify(count)}`);
+  const kind = raw['kind'];
+  if (typeof kind !== 'string' || !supportedKinds.includes(kind as FaultKind)) {
+    problems.push(`kind must be one of ${supportedKinds.join(', ')}; got ${JSON.stringify(kind)}`);
+  }
+  if (kind === 'error') {
+    if (typeof raw['code'] !== 'string' && typeof raw['code'] !== 'number') problems.push('an error fault needs "code"');
+    if (raw['text'] !== undefined && typeof raw['text'] !== 'string') problems.push('"text" must be a string');
+  }
+  if (kind === 'http-status') {
+    if (!wholeFrom(raw['status'], 100, 599)) {
+      problems.push(`an http-status fault needs "status" from 100 to 599; got ${JSON.stringify(raw['status'])}`);
+    }
+    if (raw['body'] !== undefined && typeof raw['body'] !== 'string') problems.push('"body" must be a string');
+    if (raw['contentType'] !== undefined && typeof raw['contentType'] !== 'string') problems.push('"contentType" must be a string');
+  }
+  if (kind === 'latency' && !wholeFrom(raw['ms'], 0, 600_000)) {
+    problems.push(`a latency fault needs "ms" from 0 to 600000; got ${JSON.stringify(raw['ms'])}`);
+  }
+  if (problems.length > 0) throw new InvalidFaultError(`invalid fault: ${problems.join('; ')}`);
+  const details =
+    kind === 'error' ? { code: String(raw['code']), text: raw['text'] }
+    : kind === 'http-status' ? { status: raw['status'], body: raw['body'], contentType: raw['contentType'] }
+    : kind === 'latency' ? { ms: raw['ms'] }
+    : {};
+  return { operation, count, kind, ...details } as Fault;
+}
+
+export class FaultPlan {
+  private readonly pending: Fault[] = [];
+
+  add(fault: Fault): void {
+    this.pending.push({ ...fault });
+  }
+
+  /** Takes one use of the first fault matching the operation, if any. */
+  take(operation: string): Fault | undefined {
+    const index = this.pending.findIndex((fault) => fault.operation === '*' || fault.operation === operation);
+    if (index < 0) return undefined;
+    const fault = this.pending[index]!;
+    fault.count -= 1;
+    if (fault.count <= 0) this.pending.splice(index, 1);
+    return { ...fault, count: 1 };
+  }
+
+  list(): Fault[] {
+    return this.pending.map((fault) => ({ ...fault }));
+  }
+
+  clear(): void {
+    this.pending.length = 0;
+  }
+}
 
 export interface SimRequest {
   method: string;
@@ -25,9 +112,9 @@ export interface SimAnswer {
 }
 
 export interface SimulatedApi {
-  readonly name: string;
   readonly operations: readonly string[];
-  readonly faultKinds: readonly FaultKind[];
+  /** Default: every kind. */
+  readonly faultKinds?: readonly FaultKind[];
   /** The operation a request is for (`cancel_order`, `DeleteOrder`), or undefined if none. */
   operationOf(request: SimRequest): string | undefined;
   /** Handles a request and commits its effect; `fault` for faults that shape the answer. */
@@ -65,11 +152,6 @@ export interface ListenOptions {
   port?: number;
 }
 
-export interface StartOptions extends ListenOptions {
-  /** Query and body fields whose values the call log hides. */
-  redactFields?: readonly string[];
-}
-
 const maxBodyBytes = 1024 * 1024;
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -101,44 +183,41 @@ export function phpJsonEncode(value: unknown): string {
 }
 
 /** Parses multipart/form-data (what PHP's curl sends for an array) and urlencoded bodies. */
-export async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
+async function parseFormBody(contentType: string, raw: Buffer): Promise<Array<[string, string]>> {
   if (raw.length === 0) return [];
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type === 'application/x-www-form-urlencoded' || type === '') {
-    return [...new URLSearchParams(raw.toString('utf8'))];
+  if (type !== '' && type !== 'application/x-www-form-urlencoded' && type !== 'multipart/form-data') {
+    const supported = 'multipart/form-data or application/x-www-form-urlencoded';
+    throw new Error(`unsupported content type ${JSON.stringify(contentType)}; send ${supported}`);
   }
-  if (type === 'multipart/form-data') {
-    const form = await new Request('http://simulator.invalid/', {
-      method: 'POST',
-      headers: { 'content-type': contentType },
-      body: new Uint8Array(raw),
-    }).formData();
-    const fields: Array<[string, string]> = [];
-    for (const [name, value] of form.entries()) {
-      fields.push([name, typeof value === 'string' ? value : await value.text()]);
-    }
-    return fields;
-  }
-  throw new Error(`unsupported content type ${JSON.stringify(contentType)}; send multipart/form-data or application/x-www-form-urlencoded`);
+  const headers = { 'content-type': type === '' ? 'application/x-www-form-urlencoded' : contentType };
+  const form = await new Request('http://simulator.invalid/', { method: 'POST', headers, body: new Uint8Array(raw) }).formData();
+  return Promise.all(
+    [...form].map(async ([name, value]): Promise<[string, string]> => [name, typeof value === 'string' ? value : await value.text()]),
+  );
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
+const plainText = 'text/plain; charset=utf-8';
 
 function sendAnswer(res: ServerResponse, answer: SimAnswer): void {
   res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
 }
 
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  sendAnswer(res, { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(value, null, 2) });
+}
+
 const defaultErrorPage = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
 
-export async function startSimulatorServer(api: SimulatedApi, options: StartOptions = {}): Promise<SimulatorHandle> {
+/** `redactFields`: query and body fields whose values the call log hides. */
+export async function startSimulatorServer(
+  api: SimulatedApi,
+  options: ListenOptions & { redactFields: readonly string[] },
+): Promise<SimulatorHandle> {
   const faults = new FaultPlan();
   const calls: CallLogEntry[] = [];
-  const redact = new Set(options.redactFields ?? []);
+  const redact = new Set(options.redactFields);
   const redacted = (entries: Iterable<[string, string]>): Record<string, string> =>
     Object.fromEntries([...entries].map(([name, value]) => [name, redact.has(name) ? '[redacted]' : value]));
 
@@ -188,9 +267,7 @@ export async function startSimulatorServer(api: SimulatedApi, options: StartOpti
     try {
       fields = await parseFormBody(contentType, raw);
     } catch (error) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(error instanceof Error ? error.message : String(error));
-      return;
+      return sendAnswer(res, { status: 400, contentType: plainText, body: messageOf(error) });
     }
     const request: SimRequest = {
       method: req.method ?? 'GET',
@@ -212,52 +289,37 @@ export async function startSimulatorServer(api: SimulatedApi, options: StartOpti
     calls.push(entry);
 
     if (fault?.kind === 'latency') await sleep(fault.ms);
-    const logged = (answer: SimAnswer): SimAnswer => {
-      entry.status = answer.status;
-      entry.answer = answer.body;
-      return answer;
-    };
-    if (fault?.kind === 'error') return sendAnswer(res, logged(api.renderFaultError(request, fault)));
-    if (fault?.kind === 'http-status') {
-      return sendAnswer(res, logged({
-        status: fault.status,
-        contentType: fault.contentType ?? 'text/html',
-        body: fault.body ?? defaultErrorPage.replaceAll('502 Bad Gateway', `${fault.status} Simulated failure`),
-      }));
+    let answer: SimAnswer;
+    if (fault?.kind === 'error') {
+      answer = api.renderFaultError(request, fault);
+    } else if (fault?.kind === 'http-status') {
+      const body = fault.body ?? defaultErrorPage.replaceAll('502 Bad Gateway', `${fault.status} Simulated failure`);
+      answer = { status: fault.status, contentType: fault.contentType ?? 'text/html', body };
+    } else {
+      answer = api.handle(request, fault);
     }
-    const answer = logged(api.handle(request, fault));
+    entry.answer = answer.body;
     if (fault?.kind === 'apply-then-drop') {
-      entry.status = null;
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'broken-json') {
-      return sendAnswer(res, { ...answer, body: answer.body.slice(0, Math.max(1, Math.floor(answer.body.length / 2))) });
-    }
-    return sendAnswer(res, answer);
+    entry.status = answer.status;
+    if (fault?.kind === 'broken-json') answer = { ...answer, body: answer.body.slice(0, Math.max(1, Math.floor(answer.body.length / 2))) };
+    sendAnswer(res, answer);
   }
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const work = url.pathname.startsWith('/_sim/') || url.pathname === '/_sim' ? handleAdmin(req, res, url) : handleApi(req, res, url);
     work.catch((error: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`simulator error: ${error instanceof Error ? error.message : String(error)}`);
-      } else {
-        res.destroy();
-      }
+      if (res.headersSent) res.destroy();
+      else sendAnswer(res, { status: 500, contentType: plainText, body: `simulator error: ${messageOf(error)}` });
     });
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

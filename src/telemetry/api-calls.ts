@@ -1,8 +1,4 @@
-/**
- * One span and one metric sample per API call (`apiCallObserver`), the span a child of the
- * activity's. Attributes: api, operation, outcome, effect key; never a URL (it carries the
- * signature), a body, or a credential.
- */
+/** One span (a child of the activity's) and one metric sample per API call; what they carry: docs/configuration.md, "Tracing". */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { isApiCallError } from '../apis/outcome.ts';
@@ -24,10 +20,6 @@ export type ApiCallObserver = <T>(call: { api: string; operation: string }, send
 
 export const unobserved: ApiCallObserver = (_call, send) => send();
 
-function outcomeOf(error: unknown): ApiCallOutcomeLabel {
-  return isApiCallError(error) ? error.outcome : 'error';
-}
-
 /** Traces each call (when a tracer provider is registered) and records metrics (when given). */
 export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallObserver {
   return (call, send) =>
@@ -40,7 +32,7 @@ export function apiCallObserver(metrics: OrderflowMetrics | undefined): ApiCallO
       try {
         return await send();
       } catch (error) {
-        outcome = outcomeOf(error);
+        outcome = isApiCallError(error) ? error.outcome : 'error';
         // The outcome, not the message: messages name endpoints and vendor text.
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
         throw error;

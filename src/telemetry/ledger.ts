@@ -42,21 +42,15 @@ export function observeLedger(ledger: EffectLedger, metrics: OrderflowMetrics): 
   const withUserLock: EffectLedger['withUserLock'] = (userId, owner, fn, options) => {
     const startedAt = performance.now();
     let waited = false;
-    return ledger
-      .withUserLock(
-        userId,
-        owner,
-        (lock) => {
-          waited = true;
-          metrics.userLockWait('acquired', (performance.now() - startedAt) / 1000);
-          return fn(observedLock(lock));
-        },
-        options,
-      )
-      .catch((error: unknown) => {
-        if (!waited && error instanceof UserLockTimeoutError) metrics.userLockWait('timed-out', (performance.now() - startedAt) / 1000);
-        throw error;
-      });
+    const locked = (lock: HeldUserLock): ReturnType<typeof fn> => {
+      waited = true;
+      metrics.userLockWait('acquired', (performance.now() - startedAt) / 1000);
+      return fn(observedLock(lock));
+    };
+    return ledger.withUserLock(userId, owner, locked, options).catch((error: unknown) => {
+      if (!waited && error instanceof UserLockTimeoutError) metrics.userLockWait('timed-out', (performance.now() - startedAt) / 1000);
+      throw error;
+    });
   };
   return new Proxy(ledger, {
     get(target, property, receiver) {

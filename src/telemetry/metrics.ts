@@ -1,8 +1,4 @@
-/**
- * orderflow's own metrics, through the Temporal runtime's metric meter, so they are served
- * next to the SDK's on the worker's Prometheus endpoint. The metrics and their labels:
- * docs/configuration.md, "Metrics". No label carries an id, a key or a secret.
- */
+/** orderflow's own metrics, through the Temporal runtime's meter next to the SDK's (docs/configuration.md); no id or secret in a label. */
 import type { MetricMeter } from '@temporalio/common';
 
 export const metricNames = Object.freeze({
@@ -26,15 +22,9 @@ export const histogramBucketOverrides: Readonly<Record<string, number[]>> = Obje
 
 export type ApiCallOutcomeLabel = 'ok' | 'rejected' | 'not-sent' | 'unknown' | 'error';
 
-export interface OrderflowMetrics {
-  apiCall(call: { api: string; operation: string; outcome: ApiCallOutcomeLabel; seconds: number }): void;
-  effectState(kind: string, state: string): void;
-  reconciliation(kind: string, verdict: 'applied' | 'not-applied'): void;
-  userLockWait(outcome: 'acquired' | 'timed-out', seconds: number): void;
-  runsAwaitingOperator(count: number): void;
-}
+export type OrderflowMetrics = ReturnType<typeof createOrderflowMetrics>;
 
-export function createOrderflowMetrics(meter: MetricMeter): OrderflowMetrics {
+export function createOrderflowMetrics(meter: MetricMeter) {
   const apiCalls = meter.createCounter(metricNames.apiCalls, '1', 'Calls to the WebTV and JustClick APIs, by outcome');
   const apiCallDuration = meter.createHistogram(metricNames.apiCallDuration, 'float', 's', 'Duration of API calls');
   const effects = meter.createCounter(metricNames.effects, '1', 'Effects reaching a state in the ledger, by kind');
@@ -42,21 +32,21 @@ export function createOrderflowMetrics(meter: MetricMeter): OrderflowMetrics {
   const userLockWait = meter.createHistogram(metricNames.userLockWait, 'float', 's', 'Time waited for the per-user lock');
   const awaiting = meter.createGauge(metricNames.runsAwaitingOperator, 'int', '1', 'Runs waiting for an operator decision');
   return {
-    apiCall({ api, operation, outcome, seconds }) {
+    apiCall({ api, operation, outcome, seconds }: { api: string; operation: string; outcome: ApiCallOutcomeLabel; seconds: number }): void {
       const tags = { api, operation, outcome };
       apiCalls.add(1, tags);
       apiCallDuration.record(seconds, tags);
     },
-    effectState(kind, state) {
+    effectState(kind: string, state: string): void {
       effects.add(1, { kind, state });
     },
-    reconciliation(kind, verdict) {
+    reconciliation(kind: string, verdict: 'applied' | 'not-applied'): void {
       reconciliations.add(1, { kind, verdict });
     },
-    userLockWait(outcome, seconds) {
+    userLockWait(outcome: 'acquired' | 'timed-out', seconds: number): void {
       userLockWait.record(seconds, { outcome });
     },
-    runsAwaitingOperator(count) {
+    runsAwaitingOperator(count: number): void {
       awaiting.set(count);
     },
   };

@@ -1,8 +1,4 @@
-/**
- * Tracing with Temporal's OpenTelemetry plugin, exported over OTLP/HTTP when the standard
- * `OTEL_*` variables are set (docs/configuration.md, "Tracing"), off otherwise.
- * ./api-calls.ts adds one span per HTTP call.
- */
+/** Tracing with Temporal's OpenTelemetry plugin over OTLP/HTTP when the `OTEL_*` variables ask for it (docs/configuration.md). */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -23,9 +19,9 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/** The value without surrounding whitespace; undefined when unset or blank. */
 function set(env: Environment, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+  return env[name]?.trim() || undefined;
 }
 
 /** Reads the OTLP settings: undefined when tracing is off; problems name variables, never header values. */
@@ -68,11 +64,9 @@ export function readTracingSettings(env: Environment, defaultServiceName: string
 /** Registers the process's tracer provider and returns the Temporal plugin that uses it. */
 export function startTracing(settings: TracingSettings): Tracing {
   const resource = new Resource({ 'service.name': settings.serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers } }), {
-    scheduledDelayMillis: 1_000,
-  });
-  const provider = new NodeTracerProvider({ resource });
-  provider.addSpanProcessor(spanProcessor);
+  const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers } });
+  const spanProcessor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();
   return {
     settings,

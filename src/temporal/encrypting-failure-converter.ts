@@ -1,8 +1,6 @@
 /**
- * The failure converter used when payload encryption is on: a failure's message and stack go
- * into its encoded attributes. Loaded by path, in the workflow sandbox too. Exception: a refused
- * operator decision stays in clear, because the UI shows an update's refusal undecoded; its
- * message names no typed value nor customer data (src/workflows/operator.ts).
+ * The failure converter with encryption on, loaded by path (in the workflow sandbox too): messages and stacks are
+ * encoded, except a refused operator decision's (docs/encryption.md), which names no typed value (src/workflows/operator.ts).
  */
 import { ApplicationFailure, DefaultFailureConverter } from '@temporalio/common';
 import type { FailureConverter, PayloadConverter, ProtoFailure } from '@temporalio/common';

@@ -1,9 +1,4 @@
-/**
- * Payload encryption (docs/encryption.md): reads the keys, encrypts and decrypts payloads with
- * AES-256-GCM (the metadata of Temporal's encryption sample, so a codec server can decode),
- * and builds the data converter every orderflow client and the worker use. The first key
- * encrypts, every key decrypts; payloads not encrypted pass through decode untouched.
- */
+/** Payload encryption: the keys, the AES-256-GCM codec and the data converter of every client and the worker (docs/encryption.md). */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -71,8 +66,8 @@ export class EncryptionKeys {
 export function readEncryptionKeys(env: Environment): { keys: EncryptionKeys | undefined; problems: string[] } {
   const name = encryptionKeysVariable;
   const fileName = `${name}_FILE`;
-  const direct = env[name] === undefined || env[name] === '' ? undefined : env[name];
-  const filePath = env[fileName] === undefined || env[fileName] === '' ? undefined : env[fileName];
+  const direct = env[name] || undefined;
+  const filePath = env[fileName] || undefined;
   if (direct !== undefined && filePath !== undefined) {
     return { keys: undefined, problems: [`${name} and ${fileName} are both set; set only one of them.`] };
   }
@@ -96,37 +91,28 @@ export function readEncryptionKeys(env: Environment): { keys: EncryptionKeys | u
     return { keys: undefined, problems: [] };
   }
   const problems: string[] = [];
-  const parsed: Array<[string, Buffer]> = [];
-  const seen = new Set<string>();
+  const parsed = new Map<string, Buffer>();
   const how = `each entry is keyId=<base64 of ${keyBytes} random bytes>, e.g. made with: node -e "console.log('k1=' + require('crypto').randomBytes(32).toString('base64'))"`;
   entries.forEach((entry, index) => {
     const position = `entry ${index + 1} of ${source}`;
     const equals = entry.indexOf('=');
     const keyId = entry.slice(0, Math.max(equals, 0)).trim();
     const encoded = entry.slice(equals + 1).trim();
+    const key = base64Shape.test(encoded) ? Buffer.from(encoded, 'base64') : undefined;
     if (equals <= 0 || encoded === '') {
       // A bare base64 key ends in "=": the same mistake, a key without its id.
       problems.push(`${position} is not of the form keyId=key (no key id, or nothing after "="); ${how}.`);
-      return;
-    }
-    if (!keyIdShape.test(keyId)) {
+    } else if (!keyIdShape.test(keyId)) {
       problems.push(`${position} has a key id that is not a plain name (letters, digits, ".", "_", "-"; at most 64); ${how}.`);
-      return;
-    }
-    const key = base64Shape.test(encoded) ? Buffer.from(encoded, 'base64') : undefined;
-    if (key === undefined || key.length !== keyBytes) {
+    } else if (key === undefined || key.length !== keyBytes) {
       problems.push(`${position} (key id ${keyId}) is not the base64 of exactly ${keyBytes} bytes${key === undefined ? '' : ` (it decodes to ${key.length})`}; ${how}.`);
-      return;
-    }
-    if (seen.has(keyId)) {
+    } else if (parsed.has(keyId)) {
       problems.push(`${position} repeats the key id ${keyId}; each key needs its own id.`);
-      return;
+    } else {
+      parsed.set(keyId, key);
     }
-    seen.add(keyId);
-    parsed.push([keyId, key]);
   });
-  if (problems.length > 0) return { keys: undefined, problems };
-  return { keys: new EncryptionKeys(parsed), problems };
+  return { keys: problems.length > 0 ? undefined : new EncryptionKeys([...parsed]), problems };
 }
 
 /** A payload that cannot be decrypted: its key is not configured, or it fails authentication. */
@@ -228,9 +214,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     }
     const decoded = ProtoPayload.decode(plain);
     // protobufjs hands out Buffers over `plain`: give plain Uint8Arrays of their own.
-    const metadata: Record<string, Uint8Array> = {};
-    for (const [name, value] of Object.entries(decoded.metadata ?? {})) metadata[name] = new Uint8Array(value);
-    return { metadata, data: new Uint8Array(decoded.data ?? new Uint8Array()) };
+    const metadata = Object.entries(decoded.metadata ?? {}).map(([name, value]) => [name, new Uint8Array(value)]);
+    return { metadata: Object.fromEntries(metadata), data: new Uint8Array(decoded.data ?? new Uint8Array()) };
   }
 }
 

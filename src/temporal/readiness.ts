@@ -1,14 +1,11 @@
 /**
- * Is this Temporal ready for orderflow? One place that says, in words a person can act on, why
- * not (unreachable, TLS, credential, namespace, search attributes). `orderflow setup` registers
- * the search attributes ({@link registerSearchAttributes}).
+ * Is this Temporal ready for orderflow? If not, why (unreachable, TLS, credential, namespace, search attributes), in words
+ * a person can act on. `orderflow setup` registers the search attributes ({@link registerSearchAttributes}).
  */
-import type { OperatorService, WorkflowService } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { TemporalConnectionSettings, TemporalConnectionSummary } from './connection.ts';
-
-export const setupCommand = 'orderflow setup';
 
 export type TemporalProblem =
   | 'unreachable'
@@ -33,10 +30,7 @@ export class TemporalNotReadyError extends Error {
 }
 
 /** The Temporal services we call (both `Connection` and `NativeConnection` have them). */
-export interface TemporalServices {
-  readonly workflowService: WorkflowService;
-  readonly operatorService: OperatorService;
-}
+type TemporalServices = Pick<Connection, 'workflowService' | 'operatorService'>;
 
 type Target = Pick<TemporalConnectionSummary, 'address' | 'namespace' | 'tls' | 'credential'>;
 
@@ -120,14 +114,12 @@ async function tlsHandshakeFailure(settings: TemporalConnectionSettings): Promis
   const { address, tls } = settings.connectionOptions();
   if (tls === undefined || tls === false) return undefined;
   const options = tls === true ? {} : tls;
-  const portAt = address.lastIndexOf(':');
-  const host = portAt > 0 && !address.endsWith(']') ? address.slice(0, portAt) : address;
-  const port = portAt > 0 && !address.endsWith(']') ? Number(address.slice(portAt + 1)) : 443;
+  const { hostname, port } = new URL(`tcp://${address}`);
   return new Promise((resolve) => {
     const socket = tlsConnect({
-      host: host.replace(/^\[|\]$/g, ''),
-      port,
-      servername: options.serverNameOverride ?? (/^[\d.]+$|:/.test(host) ? undefined : host),
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: Number(port || 443),
+      servername: options.serverNameOverride ?? (/^[\d.]+$|:/.test(hostname) ? undefined : hostname),
       ...(options.serverRootCACertificate ? { ca: Buffer.from(options.serverRootCACertificate) } : {}),
       ...(options.clientCertPair ? { cert: Buffer.from(options.clientCertPair.crt), key: Buffer.from(options.clientCertPair.key) } : {}),
       ALPNProtocols: ['h2'],
@@ -153,11 +145,11 @@ function namespaceNotFound(target: Target): TemporalNotReadyError {
   );
 }
 
-export function missingSearchAttributesError(missing: readonly string[], target: Target): TemporalNotReadyError {
+function missingSearchAttributesError(missing: readonly string[], target: Target): TemporalNotReadyError {
   return new TemporalNotReadyError(
     'search-attributes-missing',
     `The namespace ${target.namespace} at ${target.address} lacks orderflow's search attribute${missing.length === 1 ? '' : 's'} ` +
-      `${missing.join(', ')}, so runs cannot start or be found. Register them once with: ${setupCommand} ` +
+      `${missing.join(', ')}, so runs cannot start or be found. Register them once with: orderflow setup ` +
       '(same TEMPORAL_* settings; on Temporal Cloud add them in the namespace settings or with tcld).',
     missing,
   );
@@ -173,7 +165,7 @@ async function explained<T>(target: Target, call: () => Promise<T>): Promise<T> 
 }
 
 /** The namespace exists? Throws namespace-not-found (or an explained connection failure). */
-export async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
+async function checkNamespace(services: TemporalServices, target: Target): Promise<void> {
   await explained(target, () => services.workflowService.describeNamespace({ namespace: target.namespace }));
 }
 
@@ -183,8 +175,7 @@ export async function missingSearchAttributes(services: TemporalServices, target
   try {
     registered = (await services.operatorService.listSearchAttributes({ namespace: target.namespace })).customAttributes;
   } catch (error) {
-    const code = grpcCode(error);
-    if (code === grpcStatus.unimplemented) return undefined;
+    if (grpcCode(error) === grpcStatus.unimplemented) return undefined;
     throw explainTemporalFailure(error, target) ?? error;
   }
   return searchAttributeRegistrations.map(({ name }) => name).filter((name) => !(name in registered));
@@ -197,30 +188,21 @@ export async function checkReadyForOrderflow(services: TemporalServices, target:
   if (missing !== undefined && missing.length > 0) throw missingSearchAttributesError(missing, target);
 }
 
-/** Did Temporal refuse a start because a search attribute is not registered? */
-export function isUnregisteredSearchAttributeRejection(error: unknown): boolean {
-  return grpcCode(error) === 3 && /no mapping defined for search attribute|search attribute .* is not defined/i.test(reasonOf(error));
-}
-
 /** For the starters: a start refused for a missing search attribute or namespace, explained; else undefined. */
 export async function explainStartRefusal(error: unknown, services: TemporalServices, namespace: string): Promise<TemporalNotReadyError | undefined> {
   const target = { address: 'the Temporal server', namespace, tls: 'as configured', credential: 'as configured' };
   if (error instanceof Error && error.name === 'NamespaceNotFoundError') return namespaceNotFound(target);
-  if (!isUnregisteredSearchAttributeRejection(error)) return undefined;
+  const unregisteredAttribute = /no mapping defined for search attribute|search attribute .* is not defined/i;
+  if (grpcCode(error) !== 3 || !unregisteredAttribute.test(reasonOf(error))) return undefined;
   const missing = await missingSearchAttributes(services, target).catch(() => undefined);
   return missingSearchAttributesError(missing === undefined || missing.length === 0 ? [reasonOf(error).replace(/^.* /, '')] : missing, target);
-}
-
-export interface SearchAttributeSetup {
-  readonly created: readonly string[];
-  readonly existing: readonly string[];
 }
 
 /** temporal.api.enums.v1.IndexedValueType, as the operator service reads and writes it. */
 const indexedValueType = { Keyword: 2, Int: 3, Double: 4 } as const;
 
 /** Registers the search attributes the namespace lacks (idempotent); one of another type is reported, not changed. */
-export async function registerSearchAttributes(services: TemporalServices, target: Target): Promise<SearchAttributeSetup> {
+export async function registerSearchAttributes(services: TemporalServices, target: Target) {
   await checkNamespace(services, target);
   const { customAttributes: registered } = await explained(target, () =>
     services.operatorService.listSearchAttributes({ namespace: target.namespace }),
@@ -237,8 +219,7 @@ export async function registerSearchAttributes(services: TemporalServices, targe
   const missing = searchAttributeRegistrations.filter(({ name }) => !(name in registered));
   if (missing.length > 0) {
     const searchAttributes = Object.fromEntries(missing.map(({ name, cliType }) => [name, indexedValueType[cliType]]));
-    const { namespace } = target;
-    await explained(target, () => services.operatorService.addSearchAttributes({ namespace, searchAttributes }));
+    await explained(target, () => services.operatorService.addSearchAttributes({ namespace: target.namespace, searchAttributes }));
   }
   const created = missing.map(({ name }) => name);
   return { created, existing: searchAttributeRegistrations.map(({ name }) => name).filter((name) => !created.includes(name)) };

@@ -1,9 +1,4 @@
-/**
- * Waiting for a Temporal cluster that is not there yet: retry with capped, jittered exponential
- * backoff while waiting can fix the failure, one log line per attempt. A cluster that has just
- * come up gets {@link WaitForTemporalOptions.settleMs} to register its namespace and search
- * attributes; other failures (TLS, credential, ...) end the wait at once.
- */
+/** Waiting for a Temporal cluster that is not there yet: capped, jittered backoff, one log line per attempt (docs/configuration.md). */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TemporalNotReadyError } from './readiness.ts';
 import type { TemporalConnectionSummary } from './connection.ts';
@@ -65,20 +60,16 @@ export async function untilTemporalReady<T>(
       throw problem;
     }
     const delayMs = backoffDelayMs(attempts, options);
-    const nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
     options.log('waiting for Temporal', {
       waitingFor,
       namespace: target.namespace,
       attempt: attempts,
       nextAttemptInSeconds: Math.round(delayMs / 100) / 10,
-      nextAttemptAt,
+      nextAttemptAt: new Date(Date.now() + delayMs).toISOString(),
       reason: problem.message,
     });
-    try {
-      await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal });
-    } catch (error) {
-      if (options.signal?.aborted) throw new TemporalWaitStopped('stopped while waiting for Temporal', { cause: error });
-      throw error;
-    }
+    await sleep(delayMs, undefined, { signal: options.signal }).catch((error: unknown) => {
+      throw options.signal?.aborted ? new TemporalWaitStopped('stopped while waiting for Temporal', { cause: error }) : error;
+    });
   }
 }

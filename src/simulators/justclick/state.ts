@@ -29,17 +29,11 @@ export interface JustClickSimBill extends BillTexts {
   trackingNumber: string | null;
 }
 
-export type JustClickSimNewBill = Partial<Omit<JustClickSimBill, 'email' | 'goods' | 'billId'>> & {
-  /** Default: the next free number from 100001. */
-  billId?: string;
+/** `billId` defaults to the next free number from 100001. */
+export type JustClickSimNewBill = Partial<Omit<JustClickSimBill, 'email' | 'goods'>> & {
   email: string;
   goods: Array<{ name: string; sum?: string | null }>;
 };
-
-export interface JustClickSimSnapshot {
-  login: string;
-  bills: JustClickSimBill[];
-}
 
 export class JustClickSimStateError extends Error {
   override readonly name = 'JustClickSimStateError';
@@ -54,10 +48,6 @@ export class JustClickSimState {
   constructor(login: string, now: () => number = () => Math.floor(Date.now() / 1000)) {
     this.login = login;
     this.now = now;
-  }
-
-  currentTime(): number {
-    return this.now();
   }
 
   /** Creates a bill; throws if `billId` is taken (the API answers 601 before calling this). */
@@ -119,7 +109,7 @@ export class JustClickSimState {
     return structuredClone(bill);
   }
 
-  snapshot(): JustClickSimSnapshot {
+  snapshot(): { login: string; bills: JustClickSimBill[] } {
     return { login: this.login, bills: this.listBills() };
   }
 }

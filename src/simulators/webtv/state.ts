@@ -1,13 +1,10 @@
 /**
  * In-memory state of the WebTV store simulator: users (credit, cart, orders), products and the
- * store's settings, with no credentials. Tests reach it through `simulator.state`; ./api.ts only
+ * store's settings, with no credentials. Tests reach it through `simulator.state`; ./index.ts only
  * through the real API's actions. Assumptions: docs/vendor-apis.md "Undocumented, and assumed".
  */
 import { formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
-
-/** The documented example's currency, shown as "5.50€". */
-export const euroCurrencyId = 5;
 
 /** How amounts of a currency are formatted; unknown ids print the bare amount. */
 export const simulatedCurrencies: Readonly<Record<number, { prefix: string; suffix: string }>> = Object.freeze({
@@ -36,8 +33,6 @@ export interface WebTvSimOrderLine {
   unitPrice: Cents;
 }
 
-export type WebTvSimOrderStatus = 0 | 1 | 2;
-
 export interface WebTvSimOrder {
   readonly id: number;
   readonly userId: number;
@@ -47,9 +42,9 @@ export interface WebTvSimOrder {
   total: Cents;
   paid: Cents;
   /** 0 current, 1 ordered/processed, 2 cancelled. */
-  status: WebTvSimOrderStatus;
+  status: 0 | 1 | 2;
   /** 0 unpaid, 1 paid, 2 cancelled. */
-  statusPayment: WebTvSimOrderStatus;
+  statusPayment: 0 | 1 | 2;
   invoiceUrl: string;
   notifyBuyer: boolean;
   buyerIp: string;
@@ -88,8 +83,8 @@ function checkCents(what: string, cents: number): asserts cents is Cents {
 }
 
 export class WebTvSimState {
-  /** The store's configured currency; orders keep the currency they were placed in. */
-  storeCurrencyId = euroCurrencyId;
+  /** The store's configured currency (5: the documented example's, shown as "5.50€"); orders keep the one they were placed in. */
+  storeCurrencyId = 5;
   /** Minimum cart total for place_order (ERROR_MIN_PURCHASE); 0 = none. */
   minPurchase = 0 as Cents;
 
@@ -146,19 +141,13 @@ export class WebTvSimState {
     checkId('a product id', id);
     checkCents('price', product.price);
     if (this.products.has(id)) throw new WebTvSimStateError(`product ${id} already exists`);
-    const created: WebTvSimProduct = {
-      id,
-      name: product.name,
-      price: product.price,
-      isCreditProduct: product.isCreditProduct ?? false,
-      isSubscription: product.isSubscription ?? false,
-    };
+    const created: WebTvSimProduct = { isCreditProduct: false, isSubscription: false, ...product, id };
     this.products.set(id, created);
     return created;
   }
 
   currentOrder(userId: number): WebTvSimOrder | undefined {
-    return this.requireUser(userId).orders.find((order) => order.status === 0);
+    return currentOrderOf(this.requireUser(userId));
   }
 
   cartTotal(user: WebTvSimUser): Cents {
@@ -240,33 +229,33 @@ export class WebTvSimState {
         nextOrderId: this.nextOrderId,
       },
       products: [...this.products.values()].map((product) => ({ ...product, price: formatCents(product.price) })),
-      users: [...this.users.values()].map((user) => {
-        const current = user.orders.find((order) => order.status === 0);
-        return {
-          id: user.id,
-          credit: formatCents(user.credit),
-          cart: [...user.cart].map(([productId, quantity]) => ({ productId, quantity })),
-          currentOrderId: current?.id ?? null,
-          orders: user.orders.map((order) => ({
-            id: order.id,
-            orderNumber: orderNumber(order.id),
-            date: order.date,
-            currencyId: order.currencyId,
-            status: order.status,
-            statusPayment: order.statusPayment,
-            total: formatCents(order.total),
-            paid: formatCents(order.paid),
-            lines: order.lines.map((line) => ({ ...line, unitPrice: formatCents(line.unitPrice) })),
-          })),
-          delivered: [...user.delivered],
-          creditLog: user.creditLog.map((entry) => ({ ...entry, amount: formatCents(entry.amount) })),
-        };
-      }),
+      users: [...this.users.values()].map((user) => ({
+        id: user.id,
+        credit: formatCents(user.credit),
+        cart: [...user.cart].map(([productId, quantity]) => ({ productId, quantity })),
+        currentOrderId: currentOrderOf(user)?.id ?? null,
+        orders: user.orders.map((order) => ({
+          id: order.id,
+          orderNumber: orderNumber(order.id),
+          date: order.date,
+          currencyId: order.currencyId,
+          status: order.status,
+          statusPayment: order.statusPayment,
+          total: formatCents(order.total),
+          paid: formatCents(order.paid),
+          lines: order.lines.map((line) => ({ ...line, unitPrice: formatCents(line.unitPrice) })),
+        })),
+        delivered: [...user.delivered],
+        creditLog: user.creditLog.map((entry) => ({ ...entry, amount: formatCents(entry.amount) })),
+      })),
     };
   }
 }
 
-export type WebTvSimSnapshot = ReturnType<WebTvSimState['snapshot']>;
+/** The order at status 0, if any. */
+export function currentOrderOf(user: WebTvSimUser): WebTvSimOrder | undefined {
+  return user.orders.find((order) => order.status === 0);
+}
 
 export function orderNumber(id: number): string {
   return `ORD${String(id).padStart(5, '0')}`;
