@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import type { ConfigVariable } from './config-variables.ts';
 
+/** What the reader needs to know of a variable. */
+type VariableRules = Pick<ConfigVariable, 'required' | 'secret' | 'fileVariant'>;
+
 const redacted = '[redacted]';
 
 /** A secret value that never prints itself. Call `reveal()` where the value is really needed. */
@@ -41,10 +44,10 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export class EnvReader {
   readonly problems: string[] = [];
   readonly environment: Environment;
-  readonly #variable: (name: string) => ConfigVariable;
+  readonly #variable: (name: string) => VariableRules;
 
   /** `variable` looks a variable up in the table (passed in: the table imports what imports this module). */
-  constructor(environment: Environment, variable: (name: string) => ConfigVariable) {
+  constructor(environment: Environment, variable: (name: string) => VariableRules) {
     this.environment = environment;
     this.#variable = variable;
   }

@@ -97,8 +97,8 @@ export function readTemporalConnection(rawEnv: Environment): { settings: Tempora
 
   // TEMPORAL_API_KEY may come from a file, as every orderflow secret may.
   if (env['TEMPORAL_API_KEY_FILE'] !== undefined) {
-    const reader = new EnvReader(env);
-    const key = reader.read('TEMPORAL_API_KEY', { required: false, secret: true, fileVariant: true, neededFor: 'Temporal' });
+    const reader = new EnvReader(env, () => ({ required: false, secret: true, fileVariant: true }));
+    const key = reader.read('TEMPORAL_API_KEY', 'Temporal');
     problems.push(...reader.problems);
     if (key !== undefined) env['TEMPORAL_API_KEY'] = key;
   }

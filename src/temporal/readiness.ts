@@ -30,7 +30,7 @@ export class TemporalNotReadyError extends Error {
 }
 
 /** The Temporal services we call (both `Connection` and `NativeConnection` have them). */
-type TemporalServices = Pick<Connection, 'workflowService' | 'operatorService'>;
+export type TemporalServices = Pick<Connection, 'workflowService' | 'operatorService'>;
 
 type Target = Pick<TemporalConnectionSummary, 'address' | 'namespace' | 'tls' | 'credential'>;
 
