@@ -20,8 +20,8 @@ import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, Sett
 import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
-import { activityContext, isDone, isUnresolved, unresolvedStates } from '../../activities/protocol.ts';
-import { numberField, textField, doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
+import { activityContext, isDone, isUnresolved, numberField, textField, unresolvedStates } from '../../activities/protocol.ts';
+import { doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;
