@@ -186,17 +186,13 @@ export async function startBulk(options: StarterOptions, request: BulkRequest): 
     slicesPerRun: request.slicesPerRun,
     sliceMs: request.sliceMs,
   };
-  const before = await options.client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((description) => ({ status: description.status.name, runId: description.runId }))
-    .catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    });
-  const runningBefore = before?.status === 'RUNNING' ? before.runId : undefined;
+  const before = await options.client.workflow.getHandle(workflowId).describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  });
+  const runningBefore = before?.status.name === 'RUNNING' ? before.runId : undefined;
   // A bulk running or completed answers as it is; otherwise (new, or its last run failed) its rows go first.
-  if (before === undefined || !['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(before.status)) {
+  if (before === undefined || !['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(before.status.name)) {
     await uploadBulkRows(options, workflowId, request.kind, request.items);
   }
   try {

@@ -13,7 +13,7 @@ import type { WebTvClient } from '../../apis/webtv/client.ts';
 import { RunState, queryNames } from '../../contracts.ts';
 import type { RunStatus } from '../../contracts.ts';
 import { InvalidLedgerInputError } from '../../ledger/errors.ts';
-import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
 import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
@@ -37,15 +37,8 @@ export interface ReconcileActivityDeps {
 /** Effects read from the ledger per page while listing what changed. */
 const changePageSize = 1_000;
 
-/** The effect keys of findings reported since `sinceMs` (newest first, at most 10,000). */
-function reportedEffectKeys(events: readonly AuditEvent[], sinceMs: number): string[] {
-  return [...new Set(events.filter((event) => Date.parse(event.at) >= sinceMs).flatMap((event) => (event.effectKey === null ? [] : [event.effectKey])))];
-}
-
 /** A finding about one effect: its id is `<kind>:<effect key>`. */
-type Evidence = DriftFinding['evidence'];
-
-function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, evidence: Evidence): DriftFinding {
+function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, evidence: DriftFinding['evidence']): DriftFinding {
   const { workflowId, key: effectKey, userId } = record;
   return { id: `${kind}:${effectKey}`, kind, workflowId, effectKey, userId, summary, evidence };
 }
@@ -275,10 +268,10 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       };
       for await (const record of changedSince(sinceMs)) await check(record);
       for (const record of await ledger.listEffects({ state: unresolvedStates, limit: 10_000 })) await check(record);
-      const reported = await ledger.listAudit({ event: reconcileAuditEvents.finding, newestFirst: true, limit: 10_000 });
-      for (const key of reportedEffectKeys(reported, windowStart)) {
-        if (looked.has(key)) continue;
-        const record = await ledger.get(key);
+      // Findings reported within the window (the newest 10,000).
+      for (const { at, effectKey } of await ledger.listAudit({ event: reconcileAuditEvents.finding, newestFirst: true, limit: 10_000 })) {
+        if (effectKey === null || looked.has(effectKey) || Date.parse(at) < windowStart) continue;
+        const record = await ledger.get(effectKey);
         if (record !== undefined) await check(record);
       }
       findings.push(...(await doublesAmong([...looked.values()])));
