@@ -172,7 +172,7 @@ export interface BulkSliceResult extends BulkRowsInFlight, BulkShownItems {
   counts: BulkSettledCounts;
 }
 
-/** The activities of the bulk workflows (src/features/bulk/activities.ts and rows-activities.ts). */
+/** The activities of the bulk workflows (src/features/bulk/activities.ts). */
 export interface BulkActivities {
   /** Checks that the rows stored for a bulk are the ones its start named (count and digest). */
   checkBulkRows(request: { bulkId: string; total: number; digest: string }): Promise<void>;
