@@ -162,9 +162,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     const now = Date.now();
     if (progressLogged && progressLogged.state === state && (progressLogged.settled === settled || now - progressLogged.at < 2_000)) return;
     progressLogged = { at: now, settled, state };
-    const { total, done, failed, waiting, notStarted, running, queued } = current;
-    const { bulkId } = input;
-    log.info('bulk progress', { bulkId, state, total, done, failed, waiting, notStarted, running, queued });
+    log.info('bulk progress', { bulkId: input.bulkId, state, ...current });
   }
   let attributesWrittenAt = 0;
   let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
