@@ -11,7 +11,7 @@ import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../
 import type { StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
 import type { BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts, BulkShownItem, BulkSliceRequest, BulkSliceResult } from './contracts.ts';
-import { bulkItemJson, bulkRowsDigester } from './ids.ts';
+import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { FailureType, RunState, queryNames } from '../../contracts.ts';
 import type { RunResult, RunStatus } from '../../contracts.ts';
 import { BulkRowConflictError } from '../../ledger/bulk-rows.ts';
@@ -262,22 +262,20 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     },
 
     async checkBulkRows({ bulkId, total, digest }) {
-      const digester = bulkRowsDigester();
-      let count = 0;
-      for (let from = 0; from < total; from += checkPageRows) {
-        const page = await rows.read(bulkId, from, Math.min(checkPageRows, total - from));
-        for (const row of page) {
-          if (row.row !== count) break;
-          digester.add(row.item);
-          count++;
+      // Read a page at a time, up to the first row missing.
+      const stored: string[] = [];
+      for (let from = 0; from < total && stored.length === from; from += checkPageRows) {
+        for (const row of await rows.read(bulkId, from, Math.min(checkPageRows, total - from))) {
+          if (row.row !== stored.length) break;
+          stored.push(row.item);
         }
-        if (count < Math.min(from + checkPageRows, total)) break;
       }
+      const count = stored.length;
       if (count < total) {
         throw refused(`bulk ${bulkId}: ${count} of its ${total} rows are stored (row ${count + 1} is missing); no item was started. Start the bulk again with the same file: the client uploads its rows first.`);
       }
       const extra = await rows.read(bulkId, total, 1);
-      const found = digester.digest();
+      const found = bulkRowsDigest(stored);
       if (found !== digest || extra.length > 0) {
         throw refused(`bulk ${bulkId}: the rows stored for it are not the rows it was started with (digest ${found.slice(0, 12)}…, expected ${digest.slice(0, 12)}…${extra.length > 0 ? `, and more than ${total} rows` : ''}); no item was started.`);
       }

@@ -13,18 +13,7 @@ export function bulkItemJson(item: BulkItem): string {
 
 /** SHA-256 (hex) over the rows' JSON texts, in order, each followed by a newline. */
 export function bulkRowsDigest(rows: Iterable<string>): string {
-  const digester = bulkRowsDigester();
-  for (const row of rows) digester.add(row);
-  return digester.digest();
-}
-
-/** Incremental form of {@link bulkRowsDigest}, for rows read a page at a time. */
-export function bulkRowsDigester(): { add(row: string): void; digest(): string } {
   const hash = createHash('sha256');
-  return {
-    add(row) {
-      hash.update(row).update('\n');
-    },
-    digest: () => hash.digest('hex'),
-  };
+  for (const row of rows) hash.update(row).update('\n');
+  return hash.digest('hex');
 }

@@ -97,18 +97,17 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     const userId = Number(record.userId);
     const amountText = textField(record.request, 'amount');
     if (!Number.isSafeInteger(userId) || amountText === undefined) return undefined;
-    const decidedNot = await ledger.listAudit({ effectKey: record.key, event: 'effect.resolved-not-applied' });
-    const decision = decidedNot.at(-1);
+    const decision = (await ledger.listAudit({ effectKey: record.key, event: 'effect.resolved-not-applied' })).at(-1);
     if (decision === undefined) return undefined;
     const amount = parsePositiveAmount(amountText);
     const change = record.kind === 'credit.subtract' ? -amount : amount;
     // What the balance should be now, as far as this effect goes.
-    const base =
-      record.state === 'resolved-not-applied' ? numberField(record.observedAfter, 'creditCents') : numberField(record.observedBefore, 'creditCents');
+    const base = numberField(record.state === 'resolved-not-applied' ? record.observedAfter : record.observedBefore, 'creditCents');
     if (base === undefined) return undefined;
     const expected = record.state === 'resolved-not-applied' ? base : base + change;
     const now = (await paced(() => webtv.getCredit(userId))).buyerCredit;
     if (now !== expected + change) return undefined;
+    const note = textField(decision.details, 'note');
     const summary =
       `Store user ${userId}'s credit moved by exactly ${formatCents(Math.abs(change))} after ${record.key} was decided "did not take effect": ` +
       'the earlier request probably landed late, so the change is there twice.';
@@ -117,7 +116,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
         // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
-        'decided by': `${decision.actor ?? 'not recorded'}${textField(decision.details, 'note') === undefined ? '' : ` — ${textField(decision.details, 'note') ?? ''}`}`,
+        'decided by': `${decision.actor ?? 'not recorded'}${note === undefined ? '' : ` — ${note}`}`,
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
@@ -221,8 +220,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
   /** Where the last completed reconcile left off (ms), if one did. */
   async function checkpoint(): Promise<number | undefined> {
     const [latest] = await ledger.listAudit({ event: reconcileAuditEvents.checkpoint, newestFirst: true, limit: 1 });
-    const through = latest === undefined ? undefined : Date.parse(textField(latest.details, 'through') ?? '');
-    return through === undefined || Number.isNaN(through) ? undefined : through;
+    const through = Date.parse(textField(latest?.details ?? null, 'through') ?? '');
+    return Number.isNaN(through) ? undefined : through;
   }
 
   /** Every effect changed at or after `sinceMs`, in the order of their last change, a page at a time. */
