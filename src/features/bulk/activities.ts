@@ -1,10 +1,8 @@
 /**
- * The bulk's activities. `runBulkSlice` follows a bulk's rows in flight and starts rows from `next`
- * on, within its limits, for one slice; items start through the project's starters (same business-key
- * ids, USE_EXISTING: a running or completed run is joined, nothing is done twice; a child workflow
- * could not join). The others only touch the rows and outcomes in the ledger's database
- * (src/ledger/bulk-rows.ts; docs/architecture.md, "bulkRun").
+ * The bulk's activities: `runBulkSlice` starts items through the project's starters and follows them for
+ * one slice; the others only touch the rows and outcomes in the ledger's database (docs/architecture.md, "bulkRun").
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../../client/starters.ts';
@@ -220,14 +218,9 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       // Wait for something to happen: an item settles, a start returns, the rate window or the slice's end.
       const untilRate = recentStarts.length >= rate ? recentStarts[0]! + 1_000 - now : checkEveryMs;
       const wait = Math.max(1, Math.min(untilRate, checkEveryMs, 1_000, Math.max(0, endAt - now)));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = () => undefined;
+      const woken = new AbortController();
+      wake = () => woken.abort();
+      await sleep(wait, undefined, { signal: woken.signal }).catch(() => undefined);
     }
     await Promise.allSettled([...launching]);
     stopFollowing.abort();

@@ -1,8 +1,4 @@
-/**
- * A bulk's rows as stored (one JSON text per item) and their digest: the client computes it
- * over the rows it uploads, the bulk's first activity over the rows it finds stored, and the
- * bulk refuses to start any item when the two differ.
- */
+/** A bulk's rows as stored (one JSON text per item) and their digest (docs/architecture.md, "bulkRun"). */
 import { createHash } from 'node:crypto';
 import type { BulkItem } from './contracts.ts';
 

@@ -309,9 +309,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (earlier !== undefined && !recorded.has(earlier.id)) recorded.set(earlier.id, earlier);
       }
       const counter = Context.current().metricMeter.createCounter(metricNames.driftFindings, '1', 'Drift found by reconcile, by kind and whether it was new');
-      const actor = reconcileWorkflowId;
       const audit = async ({ workflowId, effectKey, userId }: DriftFinding, event: string, details: JsonValue) => {
-        await ledger.audit({ workflowId, effectKey: effectKey ?? undefined, userId, event, details, actor });
+        await ledger.audit({ workflowId, effectKey: effectKey ?? undefined, userId, event, details, actor: reconcileWorkflowId });
       };
       const settled: SettledFinding[] = [];
       for (const finding of findings) {
@@ -342,7 +341,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       }
       // Every finding is recorded: the next reconcile may start from here. Written last, so a
       // run that fails anywhere before leaves the checkpoint where it was (nothing is skipped).
-      const checkedAtMs = checkedAt === undefined ? NaN : Date.parse(checkedAt);
+      const checkedAtMs = Date.parse(checkedAt ?? '');
       if (!Number.isNaN(checkedAtMs)) {
         await ledger.audit({
           workflowId: reconcileWorkflowId,
