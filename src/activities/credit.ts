@@ -7,7 +7,9 @@ import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActiv
 import type { EffectRecord } from '../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, numberField, oncePerBusinessKey, reading } from './protocol.ts';
+import {
+  attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, numberField, oncePerBusinessKey, reading,
+} from './protocol.ts';
 import { orderEffectKey } from '../business-keys.ts';
 import type { Protocol } from './protocol.ts';
 
@@ -113,7 +115,8 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
         throw await protocol.recordCallFailure(effectKey, error, { credit: now.credit }, context);
       }
       await lock.recordAndRelease(effectKey, 'applied', { ...context, response: { ok: `credit ${verb}` } });
-      return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${formatCents(now.creditCents + change)})` };
+      const after = formatCents(now.creditCents + change);
+      return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${after})` };
     });
   }
 

@@ -8,7 +8,9 @@ import { signalNames } from '../contracts.ts';
 import type { ActivityDeps } from './protocol.ts';
 import type { ApprovalThreshold, OrderflowActivities, RecordedIdentity, RecordedIdentityInput } from '../contracts.ts';
 
-export function createDecisionActivities(deps: Pick<ActivityDeps, 'approvalAbove'>): Pick<OrderflowActivities, 'recordedIdentity' | 'approvalThreshold'> {
+export function createDecisionActivities(
+  deps: Pick<ActivityDeps, 'approvalAbove'>,
+): Pick<OrderflowActivities, 'recordedIdentity' | 'approvalThreshold'> {
   return {
     async recordedIdentity(input: RecordedIdentityInput): Promise<RecordedIdentity> {
       const context = Context.current();
@@ -21,8 +23,8 @@ export function createDecisionActivities(deps: Pick<ActivityDeps, 'approvalAbove
       for (const event of history.events ?? []) {
         const started = event.workflowExecutionStartedEventAttributes;
         if (started) startedBy = started.identity || null;
-        const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta;
-        if (input.updateId !== undefined && accepted?.updateId === input.updateId) return { decidedBy: accepted.identity || null, startedBy };
+        const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta;
+        if (input.updateId !== undefined && update?.updateId === input.updateId) return { decidedBy: update.identity || null, startedBy };
         const signaled = event.workflowExecutionSignaledEventAttributes;
         if (input.signalNumber !== undefined && signaled?.signalName === signalNames.operatorDecision && ++signals === input.signalNumber) {
           return { decidedBy: signaled.identity || null, startedBy };

@@ -177,7 +177,7 @@ export function createProtocol(deps: ActivityDeps) {
     },
 
     /** Records what a failed call means (rejected, not sent: not applied; else `unknown`); returns what to throw. */
-    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext): Promise<unknown> {
+    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext) {
       const prefix = `step ${stepOfEffectKey(effectKey)}: `;
       const current = await ledger.get(effectKey);
       if (current?.state === 'unknown') {

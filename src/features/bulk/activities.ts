@@ -8,7 +8,9 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../../client/starters.ts';
 import type { StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
-import type { BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts, BulkShownItem, BulkSliceRequest, BulkSliceResult } from './contracts.ts';
+import type {
+  BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts, BulkShownItem, BulkSliceRequest, BulkSliceResult,
+} from './contracts.ts';
 import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { FailureType, RunState, queryNames } from '../../contracts.ts';
 import type { RunResult, RunStatus } from '../../contracts.ts';
@@ -135,10 +137,10 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     /** `carried`: in flight since an earlier slice (checked for waiting for an operator at once). */
     const follow = (entry: Omit<Followed, 'since'>, carried = false): void => {
       following.set(entry.row, { ...entry, since: carried ? 0 : Date.now() });
-      const base = { row: entry.row, workflowId: entry.workflowId, joined: entry.joined };
+      const failed = (error: unknown): BulkRowOutcome => ({ ...entry, outcome: 'failed', detail: failureOf(error) });
       void client
         .withAbortSignal(stopFollowing.signal, () => client.workflow.getHandle(entry.workflowId).result())
-        .then((value) => outcomeOfResult(base, value), (error: unknown): BulkRowOutcome => ({ ...base, outcome: 'failed', detail: failureOf(error) }))
+        .then((value) => outcomeOfResult(entry, value), failed)
         .then((outcome) => {
           if (!stopFollowing.signal.aborted) settle(outcome, true);
         });
@@ -153,7 +155,6 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     let next = request.next;
     let buffered: Array<{ row: number; item: string }> = [];
     const recentStarts: number[] = [];
-    let startsInTheAir = 0;
     const start = async (row: number, text: string): Promise<void> => {
       const checked = parseStoredRow(kind, text);
       if ('problem' in checked) {
@@ -188,16 +189,14 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       if (now - lastCheck >= checkEveryMs) {
         lastCheck = now;
         const old = [...following.values()].filter((entry) => now - entry.since >= checkEveryMs);
-        if (old.length > 0) {
-          for (const id of await waitingForOperator(client, old.map((entry) => entry.workflowId))) {
-            const entry = old.find((candidate) => candidate.workflowId === id)!;
-            settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) }, true);
-          }
+        for (const id of await waitingForOperator(client, old.map((entry) => entry.workflowId))) {
+          const entry = old.find((candidate) => candidate.workflowId === id)!;
+          settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) }, true);
         }
       }
       while (recentStarts.length > 0 && recentStarts[0]! <= now - 1_000) recentStarts.shift();
-      const canStart =
-        request.startNew && !stopping && now < endAt && next < total && following.size + startsInTheAir < concurrency && recentStarts.length < rate && startsInTheAir < parallelStarts;
+      const canStart = request.startNew && !stopping && now < endAt && next < total && recentStarts.length < rate &&
+        following.size + launching.size < concurrency && launching.size < parallelStarts;
       if (canStart) {
         if (buffered.length === 0) {
           buffered = await rows.read(bulkId, next, Math.min(rowsPerRead, total - next));
@@ -206,9 +205,7 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         const { row, item } = buffered.shift()!;
         next = row + 1;
         recentStarts.push(now);
-        startsInTheAir++;
         const launch = start(row, item).finally(() => {
-          startsInTheAir--;
           launching.delete(launch);
           wake();
         });

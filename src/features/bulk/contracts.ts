@@ -161,7 +161,8 @@ export interface BulkReportPage {
 }
 
 /** One slice of a bulk: follow the rows in flight, start rows from `next` on, for at most `sliceMs`. */
-export interface BulkSliceRequest extends BulkRowsInFlight, Pick<BulkRunInput, 'bulkId' | 'kind' | 'total' | 'concurrency' | 'rate' | 'workflowIdPrefix'> {
+export interface BulkSliceRequest
+  extends BulkRowsInFlight, Pick<BulkRunInput, 'bulkId' | 'kind' | 'total' | 'concurrency' | 'rate' | 'workflowIdPrefix'> {
   /** False when paused or cancelled: only follow the rows in flight. */
   startNew: boolean;
   sliceMs: number;
