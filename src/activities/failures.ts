@@ -7,13 +7,6 @@ import { FailureType } from '../contracts.ts';
 import type { FailureSummary } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
 
-/** Vendor answers that mean "a person must fix our configuration", by API. */
-function isAccessProblem(error: ApiCallError): boolean {
-  if (error.outcome !== 'rejected' || error.resendable) return false;
-  if (error.httpStatus === 401 || error.httpStatus === 403 || error.httpStatus === 404) return true;
-  return error.accessProblem;
-}
-
 /** Vendor codes (and, where the code is shared, texts) that have their own failure type, because workflows act on them. */
 const specificRejections: ReadonlyArray<{ api: string; code: string; text?: string; type: FailureType }> = [
   { api: 'webtv', code: 'ERROR_CANT_SUBTRACT', type: FailureType.CreditAlreadySpent },
@@ -31,8 +24,9 @@ function failureTypeOf(error: ApiCallError): FailureType {
     case 'unknown':
       return error.code === 'BAD_RESPONSE_HASH' ? FailureType.ResponseNotTrusted : FailureType.OutcomePending;
     case 'rejected': {
-      if (isAccessProblem(error)) return FailureType.ApiAccessDenied;
       if (error.resendable) return FailureType.ApiRetryableRejection;
+      // Answers that mean "a person must fix our configuration".
+      if (error.accessProblem || [401, 403, 404].includes(error.httpStatus ?? 0)) return FailureType.ApiAccessDenied;
       const vendorText = error.vendorText?.trim().toLowerCase();
       const specific = specificRejections.find(
         (rule) => rule.api === error.api && rule.code === error.code && (rule.text === undefined || rule.text.toLowerCase() === vendorText),

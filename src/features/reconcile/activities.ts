@@ -42,9 +42,6 @@ function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, e
   const { workflowId, key: effectKey, userId } = record;
   return { id: `${kind}:${effectKey}`, kind, workflowId, effectKey, userId, summary, evidence };
 }
-function heartbeat(): void {
-  activityContext()?.heartbeat();
-}
 
 export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
   const { ledger, webtv, justclick, client } = deps;
@@ -58,7 +55,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     const wait = lastRead + minGapMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     lastRead = Date.now();
-    heartbeat();
+    activityContext()?.heartbeat();
     return read();
   }
 
@@ -170,7 +167,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       if (run.typedSearchAttributes.get(orderflowSearchAttributes.state) !== RunState.AwaitingOperator) continue;
       // A run cannot have waited longer than it exists: only older runs are asked (a query needs their worker).
       if (Date.parse(input.now) - run.startTime.getTime() <= input.operatorWaitMs) continue;
-      heartbeat();
+      activityContext()?.heartbeat();
       const status = await client
         .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(run.workflowId).query<RunStatus>(queryNames.status))
         .catch(() => undefined);
