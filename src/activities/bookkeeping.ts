@@ -32,8 +32,8 @@ async function checkResolutionSource(ledger: EffectLedger, input: ResolveEffectI
   }
   const caller = activityContext()?.info.workflowExecution?.workflowId;
   if (caller === undefined || caller === owner) return;
-  const findings = await ledger.listAudit({ event: reconcileAuditEvents.finding, effectKey: input.effectKey });
-  const recordedFor = findings.map(findingOfEvent).some((finding) => finding?.kind === 'stale-effect' && reconcileFindingWorkflowId(finding) === caller);
+  const findings = (await ledger.listAudit({ event: reconcileAuditEvents.finding, effectKey: input.effectKey })).map(findingOfEvent);
+  const recordedFor = findings.some((finding) => finding?.kind === 'stale-effect' && reconcileFindingWorkflowId(finding) === caller);
   if (!recordedFor) {
     throw refused(`resolveEffect: run ${caller} may not settle effect ${JSON.stringify(input.effectKey)} of run ${owner}: only that run, or the run of a stale-effect finding reconcile recorded for it, may.`);
   }

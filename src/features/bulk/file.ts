@@ -112,8 +112,8 @@ function csvRows(text: string, columns: readonly string[], problems: FileProblem
   });
   return records.map(({ line, cells }) => {
     if (cells.length !== names.length) problems.push({ line, problem: `${cells.length} fields, but the header has ${names.length}` });
-    const values = names.map((name, position): [string, string] => [name, (cells[position] ?? '').trim()]).filter(([, value]) => value !== '');
-    return { line, values: Object.fromEntries(values) };
+    const values = names.map((name, position): [string, string] => [name, (cells[position] ?? '').trim()]);
+    return { line, values: Object.fromEntries(values.filter(([, value]) => value !== '')) };
   });
 }
 
