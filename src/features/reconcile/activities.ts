@@ -59,13 +59,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     return read();
   }
 
-  async function isRunning(workflowId: string): Promise<boolean> {
-    try {
-      return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-    } catch {
-      return false;
-    }
-  }
+  const isRunning = (workflowId: string): Promise<boolean> =>
+    client.workflow.getHandle(workflowId).describe().then((run) => run.status.name === 'RUNNING', () => false);
 
   /** The bill, or undefined when JustClick says it does not exist. */
   async function billStatus(billId: string): Promise<{ exists: false } | { exists: true; payStatus: string | null }> {
@@ -245,10 +240,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
 
   return {
     /**
-     * Looks at what changed since the ledger's reconcile checkpoint (the window's start when
-     * there is none yet, or when it is older), plus what is still open whatever it changed:
-     * unresolved effects, and effects with a finding reported within the window (a finding
-     * stays in the report while its drift lasts). The reads follow the changes, not the window.
+     * What changed since the checkpoint (never before the window's start), plus what is still open:
+     * unresolved effects, and effects with a finding reported within the window (docs/runbook.md, "Drift").
      */
     async findDrift(input) {
       const windowStart = Date.parse(input.since);
@@ -336,8 +329,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         }
         settled.push({ ...finding, isNew, followUp, outcome, ...(findingWorkflowId === undefined ? {} : { findingWorkflowId }) });
       }
-      // Every finding is recorded: the next reconcile may start from here. Written last, so a
-      // run that fails anywhere before leaves the checkpoint where it was (nothing is skipped).
+      // Written last: a run that fails before leaves the checkpoint where it was (nothing is skipped).
       const checkedAtMs = Date.parse(checkedAt ?? '');
       if (!Number.isNaN(checkedAtMs)) {
         await ledger.audit({
