@@ -17,24 +17,20 @@ const billEffects = {
 export function createBillActivities(protocol: Protocol): Pick<OrderflowActivities, 'deleteJustClickBill' | 'markJustClickBillPaid'> {
   const { ledger, deps } = protocol;
 
-  function requireJustClick(operation: string): JustClickClient {
-    if (!deps.justclick) {
-      throw failure(
-        FailureType.ApiAccessDenied,
-        `JustClick ${operation} cannot run: JustClick is not configured on this worker (set JUSTCLICK_LOGIN and JUSTCLICK_SECRET, restart the worker, then retry).`,
-        { nonRetryable: true },
-      );
-    }
-    return deps.justclick;
-  }
-
   async function billEffect(input: BillEffectInput, kind: keyof typeof billEffects, call: (client: JustClickClient) => Promise<string>): Promise<EffectResult> {
     const { effectKey, billId } = input;
     const context = attemptContext();
     const { operation, done } = billEffects[kind];
     const recorded = await ledger.get(effectKey);
     if (recorded && isDone(recorded)) return fromLedger(recorded, `JustClick bill ${billId} ${done}`);
-    const client = requireJustClick(operation);
+    const client = deps.justclick;
+    if (!client) {
+      throw failure(
+        FailureType.ApiAccessDenied,
+        `JustClick ${operation} cannot run: JustClick is not configured on this worker (set JUSTCLICK_LOGIN and JUSTCLICK_SECRET, restart the worker, then retry).`,
+        { nonRetryable: true },
+      );
+    }
     if (recorded === undefined) {
       await ledger.begin(effectKey, { ...context, kind, userId: input.userId ?? null, request: { billId } });
     } else if (didNotHappen(recorded)) {

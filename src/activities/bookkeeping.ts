@@ -5,6 +5,7 @@ import { EffectKeyError, parseEffectKey } from '../ledger/keys.ts';
 import type { EffectLedger, JsonValue } from '../ledger/types.ts';
 import { reconcileAuditEvents } from '../features/reconcile/contracts.ts';
 import { reconcileFindingWorkflowId } from '../features/reconcile/ids.ts';
+import { findingOfEvent } from '../features/reconcile/findings.ts';
 import { failure } from './failures.ts';
 import { activityContext, attemptContext, didNotHappen, isDone } from './protocol.ts';
 import type { Protocol } from './protocol.ts';
@@ -31,11 +32,8 @@ async function checkResolutionSource(ledger: EffectLedger, input: ResolveEffectI
   }
   const caller = activityContext()?.info.workflowExecution?.workflowId;
   if (caller === undefined || caller === owner) return;
-  const findings = await ledger.listAudit({ event: reconcileAuditEvents.finding, effectKey: input.effectKey });
-  const recordedFor = findings.some((event) => {
-    const details = event.details as { findingId?: unknown; kind?: unknown } | null;
-    return details?.kind === 'stale-effect' && typeof details.findingId === 'string' && reconcileFindingWorkflowId({ id: details.findingId, kind: 'stale-effect' }) === caller;
-  });
+  const findings = (await ledger.listAudit({ event: reconcileAuditEvents.finding, effectKey: input.effectKey })).map(findingOfEvent);
+  const recordedFor = findings.some((finding) => finding?.kind === 'stale-effect' && reconcileFindingWorkflowId(finding) === caller);
   if (!recordedFor) {
     throw refused(`resolveEffect: run ${caller} may not settle effect ${JSON.stringify(input.effectKey)} of run ${owner}: only that run, or the run of a stale-effect finding reconcile recorded for it, may.`);
   }

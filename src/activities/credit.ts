@@ -4,26 +4,14 @@
  */
 import { FailureType } from '../contracts.ts';
 import type { CompensationInput, CreditEffectInput, EffectResult, OrderflowActivities } from '../contracts.ts';
-import type { EffectRecord, JsonValue } from '../ledger/types.ts';
+import type { EffectRecord } from '../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../money.ts';
 import { failure } from './failures.ts';
-import { attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, oncePerBusinessKey, reading } from './protocol.ts';
+import {
+  attemptContext, didNotHappen, fromLedger, heartbeating, isDone, isUnresolved, numberField, oncePerBusinessKey, reading,
+} from './protocol.ts';
 import { orderEffectKey } from '../business-keys.ts';
 import type { Protocol } from './protocol.ts';
-
-interface CreditObservation {
-  [key: string]: JsonValue;
-  creditCents: number;
-  credit: string;
-}
-
-function observedCredit(record: EffectRecord): number | undefined {
-  const observed = record.observedBefore;
-  if (observed && typeof observed === 'object' && !Array.isArray(observed) && typeof observed['creditCents'] === 'number') {
-    return observed['creditCents'];
-  }
-  return undefined;
-}
 
 /** What the balance says about an earlier attempt that changed it by `change` cents (+/-), if it took effect. */
 function balanceVerdict(before: number | undefined, now: number, change: number): 'took-effect' | 'no-effect' | 'cannot-tell' {
@@ -51,7 +39,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     }
   }
 
-  async function readCredit(userId: number, callSignal: AbortSignal): Promise<CreditObservation> {
+  async function readCredit(userId: number, callSignal: AbortSignal) {
     const credit = await reading(`the credit of store user ${userId}`, () => webtv.getCredit(userId, callSignal));
     return { creditCents: credit.buyerCredit, credit: formatCents(credit.buyerCredit) };
   }
@@ -61,6 +49,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     const { effectKey, userId, creditAction } = input;
     const amount = parsePositiveAmount(input.amount);
     const verb = creditAction === 'add' ? 'added' : 'subtracted';
+    const change = creditAction === 'add' ? amount : -amount;
     const what = `${formatCents(amount)} credit ${verb} ${creditAction === 'add' ? 'to' : 'from'} store user ${userId}`;
     const context = attemptContext();
 
@@ -74,14 +63,13 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
 
       if (row && isUnresolved(row)) {
         // An earlier attempt may have changed the credit: decide from the evidence.
-        const before = observedCredit(row);
-        const expected = before === undefined ? undefined : creditAction === 'add' ? before + amount : before - amount;
+        const before = numberField(row.observedBefore, 'creditCents');
         const observed = {
           'credit before the earlier attempt': before === undefined ? 'not recorded' : formatCents(before),
           'credit now': now.credit,
-          'credit if it took effect': expected === undefined ? 'unknown' : formatCents(expected),
+          'credit if it took effect': before === undefined ? 'unknown' : formatCents(before + change),
         };
-        const verdict = balanceVerdict(before, now.creditCents, creditAction === 'add' ? amount : -amount);
+        const verdict = balanceVerdict(before, now.creditCents, change);
         if (verdict === 'took-effect') {
           await ledger.record(effectKey, 'resolved-applied', {
             ...context,
@@ -126,9 +114,9 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
       } catch (error) {
         throw await protocol.recordCallFailure(effectKey, error, { credit: now.credit }, context);
       }
-      const expectedAfter = creditAction === 'add' ? now.creditCents + amount : now.creditCents - amount;
       await lock.recordAndRelease(effectKey, 'applied', { ...context, response: { ok: `credit ${verb}` } });
-      return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${formatCents(expectedAfter)})` };
+      const after = formatCents(now.creditCents + change);
+      return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${after})` };
     });
   }
 
@@ -148,7 +136,7 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
     if (forward === undefined || didNotHappen(forward)) return neverAdded;
     if (isUnresolved(forward)) {
       // Settle the forward effect first, under the same rules as its own retries.
-      const before = observedCredit(forward);
+      const before = numberField(forward.observedBefore, 'creditCents');
       const now = await protocol.underUserLock(input.userId, input.forwardEffectKey, (callSignal) => readCredit(input.userId, callSignal));
       const verdict = balanceVerdict(before, now.creditCents, parsePositiveAmount(input.amount));
       if (verdict === 'no-effect') {

@@ -5,18 +5,12 @@
  */
 import { Context } from '@temporalio/activity';
 import { signalNames } from '../contracts.ts';
+import type { ActivityDeps } from './protocol.ts';
 import type { ApprovalThreshold, OrderflowActivities, RecordedIdentity, RecordedIdentityInput } from '../contracts.ts';
 
-export interface DecisionActivityDeps {
-  /** Checked by loadConfig; undefined: approvals off. */
-  approvalAbove?: string | undefined;
-}
-
-function recorded(identity: string | null | undefined): string | null {
-  return identity === undefined || identity === null || identity === '' ? null : identity;
-}
-
-export function createDecisionActivities(deps: DecisionActivityDeps): Pick<OrderflowActivities, 'recordedIdentity' | 'approvalThreshold'> {
+export function createDecisionActivities(
+  deps: Pick<ActivityDeps, 'approvalAbove'>,
+): Pick<OrderflowActivities, 'recordedIdentity' | 'approvalThreshold'> {
   return {
     async recordedIdentity(input: RecordedIdentityInput): Promise<RecordedIdentity> {
       const context = Context.current();
@@ -25,32 +19,21 @@ export function createDecisionActivities(deps: DecisionActivityDeps): Pick<Order
       const { workflowId, runId } = execution;
       const history = await context.client.workflow.getHandle(workflowId, runId).fetchHistory();
       let startedBy: string | null = null;
-      let decidedBy: string | null = null;
       let signals = 0;
-      let found = false;
       for (const event of history.events ?? []) {
         const started = event.workflowExecutionStartedEventAttributes;
-        if (started) startedBy = recorded(started.identity);
-        const accepted = event.workflowExecutionUpdateAcceptedEventAttributes;
-        if (input.updateId !== undefined && accepted?.acceptedRequest?.meta?.updateId === input.updateId) {
-          decidedBy = recorded(accepted.acceptedRequest.meta.identity);
-          found = true;
-          break;
-        }
+        if (started) startedBy = started.identity || null;
+        const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta;
+        if (input.updateId !== undefined && update?.updateId === input.updateId) return { decidedBy: update.identity || null, startedBy };
         const signaled = event.workflowExecutionSignaledEventAttributes;
         if (input.signalNumber !== undefined && signaled?.signalName === signalNames.operatorDecision && ++signals === input.signalNumber) {
-          decidedBy = recorded(signaled.identity);
-          found = true;
-          break;
+          return { decidedBy: signaled.identity || null, startedBy };
         }
       }
-      if (!found) {
-        // The event is written before this activity is scheduled; not finding it is a bug, not a state to act on.
-        throw new Error(
-          `the history of ${workflowId} (run ${runId}) has no ${input.updateId !== undefined ? `accepted update ${input.updateId}` : `operatorDecision signal number ${input.signalNumber ?? '?'}`}`,
-        );
-      }
-      return { decidedBy, startedBy };
+      // The event is written before this activity is scheduled; not finding it is a bug, not a state to act on.
+      throw new Error(
+        `the history of ${workflowId} (run ${runId}) has no ${input.updateId !== undefined ? `accepted update ${input.updateId}` : `operatorDecision signal number ${input.signalNumber ?? '?'}`}`,
+      );
     },
 
     async approvalThreshold(): Promise<ApprovalThreshold> {

@@ -7,13 +7,6 @@ import { FailureType } from '../contracts.ts';
 import type { FailureSummary } from '../contracts.ts';
 import { ApiCallError } from '../apis/outcome.ts';
 
-/** Vendor answers that mean "a person must fix our configuration", by API. */
-function isAccessProblem(error: ApiCallError): boolean {
-  if (error.outcome !== 'rejected' || error.resendable) return false;
-  if (error.httpStatus === 401 || error.httpStatus === 403 || error.httpStatus === 404) return true;
-  return error.accessProblem;
-}
-
 /** Vendor codes (and, where the code is shared, texts) that have their own failure type, because workflows act on them. */
 const specificRejections: ReadonlyArray<{ api: string; code: string; text?: string; type: FailureType }> = [
   { api: 'webtv', code: 'ERROR_CANT_SUBTRACT', type: FailureType.CreditAlreadySpent },
@@ -24,22 +17,6 @@ const specificRejections: ReadonlyArray<{ api: string; code: string; text?: stri
   { api: 'webtv', code: 'ERROR', text: 'User not found', type: FailureType.UnknownUser },
 ];
 
-function sameVendorText(expected: string | undefined, received: string | undefined): boolean {
-  return expected === undefined || (received !== undefined && received.trim().toLowerCase() === expected.toLowerCase());
-}
-
-export function summaryOf(error: ApiCallError, observed?: Record<string, string>): FailureSummary {
-  return {
-    type: failureTypeOf(error),
-    message: error.message,
-    api: error.api,
-    operation: error.operation,
-    code: error.code,
-    vendorText: error.vendorText,
-    observed,
-  };
-}
-
 function failureTypeOf(error: ApiCallError): FailureType {
   switch (error.outcome) {
     case 'not-sent':
@@ -47,9 +24,13 @@ function failureTypeOf(error: ApiCallError): FailureType {
     case 'unknown':
       return error.code === 'BAD_RESPONSE_HASH' ? FailureType.ResponseNotTrusted : FailureType.OutcomePending;
     case 'rejected': {
-      if (isAccessProblem(error)) return FailureType.ApiAccessDenied;
       if (error.resendable) return FailureType.ApiRetryableRejection;
-      const specific = specificRejections.find((rule) => rule.api === error.api && rule.code === error.code && sameVendorText(rule.text, error.vendorText));
+      // Answers that mean "a person must fix our configuration".
+      if (error.accessProblem || [401, 403, 404].includes(error.httpStatus ?? 0)) return FailureType.ApiAccessDenied;
+      const vendorText = error.vendorText?.trim().toLowerCase();
+      const specific = specificRejections.find(
+        (rule) => rule.api === error.api && rule.code === error.code && (rule.text === undefined || rule.text.toLowerCase() === vendorText),
+      );
       return specific?.type ?? FailureType.ApiRejected;
     }
   }
@@ -57,12 +38,12 @@ function failureTypeOf(error: ApiCallError): FailureType {
 
 /** `unknown` outcomes stay retryable (the next attempt reconciles); rejections (access problems too) are not. */
 export function apiFailure(error: ApiCallError, observed?: Record<string, string>, messagePrefix = ''): ApplicationFailure {
-  const summary = summaryOf(error, observed);
-  const nonRetryable = error.outcome === 'rejected' && !error.resendable;
+  const { message, api, operation, code, vendorText } = error;
+  const summary: FailureSummary = { type: failureTypeOf(error), message, api, operation, code, vendorText, observed };
   return ApplicationFailure.create({
     type: summary.type,
-    message: `${messagePrefix}${error.message}`,
-    nonRetryable,
+    message: `${messagePrefix}${message}`,
+    nonRetryable: error.outcome === 'rejected' && !error.resendable,
     details: [summary],
     cause: error,
   });

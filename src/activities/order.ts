@@ -111,16 +111,14 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         reading(`the cart of store user ${userId}`, () => webtv.getCart(userId, signal())),
         ledger.get(input.changeEffectKey),
       ]);
-      const cartOrderId = cart.orderId;
-      const amountDue = cart.orderId === orderId ? formatCents(cart.amountDue) : null;
       const { order, current } = orderFacts(orders, orderId);
       return {
         userId,
         orderId,
         state: order ? order.status : 'absent',
-        currentOrderId: current?.id ?? cartOrderId,
+        currentOrderId: current?.id ?? cart.orderId,
         paymentStatus: order ? order.paymentStatus : 'unknown',
-        amountDue,
+        amountDue: cart.orderId === orderId ? formatCents(cart.amountDue) : null,
         total: order ? formatCents(order.total) : null,
         changedByThisRun: isDone(change),
       };

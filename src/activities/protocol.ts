@@ -14,7 +14,7 @@ import type { JustClickClient } from '../apis/justclick/client.ts';
 import type { EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
 import { BusinessKeyHeldError, UserLockTimeoutError } from '../ledger/errors.ts';
 import { stepOfEffectKey } from '../ledger/keys.ts';
-import { apiFailure, failure, summaryOf } from './failures.ts';
+import { apiFailure, failure } from './failures.ts';
 
 export interface ActivityDeps {
   webtv: WebTvClient;
@@ -49,7 +49,22 @@ export function didNotHappen(record: EffectRecord): boolean {
 
 /** An earlier attempt may have taken effect: reconcile before calling again. */
 export function isUnresolved(record: EffectRecord): boolean {
-  return record.state === 'pending' || record.state === 'unknown';
+  return unresolvedStates.includes(record.state);
+}
+
+/** A field of a ledger JSON value (a record's request or observations, an audit event's details). */
+export function objectField(value: JsonValue | null, name: string): JsonValue | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value[name] : undefined;
+}
+
+export function numberField(value: JsonValue | null, name: string): number | undefined {
+  const field = objectField(value, name);
+  return typeof field === 'number' ? field : undefined;
+}
+
+export function textField(value: JsonValue | null, name: string): string | undefined {
+  const field = objectField(value, name);
+  return typeof field === 'string' ? field : undefined;
 }
 
 /** The running activity's context; undefined when called outside an activity (tests). */
@@ -114,20 +129,9 @@ export async function reading<T>(what: string, read: () => Promise<T>): Promise<
   }
 }
 
-export interface Protocol {
-  readonly deps: ActivityDeps;
-  readonly ledger: EffectLedger;
-  refuseWhileAttemptMayLand(row: EffectRecord, what: string, observed: Record<string, string>): void;
-  /**
-   * Runs `fn` holding the user's lock, with the signal for every API call (it aborts when the activity
-   * is cancelled or the lock's lease is lost: a call in flight then ends as an unknown outcome) and the
-   * lock: the effect's row and the user's unresolved effects, read with it, and `recordAndRelease`.
-   */
-  underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T>;
-  recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext): Promise<unknown>;
-}
+export type Protocol = ReturnType<typeof createProtocol>;
 
-export function createProtocol(deps: ActivityDeps): Protocol {
+export function createProtocol(deps: ActivityDeps) {
   const { ledger } = deps;
   const lockWaitMs = deps.userLockWaitMs ?? 30_000;
   const inFlightWindow = deps.inFlightWindowMs ?? inFlightWindowMs();
@@ -140,7 +144,7 @@ export function createProtocol(deps: ActivityDeps): Protocol {
      * "Nothing changed" shows an earlier attempt did not take effect only once it can no longer land
      * (a request held up may still be applied): until then, retry later instead of calling twice.
      */
-    refuseWhileAttemptMayLand(row, what, observed) {
+    refuseWhileAttemptMayLand(row: EffectRecord, what: string, observed: Record<string, string>): void {
       const settlesAt = Date.parse(row.updatedAt) + inFlightWindow;
       const waitMs = settlesAt - Date.now();
       if (waitMs > 0) {
@@ -153,7 +157,12 @@ export function createProtocol(deps: ActivityDeps): Protocol {
       }
     },
 
-    async underUserLock(userId, effectKey, fn) {
+    /**
+     * Runs `fn` holding the user's lock, with the signal for every API call (it aborts when the activity
+     * is cancelled or the lock's lease is lost: a call in flight then ends as an unknown outcome) and the
+     * lock: the effect's row and the user's unresolved effects, read with it, and `recordAndRelease`.
+     */
+    async underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T> {
       try {
         return await ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
           const cancelled = signal();
@@ -168,7 +177,7 @@ export function createProtocol(deps: ActivityDeps): Protocol {
     },
 
     /** Records what a failed call means (rejected, not sent: not applied; else `unknown`); returns what to throw. */
-    async recordCallFailure(effectKey, error, observed, context) {
+    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext) {
       const prefix = `step ${stepOfEffectKey(effectKey)}: `;
       const current = await ledger.get(effectKey);
       if (current?.state === 'unknown') {
@@ -181,7 +190,6 @@ export function createProtocol(deps: ActivityDeps): Protocol {
         await ledger.record(effectKey, 'unknown', { ...context, response: { error: error instanceof Error ? error.message : String(error) } });
         return error;
       }
-      const summary = summaryOf(error, observed);
       const response = { ...error.toJSON() } as JsonValue;
       if (error.outcome === 'unknown') {
         await ledger.record(effectKey, 'unknown', { ...context, response, note: 'the outcome is unknown: the next attempt reconciles' });
@@ -192,7 +200,7 @@ export function createProtocol(deps: ActivityDeps): Protocol {
           note: error.outcome === 'rejected' ? `rejected: ${error.code}${error.vendorText ? ` | ${error.vendorText}` : ''}` : 'not sent',
         });
       }
-      return apiFailure(error, summary.observed, prefix);
+      return apiFailure(error, observed, prefix);
     },
   };
 }

@@ -1,28 +1,24 @@
 /**
- * `runBulkSlice`: follows a bulk's rows in flight and starts rows from `next` on, within its
- * limits, for one slice. Items start through the project's starters (same business-key ids,
- * USE_EXISTING: a running or completed run is joined, nothing is done twice; a child workflow
- * could not join). Outcomes go to the ledger's database (docs/architecture.md, "bulkRun").
+ * The bulk's activities: `runBulkSlice` starts items through the project's starters and follows them for
+ * one slice; the others only touch the rows and outcomes in the ledger's database (docs/architecture.md, "bulkRun").
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../../client/starters.ts';
 import type { StarterOptions } from '../../client/starters.ts';
 import { bulkLimits } from './contracts.ts';
 import type {
-  BulkActivities,
-  BulkRowsActivities,
-  BulkShownItem,
-  BulkSliceRequest,
-  BulkSliceResult,
+  BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts, BulkShownItem, BulkSliceRequest, BulkSliceResult,
 } from './contracts.ts';
+import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { FailureType, RunState, queryNames } from '../../contracts.ts';
 import type { RunResult, RunStatus } from '../../contracts.ts';
+import { BulkRowConflictError } from '../../ledger/bulk-rows.ts';
 import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemWorkflowId, bulkItemWorkflowTypes, failureOf } from './client.ts';
-import { createBulkRowsActivities, parseStoredRow, settledCounts } from './rows-activities.ts';
+import { bulkItemWorkflowId, bulkItemWorkflowTypes, failureOf, validateBulkItem } from './client.ts';
 
 export interface BulkActivityDependencies {
   client: Client;
@@ -32,11 +28,36 @@ export interface BulkActivityDependencies {
   checkEveryMs?: number;
 }
 
-type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** Rows read per query while checking the digest. */
+const checkPageRows = 1_000;
 
-function outcomeOfResult(base: Omit<BulkRowOutcome, 'outcome' | 'detail'>, settled: Settled): BulkRowOutcome {
-  if (!settled.ok) return { ...base, outcome: 'failed', detail: failureOf(settled.error) };
-  const result = settled.value as Partial<RunResult> | null;
+function refused(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
+}
+
+/** A stored row, parsed and validated again (where it acts), or why it is not a valid item. */
+function parseStoredRow(kind: BulkKind, text: string): { item: BulkItem } | { problem: string } {
+  try {
+    return { item: validateBulkItem(kind, JSON.parse(text) as unknown) };
+  } catch (error) {
+    return { problem: error instanceof InputError || error instanceof SyntaxError ? error.message : String(error) };
+  }
+}
+
+/** The workflow id a stored row's item runs as (with the bulk's prefix); undefined for an invalid row. */
+function storedRowWorkflowId(kind: BulkKind, text: string, prefix: string | undefined): string | undefined {
+  const checked = parseStoredRow(kind, text);
+  return 'item' in checked ? `${prefix ?? ''}${bulkItemWorkflowId(kind, checked.item)}` : undefined;
+}
+
+async function settledCounts(rows: BulkRowStore, bulkId: string): Promise<BulkSettledCounts> {
+  const { done, failed, waiting, notStarted } = await rows.counts(bulkId);
+  return { done, failed, waiting, notStarted };
+}
+
+/** What an item's run ended with (its result), as its row's outcome. */
+function outcomeOfResult(base: Omit<BulkRowOutcome, 'outcome' | 'detail'>, value: unknown): BulkRowOutcome {
+  const result = value as Partial<RunResult> | null;
   const summary = typeof result?.summary === 'string' ? result.summary : 'completed';
   return result?.outcome === undefined || result.outcome === 'completed'
     ? { ...base, outcome: 'done', detail: summary }
@@ -116,26 +137,24 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     /** `carried`: in flight since an earlier slice (checked for waiting for an operator at once). */
     const follow = (entry: Omit<Followed, 'since'>, carried = false): void => {
       following.set(entry.row, { ...entry, since: carried ? 0 : Date.now() });
-      const handle = client.workflow.getHandle(entry.workflowId);
+      const failed = (error: unknown): BulkRowOutcome => ({ ...entry, outcome: 'failed', detail: failureOf(error) });
       void client
-        .withAbortSignal(stopFollowing.signal, () => handle.result())
-        .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }))
-        .then((settled) => {
-          if (stopFollowing.signal.aborted) return;
-          settle(outcomeOfResult({ row: entry.row, workflowId: entry.workflowId, joined: entry.joined }, settled), true);
+        .withAbortSignal(stopFollowing.signal, () => client.workflow.getHandle(entry.workflowId).result())
+        .then((value) => outcomeOfResult(entry, value), failed)
+        .then((outcome) => {
+          if (!stopFollowing.signal.aborted) settle(outcome, true);
         });
     };
     // The rows in flight: their runs by business key (the starters' ids), followed again.
     const joinedBefore = new Set(request.joinedInFlight);
     for (const { row, item } of await rows.readRows(bulkId, request.inFlight)) {
-      const checked = parseStoredRow(kind, item);
-      if ('item' in checked) follow({ row, workflowId: `${request.workflowIdPrefix ?? ''}${bulkItemWorkflowId(kind, checked.item)}`, joined: joinedBefore.has(row) }, true);
+      const workflowId = storedRowWorkflowId(kind, item, request.workflowIdPrefix);
+      if (workflowId !== undefined) follow({ row, workflowId, joined: joinedBefore.has(row) }, true);
     }
 
     let next = request.next;
     let buffered: Array<{ row: number; item: string }> = [];
     const recentStarts: number[] = [];
-    let startsInTheAir = 0;
     const start = async (row: number, text: string): Promise<void> => {
       const checked = parseStoredRow(kind, text);
       if ('problem' in checked) {
@@ -166,33 +185,27 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         lastHeartbeat = now;
       }
       if (toRecord.length >= 100) await rows.recordOutcomes(bulkId, toRecord.splice(0));
-      const startingAllowed = request.startNew && !stopping && now < endAt;
-      if (!startingAllowed && following.size === 0 && launching.size === 0) break;
-      if ((now >= endAt || stopping) && launching.size === 0) break;
+      if (launching.size === 0 && (now >= endAt || stopping || (!request.startNew && following.size === 0))) break;
       if (now - lastCheck >= checkEveryMs) {
         lastCheck = now;
         const old = [...following.values()].filter((entry) => now - entry.since >= checkEveryMs);
-        if (old.length > 0) {
-          for (const id of await waitingForOperator(client, old.map((entry) => entry.workflowId))) {
-            const entry = old.find((candidate) => candidate.workflowId === id)!;
-            settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) }, true);
-          }
+        for (const id of await waitingForOperator(client, old.map((entry) => entry.workflowId))) {
+          const entry = old.find((candidate) => candidate.workflowId === id)!;
+          settle({ row: entry.row, workflowId: id, joined: entry.joined, outcome: 'waiting', detail: await waitingDetail(client.workflow.getHandle(id)) }, true);
         }
       }
       while (recentStarts.length > 0 && recentStarts[0]! <= now - 1_000) recentStarts.shift();
-      const canStart =
-        startingAllowed && next < total && following.size + startsInTheAir < concurrency && recentStarts.length < rate && startsInTheAir < parallelStarts;
+      const canStart = request.startNew && !stopping && now < endAt && next < total && recentStarts.length < rate &&
+        following.size + launching.size < concurrency && launching.size < parallelStarts;
       if (canStart) {
         if (buffered.length === 0) {
           buffered = await rows.read(bulkId, next, Math.min(rowsPerRead, total - next));
-          if (buffered[0]?.row !== next) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `bulk ${bulkId}: row ${next + 1} is not stored; no more items start.`, nonRetryable: true });
+          if (buffered[0]?.row !== next) throw refused(`bulk ${bulkId}: row ${next + 1} is not stored; no more items start.`);
         }
         const { row, item } = buffered.shift()!;
         next = row + 1;
         recentStarts.push(now);
-        startsInTheAir++;
         const launch = start(row, item).finally(() => {
-          startsInTheAir--;
           launching.delete(launch);
           wake();
         });
@@ -202,14 +215,9 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
       // Wait for something to happen: an item settles, a start returns, the rate window or the slice's end.
       const untilRate = recentStarts.length >= rate ? recentStarts[0]! + 1_000 - now : checkEveryMs;
       const wait = Math.max(1, Math.min(untilRate, checkEveryMs, 1_000, Math.max(0, endAt - now)));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = () => undefined;
+      const woken = new AbortController();
+      wake = () => woken.abort();
+      await sleep(wait, undefined, { signal: woken.signal }).catch(() => undefined);
     }
     await Promise.allSettled([...launching]);
     stopFollowing.abort();
@@ -225,5 +233,64 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
     };
   }
 
-  return { ...createBulkRowsActivities(rows), runBulkSlice };
+  return {
+    runBulkSlice,
+
+    async storeBulkRows(upload) {
+      const texts = upload.items.map(bulkItemJson);
+      const problems = texts.flatMap((text, offset) => {
+        const checked = parseStoredRow(upload.kind, text);
+        return 'problem' in checked ? [`row ${upload.firstRow + offset + 1}: ${checked.problem}`] : [];
+      });
+      if (problems.length > 0) throw refused(`bulk ${upload.bulkId}: rows refused, nothing stored: ${problems.slice(0, 10).join('; ')}`);
+      try {
+        return { stored: await rows.store(upload.bulkId, upload.firstRow, texts) };
+      } catch (error) {
+        if (error instanceof BulkRowConflictError) throw refused(error.message);
+        throw error;
+      }
+    },
+
+    async checkBulkRows({ bulkId, total, digest }) {
+      // Read a page at a time, up to the first row missing.
+      const stored: string[] = [];
+      for (let from = 0; from < total && stored.length === from; from += checkPageRows) {
+        for (const row of await rows.read(bulkId, from, Math.min(checkPageRows, total - from))) {
+          if (row.row !== stored.length) break;
+          stored.push(row.item);
+        }
+      }
+      const count = stored.length;
+      if (count < total) {
+        throw refused(`bulk ${bulkId}: ${count} of its ${total} rows are stored (row ${count + 1} is missing); no item was started. Start the bulk again with the same file: the client uploads its rows first.`);
+      }
+      const extra = await rows.read(bulkId, total, 1);
+      const found = bulkRowsDigest(stored);
+      if (found !== digest || extra.length > 0) {
+        throw refused(`bulk ${bulkId}: the rows stored for it are not the rows it was started with (digest ${found.slice(0, 12)}…, expected ${digest.slice(0, 12)}…${extra.length > 0 ? `, and more than ${total} rows` : ''}); no item was started.`);
+      }
+    },
+
+    async closeBulkRows({ bulkId, from }) {
+      await rows.markNotStarted(bulkId, from, 'the bulk was cancelled before this item started');
+      return settledCounts(rows, bulkId);
+    },
+
+    async readBulkReport({ bulkId, kind, from, count, workflowIdPrefix }) {
+      const size = Math.min(count, bulkLimits.reportPageRows);
+      const outcomes = await rows.outcomes(bulkId, from, size);
+      // Rows never started: the workflow id they would have had, so the report names every row.
+      const stored = outcomes.some((outcome) => outcome.workflowId === '') ? await rows.read(bulkId, from, size) : [];
+      const wouldBe = new Map(stored.map(({ row, item }) => [row, storedRowWorkflowId(kind, item, workflowIdPrefix)]));
+      return {
+        items: outcomes.map((outcome) => ({
+          index: outcome.row,
+          workflowId: outcome.workflowId !== '' ? outcome.workflowId : (wouldBe.get(outcome.row) ?? ''),
+          outcome: outcome.outcome,
+          joined: outcome.joined,
+          detail: outcome.detail,
+        })),
+      };
+    },
+  };
 }

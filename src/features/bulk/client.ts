@@ -1,7 +1,6 @@
 /**
- * Starting a bulk: its id derives from the validated items (the same file twice is the same bulk);
- * its rows go to the worker's database in bounded `bulkRowsUpload` runs, then `bulkRun` starts
- * (USE_EXISTING) naming them by count and digest. Its report comes back in `bulkReportPage` runs.
+ * Starting a bulk, whose id derives from the validated items (the same file twice is the same bulk),
+ * and reading its report back (docs/architecture.md, "bulkRun").
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
@@ -90,22 +89,8 @@ export function uploadsOf(bulkId: string, kind: BulkKind, items: readonly BulkIt
   return uploads;
 }
 
-/** Uploads at once (each is a short run on the worker). */
-const parallelUploads = 4;
-
-async function runAll<T, R>(inputs: readonly T[], parallel: number, fn: (input: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(inputs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, inputs.length) }, async () => {
-      while (next < inputs.length) {
-        const index = next++;
-        results[index] = await fn(inputs[index]!);
-      }
-    }),
-  );
-  return results;
-}
+/** Short runs on the worker at once (uploads, report pages). */
+const parallelRuns = 4;
 
 /** A bulk's rows could not be stored or read by the worker; the message says why. */
 export class BulkRowsError extends Error {
@@ -129,9 +114,9 @@ async function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> 
 
 /** Stores the rows in the worker's database (idempotent: the same rows again change nothing). */
 export async function uploadBulkRows(options: StarterOptions, bulkId: string, kind: BulkKind, items: readonly BulkItem[]): Promise<void> {
-  await runAll(uploadsOf(bulkId, kind, items), parallelUploads, async (upload) => {
+  const store = (upload: BulkRowsUpload): Promise<unknown> => {
     const rows = `${upload.firstRow + 1}–${upload.firstRow + upload.items.length}`;
-    await onWorker(`store rows ${rows} of bulk ${bulkId}`, () =>
+    return onWorker(`store rows ${rows} of bulk ${bulkId}`, () =>
       options.client.workflow.execute(bulkRowsUploadWorkflowType, {
         taskQueue: options.taskQueue,
         workflowId: `${bulkId}:rows:${upload.firstRow}`,
@@ -143,7 +128,9 @@ export async function uploadBulkRows(options: StarterOptions, bulkId: string, ki
         staticSummary: `Rows ${rows} of ${bulkId}`,
       }),
     );
-  });
+  };
+  const uploads = uploadsOf(bulkId, kind, items);
+  for (let i = 0; i < uploads.length; i += parallelRuns) await Promise.all(uploads.slice(i, i + parallelRuns).map(store));
 }
 
 /** Every item's outcome, a page at a time, in file order (read from the worker's database). */
@@ -156,8 +143,8 @@ export async function* bulkReport(
   for (let from = 0; from < bulk.total; from += bulkLimits.reportPageRows) {
     pages.push({ bulkId: bulk.bulkId, kind: bulk.kind, from, count: Math.min(bulkLimits.reportPageRows, bulk.total - from), workflowIdPrefix: bulk.workflowIdPrefix });
   }
-  for (let i = 0; i < pages.length; i += parallelUploads) {
-    const batch = await runAll(pages.slice(i, i + parallelUploads), parallelUploads, (page) =>
+  for (let i = 0; i < pages.length; i += parallelRuns) {
+    const batch = pages.slice(i, i + parallelRuns).map((page) =>
       onWorker(`read the report of bulk ${bulk.bulkId} (rows ${page.from + 1}–${page.from + page.count})`, () =>
         client.execute<(request: BulkReportRequest) => Promise<BulkReportPage>>(bulkReportWorkflowType, {
           taskQueue,
@@ -167,7 +154,7 @@ export async function* bulkReport(
         }),
       ),
     );
-    for (const page of batch) yield page.items;
+    for (const page of await Promise.all(batch)) yield page.items;
   }
 }
 
@@ -186,17 +173,13 @@ export async function startBulk(options: StarterOptions, request: BulkRequest): 
     slicesPerRun: request.slicesPerRun,
     sliceMs: request.sliceMs,
   };
-  const before = await options.client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((description) => ({ status: description.status.name, runId: description.runId }))
-    .catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    });
-  const runningBefore = before?.status === 'RUNNING' ? before.runId : undefined;
+  const before = await options.client.workflow.getHandle(workflowId).describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  });
+  const runningBefore = before?.status.name === 'RUNNING' ? before.runId : undefined;
   // A bulk running or completed answers as it is; otherwise (new, or its last run failed) its rows go first.
-  if (before === undefined || !['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(before.status)) {
+  if (before === undefined || !['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(before.status.name)) {
     await uploadBulkRows(options, workflowId, request.kind, request.items);
   }
   try {

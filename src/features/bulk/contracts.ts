@@ -30,15 +30,13 @@ export const bulkLimits = {
   shownControls: 20,
 } as const;
 
-/** `waiting`: waits for an operator (counted, linked; the bulk goes on); `not-started`: the bulk was cancelled. */
-export type BulkItemOutcomeKind = 'done' | 'failed' | 'waiting' | 'not-started';
-
 export interface BulkItemOutcome {
   /** The item's position in the file (0-based). */
   index: number;
   /** The item's workflow id (its business key); empty for an item never started. */
   workflowId: string;
-  outcome: BulkItemOutcomeKind;
+  /** `waiting`: waits for an operator (counted, linked; the bulk goes on); `not-started`: the bulk was cancelled. */
+  outcome: 'done' | 'failed' | 'waiting' | 'not-started';
   /** True when the item joined a run that existed before the bulk asked (running or completed). */
   joined?: boolean | undefined;
   /** For people: the run's summary, failure, or what it waits for. */
@@ -145,21 +143,16 @@ export const bulkRowsUploadWorkflowType = 'bulkRowsUpload';
 export const bulkReportWorkflowType = 'bulkReportPage';
 
 /** One upload: rows `firstRow` … of a bulk, validated by the caller (and again where they are stored). */
-export interface BulkRowsUpload {
-  bulkId: string;
-  kind: BulkKind;
+export interface BulkRowsUpload extends Pick<BulkRunInput, 'bulkId' | 'kind'> {
   firstRow: number;
   items: BulkItem[];
 }
 
-export interface BulkReportRequest {
-  bulkId: string;
-  kind: BulkKind;
+/** `workflowIdPrefix`: put before the workflow id shown for items never started. */
+export interface BulkReportRequest extends Pick<BulkRunInput, 'bulkId' | 'kind' | 'workflowIdPrefix'> {
   /** First row (0-based) and how many ({@link bulkLimits.reportPageRows} at most). */
   from: number;
   count: number;
-  /** Put before the workflow id shown for items never started. */
-  workflowIdPrefix?: string | undefined;
 }
 
 /** One report page: every row of the range that has an outcome, in file order. */
@@ -168,16 +161,11 @@ export interface BulkReportPage {
 }
 
 /** One slice of a bulk: follow the rows in flight, start rows from `next` on, for at most `sliceMs`. */
-export interface BulkSliceRequest extends BulkRowsInFlight {
-  bulkId: string;
-  kind: BulkKind;
-  total: number;
-  concurrency: number;
-  rate: number;
+export interface BulkSliceRequest
+  extends BulkRowsInFlight, Pick<BulkRunInput, 'bulkId' | 'kind' | 'total' | 'concurrency' | 'rate' | 'workflowIdPrefix'> {
   /** False when paused or cancelled: only follow the rows in flight. */
   startNew: boolean;
   sliceMs: number;
-  workflowIdPrefix?: string | undefined;
 }
 
 /** `counts`: the whole bulk's, from the database (a retried slice counts nothing twice); shown items: this slice's. */
@@ -185,7 +173,7 @@ export interface BulkSliceResult extends BulkRowsInFlight, BulkShownItems {
   counts: BulkSettledCounts;
 }
 
-/** The activities of the bulk workflows (src/features/bulk/activities.ts and rows-activities.ts). */
+/** The activities of the bulk workflows (src/features/bulk/activities.ts). */
 export interface BulkActivities {
   /** Checks that the rows stored for a bulk are the ones its start named (count and digest). */
   checkBulkRows(request: { bulkId: string; total: number; digest: string }): Promise<void>;

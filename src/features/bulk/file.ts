@@ -66,62 +66,36 @@ export interface ParsedBulkFile {
   kind: BulkKind;
   /** The rows as written, normalised (the bulk's id is derived from these). */
   rows: BulkFileRow[];
-  /** The validated workflow inputs in file order, and each one's business key (workflow id without prefix). */
+  /** The validated workflow inputs in file order. */
   items: BulkItem[];
-  workflowIds: string[];
 }
 
-/** Splits CSV text into records (RFC 4180: quoted fields, doubled quotes, CRLF); each record keeps its first line number. */
+/**
+ * Splits CSV text into records (RFC 4180: quoted fields, doubled quotes, CRLF); each record keeps its
+ * first line number. A field is quoted when a `"` opens it (after blanks); text after its closing quote is kept.
+ */
 function csvRecords(text: string, problems: FileProblem[]): Array<{ line: number; cells: string[] }> {
   const records: Array<{ line: number; cells: string[] }> = [];
+  const field = /[^\S\r\n]*"([^"]*(?:""[^"]*)*)"(?!")([^,\r\n]*)(,|\r\n?|\n|$)|([^,\r\n]*)(,|\r\n?|\n|$)/y;
   let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
   let line = 1;
   let recordLine = 1;
-  let cellStarted = false;
-  const endRecord = (): void => {
-    cells.push(cell);
+  for (;;) {
+    const [, quoted, afterQuote, quotedEnd, plain = '', plainEnd] = field.exec(text)!;
+    if (quoted === undefined && /^[^\S\r\n]*"/.test(plain)) {
+      problems.push({ line: recordLine, problem: 'a quoted field is not closed (a " is missing)' });
+      return records;
+    }
+    cells.push(quoted === undefined ? plain : `${quoted.replaceAll('""', '"')}${afterQuote}`);
+    line += quoted === undefined ? 0 : quoted.split('\n').length - 1;
+    const end = quotedEnd ?? plainEnd;
+    if (end === ',') continue;
     if (!(cells.length === 1 && cells[0]!.trim() === '')) records.push({ line: recordLine, cells });
+    if (end === '') return records;
     cells = [];
-    cell = '';
-    cellStarted = false;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (char === '"') {
-        quoted = false;
-      } else {
-        if (char === '\n') line++;
-        cell += char;
-      }
-      continue;
-    }
-    if (char === '"' && !cellStarted && cell.trim() === '') {
-      quoted = true;
-      cellStarted = true;
-      cell = '';
-    } else if (char === ',') {
-      cells.push(cell);
-      cell = '';
-      cellStarted = false;
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      endRecord();
-      line++;
-      recordLine = line;
-    } else {
-      cell += char;
-      if (char.trim() !== '') cellStarted = true;
-    }
+    line++;
+    recordLine = line;
   }
-  if (quoted) problems.push({ line: recordLine, problem: 'a quoted field is not closed (a " is missing)' });
-  else endRecord();
-  return records;
 }
 
 function csvRows(text: string, columns: readonly string[], problems: FileProblem[]): BulkFileRow[] {
@@ -138,12 +112,8 @@ function csvRows(text: string, columns: readonly string[], problems: FileProblem
   });
   return records.map(({ line, cells }) => {
     if (cells.length !== names.length) problems.push({ line, problem: `${cells.length} fields, but the header has ${names.length}` });
-    const values: Record<string, string> = {};
-    names.forEach((name, position) => {
-      const value = (cells[position] ?? '').trim();
-      if (value !== '') values[name] = value;
-    });
-    return { line, values };
+    const values = names.map((name, position): [string, string] => [name, (cells[position] ?? '').trim()]);
+    return { line, values: Object.fromEntries(values.filter(([, value]) => value !== '')) };
   });
 }
 
@@ -179,7 +149,7 @@ function jsonLineRows(text: string, columns: readonly string[], problems: FilePr
 }
 
 /** True for JSON lines (by the file name, or a first non-blank character of `{`). */
-export function looksLikeJsonLines(fileName: string, text: string): boolean {
+function looksLikeJsonLines(fileName: string, text: string): boolean {
   return /\.(jsonl|ndjson)$/i.test(fileName) || text.trimStart().startsWith('{');
 }
 
@@ -193,7 +163,6 @@ export function parseBulkFile(kind: BulkKind, fileName: string, text: string, en
   if (rows.length > bulkLimits.maxItems) problems.push({ line: 0, problem: `at most ${bulkLimits.maxItems} items per bulk (the file has ${rows.length}); split it` });
   const defaults = spec.defaults(env);
   const items: BulkItem[] = [];
-  const workflowIds: string[] = [];
   const firstLineOfKey = new Map<string, number>();
   for (const row of rows) {
     const missing = spec.required.filter((name) => row.values[name] === undefined);
@@ -222,16 +191,13 @@ export function parseBulkFile(kind: BulkKind, fileName: string, text: string, en
     }
     firstLineOfKey.set(key, row.line);
     items.push(item);
-    workflowIds.push(key);
   }
   if (problems.length > 0) throw new BulkFileError(fileName, [...problems].sort((a, b) => a.line - b.line));
-  return { kind, rows, items, workflowIds };
+  return { kind, rows, items };
 }
 
 /** Validation speaks of input fields (`userId`); a file's reader knows the columns (`user`). */
 function columnNames(spec: ColumnSpec, problem: string): string {
-  for (const [column, field] of Object.entries(spec.columns)) {
-    if (problem.startsWith(`${field} `)) return `${column}${problem.slice(field.length)}`;
-  }
-  return problem;
+  const named = Object.entries(spec.columns).find(([, field]) => problem.startsWith(`${field} `));
+  return named === undefined ? problem : `${named[0]}${problem.slice(named[1].length)}`;
 }

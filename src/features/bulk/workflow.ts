@@ -162,9 +162,7 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     const now = Date.now();
     if (progressLogged && progressLogged.state === state && (progressLogged.settled === settled || now - progressLogged.at < 2_000)) return;
     progressLogged = { at: now, settled, state };
-    const { total, done, failed, waiting, notStarted, running, queued } = current;
-    const { bulkId } = input;
-    log.info('bulk progress', { bulkId, state, total, done, failed, waiting, notStarted, running, queued });
+    log.info('bulk progress', { bulkId: input.bulkId, state, ...current });
   }
   let attributesWrittenAt = 0;
   let written: { done: number; failed: number; waiting: number; state: BulkState } | undefined;
@@ -193,35 +191,29 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     ]);
   }
 
-  function control(action: BulkControlRecord['action'], allowedFrom: readonly BulkState[]) {
-    return {
-      validator: (request: BulkControl): void => {
-        if (!allowedFrom.includes(state)) {
-          throw new Error(`cannot ${action} bulk ${input.bulkId}: it is ${state}${state === 'finished' ? '' : ` (${action} is possible when it is ${allowedFrom.join(' or ')})`}`);
-        }
-        const found = controlProblems(request);
-        if (found.length > 0) throw new Error(`${action} refused: ${found.join('; ')}`);
-      },
-      handler: (request: BulkControl): BulkProgress => {
-        controls.push({ action, operator: request.operator.trim(), note: request.note.trim(), at: new Date().toISOString() });
-        if (controls.length > bulkLimits.shownControls) controls.splice(0, controls.length - bulkLimits.shownControls);
-        state = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
-        // The running slice stops starting items and reports now.
-        if (action !== 'resume') slice?.cancel();
-        publish(true);
-        return progress();
-      },
-    };
-  }
   setHandler(bulkProgressQuery, progress);
   const controlUpdates = [
     [pauseBulkUpdate, 'pause', ['running'], 'Stop starting new items (running ones go on)'],
     [resumeBulkUpdate, 'resume', ['paused'], 'Start items again after a pause'],
-    [cancelBulkUpdate, 'cancel', ['running', 'paused'],
-      'Start no more items; running ones are left alone and reported'],
+    [cancelBulkUpdate, 'cancel', ['running', 'paused'], 'Start no more items; running ones are left alone and reported'],
   ] as const;
   for (const [update, action, allowedFrom, what] of controlUpdates) {
-    const { handler, validator } = control(action, allowedFrom);
+    const validator = (request: BulkControl): void => {
+      if (!(allowedFrom as readonly BulkState[]).includes(state)) {
+        throw new Error(`cannot ${action} bulk ${input.bulkId}: it is ${state}${state === 'finished' ? '' : ` (${action} is possible when it is ${allowedFrom.join(' or ')})`}`);
+      }
+      const found = controlProblems(request);
+      if (found.length > 0) throw new Error(`${action} refused: ${found.join('; ')}`);
+    };
+    const handler = (request: BulkControl): BulkProgress => {
+      controls.push({ action, operator: request.operator.trim(), note: request.note.trim(), at: new Date().toISOString() });
+      if (controls.length > bulkLimits.shownControls) controls.splice(0, controls.length - bulkLimits.shownControls);
+      state = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
+      // The running slice stops starting items and reports now.
+      if (action !== 'resume') slice?.cancel();
+      publish(true);
+      return progress();
+    };
     setHandler(update, handler, { validator, description: `${what}: {"operator":"who","note":"why"}` });
   }
   publish(true);

@@ -13,15 +13,15 @@ import type { WebTvClient } from '../../apis/webtv/client.ts';
 import { RunState, queryNames } from '../../contracts.ts';
 import type { RunStatus } from '../../contracts.ts';
 import { InvalidLedgerInputError } from '../../ledger/errors.ts';
-import type { AuditEvent, EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.ts';
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
 import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
 import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
-import { activityContext, isDone, isUnresolved, unresolvedStates } from '../../activities/protocol.ts';
-import { numberField, textField, doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
+import { activityContext, isDone, isUnresolved, numberField, textField, unresolvedStates } from '../../activities/protocol.ts';
+import { doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;
@@ -37,20 +37,10 @@ export interface ReconcileActivityDeps {
 /** Effects read from the ledger per page while listing what changed. */
 const changePageSize = 1_000;
 
-/** The effect keys of findings reported since `sinceMs` (newest first, at most 10,000). */
-function reportedEffectKeys(events: readonly AuditEvent[], sinceMs: number): string[] {
-  return [...new Set(events.filter((event) => Date.parse(event.at) >= sinceMs).flatMap((event) => (event.effectKey === null ? [] : [event.effectKey])))];
-}
-
 /** A finding about one effect: its id is `<kind>:<effect key>`. */
-type Evidence = DriftFinding['evidence'];
-
-function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, evidence: Evidence): DriftFinding {
+function effectFinding(kind: DriftKind, record: EffectRecord, summary: string, evidence: DriftFinding['evidence']): DriftFinding {
   const { workflowId, key: effectKey, userId } = record;
   return { id: `${kind}:${effectKey}`, kind, workflowId, effectKey, userId, summary, evidence };
-}
-function heartbeat(): void {
-  activityContext()?.heartbeat();
 }
 
 export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
@@ -65,17 +55,12 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     const wait = lastRead + minGapMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     lastRead = Date.now();
-    heartbeat();
+    activityContext()?.heartbeat();
     return read();
   }
 
-  async function isRunning(workflowId: string): Promise<boolean> {
-    try {
-      return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-    } catch {
-      return false;
-    }
-  }
+  const isRunning = (workflowId: string): Promise<boolean> =>
+    client.workflow.getHandle(workflowId).describe().then((run) => run.status.name === 'RUNNING', () => false);
 
   /** The bill, or undefined when JustClick says it does not exist. */
   async function billStatus(billId: string): Promise<{ exists: false } | { exists: true; payStatus: string | null }> {
@@ -104,18 +89,17 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     const userId = Number(record.userId);
     const amountText = textField(record.request, 'amount');
     if (!Number.isSafeInteger(userId) || amountText === undefined) return undefined;
-    const decidedNot = await ledger.listAudit({ effectKey: record.key, event: 'effect.resolved-not-applied' });
-    const decision = decidedNot.at(-1);
+    const decision = (await ledger.listAudit({ effectKey: record.key, event: 'effect.resolved-not-applied' })).at(-1);
     if (decision === undefined) return undefined;
     const amount = parsePositiveAmount(amountText);
     const change = record.kind === 'credit.subtract' ? -amount : amount;
     // What the balance should be now, as far as this effect goes.
-    const base =
-      record.state === 'resolved-not-applied' ? numberField(record.observedAfter, 'creditCents') : numberField(record.observedBefore, 'creditCents');
+    const base = numberField(record.state === 'resolved-not-applied' ? record.observedAfter : record.observedBefore, 'creditCents');
     if (base === undefined) return undefined;
     const expected = record.state === 'resolved-not-applied' ? base : base + change;
     const now = (await paced(() => webtv.getCredit(userId))).buyerCredit;
     if (now !== expected + change) return undefined;
+    const note = textField(decision.details, 'note');
     const summary =
       `Store user ${userId}'s credit moved by exactly ${formatCents(Math.abs(change))} after ${record.key} was decided "did not take effect": ` +
       'the earlier request probably landed late, so the change is there twice.';
@@ -124,7 +108,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         'change': `${change < 0 ? '-' : '+'}${formatCents(Math.abs(change))}`,
         'decided not applied at': decision.at,
         // Who decided: the self-declared operator, and in the note the identity Temporal recorded for their decision.
-        'decided by': `${decision.actor ?? 'not recorded'}${textField(decision.details, 'note') === undefined ? '' : ` — ${textField(decision.details, 'note') ?? ''}`}`,
+        'decided by': `${decision.actor ?? 'not recorded'}${note === undefined ? '' : ` — ${note}`}`,
         'final state': `${record.state} at ${record.updatedAt}`,
         'credit expected': formatCents(expected),
         'credit now': formatCents(now),
@@ -178,7 +162,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       if (run.typedSearchAttributes.get(orderflowSearchAttributes.state) !== RunState.AwaitingOperator) continue;
       // A run cannot have waited longer than it exists: only older runs are asked (a query needs their worker).
       if (Date.parse(input.now) - run.startTime.getTime() <= input.operatorWaitMs) continue;
-      heartbeat();
+      activityContext()?.heartbeat();
       const status = await client
         .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(run.workflowId).query<RunStatus>(queryNames.status))
         .catch(() => undefined);
@@ -228,8 +212,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
   /** Where the last completed reconcile left off (ms), if one did. */
   async function checkpoint(): Promise<number | undefined> {
     const [latest] = await ledger.listAudit({ event: reconcileAuditEvents.checkpoint, newestFirst: true, limit: 1 });
-    const through = latest === undefined ? undefined : Date.parse(textField(latest.details, 'through') ?? '');
-    return through === undefined || Number.isNaN(through) ? undefined : through;
+    const through = Date.parse(textField(latest?.details ?? null, 'through') ?? '');
+    return Number.isNaN(through) ? undefined : through;
   }
 
   /** Every effect changed at or after `sinceMs`, in the order of their last change, a page at a time. */
@@ -256,10 +240,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
 
   return {
     /**
-     * Looks at what changed since the ledger's reconcile checkpoint (the window's start when
-     * there is none yet, or when it is older), plus what is still open whatever it changed:
-     * unresolved effects, and effects with a finding reported within the window (a finding
-     * stays in the report while its drift lasts). The reads follow the changes, not the window.
+     * What changed since the checkpoint (never before the window's start), plus what is still open:
+     * unresolved effects, and effects with a finding reported within the window (docs/runbook.md, "Drift").
      */
     async findDrift(input) {
       const windowStart = Date.parse(input.since);
@@ -275,10 +257,10 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       };
       for await (const record of changedSince(sinceMs)) await check(record);
       for (const record of await ledger.listEffects({ state: unresolvedStates, limit: 10_000 })) await check(record);
-      const reported = await ledger.listAudit({ event: reconcileAuditEvents.finding, newestFirst: true, limit: 10_000 });
-      for (const key of reportedEffectKeys(reported, windowStart)) {
-        if (looked.has(key)) continue;
-        const record = await ledger.get(key);
+      // Findings reported within the window (the newest 10,000).
+      for (const { at, effectKey } of await ledger.listAudit({ event: reconcileAuditEvents.finding, newestFirst: true, limit: 10_000 })) {
+        if (effectKey === null || looked.has(effectKey) || Date.parse(at) < windowStart) continue;
+        const record = await ledger.get(effectKey);
         if (record !== undefined) await check(record);
       }
       findings.push(...(await doublesAmong([...looked.values()])));
@@ -317,9 +299,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (earlier !== undefined && !recorded.has(earlier.id)) recorded.set(earlier.id, earlier);
       }
       const counter = Context.current().metricMeter.createCounter(metricNames.driftFindings, '1', 'Drift found by reconcile, by kind and whether it was new');
-      const actor = reconcileWorkflowId;
       const audit = async ({ workflowId, effectKey, userId }: DriftFinding, event: string, details: JsonValue) => {
-        await ledger.audit({ workflowId, effectKey: effectKey ?? undefined, userId, event, details, actor });
+        await ledger.audit({ workflowId, effectKey: effectKey ?? undefined, userId, event, details, actor: reconcileWorkflowId });
       };
       const settled: SettledFinding[] = [];
       for (const finding of findings) {
@@ -348,9 +329,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         }
         settled.push({ ...finding, isNew, followUp, outcome, ...(findingWorkflowId === undefined ? {} : { findingWorkflowId }) });
       }
-      // Every finding is recorded: the next reconcile may start from here. Written last, so a
-      // run that fails anywhere before leaves the checkpoint where it was (nothing is skipped).
-      const checkedAtMs = checkedAt === undefined ? NaN : Date.parse(checkedAt);
+      // Written last: a run that fails before leaves the checkpoint where it was (nothing is skipped).
+      const checkedAtMs = Date.parse(checkedAt ?? '');
       if (!Number.isNaN(checkedAtMs)) {
         await ledger.audit({
           workflowId: reconcileWorkflowId,

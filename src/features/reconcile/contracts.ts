@@ -1,13 +1,10 @@
 /** What the reconcile workflow finds and returns. Workflow-safe: types and constants only. */
 
-/** The kinds of drift, as docs/runbook.md ("Drift") explains them. */
-export const driftKinds = ['stale-effect', 'late-landing', 'order-not-cancelled', 'bill-still-exists', 'bill-not-paid', 'operator-wait', 'double-effect'] as const;
-export type DriftKind = (typeof driftKinds)[number];
-
-/** What follows a finding: a safe repair done by the reconcile run, or an operator's decision. */
-export type DriftFollowUp = 'repair' | 'operator';
-
-export const followUpOfKind: Readonly<Record<DriftKind, DriftFollowUp>> = Object.freeze({
+/**
+ * The kinds of drift, as docs/runbook.md ("Drift") explains them, and what follows a finding of
+ * each: a safe repair done by the reconcile run, or an operator's decision.
+ */
+export const followUpOfKind = Object.freeze({
   'stale-effect': 'operator',
   'late-landing': 'operator',
   'order-not-cancelled': 'operator',
@@ -15,7 +12,9 @@ export const followUpOfKind: Readonly<Record<DriftKind, DriftFollowUp>> = Object
   'bill-not-paid': 'operator',
   'operator-wait': 'operator',
   'double-effect': 'operator',
-});
+} as const);
+export type DriftKind = keyof typeof followUpOfKind;
+export const driftKinds = Object.keys(followUpOfKind) as DriftKind[];
 
 export interface DriftFinding {
   /** Stable: `<kind>:<effect key or workflow id>`; the same drift found again has the same id. */
@@ -35,7 +34,7 @@ export interface DriftFinding {
 export interface SettledFinding extends DriftFinding {
   /** false: an earlier reconcile reported it already. */
   isNew: boolean;
-  followUp: DriftFollowUp;
+  followUp: (typeof followUpOfKind)[DriftKind];
   /** What was done: the repair's outcome, or what the operator must decide. */
   outcome: string;
   /** The `reconcile-finding` run where an operator decides (operator follow-ups only). */

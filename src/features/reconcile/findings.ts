@@ -4,26 +4,12 @@
  * recorded finding compared with the one a reconcileFinding run was given.
  */
 import { FailureType } from '../../contracts.ts';
-import type { AuditEvent, EffectRecord, JsonValue } from '../../ledger/types.ts';
+import type { AuditEvent, EffectRecord } from '../../ledger/types.ts';
 import type { DriftFinding } from './contracts.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { orderEffectKey } from '../../business-keys.ts';
 import { effectKey as buildEffectKey, parseEffectKey } from '../../ledger/keys.ts';
-import { isDone } from '../../activities/protocol.ts';
-
-export function objectField(value: JsonValue | null, name: string): JsonValue | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value[name] : undefined;
-}
-
-export function numberField(value: JsonValue | null, name: string): number | undefined {
-  const field = objectField(value, name);
-  return typeof field === 'number' ? field : undefined;
-}
-
-export function textField(value: JsonValue | null, name: string): string | undefined {
-  const field = objectField(value, name);
-  return typeof field === 'string' ? field : undefined;
-}
+import { isDone, numberField, objectField, textField } from '../../activities/protocol.ts';
 
 /**
  * The order business key an effect holds (`refund:<user>:<order>`, `cancel:<user>:<order>`),
