@@ -52,7 +52,7 @@ const layers = [
   {
     name: 'activities',
     what: 'the activities the worker runs',
-    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/reconcile/findings.ts', 'src/features/bulk/rows-activities.ts'],
+    files: ['src/activities/**', 'src/features/*/activities.ts', 'src/features/reconcile/findings.ts'],
     sees: ['base', 'infrastructure', 'client'],
   },
   {
