@@ -8,7 +8,7 @@ import { ConfigError } from '../config.ts';
 import { readEncryptionKeys } from '../temporal/encryption.ts';
 import { isLoopbackHost, startCodecServer } from '../temporal/codec-server.ts';
 import type { CodecServer, CodecServerAccess, CodecServerOptions } from '../temporal/codec-server.ts';
-import { CommandFailure, exitCodes, parseCommandArgs } from './framework.ts';
+import { CommandFailure, exitCodes } from './framework.ts';
 import type { CliContext, LeafCommand } from './framework.ts';
 
 type Environment = CliContext['env'];
@@ -118,8 +118,7 @@ Configuration (environment):
 Without a token or a JWKS it refuses to start unless it listens on loopback.
 
 Exit status: 0 stopped by a signal; 2 bad configuration.`,
-  async run(args, context) {
-    parseCommandArgs(args, { options: {}, allowPositionals: false });
+  async run(_args, context) {
     const { keys, problems: keyProblems } = readEncryptionKeys(context.env);
     const { settings, problems } = readCodecServerSettings(context.env);
     const all = [...keyProblems, ...problems];

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { registerSearchAttributes } from '../temporal/readiness.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
-import { exitCodes, line, parseCommandArgs } from './framework.ts';
+import { exitCodes, line } from './framework.ts';
 import type { LeafCommand } from './framework.ts';
 import { temporalVariables, withoutWorkerSettings } from './environment.ts';
 
@@ -21,8 +21,7 @@ the namespace's settings or with tcld if your key may not).
 
 Exit status: 0 ready; 1 Temporal could not be reached; 2 the namespace does not exist, the
 credential was refused, or an attribute exists with another type.`,
-  async run(args, context) {
-    parseCommandArgs(args, { options: {}, allowPositionals: false });
+  async run(_args, context) {
     const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
     const client = await connectClient(config, { checkReady: false });
     try {

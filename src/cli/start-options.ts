@@ -1,34 +1,53 @@
 /** The options, help and input of each `orderflow start <name>` command, one per registered workflow. */
 import { defaultPaymentDeadline } from '../contracts.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
+import type { LeafCommand, OptionSpecs, ParsedArgs } from './framework.ts';
 
-type CliValues = Readonly<Record<string, string | boolean | undefined>>;
+type CliValues = ParsedArgs<OptionSpecs>['values'];
 type CliEnvironment = Readonly<Record<string, string | undefined>>;
 
-export interface StartOptions {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  readonly help: string;
-  readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
+export interface StartOptions extends Pick<LeafCommand, 'name' | 'summary' | 'usage' | 'help' | 'notes'> {
+  readonly options: OptionSpecs;
   /** The workflow input from the parsed options (validation names anything wrong). */
   readonly input: (values: CliValues, env: CliEnvironment) => Record<string, unknown>;
 }
 
 /** A number option as typed; anything not all digits is passed on as text so validation names it. */
-function idOption(value: string | boolean | undefined): number | string | undefined {
+function idOption(value: unknown): number | string | undefined {
   if (typeof value !== 'string') return undefined;
   return /^\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
-function text(value: string | boolean | undefined): string | undefined {
+function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The options of the order workflows: --user, --order, --justclick-bill (and --wait). */
-const orderOptions = {
-  user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' }, wait: { type: 'boolean' },
-} as const;
+/** Every option of the start commands, described once. */
+const startOptionSpecs = {
+  user: { type: 'string', value: '<id>', help: 'Store user id (required)' },
+  order: { type: 'string', value: '<id>', help: "The user's current order (required)" },
+  action: { type: 'string', value: 'add|subtract', help: 'Add or subtract the amount (required)' },
+  amount: { type: 'string', value: '<decimal>', help: 'The amount of credit, e.g. 5.50 (required)' },
+  description: { type: 'string', value: '<text>', help: 'Shown to the user in the store (required)' },
+  'justclick-bill': { type: 'string', value: '<id>', help: 'The mirrored JustClick bill to delete' },
+  'payment-deadline': {
+    type: 'string', value: '<duration>', help: `How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})`,
+  },
+  requester: { type: 'string', value: 'ADMIN|BUYER', help: 'Who asks for the cancellation (default ADMIN)' },
+  reason: { type: 'string', value: '<text>', help: 'Why: recorded in the run, the UI and the ledger (required)' },
+  'requested-by': { type: 'string', value: '<name>', help: 'Who asks (default: $USER)' },
+  'request-id': { type: 'string', value: '<id>', help: 'Your idempotency key, e.g. a coupon redemption id' },
+  wait: {
+    type: 'boolean',
+    help: 'Follow the run: print each step as it happens (and each failed attempt of a step that is being retried) ' +
+      'and end with the result. Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C stops following, not the run (exit 130).',
+  },
+} as const satisfies OptionSpecs;
+
+/** The named start options, in the order given. */
+function startOptionsNamed(...names: Array<keyof typeof startOptionSpecs>): OptionSpecs {
+  return Object.fromEntries(names.map((name) => [name, startOptionSpecs[name]]));
+}
 
 function orderInput(values: CliValues): Record<string, unknown> {
   return {
@@ -38,12 +57,7 @@ function orderInput(values: CliValues): Record<string, unknown> {
   };
 }
 
-const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
-                         attempt of a step that is being retried) and end with the result.
-                         Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C
-                         stops following, not the run (exit 130).
-
-Values are read leniently where the meaning is certain: spaces around a value are
+const valuesRule = `Values are read leniently where the meaning is certain: spaces around a value are
 ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
 one line without control characters. Each option may be given once.`;
 
@@ -51,7 +65,9 @@ one line without control characters. Each option may be given once.`;
 const reasonRule = `--reason: required for refund-and-cancel and adjust-credit (as for every starter and
 the HTTP contract: a backend must say why money moves), optional for cancel-order. There is
 no default text, and an empty or blank --reason is refused everywhere: give a reason, or
-(cancel-order) leave --reason out.`;
+(cancel-order) leave --reason out.
+
+${valuesRule}`;
 
 export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = {
   refundAndCancel: {
@@ -62,24 +78,12 @@ export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = 
 the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
 the credit back; after it, steps only go forward. The workflow id is
 refund-and-cancel:<user>:<order>: the same request twice is one run; another amount or bill
-for the same order is refused as a conflict.
-
-Options:
-  --user <id>            Store user id (required)
-  --order <id>           The order being refunded; must be the user's current order (required)
-  --amount <decimal>     Credit to add, e.g. 5.50 (required)
-  --justclick-bill <id>  The mirrored JustClick bill to delete
-  --reason <text>        Why: recorded in the run, the UI and the ledger (required)
-  --requested-by <name>  Who asks (default: $USER)
-
-${reasonRule}
-${waitHelp}
+for the same order is refused as a conflict.`,
+    options: startOptionsNamed('user', 'order', 'amount', 'justclick-bill', 'reason', 'requested-by', 'wait'),
+    notes: `${reasonRule}
 
 Example:
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
-    options: {
-      ...orderOptions, amount: { type: 'string' }, reason: { type: 'string' }, 'requested-by': { type: 'string' },
-    },
     input: (values, env) => ({
       ...orderInput(values),
       amount: text(values['amount']),
@@ -93,15 +97,12 @@ Example:
     usage: 'start process-paid-order --user <id> --order <id> [--justclick-bill <id>] [--payment-deadline <duration>] [--wait]',
     help: `Starts processPaidOrder: confirm the order, process it (marks it paid and delivers its
 products); while an amount is due, wait for the paymentReceived signal up to the deadline,
-then ask an operator; finally mark the JustClick bill paid.
-
-Options:
-  --user <id>                     Store user id (required)
-  --order <id>                    The user's current order (required)
-  --justclick-bill <id>           The mirrored JustClick bill to mark paid
-  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})
-${waitHelp}`,
-    options: { ...orderOptions, 'payment-deadline': { type: 'string' } },
+then ask an operator; finally mark the JustClick bill paid.`,
+    options: {
+      ...startOptionsNamed('user', 'order', 'justclick-bill', 'payment-deadline', 'wait'),
+      'justclick-bill': { type: 'string', value: '<id>', help: 'The mirrored JustClick bill to mark paid' },
+    },
+    notes: valuesRule,
     input: (values) => ({ ...orderInput(values), paymentDeadline: text(values['payment-deadline']) }),
   },
   adjustCredit: {
@@ -111,23 +112,9 @@ ${waitHelp}`,
     help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
 adjust-credit:<user>:<request id> (or a digest of the request): the same request twice is one
 run; another action, amount or description under the same request id is refused as a conflict.
-
-Options:
-  --user <id>             Store user id (required)
-  --action add|subtract   (required)
-  --amount <decimal>      e.g. 5.00 (required)
-  --description <text>    Shown to the user in the store (required)
-  --reason <text>         Why: recorded in the run, the UI and the ledger (required)
-  --request-id <id>       Your idempotency key, e.g. a coupon redemption id
-
-Who asks is recorded as $USER.
-
-${reasonRule}
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, action: { type: 'string' }, amount: { type: 'string' }, description: { type: 'string' },
-      reason: { type: 'string' }, 'request-id': { type: 'string' }, wait: { type: 'boolean' },
-    },
+Who asks is recorded as $USER.`,
+    options: startOptionsNamed('user', 'action', 'amount', 'description', 'reason', 'request-id', 'wait'),
+    notes: reasonRule,
     input: (values, env) => ({
       userId: idOption(values['user']),
       action: text(values['action']),
@@ -143,18 +130,12 @@ ${waitHelp}`,
     summary: "Cancel a user's current order and delete its JustClick bill",
     usage: 'start cancel-order --user <id> --order <id> [--justclick-bill <id>] [--requester ADMIN|BUYER] [--reason <text>] [--wait]',
     help: `Starts cancelOrder: confirm the order is current, cancel it (already cancelled counts as
-done), delete the mirrored JustClick bill.
-
-Options:
-  --user <id>               Store user id (required)
-  --order <id>              The user's current order (required)
-  --justclick-bill <id>     The mirrored JustClick bill to delete
-  --requester ADMIN|BUYER   Who asks for the cancellation (default ADMIN)
-  --reason <text>           Why (optional: leave it out to record none)
-
-${reasonRule}
-${waitHelp}`,
-    options: { ...orderOptions, requester: { type: 'string' }, reason: { type: 'string' } },
+done), delete the mirrored JustClick bill.`,
+    options: {
+      ...startOptionsNamed('user', 'order', 'justclick-bill', 'requester', 'reason', 'wait'),
+      reason: { type: 'string', value: '<text>', help: 'Why (optional: leave it out to record none)' },
+    },
+    notes: reasonRule,
     input: (values) => ({
       ...orderInput(values),
       requester: text(values['requester']) ?? 'ADMIN',

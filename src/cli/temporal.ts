@@ -80,11 +80,17 @@ interface RunOutcome {
   failureType?: string | undefined;
 }
 
+/** What a failed run or a refused update says: the message of its cause (the workflow's failure), else its own. */
+export function failureMessage(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 function failureText(error: unknown): { text: string; type?: string | undefined } {
   const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
   if (cause instanceof ApplicationFailure) return { text: cause.message, type: cause.type ?? undefined };
   if (cause instanceof TerminatedFailure) return { text: `terminated${cause.message ? `: ${cause.message}` : ''}`, type: 'Terminated' };
-  return { text: cause instanceof Error ? cause.message : String(cause), type: cause instanceof Error ? cause.name : undefined };
+  return { text: failureMessage(cause), type: cause instanceof Error ? cause.name : undefined };
 }
 
 /** The outcome of a run that is not running any more (its result answers at once); undefined while it runs. */

@@ -1,6 +1,5 @@
 /** `orderflow worker`, `orderflow start <workflow>` and `orderflow status`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowUiUrl } from '../client/connect.ts';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
@@ -12,10 +11,12 @@ import type { RunResult, RunStatus, StepState } from '../contracts.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 import { InputError } from '../validation.ts';
 import { printable } from '../single-line-text.ts';
-import { CommandFailure, UsageError, errorLine, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
+import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
+import {
+  closedRunOutcome, describeOutcome, describeRun, failureMessage, queryStatus, statusQueryUnanswered, withTemporal,
+} from './temporal.ts';
 import { describeFailedAttempt, failedAttempts } from './attempts.ts';
 import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
@@ -47,58 +48,54 @@ function printAwaiting(context: CliContext, status: RunStatus, workflowId: strin
 }
 
 /** Follows a run, printing each step as it changes; returns the exit status. */
-async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
+function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
   const printed = new Map<string, string>();
-  const step = watchUntilInterrupted(context);
   const client = handle.client;
-  const stop = (): ExitCode => reportStoppedWatching(context, 'the run goes on', `orderflow status ${handle.workflowId}`);
-  for (;;) {
-    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
-    if (description === stoppedWatching) return stop();
-    const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
-    if (status === stoppedWatching) return stop();
-    if (status) {
-      for (const step of status.steps) {
-        const text = describeStep(step);
-        if (printed.get(step.name) !== text && step.state !== 'pending') {
-          printed.set(step.name, text);
+  const stopped = { whatGoesOn: 'the run goes on', followWith: `orderflow status ${handle.workflowId}` };
+  return watchUntilInterrupted(context, stopped, async (step) => {
+    for (;;) {
+      const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+      const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
+      for (const runStep of status?.steps ?? []) {
+        const text = describeStep(runStep);
+        if (printed.get(runStep.name) !== text && runStep.state !== 'pending') {
+          printed.set(runStep.name, text);
           line(context, text);
         }
       }
-    }
-    // A step being retried: each failed attempt once, with its cause and the next attempt's time.
-    for (const failed of failedAttempts(description)) {
-      const key = `attempt:${failed.activity}:${failed.attempt}`;
-      if (printed.has(key)) continue;
-      printed.set(key, '');
-      line(context, describeFailedAttempt(failed, runningStep(status)));
-    }
-    if (description.status.name !== 'RUNNING') {
-      try {
-        const result = (await handle.result()) as RunResult;
-        line(context, `Completed: ${result.summary}`);
-        return exitCodes.ok;
-      } catch (error) {
-        const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
-        errorLine(context, `Failed (${description.status.name}): ${cause instanceof Error ? cause.message : String(cause)}`);
-        return exitCodes.failed;
+      // A step being retried: each failed attempt once, with its cause and the next attempt's time.
+      for (const failed of failedAttempts(description)) {
+        const key = `attempt:${failed.activity}:${failed.attempt}`;
+        if (printed.has(key)) continue;
+        printed.set(key, '');
+        line(context, describeFailedAttempt(failed, runningStep(status)));
       }
+      if (description.status.name !== 'RUNNING') {
+        try {
+          const result = (await handle.result()) as RunResult;
+          line(context, `Completed: ${result.summary}`);
+          return exitCodes.ok;
+        } catch (error) {
+          errorLine(context, `Failed (${description.status.name}): ${failureMessage(error)}`);
+          return exitCodes.failed;
+        }
+      }
+      if (status?.state === 'awaiting-operator') {
+        printAwaiting(context, status, handle.workflowId);
+        return exitCodes.waitingForOperator;
+      }
+      await step((signal) => sleep(500, undefined, { signal }));
     }
-    if (status?.state === 'awaiting-operator') {
-      printAwaiting(context, status, handle.workflowId);
-      return exitCodes.waitingForOperator;
-    }
-    if ((await step((signal) => sleep(500, undefined, { signal }))) === stoppedWatching) return stop();
-  }
+  });
 }
 
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
   const spec = startOptions[workflowType];
+  const readsUser = spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit';
   return {
     ...spec,
-    environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
-    async run(args, context) {
-      const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
+    environment: { variables: readsUser ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
+    async run({ values }, context) {
       // Bad input is refused before anything connects, so it is named even when Temporal is down.
       let input: unknown;
       try {
@@ -138,7 +135,7 @@ before anything is sent (exit 2 on bad input). Needs a running worker to make pr
   subcommands: (Object.keys(workflowRegistry) as WorkflowTypeName[]).map(startCommand),
 };
 
-export const statusCommand: LeafCommand = {
+export const statusCommand = leafCommand({
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
@@ -146,13 +143,12 @@ export const statusCommand: LeafCommand = {
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
 waits for an operator, why and the choices. A run that ended shows its outcome first: the
 result's summary, or the failure it ended with, from its history (no worker needed). The
-steps come from the run's status query, which a worker answers. --json prints all of it as
-JSON.
-
-Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
+steps come from the run's status query, which a worker answers.`,
+  options: { json: { type: 'boolean', help: 'Print all of it as JSON' } },
+  positionals: true,
+  notes: `Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
 this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
-  async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
+  async run({ values, positionals }, context) {
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel:7:319.');
     return withTemporal(context, async (client, config) => {
@@ -181,7 +177,7 @@ this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
       return exitCodes.ok;
     });
   },
-};
+});
 
 export const workerCommand: LeafCommand = {
   name: 'worker',
@@ -197,8 +193,7 @@ While Temporal cannot be reached (not started yet, restarting), the worker waits
 again with a growing delay (up to 30 s, with jitter), logging one line per attempt. It exits
 (code 2) for what waiting cannot fix: a TLS failure, a refused credential, an unknown
 namespace, or missing search attributes (orderflow setup registers them).`,
-  async run(args, context) {
-    parseCommandArgs(args, { options: {}, allowPositionals: false });
+  async run(_args, context) {
     const { runWorkerProcess } = await import('../worker.ts');
     try {
       await runWorkerProcess(context.env);
