@@ -9,7 +9,7 @@ import { checkWebTvFields } from '../apis/webtv/fields.ts';
 import { printable } from '../single-line-text.ts';
 import { justClickMethods, justClickReservedFields } from '../apis/justclick/types.ts';
 import { justClickVariables, webTvVariables } from './environment.ts';
-import { UsageError, exitCodes, leafCommand, reportApiFailure, wrapText } from './framework.ts';
+import { UsageError, exitCodes, leafCommand, wrapText } from './framework.ts';
 import type { CliContext, GroupCommand } from './framework.ts';
 
 function printJson(context: CliContext, value: unknown): void {
@@ -96,7 +96,7 @@ Examples:
     } catch (error) {
       // Refused by the client before sending: a usage problem.
       if (error instanceof InvalidWebTvInputError) throw new UsageError(error.message);
-      return reportApiFailure(context, error);
+      throw error;
     } finally {
       await client.close();
     }
@@ -169,7 +169,7 @@ Examples:
         context.stderr.write(printable(`${error.code} | ${error.vendorText ?? ''}\n${error.message}\n`));
         return exitCodes.ok;
       }
-      return reportApiFailure(context, error);
+      throw error;
     } finally {
       await client.close();
     }

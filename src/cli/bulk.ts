@@ -13,7 +13,6 @@ import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } f
 import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
 import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
-import { InputError } from '../validation.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay, watchUntilInterrupted, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
@@ -48,10 +47,6 @@ export function progressLine(progress: BulkProgress, now = Date.now()): string {
     `done ${counts.done} · failed ${counts.failed} · waiting ${counts.waiting} · running ${counts.running}` +
     `${counts.notStarted > 0 ? ` · not started ${counts.notStarted}` : ''} · ${progress.state} · ${eta}`
   );
-}
-
-async function queryProgress(handle: WorkflowHandle): Promise<BulkProgress> {
-  return handle.query<BulkProgress>(bulkQueryNames.progress);
 }
 
 function csvCell(value: string): string {
@@ -103,7 +98,8 @@ async function watch(context: CliContext, handle: WorkflowHandle, config: Tempor
     for (;;) {
       const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
       if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') break;
-      const now = await step((signal) => client.withAbortSignal(signal, () => queryProgress(handle)).catch(() => undefined));
+      const query = (): Promise<BulkProgress> => handle.query(bulkQueryNames.progress);
+      const now = await step((signal) => client.withAbortSignal(signal, query).catch(() => undefined));
       if (now) progress.show(progressLine(now));
       await step((signal) => sleep(1_000, undefined, { signal }));
     }
@@ -125,9 +121,11 @@ async function watch(context: CliContext, handle: WorkflowHandle, config: Tempor
 }
 
 /** The options and exit status of watching a bulk, as `bulk <kind> --wait` and `bulk status --wait` do. */
+const reportRows = 'write one CSV row per item (item, workflow_id, outcome, detail)';
+
 const watchOptions = {
   wait: { type: 'boolean', help: 'Show a progress bar (counts, ETA) until the bulk ends; Ctrl-C stops watching, not the bulk (exit 130)' },
-  report: { type: 'string', value: '<path>', help: 'With --wait: write one CSV row per item (item, workflow_id, outcome, detail)' },
+  report: { type: 'string', value: '<path>', help: `With --wait: ${reportRows}` },
 } as const;
 
 const watchExitStatus = '0 all done; 3 some wait for an operator; 1 some failed or were not started (cancelled); ' +
@@ -163,35 +161,26 @@ Example:
     async run({ values }, context) {
       if (values.file === undefined) throw new UsageError('--file is required.');
       if (values.report !== undefined && values.wait !== true) throw new UsageError('--report goes with --wait (the report is written when the bulk ends).');
-      const concurrency = wholeNumberOption('concurrency', values.concurrency, bulkLimits.defaultConcurrency, bulkLimits.maxConcurrency);
-      const rate = wholeNumberOption('rate', values.rate, bulkLimits.defaultRate, bulkLimits.maxRate);
-      let text: string;
-      try {
-        text = await readFile(values.file, 'utf8');
-      } catch (error) {
+      const concurrency = wholeNumberOption('concurrency', values.concurrency, defaultConcurrency, maxConcurrency);
+      const rate = wholeNumberOption('rate', values.rate, defaultRate, maxRate);
+      const text = await readFile(values.file, 'utf8').catch((error: unknown) => {
         throw new UsageError(`cannot read --file ${values.file}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      });
       let file: ParsedBulkFile;
       try {
         file = parseBulkFile(kind, values.file, text, context.env);
       } catch (error) {
-        if (error instanceof BulkFileError) {
-          context.stderr.write(`${error.message}\n`);
-          return exitCodes.usage;
-        }
+        if (error instanceof BulkFileError) throw new CommandFailure(error.message, { exitCode: exitCodes.usage });
         throw error;
       }
       const contentKey = file.rows.map((row) => Object.fromEntries(Object.entries(row.values).sort(([a], [b]) => a.localeCompare(b))));
       return withTemporal(context, async (client, config) => {
-        let bulk;
-        try {
-          bulk = await startBulk({ client, taskQueue: config.taskQueue }, { kind, items: file.items, concurrency, rate, contentKey });
-        } catch (error) {
-          if (error instanceof InputError) throw new UsageError(error.message);
+        const request = { kind, items: file.items, concurrency, rate, contentKey };
+        const bulk = await startBulk({ client, taskQueue: config.taskQueue }, request).catch((error: unknown) => {
           // The worker refused or could not store the rows: its reason, nothing started.
           if (error instanceof BulkRowsError) throw new CommandFailure(`${error.message} Nothing was started.`);
           throw error;
-        }
+        });
         line(context, `${bulk.started ? 'Started bulk' : 'Already there (same file): bulk'} ${bulk.workflowId}: ${file.items.length} ${kind} items, ${concurrency} at once, ${rate} starts per second`);
         line(context, `  ${workflowUiUrl(config, bulk.workflowId)}`);
         line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
@@ -212,7 +201,7 @@ const statusCommand = leafCommand({
 an operator or failed.`,
   options: {
     ...watchOptions,
-    report: { type: 'string', value: '<path>', help: 'With --wait or on a finished bulk: write one CSV row per item, as above' },
+    report: { type: 'string', value: '<path>', help: `With --wait, or on a finished bulk: ${reportRows}` },
     json: { type: 'boolean', help: "Print the progress query's answer" },
   },
   positionals: true,
@@ -223,21 +212,16 @@ an operator or failed.`,
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(bulkId);
       const description = await describeRun(handle, config);
-      if (description.status.name === 'COMPLETED' || values.wait === true) {
-        if (values.json !== true) return watch(context, handle, config, values.report);
-      }
-      if (description.status.name !== 'RUNNING') {
-        if (description.status.name === 'COMPLETED') {
-          line(context, JSON.stringify(await handle.result(), null, 2));
-          return exitCodes.ok;
-        }
+      const completed = description.status.name === 'COMPLETED';
+      if ((completed || values.wait === true) && values.json !== true) return watch(context, handle, config, values.report);
+      if (!completed && description.status.name !== 'RUNNING') {
         throw new CommandFailure(`Bulk ${bulkId} is ${description.status.name}; see ${workflowUiUrl(config, bulkId)}`);
       }
-      const progress = await queryProgress(handle);
       if (values.json === true) {
-        line(context, JSON.stringify(progress, null, 2));
+        line(context, JSON.stringify(completed ? await handle.result() : await handle.query(bulkQueryNames.progress), null, 2));
         return exitCodes.ok;
       }
+      const progress = await handle.query<BulkProgress>(bulkQueryNames.progress);
       if (values.report !== undefined) throw new UsageError('--report needs a finished bulk, or --wait.');
       line(context, `${bulkId} (bulk ${progress.kind}) — ${progress.state}; ${progress.concurrency} at once, ${progress.rate} starts per second`);
       line(context, `  ${workflowUiUrl(config, bulkId)}`);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
 import { readEncryptionKeys } from '../temporal/encryption.ts';
 import { isLoopbackHost, startCodecServer } from '../temporal/codec-server.ts';
-import type { CodecServer, CodecServerAccess, CodecServerOptions } from '../temporal/codec-server.ts';
+import type { CodecServerAccess, CodecServerOptions } from '../temporal/codec-server.ts';
 import { CommandFailure, exitCodes } from './framework.ts';
 import type { CliContext, LeafCommand } from './framework.ts';
 
@@ -104,20 +104,15 @@ export const codecServerCommand: LeafCommand = {
   summary: 'Serve /encode and /decode for the Temporal UI, the temporal CLI and backends (payload encryption)',
   usage: 'codec-server',
   environment: { variables: codecServerVariables },
-  help: `Serves Temporal's remote codec protocol with orderflow's payload encryption keys, so
-the Temporal UI (its codec endpoint), the temporal CLI (--codec-endpoint) and backends in
-any language read and write encrypted payloads. Runs until Ctrl-C. See docs/encryption.md.
-
-Configuration (environment):
-  ORDERFLOW_ENCRYPTION_KEYS (or _FILE)   the keys, as for the worker (required)
-  ORDERFLOW_CODEC_SERVER_LISTEN          host:port (default ${defaultCodecServerListen})
-  ORDERFLOW_CODEC_SERVER_TOKEN (or _FILE)  a shared bearer token callers send
-  ORDERFLOW_CODEC_SERVER_JWKS_URL, _ISSUER, _AUDIENCE
-                                         accept the UI's OIDC access tokens (JWTs)
-  ORDERFLOW_CODEC_SERVER_CORS_ORIGINS    origins a browser may call from (the UI's)
-Without a token or a JWKS it refuses to start unless it listens on loopback.
-
-Exit status: 0 stopped by a signal; 2 bad configuration.`,
+  help: `Serves Temporal's remote codec protocol with orderflow's payload encryption keys
+(ORDERFLOW_ENCRYPTION_KEYS, as for the worker), so the Temporal UI (its codec endpoint), the
+temporal CLI (--codec-endpoint) and backends in any language read and write encrypted
+payloads. Runs until Ctrl-C. It listens on ORDERFLOW_CODEC_SERVER_LISTEN (host:port, default
+${defaultCodecServerListen}); beyond loopback only with a shared bearer token callers send
+(ORDERFLOW_CODEC_SERVER_TOKEN) or the UI's OIDC access tokens (ORDERFLOW_CODEC_SERVER_JWKS_URL,
+_ISSUER, _AUDIENCE). Browsers may call it from ORDERFLOW_CODEC_SERVER_CORS_ORIGINS (the UI's
+origin). See docs/encryption.md.`,
+  notes: 'Exit status: 0 stopped by a signal; 2 bad configuration.',
   async run(_args, context) {
     const { keys, problems: keyProblems } = readEncryptionKeys(context.env);
     const { settings, problems } = readCodecServerSettings(context.env);
@@ -127,13 +122,11 @@ Exit status: 0 stopped by a signal; 2 bad configuration.`,
     }
     if (keys === undefined || settings === undefined || all.length > 0) throw new ConfigError(all);
     const shutdown = context.waitForShutdown();
-    let server: CodecServer;
-    try {
-      server = await startCodecServer({ keys, ...settings, log: (line) => void context.stderr.write(`${line}\n`) });
-    } catch (error) {
+    const log = (line: string): void => void context.stderr.write(`${line}\n`);
+    const server = await startCodecServer({ keys, ...settings, log }).catch((error: unknown) => {
       const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : error instanceof Error ? error.message : String(error);
       throw new CommandFailure(`The codec server cannot listen on ${settings.host}:${settings.port} (${code}); choose another address with ORDERFLOW_CODEC_SERVER_LISTEN.`);
-    }
+    });
     const access = [settings.access.token === undefined ? undefined : 'shared token', settings.access.jwt === undefined ? undefined : `OIDC tokens of ${settings.access.jwt.issuer}`]
       .filter((part) => part !== undefined)
       .join(' or ');

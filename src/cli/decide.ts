@@ -55,15 +55,15 @@ async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, 
     if (reused !== undefined) return { accepted: false, text: `refused: ${reused}` };
     return { accepted: true, text: `accepted: ${reply.action} at ${reply.waitId}, recorded as from ${reply.identity ?? 'no identity'}. ${reply.willHappen}` };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      return { accepted: false, text: `refused: ${failureMessage(error)}` };
-    }
+    if (error instanceof WorkflowUpdateFailedError) return { accepted: false, text: `refused: ${failureMessage(error)}` };
     if (error instanceof WorkflowNotFoundError) return notRunning(handle);
     throw error;
   }
 }
 
 const waitIdShape = /^[a-z][a-z0-9-]{0,63}#[1-9][0-9]{0,5}$/;
+
+const exampleQuery = 'OrderflowStep = "delete-justclick-bill"';
 
 export const decideCommand = leafCommand({
   name: 'decide',
@@ -72,33 +72,23 @@ export const decideCommand = leafCommand({
   environment: { variables: temporalVariables },
   help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
 or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
-in orderflow status, with why).
+in orderflow status, with why). Temporal records this command's identity
+(orderflow-cli:<OS user>@<host>) with the decision; the run shows it next to --operator.
 
-A decision names the wait it answers (--wait, e.g. cancel-order#2, as orderflow status shows
-it): a decision for a wait that is over is refused, so a retried or stale decision never lands
-on the next wait. Without --wait, the wait the run's status shows now is taken, and the
-command says which.
+A decision names the wait it answers (e.g. cancel-order#2, as orderflow status shows it): one
+for a wait that is over is refused, so a retried or stale decision never lands on the next
+wait. The same decision sent twice is one decision (Temporal's update id, by default derived
+from the wait and the decision); an id already used for another decision is refused (exit 1).
 
-Temporal records this command's identity (orderflow-cli:<OS user>@<host>) with the decision;
-the run shows it next to --operator.
-
-The decision id (Temporal's update id) makes a decision sent twice one decision; by default
-it is derived from the wait and the decision, so repeating the same command is safe. A
-decision id already used for another decision is reported as such (exit 1): Temporal answers
-with the first decision.
-
-For many runs at once, --query selects every run waiting for an operator that also matches
-the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); the command prints how
-many match, and sends only with --yes, or with --max <n> when at most n match; --dry-run
-lists them and what the decision would do to each, sending nothing. Each run's current wait is
-taken from its status. A progress bar shows on stderr.`,
+With --query, the command prints how many waiting runs match, then decides each at its
+current wait, with a progress bar on stderr.`,
   options: {
     action: { type: 'string', value: '<action>', help: "retry | skip | compensate | abort | approve (only the run's offered choices)" },
     note: { type: 'string', value: '<text>', help: 'Why: what you checked (required; recorded in the run and the ledger)' },
     operator: { type: 'string', value: '<name>', help: 'Who decides (required)' },
-    wait: { type: 'string', value: '<step>#<n>', help: "The wait this decision answers (default: the run's current one, from status)" },
+    wait: { type: 'string', value: '<step>#<n>', help: "The wait this decision answers (default: the one its status shows now)" },
     'decision-id': { type: 'string', value: '<id>', help: 'Its Temporal update id: a retry elsewhere with the same id is one decision' },
-    query: { type: 'string', value: '<query>', help: 'Decide for every waiting run that matches (instead of one workflow id)' },
+    query: { type: 'string', value: '<query>', help: `Instead of one workflow id: every waiting run that matches, e.g. '${exampleQuery}'` },
     yes: { type: 'boolean', help: 'With --query: send to every match' },
     max: { type: 'string', value: '<n>', help: 'With --query: send only when at most n runs match' },
     'dry-run': { type: 'boolean', help: 'With --query: show what would happen, send nothing' },
@@ -110,8 +100,8 @@ sent); 4 (one workflow id) no run has that id; 2 bad usage.
 
 Examples:
   orderflow decide refund-and-cancel:7:319 --wait add-credit#1 --action skip --note "store admin shows the credit" --operator anna
-  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run
-  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --max 20`,
+  orderflow decide --query '${exampleQuery}' --action retry --note "JustClick is back" --operator anna --dry-run
+  orderflow decide --query '${exampleQuery}' --action retry --note "JustClick is back" --operator anna --max 20`,
   async run({ values, positionals }, context) {
     const [workflowId, ...extra] = positionals;
     const problems: string[] = [];

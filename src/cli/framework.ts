@@ -198,17 +198,6 @@ function reportUsage(context: CliContext, path: readonly Command[], message: str
   return exitCodes.usage;
 }
 
-/** Prints an API call failure and returns exit status 1. */
-export function reportApiFailure(context: CliContext, error: unknown): ExitCode {
-  if (!isApiCallError(error)) throw error;
-  // Vendor texts come from a remote server: never let them drive the terminal.
-  if (error.outcome === 'rejected') {
-    errorLine(context, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
-  }
-  errorLine(context, printable(error.message));
-  return exitCodes.failed;
-}
-
 /** `[#######.......] 12/30`: how much of `total` is done. */
 export function progressBar(done: number, total: number): string {
   const width = 30;
@@ -306,15 +295,22 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     return await command.run(parseCommandArgs(rest, command.options ?? {}, command.positionals === true), context);
   } catch (error) {
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
-    if (isApiCallError(error)) return reportApiFailure(context, error);
+    if (isApiCallError(error)) {
+      // Vendor texts come from a remote server: never let them drive the terminal.
+      if (error.outcome === 'rejected') errorLine(context, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
+      errorLine(context, printable(error.message));
+      return exitCodes.failed;
+    }
     if (error instanceof CommandFailure) {
       errorLine(context, error.message);
       return error.exitCode;
     }
     // Loaded here, not at start-up: a command that threw one has loaded them already.
-    const [{ ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
-      import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
+    const [{ InputError }, { ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
+      import('../validation.ts'), import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
     ]);
+    // Input the starters refused: bad usage, refused before anything was sent.
+    if (error instanceof InputError) return reportUsage(context, path, error.message);
     if (error instanceof ConfigError || error instanceof TemporalNotReadyError) {
       errorLine(context, error.message);
       return error instanceof ConfigError ? exitCodes.usage : error.exitCode;

@@ -42,10 +42,8 @@ export const simulateCommand = leafCommand({
   usage: 'simulate [--webtv-port N] [--justclick-port N] [--host 127.0.0.1] [--seed demo|empty]',
   environment: { variables: ['WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)', 'JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)'], note: 'They are the credentials the simulators accept (WEBTV_API_URL and JUSTCLICK_API_URL are not read: the simulators print their own URLs).' },
   help: `Runs faithful local stand-ins for the WebTV store API and JustClick until Ctrl-C
-(SIGINT) or SIGTERM. They accept the credentials from the same variables the clients
-use: WEBTV_KEY_ID and WEBTV_SHARED_SECRET (or their _FILE variants) for WebTV,
-JUSTCLICK_LOGIN and JUSTCLICK_SECRET for JustClick. A simulator whose credentials are
-not set does not run; with neither set, nothing runs (exit 2).
+(SIGINT) or SIGTERM, accepting the credentials the clients use (the variables below). A
+simulator whose credentials are not set does not run; with neither set, nothing runs (exit 2).
 
 It prints the URLs, and the export line a second terminal (with the same credentials)
 needs to send its calls here. Each simulator also serves an admin API under /_sim/:

@@ -1,15 +1,14 @@
 /** `orderflow worker`, `orderflow start <workflow>` and `orderflow status`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { optionalTsToDate } from '@temporalio/common';
 import { workflowUiUrl } from '../client/connect.ts';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
-import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
 import { startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import type { RunResult, RunStatus, StepState } from '../contracts.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
-import { InputError } from '../validation.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
@@ -17,9 +16,47 @@ import { TemporalNotReadyError } from '../temporal/readiness.ts';
 import {
   closedRunOutcome, describeOutcome, describeRun, failureMessage, queryStatus, statusQueryUnanswered, withTemporal,
 } from './temporal.ts';
-import { describeFailedAttempt, failedAttempts } from './attempts.ts';
 import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
+
+/** What a step being retried has met so far, from the run's pending activities (as the UI's panel shows them). */
+interface FailedAttempt {
+  activity: string;
+  /** The attempt that failed (1 is the first). */
+  attempt: number;
+  cause: string;
+  /** When the next attempt is due; undefined while one runs or when none is scheduled. */
+  nextAttemptAt: Date | undefined;
+}
+
+/** The last failed attempt of every pending activity that has failed at least once. */
+function failedAttempts(description: WorkflowExecutionDescription): FailedAttempt[] {
+  return (description.raw.pendingActivities ?? []).flatMap((pending) => {
+    const cause = pending.lastFailure?.message;
+    if (!cause) return [];
+    return [{
+      activity: pending.activityType?.name ?? 'activity',
+      // While waiting for a retry, `attempt` is the next one; while one runs, it is that one.
+      attempt: Math.max(1, (pending.attempt ?? 1) - 1),
+      cause,
+      nextAttemptAt: optionalTsToDate(pending.nextAttemptScheduleTime),
+    }];
+  });
+}
+
+function inHowLong(at: Date, now: number): string {
+  const seconds = Math.max(0, Math.round((at.getTime() - now) / 1000));
+  return seconds < 120 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/** One line for a terminal: `attempt 1 of applyCreditChange failed: …; attempt 2 at 21:03:05 UTC (in 58 s)`. */
+function describeFailedAttempt(failed: FailedAttempt, step: string | undefined, now = Date.now()): string {
+  const where = step === undefined ? failed.activity : `${step} (${failed.activity})`;
+  const next = failed.nextAttemptAt === undefined
+    ? `attempt ${failed.attempt + 1} is running`
+    : `attempt ${failed.attempt + 1} at ${failed.nextAttemptAt.toISOString().slice(11, 19)} UTC (in ${inHowLong(failed.nextAttemptAt, now)})`;
+  return printable(`  ↻ ${where}: attempt ${failed.attempt} failed: ${failed.cause.replace(/\.$/, '')}; ${next}`);
+}
 
 /** The step the run is on while one is running (what a pending activity belongs to). */
 function runningStep(status: RunStatus | undefined): string | undefined {
@@ -97,22 +134,14 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
     environment: { variables: readsUser ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
     async run({ values }, context) {
       // Bad input is refused before anything connects, so it is named even when Temporal is down.
-      let input: unknown;
-      try {
-        input = workflowRegistry[workflowType].validate(spec.input(values, context.env));
-      } catch (error) {
-        if (error instanceof InputError) throw new UsageError(error.message);
-        throw error;
-      }
+      const input = workflowRegistry[workflowType].validate(spec.input(values, context.env));
       return withTemporal(context, async (client, config) => {
-        let started: StartedRun;
-        try {
-          started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, input as never);
-        } catch (error) {
+        const starter = { client, taskQueue: config.taskQueue };
+        const started = await startWorkflow(starter, workflowType, input as never).catch((error: unknown) => {
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
           if (error instanceof OtherWorkflowTypeError) throw new CommandFailure(`Refused: ${error.message}`);
           throw error;
-        }
+        });
         line(context, started.started ? `Started ${started.workflowId}` : `Already there (same request): ${started.workflowId}`);
         line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
