@@ -1,60 +1,62 @@
 /** The options, help and input of each `orderflow start <name>` command, one per registered workflow. */
 import { defaultPaymentDeadline } from '../contracts.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
-import type { LeafCommand, OptionSpecs, ParsedArgs } from './framework.ts';
+import type { CliContext, LeafCommand, OptionSpec, OptionSpecs, ParsedArgs } from './framework.ts';
 
-type CliValues = ParsedArgs<OptionSpecs>['values'];
-type CliEnvironment = Readonly<Record<string, string | undefined>>;
+/** A start option: its flag and help, and the workflow input field it fills (`id`: a number when all digits). */
+interface StartOption extends OptionSpec {
+  readonly field?: string;
+  readonly id?: true;
+}
+
+type StartOptionSpecs = Readonly<Record<string, StartOption>>;
 
 export interface StartOptions extends Pick<LeafCommand, 'name' | 'summary' | 'usage' | 'help' | 'notes'> {
-  readonly options: OptionSpecs;
-  /** The workflow input from the parsed options (validation names anything wrong). */
-  readonly input: (values: CliValues, env: CliEnvironment) => Record<string, unknown>;
-}
-
-/** A number option as typed; anything not all digits is passed on as text so validation names it. */
-function idOption(value: unknown): number | string | undefined {
-  if (typeof value !== 'string') return undefined;
-  return /^\d{1,15}$/.test(value) ? Number(value) : value;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+  readonly options: StartOptionSpecs;
+  /** Whether the input records who asks: --requested-by where it is an option, else $USER. */
+  readonly requestedBy?: true;
 }
 
 /** Every option of the start commands, described once. */
 const startOptionSpecs = {
-  user: { type: 'string', value: '<id>', help: 'Store user id (required)' },
-  order: { type: 'string', value: '<id>', help: "The user's current order (required)" },
-  action: { type: 'string', value: 'add|subtract', help: 'Add or subtract the amount (required)' },
-  amount: { type: 'string', value: '<decimal>', help: 'The amount of credit, e.g. 5.50 (required)' },
-  description: { type: 'string', value: '<text>', help: 'Shown to the user in the store (required)' },
-  'justclick-bill': { type: 'string', value: '<id>', help: 'The mirrored JustClick bill to delete' },
+  user: { type: 'string', value: '<id>', help: 'Store user id (required)', field: 'userId', id: true },
+  order: { type: 'string', value: '<id>', help: "The user's current order (required)", field: 'orderId', id: true },
+  action: { type: 'string', value: 'add|subtract', help: 'Add or subtract the amount (required)', field: 'action' },
+  amount: { type: 'string', value: '<decimal>', help: 'The amount of credit, e.g. 5.50 (required)', field: 'amount' },
+  description: { type: 'string', value: '<text>', help: 'Shown to the user in the store (required)', field: 'description' },
+  'justclick-bill': { type: 'string', value: '<id>', help: 'The mirrored JustClick bill to delete', field: 'justclickBillId' },
   'payment-deadline': {
-    type: 'string', value: '<duration>', help: `How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})`,
+    type: 'string', value: '<duration>', field: 'paymentDeadline',
+    help: `How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})`,
   },
-  requester: { type: 'string', value: 'ADMIN|BUYER', help: 'Who asks for the cancellation (default ADMIN)' },
-  reason: { type: 'string', value: '<text>', help: 'Why: recorded in the run, the UI and the ledger (required)' },
-  'requested-by': { type: 'string', value: '<name>', help: 'Who asks (default: $USER)' },
-  'request-id': { type: 'string', value: '<id>', help: 'Your idempotency key, e.g. a coupon redemption id' },
+  requester: {
+    type: 'string', value: 'ADMIN|BUYER', default: 'ADMIN', help: 'Who asks for the cancellation (default ADMIN)', field: 'requester',
+  },
+  reason: { type: 'string', value: '<text>', help: 'Why: recorded in the run, the UI and the ledger (required)', field: 'reason' },
+  'requested-by': { type: 'string', value: '<name>', help: 'Who asks (default: $USER)', field: 'requestedBy' },
+  'request-id': { type: 'string', value: '<id>', help: 'Your idempotency key, e.g. a coupon redemption id', field: 'requestId' },
   wait: {
     type: 'boolean',
     help: 'Follow the run: print each step as it happens (and each failed attempt of a step that is being retried) ' +
       'and end with the result. Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C stops following, not the run (exit 130).',
   },
-} as const satisfies OptionSpecs;
+} as const satisfies StartOptionSpecs;
 
 /** The named start options, in the order given. */
-function startOptionsNamed(...names: Array<keyof typeof startOptionSpecs>): OptionSpecs {
+function startOptionsNamed(...names: Array<keyof typeof startOptionSpecs>): StartOptionSpecs {
   return Object.fromEntries(names.map((name) => [name, startOptionSpecs[name]]));
 }
 
-function orderInput(values: CliValues): Record<string, unknown> {
-  return {
-    userId: idOption(values['user']),
-    orderId: idOption(values['order']),
-    justclickBillId: text(values['justclick-bill']),
-  };
+/** The workflow input from the parsed options: each value in its field (validation names anything wrong). */
+export function startInput(spec: StartOptions, values: ParsedArgs<OptionSpecs>['values'], env: CliContext['env']): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, { field, id }] of Object.entries(spec.options)) {
+    const value = values[name];
+    // An id not all digits is passed on as text, for validation to name.
+    if (field !== undefined) input[field] = id === true && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  }
+  if (spec.requestedBy === true) input['requestedBy'] ??= env['USER'] ?? 'orderflow-cli';
+  return input;
 }
 
 const valuesRule = `Values are read leniently where the meaning is certain: spaces around a value are
@@ -84,12 +86,7 @@ for the same order is refused as a conflict.`,
 
 Example:
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
-    input: (values, env) => ({
-      ...orderInput(values),
-      amount: text(values['amount']),
-      reason: text(values['reason']),
-      requestedBy: text(values['requested-by']) ?? env['USER'] ?? 'orderflow-cli',
-    }),
+    requestedBy: true,
   },
   processPaidOrder: {
     name: 'process-paid-order',
@@ -100,10 +97,9 @@ products); while an amount is due, wait for the paymentReceived signal up to the
 then ask an operator; finally mark the JustClick bill paid.`,
     options: {
       ...startOptionsNamed('user', 'order', 'justclick-bill', 'payment-deadline', 'wait'),
-      'justclick-bill': { type: 'string', value: '<id>', help: 'The mirrored JustClick bill to mark paid' },
+      'justclick-bill': { ...startOptionSpecs['justclick-bill'], help: 'The mirrored JustClick bill to mark paid' },
     },
     notes: valuesRule,
-    input: (values) => ({ ...orderInput(values), paymentDeadline: text(values['payment-deadline']) }),
   },
   adjustCredit: {
     name: 'adjust-credit',
@@ -115,15 +111,7 @@ run; another action, amount or description under the same request id is refused 
 Who asks is recorded as $USER.`,
     options: startOptionsNamed('user', 'action', 'amount', 'description', 'reason', 'request-id', 'wait'),
     notes: reasonRule,
-    input: (values, env) => ({
-      userId: idOption(values['user']),
-      action: text(values['action']),
-      amount: text(values['amount']),
-      description: text(values['description']),
-      reason: text(values['reason']),
-      requestedBy: env['USER'] ?? 'orderflow-cli',
-      requestId: text(values['request-id']),
-    }),
+    requestedBy: true,
   },
   cancelOrder: {
     name: 'cancel-order',
@@ -133,13 +121,8 @@ Who asks is recorded as $USER.`,
 done), delete the mirrored JustClick bill.`,
     options: {
       ...startOptionsNamed('user', 'order', 'justclick-bill', 'requester', 'reason', 'wait'),
-      reason: { type: 'string', value: '<text>', help: 'Why (optional: leave it out to record none)' },
+      reason: { ...startOptionSpecs.reason, help: 'Why (optional: leave it out to record none)' },
     },
     notes: reasonRule,
-    input: (values) => ({
-      ...orderInput(values),
-      requester: text(values['requester']) ?? 'ADMIN',
-      reason: text(values['reason']),
-    }),
   },
 };

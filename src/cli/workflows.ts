@@ -5,7 +5,7 @@ import { optionalTsToDate } from '@temporalio/common';
 import { workflowUiUrl } from '../client/connect.ts';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
-import { startOptions } from './start-options.ts';
+import { startInput, startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import type { RunResult, RunStatus, StepState } from '../contracts.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
@@ -127,14 +127,13 @@ function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> 
 }
 
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
-  const spec = startOptions[workflowType];
-  const readsUser = spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit';
+  const { requestedBy, ...spec } = startOptions[workflowType];
   return {
     ...spec,
-    environment: { variables: readsUser ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
+    environment: { variables: requestedBy === true ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
     async run({ values }, context) {
       // Bad input is refused before anything connects, so it is named even when Temporal is down.
-      const input = workflowRegistry[workflowType].validate(spec.input(values, context.env));
+      const input = workflowRegistry[workflowType].validate(startInput(startOptions[workflowType], values, context.env));
       return withTemporal(context, async (client, config) => {
         const starter = { client, taskQueue: config.taskQueue };
         const started = await startWorkflow(starter, workflowType, input as never).catch((error: unknown) => {
