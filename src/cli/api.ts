@@ -49,7 +49,7 @@ const failures = `On an API error the code and text are printed on stderr as "CO
 what it means, and the exit status is 1. Bad usage or configuration exits with 2 without
 sending anything.`;
 
-export const apiWebTvCommand = leafCommand({
+const apiWebTvCommand = leafCommand({
   name: 'webtv',
   summary: 'Call one WebTV store action for one user and print the JSON answer',
   usage: 'api webtv <action> --user <id> [--set name=value]...',
@@ -105,7 +105,7 @@ Examples:
 
 const justClickMethodList = justClickMethods.join(', ');
 
-export const apiJustClickCommand = leafCommand({
+const apiJustClickCommand = leafCommand({
   name: 'justclick',
   summary: 'Call one JustClick API method and print the verified JSON answer',
   usage: 'api justclick <Method> [--set name=value]...',

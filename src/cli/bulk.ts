@@ -196,7 +196,6 @@ const statusCommand = leafCommand({
   name: 'status',
   summary: "A bulk's progress: counts, ETA, items waiting for an operator",
   usage: 'bulk status <bulk id> [--wait] [--report <out.csv>] [--json]',
-  environment: { variables: temporalVariables },
   help: `Prints the bulk's progress bar (counts and ETA), its state, and the items that wait for
 an operator or failed.`,
   options: {
@@ -238,8 +237,7 @@ function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, w
     name: action,
     summary,
     usage: `bulk ${action} <bulk id> --operator <name> --note <text>`,
-    environment: { variables: temporalVariables },
-    help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
+      help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
 that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
 {"operator":"anna","note":"why"}.`,
     options: {

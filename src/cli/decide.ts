@@ -10,7 +10,6 @@ import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
 import { failureMessage, queryStatus, withTemporal } from './temporal.ts';
-import { temporalVariables } from './environment.ts';
 import { awaitingOperatorQuery } from '../search-attributes.ts';
 import { listRuns } from './ops.ts';
 
@@ -69,7 +68,6 @@ export const decideCommand = leafCommand({
   name: 'decide',
   summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve',
   usage: 'decide (<workflowId> [--wait <step>#<n>] [--decision-id <id>] | --query <visibility query> (--yes | --max <n> | --dry-run)) --action retry|skip|compensate|abort|approve --note <text> --operator <name> [--signal]',
-  environment: { variables: temporalVariables },
   help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
 or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
 in orderflow status, with why). Temporal records this command's identity
@@ -127,10 +125,7 @@ Examples:
         const handle = client.workflow.getHandle(workflowId!);
         let waitId = values.wait;
         if (waitId === undefined) {
-          const status = await queryStatus(handle).catch((error: unknown) => {
-            if (error instanceof WorkflowNotFoundError) return undefined;
-            throw error;
-          });
+          const status = await queryStatus(handle);
           if (status === undefined) {
             // No answer: a run that ended (or never existed) says so; a running one needs its worker.
             const ended = await notRunning(handle).catch(() => undefined);

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
+import { temporalVariables } from './environment.ts';
 
 export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3, notFound: 4, interrupted: 130 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -65,9 +66,11 @@ export interface LeafCommand<O extends OptionSpecs = OptionSpecs> extends Comman
   run(args: ParsedArgs<O>, context: CliContext): Promise<ExitCode>;
 }
 
-/** A leaf command whose run sees its options' values typed. */
-export function leafCommand<const O extends OptionSpecs>(command: LeafCommand<O>): LeafCommand<O> {
-  return command;
+/** A leaf command whose run sees its options' values typed; it reads the Temporal variables unless it says otherwise. */
+export function leafCommand<const O extends OptionSpecs>(
+  command: Omit<LeafCommand<O>, 'environment'> & Partial<Pick<LeafCommand<O>, 'environment'>>,
+): LeafCommand<O> {
+  return { environment: { variables: temporalVariables }, ...command };
 }
 
 export interface GroupCommand extends CommandBase {

@@ -4,7 +4,6 @@ import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attr
 import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, leafCommand, line } from './framework.ts';
 import type { GroupCommand } from './framework.ts';
-import { temporalVariables } from './environment.ts';
 import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
@@ -49,7 +48,6 @@ const listCommand = leafCommand({
   name: 'list',
   summary: 'List the runs waiting for an operator, with step, reason and age',
   usage: 'ops list [--query <visibility query>] [--json]',
-  environment: { variables: temporalVariables },
   help: `Lists every run whose OrderflowState is "awaiting-operator" (the same filter as in the
 Temporal UI: ${awaitingOperatorQuery}).`,
   options: {
@@ -87,7 +85,6 @@ const showCommand = leafCommand({
   name: 'show',
   summary: 'Show the whole story of one run: summary, current details, steps, decisions',
   usage: 'ops show <workflowId>',
-  environment: { variables: temporalVariables },
   help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
 current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
 was observed, what each decision would do), each step, and the decisions taken so far. A run

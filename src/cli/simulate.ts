@@ -2,8 +2,8 @@
 import { loadSimulatorCredentials } from '../config.ts';
 import { UsageError, errorLine, exitCodes, leafCommand } from './framework.ts';
 
-export const defaultWebTvSimulatorPort = 8081;
-export const defaultJustClickSimulatorPort = 8082;
+const defaultWebTvSimulatorPort = 8081;
+const defaultJustClickSimulatorPort = 8082;
 
 interface Simulator {
   readonly label: string;

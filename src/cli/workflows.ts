@@ -167,7 +167,6 @@ export const statusCommand = leafCommand({
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
-  environment: { variables: temporalVariables },
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
 waits for an operator, why and the choices. A run that ended shows its outcome first: the
 result's summary, or the failure it ended with, from its history (no worker needed). The
