@@ -132,12 +132,10 @@ export class UsageError extends Error {
 
 const helpFlags = new Set(['--help', '-h']);
 
+/** Whether `-h` or `--help` comes before any `--` (after which everything is an argument). */
 function wantsHelp(args: readonly string[]): boolean {
-  for (const arg of args) {
-    if (arg === '--') return false;
-    if (helpFlags.has(arg)) return true;
-  }
-  return false;
+  const end = args.indexOf('--');
+  return args.slice(0, end === -1 ? undefined : end).some((arg) => helpFlags.has(arg));
 }
 
 /** Writes one line to a command's standard output. */
@@ -365,16 +363,10 @@ function parseCommandArgs(args: readonly string[], options: OptionSpecs, allowPo
     }
     throw error;
   }
-  const seen = new Map<string, string[]>();
-  for (const token of parsed.tokens) {
-    if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;
-    const given = seen.get(token.name) ?? [];
-    given.push(token.value ?? token.rawName);
-    seen.set(token.name, given);
-  }
-  for (const [name, given] of seen) {
-    if (given.length > 1) {
-      const shown = options[name]?.type === 'string' ? ` (${given.map((value) => JSON.stringify(value)).join(', ')})` : '';
+  for (const [name, spec] of Object.entries(options)) {
+    const given = parsed.tokens.flatMap((token) => (token.kind === 'option' && token.name === name ? [token.value ?? token.rawName] : []));
+    if (given.length > 1 && spec.multiple !== true) {
+      const shown = spec.type === 'string' ? ` (${given.map((value) => JSON.stringify(value)).join(', ')})` : '';
       throw new UsageError(`--${name} is given ${given.length} times${shown}; give it once.`);
     }
   }
