@@ -34,12 +34,10 @@ adjustments) across the WebTV store API and JustClick, on Temporal.`,
   -h, --help             Show help; works after any command, e.g. orderflow api webtv --help
   --version              Print the version
 
-Configuration comes from environment variables (WEBTV_API_URL, WEBTV_KEY_ID,
-WEBTV_SHARED_SECRET, JUSTCLICK_LOGIN, JUSTCLICK_SECRET, ...); secrets may be given
-as files with the _FILE variants. Temporal is reached as the temporal CLI reaches it
-(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).
-See docs/configuration.md. Each command reads only the variables its --help lists,
-refuses a bad value of one of them (exit 2, naming it), and ignores the others.
+Configuration comes from environment variables (secrets also from files: the _FILE
+variants; Temporal as the temporal CLI reaches it), see docs/configuration.md. Each command
+reads only the variables its --help lists, refuses a bad value of one (exit 2, naming it),
+and ignores the others.
 
 Exit status: 0 success; 1 an API call failed (or the run failed); 2 bad usage or bad
 configuration; 3 (--wait) the run, a bulk item or a reconcile finding waits for an

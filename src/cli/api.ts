@@ -9,8 +9,8 @@ import { checkWebTvFields } from '../apis/webtv/fields.ts';
 import { printable } from '../single-line-text.ts';
 import { justClickMethods, justClickReservedFields } from '../apis/justclick/types.ts';
 import { justClickVariables, webTvVariables } from './environment.ts';
-import { UsageError, exitCodes, parseSetOptions, reportApiFailure, parseCommandArgs, wrapText } from './framework.ts';
-import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
+import { UsageError, exitCodes, leafCommand, wrapText } from './framework.ts';
+import type { CliContext, GroupCommand } from './framework.ts';
 
 function printJson(context: CliContext, value: unknown): void {
   context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -25,9 +25,31 @@ function parseUserId(value: string | undefined): number {
   return userId;
 }
 
+/** `--set name=value` pairs, in order; each name non-empty and given once, except PHP list names (`name[]`) where `lists` repeat. */
+function parseSetFields(values: readonly string[] | undefined, lists: boolean): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const value of values ?? []) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new UsageError(`--set ${JSON.stringify(value)} must have the form name=value (the value may be empty: name=).`);
+    const name = value.slice(0, equals);
+    if (pairs.some(([given]) => given === name) && !(lists && name.endsWith('[]'))) {
+      throw new UsageError(`--set ${name}=... is given twice; give each field once.`);
+    }
+    pairs.push([name, value.slice(equals + 1)]);
+  }
+  return pairs;
+}
+
 const webTvActionList = webTvActions.join(', ');
 
-export const apiWebTvCommand: LeafCommand = {
+const setOption = { type: 'string', value: 'name=value', multiple: true } as const;
+
+/** What an API error, bad usage and bad configuration do, for both commands' help. */
+const failures = `On an API error the code and text are printed on stderr as "CODE | text", followed by
+what it means, and the exit status is 1. Bad usage or configuration exits with 2 without
+sending anything.`;
+
+const apiWebTvCommand = leafCommand({
   name: 'webtv',
   summary: 'Call one WebTV store action for one user and print the JSON answer',
   usage: 'api webtv <action> --user <id> [--set name=value]...',
@@ -35,16 +57,13 @@ export const apiWebTvCommand: LeafCommand = {
   help: `Calls one action of the WebTV store API (section "store") for one user, signed with
 WEBTV_KEY_ID and WEBTV_SHARED_SECRET, at WEBTV_API_URL, and prints the JSON answer.
 
-${wrapText(`Actions: ${webTvActionList}.`, 88, 2)}
-
-Options:
-  --user, -u <id>        The WebTV user id the action acts on (required)
-  --set name=value       A POST field for the action; repeat for several
-  -h, --help             Show this help
-
-On an API error the code and text are printed on stderr as "CODE | text", followed by
-what it means, and the exit status is 1. Bad usage or configuration exits with 2
-without sending anything.
+${wrapText(`Actions: ${webTvActionList}.`, 88, 2)}`,
+  options: {
+    user: { type: 'string', short: 'u', value: '<id>', help: 'The WebTV user id the action acts on (required)' },
+    set: { ...setOption, help: 'A POST field for the action; repeat for several' },
+  },
+  positionals: true,
+  notes: `${failures}
 
 Beware: actions that change something (cancel_order, process_order,
 add_subtract_credit, modify_cart, place_order) take effect immediately, and
@@ -57,20 +76,13 @@ Examples:
   orderflow api webtv add_subtract_credit --user 42 --set creditAction=add --set amount=5.50 --set "description=Goodwill"
   orderflow api webtv cancel_order --user 42 --set requester=ADMIN
 `,
-  async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
-    const { values, positionals } = parseCommandArgs(args, { options: { user: { type: 'string', short: 'u' }, set: { type: 'string', multiple: true } },
-        allowPositionals: true });
+  async run({ values, positionals }, context) {
     const [action, ...extra] = positionals;
     if (action === undefined) throw new UsageError(`the action is missing; it is one of: ${webTvActionList}.`);
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}; give one action, and fields with --set name=value.`);
     if (!isWebTvAction(action)) throw new UsageError(`unknown action ${JSON.stringify(action)}; the actions are: ${webTvActionList}.`);
     const userId = parseUserId(values.user);
-    const given: Record<string, string> = {};
-    for (const [name, value] of parseSetOptions(values.set)) {
-      if (Object.hasOwn(given, name)) throw new UsageError(`--set ${name}=... is given twice; give each field once.`);
-      given[name] = value;
-    }
-    const checked = checkWebTvFields(action, given);
+    const checked = checkWebTvFields(action, Object.fromEntries(parseSetFields(values.set, false)));
     if ('problems' in checked) throw new UsageError(`${checked.problems.join('; ')}. Nothing was sent.`);
     const fields = checked.fields;
 
@@ -84,16 +96,16 @@ Examples:
     } catch (error) {
       // Refused by the client before sending: a usage problem.
       if (error instanceof InvalidWebTvInputError) throw new UsageError(error.message);
-      return reportApiFailure(context, error);
+      throw error;
     } finally {
       await client.close();
     }
   },
-};
+});
 
 const justClickMethodList = justClickMethods.join(', ');
 
-export const apiJustClickCommand: LeafCommand = {
+const apiJustClickCommand = leafCommand({
   name: 'justclick',
   summary: 'Call one JustClick API method and print the verified JSON answer',
   usage: 'api justclick <Method> [--set name=value]...',
@@ -105,17 +117,14 @@ signature of the answer, and prints the answer as JSON.
 Field names may be PHP-style nested keys, as the API expects for lists:
 goods[0][good_name]=... goods[0][good_sum]=... are sent as one "goods" array.
 
-Options:
-  --set name=value       A request field; repeat for several (order is kept)
-  -h, --help             Show this help
+Methods: ${justClickMethodList}. Reserved names (${justClickReservedFields.join(', ')})
+cannot be fields.`,
+  options: { set: { ...setOption, help: 'A request field; repeat for several (order is kept)' } },
+  positionals: true,
+  notes: `${failures}
 
-Methods: ${justClickMethods.join(', ')}. Reserved names (${justClickReservedFields.join(', ')})
-cannot be fields.
-
-On an API error the code and text are printed on stderr as "CODE | text", followed by
-what it means, and the exit status is 1. DeleteOrder of an order that does not exist
-answers 200 or 302: it is already absent, which is not a failure (exit 0). An answer whose signature does not match
-is refused (exit 1). Bad usage or configuration exits with 2 without sending anything.
+DeleteOrder of an order that does not exist answers 200 or 302: it is already absent, which
+is not a failure (exit 0). An answer whose signature does not match is refused (exit 1).
 
 Examples:
   orderflow api justclick DeleteOrder --set bill_id=1111
@@ -123,18 +132,14 @@ Examples:
       --set "goods[0][good_name]=course" --set "goods[0][good_sum]=990.00"
   orderflow api justclick UpdateOrderStatus --set bill_id=1111 --set status=sale
 `,
-  async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
-    const { values, positionals } = parseCommandArgs(args, { options: { set: { type: 'string', multiple: true } },
-        allowPositionals: true });
+  async run({ values, positionals }, context) {
     const [method, ...extra] = positionals;
     if (method === undefined) throw new UsageError('the method is missing, e.g. DeleteOrder or CreateOrder.');
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}; give one method, and fields with --set name=value.`);
     if (!(justClickMethods as readonly string[]).includes(method)) {
       throw new UsageError(`${JSON.stringify(method)} is not a JustClick method this command knows; the methods are: ${justClickMethodList}. Nothing was sent.`);
     }
-    const pairs = parseSetOptions(values.set);
-    const twice = pairs.map(([name]) => name).find((name, index, names) => !name.endsWith('[]') && names.indexOf(name) !== index);
-    if (twice !== undefined) throw new UsageError(`--set ${twice}=... is given twice; give each field once.`);
+    const pairs = parseSetFields(values.set, true);
     const reserved = pairs.map(([name]) => name.replace(/\[.*$/, '')).filter((name) => (justClickReservedFields as readonly string[]).includes(name));
     if (reserved.length > 0) {
       throw new UsageError(`--set ${reserved[0]}=... is a reserved name (the client signs the request with it); leave it out. Nothing was sent.`);
@@ -164,12 +169,12 @@ Examples:
         context.stderr.write(printable(`${error.code} | ${error.vendorText ?? ''}\n${error.message}\n`));
         return exitCodes.ok;
       }
-      return reportApiFailure(context, error);
+      throw error;
     } finally {
       await client.close();
     }
   },
-};
+});
 
 export const apiCommand: GroupCommand = {
   name: 'api',

@@ -13,11 +13,10 @@ import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } f
 import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
 import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
-import { InputError } from '../validation.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
-import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay, watchUntilInterrupted, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
-import { describeRun, withTemporal } from './temporal.ts';
+import { describeRun, failureMessage, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
 
 function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
@@ -40,20 +39,14 @@ function formatDuration(seconds: number): string {
 export function progressLine(progress: BulkProgress, now = Date.now()): string {
   const { counts } = progress;
   const settled = counts.done + counts.failed + counts.waiting + counts.notStarted;
-  const width = 30;
-  const filled = counts.total === 0 ? width : Math.round((settled / counts.total) * width);
   const elapsed = (now - Date.parse(progress.startedAt)) / 1000;
   const remaining = counts.total - settled;
   const eta = remaining === 0 ? 'done' : settled === 0 || progress.state !== 'running' ? 'ETA ?' : `ETA ${formatDuration((remaining * elapsed) / settled)}`;
   return (
-    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${settled}/${counts.total} ` +
+    `${progressBar(settled, counts.total)} ` +
     `done ${counts.done} · failed ${counts.failed} · waiting ${counts.waiting} · running ${counts.running}` +
     `${counts.notStarted > 0 ? ` · not started ${counts.notStarted}` : ''} · ${progress.state} · ${eta}`
   );
-}
-
-async function queryProgress(handle: WorkflowHandle): Promise<BulkProgress> {
-  return handle.query<BulkProgress>(bulkQueryNames.progress);
 }
 
 function csvCell(value: string): string {
@@ -97,60 +90,54 @@ function exitFor(result: BulkResult): ExitCode {
 }
 
 /** Shows the progress bar until the bulk ends (or Ctrl-C); prints the summary; writes the report. */
-async function watch(
-  context: CliContext,
-  handle: WorkflowHandle,
-  config: TemporalConfig,
-  reportPath: string | undefined,
-): Promise<ExitCode> {
-  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
-  const step = watchUntilInterrupted(context);
+async function watch(context: CliContext, handle: WorkflowHandle, config: TemporalConfig, reportPath?: string): Promise<ExitCode> {
+  const progress = progressDisplay(context, 5_000);
   const client = handle.client;
-  const stop = (): ExitCode => {
-    if (tty) context.stderr.write('\n');
-    return reportStoppedWatching(context, 'the bulk goes on', `orderflow bulk status ${handle.workflowId} --wait`);
-  };
-  let lastLine = '';
-  let lastPrintedAt = 0;
-  for (;;) {
-    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
-    if (description === stoppedWatching) return stop();
-    if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') break;
-    const progress = await step((signal) => client.withAbortSignal(signal, () => queryProgress(handle)).catch(() => undefined));
-    if (progress === stoppedWatching) return stop();
-    if (progress) {
-      const text = progressLine(progress);
-      if (tty) context.stderr.write(`\r${text.slice(0, 160).padEnd(160)}`);
-      else if (text !== lastLine && Date.now() - lastPrintedAt >= 5_000) {
-        context.stderr.write(`${text}\n`);
-        lastPrintedAt = Date.now();
-      }
-      lastLine = text;
+  const stopped = { whatGoesOn: 'the bulk goes on', followWith: `orderflow bulk status ${handle.workflowId} --wait`, before: progress.end };
+  return watchUntilInterrupted(context, stopped, async (step) => {
+    for (;;) {
+      const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+      if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') break;
+      const query = (): Promise<BulkProgress> => handle.query(bulkQueryNames.progress);
+      const now = await step((signal) => client.withAbortSignal(signal, query).catch(() => undefined));
+      if (now) progress.show(progressLine(now));
+      await step((signal) => sleep(1_000, undefined, { signal }));
     }
-    if ((await step((signal) => sleep(1_000, undefined, { signal }))) === stoppedWatching) return stop();
-  }
-  let result: BulkResult;
-  try {
-    result = (await handle.result()) as BulkResult;
-  } catch (error) {
-    throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
-  }
-  const final = progressLine({ ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state }, Date.parse(result.finishedAt));
-  context.stderr.write(tty ? `\r${final.slice(0, 160).padEnd(160)}\n` : `${final}\n`);
-  printSummary(context, result, config);
-  if (reportPath !== undefined) {
-    const written = await writeReport(reportPath, handle, config, result);
-    line(context, `Report: ${reportPath} (${written} rows)`);
-  }
-  return exitFor(result);
+    let result: BulkResult;
+    try {
+      result = (await handle.result()) as BulkResult;
+    } catch (error) {
+      throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${failureMessage(error)}`);
+    }
+    const final = { ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state };
+    progress.show(progressLine(final, Date.parse(result.finishedAt)), true);
+    printSummary(context, result, config);
+    if (reportPath !== undefined) {
+      const written = await writeReport(reportPath, handle, config, result);
+      line(context, `Report: ${reportPath} (${written} rows)`);
+    }
+    return exitFor(result);
+  });
 }
+
+/** The options and exit status of watching a bulk, as `bulk <kind> --wait` and `bulk status --wait` do. */
+const reportRows = 'write one CSV row per item (item, workflow_id, outcome, detail)';
+
+const watchOptions = {
+  wait: { type: 'boolean', help: 'Show a progress bar (counts, ETA) until the bulk ends; Ctrl-C stops watching, not the bulk (exit 130)' },
+  report: { type: 'string', value: '<path>', help: `With --wait: ${reportRows}` },
+} as const;
+
+const watchExitStatus = '0 all done; 3 some wait for an operator; 1 some failed or were not started (cancelled); ' +
+  '130 Ctrl-C stopped watching (the bulk goes on).';
 
 function kindCommand(kind: BulkKind): LeafCommand {
   const columns = Object.keys(bulkColumns[kind].columns);
-  return {
+  const { defaultConcurrency, maxConcurrency, defaultRate, maxRate } = bulkLimits;
+  return leafCommand({
     name: kind,
     summary: `Run many ${kind} items from a CSV or JSON-lines file`,
-    usage: `bulk ${kind} --file <items.csv|items.jsonl> [--concurrency ${bulkLimits.defaultConcurrency}] [--rate ${bulkLimits.defaultRate}] [--wait] [--report <out.csv>]`,
+    usage: `bulk ${kind} --file <items.csv|items.jsonl> [--concurrency ${defaultConcurrency}] [--rate ${defaultRate}] [--wait] [--report <out.csv>]`,
     environment: { variables: [...temporalVariables, 'USER (the default requested-by)'] },
     help: `Starts one bulk: every row of the file is one ${kind} run, with the same workflow id as
 'orderflow start ${kind}' (a row whose run exists joins it; a completed one is not repeated).
@@ -160,58 +147,40 @@ a first character '{'). Columns (keys): ${columns.join(', ')}
 (required: ${bulkColumns[kind].required.join(', ')}); they mean what the options of
 'orderflow start ${kind}' mean. The whole file is checked first: every bad row is listed
 with its line number, and nothing starts (exit 2). The bulk's id is derived from the
-file's rows: the same file twice is the same bulk.
-
-Options:
-  --file <path>          The items (required)
-  --concurrency <n>      At most n items running at once (default ${bulkLimits.defaultConcurrency}, max ${bulkLimits.maxConcurrency})
-  --rate <n>             At most n item starts per second (default ${bulkLimits.defaultRate}, max ${bulkLimits.maxRate})
-  --wait                 Show a progress bar (counts and ETA) until the bulk ends; Ctrl-C
-                         stops watching, not the bulk (exit 130)
-  --report <path>        With --wait: write one CSV row per item (item, workflow_id, outcome, detail)
-
-Exit status with --wait: 0 all done; 3 some wait for an operator; 1 some failed or were not
-started (cancelled); 130 Ctrl-C stopped watching (the bulk goes on). Without --wait: 0
-started (or already there).
+file's rows: the same file twice is the same bulk.`,
+    options: {
+      file: { type: 'string', value: '<path>', help: 'The items (required)' },
+      concurrency: { type: 'string', value: '<n>', help: `At most n items at once (default ${defaultConcurrency}, max ${maxConcurrency})` },
+      rate: { type: 'string', value: '<n>', help: `At most n item starts per second (default ${defaultRate}, max ${maxRate})` },
+      ...watchOptions,
+    },
+    notes: `${wrapText(`Exit status with --wait: ${watchExitStatus} Without --wait: 0 started (or already there).`)}
 
 Example:
   orderflow bulk ${kind} --file items.csv --concurrency 20 --rate 10 --wait --report out.csv`,
-    async run(args, context) {
-      const { values } = parseCommandArgs(args, {
-        options: { file: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, wait: { type: 'boolean' }, report: { type: 'string' } },
-        allowPositionals: false,
-      });
+    async run({ values }, context) {
       if (values.file === undefined) throw new UsageError('--file is required.');
       if (values.report !== undefined && values.wait !== true) throw new UsageError('--report goes with --wait (the report is written when the bulk ends).');
-      const concurrency = wholeNumberOption('concurrency', values.concurrency, bulkLimits.defaultConcurrency, bulkLimits.maxConcurrency);
-      const rate = wholeNumberOption('rate', values.rate, bulkLimits.defaultRate, bulkLimits.maxRate);
-      let text: string;
-      try {
-        text = await readFile(values.file, 'utf8');
-      } catch (error) {
+      const concurrency = wholeNumberOption('concurrency', values.concurrency, defaultConcurrency, maxConcurrency);
+      const rate = wholeNumberOption('rate', values.rate, defaultRate, maxRate);
+      const text = await readFile(values.file, 'utf8').catch((error: unknown) => {
         throw new UsageError(`cannot read --file ${values.file}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      });
       let file: ParsedBulkFile;
       try {
         file = parseBulkFile(kind, values.file, text, context.env);
       } catch (error) {
-        if (error instanceof BulkFileError) {
-          context.stderr.write(`${error.message}\n`);
-          return exitCodes.usage;
-        }
+        if (error instanceof BulkFileError) throw new CommandFailure(error.message, { exitCode: exitCodes.usage });
         throw error;
       }
       const contentKey = file.rows.map((row) => Object.fromEntries(Object.entries(row.values).sort(([a], [b]) => a.localeCompare(b))));
       return withTemporal(context, async (client, config) => {
-        let bulk;
-        try {
-          bulk = await startBulk({ client, taskQueue: config.taskQueue }, { kind, items: file.items, concurrency, rate, contentKey });
-        } catch (error) {
-          if (error instanceof InputError) throw new UsageError(error.message);
+        const request = { kind, items: file.items, concurrency, rate, contentKey };
+        const bulk = await startBulk({ client, taskQueue: config.taskQueue }, request).catch((error: unknown) => {
           // The worker refused or could not store the rows: its reason, nothing started.
           if (error instanceof BulkRowsError) throw new CommandFailure(`${error.message} Nothing was started.`);
           throw error;
-        }
+        });
         line(context, `${bulk.started ? 'Started bulk' : 'Already there (same file): bulk'} ${bulk.workflowId}: ${file.items.length} ${kind} items, ${concurrency} at once, ${rate} starts per second`);
         line(context, `  ${workflowUiUrl(config, bulk.workflowId)}`);
         line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
@@ -220,47 +189,38 @@ Example:
         return watch(context, bulk.handle, config, values.report);
       });
     },
-  };
+  });
 }
 
-const statusCommand: LeafCommand = {
+const statusCommand = leafCommand({
   name: 'status',
   summary: "A bulk's progress: counts, ETA, items waiting for an operator",
   usage: 'bulk status <bulk id> [--wait] [--report <out.csv>] [--json]',
-  environment: { variables: temporalVariables },
   help: `Prints the bulk's progress bar (counts and ETA), its state, and the items that wait for
-an operator or failed. --wait follows it until it ends (as 'bulk <kind> --wait');
---report (with --wait, or on a finished bulk) writes one CSV row per item; --json prints the
-progress query's answer.
-
-Exit status with --wait (and for a finished bulk): as 'bulk <kind> --wait': 0 all done;
-3 some wait for an operator; 1 some failed or were not started; 130 Ctrl-C stopped
-watching (the bulk goes on). 4: no bulk has this id.`,
-  async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, {
-      options: { wait: { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
+an operator or failed.`,
+  options: {
+    ...watchOptions,
+    report: { type: 'string', value: '<path>', help: `With --wait, or on a finished bulk: ${reportRows}` },
+    json: { type: 'boolean', help: "Print the progress query's answer" },
+  },
+  positionals: true,
+  notes: wrapText(`Exit status with --wait (and for a finished bulk): ${watchExitStatus} 4: no bulk has this id.`),
+  async run({ values, positionals }, context) {
     const [bulkId, ...extra] = positionals;
     if (bulkId === undefined || extra.length > 0) throw new UsageError('give exactly one bulk id, e.g. bulk:refund-and-cancel:1f2e3d4c5b6a79880a1b.');
     return withTemporal(context, async (client, config) => {
       const handle = client.workflow.getHandle(bulkId);
       const description = await describeRun(handle, config);
-      if (description.status.name === 'COMPLETED' || values.wait === true) {
-        if (values.json !== true) return watch(context, handle, config, values.report);
-      }
-      if (description.status.name !== 'RUNNING') {
-        if (description.status.name === 'COMPLETED') {
-          line(context, JSON.stringify(await handle.result(), null, 2));
-          return exitCodes.ok;
-        }
+      const completed = description.status.name === 'COMPLETED';
+      if ((completed || values.wait === true) && values.json !== true) return watch(context, handle, config, values.report);
+      if (!completed && description.status.name !== 'RUNNING') {
         throw new CommandFailure(`Bulk ${bulkId} is ${description.status.name}; see ${workflowUiUrl(config, bulkId)}`);
       }
-      const progress = await queryProgress(handle);
       if (values.json === true) {
-        line(context, JSON.stringify(progress, null, 2));
+        line(context, JSON.stringify(completed ? await handle.result() : await handle.query(bulkQueryNames.progress), null, 2));
         return exitCodes.ok;
       }
+      const progress = await handle.query<BulkProgress>(bulkQueryNames.progress);
       if (values.report !== undefined) throw new UsageError('--report needs a finished bulk, or --wait.');
       line(context, `${bulkId} (bulk ${progress.kind}) — ${progress.state}; ${progress.concurrency} at once, ${progress.rate} starts per second`);
       line(context, `  ${workflowUiUrl(config, bulkId)}`);
@@ -270,19 +230,22 @@ watching (the bulk goes on). 4: no bulk has this id.`,
       return exitCodes.ok;
     });
   },
-};
+});
 
 function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, what: string): LeafCommand {
-  return {
+  return leafCommand({
     name: action,
     summary,
     usage: `bulk ${action} <bulk id> --operator <name> --note <text>`,
-    environment: { variables: temporalVariables },
-    help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
+      help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
 that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
 {"operator":"anna","note":"why"}.`,
-    async run(args, context) {
-      const { values, positionals } = parseCommandArgs(args, { options: { operator: { type: 'string' }, note: { type: 'string' } }, allowPositionals: true });
+    options: {
+      operator: { type: 'string', value: '<name>', help: 'Who asks (required)' },
+      note: { type: 'string', value: '<text>', help: 'Why (required; recorded in the bulk)' },
+    },
+    positionals: true,
+    async run({ values, positionals }, context) {
       const [bulkId, ...extra] = positionals;
       const problems: string[] = [];
       if (bulkId === undefined || extra.length > 0) problems.push('give exactly one bulk id');
@@ -300,14 +263,14 @@ that is not paused cannot be resumed). The Temporal UI's Update dialog does the 
           return exitCodes.ok;
         } catch (error) {
           if (error instanceof WorkflowUpdateFailedError) {
-            context.stderr.write(`${bulkId}: ${action} refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}\n`);
+            context.stderr.write(`${bulkId}: ${action} refused: ${failureMessage(error)}\n`);
             return exitCodes.failed;
           }
           throw error;
         }
       });
     },
-  };
+  });
 }
 
 export const bulkGroup: GroupCommand = {

@@ -5,10 +5,11 @@
 import { codecServerVariables } from './environment.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
+import { errorCode } from '../config-reader.ts';
 import { readEncryptionKeys } from '../temporal/encryption.ts';
 import { isLoopbackHost, startCodecServer } from '../temporal/codec-server.ts';
-import type { CodecServer, CodecServerAccess, CodecServerOptions } from '../temporal/codec-server.ts';
-import { CommandFailure, exitCodes, parseCommandArgs } from './framework.ts';
+import type { CodecServerAccess, CodecServerOptions } from '../temporal/codec-server.ts';
+import { CommandFailure, exitCodes } from './framework.ts';
 import type { CliContext, LeafCommand } from './framework.ts';
 
 type Environment = CliContext['env'];
@@ -35,54 +36,43 @@ export function readCodecServerSettings(env: Environment): { settings: CodecServ
     problems.push(`ORDERFLOW_CODEC_SERVER_LISTEN (${JSON.stringify(listen)}) must be host:port, e.g. ${defaultCodecServerListen} (port 0: any free port).`);
   }
 
-  let token: string | undefined;
+  let token = set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN');
   const tokenFile = set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN_FILE');
-  if (tokenFile !== undefined && set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN') !== undefined) {
+  if (tokenFile !== undefined && token !== undefined) {
     problems.push('ORDERFLOW_CODEC_SERVER_TOKEN and ORDERFLOW_CODEC_SERVER_TOKEN_FILE are both set; set only one of them.');
+    token = undefined;
   } else if (tokenFile !== undefined) {
     try {
       token = readFileSync(tokenFile, 'utf8').trim();
     } catch (error) {
-      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
-      problems.push(`ORDERFLOW_CODEC_SERVER_TOKEN_FILE names the file ${tokenFile}, which cannot be read (${code}); fix the path or the file's permissions.`);
+      problems.push(`ORDERFLOW_CODEC_SERVER_TOKEN_FILE names the file ${tokenFile}, which cannot be read (${errorCode(error)}); fix the path or the file's permissions.`);
     }
-  } else {
-    token = set(env, 'ORDERFLOW_CODEC_SERVER_TOKEN');
   }
   if (token !== undefined && (token.length < minTokenLength || /\s/.test(token))) {
     problems.push(`the codec server token (ORDERFLOW_CODEC_SERVER_TOKEN${tokenFile === undefined ? '' : '_FILE'}) must be at least ${minTokenLength} characters without spaces, e.g. made with: openssl rand -hex 32.`);
     token = undefined;
   }
 
-  const jwksUrl = set(env, 'ORDERFLOW_CODEC_SERVER_JWKS_URL');
-  const issuer = set(env, 'ORDERFLOW_CODEC_SERVER_ISSUER');
-  const audience = set(env, 'ORDERFLOW_CODEC_SERVER_AUDIENCE');
+  const jwtVariables = ['ORDERFLOW_CODEC_SERVER_JWKS_URL', 'ORDERFLOW_CODEC_SERVER_ISSUER', 'ORDERFLOW_CODEC_SERVER_AUDIENCE'];
+  const [jwksUrl, issuer, audience] = jwtVariables.map((name) => set(env, name));
+  const missing = jwtVariables.filter((name) => set(env, name) === undefined);
   let jwt: CodecServerAccess['jwt'];
-  if (jwksUrl !== undefined || issuer !== undefined || audience !== undefined) {
-    const missing = [
-      ['ORDERFLOW_CODEC_SERVER_JWKS_URL', jwksUrl],
-      ['ORDERFLOW_CODEC_SERVER_ISSUER', issuer],
-      ['ORDERFLOW_CODEC_SERVER_AUDIENCE', audience],
-    ].flatMap(([name, value]) => (value === undefined ? [name] : []));
-    let url: URL | undefined;
-    if (jwksUrl !== undefined) {
-      url = URL.canParse(jwksUrl) ? new URL(jwksUrl) : undefined;
-      if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)))) {
-        problems.push(`ORDERFLOW_CODEC_SERVER_JWKS_URL (${JSON.stringify(jwksUrl)}) must be the https URL of the identity provider's JWKS (http only on loopback), e.g. https://login.example.com/.well-known/jwks.json.`);
-        url = undefined;
-      }
+  if (missing.length < jwtVariables.length) {
+    const url = jwksUrl === undefined ? null : URL.parse(jwksUrl);
+    const urlAllowed = url !== null && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)));
+    if (jwksUrl !== undefined && !urlAllowed) {
+      problems.push(`ORDERFLOW_CODEC_SERVER_JWKS_URL (${JSON.stringify(jwksUrl)}) must be the https URL of the identity provider's JWKS (http only on loopback), e.g. https://login.example.com/.well-known/jwks.json.`);
     }
     if (missing.length > 0) {
       problems.push(`OIDC access tokens are checked against a JWKS, an issuer and an audience together: set ${missing.join(' and ')} too (or none of the three).`);
-    } else if (url !== undefined && issuer !== undefined && audience !== undefined) {
+    } else if (urlAllowed && issuer !== undefined && audience !== undefined) {
       jwt = { jwksUrl: url, issuer, audience };
     }
   }
 
   const corsOrigins = new Set<string>();
   for (const origin of (set(env, 'ORDERFLOW_CODEC_SERVER_CORS_ORIGINS') ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
-    const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
-    if (parsed === undefined || parsed.origin !== origin) {
+    if (URL.parse(origin)?.origin !== origin) {
       problems.push(`ORDERFLOW_CODEC_SERVER_CORS_ORIGINS has ${JSON.stringify(origin)}, which is not an origin; write scheme://host[:port] without a path, e.g. https://temporal-ui.example.com.`);
     } else {
       corsOrigins.add(origin);
@@ -104,22 +94,16 @@ export const codecServerCommand: LeafCommand = {
   summary: 'Serve /encode and /decode for the Temporal UI, the temporal CLI and backends (payload encryption)',
   usage: 'codec-server',
   environment: { variables: codecServerVariables },
-  help: `Serves Temporal's remote codec protocol with orderflow's payload encryption keys, so
-the Temporal UI (its codec endpoint), the temporal CLI (--codec-endpoint) and backends in
-any language read and write encrypted payloads. Runs until Ctrl-C. See docs/encryption.md.
-
-Configuration (environment):
-  ORDERFLOW_ENCRYPTION_KEYS (or _FILE)   the keys, as for the worker (required)
-  ORDERFLOW_CODEC_SERVER_LISTEN          host:port (default ${defaultCodecServerListen})
-  ORDERFLOW_CODEC_SERVER_TOKEN (or _FILE)  a shared bearer token callers send
-  ORDERFLOW_CODEC_SERVER_JWKS_URL, _ISSUER, _AUDIENCE
-                                         accept the UI's OIDC access tokens (JWTs)
-  ORDERFLOW_CODEC_SERVER_CORS_ORIGINS    origins a browser may call from (the UI's)
-Without a token or a JWKS it refuses to start unless it listens on loopback.
-
-Exit status: 0 stopped by a signal; 2 bad configuration.`,
-  async run(args, context) {
-    parseCommandArgs(args, { options: {}, allowPositionals: false });
+  help: `Serves Temporal's remote codec protocol with orderflow's payload encryption keys
+(ORDERFLOW_ENCRYPTION_KEYS, as for the worker), so the Temporal UI (its codec endpoint), the
+temporal CLI (--codec-endpoint) and backends in any language read and write encrypted
+payloads. Runs until Ctrl-C. It listens on ORDERFLOW_CODEC_SERVER_LISTEN (host:port, default
+${defaultCodecServerListen}); beyond loopback only with a shared bearer token callers send
+(ORDERFLOW_CODEC_SERVER_TOKEN) or the UI's OIDC access tokens (ORDERFLOW_CODEC_SERVER_JWKS_URL,
+_ISSUER, _AUDIENCE). Browsers may call it from ORDERFLOW_CODEC_SERVER_CORS_ORIGINS (the UI's
+origin). See docs/encryption.md.`,
+  notes: 'Exit status: 0 stopped by a signal; 2 bad configuration.',
+  async run(_args, context) {
     const { keys, problems: keyProblems } = readEncryptionKeys(context.env);
     const { settings, problems } = readCodecServerSettings(context.env);
     const all = [...keyProblems, ...problems];
@@ -128,13 +112,11 @@ Exit status: 0 stopped by a signal; 2 bad configuration.`,
     }
     if (keys === undefined || settings === undefined || all.length > 0) throw new ConfigError(all);
     const shutdown = context.waitForShutdown();
-    let server: CodecServer;
-    try {
-      server = await startCodecServer({ keys, ...settings, log: (line) => void context.stderr.write(`${line}\n`) });
-    } catch (error) {
+    const log = (line: string): void => void context.stderr.write(`${line}\n`);
+    const server = await startCodecServer({ keys, ...settings, log }).catch((error: unknown) => {
       const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : error instanceof Error ? error.message : String(error);
       throw new CommandFailure(`The codec server cannot listen on ${settings.host}:${settings.port} (${code}); choose another address with ORDERFLOW_CODEC_SERVER_LISTEN.`);
-    }
+    });
     const access = [settings.access.token === undefined ? undefined : 'shared token', settings.access.jwt === undefined ? undefined : `OIDC tokens of ${settings.access.jwt.issuer}`]
       .filter((part) => part !== undefined)
       .join(' or ');

@@ -8,23 +8,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { authorshipProblems } from '../run-kit/operator.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
-import { CommandFailure, UsageError, errorLine, exitCodes, line, parseCommandArgs } from './framework.ts';
-import { queryStatus, withTemporal } from './temporal.ts';
-import { temporalVariables } from './environment.ts';
+import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
+import { failureMessage, queryStatus, withTemporal } from './temporal.ts';
 import { awaitingOperatorQuery } from '../search-attributes.ts';
 import { listRuns } from './ops.ts';
-import type { CliContext, LeafCommand } from './framework.ts';
-
-/** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */
-function progress(context: CliContext, total: number): (done: number, label: string) => void {
-  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
-  return (done, label) => {
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`;
-    context.stderr.write(tty ? `\r${bar.slice(0, 120).padEnd(120)}${done === total ? '\n' : ''}` : `${bar}\n`);
-  };
-}
 
 /** The default decision id (update id): the same decision for the same wait, sent again, stays one decision. */
 function defaultDecisionId(decision: OperatorDecision): string {
@@ -67,9 +54,7 @@ async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, 
     if (reused !== undefined) return { accepted: false, text: `refused: ${reused}` };
     return { accepted: true, text: `accepted: ${reply.action} at ${reply.waitId}, recorded as from ${reply.identity ?? 'no identity'}. ${reply.willHappen}` };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      return { accepted: false, text: `refused: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}` };
-    }
+    if (error instanceof WorkflowUpdateFailedError) return { accepted: false, text: `refused: ${failureMessage(error)}` };
     if (error instanceof WorkflowNotFoundError) return notRunning(handle);
     throw error;
   }
@@ -77,60 +62,45 @@ async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, 
 
 const waitIdShape = /^[a-z][a-z0-9-]{0,63}#[1-9][0-9]{0,5}$/;
 
-export const decideCommand: LeafCommand = {
+const exampleQuery = 'OrderflowStep = "delete-justclick-bill"';
+
+export const decideCommand = leafCommand({
   name: 'decide',
   summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve',
   usage: 'decide (<workflowId> [--wait <step>#<n>] [--decision-id <id>] | --query <visibility query> (--yes | --max <n> | --dry-run)) --action retry|skip|compensate|abort|approve --note <text> --operator <name> [--signal]',
-  environment: { variables: temporalVariables },
   help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
 or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
-in orderflow status, with why).
+in orderflow status, with why). Temporal records this command's identity
+(orderflow-cli:<OS user>@<host>) with the decision; the run shows it next to --operator.
 
-A decision names the wait it answers (--wait, e.g. cancel-order#2, as orderflow status shows
-it): a decision for a wait that is over is refused, so a retried or stale decision never lands
-on the next wait. Without --wait, the wait the run's status shows now is taken, and the
-command says which.
+A decision names the wait it answers (e.g. cancel-order#2, as orderflow status shows it): one
+for a wait that is over is refused, so a retried or stale decision never lands on the next
+wait. The same decision sent twice is one decision (Temporal's update id, by default derived
+from the wait and the decision); an id already used for another decision is refused (exit 1).
 
-Temporal records this command's identity (orderflow-cli:<OS user>@<host>) with the decision;
-the run shows it next to --operator.
-
-The decision id (Temporal's update id) makes a decision sent twice one decision; by default
-it is derived from the wait and the decision, so repeating the same command is safe. A
-decision id already used for another decision is reported as such (exit 1): Temporal answers
-with the first decision.
-
-For many runs at once, --query selects every run waiting for an operator that also matches
-the visibility query (e.g. 'OrderflowStep = "delete-justclick-bill"'); the command prints how
-many match, and sends only with --yes, or with --max <n> when at most n match; --dry-run
-lists them and what the decision would do to each, sending nothing. Each run's current wait is
-taken from its status. A progress bar shows on stderr.
-
-Options:
-  --action <action>    retry | skip | compensate | abort | approve (only the run's offered choices are accepted)
-  --note <text>        Why: what you checked (required; recorded in the run and the ledger)
-  --operator <name>    Who decides (required)
-  --wait <step>#<n>    The wait this decision answers (default: the run's current one, from status)
-  --decision-id <id>   The decision's id (Temporal update id), to make a retry from elsewhere the same decision
-  --query <query>      Decide for every waiting run that matches (instead of one workflow id)
-  --yes                With --query: send to every match
-  --max <n>            With --query: send only when at most n runs match
-  --dry-run            With --query: show what would happen, send nothing
-  --signal             Send a signal instead of an update
-
-Exit status: 0 when every decision was accepted; 1 when any was refused (or nothing was
+With --query, the command prints how many waiting runs match, then decides each at its
+current wait, with a progress bar on stderr.`,
+  options: {
+    action: { type: 'string', value: '<action>', help: "retry | skip | compensate | abort | approve (only the run's offered choices)" },
+    note: { type: 'string', value: '<text>', help: 'Why: what you checked (required; recorded in the run and the ledger)' },
+    operator: { type: 'string', value: '<name>', help: 'Who decides (required)' },
+    wait: { type: 'string', value: '<step>#<n>', help: "The wait this decision answers (default: the one its status shows now)" },
+    'decision-id': { type: 'string', value: '<id>', help: 'Its Temporal update id: a retry elsewhere with the same id is one decision' },
+    query: { type: 'string', value: '<query>', help: `Instead of one workflow id: every waiting run that matches, e.g. '${exampleQuery}'` },
+    yes: { type: 'boolean', help: 'With --query: send to every match' },
+    max: { type: 'string', value: '<n>', help: 'With --query: send only when at most n runs match' },
+    'dry-run': { type: 'boolean', help: 'With --query: show what would happen, send nothing' },
+    signal: { type: 'boolean', help: 'Send a signal instead of an update' },
+  },
+  positionals: true,
+  notes: `Exit status: 0 when every decision was accepted; 1 when any was refused (or nothing was
 sent); 4 (one workflow id) no run has that id; 2 bad usage.
 
 Examples:
   orderflow decide refund-and-cancel:7:319 --wait add-credit#1 --action skip --note "store admin shows the credit" --operator anna
-  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --dry-run
-  orderflow decide --query 'OrderflowStep = "delete-justclick-bill"' --action retry --note "JustClick is back" --operator anna --max 20`,
-  async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, { options: {
-          action: { type: 'string' }, note: { type: 'string' }, operator: { type: 'string' }, signal: { type: 'boolean' },
-          query: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'string' }, 'decision-id': { type: 'string' },
-          yes: { type: 'boolean' }, max: { type: 'string' },
-        },
-        allowPositionals: true });
+  orderflow decide --query '${exampleQuery}' --action retry --note "JustClick is back" --operator anna --dry-run
+  orderflow decide --query '${exampleQuery}' --action retry --note "JustClick is back" --operator anna --max 20`,
+  async run({ values, positionals }, context) {
     const [workflowId, ...extra] = positionals;
     const problems: string[] = [];
     const many = values.query !== undefined;
@@ -155,10 +125,7 @@ Examples:
         const handle = client.workflow.getHandle(workflowId!);
         let waitId = values.wait;
         if (waitId === undefined) {
-          const status = await queryStatus(handle).catch((error: unknown) => {
-            if (error instanceof WorkflowNotFoundError) return undefined;
-            throw error;
-          });
+          const status = await queryStatus(handle);
           if (status === undefined) {
             // No answer: a run that ended (or never existed) says so; a running one needs its worker.
             const ended = await notRunning(handle).catch(() => undefined);
@@ -204,16 +171,16 @@ Examples:
         errorLine(context, `Nothing sent: ${runs.length} runs match, more than --max ${max}. Narrow --query, or raise --max after checking with --dry-run.`);
         return exitCodes.failed;
       }
-      const report = progress(context, runs.length);
+      const progress = progressDisplay(context);
       const outcomes: Array<{ workflowId: string; accepted: boolean; text: string }> = [];
-      report(0, '');
+      progress.show(progressBar(0, runs.length));
       for (const [index, run] of runs.entries()) {
         const outcome =
           run.waitId === undefined
             ? { accepted: false, text: 'refused: its status did not answer, so its wait is unknown; nothing was sent' }
             : await sendDecision(client.workflow.getHandle(run.workflowId), { waitId: run.waitId, step: run.step, ...what }, viaSignal);
         outcomes.push({ workflowId: run.workflowId, ...outcome });
-        report(index + 1, run.workflowId);
+        progress.show(`${progressBar(index + 1, runs.length)} ${run.workflowId}`, index + 1 === runs.length);
       }
       for (const outcome of outcomes) line(context, `${outcome.workflowId}: ${outcome.text}`);
       const refused = outcomes.filter((outcome) => !outcome.accepted).length;
@@ -221,4 +188,4 @@ Examples:
       return refused === 0 ? exitCodes.ok : exitCodes.failed;
     });
   },
-};
+});

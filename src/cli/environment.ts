@@ -10,7 +10,7 @@ export const temporalVariables: readonly string[] = Object.freeze([
 ]);
 
 /** Settings of the worker process alone (in the temporal section), ignored by every other command. */
-export const workerOnlyTemporalVariables: readonly string[] = Object.freeze(['ORDERFLOW_METRICS_PORT', 'ORDERFLOW_WORKFLOW_CACHE_MB', 'ORDERFLOW_APPROVAL_ABOVE']);
+const workerOnlyTemporalVariables: readonly string[] = Object.freeze(['ORDERFLOW_METRICS_PORT', 'ORDERFLOW_WORKFLOW_CACHE_MB', 'ORDERFLOW_APPROVAL_ABOVE']);
 
 export const webTvVariables: readonly string[] = Object.freeze(['WEBTV_API_URL', 'WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)']);
 export const justClickVariables: readonly string[] = Object.freeze(['JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)', 'JUSTCLICK_API_URL']);

@@ -4,10 +4,10 @@
  * command, `--help` included, so it imports nothing heavy (no Temporal SDK, no config reader).
  */
 import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
 import type { Environment } from '../config.ts';
 import { isApiCallError } from '../apis/outcome.ts';
 import { printable } from '../single-line-text.ts';
+import { temporalVariables } from './environment.ts';
 
 export const exitCodes = Object.freeze({ ok: 0, failed: 1, usage: 2, waitingForOperator: 3, notFound: 4, interrupted: 130 } as const);
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -31,17 +31,46 @@ interface CommandBase {
   readonly name: string;
   /** One line, shown in the parent's command list. */
   readonly summary: string;
-  /** The help text after the usage line: description, options, examples. */
+  /** The help text after the usage line: what it does. */
   readonly help: string;
 }
 
-export interface LeafCommand extends CommandBase {
+/** One option of a leaf command: how node:util parseArgs reads it, and its line in the command's help. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  readonly default?: string;
+  /** The value as the help shows it, e.g. `<id>`. */
+  readonly value?: string;
+  readonly help: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** A leaf command's arguments, parsed: its options' values and its other arguments. */
+export type ParsedArgs<O extends OptionSpecs> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+
+export interface LeafCommand<O extends OptionSpecs = OptionSpecs> extends CommandBase {
   /** The synopsis after `orderflow`, e.g. `api webtv <action> --user <id> [--set name=value]...`. */
   readonly usage: string;
   /** The environment variables it reads (listed in its help), and a note on what it does not read. */
   readonly environment: { readonly variables: readonly string[]; readonly note?: string };
+  /** Its options, listed in its help after `help`. */
+  readonly options?: O;
+  /** Whether it takes arguments besides its options (a workflow id, an action); if not, one is refused. */
+  readonly positionals?: boolean;
+  /** The help text after the options: rules, exit status, examples. */
+  readonly notes?: string;
   /** Runs with the arguments after the command's name. Throw {@link UsageError} for bad usage. */
-  run(args: readonly string[], context: CliContext): Promise<ExitCode>;
+  run(args: ParsedArgs<O>, context: CliContext): Promise<ExitCode>;
+}
+
+/** A leaf command whose run sees its options' values typed; it reads the Temporal variables unless it says otherwise. */
+export function leafCommand<const O extends OptionSpecs>(
+  command: Omit<LeafCommand<O>, 'environment'> & Partial<Pick<LeafCommand<O>, 'environment'>>,
+): LeafCommand<O> {
+  return { environment: { variables: temporalVariables }, ...command };
 }
 
 export interface GroupCommand extends CommandBase {
@@ -70,11 +99,11 @@ export async function loadCommand(entry: CommandEntry): Promise<Command> {
   return 'load' in entry ? entry.load() : entry;
 }
 
-/** Wraps `text` at `width` columns, indenting continuation lines by `indent` spaces. */
-export function wrapText(text: string, width = 88, indent = 0): string {
+/** Wraps `text` (or these words) at `width` columns, indenting continuation lines by `indent` spaces. */
+export function wrapText(text: string | readonly string[], width = 88, indent = 0): string {
   const lines: string[] = [];
   let current = '';
-  for (const word of text.split(/\s+/).filter((part) => part !== '')) {
+  for (const word of typeof text === 'string' ? text.split(/\s+/).filter((part) => part !== '') : text) {
     if (current !== '' && current.length + 1 + word.length > width) {
       lines.push(current);
       current = ' '.repeat(indent) + word;
@@ -103,12 +132,10 @@ export class UsageError extends Error {
 
 const helpFlags = new Set(['--help', '-h']);
 
+/** Whether `-h` or `--help` comes before any `--` (after which everything is an argument). */
 function wantsHelp(args: readonly string[]): boolean {
-  for (const arg of args) {
-    if (arg === '--') return false;
-    if (helpFlags.has(arg)) return true;
-  }
-  return false;
+  const end = args.indexOf('--');
+  return args.slice(0, end === -1 ? undefined : end).some((arg) => helpFlags.has(arg));
 }
 
 /** Writes one line to a command's standard output. */
@@ -143,25 +170,26 @@ export function renderHelp(path: readonly Command[]): string {
     if (command.footer !== undefined) parts.push('', command.footer.trimEnd());
     parts.push('', `Run '${commandPath(path)} <command> --help' for a command's options and examples.`);
   } else {
-    parts.push('', environmentHelp(command.environment.variables, command.environment.note));
+    if (command.options !== undefined) parts.push('', optionsHelp(command.options));
+    if (command.notes !== undefined) parts.push('', command.notes.trimEnd());
+    const { variables, note } = command.environment;
+    const listed = variables.map((name, index) => (index === variables.length - 1 ? name : `${name},`));
+    parts.push('', 'Environment (read by this command; it ignores the other orderflow variables):', `  ${wrapText(listed, 86, 2)}`);
+    if (note !== undefined) parts.push(wrapText(note));
   }
   return `${parts.join('\n')}\n`;
 }
 
-/** The help section that lists what a command reads. */
-function environmentHelp(variables: readonly string[], note?: string): string {
-  const lines = ['Environment (read by this command; it ignores the other orderflow variables):'];
-  let current = ' ';
-  for (const name of variables) {
-    if (current.length + name.length + 2 > 88) {
-      lines.push(current);
-      current = ' ';
-    }
-    current += ` ${name},`;
-  }
-  lines.push(current.replace(/,$/, ''));
-  if (note !== undefined) lines.push(wrapText(note));
-  return lines.join('\n');
+/** The help's list of options, each described in a column after its flag, wrapped within 88 columns. */
+function optionsHelp(options: OptionSpecs): string {
+  const flags = Object.entries(options).map(([name, spec]) => {
+    const flag = `${spec.short === undefined ? '' : `-${spec.short}, `}--${name}${spec.value === undefined ? '' : ` ${spec.value}`}`;
+    return [flag, spec.help] as const;
+  });
+  const column = Math.max(...flags.map(([flag]) => flag.length)) + 4;
+  const newLine = `\n${' '.repeat(column)}`;
+  const lines = flags.map(([flag, help]) => `  ${flag.padEnd(column - 2)}${wrapText(help, 88 - column).replaceAll('\n', newLine)}`);
+  return ['Options:', ...lines].join('\n');
 }
 
 function reportUsage(context: CliContext, path: readonly Command[], message: string): ExitCode {
@@ -171,40 +199,67 @@ function reportUsage(context: CliContext, path: readonly Command[], message: str
   return exitCodes.usage;
 }
 
-/** Prints an API call failure and returns exit status 1. */
-export function reportApiFailure(context: CliContext, error: unknown): ExitCode {
-  if (!isApiCallError(error)) throw error;
-  // Vendor texts come from a remote server: never let them drive the terminal.
-  if (error.outcome === 'rejected') {
-    errorLine(context, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
-  }
-  errorLine(context, printable(error.message));
-  return exitCodes.failed;
+/** `[#######.......] 12/30`: how much of `total` is done. */
+export function progressBar(done: number, total: number): string {
+  const width = 30;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
 
-/** What {@link watchUntilInterrupted}'s race answers when Ctrl-C came first. */
-export const stoppedWatching: unique symbol = Symbol('stopped watching');
+/** A progress line on stderr: redrawn in place on a terminal; elsewhere printed when it changes, at most once per `everyMs`. */
+export function progressDisplay(context: CliContext, everyMs = 0): { show(text: string, last?: boolean): void; end(): void } {
+  const tty = 'isTTY' in context.stderr && context.stderr.isTTY === true;
+  let shown: string | undefined;
+  let shownAt = 0;
+  return {
+    show(text, last = false) {
+      if (tty) context.stderr.write(`\r${text.slice(0, 160).padEnd(160)}${last ? '\n' : ''}`);
+      else if (last || (text !== shown && Date.now() - shownAt >= everyMs)) {
+        context.stderr.write(`${text}\n`);
+        shownAt = Date.now();
+      }
+      shown = text;
+    },
+    /** Ends the line a terminal shows, before another message. */
+    end() {
+      if (tty) context.stderr.write('\n');
+    },
+  };
+}
 
-type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T | typeof stoppedWatching>;
+/** What a watch's step throws when Ctrl-C came first. */
+const stoppedWatching: unique symbol = Symbol('stopped watching');
+
+/** Runs one step of a watch (a poll, a sleep, the result), aborting it on Ctrl-C. */
+export type WatchStep = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /**
- * For `--wait` commands that watch what goes on without them: from this call on, Ctrl-C ends
- * the watch, not the process. Each step (a poll, a sleep, the result) runs through the returned
- * function, which answers {@link stoppedWatching} when Ctrl-C came first and aborts the step.
+ * For `--wait` commands that watch what goes on without them: while `watch` runs, Ctrl-C ends
+ * the watch, not the process. Each step runs through `step`; on Ctrl-C the watch ends with
+ * exit 130, saying on stderr what goes on without it and how to follow it.
  */
-export function watchUntilInterrupted(context: CliContext): WatchStep {
+export async function watchUntilInterrupted(
+  context: CliContext,
+  stopped: { readonly whatGoesOn: string; readonly followWith: string; readonly before?: () => void },
+  watch: (step: WatchStep) => Promise<ExitCode>,
+): Promise<ExitCode> {
   const controller = new AbortController();
   const interrupted: Promise<typeof stoppedWatching> = context.waitForShutdown().then(() => stoppedWatching);
   // Aborted after the race has its answer, so that an aborted step's error never wins it.
   void interrupted.then(() => controller.abort());
-  return <T,>(run: (signal: AbortSignal) => Promise<T>): Promise<T | typeof stoppedWatching> =>
-    controller.signal.aborted ? interrupted : Promise.race<T | typeof stoppedWatching>([run(controller.signal), interrupted]);
-}
-
-/** Says that the watch stopped and what goes on without it (stderr); exit 130, as for any command ended by Ctrl-C. */
-export function reportStoppedWatching(context: CliContext, whatGoesOn: string, followWith: string): ExitCode {
-  errorLine(context, `Stopped watching (Ctrl-C); ${whatGoesOn}. Follow it with: ${followWith}`);
-  return exitCodes.interrupted;
+  const step: WatchStep = async (run) => {
+    const outcome = controller.signal.aborted ? stoppedWatching : await Promise.race([run(controller.signal), interrupted]);
+    if (outcome === stoppedWatching) throw stoppedWatching;
+    return outcome;
+  };
+  try {
+    return await watch(step);
+  } catch (error) {
+    if (error !== stoppedWatching) throw error;
+    stopped.before?.();
+    errorLine(context, `Stopped watching (Ctrl-C); ${stopped.whatGoesOn}. Follow it with: ${stopped.followWith}`);
+    return exitCodes.interrupted;
+  }
 }
 
 /** Runs the command that `args` names under `root` and returns the exit status. */
@@ -238,18 +293,25 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     return exitCodes.ok;
   }
   try {
-    return await command.run(rest, context);
+    return await command.run(parseCommandArgs(rest, command.options ?? {}, command.positionals === true), context);
   } catch (error) {
     if (error instanceof UsageError) return reportUsage(context, path, error.message);
-    if (isApiCallError(error)) return reportApiFailure(context, error);
+    if (isApiCallError(error)) {
+      // Vendor texts come from a remote server: never let them drive the terminal.
+      if (error.outcome === 'rejected') errorLine(context, printable(`${error.code} | ${error.vendorText ?? '(no text from the API)'}`));
+      errorLine(context, printable(error.message));
+      return exitCodes.failed;
+    }
     if (error instanceof CommandFailure) {
       errorLine(context, error.message);
       return error.exitCode;
     }
     // Loaded here, not at start-up: a command that threw one has loaded them already.
-    const [{ ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
-      import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
+    const [{ InputError }, { ConfigError }, { TemporalNotReadyError }, { findPayloadKeyError }] = await Promise.all([
+      import('../validation.ts'), import('../config.ts'), import('../temporal/readiness.ts'), import('../temporal/encryption.ts'),
     ]);
+    // Input the starters refused: bad usage, refused before anything was sent.
+    if (error instanceof InputError) return reportUsage(context, path, error.message);
     if (error instanceof ConfigError || error instanceof TemporalNotReadyError) {
       errorLine(context, error.message);
       return error instanceof ConfigError ? exitCodes.usage : error.exitCode;
@@ -264,8 +326,6 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
   }
 }
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
-
 /** A value that is a negative number, e.g. `-1`, `-3`, `-0.5`: meant as a value, never as options. */
 const negativeNumber = /^-\d[\d.,]*$/;
 
@@ -274,11 +334,7 @@ const negativeNumber = /^-\d[\d.,]*$/;
  * option given twice that is not `multiple` is refused (not last-wins), and a negative number
  * after an option that takes a value (`--amount -1`) is its value, for its own check to name.
  */
-export function parseCommandArgs<T extends { options: OptionSpecs; allowPositionals: boolean }>(
-  args: readonly string[],
-  config: T,
-): ReturnType<typeof parseArgs<T & { args: string[]; strict: true; tokens: true }>> {
-  const { options } = config;
+function parseCommandArgs(args: readonly string[], options: OptionSpecs, allowPositionals: boolean): ParsedArgs<OptionSpecs> {
   const joined: string[] = [];
   for (let index = 0; index < args.length; index++) {
     const arg = args[index] as string;
@@ -300,48 +356,19 @@ export function parseCommandArgs<T extends { options: OptionSpecs; allowPosition
   }
   let parsed;
   try {
-    parsed = parseArgs({ ...config, args: joined, strict: true as const, tokens: true as const });
+    parsed = parseArgs({ options, allowPositionals, args: joined, strict: true, tokens: true });
   } catch (error) {
     if (error instanceof TypeError && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
       throw new UsageError(error.message.replace(/\. To specify a positional argument.*$/s, '.'));
     }
     throw error;
   }
-  const seen = new Map<string, string[]>();
-  for (const token of parsed.tokens ?? []) {
-    if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;
-    const given = seen.get(token.name) ?? [];
-    given.push(token.value ?? token.rawName);
-    seen.set(token.name, given);
-  }
-  for (const [name, given] of seen) {
-    if (given.length > 1) {
-      const shown = options[name]?.type === 'string' ? ` (${given.map((value) => JSON.stringify(value)).join(', ')})` : '';
+  for (const [name, spec] of Object.entries(options)) {
+    const given = parsed.tokens.flatMap((token) => (token.kind === 'option' && token.name === name ? [token.value ?? token.rawName] : []));
+    if (given.length > 1 && spec.multiple !== true) {
+      const shown = spec.type === 'string' ? ` (${given.map((value) => JSON.stringify(value)).join(', ')})` : '';
       throw new UsageError(`--${name} is given ${given.length} times${shown}; give it once.`);
     }
   }
   return parsed;
-}
-
-/** `--set name=value` pairs, in order; the name must be non-empty. */
-export function parseSetOptions(values: readonly string[] | undefined): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const value of values ?? []) {
-    const equals = value.indexOf('=');
-    if (equals <= 0) {
-      throw new UsageError(`--set ${JSON.stringify(value)} must have the form name=value (the value may be empty: name=).`);
-    }
-    pairs.push([value.slice(0, equals), value.slice(equals + 1)]);
-  }
-  return pairs;
-}
-
-/** A TCP port option: 0 (any free port) to 65535. */
-export function parsePortOption(option: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new UsageError(`${option} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535, or 0 for any free port.`);
-  }
-  return port;
 }

@@ -2,9 +2,8 @@
 import type { Client } from '@temporalio/client';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attributes.ts';
 import { workflowUiUrl } from '../client/connect.ts';
-import { UsageError, exitCodes, line, parseCommandArgs } from './framework.ts';
-import type { GroupCommand, LeafCommand } from './framework.ts';
-import { temporalVariables } from './environment.ts';
+import { UsageError, exitCodes, leafCommand, line } from './framework.ts';
+import type { GroupCommand } from './framework.ts';
 import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 
@@ -45,20 +44,20 @@ export async function listRuns(client: Client, query: string, limit = 1000): Pro
   return runs;
 }
 
-const listCommand: LeafCommand = {
+const listCommand = leafCommand({
   name: 'list',
   summary: 'List the runs waiting for an operator, with step, reason and age',
   usage: 'ops list [--query <visibility query>] [--json]',
-  environment: { variables: temporalVariables },
   help: `Lists every run whose OrderflowState is "awaiting-operator" (the same filter as in the
-Temporal UI: ${awaitingOperatorQuery}). --query narrows it further, e.g.
---query 'StoreUserId = 7'.
-
-Examples:
+Temporal UI: ${awaitingOperatorQuery}).`,
+  options: {
+    query: { type: 'string', value: '<query>', help: "Only the runs that also match this visibility query, e.g. 'StoreUserId = 7'" },
+    json: { type: 'boolean', help: 'Print the list as JSON' },
+  },
+  notes: `Examples:
   orderflow ops list
   orderflow ops list --query 'OrderflowStep = "undo-add-credit"' --json`,
-  async run(args, context) {
-    const { values } = parseCommandArgs(args, { options: { query: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: false });
+  async run({ values }, context) {
     const query = values.query ? `${awaitingOperatorQuery} AND (${values.query})` : awaitingOperatorQuery;
     return withTemporal(context, async (client) => {
       const runs = await listRuns(client, query);
@@ -80,13 +79,12 @@ Examples:
       return exitCodes.ok;
     });
   },
-};
+});
 
-const showCommand: LeafCommand = {
+const showCommand = leafCommand({
   name: 'show',
   summary: 'Show the whole story of one run: summary, current details, steps, decisions',
   usage: 'ops show <workflowId>',
-  environment: { variables: temporalVariables },
   help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
 current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
 was observed, what each decision would do), each step, and the decisions taken so far. A run
@@ -94,8 +92,8 @@ that ended shows its outcome (the result, or the failure it ended with) from its
 
 Exit status: 0 the run was found; 4 no run has this workflow id; 1 Temporal could not be
 asked; 2 bad usage.`,
-  async run(args, context) {
-    const { positionals } = parseCommandArgs(args, { options: {}, allowPositionals: true });
+  positionals: true,
+  async run({ positionals }, context) {
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id.');
     return withTemporal(context, async (client, config) => {
@@ -131,7 +129,7 @@ asked; 2 bad usage.`,
       return exitCodes.ok;
     });
   },
-};
+});
 
 export const opsGroup: GroupCommand = {
   name: 'ops',

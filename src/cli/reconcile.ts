@@ -2,11 +2,10 @@
 import { workflowUiUrl } from '../client/connect.ts';
 import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileFindingWorkflowType, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
 import type { ReconcileResult } from '../features/reconcile/contracts.ts';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import { CommandFailure, UsageError, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
-import type { GroupCommand, LeafCommand } from './framework.ts';
-import { withTemporal } from './temporal.ts';
+import { CommandFailure, UsageError, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
+import type { GroupCommand } from './framework.ts';
+import { failureMessage, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
 
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -35,69 +34,69 @@ async function findingRunsWaiting(client: Client, taskQueue: string): Promise<st
   return ids;
 }
 
-export const reconcileCommand: LeafCommand = {
+const sinceOption = {
+  since: { type: 'string', value: '<duration>', help: 'Look at effects changed in the last 30m / 24h / 7d (default 24h)' },
+} as const;
+
+export const reconcileCommand = leafCommand({
   name: 'reconcile',
   summary: 'Report drift no retry can see: stale effects, late landings, orders and bills changed by hand',
   usage: 'reconcile [--since 24h] [--wait]',
   environment: reconcileEnvironment,
   help: `Starts a reconcile run: it reads the effect ledger, the store and JustClick (reads only,
 a few per second) and reports drift (README, "Drift"). A JustClick bill that a completed run
-deleted and that exists again is deleted again; everything touching money waits for you.
-
-Options:
-  --since <duration>   Look at effects changed in the last 30m / 24h / 7d (default 24h)
-  --wait               Wait for the report and print it
-
-Exit status with --wait: 0 nothing waits for you; 3 findings wait for an operator — found by
+deleted and that exists again is deleted again; everything touching money waits for you.`,
+  options: { ...sinceOption, wait: { type: 'boolean', help: 'Wait for the report and print it' } },
+  notes: `Exit status with --wait: 0 nothing waits for you; 3 findings wait for an operator — found by
 this reconcile or reported by an earlier one and not decided yet, new or not: the same
 findings waiting give 3 on every run; 1 the reconcile failed; 130 Ctrl-C stopped waiting (the
 reconcile goes on). Without --wait: 0 started.`,
-  async run(args, context) {
-    const { values } = parseCommandArgs(args, { options: { since: { type: 'string' }, wait: { type: 'boolean' } }, allowPositionals: false });
+  async run({ values }, context) {
     const sinceMs = parseDurationOption('since', values.since, 24 * unitMs.h);
     return withTemporal(context, async (client, config) => {
       const handle = await startReconcile({ client, taskQueue: config.taskQueue }, { sinceMs });
       line(context, `Started ${handle.workflowId}`);
       line(context, `  ${workflowUiUrl(config, handle.workflowId)}`);
       if (values.wait !== true) return exitCodes.ok;
-      let result: ReconcileResult | typeof stoppedWatching;
-      try {
-        result = await watchUntilInterrupted(context)((signal) => client.withAbortSignal(signal, () => handle.result() as Promise<ReconcileResult>));
-      } catch (error) {
-        const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
-        throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${cause instanceof Error ? cause.message : String(cause)} (see orderflow status ${handle.workflowId}).`);
-      }
-      if (result === stoppedWatching) return reportStoppedWatching(context, 'the reconcile goes on', `orderflow status ${handle.workflowId}`);
-      line(context);
-      line(context, result.report);
-      // Whether found again this time or not: every finding an operator has not decided yet.
-      const waitingHere = result.findings.filter((finding) => finding.followUp === 'operator');
-      const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId).filter((id) => id !== undefined));
-      const waitingBefore = (await findingRunsWaiting(client, config.taskQueue)).filter((id) => !reportedHere.has(id));
-      if (waitingBefore.length > 0) {
+      const stopped = { whatGoesOn: 'the reconcile goes on', followWith: `orderflow status ${handle.workflowId}` };
+      return watchUntilInterrupted(context, stopped, async (step) => {
+        const result = await step(async (signal) => {
+          try {
+            return (await client.withAbortSignal(signal, () => handle.result())) as ReconcileResult;
+          } catch (error) {
+            throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${failureMessage(error)} (see ${stopped.followWith}).`);
+          }
+        });
         line(context);
-        line(context, `${waitingBefore.length} finding(s) reported earlier still wait for an operator (not found again this time):`);
-        for (const id of waitingBefore) line(context, `  ${id} (orderflow status ${id})`);
-      }
-      return waitingHere.length + waitingBefore.length > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
+        line(context, result.report);
+        // Whether found again this time or not: every finding an operator has not decided yet.
+        const waitingHere = result.findings.filter((finding) => finding.followUp === 'operator');
+        const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId).filter((id) => id !== undefined));
+        const waitingBefore = (await findingRunsWaiting(client, config.taskQueue)).filter((id) => !reportedHere.has(id));
+        if (waitingBefore.length > 0) {
+          line(context);
+          line(context, `${waitingBefore.length} finding(s) reported earlier still wait for an operator (not found again this time):`);
+          for (const id of waitingBefore) line(context, `  ${id} (orderflow status ${id})`);
+        }
+        return waitingHere.length + waitingBefore.length > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
+      });
     });
   },
-};
+});
 
-const scheduleReconcileCommand: LeafCommand = {
+const scheduleReconcileCommand = leafCommand({
   name: 'reconcile',
   summary: 'Run reconcile on a Temporal Schedule (or --delete it)',
   usage: 'schedule reconcile --every <duration> [--since <duration>] | --delete',
   environment: reconcileEnvironment,
-  help: `Creates the Temporal Schedule ${reconcileScheduleId}, or updates it when it exists: a
-reconcile every --every (e.g. 1h), looking back --since (default 24h). A reconcile still
-running when the next is due makes that one skip (overlap policy Skip). --delete removes
-the schedule; running reconciles go on.`,
-  async run(args, context) {
-    const { values } = parseCommandArgs(args, {
-      options: { every: { type: 'string' }, since: { type: 'string' }, delete: { type: 'boolean' } },
-      allowPositionals: false,
-    });
+  help: `Creates the Temporal Schedule ${reconcileScheduleId}, or updates it when it exists. A reconcile
+still running when the next is due makes that one skip (overlap policy Skip).`,
+  options: {
+    every: { type: 'string', value: '<duration>', help: 'Run a reconcile every 30m / 1h / 1d' },
+    ...sinceOption,
+    delete: { type: 'boolean', help: 'Remove the schedule; running reconciles go on' },
+  },
+  async run({ values }, context) {
     if (values.delete === true) {
       if (values.every !== undefined || values.since !== undefined) throw new UsageError('--delete takes no other option.');
       return withTemporal(context, async (client) => {
@@ -116,7 +115,7 @@ the schedule; running reconciles go on.`,
       return exitCodes.ok;
     });
   },
-};
+});
 
 export const scheduleGroup: GroupCommand = {
   name: 'schedule',

@@ -3,26 +3,20 @@ import { loadConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { registerSearchAttributes } from '../temporal/readiness.ts';
 import { searchAttributeRegistrations } from '../search-attributes.ts';
-import { exitCodes, line, parseCommandArgs } from './framework.ts';
-import type { LeafCommand } from './framework.ts';
-import { temporalVariables, withoutWorkerSettings } from './environment.ts';
+import { exitCodes, leafCommand, line, wrapText } from './framework.ts';
+import { withoutWorkerSettings } from './environment.ts';
 
-export const setupCommand: LeafCommand = {
+export const setupCommand = leafCommand({
   name: 'setup',
   summary: "Prepare the Temporal namespace: check it exists, register orderflow's search attributes",
   usage: 'setup',
-  environment: { variables: temporalVariables },
-  help: `Checks that the namespace exists and registers the search attributes every orderflow run
+  help: wrapText(`Checks that the namespace exists and registers the search attributes every orderflow run
 carries (${searchAttributeRegistrations.map(({ name, cliType }) => `${name} ${cliType}`).join(', ')}).
-Idempotent: run it again and it only reports what exists. Uses the same Temporal settings as
-every command (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
-TEMPORAL_PROFILE). Needs permission to add search attributes (on Temporal Cloud, add them in
-the namespace's settings or with tcld if your key may not).
-
-Exit status: 0 ready; 1 Temporal could not be reached; 2 the namespace does not exist, the
+Idempotent: run it again and it only reports what exists. Needs permission to add search attributes
+(on Temporal Cloud, add them in the namespace's settings or with tcld if your key may not).`),
+  notes: `Exit status: 0 ready; 1 Temporal could not be reached; 2 the namespace does not exist, the
 credential was refused, or an attribute exists with another type.`,
-  async run(args, context) {
-    parseCommandArgs(args, { options: {}, allowPositionals: false });
+  async run(_args, context) {
     const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
     const client = await connectClient(config, { checkReady: false });
     try {
@@ -40,4 +34,4 @@ credential was refused, or an attribute exists with another type.`,
       await client.connection.close();
     }
   },
-};
+});

@@ -1,20 +1,33 @@
 /** `orderflow simulate`: the local WebTV and JustClick simulators, with the credentials the clients use. */
 import { loadSimulatorCredentials } from '../config.ts';
-import { UsageError, exitCodes, parsePortOption, parseCommandArgs } from './framework.ts';
-import type { CliContext, ExitCode, LeafCommand } from './framework.ts';
+import { UsageError, errorLine, exitCodes, leafCommand } from './framework.ts';
 
-export const defaultWebTvSimulatorPort = 8081;
-export const defaultJustClickSimulatorPort = 8082;
+const defaultWebTvSimulatorPort = 8081;
+const defaultJustClickSimulatorPort = 8082;
 
-interface RunningSimulator {
+interface Simulator {
   readonly label: string;
   readonly urlVariable: 'WEBTV_API_URL' | 'JUSTCLICK_API_URL';
-  readonly origin: string;
-  readonly apiUrl: string;
-  close(): Promise<void>;
+  readonly port: number;
+  readonly option: string;
+  start(): Promise<{ readonly origin: string; readonly apiUrl: string; close(): Promise<void> }>;
 }
 
-function describeStartFailure(label: string, host: string, port: number, option: string, error: unknown): string {
+function portOption(simulator: string, port: number) {
+  return { type: 'string' as const, value: '<N>', help: `Port of the ${simulator} simulator (default ${port}; 0: any free port)` };
+}
+
+/** A TCP port option: 0 (any free port) to 65535. */
+function parsePortOption(option: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new UsageError(`${option} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535, or 0 for any free port.`);
+  }
+  return port;
+}
+
+function describeStartFailure({ label, port, option }: Simulator, host: string, error: unknown): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
   const where = `${host}:${port}`;
   if (code === 'EADDRINUSE') return `The ${label} could not listen on ${where}: the port is in use. Choose another with ${option} <port>, or ${option} 0 for any free port.`;
@@ -23,94 +36,74 @@ function describeStartFailure(label: string, host: string, port: number, option:
   return `The ${label} could not start on ${where}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-export const simulateCommand: LeafCommand = {
+export const simulateCommand = leafCommand({
   name: 'simulate',
   summary: 'Run local simulators of both APIs for development and tests',
   usage: 'simulate [--webtv-port N] [--justclick-port N] [--host 127.0.0.1] [--seed demo|empty]',
   environment: { variables: ['WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)', 'JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)'], note: 'They are the credentials the simulators accept (WEBTV_API_URL and JUSTCLICK_API_URL are not read: the simulators print their own URLs).' },
   help: `Runs faithful local stand-ins for the WebTV store API and JustClick until Ctrl-C
-(SIGINT) or SIGTERM. They accept the credentials from the same variables the clients
-use: WEBTV_KEY_ID and WEBTV_SHARED_SECRET (or their _FILE variants) for WebTV,
-JUSTCLICK_LOGIN and JUSTCLICK_SECRET for JustClick. A simulator whose credentials are
-not set does not run; with neither set, nothing runs (exit 2).
+(SIGINT) or SIGTERM, accepting the credentials the clients use (the variables below). A
+simulator whose credentials are not set does not run; with neither set, nothing runs (exit 2).
 
 It prints the URLs, and the export line a second terminal (with the same credentials)
 needs to send its calls here. Each simulator also serves an admin API under /_sim/:
-GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.
-
-Options:
-  --webtv-port <N>       Port of the WebTV simulator (default ${defaultWebTvSimulatorPort}; 0: any free port)
-  --justclick-port <N>   Port of the JustClick simulator (default ${defaultJustClickSimulatorPort}; 0: any free port)
-  --host <address>       Address to listen on (default 127.0.0.1). The clients accept
-                         plain http only for loopback addresses.
-  --seed demo|empty      Initial state (default demo): demo has WebTV users 1-100
-                         without credit and products 1-5 in EUR; empty has nothing.
-                         JustClick starts without bills either way.
-  -h, --help             Show this help
-
-Examples:
+GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.`,
+  options: {
+    'webtv-port': portOption('WebTV', defaultWebTvSimulatorPort),
+    'justclick-port': portOption('JustClick', defaultJustClickSimulatorPort),
+    host: {
+      type: 'string', value: '<address>', default: '127.0.0.1',
+      help: 'Address to listen on (default 127.0.0.1). The clients accept plain http only for loopback addresses.',
+    },
+    seed: {
+      type: 'string', value: 'demo|empty', default: 'demo',
+      help: 'Initial state (default demo): demo has WebTV users 1-100 without credit and products 1-5 in EUR; empty has nothing. ' +
+        'JustClick starts without bills either way.',
+    },
+  },
+  notes: `Examples:
   WEBTV_KEY_ID=1b323a1cb879fd4e66530fbad07a32ee WEBTV_SHARED_SECRET=... orderflow simulate
   orderflow simulate --webtv-port 0 --justclick-port 0 --seed empty
 `,
-  async run(args: readonly string[], context: CliContext): Promise<ExitCode> {
-    const { values } = parseCommandArgs(args, { options: {
-          'webtv-port': { type: 'string' },
-          'justclick-port': { type: 'string' },
-          host: { type: 'string', default: '127.0.0.1' },
-          seed: { type: 'string', default: 'demo' },
-        },
-        allowPositionals: false });
+  async run({ values }, context) {
     const webTvPort = parsePortOption('--webtv-port', values['webtv-port'], defaultWebTvSimulatorPort);
     const justClickPort = parsePortOption('--justclick-port', values['justclick-port'], defaultJustClickSimulatorPort);
-    const host = values.host;
+    const { host, seed } = values;
     if (host.trim() === '') throw new UsageError('--host must not be empty; e.g. --host 127.0.0.1.');
-    const seed = values.seed;
     if (seed !== 'demo' && seed !== 'empty') throw new UsageError(`--seed ${JSON.stringify(seed)} is not a known seed; use demo or empty.`);
 
     const credentials = loadSimulatorCredentials(context.env);
     // Listen for SIGINT/SIGTERM before anything is printed: a caller that stops us as soon
     // as the URLs appear must find the handlers in place.
     const shutdown = context.waitForShutdown();
-    const running: RunningSimulator[] = [];
-    const closeAll = async (): Promise<void> => {
-      await Promise.allSettled(running.splice(0).map((simulator) => simulator.close()));
-    };
-    const start = async (
-      label: string,
-      urlVariable: RunningSimulator['urlVariable'],
-      port: number,
-      option: string,
-      run: () => Promise<Omit<RunningSimulator, 'label' | 'urlVariable'>>,
-    ): Promise<void> => {
+    const simulators: Simulator[] = [];
+    if (credentials.webtv !== undefined) {
+      const { startWebTvSimulator } = await import('../simulators/webtv/index.ts');
+      const webTvCredentials = [{ keyId: credentials.webtv.keyId, sharedSecret: credentials.webtv.sharedSecret.reveal() }];
+      simulators.push({
+        label: 'WebTV simulator', urlVariable: 'WEBTV_API_URL', port: webTvPort, option: '--webtv-port',
+        start: () => startWebTvSimulator({ host, port: webTvPort, credentials: webTvCredentials, seed }),
+      });
+    }
+    if (credentials.justclick !== undefined) {
+      const { startJustClickSimulator } = await import('../simulators/justclick/index.ts');
+      const { login, secret } = credentials.justclick;
+      simulators.push({
+        label: 'JustClick simulator', urlVariable: 'JUSTCLICK_API_URL', port: justClickPort, option: '--justclick-port',
+        start: () => startJustClickSimulator({ host, port: justClickPort, login, secret: secret.reveal(), seed }),
+      });
+    }
+    const running: Array<Simulator & Awaited<ReturnType<Simulator['start']>>> = [];
+    const closeAll = (): Promise<unknown> => Promise.allSettled(running.map((simulator) => simulator.close()));
+    for (const simulator of simulators) {
       try {
-        const handle = await run();
-        running.push({ label, urlVariable, origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
+        const handle = await simulator.start();
+        running.push({ ...simulator, origin: handle.origin, apiUrl: handle.apiUrl, close: () => handle.close() });
       } catch (error) {
-        throw new SimulatorStartError(describeStartFailure(label, host, port, option, error));
-      }
-    };
-
-    try {
-      if (credentials.webtv !== undefined) {
-        const { startWebTvSimulator } = await import('../simulators/webtv/index.ts');
-        const { keyId, sharedSecret } = credentials.webtv;
-        const webTvCredentials = [{ keyId, sharedSecret: sharedSecret.reveal() }];
-        await start('WebTV simulator', 'WEBTV_API_URL', webTvPort, '--webtv-port', () =>
-          startWebTvSimulator({ host, port: webTvPort, credentials: webTvCredentials, seed }));
-      }
-      if (credentials.justclick !== undefined) {
-        const { startJustClickSimulator } = await import('../simulators/justclick/index.ts');
-        const { login, secret } = credentials.justclick;
-        await start('JustClick simulator', 'JUSTCLICK_API_URL', justClickPort, '--justclick-port', () =>
-          startJustClickSimulator({ host, port: justClickPort, login, secret: secret.reveal(), seed }));
-      }
-    } catch (error) {
-      await closeAll();
-      if (error instanceof SimulatorStartError) {
-        context.stderr.write(`${error.message}\n`);
+        await closeAll();
+        errorLine(context, describeStartFailure(simulator, host, error));
         return exitCodes.failed;
       }
-      throw error;
     }
 
     const width = Math.max(...running.map((simulator) => simulator.label.length)) + 1;
@@ -136,8 +129,4 @@ Examples:
     context.stderr.write('Simulators stopped.\n');
     return exitCodes.ok;
   },
-};
-
-class SimulatorStartError extends Error {
-  override readonly name = 'SimulatorStartError';
-}
+});

@@ -1,49 +1,65 @@
 /** The options, help and input of each `orderflow start <name>` command, one per registered workflow. */
 import { defaultPaymentDeadline } from '../contracts.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
+import type { CliContext, LeafCommand, OptionSpec, OptionSpecs, ParsedArgs } from './framework.ts';
 
-type CliValues = Readonly<Record<string, string | boolean | undefined>>;
-type CliEnvironment = Readonly<Record<string, string | undefined>>;
-
-export interface StartOptions {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  readonly help: string;
-  readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
-  /** The workflow input from the parsed options (validation names anything wrong). */
-  readonly input: (values: CliValues, env: CliEnvironment) => Record<string, unknown>;
+/** A start option: its flag and help, and the workflow input field it fills (`id`: a number when all digits). */
+interface StartOption extends OptionSpec {
+  readonly field?: string;
+  readonly id?: true;
 }
 
-/** A number option as typed; anything not all digits is passed on as text so validation names it. */
-function idOption(value: string | boolean | undefined): number | string | undefined {
-  if (typeof value !== 'string') return undefined;
-  return /^\d{1,15}$/.test(value) ? Number(value) : value;
+type StartOptionSpecs = Readonly<Record<string, StartOption>>;
+
+export interface StartOptions extends Pick<LeafCommand, 'name' | 'summary' | 'usage' | 'help' | 'notes'> {
+  readonly options: StartOptionSpecs;
+  /** Whether the input records who asks: --requested-by where it is an option, else $USER. */
+  readonly requestedBy?: true;
 }
 
-function text(value: string | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+/** Every option of the start commands, described once. */
+const startOptionSpecs = {
+  user: { type: 'string', value: '<id>', help: 'Store user id (required)', field: 'userId', id: true },
+  order: { type: 'string', value: '<id>', help: "The user's current order (required)", field: 'orderId', id: true },
+  action: { type: 'string', value: 'add|subtract', help: 'Add or subtract the amount (required)', field: 'action' },
+  amount: { type: 'string', value: '<decimal>', help: 'The amount of credit, e.g. 5.50 (required)', field: 'amount' },
+  description: { type: 'string', value: '<text>', help: 'Shown to the user in the store (required)', field: 'description' },
+  'justclick-bill': { type: 'string', value: '<id>', help: 'The mirrored JustClick bill to delete', field: 'justclickBillId' },
+  'payment-deadline': {
+    type: 'string', value: '<duration>', field: 'paymentDeadline',
+    help: `How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})`,
+  },
+  requester: {
+    type: 'string', value: 'ADMIN|BUYER', default: 'ADMIN', help: 'Who asks for the cancellation (default ADMIN)', field: 'requester',
+  },
+  reason: { type: 'string', value: '<text>', help: 'Why: recorded in the run, the UI and the ledger (required)', field: 'reason' },
+  'requested-by': { type: 'string', value: '<name>', help: 'Who asks (default: $USER)', field: 'requestedBy' },
+  'request-id': { type: 'string', value: '<id>', help: 'Your idempotency key, e.g. a coupon redemption id', field: 'requestId' },
+  wait: {
+    type: 'boolean',
+    help: 'Follow the run: print each step as it happens (and each failed attempt of a step that is being retried) ' +
+      'and end with the result. Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C stops following, not the run (exit 130).',
+  },
+} as const satisfies StartOptionSpecs;
+
+/** The named start options, in the order given. */
+function startOptionsNamed(...names: Array<keyof typeof startOptionSpecs>): StartOptionSpecs {
+  return Object.fromEntries(names.map((name) => [name, startOptionSpecs[name]]));
 }
 
-/** The options of the order workflows: --user, --order, --justclick-bill (and --wait). */
-const orderOptions = {
-  user: { type: 'string' }, order: { type: 'string' }, 'justclick-bill': { type: 'string' }, wait: { type: 'boolean' },
-} as const;
-
-function orderInput(values: CliValues): Record<string, unknown> {
-  return {
-    userId: idOption(values['user']),
-    orderId: idOption(values['order']),
-    justclickBillId: text(values['justclick-bill']),
-  };
+/** The workflow input from the parsed options: each value in its field (validation names anything wrong). */
+export function startInput(spec: StartOptions, values: ParsedArgs<OptionSpecs>['values'], env: CliContext['env']): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, { field, id }] of Object.entries(spec.options)) {
+    const value = values[name];
+    // An id not all digits is passed on as text, for validation to name.
+    if (field !== undefined) input[field] = id === true && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  }
+  if (spec.requestedBy === true) input['requestedBy'] ??= env['USER'] ?? 'orderflow-cli';
+  return input;
 }
 
-const waitHelp = `  --wait                 Follow the run: print each step as it happens (and each failed
-                         attempt of a step that is being retried) and end with the result.
-                         Exit 0 completed, 1 failed, 3 waiting for an operator; Ctrl-C
-                         stops following, not the run (exit 130).
-
-Values are read leniently where the meaning is certain: spaces around a value are
+const valuesRule = `Values are read leniently where the meaning is certain: spaces around a value are
 ignored (" 5.00" is 5.00) and so are leading zeros of ids (07 is user 7). Texts must be
 one line without control characters. Each option may be given once.`;
 
@@ -51,7 +67,9 @@ one line without control characters. Each option may be given once.`;
 const reasonRule = `--reason: required for refund-and-cancel and adjust-credit (as for every starter and
 the HTTP contract: a backend must say why money moves), optional for cancel-order. There is
 no default text, and an empty or blank --reason is refused everywhere: give a reason, or
-(cancel-order) leave --reason out.`;
+(cancel-order) leave --reason out.
+
+${valuesRule}`;
 
 export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = {
   refundAndCancel: {
@@ -62,30 +80,13 @@ export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = 
 the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
 the credit back; after it, steps only go forward. The workflow id is
 refund-and-cancel:<user>:<order>: the same request twice is one run; another amount or bill
-for the same order is refused as a conflict.
-
-Options:
-  --user <id>            Store user id (required)
-  --order <id>           The order being refunded; must be the user's current order (required)
-  --amount <decimal>     Credit to add, e.g. 5.50 (required)
-  --justclick-bill <id>  The mirrored JustClick bill to delete
-  --reason <text>        Why: recorded in the run, the UI and the ledger (required)
-  --requested-by <name>  Who asks (default: $USER)
-
-${reasonRule}
-${waitHelp}
+for the same order is refused as a conflict.`,
+    options: startOptionsNamed('user', 'order', 'amount', 'justclick-bill', 'reason', 'requested-by', 'wait'),
+    notes: `${reasonRule}
 
 Example:
   orderflow start refund-and-cancel --user 7 --order 319 --amount 5.50 --reason damaged --wait`,
-    options: {
-      ...orderOptions, amount: { type: 'string' }, reason: { type: 'string' }, 'requested-by': { type: 'string' },
-    },
-    input: (values, env) => ({
-      ...orderInput(values),
-      amount: text(values['amount']),
-      reason: text(values['reason']),
-      requestedBy: text(values['requested-by']) ?? env['USER'] ?? 'orderflow-cli',
-    }),
+    requestedBy: true,
   },
   processPaidOrder: {
     name: 'process-paid-order',
@@ -93,16 +94,12 @@ Example:
     usage: 'start process-paid-order --user <id> --order <id> [--justclick-bill <id>] [--payment-deadline <duration>] [--wait]',
     help: `Starts processPaidOrder: confirm the order, process it (marks it paid and delivers its
 products); while an amount is due, wait for the paymentReceived signal up to the deadline,
-then ask an operator; finally mark the JustClick bill paid.
-
-Options:
-  --user <id>                     Store user id (required)
-  --order <id>                    The user's current order (required)
-  --justclick-bill <id>           The mirrored JustClick bill to mark paid
-  --payment-deadline <duration>   How long to wait for a payment, e.g. "30 minutes" (default ${defaultPaymentDeadline})
-${waitHelp}`,
-    options: { ...orderOptions, 'payment-deadline': { type: 'string' } },
-    input: (values) => ({ ...orderInput(values), paymentDeadline: text(values['payment-deadline']) }),
+then ask an operator; finally mark the JustClick bill paid.`,
+    options: {
+      ...startOptionsNamed('user', 'order', 'justclick-bill', 'payment-deadline', 'wait'),
+      'justclick-bill': { ...startOptionSpecs['justclick-bill'], help: 'The mirrored JustClick bill to mark paid' },
+    },
+    notes: valuesRule,
   },
   adjustCredit: {
     name: 'adjust-credit',
@@ -111,54 +108,21 @@ ${waitHelp}`,
     help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
 adjust-credit:<user>:<request id> (or a digest of the request): the same request twice is one
 run; another action, amount or description under the same request id is refused as a conflict.
-
-Options:
-  --user <id>             Store user id (required)
-  --action add|subtract   (required)
-  --amount <decimal>      e.g. 5.00 (required)
-  --description <text>    Shown to the user in the store (required)
-  --reason <text>         Why: recorded in the run, the UI and the ledger (required)
-  --request-id <id>       Your idempotency key, e.g. a coupon redemption id
-
-Who asks is recorded as $USER.
-
-${reasonRule}
-${waitHelp}`,
-    options: {
-      user: { type: 'string' }, action: { type: 'string' }, amount: { type: 'string' }, description: { type: 'string' },
-      reason: { type: 'string' }, 'request-id': { type: 'string' }, wait: { type: 'boolean' },
-    },
-    input: (values, env) => ({
-      userId: idOption(values['user']),
-      action: text(values['action']),
-      amount: text(values['amount']),
-      description: text(values['description']),
-      reason: text(values['reason']),
-      requestedBy: env['USER'] ?? 'orderflow-cli',
-      requestId: text(values['request-id']),
-    }),
+Who asks is recorded as $USER.`,
+    options: startOptionsNamed('user', 'action', 'amount', 'description', 'reason', 'request-id', 'wait'),
+    notes: reasonRule,
+    requestedBy: true,
   },
   cancelOrder: {
     name: 'cancel-order',
     summary: "Cancel a user's current order and delete its JustClick bill",
     usage: 'start cancel-order --user <id> --order <id> [--justclick-bill <id>] [--requester ADMIN|BUYER] [--reason <text>] [--wait]',
     help: `Starts cancelOrder: confirm the order is current, cancel it (already cancelled counts as
-done), delete the mirrored JustClick bill.
-
-Options:
-  --user <id>               Store user id (required)
-  --order <id>              The user's current order (required)
-  --justclick-bill <id>     The mirrored JustClick bill to delete
-  --requester ADMIN|BUYER   Who asks for the cancellation (default ADMIN)
-  --reason <text>           Why (optional: leave it out to record none)
-
-${reasonRule}
-${waitHelp}`,
-    options: { ...orderOptions, requester: { type: 'string' }, reason: { type: 'string' } },
-    input: (values) => ({
-      ...orderInput(values),
-      requester: text(values['requester']) ?? 'ADMIN',
-      reason: text(values['reason']),
-    }),
+done), delete the mirrored JustClick bill.`,
+    options: {
+      ...startOptionsNamed('user', 'order', 'justclick-bill', 'requester', 'reason', 'wait'),
+      reason: { ...startOptionSpecs.reason, help: 'Why (optional: leave it out to record none)' },
+    },
+    notes: reasonRule,
   },
 };

@@ -1,24 +1,62 @@
 /** `orderflow worker`, `orderflow start <workflow>` and `orderflow status`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { optionalTsToDate } from '@temporalio/common';
 import { workflowUiUrl } from '../client/connect.ts';
 import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../client/starters.ts';
-import type { StartedRun } from '../client/starters.ts';
 import { workflowRegistry } from '../client/workflow-registry.ts';
-import { startOptions } from './start-options.ts';
+import { startInput, startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import type { RunResult, RunStatus, StepState } from '../contracts.ts';
 import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
-import { InputError } from '../validation.ts';
 import { printable } from '../single-line-text.ts';
-import { CommandFailure, UsageError, errorLine, exitCodes, line, parseCommandArgs, reportStoppedWatching, stoppedWatching, watchUntilInterrupted } from './framework.ts';
+import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
-import { describeFailedAttempt, failedAttempts } from './attempts.ts';
+import {
+  closedRunOutcome, describeOutcome, describeRun, failureMessage, queryStatus, statusQueryUnanswered, withTemporal,
+} from './temporal.ts';
 import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
+
+/** What a step being retried has met so far, from the run's pending activities (as the UI's panel shows them). */
+interface FailedAttempt {
+  activity: string;
+  /** The attempt that failed (1 is the first). */
+  attempt: number;
+  cause: string;
+  /** When the next attempt is due; undefined while one runs or when none is scheduled. */
+  nextAttemptAt: Date | undefined;
+}
+
+/** The last failed attempt of every pending activity that has failed at least once. */
+function failedAttempts(description: WorkflowExecutionDescription): FailedAttempt[] {
+  return (description.raw.pendingActivities ?? []).flatMap((pending) => {
+    const cause = pending.lastFailure?.message;
+    if (!cause) return [];
+    return [{
+      activity: pending.activityType?.name ?? 'activity',
+      // While waiting for a retry, `attempt` is the next one; while one runs, it is that one.
+      attempt: Math.max(1, (pending.attempt ?? 1) - 1),
+      cause,
+      nextAttemptAt: optionalTsToDate(pending.nextAttemptScheduleTime),
+    }];
+  });
+}
+
+function inHowLong(at: Date, now: number): string {
+  const seconds = Math.max(0, Math.round((at.getTime() - now) / 1000));
+  return seconds < 120 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/** One line for a terminal: `attempt 1 of applyCreditChange failed: …; attempt 2 at 21:03:05 UTC (in 58 s)`. */
+function describeFailedAttempt(failed: FailedAttempt, step: string | undefined, now = Date.now()): string {
+  const where = step === undefined ? failed.activity : `${step} (${failed.activity})`;
+  const next = failed.nextAttemptAt === undefined
+    ? `attempt ${failed.attempt + 1} is running`
+    : `attempt ${failed.attempt + 1} at ${failed.nextAttemptAt.toISOString().slice(11, 19)} UTC (in ${inHowLong(failed.nextAttemptAt, now)})`;
+  return printable(`  ↻ ${where}: attempt ${failed.attempt} failed: ${failed.cause.replace(/\.$/, '')}; ${next}`);
+}
 
 /** The step the run is on while one is running (what a pending activity belongs to). */
 function runningStep(status: RunStatus | undefined): string | undefined {
@@ -47,75 +85,62 @@ function printAwaiting(context: CliContext, status: RunStatus, workflowId: strin
 }
 
 /** Follows a run, printing each step as it changes; returns the exit status. */
-async function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
+function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> {
   const printed = new Map<string, string>();
-  const step = watchUntilInterrupted(context);
   const client = handle.client;
-  const stop = (): ExitCode => reportStoppedWatching(context, 'the run goes on', `orderflow status ${handle.workflowId}`);
-  for (;;) {
-    const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
-    if (description === stoppedWatching) return stop();
-    const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
-    if (status === stoppedWatching) return stop();
-    if (status) {
-      for (const step of status.steps) {
-        const text = describeStep(step);
-        if (printed.get(step.name) !== text && step.state !== 'pending') {
-          printed.set(step.name, text);
+  const stopped = { whatGoesOn: 'the run goes on', followWith: `orderflow status ${handle.workflowId}` };
+  return watchUntilInterrupted(context, stopped, async (step) => {
+    for (;;) {
+      const description = await step((signal) => client.withAbortSignal(signal, () => handle.describe()));
+      const status = await step((signal) => client.withAbortSignal(signal, () => queryStatus(handle)));
+      for (const runStep of status?.steps ?? []) {
+        const text = describeStep(runStep);
+        if (printed.get(runStep.name) !== text && runStep.state !== 'pending') {
+          printed.set(runStep.name, text);
           line(context, text);
         }
       }
-    }
-    // A step being retried: each failed attempt once, with its cause and the next attempt's time.
-    for (const failed of failedAttempts(description)) {
-      const key = `attempt:${failed.activity}:${failed.attempt}`;
-      if (printed.has(key)) continue;
-      printed.set(key, '');
-      line(context, describeFailedAttempt(failed, runningStep(status)));
-    }
-    if (description.status.name !== 'RUNNING') {
-      try {
-        const result = (await handle.result()) as RunResult;
-        line(context, `Completed: ${result.summary}`);
-        return exitCodes.ok;
-      } catch (error) {
-        const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
-        errorLine(context, `Failed (${description.status.name}): ${cause instanceof Error ? cause.message : String(cause)}`);
-        return exitCodes.failed;
+      // A step being retried: each failed attempt once, with its cause and the next attempt's time.
+      for (const failed of failedAttempts(description)) {
+        const key = `attempt:${failed.activity}:${failed.attempt}`;
+        if (printed.has(key)) continue;
+        printed.set(key, '');
+        line(context, describeFailedAttempt(failed, runningStep(status)));
       }
+      if (description.status.name !== 'RUNNING') {
+        try {
+          const result = (await handle.result()) as RunResult;
+          line(context, `Completed: ${result.summary}`);
+          return exitCodes.ok;
+        } catch (error) {
+          errorLine(context, `Failed (${description.status.name}): ${failureMessage(error)}`);
+          return exitCodes.failed;
+        }
+      }
+      if (status?.state === 'awaiting-operator') {
+        printAwaiting(context, status, handle.workflowId);
+        return exitCodes.waitingForOperator;
+      }
+      await step((signal) => sleep(500, undefined, { signal }));
     }
-    if (status?.state === 'awaiting-operator') {
-      printAwaiting(context, status, handle.workflowId);
-      return exitCodes.waitingForOperator;
-    }
-    if ((await step((signal) => sleep(500, undefined, { signal }))) === stoppedWatching) return stop();
-  }
+  });
 }
 
 function startCommand(workflowType: WorkflowTypeName): LeafCommand {
-  const spec = startOptions[workflowType];
+  const { requestedBy, ...spec } = startOptions[workflowType];
   return {
     ...spec,
-    environment: { variables: spec.options['requested-by'] !== undefined || workflowType === 'adjustCredit' ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
-    async run(args, context) {
-      const { values } = parseCommandArgs(args, { options: spec.options, allowPositionals: false });
+    environment: { variables: requestedBy === true ? [...temporalVariables, 'USER (the default requested-by)'] : temporalVariables },
+    async run({ values }, context) {
       // Bad input is refused before anything connects, so it is named even when Temporal is down.
-      let input: unknown;
-      try {
-        input = workflowRegistry[workflowType].validate(spec.input(values, context.env));
-      } catch (error) {
-        if (error instanceof InputError) throw new UsageError(error.message);
-        throw error;
-      }
+      const input = workflowRegistry[workflowType].validate(startInput(startOptions[workflowType], values, context.env));
       return withTemporal(context, async (client, config) => {
-        let started: StartedRun;
-        try {
-          started = await startWorkflow({ client, taskQueue: config.taskQueue }, workflowType, input as never);
-        } catch (error) {
+        const starter = { client, taskQueue: config.taskQueue };
+        const started = await startWorkflow(starter, workflowType, input as never).catch((error: unknown) => {
           if (error instanceof RequestConflictError) throw new CommandFailure(`Refused: ${error.message} See: orderflow status ${error.workflowId}`);
           if (error instanceof OtherWorkflowTypeError) throw new CommandFailure(`Refused: ${error.message}`);
           throw error;
-        }
+        });
         line(context, started.started ? `Started ${started.workflowId}` : `Already there (same request): ${started.workflowId}`);
         line(context, `  run ${started.runId}`);
         line(context, `  ${workflowUiUrl(config, started.workflowId)}`);
@@ -138,21 +163,19 @@ before anything is sent (exit 2 on bad input). Needs a running worker to make pr
   subcommands: (Object.keys(workflowRegistry) as WorkflowTypeName[]).map(startCommand),
 };
 
-export const statusCommand: LeafCommand = {
+export const statusCommand = leafCommand({
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
-  environment: { variables: temporalVariables },
   help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
 waits for an operator, why and the choices. A run that ended shows its outcome first: the
 result's summary, or the failure it ended with, from its history (no worker needed). The
-steps come from the run's status query, which a worker answers. --json prints all of it as
-JSON.
-
-Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
+steps come from the run's status query, which a worker answers.`,
+  options: { json: { type: 'boolean', help: 'Print all of it as JSON' } },
+  positionals: true,
+  notes: `Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
 this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
-  async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, allowPositionals: true });
+  async run({ values, positionals }, context) {
     const [workflowId, ...extra] = positionals;
     if (workflowId === undefined || extra.length > 0) throw new UsageError('give exactly one workflow id, e.g. refund-and-cancel:7:319.');
     return withTemporal(context, async (client, config) => {
@@ -181,7 +204,7 @@ this workflow id; 1 Temporal could not be asked; 2 bad usage.`,
       return exitCodes.ok;
     });
   },
-};
+});
 
 export const workerCommand: LeafCommand = {
   name: 'worker',
@@ -197,8 +220,7 @@ While Temporal cannot be reached (not started yet, restarting), the worker waits
 again with a growing delay (up to 30 s, with jitter), logging one line per attempt. It exits
 (code 2) for what waiting cannot fix: a TLS failure, a refused credential, an unknown
 namespace, or missing search attributes (orderflow setup registers them).`,
-  async run(args, context) {
-    parseCommandArgs(args, { options: {}, allowPositionals: false });
+  async run(_args, context) {
     const { runWorkerProcess } = await import('../worker.ts');
     try {
       await runWorkerProcess(context.env);
