@@ -167,7 +167,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** How PHP answers by default: `text/html`, whatever the body. */
-export const phpContentType = 'text/html; charset=UTF-8';
+const phpContentType = 'text/html; charset=UTF-8';
 
 /** The web server's 404 page for a path the API does not serve; `hint` is HTML. */
 export function phpNotFound(hint: string): SimAnswer {
@@ -180,6 +180,11 @@ export function phpJsonEncode(value: unknown): string {
   return JSON.stringify(value)
     .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
     .replaceAll('/', '\\/');
+}
+
+/** A 200 answer of `value` as a PHP API sends it. */
+export function phpJsonAnswer(value: unknown): SimAnswer {
+  return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };
 }
 
 /** Parses multipart/form-data (what PHP's curl sends for an array) and urlencoded bodies. */
