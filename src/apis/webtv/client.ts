@@ -141,10 +141,8 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     async addSubtractCredit(userId: number, change: WebTvCreditChange, signal?: AbortSignal) {
       const action = 'add_subtract_credit';
       const creditAction = checkOneOf(action, 'creditAction', change.creditAction, ['add', 'subtract'] as const);
-      if (typeof change.amount !== 'number' || !Number.isSafeInteger(change.amount) || change.amount <= 0) {
-        throw invalid(`${action}: amount must be a whole number of cents above 0; got ${String(change.amount)}`);
-      }
-      const fields: Record<string, string> = { creditAction, amount: formatCents(change.amount) };
+      const amount = formatCents(checkPositiveInteger(action, 'amount (in cents)', change.amount));
+      const fields: Record<string, string> = { creditAction, amount };
       if (change.description !== undefined) fields['description'] = checkText(action, 'description', change.description);
       return send(action, userId, fields, signal, parseWebTvActionDone);
     },
