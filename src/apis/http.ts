@@ -41,14 +41,9 @@ export interface HttpTransportOptions {
 /** Errors raised while connecting: nothing can have been written to the server. */
 const connectFailures = new WeakSet<object>();
 
-export interface HttpTransport {
-  readonly dispatcher: Dispatcher;
-  readonly maxResponseBytes: number;
-  readonly totalMs: number;
-  close(): Promise<void>;
-}
+export type HttpTransport = ReturnType<typeof createHttpTransport>;
 
-export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
+export function createHttpTransport(options: HttpTransportOptions = {}) {
   const timeouts = { ...defaultHttpTimeouts, ...options.timeouts };
   const baseConnector = buildConnector({
     timeout: timeouts.connectMs,
@@ -60,7 +55,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       callback(...args);
     });
   };
-  const agent = new Agent({
+  const agent: Dispatcher = new Agent({
     connect: connector,
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
@@ -72,7 +67,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
     totalMs: timeouts.totalMs,
     close: () => agent.close(),
-  };
+  } as const;
 }
 
 export interface HttpPostRequest {

@@ -94,11 +94,6 @@ function wholeNumber(text: string | undefined): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** dd/mm/yyyy, in UTC. */
-function dateFormatted(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleDateString('en-GB', { timeZone: 'UTC' });
-}
-
 const paymentTexts = ['Unpaid', 'Paid', 'Cancelled'] as const;
 
 function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: number, state: WebTvSimState): SimulatedApi {
@@ -131,7 +126,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
   function orderJson(order: WebTvSimOrder): Record<string, string> {
     return {
       date: String(order.date),
-      date_formatted: dateFormatted(order.date),
+      date_formatted: new Date(order.date * 1000).toLocaleDateString('en-GB', { timeZone: 'UTC' }), // dd/mm/yyyy
       id: String(order.id),
       id_currency: String(order.currencyId),
       invoice_url: order.invoiceUrl,
