@@ -41,14 +41,9 @@ export interface HttpTransportOptions {
 /** Errors raised while connecting: nothing can have been written to the server. */
 const connectFailures = new WeakSet<object>();
 
-export interface HttpTransport {
-  readonly dispatcher: Dispatcher;
-  readonly maxResponseBytes: number;
-  readonly totalMs: number;
-  close(): Promise<void>;
-}
+export type HttpTransport = ReturnType<typeof createHttpTransport>;
 
-export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
+export function createHttpTransport(options: HttpTransportOptions = {}) {
   const timeouts = { ...defaultHttpTimeouts, ...options.timeouts };
   const baseConnector = buildConnector({
     timeout: timeouts.connectMs,
@@ -60,7 +55,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       callback(...args);
     });
   };
-  const agent = new Agent({
+  const agent: Dispatcher = new Agent({
     connect: connector,
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
@@ -72,7 +67,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
     totalMs: timeouts.totalMs,
     close: () => agent.close(),
-  };
+  } as const;
 }
 
 export interface HttpPostRequest {
@@ -93,9 +88,24 @@ export interface HttpResponse {
   bodyText: string;
 }
 
+/** What the outcomes of a call need to know about it; never the body, which is signed but not secret. */
+export type HttpCall = Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>;
+
 /** The API, the operation and the URL without its query string: the query carries signatures and is never printed. */
 export function callDescription(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url'>): string {
   return `${apiLabel[req.api]} ${req.operation} at ${req.url.origin}${req.url.pathname}`;
+}
+
+/** The `unknown` outcome of a call that may have taken effect; `what` follows the call's description. */
+export function mayHaveActed(
+  req: HttpCall,
+  code: string,
+  what: string,
+  details: { httpStatus?: number | undefined; cause?: unknown } = {},
+): OutcomeUnknownError {
+  return new OutcomeUnknownError(`${callDescription(req)}: ${what}`, {
+    api: req.api, operation: req.operation, resendable: req.idempotent, code, ...details,
+  });
 }
 
 function errorCode(error: unknown, deadline?: AbortSignal): string {
@@ -134,7 +144,6 @@ export async function sendPost(transport: HttpTransport, req: HttpPostRequest): 
 }
 
 async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: HttpPostRequest): Promise<HttpResponse> {
-  const where = (): string => callDescription(req);
   const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
   const errorText = (error: unknown): string => {
     if (deadline.aborted) return `no complete answer within the ${transport.totalMs / 1000} s deadline for the whole call`;
@@ -153,62 +162,30 @@ async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: 
     const code = errorCode(error, deadline);
     if (typeof error === 'object' && error !== null && connectFailures.has(error)) {
       throw new RequestNotSentError(
-        `${where()}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
+        `${callDescription(req)}: could not connect (${code}: ${errorText(error)}); the request was not sent. ` +
           'Check the API URL, DNS, the network and the server certificate; retrying is safe.',
         { api: req.api, operation: req.operation, resendable: true, code, cause: error },
       );
     }
     if (req.signal?.aborted) {
       // Stopped mid-call: the request may already be with the server.
-      throw new OutcomeUnknownError(
-        `${where()}: the call was stopped while in flight (${abortReason(req.signal)}); ` +
-          'it may or may not have taken effect. Reconcile before retrying.',
-        { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'ABORTED', cause: error },
-      );
+      throw mayHaveActed(req, 'ABORTED', `the call was stopped while in flight (${abortReason(req.signal)}); ` +
+        'it may or may not have taken effect. Reconcile before retrying.', { cause: error });
     }
-    throw new OutcomeUnknownError(
-      `${where()}: the request was sent but no answer arrived (${code}: ${errorText(error)}); ` +
-        'it may or may not have taken effect. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code, cause: error },
-    );
+    throw mayHaveActed(req, code, `the request was sent but no answer arrived (${code}: ${errorText(error)}); ` +
+      'it may or may not have taken effect. Reconcile before retrying.', { cause: error });
   }
 
-  const contentType = String(response.headers['content-type'] ?? '');
-  const contentEncoding = String(response.headers['content-encoding'] ?? '');
-  const answered = (bodyText: string): HttpResponse => ({
-    status: response.statusCode,
-    contentType,
-    ...(contentEncoding === '' ? {} : { contentEncoding }),
-    bodyText,
-  });
+  const httpStatus = response.statusCode;
   const tooLarge = (): OutcomeUnknownError =>
-    new OutcomeUnknownError(
-      `${where()}: the answer (HTTP ${response.statusCode}) exceeded ${transport.maxResponseBytes} bytes ` +
-        'and was not read; the request may have taken effect. Check what the endpoint is and reconcile.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'RESPONSE_TOO_LARGE', httpStatus: response.statusCode },
-    );
-  const readFailed = (error: unknown): OutcomeUnknownError => {
-    const code = errorCode(error, deadline);
-    return new OutcomeUnknownError(
-      `${where()}: the answer (HTTP ${response.statusCode}) broke off while being read (${code}: ${errorText(error)}); ` +
-        'the request may have taken effect. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code, httpStatus: response.statusCode, cause: error },
-    );
-  };
-  // A declared length within the bound (undici holds the server to it): read it whole, the fast way.
+    mayHaveActed(req, 'RESPONSE_TOO_LARGE', `the answer (HTTP ${httpStatus}) exceeded ${transport.maxResponseBytes} bytes ` +
+      'and was not read; the request may have taken effect. Check what the endpoint is and reconcile.', { httpStatus });
+  // A declared length is refused before reading; without one (chunked), the bytes are counted while reading.
   const declaredLength = Number(response.headers['content-length'] ?? Number.NaN);
-  if (Number.isSafeInteger(declaredLength) && declaredLength >= 0) {
-    if (declaredLength > transport.maxResponseBytes) {
-      response.body.destroy();
-      throw tooLarge();
-    }
-    try {
-      return answered(await response.body.text());
-    } catch (error) {
-      throw readFailed(error);
-    }
+  if (declaredLength > transport.maxResponseBytes) {
+    response.body.destroy();
+    throw tooLarge();
   }
-  // No length (chunked): count while reading, and stop at the bound.
   const chunks: Buffer[] = [];
   let received = 0;
   try {
@@ -223,9 +200,17 @@ async function sendBefore(deadline: AbortSignal, transport: HttpTransport, req: 
     }
   } catch (error) {
     if (error instanceof OutcomeUnknownError) throw error;
-    throw readFailed(error);
+    const code = errorCode(error, deadline);
+    throw mayHaveActed(req, code, `the answer (HTTP ${httpStatus}) broke off while being read (${code}: ${errorText(error)}); ` +
+      'the request may have taken effect. Reconcile before retrying.', { httpStatus, cause: error });
   }
-  return answered(Buffer.concat(chunks).toString('utf8'));
+  const contentEncoding = String(response.headers['content-encoding'] ?? '');
+  return {
+    status: httpStatus,
+    contentType: String(response.headers['content-type'] ?? ''),
+    ...(contentEncoding === '' ? {} : { contentEncoding }),
+    bodyText: Buffer.concat(chunks).toString('utf8'),
+  };
 }
 
 /** Bytes that are not UTF-8 text (decoded as U+FFFD) or control characters other than white space. */
@@ -269,21 +254,17 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
  * The outcome of a status that is not the API's own JSON answer: 5xx (maybe after acting) → unknown;
  * 408 and 429 → rejected, resendable; other 3xx/4xx (wrong URL, blocked, login page) → rejected, final.
  */
-export function rejectForHttpStatus(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): never {
-  const where = (): string => callDescription(req);
+export function rejectForHttpStatus(req: HttpCall, response: HttpResponse): never {
   const status = response.status;
   const code = `HTTP_${status}`;
   const body = excerpt(response.bodyText, 120, response);
   if (status >= 500) {
-    throw new OutcomeUnknownError(
-      `${where()}: HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
-        'the server may have acted before failing. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code, httpStatus: status },
-    );
+    throw mayHaveActed(req, code, `HTTP ${status} (${response.contentType || 'no content type'}: ${body}); ` +
+      'the server may have acted before failing. Reconcile before retrying.', { httpStatus: status });
   }
   const resendable = status === 408 || status === 429;
   throw new ApiRejectedError(
-    `${where()}: HTTP ${status} (${body}); the request was refused. ` +
+    `${callDescription(req)}: HTTP ${status} (${body}); the request was refused. ` +
       (resendable ? 'Retry later.' : 'Check the API URL and the credentials.'),
     { api: req.api, operation: req.operation, resendable, code, httpStatus: status },
   );
@@ -294,23 +275,25 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Text as received; a number (a formatted value that happens to be numeric) becomes text. */
+export function looseText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
 /** Parses an answer as JSON, or throws `unknown`: an HTML error page cannot tell whether the request took effect. */
-export function parseJsonAnswer(req: Pick<HttpPostRequest, 'api' | 'operation' | 'url' | 'idempotent'>, response: HttpResponse): unknown {
-  const where = (): string => callDescription(req);
+export function parseJsonAnswer(req: HttpCall, response: HttpResponse): unknown {
+  const httpStatus = response.status;
   if (nestsDeeperThan(response.bodyText, maxJsonDepth)) {
-    throw new OutcomeUnknownError(
-      `${where()}: HTTP ${response.status} with JSON nested deeper than ${maxJsonDepth} levels, which no answer of this API is; ` +
-        'it was not parsed. The request may have taken effect. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'JSON_TOO_DEEP', httpStatus: response.status },
-    );
+    throw mayHaveActed(req, 'JSON_TOO_DEEP', `HTTP ${httpStatus} with JSON nested deeper than ${maxJsonDepth} levels, which no answer ` +
+      'of this API is; it was not parsed. The request may have taken effect. Reconcile before retrying.', { httpStatus });
   }
   try {
     return JSON.parse(response.bodyText) as unknown;
   } catch {
-    throw new OutcomeUnknownError(
-      `${where()}: HTTP ${response.status} with a body that is not JSON (${excerpt(response.bodyText, 120, response) || 'empty'}); ` +
-        'the request may have taken effect. Reconcile before retrying.',
-      { api: req.api, operation: req.operation, resendable: req.idempotent, code: 'INVALID_JSON', httpStatus: response.status },
-    );
+    const body = excerpt(response.bodyText, 120, response) || 'empty';
+    throw mayHaveActed(req, 'INVALID_JSON', `HTTP ${httpStatus} with a body that is not JSON (${body}); ` +
+      'the request may have taken effect. Reconcile before retrying.', { httpStatus });
   }
 }

@@ -134,15 +134,7 @@ export interface CallLogEntry {
   answer: string | null;
 }
 
-export interface SimulatorHandle {
-  /** e.g. http://127.0.0.1:41234 */
-  readonly origin: string;
-  readonly port: number;
-  readonly faults: FaultPlan;
-  readonly calls: readonly CallLogEntry[];
-  addFault(fault: unknown): Fault;
-  close(): Promise<void>;
-}
+export type SimulatorHandle = Awaited<ReturnType<typeof startSimulatorServer>>;
 
 /** Where a simulator listens. */
 export interface ListenOptions {
@@ -167,7 +159,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** How PHP answers by default: `text/html`, whatever the body. */
-export const phpContentType = 'text/html; charset=UTF-8';
+const phpContentType = 'text/html; charset=UTF-8';
 
 /** The web server's 404 page for a path the API does not serve; `hint` is HTML. */
 export function phpNotFound(hint: string): SimAnswer {
@@ -180,6 +172,11 @@ export function phpJsonEncode(value: unknown): string {
   return JSON.stringify(value)
     .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
     .replaceAll('/', '\\/');
+}
+
+/** A 200 answer of `value` as a PHP API sends it. */
+export function phpJsonAnswer(value: unknown): SimAnswer {
+  return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };
 }
 
 /** Parses multipart/form-data (what PHP's curl sends for an array) and urlencoded bodies. */
@@ -211,10 +208,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 const defaultErrorPage = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
 
 /** `redactFields`: query and body fields whose values the call log hides. */
-export async function startSimulatorServer(
-  api: SimulatedApi,
-  options: ListenOptions & { redactFields: readonly string[] },
-): Promise<SimulatorHandle> {
+export async function startSimulatorServer(api: SimulatedApi, options: ListenOptions & { redactFields: readonly string[] }) {
   const faults = new FaultPlan();
   const calls: CallLogEntry[] = [];
   const redact = new Set(options.redactFields);
@@ -323,10 +317,11 @@ export async function startSimulatorServer(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
+    /** e.g. http://127.0.0.1:41234 */
     origin: `http://${host}:${address.port}`,
     port: address.port,
     faults,
-    calls,
+    calls: calls as readonly CallLogEntry[],
     addFault,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -6,27 +6,16 @@
 import type { JustClickConfig } from '../../config.ts';
 import { centsFromLooseAmount, formatCents } from '../../money.ts';
 import type { Cents } from '../../money.ts';
-import { createHttpTransport, isRecord, sendPost } from '../http.ts';
+import { createHttpTransport, isRecord, looseText, mayHaveActed, sendPost } from '../http.ts';
 import { unobserved } from '../../telemetry/api-calls.ts';
 import type { ApiCallObserver } from '../../telemetry/api-calls.ts';
-import { OutcomeUnknownError } from '../outcome.ts';
 import type { HttpTransport } from '../http.ts';
 import { judgeJustClickAnswer, nonErrorAsRejection, readJustClickAnswer, refuseJustClickInput } from './errors.ts';
-import type { JustClickRequestInfo, JustClickVerdict } from './errors.ts';
 import { parsePhpFieldName } from './php-fields.ts';
 import { justClickQueryHash, phpQueryFields } from './signing.ts';
 import type { PhpParams, PhpQueryField, PhpValue } from './signing.ts';
-import { justClickMethods, justClickOrderInfoTextFields, justClickOrderTextFields } from './types.ts';
-import type {
-  JustClickAnswer,
-  JustClickCreateResult,
-  JustClickDeleteResult,
-  JustClickNewOrder,
-  JustClickOrderInfo,
-  JustClickOrderStatus,
-  JustClickStatusDetails,
-  JustClickStatusResult,
-} from './types.ts';
+import { justClickMethods, justClickOrderInfoTextFields, justClickOrderStatuses, justClickOrderTextFields } from './types.ts';
+import type { JustClickAnswer, JustClickNewOrder, JustClickOrderStatus, JustClickStatusDetails } from './types.ts';
 
 export interface JustClickClientOptions {
   /** Default: a new transport, closed by close(). */
@@ -35,26 +24,9 @@ export interface JustClickClientOptions {
   observeCall?: ApiCallObserver;
 }
 
-export interface JustClickClient {
-  readonly apiUrl: string;
-  /** DeleteOrder: `deleted` (0) or `already-absent` (200 or 302). Idempotent. */
-  deleteOrder(billId: string, signal?: AbortSignal): Promise<JustClickDeleteResult>;
-  /** CreateOrder: `created: false` when 601 said the bill id exists already. Idempotent only with `billId`. */
-  createOrder(order: JustClickNewOrder, signal?: AbortSignal): Promise<JustClickCreateResult>;
-  updateOrderStatus(
-    billId: string,
-    status: JustClickOrderStatus,
-    details?: JustClickStatusDetails,
-    signal?: AbortSignal,
-  ): Promise<JustClickStatusResult>;
-  getOrderInfo(billId: string, signal?: AbortSignal): Promise<JustClickOrderInfo>;
-  /** Any method, for the CLI: the verified answer for code 0; every other code is thrown (200/302/601 too). */
-  call(method: string, params: PhpParams, signal?: AbortSignal): Promise<JustClickAnswer>;
-  close(): Promise<void>;
-}
+export type JustClickClient = ReturnType<typeof createJustClickClient>;
 
 const methodPattern = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const orderStatuses: readonly JustClickOrderStatus[] = ['sent', 'paid', 'return', 'cancel'];
 /** Methods that change nothing more when repeated (reads, deletes, setting a status). */
 const idempotentMethods = new Set(['deleteorder', 'updateorderstatus', 'getorderinfo', 'getorderdetails', 'getorders', 'getorderswithgoods']);
 
@@ -86,12 +58,6 @@ function checkUnixSeconds(problems: string[], what: string, value: unknown): voi
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     problems.push(`${what} must be a whole number of Unix seconds, got ${JSON.stringify(value) ?? String(value)}`);
   }
-}
-
-function looseText(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return null;
 }
 
 function looseCents(value: unknown): Cents | null {
@@ -175,19 +141,14 @@ function checkFieldNames(fields: readonly PhpQueryField[]): string | undefined {
 }
 
 /** A client for the JustClick account `config` names (already checked by loadConfig). */
-export function createJustClickClient(config: JustClickConfig, options: JustClickClientOptions = {}): JustClickClient {
+export function createJustClickClient(config: JustClickConfig, options: JustClickClientOptions = {}) {
   const { login, apiUrl } = config;
   const secret = config.secret.reveal();
   const ownsTransport = options.transport === undefined;
   const transport = options.transport ?? createHttpTransport();
 
   const observeCall = options.observeCall ?? unobserved;
-  function exchange(
-    method: string,
-    params: PhpParams,
-    idempotent: boolean,
-    signal: AbortSignal | undefined,
-  ): Promise<{ answer: JustClickAnswer; verdict: JustClickVerdict; httpStatus: number; req: JustClickRequestInfo }> {
+  function exchange(method: string, params: PhpParams, idempotent: boolean, signal: AbortSignal | undefined) {
     return observeCall({ api: 'justclick', operation: method }, async () => {
       const url = new URL(`${apiUrl}/${method}`);
       let fields: PhpQueryField[];
@@ -224,7 +185,8 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
   return {
     apiUrl,
 
-    async deleteOrder(billId, signal) {
+    /** DeleteOrder: `deleted` (0) or `already-absent` (200 or 302). Idempotent. */
+    async deleteOrder(billId: string, signal?: AbortSignal): Promise<{ status: 'deleted' | 'already-absent'; code: number; text: string }> {
       validated('DeleteOrder', (found) => checkBillId(found, billId));
       const { answer, verdict } = await exchange('DeleteOrder', [['bill_id', billId]], true, signal);
       return {
@@ -234,29 +196,33 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
       };
     },
 
-    async createOrder(order, signal) {
+    /**
+     * CreateOrder: the bill id, and `created: false` when 601 said it exists already (nothing was created).
+     * Idempotent only with `billId`.
+     */
+    async createOrder(order: JustClickNewOrder, signal?: AbortSignal) {
       validated('CreateOrder', (found) => checkOrder(found, order));
-      const { answer, verdict } = await exchange('CreateOrder', orderParams(order), order.billId !== undefined, signal);
-      const returnedId = isRecord(answer.result) ? looseText(answer.result['bill_id']) : null;
-      const billId = returnedId !== null && returnedId !== '' ? returnedId : order.billId;
+      const { answer, verdict, req } = await exchange('CreateOrder', orderParams(order), order.billId !== undefined, signal);
+      const returnedId = isRecord(answer.result) ? looseText(answer.result['bill_id']) : undefined;
+      const billId = returnedId || order.billId;
       if (billId === undefined) {
         const detail = `answered ${answer.error_code} ${JSON.stringify(answer.error_text)} without result.bill_id`;
         if (verdict.kind === 'already-exists') {
           throw refuseJustClickInput('CreateOrder', [`JustClick ${detail}: it says the order exists but not which bill`]);
         }
-        throw new OutcomeUnknownError(
-          `JustClick API CreateOrder at ${apiUrl}/CreateOrder: ${detail}; an order was created but its bill id is unknown. ` +
-            'Find it in the JustClick account (by email) before creating it again.',
-          { api: 'justclick', operation: 'CreateOrder', resendable: false, code: 'MISSING_BILL_ID' },
-        );
+        // Not idempotent without a bill id: resendable is false.
+        throw mayHaveActed(req, 'MISSING_BILL_ID', `${detail}; an order was created but its bill id is unknown. ` +
+          'Find it in the JustClick account (by email) before creating it again.');
       }
       return { billId, created: verdict.kind !== 'already-exists' };
     },
 
-    async updateOrderStatus(billId, status, details = {}, signal) {
+    async updateOrderStatus(billId: string, status: JustClickOrderStatus, details: JustClickStatusDetails = {}, signal?: AbortSignal) {
       validated('UpdateOrderStatus', (found) => {
         checkBillId(found, billId);
-        if (!orderStatuses.includes(status)) found.push(`status must be one of ${orderStatuses.join(', ')}, got ${JSON.stringify(status)}`);
+        if (!justClickOrderStatuses.includes(status)) {
+          found.push(`status must be one of ${justClickOrderStatuses.join(', ')}, got ${JSON.stringify(status)}`);
+        }
         if (details.date !== undefined || status === 'sent' || status === 'paid') {
           checkUnixSeconds(found, `date (required for ${status === 'sent' || status === 'paid' ? status : 'any status when given'})`, details.date);
         }
@@ -271,28 +237,28 @@ export function createJustClickClient(config: JustClickConfig, options: JustClic
       return { code: answer.error_code, text: answer.error_text };
     },
 
-    async getOrderInfo(billId, signal) {
+    /** GetOrderInfo `result`, read loosely: absent fields are null, and so are `price` and `bill_sum_topay` when not amounts. */
+    async getOrderInfo(billId: string, signal?: AbortSignal) {
       validated('GetOrderInfo', (found) => checkBillId(found, billId));
-      const { answer } = await exchange('GetOrderInfo', [['bill_id', billId]], true, signal);
+      const { answer, req } = await exchange('GetOrderInfo', [['bill_id', billId]], true, signal);
       const fields = answer.result;
       if (!isRecord(fields)) {
-        throw new OutcomeUnknownError(
-          `JustClick API GetOrderInfo at ${apiUrl}/GetOrderInfo: answered ${answer.error_code} without a result object; ` +
-            'nothing can be read from it. Retry, or look at the order in the JustClick account.',
-          { api: 'justclick', operation: 'GetOrderInfo', resendable: true, code: 'UNEXPECTED_ANSWER' },
-        );
+        // Read-only: resendable.
+        throw mayHaveActed(req, 'UNEXPECTED_ANSWER', `answered ${answer.error_code} without a result object; ` +
+          'nothing can be read from it. Retry, or look at the order in the JustClick account.');
       }
-      const texts = Object.entries(justClickOrderInfoTextFields).map(([key, name]) => [key, looseText(fields[name])]);
+      const texts = Object.entries(justClickOrderInfoTextFields).map(([key, name]) => [key, looseText(fields[name]) ?? null]);
       return {
         billId: looseText(fields['id']) ?? billId,
         ...(Object.fromEntries(texts) as Record<keyof typeof justClickOrderInfoTextFields, string | null>),
         price: looseCents(fields['price']),
         leftToPay: looseCents(fields['bill_sum_topay']),
-        raw: fields,
+        raw: fields as Readonly<Record<string, unknown>>,
       };
     },
 
-    async call(method, params, signal) {
+    /** Any method, for the CLI: the verified answer for code 0; every other code is thrown (200/302/601 too). */
+    async call(method: string, params: PhpParams, signal?: AbortSignal): Promise<JustClickAnswer> {
       validated(typeof method === 'string' ? method : 'call', (found) => {
         if (typeof method !== 'string' || !methodPattern.test(method)) {
           found.push(`method ${JSON.stringify(method)} must be a JustClick method name like DeleteOrder`);

@@ -2,11 +2,10 @@
  * What a JustClick answer means (the API half of ../outcome.ts). An answer whose hash is missing
  * or wrong is not trusted at all (`unknown`); a verified one is judged by its code with the ONE table below.
  */
-import { callDescription, isRecord, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
-import type { HttpPostRequest, HttpResponse } from '../http.ts';
+import { callDescription, isRecord, mayHaveActed, parseJsonAnswer, rejectForHttpStatus } from '../http.ts';
+import type { HttpCall, HttpResponse } from '../http.ts';
 import { ApiRejectedError, OutcomeUnknownError, apiLabel } from '../outcome.ts';
 import { justClickResponseHash, phpNumberToString } from './signing.ts';
-import { justClickMethods } from './types.ts';
 import type { JustClickAnswer, JustClickMethod } from './types.ts';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -116,8 +115,7 @@ export const justClickCodes: ReadonlyMap<number, JustClickCodeInfo> = new Map([
   }),
 ]);
 
-/** The request facts errors need; never the body, which is signed but not secret. */
-export type JustClickRequestInfo = Pick<HttpPostRequest, 'operation' | 'url' | 'idempotent'> & { api: 'justclick' };
+export type JustClickRequestInfo = HttpCall & { api: 'justclick' };
 
 /** How PHP's "$value" interpolation prints a decoded JSON scalar; undefined for arrays/objects. */
 function phpInterpolate(value: unknown): string | undefined {
@@ -135,11 +133,8 @@ function sameHex(received: string, expected: string): boolean {
 }
 
 function untrusted(req: JustClickRequestInfo, response: HttpResponse, code: string, what: string): OutcomeUnknownError {
-  return new OutcomeUnknownError(
-    `${callDescription(req)}: ${what}; the answer is not trusted. ` +
-      'The request may have taken effect: reconcile (read the order) before retrying.',
-    { api: 'justclick', operation: req.operation, resendable: req.idempotent, code, httpStatus: response.status },
-  );
+  const whatToDo = 'The request may have taken effect: reconcile (read the order) before retrying.';
+  return mayHaveActed(req, code, `${what}; the answer is not trusted. ${whatToDo}`, { httpStatus: response.status });
 }
 
 /** Reads one HTTP response into a verified answer, or throws its outcome; error codes are not judged here. */
@@ -162,11 +157,8 @@ export function readJustClickAnswer(req: JustClickRequestInfo, response: HttpRes
     const refusal = accessRefusalSignedWithAnotherKey(req, fields, response);
     if (refusal !== undefined) throw refusal;
     const why = typeof hash === 'string' ? 'wrong' : 'missing';
-    throw new OutcomeUnknownError(
-      `${callDescription(req)}: the response signature did not verify (hash ${why})${shownCode}, ` +
-        'so the answer is not trusted. Check JUSTCLICK_SECRET; the request may have taken effect, so reconcile before retrying.',
-      { api: 'justclick', operation: req.operation, resendable: req.idempotent, code: 'BAD_RESPONSE_HASH', httpStatus: response.status },
-    );
+    const what = `the response signature did not verify (hash ${why})${shownCode}: check JUSTCLICK_SECRET`;
+    throw untrusted(req, response, 'BAD_RESPONSE_HASH', what);
   }
   const rawCode = fields['error_code'];
   const code = typeof rawCode === 'number' ? rawCode : typeof rawCode === 'string' && /^-?\d{1,9}$/.test(rawCode) ? Number(rawCode) : NaN;
@@ -203,12 +195,8 @@ export type JustClickVerdict = { kind: 'ok' } | { kind: JustClickNonError };
 
 /** What `code` means for `method` when it is not an error there (DeleteOrder 200/302, CreateOrder 601). */
 export function justClickNonError(method: string, code: string | number): JustClickNonError | undefined {
-  const info = justClickCodes.get(Number(code));
-  return info?.notAnErrorFor && isTypedMethod(method) ? info.notAnErrorFor[method] : undefined;
-}
-
-function isTypedMethod(method: string): method is JustClickMethod {
-  return (justClickMethods as readonly string[]).includes(method);
+  const nonErrors = justClickCodes.get(Number(code))?.notAnErrorFor;
+  return nonErrors && Object.hasOwn(nonErrors, method) ? nonErrors[method as JustClickMethod] : undefined;
 }
 
 /** Judges a verified answer for a method: every code but 0 and the non-errors throws ApiRejectedError. */

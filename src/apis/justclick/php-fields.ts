@@ -15,10 +15,6 @@ type FieldStep =
   | { op: 'refuse' } // PHP drops the field here (after the steps before it took effect)
   | { op: 'drop-top'; key: string }; // nesting limit: PHP deletes the whole top-level variable
 
-function isCSpace(char: string | undefined): boolean {
-  return char === ' ' || char === '\t' || char === '\n' || char === '\v' || char === '\f' || char === '\r';
-}
-
 /** Names that start with these prefixes only after PHP's mangling are dropped (CVE-2022-31629). */
 function isForbiddenName(key: string, nameAsSent: string): boolean {
   return (
@@ -63,7 +59,7 @@ function planField(rawName: string): FieldStep[] {
     }
     const keyStart = open + 1;
     let at = keyStart;
-    if (isCSpace(name[at])) at++;
+    if (/[ \t\n\v\f\r]/.test(name[at] ?? '')) at++; // C's isspace()
     let nextIndex: string | null;
     let close: number;
     if (name[at] === ']') {

@@ -20,29 +20,14 @@ export type PhpOrderedArray = ReadonlyMap<string | number, PhpValue>;
 /** Top-level parameters: an object, or ordered pairs (a repeated key keeps its first place, takes the last value). */
 export type PhpParams = PhpArray | ReadonlyArray<readonly [string, PhpValue]>;
 
-const hexDigits = '0123456789ABCDEF';
-const utf8 = new TextEncoder();
-
-function isUnreservedByte(byte: number): boolean {
-  return (
-    (byte >= 0x30 && byte <= 0x39) || // 0-9
-    (byte >= 0x41 && byte <= 0x5a) || // A-Z
-    (byte >= 0x61 && byte <= 0x7a) || // a-z
-    byte === 0x2d || // -
-    byte === 0x2e || // .
-    byte === 0x5f // _
-  );
-}
-
-/** PHP `urlencode` over the UTF-8 bytes (a lone surrogate becomes U+FFFD, `%EF%BF%BD`). */
+/**
+ * PHP `urlencode` over the UTF-8 bytes (a lone surrogate becomes U+FFFD, `%EF%BF%BD`): encodeURIComponent,
+ * which also leaves `!'()*~` alone, and a space as `+`.
+ */
 export function phpUrlencode(value: string): string {
-  let out = '';
-  for (const byte of utf8.encode(value)) {
-    if (isUnreservedByte(byte)) out += String.fromCharCode(byte);
-    else if (byte === 0x20) out += '+';
-    else out += `%${hexDigits[byte >> 4]}${hexDigits[byte & 0x0f]}`;
-  }
-  return out;
+  return encodeURIComponent(value.toWellFormed())
+    .replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%20', '+');
 }
 
 export const phpIntMin = -(2n ** 63n);
@@ -50,62 +35,17 @@ export const phpIntMax = 2n ** 63n - 1n;
 /** PHP's default `precision` ini setting, used when a float becomes a string. */
 const phpPrecision = 14;
 
-/** The exact decimal digits of a finite, positive double, with dtoa's decimal-point position. */
-function exactDigits(value: number): { digits: string; decpt: number } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value);
-  const bits = view.getBigUint64(0);
-  const biasedExponent = Number((bits >> 52n) & 0x7ffn);
-  let mantissa = bits & ((1n << 52n) - 1n);
-  let exponent: number;
-  if (biasedExponent === 0) {
-    exponent = -1074;
-  } else {
-    mantissa |= 1n << 52n;
-    exponent = biasedExponent - 1075;
-  }
-  // value = mantissa × 2^exponent exactly
-  if (exponent >= 0) {
-    const digits = (mantissa << BigInt(exponent)).toString();
-    return { digits, decpt: digits.length };
-  }
-  // mantissa / 2^n = mantissa × 5^n / 10^n
-  const scale = -exponent;
-  const digits = (mantissa * 5n ** BigInt(scale)).toString();
-  return { digits, decpt: digits.length - scale };
-}
-
 /**
- * zend_dtoa(value, mode 2, ndigits): the shortest digit string equal to `value` correctly
- * rounded to `ndigits` significant digits (ties to even, as dtoa does), trailing zeros removed.
+ * zend_dtoa(value, mode 2, 14): `value` rounded to 14 significant digits, trailing zeros removed. toExponential
+ * rounds the exact value too, but breaks an exact tie upwards where dtoa rounds it to even. A tie has 15
+ * significant digits, so it lies in [1e-7, 1e17), where toExponential(100) prints every double exactly.
  */
-function roundedDigits(value: number, ndigits: number): { digits: string; decpt: number } {
-  const exact = exactDigits(value);
-  let { digits, decpt } = exact;
-  if (digits.length > ndigits) {
-    const head = digits.slice(0, ndigits);
-    const rest = digits.slice(ndigits);
-    const first = rest.charCodeAt(0) - 48;
-    let roundUp: boolean;
-    if (first > 5) roundUp = true;
-    else if (first < 5) roundUp = false;
-    else if (/[1-9]/.test(rest.slice(1))) roundUp = true;
-    else roundUp = (head.charCodeAt(head.length - 1) - 48) % 2 === 1;
-    if (roundUp) {
-      const bumped = (BigInt(head) + 1n).toString();
-      if (bumped.length > head.length) {
-        decpt += 1;
-        digits = bumped.slice(0, ndigits);
-      } else {
-        digits = bumped;
-      }
-    } else {
-      digits = head;
-    }
-  }
-  digits = digits.replace(/0+$/, '');
-  if (digits === '') digits = '0';
-  return { digits, decpt };
+function roundedDigits(value: number): { digits: string; decpt: number } {
+  const exact = value >= 1e-7 && value < 1e17 ? value.toExponential(100) : '';
+  const tieToEven = /^\d\.\d{12}[02468]50*e/.test(exact);
+  const rounded = tieToEven ? exact.replace(/(?<=^\d\.\d{13})\d+/, '') : value.toExponential(phpPrecision - 1);
+  const [mantissa = '', exponent = ''] = rounded.split('e');
+  return { digits: mantissa.replace('.', '').replace(/0+$/, ''), decpt: Number(exponent) + 1 };
 }
 
 /** zend_gcvt(value, precision, '.', 'E'): PHP's float-to-string conversion. */
@@ -115,7 +55,7 @@ function phpFloatToString(value: number): string {
   if (value === -Infinity) return '-INF';
   const negative = value < 0 || Object.is(value, -0);
   if (value === 0) return negative ? '-0' : '0';
-  const { digits, decpt } = roundedDigits(Math.abs(value), phpPrecision);
+  const { digits, decpt } = roundedDigits(Math.abs(value));
   const sign = negative ? '-' : '';
   if (decpt < 0 ? decpt < -3 : decpt > phpPrecision) {
     // exponential format, e.g. 1.0E+25 or 1.5E-7

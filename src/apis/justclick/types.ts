@@ -16,13 +16,6 @@ export interface JustClickAnswer {
   result?: unknown;
 }
 
-export interface JustClickDeleteResult {
-  /** `already-absent`: 200 or 302. */
-  status: 'deleted' | 'already-absent';
-  code: number;
-  text: string;
-}
-
 export interface JustClickGood {
   /** `good_name`: the product's id in the JustClick shop. */
   name: string;
@@ -53,25 +46,15 @@ export interface JustClickNewOrder extends Partial<Record<(typeof justClickOrder
   goods: readonly JustClickGood[];
 }
 
-export interface JustClickCreateResult {
-  billId: string;
-  /** false when the API answered 601: nothing was created. */
-  created: boolean;
-}
-
 /** UpdateOrderStatus `status` (help article 592). */
-export type JustClickOrderStatus = 'sent' | 'paid' | 'return' | 'cancel';
+export const justClickOrderStatuses = Object.freeze(['sent', 'paid', 'return', 'cancel'] as const);
+export type JustClickOrderStatus = (typeof justClickOrderStatuses)[number];
 
 export interface JustClickStatusDetails {
   /** `date`, Unix seconds: required for `sent` and `paid`. */
   date?: number;
   /** `rpo`, the postal tracking number: required for `sent`. */
   trackingNumber?: string;
-}
-
-export interface JustClickStatusResult {
-  code: number;
-  text: string;
 }
 
 /**
@@ -83,12 +66,3 @@ export const justClickOrderInfoTextFields = {
   email: 'email', firstName: 'first_name', lastName: 'last_name', middleName: 'middle_name', phone: 'phone', payStatus: 'pay_status',
   createdAt: 'created', paidAt: 'paid', tag: 'tag', comment: 'comment', paymentLink: 'link',
 } as const;
-
-/** GetOrderInfo `result`, read loosely: absent fields are null. */
-export interface JustClickOrderInfo extends Record<keyof typeof justClickOrderInfoTextFields, string | null> {
-  billId: string;
-  /** `price` and `bill_sum_topay`: null when absent or not an amount. */
-  price: Cents | null;
-  leftToPay: Cents | null;
-  raw: Readonly<Record<string, unknown>>;
-}

@@ -22,16 +22,7 @@ import {
   parseWebTvPlacedOrder,
   webTvActions,
 } from './types.ts';
-import type {
-  WebTvAction,
-  WebTvActionDone,
-  WebTvCallContext,
-  WebTvCart,
-  WebTvCredit,
-  WebTvOrder,
-  WebTvPlacedOrder,
-  WebTvSuccessAnswer,
-} from './types.ts';
+import type { WebTvAction, WebTvCallContext, WebTvSuccessAnswer } from './types.ts';
 
 export interface WebTvClientOptions {
   /** Default: a new transport, closed by `close()`. A given transport is the caller's to close. */
@@ -62,26 +53,7 @@ export interface WebTvPlaceOrderOptions {
   buyerUserAgent?: string;
 }
 
-export interface WebTvClient {
-  readonly apiUrl: string;
-  readonly keyId: string;
-  cancelOrder(userId: number, options?: { requester?: 'ADMIN' | 'BUYER' }, signal?: AbortSignal): Promise<WebTvActionDone>;
-  /** Marks the user's fully paid current order as paid and delivers it. */
-  processOrder(userId: number, signal?: AbortSignal): Promise<WebTvActionDone>;
-  listOrders(userId: number, signal?: AbortSignal): Promise<WebTvOrder[]>;
-  /** Not idempotent, and the API takes no idempotency key: see docs/vendor-apis.md. */
-  addSubtractCredit(userId: number, change: WebTvCreditChange, signal?: AbortSignal): Promise<WebTvActionDone>;
-  getCredit(userId: number, signal?: AbortSignal): Promise<WebTvCredit>;
-  /** The cart, or the current order once placed. Read-only. */
-  getCart(userId: number, signal?: AbortSignal): Promise<WebTvCart>;
-  modifyCart(userId: number, change: WebTvCartChange, signal?: AbortSignal): Promise<WebTvActionDone>;
-  /** Turns the cart into the current order; the user's credit pays what it can. */
-  placeOrder(userId: number, options?: WebTvPlaceOrderOptions, signal?: AbortSignal): Promise<WebTvPlacedOrder>;
-  /** Any action with raw POST fields; returns the parsed success JSON object. */
-  call(action: WebTvAction, userId: number, fields: Record<string, string>, signal?: AbortSignal): Promise<WebTvSuccessAnswer>;
-  close(): Promise<void>;
-  toJSON(): { api: 'webtv'; apiUrl: string; keyId: string };
-}
+export type WebTvClient = ReturnType<typeof createWebTvClient>;
 
 /** The refusal of a call before sending; `problem` is one sentence without its full stop. */
 function invalid(problem: string): InvalidWebTvInputError {
@@ -108,7 +80,7 @@ function checkText(action: string, field: string, value: unknown): string {
 }
 
 /** A client for the WebTV API `config` names (checked by loadConfig: nothing is checked again here). */
-export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptions = {}): WebTvClient {
+export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptions = {}) {
   const baseUrl = new URL(config.apiUrl);
   const apiUrl = baseUrl.toString();
   const credentials = { keyId: config.keyId, sharedSecret: config.sharedSecret.reveal() };
@@ -148,11 +120,11 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
     return parse(answer, context);
   }
 
-  const client: WebTvClient = {
+  return Object.freeze({
     apiUrl,
     keyId: config.keyId,
 
-    async cancelOrder(userId, cancelOptions = {}, signal) {
+    async cancelOrder(userId: number, cancelOptions: { requester?: 'ADMIN' | 'BUYER' } = {}, signal?: AbortSignal) {
       const fields: Record<string, string> = {};
       if (cancelOptions.requester !== undefined) {
         fields['requester'] = checkOneOf('cancel_order', 'requester', cancelOptions.requester, ['ADMIN', 'BUYER'] as const);
@@ -160,26 +132,27 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return send('cancel_order', userId, fields, signal, parseWebTvActionDone);
     },
 
-    processOrder: (userId, signal) => send('process_order', userId, {}, signal, parseWebTvActionDone),
+    /** Marks the user's fully paid current order as paid and delivers it. */
+    processOrder: (userId: number, signal?: AbortSignal) => send('process_order', userId, {}, signal, parseWebTvActionDone),
 
-    listOrders: (userId, signal) => send('list_orders', userId, {}, signal, parseWebTvOrders),
+    listOrders: (userId: number, signal?: AbortSignal) => send('list_orders', userId, {}, signal, parseWebTvOrders),
 
-    async addSubtractCredit(userId, change, signal) {
+    /** Not idempotent, and the API takes no idempotency key: see docs/vendor-apis.md. */
+    async addSubtractCredit(userId: number, change: WebTvCreditChange, signal?: AbortSignal) {
       const action = 'add_subtract_credit';
       const creditAction = checkOneOf(action, 'creditAction', change.creditAction, ['add', 'subtract'] as const);
-      if (typeof change.amount !== 'number' || !Number.isSafeInteger(change.amount) || change.amount <= 0) {
-        throw invalid(`${action}: amount must be a whole number of cents above 0; got ${String(change.amount)}`);
-      }
-      const fields: Record<string, string> = { creditAction, amount: formatCents(change.amount) };
+      const amount = formatCents(checkPositiveInteger(action, 'amount (in cents)', change.amount));
+      const fields: Record<string, string> = { creditAction, amount };
       if (change.description !== undefined) fields['description'] = checkText(action, 'description', change.description);
       return send(action, userId, fields, signal, parseWebTvActionDone);
     },
 
-    getCredit: (userId, signal) => send('get_credit', userId, {}, signal, parseWebTvCredit),
+    getCredit: (userId: number, signal?: AbortSignal) => send('get_credit', userId, {}, signal, parseWebTvCredit),
 
-    getCart: (userId, signal) => send('get_cart', userId, {}, signal, parseWebTvCart),
+    /** The cart, or the current order once placed. Read-only. */
+    getCart: (userId: number, signal?: AbortSignal) => send('get_cart', userId, {}, signal, parseWebTvCart),
 
-    async modifyCart(userId, change, signal) {
+    async modifyCart(userId: number, change: WebTvCartChange, signal?: AbortSignal) {
       const action = 'modify_cart';
       const cartAction = checkOneOf(action, 'cartAction', change.cartAction, ['add', 'remove', 'empty'] as const);
       const fields: Record<string, string> = { cartAction };
@@ -191,7 +164,8 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return send(action, userId, fields, signal, parseWebTvActionDone);
     },
 
-    async placeOrder(userId, placeOptions = {}, signal) {
+    /** Turns the cart into the current order; the user's credit pays what it can. */
+    async placeOrder(userId: number, placeOptions: WebTvPlaceOrderOptions = {}, signal?: AbortSignal) {
       const action = 'place_order';
       const fields: Record<string, string> = {};
       if (placeOptions.notifyBuyer !== undefined) {
@@ -203,7 +177,8 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
       return send(action, userId, fields, signal, parseWebTvPlacedOrder);
     },
 
-    async call(action, userId, fields, signal) {
+    /** Any action with raw POST fields; returns the parsed success JSON object. */
+    async call(action: WebTvAction, userId: number, fields: Record<string, string>, signal?: AbortSignal) {
       if (!isWebTvAction(action)) throw invalid(`unknown action ${JSON.stringify(action)}; known: ${webTvActions.join(', ')}`);
       if (typeof fields !== 'object' || fields === null) throw invalid(`${action}: fields must be an object of text values`);
       for (const [name, value] of Object.entries(fields)) checkText(action, `fields.${name}`, value);
@@ -212,7 +187,6 @@ export function createWebTvClient(config: WebTvConfig, options: WebTvClientOptio
 
     close: () => (ownsTransport ? transport.close() : Promise.resolve()),
 
-    toJSON: () => ({ api: 'webtv', apiUrl, keyId: config.keyId }),
-  };
-  return Object.freeze(client);
+    toJSON: () => ({ api: 'webtv' as const, apiUrl, keyId: config.keyId }),
+  });
 }

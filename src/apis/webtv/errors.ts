@@ -171,19 +171,12 @@ const undocumentedVerdict: WebTvErrorVerdict = Object.freeze({
   copyMayHaveActed: false,
 });
 
-function sameText(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
-}
-
-function appliesTo(rule: WebTvErrorRule, action: WebTvAction): boolean {
-  return rule.actions === 'every' || rule.actions.includes(action);
-}
-
-/** Looks up one `error` | `error_long` pair answered to `action`. */
+/** Looks up one `error` | `error_long` pair answered to `action`; the text is compared without case and outer spaces. */
 export function classifyWebTvError(action: WebTvAction, code: string, text: string | undefined): WebTvErrorVerdict {
-  const candidates = webTvErrorTable.filter((rule) => rule.code === code && appliesTo(rule, action));
+  const candidates = webTvErrorTable.filter((rule) => rule.code === code && (rule.actions === 'every' || rule.actions.includes(action)));
+  const normalised = (of: string): string => of.trim().toLowerCase();
   const rule =
-    candidates.find((candidate) => candidate.text !== null && text !== undefined && sameText(candidate.text, text)) ??
+    candidates.find((candidate) => candidate.text !== null && text !== undefined && normalised(candidate.text) === normalised(text)) ??
     candidates.find((candidate) => candidate.text === null);
   return rule === undefined ? undocumentedVerdict : { documented: true, accessProblem: false, copyMayHaveActed: false, ...rule };
 }

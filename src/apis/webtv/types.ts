@@ -6,7 +6,7 @@
 import { InvalidAmountError, centsFromLooseAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
 import type { WebTvCallContext, WebTvSuccessAnswer } from './actions.ts';
-import { isRecord } from '../http.ts';
+import { isRecord, looseText } from '../http.ts';
 import { unexpectedWebTvAnswer } from './errors.ts';
 
 export { isReadOnlyWebTvAction, isWebTvAction, webTvActions } from './actions.ts';
@@ -76,13 +76,6 @@ export function looseBoolean(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
   if (value === 1 || value === '1') return true;
   if (value === 0 || value === '0' || value === '') return false;
-  return undefined;
-}
-
-/** Text as received; a number (a formatted value that happens to be numeric) becomes text. */
-function looseText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
 }
 

@@ -5,14 +5,14 @@
 import { justClickCodes } from '../../apis/justclick/errors.ts';
 import { nestPhpFields } from '../../apis/justclick/php-fields.ts';
 import { justClickResponseHash, justClickRequestHash } from '../../apis/justclick/signing.ts';
-import { justClickMethods, justClickOrderTextFields } from '../../apis/justclick/types.ts';
+import { justClickMethods, justClickOrderStatuses, justClickOrderTextFields } from '../../apis/justclick/types.ts';
 import type { JustClickMethod } from '../../apis/justclick/types.ts';
 import type { PhpValue } from '../../apis/justclick/signing.ts';
 import { formatCents, parseDecimalAmount } from '../../money.ts';
-import { phpContentType, phpJsonEncode, phpNotFound, startSimulatorServer } from '../harness.ts';
+import { phpJsonAnswer, phpNotFound, startSimulatorServer } from '../harness.ts';
 import type { ErrorFault, Fault, ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
 import { JustClickSimState } from './state.ts';
-import type { JustClickSimBill, JustClickSimBillStatus } from './state.ts';
+import type { JustClickSimBill } from './state.ts';
 
 export interface JustClickSimulatorOptions extends ListenOptions {
   login: string;
@@ -109,8 +109,7 @@ function justClickApi(login: string, secret: string, state: JustClickSimState): 
     const text = reply.text ?? textFor(reply.code);
     const hash = justClickResponseHash(reply.code, text, wrongHash ? `${secret}/not-the-secret` : secret);
     // JSON leaves out an undefined result.
-    const body = { error_code: reply.code, error_text: text, result: reply.result, hash };
-    return { status: 200, contentType: phpContentType, body: phpJsonEncode(body) };
+    return phpJsonAnswer({ error_code: reply.code, error_text: text, result: reply.result, hash });
   }
 
   function orderInfo(bill: JustClickSimBill): Record<string, unknown> {
@@ -188,8 +187,7 @@ function justClickApi(login: string, secret: string, state: JustClickSimState): 
       if (billId === undefined || billId === '') return { code: 203 };
       if (!state.hasBill(billId)) return { code: 302 };
       const status = asText(fields.get('status'));
-      const statuses: ReadonlyArray<Exclude<JustClickSimBillStatus, 'waiting'>> = ['sent', 'paid', 'return', 'cancel'];
-      const known = statuses.find((candidate) => candidate === status);
+      const known = justClickOrderStatuses.find((candidate) => candidate === status);
       if (known === undefined) return { code: 303 };
       const date = unixSeconds(asText(fields.get('date')));
       const trackingNumber = asText(fields.get('rpo'));

@@ -1,7 +1,9 @@
 /** The JustClick simulator's state: the account's bills (orders), in memory, without the secret. */
+import { justClickOrderTextFields } from '../../apis/justclick/types.ts';
+import type { JustClickOrderStatus } from '../../apis/justclick/types.ts';
 
 /** Assumed status vocabulary: `waiting` (not paid yet) plus UpdateOrderStatus's four statuses. */
-export type JustClickSimBillStatus = 'waiting' | 'sent' | 'paid' | 'return' | 'cancel';
+export type JustClickSimBillStatus = 'waiting' | JustClickOrderStatus;
 
 export interface JustClickSimGood {
   /** `good_name`: the product id in the shop. */
@@ -10,12 +12,9 @@ export interface JustClickSimGood {
   sum: string | null;
 }
 
-/** A bill's text fields, in the order a bill lists them: empty unless CreateOrder sent them. */
-const billTextFields = [
-  'firstName', 'surname', 'middleName', 'phone', 'country', 'region', 'city',
-  'address', 'postalCode', 'coupon', 'tag', 'comment', 'ip', 'domain',
-] as const;
-type BillTexts = Record<(typeof billTextFields)[number], string>;
+/** A bill's text fields: CreateOrder's but the email, in its order; empty unless CreateOrder sent them. */
+const billTextFields = justClickOrderTextFields.map(([field]) => field).filter((field) => field !== 'email');
+type BillTexts = Record<Exclude<(typeof justClickOrderTextFields)[number][0], 'email'>, string>;
 
 export interface JustClickSimBill extends BillTexts {
   billId: string;
@@ -97,7 +96,7 @@ export class JustClickSimState {
     return this.bills.delete(billId);
   }
 
-  setStatus(billId: string, status: Exclude<JustClickSimBillStatus, 'waiting'>, details: { date?: number; trackingNumber?: string } = {}): JustClickSimBill {
+  setStatus(billId: string, status: JustClickOrderStatus, details: { date?: number; trackingNumber?: string } = {}): JustClickSimBill {
     const bill = this.bills.get(billId);
     if (bill === undefined) throw new JustClickSimStateError(`bill ${billId} does not exist`);
     bill.status = status;

@@ -5,7 +5,7 @@ import type { WebTvAction } from '../../apis/webtv/actions.ts';
 import { webTvErrorTable } from '../../apis/webtv/errors.ts';
 import { InvalidAmountError, formatCents, parseDecimalAmount } from '../../money.ts';
 import type { Cents } from '../../money.ts';
-import { phpContentType, phpJsonEncode, phpNotFound, startSimulatorServer } from '../harness.ts';
+import { phpJsonAnswer, phpNotFound, startSimulatorServer } from '../harness.ts';
 import type { ErrorFault, ListenOptions, SimAnswer, SimRequest, SimulatedApi, SimulatorHandle } from '../harness.ts';
 import { WebTvSimState, currentOrderOf, formatMoney, orderNumber, seedDemo } from './state.ts';
 import type { WebTvSimOrder, WebTvSimUser } from './state.ts';
@@ -80,12 +80,8 @@ function faultText(action: string | null, code: string): string | undefined {
   return rule === undefined ? undefined : (rule.text ?? assumedErrorTexts[code as keyof typeof assumedErrorTexts]);
 }
 
-function answer(value: unknown): SimAnswer {
-  return { status: 200, contentType: phpContentType, body: phpJsonEncode(value) };
-}
-
 function failure(code: string, text: string): SimAnswer {
-  return answer({ error: code, error_long: text });
+  return phpJsonAnswer({ error: code, error_long: text });
 }
 
 const requestError = (text: string): SimAnswer => failure('REQUEST_ERROR', text);
@@ -96,11 +92,6 @@ function wholeNumber(text: string | undefined): number | undefined {
   if (text === undefined || !/^[0-9]+$/.test(text)) return undefined;
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : undefined;
-}
-
-/** dd/mm/yyyy, in UTC. */
-function dateFormatted(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleDateString('en-GB', { timeZone: 'UTC' });
 }
 
 const paymentTexts = ['Unpaid', 'Paid', 'Cancelled'] as const;
@@ -135,7 +126,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
   function orderJson(order: WebTvSimOrder): Record<string, string> {
     return {
       date: String(order.date),
-      date_formatted: dateFormatted(order.date),
+      date_formatted: new Date(order.date * 1000).toLocaleDateString('en-GB', { timeZone: 'UTC' }), // dd/mm/yyyy
       id: String(order.id),
       id_currency: String(order.currencyId),
       invoice_url: order.invoiceUrl,
@@ -158,7 +149,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
       if (!order) return failure('ERROR_NO_ORDER', 'There is no order to cancel');
       order.status = 2;
       order.statusPayment = 2;
-      return answer({ ok: 'The order was cancelled' });
+      return phpJsonAnswer({ ok: 'The order was cancelled' });
     },
 
     process_order(user) {
@@ -175,12 +166,12 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
       order.statusPayment = 1;
       order.invoiceUrl = `https://webtv-simulator.invalid/invoice.php?order=${order.id}`;
       for (const line of order.lines) user.delivered.push(line.productId);
-      return answer({ ok: 'Order was processed' });
+      return phpJsonAnswer({ ok: 'Order was processed' });
     },
 
     list_orders(user) {
       const newestFirst = [...user.orders].sort((a, b) => b.id - a.id);
-      return answer({ list: newestFirst.map(orderJson) });
+      return phpJsonAnswer({ list: newestFirst.map(orderJson) });
     },
 
     add_subtract_credit(user, fields) {
@@ -204,11 +195,11 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
         user.credit = (user.credit + amount) as Cents;
       }
       user.creditLog.push({ at: state.currentTime(), change: creditAction, amount, description: fields.get('description') ?? '' });
-      return answer({ ok: 'Credit action was performed' });
+      return phpJsonAnswer({ ok: 'Credit action was performed' });
     },
 
     get_credit(user) {
-      return answer({
+      return phpJsonAnswer({
         data: { buyer_credit: formatCents(user.credit), buyer_credit_formatted: formatMoney(user.credit, state.storeCurrencyId) },
       });
     },
@@ -220,7 +211,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
       const total = order ? order.total : state.cartTotal(user);
       const has = (property: 'isCreditProduct' | 'isSubscription'): string =>
         flag(productIds.some((id) => state.products.get(id)?.[property] === true));
-      return answer({
+      return phpJsonAnswer({
         data: {
           order_id: order ? String(order.id) : null,
           order_num_products: String(quantities.reduce((sum, quantity) => sum + quantity, 0)),
@@ -257,7 +248,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
         if (left > 0) user.cart.set(productId, left);
         else user.cart.delete(productId);
       }
-      return answer({ ok: 'Cart action was performed' });
+      return phpJsonAnswer({ ok: 'Cart action was performed' });
     },
 
     place_order(user, fields) {
@@ -270,7 +261,7 @@ function webTvApi(credentials: WebTvSimulatorOptions['credentials'], expiry: num
         buyerUserAgent: fields.get('buyer_useragent') ?? '',
       });
       // The one documented numeric id.
-      return answer({ ok: 'Order was placed', id: order.id });
+      return phpJsonAnswer({ ok: 'Order was placed', id: order.id });
     },
   };
 
