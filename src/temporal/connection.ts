@@ -6,6 +6,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfig, loadClientConfigProfile, loadConfigData, toClientOptions } from '@temporalio/envconfig';
 import type { ClientConfigProfile, ClientConfigTLS, ConfigDataSource } from '@temporalio/envconfig';
 import { EnvReader, errorCode, messageOf } from '../config-reader.ts';
+import type { Environment } from '../config-reader.ts';
 
 export const defaultTemporalAddress = 'localhost:7233';
 export const defaultTemporalNamespace = 'default';
@@ -65,8 +66,6 @@ export class TemporalConnectionSettings implements TemporalConnectionSummary {
     return `TemporalConnectionSettings ${inspect(this.toJSON())}`;
   }
 }
-
-export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** `host:port`, `host`, `[v6]:port`; no scheme. */
 const addressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;

@@ -6,8 +6,7 @@ import { inspect } from 'node:util';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { errorCode } from '../config-reader.ts';
-
-export type Environment = Readonly<Record<string, string | undefined>>;
+import type { Environment } from '../config-reader.ts';
 
 export const encryptedEncoding = 'binary/encrypted';
 export const keyIdMetadataKey = 'encryption-key-id';
