@@ -5,8 +5,8 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
-  isFinalEffectState, normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
+  allowedEffectTransitions, assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isFinalEffectState,
+  normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { epochMsFrom, insertAudit } from './audit.ts';
 import { holdBusinessKey } from './business-keys.ts';
@@ -113,7 +113,7 @@ export class EffectStore extends LedgerPart {
     }
 
     return this.change(key, 'record', state, options, release, (current) => {
-      if (!isEffectTransitionAllowed(current.state, state)) {
+      if (!allowedEffectTransitions[current.state].includes(state)) {
         throw new EffectTransitionError(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
       }
       const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
