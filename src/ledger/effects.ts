@@ -161,15 +161,11 @@ export class EffectStore extends LedgerPart {
 
   async listEffects(filter: ListEffectsFilter = {}): Promise<EffectRecord[]> {
     const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) {
-      assertWorkflowId(filter.workflowId);
-      where.add(`workflow_id = ${where.param(filter.workflowId)}`);
-    }
-    if (filter.userId !== undefined) where.add(`user_id = ${where.param(normalizeUserId(filter.userId))}`);
-    if (filter.kind !== undefined) {
-      assertKind(filter.kind);
-      where.add(`kind = ${where.param(filter.kind)}`);
-    }
+    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
+    where.equal('workflow_id', filter.workflowId);
+    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    if (filter.kind !== undefined) assertKind(filter.kind);
+    where.equal('kind', filter.kind);
     if (filter.state !== undefined) {
       const states: readonly EffectState[] = typeof filter.state === 'string' ? [filter.state] : filter.state;
       states.forEach(assertEffectState);

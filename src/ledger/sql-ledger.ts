@@ -52,19 +52,13 @@ export class SqlEffectLedger extends EffectStore {
 
   async listAudit(filter: ListAuditFilter = {}): Promise<AuditEvent[]> {
     const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) {
-      assertWorkflowId(filter.workflowId);
-      where.add(`workflow_id = ${where.param(filter.workflowId)}`);
-    }
-    if (filter.userId !== undefined) where.add(`user_id = ${where.param(normalizeUserId(filter.userId))}`);
-    if (filter.effectKey !== undefined) {
-      parseEffectKey(filter.effectKey);
-      where.add(`effect_key = ${where.param(filter.effectKey)}`);
-    }
-    if (filter.event !== undefined) {
-      assertDottedName(filter.event, 'Audit event name', 100);
-      where.add(`event = ${where.param(filter.event)}`);
-    }
+    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
+    where.equal('workflow_id', filter.workflowId);
+    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    if (filter.effectKey !== undefined) parseEffectKey(filter.effectKey);
+    where.equal('effect_key', filter.effectKey);
+    if (filter.event !== undefined) assertDottedName(filter.event, 'Audit event name', 100);
+    where.equal('event', filter.event);
     const limit = clampLimit(filter.limit, 'listAudit');
     this.assertOpen();
     const rows = await this.driver.query(

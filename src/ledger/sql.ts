@@ -73,6 +73,11 @@ export class WhereBuilder {
     this.#conditions.push(condition);
   }
 
+  /** `column = value`; no condition when `value` is undefined. */
+  equal(column: string, value: SqlParam | undefined): void {
+    if (value !== undefined) this.add(`${column} = ${this.param(value)}`);
+  }
+
   sql(): string {
     return this.#conditions.length === 0 ? '' : ` WHERE ${this.#conditions.join(' AND ')}`;
   }
