@@ -20,24 +20,20 @@ export interface TemporalConnectionOptions {
 }
 
 /** What is safe to print about a connection. */
-export interface TemporalConnectionSummary {
-  readonly address: string;
-  readonly namespace: string;
-  readonly profile: string | undefined;
-  readonly configFile: string | undefined;
-  /** `off`, or `on` with what it uses (CA, server name). */
-  readonly tls: string;
-  /** `none`, `API key`, `client certificate`, or both. */
-  readonly credential: string;
-}
+export type TemporalConnectionSummary = Pick<
+  TemporalConnectionSettings,
+  'address' | 'namespace' | 'profile' | 'configFile' | 'tls' | 'credential'
+>;
 
 /** A checked Temporal connection. Prints as its summary: never the API key or a client key. */
-export class TemporalConnectionSettings implements TemporalConnectionSummary {
+export class TemporalConnectionSettings {
   declare readonly address: string;
   declare readonly namespace: string;
   declare readonly profile: string | undefined;
   declare readonly configFile: string | undefined;
+  /** `off`, or `on` with what it uses (CA, server name). */
   declare readonly tls: string;
+  /** `none`, `API key`, `client certificate`, or both. */
   declare readonly credential: string;
   readonly #options: TemporalConnectionOptions;
 
