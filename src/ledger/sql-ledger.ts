@@ -17,18 +17,15 @@ import type {
 import { UserLocks } from './user-lock.ts';
 
 export class SqlEffectLedger extends EffectStore {
-  readonly backend: LedgerBackend;
+  readonly backend: LedgerBackend = this.driver.backend;
   /** Where it lives, without any password: safe to log. */
-  readonly location: string;
-  readonly bulkRows: BulkRowStore;
+  readonly location: string = this.driver.location;
+  readonly bulkRows = new BulkRowStore(this.driver);
   readonly #locks: UserLocks;
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
     super(driver);
-    this.backend = driver.backend;
-    this.location = driver.location;
     this.#locks = new UserLocks(driver, defaults);
-    this.bulkRows = new BulkRowStore(driver);
   }
 
   async audit(input: AuditEventInput): Promise<AuditEvent> {
