@@ -10,8 +10,8 @@ import type { SqlExecutor } from './sql.ts';
 /** A different row is stored under the same key. Nothing was written. */
 export class BulkRowConflictError extends LedgerError {}
 
-export type BulkRowOutcomeKind = 'done' | 'failed' | 'waiting' | 'not-started';
-const outcomeKinds: readonly string[] = ['done', 'failed', 'waiting', 'not-started'];
+const outcomeKinds = ['done', 'failed', 'waiting', 'not-started'] as const;
+export type BulkRowOutcomeKind = (typeof outcomeKinds)[number];
 
 export interface BulkStoredRow {
   row: number;
@@ -30,7 +30,7 @@ export interface BulkRowOutcome {
 
 export type BulkOutcomeCounts = Record<'rows' | 'done' | 'failed' | 'waiting' | 'notStarted', number>;
 
-export const maxBulkDetail = 1_000;
+const maxBulkDetail = 1_000;
 /** Rows per statement (3 parameters each: far below SQLite's and PostgreSQL's limits). */
 const rowsPerStatement = 200;
 

@@ -15,8 +15,10 @@ const insertedColumns =
 export const effectColumns = `${insertedColumns}, business_key`;
 
 export function effectFromRow(driver: SqlDriver, row: SqlRow): EffectRecord {
-  const state = String(row['state']);
-  if (!isEffectState(state)) throw new LedgerError(`The ledger holds an unknown effect state ${JSON.stringify(state)}: is this orderflow older than the database?`);
+  const state = String(row['state']) as EffectState;
+  if (!effectStates.includes(state)) {
+    throw new LedgerError(`The ledger holds an unknown effect state ${JSON.stringify(state)}: is this orderflow older than the database?`);
+  }
   return {
     key: String(row['key']),
     workflowId: String(row['workflow_id']),
@@ -45,10 +47,6 @@ export function forbiddenMessage(key: string, from: EffectState, to: EffectState
   }
   const hint = from === 'unknown' ? ' Reconcile first: decide from what is observed whether it took effect.' : '';
   return `Effect ${JSON.stringify(key)} is ${from} and cannot become ${to}: from ${from} it may only become ${allowed.join(' or ')}.${hint}`;
-}
-
-function isEffectState(value: string): value is EffectState {
-  return (effectStates as readonly string[]).includes(value);
 }
 
 function notesFrom(value: JsonValue | null): EffectNote[] {

@@ -5,8 +5,8 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isEffectTransitionAllowed,
-  isFinalEffectState, normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
+  allowedEffectTransitions, assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isFinalEffectState,
+  normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { epochMsFrom, insertAudit } from './audit.ts';
 import { holdBusinessKey } from './business-keys.ts';
@@ -113,7 +113,7 @@ export class EffectStore extends LedgerPart {
     }
 
     return this.change(key, 'record', state, options, release, (current) => {
-      if (!isEffectTransitionAllowed(current.state, state)) {
+      if (!allowedEffectTransitions[current.state].includes(state)) {
         throw new EffectTransitionError(current, state, 'forbidden', forbiddenMessage(key, current.state, state));
       }
       const attempts = state === 'pending' ? current.attempts + 1 : current.attempts;
@@ -161,15 +161,11 @@ export class EffectStore extends LedgerPart {
 
   async listEffects(filter: ListEffectsFilter = {}): Promise<EffectRecord[]> {
     const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) {
-      assertWorkflowId(filter.workflowId);
-      where.add(`workflow_id = ${where.param(filter.workflowId)}`);
-    }
-    if (filter.userId !== undefined) where.add(`user_id = ${where.param(normalizeUserId(filter.userId))}`);
-    if (filter.kind !== undefined) {
-      assertKind(filter.kind);
-      where.add(`kind = ${where.param(filter.kind)}`);
-    }
+    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
+    where.equal('workflow_id', filter.workflowId);
+    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    if (filter.kind !== undefined) assertKind(filter.kind);
+    where.equal('kind', filter.kind);
     if (filter.state !== undefined) {
       const states: readonly EffectState[] = typeof filter.state === 'string' ? [filter.state] : filter.state;
       states.forEach(assertEffectState);

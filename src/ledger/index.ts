@@ -64,7 +64,7 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 }
 
 export * from './errors.ts';
-export { allowedEffectTransitions, isEffectTransitionAllowed, isFinalEffectState, parseEffectKey } from './rules.ts';
-export { effectKey, stepOfEffectKey } from './keys.ts';
+export { parseEffectKey } from './rules.ts';
+export { effectKey } from './keys.ts';
 export { effectStates } from './types.ts';
 export type * from './types.ts';

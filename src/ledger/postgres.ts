@@ -76,12 +76,10 @@ async function withTransaction<T>(pool: Pool, fn: (tx: SqlExecutor) => Promise<T
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      // The connection is unusable: drop it from the pool instead of reusing it.
+    // A connection that cannot roll back is unusable: drop it from the pool instead of reusing it.
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
       broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    }
+    });
     throw error;
   } finally {
     client.release(broken);

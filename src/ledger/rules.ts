@@ -6,10 +6,10 @@ import type { EffectState, JsonValue } from './types.ts';
 import { EffectKeyError, maxWorkflowIdLength, parseEffectKey as parseKey } from './keys.ts';
 import type { ParsedEffectKey } from './keys.ts';
 
-export const maxIdentifierLength = 200;
+const maxIdentifierLength = 200;
 export const maxNoteLength = 10_000;
 /** A stored JSON document larger than this is not a business request or API answer. */
-export const maxJsonChars = 1_000_000;
+const maxJsonChars = 1_000_000;
 
 /** What each state may become (docs/architecture.md, "The effect ledger"); a final state, nothing. */
 export const allowedEffectTransitions: Readonly<Record<EffectState, readonly EffectState[]>> = Object.freeze({
@@ -29,10 +29,6 @@ export function assertEffectState(state: EffectState): void {
   if (!effectStates.includes(state)) {
     throw new InvalidLedgerInputError(`${JSON.stringify(state)} is not an effect state (one of ${effectStates.join(', ')}).`);
   }
-}
-
-export function isEffectTransitionAllowed(from: EffectState, to: EffectState): boolean {
-  return allowedEffectTransitions[from].includes(to);
 }
 
 // Printable, no whitespace other than a plain space, no control characters (../single-line-text.ts).

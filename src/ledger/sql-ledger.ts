@@ -17,18 +17,15 @@ import type {
 import { UserLocks } from './user-lock.ts';
 
 export class SqlEffectLedger extends EffectStore {
-  readonly backend: LedgerBackend;
+  readonly backend: LedgerBackend = this.driver.backend;
   /** Where it lives, without any password: safe to log. */
-  readonly location: string;
-  readonly bulkRows: BulkRowStore;
+  readonly location: string = this.driver.location;
+  readonly bulkRows = new BulkRowStore(this.driver);
   readonly #locks: UserLocks;
 
   constructor(driver: SqlDriver, defaults: LedgerDefaults) {
     super(driver);
-    this.backend = driver.backend;
-    this.location = driver.location;
     this.#locks = new UserLocks(driver, defaults);
-    this.bulkRows = new BulkRowStore(driver);
   }
 
   async audit(input: AuditEventInput): Promise<AuditEvent> {
@@ -52,19 +49,13 @@ export class SqlEffectLedger extends EffectStore {
 
   async listAudit(filter: ListAuditFilter = {}): Promise<AuditEvent[]> {
     const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) {
-      assertWorkflowId(filter.workflowId);
-      where.add(`workflow_id = ${where.param(filter.workflowId)}`);
-    }
-    if (filter.userId !== undefined) where.add(`user_id = ${where.param(normalizeUserId(filter.userId))}`);
-    if (filter.effectKey !== undefined) {
-      parseEffectKey(filter.effectKey);
-      where.add(`effect_key = ${where.param(filter.effectKey)}`);
-    }
-    if (filter.event !== undefined) {
-      assertDottedName(filter.event, 'Audit event name', 100);
-      where.add(`event = ${where.param(filter.event)}`);
-    }
+    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
+    where.equal('workflow_id', filter.workflowId);
+    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    if (filter.effectKey !== undefined) parseEffectKey(filter.effectKey);
+    where.equal('effect_key', filter.effectKey);
+    if (filter.event !== undefined) assertDottedName(filter.event, 'Audit event name', 100);
+    where.equal('event', filter.event);
     const limit = clampLimit(filter.limit, 'listAudit');
     this.assertOpen();
     const rows = await this.driver.query(

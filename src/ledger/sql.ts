@@ -1,5 +1,6 @@
 /** What the ledger needs of a SQL database (./sqlite.ts, ./postgres.ts), and helpers to read rows and build queries. */
 import { LedgerClosedError, LedgerError } from './errors.ts';
+import type { OpenLedgerOptions } from './index.ts';
 import type { JsonValue, LedgerBackend } from './types.ts';
 
 export type SqlParam = string | number | null;
@@ -33,12 +34,8 @@ export interface SqlDriver extends SqlExecutor {
   close(): Promise<void>;
 }
 
-export interface LedgerDefaults {
-  lockWaitMs: number;
-  lockLeaseMs: number;
-  lockPollMaxMs: number;
-  onBackgroundError: (error: Error, context: string) => void;
-}
+/** The lock settings and the background error reporter, as `openLedger` resolved them. */
+export type LedgerDefaults = Required<Pick<OpenLedgerOptions, 'lockWaitMs' | 'lockLeaseMs' | 'lockPollMaxMs' | 'onBackgroundError'>>;
 
 /** A part of the ledger: its driver, and the check that the ledger is still open. */
 export class LedgerPart {
@@ -71,6 +68,11 @@ export class WhereBuilder {
 
   add(condition: string): void {
     this.#conditions.push(condition);
+  }
+
+  /** `column = value`; no condition when `value` is undefined. */
+  equal(column: string, value: SqlParam | undefined): void {
+    if (value !== undefined) this.add(`${column} = ${this.param(value)}`);
   }
 
   sql(): string {

@@ -39,7 +39,7 @@ export async function openSqliteDriver(path: string, busyTimeoutMs: number): Pro
     throw new LedgerError(`Could not open the SQLite ledger at ${absolute}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
   }
   // Every in-memory database is a file of its own.
-  const fileKey = inMemory ? `:memory:#${++memoryDatabases}` : realPathOf(absolute);
+  const fileKey = inMemory ? `:memory:#${++memoryDatabases}` : realpathSync(absolute);
   const queue = queuesByFile.get(fileKey) ?? new SerialQueue();
   queuesByFile.set(fileKey, queue);
   queue.users += 1;
@@ -62,14 +62,6 @@ export async function openSqliteDriver(path: string, busyTimeoutMs: number): Pro
     throw error;
   }
   return driver;
-}
-
-function realPathOf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
 }
 
 class SqliteDriver implements SqlDriver {

@@ -92,30 +92,31 @@ export interface AddNoteInput extends AuditContext {
   text: string;
 }
 
-export interface ListEffectsFilter {
+interface ListFilter {
   workflowId?: string | undefined;
   userId?: string | number | undefined;
-  state?: EffectState | readonly EffectState[] | undefined;
-  kind?: string | undefined;
   /** Default 1000, at most 10000. Oldest first. */
   limit?: number | undefined;
+}
+
+export interface ListEffectsFilter extends ListFilter {
+  state?: EffectState | readonly EffectState[] | undefined;
+  kind?: string | undefined;
   /** Only effects changed at or after this UTC ISO time, ordered by their last change (then key). */
   changedSince?: string | undefined;
   /** With `changedSince`: the next page, after this effect key (the last of the page before). */
   changedAfterKey?: string | undefined;
 }
 
-export interface AuditEventInput {
+export interface AuditEventInput extends AuditContext {
   /** Defaults to now (the database's clock). */
   at?: Date | string | undefined;
   workflowId: string;
-  runId?: string | undefined;
   effectKey?: string | undefined;
   userId?: string | number | null | undefined;
   /** e.g. `operator.decision`; effect changes use `effect.<state>`. */
   event: string;
   details: JsonValue;
-  actor?: string | undefined;
 }
 
 export interface AuditEvent {
@@ -130,13 +131,9 @@ export interface AuditEvent {
   actor: string | null;
 }
 
-export interface ListAuditFilter {
-  workflowId?: string | undefined;
-  userId?: string | number | undefined;
+export interface ListAuditFilter extends ListFilter {
   effectKey?: string | undefined;
   event?: string | undefined;
-  /** Default 1000, at most 10000. Oldest first. */
-  limit?: number | undefined;
   newestFirst?: boolean | undefined;
 }
 

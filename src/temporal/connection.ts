@@ -6,6 +6,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfig, loadClientConfigProfile, loadConfigData, toClientOptions } from '@temporalio/envconfig';
 import type { ClientConfigProfile, ClientConfigTLS, ConfigDataSource } from '@temporalio/envconfig';
 import { EnvReader, errorCode, messageOf } from '../config-reader.ts';
+import type { Environment } from '../config-reader.ts';
 
 export const defaultTemporalAddress = 'localhost:7233';
 export const defaultTemporalNamespace = 'default';
@@ -19,24 +20,20 @@ export interface TemporalConnectionOptions {
 }
 
 /** What is safe to print about a connection. */
-export interface TemporalConnectionSummary {
-  readonly address: string;
-  readonly namespace: string;
-  readonly profile: string | undefined;
-  readonly configFile: string | undefined;
-  /** `off`, or `on` with what it uses (CA, server name). */
-  readonly tls: string;
-  /** `none`, `API key`, `client certificate`, or both. */
-  readonly credential: string;
-}
+export type TemporalConnectionSummary = Pick<
+  TemporalConnectionSettings,
+  'address' | 'namespace' | 'profile' | 'configFile' | 'tls' | 'credential'
+>;
 
 /** A checked Temporal connection. Prints as its summary: never the API key or a client key. */
-export class TemporalConnectionSettings implements TemporalConnectionSummary {
+export class TemporalConnectionSettings {
   declare readonly address: string;
   declare readonly namespace: string;
   declare readonly profile: string | undefined;
   declare readonly configFile: string | undefined;
+  /** `off`, or `on` with what it uses (CA, server name). */
   declare readonly tls: string;
+  /** `none`, `API key`, `client certificate`, or both. */
   declare readonly credential: string;
   readonly #options: TemporalConnectionOptions;
 
@@ -65,8 +62,6 @@ export class TemporalConnectionSettings implements TemporalConnectionSummary {
     return `TemporalConnectionSettings ${inspect(this.toJSON())}`;
   }
 }
-
-export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** `host:port`, `host`, `[v6]:port`; no scheme. */
 const addressShape = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;

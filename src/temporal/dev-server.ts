@@ -207,13 +207,10 @@ async function launch(cliPath: string, options: LaunchSettings): Promise<DevServ
 /** Opens `path` for appending; throws a readable error before anything is started if it cannot. */
 async function openLogFile(path: string): Promise<WriteStream> {
   const stream = createWriteStream(path, { flags: 'a' });
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new Error(`Cannot write the Temporal dev server log to ${path}: ${messageOf(error)}. Choose a writable log file.`, {
-      cause: error,
-    });
-  }
+  await once(stream, 'open').catch((error: unknown) => {
+    const message = `Cannot write the Temporal dev server log to ${path}: ${messageOf(error)}. Choose a writable log file.`;
+    throw new Error(message, { cause: error });
+  });
   // A later write failure (disk full) must not crash the process that runs the server.
   stream.on('error', () => undefined);
   return stream;

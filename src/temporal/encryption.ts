@@ -6,8 +6,7 @@ import { inspect } from 'node:util';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { errorCode } from '../config-reader.ts';
-
-export type Environment = Readonly<Record<string, string | undefined>>;
+import type { Environment } from '../config-reader.ts';
 
 export const encryptedEncoding = 'binary/encrypted';
 export const keyIdMetadataKey = 'encryption-key-id';
@@ -154,7 +153,17 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const ProtoPayload = await loadProtoPayload();
-    return payloads.map((payload) => this.#encodeOne(ProtoPayload, payload));
+    const keyId = this.#keys.encryptingKeyId;
+    const key = this.#keys.key(keyId) as Buffer;
+    return payloads.map((payload) => {
+      const iv = randomBytes(ivBytes);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const sealed = Buffer.concat([iv, cipher.update(ProtoPayload.encode(payload).finish()), cipher.final(), cipher.getAuthTag()]);
+      return {
+        metadata: { [METADATA_ENCODING_KEY]: textEncoder.encode(encryptedEncoding), [keyIdMetadataKey]: textEncoder.encode(keyId) },
+        data: new Uint8Array(sealed),
+      };
+    });
   }
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
@@ -165,19 +174,6 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       if (error instanceof PayloadKeyError) this.#onKeyError?.(error, context?.workflowId);
       throw error;
     }
-  }
-
-  #encodeOne(ProtoPayload: ProtoPayloadType, payload: Payload): Payload {
-    const keyId = this.#keys.encryptingKeyId;
-    const key = this.#keys.key(keyId) as Buffer;
-    const iv = randomBytes(ivBytes);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const plain = ProtoPayload.encode(payload).finish();
-    const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-    return {
-      metadata: { [METADATA_ENCODING_KEY]: textEncoder.encode(encryptedEncoding), [keyIdMetadataKey]: textEncoder.encode(keyId) },
-      data: new Uint8Array(sealed),
-    };
   }
 
   #decodeOne(ProtoPayload: ProtoPayloadType, payload: Payload): Payload {

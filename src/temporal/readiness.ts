@@ -171,14 +171,11 @@ async function checkNamespace(services: TemporalServices, target: Target): Promi
 
 /** Our search attributes the namespace lacks, or undefined when the server does not let us list them. */
 export async function missingSearchAttributes(services: TemporalServices, target: Target): Promise<string[] | undefined> {
-  let registered: Record<string, unknown>;
-  try {
-    registered = (await services.operatorService.listSearchAttributes({ namespace: target.namespace })).customAttributes;
-  } catch (error) {
+  const listed = await services.operatorService.listSearchAttributes({ namespace: target.namespace }).catch((error: unknown) => {
     if (grpcCode(error) === grpcStatus.unimplemented) return undefined;
     throw explainTemporalFailure(error, target) ?? error;
-  }
-  return searchAttributeRegistrations.map(({ name }) => name).filter((name) => !(name in registered));
+  });
+  return listed && searchAttributeRegistrations.map(({ name }) => name).filter((name) => !(name in listed.customAttributes));
 }
 
 /** The namespace exists and has every orderflow search attribute; else a {@link TemporalNotReadyError}. */
