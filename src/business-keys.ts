@@ -4,6 +4,9 @@
  * (docs/money-rules.md). Pure: workflow code imports it.
  */
 
+/** Separator between the parts of a business key. */
+export const idSeparator = ':';
+
 /** `{field}` comes from the input. */
 export const idTemplates = {
   refundAndCancel: 'refund-and-cancel:{userId}:{orderId}',
@@ -17,8 +20,14 @@ export type StartableWorkflowType = keyof typeof idTemplates;
 /** Every workflow type orderflow's worker runs. */
 export const knownWorkflowTypes: readonly string[] = [...Object.keys(idTemplates), 'bulkRun', 'reconcile', 'reconcileFinding'];
 
-/** An adjustment without a requestId is keyed by a digest of it: this many lower-case hex digits (see src/client/workflow-ids.ts). */
-const digestPattern = /^[0-9a-f]{20}$/;
+/** An adjustment's `requestId` when it has none (src/client/workflow-ids.ts): sha256 of the JSON of these values, first hex digits. */
+export const adjustmentDigest = {
+  fields: ['userId', 'action', 'amount', 'description', 'reason'],
+  algorithm: 'sha256',
+  hexDigits: 20,
+} as const;
+
+const digestPattern = new RegExp(`^[0-9a-f]{${adjustmentDigest.hexDigits}}$`);
 
 /** Fills `{field}` placeholders (ids, summaries) from `values`; a missing value is a bug in the caller. */
 export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
@@ -40,12 +49,13 @@ export function businessKeyProblem(
   input: Readonly<{ userId: number; orderId?: number | undefined; requestId?: string | undefined }>,
 ): string | undefined {
   const key = (separator: string, requestId = input.requestId): string =>
-    fillTemplate(idTemplates[workflowType].split(':').join(separator), { ...input, requestId });
-  const expected = key(':', input.requestId ?? '<digest>');
-  const separators = [':', '/'];
+    fillTemplate(idTemplates[workflowType].split(idSeparator).join(separator), { ...input, requestId });
+  const expected = key(idSeparator, input.requestId ?? '<digest>');
+  const separators = [idSeparator, '/'];
   if (workflowType === 'adjustCredit' && input.requestId === undefined) {
-    const digest = workflowId.slice(-20);
-    if (digestPattern.test(digest) && separators.some((separator) => workflowId.slice(0, -20).endsWith(key(separator, '')))) return undefined;
+    const digest = workflowId.slice(-adjustmentDigest.hexDigits);
+    const beforeDigest = workflowId.slice(0, -adjustmentDigest.hexDigits);
+    if (digestPattern.test(digest) && separators.some((separator) => beforeDigest.endsWith(key(separator, '')))) return undefined;
   } else if (separators.some((separator) => workflowId.endsWith(key(separator)))) {
     return undefined;
   }

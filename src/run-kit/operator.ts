@@ -1,12 +1,12 @@
 /** The operator protocol: the `operatorDecision` update and signal, the `status` query, a decision's check (docs/decisions.md). */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { operatorActions } from '../contracts.ts';
+import { operatorActions, queryNames, signalNames, updateNames } from '../contracts.ts';
 import { controlCharacterProblem } from '../single-line-text.ts';
 import type { OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RunStatus } from '../contracts.ts';
 
-export const operatorDecisionUpdate = defineUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision');
-export const operatorDecisionSignal = defineSignal<[OperatorDecision]>('operatorDecision');
-export const statusQuery = defineQuery<RunStatus>('status');
+export const operatorDecisionUpdate = defineUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision);
+export const operatorDecisionSignal = defineSignal<[OperatorDecision]>(signalNames.operatorDecision);
+export const statusQuery = defineQuery<RunStatus>(queryNames.status);
 
 /** Limits on what an operator may write; the note lands in history, the UI and the ledger. */
 const maxNoteLength = 2_000;
