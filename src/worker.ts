@@ -18,12 +18,11 @@ import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import { messageOf } from './config-reader.ts';
 import type { Config, Environment } from './config.ts';
 import { openLedger } from './ledger/index.ts';
-import { apiCallObserver } from './telemetry/api-calls.ts';
+import { apiCallObserver, effectKeyActivityInterceptor } from './telemetry/api-calls.ts';
 import { observeLedger } from './telemetry/ledger.ts';
 import { createOrderflowMetrics, histogramBucketOverrides } from './telemetry/metrics.ts';
 import { readTracingSettings, startTracing } from './telemetry/tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
-import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telemetry/worker.ts';
 import { TemporalNotReadyError } from './temporal/readiness.ts';
 import { connectChecked } from './client/connect.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
@@ -59,7 +58,7 @@ export function installRuntime(options: { metricsPort?: number | undefined; logL
       logging: { filter: { core: 'WARN' }, forward: {} },
       ...(options.metricsPort === undefined
         ? {}
-        : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}`, histogramBucketOverrides: { ...histogramBucketOverrides } } } }),
+        : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}`, histogramBucketOverrides } } }),
     },
   });
   runtimeInstalled = true;
@@ -77,8 +76,7 @@ export interface CreateWorkerOptions {
   env?: Environment;
   /** Wins over `env`. */
   config?: WorkerConfig;
-  /** Tests: this connection and task queue instead of the configured ones. */
-  connection?: NativeConnection;
+  /** Tests and benchmarks: this task queue instead of the configured one. */
   taskQueue?: string;
   tracing?: Tracing;
   /** Wait for an unreachable Temporal instead of failing at once (`orderflow worker` does). */
@@ -111,10 +109,8 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
   });
   const ledger = observeLedger(openedLedger, metrics);
-  /** Closes what this worker opened (a connection given in `options` is the caller's). */
   const closeAll = async (connection?: NativeConnection): Promise<void> => {
-    const ownConnection = connection === options.connection ? undefined : connection;
-    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownConnection?.close()]);
+    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), connection?.close()]);
   };
   let connection: NativeConnection;
   try {
@@ -122,13 +118,12 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     // Unreachable: with `waitForTemporal`, wait for it (see src/temporal/wait-for-cluster.ts).
     const settings = config.temporal.connection;
     connection =
-      options.connection ??
-      (options.waitForTemporal === undefined
+      options.waitForTemporal === undefined
         ? await connectWorkerToTemporal(settings)
         : await untilTemporalReady(() => connectWorkerToTemporal(settings), settings, {
             signal: options.waitForTemporal.signal,
             log: (message, fields) => processLogger.warn(message, fields),
-          }));
+          });
   } catch (error) {
     await closeAll();
     throw error;
@@ -174,7 +169,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     worker,
     ledger,
     async run() {
-      const stopWatching = watchRunsAwaitingOperator(connection, config.temporal.namespace, metrics, (error) =>
+      const stopWatching = metrics.watchRunsAwaitingOperator(connection, config.temporal.namespace, (error) =>
         processLogger.warn('cannot count the runs awaiting an operator', { error: error.message }),
       );
       try {

@@ -1,6 +1,7 @@
 /** One span (a child of the activity's) and one metric sample per API call; what they carry: docs/configuration.md, "Tracing". */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { isApiCallError } from '../apis/outcome.ts';
 import type { ApiCallOutcomeLabel, OrderflowMetrics } from './metrics.ts';
 
@@ -13,8 +14,19 @@ export const spanAttributes = Object.freeze({
 
 const tracer = trace.getTracer('orderflow');
 
-/** The effect key of the activity running in this async context (set by the worker's activity interceptor). */
-export const currentEffectKey = new AsyncLocalStorage<string>();
+/** The effect key of the activity running in this async context. */
+const currentEffectKey = new AsyncLocalStorage<string>();
+
+/** The worker's activity interceptor: runs each activity with its input's effect key in {@link currentEffectKey}. */
+export const effectKeyActivityInterceptor: ActivityInterceptorsFactory = () => ({
+  inbound: {
+    execute(input, next) {
+      const [first] = input.args;
+      const effectKey = typeof first === 'object' && first !== null && 'effectKey' in first ? first.effectKey : undefined;
+      return typeof effectKey === 'string' ? currentEffectKey.run(effectKey, () => next(input)) : next(input);
+    },
+  },
+});
 
 export type ApiCallObserver = <T>(call: { api: string; operation: string }, send: () => Promise<T>) => Promise<T>;
 
