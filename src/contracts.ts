@@ -96,13 +96,8 @@ export interface OperatorDecision {
 }
 
 /** What the `operatorDecision` update answers: the decision the run took (compare it with what you sent) and what will happen now. */
-export interface OperatorDecisionReply {
+export interface OperatorDecisionReply extends OperatorDecision {
   accepted: true;
-  waitId: string;
-  step: string;
-  action: OperatorAction;
-  note: string;
-  operator: string;
   /** The caller identity Temporal recorded for this update (null when the history has none). */
   identity: string | null;
   willHappen: string;
