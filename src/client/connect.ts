@@ -48,8 +48,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'connection' | 
   return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], dataConverter: orderflowDataConverter(config.encryption), ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
 
-/** The Temporal UI page of a workflow (its latest run). */
+/** The Temporal UI page of a workflow (its latest run); `uiUrl` has no trailing slash (checkHttpUrl strips it). */
 export function workflowUiUrl(config: Pick<TemporalConfig, 'uiUrl' | 'namespace'>, workflowId: string): string {
-  const base = config.uiUrl.replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
