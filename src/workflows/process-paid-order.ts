@@ -11,7 +11,7 @@ import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 
-export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
+const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
 export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise<RunResult> {
   const input = checkedRunInput('processPaidOrder', validateProcessPaidOrder, rawInput);
