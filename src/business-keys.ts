@@ -1,8 +1,4 @@
-/**
- * Business keys: the workflow id template of each startable workflow, the check a run makes
- * of its own id, and the keys under which the ledger allows one money effect per order
- * (docs/money-rules.md). Pure: workflow code imports it.
- */
+/** Business keys (docs/money-rules.md): each startable workflow's id template, a run's check of its own id, one-effect-per-order keys. */
 
 /** Separator between the parts of a business key. */
 export const idSeparator = ':';
@@ -39,9 +35,8 @@ export function fillTemplate(template: string, values: Readonly<Record<string, u
 }
 
 /**
- * Why `workflowId` is not the id of a run for `input`, or undefined when it is: it must end
- * with the input's business key (`:` or the old `/` separators) after any prefix. Workflow
- * code cannot compute an adjustment's content digest, so there any digest is accepted.
+ * Why `workflowId` is not the id of a run for `input` (it must end with the input's business key, `:` or the old `/` separators),
+ * or undefined. Workflow code cannot compute an adjustment's content digest, so there any digest is accepted.
  */
 export function businessKeyProblem(
   workflowType: StartableWorkflowType,

@@ -1,7 +1,4 @@
-/**
- * The `orderflow` command, run through `bin/orderflow` (this file in a checkout, dist/cli.js
- * when installed). Add a command by writing it in src/cli/ and listing it in `commands`.
- */
+/** The `orderflow` command (bin/orderflow runs this file, or dist/cli.js when installed); commands live in src/cli/, listed below. */
 import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { dispatch, exitCodes } from './cli/framework.ts';

@@ -1,8 +1,6 @@
 /**
- * Configuration from the environment: read once, validated once, frozen. `loadConfig(env,
- * needs)` reads only the sections a caller needs and throws one {@link ConfigError} listing
- * every problem. Secrets are {@link Secret}s and may come from `<NAME>_FILE`; problems
- * never show a secret's value. ./config-variables.ts lists every variable.
+ * Configuration from the environment, read only for the sections a caller needs, validated once (one {@link ConfigError} lists every
+ * problem) and frozen. Secrets are {@link Secret}s, never shown in a problem, and may come from `<NAME>_FILE`.
  */
 import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';

@@ -1,7 +1,4 @@
-/**
- * What workflows, activities and callers share: inputs, results, failure types, the operator
- * protocol, run states. Workflow code imports this module: nothing with I/O here.
- */
+/** What workflows, activities and callers share: inputs, results, failure types, the operator protocol, run states. No I/O. */
 
 // The `type` of every ApplicationFailure an activity or workflow throws: code branches on these, never on messages.
 export const FailureType = {

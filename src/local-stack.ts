@@ -1,8 +1,6 @@
 /**
- * `npm start`: the whole stack on one machine (docs/configuration.md, "`npm start`"): a
- * file-backed Temporal dev server, both simulators with the demo seed, the codec server and one
- * worker with encryption on. State and local credentials live in .orderflow/ (mode 0600);
- * it stays up until SIGINT or SIGTERM.
+ * `npm start` (docs/configuration.md, "`npm start`"): a file-backed Temporal dev server, both simulators, the codec server and one
+ * worker with encryption on, until SIGINT or SIGTERM. State and local credentials live in .orderflow/ (mode 0600).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

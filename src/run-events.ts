@@ -71,10 +71,7 @@ export function runEventLine(entry: LogEntry): string | undefined {
   return line === undefined ? undefined : printable(`${isoTime(entry).slice(11, 19)} ${line}`);
 }
 
-/**
- * {@link runEventLine} without a bulk's item runs (errors aside). An item run is known by its
- * `bulkId`; its activities' entries, which have none, by its workflow id until the run ends.
- */
+/** {@link runEventLine} without a bulk's item runs (errors aside): known by `bulkId`, their activities' entries by workflow id. */
 export function runEventLines(): (entry: LogEntry) => string | undefined {
   const bulkItems = new Set<string>();
   return (entry) => {

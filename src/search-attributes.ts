@@ -1,8 +1,4 @@
-/**
- * The typed search attributes every orderflow run carries, so ops find runs in the Temporal UI.
- * On a real cluster `orderflow setup` registers them (src/temporal/readiness.ts). Workflow code
- * imports this module: only @temporalio/common and ./contracts.ts here.
- */
+/** The typed search attributes every orderflow run carries, for finding runs in the UI (`orderflow setup` registers them). Pure. */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
 
@@ -20,10 +16,7 @@ export const orderflowSearchAttributes = {
   bulkDone: defineSearchAttributeKey('OrderflowBulkDone', 'DOUBLE'),
   bulkFailed: defineSearchAttributeKey('OrderflowBulkFailed', 'DOUBLE'),
   bulkWaiting: defineSearchAttributeKey('OrderflowBulkWaiting', 'DOUBLE'),
-  /**
-   * While a run waits for an operator, e.g. `add-credit: retry|skip|abort (outcome unknown)`, for the UI's
-   * list (docs/runbook-ui.md). orderflow's words only: search attributes are not encrypted.
-   */
+  /** While a run waits, e.g. `add-credit: retry|skip|abort (outcome unknown)` (docs/runbook-ui.md); never encrypted: our words only. */
   waitingFor: defineSearchAttributeKey('OrderflowWaitingFor', 'KEYWORD'),
 } as const;
 

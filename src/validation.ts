@@ -1,8 +1,4 @@
-/**
- * Input validation for every workflow, in one place. Pure code: the starters, the CLI and
- * the workflows themselves (which run it first, deterministically) all call it, so bad
- * input is refused early, with every problem listed, and causes no call to any API.
- */
+/** Every workflow's input check, pure: the starters, the CLI and the workflows themselves run it, so bad input calls no API. */
 import { InvalidAmountError, formatCents, parsePositiveAmount } from './money.ts';
 import { controlCharacterProblem } from './single-line-text.ts';
 import type {

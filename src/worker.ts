@@ -1,8 +1,4 @@
-/**
- * The composition root: config → clients → ledger → activities → Worker. `orderflow worker`
- * runs it until SIGINT/SIGTERM, with JSON logs through the Temporal runtime logger and
- * optional Prometheus metrics.
- */
+/** The composition root, config → clients → ledger → activities → Worker, and `orderflow worker`, which runs it until SIGINT/SIGTERM. */
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';

@@ -7,10 +7,7 @@ import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readi
 import type { TemporalServices } from '../temporal/readiness.ts';
 import { orderflowDataConverter } from '../temporal/encryption.ts';
 
-/**
- * The connection `connect` opens, checked ready for orderflow unless `checkReady` is false; failures a
- * person can fix become a TemporalNotReadyError that says what to do.
- */
+/** The connection `connect` opens, checked ready unless `checkReady` is false; a failure a person can fix is a TemporalNotReadyError. */
 export async function connectChecked<C extends TemporalServices & { close(): Promise<void> }>(
   settings: TemporalConnectionSettings,
   connect: () => Promise<C>,

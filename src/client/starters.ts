@@ -1,8 +1,4 @@
-/**
- * Typed starters, driven by the workflow registry: input is validated before anything is
- * sent, the workflow id is the business key, and a key that already has a run answers with
- * that run when the request is the same (docs/architecture.md), else is refused.
- */
+/** Starters (docs/architecture.md): input checked before anything is sent; a key's run answers the same request and refuses another. */
 import { WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';

@@ -1,7 +1,6 @@
 /**
- * Workflow ids are business keys: the same request sent twice maps to the same id, hence the
- * same run. Ids contain no `/` nor anything a URL path would escape: Temporal's HTTP API takes
- * the id as a path segment and decodes `%2F` into a separator.
+ * Workflow ids are business keys: the same request twice is the same id, hence one run. No `/` nor anything a URL path would
+ * escape: Temporal's HTTP API takes the id as a path segment and decodes `%2F` into a separator.
  */
 import { createHash } from 'node:crypto';
 import { adjustmentDigest } from '../business-keys.ts';

@@ -1,8 +1,4 @@
-/**
- * The one table of orderflow's startable workflows: type, input check, business-key id,
- * what makes "the same request", search attributes and UI summary at start, contract types.
- * It drives the starters (./starters.ts), the CLI and the caller contract (`npm run contract`).
- */
+/** The one table of the startable workflows: it drives the starters (./starters.ts), the CLI and the contract (`npm run contract`). */
 import type { adjustCredit } from '../workflows/adjust-credit.ts';
 import type { cancelOrder } from '../workflows/cancel-order.ts';
 import type { processPaidOrder } from '../workflows/process-paid-order.ts';
