@@ -18,15 +18,11 @@ const effectOptions: ActivityOptions = {
   },
 };
 
+/** The retry of reads and bookkeeping: from 1 s, doubling, at most 30 s apart. */
+const retryUpTo30s = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+
 /** Ledger-only bookkeeping: retried without limit, because losing an operator's decision is not acceptable. */
-export const bookkeepingOptions: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-  },
-};
+export const bookkeepingOptions: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: retryUpTo30s };
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 
@@ -62,12 +58,7 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
 /** Reads that decide what a run does: normal activities, so their answer is in the history; an attempt covers a call's 60 s deadline. */
 export const reads: OrderflowActivities = proxyActivities<OrderflowActivities>({
   startToCloseTimeout: '90 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 12,
-  },
+  retry: { ...retryUpTo30s, maximumAttempts: 12 },
 });
 /** Changes through the ledger (credit, cancel, process, JustClick): local first, then {@link effectOptions}. */
 export const effects: OrderflowActivities = localFirst(effectOptions);
