@@ -65,15 +65,11 @@ function readVersion(): string {
 function waitForProcessSignal(): Promise<string> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       const forceExit = (): void => process.exit(130);
-      process.once('SIGINT', forceExit);
-      process.once('SIGTERM', forceExit);
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal).once('SIGINT', forceExit).once('SIGTERM', forceExit);
       resolve(signal);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   });
 }
 

@@ -80,11 +80,9 @@ function amount(fields: Fields, problems: string[]): string {
   try {
     return formatCents(parsePositiveAmount(value, 'amount'));
   } catch (error) {
-    if (error instanceof InvalidAmountError) {
-      problems.push(error.message);
-      return '';
-    }
-    throw error;
+    if (!(error instanceof InvalidAmountError)) throw error;
+    problems.push(error.message);
+    return '';
   }
 }
 
