@@ -152,16 +152,8 @@ export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown):
 
 /** Starts `workflowType` for `rawInput` (validated first), or answers with the run its business key already has. */
 export async function startWorkflow<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, rawInput: WorkflowInput<T>): Promise<StartedRun> {
-  const input = workflowRegistry[workflowType].validate(rawInput) as unknown as Record<string, unknown>;
-  return startOrJoin(options, workflowType, input).catch(async (error: unknown) => {
-    // A bare cluster: say which search attributes are missing and how to register them.
-    throw (await explainStartRefusal(error, options.client.connection, options.client.options.namespace)) ?? error;
-  });
-}
-
-/** Starts the run for a validated input, or answers with the run its business key already has. */
-async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeName, input: Record<string, unknown>): Promise<StartedRun> {
   const registration = workflowRegistry[workflowType];
+  const input = registration.validate(rawInput) as unknown as Record<string, unknown>;
   const { client } = options;
 
   const answerExisting = async (workflowId: string, answeredRunId?: string): Promise<StartedRun> => {
@@ -199,7 +191,8 @@ async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeNa
   } catch (error) {
     // Refused by the reuse policy: a run with this business key already succeeded.
     if (error instanceof WorkflowExecutionAlreadyStartedError) return answerExisting(workflowId);
-    throw error;
+    // A bare cluster: say which search attributes are missing and how to register them.
+    throw (await explainStartRefusal(error, client.connection, client.options.namespace)) ?? error;
   }
 }
 
