@@ -55,12 +55,6 @@ Examples:
   subcommands: commands,
 };
 
-function readVersion(): string {
-  // ../package.json both from src/cli.ts and from dist/cli.js.
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
-}
-
 /** Waits for SIGINT or SIGTERM; a second signal while shutting down exits at once (130). */
 function waitForProcessSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -82,7 +76,9 @@ export async function runCli(args: readonly string[], options: Partial<CliContex
     waitForShutdown: options.waitForShutdown ?? waitForProcessSignal,
   };
   if (args[0] === '--version') {
-    context.stdout.write(`orderflow ${readVersion()}\n`);
+    // ../package.json both from src/cli.ts and from dist/cli.js.
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    context.stdout.write(`orderflow ${typeof version === 'string' ? version : 'unknown'}\n`);
     return exitCodes.ok;
   }
   try {

@@ -110,8 +110,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
   };
   let connection: NativeConnection;
   try {
-    // On a bare cluster this refuses (exit 2), naming what is missing and the command that fixes it.
-    // Unreachable: with `waitForTemporal`, wait for it (see src/temporal/wait-for-cluster.ts).
+    // A bare cluster is refused (exit 2) naming the fix; an unreachable one is waited for with `waitForTemporal` (wait-for-cluster.ts).
     const settings = config.temporal.connection;
     connection =
       options.waitForTemporal === undefined
@@ -124,8 +123,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     await closeAll();
     throw error;
   }
-  // A run whose payloads this worker cannot decrypt fails its workflow task (Temporal retries it,
-  // so the run goes on once the key is added): each time, one error line names the missing key.
+  // A payload this worker cannot decrypt fails its workflow task, retried until the key is added (docs/encryption.md): one line each.
   const dataConverter = orderflowDataConverter(config.temporal.encryption, {
     onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
   });
@@ -136,8 +134,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       connection,
       namespace: config.temporal.namespace,
       taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-      // Bundled in a child process (webpack stays out of this one) unless the tracing plugin
-      // must add its workflow interceptors at bundle time.
+      // Bundled in a child process (webpack stays out of this one), unless the tracing plugin adds interceptors at bundle time.
       ...(options.tracing === undefined
         ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath], dataConverter.failureConverterPath) } }
         : { workflowsPath }),
@@ -234,14 +231,12 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   processLogger.info('orderflow worker stopped');
 }
 
-/** Writes the reason on stderr and exits: the Temporal runtime would keep the process alive. */
-function exitWith(error: unknown): never {
-  process.stderr.write(`orderflow worker: ${messageOf(error)}\n`);
-  process.exit(error instanceof TemporalNotReadyError ? error.exitCode : 1);
-}
-
 if (import.meta.main) {
   // `node src/worker.ts` is the worker's own process too (the chaos tests and bench:scale start it so).
   restartWithWorkerHeapLimits({ ownProcess: true });
-  runWorkerProcess().catch(exitWith);
+  runWorkerProcess().catch((error: unknown) => {
+    // Exits: the Temporal runtime would keep the process alive.
+    process.stderr.write(`orderflow worker: ${messageOf(error)}\n`);
+    process.exit(error instanceof TemporalNotReadyError ? error.exitCode : 1);
+  });
 }

@@ -18,7 +18,7 @@ export async function confirmCurrentOrder(
     name: 'confirm-order',
     userId: input.userId,
     run: () => reads.observeOrder(input),
-    describe: (observation) => describeObservation(observation),
+    describe: describeObservation,
     onBusinessFailure: 'operator',
     // No such user is as final as no such order: the run ends, having changed nothing.
     alwaysReturn: [FailureType.UnknownUser],
