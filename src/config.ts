@@ -143,7 +143,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
 
   const rawMetricsPort = reader.read('ORDERFLOW_METRICS_PORT', neededFor);
   const metricsPort = rawMetricsPort === undefined ? undefined : parsePort(rawMetricsPort);
-  if (rawMetricsPort !== undefined && !(metricsPort !== undefined && metricsPort >= 1)) {
+  if (rawMetricsPort !== undefined && (metricsPort ?? 0) < 1) {
     const shown = JSON.stringify(rawMetricsPort);
     reader.problem(`ORDERFLOW_METRICS_PORT (${shown}) is not a valid port; use a number from 1 to 65535, or unset it to serve no metrics.`);
   }

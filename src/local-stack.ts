@@ -98,9 +98,6 @@ function shellQuote(value: string): string {
 
 async function runLocalStack(ports: LocalPorts): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
-  const shutdown = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
   try {
     mkdirSync('data', { recursive: true });
     const credentials = JSON.parse(readFileSync(madeOnce(credentialsFile, randomCredentials), 'utf8')) as LocalCredentials;
@@ -159,12 +156,11 @@ async function runLocalStack(ports: LocalPorts): Promise<void> {
     };
     writeFileSync(localEnvFile, `${Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`).join('\n')}\n`, { mode: 0o600 });
 
-    const terminal = (line: string): void => void process.stdout.write(`${line}\n`);
-    installRuntime({ logLevel: 'DEBUG', logSink: runEventSink(workerLogFile, terminal) });
+    const out = (text = ''): boolean => process.stdout.write(`${text}\n`);
+    installRuntime({ logLevel: 'DEBUG', logSink: runEventSink(workerLogFile, out) });
     const worker = await createOrderflowWorker({ env: { ...process.env, ...env } });
     const running = worker.run();
 
-    const out = (text = ''): boolean => process.stdout.write(`${text}\n`);
     out('orderflow is running:');
     out(`  Temporal UI        ${env['TEMPORAL_UI_URL']}`);
     out(`  Temporal frontend  ${temporal.address} (namespace ${temporal.namespace}, data in data/temporal.db)`);
@@ -186,7 +182,7 @@ async function runLocalStack(ports: LocalPorts): Promise<void> {
     await running;
     out('Worker stopped; closing the simulators and the Temporal dev server...');
   } finally {
-    await shutdown();
+    for (const close of closers.reverse()) await close().catch(() => undefined);
   }
 }
 

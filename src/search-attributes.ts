@@ -3,7 +3,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
 
 export const orderflowSearchAttributes = {
-  /** running | awaiting-operator | completed | failed | compensated | partially-compensated */
+  /** The run's {@link RunState}. */
   state: defineSearchAttributeKey('OrderflowState', 'KEYWORD'),
   /** The step the run is at (or stopped at), e.g. add-credit, cancel-order. */
   step: defineSearchAttributeKey('OrderflowStep', 'KEYWORD'),
@@ -23,9 +23,8 @@ export const orderflowSearchAttributes = {
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute` and `operator search-attribute create`. */
 const cliTypes = { INT: 'Int', KEYWORD: 'Keyword', DOUBLE: 'Double' } as const;
 
-export const searchAttributeRegistrations: ReadonlyArray<{ name: string; cliType: 'Keyword' | 'Int' | 'Double' }> = Object.values(
-  orderflowSearchAttributes,
-).map((key) => ({ name: key.name, cliType: cliTypes[key.type] }));
+export const searchAttributeRegistrations = Object.values(orderflowSearchAttributes)
+  .map((key) => ({ name: key.name, cliType: cliTypes[key.type] }));
 
 /** The visibility query for runs waiting for an operator (the CLI's `ops list`, the worker's gauge). */
 export const awaitingOperatorQuery = `${orderflowSearchAttributes.state.name} = "${RunState.AwaitingOperator}"`;
