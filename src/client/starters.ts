@@ -126,17 +126,13 @@ function detailsList(rows: ReadonlyArray<readonly [string, string, string?]>, in
     .join('\n');
 }
 
-const searchAttributeKeys = Object.values(orderflowSearchAttributes);
-
+/** The search attributes a run starts with: its state, then each of the registry's whose input field is set. */
 function searchAttributesAtStart(mapping: Readonly<Partial<Record<string, string>>>, input: Readonly<Record<string, unknown>>): SearchAttributePair[] {
-  const pairs: SearchAttributePair[] = [{ key: orderflowSearchAttributes.state, value: stateAtStart.value }];
-  for (const [attribute, field] of Object.entries(mapping)) {
-    const key = searchAttributeKeys.find((candidate) => candidate.name === attribute);
-    const value = field === undefined ? undefined : input[field];
-    if (key === undefined) throw new Error(`The workflow registry names an unknown search attribute ${attribute}.`);
-    if (value !== undefined) pairs.push({ key, value } as SearchAttributePair);
-  }
-  return pairs;
+  const fromInput = Object.values(orderflowSearchAttributes).flatMap((key) => {
+    const field = mapping[key.name];
+    return field === undefined || input[field] === undefined ? [] : [{ key, value: input[field] } as SearchAttributePair];
+  });
+  return [{ key: orderflowSearchAttributes.state, value: stateAtStart.value }, ...fromInput];
 }
 
 function businessKey(workflowType: WorkflowTypeName, input: unknown): string {
