@@ -106,10 +106,9 @@ function readWebTv(reader: EnvReader): WebTvConfig | undefined {
   const neededFor = 'the WebTV store API';
   const rawUrl = reader.read('WEBTV_API_URL', neededFor);
   const example = 'https://shop.example.com/api.php';
-  let apiUrl = rawUrl === undefined ? undefined : checkHttpUrl(reader, 'WEBTV_API_URL', rawUrl, example);
+  const apiUrl = rawUrl === undefined ? undefined : checkHttpUrl(reader, 'WEBTV_API_URL', rawUrl, example);
   if (apiUrl !== undefined && new URL(apiUrl).pathname.replace(/\/+$/, '') === '') {
     reader.problem(`WEBTV_API_URL (${apiUrl}) names the site, not its API; give the full URL of api.php, e.g. ${example}.`);
-    apiUrl = undefined;
   }
   const credentials = readWebTvCredentials(reader, neededFor);
   if (apiUrl === undefined || credentials === undefined) return undefined;
