@@ -58,8 +58,6 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
     if (decision.action === 'abort') return run.failAborted(decision, `${what} stopped while an amount was due.`);
   }
 
-  if (justclickBillId !== undefined) {
-    await billStep(run, { step: 'mark-justclick-bill-paid', id: justclickBillId, userId }, what, 'processed');
-  }
+  await billStep(run, { step: 'mark-justclick-bill-paid', id: justclickBillId, userId }, what, 'processed');
   return run.complete(`${what}: done.`);
 }

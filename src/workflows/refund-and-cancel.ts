@@ -79,10 +79,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
-  if (justclickBillId !== undefined) {
-    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
-  }
-
+  await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   return run.complete(`${what}: done.`);
 }
 
