@@ -77,9 +77,8 @@ export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve
 export type OperatorAction = (typeof operatorActions)[number];
 
 /**
- * What an operator sends, from the UI (Update or Signal `operatorDecision`), the CLI or the
- * PHP client. `waitId` and `step` name the wait it answers (as `status` shows it): a
- * decision for any other wait is refused. No other field is accepted.
+ * What an operator sends (UI, CLI or PHP client; update or signal `operatorDecision`). `waitId` and `step` name the wait it
+ * answers, as `status` shows it: a decision for any other wait, or with any other field, is refused.
  */
 export interface OperatorDecision {
   /** The wait this decision answers: `<step>#<n>`, e.g. `cancel-order#2` (`status`'s `awaiting.waitId`). */
@@ -194,11 +193,7 @@ export interface AdjustCreditInput {
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
-  /**
-   * The caller's idempotency key for this adjustment (e.g. a coupon redemption id). The
-   * workflow id is built from it; without it, from the adjustment's content, so that the
-   * same request sent twice is one run.
-   */
+  /** The caller's idempotency key (e.g. a coupon redemption id): the workflow id is built from it, else from the adjustment's content. */
   requestId?: string | undefined;
 }
 
