@@ -7,10 +7,8 @@ import { controlCharacterProblem } from '../single-line-text.ts';
 import { InputError } from '../validation.ts';
 import { statusQuery } from './operator.ts';
 
-type StartState = typeof RunState.Running | typeof RunState.Failed;
-
 /** The `status` query's answer before a Run tracker exists: the CLI, ops and the UI see the run's `start` step. */
-function answerStartStatus(workflowType: string, state: StartState, detail: string): void {
+function answerStartStatus(workflowType: string, state: typeof RunState.Running | typeof RunState.Failed, detail: string): void {
   setHandler(statusQuery, () => ({
     workflowType,
     state,

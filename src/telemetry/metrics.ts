@@ -60,8 +60,7 @@ export function createOrderflowMetrics(meter: MetricMeter) {
         }
       };
       void count();
-      const timer = setInterval(() => void count(), 15_000);
-      timer.unref();
+      const timer = setInterval(() => void count(), 15_000).unref();
       return () => clearInterval(timer);
     },
   };
