@@ -78,13 +78,12 @@ function madeOnce(file: string, make: () => string): string {
 
 /** Local-only random credentials for the simulators, as JSON. */
 function randomCredentials(): string {
-  const credentials: LocalCredentials = {
+  return JSON.stringify({
     WEBTV_KEY_ID: randomBytes(16).toString('hex'),
     WEBTV_SHARED_SECRET: randomBytes(48).toString('base64'),
     JUSTCLICK_LOGIN: 'localshop',
     JUSTCLICK_SECRET: randomBytes(20).toString('hex'),
-  };
-  return JSON.stringify(credentials, null, 2);
+  } satisfies LocalCredentials, null, 2);
 }
 
 function randomEncryptionKey(): string {

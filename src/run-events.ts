@@ -31,7 +31,6 @@ function text(meta: LogMetadata | undefined, name: string): string {
 
 function errorMessage(meta: LogMetadata | undefined): string {
   const error = meta?.['error'];
-  if (error instanceof Error) return error.message;
   if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
   return typeof error === 'string' ? error : '';
 }

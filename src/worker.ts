@@ -36,9 +36,7 @@ export const workflowsPath = besideThis('workflows/index');
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = besideThis('run-kit/metrics-interceptors');
 
-function logToStderr(entry: LogEntry): void {
-  process.stderr.write(jsonLogLine(entry));
-}
+const logToStderr = (entry: LogEntry): void => void process.stderr.write(jsonLogLine(entry));
 
 let runtimeInstalled = false;
 /** The logger given to the Temporal runtime, also used for orderflow's own lines (it outlives the runtime). */

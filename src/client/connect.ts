@@ -39,8 +39,7 @@ export interface ConnectClientOptions {
 /** A client with the settings of src/temporal/connection.ts ({@link connectChecked}); payloads are encrypted when keys are configured. */
 export async function connectClient(config: Pick<TemporalConfig, 'connection' | 'encryption'>, options: ConnectClientOptions = {}): Promise<Client> {
   const settings = config.connection;
-  const { address, tls, apiKey, metadata } = settings.connectionOptions();
-  const connect = (): Promise<Connection> => Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5 seconds' });
+  const connect = (): Promise<Connection> => Connection.connect({ ...settings.connectionOptions(), connectTimeout: '5 seconds' });
   const connection = await connectChecked(settings, connect, options.checkReady);
   return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], dataConverter: orderflowDataConverter(config.encryption), ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
