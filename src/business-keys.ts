@@ -23,7 +23,7 @@ export const adjustmentDigest = {
   hexDigits: 20,
 } as const;
 
-const digestPattern = new RegExp(`^[0-9a-f]{${adjustmentDigest.hexDigits}}$`);
+const trailingDigest = new RegExp(`[0-9a-f]{${adjustmentDigest.hexDigits}}$`);
 
 /** Fills `{field}` placeholders (ids, summaries) from `values`; a missing value is a bug in the caller. */
 export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
@@ -48,9 +48,8 @@ export function businessKeyProblem(
   const expected = key(idSeparator, input.requestId ?? '<digest>');
   const separators = [idSeparator, '/'];
   if (workflowType === 'adjustCredit' && input.requestId === undefined) {
-    const digest = workflowId.slice(-adjustmentDigest.hexDigits);
-    const beforeDigest = workflowId.slice(0, -adjustmentDigest.hexDigits);
-    if (digestPattern.test(digest) && separators.some((separator) => beforeDigest.endsWith(key(separator, '')))) return undefined;
+    const beforeDigest = workflowId.replace(trailingDigest, '');
+    if (beforeDigest !== workflowId && separators.some((separator) => beforeDigest.endsWith(key(separator, '')))) return undefined;
   } else if (separators.some((separator) => workflowId.endsWith(key(separator)))) {
     return undefined;
   }

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import type { ConfigVariable } from './config-variables.ts';
 
-/** What the reader needs to know of a variable. */
 type VariableRules = Pick<ConfigVariable, 'required' | 'secret' | 'fileVariant'>;
 
 const redacted = '[redacted]';
