@@ -38,7 +38,7 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
   const remote = proxyActivities<OrderflowActivities>(options) as unknown as Record<string, ActivityFunction>;
   const localOptions = { startToCloseTimeout: options.startToCloseTimeout, retry: { maximumAttempts: 1 } };
   const local = proxyLocalActivities<OrderflowActivities>(localOptions) as unknown as Record<string, ActivityFunction>;
-  const steps = new Proxy({} as Record<string, ActivityFunction>, {
+  return new Proxy({} as OrderflowActivities, {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
       return async (...args: never[]): Promise<unknown> => {
@@ -52,7 +52,6 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
       };
     },
   });
-  return steps as unknown as OrderflowActivities;
 }
 
 /** Reads that decide what a run does: normal activities, so their answer is in the history; an attempt covers a call's 60 s deadline. */
