@@ -133,7 +133,8 @@ export function checkHttpUrl(reader: EnvReader, name: string, value: string, exa
   const problemsBefore = reader.problems.length;
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     reader.problem(
-      `${name} uses http (${value}); use https. Plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1), such as the local simulators.`,
+      `${name} uses http (${value}); use https. ` +
+        'Plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1), such as the local simulators.',
     );
   } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     reader.problem(`${name} must be an https URL (${JSON.stringify(value)}), e.g. ${example}.`);

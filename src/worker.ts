@@ -170,9 +170,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         await closeAll(connection);
       }
     },
-    shutdown() {
-      worker.shutdown();
-    },
+    shutdown: () => worker.shutdown(),
   };
 }
 
