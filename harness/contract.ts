@@ -9,7 +9,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { adjustmentDigest, idSeparator, workflowIdPattern } from '../src/client/workflow-ids.ts';
+import { adjustmentDigest, idSeparator } from '../src/business-keys.ts';
+import { workflowIdPattern } from '../src/client/workflow-ids.ts';
 import { idPolicies, operatorMessages, stateAtStart, workflowRegistry } from '../src/client/workflow-registry.ts';
 import type { WorkflowTypeName } from '../src/client/workflow-registry.ts';
 import { startOptions } from '../src/cli/start-options.ts';

@@ -1,7 +1,4 @@
-/**
- * What the workflows and their activities exchange (./contracts.ts re-exports it); not part of
- * the callers' contract. The activities live in src/activities/ and the features.
- */
+/** What the workflows and their activities exchange (./contracts.ts re-exports it); not part of the callers' contract. */
 
 export interface OrderObservation {
   userId: number;

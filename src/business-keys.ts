@@ -1,8 +1,7 @@
-/**
- * Business keys: the workflow id template of each startable workflow, the check a run makes
- * of its own id, and the keys under which the ledger allows one money effect per order
- * (docs/money-rules.md). Pure: workflow code imports it.
- */
+/** Business keys (docs/money-rules.md): each startable workflow's id template, a run's check of its own id, one-effect-per-order keys. */
+
+/** Separator between the parts of a business key. */
+export const idSeparator = ':';
 
 /** `{field}` comes from the input. */
 export const idTemplates = {
@@ -17,8 +16,14 @@ export type StartableWorkflowType = keyof typeof idTemplates;
 /** Every workflow type orderflow's worker runs. */
 export const knownWorkflowTypes: readonly string[] = [...Object.keys(idTemplates), 'bulkRun', 'reconcile', 'reconcileFinding'];
 
-/** An adjustment without a requestId is keyed by a digest of it: this many lower-case hex digits (see src/client/workflow-ids.ts). */
-const digestPattern = /^[0-9a-f]{20}$/;
+/** An adjustment's `requestId` when it has none (src/client/workflow-ids.ts): sha256 of the JSON of these values, first hex digits. */
+export const adjustmentDigest = {
+  fields: ['userId', 'action', 'amount', 'description', 'reason'],
+  algorithm: 'sha256',
+  hexDigits: 20,
+} as const;
+
+const trailingDigest = new RegExp(`[0-9a-f]{${adjustmentDigest.hexDigits}}$`);
 
 /** Fills `{field}` placeholders (ids, summaries) from `values`; a missing value is a bug in the caller. */
 export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
@@ -30,9 +35,8 @@ export function fillTemplate(template: string, values: Readonly<Record<string, u
 }
 
 /**
- * Why `workflowId` is not the id of a run for `input`, or undefined when it is: it must end
- * with the input's business key (`:` or the old `/` separators) after any prefix. Workflow
- * code cannot compute an adjustment's content digest, so there any digest is accepted.
+ * Why `workflowId` is not the id of a run for `input` (it must end with the input's business key, `:` or the old `/` separators),
+ * or undefined. Workflow code cannot compute an adjustment's content digest, so there any digest is accepted.
  */
 export function businessKeyProblem(
   workflowType: StartableWorkflowType,
@@ -40,12 +44,12 @@ export function businessKeyProblem(
   input: Readonly<{ userId: number; orderId?: number | undefined; requestId?: string | undefined }>,
 ): string | undefined {
   const key = (separator: string, requestId = input.requestId): string =>
-    fillTemplate(idTemplates[workflowType].split(':').join(separator), { ...input, requestId });
-  const expected = key(':', input.requestId ?? '<digest>');
-  const separators = [':', '/'];
+    fillTemplate(idTemplates[workflowType].split(idSeparator).join(separator), { ...input, requestId });
+  const expected = key(idSeparator, input.requestId ?? '<digest>');
+  const separators = [idSeparator, '/'];
   if (workflowType === 'adjustCredit' && input.requestId === undefined) {
-    const digest = workflowId.slice(-20);
-    if (digestPattern.test(digest) && separators.some((separator) => workflowId.slice(0, -20).endsWith(key(separator, '')))) return undefined;
+    const beforeDigest = workflowId.replace(trailingDigest, '');
+    if (beforeDigest !== workflowId && separators.some((separator) => beforeDigest.endsWith(key(separator, '')))) return undefined;
   } else if (separators.some((separator) => workflowId.endsWith(key(separator)))) {
     return undefined;
   }

@@ -1,7 +1,4 @@
-/**
- * The `orderflow` command, run through `bin/orderflow` (this file in a checkout, dist/cli.js
- * when installed). Add a command by writing it in src/cli/ and listing it in `commands`.
- */
+/** The `orderflow` command (bin/orderflow runs this file, or dist/cli.js when installed); commands live in src/cli/, listed below. */
 import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { dispatch, exitCodes } from './cli/framework.ts';
@@ -56,25 +53,15 @@ Examples:
   subcommands: commands,
 };
 
-function readVersion(): string {
-  // ../package.json both from src/cli.ts and from dist/cli.js.
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
-}
-
 /** Waits for SIGINT or SIGTERM; a second signal while shutting down exits at once (130). */
 function waitForProcessSignal(): Promise<string> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       const forceExit = (): void => process.exit(130);
-      process.once('SIGINT', forceExit);
-      process.once('SIGTERM', forceExit);
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal).once('SIGINT', forceExit).once('SIGTERM', forceExit);
       resolve(signal);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   });
 }
 
@@ -87,7 +74,9 @@ export async function runCli(args: readonly string[], options: Partial<CliContex
     waitForShutdown: options.waitForShutdown ?? waitForProcessSignal,
   };
   if (args[0] === '--version') {
-    context.stdout.write(`orderflow ${readVersion()}\n`);
+    // ../package.json both from src/cli.ts and from dist/cli.js.
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    context.stdout.write(`orderflow ${typeof version === 'string' ? version : 'unknown'}\n`);
     return exitCodes.ok;
   }
   try {

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import type { ConfigVariable } from './config-variables.ts';
 
-/** What the reader needs to know of a variable. */
 type VariableRules = Pick<ConfigVariable, 'required' | 'secret' | 'fileVariant'>;
 
 const redacted = '[redacted]';
@@ -131,22 +130,17 @@ export function checkHttpUrl(reader: EnvReader, name: string, value: string, exa
     // The value is not repeated: it contains a password.
     return reader.problem(`${name} contains a user name or password; remove them from the URL (credentials have their own variables).`);
   }
-  let ok = true;
-  if (url.protocol === 'http:') {
-    if (!isLoopbackHost(url.hostname)) {
-      reader.problem(
-        `${name} uses http (${value}); use https. Plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1), such as the local simulators.`,
-      );
-      ok = false;
-    }
-  } else if (url.protocol !== 'https:') {
+  const problemsBefore = reader.problems.length;
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    reader.problem(
+      `${name} uses http (${value}); use https. ` +
+        'Plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1), such as the local simulators.',
+    );
+  } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     reader.problem(`${name} must be an https URL (${JSON.stringify(value)}), e.g. ${example}.`);
-    ok = false;
   }
   if (url.search !== '' || url.hash !== '') {
     reader.problem(`${name} must not contain a query string or fragment (${value}); write the URL up to its path, e.g. ${example}.`);
-    ok = false;
   }
-  if (!ok) return undefined;
-  return value.replace(/\/+$/, '');
+  return reader.problems.length > problemsBefore ? undefined : value.replace(/\/+$/, '');
 }

@@ -1,7 +1,4 @@
-/**
- * Every environment variable orderflow reads, in the order of docs/configuration.md's table
- * (checked against this list). ./config.ts reads and validates them.
- */
+/** Every environment variable orderflow reads, in the order of docs/configuration.md's table (a test holds them equal). */
 import { defaultTemporalAddress, defaultTemporalNamespace } from './temporal/connection.ts';
 
 export type ConfigSection = 'webtv' | 'justclick' | 'temporal' | 'ledger';

@@ -1,8 +1,6 @@
 /**
- * Configuration from the environment: read once, validated once, frozen. `loadConfig(env,
- * needs)` reads only the sections a caller needs and throws one {@link ConfigError} listing
- * every problem. Secrets are {@link Secret}s and may come from `<NAME>_FILE`; problems
- * never show a secret's value. ./config-variables.ts lists every variable.
+ * Configuration from the environment, read only for the sections a caller needs, validated once (one {@link ConfigError} lists every
+ * problem) and frozen. Secrets are {@link Secret}s, never shown in a problem, and may come from `<NAME>_FILE`.
  */
 import { readTemporalConnection } from './temporal/connection.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
@@ -108,10 +106,9 @@ function readWebTv(reader: EnvReader): WebTvConfig | undefined {
   const neededFor = 'the WebTV store API';
   const rawUrl = reader.read('WEBTV_API_URL', neededFor);
   const example = 'https://shop.example.com/api.php';
-  let apiUrl = rawUrl === undefined ? undefined : checkHttpUrl(reader, 'WEBTV_API_URL', rawUrl, example);
+  const apiUrl = rawUrl === undefined ? undefined : checkHttpUrl(reader, 'WEBTV_API_URL', rawUrl, example);
   if (apiUrl !== undefined && new URL(apiUrl).pathname.replace(/\/+$/, '') === '') {
     reader.problem(`WEBTV_API_URL (${apiUrl}) names the site, not its API; give the full URL of api.php, e.g. ${example}.`);
-    apiUrl = undefined;
   }
   const credentials = readWebTvCredentials(reader, neededFor);
   if (apiUrl === undefined || credentials === undefined) return undefined;
@@ -145,7 +142,7 @@ function readTemporal(reader: EnvReader): TemporalConfig | undefined {
 
   const rawMetricsPort = reader.read('ORDERFLOW_METRICS_PORT', neededFor);
   const metricsPort = rawMetricsPort === undefined ? undefined : parsePort(rawMetricsPort);
-  if (rawMetricsPort !== undefined && !(metricsPort !== undefined && metricsPort >= 1)) {
+  if (rawMetricsPort !== undefined && (metricsPort ?? 0) < 1) {
     const shown = JSON.stringify(rawMetricsPort);
     reader.problem(`ORDERFLOW_METRICS_PORT (${shown}) is not a valid port; use a number from 1 to 65535, or unset it to serve no metrics.`);
   }

@@ -1,7 +1,4 @@
-/**
- * What workflows, activities and callers share: inputs, results, failure types, the operator
- * protocol, run states. Workflow code imports this module: nothing with I/O here.
- */
+/** What workflows, activities and callers share: inputs, results, failure types, the operator protocol, run states. No I/O. */
 
 // The `type` of every ApplicationFailure an activity or workflow throws: code branches on these, never on messages.
 export const FailureType = {
@@ -80,9 +77,8 @@ export const operatorActions = ['retry', 'skip', 'compensate', 'abort', 'approve
 export type OperatorAction = (typeof operatorActions)[number];
 
 /**
- * What an operator sends, from the UI (Update or Signal `operatorDecision`), the CLI or the
- * PHP client. `waitId` and `step` name the wait it answers (as `status` shows it): a
- * decision for any other wait is refused. No other field is accepted.
+ * What an operator sends (UI, CLI or PHP client; update or signal `operatorDecision`). `waitId` and `step` name the wait it
+ * answers, as `status` shows it: a decision for any other wait, or with any other field, is refused.
  */
 export interface OperatorDecision {
   /** The wait this decision answers: `<step>#<n>`, e.g. `cancel-order#2` (`status`'s `awaiting.waitId`). */
@@ -96,13 +92,8 @@ export interface OperatorDecision {
 }
 
 /** What the `operatorDecision` update answers: the decision the run took (compare it with what you sent) and what will happen now. */
-export interface OperatorDecisionReply {
+export interface OperatorDecisionReply extends OperatorDecision {
   accepted: true;
-  waitId: string;
-  step: string;
-  action: OperatorAction;
-  note: string;
-  operator: string;
   /** The caller identity Temporal recorded for this update (null when the history has none). */
   identity: string | null;
   willHappen: string;
@@ -202,11 +193,7 @@ export interface AdjustCreditInput {
   reason: string;
   /** Who asked; defaults to `backend`. */
   requestedBy?: string | undefined;
-  /**
-   * The caller's idempotency key for this adjustment (e.g. a coupon redemption id). The
-   * workflow id is built from it; without it, from the adjustment's content, so that the
-   * same request sent twice is one run.
-   */
+  /** The caller's idempotency key (e.g. a coupon redemption id): the workflow id is built from it, else from the adjustment's content. */
   requestId?: string | undefined;
 }
 

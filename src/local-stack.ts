@@ -1,8 +1,6 @@
 /**
- * `npm start`: the whole stack on one machine (docs/configuration.md, "`npm start`"): a
- * file-backed Temporal dev server, both simulators with the demo seed, the codec server and one
- * worker with encryption on. State and local credentials live in .orderflow/ (mode 0600);
- * it stays up until SIGINT or SIGTERM.
+ * `npm start` (docs/configuration.md, "`npm start`"): a file-backed Temporal dev server, both simulators, the codec server and one
+ * worker with encryption on, until SIGINT or SIGTERM. State and local credentials live in .orderflow/ (mode 0600).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -80,13 +78,12 @@ function madeOnce(file: string, make: () => string): string {
 
 /** Local-only random credentials for the simulators, as JSON. */
 function randomCredentials(): string {
-  const credentials: LocalCredentials = {
+  return JSON.stringify({
     WEBTV_KEY_ID: randomBytes(16).toString('hex'),
     WEBTV_SHARED_SECRET: randomBytes(48).toString('base64'),
     JUSTCLICK_LOGIN: 'localshop',
     JUSTCLICK_SECRET: randomBytes(20).toString('hex'),
-  };
-  return JSON.stringify(credentials, null, 2);
+  } satisfies LocalCredentials, null, 2);
 }
 
 function randomEncryptionKey(): string {
@@ -100,9 +97,6 @@ function shellQuote(value: string): string {
 
 async function runLocalStack(ports: LocalPorts): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
-  const shutdown = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
   try {
     mkdirSync('data', { recursive: true });
     const credentials = JSON.parse(readFileSync(madeOnce(credentialsFile, randomCredentials), 'utf8')) as LocalCredentials;
@@ -161,12 +155,11 @@ async function runLocalStack(ports: LocalPorts): Promise<void> {
     };
     writeFileSync(localEnvFile, `${Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`).join('\n')}\n`, { mode: 0o600 });
 
-    const terminal = (line: string): void => void process.stdout.write(`${line}\n`);
-    installRuntime({ logLevel: 'DEBUG', logSink: runEventSink(workerLogFile, terminal) });
+    const out = (text = ''): boolean => process.stdout.write(`${text}\n`);
+    installRuntime({ logLevel: 'DEBUG', logSink: runEventSink(workerLogFile, out) });
     const worker = await createOrderflowWorker({ env: { ...process.env, ...env } });
     const running = worker.run();
 
-    const out = (text = ''): boolean => process.stdout.write(`${text}\n`);
     out('orderflow is running:');
     out(`  Temporal UI        ${env['TEMPORAL_UI_URL']}`);
     out(`  Temporal frontend  ${temporal.address} (namespace ${temporal.namespace}, data in data/temporal.db)`);
@@ -188,7 +181,7 @@ async function runLocalStack(ports: LocalPorts): Promise<void> {
     await running;
     out('Worker stopped; closing the simulators and the Temporal dev server...');
   } finally {
-    await shutdown();
+    for (const close of closers.reverse()) await close().catch(() => undefined);
   }
 }
 

@@ -1,7 +1,4 @@
-/**
- * Money stays exact: amounts are integer minor units (cents) inside orderflow and
- * decimal strings with two places at the edges ("5.50"). No float arithmetic anywhere.
- */
+/** Money stays exact: integer cents inside orderflow, decimal strings with two places at the edges ("5.50"); never a float. */
 
 export type Cents = number & { readonly __unit: 'cents' };
 

@@ -1,7 +1,4 @@
-/**
- * `npm start`'s worker log: JSON lines to a file under .orderflow/, and one readable terminal
- * line per run event and error. A bulk's item runs are summarised by its `bulk progress` lines.
- */
+/** `npm start`'s worker log: JSON lines to a file under .orderflow/; on the terminal, one line per run event and error. */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLevel, LogMetadata } from '@temporalio/worker';
@@ -20,10 +17,11 @@ function jsonValue(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+const isoTime = (entry: LogEntry): string => new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+
 /** One JSON object per line: easy to ship, easy to grep. */
 export function jsonLogLine(entry: LogEntry): string {
-  const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  return `${JSON.stringify({ at, level: entry.level, message: entry.message, ...entry.meta }, jsonValue)}\n`;
+  return `${JSON.stringify({ at: isoTime(entry), level: entry.level, message: entry.message, ...entry.meta }, jsonValue)}\n`;
 }
 
 function text(meta: LogMetadata | undefined, name: string): string {
@@ -33,7 +31,6 @@ function text(meta: LogMetadata | undefined, name: string): string {
 
 function errorMessage(meta: LogMetadata | undefined): string {
   const error = meta?.['error'];
-  if (error instanceof Error) return error.message;
   if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
   return typeof error === 'string' ? error : '';
 }
@@ -41,47 +38,39 @@ function errorMessage(meta: LogMetadata | undefined): string {
 /** The counts of a `bulk progress` line besides `done`, in the order shown, when not 0. */
 const bulkCounts = { failed: 'failed', waiting: 'wait for an operator', notStarted: 'not started', running: 'running', queued: 'queued' };
 
-/** The terminal's line for a log entry that is a run event (or an error); undefined for the rest. */
+/** The terminal's line of each run event, by log message. */
+const eventLines = new Map<string, (meta: LogMetadata | undefined, run: string, level: LogLevel) => string | undefined>([
+  ['Workflow started', (meta, run) => `▶ ${run} started (${text(meta, 'workflowType')})`],
+  ['Workflow completed', (_meta, run) => `✓ ${run} completed`],
+  ['Workflow failed', (meta, run) => `✗ ${run} failed: ${errorMessage(meta)}`],
+  ['Activity failed', (meta, run, level) => {
+    if (level === 'DEBUG') return undefined; // a cancellation, not a failure
+    return `↻ ${run}: ${text(meta, 'activityType')} attempt ${text(meta, 'attempt')} failed: ${errorMessage(meta)}`;
+  }],
+  ['run waits for an operator', (meta, run) => `⏸ ${run} waits for an operator at ${text(meta, 'step')}: ${text(meta, 'reason')}`],
+  ['bulk progress', (meta) => {
+    const count = (name: string): number => Number(text(meta, name) || 0);
+    const parts = [`${count('done')} of ${count('total')} done`];
+    for (const [name, words] of Object.entries(bulkCounts)) if (count(name) > 0) parts.push(`${count(name)} ${words}`);
+    return `▦ bulk ${text(meta, 'bulkId')} ${text(meta, 'state')}: ${parts.join(', ')}`;
+  }],
+]);
+
+/** The terminal's line for a log entry that is a run event, an error or a warning; undefined for the rest. */
 export function runEventLine(entry: LogEntry): string | undefined {
-  const meta = entry.meta;
-  const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString().slice(11, 19);
+  const { meta, level, message } = entry;
   const run = text(meta, 'workflowId');
+  const error = errorMessage(meta);
+  const eventLine = eventLines.get(message);
   let line: string | undefined;
-  switch (entry.message) {
-    case 'Workflow started':
-      line = `▶ ${run} started (${text(meta, 'workflowType')})`;
-      break;
-    case 'Workflow completed':
-      line = `✓ ${run} completed`;
-      break;
-    case 'Workflow failed':
-      line = `✗ ${run} failed: ${errorMessage(meta)}`;
-      break;
-    case 'Activity failed':
-      if (entry.level === 'DEBUG') return undefined; // a cancellation, not a failure
-      line = `↻ ${run}: ${text(meta, 'activityType')} attempt ${text(meta, 'attempt')} failed: ${errorMessage(meta)}`;
-      break;
-    case 'run waits for an operator':
-      line = `⏸ ${run} waits for an operator at ${text(meta, 'step')}: ${text(meta, 'reason')}`;
-      break;
-    case 'bulk progress': {
-      const count = (name: string): number => Number(text(meta, name) || 0);
-      const parts = [`${count('done')} of ${count('total')} done`];
-      for (const [name, words] of Object.entries(bulkCounts)) if (count(name) > 0) parts.push(`${count(name)} ${words}`);
-      line = `▦ bulk ${text(meta, 'bulkId')} ${text(meta, 'state')}: ${parts.join(', ')}`;
-      break;
-    }
-    default:
-      if (entry.level !== 'ERROR' && entry.level !== 'WARN') return undefined;
-      line = `${entry.level === 'ERROR' ? '!' : '·'} ${run === '' ? '' : `${run}: `}${entry.message}${errorMessage(meta) === '' ? '' : `: ${errorMessage(meta)}`}`;
+  if (eventLine !== undefined) line = eventLine(meta, run, level);
+  else if (level === 'ERROR' || level === 'WARN') {
+    line = `${level === 'ERROR' ? '!' : '·'} ${run === '' ? '' : `${run}: `}${message}${error === '' ? '' : `: ${error}`}`;
   }
-  return printable(`${at} ${line}`);
+  return line === undefined ? undefined : printable(`${isoTime(entry).slice(11, 19)} ${line}`);
 }
 
-/**
- * {@link runEventLine} without a bulk's item runs (errors aside). An item run is known by its
- * `bulkId`; its activities' entries, which have none, by its workflow id until the run ends.
- */
+/** {@link runEventLine} without a bulk's item runs (errors aside): known by `bulkId`, their activities' entries by workflow id. */
 export function runEventLines(): (entry: LogEntry) => string | undefined {
   const bulkItems = new Set<string>();
   return (entry) => {

@@ -1,13 +1,9 @@
-/**
- * The typed search attributes every orderflow run carries, so ops find runs in the Temporal UI.
- * On a real cluster `orderflow setup` registers them (src/temporal/readiness.ts). Workflow code
- * imports this module: only @temporalio/common and ./contracts.ts here.
- */
+/** The typed search attributes every orderflow run carries, for finding runs in the UI (`orderflow setup` registers them). Pure. */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { RunState } from './contracts.ts';
 
 export const orderflowSearchAttributes = {
-  /** running | awaiting-operator | completed | failed | compensated | partially-compensated */
+  /** The run's {@link RunState}. */
   state: defineSearchAttributeKey('OrderflowState', 'KEYWORD'),
   /** The step the run is at (or stopped at), e.g. add-credit, cancel-order. */
   step: defineSearchAttributeKey('OrderflowStep', 'KEYWORD'),
@@ -20,19 +16,15 @@ export const orderflowSearchAttributes = {
   bulkDone: defineSearchAttributeKey('OrderflowBulkDone', 'DOUBLE'),
   bulkFailed: defineSearchAttributeKey('OrderflowBulkFailed', 'DOUBLE'),
   bulkWaiting: defineSearchAttributeKey('OrderflowBulkWaiting', 'DOUBLE'),
-  /**
-   * While a run waits for an operator, e.g. `add-credit: retry|skip|abort (outcome unknown)`, for the UI's
-   * list (docs/runbook-ui.md). orderflow's words only: search attributes are not encrypted.
-   */
+  /** While a run waits, e.g. `add-credit: retry|skip|abort (outcome unknown)` (docs/runbook-ui.md); never encrypted: our words only. */
   waitingFor: defineSearchAttributeKey('OrderflowWaitingFor', 'KEYWORD'),
 } as const;
 
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute` and `operator search-attribute create`. */
 const cliTypes = { INT: 'Int', KEYWORD: 'Keyword', DOUBLE: 'Double' } as const;
 
-export const searchAttributeRegistrations: ReadonlyArray<{ name: string; cliType: 'Keyword' | 'Int' | 'Double' }> = Object.values(
-  orderflowSearchAttributes,
-).map((key) => ({ name: key.name, cliType: cliTypes[key.type] }));
+export const searchAttributeRegistrations = Object.values(orderflowSearchAttributes)
+  .map((key) => ({ name: key.name, cliType: cliTypes[key.type] }));
 
 /** The visibility query for runs waiting for an operator (the CLI's `ops list`, the worker's gauge). */
 export const awaitingOperatorQuery = `${orderflowSearchAttributes.state.name} = "${RunState.AwaitingOperator}"`;

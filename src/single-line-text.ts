@@ -1,25 +1,22 @@
 /**
- * What a single-line text from a person may hold: no control characters, no line or paragraph
- * separators, no invisible format characters (Cf: `evil\u202eman` shows as "evilnam"). Pure:
- * workflow code uses it. The PHP client's InputRules holds the same rule
- * (clients/php/src/InputRules.php); the contract publishes it as `singleLineText`.
+ * A single-line text from a person holds no control, line or paragraph separator, or invisible format characters (Cf:
+ * `evil\u202eman` shows as "evilnam"). Pure. The same rule: clients/php/src/InputRules.php, the contract's `singleLineText`.
  */
 export const controlCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 
 /** The bidirectional controls (a subset of Cf): they reorder what is displayed. */
 const bidirectionalControls = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
+const namedCharacters: Readonly<Record<string, string>> = {
+  '\n': 'a line break', '\r': 'a carriage return', '\t': 'a tab', '\x1b': 'an escape character (ESC)',
+};
+
 /** How a refused character is named in a problem (as the PHP client names it). */
-export function describeRefusedCharacter(character: string): string {
-  const code = character.codePointAt(0) ?? 0;
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  if (code === 0x0a) return 'a line break';
-  if (code === 0x0d) return 'a carriage return';
-  if (code === 0x09) return 'a tab';
-  if (code === 0x1b) return 'an escape character (ESC)';
+function describeRefusedCharacter(character: string): string {
+  const hex = `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
   if (bidirectionalControls.test(character)) return `the bidirectional control character ${hex}`;
   if (/\p{Cf}/u.test(character)) return `the invisible format character ${hex}`;
-  return `the control character ${hex}`;
+  return namedCharacters[character] ?? `the control character ${hex}`;
 }
 
 /** The problem with `value` as a single-line text named `what`, or undefined when fine. */

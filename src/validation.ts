@@ -1,8 +1,4 @@
-/**
- * Input validation for every workflow, in one place. Pure code: the starters, the CLI and
- * the workflows themselves (which run it first, deterministically) all call it, so bad
- * input is refused early, with every problem listed, and causes no call to any API.
- */
+/** Every workflow's input check, pure: the starters, the CLI and the workflows themselves run it, so bad input calls no API. */
 import { InvalidAmountError, formatCents, parsePositiveAmount } from './money.ts';
 import { controlCharacterProblem } from './single-line-text.ts';
 import type {
@@ -23,12 +19,15 @@ export class InputError extends Error {
 
 type Fields = Record<string, unknown>;
 
-function asFields(input: unknown, problems: string[]): Fields {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    problems.push('the input must be a JSON object');
-    return {};
-  }
-  return input as Fields;
+/** A validator: `read` reads every field, recording each problem; then one InputError lists them all. */
+function validator<T>(what: string, read: (fields: Fields, problems: string[]) => T): (input: unknown) => T {
+  return (input) => {
+    const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+    const problems = isObject ? [] : ['the input must be a JSON object'];
+    const value = read(isObject ? (input as Fields) : {}, problems);
+    if (problems.length > 0) throw new InputError(what, problems);
+    return value;
+  };
 }
 
 function positiveId(fields: Fields, name: string, problems: string[]): number {
@@ -81,56 +80,41 @@ function amount(fields: Fields, problems: string[]): string {
   try {
     return formatCents(parsePositiveAmount(value, 'amount'));
   } catch (error) {
-    if (error instanceof InvalidAmountError) {
-      problems.push(error.message);
-      return '';
-    }
-    throw error;
+    if (!(error instanceof InvalidAmountError)) throw error;
+    problems.push(error.message);
+    return '';
   }
-}
-
-function finish<T>(what: string, problems: string[], value: T): T {
-  if (problems.length > 0) throw new InputError(what, problems);
-  return value;
 }
 
 /** Durations accepted for waits: a number and a unit, e.g. `30 minutes`, `24 hours`, `7 days`. */
 const durationPattern = /^(\d{1,6})\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/;
 
-export function validateRefundAndCancel(input: unknown): RefundAndCancelInput {
-  const problems: string[] = [];
-  const fields = asFields(input, problems);
-  return finish('refund-and-cancel input refused', problems, {
-    userId: positiveId(fields, 'userId', problems),
-    orderId: positiveId(fields, 'orderId', problems),
-    amount: amount(fields, problems),
-    justclickBillId: optionalId(fields, 'justclickBillId', problems),
-    reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
-    requestedBy: text(fields, 'requestedBy', problems, { max: 200 }) ?? '',
-  });
-}
+export const validateRefundAndCancel = validator('refund-and-cancel input refused', (fields, problems): RefundAndCancelInput => ({
+  userId: positiveId(fields, 'userId', problems),
+  orderId: positiveId(fields, 'orderId', problems),
+  amount: amount(fields, problems),
+  justclickBillId: optionalId(fields, 'justclickBillId', problems),
+  reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
+  requestedBy: text(fields, 'requestedBy', problems, { max: 200 }) ?? '',
+}));
 
-export function validateProcessPaidOrder(input: unknown): ProcessPaidOrderInput {
-  const problems: string[] = [];
-  const fields = asFields(input, problems);
+export const validateProcessPaidOrder = validator('process-paid-order input refused', (fields, problems): ProcessPaidOrderInput => {
   const deadline = fields['paymentDeadline'];
   if (deadline !== undefined && (typeof deadline !== 'string' || !durationPattern.test(deadline.trim()))) {
     problems.push(`paymentDeadline must be a duration such as "30 minutes", "24 hours" or "7 days" (got ${JSON.stringify(deadline)})`);
   }
-  return finish('process-paid-order input refused', problems, {
+  return {
     userId: positiveId(fields, 'userId', problems),
     orderId: positiveId(fields, 'orderId', problems),
     justclickBillId: optionalId(fields, 'justclickBillId', problems),
     paymentDeadline: typeof deadline === 'string' ? deadline.trim() : undefined,
-  });
-}
+  };
+});
 
-export function validateAdjustCredit(input: unknown): AdjustCreditInput {
-  const problems: string[] = [];
-  const fields = asFields(input, problems);
+export const validateAdjustCredit = validator('adjust-credit input refused', (fields, problems): AdjustCreditInput => {
   const action = fields['action'];
   if (action !== 'add' && action !== 'subtract') problems.push(`action must be "add" or "subtract" (got ${JSON.stringify(action) ?? 'nothing'})`);
-  return finish('adjust-credit input refused', problems, {
+  return {
     userId: positiveId(fields, 'userId', problems),
     action: action === 'subtract' ? 'subtract' : 'add',
     amount: amount(fields, problems),
@@ -138,19 +122,17 @@ export function validateAdjustCredit(input: unknown): AdjustCreditInput {
     reason: text(fields, 'reason', problems, { max: 500 }) ?? '',
     requestedBy: text(fields, 'requestedBy', problems, { max: 200, optional: true }),
     requestId: optionalId(fields, 'requestId', problems),
-  });
-}
+  };
+});
 
-export function validateCancelOrder(input: unknown): CancelOrderInput {
-  const problems: string[] = [];
-  const fields = asFields(input, problems);
+export const validateCancelOrder = validator('cancel-order input refused', (fields, problems): CancelOrderInput => {
   const requester = fields['requester'];
   if (requester !== 'ADMIN' && requester !== 'BUYER') problems.push(`requester must be "ADMIN" or "BUYER" (got ${JSON.stringify(requester) ?? 'nothing'})`);
-  return finish('cancel-order input refused', problems, {
+  return {
     userId: positiveId(fields, 'userId', problems),
     orderId: positiveId(fields, 'orderId', problems),
     justclickBillId: optionalId(fields, 'justclickBillId', problems),
     requester: requester === 'BUYER' ? 'BUYER' : 'ADMIN',
     reason: text(fields, 'reason', problems, { max: 500, optional: true }),
-  });
-}
+  };
+});

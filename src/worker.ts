@@ -1,8 +1,4 @@
-/**
- * The composition root: config → clients → ledger → activities → Worker. `orderflow worker`
- * runs it until SIGINT/SIGTERM, with JSON logs through the Temporal runtime logger and
- * optional Prometheus metrics.
- */
+/** The composition root, config → clients → ledger → activities → Worker, and `orderflow worker`, which runs it until SIGINT/SIGTERM. */
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -18,12 +14,11 @@ import { ConfigError, isSectionSet, loadConfig } from './config.ts';
 import { messageOf } from './config-reader.ts';
 import type { Config, Environment } from './config.ts';
 import { openLedger } from './ledger/index.ts';
-import { apiCallObserver } from './telemetry/api-calls.ts';
+import { apiCallObserver, effectKeyActivityInterceptor } from './telemetry/api-calls.ts';
 import { observeLedger } from './telemetry/ledger.ts';
 import { createOrderflowMetrics, histogramBucketOverrides } from './telemetry/metrics.ts';
 import { readTracingSettings, startTracing } from './telemetry/tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
-import { effectKeyActivityInterceptor, watchRunsAwaitingOperator } from './telemetry/worker.ts';
 import { TemporalNotReadyError } from './temporal/readiness.ts';
 import { connectChecked } from './client/connect.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
@@ -41,9 +36,7 @@ export const workflowsPath = besideThis('workflows/index');
 /** Workflow interceptors counting operator decisions (bundled with the workflows). */
 const workflowMetricsInterceptorsPath = besideThis('run-kit/metrics-interceptors');
 
-function logToStderr(entry: LogEntry): void {
-  process.stderr.write(jsonLogLine(entry));
-}
+const logToStderr = (entry: LogEntry): void => void process.stderr.write(jsonLogLine(entry));
 
 let runtimeInstalled = false;
 /** The logger given to the Temporal runtime, also used for orderflow's own lines (it outlives the runtime). */
@@ -59,7 +52,7 @@ export function installRuntime(options: { metricsPort?: number | undefined; logL
       logging: { filter: { core: 'WARN' }, forward: {} },
       ...(options.metricsPort === undefined
         ? {}
-        : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}`, histogramBucketOverrides: { ...histogramBucketOverrides } } } }),
+        : { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}`, histogramBucketOverrides } } }),
     },
   });
   runtimeInstalled = true;
@@ -77,8 +70,7 @@ export interface CreateWorkerOptions {
   env?: Environment;
   /** Wins over `env`. */
   config?: WorkerConfig;
-  /** Tests: this connection and task queue instead of the configured ones. */
-  connection?: NativeConnection;
+  /** Tests and benchmarks: this task queue instead of the configured one. */
   taskQueue?: string;
   tracing?: Tracing;
   /** Wait for an unreachable Temporal instead of failing at once (`orderflow worker` does). */
@@ -111,30 +103,25 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     onBackgroundError: (error, context) => processLogger.warn('effect ledger background failure', { context, error: error.message }),
   });
   const ledger = observeLedger(openedLedger, metrics);
-  /** Closes what this worker opened (a connection given in `options` is the caller's). */
   const closeAll = async (connection?: NativeConnection): Promise<void> => {
-    const ownConnection = connection === options.connection ? undefined : connection;
-    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), ownConnection?.close()]);
+    await Promise.allSettled([webtv.close(), justclick?.close(), ledger.close(), connection?.close()]);
   };
   let connection: NativeConnection;
   try {
-    // On a bare cluster this refuses (exit 2), naming what is missing and the command that fixes it.
-    // Unreachable: with `waitForTemporal`, wait for it (see src/temporal/wait-for-cluster.ts).
+    // A bare cluster is refused (exit 2) naming the fix; an unreachable one is waited for with `waitForTemporal` (wait-for-cluster.ts).
     const settings = config.temporal.connection;
     connection =
-      options.connection ??
-      (options.waitForTemporal === undefined
+      options.waitForTemporal === undefined
         ? await connectWorkerToTemporal(settings)
         : await untilTemporalReady(() => connectWorkerToTemporal(settings), settings, {
             signal: options.waitForTemporal.signal,
             log: (message, fields) => processLogger.warn(message, fields),
-          }));
+          });
   } catch (error) {
     await closeAll();
     throw error;
   }
-  // A run whose payloads this worker cannot decrypt fails its workflow task (Temporal retries it,
-  // so the run goes on once the key is added): each time, one error line names the missing key.
+  // A payload this worker cannot decrypt fails its workflow task, retried until the key is added (docs/encryption.md): one line each.
   const dataConverter = orderflowDataConverter(config.temporal.encryption, {
     onKeyError: (error, workflowId) => processLogger.error('cannot decrypt a payload: the run waits until its key is configured', { workflowId, keyId: error.keyId, error: error.message }),
   });
@@ -145,8 +132,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       connection,
       namespace: config.temporal.namespace,
       taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-      // Bundled in a child process (webpack stays out of this one) unless the tracing plugin
-      // must add its workflow interceptors at bundle time.
+      // Bundled in a child process (webpack stays out of this one), unless the tracing plugin adds interceptors at bundle time.
       ...(options.tracing === undefined
         ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath], dataConverter.failureConverterPath) } }
         : { workflowsPath }),
@@ -174,7 +160,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
     worker,
     ledger,
     async run() {
-      const stopWatching = watchRunsAwaitingOperator(connection, config.temporal.namespace, metrics, (error) =>
+      const stopWatching = metrics.watchRunsAwaitingOperator(connection, config.temporal.namespace, (error) =>
         processLogger.warn('cannot count the runs awaiting an operator', { error: error.message }),
       );
       try {
@@ -184,9 +170,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
         await closeAll(connection);
       }
     },
-    shutdown() {
-      worker.shutdown();
-    },
+    shutdown: () => worker.shutdown(),
   };
 }
 
@@ -243,14 +227,12 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   processLogger.info('orderflow worker stopped');
 }
 
-/** Writes the reason on stderr and exits: the Temporal runtime would keep the process alive. */
-function exitWith(error: unknown): never {
-  process.stderr.write(`orderflow worker: ${messageOf(error)}\n`);
-  process.exit(error instanceof TemporalNotReadyError ? error.exitCode : 1);
-}
-
 if (import.meta.main) {
   // `node src/worker.ts` is the worker's own process too (the chaos tests and bench:scale start it so).
   restartWithWorkerHeapLimits({ ownProcess: true });
-  runWorkerProcess().catch(exitWith);
+  runWorkerProcess().catch((error: unknown) => {
+    // Exits: the Temporal runtime would keep the process alive.
+    process.stderr.write(`orderflow worker: ${messageOf(error)}\n`);
+    process.exit(error instanceof TemporalNotReadyError ? error.exitCode : 1);
+  });
 }

@@ -7,10 +7,7 @@ import { checkReadyForOrderflow, explainConnectFailure } from '../temporal/readi
 import type { TemporalServices } from '../temporal/readiness.ts';
 import { orderflowDataConverter } from '../temporal/encryption.ts';
 
-/**
- * The connection `connect` opens, checked ready for orderflow unless `checkReady` is false; failures a
- * person can fix become a TemporalNotReadyError that says what to do.
- */
+/** The connection `connect` opens, checked ready unless `checkReady` is false; a failure a person can fix is a TemporalNotReadyError. */
 export async function connectChecked<C extends TemporalServices & { close(): Promise<void> }>(
   settings: TemporalConnectionSettings,
   connect: () => Promise<C>,
@@ -42,14 +39,12 @@ export interface ConnectClientOptions {
 /** A client with the settings of src/temporal/connection.ts ({@link connectChecked}); payloads are encrypted when keys are configured. */
 export async function connectClient(config: Pick<TemporalConfig, 'connection' | 'encryption'>, options: ConnectClientOptions = {}): Promise<Client> {
   const settings = config.connection;
-  const { address, tls, apiKey, metadata } = settings.connectionOptions();
-  const connect = (): Promise<Connection> => Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5 seconds' });
+  const connect = (): Promise<Connection> => Connection.connect({ ...settings.connectionOptions(), connectTimeout: '5 seconds' });
   const connection = await connectChecked(settings, connect, options.checkReady);
   return new Client({ connection, namespace: settings.namespace, plugins: options.plugins ?? [], dataConverter: orderflowDataConverter(config.encryption), ...(options.identity === undefined ? {} : { identity: options.identity }) });
 }
 
-/** The Temporal UI page of a workflow (its latest run). */
+/** The Temporal UI page of a workflow (its latest run); `uiUrl` has no trailing slash (checkHttpUrl strips it). */
 export function workflowUiUrl(config: Pick<TemporalConfig, 'uiUrl' | 'namespace'>, workflowId: string): string {
-  const base = config.uiUrl.replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

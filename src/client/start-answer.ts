@@ -1,7 +1,6 @@
 /**
- * A workflow start that also says whether it started a run: with USE_EXISTING, Temporal
- * answers `started: false` for a taken id, which `WorkflowClient.start` drops. Only the
- * gRPC call of the SDK's start chain is replaced; interceptors and the converter stay the SDK's.
+ * A workflow start that also says whether it started a run (with USE_EXISTING Temporal answers `started: false`, which
+ * `WorkflowClient.start` drops). Only the SDK's gRPC start call is replaced; interceptors and the converter stay the SDK's.
  */
 import { WorkflowClient, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowStartInput, WorkflowStartOptions, WorkflowStartOutput } from '@temporalio/client';

@@ -1,8 +1,4 @@
-/**
- * Typed starters, driven by the workflow registry: input is validated before anything is
- * sent, the workflow id is the business key, and a key that already has a run answers with
- * that run when the request is the same (docs/architecture.md), else is refused.
- */
+/** Starters (docs/architecture.md): input checked before anything is sent; a key's run answers the same request and refuses another. */
 import { WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
@@ -130,17 +126,13 @@ function detailsList(rows: ReadonlyArray<readonly [string, string, string?]>, in
     .join('\n');
 }
 
-const searchAttributeKeys = Object.values(orderflowSearchAttributes);
-
+/** The search attributes a run starts with: its state, then each of the registry's whose input field is set. */
 function searchAttributesAtStart(mapping: Readonly<Partial<Record<string, string>>>, input: Readonly<Record<string, unknown>>): SearchAttributePair[] {
-  const pairs: SearchAttributePair[] = [{ key: orderflowSearchAttributes.state, value: stateAtStart.value }];
-  for (const [attribute, field] of Object.entries(mapping)) {
-    const key = searchAttributeKeys.find((candidate) => candidate.name === attribute);
-    const value = field === undefined ? undefined : input[field];
-    if (key === undefined) throw new Error(`The workflow registry names an unknown search attribute ${attribute}.`);
-    if (value !== undefined) pairs.push({ key, value } as SearchAttributePair);
-  }
-  return pairs;
+  const fromInput = Object.values(orderflowSearchAttributes).flatMap((key) => {
+    const field = mapping[key.name];
+    return field === undefined || input[field] === undefined ? [] : [{ key, value: input[field] } as SearchAttributePair];
+  });
+  return [{ key: orderflowSearchAttributes.state, value: stateAtStart.value }, ...fromInput];
 }
 
 function businessKey(workflowType: WorkflowTypeName, input: unknown): string {
@@ -156,16 +148,8 @@ export function workflowIdOf(workflowType: WorkflowTypeName, rawInput: unknown):
 
 /** Starts `workflowType` for `rawInput` (validated first), or answers with the run its business key already has. */
 export async function startWorkflow<T extends WorkflowTypeName>(options: StarterOptions, workflowType: T, rawInput: WorkflowInput<T>): Promise<StartedRun> {
-  const input = workflowRegistry[workflowType].validate(rawInput) as unknown as Record<string, unknown>;
-  return startOrJoin(options, workflowType, input).catch(async (error: unknown) => {
-    // A bare cluster: say which search attributes are missing and how to register them.
-    throw (await explainStartRefusal(error, options.client.connection, options.client.options.namespace)) ?? error;
-  });
-}
-
-/** Starts the run for a validated input, or answers with the run its business key already has. */
-async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeName, input: Record<string, unknown>): Promise<StartedRun> {
   const registration = workflowRegistry[workflowType];
+  const input = registration.validate(rawInput) as unknown as Record<string, unknown>;
   const { client } = options;
 
   const answerExisting = async (workflowId: string, answeredRunId?: string): Promise<StartedRun> => {
@@ -203,7 +187,8 @@ async function startOrJoin(options: StarterOptions, workflowType: WorkflowTypeNa
   } catch (error) {
     // Refused by the reuse policy: a run with this business key already succeeded.
     if (error instanceof WorkflowExecutionAlreadyStartedError) return answerExisting(workflowId);
-    throw error;
+    // A bare cluster: say which search attributes are missing and how to register them.
+    throw (await explainStartRefusal(error, client.connection, client.options.namespace)) ?? error;
   }
 }
 

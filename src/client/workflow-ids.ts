@@ -1,22 +1,12 @@
 /**
- * Workflow ids are business keys: the same request sent twice maps to the same id, hence the
- * same run. Ids contain no `/` nor anything a URL path would escape: Temporal's HTTP API takes
- * the id as a path segment and decodes `%2F` into a separator.
+ * Workflow ids are business keys: the same request twice is the same id, hence one run. No `/` nor anything a URL path would
+ * escape: Temporal's HTTP API takes the id as a path segment and decodes `%2F` into a separator.
  */
 import { createHash } from 'node:crypto';
+import { adjustmentDigest } from '../business-keys.ts';
 
 /** Characters a rendered id may contain: all unreserved in a URL path segment, and ':' and '.'. */
 export const workflowIdPattern = /^[A-Za-z0-9_.:-]+$/;
-
-/** Separator between the parts of a business key. */
-export const idSeparator = ':';
-
-/** The `requestId` of an adjustment sent without one: sha256 of the JSON of these values, first 20 hex digits. */
-export const adjustmentDigest = {
-  fields: ['userId', 'action', 'amount', 'description', 'reason'],
-  algorithm: 'sha256',
-  hexDigits: 20,
-} as const;
 
 export function requestDigest(values: readonly unknown[]): string {
   return createHash(adjustmentDigest.algorithm).update(JSON.stringify(values)).digest('hex').slice(0, adjustmentDigest.hexDigits);

@@ -1,18 +1,14 @@
-/**
- * The one table of orderflow's startable workflows: type, input check, business-key id,
- * what makes "the same request", search attributes and UI summary at start, contract types.
- * It drives the starters (./starters.ts), the CLI and the caller contract (`npm run contract`).
- */
+/** The one table of the startable workflows: it drives the starters (./starters.ts), the CLI and the contract (`npm run contract`). */
 import type { adjustCredit } from '../workflows/adjust-credit.ts';
 import type { cancelOrder } from '../workflows/cancel-order.ts';
 import type { processPaidOrder } from '../workflows/process-paid-order.ts';
 import type { refundAndCancel } from '../workflows/refund-and-cancel.ts';
-import { idTemplates } from '../business-keys.ts';
-import { RunState, defaultPaymentDeadline } from '../contracts.ts';
+import { adjustmentDigest, idTemplates } from '../business-keys.ts';
+import { RunState, defaultPaymentDeadline, queryNames, signalNames, updateNames } from '../contracts.ts';
 import type { RunResult } from '../contracts.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
 import { validateAdjustCredit, validateCancelOrder, validateProcessPaidOrder, validateRefundAndCancel } from '../validation.ts';
-import { adjustmentDigest, requestDigest } from './workflow-ids.ts';
+import { requestDigest } from './workflow-ids.ts';
 
 type SearchAttributeName = (typeof orderflowSearchAttributes)[keyof typeof orderflowSearchAttributes]['name'];
 
@@ -64,7 +60,7 @@ const processPaidOrderRegistration: WorkflowRegistration<typeof processPaidOrder
   summary: 'Process paid order {orderId} for store user {userId}',
   details: [['user', 'userId'], ['order', 'orderId'], ['JustClick bill', 'justclickBillId'], ['payment deadline', 'paymentDeadline', defaultPaymentDeadline]],
   contractTypes: { input: 'ProcessPaidOrderInput', result: 'RunResult' },
-  extraSignals: [{ name: 'paymentReceived', argument: 'PaymentReceived' }],
+  extraSignals: [{ name: signalNames.paymentReceived, argument: 'PaymentReceived' }],
 };
 
 const adjustCreditRegistration: WorkflowRegistration<typeof adjustCredit> = {
@@ -106,9 +102,9 @@ export type WorkflowInput<T extends WorkflowTypeName> = ReturnType<(typeof workf
 
 /** Messages every workflow accepts (the operator protocol), with their contract types. */
 export const operatorMessages = {
-  signals: [{ name: 'operatorDecision', argument: 'OperatorDecision' }],
-  updates: [{ name: 'operatorDecision', argument: 'OperatorDecision', result: 'OperatorDecisionReply' }],
-  queries: [{ name: 'status', result: 'RunStatus' }],
+  signals: [{ name: signalNames.operatorDecision, argument: 'OperatorDecision' }],
+  updates: [{ name: updateNames.operatorDecision, argument: 'OperatorDecision', result: 'OperatorDecisionReply' }],
+  queries: [{ name: queryNames.status, result: 'RunStatus' }],
 } as const;
 
 /** `OrderflowState` at start. */

@@ -18,15 +18,11 @@ const effectOptions: ActivityOptions = {
   },
 };
 
+/** The retry of reads and bookkeeping: from 1 s, doubling, at most 30 s apart. */
+const retryUpTo30s = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+
 /** Ledger-only bookkeeping: retried without limit, because losing an operator's decision is not acceptable. */
-export const bookkeepingOptions: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-  },
-};
+export const bookkeepingOptions: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: retryUpTo30s };
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 
@@ -42,7 +38,7 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
   const remote = proxyActivities<OrderflowActivities>(options) as unknown as Record<string, ActivityFunction>;
   const localOptions = { startToCloseTimeout: options.startToCloseTimeout, retry: { maximumAttempts: 1 } };
   const local = proxyLocalActivities<OrderflowActivities>(localOptions) as unknown as Record<string, ActivityFunction>;
-  const steps = new Proxy({} as Record<string, ActivityFunction>, {
+  return new Proxy({} as OrderflowActivities, {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
       return async (...args: never[]): Promise<unknown> => {
@@ -56,18 +52,12 @@ function localFirst(options: ActivityOptions): OrderflowActivities {
       };
     },
   });
-  return steps as unknown as OrderflowActivities;
 }
 
 /** Reads that decide what a run does: normal activities, so their answer is in the history; an attempt covers a call's 60 s deadline. */
 export const reads: OrderflowActivities = proxyActivities<OrderflowActivities>({
   startToCloseTimeout: '90 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 12,
-  },
+  retry: { ...retryUpTo30s, maximumAttempts: 12 },
 });
 /** Changes through the ledger (credit, cancel, process, JustClick): local first, then {@link effectOptions}. */
 export const effects: OrderflowActivities = localFirst(effectOptions);

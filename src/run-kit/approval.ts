@@ -22,15 +22,14 @@ export async function approveIfAboveThreshold(run: Run, approval: CreditApproval
   const { above } = await workerSettings.approvalThreshold();
   if (above === null || parsePositiveAmount(approval.amount) <= parsePositiveAmount(above, 'approval threshold')) return;
   run.addStepBefore(approvalStep, approval.before);
-  const failure = {
-    type: 'ApprovalRequired',
-    message: `${approval.change}: ${approval.amount} is above the approval threshold ${above} (ORDERFLOW_APPROVAL_ABOVE).`,
-    observed: { amount: approval.amount, 'approval threshold': above },
-  };
   const decision = await run.awaitOperator({
     step: approvalStep,
     reason: `${approval.change} is above the approval threshold (${above}): a second person must approve it before it is made.`,
-    failure,
+    failure: {
+      type: 'ApprovalRequired',
+      message: `${approval.change}: ${approval.amount} is above the approval threshold ${above} (ORDERFLOW_APPROVAL_ABOVE).`,
+      observed: { amount: approval.amount, 'approval threshold': above },
+    },
     choices: {
       approve: `${approval.change}: approved (you are not the one who started this run); make it now.`,
       abort: 'Do not make it: stop now; nothing has been changed.',

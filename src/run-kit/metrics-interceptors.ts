@@ -1,7 +1,7 @@
 /** Workflow interceptors: a bulk's item runs log with `bulkId` (src/run-events.ts); decisions are counted (docs/configuration.md). */
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
 import type { GetLogAttributesInput, Next, UpdateInput, SignalInput, WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
-import { updateNames } from '../contracts.ts';
+import { signalNames, updateNames } from '../contracts.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
 
 const decisions = metricMeter.createCounter('orderflow_operator_decisions', '1', 'Operator decisions received by runs');
@@ -20,7 +20,7 @@ class OperatorDecisionMetrics implements WorkflowInboundCallsInterceptor {
   }
 
   async handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
-    if (input.signalName === updateNames.operatorDecision) decisions.add(1, { action: actionOf(input.args), via: 'signal' });
+    if (input.signalName === signalNames.operatorDecision) decisions.add(1, { action: actionOf(input.args), via: 'signal' });
     return next(input);
   }
 }

@@ -1,12 +1,12 @@
 /** The operator protocol: the `operatorDecision` update and signal, the `status` query, a decision's check (docs/decisions.md). */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { operatorActions } from '../contracts.ts';
+import { operatorActions, queryNames, signalNames, updateNames } from '../contracts.ts';
 import { controlCharacterProblem } from '../single-line-text.ts';
 import type { OperatorAction, OperatorDecision, OperatorDecisionReply, OperatorRequest, RecordedDecision, RunStatus } from '../contracts.ts';
 
-export const operatorDecisionUpdate = defineUpdate<OperatorDecisionReply, [OperatorDecision]>('operatorDecision');
-export const operatorDecisionSignal = defineSignal<[OperatorDecision]>('operatorDecision');
-export const statusQuery = defineQuery<RunStatus>('status');
+export const operatorDecisionUpdate = defineUpdate<OperatorDecisionReply, [OperatorDecision]>(updateNames.operatorDecision);
+export const operatorDecisionSignal = defineSignal<[OperatorDecision]>(signalNames.operatorDecision);
+export const statusQuery = defineQuery<RunStatus>(queryNames.status);
 
 /** Limits on what an operator may write; the note lands in history, the UI and the ledger. */
 const maxNoteLength = 2_000;
@@ -74,19 +74,14 @@ export function decisionProblems(input: unknown, wait: Wait | null, run: { state
 /** The `operator` and `note` of a decision, or of a bulk's pause, resume or cancel: one printable line each. */
 export function authorshipProblems(input: object, verb: 'decides' | 'asks'): string[] {
   const { note, operator } = input as { note?: unknown; operator?: unknown };
-  const problems: string[] = [];
+  const problems: Array<string | undefined> = [];
   if (typeof note !== 'string' || note.trim() === '') problems.push('"note" must say why (a non-empty string)');
   else if (note.length > maxNoteLength) problems.push(`"note" must be at most ${maxNoteLength} characters`);
-  else problems.push(...oneLine('"note"', note));
+  else problems.push(controlCharacterProblem('"note"', note));
   if (typeof operator !== 'string' || operator.trim() === '') problems.push(`"operator" must name who ${verb}`);
   else if (operator.trim().length > maxOperatorLength) problems.push(`"operator" must be at most ${maxOperatorLength} characters`);
-  else problems.push(...oneLine('"operator"', operator));
-  return problems;
-}
-
-function oneLine(what: string, value: string): string[] {
-  const problem = controlCharacterProblem(what, value);
-  return problem === undefined ? [] : [problem];
+  else problems.push(controlCharacterProblem('"operator"', operator));
+  return problems.filter((problem) => problem !== undefined);
 }
 
 export function normalizeDecision(decision: OperatorDecision): OperatorDecision {

@@ -7,10 +7,8 @@ import { controlCharacterProblem } from '../single-line-text.ts';
 import { InputError } from '../validation.ts';
 import { statusQuery } from './operator.ts';
 
-type StartState = typeof RunState.Running | typeof RunState.Failed;
-
 /** The `status` query's answer before a Run tracker exists: the CLI, ops and the UI see the run's `start` step. */
-function answerStartStatus(workflowType: string, state: StartState, detail: string): void {
+function answerStartStatus(workflowType: string, state: typeof RunState.Running | typeof RunState.Failed, detail: string): void {
   setHandler(statusQuery, () => ({
     workflowType,
     state,
@@ -49,18 +47,15 @@ type KeyedInput = { userId: number; orderId?: number | undefined; requestId?: st
 
 /** Checks input and id, touching nothing: bad input or id fails the run as InvalidInput, another business key as WorkflowIdMismatch. */
 export function checkedRunInput<T extends KeyedInput>(workflowType: StartableWorkflowType, validate: (input: unknown) => T, rawInput: unknown): T {
+  const invalid = (message: string, problems: readonly string[]): ApplicationFailure =>
+    ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true, details: [problems] });
   const idProblem = receivedWorkflowIdProblem();
-  if (idProblem !== undefined) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: `run refused: ${idProblem}`, nonRetryable: true, details: [[idProblem]] });
-  }
+  if (idProblem !== undefined) throw invalid(`run refused: ${idProblem}`, [idProblem]);
   let input: T;
   try {
     input = validate(rawInput);
   } catch (error) {
-    if (error instanceof InputError) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true, details: [error.problems] });
-    }
-    throw error;
+    throw error instanceof InputError ? invalid(error.message, error.problems) : error;
   }
   const problem = businessKeyProblem(workflowType, workflowInfo().workflowId, input);
   if (problem !== undefined) refuse(workflowType, FailureType.WorkflowIdMismatch, `${workflowType}: ${problem}`);

@@ -1,7 +1,4 @@
-/**
- * The effect ledger, observed: effect states, reconciliation verdicts and per-user lock waits
- * are counted; everything else passes through unchanged.
- */
+/** The effect ledger, observed: effect states, reconciliation verdicts and per-user lock waits are counted; the rest passes through. */
 import { UserLockTimeoutError } from '../ledger/errors.ts';
 import type { EffectLedger, EffectRecord, EffectState, HeldUserLock } from '../ledger/types.ts';
 import type { OrderflowMetrics } from './metrics.ts';

@@ -1,5 +1,7 @@
 /** orderflow's own metrics, through the Temporal runtime's meter next to the SDK's (docs/configuration.md); no id or secret in a label. */
 import type { MetricMeter } from '@temporalio/common';
+import type { NativeConnection } from '@temporalio/worker';
+import { awaitingOperatorQuery } from '../search-attributes.ts';
 
 export const metricNames = Object.freeze({
   apiCalls: 'orderflow_api_calls',
@@ -13,12 +15,9 @@ export const metricNames = Object.freeze({
 });
 
 /** Bucket bounds in seconds for our histograms (the runtime's defaults are for milliseconds). */
-export const secondsBuckets = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export const histogramBucketOverrides: Readonly<Record<string, number[]>> = Object.freeze({
-  [metricNames.apiCallDuration]: [...secondsBuckets],
-  [metricNames.userLockWait]: [...secondsBuckets],
-});
+export const histogramBucketOverrides = { [metricNames.apiCallDuration]: secondsBuckets, [metricNames.userLockWait]: secondsBuckets };
 
 export type ApiCallOutcomeLabel = 'ok' | 'rejected' | 'not-sent' | 'unknown' | 'error';
 
@@ -46,8 +45,23 @@ export function createOrderflowMetrics(meter: MetricMeter) {
     userLockWait(outcome: 'acquired' | 'timed-out', seconds: number): void {
       userLockWait.record(seconds, { outcome });
     },
-    runsAwaitingOperator(count: number): void {
-      awaiting.set(count);
+    /** Sets the awaiting-operator gauge from a visibility count now and every 15 s; returns the stop function. */
+    watchRunsAwaitingOperator(connection: NativeConnection, namespace: string, onError: (error: Error) => void): () => void {
+      let failing = false;
+      const count = async (): Promise<void> => {
+        try {
+          const query = `${awaitingOperatorQuery} AND ExecutionStatus = "Running"`;
+          const { count: runs } = await connection.workflowService.countWorkflowExecutions({ namespace, query });
+          awaiting.set(Number(runs ?? 0));
+          failing = false;
+        } catch (error) {
+          if (!failing) onError(error instanceof Error ? error : new Error(String(error)));
+          failing = true;
+        }
+      };
+      void count();
+      const timer = setInterval(() => void count(), 15_000).unref();
+      return () => clearInterval(timer);
     },
   };
 }

@@ -4,8 +4,7 @@ import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
-
-export type Environment = Readonly<Record<string, string | undefined>>;
+import type { Environment } from '../config-reader.ts';
 
 export interface TracingSettings {
   readonly tracesUrl: string;

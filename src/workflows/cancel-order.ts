@@ -31,8 +31,6 @@ export async function cancelOrder(rawInput: CancelOrderInput): Promise<RunResult
     run.failRefused(cancelled.failure.type, `${what} was refused: ${cancelled.failure.message} Nothing was changed.`, cancelled.failure);
   }
 
-  if (justclickBillId !== undefined) {
-    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the order stays cancelled');
-  }
+  await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the order stays cancelled');
   return run.complete(`${what}: done.`);
 }

@@ -1,4 +1,4 @@
-/** What each operator choice does, per step of the workflows in this folder: the one place for this wording. */
+/** What each operator choice does at each step of these workflows (the run kit words its undo's and approval's own). */
 import type { Choices } from '../run-kit/step.ts';
 
 export const choices = {

@@ -1,10 +1,9 @@
 /** Every workflow orderflow's worker runs. Deterministic code only (see eslint.config.js). */
 export { refundAndCancel } from './refund-and-cancel.ts';
-export { processPaidOrder, paymentReceivedSignal } from './process-paid-order.ts';
+export { processPaidOrder } from './process-paid-order.ts';
 export { adjustCredit } from './adjust-credit.ts';
 export { cancelOrder } from './cancel-order.ts';
-export { operatorDecisionSignal, operatorDecisionUpdate, statusQuery } from '../run-kit/operator.ts';
-export { bulkRun, bulkProgressQuery, pauseBulkUpdate, resumeBulkUpdate, cancelBulkUpdate } from '../features/bulk/workflow.ts';
+export { bulkRun } from '../features/bulk/workflow.ts';
 export { bulkRowsUpload, bulkReportPage } from '../features/bulk/rows-workflow.ts';
 export { reconcile } from '../features/reconcile/workflow.ts';
 export { reconcileFinding } from '../features/reconcile/finding-workflow.ts';

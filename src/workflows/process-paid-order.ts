@@ -11,7 +11,7 @@ import { billStep, confirmCurrentOrder } from './steps.ts';
 import { validateProcessPaidOrder } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 
-export const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
+const paymentReceivedSignal = defineSignal<[PaymentReceived?]>(signalNames.paymentReceived);
 
 export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise<RunResult> {
   const input = checkedRunInput('processPaidOrder', validateProcessPaidOrder, rawInput);
@@ -58,8 +58,6 @@ export async function processPaidOrder(rawInput: ProcessPaidOrderInput): Promise
     if (decision.action === 'abort') return run.failAborted(decision, `${what} stopped while an amount was due.`);
   }
 
-  if (justclickBillId !== undefined) {
-    await billStep(run, { step: 'mark-justclick-bill-paid', id: justclickBillId, userId }, what, 'processed');
-  }
+  await billStep(run, { step: 'mark-justclick-bill-paid', id: justclickBillId, userId }, what, 'processed');
   return run.complete(`${what}: done.`);
 }

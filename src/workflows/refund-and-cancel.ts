@@ -13,12 +13,11 @@ import { validateRefundAndCancel } from '../validation.ts';
 import { effects } from '../run-kit/activity-proxies.ts';
 import { approveIfAboveThreshold } from '../run-kit/approval.ts';
 
-export const refundAndCancelSteps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'] as const;
-
 export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<RunResult> {
   const input = checkedRunInput('refundAndCancel', validateRefundAndCancel, rawInput);
   const { userId, orderId, amount, justclickBillId } = input;
-  const run = new Run('refundAndCancel', refundAndCancelSteps, { userId, orderId, justclickBillId });
+  const steps = ['confirm-order', 'add-credit', 'cancel-order', 'delete-justclick-bill'];
+  const run = new Run('refundAndCancel', steps, { userId, orderId, justclickBillId });
   if (justclickBillId === undefined) run.setStep('delete-justclick-bill', 'not-needed', 'no JustClick bill was given');
   const saga = new Compensations();
   const addCreditKey = run.effectKey('add-credit');
@@ -80,10 +79,7 @@ export async function refundAndCancel(rawInput: RefundAndCancelInput): Promise<R
   if (cancelled.kind === 'business-failure' || cancelled.kind === 'compensate') return saga.compensateAndEnd(run, whyCompensate(what, 'cancel-order', cancelled));
   saga.clear();
 
-  if (justclickBillId !== undefined) {
-    await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
-  }
-
+  await billStep(run, { step: 'delete-justclick-bill', id: justclickBillId, userId }, what, 'the refund and the cancellation stand');
   return run.complete(`${what}: done.`);
 }
 

@@ -18,7 +18,7 @@ export async function confirmCurrentOrder(
     name: 'confirm-order',
     userId: input.userId,
     run: () => reads.observeOrder(input),
-    describe: (observation) => describeObservation(observation),
+    describe: describeObservation,
     onBusinessFailure: 'operator',
     // No such user is as final as no such order: the run ends, having changed nothing.
     alwaysReturn: [FailureType.UnknownUser],
@@ -50,24 +50,25 @@ function describeObservation(observation: OrderObservation): string {
   return parts.join(', ');
 }
 
-/** The run's JustClick bill and the forward-only step on it. */
-type Bill = { step: 'delete-justclick-bill' | 'mark-justclick-bill-paid'; id: string; userId: number };
+/** The run's JustClick bill (none: the step is not needed) and the forward-only step on it. */
+type Bill = { step: 'delete-justclick-bill' | 'mark-justclick-bill-paid'; id: string | undefined; userId: number };
 
-/** A forward-only step on the run's JustClick bill: delete it, or mark it paid; `stands` says what has been done already. */
-export async function billStep(run: Run, bill: Bill, what: string, stands: string): Promise<void> {
-  const effectKey = run.effectKey(bill.step);
-  const input = { effectKey, workflowId: run.workflowId, billId: bill.id, userId: bill.userId };
-  const deleting = bill.step === 'delete-justclick-bill';
+/** A forward-only step on the run's JustClick bill, if any: delete it, or mark it paid; `stands` says what has been done already. */
+export async function billStep(run: Run, { step, id, userId }: Bill, what: string, stands: string): Promise<void> {
+  if (id === undefined) return;
+  const effectKey = run.effectKey(step);
+  const input = { effectKey, workflowId: run.workflowId, billId: id, userId };
+  const deleting = step === 'delete-justclick-bill';
   const outcome = await performStep(run, {
-    name: bill.step,
+    name: step,
     effectKey,
-    userId: bill.userId,
+    userId,
     run: () => (deleting ? effects.deleteJustClickBill(input) : effects.markJustClickBillPaid(input)),
     onBusinessFailure: 'operator',
     choices: deleting ? choices.deleteBill(stands) : choices.markBillPaid,
   });
   if (outcome.kind === 'abort') {
     const notDone = deleting ? 'deleted' : 'marked paid';
-    run.failAborted(outcome.decision, `${what}: ${stands}, but the JustClick bill ${bill.id} was not ${notDone}.`);
+    run.failAborted(outcome.decision, `${what}: ${stands}, but the JustClick bill ${id} was not ${notDone}.`);
   }
 }
