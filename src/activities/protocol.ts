@@ -11,7 +11,7 @@ import { ApiCallError } from '../apis/outcome.ts';
 import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
+import type { BeginEffectInput, EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
 import { BusinessKeyHeldError, UserLockTimeoutError } from '../ledger/errors.ts';
 import { stepOfEffectKey } from '../ledger/keys.ts';
 import { apiFailure, failure } from './failures.ts';
@@ -176,8 +176,26 @@ export function createProtocol(deps: ActivityDeps) {
       }
     },
 
+    /** Arms the effect with what was observed before calling: its first attempt begins the row, a later one records `pending` again. */
+    async arm(effectKey: string, row: EffectRecord | undefined, effect: Omit<BeginEffectInput, keyof AttemptContext>): Promise<void> {
+      const context = attemptContext();
+      const { observedBefore } = effect;
+      if (row === undefined) await ledger.begin(effectKey, { ...context, ...effect });
+      else await ledger.record(effectKey, 'pending', { ...context, observedBefore, note: `new attempt (was ${row.state})` });
+    },
+
+    /** Makes the armed call; a failure is recorded for what it means ({@link recordCallFailure}) and thrown. */
+    async call<T>(effectKey: string, observed: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+      try {
+        return await fn();
+      } catch (error) {
+        throw await this.recordCallFailure(effectKey, error, observed);
+      }
+    },
+
     /** Records what a failed call means (rejected, not sent: not applied; else `unknown`); returns what to throw. */
-    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext) {
+    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>) {
+      const context = attemptContext();
       const prefix = `step ${stepOfEffectKey(effectKey)}: `;
       const current = await ledger.get(effectKey);
       if (current?.state === 'unknown') {
