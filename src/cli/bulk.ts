@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { BulkRowsError, bulkReport, startBulk } from '../features/bulk/client.ts';
+import { BulkRowsError, bulkReport, failureOf, startBulk } from '../features/bulk/client.ts';
 import { workflowUiUrl } from '../client/connect.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
 import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } from '../features/bulk/contracts.ts';
@@ -16,7 +16,7 @@ import type { TemporalConfig } from '../config.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay, watchUntilInterrupted, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
-import { describeRun, failureMessage, withTemporal } from './temporal.ts';
+import { describeRun, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
 
 function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
@@ -107,7 +107,7 @@ async function watch(context: CliContext, handle: WorkflowHandle, config: Tempor
     try {
       result = (await handle.result()) as BulkResult;
     } catch (error) {
-      throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${failureMessage(error)}`);
+      throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${failureOf(error)}`);
     }
     const final = { ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state };
     progress.show(progressLine(final, Date.parse(result.finishedAt)), true);
@@ -139,15 +139,12 @@ function kindCommand(kind: BulkKind): LeafCommand {
     summary: `Run many ${kind} items from a CSV or JSON-lines file`,
     usage: `bulk ${kind} --file <items.csv|items.jsonl> [--concurrency ${defaultConcurrency}] [--rate ${defaultRate}] [--wait] [--report <out.csv>]`,
     environment: { variables: [...temporalVariables, 'USER (the default requested-by)'] },
-    help: `Starts one bulk: every row of the file is one ${kind} run, with the same workflow id as
-'orderflow start ${kind}' (a row whose run exists joins it; a completed one is not repeated).
-
-The file is CSV with a header row, or JSON lines (one object per line; .jsonl/.ndjson, or
-a first character '{'). Columns (keys): ${columns.join(', ')}
-(required: ${bulkColumns[kind].required.join(', ')}); they mean what the options of
-'orderflow start ${kind}' mean. The whole file is checked first: every bad row is listed
-with its line number, and nothing starts (exit 2). The bulk's id is derived from the
-file's rows: the same file twice is the same bulk.`,
+    help: `Starts one bulk: every row of the file is one ${kind} run, as 'orderflow start ${kind}'
+starts it (a row whose run exists joins it). The file is CSV with a header row, or JSON lines
+(.jsonl/.ndjson, or a first character '{'); its columns (keys), ${columns.join(', ')}
+(required: ${bulkColumns[kind].required.join(', ')}), mean what that command's options mean.
+The whole file is checked first: every bad row is listed with its line number, and nothing
+starts (exit 2). The same file twice is the same bulk. See docs/runbook.md, "Bulk runs".`,
     options: {
       file: { type: 'string', value: '<path>', help: 'The items (required)' },
       concurrency: { type: 'string', value: '<n>', help: `At most n items at once (default ${defaultConcurrency}, max ${maxConcurrency})` },
@@ -237,9 +234,8 @@ function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, w
     name: action,
     summary,
     usage: `bulk ${action} <bulk id> --operator <name> --note <text>`,
-      help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
-that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
-{"operator":"anna","note":"why"}.`,
+    help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (as the Temporal
+UI's Update dialog does with {"operator":"anna","note":"why"}).`,
     options: {
       operator: { type: 'string', value: '<name>', help: 'Who asks (required)' },
       note: { type: 'string', value: '<text>', help: 'Why (required; recorded in the bulk)' },
@@ -263,7 +259,7 @@ that is not paused cannot be resumed). The Temporal UI's Update dialog does the 
           return exitCodes.ok;
         } catch (error) {
           if (error instanceof WorkflowUpdateFailedError) {
-            context.stderr.write(`${bulkId}: ${action} refused: ${failureMessage(error)}\n`);
+            context.stderr.write(`${bulkId}: ${action} refused: ${failureOf(error)}\n`);
             return exitCodes.failed;
           }
           throw error;

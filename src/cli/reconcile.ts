@@ -5,7 +5,8 @@ import type { ReconcileResult } from '../features/reconcile/contracts.ts';
 import type { Client } from '@temporalio/client';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import type { GroupCommand } from './framework.ts';
-import { failureMessage, withTemporal } from './temporal.ts';
+import { withTemporal } from './temporal.ts';
+import { failureOf } from '../features/bulk/client.ts';
 import { temporalVariables } from './environment.ts';
 
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -47,9 +48,8 @@ export const reconcileCommand = leafCommand({
 a few per second) and reports drift (README, "Drift"). A JustClick bill that a completed run
 deleted and that exists again is deleted again; everything touching money waits for you.`,
   options: { ...sinceOption, wait: { type: 'boolean', help: 'Wait for the report and print it' } },
-  notes: `Exit status with --wait: 0 nothing waits for you; 3 findings wait for an operator — found by
-this reconcile or reported by an earlier one and not decided yet, new or not: the same
-findings waiting give 3 on every run; 1 the reconcile failed; 130 Ctrl-C stopped waiting (the
+  notes: `Exit status with --wait: 0 nothing waits for you; 3 findings (new, or reported earlier and
+not decided yet) wait for an operator; 1 the reconcile failed; 130 Ctrl-C stopped waiting (the
 reconcile goes on). Without --wait: 0 started.`,
   async run({ values }, context) {
     const sinceMs = parseDurationOption('since', values.since, 24 * unitMs.h);
@@ -64,7 +64,7 @@ reconcile goes on). Without --wait: 0 started.`,
           try {
             return (await client.withAbortSignal(signal, () => handle.result())) as ReconcileResult;
           } catch (error) {
-            throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${failureMessage(error)} (see ${stopped.followWith}).`);
+            throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${failureOf(error)} (see ${stopped.followWith}).`);
           }
         });
         line(context);

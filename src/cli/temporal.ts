@@ -1,8 +1,6 @@
 /** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
 import { hostname, userInfo } from 'node:os';
-import {
-  ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError,
-} from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, TerminatedFailure } from '@temporalio/common';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -80,12 +78,6 @@ interface RunOutcome {
   text: string;
   /** The failure's type (e.g. RunCompensated), for a run that did not complete. */
   failureType?: string | undefined;
-}
-
-/** What a failed run or a refused update says: the message of its cause (the workflow's failure). */
-export function failureMessage(error: unknown): string {
-  const cause = (error instanceof WorkflowFailedError || error instanceof WorkflowUpdateFailedError) && error.cause ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function failureText(error: unknown): { text: string; type?: string | undefined } {

@@ -2,7 +2,9 @@
  * Starting a bulk, whose id derives from the validated items (the same file twice is the same bulk),
  * and reading its report back (docs/architecture.md, "bulkRun").
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
 import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWorkflowType } from './contracts.ts';
 import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
@@ -97,8 +99,9 @@ export class BulkRowsError extends Error {
   override readonly name = 'BulkRowsError';
 }
 
+/** What a failed run or a refused update says: the message of its cause (the workflow's failure). */
 export function failureOf(error: unknown): string {
-  const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
+  const cause = (error instanceof WorkflowFailedError || error instanceof WorkflowUpdateFailedError) && error.cause ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
 }
 
