@@ -85,10 +85,9 @@ const showCommand = leafCommand({
   name: 'show',
   summary: 'Show the whole story of one run: summary, current details, steps, decisions',
   usage: 'ops show <workflowId>',
-  help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
-current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
-was observed, what each decision would do), each step, and the decisions taken so far. A run
-that ended shows its outcome (the result, or the failure it ended with) from its history.
+  help: `Shows what the Temporal UI shows for a run: its summary and details, its current details
+(which step failed and why, what was observed, what each decision would do), each step, and
+the decisions so far. A run that ended shows its outcome, from its history.
 
 Exit status: 0 the run was found; 4 no run has this workflow id; 1 Temporal could not be
 asked; 2 bad usage.`,

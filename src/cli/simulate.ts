@@ -41,13 +41,10 @@ export const simulateCommand = leafCommand({
   summary: 'Run local simulators of both APIs for development and tests',
   usage: 'simulate [--webtv-port N] [--justclick-port N] [--host 127.0.0.1] [--seed demo|empty]',
   environment: { variables: ['WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)', 'JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)'], note: 'They are the credentials the simulators accept (WEBTV_API_URL and JUSTCLICK_API_URL are not read: the simulators print their own URLs).' },
-  help: `Runs faithful local stand-ins for the WebTV store API and JustClick until Ctrl-C
-(SIGINT) or SIGTERM, accepting the credentials the clients use (the variables below). A
-simulator whose credentials are not set does not run; with neither set, nothing runs (exit 2).
-
-It prints the URLs, and the export line a second terminal (with the same credentials)
-needs to send its calls here. Each simulator also serves an admin API under /_sim/:
-GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.`,
+  help: `Runs local stand-ins for the WebTV store API and JustClick until Ctrl-C or SIGTERM, with
+the credentials the clients use (the variables below); one whose credentials are not set does
+not run (neither: exit 2). It prints their URLs and the export line a second terminal needs.
+Each serves an admin API under /_sim/ (state, calls, faults): see docs/simulators.md.`,
   options: {
     'webtv-port': portOption('WebTV', defaultWebTvSimulatorPort),
     'justclick-port': portOption('JustClick', defaultJustClickSimulatorPort),
