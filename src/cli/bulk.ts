@@ -14,17 +14,11 @@ import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file
 import type { ParsedBulkFile } from '../features/bulk/file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
-import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay, watchUntilInterrupted, wrapText } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
+import { watchUntilInterrupted, wholeNumberOption, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 import { describeRun, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
-
-function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
-  if (!(number >= 1 && number <= max)) throw new UsageError(`--${name} ${JSON.stringify(value)} must be a whole number from 1 to ${max}.`);
-  return number;
-}
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -36,7 +30,7 @@ function formatDuration(seconds: number): string {
 }
 
 /** One line: bar, counts and ETA (from the settle rate since the bulk started). */
-export function progressLine(progress: BulkProgress, now = Date.now()): string {
+export function progressLine(progress: BulkProgress | BulkResult, now = Date.now()): string {
   const { counts } = progress;
   const settled = counts.done + counts.failed + counts.waiting + counts.notStarted;
   const elapsed = (now - Date.parse(progress.startedAt)) / 1000;
@@ -103,14 +97,10 @@ async function watch(context: CliContext, handle: WorkflowHandle, config: Tempor
       if (now) progress.show(progressLine(now));
       await step((signal) => sleep(1_000, undefined, { signal }));
     }
-    let result: BulkResult;
-    try {
-      result = (await handle.result()) as BulkResult;
-    } catch (error) {
+    const result = await (handle.result() as Promise<BulkResult>).catch((error: unknown) => {
       throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${failureOf(error)}`);
-    }
-    const final = { ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state };
-    progress.show(progressLine(final, Date.parse(result.finishedAt)), true);
+    });
+    progress.show(progressLine(result, Date.parse(result.finishedAt)), true);
     printSummary(context, result, config);
     if (reportPath !== undefined) {
       const written = await writeReport(reportPath, handle, config, result);
@@ -158,8 +148,8 @@ Example:
     async run({ values }, context) {
       if (values.file === undefined) throw new UsageError('--file is required.');
       if (values.report !== undefined && values.wait !== true) throw new UsageError('--report goes with --wait (the report is written when the bulk ends).');
-      const concurrency = wholeNumberOption('concurrency', values.concurrency, defaultConcurrency, maxConcurrency);
-      const rate = wholeNumberOption('rate', values.rate, defaultRate, maxRate);
+      const concurrency = wholeNumberOption('concurrency', values.concurrency, defaultConcurrency, [1, maxConcurrency]);
+      const rate = wholeNumberOption('rate', values.rate, defaultRate, [1, maxRate]);
       const text = await readFile(values.file, 'utf8').catch((error: unknown) => {
         throw new UsageError(`cannot read --file ${values.file}: ${error instanceof Error ? error.message : String(error)}`);
       });

@@ -326,6 +326,16 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
   }
 }
 
+/** A whole-number option from `min` to `max`, `fallback` when not given; anything else is bad usage naming the option. */
+export function wholeNumberOption(name: string, value: string | undefined, fallback: number, [min, max]: [number, number]): number {
+  if (value === undefined) return fallback;
+  const number = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) {
+    throw new UsageError(`--${name} ${JSON.stringify(value)} must be a whole number from ${min} to ${max}.`);
+  }
+  return number;
+}
+
 /** A value that is a negative number, e.g. `-1`, `-3`, `-0.5`: meant as a value, never as options. */
 const negativeNumber = /^-\d[\d.,]*$/;
 

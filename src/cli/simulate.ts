@@ -1,6 +1,6 @@
 /** `orderflow simulate`: the local WebTV and JustClick simulators, with the credentials the clients use. */
 import { loadSimulatorCredentials } from '../config.ts';
-import { UsageError, errorLine, exitCodes, leafCommand } from './framework.ts';
+import { UsageError, errorLine, exitCodes, leafCommand, wholeNumberOption } from './framework.ts';
 
 const defaultWebTvSimulatorPort = 8081;
 const defaultJustClickSimulatorPort = 8082;
@@ -15,16 +15,6 @@ interface Simulator {
 
 function portOption(simulator: string, port: number) {
   return { type: 'string' as const, value: '<N>', help: `Port of the ${simulator} simulator (default ${port}; 0: any free port)` };
-}
-
-/** A TCP port option: 0 (any free port) to 65535. */
-function parsePortOption(option: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new UsageError(`${option} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535, or 0 for any free port.`);
-  }
-  return port;
 }
 
 function describeStartFailure({ label, port, option }: Simulator, host: string, error: unknown): string {
@@ -63,8 +53,9 @@ Each serves an admin API under /_sim/ (state, calls, faults): see docs/simulator
   orderflow simulate --webtv-port 0 --justclick-port 0 --seed empty
 `,
   async run({ values }, context) {
-    const webTvPort = parsePortOption('--webtv-port', values['webtv-port'], defaultWebTvSimulatorPort);
-    const justClickPort = parsePortOption('--justclick-port', values['justclick-port'], defaultJustClickSimulatorPort);
+    // Port 0: any free port.
+    const webTvPort = wholeNumberOption('webtv-port', values['webtv-port'], defaultWebTvSimulatorPort, [0, 65535]);
+    const justClickPort = wholeNumberOption('justclick-port', values['justclick-port'], defaultJustClickSimulatorPort, [0, 65535]);
     const { host, seed } = values;
     if (host.trim() === '') throw new UsageError('--host must not be empty; e.g. --host 127.0.0.1.');
     if (seed !== 'demo' && seed !== 'empty') throw new UsageError(`--seed ${JSON.stringify(seed)} is not a known seed; use demo or empty.`);

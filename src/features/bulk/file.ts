@@ -38,27 +38,25 @@ export const bulkColumns: { [K in BulkKind]: ColumnSpec } = {
   },
 };
 
-export interface FileProblem {
-  /** 1-based line number in the file (0: the file as a whole). */
+/** A problem of a line (1-based; 0: of the file as a whole). */
+interface FileProblem {
   line: number;
   problem: string;
 }
 
 export class BulkFileError extends Error {
   override readonly name = 'BulkFileError';
-  readonly problems: readonly FileProblem[];
   constructor(file: string, problems: readonly FileProblem[]) {
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was started.\n` +
         problems.map(({ line, problem }) => (line > 0 ? `  line ${line}: ${problem}` : `  ${problem}`)).join('\n'),
     );
-    this.problems = problems;
   }
 }
 
-export interface BulkFileRow {
+/** A row: column name → value as written (trimmed; empty cells left out). */
+interface BulkFileRow {
   line: number;
-  /** Column name → value as written (trimmed; empty cells left out). */
   values: Record<string, string>;
 }
 
