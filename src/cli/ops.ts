@@ -4,8 +4,8 @@ import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attr
 import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, leafCommand, line } from './framework.ts';
 import type { GroupCommand } from './framework.ts';
-import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
-import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
+import { closedRunOutcome, describeOutcome, describeRecordedDecision, describeRefusedDecision, describeRun } from './temporal.ts';
+import { queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 
 function age(since: Date | string, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));

@@ -1,4 +1,4 @@
-/** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
+/** What the commands that talk to Temporal share: connecting from configuration, querying a run, its decisions' lines. */
 import { hostname, userInfo } from 'node:os';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
@@ -8,7 +8,7 @@ import type { Tracing } from '../telemetry/tracing.ts';
 import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
-import type { RunStatus } from '../contracts.ts';
+import type { RecordedDecision, RefusedDecision, RunStatus } from '../contracts.ts';
 import { explainTemporalFailure } from '../temporal/readiness.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, exitCodes } from './framework.ts';
@@ -162,4 +162,15 @@ export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConf
   }
   if (/query/i.test(detail)) return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check the syntax of --query.`);
   return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Nothing was changed; check the values you gave.`);
+}
+
+/** One decision, with the identity Temporal recorded next to the self-declared operator. */
+export function describeRecordedDecision(decision: RecordedDecision): string {
+  const { operator, identity, action, waitId, at, via, note } = decision;
+  return `${operator} (Temporal identity: ${identity ?? 'none recorded'}) chose ${action} at ${waitId} (${at}, via ${via}): ${note}`;
+}
+
+export function describeRefusedDecision(refused: RefusedDecision): string {
+  const who = `${refused.operator ?? '?'}${refused.identity === null ? '' : ` (Temporal identity: ${refused.identity})`}`;
+  return `${refused.at} ${refused.via} from ${who}, ${refused.action ?? '?'} for ${refused.waitId ?? 'no wait'}: ${refused.why}`;
 }

@@ -8,12 +8,12 @@ import { workflowRegistry } from '../client/workflow-registry.ts';
 import { startInput, startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
 import type { RunStatus, StepState } from '../contracts.ts';
-import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import { closedRunOutcome, describeOutcome, describeRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
+import { closedRunOutcome, describeOutcome, describeRecordedDecision, describeRefusedDecision, describeRun } from './temporal.ts';
+import { queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 

@@ -33,7 +33,7 @@ const layers = [
   {
     name: 'infrastructure',
     what: 'I/O below the workflows: vendor APIs, the ledger, configuration, telemetry, Temporal plumbing, simulators',
-    files: ['src/apis/**', 'src/ledger/**', 'src/config*.ts', 'src/telemetry/**', 'src/temporal/**', 'src/simulators/**', 'src/run-events.ts', 'src/features/*/ids.ts'],
+    files: ['src/apis/**', 'src/ledger/**', 'src/config*.ts', 'src/telemetry/**', 'src/temporal/**', 'src/simulators/**', 'src/run-events.ts'],
     sees: ['base'],
   },
   { name: 'run-kit', what: 'the workflow run kit (deterministic)', files: ['src/run-kit/**'], sees: ['base'] },

@@ -11,14 +11,13 @@ import { bulkLimits } from './contracts.ts';
 import type {
   BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts, BulkShownItem, BulkSliceRequest, BulkSliceResult,
 } from './contracts.ts';
-import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { FailureType, RunState, queryNames } from '../../contracts.ts';
 import type { RunResult, RunStatus } from '../../contracts.ts';
 import { BulkRowConflictError } from '../../ledger/bulk-rows.ts';
 import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemWorkflowId, bulkItemWorkflowTypes, failureOf, validateBulkItem } from './client.ts';
+import { bulkItemJson, bulkItemWorkflowId, bulkItemWorkflowTypes, bulkRowsDigest, failureOf, validateBulkItem } from './client.ts';
 
 export interface BulkActivityDependencies {
   client: Client;

@@ -1,14 +1,14 @@
 /**
  * Starting a bulk, whose id derives from the validated items (the same file twice is the same bulk),
- * and reading its report back (docs/architecture.md, "bulkRun").
+ * its rows as stored, and reading its report back (docs/architecture.md, "bulkRun").
  */
+import { createHash } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
 import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWorkflowType } from './contracts.ts';
 import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
-import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
 import { workflowIdOf } from '../../client/starters.ts';
@@ -66,6 +66,18 @@ function limitProblems(request: BulkRequest): string[] {
   check('concurrency', request.concurrency, bulkLimits.maxConcurrency);
   check('rate', request.rate, bulkLimits.maxRate);
   return problems;
+}
+
+/** One item as stored in `bulk_rows` (and as the digest reads it). */
+export function bulkItemJson(item: BulkItem): string {
+  return JSON.stringify(item);
+}
+
+/** SHA-256 (hex) over the rows' JSON texts, in order, each followed by a newline. */
+export function bulkRowsDigest(rows: Iterable<string>): string {
+  const hash = createHash('sha256');
+  for (const row of rows) hash.update(row).update('\n');
+  return hash.digest('hex');
 }
 
 export function bulkIdOf(options: Pick<StarterOptions, 'workflowIdPrefix'>, request: Pick<BulkRequest, 'kind' | 'items' | 'contentKey'>): string {

@@ -1,8 +1,9 @@
 /**
  * Reconcile's findings as data: reading fields of recorded effects, the double-effect check
- * (two runs' money effects on one order's business key, docs/money-rules.md), and a
- * recorded finding compared with the one a reconcileFinding run was given.
+ * (two runs' money effects on one order's business key, docs/money-rules.md), a recorded
+ * finding compared with the one a reconcileFinding run was given, and that run's workflow id.
  */
+import { createHash } from 'node:crypto';
 import { FailureType } from '../../contracts.ts';
 import type { AuditEvent, EffectRecord } from '../../ledger/types.ts';
 import type { DriftFinding } from './contracts.ts';
@@ -74,6 +75,11 @@ export function doubleEffects(all: readonly EffectRecord[], recentKeys: Readonly
     });
   }
   return findings;
+}
+
+/** The workflow id of a finding's `reconcileFinding` run: one per stable finding id, without '/'. */
+export function reconcileFindingWorkflowId(finding: Pick<DriftFinding, 'id' | 'kind'>): string {
+  return `reconcile-finding:${finding.kind}:${createHash('sha256').update(finding.id).digest('hex').slice(0, 20)}`;
 }
 
 /** A finding as reconcile recorded it (the `reconcile.finding` audit event). */
