@@ -11,7 +11,7 @@ import { ApiCallError } from '../apis/outcome.ts';
 import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { BeginEffectInput, EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
+import type { AuditContext, BeginEffectInput, EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
 import { BusinessKeyHeldError, UserLockTimeoutError } from '../ledger/errors.ts';
 import { stepOfEffectKey } from '../ledger/keys.ts';
 import { apiFailure, failure } from './failures.ts';
@@ -27,11 +27,6 @@ export interface ActivityDeps {
   inFlightWindowMs?: number;
   /** A credit change above this amount waits for a second person's approval (ORDERFLOW_APPROVAL_ABOVE); unset: off. */
   approvalAbove?: string | undefined;
-}
-
-export interface AttemptContext {
-  runId?: string | undefined;
-  actor: string;
 }
 
 const doneStates: ReadonlySet<EffectState> = new Set(['applied', 'resolved-applied']);
@@ -76,7 +71,8 @@ export function activityContext(): Context | undefined {
   }
 }
 
-export function attemptContext(): AttemptContext {
+/** Who acts, for the ledger: this worker's attempt, of the calling run. */
+export function attemptContext(): AuditContext {
   const info = activityContext()?.info;
   if (info === undefined) return { actor: `worker ${hostname()}:${process.pid}` };
   return { runId: info.workflowExecution?.runId, actor: `worker ${hostname()}:${process.pid} attempt ${info.attempt}` };
@@ -177,7 +173,7 @@ export function createProtocol(deps: ActivityDeps) {
     },
 
     /** Arms the effect with what was observed before calling: its first attempt begins the row, a later one records `pending` again. */
-    async arm(effectKey: string, row: EffectRecord | undefined, effect: Omit<BeginEffectInput, keyof AttemptContext>): Promise<void> {
+    async arm(effectKey: string, row: EffectRecord | undefined, effect: Omit<BeginEffectInput, keyof AuditContext>): Promise<void> {
       const context = attemptContext();
       const { observedBefore } = effect;
       if (row === undefined) await ledger.begin(effectKey, { ...context, ...effect });
