@@ -15,19 +15,9 @@ function age(since: Date | string, now = Date.now()): string {
   return `${Math.round(seconds / 86400)}d`;
 }
 
-export interface ListedRun {
-  workflowId: string;
-  workflowType: string;
-  step: string;
-  /** The wait's id (`<step>#<n>`), when the run's status answered. */
-  waitId: string | undefined;
-  reason: string;
-  since: string;
-}
-
-/** Runs matching a visibility query, with what they wait for. */
-export async function listRuns(client: Client, query: string, limit = 1000): Promise<ListedRun[]> {
-  const runs: ListedRun[] = [];
+/** Runs matching a visibility query, with what they wait for (the wait's id when the run's status answered). */
+export async function listRuns(client: Client, query: string, limit = 1000) {
+  const runs = [];
   for await (const execution of client.workflow.list({ query })) {
     const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
     const status = await queryStatus(handle);

@@ -70,16 +70,6 @@ export async function describeRun(handle: WorkflowHandle, config: Pick<TemporalC
   }
 }
 
-/** How a closed run ended, from its history (no worker needed). */
-interface RunOutcome {
-  temporalStatus: string;
-  closedAt: string | undefined;
-  /** One line: the result's summary, or the failure's message. */
-  text: string;
-  /** The failure's type (e.g. RunCompensated), for a run that did not complete. */
-  failureType?: string | undefined;
-}
-
 function failureText(error: unknown): { text: string; type?: string | undefined } {
   const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
   if (cause instanceof ApplicationFailure) return { text: cause.message, type: cause.type ?? undefined };
@@ -87,8 +77,11 @@ function failureText(error: unknown): { text: string; type?: string | undefined 
   return { text: cause instanceof Error ? cause.message : String(cause), type: cause instanceof Error ? cause.name : undefined };
 }
 
-/** The outcome of a run that is not running any more (its result answers at once); undefined while it runs. */
-export async function closedRunOutcome(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RunOutcome | undefined> {
+/**
+ * How a run that is not running any more ended, from its history (no worker needed): one line of `text` (the result's
+ * summary, or the failure's message) and the `failureType` (e.g. RunCompensated); undefined while it runs.
+ */
+export async function closedRunOutcome(handle: WorkflowHandle, description: WorkflowExecutionDescription) {
   const temporalStatus = description.status.name;
   if (temporalStatus === 'RUNNING') return undefined;
   const closedAt = description.closeTime?.toISOString();
@@ -104,7 +97,7 @@ export async function closedRunOutcome(handle: WorkflowHandle, description: Work
 }
 
 /** `Outcome: FAILED at 2026-12-01T10:00:00.000Z (RunCompensated): …` */
-export function describeOutcome(outcome: RunOutcome): string {
+export function describeOutcome(outcome: NonNullable<Awaited<ReturnType<typeof closedRunOutcome>>>): string {
   const when = outcome.closedAt === undefined ? '' : ` at ${outcome.closedAt}`;
   return `Outcome: ${outcome.temporalStatus}${when}${outcome.failureType === undefined ? '' : ` (${outcome.failureType})`}: ${outcome.text}`;
 }

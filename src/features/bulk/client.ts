@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowClient } from '@temporalio/client';
 import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWorkflowType } from './contracts.ts';
 import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
@@ -45,15 +45,6 @@ export interface BulkRequest {
   /** Slices per run before continue-as-new, and a slice's length in ms (tests use small numbers). */
   slicesPerRun?: number | undefined;
   sliceMs?: number | undefined;
-}
-
-export interface StartedBulk {
-  workflowId: string;
-  /** False when this bulk (the same items) was already there, running or finished. */
-  started: boolean;
-  /** The run that answered (the first of its continue-as-new chain when just started). */
-  runId: string | undefined;
-  handle: WorkflowHandle;
 }
 
 function limitProblems(request: BulkRequest): string[] {
@@ -173,7 +164,11 @@ export async function* bulkReport(
   }
 }
 
-export async function startBulk(options: StarterOptions, request: BulkRequest): Promise<StartedBulk> {
+/**
+ * Starts the bulk of these items, or answers with the one there (`started` false: the same items, running or finished),
+ * naming the run that answered (`runId`: the first of its continue-as-new chain when just started).
+ */
+export async function startBulk(options: StarterOptions, request: BulkRequest) {
   const problems = limitProblems(request);
   if (problems.length > 0) throw new InputError(`bulk ${request.kind}`, problems);
   const workflowId = bulkIdOf(options, request);
