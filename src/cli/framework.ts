@@ -81,14 +81,8 @@ export interface GroupCommand extends CommandBase {
 
 export type Command = LeafCommand | GroupCommand;
 
-/** A command whose module is loaded only when it runs or shows its help; its summary is the loaded command's. */
-export interface LazyCommand {
-  readonly name: string;
-  readonly summary: string;
-  load(): Promise<Command>;
-}
-
-export type CommandEntry = Command | LazyCommand;
+/** A command, or one whose module is loaded only when it runs or shows its help (its summary is the loaded command's). */
+export type CommandEntry = Command | (Pick<CommandBase, 'name' | 'summary'> & { load(): Promise<Command> });
 
 function isGroup(command: Command): command is GroupCommand {
   return 'subcommands' in command;

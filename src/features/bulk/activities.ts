@@ -94,12 +94,8 @@ async function waitingDetail(handle: WorkflowHandle): Promise<string> {
   return awaiting ? `waits for an operator at ${awaiting.step}: ${awaiting.reason}` : 'waits for an operator';
 }
 
-interface Followed {
-  row: number;
-  workflowId: string;
-  joined: boolean;
-  since: number;
-}
+/** A row in flight: its run, and since when it is followed (0: carried in from an earlier slice). */
+type Followed = Pick<BulkRowOutcome, 'row' | 'workflowId' | 'joined'> & { since: number };
 
 export function createBulkActivities(dependencies: BulkActivityDependencies): BulkActivities & BulkRowsActivities {
   const { client, rows } = dependencies;
