@@ -78,11 +78,6 @@ function printSummary(context: CliContext, result: BulkResult, config: TemporalC
   listed('Failed', result.failed, counts.failed);
 }
 
-function exitFor(result: BulkResult): ExitCode {
-  if (result.counts.failed > 0 || result.counts.notStarted > 0) return exitCodes.failed;
-  return result.counts.waiting > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
-}
-
 /** Shows the progress bar until the bulk ends (or Ctrl-C); prints the summary; writes the report. */
 async function watch(context: CliContext, handle: WorkflowHandle, config: TemporalConfig, reportPath?: string): Promise<ExitCode> {
   const progress = progressDisplay(context, 5_000);
@@ -106,7 +101,8 @@ async function watch(context: CliContext, handle: WorkflowHandle, config: Tempor
       const written = await writeReport(reportPath, handle, config, result);
       line(context, `Report: ${reportPath} (${written} rows)`);
     }
-    return exitFor(result);
+    const { failed, notStarted, waiting } = result.counts;
+    return failed > 0 || notStarted > 0 ? exitCodes.failed : waiting > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
   });
 }
 

@@ -2,7 +2,6 @@
 import { workflowUiUrl } from '../client/connect.ts';
 import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileFindingWorkflowType, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
 import type { ReconcileResult } from '../features/reconcile/contracts.ts';
-import type { Client } from '@temporalio/client';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import type { GroupCommand } from './framework.ts';
 import { withTemporal } from './temporal.ts';
@@ -26,14 +25,6 @@ const reconcileEnvironment = {
   variables: temporalVariables,
   note: "The reconcile runs on the worker: it reads the ledger and calls the APIs with the worker's settings (ORDERFLOW_LEDGER, WEBTV_*, JUSTCLICK_* where the worker runs), not with this shell's; a bad ORDERFLOW_LEDGER here changes nothing, a bad one there stops the worker.",
 } as const;
-
-/** The reconcile-finding runs that still wait for an operator on this task queue, whichever reconcile reported them. */
-async function findingRunsWaiting(client: Client, taskQueue: string): Promise<string[]> {
-  const query = `WorkflowType = ${JSON.stringify(reconcileFindingWorkflowType)} AND ExecutionStatus = "Running" AND TaskQueue = ${JSON.stringify(taskQueue)}`;
-  const ids: string[] = [];
-  for await (const execution of client.workflow.list({ query })) ids.push(execution.workflowId);
-  return ids;
-}
 
 const sinceOption = {
   since: { type: 'string', value: '<duration>', help: 'Look at effects changed in the last 30m / 24h / 7d (default 24h)' },
@@ -60,19 +51,22 @@ reconcile goes on). Without --wait: 0 started.`,
       if (values.wait !== true) return exitCodes.ok;
       const stopped = { whatGoesOn: 'the reconcile goes on', followWith: `orderflow status ${handle.workflowId}` };
       return watchUntilInterrupted(context, stopped, async (step) => {
-        const result = await step(async (signal) => {
-          try {
-            return (await client.withAbortSignal(signal, () => handle.result())) as ReconcileResult;
-          } catch (error) {
+        const result = await step((signal) =>
+          (client.withAbortSignal(signal, () => handle.result()) as Promise<ReconcileResult>).catch((error: unknown) => {
             throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${failureOf(error)} (see ${stopped.followWith}).`);
-          }
-        });
+          }),
+        );
         line(context);
         line(context, result.report);
-        // Whether found again this time or not: every finding an operator has not decided yet.
+        // Whether found again this time or not: every finding an operator has not decided yet (its run still runs).
         const waitingHere = result.findings.filter((finding) => finding.followUp === 'operator');
-        const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId).filter((id) => id !== undefined));
-        const waitingBefore = (await findingRunsWaiting(client, config.taskQueue)).filter((id) => !reportedHere.has(id));
+        const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId));
+        const type = JSON.stringify(reconcileFindingWorkflowType);
+        const query = `WorkflowType = ${type} AND ExecutionStatus = "Running" AND TaskQueue = ${JSON.stringify(config.taskQueue)}`;
+        const waitingBefore: string[] = [];
+        for await (const { workflowId } of client.workflow.list({ query })) {
+          if (!reportedHere.has(workflowId)) waitingBefore.push(workflowId);
+        }
         if (waitingBefore.length > 0) {
           line(context);
           line(context, `${waitingBefore.length} finding(s) reported earlier still wait for an operator (not found again this time):`);

@@ -146,17 +146,14 @@ function jsonLineRows(text: string, columns: readonly string[], problems: FilePr
   return rows;
 }
 
-/** True for JSON lines (by the file name, or a first non-blank character of `{`). */
-function looksLikeJsonLines(fileName: string, text: string): boolean {
-  return /\.(jsonl|ndjson)$/i.test(fileName) || text.trimStart().startsWith('{');
-}
-
 /** Parses and checks a whole bulk file; throws {@link BulkFileError} listing every problem. */
 export function parseBulkFile(kind: BulkKind, fileName: string, text: string, env: Readonly<Record<string, string | undefined>>): ParsedBulkFile {
   const spec = bulkColumns[kind];
   const columns = Object.keys(spec.columns);
   const problems: FileProblem[] = [];
-  const rows = looksLikeJsonLines(fileName, text) ? jsonLineRows(text, columns, problems) : csvRows(text.replace(/^\uFEFF/, ''), columns, problems);
+  // JSON lines by the file name, or a first non-blank character of `{`; else CSV.
+  const jsonLines = /\.(jsonl|ndjson)$/i.test(fileName) || text.trimStart().startsWith('{');
+  const rows = jsonLines ? jsonLineRows(text, columns, problems) : csvRows(text.replace(/^\uFEFF/, ''), columns, problems);
   if (rows.length === 0 && problems.length === 0) problems.push({ line: 0, problem: 'the file has no items' });
   if (rows.length > bulkLimits.maxItems) problems.push({ line: 0, problem: `at most ${bulkLimits.maxItems} items per bulk (the file has ${rows.length}); split it` });
   const defaults = spec.defaults(env);

@@ -33,11 +33,10 @@ export function orderBusinessKeyOf(record: EffectRecord): string | undefined {
 }
 
 /** A refund's credit was taken back by its run's undo. */
-export function undone(record: EffectRecord, byKey: ReadonlyMap<string, EffectRecord>): boolean {
+function undone(record: EffectRecord, byKey: ReadonlyMap<string, EffectRecord>): boolean {
   const { workflowId, firstExecutionRunId } = parseEffectKey(record.key);
   const undoKey = firstExecutionRunId === undefined ? `${workflowId}/undo-add-credit` : buildEffectKey(workflowId, 'undo-add-credit', firstExecutionRunId);
-  const undo = byKey.get(undoKey);
-  return isDone(undo);
+  return isDone(byKey.get(undoKey));
 }
 
 /** One order refunded or cancelled by more than one run, where each still stands. */
