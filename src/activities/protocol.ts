@@ -100,16 +100,14 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The ledger's refusal of a second refund or cancellation of an order: AlreadyDoneByAnotherRun (nothing done). */
-export async function oncePerBusinessKey<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
+export function oncePerBusinessKey<T>(fn: () => Promise<T>): Promise<T> {
+  return fn().catch((error: unknown) => {
     if (!(error instanceof BusinessKeyHeldError)) throw error;
     throw failure(FailureType.AlreadyDoneByAnotherRun, error.message, {
       nonRetryable: true,
       observed: { 'business key': error.businessKey, 'held by run': error.holderWorkflowId, 'its effect': `${error.holderEffectKey} (${error.holderState})` },
     });
-  }
+  });
 }
 
 export function fromLedger(record: EffectRecord, detail: string): EffectResult {
@@ -117,12 +115,10 @@ export function fromLedger(record: EffectRecord, detail: string): EffectResult {
 }
 
 /** A read whose API error becomes the failure Temporal sees, saying what was read. */
-export async function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
+export function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
+  return read().catch((error: unknown) => {
     throw error instanceof ApiCallError ? apiFailure(error, undefined, `reading ${what} failed: `) : error;
-  }
+  });
 }
 
 export type Protocol = ReturnType<typeof createProtocol>;
@@ -158,18 +154,14 @@ export function createProtocol(deps: ActivityDeps) {
      * is cancelled or the lock's lease is lost: a call in flight then ends as an unknown outcome) and the
      * lock: the effect's row and the user's unresolved effects, read with it, and `recordAndRelease`.
      */
-    async underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T> {
-      try {
-        return await ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
-          const cancelled = signal();
-          return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]), lock);
-        }, { waitMs: lockWaitMs, read: { effectKey } });
-      } catch (error) {
-        if (error instanceof UserLockTimeoutError) {
-          throw failure(FailureType.UserBusy, `${error.message} Will retry.`, { nonRetryable: false });
-        }
-        throw error;
-      }
+    underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T> {
+      return ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
+        const cancelled = signal();
+        return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]), lock);
+      }, { waitMs: lockWaitMs, read: { effectKey } }).catch((error: unknown) => {
+        if (!(error instanceof UserLockTimeoutError)) throw error;
+        throw failure(FailureType.UserBusy, `${error.message} Will retry.`, { nonRetryable: false });
+      });
     },
 
     /** Arms the effect with what was observed before calling: its first attempt begins the row, a later one records `pending` again. */
@@ -181,12 +173,10 @@ export function createProtocol(deps: ActivityDeps) {
     },
 
     /** Makes the armed call; a failure is recorded for what it means ({@link recordCallFailure}) and thrown. */
-    async call<T>(effectKey: string, observed: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-      try {
-        return await fn();
-      } catch (error) {
+    call<T>(effectKey: string, observed: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+      return fn().catch(async (error: unknown) => {
         throw await this.recordCallFailure(effectKey, error, observed);
-      }
+      });
     },
 
     /** Records what a failed call means (rejected, not sent: not applied; else `unknown`); returns what to throw. */

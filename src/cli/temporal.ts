@@ -58,16 +58,14 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
 
 /** The run's description; a workflow id without any run ends the command with exit 4. */
 export async function describeRun(handle: WorkflowHandle, config: Pick<TemporalConfig, 'namespace' | 'address'>): Promise<WorkflowExecutionDescription> {
-  try {
-    return await handle.describe();
-  } catch (error) {
+  return handle.describe().catch((error: unknown) => {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     throw new CommandFailure(
       `No run has the workflow id ${printable(JSON.stringify(handle.workflowId))} in namespace ${config.namespace} at ${config.address}: it was never started there, ` +
         "or its history is older than the namespace's retention. Check the id and the namespace (orderflow ops list shows the runs waiting for an operator).",
       { exitCode: exitCodes.notFound },
     );
-  }
+  });
 }
 
 function failureText(error: unknown): { text: string; type?: string | undefined } {
@@ -124,13 +122,11 @@ const queryDeadlineMs = 5_000;
 
 /** A query of the run, or undefined when no worker answers in time; an answer it cannot decrypt throws. */
 export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
-  try {
-    return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
-  } catch (error) {
+  return handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName)).catch((error: unknown) => {
     const keyError = findPayloadKeyError(error);
     if (keyError !== undefined) throw keyError;
     return undefined;
-  }
+  });
 }
 
 export function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {

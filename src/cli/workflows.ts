@@ -205,12 +205,10 @@ apart; it exits (code 2) for what waiting cannot fix: a TLS failure, a refused c
 unknown namespace, missing search attributes (orderflow setup). See docs/production.md.`,
   async run(_args, context) {
     const { runWorkerProcess } = await import('../worker.ts');
-    try {
-      await runWorkerProcess(context.env);
-    } catch (error) {
+    await runWorkerProcess(context.env).catch((error: unknown) => {
       if (error instanceof ConfigError || error instanceof TemporalNotReadyError) throw error;
       throw new CommandFailure(`The worker stopped: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    });
     return exitCodes.ok;
   },
 };

@@ -109,13 +109,11 @@ export function failureOf(error: unknown): string {
 }
 
 /** A short run on the worker; its failure becomes a {@link BulkRowsError} saying what it could not do. */
-async function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
+function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> {
+  return run().catch((error: unknown) => {
     if (!(error instanceof WorkflowFailedError)) throw error;
     throw new BulkRowsError(`The worker could not ${couldNot}: ${failureOf(error)}`);
-  }
+  });
 }
 
 /** Stores the rows in the worker's database (idempotent: the same rows again change nothing). */
