@@ -238,12 +238,10 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         return 'problem' in checked ? [`row ${upload.firstRow + offset + 1}: ${checked.problem}`] : [];
       });
       if (problems.length > 0) throw refused(`bulk ${upload.bulkId}: rows refused, nothing stored: ${problems.slice(0, 10).join('; ')}`);
-      try {
-        return { stored: await rows.store(upload.bulkId, upload.firstRow, texts) };
-      } catch (error) {
-        if (error instanceof BulkRowConflictError) throw refused(error.message);
-        throw error;
-      }
+      const stored = await rows.store(upload.bulkId, upload.firstRow, texts).catch((error: unknown) => {
+        throw error instanceof BulkRowConflictError ? refused(error.message) : error;
+      });
+      return { stored };
     },
 
     async checkBulkRows({ bulkId, total, digest }) {
