@@ -246,14 +246,12 @@ export async function watchUntilInterrupted(
     if (outcome === stoppedWatching) throw stoppedWatching;
     return outcome;
   };
-  try {
-    return await watch(step);
-  } catch (error) {
+  return watch(step).catch((error: unknown) => {
     if (error !== stoppedWatching) throw error;
     stopped.before?.();
     errorLine(context, `Stopped watching (Ctrl-C); ${stopped.whatGoesOn}. Follow it with: ${stopped.followWith}`);
     return exitCodes.interrupted;
-  }
+  });
 }
 
 /** Runs the command that `args` names under `root` and returns the exit status. */

@@ -33,13 +33,11 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
   const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
   // With OTEL_EXPORTER_OTLP_* set, a start here begins the run's trace.
   const tracing = await startTracingIfAsked(context.env);
-  let client: Client;
-  try {
-    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin], identity: cliIdentity(context.env) });
-  } catch (error) {
+  const connecting = connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin], identity: cliIdentity(context.env) });
+  const client = await connecting.catch(async (error: unknown) => {
     await tracing?.shutdown().catch(() => undefined);
     throw error;
-  }
+  });
   try {
     return await fn(client, config);
   } catch (error) {
