@@ -168,8 +168,7 @@ Example:
         line(context, `  ${workflowUiUrl(config, bulk.workflowId)}`);
         line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
         line(context, `  pause:    orderflow bulk pause ${bulk.workflowId} --operator <you> --note <why>`);
-        if (values.wait !== true) return exitCodes.ok;
-        return watch(context, bulk.handle, config, values.report);
+        return values.wait === true ? watch(context, bulk.handle, config, values.report) : exitCodes.ok;
       });
     },
   });

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { authorshipProblems } from '../run-kit/operator.ts';
+import { authorshipProblems, waitIdPattern } from '../run-kit/operator.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
@@ -61,8 +61,6 @@ async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, 
   }
 }
 
-const waitIdShape = /^[a-z][a-z0-9-]{0,63}#[1-9][0-9]{0,5}$/;
-
 const exampleQuery = 'OrderflowStep = "delete-justclick-bill"';
 
 export const decideCommand = leafCommand({
@@ -103,7 +101,10 @@ Examples:
     if (!many && (values['dry-run'] === true || values.yes === true || values.max !== undefined)) problems.push('--dry-run, --yes and --max go with --query');
     if (many && values.wait !== undefined) problems.push('--wait names one run\'s wait; with --query each run\'s current wait is taken from its status');
     if (many && values['decision-id'] !== undefined) problems.push('--decision-id names one decision; with --query each run gets its own');
-    if (values.wait !== undefined && !waitIdShape.test(values.wait)) problems.push(`--wait ${JSON.stringify(values.wait)} is not a wait id: <step>#<number>, e.g. cancel-order#2, as orderflow status shows it`);
+    if (values.wait !== undefined && !waitIdPattern.test(values.wait)) {
+      const shape = '<step>#<number>, e.g. cancel-order#2, as orderflow status shows it';
+      problems.push(`--wait ${JSON.stringify(values.wait)} is not a wait id: ${shape}`);
+    }
     if (values['decision-id'] !== undefined && !/^[A-Za-z0-9_.:#-]{1,200}$/.test(values['decision-id'])) problems.push('--decision-id must be 1-200 letters, digits or . _ : # -');
     const max = values.max === undefined ? undefined : /^[1-9][0-9]{0,6}$/.test(values.max) ? Number(values.max) : NaN;
     if (Number.isNaN(max)) problems.push(`--max must be a whole number of runs, 1 or more (got ${JSON.stringify(values.max)})`);

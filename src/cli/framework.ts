@@ -132,12 +132,10 @@ function wantsHelp(args: readonly string[]): boolean {
   return args.slice(0, end === -1 ? undefined : end).some((arg) => helpFlags.has(arg));
 }
 
-/** Writes one line to a command's standard output. */
 export function line(context: { readonly stdout: TextOutput }, text = ''): void {
   context.stdout.write(`${text}\n`);
 }
 
-/** Writes one line to a command's standard error. */
 export function errorLine(context: { readonly stderr: TextOutput }, text: string): void {
   context.stderr.write(`${text}\n`);
 }

@@ -136,8 +136,7 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           const listed = started.differentDetails.map((difference) => `${difference.field} ${JSON.stringify(difference.existing ?? null)} (you gave ${JSON.stringify(difference.requested ?? null)})`);
           line(context, printable(`  It was asked for with ${listed.join(', ')}: who asks and why do not make another request, so this run answers for both.`));
         }
-        if (values['wait'] !== true) return exitCodes.ok;
-        return follow(context, started.handle);
+        return values['wait'] === true ? follow(context, started.handle) : exitCodes.ok;
       });
     },
   };
