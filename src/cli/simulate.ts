@@ -95,10 +95,8 @@ Each serves an admin API under /_sim/ (state, calls, faults): see docs/simulator
     }
 
     const width = Math.max(...running.map((simulator) => simulator.label.length)) + 1;
-    const out: string[] = [];
-    for (const simulator of running) {
-      out.push(`${`${simulator.label}:`.padEnd(width)} ${simulator.apiUrl}   (admin: ${simulator.origin}/_sim/state, ${simulator.origin}/_sim/calls)`);
-    }
+    const admin = (origin: string): string => `(admin: ${origin}/_sim/state, ${origin}/_sim/calls)`;
+    const out = running.map(({ label, apiUrl, origin }) => `${`${label}:`.padEnd(width)} ${apiUrl}   ${admin(origin)}`);
     if (credentials.webtv === undefined) out.push('WebTV simulator not started: WEBTV_KEY_ID and WEBTV_SHARED_SECRET are not set.');
     if (credentials.justclick === undefined) out.push('JustClick simulator not started: JUSTCLICK_LOGIN and JUSTCLICK_SECRET are not set.');
     out.push(

@@ -8,7 +8,7 @@ import type { Tracing } from '../telemetry/tracing.ts';
 import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
-import type { RecordedDecision, RefusedDecision, RunStatus } from '../contracts.ts';
+import type { RecordedDecision, RefusedDecision, RunResult, RunStatus } from '../contracts.ts';
 import { explainTemporalFailure } from '../temporal/readiness.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, exitCodes } from './framework.ts';
@@ -83,9 +83,8 @@ export async function closedRunOutcome(handle: WorkflowHandle, description: Work
   const closedAt = description.closeTime?.toISOString();
   const run = handle.client.getHandle(handle.workflowId, description.runId, { followRuns: false });
   try {
-    const result: unknown = await run.result();
-    const summary = typeof result === 'object' && result !== null && 'summary' in result && typeof result.summary === 'string' ? result.summary : undefined;
-    return { temporalStatus, closedAt, text: printable(summary ?? 'completed') };
+    const result = (await run.result()) as Partial<RunResult> | null;
+    return { temporalStatus, closedAt, text: printable(typeof result?.summary === 'string' ? result.summary : 'completed') };
   } catch (error) {
     const { text, type } = failureText(error);
     return { temporalStatus, closedAt, text: printable(text), failureType: type };
