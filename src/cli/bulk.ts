@@ -10,8 +10,8 @@ import { BulkRowsError, bulkReport, failureOf, startBulk } from '../features/bul
 import { workflowUiUrl } from '../client/connect.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
 import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } from '../features/bulk/contracts.ts';
-import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
-import type { ParsedBulkFile } from '../features/bulk/file.ts';
+import { BulkFileError, bulkColumns, parseBulkFile } from './bulk-file.ts';
+import type { ParsedBulkFile } from './bulk-file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
@@ -118,7 +118,7 @@ const watchExitStatus = '0 all done; 3 some wait for an operator; 1 some failed 
   '130 Ctrl-C stopped watching (the bulk goes on).';
 
 function kindCommand(kind: BulkKind): LeafCommand {
-  const columns = Object.keys(bulkColumns[kind].columns);
+  const { columns } = bulkColumns[kind];
   const { defaultConcurrency, maxConcurrency, defaultRate, maxRate } = bulkLimits;
   return leafCommand({
     name: kind,

@@ -42,16 +42,20 @@ const startOptionSpecs = {
   },
 } as const satisfies StartOptionSpecs;
 
+export type StartOptionName = keyof typeof startOptionSpecs;
+
 /** The named start options, in the order given. */
-function startOptionsNamed(...names: Array<keyof typeof startOptionSpecs>): StartOptionSpecs {
+export function startOptionsNamed(...names: readonly StartOptionName[]): StartOptionSpecs {
   return Object.fromEntries(names.map((name) => [name, startOptionSpecs[name]]));
 }
 
-/** The workflow input from the parsed options: each value in its field (validation names anything wrong). */
-export function startInput(spec: StartOptions, values: ParsedArgs<OptionSpecs>['values'], env: CliContext['env']): Record<string, unknown> {
+/** The workflow input from the options' values (or defaults): each in its field (validation names anything wrong). */
+export function startInput(
+  spec: Pick<StartOptions, 'options' | 'requestedBy'>, values: ParsedArgs<OptionSpecs>['values'], env: CliContext['env'],
+): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const [name, { field, id }] of Object.entries(spec.options)) {
-    const value = values[name];
+  for (const [name, { field, id, default: fallback }] of Object.entries(spec.options)) {
+    const value = values[name] ?? fallback;
     // An id not all digits is passed on as text, for validation to name.
     if (field !== undefined) input[field] = id === true && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
   }

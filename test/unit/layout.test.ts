@@ -46,7 +46,7 @@ const layers = [
   {
     name: 'client',
     what: 'starting and steering runs from outside Temporal',
-    files: ['src/client/**', 'src/features/*/client.ts', 'src/features/bulk/file.ts'],
+    files: ['src/client/**', 'src/features/*/client.ts'],
     sees: ['base', 'infrastructure', 'workflows'],
   },
   {
