@@ -6,6 +6,7 @@ import { bulkItemWorkflowId, validateBulkItem } from '../features/bulk/client.ts
 import type { BulkItem, BulkKind } from '../features/bulk/contracts.ts';
 import { bulkLimits } from '../features/bulk/contracts.ts';
 import { InputError } from '../validation.ts';
+import { CommandFailure, exitCodes } from './framework.ts';
 import { startInput, startOptionsNamed } from './start-options.ts';
 import type { StartOptionName } from './start-options.ts';
 
@@ -29,12 +30,13 @@ interface FileProblem {
   problem: string;
 }
 
-export class BulkFileError extends Error {
-  override readonly name = 'BulkFileError';
+/** Bad usage: the command prints every problem and exits 2. */
+export class BulkFileError extends CommandFailure {
   constructor(file: string, problems: readonly FileProblem[]) {
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was started.\n` +
         problems.map(({ line, problem }) => (line > 0 ? `  line ${line}: ${problem}` : `  ${problem}`)).join('\n'),
+      { exitCode: exitCodes.usage },
     );
   }
 }

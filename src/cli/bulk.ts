@@ -10,8 +10,7 @@ import { BulkRowsError, bulkReport, failureOf, startBulk } from '../features/bul
 import { workflowUiUrl } from '../client/connect.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
 import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } from '../features/bulk/contracts.ts';
-import { BulkFileError, bulkColumns, parseBulkFile } from './bulk-file.ts';
-import type { ParsedBulkFile } from './bulk-file.ts';
+import { bulkColumns, parseBulkFile } from './bulk-file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
@@ -149,13 +148,7 @@ Example:
       const text = await readFile(values.file, 'utf8').catch((error: unknown) => {
         throw new UsageError(`cannot read --file ${values.file}: ${error instanceof Error ? error.message : String(error)}`);
       });
-      let file: ParsedBulkFile;
-      try {
-        file = parseBulkFile(kind, values.file, text, context.env);
-      } catch (error) {
-        if (error instanceof BulkFileError) throw new CommandFailure(error.message, { exitCode: exitCodes.usage });
-        throw error;
-      }
+      const file = parseBulkFile(kind, values.file, text, context.env);
       const contentKey = file.rows.map((row) => Object.fromEntries(Object.entries(row.values).sort(([a], [b]) => a.localeCompare(b))));
       return withTemporal(context, async (client, config) => {
         const request = { kind, items: file.items, concurrency, rate, contentKey };
