@@ -1,7 +1,4 @@
-/**
- * `orderflow api webtv|justclick`: one signed call to one API, its answer printed as JSON.
- * Usage problems are found before the configuration is read, so a mistyped command sends nothing.
- */
+/** `orderflow api webtv|justclick`: one signed call, its answer as JSON; bad usage is refused before the configuration is read. */
 import { configDefault, loadConfig } from '../config.ts';
 import { ApiRejectedError } from '../apis/outcome.ts';
 import { isWebTvAction, webTvActions } from '../apis/webtv/types.ts';

@@ -1,7 +1,4 @@
-/**
- * `orderflow bulk <kind> --file`, `orderflow bulk status|pause|resume|cancel <bulk id>`:
- * many items of one kind as one bulkRun (src/features/bulk/workflow.ts).
- */
+/** `orderflow bulk <kind> --file` and `bulk status|pause|resume|cancel <bulk id>`: many items as one bulkRun. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';

@@ -1,7 +1,4 @@
-/**
- * `orderflow codec-server`: Temporal's remote codec protocol with the payload encryption keys.
- * Its settings are read here, not by src/config.ts (only this command uses them).
- */
+/** `orderflow codec-server`: Temporal's remote codec protocol with the payload keys; its settings are read here (only it uses them). */
 import { codecServerVariables } from './environment.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';

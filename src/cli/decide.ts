@@ -1,7 +1,4 @@
-/**
- * `orderflow decide`: sends an operator's decision to one run, or to every waiting run a
- * visibility query selects, naming the wait it answers (docs/decisions.md).
- */
+/** `orderflow decide`: an operator's decision for the wait of one run, or of each waiting run a query selects (docs/decisions.md). */
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';

@@ -1,7 +1,4 @@
-/**
- * Starting a bulk, whose id derives from the validated items (the same file twice is the same bulk),
- * its rows as stored, and reading its report back (docs/architecture.md, "bulkRun").
- */
+/** Starting a bulk (its id derives from its items), its rows as stored, and its report (docs/architecture.md, "bulkRun"). */
 import { createHash } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
