@@ -31,19 +31,12 @@ export function createBillActivities(protocol: Protocol): Pick<OrderflowActiviti
         { nonRetryable: true },
       );
     }
-    if (recorded === undefined) {
-      await ledger.begin(effectKey, { ...context, kind, userId: input.userId ?? null, request: { billId } });
-    } else if (didNotHappen(recorded)) {
-      await ledger.record(effectKey, 'pending', { ...context, observedBefore: { billId }, note: 'new attempt' });
+    if (recorded === undefined || didNotHappen(recorded)) {
+      await protocol.arm(effectKey, recorded, { kind, userId: input.userId ?? null, request: { billId }, observedBefore: { billId } });
     } else {
       await ledger.recordAttempt(effectKey, context);
     }
-    let detail: string;
-    try {
-      detail = await call(client);
-    } catch (error) {
-      throw await protocol.recordCallFailure(effectKey, error, {}, context);
-    }
+    const detail = await protocol.call(effectKey, {}, () => call(client));
     // Still unknown (recordAttempt keeps the state) after an earlier unknown outcome; pending otherwise.
     await ledger.record(effectKey, recorded?.state === 'unknown' ? 'resolved-applied' : 'applied', { ...context, response: { ok: detail } });
     return { effectKey, status: 'applied', fromLedger: false, detail };

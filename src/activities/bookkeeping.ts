@@ -4,8 +4,7 @@ import type { AuditInput, OrderflowActivities, ResolveEffectInput } from '../con
 import { EffectKeyError, parseEffectKey } from '../ledger/keys.ts';
 import type { EffectLedger, JsonValue } from '../ledger/types.ts';
 import { reconcileAuditEvents } from '../features/reconcile/contracts.ts';
-import { reconcileFindingWorkflowId } from '../features/reconcile/ids.ts';
-import { findingOfEvent } from '../features/reconcile/findings.ts';
+import { findingOfEvent, reconcileFindingWorkflowId } from '../features/reconcile/findings.ts';
 import { failure } from './failures.ts';
 import { activityContext, attemptContext, didNotHappen, isDone } from './protocol.ts';
 import type { Protocol } from './protocol.ts';

@@ -102,18 +102,11 @@ export function createCreditActivities(protocol: Protocol): Pick<OrderflowActivi
       // Arm the effect with what we observed, then call.
       const refundOf = input.refundOfOrderId;
       const request = { creditAction, amount: formatCents(amount), description: input.description, ...(refundOf === undefined ? {} : { refundOfOrderId: refundOf }) };
-      if (row === undefined) {
-        // A refund holds its order's business key: the ledger refuses a second refund of the order from another run.
-        const businessKey = refundOf === undefined ? undefined : orderEffectKey('refund', userId, refundOf);
-        await ledger.begin(effectKey, { ...context, kind: `credit.${creditAction}`, userId, request, observedBefore: now, businessKey });
-      } else {
-        await ledger.record(effectKey, 'pending', { ...context, observedBefore: now, note: `new attempt (was ${row.state})` });
-      }
-      try {
-        await webtv.addSubtractCredit(userId, { creditAction, amount, description: input.description }, callSignal);
-      } catch (error) {
-        throw await protocol.recordCallFailure(effectKey, error, { credit: now.credit }, context);
-      }
+      // A refund holds its order's business key: the ledger refuses a second refund of the order from another run.
+      const businessKey = refundOf === undefined ? undefined : orderEffectKey('refund', userId, refundOf);
+      await protocol.arm(effectKey, row, { kind: `credit.${creditAction}`, userId, request, observedBefore: now, businessKey });
+      const credit = { creditAction, amount, description: input.description };
+      await protocol.call(effectKey, { credit: now.credit }, () => webtv.addSubtractCredit(userId, credit, callSignal));
       await lock.recordAndRelease(effectKey, 'applied', { ...context, response: { ok: `credit ${verb}` } });
       const after = formatCents(now.creditCents + change);
       return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (credit ${now.credit} → ${after})` };

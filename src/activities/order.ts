@@ -43,7 +43,7 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
 
     // The row comes with the lock (one round trip): a recorded outcome is returned without calling.
     return protocol.underUserLock(userId, effectKey, async (callSignal, lock) => {
-      const row = lock.effect;
+      let row = lock.effect;
       if (row && isDone(row)) return fromLedger(row, what);
       const { order, current } = orderFacts(await readOrders(userId, callSignal), orderId);
       const observed = {
@@ -51,15 +51,13 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         'current order': current ? String(current.id) : 'none',
       };
       const observation: JsonValue = { orderId, state: order?.status ?? 'absent', paymentStatus: order?.paymentStatus ?? null, currentOrderId: current?.id ?? null };
+      const request = { orderId, requester: input.requester ?? null };
+      const effect = { kind: `order.${change}`, userId, request, observedBefore: observation, businessKey };
 
       if (isTarget(order)) {
         // Already so: our earlier attempt (pending/unknown) or someone else did it.
         const note = row ? `reconciled: the order is ${target}` : `the order was already ${target}; nothing to do`;
-        if (row === undefined) {
-          await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId }, observedBefore: observation, businessKey });
-        } else if (didNotHappen(row)) {
-          await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
-        }
+        if (row === undefined || didNotHappen(row)) await protocol.arm(effectKey, row, effect);
         await ledger.record(effectKey, 'resolved-applied', { ...context, observedAfter: observation, note });
         return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (${note})` };
       }
@@ -74,15 +72,12 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
         );
       }
       // The expected order is current: arm and call.
-      if (row === undefined) {
-        await ledger.begin(effectKey, { ...context, kind: `order.${change}`, userId, request: { orderId, requester: input.requester ?? null }, observedBefore: observation, businessKey });
-      } else {
-        if (isUnresolved(row)) {
-          protocol.refuseWhileAttemptMayLand(row, what, observed);
-          await ledger.record(effectKey, 'resolved-not-applied', { ...context, observedAfter: observation, note: 'reconciled: the order is still current, the earlier attempt did not take effect' });
-        }
-        await ledger.record(effectKey, 'pending', { ...context, observedBefore: observation, note: 'new attempt' });
+      if (row && isUnresolved(row)) {
+        protocol.refuseWhileAttemptMayLand(row, what, observed);
+        const note = 'reconciled: the order is still current, the earlier attempt did not take effect';
+        row = await ledger.record(effectKey, 'resolved-not-applied', { ...context, observedAfter: observation, note });
       }
+      await protocol.arm(effectKey, row, effect);
       try {
         if (change === 'cancel') await webtv.cancelOrder(userId, input.requester ? { requester: input.requester } : undefined, callSignal);
         else await webtv.processOrder(userId, callSignal);
@@ -95,7 +90,7 @@ export function createOrderActivities(protocol: Protocol): OrderActivities {
             return { effectKey, status: 'applied', fromLedger: false, detail: `${what} (it became ${target} meanwhile)` };
           }
         }
-        throw await protocol.recordCallFailure(effectKey, error, observed, context);
+        throw await protocol.recordCallFailure(effectKey, error, observed);
       }
       await lock.recordAndRelease(effectKey, 'applied', { ...context, response: { ok: `order ${target}` } });
       return { effectKey, status: 'applied', fromLedger: false, detail: what };

@@ -11,7 +11,7 @@ import { ApiCallError } from '../apis/outcome.ts';
 import { inFlightWindowMs } from '../apis/http.ts';
 import type { WebTvClient } from '../apis/webtv/client.ts';
 import type { JustClickClient } from '../apis/justclick/client.ts';
-import type { EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
+import type { AuditContext, BeginEffectInput, EffectLedger, EffectRecord, EffectState, HeldUserLock, JsonValue } from '../ledger/types.ts';
 import { BusinessKeyHeldError, UserLockTimeoutError } from '../ledger/errors.ts';
 import { stepOfEffectKey } from '../ledger/keys.ts';
 import { apiFailure, failure } from './failures.ts';
@@ -27,11 +27,6 @@ export interface ActivityDeps {
   inFlightWindowMs?: number;
   /** A credit change above this amount waits for a second person's approval (ORDERFLOW_APPROVAL_ABOVE); unset: off. */
   approvalAbove?: string | undefined;
-}
-
-export interface AttemptContext {
-  runId?: string | undefined;
-  actor: string;
 }
 
 const doneStates: ReadonlySet<EffectState> = new Set(['applied', 'resolved-applied']);
@@ -76,7 +71,8 @@ export function activityContext(): Context | undefined {
   }
 }
 
-export function attemptContext(): AttemptContext {
+/** Who acts, for the ledger: this worker's attempt, of the calling run. */
+export function attemptContext(): AuditContext {
   const info = activityContext()?.info;
   if (info === undefined) return { actor: `worker ${hostname()}:${process.pid}` };
   return { runId: info.workflowExecution?.runId, actor: `worker ${hostname()}:${process.pid} attempt ${info.attempt}` };
@@ -104,16 +100,14 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The ledger's refusal of a second refund or cancellation of an order: AlreadyDoneByAnotherRun (nothing done). */
-export async function oncePerBusinessKey<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
+export function oncePerBusinessKey<T>(fn: () => Promise<T>): Promise<T> {
+  return fn().catch((error: unknown) => {
     if (!(error instanceof BusinessKeyHeldError)) throw error;
     throw failure(FailureType.AlreadyDoneByAnotherRun, error.message, {
       nonRetryable: true,
       observed: { 'business key': error.businessKey, 'held by run': error.holderWorkflowId, 'its effect': `${error.holderEffectKey} (${error.holderState})` },
     });
-  }
+  });
 }
 
 export function fromLedger(record: EffectRecord, detail: string): EffectResult {
@@ -121,12 +115,10 @@ export function fromLedger(record: EffectRecord, detail: string): EffectResult {
 }
 
 /** A read whose API error becomes the failure Temporal sees, saying what was read. */
-export async function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
+export function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
+  return read().catch((error: unknown) => {
     throw error instanceof ApiCallError ? apiFailure(error, undefined, `reading ${what} failed: `) : error;
-  }
+  });
 }
 
 export type Protocol = ReturnType<typeof createProtocol>;
@@ -162,22 +154,34 @@ export function createProtocol(deps: ActivityDeps) {
      * is cancelled or the lock's lease is lost: a call in flight then ends as an unknown outcome) and the
      * lock: the effect's row and the user's unresolved effects, read with it, and `recordAndRelease`.
      */
-    async underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T> {
-      try {
-        return await ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
-          const cancelled = signal();
-          return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]), lock);
-        }, { waitMs: lockWaitMs, read: { effectKey } });
-      } catch (error) {
-        if (error instanceof UserLockTimeoutError) {
-          throw failure(FailureType.UserBusy, `${error.message} Will retry.`, { nonRetryable: false });
-        }
-        throw error;
-      }
+    underUserLock<T>(userId: number, effectKey: string, fn: (callSignal: AbortSignal, lock: HeldUserLock) => Promise<T>): Promise<T> {
+      return ledger.withUserLock(userId, `${hostname()}:${process.pid} ${effectKey}`, (lock) => {
+        const cancelled = signal();
+        return fn(cancelled === undefined ? lock.signal : AbortSignal.any([lock.signal, cancelled]), lock);
+      }, { waitMs: lockWaitMs, read: { effectKey } }).catch((error: unknown) => {
+        if (!(error instanceof UserLockTimeoutError)) throw error;
+        throw failure(FailureType.UserBusy, `${error.message} Will retry.`, { nonRetryable: false });
+      });
+    },
+
+    /** Arms the effect with what was observed before calling: its first attempt begins the row, a later one records `pending` again. */
+    async arm(effectKey: string, row: EffectRecord | undefined, effect: Omit<BeginEffectInput, keyof AuditContext>): Promise<void> {
+      const context = attemptContext();
+      const { observedBefore } = effect;
+      if (row === undefined) await ledger.begin(effectKey, { ...context, ...effect });
+      else await ledger.record(effectKey, 'pending', { ...context, observedBefore, note: `new attempt (was ${row.state})` });
+    },
+
+    /** Makes the armed call; a failure is recorded for what it means ({@link recordCallFailure}) and thrown. */
+    call<T>(effectKey: string, observed: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+      return fn().catch(async (error: unknown) => {
+        throw await this.recordCallFailure(effectKey, error, observed);
+      });
     },
 
     /** Records what a failed call means (rejected, not sent: not applied; else `unknown`); returns what to throw. */
-    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>, context: AttemptContext) {
+    async recordCallFailure(effectKey: string, error: unknown, observed: Record<string, string>) {
+      const context = attemptContext();
       const prefix = `step ${stepOfEffectKey(effectKey)}: `;
       const current = await ledger.get(effectKey);
       if (current?.state === 'unknown') {

@@ -1,7 +1,4 @@
-/**
- * `orderflow api webtv|justclick`: one signed call to one API, its answer printed as JSON.
- * Usage problems are found before the configuration is read, so a mistyped command sends nothing.
- */
+/** `orderflow api webtv|justclick`: one signed call, its answer as JSON; bad usage is refused before the configuration is read. */
 import { configDefault, loadConfig } from '../config.ts';
 import { ApiRejectedError } from '../apis/outcome.ts';
 import { isWebTvAction, webTvActions } from '../apis/webtv/types.ts';
@@ -9,12 +6,8 @@ import { checkWebTvFields } from '../apis/webtv/fields.ts';
 import { printable } from '../single-line-text.ts';
 import { justClickMethods, justClickReservedFields } from '../apis/justclick/types.ts';
 import { justClickVariables, webTvVariables } from './environment.ts';
-import { UsageError, exitCodes, leafCommand, wrapText } from './framework.ts';
-import type { CliContext, GroupCommand } from './framework.ts';
-
-function printJson(context: CliContext, value: unknown): void {
-  context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
+import { UsageError, exitCodes, leafCommand, line, wrapText } from './framework.ts';
+import type { GroupCommand } from './framework.ts';
 
 function parseUserId(value: string | undefined): number {
   if (value === undefined) throw new UsageError('--user <id> is required: the WebTV user id the action acts on (the API\'s "iq").');
@@ -91,7 +84,7 @@ Examples:
     const { InvalidWebTvInputError } = await import('../apis/webtv/errors.ts');
     const client = createWebTvClient(config.webtv);
     try {
-      printJson(context, await client.call(action, userId, fields));
+      line(context, JSON.stringify(await client.call(action, userId, fields), null, 2));
       return exitCodes.ok;
     } catch (error) {
       // Refused by the client before sending: a usage problem.
@@ -110,15 +103,11 @@ const apiJustClickCommand = leafCommand({
   summary: 'Call one JustClick API method and print the verified JSON answer',
   usage: 'api justclick <Method> [--set name=value]...',
   environment: { variables: justClickVariables },
-  help: `Calls one JustClick API method, signed with JUSTCLICK_LOGIN and JUSTCLICK_SECRET,
-at JUSTCLICK_API_URL (default ${configDefault('JUSTCLICK_API_URL')}), verifies the
-signature of the answer, and prints the answer as JSON.
-
-Field names may be PHP-style nested keys, as the API expects for lists:
-goods[0][good_name]=... goods[0][good_sum]=... are sent as one "goods" array.
-
-Methods: ${justClickMethodList}. Reserved names (${justClickReservedFields.join(', ')})
-cannot be fields.`,
+  help: wrapText(`Calls one JustClick API method, signed with JUSTCLICK_LOGIN and JUSTCLICK_SECRET, at
+JUSTCLICK_API_URL (default ${configDefault('JUSTCLICK_API_URL')}), verifies the answer's signature, and
+prints it as JSON. Field names may be PHP-style nested keys: goods[0][good_name]=... goods[0][good_sum]=...
+are sent as one "goods" array. Methods: ${justClickMethodList}. Reserved names
+(${justClickReservedFields.join(', ')}) cannot be fields.`),
   options: { set: { ...setOption, help: 'A request field; repeat for several (order is kept)' } },
   positionals: true,
   notes: `${failures}
@@ -157,7 +146,7 @@ Examples:
     const { justClickNonError } = await import('../apis/justclick/errors.ts');
     const client = createJustClickClient(config.justclick);
     try {
-      printJson(context, await client.call(method, params));
+      line(context, JSON.stringify(await client.call(method, params), null, 2));
       return exitCodes.ok;
     } catch (error) {
       // Refused by the client before sending (see refuseJustClickInput): a usage problem.

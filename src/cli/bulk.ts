@@ -1,30 +1,20 @@
-/**
- * `orderflow bulk <kind> --file`, `orderflow bulk status|pause|resume|cancel <bulk id>`:
- * many items of one kind as one bulkRun (src/features/bulk/workflow.ts).
- */
+/** `orderflow bulk <kind> --file` and `bulk status|pause|resume|cancel <bulk id>`: many items as one bulkRun. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { BulkRowsError, bulkReport, startBulk } from '../features/bulk/client.ts';
+import { BulkRowsError, bulkReport, failureOf, startBulk } from '../features/bulk/client.ts';
 import { workflowUiUrl } from '../client/connect.ts';
 import { bulkKinds, bulkLimits, bulkQueryNames, bulkUpdateNames } from '../features/bulk/contracts.ts';
 import type { BulkControl, BulkKind, BulkProgress, BulkResult, BulkShownItem } from '../features/bulk/contracts.ts';
-import { BulkFileError, bulkColumns, parseBulkFile } from '../features/bulk/file.ts';
-import type { ParsedBulkFile } from '../features/bulk/file.ts';
+import { bulkColumns, parseBulkFile } from './bulk-file.ts';
 import type { TemporalConfig } from '../config.ts';
 import { authorshipProblems } from '../run-kit/operator.ts';
-import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay, watchUntilInterrupted, wrapText } from './framework.ts';
+import { CommandFailure, UsageError, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
+import { watchUntilInterrupted, wholeNumberOption, wrapText } from './framework.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
-import { describeRun, failureMessage, withTemporal } from './temporal.ts';
+import { describeRun, withTemporal } from './temporal.ts';
 import { temporalVariables } from './environment.ts';
-
-function wholeNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
-  if (!(number >= 1 && number <= max)) throw new UsageError(`--${name} ${JSON.stringify(value)} must be a whole number from 1 to ${max}.`);
-  return number;
-}
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -36,7 +26,7 @@ function formatDuration(seconds: number): string {
 }
 
 /** One line: bar, counts and ETA (from the settle rate since the bulk started). */
-export function progressLine(progress: BulkProgress, now = Date.now()): string {
+export function progressLine(progress: BulkProgress | BulkResult, now = Date.now()): string {
   const { counts } = progress;
   const settled = counts.done + counts.failed + counts.waiting + counts.notStarted;
   const elapsed = (now - Date.parse(progress.startedAt)) / 1000;
@@ -84,11 +74,6 @@ function printSummary(context: CliContext, result: BulkResult, config: TemporalC
   listed('Failed', result.failed, counts.failed);
 }
 
-function exitFor(result: BulkResult): ExitCode {
-  if (result.counts.failed > 0 || result.counts.notStarted > 0) return exitCodes.failed;
-  return result.counts.waiting > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
-}
-
 /** Shows the progress bar until the bulk ends (or Ctrl-C); prints the summary; writes the report. */
 async function watch(context: CliContext, handle: WorkflowHandle, config: TemporalConfig, reportPath?: string): Promise<ExitCode> {
   const progress = progressDisplay(context, 5_000);
@@ -103,20 +88,17 @@ async function watch(context: CliContext, handle: WorkflowHandle, config: Tempor
       if (now) progress.show(progressLine(now));
       await step((signal) => sleep(1_000, undefined, { signal }));
     }
-    let result: BulkResult;
-    try {
-      result = (await handle.result()) as BulkResult;
-    } catch (error) {
-      throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${failureMessage(error)}`);
-    }
-    const final = { ...result, concurrency: 0, rate: 0, waiting: [], failed: [], state: result.state };
-    progress.show(progressLine(final, Date.parse(result.finishedAt)), true);
+    const result = await (handle.result() as Promise<BulkResult>).catch((error: unknown) => {
+      throw new CommandFailure(`Bulk ${handle.workflowId} failed: ${failureOf(error)}`);
+    });
+    progress.show(progressLine(result, Date.parse(result.finishedAt)), true);
     printSummary(context, result, config);
     if (reportPath !== undefined) {
       const written = await writeReport(reportPath, handle, config, result);
       line(context, `Report: ${reportPath} (${written} rows)`);
     }
-    return exitFor(result);
+    const { failed, notStarted, waiting } = result.counts;
+    return failed > 0 || notStarted > 0 ? exitCodes.failed : waiting > 0 ? exitCodes.waitingForOperator : exitCodes.ok;
   });
 }
 
@@ -132,22 +114,19 @@ const watchExitStatus = '0 all done; 3 some wait for an operator; 1 some failed 
   '130 Ctrl-C stopped watching (the bulk goes on).';
 
 function kindCommand(kind: BulkKind): LeafCommand {
-  const columns = Object.keys(bulkColumns[kind].columns);
+  const { columns } = bulkColumns[kind];
   const { defaultConcurrency, maxConcurrency, defaultRate, maxRate } = bulkLimits;
   return leafCommand({
     name: kind,
     summary: `Run many ${kind} items from a CSV or JSON-lines file`,
     usage: `bulk ${kind} --file <items.csv|items.jsonl> [--concurrency ${defaultConcurrency}] [--rate ${defaultRate}] [--wait] [--report <out.csv>]`,
     environment: { variables: [...temporalVariables, 'USER (the default requested-by)'] },
-    help: `Starts one bulk: every row of the file is one ${kind} run, with the same workflow id as
-'orderflow start ${kind}' (a row whose run exists joins it; a completed one is not repeated).
-
-The file is CSV with a header row, or JSON lines (one object per line; .jsonl/.ndjson, or
-a first character '{'). Columns (keys): ${columns.join(', ')}
-(required: ${bulkColumns[kind].required.join(', ')}); they mean what the options of
-'orderflow start ${kind}' mean. The whole file is checked first: every bad row is listed
-with its line number, and nothing starts (exit 2). The bulk's id is derived from the
-file's rows: the same file twice is the same bulk.`,
+    help: `Starts one bulk: every row of the file is one ${kind} run, as 'orderflow start ${kind}'
+starts it (a row whose run exists joins it). The file is CSV with a header row, or JSON lines
+(.jsonl/.ndjson, or a first character '{'); its columns (keys), ${columns.join(', ')}
+(required: ${bulkColumns[kind].required.join(', ')}), mean what that command's options mean.
+The whole file is checked first: every bad row is listed with its line number, and nothing
+starts (exit 2). The same file twice is the same bulk. See docs/runbook.md, "Bulk runs".`,
     options: {
       file: { type: 'string', value: '<path>', help: 'The items (required)' },
       concurrency: { type: 'string', value: '<n>', help: `At most n items at once (default ${defaultConcurrency}, max ${maxConcurrency})` },
@@ -161,18 +140,12 @@ Example:
     async run({ values }, context) {
       if (values.file === undefined) throw new UsageError('--file is required.');
       if (values.report !== undefined && values.wait !== true) throw new UsageError('--report goes with --wait (the report is written when the bulk ends).');
-      const concurrency = wholeNumberOption('concurrency', values.concurrency, defaultConcurrency, maxConcurrency);
-      const rate = wholeNumberOption('rate', values.rate, defaultRate, maxRate);
+      const concurrency = wholeNumberOption('concurrency', values.concurrency, defaultConcurrency, [1, maxConcurrency]);
+      const rate = wholeNumberOption('rate', values.rate, defaultRate, [1, maxRate]);
       const text = await readFile(values.file, 'utf8').catch((error: unknown) => {
         throw new UsageError(`cannot read --file ${values.file}: ${error instanceof Error ? error.message : String(error)}`);
       });
-      let file: ParsedBulkFile;
-      try {
-        file = parseBulkFile(kind, values.file, text, context.env);
-      } catch (error) {
-        if (error instanceof BulkFileError) throw new CommandFailure(error.message, { exitCode: exitCodes.usage });
-        throw error;
-      }
+      const file = parseBulkFile(kind, values.file, text, context.env);
       const contentKey = file.rows.map((row) => Object.fromEntries(Object.entries(row.values).sort(([a], [b]) => a.localeCompare(b))));
       return withTemporal(context, async (client, config) => {
         const request = { kind, items: file.items, concurrency, rate, contentKey };
@@ -185,8 +158,7 @@ Example:
         line(context, `  ${workflowUiUrl(config, bulk.workflowId)}`);
         line(context, `  progress: orderflow bulk status ${bulk.workflowId} --wait`);
         line(context, `  pause:    orderflow bulk pause ${bulk.workflowId} --operator <you> --note <why>`);
-        if (values.wait !== true) return exitCodes.ok;
-        return watch(context, bulk.handle, config, values.report);
+        return values.wait === true ? watch(context, bulk.handle, config, values.report) : exitCodes.ok;
       });
     },
   });
@@ -237,9 +209,8 @@ function controlCommand(action: keyof typeof bulkUpdateNames, summary: string, w
     name: action,
     summary,
     usage: `bulk ${action} <bulk id> --operator <name> --note <text>`,
-      help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (e.g. a bulk
-that is not paused cannot be resumed). The Temporal UI's Update dialog does the same with
-{"operator":"anna","note":"why"}.`,
+    help: `${what} Sent as the bulk's '${action}' update, which the bulk validates (as the Temporal
+UI's Update dialog does with {"operator":"anna","note":"why"}).`,
     options: {
       operator: { type: 'string', value: '<name>', help: 'Who asks (required)' },
       note: { type: 'string', value: '<text>', help: 'Why (required; recorded in the bulk)' },
@@ -263,7 +234,7 @@ that is not paused cannot be resumed). The Temporal UI's Update dialog does the 
           return exitCodes.ok;
         } catch (error) {
           if (error instanceof WorkflowUpdateFailedError) {
-            context.stderr.write(`${bulkId}: ${action} refused: ${failureMessage(error)}\n`);
+            context.stderr.write(`${bulkId}: ${action} refused: ${failureOf(error)}\n`);
             return exitCodes.failed;
           }
           throw error;

@@ -1,7 +1,4 @@
-/**
- * `orderflow codec-server`: Temporal's remote codec protocol with the payload encryption keys.
- * Its settings are read here, not by src/config.ts (only this command uses them).
- */
+/** `orderflow codec-server`: Temporal's remote codec protocol with the payload keys; its settings are read here (only it uses them). */
 import { codecServerVariables } from './environment.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
@@ -94,14 +91,11 @@ export const codecServerCommand: LeafCommand = {
   summary: 'Serve /encode and /decode for the Temporal UI, the temporal CLI and backends (payload encryption)',
   usage: 'codec-server',
   environment: { variables: codecServerVariables },
-  help: `Serves Temporal's remote codec protocol with orderflow's payload encryption keys
-(ORDERFLOW_ENCRYPTION_KEYS, as for the worker), so the Temporal UI (its codec endpoint), the
-temporal CLI (--codec-endpoint) and backends in any language read and write encrypted
-payloads. Runs until Ctrl-C. It listens on ORDERFLOW_CODEC_SERVER_LISTEN (host:port, default
-${defaultCodecServerListen}); beyond loopback only with a shared bearer token callers send
-(ORDERFLOW_CODEC_SERVER_TOKEN) or the UI's OIDC access tokens (ORDERFLOW_CODEC_SERVER_JWKS_URL,
-_ISSUER, _AUDIENCE). Browsers may call it from ORDERFLOW_CODEC_SERVER_CORS_ORIGINS (the UI's
-origin). See docs/encryption.md.`,
+  help: `Serves Temporal's remote codec protocol with the payload keys (ORDERFLOW_ENCRYPTION_KEYS, as
+for the worker) for the Temporal UI, the temporal CLI (--codec-endpoint) and backends, until
+Ctrl-C. It listens on ORDERFLOW_CODEC_SERVER_LISTEN (default ${defaultCodecServerListen}); beyond
+loopback only with a bearer token (ORDERFLOW_CODEC_SERVER_TOKEN) or the UI's OIDC tokens
+(_JWKS_URL, _ISSUER, _AUDIENCE). See docs/encryption.md.`,
   notes: 'Exit status: 0 stopped by a signal; 2 bad configuration.',
   async run(_args, context) {
     const { keys, problems: keyProblems } = readEncryptionKeys(context.env);

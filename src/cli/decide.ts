@@ -1,15 +1,13 @@
-/**
- * `orderflow decide`: sends an operator's decision to one run, or to every waiting run a
- * visibility query selects, naming the wait it answers (docs/decisions.md).
- */
+/** `orderflow decide`: an operator's decision for the wait of one run, or of each waiting run a query selects (docs/decisions.md). */
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { authorshipProblems } from '../run-kit/operator.ts';
+import { authorshipProblems, waitIdPattern } from '../run-kit/operator.ts';
 import { operatorActions, updateNames } from '../contracts.ts';
 import type { OperatorDecision, OperatorDecisionReply } from '../contracts.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, progressBar, progressDisplay } from './framework.ts';
-import { failureMessage, queryStatus, withTemporal } from './temporal.ts';
+import { queryStatus, withTemporal } from './temporal.ts';
+import { failureOf } from '../features/bulk/client.ts';
 import { awaitingOperatorQuery } from '../search-attributes.ts';
 import { listRuns } from './ops.ts';
 
@@ -54,13 +52,11 @@ async function sendDecision(handle: WorkflowHandle, decision: OperatorDecision, 
     if (reused !== undefined) return { accepted: false, text: `refused: ${reused}` };
     return { accepted: true, text: `accepted: ${reply.action} at ${reply.waitId}, recorded as from ${reply.identity ?? 'no identity'}. ${reply.willHappen}` };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) return { accepted: false, text: `refused: ${failureMessage(error)}` };
+    if (error instanceof WorkflowUpdateFailedError) return { accepted: false, text: `refused: ${failureOf(error)}` };
     if (error instanceof WorkflowNotFoundError) return notRunning(handle);
     throw error;
   }
 }
-
-const waitIdShape = /^[a-z][a-z0-9-]{0,63}#[1-9][0-9]{0,5}$/;
 
 const exampleQuery = 'OrderflowStep = "delete-justclick-bill"';
 
@@ -68,18 +64,11 @@ export const decideCommand = leafCommand({
   name: 'decide',
   summary: 'Resume runs that wait for an operator: retry, skip, compensate, abort or approve',
   usage: 'decide (<workflowId> [--wait <step>#<n>] [--decision-id <id>] | --query <visibility query> (--yes | --max <n> | --dry-run)) --action retry|skip|compensate|abort|approve --note <text> --operator <name> [--signal]',
-  help: `Sends the operatorDecision update (validated by the run, which answers what will happen)
-or, with --signal, the equivalent signal (checked by the run too: a refused signal is listed
-in orderflow status, with why). Temporal records this command's identity
-(orderflow-cli:<OS user>@<host>) with the decision; the run shows it next to --operator.
-
-A decision names the wait it answers (e.g. cancel-order#2, as orderflow status shows it): one
-for a wait that is over is refused, so a retried or stale decision never lands on the next
-wait. The same decision sent twice is one decision (Temporal's update id, by default derived
-from the wait and the decision); an id already used for another decision is refused (exit 1).
-
-With --query, the command prints how many waiting runs match, then decides each at its
-current wait, with a progress bar on stderr.`,
+  help: `Sends the operatorDecision update (the run validates it and answers what will happen) or,
+with --signal, the signal (a refused one is listed in orderflow status). A decision names the
+wait it answers (e.g. cancel-order#2, as status shows it), so a stale or retried one never
+lands on the next wait; sent twice, it is one decision. With --query, it prints how many
+waiting runs match, then decides each at its current wait. See docs/decisions.md.`,
   options: {
     action: { type: 'string', value: '<action>', help: "retry | skip | compensate | abort | approve (only the run's offered choices)" },
     note: { type: 'string', value: '<text>', help: 'Why: what you checked (required; recorded in the run and the ledger)' },
@@ -109,7 +98,10 @@ Examples:
     if (!many && (values['dry-run'] === true || values.yes === true || values.max !== undefined)) problems.push('--dry-run, --yes and --max go with --query');
     if (many && values.wait !== undefined) problems.push('--wait names one run\'s wait; with --query each run\'s current wait is taken from its status');
     if (many && values['decision-id'] !== undefined) problems.push('--decision-id names one decision; with --query each run gets its own');
-    if (values.wait !== undefined && !waitIdShape.test(values.wait)) problems.push(`--wait ${JSON.stringify(values.wait)} is not a wait id: <step>#<number>, e.g. cancel-order#2, as orderflow status shows it`);
+    if (values.wait !== undefined && !waitIdPattern.test(values.wait)) {
+      const shape = '<step>#<number>, e.g. cancel-order#2, as orderflow status shows it';
+      problems.push(`--wait ${JSON.stringify(values.wait)} is not a wait id: ${shape}`);
+    }
     if (values['decision-id'] !== undefined && !/^[A-Za-z0-9_.:#-]{1,200}$/.test(values['decision-id'])) problems.push('--decision-id must be 1-200 letters, digits or . _ : # -');
     const max = values.max === undefined ? undefined : /^[1-9][0-9]{0,6}$/.test(values.max) ? Number(values.max) : NaN;
     if (Number.isNaN(max)) problems.push(`--max must be a whole number of runs, 1 or more (got ${JSON.stringify(values.max)})`);

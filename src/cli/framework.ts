@@ -81,14 +81,8 @@ export interface GroupCommand extends CommandBase {
 
 export type Command = LeafCommand | GroupCommand;
 
-/** A command whose module is loaded only when it runs or shows its help; its summary is the loaded command's. */
-export interface LazyCommand {
-  readonly name: string;
-  readonly summary: string;
-  load(): Promise<Command>;
-}
-
-export type CommandEntry = Command | LazyCommand;
+/** A command, or one whose module is loaded only when it runs or shows its help (its summary is the loaded command's). */
+export type CommandEntry = Command | (Pick<CommandBase, 'name' | 'summary'> & { load(): Promise<Command> });
 
 function isGroup(command: Command): command is GroupCommand {
   return 'subcommands' in command;
@@ -138,12 +132,10 @@ function wantsHelp(args: readonly string[]): boolean {
   return args.slice(0, end === -1 ? undefined : end).some((arg) => helpFlags.has(arg));
 }
 
-/** Writes one line to a command's standard output. */
 export function line(context: { readonly stdout: TextOutput }, text = ''): void {
   context.stdout.write(`${text}\n`);
 }
 
-/** Writes one line to a command's standard error. */
 export function errorLine(context: { readonly stderr: TextOutput }, text: string): void {
   context.stderr.write(`${text}\n`);
 }
@@ -252,14 +244,12 @@ export async function watchUntilInterrupted(
     if (outcome === stoppedWatching) throw stoppedWatching;
     return outcome;
   };
-  try {
-    return await watch(step);
-  } catch (error) {
+  return watch(step).catch((error: unknown) => {
     if (error !== stoppedWatching) throw error;
     stopped.before?.();
     errorLine(context, `Stopped watching (Ctrl-C); ${stopped.whatGoesOn}. Follow it with: ${stopped.followWith}`);
     return exitCodes.interrupted;
-  }
+  });
 }
 
 /** Runs the command that `args` names under `root` and returns the exit status. */
@@ -324,6 +314,16 @@ export async function dispatch(root: GroupCommand, args: readonly string[], cont
     }
     throw error;
   }
+}
+
+/** A whole-number option from `min` to `max`, `fallback` when not given; anything else is bad usage naming the option. */
+export function wholeNumberOption(name: string, value: string | undefined, fallback: number, [min, max]: [number, number]): number {
+  if (value === undefined) return fallback;
+  const number = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) {
+    throw new UsageError(`--${name} ${JSON.stringify(value)} must be a whole number from ${min} to ${max}.`);
+  }
+  return number;
 }
 
 /** A value that is a negative number, e.g. `-1`, `-3`, `-0.5`: meant as a value, never as options. */

@@ -4,8 +4,8 @@ import { awaitingOperatorQuery, orderflowSearchAttributes } from '../search-attr
 import { workflowUiUrl } from '../client/connect.ts';
 import { UsageError, exitCodes, leafCommand, line } from './framework.ts';
 import type { GroupCommand } from './framework.ts';
-import { closedRunOutcome, describeOutcome, describeRun, queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
-import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
+import { closedRunOutcome, describeOutcome, describeRecordedDecision, describeRefusedDecision, describeRun } from './temporal.ts';
+import { queryRun, queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 
 function age(since: Date | string, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));
@@ -15,19 +15,9 @@ function age(since: Date | string, now = Date.now()): string {
   return `${Math.round(seconds / 86400)}d`;
 }
 
-export interface ListedRun {
-  workflowId: string;
-  workflowType: string;
-  step: string;
-  /** The wait's id (`<step>#<n>`), when the run's status answered. */
-  waitId: string | undefined;
-  reason: string;
-  since: string;
-}
-
-/** Runs matching a visibility query, with what they wait for. */
-export async function listRuns(client: Client, query: string, limit = 1000): Promise<ListedRun[]> {
-  const runs: ListedRun[] = [];
+/** Runs matching a visibility query, with what they wait for (the wait's id when the run's status answered). */
+export async function listRuns(client: Client, query: string, limit = 1000) {
+  const runs = [];
   for await (const execution of client.workflow.list({ query })) {
     const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
     const status = await queryStatus(handle);
@@ -85,10 +75,9 @@ const showCommand = leafCommand({
   name: 'show',
   summary: 'Show the whole story of one run: summary, current details, steps, decisions',
   usage: 'ops show <workflowId>',
-  help: `Shows what the Temporal UI shows for a run: its summary and details (set at start), its
-current details (Markdown: which step failed, the exact API error or ambiguous outcome, what
-was observed, what each decision would do), each step, and the decisions taken so far. A run
-that ended shows its outcome (the result, or the failure it ended with) from its history.
+  help: `Shows what the Temporal UI shows for a run: its summary and details, its current details
+(which step failed and why, what was observed, what each decision would do), each step, and
+the decisions so far. A run that ended shows its outcome, from its history.
 
 Exit status: 0 the run was found; 4 no run has this workflow id; 1 Temporal could not be
 asked; 2 bad usage.`,

@@ -2,10 +2,10 @@
 import { workflowUiUrl } from '../client/connect.ts';
 import { deleteReconcileSchedule, ensureReconcileSchedule, reconcileFindingWorkflowType, reconcileScheduleId, startReconcile } from '../features/reconcile/client.ts';
 import type { ReconcileResult } from '../features/reconcile/contracts.ts';
-import type { Client } from '@temporalio/client';
 import { CommandFailure, UsageError, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import type { GroupCommand } from './framework.ts';
-import { failureMessage, withTemporal } from './temporal.ts';
+import { withTemporal } from './temporal.ts';
+import { failureOf } from '../features/bulk/client.ts';
 import { temporalVariables } from './environment.ts';
 
 const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -26,14 +26,6 @@ const reconcileEnvironment = {
   note: "The reconcile runs on the worker: it reads the ledger and calls the APIs with the worker's settings (ORDERFLOW_LEDGER, WEBTV_*, JUSTCLICK_* where the worker runs), not with this shell's; a bad ORDERFLOW_LEDGER here changes nothing, a bad one there stops the worker.",
 } as const;
 
-/** The reconcile-finding runs that still wait for an operator on this task queue, whichever reconcile reported them. */
-async function findingRunsWaiting(client: Client, taskQueue: string): Promise<string[]> {
-  const query = `WorkflowType = ${JSON.stringify(reconcileFindingWorkflowType)} AND ExecutionStatus = "Running" AND TaskQueue = ${JSON.stringify(taskQueue)}`;
-  const ids: string[] = [];
-  for await (const execution of client.workflow.list({ query })) ids.push(execution.workflowId);
-  return ids;
-}
-
 const sinceOption = {
   since: { type: 'string', value: '<duration>', help: 'Look at effects changed in the last 30m / 24h / 7d (default 24h)' },
 } as const;
@@ -47,9 +39,8 @@ export const reconcileCommand = leafCommand({
 a few per second) and reports drift (README, "Drift"). A JustClick bill that a completed run
 deleted and that exists again is deleted again; everything touching money waits for you.`,
   options: { ...sinceOption, wait: { type: 'boolean', help: 'Wait for the report and print it' } },
-  notes: `Exit status with --wait: 0 nothing waits for you; 3 findings wait for an operator — found by
-this reconcile or reported by an earlier one and not decided yet, new or not: the same
-findings waiting give 3 on every run; 1 the reconcile failed; 130 Ctrl-C stopped waiting (the
+  notes: `Exit status with --wait: 0 nothing waits for you; 3 findings (new, or reported earlier and
+not decided yet) wait for an operator; 1 the reconcile failed; 130 Ctrl-C stopped waiting (the
 reconcile goes on). Without --wait: 0 started.`,
   async run({ values }, context) {
     const sinceMs = parseDurationOption('since', values.since, 24 * unitMs.h);
@@ -60,19 +51,22 @@ reconcile goes on). Without --wait: 0 started.`,
       if (values.wait !== true) return exitCodes.ok;
       const stopped = { whatGoesOn: 'the reconcile goes on', followWith: `orderflow status ${handle.workflowId}` };
       return watchUntilInterrupted(context, stopped, async (step) => {
-        const result = await step(async (signal) => {
-          try {
-            return (await client.withAbortSignal(signal, () => handle.result())) as ReconcileResult;
-          } catch (error) {
-            throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${failureMessage(error)} (see ${stopped.followWith}).`);
-          }
-        });
+        const result = await step((signal) =>
+          (client.withAbortSignal(signal, () => handle.result()) as Promise<ReconcileResult>).catch((error: unknown) => {
+            throw new CommandFailure(`Reconcile ${handle.workflowId} failed: ${failureOf(error)} (see ${stopped.followWith}).`);
+          }),
+        );
         line(context);
         line(context, result.report);
-        // Whether found again this time or not: every finding an operator has not decided yet.
+        // Whether found again this time or not: every finding an operator has not decided yet (its run still runs).
         const waitingHere = result.findings.filter((finding) => finding.followUp === 'operator');
-        const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId).filter((id) => id !== undefined));
-        const waitingBefore = (await findingRunsWaiting(client, config.taskQueue)).filter((id) => !reportedHere.has(id));
+        const reportedHere = new Set(waitingHere.map((finding) => finding.findingWorkflowId));
+        const type = JSON.stringify(reconcileFindingWorkflowType);
+        const query = `WorkflowType = ${type} AND ExecutionStatus = "Running" AND TaskQueue = ${JSON.stringify(config.taskQueue)}`;
+        const waitingBefore: string[] = [];
+        for await (const { workflowId } of client.workflow.list({ query })) {
+          if (!reportedHere.has(workflowId)) waitingBefore.push(workflowId);
+        }
         if (waitingBefore.length > 0) {
           line(context);
           line(context, `${waitingBefore.length} finding(s) reported earlier still wait for an operator (not found again this time):`);

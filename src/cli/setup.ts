@@ -24,11 +24,9 @@ credential was refused, or an attribute exists with another type.`,
       line(context, `Temporal ${config.connection.describe()}: namespace ${config.namespace} exists.`);
       for (const name of outcome.created) line(context, `  created  ${name}`);
       for (const name of outcome.existing) line(context, `  existing ${name}`);
-      line(context, 
-        outcome.created.length === 0
-          ? 'Nothing to do: every orderflow search attribute was already registered.'
-          : `Registered ${outcome.created.length} search attribute(s); orderflow is ready to run here.`,
-      );
+      const created = outcome.created.length;
+      if (created === 0) line(context, 'Nothing to do: every orderflow search attribute was already registered.');
+      else line(context, `Registered ${created} search attribute(s); orderflow is ready to run here.`);
       return exitCodes.ok;
     } finally {
       await client.connection.close();

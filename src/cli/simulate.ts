@@ -1,6 +1,6 @@
 /** `orderflow simulate`: the local WebTV and JustClick simulators, with the credentials the clients use. */
 import { loadSimulatorCredentials } from '../config.ts';
-import { UsageError, errorLine, exitCodes, leafCommand } from './framework.ts';
+import { UsageError, errorLine, exitCodes, leafCommand, wholeNumberOption } from './framework.ts';
 
 const defaultWebTvSimulatorPort = 8081;
 const defaultJustClickSimulatorPort = 8082;
@@ -17,16 +17,6 @@ function portOption(simulator: string, port: number) {
   return { type: 'string' as const, value: '<N>', help: `Port of the ${simulator} simulator (default ${port}; 0: any free port)` };
 }
 
-/** A TCP port option: 0 (any free port) to 65535. */
-function parsePortOption(option: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new UsageError(`${option} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535, or 0 for any free port.`);
-  }
-  return port;
-}
-
 function describeStartFailure({ label, port, option }: Simulator, host: string, error: unknown): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
   const where = `${host}:${port}`;
@@ -41,13 +31,10 @@ export const simulateCommand = leafCommand({
   summary: 'Run local simulators of both APIs for development and tests',
   usage: 'simulate [--webtv-port N] [--justclick-port N] [--host 127.0.0.1] [--seed demo|empty]',
   environment: { variables: ['WEBTV_KEY_ID(_FILE)', 'WEBTV_SHARED_SECRET(_FILE)', 'JUSTCLICK_LOGIN', 'JUSTCLICK_SECRET(_FILE)'], note: 'They are the credentials the simulators accept (WEBTV_API_URL and JUSTCLICK_API_URL are not read: the simulators print their own URLs).' },
-  help: `Runs faithful local stand-ins for the WebTV store API and JustClick until Ctrl-C
-(SIGINT) or SIGTERM, accepting the credentials the clients use (the variables below). A
-simulator whose credentials are not set does not run; with neither set, nothing runs (exit 2).
-
-It prints the URLs, and the export line a second terminal (with the same credentials)
-needs to send its calls here. Each simulator also serves an admin API under /_sim/:
-GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.`,
+  help: `Runs local stand-ins for the WebTV store API and JustClick until Ctrl-C or SIGTERM, with
+the credentials the clients use (the variables below); one whose credentials are not set does
+not run (neither: exit 2). It prints their URLs and the export line a second terminal needs.
+Each serves an admin API under /_sim/ (state, calls, faults): see docs/simulators.md.`,
   options: {
     'webtv-port': portOption('WebTV', defaultWebTvSimulatorPort),
     'justclick-port': portOption('JustClick', defaultJustClickSimulatorPort),
@@ -66,8 +53,9 @@ GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.`,
   orderflow simulate --webtv-port 0 --justclick-port 0 --seed empty
 `,
   async run({ values }, context) {
-    const webTvPort = parsePortOption('--webtv-port', values['webtv-port'], defaultWebTvSimulatorPort);
-    const justClickPort = parsePortOption('--justclick-port', values['justclick-port'], defaultJustClickSimulatorPort);
+    // Port 0: any free port.
+    const webTvPort = wholeNumberOption('webtv-port', values['webtv-port'], defaultWebTvSimulatorPort, [0, 65535]);
+    const justClickPort = wholeNumberOption('justclick-port', values['justclick-port'], defaultJustClickSimulatorPort, [0, 65535]);
     const { host, seed } = values;
     if (host.trim() === '') throw new UsageError('--host must not be empty; e.g. --host 127.0.0.1.');
     if (seed !== 'demo' && seed !== 'empty') throw new UsageError(`--seed ${JSON.stringify(seed)} is not a known seed; use demo or empty.`);
@@ -107,10 +95,8 @@ GET /_sim/state, GET /_sim/calls, and POST /_sim/faults to inject faults.`,
     }
 
     const width = Math.max(...running.map((simulator) => simulator.label.length)) + 1;
-    const out: string[] = [];
-    for (const simulator of running) {
-      out.push(`${`${simulator.label}:`.padEnd(width)} ${simulator.apiUrl}   (admin: ${simulator.origin}/_sim/state, ${simulator.origin}/_sim/calls)`);
-    }
+    const admin = (origin: string): string => `(admin: ${origin}/_sim/state, ${origin}/_sim/calls)`;
+    const out = running.map(({ label, apiUrl, origin }) => `${`${label}:`.padEnd(width)} ${apiUrl}   ${admin(origin)}`);
     if (credentials.webtv === undefined) out.push('WebTV simulator not started: WEBTV_KEY_ID and WEBTV_SHARED_SECRET are not set.');
     if (credentials.justclick === undefined) out.push('JustClick simulator not started: JUSTCLICK_LOGIN and JUSTCLICK_SECRET are not set.');
     out.push(

@@ -42,16 +42,20 @@ const startOptionSpecs = {
   },
 } as const satisfies StartOptionSpecs;
 
+export type StartOptionName = keyof typeof startOptionSpecs;
+
 /** The named start options, in the order given. */
-function startOptionsNamed(...names: Array<keyof typeof startOptionSpecs>): StartOptionSpecs {
+export function startOptionsNamed(...names: readonly StartOptionName[]): StartOptionSpecs {
   return Object.fromEntries(names.map((name) => [name, startOptionSpecs[name]]));
 }
 
-/** The workflow input from the parsed options: each value in its field (validation names anything wrong). */
-export function startInput(spec: StartOptions, values: ParsedArgs<OptionSpecs>['values'], env: CliContext['env']): Record<string, unknown> {
+/** The workflow input from the options' values (or defaults): each in its field (validation names anything wrong). */
+export function startInput(
+  spec: Pick<StartOptions, 'options' | 'requestedBy'>, values: ParsedArgs<OptionSpecs>['values'], env: CliContext['env'],
+): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const [name, { field, id }] of Object.entries(spec.options)) {
-    const value = values[name];
+  for (const [name, { field, id, default: fallback }] of Object.entries(spec.options)) {
+    const value = values[name] ?? fallback;
     // An id not all digits is passed on as text, for validation to name.
     if (field !== undefined) input[field] = id === true && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
   }
@@ -76,11 +80,10 @@ export const startOptions: { readonly [T in WorkflowTypeName]: StartOptions } = 
     name: 'refund-and-cancel',
     summary: 'Refund an order as store credit, cancel it, delete its JustClick bill',
     usage: 'start refund-and-cancel --user <id> --order <id> --amount <decimal> --reason <text> [--justclick-bill <id>] [--requested-by <name>] [--wait]',
-    help: `Starts refundAndCancel: confirm the order is the user's current one, add the credit, cancel
-the order (the pivot), delete the mirrored JustClick bill. Before the pivot a failure takes
-the credit back; after it, steps only go forward. The workflow id is
+    help: `Starts refundAndCancel: confirm the order, add the credit, cancel the order (the pivot: a
+failure before it takes the credit back), delete the JustClick bill. Its id is
 refund-and-cancel:<user>:<order>: the same request twice is one run; another amount or bill
-for the same order is refused as a conflict.`,
+for the order is refused as a conflict. See docs/architecture.md, "The workflows".`,
     options: startOptionsNamed('user', 'order', 'amount', 'justclick-bill', 'reason', 'requested-by', 'wait'),
     notes: `${reasonRule}
 
@@ -105,10 +108,9 @@ then ask an operator; finally mark the JustClick bill paid.`,
     name: 'adjust-credit',
     summary: "Add or subtract a user's credit, exactly once",
     usage: 'start adjust-credit --user <id> --action add|subtract --amount <decimal> --description <text> --reason <text> [--request-id <id>] [--wait]',
-    help: `Starts adjustCredit: one add_subtract_credit, exactly once. The workflow id is
-adjust-credit:<user>:<request id> (or a digest of the request): the same request twice is one
-run; another action, amount or description under the same request id is refused as a conflict.
-Who asks is recorded as $USER.`,
+    help: `Starts adjustCredit: one add_subtract_credit, exactly once, recording $USER as who asks. Its
+id is adjust-credit:<user>:<request id or the request's digest>: the same request twice is one
+run; another action, amount or description under the same request id is refused as a conflict.`,
     options: startOptionsNamed('user', 'action', 'amount', 'description', 'reason', 'request-id', 'wait'),
     notes: reasonRule,
     requestedBy: true,

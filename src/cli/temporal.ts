@@ -1,8 +1,6 @@
-/** What the commands that talk to Temporal share: connecting from configuration, querying a run. */
+/** What the commands that talk to Temporal share: connecting from configuration, querying a run, its decisions' lines. */
 import { hostname, userInfo } from 'node:os';
-import {
-  ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError,
-} from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, TerminatedFailure } from '@temporalio/common';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -10,7 +8,7 @@ import type { Tracing } from '../telemetry/tracing.ts';
 import type { TemporalConfig } from '../config.ts';
 import { connectClient } from '../client/connect.ts';
 import { queryNames } from '../contracts.ts';
-import type { RunStatus } from '../contracts.ts';
+import type { RecordedDecision, RefusedDecision, RunResult, RunStatus } from '../contracts.ts';
 import { explainTemporalFailure } from '../temporal/readiness.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, exitCodes } from './framework.ts';
@@ -35,13 +33,11 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
   const config = loadConfig(withoutWorkerSettings(context.env), ['temporal']).temporal;
   // With OTEL_EXPORTER_OTLP_* set, a start here begins the run's trace.
   const tracing = await startTracingIfAsked(context.env);
-  let client: Client;
-  try {
-    client = await connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin], identity: cliIdentity(context.env) });
-  } catch (error) {
+  const connecting = connectClient(config, { plugins: tracing === undefined ? [] : [tracing.plugin], identity: cliIdentity(context.env) });
+  const client = await connecting.catch(async (error: unknown) => {
     await tracing?.shutdown().catch(() => undefined);
     throw error;
-  }
+  });
   try {
     return await fn(client, config);
   } catch (error) {
@@ -60,32 +56,14 @@ export async function withTemporal<T>(context: CliContext, fn: (client: Client, 
 
 /** The run's description; a workflow id without any run ends the command with exit 4. */
 export async function describeRun(handle: WorkflowHandle, config: Pick<TemporalConfig, 'namespace' | 'address'>): Promise<WorkflowExecutionDescription> {
-  try {
-    return await handle.describe();
-  } catch (error) {
+  return handle.describe().catch((error: unknown) => {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     throw new CommandFailure(
       `No run has the workflow id ${printable(JSON.stringify(handle.workflowId))} in namespace ${config.namespace} at ${config.address}: it was never started there, ` +
         "or its history is older than the namespace's retention. Check the id and the namespace (orderflow ops list shows the runs waiting for an operator).",
       { exitCode: exitCodes.notFound },
     );
-  }
-}
-
-/** How a closed run ended, from its history (no worker needed). */
-interface RunOutcome {
-  temporalStatus: string;
-  closedAt: string | undefined;
-  /** One line: the result's summary, or the failure's message. */
-  text: string;
-  /** The failure's type (e.g. RunCompensated), for a run that did not complete. */
-  failureType?: string | undefined;
-}
-
-/** What a failed run or a refused update says: the message of its cause (the workflow's failure). */
-export function failureMessage(error: unknown): string {
-  const cause = (error instanceof WorkflowFailedError || error instanceof WorkflowUpdateFailedError) && error.cause ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
+  });
 }
 
 function failureText(error: unknown): { text: string; type?: string | undefined } {
@@ -95,16 +73,18 @@ function failureText(error: unknown): { text: string; type?: string | undefined 
   return { text: cause instanceof Error ? cause.message : String(cause), type: cause instanceof Error ? cause.name : undefined };
 }
 
-/** The outcome of a run that is not running any more (its result answers at once); undefined while it runs. */
-export async function closedRunOutcome(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RunOutcome | undefined> {
+/**
+ * How a run that is not running any more ended, from its history (no worker needed): one line of `text` (the result's
+ * summary, or the failure's message) and the `failureType` (e.g. RunCompensated); undefined while it runs.
+ */
+export async function closedRunOutcome(handle: WorkflowHandle, description: WorkflowExecutionDescription) {
   const temporalStatus = description.status.name;
   if (temporalStatus === 'RUNNING') return undefined;
   const closedAt = description.closeTime?.toISOString();
   const run = handle.client.getHandle(handle.workflowId, description.runId, { followRuns: false });
   try {
-    const result: unknown = await run.result();
-    const summary = typeof result === 'object' && result !== null && 'summary' in result && typeof result.summary === 'string' ? result.summary : undefined;
-    return { temporalStatus, closedAt, text: printable(summary ?? 'completed') };
+    const result = (await run.result()) as Partial<RunResult> | null;
+    return { temporalStatus, closedAt, text: printable(typeof result?.summary === 'string' ? result.summary : 'completed') };
   } catch (error) {
     const { text, type } = failureText(error);
     return { temporalStatus, closedAt, text: printable(text), failureType: type };
@@ -112,7 +92,7 @@ export async function closedRunOutcome(handle: WorkflowHandle, description: Work
 }
 
 /** `Outcome: FAILED at 2026-12-01T10:00:00.000Z (RunCompensated): …` */
-export function describeOutcome(outcome: RunOutcome): string {
+export function describeOutcome(outcome: NonNullable<Awaited<ReturnType<typeof closedRunOutcome>>>): string {
   const when = outcome.closedAt === undefined ? '' : ` at ${outcome.closedAt}`;
   return `Outcome: ${outcome.temporalStatus}${when}${outcome.failureType === undefined ? '' : ` (${outcome.failureType})`}: ${outcome.text}`;
 }
@@ -139,13 +119,11 @@ const queryDeadlineMs = 5_000;
 
 /** A query of the run, or undefined when no worker answers in time; an answer it cannot decrypt throws. */
 export async function queryRun<T>(handle: WorkflowHandle, queryName: string): Promise<T | undefined> {
-  try {
-    return await handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName));
-  } catch (error) {
+  return handle.client.withDeadline(Date.now() + queryDeadlineMs, () => handle.query<T>(queryName)).catch((error: unknown) => {
     const keyError = findPayloadKeyError(error);
     if (keyError !== undefined) throw keyError;
     return undefined;
-  }
+  });
 }
 
 export function queryStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
@@ -170,4 +148,15 @@ export function explainTemporalRefusal(error: unknown, config: Pick<TemporalConf
   }
   if (/query/i.test(detail)) return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Check the syntax of --query.`);
   return new CommandFailure(`Temporal at ${config.address} refused the request as invalid: ${detail}. Nothing was changed; check the values you gave.`);
+}
+
+/** One decision, with the identity Temporal recorded next to the self-declared operator. */
+export function describeRecordedDecision(decision: RecordedDecision): string {
+  const { operator, identity, action, waitId, at, via, note } = decision;
+  return `${operator} (Temporal identity: ${identity ?? 'none recorded'}) chose ${action} at ${waitId} (${at}, via ${via}): ${note}`;
+}
+
+export function describeRefusedDecision(refused: RefusedDecision): string {
+  const who = `${refused.operator ?? '?'}${refused.identity === null ? '' : ` (Temporal identity: ${refused.identity})`}`;
+  return `${refused.at} ${refused.via} from ${who}, ${refused.action ?? '?'} for ${refused.waitId ?? 'no wait'}: ${refused.why}`;
 }

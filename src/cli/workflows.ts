@@ -7,30 +7,21 @@ import { OtherWorkflowTypeError, RequestConflictError, startWorkflow } from '../
 import { workflowRegistry } from '../client/workflow-registry.ts';
 import { startInput, startOptions } from './start-options.ts';
 import type { WorkflowTypeName } from '../client/workflow-registry.ts';
-import type { RunResult, RunStatus, StepState } from '../contracts.ts';
-import { describeRecordedDecision, describeRefusedDecision } from './decision-lines.ts';
+import type { RunStatus, StepState } from '../contracts.ts';
 import { printable } from '../single-line-text.ts';
 import { CommandFailure, UsageError, errorLine, exitCodes, leafCommand, line, watchUntilInterrupted } from './framework.ts';
 import { ConfigError } from '../config.ts';
 import { TemporalNotReadyError } from '../temporal/readiness.ts';
-import {
-  closedRunOutcome, describeOutcome, describeRun, failureMessage, queryStatus, statusQueryUnanswered, withTemporal,
-} from './temporal.ts';
+import { closedRunOutcome, describeOutcome, describeRecordedDecision, describeRefusedDecision, describeRun } from './temporal.ts';
+import { queryStatus, statusQueryUnanswered, withTemporal } from './temporal.ts';
 import { temporalVariables, workerVariables } from './environment.ts';
 import type { CliContext, ExitCode, GroupCommand, LeafCommand } from './framework.ts';
 
-/** What a step being retried has met so far, from the run's pending activities (as the UI's panel shows them). */
-interface FailedAttempt {
-  activity: string;
-  /** The attempt that failed (1 is the first). */
-  attempt: number;
-  cause: string;
-  /** When the next attempt is due; undefined while one runs or when none is scheduled. */
-  nextAttemptAt: Date | undefined;
-}
-
-/** The last failed attempt of every pending activity that has failed at least once. */
-function failedAttempts(description: WorkflowExecutionDescription): FailedAttempt[] {
+/**
+ * The last failed attempt of every pending activity that has failed at least once (as the UI's panel
+ * shows them), and when the next is due (undefined while one runs or when none is scheduled).
+ */
+function failedAttempts(description: WorkflowExecutionDescription) {
   return (description.raw.pendingActivities ?? []).flatMap((pending) => {
     const cause = pending.lastFailure?.message;
     if (!cause) return [];
@@ -50,7 +41,7 @@ function inHowLong(at: Date, now: number): string {
 }
 
 /** One line for a terminal: `attempt 1 of applyCreditChange failed: …; attempt 2 at 21:03:05 UTC (in 58 s)`. */
-function describeFailedAttempt(failed: FailedAttempt, step: string | undefined, now = Date.now()): string {
+function describeFailedAttempt(failed: ReturnType<typeof failedAttempts>[number], step: string | undefined, now = Date.now()): string {
   const where = step === undefined ? failed.activity : `${step} (${failed.activity})`;
   const next = failed.nextAttemptAt === undefined
     ? `attempt ${failed.attempt + 1} is running`
@@ -107,15 +98,12 @@ function follow(context: CliContext, handle: WorkflowHandle): Promise<ExitCode> 
         printed.set(key, '');
         line(context, describeFailedAttempt(failed, runningStep(status)));
       }
-      if (description.status.name !== 'RUNNING') {
-        try {
-          const result = (await handle.result()) as RunResult;
-          line(context, `Completed: ${result.summary}`);
-          return exitCodes.ok;
-        } catch (error) {
-          errorLine(context, `Failed (${description.status.name}): ${failureMessage(error)}`);
-          return exitCodes.failed;
-        }
+      const outcome = await closedRunOutcome(handle, description);
+      if (outcome !== undefined) {
+        const completed = outcome.temporalStatus === 'COMPLETED';
+        if (completed) line(context, `Completed: ${outcome.text}`);
+        else errorLine(context, `Failed (${outcome.temporalStatus}): ${outcome.text}`);
+        return completed ? exitCodes.ok : exitCodes.failed;
       }
       if (status?.state === 'awaiting-operator') {
         printAwaiting(context, status, handle.workflowId);
@@ -148,8 +136,7 @@ function startCommand(workflowType: WorkflowTypeName): LeafCommand {
           const listed = started.differentDetails.map((difference) => `${difference.field} ${JSON.stringify(difference.existing ?? null)} (you gave ${JSON.stringify(difference.requested ?? null)})`);
           line(context, printable(`  It was asked for with ${listed.join(', ')}: who asks and why do not make another request, so this run answers for both.`));
         }
-        if (values['wait'] !== true) return exitCodes.ok;
-        return follow(context, started.handle);
+        return values['wait'] === true ? follow(context, started.handle) : exitCodes.ok;
       });
     },
   };
@@ -167,10 +154,9 @@ export const statusCommand = leafCommand({
   name: 'status',
   summary: "Show a run's state, each step, and what it waits for",
   usage: 'status <workflowId> [--json]',
-  help: `Shows the run's Temporal status, orderflow state, each step, operator decisions, and, when it
-waits for an operator, why and the choices. A run that ended shows its outcome first: the
-result's summary, or the failure it ended with, from its history (no worker needed). The
-steps come from the run's status query, which a worker answers.`,
+  help: `Shows the run's Temporal status, orderflow state, each step (from the status query a worker
+answers), operator decisions, and what it waits for. A run that ended shows its outcome first,
+from its history (no worker needed).`,
   options: { json: { type: 'boolean', help: 'Print all of it as JSON' } },
   positionals: true,
   notes: `Exit status: 0 the run was found (whatever its outcome: see the Outcome line); 4 no run has
@@ -211,23 +197,17 @@ export const workerCommand: LeafCommand = {
   summary: 'Run an orderflow worker until Ctrl-C',
   usage: 'worker',
   environment: { variables: workerVariables },
-  help: `Runs a worker: connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), polls
-ORDERFLOW_TASK_QUEUE, calls the APIs configured by WEBTV_* and JUSTCLICK_*, records effects in
-ORDERFLOW_LEDGER. Logs JSON lines on stderr; serves Prometheus metrics when
-ORDERFLOW_METRICS_PORT is set. Stops gracefully on SIGINT/SIGTERM.
-
-While Temporal cannot be reached (not started yet, restarting), the worker waits and tries
-again with a growing delay (up to 30 s, with jitter), logging one line per attempt. It exits
-(code 2) for what waiting cannot fix: a TLS failure, a refused credential, an unknown
-namespace, or missing search attributes (orderflow setup registers them).`,
+  help: `Runs a worker: polls ORDERFLOW_TASK_QUEUE, calls the APIs (WEBTV_*, JUSTCLICK_*), records
+effects in ORDERFLOW_LEDGER; JSON logs on stderr, metrics on ORDERFLOW_METRICS_PORT; stops
+gracefully on SIGINT/SIGTERM. While Temporal cannot be reached it waits, trying again up to 30 s
+apart; it exits (code 2) for what waiting cannot fix: a TLS failure, a refused credential, an
+unknown namespace, missing search attributes (orderflow setup). See docs/production.md.`,
   async run(_args, context) {
     const { runWorkerProcess } = await import('../worker.ts');
-    try {
-      await runWorkerProcess(context.env);
-    } catch (error) {
+    await runWorkerProcess(context.env).catch((error: unknown) => {
       if (error instanceof ConfigError || error instanceof TemporalNotReadyError) throw error;
       throw new CommandFailure(`The worker stopped: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    });
     return exitCodes.ok;
   },
 };

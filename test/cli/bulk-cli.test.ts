@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
 import { bulkIdOf } from '../../src/features/bulk/client.ts';
-import { BulkFileError, parseBulkFile } from '../../src/features/bulk/file.ts';
+import { BulkFileError, parseBulkFile } from '../../src/cli/bulk-file.ts';
 import { progressLine } from '../../src/cli/bulk.ts';
 
 function capture(): { write(chunk: string): boolean; text(): string } {

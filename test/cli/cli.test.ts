@@ -289,7 +289,7 @@ describe('orderflow simulate', () => {
     expect(badSeed.stderr).toContain('--seed "lots" is not a known seed');
     const badPort = await orderflow(['simulate', '--webtv-port', '70000'], env);
     expect(badPort.code).toBe(2);
-    expect(badPort.stderr).toContain('--webtv-port "70000" is not a port');
+    expect(badPort.stderr).toContain('--webtv-port "70000" must be a whole number from 0 to 65535.');
   });
 
   it('exits 2 when no credentials are set', async () => {

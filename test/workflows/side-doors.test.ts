@@ -20,7 +20,7 @@ import type { RefundAndCancelInput, RunResult } from '../../src/contracts.ts';
 import { effectKey } from '../../src/ledger/keys.ts';
 import { centsFromInteger } from '../../src/money.ts';
 import type { DriftFinding, ReconcileResult } from '../../src/features/reconcile/contracts.ts';
-import { reconcileFindingWorkflowId } from '../../src/features/reconcile/ids.ts';
+import { reconcileFindingWorkflowId } from '../../src/features/reconcile/findings.ts';
 import { creditCalls, eventually } from '../../harness/stack.ts';
 import { runWorker, temporalAvailable, testTemporalTarget, uniqueTaskQueue } from '../../harness/temporal.ts';
 import { awaitingOperatorAt, callCountOf, decide, failureOf, statusOf, useWorkflowTestContext, workflowsPath } from '../../harness/workflows.ts';

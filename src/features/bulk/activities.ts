@@ -11,14 +11,13 @@ import { bulkLimits } from './contracts.ts';
 import type {
   BulkActivities, BulkItem, BulkKind, BulkRowsActivities, BulkSettledCounts, BulkShownItem, BulkSliceRequest, BulkSliceResult,
 } from './contracts.ts';
-import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { FailureType, RunState, queryNames } from '../../contracts.ts';
 import type { RunResult, RunStatus } from '../../contracts.ts';
 import { BulkRowConflictError } from '../../ledger/bulk-rows.ts';
 import type { BulkRowOutcome, BulkRowStore } from '../../ledger/bulk-rows.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
-import { bulkItemWorkflowId, bulkItemWorkflowTypes, failureOf, validateBulkItem } from './client.ts';
+import { bulkItemJson, bulkItemWorkflowId, bulkItemWorkflowTypes, bulkRowsDigest, failureOf, validateBulkItem } from './client.ts';
 
 export interface BulkActivityDependencies {
   client: Client;
@@ -95,12 +94,8 @@ async function waitingDetail(handle: WorkflowHandle): Promise<string> {
   return awaiting ? `waits for an operator at ${awaiting.step}: ${awaiting.reason}` : 'waits for an operator';
 }
 
-interface Followed {
-  row: number;
-  workflowId: string;
-  joined: boolean;
-  since: number;
-}
+/** A row in flight: its run, and since when it is followed (0: carried in from an earlier slice). */
+type Followed = Pick<BulkRowOutcome, 'row' | 'workflowId' | 'joined'> & { since: number };
 
 export function createBulkActivities(dependencies: BulkActivityDependencies): BulkActivities & BulkRowsActivities {
   const { client, rows } = dependencies;
@@ -243,12 +238,10 @@ export function createBulkActivities(dependencies: BulkActivityDependencies): Bu
         return 'problem' in checked ? [`row ${upload.firstRow + offset + 1}: ${checked.problem}`] : [];
       });
       if (problems.length > 0) throw refused(`bulk ${upload.bulkId}: rows refused, nothing stored: ${problems.slice(0, 10).join('; ')}`);
-      try {
-        return { stored: await rows.store(upload.bulkId, upload.firstRow, texts) };
-      } catch (error) {
-        if (error instanceof BulkRowConflictError) throw refused(error.message);
-        throw error;
-      }
+      const stored = await rows.store(upload.bulkId, upload.firstRow, texts).catch((error: unknown) => {
+        throw error instanceof BulkRowConflictError ? refused(error.message) : error;
+      });
+      return { stored };
     },
 
     async checkBulkRows({ bulkId, total, digest }) {

@@ -1,12 +1,11 @@
-/**
- * Starting a bulk, whose id derives from the validated items (the same file twice is the same bulk),
- * and reading its report back (docs/architecture.md, "bulkRun").
- */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
+/** Starting a bulk (its id derives from its items), its rows as stored, and its report (docs/architecture.md, "bulkRun"). */
+import { createHash } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { WorkflowClient } from '@temporalio/client';
 import { bulkLimits, bulkReportWorkflowType, bulkRowsUploadWorkflowType, bulkWorkflowType } from './contracts.ts';
 import type { BulkItem, BulkItemOutcome, BulkKind, BulkReportPage, BulkReportRequest, BulkRowsUpload, BulkRunInput } from './contracts.ts';
-import { bulkItemJson, bulkRowsDigest } from './ids.ts';
 import { orderflowSearchAttributes } from '../../search-attributes.ts';
 import { InputError } from '../../validation.ts';
 import { workflowIdOf } from '../../client/starters.ts';
@@ -45,15 +44,6 @@ export interface BulkRequest {
   sliceMs?: number | undefined;
 }
 
-export interface StartedBulk {
-  workflowId: string;
-  /** False when this bulk (the same items) was already there, running or finished. */
-  started: boolean;
-  /** The run that answered (the first of its continue-as-new chain when just started). */
-  runId: string | undefined;
-  handle: WorkflowHandle;
-}
-
 function limitProblems(request: BulkRequest): string[] {
   const problems: string[] = [];
   if (request.items.length === 0) problems.push('the file has no items');
@@ -64,6 +54,18 @@ function limitProblems(request: BulkRequest): string[] {
   check('concurrency', request.concurrency, bulkLimits.maxConcurrency);
   check('rate', request.rate, bulkLimits.maxRate);
   return problems;
+}
+
+/** One item as stored in `bulk_rows` (and as the digest reads it). */
+export function bulkItemJson(item: BulkItem): string {
+  return JSON.stringify(item);
+}
+
+/** SHA-256 (hex) over the rows' JSON texts, in order, each followed by a newline. */
+export function bulkRowsDigest(rows: Iterable<string>): string {
+  const hash = createHash('sha256');
+  for (const row of rows) hash.update(row).update('\n');
+  return hash.digest('hex');
 }
 
 export function bulkIdOf(options: Pick<StarterOptions, 'workflowIdPrefix'>, request: Pick<BulkRequest, 'kind' | 'items' | 'contentKey'>): string {
@@ -97,19 +99,18 @@ export class BulkRowsError extends Error {
   override readonly name = 'BulkRowsError';
 }
 
+/** What a failed run or a refused update says: the message of its cause (the workflow's failure). */
 export function failureOf(error: unknown): string {
-  const cause = error instanceof WorkflowFailedError && error.cause ? error.cause : error;
+  const cause = (error instanceof WorkflowFailedError || error instanceof WorkflowUpdateFailedError) && error.cause ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** A short run on the worker; its failure becomes a {@link BulkRowsError} saying what it could not do. */
-async function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
+function onWorker<T>(couldNot: string, run: () => Promise<T>): Promise<T> {
+  return run().catch((error: unknown) => {
     if (!(error instanceof WorkflowFailedError)) throw error;
     throw new BulkRowsError(`The worker could not ${couldNot}: ${failureOf(error)}`);
-  }
+  });
 }
 
 /** Stores the rows in the worker's database (idempotent: the same rows again change nothing). */
@@ -158,7 +159,11 @@ export async function* bulkReport(
   }
 }
 
-export async function startBulk(options: StarterOptions, request: BulkRequest): Promise<StartedBulk> {
+/**
+ * Starts the bulk of these items, or answers with the one there (`started` false: the same items, running or finished),
+ * naming the run that answered (`runId`: the first of its continue-as-new chain when just started).
+ */
+export async function startBulk(options: StarterOptions, request: BulkRequest) {
   const problems = limitProblems(request);
   if (problems.length > 0) throw new InputError(`bulk ${request.kind}`, problems);
   const workflowId = bulkIdOf(options, request);

@@ -107,19 +107,14 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
     return { total: input.total, ...settled, running: inFlight.length, queued };
   }
 
+  /** What the progress query and the result both tell. */
+  function overview(): Omit<BulkProgress, 'state' | 'concurrency' | 'rate'> {
+    const { bulkId, kind } = input;
+    return { bulkId, kind, counts: counts(), startedAt, waiting: [...shown.waiting], failed: [...shown.failed], controls: [...controls] };
+  }
+
   function progress(): BulkProgress {
-    return {
-      bulkId: input.bulkId,
-      kind: input.kind,
-      state,
-      counts: counts(),
-      concurrency: input.concurrency,
-      rate: input.rate,
-      startedAt,
-      waiting: [...shown.waiting],
-      failed: [...shown.failed],
-      controls: [...controls],
-    };
+    return { ...overview(), state, concurrency: input.concurrency, rate: input.rate };
   }
 
   const link = (workflowId: string): string =>
@@ -281,15 +276,5 @@ export async function bulkRun(input: BulkRunInput): Promise<BulkResult> {
   state = endState;
   publish(true);
   await condition(allHandlersFinished);
-  return {
-    bulkId: input.bulkId,
-    kind: input.kind,
-    state: endState,
-    counts: counts(),
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    waiting: shown.waiting,
-    failed: shown.failed,
-    controls,
-  };
+  return { ...overview(), state: endState, finishedAt: new Date().toISOString() };
 }

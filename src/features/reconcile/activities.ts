@@ -17,11 +17,10 @@ import type { EffectLedger, EffectRecord, JsonValue } from '../../ledger/types.t
 import { formatCents, parsePositiveAmount } from '../../money.ts';
 import { followUpOfKind, reconcileAuditEvents, reconcileDefaults } from './contracts.ts';
 import type { DriftFinding, DriftKind, FindDriftInput, ReconcileActivities, SettledFinding } from './contracts.ts';
-import { reconcileFindingWorkflowId } from './ids.ts';
 import { awaitingOperatorQuery, orderflowSearchAttributes } from '../../search-attributes.ts';
 import { metricNames } from '../../telemetry/metrics.ts';
 import { activityContext, isDone, isUnresolved, numberField, textField, unresolvedStates } from '../../activities/protocol.ts';
-import { doubleEffects, findingOfEvent, orderBusinessKeyOf, sameFinding, refusedFinding } from './findings.ts';
+import { doubleEffects, findingOfEvent, orderBusinessKeyOf, reconcileFindingWorkflowId, sameFinding, refusedFinding } from './findings.ts';
 
 export interface ReconcileActivityDeps {
   ledger: EffectLedger;

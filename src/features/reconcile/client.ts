@@ -48,11 +48,8 @@ export async function ensureReconcileSchedule(options: ReconcileClientOptions, e
 
 /** Deletes the schedule; false when there was none. Running reconciles go on. */
 export async function deleteReconcileSchedule(options: Pick<ReconcileClientOptions, 'client'>): Promise<boolean> {
-  try {
-    await options.client.schedule.getHandle(reconcileScheduleId).delete();
-    return true;
-  } catch (error) {
+  return options.client.schedule.getHandle(reconcileScheduleId).delete().then(() => true, (error: unknown) => {
     if (error instanceof ScheduleNotFoundError) return false;
     throw error;
-  }
+  });
 }

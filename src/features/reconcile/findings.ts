@@ -1,8 +1,9 @@
 /**
  * Reconcile's findings as data: reading fields of recorded effects, the double-effect check
- * (two runs' money effects on one order's business key, docs/money-rules.md), and a
- * recorded finding compared with the one a reconcileFinding run was given.
+ * (two runs' money effects on one order's business key, docs/money-rules.md), a recorded
+ * finding compared with the one a reconcileFinding run was given, and that run's workflow id.
  */
+import { createHash } from 'node:crypto';
 import { FailureType } from '../../contracts.ts';
 import type { AuditEvent, EffectRecord } from '../../ledger/types.ts';
 import type { DriftFinding } from './contracts.ts';
@@ -32,11 +33,10 @@ export function orderBusinessKeyOf(record: EffectRecord): string | undefined {
 }
 
 /** A refund's credit was taken back by its run's undo. */
-export function undone(record: EffectRecord, byKey: ReadonlyMap<string, EffectRecord>): boolean {
+function undone(record: EffectRecord, byKey: ReadonlyMap<string, EffectRecord>): boolean {
   const { workflowId, firstExecutionRunId } = parseEffectKey(record.key);
   const undoKey = firstExecutionRunId === undefined ? `${workflowId}/undo-add-credit` : buildEffectKey(workflowId, 'undo-add-credit', firstExecutionRunId);
-  const undo = byKey.get(undoKey);
-  return isDone(undo);
+  return isDone(byKey.get(undoKey));
 }
 
 /** One order refunded or cancelled by more than one run, where each still stands. */
@@ -74,6 +74,11 @@ export function doubleEffects(all: readonly EffectRecord[], recentKeys: Readonly
     });
   }
   return findings;
+}
+
+/** The workflow id of a finding's `reconcileFinding` run: one per stable finding id, without '/'. */
+export function reconcileFindingWorkflowId(finding: Pick<DriftFinding, 'id' | 'kind'>): string {
+  return `reconcile-finding:${finding.kind}:${createHash('sha256').update(finding.id).digest('hex').slice(0, 20)}`;
 }
 
 /** A finding as reconcile recorded it (the `reconcile.finding` audit event). */

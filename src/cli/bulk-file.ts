@@ -1,64 +1,49 @@
 /**
  * Reading a bulk file (`orderflow bulk <kind> --file`): CSV with a header row, or JSON lines, whose
- * columns are the single command's option names. The whole file is checked before anything starts.
+ * columns are the single command's options, read as it reads them. The whole file is checked before anything starts.
  */
-import { bulkItemWorkflowId, validateBulkItem } from './client.ts';
-import type { BulkItem, BulkKind } from './contracts.ts';
-import { bulkLimits } from './contracts.ts';
-import { InputError } from '../../validation.ts';
+import { bulkItemWorkflowId, validateBulkItem } from '../features/bulk/client.ts';
+import type { BulkItem, BulkKind } from '../features/bulk/contracts.ts';
+import { bulkLimits } from '../features/bulk/contracts.ts';
+import { InputError } from '../validation.ts';
+import { CommandFailure, exitCodes } from './framework.ts';
+import { startInput, startOptionsNamed } from './start-options.ts';
+import type { StartOptionName } from './start-options.ts';
 
-interface ColumnSpec {
-  /** The column (option) name and the input field it fills. */
-  columns: Record<string, string>;
-  required: readonly string[];
-  defaults(env: Readonly<Record<string, string | undefined>>): Record<string, string>;
-}
-
-const requestedBy = (env: Readonly<Record<string, string | undefined>>): string => env['USER'] ?? 'orderflow-cli';
-
-/** The columns of each kind: the options of `orderflow start <kind>`. */
-export const bulkColumns: { [K in BulkKind]: ColumnSpec } = {
+/** The columns of each kind, options of `orderflow start <kind>` (an adjust-credit file may name who asks too), and those required. */
+export const bulkColumns: { [K in BulkKind]: { columns: readonly StartOptionName[]; required: readonly string[] } } = {
   'refund-and-cancel': {
-    columns: { user: 'userId', order: 'orderId', amount: 'amount', 'justclick-bill': 'justclickBillId', reason: 'reason', 'requested-by': 'requestedBy' },
+    columns: ['user', 'order', 'amount', 'justclick-bill', 'reason', 'requested-by'],
     // reason: required, as for `orderflow start refund-and-cancel` and every starter (no default text).
     required: ['user', 'order', 'amount', 'reason'],
-    defaults: (env) => ({ 'requested-by': requestedBy(env) }),
   },
-  'cancel-order': {
-    columns: { user: 'userId', order: 'orderId', 'justclick-bill': 'justclickBillId', requester: 'requester', reason: 'reason' },
-    required: ['user', 'order'],
-    defaults: () => ({ requester: 'ADMIN' }),
-  },
+  'cancel-order': { columns: ['user', 'order', 'justclick-bill', 'requester', 'reason'], required: ['user', 'order'] },
   'adjust-credit': {
-    columns: {
-      user: 'userId', action: 'action', amount: 'amount', description: 'description', reason: 'reason', 'request-id': 'requestId', 'requested-by': 'requestedBy',
-    },
+    columns: ['user', 'action', 'amount', 'description', 'reason', 'request-id', 'requested-by'],
     required: ['user', 'action', 'amount', 'description', 'reason'],
-    defaults: (env) => ({ 'requested-by': requestedBy(env) }),
   },
 };
 
-export interface FileProblem {
-  /** 1-based line number in the file (0: the file as a whole). */
+/** A problem of a line (1-based; 0: of the file as a whole). */
+interface FileProblem {
   line: number;
   problem: string;
 }
 
-export class BulkFileError extends Error {
-  override readonly name = 'BulkFileError';
-  readonly problems: readonly FileProblem[];
+/** Bad usage: the command prints every problem and exits 2. */
+export class BulkFileError extends CommandFailure {
   constructor(file: string, problems: readonly FileProblem[]) {
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was started.\n` +
         problems.map(({ line, problem }) => (line > 0 ? `  line ${line}: ${problem}` : `  ${problem}`)).join('\n'),
+      { exitCode: exitCodes.usage },
     );
-    this.problems = problems;
   }
 }
 
-export interface BulkFileRow {
+/** A row: column name → value as written (trimmed; empty cells left out). */
+interface BulkFileRow {
   line: number;
-  /** Column name → value as written (trimmed; empty cells left out). */
   values: Record<string, string>;
 }
 
@@ -148,39 +133,31 @@ function jsonLineRows(text: string, columns: readonly string[], problems: FilePr
   return rows;
 }
 
-/** True for JSON lines (by the file name, or a first non-blank character of `{`). */
-function looksLikeJsonLines(fileName: string, text: string): boolean {
-  return /\.(jsonl|ndjson)$/i.test(fileName) || text.trimStart().startsWith('{');
-}
-
 /** Parses and checks a whole bulk file; throws {@link BulkFileError} listing every problem. */
 export function parseBulkFile(kind: BulkKind, fileName: string, text: string, env: Readonly<Record<string, string | undefined>>): ParsedBulkFile {
-  const spec = bulkColumns[kind];
-  const columns = Object.keys(spec.columns);
+  const { columns, required } = bulkColumns[kind];
+  // Read as `orderflow start <kind>` reads its options: ids as numbers, defaults, who asks.
+  const asStart = { options: startOptionsNamed(...columns), requestedBy: columns.includes('requested-by') || undefined };
   const problems: FileProblem[] = [];
-  const rows = looksLikeJsonLines(fileName, text) ? jsonLineRows(text, columns, problems) : csvRows(text.replace(/^\uFEFF/, ''), columns, problems);
+  // JSON lines by the file name, or a first non-blank character of `{`; else CSV.
+  const jsonLines = /\.(jsonl|ndjson)$/i.test(fileName) || text.trimStart().startsWith('{');
+  const rows = jsonLines ? jsonLineRows(text, columns, problems) : csvRows(text.replace(/^\uFEFF/, ''), columns, problems);
   if (rows.length === 0 && problems.length === 0) problems.push({ line: 0, problem: 'the file has no items' });
   if (rows.length > bulkLimits.maxItems) problems.push({ line: 0, problem: `at most ${bulkLimits.maxItems} items per bulk (the file has ${rows.length}); split it` });
-  const defaults = spec.defaults(env);
   const items: BulkItem[] = [];
   const firstLineOfKey = new Map<string, number>();
   for (const row of rows) {
-    const missing = spec.required.filter((name) => row.values[name] === undefined);
+    const missing = required.filter((name) => row.values[name] === undefined);
     if (missing.length > 0) {
       problems.push({ line: row.line, problem: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required` });
       continue;
     }
-    const fields: Record<string, unknown> = {};
-    for (const [column, value] of Object.entries({ ...defaults, ...row.values })) {
-      const field = spec.columns[column]!;
-      fields[field] = field === 'userId' || field === 'orderId' ? (/^\d{1,15}$/.test(value) ? Number(value) : value) : value;
-    }
     let item: BulkItem;
     try {
-      item = validateBulkItem(kind, fields);
+      item = validateBulkItem(kind, startInput(asStart, row.values, env));
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      for (const problem of error.problems) problems.push({ line: row.line, problem: columnNames(spec, problem) });
+      for (const problem of error.problems) problems.push({ line: row.line, problem: columnNames(asStart.options, problem) });
       continue;
     }
     const key = bulkItemWorkflowId(kind, item);
@@ -197,7 +174,7 @@ export function parseBulkFile(kind: BulkKind, fileName: string, text: string, en
 }
 
 /** Validation speaks of input fields (`userId`); a file's reader knows the columns (`user`). */
-function columnNames(spec: ColumnSpec, problem: string): string {
-  const named = Object.entries(spec.columns).find(([, field]) => problem.startsWith(`${field} `));
-  return named === undefined ? problem : `${named[0]}${problem.slice(named[1].length)}`;
+function columnNames(options: ReturnType<typeof startOptionsNamed>, problem: string): string {
+  const named = Object.entries(options).find(([, { field }]) => problem.startsWith(`${field} `));
+  return named === undefined ? problem : `${named[0]}${problem.slice(`${named[1].field}`.length)}`;
 }
