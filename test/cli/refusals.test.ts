@@ -67,6 +67,8 @@ describe('orderflow api: refused before any call', () => {
     [['api', 'webtv', 'get_credit', '--user', '1', '--set', 'go=admin'], /"go" is a reserved name/],
     [['api', 'webtv', 'cancel_order', '--user', '1', '--set', 'requester=ROBOT'], /requester="ROBOT" must be one of ADMIN, BUYER/],
     [['api', 'webtv', 'get_credit', '--user', '1', '--set', 'verbose=1'], /get_credit has no field "verbose"; it takes no fields/],
+    [['api', 'webtv', 'get_credit', '--user', '1', '--set', '__proto__=x'], /get_credit has no field "__proto__"; it takes no fields/],
+    [['api', 'webtv', 'add_subtract_credit', '--user', '1', '--set', 'creditAction=add', '--set', 'amount=1', '--set', 'constructor=x'], /add_subtract_credit has no field "constructor"/],
   ])('api webtv %j exits 2 and sends nothing', async (args, expected) => {
     const before = webTv.calls.length;
     const outcome = await orderflow(args, webTvEnv);

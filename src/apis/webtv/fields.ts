@@ -70,7 +70,7 @@ export function checkWebTvFields(action: WebTvAction, fields: Readonly<Record<st
       problems.push(`"${name}" is a reserved name (the signed request sets it); it cannot be a field`);
       continue;
     }
-    const spec = specs[name];
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (spec === undefined) {
       const known = Object.keys(specs);
       problems.push(`${action} has no field "${name}"; ${known.length === 0 ? 'it takes no fields' : `its fields are ${known.join(', ')}`}`);
