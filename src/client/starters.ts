@@ -2,6 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { fillTemplate } from '../business-keys.ts';
 import { escapeMarkdown } from '../markdown.ts';
 import { orderflowSearchAttributes } from '../search-attributes.ts';
@@ -101,8 +102,8 @@ async function existingRun(client: Client, workflowId: string): Promise<{ runId:
     const attributes = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
     const runId = attributes?.originalExecutionRunId;
     if (!attributes || !runId) throw new Error(`The history of ${workflowId} does not begin with its start; cannot compare requests.`);
-    const payload = attributes.input?.payloads?.[0];
-    const input = payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<Record<string, unknown>>(payload) : {};
+    // Through the client's codecs: the input is stored encrypted when payload encryption is on.
+    const input = await decodeOptionalSinglePayload<Record<string, unknown>>(client.options.loadedDataConverter, attributes.input?.payloads?.[0]);
     return { runId, workflowType: attributes.workflowType?.name ?? '(none)', input: input ?? {} };
   } catch (error) {
     if (isGrpcServiceError(error) && error.code === notFound) return undefined;

@@ -15,7 +15,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ApplicationFailure, Payload } from '@temporalio/common';
 import { connectClient } from '../../src/client/connect.ts';
-import { startRefundAndCancel } from '../../src/client/starters.ts';
+import { RequestConflictError, startRefundAndCancel } from '../../src/client/starters.ts';
 import type { StartedRun } from '../../src/client/starters.ts';
 import { runCli } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -219,6 +219,23 @@ describe.skipIf(!temporalAvailable())('payload encryption on a real Temporal ser
       const stored = await storedHistory(started.workflowId);
       const encodings = new Set(stored.payloads.map((payload) => text(payload.metadata?.['encoding'])));
       expect(encodings).toEqual(new Set(['json/plain', 'binary/encrypted']));
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  it('a start that differs from the encrypted run under its key is refused as a conflict naming the field', async () => {
+    const client = await clientWith(keyA);
+    try {
+      const userId = nextUser++;
+      stack.webtvSim.state.setCredit(userId, centsFromInteger(0));
+      const orderId = await placeCurrentOrder(stack, userId, 3);
+      const start = (amount: string): Promise<StartedRun> =>
+        startRefundAndCancel({ client, taskQueue, workflowIdPrefix: prefix }, { userId, orderId, amount, reason: 'conflict check', requestedBy: 'support-anna-petrova' });
+      await withWorker(keyA, async () => (await start('2.00')).handle.result());
+      const refused = await start('3.00').catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RequestConflictError);
+      expect((refused as RequestConflictError).message).toContain('amount "2.00" there, "3.00" now');
     } finally {
       await client.connection.close();
     }
