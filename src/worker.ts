@@ -189,7 +189,7 @@ export async function runWorkerProcess(env: Environment = process.env): Promise<
   if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
   const metricsPort = config.temporal.metricsPort;
   installRuntime({ metricsPort });
-  const tracing = tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  const tracing = tracingSettings.settings === undefined ? undefined : await startTracing(tracingSettings.settings);
   // Until the worker runs (and the SDK handles them), SIGINT/SIGTERM stop the wait for Temporal.
   const stopWaiting = new AbortController();
   const onSignal = (): void => stopWaiting.abort();

@@ -111,7 +111,7 @@ async function startTracingIfAsked(env: CliContext['env']): Promise<Tracing | un
   const { readTracingSettings, startTracing } = await import('../telemetry/tracing.ts');
   const tracingSettings = readTracingSettings(env, 'orderflow-cli');
   if (tracingSettings.problems.length > 0) throw new ConfigError(tracingSettings.problems);
-  return tracingSettings.settings === undefined ? undefined : startTracing(tracingSettings.settings);
+  return tracingSettings.settings === undefined ? undefined : await startTracing(tracingSettings.settings);
 }
 
 /** Without a worker Temporal would hold a query for its own long timeout, and `ops list` would stall on each run. */

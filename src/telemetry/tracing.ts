@@ -1,9 +1,9 @@
-/** Tracing with Temporal's OpenTelemetry plugin over OTLP/HTTP when the `OTEL_*` variables ask for it (docs/configuration.md). */
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+/**
+ * Tracing with Temporal's OpenTelemetry plugin over OTLP/HTTP when the `OTEL_*` variables ask for it
+ * (docs/configuration.md). The OpenTelemetry SDK is loaded only then: a process without tracing never
+ * holds it (about 4 MB of a worker's memory).
+ */
+import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import type { Environment } from '../config-reader.ts';
 
 export interface TracingSettings {
@@ -60,8 +60,15 @@ export function readTracingSettings(env: Environment, defaultServiceName: string
   return { settings: Object.freeze({ tracesUrl, serviceName: set(env, 'OTEL_SERVICE_NAME') ?? defaultServiceName, headers: Object.freeze(headers) }), problems };
 }
 
-/** Registers the process's tracer provider and returns the Temporal plugin that uses it. */
-export function startTracing(settings: TracingSettings): Tracing {
+/** Loads the OpenTelemetry SDK, registers the process's tracer provider and returns the Temporal plugin that uses it. */
+export async function startTracing(settings: TracingSettings): Promise<Tracing> {
+  const [{ OTLPTraceExporter }, { Resource }, { BatchSpanProcessor }, { NodeTracerProvider }, { OpenTelemetryPlugin }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@temporalio/interceptors-opentelemetry'),
+  ]);
   const resource = new Resource({ 'service.name': settings.serviceName });
   const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers } });
   const spanProcessor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 });
