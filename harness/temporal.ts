@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { joinWorkflowModules } from '../src/temporal/workflow-bundle.ts';
 import type { DataConverter } from '@temporalio/common';
 
 declare module 'vitest' {
@@ -100,7 +101,7 @@ function bundleFor(workflowsPath: string, failureConverterPath: string | undefin
   const key = `${workflowsPath}\n${failureConverterPath ?? ''}`;
   let bundle = bundles.get(key);
   if (bundle === undefined) {
-    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN') });
+    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN'), webpackConfigHook: joinWorkflowModules });
     bundles.set(key, bundle);
     bundle.catch(() => bundles.delete(key));
   }

@@ -23,6 +23,7 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/
 import type { History, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { historiesDirectory, historyFromJson, scenarios } from '../../harness/histories.ts';
+import { joinWorkflowModules } from '../../src/temporal/workflow-bundle.ts';
 
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 
@@ -71,7 +72,7 @@ describe('replay of recorded histories against the current workflow code', () =>
     } catch {
       // Already installed in this process: keep it.
     }
-    workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN'), webpackConfigHook: joinWorkflowModules });
   });
 
   it('has a fixture for every scenario of harness/histories.ts', () => {
