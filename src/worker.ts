@@ -23,7 +23,7 @@ import { TemporalNotReadyError } from './temporal/readiness.ts';
 import { connectChecked } from './client/connect.ts';
 import type { TemporalConnectionSettings } from './temporal/connection.ts';
 import type { EffectLedger } from './ledger/types.ts';
-import { bundleWorkflowsApart } from './temporal/workflow-bundle.ts';
+import { bundleWorkflowsApart, joinWorkflowModules } from './temporal/workflow-bundle.ts';
 import { restartWithWorkerHeapLimits, withWorkflowThreadHeapLimits, workflowCacheRuns, workflowTaskSlots } from './temporal/worker-memory.ts';
 import { orderflowDataConverter } from './temporal/encryption.ts';
 import { TemporalWaitStopped, untilTemporalReady } from './temporal/wait-for-cluster.ts';
@@ -135,7 +135,7 @@ export async function createOrderflowWorker(options: CreateWorkerOptions = {}): 
       // Bundled in a child process (webpack stays out of this one), unless the tracing plugin adds interceptors at bundle time.
       ...(options.tracing === undefined
         ? { workflowBundle: { code: await bundleWorkflowsApart(workflowsPath, [workflowMetricsInterceptorsPath], dataConverter.failureConverterPath) } }
-        : { workflowsPath }),
+        : { workflowsPath, bundlerOptions: { webpackConfigHook: joinWorkflowModules } }),
       dataConverter,
       // Both decided in src/temporal/worker-memory.ts: the cache is derived from the slots.
       maxCachedWorkflows: workflowCacheRuns,
