@@ -1,7 +1,7 @@
 /**
  * The worker's own memory settings (src/temporal/worker-memory.ts): a process that owns itself
  * starts again with the main isolate's heap limits and two malloc arenas; limits or arenas
- * given by hand are kept.
+ * given by hand are kept. And the worker's workflow bundle joins the workflow modules into one scope.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { mainIsolateHeapFlags, mallocArenas } from '../../src/temporal/worker-memory.ts';
+import { bundleWorkflowsApart } from '../../src/temporal/workflow-bundle.ts';
+import { workflowsPath } from '../../src/worker.ts';
 
 const workerMemoryModule = fileURLToPath(new URL('../../src/temporal/worker-memory.ts', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'orderflow-worker-memory-'));
@@ -51,4 +53,16 @@ describe.skipIf(typeof process.execve !== 'function')('restartWithWorkerHeapLimi
     expect(seen.execArgv).toEqual([]);
     expect(seen.arenas).toBeNull();
   });
+});
+
+describe('the workflow bundle', () => {
+  it('joins the workflow modules into one scope, since every cached run evaluates them again', async () => {
+    const code = await bundleWorkflowsApart(workflowsPath, []);
+    // One module factory per module of src/ that is not joined (webpack's development output).
+    const factories = new Set(code.match(/^\/\*\*\*\/ "\.\/src\/[^"]+"$/gm));
+    expect(factories.size).toBeLessThan(6);
+    // The workflows' entry module holds the rest, e.g. "./src/workflows/index.ts + 27 modules".
+    const joined = Number(/\.\/src\/workflows\/index\.ts \+ (\d+) modules/.exec(code)?.[1] ?? 0);
+    expect(joined).toBeGreaterThan(20);
+  }, 60_000);
 });
