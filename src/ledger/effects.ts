@@ -5,8 +5,8 @@
  */
 import { EffectKeyConflictError, EffectNotFoundError, EffectTransitionError, InvalidLedgerInputError, LedgerError } from './errors.ts';
 import {
-  allowedEffectTransitions, assertEffectState, assertKind, assertNote, assertWorkflowId, clampLimit, isFinalEffectState,
-  normalizeUserId, optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
+  allowedEffectTransitions, assertEffectState, assertKind, assertNote, clampLimit, isFinalEffectState,
+  optionalIdentifier, optionalJsonText, optionalUserId, parseEffectKey, toJsonText,
 } from './rules.ts';
 import { epochMsFrom, insertAudit } from './audit.ts';
 import { holdBusinessKey } from './business-keys.ts';
@@ -160,10 +160,7 @@ export class EffectStore extends LedgerPart {
   }
 
   async listEffects(filter: ListEffectsFilter = {}): Promise<EffectRecord[]> {
-    const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
-    where.equal('workflow_id', filter.workflowId);
-    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    const where = WhereBuilder.forRunAndUser(filter);
     if (filter.kind !== undefined) assertKind(filter.kind);
     where.equal('kind', filter.kind);
     if (filter.state !== undefined) {

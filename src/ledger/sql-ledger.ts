@@ -6,7 +6,7 @@ import { auditColumns, auditFromRow, epochMsFrom, insertAudit } from './audit.ts
 import { BulkRowStore } from './bulk-rows.ts';
 import { EffectStore } from './effects.ts';
 import {
-  assertDottedName, assertIdentifier, assertWorkflowId, clampLimit, normalizeUserId, optionalIdentifier, optionalUserId, parseEffectKey,
+  assertDottedName, assertIdentifier, assertWorkflowId, clampLimit, optionalIdentifier, optionalUserId, parseEffectKey,
   toJsonText,
 } from './rules.ts';
 import { WhereBuilder, isoFromMs, nowOf, toInteger } from './sql.ts';
@@ -48,10 +48,7 @@ export class SqlEffectLedger extends EffectStore {
   }
 
   async listAudit(filter: ListAuditFilter = {}): Promise<AuditEvent[]> {
-    const where = new WhereBuilder();
-    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
-    where.equal('workflow_id', filter.workflowId);
-    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    const where = WhereBuilder.forRunAndUser(filter);
     if (filter.effectKey !== undefined) parseEffectKey(filter.effectKey);
     where.equal('effect_key', filter.effectKey);
     if (filter.event !== undefined) assertDottedName(filter.event, 'Audit event name', 100);

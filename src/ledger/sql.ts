@@ -1,5 +1,6 @@
 /** What the ledger needs of a SQL database (./sqlite.ts, ./postgres.ts), and helpers to read rows and build queries. */
 import { LedgerClosedError, LedgerError } from './errors.ts';
+import { assertWorkflowId, normalizeUserId } from './rules.ts';
 import type { OpenLedgerOptions } from './index.ts';
 import type { JsonValue, LedgerBackend } from './types.ts';
 
@@ -60,6 +61,15 @@ export async function nowOf(driver: SqlDriver, executor: SqlExecutor): Promise<n
 export class WhereBuilder {
   readonly params: SqlParam[] = [];
   readonly #conditions: string[] = [];
+
+  /** The conditions every listing starts with: one run's rows, one user's rows (each checked first). */
+  static forRunAndUser(filter: { workflowId?: string | undefined; userId?: string | number | undefined }): WhereBuilder {
+    const where = new WhereBuilder();
+    if (filter.workflowId !== undefined) assertWorkflowId(filter.workflowId);
+    where.equal('workflow_id', filter.workflowId);
+    where.equal('user_id', filter.userId === undefined ? undefined : normalizeUserId(filter.userId));
+    return where;
+  }
 
   param(value: SqlParam): string {
     this.params.push(value);
